@@ -1,0 +1,384 @@
+"""Build the network's sites: each site in its own fresh process, in parallel, swapped in atomically.
+
+Pelican's plugin signals, locale and logger are process-global, so one site never shares a
+process with another. A site's output is written to a new release folder and published by
+replacing the `<out>/<slug>` symlink in one `rename`: readers see the old site or the new one,
+never half of each. A site whose inputs (sha256 of every file) match the live release is skipped.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import multiprocessing
+import os
+import shutil
+import time
+import traceback
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+from confreres import registry
+from confreres.registry import Network, Site
+
+PROJECT_DIR = Path(__file__).resolve().parent.parent
+THEME_DIR = PROJECT_DIR / "themes" / "confreres"
+PLUGINS_DIR = PROJECT_DIR / "plugins"
+RELEASES = ".releases"
+STATE_FILE = ".confreres-build.json"
+POSTS_FILE = "posts.json"
+
+
+class BuildError(Exception):
+    """A site that does not build: the message is what the doctor needs to fix it."""
+
+
+@dataclass
+class SiteResult:
+    slug: str
+    ok: bool
+    seconds: float = 0.0
+    skipped: bool = False
+    error: str = ""
+    release: str = ""
+    articles: list[dict] = field(default_factory=list)  # {"source", "url", "title"}
+
+
+def pelican_settings(network: Network, site: Site, source: Path, output: Path) -> dict:
+    """Settings the network imposes on every site, over the site's own pelicanconf.py."""
+    from confreres.french import JINJA_FILTERS
+
+    siteurl = site.url.rstrip("/")
+    return {
+        "SITENAME": site.title,
+        "AUTHOR": site.author,
+        "SITEURL": siteurl,
+        "FEED_DOMAIN": siteurl,
+        "RELATIVE_URLS": False,
+        "PATH": str(source / "content"),
+        "OUTPUT_PATH": str(output),
+        "DELETE_OUTPUT_DIRECTORY": False,
+        "THEME": str(THEME_DIR),
+        "THEME_STATIC_DIR": "theme",
+        "PLUGIN_PATHS": [str(PLUGINS_DIR)],
+        "CACHE_PATH": str(network.root / ".cache" / "pelican" / site.slug),
+        "CACHE_CONTENT": True,
+        "LOAD_CONTENT_CACHE": True,
+        "CONTENT_CACHING_LAYER": "reader",
+        "CHECK_MODIFIED_METHOD": "sha256",
+        "STATIC_PATHS": ["images", "files", "extra"],
+        "ARTICLE_EXCLUDES": ["pages", "images", "files", "extra"],
+        "FEED_ALL_ATOM": "feeds/all.atom.xml",
+        "FEED_ALL_RSS": "feeds/all.rss.xml",
+        "CATEGORY_FEED_ATOM": "feeds/categorie-{slug}.atom.xml",
+        "CATEGORY_FEED_RSS": "feeds/categorie-{slug}.rss.xml",
+        "TAG_FEED_ATOM": "feeds/tag-{slug}.atom.xml",
+        "TAG_FEED_RSS": "feeds/tag-{slug}.rss.xml",
+        "AUTHOR_FEED_ATOM": None,
+        "AUTHOR_FEED_RSS": None,
+        "TRANSLATION_FEED_ATOM": None,
+        "FEED_MAX_ITEMS": 20,
+        "DIRECT_TEMPLATES": ["index", "tags", "categories", "authors", "archives", "sitemap"],
+        "SITEMAP_SAVE_AS": "sitemap.xml",
+        "DISPLAY_PAGES_ON_MENU": True,
+        "JINJA_FILTERS": dict(JINJA_FILTERS),
+        "SITE_SLUG": site.slug,
+        "SPECIALTY": site.specialty,
+        "SITE_DESCRIPTION": site.description,
+        "COMMENTS_MODE": site.comments,
+        "NETWORK_NAME": network.name,
+        "NETWORK_URL": network.url,
+        "NETWORK_TAGLINE": network.tagline,
+        "COMMENTS_URL": network.comments_url,
+        "NETWORK_SITES": [
+            {"slug": s.slug, "title": s.title, "author": s.author, "specialty": s.specialty, "url": s.url}
+            for s in network.sites
+        ],
+    }
+
+
+class _ErrorCollector(logging.Handler):
+    """Pelican only logs a post it cannot read or a plugin it cannot load; we fail the build on it."""
+
+    def __init__(self):
+        super().__init__(level=logging.ERROR)
+        self.messages: list[str] = []
+
+    def emit(self, record):
+        message = record.getMessage()
+        if record.exc_info and record.exc_info[1] is not None:
+            message += f"\n    {type(record.exc_info[1]).__name__}: {record.exc_info[1]}"
+        self.messages.append(message)
+
+
+def _run_pelican(network: Network, site: Site, source: Path, output: Path) -> list[dict]:
+    """Run Pelican for one site in this process; raise BuildError on any error it logs."""
+    import pelican
+    from pelican.settings import get_settings_from_file, read_settings
+
+    conf = source / "pelicanconf.py"
+    if not conf.is_file():
+        raise BuildError(f"{site.slug}: {conf.name} is missing in {source}")
+    try:
+        own = get_settings_from_file(str(conf))
+    except Exception as exc:  # a doctor's typo in pelicanconf.py
+        raise BuildError(f"{site.slug}: {conf.name} cannot be read: {type(exc).__name__}: {exc}") from None
+    if "PLUGINS" not in own:
+        raise BuildError(f"{site.slug}: {conf.name} must list PLUGINS (Pelican loads every installed plugin otherwise)")
+    if not (source / "content").is_dir():
+        raise BuildError(f"{site.slug}: the content/ folder is missing in {source}")
+
+    collector = _ErrorCollector()
+    root_logger = logging.getLogger()
+    root_logger.addHandler(collector)
+    try:
+        settings = read_settings(str(conf), override=pelican_settings(network, site, source, output))
+        wanted = list(settings.get("PLUGINS") or [])
+        instance = pelican.Pelican(settings)
+        if len(instance.plugins) != len(wanted) and not collector.messages:
+            collector.messages.append(f"plugins not all loaded: wanted {wanted}")
+        if collector.messages:
+            raise BuildError(_format_errors(site.slug, collector.messages))
+        instance.run()
+        if collector.messages:
+            raise BuildError(_format_errors(site.slug, collector.messages))
+    finally:
+        root_logger.removeHandler(collector)
+    posts_file = output / POSTS_FILE
+    if posts_file.is_file():
+        return json.loads(posts_file.read_text(encoding="utf-8")).get("posts", [])
+    return []
+
+
+def _format_errors(slug: str, messages: list[str]) -> str:
+    lines = "\n".join(f"  - {m}" for m in messages)
+    return f"{slug}: the site does not build:\n{lines}"
+
+
+def fingerprint(network: Network, site: Site, source: Path) -> str:
+    """sha256 over everything a site's output depends on (mtimes lie after a git checkout)."""
+    digest = hashlib.sha256()
+    settings = pelican_settings(network, site, source, Path("/out"))
+    settings.pop("JINJA_FILTERS")
+    settings.pop("CACHE_PATH")
+    digest.update(json.dumps(settings, sort_keys=True, default=str).encode())
+    for folder in (source, THEME_DIR, PLUGINS_DIR):
+        for path in sorted(folder.rglob("*")):
+            if path.is_file() and "__pycache__" not in path.parts and path.suffix != ".pyc":
+                digest.update(str(path.relative_to(folder)).encode() + b"\0")
+                digest.update(hashlib.sha256(path.read_bytes()).digest())
+    return digest.hexdigest()
+
+
+def live_state(out: Path, slug: str) -> dict:
+    try:
+        return json.loads((out / slug / STATE_FILE).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+
+
+def build_site(network_file: str, slug: str, out: str, source: str | None = None, force: bool = False) -> SiteResult:
+    """Build one site into a new release and swap it live. Runs in a child process."""
+    start = time.perf_counter()
+    network = registry.load(network_file)
+    site = network.site(slug)
+    out_dir = Path(out)
+    src = Path(source) if source else site.path
+    try:
+        stamp = fingerprint(network, site, src) if src.is_dir() else ""
+        if not force and stamp and live_state(out_dir, slug).get("fingerprint") == stamp:
+            return SiteResult(slug, ok=True, skipped=True, seconds=time.perf_counter() - start)
+        if not src.is_dir():
+            raise BuildError(f"{slug}: no site folder at {src} (run `confreres new-site {slug}`)")
+        releases = out_dir / RELEASES
+        releases.mkdir(parents=True, exist_ok=True)
+        release = releases / f"{slug}-{time.strftime('%Y%m%d%H%M%S')}-{os.getpid()}"
+        articles = _run_pelican(network, site, src, release)
+        (release / STATE_FILE).write_text(
+            json.dumps({"fingerprint": stamp, "built": time.time()}), encoding="utf-8"
+        )
+        swap_live(out_dir, slug, release)
+        return SiteResult(
+            slug, ok=True, seconds=time.perf_counter() - start, release=str(release), articles=articles
+        )
+    except BuildError as exc:
+        _discard_partial(out_dir, slug)
+        return SiteResult(slug, ok=False, error=str(exc), seconds=time.perf_counter() - start)
+    except Exception as exc:
+        _discard_partial(out_dir, slug)
+        detail = "".join(traceback.format_exception_only(type(exc), exc)).strip()
+        return SiteResult(slug, ok=False, error=f"{slug}: build failed: {detail}", seconds=time.perf_counter() - start)
+
+
+def _discard_partial(out_dir: Path, slug: str):
+    releases = out_dir / RELEASES
+    live = _live_target(out_dir / slug)
+    for path in releases.glob(f"{slug}-*-{os.getpid()}"):
+        if path != live:
+            shutil.rmtree(path, ignore_errors=True)
+
+
+def _live_target(link: Path) -> Path | None:
+    return link.resolve() if link.is_symlink() else None
+
+
+def swap_live(out_dir: Path, slug: str, release: Path):
+    """Point `<out>/<slug>` at `release` in one atomic rename, then drop older releases."""
+    link = out_dir / slug
+    previous = _live_target(link)
+    if link.exists() and not link.is_symlink():
+        shutil.rmtree(link)  # a plain folder from an older layout
+    tmp_link = out_dir / f".{slug}.swap-{os.getpid()}"
+    if tmp_link.is_symlink() or tmp_link.exists():
+        tmp_link.unlink()
+    os.symlink(os.path.relpath(release, out_dir), tmp_link)
+    os.replace(tmp_link, link)
+    for old in (out_dir / RELEASES).glob(f"{slug}-*"):
+        if old.resolve() != release.resolve() and old != previous:
+            shutil.rmtree(old, ignore_errors=True)
+    if previous and previous.resolve() != release.resolve():
+        shutil.rmtree(previous, ignore_errors=True)
+
+
+def _context():
+    # A fresh interpreter per site, forked from a server that has Pelican imported already.
+    ctx = multiprocessing.get_context("forkserver")
+    ctx.set_forkserver_preload(["pelican", "pelican.generators", "markdown", "jinja2", "confreres.registry"])
+    return ctx
+
+
+def build(
+    network: Network,
+    slugs: list[str] | None = None,
+    out: Path | None = None,
+    jobs: int | None = None,
+    force: bool = False,
+    progress: bool = True,
+) -> list[SiteResult]:
+    """Build the given sites (all by default) in parallel; write the network index afterwards."""
+    out = Path(out or network.output).resolve()
+    out.mkdir(parents=True, exist_ok=True)
+    wanted = slugs or [s.slug for s in network.sites]
+    for slug in wanted:
+        network.site(slug)  # KeyError with the known slugs
+    jobs = max(1, min(jobs or os.cpu_count() or 1, len(wanted) or 1))
+    results: list[SiteResult] = []
+    network_file = str(network.source)
+    with ProcessPoolExecutor(max_workers=jobs, mp_context=_context(), max_tasks_per_child=1) as pool:
+        futures = {pool.submit(build_site, network_file, slug, str(out), None, force): slug for slug in wanted}
+        with _progress(progress, len(futures)) as advance:
+            for future in as_completed(futures):
+                try:
+                    result = future.result()
+                except Exception as exc:  # the child died (memory, signal)
+                    result = SiteResult(futures[future], ok=False, error=f"{futures[future]}: {exc!r}")
+                results.append(result)
+                advance(result)
+    results.sort(key=lambda r: wanted.index(r.slug))
+    write_network_index(network, out)
+    return results
+
+
+class _progress:
+    def __init__(self, enabled: bool, total: int):
+        self.enabled, self.total = enabled, total
+
+    def __enter__(self):
+        if not self.enabled:
+            return lambda result: None
+        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+        self._bar = Progress(
+            TextColumn("[bold]build"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), TextColumn("{task.description}")
+        )
+        self._bar.__enter__()
+        task = self._bar.add_task("", total=self.total)
+
+        def advance(result: SiteResult):
+            self._bar.update(task, advance=1, description=result.slug)
+
+        return advance
+
+    def __exit__(self, *exc):
+        if self.enabled:
+            self._bar.__exit__(*exc)
+
+
+def write_network_index(network: Network, out: Path):
+    """`<out>/index.html`: the member blogs (the planet replaces it when built) + the theme's static files."""
+    import jinja2
+
+    from confreres.french import JINJA_FILTERS
+
+    _sync_theme_static(out / "theme")
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(str(THEME_DIR / "templates")), autoescape=True, keep_trailing_newline=True
+    )
+    env.filters.update(JINJA_FILTERS)
+    html = env.get_template("network_index.html").render(
+        NETWORK_NAME=network.name,
+        NETWORK_TAGLINE=network.tagline,
+        NETWORK_URL=network.url,
+        THEME_URL=network.url.rstrip("/") + "/theme",
+        SITES=[asdict_site(s) for s in network.sites],
+    )
+    atomic_write(out / "index.html", html)
+
+
+def asdict_site(site: Site) -> dict:
+    data = asdict(site)
+    data.pop("path")
+    return data
+
+
+def _sync_theme_static(target: Path):
+    tmp = target.with_name(f".theme-{os.getpid()}")
+    shutil.rmtree(tmp, ignore_errors=True)
+    shutil.copytree(THEME_DIR / "static", tmp)
+    old = target.with_name(f".theme-old-{os.getpid()}")
+    if target.exists():
+        os.replace(target, old)
+    os.replace(tmp, target)
+    shutil.rmtree(old, ignore_errors=True)
+
+
+def atomic_write(path: Path, text: str):
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    tmp.write_text(text, encoding="utf-8")
+    os.replace(tmp, path)
+
+
+def secret_key(network: Network) -> str:
+    """The service's secret: `$CONFRERES_SECRET_KEY`, else the file the demo writes in `var/`."""
+    key = os.environ.get("CONFRERES_SECRET_KEY", "")
+    if not key:
+        path = network.root / "var" / "secret_key"
+        if path.is_file():
+            key = path.read_text(encoding="utf-8").strip()
+    return key
+
+
+def announce_posts(network: Network, site: Site, posts: list[dict], out=None) -> bool:
+    """Tell the comment service which posts the site has (threads open for them). Never fails a build."""
+    import httpx
+
+    from confreres.site_token import site_token
+
+    key = secret_key(network)
+    if not key:
+        return False
+    url = f"{network.comments_url}api/sites/{site.slug}/posts"
+    try:
+        response = httpx.put(
+            url, json={"posts": posts}, headers={"Authorization": f"Bearer {site_token(key, site.slug)}"}, timeout=5
+        )
+    except httpx.HTTPError as exc:
+        if out is not None:
+            print(f"Confrères : service de commentaires injoignable ({exc.__class__.__name__}) ; "
+                  f"les fils s'ouvriront à son prochain démarrage.", file=out)
+        return False
+    if response.status_code >= 400 and out is not None:
+        print(f"Confrères : le service de commentaires a refusé la liste des billets ({response.status_code}).", file=out)
+    return response.status_code < 400

@@ -1,0 +1,238 @@
+"""The `confreres` command. Each command imports what it needs inside, so `--help` stays fast."""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+import click
+
+from confreres import registry
+
+
+class Context:
+    def __init__(self, network_file: str | None):
+        self.network_file = network_file
+
+    @property
+    def network(self) -> registry.Network:
+        try:
+            return registry.load(self.network_file)
+        except registry.RegistryError as exc:
+            raise click.ClickException(str(exc)) from None
+
+
+pass_ctx = click.make_pass_decorator(Context)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.option(
+    "--network",
+    "network_file",
+    envvar="CONFRERES_NETWORK",
+    type=click.Path(dir_okay=False),
+    help="The network.toml to use (default: ./network.toml or a parent folder's).",
+)
+@click.version_option(package_name="confreres")
+@click.pass_context
+def cli(ctx, network_file):
+    """Confrères: the blogs of a network of doctors, their comments and their planet."""
+    ctx.obj = Context(network_file)
+
+
+@cli.command()
+@click.option("--site", "sites", multiple=True, metavar="SLUG", help="Build only this site (repeatable).")
+@click.option("--out", type=click.Path(file_okay=False, path_type=Path), help="Output folder (default: public/).")
+@click.option("--jobs", "-j", type=click.IntRange(1), help="Sites built at once (default: one per core).")
+@click.option("--force", is_flag=True, help="Rebuild sites whose sources did not change.")
+@click.option("--quiet", "-q", is_flag=True, help="No progress bar.")
+@pass_ctx
+def build(ctx, sites, out, jobs, force, quiet):
+    """Build the sites of the network, each in its own process, in parallel."""
+    from confreres.build import announce_posts
+    from confreres.build import build as run_build
+
+    network = ctx.network
+    try:
+        results = run_build(network, list(sites) or None, out=out, jobs=jobs, force=force, progress=not quiet)
+    except KeyError as exc:
+        raise click.ClickException(exc.args[0]) from None
+    failed = [r for r in results if not r.ok]
+    for result in results:
+        if result.ok:
+            state = "inchangé" if result.skipped else f"{len(result.articles)} billets, {result.seconds:.1f} s"
+            click.echo(f"✓ {result.slug} ({state})")
+            if not result.skipped:
+                announce_posts(network, network.site(result.slug), result.articles)
+        else:
+            click.echo(f"✗ {result.error}", err=True)
+    click.echo(f"{len(results) - len(failed)}/{len(results)} sites built in {out or network.output}")
+    if failed:
+        sys.exit(1)
+
+
+def _service(network: registry.Network):
+    """The comment service app for this network, with a secret kept in var/ when none is configured."""
+    from comments_service import create_app
+
+    os.environ["CONFRERES_NETWORK"] = str(Path(network.source).resolve())
+    if not os.environ.get("CONFRERES_SECRET_KEY"):
+        os.environ["CONFRERES_SECRET_KEY"] = _local_secret(network)
+    return create_app()
+
+
+def _local_secret(network: registry.Network) -> str:
+    import secrets
+
+    path = network.root / "var" / "secret_key"
+    if path.is_file():
+        return path.read_text(encoding="utf-8").strip()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_urlsafe(48)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w") as handle:
+        handle.write(key)
+    return key
+
+
+def _sync_published_posts(network: registry.Network, app, out: Path):
+    """Open the threads of every built post (the build's `posts.json`), through the service's API."""
+    import json
+
+    from confreres.site_token import site_token
+
+    client = app.test_client()
+    key = os.environ["CONFRERES_SECRET_KEY"]
+    for site in network.sites:
+        index = out / site.slug / "posts.json"
+        if index.is_file():
+            posts = json.loads(index.read_text(encoding="utf-8")).get("posts", [])
+            client.put(
+                f"/api/sites/{site.slug}/posts",
+                json={"posts": posts},
+                headers={"Authorization": f"Bearer {site_token(key, site.slug)}"},
+            )
+
+
+def _serve(network, host, port, out, with_comments=True, before=None):
+    from confreres import serve as server
+
+    out = Path(out or network.output)
+    service = None
+    if with_comments:
+        service = _service(network)
+        _sync_published_posts(network, service, out)
+        if before:
+            before(service)
+    app = server.make_app(network, out, service)
+    click.echo(f"Confrères : {network.url}  (Ctrl+C pour arrêter)")
+    for site in network.sites:
+        click.echo(f"  {site.title} : {site.url}")
+    if service is not None:
+        click.echo(f"  Commentaires : {network.comments_url}")
+    server.run(app, host, port)
+
+
+@cli.command()
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8000, show_default=True, type=int)
+@click.option("--out", type=click.Path(file_okay=False, path_type=Path), help="Folder of built sites.")
+@click.option("--no-comments", is_flag=True, help="Serve the static sites only.")
+@pass_ctx
+def serve(ctx, host, port, out, no_comments):
+    """Serve the built sites (each under /<slug>/) and the comment service."""
+    _serve(ctx.network, host, port, out, with_comments=not no_comments)
+
+
+@cli.command()
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8000, show_default=True, type=int)
+@pass_ctx
+def demo(ctx, host, port):
+    """Build the demo network, seed demo comments and serve it all."""
+    from confreres.build import build as run_build
+
+    network = ctx.network
+    results = run_build(network, progress=True)
+    for result in results:
+        if not result.ok:
+            raise click.ClickException(result.error)
+
+    def seed(service):
+        try:
+            from confreres.seed import seed_demo
+        except ImportError:
+            return
+        seed_demo(network, service)
+
+    _serve(network, host, port, None, before=seed)
+
+
+@cli.command("new-site")
+@click.argument("slug")
+@click.option("--author", required=True, help='The doctor, as shown: "Dr Jeanne Martin".')
+@click.option("--title", help="The blog's title (default: «Le blog du Dr …»).")
+@click.option("--specialty", default="", help='e.g. "Médecine générale".')
+@click.option("--url", help="Public base URL of the blog (default: <network url><slug>/).")
+@pass_ctx
+def new_site(ctx, slug, author, title, specialty, url):
+    """Create sites/SLUG/ and register it in network.toml (its comments and layout kept)."""
+    from confreres.scaffold import ScaffoldError
+    from confreres.scaffold import new_site as scaffold
+
+    try:
+        site = scaffold(ctx.network, slug, author=author, title=title, specialty=specialty, url=url)
+    except (ScaffoldError, registry.RegistryError) as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(f"Site créé : {site.path}")
+    click.echo(f"Écrivez vos billets dans {site.path / 'content'}, puis : confreres build --site {slug}")
+
+
+@cli.group()
+def publish():
+    """Publishing with git push."""
+
+
+@publish.command("init")
+@click.argument("slug")
+@click.option("--repo", required=True, type=click.Path(file_okay=False, path_type=Path), help="Bare repository to create.")
+@pass_ctx
+def publish_init(ctx, slug, repo):
+    """Create a bare git repository for SLUG; every push to main is built, then published or refused."""
+    from confreres.publish import PublishError, init
+
+    network = ctx.network
+    try:
+        path = init(network, slug, repo)
+    except (PublishError, KeyError) as exc:
+        raise click.ClickException(str(exc.args[0] if isinstance(exc, KeyError) else exc)) from None
+    click.echo(f"Dépôt prêt : {path}")
+    click.echo(f"Le médecin publie avec : git clone {path} && … && git push origin main")
+
+
+@cli.command("site-token")
+@click.argument("slug")
+@pass_ctx
+def site_token_cmd(ctx, slug):
+    """Print the token a build host of SLUG uses to tell the comment service its posts."""
+    from confreres.build import secret_key
+    from confreres.site_token import site_token
+
+    network = ctx.network
+    try:
+        network.site(slug)
+    except KeyError as exc:
+        raise click.ClickException(exc.args[0]) from None
+    key = secret_key(network)
+    if not key:
+        raise click.ClickException("no secret: set CONFRERES_SECRET_KEY")
+    click.echo(site_token(key, slug))
+
+
+def main():
+    cli(prog_name="confreres")
+
+
+if __name__ == "__main__":
+    main()

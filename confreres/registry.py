@@ -1,0 +1,320 @@
+"""The network registry: `network.toml` loaded into frozen dataclasses.
+
+Every URL and origin of the network comes from here, so the comment service, the
+build and the planet can never disagree about which blogs belong to the network.
+This module is a leaf: it imports no other project module.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import urlsplit
+
+MODERATION_POLICIES = ("none", "first-comment", "all")
+COMMENT_MODES = ("open", "confreres", "closed")
+SLUG_RE = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?$")
+# Paths the demo server and the planet use at the root of the network URL.
+RESERVED_SLUGS = frozenset({"comments", "static", "theme", "feeds", "pagefind", "planet", "api", "search"})
+
+ENV_FILE = "CONFRERES_NETWORK"
+
+
+class RegistryError(ValueError):
+    """A bad `network.toml`; the message names the file, the key and what is wrong."""
+
+
+@dataclass(frozen=True)
+class Site:
+    slug: str
+    title: str
+    author: str
+    url: str
+    specialty: str = ""
+    description: str = ""
+    moderation: str = ""  # empty: the network's policy
+    comments: str = "open"
+    path: Path = field(default=Path("."), compare=False)
+
+    @property
+    def origin(self) -> str:
+        return origin_of(self.url)
+
+    def owns(self, url: str) -> bool:
+        """True when `url` is a page of this blog (same origin, under its base path)."""
+        return _normalise(url).startswith(_normalise(self.url))
+
+
+@dataclass(frozen=True)
+class Feed:
+    url: str
+    title: str
+    author: str = ""
+    specialty: str = ""
+
+
+@dataclass(frozen=True)
+class Policies:
+    moderation: str = "first-comment"
+    pseudonyms: bool = True
+    edit_window_minutes: int = 15
+
+
+@dataclass(frozen=True)
+class Network:
+    name: str
+    url: str
+    comments_url: str
+    root: Path
+    output: Path
+    tagline: str = ""
+    policies: Policies = Policies()
+    sites: tuple[Site, ...] = ()
+    feeds: tuple[Feed, ...] = ()
+    source: Path | None = None
+    raw: dict = field(default_factory=dict, compare=False, repr=False)
+
+    def site(self, slug: str) -> Site:
+        for site in self.sites:
+            if site.slug == slug:
+                return site
+        known = ", ".join(s.slug for s in self.sites) or "none"
+        raise KeyError(f"no site {slug!r} in the network (known: {known})")
+
+    def site_for_url(self, url: str) -> Site | None:
+        """The member blog a URL belongs to, or None for a URL outside the network."""
+        best = None
+        for site in self.sites:
+            if site.owns(url) and (best is None or len(site.url) > len(best.url)):
+                best = site
+        return best
+
+    @property
+    def origins(self) -> frozenset[str]:
+        """Origins allowed to call the comment service from a browser (CORS)."""
+        return frozenset({origin_of(self.url)} | {s.origin for s in self.sites})
+
+    def moderation_for(self, site: Site) -> str:
+        return site.moderation or self.policies.moderation
+
+    @property
+    def planet_dir(self) -> Path:
+        return self.root / "sites" / "planet"
+
+
+def origin_of(url: str) -> str:
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}".lower()
+
+
+def _normalise(url: str) -> str:
+    parts = urlsplit(url)
+    path = parts.path or "/"
+    return f"{parts.scheme.lower()}://{parts.netloc.lower()}{path}"
+
+
+def default_path() -> Path:
+    """`$CONFRERES_NETWORK`, else `network.toml` in the current directory or its parents."""
+    env = os.environ.get(ENV_FILE)
+    if env:
+        return Path(env)
+    here = Path.cwd()
+    for folder in (here, *here.parents):
+        candidate = folder / "network.toml"
+        if candidate.is_file():
+            return candidate
+    return here / "network.toml"
+
+
+def load(path: str | os.PathLike | None = None) -> Network:
+    path = Path(path) if path else default_path()
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise RegistryError(f"{path}: file not found (set {ENV_FILE} or run from the project root)") from None
+    except UnicodeDecodeError as exc:
+        raise RegistryError(f"{path}: not UTF-8 ({exc.reason} at byte {exc.start})") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise RegistryError(f"{path}: not valid TOML: {exc}") from None
+    return parse(data, root=path.resolve().parent, source=path)
+
+
+def parse(data: dict, root: Path, source: Path | None = None) -> Network:
+    """Validate a decoded `network.toml`; raise RegistryError naming the first bad key."""
+    label = str(source) if source else "network.toml"
+    check = _Checker(label)
+
+    allowed_top = {"network", "policies", "sites", "feeds"}
+    for key in data:
+        if key not in allowed_top:
+            check.fail(key, f"unknown section (expected one of: {', '.join(sorted(allowed_top))})")
+
+    net = check.table(data, "network", required=True)
+    name = check.text(net, "network.name", required=True)
+    url = check.url(net, "network.url", required=True)
+    comments_url = check.url(net, "network.comments_url", required=True)
+    tagline = check.text(net, "network.tagline")
+    output = check.text(net, "network.output") or "public"
+    check.unknown(net, "network", {"name", "url", "comments_url", "tagline", "output"})
+
+    pol = check.table(data, "policies")
+    moderation = check.choice(pol, "policies.moderation", MODERATION_POLICIES) or "first-comment"
+    pseudonyms = check.boolean(pol, "policies.pseudonyms", default=True)
+    window = check.integer(pol, "policies.edit_window_minutes", default=15, minimum=0)
+    check.unknown(pol, "policies", {"moderation", "pseudonyms", "edit_window_minutes"})
+
+    raw_sites = data.get("sites", [])
+    if not isinstance(raw_sites, list):
+        check.fail("sites", "must be an array of tables ([[sites]])")
+    sites: list[Site] = []
+    seen_slugs: set[str] = set()
+    seen_urls: dict[str, str] = {}
+    site_keys = {"slug", "title", "author", "url", "specialty", "description", "moderation", "comments"}
+    for i, entry in enumerate(raw_sites):
+        key = f"sites[{i}]"
+        if not isinstance(entry, dict):
+            check.fail(key, "must be a table")
+        slug = check.text(entry, f"{key}.slug", required=True)
+        if not SLUG_RE.match(slug):
+            check.fail(f"{key}.slug", f"{slug!r} is not a slug (lowercase letters, digits and dashes)")
+        if slug in RESERVED_SLUGS:
+            check.fail(f"{key}.slug", f"{slug!r} is reserved by the network")
+        if slug in seen_slugs:
+            check.fail(f"{key}.slug", f"{slug!r} is used by another site")
+        seen_slugs.add(slug)
+        site_url = check.url(entry, f"{key}.url", required=True)
+        norm = _normalise(site_url)
+        for other_url, other_slug in seen_urls.items():
+            if norm.startswith(other_url) or other_url.startswith(norm):
+                check.fail(f"{key}.url", f"{site_url!r} overlaps the URL of site {other_slug!r}")
+        seen_urls[norm] = slug
+        sites.append(
+            Site(
+                slug=slug,
+                title=check.text(entry, f"{key}.title", required=True),
+                author=check.text(entry, f"{key}.author", required=True),
+                url=site_url,
+                specialty=check.text(entry, f"{key}.specialty"),
+                description=check.text(entry, f"{key}.description"),
+                moderation=check.choice(entry, f"{key}.moderation", MODERATION_POLICIES),
+                comments=check.choice(entry, f"{key}.comments", COMMENT_MODES) or "open",
+                path=root / "sites" / slug,
+            )
+        )
+        check.unknown(entry, key, site_keys)
+
+    raw_feeds = data.get("feeds", [])
+    if not isinstance(raw_feeds, list):
+        check.fail("feeds", "must be an array of tables ([[feeds]])")
+    feeds: list[Feed] = []
+    seen_feeds: set[str] = set()
+    for i, entry in enumerate(raw_feeds):
+        key = f"feeds[{i}]"
+        if not isinstance(entry, dict):
+            check.fail(key, "must be a table")
+        feed_url = check.url(entry, f"{key}.url", required=True)
+        if feed_url in seen_feeds:
+            check.fail(f"{key}.url", f"{feed_url!r} is listed twice")
+        seen_feeds.add(feed_url)
+        feeds.append(
+            Feed(
+                url=feed_url,
+                title=check.text(entry, f"{key}.title", required=True),
+                author=check.text(entry, f"{key}.author"),
+                specialty=check.text(entry, f"{key}.specialty"),
+            )
+        )
+        check.unknown(entry, key, {"url", "title", "author", "specialty"})
+
+    return Network(
+        name=name,
+        url=url,
+        comments_url=comments_url,
+        root=root,
+        output=(root / output).resolve(),
+        tagline=tagline,
+        policies=Policies(moderation=moderation, pseudonyms=pseudonyms, edit_window_minutes=window),
+        sites=tuple(sites),
+        feeds=tuple(feeds),
+        source=source,
+        raw=data,
+    )
+
+
+class _Checker:
+    def __init__(self, label: str):
+        self.label = label
+
+    def fail(self, key: str, message: str):
+        raise RegistryError(f"{self.label}: {key}: {message}")
+
+    def table(self, data: dict, key: str, required: bool = False) -> dict:
+        value = data.get(key)
+        if value is None:
+            if required:
+                self.fail(key, f"missing [{key}] table")
+            return {}
+        if not isinstance(value, dict):
+            self.fail(key, "must be a table")
+        return value
+
+    def _get(self, table: dict, dotted: str):
+        return table.get(dotted.rsplit(".", 1)[-1])
+
+    def text(self, table: dict, dotted: str, required: bool = False) -> str:
+        value = self._get(table, dotted)
+        if value is None:
+            if required:
+                self.fail(dotted, "missing (required)")
+            return ""
+        if not isinstance(value, str):
+            self.fail(dotted, f"must be a string, got {type(value).__name__}")
+        value = value.strip()
+        if required and not value:
+            self.fail(dotted, "must not be empty")
+        return value
+
+    def url(self, table: dict, dotted: str, required: bool = False) -> str:
+        value = self.text(table, dotted, required)
+        if not value:
+            return value
+        parts = urlsplit(value)
+        if parts.scheme not in ("http", "https") or not parts.netloc:
+            self.fail(dotted, f"must be an absolute http(s) URL, got {value!r}")
+        if parts.query or parts.fragment:
+            self.fail(dotted, f"must not carry a query or fragment, got {value!r}")
+        if not value.endswith("/") and dotted.split(".")[0].startswith(("network", "sites")):
+            self.fail(dotted, f"must end with '/', got {value!r}")
+        return value
+
+    def choice(self, table: dict, dotted: str, choices: tuple[str, ...]) -> str:
+        value = self.text(table, dotted)
+        if value and value not in choices:
+            self.fail(dotted, f"must be one of {', '.join(choices)}; got {value!r}")
+        return value
+
+    def boolean(self, table: dict, dotted: str, default: bool) -> bool:
+        value = self._get(table, dotted)
+        if value is None:
+            return default
+        if not isinstance(value, bool):
+            self.fail(dotted, f"must be true or false, got {value!r}")
+        return value
+
+    def integer(self, table: dict, dotted: str, default: int, minimum: int) -> int:
+        value = self._get(table, dotted)
+        if value is None:
+            return default
+        if isinstance(value, bool) or not isinstance(value, int):
+            self.fail(dotted, f"must be a whole number, got {value!r}")
+        if value < minimum:
+            self.fail(dotted, f"must be at least {minimum}, got {value}")
+        return value
+
+    def unknown(self, table: dict, prefix: str, allowed: set[str]):
+        for key in table:
+            if key not in allowed:
+                self.fail(f"{prefix}.{key}", f"unknown key (expected one of: {', '.join(sorted(allowed))})")

@@ -1,0 +1,74 @@
+"""The one sanitiser: every piece of user or feed HTML goes through `clean` before it is stored or shown.
+
+An allowlist (bleach) rather than a blocklist: whatever the encoding trick, only these tags,
+these attributes and these URL schemes survive. Links get `rel="nofollow ugc noopener"`.
+This module is a leaf: it imports no other project module.
+"""
+
+from __future__ import annotations
+
+import html as html_lib
+import re
+
+import bleach
+from bleach.linkifier import Linker
+
+ALLOWED_TAGS = frozenset(
+    {"p", "br", "em", "strong", "b", "i", "a", "code", "pre", "blockquote", "ul", "ol", "li", "del", "hr"}
+)
+ALLOWED_ATTRIBUTES = {"a": ["href", "title", "rel"]}
+ALLOWED_PROTOCOLS = frozenset({"http", "https", "mailto"})
+LINK_REL = "nofollow ugc noopener"
+
+# Elements whose text is code or noise, removed whole before the allowlist runs (bleach would keep their text).
+_DROP_WITH_CONTENT = re.compile(
+    r"<(script|style|template|textarea|title|noscript|iframe|object|svg|math)\b[^>]*>.*?</\1\s*>",
+    re.IGNORECASE | re.DOTALL,
+)
+
+
+def _set_rel(attrs, new=False):
+    href_key = (None, "href")
+    href = attrs.get(href_key, "")
+    scheme = href.split(":", 1)[0].lower() if ":" in href else ""
+    if scheme and scheme not in ALLOWED_PROTOCOLS:
+        return None  # drop the link, keep its text
+    attrs[(None, "rel")] = LINK_REL
+    return attrs
+
+
+_cleaner = bleach.sanitizer.Cleaner(
+    tags=ALLOWED_TAGS,
+    attributes=ALLOWED_ATTRIBUTES,
+    protocols=ALLOWED_PROTOCOLS,
+    strip=True,
+    strip_comments=True,
+)
+_linker = Linker(callbacks=[_set_rel], skip_tags={"pre", "code"}, parse_email=False)
+
+
+def clean(html: str) -> str:
+    """Return `html` reduced to the allowlist, bare URLs linked, every link given the safe rel."""
+    if not html:
+        return ""
+    return _linker.linkify(_cleaner.clean(_DROP_WITH_CONTENT.sub("", html)))
+
+
+def text(html: str) -> str:
+    """Plain text of an HTML fragment (for excerpts and plain-text fields)."""
+    stripped = bleach.clean(_DROP_WITH_CONTENT.sub("", html or ""), tags=set(), strip=True)
+    return re.sub(r"\s+", " ", html_lib.unescape(stripped)).strip()
+
+
+
+
+def excerpt(html: str, limit: int = 280) -> str:
+    """Plain-text excerpt cut on a word boundary, with an ellipsis when cut."""
+    plain = text(html)
+    if len(plain) <= limit:
+        return plain
+    cut = plain[:limit].rsplit(" ", 1)[0].rstrip(",;:.-–— ")
+    return cut + "…"
+
+
+__all__ = ["clean", "text", "excerpt", "ALLOWED_TAGS", "LINK_REL"]

@@ -1,0 +1,88 @@
+"""The demo server: the built sites and the comment service, one process, one port.
+
+Production serves `public/` with any static web server and runs the service under gunicorn;
+this server is for `make demo` and for a doctor previewing the network on their machine.
+"""
+
+from __future__ import annotations
+
+import mimetypes
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from werkzeug.exceptions import NotFound
+from werkzeug.middleware.dispatcher import DispatcherMiddleware
+from werkzeug.security import safe_join
+from werkzeug.utils import redirect, send_file
+from werkzeug.wrappers import Request, Response
+
+from confreres.registry import Network, origin_of
+
+mimetypes.add_type("application/atom+xml", ".atom")
+mimetypes.add_type("text/x-opml", ".opml")
+
+NOT_FOUND = """<!doctype html><html lang="fr"><meta charset="utf-8"><title>Page introuvable</title>
+<main style="font-family:system-ui;max-width:40rem;margin:3rem auto;padding:0 1rem">
+<h1>Page introuvable</h1><p>Cette page n'existe pas (ou plus). <a href="/">Retour à l'accueil du réseau</a>.</p>
+</main></html>"""
+
+
+class StaticSite:
+    """Serve a folder like a static web server: index.html for folders, conditional GET, no listing."""
+
+    def __init__(self, root: Path, webmention: str | None = None):
+        self.root = Path(root)
+        self.webmention = webmention
+
+    def __call__(self, environ, start_response):
+        request = Request(environ)
+        response = self.respond(request)
+        return response(environ, start_response)
+
+    def respond(self, request: Request) -> Response:
+        if request.method not in ("GET", "HEAD"):
+            return Response("Méthode non permise", status=405, headers={"Allow": "GET, HEAD"})
+        relative = request.path.lstrip("/")
+        target = safe_join(str(self.root), relative) if relative else str(self.root)
+        if target is None:
+            return self.not_found()
+        path = Path(target)
+        if path.is_dir():
+            if not request.path.endswith("/"):
+                return redirect(request.script_root + request.path + "/", code=301)
+            path = path / "index.html"
+        if not path.is_file():
+            return self.not_found()
+        response = send_file(str(path), request.environ, conditional=True, etag=True, max_age=60)
+        if self.webmention and path.suffix == ".html":
+            response.headers["Link"] = f'<{self.webmention}>; rel="webmention"'
+        return response
+
+    def not_found(self) -> Response:
+        page = self.root / "404.html"
+        body = page.read_text(encoding="utf-8") if page.is_file() else NOT_FOUND
+        return Response(body, status=404, mimetype="text/html")
+
+
+def service_mount(network: Network) -> str | None:
+    """The path the comment service lives under when it shares the network's origin, else None."""
+    if origin_of(network.comments_url) != origin_of(network.url):
+        return None
+    return urlsplit(network.comments_url).path.rstrip("/")
+
+
+def make_app(network: Network, out: Path | None = None, service=None):
+    """WSGI app: static files at `/`, the comment service (a Flask app) under its URL path."""
+    static = StaticSite(out or network.output, webmention=f"{network.comments_url}webmention")
+    mount = service_mount(network)
+    if service is None or mount is None:
+        return static
+    if not mount:
+        raise NotFound("the comment service cannot share the root path with the sites")
+    return DispatcherMiddleware(static, {mount: service})
+
+
+def run(app, host: str, port: int):
+    from werkzeug.serving import run_simple
+
+    run_simple(host, port, app, threaded=True, use_reloader=False, use_debugger=False)

@@ -1,0 +1,123 @@
+"""A real build of a temporary network: pages and feeds parse, internal links resolve, errors fail one site."""
+
+from __future__ import annotations
+
+import json
+import xml.etree.ElementTree as ET
+from pathlib import Path
+from urllib.parse import urljoin, urlsplit
+
+import feedparser
+import pytest
+from bs4 import BeautifulSoup
+
+from confreres import build
+from tests.confreres.conftest import write_post
+
+
+def local_path(out: Path, base: str, url: str) -> Path | None:
+    """The file a network URL maps to in the output folder, or None for an outside URL."""
+    if not url.startswith(base):
+        return None
+    path = urlsplit(url).path[len(urlsplit(base).path):]
+    target = out / path
+    return target / "index.html" if url.endswith("/") else target
+
+
+def test_build_writes_every_site_with_feeds_sitemap_and_resolving_links(make_network):
+    network = make_network(posts=3)
+    results = build.build(network, progress=False)
+    assert [r.ok for r in results] == [True, True], [r.error for r in results]
+    out = network.output
+    base = network.url
+
+    for site in network.sites:
+        root = out / site.slug
+        assert root.is_symlink(), "a site goes live by an atomic symlink swap"
+        index = BeautifulSoup((root / "index.html").read_text(encoding="utf-8"), "html.parser")
+        assert index.html["lang"] == "fr"
+        assert index.find(id="contenu") is not None
+        # Feeds: Atom and RSS, whole site, per category and per tag, all parse with their entries.
+        for name in ("all.atom.xml", "all.rss.xml", "categorie-pratique.atom.xml", "tag-essai.rss.xml"):
+            feed = feedparser.parse((root / "feeds" / name).read_bytes())
+            assert not feed.bozo, (name, feed.get("bozo_exception"))
+            assert len(feed.entries) == 3
+            assert all(e.link.startswith(site.url) for e in feed.entries)
+        sitemap = ET.parse(root / "sitemap.xml")
+        locs = [el.text for el in sitemap.iter() if el.tag.endswith("loc")]
+        assert f"{site.url}{site.slug}-billet-0.html" in locs
+        posts = json.loads((root / "posts.json").read_text(encoding="utf-8"))
+        assert {p["url"] for p in posts["posts"]} == {f"{site.url}{site.slug}-billet-{n}.html" for n in range(3)}
+        article = BeautifulSoup((root / f"{site.slug}-billet-1.html").read_text(encoding="utf-8"), "html.parser")
+        mount = article.find(id="commentaires")
+        assert mount["data-thread-url"] == f"{site.url}{site.slug}-billet-1.html"
+        assert article.find("meta", property="og:title")["content"] == f"Billet 1 de {site.slug}"
+
+    # Every internal link of every page resolves to a file of the output.
+    broken = []
+    for page in out.rglob("*.html"):
+        soup = BeautifulSoup(page.read_text(encoding="utf-8"), "html.parser")
+        for tag in soup.find_all(["a", "link"], href=True):
+            url = urljoin(base, tag["href"]).split("#")[0].split("?")[0]
+            if "/comments/" in url:
+                continue  # the comment service, not a static file
+            target = local_path(out, base, url)
+            if target is not None and not target.exists():
+                broken.append((str(page.relative_to(out)), tag["href"]))
+    assert not broken, broken[:10]
+
+    index = BeautifulSoup((out / "index.html").read_text(encoding="utf-8"), "html.parser")
+    links = {a["href"] for a in index.find_all("a", href=True)}
+    assert {s.url for s in network.sites} <= links
+
+
+def test_a_broken_post_fails_its_site_only_and_names_the_file(make_network):
+    network = make_network(posts=2)
+    broken_site = network.sites[0].path
+    (broken_site / "content" / "casse.md").write_text("Title: Cassé\nDate: le jour d'après\n\nTexte.\n", encoding="utf-8")
+    results = {r.slug: r for r in build.build(network, progress=False)}
+    assert not results["dr-a"].ok
+    assert "casse.md" in results["dr-a"].error
+    assert results["dr-b"].ok
+    assert not (network.output / "dr-a").exists(), "nothing half-built goes live"
+    assert (network.output / "dr-b" / "index.html").is_file()
+
+
+def test_a_plugin_that_does_not_load_fails_the_build(make_network):
+    network = make_network(slugs=("dr-a",), posts=1)
+    conf = network.sites[0].path / "pelicanconf.py"
+    conf.write_text(conf.read_text().replace('["comments"]', '["comments", "absent_plugin"]'), encoding="utf-8")
+    [result] = build.build(network, progress=False)
+    assert not result.ok
+    assert "absent_plugin" in result.error
+
+
+def test_plugins_must_be_listed(make_network):
+    network = make_network(slugs=("dr-a",), posts=1)
+    conf = network.sites[0].path / "pelicanconf.py"
+    conf.write_text(conf.read_text().replace('PLUGINS = ["comments"]\n', ""), encoding="utf-8")
+    [result] = build.build(network, progress=False)
+    assert not result.ok and "must list PLUGINS" in result.error
+
+
+def test_rebuild_skips_unchanged_sites_and_rebuilds_a_changed_one(make_network):
+    network = make_network(posts=2)
+    first = build.build(network, progress=False)
+    assert all(r.ok and not r.skipped for r in first)
+    live_before = (network.output / "dr-b").resolve()
+
+    write_post(network.sites[0].path, "nouveau", "Un nouveau billet", date="2025-06-01 08:00")
+    second = {r.slug: r for r in build.build(network, progress=False)}
+    assert second["dr-b"].skipped and not second["dr-a"].skipped
+    assert (network.output / "dr-b").resolve() == live_before
+    assert (network.output / "dr-a" / "nouveau.html").is_file()
+    # Old releases are removed once the new one is live.
+    releases = sorted(p.name for p in (network.output / build.RELEASES).iterdir())
+    assert len([r for r in releases if r.startswith("dr-a-")]) == 1
+
+
+@pytest.mark.parametrize("slug", ["dr-zzz"])
+def test_unknown_site_is_refused(make_network, slug):
+    network = make_network(slugs=("dr-a",), posts=1)
+    with pytest.raises(KeyError, match="known: dr-a"):
+        build.build(network, [slug], progress=False)

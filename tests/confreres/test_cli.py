@@ -1,0 +1,81 @@
+"""The CLI: every command has --help and is documented in the README; new-site keeps network.toml's layout."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+from click.testing import CliRunner
+
+from confreres import registry
+from confreres.cli import cli
+
+README = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
+
+
+def all_commands(group: click.Group, prefix=()):
+    for name, command in group.commands.items():
+        path = (*prefix, name)
+        if isinstance(command, click.Group):
+            yield from all_commands(command, path)
+        else:
+            yield path
+
+
+def test_every_command_has_help_and_is_in_the_readme():
+    runner = CliRunner()
+    commands = list(all_commands(cli))
+    assert ("build",) in commands and ("publish", "init") in commands
+    for path in commands:
+        result = runner.invoke(cli, [*path, "--help"])
+        assert result.exit_code == 0, (path, result.output)
+        assert "Usage:" in result.output
+        assert f"confreres {' '.join(path)}" in README, f"README does not document `confreres {' '.join(path)}`"
+
+
+def test_new_site_registers_the_blog_and_keeps_comments(make_network):
+    network = make_network(slugs=("dr-a",), posts=1)
+    before = network.source.read_text(encoding="utf-8")
+    result = CliRunner().invoke(
+        cli,
+        ["--network", str(network.source), "new-site", "dr-nouveau", "--author", "Dr Jeanne Nouveau",
+         "--specialty", "Pédiatrie"],
+    )
+    assert result.exit_code == 0, result.output
+    after = network.source.read_text(encoding="utf-8")
+    assert after.startswith(before.rstrip("\n")), "the existing file (comments included) is kept as it was"
+    assert "# test network" in after
+    updated = registry.load(network.source)
+    site = updated.site("dr-nouveau")
+    assert site.title == "Le blog du Dr Jeanne Nouveau"
+    assert site.url == "http://127.0.0.1:8000/dr-nouveau/"
+    assert (site.path / "pelicanconf.py").is_file()
+    assert (site.path / "content" / "pages" / "a-propos.md").is_file()
+
+
+def test_new_site_refuses_a_bad_or_taken_slug_and_changes_nothing(make_network):
+    network = make_network(slugs=("dr-a",), posts=1)
+    before = network.source.read_text(encoding="utf-8")
+    runner = CliRunner()
+    bad = runner.invoke(cli, ["--network", str(network.source), "new-site", "Dr A!", "--author", "Dr A"])
+    assert bad.exit_code != 0 and "is not a slug" in bad.output
+    taken = runner.invoke(cli, ["--network", str(network.source), "new-site", "dr-a", "--author", "Dr A"])
+    assert taken.exit_code != 0 and "already exists" in taken.output
+    assert network.source.read_text(encoding="utf-8") == before
+    assert not (network.root / "sites" / "Dr A!").exists()
+
+
+def test_build_command_reports_failure_with_exit_status(make_network):
+    network = make_network(slugs=("dr-a",), posts=1)
+    (network.sites[0].path / "content" / "casse.md").write_text("Title: X\nDate: jamais\n\nx\n", encoding="utf-8")
+    result = CliRunner().invoke(cli, ["--network", str(network.source), "build", "--quiet"])
+    assert result.exit_code == 1
+    assert "casse.md" in result.output
+
+
+def test_bad_network_file_is_a_clear_error(tmp_path):
+    path = tmp_path / "network.toml"
+    path.write_text("[network]\nname = 'x'\n", encoding="utf-8")
+    result = CliRunner().invoke(cli, ["--network", str(path), "build"])
+    assert result.exit_code != 0
+    assert "network.url: missing" in result.output

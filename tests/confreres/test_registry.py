@@ -1,0 +1,109 @@
+"""network.toml validation: each bad input is refused with a message naming the key."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from confreres import registry
+
+GOOD = """
+[network]
+name = "Réseau"
+url = "https://confreres.example/"
+comments_url = "https://commentaires.example/"
+
+[policies]
+moderation = "all"
+
+[[sites]]
+slug = "dr-a"
+title = "Blog A"
+author = "Dr A"
+specialty = "Psychiatrie"
+url = "https://a.example/"
+
+[[sites]]
+slug = "dr-b"
+title = "Blog B"
+author = "Dr B"
+url = "https://confreres.example/dr-b/"
+comments = "confreres"
+
+[[feeds]]
+url = "https://dehors.example/feed.xml"
+title = "Un blog ami"
+"""
+
+
+def write(tmp_path, text):
+    path = tmp_path / "network.toml"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def test_good_file_loads_into_frozen_dataclasses(tmp_path):
+    network = registry.load(write(tmp_path, GOOD))
+    assert [s.slug for s in network.sites] == ["dr-a", "dr-b"]
+    assert network.policies.moderation == "all"
+    assert network.moderation_for(network.site("dr-a")) == "all"
+    assert network.site("dr-b").comments == "confreres"
+    assert network.feeds[0].title == "Un blog ami"
+    assert network.origins == {"https://confreres.example", "https://a.example"}
+    assert network.site_for_url("https://a.example/billet.html").slug == "dr-a"
+    assert network.site_for_url("https://confreres.example/dr-b/x.html").slug == "dr-b"
+    assert network.site_for_url("https://confreres.example/dr-bx/x.html") is None
+    assert network.site_for_url("https://evil.example/dr-b/") is None
+    with pytest.raises(AttributeError):
+        network.name = "autre"  # frozen
+    with pytest.raises(KeyError, match="known: dr-a, dr-b"):
+        network.site("dr-z")
+
+
+@pytest.mark.parametrize(
+    "change, message",
+    [
+        (('name = "Réseau"\n', ""), r"network\.name: missing"),
+        (('url = "https://confreres.example/"', 'url = "ftp://x.example/"'), r"network\.url: must be an absolute http\(s\) URL"),
+        (('url = "https://confreres.example/"', 'url = "https://confreres.example"'), r"network\.url: must end with '/'"),
+        (('moderation = "all"', 'moderation = "sometimes"'), r"policies\.moderation: must be one of none, first-comment, all"),
+        (('slug = "dr-a"', 'slug = "Dr A!"'), r"sites\[0\]\.slug: 'Dr A!' is not a slug"),
+        (('slug = "dr-a"', 'slug = "comments"'), r"sites\[0\]\.slug: 'comments' is reserved"),
+        (('slug = "dr-b"', 'slug = "dr-a"'), r"sites\[1\]\.slug: 'dr-a' is used by another site"),
+        (('author = "Dr A"\n', ""), r"sites\[0\]\.author: missing"),
+        (('title = "Blog A"', "title = 3"), r"sites\[0\]\.title: must be a string, got int"),
+        (('url = "https://a.example/"', 'url = "https://confreres.example/dr-b/sub/"'), r"sites\[1\]\.url: .* overlaps the URL of site 'dr-a'"),
+        (('url = "https://a.example/"', 'url = "https://a.example/?x=1"'), r"sites\[0\]\.url: must not carry a query"),
+        (('comments = "confreres"', 'comments = "vip"'), r"sites\[1\]\.comments: must be one of open, confreres, closed"),
+        (('specialty = "Psychiatrie"', 'specialite = "Psychiatrie"'), r"sites\[0\]\.specialite: unknown key"),
+        (('[[feeds]]\nurl = "https://dehors.example/feed.xml"', '[[feeds]]\nurl = "dehors"'), r"feeds\[0\]\.url: must be an absolute"),
+        (('[policies]', '[policy]'), r"policy: unknown section"),
+        (('moderation = "all"', "edit_window_minutes = -5"), r"policies\.edit_window_minutes: must be at least 0"),
+    ],
+)
+def test_bad_file_is_refused_with_the_key_and_the_reason(tmp_path, change, message):
+    old, new = change
+    assert old in GOOD
+    path = write(tmp_path, GOOD.replace(old, new, 1))
+    with pytest.raises(registry.RegistryError, match=message) as info:
+        registry.load(path)
+    assert str(path) in str(info.value)
+
+
+def test_not_toml_and_missing_file(tmp_path):
+    with pytest.raises(registry.RegistryError, match="not valid TOML"):
+        registry.load(write(tmp_path, "[network\nname="))
+    with pytest.raises(registry.RegistryError, match="file not found"):
+        registry.load(tmp_path / "absent.toml")
+    bad = tmp_path / "latin1.toml"
+    bad.write_bytes('[network]\nname = "Réseau"\n'.encode("latin-1"))
+    with pytest.raises(registry.RegistryError, match="not UTF-8"):
+        registry.load(bad)
+
+
+def test_the_project_network_file_is_valid():
+    network = registry.load(Path(__file__).resolve().parents[2] / "network.toml")
+    assert len(network.sites) >= 3
+    for site in network.sites:
+        assert site.path.is_dir(), site.slug
