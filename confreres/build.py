@@ -8,7 +8,9 @@ never half of each. A site whose inputs (sha256 of every file) match the live re
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
+import io
 import json
 import logging
 import multiprocessing
@@ -141,7 +143,8 @@ def _run_pelican(network: Network, site: Site, source: Path, output: Path) -> li
             collector.messages.append(f"plugins not all loaded: wanted {wanted}")
         if collector.messages:
             raise BuildError(_format_errors(site.slug, collector.messages))
-        instance.run()
+        with contextlib.redirect_stdout(io.StringIO()):  # Pelican's "Done: ..." summary
+            instance.run()
         if collector.messages:
             raise BuildError(_format_errors(site.slug, collector.messages))
     finally:
