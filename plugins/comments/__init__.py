@@ -1,16 +1,26 @@
 """Pelican plugin: each article's comment thread.
 
 Gives every article its thread URL (its absolute URL: the service keys threads by it) and its
-comment mode, and publishes `posts.json`, the list of the blog's posts that the comment service
-opens threads for. The static side talks to the service over HTTP only.
+comment mode, a static snapshot of its approved comments (so they are read without JavaScript
+and by search engines), and publishes `posts.json`, the list of the blog's posts that the
+comment service opens threads for. The static side talks to the service over HTTP only.
 """
 
 from __future__ import annotations
 
 import json
+import logging
 import os
+from datetime import datetime
 
+import httpx
 from pelican import signals
+
+from confreres.french import date_fr
+
+log = logging.getLogger(__name__)
+COUNTS_BATCH = 40  # URLs per /api/counts request, to keep the query string short
+TIMEOUT = httpx.Timeout(3.0, connect=1.0)
 
 COMMENT_MODES = ("open", "confreres", "closed")
 
@@ -25,10 +35,67 @@ def comment_mode(settings: dict, article) -> str:
 
 
 def annotate(generator):
-    """Attach the thread URL and comment mode to every article (and its translations)."""
-    for article in list(generator.articles) + list(generator.translations):
+    """Attach the thread URL, comment mode and comments snapshot to every article."""
+    articles = list(generator.articles) + list(generator.translations)
+    for article in articles:
         article.thread_url = thread_url(generator.settings, article)
         article.comments_mode = comment_mode(generator.settings, article)
+    snapshots = fetch_snapshots(generator.settings.get("COMMENTS_URL", ""), [a.thread_url for a in articles])
+    for article in articles:
+        thread = snapshots.get(article.thread_url)
+        article.comments_snapshot = snapshot(thread["comments"]) if thread else []
+        article.comments_count = thread["total"] if thread else 0
+
+
+def fetch_snapshots(comments_url: str, urls: list[str]) -> dict[str, dict]:
+    """Threads with comments, asked of the service; {} when it is down (the widget still works live)."""
+    if not comments_url or not urls:
+        return {}
+    api = comments_url.rstrip("/") + "/api/"
+    threads: dict[str, dict] = {}
+    try:
+        with httpx.Client(timeout=TIMEOUT, headers={"Accept": "application/json"}) as client:
+            counted = {}
+            for start in range(0, len(urls), COUNTS_BATCH):
+                response = client.get(api + "counts", params=[("url", u) for u in urls[start : start + COUNTS_BATCH]])
+                response.raise_for_status()
+                counted.update(response.json())
+            for url, count in counted.items():
+                if isinstance(count, int) and count > 0:
+                    response = client.get(api + "comments", params={"url": url})
+                    if response.status_code == 200:
+                        threads[url] = response.json()
+    except (httpx.HTTPError, ValueError) as exc:
+        log.warning("comments snapshot skipped: comment service at %s unavailable (%s)", api, exc.__class__.__name__)
+        return threads
+    return threads
+
+
+def snapshot(comments: list[dict]) -> list[dict]:
+    """The API's comment tree, reduced to what the theme shows (public fields only)."""
+    result = []
+    for c in comments:
+        author = c.get("author") or {}
+        created = c.get("created") or ""
+        try:
+            created_fr = date_fr(datetime.fromisoformat(created.replace("Z", "+00:00")))
+        except ValueError:
+            created_fr = ""
+        result.append(
+            {
+                "id": c.get("id"),
+                "author_name": author.get("name") or "Anonyme",
+                "author_website": author.get("website") or "",
+                "badge": author.get("badge") or "",
+                "is_post_author": bool(author.get("is_post_author")),
+                "html": c.get("html") or "",  # sanitised by the service at write time
+                "created": created,
+                "created_fr": created_fr,
+                "deleted": bool(c.get("deleted")),
+                "replies": snapshot(c.get("replies") or []),
+            }
+        )
+    return result
 
 
 def posts_index(generator) -> dict:
