@@ -31,7 +31,7 @@ WORDS = (
 ).split()
 CATEGORIES = ["Pratique", "Organisation des soins", "Éthique", "Formation"]
 TAGS = ["garde", "territoire", "prévention", "internat", "hôpital", "écoute", "secret", "équipe"]
-CONF = 'TIMEZONE = "Europe/Paris"\nDEFAULT_LANG = "fr"\nDEFAULT_PAGINATION = 10\nPLUGINS = ["comments"]\n'
+CONF = 'TIMEZONE = "Europe/Paris"\nDEFAULT_LANG = "fr"\nDEFAULT_PAGINATION = 10\nPLUGINS = ["comments", "crosslinks"]\n'
 
 
 def paragraph(rng: random.Random, words: int) -> str:

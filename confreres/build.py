@@ -48,7 +48,9 @@ class SiteResult:
     articles: list[dict] = field(default_factory=list)  # {"source", "url", "title"}
 
 
-def pelican_settings(network: Network, site: Site, source: Path, output: Path) -> dict:
+def pelican_settings(
+    network: Network, site: Site, source: Path, output: Path, network_output: Path | None = None
+) -> dict:
     """Settings the network imposes on every site, over the site's own pelicanconf.py."""
     from confreres.french import JINJA_FILTERS
 
@@ -87,6 +89,7 @@ def pelican_settings(network: Network, site: Site, source: Path, output: Path) -
         "DISPLAY_PAGES_ON_MENU": True,
         "JINJA_FILTERS": dict(JINJA_FILTERS),
         "SITE_SLUG": site.slug,
+        "NETWORK_OUTPUT": str(network_output or output.parent.parent),
         "SPECIALTY": site.specialty,
         "SITE_DESCRIPTION": site.description,
         "COMMENTS_MODE": site.comments,
@@ -163,7 +166,7 @@ def _format_errors(slug: str, messages: list[str]) -> str:
 def fingerprint(network: Network, site: Site, source: Path) -> str:
     """sha256 over everything a site's output depends on (mtimes lie after a git checkout)."""
     digest = hashlib.sha256()
-    settings = pelican_settings(network, site, source, Path("/out"))
+    settings = pelican_settings(network, site, source, Path("/out"), Path("/out"))
     settings.pop("JINJA_FILTERS")
     settings.pop("CACHE_PATH")
     digest.update(json.dumps(settings, sort_keys=True, default=str).encode())
@@ -266,11 +269,18 @@ def build(
     wanted = slugs or [s.slug for s in network.sites]
     for slug in wanted:
         network.site(slug)  # KeyError with the known slugs
-    jobs = max(1, min(jobs or os.cpu_count() or 1, len(wanted) or 1))
+    results = _build_many(network, wanted, out, jobs, force, progress)
+    results = refresh_crosslinks(network, out, results, jobs)
+    write_network_index(network, out)
+    return results
+
+
+def _build_many(network: Network, slugs: list[str], out: Path, jobs: int | None, force: bool, progress: bool):
+    jobs = max(1, min(jobs or os.cpu_count() or 1, len(slugs) or 1))
     results: list[SiteResult] = []
     network_file = str(network.source)
     with ProcessPoolExecutor(max_workers=jobs, mp_context=_context(), max_tasks_per_child=1) as pool:
-        futures = {pool.submit(build_site, network_file, slug, str(out), None, force): slug for slug in wanted}
+        futures = {pool.submit(build_site, network_file, slug, str(out), None, force): slug for slug in slugs}
         with _progress(progress, len(futures)) as advance:
             for future in as_completed(futures):
                 try:
@@ -279,9 +289,42 @@ def build(
                     result = SiteResult(futures[future], ok=False, error=f"{futures[future]}: {exc!r}")
                 results.append(result)
                 advance(result)
-    results.sort(key=lambda r: wanted.index(r.slug))
-    write_network_index(network, out)
+    results.sort(key=lambda r: slugs.index(r.slug))
     return results
+
+
+def stale_crosslinks(network: Network, out: Path) -> list[str]:
+    """Blogs whose published cross-blog links no longer match the other blogs' posts."""
+    from confreres import crosslinks
+
+    slugs = [s.slug for s in network.sites]
+    posts = crosslinks.load_posts(out, slugs)
+    stale = []
+    for slug in slugs:
+        try:
+            recorded = json.loads((out / slug / "crosslinks.json").read_text(encoding="utf-8")).get("digest")
+        except (OSError, ValueError):
+            continue  # not built, or built without the crosslinks plugin
+        own = [url for url, post in posts.items() if post["site"] == slug]
+        if crosslinks.digest(own, posts) != recorded:
+            stale.append(slug)
+    return stale
+
+
+def refresh_crosslinks(network: Network, out: Path, results: list[SiteResult], jobs: int | None = None):
+    """Rebuild the blogs a new answer (or a changed title) concerns; merge into `results`."""
+    by_slug = {r.slug: r for r in results}
+    for _ in range(2):  # titles never depend on links: two rounds settle any chain
+        stale = [slug for slug in stale_crosslinks(network, out) if by_slug.get(slug, SiteResult(slug, True)).ok]
+        if not stale:
+            break
+        for result in _build_many(network, stale, out, jobs, True, False):
+            previous = by_slug.get(result.slug)
+            if previous and not previous.skipped and result.ok:
+                result.articles = result.articles or previous.articles
+            by_slug[result.slug] = result
+    order = [r.slug for r in results] + [slug for slug in by_slug if slug not in {r.slug for r in results}]
+    return [by_slug[slug] for slug in order]
 
 
 class _progress:

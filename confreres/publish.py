@@ -158,6 +158,11 @@ def hook(network_file: str, slug: str, stdin=sys.stdin, out=sys.stdout) -> int:
             print(result.error, file=out)
             return 1
         replace_source(site.path, tree)
+    from confreres.build import refresh_crosslinks
+
+    for other in refresh_crosslinks(network, network.output, [result]):
+        if other.slug != slug and other.ok:
+            print(f"Confrères : « {network.site(other.slug).title} » mis à jour (réponse entre blogs).", file=out)
     write_network_index(network, network.output)
     announce_posts(network, site, result.articles, out=out)
     print(f"Confrères : publié en {result.seconds:.1f} s → {site.url}", file=out)

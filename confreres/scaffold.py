@@ -20,7 +20,7 @@ feeds and output folder. Keep PLUGINS listed: with none listed Pelican loads eve
 TIMEZONE = "Europe/Paris"
 DEFAULT_LANG = "fr"
 DEFAULT_PAGINATION = 10
-PLUGINS = ["comments"]
+PLUGINS = ["comments", "crosslinks"]
 '''
 
 ABOUT = """Title: À propos

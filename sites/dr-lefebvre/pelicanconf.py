@@ -7,4 +7,4 @@ feeds and output folder. Keep PLUGINS listed: with none listed Pelican loads eve
 TIMEZONE = "Europe/Paris"
 DEFAULT_LANG = "fr"
 DEFAULT_PAGINATION = 10
-PLUGINS = ["comments"]
+PLUGINS = ["comments", "crosslinks"]

@@ -9,7 +9,7 @@ import pytest
 
 from confreres import registry
 
-PELICANCONF = 'TIMEZONE = "Europe/Paris"\nDEFAULT_LANG = "fr"\nDEFAULT_PAGINATION = 10\nPLUGINS = ["comments"]\n'
+PELICANCONF = 'TIMEZONE = "Europe/Paris"\nDEFAULT_LANG = "fr"\nDEFAULT_PAGINATION = 10\nPLUGINS = ["comments", "crosslinks"]\n'
 
 
 def write_post(site_dir: Path, slug: str, title: str, date: str = "2025-03-01 09:00", body: str = "", **meta) -> Path:

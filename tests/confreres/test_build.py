@@ -86,7 +86,7 @@ def test_a_broken_post_fails_its_site_only_and_names_the_file(make_network):
 def test_a_plugin_that_does_not_load_fails_the_build(make_network):
     network = make_network(slugs=("dr-a",), posts=1)
     conf = network.sites[0].path / "pelicanconf.py"
-    conf.write_text(conf.read_text().replace('["comments"]', '["comments", "absent_plugin"]'), encoding="utf-8")
+    conf.write_text(conf.read_text().replace('"crosslinks"]', '"crosslinks", "absent_plugin"]'), encoding="utf-8")
     [result] = build.build(network, progress=False)
     assert not result.ok
     assert "absent_plugin" in result.error
@@ -95,7 +95,7 @@ def test_a_plugin_that_does_not_load_fails_the_build(make_network):
 def test_plugins_must_be_listed(make_network):
     network = make_network(slugs=("dr-a",), posts=1)
     conf = network.sites[0].path / "pelicanconf.py"
-    conf.write_text(conf.read_text().replace('PLUGINS = ["comments"]\n', ""), encoding="utf-8")
+    conf.write_text(conf.read_text().replace('PLUGINS = ["comments", "crosslinks"]\n', ""), encoding="utf-8")
     [result] = build.build(network, progress=False)
     assert not result.ok and "must list PLUGINS" in result.error
 

@@ -1,0 +1,91 @@
+"""Answers between blogs, worked out from the blogs' published post lists (`<out>/<slug>/posts.json`).
+
+Pure functions shared by the `crosslinks` Pelican plugin (which renders them) and the build (which
+rebuilds a blog when what it would render changed, e.g. a confrère answered one of its posts).
+Imports no project module but the registry.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+
+POSTS_FILE = "posts.json"
+
+
+def load_posts(out: Path, slugs: list[str]) -> dict[str, dict]:
+    """url -> post (with its "site") for every published post of these blogs."""
+    posts: dict[str, dict] = {}
+    for slug in slugs:
+        try:
+            data = json.loads((Path(out) / slug / POSTS_FILE).read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            continue
+        for post in data.get("posts", []):
+            if isinstance(post, dict) and isinstance(post.get("url"), str):
+                posts[post["url"]] = {**post, "site": slug}
+    return posts
+
+
+def _public(post: dict) -> dict:
+    return {k: post.get(k, "") for k in ("url", "title", "site", "date")}
+
+
+def _root(url: str, posts: dict[str, dict]) -> str:
+    seen = {url}
+    while True:
+        parent = posts.get(url, {}).get("reply_to")
+        if not parent or parent not in posts or parent in seen:
+            return url
+        seen.add(parent)
+        url = parent
+
+
+def _children(posts: dict[str, dict]) -> dict[str, list[str]]:
+    children: dict[str, list[str]] = {}
+    for url, post in posts.items():
+        parent = post.get("reply_to")
+        if parent and parent in posts and parent != url:
+            children.setdefault(parent, []).append(url)
+    for urls in children.values():
+        urls.sort(key=lambda u: (posts[u].get("date", ""), u))
+    return children
+
+
+def conversation(url: str, posts: dict[str, dict], children: dict[str, list[str]] | None = None) -> list[dict]:
+    """The whole debate a post belongs to, root first, each answer after what it answers (with its depth)."""
+    children = _children(posts) if children is None else children
+    root = _root(url, posts)
+    ordered: list[dict] = []
+    stack = [(root, 0)]
+    seen: set[str] = set()
+    while stack:
+        current, depth = stack.pop()
+        if current in seen:
+            continue
+        seen.add(current)
+        ordered.append({**_public(posts[current]), "depth": depth})
+        stack.extend((child, depth + 1) for child in reversed(children.get(current, [])))
+    return ordered if len(ordered) > 1 else []
+
+
+def relations(site_urls: list[str], posts: dict[str, dict]) -> dict[str, dict]:
+    """For each post of a blog: what it answers, who answered it, and the debate it is part of."""
+    children = _children(posts)
+    result = {}
+    for url in sorted(site_urls):
+        post = posts.get(url, {})
+        target = post.get("reply_to")
+        result[url] = {
+            "reply_to": _public(posts[target]) if target in posts else ({"url": target} if target else None),
+            "answers": [_public(posts[u]) for u in children.get(url, [])],
+            "conversation": conversation(url, posts, children) if url in posts else [],
+        }
+    return result
+
+
+def digest(site_urls: list[str], posts: dict[str, dict]) -> str:
+    """Changes whenever what a blog shows of the other blogs changes."""
+    data = json.dumps(relations(site_urls, posts), sort_keys=True, ensure_ascii=False)
+    return hashlib.sha256(data.encode()).hexdigest()

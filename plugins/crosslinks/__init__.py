@@ -1,0 +1,90 @@
+"""Pelican plugin: answers between blogs of the network.
+
+A post with `Reply_to: <URL of a post of another blog>` shows what it answers; the answered post
+lists the confrères' answers; both show the whole debate when it spans several posts. The other
+blogs are known from their published `posts.json` (the build rebuilds a blog when that changes).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+
+from pelican import signals
+
+from confreres import crosslinks
+
+DIGEST_FILE = "crosslinks.json"
+
+
+def _sites(settings: dict) -> dict[str, dict]:
+    return {s["slug"]: s for s in settings.get("NETWORK_SITES", [])}
+
+
+def _site_for(url: str, sites: dict[str, dict]) -> dict | None:
+    best = None
+    for site in sites.values():
+        if url.startswith(site["url"]) and (best is None or len(site["url"]) > len(best["url"])):
+            best = site
+    return best
+
+
+def _enrich(post: dict | None, sites: dict[str, dict]) -> dict | None:
+    if not post:
+        return None
+    site = sites.get(post.get("site", "")) or _site_for(post.get("url", ""), sites) or {}
+    return {
+        **post,
+        "author": site.get("author", ""),
+        "specialty": site.get("specialty", ""),
+        "site_title": site.get("title", ""),
+    }
+
+
+def network_posts(generator) -> tuple[dict[str, dict], list[str]]:
+    settings = generator.settings
+    own_slug = settings.get("SITE_SLUG", "")
+    others = [slug for slug in _sites(settings) if slug != own_slug]
+    posts = crosslinks.load_posts(settings.get("NETWORK_OUTPUT", ""), others)
+    own_urls = []
+    for article in generator.articles:
+        url = f"{settings['SITEURL'].rstrip('/')}/{article.url}"
+        own_urls.append(url)
+        posts[url] = {
+            "url": url,
+            "title": article.title,
+            "date": article.date.isoformat(),
+            "site": own_slug,
+            "reply_to": str(article.metadata.get("reply_to", "") or "").strip(),
+        }
+    return posts, own_urls
+
+
+def annotate(generator):
+    sites = _sites(generator.settings)
+    posts, own_urls = network_posts(generator)
+    relations = crosslinks.relations(own_urls, posts)
+    base = generator.settings["SITEURL"].rstrip("/")
+    for article in generator.articles:
+        rel = relations.get(f"{base}/{article.url}")
+        if not rel:
+            continue
+        target = _enrich(rel["reply_to"], sites) if rel["reply_to"] else None
+        if target:
+            article.reply_to_title = target.get("title") or None
+            article.reply_to_author = target.get("author") or None
+            article.reply_to_site = target.get("site_title") or None
+        article.answers = [_enrich(a, sites) for a in rel["answers"]]
+        article.conversation = [_enrich(p, sites) for p in rel["conversation"]]
+    generator.context["CROSSLINKS_DIGEST"] = crosslinks.digest(own_urls, posts)
+
+
+def write_digest(generator, writer):
+    path = os.path.join(generator.settings["OUTPUT_PATH"], DIGEST_FILE)
+    with open(path, "w", encoding="utf-8") as handle:
+        json.dump({"digest": generator.context.get("CROSSLINKS_DIGEST", "")}, handle)
+
+
+def register():
+    signals.article_generator_finalized.connect(annotate)
+    signals.article_writer_finalized.connect(write_digest)

@@ -1,0 +1,64 @@
+"""Answers between blogs on the static side: a three-blog chain reads as one conversation."""
+
+from __future__ import annotations
+
+from bs4 import BeautifulSoup
+
+from confreres import build, crosslinks
+from tests.confreres.conftest import write_post
+
+
+def html(network, slug, post):
+    path = network.output / slug / f"{post}.html"
+    return BeautifulSoup(path.read_text(encoding="utf-8"), "html.parser")
+
+
+def test_three_blog_chain_in_one_build(make_network):
+    network = make_network(slugs=("dr-a", "dr-b", "dr-c"), posts=1)
+    a, b, c = network.sites
+    write_post(a.path, "question", "La question de A", date="2025-04-01 08:00")
+    write_post(b.path, "reponse-b", "B répond à A", date="2025-04-05 08:00", reply_to=f"{a.url}question.html")
+    write_post(c.path, "reponse-c", "C répond à B", date="2025-04-09 08:00", reply_to=f"{b.url}reponse-b.html")
+    results = build.build(network, progress=False)
+    assert all(r.ok for r in results), [r.error for r in results]
+
+    # B says whom it answers, with the title and the author of the other blog.
+    aside = html(network, "dr-b", "reponse-b").find(class_="reply-to")
+    assert "La question de A" in aside.get_text() and "Dr Dr-A" in aside.get_text()
+    assert aside.find("a")["href"] == f"{a.url}question.html"
+    # A lists the confrères' answers and the whole debate, in order, on each of the three posts.
+    page_a = html(network, "dr-a", "question")
+    answers = page_a.find(class_="answers")
+    assert answers is not None and f"{b.url}reponse-b.html" in str(answers)
+    for slug, post in (("dr-a", "question"), ("dr-b", "reponse-b"), ("dr-c", "reponse-c")):
+        debate = html(network, slug, post).find(class_="conversation")
+        assert debate is not None, (slug, post)
+        titles = [li.get_text(" ", strip=True) for li in debate.find_all("li")]
+        assert [t.split(" —")[0] for t in titles][:3] == ["La question de A", "B répond à A", "C répond à B"] or (
+            "La question de A" in titles[0] and "B répond à A" in titles[1] and "C répond à B" in titles[2]
+        )
+    assert build.stale_crosslinks(network, network.output) == []
+
+
+def test_a_new_answer_rebuilds_the_answered_blog(make_network):
+    network = make_network(slugs=("dr-a", "dr-b"), posts=1)
+    a, b = network.sites
+    write_post(a.path, "question", "La question de A", date="2025-04-01 08:00")
+    assert all(r.ok for r in build.build(network, progress=False))
+    assert html(network, "dr-a", "question").find(class_="answers") is None
+
+    write_post(b.path, "reponse-b", "B répond à A", date="2025-04-05 08:00", reply_to=f"{a.url}question.html")
+    results = {r.slug: r for r in build.build(network, ["dr-b"], progress=False)}
+    assert "dr-a" in results and results["dr-a"].ok, "the answered blog is rebuilt too"
+    assert f"{b.url}reponse-b.html" in str(html(network, "dr-a", "question").find(class_="answers"))
+
+
+def test_conversation_survives_cycles_and_unknown_targets():
+    posts = {
+        "u1": {"url": "u1", "title": "1", "site": "a", "date": "1", "reply_to": "u2"},
+        "u2": {"url": "u2", "title": "2", "site": "b", "date": "2", "reply_to": "u1"},
+        "u3": {"url": "u3", "title": "3", "site": "b", "date": "3", "reply_to": "https://ailleurs.example/x"},
+    }
+    assert {p["url"] for p in crosslinks.conversation("u1", posts)} == {"u1", "u2"}
+    assert crosslinks.conversation("u3", posts) == []
+    assert crosslinks.relations(["u3"], posts)["u3"]["reply_to"] == {"url": "https://ailleurs.example/x"}
