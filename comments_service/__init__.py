@@ -1,0 +1,60 @@
+"""Confrères' comment service: one Flask app for every blog of the network.
+
+`create_app(test_config=None)` is the only entry point: gunicorn
+(`gunicorn 'comments_service:create_app()'`), `confreres serve` (mounted under /comments with
+DispatcherMiddleware, so every URL comes from url_for/script_root) and the tests.
+"""
+
+from __future__ import annotations
+
+from flask import Flask
+from werkzeug.middleware.proxy_fix import ProxyFix
+
+from . import config as config_module
+from . import cors, db, errors, limits
+from .cache import ThreadCache
+
+CSP_PAGES = (
+    "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; "
+    "base-uri 'none'; frame-ancestors 'none'"
+)
+
+
+def create_app(test_config: dict | None = None) -> Flask:
+    app = Flask(__name__)
+    config_module.build(app, test_config)
+    app.json.ensure_ascii = False
+    app.json.sort_keys = False
+
+    if int(app.config["PROXY_FIX"]) > 0:
+        hops = int(app.config["PROXY_FIX"])
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops, x_prefix=hops)
+
+    app.extensions["confreres_thread_cache"] = ThreadCache(int(app.config["THREAD_CACHE_SIZE"]))
+    db.init_app(app)
+    errors.init_app(app)
+
+    from . import api, feeds, pages
+
+    app.register_blueprint(api.bp)
+    app.register_blueprint(feeds.bp)
+    app.register_blueprint(pages.bp)
+    cors.init_app(app)
+    app.extensions["confreres_limiter"] = limits.init_app(app)
+    app.after_request(_security_headers)
+
+    from .cli import register as register_cli
+
+    register_cli(app)
+    return app
+
+
+def _security_headers(response):
+    response.headers.setdefault("X-Content-Type-Options", "nosniff")
+    response.headers.setdefault("Referrer-Policy", "strict-origin-when-cross-origin")
+    if response.mimetype == "text/html":
+        response.headers.setdefault("Content-Security-Policy", CSP_PAGES)
+        response.headers.setdefault("X-Frame-Options", "DENY")
+    else:
+        response.headers.setdefault("Content-Security-Policy", "default-src 'none'; frame-ancestors 'none'")
+    return response

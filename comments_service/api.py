@@ -1,0 +1,211 @@
+"""The JSON API under /api/: threads, comments, counts, the build's post list, the OpenAPI document.
+
+Contract (issue 3): GET/POST /api/comments, PATCH/DELETE /api/comments/<id>, GET /api/counts,
+PUT /api/sites/<slug>/posts, GET /api/openapi.json; plus POST /api/comments/<id>/report. Writes
+accept JSON only (415 otherwise): a cross-site HTML form cannot send application/json, so it
+cannot post in a reader's name. Thread reads are served from cached bytes with an ETag.
+
+Tokens travel in headers, never cookies:
+- edit token (returned by POST): `Authorization: Bearer <token>` or `X-Edit-Token: <token>`;
+- the caller's own pending comments: `X-Confreres-Tokens: <token>, <token>, ...` on GET;
+- the build's per-site token: `Authorization: Bearer <site_token(SECRET_KEY, slug)>`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+
+from flask import Blueprint, current_app, request
+
+from confreres.site_token import check_site_token
+
+from . import hooks, limits, public, store, tokens, validate
+from .auth import current_account
+from .cache import Entry
+from .db import get_db
+from .errors import ApiError
+from .openapi import document as openapi_document
+
+bp = Blueprint("api", __name__, url_prefix="/api")
+
+FORMAT = "1"  # bump when the thread JSON changes shape: it changes every ETag
+MAX_COUNT_URLS = 200
+THREAD_VARY = ("Origin", "X-Confreres-Tokens")
+
+
+def dumps(obj) -> bytes:
+    return json.dumps(obj, ensure_ascii=False, separators=(",", ":")).encode()
+
+
+def json_response(obj, status: int = 200, headers: dict | None = None):
+    response = current_app.response_class(dumps(obj), status=status, mimetype="application/json")
+    for key, value in (headers or {}).items():
+        response.headers[key] = value
+    return response
+
+
+def _network():
+    return current_app.extensions["confreres_network"]
+
+
+def _cache():
+    return current_app.extensions["confreres_thread_cache"]
+
+
+def json_body():
+    if not request.is_json:
+        raise ApiError(415, "unsupported_media_type", "Envoyez du JSON (Content-Type: application/json).")
+    data = request.get_json(silent=True)
+    if data is None:
+        raise ApiError(400, "invalid_json", "Le corps de la requête n'est pas un JSON valide.")
+    return data
+
+
+def _conditional(body: bytes, etag: str, cache_control: str, vary=()):
+    """200 with the bytes, or 304 when the client already holds this ETag."""
+    inm = request.if_none_match
+    status = 304 if inm and (inm.star_tag or inm.contains_weak(etag.strip('"').removeprefix("W/").strip('"'))) else 200
+    response = current_app.response_class(
+        body if status == 200 else b"", status=status, mimetype="application/json"
+    )
+    response.headers["ETag"] = etag
+    response.headers["Cache-Control"] = cache_control
+    for header in vary:
+        response.vary.add(header)
+    return response
+
+
+# -- threads ------------------------------------------------------------------------------------
+
+@bp.get("/comments")
+def get_comments():
+    db = get_db()
+    network = _network()
+    post = store.find_post(db, network, request.args.get("url"))
+    url = post["url"]
+    header = request.headers.get("X-Confreres-Tokens")
+    if header:
+        mine = store.pending_owned(db, url, tokens.owned_comments(current_app.config["SECRET_KEY"], header))
+        if mine:
+            body = dumps(store.thread_document(network, post, store.thread_rows(db, url), mine))
+            etag = '"p' + hashlib.sha256(body).hexdigest()[:20] + '"'
+            return _conditional(body, etag, "private, max-age=0, must-revalidate", THREAD_VARY)
+    cache = _cache()
+    entry = cache.get(url, post["version"])
+    if entry is None:
+        body = dumps(store.thread_document(network, post, store.thread_rows(db, url)))
+        mode = store.comments_mode(network, post)
+        entry = Entry(post["version"], f'"{FORMAT}-{post["version"]:x}-{mode}"', body)
+        cache.put(url, entry)
+    max_age = int(current_app.config["THREAD_MAX_AGE"])
+    return _conditional(entry.body, entry.etag, f"public, max-age={max_age}, must-revalidate", THREAD_VARY)
+
+
+@bp.post("/comments")
+def create_comment():
+    data = validate.comment(json_body())
+    config = current_app.config
+    if data.honeypot:
+        # A bot filled the hidden field: answer like a comment awaiting moderation, store nothing.
+        return json_response({"comment": None, "status": "pending", "edit_token": None}, 201)
+    db = get_db()
+    network = _network()
+    post = store.find_post(db, network, data.url)
+    row, nonce = store.add_comment(
+        db,
+        network,
+        post,
+        data,
+        policy=config["MODERATION"] or None,
+        account=current_account(),
+        ip_hash=limits.request_ip_hash(),
+        duplicate_minutes=int(config["DUPLICATE_WINDOW"]),
+    )
+    hooks.emit("comment.created", comment_id=row["id"], status=row["status"], url=post["url"], site=post["site"])
+    token = tokens.make_edit_token(config["SECRET_KEY"], row["id"], nonce)
+    return json_response(
+        {
+            "comment": public.comment(row),
+            "status": row["status"],
+            "edit_token": token,
+            "edit_window_minutes": int(config["EDIT_WINDOW"]),
+        },
+        201,
+    )
+
+
+def _edit_claim(comment_id: int) -> tokens.EditClaim:
+    header = request.headers.get("Authorization", "")
+    token = header[7:].strip() if header[:7].lower() == "bearer " else request.headers.get("X-Edit-Token", "")
+    if not token:
+        raise ApiError(403, "missing_token", "Jeton de modification manquant.")
+    claim = tokens.read_edit_token(current_app.config["SECRET_KEY"], token)
+    if claim is None or claim.comment_id != comment_id:
+        raise ApiError(403, "invalid_token", "Jeton de modification invalide pour ce commentaire.")
+    return claim
+
+
+@bp.patch("/comments/<int:comment_id>")
+def edit_comment(comment_id: int):
+    claim = _edit_claim(comment_id)
+    text = validate.edit(json_body())
+    row = store.edit_comment(
+        get_db(), comment_id, claim.nonce, text, window_minutes=int(current_app.config["EDIT_WINDOW"])
+    )
+    hooks.emit("comment.edited", comment_id=comment_id, url=row["post_url"], site=row["site"])
+    return json_response({"comment": public.comment(row), "status": row["status"]})
+
+
+@bp.delete("/comments/<int:comment_id>")
+def delete_comment(comment_id: int):
+    claim = _edit_claim(comment_id)
+    outcome = store.delete_comment(
+        get_db(), comment_id, claim.nonce, window_minutes=int(current_app.config["EDIT_WINDOW"])
+    )
+    hooks.emit("comment.deleted", comment_id=comment_id, outcome=outcome)
+    return json_response({"id": comment_id, "deleted": True, "placeholder": outcome == "soft"})
+
+
+@bp.post("/comments/<int:comment_id>/report")
+def report_comment(comment_id: int):
+    reason = validate.report(json_body())
+    report_id = store.report_comment(get_db(), comment_id, reason, ip_hash=limits.request_ip_hash())
+    hooks.emit("comment.reported", comment_id=comment_id, report_id=report_id)
+    return json_response({"report": report_id, "status": "received"}, 201)
+
+
+# -- counts, posts, documentation -----------------------------------------------------------------
+
+@bp.get("/counts")
+def get_counts():
+    urls = request.args.getlist("url")
+    if not urls:
+        raise ApiError(400, "missing_field", "Indiquez au moins une adresse (?url=...).", "url")
+    if len(urls) > MAX_COUNT_URLS:
+        raise ApiError(400, "too_many", f"{MAX_COUNT_URLS} adresses au plus par requête.", "url")
+    body = dumps(store.counts(get_db(), urls))
+    etag = '"c' + hashlib.sha256(body).hexdigest()[:20] + '"'
+    max_age = int(current_app.config["THREAD_MAX_AGE"])
+    return _conditional(body, etag, f"public, max-age={max_age}, must-revalidate", ("Origin",))
+
+
+@bp.put("/sites/<slug>/posts")
+def put_site_posts(slug: str):
+    network = _network()
+    try:
+        network.site(slug)
+    except KeyError:
+        raise ApiError(404, "unknown_site", "Ce blog n'appartient pas au réseau.") from None
+    header = request.headers.get("Authorization", "")
+    token = header[7:].strip() if header[:7].lower() == "bearer " else ""
+    if not check_site_token(current_app.config["SECRET_KEY"], slug, token):
+        raise ApiError(403, "invalid_site_token", "Jeton du blog manquant ou invalide.")
+    summary = store.sync_posts(get_db(), network, slug, json_body())
+    hooks.emit("posts.synced", **summary)
+    return json_response(summary)
+
+
+@bp.get("/openapi.json")
+def openapi():
+    return json_response(openapi_document(request.url_root.rstrip("/") + "/api"))

@@ -1,0 +1,51 @@
+"""Service commands beside init-db (db.py) and purge-ips (limits.py): `flask --app comments_service ...`."""
+
+from __future__ import annotations
+
+import json
+
+import click
+from flask import current_app
+
+from confreres.site_token import site_token
+
+from . import store
+from .db import connect
+from .errors import ApiError
+
+
+@click.command("sync-posts")
+@click.argument("slug")
+@click.argument("posts_json", type=click.File("r", encoding="utf-8"))
+def sync_posts_command(slug: str, posts_json) -> None:
+    """Declare a site's posts from a posts.json file (same body as PUT /api/sites/SLUG/posts)."""
+    network = current_app.extensions["confreres_network"]
+    db = connect(current_app.config["DB"])
+    try:
+        summary = store.sync_posts(db, network, slug, json.load(posts_json))
+    except KeyError as exc:
+        raise click.ClickException(str(exc.args[0])) from None
+    except ApiError as exc:
+        raise click.ClickException(f"{exc.field or 'posts'}: {exc.message}") from None
+    except json.JSONDecodeError as exc:
+        raise click.ClickException(f"{posts_json.name}: not JSON ({exc})") from None
+    finally:
+        db.close()
+    click.echo(json.dumps(summary, ensure_ascii=False))
+
+
+@click.command("site-token")
+@click.argument("slug")
+def site_token_command(slug: str) -> None:
+    """Print the bearer token a site's build uses for PUT /api/sites/SLUG/posts."""
+    network = current_app.extensions["confreres_network"]
+    try:
+        network.site(slug)
+    except KeyError as exc:
+        raise click.ClickException(str(exc.args[0])) from None
+    click.echo(site_token(current_app.config["SECRET_KEY"], slug))
+
+
+def register(app) -> None:
+    app.cli.add_command(sync_posts_command)
+    app.cli.add_command(site_token_command)

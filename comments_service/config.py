@@ -1,0 +1,121 @@
+"""Configuration in layers: defaults, then `network.toml`, then `CONFRERES_<KEY>` variables, then test_config.
+
+One function builds the whole configuration so that every way of starting the service
+(gunicorn, `confreres serve`, the tests) reads it the same way and fails early with a clear
+message instead of serving with a bad setting.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from limits import parse as parse_limit
+
+from confreres import registry
+from confreres.registry import MODERATION_POLICIES
+
+DEFAULT_SECRET = "dev-insecure-secret-change-me"
+ENV_PREFIX = "CONFRERES_"
+
+# Keys a deployment may set through CONFRERES_<KEY>; the type of the default decides the parsing.
+DEFAULTS: dict[str, object] = {
+    "SECRET_KEY": DEFAULT_SECRET,
+    "NETWORK": "",  # path of network.toml; empty: registry.default_path()
+    "DB": "",  # SQLite file; empty: <network root>/var/comments.sqlite3
+    "RATE_LIMIT": "10/minute",  # writes per client IP; "off" disables every limit
+    "READ_RATE_LIMIT": "600/minute",  # reads per client IP
+    "MODERATION": "",  # none | first-comment | all: overrides every site's policy
+    "EDIT_WINDOW": -1,  # minutes; -1: network.toml's policies.edit_window_minutes
+    "DUPLICATE_WINDOW": 10,  # minutes during which the same text on the same thread is a duplicate
+    "IP_RETENTION_DAYS": 30,
+    "THREAD_MAX_AGE": 10,  # seconds a browser or CDN may reuse a public thread without revalidating
+    "CSRF_MAX_AGE": 7200,  # seconds a no-JS form stays valid
+    "PROXY_FIX": 0,  # number of trusted reverse proxies in front (X-Forwarded-For)
+    "AUTO_MIGRATE": True,  # apply pending migrations when the app starts
+    "THREAD_CACHE_SIZE": 2000,  # threads whose JSON bytes each process keeps
+}
+
+# Hard limits of the contract; not meant to be tuned per deployment.
+MAX_CONTENT_LENGTH = 64 * 1024
+
+
+class ConfigError(RuntimeError):
+    """A setting that prevents the service from starting; the message says which and how to fix it."""
+
+
+def _parse(key: str, raw: str, default: object) -> object:
+    if isinstance(default, bool):
+        lowered = raw.strip().lower()
+        if lowered in ("1", "true", "yes", "on"):
+            return True
+        if lowered in ("0", "false", "no", "off", ""):
+            return False
+        raise ConfigError(f"{ENV_PREFIX}{key}={raw!r}: expected true or false")
+    if isinstance(default, int):
+        try:
+            return int(raw)
+        except ValueError:
+            raise ConfigError(f"{ENV_PREFIX}{key}={raw!r}: expected a whole number") from None
+    return raw.strip()
+
+
+def from_environment(environ=None) -> dict[str, object]:
+    environ = os.environ if environ is None else environ
+    found = {}
+    for key, default in DEFAULTS.items():
+        raw = environ.get(ENV_PREFIX + key)
+        if raw is not None:
+            found[key] = _parse(key, raw, default)
+    return found
+
+
+def build(app, test_config: dict | None = None) -> None:
+    """Fill `app.config` and attach the loaded registry as `app.extensions['confreres_network']`."""
+    app.config.update(DEFAULTS)
+    app.config["MAX_CONTENT_LENGTH"] = MAX_CONTENT_LENGTH
+    app.config["JSON_AS_ASCII"] = False
+    app.config.update(from_environment())
+    if test_config:
+        app.config.update(test_config)
+
+    network = app.config.get("NETWORK_OBJECT")
+    if network is None:
+        try:
+            network = registry.load(app.config["NETWORK"] or None)
+        except registry.RegistryError as exc:
+            raise ConfigError(str(exc)) from None
+    app.extensions["confreres_network"] = network
+
+    if not app.config["DB"]:
+        app.config["DB"] = str(network.root / "var" / "comments.sqlite3")
+    Path(app.config["DB"]).parent.mkdir(parents=True, exist_ok=True)
+
+    moderation = app.config["MODERATION"]
+    if moderation and moderation not in MODERATION_POLICIES:
+        raise ConfigError(
+            f"{ENV_PREFIX}MODERATION={moderation!r}: expected one of {', '.join(MODERATION_POLICIES)}"
+        )
+    if app.config["EDIT_WINDOW"] is None or int(app.config["EDIT_WINDOW"]) < 0:
+        app.config["EDIT_WINDOW"] = network.policies.edit_window_minutes
+
+    for key in ("RATE_LIMIT", "READ_RATE_LIMIT"):
+        value = str(app.config[key]).strip()
+        if value.lower() != "off":
+            try:
+                parse_limit(value)
+            except ValueError:
+                raise ConfigError(
+                    f"{ENV_PREFIX}{key}={value!r}: expected a limit such as '10/minute', or 'off'"
+                ) from None
+
+    if app.config["SECRET_KEY"] == DEFAULT_SECRET and not (app.debug or app.testing):
+        raise ConfigError(
+            f"{ENV_PREFIX}SECRET_KEY is not set: refusing to start with the default secret outside "
+            f"debug or testing. Set {ENV_PREFIX}SECRET_KEY to a long random string, e.g. "
+            "`python -c 'import secrets; print(secrets.token_urlsafe(32))'`."
+        )
+
+
+def rate_limits_enabled(app) -> bool:
+    return str(app.config["RATE_LIMIT"]).strip().lower() != "off"

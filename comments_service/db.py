@@ -1,0 +1,214 @@
+"""The database: one SQLite connection per request, the schema and its migrations.
+
+WAL lets readers run beside the single writer; `busy_timeout` makes a second writer wait
+instead of failing; every write goes through `write()` (BEGIN IMMEDIATE), so two workers can
+never deadlock upgrading a read lock, and a failed write leaves no half-written row.
+Migrations are sqlite-utils' `Migrations`; later issues append functions, never edit old ones.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import sqlite3
+from collections.abc import Iterator
+
+import click
+from flask import current_app, g
+
+try:  # sqlite-utils >= 4 ships Migrations; before that it lived in sqlite-migrate
+    from sqlite_utils import Database, Migrations
+except ImportError:  # pragma: no cover
+    from sqlite_migrate import Migrations
+    from sqlite_utils import Database
+
+PRAGMAS = (
+    "PRAGMA journal_mode=WAL",
+    "PRAGMA foreign_keys=ON",
+    "PRAGMA busy_timeout=5000",
+    "PRAGMA synchronous=NORMAL",
+)
+
+
+def connect(path: str) -> Database:
+    """Open `path` with the service's PRAGMAs; used per request and by CLI commands and scripts."""
+    conn = sqlite3.connect(path, timeout=5.0)
+    for pragma in PRAGMAS:
+        conn.execute(pragma)
+    return Database(conn, execute_plugins=False)
+
+
+def get_db() -> Database:
+    """The request's connection, opened on first use."""
+    if "confreres_db" not in g:
+        g.confreres_db = connect(current_app.config["DB"])
+    return g.confreres_db
+
+
+def close_db(_exc=None) -> None:
+    db = g.pop("confreres_db", None)
+    if db is not None:
+        db.close()
+
+
+@contextlib.contextmanager
+def write(db: Database) -> Iterator[Database]:
+    """One write transaction: BEGIN IMMEDIATE ... COMMIT, or ROLLBACK on any exception.
+
+    Nested use becomes a savepoint (sqlite-utils' atomic), so store functions compose.
+    """
+    if db.conn.in_transaction:
+        with db.atomic():
+            yield db
+        return
+    db.conn.execute("BEGIN IMMEDIATE")
+    try:
+        yield db
+    except BaseException:
+        if db.conn.in_transaction:
+            db.conn.execute("ROLLBACK")
+        raise
+    else:
+        db.conn.execute("COMMIT")
+
+
+migrations = Migrations("comments_service")
+
+
+def _run(db: Database, *statements: str) -> None:
+    for sql in statements:
+        db.execute(sql)
+
+
+@migrations()
+def m001_initial(db: Database) -> None:
+    """Posts (threads), accounts, comments, reports.
+
+    `accounts`/`account_sites` are the extension point of sign-in and verification; the badge of a
+    comment is recorded on the comment at posting time; the e-mail, IP hash and account id of a
+    comment never leave the service.
+    """
+    _run(
+        db,
+        """
+        CREATE TABLE posts (
+            url TEXT PRIMARY KEY,
+            site TEXT NOT NULL,
+            title TEXT NOT NULL DEFAULT '',
+            published TEXT,
+            reply_to TEXT,
+            comments_mode TEXT CHECK (comments_mode IS NULL OR comments_mode IN ('open', 'confreres', 'closed')),
+            listed INTEGER NOT NULL DEFAULT 1,
+            version INTEGER NOT NULL DEFAULT 0,
+            synced TEXT NOT NULL
+        )
+        """,
+        "CREATE INDEX posts_site ON posts (site, listed)",
+        """
+        CREATE TABLE accounts (
+            id INTEGER PRIMARY KEY,
+            email TEXT NOT NULL UNIQUE COLLATE NOCASE,
+            display_name TEXT NOT NULL DEFAULT '',
+            role TEXT NOT NULL DEFAULT 'member' CHECK (role IN ('member', 'author', 'moderator', 'admin')),
+            created TEXT NOT NULL,
+            last_seen TEXT
+        )
+        """,
+        """
+        CREATE TABLE account_sites (
+            account_id INTEGER NOT NULL REFERENCES accounts (id) ON DELETE CASCADE,
+            site TEXT NOT NULL,
+            PRIMARY KEY (account_id, site)
+        )
+        """,
+        "CREATE INDEX account_sites_site ON account_sites (site)",
+        """
+        CREATE TABLE comments (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            post_url TEXT NOT NULL REFERENCES posts (url),
+            site TEXT NOT NULL,
+            parent_id INTEGER REFERENCES comments (id),
+            account_id INTEGER REFERENCES accounts (id) ON DELETE SET NULL,
+            author_name TEXT NOT NULL DEFAULT '',
+            email TEXT,
+            website TEXT,
+            badge_level TEXT,
+            badge_specialty TEXT,
+            is_post_author INTEGER NOT NULL DEFAULT 0,
+            text TEXT NOT NULL DEFAULT '',
+            html TEXT NOT NULL DEFAULT '',
+            status TEXT NOT NULL DEFAULT 'pending'
+                CHECK (status IN ('pending', 'approved', 'rejected', 'spam', 'deleted')),
+            created TEXT NOT NULL,
+            edited TEXT,
+            moderated TEXT,
+            ip_hash TEXT,
+            notify INTEGER NOT NULL DEFAULT 0,
+            edit_nonce TEXT
+        )
+        """,
+        "CREATE INDEX comments_thread ON comments (post_url, status)",
+        "CREATE INDEX comments_parent ON comments (parent_id)",
+        "CREATE INDEX comments_status_created ON comments (status, created)",
+        "CREATE INDEX comments_site_status ON comments (site, status, created)",
+        "CREATE INDEX comments_email ON comments (email COLLATE NOCASE) WHERE email IS NOT NULL",
+        "CREATE INDEX comments_account ON comments (account_id) WHERE account_id IS NOT NULL",
+        """
+        CREATE TABLE reports (
+            id INTEGER PRIMARY KEY,
+            comment_id INTEGER NOT NULL REFERENCES comments (id) ON DELETE CASCADE,
+            reason TEXT NOT NULL,
+            created TEXT NOT NULL,
+            ip_hash TEXT,
+            resolved TEXT,
+            resolved_by INTEGER REFERENCES accounts (id) ON DELETE SET NULL
+        )
+        """,
+        "CREATE INDEX reports_comment ON reports (comment_id)",
+        "CREATE INDEX reports_open ON reports (resolved, created)",
+    )
+
+
+def migrate(db: Database) -> list[str]:
+    """Apply pending migrations under an exclusive write lock; return the names applied.
+
+    The lock makes concurrent starts (several gunicorn workers) safe: the second waits, then
+    finds nothing pending.
+    """
+    db.conn.execute("BEGIN IMMEDIATE")
+    try:
+        pending = [m.name for m in migrations.pending(db)]
+        migrations.apply(db)
+    except BaseException:
+        if db.conn.in_transaction:
+            db.conn.execute("ROLLBACK")
+        raise
+    else:
+        if db.conn.in_transaction:
+            db.conn.execute("COMMIT")
+    return pending
+
+
+@click.command("init-db")
+def init_db_command() -> None:
+    """Create the database or bring it to the latest schema."""
+    path = current_app.config["DB"]
+    db = connect(path)
+    try:
+        applied = migrate(db)
+    finally:
+        db.close()
+    if applied:
+        click.echo(f"{path}: applied {', '.join(applied)}")
+    else:
+        click.echo(f"{path}: schema up to date")
+
+
+def init_app(app) -> None:
+    app.teardown_appcontext(close_db)
+    app.cli.add_command(init_db_command)
+    if app.config["AUTO_MIGRATE"]:
+        db = connect(app.config["DB"])
+        try:
+            migrate(db)
+        finally:
+            db.close()

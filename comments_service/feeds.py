@@ -1,0 +1,83 @@
+"""Atom feeds of comments: one thread, one blog, the whole network.
+
+Built from the same public view as the API (public.py): author name, website, badge, sanitised
+HTML, dates. Never the e-mail (feedgenerator would print `author_email`), the IP hash or the
+account id.
+"""
+
+from __future__ import annotations
+
+import hashlib
+
+import feedgenerator
+from flask import Blueprint, current_app, request, url_for
+
+from . import public, store
+from .db import get_db
+from .errors import ApiError
+
+bp = Blueprint("feeds", __name__, url_prefix="/feeds")
+LIMIT = 50
+
+
+def _feed(title: str, link: str, description: str, rows) -> feedgenerator.Atom1Feed:
+    feed = feedgenerator.Atom1Feed(
+        title=title, link=link, description=description, language="fr", feed_url=request.url
+    )
+    for row in rows:
+        author = public.author(row)
+        name = author["name"]
+        if author["badge"]:
+            name = f"{name} ({author['badge']['label']})"
+        feed.add_item(
+            title=f"{name} sur « {row['post_title']} »",
+            link=f"{row['post_url']}#comment-{row['id']}",
+            unique_id=f"{row['post_url']}#comment-{row['id']}",
+            description=row["html"],
+            author_name=name,
+            author_link=author["website"],
+            pubdate=store.parse_iso(row["created"]),
+            updateddate=store.parse_iso(row["edited"] or row["created"]),
+        )
+    return feed
+
+
+def _response(feed: feedgenerator.Atom1Feed):
+    body = feed.writeString("utf-8").encode()
+    response = current_app.response_class(body, mimetype="application/atom+xml")
+    response.headers["Cache-Control"] = "public, max-age=300"
+    response.set_etag(hashlib.sha256(body).hexdigest()[:20])
+    return response.make_conditional(request)
+
+
+@bp.get("/thread.atom")
+def thread():
+    db = get_db()
+    post = store.find_post(db, current_app.extensions["confreres_network"], request.args.get("url"))
+    rows = store.recent(db, url=post["url"], limit=LIMIT)
+    title = f"Commentaires sur « {post['title'] or post['url']} »"
+    return _response(_feed(title, post["url"], title, rows))
+
+
+@bp.get("/site/<slug>.atom")
+def site(slug: str):
+    network = current_app.extensions["confreres_network"]
+    try:
+        blog = network.site(slug)
+    except KeyError:
+        raise ApiError(404, "unknown_site", "Ce blog n'appartient pas au réseau.") from None
+    rows = store.recent(get_db(), site=slug, limit=LIMIT)
+    title = f"Commentaires — {blog.title}"
+    return _response(_feed(title, blog.url, f"Les derniers commentaires du blog de {blog.author}", rows))
+
+
+@bp.get("/recent.atom")
+def recent():
+    network = current_app.extensions["confreres_network"]
+    rows = store.recent(get_db(), limit=LIMIT)
+    title = f"Commentaires — {network.name}"
+    return _response(_feed(title, network.url, f"Les derniers commentaires du réseau {network.name}", rows))
+
+
+def links(post_url: str) -> dict:
+    return {"thread": url_for("feeds.thread", url=post_url, _external=True)}

@@ -1,0 +1,328 @@
+"""The OpenAPI 3.1 description of /api/, served at /api/openapi.json.
+
+Written by hand next to the code it describes; tests/comments_service/test_openapi.py walks the
+app's URL map and fails when a route or a method under /api/ is missing here.
+"""
+
+from __future__ import annotations
+
+ERROR = {"$ref": "#/components/schemas/Error"}
+
+
+def _error(description: str) -> dict:
+    return {"description": description, "content": {"application/json": {"schema": ERROR}}}
+
+
+def _json(schema: dict, description: str) -> dict:
+    return {"description": description, "content": {"application/json": {"schema": schema}}}
+
+
+COMMON_ERRORS = {
+    "400": _error("Invalid input; `error.field` names the field"),
+    "413": _error("Body over 64 KB"),
+    "415": _error("A write whose body is not application/json"),
+    "429": _error("Rate limit exceeded"),
+}
+
+URL_PARAM = {
+    "name": "url",
+    "in": "query",
+    "required": True,
+    "description": "Absolute URL of a post of a member blog",
+    "schema": {"type": "string", "format": "uri"},
+}
+ID_PARAM = {"name": "id", "in": "path", "required": True, "schema": {"type": "integer"}}
+EDIT_TOKEN = [{"editToken": []}, {"editTokenHeader": []}]
+
+
+def document(server_url: str) -> dict:
+    return {
+        "openapi": "3.1.0",
+        "info": {
+            "title": "Confrères — service de commentaires",
+            "version": "1",
+            "description": (
+                "Threaded comments for every post of the network. Times are ISO 8601 UTC. Errors always "
+                "have the shape {\"error\": {\"code\", \"message\", \"field\"}} with a French message."
+            ),
+        },
+        "servers": [{"url": server_url}],
+        "paths": {
+            "/comments": {
+                "get": {
+                    "summary": "A post's thread: approved comments, nested, plus the caller's own pending ones",
+                    "parameters": [
+                        URL_PARAM,
+                        {
+                            "name": "X-Confreres-Tokens",
+                            "in": "header",
+                            "required": False,
+                            "description": "Comma-separated edit tokens; their pending comments are included "
+                            "with status 'pending' and the response is then private",
+                            "schema": {"type": "string"},
+                        },
+                        {"name": "If-None-Match", "in": "header", "required": False, "schema": {"type": "string"}},
+                    ],
+                    "responses": {
+                        "200": _json({"$ref": "#/components/schemas/Thread"}, "The thread (with ETag)"),
+                        "304": {"description": "Not modified"},
+                        "400": COMMON_ERRORS["400"],
+                        "404": _error("URL outside the network, or no such post"),
+                        "429": COMMON_ERRORS["429"],
+                    },
+                },
+                "post": {
+                    "summary": "Post a comment or a reply",
+                    "requestBody": {
+                        "required": True,
+                        "content": {"application/json": {"schema": {"$ref": "#/components/schemas/NewComment"}}},
+                    },
+                    "responses": {
+                        "201": _json({"$ref": "#/components/schemas/Created"}, "Stored (approved or pending)"),
+                        **COMMON_ERRORS,
+                        "403": _error("Comments closed, or reserved to verified physicians"),
+                        "404": _error("URL outside the network, or no such post"),
+                        "409": _error("Same text already sent on this thread"),
+                    },
+                },
+            },
+            "/comments/{id}": {
+                "patch": {
+                    "summary": "Edit one's comment within the edit window",
+                    "parameters": [ID_PARAM],
+                    "security": EDIT_TOKEN,
+                    "requestBody": {
+                        "required": True,
+                        "content": {
+                            "application/json": {
+                                "schema": {
+                                    "type": "object",
+                                    "required": ["text"],
+                                    "properties": {"text": {"type": "string", "maxLength": 10000}},
+                                }
+                            }
+                        },
+                    },
+                    "responses": {
+                        "200": _json(
+                            {
+                                "type": "object",
+                                "properties": {
+                                    "comment": {"$ref": "#/components/schemas/Comment"},
+                                    "status": {"type": "string"},
+                                },
+                            },
+                            "Edited",
+                        ),
+                        **COMMON_ERRORS,
+                        "403": _error("Missing or bad token, or edit window over"),
+                        "404": _error("No such comment"),
+                        "409": _error("Comment deleted or refused by moderation"),
+                    },
+                },
+                "delete": {
+                    "summary": "Delete one's comment within the edit window (a placeholder stays if it has replies)",
+                    "parameters": [ID_PARAM],
+                    "security": EDIT_TOKEN,
+                    "responses": {
+                        "200": _json(
+                            {
+                                "type": "object",
+                                "properties": {
+                                    "id": {"type": "integer"},
+                                    "deleted": {"type": "boolean"},
+                                    "placeholder": {"type": "boolean"},
+                                },
+                            },
+                            "Deleted",
+                        ),
+                        "403": _error("Missing or bad token, or edit window over"),
+                        "404": _error("No such comment"),
+                        "409": _error("Already deleted"),
+                        "429": COMMON_ERRORS["429"],
+                    },
+                },
+            },
+            "/comments/{id}/report": {
+                "post": {
+                    "summary": "Report a comment to the moderators (« Signaler »)",
+                    "parameters": [ID_PARAM],
+                    "requestBody": {
+                        "required": True,
+                        "content": {
+                            "application/json": {
+                                "schema": {
+                                    "type": "object",
+                                    "required": ["reason"],
+                                    "properties": {"reason": {"type": "string", "maxLength": 1000}},
+                                }
+                            }
+                        },
+                    },
+                    "responses": {
+                        "201": _json(
+                            {"type": "object", "properties": {"report": {"type": "integer"}, "status": {"type": "string"}}},
+                            "Queued",
+                        ),
+                        **COMMON_ERRORS,
+                        "404": _error("No such public comment"),
+                    },
+                },
+            },
+            "/counts": {
+                "get": {
+                    "summary": "Approved comments per post, for a whole index page in one request",
+                    "parameters": [{**URL_PARAM, "description": "Repeat for each post (200 at most)", "explode": True,
+                                    "schema": {"type": "array", "items": {"type": "string"}}}],
+                    "responses": {
+                        "200": _json(
+                            {"type": "object", "additionalProperties": {"type": "integer"}}, "{url: count}"
+                        ),
+                        "304": {"description": "Not modified"},
+                        "400": COMMON_ERRORS["400"],
+                        "429": COMMON_ERRORS["429"],
+                    },
+                },
+            },
+            "/sites/{slug}/posts": {
+                "put": {
+                    "summary": "The build declares a site's posts (titles, dates, comment mode); others are unlisted",
+                    "parameters": [{"name": "slug", "in": "path", "required": True, "schema": {"type": "string"}}],
+                    "security": [{"siteToken": []}],
+                    "requestBody": {
+                        "required": True,
+                        "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Posts"}}},
+                    },
+                    "responses": {
+                        "200": _json({"$ref": "#/components/schemas/SyncSummary"}, "Synchronised"),
+                        **COMMON_ERRORS,
+                        "403": _error("Missing or bad site token"),
+                        "404": _error("No such site in network.toml"),
+                    },
+                },
+            },
+            "/openapi.json": {
+                "get": {
+                    "summary": "This document",
+                    "responses": {"200": {"description": "OpenAPI 3.1", "content": {"application/json": {}}}},
+                },
+            },
+        },
+        "components": {
+            "securitySchemes": {
+                "editToken": {"type": "http", "scheme": "bearer", "description": "The edit_token of POST /comments"},
+                "editTokenHeader": {"type": "apiKey", "in": "header", "name": "X-Edit-Token"},
+                "siteToken": {"type": "http", "scheme": "bearer", "description": "site_token(SECRET_KEY, slug)"},
+            },
+            "schemas": {
+                "Error": {
+                    "type": "object",
+                    "required": ["error"],
+                    "properties": {
+                        "error": {
+                            "type": "object",
+                            "required": ["code", "message", "field"],
+                            "properties": {
+                                "code": {"type": "string", "description": "Stable snake_case code"},
+                                "message": {"type": "string", "description": "French, for the user"},
+                                "field": {"type": ["string", "null"]},
+                            },
+                        }
+                    },
+                },
+                "Author": {
+                    "type": "object",
+                    "properties": {
+                        "name": {"type": "string"},
+                        "website": {"type": ["string", "null"]},
+                        "badge": {
+                            "type": ["object", "null"],
+                            "properties": {
+                                "level": {"type": "string"},
+                                "label": {"type": "string"},
+                                "title": {"type": "string"},
+                            },
+                        },
+                        "is_post_author": {"type": "boolean"},
+                    },
+                },
+                "Comment": {
+                    "type": "object",
+                    "properties": {
+                        "id": {"type": "integer"},
+                        "parent": {"type": ["integer", "null"]},
+                        "author": {"$ref": "#/components/schemas/Author"},
+                        "html": {"type": "string", "description": "Sanitised HTML"},
+                        "created": {"type": "string", "format": "date-time"},
+                        "edited": {"type": ["string", "null"], "format": "date-time"},
+                        "deleted": {"type": "boolean"},
+                        "status": {"enum": ["approved", "pending", "deleted"]},
+                        "replies": {"type": "array", "items": {"$ref": "#/components/schemas/Comment"}},
+                    },
+                },
+                "Thread": {
+                    "type": "object",
+                    "properties": {
+                        "url": {"type": "string"},
+                        "title": {"type": "string"},
+                        "site": {"type": "string"},
+                        "mode": {"enum": ["open", "confreres", "closed"]},
+                        "total": {"type": "integer"},
+                        "comments": {"type": "array", "items": {"$ref": "#/components/schemas/Comment"}},
+                    },
+                },
+                "NewComment": {
+                    "type": "object",
+                    "required": ["url", "text"],
+                    "properties": {
+                        "url": {"type": "string", "format": "uri"},
+                        "parent": {"type": ["integer", "null"]},
+                        "text": {"type": "string", "maxLength": 10000, "description": "Markdown"},
+                        "author": {"type": "string", "maxLength": 100},
+                        "email": {"type": "string", "format": "email", "description": "Private"},
+                        "website": {"type": "string", "format": "uri", "maxLength": 500},
+                        "notify": {"type": "boolean"},
+                    },
+                },
+                "Created": {
+                    "type": "object",
+                    "properties": {
+                        "comment": {"oneOf": [{"$ref": "#/components/schemas/Comment"}, {"type": "null"}]},
+                        "status": {"enum": ["approved", "pending"]},
+                        "edit_token": {"type": ["string", "null"]},
+                        "edit_window_minutes": {"type": "integer"},
+                    },
+                },
+                "Posts": {
+                    "type": "object",
+                    "required": ["posts"],
+                    "properties": {
+                        "posts": {
+                            "type": "array",
+                            "items": {
+                                "type": "object",
+                                "required": ["url"],
+                                "properties": {
+                                    "url": {"type": "string"},
+                                    "title": {"type": "string"},
+                                    "date": {"type": "string", "description": "ISO 8601 date or date-time"},
+                                    "reply_to": {"type": ["string", "null"]},
+                                    "comments": {"enum": ["open", "confreres", "closed"]},
+                                },
+                            },
+                        }
+                    },
+                },
+                "SyncSummary": {
+                    "type": "object",
+                    "properties": {
+                        "site": {"type": "string"},
+                        "created": {"type": "integer"},
+                        "updated": {"type": "integer"},
+                        "unchanged": {"type": "integer"},
+                        "unlisted": {"type": "integer"},
+                    },
+                },
+            },
+        },
+    }

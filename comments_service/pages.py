@@ -1,0 +1,188 @@
+"""The no-JavaScript path: a server-rendered thread page with a plain HTML form.
+
+GET /thread?url=<post URL> shows the approved comments and the form; POST /thread validates and
+stores through the same validate.py and store.py as the API, then redirects (303) back with a
+confirmation, or re-shows the form with what the reader typed and the errors (400).
+The CSRF token is signed (itsdangerous), time-limited, bound to the thread and to a random
+nonce in a first-party cookie of the service, so another site cannot post in a reader's name.
+"""
+
+from __future__ import annotations
+
+import secrets
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from flask import Blueprint, current_app, redirect, render_template, request, url_for
+
+from confreres.french import date_fr
+
+from . import hooks, limits, store, tokens, validate
+from .auth import current_account
+from .db import get_db
+from .errors import ApiError
+
+bp = Blueprint("pages", __name__)
+
+CSRF_COOKIE = "confreres_csrf"
+MESSAGES = {
+    "approved": "Merci ! Votre commentaire est publié.",
+    "pending": "Merci ! Votre commentaire attend la validation de l'auteur du blog.",
+}
+FORM_FIELDS = ("author", "email", "website", "text", "parent", "notify")
+MAX_INDENT = 5  # like the widget: indent to depth 5, flatten below
+
+try:
+    PARIS = ZoneInfo("Europe/Paris")
+except Exception:  # pragma: no cover - a system without tzdata
+    PARIS = None
+
+
+def when(value: str) -> str:
+    """'3 mars 2025 à 14 h 05' in Paris time."""
+    moment: datetime = store.parse_iso(value)
+    if PARIS is not None:
+        moment = moment.astimezone(PARIS)
+    return f"{date_fr(moment)} à {moment.hour} h {moment.minute:02d}"
+
+
+def _network():
+    return current_app.extensions["confreres_network"]
+
+
+def _browser_nonce() -> tuple[str, bool]:
+    """The CSRF cookie's nonce, and whether it is new (to be set on the response)."""
+    nonce = request.cookies.get(CSRF_COOKIE, "")
+    if 16 <= len(nonce) <= 64:
+        return nonce, False
+    return secrets.token_urlsafe(24), True
+
+
+def _render(post, *, form=None, errors=(), status=200, message=None, parent_id=None):
+    db = get_db()
+    network = _network()
+    document = store.thread_document(network, post, store.thread_rows(db, post["url"]))
+    nonce, new = _browser_nonce()
+    csrf = tokens.make_csrf_token(current_app.config["SECRET_KEY"], nonce, post["url"])
+    form = dict(form or {})
+    parent = None
+    if parent_id:
+        parent = _find(document["comments"], parent_id)
+        if parent is None or parent["deleted"]:
+            parent = None
+            form["parent"] = ""
+        else:
+            form["parent"] = str(parent_id)
+    try:
+        site = network.site(post["site"])
+    except KeyError:
+        site = None
+    by_field = {}
+    for err in errors:
+        by_field.setdefault(err.field or "form", err.message)
+    html = render_template(
+        "thread.html",
+        post=post,
+        site=site,
+        thread=document,
+        mode=document["mode"],
+        form=form,
+        errors=list(errors),
+        by_field=by_field,
+        csrf=csrf,
+        message=message,
+        parent=parent,
+        max_indent=MAX_INDENT,
+        when=when,
+        max_text=validate.MAX_TEXT,
+        honeypot=validate.HONEYPOT,
+    )
+    response = current_app.make_response((html, status))
+    response.headers["Cache-Control"] = "private, no-store"
+    if new:
+        response.set_cookie(
+            CSRF_COOKIE,
+            nonce,
+            max_age=30 * 24 * 3600,
+            httponly=True,
+            samesite="Lax",
+            secure=request.is_secure,
+            path=(request.script_root or "") + "/",
+        )
+    return response
+
+
+def _find(nodes, comment_id: int):
+    for node in nodes:
+        if node["id"] == comment_id:
+            return node
+        found = _find(node["replies"], comment_id)
+        if found:
+            return found
+    return None
+
+
+def _int(value) -> int | None:
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return None
+
+
+@bp.get("/thread")
+def thread():
+    post = store.find_post(get_db(), _network(), request.args.get("url"))
+    return _render(
+        post,
+        message=MESSAGES.get(request.args.get("merci", "")),
+        parent_id=_int(request.args.get("parent")),
+    )
+
+
+@bp.post("/thread")
+def post_thread():
+    form = {key: request.form.get(key, "") for key in FORM_FIELDS}
+    post = store.find_post(get_db(), _network(), request.form.get("url"))
+    parent_id = _int(form["parent"])
+    nonce = request.cookies.get(CSRF_COOKIE, "")
+    config = current_app.config
+    if not tokens.check_csrf_token(
+        config["SECRET_KEY"], request.form.get("csrf", ""), nonce, post["url"], int(config["CSRF_MAX_AGE"])
+    ):
+        error = ApiError(
+            403,
+            "invalid_csrf",
+            "Le formulaire a expiré ou ne vient pas de cette page. Vérifiez votre texte puis renvoyez-le"
+            " (les cookies doivent être autorisés pour ce site).",
+        )
+        return _render(post, form=form, errors=[error], status=403, parent_id=parent_id)
+
+    payload = {**form, "url": post["url"], validate.HONEYPOT: request.form.get(validate.HONEYPOT, "")}
+    payload["notify"] = bool(request.form.get("notify"))
+    data, errors = validate.comment_errors(payload)
+    if errors:
+        return _render(post, form=form, errors=errors, status=400, parent_id=parent_id)
+    if data.honeypot:
+        return redirect(url_for("pages.thread", url=post["url"], merci="pending") + "#merci", 303)
+    try:
+        row, _nonce = store.add_comment(
+            get_db(),
+            _network(),
+            post,
+            data,
+            policy=config["MODERATION"] or None,
+            account=current_account(),
+            ip_hash=limits.request_ip_hash(),
+            duplicate_minutes=int(config["DUPLICATE_WINDOW"]),
+        )
+    except ApiError as error:
+        return _render(post, form=form, errors=[error], status=error.status, parent_id=parent_id)
+    hooks.emit("comment.created", comment_id=row["id"], status=row["status"], url=post["url"], site=post["site"])
+    anchor = f"#comment-{row['id']}" if row["status"] == "approved" else "#merci"
+    return redirect(url_for("pages.thread", url=post["url"], merci=row["status"]) + anchor, 303)
+
+
+@bp.get("/charte")
+def charter():
+    """The code of conduct between confrères (CSP R.4127-56), linked from every comment form."""
+    return render_template("charter.html", network=_network())

@@ -1,0 +1,485 @@
+"""Every read and write of posts, threads and comments.
+
+Functions take the database explicitly (the request's, a CLI's or a script's) so the API, the
+no-JS pages, the feeds, the seed data and the tests share one implementation. Each write runs in
+one `db.write()` transaction and bumps its post's `version`, which is what the thread ETag and
+the in-process JSON cache key on: a read of an unchanged thread costs one small query.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import time
+from collections import defaultdict
+from datetime import UTC, datetime, timedelta
+
+from confreres.registry import Network
+from confreres.sanitize import text as plain_text
+
+from . import moderation, public, render, tokens, validate
+from .db import write
+from .errors import ApiError
+
+PUBLIC_STATUSES = ("approved",)
+
+
+# -- time ---------------------------------------------------------------------------------------
+
+def utcnow() -> datetime:
+    return datetime.now(UTC).replace(microsecond=0)
+
+
+def iso(moment: datetime) -> str:
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def parse_iso(value: str) -> datetime:
+    return datetime.fromisoformat(value.replace("Z", "+00:00"))
+
+
+# -- helpers ------------------------------------------------------------------------------------
+
+def query(db, sql: str, params=()) -> list[sqlite3.Row]:
+    cursor = db.conn.cursor()
+    cursor.row_factory = sqlite3.Row
+    return cursor.execute(sql, params).fetchall()
+
+
+def query_one(db, sql: str, params=()) -> sqlite3.Row | None:
+    cursor = db.conn.cursor()
+    cursor.row_factory = sqlite3.Row
+    return cursor.execute(sql, params).fetchone()
+
+
+def _bump(db, url: str) -> None:
+    """Give the post a new version: strictly increasing, and unique across database re-creations."""
+    db.conn.execute(
+        "UPDATE posts SET version = max(version + 1, ?) WHERE url = ?", (int(time.time() * 1000), url)
+    )
+
+
+# -- posts --------------------------------------------------------------------------------------
+
+def sync_posts(db, network: Network, slug: str, payload: dict, now: datetime | None = None) -> dict:
+    """Make the site's list of posts exactly `payload["posts"]` (the body of PUT /api/sites/<slug>/posts,
+    also the shape of a site's published posts.json).
+
+    Posts missing from the list are unlisted, not deleted: their comments stay, and come back if
+    the post does. Raises KeyError for an unknown site, ApiError(400) for a bad payload.
+    """
+    network.site(slug)
+    items = validate.posts(network, slug, payload)
+    stamp = iso(now or utcnow())
+    summary = {"site": slug, "created": 0, "updated": 0, "unchanged": 0, "unlisted": 0}
+    with write(db):
+        existing = {
+            row["url"]: row
+            for row in query(
+                db, "SELECT url, site, title, published, reply_to, comments_mode, listed FROM posts WHERE site = ?",
+                (slug,),
+            )
+        }
+        for item in items:
+            row = existing.pop(item.url, None)
+            if row is None:
+                row = query_one(db, "SELECT url, site, title, published, reply_to, comments_mode, listed FROM posts WHERE url = ?", (item.url,))
+            values = (slug, item.title, item.date, item.reply_to, item.comments)
+            if row is None:
+                db.conn.execute(
+                    "INSERT INTO posts (url, site, title, published, reply_to, comments_mode, listed, version, synced)"
+                    " VALUES (?, ?, ?, ?, ?, ?, 1, ?, ?)",
+                    (item.url, *values, int(time.time() * 1000), stamp),
+                )
+                summary["created"] += 1
+            elif (row["site"], row["title"], row["published"], row["reply_to"], row["comments_mode"]) != values or not row["listed"]:
+                db.conn.execute(
+                    "UPDATE posts SET site = ?, title = ?, published = ?, reply_to = ?, comments_mode = ?,"
+                    " listed = 1, synced = ? WHERE url = ?",
+                    (*values, stamp, item.url),
+                )
+                _bump(db, item.url)
+                summary["updated"] += 1
+            else:
+                summary["unchanged"] += 1
+        for url, row in existing.items():
+            if row["listed"]:
+                db.conn.execute("UPDATE posts SET listed = 0, synced = ? WHERE url = ?", (stamp, url))
+                _bump(db, url)
+                summary["unlisted"] += 1
+    return summary
+
+
+def get_post(db, url: str) -> sqlite3.Row | None:
+    return query_one(
+        db,
+        "SELECT url, site, title, published, reply_to, comments_mode, version FROM posts WHERE url = ? AND listed = 1",
+        (url,),
+    )
+
+
+def find_post(db, network: Network, raw_url, field: str = "url") -> sqlite3.Row:
+    """The listed post at `raw_url`, or ApiError 400 (bad URL) / 404 (outside the network, unknown post)."""
+    url = validate.thread_url(raw_url, field)
+    if network.site_for_url(url) is None:
+        raise ApiError(404, "not_in_network", "Cette adresse n'appartient à aucun blog du réseau.", field)
+    post = get_post(db, url)
+    if post is None:
+        raise ApiError(404, "unknown_post", "Aucun billet publié à cette adresse.", field)
+    return post
+
+
+def comments_mode(network: Network, post) -> str:
+    """The post's own mode (from its metadata) or else its site's; "open" for a site since removed."""
+    if post["comments_mode"]:
+        return post["comments_mode"]
+    try:
+        return network.site(post["site"]).comments
+    except KeyError:
+        return "open"
+
+
+# -- threads ------------------------------------------------------------------------------------
+
+THREAD_COLUMNS = (
+    "id, parent_id, author_name, website, badge_level, badge_specialty, is_post_author, html, status,"
+    " created, edited, edit_nonce"
+)
+
+
+def thread_rows(db, url: str) -> list[sqlite3.Row]:
+    """Every comment of the thread, oldest first: the one query a thread read needs."""
+    return query(db, f"SELECT {THREAD_COLUMNS} FROM comments WHERE post_url = ? ORDER BY id", (url,))
+
+
+def pending_owned(db, url: str, owned: dict[int, str]) -> dict[int, str]:
+    """The subset of `owned` ({id: nonce} from the caller's tokens) that are pending comments of this thread."""
+    if not owned:
+        return {}
+    ids = list(owned)[: tokens.MAX_OWNER_TOKENS]
+    marks = ",".join("?" * len(ids))
+    rows = query(
+        db,
+        f"SELECT id, edit_nonce FROM comments WHERE post_url = ? AND status = 'pending' AND id IN ({marks})",
+        (url, *ids),
+    )
+    return {r["id"]: owned[r["id"]] for r in rows if tokens.nonce_matches(r["edit_nonce"], owned[r["id"]])}
+
+
+def assemble(rows, owned: dict[int, str] | None = None) -> tuple[list[dict], int]:
+    """Nest `rows` (ordered by id) into a tree; return (roots, number of visible comments).
+
+    Visible: approved, plus pending ones whose nonce the caller proved. Any other comment that
+    still has visible replies becomes a placeholder so the thread keeps its shape; the rest is
+    left out.
+    """
+    owned = owned or {}
+
+    def visible(row) -> bool:
+        if row["status"] == "approved":
+            return True
+        return row["status"] == "pending" and tokens.nonce_matches(row["edit_nonce"], owned.get(row["id"], ""))
+
+    children: dict[int | None, list] = defaultdict(list)
+    for row in rows:
+        children[row["parent_id"]].append(row)
+    keep: dict[int, bool] = {}
+    shown: dict[int, bool] = {}
+    for row in reversed(rows):  # replies have larger ids than their parents
+        shown[row["id"]] = visible(row)
+        keep[row["id"]] = shown[row["id"]] or any(keep.get(c["id"]) for c in children[row["id"]])
+
+    nodes: dict[int, dict] = {}
+    roots: list[dict] = []
+    total = 0
+    for row in rows:
+        if not keep[row["id"]]:
+            continue
+        if shown[row["id"]]:
+            node = public.comment(row)
+            total += 1
+        else:
+            node = public.placeholder(row)
+        nodes[row["id"]] = node
+        parent = nodes.get(row["parent_id"]) if row["parent_id"] else None
+        (parent["replies"] if parent is not None else roots).append(node)
+    return roots, total
+
+
+def thread_document(network: Network, post, rows, owned: dict[int, str] | None = None) -> dict:
+    roots, total = assemble(rows, owned)
+    return {
+        "url": post["url"],
+        "title": post["title"],
+        "site": post["site"],
+        "mode": comments_mode(network, post),
+        "total": total,
+        "comments": roots,
+    }
+
+
+def get_thread(db, network: Network, url: str, owned: dict[int, str] | None = None) -> dict:
+    """The public thread document of a listed post (ApiError 404 otherwise)."""
+    post = find_post(db, network, url)
+    return thread_document(network, post, thread_rows(db, post["url"]), owned)
+
+
+# -- comments -----------------------------------------------------------------------------------
+
+def get_comment(db, comment_id: int) -> sqlite3.Row | None:
+    return query_one(db, "SELECT * FROM comments WHERE id = ?", (comment_id,))
+
+
+def add_comment(
+    db,
+    network: Network,
+    post,
+    data: validate.CommentInput,
+    *,
+    policy: str | None = None,
+    account: dict | None = None,
+    ip_hash: str | None = None,
+    duplicate_minutes: int = 10,
+    now: datetime | None = None,
+) -> tuple[sqlite3.Row, str]:
+    """Store a new comment; return (row, edit nonce). `policy` overrides the site's moderation policy.
+
+    `account` (from the sign-in layer, when there is one) decides the badge and the post-author
+    mark on the server; nothing of the kind is read from the client's payload.
+    """
+    mode = comments_mode(network, post)
+    if mode == "closed":
+        raise ApiError(403, "comments_closed", "Les commentaires sont fermés sur ce billet.")
+    if mode == "confreres" and not (account and account.get("badge_level") == "verified"):
+        raise ApiError(
+            403, "confreres_only", "Ce fil est réservé aux médecins vérifiés : connectez-vous et faites vérifier votre inscription."
+        )
+    html = render.to_html(data.text)
+    if not plain_text(html):
+        raise ApiError(400, "empty_text", "Le commentaire est vide une fois mis en forme.", "text")
+    moment = now or utcnow()
+    stamp = iso(moment)
+    try:
+        site = network.site(post["site"])
+        site_policy = policy or network.moderation_for(site)
+    except KeyError:
+        site_policy = policy or network.policies.moderation
+    nonce = tokens.new_nonce()
+    author = data.author
+    email = data.email
+    if account:
+        author = account.get("display_name") or author
+        email = account.get("email") or email
+
+    with write(db):
+        if data.parent is not None:
+            parent = query_one(db, "SELECT post_url, status FROM comments WHERE id = ?", (data.parent,))
+            if parent is None or parent["post_url"] != post["url"] or parent["status"] != "approved":
+                raise ApiError(
+                    400, "invalid_parent", "Le commentaire auquel vous répondez n'existe pas sur ce fil.", "parent"
+                )
+        since = iso(moment - timedelta(minutes=duplicate_minutes))
+        duplicate = query_one(
+            db,
+            "SELECT 1 FROM comments WHERE post_url = ? AND text = ? AND created >= ? AND status != 'deleted'"
+            " AND ((? IS NOT NULL AND ip_hash = ?) OR (? IS NOT NULL AND email = ? COLLATE NOCASE)) LIMIT 1",
+            (post["url"], data.text, since, ip_hash, ip_hash, email, email),
+        )
+        if duplicate:
+            raise ApiError(409, "duplicate", "Vous avez déjà envoyé ce commentaire sur ce billet.", "text")
+        is_site_author = bool(
+            account
+            and query_one(
+                db, "SELECT 1 FROM account_sites WHERE account_id = ? AND site = ?", (account["id"], post["site"])
+            )
+        )
+        if account:
+            returning = query_one(
+                db,
+                "SELECT 1 FROM comments WHERE account_id = ? AND site = ? AND status = 'approved' LIMIT 1",
+                (account["id"], post["site"]),
+            )
+        elif email:
+            returning = query_one(
+                db,
+                "SELECT 1 FROM comments WHERE email = ? COLLATE NOCASE AND author_name = ? COLLATE NOCASE"
+                " AND site = ? AND status = 'approved' LIMIT 1",
+                (email, author, post["site"]),
+            )
+        else:
+            returning = None
+        status = moderation.initial_status(
+            site_policy, account=account, is_site_author=is_site_author, returning_author=bool(returning)
+        )
+        cursor = db.conn.execute(
+            "INSERT INTO comments (post_url, site, parent_id, account_id, author_name, email, website,"
+            " badge_level, badge_specialty, is_post_author, text, html, status, created, ip_hash, notify, edit_nonce)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (
+                post["url"], post["site"], data.parent, account["id"] if account else None, author, email,
+                data.website, (account or {}).get("badge_level"), (account or {}).get("badge_specialty"),
+                int(is_site_author), data.text, html, status, stamp, ip_hash, int(data.notify), nonce,
+            ),
+        )
+        _bump(db, post["url"])
+        row = get_comment(db, cursor.lastrowid)
+    return row, nonce
+
+
+def _owner_row(db, comment_id: int, nonce: str, window_minutes: int, now: datetime) -> sqlite3.Row:
+    row = get_comment(db, comment_id)
+    if row is None:
+        raise ApiError(404, "unknown_comment", "Ce commentaire n'existe pas.")
+    if row["status"] == "deleted":
+        raise ApiError(409, "comment_deleted", "Ce commentaire a été supprimé.")
+    if not tokens.nonce_matches(row["edit_nonce"], nonce):
+        raise ApiError(403, "invalid_token", "Jeton de modification invalide pour ce commentaire.")
+    if (now - parse_iso(row["created"])).total_seconds() >= window_minutes * 60:
+        raise ApiError(
+            403, "edit_window_closed",
+            f"Le délai de modification ({window_minutes} min après l'envoi) est dépassé.",
+        )
+    return row
+
+
+def edit_comment(db, comment_id: int, nonce: str, text: str, *, window_minutes: int, now: datetime | None = None):
+    """The author's edit, within the window: new source, new HTML, `edited` set. Status unchanged."""
+    html = render.to_html(text)
+    if not plain_text(html):
+        raise ApiError(400, "empty_text", "Le commentaire est vide une fois mis en forme.", "text")
+    moment = now or utcnow()
+    with write(db):
+        row = _owner_row(db, comment_id, nonce, window_minutes, moment)
+        if row["status"] in ("rejected", "spam"):
+            raise ApiError(409, "comment_moderated", "Ce commentaire a été refusé par la modération.")
+        db.conn.execute(
+            "UPDATE comments SET text = ?, html = ?, edited = ? WHERE id = ?", (text, html, iso(moment), comment_id)
+        )
+        _bump(db, row["post_url"])
+        return get_comment(db, comment_id)
+
+
+def delete_comment(db, comment_id: int, nonce: str, *, window_minutes: int, now: datetime | None = None) -> str:
+    """The author's delete, within the window; 'soft' (placeholder kept for its replies) or 'hard'."""
+    with write(db):
+        row = _owner_row(db, comment_id, nonce, window_minutes, now or utcnow())
+        return remove_comment(db, row["id"], now=now)
+
+
+def remove_comment(db, comment_id: int, now: datetime | None = None) -> str:
+    """Remove a comment (author or moderator): a placeholder when it has replies, else the row itself.
+
+    A placeholder keeps only id, parent and date: text, name, e-mail, website, badge, IP hash and
+    nonce are erased. Removing the last reply of a placeholder removes the placeholder too.
+    """
+    with write(db):
+        row = get_comment(db, comment_id)
+        if row is None:
+            raise ApiError(404, "unknown_comment", "Ce commentaire n'existe pas.")
+        if query_one(db, "SELECT 1 FROM comments WHERE parent_id = ? LIMIT 1", (comment_id,)):
+            db.conn.execute(
+                "UPDATE comments SET status = 'deleted', text = '', html = '', author_name = '', email = NULL,"
+                " website = NULL, badge_level = NULL, badge_specialty = NULL, is_post_author = 0, notify = 0,"
+                " edit_nonce = NULL, ip_hash = NULL, account_id = NULL, edited = ? WHERE id = ?",
+                (iso(now or utcnow()), comment_id),
+            )
+            outcome = "soft"
+        else:
+            db.conn.execute("DELETE FROM comments WHERE id = ?", (comment_id,))
+            parent_id = row["parent_id"]
+            while parent_id is not None:
+                parent = query_one(db, "SELECT id, parent_id, status FROM comments WHERE id = ?", (parent_id,))
+                if parent is None or parent["status"] != "deleted":
+                    break
+                if query_one(db, "SELECT 1 FROM comments WHERE parent_id = ? LIMIT 1", (parent_id,)):
+                    break
+                db.conn.execute("DELETE FROM comments WHERE id = ?", (parent_id,))
+                parent_id = parent["parent_id"]
+            outcome = "hard"
+        _bump(db, row["post_url"])
+    return outcome
+
+
+def set_status(db, comment_id: int, status: str, now: datetime | None = None) -> sqlite3.Row:
+    """A moderator's decision (approve, reject, spam, back to pending); the thread's ETag changes."""
+    if status not in ("approved", "pending", "rejected", "spam"):
+        raise ValueError(f"unknown status {status!r}")
+    with write(db):
+        row = get_comment(db, comment_id)
+        if row is None:
+            raise ApiError(404, "unknown_comment", "Ce commentaire n'existe pas.")
+        if row["status"] == "deleted":
+            raise ApiError(409, "comment_deleted", "Ce commentaire a été supprimé.")
+        db.conn.execute(
+            "UPDATE comments SET status = ?, moderated = ? WHERE id = ?", (status, iso(now or utcnow()), comment_id)
+        )
+        _bump(db, row["post_url"])
+        return get_comment(db, comment_id)
+
+
+def report_comment(db, comment_id: int, reason: str, *, ip_hash: str | None = None, now: datetime | None = None) -> int:
+    """Queue a public comment for the moderators with the reader's reason; one report per reader and comment."""
+    with write(db):
+        row = query_one(db, "SELECT status FROM comments WHERE id = ?", (comment_id,))
+        if row is None or row["status"] != "approved":
+            raise ApiError(404, "unknown_comment", "Ce commentaire n'existe pas.")
+        if ip_hash:
+            existing = query_one(
+                db, "SELECT id FROM reports WHERE comment_id = ? AND ip_hash = ? AND resolved IS NULL",
+                (comment_id, ip_hash),
+            )
+            if existing:
+                return existing["id"]
+        cursor = db.conn.execute(
+            "INSERT INTO reports (comment_id, reason, created, ip_hash) VALUES (?, ?, ?, ?)",
+            (comment_id, reason, iso(now or utcnow()), ip_hash),
+        )
+        return cursor.lastrowid
+
+
+# -- lists ---------------------------------------------------------------------------------------
+
+def counts(db, urls: list[str]) -> dict[str, int]:
+    """Approved comments per post URL, in one query; 0 for unknown URLs. Keys are the URLs as given."""
+    normalized = {}
+    for url in urls:
+        try:
+            normalized[url] = validate.normalize_url(url)
+        except ValueError:
+            normalized[url] = url
+    keys = sorted(set(normalized.values()))
+    found: dict[str, int] = {}
+    if keys:
+        marks = ",".join("?" * len(keys))
+        for row in query(
+            db,
+            f"SELECT post_url, COUNT(*) AS n FROM comments WHERE status = 'approved' AND post_url IN ({marks})"
+            " GROUP BY post_url",
+            keys,
+        ):
+            found[row["post_url"]] = row["n"]
+    return {url: found.get(key, 0) for url, key in normalized.items()}
+
+
+FEED_COLUMNS = (
+    "c.id, c.parent_id, c.author_name, c.website, c.badge_level, c.badge_specialty, c.is_post_author, c.html,"
+    " c.status, c.created, c.edited, c.post_url, p.title AS post_title, p.site AS site"
+)
+
+
+def recent(db, *, site: str | None = None, url: str | None = None, limit: int = 50) -> list[sqlite3.Row]:
+    """Latest approved comments, newest first: the whole network, one site, or one thread."""
+    where = ["c.status = 'approved'", "p.listed = 1"]
+    params: list = []
+    if site:
+        where.append("c.site = ?")
+        params.append(site)
+    if url:
+        where.append("c.post_url = ?")
+        params.append(url)
+    params.append(limit)
+    return query(
+        db,
+        f"SELECT {FEED_COLUMNS} FROM comments c JOIN posts p ON p.url = c.post_url"
+        f" WHERE {' AND '.join(where)} ORDER BY c.created DESC, c.id DESC LIMIT ?",
+        params,
+    )
