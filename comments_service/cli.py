@@ -6,6 +6,7 @@ import json
 
 import click
 from flask import current_app
+from flask.cli import with_appcontext
 
 from confreres.site_token import site_token
 
@@ -15,6 +16,7 @@ from .errors import ApiError
 
 
 @click.command("sync-posts")
+@with_appcontext
 @click.argument("slug")
 @click.argument("posts_json", type=click.File("r", encoding="utf-8"))
 def sync_posts_command(slug: str, posts_json) -> None:
@@ -35,6 +37,7 @@ def sync_posts_command(slug: str, posts_json) -> None:
 
 
 @click.command("site-token")
+@with_appcontext
 @click.argument("slug")
 def site_token_command(slug: str) -> None:
     """Print the bearer token a site's build uses for PUT /api/sites/SLUG/posts."""

@@ -14,6 +14,7 @@ from collections.abc import Iterator
 
 import click
 from flask import current_app, g
+from flask.cli import with_appcontext
 
 try:  # sqlite-utils >= 4 ships Migrations; before that it lived in sqlite-migrate
     from sqlite_utils import Database, Migrations
@@ -189,6 +190,7 @@ def migrate(db: Database) -> list[str]:
 
 
 @click.command("init-db")
+@with_appcontext
 def init_db_command() -> None:
     """Create the database or bring it to the latest schema."""
     path = current_app.config["DB"]

@@ -15,6 +15,7 @@ from datetime import datetime, timedelta
 
 import click
 from flask import current_app, request
+from flask.cli import with_appcontext
 from flask_limiter import Limiter
 
 from .config import rate_limits_enabled
@@ -52,6 +53,7 @@ def purge_ip_hashes(db, days: int, now: datetime | None = None) -> int:
 
 
 @click.command("purge-ips")
+@with_appcontext
 def purge_ips_command() -> None:
     """Erase the IP hashes older than IP_RETENTION_DAYS (run it daily, e.g. from cron)."""
     db = connect(current_app.config["DB"])

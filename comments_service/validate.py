@@ -143,7 +143,7 @@ def _notify(value) -> bool:
         return False
     if value is True or value in ("1", "on", "true"):
         return True
-    raise ApiError(400, "invalid_type", "« notify » doit valoir true ou false.", "notify")
+    raise ApiError(400, "invalid_type", "Le champ « notify » doit valoir true ou false.", "notify")
 
 
 def _object(payload) -> dict:
@@ -224,7 +224,7 @@ def posts(network: Network, slug: str, payload) -> list[PostInput]:
     payload = _object(payload)
     items = payload.get("posts")
     if not isinstance(items, list):
-        raise ApiError(400, "invalid_type", "« posts » doit être une liste.", "posts")
+        raise ApiError(400, "invalid_type", "Le champ « posts » doit être une liste.", "posts")
     if len(items) > MAX_POSTS:
         raise ApiError(400, "too_long", f"Trop de billets ({_fmt(MAX_POSTS)} au plus).", "posts")
     site = network.site(slug)
@@ -249,7 +249,7 @@ def posts(network: Network, slug: str, payload) -> list[PostInput]:
         mode = item.get("comments") or None
         if mode is not None and mode not in COMMENT_MODES:
             raise ApiError(
-                400, "invalid_choice", f"« comments » vaut {', '.join(COMMENT_MODES)}.", f"{prefix}.comments"
+                400, "invalid_choice", f"Le champ « comments » vaut {', '.join(COMMENT_MODES)}.", f"{prefix}.comments"
             )
         result.append(PostInput(url, title, _post_date(item.get("date"), f"{prefix}.date"), reply_to, mode))
     return result
