@@ -115,7 +115,12 @@ def _sync_published_posts(network: registry.Network, app, out: Path):
             )
 
 
-def _serve(network, host, port, out, with_comments=True, before=None):
+def _serve(network, host, port, out, with_comments=True, before=None, after_start=None):
+    """Serve until interrupted; `before(service)` runs before listening, `after_start()` once listening."""
+    import threading
+
+    from werkzeug.serving import make_server
+
     from confreres import serve as server
 
     out = Path(out or network.output)
@@ -126,12 +131,22 @@ def _serve(network, host, port, out, with_comments=True, before=None):
         if before:
             before(service)
     app = server.make_app(network, out, service)
+    httpd = make_server(host, port, app, threaded=True)
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    if after_start:
+        after_start()
     click.echo(f"Confrères : {network.url}  (Ctrl+C pour arrêter)")
     for site in network.sites:
         click.echo(f"  {site.title} : {site.url}")
     if service is not None:
         click.echo(f"  Commentaires : {network.comments_url}")
-    server.run(app, host, port)
+    try:
+        thread.join()
+    except KeyboardInterrupt:
+        click.echo("Arrêt.")
+    finally:
+        httpd.shutdown()
 
 
 @cli.command()
@@ -160,13 +175,17 @@ def demo(ctx, host, port):
             raise click.ClickException(result.error)
 
     def seed(service):
-        try:
-            from confreres.seed import seed_demo
-        except ImportError:
-            return
-        seed_demo(network, service)
+        from confreres.seed import seed_demo
 
-    _serve(network, host, port, None, before=seed)
+        added = seed_demo(network, service)
+        if added:
+            click.echo(f"{added} commentaires de démonstration ajoutés.")
+
+    def snapshots():
+        # Rebuild now that the service answers, so pages carry their comments without JavaScript.
+        run_build(network, force=True, progress=False)
+
+    _serve(network, host, port, None, before=seed, after_start=snapshots)
 
 
 @cli.command("new-site")
