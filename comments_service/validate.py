@@ -61,8 +61,12 @@ def normalize_url(value: str) -> str:
     return urlunsplit((parts.scheme.lower(), parts.netloc.lower(), parts.path or "/", "", ""))
 
 
+_URL_FORBIDDEN = frozenset('"<>`\\{}|^')
+
+
 def is_http_url(value: str) -> bool:
-    if _CONTROL.search(value) or any(ch.isspace() for ch in value):
+    """An absolute http(s) URL with a host, and none of the characters that break out of an attribute."""
+    if _CONTROL.search(value) or any(ch.isspace() or ch in _URL_FORBIDDEN for ch in value):
         return False
     try:
         parts = urlsplit(value)
