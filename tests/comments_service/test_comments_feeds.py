@@ -1,0 +1,54 @@
+"""Atom feeds of a thread, a blog and the network: valid, public fields only."""
+
+import feedparser
+
+
+def _seed(actions, urls):
+    actions.comment("Sur le billet B", url=urls.POST_B, author="Zoé", email="zoe.secret@example.org", website="https://z.example/")
+    body = actions.comment("Sur le billet A", url=urls.POST_A, author="Yves", email="yves.secret@example.org")
+    actions.approve(body["comment"]["id"])
+    actions.comment("En attente", url=urls.POST_A, author="Xavier", email="x.secret@example.org")
+
+
+def test_thread_feed(actions, client, urls):
+    _seed(actions, urls)
+    response = client.get("/feeds/thread.atom", query_string={"url": urls.POST_B})
+    assert response.status_code == 200 and response.mimetype == "application/atom+xml"
+    feed = feedparser.parse(response.data)
+    assert not feed.bozo, feed.bozo_exception
+    assert feed.feed.title == "Commentaires sur « Billet B »"
+    assert len(feed.entries) == 1
+    entry = feed.entries[0]
+    assert entry.author == "Zoé"
+    assert entry.link.startswith(urls.POST_B + "#comment-")
+    assert "Sur le billet B" in entry.summary
+
+
+def test_site_and_recent_feeds(actions, client, urls):
+    _seed(actions, urls)
+    site = feedparser.parse(client.get("/feeds/site/dr-a.atom").data)
+    assert [e.author for e in site.entries] == ["Yves"]  # the pending one is not there
+    recent = feedparser.parse(client.get("/feeds/recent.atom").data)
+    assert {e.author for e in recent.entries} == {"Zoé", "Yves"}
+
+
+def test_feeds_never_carry_private_fields(actions, client, urls):
+    _seed(actions, urls)
+    for path in ("/feeds/thread.atom?url=" + urls.POST_A, "/feeds/site/dr-a.atom", "/feeds/site/dr-b.atom", "/feeds/recent.atom"):
+        raw = client.get(path).get_data(as_text=True)
+        for secret in ("secret@example.org", "ip_hash", "En attente", "Xavier"):
+            assert secret not in raw, (path, secret)
+        assert "<email>" not in raw
+
+
+def test_feed_errors(client):
+    assert client.get("/feeds/site/dr-z.atom").status_code == 404
+    assert client.get("/feeds/thread.atom?url=https://ailleurs.example/").status_code == 404
+    assert client.get("/feeds/thread.atom").status_code == 400
+
+
+def test_feed_conditional_get(actions, client, urls):
+    _seed(actions, urls)
+    first = client.get("/feeds/recent.atom")
+    again = client.get("/feeds/recent.atom", headers={"If-None-Match": first.headers["ETag"]})
+    assert again.status_code == 304
