@@ -118,8 +118,11 @@ class _ErrorCollector(logging.Handler):
         self.messages.append(message)
 
 
-def _run_pelican(network: Network, site: Site, source: Path, output: Path) -> list[dict]:
-    """Run Pelican for one site in this process; raise BuildError on any error it logs."""
+def _run_pelican(network: Network, site: Site, source: Path, output: Path, extra: dict | None = None) -> list[dict]:
+    """Run Pelican for one site in this process; raise BuildError on any error it logs.
+
+    `extra`: settings over the network's own (the planet uses it for its sources and layout).
+    """
     import pelican
     from pelican.settings import get_settings_from_file, read_settings
 
@@ -139,7 +142,7 @@ def _run_pelican(network: Network, site: Site, source: Path, output: Path) -> li
     root_logger = logging.getLogger()
     root_logger.addHandler(collector)
     try:
-        settings = read_settings(str(conf), override=pelican_settings(network, site, source, output))
+        settings = read_settings(str(conf), override=pelican_settings(network, site, source, output) | (extra or {}))
         wanted = list(settings.get("PLUGINS") or [])
         instance = pelican.Pelican(settings)
         if len(instance.plugins) != len(wanted) and not collector.messages:
@@ -271,7 +274,9 @@ def build(
         network.site(slug)  # KeyError with the known slugs
     results = _build_many(network, wanted, out, jobs, force, progress)
     results = refresh_crosslinks(network, out, results, jobs)
-    write_network_index(network, out)
+    from confreres.planet_build import front_page
+
+    front_page(network, out)  # the planet (sites/planet) or, without it, the plain list of blogs
     return results
 
 

@@ -127,7 +127,7 @@ def replace_source(dest: Path, tree: Path):
 
 def hook(network_file: str, slug: str, stdin=sys.stdin, out=sys.stdout) -> int:
     """The pre-receive hook: 0 accepts the push, anything else rejects it."""
-    from confreres.build import announce_posts, write_network_index
+    from confreres.build import announce_posts
 
     network = registry.load(network_file)
     site = network.site(slug)
@@ -163,7 +163,9 @@ def hook(network_file: str, slug: str, stdin=sys.stdin, out=sys.stdout) -> int:
     for other in refresh_crosslinks(network, network.output, [result]):
         if other.slug != slug and other.ok:
             print(f"Confrères : « {network.site(other.slug).title} » mis à jour (réponse entre blogs).", file=out)
-    write_network_index(network, network.output)
+    from confreres.planet_build import front_page
+
+    front_page(network, network.output, fetch=False)  # outside feeds: last copies (`confreres planet refresh`)
     announce_posts(network, site, result.articles, out=out)
     print(f"Confrères : publié en {result.seconds:.1f} s → {site.url}", file=out)
     for article in result.articles:

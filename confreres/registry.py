@@ -17,8 +17,12 @@ from urllib.parse import urlsplit
 MODERATION_POLICIES = ("none", "first-comment", "all")
 COMMENT_MODES = ("open", "confreres", "closed")
 SLUG_RE = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?$")
-# Paths the demo server and the planet use at the root of the network URL.
-RESERVED_SLUGS = frozenset({"comments", "static", "theme", "feeds", "pagefind", "planet", "api", "search"})
+# Paths the demo server and the planet use at the root of the network URL (the planet's top-level
+# folders: plugins/planet/generator.py and confreres/planet_build.py).
+RESERVED_SLUGS = frozenset({
+    "comments", "static", "theme", "feeds", "pagefind", "planet", "api", "search",
+    "page", "pages", "blogs", "specialites", "debats", "recherche", "etat-des-flux",
+})
 
 ENV_FILE = "CONFRERES_NETWORK"
 

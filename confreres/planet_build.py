@@ -1,0 +1,301 @@
+"""Build the planet (sites/planet) and publish it at the network's root, then index the network for search.
+
+The planet is a Pelican site like the blogs, built in its own fresh process by the same
+`_run_pelican`, with the `planet` plugin (plugins/planet) fed by the settings made here: the
+member blogs (their built Atom feeds in `<out>/<slug>/feeds/all.atom.xml`) and the outside feeds
+of `network.toml` (fetched over HTTP into `var/planet/`).
+
+Publishing at the root, atomically. `<out>/` also holds the blogs' symlinks, so the planet cannot
+be one `<out>/<slug>` link. It is built into `<out>/.releases/planet-<stamp>-<pid>/`; the link
+`<out>/.planet` points at the live release, and every top-level entry of the planet is a stable
+link through it (`<out>/index.html -> .planet/index.html`, `<out>/feeds -> .planet/feeds`, ...).
+Replacing `.planet` with one `rename` switches the whole planet at once: a reader never sees the
+new front page with the old feeds. The top-level names are reserved in `registry.RESERVED_SLUGS`
+(and a name that is a blog's slug is never exposed).
+
+Search: Pagefind (the `pagefind[bin]` package) indexes every blog's article pages into the
+planet's release (`pagefind/`) before the switch. Pagefind does not follow symlinks, so the live
+article pages are hard-linked into a staging folder first (same filesystem: no copy).
+"""
+
+from __future__ import annotations
+
+import fcntl
+import json
+import os
+import shutil
+import subprocess
+import sys
+import time
+import traceback
+from dataclasses import dataclass
+from pathlib import Path
+
+from confreres import registry
+from confreres.registry import Network, Site
+
+PLANET_SLUG = "planet"
+LIVE = ".planet"
+SEARCH_DIR = "pagefind"
+FETCH_TIMEOUT = 10.0
+MEMBER_FEED = "feeds/all.atom.xml"
+
+
+@dataclass
+class PlanetResult:
+    ok: bool
+    seconds: float = 0.0
+    error: str = ""
+    release: str = ""
+    search: str = ""  # "ok" | "absent" (pagefind not installed) | "error: ..." | "" (not asked)
+
+
+def planet_site(network: Network) -> Site:
+    """The planet as a Site: slug "planet", the network's URL and name."""
+    return Site(
+        slug=PLANET_SLUG,
+        title=network.name,
+        author="",
+        url=network.url,
+        description=network.tagline,
+        path=network.planet_dir,
+    )
+
+
+def state_dir(network: Network) -> Path:
+    return network.root / "var" / "planet"
+
+
+def _slugify(value: str) -> str:
+    import re
+    import unicodedata
+
+    ascii_value = unicodedata.normalize("NFKD", value).encode("ascii", "ignore").decode()
+    return re.sub(r"[^a-z0-9]+", "-", ascii_value.lower()).strip("-") or "blog"
+
+
+def planet_sources(network: Network, out: Path) -> list[dict]:
+    """The planet's sources for the plugin: member blogs (feed on disk) then outside feeds (HTTP)."""
+    result = []
+    used = {s.slug for s in network.sites}
+    for site in network.sites:
+        result.append({
+            "key": site.slug,
+            "kind": "member",
+            "title": site.title,
+            "author": site.author,
+            "specialty": site.specialty,
+            "site_url": site.url,
+            "feed_url": site.url + MEMBER_FEED,
+            "verified": True,  # the network's own doctors
+            "path": str(Path(out) / site.slug / MEMBER_FEED),
+        })
+    for feed in network.feeds:
+        key = base = f"ext-{_slugify(feed.title)}"[:60]
+        n = 2
+        while key in used:
+            key, n = f"{base}-{n}", n + 1
+        used.add(key)
+        result.append({
+            "key": key,
+            "kind": "outside",
+            "title": feed.title,
+            "author": feed.author,
+            "specialty": feed.specialty,
+            "site_url": "",
+            "feed_url": feed.url,
+            "verified": False,  # no verification of outside authors (yet)
+            "path": "",
+        })
+    return result
+
+
+def search_available() -> bool:
+    try:
+        from pagefind_bin import get_executable
+
+        return Path(get_executable()).is_file()
+    except Exception:
+        return False
+
+
+def planet_settings(network: Network, out: Path, fetch: bool = True, search: bool = True) -> dict:
+    """Settings over the network's (`build.pelican_settings`) for the planet's Pelican run."""
+    return {
+        "PLANET_SOURCES": planet_sources(network, out),
+        "PLANET_STATE_DIR": str(state_dir(network)),
+        "PLANET_FETCH": fetch,
+        "PLANET_FETCH_OPTIONS": {"timeout": float(os.environ.get("CONFRERES_PLANET_TIMEOUT", FETCH_TIMEOUT))},
+        "PLANET_SEARCH": search and search_available(),
+        # The planet writes its own index, feeds and lists; Pelican's blog pages are not wanted.
+        "DIRECT_TEMPLATES": [],
+        "FEED_ALL_ATOM": None,
+        "FEED_ALL_RSS": None,
+        "CATEGORY_FEED_ATOM": None,
+        "CATEGORY_FEED_RSS": None,
+        "TAG_FEED_ATOM": None,
+        "TAG_FEED_RSS": None,
+        "PAGE_URL": "pages/{slug}.html",
+        "PAGE_SAVE_AS": "pages/{slug}.html",
+    }
+
+
+def build_planet(network_file: str, out: str, fetch: bool = True, search: bool = True) -> PlanetResult:
+    """Build the planet into a new release, index the network, switch it live. Runs in a child process."""
+    from confreres.build import RELEASES, BuildError, _run_pelican
+
+    start = time.perf_counter()
+    network = registry.load(network_file)
+    out_dir = Path(out)
+    site = planet_site(network)
+    releases = out_dir / RELEASES
+    releases.mkdir(parents=True, exist_ok=True)
+    release = releases / f"{PLANET_SLUG}-{time.strftime('%Y%m%d%H%M%S')}-{os.getpid()}"
+    try:
+        if not (network.planet_dir / "pelicanconf.py").is_file():
+            raise BuildError(f"planet: no pelicanconf.py in {network.planet_dir}")
+        _run_pelican(network, site, network.planet_dir, release, extra=planet_settings(network, out_dir, fetch, search))
+        searched = index_search(network, out_dir, release) if search else ""
+        publish(network, out_dir, release)
+        return PlanetResult(True, time.perf_counter() - start, release=str(release), search=searched)
+    except BuildError as exc:
+        shutil.rmtree(release, ignore_errors=True)
+        return PlanetResult(False, time.perf_counter() - start, error=str(exc))
+    except Exception as exc:
+        shutil.rmtree(release, ignore_errors=True)
+        detail = "".join(traceback.format_exception_only(type(exc), exc)).strip()
+        return PlanetResult(False, time.perf_counter() - start, error=f"planet: build failed: {detail}")
+
+
+def publish(network: Network, out: Path, release: Path):
+    """Switch `<out>/.planet` to `release` in one rename; expose its entries at the root; drop old releases."""
+    from confreres.build import RELEASES
+
+    out = Path(out)
+    blogs = {s.slug for s in network.sites}
+    with open(out / RELEASES / ".planet.lock", "a+") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        live = out / LIVE
+        tmp = out / f"{LIVE}.swap-{os.getpid()}"
+        if tmp.is_symlink() or tmp.exists():
+            tmp.unlink()
+        os.symlink(os.path.relpath(release, out), tmp)
+        os.replace(tmp, live)
+        names = {p.name for p in release.iterdir() if not p.name.startswith(".") and p.name not in blogs}
+        for name in sorted(names):
+            _expose(out, name)
+        for link in out.iterdir():  # entries the new planet no longer has
+            if link.is_symlink() and link.name not in names and os.readlink(link).startswith(LIVE + "/"):
+                link.unlink()
+        current = live.resolve()
+        for old in (out / RELEASES).glob(f"{PLANET_SLUG}-*"):
+            if old.resolve() != current:
+                shutil.rmtree(old, ignore_errors=True)
+
+
+def _expose(out: Path, name: str):
+    """`<out>/<name>` -> `.planet/<name>` (replacing a plain file or folder of an older layout)."""
+    link = out / name
+    target = f"{LIVE}/{name}"
+    if link.is_symlink() and os.readlink(link) == target:
+        return
+    tmp = out / f".{name}.planet-{os.getpid()}"
+    if tmp.is_symlink() or tmp.exists():
+        tmp.unlink()
+    os.symlink(target, tmp)
+    if link.is_dir() and not link.is_symlink():  # e.g. the theme/ folder of the plain network index
+        old = out / f".{name}.old-{os.getpid()}"
+        os.replace(link, old)
+        os.replace(tmp, link)
+        shutil.rmtree(old, ignore_errors=True)
+    else:
+        os.replace(tmp, link)
+
+
+def index_search(network: Network, out: Path, release: Path) -> str:
+    """Pagefind over every blog's article pages, into `release/pagefind`. Never fails the planet."""
+    try:
+        from pagefind_bin import get_executable
+
+        executable = get_executable()
+    except Exception:
+        return "absent"
+    from confreres.build import RELEASES
+
+    stage = Path(out) / RELEASES / f".search-{os.getpid()}"
+    shutil.rmtree(stage, ignore_errors=True)
+    try:
+        pages = 0
+        for site in network.sites:
+            pages += _stage_site(Path(out) / site.slug, site, stage / site.slug)
+        if not pages:
+            return "ok"
+        proc = subprocess.run(
+            [str(executable), "--site", str(stage), "--output-path", str(release / SEARCH_DIR), "--silent"],
+            capture_output=True, text=True, timeout=600,
+        )
+        if proc.returncode != 0:
+            message = (proc.stderr or proc.stdout).strip()[-500:]
+            print(f"planet: search index failed: {message}", file=sys.stderr)
+            return f"error: {message}"
+        return "ok"
+    except (OSError, subprocess.SubprocessError) as exc:
+        print(f"planet: search index failed: {exc}", file=sys.stderr)
+        return f"error: {exc}"
+    finally:
+        shutil.rmtree(stage, ignore_errors=True)
+
+
+def _stage_site(live: Path, site: Site, stage: Path) -> int:
+    """Hard-link the blog's article pages (listed in its posts.json) under `stage`; return how many."""
+    try:
+        posts = json.loads((live / "posts.json").read_text(encoding="utf-8")).get("posts", [])
+    except (OSError, ValueError):
+        return 0
+    count = 0
+    for post in posts:
+        url = str(post.get("url") or "")
+        if not url.startswith(site.url):
+            continue
+        relative = url[len(site.url):].split("#")[0].split("?")[0]
+        if not relative or relative.endswith("/"):
+            relative += "index.html"
+        source = (live / relative).resolve()
+        if ".." in Path(relative).parts or not source.is_file():
+            continue
+        target = stage / relative
+        target.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            os.link(source, target)
+        except OSError:
+            shutil.copyfile(source, target)
+        count += 1
+    return count
+
+
+def run(network: Network, out: Path | None = None, fetch: bool = True, search: bool = True,
+        echo=None) -> PlanetResult:
+    """Build the planet in a fresh process (Pelican's state is process-global); report a failure."""
+    from concurrent.futures import ProcessPoolExecutor
+
+    from confreres.build import _context
+
+    out = Path(out or network.output).resolve()
+    with ProcessPoolExecutor(max_workers=1, mp_context=_context()) as pool:
+        try:
+            result = pool.submit(build_planet, str(network.source), str(out), fetch, search).result()
+        except Exception as exc:  # the child died
+            result = PlanetResult(False, error=f"planet: {exc!r}")
+    if not result.ok:
+        print(f"✗ {result.error}", file=echo or sys.stderr)
+    return result
+
+
+def front_page(network: Network, out: Path, fetch: bool = True) -> PlanetResult | None:
+    """The network's front page: the planet when `sites/planet` exists, else the plain list of blogs."""
+    if network.planet_dir.is_dir():
+        return run(network, out, fetch=fetch)
+    from confreres.build import write_network_index
+
+    write_network_index(network, Path(out))
+    return None

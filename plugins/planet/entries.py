@@ -1,0 +1,218 @@
+"""Feed bytes -> planet entries: parse (feedparser), normalise, sanitise, date, dedupe.
+
+The same pipeline for member blogs (their built Atom feed on disk) and outside feeds (the last
+good copy kept by `fetch`). Every HTML field goes through `confreres.sanitize`; text fields are
+kept as plain text and escaped at output by the planet's autoescaping templates and by
+feedgenerator (feedparser leaves `text/plain` fields as they came: a title may hold `<script>`).
+
+Dates: an entry is placed by its *published* date, never by *updated* (an old post edited must not
+come back as new). Without a published date, by the date we first saw it (kept in the state), and a
+published date in the future is clamped to that first sight.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+import unicodedata
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from html import escape
+from urllib.parse import urlsplit, urlunsplit
+
+import feedparser
+
+from confreres import sanitize
+
+EXCERPT_LENGTH = 320
+MAX_PER_SOURCE = 50
+HTML_TYPES = ("text/html", "application/xhtml+xml", "html", "xhtml")
+_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")  # characters XML 1.0 forbids
+
+
+def xml_safe(value: str) -> str:
+    """Drop the control characters XML cannot carry (they would break the planet's own feeds)."""
+    return _NOT_XML.sub("", value or "")
+
+
+@dataclass(frozen=True)
+class Source:
+    """A blog the planet follows: a member of the network (feed on disk) or an outside feed (HTTP)."""
+
+    key: str  # URL-safe, unique among sources: the member's slug, or "ext-<slug of title>"
+    kind: str  # "member" | "outside"
+    title: str
+    author: str = ""
+    specialty: str = ""
+    site_url: str = ""  # the blog's home page
+    feed_url: str = ""  # its public feed URL
+    verified: bool = False  # the author is a physician verified by the network
+    path: str = ""  # member: the built feed on disk
+
+    @property
+    def member(self) -> bool:
+        return self.kind == "member"
+
+    @property
+    def specialty_slug(self) -> str:
+        return slugify(self.specialty) if self.specialty else ""
+
+
+@dataclass
+class Entry:
+    key: str  # dedupe key: the feed's id, else the link
+    link: str
+    title: str  # plain text
+    author: str  # plain text
+    source: Source
+    date: datetime  # placement date (published, or first seen), aware UTC
+    updated: datetime | None = None
+    excerpt: str = ""  # plain text, truncated
+    content_html: str = ""  # sanitised HTML (for the planet's feeds)
+    comments: int | None = None  # None: unknown (outside blog, or service down)
+    tags: list[str] = field(default_factory=list)
+
+    @property
+    def verified(self) -> bool:
+        return self.source.verified
+
+    @property
+    def specialty(self) -> str:
+        return self.source.specialty
+
+
+def slugify(value: str) -> str:
+    """'Médecine générale' -> 'medecine-generale' (ASCII, for URLs)."""
+    ascii_value = unicodedata.normalize("NFKD", value).encode("ascii", "ignore").decode()
+    return re.sub(r"[^a-z0-9]+", "-", ascii_value.lower()).strip("-") or "x"
+
+
+def parse(body: bytes, source: Source) -> feedparser.FeedParserDict:
+    """feedparser on bytes (a stream: a str would be taken for a URL or a file name)."""
+    headers = {"content-location": source.feed_url} if source.feed_url else {}
+    return feedparser.parse(io.BytesIO(body), response_headers=headers)
+
+
+def safe_url(url: str) -> str:
+    """`url` when it is an absolute http(s) URL, else '' (javascript:, data:, relative junk...)."""
+    url = (url or "").strip()
+    if not url or any(ch in url for ch in "\x00\r\n\t <>\"'`"):
+        return ""
+    parts = urlsplit(url)
+    if parts.scheme.lower() not in ("http", "https") or not parts.netloc:
+        return ""
+    return url
+
+
+def link_key(url: str) -> str:
+    """A link compared for duplicates: scheme and host lowercased, fragment and default ports dropped."""
+    parts = urlsplit(url)
+    netloc = parts.netloc.lower()
+    for scheme, port in (("http", ":80"), ("https", ":443")):
+        if parts.scheme.lower() == scheme and netloc.endswith(port):
+            netloc = netloc[: -len(port)]
+    return urlunsplit((parts.scheme.lower(), netloc, parts.path or "/", parts.query, ""))
+
+
+def plain(value: str, kind: str) -> str:
+    """A feed text field as plain text: HTML reduced to its text; text/plain kept as is (escaped at output)."""
+    value = xml_safe(value)
+    if (kind or "").lower() in HTML_TYPES:
+        return sanitize.text(value)
+    return re.sub(r"\s+", " ", value).strip()
+
+
+def _detail(item, name: str) -> tuple[str, str]:
+    value = item.get(name) or ""
+    detail = item.get(f"{name}_detail") or {}
+    return value, detail.get("type", "text/plain")
+
+
+def _as_html(value: str, kind: str) -> str:
+    if (kind or "").lower() in HTML_TYPES:
+        return value
+    return "<p>" + escape(value) + "</p>" if value else ""
+
+
+def _when(item, name: str) -> datetime | None:
+    parsed = item.get(f"{name}_parsed")
+    if not parsed:
+        return None
+    try:
+        return datetime(*parsed[:6], tzinfo=UTC)
+    except (TypeError, ValueError):
+        return None
+
+
+def entries_of(parsed, source: Source, seen: dict[str, str], now: datetime | None = None,
+               excerpt_length: int = EXCERPT_LENGTH, limit: int = MAX_PER_SOURCE) -> list[Entry]:
+    """The entries of one parsed feed. `seen` ({key: ISO first-seen}) is read and updated in place."""
+    now = now or datetime.now(UTC)
+    feed_author = plain(*_detail(parsed.get("feed", {}), "author"))
+    result: list[Entry] = []
+    for item in parsed.entries[: limit * 2]:
+        link = safe_url(item.get("link", ""))
+        if not link:
+            continue  # nothing to point a reader to (or a javascript: link)
+        key = (item.get("id") or "").strip() or link
+        title = plain(*_detail(item, "title")) or "(sans titre)"
+        published = _when(item, "published")
+        updated = _when(item, "updated")
+        if key not in seen:
+            first = min(d for d in (published, updated, now) if d is not None)
+            seen[key] = first.strftime("%Y-%m-%dT%H:%M:%SZ")
+        first_seen = datetime.strptime(seen[key], "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC)
+        date = min(published, first_seen) if published else first_seen
+        body, kind = "", "text/plain"
+        contents = item.get("content") or []
+        if contents:
+            body, kind = contents[0].get("value", ""), contents[0].get("type", "text/html")
+        summary, summary_kind = _detail(item, "summary")
+        excerpt_html = _as_html(summary, summary_kind) if summary else _as_html(body, kind)
+        content_html = _as_html(body, kind) if body else _as_html(summary, summary_kind)
+        if source.member or not source.author:
+            author = source.author or plain(*_detail(item, "author")) or feed_author
+        else:
+            author = source.author
+        tags = [plain(t.get("term", ""), "text/plain") for t in item.get("tags") or [] if t.get("term")]
+        result.append(
+            Entry(
+                key=key,
+                link=link,
+                title=title[:300],
+                author=author[:120],
+                source=source,
+                date=date,
+                updated=updated,
+                excerpt=xml_safe(sanitize.excerpt(excerpt_html, excerpt_length)),
+                content_html=xml_safe(sanitize.clean(content_html)),
+                tags=[t for t in tags if t][:10],
+            )
+        )
+        if len(result) >= limit:
+            break
+    return result
+
+
+def dedupe(entries: list[Entry]) -> list[Entry]:
+    """Keep the first of entries sharing an id, then of entries sharing a link (members come first)."""
+    ids: set[str] = set()
+    links: set[str] = set()
+    kept = []
+    for entry in entries:
+        link = link_key(entry.link)
+        if entry.key in ids or link in links:
+            continue
+        ids.add(entry.key)
+        links.add(link)
+        kept.append(entry)
+    return kept
+
+
+def newest_first(entries: list[Entry]) -> list[Entry]:
+    return sorted(entries, key=lambda e: (e.date, e.title), reverse=True)
+
+
+def prune_seen(seen: dict[str, str], keep: set[str]) -> dict[str, str]:
+    """First-seen dates of entries still in their feed (a feed's history must not grow for ever)."""
+    return {k: v for k, v in seen.items() if k in keep}

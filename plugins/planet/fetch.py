@@ -1,0 +1,250 @@
+"""Our own HTTP client for outside feeds: conditional GET, timeouts, size cap, capped redirects, threads.
+
+feedparser never touches the network: this module fetches the bytes, keeps the last good copy of
+each feed on disk and a small JSON state per feed (as Planet Venus did), and the entries module
+parses those bytes. A feed that answers 410 is marked gone and never asked again. A broken, slow,
+huge or hostile feed only records an error: its last good copy stays in use.
+
+State layout (``state_dir``, by default ``var/planet/`` of the network)::
+
+    feeds.json          {"feeds": {<feed url>: {etag, last_modified, http_status, last_success, ...}}}
+    copies/<hash>.xml   the last good body of each feed
+    .lock               flock: one refresh at a time (cron and a build may overlap)
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import hashlib
+import io
+import json
+import os
+import time
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from urllib.parse import urljoin, urlsplit
+
+import feedparser
+import httpx
+
+USER_AGENT = "Confreres-Planet/1.0 (+planete du reseau Confreres)"
+ACCEPT = "application/atom+xml, application/rss+xml;q=0.9, application/xml;q=0.8, text/xml;q=0.7, */*;q=0.1"
+DEFAULT_TIMEOUT = 10.0  # seconds for the whole exchange with one feed
+DEFAULT_MAX_BYTES = 2 * 1024 * 1024
+DEFAULT_MAX_REDIRECTS = 3
+DEFAULT_WORKERS = 32
+STATE_FILE = "feeds.json"
+COPIES = "copies"
+REDIRECTS = (301, 302, 303, 307, 308)
+
+
+class FetchError(Exception):
+    """One feed could not be fetched; the message is shown on the status page (French)."""
+
+    def __init__(self, message: str, status: int | None = None):
+        super().__init__(message)
+        self.status = status
+
+
+@dataclass
+class FetchResult:
+    url: str
+    outcome: str  # "updated" | "unchanged" | "not-modified" | "error" | "gone" | "skipped"
+    http_status: int | None = None
+    error: str = ""
+    seconds: float = 0.0
+    copy: Path | None = None  # last good body on disk (None: never fetched successfully)
+
+
+@dataclass
+class Options:
+    timeout: float = DEFAULT_TIMEOUT
+    max_bytes: int = DEFAULT_MAX_BYTES
+    max_redirects: int = DEFAULT_MAX_REDIRECTS
+    workers: int = DEFAULT_WORKERS
+    extra_headers: dict = field(default_factory=dict)
+
+
+def now_iso() -> str:
+    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def copy_name(url: str) -> str:
+    return hashlib.sha256(url.encode()).hexdigest()[:24] + ".xml"
+
+
+def load_state(state_dir: Path) -> dict:
+    try:
+        data = json.loads((Path(state_dir) / STATE_FILE).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    feeds = data.get("feeds") if isinstance(data, dict) else None
+    return feeds if isinstance(feeds, dict) else {}
+
+
+def save_state(state_dir: Path, feeds: dict):
+    state_dir = Path(state_dir)
+    state_dir.mkdir(parents=True, exist_ok=True)
+    _atomic_write_bytes(
+        state_dir / STATE_FILE,
+        json.dumps({"feeds": feeds}, ensure_ascii=False, indent=1, sort_keys=True).encode("utf-8"),
+    )
+
+
+def last_good_copy(state_dir: Path, url: str) -> Path | None:
+    path = Path(state_dir) / COPIES / copy_name(url)
+    return path if path.is_file() else None
+
+
+@contextlib.contextmanager
+def locked(state_dir: Path):
+    """One refresh at a time over a state folder (a cron refresh and a build may overlap)."""
+    state_dir = Path(state_dir)
+    state_dir.mkdir(parents=True, exist_ok=True)
+    with open(state_dir / ".lock", "a+") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def check_feed(body: bytes) -> str:
+    """'' when `body` parses as a feed; else why not (French, for the status page)."""
+    parsed = feedparser.parse(io.BytesIO(body))
+    if parsed.get("version") or parsed.entries:
+        return ""
+    head = body[:512].lstrip().lower()
+    if head.startswith((b"<!doctype html", b"<html")) or b"<html" in head:
+        return "la réponse est une page HTML, pas un flux"
+    exc = parsed.get("bozo_exception")
+    if exc is not None:
+        return f"XML invalide : {str(exc)[:160]}"
+    return "aucun flux Atom ou RSS reconnu dans la réponse"
+
+
+def refresh(urls: list[str], state_dir: Path, options: Options | None = None) -> dict[str, FetchResult]:
+    """Fetch every feed (in parallel), update the state and the last good copies; never raises for one feed."""
+    options = options or Options()
+    state_dir = Path(state_dir)
+    (state_dir / COPIES).mkdir(parents=True, exist_ok=True)
+    results: dict[str, FetchResult] = {}
+    with locked(state_dir):
+        feeds = load_state(state_dir)
+        limits = httpx.Limits(max_connections=options.workers, max_keepalive_connections=options.workers)
+        timeout = httpx.Timeout(options.timeout, connect=min(options.timeout, 5.0))
+        headers = {"User-Agent": USER_AGENT, "Accept": ACCEPT, **options.extra_headers}
+        with httpx.Client(timeout=timeout, limits=limits, headers=headers, follow_redirects=False) as client:
+            todo = list(dict.fromkeys(urls))
+            workers = max(1, min(options.workers, len(todo)))
+            with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="planet-fetch") as pool:
+                done = pool.map(lambda u: fetch_one(client, u, dict(feeds.get(u) or {}), state_dir, options), todo)
+                for url, (result, state) in zip(todo, done, strict=True):
+                    results[url] = result
+                    feeds[url] = state
+        save_state(state_dir, feeds)
+    return results
+
+
+def fetch_one(client: httpx.Client, url: str, state: dict, state_dir: Path, options: Options):
+    """One feed: returns (FetchResult, new state). Errors are recorded, never raised."""
+    start = time.monotonic()
+    state["url"] = url
+    copy = last_good_copy(state_dir, url)
+    if state.get("gone"):
+        return FetchResult(url, "skipped", state.get("http_status"), "flux supprimé (410) : plus relevé", 0.0, None), state
+    state["last_attempt"] = now_iso()
+    try:
+        status, body, response_headers, final_url = _get(client, url, state, options, start)
+    except FetchError as exc:
+        state.update(last_error=str(exc), last_error_at=state["last_attempt"], http_status=exc.status)
+        state["failures"] = int(state.get("failures") or 0) + 1
+        return FetchResult(url, "error", exc.status, str(exc), time.monotonic() - start, copy), state
+
+    state["http_status"] = status
+    state["final_url"] = final_url if final_url != url else ""
+    if status == 410:
+        state.update(gone=True, gone_since=state["last_attempt"], last_error="flux supprimé (410) : plus relevé")
+        state["last_error_at"] = state["last_attempt"]
+        return FetchResult(url, "gone", 410, state["last_error"], time.monotonic() - start, None), state
+    if status == 304:
+        if copy is None:  # a 304 with nothing kept: ask again without conditions next time
+            state.pop("etag", None)
+            state.pop("last_modified", None)
+            state.update(last_error="304 sans copie conservée", last_error_at=state["last_attempt"])
+            return FetchResult(url, "error", 304, state["last_error"], time.monotonic() - start, None), state
+        state.update(last_success=state["last_attempt"], failures=0, last_error="")
+        return FetchResult(url, "not-modified", 304, "", time.monotonic() - start, copy), state
+
+    digest = hashlib.sha256(body).hexdigest()
+    if copy is not None and digest == state.get("sha256"):
+        outcome = "unchanged"  # same bytes without a 304 (server ignores conditional GET)
+    else:
+        problem = check_feed(body)
+        if problem:
+            state.update(last_error=problem, last_error_at=state["last_attempt"])
+            state["failures"] = int(state.get("failures") or 0) + 1
+            return FetchResult(url, "error", status, problem, time.monotonic() - start, copy), state
+        copy = Path(state_dir) / COPIES / copy_name(url)
+        _atomic_write_bytes(copy, body)
+        state["sha256"] = digest
+        state["last_changed"] = state["last_attempt"]
+        outcome = "updated"
+    state["etag"] = response_headers.get("etag", "")
+    state["last_modified"] = response_headers.get("last-modified", "")
+    state.update(last_success=state["last_attempt"], failures=0, last_error="", bytes=len(body))
+    return FetchResult(url, outcome, status, "", time.monotonic() - start, copy), state
+
+
+def _get(client: httpx.Client, url: str, state: dict, options: Options, start: float):
+    """GET with conditions, capped redirects, size and total time; returns (status, body, headers, final url)."""
+    conditions = {}
+    if state.get("etag"):
+        conditions["If-None-Match"] = state["etag"]
+    if state.get("last_modified"):
+        conditions["If-Modified-Since"] = state["last_modified"]
+    deadline = start + options.timeout
+    current = url
+    try:
+        for _hop in range(options.max_redirects + 1):
+            with client.stream("GET", current, headers=conditions) as response:
+                status = response.status_code
+                if status in REDIRECTS:
+                    location = response.headers.get("location", "")
+                    target = urljoin(current, location) if location else ""
+                    if urlsplit(target).scheme not in ("http", "https"):
+                        raise FetchError(f"redirection invalide ({status})", status)
+                    current = target
+                    continue
+                if status in (304, 410):
+                    return status, b"", response.headers, current
+                if status >= 400:
+                    raise FetchError(f"erreur HTTP {status}", status)
+                if status != 200:
+                    raise FetchError(f"réponse HTTP inattendue {status}", status)
+                declared = response.headers.get("content-length", "")
+                if declared.isdigit() and int(declared) > options.max_bytes:
+                    raise FetchError(f"flux trop volumineux ({int(declared) // 1024} Kio > {options.max_bytes // 1024} Kio)", status)
+                chunks, size = [], 0
+                for chunk in response.iter_bytes():
+                    size += len(chunk)
+                    if size > options.max_bytes:
+                        raise FetchError(f"flux trop volumineux (> {options.max_bytes // 1024} Kio)", status)
+                    if time.monotonic() > deadline:
+                        raise FetchError(f"délai dépassé ({options.timeout:g} s)", status)
+                    chunks.append(chunk)
+                return status, b"".join(chunks), response.headers, current
+        raise FetchError(f"trop de redirections (plus de {options.max_redirects})", None)
+    except httpx.TimeoutException:
+        raise FetchError(f"délai dépassé ({options.timeout:g} s)") from None
+    except httpx.HTTPError as exc:
+        raise FetchError(f"connexion impossible ({exc.__class__.__name__})") from None
+
+
+def _atomic_write_bytes(path: Path, data: bytes):
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.{time.monotonic_ns()}.tmp")
+    tmp.write_bytes(data)
+    os.replace(tmp, path)

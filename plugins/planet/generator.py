@@ -1,0 +1,399 @@
+"""The planet's pages and feeds, written by a Pelican generator.
+
+Pages (all in French): the newest entries of every blog, paginated; one page and one feed per blog
+and per specialty; the blogroll; "Débats en cours"; the search page; the feeds' status page.
+Feeds: combined Atom and RSS (feedgenerator), per blog and per specialty, and an OPML of every blog.
+
+Templates live in the shared theme under `templates/planet/` and are rendered with autoescape on:
+every text field (titles and authors from outside feeds included) is escaped at output; only HTML
+that went through `confreres.sanitize` is marked safe.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import math
+import os
+import xml.etree.ElementTree as ET
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime
+from pathlib import Path
+
+import httpx
+from feedgenerator import Atom1Feed, Rss201rev2Feed
+from markupsafe import Markup
+from pelican.generators import Generator
+
+from . import entries as E
+from . import fetch
+
+log = logging.getLogger(__name__)
+
+COUNTS_BATCH = 40
+SEEN_FILE = "seen.json"
+# Output layout (top-level names are reserved in confreres.registry.RESERVED_SLUGS).
+INDEX = "index.html"
+BLOGS = "blogs"
+SPECIALTIES = "specialites"
+DEBATES = "debats"
+SEARCH = "recherche"
+STATUS = "etat-des-flux"
+FEEDS = "feeds"
+ATOM = "feeds/all.atom.xml"
+RSS = "feeds/all.rss.xml"
+OPML = "feeds/blogs.opml"
+
+
+def page_url(base: str, number: int) -> str:
+    """'' / 'blogs/dr-a/' for page 1, then '<base>page/<n>/'."""
+    return base if number == 1 else f"{base}page/{number}/"
+
+
+@dataclass
+class Debate:
+    url: str
+    title: str
+    blog: str
+    blog_url: str
+    comments: int
+    last_activity: datetime | None
+
+
+@dataclass
+class Debates:
+    threads: list[Debate] = field(default_factory=list)
+    answered: bool = False  # False: the service was down or answered an error
+
+
+@dataclass
+class FeedStatus:
+    source: E.Source
+    state: str  # "ok" | "erreur" | "supprime" | "jamais" | "absent"
+    entries: int = 0
+    http_status: int | None = None
+    last_success: datetime | None = None
+    last_error: str = ""
+    last_error_at: datetime | None = None
+    last_changed: datetime | None = None
+    failures: int = 0
+
+
+def _iso(value) -> datetime | None:
+    if not value or not isinstance(value, str):
+        return None
+    try:
+        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+
+
+# -- the comment service (HTTP only; never fails the build) ------------------------------------------
+
+
+def fetch_counts(comments_url: str, urls: list[str], timeout: float = 2.0) -> dict[str, int]:
+    """{url: approved comments} from `GET {comments_url}api/counts?url=...`; {} when the service is down."""
+    if not comments_url or not urls:
+        return {}
+    api = comments_url.rstrip("/") + "/api/counts"
+    counts: dict[str, int] = {}
+    try:
+        with httpx.Client(timeout=httpx.Timeout(timeout, connect=min(timeout, 1.0))) as client:
+            for start in range(0, len(urls), COUNTS_BATCH):
+                response = client.get(api, params=[("url", u) for u in urls[start : start + COUNTS_BATCH]])
+                response.raise_for_status()
+                data = response.json()
+                if isinstance(data, dict):
+                    counts.update({k: v for k, v in data.items() if isinstance(v, int) and not isinstance(v, bool)})
+    except (httpx.HTTPError, ValueError) as exc:
+        log.warning("planet: comment counts skipped (%s at %s)", exc.__class__.__name__, api)
+    return counts
+
+
+def fetch_debates(comments_url: str, blogs: list[E.Source], days: int = 14, limit: int = 10,
+                  timeout: float = 2.0) -> Debates:
+    """The most active threads of the last `days` days, on member blogs only; empty when unavailable."""
+    if not comments_url:
+        return Debates()
+    api = comments_url.rstrip("/") + "/api/threads/active"
+    try:
+        with httpx.Client(timeout=httpx.Timeout(timeout, connect=min(timeout, 1.0))) as client:
+            response = client.get(api, params={"days": days, "limit": limit})
+            response.raise_for_status()
+            data = response.json()
+    except (httpx.HTTPError, ValueError) as exc:
+        log.warning("planet: debates skipped (%s at %s)", exc.__class__.__name__, api)
+        return Debates()
+    raw = data.get("threads") if isinstance(data, dict) else None
+    if not isinstance(raw, list):
+        return Debates()
+    members = [b for b in blogs if b.member]
+    threads = []
+    for item in raw:
+        if not isinstance(item, dict):
+            continue
+        url = E.safe_url(str(item.get("url") or ""))
+        blog = next((b for b in members if b.site_url and url.startswith(b.site_url)), None)
+        if not url or blog is None:
+            continue  # only threads of the network's blogs are shown
+        count = item.get("comments")
+        threads.append(
+            Debate(
+                url=url,
+                title=E.plain(str(item.get("title") or ""), "text/plain")[:300] or url,
+                blog=blog.title,
+                blog_url=blog.site_url,
+                comments=count if isinstance(count, int) and not isinstance(count, bool) else 0,
+                last_activity=_iso(item.get("last_activity")),
+            )
+        )
+    return Debates(threads=threads[:limit], answered=True)
+
+
+# -- the Pelican generator ----------------------------------------------------------------------------
+
+
+class PlanetGenerator(Generator):
+    """Reads the sources given by the build (PLANET_SOURCES), writes the planet's pages and feeds."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.env = self.env.overlay(autoescape=True)
+        self._templates = {}
+        self.sources = [E.Source(**s) for s in self.settings.get("PLANET_SOURCES", [])]
+        self.state_dir = Path(self.settings.get("PLANET_STATE_DIR") or os.path.join(self.output_path, ".planet-state"))
+        self.entries: list[E.Entry] = []
+        self.status: list[FeedStatus] = []
+        self.debates = Debates()
+        self.fetched: dict[str, fetch.FetchResult] = {}
+
+    # context --------------------------------------------------------------------------------------
+
+    def generate_context(self):
+        outside = [s for s in self.sources if not s.member]
+        if self.settings.get("PLANET_FETCH") and outside:
+            options = fetch.Options(**self.settings.get("PLANET_FETCH_OPTIONS", {}))
+            self.fetched = fetch.refresh([s.feed_url for s in outside], self.state_dir, options)
+        feed_state = fetch.load_state(self.state_dir)
+        all_entries: list[E.Entry] = []
+        counts_by_source: dict[str, int] = {}
+        now = datetime.now(UTC)
+        with fetch.locked(self.state_dir):
+            seen_all = _load_json(self.state_dir / SEEN_FILE)
+            for index, source in enumerate(self.sources):
+                body, status = self._body(source, feed_state.get(source.feed_url) or {})
+                self.status.append(status)
+                if body is None:
+                    continue
+                seen = dict(seen_all.get(source.feed_url) or {})
+                try:
+                    parsed = E.parse(body, source)
+                    home = E.safe_url(parsed.get("feed", {}).get("link", ""))
+                    if not source.site_url and home:  # an outside blog's home page, from its feed
+                        source = self.sources[index] = status.source = replace(source, site_url=home)
+                    found = E.entries_of(parsed, source, seen, now, self.settings.get("PLANET_EXCERPT_LENGTH",
+                                                                                     E.EXCERPT_LENGTH))
+                except Exception as exc:  # a hostile feed must never stop the build
+                    status.state, status.last_error = "erreur", f"illisible : {exc.__class__.__name__}"
+                    continue
+                seen_all[source.feed_url] = E.prune_seen(seen, {e.key for e in found})
+                counts_by_source[source.key] = len(found)
+                all_entries.extend(found)
+            _save_json(self.state_dir / SEEN_FILE, seen_all)
+        for status in self.status:
+            status.entries = counts_by_source.get(status.source.key, 0)
+        self.entries = E.newest_first(E.dedupe(all_entries))
+        member_links = [e.link for e in self.entries if e.source.member]
+        timeout = float(self.settings.get("PLANET_SERVICE_TIMEOUT", 2.0))
+        counts = fetch_counts(self.settings.get("COMMENTS_URL", ""), member_links, timeout)
+        for entry in self.entries:
+            if entry.source.member:
+                entry.comments = counts.get(entry.link, 0) if counts else None
+        self.debates = fetch_debates(self.settings.get("COMMENTS_URL", ""), self.sources, timeout=timeout)
+
+    def _body(self, source: E.Source, state: dict) -> tuple[bytes | None, FeedStatus]:
+        status = FeedStatus(source=source, state="ok")
+        if source.member:
+            path = Path(source.path)
+            if not path.is_file():
+                status.state, status.last_error = "absent", "blog pas encore construit"
+                return None, status
+            status.last_success = datetime.fromtimestamp(path.stat().st_mtime, UTC)
+            return path.read_bytes(), status
+        status.http_status = state.get("http_status")
+        status.last_success = _iso(state.get("last_success"))
+        status.last_error = state.get("last_error") or ""
+        status.last_error_at = _iso(state.get("last_error_at"))
+        status.last_changed = _iso(state.get("last_changed"))
+        status.failures = int(state.get("failures") or 0)
+        if state.get("gone"):
+            status.state = "supprime"
+            return None, status  # 410: the blog is gone, its entries go with it
+        copy = fetch.last_good_copy(self.state_dir, source.feed_url)
+        if copy is None:
+            status.state = "jamais" if not status.last_error else "erreur"
+            return None, status
+        if status.last_error:
+            status.state = "erreur"  # shown from its last good copy
+        return copy.read_bytes(), status
+
+    # output ---------------------------------------------------------------------------------------
+
+    def template(self, name: str):
+        if name not in self._templates:
+            self._templates[name] = self.env.get_template(f"planet/{name}.html")
+        return self._templates[name]
+
+    def generate_output(self, writer):
+        siteurl = self.settings["SITEURL"]
+        per_page = int(self.settings.get("PLANET_PER_PAGE", 15))
+        blogs = sorted(self.sources, key=lambda s: (not s.member, s.title.lower()))
+        specialties = self._specialties()
+        base = {
+            "PLANET_BLOGS": blogs,
+            "PLANET_SPECIALTIES": specialties,
+            "PLANET_DEBATES": self.debates,
+            "PLANET_ATOM": ATOM,
+            "PLANET_RSS": RSS,
+            "PLANET_OPML": OPML,
+            "PLANET_SEARCH_ENABLED": bool(self.settings.get("PLANET_SEARCH")),
+            "PLANET_GENERATED": datetime.now(UTC),
+            "PLANET_TOTAL": len(self.entries),
+            "page_feeds": [],
+        }
+
+        def write(name: str, template: str, **extra):
+            context = dict(self.context)
+            context.update(base)
+            context.update(extra)
+            writer.write_file(name, self.template(template), context, relative_urls=False)
+
+        self._paginated(write, "", "index", self.entries, per_page, kind="accueil")
+        for blog in blogs:
+            own = [e for e in self.entries if e.source.key == blog.key]
+            feeds = self._feeds(own, f"{FEEDS}/{BLOGS}/{blog.key}", f"{blog.title} — via {self.settings['SITENAME']}",
+                                blog.site_url or f"{siteurl}/{BLOGS}/{blog.key}/")
+            self._paginated(write, f"{BLOGS}/{blog.key}/", "entries", own, per_page, kind="blog", blog=blog,
+                            page_feeds=feeds, heading=blog.title)
+        for spec in specialties:
+            own = [e for e in self.entries if e.source.specialty == spec["name"]]
+            feeds = self._feeds(own, f"{FEEDS}/{SPECIALTIES}/{spec['slug']}",
+                                f"{spec['name']} — {self.settings['SITENAME']}", f"{siteurl}/{SPECIALTIES}/{spec['slug']}/")
+            self._paginated(write, f"{SPECIALTIES}/{spec['slug']}/", "entries", own, per_page, kind="specialite",
+                            specialty=spec, page_feeds=feeds, heading=spec["name"])
+        self._feeds(self.entries, "feeds/all", self.settings["SITENAME"], f"{siteurl}/")
+        write(f"{BLOGS}/index.html", "blogs", nav="blogs")
+        write(f"{SPECIALTIES}/index.html", "specialties", nav="specialites")
+        write(f"{DEBATES}/index.html", "debates", nav="debats")
+        write(f"{SEARCH}/index.html", "search", nav="recherche")
+        write(f"{STATUS}/index.html", "status", nav="etat", PLANET_STATUS=self.status)
+        self._opml(blogs)
+
+    def _specialties(self) -> list[dict]:
+        names = sorted({s.specialty for s in self.sources if s.specialty}, key=str.lower)
+        result = []
+        for name in names:
+            result.append({
+                "name": name,
+                "slug": E.slugify(name),
+                "blogs": [s for s in self.sources if s.specialty == name],
+                "count": sum(1 for e in self.entries if e.source.specialty == name),
+            })
+        return result
+
+    def _paginated(self, write, base: str, template: str, items: list, per_page: int, **extra):
+        pages = max(1, math.ceil(len(items) / per_page))
+        nav = "accueil" if not base else extra.get("kind")
+        for number in range(1, pages + 1):
+            url = page_url(base, number)
+            write(
+                f"{url}index.html" if url else INDEX,
+                template,
+                planet_entries=items[(number - 1) * per_page : number * per_page],
+                page_number=number,
+                page_count=pages,
+                page_base=base,
+                previous_url=page_url(base, number - 1) if number > 1 else None,
+                next_url=page_url(base, number + 1) if number < pages else None,
+                nav=nav,
+                **extra,
+            )
+
+    def _feeds(self, items: list[E.Entry], stem: str, title: str, link: str) -> list[dict]:
+        """Write `<stem>.atom.xml` and `<stem>.rss.xml`; return their descriptions for the page's <head>."""
+        siteurl = self.settings["SITEURL"]
+        limit = int(self.settings.get("PLANET_FEED_ITEMS", 50))
+        written = []
+        for cls, ext, mime, label in ((Atom1Feed, "atom.xml", "application/atom+xml", "Atom"),
+                                      (Rss201rev2Feed, "rss.xml", "application/rss+xml", "RSS")):
+            path = f"{stem}.{ext}"
+            feed = cls(
+                title=title,
+                link=link,
+                description=self.settings.get("SITE_DESCRIPTION") or title,
+                language="fr",
+                feed_url=f"{siteurl}/{path}",
+                author_name=self.settings.get("NETWORK_NAME", ""),
+            )
+            for entry in items[:limit]:
+                updated = entry.updated if entry.updated and entry.updated > entry.date else None
+                feed.add_item(
+                    title=entry.title,
+                    link=entry.link,
+                    description=entry.content_html or f"<p>{Markup.escape(entry.excerpt)}</p>",
+                    author_name=entry.author or None,
+                    pubdate=entry.date,
+                    updateddate=updated,
+                    unique_id=entry.key,
+                    categories=[c for c in (entry.source.specialty, entry.source.title) if c],
+                )
+            target = Path(self.output_path) / path
+            target.parent.mkdir(parents=True, exist_ok=True)
+            with open(target, "w", encoding="utf-8") as handle:
+                feed.write(handle, "utf-8")
+            written.append({"href": f"{siteurl}/{path}", "type": mime, "title": f"{title} ({label})"})
+        return written
+
+    def _opml(self, blogs: list[E.Source]):
+        gone = {s.source.key for s in self.status if s.state == "supprime"}
+        root = ET.Element("opml", version="2.0")
+        head = ET.SubElement(root, "head")
+        ET.SubElement(head, "title").text = f"{self.settings['SITENAME']} — les blogs du réseau"
+        ET.SubElement(head, "dateCreated").text = datetime.now(UTC).strftime("%a, %d %b %Y %H:%M:%S GMT")
+        ET.SubElement(head, "docs").text = "http://opml.org/spec2.opml"
+        body = ET.SubElement(root, "body")
+        groups = (("Blogs du réseau", [b for b in blogs if b.member]),
+                  ("Blogs amis", [b for b in blogs if not b.member and b.key not in gone]))
+        for label, members in groups:
+            if not members:
+                continue
+            group = ET.SubElement(body, "outline", text=label, title=label)
+            for blog in members:
+                attrs = {"type": "rss", "text": blog.title, "title": blog.title, "xmlUrl": blog.feed_url}
+                if blog.site_url:
+                    attrs["htmlUrl"] = blog.site_url
+                if blog.specialty:
+                    attrs["category"] = blog.specialty
+                if blog.author:
+                    attrs["description"] = blog.author
+                ET.SubElement(group, "outline", attrs)
+        ET.indent(root)
+        target = Path(self.output_path) / OPML
+        target.parent.mkdir(parents=True, exist_ok=True)
+        ET.ElementTree(root).write(target, encoding="utf-8", xml_declaration=True)
+
+
+def _load_json(path: Path) -> dict:
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
+def _save_json(path: Path, data: dict):
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    tmp.write_text(json.dumps(data, ensure_ascii=False, sort_keys=True), encoding="utf-8")
+    os.replace(tmp, path)

@@ -1,0 +1,9 @@
+# The planet: the network's front page, built by plugins/planet (see confreres/planet_build.py).
+# Its name, URL and sources come from network.toml; these are its own settings.
+TIMEZONE = "Europe/Paris"
+DEFAULT_LANG = "fr"
+PLUGINS = ["planet"]
+PLANET_PER_PAGE = 15  # entries per page
+PLANET_FEED_ITEMS = 50  # entries in each planet feed
+PLANET_EXCERPT_LENGTH = 320  # characters of each excerpt
+PLANET_SERVICE_TIMEOUT = 2.0  # seconds for each call to the comment service (counts, debates)
