@@ -33,6 +33,7 @@ DEFAULTS: dict[str, object] = {
     "CSRF_MAX_AGE": 7200,  # seconds a no-JS form stays valid
     "PROXY_FIX": 0,  # number of trusted reverse proxies in front (X-Forwarded-For)
     "AUTO_MIGRATE": True,  # apply pending migrations when the app starts
+    "DB_REUSE": True,  # keep each worker thread's SQLite connection between requests (see db.py)
     "THREAD_CACHE_SIZE": 2000,  # threads whose JSON bytes each process keeps
 }
 

@@ -52,7 +52,8 @@ def preflight():
 def add_headers(response):
     if not _applies():
         return response
-    response.vary.add("Origin")
+    if "Origin" not in response.headers.get("Vary", ""):
+        response.vary.add("Origin")
     origin = request.headers.get("Origin")
     if origin and _allowed(origin) and "Access-Control-Allow-Origin" not in response.headers:
         response.headers["Access-Control-Allow-Origin"] = origin

@@ -120,12 +120,17 @@ def get_post(db, url: str) -> sqlite3.Row | None:
 def find_post(db, network: Network, raw_url, field: str = "url") -> sqlite3.Row:
     """The listed post at `raw_url`, or ApiError 400 (bad URL) / 404 (outside the network, unknown post)."""
     url = validate.thread_url(raw_url, field)
+    post = get_post(db, url)
+    if post is not None and _site_listed(network, post["site"]):
+        return post
     if network.site_for_url(url) is None:
         raise ApiError(404, "not_in_network", "Cette adresse n'appartient à aucun blog du réseau.", field)
-    post = get_post(db, url)
-    if post is None:
-        raise ApiError(404, "unknown_post", "Aucun billet publié à cette adresse.", field)
-    return post
+    raise ApiError(404, "unknown_post", "Aucun billet publié à cette adresse.", field)
+
+
+def _site_listed(network: Network, slug: str) -> bool:
+    """Still a member of the network (a site removed from network.toml loses its threads)."""
+    return any(site.slug == slug for site in network.sites)
 
 
 def comments_mode(network: Network, post) -> str:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import date, datetime
+from functools import lru_cache
 from urllib.parse import urlsplit, urlunsplit
 
 from confreres.registry import COMMENT_MODES, Network
@@ -76,14 +77,23 @@ def is_http_url(value: str) -> bool:
     return parts.scheme.lower() in ("http", "https") and bool(parts.hostname)
 
 
+@lru_cache(maxsize=4096)
+def _checked_thread_url(value: str) -> str | None:
+    """Normalised URL, or None when invalid; cached because every thread read starts here."""
+    if len(value) > MAX_URL or not is_http_url(value.strip()):
+        return None
+    return normalize_url(value)
+
+
 def thread_url(value, field: str = "url") -> str:
     if value is None or value == "":
         raise ApiError(400, "missing_field", "L'adresse du billet est requise.", field)
     if not isinstance(value, str):
         raise ApiError(400, "invalid_type", "L'adresse du billet doit être une chaîne.", field)
-    if len(value) > MAX_URL or not is_http_url(value.strip()):
+    url = _checked_thread_url(value)
+    if url is None:
         raise ApiError(400, "invalid_url", "L'adresse du billet n'est pas une adresse http(s) valide.", field)
-    return normalize_url(value)
+    return url
 
 
 def _optional_text(payload: dict, key: str, limit: int, label: str, field: str | None = None) -> str:

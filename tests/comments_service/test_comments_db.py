@@ -87,12 +87,25 @@ def test_foreign_keys_are_enforced(app):
         db.close()
 
 
-def test_request_connection_is_closed_at_teardown(app):
+def test_request_connection_is_closed_at_teardown(make_app):
+    app = make_app(DB_REUSE=False)
     with app.test_request_context("/"):
         db = dbmod.get_db()
         assert dbmod.get_db() is db
     with pytest.raises(sqlite3.ProgrammingError):
         db.execute("SELECT 1")
+
+
+def test_kept_connection_never_carries_a_transaction_over(app):
+    with app.test_request_context("/"):
+        db = dbmod.get_db()
+        db.conn.execute("BEGIN IMMEDIATE")
+        db.conn.execute("UPDATE posts SET title = 'pas commité'")
+    with app.test_request_context("/"):
+        again = dbmod.get_db()
+        assert again is db and not again.conn.in_transaction
+        assert "pas commité" not in [r[0] for r in again.execute("SELECT title FROM posts")]
+    dbmod.close_kept_connection(app)
 
 
 def test_store_is_usable_outside_requests(app, urls):
