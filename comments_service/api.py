@@ -31,6 +31,7 @@ bp = Blueprint("api", __name__, url_prefix="/api")
 
 FORMAT = "1"  # bump when the thread JSON changes shape: it changes every ETag
 MAX_COUNT_URLS = 200
+POSTS_MAX_BYTES = 8 * 1024 * 1024
 THREAD_VARY = "Origin, X-Confreres-Tokens"
 SECURITY_HEADERS = (
     ("X-Content-Type-Options", "nosniff"),
@@ -215,6 +216,7 @@ def put_site_posts(slug: str):
     token = header[7:].strip() if header[:7].lower() == "bearer " else ""
     if not check_site_token(current_app.config["SECRET_KEY"], slug, token):
         raise ApiError(403, "invalid_site_token", "Jeton du blog manquant ou invalide.")
+    request.max_content_length = POSTS_MAX_BYTES  # a blog's whole list; comments keep the 64 KB cap
     summary = store.sync_posts(get_db(), network, slug, json_body())
     hooks.emit("posts.synced", **summary)
     return json_response(summary)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 
 import feedgenerator
-from flask import Blueprint, current_app, request, url_for
+from flask import Blueprint, current_app, request
 
 from . import public, store
 from .db import get_db
@@ -78,6 +78,3 @@ def recent():
     title = f"Commentaires — {network.name}"
     return _response(_feed(title, network.url, f"Les derniers commentaires du réseau {network.name}", rows))
 
-
-def links(post_url: str) -> dict:
-    return {"thread": url_for("feeds.thread", url=post_url, _external=True)}

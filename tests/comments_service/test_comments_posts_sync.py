@@ -102,3 +102,10 @@ def test_sync_posts_cli(runner, urls, tmp_path):
 def test_site_token_cli(runner):
     result = runner.invoke(args=["site-token", "dr-a"])
     assert result.output.strip() == site_token("test-secret-key", "dr-a")
+
+
+def test_a_big_blog_fits_but_not_an_absurd_body(client, api_error, urls):
+    posts = [{"url": f"{urls.BLOG_B}{i:05d}-un-titre-de-billet-assez-long/", "title": f"Billet {i}" * 3} for i in range(2000)]
+    response = put(client, "dr-b", {"posts": posts})
+    assert response.status_code == 200 and response.get_json()["created"] == 2000
+    api_error(put(client, "dr-b", {"posts": [], "padding": "x" * (9 * 1024 * 1024)}), 413, "payload_too_large")
