@@ -14,6 +14,7 @@ from functools import lru_cache
 from urllib.parse import urlsplit, urlunsplit
 
 from confreres.registry import COMMENT_MODES, Network
+from confreres.sanitize import text as plain_text
 
 from .errors import ApiError
 
@@ -256,10 +257,11 @@ def posts(network: Network, slug: str, payload) -> list[PostInput]:
         if url in seen:
             raise ApiError(400, "duplicate_url", "Ce billet est listé deux fois.", f"{prefix}.url")
         seen.add(url)
-        title = _optional_text(item, "title", MAX_TITLE, "Le titre", f"{prefix}.title")
-        reply_to = item.get("reply_to") or None
-        if reply_to is not None:
-            reply_to = thread_url(reply_to, f"{prefix}.reply_to")
+        # Pelican titles are HTML ("L&#8217;hôpital", "<em>…</em>"): keep the plain text, escaped at output
+        title = plain_text(_optional_text(item, "title", MAX_TITLE, "Le titre", f"{prefix}.title"))
+        reply_to = item.get("reply_to")
+        # metadata written by hand: a bad reply_to must not block the whole blog's list
+        reply_to = _checked_thread_url(reply_to) if isinstance(reply_to, str) and reply_to else None
         mode = item.get("comments") or None
         if mode is not None and mode not in COMMENT_MODES:
             raise ApiError(

@@ -109,3 +109,12 @@ def test_a_big_blog_fits_but_not_an_absurd_body(client, api_error, urls):
     response = put(client, "dr-b", {"posts": posts})
     assert response.status_code == 200 and response.get_json()["created"] == 2000
     api_error(put(client, "dr-b", {"posts": [], "padding": "x" * (9 * 1024 * 1024)}), 413, "payload_too_large")
+
+
+def test_pelican_html_titles_become_plain_text_and_bad_reply_to_is_dropped(client, urls):
+    response = put(client, "dr-b", {"posts": [
+        {"url": urls.POST_B, "title": "L&#8217;hôpital <em>public</em>", "reply_to": "pas une adresse",
+         "source": "billet-b.md", "date": "2024-02-01T09:30:00+01:00"},
+    ], "site": "dr-b"})
+    assert response.status_code == 200
+    assert client.get("/api/comments", query_string={"url": urls.POST_B}).get_json()["title"] == "L\u2019hôpital public"
