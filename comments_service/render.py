@@ -7,13 +7,30 @@ Markdown produces — raw HTML included — goes through its allowlist before it
 
 from __future__ import annotations
 
+import re
+import threading
+
 import markdown
 
 from confreres.sanitize import clean
 
 EXTENSIONS = ("nl2br", "sane_lists", "fenced_code")
+_TAG = re.compile(r"<[^>]*>")
+_local = threading.local()
+
+
+def _converter() -> markdown.Markdown:
+    """One Markdown instance per thread: building one costs more than converting a comment."""
+    md = getattr(_local, "md", None)
+    if md is None:
+        md = _local.md = markdown.Markdown(extensions=list(EXTENSIONS), output_format="html")
+    return md
 
 
 def to_html(text: str) -> str:
-    html = markdown.markdown(text, extensions=list(EXTENSIONS), output_format="html")
-    return clean(html)
+    return clean(_converter().reset().convert(text))
+
+
+def is_blank(html: str) -> bool:
+    """True when sanitised HTML shows no text (e.g. the comment was only a <script>)."""
+    return not _TAG.sub("", html).replace("&nbsp;", "").strip()

@@ -14,7 +14,6 @@ from collections import defaultdict
 from datetime import UTC, datetime, timedelta
 
 from confreres.registry import Network
-from confreres.sanitize import text as plain_text
 
 from . import moderation, public, render, tokens, validate
 from .db import write
@@ -259,7 +258,7 @@ def add_comment(
             403, "confreres_only", "Ce fil est réservé aux médecins vérifiés : connectez-vous et faites vérifier votre inscription."
         )
     html = render.to_html(data.text)
-    if not plain_text(html):
+    if render.is_blank(html):
         raise ApiError(400, "empty_text", "Le commentaire est vide une fois mis en forme.", "text")
     moment = now or utcnow()
     stamp = iso(moment)
@@ -349,7 +348,7 @@ def _owner_row(db, comment_id: int, nonce: str, window_minutes: int, now: dateti
 def edit_comment(db, comment_id: int, nonce: str, text: str, *, window_minutes: int, now: datetime | None = None):
     """The author's edit, within the window: new source, new HTML, `edited` set. Status unchanged."""
     html = render.to_html(text)
-    if not plain_text(html):
+    if render.is_blank(html):
         raise ApiError(400, "empty_text", "Le commentaire est vide une fois mis en forme.", "text")
     moment = now or utcnow()
     with write(db):
