@@ -230,6 +230,40 @@ def publish_init(ctx, slug, repo):
     click.echo(f"Le médecin publie avec : git clone {path} && … && git push origin main")
 
 
+@cli.group()
+def planet():
+    """The planet: the network's front page, its feeds and its search."""
+
+
+@planet.command("refresh")
+@click.option("--out", type=click.Path(file_okay=False, path_type=Path), help="Folder of built sites.")
+@click.option("--no-fetch", is_flag=True, help="Rebuild from the last copies, without fetching outside feeds.")
+@pass_ctx
+def planet_refresh(ctx, out, no_fetch):
+    """Fetch the outside feeds (conditional GET) and rebuild the planet; for cron."""
+    import json
+
+    from confreres.planet_build import run, state_dir
+
+    network = ctx.network
+    if not network.planet_dir.is_dir():
+        raise click.ClickException(f"no planet: {network.planet_dir} is missing")
+    result = run(network, out, fetch=not no_fetch)
+    if not result.ok:
+        sys.exit(1)
+    try:
+        feeds = json.loads((state_dir(network) / "feeds.json").read_text(encoding="utf-8")).get("feeds", {})
+    except (OSError, ValueError):
+        feeds = {}
+    followed = [feeds.get(f.url, {}) for f in network.feeds]
+    failing = sum(1 for f in followed if f.get("last_error") and not f.get("gone"))
+    click.echo(f"Planète mise à jour en {result.seconds:.1f} s → {network.url}")
+    click.echo(f"  {len(network.sites)} blogs du réseau, {len(network.feeds)} flux extérieurs"
+               f"{f', {failing} en erreur' if failing else ''} (état : {network.url}etat-des-flux/)")
+    if result.search == "absent":
+        click.echo("  Recherche : pagefind n'est pas installé (pip install 'pagefind[bin]').")
+
+
 @cli.command("site-token")
 @click.argument("slug")
 @pass_ctx

@@ -37,7 +37,6 @@ from confreres.registry import Network, Site
 PLANET_SLUG = "planet"
 LIVE = ".planet"
 SEARCH_DIR = "pagefind"
-FETCH_TIMEOUT = 10.0
 MEMBER_FEED = "feeds/all.atom.xml"
 
 
@@ -125,7 +124,6 @@ def planet_settings(network: Network, out: Path, fetch: bool = True, search: boo
         "PLANET_SOURCES": planet_sources(network, out),
         "PLANET_STATE_DIR": str(state_dir(network)),
         "PLANET_FETCH": fetch,
-        "PLANET_FETCH_OPTIONS": {"timeout": float(os.environ.get("CONFRERES_PLANET_TIMEOUT", FETCH_TIMEOUT))},
         "PLANET_SEARCH": search and search_available(),
         # The planet writes its own index, feeds and lists; Pelican's blog pages are not wanted.
         "DIRECT_TEMPLATES": [],

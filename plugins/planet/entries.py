@@ -135,7 +135,7 @@ def _as_html(value: str, kind: str) -> str:
 
 
 def _when(item, name: str) -> datetime | None:
-    parsed = item.get(f"{name}_parsed")
+    parsed = dict.get(item, f"{name}_parsed")  # not FeedParserDict.get: it maps updated to published
     if not parsed:
         return None
     try:
@@ -148,7 +148,7 @@ def entries_of(parsed, source: Source, seen: dict[str, str], now: datetime | Non
                excerpt_length: int = EXCERPT_LENGTH, limit: int = MAX_PER_SOURCE) -> list[Entry]:
     """The entries of one parsed feed. `seen` ({key: ISO first-seen}) is read and updated in place."""
     now = now or datetime.now(UTC)
-    feed_author = plain(*_detail(parsed.get("feed", {}), "author"))
+    feed_author = sanitize.text(xml_safe(parsed.get("feed", {}).get("author", "")))
     result: list[Entry] = []
     for item in parsed.entries[: limit * 2]:
         link = safe_url(item.get("link", ""))
@@ -171,7 +171,7 @@ def entries_of(parsed, source: Source, seen: dict[str, str], now: datetime | Non
         excerpt_html = _as_html(summary, summary_kind) if summary else _as_html(body, kind)
         content_html = _as_html(body, kind) if body else _as_html(summary, summary_kind)
         if source.member or not source.author:
-            author = source.author or plain(*_detail(item, "author")) or feed_author
+            author = source.author or sanitize.text(xml_safe(item.get("author", ""))) or feed_author
         else:
             author = source.author
         tags = [plain(t.get("term", ""), "text/plain") for t in item.get("tags") or [] if t.get("term")]

@@ -115,8 +115,8 @@ def locked(state_dir: Path):
 def check_feed(body: bytes) -> str:
     """'' when `body` parses as a feed; else why not (French, for the status page)."""
     parsed = feedparser.parse(io.BytesIO(body))
-    if parsed.get("version") or parsed.entries:
-        return ""
+    if parsed.entries or (parsed.get("version") and not parsed.get("bozo")):
+        return ""  # entries (feedparser's loose parser copes with small faults), or a valid empty feed
     head = body[:512].lstrip().lower()
     if head.startswith((b"<!doctype html", b"<html")) or b"<html" in head:
         return "la réponse est une page HTML, pas un flux"
@@ -215,7 +215,7 @@ def _get(client: httpx.Client, url: str, state: dict, options: Options, start: f
                 if status in REDIRECTS:
                     location = response.headers.get("location", "")
                     target = urljoin(current, location) if location else ""
-                    if urlsplit(target).scheme not in ("http", "https"):
+                    if urlsplit(target).scheme not in ("http", "https") or not urlsplit(target).netloc:
                         raise FetchError(f"redirection invalide ({status})", status)
                     current = target
                     continue
@@ -240,7 +240,9 @@ def _get(client: httpx.Client, url: str, state: dict, options: Options, start: f
         raise FetchError(f"trop de redirections (plus de {options.max_redirects})", None)
     except httpx.TimeoutException:
         raise FetchError(f"délai dépassé ({options.timeout:g} s)") from None
-    except httpx.HTTPError as exc:
+    except httpx.InvalidURL:
+        raise FetchError("adresse invalide") from None
+    except (httpx.HTTPError, httpx.StreamError, OSError, ValueError) as exc:
         raise FetchError(f"connexion impossible ({exc.__class__.__name__})") from None
 
 

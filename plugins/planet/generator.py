@@ -173,7 +173,10 @@ class PlanetGenerator(Generator):
     def generate_context(self):
         outside = [s for s in self.sources if not s.member]
         if self.settings.get("PLANET_FETCH") and outside:
-            options = fetch.Options(**self.settings.get("PLANET_FETCH_OPTIONS", {}))
+            options = fetch.Options(
+                timeout=float(self.settings.get("PLANET_FETCH_TIMEOUT", fetch.DEFAULT_TIMEOUT)),
+                max_bytes=int(self.settings.get("PLANET_FETCH_MAX_BYTES", fetch.DEFAULT_MAX_BYTES)),
+            )
             self.fetched = fetch.refresh([s.feed_url for s in outside], self.state_dir, options)
         feed_state = fetch.load_state(self.state_dir)
         all_entries: list[E.Entry] = []

@@ -7,3 +7,5 @@ PLANET_PER_PAGE = 15  # entries per page
 PLANET_FEED_ITEMS = 50  # entries in each planet feed
 PLANET_EXCERPT_LENGTH = 320  # characters of each excerpt
 PLANET_SERVICE_TIMEOUT = 2.0  # seconds for each call to the comment service (counts, debates)
+PLANET_FETCH_TIMEOUT = 10.0  # seconds for the whole exchange with one outside feed
+PLANET_FETCH_MAX_BYTES = 2 * 1024 * 1024  # an outside feed larger than this is refused

@@ -1,0 +1,108 @@
+"""Feed bytes -> entries: sanitised HTML, text fields kept as text, dated by publication, deduplicated."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from planet import entries as E
+
+from .conftest import feed_bytes
+
+NOW = datetime(2025, 6, 1, tzinfo=UTC)
+OUTSIDE = E.Source(key="ext-externe", kind="outside", title="Externe", author="Dr Paul Externe",
+                   feed_url="https://externe.example/feed.atom")
+HOSTILE = E.Source(key="ext-piege", kind="outside", title="Piège", feed_url="https://hostile.example/feed.atom")
+GARDE = E.Source(key="ext-garde", kind="outside", title="Garde", feed_url="https://garde.example/rss")
+
+
+def entries_from(name, source, seen=None, now=NOW):
+    return E.entries_of(E.parse(feed_bytes(name), source), source, {} if seen is None else seen, now)
+
+
+def test_a_good_feed_gives_sanitised_plain_entries():
+    found = {e.key: e for e in entries_from("good.atom.xml", OUTSIDE)}
+    first = found["tag:externe.example,2025:tiers-payant"]
+    assert first.title == "Le tiers payant, vu du cabinet"
+    assert first.link == "https://externe.example/2025/tiers-payant.html"
+    assert first.author == "Dr Paul Externe"
+    assert first.date == datetime(2025, 5, 1, 9, tzinfo=UTC)
+    assert first.excerpt == "Ce que le tiers payant a changé pour mes patients."
+    assert first.tags == ["Organisation"]
+    second = found["tag:externe.example,2025:certificats"]
+    assert second.title == "Les certificats absurdes", "an HTML title is reduced to its text"
+    # Relative links are resolved against the feed's URL; every link gets the safe rel.
+    assert 'href="https://externe.example/relative/page.html"' in second.content_html
+    assert 'rel="nofollow ugc noopener"' in second.content_html
+
+
+def test_hostile_feed_is_neutralised():
+    found = entries_from("hostile.atom.xml", HOSTILE)
+    by_key = {e.key: e for e in found}
+    assert "urn:hostile:2" not in by_key, "an entry whose link is javascript: is dropped"
+    trap = by_key["urn:hostile:1"]
+    # text/plain title: kept as text (escaped at output), never parsed as HTML here.
+    assert trap.title.startswith("<script>window.__xss=1</script>Titre en texte brut")
+    html = trap.content_html
+    for bad in ("<script", "onclick", "onerror", "javascript:", "<iframe", "<style", "<img"):
+        assert bad not in html.lower(), bad
+    assert "Bonjour" in html and "cliquez" in html
+    assert "onmouseover" not in trap.author and "Dr Piège" in trap.author
+    for entry in found:
+        assert "<" not in entry.excerpt or "&lt;" not in entry.excerpt  # plain text, not HTML
+
+
+def test_a_future_date_is_clamped_to_first_sight():
+    seen = {}
+    found = {e.key: e for e in entries_from("hostile.atom.xml", HOSTILE, seen)}
+    assert found["urn:hostile:3"].date == NOW, "a post dated 2099 must not stay on top for ever"
+
+
+def test_an_old_post_bumped_by_updated_is_not_new():
+    source = OUTSIDE
+    original = feed_bytes("good.atom.xml")
+    seen: dict[str, str] = {}
+    before = {e.key: e.date for e in E.entries_of(E.parse(original, source), source, seen, NOW)}
+    bumped = original.replace(b"<updated>2025-04-10T09:00:00Z</updated>", b"<updated>2025-05-31T09:00:00Z</updated>")
+    later = datetime(2025, 6, 2, tzinfo=UTC)
+    after = {e.key: e.date for e in E.entries_of(E.parse(bumped, source), source, seen, later)}
+    assert after == before
+    ordered = E.newest_first(E.entries_of(E.parse(bumped, source), source, seen, later))
+    assert ordered[0].key == "tag:externe.example,2025:tiers-payant"
+
+
+def test_without_published_date_the_first_sight_is_kept():
+    feed = b"""<?xml version="1.0"?><feed xmlns="http://www.w3.org/2005/Atom"><title>x</title><id>urn:x</id>
+    <updated>2025-03-01T00:00:00Z</updated>
+    <entry><title>Sans date de publication</title><link href="https://x.example/a"/><id>urn:x:a</id>
+    <updated>2025-03-01T00:00:00Z</updated></entry></feed>"""
+    seen: dict[str, str] = {}
+    [entry] = E.entries_of(E.parse(feed, OUTSIDE), OUTSIDE, seen, NOW)
+    assert entry.date == datetime(2025, 3, 1, tzinfo=UTC)
+    edited = feed.replace(b"<updated>2025-03-01T00:00:00Z</updated>\n    <entry>", b"<entry>").replace(
+        b"2025-03-01T00:00:00Z</updated></entry>", b"2025-05-30T00:00:00Z</updated></entry>")
+    [again] = E.entries_of(E.parse(edited, OUTSIDE), OUTSIDE, seen, NOW)
+    assert again.date == datetime(2025, 3, 1, tzinfo=UTC), "the date of first sight is kept in the state"
+
+
+def test_duplicates_are_removed_by_id_then_by_link():
+    atom = entries_from("good.atom.xml", OUTSIDE)
+    rss = entries_from("good.rss.xml", GARDE)
+    kept = E.dedupe(atom + rss + atom)
+    links = [e.link for e in kept]
+    assert len(links) == len(set(links)) == 3
+    copy = [e for e in rss if e.key == "copie-tiers-payant"][0]
+    assert copy not in kept, "same link as an entry already kept (another id)"
+    assert E.link_key("HTTPS://Externe.example:443/a#x") == E.link_key("https://externe.example/a")
+
+
+def test_control_characters_cannot_break_the_planet_feeds():
+    feed = (b"<?xml version='1.0'?><rss version='2.0'><channel><title>x</title><item><title>A\x01B</title>"
+            b"<link>https://x.example/c</link><description>d\x02e</description></item></channel></rss>")
+    [entry] = E.entries_of(E.parse(feed, GARDE), GARDE, {}, NOW)
+    assert "\x01" not in entry.title and "\x02" not in entry.content_html + entry.excerpt
+
+
+def test_safe_url():
+    assert E.safe_url("https://a.example/x") == "https://a.example/x"
+    for bad in ("javascript:alert(1)", "data:text/html,x", "/relative", "https://a.example/\"onmouseover=x", ""):
+        assert E.safe_url(bad) == ""

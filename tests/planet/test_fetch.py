@@ -1,0 +1,129 @@
+"""Fetching outside feeds over real HTTP (a local server): conditional GET, timeouts, size cap,
+redirects, 410, HTML or broken XML instead of a feed; the last good copy always survives."""
+
+from __future__ import annotations
+
+import time
+
+from planet import fetch
+
+from .conftest import feed_bytes
+
+GOOD = feed_bytes("good.atom.xml")
+LAST_MODIFIED = "Thu, 01 May 2025 09:00:00 GMT"
+
+
+def refresh(server, state_dir, *paths, **options):
+    urls = [server.url(p) for p in paths]
+    results = fetch.refresh(urls, state_dir, fetch.Options(**({"timeout": 1.0} | options)))
+    return [results[u] for u in urls]
+
+
+def test_first_fetch_keeps_a_copy_then_conditional_get_answers_304(feed_server, tmp_path):
+    feed_server.add("/feed.atom", GOOD, etag='"v1"', last_modified=LAST_MODIFIED)
+    [first] = refresh(feed_server, tmp_path, "/feed.atom")
+    assert first.outcome == "updated" and first.http_status == 200
+    assert first.copy.read_bytes() == GOOD
+
+    [second] = refresh(feed_server, tmp_path, "/feed.atom")
+    assert second.outcome == "not-modified" and second.http_status == 304
+    assert second.copy.read_bytes() == GOOD, "a 304 serves the last good copy"
+    sent = feed_server.headers_of("/feed.atom")[-1]
+    assert sent["If-None-Match"] == '"v1"'
+    assert sent["If-Modified-Since"] == LAST_MODIFIED
+    state = fetch.load_state(tmp_path)[feed_server.url("/feed.atom")]
+    assert state["http_status"] == 304 and state["last_success"] and not state["last_error"]
+
+
+def test_last_modified_alone_is_enough_for_a_304(feed_server, tmp_path):
+    feed_server.add("/lm.atom", GOOD, last_modified=LAST_MODIFIED)
+    refresh(feed_server, tmp_path, "/lm.atom")
+    [again] = refresh(feed_server, tmp_path, "/lm.atom")
+    assert again.outcome == "not-modified"
+
+
+def test_same_bytes_without_304_are_unchanged(feed_server, tmp_path):
+    feed_server.add("/plain.atom", GOOD)
+    refresh(feed_server, tmp_path, "/plain.atom")
+    [again] = refresh(feed_server, tmp_path, "/plain.atom")
+    assert again.outcome == "unchanged"
+
+
+def test_timeout_is_short_and_keeps_the_last_good_copy(feed_server, tmp_path):
+    feed_server.add("/slow.atom", GOOD)
+    refresh(feed_server, tmp_path, "/slow.atom")
+    feed_server.add("/slow.atom", GOOD.replace(b"tiers payant", b"nouveau"), delay=3)
+    start = time.monotonic()
+    [slow] = refresh(feed_server, tmp_path, "/slow.atom", timeout=1.0)
+    assert time.monotonic() - start < 2.5
+    assert slow.outcome == "error" and "délai dépassé" in slow.error
+    assert slow.copy.read_bytes() == GOOD
+    state = fetch.load_state(tmp_path)[feed_server.url("/slow.atom")]
+    assert "délai dépassé" in state["last_error"] and state["last_success"] and state["failures"] == 1
+
+
+def test_a_huge_feed_is_refused_with_or_without_content_length(feed_server, tmp_path):
+    huge = GOOD.replace(b"</feed>", b"<!--" + b"x" * 300_000 + b"--></feed>")
+    feed_server.add("/huge.atom", huge)
+    feed_server.add("/huge-stream.atom", huge, length=False)
+    results = refresh(feed_server, tmp_path, "/huge.atom", "/huge-stream.atom", max_bytes=64 * 1024)
+    for result in results:
+        assert result.outcome == "error" and "trop volumineux" in result.error
+        assert result.copy is None
+
+
+def test_redirects_are_followed_and_capped(feed_server, tmp_path):
+    feed_server.add("/real.atom", GOOD)
+    feed_server.add("/moved.atom", location="/real.atom", status=301)
+    feed_server.add("/loop-a", location="/loop-b", status=302)
+    feed_server.add("/loop-b", location="/loop-a", status=302)
+    feed_server.add("/to-js", location="javascript:alert(1)", status=302)
+    moved, loop, js = refresh(feed_server, tmp_path, "/moved.atom", "/loop-a", "/to-js")
+    assert moved.outcome == "updated" and moved.copy.read_bytes() == GOOD
+    assert fetch.load_state(tmp_path)[feed_server.url("/moved.atom")]["final_url"] == feed_server.url("/real.atom")
+    assert loop.outcome == "error" and "trop de redirections" in loop.error
+    assert js.outcome == "error" and "invalide" in js.error  # httpx refuses it, or we do
+    assert feed_server.hits("/loop-a") + feed_server.hits("/loop-b") == fetch.DEFAULT_MAX_REDIRECTS + 1
+
+
+def test_410_stops_fetching_for_good(feed_server, tmp_path):
+    feed_server.add("/gone.atom", GOOD)
+    refresh(feed_server, tmp_path, "/gone.atom")
+    feed_server.add("/gone.atom", b"", status=410)
+    [gone] = refresh(feed_server, tmp_path, "/gone.atom")
+    assert gone.outcome == "gone"
+    hits = feed_server.hits("/gone.atom")
+    [later] = refresh(feed_server, tmp_path, "/gone.atom")
+    assert later.outcome == "skipped"
+    assert feed_server.hits("/gone.atom") == hits, "a 410 feed is never asked again"
+    assert fetch.load_state(tmp_path)[feed_server.url("/gone.atom")]["gone"] is True
+
+
+def test_html_instead_of_a_feed_keeps_the_last_good_copy(feed_server, tmp_path):
+    feed_server.add("/moved-to-html", GOOD)
+    refresh(feed_server, tmp_path, "/moved-to-html")
+    feed_server.add("/moved-to-html", feed_bytes("page.html"), content_type="text/html")
+    [html] = refresh(feed_server, tmp_path, "/moved-to-html")
+    assert html.outcome == "error" and "page HTML" in html.error
+    assert html.copy.read_bytes() == GOOD
+
+
+def test_invalid_xml_and_http_errors_are_recorded(feed_server, tmp_path):
+    feed_server.add("/invalid.xml", feed_bytes("invalid.xml"), content_type="application/xml")
+    feed_server.add("/boom", b"erreur", status=500, content_type="text/plain")
+    closed = "http://127.0.0.1:9/feed.xml"  # discard port: nothing listens
+    invalid, boom = refresh(feed_server, tmp_path, "/invalid.xml", "/boom")
+    assert invalid.outcome == "error" and invalid.copy is None
+    assert boom.outcome == "error" and boom.http_status == 500 and "500" in boom.error
+    down = fetch.refresh([closed], tmp_path, fetch.Options(timeout=1.0))[closed]
+    assert down.outcome == "error" and "connexion impossible" in down.error
+
+
+def test_feeds_are_fetched_in_parallel(feed_server, tmp_path):
+    paths = [f"/slowish-{n}.atom" for n in range(16)]
+    for path in paths:
+        feed_server.add(path, GOOD, delay=0.5)
+    start = time.monotonic()
+    results = refresh(feed_server, tmp_path, *paths, timeout=5.0)
+    assert all(r.outcome == "updated" for r in results)
+    assert time.monotonic() - start < 3, "16 feeds of 0.5 s each are fetched at once, not one by one"

@@ -1,0 +1,268 @@
+"""A real build of a small network with its planet: member blogs from their built feeds, outside feeds
+(good, hostile, broken, slow, gone) from a local server, a fake comment service for counts and debates."""
+
+from __future__ import annotations
+
+import os
+import xml.etree.ElementTree as ET
+from urllib.parse import urljoin, urlsplit
+
+import feedparser
+import pytest
+from bs4 import BeautifulSoup
+from click.testing import CliRunner
+
+from confreres import build, planet_build, registry
+from confreres.cli import cli
+
+from .conftest import FeedServer, comment_api, feed_bytes, make_planet_network
+
+HOSTILE_TITLE = "<script>window.__xss=1</script>Titre en texte brut"
+
+
+@pytest.fixture(scope="module")
+def server():
+    server = FeedServer()
+    yield server
+    server.close()
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory, server):
+    feeds = [
+        {"url": server.add("/good.atom", feed_bytes("good.atom.xml"), etag='"1"'), "title": "Le blog du Dr Externe",
+         "author": "Dr Paul Externe", "specialty": "Médecine générale"},
+        {"url": server.add("/garde.rss", feed_bytes("good.rss.xml"), content_type="application/rss+xml"),
+         "title": "Carnet de garde", "author": "Dr Urgent"},
+        {"url": server.add("/hostile.atom", feed_bytes("hostile.atom.xml")), "title": "Blog piégé"},
+        {"url": server.add("/broken.xml", feed_bytes("invalid.xml")), "title": "Flux cassé"},
+        {"url": server.add("/html", feed_bytes("page.html"), content_type="text/html"), "title": "Devenu une page"},
+        {"url": server.add("/slow.atom", feed_bytes("good.atom.xml"), delay=3), "title": "Flux lent"},
+        {"url": server.add("/gone.atom", b"", status=410), "title": "Blog fermé"},
+    ]
+    post = "http://127.0.0.1:8000/dr-a/dr-a-billet-1.html"
+    threads = [
+        {"url": post, "title": "<b>Billet 1</b> & débat", "site": "dr-a", "comments": 7,
+         "last_activity": "2025-05-20T10:00:00Z"},
+        {"url": "https://spam.example/x", "title": "Pub", "site": "x", "comments": 99, "last_activity": "2025-05-20"},
+    ]
+    comments_url = comment_api(counts={post: 3}, threads=threads, server=server)
+    network = make_planet_network(tmp_path_factory.mktemp("planet") / "network", feeds, comments_url)
+    results = build.build(network, progress=False)
+    assert all(r.ok for r in results), [r.error for r in results]
+    return network
+
+
+def soup(path):
+    return BeautifulSoup(path.read_text(encoding="utf-8"), "html.parser")
+
+
+def planet_pages(out):
+    return sorted(p for p in (out / planet_build.LIVE).resolve().rglob("*.html") if "pagefind" not in p.parts)
+
+
+def all_entries(out):
+    pages = [out / "index.html"] + sorted((out / "page").glob("*/index.html"))
+    return [article for page in pages for article in soup(page).select("article.planet-entry")]
+
+
+def test_the_front_page_is_the_planet_published_atomically(built):
+    out = built.output
+    assert os.readlink(out / planet_build.LIVE).startswith(".releases/planet-")
+    assert os.readlink(out / "index.html") == ".planet/index.html"
+    assert os.readlink(out / "feeds") == ".planet/feeds"
+    assert (out / "dr-a").is_symlink() and (out / "dr-a" / "index.html").is_file(), "the blogs are untouched"
+    page = soup(out / "index.html")
+    assert page.html["lang"] == "fr"
+    for name in os.listdir(out / planet_build.LIVE):
+        if "." not in name:
+            assert name in registry.RESERVED_SLUGS, f"top-level planet folder {name!r} must be a reserved slug"
+
+
+def test_entries_of_every_blog_with_their_fields(built):
+    entries = all_entries(built.output)
+    titles = [a.select_one(".summary-title").get_text(strip=True) for a in entries]
+    for slug in ("dr-a", "dr-b"):
+        for n in range(4):
+            assert f"Billet {n} de {slug}" in titles
+    assert "Le tiers payant, vu du cabinet" in titles and "Nuit calme, ou presque" in titles
+    assert "Le même billet, republié ailleurs" not in titles, "duplicate link dropped"
+    assert "Lien javascript" not in titles
+    assert len(titles) == len(set(titles))
+
+    member = next(a for a in entries if a.select_one(".summary-title").get_text(strip=True) == "Billet 1 de dr-a")
+    text = member.get_text(" ", strip=True)
+    assert "Blog dr-a" in text and "Médecine générale" in text and "Dr Dr-A" in text
+    assert member.select_one(".badge--verified").get_text(strip=True) == "Médecin vérifié"
+    assert "3 commentaires" in text
+    assert member.select_one("time")["datetime"].startswith("2025-02-10")
+    assert "10 février 2025" in text
+    assert "permanence des soins" in member.select_one(".summary-text").get_text()
+    outside = next(a for a in entries if "tiers payant" in a.get_text())
+    assert outside.select_one(".badge--verified") is None, "outside authors are not verified"
+    assert "commentaire" not in outside.get_text()
+    assert "Dr Paul Externe" in outside.get_text()
+
+
+def test_newest_first_and_not_bumped(built):
+    dates = [a.select_one("time")["datetime"] for a in all_entries(built.output)]
+    assert dates == sorted(dates, reverse=True)
+    assert not any(d.startswith("2099") for d in dates)
+
+
+def test_hostile_content_is_escaped_or_removed_everywhere(built):
+    out = built.output
+    found_title = False
+    for path in planet_pages(out):
+        page = soup(path)
+        for script in page.find_all("script"):
+            assert script.get("src", "").endswith("/theme/js/planet-search.js"), (path, script)
+        for tag in page.find_all(True):
+            for attr, value in tag.attrs.items():
+                assert not attr.lower().startswith("on"), (path, tag)
+                if attr in ("href", "src"):
+                    assert not str(value).strip().lower().startswith(("javascript:", "data:")), (path, tag)
+        for bad in ("iframe", "style", "object"):
+            assert page.find(bad) is None
+        found_title = found_title or HOSTILE_TITLE in page.get_text()
+    assert found_title, "the text/plain title is shown as text"
+
+
+def test_feeds_opml_and_autodiscovery(built):
+    out, base = built.output, built.url
+    head = soup(out / "index.html").head
+    alternates = {link["type"]: link["href"] for link in head.find_all("link", rel="alternate")}
+    assert alternates["application/atom+xml"] == f"{base}feeds/all.atom.xml"
+    assert alternates["application/rss+xml"] == f"{base}feeds/all.rss.xml"
+    assert alternates["text/x-opml"] == f"{base}feeds/blogs.opml"
+    for name in ("all.atom.xml", "all.rss.xml", "blogs/dr-a.atom.xml", "blogs/dr-b.rss.xml",
+                 "specialites/medecine-generale.atom.xml", "specialites/psychiatrie.rss.xml"):
+        feed = feedparser.parse((out / "feeds" / name).read_bytes())
+        assert not feed.bozo, (name, feed.get("bozo_exception"))
+        assert feed.entries, name
+    combined = feedparser.parse((out / "feeds" / "all.atom.xml").read_bytes())
+    assert any(e.title.startswith(HOSTILE_TITLE) for e in combined.entries), "text survives, escaped by feedgenerator"
+    assert b"<script" not in (out / "feeds" / "all.atom.xml").read_bytes().replace(b"&lt;script", b"")
+    medecine = feedparser.parse((out / "feeds" / "specialites" / "medecine-generale.atom.xml").read_bytes())
+    assert {e.link.split("/")[3] for e in medecine.entries} >= {"dr-a"}
+    assert all("dr-b" not in e.link for e in medecine.entries)
+
+    opml = ET.parse(out / "feeds" / "blogs.opml").getroot()
+    assert opml.tag == "opml" and opml.get("version") == "2.0"
+    urls = {o.get("xmlUrl") for o in opml.iter("outline") if o.get("xmlUrl")}
+    assert f"{base}dr-a/feeds/all.atom.xml" in urls and f"{base}dr-b/feeds/all.atom.xml" in urls
+    assert built.feeds[0].url in urls
+    assert not any(u.endswith("/gone.atom") for u in urls), "a gone feed is not recommended"
+    for page in (out / "blogs" / "dr-a" / "index.html", out / "specialites" / "psychiatrie" / "index.html"):
+        types = [link["type"] for link in soup(page).head.find_all("link", rel="alternate")]
+        assert types.count("application/atom+xml") == 2, "the planet's feed and this page's feed"
+
+
+def test_status_page_tells_what_went_wrong(built):
+    rows = {row.th.a.get_text(strip=True): row.get_text(" ", strip=True)
+            for row in soup(built.output / "etat-des-flux" / "index.html").select("tbody tr")}
+    assert "à jour" in rows["Le blog du Dr Externe"] and "200" in rows["Le blog du Dr Externe"]
+    assert "blog du réseau" in rows["Blog dr-a"]
+    assert "XML invalide" in rows["Flux cassé"]
+    assert "page HTML" in rows["Devenu une page"]
+    assert "délai dépassé" in rows["Flux lent"]
+    assert "supprimé (410)" in rows["Blog fermé"]
+
+
+def test_debates_page_shows_network_threads_only(built):
+    page = soup(built.output / "debats" / "index.html")
+    items = page.select(".planet-debates li")
+    assert len(items) == 1
+    assert "<b>Billet 1</b> & débat" in items[0].get_text()
+    assert "7 commentaires" in items[0].get_text()
+    assert items[0].a["href"] == "http://127.0.0.1:8000/dr-a/dr-a-billet-1.html#commentaires"
+    assert not page.find("a", href=lambda h: h and "spam.example" in h)
+
+
+def test_pagination_blog_and_specialty_pages(built):
+    out = built.output
+    index = soup(out / "index.html")
+    assert index.find("a", rel="next")["href"] == f"{built.url}page/2/"
+    second = soup(out / "page" / "2" / "index.html")
+    assert second.find("a", rel="prev")["href"] == f"{built.url}"
+    blog = soup(out / "blogs" / "dr-b" / "index.html")
+    assert {a.select_one(".summary-title").get_text(strip=True) for a in blog.select("article.planet-entry")} == {
+        f"Billet {n} de dr-b" for n in range(4)}
+    assert "Psychiatrie" in soup(out / "specialites" / "index.html").get_text()
+    blogroll = soup(out / "blogs" / "index.html").get_text(" ", strip=True)
+    assert "Blogs du réseau" in blogroll or "Les blogs du réseau" in blogroll
+    assert "Le blog du Dr Externe" in blogroll and "Blog dr-a" in blogroll
+    assert (out / "pages" / "a-propos.html").is_file()
+
+
+def test_internal_links_of_the_planet_resolve(built):
+    out, base = built.output, built.url
+    broken = []
+    for path in planet_pages(out):
+        for tag in soup(path).find_all(["a", "link"], href=True):
+            url = urljoin(base + str(path.relative_to((out / planet_build.LIVE).resolve())), tag["href"])
+            url = url.split("#")[0].split("?")[0]
+            if not url.startswith(base) or "/comments/" in url:
+                continue
+            target = out / urlsplit(url).path[1:]
+            if url.endswith("/"):
+                target = target / "index.html"
+            if not target.exists():
+                broken.append((path.name, tag["href"]))
+    assert not broken, broken[:10]
+
+
+def test_search_index_covers_every_blog(built):
+    if not planet_build.search_available():
+        pytest.skip("pagefind is not installed")
+    out = built.output
+    assert (out / "pagefind" / "pagefind.js").is_file()
+    search = soup(out / "recherche" / "index.html")
+    assert search.find(id="planet-search")["data-pagefind"] == f"{built.url}pagefind/pagefind.js"
+    article = soup(out / "dr-a" / "dr-a-billet-0.html")
+    assert article.find("article", attrs={"data-pagefind-body": True}) is not None
+    assert article.find("meta", attrs={"data-pagefind-filter": "blog[content]"})["content"] == "Blog dr-a"
+
+
+def test_rebuild_switches_the_whole_planet_and_drops_the_old_release(built):
+    out = built.output
+    before = (out / planet_build.LIVE).resolve()
+    result = planet_build.run(built, fetch=False)
+    assert result.ok, result.error
+    after = (out / planet_build.LIVE).resolve()
+    assert after != before and not before.exists()
+    assert os.readlink(out / "index.html") == ".planet/index.html"
+    assert len(list((out / build.RELEASES).glob("planet-*"))) == 1
+
+
+def test_refresh_command(built, server):
+    hits = server.hits("/good.atom")
+    result = CliRunner().invoke(cli, ["--network", str(built.source), "planet", "refresh"])
+    assert result.exit_code == 0, result.output
+    assert "Planète mise à jour" in result.output and "en erreur" in result.output
+    assert server.hits("/good.atom") == hits + 1
+    assert server.headers_of("/good.atom")[-1].get("If-None-Match") == '"1"'
+    assert server.hits("/gone.atom") == 1, "fetched once, then never again"
+
+
+def test_comment_service_down_or_404_never_fails_the_planet(tmp_path):
+    empty = FeedServer()  # answers 404 to everything
+    try:
+        for comments_url in (empty.url("/comments/"), "http://127.0.0.1:9/comments/"):
+            network = make_planet_network(tmp_path / str(len(comments_url)), [], comments_url, slugs=("dr-a",), posts=2)
+            assert all(r.ok for r in build.build(network, progress=False))
+            debates = soup(network.output / "debats" / "index.html").get_text()
+            assert "Aucun débat en cours" in debates
+            index = soup(network.output / "index.html")
+            assert len(index.select("article.planet-entry")) == 2
+            assert "commentaire" not in index.select_one(".planet-stream").get_text()
+    finally:
+        empty.close()
+
+
+def test_reserved_slugs_are_refused_for_blogs(tmp_path):
+    for slug in ("blogs", "specialites", "debats", "recherche", "etat-des-flux", "page", "pages", "feeds"):
+        data = {"network": {"name": "R", "url": "https://r.example/", "comments_url": "https://r.example/c/"},
+                "sites": [{"slug": slug, "title": "T", "author": "Dr T", "url": f"https://r.example/{slug}/"}]}
+        with pytest.raises(registry.RegistryError, match="reserved"):
+            registry.parse(data, root=tmp_path)
