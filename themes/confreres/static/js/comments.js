@@ -1,1 +1,370 @@
-/* Confrères comment widget: written by the comment-service issue (see _comments.html for the mount). */
+/* Confrères comment widget: vanilla JS, no dependency, CSP-friendly (no inline code, no eval).
+   Progressive enhancement of templates/_comments.html (see the theme README):
+   - #commentaires[data-thread-url][data-api][data-mode]: the live thread and the form go in .comments-app;
+     when the service cannot be reached, the static snapshot and the no-JS link stay as they are;
+   - .comment-count[data-count-url]: filled by ONE GET <api>counts?url=...&url=... (api from
+     body[data-comments-api], else #commentaires[data-api]).
+   Cross-origin safe: fetch in cors mode, no credentials, JSON bodies, tokens in headers, no cookie.
+   Edit tokens (and the Markdown typed, for edits: the API returns only HTML) stay in localStorage and
+   go back in X-Confreres-Tokens so authors see their own pending comments. Untrusted strings only
+   ever go through textContent/attributes; innerHTML takes only `html`, sanitised by the service. */
+(() => {
+  "use strict";
+  if (window.confreresComments) return;
+  window.confreresComments = 1;
+  const d = document, KEY = "confreres.comments", DAY = 864e5, MIN = 6e4;
+  const MONTHS = "janvier février mars avril mai juin juillet août septembre octobre novembre décembre".split(" ");
+  const MD = "Markdown : *italique*, **gras**, [lien](https://…), > citation. 10 000 caractères au plus.";
+
+  const h = (tag, attrs, ...kids) => {
+    const e = d.createElement(tag);
+    for (const k in attrs) {
+      const v = attrs[k];
+      if (v == null || v === false) continue;
+      if (k.startsWith("on")) e.addEventListener(k.slice(2), v);
+      else e.setAttribute(k, v === true ? "" : v);
+    }
+    for (const c of kids) if (c != null && c !== false && c !== "") e.append(c);
+    return e;
+  };
+  const opt = (s) => h("span", { class: "opt" }, s);
+  const pl = (n, w) => `${n} ${w}${n > 1 ? "s" : ""}`;
+
+  const storage = {
+    get() { try { return JSON.parse(localStorage.getItem(KEY)) || {}; } catch (e) { return {}; } },
+    set(v) { try { localStorage.setItem(KEY, JSON.stringify(v)); } catch (e) { /* storage off: this page only */ } },
+  };
+
+  // French dates: "à l'instant", "il y a 5 minutes", "il y a 2 heures", "hier", "il y a 3 jours", "le 1er mars 2025".
+  const day = (t) => `${t.getDate() === 1 ? "1er" : t.getDate()} ${MONTHS[t.getMonth()]} ${t.getFullYear()}`;
+  const full = (t) => `${day(t)} à ${t.getHours()} h ${String(t.getMinutes()).padStart(2, "0")}`;
+  const since = (t) => {
+    const now = new Date(), s = (now - t) / 1e3;
+    const days = Math.round((new Date(now).setHours(0, 0, 0, 0) - new Date(t).setHours(0, 0, 0, 0)) / DAY);
+    if (s < 60) return "à l'instant";
+    if (s < 3600) return "il y a " + pl(Math.floor(s / 60), "minute");
+    if (days < 1) return "il y a " + pl(Math.floor(s / 3600), "heure");
+    if (days === 1) return "hier";
+    return days < 7 ? `il y a ${days} jours` : "le " + day(t);
+  };
+
+  // One fetch for every call; rejects with the API's {code, message, field} (or a French network message).
+  const call = async (url, method, body, headers) => {
+    const o = { method: method || "GET", mode: "cors", credentials: "omit", cache: "no-cache", headers: headers || {} };
+    if (body) {
+      o.body = JSON.stringify(body);
+      o.headers["Content-Type"] = "application/json";
+    }
+    let r, data = null;
+    try {
+      r = await fetch(url, o);
+    } catch (e) {
+      throw { message: "Le service de commentaires est injoignable. Votre texte est conservé : réessayez dans un instant." };
+    }
+    try { data = await r.json(); } catch (e) { /* not JSON */ }
+    if (!r.ok) throw (data && data.error) || { message: `Erreur du service de commentaires (${r.status}).` };
+    return data;
+  };
+
+  const counts = async (api) => {
+    const spans = [...d.querySelectorAll(".comment-count[data-count-url]")];
+    if (!spans.length || !/^https?:\/\//.test(api)) return;
+    const urls = [...new Set(spans.map((s) => s.dataset.countUrl))];
+    for (let i = 0; i < urls.length; i += 200) {
+      let n;
+      try {
+        n = await call(api + "counts?" + urls.slice(i, i + 200).map((u) => "url=" + encodeURIComponent(u)).join("&"));
+      } catch (e) {
+        return;
+      }
+      for (const s of spans) {
+        const k = n[s.dataset.countUrl];
+        if (typeof k === "number") s.textContent = k ? pl(k, "commentaire") : "Aucun commentaire";
+      }
+    }
+  };
+
+  // A labelled field with its hint and its error message (aria-invalid + aria-describedby).
+  const describe = (el) => {
+    const ids = [el.hint, !el.err.hidden && el.err.id].filter(Boolean).join(" ");
+    if (ids) el.setAttribute("aria-describedby", ids);
+    else el.removeAttribute("aria-describedby");
+  };
+  const setError = (el, msg) => {
+    el.err.textContent = msg || "";
+    el.err.hidden = !msg;
+    if (msg) el.setAttribute("aria-invalid", "true");
+    else el.removeAttribute("aria-invalid");
+    describe(el);
+  };
+  const field = (name, label, tag, attrs, hint) => {
+    const id = "cf-" + name, el = h(tag, { id, name, ...attrs });
+    el.hint = hint && id + "-hint";
+    el.err = h("span", { id: id + "-err", class: "field-error", hidden: true });
+    describe(el);
+    return [el, h("p", { class: "field" }, h("label", { for: id }, ...label), el,
+      hint && h("span", { id: el.hint, class: "hint" }, hint), el.err)];
+  };
+  const btn = (label, extra, fn, cls) =>
+    h("button", { type: "button", class: cls, onclick: fn }, label, extra && h("span", { class: "visually-hidden" }, extra));
+  const badge = (b) => b && h("span", { class: "badge badge--verified", title: b.title || null }, b.label || String(b),
+    b.title && h("span", { class: "visually-hidden" }, ` (${b.title})`));
+  const plain = (html) => {
+    const t = d.createElement("template");
+    t.innerHTML = html; // inert: a template's content never loads or runs anything
+    return t.content.textContent.trim();
+  };
+  const find = (nodes, id) => {
+    for (const c of nodes) {
+      const f = c.id === id ? c : find(c.replies || [], id);
+      if (f) return f;
+    }
+    return null;
+  };
+
+  const thread = async (root) => {
+    const api = root.dataset.api, url = root.dataset.threadUrl, svc = api.replace(/api\/$/, "");
+    const app = root.querySelector(".comments-app") || root.appendChild(h("div", { class: "comments-app" }));
+    const mine = storage.get(); // {id: {t: token, u: thread url, at: ms, w: window minutes, x: markdown}}
+    const isOpen = (m) => m && Date.now() < m.at + m.w * MIN - 1e4;
+    for (const id in mine) {
+      if (Date.now() - mine[id].at > 29 * DAY) delete mine[id];
+      else if (!isOpen(mine[id])) delete mine[id].x;
+    }
+    storage.set(mine);
+    let doc, mode = root.dataset.mode || "open", replyTo = null, timer;
+    const load = async () => {
+      const toks = Object.values(mine).filter((m) => m.u === url).map((m) => m.t).slice(-50);
+      doc = await call(api + "comments?url=" + encodeURIComponent(url), "GET", null,
+        toks.length ? { "X-Confreres-Tokens": toks.join(", ") } : {});
+      mode = doc.mode || mode;
+    };
+    try {
+      await load();
+    } catch (e) {
+      return; // keep the static snapshot and the no-JS link
+    }
+
+    const heading = root.querySelector("h2") || h("h2");
+    heading.tabIndex = -1;
+    const status = h("p", { class: "comments-status", role: "status", "aria-live": "polite" });
+    const say = (msg) => { // emptied first so that the same sentence twice is announced twice
+      status.textContent = "";
+      setTimeout(() => { status.textContent = msg; }, 50);
+    };
+    const list = h("div", { class: "comments-live" });
+    const home = h("div", { class: "comments-write" });
+    const focusOn = (sel) => { const e = d.querySelector(sel); if (e) e.focus(); };
+
+    // The form: one instance, moved under the comment being answered.
+    const title = h("h3", { id: "cf-title" }, "Écrire un commentaire");
+    const [text, textP] = field("text", ["Commentaire"], "textarea", { rows: 6, required: true }, "Mise en forme " + MD);
+    const [author, authorP] = field("author", ["Nom ou pseudonyme ", opt("(facultatif)")], "input", { autocomplete: "name" });
+    const [email, emailP] = field("email", ["E-mail ", opt("(facultatif, jamais affiché)")], "input",
+      { type: "email", autocomplete: "email" });
+    const [website, websiteP] = field("website", ["Site web ", opt("(facultatif)")], "input",
+      { type: "url", autocomplete: "url", placeholder: "https://" });
+    const fields = { text, author, email, website };
+    const notify = h("input", { type: "checkbox", id: "cf-notify", name: "notify" });
+    const hp = h("input", { id: "cf-hp", name: "confreres_hp", tabindex: -1, autocomplete: "off" });
+    const formErr = h("p", { class: "form-error", role: "alert", hidden: true });
+    const submit = h("button", { type: "submit" }, "Publier");
+    const resetReply = () => {
+      replyTo = null;
+      title.textContent = "Écrire un commentaire";
+      cancel.hidden = true;
+    };
+    const cancel = btn("Annuler", " la réponse", () => {
+      const was = replyTo;
+      resetReply();
+      place();
+      focusOn(`#comment-${was} .cf-reply`);
+    }, "secondary");
+    cancel.hidden = true;
+    const form = h("form", { class: "comments-form", novalidate: true, "aria-labelledby": "cf-title" }, title,
+      h("p", { class: "comments-reminder" }, h("strong", {}, "Secret médical : "),
+        "n'écrivez rien qui permette de reconnaître un patient (nom, initiales avec des dates, maladie rare avec " +
+        "lieu et date, photo). Pas de conseil médical personnalisé : pour votre cas, parlez-en à votre médecin. ",
+        h("a", { href: svc + "charte" }, "Charte des commentaires")),
+      textP, authorP, emailP, websiteP,
+      h("p", { class: "field check" }, notify, " ", h("label", { for: "cf-notify" }, "Me prévenir des réponses par e-mail")),
+      h("p", { class: "hp", "aria-hidden": "true" }, h("label", { for: "cf-hp" }, "Laissez ce champ vide"), hp),
+      formErr, h("p", { class: "form-actions" }, submit, " ", cancel));
+
+    const place = () => {
+      if (mode !== "open") return;
+      const art = replyTo && d.getElementById("comment-" + replyTo);
+      if (replyTo && !art) resetReply();
+      if (art) {
+        if (art.nextSibling !== form) art.after(form);
+      } else if (form.parentNode !== home) home.append(form);
+    };
+    const reply = (c) => {
+      resetReply();
+      replyTo = c.id;
+      title.textContent = "Répondre à " + c.author.name;
+      cancel.hidden = false;
+      place();
+      text.focus();
+    };
+
+    const edit = (c, art) => {
+      const m = mine[c.id];
+      const [ta, p] = field("edit-" + c.id, ["Modifier votre commentaire"], "textarea", { rows: 6 }, MD);
+      ta.value = m.x != null ? m.x : plain(c.html);
+      const f = h("form", { class: "comments-form comments-edit", novalidate: true }, p, h("p", { class: "form-actions" },
+        h("button", { type: "submit" }, "Enregistrer"), " ",
+        btn("Annuler", " la modification", () => { render(); focusOn(`#comment-${c.id} .cf-edit`); }, "secondary")));
+      f.addEventListener("submit", async (ev) => {
+        ev.preventDefault();
+        try {
+          const r = await call(api + "comments/" + c.id, "PATCH", { text: ta.value }, { Authorization: "Bearer " + m.t });
+          c.html = r.comment.html;
+          c.edited = r.comment.edited;
+          m.x = ta.value;
+          storage.set(mine);
+          render();
+          say("Votre commentaire a été modifié.");
+          focusOn("#comment-" + c.id);
+        } catch (e) {
+          setError(ta, e.message);
+          ta.focus();
+        }
+      });
+      art.querySelector(".comment-text").replaceWith(f);
+      art.querySelector(".comment-actions").hidden = true;
+      ta.focus();
+    };
+
+    const remove = async (c) => {
+      if (!window.confirm("Supprimer définitivement votre commentaire ?")) return;
+      try {
+        await call(api + "comments/" + c.id, "DELETE", null, { "X-Edit-Token": mine[c.id].t });
+        delete mine[c.id];
+        storage.set(mine);
+        await load();
+        render();
+        say("Votre commentaire a été supprimé.");
+        heading.focus();
+      } catch (e) {
+        say(e.message);
+      }
+    };
+
+    const item = (c, parentName) => {
+      const a = c.author || {}, pending = c.status === "pending";
+      const li = h("li", { class: "comment" + (a.is_post_author ? " comment--post-author" : "") +
+        (c.deleted ? " comment--deleted" : "") + (pending ? " comment--pending" : "") });
+      const art = h("article", { id: "comment-" + c.id, class: "comment-body", tabindex: -1,
+        "aria-label": c.deleted ? "Commentaire supprimé" : "Commentaire de " + a.name });
+      li.append(art);
+      if (c.deleted) {
+        art.append(h("p", { class: "comment-deleted" }, "Commentaire supprimé."));
+        return li;
+      }
+      const t = new Date(c.created), site = /^https?:\/\//i.test(a.website || "");
+      const body = h("div", { class: "comment-text" });
+      body.innerHTML = c.html; // sanitised by the service at write time (confreres.sanitize.clean)
+      art.append(
+        h("header", { class: "comment-meta" },
+          h("span", { class: "comment-author" }, site ? h("a", { href: a.website, rel: "nofollow ugc noopener" }, a.name) : a.name),
+          badge(a.badge),
+          a.is_post_author && h("span", { class: "badge badge--author", title: "Auteur de l'article" }, "Auteur"),
+          parentName && h("span", { class: "comment-parent" }, "en réponse à " + parentName),
+          h("a", { class: "comment-date", href: "#comment-" + c.id }, h("time", { datetime: c.created, title: full(t) }, since(t))),
+          c.edited && h("span", { class: "comment-edited" }, "(modifié)")),
+        body);
+      if (pending) art.append(h("p", { class: "comment-pending" }, "En attente de validation par l'auteur du blog"));
+      const acts = h("p", { class: "comment-actions" });
+      if (mode === "open" && !pending) acts.append(btn("Répondre", " à " + a.name, () => reply(c), "cf-reply"));
+      if (isOpen(mine[c.id])) {
+        acts.append(btn("Modifier", " votre commentaire", () => edit(c, art), "cf-edit"),
+          btn("Supprimer", " votre commentaire", () => remove(c), "cf-delete"));
+      }
+      if (acts.firstChild) art.append(acts);
+      return li;
+    };
+    // Indent to depth 5; deeper replies are listed flat at depth 5, each saying whom it answers.
+    const walk = (nodes, depth, into, parentName) => {
+      for (const c of nodes) {
+        const li = item(c, parentName);
+        into.append(li);
+        if (!c.replies || !c.replies.length) continue;
+        if (depth < 5) {
+          const sub = h("ol", { class: "comment-list comment-replies", "data-depth": depth + 1 });
+          li.append(sub);
+          walk(c.replies, depth + 1, sub, "");
+        } else walk(c.replies, depth, into, c.deleted ? "" : c.author.name);
+      }
+    };
+    const render = () => {
+      const active = form.contains(d.activeElement) && d.activeElement;
+      const ol = h("ol", { class: "comment-list", "data-depth": 1 });
+      walk(doc.comments, 1, ol, "");
+      list.replaceChildren(doc.comments.length ? ol : h("p", { class: "comments-empty" }, "Aucun commentaire pour l'instant."));
+      place();
+      if (active) active.focus();
+      // Hide "Modifier"/"Supprimer" when the edit window closes.
+      clearTimeout(timer);
+      const next = Math.min(...Object.values(mine).filter(isOpen).map((m) => m.at + m.w * MIN - 1e4));
+      if (next < Infinity) timer = setTimeout(render, next - Date.now() + 100);
+    };
+
+    form.addEventListener("submit", async (ev) => {
+      ev.preventDefault();
+      for (const k in fields) setError(fields[k], "");
+      formErr.hidden = true;
+      submit.disabled = true;
+      form.setAttribute("aria-busy", "true");
+      const body = { url, parent: replyTo, text: text.value, author: author.value, email: email.value,
+        website: website.value, notify: notify.checked, confreres_hp: hp.value };
+      try {
+        const r = await call(api + "comments", "POST", body);
+        const c = r.comment;
+        if (c) {
+          mine[c.id] = { t: r.edit_token, u: url, at: Date.now(), w: r.edit_window_minutes || 15, x: body.text };
+          storage.set(mine);
+          c.replies = c.replies || [];
+          const parent = replyTo && find(doc.comments, replyTo);
+          (parent ? parent.replies : doc.comments).push(c);
+        }
+        text.value = "";
+        resetReply();
+        render();
+        say(r.status === "approved" ? "Votre commentaire a été publié." : "Votre commentaire est en attente de validation.");
+        if (c) focusOn("#comment-" + c.id);
+      } catch (e) {
+        const el = fields[e.field === "notify" ? "email" : e.field];
+        if (el) {
+          setError(el, e.message);
+          el.focus();
+        } else {
+          formErr.textContent = e.message;
+          formErr.hidden = false;
+        }
+      } finally {
+        submit.disabled = false;
+        form.removeAttribute("aria-busy");
+      }
+    });
+
+    const notices = root.querySelectorAll(".comments-notice");
+    if (mode === "confreres") { // replaces the page's notice: says who may write, and how (data-verify-url)
+      const v = root.dataset.verifyUrl;
+      for (const e of notices) e.hidden = true;
+      home.append(h("p", { class: "comments-notice comments-explain" },
+        "Seuls les médecins dont l'inscription à l'Ordre (RPPS) a été vérifiée par le réseau peuvent écrire dans " +
+        "ce fil ; tout le monde peut le lire.", v && " ", v && h("a", { href: v }, "Faire vérifier mon inscription")));
+    } else if (mode === "closed" && !notices.length) {
+      home.append(h("p", { class: "comments-notice" }, "Les commentaires sont fermés."));
+    }
+    for (const e of root.querySelectorAll(".comments-snapshot, .comments-nojs, .comments-reminder")) e.hidden = true;
+    app.replaceChildren(status, list, home);
+    app.hidden = false;
+    render();
+  };
+
+  const root = d.getElementById("commentaires");
+  counts(d.body.dataset.commentsApi || (root && root.dataset.api) || "");
+  if (root && root.dataset.threadUrl && /^https?:\/\//.test(root.dataset.api || "")) thread(root);
+})();

@@ -1,0 +1,36 @@
+"""The widget's budget and hygiene, without a browser: <= 8 KB gzipped, CSP-friendly, no stray innerHTML."""
+
+from __future__ import annotations
+
+import gzip
+import re
+import shutil
+import subprocess
+from pathlib import Path
+
+WIDGET = Path(__file__).resolve().parents[2] / "themes" / "confreres" / "static" / "js" / "comments.js"
+BUDGET = 8 * 1024
+
+
+def gzip9_size(path: Path) -> int:
+    """Bytes of `gzip -9 -c path` (the command when present, else the same DEFLATE level in Python)."""
+    if shutil.which("gzip"):
+        return len(subprocess.run(["gzip", "-9", "-c", str(path)], check=True, capture_output=True).stdout)
+    return len(gzip.compress(path.read_bytes(), compresslevel=9))
+
+
+def test_widget_fits_its_budget():
+    size = gzip9_size(WIDGET)
+    assert size <= BUDGET, f"comments.js is {size} bytes gzipped, budget {BUDGET}"
+
+
+def test_widget_is_csp_friendly_and_only_injects_sanitised_html():
+    source = WIDGET.read_text(encoding="utf-8")
+    for forbidden in ("eval(", "new Function", "document.write", "setAttribute(\"on", "insertAdjacentHTML", "outerHTML"):
+        assert forbidden not in source, forbidden
+    assert not re.search(r"setTimeout\(\s*['\"`]", source), "string timers are eval"
+    # innerHTML takes the service's sanitised `html` field (into the page) and, for the edit fallback,
+    # the same field into an inert <template>: nothing else.
+    assignments = re.findall(r"(\w+(?:\.\w+)*)\.innerHTML\s*=\s*([^;]+);", source)
+    assert sorted(assignments) == [("body", "c.html"), ("t", "html")], assignments
+    assert "credentials: \"omit\"" in source and "mode: \"cors\"" in source
