@@ -178,6 +178,18 @@ def test_api_errors_show_next_to_their_field_and_keep_the_text(live_network, pag
     expect(page.locator("#cf-email")).to_be_focused()
     assert text.input_value() == "Plus court."
     assert live.sql("SELECT COUNT(*) FROM comments") == [(0,)]
+
+    # The honeypot: out of sight, out of the tab order, hidden from screen readers; a bot filling it
+    # is told "pending" and nothing is stored.
+    honeypot = page.locator('input[name="confreres_hp"]')
+    expect(honeypot).to_have_attribute("tabindex", "-1")
+    expect(page.locator('.hp[aria-hidden="true"]')).to_have_count(1)
+    expect(honeypot).not_to_be_in_viewport()
+    page.get_by_label("Me prévenir des réponses par e-mail").uncheck()
+    honeypot.evaluate("input => { input.value = 'http://spam.example/' }")
+    page.get_by_role("button", name="Publier").click()
+    expect(page.get_by_role("status")).to_have_text("Votre commentaire est en attente de validation.")
+    assert live.sql("SELECT COUNT(*) FROM comments") == [(0,)]
     assert not page.js_errors
 
 

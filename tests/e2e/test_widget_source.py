@@ -34,3 +34,27 @@ def test_widget_is_csp_friendly_and_only_injects_sanitised_html():
     assignments = re.findall(r"(\w+(?:\.\w+)*)\.innerHTML\s*=\s*([^;]+);", source)
     assert sorted(assignments) == [("body", "c.html"), ("t", "html")], assignments
     assert "credentials: \"omit\"" in source and "mode: \"cors\"" in source
+
+
+def test_snapshot_shows_the_api_badge_label_and_its_tooltip():
+    """The build-time snapshot carries the API's badge object ({level, label, title}), not a string."""
+    from types import SimpleNamespace
+
+    from jinja2 import Environment, FileSystemLoader
+
+    from confreres.french import JINJA_FILTERS
+
+    env = Environment(loader=FileSystemLoader(WIDGET.parents[2] / "templates"))
+    env.filters.update(JINJA_FILTERS)
+    badge = {"level": "verified", "label": "Médecin vérifié · Pédiatrie", "title": "Inscription <vérifiée>"}
+    comment = {
+        "id": 1, "author_name": "Dr X", "author_website": "", "badge": badge, "is_post_author": True,
+        "html": "<p>Bonjour</p>", "created": "2025-03-03T10:00:00Z", "created_fr": "3 mars 2025",
+        "deleted": False, "replies": [],
+    }
+    article = SimpleNamespace(url="billet.html", comments_mode="open", comments=None, comments_snapshot=[comment])
+    html = env.get_template("_comments.html").render(
+        article=article, SITEURL="https://blog.example", COMMENTS_URL="https://c.example/"
+    )
+    assert '<span class="badge badge--verified" title="Inscription &lt;vérifiée&gt;">Médecin vérifié · Pédiatrie</span>' in html
+    assert "{&#39;level&#39;" not in html and "'level'" not in html
