@@ -25,6 +25,7 @@ import feedparser
 from confreres import sanitize
 
 EXCERPT_LENGTH = 320
+ISO = "%Y-%m-%dT%H:%M:%SZ"
 MAX_PER_SOURCE = 50
 HTML_TYPES = ("text/html", "application/xhtml+xml", "html", "xhtml")
 _NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")  # characters XML 1.0 forbids
@@ -147,22 +148,17 @@ def _when(item, name: str) -> datetime | None:
 def entries_of(parsed, source: Source, seen: dict[str, str], now: datetime | None = None,
                excerpt_length: int = EXCERPT_LENGTH, limit: int = MAX_PER_SOURCE) -> list[Entry]:
     """The entries of one parsed feed. `seen` ({key: ISO first-seen}) is read and updated in place."""
-    now = now or datetime.now(UTC)
+    return dated(normalise(parsed, source, excerpt_length, limit), source, seen, now)
+
+
+def normalise(parsed, source: Source, excerpt_length: int = EXCERPT_LENGTH, limit: int = MAX_PER_SOURCE) -> list[dict]:
+    """Entries of a parsed feed as plain, sanitised, JSON-able records (cached per feed body by the planet)."""
     feed_author = sanitize.text(xml_safe(parsed.get("feed", {}).get("author", "")))
-    result: list[Entry] = []
+    result: list[dict] = []
     for item in parsed.entries[: limit * 2]:
         link = safe_url(item.get("link", ""))
         if not link:
             continue  # nothing to point a reader to (or a javascript: link)
-        key = (item.get("id") or "").strip() or link
-        title = plain(*_detail(item, "title")) or "(sans titre)"
-        published = _when(item, "published")
-        updated = _when(item, "updated")
-        if key not in seen:
-            first = min(d for d in (published, updated, now) if d is not None)
-            seen[key] = first.strftime("%Y-%m-%dT%H:%M:%SZ")
-        first_seen = datetime.strptime(seen[key], "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC)
-        date = min(published, first_seen) if published else first_seen
         body, kind = "", "text/plain"
         contents = item.get("content") or []
         if contents:
@@ -170,28 +166,55 @@ def entries_of(parsed, source: Source, seen: dict[str, str], now: datetime | Non
         summary, summary_kind = _detail(item, "summary")
         excerpt_html = _as_html(summary, summary_kind) if summary else _as_html(body, kind)
         content_html = _as_html(body, kind) if body else _as_html(summary, summary_kind)
-        if source.member or not source.author:
-            author = source.author or sanitize.text(xml_safe(item.get("author", ""))) or feed_author
-        else:
-            author = source.author
+        published, updated = _when(item, "published"), _when(item, "updated")
         tags = [plain(t.get("term", ""), "text/plain") for t in item.get("tags") or [] if t.get("term")]
-        result.append(
-            Entry(
-                key=key,
-                link=link,
-                title=title[:300],
-                author=author[:120],
-                source=source,
-                date=date,
-                updated=updated,
-                excerpt=xml_safe(sanitize.excerpt(excerpt_html, excerpt_length)),
-                content_html=xml_safe(sanitize.clean(content_html)),
-                tags=[t for t in tags if t][:10],
-            )
-        )
+        result.append({
+            "key": (item.get("id") or "").strip() or link,
+            "link": link,
+            "title": (plain(*_detail(item, "title")) or "(sans titre)")[:300],
+            "author": (sanitize.text(xml_safe(item.get("author", ""))) or feed_author)[:120],
+            "published": published.strftime(ISO) if published else "",
+            "updated": updated.strftime(ISO) if updated else "",
+            "excerpt": xml_safe(sanitize.excerpt(excerpt_html, excerpt_length)),
+            "content_html": xml_safe(sanitize.clean(content_html)),
+            "tags": [t for t in tags if t][:10],
+        })
         if len(result) >= limit:
             break
     return result
+
+
+def dated(records: list[dict], source: Source, seen: dict[str, str], now: datetime | None = None) -> list[Entry]:
+    """Entries placed by publication date, else by first sight (recorded in `seen`); never by `updated`."""
+    now = now or datetime.now(UTC)
+    result = []
+    for record in records:
+        key = record["key"]
+        published = _parse_iso(record["published"])
+        updated = _parse_iso(record["updated"])
+        if key not in seen:
+            seen[key] = min(d for d in (published, updated, now) if d is not None).strftime(ISO)
+        first_seen = _parse_iso(seen[key]) or now
+        result.append(Entry(
+            key=key,
+            link=record["link"],
+            title=record["title"],
+            author=source.author or record["author"],  # the registry's name first
+            source=source,
+            date=min(published, first_seen) if published else first_seen,
+            updated=updated,
+            excerpt=record["excerpt"],
+            content_html=record["content_html"],
+            tags=list(record["tags"]),
+        ))
+    return result
+
+
+def _parse_iso(value: str) -> datetime | None:
+    try:
+        return datetime.strptime(value, ISO).replace(tzinfo=UTC) if value else None
+    except ValueError:
+        return None
 
 
 def dedupe(entries: list[Entry]) -> list[Entry]:

@@ -21,6 +21,7 @@ import io
 import json
 import os
 import time
+import xml.etree.ElementTree as ET
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -112,9 +113,18 @@ def locked(state_dir: Path):
             fcntl.flock(handle, fcntl.LOCK_UN)
 
 
+FEED_ROOTS = ("rss", "feed", "RDF")
+
+
 def check_feed(body: bytes) -> str:
     """'' when `body` parses as a feed; else why not (French, for the status page)."""
-    parsed = feedparser.parse(io.BytesIO(body))
+    try:  # the common case, fast: well-formed XML whose root is a feed (expat)
+        root = ET.fromstring(body)
+        if root.tag.rsplit("}", 1)[-1] in FEED_ROOTS:
+            return ""
+    except ET.ParseError:
+        pass
+    parsed = feedparser.parse(io.BytesIO(body))  # feedparser's loose parser: does it still find entries?
     if parsed.entries or (parsed.get("version") and not parsed.get("bozo")):
         return ""  # entries (feedparser's loose parser copes with small faults), or a valid empty feed
     head = body[:512].lstrip().lower()

@@ -11,6 +11,7 @@ that went through `confreres.sanitize` is marked safe.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 import math
@@ -32,6 +33,7 @@ log = logging.getLogger(__name__)
 
 COUNTS_BATCH = 40
 SEEN_FILE = "seen.json"
+ENTRIES_CACHE = "entries"  # <state>/entries/<feed>.json: normalised entries of the last body seen
 # Output layout (top-level names are reserved in confreres.registry.RESERVED_SLUGS).
 INDEX = "index.html"
 BLOGS = "blogs"
@@ -87,6 +89,34 @@ def _iso(value) -> datetime | None:
     except ValueError:
         return None
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+
+
+def _code_stamp() -> str:
+    """Changes whenever the code that makes the cached records changes (entries, the sanitiser)."""
+    from confreres import sanitize
+
+    digest = hashlib.sha256()
+    for module in (E, sanitize):
+        digest.update(Path(module.__file__).read_bytes())
+    return digest.hexdigest()[:16]
+
+
+CODE_STAMP = _code_stamp()
+
+
+def records_for(body: bytes, source: E.Source, state_dir: Path, excerpt_length: int = E.EXCERPT_LENGTH):
+    """(home page, normalised entries) of a feed body, cached by its sha256: a 304 costs no parsing."""
+    digest = hashlib.sha256(b"%d\0%s\0%s\0" % (excerpt_length, source.feed_url.encode(), CODE_STAMP.encode())
+                            + body).hexdigest()
+    cache = Path(state_dir) / ENTRIES_CACHE / f"{fetch.copy_name(source.feed_url)[:-4]}.json"
+    cached = _load_json(cache)
+    if cached.get("sha256") == digest:
+        return cached.get("home", ""), cached.get("records", [])
+    parsed = E.parse(body, source)
+    home = E.safe_url(parsed.get("feed", {}).get("link", ""))
+    records = E.normalise(parsed, source, excerpt_length)
+    _save_json(cache, {"sha256": digest, "home": home, "records": records})
+    return home, records
 
 
 # -- the comment service (HTTP only; never fails the build) ------------------------------------------
@@ -191,12 +221,10 @@ class PlanetGenerator(Generator):
                     continue
                 seen = dict(seen_all.get(source.feed_url) or {})
                 try:
-                    parsed = E.parse(body, source)
-                    home = E.safe_url(parsed.get("feed", {}).get("link", ""))
+                    home, records = self._records(body, source)
                     if not source.site_url and home:  # an outside blog's home page, from its feed
                         source = self.sources[index] = status.source = replace(source, site_url=home)
-                    found = E.entries_of(parsed, source, seen, now, self.settings.get("PLANET_EXCERPT_LENGTH",
-                                                                                     E.EXCERPT_LENGTH))
+                    found = E.dated(records, source, seen, now)
                 except Exception as exc:  # a hostile feed must never stop the build
                     status.state, status.last_error = "erreur", f"illisible : {exc.__class__.__name__}"
                     continue
@@ -214,6 +242,10 @@ class PlanetGenerator(Generator):
             if entry.source.member:
                 entry.comments = counts.get(entry.link, 0) if counts else None
         self.debates = fetch_debates(self.settings.get("COMMENTS_URL", ""), self.sources, timeout=timeout)
+
+    def _records(self, body: bytes, source: E.Source) -> tuple[str, list[dict]]:
+        length = int(self.settings.get("PLANET_EXCERPT_LENGTH", E.EXCERPT_LENGTH))
+        return records_for(body, source, self.state_dir, length)
 
     def _body(self, source: E.Source, state: dict) -> tuple[bytes | None, FeedStatus]:
         status = FeedStatus(source=source, state="ok")
