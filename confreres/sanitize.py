@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import html as html_lib
 import re
+from functools import partial
 
 import bleach
-from bleach.linkifier import Linker
+from bleach.linkifier import LinkifyFilter
 
 ALLOWED_TAGS = frozenset(
     {"p", "br", "em", "strong", "b", "i", "a", "code", "pre", "blockquote", "ul", "ol", "li", "del", "hr"}
@@ -37,21 +38,22 @@ def _set_rel(attrs, new=False):
     return attrs
 
 
+# Clean and linkify in one pass: linkifying the cleaned string again would escape code twice.
 _cleaner = bleach.sanitizer.Cleaner(
     tags=ALLOWED_TAGS,
     attributes=ALLOWED_ATTRIBUTES,
     protocols=ALLOWED_PROTOCOLS,
     strip=True,
     strip_comments=True,
+    filters=[partial(LinkifyFilter, callbacks=[_set_rel], skip_tags={"pre", "code"}, parse_email=False)],
 )
-_linker = Linker(callbacks=[_set_rel], skip_tags={"pre", "code"}, parse_email=False)
 
 
 def clean(html: str) -> str:
     """Return `html` reduced to the allowlist, bare URLs linked, every link given the safe rel."""
     if not html:
         return ""
-    return _linker.linkify(_cleaner.clean(_DROP_WITH_CONTENT.sub("", html)))
+    return _cleaner.clean(_DROP_WITH_CONTENT.sub("", html))
 
 
 def text(html: str) -> str:
