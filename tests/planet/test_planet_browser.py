@@ -1,0 +1,60 @@
+"""The planet in a real Chromium: a hostile outside feed runs no script anywhere, and the search
+finds posts of every blog, grouped by blog, with French stemming (Pagefind, served from /pagefind/)."""
+
+from __future__ import annotations
+
+import pytest
+from werkzeug.serving import make_server
+
+from confreres import build, planet_build
+from confreres.serve import StaticSite
+from tests.e2e.conftest import browser, free_port, page  # noqa: F401  (shared browser fixtures)
+
+from .conftest import FeedServer, feed_bytes, make_planet_network
+
+pytestmark = pytest.mark.e2e
+
+
+@pytest.fixture(scope="module")
+def live(tmp_path_factory):
+    import threading
+
+    feeds = FeedServer()
+    port = free_port()
+    base = f"http://127.0.0.1:{port}/"
+    outside = [{"url": feeds.add("/hostile.atom", feed_bytes("hostile.atom.xml")), "title": "Blog piégé"},
+               {"url": feeds.add("/good.atom", feed_bytes("good.atom.xml")), "title": "Le blog du Dr Externe"}]
+    network = make_planet_network(tmp_path_factory.mktemp("browser") / "network", outside,
+                                  "http://127.0.0.1:9/comments/", base=base)
+    assert all(r.ok for r in build.build(network, progress=False))
+    httpd = make_server("127.0.0.1", port, StaticSite(network.output), threaded=True)
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    yield base
+    httpd.shutdown()
+    feeds.close()
+
+
+def test_hostile_feed_runs_no_script_on_any_planet_page(live, page):  # noqa: F811
+    for path in ("", "page/2/", "blogs/", "blogs/ext-blog-piege/", "etat-des-flux/", "debats/", "feeds/all.atom.xml"):
+        page.goto(live + path)
+        page.wait_for_load_state("load")
+        assert page.evaluate("window.__xss") is None, path
+    page.goto(live + "blogs/ext-blog-piege/")
+    assert "<script>window.__xss=1</script>Titre en texte brut" in page.inner_text("main"), "shown as text"
+    assert page.js_errors == []
+
+
+def test_search_groups_results_by_blog_with_french_stemming(live, page):  # noqa: F811
+    if not planet_build.search_available():
+        pytest.skip("pagefind is not installed")
+    page.goto(live + "recherche/?q=garde")
+    page.wait_for_selector(".planet-search-group", timeout=15000)
+    groups = page.locator(".planet-search-group h2").all_inner_texts()
+    assert any(g.startswith("Blog dr-a") for g in groups) and any(g.startswith("Blog dr-b") for g in groups)
+    links = page.locator(".planet-search-list a").evaluate_all("els => els.map(e => e.href)")
+    assert all(link.startswith(live) and link.endswith(".html") for link in links)
+    assert page.locator(".planet-search-list mark").count() > 0, "« garde » matches « gardes »"
+    status = page.inner_text("#planet-search-status")
+    assert "résultat" in status and "2 blogs" in status
+    assert page.js_errors == []
