@@ -333,3 +333,22 @@ def test_badge_author_mark_french_dates_and_deep_threads(live_network, page):
     expect(page.locator(f"#comment-{ids[5]} .comment-parent")).to_have_text("en réponse à Niveau 5")
     expect(page.locator(f"#comment-{ids[6]} .comment-parent")).to_have_text("en réponse à Niveau 6")
     assert not page.js_errors
+
+
+def test_report_a_comment_to_the_moderators(live_network, page):
+    live = live_network(moderation="none")
+    url = live.post_url("dr-b-billet-2", site=1)
+    reported = live.comment(url, "Mme D., 43 ans, vue hier à Rodez...", author="Lecteur")["comment"]["id"]
+    open_thread(page, url)
+    report = page.get_by_role("button", name="Signaler le commentaire de Lecteur")
+    report.press("Enter")
+    reason = page.get_by_role("textbox", name="Motif du signalement")
+    expect(reason).to_be_focused()
+    page.get_by_role("button", name="Envoyer le signalement").press("Enter")  # empty reason: the API says why
+    expect(page.locator(f"#cf-report-{reported}-err")).to_contain_text("motif")
+    reason.fill("Patiente identifiable : secret médical.")
+    page.get_by_role("button", name="Envoyer le signalement").press("Enter")
+    expect(page.get_by_role("status")).to_have_text("Merci : votre signalement a été transmis à la modération.")
+    expect(page.locator(f"#comment-{reported}")).to_be_focused()
+    assert live.sql("SELECT comment_id, reason FROM reports") == [(reported, "Patiente identifiable : secret médical.")]
+    assert not page.js_errors

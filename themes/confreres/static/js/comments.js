@@ -208,33 +208,50 @@
       text.focus();
     };
 
-    const edit = (c, art) => {
-      const m = mine[c.id];
-      const [ta, p] = field("edit-" + c.id, ["Modifier votre commentaire"], "textarea", { rows: 6 }, MD);
-      ta.value = m.x != null ? m.x : plain(c.html);
-      const f = h("form", { class: "comments-form comments-edit", novalidate: true }, p, h("p", { class: "form-actions" },
-        h("button", { type: "submit" }, "Enregistrer"), " ",
-        btn("Annuler", " la modification", () => { render(); focusOn(`#comment-${c.id} .cf-edit`); }, "secondary")));
+    // A small form inside a comment (edit, report): errors next to the field, what was typed kept.
+    const inline = (art, id, label, value, hint, ok, replace, send, back) => {
+      const [ta, p] = field(id, [label], "textarea", { rows: replace ? 6 : 3 }, hint);
+      const acts = art.querySelector(".comment-actions");
+      ta.value = value;
+      const f = h("form", { class: "comments-form comments-inline", novalidate: true }, p, h("p", { class: "form-actions" },
+        h("button", { type: "submit" }, ok), " ", btn("Annuler", null, () => { render(); focusOn(back); }, "secondary")));
       f.addEventListener("submit", async (ev) => {
         ev.preventDefault();
         try {
-          const r = await call(api + "comments/" + c.id, "PATCH", { text: ta.value }, { Authorization: "Bearer " + m.t });
-          c.html = r.comment.html;
-          c.edited = r.comment.edited;
-          m.x = ta.value;
-          storage.set(mine);
-          render();
-          say("Votre commentaire a été modifié.");
-          focusOn("#comment-" + c.id);
+          await send(ta.value);
         } catch (e) {
           setError(ta, e.message);
           ta.focus();
         }
       });
-      art.querySelector(".comment-text").replaceWith(f);
-      art.querySelector(".comment-actions").hidden = true;
+      if (replace) art.querySelector(".comment-text").replaceWith(f);
+      else acts.before(f);
+      acts.hidden = true;
       ta.focus();
     };
+    const done = (c, msg) => {
+      render();
+      say(msg);
+      focusOn("#comment-" + c.id);
+    };
+    const edit = (c, art) => {
+      const m = mine[c.id];
+      inline(art, "edit-" + c.id, "Modifier votre commentaire", m.x != null ? m.x : plain(c.html), MD, "Enregistrer", true,
+        async (text) => {
+          const r = await call(api + "comments/" + c.id, "PATCH", { text }, { Authorization: "Bearer " + m.t });
+          c.html = r.comment.html;
+          c.edited = r.comment.edited;
+          m.x = text;
+          storage.set(mine);
+          done(c, "Votre commentaire a été modifié.");
+        }, `#comment-${c.id} .cf-edit`);
+    };
+    const report = (c, art) => inline(art, "report-" + c.id, "Motif du signalement", "",
+      "Secret médical, propos déplacé, publicité, spam… Les modérateurs du réseau le liront.", "Envoyer le signalement",
+      false, async (reason) => {
+        await call(api + "comments/" + c.id + "/report", "POST", { reason });
+        done(c, "Merci : votre signalement a été transmis à la modération.");
+      }, `#comment-${c.id} .cf-report`);
 
     const remove = async (c) => {
       if (!window.confirm("Supprimer définitivement votre commentaire ?")) return;
@@ -280,7 +297,7 @@
       if (isOpen(mine[c.id])) {
         acts.append(btn("Modifier", " votre commentaire", () => edit(c, art), "cf-edit"),
           btn("Supprimer", " votre commentaire", () => remove(c), "cf-delete"));
-      }
+      } else if (!pending && !mine[c.id]) acts.append(btn("Signaler", " le commentaire de " + a.name, () => report(c, art), "cf-report"));
       if (acts.firstChild) art.append(acts);
       return li;
     };
