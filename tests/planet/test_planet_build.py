@@ -266,3 +266,31 @@ def test_reserved_slugs_are_refused_for_blogs(tmp_path):
                 "sites": [{"slug": slug, "title": "T", "author": "Dr T", "url": f"https://r.example/{slug}/"}]}
         with pytest.raises(registry.RegistryError, match="reserved"):
             registry.parse(data, root=tmp_path)
+
+
+def test_an_accepted_push_rebuilds_the_planet(tmp_path):
+    import subprocess
+
+    from confreres import publish
+    from confreres.publish import clean_git_env
+
+    def git(*args, cwd=None):
+        env = clean_git_env() | {"GIT_AUTHOR_NAME": "Dr A", "GIT_AUTHOR_EMAIL": "a@example.org",
+                                 "GIT_COMMITTER_NAME": "Dr A", "GIT_COMMITTER_EMAIL": "a@example.org"}
+        proc = subprocess.run(["git", *args], cwd=cwd, env=env, capture_output=True, text=True)
+        assert proc.returncode == 0, proc.stderr
+        return proc
+
+    network = make_planet_network(tmp_path / "network", [], "http://127.0.0.1:9/comments/", slugs=("dr-a",), posts=1)
+    assert all(r.ok for r in build.build(network, progress=False))
+    repo = publish.init(network, "dr-a", tmp_path / "dr-a.git")
+    clone = tmp_path / "clone"
+    git("clone", "--quiet", str(repo), str(clone))
+    (clone / "content" / "nouveau.md").write_text(
+        "Title: Un billet tout neuf\nDate: 2025-09-01 08:00\nCategory: Pratique\nSlug: nouveau\n\nTexte.\n",
+        encoding="utf-8")
+    git("add", "content/nouveau.md", cwd=clone)
+    git("commit", "--quiet", "-m", "Nouveau billet", cwd=clone)
+    git("push", "--quiet", "origin", "main", cwd=clone)
+    first = soup(network.output / "index.html").select_one("article.planet-entry .summary-title")
+    assert first.get_text(strip=True) == "Un billet tout neuf"
