@@ -23,6 +23,7 @@ DEFAULTS: dict[str, object] = {
     "SECRET_KEY": DEFAULT_SECRET,
     "NETWORK": "",  # path of network.toml; empty: registry.default_path()
     "DB": "",  # SQLite file; empty: <network root>/var/comments.sqlite3
+    "DIRECTORY_DB": "",  # the imported RPPS directory (SQLite); empty: directory.sqlite3 beside DB
     "RATE_LIMIT": "10/minute",  # writes per client IP; "off" disables every limit
     "READ_RATE_LIMIT": "600/minute",  # reads per client IP
     "MODERATION": "",  # none | first-comment | all: overrides every site's policy
@@ -91,6 +92,8 @@ def build(app, test_config: dict | None = None) -> None:
     if not app.config["DB"]:
         app.config["DB"] = str(network.root / "var" / "comments.sqlite3")
     Path(app.config["DB"]).parent.mkdir(parents=True, exist_ok=True)
+    if not app.config["DIRECTORY_DB"]:
+        app.config["DIRECTORY_DB"] = str(Path(app.config["DB"]).with_name("directory.sqlite3"))
 
     moderation = app.config["MODERATION"]
     if moderation and moderation not in MODERATION_POLICIES:

@@ -283,6 +283,49 @@ def site_token_cmd(ctx, slug):
     click.echo(site_token(key, slug))
 
 
+@cli.group()
+def directory():
+    """The RPPS directory of physicians (verification)."""
+
+
+@directory.command("import")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@pass_ctx
+def directory_import(ctx, file):
+    """Import a PS_LibreAcces_Personne_activite extract (streamed; replaces the previous import atomically)."""
+    from comments_service.rpps import DirectoryError, import_directory
+
+    app = _service(ctx.network)
+    target = app.config["DIRECTORY_DB"]
+    with click.progressbar(length=file.stat().st_size, label="Import", show_pos=False) as bar:
+        last = [0]
+
+        def progress(rows):
+            # Rows are ~400 bytes on average; a progress estimate is all the bar needs.
+            bar.update(min(rows * 400, file.stat().st_size) - last[0])
+            last[0] = min(rows * 400, file.stat().st_size)
+
+        try:
+            report = import_directory(file, target, progress=progress)
+        except DirectoryError as exc:
+            raise click.ClickException(str(exc)) from None
+    click.echo(
+        f"{report.rows:,} lignes lues, {report.physician_rows:,} lignes de médecins, "
+        f"{report.physicians:,} médecins ({report.seconds:.1f} s) -> {target}".replace(",", "\u202f")
+    )
+    _after_directory_import(app)
+
+
+def _after_directory_import(app):
+    """Re-check verified members against the new directory, when verification is installed."""
+    try:
+        from comments_service.verify import recheck_directory
+    except ImportError:
+        return
+    for line in recheck_directory(app):
+        click.echo(line)
+
+
 def main():
     cli(prog_name="confreres")
 
