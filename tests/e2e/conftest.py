@@ -6,6 +6,7 @@ reason when it is missing; `make test` installs it.
 
 from __future__ import annotations
 
+import atexit
 import os
 import shutil
 import socket
@@ -33,16 +34,32 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
+_playwright = None
+
+
+def shared_playwright():
+    """One Playwright driver per test process, stopped at exit.
+
+    The sync API refuses a second driver while one runs, and a test module elsewhere that imports
+    `browser` from here gets its own copy of the fixture: both must share the driver (under xdist,
+    one worker may run both).
+    """
+    global _playwright
+    if _playwright is None:
+        from playwright.sync_api import sync_playwright
+
+        _playwright = sync_playwright().start()
+        atexit.register(_playwright.stop)
+    return _playwright
+
+
 @pytest.fixture(scope="session")
 def browser():
     if not shutil.which(CHROMIUM):
         pytest.skip(f"{CHROMIUM} is missing (make test installs Debian's chromium)")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as pw:
-        instance = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
-        yield instance
-        instance.close()
+    instance = shared_playwright().chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+    yield instance
+    instance.close()
 
 
 @pytest.fixture
