@@ -88,6 +88,8 @@ def pelican_settings(
         "SITEMAP_SAVE_AS": "sitemap.xml",
         "DISPLAY_PAGES_ON_MENU": True,
         "JINJA_FILTERS": dict(JINJA_FILTERS),
+        # Templates never change during a build: skip Jinja's stat() of every included template.
+        "JINJA_ENVIRONMENT": {"trim_blocks": True, "lstrip_blocks": True, "extensions": [], "auto_reload": False},
         "SITE_SLUG": site.slug,
         "NETWORK_OUTPUT": str(network_output or output.parent.parent),
         "SPECIALTY": site.specialty,
