@@ -117,6 +117,7 @@ def _sync_published_posts(network: registry.Network, app, out: Path):
 
 def _serve(network, host, port, out, with_comments=True, before=None, after_start=None):
     """Serve until interrupted; `before(service)` runs before listening, `after_start()` once listening."""
+    import logging
     import threading
 
     from werkzeug.serving import make_server
@@ -131,6 +132,7 @@ def _serve(network, host, port, out, with_comments=True, before=None, after_star
         if before:
             before(service)
     app = server.make_app(network, out, service)
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)  # one line per request drowns the banner
     httpd = make_server(host, port, app, threaded=True)
     thread = threading.Thread(target=httpd.serve_forever, daemon=True)
     thread.start()
@@ -324,6 +326,138 @@ def _after_directory_import(app):
         return
     for line in recheck_directory(app):
         click.echo(line)
+
+
+@cli.group("import")
+def import_group():
+    """Bring comments in from other systems."""
+
+
+@import_group.command("wordpress")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--site", "slug", required=True, metavar="SLUG", help="The blog of the network the comments go to.")
+@click.option("--dry-run", is_flag=True, help="Read, match and count; write nothing.")
+@click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
+@pass_ctx
+def import_wordpress(ctx, file, slug, dry_run, as_json):
+    """Import the comments of a WordPress export (WXR, .xml or .xml.gz) into the blog SLUG.
+
+    The posts come first, through Pelican's importer (pelican-import --wpfile); once the blog is
+    built, the comment service knows its posts and each WordPress post is matched by URL or slug.
+    Running it again imports nothing new.
+    """
+    import json
+
+    from comments_service import store
+    from comments_service.db import connect
+    from comments_service.importers import wordpress
+
+    network = ctx.network
+    try:
+        network.site(slug)
+    except KeyError as exc:
+        raise click.ClickException(exc.args[0]) from None
+    app = _service(network)
+    db = connect(app.config["DB"])
+    try:
+        known = wordpress.site_candidates(db, slug)
+        built = Path(network.output) / slug / "posts.json"
+        if not known and built.is_file() and not dry_run:
+            # the service has not seen this blog's posts yet: declare the built ones, as `serve` does
+            store.sync_posts(db, network, slug, json.loads(built.read_text(encoding="utf-8")))
+        extra = []
+        if dry_run and built.is_file():
+            posts = json.loads(built.read_text(encoding="utf-8")).get("posts", [])
+            extra = [wordpress.Candidate(p.get("url", ""), p.get("title", "")) for p in posts if isinstance(p, dict)]
+        if not wordpress.site_candidates(db, slug) and not extra:
+            raise click.ClickException(
+                f"the comment service knows no post of {slug} yet: import the posts with pelican-import, build "
+                f"the blog (confreres build --site {slug}) with the service running, then import the comments"
+            )
+        report = wordpress.import_wordpress(db, network, slug, file, dry_run=dry_run, extra_candidates=extra)
+    except wordpress.WxrError as exc:
+        raise click.ClickException(f"{file}: {exc}; nothing was imported") from None
+    except (OSError, ValueError) as exc:
+        raise click.ClickException(f"{file}: {exc}") from None
+    finally:
+        db.close()
+    if as_json:
+        click.echo(json.dumps(report.as_dict(), ensure_ascii=False, indent=2))
+    else:
+        for line in wordpress.format_report(report):
+            click.echo(line)
+    if report.failed:
+        sys.exit(1)
+
+
+@cli.group("export")
+def export_group():
+    """Export data of the network."""
+
+
+@export_group.command("comments")
+@click.option("--site", "slug", metavar="SLUG", help="Only this blog's threads.")
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), help="Write to this file (default: stdout).")
+@click.option("--private", is_flag=True, help="Every status, source text and e-mail addresses (for your own backups).")
+@pass_ctx
+def export_comments(ctx, slug, out, private):
+    """Write the comment threads as JSON: public fields only, unless --private."""
+    from comments_service.db import connect
+    from comments_service.export import write_export
+
+    network = ctx.network
+    if slug:
+        try:
+            network.site(slug)
+        except KeyError as exc:
+            raise click.ClickException(exc.args[0]) from None
+    if private:
+        click.echo(
+            "Warning: --private writes commenters' e-mail addresses (personal data, GDPR): keep the file "
+            "for the network's own backups, never publish it.",
+            err=True,
+        )
+    app = _service(network)
+    db = connect(app.config["DB"])
+    try:
+        if out is None:
+            counts = write_export(db, network, sys.stdout, site=slug, private=private)
+        else:
+            tmp = out.with_name(f".{out.name}.tmp")
+            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600 if private else 0o644)
+            try:
+                with os.fdopen(fd, "w", encoding="utf-8") as handle:
+                    counts = write_export(db, network, handle, site=slug, private=private)
+                os.replace(tmp, out)
+            except BaseException:
+                tmp.unlink(missing_ok=True)
+                raise
+    finally:
+        db.close()
+    if out is not None:
+        click.echo(f"{counts['comments']} comments in {counts['threads']} threads -> {out}", err=True)
+
+
+@cli.command()
+@click.argument("path", type=click.Path(path_type=Path))
+@click.option("--force", is_flag=True, help="Replace PATH if it exists.")
+@pass_ctx
+def backup(ctx, path, force):
+    """Copy the comment database to PATH (a file, or a folder) while the service runs, then check the copy."""
+    from comments_service.export import BackupError
+    from comments_service.export import backup as run_backup
+
+    app = _service(ctx.network)
+    try:
+        result = run_backup(app.config["DB"], path, overwrite=force)
+    except (BackupError, OSError) as exc:
+        raise click.ClickException(str(exc)) from None
+    except Exception as exc:  # sqlite3.Error: the database is locked, corrupt...
+        raise click.ClickException(f"backup failed: {exc}") from None
+    counts = ", ".join(f"{n} {name}" for name, n in result.counts.items())
+    statuses = ", ".join(f"{n} {s}" for s, n in result.statuses.items())
+    click.echo(f"Backup: {result.path} ({result.size / 1024:.1f} KiB, {result.seconds:.2f} s), integrity {result.integrity}")
+    click.echo(f"  {counts}" + (f" (comments: {statuses})" if statuses else ""))
 
 
 def main():
