@@ -201,6 +201,30 @@ def m001_initial(db: Database) -> None:
     )
 
 
+@migrations()
+def m003_import(db: Database) -> None:
+    """Import keys (importers/): a comment brought from another system is recorded under (site, source,
+    source id), e.g. ("dr-a", "wordpress", "42"), so that a second import of the same export adds nothing.
+
+    The key outlives the comment (ON DELETE SET NULL): a comment a moderator deleted after an import
+    does not come back with the next run.
+    """
+    _run(
+        db,
+        """
+        CREATE TABLE imports (
+            site TEXT NOT NULL,
+            source TEXT NOT NULL,
+            source_id TEXT NOT NULL,
+            comment_id INTEGER REFERENCES comments (id) ON DELETE SET NULL,
+            imported TEXT NOT NULL,
+            PRIMARY KEY (site, source, source_id)
+        )
+        """,
+        "CREATE INDEX imports_comment ON imports (comment_id) WHERE comment_id IS NOT NULL",
+    )
+
+
 def migrate(db: Database) -> list[str]:
     """Apply pending migrations under an exclusive write lock; return the names applied.
 
