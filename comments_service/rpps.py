@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import csv
 import os
+import re
 import sqlite3
 import time
 import unicodedata
@@ -176,6 +177,7 @@ def import_directory(source: str | os.PathLike, target: str | os.PathLike, progr
             CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT);
             """
         )
+        _index_names(conn)
         report.physicians = conn.execute("SELECT count(*) FROM physicians").fetchone()[0]
         conn.executemany(
             "INSERT INTO meta VALUES (?, ?)",
@@ -192,6 +194,42 @@ def import_directory(source: str | os.PathLike, target: str | os.PathLike, progr
     os.replace(tmp, target)
     report.seconds = time.perf_counter() - start
     return report
+
+
+def _index_names(conn: sqlite3.Connection) -> None:
+    """Name keys of every physician, so a pseudonym can be refused when it is a physician's name.
+
+    'f' + "first last" and "last first", 'l' + the last name alone (for "Dr Last"): letters only,
+    case and accents folded (name_key), so "Dr Lefèbvre" and "LEFEBVRE" meet.
+    """
+    conn.create_function("name_key", 1, name_key, deterministic=True)
+    conn.executescript(
+        """
+        CREATE TABLE names (key TEXT PRIMARY KEY) WITHOUT ROWID;
+        INSERT OR IGNORE INTO names SELECT 'f' || name_key(first_name || ' ' || last_name) FROM physicians;
+        INSERT OR IGNORE INTO names SELECT 'f' || name_key(last_name || ' ' || first_name) FROM physicians;
+        INSERT OR IGNORE INTO names SELECT 'l' || name_key(last_name) FROM physicians;
+        """
+    )
+
+
+TITLE_RE = re.compile(r"^(?:docteure?|doctoresse|dre?|pre?|professeure?|prof)\b\.?\s*")
+
+
+def name_keys(text: str) -> list[str]:
+    """The keys under which `text`, as a display name, would be a physician's name (see _index_names).
+
+    "Claire Lefebvre", "Lefebvre Claire" -> the full-name key; "Dr Lefebvre", "Dr Claire Lefebvre" ->
+    the full-name key and the last-name key (a title before a surname names a physician).
+    """
+    folded = normalise(text)
+    titled = TITLE_RE.match(folded)
+    if titled:
+        folded = folded[titled.end():]
+    key = name_key(folded)
+    if not key:
+        return []
+    return ["f" + key, "l" + key] if titled else ["f" + key]
 
 
 class Directory:
@@ -228,6 +266,29 @@ class Directory:
             return None
         skills = conn.execute("SELECT code, label FROM specialties WHERE rpps = ? ORDER BY code", (rpps,)).fetchall()
         return Physician(row[0], row[1], row[2], tuple(s[1] for s in skills), tuple(s[0] for s in skills))
+
+    def numbers(self):
+        """Every physician's RPPS, in order (the re-check of verified members walks them)."""
+        conn = self._connection()
+        if conn is None:
+            return
+        yield from (row[0] for row in conn.execute("SELECT rpps FROM physicians"))
+
+    def name_taken(self, text: str) -> bool:
+        """True when the display name `text` is the name of a physician of the directory (see name_keys)."""
+        keys = name_keys(text)
+        conn = self._connection()
+        if not keys or conn is None:
+            return False
+        marks = ",".join("?" * len(keys))
+        try:
+            return conn.execute(f"SELECT 1 FROM names WHERE key IN ({marks}) LIMIT 1", keys).fetchone() is not None
+        except sqlite3.OperationalError:  # a directory imported before the names index: scan it
+            wanted = set(keys)
+            for last, first in conn.execute("SELECT last_name, first_name FROM physicians"):
+                if {"f" + name_key(f"{first} {last}"), "f" + name_key(f"{last} {first}"), "l" + name_key(last)} & wanted:
+                    return True
+            return False
 
     def meta(self) -> dict[str, str]:
         conn = self._connection()
