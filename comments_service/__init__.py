@@ -36,11 +36,13 @@ def create_app(test_config: dict | None = None) -> Flask:
     db.init_app(app)
     errors.init_app(app)
 
-    from . import api, feeds, pages
+    from . import api, crossblog, feeds, pages, webmention
 
     app.register_blueprint(api.bp)
     app.register_blueprint(feeds.bp)
     app.register_blueprint(pages.bp)
+    app.register_blueprint(crossblog.bp)
+    app.register_blueprint(webmention.bp)
     cors.init_app(app)
     app.extensions["confreres_limiter"] = limits.init_app(app)
     app.after_request(_security_headers)

@@ -20,7 +20,7 @@ from flask import Blueprint, current_app, request
 
 from confreres.site_token import check_site_token
 
-from . import hooks, limits, public, store, tokens, validate
+from . import crossblog, hooks, limits, public, store, tokens, validate
 from .auth import current_account
 from .cache import Entry
 from .db import get_db
@@ -29,7 +29,7 @@ from .openapi import document as openapi_document
 
 bp = Blueprint("api", __name__, url_prefix="/api")
 
-FORMAT = "1"  # bump when the thread JSON changes shape: it changes every ETag
+FORMAT = "2"  # bump when the thread JSON changes shape: it changes every ETag
 MAX_COUNT_URLS = 200
 POSTS_MAX_BYTES = 8 * 1024 * 1024
 THREAD_VARY = "Origin, X-Confreres-Tokens"
@@ -103,13 +103,13 @@ def get_comments():
     if header:
         mine = store.pending_owned(db, url, tokens.owned_comments(current_app.config["SECRET_KEY"], header))
         if mine:
-            body = dumps(store.thread_document(network, post, store.thread_rows(db, url), mine))
+            body = dumps(crossblog.thread(db, network, post, mine))
             etag = '"p' + hashlib.sha256(body).hexdigest()[:20] + '"'
             return _conditional(body, etag, "private, max-age=0, must-revalidate", THREAD_VARY)
     cache = _cache()
     entry = cache.get(url, post["version"])
     if entry is None:
-        body = dumps(store.thread_document(network, post, store.thread_rows(db, url)))
+        body = dumps(crossblog.thread(db, network, post))
         mode = store.comments_mode(network, post)
         entry = Entry(post["version"], f'"{FORMAT}-{post["version"]:x}-{mode}"', body)
         cache.put(url, entry)

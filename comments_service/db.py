@@ -225,6 +225,68 @@ def m003_import(db: Database) -> None:
     )
 
 
+@migrations()
+def m004_mentions(db: Database) -> None:
+    """Answers between blogs and Webmention (issue 5).
+
+    - posts.excerpt: the plain-text excerpt a blog's build sends with each post, shown where the
+      post appears as an answer in another blog's thread; posts_reply_to finds a post's answers;
+    - webmention_requests: each received Webmention, queued until verified in the background; the
+      sender follows it at /webmention/<token>;
+    - mentions: verified Webmentions, one per (source, post), moderated like comments.
+    """
+    _run(
+        db,
+        "ALTER TABLE posts ADD COLUMN excerpt TEXT NOT NULL DEFAULT ''",
+        "CREATE INDEX posts_reply_to ON posts (reply_to) WHERE reply_to IS NOT NULL",
+        """
+        CREATE TABLE webmention_requests (
+            id INTEGER PRIMARY KEY,
+            token TEXT NOT NULL UNIQUE,
+            source TEXT NOT NULL,
+            target TEXT NOT NULL,
+            post_url TEXT NOT NULL,
+            state TEXT NOT NULL DEFAULT 'queued' CHECK (state IN ('queued', 'processing', 'done', 'failed')),
+            result TEXT,
+            error TEXT,
+            attempts INTEGER NOT NULL DEFAULT 0,
+            received TEXT NOT NULL,
+            not_before TEXT NOT NULL,
+            claimed TEXT,
+            processed TEXT
+        )
+        """,
+        "CREATE INDEX webmention_requests_queue ON webmention_requests (state, not_before)",
+        "CREATE INDEX webmention_requests_pair ON webmention_requests (source, target, state)",
+        """
+        CREATE TABLE mentions (
+            id INTEGER PRIMARY KEY,
+            source TEXT NOT NULL,
+            target TEXT NOT NULL,
+            post_url TEXT NOT NULL REFERENCES posts (url),
+            site TEXT NOT NULL,
+            type TEXT NOT NULL DEFAULT 'mention'
+                CHECK (type IN ('mention', 'reply', 'like', 'repost', 'bookmark')),
+            url TEXT NOT NULL,
+            author_name TEXT NOT NULL DEFAULT '',
+            author_url TEXT,
+            title TEXT NOT NULL DEFAULT '',
+            html TEXT NOT NULL DEFAULT '',
+            published TEXT,
+            content_hash TEXT NOT NULL,
+            status TEXT NOT NULL DEFAULT 'pending' CHECK (status IN ('pending', 'approved', 'rejected', 'spam')),
+            created TEXT NOT NULL,
+            updated TEXT,
+            verified TEXT NOT NULL,
+            moderated TEXT,
+            UNIQUE (source, post_url)
+        )
+        """,
+        "CREATE INDEX mentions_thread ON mentions (post_url, status)",
+        "CREATE INDEX mentions_site_status ON mentions (site, status, created)",
+    )
+
+
 def migrate(db: Database) -> list[str]:
     """Apply pending migrations under an exclusive write lock; return the names applied.
 

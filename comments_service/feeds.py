@@ -8,11 +8,13 @@ account id.
 from __future__ import annotations
 
 import hashlib
+import html
+from datetime import UTC, datetime
 
 import feedgenerator
 from flask import Blueprint, current_app, request
 
-from . import public, store
+from . import crossblog, public, store, webmention
 from .db import get_db
 from .errors import ApiError
 
@@ -54,9 +56,44 @@ def _response(feed: feedgenerator.Atom1Feed):
 def thread():
     db = get_db()
     post = store.find_post(db, current_app.extensions["confreres_network"], request.args.get("url"))
+    network = current_app.extensions["confreres_network"]
     rows = store.recent(db, url=post["url"], limit=LIMIT)
     title = f"Commentaires sur « {post['title'] or post['url']} »"
-    return _response(_feed(title, post["url"], title, rows))
+    feed = _feed(title, post["url"], title, rows)
+    _add_crossblog(feed, crossblog.answers_for(db, network, post["url"]), webmention.mentions_for(db, post["url"]))
+    return _response(feed)
+
+
+MENTION_VERBS = {"reply": "a répondu", "like": "a aimé", "repost": "a partagé", "bookmark": "a mis en favori"}
+
+
+def _add_crossblog(feed: feedgenerator.Atom1Feed, answers: list[dict], mentions: list[dict]) -> None:
+    """Answers from the network's blogs and approved Webmentions, among the comments, newest first."""
+    for answer in answers:
+        moment = store.parse_iso(answer["published"]) if answer["published"] else None
+        feed.add_item(
+            title=f"{answer['author']['name']} a répondu sur son blog : « {answer['title'] or answer['url']} »",
+            link=answer["url"],
+            unique_id=answer["url"],
+            description=f"<p>{html.escape(answer['excerpt'])}</p>" if answer["excerpt"] else "",
+            author_name=answer["author"]["name"],
+            pubdate=moment,
+            updateddate=moment,
+        )
+    for mention in mentions:
+        moment = store.parse_iso(mention["published"] or mention["received"])
+        verb = MENTION_VERBS.get(mention["type"], "a mentionné ce billet")
+        feed.add_item(
+            title=f"{mention['author']['name']} {verb}" + (f" : « {mention['title']} »" if mention["title"] else ""),
+            link=mention["url"],
+            unique_id=f"{mention['source']}#mention-{mention['id']}",
+            description=mention["html"],
+            author_name=mention["author"]["name"],
+            author_link=mention["author"]["website"],
+            pubdate=moment,
+            updateddate=store.parse_iso(mention["updated"]) if mention["updated"] else moment,
+        )
+    feed.items.sort(key=lambda item: item["pubdate"] or datetime.min.replace(tzinfo=UTC), reverse=True)
 
 
 @bp.get("/site/<slug>.atom")

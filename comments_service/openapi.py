@@ -201,6 +201,76 @@ def document(server_url: str) -> dict:
                     },
                 },
             },
+            "/conversations": {
+                "get": {
+                    "summary": "The live conversations between blogs (posts linked by reply_to, two blogs at least), "
+                    "newest activity first",
+                    "parameters": [
+                        {"name": "site", "in": "query", "required": False, "description": "Only those involving this blog",
+                         "schema": {"type": "string"}},
+                        {"name": "days", "in": "query", "required": False,
+                         "description": "Only those active in the last N days (0: all)",
+                         "schema": {"type": "integer", "minimum": 0, "maximum": 365}},
+                        {"name": "limit", "in": "query", "required": False,
+                         "schema": {"type": "integer", "minimum": 1, "maximum": 100, "default": 20}},
+                    ],
+                    "responses": {
+                        "200": _json(
+                            {
+                                "type": "object",
+                                "properties": {
+                                    "conversations": {
+                                        "type": "array", "items": {"$ref": "#/components/schemas/Conversation"}
+                                    },
+                                    "total": {"type": "integer"},
+                                },
+                            },
+                            "Conversations (with ETag)",
+                        ),
+                        "304": {"description": "Not modified"},
+                        "400": COMMON_ERRORS["400"],
+                        "429": COMMON_ERRORS["429"],
+                    },
+                },
+            },
+            "/threads/active": {
+                "get": {
+                    "summary": "The threads with the most approved comments in the last N days, across the network",
+                    "parameters": [
+                        {"name": "days", "in": "query", "required": False,
+                         "schema": {"type": "integer", "minimum": 1, "maximum": 365, "default": 14}},
+                        {"name": "limit", "in": "query", "required": False,
+                         "schema": {"type": "integer", "minimum": 1, "maximum": 100, "default": 10}},
+                    ],
+                    "responses": {
+                        "200": _json(
+                            {
+                                "type": "object",
+                                "properties": {
+                                    "threads": {
+                                        "type": "array",
+                                        "items": {
+                                            "type": "object",
+                                            "properties": {
+                                                "url": {"type": "string"},
+                                                "title": {"type": "string"},
+                                                "site": {"type": "string"},
+                                                "site_title": {"type": "string"},
+                                                "comments": {"type": "integer"},
+                                                "last_activity": {"type": "string", "format": "date-time"},
+                                            },
+                                        },
+                                    }
+                                },
+                            },
+                            "Most active first (with ETag)",
+                        ),
+                        "304": {"description": "Not modified"},
+                        "400": COMMON_ERRORS["400"],
+                        "429": COMMON_ERRORS["429"],
+                    },
+                },
+            },
             "/openapi.json": {
                 "get": {
                     "summary": "This document",
@@ -267,8 +337,100 @@ def document(server_url: str) -> dict:
                         "title": {"type": "string"},
                         "site": {"type": "string"},
                         "mode": {"enum": ["open", "confreres", "closed"]},
-                        "total": {"type": "integer"},
+                        "total": {"type": "integer", "description": "Visible comments (answers and mentions apart)"},
                         "comments": {"type": "array", "items": {"$ref": "#/components/schemas/Comment"}},
+                        "answers": {
+                            "type": "array",
+                            "description": "Posts of the network's blogs whose reply_to is this post, oldest first",
+                            "items": {"$ref": "#/components/schemas/Answer"},
+                        },
+                        "mentions": {
+                            "type": "array",
+                            "description": "Approved Webmentions from outside pages, oldest first",
+                            "items": {"$ref": "#/components/schemas/Mention"},
+                        },
+                    },
+                },
+                "BlogAuthor": {
+                    "type": "object",
+                    "properties": {
+                        "name": {"type": "string"},
+                        "badge": {
+                            "type": "object",
+                            "properties": {
+                                "level": {"const": "verified"},
+                                "label": {"type": "string"},
+                                "title": {"type": "string"},
+                            },
+                        },
+                    },
+                },
+                "PostSummary": {
+                    "type": "object",
+                    "properties": {
+                        "url": {"type": "string"},
+                        "title": {"type": "string", "description": "Plain text"},
+                        "site": {"type": "string"},
+                        "site_title": {"type": "string"},
+                        "author": {"$ref": "#/components/schemas/BlogAuthor"},
+                        "excerpt": {"type": "string", "description": "Plain text, to insert as text (never as HTML)"},
+                        "published": {"type": ["string", "null"], "format": "date-time"},
+                    },
+                },
+                "Answer": {
+                    "allOf": [
+                        {"$ref": "#/components/schemas/PostSummary"},
+                        {"type": "object", "properties": {"kind": {"const": "answer"}}},
+                    ],
+                },
+                "Mention": {
+                    "type": "object",
+                    "properties": {
+                        "kind": {"const": "mention"},
+                        "id": {"type": "integer"},
+                        "type": {"enum": ["mention", "reply", "like", "repost", "bookmark"]},
+                        "url": {"type": "string", "description": "The page that mentions the post"},
+                        "source": {"type": "string", "description": "The source URL as sent and verified"},
+                        "author": {
+                            "type": "object",
+                            "properties": {"name": {"type": "string"}, "website": {"type": ["string", "null"]}},
+                        },
+                        "title": {"type": "string", "description": "Plain text; may be empty"},
+                        "html": {"type": "string", "description": "Sanitised HTML; may be empty"},
+                        "published": {"type": ["string", "null"], "format": "date-time"},
+                        "received": {"type": "string", "format": "date-time"},
+                        "updated": {"type": ["string", "null"], "format": "date-time"},
+                    },
+                },
+                "ConversationPost": {
+                    "allOf": [
+                        {"$ref": "#/components/schemas/PostSummary"},
+                        {
+                            "type": "object",
+                            "properties": {
+                                "reply_to": {"type": ["string", "null"], "description": "The post it answers"},
+                                "depth": {"type": "integer"},
+                                "comments": {"type": "integer"},
+                                "mentions": {"type": "integer"},
+                            },
+                        },
+                    ],
+                },
+                "Conversation": {
+                    "type": "object",
+                    "properties": {
+                        "root": {"type": "string"},
+                        "title": {"type": "string"},
+                        "sites": {"type": "array", "items": {"type": "string"}},
+                        "answers": {"type": "integer"},
+                        "comments": {"type": "integer", "description": "Approved comments across its posts"},
+                        "mentions": {"type": "integer"},
+                        "last_activity": {"type": ["string", "null"], "format": "date-time"},
+                        "posts": {
+                            "type": "array",
+                            "description": "Root first, each answer after the post it answers",
+                            "items": {"$ref": "#/components/schemas/ConversationPost"},
+                        },
                     },
                 },
                 "NewComment": {
@@ -308,6 +470,10 @@ def document(server_url: str) -> dict:
                                     "date": {"type": "string", "description": "ISO 8601 date or date-time"},
                                     "reply_to": {"type": ["string", "null"]},
                                     "comments": {"enum": ["open", "confreres", "closed"]},
+                                    "excerpt": {
+                                        "type": "string",
+                                        "description": "Plain-text excerpt, shown where the post answers another; cut to 300 characters",
+                                    },
                                 },
                             },
                         }

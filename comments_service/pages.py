@@ -17,7 +17,7 @@ from flask import Blueprint, current_app, redirect, render_template, request, ur
 
 from confreres.french import date_fr
 
-from . import hooks, limits, store, tokens, validate
+from . import crossblog, hooks, limits, store, tokens, validate
 from .auth import current_account
 from .db import get_db
 from .errors import ApiError
@@ -61,7 +61,7 @@ def _browser_nonce() -> tuple[str, bool]:
 def _render(post, *, form=None, errors=(), status=200, message=None, parent_id=None):
     db = get_db()
     network = _network()
-    document = store.thread_document(network, post, store.thread_rows(db, post["url"]))
+    document = crossblog.thread(db, network, post)
     nonce, new = _browser_nonce()
     csrf = tokens.make_csrf_token(current_app.config["SECRET_KEY"], nonce, post["url"])
     form = dict(form or {})

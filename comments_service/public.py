@@ -60,3 +60,66 @@ def placeholder(row, replies: list | None = None) -> dict:
         "status": "deleted",
         "replies": replies if replies is not None else [],
     }
+
+
+# -- answers between blogs and Webmentions (issue 5) ---------------------------------------------
+
+MEMBER_BADGE_TITLE = "Médecin auteur d'un blog du réseau Confrères"
+
+
+def member_badge(site) -> dict:
+    """The badge of a blog's author: the network admitted them (network.toml), like the planet says."""
+    label = BADGE_LABELS["verified"]
+    if site.specialty:
+        label = f"{label} · {site.specialty}"
+    return {"level": "verified", "label": label, "title": MEMBER_BADGE_TITLE}
+
+
+def utc_time(value) -> str | None:
+    """A post's date as ISO 8601 UTC ("YYYY-MM-DDTHH:MM:SSZ"; a bare date is midnight UTC), else None."""
+    from datetime import UTC, datetime
+
+    if not value:
+        return None
+    try:
+        moment = datetime.fromisoformat(str(value).replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def post_summary(row, site) -> dict:
+    """A post of a member blog as other threads and the debates show it: never more than this."""
+    return {
+        "url": row["url"],
+        "title": row["title"],
+        "site": row["site"],
+        "site_title": site.title,
+        "author": {"name": site.author, "badge": member_badge(site)},
+        "excerpt": row["excerpt"],  # plain text: insert as text, never as HTML
+        "published": utc_time(row["published"]),
+    }
+
+
+def answer(row, site) -> dict:
+    """A post of the network whose reply_to is the thread's post: an entry of its own kind."""
+    return {"kind": "answer", **post_summary(row, site)}
+
+
+def mention(row) -> dict:
+    """An approved Webmention: what the outside page said, sanitised when it was verified."""
+    return {
+        "kind": "mention",
+        "id": row["id"],
+        "type": row["type"],
+        "url": row["url"],
+        "source": row["source"],
+        "author": {"name": row["author_name"] or ANONYMOUS, "website": row["author_url"] or None},
+        "title": row["title"],
+        "html": row["html"],
+        "published": row["published"],
+        "received": row["created"],
+        "updated": row["updated"],
+    }

@@ -64,40 +64,40 @@ def sync_posts(db, network: Network, slug: str, payload: dict, now: datetime | N
     also the shape of a site's published posts.json).
 
     Posts missing from the list are unlisted, not deleted: their comments stay, and come back if
-    the post does. Raises KeyError for an unknown site, ApiError(400) for a bad payload.
+    the post does. A post that answers another (reply_to) and appears, changes or goes also bumps
+    the answered post, whose thread lists it. Raises KeyError for an unknown site, ApiError(400)
+    for a bad payload.
     """
     network.site(slug)
     items = validate.posts(network, slug, payload)
     stamp = iso(now or utcnow())
     summary = {"site": slug, "created": 0, "updated": 0, "unchanged": 0, "unlisted": 0}
+    columns = "url, site, title, published, reply_to, comments_mode, excerpt, listed"
+    answered: set[str] = set()  # posts whose list of answers changed
     with write(db):
-        existing = {
-            row["url"]: row
-            for row in query(
-                db, "SELECT url, site, title, published, reply_to, comments_mode, listed FROM posts WHERE site = ?",
-                (slug,),
-            )
-        }
+        existing = {row["url"]: row for row in query(db, f"SELECT {columns} FROM posts WHERE site = ?", (slug,))}
         for item in items:
             row = existing.pop(item.url, None)
             if row is None:
-                row = query_one(db, "SELECT url, site, title, published, reply_to, comments_mode, listed FROM posts WHERE url = ?", (item.url,))
-            values = (slug, item.title, item.date, item.reply_to, item.comments)
+                row = query_one(db, f"SELECT {columns} FROM posts WHERE url = ?", (item.url,))
+            values = (slug, item.title, item.date, item.reply_to, item.comments, item.excerpt)
             if row is None:
                 db.conn.execute(
-                    "INSERT INTO posts (url, site, title, published, reply_to, comments_mode, listed, version, synced)"
-                    " VALUES (?, ?, ?, ?, ?, ?, 1, ?, ?)",
+                    "INSERT INTO posts (url, site, title, published, reply_to, comments_mode, excerpt, listed, version,"
+                    " synced) VALUES (?, ?, ?, ?, ?, ?, ?, 1, ?, ?)",
                     (item.url, *values, int(time.time() * 1000), stamp),
                 )
                 summary["created"] += 1
-            elif (row["site"], row["title"], row["published"], row["reply_to"], row["comments_mode"]) != values or not row["listed"]:
+                answered.add(item.reply_to)
+            elif tuple(row[k] for k in ("site", "title", "published", "reply_to", "comments_mode", "excerpt")) != values or not row["listed"]:
                 db.conn.execute(
-                    "UPDATE posts SET site = ?, title = ?, published = ?, reply_to = ?, comments_mode = ?,"
+                    "UPDATE posts SET site = ?, title = ?, published = ?, reply_to = ?, comments_mode = ?, excerpt = ?,"
                     " listed = 1, synced = ? WHERE url = ?",
                     (*values, stamp, item.url),
                 )
                 _bump(db, item.url)
                 summary["updated"] += 1
+                answered.update((item.reply_to, row["reply_to"]))
             else:
                 summary["unchanged"] += 1
         for url, row in existing.items():
@@ -105,6 +105,9 @@ def sync_posts(db, network: Network, slug: str, payload: dict, now: datetime | N
                 db.conn.execute("UPDATE posts SET listed = 0, synced = ? WHERE url = ?", (stamp, url))
                 _bump(db, url)
                 summary["unlisted"] += 1
+                answered.add(row["reply_to"])
+        for url in answered - {None}:
+            _bump(db, url)  # its thread shows its answers: new ETag
     return summary
 
 

@@ -14,6 +14,7 @@ from functools import lru_cache
 from urllib.parse import urlsplit, urlunsplit
 
 from confreres.registry import COMMENT_MODES, Network
+from confreres.sanitize import excerpt as make_excerpt
 from confreres.sanitize import text as plain_text
 
 from .errors import ApiError
@@ -26,6 +27,7 @@ MAX_URL = 2000
 MAX_REASON = 1000
 MAX_POSTS = 20_000
 MAX_TITLE = 500
+MAX_EXCERPT = 300  # characters of a post's plain-text excerpt kept (shown as an answer in another thread)
 HONEYPOT = "confreres_hp"  # a field humans never see; bots fill it
 
 EMAIL_RE = re.compile(r"^[^@\s<>\"',;()\[\]\\]+@[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)+$")
@@ -55,6 +57,7 @@ class PostInput:
     date: str | None
     reply_to: str | None
     comments: str | None
+    excerpt: str = ""
 
 
 def normalize_url(value: str) -> str:
@@ -267,5 +270,7 @@ def posts(network: Network, slug: str, payload) -> list[PostInput]:
             raise ApiError(
                 400, "invalid_choice", f"Le champ « comments » vaut {', '.join(COMMENT_MODES)}.", f"{prefix}.comments"
             )
-        result.append(PostInput(url, title, _post_date(item.get("date"), f"{prefix}.date"), reply_to, mode))
+        excerpt = item.get("excerpt")  # plain text from the build; cut, never refused
+        excerpt = make_excerpt(_CONTROL.sub("", excerpt), MAX_EXCERPT) if isinstance(excerpt, str) else ""
+        result.append(PostInput(url, title, _post_date(item.get("date"), f"{prefix}.date"), reply_to, mode, excerpt))
     return result

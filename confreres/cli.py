@@ -52,6 +52,7 @@ def build(ctx, sites, out, jobs, force, quiet):
     """Build the sites of the network, each in its own process, in parallel."""
     from confreres.build import announce_posts
     from confreres.build import build as run_build
+    from confreres.webmention import send_after_build
 
     network = ctx.network
     try:
@@ -65,6 +66,7 @@ def build(ctx, sites, out, jobs, force, quiet):
             click.echo(f"✓ {result.slug} ({state})")
             if not result.skipped:
                 announce_posts(network, network.site(result.slug), result.articles)
+                send_after_build(network, network.site(result.slug), out)  # policies.webmention_send
         else:
             click.echo(f"✗ {result.error}", err=True)
     click.echo(f"{len(results) - len(failed)}/{len(results)} sites built in {out or network.output}")
@@ -283,6 +285,90 @@ def site_token_cmd(ctx, slug):
     if not key:
         raise click.ClickException("no secret: set CONFRERES_SECRET_KEY")
     click.echo(site_token(key, slug))
+
+
+@cli.group()
+def webmention():
+    """Webmention: mentions received from outside blogs, and those the build sends."""
+
+
+@webmention.command("process")
+@click.option("--limit", type=click.IntRange(1), help="Verify at most this many.")
+@pass_ctx
+def webmention_process(ctx, limit):
+    """Verify the received Webmentions waiting in the queue (the service also does it in the background); for cron."""
+    from comments_service.webmention import drain
+
+    results = drain(_service(ctx.network), limit=limit)
+    for result in results:
+        detail = f" ({result['error']})" if result.get("error") else ""
+        click.echo(f"{result['result']:>10}  {result['source']} -> {result['target']}{detail}")
+    click.echo(f"{len(results)} Webmention(s) traitée(s).")
+
+
+@webmention.command("list")
+@click.option("--status", type=click.Choice(["pending", "approved", "rejected", "spam"]), help="Only this status.")
+@click.option("--site", "sites", multiple=True, metavar="SLUG", help="Only this blog's posts (repeatable).")
+@pass_ctx
+def webmention_list(ctx, status, sites):
+    """List received mentions (newest first) with their id, for moderation."""
+    from comments_service.db import connect
+    from comments_service.webmention import list_mentions
+
+    app = _service(ctx.network)
+    db = connect(app.config["DB"])
+    try:
+        rows = list_mentions(db, status=status, sites=list(sites) or None)
+    finally:
+        db.close()
+    for row in rows:
+        click.echo(f"#{row['id']} [{row['status']}] {row['author_name']} — {row['source']} -> {row['post_url']}")
+    if not rows:
+        click.echo("Aucune mention.")
+
+
+@webmention.command("moderate")
+@click.argument("mention_id", type=int)
+@click.argument("decision", type=click.Choice(["approve", "reject", "spam", "pending", "delete"]))
+@pass_ctx
+def webmention_moderate(ctx, mention_id, decision):
+    """Approve, reject, mark as spam, put back in the queue or delete the mention MENTION_ID."""
+    from comments_service import webmention as received
+    from comments_service.db import connect
+    from comments_service.errors import ApiError
+
+    app = _service(ctx.network)
+    db = connect(app.config["DB"])
+    status = {"approve": "approved", "reject": "rejected", "spam": "spam", "pending": "pending"}.get(decision)
+    try:
+        if status:
+            received.set_mention_status(db, mention_id, status)
+        else:
+            received.remove_mention(db, mention_id)
+    except ApiError as exc:
+        raise click.ClickException(exc.message) from None
+    finally:
+        db.close()
+    click.echo(f"Mention #{mention_id} : {decision}.")
+
+
+@webmention.command("send")
+@click.option("--site", "sites", multiple=True, metavar="SLUG", help="Only this blog (repeatable; default: all).")
+@click.option("--out", type=click.Path(file_okay=False, path_type=Path), help="Folder of built sites.")
+@pass_ctx
+def webmention_send(ctx, sites, out):
+    """Send the Webmentions of the built blogs now, whatever policies.webmention_send says."""
+    from confreres.webmention import send_after_build
+
+    network = ctx.network
+    try:
+        chosen = [network.site(slug) for slug in sites] or list(network.sites)
+    except KeyError as exc:
+        raise click.ClickException(exc.args[0]) from None
+    for site in chosen:
+        summary = send_after_build(network, site, out, force=True)
+        if summary is not None and not summary.outcomes:
+            click.echo(f"Webmention ({site.slug}) : rien de nouveau à envoyer.")
 
 
 @cli.group()

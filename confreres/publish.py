@@ -167,6 +167,9 @@ def hook(network_file: str, slug: str, stdin=sys.stdin, out=sys.stdout) -> int:
 
     front_page(network, network.output, fetch=False)  # outside feeds: last copies (`confreres planet refresh`)
     announce_posts(network, site, result.articles, out=out)
+    from confreres.webmention import send_after_build
+
+    send_after_build(network, site, network.output, stream=out)  # policies.webmention_send
     print(f"Confrères : publié en {result.seconds:.1f} s → {site.url}", file=out)
     for article in result.articles:
         if not changed or article.get("source") and f"content/{article['source']}" in changed:

@@ -65,6 +65,7 @@ class Policies:
     moderation: str = "first-comment"
     pseudonyms: bool = True
     edit_window_minutes: int = 15
+    webmention_send: bool = False  # after a build, tell the outside pages a post links to (confreres.webmention)
 
 
 @dataclass(frozen=True)
@@ -168,7 +169,8 @@ def parse(data: dict, root: Path, source: Path | None = None) -> Network:
     moderation = check.choice(pol, "policies.moderation", MODERATION_POLICIES) or "first-comment"
     pseudonyms = check.boolean(pol, "policies.pseudonyms", default=True)
     window = check.integer(pol, "policies.edit_window_minutes", default=15, minimum=0)
-    check.unknown(pol, "policies", {"moderation", "pseudonyms", "edit_window_minutes"})
+    webmention_send = check.boolean(pol, "policies.webmention_send", default=False)
+    check.unknown(pol, "policies", {"moderation", "pseudonyms", "edit_window_minutes", "webmention_send"})
 
     raw_sites = data.get("sites", [])
     if not isinstance(raw_sites, list):
@@ -240,7 +242,9 @@ def parse(data: dict, root: Path, source: Path | None = None) -> Network:
         root=root,
         output=(root / output).resolve(),
         tagline=tagline,
-        policies=Policies(moderation=moderation, pseudonyms=pseudonyms, edit_window_minutes=window),
+        policies=Policies(
+            moderation=moderation, pseudonyms=pseudonyms, edit_window_minutes=window, webmention_send=webmention_send
+        ),
         sites=tuple(sites),
         feeds=tuple(feeds),
         source=source,

@@ -17,6 +17,7 @@ import httpx
 from pelican import signals
 
 from confreres.french import date_fr
+from confreres.sanitize import excerpt
 
 log = logging.getLogger(__name__)
 COUNTS_BATCH = 40  # URLs per /api/counts request, to keep the query string short
@@ -107,6 +108,8 @@ def posts_index(generator) -> dict:
             "date": article.date.isoformat(),
             "comments": comment_mode(generator.settings, article),
             "source": os.path.relpath(article.source_path, generator.settings["PATH"]),
+            # plain text (shown where the post answers another blog's post): never HTML
+            "excerpt": excerpt(getattr(article, "summary", "") or ""),
         }
         reply_to = str(article.metadata.get("reply_to", "") or "").strip()
         if reply_to:

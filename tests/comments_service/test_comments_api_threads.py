@@ -17,6 +17,8 @@ def test_empty_thread_has_the_contract_shape(actions, urls):
         "mode": "open",
         "total": 0,
         "comments": [],
+        "answers": [],  # posts of the network answering it (issue 5)
+        "mentions": [],  # approved Webmentions (issue 5)
     }
 
 

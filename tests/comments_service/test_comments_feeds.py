@@ -17,11 +17,13 @@ def test_thread_feed(actions, client, urls):
     feed = feedparser.parse(response.data)
     assert not feed.bozo, feed.bozo_exception
     assert feed.feed.title == "Commentaires sur « Billet B »"
-    assert len(feed.entries) == 1
+    assert len(feed.entries) == 2  # the comment, then (older) Dr A's answer on her blog: POST_A2 answers POST_B
     entry = feed.entries[0]
     assert entry.author == "Zoé"
     assert entry.link.startswith(urls.POST_B + "#comment-")
     assert "Sur le billet B" in entry.summary
+    assert feed.entries[1].title == "Dr Anne A a répondu sur son blog : « Second billet »"
+    assert feed.entries[1].link == urls.POST_A2
 
 
 def test_site_and_recent_feeds(actions, client, urls):

@@ -1,0 +1,229 @@
+"""HTTP requests to URLs chosen by strangers (Webmention sources, targets and endpoints).
+
+Every hop is checked before it is made: http(s) only, at most `max_redirects` redirects (each one
+checked again), a time budget, a size cap, and never an address on loopback, a private or shared
+network, link-local, multicast, reserved or unspecified. The host is resolved here, every
+resolved address is checked, and the connection is pinned to a checked address (the `Host`
+header and TLS server name stay the URL's), so a second DNS answer cannot swap in 127.0.0.1
+between check and connect (DNS rebinding).
+
+Hosts an operator lists in `CONFRERES_WEBMENTION_ALLOW_HOSTS` (comma-separated `host:port`; a
+bare `host` allows every port) skip the address check: the tests' loopback servers, a
+receiver on the same private network. Empty by default.
+
+A leaf module, used by the comment service (receiving) and by the build (sending).
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import os
+import socket
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from urllib.parse import urljoin, urlsplit
+
+import httpx
+
+ALLOW_ENV = "CONFRERES_WEBMENTION_ALLOW_HOSTS"
+USER_AGENT = "Confreres-Webmention/1.0 (+https://www.w3.org/TR/webmention/)"
+REDIRECTS = frozenset({301, 302, 303, 307, 308})
+DEFAULT_PORTS = {"http": 80, "https": 443}
+
+
+class FetchError(Exception):
+    """A request that did not give a usable answer; `transient` when retrying later may help."""
+
+    transient = False
+
+
+class Refused(FetchError):
+    """The URL may not be requested at all (scheme, address, redirects, size)."""
+
+
+class Unreachable(FetchError):
+    """DNS, connection, TLS or timeout failure."""
+
+    transient = True
+
+
+def allow_hosts(value: str | None = None) -> frozenset[str]:
+    """The allow-list from `value` or from the environment: lower-case `host:port` (or `host`) entries."""
+    raw = os.environ.get(ALLOW_ENV, "") if value is None else value
+    entries = set()
+    for item in raw.split(","):
+        item = item.strip().lower()
+        if item:
+            entries.add(item)
+    return frozenset(entries)
+
+
+def is_public(address: str) -> bool:
+    """True for an address anyone on the Internet could reach; False for every special-purpose range."""
+    ip = ipaddress.ip_address(address.split("%", 1)[0])
+    if isinstance(ip, ipaddress.IPv6Address):
+        mapped = ip.ipv4_mapped or ip.sixtofour
+        if mapped is not None:
+            return is_public(str(mapped))
+        if ip.teredo:
+            return False
+    return ip.is_global and not (
+        ip.is_private or ip.is_loopback or ip.is_link_local or ip.is_multicast or ip.is_reserved or ip.is_unspecified
+    )
+
+
+def _resolve(host: str, port: int) -> list[str]:
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    except (socket.gaierror, UnicodeError, OSError) as exc:
+        raise Unreachable(f"{host}: name not resolved ({exc})") from None
+    addresses = []
+    for info in infos:
+        address = info[4][0]
+        if address not in addresses:
+            addresses.append(address)
+    if not addresses:
+        raise Unreachable(f"{host}: no address")
+    return addresses
+
+
+@dataclass
+class Fetched:
+    url: str  # after redirects
+    status: int
+    headers: httpx.Headers
+    body: bytes
+    truncated: bool = False
+
+    @property
+    def content_type(self) -> str:
+        return self.headers.get("content-type", "").split(";", 1)[0].strip().lower()
+
+    @property
+    def charset(self) -> str | None:
+        for part in self.headers.get("content-type", "").split(";")[1:]:
+            key, _, value = part.partition("=")
+            if key.strip().lower() == "charset" and value.strip():
+                return value.strip().strip('"')
+        return None
+
+    def text(self) -> str:
+        for encoding in (self.charset, "utf-8"):
+            if encoding:
+                try:
+                    return self.body.decode(encoding)
+                except (LookupError, UnicodeDecodeError):
+                    continue
+        return self.body.decode("latin-1")
+
+
+class Guard:
+    """A small HTTP client that refuses what a stranger's URL must not make us request."""
+
+    def __init__(
+        self,
+        allow: Iterable[str] | None = None,
+        *,
+        timeout: float = 5.0,
+        max_bytes: int = 1024 * 1024,
+        max_redirects: int = 3,
+        user_agent: str = USER_AGENT,
+        resolver: Callable[[str, int], list[str]] = _resolve,
+    ):
+        self.allow = allow_hosts() if allow is None else frozenset(a.strip().lower() for a in allow if a.strip())
+        self.timeout = timeout
+        self.max_bytes = max_bytes
+        self.max_redirects = max_redirects
+        self.user_agent = user_agent
+        self.resolver = resolver
+        self._client = httpx.Client(
+            timeout=httpx.Timeout(timeout), follow_redirects=False, trust_env=False,
+            headers={"User-Agent": user_agent},
+        )
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+    def close(self):
+        self._client.close()
+
+    # -- checks ------------------------------------------------------------------------------
+
+    def allowed(self, host: str, port: int) -> bool:
+        host = host.lower()
+        shown = f"[{host}]" if ":" in host else host
+        return f"{shown}:{port}" in self.allow or shown in self.allow or host in self.allow
+
+    def check(self, url: str) -> tuple[httpx.URL, dict, dict]:
+        """(URL to connect to, extra headers, request extensions) for `url`, or Refused."""
+        try:
+            parts = urlsplit(url)
+            port = parts.port
+        except ValueError:
+            raise Refused(f"invalid URL {url!r}") from None
+        scheme = parts.scheme.lower()
+        if scheme not in DEFAULT_PORTS or not parts.hostname:
+            raise Refused(f"only http(s) URLs are fetched, not {url!r}")
+        if parts.username or parts.password:
+            raise Refused("URLs with credentials are not fetched")
+        host = parts.hostname
+        port = port or DEFAULT_PORTS[scheme]
+        target = httpx.URL(url)
+        if self.allowed(host, port):
+            return target, {}, {}
+        addresses = self.resolver(host, port)
+        bad = [a for a in addresses if not is_public(a)]
+        if bad:
+            raise Refused(f"{host} resolves to a non-public address ({bad[0]}): refused")
+        pinned = target.copy_with(host=addresses[0].split("%", 1)[0])
+        headers = {"Host": target.netloc.decode("ascii")}
+        extensions = {"sni_hostname": host} if scheme == "https" else {}
+        return pinned, headers, extensions
+
+    # -- requests ----------------------------------------------------------------------------
+
+    def _send(self, method: str, url: str, headers: dict | None, data: dict | None, deadline: float) -> Fetched:
+        connect_url, extra, extensions = self.check(url)
+        request = self._client.build_request(
+            method, connect_url, headers={**(headers or {}), **extra}, data=data, extensions=extensions
+        )
+        try:
+            response = self._client.send(request, stream=True)
+        except httpx.HTTPError as exc:
+            raise Unreachable(f"{url}: {exc.__class__.__name__}: {exc}") from None
+        try:
+            body = bytearray()
+            truncated = False
+            for chunk in response.iter_bytes():
+                body.extend(chunk)
+                if len(body) > self.max_bytes:  # keep the first max_bytes; the caller decides
+                    truncated = True
+                    del body[self.max_bytes :]
+                    break
+                if time.monotonic() > deadline:
+                    raise Unreachable(f"{url}: too slow (more than {2 * self.timeout:.0f} s)")
+        except httpx.HTTPError as exc:
+            raise Unreachable(f"{url}: {exc.__class__.__name__}: {exc}") from None
+        finally:
+            response.close()
+        return Fetched(url, response.status_code, response.headers, bytes(body), truncated)
+
+    def get(self, url: str, headers: dict | None = None) -> Fetched:
+        """GET, following at most `max_redirects` redirects, each one checked like the first URL."""
+        deadline = time.monotonic() + 2 * self.timeout
+        current = url
+        for _ in range(self.max_redirects + 1):
+            fetched = self._send("GET", current, headers, None, deadline)
+            location = fetched.headers.get("location")
+            if fetched.status not in REDIRECTS or not location:
+                return fetched
+            current = urljoin(current, location.strip())
+        raise Refused(f"{url}: more than {self.max_redirects} redirects")
+
+    def post_form(self, url: str, data: dict) -> Fetched:
+        """POST form fields; redirects are not followed (the answer is the endpoint's)."""
+        return self._send("POST", url, {"Accept": "*/*"}, data, time.monotonic() + 2 * self.timeout)
