@@ -43,6 +43,12 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.register_blueprint(pages.bp)
     app.register_blueprint(crossblog.bp)
     app.register_blueprint(webmention.bp)
+    from . import account_pages, moderation_pages, notify, notify_pages
+
+    app.register_blueprint(account_pages.bp)  # sign-in, account (pages and /api/auth, /api/account)
+    app.register_blueprint(moderation_pages.bp)
+    app.register_blueprint(notify_pages.bp)
+    notify.init_app(app)
     cors.init_app(app)
     app.extensions["confreres_limiter"] = limits.init_app(app)
     app.after_request(_security_headers)

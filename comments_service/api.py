@@ -20,10 +20,11 @@ from flask import Blueprint, current_app, request
 
 from confreres.site_token import check_site_token
 
-from . import crossblog, hooks, limits, public, store, tokens, validate
+from . import crossblog, hooks, limits, notify, public, store, tokens, validate
+from .accounts import looks_like_session
 from .auth import current_account
 from .cache import Entry
-from .db import get_db
+from .db import get_db, write
 from .errors import ApiError
 from .openapi import document as openapi_document
 
@@ -127,16 +128,18 @@ def create_comment():
     db = get_db()
     network = _network()
     post = store.find_post(db, network, data.url)
-    row, nonce = store.add_comment(
-        db,
-        network,
-        post,
-        data,
-        policy=config["MODERATION"] or None,
-        account=current_account(),
-        ip_hash=limits.request_ip_hash(),
-        duplicate_minutes=int(config["DUPLICATE_WINDOW"]),
-    )
+    with write(db):  # the comment and the mails it calls for (notify.py) commit together
+        row, nonce = store.add_comment(
+            db,
+            network,
+            post,
+            data,
+            policy=config["MODERATION"] or None,
+            account=current_account(),
+            ip_hash=limits.request_ip_hash(),
+            duplicate_minutes=int(config["DUPLICATE_WINDOW"]),
+        )
+        notify.comment_created(db, row)
     hooks.emit("comment.created", comment_id=row["id"], status=row["status"], url=post["url"], site=post["site"])
     token = tokens.make_edit_token(config["SECRET_KEY"], row["id"], nonce)
     return json_response(
@@ -152,7 +155,9 @@ def create_comment():
 
 def _edit_claim(comment_id: int) -> tokens.EditClaim:
     header = request.headers.get("Authorization", "")
-    token = header[7:].strip() if header[:7].lower() == "bearer " else request.headers.get("X-Edit-Token", "")
+    token = header[7:].strip() if header[:7].lower() == "bearer " else ""
+    if not token or looks_like_session(token):  # a signed-in widget sends its session there: use X-Edit-Token
+        token = request.headers.get("X-Edit-Token", "")
     if not token:
         raise ApiError(403, "missing_token", "Jeton de modification manquant.")
     claim = tokens.read_edit_token(current_app.config["SECRET_KEY"], token)

@@ -36,6 +36,22 @@ DEFAULTS: dict[str, object] = {
     "AUTO_MIGRATE": True,  # apply pending migrations when the app starts
     "DB_REUSE": True,  # keep each worker thread's SQLite connection between requests (see db.py)
     "THREAD_CACHE_SIZE": 2000,  # threads whose JSON bytes each process keeps
+    # Sign-in, moderation links, notifications (accounts.py, notify.py, mailer.py)
+    "MAGIC_LINK_MAX_AGE": 900,  # seconds a sign-in link stays valid (single use)
+    "SESSION_DAYS": 30,  # lifetime of a session (cookie or bearer token)
+    "MAGIC_LINKS_PER_HOUR": 5,  # sign-in mails to one address per hour, whoever asks
+    "ACTION_LINK_MAX_AGE": 7 * 24 * 3600,  # seconds a one-click approve/reject link stays valid
+    "CONFIRM_MAX_AGE": 7 * 24 * 3600,  # seconds a double opt-in confirmation link stays valid
+    "SMTP_HOST": "",  # empty (and no MAIL_DIR): mails wait in the outbox
+    "SMTP_PORT": 25,
+    "SMTP_STARTTLS": False,
+    "SMTP_USER": "",
+    "SMTP_PASSWORD": "",
+    "SMTP_FROM": "",  # empty: "Confrères <ne-pas-repondre@<host of comments_url>>"
+    "SMTP_TIMEOUT": 10,  # seconds
+    "MAIL_DIR": "",  # write each mail as an .eml file there instead of SMTP (the demo: var/mail)
+    "MAIL_SEND": "background",  # background: a thread sends after each commit; cron: `confreres notify send` only
+    "DEV_PAGES": False,  # /dev/mail lists MAIL_DIR (demo only)
 }
 
 # Hard limits of the contract; not meant to be tuned per deployment.

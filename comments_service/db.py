@@ -202,6 +202,101 @@ def m001_initial(db: Database) -> None:
 
 
 @migrations()
+def m002_accounts_mail(db: Database) -> None:
+    """Sign-in, profiles, moderation and notifications (issue 3, items 5-6; issue 4, item 1).
+
+    - accounts get their profile: specialty shown or not, declaration of interests (Markdown source
+      and its sanitised HTML), notification settings;
+    - sessions: the SHA-256 of each session token (cookie or bearer), never the token itself;
+    - used_tokens: nonces of single-use signed links (magic links, one-click moderation), kept until
+      the link would have expired anyway;
+    - outbox: every mail, queued in the same transaction as what caused it, sent after the commit;
+    - mail_addresses: double opt-in and "never write to me again" per address;
+    - subscriptions: reply notifications asked for, per address and per thread;
+    - author_notices: which new comment was (or will be, in a daily digest) told to which blog author,
+      so that a comment is never in two digests.
+    """
+    _run(
+        db,
+        "ALTER TABLE accounts ADD COLUMN show_specialty INTEGER NOT NULL DEFAULT 1",
+        "ALTER TABLE accounts ADD COLUMN interests TEXT NOT NULL DEFAULT ''",
+        "ALTER TABLE accounts ADD COLUMN interests_html TEXT NOT NULL DEFAULT ''",
+        "ALTER TABLE accounts ADD COLUMN notify_comments TEXT NOT NULL DEFAULT 'immediate'"
+        " CHECK (notify_comments IN ('immediate', 'daily', 'never'))",
+        "ALTER TABLE accounts ADD COLUMN notify_replies INTEGER NOT NULL DEFAULT 1",
+        "ALTER TABLE comments ADD COLUMN moderated_by INTEGER REFERENCES accounts (id) ON DELETE SET NULL",
+        "ALTER TABLE comments ADD COLUMN reply_notified TEXT",
+        """
+        CREATE TABLE sessions (
+            token_hash TEXT PRIMARY KEY,
+            account_id INTEGER NOT NULL REFERENCES accounts (id) ON DELETE CASCADE,
+            kind TEXT NOT NULL CHECK (kind IN ('cookie', 'bearer')),
+            created TEXT NOT NULL,
+            expires TEXT NOT NULL
+        )
+        """,
+        "CREATE INDEX sessions_account ON sessions (account_id)",
+        "CREATE INDEX sessions_expires ON sessions (expires)",
+        """
+        CREATE TABLE used_tokens (
+            nonce TEXT PRIMARY KEY,
+            purpose TEXT NOT NULL,
+            used TEXT NOT NULL,
+            expires TEXT NOT NULL
+        )
+        """,
+        "CREATE INDEX used_tokens_expires ON used_tokens (expires)",
+        """
+        CREATE TABLE outbox (
+            id INTEGER PRIMARY KEY,
+            kind TEXT NOT NULL,
+            recipient TEXT NOT NULL COLLATE NOCASE,
+            subject TEXT NOT NULL,
+            message TEXT NOT NULL,
+            created TEXT NOT NULL,
+            attempts INTEGER NOT NULL DEFAULT 0,
+            claimed TEXT,
+            sent TEXT,
+            last_error TEXT
+        )
+        """,
+        "CREATE INDEX outbox_unsent ON outbox (id) WHERE sent IS NULL",
+        "CREATE INDEX outbox_recipient ON outbox (recipient, kind, created)",
+        """
+        CREATE TABLE mail_addresses (
+            email TEXT PRIMARY KEY COLLATE NOCASE,
+            created TEXT NOT NULL,
+            confirm_sent TEXT,
+            confirmed TEXT,
+            blocked TEXT
+        )
+        """,
+        """
+        CREATE TABLE subscriptions (
+            email TEXT NOT NULL COLLATE NOCASE,
+            post_url TEXT NOT NULL REFERENCES posts (url) ON DELETE CASCADE,
+            created TEXT NOT NULL,
+            PRIMARY KEY (email, post_url)
+        )
+        """,
+        "CREATE INDEX subscriptions_post ON subscriptions (post_url)",
+        """
+        CREATE TABLE author_notices (
+            account_id INTEGER NOT NULL REFERENCES accounts (id) ON DELETE CASCADE,
+            comment_id INTEGER NOT NULL REFERENCES comments (id) ON DELETE CASCADE,
+            mode TEXT NOT NULL CHECK (mode IN ('immediate', 'daily')),
+            created TEXT NOT NULL,
+            queued TEXT,
+            outbox_id INTEGER,
+            PRIMARY KEY (account_id, comment_id)
+        )
+        """,
+        "CREATE INDEX author_notices_waiting ON author_notices (account_id) WHERE queued IS NULL",
+        "CREATE INDEX author_notices_comment ON author_notices (comment_id)",
+    )
+
+
+@migrations()
 def m003_import(db: Database) -> None:
     """Import keys (importers/): a comment brought from another system is recorded under (site, source,
     source id), e.g. ("dr-a", "wordpress", "42"), so that a second import of the same export adds nothing.

@@ -12,7 +12,10 @@ from collections.abc import Callable
 
 from flask import current_app
 
-EVENTS = ("comment.created", "comment.edited", "comment.deleted", "comment.reported", "posts.synced")
+EVENTS = (
+    "comment.created", "comment.edited", "comment.deleted", "comment.reported", "posts.synced",
+    "comment.moderated", "mail.queued", "account.deleted",
+)
 
 
 def register(app, listener: Callable[[str, dict], None]) -> None:

@@ -2,7 +2,8 @@
 
 `first-comment` (the default) works like WordPress's "previously approved author" rule: a guest
 whose e-mail and name already have an approved comment on this blog is published at once; anyone
-else waits for the blogger. Moderation pages (queue, approve links) build on this module later.
+else waits for the blogger. Below: the moderation queue of an account, its decisions, and the signed
+one-click links of the notification mails.
 """
 
 from __future__ import annotations
@@ -25,3 +26,150 @@ def initial_status(
     if policy == "all":
         return "pending"
     return "approved" if returning_author else "pending"
+
+
+# -- the queue and the decisions (moderation_pages.py serves them as pages and JSON) ----------------
+
+ACTIONS = {"approve": "approved", "reject": "rejected", "spam": "spam", "delete": None}
+ACTION_LABELS = {"approve": "Approuver", "reject": "Rejeter", "spam": "Spam", "delete": "Supprimer"}
+ACTION_DONE = {
+    "approve": "Commentaire approuvé : il est publié.",
+    "reject": "Commentaire rejeté : il ne sera pas publié.",
+    "spam": "Commentaire classé comme spam.",
+    "delete": "Commentaire supprimé.",
+}
+ACTION_SALT = "confreres-moderation-act"
+QUEUE_LIMIT = 200
+
+
+def is_moderator(account: dict | None) -> bool:
+    return bool(account) and account.get("role") in TRUSTED_ROLES
+
+
+def moderated_sites(db, account: dict | None) -> list[str] | None:
+    """The blogs an account moderates: None for all (network moderators and admins), else its own."""
+    from .accounts import sites_of
+
+    if account is None:
+        return []
+    if is_moderator(account):
+        return None
+    return sites_of(db, account["id"])
+
+
+def can_moderate(db, account: dict | None, site: str) -> bool:
+    sites = moderated_sites(db, account)
+    return sites is None or site in sites
+
+
+def queue(db, account: dict, limit: int = QUEUE_LIMIT) -> list[dict]:
+    """Pending comments and reported public ones, oldest first, of the blogs the account moderates.
+
+    Each item is the row (e-mail included: the page is private to moderators) with post title,
+    parent author, and its open reports.
+    """
+    from .store import query
+
+    sites = moderated_sites(db, account)
+    if sites == []:
+        return []
+    where = (
+        "(c.status = 'pending' OR (c.status = 'approved' AND EXISTS"
+        " (SELECT 1 FROM reports r WHERE r.comment_id = c.id AND r.resolved IS NULL)))"
+    )
+    params: list = []
+    if sites is not None:
+        where += f" AND c.site IN ({','.join('?' * len(sites))})"
+        params.extend(sites)
+    rows = query(
+        db,
+        "SELECT c.id, c.post_url, c.site, c.parent_id, c.author_name, c.email, c.website, c.text, c.html, c.status,"
+        " c.created, c.edited, c.badge_level, c.badge_specialty, c.account_id, p.title AS post_title,"
+        " pc.author_name AS parent_author"
+        " FROM comments c JOIN posts p ON p.url = c.post_url LEFT JOIN comments pc ON pc.id = c.parent_id"
+        f" WHERE {where} ORDER BY c.created, c.id LIMIT ?",
+        (*params, limit),
+    )
+    reports: dict[int, list] = {}
+    if rows:
+        ids = [r["id"] for r in rows]
+        for report in query(
+            db,
+            f"SELECT comment_id, reason, created FROM reports WHERE resolved IS NULL AND comment_id IN ({','.join('?' * len(ids))})"
+            " ORDER BY created",
+            ids,
+        ):
+            reports.setdefault(report["comment_id"], []).append({"reason": report["reason"], "created": report["created"]})
+    return [{"row": row, "reports": reports.get(row["id"], [])} for row in rows]
+
+
+def act(db, account: dict, comment_id: int, action: str, now=None) -> dict:
+    """Apply a moderator's decision in one transaction; returns {"id", "action", "status"}.
+
+    Approving also dismisses the comment's reports and queues the reply notification it may call for
+    (notify.py); every decision bumps the post's version, so the cached thread and its ETag change.
+    """
+    from . import notify, store
+    from .errors import ApiError
+
+    if action not in ACTIONS:
+        raise ApiError(
+            400, "invalid_choice", "Action inconnue : approve, reject, spam ou delete.", "action"
+        )
+    moment = now or store.utcnow()
+    with store.write(db):
+        row = store.get_comment(db, comment_id)
+        if row is None:
+            raise ApiError(404, "unknown_comment", "Ce commentaire n'existe pas.")
+        if not can_moderate(db, account, row["site"]):
+            raise ApiError(403, "not_moderator", "Vous ne modérez pas le blog de ce commentaire.")
+        db.conn.execute(
+            "UPDATE reports SET resolved = ?, resolved_by = ? WHERE comment_id = ? AND resolved IS NULL",
+            (store.iso(moment), account["id"], comment_id),
+        )
+        if action == "delete":
+            outcome = store.remove_comment(db, comment_id, now=moment)
+            return {"id": comment_id, "action": action, "status": "deleted", "placeholder": outcome == "soft"}
+        updated = store.set_status(db, comment_id, ACTIONS[action], now=moment)
+        db.conn.execute("UPDATE comments SET moderated_by = ? WHERE id = ?", (account["id"], comment_id))
+        if action == "approve":
+            notify.reply_posted(db, updated, now=moment)
+        return {"id": comment_id, "action": action, "status": updated["status"]}
+
+
+def make_action_token(comment_id: int, action: str, account_id: int) -> str:
+    """A one-click link's token (mail to a blog author): signed, expiring, single use (its nonce)."""
+    import secrets
+
+    from flask import current_app
+    from itsdangerous import URLSafeTimedSerializer
+
+    payload = {"c": comment_id, "a": action, "u": account_id, "n": secrets.token_urlsafe(12)}
+    return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt=ACTION_SALT).dumps(payload)
+
+
+def read_action_token(secret: str, token: str, max_age: int) -> tuple[dict, object]:
+    """(payload, signed_at) of a valid link; accounts.LinkError('invalid' | 'expired') otherwise."""
+    from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
+
+    from .accounts import LinkError
+
+    if not token or len(token) > 2000:
+        raise LinkError("invalid")
+    try:
+        payload, signed_at = URLSafeTimedSerializer(secret, salt=ACTION_SALT).loads(
+            token, max_age=max_age, return_timestamp=True
+        )
+    except SignatureExpired:
+        raise LinkError("expired") from None
+    except BadSignature:
+        raise LinkError("invalid") from None
+    if (
+        not isinstance(payload, dict)
+        or not isinstance(payload.get("c"), int)
+        or payload.get("a") not in ("approve", "reject")
+        or not isinstance(payload.get("u"), int)
+        or not isinstance(payload.get("n"), str)
+    ):
+        raise LinkError("invalid")
+    return payload, signed_at

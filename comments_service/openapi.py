@@ -492,3 +492,12 @@ def document(server_url: str) -> dict:
             },
         },
     }
+
+
+_base_document = document
+
+
+def document(server_url: str) -> dict:  # noqa: F811 - the base above, plus sign-in, account, moderation
+    from .openapi_accounts import extend
+
+    return extend(_base_document(server_url))

@@ -17,9 +17,9 @@ from flask import Blueprint, current_app, redirect, render_template, request, ur
 
 from confreres.french import date_fr
 
-from . import crossblog, hooks, limits, store, tokens, validate
+from . import crossblog, hooks, limits, notify, store, tokens, validate
 from .auth import current_account
-from .db import get_db
+from .db import get_db, write
 from .errors import ApiError
 
 bp = Blueprint("pages", __name__)
@@ -165,16 +165,19 @@ def post_thread():
     if data.honeypot:
         return redirect(url_for("pages.thread", url=post["url"], merci="pending") + "#merci", 303)
     try:
-        row, _nonce = store.add_comment(
-            get_db(),
-            _network(),
-            post,
-            data,
-            policy=config["MODERATION"] or None,
-            account=current_account(),
-            ip_hash=limits.request_ip_hash(),
-            duplicate_minutes=int(config["DUPLICATE_WINDOW"]),
-        )
+        db = get_db()
+        with write(db):  # the comment and the mails it calls for (notify.py) commit together
+            row, _nonce = store.add_comment(
+                db,
+                _network(),
+                post,
+                data,
+                policy=config["MODERATION"] or None,
+                account=current_account(),
+                ip_hash=limits.request_ip_hash(),
+                duplicate_minutes=int(config["DUPLICATE_WINDOW"]),
+            )
+            notify.comment_created(db, row)
     except ApiError as error:
         return _render(post, form=form, errors=[error], status=error.status, parent_id=parent_id)
     hooks.emit("comment.created", comment_id=row["id"], status=row["status"], url=post["url"], site=post["site"])

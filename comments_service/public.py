@@ -123,3 +123,47 @@ def mention(row) -> dict:
         "received": row["created"],
         "updated": row["updated"],
     }
+
+
+# -- private views: an account to its owner, the queue to its moderators (issue 3, items 5-6) -----
+
+def own_account(row, sites: list[str], session_account: dict) -> dict:
+    """What GET /api/account shows the signed-in owner (and nobody else)."""
+    return {
+        "id": row["id"],
+        "email": row["email"],
+        "display_name": row["display_name"],
+        "role": row["role"],
+        "sites": sites,
+        "show_specialty": bool(row["show_specialty"]),
+        "interests": row["interests"],
+        "interests_html": row["interests_html"],
+        "notify_comments": row["notify_comments"],
+        "notify_replies": bool(row["notify_replies"]),
+        "badge_level": session_account.get("badge_level"),
+        "badge_specialty": session_account.get("badge_specialty"),
+        "created": row["created"],
+    }
+
+
+def moderation_item(row, reports: list[dict]) -> dict:
+    """A queued comment as its blog's moderators see it: the e-mail included (a private view)."""
+    return {
+        "id": row["id"],
+        "status": row["status"],
+        "post": {"url": row["post_url"], "title": row["post_title"], "site": row["site"]},
+        "parent": row["parent_id"],
+        "parent_author": row["parent_author"],
+        "author": {
+            "name": row["author_name"] or ANONYMOUS,
+            "email": row["email"],
+            "website": row["website"] or None,
+            "signed_in": row["account_id"] is not None,
+            "badge": badge(row),
+        },
+        "text": row["text"],
+        "html": row["html"],
+        "created": row["created"],
+        "edited": row["edited"],
+        "reports": reports,
+    }

@@ -178,18 +178,36 @@ def demo(ctx, host, port):
         if not result.ok:
             raise click.ClickException(result.error)
 
+    # Demo mails are written to var/mail/ (never sent) and listed at <comments_url>dev/mail.
+    os.environ.setdefault("CONFRERES_MAIL_DIR", str(network.root / "var" / "mail"))
+    os.environ.setdefault("CONFRERES_DEV_PAGES", "1")
+
     def seed(service):
         from confreres.seed import seed_demo
 
         added = seed_demo(network, service)
         if added:
             click.echo(f"{added} commentaires de démonstration ajoutés.")
+        _demo_banner(network, service)
 
     def snapshots():
         # Rebuild now that the service answers, so pages carry their comments without JavaScript.
         run_build(network, force=True, progress=False)
 
     _serve(network, host, port, None, before=seed, after_start=snapshots)
+
+
+def _demo_banner(network, service):
+    from confreres.seed import demo_accounts
+
+    mail_dir = service.config["MAIL_DIR"]
+    if mail_dir:
+        shown = os.path.relpath(mail_dir) if not os.path.relpath(mail_dir).startswith("..") else mail_dir
+        click.echo(f"E-mails : aucun n'est envoyé, chacun est écrit dans {shown}/ "
+                   f"et listé sur {network.comments_url}dev/mail")
+    click.echo(f"Connexion par lien e-mail : {network.comments_url}auth — modération : {network.comments_url}moderation")
+    for account in demo_accounts(network):
+        click.echo(f"  {account.email} ({account.name}, {account.label})")
 
 
 @cli.command("new-site")
@@ -544,6 +562,121 @@ def backup(ctx, path, force):
     statuses = ", ".join(f"{n} {s}" for s, n in result.statuses.items())
     click.echo(f"Backup: {result.path} ({result.size / 1024:.1f} KiB, {result.seconds:.2f} s), integrity {result.integrity}")
     click.echo(f"  {counts}" + (f" (comments: {statuses})" if statuses else ""))
+
+
+@cli.group()
+def admin():
+    """Accounts: blog authors, network moderators and admins."""
+
+
+@admin.command("create")
+@click.argument("email")
+@click.option("--role", type=click.Choice(["member", "author", "moderator", "admin"]),
+              help="Default: author with --site, else admin.")
+@click.option("--site", "sites", multiple=True, metavar="SLUG", help="Make the account an author of this blog (repeatable).")
+@click.option("--name", help='The name shown, e.g. "Dr Claire Lefebvre".')
+@pass_ctx
+def admin_create(ctx, email, role, sites, name):
+    """Create (or update) the account of EMAIL; it signs in with a link sent to that address."""
+    from comments_service.accounts import email_input, ensure_account
+    from comments_service.db import connect
+    from comments_service.errors import ApiError
+
+    network = ctx.network
+    try:
+        email = email_input(email)
+        for slug in sites:
+            network.site(slug)
+    except ApiError as exc:
+        raise click.ClickException(f"{email}: {exc.message}") from None
+    except KeyError as exc:
+        raise click.ClickException(exc.args[0]) from None
+    role = role or ("author" if sites else "admin")
+    app = _service(network)
+    db = connect(app.config["DB"])
+    try:
+        row, created = ensure_account(db, email, role=role, sites=sites, display_name=name)
+        from comments_service.accounts import sites_of
+
+        owned = sites_of(db, row["id"])
+    finally:
+        db.close()
+    click.echo(f"{'Compte créé' if created else 'Compte mis à jour'} : {row['email']} ({row['role']})"
+               + (f", auteur de {', '.join(owned)}" if owned else ""))
+    click.echo(f"Connexion : {network.comments_url}auth (un lien est envoyé à cette adresse).")
+
+
+@admin.command("list")
+@pass_ctx
+def admin_list(ctx):
+    """List the accounts that are not plain members: authors, moderators, admins."""
+    from comments_service.db import connect
+    from comments_service.store import query
+
+    app = _service(ctx.network)
+    db = connect(app.config["DB"])
+    try:
+        rows = query(
+            db,
+            "SELECT a.email, a.role, a.display_name, group_concat(s.site, ', ') AS sites FROM accounts a"
+            " LEFT JOIN account_sites s ON s.account_id = a.id"
+            " WHERE a.role != 'member' OR s.site IS NOT NULL GROUP BY a.id ORDER BY a.role, a.email",
+        )
+    finally:
+        db.close()
+    for row in rows:
+        click.echo(f"{row['role']:<10} {row['email']}  {row['display_name'] or ''}"
+                   + (f"  [{row['sites']}]" if row["sites"] else ""))
+    if not rows:
+        click.echo("Aucun compte. Créez le premier : confreres admin create EMAIL")
+
+
+@cli.group()
+def notify():
+    """Notification mails: the daily digest and the outbox (for cron)."""
+
+
+@notify.command("digest")
+@pass_ctx
+def notify_digest(ctx):
+    """Queue one digest per blog author who chose « résumé quotidien », then send; run it daily."""
+    from comments_service.db import connect
+    from comments_service.notify import deliver, queue_digests
+
+    app = _service(ctx.network)
+    db = connect(app.config["DB"])
+    try:
+        with app.app_context():
+            summary = queue_digests(db)
+    finally:
+        db.close()
+    sent = deliver(app.config)
+    click.echo(f"{summary['digests']} résumé(s) ({summary['comments']} commentaire(s)) ; "
+               f"{sent['sent']} e-mail(s) envoyé(s), {sent['failed']} en échec (gardés pour plus tard).")
+    if sent["failed"]:
+        sys.exit(1)
+
+
+@notify.command("send")
+@pass_ctx
+def notify_send(ctx):
+    """Send the mails waiting in the outbox, retrying those that failed; run it every few minutes."""
+    from comments_service.db import connect
+    from comments_service.mailer import transport
+    from comments_service.notify import deliver, pending_count
+
+    app = _service(ctx.network)
+    if not transport(app.config):
+        raise click.ClickException("no mail transport: set CONFRERES_SMTP_HOST (or CONFRERES_MAIL_DIR)")
+    sent = deliver(app.config)
+    db = connect(app.config["DB"])
+    try:
+        left = pending_count(db)
+    finally:
+        db.close()
+    click.echo(f"{sent['sent']} e-mail(s) envoyé(s), {sent['failed']} en échec, {left['waiting']} en attente.")
+    if sent["failed"]:
+        sys.exit(1)
 
 
 def main():

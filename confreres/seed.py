@@ -1,4 +1,4 @@
-"""Demo comments, written through the comment service's own store (never raw SQL).
+"""Demo accounts and comments, written through the comment service's own store (never raw SQL).
 
 The threads are written for this project: composite situations, no patient identifiable, as the
 network's charter asks. Seeding is idempotent: a database that has comments is left alone.
@@ -148,8 +148,53 @@ THREADS: dict[tuple[str, str], list[Comment]] = {
 }
 
 
+DEMO_DOMAIN = "demo.confreres.invalid"  # .invalid: no demo mail can ever reach a real mailbox
+
+
+@dataclass(frozen=True)
+class DemoAccount:
+    email: str
+    name: str
+    role: str
+    sites: tuple[str, ...]
+    label: str
+
+
+def _mailbox_name(name: str) -> str:
+    """"Dr Hélène Rousseau" -> "helene.rousseau"."""
+    import unicodedata
+
+    plain = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode().lower()
+    words = [w for w in plain.replace("-", " ").split() if w not in ("dr", "dr.", "docteur", "pr", "pr.")]
+    return ".".join("".join(ch for ch in w if ch.isalnum()) for w in words)
+
+
+def demo_accounts(network) -> list[DemoAccount]:
+    """Each demo blogger, author of their blog, and one network moderator."""
+    accounts = [
+        DemoAccount(f"{_mailbox_name(site.author)}@{DEMO_DOMAIN}", site.author, "author", (site.slug,),
+                    f"auteur de « {site.title} »")
+        for site in network.sites
+    ]
+    accounts.append(DemoAccount(f"moderation@{DEMO_DOMAIN}", "Équipe de modération", "moderator", (),
+                                "modération de tout le réseau"))
+    return accounts
+
+
+def seed_accounts(network, db) -> int:
+    """Create the demo accounts through the service's own store; returns how many were new."""
+    from comments_service import accounts
+
+    created = 0
+    for demo in demo_accounts(network):
+        if accounts.find_account(db, demo.email) is None:
+            accounts.ensure_account(db, demo.email, role=demo.role, sites=demo.sites, display_name=demo.name)
+            created += 1
+    return created
+
+
 def seed_demo(network, app) -> int:
-    """Write the demo threads into the service's database; returns how many comments were added."""
+    """Write the demo accounts and threads into the service's database; returns how many comments were added."""
     from comments_service import store, validate
     from comments_service.db import get_db
 
@@ -157,6 +202,7 @@ def seed_demo(network, app) -> int:
     added = 0
     with app.app_context():
         db = get_db()
+        seed_accounts(network, db)
         if store.query_one(db, "SELECT 1 FROM comments LIMIT 1"):
             return 0
 

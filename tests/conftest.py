@@ -25,12 +25,13 @@ POST_A2 = BLOG_A + "second-billet.html"
 POST_CLOSED = BLOG_A + "billet-ferme.html"
 POST_CONFRERES = BLOG_A + "entre-confreres.html"
 POST_B = BLOG_B + "2024/billet-b/"
+COMMENTS_URL = "http://blogs.test/comments/"
 
 NETWORK_TOML = f"""
 [network]
 name = "Réseau de test"
 url = "http://blogs.test/"
-comments_url = "http://blogs.test/comments/"
+comments_url = "{COMMENTS_URL}"
 
 [policies]
 moderation = "first-comment"
@@ -139,6 +140,7 @@ class Actions:
 
     app: object
     client: object
+    mailbox: object = None  # tests.smtp.Mailbox when the test uses the `smtp` fixture
 
     # -- readers and commenters
     def post(self, text="Merci pour ce billet.", url=POST_A, headers=None, **fields):
@@ -204,10 +206,115 @@ class Actions:
         created = store.iso(store.utcnow() - timedelta(minutes=minutes))
         self.sql("UPDATE comments SET created = ? WHERE id = ?", (created, comment_id))
 
+    # -- accounts, sign-in, mails (`smtp` fixture: a real SMTP server; its mailbox is self.mailbox)
+    def make_account(self, email, role="member", sites=(), name=None):
+        """What `confreres admin create EMAIL --role ROLE --site SLUG --name NAME` does."""
+        from comments_service import accounts
+
+        db = connect(self.app.config["DB"])
+        try:
+            row, _ = accounts.ensure_account(db, email, role=role, sites=tuple(sites), display_name=name)
+            return row
+        finally:
+            db.close()
+
+    def local(self, link: str) -> str:
+        """A link of a mail (under the network's comments_url) as a path for the test client."""
+        prefix = COMMENTS_URL.rstrip("/")
+        assert link.startswith(prefix + "/"), link
+        return link[len(prefix):]
+
+    def open(self, link: str, **kwargs):
+        return self.client.get(self.local(link), **kwargs)
+
+    def form(self, response, action: str | None = None) -> tuple[str, dict]:
+        """(action path, hidden fields) of the page's form whose action contains `action`."""
+        from bs4 import BeautifulSoup
+
+        soup = BeautifulSoup(response.get_data(as_text=True), "html.parser")
+        for form in soup.find_all("form"):
+            if action is None or action in form.get("action", ""):
+                fields = {i["name"]: i.get("value", "") for i in form.find_all("input", type="hidden")}
+                return form["action"], fields
+        raise AssertionError(f"no form {action!r} in {response.get_data(as_text=True)[:2000]}")
+
+    def submit(self, response, form_action: str | None = None, /, **fields):
+        """Post the page's form (its hidden fields, CSRF included, plus `fields`), as a browser would."""
+        target, hidden = self.form(response, form_action)
+        return self.client.post(target, data={**hidden, **fields})
+
+    def request_link(self, email, **fields):
+        return self.client.post("/api/auth/request", json={"email": email, **fields})
+
+    def sign_in(self, email, return_to=None):
+        """Ask for a link, open it from the mail, press « Me connecter »: the 303 response."""
+        since = len(self.mailbox.mails)
+        extra = {"return": return_to} if return_to else {}
+        assert self.request_link(email, **extra).status_code == 202
+        mail = self.mailbox.expect(to=email, subject="connexion", since=since)
+        page = self.open(mail.link("/auth/verify"))
+        assert page.status_code == 200, page.get_data(as_text=True)
+        return self.submit(page, "/auth/verify")
+
+    @staticmethod
+    def session_token(response) -> str:
+        """The bearer session handed to the blog in the redirect's fragment."""
+        location = response.headers["Location"]
+        assert "#confreres-session=" in location, location
+        return location.split("#confreres-session=", 1)[1]
+
+    @staticmethod
+    def bearer(token: str) -> dict:
+        return {"Authorization": f"Bearer {token}"}
+
 
 @pytest.fixture
-def actions(app, client) -> Actions:
-    return Actions(app, client)
+def actions(app, client, request) -> Actions:
+    mailbox = request.getfixturevalue("smtp").mailbox if "smtp" in request.fixturenames else None
+    return Actions(app, client, mailbox)
+
+
+@pytest.fixture
+def confreres_for(network_file):
+    """`confreres_for(app)(*args)`: run a `confreres` command (as cron would) on that app's database and mail settings."""
+    from click.testing import CliRunner
+
+    from confreres.cli import cli
+
+    def runner(app):
+        def run(*args):
+            config = app.config
+            env = {
+                "CONFRERES_NETWORK": str(network_file),
+                "CONFRERES_DB": config["DB"],
+                "CONFRERES_SECRET_KEY": config["SECRET_KEY"],
+                "CONFRERES_RATE_LIMIT": "off",
+                "CONFRERES_SMTP_HOST": config["SMTP_HOST"],
+                "CONFRERES_SMTP_PORT": str(config["SMTP_PORT"]),
+                "CONFRERES_SMTP_FROM": config["SMTP_FROM"],
+                "CONFRERES_MAIL_DIR": config["MAIL_DIR"],
+            }
+            return CliRunner().invoke(cli, ["--network", str(network_file), *args], env=env, catch_exceptions=False)
+
+        return run
+
+    return runner
+
+
+@pytest.fixture
+def confreres(app, confreres_for):
+    """`confreres(*args)`: run a `confreres` command on the test app's database."""
+    return confreres_for(app)
+
+
+@pytest.fixture
+def smtp():
+    """A real SMTP server (aiosmtpd) on a free local port; `smtp.config` points the service at it."""
+    from tests.smtp import SmtpServer
+
+    server = SmtpServer().start()
+    yield server
+    server.stop()
 
 
 @pytest.fixture
