@@ -169,3 +169,37 @@ def test_approving_a_reported_comment_dismisses_its_reports(actions, browser, ur
     anne.client.post(f"/api/moderation/{body['comment']['id']}", json={"action": "approve"})
     assert anne.client.get("/api/moderation/queue").get_json()["total"] == 0
     assert actions.sql("SELECT resolved_by FROM reports")[0][0] is not None
+
+
+def test_admin_create_bootstraps_an_author_who_can_moderate(confreres, browser, pending, actions):
+    result = confreres("admin", "create", "anne@dr-a.test", "--site", "dr-a", "--name", "Dr Anne A")
+    assert result.exit_code == 0, result.output
+    assert "Compte créé : anne@dr-a.test (author), auteur de dr-a" in result.output
+    again = confreres("admin", "create", "anne@dr-a.test", "--role", "moderator")
+    assert "Compte mis à jour : anne@dr-a.test (moderator), auteur de dr-a" in again.output
+    assert confreres("admin", "create", "root@confreres.test").output.startswith("Compte créé : root@confreres.test (admin)")
+    listing = confreres("admin", "list").output
+    assert "moderator  anne@dr-a.test  Dr Anne A  [dr-a]" in listing and "admin      root@confreres.test" in listing
+
+    bad = confreres("admin", "create", "x@exemple.fr", "--site", "nulle-part")
+    assert bad.exit_code != 0 and "nulle-part" in bad.output
+    assert confreres("admin", "create", "pas-une-adresse").exit_code != 0
+
+    anne = browser()
+    assert anne.sign_in("anne@dr-a.test").status_code == 303
+    assert anne.client.get("/api/moderation/queue").get_json()["total"] == 2, "a moderator now: every blog"
+
+
+def test_hostile_fields_are_escaped_on_the_moderation_page(actions, browser, urls, client):
+    anne = browser("anne@dr-a.test", role="author", sites=["dr-a"])
+    body = actions.comment(
+        "<script>window.__xss=1</script>**gras** <img src=x onerror=alert(1)>", url=urls.POST_A,
+        author='<script>alert("nom")</script>', email="x@exemple.fr",
+    )
+    actions.approve(body["comment"]["id"])
+    client.post(f"/api/comments/{body['comment']['id']}/report", json={"reason": '<img src=x onerror="alert(2)">'})
+    page = anne.client.get("/moderation").get_data(as_text=True)
+    assert "<script" not in page and "<img" not in page
+    assert "&lt;img src=x onerror=&#34;alert(2)&#34;&gt;" in page, "the report's reason, escaped"
+    assert "&lt;script&gt;alert(&#34;nom&#34;)&lt;/script&gt;" in page
+    assert "<strong>gras</strong>" in page
