@@ -49,6 +49,9 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.register_blueprint(moderation_pages.bp)
     app.register_blueprint(notify_pages.bp)
     notify.init_app(app)
+    from . import verify_views
+
+    app.register_blueprint(verify_views.bp)  # verified physicians (pages and /api/verification)
     cors.init_app(app)
     app.extensions["confreres_limiter"] = limits.init_app(app)
     app.after_request(_security_headers)

@@ -26,6 +26,7 @@ from datetime import timedelta
 from flask import Blueprint, current_app, redirect, request, url_for
 
 from . import accounts, hooks, notify, public
+from . import verify as verification
 from .auth import (
     clear_session_cookie,
     current_account,
@@ -132,7 +133,11 @@ def api_account():
 
 
 def _save_profile(db, account: dict, changes: dict) -> None:
+    if "display_name" in changes:  # no physician's name as a pseudonym (verify.py)
+        verification.check_display_name(current_app, db, account["id"], changes["display_name"])
     accounts.update_profile(db, account["id"], changes)
+    if "interests" in changes:  # shown beside the member's comments: their threads get new ETags
+        verification.bump_account_threads(db, account["id"])
     if changes.get("notify_replies") or changes.get("notify_comments") in ("immediate", "daily"):
         notify.unblock_address(db, account["email"])
 

@@ -36,6 +36,8 @@ DEFAULTS: dict[str, object] = {
     "AUTO_MIGRATE": True,  # apply pending migrations when the app starts
     "DB_REUSE": True,  # keep each worker thread's SQLite connection between requests (see db.py)
     "THREAD_CACHE_SIZE": 2000,  # threads whose JSON bytes each process keeps
+    "PSC_CLIENT_SECRET": "",  # Pro Santé Connect client secret ([psc] in network.toml holds issuer and client id)
+    "PSC_TIMEOUT": 10,  # seconds for each call to Pro Santé Connect (discovery, token, userinfo, keys)
     # Sign-in, moderation links, notifications (accounts.py, notify.py, mailer.py)
     "MAGIC_LINK_MAX_AGE": 900,  # seconds a sign-in link stays valid (single use)
     "SESSION_DAYS": 30,  # lifetime of a session (cookie or bearer token)

@@ -321,6 +321,77 @@ def m003_import(db: Database) -> None:
 
 
 @migrations()
+def m005_verification(db: Database) -> None:
+    """Verified physicians (issue 4; verify.py): levels declared -> verified -> revoked.
+
+    - accounts.badge_level / badge_specialty: what the badge shows, kept by verify.py only ('verified'
+      and the directory's specialty label); sign-in reads them with the account (accounts.session_account);
+    - verifications: the minimum, one row per account: a keyed hash (HMAC) of the RPPS, unique (one
+      account per RPPS) and enough for the re-check after each directory import; level, method, dates,
+      who approved, profession and specialty codes;
+    - verification_identities: the RPPS and the name as declared, for the network's admins only (never
+      read by any public path; removed with the account);
+    - vouches: "Je connais ce confrère", one per voucher and candidate, never oneself;
+    - verification_log: the audit log (who, when, why, which proof) of every decision.
+    """
+    _run(
+        db,
+        "ALTER TABLE accounts ADD COLUMN badge_level TEXT CHECK (badge_level IS NULL OR badge_level = 'verified')",
+        "ALTER TABLE accounts ADD COLUMN badge_specialty TEXT",
+        """
+        CREATE TABLE verifications (
+            account_id INTEGER PRIMARY KEY REFERENCES accounts (id) ON DELETE CASCADE,
+            level TEXT NOT NULL CHECK (level IN ('declared', 'verified', 'revoked')),
+            rpps_hash TEXT NOT NULL UNIQUE,
+            profession TEXT NOT NULL DEFAULT '10',
+            specialty_codes TEXT NOT NULL DEFAULT '',
+            specialty TEXT NOT NULL DEFAULT '',
+            method TEXT CHECK (method IS NULL OR method IN ('psc', 'vouching', 'review', 'grant')),
+            declared TEXT NOT NULL,
+            verified TEXT,
+            approved_by INTEGER REFERENCES accounts (id) ON DELETE SET NULL,
+            revoked TEXT,
+            revoked_reason TEXT,
+            checked TEXT
+        )
+        """,
+        "CREATE INDEX verifications_level ON verifications (level)",
+        """
+        CREATE TABLE verification_identities (
+            account_id INTEGER PRIMARY KEY REFERENCES verifications (account_id) ON DELETE CASCADE,
+            rpps TEXT NOT NULL,
+            last_name TEXT NOT NULL,
+            first_name TEXT NOT NULL
+        )
+        """,
+        """
+        CREATE TABLE vouches (
+            candidate_id INTEGER NOT NULL REFERENCES accounts (id) ON DELETE CASCADE,
+            voucher_id INTEGER NOT NULL REFERENCES accounts (id) ON DELETE CASCADE,
+            created TEXT NOT NULL,
+            PRIMARY KEY (candidate_id, voucher_id),
+            CHECK (candidate_id != voucher_id)
+        )
+        """,
+        "CREATE INDEX vouches_voucher ON vouches (voucher_id)",
+        """
+        CREATE TABLE verification_log (
+            id INTEGER PRIMARY KEY,
+            account_id INTEGER REFERENCES accounts (id) ON DELETE CASCADE,
+            event TEXT NOT NULL,
+            method TEXT,
+            proof TEXT,
+            reason TEXT,
+            actor_id INTEGER REFERENCES accounts (id) ON DELETE SET NULL,
+            actor TEXT NOT NULL DEFAULT '',
+            created TEXT NOT NULL
+        )
+        """,
+        "CREATE INDEX verification_log_account ON verification_log (account_id, id)",
+    )
+
+
+@migrations()
 def m004_mentions(db: Database) -> None:
     """Answers between blogs and Webmention (issue 5).
 

@@ -23,7 +23,7 @@ from .db import connect, write
 from .store import iso, utcnow
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
-LIMITED_BLUEPRINTS = ("api", "pages", "feeds", "crossblog", "webmention", "account")  # account: sign-in, profile
+LIMITED_BLUEPRINTS = ("api", "pages", "feeds", "crossblog", "webmention", "account", "verification")  # account: sign-in, profile
 
 
 def client_ip() -> str:

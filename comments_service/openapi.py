@@ -36,6 +36,9 @@ EDIT_TOKEN = [{"editToken": []}, {"editTokenHeader": []}]
 
 
 def document(server_url: str) -> dict:
+    from .verify_openapi import PATHS as VERIFICATION_PATHS
+    from .verify_openapi import SCHEMAS as VERIFICATION_SCHEMAS
+
     return {
         "openapi": "3.1.0",
         "info": {
@@ -48,6 +51,7 @@ def document(server_url: str) -> dict:
         },
         "servers": [{"url": server_url}],
         "paths": {
+            **VERIFICATION_PATHS,
             "/comments": {
                 "get": {
                     "summary": "A post's thread: approved comments, nested, plus the caller's own pending ones",
@@ -285,6 +289,7 @@ def document(server_url: str) -> dict:
                 "siteToken": {"type": "http", "scheme": "bearer", "description": "site_token(SECRET_KEY, slug)"},
             },
             "schemas": {
+                **VERIFICATION_SCHEMAS,
                 "Error": {
                     "type": "object",
                     "required": ["error"],
@@ -314,6 +319,10 @@ def document(server_url: str) -> dict:
                             },
                         },
                         "is_post_author": {"type": "boolean"},
+                        "interests": {
+                            "type": "string",
+                            "description": "Sanitised HTML: a verified member's declaration of interests; absent when none",
+                        },
                     },
                 },
                 "Comment": {

@@ -96,6 +96,7 @@ def _render(post, *, form=None, errors=(), status=200, message=None, parent_id=N
         when=when,
         max_text=validate.MAX_TEXT,
         honeypot=validate.HONEYPOT,
+        viewer=current_account(),
     )
     response = current_app.make_response((html, status))
     response.headers["Cache-Control"] = "private, no-store"

@@ -12,24 +12,51 @@ BADGE_LABELS = {"verified": "Médecin vérifié"}
 BADGE_TITLES = {"verified": "Inscription à l'Ordre des médecins vérifiée par le réseau Confrères"}
 
 
+# What was verified, per method of verification (verify.py): the badge's tooltip.
+METHOD_TITLES = {
+    "psc": "Inscription au RPPS vérifiée (connexion Pro Santé Connect)",
+    "vouching": "Inscription au RPPS vérifiée (parrainage de deux confrères vérifiés)",
+    "review": "Inscription au RPPS vérifiée (justificatif examiné par un modérateur)",
+    "grant": "Inscription au RPPS vérifiée (membre fondateur, vérifié par l'administrateur du réseau)",
+}
+
+
+def _optional(row, key: str):
+    """A column that only some queries select (store.thread_rows and store.recent join the account)."""
+    try:
+        return row[key]
+    except (IndexError, KeyError):
+        return None
+
+
 def badge(row) -> dict | None:
-    """Recorded on the comment at posting time by the server; never taken from the client."""
+    """Recorded on the comment at posting time by the server; never taken from the client.
+
+    A member whose verification was revoked shows no badge, whatever the row recorded.
+    """
     level = row["badge_level"]
-    if level not in BADGE_LABELS:
+    if level not in BADGE_LABELS or _optional(row, "account_level") == "revoked":
         return None
     label = BADGE_LABELS[level]
     if row["badge_specialty"]:
         label = f"{label} · {row['badge_specialty']}"
-    return {"level": level, "label": label, "title": BADGE_TITLES[level]}
+    title = METHOD_TITLES.get(_optional(row, "badge_method") or "", BADGE_TITLES[level])
+    return {"level": level, "label": label, "title": title}
 
 
 def author(row) -> dict:
-    return {
+    """Name, website, badge, post-author mark; `interests` (sanitised HTML) only for a verified member
+    who filled in a declaration of interests (CSP L.4113-13)."""
+    shown = {
         "name": row["author_name"] or ANONYMOUS,
         "website": row["website"] or None,
         "badge": badge(row),
         "is_post_author": bool(row["is_post_author"]),
     }
+    interests = _optional(row, "interests_html")
+    if interests and shown["badge"] is not None:
+        shown["interests"] = interests
+    return shown
 
 
 def comment(row, replies: list | None = None) -> dict:

@@ -148,14 +148,22 @@ def comments_mode(network: Network, post) -> str:
 # -- threads ------------------------------------------------------------------------------------
 
 THREAD_COLUMNS = (
-    "id, parent_id, author_name, website, badge_level, badge_specialty, is_post_author, html, status,"
-    " created, edited, edit_nonce"
+    "c.id, c.parent_id, c.author_name, c.website, c.badge_level, c.badge_specialty, c.is_post_author, c.html,"
+    " c.status, c.created, c.edited, c.edit_nonce"
 )
+# What the writer's account adds (public.py): how they were verified (the badge's tooltip), their current
+# level (a revoked member shows no badge) and their declaration of interests.
+ACCOUNT_COLUMNS = "v.method AS badge_method, v.level AS account_level, a.interests_html AS interests_html"
+ACCOUNT_JOIN = "LEFT JOIN accounts a ON a.id = c.account_id LEFT JOIN verifications v ON v.account_id = c.account_id"
 
 
 def thread_rows(db, url: str) -> list[sqlite3.Row]:
     """Every comment of the thread, oldest first: the one query a thread read needs."""
-    return query(db, f"SELECT {THREAD_COLUMNS} FROM comments WHERE post_url = ? ORDER BY id", (url,))
+    return query(
+        db,
+        f"SELECT {THREAD_COLUMNS}, {ACCOUNT_COLUMNS} FROM comments c {ACCOUNT_JOIN} WHERE c.post_url = ? ORDER BY c.id",
+        (url,),
+    )
 
 
 def pending_owned(db, url: str, owned: dict[int, str]) -> dict[int, str]:
@@ -233,7 +241,7 @@ def get_thread(db, network: Network, url: str, owned: dict[int, str] | None = No
 # -- comments -----------------------------------------------------------------------------------
 
 def get_comment(db, comment_id: int) -> sqlite3.Row | None:
-    return query_one(db, "SELECT * FROM comments WHERE id = ?", (comment_id,))
+    return query_one(db, f"SELECT c.*, {ACCOUNT_COLUMNS} FROM comments c {ACCOUNT_JOIN} WHERE c.id = ?", (comment_id,))
 
 
 def add_comment(
@@ -486,7 +494,7 @@ def recent(db, *, site: str | None = None, url: str | None = None, limit: int = 
     params.append(limit)
     return query(
         db,
-        f"SELECT {FEED_COLUMNS} FROM comments c JOIN posts p ON p.url = c.post_url"
+        f"SELECT {FEED_COLUMNS}, {ACCOUNT_COLUMNS} FROM comments c JOIN posts p ON p.url = c.post_url {ACCOUNT_JOIN}"
         f" WHERE {' AND '.join(where)} ORDER BY c.created DESC, c.id DESC LIMIT ?",
         params,
     )

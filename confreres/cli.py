@@ -188,6 +188,10 @@ def demo(ctx, host, port):
         added = seed_demo(network, service)
         if added:
             click.echo(f"{added} commentaires de démonstration ajoutés.")
+        from confreres.seed import seed_verification
+
+        for line in seed_verification(network, service):
+            click.echo(line)
         _demo_banner(network, service)
 
     def snapshots():
@@ -430,6 +434,121 @@ def _after_directory_import(app):
         return
     for line in recheck_directory(app):
         click.echo(line)
+
+
+# -- verify: verified physicians (comments_service/verify.py) ----------------------------------------
+
+@cli.group("verify")
+def verify_group():
+    """Verified physicians: founding members, revocations, the admin's list (real names: keep it private)."""
+
+
+def _verification_context(network):
+    from comments_service.db import connect
+
+    app = _service(network)
+    return app, connect(app.config["DB"])
+
+
+def _member_id(db, email: str, create: bool = False, display_name: str | None = None) -> int:
+    from comments_service import accounts
+
+    row = accounts.find_account(db, email)
+    if row is None:
+        if not create:
+            raise click.ClickException(f"no account for {email}")
+        row, _ = accounts.ensure_account(db, email, display_name=display_name)
+        click.echo(f"Compte créé : {email}")
+    elif display_name is not None:
+        row, _ = accounts.ensure_account(db, email, display_name=display_name)
+    return row["id"]
+
+
+@verify_group.command("grant")
+@click.argument("email")
+@click.option("--rpps", required=True, help="The physician's 11-digit RPPS.")
+@click.option("--last-name", required=True, help="Nom d'exercice, as in the directory.")
+@click.option("--first-name", required=True, help="Prénom d'exercice, as in the directory.")
+@click.option("--reason", default="membre fondateur", show_default=True, help="Written to the audit log.")
+@click.option("--display-name", help="The name shown beside their comments (own name or a pseudonym).")
+@click.option("--no-directory", is_flag=True, help="Skip the directory check (Luhn and one account per RPPS still apply).")
+@click.option("--specialty", default="", help="Specialty shown with the badge when the directory is not checked.")
+@pass_ctx
+def verify_grant(ctx, email, rpps, last_name, first_name, reason, display_name, no_directory, specialty):
+    """Verify a founding member directly (the account is created when missing); audit-logged."""
+    from comments_service import verify
+    from comments_service.errors import ApiError
+
+    app, db = _verification_context(ctx.network)
+    try:
+        with app.app_context():
+            account_id = _member_id(db, email, create=True, display_name=display_name)
+            status = verify.grant(app, db, account_id, rpps, last_name, first_name, reason=reason,
+                                  check_directory=not no_directory, specialty=specialty)
+    except ApiError as exc:
+        raise click.ClickException(f"{exc.field + ': ' if exc.field else ''}{exc.message}") from None
+    finally:
+        db.close()
+    click.echo(f"Vérifié : {email} ({status['specialty'] or 'spécialité inconnue'}), méthode « membre fondateur ».")
+
+
+@verify_group.command("revoke")
+@click.argument("email")
+@click.option("--reason", required=True, help="Why; written to the audit log and told to the member.")
+@pass_ctx
+def verify_revoke(ctx, email, reason):
+    """Revoke a member's verification: the badge leaves their account and their past comments."""
+    from comments_service import verify
+    from comments_service.errors import ApiError
+
+    app, db = _verification_context(ctx.network)
+    try:
+        with app.app_context():
+            cleared = verify.revoke(app, db, _member_id(db, email), reason, actor="admin (CLI)")
+    except ApiError as exc:
+        raise click.ClickException(exc.message) from None
+    finally:
+        db.close()
+    click.echo(f"Révoqué : {email} ; {cleared} commentaire(s) sans badge désormais.")
+
+
+@verify_group.command("list")
+@click.option("--log", "with_log", is_flag=True, help="Also print each member's audit log.")
+@click.option("--json", "as_json", is_flag=True, help="JSON instead of text.")
+@pass_ctx
+def verify_list(ctx, with_log, as_json):
+    """Every declared, verified and revoked member with real name and RPPS: the admin's view."""
+    import json
+
+    from comments_service import verify
+
+    _app, db = _verification_context(ctx.network)
+    try:
+        members = verify.admin_list(db)
+        if with_log or as_json:
+            for member in members:
+                member["log"] = verify.log_of(db, member["account_id"])
+    finally:
+        db.close()
+    if as_json:
+        click.echo(json.dumps(members, ensure_ascii=False, indent=2))
+        return
+    if not members:
+        click.echo("Aucune vérification.")
+    for m in members:
+        click.echo(
+            f"#{m['account_id']} {m['level']:<8} {m['email']} « {m['display_name']} » — Dr {m['first_name']} {m['last_name']},"
+            f" RPPS {m['rpps']}, {m['specialty'] or 'spécialité inconnue'}; méthode {m['method'] or '-'},"
+            f" déclaré {m['declared'][:10]}{', vérifié ' + m['verified'][:10] if m['verified'] else ''}"
+            f"{', révoqué ' + m['revoked'][:10] + ' (' + (m['revoked_reason'] or '') + ')' if m['revoked'] else ''};"
+            f" {m['vouch_count']} parrainage(s)"
+        )
+        for entry in m.get("log", []) if with_log else []:
+            click.echo(
+                f"    {entry['created']} {entry['event']}{' (' + entry['method'] + ')' if entry['method'] else ''}"
+                f" par {entry['actor'] or '?'}{' ; preuve : ' + entry['proof'] if entry['proof'] else ''}"
+                f"{' ; motif : ' + entry['reason'] if entry['reason'] else ''}"
+            )
 
 
 @cli.group("import")

@@ -69,6 +69,17 @@ class Policies:
 
 
 @dataclass(frozen=True)
+class ProSanteConnect:
+    """Pro Santé Connect (the state's OpenID provider for health professionals): optional `[psc]` table.
+
+    The client secret never sits in this file: it comes from CONFRERES_PSC_CLIENT_SECRET.
+    """
+
+    issuer: str  # e.g. https://auth.bas.psc.esante.gouv.fr/auth/realms/esante-wallet (sandbox), no trailing /
+    client_id: str
+
+
+@dataclass(frozen=True)
 class Network:
     name: str
     url: str
@@ -79,6 +90,7 @@ class Network:
     policies: Policies = Policies()
     sites: tuple[Site, ...] = ()
     feeds: tuple[Feed, ...] = ()
+    psc: ProSanteConnect | None = None
     source: Path | None = None
     raw: dict = field(default_factory=dict, compare=False, repr=False)
 
@@ -152,7 +164,7 @@ def parse(data: dict, root: Path, source: Path | None = None) -> Network:
     label = str(source) if source else "network.toml"
     check = _Checker(label)
 
-    allowed_top = {"network", "policies", "sites", "feeds"}
+    allowed_top = {"network", "policies", "sites", "feeds", "psc"}
     for key in data:
         if key not in allowed_top:
             check.fail(key, f"unknown section (expected one of: {', '.join(sorted(allowed_top))})")
@@ -235,6 +247,17 @@ def parse(data: dict, root: Path, source: Path | None = None) -> Network:
         )
         check.unknown(entry, key, {"url", "title", "author", "specialty"})
 
+    psc = None
+    psc_table = check.table(data, "psc")
+    if psc_table:
+        issuer = check.url(psc_table, "psc.issuer", required=True)
+        issuer_parts = urlsplit(issuer)
+        if issuer_parts.scheme != "https" and issuer_parts.hostname not in ("127.0.0.1", "localhost", "::1"):
+            check.fail("psc.issuer", f"must be an https URL, got {issuer!r}")
+        client_id = check.text(psc_table, "psc.client_id", required=True)
+        check.unknown(psc_table, "psc", {"issuer", "client_id"})
+        psc = ProSanteConnect(issuer=issuer.rstrip("/"), client_id=client_id)
+
     return Network(
         name=name,
         url=url,
@@ -247,6 +270,7 @@ def parse(data: dict, root: Path, source: Path | None = None) -> Network:
         ),
         sites=tuple(sites),
         feeds=tuple(feeds),
+        psc=psc,
         source=source,
         raw=data,
     )

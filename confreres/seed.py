@@ -231,3 +231,140 @@ def seed_demo(network, app) -> int:
             for comment in comments:
                 add(post, comment, None)
     return added
+
+
+# -- verified physicians (issue 4) -------------------------------------------------------------------------
+
+# The demo's RPPS extract (written by the demo, in the real format): the three bloggers, three physicians
+# whose numbers a visitor may declare, and a few hundred random rows from bench/make_directory.py.
+DEMO_FOUNDERS = {  # slug -> (RPPS body, last name, first name, specialty code, label)
+    "dr-lefebvre": ("1990000011", "LEFEBVRE", "Claire", "SM54", "Médecine générale"),
+    "dr-benali": ("1990000022", "BENALI", "Karim", "SM42", "Psychiatrie"),
+    "dr-rousseau": ("1990000033", "ROUSSEAU", "Hélène", "SM14", "Chirurgie infantile"),
+}
+DEMO_FREE = [  # for visitors: declare one of these on /comments/verification
+    ("1990000044", "ARNAUD", "Camille", "SM54", "Médecine générale"),
+    ("1990000055", "MERCIER", "Julien", "SM40", "Pédiatrie"),
+    ("1990000066", "HADDAD", "Inès", "SM42", "Psychiatrie"),
+]
+DEMO_FILLER_PROFESSIONALS = 300
+
+
+def demo_author_email(network, site) -> str:
+    """The demo account of a blog's author (demo_accounts): sign in with it, the mail lands in /comments/dev/mail."""
+    return next(a.email for a in demo_accounts(network) if a.sites == (site.slug,))
+
+
+def _make_directory_module():
+    import importlib.util
+    from pathlib import Path
+
+    path = Path(__file__).resolve().parents[1] / "bench" / "make_directory.py"
+    spec = importlib.util.spec_from_file_location("confreres_make_directory", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def _extract_line(make, body: str, last: str, first: str, code: str, label: str) -> tuple[str, str]:
+    rpps = make.luhn_complete(body)
+    fields = ["8", rpps, "8" + rpps, "DR", "Docteur", "", "", last, first, "10", "Médecin", "C", "Civil",
+              "S", "Spécialité ordinale", code, label, "L", "Libéral"] + [""] * 25 + ["58", "Nièvre"] + [""] * 6
+    return rpps, "|".join(fields) + "|\n"
+
+
+def write_demo_directory(path) -> dict[str, str]:
+    """Write the demo extract to `path`; returns {"Prénom NOM": RPPS} of the named physicians."""
+    import random
+
+    make = _make_directory_module()
+    named: dict[str, str] = {}
+    rng = random.Random(7)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "w", encoding="utf-8", newline="") as out:
+        out.write(make.HEADER_52 + "\n")
+        for body, last, first, code, label in [*DEMO_FOUNDERS.values(), *DEMO_FREE]:
+            rpps, line = _extract_line(make, body, last, first, code, label)
+            named[f"{first} {last}"] = rpps
+            out.write(line)
+        for number in range(1, DEMO_FILLER_PROFESSIONALS + 1):
+            for line in make.rows_for(rng, number, 52):
+                out.write(line)
+    return named
+
+
+def seed_verification(network, app, source=None) -> list[str]:
+    """Import the demo directory when none is, verify the bloggers as founding members; lines to print.
+
+    Idempotent: an imported directory and verified founders are left as they are.
+    """
+    from pathlib import Path
+
+    from comments_service import accounts, verify
+    from comments_service.db import connect
+    from comments_service.rpps import Directory, import_directory
+
+    lines: list[str] = []
+    target = Path(app.config["DIRECTORY_DB"])
+    make = _make_directory_module()
+    if not Directory(target).available:
+        source = Path(source) if source else network.root / "var" / "demo-directory.txt"
+        write_demo_directory(source)
+        report = import_directory(source, target)
+        lines.append(f"Annuaire RPPS de démonstration importé : {report.physicians} médecins ({source}).")
+        lines.extend(verify.recheck_directory(app))
+    db = connect(app.config["DB"])
+    try:
+        with app.app_context():
+            for site in network.sites:
+                founder = DEMO_FOUNDERS.get(site.slug)
+                if founder is None:
+                    continue
+                body, last, first, _code, _label = founder
+                email = demo_author_email(network, site)
+                row = accounts.find_account(db, email)
+                if row is None:
+                    row, _ = accounts.ensure_account(db, email, role="author", sites=(site.slug,), display_name=site.author)
+                if verify.level_of(db, row["id"]) != "verified":
+                    try:
+                        verify.grant(app, db, row["id"], make.luhn_complete(body), last, first,
+                                     reason="blogueur fondateur (démonstration)", actor="démonstration (seed)")
+                    except verify.ApiError as exc:  # e.g. a real directory imported instead of the demo's
+                        lines.append(f"  {site.author} : non vérifié ({exc.message})")
+                        continue
+                _founder_reply(db, network, site, accounts.session_account(accounts.get_account(db, row["id"])))
+                lines.append(f"  {site.author} : médecin vérifié, compte {email}")
+    finally:
+        db.close()
+    free = ", ".join(f"{first} {last} ({make.luhn_complete(body)})" for body, last, first, _c, _l in DEMO_FREE)
+    lines.append(f"  RPPS libres de l'annuaire de démo (à déclarer sur /comments/verification) : {free}")
+    return lines
+
+
+FOUNDER_REPLIES = {
+    "dr-lefebvre": "Merci à toutes et à tous. Le tour de rôle écrit, on l'a enfin mis en place au cabinet : "
+    "c'est inconfortable la première fois, puis tout le monde respire.",
+    "dr-benali": "Merci pour ce rappel. J'ajoute que ces dispositifs acceptent aussi les internes et les étudiants.",
+    "dr-rousseau": "Merci ! Les équipes de pédiatrie font ce travail tous les jours, ce billet est aussi pour elles.",
+}
+
+
+def _founder_reply(db, network, site, account: dict) -> None:
+    """The blogger answers the first comment of their most commented demo thread (badge and « Auteur » mark)."""
+    from comments_service import store, validate
+
+    if store.query_one(db, "SELECT 1 FROM comments WHERE account_id = ? LIMIT 1", (account["id"],)):
+        return
+    for (slug, post_slug), comments in THREADS.items():
+        if slug != site.slug or not comments:
+            continue
+        post = store.get_post(db, f"{site.url}{post_slug}.html")
+        first = post and store.query_one(
+            db, "SELECT id FROM comments WHERE post_url = ? AND parent_id IS NULL AND status = 'approved' ORDER BY id",
+            (post["url"],),
+        )
+        if not first:
+            continue
+        data = validate.CommentInput(url=post["url"], text=FOUNDER_REPLIES.get(site.slug, "Merci !"), parent=first["id"])
+        store.add_comment(db, network, post, data, policy="none", account=account)
+        return

@@ -1,0 +1,708 @@
+"""Verified physicians: the levels `declared` -> `verified` -> `revoked` of ../shared/reference/rpps-directory.md.
+
+- **declared**: the RPPS passes Luhn, is found with profession 10 in the current directory import,
+  the declared last and first names match it (case and accents aside), and no other account holds it.
+- **verified**: declared, plus one proof: a Pro Santé Connect login returning that RPPS (psc.py);
+  vouching by two already verified physicians who know the candidate ("Je connais ce confrère", each
+  types the candidate's surname, which the server compares without showing it); a moderator's review
+  of a proof (CPS or ordinal card...), where the moderator types the RPPS read on the proof; or, for
+  the founding members, a grant from the admin's terminal (`confreres verify grant`).
+- **revoked**: the RPPS is gone from a newer directory import (struck off, deceased, no longer a
+  physician), or a moderator decided so, with a reason. The member's past comments lose the badge.
+
+What is stored is the minimum: a keyed hash of the RPPS (HMAC with the secret key: unique, one
+account per RPPS, and enough for the re-check after each import), level, method, dates, who approved,
+profession and specialty codes. The RPPS and the name as declared live in `verification_identities`,
+read only by the admin commands (`confreres verify list`) and by comparisons that answer yes or no.
+Every decision is written to `verification_log` (who, when, why, which proof).
+
+The badge itself is kept on the account (`accounts.badge_level`, `badge_specialty`) so the sign-in
+layer reads it with the account; store.add_comment records it on each comment at posting time, and
+a revocation clears it from the member's past comments and gives their threads a new version (ETag).
+"""
+
+from __future__ import annotations
+
+import hmac
+import sqlite3
+from collections.abc import Iterator
+from contextlib import nullcontext
+from datetime import datetime
+
+from flask import has_app_context
+from itsdangerous import BadSignature, URLSafeSerializer
+
+from . import store
+from .db import connect, write
+from .errors import ApiError
+from .public import METHOD_TITLES
+from .rpps import Directory, canonical_rpps, luhn_ok, name_key, name_keys, names_match
+from .store import iso, query, query_one, utcnow
+
+LEVELS = ("declared", "verified", "revoked")
+VOUCHES_NEEDED = 2
+METHOD_LABELS = {
+    "psc": "connexion Pro Santé Connect",
+    "vouching": "parrainage de deux confrères vérifiés",
+    "review": "examen d'un justificatif par un modérateur",
+    "grant": "membre fondateur (administrateur)",
+}
+# Proofs a moderator may review (the reference's list; the postal code is a review of the letter's code).
+PROOFS = {
+    "cps": "carte CPS ou e-CPS",
+    "ordinal": "carte ordinale (Ordre des médecins)",
+    "attestation": "attestation d'inscription au tableau de l'Ordre",
+    "postal": "code envoyé par courrier à l'adresse d'exercice de l'annuaire",
+}
+REVIEWER_ROLES = frozenset({"moderator", "admin"})
+VOUCH_SALT = "confreres-vouch-link"
+MAX_NAME = 100
+MAX_REASON = 1000
+
+
+# -- keys, directory, links -------------------------------------------------------------------------
+
+def rpps_hash(secret: str, rpps: str) -> str:
+    """The keyed hash stored instead of the RPPS (HMAC-SHA256 with the service's secret key)."""
+    return hmac.digest(secret.encode(), b"confreres-rpps:" + rpps.encode(), "sha256").hex()
+
+
+def directory(app) -> Directory:
+    """The app's handle on the imported directory (it reopens itself after a new import)."""
+    handle = app.extensions.get("confreres_directory")
+    if handle is None or str(handle.path) != str(app.config["DIRECTORY_DB"]):
+        handle = app.extensions["confreres_directory"] = Directory(app.config["DIRECTORY_DB"])
+    return handle
+
+
+def vouch_token(secret: str, account_id: int) -> str:
+    """The shareable part of a candidate's vouching link: signed, so candidates cannot be enumerated."""
+    return URLSafeSerializer(secret, salt=VOUCH_SALT).dumps(account_id)
+
+
+def read_vouch_token(secret: str, token: str) -> int | None:
+    if not token or len(token) > 200:
+        return None
+    try:
+        value = URLSafeSerializer(secret, salt=VOUCH_SALT).loads(token)
+    except BadSignature:
+        return None
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
+
+
+# -- reads --------------------------------------------------------------------------------------------
+
+def get(db, account_id: int) -> sqlite3.Row | None:
+    return query_one(db, "SELECT * FROM verifications WHERE account_id = ?", (account_id,))
+
+
+def level_of(db, account_id: int) -> str | None:
+    row = query_one(db, "SELECT level FROM verifications WHERE account_id = ?", (account_id,))
+    return row["level"] if row else None
+
+
+def _identity(db, account_id: int) -> sqlite3.Row | None:
+    return query_one(db, "SELECT * FROM verification_identities WHERE account_id = ?", (account_id,))
+
+
+def _account(db, account_id: int) -> sqlite3.Row:
+    row = query_one(db, "SELECT * FROM accounts WHERE id = ?", (account_id,))
+    if row is None:
+        raise ApiError(404, "unknown_account", "Ce compte n'existe pas.")
+    return row
+
+
+def vouches(db, candidate_id: int) -> list[dict]:
+    """Who vouched for the candidate (their public names only) and when."""
+    return [
+        {"name": r["display_name"] or "Un confrère vérifié", "created": r["created"]}
+        for r in query(
+            db,
+            "SELECT a.display_name, v.created FROM vouches v JOIN accounts a ON a.id = v.voucher_id"
+            " WHERE v.candidate_id = ? ORDER BY v.created, v.voucher_id",
+            (candidate_id,),
+        )
+    ]
+
+
+def status(db, account_id: int) -> dict:
+    """What a member sees of their own verification: never the RPPS nor the declared name."""
+    row = get(db, account_id)
+    account = _account(db, account_id)
+    if row is None:
+        return {
+            "level": None, "method": None, "method_label": None, "specialty": None,
+            "show_specialty": bool(_col(account, "show_specialty", 1)), "declared": None, "verified": None,
+            "revoked": None, "revoked_reason": None, "vouches": [], "vouches_needed": VOUCHES_NEEDED,
+        }
+    return {
+        "level": row["level"],
+        "method": row["method"],
+        "method_label": METHOD_LABELS.get(row["method"]),
+        "specialty": row["specialty"] or None,
+        "show_specialty": bool(_col(account, "show_specialty", 1)),
+        "declared": row["declared"],
+        "verified": row["verified"],
+        "revoked": row["revoked"],
+        "revoked_reason": row["revoked_reason"],
+        "vouches": vouches(db, account_id),
+        "vouches_needed": VOUCHES_NEEDED,
+    }
+
+
+def _col(row, key: str, default=None):
+    return row[key] if key in row.keys() else default  # noqa: SIM118 - sqlite3.Row: `in` tests values
+
+
+def badge_title(method: str | None) -> str | None:
+    return METHOD_TITLES.get(method or "")
+
+
+# -- input --------------------------------------------------------------------------------------------
+
+def _text(value, field: str, label: str, required: bool = True, limit: int = MAX_NAME) -> str:
+    if value is None or (isinstance(value, str) and not value.strip()):
+        if required:
+            raise ApiError(400, "missing_field", f"Indiquez {label}.", field)
+        return ""
+    if not isinstance(value, str):
+        raise ApiError(400, "invalid_type", f"{label[0].upper()}{label[1:]} doit être une chaîne.", field)
+    value = " ".join(value.split())
+    if len(value) > limit:
+        raise ApiError(400, "too_long", f"{label[0].upper()}{label[1:]} est trop long ({limit} caractères au plus).", field)
+    return value
+
+
+def rpps_input(value, field: str = "rpps") -> str:
+    """The 11-digit RPPS from what was typed; a Luhn failure is a typo, said so."""
+    if value is None or (isinstance(value, str) and not value.strip()):
+        raise ApiError(400, "missing_field", "Indiquez votre numéro RPPS (11 chiffres, sur votre carte CPS).", field)
+    if isinstance(value, int) and not isinstance(value, bool):
+        value = str(value)
+    if not isinstance(value, str) or len(value) > 40:
+        raise ApiError(400, "invalid_rpps", "Un numéro RPPS s'écrit avec 11 chiffres.", field)
+    rpps = canonical_rpps(value.replace(".", "").replace("-", ""))
+    if rpps is None:
+        raise ApiError(
+            400, "invalid_rpps", "Un numéro RPPS a 11 chiffres (ou 12 chiffres commençant par 8, sa forme nationale).",
+            field,
+        )
+    if not luhn_ok(rpps):
+        raise ApiError(
+            400, "rpps_typo",
+            "Ce numéro RPPS ne passe pas le contrôle de sa clé : probablement une faute de frappe. "
+            "Recopiez-le depuis votre carte CPS ou l'annuaire santé.",
+            field,
+        )
+    return rpps
+
+
+# -- display names and pseudonyms -------------------------------------------------------------------
+
+def check_display_name(app, db, account_id: int | None, name: str, field: str = "display_name") -> None:
+    """Refuse (ApiError 400) a display name that would pass its owner off as a physician of the directory.
+
+    A physician's own name is always allowed. For a physician who declared or verified an RPPS, any
+    other physician's name ("Prénom Nom", "Nom Prénom", "Dr Nom") is refused, and where the network
+    does not allow pseudonyms (policies.pseudonyms = false), anything but their own name is. For other
+    members, a titled physician's name ("Dr Nom", "Docteur Prénom Nom") is refused. Call it on every
+    profile save and before a declaration.
+    """
+    name = (name or "").strip()
+    if not name:
+        return
+    row = get(db, account_id) if account_id is not None else None
+    physician = row is not None and row["level"] in ("declared", "verified")
+    if physician:
+        identity = _identity(db, account_id)
+        if identity is not None and _is_own_name(identity, name):
+            return
+        network = app.extensions["confreres_network"]
+        if not network.policies.pseudonyms:
+            raise ApiError(
+                400, "pseudonyms_disabled",
+                "Sur ce réseau, les médecins vérifiés commentent sous leur nom d'exercice (par exemple « Dr Prénom Nom »).",
+                field,
+            )
+    titled = len(name_keys(name)) > 1
+    if (physician or titled) and directory(app).name_taken(name):
+        raise ApiError(
+            400, "name_of_a_physician",
+            "Ce nom est celui d'un médecin inscrit à l'annuaire santé : choisissez un autre nom ou pseudonyme.",
+            field,
+        )
+
+
+def _is_own_name(identity, name: str) -> bool:
+    last, first = identity["last_name"], identity["first_name"]
+    own = {"f" + name_key(f"{first} {last}"), "f" + name_key(f"{last} {first}"), "l" + name_key(last)}
+    return bool(set(name_keys(name)) & own)
+
+
+def set_display_name(app, db, account_id: int, name: str) -> None:
+    """Change the account's display name after check_display_name (verification form)."""
+    name = _text(name, "display_name", "le nom sous lequel vous commenterez")
+    check_display_name(app, db, account_id, name)
+    with write(db):
+        db.conn.execute("UPDATE accounts SET display_name = ? WHERE id = ?", (name, account_id))
+
+
+# -- writes ---------------------------------------------------------------------------------------------
+
+def _log(db, account_id, event: str, *, method=None, proof=None, reason=None, actor_id=None, actor="", now=None):
+    db.conn.execute(
+        "INSERT INTO verification_log (account_id, event, method, proof, reason, actor_id, actor, created)"
+        " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+        (account_id, event, method, proof, reason, actor_id, actor, iso(now or utcnow())),
+    )
+
+
+def _actor_label(db, actor_id: int | None, fallback: str) -> str:
+    if actor_id is None:
+        return fallback
+    row = query_one(db, "SELECT display_name, role FROM accounts WHERE id = ?", (actor_id,))
+    if row is None:
+        return fallback
+    return f"{row['role']} #{actor_id} ({row['display_name'] or 'sans nom'})"
+
+
+def _checked_physician(app, rpps: str, last_name: str, first_name: str):
+    handle = directory(app)
+    if not handle.available:
+        raise ApiError(
+            503, "directory_unavailable",
+            "L'annuaire des médecins n'est pas encore importé sur ce service : réessayez plus tard.",
+        )
+    physician = handle.lookup(rpps)
+    if physician is None:
+        raise ApiError(
+            400, "rpps_unknown",
+            "Ce numéro RPPS n'est pas celui d'un médecin dans l'annuaire santé en vigueur. Vérifiez-le, "
+            "ou écrivez aux administrateurs du réseau si vous venez d'être inscrit.",
+            "rpps",
+        )
+    if not names_match(physician, last_name, first_name):
+        raise ApiError(
+            400, "name_mismatch",
+            "Le nom et le prénom ne correspondent pas à ceux de l'annuaire pour ce numéro : indiquez vos nom "
+            "et prénom d'exercice, tels qu'inscrits à l'Ordre.",
+            "last_name",
+        )
+    return physician
+
+
+def _claim(db, account_id: int, digest: str) -> None:
+    holder = query_one(db, "SELECT account_id FROM verifications WHERE rpps_hash = ?", (digest,))
+    if holder is not None and holder["account_id"] != account_id:
+        raise ApiError(
+            409, "rpps_taken",
+            "Ce numéro RPPS est déjà associé à un autre compte du réseau (un compte par médecin). "
+            "S'il s'agit bien du vôtre, écrivez aux administrateurs du réseau.",
+            "rpps",
+        )
+
+
+def _store_declaration(db, account_id, digest, rpps, last_name, first_name, physician, level, now, *, method=None,
+                       approved_by=None) -> None:
+    stamp = iso(now)
+    previous = get(db, account_id)
+    if previous is not None and previous["rpps_hash"] != digest:
+        db.conn.execute("DELETE FROM vouches WHERE candidate_id = ?", (account_id,))  # they vouched for another number
+    codes = ",".join(physician.specialty_codes) if physician else ""
+    specialty = physician.specialties[0] if physician and physician.specialties else ""
+    try:
+        db.conn.execute(
+            "INSERT INTO verifications (account_id, level, rpps_hash, profession, specialty_codes, specialty, method,"
+            " declared, verified, approved_by, checked) VALUES (?, ?, ?, '10', ?, ?, ?, ?, ?, ?, ?)"
+            " ON CONFLICT (account_id) DO UPDATE SET level = excluded.level, rpps_hash = excluded.rpps_hash,"
+            " profession = excluded.profession, specialty_codes = excluded.specialty_codes, specialty = excluded.specialty,"
+            " method = excluded.method, declared = excluded.declared, verified = excluded.verified,"
+            " approved_by = excluded.approved_by, revoked = NULL, revoked_reason = NULL, checked = excluded.checked",
+            (account_id, level, digest, codes, specialty, method, stamp, stamp if level == "verified" else None,
+             approved_by, stamp if physician else None),
+        )
+    except sqlite3.IntegrityError:  # another account claimed the number in a concurrent request
+        raise ApiError(409, "rpps_taken", "Ce numéro RPPS est déjà associé à un autre compte du réseau.", "rpps") from None
+    db.conn.execute(
+        "INSERT INTO verification_identities (account_id, rpps, last_name, first_name) VALUES (?, ?, ?, ?)"
+        " ON CONFLICT (account_id) DO UPDATE SET rpps = excluded.rpps, last_name = excluded.last_name,"
+        " first_name = excluded.first_name",
+        (account_id, rpps, physician.last_name if physician else last_name,
+         physician.first_name if physician else first_name),
+    )
+    if level == "verified":
+        _set_badge(db, account_id)
+
+
+def _set_badge(db, account_id: int) -> None:
+    row = get(db, account_id)
+    verified = row is not None and row["level"] == "verified"
+    db.conn.execute(
+        "UPDATE accounts SET badge_level = ?, badge_specialty = ? WHERE id = ?",
+        ("verified" if verified else None, (row["specialty"] or None) if verified else None, account_id),
+    )
+
+
+def declare(app, db, account_id: int, rpps, last_name, first_name, *, display_name=None, now=None) -> dict:
+    """Level `declared`: Luhn, then the directory (profession 10, names), one account per RPPS."""
+    moment = now or utcnow()
+    account = _account(db, account_id)
+    current = get(db, account_id)
+    if current is not None and current["level"] == "verified":
+        raise ApiError(409, "already_verified", "Votre inscription est déjà vérifiée.")
+    if current is not None and current["level"] == "revoked":
+        raise ApiError(
+            409, "verification_revoked",
+            "La vérification de ce compte a été révoquée : écrivez aux administrateurs du réseau.",
+        )
+    number = rpps_input(rpps)
+    last = _text(last_name, "last_name", "votre nom d'exercice")
+    first = _text(first_name, "first_name", "votre prénom d'exercice")
+    name = account["display_name"] if display_name is None else _text(
+        display_name, "display_name", "le nom sous lequel vous commenterez (un pseudonyme si vous le souhaitez)"
+    )
+    if not (name or "").strip():
+        raise ApiError(
+            400, "missing_field", "Indiquez le nom sous lequel vous commenterez (un pseudonyme si vous le souhaitez).",
+            "display_name",
+        )
+    physician = _checked_physician(app, number, last, first)
+    digest = rpps_hash(app.config["SECRET_KEY"], number)
+    with write(db):
+        _claim(db, account_id, digest)
+        _store_declaration(db, account_id, digest, number, last, first, physician, "declared", moment)
+        # The name check needs the stored identity (one's own name is allowed); a refusal rolls all back.
+        check_display_name(app, db, account_id, name)
+        if name != account["display_name"]:
+            db.conn.execute("UPDATE accounts SET display_name = ? WHERE id = ?", (name, account_id))
+        _log(db, account_id, "declared", actor_id=account_id, actor=_actor_label(db, account_id, "membre"), now=moment)
+    return status(db, account_id)
+
+
+def _require_declared(db, candidate_id: int) -> sqlite3.Row:
+    row = get(db, candidate_id)
+    if row is None:
+        raise ApiError(
+            404, "not_declared", "Ce membre n'a pas encore déclaré son numéro RPPS : rien à vérifier pour l'instant."
+        )
+    if row["level"] == "verified":
+        raise ApiError(409, "already_verified", "L'inscription de ce confrère est déjà vérifiée.")
+    if row["level"] == "revoked":
+        raise ApiError(409, "verification_revoked", "La vérification de ce compte a été révoquée.")
+    return row
+
+
+def _become_verified(db, account_id: int, method: str, *, approved_by=None, now=None) -> None:
+    db.conn.execute(
+        "UPDATE verifications SET level = 'verified', method = ?, verified = ?, approved_by = ?,"
+        " revoked = NULL, revoked_reason = NULL WHERE account_id = ?",
+        (method, iso(now or utcnow()), approved_by, account_id),
+    )
+    _set_badge(db, account_id)
+
+
+def vouch(app, db, candidate_id: int, voucher: dict, last_name, *, now=None) -> dict:
+    """A verified physician vouches for a declared candidate they know (they type the candidate's surname).
+
+    Refused: oneself, an unverified voucher, a second vouch by the same voucher, a wrong surname. At
+    VOUCHES_NEEDED vouches the candidate is verified.
+    """
+    moment = now or utcnow()
+    voucher_id = voucher["id"]
+    if voucher_id == candidate_id:
+        raise ApiError(403, "self_vouch", "On ne peut pas se parrainer soi-même.")
+    if level_of(db, voucher_id) != "verified":
+        raise ApiError(
+            403, "voucher_not_verified",
+            "Seuls les médecins dont l'inscription est vérifiée peuvent parrainer un confrère.",
+        )
+    typed = _text(last_name, "last_name", "le nom d'exercice de ce confrère")
+    with write(db):
+        _require_declared(db, candidate_id)
+        if query_one(db, "SELECT 1 FROM vouches WHERE candidate_id = ? AND voucher_id = ?", (candidate_id, voucher_id)):
+            raise ApiError(409, "already_vouched", "Vous avez déjà parrainé ce confrère.")
+        identity = _identity(db, candidate_id)
+        if identity is None or name_key(typed) != name_key(identity["last_name"]):
+            raise ApiError(
+                400, "name_mismatch",
+                "Ce n'est pas le nom d'exercice que ce confrère a déclaré : ne parrainez que quelqu'un que vous connaissez.",
+                "last_name",
+            )
+        db.conn.execute(
+            "INSERT INTO vouches (candidate_id, voucher_id, created) VALUES (?, ?, ?)",
+            (candidate_id, voucher_id, iso(moment)),
+        )
+        actor = _actor_label(db, voucher_id, "médecin vérifié")
+        _log(db, candidate_id, "vouched", method="vouching", actor_id=voucher_id, actor=actor, now=moment)
+        count = query_one(db, "SELECT COUNT(*) AS n FROM vouches WHERE candidate_id = ?", (candidate_id,))["n"]
+        if count >= VOUCHES_NEEDED:
+            _become_verified(db, candidate_id, "vouching", now=moment)
+            _log(db, candidate_id, "verified", method="vouching", reason=f"{count} parrainages",
+                 actor_id=voucher_id, actor=actor, now=moment)
+    return status(db, candidate_id)
+
+
+def review(app, db, candidate_id: int, moderator: dict, *, proof, rpps_seen, reason, now=None) -> dict:
+    """A moderator examined a proof (PROOFS) and types the RPPS read on it: it must be the declared one."""
+    moment = now or utcnow()
+    if moderator.get("role") not in REVIEWER_ROLES:
+        raise ApiError(403, "not_a_moderator", "Seuls les modérateurs du réseau examinent les justificatifs.")
+    if moderator["id"] == candidate_id:
+        raise ApiError(403, "self_review", "On ne peut pas examiner son propre justificatif.")
+    if proof not in PROOFS:
+        raise ApiError(400, "invalid_choice", f"Le justificatif vaut {', '.join(PROOFS)}.", "proof")
+    why = _text(reason, "reason", "ce que vous avez vérifié (motif)", limit=MAX_REASON)
+    number = rpps_input(rpps_seen, "rpps")
+    with write(db):
+        row = _require_declared(db, candidate_id)
+        if not hmac.compare_digest(row["rpps_hash"], rpps_hash(app.config["SECRET_KEY"], number)):
+            raise ApiError(
+                400, "rpps_mismatch", "Le numéro lu sur le justificatif n'est pas celui que ce membre a déclaré.", "rpps"
+            )
+        _become_verified(db, candidate_id, "review", approved_by=moderator["id"], now=moment)
+        _log(db, candidate_id, "verified", method="review", proof=proof, reason=why, actor_id=moderator["id"],
+             actor=_actor_label(db, moderator["id"], "modérateur"), now=moment)
+    return status(db, candidate_id)
+
+
+def verify_by_psc(app, db, account_id: int, rpps: str, *, last_name: str, first_name: str, now=None) -> dict:
+    """Pro Santé Connect returned this RPPS for the signed-in member (psc.py checked the tokens).
+
+    A member who declared must have declared this very RPPS; one who had not is declared from PSC's
+    identity (still checked against the directory), then verified.
+    """
+    moment = now or utcnow()
+    number = canonical_rpps(rpps)
+    if number is None or not luhn_ok(number):
+        raise ApiError(400, "psc_invalid_identity", "Pro Santé Connect n'a pas renvoyé de numéro RPPS valide.")
+    digest = rpps_hash(app.config["SECRET_KEY"], number)
+    current = get(db, account_id)
+    if current is not None and current["level"] == "revoked":
+        raise ApiError(409, "verification_revoked", "La vérification de ce compte a été révoquée.")
+    if current is not None and current["level"] == "verified" and current["rpps_hash"] == digest:
+        return status(db, account_id)
+    if current is not None and not hmac.compare_digest(current["rpps_hash"], digest):
+        raise ApiError(
+            403, "psc_rpps_mismatch",
+            "Pro Santé Connect vous a identifié avec un autre numéro RPPS que celui déclaré sur ce compte.",
+        )
+    handle = directory(app)
+    physician = handle.lookup(number) if handle.available else None
+    if physician is None:
+        raise ApiError(
+            403, "rpps_unknown", "Ce numéro RPPS n'est pas celui d'un médecin dans l'annuaire santé en vigueur."
+        )
+    with write(db):
+        _claim(db, account_id, digest)
+        if current is None:
+            _store_declaration(db, account_id, digest, number, last_name or physician.last_name,
+                               first_name or physician.first_name, physician, "declared", moment)
+            _log(db, account_id, "declared", method="psc", actor="Pro Santé Connect", now=moment)
+        _become_verified(db, account_id, "psc", now=moment)
+        _log(db, account_id, "verified", method="psc", proof="psc", actor="Pro Santé Connect", now=moment)
+    return status(db, account_id)
+
+
+def grant(app, db, account_id: int, rpps, last_name, first_name, *, reason="", actor="admin (CLI)",
+          check_directory: bool = True, specialty: str = "", now=None) -> dict:
+    """The admin verifies a founding member directly (`confreres verify grant`), audit-logged.
+
+    The directory check (profession 10, names) runs unless `check_directory` is false (a demo
+    without a directory); the RPPS must still pass Luhn and belong to no other account.
+    """
+    moment = now or utcnow()
+    account = _account(db, account_id)
+    number = rpps_input(rpps)
+    last = _text(last_name, "last_name", "le nom d'exercice")
+    first = _text(first_name, "first_name", "le prénom d'exercice")
+    physician = None
+    if check_directory:
+        physician = _checked_physician(app, number, last, first)
+    elif directory(app).available:
+        found = directory(app).lookup(number)
+        physician = found if found and names_match(found, last, first) else None
+    digest = rpps_hash(app.config["SECRET_KEY"], number)
+    with write(db):
+        _claim(db, account_id, digest)
+        _store_declaration(db, account_id, digest, number, last, first, physician, "verified", moment, method="grant")
+        if physician is None and specialty:
+            db.conn.execute("UPDATE verifications SET specialty = ? WHERE account_id = ?", (specialty, account_id))
+            _set_badge(db, account_id)
+        check_display_name(app, db, account_id, account["display_name"])
+        _log(db, account_id, "verified", method="grant", reason=reason or "membre fondateur", actor=actor,
+             proof=None if check_directory else "sans annuaire", now=moment)
+    return status(db, account_id)
+
+
+def revoke(app, db, account_id: int, reason, *, actor_id=None, actor="", source="moderator", now=None) -> int:
+    """Level `revoked`, with its reason; the badge leaves the account and every past comment.
+
+    Returns how many comments lost their badge. `source` is 'moderator' (a decision; needs the
+    moderator or admin role when `actor_id` is given) or 'directory' (the re-check after an import).
+    """
+    moment = now or utcnow()
+    why = _text(reason, "reason", "le motif de la révocation", limit=MAX_REASON)
+    if actor_id is not None:
+        role = query_one(db, "SELECT role FROM accounts WHERE id = ?", (actor_id,))
+        if role is None or role["role"] not in REVIEWER_ROLES:
+            raise ApiError(403, "not_a_moderator", "Seuls les modérateurs du réseau révoquent une vérification.")
+    with write(db):
+        row = get(db, account_id)
+        if row is None or row["level"] == "revoked":
+            raise ApiError(409, "not_verified", "Ce compte n'a pas de vérification en cours à révoquer.")
+        db.conn.execute(
+            "UPDATE verifications SET level = 'revoked', revoked = ?, revoked_reason = ? WHERE account_id = ?",
+            (iso(moment), why, account_id),
+        )
+        _set_badge(db, account_id)
+        cleared = clear_comment_badges(db, account_id)
+        _log(db, account_id, "revoked", method=source, reason=why, actor_id=actor_id,
+             actor=actor or _actor_label(db, actor_id, "modérateur"), now=moment)
+        _queue_revocation_mail(app, db, account_id, why, moment)
+    return cleared
+
+
+def clear_comment_badges(db, account_id: int) -> int:
+    """Take the badge off the member's past comments and give their threads a new version (ETag)."""
+    posts = [r["post_url"] for r in query(
+        db, "SELECT DISTINCT post_url FROM comments WHERE account_id = ? AND badge_level IS NOT NULL", (account_id,)
+    )]
+    cursor = db.conn.execute(
+        "UPDATE comments SET badge_level = NULL, badge_specialty = NULL WHERE account_id = ? AND badge_level IS NOT NULL",
+        (account_id,),
+    )
+    for url in posts:
+        store._bump(db, url)
+    return cursor.rowcount
+
+
+def bump_account_threads(db, account_id: int) -> None:
+    """New versions for every thread the member wrote in (their name or declaration of interests changed)."""
+    with write(db):
+        for row in query(db, "SELECT DISTINCT post_url FROM comments WHERE account_id = ?", (account_id,)):
+            store._bump(db, row["post_url"])
+
+
+def _queue_revocation_mail(app, db, account_id: int, reason: str, now: datetime) -> None:
+    """Tell the member, through the outbox (sent after the commit), unless their address refuses all mail."""
+    from . import notify
+
+    account = query_one(db, "SELECT email, display_name FROM accounts WHERE id = ?", (account_id,))
+    if account is None or notify.is_blocked(db, account["email"]):
+        return
+    with nullcontext() if has_app_context() else app.app_context():
+        notify.queue(
+            db, kind="verification", to=account["email"],
+            subject=f"{app.extensions['confreres_network'].name} : vérification révoquée",
+            template="verification_revoked", unsubscribe={"s": "address", "e": account["email"]}, now=now,
+            greeting=f"Bonjour {account['display_name']}," if account["display_name"] else "Bonjour,",
+            reason=reason, verification_url=notify.external("verification.page_status"),
+        )
+
+
+# -- the re-check after each directory import ---------------------------------------------------------
+
+def recheck_directory(app) -> Iterator[str]:
+    """Re-check every declared and verified member against the directory just imported; yield lines.
+
+    Matching is by the keyed hash alone: each physician number of the new import is hashed and looked
+    up among the members'. A member whose number is gone (struck off, deceased, no longer profession
+    10) is revoked, with a notice line and a mail; the others get their specialty codes refreshed.
+    """
+    handle = Directory(app.config["DIRECTORY_DB"])
+    try:
+        if not handle.available:
+            yield "Vérification des membres : pas d'annuaire importé, rien à contrôler."
+            return
+        source = handle.meta().get("source", "l'annuaire")
+        secret = app.config["SECRET_KEY"]
+        db = connect(app.config["DB"])
+        try:
+            members = {
+                r["rpps_hash"]: r
+                for r in query(db, "SELECT account_id, level, rpps_hash, specialty_codes, specialty FROM verifications"
+                                   " WHERE level IN ('declared', 'verified')")
+            }
+            found: dict[str, str] = {}
+            if members:
+                for rpps in handle.numbers():
+                    digest = rpps_hash(secret, rpps)
+                    if digest in members:
+                        found[digest] = rpps
+            revoked: list[str] = []
+            moment = utcnow()
+            for digest, row in members.items():
+                account_id = row["account_id"]
+                if digest in found:
+                    physician = handle.lookup(found[digest])
+                    codes = ",".join(physician.specialty_codes)
+                    specialty = physician.specialties[0] if physician.specialties else row["specialty"]
+                    with write(db):
+                        db.conn.execute(
+                            "UPDATE verifications SET checked = ?, specialty_codes = ?, specialty = ? WHERE account_id = ?",
+                            (iso(moment), codes, specialty, account_id),
+                        )
+                        if specialty != row["specialty"] and row["level"] == "verified":
+                            _set_badge(db, account_id)
+                    continue
+                reason = f"numéro absent de l'annuaire importé ({source}) : radiation, décès ou changement de profession"
+                cleared = revoke(app, db, account_id, reason, actor="import de l'annuaire", source="directory",
+                                 now=moment)
+                name = query_one(db, "SELECT display_name FROM accounts WHERE id = ?", (account_id,))
+                label = name["display_name"] if name else ""
+                revoked.append(
+                    f"  révoqué : compte #{account_id} « {label} » ({row['level']}), absent de l'annuaire ; "
+                    f"{cleared} commentaire(s) sans badge désormais"
+                )
+        finally:
+            db.close()
+        kept = len(members) - len(revoked)
+        yield (f"Vérification des membres : {len(members)} contrôlé(s) contre {source}, {kept} toujours inscrit(s), "
+               f"{len(revoked)} révoqué(s).")
+        yield from revoked
+        if revoked:
+            yield _send_now(app)
+    finally:
+        handle.close()
+
+
+def _send_now(app) -> str:
+    """Hand the revocation notices to the mail transport now (the import runs from cron, not a request)."""
+    from . import mailer, notify
+
+    if not mailer.transport(app.config):
+        return "  Avis aux membres révoqués : en attente dans la file des e-mails (aucun transport configuré)."
+    with app.app_context():
+        result = notify.deliver(app.config)
+    return f"  Avis aux membres révoqués : {result['sent']} envoyé(s), {result['failed']} en échec (réessayés plus tard)."
+
+
+# -- admin ---------------------------------------------------------------------------------------------
+
+def admin_list(db) -> list[dict]:
+    """Everything about every verification, real names and RPPS included: for the admin's terminal only."""
+    rows = query(
+        db,
+        "SELECT v.*, a.email, a.display_name, a.role, i.rpps, i.last_name, i.first_name,"
+        " (SELECT COUNT(*) FROM vouches WHERE candidate_id = v.account_id) AS vouch_count"
+        " FROM verifications v JOIN accounts a ON a.id = v.account_id"
+        " LEFT JOIN verification_identities i ON i.account_id = v.account_id ORDER BY v.level, v.account_id",
+    )
+    return [dict(r) for r in rows]
+
+
+def log_of(db, account_id: int) -> list[dict]:
+    return [dict(r) for r in query(db, "SELECT * FROM verification_log WHERE account_id = ? ORDER BY id", (account_id,))]
+
+
+def candidates(db) -> list[dict]:
+    """Declared members waiting for a proof, for the moderators: public name and dates, no identity."""
+    return [
+        dict(r) for r in query(
+            db,
+            "SELECT v.account_id, a.display_name, v.declared, v.specialty,"
+            " (SELECT COUNT(*) FROM vouches WHERE candidate_id = v.account_id) AS vouch_count"
+            " FROM verifications v JOIN accounts a ON a.id = v.account_id WHERE v.level = 'declared'"
+            " ORDER BY v.declared",
+        )
+    ]

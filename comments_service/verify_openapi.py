@@ -1,0 +1,229 @@
+"""The OpenAPI description of /api/verification (verify_views.py), merged into openapi.document."""
+
+from __future__ import annotations
+
+from .openapi import COMMON_ERRORS, _error, _json
+
+SESSION = (
+    "Needs a signed-in member: `Authorization: Bearer cfs1_…` (the widget's session) or the service's "
+    "session cookie. 401 `not_signed_in` otherwise."
+)
+TOKEN_PARAM = {
+    "name": "token", "in": "path", "required": True, "schema": {"type": "string"},
+    "description": "The candidate's part of their vouching link (links.vouch of GET /verification)",
+}
+ACCOUNT_PARAM = {"name": "account_id", "in": "path", "required": True, "schema": {"type": "integer"}}
+
+
+def _body(schema: dict) -> dict:
+    return {"required": True, "content": {"application/json": {"schema": schema}}}
+
+
+def _string(description: str = "", **extra) -> dict:
+    return {"type": "string", **({"description": description} if description else {}), **extra}
+
+
+STATUS = {"$ref": "#/components/schemas/VerificationStatus"}
+CANDIDATE = {
+    "type": "object",
+    "properties": {
+        "candidate": {
+            "type": "object",
+            "properties": {
+                "name": _string("The candidate's public display name (never their real name)"),
+                "level": {"enum": ["declared", "verified", "revoked", None]},
+                "vouches": {"type": "integer"},
+                "vouches_needed": {"type": "integer"},
+            },
+        }
+    },
+}
+
+PATHS = {
+    "/verification": {
+        "get": {
+            "summary": "The caller's verification: level, method, specialty, vouches received, links",
+            "description": SESSION,
+            "responses": {
+                "200": _json(STATUS, "The caller's status (never their RPPS or declared name)"),
+                "401": _error("Not signed in"),
+                "429": COMMON_ERRORS["429"],
+            },
+        },
+        "post": {
+            "summary": "Declare an RPPS (level `declared`): Luhn, directory (profession 10), names, one account per RPPS",
+            "description": SESSION + " Errors name the field: `rpps_typo` (Luhn: probably a typo), `invalid_rpps`, "
+            "`rpps_unknown` (not a physician of the current directory), `name_mismatch`, `rpps_taken` (409, another "
+            "account), `name_of_a_physician` / `pseudonyms_disabled` (display_name), `already_verified` (409), "
+            "`verification_revoked` (409), `directory_unavailable` (503).",
+            "requestBody": _body({
+                "type": "object",
+                "required": ["rpps", "last_name", "first_name"],
+                "properties": {
+                    "rpps": _string("11 digits (or 12, the national form 8 + RPPS)"),
+                    "last_name": _string("Nom d'exercice, as in the directory (case and accents ignored)"),
+                    "first_name": _string("Prénom d'exercice"),
+                    "display_name": _string(
+                        "The name shown beside comments: own name or a pseudonym that is no physician's name"
+                    ),
+                },
+            }),
+            "responses": {
+                "200": _json(STATUS, "Declared"),
+                "400": COMMON_ERRORS["400"],
+                "401": _error("Not signed in"),
+                "409": _error("RPPS of another account, already verified, or revoked"),
+                "415": COMMON_ERRORS["415"],
+                "429": COMMON_ERRORS["429"],
+                "503": _error("No directory imported yet"),
+            },
+        },
+    },
+    "/verification/vouch/{token}": {
+        "get": {
+            "summary": "The candidate of a vouching link: public name, level, vouches so far",
+            "description": SESSION,
+            "parameters": [TOKEN_PARAM],
+            "responses": {
+                "200": _json(CANDIDATE, "The candidate"),
+                "401": _error("Not signed in"),
+                "404": _error("Not a valid vouching link"),
+            },
+        },
+        "post": {
+            "summary": "« Je connais ce confrère »: a verified physician vouches for a declared candidate",
+            "description": SESSION + " The voucher types the candidate's surname, which the service compares "
+            "with the declaration without showing it. At two vouches the candidate is verified. Refused: "
+            "`self_vouch` (403), `voucher_not_verified` (403), `already_vouched` (409), `name_mismatch` (400), "
+            "`not_declared` (404), `already_verified` (409).",
+            "parameters": [TOKEN_PARAM],
+            "requestBody": _body({"type": "object", "required": ["last_name"], "properties": {"last_name": _string()}}),
+            "responses": {
+                "201": _json(CANDIDATE, "Vouch recorded"),
+                "400": COMMON_ERRORS["400"],
+                "401": _error("Not signed in"),
+                "403": _error("Oneself, or the voucher is not verified"),
+                "404": _error("Not a valid vouching link, or nothing declared"),
+                "409": _error("Vouched already, or the candidate is verified or revoked"),
+                "415": COMMON_ERRORS["415"],
+                "429": COMMON_ERRORS["429"],
+            },
+        },
+    },
+    "/verification/candidates": {
+        "get": {
+            "summary": "Moderators: declared members waiting for a proof (public names only)",
+            "description": SESSION + " Role moderator or admin.",
+            "responses": {
+                "200": _json(
+                    {
+                        "type": "object",
+                        "properties": {
+                            "candidates": {
+                                "type": "array",
+                                "items": {
+                                    "type": "object",
+                                    "properties": {
+                                        "account_id": {"type": "integer"},
+                                        "display_name": _string(),
+                                        "declared": _string(format="date-time"),
+                                        "specialty": _string(),
+                                        "vouch_count": {"type": "integer"},
+                                    },
+                                },
+                            }
+                        },
+                    },
+                    "Waiting members",
+                ),
+                "401": _error("Not signed in"),
+                "403": _error("Not a moderator"),
+            },
+        }
+    },
+    "/verification/{account_id}/review": {
+        "post": {
+            "summary": "Moderators: record the review of a proof (audit-logged: who, when, why, which proof)",
+            "description": SESSION + " Role moderator or admin. `rpps` is the number read on the proof: it must be "
+            "the declared one (`rpps_mismatch` otherwise).",
+            "parameters": [ACCOUNT_PARAM],
+            "requestBody": _body({
+                "type": "object",
+                "required": ["proof", "rpps", "reason"],
+                "properties": {
+                    "proof": {"enum": ["cps", "ordinal", "attestation", "postal"]},
+                    "rpps": _string("The RPPS read on the proof"),
+                    "reason": _string("What was checked"),
+                },
+            }),
+            "responses": {
+                "200": _json({"type": "object", "properties": {"account": {"type": "integer"}, "level": _string()}},
+                             "Verified"),
+                "400": COMMON_ERRORS["400"],
+                "401": _error("Not signed in"),
+                "403": _error("Not a moderator, or one's own review"),
+                "404": _error("Nothing declared"),
+                "409": _error("Already verified, or revoked"),
+                "415": COMMON_ERRORS["415"],
+            },
+        }
+    },
+    "/verification/{account_id}/revoke": {
+        "post": {
+            "summary": "Moderators: revoke a verification, with a reason; the member's past comments lose the badge",
+            "description": SESSION + " Role moderator or admin.",
+            "parameters": [ACCOUNT_PARAM],
+            "requestBody": _body({"type": "object", "required": ["reason"], "properties": {"reason": _string()}}),
+            "responses": {
+                "200": _json(
+                    {
+                        "type": "object",
+                        "properties": {
+                            "account": {"type": "integer"},
+                            "level": {"const": "revoked"},
+                            "comments_unbadged": {"type": "integer"},
+                        },
+                    },
+                    "Revoked",
+                ),
+                "400": COMMON_ERRORS["400"],
+                "401": _error("Not signed in"),
+                "403": _error("Not a moderator"),
+                "409": _error("Nothing to revoke"),
+                "415": COMMON_ERRORS["415"],
+            },
+        }
+    },
+}
+
+SCHEMAS = {
+    "VerificationStatus": {
+        "type": "object",
+        "properties": {
+            "level": {"enum": ["declared", "verified", "revoked", None]},
+            "method": {"enum": ["psc", "vouching", "review", "grant", None]},
+            "method_label": {"type": ["string", "null"]},
+            "specialty": {"type": ["string", "null"], "description": "From the directory"},
+            "show_specialty": {"type": "boolean", "description": "Profile setting: specialty beside the badge"},
+            "declared": {"type": ["string", "null"], "format": "date-time"},
+            "verified": {"type": ["string", "null"], "format": "date-time"},
+            "revoked": {"type": ["string", "null"], "format": "date-time"},
+            "revoked_reason": {"type": ["string", "null"]},
+            "vouches": {
+                "type": "array",
+                "items": {"type": "object", "properties": {"name": _string(), "created": _string(format="date-time")}},
+            },
+            "vouches_needed": {"type": "integer"},
+            "links": {
+                "type": "object",
+                "properties": {
+                    "page": _string("The /verification page of the service", format="uri"),
+                    "vouch": {"type": ["string", "null"], "format": "uri",
+                              "description": "The page to send to two verified physicians (when declared)"},
+                    "psc": {"type": ["string", "null"], "format": "uri",
+                            "description": "Sign in with Pro Santé Connect (when configured)"},
+                },
+            },
+        },
+    },
+}

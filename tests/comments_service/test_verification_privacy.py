@@ -1,0 +1,137 @@
+"""A pseudonymous verified physician: their real name, RPPS and e-mail appear in no public output.
+
+The member has a distinctive identity, comments (a comment and a reply, one in an "entre confrères"
+thread), is vouched for, declares interests, answers a confrère. Then every GET route of the service is
+requested — anonymously, and as another signed-in member where a page needs one — plus the feeds, the
+public export (`confreres export comments` without --private) and the vouching and review pages that
+other members and moderators see; none may contain the real name, the RPPS (either form) or the e-mail.
+A route added later fails the test until it is scanned or listed as the owner's or admins' own view.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+import pytest
+from click.testing import CliRunner
+
+from comments_service import verify
+from tests.comments_service.verification_kit import CANDIDATE, CLAIRE, KARIM, Kit, import_people
+
+EMAIL = "eleonore.quintard-valmore@cabinet-secret.test"
+PSEUDONYM = "Stéthoscope bleu"
+# Routes that show the signed-in owner their own data, or need a single-use link, or are demo-only:
+NOT_PUBLIC = {
+    "/api/account", "/api/account/export", "/account", "/account/export",  # the owner's own data (GDPR)
+    "/auth", "/auth/sent", "/auth/verify", "/notify/confirm", "/notify/unsubscribe", "/moderation/act",
+    "/dev/mail", "/dev/mail/<name>", "/webmention/<token>",  # signed links, demo-only (off here)
+    "/static/<path:filename>",
+}
+
+
+def fold(text: str) -> str:
+    return unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode().casefold()
+
+
+def assert_clean(label: str, text: str):
+    folded = fold(text)
+    for secret in ("quintard", "valmore", "eleonore", fold(EMAIL), "cabinet-secret"):
+        assert secret not in folded, f"{label} reveals {secret!r}"
+    assert CANDIDATE not in re.sub(r"[\s.\-]", "", text), f"{label} reveals the RPPS (or its national form)"
+
+
+@pytest.fixture
+def world(app, client, tmp_path, urls, actions):
+    import_people(app, tmp_path)
+    kit = Kit(app, client)
+    claire = kit.verified(CLAIRE, "Lefebvre", "Claire", "Dr Claire Lefebvre", role="author", sites=("dr-a",))
+    karim = kit.verified(KARIM, "Benali", "Karim", "Dr Karim Benali")
+    secret = kit.member(email=EMAIL, display_name=PSEUDONYM)
+    declared = kit.declare(secret, CANDIDATE, "QUINTARD-VALMORE", "Éléonore")
+    assert declared.status_code == 200, declared.get_json()
+    assert kit.vouch(claire, secret, "Quintard-Valmore").status_code == 201
+    assert kit.vouch(karim, secret, "Quintard-Valmore").status_code == 201
+    assert kit.status(secret)["level"] == "verified"
+    client.patch("/api/account", json={"interests": "Aucun lien d'intérêts."}, headers=secret.headers)
+    first = actions.post("Mon avis de généraliste.", url=urls.POST_A, headers=secret.headers,
+                         author="Éléonore Quintard-Valmore", email=EMAIL).get_json()
+    actions.approve(first["comment"]["id"])
+    reply = actions.post("Merci, consœur.", url=urls.POST_A, headers=claire.headers, parent=first["comment"]["id"])
+    assert reply.status_code == 201
+    actions.post("Je précise.", url=urls.POST_A, headers=secret.headers, parent=reply.get_json()["comment"]["id"])
+    assert actions.post("Entre nous.", url=urls.POST_CONFRERES, headers=secret.headers).status_code == 201
+    assert actions.post("Sur le billet B.", url=urls.POST_B, headers=secret.headers).status_code == 201
+    thread = actions.thread(urls.POST_A).get_json()
+    assert thread["comments"][0]["author"]["name"] == PSEUDONYM
+    assert thread["comments"][0]["author"]["badge"]["label"] == "Médecin vérifié · Médecine générale"
+    return kit, secret, claire
+
+
+def test_no_public_output_reveals_who_the_pseudonym_is(world, app, urls, network_file, monkeypatch):
+    kit, secret, claire = world
+    posts = [urls.POST_A, urls.POST_A2, urls.POST_CONFRERES, urls.POST_B, urls.POST_CLOSED]
+    other = kit.member(display_name="Un autre membre")
+    anonymous = app.test_client()
+    member_browser = app.test_client()
+    from tests.comments_service.test_verification import kit_cookie
+
+    member_browser.set_cookie("confreres_session", kit_cookie(kit, other))
+    scanned: set[str] = set()
+
+    def scan(rule: str, path: str, **kwargs):
+        for who, browser, headers in (("anonyme", anonymous, {}), ("membre", member_browser, other.headers)):
+            response = browser.get(path, headers=headers, **kwargs)
+            assert response.status_code < 500, (path, response.status_code)
+            assert_clean(f"{who} GET {path} {kwargs}", response.get_data(as_text=True))
+        scanned.add(rule)
+
+    for rule in app.url_map.iter_rules():
+        if "GET" not in rule.methods or rule.rule in NOT_PUBLIC:
+            continue
+        if rule.rule in ("/api/comments", "/thread", "/feeds/thread.atom"):
+            for url in posts:
+                scan(rule.rule, rule.rule, query_string={"url": url})
+        elif rule.rule == "/api/counts":
+            scan(rule.rule, rule.rule, query_string=[("url", u) for u in posts])
+        elif rule.rule == "/feeds/site/<slug>.atom":
+            for slug in ("dr-a", "dr-b"):
+                scan(rule.rule, f"/feeds/site/{slug}.atom")
+        elif rule.rule in ("/api/verification/vouch/<token>", "/verification/parrainer/<token>"):
+            scan(rule.rule, rule.rule.replace("<token>", kit.vouch_token(secret)))
+        elif not rule.arguments:
+            scan(rule.rule, rule.rule)
+    missing = {
+        r.rule for r in app.url_map.iter_rules() if "GET" in r.methods and r.rule not in NOT_PUBLIC
+    } - scanned
+    assert not missing, f"GET routes not scanned: {missing}"
+
+    # what moderators (not admins) see: the review page and the candidates' API
+    moderator = kit.member(display_name="Modérateur", role="moderator")
+    moderator_browser = app.test_client()
+    moderator_browser.set_cookie("confreres_session", kit_cookie(kit, moderator))
+    assert_clean("moderator review page", moderator_browser.get("/verification/examen").get_data(as_text=True))
+    assert_clean("candidates API", app.test_client().get("/api/verification/candidates", headers=moderator.headers)
+                 .get_data(as_text=True))
+    # the verification status the member sees of their own account does not echo it either
+    assert_clean("own status", app.test_client().get("/api/verification", headers=secret.headers).get_data(as_text=True))
+
+    # the public export (for the planet, backups shared with the blogger...)
+    monkeypatch.setenv("CONFRERES_SECRET_KEY", app.config["SECRET_KEY"])
+    monkeypatch.setenv("CONFRERES_DB", app.config["DB"])
+    from confreres.cli import cli
+
+    export = CliRunner().invoke(cli, ["--network", str(network_file), "export", "comments"])
+    assert export.exit_code == 0, export.output
+    assert PSEUDONYM in export.output
+    assert_clean("confreres export comments", export.output)
+
+    # the secrets are where they belong: the admins' list, and the owner's own export
+    db = kit.db()
+    try:
+        listing = verify.admin_list(db)
+    finally:
+        db.close()
+    assert any(m["rpps"] == CANDIDATE and m["last_name"] == "QUINTARD-VALMORE" for m in listing)
+    own = app.test_client().get("/api/account/export", headers=secret.headers).get_data(as_text=True)
+    assert EMAIL in own

@@ -1,0 +1,106 @@
+"""Browser test of verification: a physician signs in by e-mail link, declares an RPPS under a pseudonym, is
+vouched for by two verified confrères in their own browsers, and comments with the badge.
+
+Everything goes through the service's pages in Chromium (the no-JS path: the widget does not sign in yet);
+the blog's page, with the widget, then shows the comment under the pseudonym with the badge.
+"""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from comments_service import accounts
+from comments_service.db import connect
+from tests.comments_service.directory_kit import CANDIDATE, CLAIRE, KARIM, import_people
+from tests.comments_service.verification_kit import Kit
+
+pytestmark = pytest.mark.e2e
+PSEUDONYM = "Stéthoscope bleu"
+
+
+def magic_link(mail_dir, address: str) -> str:
+    for path in sorted(mail_dir.iterdir(), key=lambda p: p.stat().st_mtime, reverse=True):
+        text = path.read_text(encoding="utf-8")
+        if f"To: {address}" in text:
+            return re.search(r"(http\S+/auth/verify\?token=\S+)", text).group(1)
+    raise AssertionError(f"no mail to {address}")
+
+
+def signed_in_context(browser, live, member_id: int, base: str):
+    db = connect(live.app.config["DB"])
+    try:
+        token, _ = accounts.create_session(db, member_id, "cookie", 1)
+    finally:
+        db.close()
+    context = browser.new_context(locale="fr-FR")
+    context.add_cookies([{"name": "confreres_session", "value": token, "url": base + "comments/"}])
+    return context
+
+
+def test_sign_in_declare_get_vouched_and_comment_with_the_badge(live_network, browser, page, tmp_path):
+    mail_dir = tmp_path / "mail"
+    live = live_network(MAIL_DIR=str(mail_dir))
+    import_people(live.app, tmp_path)
+    kit = Kit(live.app, live.client)
+    claire = kit.verified(CLAIRE, "Lefebvre", "Claire", "Dr Claire Lefebvre")
+    karim = kit.verified(KARIM, "Benali", "Karim", "Dr Karim Benali")
+    base = live.network.url
+    service = base + "comments"
+
+    # 1. sign in with a magic link
+    page.goto(f"{service}/auth?return=/verification")
+    page.fill("#f-email", "eleonore@cabinet.test")
+    page.get_by_role("button", name="Recevoir mon lien de connexion").click()
+    page.wait_for_load_state()
+    page.goto(magic_link(mail_dir, "eleonore@cabinet.test"))
+    page.get_by_role("button", name="Me connecter").click()
+    page.wait_for_url(re.compile(r".*/verification$"))
+
+    # 2. declare the RPPS under a pseudonym (a typo first)
+    page.fill("#f-rpps", CANDIDATE[:-1] + ("0" if CANDIDATE[-1] != "0" else "1"))
+    page.fill("#f-last_name", "Quintard-Valmore")
+    page.fill("#f-first_name", "Éléonore")
+    page.fill("#f-display_name", PSEUDONYM)
+    page.get_by_role("button", name="Déclarer").click()
+    assert "faute de frappe" in page.inner_text("#erreurs")
+    assert page.input_value("#f-last_name") == "Quintard-Valmore", "typed values are shown again"
+    page.fill("#f-rpps", CANDIDATE)
+    page.get_by_role("button", name="Déclarer").click()
+    assert "Votre déclaration est enregistrée" in page.inner_text("#etat")
+    vouch_link = page.input_value("#lien-parrainage")
+    assert "/verification/parrainer/" in vouch_link
+
+    # 3. two verified confrères vouch, each in their own browser
+    for voucher in (claire, karim):
+        context = signed_in_context(browser, live, voucher.id, base)
+        other = context.new_page()
+        other.goto(vouch_link)
+        assert PSEUDONYM in other.inner_text("h1")
+        other.fill("#f-last_name", "Quintard-Valmore")
+        other.get_by_role("button", name="Je connais ce confrère").click()
+        assert "parrainage est enregistré" in other.inner_text("#etat")
+        context.close()
+    page.goto(f"{service}/verification")
+    assert "vérifiée" in page.inner_text("main") and "Médecin vérifié · Médecine générale" in page.inner_text("main")
+
+    # 4. comment on a post (the service's no-JS page): the badge beside the pseudonym
+    post = live.post_url("dr-a-billet-0")
+    page.goto(f"{service}/thread?url={post}")
+    page.fill("#f-text", "Un avis de généraliste, sous pseudonyme.")
+    page.get_by_role("button", name="Publier").click()
+    comment = page.locator(".comment", has_text="Un avis de généraliste")
+    assert comment.locator(".author").inner_text() == PSEUDONYM
+    badge = comment.locator(".badge")
+    assert badge.inner_text() == "Médecin vérifié · Médecine générale"
+    assert badge.get_attribute("title") == "Inscription au RPPS vérifiée (parrainage de deux confrères vérifiés)"
+
+    # 5. the blog's page (the widget) shows it too, and nothing of who she is
+    page.goto(post)
+    widget_comment = page.locator(".comment", has_text="Un avis de généraliste")
+    widget_comment.wait_for()
+    assert PSEUDONYM in widget_comment.inner_text() and "Médecin vérifié · Médecine générale" in widget_comment.inner_text()
+    html = page.content()
+    assert "Quintard" not in html and CANDIDATE not in html and "eleonore@cabinet.test" not in html
+    assert not page.js_errors
