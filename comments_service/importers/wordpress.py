@@ -549,7 +549,7 @@ SKIP_LABELS = {
 
 def format_report(report: ImportReport) -> list[str]:
     """The report as lines for the terminal."""
-    verb = "would import" if report.dry_run else "imported"
+    verb = "to import" if report.dry_run else "imported"
     lines = [
         f"WordPress export {report.file} (WXR {report.wxr_version}, {report.items} items) -> site {report.site}"
         + (" [dry run: nothing written]" if report.dry_run else ""),
