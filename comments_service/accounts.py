@@ -396,7 +396,14 @@ def export(db, account_id: int, now: datetime | None = None) -> dict:
         "mail_address": dict(address) if address else None,
         "sessions": sessions,
         "mails": mails,
+        "verification": _verification_export(db, account_id),
     }
+
+
+def _verification_export(db, account_id: int) -> dict | None:
+    from . import verify
+
+    return verify.export_own(db, account_id)
 
 
 def delete_account(db, account_id: int, *, keep_comments: bool = False, now: datetime | None = None) -> dict:

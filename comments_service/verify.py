@@ -695,6 +695,27 @@ def log_of(db, account_id: int) -> list[dict]:
     return [dict(r) for r in query(db, "SELECT * FROM verification_log WHERE account_id = ? ORDER BY id", (account_id,))]
 
 
+def export_own(db, account_id: int) -> dict | None:
+    """The member's own verification for their GDPR export: their RPPS and declared name included (theirs)."""
+    row = get(db, account_id)
+    if row is None:
+        return None
+    identity = _identity(db, account_id)
+    given = query(db, "SELECT candidate_id, created FROM vouches WHERE voucher_id = ? ORDER BY created", (account_id,))
+    return {
+        **{k: row[k] for k in ("level", "method", "specialty", "specialty_codes", "declared", "verified", "revoked",
+                               "revoked_reason", "checked")},
+        "rpps": identity["rpps"] if identity else None,
+        "last_name": identity["last_name"] if identity else None,
+        "first_name": identity["first_name"] if identity else None,
+        "vouches_received": vouches(db, account_id),
+        "vouches_given": [{"account": r["candidate_id"], "created": r["created"]} for r in given],
+        "log": [
+            {k: e[k] for k in ("event", "method", "proof", "reason", "actor", "created")} for e in log_of(db, account_id)
+        ],
+    }
+
+
 def candidates(db) -> list[dict]:
     """Declared members waiting for a proof, for the moderators: public name and dates, no identity."""
     return [

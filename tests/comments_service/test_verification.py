@@ -411,6 +411,7 @@ def test_verification_pages_declare_then_vouch(kit, founders, app):
     assert anonymous.status_code == 303 and "/auth" in anonymous.location
     browser = app.test_client()
     browser.set_cookie("confreres_session", kit_cookie(kit, candidate))
+    assert "Faire vérifier mon inscription" in browser.get("/account").get_data(as_text=True)
     page = browser.get("/verification")
     html = page.get_data(as_text=True)
     assert "Déclarer votre numéro RPPS" in html and page.headers["Cache-Control"] == "private, no-store"
@@ -440,6 +441,7 @@ def test_verification_pages_declare_then_vouch(kit, founders, app):
         right = other.post(path, data={"csrf": csrf_of(vouch_page), "last_name": "quintard-valmore"})
         assert right.status_code == 303
     assert "Votre inscription est <strong>vérifiée</strong>" in browser.get("/verification").get_data(as_text=True)
+    assert "Ma vérification" in browser.get("/account").get_data(as_text=True)
 
 
 def test_review_page_for_moderators(kit, app):
@@ -509,3 +511,21 @@ def test_revocation_notice_is_mailed_after_an_import(make_app, tmp_path):
     mails = [p.read_text(encoding="utf-8") for p in mail_dir.iterdir()]
     assert len(mails) == 1 and helene.email in mails[0] and "a été révoquée" in mails[0]
     assert "absent de l'annuaire" in mails[0] and "/verification" in mails[0]
+
+
+def test_gdpr_export_and_deletion_include_the_verification(kit, founders, client):
+    claire, _ = founders
+    candidate = declared(kit)
+    assert kit.vouch(claire, candidate, "Quintard-Valmore").status_code == 201
+    own = client.get("/api/account/export", headers=candidate.headers).get_json()["verification"]
+    assert own["rpps"] == CANDIDATE and own["level"] == "declared" and own["last_name"] == "QUINTARD-VALMORE"
+    assert [v["name"] for v in own["vouches_received"]] == ["Dr Claire Lefebvre"]
+    assert [e["event"] for e in own["log"]] == ["declared", "vouched"]
+    assert client.get("/api/account/export", headers=claire.headers).get_json()["verification"]["vouches_given"]
+    assert client.delete("/api/account", headers=candidate.headers).status_code == 200
+    for table in ("verifications", "verification_identities", "vouches", "verification_log"):
+        assert not kit.sql(f"SELECT * FROM {table} WHERE {'candidate_id' if table == 'vouches' else 'account_id'} = ?",
+                           (candidate.id,)), table
+    # the number is free again for whoever proves it next
+    again = kit.member(display_name="Revenue")
+    assert kit.declare(again, CANDIDATE, "Quintard-Valmore", "Éléonore").status_code == 200
