@@ -172,7 +172,7 @@ def test_a_pending_reply_is_notified_when_approved(actions, anne, smtp, urls):
     reply = actions.reply(asked, "Une réponse à valider", author="Nouvelle", email="nouvelle@exemple.fr")
     assert reply["status"] == "pending"
     approve = smtp.mailbox.expect(to="anne@dr-a.test", subject="à valider", since=1)
-    assert not smtp.mailbox.to(GUEST)[1:], "not before it is published"
+    assert not smtp.mailbox.to(GUEST), "not before it is published"
     assert actions.submit(actions.open(approve.link("/moderation/act")), "/moderation/act").status_code == 200
     assert smtp.mailbox.expect(to=GUEST, subject="vous a répondu").subject.startswith("Nouvelle")
 
@@ -233,6 +233,7 @@ def test_no_mail_ever_shows_another_persons_address(actions, anne, bruno, smtp, 
     actions.reply(asked | {"url": urls.POST_B}, "Réponse de Jeanne", author="Jeanne", email="jeanne@exemple.fr", notify=True)
     actions.comment("Avis de Marc", url=urls.POST_A, author="Marc", email="marc@exemple.fr", website="https://marc.example")
     actions.request_link("anne@dr-a.test")
+    smtp.mailbox.wait(6)
     mails = smtp.mailbox.settle(1.0)
     assert sorted(m.recipients[0] for m in mails) == sorted(
         ["anne@dr-a.test", "anne@dr-a.test", GUEST, "jeanne@exemple.fr", "bruno@docteur-b.example",

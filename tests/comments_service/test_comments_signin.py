@@ -201,6 +201,7 @@ def test_one_address_gets_a_few_links_per_hour_whoever_asks(make_app, smtp):
     client = app.test_client()
     for _ in range(4):
         assert client.post("/api/auth/request", json={"email": "cible@exemple.fr"}).status_code == 202
+    smtp.mailbox.wait(2)
     assert len(smtp.mailbox.settle(1.0)) == 2
 
 
