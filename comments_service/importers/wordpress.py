@@ -547,6 +547,10 @@ SKIP_LABELS = {
 }
 
 
+def _n(count: int, word: str) -> str:
+    return f"{count} {word}{'' if count == 1 else 's'}"
+
+
 def format_report(report: ImportReport) -> list[str]:
     """The report as lines for the terminal."""
     verb = "to import" if report.dry_run else "imported"
@@ -556,9 +560,9 @@ def format_report(report: ImportReport) -> list[str]:
         f"Posts with comments: {len(report.posts)}, matched {len(report.matched)}, unmatched {len(report.unmatched)}",
     ]
     for post in report.matched:
-        lines.append(f"  ✓ {post.title} -> {post.url} (by {post.how}): {post.comments} comments")
+        lines.append(f"  ✓ {post.title} -> {post.url} (by {post.how}): {_n(post.comments, 'comment')}")
     for post in report.unmatched:
-        lines.append(f"  ✗ {post.title} ({post.wp_link or 'no link'}): {post.comments} comments not imported: {post.how}")
+        lines.append(f"  ✗ {post.title} ({post.wp_link or 'no link'}): {_n(post.comments, 'comment')} not imported: {post.how}")
     for post in report.failed:
         lines.append(f"  ! {post.title}: write failed, rolled back: {post.error}")
     statuses = ", ".join(f"{n} {s}" for s, n in sorted(report.statuses.items())) or "none"
