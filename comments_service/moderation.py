@@ -25,7 +25,9 @@ def initial_status(
         return "approved"
     if policy == "all":
         return "pending"
-    return "approved" if returning_author else "pending"
+    # first-comment: a returning author, or a verified physician (identified, accountable: verify.py)
+    verified = bool(account and account.get("badge_level") == "verified")
+    return "approved" if returning_author or verified else "pending"
 
 
 # -- the queue and the decisions (moderation_pages.py serves them as pages and JSON) ----------------

@@ -312,7 +312,6 @@ def seed_verification(network, app, source=None) -> list[str]:
         write_demo_directory(source)
         report = import_directory(source, target)
         lines.append(f"Annuaire RPPS de démonstration importé : {report.physicians} médecins ({source}).")
-        lines.extend(verify.recheck_directory(app))
     db = connect(app.config["DB"])
     try:
         with app.app_context():

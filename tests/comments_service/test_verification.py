@@ -529,3 +529,10 @@ def test_gdpr_export_and_deletion_include_the_verification(kit, founders, client
     # the number is free again for whoever proves it next
     again = kit.member(display_name="Revenue")
     assert kit.declare(again, CANDIDATE, "Quintard-Valmore", "Éléonore").status_code == 200
+
+
+def test_first_comment_moderation_trusts_verified_physicians(kit, founders, actions, urls):
+    claire, _ = founders
+    candidate = declared(kit)
+    assert actions.post("Premier commentaire.", url=urls.POST_A, headers=candidate.headers).get_json()["status"] == "pending"
+    assert actions.post("Premier commentaire de consœur.", url=urls.POST_A, headers=claire.headers).get_json()["status"] == "approved"
