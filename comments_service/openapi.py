@@ -84,7 +84,11 @@ def document(server_url: str) -> dict:
                     "responses": {
                         "201": _json({"$ref": "#/components/schemas/Created"}, "Stored (approved or pending)"),
                         **COMMON_ERRORS,
-                        "403": _error("Comments closed, or reserved to verified physicians"),
+                        "403": _error(
+                            "Comments closed (`comments_closed`), or an « entre confrères » thread reserved to verified "
+                            "physicians (`confreres_only`): offer sign-in, then the verification page "
+                            "(`<comments_url>verification`, or `links.page` of GET /verification)"
+                        ),
                         "404": _error("URL outside the network, or no such post"),
                         "409": _error("Same text already sent on this thread"),
                     },

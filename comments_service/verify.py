@@ -493,6 +493,7 @@ def verify_by_psc(app, db, account_id: int, rpps: str, *, last_name: str, first_
             403, "rpps_unknown", "Ce numéro RPPS n'est pas celui d'un médecin dans l'annuaire santé en vigueur."
         )
     with write(db):
+        _drop_unproven_claim(db, account_id, digest, moment)
         _claim(db, account_id, digest)
         if current is None:
             _store_declaration(db, account_id, digest, number, last_name or physician.last_name,
@@ -501,6 +502,19 @@ def verify_by_psc(app, db, account_id: int, rpps: str, *, last_name: str, first_
         _become_verified(db, account_id, "psc", now=moment)
         _log(db, account_id, "verified", method="psc", proof="psc", actor="Pro Santé Connect", now=moment)
     return status(db, account_id)
+
+
+def _drop_unproven_claim(db, account_id: int, digest: str, now) -> None:
+    """PSC proved the number is this member's: another account that only *declared* it loses that declaration
+    (anyone can type a public RPPS and name); a *verified* holder stays, and the conflict goes to the admins."""
+    holder = query_one(db, "SELECT account_id, level FROM verifications WHERE rpps_hash = ?", (digest,))
+    if holder is None or holder["account_id"] == account_id or holder["level"] != "declared":
+        return
+    other = holder["account_id"]
+    db.conn.execute("DELETE FROM vouches WHERE candidate_id = ?", (other,))
+    db.conn.execute("DELETE FROM verifications WHERE account_id = ?", (other,))
+    _log(db, other, "declaration_dropped", method="psc",
+         reason=f"numéro prouvé par le compte #{account_id} avec Pro Santé Connect", actor="Pro Santé Connect", now=now)
 
 
 def grant(app, db, account_id: int, rpps, last_name, first_name, *, reason="", actor="admin (CLI)",
@@ -551,9 +565,10 @@ def revoke(app, db, account_id: int, reason, *, actor_id=None, actor="", source=
         if row is None or row["level"] == "revoked":
             raise ApiError(409, "not_verified", "Ce compte n'a pas de vérification en cours à révoquer.")
         db.conn.execute(
-            "UPDATE verifications SET level = 'revoked', revoked = ?, revoked_reason = ? WHERE account_id = ?",
-            (iso(moment), why, account_id),
-        )
+            "UPDATE verifications SET level = 'revoked', revoked = ?, revoked_reason = ?, rpps_hash = ?"
+            " WHERE account_id = ?",
+            (iso(moment), why, f"revoked:{account_id}:{row['rpps_hash']}", account_id),
+        )  # the number is freed: an impostor's revocation must not lock its real owner out
         _set_badge(db, account_id)
         cleared = clear_comment_badges(db, account_id)
         _log(db, account_id, "revoked", method=source, reason=why, actor_id=actor_id,

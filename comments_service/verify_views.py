@@ -32,6 +32,15 @@ from .forms import CSRF_MESSAGE, check_csrf, csrf_token, page
 
 bp = Blueprint("verification", __name__)
 
+
+@bp.record_once
+def _warn_half_configured_psc(state) -> None:
+    app = state.app
+    if app.extensions["confreres_network"].psc is not None and not app.config.get("PSC_CLIENT_SECRET"):
+        app.logger.warning(
+            "[psc] is set in network.toml but CONFRERES_PSC_CLIENT_SECRET is not: Pro Santé Connect stays off"
+        )
+
 NOTICES = {
     "declare": "Votre déclaration est enregistrée : il reste à apporter une preuve (ci-dessous).",
     "psc": "Pro Santé Connect a confirmé votre inscription : votre badge « Médecin vérifié » est actif.",

@@ -536,3 +536,16 @@ def test_first_comment_moderation_trusts_verified_physicians(kit, founders, acti
     candidate = declared(kit)
     assert actions.post("Premier commentaire.", url=urls.POST_A, headers=candidate.headers).get_json()["status"] == "pending"
     assert actions.post("Premier commentaire de consœur.", url=urls.POST_A, headers=claire.headers).get_json()["status"] == "approved"
+
+
+def test_revoking_an_impostor_frees_the_number_for_its_owner(kit, client, api_error):
+    impostor = declared(kit, display_name="Imposteur")
+    owner = kit.member(display_name="La vraie")
+    api_error(kit.declare(owner, CANDIDATE, "Quintard-Valmore", "Éléonore"), 409, "rpps_taken")
+    moderator = kit.member(display_name="Modératrice", role="moderator")
+    response = client.post(f"/api/verification/{impostor.id}/revoke", json={"reason": "Usurpation signalée par la titulaire"},
+                           headers=moderator.headers)
+    assert response.status_code == 200
+    assert kit.declare(owner, CANDIDATE, "Quintard-Valmore", "Éléonore").status_code == 200
+    assert kit.status(impostor)["level"] == "revoked"
+    assert kit.declare(impostor, CANDIDATE, "Quintard-Valmore", "Éléonore").status_code == 409

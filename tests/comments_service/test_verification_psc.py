@@ -133,9 +133,9 @@ def test_psc_identity_of_a_non_physician_in_the_directory_is_refused(kit, provid
     assert response.status_code == 403 and kit.status(member)["level"] is None
 
 
-def test_psc_cannot_take_another_accounts_number(kit, provider):
+def test_psc_cannot_take_a_verified_accounts_number(kit, provider):
     owner = kit.member(display_name="Premier")
-    kit.declare(owner, CANDIDATE, "Quintard-Valmore", "Éléonore")
+    kit.grant(owner, CANDIDATE, "Quintard-Valmore", "Éléonore")
     other = kit.member(display_name="Second")
     provider.behaviour = {"rpps": CANDIDATE, "last_name": "QUINTARD-VALMORE", "first_name": "Éléonore"}
     response, _ = login_with_psc(browser_for(kit, other), provider)
@@ -183,3 +183,14 @@ def test_registry_validates_the_psc_table(tmp_path):
     ]:
         with pytest.raises(registry.RegistryError, match=message.replace(".", r"\.")):
             registry.parse({**base, "psc": bad}, tmp_path)
+
+
+def test_psc_proof_overrides_another_accounts_mere_declaration(kit, provider):
+    squatter = kit.member(display_name="Imposteur")
+    assert kit.declare(squatter, CANDIDATE, "Quintard-Valmore", "Éléonore").status_code == 200
+    owner = kit.member(display_name="La vraie")
+    provider.behaviour = {"rpps": CANDIDATE, "last_name": "QUINTARD-VALMORE", "first_name": "Éléonore"}
+    response, _ = login_with_psc(browser_for(kit, owner), provider)
+    assert response.status_code == 303 and kit.status(owner)["level"] == "verified"
+    assert kit.status(squatter)["level"] is None
+    assert verify.log_of(kit.db(), squatter.id)[-1]["event"] == "declaration_dropped"
