@@ -194,3 +194,22 @@ def test_psc_proof_overrides_another_accounts_mere_declaration(kit, provider):
     assert response.status_code == 303 and kit.status(owner)["level"] == "verified"
     assert kit.status(squatter)["level"] is None
     assert verify.log_of(kit.db(), squatter.id)[-1]["event"] == "declaration_dropped"
+
+
+def test_an_expired_psc_flow_is_refused(kit, provider):
+    import time
+
+    from itsdangerous import TimestampSigner, URLSafeTimedSerializer
+
+    from comments_service import psc
+
+    class PastSigner(TimestampSigner):
+        def get_timestamp(self):
+            return int(time.time()) - psc.FLOW_MAX_AGE - 60
+
+    member = kit.member(display_name="Lente")
+    browser = browser_for(kit, member)
+    old = URLSafeTimedSerializer(kit.app.config["SECRET_KEY"], salt=psc.COOKIE_SALT, signer=PastSigner)
+    browser.set_cookie(psc.COOKIE, old.dumps({"s": "st", "n": "n", "v": "v", "a": member.id}), path="/verification/psc")
+    response = browser.get("/verification/psc/retour", query_string={"state": "st", "code": "abc"})
+    assert response.status_code == 400 and "trop de temps" in response.get_data(as_text=True)
