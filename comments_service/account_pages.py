@@ -138,6 +138,8 @@ def _save_profile(db, account: dict, changes: dict) -> None:
     accounts.update_profile(db, account["id"], changes)
     if "interests" in changes:  # shown beside the member's comments: their threads get new ETags
         verification.bump_account_threads(db, account["id"])
+    if "show_specialty" in changes:  # past comments show or hide it too
+        verification.apply_specialty_choice(db, account["id"])
     if changes.get("notify_replies") or changes.get("notify_comments") in ("immediate", "daily"):
         notify.unblock_address(db, account["email"])
 

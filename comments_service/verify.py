@@ -591,6 +591,24 @@ def clear_comment_badges(db, account_id: int) -> int:
     return cursor.rowcount
 
 
+def apply_specialty_choice(db, account_id: int) -> None:
+    """The member showed or hid their specialty (profile): their past badged comments follow, threads get new ETags."""
+    account = query_one(db, "SELECT show_specialty, badge_specialty FROM accounts WHERE id = ?", (account_id,))
+    if account is None:
+        return
+    specialty = account["badge_specialty"] if account["show_specialty"] else None
+    with write(db):
+        posts = [r["post_url"] for r in query(
+            db, "SELECT DISTINCT post_url FROM comments WHERE account_id = ? AND badge_level IS NOT NULL", (account_id,)
+        )]
+        db.conn.execute(
+            "UPDATE comments SET badge_specialty = ? WHERE account_id = ? AND badge_level IS NOT NULL",
+            (specialty, account_id),
+        )
+        for url in posts:
+            store._bump(db, url)
+
+
 def bump_account_threads(db, account_id: int) -> None:
     """New versions for every thread the member wrote in (their name or declaration of interests changed)."""
     with write(db):

@@ -371,10 +371,17 @@ def test_blog_author_mark_with_the_badge(kit, actions, urls):
 
 def test_hidden_specialty_is_not_shown(kit, founders, actions, urls, client):
     claire, _ = founders
+    actions.post("Avant.", url=urls.POST_B, headers=claire.headers)
+    assert badge_of(actions, urls.POST_B, "Dr Claire Lefebvre")["label"] == "Médecin vérifié · Médecine générale"
     client.patch("/api/account", json={"show_specialty": False}, headers=claire.headers)
     comment = actions.post("Sans spécialité.", url=urls.POST_B, headers=claire.headers).get_json()["comment"]
     assert comment["author"]["badge"]["label"] == "Médecin vérifié"
     assert comment["author"]["badge"]["title"].startswith("Inscription au RPPS vérifiée (membre fondateur")
+    labels = {c["author"]["badge"]["label"] for c in actions.thread(urls.POST_B).get_json()["comments"]}
+    assert labels == {"Médecin vérifié"}, "past comments hide it too"
+    client.patch("/api/account", json={"show_specialty": True}, headers=claire.headers)
+    labels = {c["author"]["badge"]["label"] for c in actions.thread(urls.POST_B).get_json()["comments"]}
+    assert labels == {"Médecin vérifié · Médecine générale"}
 
 
 # -- profile saves (accounts' pages and API) -------------------------------------------------------------
