@@ -183,7 +183,7 @@ def moderation_item(row, reports: list[dict]) -> dict:
         "parent_author": row["parent_author"],
         "author": {
             "name": row["author_name"] or ANONYMOUS,
-            "email": row["email"],
+            "email": row["email"],  # none for a physician (moderation.queue): it may unmask a pseudonym
             "website": row["website"] or None,
             "signed_in": row["account_id"] is not None,
             "badge": badge(row),

@@ -68,6 +68,10 @@ def world(app, client, tmp_path, urls, actions):
     return kit, secret, claire
 
 
+def actions_thread_first(app, url) -> int:
+    return app.test_client().get("/api/comments", query_string={"url": url}).get_json()["comments"][0]["id"]
+
+
 def test_no_public_output_reveals_who_the_pseudonym_is(world, app, urls, network_file, monkeypatch):
     kit, secret, claire = world
     posts = [urls.POST_A, urls.POST_A2, urls.POST_CONFRERES, urls.POST_B, urls.POST_CLOSED]
@@ -105,6 +109,18 @@ def test_no_public_output_reveals_who_the_pseudonym_is(world, app, urls, network
         r.rule for r in app.url_map.iter_rules() if "GET" in r.methods and r.rule not in NOT_PUBLIC
     } - scanned
     assert not missing, f"GET routes not scanned: {missing}"
+
+    # the blog's author moderates a report on the pseudonym's comment: no address there either
+    first_id = actions_thread_first(app, urls.POST_A)
+    assert app.test_client().post(f"/api/comments/{first_id}/report", json={"reason": "À vérifier"}).status_code == 201
+    author_browser = app.test_client()
+    author_browser.set_cookie("confreres_session", kit_cookie(kit, claire))
+    queue_page = author_browser.get("/moderation").get_data(as_text=True)
+    assert "Mon avis de généraliste" in queue_page
+    assert_clean("the blog author's moderation page", queue_page)
+    queue = app.test_client().get("/api/moderation/queue", headers=claire.headers)
+    assert queue.status_code == 200 and "Mon avis de généraliste" in queue.get_data(as_text=True)
+    assert_clean("the blog author's moderation queue", queue.get_data(as_text=True))
 
     # what moderators (not admins) see: the review page and the candidates' API
     moderator = kit.member(display_name="Modérateur", role="moderator")
