@@ -239,14 +239,6 @@ def _is_own_name(identity, name: str) -> bool:
     return bool(set(name_keys(name)) & own)
 
 
-def set_display_name(app, db, account_id: int, name: str) -> None:
-    """Change the account's display name after check_display_name (verification form)."""
-    name = _text(name, "display_name", "le nom sous lequel vous commenterez")
-    check_display_name(app, db, account_id, name)
-    with write(db):
-        db.conn.execute("UPDATE accounts SET display_name = ? WHERE id = ?", (name, account_id))
-
-
 # -- writes ---------------------------------------------------------------------------------------------
 
 def _log(db, account_id, event: str, *, method=None, proof=None, reason=None, actor_id=None, actor="", now=None):

@@ -223,10 +223,7 @@ def page_status():
     account, redirection = _signed_in()
     if redirection:
         return redirection
-    notice = NOTICES.get(request.args.get("etat", ""))
-    error = request.args.get("erreur")
-    errors = [ApiError(400, "psc", error)] if error and len(error) < 300 else []
-    return _status_page(account, notice=notice, errors=errors)
+    return _status_page(account, notice=NOTICES.get(request.args.get("etat", "")))
 
 
 @bp.post("/verification")
