@@ -181,6 +181,8 @@ def demo(ctx, host, port):
     # Demo mails are written to var/mail/ (never sent) and listed at <comments_url>dev/mail.
     os.environ.setdefault("CONFRERES_MAIL_DIR", str(network.root / "var" / "mail"))
     os.environ.setdefault("CONFRERES_DEV_PAGES", "1")
+    # One visitor plays several doctors from one address (127.0.0.1): allow more writes than in production.
+    os.environ.setdefault("CONFRERES_RATE_LIMIT", "60/minute")
 
     def seed(service):
         from confreres.seed import seed_demo
