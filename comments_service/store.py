@@ -161,7 +161,7 @@ def thread_rows(db, url: str) -> list[sqlite3.Row]:
     """Every comment of the thread, oldest first: the one query a thread read needs."""
     return query(
         db,
-        f"SELECT {THREAD_COLUMNS}, {ACCOUNT_COLUMNS} FROM comments c {ACCOUNT_JOIN} WHERE c.post_url = ? ORDER BY c.id",
+        f"SELECT {THREAD_COLUMNS}, {ACCOUNT_COLUMNS} FROM comments c {ACCOUNT_JOIN} WHERE c.post_url = ? ORDER BY c.created, c.id",
         (url,),
     )
 
