@@ -85,6 +85,18 @@ class MagicClaim:
     signed_at: datetime
 
 
+def load_link(secret: str, salt: str, token: str, max_age: int):
+    """(payload, signed_at) of a well-signed, unexpired link; LinkError('invalid' | 'expired') otherwise."""
+    if not token or len(token) > 2000:
+        raise LinkError("invalid")
+    try:
+        return URLSafeTimedSerializer(secret, salt=salt).loads(token, max_age=max_age, return_timestamp=True)
+    except SignatureExpired:
+        raise LinkError("expired") from None
+    except BadSignature:
+        raise LinkError("invalid") from None
+
+
 def make_magic_token(secret: str, email: str, return_to: str = "") -> str:
     payload = {"e": email, "n": secrets.token_urlsafe(16), "r": return_to or ""}
     return URLSafeTimedSerializer(secret, salt=MAGIC_SALT).dumps(payload)
@@ -92,16 +104,7 @@ def make_magic_token(secret: str, email: str, return_to: str = "") -> str:
 
 def read_magic_token(secret: str, token: str, max_age: int) -> MagicClaim:
     """The claim of a well-signed, unexpired link; LinkError otherwise (used-ness is checked apart)."""
-    if not token or len(token) > 2000:
-        raise LinkError("invalid")
-    try:
-        payload, signed_at = URLSafeTimedSerializer(secret, salt=MAGIC_SALT).loads(
-            token, max_age=max_age, return_timestamp=True
-        )
-    except SignatureExpired:
-        raise LinkError("expired") from None
-    except BadSignature:
-        raise LinkError("invalid") from None
+    payload, signed_at = load_link(secret, MAGIC_SALT, token, max_age)
     if not (isinstance(payload, dict) and all(isinstance(payload.get(k), str) for k in ("e", "n", "r"))):
         raise LinkError("invalid")
     return MagicClaim(payload["e"], payload["n"], payload["r"], signed_at)

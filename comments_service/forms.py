@@ -11,7 +11,7 @@ from __future__ import annotations
 from flask import current_app, g, render_template, request
 
 from . import tokens
-from .pages import CSRF_COOKIE, _browser_nonce
+from .pages import CSRF_COOKIE, _browser_nonce, set_csrf_cookie
 
 
 def csrf_token(binding: str) -> str:
@@ -48,15 +48,7 @@ def page(template: str, status: int = 200, **context):
     response.headers["Referrer-Policy"] = "no-referrer"
     nonce = g.pop("confreres_new_csrf_nonce", None)
     if nonce:
-        response.set_cookie(
-            CSRF_COOKIE,
-            nonce,
-            max_age=30 * 24 * 3600,
-            httponly=True,
-            samesite="Lax",
-            secure=request.is_secure,
-            path=(request.script_root or "") + "/",
-        )
+        set_csrf_cookie(response, nonce)
     return response
 
 

@@ -155,20 +155,9 @@ def make_action_token(comment_id: int, action: str, account_id: int) -> str:
 
 def read_action_token(secret: str, token: str, max_age: int) -> tuple[dict, object]:
     """(payload, signed_at) of a valid link; accounts.LinkError('invalid' | 'expired') otherwise."""
-    from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
+    from .accounts import LinkError, load_link
 
-    from .accounts import LinkError
-
-    if not token or len(token) > 2000:
-        raise LinkError("invalid")
-    try:
-        payload, signed_at = URLSafeTimedSerializer(secret, salt=ACTION_SALT).loads(
-            token, max_age=max_age, return_timestamp=True
-        )
-    except SignatureExpired:
-        raise LinkError("expired") from None
-    except BadSignature:
-        raise LinkError("invalid") from None
+    payload, signed_at = load_link(secret, ACTION_SALT, token, max_age)
     if (
         not isinstance(payload, dict)
         or not isinstance(payload.get("c"), int)

@@ -101,16 +101,21 @@ def _render(post, *, form=None, errors=(), status=200, message=None, parent_id=N
     response = current_app.make_response((html, status))
     response.headers["Cache-Control"] = "private, no-store"
     if new:
-        response.set_cookie(
-            CSRF_COOKIE,
-            nonce,
-            max_age=30 * 24 * 3600,
-            httponly=True,
-            samesite="Lax",
-            secure=request.is_secure,
-            path=(request.script_root or "") + "/",
-        )
+        set_csrf_cookie(response, nonce)
     return response
+
+
+def set_csrf_cookie(response, nonce: str) -> None:
+    """The browser's CSRF nonce: first-party, HttpOnly, for every form of the service."""
+    response.set_cookie(
+        CSRF_COOKIE,
+        nonce,
+        max_age=30 * 24 * 3600,
+        httponly=True,
+        samesite="Lax",
+        secure=request.is_secure,
+        path=(request.script_root or "") + "/",
+    )
 
 
 def _find(nodes, comment_id: int):
