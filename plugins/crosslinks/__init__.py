@@ -21,18 +21,10 @@ def _sites(settings: dict) -> dict[str, dict]:
     return {s["slug"]: s for s in settings.get("NETWORK_SITES", [])}
 
 
-def _site_for(url: str, sites: dict[str, dict]) -> dict | None:
-    best = None
-    for site in sites.values():
-        if url.startswith(site["url"]) and (best is None or len(site["url"]) > len(best["url"])):
-            best = site
-    return best
-
-
 def _enrich(post: dict | None, sites: dict[str, dict]) -> dict | None:
     if not post:
         return None
-    site = sites.get(post.get("site", "")) or _site_for(post.get("url", ""), sites) or {}
+    site = sites.get(post.get("site", ""), {})  # load_posts and network_posts always set "site"
     return {
         **post,
         "author": site.get("author", ""),
