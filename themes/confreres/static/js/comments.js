@@ -294,7 +294,7 @@
       const v = root.dataset.verifyUrl || svc + "verification";
       explain.hidden = mode !== "confreres";
       explain.replaceChildren(h("p", {}, "Fil entre confrères : lisible par tous ; seuls les médecins vérifiés " +
-        "peuvent y répondre."), !canWrite() && h("p", {}, acct
+        "peuvent y répondre."), canWrite() ? "" : h("p", {}, acct
         ? ["Vous êtes connecté·e, mais votre inscription de médecin n'est pas encore vérifiée. ",
           h("a", { href: v }, "Faire vérifier mon inscription"), " : votre numéro RPPS, puis une connexion " +
           "Pro Santé Connect ou le parrainage de deux confrères vérifiés."]
