@@ -78,3 +78,17 @@ def test_a_dead_session_is_refused_rather_than_posting_as_a_guest(app, client, a
     )
     assert client.get("/api/comments", query_string={"url": urls.POST_B}).get_json()["total"] == 1
     api_error(own(client, guest, **member.headers), 401, "not_signed_in")
+
+
+def test_the_account_document_carries_the_badge_the_server_gives(app, client, tmp_path):
+    """The widget's « Connecté·e » line shows `account.badge` as is: the server decides it, label and tooltip."""
+    from tests.comments_service.verification_kit import CLAIRE, import_people
+
+    import_people(app, tmp_path)
+    kit = Kit(app, client)
+    plain = kit.member(display_name="Dr Sans-Badge")
+    assert client.get("/api/account", headers=plain.headers).get_json()["account"]["badge"] is None
+    claire = kit.verified(CLAIRE, "Lefebvre", "Claire", "Dr Claire Lefebvre")
+    badge = client.get("/api/account", headers=claire.headers).get_json()["account"]["badge"]
+    assert badge["level"] == "verified" and badge["label"].startswith("Médecin vérifié")
+    assert badge["title"] == "Inscription au RPPS vérifiée (membre fondateur, vérifié par l'administrateur du réseau)"

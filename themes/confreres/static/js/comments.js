@@ -256,7 +256,7 @@
       const [mail, p] = field("signin-email", ["Votre adresse e-mail"], "input",
         { type: "email", autocomplete: "email", required: true },
         "Nous vous envoyons un lien de connexion : ouvrez-le pour revenir sur cette page, connecté·e.");
-      const f = h("form", { class: "comments-form comments-signin", novalidate: true }, p, h("p", { class: "form-actions" },
+      const f = h("form", { class: "comments-form comments-signin", novalidate: true, "aria-label": "Connexion" }, p, h("p", { class: "form-actions" },
         h("button", { type: "submit" }, "Recevoir le lien de connexion"), " ",
         btn("Annuler", null, () => { sync(); focusOn(".cf-signin"); }, "secondary")));
       f.addEventListener("submit", async (ev) => {
@@ -267,6 +267,7 @@
             "pour revenir ici connecté·e.";
           sync();
           say(sent);
+          focusOn(".comments-sent");
         } catch (e) {
           setError(mail, e.message);
           mail.focus();
@@ -290,7 +291,7 @@
       bar.replaceChildren(h("div", {}, acct
         ? h("p", {}, "Connecté·e : ", h("strong", {}, acct.display_name || "compte sans nom"), " ", badge(acct.badge), " ",
           h("a", { href: svc + "account" }, "Mon profil"), " ", btn("Se déconnecter", null, signout, "secondary cf-signout"))
-        : [sent && h("p", { class: "comments-sent" }, sent), ask]));
+        : [sent && h("p", { class: "comments-sent", tabindex: -1 }, sent), ask]));
       const v = root.dataset.verifyUrl || svc + "verification";
       explain.hidden = mode !== "confreres";
       explain.replaceChildren(h("p", {}, "Fil entre confrères : lisible par tous ; seuls les médecins vérifiés " +
