@@ -302,4 +302,11 @@ def test_edit_after_a_reload_starts_from_the_servers_source_and_deadline(live_ne
     expect(mine.locator("em")).to_have_text("corrigée")
     expect(mine.locator(".comment-window")).to_have_text("Modifiable encore 1 minute")
     assert live.sql("SELECT text FROM comments") == [("Version *corrigée*.",)]
+
+    # The service's deadline wins over the browser's: past it, no editor, and the buttons go.
+    live.sql("UPDATE comments SET created = strftime('%Y-%m-%dT%H:%M:%SZ', 'now', '-20 minutes')")
+    mine.get_by_role("button", name="Modifier votre commentaire").click()
+    expect(page.get_by_role("status")).to_have_text("Le délai de modification de ce commentaire est dépassé.")
+    expect(page.get_by_role("textbox", name="Modifier votre commentaire")).to_have_count(0)
+    expect(mine.get_by_role("button", name="Modifier votre commentaire")).to_have_count(0)
     assert not page.js_errors

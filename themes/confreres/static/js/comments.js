@@ -345,6 +345,7 @@
       } catch (e) {
         return say(e.message);
       }
+      if (!isOpen(m)) return done(c, "Le délai de modification de ce commentaire est dépassé.");
       inline(art, "edit-" + c.id, "Modifier votre commentaire", source, MD, "Enregistrer", true, async (text) => {
         const r = await call(api + "comments/" + c.id, "PATCH", { text }, auth({ "X-Edit-Token": m.t }));
         c.html = r.comment.html;
@@ -439,8 +440,7 @@
       }),
       section("cf-mentions", "Mentions", doc.mentions, (x) => h("li", { id: "mention-" + x.id, class: "comment mention" },
         h("article", { class: "comment-body" },
-          h("header", { class: "comment-meta" }, name({ name: (x.author || {}).name, website: (x.author || {}).website },
-            "comment-author"), stamp(x.published || x.received)),
+          h("header", { class: "comment-meta" }, name(x.author || {}, "comment-author"), stamp(x.published || x.received)),
           h("p", {}, (VERBS[x.type] || "a mentionné ce billet") + " sur ",
             h("a", { href: http(x.url), rel: "nofollow ugc noopener" }, x.title ? `« ${x.title} »` : x.url)),
           x.html && rich(x.html, "comment-text")))));
