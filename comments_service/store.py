@@ -152,8 +152,11 @@ THREAD_COLUMNS = (
     " c.status, c.created, c.edited, c.edit_nonce"
 )
 # What the writer's account adds (public.py): how they were verified (the badge's tooltip), their current
-# level (a revoked member shows no badge) and their declaration of interests.
-ACCOUNT_COLUMNS = "v.method AS badge_method, v.level AS account_level, a.interests_html AS interests_html"
+# level (a revoked member shows no badge), their declaration of interests and, when public, their profile's handle.
+ACCOUNT_COLUMNS = (
+    "v.method AS badge_method, v.level AS account_level, a.interests_html AS interests_html,"
+    " CASE WHEN a.profile_public THEN a.public_id END AS profile_id"
+)
 ACCOUNT_JOIN = "LEFT JOIN accounts a ON a.id = c.account_id LEFT JOIN verifications v ON v.account_id = c.account_id"
 
 

@@ -68,6 +68,10 @@ def world(app, client, tmp_path, urls, actions):
     return kit, secret, claire
 
 
+def actions_thread_author(app, url) -> dict:
+    return app.test_client().get("/api/comments", query_string={"url": url}).get_json()["comments"][0]["author"]
+
+
 def actions_thread_first(app, url) -> int:
     return app.test_client().get("/api/comments", query_string={"url": url}).get_json()["comments"][0]["id"]
 
@@ -101,6 +105,9 @@ def test_no_public_output_reveals_who_the_pseudonym_is(world, app, urls, network
         elif rule.rule == "/feeds/site/<slug>.atom":
             for slug in ("dr-a", "dr-b"):
                 scan(rule.rule, f"/feeds/site/{slug}.atom")
+        elif rule.rule in ("/membres/<handle>", "/api/members/<handle>"):  # every member's public profile
+            for row in kit.sql("SELECT public_id FROM accounts"):
+                scan(rule.rule, rule.rule.replace("<handle>", row["public_id"]))
         elif rule.rule in ("/api/verification/vouch/<token>", "/verification/parrainer/<token>"):
             scan(rule.rule, rule.rule.replace("<token>", kit.vouch_token(secret)))
         elif not rule.arguments:
@@ -108,6 +115,8 @@ def test_no_public_output_reveals_who_the_pseudonym_is(world, app, urls, network
     missing = {
         r.rule for r in app.url_map.iter_rules() if "GET" in r.methods and r.rule not in NOT_PUBLIC
     } - scanned
+    profile = anonymous.get(actions_thread_author(app, urls.POST_A)["profile"].removeprefix("http://blogs.test/comments"))
+    assert PSEUDONYM in profile.get_data(as_text=True) and "Mon avis de généraliste" in profile.get_data(as_text=True)
     assert not missing, f"GET routes not scanned: {missing}"
 
     # the blog's author moderates a report on the pseudonym's comment: no address there either
