@@ -222,7 +222,10 @@ def put_site_posts(slug: str):
     if not check_site_token(current_app.config["SECRET_KEY"], slug, token):
         raise ApiError(403, "invalid_site_token", "Jeton du blog manquant ou invalide.")
     request.max_content_length = POSTS_MAX_BYTES  # a blog's whole list; comments keep the 64 KB cap
-    summary = store.sync_posts(get_db(), network, slug, json_body())
+    db = get_db()
+    with write(db):  # the posts and the mails of the answers between blogs they bring (notify.py) commit together
+        summary = store.sync_posts(db, network, slug, json_body())
+        notify.queue_answer_notices(db)
     hooks.emit("posts.synced", **summary)
     return json_response(summary)
 

@@ -76,6 +76,7 @@ def sync_posts(db, network: Network, slug: str, payload: dict, now: datetime | N
     answered: set[str] = set()  # posts whose list of answers changed
     with write(db):
         existing = {row["url"]: row for row in query(db, f"SELECT {columns} FROM posts WHERE site = ?", (slug,))}
+        existing_urls = set(existing)
         for item in items:
             row = existing.pop(item.url, None)
             if row is None:
@@ -108,6 +109,22 @@ def sync_posts(db, network: Network, slug: str, payload: dict, now: datetime | N
                 answered.add(row["reply_to"])
         for url in answered - {None}:
             _bump(db, url)  # its thread shows its answers: new ETag
+        # answers to tell the answered blog's authors (notify.py keeps each pair once: rebuilds never re-mail);
+        # a post of this blog that appears now may have been answered already by another blog
+        pairs = [(item.url, item.reply_to) for item in items if item.reply_to]
+        created = [item.url for item in items if item.url not in existing_urls]
+        for chunk_start in range(0, len(created), 500):
+            chunk = created[chunk_start : chunk_start + 500]
+            pairs += [
+                (row["url"], row["reply_to"])
+                for row in query(
+                    db, f"SELECT url, reply_to FROM posts WHERE listed = 1 AND reply_to IN ({','.join('?' * len(chunk))})",
+                    chunk,
+                )
+            ]
+        from . import notify  # notify builds on this module
+
+        notify.record_answers(db, pairs, now=now)
     return summary
 
 
