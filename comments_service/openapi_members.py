@@ -50,7 +50,7 @@ SCHEMAS = {
             "profile": {"type": "string", "format": "uri", "description": "The French page of the profile"},
             "name": {"type": "string", "description": "Display name or pseudonym (plain text)"},
             "badge": {"type": ["object", "null"], "description": "As in Author; the specialty only if the member shows it"},
-            "comments": {"type": "integer", "description": "Approved comments across the network"},
+            "comment_count": {"type": "integer", "description": "Approved comments across the network"},
             "interests": {
                 "type": "string",
                 "description": "Sanitised HTML: a verified member's declaration of interests; absent when none",

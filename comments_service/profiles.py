@@ -81,7 +81,7 @@ def member(row, total: int) -> dict:
         "profile": public.profile_url(row["public_id"]),
         "name": row["display_name"] or NO_NAME,
         "badge": badge,
-        "comments": total,
+        "comment_count": total,
     }
     if badge is not None and row["interests_html"]:
         shown["interests"] = row["interests_html"]  # sanitised HTML (CSP L.4113-13)

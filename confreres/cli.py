@@ -782,7 +782,7 @@ def notify_digest(ctx):
 @notify.command("send")
 @pass_ctx
 def notify_send(ctx):
-    """Send the mails waiting in the outbox, retrying those that failed; run it every few minutes."""
+    """Queue the mails of answers between blogs not yet queued, then send the outbox (retrying); run it every few minutes."""
     from comments_service.db import connect
     from comments_service.mailer import transport
     from comments_service.notify import deliver, pending_count, queue_answer_notices

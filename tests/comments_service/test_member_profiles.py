@@ -59,7 +59,7 @@ def test_a_profile_shows_name_badge_interests_and_comments_across_blogs(kit, cla
 
     doc = client.get(f"/api/members/{handle}").get_json()
     member = doc["member"]
-    assert member["name"] == "Plume de garde" and member["profile"] == profile_url and member["comments"] == 2
+    assert member["name"] == "Plume de garde" and member["profile"] == profile_url and member["comment_count"] == 2
     assert member["badge"]["label"] == "Médecin vérifié · Médecine générale"
     assert "<strong>Labo X</strong>" in member["interests"]
     assert [c["id"] for c in doc["comments"]] == [second["id"], first["id"]], "newest first"
