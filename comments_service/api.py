@@ -30,7 +30,7 @@ from .openapi import document as openapi_document
 
 bp = Blueprint("api", __name__, url_prefix="/api")
 
-FORMAT = "2"  # bump when the thread JSON changes shape: it changes every ETag
+FORMAT = "3"  # bump when the thread JSON changes shape: it changes every ETag (3: author.profile)
 MAX_COUNT_URLS = 200
 POSTS_MAX_BYTES = 8 * 1024 * 1024
 THREAD_VARY = "Origin, X-Confreres-Tokens"
