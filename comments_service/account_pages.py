@@ -136,10 +136,8 @@ def _save_profile(db, account: dict, changes: dict) -> None:
     if "display_name" in changes:  # no physician's name as a pseudonym (verify.py)
         verification.check_display_name(current_app, db, account["id"], changes["display_name"])
     accounts.update_profile(db, account["id"], changes)
-    if "interests" in changes:  # shown beside the member's comments: their threads get new ETags
-        verification.bump_account_threads(db, account["id"])
-    if "profile_public" in changes:  # their comments link to the profile or stop linking to it: new ETags
-        verification.bump_account_threads(db, account["id"])
+    if "interests" in changes or "profile_public" in changes:  # shown beside (or linked from) the member's
+        verification.bump_account_threads(db, account["id"])  # comments: their threads get new ETags
     if "show_specialty" in changes:  # past comments show or hide it too
         verification.apply_specialty_choice(db, account["id"])
     if changes.get("notify_replies") or changes.get("notify_comments") in ("immediate", "daily"):

@@ -112,15 +112,12 @@ def sync_posts(db, network: Network, slug: str, payload: dict, now: datetime | N
         # answers to tell the answered blog's authors (notify.py keeps each pair once: rebuilds never re-mail);
         # a post of this blog that appears now may have been answered already by another blog
         pairs = [(item.url, item.reply_to) for item in items if item.reply_to]
-        created = [item.url for item in items if item.url not in existing_urls]
-        for chunk_start in range(0, len(created), 500):
-            chunk = created[chunk_start : chunk_start + 500]
+        created = {item.url for item in items if item.url not in existing_urls}
+        if created:
             pairs += [
                 (row["url"], row["reply_to"])
-                for row in query(
-                    db, f"SELECT url, reply_to FROM posts WHERE listed = 1 AND reply_to IN ({','.join('?' * len(chunk))})",
-                    chunk,
-                )
+                for row in query(db, "SELECT url, reply_to FROM posts WHERE reply_to IS NOT NULL AND listed = 1")
+                if row["reply_to"] in created
             ]
         from . import notify  # notify builds on this module
 
