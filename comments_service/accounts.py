@@ -195,6 +195,8 @@ def profile_input(payload) -> dict:
         changes["notify_comments"] = payload["notify_comments"]
     if "notify_replies" in payload:
         changes["notify_replies"] = int(_flag(payload["notify_replies"], "notify_replies", "« notify_replies »"))
+    if "public_profile" in payload:  # « Profil public » (profiles.py); stored as accounts.profile_public
+        changes["profile_public"] = int(_flag(payload["public_profile"], "public_profile", "« public_profile »"))
     return changes
 
 
@@ -273,7 +275,10 @@ def session_account(row) -> dict:
 
 
 def update_profile(db, account_id: int, changes: dict) -> sqlite3.Row:
-    allowed = {"display_name", "show_specialty", "interests", "interests_html", "notify_comments", "notify_replies"}
+    allowed = {
+        "display_name", "show_specialty", "interests", "interests_html", "notify_comments", "notify_replies",
+        "profile_public",
+    }
     fields = [key for key in changes if key in allowed]
     with write(db):
         if fields:

@@ -338,6 +338,11 @@ def document(server_url: str) -> dict:
                             "type": "string",
                             "description": "Sanitised HTML: a verified member's declaration of interests; absent when none",
                         },
+                        "profile": {
+                            "type": "string",
+                            "format": "uri",
+                            "description": "A signed-in member's public profile page; absent for guests and hidden profiles",
+                        },
                     },
                 },
                 "Comment": {
@@ -538,6 +543,7 @@ _base_document = document
 
 
 def document(server_url: str) -> dict:  # noqa: F811 - the base above, plus sign-in, account, moderation
+    from . import openapi_members
     from .openapi_accounts import extend
 
-    return extend(_base_document(server_url))
+    return openapi_members.extend(extend(_base_document(server_url)))

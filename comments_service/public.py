@@ -56,7 +56,26 @@ def author(row) -> dict:
     interests = _optional(row, "interests_html")
     if interests and shown["badge"] is not None:
         shown["interests"] = interests
+    profile = profile_url(_optional(row, "profile_id"))
+    if profile:
+        shown["profile"] = profile
     return shown
+
+
+PROFILE_PATH = "/membres/"  # profiles.py serves it
+
+
+def profile_url(handle: str | None) -> str | None:
+    """Absolute URL of a member's public profile page (under `comments_url`), from its opaque handle.
+
+    `profile_id` is selected (store.ACCOUNT_COLUMNS) only for a member whose profile is public. Needs
+    the app (the network's `comments_url`): the API, pages and feeds; the CLI's export leaves it out.
+    """
+    from flask import current_app, has_app_context
+
+    if not handle or not has_app_context():
+        return None
+    return current_app.extensions["confreres_network"].comments_url.rstrip("/") + PROFILE_PATH + handle
 
 
 def comment(row, replies: list | None = None) -> dict:
@@ -167,6 +186,8 @@ def own_account(row, sites: list[str], session_account: dict) -> dict:
         "interests_html": row["interests_html"],
         "notify_comments": row["notify_comments"],
         "notify_replies": bool(row["notify_replies"]),
+        "public_profile": bool(row["profile_public"]),
+        "profile": profile_url(row["public_id"]) if row["profile_public"] else None,
         "badge_level": session_account.get("badge_level"),
         "badge_specialty": session_account.get("badge_specialty"),
         "created": row["created"],
@@ -193,4 +214,13 @@ def moderation_item(row, reports: list[dict]) -> dict:
         "created": row["created"],
         "edited": row["edited"],
         "reports": reports,
+    }
+
+
+def moderation_mention(row) -> dict:
+    """A received Webmention waiting in its blog's moderation queue (nothing private is stored for one)."""
+    return {
+        **mention(row),
+        "status": row["status"],
+        "post": {"url": row["post_url"], "title": row["post_title"], "site": row["site"]},
     }

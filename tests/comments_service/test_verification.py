@@ -177,6 +177,8 @@ def test_forged_badge_fields_are_ignored(kit, actions, urls):
     assert guest["author"]["badge"] is None and guest["author"]["is_post_author"] is False
     member = declared(kit)
     signed = actions.post("Moi aussi", url=urls.POST_B, headers=member.headers, **forged).get_json()["comment"]
+    profile = signed["author"].pop("profile")  # a signed-in member's public profile (profiles.py), not a badge
+    assert profile.startswith("http://blogs.test/comments/membres/")
     assert signed["author"] == {"name": "Stéthoscope bleu", "website": None, "badge": None, "is_post_author": False}
     assert all(r["badge_level"] is None for r in kit.sql("SELECT badge_level FROM comments"))
 

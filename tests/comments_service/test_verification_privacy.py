@@ -80,6 +80,10 @@ def assert_no_source(label: str, data) -> None:
             assert_no_source(label, value)
 
 
+def actions_thread_author(app, url) -> dict:
+    return app.test_client().get("/api/comments", query_string={"url": url}).get_json()["comments"][0]["author"]
+
+
 def actions_thread_first(app, url) -> int:
     return app.test_client().get("/api/comments", query_string={"url": url}).get_json()["comments"][0]["id"]
 
@@ -125,6 +129,9 @@ def test_no_public_output_reveals_who_the_pseudonym_is(world, app, urls, network
         elif rule.rule == "/api/comments/<int:comment_id>":  # the owner's source: others are refused
             for comment_id in own_ids:
                 scan(rule.rule, f"/api/comments/{comment_id}")
+        elif rule.rule in ("/membres/<handle>", "/api/members/<handle>"):  # every member's public profile
+            for row in kit.sql("SELECT public_id FROM accounts"):
+                scan(rule.rule, rule.rule.replace("<handle>", row["public_id"]))
         elif rule.rule in ("/api/verification/vouch/<token>", "/verification/parrainer/<token>"):
             scan(rule.rule, rule.rule.replace("<token>", kit.vouch_token(secret)))
         elif not rule.arguments:
@@ -132,6 +139,8 @@ def test_no_public_output_reveals_who_the_pseudonym_is(world, app, urls, network
     missing = {
         r.rule for r in app.url_map.iter_rules() if "GET" in r.methods and r.rule not in NOT_PUBLIC
     } - scanned
+    profile = anonymous.get(actions_thread_author(app, urls.POST_A)["profile"].removeprefix("http://blogs.test/comments"))
+    assert PSEUDONYM in profile.get_data(as_text=True) and "Mon avis de généraliste" in profile.get_data(as_text=True)
     assert not missing, f"GET routes not scanned: {missing}"
 
     # the blog's author moderates a report on the pseudonym's comment: no address there either
