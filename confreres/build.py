@@ -317,7 +317,8 @@ def stale_crosslinks(network: Network, out: Path) -> list[str]:
             continue  # not built, or built without the crosslinks plugin
         own = [url for url, post in posts.items() if post["site"] == slug]
         changed = crosslinks.digest(own, posts) != recorded.get("digest")
-        badged = badges is not None and crosslinks.badges_digest(own, posts, badges) != recorded.get("badges")
+        shown = crosslinks.shown_sites(crosslinks.relations(own, posts)) if badges is not None else []
+        badged = badges is not None and crosslinks.badges_digest(shown, badges) != recorded.get("badges")
         if changed or badged:
             stale.append(slug)
     return stale

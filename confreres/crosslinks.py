@@ -92,20 +92,19 @@ def digest(site_urls: list[str], posts: dict[str, dict]) -> str:
     return hashlib.sha256(data.encode()).hexdigest()
 
 
-def shown_sites(site_urls: list[str], posts: dict[str, dict]) -> list[str]:
-    """The blogs whose authors a blog's cross-links name (what it answers, its answers, its debates)."""
+def shown_sites(related: dict[str, dict]) -> list[str]:
+    """The blogs whose authors a blog's cross-links (`relations(...)`) name: what it answers, its answers, its debates."""
     shown: set[str] = set()
-    for rel in relations(site_urls, posts).values():
+    for rel in related.values():
         for post in ([rel["reply_to"]] if rel["reply_to"] else []) + rel["answers"] + rel["conversation"]:
             if post.get("site"):
                 shown.add(post["site"])
     return sorted(shown)
 
 
-def badges_digest(site_urls: list[str], posts: dict[str, dict], badges: dict[str, dict] | None) -> str | None:
-    """Changes whenever the badge of an author a blog's cross-links name changes; None: badges unknown."""
+def badges_digest(shown: list[str], badges: dict[str, dict] | None) -> str | None:
+    """Changes whenever the badge of an author a blog's cross-links name (`shown_sites`) changes; None: unknown."""
     if badges is None:
         return None
-    data = json.dumps({slug: badges.get(slug) for slug in shown_sites(site_urls, posts)}, sort_keys=True,
-                      ensure_ascii=False)
+    data = json.dumps({slug: badges.get(slug) for slug in shown}, sort_keys=True, ensure_ascii=False)
     return hashlib.sha256(data.encode()).hexdigest()

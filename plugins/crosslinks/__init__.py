@@ -62,7 +62,7 @@ def annotate(generator):
     sites = _sites(generator.settings)
     posts, own_urls = network_posts(generator)
     relations = crosslinks.relations(own_urls, posts)
-    shown = crosslinks.shown_sites(own_urls, posts)
+    shown = crosslinks.shown_sites(relations)
     badges = author_badges.fetch(generator.settings.get("COMMENTS_URL", "")) if shown else {}
     base = generator.settings["SITEURL"].rstrip("/")
     for article in generator.articles:
@@ -78,7 +78,7 @@ def annotate(generator):
         article.answers = [_enrich(a, sites, badges) for a in rel["answers"]]
         article.conversation = [_enrich(p, sites, badges) for p in rel["conversation"]]
     generator.context["CROSSLINKS_DIGEST"] = crosslinks.digest(own_urls, posts)
-    generator.context["CROSSLINKS_BADGES"] = crosslinks.badges_digest(own_urls, posts, badges)
+    generator.context["CROSSLINKS_BADGES"] = crosslinks.badges_digest(shown, badges)
 
 
 def write_digest(generator, writer):
