@@ -340,7 +340,10 @@ def test_a_change_of_an_authors_verification_gives_the_answered_threads_a_new_ve
 def test_a_blog_with_several_verified_accounts_shows_its_named_authors_badge(app, client, tmp_path):
     import_people(app, tmp_path)
     kit = Kit(app, client)
-    kit.verified(HELENE, "Rousseau", "Hélène", "Modération", role="moderator", sites=("dr-a",))
-    assert site_badges(client)["dr-a"]["label"] == "Médecin vérifié · Chirurgie infantile"
-    kit.verified(CLAIRE, "Lefebvre", "Claire", "Dr Anne A", role="author", sites=("dr-a",))
+    for rpps, last, first, name, role in ((HELENE, "Rousseau", "Hélène", "Modération", "moderator"),
+                                          (CLAIRE, "Lefebvre", "Claire", "Dr Anne A", "author")):
+        member = kit.verified(rpps, last, first, name, role=role, sites=("dr-a",))
+        assert client.patch("/api/account", json={"show_specialty": True}, headers=member.headers).status_code == 200
+        if role == "moderator":
+            assert site_badges(client)["dr-a"]["label"] == "Médecin vérifié · Chirurgie infantile"
     assert site_badges(client)["dr-a"]["label"] == "Médecin vérifié · Médecine générale", "network.toml's author"
