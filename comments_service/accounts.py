@@ -246,10 +246,13 @@ def ensure_account(
                 db.conn.execute("UPDATE accounts SET role = ? WHERE id = ?", (role, account_id))
             if display_name is not None:
                 db.conn.execute("UPDATE accounts SET display_name = ? WHERE id = ?", (display_name, account_id))
+        linked = 0
         for slug in sites:
-            db.conn.execute(
+            linked += db.conn.execute(
                 "INSERT OR IGNORE INTO account_sites (account_id, site) VALUES (?, ?)", (account_id, slug)
-            )
+            ).rowcount
+        if linked:
+            store.bump_site_answers(db, account_id)  # a verified author's badge now shows on their answers
         return get_account(db, account_id), created
 
 
@@ -448,5 +451,6 @@ def delete_account(db, account_id: int, *, keep_comments: bool = False, now: dat
         db.conn.execute("DELETE FROM subscriptions WHERE email = ? COLLATE NOCASE", (email,))
         db.conn.execute("DELETE FROM mail_addresses WHERE email = ? COLLATE NOCASE", (email,))
         db.conn.execute("DELETE FROM outbox WHERE recipient = ? COLLATE NOCASE", (email,))
+        store.bump_site_answers(db, account_id)  # their blogs' answers lose the author's badge
         db.conn.execute("DELETE FROM accounts WHERE id = ?", (account_id,))
     return {"deleted": True, "comments_removed": removed, "comments_anonymised": kept}

@@ -57,6 +57,20 @@ def _bump(db, url: str) -> None:
     )
 
 
+def bump_site_answers(db, account_id: int) -> None:
+    """New versions for the threads answered by posts of the blogs this account writes (account_sites).
+
+    Those threads show each answer's author badge (crossblog.site_badges): a change of the account's
+    verification, shown specialty or blogs must not leave them cached with the old badge.
+    """
+    db.conn.execute(
+        "UPDATE posts SET version = max(version + 1, ?) WHERE url IN ("
+        " SELECT p.reply_to FROM posts p JOIN account_sites s ON s.site = p.site"
+        " WHERE s.account_id = ? AND p.reply_to IS NOT NULL)",
+        (int(time.time() * 1000), account_id),
+    )
+
+
 # -- posts --------------------------------------------------------------------------------------
 
 def sync_posts(db, network: Network, slug: str, payload: dict, now: datetime | None = None) -> dict:

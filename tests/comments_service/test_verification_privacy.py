@@ -47,7 +47,7 @@ def world(app, client, tmp_path, urls, actions):
     kit = Kit(app, client)
     claire = kit.verified(CLAIRE, "Lefebvre", "Claire", "Dr Claire Lefebvre", role="author", sites=("dr-a",))
     karim = kit.verified(KARIM, "Benali", "Karim", "Dr Karim Benali")
-    secret = kit.member(email=EMAIL, display_name=PSEUDONYM)
+    secret = kit.member(email=EMAIL, display_name=PSEUDONYM, sites=("dr-b",))  # the author of dr-b, too
     declared = kit.declare(secret, CANDIDATE, "QUINTARD-VALMORE", "Éléonore")
     assert declared.status_code == 200, declared.get_json()
     assert kit.vouch(claire, secret, "Quintard-Valmore").status_code == 201
@@ -65,6 +65,9 @@ def world(app, client, tmp_path, urls, actions):
     thread = actions.thread(urls.POST_A).get_json()
     assert thread["comments"][0]["author"]["name"] == PSEUDONYM
     assert thread["comments"][0]["author"]["badge"]["label"] == "Médecin vérifié · Médecine générale"
+    # GET /api/sites (scanned below) gives dr-b the badge of its pseudonymous author, under network.toml's name
+    (dr_b,) = [s for s in client.get("/api/sites").get_json()["sites"] if s["slug"] == "dr-b"]
+    assert dr_b["author"]["name"] == "Dr Bruno B" and dr_b["author"]["badge"]["level"] == "verified"
     return kit, secret, claire
 
 
