@@ -508,6 +508,32 @@ def m006_member_profiles(db: Database) -> None:
     )
 
 
+@migrations()
+def m008_followups(db: Database) -> None:
+    """Mails for received Webmentions awaiting moderation.
+
+    - mention_notices: which pending mention was (or will be, in a daily digest) told to which author of
+      its blog, like author_notices for comments; a mention is told once, whatever the updates its
+      source sends later.
+    """
+    _run(
+        db,
+        """
+        CREATE TABLE mention_notices (
+            account_id INTEGER NOT NULL REFERENCES accounts (id) ON DELETE CASCADE,
+            mention_id INTEGER NOT NULL REFERENCES mentions (id) ON DELETE CASCADE,
+            mode TEXT NOT NULL CHECK (mode IN ('immediate', 'daily')),
+            created TEXT NOT NULL,
+            queued TEXT,
+            outbox_id INTEGER,
+            PRIMARY KEY (account_id, mention_id)
+        )
+        """,
+        "CREATE INDEX mention_notices_waiting ON mention_notices (account_id) WHERE queued IS NULL",
+        "CREATE INDEX mention_notices_mention ON mention_notices (mention_id)",
+    )
+
+
 def migrate(db: Database) -> list[str]:
     """Apply pending migrations under an exclusive write lock; return the names applied.
 

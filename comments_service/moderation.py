@@ -195,28 +195,42 @@ def act_on_mention(db, account: dict, mention_id: int, action: str) -> dict:
         return {"id": mention_id, "action": action, "status": updated["status"]}
 
 
-def make_action_token(comment_id: int, action: str, account_id: int) -> str:
-    """A one-click link's token (mail to a blog author): signed, expiring, single use (its nonce)."""
+TARGET_KEYS = {"comment": "c", "mention": "m"}
+
+
+def make_action_token(target_id: int, action: str, account_id: int, kind: str = "comment") -> str:
+    """A one-click link's token (mail to a blog author), for a pending comment or a pending mention
+    (`kind`): signed, expiring, single use (its nonce)."""
     import secrets
 
     from flask import current_app
     from itsdangerous import URLSafeTimedSerializer
 
-    payload = {"c": comment_id, "a": action, "u": account_id, "n": secrets.token_urlsafe(12)}
+    payload = {TARGET_KEYS[kind]: target_id, "a": action, "u": account_id, "n": secrets.token_urlsafe(12)}
     return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt=ACTION_SALT).dumps(payload)
 
 
 def read_action_token(secret: str, token: str, max_age: int) -> tuple[dict, object]:
-    """(payload, signed_at) of a valid link; accounts.LinkError('invalid' | 'expired') otherwise."""
+    """(payload, signed_at) of a valid link; accounts.LinkError('invalid' | 'expired') otherwise.
+
+    The payload names its target with exactly one of "c" (a comment) or "m" (a mention); `action_target`
+    tells which.
+    """
     from .accounts import LinkError, load_link
 
     payload, signed_at = load_link(secret, ACTION_SALT, token, max_age)
     if (
         not isinstance(payload, dict)
-        or not isinstance(payload.get("c"), int)
+        or [key for key in TARGET_KEYS.values() if isinstance(payload.get(key), int)] == []
+        or all(key in payload for key in TARGET_KEYS.values())
         or payload.get("a") not in ("approve", "reject")
         or not isinstance(payload.get("u"), int)
         or not isinstance(payload.get("n"), str)
     ):
         raise LinkError("invalid")
     return payload, signed_at
+
+
+def action_target(payload: dict) -> tuple[str, int]:
+    """("comment" | "mention", id) of a valid action link's payload."""
+    return ("mention", payload["m"]) if "m" in payload else ("comment", payload["c"])

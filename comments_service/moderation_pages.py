@@ -3,8 +3,9 @@
   GET  /moderation                 the queue (pending and reported comments) of the blogs the signed-in
                                    account moderates: its own as an author, all as moderator or admin
   POST /moderation/<id>            action=approve|reject|spam|delete (a form with CSRF, works without JS)
-  GET  /moderation/act?token=…     the link of a notification mail: a confirmation page (a GET changes
-                                   nothing: mail scanners prefetch links)
+  GET  /moderation/act?token=…     the link of a notification mail (a pending comment or a pending
+                                   Webmention): a confirmation page (a GET changes nothing: mail
+                                   scanners prefetch links)
   POST /moderation/act             acts, once: the link's nonce is spent in the same transaction
   GET  /api/moderation/queue       the same queue as JSON (`items`, and `mentions`: pending Webmentions)
   POST /api/moderation/<id>        {"action": "approve" | "reject" | "spam" | "delete"}
@@ -22,7 +23,7 @@ from datetime import timedelta
 
 from flask import Blueprint, current_app, redirect, request, url_for
 
-from . import accounts, hooks, moderation, public, store
+from . import accounts, hooks, moderation, public, store, webmention
 from .auth import current_account, require_account
 from .db import get_db, write
 from .errors import ApiError
@@ -181,7 +182,8 @@ def _link_error(reason: str, text: str | None = None):
 
 
 def _check_link(token: str):
-    """(payload, signed_at, comment row, author account) of a usable link; LinkError or ApiError otherwise."""
+    """(payload, signed_at, kind, target row, author account) of a usable link, for a pending comment or a
+    pending mention (kind "comment" | "mention"); LinkError or ApiError otherwise."""
     db = get_db()
     payload, signed_at = moderation.read_action_token(
         current_app.config["SECRET_KEY"], token, int(current_app.config["ACTION_LINK_MAX_AGE"])
@@ -192,15 +194,24 @@ def _check_link(token: str):
     if row is None:
         raise accounts.LinkError("invalid")
     account = accounts.session_account(row)
-    comment = store.get_comment(db, payload["c"])
-    if comment is None or not moderation.can_moderate(db, account, comment["site"]):
-        raise ApiError(404, "unknown_comment", "Ce commentaire n'existe plus.")
-    if comment["status"] != "pending":
-        raise ApiError(409, "already_moderated", _already(comment["status"]))
-    return payload, signed_at, comment, account
+    kind, target_id = moderation.action_target(payload)
+    if kind == "mention":
+        target = webmention.get_mention(db, target_id)
+        gone = ApiError(404, "unknown_mention", "Cette mention n'existe plus.")
+    else:
+        target = store.get_comment(db, target_id)
+        gone = ApiError(404, "unknown_comment", "Ce commentaire n'existe plus.")
+    if target is None or not moderation.can_moderate(db, account, target["site"]):
+        raise gone
+    if target["status"] != "pending":
+        raise ApiError(409, "already_moderated", _already(kind, target["status"]))
+    return payload, signed_at, kind, target, account
 
 
-def _already(status: str) -> str:
+def _already(kind: str, status: str) -> str:
+    if kind == "mention":
+        labels = {"approved": "approuvée", "rejected": "rejetée", "spam": "classée comme spam"}
+        return f"Cette mention a déjà été traitée : elle est {labels.get(status, status)}."
     labels = {"approved": "approuvé", "rejected": "rejeté", "spam": "classé comme spam", "deleted": "supprimé"}
     return f"Ce commentaire a déjà été traité : il est {labels.get(status, status)}."
 
@@ -209,21 +220,30 @@ def _already(status: str) -> str:
 def act():
     token = request.args.get("token", "")
     try:
-        payload, _signed_at, comment, _account = _check_link(token)
+        payload, _signed_at, kind, target, _account = _check_link(token)
     except accounts.LinkError as err:
         return _link_error(err.reason)
     except ApiError as err:
         return _link_error("state", err.message) if err.status == 409 else _link_error("invalid", err.message)
-    post = store.query_one(get_db(), "SELECT url, title FROM posts WHERE url = ?", (comment["post_url"],))
+    post = store.query_one(get_db(), "SELECT url, title FROM posts WHERE url = ?", (target["post_url"],))
     return page(
         "moderation_act.html",
         token=token,
         action=payload["a"],
         label=moderation.ACTION_LABELS[payload["a"]],
-        comment=comment,
+        kind=kind,
+        comment=target if kind == "comment" else None,
+        mention=target if kind == "mention" else None,
         post=post,
         when=when,
     )
+
+
+# what a one-click link does, by kind of target: the decision, its after-commit event, the page's words
+DECISIONS = {
+    "comment": (moderation.act, _emit, moderation.ACTION_DONE, "Voir les autres commentaires en attente"),
+    "mention": (moderation.act_on_mention, _emit_mention, moderation.MENTION_DONE, "Voir la file de modération"),
+}
 
 
 @bp.post("/moderation/act")
@@ -232,18 +252,15 @@ def act_post():
     db = get_db()
     try:
         with write(db):
-            payload, signed_at, _comment, account = _check_link(token)
+            payload, signed_at, kind, target, account = _check_link(token)
+            decide, emit, done, back = DECISIONS[kind]
             expires = signed_at + timedelta(seconds=int(current_app.config["ACTION_LINK_MAX_AGE"]))
             if not accounts.use_nonce(db, payload["n"], "moderation", expires):
                 raise accounts.LinkError("used")
-            result = moderation.act(db, account, payload["c"], payload["a"])
+            result = decide(db, account, target["id"], payload["a"])
     except accounts.LinkError as err:
         return _link_error(err.reason)
     except ApiError as err:
         return _link_error("state", err.message) if err.status == 409 else _link_error("invalid", err.message)
-    _emit(result)
-    return message(
-        "Modération",
-        moderation.ACTION_DONE[payload["a"]],
-        links=[(url_for("moderation_pages.queue_page"), "Voir les autres commentaires en attente")],
-    )
+    emit(result)
+    return message("Modération", done[payload["a"]], links=[(url_for("moderation_pages.queue_page"), back)])

@@ -10,6 +10,8 @@ Who gets what:
 - a new comment -> each author of the blog (account_sites), at once or in the daily digest
   (`confreres notify digest`), as their profile says; a pending comment comes with one-click
   approve / reject links (moderation.py: signed, expiring, single use, confirmed by a POST);
+- a received Webmention awaiting moderation -> the same authors, with the same setting, digest and
+  one-click approve / reject links (a comment's link names "c", a mention's "m"), once per mention;
 - a post of another blog answering one of theirs (`reply_to`, announced by a build) -> each author of
   the answered blog, with the same setting, digest and unsubscribe link as new comments, once per answer;
 - an approved reply -> the author of the comment it answers: a member whose profile says so, or a
@@ -138,6 +140,15 @@ def queue(db, *, kind: str, to: str, subject: str, template: str, unsubscribe: d
     if has_app_context():
         g.confreres_mail_queued = True
     return cursor.lastrowid
+
+
+def queue_for_author(db, author, **mail) -> int:
+    """A mail to a blog author about their blogs (new comments and mentions, answers, digests): their
+    greeting, and the one-click link that sets « never » for all of them."""
+    return queue(
+        db, to=author["email"], unsubscribe={"s": "author", "a": author["id"]},
+        greeting=_greeting(author["display_name"]), **mail,
+    )
 
 
 def is_blocked(db, email: str | None) -> bool:
@@ -309,38 +320,52 @@ def _authors(db, site: str):
     )
 
 
-def _action_links(row, account_id: int) -> dict:
+def _action_links(row, account_id: int, kind: str = "comment") -> dict:
+    """The one-click « Approuver » / « Rejeter » links of a pending comment or mention (moderation.py)."""
     from . import moderation
 
     return {
-        action: external("moderation_pages.act", token=moderation.make_action_token(row["id"], action, account_id))
+        action: external(
+            "moderation_pages.act", token=moderation.make_action_token(row["id"], action, account_id, kind)
+        )
         for action in ("approve", "reject")
     }
+
+
+# the tables noting which item was (or will be, in a daily digest) told to which blog author
+NOTICE_TABLES = ("author_notices", "answer_notices", "mention_notices")
+
+
+def _tell_authors(db, site: str, table: str, column: str, item_id: int, queue_now, moment, skip=lambda author: False):
+    """Each author of `site` hears of an item as their profile says: at once (`queue_now(author)` queues the
+    mail) or in the daily digest; noted in `table` (one row per author and item: never told twice)."""
+    for author in _authors(db, site):
+        mode = author["notify_comments"]
+        if skip(author) or mode == "never" or is_blocked(db, author["email"]):
+            continue
+        if db.conn.execute(
+            f"SELECT 1 FROM {table} WHERE account_id = ? AND {column} = ?", (author["id"], item_id)
+        ).fetchone():
+            continue
+        queued, outbox_id = (iso(moment), queue_now(author)) if mode == "immediate" else (None, None)
+        db.conn.execute(
+            f"INSERT INTO {table} (account_id, {column}, mode, created, queued, outbox_id) VALUES (?, ?, ?, ?, ?, ?)",
+            (author["id"], item_id, mode, iso(moment), queued, outbox_id),
+        )
 
 
 def comment_created(db, row, now: datetime | None = None) -> None:
     """Inside the comment's write transaction: queue what the new comment calls for."""
     moment = now or utcnow()
+
+    def own(author) -> bool:  # one's own comment
+        return author["id"] == row["account_id"] or bool(row["email"] and row["email"].lower() == author["email"].lower())
+
     with write(db):
-        for author in _authors(db, row["site"]):
-            if author["id"] == row["account_id"] or (row["email"] and row["email"].lower() == author["email"].lower()):
-                continue  # one's own comment
-            mode = author["notify_comments"]
-            if mode == "never" or is_blocked(db, author["email"]):
-                continue
-            if mode == "immediate":
-                outbox_id = queue_new_comment(db, author, row, now=moment)
-                db.conn.execute(
-                    "INSERT OR IGNORE INTO author_notices (account_id, comment_id, mode, created, queued, outbox_id)"
-                    " VALUES (?, ?, 'immediate', ?, ?, ?)",
-                    (author["id"], row["id"], iso(moment), iso(moment), outbox_id),
-                )
-            else:
-                db.conn.execute(
-                    "INSERT OR IGNORE INTO author_notices (account_id, comment_id, mode, created)"
-                    " VALUES (?, ?, 'daily', ?)",
-                    (author["id"], row["id"], iso(moment)),
-                )
+        _tell_authors(
+            db, row["site"], "author_notices", "comment_id", row["id"],
+            lambda author: queue_new_comment(db, author, row, now=moment), moment, skip=own,
+        )
         if row["notify"] and row["email"] and row["account_id"] is None:
             subscribe(db, row["email"], row["post_url"], now=moment)
         if row["status"] == "approved":
@@ -352,14 +377,12 @@ def queue_new_comment(db, author, row, now=None) -> int:
     pending = row["status"] == "pending"
     title = post["title"] or post["url"]
     subject = f"{'Commentaire à valider' if pending else 'Nouveau commentaire'} sur « {title} »"
-    return queue(
+    return queue_for_author(
         db,
+        author,
         kind="new_comment",
-        to=author["email"],
         subject=subject,
         template="new_comment",
-        unsubscribe={"s": "author", "a": author["id"]},
-        greeting=_greeting(author["display_name"]),
         site_title=_site_title(row["site"]),
         post=post,
         comment=row,
@@ -374,6 +397,54 @@ def queue_new_comment(db, author, row, now=None) -> int:
     )
 
 
+# -- received Webmentions awaiting moderation -> blog authors ------------------------------------------
+
+MENTION_KINDS = {
+    "reply": "a répondu à", "like": "a aimé", "repost": "a repris", "bookmark": "a mis en signet", "mention": "a cité",
+}
+
+
+def _mention_text(row) -> str:
+    from confreres import sanitize
+
+    return "\n".join(part for part in (row["title"], sanitize.text(row["html"] or "")) if part)
+
+
+def mention_created(db, row, now: datetime | None = None) -> None:
+    """Inside the mention's write transaction: a new mention awaiting moderation is told to the authors of
+    its blog, with the settings, links and digest of new comments (a published one calls for nothing)."""
+    if row["status"] != "pending":
+        return
+    moment = now or utcnow()
+    with write(db):
+        _tell_authors(
+            db, row["site"], "mention_notices", "mention_id", row["id"],
+            lambda author: queue_new_mention(db, author, row, now=moment), moment,
+        )
+
+
+def queue_new_mention(db, author, row, now=None) -> int:
+    post = _post(db, row["post_url"])
+    title = post["title"] or post["url"]
+    return queue_for_author(
+        db,
+        author,
+        kind="new_mention",
+        subject=f"Mention à valider sur « {title} »",
+        template="new_mention",
+        site_title=_site_title(row["site"]),
+        post=post,
+        mention=row,
+        name=row["author_name"] or "Anonyme",
+        verb=MENTION_KINDS.get(row["type"], MENTION_KINDS["mention"]),
+        quoted=quote(_mention_text(row)),
+        links=_action_links(row, author["id"], "mention"),
+        max_days=max(1, int(current_app.config["ACTION_LINK_MAX_AGE"]) // 86400),
+        moderation_url=external("moderation_pages.queue_page"),
+        now=now,
+    )
+
+
 def queue_digests(db, now: datetime | None = None) -> dict:
     """One mail per author with the comments waiting for their daily digest; idempotent.
 
@@ -381,13 +452,14 @@ def queue_digests(db, now: datetime | None = None) -> dict:
     never in two digests, and a second run the same day finds nothing.
     """
     moment = now or utcnow()
-    summary = {"digests": 0, "comments": 0, "answers": 0}
+    summary = {"digests": 0, "comments": 0, "answers": 0, "mentions": 0}
     waiting = [
         r["account_id"]
         for r in query(
             db,
             "SELECT account_id FROM author_notices WHERE queued IS NULL"
-            " UNION SELECT account_id FROM answer_notices WHERE queued IS NULL AND mode = 'daily'",
+            " UNION SELECT account_id FROM answer_notices WHERE queued IS NULL AND mode = 'daily'"
+            " UNION SELECT account_id FROM mention_notices WHERE queued IS NULL",
         )
     ]
     for account_id in waiting:
@@ -402,13 +474,21 @@ def queue_digests(db, now: datetime | None = None) -> dict:
             )
             live = [c for c in notices if c["status"] in ("pending", "approved")]
             answers = [_answer(row) for row in _answer_rows(db, account_id, "daily")]
+            mentions = query(
+                db,
+                "SELECT m.*, p.title AS post_title FROM mention_notices n JOIN mentions m ON m.id = n.mention_id"
+                " LEFT JOIN posts p ON p.url = m.post_url"
+                " WHERE n.account_id = ? AND n.queued IS NULL AND m.status = 'pending' ORDER BY m.post_url, m.id",
+                (account_id,),
+            )
             outbox_id = None
-            if author is not None and (live or answers) and not is_blocked(db, author["email"]):
-                outbox_id = _queue_digest(db, author, live, moment, answers)
+            if author is not None and (live or answers or mentions) and not is_blocked(db, author["email"]):
+                outbox_id = _queue_digest(db, author, live, moment, answers, mentions)
                 summary["digests"] += 1
                 summary["comments"] += len(live)
                 summary["answers"] += len(answers)
-            for table in ("author_notices", "answer_notices"):
+                summary["mentions"] += len(mentions)
+            for table in NOTICE_TABLES:
                 db.conn.execute(
                     f"UPDATE {table} SET queued = ?, outbox_id = ? WHERE account_id = ? AND queued IS NULL",
                     (iso(moment), outbox_id, account_id),
@@ -416,7 +496,7 @@ def queue_digests(db, now: datetime | None = None) -> dict:
     return summary
 
 
-def _queue_digest(db, author, comments, moment, answers=()) -> int:
+def _queue_digest(db, author, comments, moment, answers=(), mentions=()) -> int:
     posts: list[dict] = []
     for c in comments:
         if not posts or posts[-1]["url"] != c["post_url"]:
@@ -432,6 +512,17 @@ def _queue_digest(db, author, comments, moment, answers=()) -> int:
                 "url": comment_link(c),
             }
         )
+    pending_mentions = [
+        {
+            "name": m["author_name"] or "Anonyme",
+            "verb": MENTION_KINDS.get(m["type"], MENTION_KINDS["mention"]),
+            "post_title": m["post_title"] or m["post_url"],
+            "source": m["url"],
+            "quoted": quote(_mention_text(m), 600),
+            "links": _action_links(m, author["id"], "mention"),
+        }
+        for m in mentions
+    ]
     waiting = sum(1 for c in comments if c["status"] == "pending")
     total = len(comments)
     parts = [f"{total} nouveau{'x' if total > 1 else ''} commentaire{'s' if total > 1 else ''}"] if total else []
@@ -439,15 +530,16 @@ def _queue_digest(db, author, comments, moment, answers=()) -> int:
         parts.append(f"{waiting} à valider")
     if answers:
         parts.append(f"{len(answers)} réponse d'un confrère" if len(answers) == 1 else f"{len(answers)} réponses de confrères")
-    return queue(
+    if mentions:
+        parts.append(f"{len(mentions)} mention{'s' if len(mentions) > 1 else ''} à valider")
+    return queue_for_author(
         db,
+        author,
         kind="digest",
-        to=author["email"],
         subject="Résumé du jour : " + ", ".join(parts),
         template="digest",
         answers=answers,
-        unsubscribe={"s": "author", "a": author["id"]},
-        greeting=_greeting(author["display_name"]),
+        mentions=pending_mentions,
         posts=posts,
         total=total,
         waiting=waiting,
@@ -544,14 +636,12 @@ def queue_answer_notices(db, now: datetime | None = None) -> int:
             outbox_id = None
             if author is not None and not is_blocked(db, author["email"]):
                 answer = _answer(row)
-                outbox_id = queue(
+                outbox_id = queue_for_author(
                     db,
+                    author,
                     kind="answer",
-                    to=author["email"],
                     subject=f"{answer['author']} a répondu à votre billet « {answer['answered_title']} »",
                     template="answer",
-                    unsubscribe={"s": "author", "a": author["id"]},
-                    greeting=_greeting(author["display_name"]),
                     answer=answer,
                     now=moment,
                 )
@@ -700,7 +790,7 @@ def describe_scope(db, scope: dict) -> str:
     if kind == "address":
         return "tout e-mail de Confrères à cette adresse (sauf les liens de connexion que vous demanderez vous-même)"
     if kind == "author":
-        return "les e-mails de nouveaux commentaires (et de réponses des confrères) sur vos blogs"
+        return "les e-mails de nouveaux commentaires (et de réponses des confrères, de mentions reçues) sur vos blogs"
     return "les e-mails de réponse à vos commentaires"
 
 
@@ -724,7 +814,7 @@ def unsubscribe(db, scope: dict, now: datetime | None = None) -> None:
             db.conn.execute("DELETE FROM subscriptions WHERE email = ? COLLATE NOCASE", (email,))
         elif kind == "author":
             db.conn.execute("UPDATE accounts SET notify_comments = 'never' WHERE id = ?", (scope.get("a"),))
-            for table in ("author_notices", "answer_notices"):
+            for table in NOTICE_TABLES:
                 db.conn.execute(
                     f"UPDATE {table} SET queued = ? WHERE account_id = ? AND queued IS NULL", (iso(moment), scope.get("a"))
                 )

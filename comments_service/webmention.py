@@ -11,7 +11,8 @@ Verifying fetches the source through confreres.safe_http (no private address unl
 5 s timeouts, 3 redirects each checked, 1 MB cap), requires an `<a href>` or `<link href>`
 resolving to the exact target URL, reads the h-entry with mf2py (author name and URL, content or
 summary, published; the <title> when there is no h-entry), sanitises it with the network's one
-sanitiser and stores it as a mention of the post, moderated by the blog's policy like a comment.
+sanitiser and stores it as a mention of the post, moderated by the blog's policy like a comment; a
+mention left pending is mailed to the blog's authors like a pending comment (notify.mention_created).
 Sending the same pair again updates the mention; a source that now answers 410 or no longer links
 to the target deletes it. Every outcome is recorded on the request.
 """
@@ -32,7 +33,7 @@ from flask import Blueprint, current_app, request, url_for
 from confreres import sanitize
 from confreres.safe_http import FetchError, Guard, Refused, allow_hosts
 
-from . import hooks, moderation, public, store, validate
+from . import hooks, moderation, notify, public, store, validate
 from .db import connect, get_db, write
 from .errors import ApiError, error_response
 
@@ -520,6 +521,8 @@ def save_mention(db, post, source: str, target: str, entry: Entry, policy: str, 
             action, mention_id = "created", cursor.lastrowid
             if status == "approved":
                 store._bump(db, post["url"])
+            else:  # the blog's authors hear of it (a mail queued in this transaction, sent after the commit)
+                notify.mention_created(db, get_mention(db, mention_id), now=now)
         elif row["content_hash"] == digest and row["target"] == target:
             db.conn.execute("UPDATE mentions SET verified = ? WHERE id = ?", (stamp, row["id"]))
             action, mention_id = "unchanged", row["id"]

@@ -321,13 +321,18 @@ def webmention():
 @pass_ctx
 def webmention_process(ctx, limit):
     """Verify the received Webmentions waiting in the queue (the service also does it in the background); for cron."""
+    from comments_service.mailer import transport
+    from comments_service.notify import deliver
     from comments_service.webmention import drain
 
-    results = drain(_service(ctx.network), limit=limit)
+    app = _service(ctx.network)
+    results = drain(app, limit=limit)
     for result in results:
         detail = f" ({result['error']})" if result.get("error") else ""
         click.echo(f"{result['result']:>10}  {result['source']} -> {result['target']}{detail}")
     click.echo(f"{len(results)} Webmention(s) traitée(s).")
+    if results and transport(app.config):
+        deliver(app.config, retry_failed=False)  # the mails of mentions awaiting moderation, before the process ends
 
 
 @webmention.command("list")
@@ -773,6 +778,7 @@ def notify_digest(ctx):
         db.close()
     sent = deliver(app.config)
     answers = f", {summary['answers']} réponse(s) de confrères" if summary["answers"] else ""
+    answers += f", {summary['mentions']} mention(s) à valider" if summary["mentions"] else ""
     click.echo(f"{summary['digests']} résumé(s) ({summary['comments']} commentaire(s){answers}) ; "
                f"{sent['sent']} e-mail(s) envoyé(s), {sent['failed']} en échec (gardés pour plus tard).")
     if sent["failed"]:
