@@ -12,6 +12,7 @@ API (JSON, CORS for the network's origins):
   POST /api/auth/request {"email", "return"?}  -> 202, the same answer for any well-formed address
   POST /api/auth/signout {"everywhere"?}       -> ends the presented session (or all of them)
   GET/PATCH/DELETE /api/account, GET /api/account/export
+  GET /api/account/comments?url=               -> the ids of one's own comments on that thread
 
 After POST /auth/verify: a first-party cookie session for the service's pages, and, when the link
 carried a `return` URL on a member blog, a second (bearer) session handed to that page in the
@@ -136,6 +137,19 @@ def _account_document(db, account_id: int) -> dict:
 def api_account():
     account = require_account()
     return _json(_account_document(get_db(), account["id"]), headers={"Cache-Control": "private, no-store"})
+
+
+@bp.get("/api/account/comments")
+def api_account_comments():
+    """Which comments of a thread the signed-in account wrote: the widget offers « Modifier » / « Supprimer »
+    on them (within the edit window) even on a device that holds no edit token."""
+    from . import store
+
+    account = require_account()
+    db = get_db()
+    post = store.find_post(db, _network(), request.args.get("url"))
+    own = store.account_comments(db, account["id"], post["url"], int(current_app.config["EDIT_WINDOW"]))
+    return _json({"url": post["url"], "comments": own}, headers={"Cache-Control": "private, no-store"})
 
 
 def _save_profile(db, account: dict, changes: dict) -> None:

@@ -12,7 +12,9 @@ Tokens travel in headers, never cookies:
 
 The Markdown source of a comment (`text`) and the end of its edit window (`editable_until`) go
 only to its owner: in the POST and PATCH answers, and from GET /api/comments/<id> with the edit
-token or the session of the account that wrote it. Public thread JSON never carries them.
+token or the session of the account that wrote it. Public thread JSON never carries them. PATCH and
+DELETE take the same proof (edit token, or the writer's session: a member edits from another device;
+GET /api/account/comments?url= lists which comments of a thread are theirs), within the edit window.
 """
 
 from __future__ import annotations
@@ -186,26 +188,34 @@ def _edit_claim(comment_id: int) -> tokens.EditClaim:
     return claim
 
 
+def _owner_proof(comment_id: int) -> dict:
+    """How the caller shows it wrote a comment: its edit token ({"nonce"}) or, without one, the session of a
+    signed-in account ({"account_id"}); store.check_owner compares it with the comment."""
+    if _edit_token():
+        return {"nonce": _edit_claim(comment_id).nonce}
+    account = presented_account()
+    if account is None:
+        raise ApiError(403, "missing_token", "Jeton de modification manquant.")
+    return {"account_id": account["id"]}
+
+
 @bp.get("/comments/<int:comment_id>")
 def get_own_comment(comment_id: int):
     """One's own comment with its source: for the edit token's holder, or the session of its writer."""
     row = store.get_comment(get_db(), comment_id)
     if row is None or row["status"] == "deleted":
         raise ApiError(404, "unknown_comment", "Ce commentaire n'existe pas.")
-    account = None if _edit_token() else presented_account()
-    if account is None or account["id"] != row["account_id"]:
-        claim = _edit_claim(comment_id)
-        if not tokens.nonce_matches(row["edit_nonce"], claim.nonce):
-            raise ApiError(403, "invalid_token", "Jeton de modification invalide pour ce commentaire.")
+    store.check_owner(row, **_owner_proof(comment_id))
     return json_response(_own(row), headers={"Cache-Control": "private, no-store"})
 
 
 @bp.patch("/comments/<int:comment_id>")
 def edit_comment(comment_id: int):
-    claim = _edit_claim(comment_id)
+    proof = _owner_proof(comment_id)
     text = validate.edit(json_body())
     row = store.edit_comment(
-        get_db(), comment_id, claim.nonce, text, window_minutes=int(current_app.config["EDIT_WINDOW"])
+        get_db(), comment_id, proof.get("nonce"), text, window_minutes=int(current_app.config["EDIT_WINDOW"]),
+        account_id=proof.get("account_id"),
     )
     hooks.emit("comment.edited", comment_id=comment_id, url=row["post_url"], site=row["site"])
     return json_response(_own(row))
@@ -213,9 +223,10 @@ def edit_comment(comment_id: int):
 
 @bp.delete("/comments/<int:comment_id>")
 def delete_comment(comment_id: int):
-    claim = _edit_claim(comment_id)
+    proof = _owner_proof(comment_id)
     outcome = store.delete_comment(
-        get_db(), comment_id, claim.nonce, window_minutes=int(current_app.config["EDIT_WINDOW"])
+        get_db(), comment_id, proof.get("nonce"), window_minutes=int(current_app.config["EDIT_WINDOW"]),
+        account_id=proof.get("account_id"),
     )
     hooks.emit("comment.deleted", comment_id=comment_id, outcome=outcome)
     return json_response({"id": comment_id, "deleted": True, "placeholder": outcome == "soft"})

@@ -33,6 +33,11 @@ URL_PARAM = {
 }
 ID_PARAM = {"name": "id", "in": "path", "required": True, "schema": {"type": "integer"}}
 EDIT_TOKEN = [{"editToken": []}, {"editTokenHeader": []}]
+OWNER_PROOF = (
+    "The comment's edit token (`X-Edit-Token`, or `Authorization: Bearer <edit token>`), or, without one, the "
+    "session of the account that wrote it (`Authorization: Bearer cfs1_…`): a signed-in member edits from any "
+    "device (GET /api/account/comments lists their comments of a thread). Only within the edit window."
+)
 
 
 def document(server_url: str) -> dict:
@@ -110,15 +115,19 @@ def document(server_url: str) -> dict:
                     "responses": {
                         "200": _json({"$ref": "#/components/schemas/OwnComment"}, "The comment, as its owner sees it"),
                         "401": _error("A session token was sent but it is expired or revoked (`not_signed_in`)"),
-                        "403": _error("Missing token (`missing_token`), or not this comment's (`invalid_token`)"),
+                        "403": _error(
+                            "Missing token (`missing_token`), not this comment's (`invalid_token`), or the session of "
+                            "another account (`not_owner`)"
+                        ),
                         "404": _error("No such comment, or deleted"),
                         "429": COMMON_ERRORS["429"],
                     },
                 },
                 "patch": {
                     "summary": "Edit one's comment within the edit window",
+                    "description": OWNER_PROOF,
                     "parameters": [ID_PARAM],
-                    "security": EDIT_TOKEN,
+                    "security": [*EDIT_TOKEN, {"session": []}],
                     "requestBody": {
                         "required": True,
                         "content": {
@@ -134,15 +143,19 @@ def document(server_url: str) -> dict:
                     "responses": {
                         "200": _json({"$ref": "#/components/schemas/OwnComment"}, "Edited"),
                         **COMMON_ERRORS,
-                        "403": _error("Missing or bad token, or edit window over"),
+                        "401": _error("A session token was sent but it is expired or revoked (`not_signed_in`)"),
+                        "403": _error(
+                            "Missing or bad token, the session of another account (`not_owner`), or edit window over"
+                        ),
                         "404": _error("No such comment"),
                         "409": _error("Comment deleted or refused by moderation"),
                     },
                 },
                 "delete": {
                     "summary": "Delete one's comment within the edit window (a placeholder stays if it has replies)",
+                    "description": OWNER_PROOF,
                     "parameters": [ID_PARAM],
-                    "security": EDIT_TOKEN,
+                    "security": [*EDIT_TOKEN, {"session": []}],
                     "responses": {
                         "200": _json(
                             {
@@ -155,7 +168,10 @@ def document(server_url: str) -> dict:
                             },
                             "Deleted",
                         ),
-                        "403": _error("Missing or bad token, or edit window over"),
+                        "401": _error("A session token was sent but it is expired or revoked (`not_signed_in`)"),
+                        "403": _error(
+                            "Missing or bad token, the session of another account (`not_owner`), or edit window over"
+                        ),
                         "404": _error("No such comment"),
                         "409": _error("Already deleted"),
                         "429": COMMON_ERRORS["429"],

@@ -165,6 +165,46 @@ PATHS = {
             },
         }
     },
+    "/account/comments": {
+        "get": {
+            "summary": "The signed-in account's own comments on one thread (ids, status, end of the edit window)",
+            "description": (
+                "For the widget of a member signed in on a device without the edit tokens: it offers « Modifier » "
+                "and « Supprimer » on these comments while `editable_until` is in the future, and sends its session "
+                "to PATCH / DELETE /api/comments/{id}. Never cached; the public thread never says whose a comment is."
+            ),
+            "security": SESSION,
+            "parameters": [
+                {"name": "url", "in": "query", "required": True, "schema": {"type": "string", "format": "uri"}}
+            ],
+            "responses": {
+                "200": _json(
+                    {
+                        "type": "object",
+                        "properties": {
+                            "url": {"type": "string", "format": "uri"},
+                            "comments": {
+                                "type": "array",
+                                "items": {
+                                    "type": "object",
+                                    "properties": {
+                                        "id": {"type": "integer"},
+                                        "status": {"enum": ["approved", "pending", "rejected", "spam"]},
+                                        "editable_until": {"type": "string", "format": "date-time"},
+                                    },
+                                },
+                            },
+                        },
+                    },
+                    "The account's comments on that thread, oldest first",
+                ),
+                "400": _error("Missing or invalid `url`"),
+                "401": NOT_SIGNED_IN,
+                "404": _error("URL outside the network, or no such post"),
+                "429": COMMON_ERRORS["429"],
+            },
+        }
+    },
 }
 
 SCHEMAS = {

@@ -371,14 +371,40 @@ def add_comment(
     return row, nonce
 
 
-def _owner_row(db, comment_id: int, nonce: str, window_minutes: int, now: datetime) -> sqlite3.Row:
+def account_comments(db, account_id: int, post_url: str, window_minutes: int) -> list[dict]:
+    """The comments an account wrote on one thread (not deleted), oldest first: id, status and the end of
+    the edit window; for that account only (GET /api/account/comments), never in a public read."""
+    window = timedelta(minutes=window_minutes)
+    rows = query(
+        db,
+        "SELECT id, status, created FROM comments WHERE post_url = ? AND account_id = ? AND status != 'deleted'"
+        " ORDER BY id",
+        (post_url, account_id),
+    )
+    return [
+        {"id": r["id"], "status": r["status"], "editable_until": iso(parse_iso(r["created"]) + window)} for r in rows
+    ]
+
+
+def check_owner(row, nonce: str | None = None, account_id: int | None = None) -> None:
+    """The caller wrote this comment: it holds its edit token (`nonce`) or, without one, the session of the
+    account that wrote it (`account_id`, a signed-in member on another device); 403 otherwise."""
+    if account_id is not None and nonce is None:
+        if row["account_id"] != account_id:
+            raise ApiError(403, "not_owner", "Ce commentaire n'a pas été écrit depuis ce compte.")
+    elif not tokens.nonce_matches(row["edit_nonce"], nonce or ""):
+        raise ApiError(403, "invalid_token", "Jeton de modification invalide pour ce commentaire.")
+
+
+def _owner_row(
+    db, comment_id: int, nonce: str | None, window_minutes: int, now: datetime, account_id: int | None = None
+) -> sqlite3.Row:
     row = get_comment(db, comment_id)
     if row is None:
         raise ApiError(404, "unknown_comment", "Ce commentaire n'existe pas.")
     if row["status"] == "deleted":
         raise ApiError(409, "comment_deleted", "Ce commentaire a été supprimé.")
-    if not tokens.nonce_matches(row["edit_nonce"], nonce):
-        raise ApiError(403, "invalid_token", "Jeton de modification invalide pour ce commentaire.")
+    check_owner(row, nonce, account_id)
     if (now - parse_iso(row["created"])).total_seconds() >= window_minutes * 60:
         raise ApiError(
             403, "edit_window_closed",
@@ -387,14 +413,18 @@ def _owner_row(db, comment_id: int, nonce: str, window_minutes: int, now: dateti
     return row
 
 
-def edit_comment(db, comment_id: int, nonce: str, text: str, *, window_minutes: int, now: datetime | None = None):
-    """The author's edit, within the window: new source, new HTML, `edited` set. Status unchanged."""
+def edit_comment(
+    db, comment_id: int, nonce: str | None, text: str, *, window_minutes: int, now: datetime | None = None,
+    account_id: int | None = None,
+):
+    """The author's edit (edit token's `nonce`, or `account_id` of the writer's session), within the window:
+    new source, new HTML, `edited` set. Status unchanged."""
     html = render.to_html(text)
     if render.is_blank(html):
         raise ApiError(400, "empty_text", "Le commentaire est vide une fois mis en forme.", "text")
     moment = now or utcnow()
     with write(db):
-        row = _owner_row(db, comment_id, nonce, window_minutes, moment)
+        row = _owner_row(db, comment_id, nonce, window_minutes, moment, account_id)
         if row["status"] in ("rejected", "spam"):
             raise ApiError(409, "comment_moderated", "Ce commentaire a été refusé par la modération.")
         db.conn.execute(
@@ -404,10 +434,14 @@ def edit_comment(db, comment_id: int, nonce: str, text: str, *, window_minutes: 
         return get_comment(db, comment_id)
 
 
-def delete_comment(db, comment_id: int, nonce: str, *, window_minutes: int, now: datetime | None = None) -> str:
-    """The author's delete, within the window; 'soft' (placeholder kept for its replies) or 'hard'."""
+def delete_comment(
+    db, comment_id: int, nonce: str | None, *, window_minutes: int, now: datetime | None = None,
+    account_id: int | None = None,
+) -> str:
+    """The author's delete (edit token or session, as edit_comment), within the window; 'soft' (placeholder
+    kept for its replies) or 'hard'."""
     with write(db):
-        row = _owner_row(db, comment_id, nonce, window_minutes, now or utcnow())
+        row = _owner_row(db, comment_id, nonce, window_minutes, now or utcnow(), account_id)
         return remove_comment(db, row["id"], now=now)
 
 

@@ -312,3 +312,52 @@ def test_edit_after_a_reload_starts_from_the_servers_source_and_deadline(live_ne
     expect(page.get_by_role("textbox", name="Modifier votre commentaire")).to_have_count(0)
     expect(mine.get_by_role("button", name="Modifier votre commentaire")).to_have_count(0)
     assert not page.js_errors
+
+
+def test_a_member_edits_and_deletes_from_another_device_with_the_session_alone(live_network, page):
+    """Written elsewhere (no edit token in this browser): the session is the proof, within the edit window."""
+    live = live_network(moderation="none")
+    kit = Kit(live.app, live.client)
+    url = live.post_url("dr-b-billet-2", site=1)
+    writer, other = kit.member(display_name="Dr Nomade"), kit.member(display_name="Dr Voisine")
+    for member, text in ((writer, "Écrit sur mon *téléphone*."), (other, "Le commentaire d'une autre."),
+                         (writer, "Un second, à effacer.")):
+        posted = live.client.post("/api/comments", json={"url": url, "text": text}, headers=member.headers)
+        assert posted.status_code == 201, posted.get_data(as_text=True)
+    api_calls = []
+    page.on("request", lambda r: api_calls.append(r) if "/comments/api/" in r.url else None)
+
+    back_from_link(page, url, writer.token)  # a fresh browser context: no local edit token at all
+    assert stored(page, "confreres.comments") in ({}, None)
+    expect(page.locator(".comments-account")).to_contain_text("Connecté·e : Dr Nomade")
+    theirs = comment_article(page, "Le commentaire d'une autre")
+    expect(theirs.get_by_role("button", name="Modifier votre commentaire")).to_have_count(0)
+    expect(theirs.get_by_role("button", name="Signaler le commentaire de Dr Voisine")).to_be_visible()
+    mine = comment_article(page, "Écrit sur mon")
+    expect(mine.locator(".comment-window")).to_have_text(re.compile(r"^Modifiable encore 1[45] minutes$"))
+    listings = [r for r in api_calls if "/api/account/comments?" in r.url]
+    assert len(listings) == 1 and listings[0].headers["authorization"] == f"Bearer {writer.token}"
+
+    mine.get_by_role("button", name="Modifier votre commentaire").click()
+    editor = page.get_by_role("textbox", name="Modifier votre commentaire")
+    expect(editor).to_have_value("Écrit sur mon *téléphone*.")
+    editor.fill("Corrigé depuis l'*ordinateur*.")
+    page.get_by_role("button", name="Enregistrer").click()
+    expect(page.get_by_role("status")).to_have_text("Votre commentaire a été modifié.")
+    expect(comment_article(page, "Corrigé depuis").locator("em")).to_have_text("ordinateur")
+    assert live.sql("SELECT text FROM comments WHERE text LIKE 'Corrigé%'") == [("Corrigé depuis l'*ordinateur*.",)]
+    patch = next(r for r in api_calls if r.method == "PATCH")
+    assert patch.headers["authorization"] == f"Bearer {writer.token}" and "x-edit-token" not in patch.headers
+
+    page.once("dialog", lambda dialog: dialog.accept())
+    comment_article(page, "Un second").get_by_role("button", name="Supprimer votre commentaire").click()
+    expect(page.get_by_role("status")).to_have_text("Votre commentaire a été supprimé.")
+    expect(page.locator(".comments-live")).not_to_contain_text("Un second")
+    assert live.sql("SELECT COUNT(*) FROM comments") == [(2,)]
+
+    # Signed out, the same browser offers nothing on those comments any more.
+    page.get_by_role("button", name="Se déconnecter").click()
+    expect(comment_article(page, "Corrigé depuis").get_by_role("button", name="Modifier votre commentaire")).to_have_count(0)
+    reads = [r for r in api_calls if r.method == "GET" and "/api/comments?" in r.url]
+    assert reads and all("authorization" not in r.headers for r in reads), "thread reads stay cacheable"
+    assert not page.js_errors

@@ -10,7 +10,9 @@
    #confreres-session=<token>, kept in localStorage["confreres.session"] and sent as `Authorization: Bearer`
    on writes and GET <api>account only (thread reads stay cacheable). Edit tokens stay in
    localStorage["confreres.comments"], go in X-Edit-Token, and in X-Confreres-Tokens so authors see their
-   own pending comments; the Markdown to edit comes from GET <api>comments/<id> (its owner only).
+   own pending comments; the Markdown to edit comes from GET <api>comments/<id> (its owner only). Signed in,
+   GET <api>account/comments?url= (once, with the session) names the member's own comments of the thread, so
+   « Modifier » / « Supprimer » work with the session on a device that holds no edit token for them.
    Untrusted strings only ever go through textContent/attributes; innerHTML (rich()) takes only `html` and
    `interests`, sanitised by the service. */
 (() => {
@@ -146,6 +148,8 @@
     const built = d.querySelector("section.answers"); // the build's list (_crosslinks.html): the live one replaces it
     const mine = storage.get(); // {id: {t: edit token, u: thread url, e: end of the edit window (ms)}}
     const isOpen = (m) => m && Date.now() < m.e;
+    let ours = {}; // signed in: {id: {e: end of the edit window (ms)}} of the account's comments here, not stored
+    const owned = (id) => mine[id] || ours[id];
     for (const id in mine) {
       const m = mine[id];
       if (m.at) m.e = m.at + m.w * MIN - 1e4; // an older widget's record
@@ -163,9 +167,13 @@
     };
     const who = async () => {
       acct = null;
+      ours = {};
       if (tok) {
         try {
-          acct = (await call(api + "account", "GET", null, auth())).account;
+          const [a, o] = await Promise.all([call(api + "account", "GET", null, auth()),
+            call(api + "account/comments?url=" + encodeURIComponent(url), "GET", null, auth()).catch(() => null)]);
+          acct = a.account;
+          for (const c of (o && o.comments) || []) ours[c.id] = { e: Date.parse(c.editable_until) || 0 };
         } catch (e) {
           if (e.code === "not_signed_in") tok = "", session.set("");
         }
@@ -249,6 +257,7 @@
       tok = "";
       session.set("");
       acct = null;
+      ours = {};
       sync();
       say(msg);
     };
@@ -337,17 +346,19 @@
       storage.set(mine);
       return r.text;
     };
+    // The proof of ownership: the edit token kept here, else the session (a comment written on another device).
+    const proof = (m) => (m.t ? auth({ "X-Edit-Token": m.t }) : auth());
     const edit = async (c, art) => {
-      const m = mine[c.id];
+      const m = owned(c.id);
       let source;
       try {
-        source = own(m, await call(api + "comments/" + c.id, "GET", null, { "X-Edit-Token": m.t }));
+        source = own(m, await call(api + "comments/" + c.id, "GET", null, m.t ? { "X-Edit-Token": m.t } : auth()));
       } catch (e) {
         return say(e.message);
       }
       if (!isOpen(m)) return done(c, "Le délai de modification de ce commentaire est dépassé.");
       inline(art, "edit-" + c.id, "Modifier votre commentaire", source, MD, "Enregistrer", true, async (text) => {
-        const r = await call(api + "comments/" + c.id, "PATCH", { text }, auth({ "X-Edit-Token": m.t }));
+        const r = await call(api + "comments/" + c.id, "PATCH", { text }, proof(m));
         c.html = r.comment.html;
         c.edited = r.comment.edited;
         own(m, r);
@@ -364,8 +375,9 @@
     const remove = async (c) => {
       if (!window.confirm("Supprimer définitivement votre commentaire ?")) return;
       try {
-        await call(api + "comments/" + c.id, "DELETE", null, auth({ "X-Edit-Token": mine[c.id].t }));
+        await call(api + "comments/" + c.id, "DELETE", null, proof(owned(c.id)));
         delete mine[c.id];
+        delete ours[c.id];
         storage.set(mine);
         await load();
         render();
@@ -381,7 +393,7 @@
       return h("span", { class: cls }, to ? h("a", { href: to, rel: p ? null : "nofollow ugc noopener" }, a.name) : a.name);
     };
     const item = (c, parentName) => {
-      const a = c.author || {}, pending = c.status === "pending", m = mine[c.id];
+      const a = c.author || {}, pending = c.status === "pending", m = owned(c.id);
       const li = h("li", { class: "comment" + (a.is_post_author ? " comment--post-author" : "") +
         (c.deleted ? " comment--deleted" : "") + (pending ? " comment--pending" : "") });
       const art = h("article", { id: "comment-" + c.id, class: "comment-body", tabindex: -1,
@@ -458,7 +470,7 @@
     // Every minute, the time left to edit; when a window closes, "Modifier"/"Supprimer" go.
     const tick = () => {
       clearTimeout(timer);
-      const next = Math.min(...Object.values(mine).filter(isOpen).map((m) => m.e));
+      const next = Math.min(...[...Object.values(mine), ...Object.values(ours)].filter(isOpen).map((m) => m.e));
       if (next < Infinity) {
         timer = setTimeout(() => {
           if (Date.now() >= next) return render();
