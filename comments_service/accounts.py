@@ -178,12 +178,12 @@ def profile_input(payload) -> dict:
     if "interests" in payload:
         value = payload["interests"]
         if value is not None and not isinstance(value, str):
-            raise ApiError(400, "invalid_type", "La déclaration d'intérêts doit être une chaîne.", "interests")
+            raise ApiError(400, "invalid_type", "Les liens d'intérêts déclarés doivent être du texte.", "interests")
         value = validate._CONTROL.sub("", (value or "").replace("\r\n", "\n")).strip()
         if len(value) > MAX_INTERESTS:
             raise ApiError(
                 400, "too_long",
-                f"La déclaration d'intérêts est trop longue ({MAX_INTERESTS} caractères au plus).", "interests",
+                f"Les liens d'intérêts déclarés sont trop longs ({MAX_INTERESTS} caractères au plus).", "interests",
             )
         changes["interests"] = value
         changes["interests_html"] = render.to_html(value) if value else ""

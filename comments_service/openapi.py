@@ -374,7 +374,7 @@ def document(server_url: str) -> dict:
                         "is_post_author": {"type": "boolean"},
                         "interests": {
                             "type": "string",
-                            "description": "Sanitised HTML: a verified member's declaration of interests; absent when none",
+                            "description": "Sanitised HTML: a verified member's « Liens d'intérêts déclarés »; absent when none",
                         },
                         "profile": {
                             "type": "string",

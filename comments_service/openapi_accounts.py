@@ -217,7 +217,7 @@ SCHEMAS = {
             "role": {"enum": ["member", "author", "moderator", "admin"]},
             "sites": {"type": "array", "items": {"type": "string"}},
             "show_specialty": {"type": "boolean"},
-            "interests": {"type": "string", "description": "Declaration of interests, Markdown"},
+            "interests": {"type": "string", "description": "« Liens d'intérêts déclarés » (CSP L.4113-13), Markdown"},
             "interests_html": {"type": "string", "description": "The same, sanitised HTML"},
             "notify_comments": {"enum": ["immediate", "daily", "never"]},
             "notify_replies": {"type": "boolean"},

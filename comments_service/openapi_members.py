@@ -10,7 +10,7 @@ COMMENT_DECISION = ACCOUNT_PATHS["/moderation/{id}"]["post"]  # same body, same 
 PATHS = {
     "/members/{handle}": {
         "get": {
-            "summary": "A member's public profile: name or pseudonym, badge, declaration of interests, latest comments",
+            "summary": "A member's public profile: name or pseudonym, badge, « Liens d'intérêts déclarés », latest comments",
             "description": (
                 "`handle` is the opaque id at the end of `author.profile`. 20 approved comments a page, newest "
                 "first; `next` is the URL of the older ones. A hidden profile answers 404 like an unknown one."
@@ -53,7 +53,7 @@ SCHEMAS = {
             "comment_count": {"type": "integer", "description": "Approved comments across the network"},
             "interests": {
                 "type": "string",
-                "description": "Sanitised HTML: a verified member's declaration of interests; absent when none",
+                "description": "Sanitised HTML: a verified member's « Liens d'intérêts déclarés »; absent when none",
             },
         },
     },

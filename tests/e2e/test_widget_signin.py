@@ -132,7 +132,7 @@ def test_a_physician_signs_in_from_the_widget_is_vouched_for_and_comments_under_
     page.reload()
     posted = comment_article(page, "Un avis de généraliste")
     interests = posted.locator("details.comment-interests")
-    expect(interests.locator("summary")).to_have_text(f"Déclaration d'intérêts de {PSEUDONYM}")
+    expect(interests.locator("summary")).to_have_text(f"Liens d'intérêts déclarés par {PSEUDONYM}")
     expect(interests.locator("em")).to_be_hidden()
     interests.locator("summary").click()
     expect(interests.locator("em")).to_have_text("pharmaceutique")

@@ -61,3 +61,23 @@ def test_snapshot_shows_the_api_badge_label_and_its_tooltip():
     )
     assert '<span class="badge badge--verified" title="Inscription &lt;vérifiée&gt;">Médecin vérifié · Pédiatrie</span>' in html
     assert "{&#39;level&#39;" not in html and "'level'" not in html
+
+
+def test_one_wording_for_declared_links_of_interest():
+    """« Liens d'intérêts » (CSP L.4113-13, the ethics reference's term) in the widget, the no-JS thread page,
+    the profile and account pages and the READMEs; never another name for the same thing."""
+    root = WIDGET.parents[4]
+    templates = root / "comments_service" / "templates"
+    places = {
+        WIDGET: "\"Liens d'intérêts déclarés par \" + a.name",
+        templates / "_comment.html": "Liens d'intérêts déclarés par {{ c.author.name }}",
+        templates / "profile.html": ">Liens d'intérêts déclarés<",
+        templates / "account.html": ">Liens d'intérêts déclarés <",
+        root / "README.md": "« Liens d'intérêts déclarés par … »",
+        WIDGET.parents[2] / "README.md": "« Liens d'intérêts déclarés par … »",
+    }
+    for path, wording in places.items():
+        text = path.read_text(encoding="utf-8")
+        assert wording in text, (path, wording)
+        for other in ("Déclaration d'intérêts", "déclaration d'intérêts", "Déclaration de liens", "declaration of interests"):
+            assert other not in text, (path, other)

@@ -411,7 +411,7 @@
           c.edited && h("span", { class: "comment-edited" }, "(modifié)")),
         rich(c.html, "comment-text"),
         a.interests && a.badge && h("details", { class: "comment-interests" },
-          h("summary", {}, "Déclaration d'intérêts", h("span", { class: "visually-hidden" }, " de " + a.name)),
+          h("summary", {}, "Liens d'intérêts déclarés par " + a.name),
           rich(a.interests, "comment-text")));
       if (pending) art.append(h("p", { class: "comment-pending" }, "En attente de validation par l'auteur du blog"));
       const acts = h("p", { class: "comment-actions" });
