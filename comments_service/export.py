@@ -2,7 +2,8 @@
 
 The public export is the threads exactly as the API shows them (`store.assemble` + `public.py`, the
 one place that decides which fields leave the service): approved comments, placeholders that keep
-a thread's shape, never an e-mail, IP hash, account id, edit nonce or Markdown source. The private
+a thread's shape, `author.profile` for members whose profile is public, never an e-mail, IP hash,
+account id, edit nonce or Markdown source. The private
 export (the network admin's own backups) adds every status, the source text and the e-mail; still no
 IP hash, account id or nonce.
 
@@ -54,6 +55,26 @@ def _private_tree(rows) -> tuple[list[dict], int]:
     return roots, len(rows)
 
 
+def profile_handles(db, post_url: str) -> dict[int, str]:
+    """{comment id: profile handle} of a thread's comments whose writer's profile is public (as the API)."""
+    rows = store.query(
+        db,
+        "SELECT c.id, a.public_id FROM comments c JOIN accounts a ON a.id = c.account_id"
+        " WHERE c.post_url = ? AND a.profile_public = 1 AND a.public_id IS NOT NULL",
+        (post_url,),
+    )
+    return {r["id"]: r["public_id"] for r in rows}
+
+
+def _add_profiles(nodes: list[dict], handles: dict[int, str], comments_url: str) -> None:
+    """`author.profile` as the API gives it (public.author), which needs the app: the export has none."""
+    for node in nodes:
+        url = public.profile_url(handles.get(node["id"]), comments_url)
+        if url and not node.get("deleted"):
+            node["author"]["profile"] = url
+        _add_profiles(node.get("replies") or [], handles, comments_url)
+
+
 def threads(db, network: Network, *, site: str | None = None, private: bool = False) -> Iterator[dict]:
     """Each post that has comments to export, with its comments nested, one thread at a time."""
     members = {s.slug for s in network.sites}
@@ -81,6 +102,7 @@ def threads(db, network: Network, *, site: str | None = None, private: bool = Fa
             roots, total = store.assemble(store.thread_rows(db, post["url"]))
             if not roots:
                 continue
+        _add_profiles(roots, profile_handles(db, post["url"]), network.comments_url)
         thread = {
             "url": post["url"],
             "site": post["site"],

@@ -65,17 +65,22 @@ def author(row) -> dict:
 PROFILE_PATH = "/membres/"  # profiles.py serves it
 
 
-def profile_url(handle: str | None) -> str | None:
+def profile_url(handle: str | None, comments_url: str | None = None) -> str | None:
     """Absolute URL of a member's public profile page (under `comments_url`), from its opaque handle.
 
-    `profile_id` is selected (store.ACCOUNT_COLUMNS) only for a member whose profile is public. Needs
-    the app (the network's `comments_url`): the API, pages and feeds; the CLI's export leaves it out.
+    `profile_id` is selected (store.ACCOUNT_COLUMNS, export.profile_handles) only for a member whose
+    profile is public. `comments_url` is the network's, from the app when not given (the API, pages and
+    feeds); the CLI's export, which runs without the app, passes it.
     """
-    from flask import current_app, has_app_context
-
-    if not handle or not has_app_context():
+    if not handle:
         return None
-    return current_app.extensions["confreres_network"].comments_url.rstrip("/") + PROFILE_PATH + handle
+    if comments_url is None:
+        from flask import current_app, has_app_context
+
+        if not has_app_context():
+            return None
+        comments_url = current_app.extensions["confreres_network"].comments_url
+    return comments_url.rstrip("/") + PROFILE_PATH + handle
 
 
 def comment(row, replies: list | None = None) -> dict:

@@ -75,6 +75,38 @@ def test_public_export_has_threads_and_no_private_field(filled, run_cli, urls):
     assert threads[urls.POST_A]["total"] == 2
 
 
+def test_public_export_links_public_profiles_as_the_api_does_and_nothing_more(app, client, actions, run_cli, urls):
+    """`author.profile` (<comments_url>membres/<handle>) for members whose profile is public, as in the API;
+    none for a hidden profile or a guest, and no hidden handle, account id or e-mail anywhere."""
+    from tests.comments_service.verification_kit import Kit
+
+    kit = Kit(app, client)
+    shown = kit.member(email="visible.secret@example.org", display_name="Dr Visible")
+    hidden = kit.member(email="cache.secret@example.org", display_name="Dr Discret")
+    assert client.patch("/api/account", json={"public_profile": False}, headers=hidden.headers).status_code == 200
+    first = client.post("/api/comments", json={"url": urls.POST_B, "text": "Profil public."}, headers=shown.headers)
+    reply = {"url": urls.POST_B, "text": "Profil caché.", "parent": first.get_json()["comment"]["id"]}
+    assert client.post("/api/comments", json=reply, headers=hidden.headers).status_code == 201
+    actions.comment("Un invité.", url=urls.POST_B, author="Invité", email="invite.secret@example.org")
+    handles = {r["email"]: r["public_id"] for r in actions.sql("SELECT email, public_id FROM accounts")}
+
+    result = run_cli("export", "comments", "--site", "dr-b")
+    assert result.exit_code == 0, result.output
+    (thread,) = json.loads(result.stdout)["threads"]
+    api = client.get("/api/comments", query_string={"url": urls.POST_B}).get_json()
+    assert thread["comments"] == api["comments"], "the export shows the threads exactly as the API"
+    visible, guest = thread["comments"]
+    assert visible["author"]["profile"] == f"http://blogs.test/comments/membres/{handles['visible.secret@example.org']}"
+    assert "profile" not in visible["replies"][0]["author"] and "profile" not in guest["author"]
+    for secret in (handles["cache.secret@example.org"], "secret@example.org", "account_id", '"email"'):
+        assert secret not in result.stdout, secret
+
+    private = run_cli("export", "comments", "--site", "dr-b", "--private")
+    (private_thread,) = json.loads(private.stdout)["threads"]
+    assert private_thread["comments"][0]["author"]["profile"] == visible["author"]["profile"]
+    assert handles["cache.secret@example.org"] not in private.stdout
+
+
 def test_export_one_site_to_a_file(filled, run_cli, tmp_path, urls):
     out = tmp_path / "dr-b.json"
     result = run_cli("export", "comments", "--site", "dr-b", "--out", str(out))
