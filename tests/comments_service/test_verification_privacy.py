@@ -53,7 +53,7 @@ def world(app, client, tmp_path, urls, actions):
     assert kit.vouch(claire, secret, "Quintard-Valmore").status_code == 201
     assert kit.vouch(karim, secret, "Quintard-Valmore").status_code == 201
     assert kit.status(secret)["level"] == "verified"
-    client.patch("/api/account", json={"interests": "Aucun lien d'intérêts."}, headers=secret.headers)
+    client.patch("/api/account", json={"interests": "Aucun lien d'intérêts.", "show_specialty": True}, headers=secret.headers)
     first = actions.post("Mon avis de généraliste.", url=urls.POST_A, headers=secret.headers,
                          author="Éléonore Quintard-Valmore", email=EMAIL).get_json()
     actions.approve(first["comment"]["id"])
