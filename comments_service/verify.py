@@ -953,7 +953,7 @@ def candidates(db) -> list[dict]:
 
     `contested`: the number is also another account's (declare): only a review settles it."""
     return [
-        dict(r) for r in query(
+        {**dict(r), "contested": bool(r["contested"])} for r in query(
             db,
             "SELECT v.account_id, a.display_name, v.declared, v.specialty,"
             " (SELECT COUNT(*) FROM vouches WHERE candidate_id = v.account_id) AS vouch_count,"
