@@ -1,14 +1,18 @@
 """Verified physicians: the levels `declared` -> `verified` -> `revoked` of ../shared/reference/rpps-directory.md.
 
 - **declared**: the RPPS passes Luhn, is found with profession 10 in the current directory import,
-  the declared last and first names match it (case and accents aside), and no other account holds it.
+  and the declared last and first names match it (case and accents aside). One account per RPPS, but
+  without disclosure: a number another account holds gives a *contested* declaration that looks like
+  any other and is never verified automatically (see `declare`). Declarations are limited per account.
 - **verified**: declared, plus one proof: a Pro Santé Connect login returning that RPPS (psc.py);
   vouching by two already verified physicians who know the candidate ("Je connais ce confrère", each
   types the candidate's surname, which the server compares without showing it); a moderator's review
   of a proof (CPS or ordinal card...), where the moderator types the RPPS read on the proof; or, for
   the founding members, a grant from the admin's terminal (`confreres verify grant`).
 - **revoked**: the RPPS is gone from a newer directory import (struck off, deceased, no longer a
-  physician), or a moderator decided so, with a reason. The member's past comments lose the badge.
+  physician), or a moderator decided so, with a reason. The member's past comments lose the badge, and
+  their vouches stop counting: whoever was verified only thanks to them goes back to `declared`
+  (`withdraw_vouches`).
 
 What is stored is the minimum: a keyed hash of the RPPS (HMAC with the secret key: unique, one
 account per RPPS, and enough for the re-check after each import), level, method, dates, who approved,
@@ -18,7 +22,10 @@ Every decision is written to `verification_log` (who, when, why, which proof).
 
 The badge itself is kept on the account (`accounts.badge_level`, `badge_specialty`) so the sign-in
 layer reads it with the account; store.add_comment records it on each comment at posting time, and
-a revocation clears it from the member's past comments and gives their threads a new version (ETag).
+a revocation (or a return to `declared`) clears it from the member's past comments and gives their
+threads a new version (ETag). The specialty shows only if the member opts in (`accounts.show_specialty`,
+off for new accounts); changing that choice re-applies it to their past badged comments too
+(`apply_specialty_choice`), so a member who hides it hides it everywhere.
 """
 
 from __future__ import annotations
