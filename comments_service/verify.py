@@ -950,9 +950,22 @@ def export_own(db, account_id: int) -> dict | None:
         "vouches_received": vouches(db, account_id),
         "vouches_given": [{"account": r["candidate_id"], "created": r["created"]} for r in given],
         "log": [
-            {k: e[k] for k in ("event", "method", "proof", "reason", "actor", "created")} for e in log_of(db, account_id)
+            {**{k: e[k] for k in ("event", "method", "proof", "reason", "actor", "created")},
+             **({"reason": OWN_EXPORT_REASONS[e["event"]]} if e["event"] in OWN_EXPORT_REASONS else {})}
+            for e in log_of(db, account_id) if e["event"] not in ADMIN_ONLY_EVENTS
         ],
     }
+
+
+# What a member's own export leaves out or rewords from their audit log: a contested declaration must look
+# like any other to its author (declare), and no entry may name another account or why it was revoked.
+ADMIN_ONLY_EVENTS = frozenset({"contested", "verification_held", "contest_resolved"})
+OWN_EXPORT_REASONS = {
+    "claim_contested": "un autre compte a déclaré le même numéro RPPS",
+    "declaration_dropped": "numéro prouvé par un autre compte (Pro Santé Connect ou justificatif)",
+    "vouch_withdrawn": "un de vos parrains n'est plus vérifié : son parrainage ne compte plus",
+    "unverified": "moins de deux parrainages de confrères vérifiés",
+}
 
 
 def candidates(db) -> list[dict]:

@@ -124,6 +124,13 @@ def test_two_accounts_on_one_rpps_never_disclose_the_holder(kit, founders, api_e
     assert kit.declare(again, CLAIRE, "Lefebvre", "Claire").status_code == 200
     assert len(kit.sql("SELECT 1 FROM outbox WHERE kind = 'verification_contested' AND recipient = ?", (claire.email,))) == 1
     assert kit.status(claire)["level"] == "verified", "the holder's account does not change"
+    # nor does the declarant's own data export tell the difference
+    exported = kit.client.get("/api/account/export", headers=second.headers).get_json()["verification"]
+    assert exported["level"] == "declared" and "contest" not in str(exported) and "held" not in str(exported)
+    assert [e["event"] for e in exported["log"]] == ["declared", "vouched", "vouched"]
+    held = kit.client.get("/api/account/export", headers=first.headers).get_json()["verification"]
+    assert held["log"][-1]["event"] == "claim_contested", "the holder's own export says it (the mail did too)"
+    assert f"#{second.id}" not in str(held) and "Autre pseudo" not in str(held)
 
 
 def test_a_review_of_a_proof_settles_a_contested_number(kit, founders, client, api_error):
@@ -695,7 +702,7 @@ def test_a_revoked_vouchers_vouches_stop_counting(kit, founders, app, tmp_path, 
     after = actions.thread(urls.POST_B, etag=before.headers["ETag"])
     assert after.status_code == 200 and not any(c["author"]["badge"] for c in after.get_json()["comments"])
     page = client.get("/thread", query_string={"url": urls.POST_B}).get_data(as_text=True)
-    assert page.count("Médecin vérifié") == 1, "only the blogger's answer (not a comment) keeps one"
+    assert page.count('">Médecin vérifié') == 1, "only the blogger's answer (not a comment) keeps a badge"
     assert kit.sql("SELECT badge_level FROM accounts WHERE id IN (?, ?)", (v.id, w.id)) == [{"badge_level": None}] * 2
     # the audit log says why; the members are told by mail
     assert [e["event"] for e in verify.log_of(kit.db(), v.id)][-2:] == ["vouch_withdrawn", "unverified"]
