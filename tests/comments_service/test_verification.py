@@ -117,6 +117,7 @@ def test_two_accounts_on_one_rpps_never_disclose_the_holder(kit, founders, api_e
     # the moderators see it marked
     [marked] = [c for c in verify.candidates(kit.db()) if c["account_id"] == second.id]
     assert marked["contested"] and not [c for c in verify.candidates(kit.db()) if c["account_id"] == first.id][0]["contested"]
+    assert {m["account_id"] for m in verify.admin_list(kit.db()) if m["contested"]} == {second.id}, "the admin's list too"
     # a verified founder's number: the same answer; the holder is mailed at most once a day
     third = kit.member(display_name="Troisième")
     assert kit.declare(third, CLAIRE, "Lefebvre", "Claire").status_code == 200
@@ -723,11 +724,15 @@ def test_a_directory_import_that_revokes_a_voucher_reports_who_lost_the_badge(ma
     candidate = declared(kit)
     for voucher in (claire, karim):
         assert kit.vouch(voucher, candidate, "Quintard-Valmore").status_code == 201
+    copycat = kit.member(display_name="Copie")  # a contested declaration of a number still in the directory
+    assert kit.declare(copycat, CLAIRE, "Lefebvre", "Claire").status_code == 200
     import_people(app, tmp_path, [x for x in PEOPLE if x[0] != KARIM], name="PS_LibreAcces_Personne_activite_202612010000.txt")
     lines = list(verify.recheck_directory(app))
-    assert "1 révoqué" in lines[0]
+    assert "4 contrôlé(s)" in lines[0] and "1 révoqué" in lines[0]
+    assert kit.status(copycat)["level"] == "declared" and kit.status(claire)["level"] == "verified"
     assert any(f"compte #{candidate.id} « Stéthoscope bleu »" in line and "revenu au niveau déclaré" in line for line in lines)
-    assert lines[-1] == "  Avis aux membres révoqués : 2 envoyé(s), 0 en échec (réessayés plus tard)."
+    # the revoked member, the one sent back, and (queued earlier) the notice to the holder of the copied number
+    assert lines[-1] == "  Avis aux membres révoqués : 3 envoyé(s), 0 en échec (réessayés plus tard)."
     mails = {p.read_text(encoding="utf-8") for p in mail_dir.iterdir()}
     suspended = [m for m in mails if candidate.email in m]
     assert len(suspended) == 1 and "suspendu" in suspended[0] and "/verification" in suspended[0]
