@@ -1,5 +1,6 @@
 """The no-JS thread page with the service's own session: « Se connecter » (a magic link that comes back to the
-thread), « Connecté·e : <name> » with the badge, a form that posts as the account, « Se déconnecter »."""
+thread), « Connecté·e : <name> » with the badge, a form that posts as the account, « Se déconnecter ». Also, on
+the same real SMTP server: the notice to the holder of a number someone else declared."""
 
 from __future__ import annotations
 
@@ -133,9 +134,7 @@ def test_others_are_refused_a_confreres_thread_with_an_explanation_and_keep_thei
 
 
 def _hidden(page) -> dict:
-    soup = BeautifulSoup(page.get_data(as_text=True), "html.parser")
-    form = soup.find("form", action=re.compile(r"/thread$"))
-    return {i["name"]: i.get("value", "") for i in form.find_all("input", type="hidden")}
+    return _hidden_of(page, "/thread")
 
 
 def test_an_account_without_a_name_types_one(kit, app, urls, actions):
@@ -146,3 +145,24 @@ def test_an_account_without_a_name_types_one(kit, app, urls, actions):
     assert "author" in field_names(page) and "email" not in field_names(page)
     assert browser.post("/thread", data={**_hidden(page), "text": "Bonjour.", "author": "Lectrice"}).status_code == 303
     assert actions.thread(urls.POST_B).get_json()["comments"][0]["author"]["name"] == "Lectrice"
+
+
+def test_the_holder_of_a_declared_number_is_told_by_mail(kit, app, smtp):
+    """The notice goes out after the declaration's commit, through the real SMTP server."""
+    claire = kit.verified(CLAIRE, "Lefebvre", "Claire", "Dr Claire Lefebvre")
+    browser = app.test_client()
+    browser.set_cookie("confreres_session", kit_cookie(kit, kit.member(email="autre@exemple.fr", display_name="Autre")))
+    page = browser.get("/verification")
+    form = {**_hidden_of(page, "/verification"), "rpps": CLAIRE, "last_name": "Lefebvre", "first_name": "Claire",
+            "display_name": "Autre"}
+    done = browser.post("/verification", data=form)
+    assert done.status_code == 303 and done.location.endswith("/verification?etat=declare"), "like any declaration"
+    mail = smtp.mailbox.expect(to=claire.email, subject="quelqu'un a tenté de déclarer votre numéro RPPS")
+    assert "autre@exemple.fr" not in mail.addresses() and "Autre" not in mail.text
+    assert "/verification" in mail.text
+
+
+def _hidden_of(page, action: str) -> dict:
+    soup = BeautifulSoup(page.get_data(as_text=True), "html.parser")
+    form = soup.find("form", action=re.compile(re.escape(action) + "$"))
+    return {i["name"]: i.get("value", "") for i in form.find_all("input", type="hidden")}
