@@ -120,8 +120,13 @@ def api_signout():
 def _account_document(db, account_id: int) -> dict:
     row = accounts.get_account(db, account_id)
     session = current_session()
+    own = accounts.session_account(row)
+    document = public.own_account(row, accounts.sites_of(db, account_id), own)
+    # The badge the member's next comment gets, as the thread shows it (label and tooltip): the widget's
+    # « Connecté·e » line shows it as is, it never composes one.
+    document["badge"] = verification.account_badge(db, own)
     return {
-        "account": public.own_account(row, accounts.sites_of(db, account_id), accounts.session_account(row)),
+        "account": document,
         "session": {"kind": session["kind"], "expires": session["expires"]} if session else None,
     }
 

@@ -9,12 +9,17 @@ Tokens travel in headers, never cookies:
 - edit token (returned by POST): `Authorization: Bearer <token>` or `X-Edit-Token: <token>`;
 - the caller's own pending comments: `X-Confreres-Tokens: <token>, <token>, ...` on GET;
 - the build's per-site token: `Authorization: Bearer <site_token(SECRET_KEY, slug)>`.
+
+The Markdown source of a comment (`text`) and the end of its edit window (`editable_until`) go
+only to its owner: in the POST and PATCH answers, and from GET /api/comments/<id> with the edit
+token or the session of the account that wrote it. Public thread JSON never carries them.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+from datetime import timedelta
 
 from flask import Blueprint, current_app, request
 
@@ -22,7 +27,7 @@ from confreres.site_token import check_site_token
 
 from . import crossblog, hooks, limits, notify, public, store, tokens, validate
 from .accounts import looks_like_session
-from .auth import current_account
+from .auth import presented_account
 from .cache import Entry
 from .db import get_db, write
 from .errors import ApiError
@@ -135,7 +140,7 @@ def create_comment():
             post,
             data,
             policy=config["MODERATION"] or None,
-            account=current_account(),
+            account=presented_account(),
             ip_hash=limits.request_ip_hash(),
             duplicate_minutes=int(config["DUPLICATE_WINDOW"]),
         )
@@ -144,8 +149,7 @@ def create_comment():
     token = tokens.make_edit_token(config["SECRET_KEY"], row["id"], nonce)
     return json_response(
         {
-            "comment": public.comment(row),
-            "status": row["status"],
+            **_own(row),
             "edit_token": token,
             "edit_window_minutes": int(config["EDIT_WINDOW"]),
         },
@@ -153,17 +157,47 @@ def create_comment():
     )
 
 
-def _edit_claim(comment_id: int) -> tokens.EditClaim:
+def _own(row) -> dict:
+    """A comment as its owner sees it: the public shape, plus its Markdown source and edit deadline."""
+    window = timedelta(minutes=int(current_app.config["EDIT_WINDOW"]))
+    return {
+        "comment": public.comment(row),
+        "status": row["status"],
+        "text": row["text"],
+        "editable_until": store.iso(store.parse_iso(row["created"]) + window),
+    }
+
+
+def _edit_token() -> str:
     header = request.headers.get("Authorization", "")
     token = header[7:].strip() if header[:7].lower() == "bearer " else ""
     if not token or looks_like_session(token):  # a signed-in widget sends its session there: use X-Edit-Token
         token = request.headers.get("X-Edit-Token", "")
+    return token
+
+
+def _edit_claim(comment_id: int) -> tokens.EditClaim:
+    token = _edit_token()
     if not token:
         raise ApiError(403, "missing_token", "Jeton de modification manquant.")
     claim = tokens.read_edit_token(current_app.config["SECRET_KEY"], token)
     if claim is None or claim.comment_id != comment_id:
         raise ApiError(403, "invalid_token", "Jeton de modification invalide pour ce commentaire.")
     return claim
+
+
+@bp.get("/comments/<int:comment_id>")
+def get_own_comment(comment_id: int):
+    """One's own comment with its source: for the edit token's holder, or the session of its writer."""
+    row = store.get_comment(get_db(), comment_id)
+    if row is None or row["status"] == "deleted":
+        raise ApiError(404, "unknown_comment", "Ce commentaire n'existe pas.")
+    account = None if _edit_token() else presented_account()
+    if account is None or account["id"] != row["account_id"]:
+        claim = _edit_claim(comment_id)
+        if not tokens.nonce_matches(row["edit_nonce"], claim.nonce):
+            raise ApiError(403, "invalid_token", "Jeton de modification invalide pour ce commentaire.")
+    return json_response(_own(row), headers={"Cache-Control": "private, no-store"})
 
 
 @bp.patch("/comments/<int:comment_id>")
@@ -174,7 +208,7 @@ def edit_comment(comment_id: int):
         get_db(), comment_id, claim.nonce, text, window_minutes=int(current_app.config["EDIT_WINDOW"])
     )
     hooks.emit("comment.edited", comment_id=comment_id, url=row["post_url"], site=row["site"])
-    return json_response({"comment": public.comment(row), "status": row["status"]})
+    return json_response(_own(row))
 
 
 @bp.delete("/comments/<int:comment_id>")

@@ -65,6 +65,18 @@ def current_session() -> dict | None:
     return g.get("confreres_session")
 
 
+def presented_account() -> dict | None:
+    """The account of the presented session; None without one; 401 when the session presented is dead.
+
+    A widget that believes it is signed in must not post as an anonymous guest (hidden name field)
+    because its session expired or was revoked: it gets 401 `not_signed_in` and signs in again.
+    """
+    account = current_account()
+    if account is None and presented_session() is not None:
+        return require_account()
+    return account
+
+
 def require_account() -> dict:
     """The signed-in account, or the 401 error shape (the widget then offers to sign in)."""
     account = current_account()

@@ -89,12 +89,32 @@ def document(server_url: str) -> dict:
                             "physicians (`confreres_only`): offer sign-in, then the verification page "
                             "(`<comments_url>verification`, or `links.page` of GET /verification)"
                         ),
+                        "401": _error(
+                            "A session token was sent (`Authorization: Bearer cfs1_…`) but it is expired or revoked "
+                            "(`not_signed_in`): nothing is posted as a guest in its place"
+                        ),
                         "404": _error("URL outside the network, or no such post"),
                         "409": _error("Same text already sent on this thread"),
                     },
                 },
             },
             "/comments/{id}": {
+                "get": {
+                    "summary": "One's own comment with its Markdown source and the end of its edit window",
+                    "description": (
+                        "For the comment's owner only: the edit token (`X-Edit-Token`, or `Authorization: Bearer`), "
+                        "or the session of the account that wrote it (`Authorization: Bearer cfs1_…`). Never cached."
+                    ),
+                    "parameters": [ID_PARAM],
+                    "security": [*EDIT_TOKEN, {"session": []}],
+                    "responses": {
+                        "200": _json({"$ref": "#/components/schemas/OwnComment"}, "The comment, as its owner sees it"),
+                        "401": _error("A session token was sent but it is expired or revoked (`not_signed_in`)"),
+                        "403": _error("Missing token (`missing_token`), or not this comment's (`invalid_token`)"),
+                        "404": _error("No such comment, or deleted"),
+                        "429": COMMON_ERRORS["429"],
+                    },
+                },
                 "patch": {
                     "summary": "Edit one's comment within the edit window",
                     "parameters": [ID_PARAM],
@@ -112,16 +132,7 @@ def document(server_url: str) -> dict:
                         },
                     },
                     "responses": {
-                        "200": _json(
-                            {
-                                "type": "object",
-                                "properties": {
-                                    "comment": {"$ref": "#/components/schemas/Comment"},
-                                    "status": {"type": "string"},
-                                },
-                            },
-                            "Edited",
-                        ),
+                        "200": _json({"$ref": "#/components/schemas/OwnComment"}, "Edited"),
                         **COMMON_ERRORS,
                         "403": _error("Missing or bad token, or edit window over"),
                         "404": _error("No such comment"),
@@ -464,8 +475,24 @@ def document(server_url: str) -> dict:
                     "properties": {
                         "comment": {"oneOf": [{"$ref": "#/components/schemas/Comment"}, {"type": "null"}]},
                         "status": {"enum": ["approved", "pending"]},
+                        "text": {"type": "string", "description": "The Markdown source (for its writer only)"},
+                        "editable_until": {"type": "string", "format": "date-time"},
                         "edit_token": {"type": ["string", "null"]},
                         "edit_window_minutes": {"type": "integer"},
+                    },
+                },
+                "OwnComment": {
+                    "type": "object",
+                    "description": "What only the comment's owner gets: never part of a thread",
+                    "properties": {
+                        "comment": {"$ref": "#/components/schemas/Comment"},
+                        "status": {"enum": ["approved", "pending", "rejected", "spam"]},
+                        "text": {"type": "string", "description": "The Markdown source, as written or last edited"},
+                        "editable_until": {
+                            "type": "string",
+                            "format": "date-time",
+                            "description": "End of the edit window (PATCH and DELETE are refused after it)",
+                        },
                     },
                 },
                 "Posts": {

@@ -178,6 +178,10 @@ SCHEMAS = {
             "notify_replies": {"type": "boolean"},
             "badge_level": {"type": ["string", "null"]},
             "badge_specialty": {"type": ["string", "null"]},
+            "badge": {
+                "type": ["object", "null"],
+                "description": "The badge the account's comments get now ({level, label, title}), null when none",
+            },
             "created": {"type": "string", "format": "date-time"},
         },
     },

@@ -23,7 +23,7 @@ from flask import Blueprint, current_app, redirect, render_template, request, ur
 
 from confreres.french import date_fr
 
-from . import crossblog, hooks, limits, notify, public, store, tokens, validate
+from . import crossblog, hooks, limits, notify, store, tokens, validate, verify
 from .auth import current_account
 from .db import get_db, write
 from .errors import ApiError
@@ -105,7 +105,7 @@ def _render(post, *, form=None, errors=(), status=200, message=None, parent_id=N
         max_text=validate.MAX_TEXT,
         honeypot=validate.HONEYPOT,
         viewer=viewer,
-        viewer_badge=_viewer_badge(viewer),
+        viewer_badge=verify.account_badge(db, viewer),
         back=back,
         signout_csrf=tokens.make_csrf_token(current_app.config["SECRET_KEY"], nonce, "signout"),
     )
@@ -114,19 +114,6 @@ def _render(post, *, form=None, errors=(), status=200, message=None, parent_id=N
     if new:
         set_csrf_cookie(response, nonce)
     return response
-
-
-def _viewer_badge(viewer: dict | None) -> dict | None:
-    """The signed-in member's badge as their comments will show it (public.badge, the method's tooltip)."""
-    if not viewer or not viewer.get("badge_level"):
-        return None
-    from . import verify
-
-    state = verify.get(get_db(), viewer["id"])
-    return public.badge({
-        "badge_level": viewer["badge_level"], "badge_specialty": viewer.get("badge_specialty"),
-        "badge_method": state["method"] if state else None, "account_level": state["level"] if state else None,
-    })
 
 
 def set_csrf_cookie(response, nonce: str) -> None:

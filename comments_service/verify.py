@@ -39,7 +39,7 @@ from datetime import datetime, timedelta
 from flask import has_app_context
 from itsdangerous import BadSignature, URLSafeSerializer
 
-from . import store
+from . import public, store
 from .db import connect, write
 from .errors import ApiError
 from .public import METHOD_TITLES
@@ -159,6 +159,18 @@ def status(db, account_id: int) -> dict:
 
 def _col(row, key: str, default=None):
     return row[key] if key in row.keys() else default  # noqa: SIM118 - sqlite3.Row: `in` tests values
+
+
+def account_badge(db, account: dict | None) -> dict | None:
+    """The badge the signed-in member's next comment gets (public.badge: label, tooltip), or None; for the
+    « Connecté·e » lines of the widget (`account.badge`) and of the no-JS thread page."""
+    if not account:
+        return None
+    row = get(db, account["id"])
+    return public.badge({
+        "badge_level": account.get("badge_level"), "badge_specialty": account.get("badge_specialty"),
+        "badge_method": row["method"] if row else None, "account_level": row["level"] if row else None,
+    })
 
 
 def badge_title(method: str | None) -> str | None:

@@ -116,7 +116,7 @@ def test_404_unknown_api_route(client, api_error):
     [
         ("put", "/api/comments"),
         ("delete", "/api/comments"),
-        ("get", "/api/comments/1"),
+        ("put", "/api/comments/1"),
         ("post", "/api/counts"),
         ("get", "/api/sites/dr-a/posts"),
         ("post", "/api/openapi.json"),

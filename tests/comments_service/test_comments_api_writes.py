@@ -8,7 +8,8 @@ def test_created_response_contract(actions, urls):
     response = actions.post("Bonjour", url=urls.POST_A, author="Claire", email="claire@example.org")
     assert response.status_code == 201
     body = response.get_json()
-    assert set(body) == {"comment", "status", "edit_token", "edit_window_minutes"}
+    assert set(body) == {"comment", "status", "text", "editable_until", "edit_token", "edit_window_minutes"}
+    assert body["text"] == "Bonjour"  # the writer's own source (never in a thread: test_comments_own_source.py)
     assert body["status"] == "pending"  # first comment of a guest on a first-comment blog
     assert body["comment"]["status"] == "pending"
     assert body["comment"]["author"]["name"] == "Claire"

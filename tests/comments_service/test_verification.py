@@ -594,9 +594,10 @@ def test_cli_grant_list_revoke(kit, app, network_file, monkeypatch):
 
 @pytest.fixture
 def mailing(make_app, tmp_path):
-    """(app, kit, mail folder): a service that writes its mails as files, on the tests' directory."""
+    """(app, kit, mail folder): a service that writes its mails as files, on the tests' directory; only the
+    directory re-check sends them (MAIL_SEND=cron: no background sender racing it)."""
     mail_dir = tmp_path / "mail"
-    app = make_app(MAIL_DIR=str(mail_dir))
+    app = make_app(MAIL_DIR=str(mail_dir), MAIL_SEND="cron")
     import_people(app, tmp_path)
     return app, Kit(app, app.test_client()), mail_dir
 

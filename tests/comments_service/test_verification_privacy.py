@@ -68,6 +68,18 @@ def world(app, client, tmp_path, urls, actions):
     return kit, secret, claire
 
 
+def assert_no_source(label: str, data) -> None:
+    """No `text` nor `editable_until` key anywhere in a JSON document (what only a comment's owner gets)."""
+    if isinstance(data, dict):
+        leaked = {"text", "editable_until"} & set(data)
+        assert not leaked, f"{label} carries {leaked}"
+        for value in data.values():
+            assert_no_source(label, value)
+    elif isinstance(data, list):
+        for value in data:
+            assert_no_source(label, value)
+
+
 def actions_thread_first(app, url) -> int:
     return app.test_client().get("/api/comments", query_string={"url": url}).get_json()["comments"][0]["id"]
 
@@ -82,12 +94,21 @@ def test_no_public_output_reveals_who_the_pseudonym_is(world, app, urls, network
 
     member_browser.set_cookie("confreres_session", kit_cookie(kit, other))
     scanned: set[str] = set()
+    db = kit.db()
+    try:
+        own_ids = [row[0] for row in db.conn.execute("SELECT id FROM comments WHERE account_id = ?", (secret.id,))]
+    finally:
+        db.close()
+    assert len(own_ids) == 4
 
     def scan(rule: str, path: str, **kwargs):
         for who, browser, headers in (("anonyme", anonymous, {}), ("membre", member_browser, other.headers)):
             response = browser.get(path, headers=headers, **kwargs)
             assert response.status_code < 500, (path, response.status_code)
             assert_clean(f"{who} GET {path} {kwargs}", response.get_data(as_text=True))
+            # a comment's Markdown source and edit deadline are its owner's alone (GET /api/comments/<id>)
+            if response.is_json and response.status_code == 200 and path != "/api/openapi.json":
+                assert_no_source(f"{who} GET {path} {kwargs}", response.get_json())
         scanned.add(rule)
 
     for rule in app.url_map.iter_rules():
@@ -101,6 +122,9 @@ def test_no_public_output_reveals_who_the_pseudonym_is(world, app, urls, network
         elif rule.rule == "/feeds/site/<slug>.atom":
             for slug in ("dr-a", "dr-b"):
                 scan(rule.rule, f"/feeds/site/{slug}.atom")
+        elif rule.rule == "/api/comments/<int:comment_id>":  # the owner's source: others are refused
+            for comment_id in own_ids:
+                scan(rule.rule, f"/api/comments/{comment_id}")
         elif rule.rule in ("/api/verification/vouch/<token>", "/verification/parrainer/<token>"):
             scan(rule.rule, rule.rule.replace("<token>", kit.vouch_token(secret)))
         elif not rule.arguments:

@@ -47,6 +47,20 @@ def test_widget_works_across_origins_without_cookies(two_origins, tmp_path, page
     page.get_by_role("button", name="Enregistrer").click()
     expect(page.locator(".comment--pending .comment-text")).to_have_text("Depuis une autre origine, corrigé.")
 
+    # Signed in: the session from the link's fragment goes as a bearer token, cross-origin, still no cookie.
+    from tests.comments_service.verification_kit import Kit
+
+    member = Kit(slot.app, slot.app.test_client()).member(display_name="Dr Lointaine")
+    page.goto("about:blank")
+    before = len(calls)
+    page.goto(f"{url}#confreres-session={member.token}")
+    expect(page.locator(".comments-account")).to_contain_text("Connecté·e : Dr Lointaine")
+    page.locator("#cf-text").fill("Connectée depuis une autre origine.")
+    page.get_by_role("button", name="Publier").click()
+    expect(page.locator(".comments-live")).to_contain_text("Connectée depuis une autre origine.")
+    signed = [r for r in calls[before:] if r.method in ("POST", "GET") and r.url.endswith(("/api/comments", "/api/account"))]
+    assert len(signed) == 2 and all(r.headers["authorization"] == f"Bearer {member.token}" for r in signed)
+
     page.goto(site.url)
     expect(page.locator(f'.comment-count[data-count-url="{url}"]')).to_have_text("Aucun commentaire")
 

@@ -118,13 +118,13 @@ def test_pending_comment_is_shown_to_its_author_only(live_network, page, browser
     expect(pending.get_by_role("button", name="Répondre à Nouvelle lectrice")).to_have_count(0)
     expect(pending.get_by_role("button", name="Modifier votre commentaire")).to_be_visible()
 
-    # Back later: the token kept in localStorage still shows it; once the edit window is over,
+    # Back later: the token kept in localStorage still shows it; once the edit window (its end, `e`) is over,
     # "Modifier" and "Supprimer" are gone.
     page.reload()
     expect(page.locator(".comment--pending")).to_contain_text("Premier commentaire, en attente.")
     page.evaluate(
         """() => { const k = "confreres.comments", s = JSON.parse(localStorage.getItem(k));
-        for (const id in s) s[id].at -= 16 * 60 * 1000; localStorage.setItem(k, JSON.stringify(s)); }"""
+        for (const id in s) s[id].e -= 16 * 60 * 1000; localStorage.setItem(k, JSON.stringify(s)); }"""
     )
     page.reload()
     expect(page.locator(".comment--pending")).to_contain_text("Premier commentaire, en attente.")
@@ -266,7 +266,7 @@ def test_no_js_path_posts_through_the_service_form(live_network, browser, page):
 def test_confreres_and_closed_threads_have_no_guest_form(live_network, page, live_site):
     live = live_network(moderation="none")
     open_thread(page, live.post_url("entre-nous"))
-    expect(page.locator(".comments-explain")).to_contain_text("Seuls les médecins")
+    expect(page.locator(".comments-explain")).to_contain_text("seuls les médecins vérifiés peuvent y répondre")
     expect(page.locator(".comments-form")).to_have_count(0)
 
     open_thread(page, live.post_url("ferme"))

@@ -1,7 +1,7 @@
 """Browser test of verification: a physician signs in by e-mail link, declares an RPPS under a pseudonym, is
 vouched for by two verified confrères in their own browsers, and comments with the badge.
 
-Everything goes through the service's pages in Chromium (the no-JS path: the widget does not sign in yet);
+Everything goes through the service's pages in Chromium (the no-JS path; test_widget_signin.py does the same from the widget);
 the blog's page, with the widget, then shows the comment under the pseudonym with the badge.
 """
 

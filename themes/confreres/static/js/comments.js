@@ -1,18 +1,23 @@
 /* Confrères comment widget: vanilla JS, no dependency, CSP-friendly (no inline code, no eval).
    Progressive enhancement of templates/_comments.html (see the theme README):
-   - #commentaires[data-thread-url][data-api][data-mode]: the live thread and the form go in .comments-app;
-     when the service cannot be reached, the static snapshot and the no-JS link stay as they are;
+   - #commentaires[data-thread-url][data-api][data-mode]: the live thread (comments, answers of the network's
+     blogs, Webmentions) and the form go in .comments-app; when the service cannot be reached, the static
+     snapshot and the no-JS link stay as they are;
    - .comment-count[data-count-url]: filled by ONE GET <api>counts?url=...&url=... (api from
      body[data-comments-api], else #commentaires[data-api]).
    Cross-origin safe: fetch in cors mode, no credentials, JSON bodies, tokens in headers, no cookie.
-   Edit tokens (and the Markdown typed, for edits: the API returns only HTML) stay in localStorage and
-   go back in X-Confreres-Tokens so authors see their own pending comments. Untrusted strings only
-   ever go through textContent/attributes; innerHTML takes only `html`, sanitised by the service. */
+   Sign-in: POST <api>auth/request with this page as `return`; the mailed link comes back here with
+   #confreres-session=<token>, kept in localStorage["confreres.session"] and sent as `Authorization: Bearer`
+   on writes and GET <api>account only (thread reads stay cacheable). Edit tokens stay in
+   localStorage["confreres.comments"], go in X-Edit-Token, and in X-Confreres-Tokens so authors see their
+   own pending comments; the Markdown to edit comes from GET <api>comments/<id> (its owner only).
+   Untrusted strings only ever go through textContent/attributes; innerHTML (rich()) takes only `html` and
+   `interests`, sanitised by the service. */
 (() => {
   "use strict";
   if (window.confreresComments) return;
   window.confreresComments = 1;
-  const d = document, KEY = "confreres.comments", DAY = 864e5, MIN = 6e4;
+  const d = document, DAY = 864e5, MIN = 6e4;
   const MONTHS = "janvier février mars avril mai juin juillet août septembre octobre novembre décembre".split(" ");
   const MD = "Markdown : *italique*, **gras**, [lien](https://…), > citation. 10 000 caractères au plus.";
 
@@ -24,16 +29,24 @@
       if (k.startsWith("on")) e.addEventListener(k.slice(2), v);
       else e.setAttribute(k, v === true ? "" : v);
     }
-    for (const c of kids) if (c != null && c !== false && c !== "") e.append(c);
+    for (const c of kids.flat()) if (c != null && c !== false && c !== "") e.append(c);
     return e;
   };
   const opt = (s) => h("span", { class: "opt" }, s);
   const pl = (n, w) => `${n} ${w}${n > 1 ? "s" : ""}`;
 
-  const storage = {
-    get() { try { return JSON.parse(localStorage.getItem(KEY)) || {}; } catch (e) { return {}; } },
-    set(v) { try { localStorage.setItem(KEY, JSON.stringify(v)); } catch (e) { /* storage off: this page only */ } },
-  };
+  const keep = (key, empty) => ({
+    get() { try { return JSON.parse(localStorage.getItem(key)) || empty; } catch (e) { return empty; } },
+    set(v) { try { localStorage.setItem(key, JSON.stringify(v)); } catch (e) { /* storage off: this page only */ } },
+  });
+  const storage = keep("confreres.comments", {}), session = keep("confreres.session", "");
+  // Back from the mailed sign-in link: take the session out of the address at once.
+  const back = /[#&]confreres-session=(cfs1_[\w-]+)/.exec(location.hash);
+  if (back) {
+    session.set(back[1]);
+    history.replaceState(history.state, "", location.pathname + location.search);
+  }
+  const http = (u) => (/^https?:\/\//i.test(u || "") ? u : null);
 
   // French dates: "à l'instant", "il y a 5 minutes", "il y a 2 heures", "hier", "il y a 3 jours", "le 1er mars 2025".
   const day = (t) => `${t.getDate() === 1 ? "1er" : t.getDate()} ${MONTHS[t.getMonth()]} ${t.getFullYear()}`;
@@ -109,11 +122,16 @@
     h("button", { type: "button", class: cls, onclick: fn }, label, extra && h("span", { class: "visually-hidden" }, extra));
   const badge = (b) => b && h("span", { class: "badge badge--verified", title: b.title || null }, b.label || String(b),
     b.title && h("span", { class: "visually-hidden" }, ` (${b.title})`));
-  const plain = (html) => {
-    const t = d.createElement("template");
-    t.innerHTML = html; // inert: a template's content never loads or runs anything
-    return t.content.textContent.trim();
+  const rich = (html, cls) => {
+    const e = h("div", { class: cls });
+    e.innerHTML = html; // sanitised by the service (confreres.sanitize.clean): comments, interests, mentions
+    return e;
   };
+  const stamp = (iso) => {
+    const t = new Date(iso);
+    return h("time", { datetime: iso, title: full(t) }, since(t));
+  };
+  const left = (e) => "Modifiable encore " + pl(Math.max(1, Math.ceil((e - Date.now()) / MIN)), "minute");
   const find = (nodes, id) => {
     for (const c of nodes) {
       const f = c.id === id ? c : find(c.replies || [], id);
@@ -125,22 +143,36 @@
   const thread = async (root) => {
     const api = root.dataset.api, url = root.dataset.threadUrl, svc = api.replace(/api\/$/, "");
     const app = root.querySelector(".comments-app") || root.appendChild(h("div", { class: "comments-app" }));
-    const mine = storage.get(); // {id: {t: token, u: thread url, at: ms, w: window minutes, x: markdown}}
-    const isOpen = (m) => m && Date.now() < m.at + m.w * MIN - 1e4;
+    const built = d.querySelector("section.answers"); // the build's list (_crosslinks.html): the live one replaces it
+    const mine = storage.get(); // {id: {t: edit token, u: thread url, e: end of the edit window (ms)}}
+    const isOpen = (m) => m && Date.now() < m.e;
     for (const id in mine) {
-      if (Date.now() - mine[id].at > 29 * DAY) delete mine[id];
-      else if (!isOpen(mine[id])) delete mine[id].x;
+      const m = mine[id];
+      if (m.at) m.e = m.at + m.w * MIN - 1e4; // an older widget's record
+      delete m.at, delete m.w, delete m.x; // no Markdown kept here any more: the service has it
+      if (!(Date.now() - m.e < 29 * DAY)) delete mine[id];
     }
     storage.set(mine);
-    let doc, mode = root.dataset.mode || "open", replyTo = null, timer;
+    let doc, mode = root.dataset.mode || "open", replyTo = null, timer, tok = session.get(), acct = null, sent = "";
+    const auth = (headers) => (tok ? { ...headers, Authorization: "Bearer " + tok } : headers || {});
     const load = async () => {
       const toks = Object.values(mine).filter((m) => m.u === url).map((m) => m.t).slice(-50);
       doc = await call(api + "comments?url=" + encodeURIComponent(url), "GET", null,
         toks.length ? { "X-Confreres-Tokens": toks.join(", ") } : {});
       mode = doc.mode || mode;
     };
+    const who = async () => {
+      acct = null;
+      if (tok) {
+        try {
+          acct = (await call(api + "account", "GET", null, auth())).account;
+        } catch (e) {
+          if (e.code === "not_signed_in") tok = "", session.set("");
+        }
+      }
+    };
     try {
-      await load();
+      await Promise.all([load(), who()]);
     } catch (e) {
       return; // keep the static snapshot and the no-JS link
     }
@@ -153,8 +185,12 @@
       setTimeout(() => { status.textContent = msg; }, 50);
     };
     const list = h("div", { class: "comments-live" });
-    const home = h("div", { class: "comments-write" });
+    const links = h("div", { class: "comments-links" });
+    const bar = h("div", { class: "comments-account" });
+    const explain = h("div", { class: "comments-explain" });
+    const home = h("div", { class: "comments-write" }, explain, bar);
     const focusOn = (sel) => { const e = d.querySelector(sel); if (e) e.focus(); };
+    const canWrite = () => mode === "open" || (mode === "confreres" && !!acct && acct.badge_level === "verified");
 
     // The form: one instance, moved under the comment being answered.
     const title = h("h3", { id: "cf-title" }, "Écrire un commentaire");
@@ -192,7 +228,7 @@
       formErr, h("p", { class: "form-actions" }, submit, " ", cancel));
 
     const place = () => {
-      if (mode !== "open") return;
+      if (!canWrite()) return form.remove();
       const art = replyTo && d.getElementById("comment-" + replyTo);
       if (replyTo && !art) resetReply();
       if (art) {
@@ -206,6 +242,68 @@
       cancel.hidden = false;
       place();
       text.focus();
+    };
+
+    // Signed in or not: the « Connecté·e » line or « Se connecter », the "entre confrères" next step, the fields.
+    const out = (msg) => {
+      tok = "";
+      session.set("");
+      acct = null;
+      sync();
+      say(msg);
+    };
+    const signin = () => {
+      const [mail, p] = field("signin-email", ["Votre adresse e-mail"], "input",
+        { type: "email", autocomplete: "email", required: true },
+        "Nous vous envoyons un lien de connexion : ouvrez-le pour revenir sur cette page, connecté·e.");
+      const f = h("form", { class: "comments-form comments-signin", novalidate: true, "aria-label": "Connexion" }, p, h("p", { class: "form-actions" },
+        h("button", { type: "submit" }, "Recevoir le lien de connexion"), " ",
+        btn("Annuler", null, () => { sync(); focusOn(".cf-signin"); }, "secondary")));
+      f.addEventListener("submit", async (ev) => {
+        ev.preventDefault();
+        try {
+          await call(api + "auth/request", "POST", { email: mail.value, return: location.href.split("#")[0] });
+          sent = `Un lien de connexion vous a été envoyé à ${mail.value.trim()}. Ouvrez-le dans ce navigateur ` +
+            "pour revenir ici connecté·e.";
+          sync();
+          say(sent);
+          focusOn(".comments-sent");
+        } catch (e) {
+          setError(mail, e.message);
+          mail.focus();
+        }
+      });
+      bar.replaceChildren(f);
+      mail.focus();
+    };
+    const signout = async () => {
+      try {
+        await call(api + "auth/signout", "POST", null, auth());
+      } catch (e) {
+        if (e.code !== "not_signed_in") return say(e.message);
+      }
+      out("Vous êtes déconnecté·e.");
+      focusOn(".cf-signin");
+    };
+    const sync = () => {
+      const ask = h("p", {}, btn("Se connecter", " par un lien envoyé par e-mail", signin, "cf-signin"));
+      bar.hidden = mode === "closed" && !acct;
+      bar.replaceChildren(h("div", {}, acct
+        ? h("p", {}, "Connecté·e : ", h("strong", {}, acct.display_name || "compte sans nom"), " ", badge(acct.badge), " ",
+          h("a", { href: svc + "account" }, "Mon profil"), " ", btn("Se déconnecter", null, signout, "secondary cf-signout"))
+        : [sent && h("p", { class: "comments-sent", tabindex: -1 }, sent), ask]));
+      const v = root.dataset.verifyUrl || svc + "verification";
+      explain.hidden = mode !== "confreres";
+      explain.replaceChildren(h("p", {}, "Fil entre confrères : lisible par tous ; seuls les médecins vérifiés " +
+        "peuvent y répondre."), canWrite() ? "" : h("p", {}, acct
+        ? ["Vous êtes connecté·e, mais votre inscription de médecin n'est pas encore vérifiée. ",
+          h("a", { href: v }, "Faire vérifier mon inscription"), " : votre numéro RPPS, puis une connexion " +
+          "Pro Santé Connect ou le parrainage de deux confrères vérifiés."]
+        : "Vous êtes médecin ? Connectez-vous (lien par e-mail), puis faites vérifier votre inscription : votre " +
+          "numéro RPPS, puis une connexion Pro Santé Connect ou le parrainage de deux confrères vérifiés."));
+      authorP.hidden = !!(acct && acct.display_name);
+      emailP.hidden = !!acct;
+      render();
     };
 
     // A small form inside a comment (edit, report): errors next to the field, what was typed kept.
@@ -234,17 +332,27 @@
       say(msg);
       focusOn("#comment-" + c.id);
     };
-    const edit = (c, art) => {
+    const own = (m, r) => { // what only the owner gets back: the source, and when editing ends
+      m.e = Date.parse(r.editable_until) || m.e;
+      storage.set(mine);
+      return r.text;
+    };
+    const edit = async (c, art) => {
       const m = mine[c.id];
-      inline(art, "edit-" + c.id, "Modifier votre commentaire", m.x != null ? m.x : plain(c.html), MD, "Enregistrer", true,
-        async (text) => {
-          const r = await call(api + "comments/" + c.id, "PATCH", { text }, { Authorization: "Bearer " + m.t });
-          c.html = r.comment.html;
-          c.edited = r.comment.edited;
-          m.x = text;
-          storage.set(mine);
-          done(c, "Votre commentaire a été modifié.");
-        }, `#comment-${c.id} .cf-edit`);
+      let source;
+      try {
+        source = own(m, await call(api + "comments/" + c.id, "GET", null, { "X-Edit-Token": m.t }));
+      } catch (e) {
+        return say(e.message);
+      }
+      if (!isOpen(m)) return done(c, "Le délai de modification de ce commentaire est dépassé.");
+      inline(art, "edit-" + c.id, "Modifier votre commentaire", source, MD, "Enregistrer", true, async (text) => {
+        const r = await call(api + "comments/" + c.id, "PATCH", { text }, auth({ "X-Edit-Token": m.t }));
+        c.html = r.comment.html;
+        c.edited = r.comment.edited;
+        own(m, r);
+        done(c, "Votre commentaire a été modifié.");
+      }, `#comment-${c.id} .cf-edit`);
     };
     const report = (c, art) => inline(art, "report-" + c.id, "Motif du signalement", "",
       "Secret médical, propos déplacé, publicité, spam… Les modérateurs du réseau le liront.", "Envoyer le signalement",
@@ -256,7 +364,7 @@
     const remove = async (c) => {
       if (!window.confirm("Supprimer définitivement votre commentaire ?")) return;
       try {
-        await call(api + "comments/" + c.id, "DELETE", null, { "X-Edit-Token": mine[c.id].t });
+        await call(api + "comments/" + c.id, "DELETE", null, auth({ "X-Edit-Token": mine[c.id].t }));
         delete mine[c.id];
         storage.set(mine);
         await load();
@@ -268,8 +376,12 @@
       }
     };
 
+    const name = (a, cls) => {
+      const p = http(a.profile), to = p || http(a.website);
+      return h("span", { class: cls }, to ? h("a", { href: to, rel: p ? null : "nofollow ugc noopener" }, a.name) : a.name);
+    };
     const item = (c, parentName) => {
-      const a = c.author || {}, pending = c.status === "pending";
+      const a = c.author || {}, pending = c.status === "pending", m = mine[c.id];
       const li = h("li", { class: "comment" + (a.is_post_author ? " comment--post-author" : "") +
         (c.deleted ? " comment--deleted" : "") + (pending ? " comment--pending" : "") });
       const art = h("article", { id: "comment-" + c.id, class: "comment-body", tabindex: -1,
@@ -279,25 +391,24 @@
         art.append(h("p", { class: "comment-deleted" }, "Commentaire supprimé."));
         return li;
       }
-      const t = new Date(c.created), site = /^https?:\/\//i.test(a.website || "");
-      const body = h("div", { class: "comment-text" });
-      body.innerHTML = c.html; // sanitised by the service at write time (confreres.sanitize.clean)
       art.append(
-        h("header", { class: "comment-meta" },
-          h("span", { class: "comment-author" }, site ? h("a", { href: a.website, rel: "nofollow ugc noopener" }, a.name) : a.name),
-          badge(a.badge),
+        h("header", { class: "comment-meta" }, name(a, "comment-author"), badge(a.badge),
           a.is_post_author && h("span", { class: "badge badge--author", title: "Auteur de l'article" }, "Auteur"),
           parentName && h("span", { class: "comment-parent" }, "en réponse à " + parentName),
-          h("a", { class: "comment-date", href: "#comment-" + c.id }, h("time", { datetime: c.created, title: full(t) }, since(t))),
+          h("a", { class: "comment-date", href: "#comment-" + c.id }, stamp(c.created)),
           c.edited && h("span", { class: "comment-edited" }, "(modifié)")),
-        body);
+        rich(c.html, "comment-text"),
+        a.interests && a.badge && h("details", { class: "comment-interests" },
+          h("summary", {}, "Déclaration d'intérêts", h("span", { class: "visually-hidden" }, " de " + a.name)),
+          rich(a.interests, "comment-text")));
       if (pending) art.append(h("p", { class: "comment-pending" }, "En attente de validation par l'auteur du blog"));
       const acts = h("p", { class: "comment-actions" });
-      if (mode === "open" && !pending) acts.append(btn("Répondre", " à " + a.name, () => reply(c), "cf-reply"));
-      if (isOpen(mine[c.id])) {
+      if (canWrite() && !pending) acts.append(btn("Répondre", " à " + a.name, () => reply(c), "cf-reply"));
+      if (isOpen(m)) {
         acts.append(btn("Modifier", " votre commentaire", () => edit(c, art), "cf-edit"),
-          btn("Supprimer", " votre commentaire", () => remove(c), "cf-delete"));
-      } else if (!pending && !mine[c.id]) acts.append(btn("Signaler", " le commentaire de " + a.name, () => report(c, art), "cf-report"));
+          btn("Supprimer", " votre commentaire", () => remove(c), "cf-delete"),
+          h("span", { class: "comment-window", "data-until": m.e }, left(m.e)));
+      } else if (!pending && !m) acts.append(btn("Signaler", " le commentaire de " + a.name, () => report(c, art), "cf-report"));
       if (acts.firstChild) art.append(acts);
       return li;
     };
@@ -314,17 +425,47 @@
         } else walk(c.replies, depth, into, c.deleted ? "" : c.author.name);
       }
     };
+    // Answers from the network's blogs and Webmentions, worded as on the service's thread page.
+    const VERBS = { reply: "a répondu", like: "a aimé", repost: "a partagé", bookmark: "a mis en favori" };
+    const section = (id, label, items, entry) => (items && items.length ? h("section", { "aria-labelledby": id },
+      h("h3", { id }, label), h("ol", { class: "comment-list comments-" + id.slice(3) }, ...items.map(entry))) : "");
+    const crosslinks = () => links.replaceChildren(
+      section("cf-answers", "Réponses des confrères", doc.answers, (x) => {
+        const a = x.author || {};
+        return h("li", { class: "comment answer" }, h("article", { class: "comment-body" },
+          h("header", { class: "comment-meta" }, name(a, "comment-author"), badge(a.badge), x.published && stamp(x.published)),
+          h("p", {}, a.name + " a répondu sur son blog : ", h("a", { href: http(x.url) }, `« ${x.title || x.url} »`),
+            x.site_title && " — ", x.site_title && h("cite", {}, x.site_title)),
+          x.excerpt && h("p", { class: "excerpt" }, x.excerpt)));
+      }),
+      section("cf-mentions", "Mentions", doc.mentions, (x) => h("li", { id: "mention-" + x.id, class: "comment mention" },
+        h("article", { class: "comment-body" },
+          h("header", { class: "comment-meta" }, name(x.author || {}, "comment-author"), stamp(x.published || x.received)),
+          h("p", {}, (VERBS[x.type] || "a mentionné ce billet") + " sur ",
+            h("a", { href: http(x.url), rel: "nofollow ugc noopener" }, x.title ? `« ${x.title} »` : x.url)),
+          x.html && rich(x.html, "comment-text")))));
     const render = () => {
       const active = form.contains(d.activeElement) && d.activeElement;
       const ol = h("ol", { class: "comment-list", "data-depth": 1 });
       walk(doc.comments, 1, ol, "");
       list.replaceChildren(doc.comments.length ? ol : h("p", { class: "comments-empty" }, "Aucun commentaire pour l'instant."));
+      crosslinks();
+      if (built && doc.answers) built.hidden = true;
       place();
       if (active) active.focus();
-      // Hide "Modifier"/"Supprimer" when the edit window closes.
+      tick();
+    };
+    // Every minute, the time left to edit; when a window closes, "Modifier"/"Supprimer" go.
+    const tick = () => {
       clearTimeout(timer);
-      const next = Math.min(...Object.values(mine).filter(isOpen).map((m) => m.at + m.w * MIN - 1e4));
-      if (next < Infinity) timer = setTimeout(render, next - Date.now() + 100);
+      const next = Math.min(...Object.values(mine).filter(isOpen).map((m) => m.e));
+      if (next < Infinity) {
+        timer = setTimeout(() => {
+          if (Date.now() >= next) return render();
+          for (const e of list.querySelectorAll("[data-until]")) e.textContent = left(+e.dataset.until);
+          tick();
+        }, Math.min(next - Date.now() + 100, MIN));
+      }
     };
 
     form.addEventListener("submit", async (ev) => {
@@ -333,13 +474,13 @@
       formErr.hidden = true;
       submit.disabled = true;
       form.setAttribute("aria-busy", "true");
-      const body = { url, parent: replyTo, text: text.value, author: author.value, email: email.value,
-        website: website.value, notify: notify.checked, confreres_hp: hp.value };
+      const body = { url, parent: replyTo, text: text.value, author: acct ? acct.display_name || author.value : author.value,
+        email: acct ? acct.email : email.value, website: website.value, notify: notify.checked, confreres_hp: hp.value };
       try {
-        const r = await call(api + "comments", "POST", body);
+        const r = await call(api + "comments", "POST", body, auth());
         const c = r.comment;
         if (c) {
-          mine[c.id] = { t: r.edit_token, u: url, at: Date.now(), w: r.edit_window_minutes || 15, x: body.text };
+          mine[c.id] = { t: r.edit_token, u: url, e: Date.parse(r.editable_until) || Date.now() + 14 * MIN };
           storage.set(mine);
           c.replies = c.replies || [];
           const parent = replyTo && find(doc.comments, replyTo);
@@ -352,7 +493,13 @@
         if (c) focusOn("#comment-" + c.id);
       } catch (e) {
         const el = fields[e.field === "notify" ? "email" : e.field];
-        if (el) {
+        if (e.code === "not_signed_in") out("Votre session a expiré : reconnectez-vous. Votre texte est conservé.");
+        else if (e.code === "confreres_only") {
+          mode = "confreres";
+          await who();
+          sync();
+          say(e.message);
+        } else if (el && !el.closest("[hidden]")) {
           setError(el, e.message);
           el.focus();
         } else {
@@ -366,19 +513,16 @@
     });
 
     const notices = root.querySelectorAll(".comments-notice");
-    if (mode === "confreres") { // replaces the page's notice: says who may write, and how (data-verify-url)
-      const v = root.dataset.verifyUrl;
-      for (const e of notices) e.hidden = true;
-      home.append(h("p", { class: "comments-notice comments-explain" },
-        "Seuls les médecins dont l'inscription à l'Ordre (RPPS) a été vérifiée par le réseau peuvent écrire dans " +
-        "ce fil ; tout le monde peut le lire.", v && " ", v && h("a", { href: v }, "Faire vérifier mon inscription")));
-    } else if (mode === "closed" && !notices.length) {
-      home.append(h("p", { class: "comments-notice" }, "Les commentaires sont fermés."));
-    }
+    if (mode === "confreres") for (const e of notices) e.hidden = true; // the widget's explanation replaces it
+    else if (mode === "closed" && !notices.length) home.append(h("p", { class: "comments-notice" }, "Les commentaires sont fermés."));
     for (const e of root.querySelectorAll(".comments-snapshot, .comments-nojs, .comments-reminder")) e.hidden = true;
-    app.replaceChildren(status, list, home);
+    app.replaceChildren(status, list, links, home);
     app.hidden = false;
-    render();
+    sync();
+    if (back) {
+      say(acct ? "Vous êtes connecté·e." : "Ce lien de connexion n'est plus valable : demandez-en un nouveau.");
+      heading.focus();
+    }
   };
 
   const root = d.getElementById("commentaires");

@@ -1,0 +1,317 @@
+"""The widget signed in: magic link from the real mail, « entre confrères » threads, sessions that end,
+answers and mentions, edits from the server's source.
+
+Real parts only: the built network, a fresh comment service on a new SQLite file, the local SMTP server
+(tests/smtp.py) and Chromium. Verification goes through the service's own page and the vouching kit.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+
+import pytest
+from playwright.sync_api import expect
+
+from comments_service import verify, webmention
+from comments_service.db import connect
+from comments_service.store import get_post
+from confreres.site_token import site_token
+from tests.comments_service.verification_kit import CANDIDATE, CLAIRE, KARIM, Kit, Member, import_people
+
+from .conftest import LIVE_SECRET
+from .test_comments_widget import comment_article, open_thread
+
+pytestmark = pytest.mark.e2e
+
+EMAIL = "eleonore.q@cabinet-discret.test"
+PSEUDONYM = "Stéthoscope bleu"
+SESSION_KEY = "confreres.session"
+
+
+def stored(page, key: str):
+    return page.evaluate("(k) => JSON.parse(localStorage.getItem(k))", key)
+
+
+def back_from_link(page, url: str, token: str) -> None:
+    """Land on `url` as the sign-in redirect does: with the session in the fragment."""
+    page.goto("about:blank")  # a fragment change alone would not load the page again
+    page.goto(f"{url}#confreres-session={token}")
+    expect(page.locator(".comments-app")).to_be_visible()
+
+
+def sign_in_button(page):
+    return page.get_by_role("button", name="Se connecter par un lien envoyé par e-mail")
+
+
+def publish(page, text: str) -> None:
+    page.locator("#cf-text").fill(text)
+    page.get_by_role("button", name="Publier").click()
+
+
+def test_a_physician_signs_in_from_the_widget_is_vouched_for_and_comments_under_a_pseudonym(
+    live_network, page, smtp, tmp_path
+):
+    live = live_network(**smtp.config)
+    import_people(live.app, tmp_path)
+    kit = Kit(live.app, live.client)
+    claire = kit.verified(CLAIRE, "Lefebvre", "Claire", "Dr Claire Lefebvre")
+    karim = kit.verified(KARIM, "Benali", "Karim", "Dr Karim Benali")
+    url = live.post_url("entre-nous")
+    api_calls = []
+    page.on("request", lambda r: api_calls.append(r) if "/comments/api/" in r.url else None)
+
+    # 1. « Se connecter » in the widget: an address, a link by mail, back on the same page signed in.
+    open_thread(page, url)
+    sign_in_button(page).click()
+    address = page.get_by_role("textbox", name="Votre adresse e-mail")
+    expect(address).to_be_focused()
+    address.fill("pas-une-adresse")
+    page.get_by_role("button", name="Recevoir le lien de connexion").click()
+    expect(page.locator("#cf-signin-email-err")).to_contain_text("pas valide")
+    expect(address).to_have_attribute("aria-invalid", "true")
+    address.fill(EMAIL)
+    page.get_by_role("button", name="Recevoir le lien de connexion").click()
+    expect(page.get_by_role("status")).to_contain_text(f"Un lien de connexion vous a été envoyé à {EMAIL}.")
+    link = smtp.mailbox.expect(to=EMAIL, subject="connexion").link("/auth/verify")
+    page.goto(link)
+    page.get_by_role("button", name="Me connecter").click()
+    account = page.locator(".comments-account")
+    expect(account).to_contain_text("Connecté·e : compte sans nom")
+    expect(page.get_by_role("status")).to_have_text("Vous êtes connecté·e.")
+    assert page.url == url, "the session left the address bar"
+    assert stored(page, SESSION_KEY).startswith("cfs1_")
+    expect(account.get_by_role("link", name="Mon profil")).to_have_attribute(
+        "href", live.network.comments_url + "account"
+    )
+
+    # 2. Not verified yet: the thread says so and links to the service's verification page.
+    explain = page.locator(".comments-explain")
+    expect(explain).to_contain_text("pas encore vérifiée")
+    expect(page.locator(".comments-form")).to_have_count(0)
+    explain.get_by_role("link", name="Faire vérifier mon inscription").click()
+    page.fill("#f-rpps", CANDIDATE)
+    page.fill("#f-last_name", "Quintard-Valmore")
+    page.fill("#f-first_name", "Éléonore")
+    page.fill("#f-display_name", PSEUDONYM)
+    page.get_by_role("button", name="Déclarer").click()
+    expect(page.locator("#etat")).to_contain_text("Votre déclaration est enregistrée")
+
+    # 3. Two verified confrères vouch for her.
+    (member_id,) = live.sql("SELECT id FROM accounts WHERE email = ?", (EMAIL,))[0]
+    candidate = Member(member_id, EMAIL, "")
+    for voucher in (claire, karim):
+        assert kit.vouch(voucher, candidate, "Quintard-Valmore").status_code == 201
+    # showing her specialty is opt-in: she ticks it on her account page (the service's cookie session)
+    page.goto(live.network.comments_url + "account")
+    page.check("#f-show_specialty")
+    page.get_by_role("button", name="Enregistrer").first.click()
+    expect(page.locator(".notice")).to_contain_text("Vos réglages sont enregistrés")
+
+    # 4. Back on the blog: her pseudonym and badge, no name or e-mail field; she posts, the badge shows.
+    page.goto(url)
+    expect(account).to_contain_text(f"Connecté·e : {PSEUDONYM}")
+    expect(account.locator(".badge--verified")).to_contain_text("Médecin vérifié · Médecine générale")
+    expect(explain).not_to_contain_text("pas encore vérifiée")
+    expect(page.locator("#cf-author")).to_be_hidden()
+    expect(page.locator("#cf-email")).to_be_hidden()
+    api_calls.clear()
+    publish(page, "Un avis de généraliste, entre confrères.")
+    expect(page.get_by_role("status")).to_have_text("Votre commentaire a été publié.")
+    posted = comment_article(page, "Un avis de généraliste")
+    expect(posted.locator(".comment-author")).to_have_text(PSEUDONYM)
+    badge = posted.locator(".badge--verified")
+    expect(badge).to_contain_text("Médecin vérifié · Médecine générale")
+    expect(badge).to_have_attribute("title", "Inscription au RPPS vérifiée (parrainage de deux confrères vérifiés)")
+    post = next(r for r in api_calls if r.method == "POST" and r.url.endswith("/api/comments"))
+    assert post.headers["authorization"].startswith("Bearer cfs1_")
+    assert json.loads(post.post_data)["author"] == PSEUDONYM
+
+    # 5. Her declaration of interests beside her comments; reads never carry the session.
+    token = stored(page, SESSION_KEY)
+    assert live.client.patch(
+        "/api/account", json={"interests": "Aucun lien avec l'industrie *pharmaceutique*."},
+        headers={"Authorization": f"Bearer {token}"},
+    ).status_code == 200
+    api_calls.clear()
+    page.reload()
+    posted = comment_article(page, "Un avis de généraliste")
+    interests = posted.locator("details.comment-interests")
+    expect(interests.locator("summary")).to_have_text(f"Déclaration d'intérêts de {PSEUDONYM}")
+    expect(interests.locator("em")).to_be_hidden()
+    interests.locator("summary").click()
+    expect(interests.locator("em")).to_have_text("pharmaceutique")
+    reads = [r for r in api_calls if r.method == "GET" and "/api/comments?" in r.url]
+    assert reads and all("authorization" not in r.headers for r in reads)
+
+    # 6. Nothing on the page says who she is.
+    html = page.content()
+    for secret in ("Quintard", "Valmore", "Éléonore", "Eléonore", EMAIL, "cabinet-discret", CANDIDATE):
+        assert secret not in html, secret
+    assert not page.js_errors
+
+
+def test_entre_confreres_thread_explains_and_offers_the_next_step(live_network, page, tmp_path):
+    live = live_network()
+    import_people(live.app, tmp_path)
+    kit = Kit(live.app, live.client)
+    url = live.post_url("entre-nous")
+    explain = page.locator(".comments-explain")
+    text = "Fil entre confrères : lisible par tous ; seuls les médecins vérifiés peuvent y répondre."
+
+    open_thread(page, url)  # signed out: sign in first
+    expect(explain).to_contain_text(text)
+    expect(explain).to_contain_text("Vous êtes médecin ? Connectez-vous (lien par e-mail)")
+    expect(page.locator(".comments-notice")).to_be_hidden()  # the page's static notice gives way
+    expect(sign_in_button(page)).to_be_visible()
+    expect(page.locator(".comments-form")).to_have_count(0)
+
+    member = kit.member(display_name="Dr Pas-Encore")  # signed in, not verified: the verification page
+    back_from_link(page, url, member.token)
+    expect(page.locator(".comments-account")).to_contain_text("Connecté·e : Dr Pas-Encore")
+    verification = explain.get_by_role("link", name="Faire vérifier mon inscription")
+    expect(verification).to_have_attribute("href", live.network.comments_url + "verification")
+    expect(page.locator(".comments-form")).to_have_count(0)
+
+    claire = kit.verified(CLAIRE, "Lefebvre", "Claire", "Dr Claire Lefebvre")  # verified: the form
+    back_from_link(page, url, claire.token)
+    expect(page.locator("#cf-text")).to_be_visible()
+    expect(explain).to_have_text(text)
+
+    # Revoked while the page is open: the service answers 403 confreres_only; the widget says why and what next.
+    db = connect(live.app.config["DB"])
+    try:
+        with live.app.app_context():
+            verify.revoke(live.app, db, claire.id, "Erreur de saisie (test)")
+    finally:
+        db.close()
+    publish(page, "Entre nous, confrères.")
+    expect(page.get_by_role("status")).to_contain_text("Ce fil est réservé aux médecins vérifiés")
+    expect(page.locator(".comments-form")).to_have_count(0)
+    expect(verification).to_be_visible()
+    assert live.sql("SELECT COUNT(*) FROM comments") == [(0,)]
+    assert not page.js_errors
+
+
+def test_answers_and_mentions_are_shown_in_the_live_thread(live_network, page):
+    live = live_network()
+    target = live.post_url("dr-a-billet-2")
+    blog_b = live.network.sites[1]
+    posts = json.loads((live.network.output / "dr-b" / "posts.json").read_text(encoding="utf-8"))["posts"]
+    answer = f"{blog_b.url}reponse.html"
+    posts.append({"url": answer, "title": "Ma réponse au confrère", "date": "2025-05-01T10:00:00Z", "reply_to": target,
+                  "excerpt": "<img src=x onerror=\"window.__xss=1\"> Un extrait, en texte."})
+    response = live.client.put(
+        "/api/sites/dr-b/posts", json={"posts": posts},
+        headers={"Authorization": f"Bearer {site_token(LIVE_SECRET, 'dr-b')}"},
+    )
+    assert response.status_code == 200, response.get_json()
+    db = connect(live.app.config["DB"])
+    try:
+        entry = webmention.Entry(
+            type="reply", url="https://ailleurs.example/billet", author_name="Dr Externe",
+            author_url="https://ailleurs.example/", title="Un avis d'ailleurs", html="<p>Très <em>juste</em>.</p>",
+            published="2025-05-02T10:00:00Z",
+        )
+        webmention.save_mention(db, get_post(db, target), entry.url, target, entry, "none")
+    finally:
+        db.close()
+
+    open_thread(page, target)
+    answers = page.get_by_role("region", name="Réponses des confrères")
+    entry_answer = answers.locator("li.answer")
+    expect(entry_answer).to_contain_text("Dr Dr-B a répondu sur son blog : « Ma réponse au confrère » — Blog dr-b")
+    expect(entry_answer.get_by_role("link", name="« Ma réponse au confrère »")).to_have_attribute("href", answer)
+    excerpt = live.client.get("/api/comments", query_string={"url": target}).get_json()["answers"][0]["excerpt"]
+    assert "Un extrait, en texte." in excerpt
+    expect(entry_answer.locator(".excerpt")).to_have_text(excerpt)  # as text, whatever it holds
+    expect(entry_answer.locator(".badge--verified")).to_contain_text("Médecin vérifié · Médecine générale")
+    expect(entry_answer.locator(".badge--verified")).to_have_attribute("title", re.compile("auteur d'un blog"))
+    expect(entry_answer.locator("time")).to_have_text("le 1er mai 2025")
+
+    mentions = page.get_by_role("region", name="Mentions")
+    mention = mentions.locator("li.mention")
+    expect(mention).to_contain_text("a répondu sur « Un avis d'ailleurs »")
+    expect(mention.get_by_role("link", name="Dr Externe")).to_have_attribute("href", "https://ailleurs.example/")
+    expect(mention.get_by_role("link", name="« Un avis d'ailleurs »")).to_have_attribute("rel", "nofollow ugc noopener")
+    expect(mention.locator(".comment-text em")).to_have_text("juste")
+    assert page.locator(".comments-links img, .comments-links script").count() == 0
+    assert page.evaluate("window.__xss") is None
+    assert not page.js_errors
+
+
+def test_sign_out_and_sessions_that_died_are_dropped(live_network, page):
+    live = live_network()
+    kit = Kit(live.app, live.client)
+    url = live.post_url("dr-b-billet-0", site=1)
+    status = page.get_by_role("status")
+
+    member = kit.member(display_name="Dr Passage")
+    back_from_link(page, url, member.token)
+    expect(page.locator(".comments-account")).to_contain_text("Connecté·e : Dr Passage")
+    page.get_by_role("button", name="Se déconnecter").click()
+    expect(status).to_have_text("Vous êtes déconnecté·e.")
+    expect(sign_in_button(page)).to_be_focused()
+    assert stored(page, SESSION_KEY) == ""
+    assert live.client.get("/api/account", headers=member.headers).status_code == 401  # ended on the service too
+
+    back_from_link(page, url, "cfs1_" + "x" * 43)  # an unknown session in the link
+    expect(status).to_have_text("Ce lien de connexion n'est plus valable : demandez-en un nouveau.")
+    expect(sign_in_button(page)).to_be_visible()
+    assert page.url == url and stored(page, SESSION_KEY) == ""
+
+    # Expired while the page is open: nothing is posted as a guest, the text stays, the fields come back.
+    other = kit.member(display_name="Dr Expire")
+    back_from_link(page, url, other.token)
+    expect(page.locator("#cf-author")).to_be_hidden()
+    live.sql("UPDATE sessions SET expires = '2000-01-01T00:00:00Z'")
+    publish(page, "Écrit trop tard.")
+    expect(status).to_have_text("Votre session a expiré : reconnectez-vous. Votre texte est conservé.")
+    expect(page.locator("#cf-text")).to_have_value("Écrit trop tard.")
+    expect(page.locator("#cf-author")).to_be_visible()
+    expect(sign_in_button(page)).to_be_visible()
+    assert live.sql("SELECT COUNT(*) FROM comments") == [(0,)]
+
+    # Expired before the page opens: dropped on load.
+    page.evaluate("([k, v]) => localStorage.setItem(k, JSON.stringify(v))", [SESSION_KEY, other.token])
+    page.reload()
+    expect(sign_in_button(page)).to_be_visible()
+    assert stored(page, SESSION_KEY) == ""
+    assert not page.js_errors
+
+
+def test_edit_after_a_reload_starts_from_the_servers_source_and_deadline(live_network, page):
+    live = live_network(moderation="none")
+    url = live.post_url("dr-b-billet-1", site=1)
+    open_thread(page, url)
+    publish(page, "Premier jet, *à reprendre*.")
+    mine = comment_article(page, "Premier jet")
+    expect(mine.locator(".comment-window")).to_have_text(re.compile(r"^Modifiable encore 1[45] minutes$"))
+    assert "Premier jet" not in json.dumps(stored(page, "confreres.comments")), "no Markdown kept in the browser"
+
+    # The service holds the source (changed here behind the widget's back) and the deadline (1 minute left).
+    live.sql(
+        "UPDATE comments SET text = 'La source **du service**.',"
+        " created = strftime('%Y-%m-%dT%H:%M:%SZ', 'now', '-14 minutes')"
+    )
+    page.reload()
+    mine = comment_article(page, "Premier jet")
+    mine.get_by_role("button", name="Modifier votre commentaire").click()
+    editor = page.get_by_role("textbox", name="Modifier votre commentaire")
+    expect(editor).to_be_focused()
+    expect(editor).to_have_value("La source **du service**.")
+    editor.fill("Version *corrigée*.")
+    page.get_by_role("button", name="Enregistrer").click()
+    expect(page.get_by_role("status")).to_have_text("Votre commentaire a été modifié.")
+    mine = comment_article(page, "Version")
+    expect(mine.locator("em")).to_have_text("corrigée")
+    expect(mine.locator(".comment-window")).to_have_text("Modifiable encore 1 minute")
+    assert live.sql("SELECT text FROM comments") == [("Version *corrigée*.",)]
+
+    # The service's deadline wins over the browser's: past it, no editor, and the buttons go.
+    live.sql("UPDATE comments SET created = strftime('%Y-%m-%dT%H:%M:%SZ', 'now', '-20 minutes')")
+    mine.get_by_role("button", name="Modifier votre commentaire").click()
+    expect(page.get_by_role("status")).to_have_text("Le délai de modification de ce commentaire est dépassé.")
+    expect(page.get_by_role("textbox", name="Modifier votre commentaire")).to_have_count(0)
+    expect(mine.get_by_role("button", name="Modifier votre commentaire")).to_have_count(0)
+    assert not page.js_errors
