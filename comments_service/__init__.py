@@ -52,6 +52,9 @@ def create_app(test_config: dict | None = None) -> Flask:
     from . import verify_views
 
     app.register_blueprint(verify_views.bp)  # verified physicians (pages and /api/verification)
+    from . import profiles
+
+    app.register_blueprint(profiles.bp)  # public member profiles (/membres/<handle>, /api/members/<handle>)
     cors.init_app(app)
     app.extensions["confreres_limiter"] = limits.init_app(app)
     app.after_request(_security_headers)

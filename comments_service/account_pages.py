@@ -141,8 +141,8 @@ def _save_profile(db, account: dict, changes: dict) -> None:
     if "display_name" in changes:  # no physician's name as a pseudonym (verify.py)
         verification.check_display_name(current_app, db, account["id"], changes["display_name"])
     accounts.update_profile(db, account["id"], changes)
-    if "interests" in changes:  # shown beside the member's comments: their threads get new ETags
-        verification.bump_account_threads(db, account["id"])
+    if "interests" in changes or "profile_public" in changes:  # shown beside (or linked from) the member's
+        verification.bump_account_threads(db, account["id"])  # comments: their threads get new ETags
     if "show_specialty" in changes:  # past comments show or hide it too
         verification.apply_specialty_choice(db, account["id"])
     if changes.get("notify_replies") or changes.get("notify_comments") in ("immediate", "daily"):
@@ -379,7 +379,8 @@ def _account_page(account: dict, form: dict | None = None, errors=(), status: in
         "account.html",
         status,
         account=row,
-        form=form or dict(row),
+        form=form or {**dict(row), "public_profile": bool(row["profile_public"])},
+        profile_url=public.profile_url(row["public_id"]),
         sites=accounts.sites_of(db, account["id"]),
         moderates=moderation.moderated_sites(db, account) != [],
         sessions=accounts.count_sessions(db, account["id"]),
@@ -413,6 +414,7 @@ def account_submit():
         "interests": request.form.get("interests", ""),
         "notify_comments": request.form.get("notify_comments", ""),
         "notify_replies": bool(request.form.get("notify_replies")),
+        "public_profile": bool(request.form.get("public_profile")),
     }
     if not check_csrf(f"account:{account['id']}"):
         return _account_page(account, form, [ApiError(403, "invalid_csrf", CSRF_MESSAGE)], 403)

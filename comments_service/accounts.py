@@ -195,6 +195,8 @@ def profile_input(payload) -> dict:
         changes["notify_comments"] = payload["notify_comments"]
     if "notify_replies" in payload:
         changes["notify_replies"] = int(_flag(payload["notify_replies"], "notify_replies", "« notify_replies »"))
+    if "public_profile" in payload:  # « Profil public » (profiles.py); stored as accounts.profile_public
+        changes["profile_public"] = int(_flag(payload["public_profile"], "public_profile", "« public_profile »"))
     return changes
 
 
@@ -245,10 +247,13 @@ def ensure_account(
                 db.conn.execute("UPDATE accounts SET role = ? WHERE id = ?", (role, account_id))
             if display_name is not None:
                 db.conn.execute("UPDATE accounts SET display_name = ? WHERE id = ?", (display_name, account_id))
+        linked = 0
         for slug in sites:
-            db.conn.execute(
+            linked += db.conn.execute(
                 "INSERT OR IGNORE INTO account_sites (account_id, site) VALUES (?, ?)", (account_id, slug)
-            )
+            ).rowcount
+        if linked:
+            store.bump_site_answers(db, account_id)  # a verified author's badge now shows on their answers
         return get_account(db, account_id), created
 
 
@@ -274,7 +279,10 @@ def session_account(row) -> dict:
 
 
 def update_profile(db, account_id: int, changes: dict) -> sqlite3.Row:
-    allowed = {"display_name", "show_specialty", "interests", "interests_html", "notify_comments", "notify_replies"}
+    allowed = {
+        "display_name", "show_specialty", "interests", "interests_html", "notify_comments", "notify_replies",
+        "profile_public",
+    }
     fields = [key for key in changes if key in allowed]
     with write(db):
         if fields:
@@ -444,5 +452,6 @@ def delete_account(db, account_id: int, *, keep_comments: bool = False, now: dat
         db.conn.execute("DELETE FROM subscriptions WHERE email = ? COLLATE NOCASE", (email,))
         db.conn.execute("DELETE FROM mail_addresses WHERE email = ? COLLATE NOCASE", (email,))
         db.conn.execute("DELETE FROM outbox WHERE recipient = ? COLLATE NOCASE", (email,))
+        store.bump_site_answers(db, account_id)  # their blogs' answers lose the author's badge
         db.conn.execute("DELETE FROM accounts WHERE id = ?", (account_id,))
     return {"deleted": True, "comments_removed": removed, "comments_anonymised": kept}

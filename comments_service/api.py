@@ -35,7 +35,7 @@ from .openapi import document as openapi_document
 
 bp = Blueprint("api", __name__, url_prefix="/api")
 
-FORMAT = "2"  # bump when the thread JSON changes shape: it changes every ETag
+FORMAT = "3"  # bump when the thread JSON changes shape: it changes every ETag (3: author.profile)
 MAX_COUNT_URLS = 200
 POSTS_MAX_BYTES = 8 * 1024 * 1024
 THREAD_VARY = "Origin, X-Confreres-Tokens"
@@ -256,7 +256,10 @@ def put_site_posts(slug: str):
     if not check_site_token(current_app.config["SECRET_KEY"], slug, token):
         raise ApiError(403, "invalid_site_token", "Jeton du blog manquant ou invalide.")
     request.max_content_length = POSTS_MAX_BYTES  # a blog's whole list; comments keep the 64 KB cap
-    summary = store.sync_posts(get_db(), network, slug, json_body())
+    db = get_db()
+    with write(db):  # the posts and the mails of the answers between blogs they bring (notify.py) commit together
+        summary = store.sync_posts(db, network, slug, json_body())
+        notify.queue_answer_notices(db)
     hooks.emit("posts.synced", **summary)
     return json_response(summary)
 

@@ -10,8 +10,8 @@ from flask.cli import with_appcontext
 
 from confreres.site_token import site_token
 
-from . import store
-from .db import connect
+from . import notify, store
+from .db import connect, write
 from .errors import ApiError
 
 
@@ -24,7 +24,9 @@ def sync_posts_command(slug: str, posts_json) -> None:
     network = current_app.extensions["confreres_network"]
     db = connect(current_app.config["DB"])
     try:
-        summary = store.sync_posts(db, network, slug, json.load(posts_json))
+        with write(db):
+            summary = store.sync_posts(db, network, slug, json.load(posts_json))
+            notify.queue_answer_notices(db)
     except KeyError as exc:
         raise click.ClickException(str(exc.args[0])) from None
     except ApiError as exc:

@@ -5,7 +5,9 @@ store.sync_posts) is an *answer*: the answered post's thread lists it (`"answers
 approved Webmentions (`"mentions"`). Posts linked by reply_to form *conversations*:
 `GET /api/conversations` and the server-rendered French page `/debats`. `GET /api/threads/active`
 gives the threads with the most approved comments of the last days (the planet asks it at build
-time). Every shape comes from public.py.
+time). `GET /api/sites` gives each blog's author badge, from the verification records of the
+accounts linked to the blog: answers, debates, the planet and the blogs' static cross-links show a
+"Médecin vérifié" only where it says so. Every shape comes from public.py.
 """
 
 from __future__ import annotations
@@ -43,6 +45,43 @@ def thread(db, network, post, owned: dict[int, str] | None = None) -> dict:
     return document
 
 
+def site_badges(db, network) -> dict[str, dict | None]:
+    """slug -> the badge of the blog's author, or None: from the verification records, never from network.toml.
+
+    The author is an account linked to the blog (account_sites) whose verification is at level
+    `verified`; when several are, the one whose display name is the blog's author name in
+    network.toml, else the oldest account. Its specialty shows only if that account shows it.
+    """
+    rows = store.query(
+        db,
+        "SELECT s.site, a.display_name, a.show_specialty, a.badge_specialty, v.method"
+        " FROM account_sites s JOIN accounts a ON a.id = s.account_id JOIN verifications v ON v.account_id = a.id"
+        " WHERE v.level = 'verified' ORDER BY s.site, a.id",
+    )
+    chosen: dict[str, object] = {}
+    for row in rows:
+        try:
+            name = network.site(row["site"]).author
+        except KeyError:
+            continue  # a blog no longer in network.toml
+        current = chosen.get(row["site"])
+        if current is None or (_same_name(row["display_name"], name) and not _same_name(current["display_name"], name)):
+            chosen[row["site"]] = row
+    badges: dict[str, dict | None] = {}
+    for site in network.sites:
+        row = chosen.get(site.slug)
+        if row is None:
+            badges[site.slug] = None
+            continue
+        specialty = row["badge_specialty"] if row["show_specialty"] else None
+        badges[site.slug] = public.site_badge("verified", specialty, row["method"])
+    return badges
+
+
+def _same_name(a: str | None, b: str | None) -> bool:
+    return " ".join((a or "").split()).casefold() == " ".join((b or "").split()).casefold()
+
+
 def answers_for(db, network, url: str) -> list[dict]:
     """Listed posts of member blogs answering `url`, oldest first."""
     sites = {site.slug: site for site in network.sites}
@@ -51,7 +90,10 @@ def answers_for(db, network, url: str) -> list[dict]:
         "SELECT url, site, title, published, excerpt FROM posts WHERE reply_to = ? AND listed = 1 AND url != ?",
         (url, url),
     )
-    answers = [public.answer(row, sites[row["site"]]) for row in rows if row["site"] in sites]
+    if not rows:
+        return []
+    badges = site_badges(db, network)
+    answers = [public.answer(row, sites[row["site"]], badges) for row in rows if row["site"] in sites]
     answers.sort(key=lambda a: (a["published"] or "", a["url"]))
     return answers
 
@@ -129,9 +171,10 @@ def conversations(db, network, *, site: str | None = None, days: int | None = No
     sites = {s.slug: s for s in network.sites}
     rows = store.query(db, "SELECT url, site, title, published, excerpt, reply_to FROM posts WHERE listed = 1")
     posts = {}
+    badges = site_badges(db, network)
     for row in rows:
         if row["site"] in sites:
-            posts[row["url"]] = {**public.post_summary(row, sites[row["site"]]), "reply_to": row["reply_to"]}
+            posts[row["url"]] = {**public.post_summary(row, sites[row["site"]], badges), "reply_to": row["reply_to"]}
     groups = [g for g in _trees(posts) if len({posts[u]["site"] for u, _, _ in g}) >= 2]
     urls = [url for group in groups for url, _, _ in group]
     comments = _activity(db, "comments", "created", urls)
@@ -228,6 +271,14 @@ def get_conversations():
     limit = _int_arg("limit", *CONVERSATIONS_LIMIT)
     found, total = conversations(get_db(), network, site=site, days=days, limit=limit)
     return _json({"conversations": found, "total": total})
+
+
+@bp.get("/api/sites")
+def get_sites():
+    """Each blog of the network and its author's current badge (the planet and the blogs ask it at build time)."""
+    network = _network()
+    badges = site_badges(get_db(), network)
+    return _json({"sites": [public.site_summary(site, badges[site.slug]) for site in network.sites]})
 
 
 @bp.get("/api/threads/active")

@@ -454,6 +454,61 @@ def m004_mentions(db: Database) -> None:
 
 
 @migrations()
+def m006_member_profiles(db: Database) -> None:
+    """Public member profiles and answers between blogs notified by mail (issue 5, items 3-4).
+
+    - accounts.public_id: the profile's handle (/membres/<public_id>), 16 random hex digits, given to
+      existing accounts here and to every new one by a trigger, so it says nothing of the e-mail, the
+      name, the RPPS or the order of accounts; accounts.profile_public: the member's « Profil public »
+      setting (on unless they hide it; a hidden profile answers 404 like an unknown one);
+    - answers_announced: each (answer, answered post) pair of posts of different blogs seen once by
+      store.sync_posts: a rebuild announcing the same answer again never mails again;
+    - answer_notices: which announced answer was (or will be, in a daily digest) told to which author
+      of the answered blog, like author_notices for comments.
+    """
+    _run(
+        db,
+        "ALTER TABLE accounts ADD COLUMN public_id TEXT",
+        "ALTER TABLE accounts ADD COLUMN profile_public INTEGER NOT NULL DEFAULT 1",
+        "UPDATE accounts SET public_id = lower(hex(randomblob(8))) WHERE public_id IS NULL",
+        "CREATE UNIQUE INDEX accounts_public_id ON accounts (public_id)",
+        """
+        CREATE TRIGGER accounts_public_id_new AFTER INSERT ON accounts WHEN new.public_id IS NULL
+        BEGIN
+            UPDATE accounts SET public_id = lower(hex(randomblob(8))) WHERE id = new.id;
+        END
+        """,
+        """
+        CREATE TABLE answers_announced (
+            answer_url TEXT NOT NULL,
+            answered_url TEXT NOT NULL,
+            created TEXT NOT NULL,
+            PRIMARY KEY (answer_url, answered_url)
+        )
+        """,
+        """
+        CREATE TABLE answer_notices (
+            account_id INTEGER NOT NULL REFERENCES accounts (id) ON DELETE CASCADE,
+            answer_url TEXT NOT NULL,
+            answered_url TEXT NOT NULL,
+            mode TEXT NOT NULL CHECK (mode IN ('immediate', 'daily')),
+            created TEXT NOT NULL,
+            queued TEXT,
+            outbox_id INTEGER,
+            PRIMARY KEY (account_id, answer_url, answered_url)
+        )
+        """,
+        "CREATE INDEX answer_notices_waiting ON answer_notices (account_id) WHERE queued IS NULL",
+    )
+    # answers already known before this migration were never mailed: they are not news any more
+    db.execute(
+        "INSERT OR IGNORE INTO answers_announced (answer_url, answered_url, created)"
+        " SELECT a.url, a.reply_to, a.synced FROM posts a JOIN posts b ON b.url = a.reply_to"
+        " WHERE a.site != b.site"
+    )
+
+
+@migrations()
 def m007_verification_privacy(db: Database) -> None:
     """Verification leftovers of issue 4 (verify.py): specialty opt-in, declarations rate-limited per account.
 

@@ -37,7 +37,7 @@ def _feed(title: str, link: str, description: str, rows) -> feedgenerator.Atom1F
             unique_id=f"{row['post_url']}#comment-{row['id']}",
             description=row["html"],
             author_name=name,
-            author_link=author["website"],
+            author_link=author.get("profile") or author["website"],
             pubdate=store.parse_iso(row["created"]),
             updateddate=store.parse_iso(row["edited"] or row["created"]),
         )

@@ -14,7 +14,7 @@ from flask import current_app
 
 EVENTS = (
     "comment.created", "comment.edited", "comment.deleted", "comment.reported", "posts.synced",
-    "comment.moderated", "mail.queued", "account.deleted",
+    "comment.moderated", "mail.queued", "account.deleted", "mention.moderated",
 )
 
 

@@ -108,6 +108,13 @@ def queue(db, account: dict, limit: int = QUEUE_LIMIT) -> list[dict]:
     return [{"row": row, "reports": reports.get(row["id"], [])} for row in rows]
 
 
+def _check_action(action: str) -> None:
+    from .errors import ApiError
+
+    if action not in ACTIONS:
+        raise ApiError(400, "invalid_choice", "Action inconnue : approve, reject, spam ou delete.", "action")
+
+
 def act(db, account: dict, comment_id: int, action: str, now=None) -> dict:
     """Apply a moderator's decision in one transaction; returns {"id", "action", "status"}.
 
@@ -117,10 +124,7 @@ def act(db, account: dict, comment_id: int, action: str, now=None) -> dict:
     from . import notify, store
     from .errors import ApiError
 
-    if action not in ACTIONS:
-        raise ApiError(
-            400, "invalid_choice", "Action inconnue : approve, reject, spam ou delete.", "action"
-        )
+    _check_action(action)
     moment = now or store.utcnow()
     with store.write(db):
         row = store.get_comment(db, comment_id)
@@ -140,6 +144,55 @@ def act(db, account: dict, comment_id: int, action: str, now=None) -> dict:
         if action == "approve":
             notify.reply_posted(db, updated, now=moment)
         return {"id": comment_id, "action": action, "status": updated["status"]}
+
+
+# -- received Webmentions: the same queue page and rights as comments --------------------------------
+
+MENTION_DONE = {
+    "approve": "Mention approuvée : elle apparaît dans le fil du billet.",
+    "reject": "Mention rejetée : elle ne sera pas publiée.",
+    "spam": "Mention classée comme spam.",
+    "delete": "Mention supprimée.",
+}
+
+
+def mention_queue(db, account: dict, limit: int = QUEUE_LIMIT) -> list:
+    """Pending mentions of the blogs the account moderates, oldest first, with their post's title."""
+    from .store import query
+
+    sites = moderated_sites(db, account)
+    if sites == []:
+        return []
+    where, params = "m.status = 'pending'", []
+    if sites is not None:
+        where += f" AND m.site IN ({','.join('?' * len(sites))})"
+        params.extend(sites)
+    return query(
+        db,
+        "SELECT m.*, p.title AS post_title FROM mentions m JOIN posts p ON p.url = m.post_url"
+        f" WHERE {where} ORDER BY m.created, m.id LIMIT ?",
+        (*params, limit),
+    )
+
+
+def act_on_mention(db, account: dict, mention_id: int, action: str) -> dict:
+    """A moderator's decision on a received mention, in one transaction; the thread's version is bumped
+    (webmention.py), so an approved mention shows in the thread at once."""
+    from . import store, webmention
+    from .errors import ApiError
+
+    _check_action(action)
+    with store.write(db):
+        row = webmention.get_mention(db, mention_id)
+        if row is None:
+            raise ApiError(404, "unknown_mention", "Cette mention n'existe pas.")
+        if not can_moderate(db, account, row["site"]):
+            raise ApiError(403, "not_moderator", "Vous ne modérez pas le blog de cette mention.")
+        if action == "delete":
+            webmention.remove_mention(db, mention_id)
+            return {"id": mention_id, "action": action, "status": "deleted"}
+        updated = webmention.set_mention_status(db, mention_id, ACTIONS[action])
+        return {"id": mention_id, "action": action, "status": updated["status"]}
 
 
 def make_action_token(comment_id: int, action: str, account_id: int) -> str:

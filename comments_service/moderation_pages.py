@@ -6,8 +6,10 @@
   GET  /moderation/act?token=…     the link of a notification mail: a confirmation page (a GET changes
                                    nothing: mail scanners prefetch links)
   POST /moderation/act             acts, once: the link's nonce is spent in the same transaction
-  GET  /api/moderation/queue       the same queue as JSON
+  GET  /api/moderation/queue       the same queue as JSON (`items`, and `mentions`: pending Webmentions)
   POST /api/moderation/<id>        {"action": "approve" | "reject" | "spam" | "delete"}
+  POST /moderation/mentions/<id>   the same for a received Webmention (form, same CSRF token as comments)
+  POST /api/moderation/mentions/<id>  {"action": ...} as JSON
 
 Every decision goes through moderation.act (one transaction; the post's version is bumped, so the
 cached thread and its ETag change) and is followed, after the commit, by the hook that sends the
@@ -55,18 +57,24 @@ def api_queue():
     db = get_db()
     items = moderation.queue(db, account)
     sites = moderation.moderated_sites(db, account)
+    mentions = moderation.mention_queue(db, account)
     return json_response(
         {
             "sites": sites,
             "total": len(items),
             "items": [public.moderation_item(item["row"], item["reports"]) for item in items],
+            "mentions": [public.moderation_mention(row) for row in mentions],
         },
         headers={"Cache-Control": "private, no-store"},
     )
 
 
-@bp.post("/api/moderation/<int:comment_id>")
-def api_act(comment_id: int):
+def _emit_mention(result: dict) -> None:
+    hooks.emit("mention.moderated", mention_id=result["id"], action=result["action"], status=result["status"])
+
+
+def _api_decision(decide, target_id: int, emit):
+    """{"action": ...} on a comment (moderation.act) or a mention (moderation.act_on_mention), as JSON."""
     from .api import json_body, json_response
 
     account = _moderator()
@@ -74,9 +82,19 @@ def api_act(comment_id: int):
     action = payload.get("action") if isinstance(payload, dict) else None
     if not action:
         raise ApiError(400, "missing_field", "Indiquez l'action : approve, reject, spam ou delete.", "action")
-    result = moderation.act(get_db(), account, comment_id, action)
-    _emit(result)
+    result = decide(get_db(), account, target_id, action)
+    emit(result)
     return json_response(result)
+
+
+@bp.post("/api/moderation/<int:comment_id>")
+def api_act(comment_id: int):
+    return _api_decision(moderation.act, comment_id, _emit)
+
+
+@bp.post("/api/moderation/mentions/<int:mention_id>")
+def api_act_mention(mention_id: int):
+    return _api_decision(moderation.act_on_mention, mention_id, _emit_mention)
 
 
 # -- the page ----------------------------------------------------------------------------------------
@@ -98,6 +116,8 @@ def _queue_page(account: dict, notice: str | None = None, error: str | None = No
         status,
         account=account,
         items=moderation.queue(db, account),
+        mentions=moderation.mention_queue(db, account),
+        mention_actions={k: moderation.ACTION_LABELS[k] for k in ("approve", "reject", "spam")},
         sites=[titles.get(s, s) for s in sites] if sites is not None else None,
         site_titles=titles,
         csrf=csrf_token(f"moderation:{account['id']}"),
@@ -114,11 +134,12 @@ def queue_page():
     if account is None:
         return redirect(url_for("account.auth_page", **{"return": "/moderation"}), 303)
     done = request.args.get("fait", "")
-    return _queue_page(account, notice=moderation.ACTION_DONE.get(done))
+    notice = moderation.ACTION_DONE.get(done) or moderation.MENTION_DONE.get(done.removeprefix("mention-"))
+    return _queue_page(account, notice=notice)
 
 
-@bp.post("/moderation/<int:comment_id>")
-def act_form(comment_id: int):
+def _form_decision(decide, target_id: int, emit, done: str = ""):
+    """The queue page's buttons (CSRF-checked form), for a comment or a mention; back to the queue (303)."""
     account = current_account()
     if account is None:
         return redirect(url_for("account.auth_page", **{"return": "/moderation"}), 303)
@@ -126,11 +147,21 @@ def act_form(comment_id: int):
         return _queue_page(account, error=CSRF_MESSAGE, status=403)
     action = request.form.get("action", "")
     try:
-        result = moderation.act(get_db(), account, comment_id, action)
+        result = decide(get_db(), account, target_id, action)
     except ApiError as err:
         return _queue_page(account, error=err.message, status=err.status)
-    _emit(result)
-    return redirect(url_for("moderation_pages.queue_page", fait=action), 303)
+    emit(result)
+    return redirect(url_for("moderation_pages.queue_page", fait=done + action), 303)
+
+
+@bp.post("/moderation/<int:comment_id>")
+def act_form(comment_id: int):
+    return _form_decision(moderation.act, comment_id, _emit)
+
+
+@bp.post("/moderation/mentions/<int:mention_id>")
+def act_mention_form(mention_id: int):
+    return _form_decision(moderation.act_on_mention, mention_id, _emit_mention, "mention-")
 
 
 # -- one-click links from the mails -----------------------------------------------------------------

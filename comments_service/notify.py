@@ -10,6 +10,8 @@ Who gets what:
 - a new comment -> each author of the blog (account_sites), at once or in the daily digest
   (`confreres notify digest`), as their profile says; a pending comment comes with one-click
   approve / reject links (moderation.py: signed, expiring, single use, confirmed by a POST);
+- a post of another blog answering one of theirs (`reply_to`, announced by a build) -> each author of
+  the answered blog, with the same setting, digest and unsubscribe link as new comments, once per answer;
 - an approved reply -> the author of the comment it answers: a member whose profile says so, or a
   guest who ticked « notify » on that thread *and* confirmed the address (double opt-in);
 - every mail has a signed one-click unsubscribe link and the RFC 8058 headers
@@ -379,8 +381,15 @@ def queue_digests(db, now: datetime | None = None) -> dict:
     never in two digests, and a second run the same day finds nothing.
     """
     moment = now or utcnow()
-    summary = {"digests": 0, "comments": 0}
-    waiting = [r["account_id"] for r in query(db, "SELECT DISTINCT account_id FROM author_notices WHERE queued IS NULL")]
+    summary = {"digests": 0, "comments": 0, "answers": 0}
+    waiting = [
+        r["account_id"]
+        for r in query(
+            db,
+            "SELECT account_id FROM author_notices WHERE queued IS NULL"
+            " UNION SELECT account_id FROM answer_notices WHERE queued IS NULL AND mode = 'daily'",
+        )
+    ]
     for account_id in waiting:
         with write(db):
             author = accounts.get_account(db, account_id)
@@ -392,19 +401,22 @@ def queue_digests(db, now: datetime | None = None) -> dict:
                 (account_id,),
             )
             live = [c for c in notices if c["status"] in ("pending", "approved")]
+            answers = [_answer(row) for row in _answer_rows(db, account_id, "daily")]
             outbox_id = None
-            if author is not None and live and not is_blocked(db, author["email"]):
-                outbox_id = _queue_digest(db, author, live, moment)
+            if author is not None and (live or answers) and not is_blocked(db, author["email"]):
+                outbox_id = _queue_digest(db, author, live, moment, answers)
                 summary["digests"] += 1
                 summary["comments"] += len(live)
-            db.conn.execute(
-                "UPDATE author_notices SET queued = ?, outbox_id = ? WHERE account_id = ? AND queued IS NULL",
-                (iso(moment), outbox_id, account_id),
-            )
+                summary["answers"] += len(answers)
+            for table in ("author_notices", "answer_notices"):
+                db.conn.execute(
+                    f"UPDATE {table} SET queued = ?, outbox_id = ? WHERE account_id = ? AND queued IS NULL",
+                    (iso(moment), outbox_id, account_id),
+                )
     return summary
 
 
-def _queue_digest(db, author, comments, moment) -> int:
+def _queue_digest(db, author, comments, moment, answers=()) -> int:
     posts: list[dict] = []
     for c in comments:
         if not posts or posts[-1]["url"] != c["post_url"]:
@@ -422,13 +434,18 @@ def _queue_digest(db, author, comments, moment) -> int:
         )
     waiting = sum(1 for c in comments if c["status"] == "pending")
     total = len(comments)
+    parts = [f"{total} nouveau{'x' if total > 1 else ''} commentaire{'s' if total > 1 else ''}"] if total else []
+    if waiting:
+        parts.append(f"{waiting} à valider")
+    if answers:
+        parts.append(f"{len(answers)} réponse d'un confrère" if len(answers) == 1 else f"{len(answers)} réponses de confrères")
     return queue(
         db,
         kind="digest",
         to=author["email"],
-        subject=f"Résumé du jour : {total} nouveau{'x' if total > 1 else ''} commentaire{'s' if total > 1 else ''}"
-        + (f", {waiting} à valider" if waiting else ""),
+        subject="Résumé du jour : " + ", ".join(parts),
         template="digest",
+        answers=answers,
         unsubscribe={"s": "author", "a": author["id"]},
         greeting=_greeting(author["display_name"]),
         posts=posts,
@@ -438,6 +455,113 @@ def _queue_digest(db, author, comments, moment) -> int:
         moderation_url=external("moderation_pages.queue_page"),
         now=moment,
     )
+
+
+# -- answers between blogs -> the authors of the answered blog -------------------------------------------------
+
+def record_answers(db, pairs, now: datetime | None = None) -> int:
+    """Inside store.sync_posts' write: note who is to hear of each (answer URL, answered URL) pair.
+
+    A pair counts once ever (answers_announced): every rebuild declares its posts again, and that must
+    never mail twice. Both posts must be listed and of two different blogs (a blog answering itself is
+    no news). Each author of the answered blog who did not write the answer gets a notice, at once or
+    in the daily digest as `notify_comments` says (none for « never »). Needs no app: the mails are
+    queued by `queue_answer_notices` (the API right after, `confreres notify send` otherwise).
+    Returns the number of notices.
+    """
+    stamp = iso(now or utcnow())
+    notices = 0
+    with write(db):
+        for answer_url, answered_url in pairs:
+            posts = {
+                row["url"]: row["site"]
+                for row in query(db, "SELECT url, site FROM posts WHERE url IN (?, ?) AND listed = 1",
+                                 (answer_url, answered_url))
+            }
+            if len(posts) != 2 or posts[answer_url] == posts[answered_url]:
+                continue
+            if not db.conn.execute(
+                "INSERT OR IGNORE INTO answers_announced (answer_url, answered_url, created) VALUES (?, ?, ?)",
+                (answer_url, answered_url, stamp),
+            ).rowcount:
+                continue  # announced before
+            for author in _authors(db, posts[answered_url]):
+                if author["notify_comments"] == "never" or query_one(
+                    db, "SELECT 1 FROM account_sites WHERE account_id = ? AND site = ?", (author["id"], posts[answer_url])
+                ):
+                    continue  # one's own answer, from another of one's blogs
+                notices += db.conn.execute(
+                    "INSERT OR IGNORE INTO answer_notices (account_id, answer_url, answered_url, mode, created)"
+                    " VALUES (?, ?, ?, ?, ?)",
+                    (author["id"], answer_url, answered_url, author["notify_comments"], stamp),
+                ).rowcount
+    return notices
+
+
+def _answer_rows(db, account_id: int | None = None, mode: str | None = None):
+    """Waiting answer notices with both posts (title, site), by account then answered post."""
+    where, params = ["n.queued IS NULL"], []
+    if account_id is not None:
+        where.append("n.account_id = ?")
+        params.append(account_id)
+    if mode is not None:
+        where.append("n.mode = ?")
+        params.append(mode)
+    return query(
+        db,
+        "SELECT n.account_id, n.answer_url, n.answered_url, a.title AS answer_title, a.site AS answer_site,"
+        " a.excerpt AS answer_excerpt, b.title AS answered_title FROM answer_notices n"
+        " JOIN posts a ON a.url = n.answer_url JOIN posts b ON b.url = n.answered_url"
+        f" WHERE {' AND '.join(where)} ORDER BY n.account_id, n.answered_url, n.answer_url",
+        params,
+    )
+
+
+def _answer(row) -> dict:
+    """An answer as the mails tell it: « Dr Y a répondu à votre billet « … » sur son blog : <url> »."""
+    try:
+        author = _network().site(row["answer_site"]).author
+    except KeyError:
+        author = row["answer_site"]
+    return {
+        "author": author,
+        "url": row["answer_url"],
+        "title": row["answer_title"] or row["answer_url"],
+        "excerpt": row["answer_excerpt"],
+        "site_title": _site_title(row["answer_site"]),
+        "answered_url": row["answered_url"],
+        "answered_title": row["answered_title"] or row["answered_url"],
+    }
+
+
+def queue_answer_notices(db, now: datetime | None = None) -> int:
+    """Queue the mails of the answers to tell at once (app context needed); returns how many were queued."""
+    moment = now or utcnow()
+    queued = 0
+    with write(db):
+        for row in _answer_rows(db, mode="immediate"):
+            author = accounts.get_account(db, row["account_id"])
+            outbox_id = None
+            if author is not None and not is_blocked(db, author["email"]):
+                answer = _answer(row)
+                outbox_id = queue(
+                    db,
+                    kind="answer",
+                    to=author["email"],
+                    subject=f"{answer['author']} a répondu à votre billet « {answer['answered_title']} »",
+                    template="answer",
+                    unsubscribe={"s": "author", "a": author["id"]},
+                    greeting=_greeting(author["display_name"]),
+                    answer=answer,
+                    now=moment,
+                )
+                queued += 1
+            db.conn.execute(
+                "UPDATE answer_notices SET queued = ?, outbox_id = ? WHERE account_id = ? AND answer_url = ?"
+                " AND answered_url = ?",
+                (iso(moment), outbox_id, row["account_id"], row["answer_url"], row["answered_url"]),
+            )
+    return queued
 
 
 # -- replies -> the author of the comment answered -----------------------------------------------------------
@@ -576,7 +700,7 @@ def describe_scope(db, scope: dict) -> str:
     if kind == "address":
         return "tout e-mail de Confrères à cette adresse (sauf les liens de connexion que vous demanderez vous-même)"
     if kind == "author":
-        return "les e-mails de nouveaux commentaires sur vos blogs"
+        return "les e-mails de nouveaux commentaires (et de réponses des confrères) sur vos blogs"
     return "les e-mails de réponse à vos commentaires"
 
 
@@ -600,8 +724,9 @@ def unsubscribe(db, scope: dict, now: datetime | None = None) -> None:
             db.conn.execute("DELETE FROM subscriptions WHERE email = ? COLLATE NOCASE", (email,))
         elif kind == "author":
             db.conn.execute("UPDATE accounts SET notify_comments = 'never' WHERE id = ?", (scope.get("a"),))
-            db.conn.execute(
-                "UPDATE author_notices SET queued = ? WHERE account_id = ? AND queued IS NULL", (iso(moment), scope.get("a"))
-            )
+            for table in ("author_notices", "answer_notices"):
+                db.conn.execute(
+                    f"UPDATE {table} SET queued = ? WHERE account_id = ? AND queued IS NULL", (iso(moment), scope.get("a"))
+                )
         elif kind == "replies":
             db.conn.execute("UPDATE accounts SET notify_replies = 0 WHERE id = ?", (scope.get("a"),))

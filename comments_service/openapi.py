@@ -252,6 +252,28 @@ def document(server_url: str) -> dict:
                     },
                 },
             },
+            "/sites": {
+                "get": {
+                    "summary": "The network's blogs, each with its author's current badge (from the verification "
+                    "records, never from membership alone); the planet and the blogs read it at build time",
+                    "parameters": [
+                        {"name": "If-None-Match", "in": "header", "required": False, "schema": {"type": "string"}},
+                    ],
+                    "responses": {
+                        "200": _json(
+                            {
+                                "type": "object",
+                                "properties": {
+                                    "sites": {"type": "array", "items": {"$ref": "#/components/schemas/Site"}},
+                                },
+                            },
+                            "In network.toml's order (with ETag)",
+                        ),
+                        "304": {"description": "Not modified"},
+                        "429": COMMON_ERRORS["429"],
+                    },
+                },
+            },
             "/threads/active": {
                 "get": {
                     "summary": "The threads with the most approved comments in the last N days, across the network",
@@ -338,6 +360,11 @@ def document(server_url: str) -> dict:
                             "type": "string",
                             "description": "Sanitised HTML: a verified member's declaration of interests; absent when none",
                         },
+                        "profile": {
+                            "type": "string",
+                            "format": "uri",
+                            "description": "A signed-in member's public profile page; absent for guests and hidden profiles",
+                        },
                     },
                 },
                 "Comment": {
@@ -377,16 +404,28 @@ def document(server_url: str) -> dict:
                 },
                 "BlogAuthor": {
                     "type": "object",
+                    "description": "A blog's author: the name of network.toml; the badge from the verification "
+                    "records of the accounts linked to the blog, null when none of them is verified",
                     "properties": {
                         "name": {"type": "string"},
                         "badge": {
-                            "type": "object",
+                            "type": ["object", "null"],
                             "properties": {
                                 "level": {"const": "verified"},
-                                "label": {"type": "string"},
-                                "title": {"type": "string"},
+                                "label": {"type": "string", "description": "« Médecin vérifié », then « · specialty » "
+                                          "when the author shows it"},
+                                "title": {"type": "string", "description": "How the verification was made"},
                             },
                         },
+                    },
+                },
+                "Site": {
+                    "type": "object",
+                    "properties": {
+                        "slug": {"type": "string"},
+                        "title": {"type": "string"},
+                        "url": {"type": "string", "format": "uri"},
+                        "author": {"$ref": "#/components/schemas/BlogAuthor"},
                     },
                 },
                 "PostSummary": {
@@ -538,6 +577,7 @@ _base_document = document
 
 
 def document(server_url: str) -> dict:  # noqa: F811 - the base above, plus sign-in, account, moderation
+    from . import openapi_members
     from .openapi_accounts import extend
 
-    return extend(_base_document(server_url))
+    return openapi_members.extend(extend(_base_document(server_url)))

@@ -119,6 +119,11 @@ PATHS = {
                             "sites": {"type": ["array", "null"], "items": {"type": "string"}},
                             "total": {"type": "integer"},
                             "items": {"type": "array", "items": {"$ref": "#/components/schemas/QueueItem"}},
+                            "mentions": {
+                                "type": "array",
+                                "description": "Pending received Webmentions, oldest first",
+                                "items": {"$ref": "#/components/schemas/QueuedMention"},
+                            },
                         },
                     },
                     "The queue, oldest first",
@@ -176,6 +181,8 @@ SCHEMAS = {
             "interests_html": {"type": "string", "description": "The same, sanitised HTML"},
             "notify_comments": {"enum": ["immediate", "daily", "never"]},
             "notify_replies": {"type": "boolean"},
+            "public_profile": {"type": "boolean", "description": "« Profil public »: false hides the profile"},
+            "profile": {"type": ["string", "null"], "format": "uri", "description": "The public profile page, if public"},
             "badge_level": {"type": ["string", "null"]},
             "badge_specialty": {"type": ["string", "null"]},
             "badge": {
@@ -203,6 +210,7 @@ SCHEMAS = {
             "interests": {"type": "string", "maxLength": 5000},
             "notify_comments": {"enum": ["immediate", "daily", "never"]},
             "notify_replies": {"type": "boolean"},
+            "public_profile": {"type": "boolean", "description": "Show the public profile page (default true)"},
         },
     },
     "QueueItem": {

@@ -57,7 +57,26 @@ def author(row) -> dict:
     interests = _optional(row, "interests_html")
     if interests and shown["badge"] is not None:
         shown["interests"] = interests
+    profile = profile_url(_optional(row, "profile_id"))
+    if profile:
+        shown["profile"] = profile
     return shown
+
+
+PROFILE_PATH = "/membres/"  # profiles.py serves it
+
+
+def profile_url(handle: str | None) -> str | None:
+    """Absolute URL of a member's public profile page (under `comments_url`), from its opaque handle.
+
+    `profile_id` is selected (store.ACCOUNT_COLUMNS) only for a member whose profile is public. Needs
+    the app (the network's `comments_url`): the API, pages and feeds; the CLI's export leaves it out.
+    """
+    from flask import current_app, has_app_context
+
+    if not handle or not has_app_context():
+        return None
+    return current_app.extensions["confreres_network"].comments_url.rstrip("/") + PROFILE_PATH + handle
 
 
 def comment(row, replies: list | None = None) -> dict:
@@ -92,15 +111,22 @@ def placeholder(row, replies: list | None = None) -> dict:
 
 # -- answers between blogs and Webmentions (issue 5) ---------------------------------------------
 
-MEMBER_BADGE_TITLE = "Médecin auteur d'un blog du réseau Confrères"
+def site_badge(level: str, specialty: str | None, method: str | None) -> dict | None:
+    """A blog author's badge, from the verification of an account linked to the blog (crossblog.site_badges).
+
+    Same shape as a comment's badge; `specialty` only when that account shows it.
+    """
+    return badge({"badge_level": level, "badge_specialty": specialty, "badge_method": method})
 
 
-def member_badge(site) -> dict:
-    """The badge of a blog's author: the network admitted them (network.toml), like the planet says."""
-    label = BADGE_LABELS["verified"]
-    if site.specialty:
-        label = f"{label} · {site.specialty}"
-    return {"level": "verified", "label": label, "title": MEMBER_BADGE_TITLE}
+def site_summary(site, author_badge: dict | None) -> dict:
+    """A blog of the network as GET /api/sites shows it: network.toml's public fields and the author's badge."""
+    return {
+        "slug": site.slug,
+        "title": site.title,
+        "url": site.url,
+        "author": {"name": site.author, "badge": author_badge},
+    }
 
 
 def utc_time(value) -> str | None:
@@ -118,22 +144,25 @@ def utc_time(value) -> str | None:
     return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def post_summary(row, site) -> dict:
-    """A post of a member blog as other threads and the debates show it: never more than this."""
+def post_summary(row, site, badges: dict[str, dict | None]) -> dict:
+    """A post of a member blog as other threads and the debates show it: never more than this.
+
+    `badges`: slug -> the blog author's badge or None (crossblog.site_badges: verification records only).
+    """
     return {
         "url": row["url"],
         "title": row["title"],
         "site": row["site"],
         "site_title": site.title,
-        "author": {"name": site.author, "badge": member_badge(site)},
+        "author": {"name": site.author, "badge": badges.get(site.slug)},
         "excerpt": row["excerpt"],  # plain text: insert as text, never as HTML
         "published": utc_time(row["published"]),
     }
 
 
-def answer(row, site) -> dict:
+def answer(row, site, badges: dict[str, dict | None]) -> dict:
     """A post of the network whose reply_to is the thread's post: an entry of its own kind."""
-    return {"kind": "answer", **post_summary(row, site)}
+    return {"kind": "answer", **post_summary(row, site, badges)}
 
 
 def mention(row) -> dict:
@@ -168,6 +197,8 @@ def own_account(row, sites: list[str], session_account: dict) -> dict:
         "interests_html": row["interests_html"],
         "notify_comments": row["notify_comments"],
         "notify_replies": bool(row["notify_replies"]),
+        "public_profile": bool(row["profile_public"]),
+        "profile": profile_url(row["public_id"]) if row["profile_public"] else None,
         "badge_level": session_account.get("badge_level"),
         "badge_specialty": session_account.get("badge_specialty"),
         "created": row["created"],
@@ -194,4 +225,13 @@ def moderation_item(row, reports: list[dict]) -> dict:
         "created": row["created"],
         "edited": row["edited"],
         "reports": reports,
+    }
+
+
+def moderation_mention(row) -> dict:
+    """A received Webmention waiting in its blog's moderation queue (nothing private is stored for one)."""
+    return {
+        **mention(row),
+        "status": row["status"],
+        "post": {"url": row["post_url"], "title": row["post_title"], "site": row["site"]},
     }

@@ -57,6 +57,20 @@ def _bump(db, url: str) -> None:
     )
 
 
+def bump_site_answers(db, account_id: int) -> None:
+    """New versions for the threads answered by posts of the blogs this account writes (account_sites).
+
+    Those threads show each answer's author badge (crossblog.site_badges): a change of the account's
+    verification, shown specialty or blogs must not leave them cached with the old badge.
+    """
+    db.conn.execute(
+        "UPDATE posts SET version = max(version + 1, ?) WHERE url IN ("
+        " SELECT p.reply_to FROM posts p JOIN account_sites s ON s.site = p.site"
+        " WHERE s.account_id = ? AND p.reply_to IS NOT NULL)",
+        (int(time.time() * 1000), account_id),
+    )
+
+
 # -- posts --------------------------------------------------------------------------------------
 
 def sync_posts(db, network: Network, slug: str, payload: dict, now: datetime | None = None) -> dict:
@@ -76,6 +90,7 @@ def sync_posts(db, network: Network, slug: str, payload: dict, now: datetime | N
     answered: set[str] = set()  # posts whose list of answers changed
     with write(db):
         existing = {row["url"]: row for row in query(db, f"SELECT {columns} FROM posts WHERE site = ?", (slug,))}
+        existing_urls = set(existing)
         for item in items:
             row = existing.pop(item.url, None)
             if row is None:
@@ -108,6 +123,19 @@ def sync_posts(db, network: Network, slug: str, payload: dict, now: datetime | N
                 answered.add(row["reply_to"])
         for url in answered - {None}:
             _bump(db, url)  # its thread shows its answers: new ETag
+        # answers to tell the answered blog's authors (notify.py keeps each pair once: rebuilds never re-mail);
+        # a post of this blog that appears now may have been answered already by another blog
+        pairs = [(item.url, item.reply_to) for item in items if item.reply_to]
+        created = {item.url for item in items if item.url not in existing_urls}
+        if created:
+            pairs += [
+                (row["url"], row["reply_to"])
+                for row in query(db, "SELECT url, reply_to FROM posts WHERE reply_to IS NOT NULL AND listed = 1")
+                if row["reply_to"] in created
+            ]
+        from . import notify  # notify builds on this module
+
+        notify.record_answers(db, pairs, now=now)
     return summary
 
 
@@ -152,8 +180,11 @@ THREAD_COLUMNS = (
     " c.status, c.created, c.edited, c.edit_nonce"
 )
 # What the writer's account adds (public.py): how they were verified (the badge's tooltip), their current
-# level (a revoked member shows no badge) and their declaration of interests.
-ACCOUNT_COLUMNS = "v.method AS badge_method, v.level AS account_level, a.interests_html AS interests_html"
+# level (a revoked member shows no badge), their declaration of interests and, when public, their profile's handle.
+ACCOUNT_COLUMNS = (
+    "v.method AS badge_method, v.level AS account_level, a.interests_html AS interests_html,"
+    " CASE WHEN a.profile_public THEN a.public_id END AS profile_id"
+)
 ACCOUNT_JOIN = "LEFT JOIN accounts a ON a.id = c.account_id LEFT JOIN verifications v ON v.account_id = c.account_id"
 
 

@@ -429,6 +429,7 @@ def _set_badge(db, account_id: int) -> None:
         "UPDATE accounts SET badge_level = ?, badge_specialty = ? WHERE id = ?",
         ("verified" if verified else None, (row["specialty"] or None) if verified else None, account_id),
     )
+    store.bump_site_answers(db, account_id)  # the answers of their blogs show the site's badge (GET /api/sites)
 
 
 def declare(app, db, account_id: int, rpps, last_name, first_name, *, display_name=None, now=None) -> dict:
@@ -795,6 +796,7 @@ def apply_specialty_choice(db, account_id: int) -> None:
         )
         for url in posts:
             store._bump(db, url)
+        store.bump_site_answers(db, account_id)
 
 
 def bump_account_threads(db, account_id: int) -> None:

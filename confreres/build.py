@@ -301,19 +301,25 @@ def _build_many(network: Network, slugs: list[str], out: Path, jobs: int | None,
 
 
 def stale_crosslinks(network: Network, out: Path) -> list[str]:
-    """Blogs whose published cross-blog links no longer match the other blogs' posts."""
+    """Blogs whose published cross-blog links no longer match the other blogs' posts, or the badges of the
+    authors they name (asked of the comment service; when it is down, badges are not compared)."""
+    from confreres import badges as author_badges
     from confreres import crosslinks
 
     slugs = [s.slug for s in network.sites]
     posts = crosslinks.load_posts(out, slugs)
+    badges = author_badges.fetch(network.comments_url) if any(p.get("reply_to") for p in posts.values()) else {}
     stale = []
     for slug in slugs:
         try:
-            recorded = json.loads((out / slug / "crosslinks.json").read_text(encoding="utf-8")).get("digest")
+            recorded = json.loads((out / slug / "crosslinks.json").read_text(encoding="utf-8"))
         except (OSError, ValueError):
             continue  # not built, or built without the crosslinks plugin
         own = [url for url, post in posts.items() if post["site"] == slug]
-        if crosslinks.digest(own, posts) != recorded:
+        changed = crosslinks.digest(own, posts) != recorded.get("digest")
+        shown = crosslinks.shown_sites(crosslinks.relations(own, posts)) if badges is not None else []
+        badged = badges is not None and crosslinks.badges_digest(shown, badges) != recorded.get("badges")
+        if changed or badged:
             stale.append(slug)
     return stale
 

@@ -775,7 +775,8 @@ def notify_digest(ctx):
     finally:
         db.close()
     sent = deliver(app.config)
-    click.echo(f"{summary['digests']} résumé(s) ({summary['comments']} commentaire(s)) ; "
+    answers = f", {summary['answers']} réponse(s) de confrères" if summary["answers"] else ""
+    click.echo(f"{summary['digests']} résumé(s) ({summary['comments']} commentaire(s){answers}) ; "
                f"{sent['sent']} e-mail(s) envoyé(s), {sent['failed']} en échec (gardés pour plus tard).")
     if sent["failed"]:
         sys.exit(1)
@@ -784,17 +785,19 @@ def notify_digest(ctx):
 @notify.command("send")
 @pass_ctx
 def notify_send(ctx):
-    """Send the mails waiting in the outbox, retrying those that failed; run it every few minutes."""
+    """Queue the mails of answers between blogs not yet queued, then send the outbox (retrying); run it every few minutes."""
     from comments_service.db import connect
     from comments_service.mailer import transport
-    from comments_service.notify import deliver, pending_count
+    from comments_service.notify import deliver, pending_count, queue_answer_notices
 
     app = _service(ctx.network)
     if not transport(app.config):
         raise click.ClickException("no mail transport: set CONFRERES_SMTP_HOST (or CONFRERES_MAIL_DIR)")
-    sent = deliver(app.config)
     db = connect(app.config["DB"])
     try:
+        with app.app_context():  # answers between blogs declared without the service (e.g. an import)
+            queue_answer_notices(db)
+        sent = deliver(app.config)
         left = pending_count(db)
     finally:
         db.close()

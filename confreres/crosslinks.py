@@ -1,7 +1,8 @@
 """Answers between blogs, worked out from the blogs' published post lists (`<out>/<slug>/posts.json`).
 
 Pure functions shared by the `crosslinks` Pelican plugin (which renders them) and the build (which
-rebuilds a blog when what it would render changed, e.g. a confrère answered one of its posts).
+rebuilds a blog when what it would render changed, e.g. a confrère answered one of its posts, or
+the badge of an author it names changed: see confreres.badges).
 Imports no project module but the registry.
 """
 
@@ -88,4 +89,22 @@ def relations(site_urls: list[str], posts: dict[str, dict]) -> dict[str, dict]:
 def digest(site_urls: list[str], posts: dict[str, dict]) -> str:
     """Changes whenever what a blog shows of the other blogs changes."""
     data = json.dumps(relations(site_urls, posts), sort_keys=True, ensure_ascii=False)
+    return hashlib.sha256(data.encode()).hexdigest()
+
+
+def shown_sites(related: dict[str, dict]) -> list[str]:
+    """The blogs whose authors a blog's cross-links (`relations(...)`) name: what it answers, its answers, its debates."""
+    shown: set[str] = set()
+    for rel in related.values():
+        for post in ([rel["reply_to"]] if rel["reply_to"] else []) + rel["answers"] + rel["conversation"]:
+            if post.get("site"):
+                shown.add(post["site"])
+    return sorted(shown)
+
+
+def badges_digest(shown: list[str], badges: dict[str, dict] | None) -> str | None:
+    """Changes whenever the badge of an author a blog's cross-links name (`shown_sites`) changes; None: unknown."""
+    if badges is None:
+        return None
+    data = json.dumps({slug: badges.get(slug) for slug in shown}, sort_keys=True, ensure_ascii=False)
     return hashlib.sha256(data.encode()).hexdigest()

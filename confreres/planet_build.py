@@ -3,7 +3,8 @@
 The planet is a Pelican site like the blogs, built in its own fresh process by the same
 `_run_pelican`, with the `planet` plugin (plugins/planet) fed by the settings made here: the
 member blogs (their built Atom feeds in `<out>/<slug>/feeds/all.atom.xml`) and the outside feeds
-of `network.toml` (fetched over HTTP into `var/planet/`).
+of `network.toml` (fetched over HTTP into `var/planet/`). A member blog's author shows the badge
+"Médecin vérifié" only when the comment service says so (confreres.badges, its `GET /api/sites`).
 
 Publishing at the root, atomically. `<out>/` also holds the blogs' symlinks, so the planet cannot
 be one `<out>/<slug>` link. It is built into `<out>/.releases/planet-<stamp>-<pid>/`; the link
@@ -73,11 +74,16 @@ def _slugify(value: str) -> str:
     return re.sub(r"[^a-z0-9]+", "-", ascii_value.lower()).strip("-") or "blog"
 
 
-def planet_sources(network: Network, out: Path) -> list[dict]:
-    """The planet's sources for the plugin: member blogs (feed on disk) then outside feeds (HTTP)."""
+def planet_sources(network: Network, out: Path, badges: dict[str, dict] | None = None) -> list[dict]:
+    """The planet's sources for the plugin: member blogs (feed on disk) then outside feeds (HTTP).
+
+    `badges` (confreres.badges.fetch: slug -> {label, title}) are the comment service's word on each
+    member blog's author; a blog without one, or a service that did not answer (None), shows no badge.
+    """
     result = []
     used = {s.slug for s in network.sites}
     for site in network.sites:
+        badge = (badges or {}).get(site.slug)
         result.append({
             "key": site.slug,
             "kind": "member",
@@ -86,8 +92,10 @@ def planet_sources(network: Network, out: Path) -> list[dict]:
             "specialty": site.specialty,
             "site_url": site.url,
             "feed_url": site.url + MEMBER_FEED,
-            "verified": True,  # the network's own doctors
+            "verified": badge is not None,  # decided by the service from its verification records
             "path": str(Path(out) / site.slug / MEMBER_FEED),
+            "badge_label": badge["label"] if badge else "",
+            "badge_title": badge["title"] if badge else "",
         })
     for feed in network.feeds:
         key = base = f"ext-{_slugify(feed.title)}"[:60]
@@ -119,9 +127,15 @@ def search_available() -> bool:
 
 
 def planet_settings(network: Network, out: Path, fetch: bool = True, search: bool = True) -> dict:
-    """Settings over the network's (`build.pelican_settings`) for the planet's Pelican run."""
+    """Settings over the network's (`build.pelican_settings`) for the planet's Pelican run.
+
+    The member blogs' author badges are asked of the comment service now (`GET /api/sites`, short
+    timeout): down or in error, the planet is built without badges and a warning is logged.
+    """
+    from confreres import badges as author_badges
+
     return {
-        "PLANET_SOURCES": planet_sources(network, out),
+        "PLANET_SOURCES": planet_sources(network, out, author_badges.fetch(network.comments_url)),
         "PLANET_STATE_DIR": str(state_dir(network)),
         "PLANET_FETCH": fetch,
         "PLANET_SEARCH": search and search_available(),

@@ -3,6 +3,9 @@
 A post with `Reply_to: <URL of a post of another blog>` shows what it answers; the answered post
 lists the confrères' answers; both show the whole debate when it spans several posts. The other
 blogs are known from their published `posts.json` (the build rebuilds a blog when that changes).
+Each author named there shows "Médecin vérifié" only when the comment service says so (its
+`GET /api/sites`, asked over HTTP at build time: confreres.badges); a service that is down means
+no badges, never a failed build.
 """
 
 from __future__ import annotations
@@ -12,6 +15,7 @@ import os
 
 from pelican import signals
 
+from confreres import badges as author_badges
 from confreres import crosslinks
 
 DIGEST_FILE = "crosslinks.json"
@@ -21,15 +25,17 @@ def _sites(settings: dict) -> dict[str, dict]:
     return {s["slug"]: s for s in settings.get("NETWORK_SITES", [])}
 
 
-def _enrich(post: dict | None, sites: dict[str, dict]) -> dict | None:
+def _enrich(post: dict | None, sites: dict[str, dict], badges: dict[str, dict] | None) -> dict | None:
     if not post:
         return None
-    site = sites.get(post.get("site", ""), {})  # load_posts and network_posts always set "site"
+    slug = post.get("site", "")  # load_posts and network_posts always set "site"
+    site = sites.get(slug, {})
     return {
         **post,
         "author": site.get("author", ""),
         "specialty": site.get("specialty", ""),
         "site_title": site.get("title", ""),
+        "badge": (badges or {}).get(slug),  # {"label", "title"} when the service says the author is verified
     }
 
 
@@ -56,25 +62,30 @@ def annotate(generator):
     sites = _sites(generator.settings)
     posts, own_urls = network_posts(generator)
     relations = crosslinks.relations(own_urls, posts)
+    shown = crosslinks.shown_sites(relations)
+    badges = author_badges.fetch(generator.settings.get("COMMENTS_URL", "")) if shown else {}
     base = generator.settings["SITEURL"].rstrip("/")
     for article in generator.articles:
         rel = relations.get(f"{base}/{article.url}")
         if not rel:
             continue
-        target = _enrich(rel["reply_to"], sites) if rel["reply_to"] else None
+        target = _enrich(rel["reply_to"], sites, badges) if rel["reply_to"] else None
         if target:
             article.reply_to_title = target.get("title") or None
             article.reply_to_author = target.get("author") or None
             article.reply_to_site = target.get("site_title") or None
-        article.answers = [_enrich(a, sites) for a in rel["answers"]]
-        article.conversation = [_enrich(p, sites) for p in rel["conversation"]]
+            article.reply_to_badge = target.get("badge") if target.get("author") else None
+        article.answers = [_enrich(a, sites, badges) for a in rel["answers"]]
+        article.conversation = [_enrich(p, sites, badges) for p in rel["conversation"]]
     generator.context["CROSSLINKS_DIGEST"] = crosslinks.digest(own_urls, posts)
+    generator.context["CROSSLINKS_BADGES"] = crosslinks.badges_digest(shown, badges)
 
 
 def write_digest(generator, writer):
     path = os.path.join(generator.settings["OUTPUT_PATH"], DIGEST_FILE)
     with open(path, "w", encoding="utf-8") as handle:
-        json.dump({"digest": generator.context.get("CROSSLINKS_DIGEST", "")}, handle)
+        json.dump({"digest": generator.context.get("CROSSLINKS_DIGEST", ""),
+                   "badges": generator.context.get("CROSSLINKS_BADGES")}, handle)
 
 
 def register():

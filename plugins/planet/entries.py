@@ -47,8 +47,10 @@ class Source:
     specialty: str = ""
     site_url: str = ""  # the blog's home page
     feed_url: str = ""  # its public feed URL
-    verified: bool = False  # the author is a physician verified by the network
+    verified: bool = False  # the comment service says the author is a verified physician (GET /api/sites)
     path: str = ""  # member: the built feed on disk
+    badge_label: str = ""  # "Médecin vérifié · <specialty if the author shows it>", from the service
+    badge_title: str = ""  # how the verification was made (the badge's tooltip)
 
     @property
     def member(self) -> bool:

@@ -2,13 +2,23 @@
 
 from __future__ import annotations
 
-import sys
+import importlib.util
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "bench"))
-from make_directory import HEADER_52, luhn_complete  # noqa: E402
+from comments_service.rpps import import_directory
 
-from comments_service.rpps import import_directory  # noqa: E402
+
+def _bench_module(name: str):
+    """Load bench/<name>.py by path: putting bench/ on sys.path would shadow the `planet` plugin package."""
+    path = Path(__file__).resolve().parents[2] / "bench" / f"{name}.py"
+    spec = importlib.util.spec_from_file_location(f"bench_{name}", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+make_directory = _bench_module("make_directory")
+HEADER_52, EXTRA_56, luhn_complete = make_directory.HEADER_52, make_directory.EXTRA_56, make_directory.luhn_complete
 
 
 def extract_row(rpps, last, first, profession="10", specialty=("SM54", "Médecine générale")):

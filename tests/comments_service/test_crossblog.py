@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from comments_service import crossblog, store
+from comments_service import crossblog, public, store, verify
 from comments_service.db import connect
 from confreres.site_token import site_token
+from tests.comments_service.verification_kit import CLAIRE, HELENE, KARIM, Kit, import_people
 from tests.conftest import NETWORK_TOML, SECRET
 
 BLOG_C = "https://dr-c.example/blog/"
@@ -45,14 +46,7 @@ def test_an_answer_is_an_entry_of_its_own_kind_in_the_answered_thread(actions, u
             "title": "Second billet",
             "site": "dr-a",
             "site_title": "Le carnet du Dr A",
-            "author": {
-                "name": "Dr Anne A",
-                "badge": {
-                    "level": "verified",
-                    "label": "Médecin vérifié · Médecine générale",
-                    "title": "Médecin auteur d'un blog du réseau Confrères",
-                },
-            },
+            "author": {"name": "Dr Anne A", "badge": None},  # being in network.toml verifies nobody
             "excerpt": "",
             "published": "2024-03-08T00:00:00Z",
         }
@@ -106,7 +100,7 @@ def test_no_js_page_shows_the_answers(actions, client, urls):
     html = client.get("/thread", query_string={"url": urls.POST_B}).get_data(as_text=True)
     assert "Réponses des confrères" in html
     assert "Dr Anne A a répondu sur son blog" in html and f'href="{urls.POST_A2}"' in html
-    assert "« Second billet »" in html and "Médecin vérifié · Médecine générale" in html
+    assert "« Second billet »" in html and "Médecin vérifié" not in html, "dr-a's author is not verified here"
     assert "Un extrait" in html and "<img" not in html and "<script>window" not in html
 
 
@@ -242,3 +236,114 @@ def test_debates_page(three_blogs, urls):
     assert "C répond à A &amp; B" in html and "<script>window" not in html
     assert "2 réponses" in html
     assert "default-src 'none'" in response.headers["Content-Security-Policy"]
+
+
+# -- the blog authors' badges: from the verification records only (issue 6) -------------------------
+
+@pytest.fixture
+def badge_world(app, client, actions, urls, tmp_path):
+    """dr-a's author is a verified physician (specialty shown); dr-b's has only declared an RPPS.
+
+    dr-a's "Second billet" answers dr-b's post (conftest); dr-b answers dr-a's first post here.
+    """
+    import_people(app, tmp_path)
+    kit = Kit(app, client)
+    anne = kit.verified(CLAIRE, "Lefebvre", "Claire", "Dr Anne A", role="author", sites=("dr-a",))
+    assert client.patch("/api/account", json={"show_specialty": True}, headers=anne.headers).status_code == 200
+    bruno = kit.member(display_name="Dr Bruno B", role="author", sites=("dr-b",))
+    assert kit.declare(bruno, KARIM, "Benali", "Karim").status_code == 200  # declared, not verified
+    answer_b = urls.BLOG_B + "2024/reponse-a-a/"
+    put_posts(client, "dr-b", [
+        urls.POSTS["dr-b"]["posts"][0],
+        {"url": answer_b, "title": "Réponse au Dr A", "date": "2024-03-02", "reply_to": urls.POST_A},
+    ])
+    return kit, anne, bruno, answer_b
+
+
+def site_badges(client) -> dict:
+    response = client.get("/api/sites")
+    assert response.status_code == 200 and response.headers["ETag"]
+    return {site["slug"]: site["author"]["badge"] for site in response.get_json()["sites"]}
+
+
+def test_api_sites_gives_each_blog_its_authors_badge_from_the_verification_records(badge_world, client, urls):
+    kit, anne, bruno, _ = badge_world
+    response = client.get("/api/sites")
+    assert response.headers["Cache-Control"].startswith("public")
+    assert response.get_json() == {
+        "sites": [
+            {"slug": "dr-a", "title": "Le carnet du Dr A", "url": urls.BLOG_A,
+             "author": {"name": "Dr Anne A", "badge": {"level": "verified", "label": "Médecin vérifié · Médecine générale",
+                                                       "title": public.METHOD_TITLES["grant"]}}},
+            {"slug": "dr-b", "title": "Le blog du Dr B", "url": urls.BLOG_B,
+             "author": {"name": "Dr Bruno B", "badge": None}},
+        ]
+    }
+    assert client.get("/api/sites", headers={"If-None-Match": response.headers["ETag"]}).status_code == 304
+    text = response.get_data(as_text=True)
+    for private in (anne.email, bruno.email, "LEFEBVRE", "Lefebvre", "Claire", CLAIRE, KARIM, '"id"'):
+        assert private not in text
+
+    assert client.patch("/api/account", json={"show_specialty": False}, headers=anne.headers).status_code == 200
+    assert site_badges(client)["dr-a"]["label"] == "Médecin vérifié", "the specialty only if the author shows it"
+
+
+def test_answers_and_conversations_show_the_badge_of_verified_authors_only(badge_world, actions, client, urls):
+    _, _, _, answer_b = badge_world
+    (from_a,) = actions.thread(urls.POST_B).get_json()["answers"]
+    assert from_a["author"]["badge"]["label"] == "Médecin vérifié · Médecine générale"
+    (from_b,) = actions.thread(urls.POST_A).get_json()["answers"]
+    assert from_b["url"] == answer_b and from_b["author"] == {"name": "Dr Bruno B", "badge": None}
+    posts = [p for c in client.get("/api/conversations").get_json()["conversations"] for p in c["posts"]]
+    badges = {p["site"]: p["author"]["badge"] for p in posts}
+    assert badges["dr-a"]["level"] == "verified" and badges["dr-b"] is None
+    page_b = client.get("/thread", query_string={"url": urls.POST_B}).get_data(as_text=True)
+    assert "Dr Anne A a répondu sur son blog" in page_b and "Médecin vérifié · Médecine générale" in page_b
+    page_a = client.get("/thread", query_string={"url": urls.POST_A}).get_data(as_text=True)
+    assert "Dr Bruno B a répondu sur son blog" in page_a and "Médecin vérifié" not in page_a
+
+
+def test_a_change_of_an_authors_verification_gives_the_answered_threads_a_new_version(badge_world, actions, app,
+                                                                                     client, urls):
+    kit, anne, bruno, _ = badge_world
+    etag = actions.thread(urls.POST_B).headers["ETag"]
+    assert actions.thread(urls.POST_B, etag=etag).status_code == 304
+
+    assert client.patch("/api/account", json={"show_specialty": False}, headers=anne.headers).status_code == 200
+    shown = actions.thread(urls.POST_B, etag=etag)
+    assert shown.status_code == 200, "the cached thread would keep the old badge"
+    assert shown.get_json()["answers"][0]["author"]["badge"]["label"] == "Médecin vérifié"
+    etag = shown.headers["ETag"]
+
+    db = connect(app.config["DB"])
+    try:
+        with app.app_context():
+            verify.revoke(app, db, anne.id, "Radiation constatée par le conseil de l'Ordre")
+    finally:
+        db.close()
+    revoked = actions.thread(urls.POST_B, etag=etag)
+    assert revoked.status_code == 200
+    assert revoked.get_json()["answers"][0]["author"]["badge"] is None
+    assert site_badges(client) == {"dr-a": None, "dr-b": None}
+
+    # a verified physician becomes an author of dr-b: dr-b's answer to dr-a's post gets the badge
+    etag = actions.thread(urls.POST_A).headers["ETag"]
+    helene = kit.verified(HELENE, "Rousseau", "Hélène", "Dr Hélène Rousseau")
+    assert actions.thread(urls.POST_A, etag=etag).status_code == 304, "not a blog author yet"
+    kit.member(email=helene.email, sites=("dr-b",))
+    linked = actions.thread(urls.POST_A, etag=etag)
+    assert linked.status_code == 200
+    assert linked.get_json()["answers"][0]["author"]["badge"]["level"] == "verified"
+    assert site_badges(client)["dr-b"]["level"] == "verified"
+
+
+def test_a_blog_with_several_verified_accounts_shows_its_named_authors_badge(app, client, tmp_path):
+    import_people(app, tmp_path)
+    kit = Kit(app, client)
+    for rpps, last, first, name, role in ((HELENE, "Rousseau", "Hélène", "Modération", "moderator"),
+                                          (CLAIRE, "Lefebvre", "Claire", "Dr Anne A", "author")):
+        member = kit.verified(rpps, last, first, name, role=role, sites=("dr-a",))
+        assert client.patch("/api/account", json={"show_specialty": True}, headers=member.headers).status_code == 200
+        if role == "moderator":
+            assert site_badges(client)["dr-a"]["label"] == "Médecin vérifié · Chirurgie infantile"
+    assert site_badges(client)["dr-a"]["label"] == "Médecin vérifié · Médecine générale", "network.toml's author"

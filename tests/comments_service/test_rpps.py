@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import sys
-from pathlib import Path
-
 import pytest
 from click.testing import CliRunner
 
@@ -16,9 +13,7 @@ from comments_service.rpps import (
     luhn_ok,
     names_match,
 )
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "bench"))
-from make_directory import EXTRA_56, HEADER_52, luhn_complete  # noqa: E402
+from tests.comments_service.directory_kit import EXTRA_56, HEADER_52, luhn_complete  # noqa: E402
 
 
 def test_luhn_as_in_the_reference():

@@ -33,6 +33,12 @@ def test_demo_founders_and_a_visitor_verified_by_vouching(tmp_path):
     assert sum("médecin vérifié" in line for line in lines) == 3
     assert seed.seed_verification(network, app, source=tmp_path / "demo-directory.txt")[0].startswith("  Dr"), "idempotent"
     assert (tmp_path / "demo-directory.txt").read_text(encoding="utf-8").count("\n") > 300
+    # the founders are linked to their blogs: the planet and the cross-links show their badges (GET /api/sites)
+    sites = app.test_client().get("/api/sites").get_json()["sites"]
+    assert [s["slug"] for s in sites] == [s.slug for s in network.sites]
+    for site in sites:
+        label = seed.DEMO_FOUNDERS[site["slug"]][4]
+        assert site["author"]["badge"]["label"] in ("Médecin vérifié", f"Médecin vérifié · {label}"), site
 
     kit = Kit(app, app.test_client())
     db = connect(app.config["DB"])

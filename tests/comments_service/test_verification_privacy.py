@@ -47,7 +47,7 @@ def world(app, client, tmp_path, urls, actions):
     kit = Kit(app, client)
     claire = kit.verified(CLAIRE, "Lefebvre", "Claire", "Dr Claire Lefebvre", role="author", sites=("dr-a",))
     karim = kit.verified(KARIM, "Benali", "Karim", "Dr Karim Benali")
-    secret = kit.member(email=EMAIL, display_name=PSEUDONYM)
+    secret = kit.member(email=EMAIL, display_name=PSEUDONYM, sites=("dr-b",))  # the author of dr-b, too
     declared = kit.declare(secret, CANDIDATE, "QUINTARD-VALMORE", "Éléonore")
     assert declared.status_code == 200, declared.get_json()
     assert kit.vouch(claire, secret, "Quintard-Valmore").status_code == 201
@@ -65,6 +65,9 @@ def world(app, client, tmp_path, urls, actions):
     thread = actions.thread(urls.POST_A).get_json()
     assert thread["comments"][0]["author"]["name"] == PSEUDONYM
     assert thread["comments"][0]["author"]["badge"]["label"] == "Médecin vérifié · Médecine générale"
+    # GET /api/sites (scanned below) gives dr-b the badge of its pseudonymous author, under network.toml's name
+    (dr_b,) = [s for s in client.get("/api/sites").get_json()["sites"] if s["slug"] == "dr-b"]
+    assert dr_b["author"]["name"] == "Dr Bruno B" and dr_b["author"]["badge"]["level"] == "verified"
     return kit, secret, claire
 
 
@@ -78,6 +81,10 @@ def assert_no_source(label: str, data) -> None:
     elif isinstance(data, list):
         for value in data:
             assert_no_source(label, value)
+
+
+def actions_thread_author(app, url) -> dict:
+    return app.test_client().get("/api/comments", query_string={"url": url}).get_json()["comments"][0]["author"]
 
 
 def actions_thread_first(app, url) -> int:
@@ -125,6 +132,9 @@ def test_no_public_output_reveals_who_the_pseudonym_is(world, app, urls, network
         elif rule.rule == "/api/comments/<int:comment_id>":  # the owner's source: others are refused
             for comment_id in own_ids:
                 scan(rule.rule, f"/api/comments/{comment_id}")
+        elif rule.rule in ("/membres/<handle>", "/api/members/<handle>"):  # every member's public profile
+            for row in kit.sql("SELECT public_id FROM accounts"):
+                scan(rule.rule, rule.rule.replace("<handle>", row["public_id"]))
         elif rule.rule in ("/api/verification/vouch/<token>", "/verification/parrainer/<token>"):
             scan(rule.rule, rule.rule.replace("<token>", kit.vouch_token(secret)))
         elif not rule.arguments:
@@ -132,6 +142,8 @@ def test_no_public_output_reveals_who_the_pseudonym_is(world, app, urls, network
     missing = {
         r.rule for r in app.url_map.iter_rules() if "GET" in r.methods and r.rule not in NOT_PUBLIC
     } - scanned
+    profile = anonymous.get(actions_thread_author(app, urls.POST_A)["profile"].removeprefix("http://blogs.test/comments"))
+    assert PSEUDONYM in profile.get_data(as_text=True) and "Mon avis de généraliste" in profile.get_data(as_text=True)
     assert not missing, f"GET routes not scanned: {missing}"
 
     # the blog's author moderates a report on the pseudonym's comment: no address there either

@@ -193,8 +193,10 @@ def test_entre_confreres_thread_explains_and_offers_the_next_step(live_network, 
     assert not page.js_errors
 
 
-def test_answers_and_mentions_are_shown_in_the_live_thread(live_network, page):
+def test_answers_and_mentions_are_shown_in_the_live_thread(live_network, page, tmp_path):
     live = live_network()
+    import_people(live.app, tmp_path)
+    Kit(live.app, live.client).verified(KARIM, "Benali", "Karim", "Dr Karim Benali", sites=("dr-b",))  # dr-b's author
     target = live.post_url("dr-a-billet-2")
     blog_b = live.network.sites[1]
     posts = json.loads((live.network.output / "dr-b" / "posts.json").read_text(encoding="utf-8"))["posts"]
@@ -225,8 +227,8 @@ def test_answers_and_mentions_are_shown_in_the_live_thread(live_network, page):
     excerpt = live.client.get("/api/comments", query_string={"url": target}).get_json()["answers"][0]["excerpt"]
     assert "Un extrait, en texte." in excerpt
     expect(entry_answer.locator(".excerpt")).to_have_text(excerpt)  # as text, whatever it holds
-    expect(entry_answer.locator(".badge--verified")).to_contain_text("Médecin vérifié · Médecine générale")
-    expect(entry_answer.locator(".badge--verified")).to_have_attribute("title", re.compile("auteur d'un blog"))
+    expect(entry_answer.locator(".badge--verified")).to_contain_text("Médecin vérifié")  # from the records
+    expect(entry_answer.locator(".badge--verified")).to_have_attribute("title", re.compile("vérifiée"))
     expect(entry_answer.locator("time")).to_have_text("le 1er mai 2025")
 
     mentions = page.get_by_role("region", name="Mentions")

@@ -145,8 +145,11 @@ PLANET_CONF = (
 
 
 def make_planet_network(root: Path, feeds: list[dict], comments_url: str, slugs=("dr-a", "dr-b"), posts=4,
-                        base="http://127.0.0.1:8000/") -> registry.Network:
-    """A network on disk with two blogs, the planet (sites/planet) and outside `feeds`; not built."""
+                        base="http://127.0.0.1:8000/", plugins=("comments",)) -> registry.Network:
+    """A network on disk with two blogs, the planet (sites/planet) and outside `feeds`; not built.
+
+    Blog `slug`'s author is "Dr Slug" (e.g. "Dr Dr-A"), its posts `<slug>-billet-<n>.html`.
+    """
     root.mkdir(parents=True, exist_ok=True)
     parts = [textwrap.dedent(f"""\
         [network]
@@ -163,7 +166,7 @@ def make_planet_network(root: Path, feeds: list[dict], comments_url: str, slugs=
         site = root / "sites" / slug
         (site / "content" / "pages").mkdir(parents=True, exist_ok=True)
         (site / "pelicanconf.py").write_text(
-            'TIMEZONE = "Europe/Paris"\nDEFAULT_LANG = "fr"\nDEFAULT_PAGINATION = 10\nPLUGINS = ["comments"]\n',
+            f'TIMEZONE = "Europe/Paris"\nDEFAULT_LANG = "fr"\nDEFAULT_PAGINATION = 10\nPLUGINS = {list(plugins)!r}\n',
             encoding="utf-8")
         (site / "content" / "pages" / "a-propos.md").write_text("Title: À propos\nSlug: a-propos\n\nPage.\n",
                                                                 encoding="utf-8")
@@ -181,8 +184,15 @@ def make_planet_network(root: Path, feeds: list[dict], comments_url: str, slugs=
     return registry.load(root / "network.toml")
 
 
-def comment_api(counts: dict[str, int] | None = None, threads: list[dict] | None = None, server: FeedServer = None):
-    """Routes of a fake comment service under /comments/api/ on `server`."""
+def comment_api(counts: dict[str, int] | None = None, threads: list[dict] | None = None, server: FeedServer = None,
+                sites: list[dict] | None = None):
+    """Routes of a fake comment service under /comments/api/ on `server` (`sites`: GET /api/sites's list).
+
+    The real service's answers are tested in tests/comments_service and, end to end with real builds,
+    in tests/confreres/test_badges.py.
+    """
+    if sites is not None:
+        server.add("/comments/api/sites", handler=lambda query: (200, {"sites": sites}))
 
     def counts_handler(query):
         return 200, {url: (counts or {}).get(url, 0) for url in query.get("url", [])}

@@ -46,7 +46,14 @@ def built(tmp_path_factory, server):
          "last_activity": "2025-05-20T10:00:00Z"},
         {"url": "https://spam.example/x", "title": "Pub", "site": "x", "comments": 99, "last_activity": "2025-05-20"},
     ]
-    comments_url = comment_api(counts={post: 3}, threads=threads, server=server)
+    sites = [
+        {"slug": "dr-a", "title": "Blog dr-a", "url": "http://127.0.0.1:8000/dr-a/",
+         "author": {"name": "Dr Dr-A", "badge": {"level": "verified", "label": "Médecin vérifié · Médecine générale",
+                                                "title": "Inscription au RPPS vérifiée (membre fondateur)"}}},
+        {"slug": "dr-b", "title": "Blog dr-b", "url": "http://127.0.0.1:8000/dr-b/",
+         "author": {"name": "Dr Dr-B", "badge": None}},  # a blog that just joined: not verified yet
+    ]
+    comments_url = comment_api(counts={post: 3}, threads=threads, server=server, sites=sites)
     network = make_planet_network(tmp_path_factory.mktemp("planet") / "network", feeds, comments_url)
     results = build.build(network, progress=False)
     assert all(r.ok for r in results), [r.error for r in results]
@@ -93,7 +100,18 @@ def test_entries_of_every_blog_with_their_fields(built):
     member = next(a for a in entries if a.select_one(".summary-title").get_text(strip=True) == "Billet 1 de dr-a")
     text = member.get_text(" ", strip=True)
     assert "Blog dr-a" in text and "Médecine générale" in text and "Dr Dr-A" in text
-    assert member.select_one(".badge--verified").get_text(strip=True) == "Médecin vérifié"
+    badge = member.select_one(".badge--verified")
+    assert badge.get_text(strip=True) == "Médecin vérifié · Médecine générale", "the service's label"
+    assert badge["title"] == "Inscription au RPPS vérifiée (membre fondateur)"
+    unverified = [a for a in entries if "Blog dr-b" in a.get_text()]
+    assert unverified and all(a.select_one(".badge--verified") is None for a in unverified), "dr-b: not verified"
+    blogs = soup(built.output / "blogs" / "index.html").get_text(" ", strip=True)
+    assert blogs.count("Médecin vérifié") == 1, "the blogroll: dr-a's author only"
+    for page, shown in (("blogs/dr-a", True), ("blogs/dr-b", False), ("specialites/medecine-generale", True),
+                        ("specialites/psychiatrie", False)):
+        shown_text = soup(built.output / page / "index.html").get_text()
+        assert ("Médecin vérifié · Médecine générale" in shown_text) is shown, page
+        assert ("Médecin vérifié" in shown_text) is shown, page
     assert "3 commentaires" in text
     assert member.select_one("time")["datetime"].startswith("2025-02-10")
     assert "10 février 2025" in text
@@ -256,6 +274,7 @@ def test_comment_service_down_or_404_never_fails_the_planet(tmp_path):
             index = soup(network.output / "index.html")
             assert len(index.select("article.planet-entry")) == 2
             assert "commentaire" not in index.select_one(".planet-stream").get_text()
+            assert index.select_one(".badge--verified") is None, "no word from the service: no badge"
     finally:
         empty.close()
 
