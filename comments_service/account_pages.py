@@ -125,8 +125,7 @@ def _account_document(db, account_id: int) -> dict:
     document = public.own_account(row, accounts.sites_of(db, account_id), own)
     # The badge the member's next comment gets, as the thread shows it (label and tooltip): the widget's
     # « Connecté·e » line shows it as is, it never composes one.
-    verified = verification.get(db, account_id)
-    document["badge"] = public.badge({**own, "badge_method": verified["method"] if verified else None})
+    document["badge"] = verification.account_badge(db, own)
     return {
         "account": document,
         "session": {"kind": session["kind"], "expires": session["expires"]} if session else None,
@@ -351,6 +350,8 @@ def verify_post():
 
 @bp.post("/auth/signout")
 def signout():
+    """Ends the cookie session (or all of them); `return`, a path of the service such as the no-JS thread
+    page it was pressed on, is where to go next (else the sign-in page says « vous êtes déconnecté(e) »)."""
     if not check_csrf("signout"):
         return message("Déconnexion", CSRF_MESSAGE, 403, links=[(url_for("account.account_page"), "Mon compte")])
     session = current_session()
@@ -360,7 +361,12 @@ def signout():
             accounts.delete_sessions(db, current_account()["id"])
         else:
             accounts.delete_session(db, session["token"])
-    response = redirect(url_for("account.auth_page", etat="sortie"), 303)
+    try:
+        back = accounts.return_input(_network(), request.form.get("return", ""))
+    except ApiError:
+        back = ""
+    target = _service_path(back) if back.startswith("/") else url_for("account.auth_page", etat="sortie")
+    response = redirect(target, 303)
     clear_session_cookie(response)
     return response
 

@@ -236,7 +236,8 @@ def ensure_account(
         created = row is None
         if created:
             cursor = db.conn.execute(
-                "INSERT INTO accounts (email, display_name, role, created) VALUES (?, ?, ?, ?)",
+                # show_specialty = 0: showing one's specialty is opt-in (db.m007_verification_privacy)
+                "INSERT INTO accounts (email, display_name, role, created, show_specialty) VALUES (?, ?, ?, ?, 0)",
                 (email.strip(), display_name or "", role or "member", stamp),
             )
             account_id = cursor.lastrowid

@@ -36,6 +36,7 @@ DEFAULTS: dict[str, object] = {
     "AUTO_MIGRATE": True,  # apply pending migrations when the app starts
     "DB_REUSE": True,  # keep each worker thread's SQLite connection between requests (see db.py)
     "THREAD_CACHE_SIZE": 2000,  # threads whose JSON bytes each process keeps
+    "DECLARATIONS_PER_DAY": 10,  # RPPS declarations one account may try per 24 h (verify.py); 0: no limit
     "PSC_CLIENT_SECRET": "",  # Pro Santé Connect client secret ([psc] in network.toml holds issuer and client id)
     "PSC_TIMEOUT": 10,  # seconds for each call to Pro Santé Connect (discovery, token, userinfo, keys)
     # Sign-in, moderation links, notifications (accounts.py, notify.py, mailer.py)

@@ -509,6 +509,35 @@ def m006_member_profiles(db: Database) -> None:
 
 
 @migrations()
+def m007_verification_privacy(db: Database) -> None:
+    """Verification leftovers of issue 4 (verify.py): specialty opt-in, declarations rate-limited per account.
+
+    - accounts.show_specialty becomes opt-in. SQLite cannot change a column's default without rebuilding
+      `accounts` (which half the schema references), so the default stays 1 in the schema and
+      accounts.ensure_account, the only INSERT, writes 0 explicitly. Existing accounts: 0 is always an
+      explicit choice and stays; 1 was the old default (and the account form re-posted the pre-ticked
+      box), so it is turned off wherever it has never shown anything, i.e. for every account without a
+      comment carrying its specialty. Members whose comments already show it keep it (it is what they
+      saw applied on their account page; hiding it stays one click away).
+    - verification_attempts: one row per declaration that reached the directory, for the per-account
+      limit (DECLARATIONS_PER_DAY) that keeps anyone from probing the directory or the members through
+      declarations; rows older than two days are purged as new ones come.
+    """
+    _run(
+        db,
+        "UPDATE accounts SET show_specialty = 0 WHERE show_specialty != 0 AND id NOT IN"
+        " (SELECT account_id FROM comments WHERE account_id IS NOT NULL AND badge_specialty IS NOT NULL)",
+        """
+        CREATE TABLE verification_attempts (
+            account_id INTEGER NOT NULL REFERENCES accounts (id) ON DELETE CASCADE,
+            created TEXT NOT NULL
+        )
+        """,
+        "CREATE INDEX verification_attempts_account ON verification_attempts (account_id, created)",
+    )
+
+
+@migrations()
 def m008_followups(db: Database) -> None:
     """Mails for received Webmentions awaiting moderation.
 

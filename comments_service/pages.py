@@ -5,19 +5,25 @@ stores through the same validate.py and store.py as the API, then redirects (303
 confirmation, or re-shows the form with what the reader typed and the errors (400).
 The CSRF token is signed (itsdangerous), time-limited, bound to the thread and to a random
 nonce in a first-party cookie of the service, so another site cannot post in a reader's name.
+
+Signed in (the service's cookie session, auth.py) the page says « Connecté·e : <name> » with the
+badge, and the form posts as the account: no name or e-mail fields, and store.add_comment applies
+the account's name or pseudonym and badge on the server, as for the API. « Se connecter » asks for a
+magic link that comes back to this page; « Se déconnecter » ends the session and comes back too.
 """
 
 from __future__ import annotations
 
 import secrets
 from datetime import datetime
+from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
 from flask import Blueprint, current_app, redirect, render_template, request, url_for
 
 from confreres.french import date_fr
 
-from . import crossblog, hooks, limits, notify, store, tokens, validate
+from . import crossblog, hooks, limits, notify, store, tokens, validate, verify
 from .auth import current_account
 from .db import get_db, write
 from .errors import ApiError
@@ -80,6 +86,8 @@ def _render(post, *, form=None, errors=(), status=200, message=None, parent_id=N
     by_field = {}
     for err in errors:
         by_field.setdefault(err.field or "form", err.message)
+    viewer = current_account()
+    back = "/thread?" + urlencode({"url": post["url"]})  # a path of the service, for sign-in and sign-out
     html = render_template(
         "thread.html",
         post=post,
@@ -96,7 +104,10 @@ def _render(post, *, form=None, errors=(), status=200, message=None, parent_id=N
         when=when,
         max_text=validate.MAX_TEXT,
         honeypot=validate.HONEYPOT,
-        viewer=current_account(),
+        viewer=viewer,
+        viewer_badge=verify.account_badge(db, viewer),
+        back=back,
+        signout_csrf=tokens.make_csrf_token(current_app.config["SECRET_KEY"], nonce, "signout"),
     )
     response = current_app.make_response((html, status))
     response.headers["Cache-Control"] = "private, no-store"
@@ -163,8 +174,11 @@ def post_thread():
         )
         return _render(post, form=form, errors=[error], status=403, parent_id=parent_id)
 
+    account = current_account()
     payload = {**form, "url": post["url"], validate.HONEYPOT: request.form.get(validate.HONEYPOT, "")}
     payload["notify"] = bool(request.form.get("notify"))
+    if account:  # the account's name, address and reply settings apply (store.add_comment, notify.py)
+        payload.update(email="", notify=False, author=form["author"] if not account["display_name"] else "")
     data, errors = validate.comment_errors(payload)
     if errors:
         return _render(post, form=form, errors=errors, status=400, parent_id=parent_id)
@@ -179,7 +193,7 @@ def post_thread():
                 post,
                 data,
                 policy=config["MODERATION"] or None,
-                account=current_account(),
+                account=account,
                 ip_hash=limits.request_ip_hash(),
                 duplicate_minutes=int(config["DUPLICATE_WINDOW"]),
             )

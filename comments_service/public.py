@@ -32,10 +32,11 @@ def _optional(row, key: str):
 def badge(row) -> dict | None:
     """Recorded on the comment at posting time by the server; never taken from the client.
 
-    A member whose verification was revoked shows no badge, whatever the row recorded.
+    A member whose verification was revoked, or who went back to `declared` (their vouchers no longer
+    count), shows no badge, whatever the row recorded.
     """
     level = row["badge_level"]
-    if level not in BADGE_LABELS or _optional(row, "account_level") == "revoked":
+    if level not in BADGE_LABELS or _optional(row, "account_level") in ("revoked", "declared"):
         return None
     label = BADGE_LABELS[level]
     if row["badge_specialty"]:

@@ -1,14 +1,18 @@
 """Verified physicians: the levels `declared` -> `verified` -> `revoked` of ../shared/reference/rpps-directory.md.
 
 - **declared**: the RPPS passes Luhn, is found with profession 10 in the current directory import,
-  the declared last and first names match it (case and accents aside), and no other account holds it.
+  and the declared last and first names match it (case and accents aside). One account per RPPS, but
+  without disclosure: a number another account holds gives a *contested* declaration that looks like
+  any other and is never verified automatically (see `declare`). Declarations are limited per account.
 - **verified**: declared, plus one proof: a Pro Santé Connect login returning that RPPS (psc.py);
   vouching by two already verified physicians who know the candidate ("Je connais ce confrère", each
   types the candidate's surname, which the server compares without showing it); a moderator's review
   of a proof (CPS or ordinal card...), where the moderator types the RPPS read on the proof; or, for
   the founding members, a grant from the admin's terminal (`confreres verify grant`).
 - **revoked**: the RPPS is gone from a newer directory import (struck off, deceased, no longer a
-  physician), or a moderator decided so, with a reason. The member's past comments lose the badge.
+  physician), or a moderator decided so, with a reason. The member's past comments lose the badge, and
+  their vouches stop counting: whoever was verified only thanks to them goes back to `declared`
+  (`withdraw_vouches`).
 
 What is stored is the minimum: a keyed hash of the RPPS (HMAC with the secret key: unique, one
 account per RPPS, and enough for the re-check after each import), level, method, dates, who approved,
@@ -18,7 +22,10 @@ Every decision is written to `verification_log` (who, when, why, which proof).
 
 The badge itself is kept on the account (`accounts.badge_level`, `badge_specialty`) so the sign-in
 layer reads it with the account; store.add_comment records it on each comment at posting time, and
-a revocation clears it from the member's past comments and gives their threads a new version (ETag).
+a revocation (or a return to `declared`) clears it from the member's past comments and gives their
+threads a new version (ETag). The specialty shows only if the member opts in (`accounts.show_specialty`,
+off for new accounts); changing that choice re-applies it to their past badged comments too
+(`apply_specialty_choice`), so a member who hides it hides it everywhere.
 """
 
 from __future__ import annotations
@@ -27,12 +34,12 @@ import hmac
 import sqlite3
 from collections.abc import Iterator
 from contextlib import nullcontext
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from flask import has_app_context
 from itsdangerous import BadSignature, URLSafeSerializer
 
-from . import store
+from . import public, store
 from .db import connect, write
 from .errors import ApiError
 from .public import METHOD_TITLES
@@ -132,7 +139,7 @@ def status(db, account_id: int) -> dict:
     if row is None:
         return {
             "level": None, "method": None, "method_label": None, "specialty": None,
-            "show_specialty": bool(_col(account, "show_specialty", 1)), "declared": None, "verified": None,
+            "show_specialty": bool(_col(account, "show_specialty", 0)), "declared": None, "verified": None,
             "revoked": None, "revoked_reason": None, "vouches": [], "vouches_needed": VOUCHES_NEEDED,
         }
     return {
@@ -140,7 +147,7 @@ def status(db, account_id: int) -> dict:
         "method": row["method"],
         "method_label": METHOD_LABELS.get(row["method"]),
         "specialty": row["specialty"] or None,
-        "show_specialty": bool(_col(account, "show_specialty", 1)),
+        "show_specialty": bool(_col(account, "show_specialty", 0)),
         "declared": row["declared"],
         "verified": row["verified"],
         "revoked": row["revoked"],
@@ -152,6 +159,18 @@ def status(db, account_id: int) -> dict:
 
 def _col(row, key: str, default=None):
     return row[key] if key in row.keys() else default  # noqa: SIM118 - sqlite3.Row: `in` tests values
+
+
+def account_badge(db, account: dict | None) -> dict | None:
+    """The badge the signed-in member's next comment gets (public.badge: label, tooltip), or None; for the
+    « Connecté·e » lines of the widget (`account.badge`) and of the no-JS thread page."""
+    if not account:
+        return None
+    row = get(db, account["id"])
+    return public.badge({
+        "badge_level": account.get("badge_level"), "badge_specialty": account.get("badge_specialty"),
+        "badge_method": row["method"] if row else None, "account_level": row["level"] if row else None,
+    })
 
 
 def badge_title(method: str | None) -> str | None:
@@ -284,14 +303,91 @@ def _checked_physician(app, rpps: str, last_name: str, first_name: str):
 
 
 def _claim(db, account_id: int, digest: str) -> None:
-    holder = query_one(db, "SELECT account_id FROM verifications WHERE rpps_hash = ?", (digest,))
-    if holder is not None and holder["account_id"] != account_id:
+    """One account per RPPS, for the paths whose caller may know (the admin's grant, a PSC login that proved
+    the number): a member's own declaration never gets this error (see `declare`)."""
+    holder = _holder(db, digest, account_id)
+    if holder is not None:
         raise ApiError(
             409, "rpps_taken",
             "Ce numéro RPPS est déjà associé à un autre compte du réseau (un compte par médecin). "
             "S'il s'agit bien du vôtre, écrivez aux administrateurs du réseau.",
             "rpps",
         )
+
+
+def _holder(db, digest: str, account_id: int | None = None) -> sqlite3.Row | None:
+    """The verification row of another account that holds this number (declared or verified), if any."""
+    row = query_one(db, "SELECT * FROM verifications WHERE rpps_hash = ?", (digest,))
+    return row if row is not None and row["account_id"] != account_id else None
+
+
+CONTESTED = "contested:"
+
+
+def contested_key(account_id: int, digest: str) -> str:
+    """What a contested declaration stores instead of the hash (which stays unique to its holder)."""
+    return f"{CONTESTED}{account_id}:{digest}"
+
+
+def is_contested(row) -> bool:
+    return row is not None and row["rpps_hash"].startswith(CONTESTED)
+
+
+def real_hash(row) -> str:
+    """The keyed hash of the number a verification row is about, contested or not."""
+    value = row["rpps_hash"]
+    return value.split(":", 2)[2] if value.startswith(CONTESTED) else value
+
+
+def _count_attempt(app, db, account_id: int, now: datetime) -> None:
+    """Declarations are limited per account (DECLARATIONS_PER_DAY a day): 429 past it.
+
+    Each declaration that reaches the directory counts, matched or not; Luhn failures and missing
+    fields, which reveal nothing, do not. With the contested state below, a declaration never says
+    whether a number is held; the limit also keeps the holders' mailboxes and the directory from being
+    swept by script.
+    """
+    limit = int(app.config.get("DECLARATIONS_PER_DAY", 10) or 0)
+    if limit <= 0:
+        return
+    with write(db):
+        db.conn.execute("DELETE FROM verification_attempts WHERE created < ?", (iso(now - timedelta(days=2)),))
+        count = query_one(
+            db, "SELECT COUNT(*) AS n FROM verification_attempts WHERE account_id = ? AND created > ?",
+            (account_id, iso(now - timedelta(days=1))),
+        )["n"]
+        if count >= limit:
+            raise ApiError(
+                429, "too_many_declarations",
+                f"Vous avez fait {limit} déclarations depuis ce compte en 24 heures, le maximum : réessayez demain, "
+                "ou écrivez aux administrateurs du réseau.",
+                "rpps",
+            )
+        db.conn.execute("INSERT INTO verification_attempts (account_id, created) VALUES (?, ?)", (account_id, iso(now)))
+
+
+def _contest(app, db, account_id: int, holder, now: datetime) -> None:
+    """A member declared a number another account holds: audit both sides, tell the holder (at most daily)."""
+    _log(db, account_id, "contested", reason=f"numéro déjà déclaré par le compte #{holder['account_id']} "
+         f"({holder['level']}) : pas de vérification automatique, examen par un modérateur", actor="service", now=now)
+    _log(db, holder["account_id"], "claim_contested", reason=f"le compte #{account_id} a déclaré le même numéro",
+         actor="service", now=now)
+    _mail_member(app, db, holder["account_id"], kind="verification_contested", once_a_day=True, now=now,
+                 subject="quelqu'un a tenté de déclarer votre numéro RPPS", template="verification_contested")
+
+
+def _resolve_contest(db, row, now: datetime) -> bool:
+    """A contested declaration whose number nobody holds any more (the holder was revoked or left) becomes an
+    ordinary one; True when the row is (now) uncontested."""
+    if not is_contested(row):
+        return True
+    digest = real_hash(row)
+    if _holder(db, digest, row["account_id"]) is not None:
+        return False
+    db.conn.execute("UPDATE verifications SET rpps_hash = ? WHERE account_id = ?", (digest, row["account_id"]))
+    _log(db, row["account_id"], "contest_resolved", reason="le numéro n'est plus détenu par un autre compte",
+         actor="service", now=now)
+    return True
 
 
 def _store_declaration(db, account_id, digest, rpps, last_name, first_name, physician, level, now, *, method=None,
@@ -337,7 +433,20 @@ def _set_badge(db, account_id: int) -> None:
 
 
 def declare(app, db, account_id: int, rpps, last_name, first_name, *, display_name=None, now=None) -> dict:
-    """Level `declared`: Luhn, then the directory (profession 10, names), one account per RPPS."""
+    """Level `declared`: Luhn, then the directory (profession 10, names), one account per RPPS.
+
+    One account per RPPS without telling anyone that a physician has an account: a number another
+    account already holds is *accepted*, into a contested declaration that looks exactly like any
+    other to its author (same answer, same status, same vouching link) but can never be verified
+    automatically. Vouches are recorded and do not verify it; Pro Santé Connect (which proves the
+    number is the caller's) or a moderator's review of a proof settle it; if the holder is revoked or
+    leaves, the next proof finds the number free. The holder gets a mail (« quelqu'un a tenté de
+    déclarer votre numéro RPPS », at most one a day), both accounts get an audit entry, and the
+    moderators' review page marks the declaration. Refusing with a distinct error would let anyone
+    learn, from the public directory, which physicians are members (and then hunt their pseudonyms);
+    one vague error for every refusal would still differ from a success. Declarations are limited per
+    account (_count_attempt).
+    """
     moment = now or utcnow()
     account = _account(db, account_id)
     current = get(db, account_id)
@@ -359,16 +468,20 @@ def declare(app, db, account_id: int, rpps, last_name, first_name, *, display_na
             400, "missing_field", "Indiquez le nom sous lequel vous commenterez (un pseudonyme si vous le souhaitez).",
             "display_name",
         )
+    _count_attempt(app, db, account_id, moment)
     physician = _checked_physician(app, number, last, first)
     digest = rpps_hash(app.config["SECRET_KEY"], number)
     with write(db):
-        _claim(db, account_id, digest)
-        _store_declaration(db, account_id, digest, number, last, first, physician, "declared", moment)
+        holder = _holder(db, digest, account_id)
+        stored = digest if holder is None else contested_key(account_id, digest)
+        _store_declaration(db, account_id, stored, number, last, first, physician, "declared", moment)
         # The name check needs the stored identity (one's own name is allowed); a refusal rolls all back.
         check_display_name(app, db, account_id, name)
         if name != account["display_name"]:
             db.conn.execute("UPDATE accounts SET display_name = ? WHERE id = ?", (name, account_id))
         _log(db, account_id, "declared", actor_id=account_id, actor=_actor_label(db, account_id, "membre"), now=moment)
+        if holder is not None:
+            _contest(app, db, account_id, holder, moment)
     return status(db, account_id)
 
 
@@ -427,12 +540,27 @@ def vouch(app, db, candidate_id: int, voucher: dict, last_name, *, now=None) -> 
         )
         actor = _actor_label(db, voucher_id, "médecin vérifié")
         _log(db, candidate_id, "vouched", method="vouching", actor_id=voucher_id, actor=actor, now=moment)
-        count = query_one(db, "SELECT COUNT(*) AS n FROM vouches WHERE candidate_id = ?", (candidate_id,))["n"]
+        count = _valid_vouches(db, candidate_id)
         if count >= VOUCHES_NEEDED:
-            _become_verified(db, candidate_id, "vouching", now=moment)
-            _log(db, candidate_id, "verified", method="vouching", reason=f"{count} parrainages",
-                 actor_id=voucher_id, actor=actor, now=moment)
+            if _resolve_contest(db, get(db, candidate_id), moment):
+                _become_verified(db, candidate_id, "vouching", now=moment)
+                _log(db, candidate_id, "verified", method="vouching", reason=f"{count} parrainages",
+                     actor_id=voucher_id, actor=actor, now=moment)
+            else:  # the number is another account's: vouches never settle that (see declare)
+                _log(db, candidate_id, "verification_held", method="vouching",
+                     reason=f"{count} parrainages, mais numéro contesté : examen par un modérateur",
+                     actor="service", now=moment)
     return status(db, candidate_id)
+
+
+def _valid_vouches(db, candidate_id: int) -> int:
+    """Vouches that count: those whose voucher is verified now."""
+    return query_one(
+        db,
+        "SELECT COUNT(*) AS n FROM vouches v JOIN verifications w ON w.account_id = v.voucher_id"
+        " WHERE v.candidate_id = ? AND w.level = 'verified'",
+        (candidate_id,),
+    )["n"]
 
 
 def review(app, db, candidate_id: int, moderator: dict, *, proof, rpps_seen, reason, now=None) -> dict:
@@ -448,10 +576,22 @@ def review(app, db, candidate_id: int, moderator: dict, *, proof, rpps_seen, rea
     number = rpps_input(rpps_seen, "rpps")
     with write(db):
         row = _require_declared(db, candidate_id)
-        if not hmac.compare_digest(row["rpps_hash"], rpps_hash(app.config["SECRET_KEY"], number)):
+        if not hmac.compare_digest(real_hash(row), rpps_hash(app.config["SECRET_KEY"], number)):
             raise ApiError(
                 400, "rpps_mismatch", "Le numéro lu sur le justificatif n'est pas celui que ce membre a déclaré.", "rpps"
             )
+        if is_contested(row):
+            # The proof shows the number is this member's: a holder who only declared it loses it (anyone can
+            # type a public RPPS); a verified holder stays, and an admin decides which account to revoke.
+            holder = _holder(db, real_hash(row), candidate_id)
+            if holder is not None and holder["level"] == "verified":
+                raise ApiError(
+                    409, "rpps_conflict",
+                    "Ce numéro est déjà vérifié sur un autre compte : un administrateur doit d'abord révoquer l'un des "
+                    "deux comptes (confreres verify list montre les deux).",
+                )
+            _drop_unproven_claim(db, candidate_id, real_hash(row), moment, by=f"examen par le modérateur #{moderator['id']}")
+            _resolve_contest(db, row, moment)
         _become_verified(db, candidate_id, "review", approved_by=moderator["id"], now=moment)
         _log(db, candidate_id, "verified", method="review", proof=proof, reason=why, actor_id=moderator["id"],
              actor=_actor_label(db, moderator["id"], "modérateur"), now=moment)
@@ -474,7 +614,7 @@ def verify_by_psc(app, db, account_id: int, rpps: str, *, last_name: str, first_
         raise ApiError(409, "verification_revoked", "La vérification de ce compte a été révoquée.")
     if current is not None and current["level"] == "verified" and current["rpps_hash"] == digest:
         return status(db, account_id)
-    if current is not None and not hmac.compare_digest(current["rpps_hash"], digest):
+    if current is not None and not hmac.compare_digest(real_hash(current), digest):
         raise ApiError(
             403, "psc_rpps_mismatch",
             "Pro Santé Connect vous a identifié avec un autre numéro RPPS que celui déclaré sur ce compte.",
@@ -488,6 +628,8 @@ def verify_by_psc(app, db, account_id: int, rpps: str, *, last_name: str, first_
     with write(db):
         _drop_unproven_claim(db, account_id, digest, moment)
         _claim(db, account_id, digest)
+        if is_contested(current):
+            _resolve_contest(db, current, moment)
         if current is None:
             _store_declaration(db, account_id, digest, number, last_name or physician.last_name,
                                first_name or physician.first_name, physician, "declared", moment)
@@ -497,17 +639,18 @@ def verify_by_psc(app, db, account_id: int, rpps: str, *, last_name: str, first_
     return status(db, account_id)
 
 
-def _drop_unproven_claim(db, account_id: int, digest: str, now) -> None:
-    """PSC proved the number is this member's: another account that only *declared* it loses that declaration
-    (anyone can type a public RPPS and name); a *verified* holder stays, and the conflict goes to the admins."""
+def _drop_unproven_claim(db, account_id: int, digest: str, now, *, by: str = "Pro Santé Connect") -> None:
+    """PSC (or a moderator's review) proved the number is this member's: another account that only *declared*
+    it loses that declaration (anyone can type a public RPPS and name); a *verified* holder stays, and the
+    conflict goes to the admins."""
     holder = query_one(db, "SELECT account_id, level FROM verifications WHERE rpps_hash = ?", (digest,))
     if holder is None or holder["account_id"] == account_id or holder["level"] != "declared":
         return
     other = holder["account_id"]
     db.conn.execute("DELETE FROM vouches WHERE candidate_id = ?", (other,))
     db.conn.execute("DELETE FROM verifications WHERE account_id = ?", (other,))
-    _log(db, other, "declaration_dropped", method="psc",
-         reason=f"numéro prouvé par le compte #{account_id} avec Pro Santé Connect", actor="Pro Santé Connect", now=now)
+    _log(db, other, "declaration_dropped", method="psc" if by == "Pro Santé Connect" else "review",
+         reason=f"numéro prouvé par le compte #{account_id} ({by})", actor=by, now=now)
 
 
 def grant(app, db, account_id: int, rpps, last_name, first_name, *, reason="", actor="admin (CLI)",
@@ -546,7 +689,14 @@ def revoke(app, db, account_id: int, reason, *, actor_id=None, actor="", source=
 
     Returns how many comments lost their badge. `source` is 'moderator' (a decision; needs the
     moderator or admin role when `actor_id` is given) or 'directory' (the re-check after an import).
+    The member's vouches stop counting (withdraw_vouches): see `revoke_report` for who lost their badge.
     """
+    return revoke_report(app, db, account_id, reason, actor_id=actor_id, actor=actor, source=source, now=now)[0]
+
+
+def revoke_report(app, db, account_id: int, reason, *, actor_id=None, actor="", source="moderator", now=None
+                  ) -> tuple[int, list[int]]:
+    """`revoke`, returning (comments that lost their badge, members sent back to `declared`)."""
     moment = now or utcnow()
     why = _text(reason, "reason", "le motif de la révocation", limit=MAX_REASON)
     if actor_id is not None:
@@ -564,10 +714,56 @@ def revoke(app, db, account_id: int, reason, *, actor_id=None, actor="", source=
         )  # the number is freed: an impostor's revocation must not lock its real owner out
         _set_badge(db, account_id)
         cleared = clear_comment_badges(db, account_id)
-        _log(db, account_id, "revoked", method=source, reason=why, actor_id=actor_id,
-             actor=actor or _actor_label(db, actor_id, "modérateur"), now=moment)
+        label = actor or _actor_label(db, actor_id, "modérateur")
+        _log(db, account_id, "revoked", method=source, reason=why, actor_id=actor_id, actor=label, now=moment)
         _queue_revocation_mail(app, db, account_id, why, moment)
-    return cleared
+        demoted = withdraw_vouches(app, db, account_id, moment, actor=label)
+    return cleared, demoted
+
+
+def withdraw_vouches(app, db, voucher_id: int, now: datetime, *, actor: str = "") -> list[int]:
+    """The voucher is no longer verified: their vouches stop counting. Returns who went back to `declared`.
+
+    Every vouch they gave is withdrawn (the `vouches` table keeps only vouches that count), with an
+    audit entry on the candidate. A member verified *by vouching* who is left with fewer than
+    VOUCHES_NEEDED vouches of verified physicians goes back to `declared`: the badge leaves their
+    account and past comments (as a revocation does), the audit log says why, a mail tells them how to
+    get it back. That member's own vouches then stop counting in turn (an impostor's whole chain
+    falls). Members verified by Pro Santé Connect, a moderator's review or a grant keep their level.
+    Runs inside the caller's transaction.
+    """
+    demoted: list[int] = []
+    waiting, seen = [(voucher_id, "révoqué")], set()
+    while waiting:
+        current, why = waiting.pop(0)
+        if current in seen:
+            continue
+        seen.add(current)
+        for row in query(db, "SELECT candidate_id FROM vouches WHERE voucher_id = ? ORDER BY created", (current,)):
+            candidate = row["candidate_id"]
+            db.conn.execute("DELETE FROM vouches WHERE candidate_id = ? AND voucher_id = ?", (candidate, current))
+            _log(db, candidate, "vouch_withdrawn", method="vouching", actor=actor or "service", now=now,
+                 reason=f"le parrain #{current} n'est plus vérifié ({why}) : son parrainage ne compte plus")
+            state = get(db, candidate)
+            if state is None or state["level"] != "verified" or state["method"] != "vouching":
+                continue
+            left = _valid_vouches(db, candidate)
+            if left >= VOUCHES_NEEDED:
+                continue
+            db.conn.execute(
+                "UPDATE verifications SET level = 'declared', method = NULL, verified = NULL, approved_by = NULL"
+                " WHERE account_id = ?",
+                (candidate,),
+            )
+            _set_badge(db, candidate)
+            clear_comment_badges(db, candidate)
+            _log(db, candidate, "unverified", method="vouching", actor=actor or "service", now=now,
+                 reason=f"{left} parrainage(s) de confrères vérifiés sur {VOUCHES_NEEDED} après le retrait de celui "
+                        f"du compte #{current}")
+            _queue_suspension_mail(app, db, candidate, now)
+            demoted.append(candidate)
+            waiting.append((candidate, "revenu au niveau déclaré"))
+    return demoted
 
 
 def clear_comment_badges(db, account_id: int) -> int:
@@ -610,21 +806,38 @@ def bump_account_threads(db, account_id: int) -> None:
             store._bump(db, row["post_url"])
 
 
-def _queue_revocation_mail(app, db, account_id: int, reason: str, now: datetime) -> None:
-    """Tell the member, through the outbox (sent after the commit), unless their address refuses all mail."""
+def _mail_member(app, db, account_id: int, *, subject: str, template: str, now: datetime, kind: str = "verification",
+                 once_a_day: bool = False, **context) -> None:
+    """Tell a member about their verification, through the outbox (sent after the commit), unless their address
+    refuses all mail (or, with `once_a_day`, already got a mail of this kind in the last 24 hours)."""
     from . import notify
 
     account = query_one(db, "SELECT email, display_name FROM accounts WHERE id = ?", (account_id,))
     if account is None or notify.is_blocked(db, account["email"]):
         return
+    if once_a_day and query_one(
+        db, "SELECT 1 FROM outbox WHERE recipient = ? COLLATE NOCASE AND kind = ? AND created > ?",
+        (account["email"], kind, iso(now - timedelta(days=1))),
+    ):
+        return
     with nullcontext() if has_app_context() else app.app_context():
         notify.queue(
-            db, kind="verification", to=account["email"],
-            subject=f"{app.extensions['confreres_network'].name} : vérification révoquée",
-            template="verification_revoked", unsubscribe={"s": "address", "e": account["email"]}, now=now,
+            db, kind=kind, to=account["email"], subject=f"{app.extensions['confreres_network'].name} : {subject}",
+            template=template, unsubscribe={"s": "address", "e": account["email"]}, now=now,
             greeting=f"Bonjour {account['display_name']}," if account["display_name"] else "Bonjour,",
-            reason=reason, verification_url=notify.external("verification.page_status"),
+            verification_url=notify.external("verification.page_status"), **context,
         )
+
+
+def _queue_revocation_mail(app, db, account_id: int, reason: str, now: datetime) -> None:
+    _mail_member(app, db, account_id, subject="vérification révoquée", template="verification_revoked", now=now,
+                 reason=reason)
+
+
+def _queue_suspension_mail(app, db, account_id: int, now: datetime) -> None:
+    """Tell a member sent back to `declared` (their vouches no longer reach two verified physicians)."""
+    _mail_member(app, db, account_id, subject="votre badge « Médecin vérifié » est suspendu",
+                 template="verification_suspended", now=now, vouches_needed=VOUCHES_NEEDED)
 
 
 # -- the re-check after each directory import ---------------------------------------------------------
@@ -645,21 +858,25 @@ def recheck_directory(app) -> Iterator[str]:
         secret = app.config["SECRET_KEY"]
         db = connect(app.config["DB"])
         try:
-            members = {
-                r["rpps_hash"]: r
-                for r in query(db, "SELECT account_id, level, rpps_hash, specialty_codes, specialty FROM verifications"
-                                   " WHERE level IN ('declared', 'verified')")
-            }
+            rows = query(db, "SELECT account_id, level, rpps_hash, specialty_codes, specialty FROM verifications"
+                             " WHERE level IN ('declared', 'verified') ORDER BY account_id")
+            by_hash: dict[str, list] = {}
+            for r in rows:  # a contested declaration shares its number's hash with the holder's
+                by_hash.setdefault(real_hash(r), []).append(r)
             found: dict[str, str] = {}
-            if members:
+            if by_hash:
                 for rpps in handle.numbers():
                     digest = rpps_hash(secret, rpps)
-                    if digest in members:
+                    if digest in by_hash:
                         found[digest] = rpps
             revoked: list[str] = []
+            notices: list[str] = []
             moment = utcnow()
-            for digest, row in members.items():
+            for row in rows:
+                digest = real_hash(row)
                 account_id = row["account_id"]
+                if get(db, account_id)["level"] not in ("declared", "verified"):
+                    continue  # sent back or revoked earlier in this loop
                 if digest in found:
                     physician = handle.lookup(found[digest])
                     codes = ",".join(physician.specialty_codes)
@@ -673,24 +890,32 @@ def recheck_directory(app) -> Iterator[str]:
                             _set_badge(db, account_id)
                     continue
                 reason = f"numéro absent de l'annuaire importé ({source}) : radiation, décès ou changement de profession"
-                cleared = revoke(app, db, account_id, reason, actor="import de l'annuaire", source="directory",
-                                 now=moment)
-                name = query_one(db, "SELECT display_name FROM accounts WHERE id = ?", (account_id,))
-                label = name["display_name"] if name else ""
+                cleared, demoted = revoke_report(app, db, account_id, reason, actor="import de l'annuaire",
+                                                 source="directory", now=moment)
                 revoked.append(
-                    f"  révoqué : compte #{account_id} « {label} » ({row['level']}), absent de l'annuaire ; "
-                    f"{cleared} commentaire(s) sans badge désormais"
+                    f"  révoqué : compte #{account_id} « {_name_of(db, account_id)} » ({row['level']}), absent de "
+                    f"l'annuaire ; {cleared} commentaire(s) sans badge désormais"
+                )
+                notices.extend(
+                    f"  sans badge : compte #{other} « {_name_of(db, other)} », vérifié par parrainage, n'a plus deux "
+                    "parrains vérifiés : revenu au niveau déclaré" for other in demoted
                 )
         finally:
             db.close()
-        kept = len(members) - len(revoked)
-        yield (f"Vérification des membres : {len(members)} contrôlé(s) contre {source}, {kept} toujours inscrit(s), "
+        kept = len(rows) - len(revoked)
+        yield (f"Vérification des membres : {len(rows)} contrôlé(s) contre {source}, {kept} toujours inscrit(s), "
                f"{len(revoked)} révoqué(s).")
         yield from revoked
+        yield from notices
         if revoked:
             yield _send_now(app)
     finally:
         handle.close()
+
+
+def _name_of(db, account_id: int) -> str:
+    row = query_one(db, "SELECT display_name FROM accounts WHERE id = ?", (account_id,))
+    return row["display_name"] if row else ""
 
 
 def _send_now(app) -> str:
@@ -711,7 +936,8 @@ def admin_list(db) -> list[dict]:
     rows = query(
         db,
         "SELECT v.*, a.email, a.display_name, a.role, i.rpps, i.last_name, i.first_name,"
-        " (SELECT COUNT(*) FROM vouches WHERE candidate_id = v.account_id) AS vouch_count"
+        " (SELECT COUNT(*) FROM vouches WHERE candidate_id = v.account_id) AS vouch_count,"
+        f" v.rpps_hash LIKE '{CONTESTED}%' AS contested"
         " FROM verifications v JOIN accounts a ON a.id = v.account_id"
         " LEFT JOIN verification_identities i ON i.account_id = v.account_id ORDER BY v.level, v.account_id",
     )
@@ -738,18 +964,34 @@ def export_own(db, account_id: int) -> dict | None:
         "vouches_received": vouches(db, account_id),
         "vouches_given": [{"account": r["candidate_id"], "created": r["created"]} for r in given],
         "log": [
-            {k: e[k] for k in ("event", "method", "proof", "reason", "actor", "created")} for e in log_of(db, account_id)
+            {**{k: e[k] for k in ("event", "method", "proof", "reason", "actor", "created")},
+             **({"reason": OWN_EXPORT_REASONS[e["event"]]} if e["event"] in OWN_EXPORT_REASONS else {})}
+            for e in log_of(db, account_id) if e["event"] not in ADMIN_ONLY_EVENTS
         ],
     }
 
 
+# What a member's own export leaves out or rewords from their audit log: a contested declaration must look
+# like any other to its author (declare), and no entry may name another account or why it was revoked.
+ADMIN_ONLY_EVENTS = frozenset({"contested", "verification_held", "contest_resolved"})
+OWN_EXPORT_REASONS = {
+    "claim_contested": "un autre compte a déclaré le même numéro RPPS",
+    "declaration_dropped": "numéro prouvé par un autre compte (Pro Santé Connect ou justificatif)",
+    "vouch_withdrawn": "un de vos parrains n'est plus vérifié : son parrainage ne compte plus",
+    "unverified": "moins de deux parrainages de confrères vérifiés",
+}
+
+
 def candidates(db) -> list[dict]:
-    """Declared members waiting for a proof, for the moderators: public name and dates, no identity."""
+    """Declared members waiting for a proof, for the moderators: public name and dates, no identity.
+
+    `contested`: the number is also another account's (declare): only a review settles it."""
     return [
-        dict(r) for r in query(
+        {**dict(r), "contested": bool(r["contested"])} for r in query(
             db,
             "SELECT v.account_id, a.display_name, v.declared, v.specialty,"
-            " (SELECT COUNT(*) FROM vouches WHERE candidate_id = v.account_id) AS vouch_count"
+            " (SELECT COUNT(*) FROM vouches WHERE candidate_id = v.account_id) AS vouch_count,"
+            f" v.rpps_hash LIKE '{CONTESTED}%' AS contested"
             " FROM verifications v JOIN accounts a ON a.id = v.account_id WHERE v.level = 'declared'"
             " ORDER BY v.declared",
         )

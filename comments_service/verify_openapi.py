@@ -53,9 +53,12 @@ PATHS = {
         "post": {
             "summary": "Declare an RPPS (level `declared`): Luhn, directory (profession 10), names, one account per RPPS",
             "description": SESSION + " Errors name the field: `rpps_typo` (Luhn: probably a typo), `invalid_rpps`, "
-            "`rpps_unknown` (not a physician of the current directory), `name_mismatch`, `rpps_taken` (409, another "
-            "account), `name_of_a_physician` / `pseudonyms_disabled` (display_name), `already_verified` (409), "
-            "`verification_revoked` (409), `directory_unavailable` (503).",
+            "`rpps_unknown` (not a physician of the current directory), `name_mismatch`, "
+            "`name_of_a_physician` / `pseudonyms_disabled` (display_name), `already_verified` (409), "
+            "`verification_revoked` (409), `too_many_declarations` (429, `DECLARATIONS_PER_DAY` per account), "
+            "`directory_unavailable` (503). A number another account holds is accepted like any other (the answer "
+            "never tells that a physician has an account): that declaration is contested, is never verified by "
+            "vouches, and waits for Pro Santé Connect or a moderator's review; the holder gets a mail.",
             "requestBody": _body({
                 "type": "object",
                 "required": ["rpps", "last_name", "first_name"],
@@ -72,7 +75,7 @@ PATHS = {
                 "200": _json(STATUS, "Declared"),
                 "400": COMMON_ERRORS["400"],
                 "401": _error("Not signed in"),
-                "409": _error("RPPS of another account, already verified, or revoked"),
+                "409": _error("Already verified, or revoked"),
                 "415": COMMON_ERRORS["415"],
                 "429": COMMON_ERRORS["429"],
                 "503": _error("No directory imported yet"),
@@ -129,6 +132,8 @@ PATHS = {
                                         "declared": _string(format="date-time"),
                                         "specialty": _string(),
                                         "vouch_count": {"type": "integer"},
+                                        "contested": {"type": "boolean", "description": "The number is also "
+                                                      "another account's: only a review (or PSC) verifies it"},
                                     },
                                 },
                             }
@@ -145,7 +150,9 @@ PATHS = {
         "post": {
             "summary": "Moderators: record the review of a proof (audit-logged: who, when, why, which proof)",
             "description": SESSION + " Role moderator or admin. `rpps` is the number read on the proof: it must be "
-            "the declared one (`rpps_mismatch` otherwise).",
+            "the declared one (`rpps_mismatch` otherwise). A contested declaration (`contested` in the candidates) is "
+            "settled by the review: another account that only declared the number loses it; if that account is "
+            "verified, `rpps_conflict` (409) until an admin revokes one of the two.",
             "parameters": [ACCOUNT_PARAM],
             "requestBody": _body({
                 "type": "object",
@@ -163,7 +170,7 @@ PATHS = {
                 "401": _error("Not signed in"),
                 "403": _error("Not a moderator, or one's own review"),
                 "404": _error("Nothing declared"),
-                "409": _error("Already verified, or revoked"),
+                "409": _error("Already verified, revoked, or the number is verified on another account"),
                 "415": COMMON_ERRORS["415"],
             },
         }

@@ -130,6 +130,7 @@ def api_declare():
         _app(), db, account["id"], payload.get("rpps"), payload.get("last_name"), payload.get("first_name"),
         display_name=payload.get("display_name"),
     )
+    hooks.emit("verification.declared", account_id=account["id"])  # sends a contested number's notice, if any
     return _json(_api_status(db, account["id"]))
 
 
@@ -239,6 +240,7 @@ def page_declare():
                        display_name=form["display_name"])
     except ApiError as err:
         return _status_page(account, form, [err], err.status)
+    hooks.emit("verification.declared", account_id=account["id"])
     return redirect(url_for("verification.page_status", etat="declare"), 303)
 
 

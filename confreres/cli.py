@@ -511,12 +511,15 @@ def verify_revoke(ctx, email, reason):
     app, db = _verification_context(ctx.network)
     try:
         with app.app_context():
-            cleared = verify.revoke(app, db, _member_id(db, email), reason, actor="admin (CLI)")
+            cleared, demoted = verify.revoke_report(app, db, _member_id(db, email), reason, actor="admin (CLI)")
+            names = {other: verify._name_of(db, other) for other in demoted}
     except ApiError as exc:
         raise click.ClickException(exc.message) from None
     finally:
         db.close()
     click.echo(f"Révoqué : {email} ; {cleared} commentaire(s) sans badge désormais.")
+    for other, name in names.items():
+        click.echo(f"  Sans badge : compte #{other} « {name} », vérifié par parrainage, n'a plus deux parrains vérifiés.")
 
 
 @verify_group.command("list")
@@ -548,7 +551,7 @@ def verify_list(ctx, with_log, as_json):
             f" RPPS {m['rpps']}, {m['specialty'] or 'spécialité inconnue'}; méthode {m['method'] or '-'},"
             f" déclaré {m['declared'][:10]}{', vérifié ' + m['verified'][:10] if m['verified'] else ''}"
             f"{', révoqué ' + m['revoked'][:10] + ' (' + (m['revoked_reason'] or '') + ')' if m['revoked'] else ''};"
-            f" {m['vouch_count']} parrainage(s)"
+            f" {m['vouch_count']} parrainage(s){' ; NUMÉRO CONTESTÉ (aussi déclaré par un autre compte)' if m['contested'] else ''}"
         )
         for entry in m.get("log", []) if with_log else []:
             click.echo(

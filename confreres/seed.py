@@ -331,6 +331,8 @@ def seed_verification(network, app, source=None) -> list[str]:
                     except verify.ApiError as exc:  # e.g. a real directory imported instead of the demo's
                         lines.append(f"  {site.author} : non vérifié ({exc.message})")
                         continue
+                    # Showing one's specialty is opt-in; the demo's founders opt in (once: a later choice stays).
+                    accounts.update_profile(db, row["id"], {"show_specialty": 1})
                 _founder_reply(db, network, site, accounts.session_account(accounts.get_account(db, row["id"])))
                 lines.append(f"  {site.author} : médecin vérifié, compte {email}")
     finally:

@@ -27,13 +27,13 @@ def test_profile_through_the_api(member, api_error):
     headers, client = member
     before = client.get("/api/account", headers=headers).get_json()["account"]
     assert before["notify_comments"] == "immediate" and before["notify_replies"] is True
-    assert before["show_specialty"] is True and before["display_name"] == ""
+    assert before["show_specialty"] is False and before["display_name"] == "", "showing one's specialty is opt-in"
 
     changed = client.patch(
         "/api/account",
         json={
             "display_name": "Dr Pseudo",
-            "show_specialty": False,
+            "show_specialty": True,
             "interests": "Consultante pour **un laboratoire** <script>alert(1)</script> [site](javascript:alert(2))",
             "notify_comments": "daily",
             "notify_replies": False,
@@ -43,7 +43,7 @@ def test_profile_through_the_api(member, api_error):
     assert changed.status_code == 200
     account = changed.get_json()["account"]
     assert account["display_name"] == "Dr Pseudo" and account["notify_comments"] == "daily"
-    assert account["show_specialty"] is False and account["notify_replies"] is False
+    assert account["show_specialty"] is True and account["notify_replies"] is False
     assert "<strong>un laboratoire</strong>" in account["interests_html"]
     assert "<script" not in account["interests_html"] and "javascript:" not in account["interests_html"]
     assert account["interests"].startswith("Consultante"), "the source is kept for editing"

@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 
 import pytest
+from bs4 import BeautifulSoup
 
 from comments_service import verify
 from tests.comments_service.verification_kit import (
@@ -83,18 +84,100 @@ def test_directory_absent_answers_503(make_app, api_error, tmp_path):
     api_error(kit.declare(member, CANDIDATE, "Quintard-Valmore", "Éléonore"), 503, "directory_unavailable")
 
 
-def test_two_accounts_on_one_rpps_are_refused(kit, api_error):
+def test_two_accounts_on_one_rpps_never_disclose_the_holder(kit, founders, api_error):
+    """One account per RPPS, without telling the second declarant that the physician has an account."""
+    claire, karim = founders
     first = declared(kit)
-    second = kit.member(display_name="Autre pseudo")
-    error = api_error(kit.declare(second, CANDIDATE, "Quintard-Valmore", "Éléonore"), 409, "rpps_taken", "rpps")
-    assert "autre compte" in error["message"]
-    # the stored key is a keyed hash, never the number
-    rows = kit.sql("SELECT * FROM verifications")
-    assert len(rows) == 1 and rows[0]["account_id"] == first.id
-    assert CANDIDATE not in str(rows) and rows[0]["rpps_hash"] == verify.rpps_hash(kit.app.config["SECRET_KEY"], CANDIDATE)
-    # a founder's number cannot be taken either
-    kit.verified(CLAIRE, "Lefebvre", "Claire", "Dr Claire Lefebvre")
-    api_error(kit.declare(second, CLAIRE, "Lefebvre", "Claire"), 409, "rpps_taken")
+    second = kit.member(email="curieux@exemple.test", display_name="Autre pseudo")
+    answer = kit.declare(second, CANDIDATE, "Quintard-Valmore", "Éléonore")
+    assert answer.status_code == 200, answer.get_json()
+    # the same answer as any declaration (but for the member's own vouching link)
+    own = kit.status(first)
+    body = answer.get_json()
+    assert {k: v for k, v in body.items() if k != "links"} == {k: v for k, v in own.items() if k != "links"}
+    assert set(body["links"]) == set(own["links"]) and body["links"]["vouch"]
+    assert kit.status(second) == body
+    # only the holder holds the number's key; the contested declaration cannot take it
+    key = verify.rpps_hash(kit.app.config["SECRET_KEY"], CANDIDATE)
+    rows = {r["account_id"]: r for r in kit.sql("SELECT * FROM verifications WHERE level = 'declared'")}
+    assert rows[first.id]["rpps_hash"] == key and CANDIDATE not in str(rows)
+    assert rows[second.id]["rpps_hash"] == verify.contested_key(second.id, key)
+    # the holder is told, the attempt is audit-logged on both accounts
+    mails = kit.sql("SELECT recipient, subject, message FROM outbox WHERE kind = 'verification_contested'")
+    assert [m["recipient"] for m in mails] == [first.email]
+    assert "quelqu'un a tenté de déclarer votre numéro RPPS" in mails[0]["subject"]
+    assert "curieux" not in mails[0]["message"] and "Autre pseudo" not in mails[0]["message"]
+    assert [e["event"] for e in verify.log_of(kit.db(), second.id)] == ["declared", "contested"]
+    assert verify.log_of(kit.db(), first.id)[-1]["event"] == "claim_contested"
+    # two vouches never verify a contested declaration; the vouchers see nothing else
+    assert kit.vouch(claire, second, "Quintard-Valmore").status_code == 201
+    last = kit.vouch(karim, second, "Quintard-Valmore")
+    assert last.status_code == 201 and last.get_json()["candidate"]["level"] == "declared"
+    assert kit.status(second)["level"] == "declared"
+    assert verify.log_of(kit.db(), second.id)[-1]["event"] == "verification_held"
+    # the moderators see it marked
+    [marked] = [c for c in verify.candidates(kit.db()) if c["account_id"] == second.id]
+    assert marked["contested"] and not [c for c in verify.candidates(kit.db()) if c["account_id"] == first.id][0]["contested"]
+    assert {m["account_id"] for m in verify.admin_list(kit.db()) if m["contested"]} == {second.id}, "the admin's list too"
+    # a verified founder's number: the same answer; the holder is mailed at most once a day
+    third = kit.member(display_name="Troisième")
+    assert kit.declare(third, CLAIRE, "Lefebvre", "Claire").status_code == 200
+    again = kit.member(display_name="Quatrième")
+    assert kit.declare(again, CLAIRE, "Lefebvre", "Claire").status_code == 200
+    assert len(kit.sql("SELECT 1 FROM outbox WHERE kind = 'verification_contested' AND recipient = ?", (claire.email,))) == 1
+    assert kit.status(claire)["level"] == "verified", "the holder's account does not change"
+    # nor does the declarant's own data export tell the difference
+    exported = kit.client.get("/api/account/export", headers=second.headers).get_json()["verification"]
+    assert exported["level"] == "declared" and "contest" not in str(exported) and "held" not in str(exported)
+    assert [e["event"] for e in exported["log"]] == ["declared", "vouched", "vouched"]
+    held = kit.client.get("/api/account/export", headers=first.headers).get_json()["verification"]
+    assert held["log"][-1]["event"] == "claim_contested", "the holder's own export says it (the mail did too)"
+    assert f"#{second.id}" not in str(held) and "Autre pseudo" not in str(held)
+
+
+def test_a_review_of_a_proof_settles_a_contested_number(kit, founders, client, api_error):
+    claire, _ = founders
+    impostor = declared(kit, display_name="Imposteur")
+    owner = kit.member(display_name="La vraie")
+    assert kit.declare(owner, CANDIDATE, "Quintard-Valmore", "Éléonore").status_code == 200
+    moderator = kit.member(display_name="Modératrice", role="moderator")
+    body = {"proof": "cps", "rpps": CANDIDATE, "reason": "Carte CPS vue en visioconférence"}
+    response = client.post(f"/api/verification/{owner.id}/review", json=body, headers=moderator.headers)
+    assert response.get_json() == {"account": owner.id, "level": "verified"}
+    assert kit.status(impostor)["level"] is None, "the holder who only declared it loses the number"
+    key = verify.rpps_hash(kit.app.config["SECRET_KEY"], CANDIDATE)
+    assert kit.sql("SELECT account_id FROM verifications WHERE rpps_hash = ?", (key,)) == [{"account_id": owner.id}]
+    assert verify.log_of(kit.db(), impostor.id)[-1]["event"] == "declaration_dropped"
+    # a number verified on another account: a moderator cannot verify a second one, an admin decides
+    other = kit.member(display_name="Copie")
+    assert kit.declare(other, CLAIRE, "Lefebvre", "Claire").status_code == 200
+    api_error(client.post(f"/api/verification/{other.id}/review", json={**body, "rpps": CLAIRE}, headers=moderator.headers),
+              409, "rpps_conflict")
+    assert kit.status(other)["level"] == "declared" and kit.status(claire)["level"] == "verified"
+
+
+def test_declarations_are_limited_per_account(make_app, tmp_path, api_error):
+    app = make_app(DECLARATIONS_PER_DAY=3)
+    import_people(app, tmp_path)
+    kit = Kit(app, app.test_client())
+    member = kit.member(display_name="Pressé")
+    typo = CANDIDATE[:-1] + str((int(CANDIDATE[-1]) + 1) % 10)
+    for _ in range(4):  # a Luhn typo reveals nothing and does not count
+        api_error(kit.declare(member, typo, "Quintard-Valmore", "Éléonore"), 400, "rpps_typo")
+    for number in (OTHER, KARIM, CLAIRE):  # each reaches the directory: counted, matched or not
+        api_error(kit.declare(member, number, "Quintard-Valmore", "Éléonore"), 400, "name_mismatch")
+    error = api_error(kit.declare(member, CANDIDATE, "Quintard-Valmore", "Éléonore"), 429, "too_many_declarations", "rpps")
+    assert "24 heures" in error["message"]
+    assert kit.status(member)["level"] is None
+    # another account has its own allowance; the page re-shows what was typed
+    assert kit.declare(kit.member(display_name="Posé"), CANDIDATE, "Quintard-Valmore", "Éléonore").status_code == 200
+    browser = app.test_client()
+    browser.set_cookie("confreres_session", kit_cookie(kit, member))
+    html = browser.get("/verification").get_data(as_text=True)
+    page = browser.post("/verification", data={"csrf": csrf_of(html), "rpps": OTHER, "last_name": "Martin",
+                                               "first_name": "Paul", "display_name": "Pressé"})
+    text = page.get_data(as_text=True)
+    assert page.status_code == 429 and "24 heures" in text and f'value="{OTHER}"' in text and 'value="Martin"' in text
 
 
 def test_declaring_needs_a_session(kit, client, api_error):
@@ -124,14 +207,18 @@ def test_two_vouches_by_verified_physicians_verify(kit, founders, actions, urls)
     assert status["level"] == "verified" and status["method"] == "vouching"
     assert [v["name"] for v in status["vouches"]] == ["Dr Claire Lefebvre", "Dr Karim Benali"]
     assert status["links"]["vouch"] is None
-    # the badge, recorded at posting time, says what was verified
+    # the badge, recorded at posting time, says what was verified; the specialty only once the member opts in
     comment = actions.post("Avis de confrère", url=urls.POST_B, headers=candidate.headers).get_json()["comment"]
     assert comment["author"]["name"] == "Stéthoscope bleu"
     assert comment["author"]["badge"] == {
         "level": "verified",
-        "label": "Médecin vérifié · Médecine générale",
+        "label": "Médecin vérifié",
         "title": "Inscription au RPPS vérifiée (parrainage de deux confrères vérifiés)",
     }
+    assert status["show_specialty"] is False
+    kit.show_specialty(candidate)
+    labels = [c["author"]["badge"] and c["author"]["badge"]["label"] for c in actions.thread(urls.POST_B).get_json()["comments"]]
+    assert labels == [None, "Médecin vérifié · Médecine générale"], "the verified comment shows it now, not the declared one"
     log = verify.log_of(kit.db(), candidate.id)
     assert [e["event"] for e in log] == ["declared", "vouched", "vouched", "verified"]
     assert log[1]["actor_id"] == claire.id and log[2]["actor_id"] == karim.id and log[3]["method"] == "vouching"
@@ -508,11 +595,18 @@ def test_cli_grant_list_revoke(kit, app, network_file, monkeypatch):
     assert unknown.exit_code != 0 and "no account" in unknown.output
 
 
-def test_revocation_notice_is_mailed_after_an_import(make_app, tmp_path):
+@pytest.fixture
+def mailing(make_app, tmp_path):
+    """(app, kit, mail folder): a service that writes its mails as files, on the tests' directory; only the
+    directory re-check sends them (MAIL_SEND=cron: no background sender racing it)."""
     mail_dir = tmp_path / "mail"
-    app = make_app(MAIL_DIR=str(mail_dir))
+    app = make_app(MAIL_DIR=str(mail_dir), MAIL_SEND="cron")
     import_people(app, tmp_path)
-    kit = Kit(app, app.test_client())
+    return app, Kit(app, app.test_client()), mail_dir
+
+
+def test_revocation_notice_is_mailed_after_an_import(mailing, tmp_path):
+    app, kit, mail_dir = mailing
     helene = kit.verified(HELENE, "Rousseau", "Hélène", "Dr Hélène Rousseau")
     import_people(app, tmp_path, [p for p in PEOPLE if p[0] != HELENE], name="PS_LibreAcces_Personne_activite_202612010000.txt")
     lines = list(verify.recheck_directory(app))
@@ -547,14 +641,146 @@ def test_first_comment_moderation_trusts_verified_physicians(kit, founders, acti
     assert actions.post("Premier commentaire de consœur.", url=urls.POST_A, headers=claire.headers).get_json()["status"] == "approved"
 
 
-def test_revoking_an_impostor_frees_the_number_for_its_owner(kit, client, api_error):
+def test_revoking_an_impostor_frees_the_number_for_its_owner(kit, founders, client, api_error):
+    claire, karim = founders
     impostor = declared(kit, display_name="Imposteur")
     owner = kit.member(display_name="La vraie")
-    api_error(kit.declare(owner, CANDIDATE, "Quintard-Valmore", "Éléonore"), 409, "rpps_taken")
+    assert kit.declare(owner, CANDIDATE, "Quintard-Valmore", "Éléonore").status_code == 200  # contested, silently
     moderator = kit.member(display_name="Modératrice", role="moderator")
     response = client.post(f"/api/verification/{impostor.id}/revoke", json={"reason": "Usurpation signalée par la titulaire"},
                            headers=moderator.headers)
     assert response.status_code == 200
-    assert kit.declare(owner, CANDIDATE, "Quintard-Valmore", "Éléonore").status_code == 200
+    # the number is free: the owner's declaration is settled by the next proof (here, two vouches)
+    assert kit.vouch(claire, owner, "Quintard-Valmore").status_code == 201
+    assert kit.vouch(karim, owner, "Quintard-Valmore").get_json()["candidate"]["level"] == "verified"
+    assert [e["event"] for e in verify.log_of(kit.db(), owner.id)][-2:] == ["contest_resolved", "verified"]
     assert kit.status(impostor)["level"] == "revoked"
-    assert kit.declare(impostor, CANDIDATE, "Quintard-Valmore", "Éléonore").status_code == 409
+    api_error(kit.declare(impostor, CANDIDATE, "Quintard-Valmore", "Éléonore"), 409, "verification_revoked")
+
+
+# -- a revoked voucher's vouches stop counting ------------------------------------------------------------
+
+PETIT = luhn_complete("1000000107")
+MOREAU = luhn_complete("1000000108")
+MORE_PEOPLE = [*PEOPLE, (PETIT, "PETIT", "Louise", "10", ("SM40", "Pédiatrie")),
+               (MOREAU, "MOREAU", "Jean", "10", ("SM42", "Psychiatrie"))]
+
+
+def test_a_revoked_vouchers_vouches_stop_counting(kit, founders, app, tmp_path, actions, urls, client):
+    claire, karim = founders
+    import_people(app, tmp_path, MORE_PEOPLE, name="PS_LibreAcces_Personne_activite_202611240000.txt")
+    helene = kit.verified(HELENE, "Rousseau", "Hélène", "Dr Hélène Rousseau")
+    moderator = kit.member(display_name="Modératrice", role="moderator")
+    # V: verified by Claire's and Karim's vouches; W: by V's and Hélène's; P: pending, Karim's vouch only;
+    # R: vouched by Karim, then verified by a moderator's review of a proof
+    v = declared(kit, display_name="Stéthoscope bleu")
+    w = kit.member(display_name="Marteau réflexe")
+    p = kit.member(display_name="Otoscope")
+    r = kit.member(display_name="Abaisse-langue")
+    for member, number, last, first in ((w, OTHER, "Martin", "Paul"), (p, PETIT, "Petit", "Louise"),
+                                        (r, MOREAU, "Moreau", "Jean")):
+        assert kit.declare(member, number, last, first).status_code == 200
+    for voucher, candidate, last in ((claire, v, "Quintard-Valmore"), (karim, v, "Quintard-Valmore"), (v, w, "Martin"),
+                                     (helene, w, "Martin"), (karim, p, "Petit"), (karim, r, "Moreau")):
+        assert kit.vouch(voucher, candidate, last).status_code == 201
+    review = client.post(f"/api/verification/{r.id}/review", json={"proof": "ordinal", "rpps": MOREAU, "reason": "Carte vue"},
+                         headers=moderator.headers)
+    assert review.status_code == 200
+    assert [kit.status(m)["level"] for m in (v, w, p, r)] == ["verified", "verified", "declared", "verified"]
+    actions.post("Avis de V.", url=urls.POST_B, headers=v.headers)
+    actions.post("Avis de W.", url=urls.POST_B, headers=w.headers)
+    before = actions.thread(urls.POST_B)
+    assert all(c["author"]["badge"] for c in before.get_json()["comments"])
+
+    response = client.post(f"/api/verification/{karim.id}/revoke", json={"reason": "Usurpation d'identité"},
+                           headers=moderator.headers)
+    assert response.status_code == 200, response.get_data(as_text=True)
+
+    # V falls to one valid vouch, and W, whom V vouched for, falls with V; P loses Karim's vouch; R and the
+    # members verified otherwise keep their level
+    assert [kit.status(m)["level"] for m in (v, w, p, r)] == ["declared", "declared", "declared", "verified"]
+    assert kit.status(claire)["level"] == kit.status(helene)["level"] == "verified"
+    assert [x["name"] for x in kit.status(v)["vouches"]] == ["Dr Claire Lefebvre"]
+    assert [x["name"] for x in kit.status(w)["vouches"]] == ["Dr Hélène Rousseau"]
+    assert kit.status(p)["vouches"] == [] and kit.status(v)["method"] is None and kit.status(v)["verified"] is None
+    # their comments lose the badge, and the thread a new version
+    after = actions.thread(urls.POST_B, etag=before.headers["ETag"])
+    assert after.status_code == 200 and not any(c["author"]["badge"] for c in after.get_json()["comments"])
+    page = BeautifulSoup(client.get("/thread", query_string={"url": urls.POST_B}).get_data(as_text=True), "html.parser")
+    comments = page.select("ol.thread > li.comment:not(.answer)")
+    assert len(comments) == 2 and not any(c.select(".badge") for c in comments), "the no-JS page too"
+    assert kit.sql("SELECT badge_level FROM accounts WHERE id IN (?, ?)", (v.id, w.id)) == [{"badge_level": None}] * 2
+    # the audit log says why; the members are told by mail
+    assert [e["event"] for e in verify.log_of(kit.db(), v.id)][-2:] == ["vouch_withdrawn", "unverified"]
+    assert [e["event"] for e in verify.log_of(kit.db(), w.id)][-2:] == ["vouch_withdrawn", "unverified"]
+    assert [e["event"] for e in verify.log_of(kit.db(), p.id)][-1] == "vouch_withdrawn"
+    assert f"#{karim.id}" in verify.log_of(kit.db(), v.id)[-1]["reason"]
+    mails = kit.sql("SELECT recipient, subject, message FROM outbox WHERE kind = 'verification' AND subject LIKE '%suspendu%'")
+    assert sorted(m["recipient"] for m in mails) == sorted([v.email, w.email])
+    assert all("Usurpation" not in m["message"] for m in mails), "the voucher's revocation reason stays private"
+    # a new vouch from a verified confrère brings V back
+    assert kit.vouch(helene, v, "Quintard-Valmore").get_json()["candidate"]["level"] == "verified"
+
+
+def test_a_directory_import_that_revokes_a_voucher_reports_who_lost_the_badge(mailing, tmp_path):
+    app, kit, mail_dir = mailing
+    claire = kit.verified(CLAIRE, "Lefebvre", "Claire", "Dr Claire Lefebvre")
+    karim = kit.verified(KARIM, "Benali", "Karim", "Dr Karim Benali")
+    candidate = declared(kit)
+    for voucher in (claire, karim):
+        assert kit.vouch(voucher, candidate, "Quintard-Valmore").status_code == 201
+    copycat = kit.member(display_name="Copie")  # a contested declaration of a number still in the directory
+    assert kit.declare(copycat, CLAIRE, "Lefebvre", "Claire").status_code == 200
+    import_people(app, tmp_path, [x for x in PEOPLE if x[0] != KARIM], name="PS_LibreAcces_Personne_activite_202612010000.txt")
+    lines = list(verify.recheck_directory(app))
+    assert "4 contrôlé(s)" in lines[0] and "1 révoqué" in lines[0]
+    assert kit.status(copycat)["level"] == "declared" and kit.status(claire)["level"] == "verified"
+    assert any(f"compte #{candidate.id} « Stéthoscope bleu »" in line and "revenu au niveau déclaré" in line for line in lines)
+    # the revoked member, the one sent back, and (queued earlier) the notice to the holder of the copied number
+    assert lines[-1] == "  Avis aux membres révoqués : 3 envoyé(s), 0 en échec (réessayés plus tard)."
+    mails = {p.read_text(encoding="utf-8") for p in mail_dir.iterdir()}
+    suspended = [m for m in mails if candidate.email in m]
+    assert len(suspended) == 1 and "suspendu" in suspended[0] and "/verification" in suspended[0]
+    assert kit.status(candidate)["level"] == "declared"
+
+
+# -- the specialty is opt-in ----------------------------------------------------------------------------------
+
+def test_new_accounts_hide_their_specialty_until_they_choose(kit, actions, urls, client):
+    member = kit.member(display_name="Dr Neuve")
+    kit.grant(member, OTHER, "Martin", "Paul")
+    comment = actions.post("Premier avis.", url=urls.POST_B, headers=member.headers).get_json()["comment"]
+    assert comment["author"]["badge"]["label"] == "Médecin vérifié", "not shown before the member opts in"
+    browser = client.application.test_client()
+    browser.set_cookie("confreres_session", kit_cookie(kit, member))
+    html = browser.get("/account").get_data(as_text=True)
+    assert re.search(r'<input id="f-show_specialty"[^>]*>', html) and "checked" not in re.search(
+        r'<input id="f-show_specialty"[^>]*>', html).group(0)
+    assert "masquée" in browser.get("/verification").get_data(as_text=True)
+
+
+def test_the_migration_turns_the_old_default_off_where_it_never_showed(tmp_path):
+    from comments_service import db as dbmod
+
+    db = dbmod.connect(str(tmp_path / "old.sqlite3"))
+    dbmod.migrations.apply(db, stop_before="m007_verification_privacy")
+    stamp = "2026-01-01T00:00:00Z"
+    db.conn.executemany(
+        "INSERT INTO accounts (id, email, created, show_specialty, badge_level, badge_specialty) VALUES (?, ?, ?, ?, ?, ?)",
+        [(1, "shown@x.test", stamp, 1, "verified", "Psychiatrie"),    # comments already show it: kept
+         (2, "default@x.test", stamp, 1, "verified", "Pédiatrie"),    # never shown anywhere: off
+         (3, "hidden@x.test", stamp, 0, "verified", "Ophtalmologie"),  # an explicit choice: kept
+         (4, "reader@x.test", stamp, 1, None, None)],                  # not a physician (yet): off
+    )
+    db.conn.execute("INSERT INTO posts (url, site, synced) VALUES ('http://b.test/p', 'b', ?)", (stamp,))
+    db.conn.executemany(
+        "INSERT INTO comments (post_url, site, account_id, badge_level, badge_specialty, created) VALUES (?, 'b', ?, ?, ?, ?)",
+        [("http://b.test/p", 1, "verified", "Psychiatrie", stamp), ("http://b.test/p", 2, "verified", None, stamp),
+         ("http://b.test/p", 4, None, None, stamp)],
+    )
+    db.conn.commit()
+    assert dbmod.migrate(db) == ["m007_verification_privacy"]
+    shown = dict(db.conn.execute("SELECT id, show_specialty FROM accounts").fetchall())
+    assert shown == {1: 1, 2: 0, 3: 0, 4: 0}
+    assert db.conn.execute("SELECT COUNT(*) FROM verification_attempts").fetchone()[0] == 0
+    db.close()

@@ -13,6 +13,10 @@ from tests.comments_service.verification_kit import Kit, Member
 ROOT = Path(__file__).resolve().parents[2]
 
 
+def accounts_row_shows_specialty(db, account_id: int) -> bool:
+    return db.conn.execute("SELECT show_specialty FROM accounts WHERE id = ?", (account_id,)).fetchone()[0] == 1
+
+
 def test_demo_founders_and_a_visitor_verified_by_vouching(tmp_path):
     network = registry.load(ROOT / "network.toml")
     app = create_app({
@@ -42,6 +46,7 @@ def test_demo_founders_and_a_visitor_verified_by_vouching(tmp_path):
     for slug in ("dr-lefebvre", "dr-benali"):
         row = db.conn.execute("SELECT id FROM accounts WHERE email = ?", (seed.demo_author_email(network, network.site(slug)),)).fetchone()
         assert verify.level_of(db, row[0]) == "verified"
+        assert accounts_row_shows_specialty(db, row[0]), "the demo's founders opt in to show their specialty"
         from comments_service import accounts
 
         token, _ = accounts.create_session(db, row[0], "bearer", 1)
@@ -56,6 +61,7 @@ def test_demo_founders_and_a_visitor_verified_by_vouching(tmp_path):
     assert declared.status_code == 200, declared.get_json()
     for founder in founders.values():
         assert kit.vouch(founder, visitor, last).status_code == 201
+    kit.show_specialty(visitor)  # opt-in, like the founders (seed)
     comment = app.test_client().post(
         "/api/comments", json={"url": post_url, "text": "Un avis de confrère."}, headers=visitor.headers
     ).get_json()["comment"]

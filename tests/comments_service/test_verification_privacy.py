@@ -53,7 +53,7 @@ def world(app, client, tmp_path, urls, actions):
     assert kit.vouch(claire, secret, "Quintard-Valmore").status_code == 201
     assert kit.vouch(karim, secret, "Quintard-Valmore").status_code == 201
     assert kit.status(secret)["level"] == "verified"
-    client.patch("/api/account", json={"interests": "Aucun lien d'intérêts."}, headers=secret.headers)
+    client.patch("/api/account", json={"interests": "Aucun lien d'intérêts.", "show_specialty": True}, headers=secret.headers)
     first = actions.post("Mon avis de généraliste.", url=urls.POST_A, headers=secret.headers,
                          author="Éléonore Quintard-Valmore", email=EMAIL).get_json()
     actions.approve(first["comment"]["id"])
@@ -167,6 +167,21 @@ def test_no_public_output_reveals_who_the_pseudonym_is(world, app, urls, network
                  .get_data(as_text=True))
     # the verification status the member sees of their own account does not echo it either
     assert_clean("own status", app.test_client().get("/api/verification", headers=secret.headers).get_data(as_text=True))
+    # nor the no-JS thread page they are signed in on (« Connecté·e : <pseudonym> » and the badge)
+    own_browser = app.test_client()
+    own_browser.set_cookie("confreres_session", kit_cookie(kit, secret))
+    own_pages = {url: own_browser.get("/thread", query_string={"url": url}).get_data(as_text=True) for url in posts}
+    for url, own_page in own_pages.items():
+        assert_clean(f"own thread page {url}", own_page)
+    assert f"Connecté·e : <strong>{PSEUDONYM}</strong>" in own_pages[urls.POST_A]
+    # someone who declares the pseudonymous member's number learns nothing, and neither does the mail
+    curious = kit.member(display_name="Curieux")
+    attempt = kit.declare(curious, CANDIDATE, "Quintard-Valmore", "Éléonore")
+    assert attempt.status_code == 200 and attempt.get_json()["level"] == "declared"
+    assert PSEUDONYM not in attempt.get_data(as_text=True)
+    [notice] = kit.sql("SELECT message FROM outbox WHERE kind = 'verification_contested'")
+    assert "Curieux" not in notice["message"] and kit.sql("SELECT email FROM accounts WHERE id = ?", (curious.id,))[0][
+        "email"] not in notice["message"]
 
     # the public export (for the planet, backups shared with the blogger...)
     monkeypatch.setenv("CONFRERES_SECRET_KEY", app.config["SECRET_KEY"])

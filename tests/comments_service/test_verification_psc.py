@@ -196,6 +196,21 @@ def test_psc_proof_overrides_another_accounts_mere_declaration(kit, provider):
     assert verify.log_of(kit.db(), squatter.id)[-1]["event"] == "declaration_dropped"
 
 
+def test_psc_settles_a_contested_declaration(kit, provider):
+    """The owner declared their number after an impostor (a contested declaration), then proves it with PSC."""
+    squatter = kit.member(display_name="Imposteur")
+    assert kit.declare(squatter, CANDIDATE, "Quintard-Valmore", "Éléonore").status_code == 200
+    owner = kit.member(display_name="La vraie")
+    assert kit.declare(owner, CANDIDATE, "Quintard-Valmore", "Éléonore").status_code == 200
+    provider.behaviour = {"rpps": CANDIDATE, "last_name": "QUINTARD-VALMORE", "first_name": "Éléonore"}
+    response, _ = login_with_psc(browser_for(kit, owner), provider)
+    assert response.status_code == 303, response.get_data(as_text=True)
+    assert (kit.status(owner)["level"], kit.status(owner)["method"]) == ("verified", "psc")
+    assert kit.status(squatter)["level"] is None
+    key = verify.rpps_hash(kit.app.config["SECRET_KEY"], CANDIDATE)
+    assert kit.sql("SELECT account_id FROM verifications WHERE rpps_hash = ?", (key,)) == [{"account_id": owner.id}]
+
+
 def test_an_expired_psc_flow_is_refused(kit, provider):
     import time
 

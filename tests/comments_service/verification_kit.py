@@ -60,10 +60,19 @@ class Kit:
         finally:
             db.close()
 
-    def verified(self, rpps: str, last: str, first: str, display_name: str, **kwargs) -> Member:
+    def verified(self, rpps: str, last: str, first: str, display_name: str, show_specialty: bool = True,
+                 **kwargs) -> Member:
+        """A founding member; like the demo's founders, they chose to show their specialty (it is opt-in)."""
         member = self.member(display_name=display_name, **kwargs)
         self.grant(member, rpps, last, first, reason="membre fondateur (test)")
+        if show_specialty:
+            self.show_specialty(member)
         return member
+
+    def show_specialty(self, member: Member, shown: bool = True):
+        """The member ticks (or unticks) « Afficher ma spécialité » on their account."""
+        response = self.client.patch("/api/account", json={"show_specialty": shown}, headers=member.headers)
+        assert response.status_code == 200, response.get_data(as_text=True)
 
     def declare(self, member: Member, rpps, last, first, display_name=None):
         body = {"rpps": rpps, "last_name": last, "first_name": first}

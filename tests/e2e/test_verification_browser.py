@@ -83,11 +83,21 @@ def test_sign_in_declare_get_vouched_and_comment_with_the_badge(live_network, br
         assert "parrainage est enregistré" in other.inner_text("#etat")
         context.close()
     page.goto(f"{service}/verification")
-    assert "vérifiée" in page.inner_text("main") and "Médecin vérifié · Médecine générale" in page.inner_text("main")
+    assert "vérifiée" in page.inner_text("main") and "Médecin vérifié" in page.inner_text("main")
+    assert "Médecin vérifié ·" not in page.inner_text("main") and "masquée" in page.inner_text("main")
 
-    # 4. comment on a post (the service's no-JS page): the badge beside the pseudonym
+    # 4. she chooses to show her specialty (opt-in) on her account page
+    page.goto(f"{service}/account")
+    page.check("#f-show_specialty")
+    page.get_by_role("button", name="Enregistrer").first.click()
+    page.goto(f"{service}/verification")
+    assert "Médecin vérifié · Médecine générale" in page.inner_text("main")
+
+    # 5. comment on a post (the service's no-JS page), signed in: the badge beside the pseudonym
     post = live.post_url("dr-a-billet-0")
     page.goto(f"{service}/thread?url={post}")
+    assert f"Connecté·e : {PSEUDONYM}" in page.inner_text("#session")
+    assert page.locator("#f-email").count() == 0 and page.locator("#f-author").count() == 0
     page.fill("#f-text", "Un avis de généraliste, sous pseudonyme.")
     page.get_by_role("button", name="Publier").click()
     comment = page.locator(".comment", has_text="Un avis de généraliste")
@@ -96,7 +106,7 @@ def test_sign_in_declare_get_vouched_and_comment_with_the_badge(live_network, br
     assert badge.inner_text() == "Médecin vérifié · Médecine générale"
     assert badge.get_attribute("title") == "Inscription au RPPS vérifiée (parrainage de deux confrères vérifiés)"
 
-    # 5. the blog's page (the widget) shows it too, and nothing of who she is
+    # 6. the blog's page (the widget) shows it too, and nothing of who she is
     page.goto(post)
     widget_comment = page.locator(".comment", has_text="Un avis de généraliste")
     widget_comment.wait_for()
@@ -104,3 +114,34 @@ def test_sign_in_declare_get_vouched_and_comment_with_the_badge(live_network, br
     html = page.content()
     assert "Quintard" not in html and CANDIDATE not in html and "eleonore@cabinet.test" not in html
     assert not page.js_errors
+
+
+def test_without_javascript_sign_in_from_a_thread_comment_and_sign_out(live_network, browser, tmp_path):
+    mail_dir = tmp_path / "mail"
+    live = live_network(MAIL_DIR=str(mail_dir))
+    import_people(live.app, tmp_path)
+    Kit(live.app, live.client).verified(CLAIRE, "Lefebvre", "Claire", "Dr Claire Lefebvre",
+                                        email="claire@cabinet.test")
+    service = live.network.url + "comments"
+    post = live.post_url("dr-a-billet-0")
+    context = browser.new_context(locale="fr-FR", java_script_enabled=False)
+    page = context.new_page()
+    page.goto(f"{service}/thread?url={post}")
+    page.get_by_role("link", name="Se connecter").click()
+    page.fill("#f-email", "claire@cabinet.test")
+    page.get_by_role("button", name="Recevoir mon lien de connexion").click()
+    page.wait_for_load_state()
+    page.goto(magic_link(mail_dir, "claire@cabinet.test"))
+    page.get_by_role("button", name="Me connecter").click()
+    page.wait_for_url(re.compile(r".*/thread\?url="))  # back on the thread page
+    assert "Connecté·e : Dr Claire Lefebvre Médecin vérifié · Médecine générale" in " ".join(
+        page.inner_text("#session").split())
+    page.fill("#f-text", "Sans JavaScript, sous mon compte.")
+    page.get_by_role("button", name="Publier").click()
+    comment = page.locator(".comment", has_text="Sans JavaScript, sous mon compte.")
+    assert comment.locator(".author").inner_text() == "Dr Claire Lefebvre"
+    assert comment.locator(".badge").first.inner_text() == "Médecin vérifié · Médecine générale"
+    page.get_by_role("button", name="Se déconnecter").click()
+    page.wait_for_url(re.compile(r".*/thread\?url="))
+    assert page.get_by_role("link", name="Se connecter").count() == 1 and page.locator("#f-email").count() == 1
+    context.close()

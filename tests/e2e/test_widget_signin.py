@@ -102,6 +102,11 @@ def test_a_physician_signs_in_from_the_widget_is_vouched_for_and_comments_under_
     candidate = Member(member_id, EMAIL, "")
     for voucher in (claire, karim):
         assert kit.vouch(voucher, candidate, "Quintard-Valmore").status_code == 201
+    # showing her specialty is opt-in: she ticks it on her account page (the service's cookie session)
+    page.goto(live.network.comments_url + "account")
+    page.check("#f-show_specialty")
+    page.get_by_role("button", name="Enregistrer").first.click()
+    expect(page.locator(".notice")).to_contain_text("Vos réglages sont enregistrés")
 
     # 4. Back on the blog: her pseudonym and badge, no name or e-mail field; she posts, the badge shows.
     page.goto(url)
