@@ -50,7 +50,7 @@ def cli(project: Path, network_file: Path, *args: str) -> tuple[float, str]:
     start = time.perf_counter()
     proc = subprocess.run(
         [sys.executable, "-c", "from confreres.cli import main; main()", "--network", str(network_file), *args],
-        capture_output=True, text=True, env=env,
+        capture_output=True, text=True, env=env, cwd=network_file.parent,  # not the project: `-c` puts cwd first
     )
     elapsed = time.perf_counter() - start
     if proc.returncode != 0:

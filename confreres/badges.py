@@ -12,6 +12,7 @@ unknown: none shown) and logs a warning.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 
 import httpx
@@ -27,14 +28,15 @@ def service_client(timeout: float = TIMEOUT) -> httpx.Client:
                         headers={"Accept": "application/json"}, follow_redirects=False)
 
 
-def fetch_sites(comments_url: str, timeout: float = TIMEOUT, unless: str = "author badges not shown") -> list | None:
+def fetch_sites(comments_url: str, timeout: float = TIMEOUT, unless: str = "author badges not shown",
+                client: httpx.Client | None = None) -> list | None:
     """The blogs as `GET api/sites` lists them; None when unavailable (a warning: « `unless`: ... »)."""
     if not comments_url:
         return None
     api = comments_url.rstrip("/") + "/" + ROUTE
     try:
-        with service_client(timeout) as client:
-            response = client.get(api)
+        with contextlib.nullcontext(client) if client else service_client(timeout) as used:
+            response = used.get(api)
             response.raise_for_status()
             data = response.json()
     except (httpx.HTTPError, ValueError) as exc:

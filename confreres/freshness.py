@@ -45,16 +45,18 @@ def fetch(comments_url: str, timeout: float = TIMEOUT) -> ServiceState | None:
         return None
     from confreres.badges import fetch_sites, service_client
 
-    listed = fetch_sites(comments_url, timeout, unless="comments not compared")
-    if listed is None:
-        return None
     api = comments_url.rstrip("/") + "/" + ACTIVE
+    client = service_client(timeout)  # one client (one TLS context, one connection) for both requests
     try:
-        with service_client(timeout) as client:
-            active = client.get(api, params=ACTIVE_PARAMS).raise_for_status().json()
+        listed = fetch_sites(comments_url, timeout, unless="comments not compared", client=client)
+        if listed is None:
+            return None
+        active = client.get(api, params=ACTIVE_PARAMS).raise_for_status().json()
     except (httpx.HTTPError, ValueError) as exc:
         log.warning("comments not compared: comment service at %s unavailable (%s)", api, exc.__class__.__name__)
         return None
+    finally:
+        client.close()
     versions = {
         site["slug"]: site["comments_version"]
         for site in listed
