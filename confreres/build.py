@@ -295,7 +295,7 @@ def build(
     jobs: int | None = None,
     force: bool = False,
     progress: bool = True,
-) -> list[SiteResult]:
+) -> BuildResults:
     """Build the given sites (all by default) in parallel; then the planet, or the network index.
 
     The comment service is asked first (confreres.freshness) which blogs' comment threads changed since
