@@ -7,7 +7,8 @@ approved Webmentions (`"mentions"`). Posts linked by reply_to form *conversation
 gives the threads with the most approved comments of the last days (the planet asks it at build
 time). `GET /api/sites` gives each blog's author badge, from the verification records of the
 accounts linked to the blog: answers, debates, the planet and the blogs' static cross-links show a
-"Médecin vérifié" only where it says so. Every shape comes from public.py.
+"Médecin vérifié" only where it says so; and each blog's `comments_version`, which moves when one of its
+threads changes (the build rebuilds that blog's static snapshot of its comments, and the planet). Every shape comes from public.py.
 """
 
 from __future__ import annotations
@@ -76,6 +77,31 @@ def site_badges(db, network) -> dict[str, dict | None]:
         specialty = row["badge_specialty"] if row["show_specialty"] else None
         badges[site.slug] = public.site_badge("verified", specialty, row["method"])
     return badges
+
+
+def comments_versions(db, network) -> dict[str, str]:
+    """slug -> an opaque digest that moves whenever a thread of the blog's that has comments changes.
+
+    Each write to a thread bumps its post's `version` (store._bump: a comment posted, approved, edited,
+    deleted or removed, its author's badge or name changed, an answer or a mention moderated), strictly
+    upwards; the blog's digest is over (number, sum, maximum) of those versions, for its listed posts that
+    have at least one comment of any status. A post without comments is left out, so announcing new posts
+    (PUT /api/sites/<slug>/posts, after every build) does not move it. The build compares it with the one
+    its last build of the blog recorded, and rebuilds the blog's static snapshot of its threads when it
+    moved. It tells nothing but "something changed", as the threads' own ETags do.
+    """
+    rows = store.query(
+        db,
+        "SELECT p.site, COUNT(*) AS n, SUM(p.version) AS total, MAX(p.version) AS last FROM posts p"
+        " WHERE p.listed = 1 AND EXISTS (SELECT 1 FROM comments c WHERE c.post_url = p.url) GROUP BY p.site",
+    )
+    found = {row["site"]: (row["n"], row["total"], row["last"]) for row in rows}
+    return {
+        site.slug: hashlib.sha256(
+            "{}\0{}\0{}\0{}".format(site.slug, *found.get(site.slug, (0, 0, 0))).encode()
+        ).hexdigest()[:20]
+        for site in network.sites
+    }
 
 
 def _same_name(a: str | None, b: str | None) -> bool:
@@ -275,10 +301,14 @@ def get_conversations():
 
 @bp.get("/api/sites")
 def get_sites():
-    """Each blog of the network and its author's current badge (the planet and the blogs ask it at build time)."""
+    """Each blog of the network, its author's current badge and the version of its comment threads (the planet,
+    the blogs and `confreres build`'s check of stale snapshots ask it at build time)."""
     network = _network()
-    badges = site_badges(get_db(), network)
-    return _json({"sites": [public.site_summary(site, badges[site.slug]) for site in network.sites]})
+    db = get_db()
+    badges = site_badges(db, network)
+    versions = comments_versions(db, network)
+    return _json({"sites": [public.site_summary(site, badges[site.slug], versions[site.slug])
+                            for site in network.sites]})
 
 
 @bp.get("/api/threads/active")

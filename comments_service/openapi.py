@@ -271,7 +271,8 @@ def document(server_url: str) -> dict:
             "/sites": {
                 "get": {
                     "summary": "The network's blogs, each with its author's current badge (from the verification "
-                    "records, never from membership alone); the planet and the blogs read it at build time",
+                    "records, never from membership alone) and the version of its comment threads; the planet "
+                    "and the blogs read it at build time, `confreres build` to know which blogs to rebuild",
                     "parameters": [
                         {"name": "If-None-Match", "in": "header", "required": False, "schema": {"type": "string"}},
                     ],
@@ -442,6 +443,13 @@ def document(server_url: str) -> dict:
                         "title": {"type": "string"},
                         "url": {"type": "string", "format": "uri"},
                         "author": {"$ref": "#/components/schemas/BlogAuthor"},
+                        "comments_version": {
+                            "type": "string",
+                            "description": "Opaque; moves whenever one of the blog's threads that have comments "
+                            "changes (a comment posted, moderated, edited or removed; its author's badge; an answer "
+                            "or mention on it). `confreres build` compares it with the one its last build of the "
+                            "blog recorded, to rebuild only the blogs whose static comments are out of date",
+                        },
                     },
                 },
                 "PostSummary": {

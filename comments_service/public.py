@@ -124,14 +124,18 @@ def site_badge(level: str, specialty: str | None, method: str | None) -> dict | 
     return badge({"badge_level": level, "badge_specialty": specialty, "badge_method": method})
 
 
-def site_summary(site, author_badge: dict | None) -> dict:
-    """A blog of the network as GET /api/sites shows it: network.toml's public fields and the author's badge."""
-    return {
+def site_summary(site, author_badge: dict | None, comments_version: str | None = None) -> dict:
+    """A blog of the network as GET /api/sites shows it: network.toml's public fields, the author's badge and
+    the opaque version of the blog's comment threads (crossblog.comments_versions), when given."""
+    summary = {
         "slug": site.slug,
         "title": site.title,
         "url": site.url,
         "author": {"name": site.author, "badge": author_badge},
     }
+    if comments_version is not None:
+        summary["comments_version"] = comments_version
+    return summary
 
 
 def utc_time(value) -> str | None:

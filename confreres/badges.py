@@ -12,6 +12,7 @@ unknown: none shown) and logs a warning.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 
 import httpx
@@ -21,23 +22,37 @@ TIMEOUT = 3.0
 ROUTE = "api/sites"
 
 
-def fetch(comments_url: str, timeout: float = TIMEOUT) -> dict[str, dict] | None:
-    """{slug: {"label", "title"}} for the blogs whose author the service says is verified; None when unavailable."""
+def service_client(timeout: float = TIMEOUT) -> httpx.Client:
+    """The build's client for the comment service: short timeouts, JSON, no redirects."""
+    return httpx.Client(timeout=httpx.Timeout(timeout, connect=min(timeout, 1.0)),
+                        headers={"Accept": "application/json"}, follow_redirects=False)
+
+
+def fetch_sites(comments_url: str, timeout: float = TIMEOUT, unless: str = "author badges not shown",
+                client: httpx.Client | None = None) -> list | None:
+    """The blogs as `GET api/sites` lists them; None when unavailable (a warning: « `unless`: ... »)."""
     if not comments_url:
         return None
     api = comments_url.rstrip("/") + "/" + ROUTE
     try:
-        with httpx.Client(timeout=httpx.Timeout(timeout, connect=min(timeout, 1.0)),
-                          headers={"Accept": "application/json"}, follow_redirects=False) as client:
-            response = client.get(api)
+        with contextlib.nullcontext(client) if client else service_client(timeout) as used:
+            response = used.get(api)
             response.raise_for_status()
             data = response.json()
     except (httpx.HTTPError, ValueError) as exc:
-        log.warning("author badges not shown: comment service at %s unavailable (%s)", api, exc.__class__.__name__)
+        log.warning("%s: comment service at %s unavailable (%s)", unless, api, exc.__class__.__name__)
         return None
     sites = data.get("sites") if isinstance(data, dict) else None
     if not isinstance(sites, list):
-        log.warning("author badges not shown: unexpected answer from %s", api)
+        log.warning("%s: unexpected answer from %s", unless, api)
+        return None
+    return sites
+
+
+def fetch(comments_url: str, timeout: float = TIMEOUT) -> dict[str, dict] | None:
+    """{slug: {"label", "title"}} for the blogs whose author the service says is verified; None when unavailable."""
+    sites = fetch_sites(comments_url, timeout)
+    if sites is None:
         return None
     badges: dict[str, dict] = {}
     for site in sites:

@@ -3,7 +3,10 @@
 Pelican's plugin signals, locale and logger are process-global, so one site never shares a
 process with another. A site's output is written to a new release folder and published by
 replacing the `<out>/<slug>` symlink in one `rename`: readers see the old site or the new one,
-never half of each. A site whose inputs (sha256 of every file) match the live release is skipped.
+never half of each. A site whose inputs (sha256 of every file) match the live release is skipped,
+unless the comment service says its threads changed since (confreres.freshness): then it is rebuilt
+for its static snapshot of comments. The planet is rebuilt when a member blog was, or when the
+comment counts, debates or badges it shows changed; a no-op build starts no Pelican at all.
 """
 
 from __future__ import annotations
@@ -22,7 +25,7 @@ from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from confreres import registry
+from confreres import freshness, registry
 from confreres.registry import Network, Site
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
@@ -46,6 +49,13 @@ class SiteResult:
     error: str = ""
     release: str = ""
     articles: list[dict] = field(default_factory=list)  # {"source", "url", "title"}
+    reason: str = ""  # "comments": rebuilt only because its comment threads changed
+
+
+class BuildResults(list):
+    """The sites' results, in order; `.planet`: the planet's (None without sites/planet)."""
+
+    planet = None
 
 
 def pelican_settings(
@@ -190,16 +200,34 @@ def live_state(out: Path, slug: str) -> dict:
         return {}
 
 
-def build_site(network_file: str, slug: str, out: str, source: str | None = None, force: bool = False) -> SiteResult:
-    """Build one site into a new release and swap it live. Runs in a child process."""
+def up_to_date(network: Network, site: Site, out: Path, comments_version: str | None,
+               source: Path | None = None) -> tuple[bool, str, str]:
+    """(whether the live release is current, the sources' fingerprint, why not: "" | "sources" | "comments")."""
+    src = source or site.path
+    stamp = fingerprint(network, site, src) if src.is_dir() else ""
+    state = live_state(out, site.slug)
+    if not stamp or state.get("fingerprint") != stamp:
+        return False, stamp, "sources"
+    if freshness.comments_stale(state, comments_version):
+        return False, stamp, "comments"
+    return True, stamp, ""
+
+
+def build_site(network_file: str, slug: str, out: str, source: str | None = None, force: bool = False,
+               comments_version: str | None = None) -> SiteResult:
+    """Build one site into a new release and swap it live. Runs in a child process.
+
+    `comments_version`: the service's `comments_version` of the site, asked before this build (None:
+    unknown); a live release whose snapshot is of another version is rebuilt, the new one records it.
+    """
     start = time.perf_counter()
     network = registry.load(network_file)
     site = network.site(slug)
     out_dir = Path(out)
     src = Path(source) if source else site.path
     try:
-        stamp = fingerprint(network, site, src) if src.is_dir() else ""
-        if not force and stamp and live_state(out_dir, slug).get("fingerprint") == stamp:
+        current, stamp, reason = up_to_date(network, site, out_dir, comments_version, src)
+        if not force and current:
             return SiteResult(slug, ok=True, skipped=True, seconds=time.perf_counter() - start)
         if not src.is_dir():
             raise BuildError(f"{slug}: no site folder at {src} (run `confreres new-site {slug}`)")
@@ -207,12 +235,12 @@ def build_site(network_file: str, slug: str, out: str, source: str | None = None
         releases.mkdir(parents=True, exist_ok=True)
         release = releases / f"{slug}-{time.strftime('%Y%m%d%H%M%S')}-{os.getpid()}"
         articles = _run_pelican(network, site, src, release)
-        (release / STATE_FILE).write_text(
-            json.dumps({"fingerprint": stamp, "built": time.time()}), encoding="utf-8"
-        )
+        state = {"fingerprint": stamp, "built": time.time(), **freshness.recorded(release, comments_version)}
+        (release / STATE_FILE).write_text(json.dumps(state), encoding="utf-8")
         swap_live(out_dir, slug, release)
         return SiteResult(
-            slug, ok=True, seconds=time.perf_counter() - start, release=str(release), articles=articles
+            slug, ok=True, seconds=time.perf_counter() - start, release=str(release), articles=articles,
+            reason="" if force else reason,
         )
     except BuildError as exc:
         _discard_partial(out_dir, slug)
@@ -267,27 +295,56 @@ def build(
     jobs: int | None = None,
     force: bool = False,
     progress: bool = True,
-) -> list[SiteResult]:
-    """Build the given sites (all by default) in parallel; write the network index afterwards."""
+) -> BuildResults:
+    """Build the given sites (all by default) in parallel; then the planet, or the network index.
+
+    The comment service is asked first (confreres.freshness) which blogs' comment threads changed since
+    their live release: those are rebuilt too. Down, it is not asked again and nothing is compared.
+    """
     out = Path(out or network.output).resolve()
     out.mkdir(parents=True, exist_ok=True)
     wanted = slugs or [s.slug for s in network.sites]
     for slug in wanted:
         network.site(slug)  # KeyError with the known slugs
-    results = _build_many(network, wanted, out, jobs, force, progress)
-    results = refresh_crosslinks(network, out, results, jobs)
+    service = freshness.fetch(network.comments_url)
+    versions = service.versions if service else {}
+    results = BuildResults(_build_many(network, wanted, out, jobs, force, progress, versions))
+    results[:] = refresh_crosslinks(network, out, results, jobs, versions)
     from confreres.planet_build import front_page
 
-    front_page(network, out)  # the planet (sites/planet) or, without it, the plain list of blogs
+    # the planet (sites/planet) or, without it, the plain list of blogs
+    results.planet = front_page(network, out, force=force, service=service)
     return results
 
 
-def _build_many(network: Network, slugs: list[str], out: Path, jobs: int | None, force: bool, progress: bool):
+def _build_many(network: Network, slugs: list[str], out: Path, jobs: int | None, force: bool, progress: bool,
+                versions: dict[str, str] | None = None):
+    """Build `slugs` in fresh processes; a site whose live release is current is skipped here, without one."""
+    versions = versions or {}
+    results: list[SiteResult] = []
+    todo = []
+    for slug in slugs:
+        start = time.perf_counter()
+        if not force and up_to_date(network, network.site(slug), out, versions.get(slug))[0]:
+            results.append(SiteResult(slug, ok=True, skipped=True, seconds=time.perf_counter() - start))
+        else:
+            todo.append(slug)
+    if todo:
+        results += _spawn(network, todo, out, jobs, force, progress, versions)
+    results.sort(key=lambda r: slugs.index(r.slug))
+    return results
+
+
+def _spawn(network: Network, slugs: list[str], out: Path, jobs: int | None, force: bool, progress: bool,
+           versions: dict[str, str]) -> list[SiteResult]:
     jobs = max(1, min(jobs or os.cpu_count() or 1, len(slugs) or 1))
     results: list[SiteResult] = []
     network_file = str(network.source)
     with ProcessPoolExecutor(max_workers=jobs, mp_context=_context(), max_tasks_per_child=1) as pool:
-        futures = {pool.submit(build_site, network_file, slug, str(out), None, force): slug for slug in slugs}
+        futures = {
+            pool.submit(build_site, network_file, slug, str(out), None, force, versions.get(slug)): slug
+            for slug in slugs
+        }
         with _progress(progress, len(futures)) as advance:
             for future in as_completed(futures):
                 try:
@@ -296,7 +353,6 @@ def _build_many(network: Network, slugs: list[str], out: Path, jobs: int | None,
                     result = SiteResult(futures[future], ok=False, error=f"{futures[future]}: {exc!r}")
                 results.append(result)
                 advance(result)
-    results.sort(key=lambda r: slugs.index(r.slug))
     return results
 
 
@@ -324,14 +380,18 @@ def stale_crosslinks(network: Network, out: Path) -> list[str]:
     return stale
 
 
-def refresh_crosslinks(network: Network, out: Path, results: list[SiteResult], jobs: int | None = None):
-    """Rebuild the blogs a new answer (or a changed title) concerns; merge into `results`."""
+def refresh_crosslinks(network: Network, out: Path, results: list[SiteResult], jobs: int | None = None,
+                       versions: dict[str, str] | None = None):
+    """Rebuild the blogs a new answer (or a changed title) concerns; merge into `results`.
+
+    `versions`: the service's comments_version of each blog, recorded by the rebuilds (confreres.freshness).
+    """
     by_slug = {r.slug: r for r in results}
     for _ in range(2):  # titles never depend on links: two rounds settle any chain
         stale = [slug for slug in stale_crosslinks(network, out) if by_slug.get(slug, SiteResult(slug, True)).ok]
         if not stale:
             break
-        for result in _build_many(network, stale, out, jobs, True, False):
+        for result in _build_many(network, stale, out, jobs, True, False, versions):
             previous = by_slug.get(result.slug)
             if previous and not previous.skipped and result.ok:
                 result.articles = result.articles or previous.articles

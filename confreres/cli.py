@@ -63,12 +63,17 @@ def build(ctx, sites, out, jobs, force, quiet):
     for result in results:
         if result.ok:
             state = "inchangé" if result.skipped else f"{len(result.articles)} billets, {result.seconds:.1f} s"
+            if result.reason == "comments":
+                state += ", commentaires"
             click.echo(f"✓ {result.slug} ({state})")
             if not result.skipped:
                 announce_posts(network, network.site(result.slug), result.articles)
                 send_after_build(network, network.site(result.slug), out)  # policies.webmention_send
         else:
             click.echo(f"✗ {result.error}", err=True)
+    planet = getattr(results, "planet", None)
+    if planet is not None and planet.ok:
+        click.echo(f"✓ planète ({'inchangée' if planet.skipped else f'{planet.seconds:.1f} s'})")
     click.echo(f"{len(results) - len(failed)}/{len(results)} sites built in {out or network.output}")
     if failed:
         sys.exit(1)

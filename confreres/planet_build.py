@@ -22,6 +22,7 @@ article pages are hard-linked into a staging folder first (same filesystem: no c
 from __future__ import annotations
 
 import fcntl
+import hashlib
 import json
 import os
 import shutil
@@ -29,7 +30,7 @@ import subprocess
 import sys
 import time
 import traceback
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from confreres import registry
@@ -48,6 +49,10 @@ class PlanetResult:
     error: str = ""
     release: str = ""
     search: str = ""  # "ok" | "absent" (pagefind not installed) | "error: ..." | "" (not asked)
+    skipped: bool = False  # `front_page`: nothing the planet shows changed since the live one
+
+
+ASK = object()  # `front_page(service=ASK)`: ask the comment service now
 
 
 def planet_site(network: Network) -> Site:
@@ -152,9 +157,46 @@ def planet_settings(network: Network, out: Path, fetch: bool = True, search: boo
     }
 
 
-def build_planet(network_file: str, out: str, fetch: bool = True, search: bool = True) -> PlanetResult:
-    """Build the planet into a new release, index the network, switch it live. Runs in a child process."""
-    from confreres.build import RELEASES, BuildError, _run_pelican
+def fingerprint(network: Network, out: Path) -> str:
+    """sha256 over what the planet is made of on this machine: its files, the theme and plugins, network.toml's
+    outside feeds, and the live release of every member blog (a rebuilt blog: new feed, pages to index)."""
+    from confreres.build import fingerprint as site_fingerprint
+
+    digest = hashlib.sha256(site_fingerprint(network, planet_site(network), network.planet_dir).encode())
+    digest.update(json.dumps([asdict(feed) for feed in network.feeds], sort_keys=True, default=str).encode())
+    digest.update(b"search" if search_available() else b"no search")
+    for site in network.sites:
+        link = Path(out) / site.slug
+        digest.update(f"\0{site.slug}\0{os.readlink(link) if link.is_symlink() else ''}".encode())
+    return digest.hexdigest()
+
+
+def live_state(out: Path) -> dict:
+    from confreres.build import STATE_FILE
+
+    try:
+        return json.loads((Path(out) / LIVE / STATE_FILE).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+
+
+def stamp(network: Network, out: Path, service=ASK) -> dict:
+    """What the planet's state file records: its fingerprint, and the digest of what it shows from the comment
+    service (confreres.freshness; None when the service did not answer: compared again when it does)."""
+    from confreres import freshness
+
+    if service is ASK:
+        service = freshness.fetch(network.comments_url)
+    return {"fingerprint": fingerprint(network, out), "service": service.planet if service else None}
+
+
+def build_planet(network_file: str, out: str, fetch: bool = True, search: bool = True,
+                 state: dict | None = None) -> PlanetResult:
+    """Build the planet into a new release, index the network, switch it live. Runs in a child process.
+
+    `state`: the planet's `stamp`, taken before the build (taken here when not given), recorded in the release.
+    """
+    from confreres.build import RELEASES, STATE_FILE, BuildError, _run_pelican
 
     start = time.perf_counter()
     network = registry.load(network_file)
@@ -166,7 +208,9 @@ def build_planet(network_file: str, out: str, fetch: bool = True, search: bool =
     try:
         if not (network.planet_dir / "pelicanconf.py").is_file():
             raise BuildError(f"planet: no pelicanconf.py in {network.planet_dir}")
+        state = stamp(network, out_dir) if state is None else state
         _run_pelican(network, site, network.planet_dir, release, extra=planet_settings(network, out_dir, fetch, search))
+        (release / STATE_FILE).write_text(json.dumps({**state, "built": time.time()}), encoding="utf-8")
         searched = index_search(network, out_dir, release) if search else ""
         publish(network, out_dir, release)
         return PlanetResult(True, time.perf_counter() - start, release=str(release), search=searched)
@@ -286,7 +330,7 @@ def _stage_site(live: Path, site: Site, stage: Path) -> int:
 
 
 def run(network: Network, out: Path | None = None, fetch: bool = True, search: bool = True,
-        echo=None) -> PlanetResult:
+        echo=None, state: dict | None = None) -> PlanetResult:
     """Build the planet in a fresh process (Pelican's state is process-global); report a failure."""
     from concurrent.futures import ProcessPoolExecutor
 
@@ -295,7 +339,7 @@ def run(network: Network, out: Path | None = None, fetch: bool = True, search: b
     out = Path(out or network.output).resolve()
     with ProcessPoolExecutor(max_workers=1, mp_context=_context()) as pool:
         try:
-            result = pool.submit(build_planet, str(network.source), str(out), fetch, search).result()
+            result = pool.submit(build_planet, str(network.source), str(out), fetch, search, state).result()
         except Exception as exc:  # the child died
             result = PlanetResult(False, error=f"planet: {exc!r}")
     if not result.ok:
@@ -303,10 +347,24 @@ def run(network: Network, out: Path | None = None, fetch: bool = True, search: b
     return result
 
 
-def front_page(network: Network, out: Path, fetch: bool = True) -> PlanetResult | None:
-    """The network's front page: the planet when `sites/planet` exists, else the plain list of blogs."""
+def front_page(network: Network, out: Path, fetch: bool = True, force: bool = False,
+               service=ASK) -> PlanetResult | None:
+    """The network's front page: the planet when `sites/planet` exists, else the plain list of blogs.
+
+    The planet is rebuilt only when its files, a member blog's release, or what it shows from the comment
+    service (`service`: confreres.freshness.fetch, asked now by default; None: down, not compared) changed.
+    Outside feeds are then fetched too (`fetch`); `confreres planet refresh` fetches them every time.
+    """
     if network.planet_dir.is_dir():
-        return run(network, out, fetch=fetch)
+        from confreres import freshness
+
+        out = Path(out).resolve()
+        if service is ASK:
+            service = freshness.fetch(network.comments_url)
+        state = stamp(network, out, service)
+        if not force and not freshness.planet_stale(live_state(out), state["fingerprint"], service):
+            return PlanetResult(True, skipped=True)
+        return run(network, out, fetch=fetch, state=state)
     from confreres.build import write_network_index
 
     write_network_index(network, Path(out))

@@ -152,7 +152,11 @@ def hook(network_file: str, slug: str, stdin=sys.stdin, out=sys.stdout) -> int:
         os.environ.clear()
         os.environ.update(clean_git_env())
         print(f"Confrères : construction de « {site.title} »…", file=out, flush=True)
-        result = _build_in_child(network_file, slug, str(network.output), str(tree))
+        from confreres import freshness
+
+        service = freshness.fetch(network.comments_url)  # before the snapshot: recorded with it
+        version = service.versions.get(slug) if service else None
+        result = _build_in_child(network_file, slug, str(network.output), str(tree), version)
         if not result.ok:
             print("Confrères : publication REFUSÉE, le site en ligne n'a pas changé.", file=out)
             print(result.error, file=out)
@@ -160,12 +164,14 @@ def hook(network_file: str, slug: str, stdin=sys.stdin, out=sys.stdout) -> int:
         replace_source(site.path, tree)
     from confreres.build import refresh_crosslinks
 
-    for other in refresh_crosslinks(network, network.output, [result]):
+    versions = service.versions if service else None
+    for other in refresh_crosslinks(network, network.output, [result], versions=versions):
         if other.slug != slug and other.ok:
             print(f"Confrères : « {network.site(other.slug).title} » mis à jour (réponse entre blogs).", file=out)
     from confreres.planet_build import front_page
 
-    front_page(network, network.output, fetch=False)  # outside feeds: last copies (`confreres planet refresh`)
+    # outside feeds: last copies (`confreres planet refresh`)
+    front_page(network, network.output, fetch=False, service=service)
     announce_posts(network, site, result.articles, out=out)
     from confreres.webmention import send_after_build
 
@@ -177,14 +183,14 @@ def hook(network_file: str, slug: str, stdin=sys.stdin, out=sys.stdout) -> int:
     return 0
 
 
-def _build_in_child(network_file: str, slug: str, out: str, source: str):
+def _build_in_child(network_file: str, slug: str, out: str, source: str, comments_version: str | None = None):
     """One fresh process, as for every build (Pelican's state is process-global)."""
     from concurrent.futures import ProcessPoolExecutor
 
     from confreres.build import _context, build_site
 
     with ProcessPoolExecutor(max_workers=1, mp_context=_context()) as pool:
-        return pool.submit(build_site, network_file, slug, out, source, True).result()
+        return pool.submit(build_site, network_file, slug, out, source, True, comments_version).result()
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -3,7 +3,9 @@
 Gives every article its thread URL (its absolute URL: the service keys threads by it) and its
 comment mode, a static snapshot of its approved comments (so they are read without JavaScript
 and by search engines), and publishes `posts.json`, the list of the blog's posts that the
-comment service opens threads for. The static side talks to the service over HTTP only.
+comment service opens threads for, and `comments.json`, whether the snapshot is complete (the build
+retakes it when the service answers again: confreres.freshness). The static side talks to the
+service over HTTP only.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ import httpx
 from pelican import signals
 
 from confreres.french import date_fr
+from confreres.freshness import SNAPSHOT_FILE
 from confreres.sanitize import excerpt
 
 log = logging.getLogger(__name__)
@@ -41,7 +44,8 @@ def annotate(generator):
     for article in articles:
         article.thread_url = thread_url(generator.settings, article)
         article.comments_mode = comment_mode(generator.settings, article)
-    snapshots = fetch_snapshots(generator.settings.get("COMMENTS_URL", ""), [a.thread_url for a in articles])
+    snapshots, complete = fetch_threads(generator.settings.get("COMMENTS_URL", ""), [a.thread_url for a in articles])
+    generator.context["COMMENTS_SNAPSHOT_COMPLETE"] = complete
     for article in articles:
         thread = snapshots.get(article.thread_url)
         article.comments_snapshot = snapshot(thread["comments"]) if thread else []
@@ -50,10 +54,16 @@ def annotate(generator):
 
 def fetch_snapshots(comments_url: str, urls: list[str]) -> dict[str, dict]:
     """Threads with comments, asked of the service; {} when it is down (the widget still works live)."""
+    return fetch_threads(comments_url, urls)[0]
+
+
+def fetch_threads(comments_url: str, urls: list[str]) -> tuple[dict[str, dict], bool]:
+    """(threads with comments, whether every one was read): the build retakes an incomplete snapshot."""
     if not comments_url or not urls:
-        return {}
+        return {}, True
     api = comments_url.rstrip("/") + "/api/"
     threads: dict[str, dict] = {}
+    complete = True
     try:
         with httpx.Client(timeout=TIMEOUT, headers={"Accept": "application/json"}) as client:
             counted = {}
@@ -66,10 +76,12 @@ def fetch_snapshots(comments_url: str, urls: list[str]) -> dict[str, dict]:
                     response = client.get(api + "comments", params={"url": url})
                     if response.status_code == 200:
                         threads[url] = response.json()
+                    else:
+                        complete = False
     except (httpx.HTTPError, ValueError) as exc:
         log.warning("comments snapshot skipped: comment service at %s unavailable (%s)", api, exc.__class__.__name__)
-        return threads
-    return threads
+        return threads, False
+    return threads, complete
 
 
 def snapshot(comments: list[dict]) -> list[dict]:
@@ -124,6 +136,14 @@ def write_posts_index(generator, writer):
         json.dump(posts_index(generator), handle, ensure_ascii=False, indent=1)
 
 
+def write_snapshot_marker(generator, writer):
+    """`comments.json`: whether this build's snapshot holds every thread (confreres.freshness reads it)."""
+    path = os.path.join(generator.settings["OUTPUT_PATH"], SNAPSHOT_FILE)
+    with open(path, "w", encoding="utf-8") as handle:
+        json.dump({"complete": bool(generator.context.get("COMMENTS_SNAPSHOT_COMPLETE", False))}, handle)
+
+
 def register():
     signals.article_generator_finalized.connect(annotate)
     signals.article_writer_finalized.connect(write_posts_index)
+    signals.article_writer_finalized.connect(write_snapshot_marker)

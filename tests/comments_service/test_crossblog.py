@@ -270,7 +270,10 @@ def test_api_sites_gives_each_blog_its_authors_badge_from_the_verification_recor
     kit, anne, bruno, _ = badge_world
     response = client.get("/api/sites")
     assert response.headers["Cache-Control"].startswith("public")
-    assert response.get_json() == {
+    sites = [dict(site) for site in response.get_json()["sites"]]
+    versions = [site.pop("comments_version") for site in sites]
+    assert all(isinstance(v, str) and v for v in versions), "test_comments_versions.py checks how it moves"
+    assert {"sites": sites} == {
         "sites": [
             {"slug": "dr-a", "title": "Le carnet du Dr A", "url": urls.BLOG_A,
              "author": {"name": "Dr Anne A", "badge": {"level": "verified", "label": "Médecin vérifié · Médecine générale",

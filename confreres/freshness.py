@@ -1,0 +1,93 @@
+"""Is a built blog's static copy of its comments (or the planet's counts and debates) out of date?
+
+A blog's pages carry a snapshot of their comment threads taken at build time (plugins/comments), and
+the planet shows comment counts and « Débats en cours » asked of the service at build time. A cron
+`confreres build` skips a blog whose files did not change (its sha256 fingerprint); this module
+tells it which blogs to rebuild anyway, for their comments, at the cost of two small HTTP requests:
+
+- `GET <comments_url>api/sites`: each blog's `comments_version`, an opaque digest that moves
+  whenever one of its threads with comments changes (comments_service.crossblog.comments_versions);
+- `GET <comments_url>api/threads/active`: what « Débats en cours » shows (it changes as days pass).
+
+Each build records, in the release's state file (build.STATE_FILE), the version it was given for the
+blog (asked *before* the blog's own snapshot, so a comment that arrives in between only costs one
+more rebuild, never a stale page), or None when its snapshot was incomplete (service down) so that
+it is retaken when the service answers again. A service that is down, slow or answers badly gives no
+state (`fetch` returns None): nothing is compared, nothing is rebuilt for comments, the build goes on.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+
+log = logging.getLogger(__name__)
+TIMEOUT = 3.0
+ACTIVE = "api/threads/active"
+ACTIVE_PARAMS = {"days": 14, "limit": 10}  # what the planet asks (plugins/planet/generator.py: fetch_debates)
+SNAPSHOT_FILE = "comments.json"  # written by plugins/comments into the blog's output: {"complete": bool}
+
+
+@dataclass(frozen=True)
+class ServiceState:
+    versions: dict[str, str]  # slug -> comments_version
+    planet: str  # digest of all the planet shows from the service: badges, comment versions, debates
+
+
+def fetch(comments_url: str, timeout: float = TIMEOUT) -> ServiceState | None:
+    """The service's current versions; None when it is unavailable (then nothing is compared)."""
+    if not comments_url:
+        return None
+    from confreres.badges import fetch_sites, service_client
+
+    api = comments_url.rstrip("/") + "/" + ACTIVE
+    client = service_client(timeout)  # one client (one TLS context, one connection) for both requests
+    try:
+        listed = fetch_sites(comments_url, timeout, unless="comments not compared", client=client)
+        if listed is None:
+            return None
+        active = client.get(api, params=ACTIVE_PARAMS).raise_for_status().json()
+    except (httpx.HTTPError, ValueError) as exc:
+        log.warning("comments not compared: comment service at %s unavailable (%s)", api, exc.__class__.__name__)
+        return None
+    finally:
+        client.close()
+    versions = {
+        site["slug"]: site["comments_version"]
+        for site in listed
+        if isinstance(site, dict) and isinstance(site.get("slug"), str) and isinstance(site.get("comments_version"), str)
+    }
+    digest = hashlib.sha256(json.dumps([listed, active], sort_keys=True, ensure_ascii=False).encode())
+    return ServiceState(versions=versions, planet=digest.hexdigest())
+
+
+def recorded(release: Path, version: str | None) -> dict:
+    """What a blog's state file keeps of its comments: the version its snapshot is of (None: incomplete).
+
+    A blog built without the comments plugin has no snapshot (`"snapshots": false`): never rebuilt for comments.
+    """
+    try:
+        marker = json.loads((Path(release) / SNAPSHOT_FILE).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {"snapshots": False}
+    complete = isinstance(marker, dict) and marker.get("complete") is True
+    return {"snapshots": True, "comments": version if complete else None}
+
+
+def comments_stale(state: dict, version: str | None) -> bool:
+    """The blog's live snapshot is not of `version` (None: the service did not say; nothing is compared)."""
+    if version is None or not state.get("snapshots", True):
+        return False
+    return state.get("comments") != version
+
+
+def planet_stale(state: dict, fingerprint: str, service: ServiceState | None) -> bool:
+    """The live planet was built from other files or member blogs, or other counts, debates or badges."""
+    if state.get("fingerprint") != fingerprint:
+        return True
+    return service is not None and state.get("service") != service.planet
