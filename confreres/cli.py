@@ -172,6 +172,9 @@ def demo(ctx, host, port):
     """Build the demo network, seed demo comments and serve it all."""
     from confreres.build import build as run_build
 
+    # The network's URLs follow where the demo listens (network.toml itself is left as committed):
+    # links, the comment service's URL, CORS, the sign-in links in the mails, the planet.
+    os.environ.setdefault(registry.ENV_ORIGIN, demo_origin(host, port))
     network = ctx.network
     results = run_build(network, progress=True)
     for result in results:
@@ -201,6 +204,15 @@ def demo(ctx, host, port):
         run_build(network, force=True, progress=False)
 
     _serve(network, host, port, None, before=seed, after_start=snapshots)
+
+
+def demo_origin(host: str, port: int) -> str:
+    """The origin a browser reaches the demo at, from what it listens on."""
+    if host in ("", "0.0.0.0", "::"):
+        host = "127.0.0.1"
+    if ":" in host:
+        host = f"[{host}]"
+    return f"http://{host}:{port}"
 
 
 def _demo_banner(network, service):
