@@ -78,6 +78,10 @@ def test_demo_on_another_port_moves_every_url_there(tmp_path):
             assert f'http://{here}/comments/' in answer.text
             assert f'href="http://{here}/dr-lefebvre/epuisement-en-zone-rurale.html"' in answer.text
             assert f'<http://{here}/comments/webmention>; rel="webmention"' in answer.headers["Link"]
+            # Every page's browser asks for /favicon.ico: the planet puts the network's icon there (no 404 in
+            # the console of every blog page).
+            icon = client.get("/favicon.ico")
+            assert icon.status_code == 200 and icon.content.startswith(b"\x00\x00\x01\x00")
 
             # The answered thread lists the answer and carries the demo's seeded comments.
             answered = f"http://{here}/dr-lefebvre/epuisement-en-zone-rurale.html"
