@@ -64,6 +64,8 @@ def test_demo_on_another_port_moves_every_url_there(tmp_path):
         printed = "".join(banner)
         assert f"http://{here}/dr-lefebvre/" in printed and f"http://{here}/comments/dev/mail" in printed
         assert COMMITTED not in printed
+        # The service listens before the first build: no « badges not shown » warning for a demo starting.
+        assert "not shown" not in printed and "unavailable" not in printed
 
         # Nothing built points at the committed port: blogs, answers, planet, feeds, search index.
         public = tmp_path / "public"
