@@ -11,6 +11,7 @@ import shutil
 import socket
 import subprocess
 import sys
+import tomllib
 from email import message_from_bytes
 from email.policy import default as email_policy
 from pathlib import Path
@@ -139,6 +140,10 @@ title = "Ailleurs"
         encoding="utf-8",
     )
     assert registry.load(tmp_path / "network.toml").moved_from == ""
+    monkeypatch.setenv(registry.ENV_ORIGIN, "http://127.0.0.1:8000")  # make demo on the committed port
+    assert registry.load(tmp_path / "network.toml") == registry.parse(
+        tomllib.loads((tmp_path / "network.toml").read_text(encoding="utf-8")), root=tmp_path,
+        source=tmp_path / "network.toml")
     monkeypatch.setenv(registry.ENV_ORIGIN, "http://127.0.0.1:8010")
     network = registry.load(tmp_path / "network.toml")
     assert network.moved_from == "http://127.0.0.1:8000"
