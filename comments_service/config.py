@@ -8,6 +8,7 @@ message instead of serving with a bad setting.
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 
 from limits import parse as parse_limit
@@ -91,6 +92,15 @@ def from_environment(environ=None) -> dict[str, object]:
     return found
 
 
+def default_db(network: registry.Network) -> Path:
+    """var/comments.sqlite3; a network moved by $CONFRERES_DEMO_ORIGIN (the demo on another port) has its own
+    under var/demo-<host>_<port>/, since threads are keyed by their URLs."""
+    if not network.moved_from:
+        return network.root / "var" / "comments.sqlite3"
+    netloc = registry.origin_of(network.url).split("://", 1)[1]
+    return network.root / "var" / ("demo-" + re.sub(r"[^A-Za-z0-9.-]", "_", netloc)) / "comments.sqlite3"
+
+
 def build(app, test_config: dict | None = None) -> None:
     """Fill `app.config` and attach the loaded registry as `app.extensions['confreres_network']`."""
     app.config.update(DEFAULTS)
@@ -109,7 +119,7 @@ def build(app, test_config: dict | None = None) -> None:
     app.extensions["confreres_network"] = network
 
     if not app.config["DB"]:
-        app.config["DB"] = str(network.root / "var" / "comments.sqlite3")
+        app.config["DB"] = str(default_db(network))
     Path(app.config["DB"]).parent.mkdir(parents=True, exist_ok=True)
     if not app.config["DIRECTORY_DB"]:
         app.config["DIRECTORY_DB"] = str(Path(app.config["DB"]).with_name("directory.sqlite3"))

@@ -26,7 +26,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from confreres import freshness, registry
-from confreres.registry import Network, Site
+from confreres.registry import Network, Site, origin_of
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 THEME_DIR = PROJECT_DIR / "themes" / "confreres"
@@ -109,6 +109,9 @@ def pelican_settings(
         "NETWORK_URL": network.url,
         "NETWORK_TAGLINE": network.tagline,
         "COMMENTS_URL": network.comments_url,
+        # (origin in network.toml, origin served) when the demo serves the network elsewhere: the posts'
+        # links and `Reply_to` to the network's own pages follow (plugins/comments).
+        "NETWORK_MOVED": (network.moved_from, origin_of(network.url)) if network.moved_from else None,
         "NETWORK_SITES": [
             {"slug": s.slug, "title": s.title, "author": s.author, "specialty": s.specialty, "url": s.url}
             for s in network.sites

@@ -122,8 +122,8 @@ def _sync_published_posts(network: registry.Network, app, out: Path):
             )
 
 
-def _serve(network, host, port, out, with_comments=True, before=None, after_start=None):
-    """Serve until interrupted; `before(service)` runs before listening, `after_start()` once listening."""
+def _serve(network, host, port, out, with_comments=True, after_start=None):
+    """Serve until interrupted; `after_start(service)` runs once listening."""
     import logging
     import threading
 
@@ -136,21 +136,19 @@ def _serve(network, host, port, out, with_comments=True, before=None, after_star
     if with_comments:
         service = _service(network)
         _sync_published_posts(network, service, out)
-        if before:
-            before(service)
     app = server.make_app(network, out, service)
     logging.getLogger("werkzeug").setLevel(logging.WARNING)  # one line per request drowns the banner
     httpd = make_server(host, port, app, threaded=True)
     thread = threading.Thread(target=httpd.serve_forever, daemon=True)
     thread.start()
-    if after_start:
-        after_start()
-    click.echo(f"Confrères : {network.url}  (Ctrl+C pour arrêter)")
-    for site in network.sites:
-        click.echo(f"  {site.title} : {site.url}")
-    if service is not None:
-        click.echo(f"  Commentaires : {network.comments_url}")
     try:
+        if after_start:
+            after_start(service)
+        click.echo(f"Confrères : {network.url}  (Ctrl+C pour arrêter)")
+        for site in network.sites:
+            click.echo(f"  {site.title} : {site.url}")
+        if service is not None:
+            click.echo(f"  Commentaires : {network.comments_url}")
         thread.join()
     except KeyboardInterrupt:
         click.echo("Arrêt.")
@@ -177,11 +175,10 @@ def demo(ctx, host, port):
     """Build the demo network, seed demo comments and serve it all."""
     from confreres.build import build as run_build
 
+    # The network's URLs follow where the demo listens (network.toml itself is left as committed):
+    # links, the comment service's URL, CORS, the sign-in links in the mails, the planet.
+    os.environ.setdefault(registry.ENV_ORIGIN, demo_origin(host, port))
     network = ctx.network
-    results = run_build(network, progress=True)
-    for result in results:
-        if not result.ok:
-            raise click.ClickException(result.error)
 
     # Demo mails are written to var/mail/ (never sent) and listed at <comments_url>dev/mail.
     os.environ.setdefault("CONFRERES_MAIL_DIR", str(network.root / "var" / "mail"))
@@ -189,23 +186,35 @@ def demo(ctx, host, port):
     # One visitor plays several doctors from one address (127.0.0.1): allow more writes than in production.
     os.environ.setdefault("CONFRERES_RATE_LIMIT", "60/minute")
 
-    def seed(service):
-        from confreres.seed import seed_demo
+    def build_and_seed(service):
+        # The service listens already, so the first build asks it for the authors' badges and the threads
+        # (none yet: no « service unavailable » warnings); then the posts are declared and the demo seeded.
+        results = run_build(network, progress=True)
+        for result in results:
+            if not result.ok:
+                raise click.ClickException(result.error)
+        _sync_published_posts(network, service, network.output)
+        from confreres.seed import seed_demo, seed_verification
 
         added = seed_demo(network, service)
         if added:
             click.echo(f"{added} commentaires de démonstration ajoutés.")
-        from confreres.seed import seed_verification
-
         for line in seed_verification(network, service):
             click.echo(line)
         _demo_banner(network, service)
-
-    def snapshots():
-        # Rebuild now that the service answers, so pages carry their comments without JavaScript.
+        # Rebuild with the seeded service: pages carry their comments without JavaScript, and the badges.
         run_build(network, force=True, progress=False)
 
-    _serve(network, host, port, None, before=seed, after_start=snapshots)
+    _serve(network, host, port, None, after_start=build_and_seed)
+
+
+def demo_origin(host: str, port: int) -> str:
+    """The origin a browser reaches the demo at, from what it listens on."""
+    if host in ("", "0.0.0.0", "::"):
+        host = "127.0.0.1"
+    if ":" in host:
+        host = f"[{host}]"
+    return f"http://{host}:{port}"
 
 
 def _demo_banner(network, service):

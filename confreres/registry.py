@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 import re
 import tomllib
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -25,6 +25,10 @@ RESERVED_SLUGS = frozenset({
 })
 
 ENV_FILE = "CONFRERES_NETWORK"
+# Set by `confreres demo --host/--port` (e.g. `http://127.0.0.1:8010`): every URL of network.toml on the
+# network's own origin is read as if it were on this one, in this process and its children (builds,
+# planet, comment service), while network.toml stays as committed.
+ENV_ORIGIN = "CONFRERES_DEMO_ORIGIN"
 
 
 class RegistryError(ValueError):
@@ -93,6 +97,8 @@ class Network:
     psc: ProSanteConnect | None = None
     source: Path | None = None
     raw: dict = field(default_factory=dict, compare=False, repr=False)
+    # The origin network.toml names when $CONFRERES_DEMO_ORIGIN moved the network elsewhere, else "".
+    moved_from: str = ""
 
     def site(self, slug: str) -> Site:
         for site in self.sites:
@@ -156,7 +162,43 @@ def load(path: str | os.PathLike | None = None) -> Network:
         raise RegistryError(f"{path}: not UTF-8 ({exc.reason} at byte {exc.start})") from None
     except tomllib.TOMLDecodeError as exc:
         raise RegistryError(f"{path}: not valid TOML: {exc}") from None
-    return parse(data, root=path.resolve().parent, source=path)
+    origin = os.environ.get(ENV_ORIGIN, "").strip()
+    moved_from = ""
+    if origin:
+        data, moved_from = move(data, origin)
+    network = parse(data, root=path.resolve().parent, source=path)
+    return replace(network, moved_from=moved_from) if moved_from else network
+
+
+def move(data: dict, origin: str) -> tuple[dict, str]:
+    """`data` with every URL on the network's origin moved to `origin`; and the origin it had ("" if none moved).
+
+    Only the network's, the comment service's, the blogs' and the outside feeds' URLs that share the network
+    URL's origin move: another origin (a blog on its own domain, an outside feed) is left as it is.
+    """
+    net = data.get("network")
+    if not isinstance(net, dict) or not isinstance(net.get("url"), str):
+        return data, ""  # parse() names the missing key
+    old, new = origin_of(net["url"]), origin_of(origin.rstrip("/"))
+    if old == new:
+        return data, ""
+
+    def moved(value):
+        if isinstance(value, str) and origin_of(value) == old:
+            return new + value[len(old):]
+        return value
+
+    data = {key: (dict(value) if isinstance(value, dict) else value) for key, value in data.items()}
+    for key in ("url", "comments_url"):
+        if key in data["network"]:
+            data["network"][key] = moved(data["network"][key])
+    for section in ("sites", "feeds"):
+        if isinstance(data.get(section), list):
+            data[section] = [
+                {**entry, "url": moved(entry.get("url"))} if isinstance(entry, dict) and "url" in entry else entry
+                for entry in data[section]
+            ]
+    return data, old
 
 
 def parse(data: dict, root: Path, source: Path | None = None) -> Network:

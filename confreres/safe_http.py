@@ -11,6 +11,8 @@ Hosts an operator lists in `CONFRERES_WEBMENTION_ALLOW_HOSTS` (comma-separated `
 bare `host` allows every port) skip the address check: the tests' loopback servers, a
 receiver on the same private network. Empty by default.
 
+The errors' messages are in French: a Webmention's sender reads them in its status (`error`).
+
 A leaf module, used by the comment service (receiving) and by the build (sending).
 """
 
@@ -77,14 +79,14 @@ def _resolve(host: str, port: int) -> list[str]:
     try:
         infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
     except (socket.gaierror, UnicodeError, OSError) as exc:
-        raise Unreachable(f"{host}: name not resolved ({exc})") from None
+        raise Unreachable(f"{host} : nom introuvable ({exc})") from None
     addresses = []
     for info in infos:
         address = info[4][0]
         if address not in addresses:
             addresses.append(address)
     if not addresses:
-        raise Unreachable(f"{host}: no address")
+        raise Unreachable(f"{host} : aucune adresse")
     return addresses
 
 
@@ -164,12 +166,12 @@ class Guard:
             parts = urlsplit(url)
             port = parts.port
         except ValueError:
-            raise Refused(f"invalid URL {url!r}") from None
+            raise Refused(f"adresse invalide : {url!r}") from None
         scheme = parts.scheme.lower()
         if scheme not in DEFAULT_PORTS or not parts.hostname:
-            raise Refused(f"only http(s) URLs are fetched, not {url!r}")
+            raise Refused(f"seules les adresses http(s) sont lues, pas {url!r}")
         if parts.username or parts.password:
-            raise Refused("URLs with credentials are not fetched")
+            raise Refused("une adresse avec identifiants n'est pas lue")
         host = parts.hostname
         port = port or DEFAULT_PORTS[scheme]
         target = httpx.URL(url)
@@ -178,7 +180,7 @@ class Guard:
         addresses = self.resolver(host, port)
         bad = [a for a in addresses if not is_public(a)]
         if bad:
-            raise Refused(f"{host} resolves to a non-public address ({bad[0]}): refused")
+            raise Refused(f"{host} désigne une adresse non publique ({bad[0]}) : refusée")
         pinned = target.copy_with(host=addresses[0].split("%", 1)[0])
         headers = {"Host": target.netloc.decode("ascii")}
         extensions = {"sni_hostname": host} if scheme == "https" else {}
@@ -205,7 +207,7 @@ class Guard:
                     del body[self.max_bytes :]
                     break
                 if time.monotonic() > deadline:
-                    raise Unreachable(f"{url}: too slow (more than {2 * self.timeout:.0f} s)")
+                    raise Unreachable(f"{url} : trop lent (plus de {2 * self.timeout:.0f} s)")
         except httpx.HTTPError as exc:
             raise Unreachable(f"{url}: {exc.__class__.__name__}: {exc}") from None
         finally:
@@ -222,7 +224,7 @@ class Guard:
             if fetched.status not in REDIRECTS or not location:
                 return fetched
             current = urljoin(current, location.strip())
-        raise Refused(f"{url}: more than {self.max_redirects} redirects")
+        raise Refused(f"{url} : plus de {self.max_redirects} redirections")
 
     def post_form(self, url: str, data: dict) -> Fetched:
         """POST form fields; redirects are not followed (the answer is the endpoint's)."""

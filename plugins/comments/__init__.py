@@ -38,6 +38,30 @@ def comment_mode(settings: dict, article) -> str:
     return mode if mode in COMMENT_MODES else settings.get("COMMENTS_MODE", "open")
 
 
+def follow_moved_network(instance):
+    """When the demo serves the network on another origin, move the post's links to the network's pages.
+
+    A post names its confrères' posts by their absolute URL (`Reply_to`, links in the text); with
+    `NETWORK_MOVED` = (origin of network.toml, origin served) they follow the network, so the
+    answers, their badges and the links work wherever the demo listens.
+    """
+    moved = instance.settings.get("NETWORK_MOVED")
+    if not moved:
+        return
+    old, new = (origin.rstrip("/") + "/" for origin in moved)
+    reply_to = instance.metadata.get("reply_to")
+    if isinstance(reply_to, str) and reply_to.strip().startswith(old):
+        instance.metadata["reply_to"] = new + reply_to.strip()[len(old):]
+        instance.reply_to = instance.metadata["reply_to"]
+    for attr in ("_content", "_summary"):
+        value = getattr(instance, attr, None)
+        if isinstance(value, str) and old in value:
+            setattr(instance, attr, value.replace(f'"{old}', f'"{new}'))
+    summary = instance.metadata.get("summary")
+    if isinstance(summary, str) and old in summary:
+        instance.metadata["summary"] = summary.replace(f'"{old}', f'"{new}')
+
+
 def annotate(generator):
     """Attach the thread URL, comment mode and comments snapshot to every article."""
     articles = list(generator.articles) + list(generator.translations)
@@ -144,6 +168,7 @@ def write_snapshot_marker(generator, writer):
 
 
 def register():
+    signals.content_object_init.connect(follow_moved_network)
     signals.article_generator_finalized.connect(annotate)
     signals.article_writer_finalized.connect(write_posts_index)
     signals.article_writer_finalized.connect(write_snapshot_marker)

@@ -218,7 +218,10 @@ def test_private_address_sources_are_refused_without_the_allow_list(make_app, se
     assert result["state"] == "failed" and result["result"] == "refused"
     assert "127.0.0.1" in result["error"]
     assert server.requests == [], "no request ever reached the private address"
-    assert wm.status(location)["result"] == "refused"
+    status = wm.status(location)
+    assert status["result"] == "refused"
+    # The sender reads why, in French like the rest of the service's answers.
+    assert status["error"] == "Source refusée : 127.0.0.1 désigne une adresse non publique (127.0.0.1) : refusée"
 
 
 def test_redirects_are_capped_and_each_one_checked(wm, server, urls):

@@ -7,7 +7,7 @@ from pathlib import Path
 from comments_service import accounts, create_app, store, validate
 from comments_service.db import connect
 from confreres import registry
-from confreres.seed import DEMO_DOMAIN, demo_accounts, seed_accounts
+from confreres.seed import DEMO_DOMAIN, DEMO_FOUNDERS, demo_accounts, seed_accounts
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -83,3 +83,10 @@ def test_dev_mail_pages_are_off_outside_the_demo(tmp_path):
     app = create_app({"TESTING": True, "SECRET_KEY": "demo-test", "DB": str(tmp_path / "x.sqlite3"),
                       "NETWORK": str(ROOT / "network.toml"), "MAIL_DIR": str(tmp_path)})
     assert app.test_client().get("/dev/mail").status_code == 404
+
+
+def test_each_demo_blog_names_its_founders_specialty_as_the_directory_does():
+    """The planet shows a blog's specialty beside its author's badge: the two must not disagree
+    (« Chirurgie pédiatrique » beside « Médecin vérifié · Chirurgie infantile »)."""
+    network = registry.load(ROOT / "network.toml")
+    assert {s.slug: s.specialty for s in network.sites} == {slug: row[4] for slug, row in DEMO_FOUNDERS.items()}

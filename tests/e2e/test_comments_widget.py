@@ -335,6 +335,27 @@ def test_badge_author_mark_french_dates_and_deep_threads(live_network, page):
     assert not page.js_errors
 
 
+def test_a_comment_without_declaration_of_interests_shows_no_stray_text(live_network, page):
+    """A comment whose author has no declaration of interests (guests, most members) is its header, text
+    and buttons only: no « undefined » after the text (the demo showed one under every comment)."""
+    live = live_network(moderation="none")
+    url = live.post_url("dr-a-billet-2")
+    guest = live.comment(url, "Un lecteur passe.", author="Lecteur")["comment"]["id"]
+    verified = live.comment(url, "Une consœur répond.", author="Dr Consœur")["comment"]["id"]
+    live.sql("UPDATE comments SET badge_level = 'verified' WHERE id = ?", (verified,))
+    open_thread(page, url)
+    for comment_id in (guest, verified):
+        article = page.locator(f"#comment-{comment_id}")
+        expect(article.locator(".comment-text")).to_be_visible()
+        assert "undefined" not in article.inner_text()
+        stray = article.evaluate(
+            "a => [...a.childNodes].filter(n => n.nodeType === Node.TEXT_NODE && n.textContent.trim())"
+            ".map(n => n.textContent)")
+        assert stray == []
+        expect(article.locator(".comment-interests")).to_have_count(0)
+    assert not page.js_errors
+
+
 def test_report_a_comment_to_the_moderators(live_network, page):
     live = live_network(moderation="none")
     url = live.post_url("dr-b-billet-2", site=1)

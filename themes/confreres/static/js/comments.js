@@ -409,10 +409,11 @@
           parentName && h("span", { class: "comment-parent" }, "en réponse à " + parentName),
           h("a", { class: "comment-date", href: "#comment-" + c.id }, stamp(c.created)),
           c.edited && h("span", { class: "comment-edited" }, "(modifié)")),
-        rich(c.html, "comment-text"),
-        a.interests && a.badge && h("details", { class: "comment-interests" },
-          h("summary", {}, "Liens d'intérêts déclarés par " + a.name),
-          rich(a.interests, "comment-text")));
+        rich(c.html, "comment-text"));
+      // (DOM append() writes a missing box as the text "undefined": append it only when there is one.)
+      if (a.interests && a.badge) art.append(h("details", { class: "comment-interests" },
+        h("summary", {}, "Liens d'intérêts déclarés par " + a.name),
+        rich(a.interests, "comment-text")));
       if (pending) art.append(h("p", { class: "comment-pending" }, "En attente de validation par l'auteur du blog"));
       const acts = h("p", { class: "comment-actions" });
       if (canWrite() && !pending) acts.append(btn("Répondre", " à " + a.name, () => reply(c), "cf-reply"));
