@@ -8,6 +8,7 @@ from werkzeug.serving import make_server
 
 from confreres import build, planet_build
 from confreres.serve import StaticSite
+from tests.confreres.conftest import write_post
 from tests.e2e.conftest import browser, free_port, page  # noqa: F401  (shared browser fixtures)
 
 from .conftest import FeedServer, feed_bytes, make_planet_network
@@ -26,6 +27,8 @@ def live(tmp_path_factory):
                {"url": feeds.add("/good.atom", feed_bytes("good.atom.xml")), "title": "Le blog du Dr Externe"}]
     network = make_planet_network(tmp_path_factory.mktemp("browser") / "network", outside,
                                   "http://127.0.0.1:9/comments/", base=base)
+    write_post(network.root / "sites" / "dr-b", "reponse-a-dr-a", "Réponse sur l'astreinte", date="2025-02-20 10:00",
+               body="Mon avis sur l'astreinte hospitalière.", reply_to=f"{base}dr-a/dr-a-billet-0.html")
     assert all(r.ok for r in build.build(network, progress=False))
     httpd = make_server("127.0.0.1", port, StaticSite(network.output), threaded=True)
     thread = threading.Thread(target=httpd.serve_forever, daemon=True)
@@ -58,3 +61,23 @@ def test_search_groups_results_by_blog_with_french_stemming(live, page):  # noqa
     status = page.inner_text("#planet-search-status")
     assert "résultat" in status and "2 blogs" in status
     assert page.js_errors == []
+
+
+def test_search_excerpts_leave_out_the_reply_banner(live, page):  # noqa: F811
+    """Only the title and the text are indexed: not « En réponse à … Médecin vérifié · … », the category, the tags."""
+    if not planet_build.search_available():
+        pytest.skip("pagefind is not installed")
+    page.goto(live + "recherche/")
+    page.wait_for_load_state("load")
+    data = page.evaluate("""async () => {
+        const pagefind = await import("/pagefind/pagefind.js");
+        const search = await pagefind.search("astreinte");
+        return Promise.all(search.results.map(r => r.data()));
+    }""")
+    answer = [d for d in data if d["url"].endswith("/dr-b/reponse-a-dr-a.html")]
+    assert answer, [d["url"] for d in data]
+    assert answer[0]["content"] == "Réponse sur l'astreinte. Mon avis sur l'astreinte hospitalière.", "no chrome"
+    assert "En réponse à" not in answer[0]["content"] and "En réponse à" not in answer[0]["excerpt"]
+    page.goto(live + "recherche/?q=astreinte")
+    page.wait_for_selector(".planet-search-list a")
+    assert "En réponse à" not in page.inner_text(".planet-search-list")
