@@ -142,6 +142,9 @@ def test_an_account_without_a_name_types_one(kit, app, urls, actions):
     browser = app.test_client()
     browser.set_cookie("confreres_session", kit_cookie(kit, member))
     page = thread_page(browser, urls.POST_B)
+    session = BeautifulSoup(page.get_data(as_text=True), "html.parser").find(id="session")
+    assert "Connecté·e — choisissez un nom sur votre compte" in session.get_text(" ", strip=True)
+    assert "sans nom" not in session.get_text() and session.find("a", string="votre compte")["href"] == "/account"
     assert "author" in field_names(page) and "email" not in field_names(page)
     assert browser.post("/thread", data={**_hidden(page), "text": "Bonjour.", "author": "Lectrice"}).status_code == 303
     assert actions.thread(urls.POST_B).get_json()["comments"][0]["author"]["name"] == "Lectrice"

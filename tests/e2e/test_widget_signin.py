@@ -77,11 +77,12 @@ def test_a_physician_signs_in_from_the_widget_is_vouched_for_and_comments_under_
     page.goto(link)
     page.get_by_role("button", name="Me connecter").click()
     account = page.locator(".comments-account")
-    expect(account).to_contain_text("Connecté·e : compte sans nom")
+    expect(account).to_contain_text("Connecté·e — choisissez un nom sur votre compte")
+    expect(account).not_to_contain_text("sans nom")
     expect(page.get_by_role("status")).to_have_text("Vous êtes connecté·e.")
     assert page.url == url, "the session left the address bar"
     assert stored(page, SESSION_KEY).startswith("cfs1_")
-    expect(account.get_by_role("link", name="Mon profil")).to_have_attribute(
+    expect(account.get_by_role("link", name="votre compte")).to_have_attribute(
         "href", live.network.comments_url + "account"
     )
 
@@ -111,6 +112,9 @@ def test_a_physician_signs_in_from_the_widget_is_vouched_for_and_comments_under_
     # 4. Back on the blog: her pseudonym and badge, no name or e-mail field; she posts, the badge shows.
     page.goto(url)
     expect(account).to_contain_text(f"Connecté·e : {PSEUDONYM}")
+    expect(account.get_by_role("link", name="Mon profil")).to_have_attribute(
+        "href", live.network.comments_url + "account"
+    )
     expect(account.locator(".badge--verified")).to_contain_text("Médecin vérifié · Médecine générale")
     expect(explain).not_to_contain_text("pas encore vérifiée")
     expect(page.locator("#cf-author")).to_be_hidden()

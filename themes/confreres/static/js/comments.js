@@ -298,8 +298,11 @@
       const ask = h("p", {}, btn("Se connecter", " par un lien envoyé par e-mail", signin, "cf-signin"));
       bar.hidden = mode === "closed" && !acct;
       bar.replaceChildren(h("div", {}, acct
-        ? h("p", {}, "Connecté·e : ", h("strong", {}, acct.display_name || "compte sans nom"), " ", badge(acct.badge), " ",
-          h("a", { href: svc + "account" }, "Mon profil"), " ", btn("Se déconnecter", null, signout, "secondary cf-signout"))
+        ? h("p", {}, acct.display_name
+          ? ["Connecté·e : ", h("strong", {}, acct.display_name), " ", badge(acct.badge), " ",
+            h("a", { href: svc + "account" }, "Mon profil")]
+          : ["Connecté·e — choisissez un nom sur ", h("a", { href: svc + "account" }, "votre compte"), " ",
+            badge(acct.badge)], " ", btn("Se déconnecter", null, signout, "secondary cf-signout"))
         : [sent && h("p", { class: "comments-sent", tabindex: -1 }, sent), ask]));
       const v = root.dataset.verifyUrl || svc + "verification";
       explain.hidden = mode !== "confreres";
