@@ -7,8 +7,8 @@ approved Webmentions (`"mentions"`). Posts linked by reply_to form *conversation
 gives the threads with the most approved comments of the last days (the planet asks it at build
 time). `GET /api/sites` gives each blog's author badge, from the verification records of the
 accounts linked to the blog: answers, debates, the planet and the blogs' static cross-links show a
-"Médecin vérifié" only where it says so; and each blog's `comments_version`, which moves when one of its
-threads changes (the build rebuilds that blog's static snapshot of its comments, and the planet). Every shape comes from public.py.
+"Médecin vérifié" only where it says so; and each blog's `comments_version`, which moves when what its pages
+show of its threads changes (the build rebuilds that blog's static snapshot of its comments, and the planet). Every shape comes from public.py.
 """
 
 from __future__ import annotations
@@ -82,18 +82,20 @@ def site_badges(db, network) -> dict[str, dict | None]:
 def comments_versions(db, network) -> dict[str, str]:
     """slug -> an opaque digest that moves whenever a thread of the blog's that has comments changes.
 
-    Each write to a thread bumps its post's `version` (store._bump: a comment posted, approved, edited,
-    deleted or removed, its author's badge or name changed, an answer or a mention moderated), strictly
-    upwards; the blog's digest is over (number, sum, maximum) of those versions, for its listed posts that
-    have at least one comment of any status. A post without comments is left out, so announcing new posts
-    (PUT /api/sites/<slug>/posts, after every build) does not move it. The build compares it with the one
-    its last build of the blog recorded, and rebuilds the blog's static snapshot of its threads when it
-    moved. It tells nothing but "something changed", as the threads' own ETags do.
+    Each change of what a thread shows bumps its post's `public_version` (store._bump: a comment approved,
+    or an approved one edited, deleted or rejected, its author's badge or name changed, an answer, an
+    approved mention), strictly upwards; a comment or mention awaiting moderation, or refused while it
+    waited, does not (it bumps only `version`, the thread's ETag), so it costs no rebuild. The blog's
+    digest is over (number, sum, maximum) of those versions, for its listed posts that ever showed
+    something (public_version > 0): announcing new posts (PUT /api/sites/<slug>/posts, after every build)
+    does not move it. One pass over the network's posts, none over the comments. The build compares it
+    with the one its last build of the blog recorded, and rebuilds the blog's static snapshot of its
+    threads when it moved. It tells nothing but "something changed", as the threads' own ETags do.
     """
     rows = store.query(
         db,
-        "SELECT p.site, COUNT(*) AS n, SUM(p.version) AS total, MAX(p.version) AS last FROM posts p"
-        " WHERE p.listed = 1 AND EXISTS (SELECT 1 FROM comments c WHERE c.post_url = p.url) GROUP BY p.site",
+        "SELECT site, COUNT(*) AS n, SUM(public_version) AS total, MAX(public_version) AS last FROM posts"
+        " WHERE listed = 1 AND public_version > 0 GROUP BY site",
     )
     found = {row["site"]: (row["n"], row["total"], row["last"]) for row in rows}
     return {

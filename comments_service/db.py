@@ -563,6 +563,23 @@ def m008_followups(db: Database) -> None:
     )
 
 
+@migrations()
+def m009_public_versions(db: Database) -> None:
+    """posts.public_version: moves only with what a blog's static pages show of the thread (store._bump).
+
+    `version` moves with every write (the thread's ETag: an author sees their own pending comment);
+    `public_version` leaves out what only the moderators and the comment's author see (a comment or
+    mention awaiting moderation, then rejected), so GET /api/sites's `comments_version`, built from it,
+    does not cost `confreres build` a rebuild for them. Posts with comments start at their version, so
+    every blog's `comments_version` stays what it was.
+    """
+    _run(
+        db,
+        "ALTER TABLE posts ADD COLUMN public_version INTEGER NOT NULL DEFAULT 0",
+        "UPDATE posts SET public_version = version WHERE EXISTS (SELECT 1 FROM comments c WHERE c.post_url = posts.url)",
+    )
+
+
 def migrate(db: Database) -> list[str]:
     """Apply pending migrations under an exclusive write lock; return the names applied.
 

@@ -50,11 +50,25 @@ def query_one(db, sql: str, params=()) -> sqlite3.Row | None:
     return cursor.execute(sql, params).fetchone()
 
 
-def _bump(db, url: str) -> None:
-    """Give the post a new version: strictly increasing, and unique across database re-creations."""
-    db.conn.execute(
-        "UPDATE posts SET version = max(version + 1, ?) WHERE url = ?", (int(time.time() * 1000), url)
-    )
+# Statuses of comments (and mentions) that only the moderators and their author see.
+HIDDEN = frozenset(("pending", "rejected", "spam"))
+
+
+def _bump(db, url: str, public: bool = True) -> None:
+    """Give the post a new version: strictly increasing, and unique across database re-creations.
+
+    `public=False` for a change a static snapshot of the thread cannot show (a comment or mention that
+    is and stays hidden, the post's own metadata): `public_version`, which GET /api/sites's
+    `comments_version` is made of (crossblog.comments_versions), then stays put.
+    """
+    stamp = int(time.time() * 1000)
+    if public:
+        db.conn.execute(
+            "UPDATE posts SET version = max(version + 1, ?), public_version = max(public_version + 1, ?) WHERE url = ?",
+            (stamp, stamp, url),
+        )
+    else:
+        db.conn.execute("UPDATE posts SET version = max(version + 1, ?) WHERE url = ?", (stamp, url))
 
 
 def bump_site_answers(db, account_id: int) -> None:
@@ -64,9 +78,9 @@ def bump_site_answers(db, account_id: int) -> None:
     verification, shown specialty or blogs must not leave them cached with the old badge.
     """
     db.conn.execute(
-        "UPDATE posts SET version = max(version + 1, ?) WHERE url IN ("
+        "UPDATE posts SET version = max(version + 1, ?1), public_version = max(public_version + 1, ?1) WHERE url IN ("
         " SELECT p.reply_to FROM posts p JOIN account_sites s ON s.site = p.site"
-        " WHERE s.account_id = ? AND p.reply_to IS NOT NULL)",
+        " WHERE s.account_id = ?2 AND p.reply_to IS NOT NULL)",
         (int(time.time() * 1000), account_id),
     )
 
@@ -110,7 +124,7 @@ def sync_posts(db, network: Network, slug: str, payload: dict, now: datetime | N
                     " listed = 1, synced = ? WHERE url = ?",
                     (*values, stamp, item.url),
                 )
-                _bump(db, item.url)
+                _bump(db, item.url, public=False)  # the blog's own build changed it: its pages show it already
                 summary["updated"] += 1
                 answered.update((item.reply_to, row["reply_to"]))
             else:
@@ -118,7 +132,7 @@ def sync_posts(db, network: Network, slug: str, payload: dict, now: datetime | N
         for url, row in existing.items():
             if row["listed"]:
                 db.conn.execute("UPDATE posts SET listed = 0, synced = ? WHERE url = ?", (stamp, url))
-                _bump(db, url)
+                _bump(db, url, public=False)
                 summary["unlisted"] += 1
                 answered.add(row["reply_to"])
         for url in answered - {None}:
@@ -366,7 +380,7 @@ def add_comment(
                 int(is_site_author), data.text, html, status, stamp, ip_hash, int(data.notify), nonce,
             ),
         )
-        _bump(db, post["url"])
+        _bump(db, post["url"], public=status not in HIDDEN)
         row = get_comment(db, cursor.lastrowid)
     return row, nonce
 
@@ -430,7 +444,7 @@ def edit_comment(
         db.conn.execute(
             "UPDATE comments SET text = ?, html = ?, edited = ? WHERE id = ?", (text, html, iso(moment), comment_id)
         )
-        _bump(db, row["post_url"])
+        _bump(db, row["post_url"], public=row["status"] not in HIDDEN)
         return get_comment(db, comment_id)
 
 
@@ -462,9 +476,10 @@ def remove_comment(db, comment_id: int, now: datetime | None = None) -> str:
                 " edit_nonce = NULL, ip_hash = NULL, account_id = NULL, edited = ? WHERE id = ?",
                 (iso(now or utcnow()), comment_id),
             )
-            outcome = "soft"
+            outcome, public = "soft", row["status"] not in HIDDEN
         else:
             db.conn.execute("DELETE FROM comments WHERE id = ?", (comment_id,))
+            public = row["status"] not in HIDDEN
             parent_id = row["parent_id"]
             while parent_id is not None:
                 parent = query_one(db, "SELECT id, parent_id, status FROM comments WHERE id = ?", (parent_id,))
@@ -473,9 +488,9 @@ def remove_comment(db, comment_id: int, now: datetime | None = None) -> str:
                 if query_one(db, "SELECT 1 FROM comments WHERE parent_id = ? LIMIT 1", (parent_id,)):
                     break
                 db.conn.execute("DELETE FROM comments WHERE id = ?", (parent_id,))
-                parent_id = parent["parent_id"]
+                parent_id, public = parent["parent_id"], True  # a placeholder shown went
             outcome = "hard"
-        _bump(db, row["post_url"])
+        _bump(db, row["post_url"], public=public)
     return outcome
 
 
@@ -492,7 +507,7 @@ def set_status(db, comment_id: int, status: str, now: datetime | None = None) ->
         db.conn.execute(
             "UPDATE comments SET status = ?, moderated = ? WHERE id = ?", (status, iso(now or utcnow()), comment_id)
         )
-        _bump(db, row["post_url"])
+        _bump(db, row["post_url"], public=not {row["status"], status} <= HIDDEN)
         return get_comment(db, comment_id)
 
 

@@ -565,7 +565,7 @@ def set_mention_status(db, mention_id: int, status: str, now: datetime | None = 
         db.conn.execute(
             "UPDATE mentions SET status = ?, moderated = ? WHERE id = ?", (status, store.iso(now or store.utcnow()), mention_id)
         )
-        store._bump(db, row["post_url"])
+        store._bump(db, row["post_url"], public=not {row["status"], status} <= store.HIDDEN)
         return get_mention(db, mention_id)
 
 
@@ -575,7 +575,7 @@ def remove_mention(db, mention_id: int) -> None:
         if row is None:
             raise ApiError(404, "unknown_mention", "Cette mention n'existe pas.")
         db.conn.execute("DELETE FROM mentions WHERE id = ?", (mention_id,))
-        store._bump(db, row["post_url"])
+        store._bump(db, row["post_url"], public=row["status"] not in store.HIDDEN)
 
 
 def mentions_for(db, post_url: str) -> list[dict]:

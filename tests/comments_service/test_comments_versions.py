@@ -59,3 +59,48 @@ def test_the_version_reveals_nothing_of_the_threads(client, actions, urls):
     text = client.get("/api/sites").get_data(as_text=True)
     for private in ("Paul", "Secret", "exemple.test", urls.POST_A, "attente"):
         assert private not in text
+
+
+def test_a_comment_awaiting_moderation_moves_it_only_once_approved(client, actions, urls):
+    """The static pages show approved comments only: a pending one, edited or rejected while it waits, would
+    cost `confreres build` a useless rebuild of the blog and the planet."""
+    for slug in ("dr-a", "dr-b"):
+        put_posts(client, slug, urls.POSTS[slug]["posts"])
+    actions.approved_comment("Déjà publié.", url=urls.POST_A, author="Anne", email="anne@exemple.test")
+    before = versions(client)
+
+    waiting = actions.comment("En attente.", url=urls.POST_A, author="Paul", email="paul@exemple.test")
+    first = actions.comment("Premier commentaire du billet.", url=urls.POST_A2, author="Léa", email="lea@exemple.test")
+    assert waiting["status"] == first["status"] == "pending"
+    assert versions(client) == before, "a pending comment, on a commented post or on a post without comments"
+    assert actions.edit(waiting["comment"]["id"], waiting["edit_token"], "En attente, corrigé.").status_code == 200
+    actions.set_status(first["comment"]["id"], "rejected")
+    assert versions(client) == before, "edited or rejected while it waited: still nothing shown"
+    own = actions.thread(urls.POST_A, tokens=[waiting["edit_token"]]).get_json()
+    assert "corrigé" in next(c["html"] for c in own["comments"] if c["id"] == waiting["comment"]["id"]), \
+        "its author sees it edited: the thread's own version moved"
+
+    actions.set_status(waiting["comment"]["id"], "approved")
+    approved = versions(client)
+    assert approved["dr-a"] != before["dr-a"] and approved["dr-b"] == before["dr-b"]
+    actions.set_status(waiting["comment"]["id"], "rejected")
+    assert versions(client)["dr-a"] not in (approved["dr-a"], before["dr-a"]), "an approved comment withdrawn"
+
+
+def test_the_migration_keeps_every_blogs_version(tmp_path):
+    """Posts with comments start their public version at their version: the digest is the one the last
+    build recorded, so upgrading the service rebuilds nothing."""
+    from comments_service import db as dbmod
+
+    db = dbmod.connect(str(tmp_path / "old.sqlite3"))
+    dbmod.migrations.apply(db, stop_before="m009_public_versions")
+    stamp = "2026-01-01T00:00:00Z"
+    db.conn.executemany("INSERT INTO posts (url, site, synced, version) VALUES (?, 'b', ?, ?)",
+                        [("http://b.test/commented", stamp, 41), ("http://b.test/quiet", stamp, 7)])
+    db.conn.execute("INSERT INTO comments (post_url, site, created) VALUES ('http://b.test/commented', 'b', ?)",
+                    (stamp,))
+    db.conn.commit()
+    assert dbmod.migrate(db) == ["m009_public_versions"]
+    found = dict(db.conn.execute("SELECT url, public_version FROM posts").fetchall())
+    assert found == {"http://b.test/commented": 41, "http://b.test/quiet": 0}
+    db.close()
