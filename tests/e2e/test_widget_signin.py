@@ -370,3 +370,23 @@ def test_a_member_edits_and_deletes_from_another_device_with_the_session_alone(l
     reads = [r for r in api_calls if r.method == "GET" and "/api/comments?" in r.url]
     assert reads and all("authorization" not in r.headers for r in reads), "thread reads stay cacheable"
     assert not page.js_errors
+
+
+def test_a_member_without_a_name_is_invited_to_choose_one_and_still_types_one(live_network, page):
+    live = live_network()
+    kit = Kit(live.app, live.client)
+    url = live.post_url("dr-b-billet-0", site=1)
+    member = kit.member(display_name="")
+    back_from_link(page, url, member.token)
+    account = page.locator(".comments-account")
+    expect(account).to_contain_text("Connecté·e — choisissez un nom sur votre compte")
+    expect(account).not_to_contain_text("sans nom")
+    expect(account.get_by_role("link", name="votre compte")).to_have_attribute(
+        "href", live.network.comments_url + "account"
+    )
+    expect(page.locator("#cf-author")).to_be_visible()
+    expect(page.locator("#cf-email")).to_be_hidden()
+    page.locator("#cf-author").fill("Lectrice du soir")
+    publish(page, "Merci pour ce billet.")
+    expect(comment_article(page, "Merci pour ce billet.")).to_contain_text("Lectrice du soir")
+    assert not page.js_errors
