@@ -6,7 +6,8 @@ the planet shows comment counts and « Débats en cours » asked of the service 
 tells it which blogs to rebuild anyway, for their comments, at the cost of two small HTTP requests:
 
 - `GET <comments_url>api/sites`: each blog's `comments_version`, an opaque digest that moves
-  whenever one of its threads with comments changes (comments_service.crossblog.comments_versions);
+  whenever what its pages show of its threads changes: approved comments, answers, approved mentions,
+  badges and names; not a comment awaiting moderation (comments_service.crossblog.comments_versions);
 - `GET <comments_url>api/threads/active`: what « Débats en cours » shows (it changes as days pass).
 
 Each build records, in the release's state file (build.STATE_FILE), the version it was given for the
