@@ -445,9 +445,10 @@ def document(server_url: str) -> dict:
                         "author": {"$ref": "#/components/schemas/BlogAuthor"},
                         "comments_version": {
                             "type": "string",
-                            "description": "Opaque; moves whenever one of the blog's threads that have comments "
-                            "changes (a comment posted, moderated, edited or removed; its author's badge; an answer "
-                            "or mention on it). `confreres build` compares it with the one its last build of the "
+                            "description": "Opaque; moves whenever what the blog's pages show of its threads "
+                            "changes (a comment approved, or an approved one edited or removed; its author's badge; "
+                            "an answer; an approved mention), not for a comment or mention awaiting moderation. "
+                            "`confreres build` compares it with the one its last build of the "
                             "blog recorded, to rebuild only the blogs whose static comments are out of date",
                         },
                     },
