@@ -65,7 +65,7 @@ def test_snapshot_shows_the_api_badge_label_and_its_tooltip():
 
 def test_one_wording_for_declared_links_of_interest():
     """« Liens d'intérêts » (CSP L.4113-13, the ethics reference's term) in the widget, the no-JS thread page,
-    the profile and account pages and the READMEs; never another name for the same thing."""
+    the profile and account pages, the READMEs and docs/*.md; never another name for the same thing."""
     root = WIDGET.parents[4]
     templates = root / "comments_service" / "templates"
     places = {
@@ -73,11 +73,14 @@ def test_one_wording_for_declared_links_of_interest():
         templates / "_comment.html": "Liens d'intérêts déclarés par {{ c.author.name }}",
         templates / "profile.html": ">Liens d'intérêts déclarés<",
         templates / "account.html": ">Liens d'intérêts déclarés <",
-        root / "README.md": "« Liens d'intérêts déclarés par … »",
+        root / "docs" / "verification.md": "« Liens d'intérêts déclarés par … »",
         WIDGET.parents[2] / "README.md": "« Liens d'intérêts déclarés par … »",
     }
-    for path, wording in places.items():
+    # The root README and the other docs need not use the wording, but must never use another.
+    docs = [root / "README.md", *sorted((root / "docs").glob("*.md"))]
+    for path in [*places, *docs]:
         text = path.read_text(encoding="utf-8")
-        assert wording in text, (path, wording)
+        if path in places:
+            assert places[path] in text, (path, places[path])
         for other in ("Déclaration d'intérêts", "déclaration d'intérêts", "Déclaration de liens", "declaration of interests"):
             assert other not in text, (path, other)

@@ -1,0 +1,51 @@
+"""The documentation: every relative link of README.md and docs/*.md points to a file that exists and, when it
+names an anchor, to a heading of that file (GitHub's anchors)."""
+
+import re
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+DOCS = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
+LINK = re.compile(r"\[[^\]]*\]\(([^)\s]+)\)")
+FENCE = re.compile(r"^```.*?^```", re.S | re.M)
+
+
+def _slug(heading: str) -> str:
+    """GitHub's anchor for a heading: lower case, punctuation dropped, spaces to hyphens."""
+    text = heading.strip().lower()
+    text = re.sub(r"[^\w\- ]", "", text)
+    return text.replace(" ", "-")
+
+
+def _anchors(path: Path) -> set[str]:
+    text = FENCE.sub("", path.read_text(encoding="utf-8"))
+    return {_slug(m.group(1)) for m in re.finditer(r"^#{1,6}\s+(.*)$", text, re.M)}
+
+
+def _links(path: Path) -> list[str]:
+    text = FENCE.sub("", path.read_text(encoding="utf-8"))
+    return [m.group(1) for m in LINK.finditer(text)]
+
+
+def test_docs_exist():
+    assert len(DOCS) > 1, "docs/*.md is missing"
+
+
+@pytest.mark.parametrize("doc", DOCS, ids=lambda p: str(p.relative_to(ROOT)))
+def test_relative_links_resolve(doc):
+    for link in _links(doc):
+        if re.match(r"^[a-z][a-z0-9+.-]*:", link):  # http:, https:, mailto:
+            continue
+        target, _, anchor = link.partition("#")
+        path = (doc.parent / target).resolve() if target else doc
+        assert path.exists(), f"{doc.relative_to(ROOT)}: {link} -> {path} does not exist"
+        if anchor and path.suffix == ".md":
+            assert anchor in _anchors(path), f"{doc.relative_to(ROOT)}: {link}: no heading #{anchor} in {path.name}"
+
+
+def test_slug_matches_github():
+    assert _slug("Blog authors' badges") == "blog-authors-badges"
+    assert _slug("Publishing with `git push`") == "publishing-with-git-push"
+    assert _slug("Moving a blog from WordPress; exports and backups") == "moving-a-blog-from-wordpress-exports-and-backups"
