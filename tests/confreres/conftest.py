@@ -9,6 +9,11 @@ import pytest
 
 from confreres import registry
 
+# Where a test network's comment service is when the test serves none: the discard port, on which nothing
+# listens (unprivileged users cannot bind it), so every call is refused at once, whether or not a
+# developer's `make demo` answers on 127.0.0.1:8000, the port of the sites' URLs.
+NO_SERVICE = "http://127.0.0.1:9/comments/"
+
 PELICANCONF = 'TIMEZONE = "Europe/Paris"\nDEFAULT_LANG = "fr"\nDEFAULT_PAGINATION = 10\nPLUGINS = ["comments", "crosslinks"]\n'
 
 
@@ -23,9 +28,13 @@ def write_post(site_dir: Path, slug: str, title: str, date: str = "2025-03-01 09
 
 @pytest.fixture
 def make_network(tmp_path):
-    """make_network(slugs=("dr-a", "dr-b"), posts=3) -> Network on disk under tmp_path, not built."""
+    """make_network(slugs=("dr-a", "dr-b"), posts=3) -> Network on disk under tmp_path, not built.
 
-    def make(slugs=("dr-a", "dr-b"), posts=3, base="http://127.0.0.1:8000/") -> registry.Network:
+    Its comment service is NO_SERVICE unless `comments_url` says where a test serves one.
+    """
+
+    def make(slugs=("dr-a", "dr-b"), posts=3, base="http://127.0.0.1:8000/",
+             comments_url=NO_SERVICE) -> registry.Network:
         root = tmp_path / "network"
         root.mkdir(exist_ok=True)
         parts = [
@@ -35,7 +44,7 @@ def make_network(tmp_path):
                 [network]
                 name = "Réseau d'essai"
                 url = "{base}"
-                comments_url = "{base}comments/"
+                comments_url = "{comments_url}"
                 output = "public"
                 """
             )

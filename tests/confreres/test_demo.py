@@ -3,18 +3,28 @@
 from __future__ import annotations
 
 import json
+import shutil
 from pathlib import Path
 
 from comments_service import create_app
 from confreres import build, registry
 from confreres.seed import THREADS, seed_demo
 from confreres.site_token import site_token
+from tests.confreres.conftest import NO_SERVICE
 
 ROOT = Path(__file__).resolve().parents[2]
 
 
 def test_demo_network_builds_and_seeds(tmp_path):
-    network = registry.load(ROOT / "network.toml")
+    # A copy of the demo network, its comment service at NO_SERVICE: the build neither asks nor
+    # announces to a `make demo` running on the committed URL, nor writes into the demo's folders.
+    committed = (ROOT / "network.toml").read_text(encoding="utf-8")
+    assert 'comments_url = "http://127.0.0.1:8000/comments/"' in committed
+    (tmp_path / "network.toml").write_text(
+        committed.replace('comments_url = "http://127.0.0.1:8000/comments/"', f'comments_url = "{NO_SERVICE}"'),
+        encoding="utf-8")
+    shutil.copytree(ROOT / "sites", tmp_path / "sites")
+    network = registry.load(tmp_path / "network.toml")
     out = tmp_path / "public"
     results = build.build(network, out=out, progress=False)
     assert all(r.ok for r in results), [r.error for r in results]

@@ -98,7 +98,7 @@ def served_network(make_network):  # noqa: F811
 
     port = free_port()
     base = f"http://127.0.0.1:{port}/"
-    network = make_network(base=base)
+    network = make_network(base=base, comments_url=f"{base}comments/")
     results = build.build(network, progress=False)
     assert all(r.ok for r in results), [r.error for r in results]
     app = serve.make_app(network, network.output)

@@ -14,6 +14,7 @@ from click.testing import CliRunner
 
 from confreres import build, planet_build, registry
 from confreres.cli import cli
+from tests.confreres.conftest import NO_SERVICE
 
 from .conftest import FeedServer, comment_api, feed_bytes, make_planet_network
 
@@ -266,7 +267,7 @@ def test_refresh_command(built, server):
 def test_comment_service_down_or_404_never_fails_the_planet(tmp_path):
     empty = FeedServer()  # answers 404 to everything
     try:
-        for comments_url in (empty.url("/comments/"), "http://127.0.0.1:9/comments/"):
+        for comments_url in (empty.url("/comments/"), NO_SERVICE):
             network = make_planet_network(tmp_path / str(len(comments_url)), [], comments_url, slugs=("dr-a",), posts=2)
             assert all(r.ok for r in build.build(network, progress=False))
             debates = soup(network.output / "debats" / "index.html").get_text()
@@ -300,7 +301,7 @@ def test_an_accepted_push_rebuilds_the_planet(tmp_path):
         assert proc.returncode == 0, proc.stderr
         return proc
 
-    network = make_planet_network(tmp_path / "network", [], "http://127.0.0.1:9/comments/", slugs=("dr-a",), posts=1)
+    network = make_planet_network(tmp_path / "network", [], NO_SERVICE, slugs=("dr-a",), posts=1)
     assert all(r.ok for r in build.build(network, progress=False))
     repo = publish.init(network, "dr-a", tmp_path / "dr-a.git")
     clone = tmp_path / "clone"
