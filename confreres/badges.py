@@ -52,8 +52,11 @@ def fetch_sites(comments_url: str, timeout: float = TIMEOUT, unless: str = "auth
 def fetch(comments_url: str, timeout: float = TIMEOUT) -> dict[str, dict] | None:
     """{slug: {"label", "title"}} for the blogs whose author the service says is verified; None when unavailable."""
     sites = fetch_sites(comments_url, timeout)
-    if sites is None:
-        return None
+    return None if sites is None else verified(sites)
+
+
+def verified(sites: list) -> dict[str, dict]:
+    """{slug: {"label", "title"}} of the blogs whose author is verified, from `GET api/sites`'s list."""
     badges: dict[str, dict] = {}
     for site in sites:
         if not isinstance(site, dict) or not isinstance(site.get("slug"), str):

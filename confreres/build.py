@@ -312,7 +312,7 @@ def build(
     service = freshness.fetch(network.comments_url)
     versions = service.versions if service else {}
     results = BuildResults(_build_many(network, wanted, out, jobs, force, progress, versions))
-    results[:] = refresh_crosslinks(network, out, results, jobs, versions)
+    results[:] = refresh_crosslinks(network, out, results, jobs, service)
     from confreres.planet_build import front_page
 
     # the planet (sites/planet) or, without it, the plain list of blogs
@@ -359,15 +359,13 @@ def _spawn(network: Network, slugs: list[str], out: Path, jobs: int | None, forc
     return results
 
 
-def stale_crosslinks(network: Network, out: Path) -> list[str]:
+def stale_crosslinks(network: Network, out: Path, badges: dict[str, dict] | None) -> list[str]:
     """Blogs whose published cross-blog links no longer match the other blogs' posts, or the badges of the
-    authors they name (asked of the comment service; when it is down, badges are not compared)."""
-    from confreres import badges as author_badges
+    authors they name (`badges`: the service's, confreres.freshness; None when it is down: not compared)."""
     from confreres import crosslinks
 
     slugs = [s.slug for s in network.sites]
     posts = crosslinks.load_posts(out, slugs)
-    badges = author_badges.fetch(network.comments_url) if any(p.get("reply_to") for p in posts.values()) else {}
     stale = []
     for slug in slugs:
         try:
@@ -384,14 +382,17 @@ def stale_crosslinks(network: Network, out: Path) -> list[str]:
 
 
 def refresh_crosslinks(network: Network, out: Path, results: list[SiteResult], jobs: int | None = None,
-                       versions: dict[str, str] | None = None):
-    """Rebuild the blogs a new answer (or a changed title) concerns; merge into `results`.
+                       service=None):
+    """Rebuild the blogs a new answer (or a changed title, or an author's badge) concerns; merge into `results`.
 
-    `versions`: the service's comments_version of each blog, recorded by the rebuilds (confreres.freshness).
+    `service`: what the comment service said before the build (confreres.freshness.fetch; None: down): the
+    badges compared, the comments_version of each blog recorded by the rebuilds. Asked once per build.
     """
+    versions = service.versions if service else {}
+    badges = service.badges if service else None
     by_slug = {r.slug: r for r in results}
     for _ in range(2):  # titles never depend on links: two rounds settle any chain
-        stale = [slug for slug in stale_crosslinks(network, out) if by_slug.get(slug, SiteResult(slug, True)).ok]
+        stale = [slug for slug in stale_crosslinks(network, out, badges) if by_slug.get(slug, SiteResult(slug, True)).ok]
         if not stale:
             break
         for result in _build_many(network, stale, out, jobs, True, False, versions):

@@ -37,6 +37,7 @@ SNAPSHOT_FILE = "comments.json"  # written by plugins/comments into the blog's o
 @dataclass(frozen=True)
 class ServiceState:
     versions: dict[str, str]  # slug -> comments_version
+    badges: dict[str, dict]  # slug -> its author's badge (confreres.badges.verified), verified authors only
     planet: str  # digest of all the planet shows from the service: badges, comment versions, debates
 
 
@@ -44,7 +45,7 @@ def fetch(comments_url: str, timeout: float = TIMEOUT) -> ServiceState | None:
     """The service's current versions; None when it is unavailable (then nothing is compared)."""
     if not comments_url:
         return None
-    from confreres.badges import fetch_sites, service_client
+    from confreres.badges import fetch_sites, service_client, verified
 
     api = comments_url.rstrip("/") + "/" + ACTIVE
     client = service_client(timeout)  # one client (one TLS context, one connection) for both requests
@@ -64,7 +65,7 @@ def fetch(comments_url: str, timeout: float = TIMEOUT) -> ServiceState | None:
         if isinstance(site, dict) and isinstance(site.get("slug"), str) and isinstance(site.get("comments_version"), str)
     }
     digest = hashlib.sha256(json.dumps([listed, active], sort_keys=True, ensure_ascii=False).encode())
-    return ServiceState(versions=versions, planet=digest.hexdigest())
+    return ServiceState(versions=versions, badges=verified(listed), planet=digest.hexdigest())
 
 
 def recorded(release: Path, version: str | None) -> dict:

@@ -164,8 +164,7 @@ def hook(network_file: str, slug: str, stdin=sys.stdin, out=sys.stdout) -> int:
         replace_source(site.path, tree)
     from confreres.build import refresh_crosslinks
 
-    versions = service.versions if service else None
-    for other in refresh_crosslinks(network, network.output, [result], versions=versions):
+    for other in refresh_crosslinks(network, network.output, [result], service=service):
         if other.slug != slug and other.ok:
             print(f"Confrères : « {network.site(other.slug).title} » mis à jour (réponse entre blogs).", file=out)
     from confreres.planet_build import front_page
