@@ -34,6 +34,7 @@ from .auth import (
     current_session,
     require_account,
     set_session_cookie,
+    signed_in_page,
 )
 from .db import get_db, write
 from .errors import ApiError
@@ -373,14 +374,6 @@ def signout():
 
 # -- account page ------------------------------------------------------------------------------------------
 
-def _signed_in_page():
-    """The cookie session's account, or a redirect to the sign-in page coming back here."""
-    account = current_account()
-    if account is None:
-        return None, redirect(url_for("account.auth_page", **{"return": request.path}), 303)
-    return account, None
-
-
 def _account_page(account: dict, form: dict | None = None, errors=(), status: int = 200, notice=None):
     db = get_db()
     row = accounts.get_account(db, account["id"])
@@ -409,19 +402,15 @@ def _account_page(account: dict, form: dict | None = None, errors=(), status: in
 
 
 @bp.get("/account")
-def account_page():
-    account, redirection = _signed_in_page()
-    if redirection:
-        return redirection
+@signed_in_page
+def account_page(account):
     notice = "Vos réglages sont enregistrés." if request.args.get("etat") == "enregistre" else None
     return _account_page(account, notice=notice)
 
 
 @bp.post("/account")
-def account_submit():
-    account, redirection = _signed_in_page()
-    if redirection:
-        return redirection
+@signed_in_page
+def account_submit(account):
     form = {
         "display_name": request.form.get("display_name", ""),
         "show_specialty": bool(request.form.get("show_specialty")),
@@ -441,18 +430,14 @@ def account_submit():
 
 
 @bp.get("/account/export")
-def account_export():
-    account, redirection = _signed_in_page()
-    if redirection:
-        return redirection
+@signed_in_page
+def account_export(account):
     return _export_response(account)
 
 
 @bp.post("/account/delete")
-def account_delete():
-    account, redirection = _signed_in_page()
-    if redirection:
-        return redirection
+@signed_in_page
+def account_delete(account):
     if not check_csrf(f"account:{account['id']}"):
         return _account_page(account, None, [ApiError(403, "invalid_csrf", CSRF_MESSAGE)], 403)
     if not request.form.get("confirm"):

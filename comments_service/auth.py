@@ -15,7 +15,9 @@ badge, post-author mark, name and moderation — never the payload. The verifica
 
 from __future__ import annotations
 
-from flask import current_app, g, request
+import functools
+
+from flask import current_app, g, redirect, request, url_for
 
 from . import accounts
 from .db import get_db
@@ -101,3 +103,17 @@ def clear_session_cookie(response) -> None:
     response.delete_cookie(
         SESSION_COOKIE, path=(request.script_root or "") + "/", httponly=True, secure=request.is_secure, samesite="Lax"
     )
+
+
+def signed_in_page(view):
+    """A service page for the signed-in (cookie session): the view gets the account first; anyone else is
+    sent to the sign-in page, which brings them back here (path and query) once signed in."""
+
+    @functools.wraps(view)
+    def wrapper(*args, **kwargs):
+        account = current_account()
+        if account is None:
+            return redirect(url_for("account.auth_page", **{"return": request.full_path.rstrip("?")}), 303)
+        return view(account, *args, **kwargs)
+
+    return wrapper

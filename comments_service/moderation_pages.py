@@ -24,7 +24,7 @@ from datetime import timedelta
 from flask import Blueprint, current_app, redirect, request, url_for
 
 from . import accounts, hooks, moderation, public, store, webmention
-from .auth import current_account, require_account
+from .auth import current_account, require_account, signed_in_page
 from .db import get_db, write
 from .errors import ApiError
 from .forms import CSRF_MESSAGE, check_csrf, csrf_token, message, page
@@ -130,10 +130,8 @@ def _queue_page(account: dict, notice: str | None = None, error: str | None = No
 
 
 @bp.get("/moderation")
-def queue_page():
-    account = current_account()
-    if account is None:
-        return redirect(url_for("account.auth_page", **{"return": "/moderation"}), 303)
+@signed_in_page
+def queue_page(account):
     done = request.args.get("fait", "")
     notice = moderation.ACTION_DONE.get(done) or moderation.MENTION_DONE.get(done.removeprefix("mention-"))
     return _queue_page(account, notice=notice)

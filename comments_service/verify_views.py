@@ -22,10 +22,12 @@ API (JSON; the session of auth.py, bearer or cookie):
 
 from __future__ import annotations
 
+import functools
+
 from flask import Blueprint, current_app, redirect, request, url_for
 
 from . import hooks, psc, verify
-from .auth import current_account, require_account
+from .auth import require_account, signed_in_page
 from .db import get_db
 from .errors import ApiError
 from .forms import CSRF_MESSAGE, check_csrf, csrf_token, page
@@ -187,13 +189,6 @@ def api_revoke(account_id: int):
 
 # -- pages ----------------------------------------------------------------------------------------------
 
-def _signed_in():
-    account = current_account()
-    if account is None:
-        return None, redirect(url_for("account.auth_page", **{"return": request.full_path.rstrip("?")}), 303)
-    return account, None
-
-
 def _status_page(account: dict, form: dict | None = None, errors=(), status: int = 200, notice=None):
     db = get_db()
     state = verify.status(db, account["id"])
@@ -220,18 +215,14 @@ def _status_page(account: dict, form: dict | None = None, errors=(), status: int
 
 
 @bp.get("/verification")
-def page_status():
-    account, redirection = _signed_in()
-    if redirection:
-        return redirection
+@signed_in_page
+def page_status(account):
     return _status_page(account, notice=NOTICES.get(request.args.get("etat", "")))
 
 
 @bp.post("/verification")
-def page_declare():
-    account, redirection = _signed_in()
-    if redirection:
-        return redirection
+@signed_in_page
+def page_declare(account):
     form = {key: request.form.get(key, "") for key in ("rpps", "last_name", "first_name", "display_name")}
     if not check_csrf(f"verification:{account['id']}"):
         return _status_page(account, form, [ApiError(403, "invalid_csrf", CSRF_MESSAGE)], 403)
@@ -269,19 +260,15 @@ def _vouch_page(account: dict, token: str, candidate_id: int, form=None, errors=
 
 
 @bp.get("/verification/parrainer/<token>")
-def vouch_page(token: str):
-    account, redirection = _signed_in()
-    if redirection:
-        return redirection
+@signed_in_page
+def vouch_page(account, token: str):
     candidate_id = _candidate(token)
     return _vouch_page(account, token, candidate_id, notice=NOTICES.get(request.args.get("etat", "")))
 
 
 @bp.post("/verification/parrainer/<token>")
-def vouch_submit(token: str):
-    account, redirection = _signed_in()
-    if redirection:
-        return redirection
+@signed_in_page
+def vouch_submit(account, token: str):
     candidate_id = _candidate(token)
     form = {"last_name": request.form.get("last_name", "")}
     if not check_csrf(f"vouch:{candidate_id}"):
@@ -300,10 +287,8 @@ def _psc_cookie_path() -> str:
 
 
 @bp.get("/verification/psc")
-def psc_start():
-    account, redirection = _signed_in()
-    if redirection:
-        return redirection
+@signed_in_page
+def psc_start(account):
     if not psc.configured(_app()):
         raise ApiError(404, "psc_not_configured", "Pro Santé Connect n'est pas configuré sur ce réseau.")
     try:
@@ -320,10 +305,8 @@ def psc_start():
 
 
 @bp.get("/verification/psc/retour")
-def psc_callback():
-    account, redirection = _signed_in()
-    if redirection:
-        return redirection
+@signed_in_page
+def psc_callback(account):
     if not psc.configured(_app()):
         raise ApiError(404, "psc_not_configured", "Pro Santé Connect n'est pas configuré sur ce réseau.")
     try:
@@ -372,28 +355,27 @@ def _review_page(account: dict, errors=(), status=200, notice=None, form=None, t
     )
 
 
-def _moderator_page():
-    account, redirection = _signed_in()
-    if redirection:
-        return None, redirection
-    if account.get("role") not in verify.REVIEWER_ROLES:
-        raise ApiError(403, "not_a_moderator", "Réservé aux modérateurs du réseau.")
-    return account, None
+def moderator_page(view):
+    """A page of the network's moderators: `signed_in_page`, then a 403 for anyone else."""
+
+    @functools.wraps(view)
+    def checked(account, *args, **kwargs):
+        if account.get("role") not in verify.REVIEWER_ROLES:
+            raise ApiError(403, "not_a_moderator", "Réservé aux modérateurs du réseau.")
+        return view(account, *args, **kwargs)
+
+    return signed_in_page(checked)
 
 
 @bp.get("/verification/examen")
-def review_page():
-    account, redirection = _moderator_page()
-    if redirection:
-        return redirection
+@moderator_page
+def review_page(account):
     return _review_page(account, notice=NOTICES.get(request.args.get("etat", "")))
 
 
 @bp.post("/verification/examen/<int:account_id>")
-def review_submit(account_id: int):
-    account, redirection = _moderator_page()
-    if redirection:
-        return redirection
+@moderator_page
+def review_submit(account, account_id: int):
     form = {key: request.form.get(key, "") for key in ("proof", "rpps", "reason")}
     if not check_csrf(f"verification-review:{account['id']}"):
         return _review_page(account, [ApiError(403, "invalid_csrf", CSRF_MESSAGE)], 403, form=form, target=account_id)
@@ -406,10 +388,8 @@ def review_submit(account_id: int):
 
 
 @bp.post("/verification/revoquer/<int:account_id>")
-def revoke_submit(account_id: int):
-    account, redirection = _moderator_page()
-    if redirection:
-        return redirection
+@moderator_page
+def revoke_submit(account, account_id: int):
     form = {"reason": request.form.get("reason", "")}
     if not check_csrf(f"verification-review:{account['id']}"):
         return _review_page(account, [ApiError(403, "invalid_csrf", CSRF_MESSAGE)], 403, form=form, target=account_id)
