@@ -278,7 +278,7 @@ def build_site(network_file: str, slug: str, out: str, source: str | None = None
     except Exception as exc:
         _discard_partial(out_dir, slug)
         detail = "".join(traceback.format_exception_only(type(exc), exc)).strip()
-        return SiteResult(slug, ok=False, error=f"{slug}: build failed: {detail}", seconds=time.perf_counter() - start)
+        return SiteResult(slug, ok=False, error=f"{slug} : la construction a échoué : {detail}", seconds=time.perf_counter() - start)
 
 
 def _discard_partial(out_dir: Path, slug: str):

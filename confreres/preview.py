@@ -46,7 +46,9 @@ def preview_site(network_file: str, slug: str, out: str, source: str | None = No
             raise BuildError(f"{slug} : pas de dossier content/ dans {src}")
         shutil.rmtree(target, ignore_errors=True)
         target.mkdir(parents=True)
-        articles = _run_pelican(network, site, src, target, extra=PREVIEW_SETTINGS)
+        # the other blogs' published posts (read only): the preview shows the answers between blogs too
+        extra = PREVIEW_SETTINGS | {"NETWORK_OUTPUT": str(Path(network.output).resolve())}
+        articles = _run_pelican(network, site, src, target, extra=extra)
     except BuildError as exc:
         return SiteResult(slug, ok=False, error=str(exc))
     return SiteResult(slug, ok=True, release=str(target), articles=articles, withheld=withheld())
