@@ -19,6 +19,7 @@ import logging
 import multiprocessing
 import os
 import shutil
+import sys
 import time
 import traceback
 from concurrent.futures import ProcessPoolExecutor, as_completed
@@ -49,6 +50,7 @@ class SiteResult:
     error: str = ""
     release: str = ""
     articles: list[dict] = field(default_factory=list)  # {"source", "url", "title"}
+    withheld: list[dict] = field(default_factory=list)  # drafts and scheduled posts: confreres.checks.withheld
     reason: str = ""  # "comments": rebuilt only because its comment threads changed
 
 
@@ -97,6 +99,13 @@ def pelican_settings(
         "DIRECT_TEMPLATES": ["index", "tags", "categories", "authors", "archives", "sitemap"],
         "SITEMAP_SAVE_AS": "sitemap.xml",
         "DISPLAY_PAGES_ON_MENU": True,
+        # Drafts (`Status: draft`) are never written: `confreres preview` builds them elsewhere. A post dated
+        # in the future waits as a draft until its date: the build after it publishes it (up_to_date).
+        "DRAFT_SAVE_AS": "",
+        "DRAFT_LANG_SAVE_AS": "",
+        "DRAFT_PAGE_SAVE_AS": "",
+        "DRAFT_PAGE_LANG_SAVE_AS": "",
+        "WITH_FUTURE_DATES": False,
         "JINJA_FILTERS": dict(JINJA_FILTERS),
         # Templates never change during a build: skip Jinja's stat() of every included template.
         "JINJA_ENVIRONMENT": {"trim_blocks": True, "lstrip_blocks": True, "extensions": [], "auto_reload": False},
@@ -120,17 +129,22 @@ def pelican_settings(
 
 
 class _ErrorCollector(logging.Handler):
-    """Pelican only logs a post it cannot read or a plugin it cannot load; we fail the build on it."""
+    """Pelican only logs a post it cannot read or a plugin it cannot load; we fail the build on it.
 
-    def __init__(self):
+    Messages are put in French, naming `content/<file>` (confreres.checks); the exception Pelican
+    logs without its detail is the one being handled while it logs.
+    """
+
+    def __init__(self, content_dir: Path | None = None):
         super().__init__(level=logging.ERROR)
         self.messages: list[str] = []
+        self.content_dir = content_dir
 
     def emit(self, record):
-        message = record.getMessage()
-        if record.exc_info and record.exc_info[1] is not None:
-            message += f"\n    {type(record.exc_info[1]).__name__}: {record.exc_info[1]}"
-        self.messages.append(message)
+        from confreres.checks import describe
+
+        exc = record.exc_info[1] if record.exc_info else sys.exc_info()[1]
+        self.messages.append(describe(record, exc, self.content_dir))
 
 
 def _run_pelican(network: Network, site: Site, source: Path, output: Path, extra: dict | None = None) -> list[dict]:
@@ -153,7 +167,7 @@ def _run_pelican(network: Network, site: Site, source: Path, output: Path, extra
     if not (source / "content").is_dir():
         raise BuildError(f"{site.slug}: the content/ folder is missing in {source}")
 
-    collector = _ErrorCollector()
+    collector = _ErrorCollector(source / "content")
     root_logger = logging.getLogger()
     root_logger.addHandler(collector)
     try:
@@ -164,8 +178,16 @@ def _run_pelican(network: Network, site: Site, source: Path, output: Path, extra
             collector.messages.append(f"plugins not all loaded: wanted {wanted}")
         if collector.messages:
             raise BuildError(_format_errors(site.slug, collector.messages))
-        with contextlib.redirect_stdout(io.StringIO()):  # Pelican's "Done: ..." summary
-            instance.run()
+        from pelican import signals
+
+        from confreres import checks
+
+        signals.all_generators_finalized.connect(checks.refuse_conflicts)  # before anything is written
+        try:
+            with contextlib.redirect_stdout(io.StringIO()):  # Pelican's "Done: ..." summary
+                instance.run()
+        except checks.Refused as refused:
+            collector.messages += refused.messages
         if collector.messages:
             raise BuildError(_format_errors(site.slug, collector.messages))
     finally:
@@ -178,7 +200,7 @@ def _run_pelican(network: Network, site: Site, source: Path, output: Path, extra
 
 def _format_errors(slug: str, messages: list[str]) -> str:
     lines = "\n".join(f"  - {m}" for m in messages)
-    return f"{slug}: the site does not build:\n{lines}"
+    return f"{slug} : le blog ne se construit pas :\n{lines}"
 
 
 def fingerprint(network: Network, site: Site, source: Path) -> str:
@@ -213,6 +235,8 @@ def up_to_date(network: Network, site: Site, out: Path, comments_version: str | 
         return False, stamp, "sources"
     if freshness.comments_stale(state, comments_version):
         return False, stamp, "comments"
+    if state.get("due") and state["due"] <= time.time():
+        return False, stamp, "sources"  # a post's date has come (WITH_FUTURE_DATES)
     return True, stamp, ""
 
 
@@ -238,12 +262,15 @@ def build_site(network_file: str, slug: str, out: str, source: str | None = None
         releases.mkdir(parents=True, exist_ok=True)
         release = releases / f"{slug}-{time.strftime('%Y%m%d%H%M%S')}-{os.getpid()}"
         articles = _run_pelican(network, site, src, release)
-        state = {"fingerprint": stamp, "built": time.time(), **freshness.recorded(release, comments_version)}
+        from confreres.checks import next_due, withheld
+
+        state = {"fingerprint": stamp, "built": time.time(), "due": next_due(),
+                 **freshness.recorded(release, comments_version)}
         (release / STATE_FILE).write_text(json.dumps(state), encoding="utf-8")
         swap_live(out_dir, slug, release)
         return SiteResult(
             slug, ok=True, seconds=time.perf_counter() - start, release=str(release), articles=articles,
-            reason="" if force else reason,
+            reason="" if force else reason, withheld=withheld(),
         )
     except BuildError as exc:
         _discard_partial(out_dir, slug)
@@ -251,7 +278,7 @@ def build_site(network_file: str, slug: str, out: str, source: str | None = None
     except Exception as exc:
         _discard_partial(out_dir, slug)
         detail = "".join(traceback.format_exception_only(type(exc), exc)).strip()
-        return SiteResult(slug, ok=False, error=f"{slug}: build failed: {detail}", seconds=time.perf_counter() - start)
+        return SiteResult(slug, ok=False, error=f"{slug} : la construction a échoué : {detail}", seconds=time.perf_counter() - start)
 
 
 def _discard_partial(out_dir: Path, slug: str):

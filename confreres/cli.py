@@ -79,6 +79,36 @@ def build(ctx, sites, out, jobs, force, quiet):
         sys.exit(1)
 
 
+@cli.command()
+@click.argument("slug")
+@click.option("--out", type=click.Path(file_okay=False, path_type=Path),
+              help="Private folder for the preview (default: var/preview/SLUG/, never published).")
+@click.option("--source", type=click.Path(file_okay=False, exists=True, path_type=Path),
+              help="Site folder to preview, e.g. a clone of the blog's repository (default: sites/SLUG/).")
+@pass_ctx
+def preview(ctx, slug, out, source):
+    """Build a blog with its drafts and scheduled posts into a private folder."""
+    from confreres.build import BuildError
+    from confreres.checks import withheld_line
+    from confreres.preview import preview as run_preview
+
+    try:
+        result = run_preview(ctx.network, slug, out, source)
+    except KeyError as exc:
+        raise click.ClickException(exc.args[0]) from None
+    except BuildError as exc:
+        raise click.ClickException(str(exc)) from None
+    if not result.ok:
+        click.echo(f"✗ {result.error}", err=True)
+        sys.exit(1)
+    folder = Path(result.release)
+    click.echo(f"Aperçu de « {ctx.network.site(slug).title} » (privé, non publié) : {folder / 'index.html'}")
+    for post in result.withheld:
+        click.echo(f"  {withheld_line(post)} → {folder / post['save_as']}")
+    if not result.withheld:
+        click.echo("  Aucun brouillon ni billet programmé.")
+
+
 def _service(network: registry.Network):
     """The comment service app for this network, with a secret kept in var/ when none is configured."""
     from comments_service import create_app

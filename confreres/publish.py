@@ -179,7 +179,18 @@ def hook(network_file: str, slug: str, stdin=sys.stdin, out=sys.stdout) -> int:
     for article in result.articles:
         if not changed or article.get("source") and f"content/{article['source']}" in changed:
             print(f"  {article['title']} : {article['url']}", file=out)
+    _print_withheld(result.withheld, out)
     return 0
+
+
+def _print_withheld(posts: list[dict], out):
+    """Drafts and scheduled posts were pushed but not published: say so, and how to see them."""
+    from confreres.checks import withheld_line
+
+    if posts:
+        print("Confrères : non publiés (aperçu : `confreres preview`, voir le README) :", file=out)
+    for post in posts:
+        print(f"  {withheld_line(post)}", file=out)
 
 
 def _build_in_child(network_file: str, slug: str, out: str, source: str, comments_version: str | None = None):

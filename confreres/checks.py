@@ -1,0 +1,241 @@
+"""What a doctor reads when a blog does not build: every message in French, naming the file to fix.
+
+Pelican logs what it cannot read in English, with its own path forms, and it only notices two
+contents sharing one output file (or a file name the disk refuses) while writing, with the output
+path and not the source. So, in the build's process (one process per site: the state here is
+per build):
+
+- `describe` turns Pelican's error log records into French messages naming `content/<file>`;
+- `refuse_conflicts`, connected to `all_generators_finalized` (after reading, before writing),
+  lists every file the build would write with who writes it, and refuses the build when two
+  owners share a file, when a file name is too long for the disk, when a post would write over
+  the theme or the network's own files;
+- `withheld` says which posts the build kept back (drafts, posts dated in the future), for the push.
+"""
+
+from __future__ import annotations
+
+import datetime
+import os
+from collections import defaultdict
+from pathlib import Path
+
+NAME_MAX = 255  # bytes per file name on ext4, xfs, btrfs, tmpfs
+RESERVED_FILES = ("posts.json", "comments.json", "crosslinks.json", ".confreres-build.json")
+
+DIRECT_PAGES = {
+    "index": "la page d'accueil du blog", "tags": "la liste des mots-clés du blog",
+    "categories": "la liste des catégories du blog", "authors": "la liste des auteurs du blog",
+    "archives": "les archives du blog", "sitemap": "le plan du site (pour les moteurs de recherche)",
+}
+
+# What the last build of this process kept back, for `withheld` (one site per process).
+_WITHHELD: list[dict] = []
+
+
+class Refused(Exception):
+    """The build must stop before Pelican writes anything; `messages` say why, in French."""
+
+    def __init__(self, messages: list[str]):
+        super().__init__("\n".join(messages))
+        self.messages = messages
+
+
+def source_name(path, content_dir: Path | None) -> str:
+    """`content/<path>` as the doctor sees it in their clone, from any of Pelican's path forms."""
+    path = str(path)
+    if content_dir is not None:
+        full = Path(path) if os.path.isabs(path) else content_dir / path
+        try:
+            return f"content/{os.path.normpath(full).removeprefix(str(content_dir) + os.sep)}"
+        except ValueError:
+            pass
+    return path
+
+
+def describe(record, exc: BaseException | None, content_dir: Path | None) -> str:
+    """A French message for one of Pelican's error records (`exc`: the exception being handled, if any)."""
+    template, args = str(record.msg), record.args if isinstance(record.args, tuple) else ()
+    if template.startswith("Could not process") and args:
+        name = source_name(args[0], content_dir)
+        return f"{name} : {_why_unreadable(exc, content_dir, args[0])}"
+    if template.startswith("Skipping %s: could not find information about") and len(args) == 2:
+        name = source_name(args[0], content_dir)
+        full = content_dir / name.removeprefix("content/") if content_dir else None
+        if full is not None and full.is_file() and not full.read_bytes().strip():
+            return f"{name} : le fichier est vide ; écrivez-y au moins les lignes « Title: » et « Date: » puis le texte."
+        what = {"title": "le titre (ligne « Title: … »)",
+                "date": "la date (ligne « Date: 2026-03-14 08:30 »)"}.get(str(args[1]), f"« {args[1]} »")
+        return f"{name} : il manque {what} en tête du fichier."
+    if template.startswith("Unknown status") and len(args) >= 2:
+        name = source_name(args[1], content_dir)
+        return (f"{name} : « Status: {args[0]} » n'existe pas ; écrivez « Status: draft » (brouillon, non publié), "
+                "« Status: hidden » (publié sans apparaître dans les listes) ou retirez la ligne.")
+    if template.startswith("Skipping %s: file %r would be written outside output path") and len(args) == 2:
+        return f"{source_name(args[0], content_dir)} : « {args[1]} » sortirait du blog ; changez son « Slug: »."
+    message = record.getMessage()
+    if exc is not None:
+        message += f"\n    {type(exc).__name__}: {exc}"
+    return message
+
+
+def _why_unreadable(exc: BaseException | None, content_dir: Path | None, path) -> str:
+    if isinstance(exc, UnicodeDecodeError):
+        return ("le fichier n'est pas enregistré en UTF-8 ; dans votre éditeur, réenregistrez-le "
+                "avec l'encodage « UTF-8 ».")
+    text = str(exc or "")
+    if isinstance(exc, ValueError) and "is not a valid date" in text:
+        value = text.split(" is not a valid date")[0]
+        return f"la date {value} n'est pas comprise ; écrivez-la comme « Date: 2026-03-14 08:30 »."
+    if exc is None:
+        return "Pelican ne peut pas lire ce fichier."
+    return f"Pelican ne peut pas lire ce fichier ({type(exc).__name__} : {exc})."
+
+
+def _short(text, limit: int = 60) -> str:
+    text = str(text)
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _sources(items, content_dir: Path | None) -> str:
+    names = sorted({source_name(i.source_path, content_dir) for i in items if getattr(i, "source_path", None)})
+    return ", ".join(names[:5]) + (f" et {len(names) - 5} autres" if len(names) > 5 else "")
+
+
+def planned_outputs(generators, settings: dict) -> dict[str, list[tuple[str, str]]]:
+    """Every file the build will write -> [(who writes it, what to change)], in French."""
+    content_dir = Path(settings["PATH"])
+    planned: dict[str, list[tuple[str, str]]] = defaultdict(list)
+
+    def add(save_as, owner: str, fix: str):
+        if save_as:
+            planned[os.path.normpath(str(save_as)).lstrip("/")].append((owner, fix))
+
+    def paginated(save_as, items, template: str, owner: str, fix: str):
+        from pelican.paginator import Paginator
+
+        add(save_as, owner, fix)
+        per_page = (settings.get("PAGINATED_TEMPLATES") or {}).get(template) or settings.get("DEFAULT_PAGINATION")
+        if save_as and per_page and template in (settings.get("PAGINATED_TEMPLATES") or {}):
+            pages = Paginator(save_as, save_as, list(items), settings, per_page)
+            for number in range(2, pages.num_pages + 1):
+                add(pages.page(number).save_as, f"{owner} (page {number})", fix)
+
+    for gen in generators:
+        kind = type(gen).__name__
+        if kind == "ArticlesGenerator":
+            for article in (*gen.articles, *gen.translations, *gen.hidden_articles, *gen.hidden_translations,
+                            *gen.drafts, *gen.drafts_translations):
+                name = source_name(article.source_path, content_dir)
+                add(article.save_as, name, f"donnez à {name} un autre « Slug: » (ou un autre titre)")
+            for taxonomy, label, feed in (("categories", "la catégorie", "CATEGORY"), ("tags", "le mot-clé", "TAG")):
+                groups = getattr(gen, taxonomy)  # tags: a dict; categories, authors: (wrapper, items) pairs
+                for wrapper, items in groups.items() if isinstance(groups, dict) else groups:
+                    owner = f"{_sources(items, content_dir)} ({label} « {_short(wrapper.name)} »)"
+                    fix = f"changez {label} « {_short(wrapper.name)} » dans {_sources(items, content_dir)}"
+                    paginated(wrapper.save_as, items, "category" if feed == "CATEGORY" else "tag", owner, fix)
+                    for fmt in ("ATOM", "RSS"):
+                        pattern = settings.get(f"{feed}_FEED_{fmt}")
+                        add(pattern and pattern.format(slug=wrapper.slug), owner, fix)
+            for wrapper, items in gen.authors:
+                paginated(wrapper.save_as, items, "author", f"la page de l'auteur « {_short(wrapper.name)} »",
+                          f"changez « Author: » dans {_sources(items, content_dir)}")
+            for template in settings.get("DIRECT_TEMPLATES", []):
+                save_as = settings.get(f"{template.upper()}_SAVE_AS", f"{template}.html")
+                paginated(save_as, gen.articles, template, DIRECT_PAGES.get(template, f"la page « {template} »"), "")
+            for key in ("FEED_ATOM", "FEED_RSS", "FEED_ALL_ATOM", "FEED_ALL_RSS"):
+                add(settings.get(key), "le flux du blog", "")
+        elif kind == "PagesGenerator":
+            for page in (*gen.pages, *gen.translations, *gen.hidden_pages, *gen.hidden_translations,
+                         *gen.draft_pages, *gen.draft_translations):
+                name = source_name(page.source_path, content_dir)
+                add(page.save_as, name, f"donnez à {name} un autre « Slug: » (ou un autre titre)")
+        elif kind == "StaticGenerator":
+            for static in gen.staticfiles:
+                name = source_name(static.source_path, content_dir)
+                add(static.save_as, name, f"renommez {name}")
+    return planned
+
+
+def problems(generators, settings: dict) -> list[str]:
+    """French messages for the files this build cannot write; [] when it can write them all."""
+    theme_dir = str(settings.get("THEME_STATIC_DIR") or "theme")
+    found: list[str] = []
+    too_long: set[tuple[str, str]] = set()
+    for path, owners in sorted(planned_outputs(generators, settings).items()):
+        owners = sorted(owners, key=lambda o: (not o[1], o[0]))  # the doctor's files first
+        fixes = [fix for _, fix in owners if fix]
+        who = " ; ".join(dict.fromkeys(owner for owner, _ in owners))
+        if len(owners) > 1:
+            fix = "donnez à chacun un « Slug: » différent (ou un autre titre)" if len(fixes) > 1 else (
+                fixes[0] if fixes else "renommez l’un d’eux")
+            found.append(f"{len(owners)} contenus seraient publiés dans le même fichier « {path} » : {who}. "
+                         f"Pour corriger : {fix}.")
+        if path == theme_dir or path.startswith(theme_dir + "/") or path in RESERVED_FILES:
+            found.append(f"{who} serait publié dans « {path} », réservé au thème ou au réseau. "
+                         f"Pour corriger : {fixes[0] if fixes else 'renommez-le'}.")
+        longest = max(len(part.encode()) for part in Path(path).parts)
+        if longest > NAME_MAX and (who, fixes[0] if fixes else "") not in too_long:
+            too_long.add((who, fixes[0] if fixes else ""))
+            message = (f"{who} : nom de fichier trop long ({longest} caractères, {NAME_MAX} au plus). Pour corriger : "
+                       f"{fixes[0] if fixes else 'raccourcissez-le'}, en plus court")
+            if "la catégorie" in who:
+                message += " (une seule catégorie par billet : les autres vont dans « Tags: »)"
+            found.append(message + ".")
+    return found
+
+
+def refuse_conflicts(generators):
+    """all_generators_finalized: refuse the build before Pelican writes a file twice or one it cannot."""
+    generators = list(generators)
+    settings = generators[0].settings if generators else {}
+    _remember_withheld(generators, settings)
+    found = problems(generators, settings)
+    if found:
+        raise Refused(found)
+
+
+def _remember_withheld(generators, settings: dict):
+    """Drafts, and posts dated in the future (drafts too in a live build: WITH_FUTURE_DATES is off)."""
+    _WITHHELD.clear()
+    content_dir = Path(settings.get("PATH", "."))
+    for gen in generators:
+        if type(gen).__name__ not in ("ArticlesGenerator", "PagesGenerator"):
+            continue
+        for item in (*getattr(gen, "drafts", ()), *getattr(gen, "draft_pages", ()), *getattr(gen, "articles", ())):
+            date = getattr(item, "date", None)
+            draft = str(item.metadata.get("status", "")).lower() == "draft"
+            if not draft and not (date and _future(date)):
+                continue
+            _WITHHELD.append({
+                "source": source_name(item.source_path, content_dir), "title": str(item.title),
+                "scheduled": "" if draft else date.isoformat(), "save_as": item.save_as or "",
+            })
+
+
+def _future(date: datetime.datetime) -> bool:
+    now = datetime.datetime.now(datetime.UTC) if date.tzinfo else datetime.datetime.now()
+    return date > now
+
+
+def next_due() -> float | None:
+    """The timestamp of the first scheduled post of the last build in this process (None: none)."""
+    dates = [datetime.datetime.fromisoformat(w["scheduled"]) for w in _WITHHELD if w["scheduled"]]
+    return min((d if d.tzinfo else d.astimezone()).timestamp() for d in dates) if dates else None
+
+
+def withheld() -> list[dict]:
+    """The drafts and scheduled posts the last build in this process kept back: {"source", "title", "scheduled"}."""
+    return list(_WITHHELD)
+
+
+def withheld_line(post: dict) -> str:
+    """« Titre » (content/x.md) : brouillon… / programmé… — one line for the push and `confreres preview`."""
+    from confreres.french import date_fr
+
+    if post["scheduled"]:
+        when = datetime.datetime.fromisoformat(post["scheduled"])
+        state = f"programmé, publié le {date_fr(when)} à {when:%H} h {when:%M}"
+    else:
+        state = "brouillon, non publié"
+    return f"« {post['title']} » ({post['source']}) : {state}"
