@@ -75,7 +75,7 @@ def build(ctx, sites, out, jobs, force, quiet):
     if planet is not None and planet.ok:
         click.echo(f"✓ planète ({'inchangée' if planet.skipped else f'{planet.seconds:.1f} s'})")
     click.echo(f"{len(results) - len(failed)}/{len(results)} sites built in {out or network.output}")
-    if failed:
+    if failed or (planet is not None and not planet.ok):  # every ✗ printed fails the command (cron sees it)
         sys.exit(1)
 
 
