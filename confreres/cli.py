@@ -306,6 +306,20 @@ def planet_refresh(ctx, out, no_fetch):
         click.echo("  Recherche : pagefind n'est pas installé (pip install 'pagefind[bin]').")
 
 
+@cli.command("csp")
+@click.option("--nginx", is_flag=True, help="As nginx add_header lines (with nosniff and Referrer-Policy).")
+@pass_ctx
+def csp_cmd(ctx, nginx):
+    """Print the Content-Security-Policy the blogs and the planet must be served with (what `serve` sends)."""
+    from confreres import csp
+
+    if not nginx:
+        click.echo(csp.policy(ctx.network))
+        return
+    for name, value in csp.headers(ctx.network).items():
+        click.echo(f'add_header {name} "{value}" always;')
+
+
 @cli.command("site-token")
 @click.argument("slug")
 @pass_ctx
