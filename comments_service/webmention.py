@@ -218,7 +218,9 @@ def _guard(app) -> Guard:
 def drain(app, limit: int | None = None, now: datetime | None = None) -> list[dict]:
     """Verify queued Webmentions until the queue is empty (or `limit` done); one summary dict each.
 
-    Safe to run from several processes at once: each request is claimed in its own transaction.
+    Safe to run from several processes at once: each request is claimed in its own transaction. Whatever
+    goes wrong with one request is recorded on it (retried at most MAX_ATTEMPTS times in all) and the
+    drain goes on with the next: one hostile source must never jam the queue.
     """
     results: list[dict] = []
     with app.app_context():
@@ -230,7 +232,12 @@ def drain(app, limit: int | None = None, now: datetime | None = None) -> list[di
                     job = claim(db, now)
                     if job is None:
                         break
-                    results.append(process(app, db, guard, job, now))
+                    try:
+                        results.append(process(app, db, guard, job, now))
+                    except Exception as exc:  # noqa: BLE001 - kept on that request, never on the queue
+                        app.logger.exception("webmention %s: verification failed", job["token"])
+                        reason = f"Erreur inattendue pendant la vérification de la source ({exc.__class__.__name__})."
+                        results.append(_retry_or_fail(db, job, reason, now, result="error"))
         finally:
             db.close()
     return results
@@ -239,10 +246,15 @@ def drain(app, limit: int | None = None, now: datetime | None = None) -> list[di
 def claim(db, now: datetime | None = None):
     moment = now or store.utcnow()
     stamp = store.iso(moment)
-    with write(db):
+    stale = store.iso(moment - timedelta(seconds=STALE_CLAIM_SECONDS))
+    with write(db):  # an abandoned claim (process killed while verifying) counts as an attempt, within the bound
         db.conn.execute(
-            "UPDATE webmention_requests SET state = 'queued' WHERE state = 'processing' AND claimed < ?",
-            (store.iso(moment - timedelta(seconds=STALE_CLAIM_SECONDS)),),
+            "UPDATE webmention_requests SET state = 'failed', result = 'abandoned', processed = ?, error = ?"
+            " WHERE state = 'processing' AND claimed < ? AND attempts >= ?",
+            (stamp, f"Vérification interrompue {MAX_ATTEMPTS} fois : abandonnée.", stale, MAX_ATTEMPTS),
+        )
+        db.conn.execute(
+            "UPDATE webmention_requests SET state = 'queued' WHERE state = 'processing' AND claimed < ?", (stale,)
         )
         row = store.query_one(
             db,
@@ -276,10 +288,10 @@ def _finish(db, job, state: str, result: str, error: str | None = None, now: dat
             "result": result, "error": error}
 
 
-def _retry_or_fail(db, job, error: str, now: datetime | None = None) -> dict:
+def _retry_or_fail(db, job, error: str, now: datetime | None = None, result: str = "unreachable") -> dict:
     attempts = job["attempts"]
     if attempts >= MAX_ATTEMPTS:
-        return _finish(db, job, "failed", "unreachable", error, now)
+        return _finish(db, job, "failed", result, error, now)
     moment = now or store.utcnow()
     later = store.iso(moment + timedelta(seconds=RETRY_SECONDS[min(attempts, len(RETRY_SECONDS)) - 1]))
     with write(db):
@@ -315,7 +327,10 @@ def process(app, db, guard: Guard, job, now: datetime | None = None) -> dict:
     if fetched.truncated:
         return _finish(db, job, "failed", "too_large", "La source dépasse 1 Mo.", now)
 
-    entry = parse_source(fetched, job["target"], post["url"])
+    try:
+        entry = parse_source(fetched, job["target"], post["url"])
+    except Exception as exc:  # noqa: BLE001 - markup no parser reads: the sender learns why
+        return _finish(db, job, "failed", "unreadable", f"La page source est illisible ({exc.__class__.__name__}).", now)
     if entry is None:
         deleted = delete_mention(db, job["source"], post["url"])
         if deleted:
@@ -372,17 +387,27 @@ def parse_source(fetched, target: str, post_url: str) -> Entry | None:
     ctype = fetched.content_type
     text = fetched.text()
     if ctype in HTML_TYPES or not ctype:
-        from bs4 import BeautifulSoup
-
-        soup = BeautifulSoup(text, "html.parser")
+        soup, parser = _soup(text)
         if not links_to(soup, source, target):
             return None
-        return _from_html(text, soup, source, target, post_url) or Entry(
+        return _from_html(text, soup, source, target, post_url, parser) or Entry(
             url=source, author_name=host, title=_plain(soup.title.get_text() if soup.title else "", MAX_TITLE)
         )
     if (ctype.startswith("text/") or ctype == "application/json" or ctype.endswith("+json")) and target in text:
         return Entry(url=source, author_name=host)
     return None
+
+
+def _soup(text: str):
+    """(BeautifulSoup, parser name): Python's fast parser, else html5lib, which reads any markup as browsers do
+    (html.parser gives up on some broken pages, e.g. `<![>`)."""
+    from bs4 import BeautifulSoup
+    from bs4.exceptions import ParserRejectedMarkup
+
+    try:
+        return BeautifulSoup(text, "html.parser"), "html.parser"
+    except ParserRejectedMarkup:
+        return BeautifulSoup(text, "html5lib"), "html5lib"
 
 
 def _first(values):
@@ -420,11 +445,11 @@ def _urls(values) -> list[str]:
     return found
 
 
-def _from_html(text: str, soup, source: str, target: str, post_url: str) -> Entry | None:
+def _from_html(text: str, soup, source: str, target: str, post_url: str, parser: str = "html.parser") -> Entry | None:
     import mf2py
 
     try:
-        parsed = mf2py.parse(doc=text, url=source, html_parser="html.parser")
+        parsed = mf2py.parse(doc=text, url=source, html_parser=parser)
     except Exception:  # noqa: BLE001 - a page mf2py cannot read is a mention without details
         return None
     entries = list(_entries(parsed.get("items", [])))

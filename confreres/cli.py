@@ -75,7 +75,7 @@ def build(ctx, sites, out, jobs, force, quiet):
     if planet is not None and planet.ok:
         click.echo(f"✓ planète ({'inchangée' if planet.skipped else f'{planet.seconds:.1f} s'})")
     click.echo(f"{len(results) - len(failed)}/{len(results)} sites built in {out or network.output}")
-    if failed:
+    if failed or (planet is not None and not planet.ok):  # every ✗ printed fails the command (cron sees it)
         sys.exit(1)
 
 
@@ -334,6 +334,20 @@ def planet_refresh(ctx, out, no_fetch):
                f"{f', {failing} en erreur' if failing else ''} (état : {network.url}etat-des-flux/)")
     if result.search == "absent":
         click.echo("  Recherche : pagefind n'est pas installé (pip install 'pagefind[bin]').")
+
+
+@cli.command("csp")
+@click.option("--nginx", is_flag=True, help="As nginx add_header lines (with nosniff and Referrer-Policy).")
+@pass_ctx
+def csp_cmd(ctx, nginx):
+    """Print the Content-Security-Policy the blogs and the planet must be served with (what `serve` sends)."""
+    from confreres import csp
+
+    if not nginx:
+        click.echo(csp.policy(ctx.network))
+        return
+    for name, value in csp.headers(ctx.network).items():
+        click.echo(f'add_header {name} "{value}" always;')
 
 
 @cli.command("site-token")

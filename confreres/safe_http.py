@@ -174,7 +174,10 @@ class Guard:
             raise Refused("une adresse avec identifiants n'est pas lue")
         host = parts.hostname
         port = port or DEFAULT_PORTS[scheme]
-        target = httpx.URL(url)
+        try:
+            target = httpx.URL(url)  # stricter than urlsplit: `0177.0.0.1`, `1.2.3.04` are refused here
+        except (httpx.InvalidURL, ValueError) as exc:
+            raise Refused(f"adresse invalide : {url!r} ({exc})") from None
         if self.allowed(host, port):
             return target, {}, {}
         addresses = self.resolver(host, port)

@@ -16,27 +16,32 @@ from werkzeug.security import safe_join
 from werkzeug.utils import redirect, send_file
 from werkzeug.wrappers import Request, Response
 
+from confreres import csp
 from confreres.registry import Network, origin_of
 
 mimetypes.add_type("application/atom+xml", ".atom")
 mimetypes.add_type("text/x-opml", ".opml")
 
 NOT_FOUND = """<!doctype html><html lang="fr"><meta charset="utf-8"><title>Page introuvable</title>
-<main style="font-family:system-ui;max-width:40rem;margin:3rem auto;padding:0 1rem">
-<h1>Page introuvable</h1><p>Cette page n'existe pas (ou plus). <a href="/">Retour à l'accueil du réseau</a>.</p>
+<main><h1>Page introuvable</h1><p>Cette page n'existe pas (ou plus). <a href="/">Retour à l'accueil du réseau</a>.</p>
 </main></html>"""
 
 
 class StaticSite:
-    """Serve a folder like a static web server: index.html for folders, conditional GET, no listing."""
+    """Serve a folder like a static web server: index.html for folders, conditional GET, no listing.
 
-    def __init__(self, root: Path, webmention: str | None = None):
+    `headers` (confreres.csp.headers: the Content-Security-Policy and its companions) go with every answer.
+    """
+
+    def __init__(self, root: Path, webmention: str | None = None, headers: dict[str, str] | None = None):
         self.root = Path(root)
         self.webmention = webmention
+        self.headers = headers or {}
 
     def __call__(self, environ, start_response):
         request = Request(environ)
         response = self.respond(request)
+        response.headers.update(self.headers)
         return response(environ, start_response)
 
     def respond(self, request: Request) -> Response:
@@ -73,7 +78,8 @@ def service_mount(network: Network) -> str | None:
 
 def make_app(network: Network, out: Path | None = None, service=None):
     """WSGI app: static files at `/`, the comment service (a Flask app) under its URL path."""
-    static = StaticSite(out or network.output, webmention=f"{network.comments_url}webmention")
+    static = StaticSite(out or network.output, webmention=f"{network.comments_url}webmention",
+                        headers=csp.headers(network))
     mount = service_mount(network)
     if service is None or mount is None:
         return static

@@ -1,9 +1,10 @@
 """Feed bytes -> planet entries: parse (feedparser), normalise, sanitise, date, dedupe.
 
 The same pipeline for member blogs (their built Atom feed on disk) and outside feeds (the last
-good copy kept by `fetch`). Every HTML field goes through `confreres.sanitize`; text fields are
-kept as plain text and escaped at output by the planet's autoescaping templates and by
-feedgenerator (feedparser leaves `text/plain` fields as they came: a title may hold `<script>`).
+good copy kept by `fetch`). Every HTML field goes through `confreres.sanitize`; text fields (titles,
+authors, tags) are stored as plain text without anything shaped like markup (`plain`), whatever type
+the feed declared, since the planet republishes them in RSS `<title>`s that some readers render as
+HTML; they are escaped again at output by the autoescaping templates and by feedgenerator.
 
 Dates: an entry is placed by its *published* date, never by *updated* (an old post edited must not
 come back as new). Without a published date, by the date we first saw it (kept in the state), and a
@@ -117,12 +118,17 @@ def link_key(url: str) -> str:
     return urlunsplit((parts.scheme.lower(), netloc, parts.path or "/", parts.query, ""))
 
 
-def plain(value: str, kind: str) -> str:
-    """A feed text field as plain text: HTML reduced to its text; text/plain kept as is (escaped at output)."""
-    value = xml_safe(value)
-    if (kind or "").lower() in HTML_TYPES:
-        return sanitize.text(value)
-    return re.sub(r"\s+", " ", value).strip()
+_TAG_SHAPED = re.compile(r"<[A-Za-z!/?][^<>]*>?")  # what a reader could take for markup ("< 5 jours" is not)
+
+
+def plain(value: str) -> str:
+    """A feed's text field (title, author, tag) as plain text whatever its declared type: tags stripped, entities
+    decoded once, and no tag-shaped text left (`&amp;lt;img …&gt;` decodes to one), so no reader renders it."""
+    text = sanitize.text(xml_safe(value))
+    previous = None
+    while previous != text:
+        previous, text = text, _TAG_SHAPED.sub("", text)
+    return re.sub(r"\s+", " ", text).strip()
 
 
 def _detail(item, name: str) -> tuple[str, str]:
@@ -155,7 +161,7 @@ def entries_of(parsed, source: Source, seen: dict[str, str], now: datetime | Non
 
 def normalise(parsed, source: Source, excerpt_length: int = EXCERPT_LENGTH, limit: int = MAX_PER_SOURCE) -> list[dict]:
     """Entries of a parsed feed as plain, sanitised, JSON-able records (cached per feed body by the planet)."""
-    feed_author = sanitize.text(xml_safe(parsed.get("feed", {}).get("author", "")))
+    feed_author = plain(parsed.get("feed", {}).get("author", ""))
     result: list[dict] = []
     for item in parsed.entries[: limit * 2]:
         link = safe_url(item.get("link", ""))
@@ -169,12 +175,12 @@ def normalise(parsed, source: Source, excerpt_length: int = EXCERPT_LENGTH, limi
         excerpt_html = _as_html(summary, summary_kind) if summary else _as_html(body, kind)
         content_html = _as_html(body, kind) if body else _as_html(summary, summary_kind)
         published, updated = _when(item, "published"), _when(item, "updated")
-        tags = [plain(t.get("term", ""), "text/plain") for t in item.get("tags") or [] if t.get("term")]
+        tags = [plain(t.get("term", "")) for t in item.get("tags") or [] if t.get("term")]
         result.append({
             "key": (item.get("id") or "").strip() or link,
             "link": link,
-            "title": (plain(*_detail(item, "title")) or "(sans titre)")[:300],
-            "author": (sanitize.text(xml_safe(item.get("author", ""))) or feed_author)[:120],
+            "title": (plain(item.get("title", "")) or "(sans titre)")[:300],
+            "author": (plain(item.get("author", "")) or feed_author)[:120],
             "published": published.strftime(ISO) if published else "",
             "updated": updated.strftime(ISO) if updated else "",
             "excerpt": xml_safe(sanitize.excerpt(excerpt_html, excerpt_length)),

@@ -122,8 +122,8 @@ def check_feed(body: bytes) -> str:
         root = ET.fromstring(body)
         if root.tag.rsplit("}", 1)[-1] in FEED_ROOTS:
             return ""
-    except ET.ParseError:
-        pass
+    except (ET.ParseError, ValueError, LookupError):
+        pass  # also expat refusing multi-byte (euc-kr, gb2312, big5...) or unknown encodings: feedparser reads them
     parsed = feedparser.parse(io.BytesIO(body))  # feedparser's loose parser: does it still find entries?
     if parsed.entries or (parsed.get("version") and not parsed.get("bozo")):
         return ""  # entries (feedparser's loose parser copes with small faults), or a valid empty feed
@@ -151,12 +151,23 @@ def refresh(urls: list[str], state_dir: Path, options: Options | None = None) ->
             todo = list(dict.fromkeys(urls))
             workers = max(1, min(options.workers, len(todo)))
             with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="planet-fetch") as pool:
-                done = pool.map(lambda u: fetch_one(client, u, dict(feeds.get(u) or {}), state_dir, options), todo)
+                done = pool.map(lambda u: fetch_guarded(client, u, dict(feeds.get(u) or {}), state_dir, options), todo)
                 for url, (result, state) in zip(todo, done, strict=True):
                     results[url] = result
                     feeds[url] = state
         save_state(state_dir, feeds)
     return results
+
+
+def fetch_guarded(client: httpx.Client, url: str, state: dict, state_dir: Path, options: Options):
+    """`fetch_one`, with any unexpected exception kept on that feed: one feed must never stop the others."""
+    try:
+        return fetch_one(client, url, state, state_dir, options)
+    except Exception as exc:
+        message = f"flux illisible ({exc.__class__.__name__}) : {url}"
+        state.update(last_error=message, last_error_at=state.get("last_attempt") or now_iso())
+        state["failures"] = int(state.get("failures") or 0) + 1
+        return FetchResult(url, "error", state.get("http_status"), message, 0.0, last_good_copy(state_dir, url)), state
 
 
 def fetch_one(client: httpx.Client, url: str, state: dict, state_dir: Path, options: Options):

@@ -171,7 +171,7 @@ def fetch_debates(comments_url: str, blogs: list[E.Source], days: int = 14, limi
         threads.append(
             Debate(
                 url=url,
-                title=E.plain(str(item.get("title") or ""), "text/plain")[:300] or url,
+                title=" ".join(E.xml_safe(str(item.get("title") or "")).split())[:300] or url,  # escaped at output
                 blog=blog.title,
                 blog_url=blog.site_url,
                 comments=count if isinstance(count, int) and not isinstance(count, bool) else 0,
@@ -215,19 +215,23 @@ class PlanetGenerator(Generator):
         with fetch.locked(self.state_dir):
             seen_all = _load_json(self.state_dir / SEEN_FILE)
             for index, source in enumerate(self.sources):
-                body, status = self._body(source, feed_state.get(source.feed_url) or {})
-                self.status.append(status)
-                if body is None:
-                    continue
-                seen = dict(seen_all.get(source.feed_url) or {})
-                try:
+                status = FeedStatus(source=source, state="ok")
+                try:  # a hostile feed must never stop the build: its failure stays on its own status line
+                    body, status = self._body(source, feed_state.get(source.feed_url) or {})
+                    if body is None:
+                        self.status.append(status)
+                        continue
+                    seen = dict(seen_all.get(source.feed_url) or {})
                     home, records = self._records(body, source)
                     if not source.site_url and home:  # an outside blog's home page, from its feed
                         source = self.sources[index] = status.source = replace(source, site_url=home)
                     found = E.dated(records, source, seen, now)
-                except Exception as exc:  # a hostile feed must never stop the build
+                except Exception as exc:
+                    log.warning("planet: %s: unreadable feed: %r", source.feed_url, exc)
                     status.state, status.last_error = "erreur", f"illisible : {exc.__class__.__name__}"
+                    self.status.append(status)
                     continue
+                self.status.append(status)
                 seen_all[source.feed_url] = E.prune_seen(seen, {e.key for e in found})
                 counts_by_source[source.key] = len(found)
                 all_entries.extend(found)

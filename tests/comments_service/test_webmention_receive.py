@@ -360,3 +360,47 @@ def test_every_resolved_address_is_checked_and_the_connection_pinned():
     assert allowed.check("http://intranet.local:9000/x")[1] == {}
     with pytest.raises(Refused):
         allowed.check("http://127.0.0.1:8081/x")
+
+
+def test_hostile_sources_are_recorded_one_by_one_and_never_jam_the_queue(wm, server, urls):
+    """Invalid IPv4 spellings (httpx refuses them) and markup Python's HTML parser rejects used to escape the
+    drain, which stopped there and retried the same request every 10 minutes for ever."""
+    server.route("/casse.html", f'<![><img src=x><p>Lu quand même : <a href="{urls.POST_A}">ce billet</a></p>')
+    server.route("/bonne.html", h_entry(urls.POST_A))
+    bad = {wm.accepted(source, urls.POST_A): source for source in ("http://0177.0.0.1/", "http://1.2.3.04/x")}
+    broken = wm.accepted(server.url("/casse.html"), urls.POST_A)
+    good = wm.accepted(server.url("/bonne.html"), urls.POST_A)
+
+    results = wm.process()
+    assert len(results) == 4, results
+    assert wm.status(good)["result"] == "created"
+    assert wm.status(broken)["result"] == "created", "read by html5lib when html.parser gives up"
+    for location, source in bad.items():
+        status = wm.status(location)
+        assert status["status"] == "failed" and status["result"] == "refused", status
+        assert "adresse invalide" in status["error"] and source in status["error"]
+    assert len(wm.thread(urls.POST_A).get_json()["mentions"]) == 0, "both still wait for moderation"
+    assert wm.process() == [], "nothing left to retry"
+    assert len(server.requests) == 2
+
+
+def test_an_abandoned_verification_is_retried_within_the_bound_then_failed(wm, server, urls):
+    """A request whose verification died with its process is claimed again, at most MAX_ATTEMPTS times in all."""
+    server.route("/bonne.html", h_entry(urls.POST_A))
+    location = wm.accepted(server.url("/bonne.html"), urls.POST_A)
+    db = connect(wm.app.config["DB"])
+
+    def killed_during_attempt(attempts):  # claimed long ago, never finished
+        db.execute("UPDATE webmention_requests SET state = 'processing', attempts = ?, claimed = ?",
+                   (attempts, "2000-01-01T00:00:00Z"))
+        db.conn.commit()
+        return webmention.claim(db)  # what the next drain does first
+
+    try:
+        assert killed_during_attempt(1)["attempts"] == 2, "claimed again"
+        assert killed_during_attempt(webmention.MAX_ATTEMPTS) is None, "not past the bound"
+    finally:
+        db.close()
+    status = wm.status(location)
+    assert status["status"] == "failed" and status["result"] == "abandoned" and "interrompue" in status["error"]
+    assert wm.process() == [], "given up: no further attempt"

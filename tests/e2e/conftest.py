@@ -69,6 +69,13 @@ def page(browser):
     errors: list[str] = []
     page.on("pageerror", lambda exc: errors.append(str(exc)))
     page.js_errors = errors
+    # Content-Security-Policy violations of every page the test opens (the event, and Chromium's console report)
+    violations: list[str] = []
+    page.add_init_script("""document.addEventListener("securitypolicyviolation", (e) =>
+        console.error(`CSP violation: ${e.violatedDirective} ${e.blockedURI} (${e.sourceFile}:${e.lineNumber})`));""")
+    page.on("console", lambda msg: violations.append(msg.text) if msg.type == "error" and (
+        "CSP violation" in msg.text or "Content Security Policy" in msg.text) else None)
+    page.csp_violations = violations
     yield page
     context.close()
 

@@ -74,3 +74,4 @@ def test_widget_works_across_origins_without_cookies(two_origins, tmp_path, page
             assert headers.get("origin") == origin, (request.url, headers.get("origin"))
     assert page.context.cookies(network.comments_url) == []
     assert not page.js_errors
+    assert page.csp_violations == [], "the blogs' policy lets the widget talk to the service's own origin"

@@ -1,0 +1,124 @@
+"""Outside feeds as they come in the wild, built into a real planet through the CLI over a real local HTTP server:
+feeds in East Asian and UTF-16 encodings beside a good one (one feed's trouble stays that feed's, and every ✗ is
+an exit status 1), and titles carrying markup (stored as plain text: no reader can render them as HTML)."""
+
+from __future__ import annotations
+
+import feedparser
+import pytest
+from bs4 import BeautifulSoup
+from click.testing import CliRunner
+
+from confreres.cli import cli
+from tests.confreres.conftest import NO_SERVICE
+
+from .conftest import FeedServer, feed_bytes, make_planet_network
+
+# (route, declared encoding, the blog's name in network.toml, its entry's title in that script)
+ENCODED = [
+    ("/coreen.rss", "euc-kr", "Blog coréen", "응급실 야간 근무"),
+    ("/chinois.rss", "gb2312", "Blog chinois", "夜班急诊的记录"),
+    ("/taiwan.rss", "big5", "Blog taïwanais", "夜班急診的紀錄"),
+    ("/japonais.rss", "shift_jis", "Blog japonais", "夜間救急の記録"),
+    ("/utf16.rss", "utf-16", "Blog UTF-16", "Garde de nuit à l'hôpital"),
+]
+UNKNOWN = ("/inconnu.rss", "x-klingon", "Blog à l'encodage inconnu", "Un billet lisible quand même")
+
+# Titles as written in the feed's XML: each must reach readers without any markup character.
+HOSTILE_TITLES = [
+    "<![CDATA[<b>x</b>]]>",
+    "&lt;script&gt;alert(1)&lt;/script&gt;Script",
+    "&amp;lt;img src=x onerror=alert(1)&gt;Image",
+    "<![CDATA[<img src=x onerror=alert(1)>]]>Cdata",
+]
+HOSTILE_TEXTS = ["x", "Script", "Image", "Cdata"]
+LEGIT = "R&amp;D : AINS &lt; 5 jours"
+LEGIT_TEXT = "R&D : AINS < 5 jours"
+
+
+def rss(encoding: str, title: str, items: list[tuple[str, str]], author: str = "") -> bytes:
+    body = "".join(
+        f"<item><title>{text}</title><link>https://loin.example{path}</link><guid>{path}</guid>"
+        f"<pubDate>Sat, 03 May 2025 06:00:00 +0000</pubDate>{author}<description>Texte.</description></item>"
+        for path, text in items
+    )
+    xml = (f'<?xml version="1.0" encoding="{encoding}"?>\n<rss version="2.0" '
+           f'xmlns:dc="http://purl.org/dc/elements/1.1/"><channel><title>{title}</title>'
+           f"<link>https://loin.example/</link><description>d</description>{body}</channel></rss>")
+    return xml.encode("utf-8" if encoding == UNKNOWN[1] else encoding)
+
+
+@pytest.fixture(scope="module")
+def planet(tmp_path_factory):
+    server = FeedServer()
+    feeds = [{"url": server.add("/good.atom", feed_bytes("good.atom.xml")), "title": "Le blog du Dr Externe"}]
+    for path, encoding, name, title in [*ENCODED, UNKNOWN]:
+        body = rss(encoding, title, [(f"{path}/1", title)])
+        feeds.append({"url": server.add(path, body, content_type="application/rss+xml"), "title": name})
+    items = [(f"/piege/{n}", text) for n, text in enumerate([*HOSTILE_TITLES, LEGIT])]
+    hostile = rss("utf-8", "&lt;b&gt;Blog&lt;/b&gt;", items, author="<dc:creator>&lt;i&gt;Dr Piège&lt;/i&gt;</dc:creator>")
+    feeds.append({"url": server.add("/piege.rss", hostile, content_type="application/rss+xml"), "title": "Piège"})
+    network = make_planet_network(tmp_path_factory.mktemp("outside") / "network", feeds, NO_SERVICE,
+                                  slugs=("dr-a",), posts=1)
+    result = CliRunner().invoke(cli, ["--network", str(network.source), "build", "--quiet"])
+    yield network, server, result
+    server.close()
+
+
+def soup(path):
+    return BeautifulSoup(path.read_text(encoding="utf-8"), "html.parser")
+
+
+def test_feeds_in_east_asian_and_utf16_encodings_are_read_beside_a_good_one(planet):
+    network, _server, result = planet
+    assert result.exit_code == 0, result.output
+    assert "✗" not in result.output, result.output
+    titles = [a.get_text(strip=True) for a in soup(network.output / "index.html").select(".summary-title")]
+    titles += [a.get_text(strip=True) for p in (network.output / "page").glob("*/index.html")
+               for a in soup(p).select(".summary-title")]
+    for _path, _encoding, _name, title in [*ENCODED, UNKNOWN]:
+        assert title in titles, (title, titles)
+    assert "Le tiers payant, vu du cabinet" in titles, "the good feed"
+    rows = {row.th.a.get_text(strip=True): row.get_text(" ", strip=True)
+            for row in soup(network.output / "etat-des-flux" / "index.html").select("tbody tr")}
+    for _path, _encoding, name, _title in [*ENCODED, UNKNOWN]:
+        assert "à jour" in rows[name], rows[name]
+
+
+def test_refresh_with_those_feeds_succeeds_and_a_failed_planet_fails_the_commands(planet):
+    network, server, _result = planet
+    runner = CliRunner()
+    refreshed = runner.invoke(cli, ["--network", str(network.source), "planet", "refresh"])
+    assert refreshed.exit_code == 0, refreshed.output
+    assert server.hits("/coreen.rss") == 2, "fetched again, its state saved"
+
+    conf = network.planet_dir / "pelicanconf.py"
+    good = conf.read_text(encoding="utf-8")
+    conf.write_text(good + "\nPLANET_PER_PAGE = (\n", encoding="utf-8")  # the planet cannot build
+    try:
+        built = runner.invoke(cli, ["--network", str(network.source), "build", "--quiet"])
+        assert "✗" in built.output and built.exit_code == 1, built.output
+        refreshed = runner.invoke(cli, ["--network", str(network.source), "planet", "refresh"])
+        assert "✗" in refreshed.output and refreshed.exit_code == 1, refreshed.output
+    finally:
+        conf.write_text(good, encoding="utf-8")
+
+
+def test_outside_titles_and_authors_are_plain_text_in_the_planet_feeds_and_pages(planet):
+    network, _server, result = planet
+    assert result.exit_code == 0, result.output
+    for name in ("all.atom.xml", "all.rss.xml", "blogs/ext-piege.atom.xml", "blogs/ext-piege.rss.xml"):
+        feed = feedparser.parse((network.output / "feeds" / name).read_bytes())
+        mine = [e for e in feed.entries if "/piege/" in e.link]
+        assert len(mine) == len(HOSTILE_TITLES) + 1, name
+        for entry in mine:
+            if entry.link.endswith(f"/{len(HOSTILE_TITLES)}"):
+                assert entry.title == LEGIT_TEXT, (name, entry.title)
+                continue
+            assert not set("<>") & set(entry.title), (name, entry.title)
+            assert entry.title in HOSTILE_TEXTS, (name, entry.title)
+            assert entry.get("author", "Dr Piège").endswith("Dr Piège") and "<" not in entry.get("author", ""), name
+    page = soup(network.output / "blogs" / "ext-piege" / "index.html")
+    shown = [a.get_text(strip=True) for a in page.select(".summary-title")]
+    assert sorted(shown) == sorted([*HOSTILE_TEXTS, LEGIT_TEXT]), shown
+    assert "Dr Piège" in page.get_text() and "<i>" not in page.get_text()
