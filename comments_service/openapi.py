@@ -445,6 +445,7 @@ def document(server_url: str) -> dict:
                         "page": {
                             "type": "object",
                             "properties": {
+                                "depth": {"type": "integer", "description": "Levels of replies shown nested (THREAD_DEPTH)"},
                                 "offset": {"type": "integer"},
                                 "limit": {"type": "integer"},
                                 "threads": {"type": "integer", "description": "Top-level comments of the whole thread"},

@@ -287,6 +287,7 @@ def thread_document(
         "total": shape.total,
         "comments": comments,
         "page": {
+            "depth": depth,
             "offset": offset,
             "limit": limit,
             "threads": len(shape.roots),

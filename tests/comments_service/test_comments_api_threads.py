@@ -19,7 +19,7 @@ def test_empty_thread_has_the_contract_shape(actions, urls):
         "comments": [],
         "answers": [],  # posts of the network answering it (issue 5)
         "mentions": [],  # approved Webmentions (issue 5)
-        "page": {"offset": 0, "limit": 50, "threads": 0, "count": 0, "next": None},  # pages (issue 10)
+        "page": {"depth": 5, "offset": 0, "limit": 50, "threads": 0, "count": 0, "next": None},  # pages (issue 10)
     }
 
 

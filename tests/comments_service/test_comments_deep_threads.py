@@ -78,7 +78,7 @@ def test_a_10000_comment_thread_comes_in_pages_that_reach_every_comment_once(cli
     assert len(first.data) < 80_000  # 50 threads of 4 comments: not the 5 MB of the whole thread
     thread = first.get_json()
     assert thread["total"] == 10_000 and len(thread["comments"]) == 50
-    assert thread["page"] == {"offset": 0, "limit": 50, "threads": 2500, "count": 200, "next": 50}
+    assert thread["page"] == {"depth": 5, "offset": 0, "limit": 50, "threads": 2500, "count": 200, "next": 50}
     assert [node["id"] for node, _ in walk(thread["comments"])] == big[:200]
     # each page has its own validator, and its own cached bytes
     again = client.get("/api/comments", query_string={"url": urls.POST_B}, headers={"If-None-Match": first.headers["ETag"]})
@@ -103,7 +103,7 @@ def test_a_10000_comment_thread_comes_in_pages_that_reach_every_comment_once(cli
 def test_pages_of_other_sizes_and_bad_parameters(client, api_error, urls, big):
     thread = client.get("/api/comments", query_string={"url": urls.POST_B, "limit": 200, "offset": 2400}).get_json()
     assert len(thread["comments"]) == 100 and thread["page"]["next"] is None
-    assert thread["page"] == {"offset": 2400, "limit": 200, "threads": 2500, "count": 400, "next": None}
+    assert thread["page"] == {"depth": 5, "offset": 2400, "limit": 200, "threads": 2500, "count": 400, "next": None}
     past = client.get("/api/comments", query_string={"url": urls.POST_B, "offset": 9999}).get_json()
     assert past["comments"] == [] and past["page"]["next"] is None and past["total"] == 10_000
     for bad in ({"limit": 0}, {"limit": 201}, {"limit": "dix"}, {"offset": -1}, {"offset": "x"}):
