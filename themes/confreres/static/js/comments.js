@@ -13,8 +13,8 @@
    own pending comments; the Markdown to edit comes from GET <api>comments/<id> (its owner only). Signed in,
    GET <api>account/comments?url= (once, with the session) names the member's own comments of the thread, so
    « Modifier » / « Supprimer » work with the session on a device that holds no edit token for them.
-   Threads come in pages of top-level comments (`page.next`): the first one, then « Afficher plus de
-   commentaires (N) »; each page is rendered once into a DocumentFragment, without recursion.
+   Threads come a page of top-level comments at a time (`page.next`, « Afficher plus »), each rendered
+   once, without recursion, into a DocumentFragment.
    Untrusted strings only ever go through textContent/attributes; innerHTML (rich()) takes only `html` and
    `interests`, sanitised by the service. */
 (() => {
@@ -153,17 +153,15 @@
     }
     storage.set(mine);
     let doc, mode = root.dataset.mode || "open", replyTo = null, timer, tok = session.get(), acct = null, sent = "";
-    // The comments loaded so far (pages of top-level comments): where each sits, to answer and to place replies.
+    // nodes: id -> {c, level, up} of the comments shown (to place a reply)
     let seen = 0, next = null, depth = 5, nodes = new Map();
     const auth = (headers) => (tok ? { ...headers, Authorization: "Bearer " + tok } : headers || {});
     const page = async (offset) => {
       const toks = Object.values(mine).filter((m) => m.u === url).map((m) => m.t).slice(-50);
       const r = await call(api + "comments?url=" + encodeURIComponent(url) + (offset ? "&offset=" + offset : ""), "GET",
         null, toks.length ? { "X-Confreres-Tokens": toks.join(", ") } : {});
-      const p = r.page || {};
-      seen += typeof p.count === "number" ? p.count : r.total;
-      next = typeof p.next === "number" ? p.next : null;
-      depth = p.depth || depth;
+      ({ next, depth } = r.page);
+      seen += r.page.count;
       return r;
     };
     const load = async () => {
@@ -434,8 +432,7 @@
       if (acts.firstChild) art.append(acts);
       return li;
     };
-    // The service nests replies `depth` levels deep at most: a deeper one comes at the last level with
-    // `in_reply_to`, and says whom it answers. No recursion, one pass: a chain of any depth renders.
+    // The service nests replies `depth` levels deep at most; a deeper one (`in_reply_to`) says whom it answers.
     const walk = (list, into) => {
       const stack = list.map((c) => [c, into, 1, null]).reverse();
       while (stack.length) {
@@ -470,13 +467,12 @@
           h("p", {}, (VERBS[x.type] || "a mentionné ce billet") + " sur ",
             h("a", { href: http(x.url), rel: "nofollow ugc noopener" }, x.title ? `« ${x.title} »` : x.url)),
           x.html && rich(x.html, "comment-text")))));
-    // « Afficher plus de commentaires (N) »: the next page of top-level comments, appended where the list ends.
     let top = null;
     const more = btn("", null, async () => {
       more.disabled = true;
       try {
         const r = await page(next), fresh = r.comments.filter((c) => !nodes.has(c.id)), first = fresh[0];
-        doc.comments.push(...fresh); // (a comment posted here since is already shown)
+        doc.comments.push(...fresh); // (one posted here since is shown already)
         const frag = d.createDocumentFragment();
         walk(fresh, frag);
         top.append(frag);
@@ -490,7 +486,7 @@
     }, "secondary cf-more");
     const moreP = h("p", { class: "comments-more" }, more);
     const moreShown = () => {
-      more.textContent = `Afficher plus de commentaires (${Math.max(0, doc.total - seen)})`;
+      more.textContent = `Afficher plus de commentaires (${doc.total - seen})`;
       if (next === null) moreP.remove();
       else if (!moreP.isConnected) list.append(moreP);
     };
@@ -540,7 +536,7 @@
           const at = replyTo && nodes.get(replyTo);
           if (!at) doc.comments.push(c);
           else if (at.level < depth) at.c.replies.push(c);
-          else { // below the last level shown: listed at that level, saying whom it answers
+          else { // at the last level shown
             c.in_reply_to = { id: at.c.id, name: at.c.author.name };
             (at.up ? at.up.replies : doc.comments).push(c);
           }
