@@ -27,7 +27,7 @@ from flask import Blueprint, current_app, request
 
 from confreres.site_token import check_site_token
 
-from . import crossblog, hooks, limits, notify, public, store, tokens, validate
+from . import crossblog, hooks, limits, notify, public, store, tokens, tree, validate
 from .accounts import looks_like_session
 from .auth import presented_account
 from .cache import Entry
@@ -37,8 +37,9 @@ from .openapi import document as openapi_document
 
 bp = Blueprint("api", __name__, url_prefix="/api")
 
-FORMAT = "3"  # bump when the thread JSON changes shape: it changes every ETag (3: author.profile)
+FORMAT = "4"  # bump when the thread JSON changes shape: it changes every ETag (4: pages, capped depth)
 MAX_COUNT_URLS = 200
+MAX_OFFSET = 10**9
 POSTS_MAX_BYTES = 8 * 1024 * 1024
 THREAD_VARY = "Origin, X-Confreres-Tokens"
 SECURITY_HEADERS = (
@@ -101,26 +102,39 @@ def _conditional(body: bytes, etag: str, cache_control: str, vary: str = "Origin
 
 # -- threads ------------------------------------------------------------------------------------
 
+def page_args() -> dict:
+    """?offset= and ?limit= of a thread read (top-level comments), with the depth shown: store.thread_document."""
+    config = current_app.config
+    return {
+        "depth": int(config["THREAD_DEPTH"]),
+        "offset": crossblog._int_arg("offset", 0, MAX_OFFSET, minimum=0),
+        "limit": crossblog._int_arg("limit", int(config["THREAD_PAGE_SIZE"]), tree.MAX_LIMIT),
+    }
+
+
 @bp.get("/comments")
 def get_comments():
     db = get_db()
     network = _network()
     post = store.find_post(db, network, request.args.get("url"))
     url = post["url"]
+    page = page_args()
     header = request.headers.get("X-Confreres-Tokens")
     if header:
         mine = store.pending_owned(db, url, tokens.owned_comments(current_app.config["SECRET_KEY"], header))
         if mine:
-            body = dumps(crossblog.thread(db, network, post, mine))
+            body = dumps(crossblog.thread(db, network, post, mine, **page))
             etag = '"p' + hashlib.sha256(body).hexdigest()[:20] + '"'
             return _conditional(body, etag, "private, max-age=0, must-revalidate", THREAD_VARY)
     cache = _cache()
-    entry = cache.get(url, post["version"])
+    key = f"{url} {page['offset']} {page['limit']}"  # one entry per page (a URL never holds a space)
+    entry = cache.get(key, post["version"])
     if entry is None:
-        body = dumps(crossblog.thread(db, network, post))
+        body = dumps(crossblog.thread(db, network, post, **page))
         mode = store.comments_mode(network, post)
-        entry = Entry(post["version"], f'"{FORMAT}-{post["version"]:x}-{mode}"', body)
-        cache.put(url, entry)
+        tag = f"{post['version']:x}-{mode}-{page['depth']}-{page['offset']}-{page['limit']}"
+        entry = Entry(post["version"], f'"{FORMAT}-{tag}"', body)
+        cache.put(key, entry)
     max_age = int(current_app.config["THREAD_MAX_AGE"])
     return _conditional(entry.body, entry.etag, f"public, max-age={max_age}, must-revalidate", THREAD_VARY)
 

@@ -36,7 +36,9 @@ DEFAULTS: dict[str, object] = {
     "PROXY_FIX": 0,  # number of trusted reverse proxies in front (X-Forwarded-For)
     "AUTO_MIGRATE": True,  # apply pending migrations when the app starts
     "DB_REUSE": True,  # keep each worker thread's SQLite connection between requests (see db.py)
-    "THREAD_CACHE_SIZE": 2000,  # threads whose JSON bytes each process keeps
+    "THREAD_CACHE_SIZE": 2000,  # thread pages whose JSON bytes each process keeps
+    "THREAD_DEPTH": 5,  # levels of replies shown nested; deeper ones are listed at the last level (tree.py)
+    "THREAD_PAGE_SIZE": 50,  # top-level comments (with their replies) a page: the API's default, the no-JS page
     "DECLARATIONS_PER_DAY": 10,  # RPPS declarations one account may try per 24 h (verify.py); 0: no limit
     "PSC_CLIENT_SECRET": "",  # Pro Santé Connect client secret ([psc] in network.toml holds issuer and client id)
     "PSC_TIMEOUT": 10,  # seconds for each call to Pro Santé Connect (discovery, token, userinfo, keys)
@@ -131,6 +133,12 @@ def build(app, test_config: dict | None = None) -> None:
         )
     if app.config["EDIT_WINDOW"] is None or int(app.config["EDIT_WINDOW"]) < 0:
         app.config["EDIT_WINDOW"] = network.policies.edit_window_minutes
+
+    from .tree import DEPTH_RANGE, MAX_LIMIT
+
+    for key, (low, high) in (("THREAD_DEPTH", DEPTH_RANGE), ("THREAD_PAGE_SIZE", (1, MAX_LIMIT))):
+        if not low <= int(app.config[key]) <= high:
+            raise ConfigError(f"{ENV_PREFIX}{key}={app.config[key]!r}: expected a whole number from {low} to {high}")
 
     for key in ("RATE_LIMIT", "READ_RATE_LIMIT"):
         value = str(app.config[key]).strip()

@@ -38,9 +38,10 @@ def _network():
 
 # -- the thread document -------------------------------------------------------------------------
 
-def thread(db, network, post, owned: dict[int, str] | None = None) -> dict:
-    """The public thread of a post: its comments, the network's answers to it and its approved mentions."""
-    document = store.thread_document(network, post, store.thread_rows(db, post["url"]), owned)
+def thread(db, network, post, owned: dict[int, str] | None = None, **page) -> dict:
+    """The public thread of a post: a page of its comments (`page`: depth, offset, limit, as
+    store.thread_document), the network's answers to it and its approved mentions."""
+    document = store.thread_document(db, network, post, owned, **page)
     document["answers"] = answers_for(db, network, post["url"])
     document["mentions"] = webmention.mentions_for(db, post["url"])
     return document

@@ -1,6 +1,6 @@
 """Export of the comments as JSON, and online backup of the database (`confreres export comments`, `confreres backup`).
 
-The public export is the threads exactly as the API shows them (`store.assemble` + `public.py`, the
+The public export is the threads exactly as the API shows them (`store.assemble`, `tree.py` + `public.py`, the
 one place that decides which fields leave the service): approved comments, placeholders that keep
 a thread's shape, `author.profile` for members whose profile is public, never an e-mail, IP hash,
 account id, edit nonce or Markdown source. The private
@@ -24,7 +24,7 @@ from pathlib import Path
 
 from confreres.registry import Network
 
-from . import public, store
+from . import public, store, tree
 
 FORMAT = "confreres-comments"
 FORMAT_VERSION = 1
@@ -45,14 +45,13 @@ def _private_comment(row) -> dict:
     return node
 
 
-def _private_tree(rows) -> tuple[list[dict], int]:
-    nodes: dict[int, dict] = {}
-    roots: list[dict] = []
-    for row in rows:  # ordered by id: parents come first
-        node = nodes[row["id"]] = _private_comment(row)
-        parent = nodes.get(row["parent_id"]) if row["parent_id"] else None
-        (parent["replies"] if parent is not None else roots).append(node)
-    return roots, len(rows)
+def _private_tree(rows, depth: int) -> tuple[list[dict], int]:
+    """Every comment, whatever its status, shaped by tree.py as the public threads are."""
+    shape = tree.build(
+        rows, depth=depth, visible=lambda row: True, make=lambda row, _replies: _private_comment(row),
+        hole=lambda row, _replies: _private_comment(row), name=lambda row: row["author_name"] or public.ANONYMOUS,
+    )
+    return shape.page()[0], shape.total
 
 
 def profile_handles(db, post_url: str) -> dict[int, str]:
@@ -68,15 +67,20 @@ def profile_handles(db, post_url: str) -> dict[int, str]:
 
 def _add_profiles(nodes: list[dict], handles: dict[int, str], comments_url: str) -> None:
     """`author.profile` as the API gives it (public.author), which needs the app: the export has none."""
-    for node in nodes:
+    stack = list(nodes)
+    while stack:
+        node = stack.pop()
         url = public.profile_url(handles.get(node["id"]), comments_url)
         if url and not node.get("deleted"):
             node["author"]["profile"] = url
-        _add_profiles(node.get("replies") or [], handles, comments_url)
+        stack.extend(node.get("replies") or [])
 
 
-def threads(db, network: Network, *, site: str | None = None, private: bool = False) -> Iterator[dict]:
-    """Each post that has comments to export, with its comments nested, one thread at a time."""
+def threads(
+    db, network: Network, *, site: str | None = None, private: bool = False, depth: int = tree.DEFAULT_DEPTH
+) -> Iterator[dict]:
+    """Each post that has comments to export, with its comments nested `depth` levels deep at most (tree.py:
+    `parent` keeps the real shape), one thread at a time."""
     members = {s.slug for s in network.sites}
     where, params = ["EXISTS (SELECT 1 FROM comments c WHERE c.post_url = p.url)"], []
     if site:
@@ -97,9 +101,9 @@ def threads(db, network: Network, *, site: str | None = None, private: bool = Fa
             rows = store.query(
                 db, f"SELECT {PRIVATE_COLUMNS} FROM comments WHERE post_url = ? ORDER BY id", (post["url"],)
             )
-            roots, total = _private_tree(rows)
+            roots, total = _private_tree(rows, depth)
         else:
-            roots, total = store.assemble(store.thread_rows(db, post["url"]))
+            roots, total = store.assemble(store.thread_rows(db, post["url"]), depth=depth)
             if not roots:
                 continue
         _add_profiles(roots, profile_handles(db, post["url"]), network.comments_url)
@@ -116,7 +120,9 @@ def threads(db, network: Network, *, site: str | None = None, private: bool = Fa
         yield thread
 
 
-def write_export(db, network: Network, out, *, site: str | None = None, private: bool = False) -> dict:
+def write_export(
+    db, network: Network, out, *, site: str | None = None, private: bool = False, depth: int = tree.DEFAULT_DEPTH
+) -> dict:
     """Write the JSON document to the text stream `out`, one thread at a time; return the counts."""
     counts = {"threads": 0, "comments": 0}
     header = {
@@ -128,7 +134,7 @@ def write_export(db, network: Network, out, *, site: str | None = None, private:
         "private": private,
     }
     out.write(json.dumps(header, ensure_ascii=False)[:-1] + ', "threads": [')
-    for i, thread in enumerate(threads(db, network, site=site, private=private)):
+    for i, thread in enumerate(threads(db, network, site=site, private=private, depth=depth)):
         out.write(("," if i else "") + "\n" + json.dumps(thread, ensure_ascii=False))
         counts["threads"] += 1
         counts["comments"] += thread["total"]

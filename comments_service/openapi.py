@@ -59,9 +59,31 @@ def document(server_url: str) -> dict:
             **VERIFICATION_PATHS,
             "/comments": {
                 "get": {
-                    "summary": "A post's thread: approved comments, nested, plus the caller's own pending ones",
+                    "summary": "A page of a post's thread: approved comments, nested, plus the caller's own pending ones",
+                    "description": (
+                        "Pages are made of top-level comments, oldest first, each with all its replies. Replies are "
+                        "nested THREAD_DEPTH levels deep at most (5 by default): a deeper reply is listed at the "
+                        "deepest level, after the comment it follows, with `in_reply_to` naming the comment it answers "
+                        "(`parent` is always the real parent). `total` counts the whole thread; `page.next` is the "
+                        "`offset` of the next page, null on the last one. Each page has its own ETag."
+                    ),
                     "parameters": [
                         URL_PARAM,
+                        {
+                            "name": "limit",
+                            "in": "query",
+                            "required": False,
+                            "description": "Top-level comments (with their replies) per page; THREAD_PAGE_SIZE (50) by "
+                            "default",
+                            "schema": {"type": "integer", "minimum": 1, "maximum": 200, "default": 50},
+                        },
+                        {
+                            "name": "offset",
+                            "in": "query",
+                            "required": False,
+                            "description": "Top-level comments to skip: the `page.next` of the previous page",
+                            "schema": {"type": "integer", "minimum": 0, "default": 0},
+                        },
                         {
                             "name": "X-Confreres-Tokens",
                             "in": "header",
@@ -396,6 +418,12 @@ def document(server_url: str) -> dict:
                         "deleted": {"type": "boolean"},
                         "status": {"enum": ["approved", "pending", "deleted"]},
                         "replies": {"type": "array", "items": {"$ref": "#/components/schemas/Comment"}},
+                        "in_reply_to": {
+                            "type": "object",
+                            "description": "Only on a reply listed below the comment it answers (deeper than the "
+                            "levels shown): that comment's id and author (name null when it was deleted)",
+                            "properties": {"id": {"type": "integer"}, "name": {"type": ["string", "null"]}},
+                        },
                     },
                 },
                 "Thread": {
@@ -405,8 +433,29 @@ def document(server_url: str) -> dict:
                         "title": {"type": "string"},
                         "site": {"type": "string"},
                         "mode": {"enum": ["open", "confreres", "closed"]},
-                        "total": {"type": "integer", "description": "Visible comments (answers and mentions apart)"},
-                        "comments": {"type": "array", "items": {"$ref": "#/components/schemas/Comment"}},
+                        "total": {
+                            "type": "integer",
+                            "description": "Visible comments of the whole thread, every page (answers and mentions apart)",
+                        },
+                        "comments": {
+                            "type": "array",
+                            "description": "This page's top-level comments with their replies",
+                            "items": {"$ref": "#/components/schemas/Comment"},
+                        },
+                        "page": {
+                            "type": "object",
+                            "properties": {
+                                "depth": {"type": "integer", "description": "Levels of replies shown nested (THREAD_DEPTH)"},
+                                "offset": {"type": "integer"},
+                                "limit": {"type": "integer"},
+                                "threads": {"type": "integer", "description": "Top-level comments of the whole thread"},
+                                "count": {"type": "integer", "description": "Visible comments on this page"},
+                                "next": {
+                                    "type": ["integer", "null"],
+                                    "description": "`offset` of the next page; null on the last page",
+                                },
+                            },
+                        },
                         "answers": {
                             "type": "array",
                             "description": "Posts of the network's blogs whose reply_to is this post, oldest first",

@@ -23,7 +23,7 @@ from flask import Blueprint, current_app, redirect, render_template, request, ur
 
 from confreres.french import date_fr
 
-from . import crossblog, hooks, limits, notify, store, tokens, validate, verify
+from . import crossblog, hooks, limits, notify, public, store, tokens, tree, validate, verify
 from .auth import current_account
 from .db import get_db, write
 from .errors import ApiError
@@ -36,7 +36,7 @@ MESSAGES = {
     "pending": "Merci ! Votre commentaire attend la validation de l'auteur du blog.",
 }
 FORM_FIELDS = ("author", "email", "website", "text", "parent", "notify")
-MAX_INDENT = 5  # like the widget: indent to depth 5, flatten below
+MAX_PAGE = 10**6
 
 try:
     PARIS = ZoneInfo("Europe/Paris")
@@ -64,17 +64,20 @@ def _browser_nonce() -> tuple[str, bool]:
     return secrets.token_urlsafe(24), True
 
 
-def _render(post, *, form=None, errors=(), status=200, message=None, parent_id=None):
+def _render(post, *, form=None, errors=(), status=200, message=None, parent_id=None, number=1):
     db = get_db()
     network = _network()
-    document = crossblog.thread(db, network, post)
+    config = current_app.config
+    size = int(config["THREAD_PAGE_SIZE"])
+    document = crossblog.thread(db, network, post, depth=int(config["THREAD_DEPTH"]), offset=(number - 1) * size,
+                                limit=size)
     nonce, new = _browser_nonce()
     csrf = tokens.make_csrf_token(current_app.config["SECRET_KEY"], nonce, post["url"])
     form = dict(form or {})
     parent = None
     if parent_id:
-        parent = _find(document["comments"], parent_id)
-        if parent is None or parent["deleted"]:
+        parent = _find(db, post["url"], parent_id)
+        if parent is None:
             parent = None
             form["parent"] = ""
         else:
@@ -100,7 +103,9 @@ def _render(post, *, form=None, errors=(), status=200, message=None, parent_id=N
         csrf=csrf,
         message=message,
         parent=parent,
-        max_indent=MAX_INDENT,
+        events=tree.events(document["comments"]),
+        number=number,
+        pages=max(1, -(-document["page"]["threads"] // size)),
         when=when,
         max_text=validate.MAX_TEXT,
         honeypot=validate.HONEYPOT,
@@ -129,14 +134,12 @@ def set_csrf_cookie(response, nonce: str) -> None:
     )
 
 
-def _find(nodes, comment_id: int):
-    for node in nodes:
-        if node["id"] == comment_id:
-            return node
-        found = _find(node["replies"], comment_id)
-        if found:
-            return found
-    return None
+def _find(db, url: str, comment_id: int) -> dict | None:
+    """The approved comment of this thread being answered (whatever page it is on): its author's name."""
+    row = store.query_one(
+        db, "SELECT author_name FROM comments WHERE id = ? AND post_url = ? AND status = 'approved'", (comment_id, url)
+    )
+    return None if row is None else {"id": comment_id, "author": {"name": row["author_name"] or public.ANONYMOUS}}
 
 
 def _int(value) -> int | None:
@@ -153,6 +156,7 @@ def thread():
         post,
         message=MESSAGES.get(request.args.get("merci", "")),
         parent_id=_int(request.args.get("parent")),
+        number=crossblog._int_arg("page", 1, MAX_PAGE),
     )
 
 
@@ -202,7 +206,22 @@ def post_thread():
         return _render(post, form=form, errors=[error], status=error.status, parent_id=parent_id)
     hooks.emit("comment.created", comment_id=row["id"], status=row["status"], url=post["url"], site=post["site"])
     anchor = f"#comment-{row['id']}" if row["status"] == "approved" else "#merci"
-    return redirect(url_for("pages.thread", url=post["url"], merci=row["status"]) + anchor, 303)
+    number = _page_of(db, post["url"], row["id"]) if row["status"] == "approved" else 1
+    page = {"page": number} if number > 1 else {}
+    return redirect(url_for("pages.thread", url=post["url"], merci=row["status"], **page) + anchor, 303)
+
+
+def _page_of(db, url: str, comment_id: int) -> int:
+    """The page of the no-JS thread that shows this comment: the one of its top-level comment."""
+    shape = store.thread_tree(store.shape_rows(db, url))
+    parents = {cid: shape.rows[cid]["parent_id"] for cid in shape.order}
+    while parents.get(comment_id) in parents:
+        comment_id = parents[comment_id]
+    try:
+        index = shape.roots.index(comment_id)
+    except ValueError:
+        return 1
+    return index // int(current_app.config["THREAD_PAGE_SIZE"]) + 1
 
 
 @bp.get("/charte")

@@ -10,12 +10,11 @@ from __future__ import annotations
 
 import sqlite3
 import time
-from collections import defaultdict
 from datetime import UTC, datetime, timedelta
 
 from confreres.registry import Network
 
-from . import moderation, public, render, tokens, validate
+from . import moderation, public, render, tokens, tree, validate
 from .db import write
 from .errors import ApiError
 
@@ -203,12 +202,34 @@ ACCOUNT_JOIN = "LEFT JOIN accounts a ON a.id = c.account_id LEFT JOIN verificati
 
 
 def thread_rows(db, url: str) -> list[sqlite3.Row]:
-    """Every comment of the thread, oldest first: the one query a thread read needs."""
+    """Every comment of the thread, oldest first, with every column the public view needs."""
     return query(
         db,
         f"SELECT {THREAD_COLUMNS}, {ACCOUNT_COLUMNS} FROM comments c {ACCOUNT_JOIN} WHERE c.post_url = ? ORDER BY c.created, c.id",
         (url,),
     )
+
+
+SHAPE_COLUMNS = "c.id, c.parent_id, c.status, c.edit_nonce, c.author_name"
+
+
+def shape_rows(db, url: str) -> list[sqlite3.Row]:
+    """Every comment of the thread, oldest first, with only what its shape needs (thread_tree): a page of a
+    10,000-comment thread then reads the full columns of its own comments only (rows_by_id)."""
+    return query(db, f"SELECT {SHAPE_COLUMNS} FROM comments c WHERE c.post_url = ? ORDER BY c.created, c.id", (url,))
+
+
+def rows_by_id(db, ids: list[int]) -> dict[int, sqlite3.Row]:
+    """{id: row} with the public view's columns, for these comments."""
+    found: dict[int, sqlite3.Row] = {}
+    for start in range(0, len(ids), 500):
+        chunk = ids[start : start + 500]
+        marks = ",".join("?" * len(chunk))
+        for row in query(
+            db, f"SELECT {THREAD_COLUMNS}, {ACCOUNT_COLUMNS} FROM comments c {ACCOUNT_JOIN} WHERE c.id IN ({marks})", chunk
+        ):
+            found[row["id"]] = row
+    return found
 
 
 def pending_owned(db, url: str, owned: dict[int, str]) -> dict[int, str]:
@@ -225,13 +246,10 @@ def pending_owned(db, url: str, owned: dict[int, str]) -> dict[int, str]:
     return {r["id"]: owned[r["id"]] for r in rows if tokens.nonce_matches(r["edit_nonce"], owned[r["id"]])}
 
 
-def assemble(rows, owned: dict[int, str] | None = None) -> tuple[list[dict], int]:
-    """Nest `rows` (ordered by id) into a tree; return (roots, number of visible comments).
-
-    Visible: approved, plus pending ones whose nonce the caller proved. Any other comment that
-    still has visible replies becomes a placeholder so the thread keeps its shape; the rest is
-    left out.
-    """
+def thread_tree(rows, owned: dict[int, str] | None = None, depth: int = tree.DEFAULT_DEPTH, load=None) -> tree.Tree:
+    """The thread's shape (tree.py): visible are approved comments, plus pending ones whose nonce the caller
+    proved; any other comment that still has visible replies becomes a placeholder so the thread keeps its shape.
+    `rows`: thread_rows, or shape_rows with `load` = rows_by_id."""
     owned = owned or {}
 
     def visible(row) -> bool:
@@ -239,48 +257,44 @@ def assemble(rows, owned: dict[int, str] | None = None) -> tuple[list[dict], int
             return True
         return row["status"] == "pending" and tokens.nonce_matches(row["edit_nonce"], owned.get(row["id"], ""))
 
-    children: dict[int | None, list] = defaultdict(list)
-    for row in rows:
-        children[row["parent_id"]].append(row)
-    keep: dict[int, bool] = {}
-    shown: dict[int, bool] = {}
-    for row in reversed(rows):  # replies have larger ids than their parents
-        shown[row["id"]] = visible(row)
-        keep[row["id"]] = shown[row["id"]] or any(keep.get(c["id"]) for c in children[row["id"]])
-
-    nodes: dict[int, dict] = {}
-    roots: list[dict] = []
-    total = 0
-    for row in rows:
-        if not keep[row["id"]]:
-            continue
-        if shown[row["id"]]:
-            node = public.comment(row)
-            total += 1
-        else:
-            node = public.placeholder(row)
-        nodes[row["id"]] = node
-        parent = nodes.get(row["parent_id"]) if row["parent_id"] else None
-        (parent["replies"] if parent is not None else roots).append(node)
-    return roots, total
+    return tree.build(
+        rows, depth=depth, visible=visible, make=public.comment, hole=public.placeholder,
+        name=lambda row: row["author_name"] or public.ANONYMOUS, load=load,
+    )
 
 
-def thread_document(network: Network, post, rows, owned: dict[int, str] | None = None) -> dict:
-    roots, total = assemble(rows, owned)
+def assemble(rows, owned: dict[int, str] | None = None, depth: int = tree.DEFAULT_DEPTH) -> tuple[list[dict], int]:
+    """The whole thread nested, capped at `depth` levels; (roots, number of visible comments)."""
+    shape = thread_tree(rows, owned, depth)
+    return shape.page()[0], shape.total
+
+
+def thread_document(
+    db, network: Network, post, owned: dict[int, str] | None = None, *, depth: int = tree.DEFAULT_DEPTH,
+    offset: int = 0, limit: int = tree.DEFAULT_LIMIT,
+) -> dict:
+    """One page of the public thread: `limit` top-level comments from `offset`, with all their replies.
+
+    `total` counts the whole thread's visible comments; `page` says where this one sits and how to go on.
+    """
+    shape = thread_tree(shape_rows(db, post["url"]), owned, depth, load=lambda ids: rows_by_id(db, ids))
+    comments, count = shape.page(offset, limit)
     return {
         "url": post["url"],
         "title": post["title"],
         "site": post["site"],
         "mode": comments_mode(network, post),
-        "total": total,
-        "comments": roots,
+        "total": shape.total,
+        "comments": comments,
+        "page": {
+            "depth": depth,
+            "offset": offset,
+            "limit": limit,
+            "threads": len(shape.roots),
+            "count": count,
+            "next": shape.next_offset(offset, limit),
+        },
     }
-
-
-def get_thread(db, network: Network, url: str, owned: dict[int, str] | None = None) -> dict:
-    """The public thread document of a listed post (ApiError 404 otherwise)."""
-    post = find_post(db, network, url)
-    return thread_document(network, post, thread_rows(db, post["url"]), owned)
 
 
 # -- comments -----------------------------------------------------------------------------------

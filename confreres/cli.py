@@ -709,16 +709,17 @@ def export_comments(ctx, slug, out, private):
             err=True,
         )
     app = _service(network)
+    depth = int(app.config["THREAD_DEPTH"])
     db = connect(app.config["DB"])
     try:
         if out is None:
-            counts = write_export(db, network, sys.stdout, site=slug, private=private)
+            counts = write_export(db, network, sys.stdout, site=slug, private=private, depth=depth)
         else:
             tmp = out.with_name(f".{out.name}.tmp")
             fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600 if private else 0o644)
             try:
                 with os.fdopen(fd, "w", encoding="utf-8") as handle:
-                    counts = write_export(db, network, handle, site=slug, private=private)
+                    counts = write_export(db, network, handle, site=slug, private=private, depth=depth)
                 os.replace(tmp, out)
             except BaseException:
                 tmp.unlink(missing_ok=True)

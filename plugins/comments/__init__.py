@@ -68,12 +68,16 @@ def annotate(generator):
     for article in articles:
         article.thread_url = thread_url(generator.settings, article)
         article.comments_mode = comment_mode(generator.settings, article)
-    snapshots, complete = fetch_threads(generator.settings.get("COMMENTS_URL", ""), [a.thread_url for a in articles])
+    snapshots, complete, known = read_threads(generator.settings.get("COMMENTS_URL", ""), [a.thread_url for a in articles])
     generator.context["COMMENTS_SNAPSHOT_COMPLETE"] = complete
     for article in articles:
         thread = snapshots.get(article.thread_url)
         article.comments_snapshot = snapshot(thread["comments"]) if thread else []
         article.comments_count = thread["total"] if thread else 0
+        # False: the service failed for this thread; the page must not claim « Aucun commentaire »
+        article.comments_snapshot_known = article.thread_url in known
+        # comments of the thread's following pages (shown by the widget, or the service's no-JS page)
+        article.comments_more = max(0, thread["total"] - _page_count(thread)) if thread else 0
 
 
 def fetch_snapshots(comments_url: str, urls: list[str]) -> dict[str, dict]:
@@ -83,10 +87,24 @@ def fetch_snapshots(comments_url: str, urls: list[str]) -> dict[str, dict]:
 
 def fetch_threads(comments_url: str, urls: list[str]) -> tuple[dict[str, dict], bool]:
     """(threads with comments, whether every one was read): the build retakes an incomplete snapshot."""
+    return read_threads(comments_url, urls)[:2]
+
+
+def _page_count(thread: dict) -> int:
+    """Visible comments of the page read (the first one), from a service that pages its threads, or else all."""
+    page = thread.get("page")
+    return page["count"] if isinstance(page, dict) and isinstance(page.get("count"), int) else thread["total"]
+
+
+def read_threads(comments_url: str, urls: list[str]) -> tuple[dict[str, dict], bool, set[str]]:
+    """(the first page of each thread with comments, whether every one was read, the URLs whose comments are
+    known: read, or counted as none). A thread the service failed to give is not known, nor, when the service
+    is down, any."""
     if not comments_url or not urls:
-        return {}, True
+        return {}, True, set()
     api = comments_url.rstrip("/") + "/api/"
     threads: dict[str, dict] = {}
+    known: set[str] = set()
     complete = True
     try:
         with httpx.Client(timeout=TIMEOUT, headers={"Accept": "application/json"}) as client:
@@ -96,42 +114,55 @@ def fetch_threads(comments_url: str, urls: list[str]) -> tuple[dict[str, dict], 
                 response.raise_for_status()
                 counted.update(response.json())
             for url, count in counted.items():
-                if isinstance(count, int) and count > 0:
+                if count == 0:
+                    known.add(url)
+                elif isinstance(count, int) and count > 0:
                     response = client.get(api + "comments", params={"url": url})
-                    if response.status_code == 200:
-                        threads[url] = response.json()
+                    thread = response.json() if response.status_code == 200 else None
+                    if isinstance(thread, dict) and isinstance(thread.get("comments"), list):
+                        threads[url] = thread
+                        known.add(url)
                     else:
+                        log.warning("comments snapshot of %s skipped: the service answered %s", url, response.status_code)
                         complete = False
     except (httpx.HTTPError, ValueError) as exc:
         log.warning("comments snapshot skipped: comment service at %s unavailable (%s)", api, exc.__class__.__name__)
-        return threads, False
-    return threads, complete
+        return threads, False, known
+    return threads, complete, known
 
 
 def snapshot(comments: list[dict]) -> list[dict]:
-    """The API's comment tree, reduced to what the theme shows (public fields only)."""
-    result = []
-    for c in comments:
+    """The API's comment tree (already nested no deeper than the service shows), reduced to what the theme
+    shows (public fields only); built without recursion."""
+    result: list[dict] = []
+    stack = [(c, result) for c in reversed(comments)]
+    while stack:
+        c, into = stack.pop()
+        if not isinstance(c, dict):
+            continue
         author = c.get("author") or {}
         created = c.get("created") or ""
         try:
             created_fr = date_fr(datetime.fromisoformat(created.replace("Z", "+00:00")))
         except ValueError:
             created_fr = ""
-        result.append(
-            {
-                "id": c.get("id"),
-                "author_name": author.get("name") or "Anonyme",
-                "author_website": author.get("website") or "",
-                "badge": author.get("badge") or "",
-                "is_post_author": bool(author.get("is_post_author")),
-                "html": c.get("html") or "",  # sanitised by the service at write time
-                "created": created,
-                "created_fr": created_fr,
-                "deleted": bool(c.get("deleted")),
-                "replies": snapshot(c.get("replies") or []),
-            }
-        )
+        answered = c.get("in_reply_to") if isinstance(c.get("in_reply_to"), dict) else None
+        node = {
+            "id": c.get("id"),
+            "author_name": author.get("name") or "Anonyme",
+            "author_website": author.get("website") or "",
+            "badge": author.get("badge") or "",
+            "is_post_author": bool(author.get("is_post_author")),
+            "html": c.get("html") or "",  # sanitised by the service at write time
+            "created": created,
+            "created_fr": created_fr,
+            "deleted": bool(c.get("deleted")),
+            # a reply listed below the comment it answers: « en réponse à » that comment
+            "in_reply_to": ({"id": answered.get("id"), "name": answered.get("name") or ""} if answered else None),
+            "replies": [],
+        }
+        into.append(node)
+        stack.extend((r, node["replies"]) for r in reversed(c.get("replies") or []))
     return result
 
 

@@ -19,6 +19,7 @@ def test_empty_thread_has_the_contract_shape(actions, urls):
         "comments": [],
         "answers": [],  # posts of the network answering it (issue 5)
         "mentions": [],  # approved Webmentions (issue 5)
+        "page": {"depth": 5, "offset": 0, "limit": 50, "threads": 0, "count": 0, "next": None},  # pages (issue 10)
     }
 
 
@@ -121,7 +122,7 @@ def test_cached_bytes_are_served_until_the_version_changes(app, actions, urls):
     actions.comment("Un", url=urls.POST_B)
     one = actions.thread(urls.POST_B).data
     cache = app.extensions["confreres_thread_cache"]
-    assert cache.get(urls.POST_B, _version(actions, urls.POST_B)).body == one
+    assert cache.get(f"{urls.POST_B} 0 50", _version(actions, urls.POST_B)).body == one
     # an edit made behind the service's back (another worker) is seen through the version
     actions.sql("UPDATE comments SET html = '<p>changé</p>'")
     assert actions.thread(urls.POST_B).data == one  # same version: cached bytes
@@ -145,16 +146,19 @@ def test_modes_are_reported(actions, urls):
     assert actions.thread(urls.POST_CONFRERES).get_json()["mode"] == "confreres"
 
 
-def test_deep_threads_are_stored_at_any_depth(actions, urls):
-    parent = actions.comment("Niveau 0", url=urls.POST_B)
-    for depth in range(1, 9):
-        parent = actions.comment(f"Niveau {depth}", url=urls.POST_B, parent=parent["comment"]["id"])
+def test_deep_threads_are_stored_at_any_depth_and_shown_five_levels_deep(actions, urls):
+    ids = [actions.comment("Niveau 1", url=urls.POST_B, author="Niveau 1")["comment"]["id"]]
+    for depth in range(2, 10):
+        ids.append(actions.comment(f"Niveau {depth}", url=urls.POST_B, author=f"Niveau {depth}", parent=ids[-1])["comment"]["id"])
     node = actions.thread(urls.POST_B).get_json()["comments"][0]
-    depth = 0
-    while node["replies"]:
-        node = node["replies"][0]
-        depth += 1
-    assert depth == 8
+    levels = [[node]]
+    while levels[-1][0]["replies"]:
+        levels.append(levels[-1][0]["replies"])
+    assert len(levels) == 5  # levels 6 to 9 are listed at level 5, after level 5, in conversation order
+    assert [c["id"] for c in levels[4]] == ids[4:]
+    assert [c["parent"] for c in levels[4]] == ids[3:-1]  # the real parent is kept
+    assert "in_reply_to" not in levels[4][0]
+    assert [c["in_reply_to"] for c in levels[4][1:]] == [{"id": ids[i], "name": f"Niveau {i + 1}"} for i in range(4, 8)]
 
 
 def test_replies_to_a_rejected_comment_keep_their_place(actions, urls):

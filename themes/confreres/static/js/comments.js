@@ -13,6 +13,8 @@
    own pending comments; the Markdown to edit comes from GET <api>comments/<id> (its owner only). Signed in,
    GET <api>account/comments?url= (once, with the session) names the member's own comments of the thread, so
    « Modifier » / « Supprimer » work with the session on a device that holds no edit token for them.
+   Threads come a page of top-level comments at a time (`page.next`, « Afficher plus »), each rendered
+   once, without recursion, into a DocumentFragment.
    Untrusted strings only ever go through textContent/attributes; innerHTML (rich()) takes only `html` and
    `interests`, sanitised by the service. */
 (() => {
@@ -134,13 +136,6 @@
     return h("time", { datetime: iso, title: full(t) }, since(t));
   };
   const left = (e) => "Modifiable encore " + pl(Math.max(1, Math.ceil((e - Date.now()) / MIN)), "minute");
-  const find = (nodes, id) => {
-    for (const c of nodes) {
-      const f = c.id === id ? c : find(c.replies || [], id);
-      if (f) return f;
-    }
-    return null;
-  };
 
   const thread = async (root) => {
     const api = root.dataset.api, url = root.dataset.threadUrl, svc = api.replace(/api\/$/, "");
@@ -158,11 +153,20 @@
     }
     storage.set(mine);
     let doc, mode = root.dataset.mode || "open", replyTo = null, timer, tok = session.get(), acct = null, sent = "";
+    // nodes: id -> {c, level, up} of the comments shown (to place a reply)
+    let seen = 0, next = null, depth = 5, nodes = new Map();
     const auth = (headers) => (tok ? { ...headers, Authorization: "Bearer " + tok } : headers || {});
-    const load = async () => {
+    const page = async (offset) => {
       const toks = Object.values(mine).filter((m) => m.u === url).map((m) => m.t).slice(-50);
-      doc = await call(api + "comments?url=" + encodeURIComponent(url), "GET", null,
-        toks.length ? { "X-Confreres-Tokens": toks.join(", ") } : {});
+      const r = await call(api + "comments?url=" + encodeURIComponent(url) + (offset ? "&offset=" + offset : ""), "GET",
+        null, toks.length ? { "X-Confreres-Tokens": toks.join(", ") } : {});
+      ({ next, depth } = r.page);
+      seen += r.page.count;
+      return r;
+    };
+    const load = async () => {
+      seen = 0;
+      doc = await page(0);
       mode = doc.mode || mode;
     };
     const who = async () => {
@@ -428,17 +432,20 @@
       if (acts.firstChild) art.append(acts);
       return li;
     };
-    // Indent to depth 5; deeper replies are listed flat at depth 5, each saying whom it answers.
-    const walk = (nodes, depth, into, parentName) => {
-      for (const c of nodes) {
-        const li = item(c, parentName);
-        into.append(li);
-        if (!c.replies || !c.replies.length) continue;
-        if (depth < 5) {
-          const sub = h("ol", { class: "comment-list comment-replies", "data-depth": depth + 1 });
+    // The service nests replies `depth` levels deep at most; a deeper one (`in_reply_to`) says whom it answers.
+    const walk = (list, into) => {
+      const stack = list.map((c) => [c, into, 1, null]).reverse();
+      while (stack.length) {
+        const [c, ol, level, up] = stack.pop();
+        const r = c.in_reply_to;
+        nodes.set(c.id, { c, level, up });
+        const li = item(c, r ? r.name || "un commentaire supprimé" : "");
+        ol.append(li);
+        if (c.replies && c.replies.length) {
+          const sub = h("ol", { class: "comment-list comment-replies", "data-depth": level + 1 });
           li.append(sub);
-          walk(c.replies, depth + 1, sub, "");
-        } else walk(c.replies, depth, into, c.deleted ? "" : c.author.name);
+          for (let i = c.replies.length - 1; i >= 0; i--) stack.push([c.replies[i], sub, level + 1, c]);
+        }
       }
     };
     // Answers from the network's blogs and Webmentions, worded as on the service's thread page.
@@ -460,11 +467,38 @@
           h("p", {}, (VERBS[x.type] || "a mentionné ce billet") + " sur ",
             h("a", { href: http(x.url), rel: "nofollow ugc noopener" }, x.title ? `« ${x.title} »` : x.url)),
           x.html && rich(x.html, "comment-text")))));
+    let top = null;
+    const more = btn("", null, async () => {
+      more.disabled = true;
+      try {
+        const r = await page(next), fresh = r.comments.filter((c) => !nodes.has(c.id)), first = fresh[0];
+        doc.comments.push(...fresh); // (one posted here since is shown already)
+        const frag = d.createDocumentFragment();
+        walk(fresh, frag);
+        top.append(frag);
+        if (first) focusOn("#comment-" + first.id);
+      } catch (e) {
+        say(e.message);
+      } finally {
+        more.disabled = false;
+        moreShown();
+      }
+    }, "secondary cf-more");
+    const moreP = h("p", { class: "comments-more" }, more);
+    const moreShown = () => {
+      more.textContent = `Afficher plus de commentaires (${doc.total - seen})`;
+      if (next === null) moreP.remove();
+      else if (!moreP.isConnected) list.append(moreP);
+    };
     const render = () => {
       const active = form.contains(d.activeElement) && d.activeElement;
-      const ol = h("ol", { class: "comment-list", "data-depth": 1 });
-      walk(doc.comments, 1, ol, "");
-      list.replaceChildren(doc.comments.length ? ol : h("p", { class: "comments-empty" }, "Aucun commentaire pour l'instant."));
+      top = h("ol", { class: "comment-list", "data-depth": 1 });
+      nodes = new Map();
+      const frag = d.createDocumentFragment();
+      walk(doc.comments, frag);
+      top.append(frag);
+      list.replaceChildren(doc.comments.length ? top : h("p", { class: "comments-empty" }, "Aucun commentaire pour l'instant."));
+      moreShown();
       crosslinks();
       if (built && doc.answers) built.hidden = true;
       place();
@@ -499,8 +533,15 @@
           mine[c.id] = { t: r.edit_token, u: url, e: Date.parse(r.editable_until) || Date.now() + 14 * MIN };
           storage.set(mine);
           c.replies = c.replies || [];
-          const parent = replyTo && find(doc.comments, replyTo);
-          (parent ? parent.replies : doc.comments).push(c);
+          const at = replyTo && nodes.get(replyTo);
+          if (!at) doc.comments.push(c);
+          else if (at.level < depth) at.c.replies.push(c);
+          else { // at the last level shown
+            c.in_reply_to = { id: at.c.id, name: at.c.author.name };
+            (at.up ? at.up.replies : doc.comments).push(c);
+          }
+          doc.total += 1;
+          seen += 1;
         }
         text.value = "";
         resetReply();
