@@ -167,7 +167,7 @@ def profile_input(payload) -> dict:
         value = payload["display_name"]
         if value is not None and not isinstance(value, str):
             raise ApiError(400, "invalid_type", "Le nom doit être une chaîne.", "display_name")
-        value = validate._CONTROL.sub("", value or "").strip()
+        value = validate.one_line(value or "")
         if len(value) > MAX_DISPLAY_NAME:
             raise ApiError(
                 400, "too_long", f"Le nom est trop long ({MAX_DISPLAY_NAME} caractères au plus).", "display_name"

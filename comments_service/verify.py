@@ -39,7 +39,7 @@ from datetime import datetime, timedelta
 from flask import has_app_context
 from itsdangerous import BadSignature, URLSafeSerializer
 
-from . import public, store
+from . import public, store, validate
 from .db import connect, write
 from .errors import ApiError
 from .public import METHOD_TITLES
@@ -180,13 +180,13 @@ def badge_title(method: str | None) -> str | None:
 # -- input --------------------------------------------------------------------------------------------
 
 def _text(value, field: str, label: str, required: bool = True, limit: int = MAX_NAME) -> str:
-    if value is None or (isinstance(value, str) and not value.strip()):
+    if value is not None and not isinstance(value, str):
+        raise ApiError(400, "invalid_type", f"{label[0].upper()}{label[1:]} doit être une chaîne.", field)
+    value = validate.one_line(value or "")
+    if not value:
         if required:
             raise ApiError(400, "missing_field", f"Indiquez {label}.", field)
         return ""
-    if not isinstance(value, str):
-        raise ApiError(400, "invalid_type", f"{label[0].upper()}{label[1:]} doit être une chaîne.", field)
-    value = " ".join(value.split())
     if len(value) > limit:
         raise ApiError(400, "too_long", f"{label[0].upper()}{label[1:]} est trop long ({limit} caractères au plus).", field)
     return value
@@ -250,6 +250,30 @@ def check_display_name(app, db, account_id: int | None, name: str, field: str = 
             "Ce nom est celui d'un médecin inscrit à l'annuaire santé : choisissez un autre nom ou pseudonyme.",
             field,
         )
+
+
+def check_author_name(app, db, name: str, account: dict | None = None, field: str = "author") -> None:
+    """Refuse (ApiError 400) the name typed with a comment when it passes its writer off as someone else.
+
+    A guest (or a member without a display name, whose comment shows what they type) may not sign with a
+    titled physician's name of the directory (check_display_name, the rule of account names) nor with the
+    public name of a member of the network, compared the same way (case, accents, spaces and punctuation,
+    « Dr » / « Docteur » aside). A member whose display name is set signs with it: nothing typed is used.
+    """
+    name = (name or "").strip()
+    if not name or (account and account.get("display_name")):
+        return
+    own_id = account["id"] if account else None
+    wanted = name_keys(name)[:1]  # the full-name key: title, case, accents, spaces and punctuation aside
+    for row in query(db, "SELECT id, display_name FROM accounts WHERE display_name != ''") if wanted else ():
+        if row["id"] != own_id and name_keys(row["display_name"])[:1] == wanted:
+            raise ApiError(
+                400, "name_of_a_member",
+                "Ce nom est celui d'un membre du réseau : s'il s'agit de vous, connectez-vous pour commenter ; "
+                "sinon, choisissez un autre nom.",
+                field,
+            )
+    check_display_name(app, db, own_id, name, field)
 
 
 def _is_own_name(identity, name: str) -> bool:
