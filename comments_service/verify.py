@@ -39,7 +39,7 @@ from datetime import datetime, timedelta
 from flask import has_app_context
 from itsdangerous import BadSignature, URLSafeSerializer
 
-from . import public, store, validate
+from . import accounts, public, store, validate
 from .db import connect, write
 from .errors import ApiError
 from .public import METHOD_TITLES
@@ -501,8 +501,8 @@ def declare(app, db, account_id: int, rpps, last_name, first_name, *, display_na
         _store_declaration(db, account_id, stored, number, last, first, physician, "declared", moment)
         # The name check needs the stored identity (one's own name is allowed); a refusal rolls all back.
         check_display_name(app, db, account_id, name)
-        if name != account["display_name"]:
-            db.conn.execute("UPDATE accounts SET display_name = ? WHERE id = ?", (name, account_id))
+        if name != account["display_name"]:  # their past comments take the new name (accounts.set_display_name)
+            accounts.set_display_name(db, account_id, name)
         _log(db, account_id, "declared", actor_id=account_id, actor=_actor_label(db, account_id, "membre"), now=moment)
         if holder is not None:
             _contest(app, db, account_id, holder, moment)
