@@ -616,6 +616,27 @@ def m010_current_names(db: Database) -> None:
             db.execute("UPDATE posts SET public_version = max(public_version + 1, ?) WHERE url = ?", (stamp, url))
 
 
+@migrations()
+def m011_vouch_links(db: Database) -> None:
+    """Vouching links that say nothing (issue 10; verify.vouch_link).
+
+    The link was the account id, signed: anyone could read the id in it, and it could never be withdrawn.
+    vouch_links holds each candidate's current token, random, replaced when the candidate asks for a new
+    link (the old one then answers 404, as the old signed links do). Vouch attempts are counted from
+    verification_log (`vouch_failed`), whose index starts with the candidate.
+    """
+    _run(
+        db,
+        """
+        CREATE TABLE vouch_links (
+            account_id INTEGER PRIMARY KEY REFERENCES accounts (id) ON DELETE CASCADE,
+            token TEXT NOT NULL UNIQUE,
+            created TEXT NOT NULL
+        )
+        """,
+    )
+
+
 def migrate(db: Database) -> list[str]:
     """Apply pending migrations under an exclusive write lock; return the names applied.
 
