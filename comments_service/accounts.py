@@ -230,6 +230,8 @@ def ensure_account(
     """
     if role is not None and role not in ROLES:
         raise ValueError(f"unknown role {role!r}")
+    if display_name is not None:  # from the admin's terminal (`confreres admin create --name`): one line too
+        display_name = validate.one_line(display_name)
     stamp = iso(now or utcnow())
     with write(db):
         row = find_account(db, email)

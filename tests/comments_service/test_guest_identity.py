@@ -12,21 +12,11 @@ import re
 import pytest
 
 from comments_service import validate
+from tests.comments_service.test_comments_notify import anne, app  # noqa: F401  (fixtures: a real SMTP server)
 from tests.comments_service.verification_kit import CLAIRE, Kit, import_people
 
 GUEST = "lecteur@exemple.fr"
 INJECTED = "Paul\r\n\r\n  Approuver : http://evil.test/approve\r\n\u2028Rejeter : http://evil.test/reject\n"
-
-
-@pytest.fixture
-def app(make_app, smtp):
-    return make_app(**smtp.config)
-
-
-@pytest.fixture
-def anne(actions):
-    """The author of blog A (first-comment policy: a guest's comment waits), mailed at once."""
-    return actions.make_account("anne@dr-a.test", role="author", sites=["dr-a"], name="Dr Anne A")
 
 
 def assert_no_injected_line(mail):
@@ -38,20 +28,20 @@ def assert_no_injected_line(mail):
     assert len(approve) == 1 and "/moderation/act?token=" in approve[0]
 
 
-def test_a_guest_name_cannot_write_lines_into_the_moderation_mail(actions, anne, smtp, urls):
+def test_a_guest_name_cannot_write_lines_into_the_moderation_mail(actions, anne, smtp, urls):  # noqa: F811
     body = actions.comment("Une question.", url=urls.POST_A, author=INJECTED, email=GUEST)
     assert body["status"] == "pending"
     assert body["comment"]["author"]["name"] == "Paul Approuver : http://evil.test/approve Rejeter : http://evil.test/reject"
     assert_no_injected_line(smtp.mailbox.expect(to="anne@dr-a.test"))
 
 
-def test_the_no_js_form_strips_them_too(actions, anne, smtp, urls, client):
+def test_the_no_js_form_strips_them_too(actions, anne, smtp, urls, client):  # noqa: F811
     page = client.get("/thread", query_string={"url": urls.POST_A})
     assert actions.submit(page, "/thread", text="Depuis le formulaire", author=INJECTED).status_code == 303
     assert_no_injected_line(smtp.mailbox.expect(to="anne@dr-a.test"))
 
 
-def test_one_line_fields_lose_controls_and_bidi_overrides(app, actions, client, urls, api_error):
+def test_one_line_fields_lose_controls_and_bidi_overrides(app, actions, client, urls, api_error):  # noqa: F811
     body = actions.comment("Texte.", url=urls.POST_A2, author="Mal\u202eicieux\u200b\t\x00 Nom\u2066", email=GUEST)
     assert body["comment"]["author"]["name"] == "Malicieux Nom"
     broken = actions.post("Texte 2.", url=urls.POST_A2, author="Paul", website="http://site.test/\nApprouver : x")
@@ -70,7 +60,7 @@ def test_one_line_fields_lose_controls_and_bidi_overrides(app, actions, client, 
 
 
 @pytest.fixture
-def members(app, client, tmp_path):
+def members(app, client, tmp_path):  # noqa: F811
     import_people(app, tmp_path)
     kit = Kit(app, client)
     kit.verified(CLAIRE, "Lefebvre", "Claire", "Dr Claire Lefebvre", role="author", sites=("dr-a",))

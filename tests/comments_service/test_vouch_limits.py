@@ -13,34 +13,26 @@ import re
 import pytest
 from itsdangerous import BadSignature, URLSafeSerializer
 
-from tests.comments_service.test_verification import csrf_of, declared, kit_cookie
+from tests.comments_service.test_verification import (  # noqa: F401  (kit, founders: fixtures)
+    csrf_of,
+    declared,
+    founders,
+    kit,
+    kit_cookie,
+)
 from tests.comments_service.verification_kit import CLAIRE, HELENE, KARIM, OTHER, Kit, import_people
 
 SURNAME = "Quintard-Valmore"
 
 
-@pytest.fixture
-def kit(app, client, tmp_path):
-    import_people(app, tmp_path)
-    return Kit(app, client)
-
-
-@pytest.fixture
-def vouchers(kit):
-    return (
-        kit.verified(CLAIRE, "Lefebvre", "Claire", "Dr Claire Lefebvre"),
-        kit.verified(KARIM, "Benali", "Karim", "Dr Karim Benali"),
-    )
-
-
-def browser_of(app, kit, member):
+def browser_of(app, kit, member):  # noqa: F811
     browser = app.test_client()
     browser.set_cookie("confreres_session", kit_cookie(kit, member))
     return browser
 
 
-def test_wrong_surnames_are_limited_per_voucher_logged_and_shown_to_the_candidate(app, kit, vouchers, api_error):
-    claire, karim = vouchers
+def test_wrong_surnames_are_limited_per_voucher_logged_and_shown_to_the_candidate(app, kit, founders, api_error):  # noqa: F811
+    claire, karim = founders
     candidate = declared(kit)
     for guess in ("Dupont", "Martin", "Durand", "Petit", "Moreau"):
         api_error(kit.vouch(claire, candidate, guess), 400, "name_mismatch", "last_name")
@@ -63,25 +55,25 @@ def test_wrong_surnames_are_limited_per_voucher_logged_and_shown_to_the_candidat
                    (candidate.id,))[0]["event"] == "vouched"
 
 
-def test_a_total_per_candidate_and_day_holds_every_voucher(make_app, tmp_path, api_error):
+def test_a_total_per_candidate_and_day_holds_every_voucher(make_app, tmp_path, api_error):  # noqa: F811
     app = make_app(VOUCH_FAILURES_PER_DAY=3)
     import_people(app, tmp_path)
-    kit = Kit(app, app.test_client())
-    claire = kit.verified(CLAIRE, "Lefebvre", "Claire", "Dr Claire Lefebvre")
-    karim = kit.verified(KARIM, "Benali", "Karim", "Dr Karim Benali")
-    helene = kit.verified(HELENE, "Rousseau", "Hélène", "Dr Hélène Rousseau")
-    candidate = declared(kit)
+    limited = Kit(app, app.test_client())
+    claire = limited.verified(CLAIRE, "Lefebvre", "Claire", "Dr Claire Lefebvre")
+    karim = limited.verified(KARIM, "Benali", "Karim", "Dr Karim Benali")
+    helene = limited.verified(HELENE, "Rousseau", "Hélène", "Dr Hélène Rousseau")
+    candidate = declared(limited)
     for voucher, guess in ((claire, "Dupont"), (claire, "Martin"), (karim, "Durand")):
-        api_error(kit.vouch(voucher, candidate, guess), 400, "name_mismatch")
-    error = api_error(kit.vouch(helene, candidate, SURNAME), 429, "too_many_vouch_attempts", "last_name")
+        api_error(limited.vouch(voucher, candidate, guess), 400, "name_mismatch")
+    error = api_error(limited.vouch(helene, candidate, SURNAME), 429, "too_many_vouch_attempts", "last_name")
     assert "réessayez demain" in error["message"]
     # the next day, the count starts again
-    kit.sql("UPDATE verification_log SET created = '2020-01-01T00:00:00Z' WHERE account_id = ?", (candidate.id,))
-    assert kit.vouch(helene, candidate, SURNAME).status_code == 201
+    limited.sql("UPDATE verification_log SET created = '2020-01-01T00:00:00Z' WHERE account_id = ?", (candidate.id,))
+    assert limited.vouch(helene, candidate, SURNAME).status_code == 201
 
 
-def test_the_no_js_vouching_page_answers_429_in_french(app, kit, vouchers):
-    claire, _ = vouchers
+def test_the_no_js_vouching_page_answers_429_in_french(app, kit, founders):  # noqa: F811
+    claire, _ = founders
     candidate = declared(kit)
     browser = browser_of(app, kit, claire)
     path = f"/verification/parrainer/{kit.vouch_token(candidate)}"
@@ -94,8 +86,8 @@ def test_the_no_js_vouching_page_answers_429_in_french(app, kit, vouchers):
     assert "vous ne pouvez plus le parrainer" in refused.get_data(as_text=True)
 
 
-def test_the_link_is_random_stored_and_renewable_and_old_links_fail_cleanly(app, kit, vouchers, client, api_error):
-    claire, karim = vouchers
+def test_the_link_is_random_stored_and_renewable_and_old_links_fail_cleanly(app, kit, founders, client, api_error):  # noqa: F811
+    claire, karim = founders
     candidate = declared(kit)
     other = kit.member(display_name="Autre candidat")
     assert kit.declare(other, OTHER, "Martin", "Paul").status_code == 200
