@@ -167,7 +167,7 @@ def profile_input(payload) -> dict:
         value = payload["display_name"]
         if value is not None and not isinstance(value, str):
             raise ApiError(400, "invalid_type", "Le nom doit être une chaîne.", "display_name")
-        value = validate._CONTROL.sub("", value or "").strip()
+        value = validate.one_line(value or "")
         if len(value) > MAX_DISPLAY_NAME:
             raise ApiError(
                 400, "too_long", f"Le nom est trop long ({MAX_DISPLAY_NAME} caractères au plus).", "display_name"
@@ -230,6 +230,8 @@ def ensure_account(
     """
     if role is not None and role not in ROLES:
         raise ValueError(f"unknown role {role!r}")
+    if display_name is not None:  # from the admin's terminal (`confreres admin create --name`): one line too
+        display_name = validate.one_line(display_name)
     stamp = iso(now or utcnow())
     with write(db):
         row = find_account(db, email)
@@ -246,7 +248,7 @@ def ensure_account(
             if role is not None:
                 db.conn.execute("UPDATE accounts SET role = ? WHERE id = ?", (role, account_id))
             if display_name is not None:
-                db.conn.execute("UPDATE accounts SET display_name = ? WHERE id = ?", (display_name, account_id))
+                set_display_name(db, account_id, display_name)
         linked = 0
         for slug in sites:
             linked += db.conn.execute(
@@ -278,13 +280,46 @@ def session_account(row) -> dict:
     }
 
 
+def set_display_name(db, account_id: int, name: str) -> bool:
+    """The one writer of an account's public name; True when it changed.
+
+    A comment written signed in shows its author's *current* public name: the name it was written under is
+    replaced on every past comment of the account (a deleted one keeps nothing), so a member who takes a
+    pseudonym or changes their name never has an older comment show the old name beside their profile's
+    link. Every output reads `comments.author_name` (threads, no-JS pages, profiles, moderation, feeds,
+    exports, mails not yet written such as daily digests), so this one UPDATE reaches them all; each thread
+    touched gets a new version (ETag, cache, `comments_version`: the static snapshots are rebuilt), and so do
+    the threads their blogs answer (which author's badge a blog shows depends on the name).
+    """
+    with write(db):
+        row = query_one(db, "SELECT display_name FROM accounts WHERE id = ?", (account_id,))
+        if row is None or row["display_name"] == name:
+            return False
+        db.conn.execute("UPDATE accounts SET display_name = ? WHERE id = ?", (name, account_id))
+        touched = query(
+            db,
+            "SELECT post_url, MAX(status = 'approved') AS shown FROM comments"
+            " WHERE account_id = ? AND status != 'deleted' AND author_name != ? GROUP BY post_url",
+            (account_id, name),
+        )
+        db.conn.execute(
+            "UPDATE comments SET author_name = ? WHERE account_id = ? AND status != 'deleted' AND author_name != ?",
+            (name, account_id, name),
+        )
+        for row in touched:
+            store._bump(db, row["post_url"], public=bool(row["shown"]))
+        store.bump_site_answers(db, account_id)
+    return True
+
+
 def update_profile(db, account_id: int, changes: dict) -> sqlite3.Row:
     allowed = {
-        "display_name", "show_specialty", "interests", "interests_html", "notify_comments", "notify_replies",
-        "profile_public",
+        "show_specialty", "interests", "interests_html", "notify_comments", "notify_replies", "profile_public",
     }
     fields = [key for key in changes if key in allowed]
     with write(db):
+        if "display_name" in changes:
+            set_display_name(db, account_id, changes["display_name"])
         if fields:
             db.conn.execute(
                 f"UPDATE accounts SET {', '.join(f'{k} = ?' for k in fields)} WHERE id = ?",

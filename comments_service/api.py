@@ -27,7 +27,7 @@ from flask import Blueprint, current_app, request
 
 from confreres.site_token import check_site_token
 
-from . import crossblog, hooks, limits, notify, public, store, tokens, tree, validate
+from . import crossblog, hooks, limits, notify, public, store, tokens, tree, validate, verify
 from .accounts import looks_like_session
 from .auth import presented_account
 from .cache import Entry
@@ -149,6 +149,8 @@ def create_comment():
     db = get_db()
     network = _network()
     post = store.find_post(db, network, data.url)
+    account = presented_account()
+    verify.check_author_name(current_app, db, data.author, account)  # no guest signs as a member or physician
     with write(db):  # the comment and the mails it calls for (notify.py) commit together
         row, nonce = store.add_comment(
             db,
@@ -156,7 +158,7 @@ def create_comment():
             post,
             data,
             policy=config["MODERATION"] or None,
-            account=presented_account(),
+            account=account,
             ip_hash=limits.request_ip_hash(),
             duplicate_minutes=int(config["DUPLICATE_WINDOW"]),
         )

@@ -40,6 +40,8 @@ DEFAULTS: dict[str, object] = {
     "THREAD_DEPTH": 5,  # levels of replies shown nested; deeper ones are listed at the last level (tree.py)
     "THREAD_PAGE_SIZE": 50,  # top-level comments (with their replies) a page: the API's default, the no-JS page
     "DECLARATIONS_PER_DAY": 10,  # RPPS declarations one account may try per 24 h (verify.py); 0: no limit
+    "VOUCH_FAILURES_PER_VOUCHER": 5,  # wrong surnames one voucher may type for one candidate, ever (verify.py)
+    "VOUCH_FAILURES_PER_DAY": 10,  # wrong surnames typed for one candidate in 24 h, all vouchers together
     "PSC_CLIENT_SECRET": "",  # Pro Santé Connect client secret ([psc] in network.toml holds issuer and client id)
     "PSC_TIMEOUT": 10,  # seconds for each call to Pro Santé Connect (discovery, token, userinfo, keys)
     # Sign-in, moderation links, notifications (accounts.py, notify.py, mailer.py)

@@ -580,6 +580,63 @@ def m009_public_versions(db: Database) -> None:
     )
 
 
+@migrations()
+def m010_current_names(db: Database) -> None:
+    """Issue 10: one line per name, and signed-in comments under their author's current public name.
+
+    - names stored before validate.one_line (comments.author_name, accounts.display_name) lose their line
+      breaks, controls and bidi overrides;
+    - a comment written signed in showed the name it was written under beside the link to its author's
+      profile, which shows the current name: a member who took a pseudonym was named by their older
+      comments. From now on accounts.set_display_name renames them; here, comments of accounts that have a
+      public name take it, and their threads get a new version (store._bump's rule: the thread's ETag,
+      and `public_version` for those that show the comment, so the static snapshots are rebuilt).
+    """
+    import time
+
+    from .validate import one_line
+
+    for table, column in (("comments", "author_name"), ("accounts", "display_name")):
+        for rowid, value in db.execute(f"SELECT rowid, {column} FROM {table} WHERE {column} != ''").fetchall():
+            if one_line(value) != value:
+                db.execute(f"UPDATE {table} SET {column} = ? WHERE rowid = ?", (one_line(value), rowid))
+    renamed = (
+        " FROM comments c JOIN accounts a ON a.id = c.account_id"
+        " WHERE c.status != 'deleted' AND a.display_name != '' AND c.author_name != a.display_name"
+    )
+    touched = db.execute(f"SELECT c.post_url, MAX(c.status = 'approved'){renamed} GROUP BY c.post_url").fetchall()
+    db.execute(
+        "UPDATE comments SET author_name = (SELECT display_name FROM accounts a WHERE a.id = comments.account_id)"
+        f" WHERE id IN (SELECT c.id{renamed})"
+    )
+    stamp = int(time.time() * 1000)
+    for url, shown in touched:
+        db.execute("UPDATE posts SET version = max(version + 1, ?) WHERE url = ?", (stamp, url))
+        if shown:
+            db.execute("UPDATE posts SET public_version = max(public_version + 1, ?) WHERE url = ?", (stamp, url))
+
+
+@migrations()
+def m011_vouch_links(db: Database) -> None:
+    """Vouching links that say nothing (issue 10; verify.vouch_link).
+
+    The link was the account id, signed: anyone could read the id in it, and it could never be withdrawn.
+    vouch_links holds each candidate's current token, random, replaced when the candidate asks for a new
+    link (the old one then answers 404, as the old signed links do). Vouch attempts are counted from
+    verification_log (`vouch_failed`), whose index starts with the candidate.
+    """
+    _run(
+        db,
+        """
+        CREATE TABLE vouch_links (
+            account_id INTEGER PRIMARY KEY REFERENCES accounts (id) ON DELETE CASCADE,
+            token TEXT NOT NULL UNIQUE,
+            created TEXT NOT NULL
+        )
+        """,
+    )
+
+
 def migrate(db: Database) -> list[str]:
     """Apply pending migrations under an exclusive write lock; return the names applied.
 

@@ -190,6 +190,7 @@ def post_thread():
         return redirect(url_for("pages.thread", url=post["url"], merci="pending") + "#merci", 303)
     try:
         db = get_db()
+        verify.check_author_name(current_app, db, data.author, account)  # no guest signs as a member or physician
         with write(db):  # the comment and the mails it calls for (notify.py) commit together
             row, _nonce = store.add_comment(
                 db,

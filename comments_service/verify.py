@@ -31,15 +31,15 @@ off for new accounts); changing that choice re-applies it to their past badged c
 from __future__ import annotations
 
 import hmac
+import secrets
 import sqlite3
 from collections.abc import Iterator
 from contextlib import nullcontext
 from datetime import datetime, timedelta
 
 from flask import has_app_context
-from itsdangerous import BadSignature, URLSafeSerializer
 
-from . import public, store
+from . import accounts, public, store, validate
 from .db import connect, write
 from .errors import ApiError
 from .public import METHOD_TITLES
@@ -62,7 +62,8 @@ PROOFS = {
     "postal": "code envoyé par courrier à l'adresse d'exercice de l'annuaire",
 }
 REVIEWER_ROLES = frozenset({"moderator", "admin"})
-VOUCH_SALT = "confreres-vouch-link"
+VOUCH_TOKEN_BYTES = 18  # 24 URL-safe characters of secrets.token_urlsafe
+VOUCH_EVENTS_FAILED = ("vouch_failed", "vouch_blocked")  # attempts shown to the candidate
 MAX_NAME = 100
 MAX_REASON = 1000
 
@@ -82,19 +83,44 @@ def directory(app) -> Directory:
     return handle
 
 
-def vouch_token(secret: str, account_id: int) -> str:
-    """The shareable part of a candidate's vouching link: signed, so candidates cannot be enumerated."""
-    return URLSafeSerializer(secret, salt=VOUCH_SALT).dumps(account_id)
+def vouch_link(db, account_id: int, now: datetime | None = None) -> str:
+    """The token of the candidate's vouching link (/verification/parrainer/<token>), made on first use.
+
+    Random and stored (vouch_links), so it says nothing of the account and cannot be enumerated, and the
+    candidate can replace it (`renew_vouch_link`) when it went further than the confrères it was meant for.
+    """
+    row = query_one(db, "SELECT token FROM vouch_links WHERE account_id = ?", (account_id,))
+    if row is not None:
+        return row["token"]
+    with write(db):
+        db.conn.execute(
+            "INSERT OR IGNORE INTO vouch_links (account_id, token, created) VALUES (?, ?, ?)",
+            (account_id, secrets.token_urlsafe(VOUCH_TOKEN_BYTES), iso(now or utcnow())),
+        )
+        return query_one(db, "SELECT token FROM vouch_links WHERE account_id = ?", (account_id,))["token"]
 
 
-def read_vouch_token(secret: str, token: str) -> int | None:
-    if not token or len(token) > 200:
+def renew_vouch_link(db, account_id: int, now: datetime | None = None) -> str:
+    """A new vouching link for the candidate; the old one stops working at once (audit-logged)."""
+    moment = now or utcnow()
+    token = secrets.token_urlsafe(VOUCH_TOKEN_BYTES)
+    with write(db):
+        db.conn.execute(
+            "INSERT INTO vouch_links (account_id, token, created) VALUES (?, ?, ?)"
+            " ON CONFLICT (account_id) DO UPDATE SET token = excluded.token, created = excluded.created",
+            (account_id, token, iso(moment)),
+        )
+        _log(db, account_id, "vouch_link_renewed", method="vouching", actor_id=account_id,
+             actor=_actor_label(db, account_id, "membre"), now=moment)
+    return token
+
+
+def candidate_of_link(db, token: str) -> int | None:
+    """The account whose current vouching link this is; None for an unknown, replaced or old-style link."""
+    if not token or len(token) > 100:
         return None
-    try:
-        value = URLSafeSerializer(secret, salt=VOUCH_SALT).loads(token)
-    except BadSignature:
-        return None
-    return value if isinstance(value, int) and not isinstance(value, bool) else None
+    row = query_one(db, "SELECT account_id FROM vouch_links WHERE token = ?", (token,))
+    return row["account_id"] if row else None
 
 
 # -- reads --------------------------------------------------------------------------------------------
@@ -141,6 +167,7 @@ def status(db, account_id: int) -> dict:
             "level": None, "method": None, "method_label": None, "specialty": None,
             "show_specialty": bool(_col(account, "show_specialty", 0)), "declared": None, "verified": None,
             "revoked": None, "revoked_reason": None, "vouches": [], "vouches_needed": VOUCHES_NEEDED,
+            "failed_vouches": 0,
         }
     return {
         "level": row["level"],
@@ -154,7 +181,16 @@ def status(db, account_id: int) -> dict:
         "revoked_reason": row["revoked_reason"],
         "vouches": vouches(db, account_id),
         "vouches_needed": VOUCHES_NEEDED,
+        "failed_vouches": failed_vouches(db, account_id),
     }
+
+
+def failed_vouches(db, candidate_id: int) -> int:
+    """How many times confrères tried to vouch for the candidate with a wrong surname (or past the limits)."""
+    return query_one(
+        db, f"SELECT COUNT(*) AS n FROM verification_log WHERE account_id = ? AND event IN {VOUCH_EVENTS_FAILED!r}",
+        (candidate_id,),
+    )["n"]
 
 
 def _col(row, key: str, default=None):
@@ -180,13 +216,13 @@ def badge_title(method: str | None) -> str | None:
 # -- input --------------------------------------------------------------------------------------------
 
 def _text(value, field: str, label: str, required: bool = True, limit: int = MAX_NAME) -> str:
-    if value is None or (isinstance(value, str) and not value.strip()):
+    if value is not None and not isinstance(value, str):
+        raise ApiError(400, "invalid_type", f"{label[0].upper()}{label[1:]} doit être une chaîne.", field)
+    value = validate.one_line(value or "")
+    if not value:
         if required:
             raise ApiError(400, "missing_field", f"Indiquez {label}.", field)
         return ""
-    if not isinstance(value, str):
-        raise ApiError(400, "invalid_type", f"{label[0].upper()}{label[1:]} doit être une chaîne.", field)
-    value = " ".join(value.split())
     if len(value) > limit:
         raise ApiError(400, "too_long", f"{label[0].upper()}{label[1:]} est trop long ({limit} caractères au plus).", field)
     return value
@@ -250,6 +286,30 @@ def check_display_name(app, db, account_id: int | None, name: str, field: str = 
             "Ce nom est celui d'un médecin inscrit à l'annuaire santé : choisissez un autre nom ou pseudonyme.",
             field,
         )
+
+
+def check_author_name(app, db, name: str, account: dict | None = None, field: str = "author") -> None:
+    """Refuse (ApiError 400) the name typed with a comment when it passes its writer off as someone else.
+
+    A guest (or a member without a display name, whose comment shows what they type) may not sign with a
+    titled physician's name of the directory (check_display_name, the rule of account names) nor with the
+    public name of a member of the network, compared the same way (case, accents, spaces and punctuation,
+    « Dr » / « Docteur » aside). A member whose display name is set signs with it: nothing typed is used.
+    """
+    name = (name or "").strip()
+    if not name or (account and account.get("display_name")):
+        return
+    own_id = account["id"] if account else None
+    wanted = name_keys(name)[:1]  # the full-name key: title, case, accents, spaces and punctuation aside
+    for row in query(db, "SELECT id, display_name FROM accounts WHERE display_name != ''") if wanted else ():
+        if row["id"] != own_id and name_keys(row["display_name"])[:1] == wanted:
+            raise ApiError(
+                400, "name_of_a_member",
+                "Ce nom est celui d'un membre du réseau : s'il s'agit de vous, connectez-vous pour commenter ; "
+                "sinon, choisissez un autre nom.",
+                field,
+            )
+    check_display_name(app, db, own_id, name, field)
 
 
 def _is_own_name(identity, name: str) -> bool:
@@ -477,8 +537,8 @@ def declare(app, db, account_id: int, rpps, last_name, first_name, *, display_na
         _store_declaration(db, account_id, stored, number, last, first, physician, "declared", moment)
         # The name check needs the stored identity (one's own name is allowed); a refusal rolls all back.
         check_display_name(app, db, account_id, name)
-        if name != account["display_name"]:
-            db.conn.execute("UPDATE accounts SET display_name = ? WHERE id = ?", (name, account_id))
+        if name != account["display_name"]:  # their past comments take the new name (accounts.set_display_name)
+            accounts.set_display_name(db, account_id, name)
         _log(db, account_id, "declared", actor_id=account_id, actor=_actor_label(db, account_id, "membre"), now=moment)
         if holder is not None:
             _contest(app, db, account_id, holder, moment)
@@ -511,7 +571,11 @@ def vouch(app, db, candidate_id: int, voucher: dict, last_name, *, now=None) -> 
     """A verified physician vouches for a declared candidate they know (they type the candidate's surname).
 
     Refused: oneself, an unverified voucher, a second vouch by the same voucher, a wrong surname. At
-    VOUCHES_NEEDED vouches the candidate is verified.
+    VOUCHES_NEEDED vouches the candidate is verified. The surname is a secret the answer would otherwise
+    let anyone verified guess at will: wrong surnames are limited per voucher and candidate
+    (VOUCH_FAILURES_PER_VOUCHER, ever) and per candidate (VOUCH_FAILURES_PER_DAY, 24 hours, all vouchers);
+    past either, every attempt gets 429 whatever the name, before it is compared. Every attempt is in the
+    audit log (`vouched`, `vouch_failed`, `vouch_blocked`); the candidate sees the failed ones.
     """
     moment = now or utcnow()
     voucher_id = voucher["id"]
@@ -523,34 +587,72 @@ def vouch(app, db, candidate_id: int, voucher: dict, last_name, *, now=None) -> 
             "Seuls les médecins dont l'inscription est vérifiée peuvent parrainer un confrère.",
         )
     typed = _text(last_name, "last_name", "le nom d'exercice de ce confrère")
+    refusal = None
     with write(db):
         _require_declared(db, candidate_id)
         if query_one(db, "SELECT 1 FROM vouches WHERE candidate_id = ? AND voucher_id = ?", (candidate_id, voucher_id)):
             raise ApiError(409, "already_vouched", "Vous avez déjà parrainé ce confrère.")
-        identity = _identity(db, candidate_id)
-        if identity is None or name_key(typed) != name_key(identity["last_name"]):
-            raise ApiError(
-                400, "name_mismatch",
-                "Ce n'est pas le nom d'exercice que ce confrère a déclaré : ne parrainez que quelqu'un que vous connaissez.",
-                "last_name",
-            )
-        db.conn.execute(
-            "INSERT INTO vouches (candidate_id, voucher_id, created) VALUES (?, ?, ?)",
-            (candidate_id, voucher_id, iso(moment)),
-        )
         actor = _actor_label(db, voucher_id, "médecin vérifié")
-        _log(db, candidate_id, "vouched", method="vouching", actor_id=voucher_id, actor=actor, now=moment)
-        count = _valid_vouches(db, candidate_id)
-        if count >= VOUCHES_NEEDED:
-            if _resolve_contest(db, get(db, candidate_id), moment):
-                _become_verified(db, candidate_id, "vouching", now=moment)
-                _log(db, candidate_id, "verified", method="vouching", reason=f"{count} parrainages",
+        refusal = _vouch_limit(app, db, candidate_id, voucher_id, moment)
+        if refusal is not None:
+            _log(db, candidate_id, "vouch_blocked", method="vouching", reason=refusal.code, actor_id=voucher_id,
+                 actor=actor, now=moment)
+        else:
+            identity = _identity(db, candidate_id)
+            if identity is None or name_key(typed) != name_key(identity["last_name"]):
+                _log(db, candidate_id, "vouch_failed", method="vouching", reason="nom d'exercice erroné",
                      actor_id=voucher_id, actor=actor, now=moment)
-            else:  # the number is another account's: vouches never settle that (see declare)
-                _log(db, candidate_id, "verification_held", method="vouching",
-                     reason=f"{count} parrainages, mais numéro contesté : examen par un modérateur",
-                     actor="service", now=moment)
+                refusal = ApiError(
+                    400, "name_mismatch",
+                    "Ce n'est pas le nom d'exercice que ce confrère a déclaré : ne parrainez que quelqu'un que vous "
+                    "connaissez.",
+                    "last_name",
+                )
+            else:
+                _record_vouch(db, candidate_id, voucher_id, actor, moment)
+    if refusal is not None:  # raised after the commit: the attempt stays in the audit log
+        raise refusal
     return status(db, candidate_id)
+
+
+def _vouch_limit(app, db, candidate_id: int, voucher_id: int, now: datetime) -> ApiError | None:
+    """The 429 a vouch attempt gets when wrong surnames for this candidate reached a limit, else None."""
+    per_voucher = int(app.config.get("VOUCH_FAILURES_PER_VOUCHER", 5) or 0)
+    per_day = int(app.config.get("VOUCH_FAILURES_PER_DAY", 10) or 0)
+    failed = "SELECT COUNT(*) AS n FROM verification_log WHERE account_id = ? AND event = 'vouch_failed'"
+    if per_voucher and query_one(db, failed + " AND actor_id = ?", (candidate_id, voucher_id))["n"] >= per_voucher:
+        return ApiError(
+            429, "too_many_vouch_attempts",
+            f"Vous avez indiqué {per_voucher} fois un nom d'exercice erroné pour ce confrère : vous ne pouvez plus "
+            "le parrainer. S'il s'agit bien de quelqu'un que vous connaissez, demandez-lui d'écrire aux "
+            "administrateurs du réseau.",
+            "last_name",
+        )
+    if per_day and query_one(db, failed + " AND created > ?", (candidate_id, iso(now - timedelta(days=1))))["n"] >= per_day:
+        return ApiError(
+            429, "too_many_vouch_attempts",
+            "Trop d'essais infructueux de parrainage pour ce confrère aujourd'hui : réessayez demain.",
+            "last_name",
+        )
+    return None
+
+
+def _record_vouch(db, candidate_id: int, voucher_id: int, actor: str, moment: datetime) -> None:
+    db.conn.execute(
+        "INSERT INTO vouches (candidate_id, voucher_id, created) VALUES (?, ?, ?)",
+        (candidate_id, voucher_id, iso(moment)),
+    )
+    _log(db, candidate_id, "vouched", method="vouching", actor_id=voucher_id, actor=actor, now=moment)
+    count = _valid_vouches(db, candidate_id)
+    if count >= VOUCHES_NEEDED:
+        if _resolve_contest(db, get(db, candidate_id), moment):
+            _become_verified(db, candidate_id, "vouching", now=moment)
+            _log(db, candidate_id, "verified", method="vouching", reason=f"{count} parrainages",
+                 actor_id=voucher_id, actor=actor, now=moment)
+        else:  # the number is another account's: vouches never settle that (see declare)
+            _log(db, candidate_id, "verification_held", method="vouching",
+                 reason=f"{count} parrainages, mais numéro contesté : examen par un modérateur",
+                 actor="service", now=moment)
 
 
 def _valid_vouches(db, candidate_id: int) -> int:

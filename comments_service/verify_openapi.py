@@ -82,6 +82,19 @@ PATHS = {
             },
         },
     },
+    "/verification/vouch-link": {
+        "post": {
+            "summary": "A new vouching link for the caller (level `declared`): the old one stops working",
+            "description": SESSION + " Tokens are random and stored; an old or replaced link answers 404 "
+            "`unknown_candidate`. `nothing_to_vouch` (409) when the caller is not at level `declared`.",
+            "responses": {
+                "200": _json(STATUS, "The caller's status, with the new links.vouch"),
+                "401": _error("Not signed in"),
+                "409": _error("Not at level declared"),
+                "429": COMMON_ERRORS["429"],
+            },
+        },
+    },
     "/verification/vouch/{token}": {
         "get": {
             "summary": "The candidate of a vouching link: public name, level, vouches so far",
@@ -98,7 +111,11 @@ PATHS = {
             "description": SESSION + " The voucher types the candidate's surname, which the service compares "
             "with the declaration without showing it. At two vouches the candidate is verified. Refused: "
             "`self_vouch` (403), `voucher_not_verified` (403), `already_vouched` (409), `name_mismatch` (400), "
-            "`not_declared` (404), `already_verified` (409).",
+            "`not_declared` (404), `already_verified` (409), `too_many_vouch_attempts` (429: "
+            "`VOUCH_FAILURES_PER_VOUCHER` wrong surnames by this voucher for this candidate, or "
+            "`VOUCH_FAILURES_PER_DAY` for this candidate in 24 hours; checked before the name, so the right "
+            "name gets it too). Every attempt is audit-logged; the candidate sees the failed ones "
+            "(`failed_vouches`).",
             "parameters": [TOKEN_PARAM],
             "requestBody": _body({"type": "object", "required": ["last_name"], "properties": {"last_name": _string()}}),
             "responses": {
@@ -221,6 +238,8 @@ SCHEMAS = {
                 "items": {"type": "object", "properties": {"name": _string(), "created": _string(format="date-time")}},
             },
             "vouches_needed": {"type": "integer"},
+            "failed_vouches": {"type": "integer",
+                               "description": "Attempts of confrères to vouch with a wrong surname (or past the limits)"},
             "links": {
                 "type": "object",
                 "properties": {

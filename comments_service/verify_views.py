@@ -4,6 +4,7 @@ Pages:
   GET/POST /verification                        the member's level, the declaration form (RPPS, names,
                                                  display name), their vouches and shareable vouching link,
                                                  the « Se connecter avec Pro Santé Connect » button
+  POST     /verification/lien                   the candidate replaces their vouching link (the old one stops working)
   GET/POST /verification/parrainer/<token>      a verified physician vouches for the candidate of the link
   GET      /verification/psc                    leave for Pro Santé Connect (psc.py)
   GET      /verification/psc/retour             come back from it: the proof is recorded, or the reason why not
@@ -13,6 +14,7 @@ Pages:
 API (JSON; the session of auth.py, bearer or cookie):
   GET  /api/verification                        the caller's status, links (page, vouching link, PSC)
   POST /api/verification                        declare {rpps, last_name, first_name, display_name?}
+  POST /api/verification/vouch-link             a new vouching link for the caller (declared members)
   GET  /api/verification/vouch/<token>          the candidate of a vouching link (public name, level, count)
   POST /api/verification/vouch/<token>          vouch {last_name}
   GET  /api/verification/candidates             moderators: members waiting for a proof
@@ -49,6 +51,7 @@ NOTICES = {
     "merci": "Merci : votre parrainage est enregistré.",
     "examine": "Examen enregistré : ce membre est vérifié.",
     "revoque": "Vérification révoquée.",
+    "lien": "Nouveau lien de parrainage créé : l'ancien ne fonctionne plus.",
 }
 
 
@@ -56,22 +59,21 @@ def _app():
     return current_app._get_current_object()
 
 
-def _links(account_id: int) -> dict:
-    links = {
+def _links(db, account_id: int, level: str | None) -> dict:
+    """The member's links; the vouching link only while there is something to vouch for (level `declared`)."""
+    vouch = None
+    if level == "declared":
+        vouch = url_for("verification.vouch_page", token=verify.vouch_link(db, account_id), _external=True)
+    return {
         "page": url_for("verification.page_status", _external=True),
-        "vouch": url_for("verification.vouch_page", token=verify.vouch_token(current_app.config["SECRET_KEY"], account_id),
-                         _external=True),
+        "vouch": vouch,
         "psc": url_for("verification.psc_start", _external=True) if psc.configured(_app()) else None,
     }
-    return links
 
 
 def _api_status(db, account_id: int) -> dict:
     status = verify.status(db, account_id)
-    links = _links(account_id)
-    if status["level"] != "declared":
-        links["vouch"] = None
-    return {**status, "links": links}
+    return {**status, "links": _links(db, account_id, status["level"])}
 
 
 def _json(obj, status: int = 200):
@@ -89,10 +91,16 @@ def _body() -> dict:
     return payload
 
 
+STALE_LINK = (
+    "Ce lien de parrainage n'est pas (ou plus) valide : le confrère a pu en créer un nouveau. Demandez-lui le "
+    "lien affiché sur sa page « Vérification »."
+)
+
+
 def _candidate(token: str) -> int:
-    candidate_id = verify.read_vouch_token(current_app.config["SECRET_KEY"], token)
-    if candidate_id is None:
-        raise ApiError(404, "unknown_candidate", "Ce lien de parrainage n'est pas valide.")
+    candidate_id = verify.candidate_of_link(get_db(), token)
+    if candidate_id is None:  # unknown, replaced, or an old signed link (before issue 10)
+        raise ApiError(404, "unknown_candidate", STALE_LINK)
     return candidate_id
 
 
@@ -106,7 +114,7 @@ def _candidate_summary(db, candidate_id: int) -> dict:
         (candidate_id,),
     )
     if row is None:
-        raise ApiError(404, "unknown_candidate", "Ce lien de parrainage n'est pas valide.")
+        raise ApiError(404, "unknown_candidate", STALE_LINK)
     return {
         "name": row["display_name"] or "Un membre",
         "level": row["level"],
@@ -133,6 +141,21 @@ def api_declare():
         display_name=payload.get("display_name"),
     )
     hooks.emit("verification.declared", account_id=account["id"])  # sends a contested number's notice, if any
+    return _json(_api_status(db, account["id"]))
+
+
+def _renew_link(db, account_id: int) -> None:
+    if verify.level_of(db, account_id) != "declared":
+        raise ApiError(409, "nothing_to_vouch", "Un lien de parrainage ne sert qu'à une inscription déclarée, pas encore vérifiée.")
+    verify.renew_vouch_link(db, account_id)
+
+
+@bp.post("/api/verification/vouch-link")
+def api_renew_vouch_link():
+    """A new vouching link for the caller; the old one stops working."""
+    account = require_account()
+    db = get_db()
+    _renew_link(db, account["id"])
     return _json(_api_status(db, account["id"]))
 
 
@@ -202,7 +225,7 @@ def _status_page(account: dict, form: dict | None = None, errors=(), status: int
         status,
         account=account,
         state=state,
-        links=_links(account["id"]),
+        links=_links(db, account["id"], state["level"]),
         psc_enabled=psc.configured(_app()),
         pseudonyms=current_app.extensions["confreres_network"].policies.pseudonyms,
         form=form,
@@ -233,6 +256,18 @@ def page_declare(account):
         return _status_page(account, form, [err], err.status)
     hooks.emit("verification.declared", account_id=account["id"])
     return redirect(url_for("verification.page_status", etat="declare"), 303)
+
+
+@bp.post("/verification/lien")
+@signed_in_page
+def page_renew_vouch_link(account):
+    if not check_csrf(f"verification:{account['id']}"):
+        return _status_page(account, errors=[ApiError(403, "invalid_csrf", CSRF_MESSAGE)], status=403)
+    try:
+        _renew_link(get_db(), account["id"])
+    except ApiError as err:
+        return _status_page(account, errors=[err], status=err.status)
+    return redirect(url_for("verification.page_status", etat="lien") + "#parrainage", 303)
 
 
 def _vouch_page(account: dict, token: str, candidate_id: int, form=None, errors=(), status=200, notice=None):

@@ -417,7 +417,7 @@ def _first(values):
 def _plain(value, limit: int) -> str:
     if not isinstance(value, str):
         return ""
-    return sanitize.text(html_lib.escape(value))[:limit].strip()
+    return validate.one_line(sanitize.text(html_lib.escape(value)))[:limit].strip()
 
 
 def _http(value) -> str | None:

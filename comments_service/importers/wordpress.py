@@ -54,7 +54,6 @@ _WP_NS = "http://wordpress.org/export/"
 _STATUS = {"1": "approved", "approve": "approved", "approved": "approved", "0": "pending", "hold": "pending",
            "spam": "spam"}
 _TRASH = {"trash", "post-trashed"}
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\u200b-\u200f\u202a-\u202e\u2066-\u2069]")
 
 
 class WxrError(Exception):
@@ -184,7 +183,7 @@ def comment_html(source: str) -> str:
 
 
 def _author(raw: str) -> str:
-    name = _CONTROL.sub("", plain_text(raw or ""))
+    name = validate.one_line(plain_text(raw or ""))
     return name[: validate.MAX_AUTHOR].strip()
 
 
@@ -367,7 +366,7 @@ def _item(elem, author_logins: dict[str, str], now: datetime, line: int) -> WxrP
     dates = _post_dates(f)
     post = WxrPost(
         wp_id=f.get("post_id", ""),
-        title=plain_text(f.get("title", "")) or "(sans titre)",
+        title=validate.one_line(plain_text(f.get("title", ""))) or "(sans titre)",
         link=f.get("link", ""),
         guid=f.get("guid", ""),
         slug=f.get("post_name", ""),

@@ -100,7 +100,7 @@ def test_the_migration_keeps_every_blogs_version(tmp_path):
     db.conn.execute("INSERT INTO comments (post_url, site, created) VALUES ('http://b.test/commented', 'b', ?)",
                     (stamp,))
     db.conn.commit()
-    assert dbmod.migrate(db) == ["m009_public_versions"]
+    assert dbmod.migrate(db)[0] == "m009_public_versions"  # later ones follow
     found = dict(db.conn.execute("SELECT url, public_version FROM posts").fetchall())
     assert found == {"http://b.test/commented": 41, "http://b.test/quiet": 0}
     db.close()

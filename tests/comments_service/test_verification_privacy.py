@@ -20,6 +20,7 @@ from comments_service import verify
 from tests.comments_service.verification_kit import CANDIDATE, CLAIRE, KARIM, Kit, import_people
 
 EMAIL = "eleonore.quintard-valmore@cabinet-secret.test"
+REAL_NAME = "Éléonore Quintard-Valmore"
 PSEUDONYM = "Stéthoscope bleu"
 # Routes that show the signed-in owner their own data, or need a single-use link, or are demo-only:
 NOT_PUBLIC = {
@@ -47,8 +48,17 @@ def world(app, client, tmp_path, urls, actions):
     kit = Kit(app, client)
     claire = kit.verified(CLAIRE, "Lefebvre", "Claire", "Dr Claire Lefebvre", role="author", sites=("dr-a",))
     karim = kit.verified(KARIM, "Benali", "Karim", "Dr Karim Benali")
-    secret = kit.member(email=EMAIL, display_name=PSEUDONYM, sites=("dr-b",))  # the author of dr-b, too
-    declared = kit.declare(secret, CANDIDATE, "QUINTARD-VALMORE", "Éléonore")
+    secret = kit.member(email=EMAIL, display_name=REAL_NAME, sites=("dr-b",))  # the author of dr-b, too
+    # Before taking a pseudonym, the member commented under their real name; a confrère answered, the
+    # thread was read (and cached), and dr-a's author waits for her daily digest.
+    kit.sql("UPDATE accounts SET notify_comments = 'daily' WHERE id = ?", (claire.id,))
+    early = actions.post("Un avis d'avant.", url=urls.POST_A2, headers=secret.headers).get_json()["comment"]
+    actions.approve(early["id"])
+    actions.post("Une question, avant.", url=urls.POST_A2, headers=secret.headers)  # still pending
+    answer = actions.post("Je vous réponds.", url=urls.POST_A2, headers=karim.headers, parent=early["id"])
+    assert answer.status_code == 201
+    assert actions.thread(urls.POST_A2).get_json()["comments"][0]["author"]["name"] == REAL_NAME
+    declared = kit.declare(secret, CANDIDATE, "QUINTARD-VALMORE", "Éléonore", display_name=PSEUDONYM)
     assert declared.status_code == 200, declared.get_json()
     assert kit.vouch(claire, secret, "Quintard-Valmore").status_code == 201
     assert kit.vouch(karim, secret, "Quintard-Valmore").status_code == 201
@@ -106,7 +116,7 @@ def test_no_public_output_reveals_who_the_pseudonym_is(world, app, urls, network
         own_ids = [row[0] for row in db.conn.execute("SELECT id FROM comments WHERE account_id = ?", (secret.id,))]
     finally:
         db.close()
-    assert len(own_ids) == 4
+    assert len(own_ids) == 6
 
     def scan(rule: str, path: str, **kwargs):
         for who, browser, headers in (("anonyme", anonymous, {}), ("membre", member_browser, other.headers)):
@@ -182,6 +192,19 @@ def test_no_public_output_reveals_who_the_pseudonym_is(world, app, urls, network
     [notice] = kit.sql("SELECT message FROM outbox WHERE kind = 'verification_contested'")
     assert "Curieux" not in notice["message"] and kit.sql("SELECT email FROM accounts WHERE id = ?", (curious.id,))[0][
         "email"] not in notice["message"]
+
+    # the digest dr-a's author had not received yet names the comments' current author only
+    from comments_service import notify
+
+    db = kit.db()
+    try:
+        with app.app_context():
+            assert notify.queue_digests(db)["comments"] >= 2
+    finally:
+        db.close()
+    [digest] = kit.sql("SELECT message FROM outbox WHERE kind = 'digest'")
+    assert PSEUDONYM in digest["message"]
+    assert_clean("the daily digest", digest["message"])
 
     # the public export (for the planet, backups shared with the blogger...)
     monkeypatch.setenv("CONFRERES_SECRET_KEY", app.config["SECRET_KEY"])

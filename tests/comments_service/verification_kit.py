@@ -81,7 +81,12 @@ class Kit:
         return self.client.post("/api/verification", json=body, headers=member.headers)
 
     def vouch_token(self, member: Member) -> str:
-        return verify.vouch_token(self.app.config["SECRET_KEY"], member.id)
+        """The token of the member's vouching link (the one their verification page shows while declared)."""
+        db = self.db()
+        try:
+            return verify.vouch_link(db, member.id)
+        finally:
+            db.close()
 
     def vouch(self, voucher: Member, candidate: Member, last_name: str):
         return self.client.post(

@@ -2,7 +2,8 @@
 
 The service's own outputs are scanned in tests/comments_service/test_verification_privacy.py; this is the
 static side: a real network (two blogs and the planet) built by the real build against the real comment
-service over HTTP, after the member commented under a pseudonym with the badge. Every file written under
+service over HTTP, after the member commented under their real name (copied by a first build), then took a
+pseudonym and commented with the badge. Every file written under
 the output folder (pages, comment snapshots, feeds, posts.json, the planet, the search index) must hold
 neither the real name, nor the RPPS, nor the e-mail, while the pseudonym and badge do show.
 """
@@ -11,8 +12,9 @@ from __future__ import annotations
 
 import gzip
 
+from comments_service import store
 from comments_service.db import connect
-from tests.comments_service.test_verification_privacy import EMAIL, PSEUDONYM, assert_clean
+from tests.comments_service.test_verification_privacy import EMAIL, PSEUDONYM, REAL_NAME, assert_clean
 from tests.comments_service.verification_kit import CANDIDATE, CLAIRE, KARIM, Kit, import_people
 from tests.confreres.test_fresh_comments import POST_A, run_build, world  # noqa: F401  (fixture)
 
@@ -34,8 +36,19 @@ def test_the_built_blogs_and_planet_never_name_the_member_behind_a_pseudonym(wor
     kit = Kit(service, client)
     claire = kit.verified(CLAIRE, "Lefebvre", "Claire", "Dr Claire Lefebvre")
     karim = kit.verified(KARIM, "Benali", "Karim", "Dr Karim Benali")
-    secret = kit.member(email=EMAIL, display_name=PSEUDONYM)
-    assert kit.declare(secret, CANDIDATE, "QUINTARD-VALMORE", "Éléonore").status_code == 200
+    # before taking a pseudonym, the member commented under their real name, and a build copied it
+    secret = kit.member(email=EMAIL, display_name=REAL_NAME)
+    early = client.post("/api/comments", headers=secret.headers, json={"url": POST_A, "text": "Un avis d'avant."})
+    assert early.status_code == 201, early.get_json()
+    db = connect(service.config["DB"])
+    try:
+        store.set_status(db, early.get_json()["comment"]["id"], "approved")
+    finally:
+        db.close()
+    run_build(network)
+    before = dict(published_texts(network.output))
+    assert any(REAL_NAME in text for text in before.values()), "the test would prove nothing otherwise"
+    assert kit.declare(secret, CANDIDATE, "QUINTARD-VALMORE", "Éléonore", display_name=PSEUDONYM).status_code == 200
     assert kit.vouch(claire, secret, "Quintard-Valmore").status_code == 201
     assert kit.vouch(karim, secret, "Quintard-Valmore").status_code == 201
     client.patch("/api/account", json={"interests": "Aucun lien d'intérêts.", "show_specialty": True},
@@ -57,6 +70,6 @@ def test_the_built_blogs_and_planet_never_name_the_member_behind_a_pseudonym(wor
     texts = dict(published_texts(network.output))
     snapshot = texts[next(p for p in texts if str(p).endswith("dr-a-billet-0.html") and "dr-a" in str(p))]
     assert PSEUDONYM in snapshot and "Médecin vérifié" in snapshot  # the comment is there, under its pseudonym
-    assert "Mon avis de généraliste" in snapshot
+    assert "Mon avis de généraliste" in snapshot and "Un avis d'avant." in snapshot
     for path, text in texts.items():
         assert_clean(str(path), text)
