@@ -31,7 +31,6 @@ WORDS = (
 ).split()
 CATEGORIES = ["Pratique", "Organisation des soins", "Éthique", "Formation"]
 TAGS = ["garde", "territoire", "prévention", "internat", "hôpital", "écoute", "secret", "équipe"]
-CONF = 'TIMEZONE = "Europe/Paris"\nDEFAULT_LANG = "fr"\nDEFAULT_PAGINATION = 10\nPLUGINS = ["comments", "crosslinks"]\n'
 
 
 def paragraph(rng: random.Random, words: int) -> str:
@@ -46,7 +45,6 @@ def generate(root: Path, sites: int, posts: int) -> registry.Network:
         lines.append(f'[[sites]]\nslug = "{slug}"\ntitle = "Blog {s}"\nauthor = "Dr {s}"\nurl = "http://127.0.0.1:8000/{slug}/"\n')
         content = root / "sites" / slug / "content"
         (content / "pages").mkdir(parents=True)
-        (root / "sites" / slug / "pelicanconf.py").write_text(CONF, encoding="utf-8")
         (content / "pages" / "a-propos.md").write_text("Title: À propos\n\nPrésentation.\n", encoding="utf-8")
         for p in range(posts):
             body = "\n\n".join(paragraph(rng, 60) for _ in range(5))

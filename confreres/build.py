@@ -35,6 +35,8 @@ PLUGINS_DIR = PROJECT_DIR / "plugins"
 RELEASES = ".releases"
 STATE_FILE = ".confreres-build.json"
 POSTS_FILE = "posts.json"
+# Fixed by the network, never by a blog. `guard` keeps every file Pelican reads or writes inside the blog's own.
+PLUGINS = ("guard", "comments", "crosslinks")
 
 
 class BuildError(Exception):
@@ -63,7 +65,7 @@ class BuildResults(list):
 def pelican_settings(
     network: Network, site: Site, source: Path, output: Path, network_output: Path | None = None
 ) -> dict:
-    """Settings the network imposes on every site, over the site's own pelicanconf.py."""
+    """Settings the network imposes on every site; a blog chooses only the few of its site.toml (own_settings)."""
     from confreres.french import JINJA_FILTERS
 
     siteurl = site.url.rstrip("/")
@@ -79,6 +81,11 @@ def pelican_settings(
         "THEME": str(THEME_DIR),
         "THEME_STATIC_DIR": "theme",
         "PLUGIN_PATHS": [str(PLUGINS_DIR)],
+        "PLUGINS": list(PLUGINS),
+        # Markdown only: docutils' `include`/`raw` directives read server files, the html reader is not needed.
+        "READERS": {"rst": None, "html": None, "htm": None},
+        "DEFAULT_LANG": "fr",
+        "TIMEZONE": "Europe/Paris",
         "CACHE_PATH": str(network.root / ".cache" / "pelican" / site.slug),
         "CACHE_CONTENT": True,
         "LOAD_CONTENT_CACHE": True,
@@ -147,23 +154,25 @@ class _ErrorCollector(logging.Handler):
         self.messages.append(describe(record, exc, self.content_dir))
 
 
-def _run_pelican(network: Network, site: Site, source: Path, output: Path, extra: dict | None = None) -> list[dict]:
+def _run_pelican(network: Network, site: Site, source: Path, output: Path, extra: dict | None = None,
+                 own: registry.SiteSettings | None = None) -> list[dict]:
     """Run Pelican for one site in this process; raise BuildError on any error it logs.
 
-    `extra`: settings over the network's own (the planet uses it for its sources and layout).
+    Pelican gets a dict made here, never a settings file: a blog carries data (its `site.toml`, read into
+    `own` when not given), no code. `extra`: settings over the network's own (the planet's sources and layout).
     """
     import pelican
-    from pelican.settings import get_settings_from_file, read_settings
+    from pelican.settings import read_settings
 
-    conf = source / "pelicanconf.py"
-    if not conf.is_file():
-        raise BuildError(f"{site.slug}: {conf.name} is missing in {source}")
+    if (source / "pelicanconf.py").exists():
+        raise BuildError(
+            f"{site.slug}: pelicanconf.py is no longer read (a blog carries no code): move its settings to "
+            f"{registry.SITE_FILE} (pagination, timezone, permalinks) and delete it"
+        )
     try:
-        own = get_settings_from_file(str(conf))
-    except Exception as exc:  # a doctor's typo in pelicanconf.py
-        raise BuildError(f"{site.slug}: {conf.name} cannot be read: {type(exc).__name__}: {exc}") from None
-    if "PLUGINS" not in own:
-        raise BuildError(f"{site.slug}: {conf.name} must list PLUGINS (Pelican loads every installed plugin otherwise)")
+        own = own or registry.load_site_settings(source)
+    except registry.RegistryError as exc:
+        raise BuildError(f"{site.slug}: {exc}") from None
     if not (source / "content").is_dir():
         raise BuildError(f"{site.slug}: the content/ folder is missing in {source}")
 
@@ -171,7 +180,9 @@ def _run_pelican(network: Network, site: Site, source: Path, output: Path, extra
     root_logger = logging.getLogger()
     root_logger.addHandler(collector)
     try:
-        settings = read_settings(str(conf), override=pelican_settings(network, site, source, output) | (extra or {}))
+        settings = read_settings(
+            None, override=pelican_settings(network, site, source, output) | own_settings(own) | (extra or {})
+        )
         wanted = list(settings.get("PLUGINS") or [])
         instance = pelican.Pelican(settings)
         if len(instance.plugins) != len(wanted) and not collector.messages:
@@ -196,6 +207,15 @@ def _run_pelican(network: Network, site: Site, source: Path, output: Path, extra
     if posts_file.is_file():
         return json.loads(posts_file.read_text(encoding="utf-8")).get("posts", [])
     return []
+
+
+def own_settings(own: registry.SiteSettings) -> dict:
+    """The Pelican settings a blog's site.toml chooses (each key validated by registry.load_site_settings)."""
+    settings = {"TIMEZONE": own.timezone, "DEFAULT_PAGINATION": own.pagination}
+    if own.permalinks == "date":
+        settings |= {"ARTICLE_URL": "{date:%Y}/{date:%m}/{date:%d}/{slug}/",
+                     "ARTICLE_SAVE_AS": "{date:%Y}/{date:%m}/{date:%d}/{slug}/index.html"}
+    return settings
 
 
 def _format_errors(slug: str, messages: list[str]) -> str:
@@ -510,19 +530,23 @@ def secret_key(network: Network) -> str:
     return key
 
 
-def announce_posts(network: Network, site: Site, posts: list[dict], out=None) -> bool:
-    """Tell the comment service which posts the site has (threads open for them). Never fails a build."""
+def announce_posts(network: Network, site: Site, posts: list[dict], out=None, token: str = "") -> bool:
+    """Tell the comment service which posts the site has (threads open for them). Never fails a build.
+
+    `token`: the blog's own (the push hook's, confreres.publish); else derived from the secret key.
+    """
     import httpx
 
     from confreres.site_token import site_token
 
-    key = secret_key(network)
-    if not key:
+    key = "" if token else secret_key(network)
+    if not token and not key:
         return False
+    token = token or site_token(key, site.slug)
     url = f"{network.comments_url}api/sites/{site.slug}/posts"
     try:
         response = httpx.put(
-            url, json={"posts": posts}, headers={"Authorization": f"Bearer {site_token(key, site.slug)}"}, timeout=5
+            url, json={"posts": posts}, headers={"Authorization": f"Bearer {token}"}, timeout=5
         )
     except httpx.HTTPError as exc:
         if out is not None:

@@ -299,6 +299,13 @@ def publish_init(ctx, slug, repo):
     except (PublishError, KeyError) as exc:
         raise click.ClickException(str(exc.args[0] if isinstance(exc, KeyError) else exc)) from None
     click.echo(f"Dépôt prêt : {path}")
+    from confreres.publish import TOKEN_FILE
+
+    if (path / TOKEN_FILE).is_file():
+        click.echo(f"Le crochet annonce les billets avec le jeton du blog ({path / TOKEN_FILE}, 0600), sans la clé secrète.")
+    else:
+        click.echo(f"Pas de clé secrète (CONFRERES_SECRET_KEY) : écrivez `confreres site-token {slug}` dans "
+                   f"{path / TOKEN_FILE} (0600) pour que le crochet annonce les billets.", err=True)
     click.echo(f"Le médecin publie avec : git clone {path} && … && git push origin main")
 
 

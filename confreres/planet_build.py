@@ -131,15 +131,28 @@ def search_available() -> bool:
         return False
 
 
-def planet_settings(network: Network, out: Path, fetch: bool = True, search: bool = True) -> dict:
+def planet_settings(network: Network, out: Path, fetch: bool = True, search: bool = True,
+                    own: registry.PlanetSettings | None = None) -> dict:
     """Settings over the network's (`build.pelican_settings`) for the planet's Pelican run.
+
+    `own`: the `[planet]` table of sites/planet/site.toml (per page, feed sizes, timeouts).
 
     The member blogs' author badges are asked of the comment service now (`GET /api/sites`, short
     timeout): down or in error, the planet is built without badges and a warning is logged.
     """
     from confreres import badges as author_badges
 
+    own = own or registry.PlanetSettings()
     return {
+        "PLUGINS": ["guard", "planet"],
+        "PLANET_PER_PAGE": own.per_page,
+        "PLANET_FEED_ITEMS": own.feed_items,
+        "PLANET_EXCERPT_LENGTH": own.excerpt_length,
+        "PLANET_SERVICE_TIMEOUT": own.service_timeout,
+        "PLANET_FETCH_TIMEOUT": own.fetch_timeout,
+        "PLANET_FETCH_MAX_BYTES": own.fetch_max_bytes,
+        # The network's icon at the root, where browsers ask for it on every page of every blog (/favicon.ico).
+        "EXTRA_PATH_METADATA": {"extra/favicon.ico": {"path": "favicon.ico"}},
         "PLANET_SOURCES": planet_sources(network, out, author_badges.fetch(network.comments_url)),
         "PLANET_STATE_DIR": str(state_dir(network)),
         "PLANET_FETCH": fetch,
@@ -206,10 +219,15 @@ def build_planet(network_file: str, out: str, fetch: bool = True, search: bool =
     releases.mkdir(parents=True, exist_ok=True)
     release = releases / f"{PLANET_SLUG}-{time.strftime('%Y%m%d%H%M%S')}-{os.getpid()}"
     try:
-        if not (network.planet_dir / "pelicanconf.py").is_file():
-            raise BuildError(f"planet: no pelicanconf.py in {network.planet_dir}")
+        if not network.planet_dir.is_dir():
+            raise BuildError(f"planet: no folder {network.planet_dir}")
+        try:
+            own = registry.load_site_settings(network.planet_dir, planet=True)
+        except registry.RegistryError as exc:
+            raise BuildError(f"planet: {exc}") from None
         state = stamp(network, out_dir) if state is None else state
-        _run_pelican(network, site, network.planet_dir, release, extra=planet_settings(network, out_dir, fetch, search))
+        _run_pelican(network, site, network.planet_dir, release, own=own,
+                     extra=planet_settings(network, out_dir, fetch, search, own.planet))
         (release / STATE_FILE).write_text(json.dumps({**state, "built": time.time()}), encoding="utf-8")
         searched = index_search(network, out_dir, release) if search else ""
         publish(network, out_dir, release)

@@ -4,11 +4,22 @@
 build is rejected with the build's message in the doctor's terminal, and the live site is left
 as it was. An accepted push is swapped in atomically by the build, then the network index is
 rewritten and the published URLs are printed back to the pusher.
+
+A push carries data, never code. Before anything is built, the pushed tree is inspected (`check_tree`):
+only Markdown texts, images and files under `content/`, a `site.toml`, a README and a `.gitignore` are
+accepted; Python files, plugins, themes, templates, symlinks and submodules are refused by name. The build
+of the push then runs in a separate process whose environment carries no secret (`build_env`), as
+`$CONFRERES_BUILD_USER` when the hook runs as root, and the hook itself announces the posts with the blog's
+own token (`<repo>/confreres-site-token`, written by `init`), never with the service's secret key.
 """
 
 from __future__ import annotations
 
+import contextlib
+import json
 import os
+import pwd
+import re
 import shlex
 import shutil
 import subprocess
@@ -31,8 +42,98 @@ exec {python} -m confreres.publish hook --network {network} --site {slug}
 """
 
 
+TOKEN_FILE = "confreres-site-token"
+ENV_TOKEN = "CONFRERES_SITE_TOKEN"
+ENV_BUILD_USER = "CONFRERES_BUILD_USER"
+
+# What a blog's repository may hold (see docs/operating.md, "What a push may contain").
+ROOT_FILES = {"site.toml", ".gitignore"}
+README = re.compile(r"README(\.[A-Za-z]+)?")
+STATIC_DIRS = ("images", "files", "extra")
+MARKDOWN = (".md", ".markdown", ".mkd", ".mdown")
+FORBIDDEN_DIRS = {"plugins", "plugin", "themes", "theme", "templates"}
+CODE_SUFFIXES = (".py", ".pyc", ".pyo", ".pyw", ".pyz", ".so")
+SETTINGS_FILES = {"pelicanconf.py", "publishconf.py"}
+# Variables the build of a push may see: no secret ever reaches it.
+BUILD_ENV = ("PATH", "LANG", "LANGUAGE", "TZ", "PYTHONPATH", "CONFRERES_NETWORK", "CONFRERES_DEMO_ORIGIN")
+SECRET_NAME = re.compile(r"SECRET|PASSWORD|PASSWD|TOKEN|KEY|SMTP|CREDENTIAL", re.IGNORECASE)
+
+
 class PublishError(Exception):
     pass
+
+
+def check_path(mode: str, path: str) -> str:
+    """Why `path` (of git mode `mode`) cannot be in a blog's repository, in French; "" when it may."""
+    parts = path.split("/")
+    name = parts[-1]
+    if mode == "120000":
+        return "lien symbolique refusé (il pourrait désigner un fichier du serveur)"
+    if mode == "160000":
+        return "sous-module git refusé"
+    if name in SETTINGS_FILES:
+        return (f"les réglages d'un blog ne sont plus du code : supprimez ce fichier (git rm {path}) "
+                "et mettez la pagination ou le fuseau horaire dans site.toml")
+    if name.lower().endswith(CODE_SUFFIXES):
+        return "fichier de code refusé : un blog ne contient que des textes, des images et des fichiers"
+    if FORBIDDEN_DIRS & {p.lower() for p in parts[:-1]}:
+        return "extensions, thèmes et gabarits sont ceux du réseau : dossier refusé"
+    if mode not in ("100644", "100755"):
+        return f"type de fichier git refusé ({mode})"
+    if len(parts) == 1:
+        if name in ROOT_FILES or README.fullmatch(name):
+            return ""
+        return "hors de la structure d'un blog (content/, site.toml, README, .gitignore)"
+    if parts[0] != "content":
+        return "hors de la structure d'un blog (content/, site.toml, README, .gitignore)"
+    if len(parts) > 2 and parts[1] in STATIC_DIRS or name == ".gitignore":
+        return ""
+    if not name.lower().endswith(MARKDOWN):
+        return ("seuls les billets et pages en Markdown (.md) sont lus ; les images et fichiers vont dans "
+                "content/images/ ou content/files/")
+    return ""
+
+
+def check_tree(rev: str, cwd: Path | None = None) -> list[str]:
+    """The refused paths of revision `rev`, each with its reason (`git ls-tree`: nothing is checked out)."""
+    proc = subprocess.run(["git", "ls-tree", "-r", "-z", "--full-tree", rev], cwd=cwd, capture_output=True)
+    if proc.returncode != 0:
+        raise PublishError(proc.stderr.decode(errors="replace").strip())
+    problems = []
+    for entry in proc.stdout.split(b"\0"):
+        if not entry:
+            continue
+        meta, _, raw_path = entry.partition(b"\t")
+        path = raw_path.decode("utf-8", errors="replace")
+        reason = check_path(meta.split()[0].decode(), path)
+        if reason:
+            problems.append(f"{path} : {reason}")
+    return problems
+
+
+def without_secrets(environ: dict) -> dict:
+    """`environ` without any variable that could hold a secret (key, password, token, SMTP settings)."""
+    return {name: value for name, value in environ.items() if not SECRET_NAME.search(name)}
+
+
+def build_env(environ: dict, home: str) -> dict:
+    """The whole environment of the build of a push: locale and paths, nothing else (no secret)."""
+    env = {name: environ[name] for name in BUILD_ENV if name in environ}
+    env.update({name: value for name, value in environ.items() if name.startswith("LC_")})
+    env["HOME"] = home
+    env.setdefault("PATH", os.defpath)
+    return env
+
+
+def site_token_of(git_dir: Path, environ: dict) -> str:
+    """The blog's own token (`$CONFRERES_SITE_TOKEN`, else `<repo>/confreres-site-token`), "" without one."""
+    token = environ.get(ENV_TOKEN, "").strip()
+    if not token:
+        try:
+            token = (git_dir / TOKEN_FILE).read_text(encoding="utf-8").strip()
+        except OSError:
+            token = ""
+    return token
 
 
 def _git(*args: str, cwd: Path | None = None, env: dict | None = None) -> str:
@@ -77,6 +178,11 @@ def init(network: Network, slug: str, repo: Path) -> Path:
         _git("add", "-A", cwd=work, env=env)
         ident = ["-c", "user.name=Confrères", "-c", "user.email=publication@confreres.invalid"]
         _git(*ident, "commit", "--quiet", "-m", f"Contenu initial de {site.title}", cwd=work, env=env)
+        problems = check_tree("HEAD", cwd=work)
+        if problems:
+            shutil.rmtree(repo, ignore_errors=True)
+            raise PublishError(f"{site.path} holds files a push may not carry (move pelicanconf.py's settings "
+                               "to site.toml):\n" + "\n".join(f"  - {p}" for p in problems))
         _git("push", "--quiet", str(repo), f"{BRANCH}:{BRANCH}", cwd=work, env=env)
     hook = repo / "hooks" / "pre-receive"
     hook.write_text(
@@ -89,6 +195,14 @@ def init(network: Network, slug: str, repo: Path) -> Path:
         encoding="utf-8",
     )
     hook.chmod(0o755)
+    from confreres.build import secret_key
+    from confreres.site_token import site_token
+
+    key = secret_key(network)
+    if key:  # the hook announces the posts with this token, never with the secret key
+        token = repo / TOKEN_FILE
+        token.touch(mode=0o600)
+        token.write_text(site_token(key, slug) + "\n", encoding="utf-8")
     return repo
 
 
@@ -140,6 +254,24 @@ def hook(network_file: str, slug: str, stdin=sys.stdin, out=sys.stdout) -> int:
     if new == ZERO:
         print(f"Confrères : la branche {BRANCH} ne peut pas être supprimée.", file=out)
         return 1
+    token = site_token_of(Path(os.environ.get("GIT_DIR", ".")).resolve(), os.environ)
+    try:
+        problems = check_tree(new)
+    except PublishError as exc:
+        print(f"Confrères : impossible de lire la révision poussée : {exc}", file=out)
+        return 1
+    if problems:
+        print("Confrères : publication REFUSÉE, le site en ligne n'a pas changé.", file=out)
+        print("Un blog ne contient que des textes (content/*.md), des images et des fichiers (content/images/, "
+              "content/files/) et son site.toml ; ces fichiers ne peuvent pas être publiés :", file=out)
+        for problem in problems:
+            print(f"  - {problem}", file=out)
+        return 1
+    try:
+        drop = _drop_privileges(os.environ.get(ENV_BUILD_USER, ""))
+    except PublishError as exc:
+        print(f"Confrères : publication impossible, le serveur est mal configuré : {exc}", file=out)
+        return 1
     with tempfile.TemporaryDirectory(prefix=f"confreres-push-{slug}-") as tmp:
         tree = Path(tmp) / "site"
         try:
@@ -148,15 +280,21 @@ def hook(network_file: str, slug: str, stdin=sys.stdin, out=sys.stdout) -> int:
         except PublishError as exc:
             print(f"Confrères : impossible de lire la révision poussée : {exc}", file=out)
             return 1
-        # From here on nothing must see the pushed repository's variables.
+        # From here on nothing sees the pushed repository's variables, nor any secret.
+        environ = without_secrets(clean_git_env())
         os.environ.clear()
-        os.environ.update(clean_git_env())
+        os.environ.update(environ)
         print(f"Confrères : construction de « {site.title} »…", file=out, flush=True)
         from confreres import freshness
 
         service = freshness.fetch(network.comments_url)  # before the snapshot: recorded with it
         version = service.versions.get(slug) if service else None
-        result = _build_in_child(network_file, slug, str(network.output), str(tree), version)
+        if drop:
+            shutil.chown(tmp, drop.uid, drop.gid)
+            for path in [tree, *tree.rglob("*")]:
+                os.lchown(path, drop.uid, drop.gid)
+        result = _build_in_child(network_file, slug, str(network.output), str(tree), version,
+                                 env=build_env(environ, tmp), prefix=drop.prefix if drop else [])
         if not result.ok:
             print("Confrères : publication REFUSÉE, le site en ligne n'a pas changé.", file=out)
             print(result.error, file=out)
@@ -171,7 +309,11 @@ def hook(network_file: str, slug: str, stdin=sys.stdin, out=sys.stdout) -> int:
 
     # outside feeds: last copies (`confreres planet refresh`)
     front_page(network, network.output, fetch=False, service=service)
-    announce_posts(network, site, result.articles, out=out)
+    if token:
+        announce_posts(network, site, result.articles, out=out, token=token)
+    else:
+        print(f"Confrères : pas de jeton de blog ({TOKEN_FILE}) : le service de commentaires apprendra "
+              "les billets à la prochaine construction du serveur.", file=out)
     from confreres.webmention import send_after_build
 
     send_after_build(network, site, network.output, stream=out)  # policies.webmention_send
@@ -193,14 +335,59 @@ def _print_withheld(posts: list[dict], out):
         print(f"  {withheld_line(post)}", file=out)
 
 
-def _build_in_child(network_file: str, slug: str, out: str, source: str, comments_version: str | None = None):
-    """One fresh process, as for every build (Pelican's state is process-global)."""
-    from concurrent.futures import ProcessPoolExecutor
+class _Drop:
+    def __init__(self, user: pwd.struct_passwd):
+        self.uid, self.gid = user.pw_uid, user.pw_gid
+        self.prefix = ["setpriv", f"--reuid={self.uid}", f"--regid={self.gid}", "--init-groups", "--"]
 
-    from confreres.build import _context, build_site
 
-    with ProcessPoolExecutor(max_workers=1, mp_context=_context()) as pool:
-        return pool.submit(build_site, network_file, slug, out, source, True, comments_version).result()
+def _drop_privileges(user: str) -> _Drop | None:
+    """How to run the build as `user` ($CONFRERES_BUILD_USER); None when unset or already that user.
+
+    Only root can switch users: any other hook user configured with another build user is refused,
+    rather than building with more rights than the operator meant.
+    """
+    if not user:
+        return None
+    try:
+        entry = pwd.getpwnam(user)
+    except KeyError:
+        raise PublishError(f"{ENV_BUILD_USER}={user} : utilisateur inconnu") from None
+    if entry.pw_uid == os.geteuid():
+        return None
+    if os.geteuid() != 0:
+        raise PublishError(f"{ENV_BUILD_USER}={user} : seul root peut construire sous un autre utilisateur")
+    if not shutil.which("setpriv"):
+        raise PublishError("setpriv (util-linux) est introuvable")
+    return _Drop(entry)
+
+
+def _build_in_child(network_file: str, slug: str, out: str, source: str, comments_version: str | None = None,
+                    env: dict | None = None, prefix: list[str] | None = None):
+    """A fresh process (Pelican's state is process-global) with only `env`, run through `prefix` (setpriv)."""
+    from confreres.build import SiteResult
+
+    command = [*(prefix or []), sys.executable, "-m", "confreres.publish", "build", "--network", network_file,
+               "--site", slug, "--out", out, "--source", source]
+    if comments_version:
+        command += ["--comments-version", comments_version]
+    proc = subprocess.run(command, env=env, stdout=subprocess.PIPE, cwd=Path(source).parent)
+    try:
+        return SiteResult(**json.loads(proc.stdout.decode().strip().splitlines()[-1]))
+    except (ValueError, IndexError, TypeError):
+        return SiteResult(slug, ok=False, error=f"{slug}: the build stopped (exit status {proc.returncode})")
+
+
+def _build_command(args) -> int:
+    """`python -m confreres.publish build`: build one pushed tree, print its SiteResult as one JSON line."""
+    from dataclasses import asdict
+
+    from confreres.build import build_site
+
+    with contextlib.redirect_stdout(sys.stderr):
+        result = build_site(args.network, args.site, args.out, args.source, True, args.comments_version)
+    print(json.dumps(asdict(result)))
+    return 0
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -211,7 +398,13 @@ def main(argv: list[str] | None = None) -> int:
     hook_cmd = sub.add_parser("hook", help="pre-receive hook entry point")
     hook_cmd.add_argument("--network", required=True)
     hook_cmd.add_argument("--site", required=True)
+    build_cmd = sub.add_parser("build", help="build a pushed tree (run by the hook, without secrets)")
+    for name in ("--network", "--site", "--out", "--source"):
+        build_cmd.add_argument(name, required=True)
+    build_cmd.add_argument("--comments-version")
     args = parser.parse_args(argv)
+    if args.command == "build":
+        return _build_command(args)
     return hook(args.network, args.site)
 
 

@@ -392,3 +392,104 @@ class _Checker:
         for key in table:
             if key not in allowed:
                 self.fail(f"{prefix}.{key}", f"unknown key (expected one of: {', '.join(sorted(allowed))})")
+
+
+# -- a blog's own settings: sites/<slug>/site.toml -------------------------------------------------
+
+SITE_FILE = "site.toml"
+PERMALINKS = ("slug", "date")
+
+
+@dataclass(frozen=True)
+class PlanetSettings:
+    """The planet's own knobs (`[planet]` of sites/planet/site.toml)."""
+
+    per_page: int = 15  # entries per page
+    feed_items: int = 50  # entries in each planet feed
+    excerpt_length: int = 320  # characters of each excerpt
+    service_timeout: float = 2.0  # seconds for each call to the comment service (counts, debates)
+    fetch_timeout: float = 10.0  # seconds for the whole exchange with one outside feed
+    fetch_max_bytes: int = 2 * 1024 * 1024  # an outside feed larger than this is refused
+
+
+@dataclass(frozen=True)
+class SiteSettings:
+    """What a blog may set itself: data, never code (a pushed repository carries no Python).
+
+    Plugins, theme, paths and readers are the network's (confreres.build.pelican_settings).
+    """
+
+    pagination: int = 10
+    timezone: str = "Europe/Paris"
+    permalinks: str = "slug"  # "slug": <slug>.html; "date": <yyyy>/<mm>/<dd>/<slug>/ (WordPress' addresses)
+    planet: PlanetSettings | None = None
+
+
+def load_site_settings(folder: Path, planet: bool = False) -> SiteSettings:
+    """`<folder>/site.toml` validated (absent: the defaults); RegistryError naming the file, the key and why.
+
+    The messages are French: the doctor who pushed the file reads them in the push's output.
+    """
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+    path = Path(folder) / SITE_FILE
+    label = f"{path.parent.name}/{SITE_FILE}"
+
+    def fail(key: str, message: str):
+        raise RegistryError(f"{label} : {key} : {message}")
+
+    if not path.is_file():
+        return SiteSettings(planet=PlanetSettings() if planet else None)
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except UnicodeDecodeError:
+        raise RegistryError(f"{label} : le fichier n'est pas en UTF-8") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise RegistryError(f"{label} : ce n'est pas du TOML valide : {exc}") from None
+    allowed = {"pagination", "timezone", "permalinks"} | ({"planet"} if planet else set())
+    for key in data:
+        if key not in allowed:
+            fail(key, f"clé inconnue (clés permises : {', '.join(sorted(allowed))}) ; "
+                      "les extensions, le thème et les chemins sont fixés par Confrères")
+
+    def number(table: dict, key: str, default, kind=int, maximum=None, prefix=""):
+        value = table.get(key, default)
+        key = prefix + key
+        if isinstance(value, bool) or not isinstance(value, (int, float) if kind is float else int):
+            fail(key, f"doit être un nombre{' entier' if kind is int else ''}, pas {value!r}")
+        if value <= 0 or (maximum is not None and value > maximum):
+            fail(key, f"doit être entre 1 et {maximum}, pas {value!r}" if maximum else f"doit être positif, pas {value!r}")
+        return kind(value)
+
+    def text(key: str, default: str) -> str:
+        value = data.get(key, default)
+        if not isinstance(value, str):
+            fail(key, f"doit être un texte entre guillemets, pas {value!r}")
+        return value
+
+    timezone = text("timezone", SiteSettings.timezone)
+    try:
+        ZoneInfo(timezone)
+    except (ZoneInfoNotFoundError, ValueError):
+        fail("timezone", f"fuseau horaire inconnu {timezone!r} (par exemple \"Europe/Paris\", \"America/Cayenne\")")
+    permalinks = text("permalinks", SiteSettings.permalinks)
+    if permalinks not in PERMALINKS:
+        fail("permalinks", f"doit être {' ou '.join(repr(p) for p in PERMALINKS)}, pas {permalinks!r}")
+    planet_settings = None
+    if planet:
+        table = data.get("planet", {})
+        if not isinstance(table, dict):
+            fail("planet", "doit être une table [planet]")
+        fields = {f: getattr(PlanetSettings, f) for f in PlanetSettings.__dataclass_fields__}
+        for key in table:
+            if key not in fields:
+                fail(f"planet.{key}", f"clé inconnue (clés permises : {', '.join(sorted(fields))})")
+        planet_settings = PlanetSettings(**{
+            key: number(table, key, default, kind=type(default), prefix="planet.") for key, default in fields.items()
+        })
+    return SiteSettings(
+        pagination=number(data, "pagination", SiteSettings.pagination, maximum=100),
+        timezone=timezone,
+        permalinks=permalinks,
+        planet=planet_settings,
+    )

@@ -11,17 +11,12 @@ import tomlkit
 from confreres import registry
 from confreres.registry import Network, Site
 
-PELICANCONF = '''"""This blog's own Pelican settings.
-
-The network sets the rest at build time from network.toml: title, author, public URL, theme,
-feeds and output folder. Keep PLUGINS listed: with none listed Pelican loads every installed one.
+SITE_TOML = """# This blog's own settings (data, never code). Everything else — title, author, URL, theme, feeds —
+# comes from the network (network.toml). Allowed keys:
+pagination = 10             # posts per page
+timezone = "Europe/Paris"   # dates without a zone are read in this one
+# permalinks = "date"       # posts at <yyyy>/<mm>/<dd>/<slug>/ (WordPress' addresses) instead of <slug>.html
 """
-
-TIMEZONE = "Europe/Paris"
-DEFAULT_LANG = "fr"
-DEFAULT_PAGINATION = 10
-PLUGINS = ["comments", "crosslinks"]
-'''
 
 ABOUT = """Title: À propos
 Slug: a-propos
@@ -76,7 +71,7 @@ def new_site(
 
     try:
         (folder / "content" / "pages").mkdir(parents=True)
-        (folder / "pelicanconf.py").write_text(PELICANCONF, encoding="utf-8")
+        (folder / registry.SITE_FILE).write_text(SITE_TOML, encoding="utf-8")
         (folder / "content" / "pages" / "a-propos.md").write_text(
             ABOUT.format(author=author, specialty_line=f" ({specialty})" if specialty else ""), encoding="utf-8"
         )

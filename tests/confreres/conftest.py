@@ -14,7 +14,6 @@ from confreres import registry
 # developer's `make demo` answers on 127.0.0.1:8000, the port of the sites' URLs.
 NO_SERVICE = "http://127.0.0.1:9/comments/"
 
-PELICANCONF = 'TIMEZONE = "Europe/Paris"\nDEFAULT_LANG = "fr"\nDEFAULT_PAGINATION = 10\nPLUGINS = ["comments", "crosslinks"]\n'
 
 
 def write_post(site_dir: Path, slug: str, title: str, date: str = "2025-03-01 09:00", body: str = "", **meta) -> Path:
@@ -56,7 +55,6 @@ def make_network(tmp_path):
             )
             site = root / "sites" / slug
             (site / "content" / "pages").mkdir(parents=True, exist_ok=True)
-            (site / "pelicanconf.py").write_text(PELICANCONF, encoding="utf-8")
             (site / "content" / "pages" / "a-propos.md").write_text(
                 "Title: À propos\nSlug: a-propos\n\nPage de présentation.\n", encoding="utf-8"
             )

@@ -83,21 +83,31 @@ def test_a_broken_post_fails_its_site_only_and_names_the_file(make_network):
     assert (network.output / "dr-b" / "index.html").is_file()
 
 
-def test_a_plugin_that_does_not_load_fails_the_build(make_network):
-    network = make_network(slugs=("dr-a",), posts=1)
-    conf = network.sites[0].path / "pelicanconf.py"
-    conf.write_text(conf.read_text().replace('"crosslinks"]', '"crosslinks", "absent_plugin"]'), encoding="utf-8")
+def test_site_toml_chooses_only_data_and_names_a_bad_key(make_network):
+    network = make_network(slugs=("dr-a",), posts=12)
+    conf = network.sites[0].path / "site.toml"
+    conf.write_text('pagination = 5\npermalinks = "date"\n', encoding="utf-8")
     [result] = build.build(network, progress=False)
-    assert not result.ok
-    assert "absent_plugin" in result.error
+    assert result.ok, result.error
+    live = network.output / "dr-a"
+    assert (live / "index3.html").is_file() and not (live / "index4.html").is_file()  # 12 posts, 5 a page
+    assert (live / "2025" / "01" / "10" / "dr-a-billet-0" / "index.html").is_file()
+    for bad, key in [('PLUGINS = ["x"]\n', "PLUGINS"), ("pagination = 0\n", "pagination"),
+                     ('timezone = "Mars/Olympus"\n', "timezone"), ('THEME = "/tmp"\n', "THEME")]:
+        conf.write_text(bad, encoding="utf-8")
+        [result] = build.build(network, progress=False)
+        assert not result.ok and f"site.toml : {key} :" in result.error, result.error
 
 
-def test_plugins_must_be_listed(make_network):
+def test_a_leftover_pelicanconf_is_never_run_and_fails_the_build(make_network, tmp_path):
     network = make_network(slugs=("dr-a",), posts=1)
-    conf = network.sites[0].path / "pelicanconf.py"
-    conf.write_text(conf.read_text().replace('PLUGINS = ["comments", "crosslinks"]\n', ""), encoding="utf-8")
+    witness = tmp_path / "ran"
+    (network.sites[0].path / "pelicanconf.py").write_text(
+        f"open({str(witness)!r}, 'w').write('ran')\nPLUGINS = []\n", encoding="utf-8"
+    )
     [result] = build.build(network, progress=False)
-    assert not result.ok and "must list PLUGINS" in result.error
+    assert not result.ok and "pelicanconf.py is no longer read" in result.error
+    assert not witness.exists()
 
 
 def test_rebuild_skips_unchanged_sites_and_rebuilds_a_changed_one(make_network):

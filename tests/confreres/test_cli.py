@@ -49,7 +49,8 @@ def test_new_site_registers_the_blog_and_keeps_comments(make_network):
     site = updated.site("dr-nouveau")
     assert site.title == "Le blog du Dr Jeanne Nouveau"
     assert site.url == "http://127.0.0.1:8000/dr-nouveau/"
-    assert (site.path / "pelicanconf.py").is_file()
+    assert (site.path / "site.toml").is_file() and not (site.path / "pelicanconf.py").exists()
+    assert registry.load_site_settings(site.path).pagination == 10
     assert (site.path / "content" / "pages" / "a-propos.md").is_file()
 
 

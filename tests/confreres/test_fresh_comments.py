@@ -57,7 +57,7 @@ def world(tmp_path, monkeypatch):
     holder = {}
     httpd = make_server("127.0.0.1", 0, lambda environ, start: holder["app"](environ, start), threaded=True)
     network = make_planet_network(tmp_path / "network", [], f"http://127.0.0.1:{httpd.server_port}/", posts=2,
-                                  base=BASE, plugins=("comments",))
+                                  base=BASE)
     service = create_app({
         "TESTING": True, "SECRET_KEY": SECRET, "NETWORK": str(network.source), "DB": str(tmp_path / "c.sqlite3"),
         "RATE_LIMIT": "off", "READ_RATE_LIMIT": "off",

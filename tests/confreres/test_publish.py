@@ -32,7 +32,7 @@ def published(make_network, tmp_path):
 
 def test_init_seeds_the_repository_with_the_site(published):
     network, repo, clone = published
-    assert (clone / "pelicanconf.py").is_file()
+    assert not (clone / "pelicanconf.py").exists() and (clone / ".gitignore").is_file()
     assert (clone / "content" / "dr-a-billet-0.md").is_file()
     assert (repo / "hooks" / "pre-receive").stat().st_mode & 0o111
 

@@ -116,9 +116,6 @@ def served_network(make_network):  # noqa: F811
 # -- a built network WITH the comment service (the widget's tests) ------------------------------
 
 LIVE_SECRET = "e2e-secret-key"
-LIVE_PELICANCONF = (
-    'TIMEZONE = "Europe/Paris"\nDEFAULT_LANG = "fr"\nDEFAULT_PAGINATION = 10\nPLUGINS = ["comments", "crosslinks"]\n'
-)
 
 
 def write_live_network(root, base: str, comments_url: str | None = None):
@@ -138,7 +135,6 @@ def write_live_network(root, base: str, comments_url: str | None = None):
         )
         site = root / "sites" / slug
         (site / "content").mkdir(parents=True, exist_ok=True)
-        (site / "pelicanconf.py").write_text(LIVE_PELICANCONF, encoding="utf-8")
         for n in range(3):
             write_post(site, f"{slug}-billet-{n}", f"Billet {n} de {slug}", date=f"2025-0{1 + n}-1{index} 10:00")
         if slug == "dr-a":

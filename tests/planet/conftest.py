@@ -138,14 +138,11 @@ def feed_server():
     server.close()
 
 
-PLANET_CONF = (
-    'TIMEZONE = "Europe/Paris"\nDEFAULT_LANG = "fr"\nPLUGINS = ["planet"]\nPLANET_PER_PAGE = 5\n'
-    "PLANET_FETCH_TIMEOUT = 1.0\nPLANET_FETCH_MAX_BYTES = 65536\nPLANET_SERVICE_TIMEOUT = 1.0\n"
-)
+PLANET_CONF = "[planet]\nper_page = 5\nfetch_timeout = 1.0\nfetch_max_bytes = 65536\nservice_timeout = 1.0\n"
 
 
 def make_planet_network(root: Path, feeds: list[dict], comments_url: str, slugs=("dr-a", "dr-b"), posts=4,
-                        base="http://127.0.0.1:8000/", plugins=("comments",)) -> registry.Network:
+                        base="http://127.0.0.1:8000/") -> registry.Network:
     """A network on disk with two blogs, the planet (sites/planet) and outside `feeds`; not built.
 
     Blog `slug`'s author is "Dr Slug" (e.g. "Dr Dr-A"), its posts `<slug>-billet-<n>.html`.
@@ -165,9 +162,6 @@ def make_planet_network(root: Path, feeds: list[dict], comments_url: str, slugs=
                      f'specialty = "{specialties[index % 2]}"\nurl = "{base}{slug}/"\n')
         site = root / "sites" / slug
         (site / "content" / "pages").mkdir(parents=True, exist_ok=True)
-        (site / "pelicanconf.py").write_text(
-            f'TIMEZONE = "Europe/Paris"\nDEFAULT_LANG = "fr"\nDEFAULT_PAGINATION = 10\nPLUGINS = {list(plugins)!r}\n',
-            encoding="utf-8")
         (site / "content" / "pages" / "a-propos.md").write_text("Title: À propos\nSlug: a-propos\n\nPage.\n",
                                                                 encoding="utf-8")
         for n in range(posts):
@@ -179,7 +173,7 @@ def make_planet_network(root: Path, feeds: list[dict], comments_url: str, slugs=
     (root / "network.toml").write_text("\n".join(parts), encoding="utf-8")
     planet = root / "sites" / "planet"
     (planet / "content" / "pages").mkdir(parents=True, exist_ok=True)
-    (planet / "pelicanconf.py").write_text(PLANET_CONF, encoding="utf-8")
+    (planet / "site.toml").write_text(PLANET_CONF, encoding="utf-8")
     shutil.copy(PROJECT / "sites" / "planet" / "content" / "pages" / "a-propos.md", planet / "content" / "pages")
     return registry.load(root / "network.toml")
 

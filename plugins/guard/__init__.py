@@ -1,0 +1,65 @@
+"""Pelican plugin: nothing a post says makes Pelican read or write outside the blog's own folders.
+
+Always loaded first (confreres.build.PLUGINS). Between reading and writing, every file Pelican is about to
+copy or write is checked: a `{static}`/`{attach}` link with `../` (or a symlink) that reaches a file outside
+the blog's `content/`, a `Save_as` outside its output, a `Template` that is not a plain template name. Each is
+logged as an error (the build, hence the push, fails and names it) and disarmed: not copied, not written.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import re
+
+from pelican import signals
+
+logger = logging.getLogger(__name__)
+TEMPLATE_NAME = re.compile(r"[A-Za-z0-9_-]+(/[A-Za-z0-9_-]+)*")  # a theme template: no dots, no ../
+_LISTS = ("articles", "translations", "drafts", "drafts_translations", "hidden_articles", "hidden_translations",
+          "pages", "hidden_pages", "draft_pages", "draft_translations")
+
+
+def _inside(path: str, folder: str) -> bool:
+    path, folder = os.path.realpath(path), os.path.realpath(folder)
+    return path == folder or path.startswith(folder + os.sep)
+
+
+def _name(path: str, content: str) -> str:
+    return os.path.relpath(os.path.abspath(path), os.path.dirname(os.path.abspath(content)))
+
+
+def check(generators):
+    if not generators:
+        return
+    settings = generators[0].settings
+    content, output = settings["PATH"], settings["OUTPUT_PATH"]
+    for generator in generators:
+        items = [item for name in _LISTS for item in getattr(generator, name, None) or []]
+        for item in items:
+            if not _inside(item.source_path, content):
+                logger.error("%s : ce fichier est hors du dossier content/ du blog : refusé",
+                             _name(item.source_path, content))
+                item.override_save_as = ""
+            if item.save_as and not _inside(os.path.join(output, item.save_as), output):
+                logger.error("%s : Save_as %r sort du site du blog : refusé", _name(item.source_path, content),
+                             item.save_as)
+                item.override_save_as = ""
+            template = item.metadata.get("template")
+            if template is not None and not TEMPLATE_NAME.fullmatch(str(template)):
+                logger.error("%s : Template %r n'est pas un nom de gabarit : refusé",
+                             _name(item.source_path, content), template)
+                item.template = item.default_template
+        staticfiles = getattr(generator, "staticfiles", None)
+        if staticfiles is None:
+            continue
+        for static in list(staticfiles):
+            if not _inside(static.source_path, content) or not _inside(os.path.join(output, static.save_as), output):
+                logger.error("%s : lien {static} ou {attach} vers un fichier hors du dossier content/ du blog : refusé",
+                             _name(static.source_path, content))
+                staticfiles.remove(static)
+        generator.context["staticfiles"] = list(staticfiles)
+
+
+def register():
+    signals.all_generators_finalized.connect(check)
