@@ -92,9 +92,11 @@ def test_refresh_with_those_feeds_succeeds_and_a_failed_planet_fails_the_command
     assert refreshed.exit_code == 0, refreshed.output
     assert server.hits("/coreen.rss") == 2, "fetched again, its state saved"
 
-    conf = network.planet_dir / "pelicanconf.py"
+    conf = network.planet_dir / "site.toml"
     good = conf.read_text(encoding="utf-8")
-    conf.write_text(good + "\nPLANET_PER_PAGE = (\n", encoding="utf-8")  # the planet cannot build
+    bad = good.replace("per_page = 5", 'per_page = "beaucoup"')
+    assert bad != good
+    conf.write_text(bad, encoding="utf-8")  # the planet cannot build
     try:
         built = runner.invoke(cli, ["--network", str(network.source), "build", "--quiet"])
         assert "✗" in built.output and built.exit_code == 1, built.output
