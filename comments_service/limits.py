@@ -89,6 +89,12 @@ def _announcing_posts() -> str | None:
     return None
 
 
+def _limit(app, key: str) -> str:
+    """The configured limit; "off" (exempted anyway) as a limit string Flask-Limiter parses without logging an error."""
+    value = str(app.config[key])
+    return "1000000/second" if value.strip().lower() == "off" else value
+
+
 def init_app(app) -> Limiter:
     """One limiter per app; limits are read from the config at request time."""
     limiter = Limiter(
@@ -104,13 +110,13 @@ def init_app(app) -> Limiter:
         exempt_when=lambda: request.method in SAFE_METHODS or _announcing_posts() is not None,
     )
     announces = limiter.limit(
-        lambda: app.config["POSTS_RATE_LIMIT"],
+        lambda: _limit(app, "POSTS_RATE_LIMIT"),
         key_func=lambda: "site:" + (_announcing_posts() or ""),
         exempt_when=lambda: _announcing_posts() is None or app.config["POSTS_RATE_LIMIT"] == "off",
         override_defaults=False,  # the blueprint's budgets still apply (the guests' writes exempt it when signed)
     )
     reads = limiter.shared_limit(
-        lambda: app.config["READ_RATE_LIMIT"],
+        lambda: _limit(app, "READ_RATE_LIMIT"),
         scope="reads",
         exempt_when=lambda: request.method not in ("GET", "HEAD") or app.config["READ_RATE_LIMIT"] == "off",
     )
