@@ -65,9 +65,9 @@ def query_int(name: str, default: int, minimum: int, maximum: int) -> int:
     raw = request.args.get(name)
     if raw is None:
         return default
-    if not re.fullmatch(r"[0-9]{1,9}", raw):
+    if not re.fullmatch(r"[0-9]+", raw):
         raise ApiError(400, "invalid_param", f"« {name} » doit être un nombre entier.", name)
-    value = int(raw)
+    value = int(raw) if len(raw) <= 9 else maximum + 1  # no int() of a 5,000-digit string (ValueError)
     if not minimum <= value <= maximum:
         raise ApiError(400, "invalid_param", f"« {name} » doit être compris entre {minimum} et {maximum}.", name)
     return value

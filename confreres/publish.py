@@ -324,10 +324,10 @@ def hook(network_file: str, slug: str, stdin=sys.stdin, out=sys.stdout) -> int:
         if not changed or article.get("source") and f"content/{article['source']}" in changed:
             print(f"  {article['title']} : {article['url']}", file=out)
     _print_withheld(result.withheld, out)
-    if announced is False:  # refused: the branch does not move, so pushing again rebuilds and announces again
-        print("Confrères : le blog est en ligne mais le service de commentaires ne connaît pas ses billets : "
-              "poussez de nouveau quand il répondra.", file=out)
-        return 1
+    if announced is False:  # the blog is live: the push stands, the server's next build announces it again
+        forget_announced(network.output, slug)
+        print("Confrères : le blog est en ligne, mais ses nouveaux billets n'acceptent pas encore de commentaires : "
+              "la prochaine construction du serveur les annoncera de nouveau au service.", file=out)
     return 0
 
 

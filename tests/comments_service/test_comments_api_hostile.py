@@ -130,10 +130,16 @@ def test_chunked_body_under_the_limit_is_read_whole(served):
 
 
 @pytest.mark.parametrize("path", ["/api/conversations", "/api/threads/active"])
-@pytest.mark.parametrize("query", ["limit=", "limit=%D9%A5", "limit=+5", "limit=5.0", "days=", "limit=99999999999999999999"])
+@pytest.mark.parametrize("query", ["limit=", "limit=%D9%A5", "limit=+5", "limit=5.0", "days=", "limit=99999999999999999999",
+                                   "limit=" + "9" * 5000])
 def test_bad_numbers_in_the_query_are_a_400(client, api_error, path, query):
     field = query.split("=")[0]
     api_error(client.get(f"{path}?{query}"), 400, "invalid_param", field)
+
+
+def test_thread_pages_check_their_numbers(client, api_error):
+    for query in ({"offset": ""}, {"limit": ""}, {"offset": "9" * 5000}, {"limit": "٣"}):
+        api_error(client.get("/api/comments", query_string={"url": POST_A, **query}), 400, "invalid_param")
 
 
 def test_good_numbers_in_the_query(client):

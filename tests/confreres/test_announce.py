@@ -138,13 +138,16 @@ def test_announcing_retries_server_errors_and_rate_limits(served):
     assert "le service a répondu 502" in out.getvalue() and "« Blog dr-a » (dr-a)" in out.getvalue()
 
 
-def test_a_push_whose_posts_the_service_cannot_take_is_refused_and_says_so(make_network, tmp_path, monkeypatch):
-    """The hook has the blog's token but the service is down: the blog is built, the push refused (pushing again
-    rebuilds and announces again), and the doctor reads why."""
+def test_a_push_whose_posts_the_service_cannot_take_says_so_and_the_next_build_retries(make_network, tmp_path,
+                                                                                      monkeypatch):
+    """The hook has the blog's token but the service is down: the blog is published (it is live: refusing the
+    push would only put git and the site at odds), the doctor reads in French why comments wait, and the
+    server's next `confreres build` rebuilds the blog, announces again, and fails while it cannot."""
     from confreres import publish
     from tests.confreres.test_publish import git
 
     monkeypatch.setenv("CONFRERES_SECRET_KEY", SECRET)  # publish init writes the blog's token from it
+    monkeypatch.setattr(build, "ANNOUNCE_BACKOFF", 0)
     network = make_network(slugs=("dr-a",), posts=1)  # its comment service: nothing listens there
     repo = publish.init(network, "dr-a", tmp_path / "repos" / "dr-a.git")
     assert (repo / publish.TOKEN_FILE).is_file()
@@ -154,7 +157,9 @@ def test_a_push_whose_posts_the_service_cannot_take_is_refused_and_says_so(make_
         "Title: Nouveau\nDate: 2025-05-02 07:00\nCategory: Pratique\nSlug: nouveau\n\nUn billet.\n", encoding="utf-8")
     git("add", "-A", cwd=clone)
     git("commit", "-qm", "Nouveau billet", cwd=clone)
-    pushed = git("push", "origin", "main", cwd=clone, check=False)
-    assert pushed.returncode != 0, pushed.stderr
-    assert "billets de « Blog dr-a » (dr-a) non annoncés au service de commentaires" in pushed.stderr
-    assert "poussez de nouveau quand il répondra" in pushed.stderr
+    pushed = git("push", "origin", "main", cwd=clone)
+    assert "billets de « Blog dr-a » (dr-a) non annoncés au service de commentaires : service injoignable" \
+        in pushed.stderr
+    assert "la prochaine construction du serveur les annoncera de nouveau" in pushed.stderr
+    again = run_build(network)
+    assert again.exit_code == 1 and "✓ dr-a (2 billets" in again.output, again.output
