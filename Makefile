@@ -36,8 +36,9 @@ lint: $(VENV)/.installed-test
 test: $(VENV)/.installed-test chromium lint
 	$(BIN)/pytest -n auto $(PYTEST_ARGS)
 
+# `make build serve`: serve announces the built posts to its own comment service when it starts
 build: $(VENV)/.installed
-	$(BIN)/confreres build
+	$(BIN)/confreres build $(if $(filter serve,$(MAKECMDGOALS)),--no-announce)
 
 serve: $(VENV)/.installed
 	$(BIN)/confreres serve --host $(HOST) --port $(PORT)

@@ -7,12 +7,13 @@ DispatcherMiddleware, so every URL comes from url_for/script_root) and the tests
 
 from __future__ import annotations
 
-from flask import Flask
+from flask import Flask, current_app
 from flask.sessions import SecureCookieSessionInterface
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from . import config as config_module
-from . import cors, db, errors, limits
+from . import cors, db, errors, ids, limits
+from .body import Request
 from .cache import ThreadCache
 
 CSP_PAGES = (
@@ -23,6 +24,7 @@ CSP_PAGES = (
 
 def create_app(test_config: dict | None = None) -> Flask:
     app = Flask(__name__)
+    app.request_class = Request  # streamed bodies over the size limit: 413
     config_module.build(app, test_config)
     app.json.ensure_ascii = False
     app.json.sort_keys = False
@@ -35,6 +37,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.extensions["confreres_thread_cache"] = ThreadCache(int(app.config["THREAD_CACHE_SIZE"]))
     db.init_app(app)
     errors.init_app(app)
+    ids.init_app(app)  # <id:…> in routes: before the blueprints
 
     from . import api, crossblog, feeds, pages, webmention
 
@@ -57,6 +60,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.register_blueprint(profiles.bp)  # public member profiles (/membres/<handle>, /api/members/<handle>)
     cors.init_app(app)
     app.extensions["confreres_limiter"] = limits.init_app(app)
+    app.before_request(_refresh_network)  # blogs added to network.toml while the service runs
     app.after_request(_security_headers)
 
     from .cli import register as register_cli
@@ -76,6 +80,10 @@ class LazySessionInterface(SecureCookieSessionInterface):
         if app.config["SESSION_COOKIE_NAME"] not in request.cookies:
             return self.session_class()
         return super().open_session(app, request)
+
+
+def _refresh_network() -> None:
+    config_module.refresh_network(current_app)
 
 
 def _security_headers(response):

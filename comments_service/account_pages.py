@@ -98,7 +98,7 @@ def api_request_link():
     if not isinstance(payload, dict):
         raise ApiError(400, "invalid_json", "Le corps de la requête doit être un objet JSON.")
     email = accounts.email_input(payload.get("email"))
-    return_to = accounts.return_input(_network(), payload.get("return"))
+    return_to = accounts.return_input(_network(), payload.get("return", ""))
     request_link(email, return_to)
     return _json({"status": "sent", "message": SENT_MESSAGE.format(minutes=_minutes())}, 202)
 

@@ -128,9 +128,10 @@ def return_input(network: Network, value, field: str = "return") -> str:
     """Where to go after signing in: a path of the service ("/moderation"), or a page of a member blog.
 
     Anything else is refused (an open redirect would carry the session token to a stranger).
-    Returns "" for none, a path, or an absolute URL without fragment.
+    Returns "" for none (absent or ""; a JSON null is refused like any non-string), a path, or an absolute URL
+    without fragment.
     """
-    if value is None or value == "":
+    if value == "":
         return ""
     if not isinstance(value, str) or len(value) > validate.MAX_URL:
         raise ApiError(400, "invalid_return", "Adresse de retour invalide.", field)

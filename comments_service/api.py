@@ -27,7 +27,7 @@ from flask import Blueprint, current_app, request
 
 from confreres.site_token import check_site_token
 
-from . import crossblog, hooks, limits, notify, public, store, tokens, tree, validate, verify
+from . import body, config, crossblog, hooks, limits, notify, public, store, tokens, tree, validate, verify
 from .accounts import looks_like_session
 from .auth import presented_account
 from .cache import Entry
@@ -71,7 +71,7 @@ def _cache():
 def json_body():
     if not request.is_json:
         raise ApiError(415, "unsupported_media_type", "Envoyez du JSON (Content-Type: application/json).")
-    data = request.get_json(silent=True)
+    data = body.parse_json(request.get_data(cache=True))  # 413 over the size limit, streamed bodies too
     if data is None:
         raise ApiError(400, "invalid_json", "Le corps de la requête n'est pas un JSON valide.")
     return data
@@ -194,10 +194,16 @@ def _edit_token() -> str:
     return token
 
 
+def missing_token() -> ApiError:
+    """No credential at all: 401 and a Bearer challenge (a wrong one is a 403)."""
+    return ApiError(401, "missing_token", "Jeton de modification manquant.",
+                    headers={"WWW-Authenticate": 'Bearer realm="confreres"'})
+
+
 def _edit_claim(comment_id: int) -> tokens.EditClaim:
     token = _edit_token()
     if not token:
-        raise ApiError(403, "missing_token", "Jeton de modification manquant.")
+        raise missing_token()
     claim = tokens.read_edit_token(current_app.config["SECRET_KEY"], token)
     if claim is None or claim.comment_id != comment_id:
         raise ApiError(403, "invalid_token", "Jeton de modification invalide pour ce commentaire.")
@@ -211,11 +217,11 @@ def _owner_proof(comment_id: int) -> dict:
         return {"nonce": _edit_claim(comment_id).nonce}
     account = presented_account()
     if account is None:
-        raise ApiError(403, "missing_token", "Jeton de modification manquant.")
+        raise missing_token()
     return {"account_id": account["id"]}
 
 
-@bp.get("/comments/<int:comment_id>")
+@bp.get("/comments/<id:comment_id>")
 def get_own_comment(comment_id: int):
     """One's own comment with its source: for the edit token's holder, or the session of its writer."""
     row = store.get_comment(get_db(), comment_id)
@@ -225,7 +231,7 @@ def get_own_comment(comment_id: int):
     return json_response(_own(row), headers={"Cache-Control": "private, no-store"})
 
 
-@bp.patch("/comments/<int:comment_id>")
+@bp.patch("/comments/<id:comment_id>")
 def edit_comment(comment_id: int):
     proof = _owner_proof(comment_id)
     text = validate.edit(json_body())
@@ -237,7 +243,7 @@ def edit_comment(comment_id: int):
     return json_response(_own(row))
 
 
-@bp.delete("/comments/<int:comment_id>")
+@bp.delete("/comments/<id:comment_id>")
 def delete_comment(comment_id: int):
     proof = _owner_proof(comment_id)
     outcome = store.delete_comment(
@@ -248,7 +254,7 @@ def delete_comment(comment_id: int):
     return json_response({"id": comment_id, "deleted": True, "placeholder": outcome == "soft"})
 
 
-@bp.post("/comments/<int:comment_id>/report")
+@bp.post("/comments/<id:comment_id>/report")
 def report_comment(comment_id: int):
     reason = validate.report(json_body())
     report_id = store.report_comment(get_db(), comment_id, reason, ip_hash=limits.request_ip_hash())
@@ -273,15 +279,21 @@ def get_counts():
 
 @bp.put("/sites/<slug>/posts")
 def put_site_posts(slug: str):
+    try:
+        _network().site(slug)
+    except KeyError:
+        config.refresh_network(current_app, force=True)  # a blog added to network.toml since the service started
     network = _network()
     try:
         network.site(slug)
     except KeyError:
         raise ApiError(404, "unknown_site", "Ce blog n'appartient pas au réseau.") from None
-    header = request.headers.get("Authorization", "")
-    token = header[7:].strip() if header[:7].lower() == "bearer " else ""
+    token = limits.site_token_of_request()
+    if not token:
+        raise ApiError(401, "missing_site_token", "Jeton du blog manquant.",
+                       headers={"WWW-Authenticate": 'Bearer realm="confreres"'})
     if not check_site_token(current_app.config["SECRET_KEY"], slug, token):
-        raise ApiError(403, "invalid_site_token", "Jeton du blog manquant ou invalide.")
+        raise ApiError(403, "invalid_site_token", "Jeton du blog invalide.")
     request.max_content_length = POSTS_MAX_BYTES  # a blog's whole list; comments keep the 64 KB cap
     db = get_db()
     with write(db):  # the posts and the mails of the answers between blogs they bring (notify.py) commit together

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import re
+import time
 from pathlib import Path
 
 from limits import parse as parse_limit
@@ -27,6 +28,7 @@ DEFAULTS: dict[str, object] = {
     "DIRECTORY_DB": "",  # the imported RPPS directory (SQLite); empty: directory.sqlite3 beside DB
     "RATE_LIMIT": "10/minute",  # writes per client IP; "off" disables every limit
     "READ_RATE_LIMIT": "600/minute",  # reads per client IP
+    "POSTS_RATE_LIMIT": "60/minute",  # post lists announced per blog (site token), apart from the guests' writes
     "MODERATION": "",  # none | first-comment | all: overrides every site's policy
     "EDIT_WINDOW": -1,  # minutes; -1: network.toml's policies.edit_window_minutes
     "DUPLICATE_WINDOW": 10,  # minutes during which the same text on the same thread is a duplicate
@@ -121,6 +123,8 @@ def build(app, test_config: dict | None = None) -> None:
         except registry.RegistryError as exc:
             raise ConfigError(str(exc)) from None
     app.extensions["confreres_network"] = network
+    if app.config.get("NETWORK_OBJECT") is None:
+        app.extensions["confreres_network_file"] = NetworkFile(Path(network.source))
 
     if not app.config["DB"]:
         app.config["DB"] = str(default_db(network))
@@ -142,7 +146,7 @@ def build(app, test_config: dict | None = None) -> None:
         if not low <= int(app.config[key]) <= high:
             raise ConfigError(f"{ENV_PREFIX}{key}={app.config[key]!r}: expected a whole number from {low} to {high}")
 
-    for key in ("RATE_LIMIT", "READ_RATE_LIMIT"):
+    for key in ("RATE_LIMIT", "READ_RATE_LIMIT", "POSTS_RATE_LIMIT"):
         value = str(app.config[key]).strip()
         if value.lower() != "off":
             try:
@@ -162,3 +166,49 @@ def build(app, test_config: dict | None = None) -> None:
 
 def rate_limits_enabled(app) -> bool:
     return str(app.config["RATE_LIMIT"]).strip().lower() != "off"
+
+
+class NetworkFile:
+    """The network.toml the service runs on, and what it looked like (mtime, size) when last loaded."""
+
+    RECHECK_SECONDS = 2.0  # a stat() at most this often per process: blogs are added rarely, reads are hot
+
+    def __init__(self, path: Path):
+        self.path = path
+        self.stamp = self._stamp()
+        self.checked = time.monotonic()
+
+    def _stamp(self) -> tuple[int, int] | None:
+        try:
+            info = self.path.stat()
+        except OSError:
+            return None
+        return info.st_mtime_ns, info.st_size
+
+
+def refresh_network(app, force: bool = False) -> bool:
+    """Reload network.toml when it changed since it was loaded (a blog added while the service runs).
+
+    Checked every few seconds from each request (every worker process keeps its own registry), and at once
+    (`force`) when a request names a blog the registry does not know. A file that no longer loads keeps
+    the registry as it was, logged. Returns whether the registry was replaced.
+    """
+    file = app.extensions.get("confreres_network_file")
+    if file is None:  # the registry was given as an object (tests)
+        return False
+    now = time.monotonic()
+    if not force and now - file.checked < file.RECHECK_SECONDS:
+        return False
+    file.checked = now
+    stamp = file._stamp()
+    if stamp is None or stamp == file.stamp:
+        return False
+    file.stamp = stamp
+    try:
+        network = registry.load(file.path)
+    except registry.RegistryError as exc:
+        app.logger.error("network.toml changed but cannot be loaded, keeping the previous registry: %s", exc)
+        return False
+    app.extensions["confreres_network"] = network
+    app.logger.info("network.toml changed: %d blogs", len(network.sites))
+    return True

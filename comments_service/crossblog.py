@@ -20,7 +20,7 @@ from datetime import datetime, timedelta
 
 from flask import Blueprint, current_app, render_template, request
 
-from . import public, store, webmention
+from . import ids, public, store, webmention
 from .db import get_db
 from .errors import ApiError
 
@@ -267,16 +267,7 @@ def active_threads(db, network, *, days: int = 14, limit: int = 10, now: datetim
 # -- views -------------------------------------------------------------------------------------------
 
 def _int_arg(name: str, default: int, maximum: int, minimum: int = 1) -> int:
-    raw = request.args.get(name)
-    if raw is None or raw == "":
-        return default
-    try:
-        value = int(raw)
-    except ValueError:
-        raise ApiError(400, "invalid_param", f"« {name} » doit être un nombre entier.", name) from None
-    if not minimum <= value <= maximum:
-        raise ApiError(400, "invalid_param", f"« {name} » doit être compris entre {minimum} et {maximum}.", name)
-    return value
+    return ids.query_int(name, default, minimum, maximum)
 
 
 def _json(obj, max_age: int = 60):

@@ -28,12 +28,13 @@ FRENCH_HTTP_MESSAGES = {
 class ApiError(Exception):
     """An expected failure with its HTTP status, stable code, French message and the field at fault."""
 
-    def __init__(self, status: int, code: str, message: str, field: str | None = None):
+    def __init__(self, status: int, code: str, message: str, field: str | None = None, headers: dict | None = None):
         super().__init__(message)
         self.status = status
         self.code = code
         self.message = message
         self.field = field
+        self.headers = headers or {}  # e.g. WWW-Authenticate on a 401
 
     def to_dict(self) -> dict:
         return {"error": {"code": self.code, "message": self.message, "field": self.field}}
@@ -62,8 +63,10 @@ def wants_json() -> bool:
 
 def _handle_api_error(err: ApiError):
     if wants_json():
-        return error_response(err)
-    return _html_error(err.status, err.message)
+        return error_response(err, err.headers)
+    response = _html_error(err.status, err.message)
+    response.headers.update(err.headers)
+    return response
 
 
 def _handle_http_exception(exc: HTTPException):

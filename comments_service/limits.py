@@ -18,6 +18,8 @@ from flask import current_app, request
 from flask.cli import with_appcontext
 from flask_limiter import Limiter
 
+from confreres.site_token import check_site_token
+
 from .config import rate_limits_enabled
 from .db import connect, write
 from .store import iso, utcnow
@@ -65,6 +67,34 @@ def purge_ips_command() -> None:
     click.echo(f"erased {touched} IP hash(es) older than {days} days")
 
 
+def site_token_of_request() -> str:
+    """The bearer token of the request ("" without one)."""
+    header = request.headers.get("Authorization", "")
+    return header[7:].strip() if header[:7].lower() == "bearer " else ""
+
+
+def _announcing_posts() -> str | None:
+    """The blog whose build announces its posts with its own valid site token, else None.
+
+    A build announces every blog from one address: under the guests' write budget (RATE_LIMIT per IP) the
+    12th blog was refused. Announces have their own budget per blog (POSTS_RATE_LIMIT); a request without
+    a valid token stays a guest's write.
+    """
+    if request.endpoint != "api.put_site_posts" or request.method != "PUT":
+        return None
+    slug = (request.view_args or {}).get("slug", "")
+    token = site_token_of_request()
+    if token and check_site_token(current_app.config["SECRET_KEY"], slug, token):
+        return slug
+    return None
+
+
+def _limit(app, key: str) -> str:
+    """The configured limit; "off" (exempted anyway) as a limit string Flask-Limiter parses without logging an error."""
+    value = str(app.config[key])
+    return "1000000/second" if value.strip().lower() == "off" else value
+
+
 def init_app(app) -> Limiter:
     """One limiter per app; limits are read from the config at request time."""
     limiter = Limiter(
@@ -77,10 +107,16 @@ def init_app(app) -> Limiter:
     writes = limiter.shared_limit(
         lambda: app.config["RATE_LIMIT"],
         scope="writes",
-        exempt_when=lambda: request.method in SAFE_METHODS,
+        exempt_when=lambda: request.method in SAFE_METHODS or _announcing_posts() is not None,
+    )
+    announces = limiter.limit(
+        lambda: _limit(app, "POSTS_RATE_LIMIT"),
+        key_func=lambda: "site:" + (_announcing_posts() or ""),
+        exempt_when=lambda: _announcing_posts() is None or app.config["POSTS_RATE_LIMIT"] == "off",
+        override_defaults=False,  # the blueprint's budgets still apply (the guests' writes exempt it when signed)
     )
     reads = limiter.shared_limit(
-        lambda: app.config["READ_RATE_LIMIT"],
+        lambda: _limit(app, "READ_RATE_LIMIT"),
         scope="reads",
         exempt_when=lambda: request.method not in ("GET", "HEAD") or app.config["READ_RATE_LIMIT"] == "off",
     )
@@ -88,6 +124,7 @@ def init_app(app) -> Limiter:
         blueprint = app.blueprints[name]
         writes(blueprint)
         reads(blueprint)
+    app.view_functions["api.put_site_posts"] = announces(app.view_functions["api.put_site_posts"])
     limiter.init_app(app)
     app.cli.add_command(purge_ips_command)
     return limiter

@@ -88,12 +88,12 @@ def _api_decision(decide, target_id: int, emit):
     return json_response(result)
 
 
-@bp.post("/api/moderation/<int:comment_id>")
+@bp.post("/api/moderation/<id:comment_id>")
 def api_act(comment_id: int):
     return _api_decision(moderation.act, comment_id, _emit)
 
 
-@bp.post("/api/moderation/mentions/<int:mention_id>")
+@bp.post("/api/moderation/mentions/<id:mention_id>")
 def api_act_mention(mention_id: int):
     return _api_decision(moderation.act_on_mention, mention_id, _emit_mention)
 
@@ -153,12 +153,12 @@ def _form_decision(decide, target_id: int, emit, done: str = ""):
     return redirect(url_for("moderation_pages.queue_page", fait=done + action), 303)
 
 
-@bp.post("/moderation/<int:comment_id>")
+@bp.post("/moderation/<id:comment_id>")
 def act_form(comment_id: int):
     return _form_decision(moderation.act, comment_id, _emit)
 
 
-@bp.post("/moderation/mentions/<int:mention_id>")
+@bp.post("/moderation/mentions/<id:mention_id>")
 def act_mention_form(mention_id: int):
     return _form_decision(moderation.act_on_mention, mention_id, _emit_mention, "mention-")
 

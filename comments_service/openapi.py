@@ -31,7 +31,12 @@ URL_PARAM = {
     "description": "Absolute URL of a post of a member blog",
     "schema": {"type": "string", "format": "uri"},
 }
-ID_PARAM = {"name": "id", "in": "path", "required": True, "schema": {"type": "integer"}}
+ID_PARAM = {"name": "id", "in": "path", "required": True,
+            "schema": {"type": "integer", "minimum": 1, "maximum": 2**63 - 1}}  # ids.parse_id: else 404
+MISSING_TOKEN = _error(
+    "No credential at all (`missing_token`), with `WWW-Authenticate: Bearer`; or a session token sent but expired "
+    "or revoked (`not_signed_in`)"
+)
 EDIT_TOKEN = [{"editToken": []}, {"editTokenHeader": []}]
 OWNER_PROOF = (
     "The comment's edit token (`X-Edit-Token`, or `Authorization: Bearer <edit token>`), or, without one, the "
@@ -136,10 +141,10 @@ def document(server_url: str) -> dict:
                     "security": [*EDIT_TOKEN, {"session": []}],
                     "responses": {
                         "200": _json({"$ref": "#/components/schemas/OwnComment"}, "The comment, as its owner sees it"),
-                        "401": _error("A session token was sent but it is expired or revoked (`not_signed_in`)"),
+                        "401": MISSING_TOKEN,
                         "403": _error(
-                            "Missing token (`missing_token`), not this comment's (`invalid_token`), or the session of "
-                            "another account (`not_owner`)"
+                            "A token that is not this comment's (`invalid_token`), or the session of another account "
+                            "(`not_owner`)"
                         ),
                         "404": _error("No such comment, or deleted"),
                         "429": COMMON_ERRORS["429"],
@@ -165,10 +170,8 @@ def document(server_url: str) -> dict:
                     "responses": {
                         "200": _json({"$ref": "#/components/schemas/OwnComment"}, "Edited"),
                         **COMMON_ERRORS,
-                        "401": _error("A session token was sent but it is expired or revoked (`not_signed_in`)"),
-                        "403": _error(
-                            "Missing or bad token, the session of another account (`not_owner`), or edit window over"
-                        ),
+                        "401": MISSING_TOKEN,
+                        "403": _error("Bad token, the session of another account (`not_owner`), or edit window over"),
                         "404": _error("No such comment"),
                         "409": _error("Comment deleted or refused by moderation"),
                     },
@@ -190,10 +193,8 @@ def document(server_url: str) -> dict:
                             },
                             "Deleted",
                         ),
-                        "401": _error("A session token was sent but it is expired or revoked (`not_signed_in`)"),
-                        "403": _error(
-                            "Missing or bad token, the session of another account (`not_owner`), or edit window over"
-                        ),
+                        "401": MISSING_TOKEN,
+                        "403": _error("Bad token, the session of another account (`not_owner`), or edit window over"),
                         "404": _error("No such comment"),
                         "409": _error("Already deleted"),
                         "429": COMMON_ERRORS["429"],
@@ -253,8 +254,10 @@ def document(server_url: str) -> dict:
                     "responses": {
                         "200": _json({"$ref": "#/components/schemas/SyncSummary"}, "Synchronised"),
                         **COMMON_ERRORS,
-                        "403": _error("Missing or bad site token"),
-                        "404": _error("No such site in network.toml"),
+                        "401": _error("No site token (`missing_site_token`), with `WWW-Authenticate: Bearer`"),
+                        "403": _error("A site token that is not this blog's (`invalid_site_token`)"),
+                        "404": _error("No such site in network.toml (re-read when it changed)"),
+                        "429": _error("Over POSTS_RATE_LIMIT post lists per blog (the guests' budget does not apply)"),
                     },
                 },
             },

@@ -55,8 +55,8 @@ PATHS = {
                     },
                     "Signed out",
                 ),
+                **COMMON_ERRORS,  # a body, when sent, is a JSON object
                 "401": NOT_SIGNED_IN,
-                "429": COMMON_ERRORS["429"],
             },
         }
     },

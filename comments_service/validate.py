@@ -19,6 +19,7 @@ from confreres.sanitize import excerpt as make_excerpt
 from confreres.sanitize import text as plain_text
 
 from .errors import ApiError
+from .ids import parse_id
 
 MAX_TEXT = 10_000
 MAX_AUTHOR = 100
@@ -157,11 +158,10 @@ def comment_text(value, field: str = "text") -> str:
 def _parent(value) -> int | None:
     if value is None or value == "":
         return None
-    if isinstance(value, str) and value.isdigit():
-        value = int(value)
-    if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
+    parent = parse_id(value)
+    if parent is None:
         raise ApiError(400, "invalid_parent", "Le commentaire parent doit être un identifiant.", "parent")
-    return value
+    return parent
 
 
 def _email(payload: dict) -> str | None:

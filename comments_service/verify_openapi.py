@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from .openapi import COMMON_ERRORS, _error, _json
+from .openapi import COMMON_ERRORS, ID_PARAM, _error, _json
 
 SESSION = (
     "Needs a signed-in member: `Authorization: Bearer cfs1_…` (the widget's session) or the service's "
@@ -12,7 +12,7 @@ TOKEN_PARAM = {
     "name": "token", "in": "path", "required": True, "schema": {"type": "string"},
     "description": "The candidate's part of their vouching link (links.vouch of GET /verification)",
 }
-ACCOUNT_PARAM = {"name": "account_id", "in": "path", "required": True, "schema": {"type": "integer"}}
+ACCOUNT_PARAM = {**ID_PARAM, "name": "account_id"}
 
 
 def _body(schema: dict) -> dict:
@@ -213,6 +213,7 @@ PATHS = {
                 "400": COMMON_ERRORS["400"],
                 "401": _error("Not signed in"),
                 "403": _error("Not a moderator"),
+                "404": _error("No such account"),
                 "409": _error("Nothing to revoke"),
                 "415": COMMON_ERRORS["415"],
             },

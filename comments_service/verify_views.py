@@ -188,7 +188,7 @@ def api_candidates():
     return _json({"candidates": verify.candidates(get_db())})
 
 
-@bp.post("/api/verification/<int:account_id>/review")
+@bp.post("/api/verification/<id:account_id>/review")
 def api_review(account_id: int):
     payload = _body()
     moderator = _moderator()
@@ -200,7 +200,7 @@ def api_review(account_id: int):
     return _json({"account": account_id, "level": verify.level_of(db, account_id)})
 
 
-@bp.post("/api/verification/<int:account_id>/revoke")
+@bp.post("/api/verification/<id:account_id>/revoke")
 def api_revoke(account_id: int):
     payload = _body()
     moderator = _moderator()
@@ -408,7 +408,7 @@ def review_page(account):
     return _review_page(account, notice=NOTICES.get(request.args.get("etat", "")))
 
 
-@bp.post("/verification/examen/<int:account_id>")
+@bp.post("/verification/examen/<id:account_id>")
 @moderator_page
 def review_submit(account, account_id: int):
     form = {key: request.form.get(key, "") for key in ("proof", "rpps", "reason")}
@@ -422,7 +422,7 @@ def review_submit(account, account_id: int):
     return redirect(url_for("verification.review_page", etat="examine"), 303)
 
 
-@bp.post("/verification/revoquer/<int:account_id>")
+@bp.post("/verification/revoquer/<id:account_id>")
 @moderator_page
 def revoke_submit(account, account_id: int):
     form = {"reason": request.form.get("reason", "")}

@@ -530,29 +530,80 @@ def secret_key(network: Network) -> str:
     return key
 
 
-def announce_posts(network: Network, site: Site, posts: list[dict], out=None, token: str = "") -> bool:
-    """Tell the comment service which posts the site has (threads open for them). Never fails a build.
+ANNOUNCE_ATTEMPTS = 3
+ANNOUNCE_BACKOFF = 0.5  # seconds before the 2nd attempt, doubled before each next one
+RETRY_AFTER_MAX = 10  # seconds: a longer Retry-After is not waited for
 
-    `token`: the blog's own (the push hook's, confreres.publish); else derived from the secret key.
+
+def announce_posts(network: Network, site: Site, posts: list[dict], out=None, token: str = "", *,
+                   key: str | None = None, attempts: int = ANNOUNCE_ATTEMPTS,
+                   backoff: float = ANNOUNCE_BACKOFF) -> bool | None:
+    """Tell the comment service which posts the site has: it refuses comments on a post it does not know.
+
+    Signed with `token` (the blog's own: the push hook's, confreres.publish), else the site token derived from
+    `key` or the service's secret (secret_key). Connection errors, 5xx
+    and 429 are retried `attempts` times with backoff. True when the service took the list; otherwise the
+    reason is printed, in French and naming the blog, to `out` (stderr by default) and False is returned:
+    the caller fails (`confreres build` exits 1, the push hook refuses the push). None: no key to sign with
+    (a network run without its service, e.g. a fresh checkout): said, and not a failure.
     """
+    import sys
+
     import httpx
 
     from confreres.site_token import site_token
 
-    key = "" if token else secret_key(network)
+    out = out if out is not None else sys.stderr
+    key = "" if token else key or secret_key(network)
+    blog = f"« {site.title} » ({site.slug})"
     if not token and not key:
-        return False
-    token = token or site_token(key, site.slug)
+        print(f"Confrères : billets de {blog} non annoncés au service de commentaires : pas de clé secrète "
+              "(CONFRERES_SECRET_KEY) pour signer la liste.", file=out)
+        return None
     url = f"{network.comments_url}api/sites/{site.slug}/posts"
+    headers = {"Authorization": f"Bearer {token or site_token(key, site.slug)}"}
+    reason = ""
+    for attempt in range(1, max(1, attempts) + 1):
+        wait = backoff * 2 ** (attempt - 1)
+        try:
+            response = httpx.put(url, json={"posts": posts}, headers=headers, timeout=10)
+        except httpx.HTTPError as exc:
+            reason = f"service injoignable à {network.comments_url} ({exc.__class__.__name__})"
+        else:
+            if response.status_code < 400:
+                return True
+            reason = f"le service a répondu {response.status_code}{_service_message(response)}"
+            if response.status_code != 429 and response.status_code < 500:
+                break  # refused for good: another try would be refused the same way
+            if response.status_code == 429:
+                wait = max(wait, min(_retry_after(response), RETRY_AFTER_MAX))
+        if attempt < attempts:
+            time.sleep(wait)
+    print(f"✗ Confrères : billets de {blog} non annoncés au service de commentaires : {reason}. "
+          "Les commentaires y seront refusés tant que le service ne les connaît pas.", file=out)
+    return False
+
+
+def _service_message(response) -> str:
+    """" : <the service's French message>" from its JSON error, or ""."""
     try:
-        response = httpx.put(
-            url, json={"posts": posts}, headers={"Authorization": f"Bearer {token}"}, timeout=5
-        )
-    except httpx.HTTPError as exc:
-        if out is not None:
-            print(f"Confrères : service de commentaires injoignable ({exc.__class__.__name__}) ; "
-                  f"les fils s'ouvriront à son prochain démarrage.", file=out)
-        return False
-    if response.status_code >= 400 and out is not None:
-        print(f"Confrères : le service de commentaires a refusé la liste des billets ({response.status_code}).", file=out)
-    return response.status_code < 400
+        message = response.json()["error"]["message"]
+    except (ValueError, KeyError, TypeError):
+        return ""
+    return f" : {message}" if isinstance(message, str) and message else ""
+
+
+def _retry_after(response) -> float:
+    try:
+        return max(0.0, float(response.headers.get("Retry-After", "")))
+    except ValueError:
+        return 0.0
+
+
+def forget_announced(out: Path, slug: str) -> None:
+    """Make the next build rebuild (and so announce again) a blog whose posts the service did not take."""
+    path = Path(out) / slug / STATE_FILE
+    with contextlib.suppress(OSError, ValueError):
+        state = json.loads(path.read_text(encoding="utf-8"))
+        state["fingerprint"] = ""
+        atomic_write(path, json.dumps(state))

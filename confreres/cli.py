@@ -47,10 +47,12 @@ def cli(ctx, network_file):
 @click.option("--jobs", "-j", type=click.IntRange(1), help="Sites built at once (default: one per core).")
 @click.option("--force", is_flag=True, help="Rebuild sites whose sources did not change.")
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar.")
+@click.option("--no-announce", is_flag=True,
+              help="Do not tell the comment service the built posts (`confreres serve` tells its own at start).")
 @pass_ctx
-def build(ctx, sites, out, jobs, force, quiet):
+def build(ctx, sites, out, jobs, force, quiet, no_announce):
     """Build the sites of the network, each in its own process, in parallel."""
-    from confreres.build import announce_posts
+    from confreres.build import announce_posts, forget_announced, secret_key
     from confreres.build import build as run_build
     from confreres.webmention import send_after_build
 
@@ -60,6 +62,12 @@ def build(ctx, sites, out, jobs, force, quiet):
     except KeyError as exc:
         raise click.ClickException(exc.args[0]) from None
     failed = [r for r in results if not r.ok]
+    # Without a secret key (a fresh checkout, no service) the posts cannot be signed: said once, not a failure.
+    announce = not no_announce and bool(secret_key(network))
+    if not announce and not no_announce and any(r.ok and not r.skipped for r in results):
+        click.echo("Confrères : pas de clé secrète (CONFRERES_SECRET_KEY) : les billets ne sont pas annoncés "
+                   "au service de commentaires.", err=True)
+    unannounced = []
     for result in results:
         if result.ok:
             state = "inchangé" if result.skipped else f"{len(result.articles)} billets, {result.seconds:.1f} s"
@@ -67,15 +75,21 @@ def build(ctx, sites, out, jobs, force, quiet):
                 state += ", commentaires"
             click.echo(f"✓ {result.slug} ({state})")
             if not result.skipped:
-                announce_posts(network, network.site(result.slug), result.articles)
-                send_after_build(network, network.site(result.slug), out)  # policies.webmention_send
+                site = network.site(result.slug)
+                if announce and not announce_posts(network, site, result.articles, out=sys.stderr):
+                    unannounced.append(result.slug)
+                    forget_announced(out or network.output, result.slug)  # the next build tries again
+                send_after_build(network, site, out)  # policies.webmention_send
         else:
             click.echo(f"✗ {result.error}", err=True)
     planet = getattr(results, "planet", None)
     if planet is not None and planet.ok:
         click.echo(f"✓ planète ({'inchangée' if planet.skipped else f'{planet.seconds:.1f} s'})")
     click.echo(f"{len(results) - len(failed)}/{len(results)} sites built in {out or network.output}")
-    if failed or (planet is not None and not planet.ok):  # every ✗ printed fails the command (cron sees it)
+    if unannounced:
+        click.echo(f"✗ Billets non annoncés au service de commentaires : {', '.join(unannounced)} "
+                   "(le prochain `confreres build` les reconstruit et réessaie).", err=True)
+    if failed or unannounced or (planet is not None and not planet.ok):  # every ✗ printed fails the command
         sys.exit(1)
 
 

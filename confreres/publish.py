@@ -241,7 +241,7 @@ def replace_source(dest: Path, tree: Path):
 
 def hook(network_file: str, slug: str, stdin=sys.stdin, out=sys.stdout) -> int:
     """The pre-receive hook: 0 accepts the push, anything else rejects it."""
-    from confreres.build import announce_posts
+    from confreres.build import announce_posts, forget_announced
 
     network = registry.load(network_file)
     site = network.site(slug)
@@ -309,11 +309,13 @@ def hook(network_file: str, slug: str, stdin=sys.stdin, out=sys.stdout) -> int:
 
     # outside feeds: last copies (`confreres planet refresh`)
     front_page(network, network.output, fetch=False, service=service)
+    announced = None
     if token:
-        announce_posts(network, site, result.articles, out=out, token=token)
+        announced = announce_posts(network, site, result.articles, out=out, token=token)
     else:
         print(f"Confrères : pas de jeton de blog ({TOKEN_FILE}) : le service de commentaires apprendra "
               "les billets à la prochaine construction du serveur.", file=out)
+        forget_announced(network.output, slug)  # that build rebuilds the blog, and so announces it
     from confreres.webmention import send_after_build
 
     send_after_build(network, site, network.output, stream=out)  # policies.webmention_send
@@ -322,6 +324,10 @@ def hook(network_file: str, slug: str, stdin=sys.stdin, out=sys.stdout) -> int:
         if not changed or article.get("source") and f"content/{article['source']}" in changed:
             print(f"  {article['title']} : {article['url']}", file=out)
     _print_withheld(result.withheld, out)
+    if announced is False:  # the blog is live: the push stands, the server's next build announces it again
+        forget_announced(network.output, slug)
+        print("Confrères : le blog est en ligne, mais ses nouveaux billets n'acceptent pas encore de commentaires : "
+              "la prochaine construction du serveur les annoncera de nouveau au service.", file=out)
     return 0
 
 

@@ -50,7 +50,9 @@ from ..db import write
 
 SOURCE = "wordpress"
 MAX_COMMENT_CHARS = 200_000  # a comment longer than this is not a comment: skipped
-_WP_NS = "http://wordpress.org/export/"
+# xmlns:wp of every WXR: "http://wordpress.org/export/1.2/"; newer WordPress (and the theme unit test data) write https
+_WP_NS = re.compile(r"https?://wordpress\.org/export/([^/]*)/?")
+SUPPORTED_MAJOR = "1"  # WXR 1.0 to 1.2 so far; a 1.x to come keeps the same elements
 _STATUS = {"1": "approved", "approve": "approved", "approved": "approved", "0": "pending", "hold": "pending",
            "spam": "spam"}
 _TRASH = {"trash", "post-trashed"}
@@ -115,6 +117,10 @@ def _local(tag) -> tuple[str, str]:
         ns, _, name = tag[1:].partition("}")
         return ns, name
     return "", tag
+
+
+def _is_wp(ns: str) -> bool:
+    return _WP_NS.fullmatch(ns) is not None
 
 
 def _fields(elem) -> dict[str, str]:
@@ -285,8 +291,10 @@ def read_wxr(path: str | Path, now: datetime | None = None) -> WxrExport:
     posts: list[WxrPost] = []
     items = 0
 
+    foreign_version_ns = ""  # a <wxr_version> in a namespace that is not WordPress's
+
     def handle(event: str, elem) -> None:
-        nonlocal depth, channel, wxr_version, base_url, items
+        nonlocal depth, channel, wxr_version, base_url, items, foreign_version_ns
         ns, name = _local(elem.tag)
         if event == "start":
             depth += 1
@@ -303,9 +311,11 @@ def read_wxr(path: str | Path, now: datetime | None = None) -> WxrExport:
         if depth != 2 or channel is None:
             return
         # a direct child of <channel> is complete: use it, then drop it to keep memory flat
-        is_wp = ns.startswith(_WP_NS)
+        is_wp = _is_wp(ns)
         if name == "wxr_version" and is_wp:
             wxr_version = (elem.text or "").strip()
+        elif name == "wxr_version":
+            foreign_version_ns = ns or "(none)"
         elif name in ("base_blog_url", "base_site_url") and is_wp:
             base_url = base_url if (base_url and name == "base_site_url") else (elem.text or "").strip()
         elif name == "author" and is_wp:
@@ -347,17 +357,34 @@ def read_wxr(path: str | Path, now: datetime | None = None) -> WxrExport:
         raise WxrError(f"bad text encoding ({exc})", expat.CurrentLineNumber) from None
     if channel is None:
         raise WxrError("not a WordPress export: no <channel>")
-    if not re.fullmatch(r"\d+(\.\d+)*", wxr_version):
-        found = f"{wxr_version!r}" if wxr_version else "none"
-        raise WxrError(f"not a WordPress export: <wp:wxr_version> must be a version number, found {found}")
+    _check_version(wxr_version, foreign_version_ns)
     return WxrExport(wxr_version, base_url, posts, items)
+
+
+def _check_version(wxr_version: str, foreign_ns: str) -> None:
+    """Say what is wrong: not an export at all, a version element in a stranger's namespace, or a version
+    this importer does not read."""
+    if not wxr_version:
+        if foreign_ns:
+            raise WxrError(
+                f"not a WordPress export: its <wxr_version> is in the namespace {foreign_ns!r}, not WordPress's "
+                "(xmlns:wp=\"http://wordpress.org/export/1.2/\", or https)"
+            )
+        raise WxrError(
+            "not a WordPress export: no <wp:wxr_version> in <channel> (a WordPress export declares "
+            "xmlns:wp=\"http://wordpress.org/export/1.2/\" and gives its version there)"
+        )
+    if not re.fullmatch(r"[0-9]+(\.[0-9]+)*", wxr_version):
+        raise WxrError(f"not a WordPress export: <wp:wxr_version> is {wxr_version!r}, not a version number")
+    if wxr_version.split(".")[0] != SUPPORTED_MAJOR:
+        raise WxrError(f"unsupported WXR version {wxr_version}: this importer reads WXR 1.x (WordPress exports 1.0 to 1.2)")
 
 
 def _item(elem, author_logins: dict[str, str], now: datetime, line: int) -> WxrPost | None:
     comment_elems = []
     for child in elem:
         ns, name = _local(child.tag)
-        if name == "comment" and ns.startswith(_WP_NS):
+        if name == "comment" and _is_wp(ns):
             comment_elems.append(child)
     if not comment_elems:
         return None

@@ -179,7 +179,9 @@ def test_edit_token_errors(actions, urls, api_error):
     one = actions.comment("un", url=urls.POST_B)
     two = actions.comment("deux", url=urls.POST_B)
     cid = one["comment"]["id"]
-    api_error(actions.client.patch(f"/api/comments/{cid}", json={"text": "x"}), 403, "missing_token")
+    missing = actions.client.patch(f"/api/comments/{cid}", json={"text": "x"})
+    api_error(missing, 401, "missing_token")
+    assert missing.headers["WWW-Authenticate"] == 'Bearer realm="confreres"'
     api_error(actions.edit(cid, two["edit_token"]), 403, "invalid_token")  # someone else's token
     api_error(actions.edit(cid, "not-a-token"), 403, "invalid_token")
     forged = tokens.make_edit_token("another-secret", cid, "nonce")

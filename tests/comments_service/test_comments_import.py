@@ -116,6 +116,20 @@ def test_a11y_export_keeps_threading_dates_statuses_and_reports_counts(wp, clien
     assert "example@example.org" not in str(thread)
 
 
+def test_theme_unit_test_export_with_the_https_namespace(wp, client, tmp_path):
+    """WordPress's theme unit test data (and recent WordPress) declare xmlns:wp with https: the same export."""
+    text = shared("a11y-unit-test-data.xml").read_text(encoding="utf-8")
+    assert 'xmlns:wp="http://wordpress.org/export/1.2/"' in text
+    path = tmp_path / "themeunittestdata.wordpress.xml"
+    path.write_text(text.replace('xmlns:wp="http://', 'xmlns:wp="https://'), encoding="utf-8")
+    report = wp.run(path)
+    assert report.wxr_version == "1.2"
+    assert report.imported == 25 and report.replies == 9 and report.skipped == {"pingback": 4}
+    assert len(report.matched) == 5 and wp.count() == 25
+    result = wp.cli("import", "wordpress", str(path), "--site", "dr-b")
+    assert result.exit_code == 0 and "already present" in result.output, result.output
+
+
 def test_reimport_is_idempotent(wp, client):
     path = shared("a11y-unit-test-data.xml")
     wp.run(path)
@@ -338,6 +352,48 @@ def test_not_an_export(wp, tmp_path, content, message):
     path.write_bytes(content)
     result = wp.cli("import", "wordpress", str(path), "--site", "dr-b")
     assert result.exit_code == 1 and message in result.output and "Traceback" not in result.output
+
+
+def _variant(path: Path, namespace: str = "http://wordpress.org/export/1.2/", version: str | None = "1.2") -> Path:
+    text = wxr(path, item("billet-hostile", comment(1, "Un commentaire."))).read_text(encoding="utf-8")
+    text = text.replace('xmlns:wp="http://wordpress.org/export/1.2/"', f'xmlns:wp="{namespace}"')
+    text = text.replace("<wp:wxr_version>1.2</wp:wxr_version>",
+                        "" if version is None else f"<wp:wxr_version>{version}</wp:wxr_version>")
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+@pytest.mark.parametrize(
+    ("namespace", "version"),
+    [
+        ("https://wordpress.org/export/1.2/", "1.2"),
+        ("https://wordpress.org/export/1.1/", "1.1"),
+        ("http://wordpress.org/export/1.0/", "1.0"),
+        ("https://wordpress.org/export/1.3/", "1.3"),  # any 1.x
+        ("https://wordpress.org/export/1.2", "1.2"),  # no trailing slash
+    ],
+)
+def test_every_wxr_1x_namespace_is_read(wp, tmp_path, namespace, version):
+    report = wp.run(_variant(tmp_path / "export.xml", namespace, version))
+    assert report.wxr_version == version and report.imported == 1
+
+
+@pytest.mark.parametrize(
+    ("namespace", "version", "message"),
+    [
+        ("https://wordpress.org/export/2.0/", "2.0", "unsupported WXR version 2.0: this importer reads WXR 1.x"),
+        ("http://wordpress.org/export/1.2/", "deux", "<wp:wxr_version> is 'deux', not a version number"),
+        ("http://wordpress.org/export/1.2/", None, "not a WordPress export: no <wp:wxr_version> in <channel>"),
+        ("https://example.org/export/1.2/", "1.2",
+         "not a WordPress export: its <wxr_version> is in the namespace 'https://example.org/export/1.2/'"),
+        ("http://wordpress.org.example/export/1.2/", "1.2", "not WordPress's"),
+    ],
+)
+def test_what_is_wrong_with_the_version_is_said(wp, tmp_path, namespace, version, message):
+    path = _variant(tmp_path / "export.xml", namespace, version)
+    result = wp.cli("import", "wordpress", str(path), "--site", "dr-b")
+    assert result.exit_code == 1 and message in result.output and "nothing was imported" in result.output, result.output
+    assert "found none" not in result.output and wp.count() == 0
 
 
 def test_a_failed_post_is_rolled_back_whole(wp, tmp_path, monkeypatch):

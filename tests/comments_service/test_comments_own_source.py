@@ -44,7 +44,7 @@ def test_nobody_else_gets_the_source(actions, client, urls, api_error):
     first = actions.comment(SOURCE, url=urls.POST_B)
     second = actions.comment("Un autre commentaire.", url=urls.POST_B)
     cid = first["comment"]["id"]
-    api_error(own(client, cid), 403, "missing_token")
+    api_error(own(client, cid), 401, "missing_token")
     api_error(own(client, cid, **{"X-Edit-Token": second["edit_token"]}), 403, "invalid_token")
     api_error(own(client, cid, **{"X-Edit-Token": "forged"}), 403, "invalid_token")
     api_error(own(client, 9999, **{"X-Edit-Token": first["edit_token"]}), 404, "unknown_comment")
@@ -114,7 +114,7 @@ def test_the_writers_session_edits_and_deletes_within_the_window_and_no_other_do
         call = getattr(client, method)
         api_error(call(f"/api/comments/{cid}", json={"text": "Pirate"}, headers=other.headers), 403, "not_owner")
         api_error(call(f"/api/comments/{guest}", json={"text": "Pirate"}, headers=writer.headers), 403, "not_owner")
-        api_error(call(f"/api/comments/{cid}", json={"text": "Anonyme"}), 403, "missing_token")
+        api_error(call(f"/api/comments/{cid}", json={"text": "Anonyme"}), 401, "missing_token")
     api_error(client.patch("/api/comments/9999", json={"text": "x"}, headers=writer.headers), 404, "unknown_comment")
 
     actions.sql(

@@ -139,7 +139,7 @@ def test_no_public_output_reveals_who_the_pseudonym_is(world, app, urls, network
         elif rule.rule == "/feeds/site/<slug>.atom":
             for slug in ("dr-a", "dr-b"):
                 scan(rule.rule, f"/feeds/site/{slug}.atom")
-        elif rule.rule == "/api/comments/<int:comment_id>":  # the owner's source: others are refused
+        elif rule.rule == "/api/comments/<id:comment_id>":  # the owner's source: others are refused
             for comment_id in own_ids:
                 scan(rule.rule, f"/api/comments/{comment_id}")
         elif rule.rule in ("/membres/<handle>", "/api/members/<handle>"):  # every member's public profile

@@ -59,7 +59,7 @@ def make_network(tmp_path):
                 "Title: À propos\nSlug: a-propos\n\nPage de présentation.\n", encoding="utf-8"
             )
             for n in range(posts):
-                write_post(site, f"{slug}-billet-{n}", f"Billet {n} de {slug}", date=f"2025-0{1 + n % 9}-1{index} 10:00")
+                write_post(site, f"{slug}-billet-{n}", f"Billet {n} de {slug}", date=f"2025-0{1 + n % 9}-{10 + index % 19} 10:00")
         (root / "network.toml").write_text("\n".join(parts), encoding="utf-8")
         return registry.load(root / "network.toml")
 
