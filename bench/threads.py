@@ -67,8 +67,9 @@ def main() -> None:
     from werkzeug.serving import make_server
     from werkzeug.wrappers import Request, Response
 
-    from comments_service import create_app, store
-    from comments_service.db import connect
+    from comments_service import create_app
+    from comments_service.core.db import connect
+    from comments_service.domain import comments as store
 
     port = free_port()
     base = f"http://127.0.0.1:{port}/"

@@ -400,9 +400,9 @@ def webmention():
 @pass_ctx
 def webmention_process(ctx, limit):
     """Verify the received Webmentions waiting in the queue (the service also does it in the background); for cron."""
-    from comments_service.mailer import transport
-    from comments_service.notify import deliver
-    from comments_service.webmention import drain
+    from comments_service.mail.notices import deliver
+    from comments_service.mail.transport import transport
+    from comments_service.web.webmention import drain
 
     app = _service(ctx.network)
     results = drain(app, limit=limit)
@@ -420,8 +420,8 @@ def webmention_process(ctx, limit):
 @pass_ctx
 def webmention_list(ctx, status, sites):
     """List received mentions (newest first) with their id, for moderation."""
-    from comments_service.db import connect
-    from comments_service.webmention import list_mentions
+    from comments_service.core.db import connect
+    from comments_service.web.webmention import list_mentions
 
     app = _service(ctx.network)
     db = connect(app.config["DB"])
@@ -441,9 +441,9 @@ def webmention_list(ctx, status, sites):
 @pass_ctx
 def webmention_moderate(ctx, mention_id, decision):
     """Approve, reject, mark as spam, put back in the queue or delete the mention MENTION_ID."""
-    from comments_service import webmention as received
-    from comments_service.db import connect
-    from comments_service.errors import ApiError
+    from comments_service.core.db import connect
+    from comments_service.core.errors import ApiError
+    from comments_service.web import webmention as received
 
     app = _service(ctx.network)
     db = connect(app.config["DB"])
@@ -489,7 +489,7 @@ def directory():
 @pass_ctx
 def directory_import(ctx, file):
     """Import a PS_LibreAcces_Personne_activite extract (streamed; replaces the previous import atomically)."""
-    from comments_service.rpps import DirectoryError, import_directory
+    from comments_service.domain.rpps import DirectoryError, import_directory
 
     app = _service(ctx.network)
     target = app.config["DIRECTORY_DB"]
@@ -515,7 +515,7 @@ def directory_import(ctx, file):
 def _after_directory_import(app):
     """Re-check verified members against the new directory, when verification is installed."""
     try:
-        from comments_service.verify import recheck_directory
+        from comments_service.domain.verification import recheck_directory
     except ImportError:
         return
     for line in recheck_directory(app):
@@ -530,14 +530,14 @@ def verify_group():
 
 
 def _verification_context(network):
-    from comments_service.db import connect
+    from comments_service.core.db import connect
 
     app = _service(network)
     return app, connect(app.config["DB"])
 
 
 def _member_id(db, email: str, create: bool = False, display_name: str | None = None) -> int:
-    from comments_service import accounts
+    from comments_service.domain import accounts
 
     row = accounts.find_account(db, email)
     if row is None:
@@ -562,8 +562,8 @@ def _member_id(db, email: str, create: bool = False, display_name: str | None = 
 @pass_ctx
 def verify_grant(ctx, email, rpps, last_name, first_name, reason, display_name, no_directory, specialty):
     """Verify a founding member directly (the account is created when missing); audit-logged."""
-    from comments_service import verify
-    from comments_service.errors import ApiError
+    from comments_service.core.errors import ApiError
+    from comments_service.domain import verification as verify
 
     app, db = _verification_context(ctx.network)
     try:
@@ -584,8 +584,8 @@ def verify_grant(ctx, email, rpps, last_name, first_name, reason, display_name, 
 @pass_ctx
 def verify_revoke(ctx, email, reason):
     """Revoke a member's verification: the badge leaves their account and their past comments."""
-    from comments_service import verify
-    from comments_service.errors import ApiError
+    from comments_service.core.errors import ApiError
+    from comments_service.domain import verification as verify
 
     app, db = _verification_context(ctx.network)
     try:
@@ -609,7 +609,7 @@ def verify_list(ctx, with_log, as_json):
     """Every declared, verified and revoked member with real name and RPPS: the admin's view."""
     import json
 
-    from comments_service import verify
+    from comments_service.domain import verification as verify
 
     _app, db = _verification_context(ctx.network)
     try:
@@ -660,8 +660,8 @@ def import_wordpress(ctx, file, slug, dry_run, as_json):
     """
     import json
 
-    from comments_service import store
-    from comments_service.db import connect
+    from comments_service.core.db import connect
+    from comments_service.domain import comments as store
     from comments_service.importers import wordpress
 
     network = ctx.network
@@ -714,8 +714,8 @@ def export_group():
 @pass_ctx
 def export_comments(ctx, slug, out, private):
     """Write the comment threads as JSON: public fields only, unless --private."""
-    from comments_service.db import connect
-    from comments_service.export import write_export
+    from comments_service.core.db import connect
+    from comments_service.domain.export import write_export
 
     network = ctx.network
     if slug:
@@ -757,8 +757,8 @@ def export_comments(ctx, slug, out, private):
 @pass_ctx
 def backup(ctx, path, force):
     """Copy the comment database to PATH (a file, or a folder) while the service runs, then check the copy."""
-    from comments_service.export import BackupError
-    from comments_service.export import backup as run_backup
+    from comments_service.domain.export import BackupError
+    from comments_service.domain.export import backup as run_backup
 
     app = _service(ctx.network)
     try:
@@ -787,9 +787,9 @@ def admin():
 @pass_ctx
 def admin_create(ctx, email, role, sites, name):
     """Create (or update) the account of EMAIL; it signs in with a link sent to that address."""
-    from comments_service.accounts import email_input, ensure_account
-    from comments_service.db import connect
-    from comments_service.errors import ApiError
+    from comments_service.core.db import connect
+    from comments_service.core.errors import ApiError
+    from comments_service.domain.accounts import email_input, ensure_account
 
     network = ctx.network
     try:
@@ -805,7 +805,7 @@ def admin_create(ctx, email, role, sites, name):
     db = connect(app.config["DB"])
     try:
         row, created = ensure_account(db, email, role=role, sites=sites, display_name=name)
-        from comments_service.accounts import sites_of
+        from comments_service.domain.accounts import sites_of
 
         owned = sites_of(db, row["id"])
     finally:
@@ -819,8 +819,8 @@ def admin_create(ctx, email, role, sites, name):
 @pass_ctx
 def admin_list(ctx):
     """List the accounts that are not plain members: authors, moderators, admins."""
-    from comments_service.db import connect
-    from comments_service.store import query
+    from comments_service.core.db import connect
+    from comments_service.domain.comments import query
 
     app = _service(ctx.network)
     db = connect(app.config["DB"])
@@ -849,8 +849,8 @@ def notify():
 @pass_ctx
 def notify_digest(ctx):
     """Queue one digest per blog author who chose « résumé quotidien », then send; run it daily."""
-    from comments_service.db import connect
-    from comments_service.notify import deliver, queue_digests
+    from comments_service.core.db import connect
+    from comments_service.mail.notices import deliver, queue_digests
 
     app = _service(ctx.network)
     db = connect(app.config["DB"])
@@ -872,9 +872,9 @@ def notify_digest(ctx):
 @pass_ctx
 def notify_send(ctx):
     """Queue the mails of answers between blogs not yet queued, then send the outbox (retrying); run it every few minutes."""
-    from comments_service.db import connect
-    from comments_service.mailer import transport
-    from comments_service.notify import deliver, pending_count, queue_answer_notices
+    from comments_service.core.db import connect
+    from comments_service.mail.notices import deliver, pending_count, queue_answer_notices
+    from comments_service.mail.transport import transport
 
     app = _service(ctx.network)
     if not transport(app.config):

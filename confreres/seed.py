@@ -183,7 +183,7 @@ def demo_accounts(network) -> list[DemoAccount]:
 
 def seed_accounts(network, db) -> int:
     """Create the demo accounts through the service's own store; returns how many were new."""
-    from comments_service import accounts
+    from comments_service.domain import accounts
 
     created = 0
     for demo in demo_accounts(network):
@@ -195,8 +195,9 @@ def seed_accounts(network, db) -> int:
 
 def seed_demo(network, app) -> int:
     """Write the demo accounts and threads into the service's database; returns how many comments were added."""
-    from comments_service import store, validate
-    from comments_service.db import get_db
+    from comments_service.core.db import get_db
+    from comments_service.domain import comments as store
+    from comments_service.domain import validate
 
     now = datetime.now(UTC)
     added = 0
@@ -300,9 +301,10 @@ def seed_verification(network, app, source=None) -> list[str]:
     """
     from pathlib import Path
 
-    from comments_service import accounts, verify
-    from comments_service.db import connect
-    from comments_service.rpps import Directory, import_directory
+    from comments_service.core.db import connect
+    from comments_service.domain import accounts
+    from comments_service.domain import verification as verify
+    from comments_service.domain.rpps import Directory, import_directory
 
     lines: list[str] = []
     target = Path(app.config["DIRECTORY_DB"])
@@ -352,7 +354,8 @@ FOUNDER_REPLIES = {
 
 def _founder_reply(db, network, site, account: dict) -> None:
     """The blogger answers the first comment of their most commented demo thread (badge and « Auteur » mark)."""
-    from comments_service import store, validate
+    from comments_service.domain import comments as store
+    from comments_service.domain import validate
 
     if store.query_one(db, "SELECT 1 FROM comments WHERE account_id = ? LIMIT 1", (account["id"],)):
         return

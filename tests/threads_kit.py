@@ -7,8 +7,8 @@ guest's comment. Returns the ids in conversation order.
 
 from __future__ import annotations
 
-from comments_service import store
-from comments_service.db import connect, write
+from comments_service.core.db import connect, write
+from comments_service.domain import comments as store
 
 
 def write_thread(db_path: str, url: str, *, roots: int = 1, replies: int = 0) -> list[int]:
@@ -25,7 +25,7 @@ def write_thread(db_path: str, url: str, *, roots: int = 1, replies: int = 0) ->
                     cid = start + len(ids)
                     text = f"r{r}-{depth}" if depth else f"r{r}"
                     rows.append((cid, post["url"], post["site"], parent, f"Auteur {text}", text,
-                                 f"<p>Commentaire {text}</p>", stamp, "approved"))  # as render.py makes it
+                                 f"<p>Commentaire {text}</p>", stamp, "approved"))  # as domain/render.py makes it
                     ids.append(cid)
                     parent = cid
             db.conn.executemany(

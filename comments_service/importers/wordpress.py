@@ -41,12 +41,12 @@ from xml.etree.ElementTree import ParseError, TreeBuilder, XMLPullParser
 from defusedxml import DefusedXmlException
 from defusedxml.ElementTree import DefusedXMLParser
 
+from comments_service.core.db import write
+from comments_service.domain import comments as store
+from comments_service.domain import render, validate
 from confreres.registry import Network
 from confreres.sanitize import clean
 from confreres.sanitize import text as plain_text
-
-from .. import render, store, validate
-from ..db import write
 
 SOURCE = "wordpress"
 MAX_COMMENT_CHARS = 200_000  # a comment longer than this is not a comment: skipped

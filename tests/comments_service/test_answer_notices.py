@@ -121,8 +121,8 @@ def test_never_means_no_mail_and_the_unsubscribe_link_says_never(actions, bruno,
 
 def test_answers_declared_without_the_service_are_mailed_by_notify_send(actions, bruno, smtp, urls, confreres):
     """`confreres import wordpress` (or any script) may declare posts straight into the database."""
-    from comments_service import store
-    from comments_service.db import connect
+    from comments_service.core.db import connect
+    from comments_service.domain import comments as store
 
     db = connect(actions.app.config["DB"])
     try:

@@ -1,6 +1,6 @@
 """Hostile input that used to reach a 500: each gets its 4xx in the one error shape (issue 10, item 9).
 
-Ids are ASCII digits within SQLite's int64 (comments_service/ids.py), in bodies and in every `<id:…>`
+Ids are ASCII digits within SQLite's int64 (comments_service/core/ids.py), in bodies and in every `<id:…>`
 route; JSON too deep or with a lone surrogate is a 400; a streamed (chunked) body over the limit is a
 413 over a real HTTP server; query numbers are checked; a JSON null is not an absent field.
 """

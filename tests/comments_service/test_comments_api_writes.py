@@ -1,6 +1,6 @@
 """POST, PATCH, DELETE: moderation policies, edit tokens and window, soft delete, duplicates, honeypot."""
 
-from comments_service import tokens
+from comments_service.core import tokens
 
 # -- posting and moderation -------------------------------------------------------------------------
 
@@ -122,7 +122,7 @@ def test_closed_and_confreres_threads(actions, urls, api_error):
 
 
 def test_hooks_fire_after_commit(app, actions, urls):
-    from comments_service import hooks
+    from comments_service.core import events as hooks
 
     seen = []
 

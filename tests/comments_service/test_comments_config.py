@@ -3,7 +3,7 @@
 import pytest
 
 from comments_service import create_app
-from comments_service.config import ConfigError, from_environment
+from comments_service.core.config import ConfigError, from_environment
 
 
 def test_environment_overrides_defaults_and_network(monkeypatch, tmp_path, network_file):

@@ -38,8 +38,8 @@ def test_counts_errors(client, api_error):
 
 
 def test_counts_is_one_query(app, urls):
-    from comments_service import store
-    from comments_service.db import connect
+    from comments_service.core.db import connect
+    from comments_service.domain import comments as store
 
     db = connect(app.config["DB"])
     statements = []

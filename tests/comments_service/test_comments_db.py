@@ -4,8 +4,8 @@ import sqlite3
 
 import pytest
 
-from comments_service import db as dbmod
-from comments_service import store
+from comments_service.core import db as dbmod
+from comments_service.domain import comments as store
 
 
 def test_connection_pragmas(app):

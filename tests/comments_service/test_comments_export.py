@@ -11,9 +11,10 @@ import time
 import pytest
 from click.testing import CliRunner
 
-from comments_service import store, validate
-from comments_service.db import connect
-from comments_service.export import backup, table_counts
+from comments_service.core.db import connect
+from comments_service.domain import comments as store
+from comments_service.domain import validate
+from comments_service.domain.export import backup, table_counts
 from confreres.cli import cli
 
 

@@ -14,8 +14,8 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from comments_service import store
-from comments_service.db import connect
+from comments_service.core.db import connect
+from comments_service.domain import comments as store
 from comments_service.importers import wordpress
 from confreres.cli import cli
 

@@ -2,8 +2,9 @@
 
 from datetime import timedelta
 
-from comments_service import limits, store
-from comments_service.db import connect
+from comments_service.core.db import connect
+from comments_service.domain import comments as store
+from comments_service.web import limits
 
 
 def test_writes_are_limited_per_client(make_app, urls, api_error):

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from comments_service.store import iso, parse_iso
+from comments_service.domain.comments import iso, parse_iso
 from tests.comments_service.verification_kit import Kit
 
 SOURCE = "Un *avis* avec [un lien](https://exemple.fr/)."

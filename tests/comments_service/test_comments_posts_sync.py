@@ -2,8 +2,8 @@
 
 import json
 
-from comments_service import store
-from comments_service.db import connect
+from comments_service.core.db import connect
+from comments_service.domain import comments as store
 from confreres.site_token import site_token
 
 

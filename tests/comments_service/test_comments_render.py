@@ -7,7 +7,7 @@ parsed (BeautifulSoup) and every element and attribute checked against the allow
 import pytest
 from bs4 import BeautifulSoup, Comment
 
-from comments_service.render import to_html
+from comments_service.domain.render import to_html
 
 ALLOWED = {"p", "br", "em", "strong", "b", "i", "a", "code", "pre", "blockquote", "ul", "ol", "li", "del", "hr"}
 REL = "nofollow ugc noopener"

@@ -90,7 +90,7 @@ def test_a_comment_awaiting_moderation_moves_it_only_once_approved(client, actio
 def test_the_migration_keeps_every_blogs_version(tmp_path):
     """Posts with comments start their public version at their version: the digest is the one the last
     build recorded, so upgrading the service rebuilds nothing."""
-    from comments_service import db as dbmod
+    from comments_service.core import db as dbmod
 
     db = dbmod.connect(str(tmp_path / "old.sqlite3"))
     dbmod.migrations.apply(db, stop_before="m009_public_versions")

@@ -8,7 +8,7 @@ tests/confreres/test_static_privacy.py (built sites); here: the thread's ETag an
 
 from __future__ import annotations
 
-from comments_service import db as dbmod
+from comments_service.core import db as dbmod
 from tests.comments_service.test_comments_versions import versions
 from tests.comments_service.test_crossblog import put_posts
 from tests.comments_service.verification_kit import Kit

@@ -11,7 +11,7 @@ import re
 
 import pytest
 
-from comments_service import validate
+from comments_service.domain import validate
 from tests.comments_service.test_comments_notify import anne, app  # noqa: F401  (fixtures: a real SMTP server)
 from tests.comments_service.verification_kit import CLAIRE, Kit, import_people
 

@@ -12,7 +12,7 @@ import html
 
 import pytest
 
-from comments_service import webmention
+from comments_service.web import webmention
 from tests.comments_service.test_webmention_receive import h_entry
 from tests.loopback import LoopbackServer
 

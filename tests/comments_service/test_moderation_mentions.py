@@ -9,8 +9,9 @@ from __future__ import annotations
 import pytest
 from bs4 import BeautifulSoup
 
-from comments_service import accounts, webmention
-from comments_service.db import connect
+from comments_service.core.db import connect
+from comments_service.domain import accounts
+from comments_service.web import webmention
 from tests.comments_service.test_webmention_receive import h_entry
 from tests.loopback import LoopbackServer
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from click.testing import CliRunner
 
-from comments_service.rpps import (
+from comments_service.domain.rpps import (
     Directory,
     DirectoryError,
     canonical_rpps,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sqlite3
 
-from comments_service.rpps import Directory, import_directory, name_keys
+from comments_service.domain.rpps import Directory, import_directory, name_keys
 from tests.comments_service.directory_kit import write_extract
 
 

@@ -8,7 +8,7 @@ import re
 import pytest
 from bs4 import BeautifulSoup
 
-from comments_service import verify
+from comments_service.domain import verification as verify
 from tests.comments_service.verification_kit import (
     CANDIDATE,
     CLAIRE,
@@ -267,7 +267,7 @@ def test_forged_badge_fields_are_ignored(kit, actions, urls):
     assert guest["author"]["badge"] is None and guest["author"]["is_post_author"] is False
     member = declared(kit)
     signed = actions.post("Moi aussi", url=urls.POST_B, headers=member.headers, **forged).get_json()["comment"]
-    profile = signed["author"].pop("profile")  # a signed-in member's public profile (profiles.py), not a badge
+    profile = signed["author"].pop("profile")  # a signed-in member's public profile (web/profiles.py), not a badge
     assert profile.startswith("http://blogs.test/comments/membres/")
     assert signed["author"] == {"name": "Stéthoscope bleu", "website": None, "badge": None, "is_post_author": False}
     assert all(r["badge_level"] is None for r in kit.sql("SELECT badge_level FROM comments"))
@@ -424,7 +424,7 @@ def test_confreres_threads_take_only_verified_members(kit, founders, actions, ur
 
 
 def kit_cookie(kit, member) -> str:
-    from comments_service import accounts
+    from comments_service.domain import accounts
 
     db = kit.db()
     try:
@@ -763,7 +763,7 @@ def test_new_accounts_hide_their_specialty_until_they_choose(kit, actions, urls,
 
 
 def test_the_migration_turns_the_old_default_off_where_it_never_showed(tmp_path):
-    from comments_service import db as dbmod
+    from comments_service.core import db as dbmod
 
     db = dbmod.connect(str(tmp_path / "old.sqlite3"))
     dbmod.migrations.apply(db, stop_before="m007_verification_privacy")

@@ -5,8 +5,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from comments_service import create_app, store, verify
-from comments_service.db import connect
+from comments_service import create_app
+from comments_service.core.db import connect
+from comments_service.domain import comments as store
+from comments_service.domain import verification as verify
 from confreres import registry, seed
 from tests.comments_service.verification_kit import Kit, Member
 
@@ -47,7 +49,7 @@ def test_demo_founders_and_a_visitor_verified_by_vouching(tmp_path):
         row = db.conn.execute("SELECT id FROM accounts WHERE email = ?", (seed.demo_author_email(network, network.site(slug)),)).fetchone()
         assert verify.level_of(db, row[0]) == "verified"
         assert accounts_row_shows_specialty(db, row[0]), "the demo's founders opt in to show their specialty"
-        from comments_service import accounts
+        from comments_service.domain import accounts
 
         token, _ = accounts.create_session(db, row[0], "bearer", 1)
         founders[slug] = Member(row[0], "", token, {"Authorization": f"Bearer {token}"})

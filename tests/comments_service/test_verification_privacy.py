@@ -16,7 +16,7 @@ import unicodedata
 import pytest
 from click.testing import CliRunner
 
-from comments_service import verify
+from comments_service.domain import verification as verify
 from tests.comments_service.verification_kit import CANDIDATE, CLAIRE, KARIM, Kit, import_people
 
 EMAIL = "eleonore.quintard-valmore@cabinet-secret.test"
@@ -194,7 +194,7 @@ def test_no_public_output_reveals_who_the_pseudonym_is(world, app, urls, network
         "email"] not in notice["message"]
 
     # the digest dr-a's author had not received yet names the comments' current author only
-    from comments_service import notify
+    from comments_service.mail import notices as notify
 
     db = kit.db()
     try:

@@ -12,7 +12,8 @@ from urllib.parse import parse_qs, urlsplit
 import httpx
 import pytest
 
-from comments_service import accounts, verify
+from comments_service.domain import accounts
+from comments_service.domain import verification as verify
 from tests.comments_service.oidc_provider import Provider
 from tests.comments_service.verification_kit import CANDIDATE, KARIM, NURSE, Kit, import_people
 
@@ -216,7 +217,7 @@ def test_an_expired_psc_flow_is_refused(kit, provider):
 
     from itsdangerous import TimestampSigner, URLSafeTimedSerializer
 
-    from comments_service import psc
+    from comments_service.web import psc
 
     class PastSigner(TimestampSigner):
         def get_timestamp(self):

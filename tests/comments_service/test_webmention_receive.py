@@ -7,8 +7,8 @@ import time
 
 import pytest
 
-from comments_service import webmention
-from comments_service.db import connect
+from comments_service.core.db import connect
+from comments_service.web import webmention
 from confreres.safe_http import Guard, Refused, is_public
 from tests.loopback import LoopbackServer
 

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from comments_service import accounts, create_app, store, validate
-from comments_service.db import connect
+from comments_service import create_app
+from comments_service.core.db import connect
+from comments_service.domain import accounts, validate
+from comments_service.domain import comments as store
 from confreres import registry
 from confreres.seed import DEMO_DOMAIN, DEMO_FOUNDERS, demo_accounts, seed_accounts
 
@@ -51,7 +53,7 @@ def test_demo_mails_are_written_as_eml_files_and_listed(tmp_path):
     body = client.post("/api/comments", json={"url": post_url, "text": "Bonjour docteur", "author": "Nouvelle"}).get_json()
     assert body["status"] == "pending"
 
-    from comments_service.notify import deliver
+    from comments_service.mail.notices import deliver
 
     assert deliver(app.config)["sent"] == 1
     (eml,) = mail_dir.glob("*.eml")

@@ -17,8 +17,10 @@ from bs4 import BeautifulSoup
 from click.testing import CliRunner
 from werkzeug.serving import make_server
 
-from comments_service import create_app, store, validate
-from comments_service.db import connect
+from comments_service import create_app
+from comments_service.core.db import connect
+from comments_service.domain import comments as store
+from comments_service.domain import validate
 from confreres import build, planet_build, registry
 from confreres.cli import cli
 from tests.confreres.conftest import write_post

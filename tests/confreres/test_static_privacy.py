@@ -12,8 +12,8 @@ from __future__ import annotations
 
 import gzip
 
-from comments_service import store
-from comments_service.db import connect
+from comments_service.core.db import connect
+from comments_service.domain import comments as store
 from tests.comments_service.test_verification_privacy import EMAIL, PSEUDONYM, REAL_NAME, assert_clean
 from tests.comments_service.verification_kit import CANDIDATE, CLAIRE, KARIM, Kit, import_people
 from tests.confreres.test_fresh_comments import POST_A, run_build, world  # noqa: F401  (fixture)

@@ -285,8 +285,10 @@ class _OfflineGuard:
 def test_a_mention_sent_by_a_local_page_shows_under_the_post_after_moderation(tmp_path, server):
     from werkzeug.serving import make_server
 
-    from comments_service import create_app, store, webmention
-    from comments_service.db import connect
+    from comments_service import create_app
+    from comments_service.core.db import connect
+    from comments_service.domain import comments as store
+    from comments_service.web import webmention
     from confreres import serve
     from confreres.safe_http import Guard as RealGuard
 

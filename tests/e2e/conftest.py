@@ -233,8 +233,8 @@ class Live:
 
     def approve(self, comment_id: int) -> None:
         """The blogger's decision, through the service's own store (it bumps the thread's version)."""
-        from comments_service import store
-        from comments_service.db import connect
+        from comments_service.core.db import connect
+        from comments_service.domain import comments as store
 
         db = connect(self.app.config["DB"])
         try:

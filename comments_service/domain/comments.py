@@ -1,0 +1,594 @@
+"""Every read and write of posts, threads and comments.
+
+Functions take the database explicitly (the request's, a CLI's or a script's) so the API, the
+no-JS pages, the feeds, the seed data and the tests share one implementation. Each write runs in
+one `db.write()` transaction and bumps its post's `version`, which is what the thread ETag and
+the in-process JSON cache key on: a read of an unchanged thread costs one small query.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import time
+from datetime import UTC, datetime, timedelta
+
+from comments_service.core import tokens
+from comments_service.core.db import write
+from comments_service.core.errors import ApiError
+from comments_service.domain import moderation, public, render, tree, validate
+from confreres.registry import Network
+
+PUBLIC_STATUSES = ("approved",)
+
+
+# -- time ---------------------------------------------------------------------------------------
+
+def utcnow() -> datetime:
+    return datetime.now(UTC).replace(microsecond=0)
+
+
+def iso(moment: datetime) -> str:
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def parse_iso(value: str) -> datetime:
+    return datetime.fromisoformat(value.replace("Z", "+00:00"))
+
+
+# -- helpers ------------------------------------------------------------------------------------
+
+def query(db, sql: str, params=()) -> list[sqlite3.Row]:
+    cursor = db.conn.cursor()
+    cursor.row_factory = sqlite3.Row
+    return cursor.execute(sql, params).fetchall()
+
+
+def query_one(db, sql: str, params=()) -> sqlite3.Row | None:
+    cursor = db.conn.cursor()
+    cursor.row_factory = sqlite3.Row
+    return cursor.execute(sql, params).fetchone()
+
+
+# Statuses of comments (and mentions) that only the moderators and their author see.
+HIDDEN = frozenset(("pending", "rejected", "spam"))
+
+
+def _bump(db, url: str, public: bool = True) -> None:
+    """Give the post a new version: strictly increasing, and unique across database re-creations.
+
+    `public=False` for a change a static snapshot of the thread cannot show (a comment or mention that
+    is and stays hidden, the post's own metadata): `public_version`, which GET /api/sites's
+    `comments_version` is made of (crossblog.comments_versions), then stays put.
+    """
+    stamp = int(time.time() * 1000)
+    if public:
+        db.conn.execute(
+            "UPDATE posts SET version = max(version + 1, ?), public_version = max(public_version + 1, ?) WHERE url = ?",
+            (stamp, stamp, url),
+        )
+    else:
+        db.conn.execute("UPDATE posts SET version = max(version + 1, ?) WHERE url = ?", (stamp, url))
+
+
+def bump_site_answers(db, account_id: int) -> None:
+    """New versions for the threads answered by posts of the blogs this account writes (account_sites).
+
+    Those threads show each answer's author badge (crossblog.site_badges): a change of the account's
+    verification, shown specialty or blogs must not leave them cached with the old badge.
+    """
+    db.conn.execute(
+        "UPDATE posts SET version = max(version + 1, ?1), public_version = max(public_version + 1, ?1) WHERE url IN ("
+        " SELECT p.reply_to FROM posts p JOIN account_sites s ON s.site = p.site"
+        " WHERE s.account_id = ?2 AND p.reply_to IS NOT NULL)",
+        (int(time.time() * 1000), account_id),
+    )
+
+
+# -- posts --------------------------------------------------------------------------------------
+
+def sync_posts(db, network: Network, slug: str, payload: dict, now: datetime | None = None) -> dict:
+    """Make the site's list of posts exactly `payload["posts"]` (the body of PUT /api/sites/<slug>/posts,
+    also the shape of a site's published posts.json).
+
+    Posts missing from the list are unlisted, not deleted: their comments stay, and come back if
+    the post does. A post that answers another (reply_to) and appears, changes or goes also bumps
+    the answered post, whose thread lists it. Raises KeyError for an unknown site, ApiError(400)
+    for a bad payload.
+    """
+    network.site(slug)
+    items = validate.posts(network, slug, payload)
+    stamp = iso(now or utcnow())
+    summary = {"site": slug, "created": 0, "updated": 0, "unchanged": 0, "unlisted": 0}
+    columns = "url, site, title, published, reply_to, comments_mode, excerpt, listed"
+    answered: set[str] = set()  # posts whose list of answers changed
+    with write(db):
+        existing = {row["url"]: row for row in query(db, f"SELECT {columns} FROM posts WHERE site = ?", (slug,))}
+        existing_urls = set(existing)
+        for item in items:
+            row = existing.pop(item.url, None)
+            if row is None:
+                row = query_one(db, f"SELECT {columns} FROM posts WHERE url = ?", (item.url,))
+            values = (slug, item.title, item.date, item.reply_to, item.comments, item.excerpt)
+            if row is None:
+                db.conn.execute(
+                    "INSERT INTO posts (url, site, title, published, reply_to, comments_mode, excerpt, listed, version,"
+                    " synced) VALUES (?, ?, ?, ?, ?, ?, ?, 1, ?, ?)",
+                    (item.url, *values, int(time.time() * 1000), stamp),
+                )
+                summary["created"] += 1
+                answered.add(item.reply_to)
+            elif tuple(row[k] for k in ("site", "title", "published", "reply_to", "comments_mode", "excerpt")) != values or not row["listed"]:
+                db.conn.execute(
+                    "UPDATE posts SET site = ?, title = ?, published = ?, reply_to = ?, comments_mode = ?, excerpt = ?,"
+                    " listed = 1, synced = ? WHERE url = ?",
+                    (*values, stamp, item.url),
+                )
+                _bump(db, item.url, public=False)  # the blog's own build changed it: its pages show it already
+                summary["updated"] += 1
+                answered.update((item.reply_to, row["reply_to"]))
+            else:
+                summary["unchanged"] += 1
+        for url, row in existing.items():
+            if row["listed"]:
+                db.conn.execute("UPDATE posts SET listed = 0, synced = ? WHERE url = ?", (stamp, url))
+                _bump(db, url, public=False)
+                summary["unlisted"] += 1
+                answered.add(row["reply_to"])
+        for url in answered - {None}:
+            _bump(db, url)  # its thread shows its answers: new ETag
+        # answers to tell the answered blog's authors (mail/notices.py keeps each pair once: rebuilds never re-mail);
+        # a post of this blog that appears now may have been answered already by another blog
+        pairs = [(item.url, item.reply_to) for item in items if item.reply_to]
+        created = {item.url for item in items if item.url not in existing_urls}
+        if created:
+            pairs += [
+                (row["url"], row["reply_to"])
+                for row in query(db, "SELECT url, reply_to FROM posts WHERE reply_to IS NOT NULL AND listed = 1")
+                if row["reply_to"] in created
+            ]
+        from comments_service.mail import notices as notify  # notify builds on this module
+
+        notify.record_answers(db, pairs, now=now)
+    return summary
+
+
+def get_post(db, url: str) -> sqlite3.Row | None:
+    return query_one(
+        db,
+        "SELECT url, site, title, published, reply_to, comments_mode, version FROM posts WHERE url = ? AND listed = 1",
+        (url,),
+    )
+
+
+def find_post(db, network: Network, raw_url, field: str = "url") -> sqlite3.Row:
+    """The listed post at `raw_url`, or ApiError 400 (bad URL) / 404 (outside the network, unknown post)."""
+    url = validate.thread_url(raw_url, field)
+    post = get_post(db, url)
+    if post is not None and _site_listed(network, post["site"]):
+        return post
+    if network.site_for_url(url) is None:
+        raise ApiError(404, "not_in_network", "Cette adresse n'appartient à aucun blog du réseau.", field)
+    raise ApiError(404, "unknown_post", "Aucun billet publié à cette adresse.", field)
+
+
+def _site_listed(network: Network, slug: str) -> bool:
+    """Still a member of the network (a site removed from network.toml loses its threads)."""
+    return any(site.slug == slug for site in network.sites)
+
+
+def comments_mode(network: Network, post) -> str:
+    """The post's own mode (from its metadata) or else its site's; "open" for a site since removed."""
+    if post["comments_mode"]:
+        return post["comments_mode"]
+    try:
+        return network.site(post["site"]).comments
+    except KeyError:
+        return "open"
+
+
+# -- threads ------------------------------------------------------------------------------------
+
+THREAD_COLUMNS = (
+    "c.id, c.parent_id, c.author_name, c.website, c.badge_level, c.badge_specialty, c.is_post_author, c.html,"
+    " c.status, c.created, c.edited, c.edit_nonce"
+)
+# What the writer's account adds (domain/public.py): how they were verified (the badge's tooltip), their current
+# level (a revoked member shows no badge), their declaration of interests and, when public, their profile's handle.
+ACCOUNT_COLUMNS = (
+    "v.method AS badge_method, v.level AS account_level, a.interests_html AS interests_html,"
+    " CASE WHEN a.profile_public THEN a.public_id END AS profile_id"
+)
+ACCOUNT_JOIN = "LEFT JOIN accounts a ON a.id = c.account_id LEFT JOIN verifications v ON v.account_id = c.account_id"
+
+
+def thread_rows(db, url: str) -> list[sqlite3.Row]:
+    """Every comment of the thread, oldest first, with every column the public view needs."""
+    return query(
+        db,
+        f"SELECT {THREAD_COLUMNS}, {ACCOUNT_COLUMNS} FROM comments c {ACCOUNT_JOIN} WHERE c.post_url = ? ORDER BY c.created, c.id",
+        (url,),
+    )
+
+
+SHAPE_COLUMNS = "c.id, c.parent_id, c.status, c.edit_nonce, c.author_name"
+
+
+def shape_rows(db, url: str) -> list[sqlite3.Row]:
+    """Every comment of the thread, oldest first, with only what its shape needs (thread_tree): a page of a
+    10,000-comment thread then reads the full columns of its own comments only (rows_by_id)."""
+    return query(db, f"SELECT {SHAPE_COLUMNS} FROM comments c WHERE c.post_url = ? ORDER BY c.created, c.id", (url,))
+
+
+def rows_by_id(db, ids: list[int]) -> dict[int, sqlite3.Row]:
+    """{id: row} with the public view's columns, for these comments."""
+    found: dict[int, sqlite3.Row] = {}
+    for start in range(0, len(ids), 500):
+        chunk = ids[start : start + 500]
+        marks = ",".join("?" * len(chunk))
+        for row in query(
+            db, f"SELECT {THREAD_COLUMNS}, {ACCOUNT_COLUMNS} FROM comments c {ACCOUNT_JOIN} WHERE c.id IN ({marks})", chunk
+        ):
+            found[row["id"]] = row
+    return found
+
+
+def pending_owned(db, url: str, owned: dict[int, str]) -> dict[int, str]:
+    """The subset of `owned` ({id: nonce} from the caller's tokens) that are pending comments of this thread."""
+    if not owned:
+        return {}
+    ids = list(owned)[: tokens.MAX_OWNER_TOKENS]
+    marks = ",".join("?" * len(ids))
+    rows = query(
+        db,
+        f"SELECT id, edit_nonce FROM comments WHERE post_url = ? AND status = 'pending' AND id IN ({marks})",
+        (url, *ids),
+    )
+    return {r["id"]: owned[r["id"]] for r in rows if tokens.nonce_matches(r["edit_nonce"], owned[r["id"]])}
+
+
+def thread_tree(rows, owned: dict[int, str] | None = None, depth: int = tree.DEFAULT_DEPTH, load=None) -> tree.Tree:
+    """The thread's shape (domain/tree.py): visible are approved comments, plus pending ones whose nonce the caller
+    proved; any other comment that still has visible replies becomes a placeholder so the thread keeps its shape.
+    `rows`: thread_rows, or shape_rows with `load` = rows_by_id."""
+    owned = owned or {}
+
+    def visible(row) -> bool:
+        if row["status"] == "approved":
+            return True
+        return row["status"] == "pending" and tokens.nonce_matches(row["edit_nonce"], owned.get(row["id"], ""))
+
+    return tree.build(
+        rows, depth=depth, visible=visible, make=public.comment, hole=public.placeholder,
+        name=lambda row: row["author_name"] or public.ANONYMOUS, load=load,
+    )
+
+
+def assemble(rows, owned: dict[int, str] | None = None, depth: int = tree.DEFAULT_DEPTH) -> tuple[list[dict], int]:
+    """The whole thread nested, capped at `depth` levels; (roots, number of visible comments)."""
+    shape = thread_tree(rows, owned, depth)
+    return shape.page()[0], shape.total
+
+
+def thread_document(
+    db, network: Network, post, owned: dict[int, str] | None = None, *, depth: int = tree.DEFAULT_DEPTH,
+    offset: int = 0, limit: int = tree.DEFAULT_LIMIT,
+) -> dict:
+    """One page of the public thread: `limit` top-level comments from `offset`, with all their replies.
+
+    `total` counts the whole thread's visible comments; `page` says where this one sits and how to go on.
+    """
+    shape = thread_tree(shape_rows(db, post["url"]), owned, depth, load=lambda ids: rows_by_id(db, ids))
+    comments, count = shape.page(offset, limit)
+    return {
+        "url": post["url"],
+        "title": post["title"],
+        "site": post["site"],
+        "mode": comments_mode(network, post),
+        "total": shape.total,
+        "comments": comments,
+        "page": {
+            "depth": depth,
+            "offset": offset,
+            "limit": limit,
+            "threads": len(shape.roots),
+            "count": count,
+            "next": shape.next_offset(offset, limit),
+        },
+    }
+
+
+# -- comments -----------------------------------------------------------------------------------
+
+def get_comment(db, comment_id: int) -> sqlite3.Row | None:
+    return query_one(db, f"SELECT c.*, {ACCOUNT_COLUMNS} FROM comments c {ACCOUNT_JOIN} WHERE c.id = ?", (comment_id,))
+
+
+def add_comment(
+    db,
+    network: Network,
+    post,
+    data: validate.CommentInput,
+    *,
+    policy: str | None = None,
+    account: dict | None = None,
+    ip_hash: str | None = None,
+    duplicate_minutes: int = 10,
+    now: datetime | None = None,
+) -> tuple[sqlite3.Row, str]:
+    """Store a new comment; return (row, edit nonce). `policy` overrides the site's moderation policy.
+
+    `account` (from the sign-in layer, when there is one) decides the badge and the post-author
+    mark on the server; nothing of the kind is read from the client's payload.
+    """
+    mode = comments_mode(network, post)
+    if mode == "closed":
+        raise ApiError(403, "comments_closed", "Les commentaires sont fermés sur ce billet.")
+    if mode == "confreres" and not (account and account.get("badge_level") == "verified"):
+        raise ApiError(
+            403, "confreres_only", "Ce fil est réservé aux médecins vérifiés : connectez-vous et faites vérifier votre inscription."
+        )
+    html = render.to_html(data.text)
+    if render.is_blank(html):
+        raise ApiError(400, "empty_text", "Le commentaire est vide une fois mis en forme.", "text")
+    moment = now or utcnow()
+    stamp = iso(moment)
+    try:
+        site = network.site(post["site"])
+        site_policy = policy or network.moderation_for(site)
+    except KeyError:
+        site_policy = policy or network.policies.moderation
+    nonce = tokens.new_nonce()
+    author = data.author
+    email = data.email
+    if account:
+        author = account.get("display_name") or author
+        email = account.get("email") or email
+
+    with write(db):
+        if data.parent is not None:
+            parent = query_one(db, "SELECT post_url, status FROM comments WHERE id = ?", (data.parent,))
+            if parent is None or parent["post_url"] != post["url"] or parent["status"] != "approved":
+                raise ApiError(
+                    400, "invalid_parent", "Le commentaire auquel vous répondez n'existe pas sur ce fil.", "parent"
+                )
+        since = iso(moment - timedelta(minutes=duplicate_minutes))
+        duplicate = query_one(
+            db,
+            "SELECT 1 FROM comments WHERE post_url = ? AND text = ? AND created >= ? AND status != 'deleted'"
+            " AND ((? IS NOT NULL AND ip_hash = ?) OR (? IS NOT NULL AND email = ? COLLATE NOCASE)) LIMIT 1",
+            (post["url"], data.text, since, ip_hash, ip_hash, email, email),
+        )
+        if duplicate:
+            raise ApiError(409, "duplicate", "Vous avez déjà envoyé ce commentaire sur ce billet.", "text")
+        is_site_author = bool(
+            account
+            and query_one(
+                db, "SELECT 1 FROM account_sites WHERE account_id = ? AND site = ?", (account["id"], post["site"])
+            )
+        )
+        if account:
+            returning = query_one(
+                db,
+                "SELECT 1 FROM comments WHERE account_id = ? AND site = ? AND status = 'approved' LIMIT 1",
+                (account["id"], post["site"]),
+            )
+        elif email:
+            returning = query_one(
+                db,
+                "SELECT 1 FROM comments WHERE email = ? COLLATE NOCASE AND author_name = ? COLLATE NOCASE"
+                " AND site = ? AND status = 'approved' LIMIT 1",
+                (email, author, post["site"]),
+            )
+        else:
+            returning = None
+        status = moderation.initial_status(
+            site_policy, account=account, is_site_author=is_site_author, returning_author=bool(returning)
+        )
+        cursor = db.conn.execute(
+            "INSERT INTO comments (post_url, site, parent_id, account_id, author_name, email, website,"
+            " badge_level, badge_specialty, is_post_author, text, html, status, created, ip_hash, notify, edit_nonce)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (
+                post["url"], post["site"], data.parent, account["id"] if account else None, author, email,
+                data.website, (account or {}).get("badge_level"), (account or {}).get("badge_specialty"),
+                int(is_site_author), data.text, html, status, stamp, ip_hash, int(data.notify), nonce,
+            ),
+        )
+        _bump(db, post["url"], public=status not in HIDDEN)
+        row = get_comment(db, cursor.lastrowid)
+    return row, nonce
+
+
+def account_comments(db, account_id: int, post_url: str, window_minutes: int) -> list[dict]:
+    """The comments an account wrote on one thread (not deleted), oldest first: id, status and the end of
+    the edit window; for that account only (GET /api/account/comments), never in a public read."""
+    window = timedelta(minutes=window_minutes)
+    rows = query(
+        db,
+        "SELECT id, status, created FROM comments WHERE post_url = ? AND account_id = ? AND status != 'deleted'"
+        " ORDER BY id",
+        (post_url, account_id),
+    )
+    return [
+        {"id": r["id"], "status": r["status"], "editable_until": iso(parse_iso(r["created"]) + window)} for r in rows
+    ]
+
+
+def check_owner(row, nonce: str | None = None, account_id: int | None = None) -> None:
+    """The caller wrote this comment: it holds its edit token (`nonce`) or, without one, the session of the
+    account that wrote it (`account_id`, a signed-in member on another device); 403 otherwise."""
+    if account_id is not None and nonce is None:
+        if row["account_id"] != account_id:
+            raise ApiError(403, "not_owner", "Ce commentaire n'a pas été écrit depuis ce compte.")
+    elif not tokens.nonce_matches(row["edit_nonce"], nonce or ""):
+        raise ApiError(403, "invalid_token", "Jeton de modification invalide pour ce commentaire.")
+
+
+def _owner_row(
+    db, comment_id: int, nonce: str | None, window_minutes: int, now: datetime, account_id: int | None = None
+) -> sqlite3.Row:
+    row = get_comment(db, comment_id)
+    if row is None:
+        raise ApiError(404, "unknown_comment", "Ce commentaire n'existe pas.")
+    if row["status"] == "deleted":
+        raise ApiError(409, "comment_deleted", "Ce commentaire a été supprimé.")
+    check_owner(row, nonce, account_id)
+    if (now - parse_iso(row["created"])).total_seconds() >= window_minutes * 60:
+        raise ApiError(
+            403, "edit_window_closed",
+            f"Le délai de modification ({window_minutes} min après l'envoi) est dépassé.",
+        )
+    return row
+
+
+def edit_comment(
+    db, comment_id: int, nonce: str | None, text: str, *, window_minutes: int, now: datetime | None = None,
+    account_id: int | None = None,
+):
+    """The author's edit (edit token's `nonce`, or `account_id` of the writer's session), within the window:
+    new source, new HTML, `edited` set. Status unchanged."""
+    html = render.to_html(text)
+    if render.is_blank(html):
+        raise ApiError(400, "empty_text", "Le commentaire est vide une fois mis en forme.", "text")
+    moment = now or utcnow()
+    with write(db):
+        row = _owner_row(db, comment_id, nonce, window_minutes, moment, account_id)
+        if row["status"] in ("rejected", "spam"):
+            raise ApiError(409, "comment_moderated", "Ce commentaire a été refusé par la modération.")
+        db.conn.execute(
+            "UPDATE comments SET text = ?, html = ?, edited = ? WHERE id = ?", (text, html, iso(moment), comment_id)
+        )
+        _bump(db, row["post_url"], public=row["status"] not in HIDDEN)
+        return get_comment(db, comment_id)
+
+
+def delete_comment(
+    db, comment_id: int, nonce: str | None, *, window_minutes: int, now: datetime | None = None,
+    account_id: int | None = None,
+) -> str:
+    """The author's delete (edit token or session, as edit_comment), within the window; 'soft' (placeholder
+    kept for its replies) or 'hard'."""
+    with write(db):
+        row = _owner_row(db, comment_id, nonce, window_minutes, now or utcnow(), account_id)
+        return remove_comment(db, row["id"], now=now)
+
+
+def remove_comment(db, comment_id: int, now: datetime | None = None) -> str:
+    """Remove a comment (author or moderator): a placeholder when it has replies, else the row itself.
+
+    A placeholder keeps only id, parent and date: text, name, e-mail, website, badge, IP hash and
+    nonce are erased. Removing the last reply of a placeholder removes the placeholder too.
+    """
+    with write(db):
+        row = get_comment(db, comment_id)
+        if row is None:
+            raise ApiError(404, "unknown_comment", "Ce commentaire n'existe pas.")
+        if query_one(db, "SELECT 1 FROM comments WHERE parent_id = ? LIMIT 1", (comment_id,)):
+            db.conn.execute(
+                "UPDATE comments SET status = 'deleted', text = '', html = '', author_name = '', email = NULL,"
+                " website = NULL, badge_level = NULL, badge_specialty = NULL, is_post_author = 0, notify = 0,"
+                " edit_nonce = NULL, ip_hash = NULL, account_id = NULL, edited = ? WHERE id = ?",
+                (iso(now or utcnow()), comment_id),
+            )
+            outcome, public = "soft", row["status"] not in HIDDEN
+        else:
+            db.conn.execute("DELETE FROM comments WHERE id = ?", (comment_id,))
+            public = row["status"] not in HIDDEN
+            parent_id = row["parent_id"]
+            while parent_id is not None:
+                parent = query_one(db, "SELECT id, parent_id, status FROM comments WHERE id = ?", (parent_id,))
+                if parent is None or parent["status"] != "deleted":
+                    break
+                if query_one(db, "SELECT 1 FROM comments WHERE parent_id = ? LIMIT 1", (parent_id,)):
+                    break
+                db.conn.execute("DELETE FROM comments WHERE id = ?", (parent_id,))
+                parent_id, public = parent["parent_id"], True  # a placeholder shown went
+            outcome = "hard"
+        _bump(db, row["post_url"], public=public)
+    return outcome
+
+
+def set_status(db, comment_id: int, status: str, now: datetime | None = None) -> sqlite3.Row:
+    """A moderator's decision (approve, reject, spam, back to pending); the thread's ETag changes."""
+    if status not in ("approved", "pending", "rejected", "spam"):
+        raise ValueError(f"unknown status {status!r}")
+    with write(db):
+        row = get_comment(db, comment_id)
+        if row is None:
+            raise ApiError(404, "unknown_comment", "Ce commentaire n'existe pas.")
+        if row["status"] == "deleted":
+            raise ApiError(409, "comment_deleted", "Ce commentaire a été supprimé.")
+        db.conn.execute(
+            "UPDATE comments SET status = ?, moderated = ? WHERE id = ?", (status, iso(now or utcnow()), comment_id)
+        )
+        _bump(db, row["post_url"], public=not {row["status"], status} <= HIDDEN)
+        return get_comment(db, comment_id)
+
+
+def report_comment(db, comment_id: int, reason: str, *, ip_hash: str | None = None, now: datetime | None = None) -> int:
+    """Queue a public comment for the moderators with the reader's reason; one report per reader and comment."""
+    with write(db):
+        row = query_one(db, "SELECT status FROM comments WHERE id = ?", (comment_id,))
+        if row is None or row["status"] != "approved":
+            raise ApiError(404, "unknown_comment", "Ce commentaire n'existe pas.")
+        if ip_hash:
+            existing = query_one(
+                db, "SELECT id FROM reports WHERE comment_id = ? AND ip_hash = ? AND resolved IS NULL",
+                (comment_id, ip_hash),
+            )
+            if existing:
+                return existing["id"]
+        cursor = db.conn.execute(
+            "INSERT INTO reports (comment_id, reason, created, ip_hash) VALUES (?, ?, ?, ?)",
+            (comment_id, reason, iso(now or utcnow()), ip_hash),
+        )
+        return cursor.lastrowid
+
+
+# -- lists ---------------------------------------------------------------------------------------
+
+def counts(db, urls: list[str]) -> dict[str, int]:
+    """Approved comments per post URL, in one query; 0 for unknown URLs. Keys are the URLs as given."""
+    normalized = {}
+    for url in urls:
+        try:
+            normalized[url] = validate.normalize_url(url)
+        except ValueError:
+            normalized[url] = url
+    keys = sorted(set(normalized.values()))
+    found: dict[str, int] = {}
+    if keys:
+        marks = ",".join("?" * len(keys))
+        for row in query(
+            db,
+            f"SELECT post_url, COUNT(*) AS n FROM comments WHERE status = 'approved' AND post_url IN ({marks})"
+            " GROUP BY post_url",
+            keys,
+        ):
+            found[row["post_url"]] = row["n"]
+    return {url: found.get(key, 0) for url, key in normalized.items()}
+
+
+FEED_COLUMNS = (
+    "c.id, c.parent_id, c.author_name, c.website, c.badge_level, c.badge_specialty, c.is_post_author, c.html,"
+    " c.status, c.created, c.edited, c.post_url, p.title AS post_title, p.site AS site"
+)
+
+
+def recent(db, *, site: str | None = None, url: str | None = None, limit: int = 50) -> list[sqlite3.Row]:
+    """Latest approved comments, newest first: the whole network, one site, or one thread."""
+    where = ["c.status = 'approved'", "p.listed = 1"]
+    params: list = []
+    if site:
+        where.append("c.site = ?")
+        params.append(site)
+    if url:
+        where.append("c.post_url = ?")
+        params.append(url)
+    params.append(limit)
+    return query(
+        db,
+        f"SELECT {FEED_COLUMNS}, {ACCOUNT_COLUMNS} FROM comments c JOIN posts p ON p.url = c.post_url {ACCOUNT_JOIN}"
+        f" WHERE {' AND '.join(where)} ORDER BY c.created DESC, c.id DESC LIMIT ?",
+        params,
+    )

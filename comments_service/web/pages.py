@@ -1,0 +1,236 @@
+"""The no-JavaScript path: a server-rendered thread page with a plain HTML form.
+
+GET /thread?url=<post URL> shows the approved comments and the form; POST /thread validates and
+stores through the same domain/validate.py and domain/comments.py as the API, then redirects (303) back with a
+confirmation, or re-shows the form with what the reader typed and the errors (400).
+The CSRF token is signed (itsdangerous), time-limited, bound to the thread and to a random
+nonce in a first-party cookie of the service, so another site cannot post in a reader's name.
+
+Signed in (the service's cookie session, web/auth.py) the page says « Connecté·e : <name> » with the
+badge, and the form posts as the account: no name or e-mail fields, and store.add_comment applies
+the account's name or pseudonym and badge on the server, as for the API. « Se connecter » asks for a
+magic link that comes back to this page; « Se déconnecter » ends the session and comes back too.
+"""
+
+from __future__ import annotations
+
+import secrets
+from datetime import datetime
+from urllib.parse import urlencode
+from zoneinfo import ZoneInfo
+
+from flask import Blueprint, current_app, redirect, render_template, request, url_for
+
+from comments_service.core import events as hooks
+from comments_service.core import tokens
+from comments_service.core.db import get_db, write
+from comments_service.core.errors import ApiError
+from comments_service.domain import comments as store
+from comments_service.domain import public, tree, validate
+from comments_service.domain import verification as verify
+from comments_service.mail import notices as notify
+from comments_service.web import crossblog, limits
+from comments_service.web.auth import current_account
+from confreres.french import date_fr
+
+bp = Blueprint("pages", __name__)
+
+CSRF_COOKIE = "confreres_csrf"
+MESSAGES = {
+    "approved": "Merci ! Votre commentaire est publié.",
+    "pending": "Merci ! Votre commentaire attend la validation de l'auteur du blog.",
+}
+FORM_FIELDS = ("author", "email", "website", "text", "parent", "notify")
+MAX_PAGE = 10**6
+
+try:
+    PARIS = ZoneInfo("Europe/Paris")
+except Exception:  # pragma: no cover - a system without tzdata
+    PARIS = None
+
+
+def when(value: str) -> str:
+    """'3 mars 2025 à 14 h 05' in Paris time."""
+    moment: datetime = store.parse_iso(value)
+    if PARIS is not None:
+        moment = moment.astimezone(PARIS)
+    return f"{date_fr(moment)} à {moment.hour} h {moment.minute:02d}"
+
+
+def _network():
+    return current_app.extensions["confreres_network"]
+
+
+def _browser_nonce() -> tuple[str, bool]:
+    """The CSRF cookie's nonce, and whether it is new (to be set on the response)."""
+    nonce = request.cookies.get(CSRF_COOKIE, "")
+    if 16 <= len(nonce) <= 64:
+        return nonce, False
+    return secrets.token_urlsafe(24), True
+
+
+def _render(post, *, form=None, errors=(), status=200, message=None, parent_id=None, number=1):
+    db = get_db()
+    network = _network()
+    config = current_app.config
+    size = int(config["THREAD_PAGE_SIZE"])
+    document = crossblog.thread(db, network, post, depth=int(config["THREAD_DEPTH"]), offset=(number - 1) * size,
+                                limit=size)
+    nonce, new = _browser_nonce()
+    csrf = tokens.make_csrf_token(current_app.config["SECRET_KEY"], nonce, post["url"])
+    form = dict(form or {})
+    parent = None
+    if parent_id:
+        parent = _find(db, post["url"], parent_id)
+        if parent is None:
+            parent = None
+            form["parent"] = ""
+        else:
+            form["parent"] = str(parent_id)
+    try:
+        site = network.site(post["site"])
+    except KeyError:
+        site = None
+    by_field = {}
+    for err in errors:
+        by_field.setdefault(err.field or "form", err.message)
+    viewer = current_account()
+    back = "/thread?" + urlencode({"url": post["url"]})  # a path of the service, for sign-in and sign-out
+    html = render_template(
+        "thread.html",
+        post=post,
+        site=site,
+        thread=document,
+        mode=document["mode"],
+        form=form,
+        errors=list(errors),
+        by_field=by_field,
+        csrf=csrf,
+        message=message,
+        parent=parent,
+        events=tree.events(document["comments"]),
+        number=number,
+        pages=max(1, -(-document["page"]["threads"] // size)),
+        when=when,
+        max_text=validate.MAX_TEXT,
+        honeypot=validate.HONEYPOT,
+        viewer=viewer,
+        viewer_badge=verify.account_badge(db, viewer),
+        back=back,
+        signout_csrf=tokens.make_csrf_token(current_app.config["SECRET_KEY"], nonce, "signout"),
+    )
+    response = current_app.make_response((html, status))
+    response.headers["Cache-Control"] = "private, no-store"
+    if new:
+        set_csrf_cookie(response, nonce)
+    return response
+
+
+def set_csrf_cookie(response, nonce: str) -> None:
+    """The browser's CSRF nonce: first-party, HttpOnly, for every form of the service."""
+    response.set_cookie(
+        CSRF_COOKIE,
+        nonce,
+        max_age=30 * 24 * 3600,
+        httponly=True,
+        samesite="Lax",
+        secure=request.is_secure,
+        path=(request.script_root or "") + "/",
+    )
+
+
+def _find(db, url: str, comment_id: int) -> dict | None:
+    """The approved comment of this thread being answered (whatever page it is on): its author's name."""
+    row = store.query_one(
+        db, "SELECT author_name FROM comments WHERE id = ? AND post_url = ? AND status = 'approved'", (comment_id, url)
+    )
+    return None if row is None else {"id": comment_id, "author": {"name": row["author_name"] or public.ANONYMOUS}}
+
+
+def _int(value) -> int | None:
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return None
+
+
+@bp.get("/thread")
+def thread():
+    post = store.find_post(get_db(), _network(), request.args.get("url"))
+    return _render(
+        post,
+        message=MESSAGES.get(request.args.get("merci", "")),
+        parent_id=_int(request.args.get("parent")),
+        number=crossblog._int_arg("page", 1, MAX_PAGE),
+    )
+
+
+@bp.post("/thread")
+def post_thread():
+    form = {key: request.form.get(key, "") for key in FORM_FIELDS}
+    post = store.find_post(get_db(), _network(), request.form.get("url"))
+    parent_id = _int(form["parent"])
+    nonce = request.cookies.get(CSRF_COOKIE, "")
+    config = current_app.config
+    if not tokens.check_csrf_token(
+        config["SECRET_KEY"], request.form.get("csrf", ""), nonce, post["url"], int(config["CSRF_MAX_AGE"])
+    ):
+        error = ApiError(
+            403,
+            "invalid_csrf",
+            "Le formulaire a expiré ou ne vient pas de cette page. Vérifiez votre texte puis renvoyez-le"
+            " (les cookies doivent être autorisés pour ce site).",
+        )
+        return _render(post, form=form, errors=[error], status=403, parent_id=parent_id)
+
+    account = current_account()
+    payload = {**form, "url": post["url"], validate.HONEYPOT: request.form.get(validate.HONEYPOT, "")}
+    payload["notify"] = bool(request.form.get("notify"))
+    if account:  # the account's name, address and reply settings apply (store.add_comment, mail/notices.py)
+        payload.update(email="", notify=False, author=form["author"] if not account["display_name"] else "")
+    data, errors = validate.comment_errors(payload)
+    if errors:
+        return _render(post, form=form, errors=errors, status=400, parent_id=parent_id)
+    if data.honeypot:
+        return redirect(url_for("pages.thread", url=post["url"], merci="pending") + "#merci", 303)
+    try:
+        db = get_db()
+        verify.check_author_name(current_app, db, data.author, account)  # no guest signs as a member or physician
+        with write(db):  # the comment and the mails it calls for (mail/notices.py) commit together
+            row, _nonce = store.add_comment(
+                db,
+                _network(),
+                post,
+                data,
+                policy=config["MODERATION"] or None,
+                account=account,
+                ip_hash=limits.request_ip_hash(),
+                duplicate_minutes=int(config["DUPLICATE_WINDOW"]),
+            )
+            notify.comment_created(db, row)
+    except ApiError as error:
+        return _render(post, form=form, errors=[error], status=error.status, parent_id=parent_id)
+    hooks.emit("comment.created", comment_id=row["id"], status=row["status"], url=post["url"], site=post["site"])
+    anchor = f"#comment-{row['id']}" if row["status"] == "approved" else "#merci"
+    number = _page_of(db, post["url"], row["id"]) if row["status"] == "approved" else 1
+    page = {"page": number} if number > 1 else {}
+    return redirect(url_for("pages.thread", url=post["url"], merci=row["status"], **page) + anchor, 303)
+
+
+def _page_of(db, url: str, comment_id: int) -> int:
+    """The page of the no-JS thread that shows this comment: the one of its top-level comment."""
+    shape = store.thread_tree(store.shape_rows(db, url))
+    parents = {cid: shape.rows[cid]["parent_id"] for cid in shape.order}
+    while parents.get(comment_id) in parents:
+        comment_id = parents[comment_id]
+    try:
+        index = shape.roots.index(comment_id)
+    except ValueError:
+        return 1
+    return index // int(current_app.config["THREAD_PAGE_SIZE"]) + 1
+
+
+@bp.get("/charte")
+def charter():
+    """The code of conduct between confrères (CSP R.4127-56), linked from every comment form."""
+    return render_template("charter.html", network=_network())
