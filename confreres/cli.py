@@ -124,15 +124,15 @@ def preview(ctx, slug, out, source):
         click.echo("  Aucun brouillon ni billet programmé.")
 
 
-def _service(network: registry.Network):
+def _service(network: registry.Network, settings: dict | None = None):
     """The comment service app for this network, with a secret kept in var/ when none is configured.
 
-    The settings go to the factory (they win over `CONFRERES_NETWORK`, as writing that variable did);
-    a `CONFRERES_SECRET_KEY` in the environment is read by the factory itself, as for gunicorn.
+    The settings go to the factory, over the `CONFRERES_<KEY>` variables (which it reads itself, as under
+    gunicorn): the network file always, the secret kept in var/ only when `CONFRERES_SECRET_KEY` is empty.
     """
     from comments_service import create_app
 
-    settings = {"NETWORK": str(Path(network.source).resolve())}
+    settings = {**(settings or {}), "NETWORK": str(Path(network.source).resolve())}
     if not os.environ.get("CONFRERES_SECRET_KEY"):
         settings["SECRET_KEY"] = _local_secret(network)
     return create_app(settings)
@@ -184,8 +184,8 @@ def _sync_published_posts(network: registry.Network, app, out: Path):
             )
 
 
-def _serve(network, host, port, out, with_comments=True, after_start=None):
-    """Serve until interrupted; `after_start(service)` runs once listening."""
+def _serve(network, host, port, out, with_comments=True, after_start=None, settings=None):
+    """Serve until interrupted; `after_start(service)` runs once listening; `settings` go to the service."""
     import logging
     import threading
 
@@ -196,7 +196,7 @@ def _serve(network, host, port, out, with_comments=True, after_start=None):
     out = Path(out or network.output)
     service = None
     if with_comments:
-        service = _service(network)
+        service = _service(network, settings)
         _sync_published_posts(network, service, out)
     app = server.make_app(network, out, service)
     logging.getLogger("werkzeug").setLevel(logging.WARNING)  # one line per request drowns the banner
@@ -242,11 +242,15 @@ def demo(ctx, host, port):
     os.environ.setdefault(registry.ENV_ORIGIN, demo_origin(host, port))
     network = ctx.network
 
-    # Demo mails are written to var/mail/ (never sent) and listed at <comments_url>dev/mail.
-    os.environ.setdefault("CONFRERES_MAIL_DIR", str(network.root / "var" / "mail"))
-    os.environ.setdefault("CONFRERES_DEV_PAGES", "1")
-    # One visitor plays several doctors from one address (127.0.0.1): allow more writes than in production.
-    os.environ.setdefault("CONFRERES_RATE_LIMIT", "60/minute")
+    demo_settings = {
+        # Demo mails are written to var/mail/ (never sent) and listed at <comments_url>dev/mail.
+        "MAIL_DIR": str(network.root / "var" / "mail"),
+        "DEV_PAGES": True,
+        # One visitor plays several doctors from one address (127.0.0.1): allow more writes than in production.
+        "RATE_LIMIT": "60/minute",
+    }
+    # A CONFRERES_<KEY> of the environment still wins, as it did over the demo's defaults.
+    settings = {key: value for key, value in demo_settings.items() if f"CONFRERES_{key}" not in os.environ}
 
     def build_and_seed(service):
         # The service listens already, so the first build asks it for the authors' badges and the threads
@@ -267,7 +271,7 @@ def demo(ctx, host, port):
         # Rebuild with the seeded service: pages carry their comments without JavaScript, and the badges.
         run_build(network, force=True, progress=False)
 
-    _serve(network, host, port, None, after_start=build_and_seed)
+    _serve(network, host, port, None, after_start=build_and_seed, settings=settings)
 
 
 def demo_origin(host: str, port: int) -> str:
