@@ -67,9 +67,6 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.before_request(_refresh_network)  # blogs added to network.toml while the service runs
     app.after_request(_security_headers)
 
-    from comments_service.commands import register as register_cli
-
-    register_cli(app)
     return app
 
 

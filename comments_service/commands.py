@@ -1,4 +1,10 @@
-"""Service commands beside init-db (core/db.py) and purge-ips (web/limits.py): `flask --app comments_service ...`."""
+"""The service's own maintenance commands, mounted in the one CLI as `confreres service init-db|purge-ips|sync-posts`.
+
+Plain click commands run inside an application context (Flask's `with_appcontext`): `confreres service`
+hands them the app of its network (`confreres.cli`), Flask's test runner the app under test. Each does one
+thing through the module that owns it (core.db, web.limits, domain.comments + mail.notices); nothing here
+is imported by the service itself.
+"""
 
 from __future__ import annotations
 
@@ -8,11 +14,40 @@ import click
 from flask import current_app
 from flask.cli import with_appcontext
 
-from comments_service.core.db import connect, write
+from comments_service.core.db import connect, migrate, write
 from comments_service.core.errors import ApiError
 from comments_service.domain import comments as store
 from comments_service.mail import notices as notify
-from confreres.site_token import site_token
+from comments_service.web.limits import purge_ip_hashes
+
+
+@click.command("init-db")
+@with_appcontext
+def init_db_command() -> None:
+    """Create the database or bring it to the latest schema."""
+    path = current_app.config["DB"]
+    db = connect(path)
+    try:
+        applied = migrate(db)
+    finally:
+        db.close()
+    if applied:
+        click.echo(f"{path}: applied {', '.join(applied)}")
+    else:
+        click.echo(f"{path}: schema up to date")
+
+
+@click.command("purge-ips")
+@with_appcontext
+def purge_ips_command() -> None:
+    """Erase the IP hashes older than IP_RETENTION_DAYS (run it daily, e.g. from cron)."""
+    db = connect(current_app.config["DB"])
+    try:
+        days = int(current_app.config["IP_RETENTION_DAYS"])
+        touched = purge_ip_hashes(db, days)
+    finally:
+        db.close()
+    click.echo(f"erased {touched} IP hash(es) older than {days} days")
 
 
 @click.command("sync-posts")
@@ -38,19 +73,4 @@ def sync_posts_command(slug: str, posts_json) -> None:
     click.echo(json.dumps(summary, ensure_ascii=False))
 
 
-@click.command("site-token")
-@with_appcontext
-@click.argument("slug")
-def site_token_command(slug: str) -> None:
-    """Print the bearer token a site's build uses for PUT /api/sites/SLUG/posts."""
-    network = current_app.extensions["confreres_network"]
-    try:
-        network.site(slug)
-    except KeyError as exc:
-        raise click.ClickException(str(exc.args[0])) from None
-    click.echo(site_token(current_app.config["SECRET_KEY"], slug))
-
-
-def register(app) -> None:
-    app.cli.add_command(sync_posts_command)
-    app.cli.add_command(site_token_command)
+COMMANDS = (init_db_command, purge_ips_command, sync_posts_command)

@@ -19,9 +19,7 @@ import sqlite3
 import threading
 from collections.abc import Iterator
 
-import click
 from flask import current_app, g
-from flask.cli import with_appcontext
 
 try:  # sqlite-utils >= 4 ships Migrations; before that it lived in sqlite-migrate
     from sqlite_utils import Database, Migrations
@@ -657,25 +655,8 @@ def migrate(db: Database) -> list[str]:
     return pending
 
 
-@click.command("init-db")
-@with_appcontext
-def init_db_command() -> None:
-    """Create the database or bring it to the latest schema."""
-    path = current_app.config["DB"]
-    db = connect(path)
-    try:
-        applied = migrate(db)
-    finally:
-        db.close()
-    if applied:
-        click.echo(f"{path}: applied {', '.join(applied)}")
-    else:
-        click.echo(f"{path}: schema up to date")
-
-
 def init_app(app) -> None:
     app.teardown_appcontext(close_db)
-    app.cli.add_command(init_db_command)
     if app.config["AUTO_MIGRATE"]:
         db = connect(app.config["DB"])
         try:

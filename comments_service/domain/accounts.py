@@ -491,3 +491,16 @@ def delete_account(db, account_id: int, *, keep_comments: bool = False, now: dat
         store.bump_site_answers(db, account_id)  # their blogs' answers lose the author's badge
         db.conn.execute("DELETE FROM accounts WHERE id = ?", (account_id,))
     return {"deleted": True, "comments_removed": removed, "comments_anonymised": kept}
+
+
+def staff(db) -> list[sqlite3.Row]:
+    """The accounts that are not plain members (authors of a blog, moderators, admins), by role then e-mail.
+
+    Each row: `email`, `role`, `display_name`, `sites` (the blogs it writes, comma-separated, or None).
+    """
+    return query(
+        db,
+        "SELECT a.email, a.role, a.display_name, group_concat(s.site, ', ') AS sites FROM accounts a"
+        " LEFT JOIN account_sites s ON s.account_id = a.id"
+        " WHERE a.role != 'member' OR s.site IS NOT NULL GROUP BY a.id ORDER BY a.role, a.email",
+    )

@@ -13,13 +13,11 @@ import hashlib
 import hmac
 from datetime import datetime, timedelta
 
-import click
 from flask import current_app, request
-from flask.cli import with_appcontext
 from flask_limiter import Limiter
 
 from comments_service.core.config import rate_limits_enabled
-from comments_service.core.db import connect, write
+from comments_service.core.db import write
 from comments_service.domain.comments import iso, utcnow
 from confreres.site_token import check_site_token
 
@@ -51,19 +49,6 @@ def purge_ip_hashes(db, days: int, now: datetime | None = None) -> int:
             "UPDATE reports SET ip_hash = NULL WHERE ip_hash IS NOT NULL AND created < ?", (cutoff,)
         ).rowcount
     return touched
-
-
-@click.command("purge-ips")
-@with_appcontext
-def purge_ips_command() -> None:
-    """Erase the IP hashes older than IP_RETENTION_DAYS (run it daily, e.g. from cron)."""
-    db = connect(current_app.config["DB"])
-    try:
-        days = int(current_app.config["IP_RETENTION_DAYS"])
-        touched = purge_ip_hashes(db, days)
-    finally:
-        db.close()
-    click.echo(f"erased {touched} IP hash(es) older than {days} days")
 
 
 def site_token_of_request() -> str:
@@ -125,5 +110,4 @@ def init_app(app) -> Limiter:
         reads(blueprint)
     app.view_functions["api.put_site_posts"] = announces(app.view_functions["api.put_site_posts"])
     limiter.init_app(app)
-    app.cli.add_command(purge_ips_command)
     return limiter

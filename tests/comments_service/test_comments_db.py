@@ -4,6 +4,7 @@ import sqlite3
 
 import pytest
 
+from comments_service.commands import init_db_command
 from comments_service.core import db as dbmod
 from comments_service.domain import comments as store
 
@@ -37,14 +38,14 @@ def test_schema_tables_and_indexes(app):
 
 
 def test_init_db_command_is_idempotent(runner):
-    result = runner.invoke(args=["init-db"])
+    result = runner.invoke(init_db_command)
     assert result.exit_code == 0, result.output
     assert "up to date" in result.output
 
 
 def test_init_db_creates_a_new_database(make_app, tmp_path):
     app = make_app(DB=str(tmp_path / "fresh.sqlite3"), AUTO_MIGRATE=True)
-    result = app.test_cli_runner().invoke(args=["init-db"])
+    result = app.test_cli_runner().invoke(init_db_command)
     assert "up to date" in result.output
 
 
@@ -53,7 +54,7 @@ def test_init_db_without_auto_migrate(network_file, tmp_path):
 
     app = create_app({"TESTING": True, "NETWORK": str(network_file), "DB": str(tmp_path / "n.db"), "AUTO_MIGRATE": False})
     assert not (tmp_path / "n.db").exists() or "comments" not in dbmod.connect(str(tmp_path / "n.db")).table_names()
-    result = app.test_cli_runner().invoke(args=["init-db"])
+    result = app.test_cli_runner().invoke(init_db_command)
     assert "applied m001_initial" in result.output
 
 

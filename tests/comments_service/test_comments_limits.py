@@ -2,6 +2,7 @@
 
 from datetime import timedelta
 
+from comments_service.commands import purge_ips_command
 from comments_service.core.db import connect
 from comments_service.domain import comments as store
 from comments_service.web import limits
@@ -77,7 +78,7 @@ def test_purge_erases_old_ip_hashes(app, actions, urls):
 def test_purge_command(runner, actions, urls):
     body = actions.comment("vieux", url=urls.POST_B)
     actions.age(body["comment"]["id"], 40 * 24 * 60)
-    result = runner.invoke(args=["purge-ips"])
+    result = runner.invoke(purge_ips_command)
     assert result.exit_code == 0 and "erased 1" in result.output
 
 

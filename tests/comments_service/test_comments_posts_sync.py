@@ -2,6 +2,7 @@
 
 import json
 
+from comments_service.commands import sync_posts_command
 from comments_service.core.db import connect
 from comments_service.domain import comments as store
 from confreres.site_token import site_token
@@ -92,15 +93,15 @@ def test_store_sync_posts_from_a_published_posts_json(app, urls, tmp_path):
 def test_sync_posts_cli(runner, urls, tmp_path):
     posts_json = tmp_path / "posts.json"
     posts_json.write_text(json.dumps({"posts": [{"url": urls.POST_B, "title": "Par la ligne de commande"}]}))
-    result = runner.invoke(args=["sync-posts", "dr-b", str(posts_json)])
+    result = runner.invoke(sync_posts_command, ["dr-b", str(posts_json)])
     assert result.exit_code == 0, result.output
     assert json.loads(result.output)["updated"] == 1
-    bad = runner.invoke(args=["sync-posts", "dr-z", str(posts_json)])
+    bad = runner.invoke(sync_posts_command, ["dr-z", str(posts_json)])
     assert bad.exit_code != 0 and "dr-z" in bad.output
 
 
-def test_site_token_cli(runner):
-    result = runner.invoke(args=["site-token", "dr-a"])
+def test_site_token_cli(app, confreres_for):
+    result = confreres_for(app)("site-token", "dr-a")
     assert result.output.strip() == site_token("test-secret-key", "dr-a")
 
 
