@@ -245,7 +245,8 @@ def ensure_isso_venv() -> Path:
 
 def our_server(tmp: Path, args) -> tuple[subprocess.Popen, int, dict]:
     sys.path.insert(0, str(ROOT))
-    from comments_service.core.db import connect, migrate
+    from comments_service.core.db import connect
+    from comments_service.core.migrations import migrate
     from comments_service.domain import comments as store
     from confreres import registry
 

@@ -14,8 +14,9 @@ import click
 from flask import current_app
 from flask.cli import with_appcontext
 
-from comments_service.core.db import connect, migrate, write
+from comments_service.core.db import connect, write
 from comments_service.core.errors import ApiError
+from comments_service.core.migrations import migrate
 from comments_service.domain import comments as store
 from comments_service.mail import notices as notify
 from comments_service.web.limits import purge_ip_hashes

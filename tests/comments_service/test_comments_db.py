@@ -6,6 +6,7 @@ import pytest
 
 from comments_service.commands import init_db_command
 from comments_service.core import db as dbmod
+from comments_service.core.migrations import migrations
 from comments_service.domain import comments as store
 
 
@@ -31,8 +32,8 @@ def test_schema_tables_and_indexes(app):
             str(r) for r in db.execute("EXPLAIN QUERY PLAN SELECT * FROM comments WHERE post_url = ?", ["x"])
         )
         assert "comments_thread" in plan
-        assert [m.name for m in dbmod.migrations.applied(db)][0] == "m001_initial"
-        assert not dbmod.migrations.pending(db)  # later issues append migrations (m003_import...)
+        assert [m.name for m in migrations.applied(db)][0] == "m001_initial"
+        assert not migrations.pending(db)  # later issues append migrations (m003_import...)
     finally:
         db.close()
 

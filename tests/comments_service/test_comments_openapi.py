@@ -2,6 +2,8 @@
 
 import re
 
+import pytest
+
 
 def test_every_api_rule_is_documented(app, client):
     doc = client.get("/api/openapi.json").get_json()
@@ -40,3 +42,26 @@ def test_server_url_follows_the_mount_point(app):
     mounted = Client(DispatcherMiddleware(Response("root"), {"/comments": app}))
     response = mounted.get("/comments/api/openapi.json")
     assert response.json["servers"][0]["url"] == "http://localhost/comments/api"
+
+
+def test_fragments_import_only_common():
+    """Each fragment stands alone: it imports `common`, never another fragment nor the assembler."""
+    import ast
+    from pathlib import Path
+
+    from comments_service.web import openapi
+
+    folder = Path(openapi.__file__).parent
+    for name in ("comments", "accounts", "members", "verification", "common"):
+        tree = ast.parse((folder / f"{name}.py").read_text(encoding="utf-8"))
+        imported = {node.module for node in ast.walk(tree) if isinstance(node, ast.ImportFrom)}
+        imported |= {alias.name for node in ast.walk(tree) if isinstance(node, ast.Import) for alias in node.names}
+        inside = {module for module in imported if module and module.startswith("comments_service")}
+        assert inside <= ({"comments_service.web.openapi.common"} if name != "common" else set()), (name, inside)
+
+
+def test_a_path_defined_by_two_fragments_is_refused():
+    from comments_service.web.openapi import merge
+
+    with pytest.raises(ValueError, match="/comments"):
+        merge(({"/comments": {}}, {"/comments": {"get": {}}}))

@@ -91,16 +91,17 @@ def test_the_migration_keeps_every_blogs_version(tmp_path):
     """Posts with comments start their public version at their version: the digest is the one the last
     build recorded, so upgrading the service rebuilds nothing."""
     from comments_service.core import db as dbmod
+    from comments_service.core.migrations import migrate, migrations
 
     db = dbmod.connect(str(tmp_path / "old.sqlite3"))
-    dbmod.migrations.apply(db, stop_before="m009_public_versions")
+    migrations.apply(db, stop_before="m009_public_versions")
     stamp = "2026-01-01T00:00:00Z"
     db.conn.executemany("INSERT INTO posts (url, site, synced, version) VALUES (?, 'b', ?, ?)",
                         [("http://b.test/commented", stamp, 41), ("http://b.test/quiet", stamp, 7)])
     db.conn.execute("INSERT INTO comments (post_url, site, created) VALUES ('http://b.test/commented', 'b', ?)",
                     (stamp,))
     db.conn.commit()
-    assert dbmod.migrate(db)[0] == "m009_public_versions"  # later ones follow
+    assert migrate(db)[0] == "m009_public_versions"  # later ones follow
     found = dict(db.conn.execute("SELECT url, public_version FROM posts").fetchall())
     assert found == {"http://b.test/commented": 41, "http://b.test/quiet": 0}
     db.close()

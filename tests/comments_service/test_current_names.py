@@ -9,6 +9,7 @@ tests/confreres/test_static_privacy.py (built sites); here: the thread's ETag an
 from __future__ import annotations
 
 from comments_service.core import db as dbmod
+from comments_service.core.migrations import migrate, migrations
 from tests.comments_service.test_comments_versions import versions
 from tests.comments_service.test_crossblog import put_posts
 from tests.comments_service.verification_kit import Kit
@@ -51,7 +52,7 @@ def test_renaming_renames_past_comments_and_moves_every_version(app, client, act
 
 def test_the_migration_renames_comments_written_under_an_older_name(tmp_path):
     db = dbmod.connect(str(tmp_path / "old.sqlite3"))
-    dbmod.migrations.apply(db, stop_before="m010_current_names")
+    migrations.apply(db, stop_before="m010_current_names")
     stamp = "2026-01-01T00:00:00Z"
     db.conn.executemany(
         "INSERT INTO posts (url, site, synced, version, public_version) VALUES (?, 'b', ?, 5, 5)",
@@ -71,7 +72,7 @@ def test_the_migration_renames_comments_written_under_an_older_name(tmp_path):
         ],
     )
     db.conn.commit()
-    assert "m010_current_names" in dbmod.migrate(db)
+    assert "m010_current_names" in migrate(db)
     names = [r[0] for r in db.conn.execute("SELECT author_name FROM comments ORDER BY id")]
     assert names == ["Docteur Zèbre", "Docteur Zèbre", "Nom tapé", "Paul Approuver : http://evil.test"]
     versions_ = {r[0]: (r[1], r[2]) for r in db.conn.execute("SELECT url, version, public_version FROM posts")}

@@ -8,7 +8,8 @@ import sqlite3
 import pytest
 from bs4 import BeautifulSoup
 
-from comments_service.core.db import connect, migrations
+from comments_service.core.db import connect
+from comments_service.core.migrations import migrations
 from tests.comments_service.test_verification import kit_cookie
 from tests.comments_service.verification_kit import CLAIRE, Kit, import_people
 
@@ -197,7 +198,7 @@ def test_handles_are_random_and_given_to_existing_accounts(tmp_path):
     for n in range(3):
         db.execute("INSERT INTO accounts (email, created) VALUES (?, '2024-01-01T00:00:00Z')", (f"a{n}@x.test",))
     db.conn.commit()
-    from comments_service.core.db import migrate
+    from comments_service.core.migrations import migrate
 
     migrate(db)
     assert migrations.pending(db) == []

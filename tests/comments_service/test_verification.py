@@ -764,9 +764,10 @@ def test_new_accounts_hide_their_specialty_until_they_choose(kit, actions, urls,
 
 def test_the_migration_turns_the_old_default_off_where_it_never_showed(tmp_path):
     from comments_service.core import db as dbmod
+    from comments_service.core.migrations import migrate, migrations
 
     db = dbmod.connect(str(tmp_path / "old.sqlite3"))
-    dbmod.migrations.apply(db, stop_before="m007_verification_privacy")
+    migrations.apply(db, stop_before="m007_verification_privacy")
     stamp = "2026-01-01T00:00:00Z"
     db.conn.executemany(
         "INSERT INTO accounts (id, email, created, show_specialty, badge_level, badge_specialty) VALUES (?, ?, ?, ?, ?, ?)",
@@ -782,7 +783,7 @@ def test_the_migration_turns_the_old_default_off_where_it_never_showed(tmp_path)
          ("http://b.test/p", 4, None, None, stamp)],
     )
     db.conn.commit()
-    assert dbmod.migrate(db)[0] == "m007_verification_privacy"  # then the later ones (m008_followups ...)
+    assert migrate(db)[0] == "m007_verification_privacy"  # then the later ones (m008_followups ...)
     shown = dict(db.conn.execute("SELECT id, show_specialty FROM accounts").fetchall())
     assert shown == {1: 1, 2: 0, 3: 0, 4: 0}
     assert db.conn.execute("SELECT COUNT(*) FROM verification_attempts").fetchone()[0] == 0

@@ -1,18 +1,18 @@
-"""OpenAPI description of sign-in, account and moderation endpoints (merged into openapi.document)."""
+"""OpenAPI fragment: sign-in, account and moderation endpoints (merged by web/openapi/__init__.py)."""
 
 from __future__ import annotations
 
-from comments_service.web.openapi import COMMON_ERRORS, ID_PARAM, _error, _json
+from comments_service.web.openapi.common import (
+    COMMENT_DECISION,
+    COMMON_ERRORS,
+    NOT_SIGNED_IN,
+    SESSION,
+    body,
+    error,
+    json,
+)
 
-SESSION = [{"session": []}, {"sessionCookie": []}]
-NOT_SIGNED_IN = _error("Not signed in: no session, or an expired or revoked one")
-
-
-def _body(schema: dict, required: bool = True) -> dict:
-    return {"required": required, "content": {"application/json": {"schema": schema}}}
-
-
-ACCOUNT_DOCUMENT = _json({"$ref": "#/components/schemas/AccountDocument"}, "The signed-in account")
+ACCOUNT_DOCUMENT = json({"$ref": "#/components/schemas/AccountDocument"}, "The signed-in account")
 
 PATHS = {
     "/auth/request": {
@@ -23,7 +23,7 @@ PATHS = {
                 "blog), signing in ends with a redirect to `<return>#confreres-session=<token>`: store the token and "
                 "send it as `Authorization: Bearer <token>`."
             ),
-            "requestBody": _body(
+            "requestBody": body(
                 {
                     "type": "object",
                     "required": ["email"],
@@ -34,7 +34,7 @@ PATHS = {
                 }
             ),
             "responses": {
-                "202": _json(
+                "202": json(
                     {"type": "object", "properties": {"status": {"const": "sent"}, "message": {"type": "string"}}},
                     "Sent if the address is valid (the same answer for every address)",
                 ),
@@ -46,9 +46,9 @@ PATHS = {
         "post": {
             "summary": "End the presented session (bearer or cookie), or every session with {\"everywhere\": true}",
             "security": SESSION,
-            "requestBody": _body({"type": "object", "properties": {"everywhere": {"type": "boolean"}}}, False),
+            "requestBody": body({"type": "object", "properties": {"everywhere": {"type": "boolean"}}}, False),
             "responses": {
-                "200": _json(
+                "200": json(
                     {
                         "type": "object",
                         "properties": {"signed_out": {"type": "boolean"}, "sessions_ended": {"type": "integer"}},
@@ -69,17 +69,17 @@ PATHS = {
         "patch": {
             "summary": "Change the profile (only the keys sent)",
             "security": SESSION,
-            "requestBody": _body({"$ref": "#/components/schemas/ProfileChanges"}),
+            "requestBody": body({"$ref": "#/components/schemas/ProfileChanges"}),
             "responses": {"200": ACCOUNT_DOCUMENT, **COMMON_ERRORS, "401": NOT_SIGNED_IN},
         },
         "delete": {
             "summary": "Delete the account (GDPR); comments erased (default) or kept anonymised",
             "security": SESSION,
-            "requestBody": _body(
+            "requestBody": body(
                 {"type": "object", "properties": {"comments": {"enum": ["erase", "keep"], "default": "erase"}}}, False
             ),
             "responses": {
-                "200": _json(
+                "200": json(
                     {
                         "type": "object",
                         "properties": {
@@ -112,7 +112,7 @@ PATHS = {
             "summary": "Pending and reported comments of the blogs the account moderates (all for moderators)",
             "security": SESSION,
             "responses": {
-                "200": _json(
+                "200": json(
                     {
                         "type": "object",
                         "properties": {
@@ -129,42 +129,11 @@ PATHS = {
                     "The queue, oldest first",
                 ),
                 "401": NOT_SIGNED_IN,
-                "403": _error("The account moderates no blog"),
+                "403": error("The account moderates no blog"),
             },
         }
     },
-    "/moderation/{id}": {
-        "post": {
-            "summary": "Approve, reject, mark as spam or delete a comment (reports are resolved)",
-            "security": SESSION,
-            "parameters": [ID_PARAM],
-            "requestBody": _body(
-                {
-                    "type": "object",
-                    "required": ["action"],
-                    "properties": {"action": {"enum": ["approve", "reject", "spam", "delete"]}},
-                }
-            ),
-            "responses": {
-                "200": _json(
-                    {
-                        "type": "object",
-                        "properties": {
-                            "id": {"type": "integer"},
-                            "action": {"type": "string"},
-                            "status": {"enum": ["approved", "rejected", "spam", "deleted"]},
-                        },
-                    },
-                    "Done",
-                ),
-                **COMMON_ERRORS,
-                "401": NOT_SIGNED_IN,
-                "403": _error("Not a moderator of this comment's blog"),
-                "404": _error("No such comment"),
-                "409": _error("Comment deleted"),
-            },
-        }
-    },
+    "/moderation/{id}": {"post": COMMENT_DECISION},
     "/account/comments": {
         "get": {
             "summary": "The signed-in account's own comments on one thread (ids, status, end of the edit window)",
@@ -178,7 +147,7 @@ PATHS = {
                 {"name": "url", "in": "query", "required": True, "schema": {"type": "string", "format": "uri"}}
             ],
             "responses": {
-                "200": _json(
+                "200": json(
                     {
                         "type": "object",
                         "properties": {
@@ -198,9 +167,9 @@ PATHS = {
                     },
                     "The account's comments on that thread, oldest first",
                 ),
-                "400": _error("Missing or invalid `url`"),
+                "400": error("Missing or invalid `url`"),
                 "401": NOT_SIGNED_IN,
-                "404": _error("URL outside the network, or no such post"),
+                "404": error("URL outside the network, or no such post"),
                 "429": COMMON_ERRORS["429"],
             },
         }
@@ -280,10 +249,3 @@ SECURITY_SCHEMES = {
     "sessionCookie": {"type": "apiKey", "in": "cookie", "name": "confreres_session"},
 }
 
-
-def extend(doc: dict) -> dict:
-    doc["paths"].update(PATHS)
-    components = doc.setdefault("components", {})
-    components.setdefault("schemas", {}).update(SCHEMAS)
-    components.setdefault("securitySchemes", {}).update(SECURITY_SCHEMES)
-    return doc

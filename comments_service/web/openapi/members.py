@@ -1,11 +1,8 @@
-"""OpenAPI description of public member profiles and of mention moderation (merged into openapi.document)."""
+"""OpenAPI fragment: public member profiles and mention moderation (merged by web/openapi/__init__.py)."""
 
 from __future__ import annotations
 
-from comments_service.web.openapi import COMMON_ERRORS, ID_PARAM, _error, _json
-from comments_service.web.openapi.accounts import PATHS as ACCOUNT_PATHS
-
-COMMENT_DECISION = ACCOUNT_PATHS["/moderation/{id}"]["post"]  # same body, same answers
+from comments_service.web.openapi.common import COMMENT_DECISION, COMMON_ERRORS, ID_PARAM, error, json
 
 PATHS = {
     "/members/{handle}": {
@@ -20,10 +17,10 @@ PATHS = {
                 {"name": "page", "in": "query", "required": False, "schema": {"type": "integer", "minimum": 1, "maximum": 1000}},
             ],
             "responses": {
-                "200": _json({"$ref": "#/components/schemas/MemberProfile"}, "The profile (with ETag)"),
+                "200": json({"$ref": "#/components/schemas/MemberProfile"}, "The profile (with ETag)"),
                 "304": {"description": "Not modified"},
                 "400": COMMON_ERRORS["400"],
-                "404": _error("No public profile at this handle (unknown, or hidden by its member)"),
+                "404": error("No public profile at this handle (unknown, or hidden by its member)"),
                 "429": COMMON_ERRORS["429"],
             },
         }
@@ -35,8 +32,8 @@ PATHS = {
             "parameters": [{**ID_PARAM, "name": "mention_id", "description": "A mention's id (`confreres webmention list`)"}],
             "responses": {
                 **{code: answer for code, answer in COMMENT_DECISION["responses"].items() if code != "409"},
-                "403": _error("Not a moderator of this mention's blog"),
-                "404": _error("No such mention"),
+                "403": error("Not a moderator of this mention's blog"),
+                "404": error("No such mention"),
             },
         }
     },
@@ -99,8 +96,3 @@ SCHEMAS = {
     },
 }
 
-
-def extend(doc: dict) -> dict:
-    doc["paths"].update(PATHS)
-    doc["components"]["schemas"].update(SCHEMAS)
-    return doc

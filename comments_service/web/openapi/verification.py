@@ -1,8 +1,8 @@
-"""The OpenAPI description of /api/verification (web/verification.py), merged into openapi.document."""
+"""OpenAPI fragment: /api/verification (web/verification.py), merged by web/openapi/__init__.py."""
 
 from __future__ import annotations
 
-from comments_service.web.openapi import COMMON_ERRORS, ID_PARAM, _error, _json
+from comments_service.web.openapi.common import COMMON_ERRORS, ID_PARAM, body, error, json
 
 SESSION = (
     "Needs a signed-in member: `Authorization: Bearer cfs1_…` (the widget's session) or the service's "
@@ -13,10 +13,6 @@ TOKEN_PARAM = {
     "description": "The candidate's part of their vouching link (links.vouch of GET /verification)",
 }
 ACCOUNT_PARAM = {**ID_PARAM, "name": "account_id"}
-
-
-def _body(schema: dict) -> dict:
-    return {"required": True, "content": {"application/json": {"schema": schema}}}
 
 
 def _string(description: str = "", **extra) -> dict:
@@ -45,8 +41,8 @@ PATHS = {
             "summary": "The caller's verification: level, method, specialty, vouches received, links",
             "description": SESSION,
             "responses": {
-                "200": _json(STATUS, "The caller's status (never their RPPS or declared name)"),
-                "401": _error("Not signed in"),
+                "200": json(STATUS, "The caller's status (never their RPPS or declared name)"),
+                "401": error("Not signed in"),
                 "429": COMMON_ERRORS["429"],
             },
         },
@@ -59,7 +55,7 @@ PATHS = {
             "`directory_unavailable` (503). A number another account holds is accepted like any other (the answer "
             "never tells that a physician has an account): that declaration is contested, is never verified by "
             "vouches, and waits for Pro Santé Connect or a moderator's review; the holder gets a mail.",
-            "requestBody": _body({
+            "requestBody": body({
                 "type": "object",
                 "required": ["rpps", "last_name", "first_name"],
                 "properties": {
@@ -72,13 +68,13 @@ PATHS = {
                 },
             }),
             "responses": {
-                "200": _json(STATUS, "Declared"),
+                "200": json(STATUS, "Declared"),
                 "400": COMMON_ERRORS["400"],
-                "401": _error("Not signed in"),
-                "409": _error("Already verified, or revoked"),
+                "401": error("Not signed in"),
+                "409": error("Already verified, or revoked"),
                 "415": COMMON_ERRORS["415"],
                 "429": COMMON_ERRORS["429"],
-                "503": _error("No directory imported yet"),
+                "503": error("No directory imported yet"),
             },
         },
     },
@@ -88,9 +84,9 @@ PATHS = {
             "description": SESSION + " Tokens are random and stored; an old or replaced link answers 404 "
             "`unknown_candidate`. `nothing_to_vouch` (409) when the caller is not at level `declared`.",
             "responses": {
-                "200": _json(STATUS, "The caller's status, with the new links.vouch"),
-                "401": _error("Not signed in"),
-                "409": _error("Not at level declared"),
+                "200": json(STATUS, "The caller's status, with the new links.vouch"),
+                "401": error("Not signed in"),
+                "409": error("Not at level declared"),
                 "429": COMMON_ERRORS["429"],
             },
         },
@@ -101,9 +97,9 @@ PATHS = {
             "description": SESSION,
             "parameters": [TOKEN_PARAM],
             "responses": {
-                "200": _json(CANDIDATE, "The candidate"),
-                "401": _error("Not signed in"),
-                "404": _error("Not a valid vouching link"),
+                "200": json(CANDIDATE, "The candidate"),
+                "401": error("Not signed in"),
+                "404": error("Not a valid vouching link"),
             },
         },
         "post": {
@@ -117,14 +113,14 @@ PATHS = {
             "name gets it too). Every attempt is audit-logged; the candidate sees the failed ones "
             "(`failed_vouches`).",
             "parameters": [TOKEN_PARAM],
-            "requestBody": _body({"type": "object", "required": ["last_name"], "properties": {"last_name": _string()}}),
+            "requestBody": body({"type": "object", "required": ["last_name"], "properties": {"last_name": _string()}}),
             "responses": {
-                "201": _json(CANDIDATE, "Vouch recorded"),
+                "201": json(CANDIDATE, "Vouch recorded"),
                 "400": COMMON_ERRORS["400"],
-                "401": _error("Not signed in"),
-                "403": _error("Oneself, or the voucher is not verified"),
-                "404": _error("Not a valid vouching link, or nothing declared"),
-                "409": _error("Vouched already, or the candidate is verified or revoked"),
+                "401": error("Not signed in"),
+                "403": error("Oneself, or the voucher is not verified"),
+                "404": error("Not a valid vouching link, or nothing declared"),
+                "409": error("Vouched already, or the candidate is verified or revoked"),
                 "415": COMMON_ERRORS["415"],
                 "429": COMMON_ERRORS["429"],
             },
@@ -135,7 +131,7 @@ PATHS = {
             "summary": "Moderators: declared members waiting for a proof (public names only)",
             "description": SESSION + " Role moderator or admin.",
             "responses": {
-                "200": _json(
+                "200": json(
                     {
                         "type": "object",
                         "properties": {
@@ -158,8 +154,8 @@ PATHS = {
                     },
                     "Waiting members",
                 ),
-                "401": _error("Not signed in"),
-                "403": _error("Not a moderator"),
+                "401": error("Not signed in"),
+                "403": error("Not a moderator"),
             },
         }
     },
@@ -171,7 +167,7 @@ PATHS = {
             "settled by the review: another account that only declared the number loses it; if that account is "
             "verified, `rpps_conflict` (409) until an admin revokes one of the two.",
             "parameters": [ACCOUNT_PARAM],
-            "requestBody": _body({
+            "requestBody": body({
                 "type": "object",
                 "required": ["proof", "rpps", "reason"],
                 "properties": {
@@ -181,13 +177,13 @@ PATHS = {
                 },
             }),
             "responses": {
-                "200": _json({"type": "object", "properties": {"account": {"type": "integer"}, "level": _string()}},
+                "200": json({"type": "object", "properties": {"account": {"type": "integer"}, "level": _string()}},
                              "Verified"),
                 "400": COMMON_ERRORS["400"],
-                "401": _error("Not signed in"),
-                "403": _error("Not a moderator, or one's own review"),
-                "404": _error("Nothing declared"),
-                "409": _error("Already verified, revoked, or the number is verified on another account"),
+                "401": error("Not signed in"),
+                "403": error("Not a moderator, or one's own review"),
+                "404": error("Nothing declared"),
+                "409": error("Already verified, revoked, or the number is verified on another account"),
                 "415": COMMON_ERRORS["415"],
             },
         }
@@ -197,9 +193,9 @@ PATHS = {
             "summary": "Moderators: revoke a verification, with a reason; the member's past comments lose the badge",
             "description": SESSION + " Role moderator or admin.",
             "parameters": [ACCOUNT_PARAM],
-            "requestBody": _body({"type": "object", "required": ["reason"], "properties": {"reason": _string()}}),
+            "requestBody": body({"type": "object", "required": ["reason"], "properties": {"reason": _string()}}),
             "responses": {
-                "200": _json(
+                "200": json(
                     {
                         "type": "object",
                         "properties": {
@@ -211,10 +207,10 @@ PATHS = {
                     "Revoked",
                 ),
                 "400": COMMON_ERRORS["400"],
-                "401": _error("Not signed in"),
-                "403": _error("Not a moderator"),
-                "404": _error("No such account"),
-                "409": _error("Nothing to revoke"),
+                "401": error("Not signed in"),
+                "403": error("Not a moderator"),
+                "404": error("No such account"),
+                "409": error("Nothing to revoke"),
                 "415": COMMON_ERRORS["415"],
             },
         }
