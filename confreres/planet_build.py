@@ -34,6 +34,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from confreres import registry
+from confreres.french import slugify
 from confreres.registry import Network, Site
 
 PLANET_SLUG = "planet"
@@ -71,14 +72,6 @@ def state_dir(network: Network) -> Path:
     return network.root / "var" / "planet"
 
 
-def _slugify(value: str) -> str:
-    import re
-    import unicodedata
-
-    ascii_value = unicodedata.normalize("NFKD", value).encode("ascii", "ignore").decode()
-    return re.sub(r"[^a-z0-9]+", "-", ascii_value.lower()).strip("-") or "blog"
-
-
 def planet_sources(network: Network, out: Path, badges: dict[str, dict] | None = None) -> list[dict]:
     """The planet's sources for the plugin: member blogs (feed on disk) then outside feeds (HTTP).
 
@@ -103,7 +96,7 @@ def planet_sources(network: Network, out: Path, badges: dict[str, dict] | None =
             "badge_title": badge["title"] if badge else "",
         })
     for feed in network.feeds:
-        key = base = f"ext-{_slugify(feed.title)}"[:60]
+        key = base = f"ext-{slugify(feed.title, default='blog')}"[:60]
         n = 2
         while key in used:
             key, n = f"{base}-{n}", n + 1

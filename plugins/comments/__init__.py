@@ -13,12 +13,11 @@ from __future__ import annotations
 import json
 import logging
 import os
-from datetime import datetime
 
 import httpx
 from pelican import signals
 
-from confreres.french import date_fr
+from confreres.french import date_fr, parse_iso
 from confreres.freshness import SNAPSHOT_FILE
 from confreres.sanitize import excerpt
 
@@ -143,7 +142,7 @@ def snapshot(comments: list[dict]) -> list[dict]:
         author = c.get("author") or {}
         created = c.get("created") or ""
         try:
-            created_fr = date_fr(datetime.fromisoformat(created.replace("Z", "+00:00")))
+            created_fr = date_fr(parse_iso(created))
         except ValueError:
             created_fr = ""
         answered = c.get("in_reply_to") if isinstance(c.get("in_reply_to"), dict) else None

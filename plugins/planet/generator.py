@@ -26,6 +26,8 @@ from feedgenerator import Atom1Feed, Rss201rev2Feed
 from markupsafe import Markup
 from pelican.generators import Generator
 
+from confreres.french import parse_iso, slugify
+
 from . import entries as E
 from . import fetch
 
@@ -85,7 +87,7 @@ def _iso(value) -> datetime | None:
     if not value or not isinstance(value, str):
         return None
     try:
-        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+        parsed = parse_iso(value)
     except ValueError:
         return None
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
@@ -93,10 +95,10 @@ def _iso(value) -> datetime | None:
 
 def _code_stamp() -> str:
     """Changes whenever the code that makes the cached records changes (entries, the sanitiser)."""
-    from confreres import sanitize
+    from confreres import french, sanitize
 
     digest = hashlib.sha256()
-    for module in (E, sanitize):
+    for module in (E, french, sanitize):
         digest.update(Path(module.__file__).read_bytes())
     return digest.hexdigest()[:16]
 
@@ -335,7 +337,7 @@ class PlanetGenerator(Generator):
         for name in names:
             result.append({
                 "name": name,
-                "slug": E.slugify(name),
+                "slug": slugify(name, default="x"),
                 "blogs": [s for s in self.sources if s.specialty == name],
                 "count": sum(1 for e in self.entries if e.source.specialty == name),
             })
