@@ -421,7 +421,7 @@ def webmention_process(ctx, limit):
 def webmention_list(ctx, status, sites):
     """List received mentions (newest first) with their id, for moderation."""
     from comments_service.core.db import connect
-    from comments_service.web.webmention import list_mentions
+    from comments_service.domain.mentions import list_mentions
 
     app = _service(ctx.network)
     db = connect(app.config["DB"])
@@ -443,7 +443,7 @@ def webmention_moderate(ctx, mention_id, decision):
     """Approve, reject, mark as spam, put back in the queue or delete the mention MENTION_ID."""
     from comments_service.core.db import connect
     from comments_service.core.errors import ApiError
-    from comments_service.web import webmention as received
+    from comments_service.domain import mentions as received
 
     app = _service(ctx.network)
     db = connect(app.config["DB"])

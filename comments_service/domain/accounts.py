@@ -16,11 +16,8 @@ from __future__ import annotations
 import hashlib
 import secrets
 import sqlite3
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 from urllib.parse import urlsplit, urlunsplit
-
-from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 
 from comments_service.core.db import write
 from comments_service.core.errors import ApiError
@@ -33,18 +30,9 @@ SESSION_PREFIX = "cfs1_"  # tells a session token from an edit token in `Authori
 SESSION_KINDS = ("cookie", "bearer")
 ROLES = ("member", "author", "moderator", "admin")
 NOTIFY_MODES = ("immediate", "daily", "never")
-MAGIC_SALT = "confreres-magic-link"
 MAX_DISPLAY_NAME = validate.MAX_AUTHOR
 MAX_INTERESTS = 5000
 DELETED_NAME = "Compte supprimé"
-
-
-class LinkError(Exception):
-    """A signed link that cannot be used: `reason` is 'invalid', 'expired' or 'used'."""
-
-    def __init__(self, reason: str):
-        super().__init__(reason)
-        self.reason = reason
 
 
 # -- tokens ---------------------------------------------------------------------------------------
@@ -75,39 +63,6 @@ def use_nonce(db, nonce: str, purpose: str, expires: datetime, now: datetime | N
 
 def nonce_used(db, nonce: str) -> bool:
     return query_one(db, "SELECT 1 FROM used_tokens WHERE nonce = ?", (nonce,)) is not None
-
-
-@dataclass(frozen=True)
-class MagicClaim:
-    email: str
-    nonce: str
-    return_to: str
-    signed_at: datetime
-
-
-def load_link(secret: str, salt: str, token: str, max_age: int):
-    """(payload, signed_at) of a well-signed, unexpired link; LinkError('invalid' | 'expired') otherwise."""
-    if not token or len(token) > 2000:
-        raise LinkError("invalid")
-    try:
-        return URLSafeTimedSerializer(secret, salt=salt).loads(token, max_age=max_age, return_timestamp=True)
-    except SignatureExpired:
-        raise LinkError("expired") from None
-    except BadSignature:
-        raise LinkError("invalid") from None
-
-
-def make_magic_token(secret: str, email: str, return_to: str = "") -> str:
-    payload = {"e": email, "n": secrets.token_urlsafe(16), "r": return_to or ""}
-    return URLSafeTimedSerializer(secret, salt=MAGIC_SALT).dumps(payload)
-
-
-def read_magic_token(secret: str, token: str, max_age: int) -> MagicClaim:
-    """The claim of a well-signed, unexpired link; LinkError otherwise (used-ness is checked apart)."""
-    payload, signed_at = load_link(secret, MAGIC_SALT, token, max_age)
-    if not (isinstance(payload, dict) and all(isinstance(payload.get(k), str) for k in ("e", "n", "r"))):
-        raise LinkError("invalid")
-    return MagicClaim(payload["e"], payload["n"], payload["r"], signed_at)
 
 
 # -- input ------------------------------------------------------------------------------------------

@@ -15,7 +15,8 @@ from datetime import UTC, datetime, timedelta
 from comments_service.core import tokens
 from comments_service.core.db import write
 from comments_service.core.errors import ApiError
-from comments_service.domain import moderation, public, render, tree, validate
+from comments_service.domain import public, render, tree, validate
+from comments_service.domain.policy import initial_status
 from confreres.registry import Network
 
 PUBLIC_STATUSES = ("approved",)
@@ -381,7 +382,7 @@ def add_comment(
             )
         else:
             returning = None
-        status = moderation.initial_status(
+        status = initial_status(
             site_policy, account=account, is_site_author=is_site_author, returning_author=bool(returning)
         )
         cursor = db.conn.execute(

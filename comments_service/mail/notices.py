@@ -9,7 +9,7 @@ never loses a comment, never fails a request, and never loses a mail: it waits i
 Who gets what:
 - a new comment -> each author of the blog (account_sites), at once or in the daily digest
   (`confreres notify digest`), as their profile says; a pending comment comes with one-click
-  approve / reject links (domain/moderation.py: signed, expiring, single use, confirmed by a POST);
+  approve / reject links (core/tokens.py: signed, expiring, single use, confirmed by a POST);
 - a received Webmention awaiting moderation -> the same authors, with the same setting, digest and
   one-click approve / reject links (a comment's link names "c", a mention's "m"), once per mention;
 - a post of another blog answering one of theirs (`reply_to`, announced by a build) -> each author of
@@ -30,9 +30,9 @@ import threading
 from datetime import datetime, timedelta
 
 from flask import current_app, g, has_app_context, render_template
-from itsdangerous import BadSignature, URLSafeSerializer, URLSafeTimedSerializer
 
 from comments_service.core import events as hooks
+from comments_service.core import tokens
 from comments_service.core.db import connect, write
 from comments_service.domain import accounts
 from comments_service.domain.comments import get_comment, iso, parse_iso, query, query_one, utcnow
@@ -40,8 +40,6 @@ from comments_service.mail import transport as mailer
 
 log = logging.getLogger(__name__)
 
-UNSUBSCRIBE_SALT = "confreres-unsubscribe"
-CONFIRM_SALT = "confreres-mail-confirm"
 SEND_MODES = ("background", "cron")
 CONFIRM_EVERY = timedelta(hours=24)  # at most one confirmation mail per address per day
 STALE_CLAIM = timedelta(minutes=10)  # a claimed mail left unsent that long was dropped by a dead worker
@@ -67,31 +65,11 @@ def comment_link(row) -> str:
 
 def unsubscribe_token(scope: dict) -> str:
     """Signed, without expiry (an old mail's link must keep working), idempotent."""
-    return URLSafeSerializer(current_app.config["SECRET_KEY"], salt=UNSUBSCRIBE_SALT).dumps(scope)
-
-
-def read_unsubscribe_token(secret: str, token: str) -> dict | None:
-    if not token or len(token) > 2000:
-        return None
-    try:
-        scope = URLSafeSerializer(secret, salt=UNSUBSCRIBE_SALT).loads(token)
-    except BadSignature:
-        return None
-    if not isinstance(scope, dict) or scope.get("s") not in ("thread", "address", "author", "replies"):
-        return None
-    return scope
+    return tokens.make_unsubscribe_token(current_app.config["SECRET_KEY"], scope)
 
 
 def confirm_token(email: str) -> str:
-    return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt=CONFIRM_SALT).dumps({"e": email})
-
-
-def read_confirm_token(secret: str, token: str, max_age: int) -> str:
-    """The address a confirmation link is for; accounts.LinkError when bad or expired."""
-    payload, _signed_at = accounts.load_link(secret, CONFIRM_SALT, token, max_age)
-    if not isinstance(payload, dict) or not isinstance(payload.get("e"), str):
-        raise accounts.LinkError("invalid")
-    return payload["e"]
+    return tokens.make_confirm_token(current_app.config["SECRET_KEY"], email)
 
 
 # -- text helpers -------------------------------------------------------------------------------------
@@ -323,12 +301,11 @@ def _authors(db, site: str):
 
 
 def _action_links(row, account_id: int, kind: str = "comment") -> dict:
-    """The one-click « Approuver » / « Rejeter » links of a pending comment or mention (domain/moderation.py)."""
-    from comments_service.domain import moderation
+    """The one-click « Approuver » / « Rejeter » links of a pending comment or mention (core/tokens.py)."""
 
     return {
         action: external(
-            "moderation_pages.act", token=moderation.make_action_token(row["id"], action, account_id, kind)
+            "moderation_pages.act", token=tokens.make_action_token(current_app.config["SECRET_KEY"], row["id"], action, account_id, kind)
         )
         for action in ("approve", "reject")
     }

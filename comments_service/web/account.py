@@ -27,6 +27,7 @@ from datetime import timedelta
 from flask import Blueprint, current_app, redirect, request, url_for
 
 from comments_service.core import events as hooks
+from comments_service.core import tokens
 from comments_service.core.db import get_db, write
 from comments_service.core.errors import ApiError
 from comments_service.domain import accounts, public, verification
@@ -66,7 +67,7 @@ def _minutes() -> int:
 def request_link(email: str, return_to: str) -> None:
     """Queue the magic-link mail (unless the address's hourly cap is reached): same outcome for the caller."""
     db = get_db()
-    token = accounts.make_magic_token(current_app.config["SECRET_KEY"], email, return_to)
+    token = tokens.make_magic_token(current_app.config["SECRET_KEY"], email, return_to)
     link = notify.external("account.verify", token=token)
     with write(db):
         notify.queue_signin(db, email, link, max_age=_max_age())
@@ -280,10 +281,10 @@ def _link_error(reason: str):
     return message("Lien de connexion", text, status, links=[(url_for("account.auth_page"), "Recevoir un nouveau lien")])
 
 
-def _claim(token: str) -> tuple[accounts.MagicClaim, str]:
-    claim = accounts.read_magic_token(current_app.config["SECRET_KEY"], token, _max_age())
+def _claim(token: str) -> tuple[tokens.MagicClaim, str]:
+    claim = tokens.read_magic_token(current_app.config["SECRET_KEY"], token, _max_age())
     if accounts.nonce_used(get_db(), claim.nonce):
-        raise accounts.LinkError("used")
+        raise tokens.LinkError("used")
     try:
         return_to = accounts.return_input(_network(), claim.return_to)
     except ApiError:
@@ -305,7 +306,7 @@ def verify():
     token = request.args.get("token", "")
     try:
         claim, return_to = _claim(token)
-    except accounts.LinkError as err:
+    except tokens.LinkError as err:
         return _link_error(err.reason)
     response = page(
         "auth_verify.html", token=token, email=claim.email, return_to=return_to, csrf=csrf_token("auth-verify")
@@ -319,7 +320,7 @@ def verify_post():
     token = request.form.get("token", "")
     try:
         claim, return_to = _claim(token)
-    except accounts.LinkError as err:
+    except tokens.LinkError as err:
         return _link_error(err.reason)
     if not check_csrf("auth-verify"):
         return message("Connexion", CSRF_MESSAGE, 403, links=[(url_for("account.verify", token=token), "Recommencer")])
@@ -330,12 +331,12 @@ def verify_post():
         with write(db):
             expires = claim.signed_at + timedelta(seconds=_max_age())
             if not accounts.use_nonce(db, claim.nonce, "signin", expires):
-                raise accounts.LinkError("used")
+                raise tokens.LinkError("used")
             row, _created = accounts.ensure_account(db, claim.email)
             cookie, _ = accounts.create_session(db, row["id"], "cookie", days)
             if return_to.startswith(("http://", "https://")):
                 bearer, _ = accounts.create_session(db, row["id"], "bearer", days)
-    except accounts.LinkError as err:
+    except tokens.LinkError as err:
         return _link_error(err.reason)
     if bearer:
         target = f"{return_to}#{FRAGMENT}={bearer}"

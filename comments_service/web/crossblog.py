@@ -24,8 +24,7 @@ from comments_service.core import ids
 from comments_service.core.db import get_db
 from comments_service.core.errors import ApiError
 from comments_service.domain import comments as store
-from comments_service.domain import public
-from comments_service.web import webmention
+from comments_service.domain import mentions, public
 
 bp = Blueprint("crossblog", __name__)
 
@@ -46,7 +45,7 @@ def thread(db, network, post, owned: dict[int, str] | None = None, **page) -> di
     store.thread_document), the network's answers to it and its approved mentions."""
     document = store.thread_document(db, network, post, owned, **page)
     document["answers"] = answers_for(db, network, post["url"])
-    document["mentions"] = webmention.mentions_for(db, post["url"])
+    document["mentions"] = mentions.mentions_for(db, post["url"])
     return document
 
 

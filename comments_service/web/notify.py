@@ -22,8 +22,8 @@ from pathlib import Path
 from flask import Blueprint, abort, current_app, request, url_for
 from markupsafe import Markup, escape
 
+from comments_service.core import tokens
 from comments_service.core.db import get_db
-from comments_service.domain import accounts
 from comments_service.mail import notices as notify
 from comments_service.web.forms import message, page
 
@@ -34,10 +34,10 @@ bp = Blueprint("notify", __name__)
 def confirm():
     token = request.args.get("token", "")
     try:
-        address = notify.read_confirm_token(
+        address = tokens.read_confirm_token(
             current_app.config["SECRET_KEY"], token, int(current_app.config["CONFIRM_MAX_AGE"])
         )
-    except accounts.LinkError as err:
+    except tokens.LinkError as err:
         return _confirm_error(err.reason)
     return page("notify_confirm.html", token=token, email=address)
 
@@ -46,10 +46,10 @@ def confirm():
 def confirm_post():
     token = request.form.get("token", "")
     try:
-        address = notify.read_confirm_token(
+        address = tokens.read_confirm_token(
             current_app.config["SECRET_KEY"], token, int(current_app.config["CONFIRM_MAX_AGE"])
         )
-    except accounts.LinkError as err:
+    except tokens.LinkError as err:
         return _confirm_error(err.reason)
     if not notify.confirm_address(get_db(), address):
         return message(
@@ -77,7 +77,7 @@ def _confirm_error(reason: str):
 
 def _scope():
     token = request.values.get("token", "")
-    return token, notify.read_unsubscribe_token(current_app.config["SECRET_KEY"], token)
+    return token, tokens.read_unsubscribe_token(current_app.config["SECRET_KEY"], token)
 
 
 @bp.route("/notify/unsubscribe", methods=["GET", "POST"])

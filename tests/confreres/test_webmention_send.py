@@ -288,7 +288,7 @@ def test_a_mention_sent_by_a_local_page_shows_under_the_post_after_moderation(tm
     from comments_service import create_app
     from comments_service.core.db import connect
     from comments_service.domain import comments as store
-    from comments_service.web import webmention
+    from comments_service.domain.mentions import set_mention_status
     from confreres import serve
     from confreres.safe_http import Guard as RealGuard
 
@@ -336,7 +336,7 @@ def test_a_mention_sent_by_a_local_page_shows_under_the_post_after_moderation(tm
             (mention_id, status) = db.execute("SELECT id, status FROM mentions").fetchone()
             assert status == "pending"
             assert httpx.get(api, params={"url": target}).json()["mentions"] == []
-            webmention.set_mention_status(db, mention_id, "approved")
+            set_mention_status(db, mention_id, "approved")
         finally:
             db.close()
         (mention,) = httpx.get(api, params={"url": target}).json()["mentions"]
