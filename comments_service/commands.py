@@ -8,9 +8,9 @@ import click
 from flask import current_app
 from flask.cli import with_appcontext
 
+from comments_service.actions import posts as actions_posts
 from comments_service.core.db import connect, write
 from comments_service.core.errors import ApiError
-from comments_service.domain import comments as store
 from comments_service.mail import notices as notify
 from confreres.site_token import site_token
 
@@ -25,7 +25,7 @@ def sync_posts_command(slug: str, posts_json) -> None:
     db = connect(current_app.config["DB"])
     try:
         with write(db):
-            summary = store.sync_posts(db, network, slug, json.load(posts_json))
+            summary = actions_posts.sync_posts(db, network, slug, json.load(posts_json))
             notify.queue_answer_notices(db)
     except KeyError as exc:
         raise click.ClickException(str(exc.args[0])) from None

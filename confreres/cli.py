@@ -660,8 +660,8 @@ def import_wordpress(ctx, file, slug, dry_run, as_json):
     """
     import json
 
+    from comments_service.actions import posts as actions_posts
     from comments_service.core.db import connect
-    from comments_service.domain import comments as store
     from comments_service.importers import wordpress
 
     network = ctx.network
@@ -676,7 +676,7 @@ def import_wordpress(ctx, file, slug, dry_run, as_json):
         built = Path(network.output) / slug / "posts.json"
         if not known and built.is_file() and not dry_run:
             # the service has not seen this blog's posts yet: declare the built ones, as `serve` does
-            store.sync_posts(db, network, slug, json.loads(built.read_text(encoding="utf-8")))
+            actions_posts.sync_posts(db, network, slug, json.loads(built.read_text(encoding="utf-8")))
         extra = []
         if dry_run and built.is_file():
             posts = json.loads(built.read_text(encoding="utf-8")).get("posts", [])

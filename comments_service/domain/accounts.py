@@ -24,6 +24,7 @@ from comments_service.core.errors import ApiError
 from comments_service.domain import comments as store
 from comments_service.domain import render, validate
 from comments_service.domain.comments import iso, query, query_one, utcnow
+from comments_service.domain.posts import bump_post, bump_site_answers
 from confreres.registry import Network, origin_of
 
 SESSION_PREFIX = "cfs1_"  # tells a session token from an edit token in `Authorization: Bearer`
@@ -211,7 +212,7 @@ def ensure_account(
                 "INSERT OR IGNORE INTO account_sites (account_id, site) VALUES (?, ?)", (account_id, slug)
             ).rowcount
         if linked:
-            store.bump_site_answers(db, account_id)  # a verified author's badge now shows on their answers
+            bump_site_answers(db, account_id)  # a verified author's badge now shows on their answers
         return get_account(db, account_id), created
 
 
@@ -263,8 +264,8 @@ def set_display_name(db, account_id: int, name: str) -> bool:
             (name, account_id, name),
         )
         for row in touched:
-            store._bump(db, row["post_url"], public=bool(row["shown"]))
-        store.bump_site_answers(db, account_id)
+            bump_post(db, row["post_url"], public=bool(row["shown"]))
+        bump_site_answers(db, account_id)
     return True
 
 
@@ -435,7 +436,7 @@ def delete_account(db, account_id: int, *, keep_comments: bool = False, now: dat
                     " edit_nonce = NULL WHERE id = ? AND status != 'deleted'",
                     (DELETED_NAME, comment["id"]),
                 )
-                store._bump(db, comment["post_url"])
+                bump_post(db, comment["post_url"])
                 kept += 1
             elif store.get_comment(db, comment["id"]) is not None:
                 store.remove_comment(db, comment["id"], now=moment)
@@ -443,6 +444,6 @@ def delete_account(db, account_id: int, *, keep_comments: bool = False, now: dat
         db.conn.execute("DELETE FROM subscriptions WHERE email = ? COLLATE NOCASE", (email,))
         db.conn.execute("DELETE FROM mail_addresses WHERE email = ? COLLATE NOCASE", (email,))
         db.conn.execute("DELETE FROM outbox WHERE recipient = ? COLLATE NOCASE", (email,))
-        store.bump_site_answers(db, account_id)  # their blogs' answers lose the author's badge
+        bump_site_answers(db, account_id)  # their blogs' answers lose the author's badge
         db.conn.execute("DELETE FROM accounts WHERE id = ?", (account_id,))
     return {"deleted": True, "comments_removed": removed, "comments_anonymised": kept}

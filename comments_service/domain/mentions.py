@@ -12,6 +12,7 @@ from comments_service.core.db import write
 from comments_service.core.errors import ApiError
 from comments_service.domain import comments as store
 from comments_service.domain import public
+from comments_service.domain.posts import bump_post
 
 STATUSES = ("approved", "pending", "rejected", "spam")
 
@@ -28,7 +29,7 @@ def delete_mention(db, source: str, post_url: str) -> bool:
             return False
         db.conn.execute("DELETE FROM mentions WHERE id = ?", (row["id"],))
         if row["status"] == "approved":
-            store._bump(db, post_url)
+            bump_post(db, post_url)
     return True
 
 
@@ -43,7 +44,7 @@ def set_mention_status(db, mention_id: int, status: str, now: datetime | None = 
         db.conn.execute(
             "UPDATE mentions SET status = ?, moderated = ? WHERE id = ?", (status, store.iso(now or store.utcnow()), mention_id)
         )
-        store._bump(db, row["post_url"], public=not {row["status"], status} <= store.HIDDEN)
+        bump_post(db, row["post_url"], public=not {row["status"], status} <= store.HIDDEN)
         return get_mention(db, mention_id)
 
 
@@ -53,7 +54,7 @@ def remove_mention(db, mention_id: int) -> None:
         if row is None:
             raise ApiError(404, "unknown_mention", "Cette mention n'existe pas.")
         db.conn.execute("DELETE FROM mentions WHERE id = ?", (mention_id,))
-        store._bump(db, row["post_url"], public=row["status"] not in store.HIDDEN)
+        bump_post(db, row["post_url"], public=row["status"] not in store.HIDDEN)
 
 
 def mentions_for(db, post_url: str) -> list[dict]:

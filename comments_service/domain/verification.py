@@ -42,8 +42,8 @@ from flask import has_app_context
 from comments_service.core.db import connect, write
 from comments_service.core.errors import ApiError
 from comments_service.domain import accounts, public, validate
-from comments_service.domain import comments as store
 from comments_service.domain.comments import iso, query, query_one, utcnow
+from comments_service.domain.posts import bump_post, bump_site_answers
 from comments_service.domain.public import METHOD_TITLES
 from comments_service.domain.rpps import Directory, canonical_rpps, luhn_ok, name_key, name_keys, names_match
 
@@ -490,7 +490,7 @@ def _set_badge(db, account_id: int) -> None:
         "UPDATE accounts SET badge_level = ?, badge_specialty = ? WHERE id = ?",
         ("verified" if verified else None, (row["specialty"] or None) if verified else None, account_id),
     )
-    store.bump_site_answers(db, account_id)  # the answers of their blogs show the site's badge (GET /api/sites)
+    bump_site_answers(db, account_id)  # the answers of their blogs show the site's badge (GET /api/sites)
 
 
 def declare(app, db, account_id: int, rpps, last_name, first_name, *, display_name=None, now=None) -> dict:
@@ -879,7 +879,7 @@ def clear_comment_badges(db, account_id: int) -> int:
         (account_id,),
     )
     for url in posts:
-        store._bump(db, url)
+        bump_post(db, url)
     return cursor.rowcount
 
 
@@ -898,15 +898,15 @@ def apply_specialty_choice(db, account_id: int) -> None:
             (specialty, account_id),
         )
         for url in posts:
-            store._bump(db, url)
-        store.bump_site_answers(db, account_id)
+            bump_post(db, url)
+        bump_site_answers(db, account_id)
 
 
 def bump_account_threads(db, account_id: int) -> None:
     """New versions for every thread the member wrote in (their name or declaration of interests changed)."""
     with write(db):
         for row in query(db, "SELECT DISTINCT post_url FROM comments WHERE account_id = ?", (account_id,)):
-            store._bump(db, row["post_url"])
+            bump_post(db, row["post_url"])
 
 
 def _mail_member(app, db, account_id: int, *, subject: str, template: str, now: datetime, kind: str = "verification",

@@ -531,7 +531,7 @@ def _queue_digest(db, author, comments, moment, answers=(), mentions=()) -> int:
 # -- answers between blogs -> the authors of the answered blog -------------------------------------------------
 
 def record_answers(db, pairs, now: datetime | None = None) -> int:
-    """Inside store.sync_posts' write: note who is to hear of each (answer URL, answered URL) pair.
+    """Inside actions.posts.sync_posts' write: note who is to hear of each (answer URL, answered URL) pair.
 
     A pair counts once ever (answers_announced): every rebuild declares its posts again, and that must
     never mail twice. Both posts must be listed and of two different blogs (a blog answering itself is

@@ -146,10 +146,11 @@ def api_account_comments():
     """Which comments of a thread the signed-in account wrote: the widget offers « Modifier » / « Supprimer »
     on them (within the edit window) even on a device that holds no edit token."""
     from comments_service.domain import comments as store
+    from comments_service.domain.posts import find_post
 
     account = require_account()
     db = get_db()
-    post = store.find_post(db, _network(), request.args.get("url"))
+    post = find_post(db, _network(), request.args.get("url"))
     own = store.account_comments(db, account["id"], post["url"], int(current_app.config["EDIT_WINDOW"]))
     return _json({"url": post["url"], "comments": own}, headers={"Cache-Control": "private, no-store"})
 

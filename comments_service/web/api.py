@@ -25,6 +25,7 @@ from datetime import timedelta
 
 from flask import Blueprint, current_app, request
 
+from comments_service.actions.posts import announce_posts
 from comments_service.core import config, tokens
 from comments_service.core import events as hooks
 from comments_service.core.db import get_db, write
@@ -33,6 +34,7 @@ from comments_service.domain import comments as store
 from comments_service.domain import public, tree, validate
 from comments_service.domain import verification as verify
 from comments_service.domain.accounts import looks_like_session
+from comments_service.domain.posts import comments_mode, find_post
 from comments_service.mail import notices as notify
 from comments_service.web import body, crossblog, limits
 from comments_service.web.auth import presented_account
@@ -121,7 +123,7 @@ def page_args() -> dict:
 def get_comments():
     db = get_db()
     network = _network()
-    post = store.find_post(db, network, request.args.get("url"))
+    post = find_post(db, network, request.args.get("url"))
     url = post["url"]
     page = page_args()
     header = request.headers.get("X-Confreres-Tokens")
@@ -136,7 +138,7 @@ def get_comments():
     entry = cache.get(key, post["version"])
     if entry is None:
         body = dumps(crossblog.thread(db, network, post, **page))
-        mode = store.comments_mode(network, post)
+        mode = comments_mode(network, post)
         tag = f"{post['version']:x}-{mode}-{page['depth']}-{page['offset']}-{page['limit']}"
         entry = Entry(post["version"], f'"{FORMAT}-{tag}"', body)
         cache.put(key, entry)
@@ -153,7 +155,7 @@ def create_comment():
         return json_response({"comment": None, "status": "pending", "edit_token": None}, 201)
     db = get_db()
     network = _network()
-    post = store.find_post(db, network, data.url)
+    post = find_post(db, network, data.url)
     account = presented_account()
     verify.check_author_name(current_app, db, data.author, account)  # no guest signs as a member or physician
     with write(db):  # the comment and the mails it calls for (mail/notices.py) commit together
@@ -301,9 +303,7 @@ def put_site_posts(slug: str):
         raise ApiError(403, "invalid_site_token", "Jeton du blog invalide.")
     request.max_content_length = POSTS_MAX_BYTES  # a blog's whole list; comments keep the 64 KB cap
     db = get_db()
-    with write(db):  # the posts and the mails of the answers between blogs they bring (mail/notices.py) commit together
-        summary = store.sync_posts(db, network, slug, json_body())
-        notify.queue_answer_notices(db)
+    summary = announce_posts(db, network, slug, json_body())
     hooks.emit("posts.synced", **summary)
     return json_response(summary)
 

@@ -1,7 +1,7 @@
 """Threads across blogs: answers as thread entries, the debates between blogs, the most active threads.
 
 A post of a member blog whose `reply_to` is another post's URL (declared by the build, see
-store.sync_posts) is an *answer*: the answered post's thread lists it (`"answers"`), next to its
+posts.sync) is an *answer*: the answered post's thread lists it (`"answers"`), next to its
 approved Webmentions (`"mentions"`). Posts linked by reply_to form *conversations*:
 `GET /api/conversations` and the server-rendered French page `/debats`. `GET /api/threads/active`
 gives the threads with the most approved comments of the last days (the planet asks it at build
@@ -85,7 +85,7 @@ def site_badges(db, network) -> dict[str, dict | None]:
 def comments_versions(db, network) -> dict[str, str]:
     """slug -> an opaque digest that moves whenever a thread of the blog's that has comments changes.
 
-    Each change of what a thread shows bumps its post's `public_version` (store._bump: a comment approved,
+    Each change of what a thread shows bumps its post's `public_version` (posts.bump_post: a comment approved,
     or an approved one edited, deleted or rejected, its author's badge or name changed, an answer, an
     approved mention), strictly upwards; a comment or mention awaiting moderation, or refused while it
     waited, does not (it bumps only `version`, the thread's ETag), so it costs no rebuild. The blog's

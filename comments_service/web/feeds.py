@@ -18,6 +18,7 @@ from comments_service.core.db import get_db
 from comments_service.core.errors import ApiError
 from comments_service.domain import comments as store
 from comments_service.domain import mentions, public
+from comments_service.domain.posts import find_post
 from comments_service.web import crossblog
 
 bp = Blueprint("feeds", __name__, url_prefix="/feeds")
@@ -57,7 +58,7 @@ def _response(feed: feedgenerator.Atom1Feed):
 @bp.get("/thread.atom")
 def thread():
     db = get_db()
-    post = store.find_post(db, current_app.extensions["confreres_network"], request.args.get("url"))
+    post = find_post(db, current_app.extensions["confreres_network"], request.args.get("url"))
     network = current_app.extensions["confreres_network"]
     rows = store.recent(db, url=post["url"], limit=LIMIT)
     title = f"Commentaires sur « {post['title'] or post['url']} »"

@@ -28,6 +28,7 @@ from comments_service.core.errors import ApiError
 from comments_service.domain import comments as store
 from comments_service.domain import public, tree, validate
 from comments_service.domain import verification as verify
+from comments_service.domain.posts import find_post
 from comments_service.mail import notices as notify
 from comments_service.web import crossblog, limits
 from comments_service.web.auth import current_account
@@ -156,7 +157,7 @@ def _int(value) -> int | None:
 
 @bp.get("/thread")
 def thread():
-    post = store.find_post(get_db(), _network(), request.args.get("url"))
+    post = find_post(get_db(), _network(), request.args.get("url"))
     return _render(
         post,
         message=MESSAGES.get(request.args.get("merci", "")),
@@ -168,7 +169,7 @@ def thread():
 @bp.post("/thread")
 def post_thread():
     form = {key: request.form.get(key, "") for key in FORM_FIELDS}
-    post = store.find_post(get_db(), _network(), request.form.get("url"))
+    post = find_post(get_db(), _network(), request.form.get("url"))
     parent_id = _int(form["parent"])
     nonce = request.cookies.get(CSRF_COOKIE, "")
     config = current_app.config

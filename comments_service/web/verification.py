@@ -32,6 +32,7 @@ from comments_service.core import events as hooks
 from comments_service.core.db import get_db
 from comments_service.core.errors import ApiError
 from comments_service.domain import verification as verify
+from comments_service.domain.posts import query_one
 from comments_service.web import psc
 from comments_service.web.auth import require_account, signed_in_page
 from comments_service.web.forms import CSRF_MESSAGE, check_csrf, csrf_token, page
@@ -285,7 +286,7 @@ def _vouch_page(account: dict, token: str, candidate_id: int, form=None, errors=
         candidate=_candidate_summary(db, candidate_id),
         is_self=account["id"] == candidate_id,
         voucher_verified=verify.level_of(db, account["id"]) == "verified",
-        already=bool(verify.store.query_one(
+        already=bool(query_one(
             db, "SELECT 1 FROM vouches WHERE candidate_id = ? AND voucher_id = ?", (candidate_id, account["id"])
         )),
         form=form or {},

@@ -37,6 +37,7 @@ from comments_service.domain import comments as store
 from comments_service.domain import public, validate
 from comments_service.domain.mentions import delete_mention, get_mention
 from comments_service.domain.policy import initial_status
+from comments_service.domain.posts import bump_post, comments_mode, find_post, get_post
 from comments_service.mail import notices as notify
 from confreres import sanitize
 from confreres.safe_http import FetchError, Guard, Refused, allow_hosts
@@ -76,10 +77,10 @@ def _url_field(name: str) -> str:
 def target_post(db, network, target: str):
     """The listed post `target` designates, or ApiError(400) as the spec asks for a target we do not accept."""
     try:
-        post = store.find_post(db, network, target, "target")
+        post = find_post(db, network, target, "target")
     except ApiError as err:
         raise ApiError(400, err.code, err.message, "target") from None
-    if store.comments_mode(network, post) != "open":
+    if comments_mode(network, post) != "open":
         raise ApiError(400, "mentions_closed", "Ce billet n'accepte pas de mentions.", "target")
     return post
 
@@ -310,8 +311,8 @@ def _retry_or_fail(db, job, error: str, now: datetime | None = None, result: str
 def process(app, db, guard: Guard, job, now: datetime | None = None) -> dict:
     """Verify one queued Webmention and apply it to the mentions (create, update, delete)."""
     network = app.extensions["confreres_network"]
-    post = store.get_post(db, job["post_url"])
-    if post is None or store.comments_mode(network, post) != "open" or not _member(network, post["site"]):
+    post = get_post(db, job["post_url"])
+    if post is None or comments_mode(network, post) != "open" or not _member(network, post["site"]):
         return _finish(db, job, "failed", "unknown_post", "Le billet visé n'est plus publié ou n'accepte plus de mentions.", now)
     try:
         fetched = guard.get(job["source"], headers={"Accept": ACCEPT})
@@ -548,7 +549,7 @@ def save_mention(db, post, source: str, target: str, entry: Entry, policy: str, 
             )
             action, mention_id = "created", cursor.lastrowid
             if status == "approved":
-                store._bump(db, post["url"])
+                bump_post(db, post["url"])
             else:  # the blog's authors hear of it (a mail queued in this transaction, sent after the commit)
                 notify.mention_created(db, get_mention(db, mention_id), now=now)
         elif row["content_hash"] == digest and row["target"] == target:
@@ -562,5 +563,5 @@ def save_mention(db, post, source: str, target: str, entry: Entry, policy: str, 
             )
             action, mention_id = "updated", row["id"]
             if row["status"] == "approved":
-                store._bump(db, post["url"])
+                bump_post(db, post["url"])
         return action, get_mention(db, mention_id)
