@@ -400,7 +400,7 @@ def webmention():
 @pass_ctx
 def webmention_process(ctx, limit):
     """Verify the received Webmentions waiting in the queue (the service also does it in the background); for cron."""
-    from comments_service.mail.notices import deliver
+    from comments_service.mail.outbox import deliver
     from comments_service.mail.transport import transport
     from comments_service.web.webmention import drain
 
@@ -515,7 +515,7 @@ def directory_import(ctx, file):
 def _after_directory_import(app):
     """Re-check verified members against the new directory, when verification is installed."""
     try:
-        from comments_service.domain.verification import recheck_directory
+        from comments_service.actions.verification import recheck_directory
     except ImportError:
         return
     for line in recheck_directory(app):
@@ -850,7 +850,8 @@ def notify():
 def notify_digest(ctx):
     """Queue one digest per blog author who chose « résumé quotidien », then send; run it daily."""
     from comments_service.core.db import connect
-    from comments_service.mail.notices import deliver, queue_digests
+    from comments_service.mail.notices import queue_digests
+    from comments_service.mail.outbox import deliver
 
     app = _service(ctx.network)
     db = connect(app.config["DB"])
@@ -873,7 +874,8 @@ def notify_digest(ctx):
 def notify_send(ctx):
     """Queue the mails of answers between blogs not yet queued, then send the outbox (retrying); run it every few minutes."""
     from comments_service.core.db import connect
-    from comments_service.mail.notices import deliver, pending_count, queue_answer_notices
+    from comments_service.mail.notices import queue_answer_notices
+    from comments_service.mail.outbox import deliver, pending_count
     from comments_service.mail.transport import transport
 
     app = _service(ctx.network)

@@ -335,79 +335,8 @@ def count_sessions(db, account_id: int, now: datetime | None = None) -> int:
 
 # -- GDPR: export and deletion ---------------------------------------------------------------------
 
-def _own_comments_where() -> str:
+def own_comments_where() -> str:
     return "(c.account_id = ? OR (c.email IS NOT NULL AND c.email = ? COLLATE NOCASE))"
-
-
-def export(db, account_id: int, now: datetime | None = None) -> dict:
-    """Everything the service holds about the account's owner, and nothing about anyone else.
-
-    Own comments are those written signed in, and those written as a guest with the same address
-    (signing in proved the address). Replies by others are not included, only their count.
-    """
-    row = get_account(db, account_id)
-    if row is None:
-        raise ApiError(404, "unknown_account", "Ce compte n'existe pas.")
-    email = row["email"]
-    account = dict(row)
-    account["sites"] = sites_of(db, account_id)
-    comments = [
-        {
-            "id": c["id"],
-            "post_url": c["post_url"],
-            "post_title": c["post_title"],
-            "site": c["site"],
-            "parent": c["parent_id"],
-            "author_name": c["author_name"],
-            "email": c["email"],
-            "website": c["website"],
-            "text": c["text"],
-            "html": c["html"],
-            "status": c["status"],
-            "created": c["created"],
-            "edited": c["edited"],
-            "notify": bool(c["notify"]),
-            "signed_in": c["account_id"] == account_id,
-            "replies": c["replies"],
-        }
-        for c in query(
-            db,
-            "SELECT c.*, p.title AS post_title,"
-            " (SELECT COUNT(*) FROM comments r WHERE r.parent_id = c.id) AS replies"
-            f" FROM comments c LEFT JOIN posts p ON p.url = c.post_url WHERE {_own_comments_where()}"
-            " ORDER BY c.id",
-            (account_id, email),
-        )
-    ]
-    subscriptions = [
-        {"post_url": s["post_url"], "created": s["created"]}
-        for s in query(db, "SELECT post_url, created FROM subscriptions WHERE email = ? COLLATE NOCASE ORDER BY created", (email,))
-    ]
-    address = query_one(db, "SELECT confirmed, blocked, created FROM mail_addresses WHERE email = ? COLLATE NOCASE", (email,))
-    sessions = [
-        {"kind": s["kind"], "created": s["created"], "expires": s["expires"]}
-        for s in query(db, "SELECT kind, created, expires FROM sessions WHERE account_id = ? ORDER BY created", (account_id,))
-    ]
-    mails = [
-        {"kind": m["kind"], "subject": m["subject"], "created": m["created"], "sent": m["sent"]}
-        for m in query(db, "SELECT kind, subject, created, sent FROM outbox WHERE recipient = ? COLLATE NOCASE ORDER BY id", (email,))
-    ]
-    return {
-        "exported": iso(now or utcnow()),
-        "account": account,
-        "comments": comments,
-        "subscriptions": subscriptions,
-        "mail_address": dict(address) if address else None,
-        "sessions": sessions,
-        "mails": mails,
-        "verification": _verification_export(db, account_id),
-    }
-
-
-def _verification_export(db, account_id: int) -> dict | None:
-    from comments_service.domain import verification as verify
-
-    return verify.export_own(db, account_id)
 
 
 def delete_account(db, account_id: int, *, keep_comments: bool = False, now: datetime | None = None) -> dict:
@@ -424,7 +353,7 @@ def delete_account(db, account_id: int, *, keep_comments: bool = False, now: dat
             raise ApiError(404, "unknown_account", "Ce compte n'existe pas.")
         email = row["email"]
         own = query(
-            db, f"SELECT c.id, c.post_url FROM comments c WHERE {_own_comments_where()} ORDER BY c.id DESC",
+            db, f"SELECT c.id, c.post_url FROM comments c WHERE {own_comments_where()} ORDER BY c.id DESC",
             (account_id, email),
         )
         removed = kept = 0

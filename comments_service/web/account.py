@@ -26,12 +26,13 @@ from datetime import timedelta
 
 from flask import Blueprint, current_app, redirect, request, url_for
 
+from comments_service.actions.accounts import export
 from comments_service.core import events as hooks
 from comments_service.core import tokens
 from comments_service.core.db import get_db, write
 from comments_service.core.errors import ApiError
 from comments_service.domain import accounts, public, verification
-from comments_service.mail import notices as notify
+from comments_service.mail import outbox
 from comments_service.web.auth import (
     clear_session_cookie,
     current_account,
@@ -68,9 +69,9 @@ def request_link(email: str, return_to: str) -> None:
     """Queue the magic-link mail (unless the address's hourly cap is reached): same outcome for the caller."""
     db = get_db()
     token = tokens.make_magic_token(current_app.config["SECRET_KEY"], email, return_to)
-    link = notify.external("account.verify", token=token)
+    link = outbox.external("account.verify", token=token)
     with write(db):
-        notify.queue_signin(db, email, link, max_age=_max_age())
+        outbox.queue_signin(db, email, link, max_age=_max_age())
     hooks.emit("mail.queued", kind="signin")
 
 
@@ -164,7 +165,7 @@ def _save_profile(db, account: dict, changes: dict) -> None:
     if "show_specialty" in changes:  # past comments show or hide it too
         verification.apply_specialty_choice(db, account["id"])
     if changes.get("notify_replies") or changes.get("notify_comments") in ("immediate", "daily"):
-        notify.unblock_address(db, account["email"])
+        outbox.unblock_address(db, account["email"])
 
 
 @bp.patch("/api/account")
@@ -177,7 +178,7 @@ def api_update_account():
 
 
 def _export_response(account: dict):
-    data = accounts.export(get_db(), account["id"])
+    data = export(get_db(), account["id"])
     body = json.dumps(data, ensure_ascii=False, indent=2).encode()
     response = current_app.response_class(body, mimetype="application/json")
     response.headers["Content-Disposition"] = 'attachment; filename="confreres-mes-donnees.json"'

@@ -24,7 +24,7 @@ from markupsafe import Markup, escape
 
 from comments_service.core import tokens
 from comments_service.core.db import get_db
-from comments_service.mail import notices as notify
+from comments_service.mail import outbox
 from comments_service.web.forms import message, page
 
 bp = Blueprint("notify", __name__)
@@ -51,7 +51,7 @@ def confirm_post():
         )
     except tokens.LinkError as err:
         return _confirm_error(err.reason)
-    if not notify.confirm_address(get_db(), address):
+    if not outbox.confirm_address(get_db(), address):
         return message(
             "Adresse non confirmée",
             "Vous aviez demandé à ne plus recevoir d'e-mail de Confrères à cette adresse : rien n'a changé.",
@@ -86,9 +86,9 @@ def unsubscribe():
     if scope is None:
         return message("Lien invalide", "Ce lien de désabonnement n'est pas valide.", 400)
     db = get_db()
-    what = notify.describe_scope(db, scope)
+    what = outbox.describe_scope(db, scope)
     if request.method == "POST":
-        notify.unsubscribe(db, scope)
+        outbox.unsubscribe(db, scope)
         return message(
             "Désabonnement enregistré",
             f"C'est fait : vous ne recevrez plus {what}.",
@@ -96,13 +96,13 @@ def unsubscribe():
         )
     wider = None
     if scope["s"] == "thread":
-        wider = notify.unsubscribe_token({"s": "address", "e": scope.get("e", "")})
+        wider = outbox.unsubscribe_token({"s": "address", "e": scope.get("e", "")})
     return page(
         "unsubscribe.html",
         token=token,
         what=what,
         wider=wider,
-        wider_what=notify.describe_scope(db, {"s": "address"}) if wider else "",
+        wider_what=outbox.describe_scope(db, {"s": "address"}) if wider else "",
     )
 
 

@@ -23,7 +23,7 @@ from comments_service.core.db import get_db
 from comments_service.core.errors import ApiError
 from comments_service.domain import comments as store
 from comments_service.domain import public
-from comments_service.mail.notices import external
+from comments_service.mail.outbox import external
 from comments_service.web.crossblog import _int_arg, _json
 from confreres.french import plural_fr
 

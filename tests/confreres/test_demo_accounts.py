@@ -54,7 +54,7 @@ def test_demo_mails_are_written_as_eml_files_and_listed(tmp_path):
     body = client.post("/api/comments", json={"url": post_url, "text": "Bonjour docteur", "author": "Nouvelle"}).get_json()
     assert body["status"] == "pending"
 
-    from comments_service.mail.notices import deliver
+    from comments_service.mail.outbox import deliver
 
     assert deliver(app.config)["sent"] == 1
     (eml,) = mail_dir.glob("*.eml")
