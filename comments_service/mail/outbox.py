@@ -12,9 +12,7 @@ Mails are French plain text, one recipient each, with names but never another pe
 from __future__ import annotations
 
 import logging
-import os
 import textwrap
-import threading
 from datetime import datetime, timedelta
 
 from flask import current_app, g, has_app_context, render_template
@@ -22,6 +20,7 @@ from flask import current_app, g, has_app_context, render_template
 from comments_service.core import events as hooks
 from comments_service.core import tokens
 from comments_service.core.db import connect, write
+from comments_service.core.worker import Worker
 from comments_service.domain.comments import iso, parse_iso, query_one, utcnow
 from comments_service.mail import transport as mailer
 
@@ -198,34 +197,10 @@ def pending_count(db) -> dict:
     return {"waiting": row["waiting"] or 0, "failed": row["failed"] or 0}
 
 
-class Sender:
-    """One background thread per process, woken after each commit that queued a mail."""
-
-    def __init__(self, app):
-        self.app = app
-        self.event = threading.Event()
-        self.lock = threading.Lock()
-        self.thread: threading.Thread | None = None
-        self.pid = 0
-
-    def kick(self) -> None:
-        with self.lock:
-            if self.thread is None or not self.thread.is_alive() or self.pid != os.getpid():
-                self.pid = os.getpid()
-                self.event = threading.Event()
-                self.thread = threading.Thread(target=self._run, name="confreres-mail", daemon=True)
-                self.thread.start()
-        self.event.set()
-
-    def _run(self) -> None:
-        event = self.event
-        while True:
-            event.wait()
-            event.clear()
-            try:
-                deliver(self.app.config, retry_failed=False)
-            except Exception:  # noqa: BLE001 - the thread must survive anything; the outbox keeps the mail
-                self.app.logger.exception("mail sender failed")
+def _send_queued(app) -> None:
+    """The sender thread's step (core/worker.py): send what the outbox holds, woken after each commit that
+    queued a mail; failed mails wait for `confreres notify send`."""
+    deliver(app.config, retry_failed=False)
 
 
 def _after_commit(event: str, data: dict) -> None:
@@ -241,7 +216,9 @@ def init_app(app) -> None:
 
     if app.config["MAIL_SEND"] not in SEND_MODES:
         raise ConfigError(f"CONFRERES_MAIL_SEND={app.config['MAIL_SEND']!r}: expected background or cron")
-    app.extensions["confreres_mail_sender"] = Sender(app)
+    app.extensions["confreres_mail_sender"] = Worker(
+        app, "confreres-mail", lambda: _send_queued(app), failure="mail sender failed"
+    )
     hooks.register(app, _after_commit)
 
 

@@ -33,6 +33,7 @@ from flask import Blueprint, current_app, request, url_for
 from comments_service.core import events as hooks
 from comments_service.core.db import connect, get_db, write
 from comments_service.core.errors import ApiError, error_response
+from comments_service.core.worker import Worker
 from comments_service.domain import comments as store
 from comments_service.domain import public, validate
 from comments_service.domain.mentions import delete_mention, get_mention
@@ -151,45 +152,6 @@ def enqueue(db, source: str, target: str, post_url: str, now: datetime | None = 
 
 # -- the background worker ---------------------------------------------------------------------
 
-class Worker:
-    """One thread per app process, started by the first Webmention and gone after `idle` quiet seconds."""
-
-    def __init__(self, app, idle: float = 30.0):
-        self.app = app
-        self.idle = idle
-        self._event = threading.Event()
-        self._lock = threading.Lock()
-        self._thread: threading.Thread | None = None
-
-    def kick(self) -> None:
-        with self._lock:
-            self._event.set()
-            if self._thread is None:
-                self._thread = threading.Thread(target=self._run, name="confreres-webmention", daemon=True)
-                self._thread.start()
-
-    @property
-    def running(self) -> bool:
-        return self._thread is not None
-
-    def _run(self) -> None:
-        while True:
-            self._event.clear()
-            due = None
-            try:
-                drain(self.app)
-                due = next_due(self.app)
-            except Exception:  # noqa: BLE001 - the thread must survive a bad request or a locked database
-                self.app.logger.exception("webmention worker: drain failed")
-            timeout = self.idle if due is None else min(max(due, 0.05), self.idle)
-            if self._event.wait(timeout) or due is not None:
-                continue
-            with self._lock:
-                if not self._event.is_set():
-                    self._thread = None
-                    return
-
-
 _workers_lock = threading.Lock()
 
 
@@ -197,8 +159,16 @@ def worker(app) -> Worker:
     with _workers_lock:
         found = app.extensions.get("confreres_webmention_worker")
         if found is None:
-            found = app.extensions["confreres_webmention_worker"] = Worker(app)
+            found = app.extensions["confreres_webmention_worker"] = Worker(
+                app, "confreres-webmention", lambda: _drain_step(app), idle=30.0, failure="webmention worker: drain failed"
+            )
         return found
+
+
+def _drain_step(app) -> float | None:
+    """The worker thread's step (core/worker.py): verify what is due, then say when the next request is."""
+    drain(app)
+    return next_due(app)
 
 
 def next_due(app) -> float | None:
