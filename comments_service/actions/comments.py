@@ -1,17 +1,55 @@
-"""Use cases on comments: the moderators' decisions (on comments and on received mentions).
+"""Use cases on comments: write one (API and no-JS page alike), edit, delete, report it, and the
+moderators' decisions (on comments and on received mentions).
 
-A decision is one transaction: the domain change (domain/comments.py, domain/mentions.py) and the mail
-it calls for (mail/notices.py), so approving a reply queues its notification in the same commit.
+Each is one transaction: the domain change (domain/comments.py, domain/mentions.py) and the mail it
+calls for (mail/notices.py), so a new comment and its notices commit together; the named event
+(core/events.py) follows the commit. The decisions leave their event to the caller: the one-click
+link spends its nonce in an outer transaction, and the event must wait for that commit.
 """
 
 from __future__ import annotations
 
+from comments_service.core import events
 from comments_service.core.errors import ApiError
 from comments_service.domain import comments as store
 from comments_service.domain import mentions
 from comments_service.domain.moderation import can_moderate
 from comments_service.domain.policy import ACTIONS, check_action
 from comments_service.mail import notices as notify
+
+
+def create_comment(db, network, post, data, *, policy, account, ip_hash, duplicate_minutes) -> tuple:
+    """Store a new comment and queue the mails it calls for, in one transaction, then emit
+    `comment.created`; returns (row, edit nonce) as domain/comments.add_comment does."""
+    with store.write(db):  # the comment and the mails it calls for (mail/notices.py) commit together
+        row, nonce = store.add_comment(
+            db, network, post, data, policy=policy, account=account, ip_hash=ip_hash,
+            duplicate_minutes=duplicate_minutes,
+        )
+        notify.comment_created(db, row)
+    events.emit("comment.created", comment_id=row["id"], status=row["status"], url=post["url"], site=post["site"])
+    return row, nonce
+
+
+def edit_comment(db, comment_id: int, nonce, text: str, *, window_minutes: int, account_id=None):
+    """The owner's edit (domain/comments.edit_comment), then `comment.edited`; returns the row."""
+    row = store.edit_comment(db, comment_id, nonce, text, window_minutes=window_minutes, account_id=account_id)
+    events.emit("comment.edited", comment_id=comment_id, url=row["post_url"], site=row["site"])
+    return row
+
+
+def delete_comment(db, comment_id: int, nonce, *, window_minutes: int, account_id=None) -> str:
+    """The owner's deletion (domain/comments.delete_comment), then `comment.deleted`; returns the outcome."""
+    outcome = store.delete_comment(db, comment_id, nonce, window_minutes=window_minutes, account_id=account_id)
+    events.emit("comment.deleted", comment_id=comment_id, outcome=outcome)
+    return outcome
+
+
+def report_comment(db, comment_id: int, reason: str, *, ip_hash) -> int:
+    """A reader's report (domain/comments.report_comment), then `comment.reported`; returns its id."""
+    report_id = store.report_comment(db, comment_id, reason, ip_hash=ip_hash)
+    events.emit("comment.reported", comment_id=comment_id, report_id=report_id)
+    return report_id
 
 
 def moderate(db, account: dict, comment_id: int, action: str, now=None) -> dict:

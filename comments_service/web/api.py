@@ -25,17 +25,17 @@ from datetime import timedelta
 
 from flask import Blueprint, current_app, request
 
+from comments_service.actions import comments as actions
 from comments_service.actions.posts import announce_posts
 from comments_service.core import config, tokens
 from comments_service.core import events as hooks
-from comments_service.core.db import get_db, write
+from comments_service.core.db import get_db
 from comments_service.core.errors import ApiError
 from comments_service.domain import comments as store
 from comments_service.domain import public, tree, validate
 from comments_service.domain import verification as verify
 from comments_service.domain.accounts import looks_like_session
 from comments_service.domain.posts import comments_mode, find_post
-from comments_service.mail import notices as notify
 from comments_service.web import body, crossblog, limits
 from comments_service.web.auth import presented_account
 from comments_service.web.cache import Entry
@@ -158,19 +158,16 @@ def create_comment():
     post = find_post(db, network, data.url)
     account = presented_account()
     verify.check_author_name(current_app, db, data.author, account)  # no guest signs as a member or physician
-    with write(db):  # the comment and the mails it calls for (mail/notices.py) commit together
-        row, nonce = store.add_comment(
-            db,
-            network,
-            post,
-            data,
-            policy=config["MODERATION"] or None,
-            account=account,
-            ip_hash=limits.request_ip_hash(),
-            duplicate_minutes=int(config["DUPLICATE_WINDOW"]),
-        )
-        notify.comment_created(db, row)
-    hooks.emit("comment.created", comment_id=row["id"], status=row["status"], url=post["url"], site=post["site"])
+    row, nonce = actions.create_comment(
+        db,
+        network,
+        post,
+        data,
+        policy=config["MODERATION"] or None,
+        account=account,
+        ip_hash=limits.request_ip_hash(),
+        duplicate_minutes=int(config["DUPLICATE_WINDOW"]),
+    )
     token = tokens.make_edit_token(config["SECRET_KEY"], row["id"], nonce)
     return json_response(
         {
@@ -242,30 +239,27 @@ def get_own_comment(comment_id: int):
 def edit_comment(comment_id: int):
     proof = _owner_proof(comment_id)
     text = validate.edit(json_body())
-    row = store.edit_comment(
+    row = actions.edit_comment(
         get_db(), comment_id, proof.get("nonce"), text, window_minutes=int(current_app.config["EDIT_WINDOW"]),
         account_id=proof.get("account_id"),
     )
-    hooks.emit("comment.edited", comment_id=comment_id, url=row["post_url"], site=row["site"])
     return json_response(_own(row))
 
 
 @bp.delete("/comments/<id:comment_id>")
 def delete_comment(comment_id: int):
     proof = _owner_proof(comment_id)
-    outcome = store.delete_comment(
+    outcome = actions.delete_comment(
         get_db(), comment_id, proof.get("nonce"), window_minutes=int(current_app.config["EDIT_WINDOW"]),
         account_id=proof.get("account_id"),
     )
-    hooks.emit("comment.deleted", comment_id=comment_id, outcome=outcome)
     return json_response({"id": comment_id, "deleted": True, "placeholder": outcome == "soft"})
 
 
 @bp.post("/comments/<id:comment_id>/report")
 def report_comment(comment_id: int):
     reason = validate.report(json_body())
-    report_id = store.report_comment(get_db(), comment_id, reason, ip_hash=limits.request_ip_hash())
-    hooks.emit("comment.reported", comment_id=comment_id, report_id=report_id)
+    report_id = actions.report_comment(get_db(), comment_id, reason, ip_hash=limits.request_ip_hash())
     return json_response({"report": report_id, "status": "received"}, 201)
 
 

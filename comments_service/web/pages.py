@@ -21,15 +21,14 @@ from zoneinfo import ZoneInfo
 
 from flask import Blueprint, current_app, redirect, render_template, request, url_for
 
-from comments_service.core import events as hooks
+from comments_service.actions.comments import create_comment
 from comments_service.core import tokens
-from comments_service.core.db import get_db, write
+from comments_service.core.db import get_db
 from comments_service.core.errors import ApiError
 from comments_service.domain import comments as store
 from comments_service.domain import public, tree, validate
 from comments_service.domain import verification as verify
 from comments_service.domain.posts import find_post
-from comments_service.mail import notices as notify
 from comments_service.web import crossblog, limits
 from comments_service.web.auth import current_account
 from confreres.french import date_fr
@@ -197,21 +196,18 @@ def post_thread():
     try:
         db = get_db()
         verify.check_author_name(current_app, db, data.author, account)  # no guest signs as a member or physician
-        with write(db):  # the comment and the mails it calls for (mail/notices.py) commit together
-            row, _nonce = store.add_comment(
-                db,
-                _network(),
-                post,
-                data,
-                policy=config["MODERATION"] or None,
-                account=account,
-                ip_hash=limits.request_ip_hash(),
-                duplicate_minutes=int(config["DUPLICATE_WINDOW"]),
-            )
-            notify.comment_created(db, row)
+        row, _nonce = create_comment(
+            db,
+            _network(),
+            post,
+            data,
+            policy=config["MODERATION"] or None,
+            account=account,
+            ip_hash=limits.request_ip_hash(),
+            duplicate_minutes=int(config["DUPLICATE_WINDOW"]),
+        )
     except ApiError as error:
         return _render(post, form=form, errors=[error], status=error.status, parent_id=parent_id)
-    hooks.emit("comment.created", comment_id=row["id"], status=row["status"], url=post["url"], site=post["site"])
     anchor = f"#comment-{row['id']}" if row["status"] == "approved" else "#merci"
     number = _page_of(db, post["url"], row["id"]) if row["status"] == "approved" else 1
     page = {"page": number} if number > 1 else {}
