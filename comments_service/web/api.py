@@ -32,13 +32,14 @@ from comments_service.core import events as hooks
 from comments_service.core.db import get_db
 from comments_service.core.errors import ApiError
 from comments_service.domain import comments as store
-from comments_service.domain import public, tree, validate
+from comments_service.domain import crossblog, public, tree, validate
 from comments_service.domain import verification as verify
 from comments_service.domain.accounts import looks_like_session
 from comments_service.domain.posts import comments_mode, find_post
-from comments_service.web import body, crossblog, limits
+from comments_service.web import body, limits
 from comments_service.web.auth import presented_account
 from comments_service.web.cache import Entry
+from comments_service.web.crossblog import int_arg
 from comments_service.web.openapi import document as openapi_document
 from confreres.site_token import check_site_token
 
@@ -114,8 +115,8 @@ def page_args() -> dict:
     config = current_app.config
     return {
         "depth": int(config["THREAD_DEPTH"]),
-        "offset": crossblog._int_arg("offset", 0, MAX_OFFSET, minimum=0),
-        "limit": crossblog._int_arg("limit", int(config["THREAD_PAGE_SIZE"]), tree.MAX_LIMIT),
+        "offset": int_arg("offset", 0, MAX_OFFSET, minimum=0),
+        "limit": int_arg("limit", int(config["THREAD_PAGE_SIZE"]), tree.MAX_LIMIT),
     }
 
 

@@ -17,9 +17,8 @@ from flask import Blueprint, current_app, request
 from comments_service.core.db import get_db
 from comments_service.core.errors import ApiError
 from comments_service.domain import comments as store
-from comments_service.domain import mentions, public
+from comments_service.domain import crossblog, mentions, public
 from comments_service.domain.posts import find_post
-from comments_service.web import crossblog
 
 bp = Blueprint("feeds", __name__, url_prefix="/feeds")
 LIMIT = 50

@@ -31,8 +31,8 @@ from comments_service.core.errors import ApiError
 from comments_service.domain import accounts, mentions, moderation, policy, public
 from comments_service.domain import comments as store
 from comments_service.web.auth import current_account, require_account, signed_in_page
+from comments_service.web.filters import when
 from comments_service.web.forms import CSRF_MESSAGE, check_csrf, csrf_token, message, page
-from comments_service.web.pages import when
 
 bp = Blueprint("moderation_pages", __name__)
 

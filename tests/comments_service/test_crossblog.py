@@ -6,10 +6,9 @@ import pytest
 
 from comments_service.core.db import connect
 from comments_service.domain import comments as store
-from comments_service.domain import public
+from comments_service.domain import crossblog, public
 from comments_service.domain import verification as verify
 from comments_service.domain.posts import find_post
-from comments_service.web import crossblog
 from confreres.site_token import site_token
 from tests.comments_service.verification_kit import CLAIRE, HELENE, KARIM, Kit, import_people
 from tests.conftest import NETWORK_TOML, SECRET
