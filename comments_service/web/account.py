@@ -41,6 +41,7 @@ from comments_service.web.auth import (
     set_session_cookie,
     signed_in_page,
 )
+from comments_service.web.body import json_body, json_response
 from comments_service.web.forms import CSRF_MESSAGE, check_csrf, csrf_token, message, page
 
 bp = Blueprint("account", __name__)
@@ -82,16 +83,12 @@ def _service_path(path: str) -> str:
 # -- API ---------------------------------------------------------------------------------------------
 
 def _json_body(optional: bool = False) -> dict:
-    from comments_service.web.api import json_body
-
     if optional and not request.get_data(cache=True):
         return {}
     return json_body()
 
 
 def _json(obj, status: int = 200, headers: dict | None = None):
-    from comments_service.web.api import json_response
-
     return json_response(obj, status, headers)
 
 

@@ -20,7 +20,6 @@ GET /api/account/comments?url= lists which comments of a thread are theirs), wit
 from __future__ import annotations
 
 import hashlib
-import json
 from datetime import timedelta
 
 from flask import Blueprint, current_app, request
@@ -36,8 +35,9 @@ from comments_service.domain import crossblog, public, tree, validate
 from comments_service.domain import verification as verify
 from comments_service.domain.accounts import looks_like_session
 from comments_service.domain.posts import comments_mode, find_post
-from comments_service.web import body, limits
+from comments_service.web import limits
 from comments_service.web.auth import presented_account
+from comments_service.web.body import dumps, json_body, json_response
 from comments_service.web.cache import Entry
 from comments_service.web.crossblog import int_arg
 from comments_service.web.openapi import document as openapi_document
@@ -57,32 +57,12 @@ SECURITY_HEADERS = (
 )
 
 
-def dumps(obj) -> bytes:
-    return json.dumps(obj, ensure_ascii=False, separators=(",", ":")).encode()
-
-
-def json_response(obj, status: int = 200, headers: dict | None = None):
-    response = current_app.response_class(dumps(obj), status=status, mimetype="application/json")
-    for key, value in (headers or {}).items():
-        response.headers[key] = value
-    return response
-
-
 def _network():
     return current_app.extensions["confreres_network"]
 
 
 def _cache():
     return current_app.extensions["confreres_thread_cache"]
-
-
-def json_body():
-    if not request.is_json:
-        raise ApiError(415, "unsupported_media_type", "Envoyez du JSON (Content-Type: application/json).")
-    data = body.parse_json(request.get_data(cache=True))  # 413 over the size limit, streamed bodies too
-    if data is None:
-        raise ApiError(400, "invalid_json", "Le corps de la requête n'est pas un JSON valide.")
-    return data
 
 
 def _not_modified(etag: str) -> bool:

@@ -31,6 +31,7 @@ from comments_service.core.errors import ApiError
 from comments_service.domain import accounts, mentions, moderation, policy, public
 from comments_service.domain import comments as store
 from comments_service.web.auth import current_account, require_account, signed_in_page
+from comments_service.web.body import json_body, json_response
 from comments_service.web.filters import when
 from comments_service.web.forms import CSRF_MESSAGE, check_csrf, csrf_token, message, page
 
@@ -56,8 +57,6 @@ def _moderator() -> dict:
 
 @bp.get("/api/moderation/queue")
 def api_queue():
-    from comments_service.web.api import json_response
-
     account = _moderator()
     db = get_db()
     items = moderation.queue(db, account)
@@ -80,8 +79,6 @@ def _emit_mention(result: dict) -> None:
 
 def _api_decision(decide, target_id: int, emit):
     """{"action": ...} on a comment (moderation.act) or a mention (moderate_mention), as JSON."""
-    from comments_service.web.api import json_body, json_response
-
     account = _moderator()
     payload = json_body()
     action = payload.get("action") if isinstance(payload, dict) else None
