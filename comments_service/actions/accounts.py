@@ -1,12 +1,13 @@
-"""Use cases on accounts that compose several records: the GDPR export (the account, its comments,
-mails and sessions, and its verification) — composing them here keeps accounts from importing
-verification, which builds on accounts.
+"""Use cases on accounts: the GDPR export (the account, its comments, mails and sessions, and its
+verification: composing them here keeps accounts from importing verification, which builds on
+accounts), and the deletion followed by its event.
 """
 
 from __future__ import annotations
 
 from datetime import datetime
 
+from comments_service.core import events
 from comments_service.core.errors import ApiError
 from comments_service.domain import accounts, verification
 from comments_service.domain.posts import iso, query, query_one, utcnow
@@ -75,3 +76,10 @@ def export(db, account_id: int, now: datetime | None = None) -> dict:
         "mails": mails,
         "verification": verification.export_own(db, account_id),
     }
+
+
+def delete_account(db, account_id: int, *, keep_comments: bool = False) -> dict:
+    """domain/accounts.delete_account (one transaction), then `account.deleted`; returns its summary."""
+    summary = accounts.delete_account(db, account_id, keep_comments=keep_comments)
+    events.emit("account.deleted", account_id=account_id)
+    return summary

@@ -26,7 +26,7 @@ from datetime import timedelta
 
 from flask import Blueprint, current_app, redirect, request, url_for
 
-from comments_service.actions.accounts import export
+from comments_service.actions.accounts import delete_account, export
 from comments_service.core import events as hooks
 from comments_service.core import tokens
 from comments_service.core.db import get_db, write
@@ -195,8 +195,7 @@ def api_delete_account():
     choice = (payload.get("comments") if isinstance(payload, dict) else None) or request.args.get("comments") or "erase"
     if choice not in DELETE_CHOICES:
         raise ApiError(400, "invalid_choice", "« comments » vaut erase ou keep.", "comments")
-    summary = accounts.delete_account(get_db(), account["id"], keep_comments=DELETE_CHOICES[choice])
-    hooks.emit("account.deleted", account_id=account["id"])
+    summary = delete_account(get_db(), account["id"], keep_comments=DELETE_CHOICES[choice])
     response = _json(summary)
     clear_session_cookie(response)
     return response
@@ -445,8 +444,7 @@ def account_delete(account):
         error = ApiError(400, "missing_field", "Cochez la case pour confirmer la suppression.", "confirm")
         return _account_page(account, None, [error], 400)
     choice = request.form.get("comments", "erase")
-    accounts.delete_account(get_db(), account["id"], keep_comments=DELETE_CHOICES.get(choice, False))
-    hooks.emit("account.deleted", account_id=account["id"])
+    delete_account(get_db(), account["id"], keep_comments=DELETE_CHOICES.get(choice, False))
     response = redirect(url_for("account.auth_page", etat="supprime"), 303)
     clear_session_cookie(response)
     return response
