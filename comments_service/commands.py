@@ -14,10 +14,10 @@ import click
 from flask import current_app
 from flask.cli import with_appcontext
 
+from comments_service.actions import posts as actions_posts
 from comments_service.core.db import connect, write
 from comments_service.core.errors import ApiError
 from comments_service.core.migrations import migrate
-from comments_service.domain import comments as store
 from comments_service.mail import notices as notify
 from comments_service.web.limits import purge_ip_hashes
 
@@ -61,7 +61,7 @@ def sync_posts_command(slug: str, posts_json) -> None:
     db = connect(current_app.config["DB"])
     try:
         with write(db):
-            summary = store.sync_posts(db, network, slug, json.load(posts_json))
+            summary = actions_posts.sync_posts(db, network, slug, json.load(posts_json))
             notify.queue_answer_notices(db)
     except KeyError as exc:
         raise click.ClickException(str(exc.args[0])) from None

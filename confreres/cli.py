@@ -422,7 +422,7 @@ def webmention():
 @pass_ctx
 def webmention_process(ctx, limit):
     """Verify the received Webmentions waiting in the queue (the service also does it in the background); for cron."""
-    from comments_service.mail.notices import deliver
+    from comments_service.mail.outbox import deliver
     from comments_service.mail.transport import transport
     from comments_service.web.webmention import drain
 
@@ -442,7 +442,7 @@ def webmention_process(ctx, limit):
 @pass_ctx
 def webmention_list(ctx, status, sites):
     """List received mentions (newest first) with their id, for moderation."""
-    from comments_service.web.webmention import list_mentions
+    from comments_service.domain.mentions import list_mentions
 
     with service_db(ctx.network) as (_app, db):
         rows = list_mentions(db, status=status, sites=list(sites) or None)
@@ -459,7 +459,7 @@ def webmention_list(ctx, status, sites):
 def webmention_moderate(ctx, mention_id, decision):
     """Approve, reject, mark as spam, put back in the queue or delete the mention MENTION_ID."""
     from comments_service.core.errors import ApiError
-    from comments_service.web import webmention as received
+    from comments_service.domain import mentions as received
 
     status = {"approve": "approved", "reject": "rejected", "spam": "spam", "pending": "pending"}.get(decision)
     with service_db(ctx.network) as (_app, db):
@@ -528,7 +528,7 @@ def directory_import(ctx, file):
 def _after_directory_import(app):
     """Re-check verified members against the new directory, when verification is installed."""
     try:
-        from comments_service.domain.verification import recheck_directory
+        from comments_service.actions.verification import recheck_directory
     except ImportError:
         return
     for line in recheck_directory(app):
@@ -657,7 +657,7 @@ def import_wordpress(ctx, file, slug, dry_run, as_json):
     """
     import json
 
-    from comments_service.domain import comments as store
+    from comments_service.actions import posts as actions_posts
     from comments_service.importers import wordpress
 
     network = ctx.network
@@ -671,7 +671,7 @@ def import_wordpress(ctx, file, slug, dry_run, as_json):
             built = Path(network.output) / slug / "posts.json"
             if not known and built.is_file() and not dry_run:
                 # the service has not seen this blog's posts yet: declare the built ones, as `serve` does
-                store.sync_posts(db, network, slug, json.loads(built.read_text(encoding="utf-8")))
+                actions_posts.sync_posts(db, network, slug, json.loads(built.read_text(encoding="utf-8")))
             extra = []
             if dry_run and built.is_file():
                 posts = json.loads(built.read_text(encoding="utf-8")).get("posts", [])
@@ -820,7 +820,8 @@ def notify():
 @pass_ctx
 def notify_digest(ctx):
     """Queue one digest per blog author who chose « résumé quotidien », then send; run it daily."""
-    from comments_service.mail.notices import deliver, queue_digests
+    from comments_service.mail.notices import queue_digests
+    from comments_service.mail.outbox import deliver
 
     with service_db(ctx.network) as (app, db), app.app_context():
         summary = queue_digests(db)
@@ -837,7 +838,8 @@ def notify_digest(ctx):
 @pass_ctx
 def notify_send(ctx):
     """Queue the mails of answers between blogs not yet queued, then send the outbox (retrying); run it every few minutes."""
-    from comments_service.mail.notices import deliver, pending_count, queue_answer_notices
+    from comments_service.mail.notices import queue_answer_notices
+    from comments_service.mail.outbox import deliver, pending_count
     from comments_service.mail.transport import transport
 
     with service_db(ctx.network) as (app, db):

@@ -7,7 +7,7 @@ tells it which blogs to rebuild anyway, for their comments, at the cost of two s
 
 - `GET <comments_url>api/sites`: each blog's `comments_version`, an opaque digest that moves
   whenever what its pages show of its threads changes: approved comments, answers, approved mentions,
-  badges and names; not a comment awaiting moderation (comments_service.web.crossblog.comments_versions);
+  badges and names; not a comment awaiting moderation (comments_service.domain.crossblog.comments_versions);
 - `GET <comments_url>api/threads/active`: what « Débats en cours » shows (it changes as days pass).
 
 Each build records, in the release's state file (build.STATE_FILE), the version it was given for the

@@ -198,6 +198,7 @@ def seed_demo(network, app) -> int:
     from comments_service.core.db import get_db
     from comments_service.domain import comments as store
     from comments_service.domain import validate
+    from comments_service.domain.posts import get_post
 
     now = datetime.now(UTC)
     added = 0
@@ -226,7 +227,7 @@ def seed_demo(network, app) -> int:
                 site = network.site(slug)
             except KeyError:
                 continue
-            post = store.get_post(db, f"{site.url}{post_slug}.html")
+            post = get_post(db, f"{site.url}{post_slug}.html")
             if post is None:
                 continue  # the post is not built (or was renamed): nothing to attach comments to
             for comment in comments:
@@ -356,13 +357,14 @@ def _founder_reply(db, network, site, account: dict) -> None:
     """The blogger answers the first comment of their most commented demo thread (badge and « Auteur » mark)."""
     from comments_service.domain import comments as store
     from comments_service.domain import validate
+    from comments_service.domain.posts import get_post
 
     if store.query_one(db, "SELECT 1 FROM comments WHERE account_id = ? LIMIT 1", (account["id"],)):
         return
     for (slug, post_slug), comments in THREADS.items():
         if slug != site.slug or not comments:
             continue
-        post = store.get_post(db, f"{site.url}{post_slug}.html")
+        post = get_post(db, f"{site.url}{post_slug}.html")
         first = post and store.query_one(
             db, "SELECT id FROM comments WHERE post_url = ? AND parent_id IS NULL AND status = 'approved' ORDER BY id",
             (post["url"],),

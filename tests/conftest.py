@@ -15,6 +15,7 @@ from types import SimpleNamespace
 import pytest
 
 from comments_service import create_app
+from comments_service.actions.posts import sync_posts
 from comments_service.core.db import connect
 from comments_service.domain import comments as store
 
@@ -95,7 +96,7 @@ def make_app(tmp_path, network_file):
             try:
                 network = app.extensions["confreres_network"]
                 for slug, body in POSTS.items():
-                    store.sync_posts(db, network, slug, body)
+                    sync_posts(db, network, slug, body)
             finally:
                 db.close()
         return app

@@ -9,12 +9,13 @@ from __future__ import annotations
 
 from comments_service.core.db import connect, write
 from comments_service.domain import comments as store
+from comments_service.domain.posts import bump_post, get_post
 
 
 def write_thread(db_path: str, url: str, *, roots: int = 1, replies: int = 0) -> list[int]:
     db = connect(db_path)
     try:
-        post = store.get_post(db, url)
+        post = get_post(db, url)
         with write(db):
             start = db.conn.execute("SELECT coalesce(max(id), 0) FROM comments").fetchone()[0] + 1
             stamp = store.iso(store.utcnow())
@@ -33,7 +34,7 @@ def write_thread(db_path: str, url: str, *, roots: int = 1, replies: int = 0) ->
                 " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 rows,
             )
-            store._bump(db, post["url"])
+            bump_post(db, post["url"])
     finally:
         db.close()
     return ids

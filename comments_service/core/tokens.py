@@ -1,4 +1,8 @@
-"""Signed tokens: the edit token a commenter keeps, and the no-JS form's CSRF token.
+"""Signed tokens and every salt they are signed with, in one place.
+
+The edit token a commenter keeps, the no-JS form's CSRF token, the magic sign-in link, the one-click
+moderation link, the unsubscribe and address-confirmation links, the ProSantéConnect flow cookie.
+The salt VALUES never change: they are part of every signed link already mailed or stored.
 
 No server-side session: an edit token is the comment id plus a random nonce stored on the comment,
 signed with the secret key and timestamped (itsdangerous). Clearing the nonce revokes it. The same
@@ -13,10 +17,15 @@ import secrets
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
+from itsdangerous import BadSignature, SignatureExpired, URLSafeSerializer, URLSafeTimedSerializer
 
 EDIT_SALT = "confreres-edit-token"
 CSRF_SALT = "confreres-csrf"
+MAGIC_SALT = "confreres-magic-link"
+ACTION_SALT = "confreres-moderation-act"
+UNSUBSCRIBE_SALT = "confreres-unsubscribe"
+CONFIRM_SALT = "confreres-mail-confirm"
+PSC_COOKIE_SALT = "confreres-psc-flow"
 OWNER_MAX_AGE = 30 * 24 * 3600  # seconds a token still reveals its own pending comment
 MAX_OWNER_TOKENS = 50
 
@@ -93,3 +102,117 @@ def check_csrf_token(secret: str, token: str, browser_nonce: str, thread_url: st
         and hmac.compare_digest(str(payload[0]), browser_nonce)
         and payload[1] == thread_url
     )
+
+
+# -- single-use links: sign-in (magic link) and one-click moderation ----------------------------------
+
+class LinkError(Exception):
+    """A signed link that cannot be used: `reason` is 'invalid', 'expired' or 'used'."""
+
+    def __init__(self, reason: str):
+        super().__init__(reason)
+        self.reason = reason
+
+
+@dataclass(frozen=True)
+class MagicClaim:
+    email: str
+    nonce: str
+    return_to: str
+    signed_at: datetime
+
+
+def load_link(secret: str, salt: str, token: str, max_age: int):
+    """(payload, signed_at) of a well-signed, unexpired link; LinkError('invalid' | 'expired') otherwise."""
+    if not token or len(token) > 2000:
+        raise LinkError("invalid")
+    try:
+        return URLSafeTimedSerializer(secret, salt=salt).loads(token, max_age=max_age, return_timestamp=True)
+    except SignatureExpired:
+        raise LinkError("expired") from None
+    except BadSignature:
+        raise LinkError("invalid") from None
+
+
+def make_magic_token(secret: str, email: str, return_to: str = "") -> str:
+    payload = {"e": email, "n": secrets.token_urlsafe(16), "r": return_to or ""}
+    return URLSafeTimedSerializer(secret, salt=MAGIC_SALT).dumps(payload)
+
+
+def read_magic_token(secret: str, token: str, max_age: int) -> MagicClaim:
+    """The claim of a well-signed, unexpired link; LinkError otherwise (used-ness is checked apart)."""
+    payload, signed_at = load_link(secret, MAGIC_SALT, token, max_age)
+    if not (isinstance(payload, dict) and all(isinstance(payload.get(k), str) for k in ("e", "n", "r"))):
+        raise LinkError("invalid")
+    return MagicClaim(payload["e"], payload["n"], payload["r"], signed_at)
+
+
+TARGET_KEYS = {"comment": "c", "mention": "m"}
+
+
+def make_action_token(secret: str, target_id: int, action: str, account_id: int, kind: str = "comment") -> str:
+    """A one-click link's token (mail to a blog author), for a pending comment or a pending mention
+    (`kind`): signed, expiring, single use (its nonce)."""
+    payload = {TARGET_KEYS[kind]: target_id, "a": action, "u": account_id, "n": secrets.token_urlsafe(12)}
+    return URLSafeTimedSerializer(secret, salt=ACTION_SALT).dumps(payload)
+
+
+def read_action_token(secret: str, token: str, max_age: int) -> tuple[dict, object]:
+    """(payload, signed_at) of a valid link; LinkError('invalid' | 'expired') otherwise.
+
+    The payload names its target with exactly one of "c" (a comment) or "m" (a mention); `action_target`
+    tells which.
+    """
+    payload, signed_at = load_link(secret, ACTION_SALT, token, max_age)
+    if (
+        not isinstance(payload, dict)
+        or [key for key in TARGET_KEYS.values() if isinstance(payload.get(key), int)] == []
+        or all(key in payload for key in TARGET_KEYS.values())
+        or payload.get("a") not in ("approve", "reject")
+        or not isinstance(payload.get("u"), int)
+        or not isinstance(payload.get("n"), str)
+    ):
+        raise LinkError("invalid")
+    return payload, signed_at
+
+
+def action_target(payload: dict) -> tuple[str, int]:
+    """("comment" | "mention", id) of a valid action link's payload."""
+    return ("mention", payload["m"]) if "m" in payload else ("comment", payload["c"])
+
+
+# -- mail links: unsubscribe (no expiry: an old mail's link must keep working) and address confirmation --
+
+def make_unsubscribe_token(secret: str, scope: dict) -> str:
+    """Signed, without expiry, idempotent."""
+    return URLSafeSerializer(secret, salt=UNSUBSCRIBE_SALT).dumps(scope)
+
+
+def read_unsubscribe_token(secret: str, token: str) -> dict | None:
+    if not token or len(token) > 2000:
+        return None
+    try:
+        scope = URLSafeSerializer(secret, salt=UNSUBSCRIBE_SALT).loads(token)
+    except BadSignature:
+        return None
+    if not isinstance(scope, dict) or scope.get("s") not in ("thread", "address", "author", "replies"):
+        return None
+    return scope
+
+
+def make_confirm_token(secret: str, email: str) -> str:
+    return URLSafeTimedSerializer(secret, salt=CONFIRM_SALT).dumps({"e": email})
+
+
+def read_confirm_token(secret: str, token: str, max_age: int) -> str:
+    """The address a confirmation link is for; LinkError when bad or expired."""
+    payload, _signed_at = load_link(secret, CONFIRM_SALT, token, max_age)
+    if not isinstance(payload, dict) or not isinstance(payload.get("e"), str):
+        raise LinkError("invalid")
+    return payload["e"]
+
+
+# -- the ProSantéConnect flow cookie ------------------------------------------------------------------
+
+def psc_serializer(secret: str) -> URLSafeTimedSerializer:
+    return URLSafeTimedSerializer(secret, salt=PSC_COOKIE_SALT)

@@ -16,35 +16,24 @@ from __future__ import annotations
 import hashlib
 import secrets
 import sqlite3
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 from urllib.parse import urlsplit, urlunsplit
-
-from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 
 from comments_service.core.db import write
 from comments_service.core.errors import ApiError
 from comments_service.domain import comments as store
 from comments_service.domain import render, validate
 from comments_service.domain.comments import iso, query, query_one, utcnow
+from comments_service.domain.posts import bump_post, bump_site_answers
 from confreres.registry import Network, origin_of
 
 SESSION_PREFIX = "cfs1_"  # tells a session token from an edit token in `Authorization: Bearer`
 SESSION_KINDS = ("cookie", "bearer")
 ROLES = ("member", "author", "moderator", "admin")
 NOTIFY_MODES = ("immediate", "daily", "never")
-MAGIC_SALT = "confreres-magic-link"
 MAX_DISPLAY_NAME = validate.MAX_AUTHOR
 MAX_INTERESTS = 5000
 DELETED_NAME = "Compte supprimé"
-
-
-class LinkError(Exception):
-    """A signed link that cannot be used: `reason` is 'invalid', 'expired' or 'used'."""
-
-    def __init__(self, reason: str):
-        super().__init__(reason)
-        self.reason = reason
 
 
 # -- tokens ---------------------------------------------------------------------------------------
@@ -75,39 +64,6 @@ def use_nonce(db, nonce: str, purpose: str, expires: datetime, now: datetime | N
 
 def nonce_used(db, nonce: str) -> bool:
     return query_one(db, "SELECT 1 FROM used_tokens WHERE nonce = ?", (nonce,)) is not None
-
-
-@dataclass(frozen=True)
-class MagicClaim:
-    email: str
-    nonce: str
-    return_to: str
-    signed_at: datetime
-
-
-def load_link(secret: str, salt: str, token: str, max_age: int):
-    """(payload, signed_at) of a well-signed, unexpired link; LinkError('invalid' | 'expired') otherwise."""
-    if not token or len(token) > 2000:
-        raise LinkError("invalid")
-    try:
-        return URLSafeTimedSerializer(secret, salt=salt).loads(token, max_age=max_age, return_timestamp=True)
-    except SignatureExpired:
-        raise LinkError("expired") from None
-    except BadSignature:
-        raise LinkError("invalid") from None
-
-
-def make_magic_token(secret: str, email: str, return_to: str = "") -> str:
-    payload = {"e": email, "n": secrets.token_urlsafe(16), "r": return_to or ""}
-    return URLSafeTimedSerializer(secret, salt=MAGIC_SALT).dumps(payload)
-
-
-def read_magic_token(secret: str, token: str, max_age: int) -> MagicClaim:
-    """The claim of a well-signed, unexpired link; LinkError otherwise (used-ness is checked apart)."""
-    payload, signed_at = load_link(secret, MAGIC_SALT, token, max_age)
-    if not (isinstance(payload, dict) and all(isinstance(payload.get(k), str) for k in ("e", "n", "r"))):
-        raise LinkError("invalid")
-    return MagicClaim(payload["e"], payload["n"], payload["r"], signed_at)
 
 
 # -- input ------------------------------------------------------------------------------------------
@@ -256,7 +212,7 @@ def ensure_account(
                 "INSERT OR IGNORE INTO account_sites (account_id, site) VALUES (?, ?)", (account_id, slug)
             ).rowcount
         if linked:
-            store.bump_site_answers(db, account_id)  # a verified author's badge now shows on their answers
+            bump_site_answers(db, account_id)  # a verified author's badge now shows on their answers
         return get_account(db, account_id), created
 
 
@@ -308,8 +264,8 @@ def set_display_name(db, account_id: int, name: str) -> bool:
             (name, account_id, name),
         )
         for row in touched:
-            store._bump(db, row["post_url"], public=bool(row["shown"]))
-        store.bump_site_answers(db, account_id)
+            bump_post(db, row["post_url"], public=bool(row["shown"]))
+        bump_site_answers(db, account_id)
     return True
 
 
@@ -379,79 +335,8 @@ def count_sessions(db, account_id: int, now: datetime | None = None) -> int:
 
 # -- GDPR: export and deletion ---------------------------------------------------------------------
 
-def _own_comments_where() -> str:
+def own_comments_where() -> str:
     return "(c.account_id = ? OR (c.email IS NOT NULL AND c.email = ? COLLATE NOCASE))"
-
-
-def export(db, account_id: int, now: datetime | None = None) -> dict:
-    """Everything the service holds about the account's owner, and nothing about anyone else.
-
-    Own comments are those written signed in, and those written as a guest with the same address
-    (signing in proved the address). Replies by others are not included, only their count.
-    """
-    row = get_account(db, account_id)
-    if row is None:
-        raise ApiError(404, "unknown_account", "Ce compte n'existe pas.")
-    email = row["email"]
-    account = dict(row)
-    account["sites"] = sites_of(db, account_id)
-    comments = [
-        {
-            "id": c["id"],
-            "post_url": c["post_url"],
-            "post_title": c["post_title"],
-            "site": c["site"],
-            "parent": c["parent_id"],
-            "author_name": c["author_name"],
-            "email": c["email"],
-            "website": c["website"],
-            "text": c["text"],
-            "html": c["html"],
-            "status": c["status"],
-            "created": c["created"],
-            "edited": c["edited"],
-            "notify": bool(c["notify"]),
-            "signed_in": c["account_id"] == account_id,
-            "replies": c["replies"],
-        }
-        for c in query(
-            db,
-            "SELECT c.*, p.title AS post_title,"
-            " (SELECT COUNT(*) FROM comments r WHERE r.parent_id = c.id) AS replies"
-            f" FROM comments c LEFT JOIN posts p ON p.url = c.post_url WHERE {_own_comments_where()}"
-            " ORDER BY c.id",
-            (account_id, email),
-        )
-    ]
-    subscriptions = [
-        {"post_url": s["post_url"], "created": s["created"]}
-        for s in query(db, "SELECT post_url, created FROM subscriptions WHERE email = ? COLLATE NOCASE ORDER BY created", (email,))
-    ]
-    address = query_one(db, "SELECT confirmed, blocked, created FROM mail_addresses WHERE email = ? COLLATE NOCASE", (email,))
-    sessions = [
-        {"kind": s["kind"], "created": s["created"], "expires": s["expires"]}
-        for s in query(db, "SELECT kind, created, expires FROM sessions WHERE account_id = ? ORDER BY created", (account_id,))
-    ]
-    mails = [
-        {"kind": m["kind"], "subject": m["subject"], "created": m["created"], "sent": m["sent"]}
-        for m in query(db, "SELECT kind, subject, created, sent FROM outbox WHERE recipient = ? COLLATE NOCASE ORDER BY id", (email,))
-    ]
-    return {
-        "exported": iso(now or utcnow()),
-        "account": account,
-        "comments": comments,
-        "subscriptions": subscriptions,
-        "mail_address": dict(address) if address else None,
-        "sessions": sessions,
-        "mails": mails,
-        "verification": _verification_export(db, account_id),
-    }
-
-
-def _verification_export(db, account_id: int) -> dict | None:
-    from comments_service.domain import verification as verify
-
-    return verify.export_own(db, account_id)
 
 
 def delete_account(db, account_id: int, *, keep_comments: bool = False, now: datetime | None = None) -> dict:
@@ -468,7 +353,7 @@ def delete_account(db, account_id: int, *, keep_comments: bool = False, now: dat
             raise ApiError(404, "unknown_account", "Ce compte n'existe pas.")
         email = row["email"]
         own = query(
-            db, f"SELECT c.id, c.post_url FROM comments c WHERE {_own_comments_where()} ORDER BY c.id DESC",
+            db, f"SELECT c.id, c.post_url FROM comments c WHERE {own_comments_where()} ORDER BY c.id DESC",
             (account_id, email),
         )
         removed = kept = 0
@@ -480,7 +365,7 @@ def delete_account(db, account_id: int, *, keep_comments: bool = False, now: dat
                     " edit_nonce = NULL WHERE id = ? AND status != 'deleted'",
                     (DELETED_NAME, comment["id"]),
                 )
-                store._bump(db, comment["post_url"])
+                bump_post(db, comment["post_url"])
                 kept += 1
             elif store.get_comment(db, comment["id"]) is not None:
                 store.remove_comment(db, comment["id"], now=moment)
@@ -488,7 +373,7 @@ def delete_account(db, account_id: int, *, keep_comments: bool = False, now: dat
         db.conn.execute("DELETE FROM subscriptions WHERE email = ? COLLATE NOCASE", (email,))
         db.conn.execute("DELETE FROM mail_addresses WHERE email = ? COLLATE NOCASE", (email,))
         db.conn.execute("DELETE FROM outbox WHERE recipient = ? COLLATE NOCASE", (email,))
-        store.bump_site_answers(db, account_id)  # their blogs' answers lose the author's badge
+        bump_site_answers(db, account_id)  # their blogs' answers lose the author's badge
         db.conn.execute("DELETE FROM accounts WHERE id = ?", (account_id,))
     return {"deleted": True, "comments_removed": removed, "comments_anonymised": kept}
 

@@ -33,17 +33,14 @@ from __future__ import annotations
 import hmac
 import secrets
 import sqlite3
-from collections.abc import Iterator
-from contextlib import nullcontext
+from collections.abc import Callable, Iterator
 from datetime import datetime, timedelta
-
-from flask import has_app_context
 
 from comments_service.core.db import connect, write
 from comments_service.core.errors import ApiError
 from comments_service.domain import accounts, public, validate
-from comments_service.domain import comments as store
 from comments_service.domain.comments import iso, query, query_one, utcnow
+from comments_service.domain.posts import bump_post, bump_site_answers
 from comments_service.domain.public import METHOD_TITLES
 from comments_service.domain.rpps import Directory, canonical_rpps, luhn_ok, name_key, name_keys, names_match
 
@@ -490,7 +487,7 @@ def _set_badge(db, account_id: int) -> None:
         "UPDATE accounts SET badge_level = ?, badge_specialty = ? WHERE id = ?",
         ("verified" if verified else None, (row["specialty"] or None) if verified else None, account_id),
     )
-    store.bump_site_answers(db, account_id)  # the answers of their blogs show the site's badge (GET /api/sites)
+    bump_site_answers(db, account_id)  # the answers of their blogs show the site's badge (GET /api/sites)
 
 
 def declare(app, db, account_id: int, rpps, last_name, first_name, *, display_name=None, now=None) -> dict:
@@ -879,7 +876,7 @@ def clear_comment_badges(db, account_id: int) -> int:
         (account_id,),
     )
     for url in posts:
-        store._bump(db, url)
+        bump_post(db, url)
     return cursor.rowcount
 
 
@@ -898,38 +895,24 @@ def apply_specialty_choice(db, account_id: int) -> None:
             (specialty, account_id),
         )
         for url in posts:
-            store._bump(db, url)
-        store.bump_site_answers(db, account_id)
+            bump_post(db, url)
+        bump_site_answers(db, account_id)
 
 
 def bump_account_threads(db, account_id: int) -> None:
     """New versions for every thread the member wrote in (their name or declaration of interests changed)."""
     with write(db):
         for row in query(db, "SELECT DISTINCT post_url FROM comments WHERE account_id = ?", (account_id,)):
-            store._bump(db, row["post_url"])
+            bump_post(db, row["post_url"])
 
 
-def _mail_member(app, db, account_id: int, *, subject: str, template: str, now: datetime, kind: str = "verification",
-                 once_a_day: bool = False, **context) -> None:
-    """Tell a member about their verification, through the outbox (sent after the commit), unless their address
-    refuses all mail (or, with `once_a_day`, already got a mail of this kind in the last 24 hours)."""
-    from comments_service.mail import notices as notify
+MEMBER_NOTICE = "confreres_member_notice"  # app.extensions key: the mail side's `tell_member` (mail/notices.py)
 
-    account = query_one(db, "SELECT email, display_name FROM accounts WHERE id = ?", (account_id,))
-    if account is None or notify.is_blocked(db, account["email"]):
-        return
-    if once_a_day and query_one(
-        db, "SELECT 1 FROM outbox WHERE recipient = ? COLLATE NOCASE AND kind = ? AND created > ?",
-        (account["email"], kind, iso(now - timedelta(days=1))),
-    ):
-        return
-    with nullcontext() if has_app_context() else app.app_context():
-        notify.queue(
-            db, kind=kind, to=account["email"], subject=f"{app.extensions['confreres_network'].name} : {subject}",
-            template=template, unsubscribe={"s": "address", "e": account["email"]}, now=now,
-            greeting=f"Bonjour {account['display_name']}," if account["display_name"] else "Bonjour,",
-            verification_url=notify.external("verification.page_status"), **context,
-        )
+
+def _mail_member(app, db, account_id: int, **notice) -> None:
+    """Tell a member about their verification, in this transaction: through the function the mail side
+    registered on the app (mail/notices.tell_member queues it in the outbox), so this module sends nothing."""
+    app.extensions[MEMBER_NOTICE](app, db, account_id, **notice)
 
 
 def _queue_revocation_mail(app, db, account_id: int, reason: str, now: datetime) -> None:
@@ -945,12 +928,14 @@ def _queue_suspension_mail(app, db, account_id: int, now: datetime) -> None:
 
 # -- the re-check after each directory import ---------------------------------------------------------
 
-def recheck_directory(app) -> Iterator[str]:
+def recheck_directory(app, send_now: Callable[[], str] | None = None) -> Iterator[str]:
     """Re-check every declared and verified member against the directory just imported; yield lines.
 
     Matching is by the keyed hash alone: each physician number of the new import is hashed and looked
     up among the members'. A member whose number is gone (struck off, deceased, no longer profession
     10) is revoked, with a notice line and a mail; the others get their specialty codes refreshed.
+    When some were revoked, the line `send_now()` returns ends the report (actions/verification.py hands
+    the mails to the transport there).
     """
     handle = Directory(app.config["DIRECTORY_DB"])
     try:
@@ -1010,8 +995,8 @@ def recheck_directory(app) -> Iterator[str]:
                f"{len(revoked)} révoqué(s).")
         yield from revoked
         yield from notices
-        if revoked:
-            yield _send_now(app)
+        if revoked and send_now is not None:
+            yield send_now()
     finally:
         handle.close()
 
@@ -1019,18 +1004,6 @@ def recheck_directory(app) -> Iterator[str]:
 def _name_of(db, account_id: int) -> str:
     row = query_one(db, "SELECT display_name FROM accounts WHERE id = ?", (account_id,))
     return row["display_name"] if row else ""
-
-
-def _send_now(app) -> str:
-    """Hand the revocation notices to the mail transport now (the import runs from cron, not a request)."""
-    from comments_service.mail import notices as notify
-    from comments_service.mail import transport as mailer
-
-    if not mailer.transport(app.config):
-        return "  Avis aux membres révoqués : en attente dans la file des e-mails (aucun transport configuré)."
-    with app.app_context():
-        result = notify.deliver(app.config)
-    return f"  Avis aux membres révoqués : {result['sent']} envoyé(s), {result['failed']} en échec (réessayés plus tard)."
 
 
 # -- admin ---------------------------------------------------------------------------------------------

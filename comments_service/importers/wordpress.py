@@ -44,6 +44,7 @@ from defusedxml.ElementTree import DefusedXMLParser
 from comments_service.core.db import write
 from comments_service.domain import comments as store
 from comments_service.domain import render, validate
+from comments_service.domain.posts import bump_post
 from confreres.registry import Network
 from confreres.sanitize import clean
 from confreres.sanitize import text as plain_text
@@ -716,7 +717,7 @@ def _write_post(db, site: str, url: str, post: WxrPost, report: ImportReport, ou
             )
         imported = counts["replies"] + counts["roots"]
         if imported and not dry_run:
-            store._bump(db, url)
+            bump_post(db, url)
     # counted only once the post's transaction is committed
     outcome.imported = imported
     outcome.present = counts["present"]

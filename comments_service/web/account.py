@@ -26,11 +26,13 @@ from datetime import timedelta
 
 from flask import Blueprint, current_app, redirect, request, url_for
 
+from comments_service.actions.accounts import delete_account, export
 from comments_service.core import events as hooks
+from comments_service.core import tokens
 from comments_service.core.db import get_db, write
 from comments_service.core.errors import ApiError
 from comments_service.domain import accounts, public, verification
-from comments_service.mail import notices as notify
+from comments_service.mail import outbox
 from comments_service.web.auth import (
     clear_session_cookie,
     current_account,
@@ -39,6 +41,7 @@ from comments_service.web.auth import (
     set_session_cookie,
     signed_in_page,
 )
+from comments_service.web.body import json_body, json_response
 from comments_service.web.forms import CSRF_MESSAGE, check_csrf, csrf_token, message, page
 
 bp = Blueprint("account", __name__)
@@ -66,10 +69,10 @@ def _minutes() -> int:
 def request_link(email: str, return_to: str) -> None:
     """Queue the magic-link mail (unless the address's hourly cap is reached): same outcome for the caller."""
     db = get_db()
-    token = accounts.make_magic_token(current_app.config["SECRET_KEY"], email, return_to)
-    link = notify.external("account.verify", token=token)
+    token = tokens.make_magic_token(current_app.config["SECRET_KEY"], email, return_to)
+    link = outbox.external("account.verify", token=token)
     with write(db):
-        notify.queue_signin(db, email, link, max_age=_max_age())
+        outbox.queue_signin(db, email, link, max_age=_max_age())
     hooks.emit("mail.queued", kind="signin")
 
 
@@ -80,16 +83,12 @@ def _service_path(path: str) -> str:
 # -- API ---------------------------------------------------------------------------------------------
 
 def _json_body(optional: bool = False) -> dict:
-    from comments_service.web.api import json_body
-
     if optional and not request.get_data(cache=True):
         return {}
     return json_body()
 
 
 def _json(obj, status: int = 200, headers: dict | None = None):
-    from comments_service.web.api import json_response
-
     return json_response(obj, status, headers)
 
 
@@ -145,10 +144,11 @@ def api_account_comments():
     """Which comments of a thread the signed-in account wrote: the widget offers « Modifier » / « Supprimer »
     on them (within the edit window) even on a device that holds no edit token."""
     from comments_service.domain import comments as store
+    from comments_service.domain.posts import find_post
 
     account = require_account()
     db = get_db()
-    post = store.find_post(db, _network(), request.args.get("url"))
+    post = find_post(db, _network(), request.args.get("url"))
     own = store.account_comments(db, account["id"], post["url"], int(current_app.config["EDIT_WINDOW"]))
     return _json({"url": post["url"], "comments": own}, headers={"Cache-Control": "private, no-store"})
 
@@ -162,7 +162,7 @@ def _save_profile(db, account: dict, changes: dict) -> None:
     if "show_specialty" in changes:  # past comments show or hide it too
         verification.apply_specialty_choice(db, account["id"])
     if changes.get("notify_replies") or changes.get("notify_comments") in ("immediate", "daily"):
-        notify.unblock_address(db, account["email"])
+        outbox.unblock_address(db, account["email"])
 
 
 @bp.patch("/api/account")
@@ -175,7 +175,7 @@ def api_update_account():
 
 
 def _export_response(account: dict):
-    data = accounts.export(get_db(), account["id"])
+    data = export(get_db(), account["id"])
     body = json.dumps(data, ensure_ascii=False, indent=2).encode()
     response = current_app.response_class(body, mimetype="application/json")
     response.headers["Content-Disposition"] = 'attachment; filename="confreres-mes-donnees.json"'
@@ -195,8 +195,7 @@ def api_delete_account():
     choice = (payload.get("comments") if isinstance(payload, dict) else None) or request.args.get("comments") or "erase"
     if choice not in DELETE_CHOICES:
         raise ApiError(400, "invalid_choice", "« comments » vaut erase ou keep.", "comments")
-    summary = accounts.delete_account(get_db(), account["id"], keep_comments=DELETE_CHOICES[choice])
-    hooks.emit("account.deleted", account_id=account["id"])
+    summary = delete_account(get_db(), account["id"], keep_comments=DELETE_CHOICES[choice])
     response = _json(summary)
     clear_session_cookie(response)
     return response
@@ -280,10 +279,10 @@ def _link_error(reason: str):
     return message("Lien de connexion", text, status, links=[(url_for("account.auth_page"), "Recevoir un nouveau lien")])
 
 
-def _claim(token: str) -> tuple[accounts.MagicClaim, str]:
-    claim = accounts.read_magic_token(current_app.config["SECRET_KEY"], token, _max_age())
+def _claim(token: str) -> tuple[tokens.MagicClaim, str]:
+    claim = tokens.read_magic_token(current_app.config["SECRET_KEY"], token, _max_age())
     if accounts.nonce_used(get_db(), claim.nonce):
-        raise accounts.LinkError("used")
+        raise tokens.LinkError("used")
     try:
         return_to = accounts.return_input(_network(), claim.return_to)
     except ApiError:
@@ -305,7 +304,7 @@ def verify():
     token = request.args.get("token", "")
     try:
         claim, return_to = _claim(token)
-    except accounts.LinkError as err:
+    except tokens.LinkError as err:
         return _link_error(err.reason)
     response = page(
         "auth_verify.html", token=token, email=claim.email, return_to=return_to, csrf=csrf_token("auth-verify")
@@ -319,7 +318,7 @@ def verify_post():
     token = request.form.get("token", "")
     try:
         claim, return_to = _claim(token)
-    except accounts.LinkError as err:
+    except tokens.LinkError as err:
         return _link_error(err.reason)
     if not check_csrf("auth-verify"):
         return message("Connexion", CSRF_MESSAGE, 403, links=[(url_for("account.verify", token=token), "Recommencer")])
@@ -330,12 +329,12 @@ def verify_post():
         with write(db):
             expires = claim.signed_at + timedelta(seconds=_max_age())
             if not accounts.use_nonce(db, claim.nonce, "signin", expires):
-                raise accounts.LinkError("used")
+                raise tokens.LinkError("used")
             row, _created = accounts.ensure_account(db, claim.email)
             cookie, _ = accounts.create_session(db, row["id"], "cookie", days)
             if return_to.startswith(("http://", "https://")):
                 bearer, _ = accounts.create_session(db, row["id"], "bearer", days)
-    except accounts.LinkError as err:
+    except tokens.LinkError as err:
         return _link_error(err.reason)
     if bearer:
         target = f"{return_to}#{FRAGMENT}={bearer}"
@@ -445,8 +444,7 @@ def account_delete(account):
         error = ApiError(400, "missing_field", "Cochez la case pour confirmer la suppression.", "confirm")
         return _account_page(account, None, [error], 400)
     choice = request.form.get("comments", "erase")
-    accounts.delete_account(get_db(), account["id"], keep_comments=DELETE_CHOICES.get(choice, False))
-    hooks.emit("account.deleted", account_id=account["id"])
+    delete_account(get_db(), account["id"], keep_comments=DELETE_CHOICES.get(choice, False))
     response = redirect(url_for("account.auth_page", etat="supprime"), 303)
     clear_session_cookie(response)
     return response

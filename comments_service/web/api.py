@@ -20,23 +20,26 @@ GET /api/account/comments?url= lists which comments of a thread are theirs), wit
 from __future__ import annotations
 
 import hashlib
-import json
 from datetime import timedelta
 
 from flask import Blueprint, current_app, request
 
+from comments_service.actions import comments as actions
+from comments_service.actions.posts import announce_posts
 from comments_service.core import config, tokens
 from comments_service.core import events as hooks
-from comments_service.core.db import get_db, write
+from comments_service.core.db import get_db
 from comments_service.core.errors import ApiError
 from comments_service.domain import comments as store
-from comments_service.domain import public, tree, validate
+from comments_service.domain import crossblog, public, tree, validate
 from comments_service.domain import verification as verify
 from comments_service.domain.accounts import looks_like_session
-from comments_service.mail import notices as notify
-from comments_service.web import body, crossblog, limits
+from comments_service.domain.posts import comments_mode, find_post
+from comments_service.web import limits
 from comments_service.web.auth import presented_account
+from comments_service.web.body import dumps, json_body, json_response
 from comments_service.web.cache import Entry
+from comments_service.web.crossblog import int_arg
 from comments_service.web.openapi import document as openapi_document
 from confreres.site_token import check_site_token
 
@@ -54,32 +57,12 @@ SECURITY_HEADERS = (
 )
 
 
-def dumps(obj) -> bytes:
-    return json.dumps(obj, ensure_ascii=False, separators=(",", ":")).encode()
-
-
-def json_response(obj, status: int = 200, headers: dict | None = None):
-    response = current_app.response_class(dumps(obj), status=status, mimetype="application/json")
-    for key, value in (headers or {}).items():
-        response.headers[key] = value
-    return response
-
-
 def _network():
     return current_app.extensions["confreres_network"]
 
 
 def _cache():
     return current_app.extensions["confreres_thread_cache"]
-
-
-def json_body():
-    if not request.is_json:
-        raise ApiError(415, "unsupported_media_type", "Envoyez du JSON (Content-Type: application/json).")
-    data = body.parse_json(request.get_data(cache=True))  # 413 over the size limit, streamed bodies too
-    if data is None:
-        raise ApiError(400, "invalid_json", "Le corps de la requête n'est pas un JSON valide.")
-    return data
 
 
 def _not_modified(etag: str) -> bool:
@@ -112,8 +95,8 @@ def page_args() -> dict:
     config = current_app.config
     return {
         "depth": int(config["THREAD_DEPTH"]),
-        "offset": crossblog._int_arg("offset", 0, MAX_OFFSET, minimum=0),
-        "limit": crossblog._int_arg("limit", int(config["THREAD_PAGE_SIZE"]), tree.MAX_LIMIT),
+        "offset": int_arg("offset", 0, MAX_OFFSET, minimum=0),
+        "limit": int_arg("limit", int(config["THREAD_PAGE_SIZE"]), tree.MAX_LIMIT),
     }
 
 
@@ -121,7 +104,7 @@ def page_args() -> dict:
 def get_comments():
     db = get_db()
     network = _network()
-    post = store.find_post(db, network, request.args.get("url"))
+    post = find_post(db, network, request.args.get("url"))
     url = post["url"]
     page = page_args()
     header = request.headers.get("X-Confreres-Tokens")
@@ -136,7 +119,7 @@ def get_comments():
     entry = cache.get(key, post["version"])
     if entry is None:
         body = dumps(crossblog.thread(db, network, post, **page))
-        mode = store.comments_mode(network, post)
+        mode = comments_mode(network, post)
         tag = f"{post['version']:x}-{mode}-{page['depth']}-{page['offset']}-{page['limit']}"
         entry = Entry(post["version"], f'"{FORMAT}-{tag}"', body)
         cache.put(key, entry)
@@ -153,22 +136,19 @@ def create_comment():
         return json_response({"comment": None, "status": "pending", "edit_token": None}, 201)
     db = get_db()
     network = _network()
-    post = store.find_post(db, network, data.url)
+    post = find_post(db, network, data.url)
     account = presented_account()
     verify.check_author_name(current_app, db, data.author, account)  # no guest signs as a member or physician
-    with write(db):  # the comment and the mails it calls for (mail/notices.py) commit together
-        row, nonce = store.add_comment(
-            db,
-            network,
-            post,
-            data,
-            policy=config["MODERATION"] or None,
-            account=account,
-            ip_hash=limits.request_ip_hash(),
-            duplicate_minutes=int(config["DUPLICATE_WINDOW"]),
-        )
-        notify.comment_created(db, row)
-    hooks.emit("comment.created", comment_id=row["id"], status=row["status"], url=post["url"], site=post["site"])
+    row, nonce = actions.create_comment(
+        db,
+        network,
+        post,
+        data,
+        policy=config["MODERATION"] or None,
+        account=account,
+        ip_hash=limits.request_ip_hash(),
+        duplicate_minutes=int(config["DUPLICATE_WINDOW"]),
+    )
     token = tokens.make_edit_token(config["SECRET_KEY"], row["id"], nonce)
     return json_response(
         {
@@ -240,30 +220,27 @@ def get_own_comment(comment_id: int):
 def edit_comment(comment_id: int):
     proof = _owner_proof(comment_id)
     text = validate.edit(json_body())
-    row = store.edit_comment(
+    row = actions.edit_comment(
         get_db(), comment_id, proof.get("nonce"), text, window_minutes=int(current_app.config["EDIT_WINDOW"]),
         account_id=proof.get("account_id"),
     )
-    hooks.emit("comment.edited", comment_id=comment_id, url=row["post_url"], site=row["site"])
     return json_response(_own(row))
 
 
 @bp.delete("/comments/<id:comment_id>")
 def delete_comment(comment_id: int):
     proof = _owner_proof(comment_id)
-    outcome = store.delete_comment(
+    outcome = actions.delete_comment(
         get_db(), comment_id, proof.get("nonce"), window_minutes=int(current_app.config["EDIT_WINDOW"]),
         account_id=proof.get("account_id"),
     )
-    hooks.emit("comment.deleted", comment_id=comment_id, outcome=outcome)
     return json_response({"id": comment_id, "deleted": True, "placeholder": outcome == "soft"})
 
 
 @bp.post("/comments/<id:comment_id>/report")
 def report_comment(comment_id: int):
     reason = validate.report(json_body())
-    report_id = store.report_comment(get_db(), comment_id, reason, ip_hash=limits.request_ip_hash())
-    hooks.emit("comment.reported", comment_id=comment_id, report_id=report_id)
+    report_id = actions.report_comment(get_db(), comment_id, reason, ip_hash=limits.request_ip_hash())
     return json_response({"report": report_id, "status": "received"}, 201)
 
 
@@ -301,9 +278,7 @@ def put_site_posts(slug: str):
         raise ApiError(403, "invalid_site_token", "Jeton du blog invalide.")
     request.max_content_length = POSTS_MAX_BYTES  # a blog's whole list; comments keep the 64 KB cap
     db = get_db()
-    with write(db):  # the posts and the mails of the answers between blogs they bring (mail/notices.py) commit together
-        summary = store.sync_posts(db, network, slug, json_body())
-        notify.queue_answer_notices(db)
+    summary = announce_posts(db, network, slug, json_body())
     hooks.emit("posts.synced", **summary)
     return json_response(summary)
 

@@ -7,6 +7,9 @@ one byte past the limit to tell "exactly at the limit" from "over it".
 `parse_json` turns what Python's json accepts but the service cannot use into a 400: nesting deep
 enough to exhaust the recursion limit (RecursionError, a 500 before), nesting deeper than any
 payload of the API (MAX_DEPTH), and lone UTF-16 surrogates ("\\ud800", which SQLite cannot store).
+
+`json_body` and `json_response` are the JSON in and out of every JSON route (web/api.py and the
+account, moderation and verification blueprints), so those modules need not import web/api.py.
 """
 
 from __future__ import annotations
@@ -14,6 +17,7 @@ from __future__ import annotations
 import json
 
 from flask import Request as FlaskRequest
+from flask import current_app, request
 from werkzeug.exceptions import RequestEntityTooLarge
 from werkzeug.utils import cached_property
 from werkzeug.wsgi import LimitedStream, get_content_length, get_input_stream
@@ -81,3 +85,25 @@ def _check_text(value: str) -> None:
             value.encode("utf-8")
         except UnicodeEncodeError:
             raise _invalid("Le JSON contient un caractère invalide (demi-paire UTF-16 isolée).") from None
+
+
+# -- the JSON routes' body and answer ------------------------------------------------------------------
+
+def dumps(obj) -> bytes:
+    return json.dumps(obj, ensure_ascii=False, separators=(",", ":")).encode()
+
+
+def json_response(obj, status: int = 200, headers: dict | None = None):
+    response = current_app.response_class(dumps(obj), status=status, mimetype="application/json")
+    for key, value in (headers or {}).items():
+        response.headers[key] = value
+    return response
+
+
+def json_body():
+    if not request.is_json:
+        raise ApiError(415, "unsupported_media_type", "Envoyez du JSON (Content-Type: application/json).")
+    data = parse_json(request.get_data(cache=True))  # 413 over the size limit, streamed bodies too
+    if data is None:
+        raise ApiError(400, "invalid_json", "Le corps de la requête n'est pas un JSON valide.")
+    return data

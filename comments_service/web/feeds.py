@@ -17,8 +17,8 @@ from flask import Blueprint, current_app, request
 from comments_service.core.db import get_db
 from comments_service.core.errors import ApiError
 from comments_service.domain import comments as store
-from comments_service.domain import public
-from comments_service.web import crossblog, webmention
+from comments_service.domain import crossblog, mentions, public
+from comments_service.domain.posts import find_post
 
 bp = Blueprint("feeds", __name__, url_prefix="/feeds")
 LIMIT = 50
@@ -57,12 +57,12 @@ def _response(feed: feedgenerator.Atom1Feed):
 @bp.get("/thread.atom")
 def thread():
     db = get_db()
-    post = store.find_post(db, current_app.extensions["confreres_network"], request.args.get("url"))
+    post = find_post(db, current_app.extensions["confreres_network"], request.args.get("url"))
     network = current_app.extensions["confreres_network"]
     rows = store.recent(db, url=post["url"], limit=LIMIT)
     title = f"Commentaires sur « {post['title'] or post['url']} »"
     feed = _feed(title, post["url"], title, rows)
-    _add_crossblog(feed, crossblog.answers_for(db, network, post["url"]), webmention.mentions_for(db, post["url"]))
+    _add_crossblog(feed, crossblog.answers_for(db, network, post["url"]), mentions.mentions_for(db, post["url"]))
     return _response(feed)
 
 

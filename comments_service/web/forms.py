@@ -8,16 +8,40 @@ and send no referrer: their URLs may carry single-use tokens.
 
 from __future__ import annotations
 
+import secrets
+
 from flask import current_app, g, render_template, request
 
 from comments_service.core import tokens
-from comments_service.web.pages import CSRF_COOKIE, _browser_nonce, set_csrf_cookie
+
+CSRF_COOKIE = "confreres_csrf"
+
+
+def browser_nonce() -> tuple[str, bool]:
+    """The CSRF cookie's nonce, and whether it is new (to be set on the response)."""
+    nonce = request.cookies.get(CSRF_COOKIE, "")
+    if 16 <= len(nonce) <= 64:
+        return nonce, False
+    return secrets.token_urlsafe(24), True
+
+
+def set_csrf_cookie(response, nonce: str) -> None:
+    """The browser's CSRF nonce: first-party, HttpOnly, for every form of the service."""
+    response.set_cookie(
+        CSRF_COOKIE,
+        nonce,
+        max_age=30 * 24 * 3600,
+        httponly=True,
+        samesite="Lax",
+        secure=request.is_secure,
+        path=(request.script_root or "") + "/",
+    )
 
 
 def csrf_token(binding: str) -> str:
     nonce = g.get("confreres_new_csrf_nonce")
     if nonce is None:
-        nonce, new = _browser_nonce()
+        nonce, new = browser_nonce()
         if new:
             g.confreres_new_csrf_nonce = nonce
     return tokens.make_csrf_token(current_app.config["SECRET_KEY"], nonce, binding)

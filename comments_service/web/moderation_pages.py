@@ -12,7 +12,7 @@
   POST /moderation/mentions/<id>   the same for a received Webmention (form, same CSRF token as comments)
   POST /api/moderation/mentions/<id>  {"action": ...} as JSON
 
-Every decision goes through moderation.act (one transaction; the post's version is bumped, so the
+Every decision goes through actions.comments.moderate (one transaction; the post's version is bumped, so the
 cached thread and its ETag change) and is followed, after the commit, by the hook that sends the
 mails it queued (a reply notification on approval).
 """
@@ -23,15 +23,17 @@ from datetime import timedelta
 
 from flask import Blueprint, current_app, redirect, request, url_for
 
+from comments_service.actions.comments import moderate, moderate_mention
 from comments_service.core import events as hooks
+from comments_service.core import tokens
 from comments_service.core.db import get_db, write
 from comments_service.core.errors import ApiError
-from comments_service.domain import accounts, moderation, public
+from comments_service.domain import accounts, mentions, moderation, policy, public
 from comments_service.domain import comments as store
-from comments_service.web import webmention
 from comments_service.web.auth import current_account, require_account, signed_in_page
+from comments_service.web.body import json_body, json_response
+from comments_service.web.filters import when
 from comments_service.web.forms import CSRF_MESSAGE, check_csrf, csrf_token, message, page
-from comments_service.web.pages import when
 
 bp = Blueprint("moderation_pages", __name__)
 
@@ -55,8 +57,6 @@ def _moderator() -> dict:
 
 @bp.get("/api/moderation/queue")
 def api_queue():
-    from comments_service.web.api import json_response
-
     account = _moderator()
     db = get_db()
     items = moderation.queue(db, account)
@@ -78,9 +78,7 @@ def _emit_mention(result: dict) -> None:
 
 
 def _api_decision(decide, target_id: int, emit):
-    """{"action": ...} on a comment (moderation.act) or a mention (moderation.act_on_mention), as JSON."""
-    from comments_service.web.api import json_body, json_response
-
+    """{"action": ...} on a comment (moderation.act) or a mention (moderate_mention), as JSON."""
     account = _moderator()
     payload = json_body()
     action = payload.get("action") if isinstance(payload, dict) else None
@@ -93,12 +91,12 @@ def _api_decision(decide, target_id: int, emit):
 
 @bp.post("/api/moderation/<id:comment_id>")
 def api_act(comment_id: int):
-    return _api_decision(moderation.act, comment_id, _emit)
+    return _api_decision(moderate, comment_id, _emit)
 
 
 @bp.post("/api/moderation/mentions/<id:mention_id>")
 def api_act_mention(mention_id: int):
-    return _api_decision(moderation.act_on_mention, mention_id, _emit_mention)
+    return _api_decision(moderate_mention, mention_id, _emit_mention)
 
 
 # -- the page ----------------------------------------------------------------------------------------
@@ -121,11 +119,11 @@ def _queue_page(account: dict, notice: str | None = None, error: str | None = No
         account=account,
         items=moderation.queue(db, account),
         mentions=moderation.mention_queue(db, account),
-        mention_actions={k: moderation.ACTION_LABELS[k] for k in ("approve", "reject", "spam")},
+        mention_actions={k: policy.ACTION_LABELS[k] for k in ("approve", "reject", "spam")},
         sites=[titles.get(s, s) for s in sites] if sites is not None else None,
         site_titles=titles,
         csrf=csrf_token(f"moderation:{account['id']}"),
-        actions=moderation.ACTION_LABELS,
+        actions=policy.ACTION_LABELS,
         notice=notice,
         error=error,
         when=when,
@@ -136,7 +134,7 @@ def _queue_page(account: dict, notice: str | None = None, error: str | None = No
 @signed_in_page
 def queue_page(account):
     done = request.args.get("fait", "")
-    notice = moderation.ACTION_DONE.get(done) or moderation.MENTION_DONE.get(done.removeprefix("mention-"))
+    notice = policy.ACTION_DONE.get(done) or policy.MENTION_DONE.get(done.removeprefix("mention-"))
     return _queue_page(account, notice=notice)
 
 
@@ -158,12 +156,12 @@ def _form_decision(decide, target_id: int, emit, done: str = ""):
 
 @bp.post("/moderation/<id:comment_id>")
 def act_form(comment_id: int):
-    return _form_decision(moderation.act, comment_id, _emit)
+    return _form_decision(moderate, comment_id, _emit)
 
 
 @bp.post("/moderation/mentions/<id:mention_id>")
 def act_mention_form(mention_id: int):
-    return _form_decision(moderation.act_on_mention, mention_id, _emit_mention, "mention-")
+    return _form_decision(moderate_mention, mention_id, _emit_mention, "mention-")
 
 
 # -- one-click links from the mails -----------------------------------------------------------------
@@ -186,18 +184,18 @@ def _check_link(token: str):
     """(payload, signed_at, kind, target row, author account) of a usable link, for a pending comment or a
     pending mention (kind "comment" | "mention"); LinkError or ApiError otherwise."""
     db = get_db()
-    payload, signed_at = moderation.read_action_token(
+    payload, signed_at = tokens.read_action_token(
         current_app.config["SECRET_KEY"], token, int(current_app.config["ACTION_LINK_MAX_AGE"])
     )
     if accounts.nonce_used(db, payload["n"]):
-        raise accounts.LinkError("used")
+        raise tokens.LinkError("used")
     row = accounts.get_account(db, payload["u"])
     if row is None:
-        raise accounts.LinkError("invalid")
+        raise tokens.LinkError("invalid")
     account = accounts.session_account(row)
-    kind, target_id = moderation.action_target(payload)
+    kind, target_id = tokens.action_target(payload)
     if kind == "mention":
-        target = webmention.get_mention(db, target_id)
+        target = mentions.get_mention(db, target_id)
         gone = ApiError(404, "unknown_mention", "Cette mention n'existe plus.")
     else:
         target = store.get_comment(db, target_id)
@@ -222,7 +220,7 @@ def act():
     token = request.args.get("token", "")
     try:
         payload, _signed_at, kind, target, _account = _check_link(token)
-    except accounts.LinkError as err:
+    except tokens.LinkError as err:
         return _link_error(err.reason)
     except ApiError as err:
         return _link_error("state", err.message) if err.status == 409 else _link_error("invalid", err.message)
@@ -231,7 +229,7 @@ def act():
         "moderation_act.html",
         token=token,
         action=payload["a"],
-        label=moderation.ACTION_LABELS[payload["a"]],
+        label=policy.ACTION_LABELS[payload["a"]],
         kind=kind,
         comment=target if kind == "comment" else None,
         mention=target if kind == "mention" else None,
@@ -242,8 +240,8 @@ def act():
 
 # what a one-click link does, by kind of target: the decision, its after-commit event, the page's words
 DECISIONS = {
-    "comment": (moderation.act, _emit, moderation.ACTION_DONE, "Voir les autres commentaires en attente"),
-    "mention": (moderation.act_on_mention, _emit_mention, moderation.MENTION_DONE, "Voir la file de modération"),
+    "comment": (moderate, _emit, policy.ACTION_DONE, "Voir les autres commentaires en attente"),
+    "mention": (moderate_mention, _emit_mention, policy.MENTION_DONE, "Voir la file de modération"),
 }
 
 
@@ -257,9 +255,9 @@ def act_post():
             decide, emit, done, back = DECISIONS[kind]
             expires = signed_at + timedelta(seconds=int(current_app.config["ACTION_LINK_MAX_AGE"]))
             if not accounts.use_nonce(db, payload["n"], "moderation", expires):
-                raise accounts.LinkError("used")
+                raise tokens.LinkError("used")
             result = decide(db, account, target["id"], payload["a"])
-    except accounts.LinkError as err:
+    except tokens.LinkError as err:
         return _link_error(err.reason)
     except ApiError as err:
         return _link_error("state", err.message) if err.status == 409 else _link_error("invalid", err.message)

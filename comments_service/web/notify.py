@@ -22,9 +22,9 @@ from pathlib import Path
 from flask import Blueprint, abort, current_app, request, url_for
 from markupsafe import Markup, escape
 
+from comments_service.core import tokens
 from comments_service.core.db import get_db
-from comments_service.domain import accounts
-from comments_service.mail import notices as notify
+from comments_service.mail import outbox
 from comments_service.web.forms import message, page
 
 bp = Blueprint("notify", __name__)
@@ -34,10 +34,10 @@ bp = Blueprint("notify", __name__)
 def confirm():
     token = request.args.get("token", "")
     try:
-        address = notify.read_confirm_token(
+        address = tokens.read_confirm_token(
             current_app.config["SECRET_KEY"], token, int(current_app.config["CONFIRM_MAX_AGE"])
         )
-    except accounts.LinkError as err:
+    except tokens.LinkError as err:
         return _confirm_error(err.reason)
     return page("notify_confirm.html", token=token, email=address)
 
@@ -46,12 +46,12 @@ def confirm():
 def confirm_post():
     token = request.form.get("token", "")
     try:
-        address = notify.read_confirm_token(
+        address = tokens.read_confirm_token(
             current_app.config["SECRET_KEY"], token, int(current_app.config["CONFIRM_MAX_AGE"])
         )
-    except accounts.LinkError as err:
+    except tokens.LinkError as err:
         return _confirm_error(err.reason)
-    if not notify.confirm_address(get_db(), address):
+    if not outbox.confirm_address(get_db(), address):
         return message(
             "Adresse non confirmée",
             "Vous aviez demandé à ne plus recevoir d'e-mail de Confrères à cette adresse : rien n'a changé.",
@@ -77,7 +77,7 @@ def _confirm_error(reason: str):
 
 def _scope():
     token = request.values.get("token", "")
-    return token, notify.read_unsubscribe_token(current_app.config["SECRET_KEY"], token)
+    return token, tokens.read_unsubscribe_token(current_app.config["SECRET_KEY"], token)
 
 
 @bp.route("/notify/unsubscribe", methods=["GET", "POST"])
@@ -86,9 +86,9 @@ def unsubscribe():
     if scope is None:
         return message("Lien invalide", "Ce lien de désabonnement n'est pas valide.", 400)
     db = get_db()
-    what = notify.describe_scope(db, scope)
+    what = outbox.describe_scope(db, scope)
     if request.method == "POST":
-        notify.unsubscribe(db, scope)
+        outbox.unsubscribe(db, scope)
         return message(
             "Désabonnement enregistré",
             f"C'est fait : vous ne recevrez plus {what}.",
@@ -96,13 +96,13 @@ def unsubscribe():
         )
     wider = None
     if scope["s"] == "thread":
-        wider = notify.unsubscribe_token({"s": "address", "e": scope.get("e", "")})
+        wider = outbox.unsubscribe_token({"s": "address", "e": scope.get("e", "")})
     return page(
         "unsubscribe.html",
         token=token,
         what=what,
         wider=wider,
-        wider_what=notify.describe_scope(db, {"s": "address"}) if wider else "",
+        wider_what=outbox.describe_scope(db, {"s": "address"}) if wider else "",
     )
 
 

@@ -14,28 +14,26 @@ magic link that comes back to this page; « Se déconnecter » ends the session 
 
 from __future__ import annotations
 
-import secrets
-from datetime import datetime
 from urllib.parse import urlencode
-from zoneinfo import ZoneInfo
 
 from flask import Blueprint, current_app, redirect, render_template, request, url_for
 
-from comments_service.core import events as hooks
+from comments_service.actions.comments import create_comment
 from comments_service.core import tokens
-from comments_service.core.db import get_db, write
+from comments_service.core.db import get_db
 from comments_service.core.errors import ApiError
 from comments_service.domain import comments as store
-from comments_service.domain import public, tree, validate
+from comments_service.domain import crossblog, public, tree, validate
 from comments_service.domain import verification as verify
-from comments_service.mail import notices as notify
-from comments_service.web import crossblog, limits
+from comments_service.domain.posts import find_post
+from comments_service.web import limits
 from comments_service.web.auth import current_account
-from confreres.french import date_fr
+from comments_service.web.crossblog import int_arg
+from comments_service.web.filters import when
+from comments_service.web.forms import CSRF_COOKIE, browser_nonce, set_csrf_cookie
 
 bp = Blueprint("pages", __name__)
 
-CSRF_COOKIE = "confreres_csrf"
 MESSAGES = {
     "approved": "Merci ! Votre commentaire est publié.",
     "pending": "Merci ! Votre commentaire attend la validation de l'auteur du blog.",
@@ -43,30 +41,8 @@ MESSAGES = {
 FORM_FIELDS = ("author", "email", "website", "text", "parent", "notify")
 MAX_PAGE = 10**6
 
-try:
-    PARIS = ZoneInfo("Europe/Paris")
-except Exception:  # pragma: no cover - a system without tzdata
-    PARIS = None
-
-
-def when(value: str) -> str:
-    """'3 mars 2025 à 14 h 05' in Paris time."""
-    moment: datetime = store.parse_iso(value)
-    if PARIS is not None:
-        moment = moment.astimezone(PARIS)
-    return f"{date_fr(moment)} à {moment.hour} h {moment.minute:02d}"
-
-
 def _network():
     return current_app.extensions["confreres_network"]
-
-
-def _browser_nonce() -> tuple[str, bool]:
-    """The CSRF cookie's nonce, and whether it is new (to be set on the response)."""
-    nonce = request.cookies.get(CSRF_COOKIE, "")
-    if 16 <= len(nonce) <= 64:
-        return nonce, False
-    return secrets.token_urlsafe(24), True
 
 
 def _render(post, *, form=None, errors=(), status=200, message=None, parent_id=None, number=1):
@@ -76,7 +52,7 @@ def _render(post, *, form=None, errors=(), status=200, message=None, parent_id=N
     size = int(config["THREAD_PAGE_SIZE"])
     document = crossblog.thread(db, network, post, depth=int(config["THREAD_DEPTH"]), offset=(number - 1) * size,
                                 limit=size)
-    nonce, new = _browser_nonce()
+    nonce, new = browser_nonce()
     csrf = tokens.make_csrf_token(current_app.config["SECRET_KEY"], nonce, post["url"])
     form = dict(form or {})
     parent = None
@@ -126,17 +102,7 @@ def _render(post, *, form=None, errors=(), status=200, message=None, parent_id=N
     return response
 
 
-def set_csrf_cookie(response, nonce: str) -> None:
-    """The browser's CSRF nonce: first-party, HttpOnly, for every form of the service."""
-    response.set_cookie(
-        CSRF_COOKIE,
-        nonce,
-        max_age=30 * 24 * 3600,
-        httponly=True,
-        samesite="Lax",
-        secure=request.is_secure,
-        path=(request.script_root or "") + "/",
-    )
+
 
 
 def _find(db, url: str, comment_id: int) -> dict | None:
@@ -156,19 +122,19 @@ def _int(value) -> int | None:
 
 @bp.get("/thread")
 def thread():
-    post = store.find_post(get_db(), _network(), request.args.get("url"))
+    post = find_post(get_db(), _network(), request.args.get("url"))
     return _render(
         post,
         message=MESSAGES.get(request.args.get("merci", "")),
         parent_id=_int(request.args.get("parent")),
-        number=crossblog._int_arg("page", 1, MAX_PAGE),
+        number=int_arg("page", 1, MAX_PAGE),
     )
 
 
 @bp.post("/thread")
 def post_thread():
     form = {key: request.form.get(key, "") for key in FORM_FIELDS}
-    post = store.find_post(get_db(), _network(), request.form.get("url"))
+    post = find_post(get_db(), _network(), request.form.get("url"))
     parent_id = _int(form["parent"])
     nonce = request.cookies.get(CSRF_COOKIE, "")
     config = current_app.config
@@ -196,21 +162,18 @@ def post_thread():
     try:
         db = get_db()
         verify.check_author_name(current_app, db, data.author, account)  # no guest signs as a member or physician
-        with write(db):  # the comment and the mails it calls for (mail/notices.py) commit together
-            row, _nonce = store.add_comment(
-                db,
-                _network(),
-                post,
-                data,
-                policy=config["MODERATION"] or None,
-                account=account,
-                ip_hash=limits.request_ip_hash(),
-                duplicate_minutes=int(config["DUPLICATE_WINDOW"]),
-            )
-            notify.comment_created(db, row)
+        row, _nonce = create_comment(
+            db,
+            _network(),
+            post,
+            data,
+            policy=config["MODERATION"] or None,
+            account=account,
+            ip_hash=limits.request_ip_hash(),
+            duplicate_minutes=int(config["DUPLICATE_WINDOW"]),
+        )
     except ApiError as error:
         return _render(post, form=form, errors=[error], status=error.status, parent_id=parent_id)
-    hooks.emit("comment.created", comment_id=row["id"], status=row["status"], url=post["url"], site=post["site"])
     anchor = f"#comment-{row['id']}" if row["status"] == "approved" else "#merci"
     number = _page_of(db, post["url"], row["id"]) if row["status"] == "approved" else 1
     page = {"page": number} if number > 1 else {}

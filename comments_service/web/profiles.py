@@ -23,8 +23,8 @@ from comments_service.core.db import get_db
 from comments_service.core.errors import ApiError
 from comments_service.domain import comments as store
 from comments_service.domain import public
-from comments_service.mail.notices import external
-from comments_service.web.crossblog import _int_arg, _json
+from comments_service.mail.outbox import external
+from comments_service.web.crossblog import _json, int_arg
 from confreres.french import plural_fr
 
 bp = Blueprint("profiles", __name__)
@@ -129,7 +129,7 @@ def profile(db, network, handle: str, page: int) -> dict:
 
 
 def _page_arg() -> int:
-    return _int_arg("page", 1, MAX_PAGE)
+    return int_arg("page", 1, MAX_PAGE)
 
 
 @bp.get("/api/members/<handle>")
@@ -143,7 +143,7 @@ def api_member(handle: str):
 
 @bp.get(public.PROFILE_PATH + "<handle>")
 def page(handle: str):
-    from comments_service.web.pages import when
+    from comments_service.web.filters import when
 
     number = _page_arg()
     found = profile(get_db(), _network(), handle, number)

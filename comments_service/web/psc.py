@@ -31,13 +31,14 @@ from joserfc import jwt
 from joserfc.errors import JoseError
 from joserfc.jwk import KeySet
 
+from comments_service.core import tokens
+
 DISCOVERY_PATH = "/.well-known/wallet-openid-configuration"
 SCOPE = "openid scope_all"
 ACR_VALUES = "eidas1"
 ACCEPTED_ACR = ("eidas1", "eidas2", "eidas3")  # eidas1 asked for; a stronger level is fine
 PHYSICIAN = "10"
 COOKIE = "confreres_psc"
-COOKIE_SALT = "confreres-psc-flow"
 FLOW_MAX_AGE = 600  # seconds between leaving for PSC and coming back
 ALGORITHMS = ["RS256", "PS256", "ES256"]
 LEEWAY = 60  # seconds of clock skew accepted on exp/iat
@@ -116,7 +117,7 @@ def _client(app, **kwargs) -> OAuth2Session:
 
 
 def _serializer(app) -> URLSafeTimedSerializer:
-    return URLSafeTimedSerializer(app.config["SECRET_KEY"], salt=COOKIE_SALT)
+    return tokens.psc_serializer(app.config["SECRET_KEY"])
 
 
 def start(app, account_id: int) -> tuple[str, str]:

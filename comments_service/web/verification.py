@@ -32,8 +32,10 @@ from comments_service.core import events as hooks
 from comments_service.core.db import get_db
 from comments_service.core.errors import ApiError
 from comments_service.domain import verification as verify
+from comments_service.domain.posts import query_one
 from comments_service.web import psc
 from comments_service.web.auth import require_account, signed_in_page
+from comments_service.web.body import json_body, json_response
 from comments_service.web.forms import CSRF_MESSAGE, check_csrf, csrf_token, page
 
 bp = Blueprint("verification", __name__)
@@ -79,14 +81,10 @@ def _api_status(db, account_id: int) -> dict:
 
 
 def _json(obj, status: int = 200):
-    from comments_service.web.api import json_response
-
     return json_response(obj, status, {"Cache-Control": "private, no-store"})
 
 
 def _body() -> dict:
-    from comments_service.web.api import json_body
-
     payload = json_body()
     if not isinstance(payload, dict):
         raise ApiError(400, "invalid_json", "Le corps de la requête doit être un objet JSON.")
@@ -285,7 +283,7 @@ def _vouch_page(account: dict, token: str, candidate_id: int, form=None, errors=
         candidate=_candidate_summary(db, candidate_id),
         is_self=account["id"] == candidate_id,
         voucher_verified=verify.level_of(db, account["id"]) == "verified",
-        already=bool(verify.store.query_one(
+        already=bool(query_one(
             db, "SELECT 1 FROM vouches WHERE candidate_id = ? AND voucher_id = ?", (candidate_id, account["id"])
         )),
         form=form or {},

@@ -33,8 +33,12 @@ from flask import Blueprint, current_app, request, url_for
 from comments_service.core import events as hooks
 from comments_service.core.db import connect, get_db, write
 from comments_service.core.errors import ApiError, error_response
+from comments_service.core.worker import Worker
 from comments_service.domain import comments as store
-from comments_service.domain import moderation, public, validate
+from comments_service.domain import public, validate
+from comments_service.domain.mentions import delete_mention, get_mention
+from comments_service.domain.policy import initial_status
+from comments_service.domain.posts import bump_post, comments_mode, find_post, get_post
 from comments_service.mail import notices as notify
 from confreres import sanitize
 from confreres.safe_http import FetchError, Guard, Refused, allow_hosts
@@ -53,7 +57,6 @@ EXCERPT = 500
 MAX_NAME = 100
 MAX_TITLE = 300
 REPLY_PROPERTIES = (("in-reply-to", "reply"), ("like-of", "like"), ("repost-of", "repost"), ("bookmark-of", "bookmark"))
-STATUSES = ("approved", "pending", "rejected", "spam")
 
 
 @bp.errorhandler(ApiError)
@@ -75,10 +78,10 @@ def _url_field(name: str) -> str:
 def target_post(db, network, target: str):
     """The listed post `target` designates, or ApiError(400) as the spec asks for a target we do not accept."""
     try:
-        post = store.find_post(db, network, target, "target")
+        post = find_post(db, network, target, "target")
     except ApiError as err:
         raise ApiError(400, err.code, err.message, "target") from None
-    if store.comments_mode(network, post) != "open":
+    if comments_mode(network, post) != "open":
         raise ApiError(400, "mentions_closed", "Ce billet n'accepte pas de mentions.", "target")
     return post
 
@@ -149,45 +152,6 @@ def enqueue(db, source: str, target: str, post_url: str, now: datetime | None = 
 
 # -- the background worker ---------------------------------------------------------------------
 
-class Worker:
-    """One thread per app process, started by the first Webmention and gone after `idle` quiet seconds."""
-
-    def __init__(self, app, idle: float = 30.0):
-        self.app = app
-        self.idle = idle
-        self._event = threading.Event()
-        self._lock = threading.Lock()
-        self._thread: threading.Thread | None = None
-
-    def kick(self) -> None:
-        with self._lock:
-            self._event.set()
-            if self._thread is None:
-                self._thread = threading.Thread(target=self._run, name="confreres-webmention", daemon=True)
-                self._thread.start()
-
-    @property
-    def running(self) -> bool:
-        return self._thread is not None
-
-    def _run(self) -> None:
-        while True:
-            self._event.clear()
-            due = None
-            try:
-                drain(self.app)
-                due = next_due(self.app)
-            except Exception:  # noqa: BLE001 - the thread must survive a bad request or a locked database
-                self.app.logger.exception("webmention worker: drain failed")
-            timeout = self.idle if due is None else min(max(due, 0.05), self.idle)
-            if self._event.wait(timeout) or due is not None:
-                continue
-            with self._lock:
-                if not self._event.is_set():
-                    self._thread = None
-                    return
-
-
 _workers_lock = threading.Lock()
 
 
@@ -195,8 +159,16 @@ def worker(app) -> Worker:
     with _workers_lock:
         found = app.extensions.get("confreres_webmention_worker")
         if found is None:
-            found = app.extensions["confreres_webmention_worker"] = Worker(app)
+            found = app.extensions["confreres_webmention_worker"] = Worker(
+                app, "confreres-webmention", lambda: _drain_step(app), idle=30.0, failure="webmention worker: drain failed"
+            )
         return found
+
+
+def _drain_step(app) -> float | None:
+    """The worker thread's step (core/worker.py): verify what is due, then say when the next request is."""
+    drain(app)
+    return next_due(app)
 
 
 def next_due(app) -> float | None:
@@ -309,8 +281,8 @@ def _retry_or_fail(db, job, error: str, now: datetime | None = None, result: str
 def process(app, db, guard: Guard, job, now: datetime | None = None) -> dict:
     """Verify one queued Webmention and apply it to the mentions (create, update, delete)."""
     network = app.extensions["confreres_network"]
-    post = store.get_post(db, job["post_url"])
-    if post is None or store.comments_mode(network, post) != "open" or not _member(network, post["site"]):
+    post = get_post(db, job["post_url"])
+    if post is None or comments_mode(network, post) != "open" or not _member(network, post["site"]):
         return _finish(db, job, "failed", "unknown_post", "Le billet visé n'est plus publié ou n'accepte plus de mentions.", now)
     try:
         fetched = guard.get(job["source"], headers={"Accept": ACCEPT})
@@ -539,7 +511,7 @@ def save_mention(db, post, source: str, target: str, entry: Entry, policy: str, 
                 "SELECT 1 FROM mentions WHERE site = ? AND status = 'approved' AND substr(source, 1, ?) = ? LIMIT 1",
                 (post["site"], len(origin), origin),
             )
-            status = moderation.initial_status(policy, returning_author=bool(returning))
+            status = initial_status(policy, returning_author=bool(returning))
             cursor = db.conn.execute(
                 "INSERT INTO mentions (source, target, post_url, site, type, url, author_name, author_url, title, html,"
                 " published, content_hash, status, created, verified) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
@@ -547,7 +519,7 @@ def save_mention(db, post, source: str, target: str, entry: Entry, policy: str, 
             )
             action, mention_id = "created", cursor.lastrowid
             if status == "approved":
-                store._bump(db, post["url"])
+                bump_post(db, post["url"])
             else:  # the blog's authors hear of it (a mail queued in this transaction, sent after the commit)
                 notify.mention_created(db, get_mention(db, mention_id), now=now)
         elif row["content_hash"] == digest and row["target"] == target:
@@ -561,68 +533,5 @@ def save_mention(db, post, source: str, target: str, entry: Entry, policy: str, 
             )
             action, mention_id = "updated", row["id"]
             if row["status"] == "approved":
-                store._bump(db, post["url"])
+                bump_post(db, post["url"])
         return action, get_mention(db, mention_id)
-
-
-def get_mention(db, mention_id: int):
-    return store.query_one(db, "SELECT * FROM mentions WHERE id = ?", (mention_id,))
-
-
-def delete_mention(db, source: str, post_url: str) -> bool:
-    """Forget the mention of `post_url` by `source` (gone, or no longer linking); True if there was one."""
-    with write(db):
-        row = store.query_one(db, "SELECT id, status FROM mentions WHERE source = ? AND post_url = ?", (source, post_url))
-        if row is None:
-            return False
-        db.conn.execute("DELETE FROM mentions WHERE id = ?", (row["id"],))
-        if row["status"] == "approved":
-            store._bump(db, post_url)
-    return True
-
-
-def set_mention_status(db, mention_id: int, status: str, now: datetime | None = None):
-    """A moderator's decision on a mention; the thread's ETag changes."""
-    if status not in STATUSES:
-        raise ValueError(f"unknown status {status!r}")
-    with write(db):
-        row = get_mention(db, mention_id)
-        if row is None:
-            raise ApiError(404, "unknown_mention", "Cette mention n'existe pas.")
-        db.conn.execute(
-            "UPDATE mentions SET status = ?, moderated = ? WHERE id = ?", (status, store.iso(now or store.utcnow()), mention_id)
-        )
-        store._bump(db, row["post_url"], public=not {row["status"], status} <= store.HIDDEN)
-        return get_mention(db, mention_id)
-
-
-def remove_mention(db, mention_id: int) -> None:
-    with write(db):
-        row = get_mention(db, mention_id)
-        if row is None:
-            raise ApiError(404, "unknown_mention", "Cette mention n'existe pas.")
-        db.conn.execute("DELETE FROM mentions WHERE id = ?", (mention_id,))
-        store._bump(db, row["post_url"], public=row["status"] not in store.HIDDEN)
-
-
-def mentions_for(db, post_url: str) -> list[dict]:
-    """The approved mentions of a post, oldest first, in their public shape."""
-    rows = store.query(
-        db,
-        "SELECT * FROM mentions WHERE post_url = ? AND status = 'approved' ORDER BY coalesce(published, created), id",
-        (post_url,),
-    )
-    return [public.mention(row) for row in rows]
-
-
-def list_mentions(db, *, status: str | None = None, sites: list[str] | None = None, limit: int = 100):
-    """Mentions for moderators (every field but what never leaves: nothing private is stored)."""
-    where, params = [], []
-    if status:
-        where.append("status = ?")
-        params.append(status)
-    if sites:
-        where.append(f"site IN ({','.join('?' * len(sites))})")
-        params.extend(sites)
-    clause = f"WHERE {' AND '.join(where)}" if where else ""
-    return store.query(db, f"SELECT * FROM mentions {clause} ORDER BY created DESC, id DESC LIMIT ?", (*params, limit))

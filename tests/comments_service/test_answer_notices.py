@@ -121,12 +121,12 @@ def test_never_means_no_mail_and_the_unsubscribe_link_says_never(actions, bruno,
 
 def test_answers_declared_without_the_service_are_mailed_by_notify_send(actions, bruno, smtp, urls, confreres):
     """`confreres import wordpress` (or any script) may declare posts straight into the database."""
+    from comments_service.actions.posts import sync_posts
     from comments_service.core.db import connect
-    from comments_service.domain import comments as store
 
     db = connect(actions.app.config["DB"])
     try:
-        store.sync_posts(db, actions.app.extensions["confreres_network"], "dr-a",
+        sync_posts(db, actions.app.extensions["confreres_network"], "dr-a",
                          {"posts": [*urls.POSTS["dr-a"]["posts"], answer(reply_to=urls.POST_B)]})
     finally:
         db.close()

@@ -7,7 +7,7 @@ import pytest
 from comments_service.commands import init_db_command
 from comments_service.core import db as dbmod
 from comments_service.core.migrations import migrations
-from comments_service.domain import comments as store
+from comments_service.domain.posts import get_post
 
 
 def test_connection_pragmas(app):
@@ -114,7 +114,7 @@ def test_kept_connection_never_carries_a_transaction_over(app):
 def test_store_is_usable_outside_requests(app, urls):
     db = dbmod.connect(app.config["DB"])
     try:
-        post = store.get_post(db, urls.POST_A)
+        post = get_post(db, urls.POST_A)
         assert post["title"] == "Premier billet"
     finally:
         db.close()

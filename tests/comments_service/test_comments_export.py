@@ -15,6 +15,7 @@ from comments_service.core.db import connect
 from comments_service.domain import comments as store
 from comments_service.domain import validate
 from comments_service.domain.export import backup, table_counts
+from comments_service.domain.posts import get_post
 from confreres.cli import cli
 
 
@@ -175,7 +176,7 @@ def test_backup_while_another_connection_writes(app, urls, tmp_path):
     def writer():
         db = connect(app.config["DB"])  # its own connection, in its own thread
         try:
-            post = store.get_post(db, urls.POST_B)
+            post = get_post(db, urls.POST_B)
             n = 0
             while not stop.is_set():
                 n += 1

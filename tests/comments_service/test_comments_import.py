@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
+from comments_service.actions.posts import sync_posts
 from comments_service.core.db import connect
 from comments_service.domain import comments as store
 from comments_service.importers import wordpress
@@ -52,7 +53,7 @@ def wp(app, network_file, monkeypatch):
     """The service's database with dr-b's imported posts declared, and helpers to import and look."""
     network = app.extensions["confreres_network"]
     db = connect(app.config["DB"])
-    store.sync_posts(db, network, "dr-b", {"posts": WP_POSTS})
+    sync_posts(db, network, "dr-b", {"posts": WP_POSTS})
     monkeypatch.setenv("CONFRERES_DB", app.config["DB"])
     monkeypatch.setenv("CONFRERES_SECRET_KEY", "test-secret-key")
     monkeypatch.setenv("CONFRERES_NETWORK", str(network_file))

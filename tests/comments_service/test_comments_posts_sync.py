@@ -1,10 +1,11 @@
-"""PUT /api/sites/<slug>/posts (the build) and store.sync_posts (the demo server): which posts have a thread."""
+"""PUT /api/sites/<slug>/posts (the build) and actions.posts.sync_posts (the demo server): which posts have a thread."""
 
 import json
 
+from comments_service.actions.posts import sync_posts
 from comments_service.commands import sync_posts_command
 from comments_service.core.db import connect
-from comments_service.domain import comments as store
+from comments_service.domain.posts import get_post
 from confreres.site_token import site_token
 
 
@@ -83,9 +84,9 @@ def test_store_sync_posts_from_a_published_posts_json(app, urls, tmp_path):
     posts_json.write_text(json.dumps({"posts": [{"url": urls.POST_B, "title": "Billet B (relu)", "date": "2024-02-01"}]}))
     db = connect(app.config["DB"])
     try:
-        summary = store.sync_posts(db, app.extensions["confreres_network"], "dr-b", json.loads(posts_json.read_text()))
+        summary = sync_posts(db, app.extensions["confreres_network"], "dr-b", json.loads(posts_json.read_text()))
         assert summary["updated"] == 1
-        assert store.get_post(db, urls.POST_B)["title"] == "Billet B (relu)"
+        assert get_post(db, urls.POST_B)["title"] == "Billet B (relu)"
     finally:
         db.close()
 

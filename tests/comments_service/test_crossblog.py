@@ -6,9 +6,9 @@ import pytest
 
 from comments_service.core.db import connect
 from comments_service.domain import comments as store
-from comments_service.domain import public
+from comments_service.domain import crossblog, public
 from comments_service.domain import verification as verify
-from comments_service.web import crossblog
+from comments_service.domain.posts import find_post
 from confreres.site_token import site_token
 from tests.comments_service.verification_kit import CLAIRE, HELENE, KARIM, Kit, import_people
 from tests.conftest import NETWORK_TOML, SECRET
@@ -118,11 +118,11 @@ def test_three_blogs_answering_in_a_chain_are_one_conversation(three_blogs, urls
         network = three_blogs.extensions["confreres_network"]
         comment_ids = []
         for url, text in ((urls.POST_B, "Sur B"), (POST_C, "Sur C"), (POST_C, "Encore sur C")):
-            post = store.find_post(db, network, url)
+            post = find_post(db, network, url)
             row, _ = store.add_comment(db, network, post, store.validate.comment({"url": url, "text": text}),
                                        policy="none")
             comment_ids.append(row["id"])
-        pending = store.find_post(db, network, urls.POST_A2)
+        pending = find_post(db, network, urls.POST_A2)
         store.add_comment(db, network, pending, store.validate.comment({"url": urls.POST_A2, "text": "En attente"}),
                           policy="all")
     finally:

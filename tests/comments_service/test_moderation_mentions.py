@@ -11,6 +11,7 @@ from bs4 import BeautifulSoup
 
 from comments_service.core.db import connect
 from comments_service.domain import accounts
+from comments_service.domain.mentions import get_mention
 from comments_service.web import webmention
 from tests.comments_service.test_webmention_receive import h_entry
 from tests.loopback import LoopbackServer
@@ -101,7 +102,7 @@ def test_reject_and_spam_keep_it_out(app, mentions, urls):
         assert mod.post(action, data={**hidden, "action": decision}).status_code == 303
         db = connect(app.config["DB"])
         try:
-            assert webmention.get_mention(db, mentions[key])["status"] == status
+            assert get_mention(db, mentions[key])["status"] == status
         finally:
             db.close()
     for url in (urls.POST_A, urls.POST_B):
@@ -121,7 +122,7 @@ def test_the_form_needs_its_csrf_token_and_the_right_blog(app, mentions, urls):
     assert bad.status_code == 400 and "Action inconnue" in bad.get_data(as_text=True)
     db = connect(app.config["DB"])
     try:
-        assert {webmention.get_mention(db, m)["status"] for m in mentions.values()} == {"pending"}
+        assert {get_mention(db, m)["status"] for m in mentions.values()} == {"pending"}
     finally:
         db.close()
     signed_out = app.test_client().post(action, data={"action": "approve"})

@@ -8,6 +8,7 @@ import re
 import pytest
 from bs4 import BeautifulSoup
 
+from comments_service.actions.verification import recheck_directory
 from comments_service.domain import verification as verify
 from tests.comments_service.verification_kit import (
     CANDIDATE,
@@ -322,7 +323,7 @@ def test_revocation_on_reimport_removes_the_badge_everywhere(kit, founders, acti
 
     # a newer extract without Hélène (struck off): the import re-checks verified members
     import_people(app, tmp_path, [p for p in PEOPLE if p[0] != HELENE], name="PS_LibreAcces_Personne_activite_202612010000.txt")
-    lines = list(verify.recheck_directory(app))
+    lines = list(recheck_directory(app))
     assert "1 révoqué" in lines[0] and len(lines) == 3 and "Dr Hélène Rousseau" in lines[1]
     assert "en attente dans la file des e-mails" in lines[2]
     assert HELENE not in "\n".join(lines)
@@ -343,7 +344,7 @@ def test_revocation_on_reimport_removes_the_badge_everywhere(kit, founders, acti
     outbox = kit.sql("SELECT recipient, subject FROM outbox WHERE kind = 'verification'")
     assert outbox and outbox[0]["recipient"] == helene.email
     # a second import finds nothing more to do
-    assert "0 révoqué" in list(verify.recheck_directory(app))[0]
+    assert "0 révoqué" in list(recheck_directory(app))[0]
 
 
 def test_moderator_revocation_with_a_reason(kit, founders, actions, urls, client, api_error):
@@ -612,7 +613,7 @@ def test_revocation_notice_is_mailed_after_an_import(mailing, tmp_path):
     app, kit, mail_dir = mailing
     helene = kit.verified(HELENE, "Rousseau", "Hélène", "Dr Hélène Rousseau")
     import_people(app, tmp_path, [p for p in PEOPLE if p[0] != HELENE], name="PS_LibreAcces_Personne_activite_202612010000.txt")
-    lines = list(verify.recheck_directory(app))
+    lines = list(recheck_directory(app))
     assert lines[-1] == "  Avis aux membres révoqués : 1 envoyé(s), 0 en échec (réessayés plus tard)."
     mails = [p.read_text(encoding="utf-8") for p in mail_dir.iterdir()]
     assert len(mails) == 1 and helene.email in mails[0] and "a été révoquée" in mails[0]
@@ -735,7 +736,7 @@ def test_a_directory_import_that_revokes_a_voucher_reports_who_lost_the_badge(ma
     copycat = kit.member(display_name="Copie")  # a contested declaration of a number still in the directory
     assert kit.declare(copycat, CLAIRE, "Lefebvre", "Claire").status_code == 200
     import_people(app, tmp_path, [x for x in PEOPLE if x[0] != KARIM], name="PS_LibreAcces_Personne_activite_202612010000.txt")
-    lines = list(verify.recheck_directory(app))
+    lines = list(recheck_directory(app))
     assert "4 contrôlé(s)" in lines[0] and "1 révoqué" in lines[0]
     assert kit.status(copycat)["level"] == "declared" and kit.status(claire)["level"] == "verified"
     assert any(f"compte #{candidate.id} « Stéthoscope bleu »" in line and "revenu au niveau déclaré" in line for line in lines)

@@ -6,8 +6,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from comments_service import create_app
+from comments_service.actions.posts import sync_posts
 from comments_service.core.db import connect
-from comments_service.domain import comments as store
 from comments_service.domain import verification as verify
 from confreres import registry, seed
 from tests.comments_service.verification_kit import Kit, Member
@@ -28,7 +28,7 @@ def test_demo_founders_and_a_visitor_verified_by_vouching(tmp_path):
     })
     post_url = network.site("dr-lefebvre").url + "epuisement-en-zone-rurale.html"
     db = connect(app.config["DB"])
-    store.sync_posts(db, network, "dr-lefebvre", {"posts": [{"url": post_url, "title": "Épuisement", "date": "2025-01-01"}]})
+    sync_posts(db, network, "dr-lefebvre", {"posts": [{"url": post_url, "title": "Épuisement", "date": "2025-01-01"}]})
     db.close()
     lines = seed.seed_verification(network, app, source=tmp_path / "demo-directory.txt")
     assert lines[0].startswith("Annuaire RPPS de démonstration importé")

@@ -12,6 +12,7 @@ from urllib.parse import parse_qs, urlsplit
 import httpx
 import pytest
 
+from comments_service.core import tokens
 from comments_service.domain import accounts
 from comments_service.domain import verification as verify
 from tests.comments_service.oidc_provider import Provider
@@ -225,7 +226,7 @@ def test_an_expired_psc_flow_is_refused(kit, provider):
 
     member = kit.member(display_name="Lente")
     browser = browser_for(kit, member)
-    old = URLSafeTimedSerializer(kit.app.config["SECRET_KEY"], salt=psc.COOKIE_SALT, signer=PastSigner)
+    old = URLSafeTimedSerializer(kit.app.config["SECRET_KEY"], salt=tokens.PSC_COOKIE_SALT, signer=PastSigner)
     browser.set_cookie(psc.COOKIE, old.dumps({"s": "st", "n": "n", "v": "v", "a": member.id}), path="/verification/psc")
     response = browser.get("/verification/psc/retour", query_string={"state": "st", "code": "abc"})
     assert response.status_code == 400 and "trop de temps" in response.get_data(as_text=True)

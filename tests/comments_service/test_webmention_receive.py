@@ -8,6 +8,7 @@ import time
 import pytest
 
 from comments_service.core.db import connect
+from comments_service.domain.mentions import set_mention_status
 from comments_service.web import webmention
 from confreres.safe_http import Guard, Refused, is_public
 from tests.loopback import LoopbackServer
@@ -68,7 +69,7 @@ class WM:
     def moderate(self, mention_id, status="approved"):
         db = connect(self.app.config["DB"])
         try:
-            return webmention.set_mention_status(db, mention_id, status)
+            return set_mention_status(db, mention_id, status)
         finally:
             db.close()
 
