@@ -172,7 +172,7 @@ def _run_pelican(network: Network, site: Site, source: Path, output: Path, extra
     try:
         own = own or registry.load_site_settings(source)
     except registry.RegistryError as exc:
-        raise BuildError(f"{site.slug}: {exc}") from None
+        raise BuildError(_format_errors(site.slug, [str(exc)])) from None
     if not (source / "content").is_dir():
         raise BuildError(f"{site.slug}: the content/ folder is missing in {source}")
 

@@ -49,6 +49,16 @@ def _address(item, key: str) -> str:
     return str((item.url if key == "url" else item.metadata.get(key)) or "")
 
 
+def _linking(generators, static, content: str) -> list[tuple[str, str]]:
+    """(content/<post>, its link) for each post whose `{static}`/`{attach}` link names `static`: the file to fix."""
+    target = os.path.realpath(static.source_path)
+    return sorted({
+        (_name(item.source_path, content), link)
+        for generator in generators for name in _LISTS for item in getattr(generator, name, None) or []
+        for link in item.get_static_links() if os.path.realpath(os.path.join(content, link)) == target
+    })
+
+
 def check(generators):
     if not generators:
         return
@@ -81,8 +91,14 @@ def check(generators):
             continue
         for static in list(staticfiles):
             if not _inside(static.source_path, content) or not _inside(os.path.join(output, static.save_as), output):
-                logger.error("%s : lien {static} ou {attach} vers un fichier hors du dossier content/ du blog : refusé",
-                             _name(static.source_path, content))
+                posts = _linking(generators, static, content)
+                if posts:
+                    for post, link in posts:
+                        logger.error("%s : lien {static} ou {attach} vers « %s », un fichier hors du dossier content/ "
+                                     "du blog : refusé", post, link)
+                else:
+                    logger.error("%s : lien {static} ou {attach} vers un fichier hors du dossier content/ du blog : "
+                                 "refusé", _name(static.source_path, content))
                 staticfiles.remove(static)
         generator.context["staticfiles"] = list(staticfiles)
 
