@@ -28,7 +28,7 @@ def service_client(timeout: float = TIMEOUT) -> httpx.Client:
                         headers={"Accept": "application/json"}, follow_redirects=False)
 
 
-def fetch_sites(comments_url: str, timeout: float = TIMEOUT, unless: str = "author badges not shown",
+def fetch_sites(comments_url: str, timeout: float = TIMEOUT, unless: str = "badges des auteurs non affichés",
                 client: httpx.Client | None = None) -> list | None:
     """The blogs as `GET api/sites` lists them; None when unavailable (a warning: « `unless`: ... »)."""
     if not comments_url:
@@ -40,11 +40,11 @@ def fetch_sites(comments_url: str, timeout: float = TIMEOUT, unless: str = "auth
             response.raise_for_status()
             data = response.json()
     except (httpx.HTTPError, ValueError) as exc:
-        log.warning("%s: comment service at %s unavailable (%s)", unless, api, exc.__class__.__name__)
+        log.warning("%s : service de commentaires injoignable à %s (%s)", unless, api, exc.__class__.__name__)
         return None
     sites = data.get("sites") if isinstance(data, dict) else None
     if not isinstance(sites, list):
-        log.warning("%s: unexpected answer from %s", unless, api)
+        log.warning("%s : réponse inattendue de %s", unless, api)
         return None
     return sites
 

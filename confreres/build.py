@@ -166,15 +166,15 @@ def _run_pelican(network: Network, site: Site, source: Path, output: Path, extra
 
     if (source / "pelicanconf.py").exists():
         raise BuildError(
-            f"{site.slug}: pelicanconf.py is no longer read (a blog carries no code): move its settings to "
-            f"{registry.SITE_FILE} (pagination, timezone, permalinks) and delete it"
+            f"{site.slug} : pelicanconf.py n'est plus lu (un blog ne contient pas de code) : mettez ses réglages "
+            f"(pagination, fuseau horaire, permaliens) dans {registry.SITE_FILE} et supprimez-le"
         )
     try:
         own = own or registry.load_site_settings(source)
     except registry.RegistryError as exc:
-        raise BuildError(f"{site.slug}: {exc}") from None
+        raise BuildError(_format_errors(site.slug, [str(exc)])) from None
     if not (source / "content").is_dir():
-        raise BuildError(f"{site.slug}: the content/ folder is missing in {source}")
+        raise BuildError(f"{site.slug} : le dossier content/ manque dans {source}")
 
     collector = _ErrorCollector(source / "content")
     root_logger = logging.getLogger()
@@ -186,7 +186,7 @@ def _run_pelican(network: Network, site: Site, source: Path, output: Path, extra
         wanted = list(settings.get("PLUGINS") or [])
         instance = pelican.Pelican(settings)
         if len(instance.plugins) != len(wanted) and not collector.messages:
-            collector.messages.append(f"plugins not all loaded: wanted {wanted}")
+            collector.messages.append(f"extensions du réseau non toutes chargées : {wanted}")
         if collector.messages:
             raise BuildError(_format_errors(site.slug, collector.messages))
         from pelican import signals
@@ -277,7 +277,7 @@ def build_site(network_file: str, slug: str, out: str, source: str | None = None
         if not force and current:
             return SiteResult(slug, ok=True, skipped=True, seconds=time.perf_counter() - start)
         if not src.is_dir():
-            raise BuildError(f"{slug}: no site folder at {src} (run `confreres new-site {slug}`)")
+            raise BuildError(f"{slug} : pas de dossier de blog à {src} (lancez `confreres new-site {slug}`)")
         releases = out_dir / RELEASES
         releases.mkdir(parents=True, exist_ok=True)
         release = releases / f"{slug}-{time.strftime('%Y%m%d%H%M%S')}-{os.getpid()}"
@@ -400,7 +400,8 @@ def _spawn(network: Network, slugs: list[str], out: Path, jobs: int | None, forc
                 try:
                     result = future.result()
                 except Exception as exc:  # the child died (memory, signal)
-                    result = SiteResult(futures[future], ok=False, error=f"{futures[future]}: {exc!r}")
+                    result = SiteResult(futures[future], ok=False,
+                                        error=f"{futures[future]} : la construction s'est arrêtée ({exc!r})")
                 results.append(result)
                 advance(result)
     return results
@@ -461,7 +462,7 @@ class _progress:
         from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
         self._bar = Progress(
-            TextColumn("[bold]build"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), TextColumn("{task.description}")
+            TextColumn("[bold]construction"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), TextColumn("{task.description}")
         )
         self._bar.__enter__()
         task = self._bar.add_task("", total=self.total)
@@ -579,7 +580,7 @@ def announce_posts(network: Network, site: Site, posts: list[dict], out=None, to
                 wait = max(wait, min(_retry_after(response), RETRY_AFTER_MAX))
         if attempt < attempts:
             time.sleep(wait)
-    print(f"✗ Confrères : billets de {blog} non annoncés au service de commentaires : {reason}. "
+    print(f"✗ Confrères : billets de {blog} non annoncés au service de commentaires : {reason.rstrip('.')}. "
           "Les commentaires y seront refusés tant que le service ne les connaît pas.", file=out)
     return False
 

@@ -50,12 +50,13 @@ def fetch(comments_url: str, timeout: float = TIMEOUT) -> ServiceState | None:
     api = comments_url.rstrip("/") + "/" + ACTIVE
     client = service_client(timeout)  # one client (one TLS context, one connection) for both requests
     try:
-        listed = fetch_sites(comments_url, timeout, unless="comments not compared", client=client)
+        listed = fetch_sites(comments_url, timeout, unless="commentaires non comparés", client=client)
         if listed is None:
             return None
         active = client.get(api, params=ACTIVE_PARAMS).raise_for_status().json()
     except (httpx.HTTPError, ValueError) as exc:
-        log.warning("comments not compared: comment service at %s unavailable (%s)", api, exc.__class__.__name__)
+        log.warning("commentaires non comparés : service de commentaires injoignable à %s (%s)", api,
+                    exc.__class__.__name__)
         return None
     finally:
         client.close()
