@@ -23,7 +23,7 @@ from flask import Blueprint, current_app, redirect, render_template, request, ur
 
 from confreres.french import date_fr
 
-from . import crossblog, hooks, limits, notify, public, store, tokens, tree, validate, verify
+from . import crossblog, hooks, ids, limits, notify, public, store, tokens, tree, validate, verify
 from .auth import current_account
 from .db import get_db, write
 from .errors import ApiError
@@ -142,20 +142,13 @@ def _find(db, url: str, comment_id: int) -> dict | None:
     return None if row is None else {"id": comment_id, "author": {"name": row["author_name"] or public.ANONYMOUS}}
 
 
-def _int(value) -> int | None:
-    try:
-        return int(value)
-    except (TypeError, ValueError):
-        return None
-
-
 @bp.get("/thread")
 def thread():
     post = store.find_post(get_db(), _network(), request.args.get("url"))
     return _render(
         post,
         message=MESSAGES.get(request.args.get("merci", "")),
-        parent_id=_int(request.args.get("parent")),
+        parent_id=ids.parse_id(request.args.get("parent")),
         number=crossblog._int_arg("page", 1, MAX_PAGE),
     )
 
@@ -164,7 +157,7 @@ def thread():
 def post_thread():
     form = {key: request.form.get(key, "") for key in FORM_FIELDS}
     post = store.find_post(get_db(), _network(), request.form.get("url"))
-    parent_id = _int(form["parent"])
+    parent_id = ids.parse_id(form["parent"])  # SQLite's range: no OverflowError
     nonce = request.cookies.get(CSRF_COOKIE, "")
     config = current_app.config
     if not tokens.check_csrf_token(
