@@ -88,7 +88,7 @@ def build_site(network_file: str, slug: str, out: str, source: str | None = None
         if not force and current:
             return SiteResult(slug, ok=True, skipped=True, seconds=time.perf_counter() - start)
         if not src.is_dir():
-            raise BuildError(f"{slug}: no site folder at {src} (run `confreres new-site {slug}`)")
+            raise BuildError(f"{slug} : pas de dossier de blog à {src} (lancez `confreres new-site {slug}`)")
         releases = out_dir / RELEASES
         releases.mkdir(parents=True, exist_ok=True)
         release = releases / f"{slug}-{time.strftime('%Y%m%d%H%M%S')}-{os.getpid()}"
@@ -200,7 +200,8 @@ def _spawn(network: Network, slugs: list[str], out: Path, jobs: int | None, forc
                 try:
                     result = future.result()
                 except Exception as exc:  # the child died (memory, signal)
-                    result = SiteResult(futures[future], ok=False, error=f"{futures[future]}: {exc!r}")
+                    result = SiteResult(futures[future], ok=False,
+                                        error=f"{futures[future]} : la construction s'est arrêtée ({exc!r})")
                 results.append(result)
                 advance(result)
     return results
@@ -261,7 +262,7 @@ class _progress:
         from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
         self._bar = Progress(
-            TextColumn("[bold]build"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), TextColumn("{task.description}")
+            TextColumn("[bold]construction"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), TextColumn("{task.description}")
         )
         self._bar.__enter__()
         task = self._bar.add_task("", total=self.total)
@@ -317,7 +318,7 @@ def announce_posts(network: Network, site: Site, posts: list[dict], out=None, to
                                       attempts=attempts, backoff=backoff)
     if reason is None:
         return True
-    print(f"✗ Confrères : billets de {blog} non annoncés au service de commentaires : {reason}. "
+    print(f"✗ Confrères : billets de {blog} non annoncés au service de commentaires : {reason.rstrip('.')}. "
           "Les commentaires y seront refusés tant que le service ne les connaît pas.", file=out)
     return False
 

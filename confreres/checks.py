@@ -128,10 +128,11 @@ def planned_outputs(generators, settings: dict) -> dict[str, list[tuple[str, str
                             *gen.drafts, *gen.drafts_translations):
                 name = source_name(article.source_path, content_dir)
                 add(article.save_as, name, f"donnez à {name} un autre « Slug: » (ou un autre titre)")
-            for taxonomy, label, feed in (("categories", "la catégorie", "CATEGORY"), ("tags", "le mot-clé", "TAG")):
+            for taxonomy, label, page, feed in (("categories", "la catégorie", "de la catégorie", "CATEGORY"),
+                                                ("tags", "le mot-clé", "du mot-clé", "TAG")):
                 groups = getattr(gen, taxonomy)  # tags: a dict; categories, authors: (wrapper, items) pairs
                 for wrapper, items in groups.items() if isinstance(groups, dict) else groups:
-                    owner = f"{_sources(items, content_dir)} ({label} « {_short(wrapper.name)} »)"
+                    owner = f"la page {page} « {_short(wrapper.name)} » ({_sources(items, content_dir)})"
                     fix = f"changez {label} « {_short(wrapper.name)} » dans {_sources(items, content_dir)}"
                     paginated(wrapper.save_as, items, "category" if feed == "CATEGORY" else "tag", owner, fix)
                     for fmt in ("ATOM", "RSS"):
@@ -167,9 +168,11 @@ def problems(generators, settings: dict) -> list[str]:
         fixes = [fix for _, fix in owners if fix]
         who = " ; ".join(dict.fromkeys(owner for owner, _ in owners))
         if len(owners) > 1:
-            fix = "donnez à chacun un « Slug: » différent (ou un autre titre)" if len(fixes) > 1 else (
-                fixes[0] if fixes else "renommez l’un d’eux")
-            found.append(f"{len(owners)} contenus seraient publiés dans le même fichier « {path} » : {who}. "
+            # one owner per item listed: a post, or a category or tag page (with the posts that make it)
+            slugs_only = len(fixes) == len(owners) and all(fix.startswith("donnez à ") for fix in fixes)
+            fix = "donnez à chacun un « Slug: » différent (ou un autre titre)" if slugs_only else (
+                " ou ".join(dict.fromkeys(fixes)) if fixes else "renommez l’un d’eux")
+            found.append(f"{len(owners)} pages seraient publiées dans le même fichier « {path} » : {who}. "
                          f"Pour corriger : {fix}.")
         if path == theme_dir or path.startswith(theme_dir + "/") or path in RESERVED_FILES:
             found.append(f"{who} serait publié dans « {path} », réservé au thème ou au réseau. "

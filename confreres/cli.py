@@ -55,6 +55,7 @@ def build(ctx, sites, out, jobs, force, quiet, no_announce):
     """Build the sites of the network, each in its own process, in parallel."""
     from confreres.build import announce_posts, forget_announced, secret_key
     from confreres.build import build as run_build
+    from confreres.french import plural_fr
     from confreres.webmention import send_after_build
 
     network = ctx.network
@@ -71,7 +72,7 @@ def build(ctx, sites, out, jobs, force, quiet, no_announce):
     unannounced = []
     for result in results:
         if result.ok:
-            state = "inchangé" if result.skipped else f"{len(result.articles)} billets, {result.seconds:.1f} s"
+            state = "inchangé" if result.skipped else f"{plural_fr(len(result.articles), 'billet')}, {result.seconds:.1f} s"
             if result.reason == "comments":
                 state += ", commentaires"
             click.echo(f"✓ {result.slug} ({state})")
@@ -86,7 +87,7 @@ def build(ctx, sites, out, jobs, force, quiet, no_announce):
     planet = getattr(results, "planet", None)
     if planet is not None and planet.ok:
         click.echo(f"✓ planète ({'inchangée' if planet.skipped else f'{planet.seconds:.1f} s'})")
-    click.echo(f"{len(results) - len(failed)}/{len(results)} sites built in {out or network.output}")
+    click.echo(f"{len(results) - len(failed)}/{len(results)} blogs construits dans {out or network.output}")
     if unannounced:
         click.echo(f"✗ Billets non annoncés au service de commentaires : {', '.join(unannounced)} "
                    "(le prochain `confreres build` les reconstruit et réessaie).", err=True)

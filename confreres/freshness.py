@@ -49,12 +49,13 @@ def fetch(comments_url: str, timeout: float = TIMEOUT) -> ServiceState | None:
     api = service_client.api_url(comments_url, service_client.ACTIVE)
     client = service_client.client(timeout)  # one client (one TLS context, one connection) for both requests
     try:
-        listed = service_client.sites(comments_url, timeout, unless="comments not compared", http=client)
+        listed = service_client.sites(comments_url, timeout, unless="commentaires non comparés", http=client)
         if listed is None:
             return None
         active = service_client.active_threads(client, comments_url, **ACTIVE_PARAMS)
     except service_client.UNAVAILABLE as exc:
-        log.warning("comments not compared: comment service at %s unavailable (%s)", api, exc.__class__.__name__)
+        log.warning("commentaires non comparés : service de commentaires injoignable à %s (%s)", api,
+                    exc.__class__.__name__)
         return None
     finally:
         client.close()

@@ -381,7 +381,7 @@ def _build_in_child(network_file: str, slug: str, out: str, source: str, comment
     try:
         return SiteResult(**json.loads(proc.stdout.decode().strip().splitlines()[-1]))
     except (ValueError, IndexError, TypeError):
-        return SiteResult(slug, ok=False, error=f"{slug}: the build stopped (exit status {proc.returncode})")
+        return SiteResult(slug, ok=False, error=f"{slug} : la construction s'est arrêtée (code de sortie {proc.returncode})")
 
 
 def _build_command(args) -> int:

@@ -433,7 +433,7 @@ def load_site_settings(folder: Path, planet: bool = False) -> SiteSettings:
     from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
     path = Path(folder) / SITE_FILE
-    label = f"{path.parent.name}/{SITE_FILE}"
+    label = SITE_FILE  # as in the doctor's repository: the build's folder may be a temporary copy
 
     def fail(key: str, message: str):
         raise RegistryError(f"{label} : {key} : {message}")

@@ -141,15 +141,15 @@ def run_pelican(network: Network, site: Site, source: Path, output: Path, extra:
 
     if (source / "pelicanconf.py").exists():
         raise BuildError(
-            f"{site.slug}: pelicanconf.py is no longer read (a blog carries no code): move its settings to "
-            f"{registry.SITE_FILE} (pagination, timezone, permalinks) and delete it"
+            f"{site.slug} : pelicanconf.py n'est plus lu (un blog ne contient pas de code) : mettez ses réglages "
+            f"(pagination, fuseau horaire, permaliens) dans {registry.SITE_FILE} et supprimez-le"
         )
     try:
         own = own or registry.load_site_settings(source)
     except registry.RegistryError as exc:
-        raise BuildError(f"{site.slug}: {exc}") from None
+        raise BuildError(_format_errors(site.slug, [str(exc)])) from None
     if not (source / "content").is_dir():
-        raise BuildError(f"{site.slug}: the content/ folder is missing in {source}")
+        raise BuildError(f"{site.slug} : le dossier content/ manque dans {source}")
 
     collector = _ErrorCollector(source / "content")
     root_logger = logging.getLogger()
@@ -161,7 +161,7 @@ def run_pelican(network: Network, site: Site, source: Path, output: Path, extra:
         wanted = list(settings.get("PLUGINS") or [])
         instance = pelican.Pelican(settings)
         if len(instance.plugins) != len(wanted) and not collector.messages:
-            collector.messages.append(f"plugins not all loaded: wanted {wanted}")
+            collector.messages.append(f"extensions du réseau non toutes chargées : {wanted}")
         if collector.messages:
             raise BuildError(_format_errors(site.slug, collector.messages))
         from pelican import signals

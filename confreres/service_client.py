@@ -44,7 +44,7 @@ def client(timeout: float = TIMEOUT) -> httpx.Client:
                         headers={"Accept": "application/json"}, follow_redirects=False)
 
 
-def sites(comments_url: str, timeout: float = TIMEOUT, unless: str = "author badges not shown",
+def sites(comments_url: str, timeout: float = TIMEOUT, unless: str = "badges des auteurs non affichés",
           http: httpx.Client | None = None) -> list | None:
     """The blogs as `GET api/sites` lists them; None when unavailable (a warning: « `unless`: ... »)."""
     if not comments_url:
@@ -56,11 +56,11 @@ def sites(comments_url: str, timeout: float = TIMEOUT, unless: str = "author bad
             response.raise_for_status()
             data = response.json()
     except UNAVAILABLE as exc:
-        log.warning("%s: comment service at %s unavailable (%s)", unless, api, exc.__class__.__name__)
+        log.warning("%s : service de commentaires injoignable à %s (%s)", unless, api, exc.__class__.__name__)
         return None
     listed = data.get("sites") if isinstance(data, dict) else None
     if not isinstance(listed, list):
-        log.warning("%s: unexpected answer from %s", unless, api)
+        log.warning("%s : réponse inattendue de %s", unless, api)
         return None
     return listed
 

@@ -1,7 +1,7 @@
 """Large and deep threads written fast: one INSERT of every row, in one transaction, then the post's new version.
 
 `write_thread(db_path, url, roots=R, replies=N)` writes R top-level comments, each followed by a chain of N
-replies (each answering the previous one), all approved, with the columns store.add_comment fills for a
+replies (each answering the previous one, or with `fan` the top-level comment), all approved, with the columns store.add_comment fills for a
 guest's comment. Returns the ids in conversation order.
 """
 
@@ -12,7 +12,8 @@ from comments_service.domain import comments as store
 from comments_service.domain.posts import bump_post, get_post
 
 
-def write_thread(db_path: str, url: str, *, roots: int = 1, replies: int = 0) -> list[int]:
+def write_thread(db_path: str, url: str, *, roots: int = 1, replies: int = 0, fan: bool = False) -> list[int]:
+    """`fan`: every reply answers its top-level comment, instead of a chain."""
     db = connect(db_path)
     try:
         post = get_post(db, url)
@@ -28,7 +29,7 @@ def write_thread(db_path: str, url: str, *, roots: int = 1, replies: int = 0) ->
                     rows.append((cid, post["url"], post["site"], parent, f"Auteur {text}", text,
                                  f"<p>Commentaire {text}</p>", stamp, "approved"))  # as domain/render.py makes it
                     ids.append(cid)
-                    parent = cid
+                    parent = ids[-1 - depth] if fan else cid
             db.conn.executemany(
                 "INSERT INTO comments (id, post_url, site, parent_id, author_name, text, html, created, status)"
                 " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",

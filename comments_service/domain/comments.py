@@ -111,14 +111,17 @@ def assemble(rows, owned: dict[int, str] | None = None, depth: int = tree.DEFAUL
 
 def thread_document(
     db, network: Network, post, owned: dict[int, str] | None = None, *, depth: int = tree.DEFAULT_DEPTH,
-    offset: int = 0, limit: int = tree.DEFAULT_LIMIT,
+    offset: int = 0, limit: int = tree.DEFAULT_LIMIT, skip: int = 0,
 ) -> dict:
-    """One page of the public thread: `limit` top-level comments from `offset`, with all their replies.
+    """One page of the public thread: `limit` top-level comments from `offset`, with their replies, at most
+    `limit` * tree.PAGE_COMMENTS comments (a larger top-level thread goes on on the next page: `skip`).
 
     `total` counts the whole thread's visible comments; `page` says where this one sits and how to go on.
     """
     shape = thread_tree(shape_rows(db, post["url"]), owned, depth, load=lambda ids: rows_by_id(db, ids))
-    comments, count = shape.page(offset, limit)
+    most = limit * tree.PAGE_COMMENTS
+    comments, count = shape.page(offset, limit, skip, most)
+    following = shape.extent(offset, limit, skip, most)[1]
     return {
         "url": post["url"],
         "title": post["title"],
@@ -129,10 +132,12 @@ def thread_document(
         "page": {
             "depth": depth,
             "offset": offset,
+            "skip": skip,
             "limit": limit,
             "threads": len(shape.roots),
             "count": count,
-            "next": shape.next_offset(offset, limit),
+            "next": following[0] if following else None,
+            "next_skip": following[1] if following else 0,
         },
     }
 

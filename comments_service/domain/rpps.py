@@ -62,9 +62,25 @@ def normalise(text: str) -> str:
     return " ".join(stripped.replace("’", "'").split())
 
 
+# Cyrillic and Greek letters that look like Latin ones (lower case: after casefold), and Latin variants NFKD
+# keeps: "Kаrim" with U+0430 is "Karim" to a reader, so it is to a name comparison.
+CONFUSABLES = str.maketrans(
+    "авеіјкмнорстухѕһԁԛԝүӏ" "αβεηικμνορτυχζϲ" "ıɑɡ",
+    "abeijkmhopctyxshdqwyl" "abenikmvoptuxzc" "iag",
+)
+
+
 def name_key(text: str) -> str:
-    """A name reduced to its letters: 'Lefèbvre-Durand' == 'LEFEBVRE DURAND'."""
-    return "".join(c for c in normalise(text) if c.isalnum())
+    """A name reduced to its letters: 'Lefèbvre-Durand' == 'LEFEBVRE DURAND', 'Kаrim' (Cyrillic а) == 'Karim'."""
+    return "".join(c for c in normalise(text).translate(CONFUSABLES) if c.isalnum())
+
+
+def name_tokens(text: str) -> list[str]:
+    """The words of a name as name_key folds them, title aside: 'Dr. K. Benali' -> ['k', 'benali']."""
+    folded = normalise(text)
+    titled = TITLE_RE.match(folded)
+    words = re.split(r"[^\w']+|_", folded[titled.end():] if titled else folded)  # "O'Neil" is one word
+    return [key for key in map(name_key, words) if key]
 
 
 def luhn_ok(number: str) -> bool:
@@ -229,7 +245,10 @@ def name_keys(text: str) -> list[str]:
     key = name_key(folded)
     if not key:
         return []
-    return ["f" + key, "l" + key] if titled else ["f" + key]
+    if not titled:
+        return ["f" + key]
+    surname = "".join(word for word in name_tokens(folded) if len(word) > 1)  # "Dr K. Benali" is "Dr Benali"
+    return ["f" + key, "l" + key] + (["l" + surname] if surname and surname != key else [])
 
 
 class Directory:

@@ -6,8 +6,9 @@ do): a reply deeper than that is listed, in conversation order, at the deepest l
 comment as its ancestor at that level, and carries `in_reply_to` ({"id", "name"}) so that « en réponse à … »
 keeps the conversation readable. `parent` stays the real parent in every node.
 
-Pages are made of top-level comments with all their replies (`Tree.page`): the tree is computed once over ids,
-and only the page's comments are turned into public dicts.
+Pages are made of top-level comments with their replies (`Tree.page`), bounded in comments too: a top-level
+thread larger than a page goes on on the next page(s), where its replies come at the top level with
+`in_reply_to`. The tree is computed once over ids, and only the page's comments are turned into public dicts.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from dataclasses import dataclass
 DEFAULT_DEPTH = 5  # levels shown; THREAD_DEPTH in the service's configuration
 DEPTH_RANGE = (2, 10)  # fewer than 2 levels is no thread; more no longer fits a phone's width
 DEFAULT_LIMIT = 50  # top-level comments (with their replies) per page of the API and the no-JS page
+PAGE_COMMENTS = 4  # and at most this many comments per top-level comment of `limit` (200 a page by default)
 MAX_LIMIT = 200
 
 
@@ -38,26 +40,58 @@ class Tree:
     name: Callable  # row -> the name « en réponse à » shows
     load: Callable | None = None  # ids -> {id: full row}, when `rows` hold only the columns of the shape
 
-    def page(self, offset: int = 0, limit: int | None = None) -> tuple[list[dict], int]:
-        """(the nested dicts of top-level comments [offset, offset + limit) and their replies, visible count)."""
-        chosen = self.roots[offset:] if limit is None else self.roots[offset : offset + limit]
-        ids = [cid for root in chosen for cid in self.order[slice(*self.spans[root])]]
+    def extent(self, offset: int = 0, limit: int | None = None, skip: int = 0,
+               most: int | None = None) -> tuple[list[int], tuple[int, int] | None]:
+        """(the ids of a page, the (offset, skip) of the next one or None).
+
+        A page is up to `limit` top-level comments from `offset` with their replies, the first one's
+        first `skip` comments left out (shown by the page before), and at most `most` comments: a
+        top-level thread that does not fit starts the next page, and one larger than a page is cut,
+        its replies going on on the next page(s) (`skip`).
+        """
+        ids: list[int] = []
+        index, begun = offset, 0
+        while index < len(self.roots) and (limit is None or begun < limit):
+            start, end = self.spans[self.roots[index]]
+            group = self.order[start + (skip if begun == 0 else 0) : end]
+            if most is not None and len(ids) + len(group) > most:
+                if ids:
+                    return ids, (index, 0)
+                return group[:most], (index, (skip if begun == 0 else 0) + most)
+            ids.extend(group)
+            index, begun = index + 1, begun + 1
+        return ids, ((index, 0) if index < len(self.roots) else None)
+
+    def cursors(self, limit: int, most: int) -> list[tuple[int, int]]:
+        """The (offset, skip) each page of the thread starts at, in order (the no-JS page's numbers)."""
+        found = [(0, 0)]
+        while True:
+            offset, skip = found[-1]
+            following = self.extent(offset, limit, skip, most)[1]
+            if following is None:
+                return found
+            found.append(following)
+
+    def page(self, offset: int = 0, limit: int | None = None, skip: int = 0,
+             most: int | None = None) -> tuple[list[dict], int]:
+        """(the nested dicts of a page (`extent`), its visible count). A reply whose comment above is on an
+        earlier page comes at the top level, with `in_reply_to` to say whom it answers."""
+        ids = self.extent(offset, limit, skip, most)[0]
         full = self.load(ids) if self.load is not None else self.rows
         nodes: dict[int, dict] = {}
         out: list[dict] = []
-        count = sum(self.counts[root] for root in chosen)
+        count = sum(self.shown[cid] for cid in ids)
         for cid in ids:
             node = (self.make if self.shown[cid] else self.hole)(full[cid], [])
             parent = self.rows[cid]["parent_id"]
             slot = self.slot[cid]
+            if slot is not None and slot not in nodes:  # continued from the page before
+                slot = None
             if slot != parent and parent in self.rows:
                 node["in_reply_to"] = {"id": parent, "name": self.name(self.rows[parent]) if self.shown[parent] else None}
             nodes[cid] = node
             (nodes[slot]["replies"] if slot is not None else out).append(node)
         return out, count
-
-    def next_offset(self, offset: int, limit: int) -> int | None:
-        return offset + limit if offset + limit < len(self.roots) else None
 
 
 def build(

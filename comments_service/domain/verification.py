@@ -42,7 +42,15 @@ from comments_service.domain import accounts, public, validate
 from comments_service.domain.comments import iso, query, query_one, utcnow
 from comments_service.domain.posts import bump_post, bump_site_answers
 from comments_service.domain.public import METHOD_TITLES
-from comments_service.domain.rpps import Directory, canonical_rpps, luhn_ok, name_key, name_keys, names_match
+from comments_service.domain.rpps import (
+    Directory,
+    canonical_rpps,
+    luhn_ok,
+    name_key,
+    name_keys,
+    name_tokens,
+    names_match,
+)
 
 LEVELS = ("declared", "verified", "revoked")
 VOUCHES_NEEDED = 2
@@ -300,7 +308,7 @@ def check_author_name(app, db, name: str, account: dict | None = None, field: st
     own_id = account["id"] if account else None
     wanted = name_keys(name)[:1]  # the full-name key: title, case, accents, spaces and punctuation aside
     for row in query(db, "SELECT id, display_name FROM accounts WHERE display_name != ''") if wanted else ():
-        if row["id"] != own_id and name_keys(row["display_name"])[:1] == wanted:
+        if row["id"] != own_id and (name_keys(row["display_name"])[:1] == wanted or same_name(name, row["display_name"])):
             raise ApiError(
                 400, "name_of_a_member",
                 "Ce nom est celui d'un membre du réseau : s'il s'agit de vous, connectez-vous pour commenter ; "
@@ -308,6 +316,24 @@ def check_author_name(app, db, name: str, account: dict | None = None, field: st
                 field,
             )
     check_display_name(app, db, own_id, name, field)
+
+
+def same_name(typed: str, name: str) -> bool:
+    """Whether `typed` reads as `name`: the same words in any order, an initial standing for a word
+    ("Lefebvre Claire", "C. Lefebvre", "Dr K. Benali" for "Dr Karim Benali", either way). An initial does not
+    stand for the surname (the last word: "Claire L." is an ordinary guest), nor are initials alone a name."""
+    mine, theirs = name_tokens(typed), name_tokens(name)
+    if len(mine) != len(theirs) or not any(len(word) > 1 for word in mine):
+        return False
+    rest = list(enumerate(theirs))
+    last = len(theirs) - 1
+    for word in sorted(mine, key=len, reverse=True):  # whole words first, then initials take what is left
+        match = next(((i, other) for i, other in rest if other == word or (len(word) == 1 and other[0] == word
+                      and i != last) or (len(other) == 1 and word[0] == other)), None)
+        if match is None:
+            return False
+        rest.remove(match)
+    return True
 
 
 def _is_own_name(identity, name: str) -> bool:

@@ -91,11 +91,12 @@ def _conditional(body: bytes, etag: str, cache_control: str, vary: str = "Origin
 # -- threads ------------------------------------------------------------------------------------
 
 def page_args() -> dict:
-    """?offset= and ?limit= of a thread read (top-level comments), with the depth shown: store.thread_document."""
+    """?offset=, ?skip= and ?limit= of a thread read (top-level comments), with the depth shown: store.thread_document."""
     config = current_app.config
     return {
         "depth": int(config["THREAD_DEPTH"]),
         "offset": int_arg("offset", 0, MAX_OFFSET, minimum=0),
+        "skip": int_arg("skip", 0, MAX_OFFSET, minimum=0),  # inside a top-level thread: page.next_skip
         "limit": int_arg("limit", int(config["THREAD_PAGE_SIZE"]), tree.MAX_LIMIT),
     }
 
@@ -115,12 +116,12 @@ def get_comments():
             etag = '"p' + hashlib.sha256(body).hexdigest()[:20] + '"'
             return _conditional(body, etag, "private, max-age=0, must-revalidate", THREAD_VARY)
     cache = _cache()
-    key = f"{url} {page['offset']} {page['limit']}"  # one entry per page (a URL never holds a space)
+    key = f"{url} {page['offset']} {page['skip']} {page['limit']}"  # one entry per page (a URL never holds a space)
     entry = cache.get(key, post["version"])
     if entry is None:
         body = dumps(crossblog.thread(db, network, post, **page))
         mode = comments_mode(network, post)
-        tag = f"{post['version']:x}-{mode}-{page['depth']}-{page['offset']}-{page['limit']}"
+        tag = f"{post['version']:x}-{mode}-{page['depth']}-{page['offset']}-{page['skip']}-{page['limit']}"
         entry = Entry(post["version"], f'"{FORMAT}-{tag}"', body)
         cache.put(key, entry)
     max_age = int(current_app.config["THREAD_MAX_AGE"])

@@ -19,7 +19,7 @@ from urllib.parse import urlencode
 from flask import Blueprint, current_app, redirect, render_template, request, url_for
 
 from comments_service.actions.comments import create_comment
-from comments_service.core import tokens
+from comments_service.core import ids, tokens
 from comments_service.core.db import get_db
 from comments_service.core.errors import ApiError
 from comments_service.domain import comments as store
@@ -50,8 +50,10 @@ def _render(post, *, form=None, errors=(), status=200, message=None, parent_id=N
     network = _network()
     config = current_app.config
     size = int(config["THREAD_PAGE_SIZE"])
-    document = crossblog.thread(db, network, post, depth=int(config["THREAD_DEPTH"]), offset=(number - 1) * size,
-                                limit=size)
+    depth = int(config["THREAD_DEPTH"])
+    starts = _cursors(db, post["url"], depth)  # pages are bounded in comments too: a large thread spans several
+    offset, skip = starts[number - 1] if number <= len(starts) else (MAX_PAGE * size, 0)  # past the end: empty
+    document = crossblog.thread(db, network, post, depth=depth, offset=offset, skip=skip, limit=size)
     nonce, new = browser_nonce()
     csrf = tokens.make_csrf_token(current_app.config["SECRET_KEY"], nonce, post["url"])
     form = dict(form or {})
@@ -86,7 +88,7 @@ def _render(post, *, form=None, errors=(), status=200, message=None, parent_id=N
         parent=parent,
         events=tree.events(document["comments"]),
         number=number,
-        pages=max(1, -(-document["page"]["threads"] // size)),
+        pages=len(starts),
         when=when,
         max_text=validate.MAX_TEXT,
         honeypot=validate.HONEYPOT,
@@ -113,20 +115,13 @@ def _find(db, url: str, comment_id: int) -> dict | None:
     return None if row is None else {"id": comment_id, "author": {"name": row["author_name"] or public.ANONYMOUS}}
 
 
-def _int(value) -> int | None:
-    try:
-        return int(value)
-    except (TypeError, ValueError):
-        return None
-
-
 @bp.get("/thread")
 def thread():
     post = find_post(get_db(), _network(), request.args.get("url"))
     return _render(
         post,
         message=MESSAGES.get(request.args.get("merci", "")),
-        parent_id=_int(request.args.get("parent")),
+        parent_id=ids.parse_id(request.args.get("parent")),
         number=int_arg("page", 1, MAX_PAGE),
     )
 
@@ -135,7 +130,7 @@ def thread():
 def post_thread():
     form = {key: request.form.get(key, "") for key in FORM_FIELDS}
     post = find_post(get_db(), _network(), request.form.get("url"))
-    parent_id = _int(form["parent"])
+    parent_id = ids.parse_id(form["parent"])  # SQLite's range: no OverflowError
     nonce = request.cookies.get(CSRF_COOKIE, "")
     config = current_app.config
     if not tokens.check_csrf_token(
@@ -180,17 +175,21 @@ def post_thread():
     return redirect(url_for("pages.thread", url=post["url"], merci=row["status"], **page) + anchor, 303)
 
 
+def _cursors(db, url: str, depth: int = tree.DEFAULT_DEPTH, shape=None) -> list[tuple[int, int]]:
+    """The (offset, skip) each page of the no-JS thread starts at (Tree.extent: pages bounded in comments too)."""
+    size = int(current_app.config["THREAD_PAGE_SIZE"])
+    shape = shape or store.thread_tree(store.shape_rows(db, url), depth=depth)
+    return shape.cursors(size, size * tree.PAGE_COMMENTS)
+
+
 def _page_of(db, url: str, comment_id: int) -> int:
-    """The page of the no-JS thread that shows this comment: the one of its top-level comment."""
-    shape = store.thread_tree(store.shape_rows(db, url))
-    parents = {cid: shape.rows[cid]["parent_id"] for cid in shape.order}
-    while parents.get(comment_id) in parents:
-        comment_id = parents[comment_id]
-    try:
-        index = shape.roots.index(comment_id)
-    except ValueError:
-        return 1
-    return index // int(current_app.config["THREAD_PAGE_SIZE"]) + 1
+    """The page of the no-JS thread that shows this comment."""
+    shape = store.thread_tree(store.shape_rows(db, url), depth=int(current_app.config["THREAD_DEPTH"]))
+    size = int(current_app.config["THREAD_PAGE_SIZE"])
+    for number, (offset, skip) in enumerate(_cursors(db, url, shape=shape), 1):
+        if comment_id in shape.extent(offset, size, skip, size * tree.PAGE_COMMENTS)[0]:
+            return number
+    return 1
 
 
 @bp.get("/charte")

@@ -286,6 +286,8 @@ def _vouch_page(account: dict, token: str, candidate_id: int, form=None, errors=
         already=bool(query_one(
             db, "SELECT 1 FROM vouches WHERE candidate_id = ? AND voucher_id = ?", (candidate_id, account["id"])
         )),
+        # past the attempt limit the form would only answer 429: say so instead of showing it
+        locked=verify._vouch_limit(_app(), db, candidate_id, account["id"], verify.utcnow()),
         form=form or {},
         errors=list(errors),
         by_field=by_field,

@@ -117,10 +117,11 @@ def read_threads(comments_url: str, urls: list[str]) -> tuple[dict[str, dict], b
                         threads[url] = thread
                         known.add(url)
                     else:
-                        log.warning("comments snapshot of %s skipped: the service answered %s", url, status)
+                        log.warning("commentaires de %s non copiés dans la page : le service a répondu %s", url, status)
                         complete = False
     except service_client.UNAVAILABLE as exc:
-        log.warning("comments snapshot skipped: comment service at %s unavailable (%s)", api, exc.__class__.__name__)
+        log.warning("commentaires non copiés dans les pages : service de commentaires injoignable à %s (%s)", api,
+                    exc.__class__.__name__)
         return threads, False, known
     return threads, complete, known
 

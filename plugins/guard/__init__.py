@@ -2,8 +2,8 @@
 
 Always loaded first (confreres.releases.PLUGINS). Between reading and writing, every file Pelican is about to
 copy or write is checked: a `{static}`/`{attach}` link with `../` (or a symlink) that reaches a file outside
-the blog's `content/`, a `Save_as` outside its output, a `Template` that is not a plain template name. Each is
-logged as an error (the build, hence the push, fails and names it) and disarmed: not copied, not written.
+the blog's `content/`, a `Save_as` outside its output, a `Url`/`Save_as`/`Slug` whose address is not inside the
+blog's own URL (a scheme, `//host`, `/…`, `..`), a `Template` that is not a plain template name. Each is logged as an error (the build, hence the push, fails and names it) and disarmed: not copied, not written.
 """
 
 from __future__ import annotations
@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 import os
 import re
+from urllib.parse import urljoin, urlsplit
 
 from pelican import signals
 
@@ -18,6 +19,7 @@ logger = logging.getLogger(__name__)
 TEMPLATE_NAME = re.compile(r"[A-Za-z0-9_-]+(/[A-Za-z0-9_-]+)*")  # a theme template: no dots, no ../
 _LISTS = ("articles", "translations", "drafts", "drafts_translations", "hidden_articles", "hidden_translations",
           "pages", "hidden_pages", "draft_pages", "draft_translations")
+_METADATA = {"url": "Url ou Slug", "save_as": "Save_as", "slug": "Slug"}
 
 
 def _inside(path: str, folder: str) -> bool:
@@ -27,6 +29,34 @@ def _inside(path: str, folder: str) -> bool:
 
 def _name(path: str, content: str) -> str:
     return os.path.relpath(os.path.abspath(path), os.path.dirname(os.path.abspath(content)))
+
+
+def _outside_url(siteurl: str, value) -> bool:
+    """Whether `value`, a path Pelican puts after the blog's URL, leads anywhere else (another site, `..`)."""
+    value = str(value or "")
+    if not value:
+        return False
+    if "\\" in value or any(ord(c) < 32 for c in value) or urlsplit(value).scheme or value.startswith("/"):
+        return True  # backslashes act as `/` in browsers: `/\\host` is `//host`
+    if ".." in value.split("/"):
+        return True
+    base = siteurl.rstrip("/") + "/"
+    return not urljoin(base, value).startswith(base)
+
+
+def _address(item, key: str) -> str:
+    """The post's `Url` as Pelican computed it (from `Url` or `Slug`), or its `Save_as`/`Slug` metadata."""
+    return str((item.url if key == "url" else item.metadata.get(key)) or "")
+
+
+def _linking(generators, static, content: str) -> list[tuple[str, str]]:
+    """(content/<post>, its link) for each post whose `{static}`/`{attach}` link names `static`: the file to fix."""
+    target = os.path.realpath(static.source_path)
+    return sorted({
+        (_name(item.source_path, content), link)
+        for generator in generators for name in _LISTS for item in getattr(generator, name, None) or []
+        for link in item.get_static_links() if os.path.realpath(os.path.join(content, link)) == target
+    })
 
 
 def check(generators):
@@ -41,9 +71,15 @@ def check(generators):
                 logger.error("%s : ce fichier est hors du dossier content/ du blog : refusé",
                              _name(item.source_path, content))
                 item.override_save_as = ""
+            siteurl = settings.get("SITEURL", "")
             if item.save_as and not _inside(os.path.join(output, item.save_as), output):
                 logger.error("%s : Save_as %r sort du site du blog : refusé", _name(item.source_path, content),
                              item.save_as)
+                item.override_save_as = ""
+            elif key := next((k for k in ("url", "save_as", "slug") if _outside_url(siteurl, _address(item, k))), ""):
+                logger.error("%s : l'adresse « %s » (%s) sortirait du blog %s/ : refusé ; écrivez une adresse "
+                             "relative au blog, sans « .. » ni « http: »", _name(item.source_path, content),
+                             _address(item, key), _METADATA[key], siteurl)
                 item.override_save_as = ""
             template = item.metadata.get("template")
             if template is not None and not TEMPLATE_NAME.fullmatch(str(template)):
@@ -55,8 +91,14 @@ def check(generators):
             continue
         for static in list(staticfiles):
             if not _inside(static.source_path, content) or not _inside(os.path.join(output, static.save_as), output):
-                logger.error("%s : lien {static} ou {attach} vers un fichier hors du dossier content/ du blog : refusé",
-                             _name(static.source_path, content))
+                posts = _linking(generators, static, content)
+                if posts:
+                    for post, link in posts:
+                        logger.error("%s : lien {static} ou {attach} vers « %s », un fichier hors du dossier content/ "
+                                     "du blog : refusé", post, link)
+                else:
+                    logger.error("%s : lien {static} ou {attach} vers un fichier hors du dossier content/ du blog : "
+                                 "refusé", _name(static.source_path, content))
                 staticfiles.remove(static)
         generator.context["staticfiles"] = list(staticfiles)
 

@@ -135,7 +135,7 @@ def fetch_counts(comments_url: str, urls: list[str], timeout: float = service_cl
                 if isinstance(data, dict):
                     counts.update({k: v for k, v in data.items() if isinstance(v, int) and not isinstance(v, bool)})
     except service_client.UNAVAILABLE as exc:
-        log.warning("planet: comment counts skipped (%s at %s)", exc.__class__.__name__, api)
+        log.warning("planète : nombres de commentaires non affichés (%s à %s)", exc.__class__.__name__, api)
     return counts
 
 
@@ -149,7 +149,7 @@ def fetch_debates(comments_url: str, blogs: list[E.Source], days: int = 14, limi
         with service_client.client(timeout) as client:
             data = service_client.active_threads(client, comments_url, days, limit)
     except service_client.UNAVAILABLE as exc:
-        log.warning("planet: debates skipped (%s at %s)", exc.__class__.__name__, api)
+        log.warning("planète : débats non affichés (%s à %s)", exc.__class__.__name__, api)
         return Debates()
     raw = data.get("threads") if isinstance(data, dict) else None
     if not isinstance(raw, list):
@@ -223,7 +223,7 @@ class PlanetGenerator(Generator):
                         source = self.sources[index] = status.source = replace(source, site_url=home)
                     found = E.dated(records, source, seen, now)
                 except Exception as exc:
-                    log.warning("planet: %s: unreadable feed: %r", source.feed_url, exc)
+                    log.warning("planète : %s : flux illisible : %r", source.feed_url, exc)
                     status.state, status.last_error = "erreur", f"illisible : {exc.__class__.__name__}"
                     self.status.append(status)
                     continue

@@ -152,3 +152,33 @@ def test_return_null_is_refused_absent_is_fine(client, api_error):
               "invalid_return", "return")
     assert client.post("/api/auth/request", json={"email": "a@exemple.fr"}).status_code == 202
     assert client.post("/api/auth/request", json={"email": "a@exemple.fr", "return": ""}).status_code == 202
+
+
+# -- the HTML pages: every id-like query or form parameter goes through ids.parse_id --------------------
+
+BAD_IDS = [str(2**63), "-99999999999999999999", "99999999999999999999", "٤٥", "⁰⁴⁵", "-1", "0", "9" * 5000]
+
+
+def _csrf(client) -> str:
+    from bs4 import BeautifulSoup
+
+    page = BeautifulSoup(client.get("/thread", query_string={"url": POST_A}).get_data(as_text=True), "html.parser")
+    return page.find("input", attrs={"name": "csrf"})["value"]
+
+
+@pytest.mark.parametrize("parent", BAD_IDS)
+def test_no_js_page_with_a_parent_that_is_not_an_id_shows_the_thread(client, parent):
+    response = client.get("/thread", query_string={"url": POST_A, "parent": parent})
+    assert response.status_code == 200
+    assert "Écrire un commentaire" in response.get_data(as_text=True)  # no parent: the form answers the post
+
+
+@pytest.mark.parametrize("parent", BAD_IDS)
+@pytest.mark.parametrize("with_csrf", [True, False])
+def test_no_js_form_with_a_parent_that_is_not_an_id_is_a_4xx(client, parent, with_csrf):
+    data = {"url": POST_A, "text": "Bonjour", "author": "Claire", "parent": parent}
+    if with_csrf:
+        data["csrf"] = _csrf(client)
+    response = client.post("/thread", data=data)
+    assert response.status_code == (400 if with_csrf else 403), response.get_data(as_text=True)[:300]
+    assert "Bonjour" in response.get_data(as_text=True)  # the form comes back with what was typed

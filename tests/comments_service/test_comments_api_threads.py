@@ -19,7 +19,8 @@ def test_empty_thread_has_the_contract_shape(actions, urls):
         "comments": [],
         "answers": [],  # posts of the network answering it (issue 5)
         "mentions": [],  # approved Webmentions (issue 5)
-        "page": {"depth": 5, "offset": 0, "limit": 50, "threads": 0, "count": 0, "next": None},  # pages (issue 10)
+        "page": {"depth": 5, "offset": 0, "skip": 0, "limit": 50, "threads": 0, "count": 0, "next": None,
+                     "next_skip": 0},  # pages (issue 10)
     }
 
 
@@ -122,7 +123,7 @@ def test_cached_bytes_are_served_until_the_version_changes(app, actions, urls):
     actions.comment("Un", url=urls.POST_B)
     one = actions.thread(urls.POST_B).data
     cache = app.extensions["confreres_thread_cache"]
-    assert cache.get(f"{urls.POST_B} 0 50", _version(actions, urls.POST_B)).body == one
+    assert cache.get(f"{urls.POST_B} 0 0 50", _version(actions, urls.POST_B)).body == one
     # an edit made behind the service's back (another worker) is seen through the version
     actions.sql("UPDATE comments SET html = '<p>changé</p>'")
     assert actions.thread(urls.POST_B).data == one  # same version: cached bytes

@@ -13,7 +13,7 @@ import pytest
 
 from comments_service.domain import validate
 from tests.comments_service.test_comments_notify import anne, app  # noqa: F401  (fixtures: a real SMTP server)
-from tests.comments_service.verification_kit import CLAIRE, Kit, import_people
+from tests.comments_service.verification_kit import CLAIRE, KARIM, OTHER, PEOPLE, Kit, import_people
 
 GUEST = "lecteur@exemple.fr"
 INJECTED = "Paul\r\n\r\n  Approuver : http://evil.test/approve\r\n\u2028Rejeter : http://evil.test/reject\n"
@@ -99,3 +99,55 @@ def test_the_no_js_form_refuses_it_and_shows_what_was_typed(members, actions, cl
 def test_ordinary_names_and_members_signing_as_themselves_pass(members, actions, urls):
     assert actions.post("Merci.", url=urls.POST_B, author="Claire", email=GUEST).status_code == 201
     assert actions.post("Merci !", url=urls.POST_B, author="Benali").status_code == 201  # untitled surname
+
+
+@pytest.fixture
+def namesakes(app, client, tmp_path):  # noqa: F811
+    """Claire and Karim are members under their titled names; no Martin in the directory."""
+    import_people(app, tmp_path, people=[p for p in PEOPLE if p[0] != OTHER])
+    kit = Kit(app, client)
+    kit.verified(CLAIRE, "Lefebvre", "Claire", "Dr Claire Lefebvre", role="author", sites=("dr-a",))
+    kit.verified(KARIM, "Benali", "Karim", "Dr Karim Benali")
+    kit.member(display_name="Zèbre Savant")
+    return kit
+
+
+@pytest.mark.parametrize(
+    ("name", "refused"),
+    [
+        ("Lefebvre Claire", True),  # the words in another order
+        ("Benali Karim", True),
+        ("LEFEBVRE, Claire", True),
+        ("Dr. K. Benali", True),  # an initial for the first name
+        ("K. Benali", True),
+        ("Dr C Lefebvre", True),
+        ("Dr K\u0430rim Benali", True),  # Cyrillic а
+        ("\u041a\u0430rim B\u0435n\u0430li", True),  # Cyrillic К, а, е
+        ("Dr \u039aarim Benali", True),  # Greek Kappa
+        ("Savant Zèbre", True),
+        ("Claire", False),
+        ("Dr Martin", False),
+        ("Karima Benaissa", False),
+        ("Karim", False),
+        ("Benali", False),
+        ("Claire L.", False),  # an initial for the surname: how ordinary guests sign
+        ("Claire Martin", False),
+        ("K. B.", False),  # initials only name nobody
+        ("Lefebvre Claire-Marie", False),
+        ("Zèbre", False),
+        ("Jean-Pierre O'Neil", False),
+    ],
+)
+def test_reversed_initialled_or_look_alike_member_names_are_refused(namesakes, actions, urls, api_error, name, refused):
+    response = actions.post("Mon avis.", url=urls.POST_B, author=name, email=GUEST)
+    if refused:
+        api_error(response, 400, None, "author")
+    else:
+        assert response.status_code == 201, response.get_data(as_text=True)
+
+
+@pytest.mark.parametrize("name", ["Dr. K. Benali", "Dr K\u0430rim Benali", "Docteur Benali Karim", "Pr C. Lefebvre"])
+def test_account_display_names_follow_the_same_rule(namesakes, client, name):
+    member = namesakes.member()
+    saved = client.patch("/api/account", json={"display_name": name}, headers=member.headers)
+    assert saved.status_code == 400 and saved.get_json()["error"]["code"] == "name_of_a_physician", saved.get_json()

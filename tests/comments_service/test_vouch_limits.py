@@ -78,10 +78,9 @@ def test_the_no_js_vouching_page_answers_429_in_french(app, kit, founders):  # n
     browser = browser_of(app, kit, claire)
     path = f"/verification/parrainer/{kit.vouch_token(candidate)}"
     for guess in ("Dupont", "Martin", "Durand", "Petit", "Moreau"):
-        page = browser.get(path).get_data(as_text=True)
-        assert browser.post(path, data={"csrf": csrf_of(page), "last_name": guess}).status_code == 400
-    page = browser.get(path).get_data(as_text=True)
-    refused = browser.post(path, data={"csrf": csrf_of(page), "last_name": SURNAME})
+        csrf = csrf_of(browser.get(path).get_data(as_text=True))
+        assert browser.post(path, data={"csrf": csrf, "last_name": guess}).status_code == 400
+    refused = browser.post(path, data={"csrf": csrf, "last_name": SURNAME})  # a form left open in another tab
     assert refused.status_code == 429
     assert "vous ne pouvez plus le parrainer" in refused.get_data(as_text=True)
 
@@ -129,3 +128,17 @@ def test_the_link_is_random_stored_and_renewable_and_old_links_fail_cleanly(app,
     assert kit.vouch(karim, candidate, SURNAME).status_code == 201  # now verified: no link any more
     assert kit.status(candidate)["links"]["vouch"] is None
     api_error(client.post("/api/verification/vouch-link", headers=candidate.headers), 409, "nothing_to_vouch")
+
+
+def test_a_locked_out_voucher_sees_the_lock_message_not_the_form(app, kit, founders):  # noqa: F811
+    claire, karim = founders
+    candidate = declared(kit)
+    for guess in ("Dupont", "Martin", "Durand", "Petit", "Moreau"):
+        assert kit.vouch(claire, candidate, guess).status_code == 400
+    path = f"/verification/parrainer/{kit.vouch_token(candidate)}"
+    response = browser_of(app, kit, claire).get(path)
+    assert response.status_code == 200
+    page = response.get_data(as_text=True)
+    assert "vous ne pouvez plus le parrainer" in page
+    assert 'name="last_name"' not in page and "Je connais ce confrère" not in page
+    assert 'name="last_name"' in browser_of(app, kit, karim).get(path).get_data(as_text=True)  # others still can

@@ -106,7 +106,7 @@ def test_a_leftover_pelicanconf_is_never_run_and_fails_the_build(make_network, t
         f"open({str(witness)!r}, 'w').write('ran')\nPLUGINS = []\n", encoding="utf-8"
     )
     [result] = build.build(network, progress=False)
-    assert not result.ok and "pelicanconf.py is no longer read" in result.error
+    assert not result.ok and "pelicanconf.py n'est plus lu" in result.error
     assert not witness.exists()
 
 

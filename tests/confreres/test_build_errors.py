@@ -100,3 +100,39 @@ def test_a_colliding_push_is_refused_naming_both_files(make_network, tmp_path):
     [too_long] = [line for line in lines if "trop long" in line]
     assert "content/long.md" in too_long and "une seule catégorie" in too_long
     assert (network.output / "dr-a").resolve() == live
+
+
+PUSHED = {
+    "site.toml": ({"site.toml": "pagination = 0\n"}, ["- site.toml : pagination : doit être entre 1 et 100"]),
+    "{static} out of content/": ({"content/lien.md": "Title: L\nDate: 2025-02-01\n\n[r]({static}../../network.toml)\n"},
+                                 ["- content/lien.md : lien {static} ou {attach} vers « ../../network.toml »"]),
+    "Slug of a tag page": ({**{f"content/t{n}.md": f"Title: T{n}\nDate: 2025-02-0{n + 1}\nTags: garde\n\nx\n"
+                               for n in range(3)},
+                            "content/x.md": "Title: X\nDate: 2025-02-05\nSlug: tag/garde\n\nx\n"},
+                           ["- 2 pages seraient publiées dans le même fichier « tag/garde.html » : content/x.md ; "
+                            "la page du mot-clé « garde » (content/t0.md, content/t1.md, content/t2.md). Pour corriger : "
+                            "donnez à content/x.md un autre « Slug: » (ou un autre titre) ou changez le mot-clé « garde » "
+                            "dans content/t0.md, content/t1.md, content/t2.md."]),
+}
+
+
+@pytest.mark.parametrize("case", list(PUSHED))
+def test_a_refused_push_names_files_as_in_the_doctors_clone(make_network, tmp_path, case):
+    """The pusher reads `site.toml` (not the server's temporary folder), the post that holds a bad link, and a
+    collision whose count, list and advice agree."""
+    network = make_network(slugs=("dr-a",), posts=1)
+    assert all(r.ok for r in build.build(network, progress=False))
+    repo = publish.init(network, "dr-a", tmp_path / "repos" / "dr-a.git")
+    clone = tmp_path / "clone"
+    git("clone", "--quiet", str(repo), str(clone))
+    files, lines = PUSHED[case]
+    for name, text in files.items():
+        (clone / name).write_text(text, encoding="utf-8")
+    git("add", "-A", cwd=clone)
+    git("commit", "-qm", "Essai", cwd=clone)
+    pushed = git("push", "origin", "main", cwd=clone, check=False)
+    assert pushed.returncode != 0 and "REFUSÉE" in pushed.stderr
+    said = [line.removeprefix("remote: ").strip() for line in pushed.stderr.splitlines()]
+    for line in lines:
+        assert any(s.startswith(line) for s in said), (line, said)
+    assert "site/site.toml" not in pushed.stderr

@@ -107,3 +107,29 @@ def test_service_commands_run_in_the_one_cli(app, confreres_for, urls, tmp_path)
     assert json.loads(synced.output)["updated"] == 1
     assert run("service", "sync-posts", "dr-z", str(posts_json)).exit_code != 0
     assert "site-token" not in run("service", "--help").output  # one site-token: the confreres one
+
+
+def test_build_speaks_french_to_the_doctor(make_network, tmp_path):
+    """`confreres build` as run in a terminal: counts in French (1 billet, 2 billets), no English line."""
+    import subprocess
+    import sys
+
+    from tests.confreres.conftest import write_post
+
+    network = make_network(slugs=("dr-a", "dr-b"), posts=1)
+    write_post(network.site("dr-b").path, "second", "Second billet")
+    (network.site("dr-b").path / "content" / "casse.md").write_text("Title: X\nDate: jamais\n\nx\n", encoding="utf-8")
+    command = Path(sys.executable).with_name("confreres")
+    done = subprocess.run([str(command), "--network", str(network.source), "build"], capture_output=True,
+                          text=True, cwd=tmp_path, env={"PATH": "/usr/bin:/bin", "HOME": str(tmp_path)})
+    lines = [line.strip() for line in (done.stdout + done.stderr).splitlines() if line.strip()]
+    assert done.returncode == 1, lines
+    assert any(line.startswith("✓ dr-a (1 billet, ") for line in lines), lines
+    assert f"1/2 blogs construits dans {network.output}" in lines, lines
+    english = ("built", " not ", "unavailable", "skipped", "answer", "folder", "build ━")
+    assert not [line for line in lines if any(word in line for word in english)], lines
+    write_post(network.site("dr-a").path, "deux", "Deux")
+    (network.site("dr-b").path / "content" / "casse.md").unlink()
+    again = subprocess.run([str(command), "--network", str(network.source), "build", "--quiet"], capture_output=True,
+                           text=True, cwd=tmp_path, env={"PATH": "/usr/bin:/bin", "HOME": str(tmp_path)})
+    assert "✓ dr-a (2 billets, " in again.stdout and "✓ dr-b (2 billets, " in again.stdout, again.stdout + again.stderr

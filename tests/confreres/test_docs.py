@@ -49,3 +49,19 @@ def test_slug_matches_github():
     assert _slug("Blog authors' badges") == "blog-authors-badges"
     assert _slug("Publishing with `git push`") == "publishing-with-git-push"
     assert _slug("Moving a blog from WordPress; exports and backups") == "moving-a-blog-from-wordpress-exports-and-backups"
+
+
+def test_the_readme_says_which_html_files_a_push_may_carry(make_network):
+    """`.html` posts are refused, `.html`/`.js` files under content/extra/ are accepted: the README says both, and
+    that the CSP never runs their scripts (scripts only from the theme's and Pagefind's folders)."""
+    from confreres import csp, publish
+
+    readme = " ".join((ROOT / "README.md").read_text(encoding="utf-8").split())
+    assert publish.check_path("100644", "content/extra/page.html") == ""
+    assert publish.check_path("100644", "content/extra/outil.js") == ""
+    assert "Markdown" in publish.check_path("100644", "content/page.html")
+    assert "an `.rst` or `.html` file elsewhere in `content/` is refused" in readme
+    assert "A pushed `.html` or `.js` file under `content/extra/`" in readme and "no script in it ever runs" in readme
+    network = make_network(slugs=("dr-a",), posts=0)
+    scripts = next(part for part in csp.policy(network).split("; ") if part.startswith("script-src")).split()[1:]
+    assert scripts and all(s.endswith(("/theme/js/", "/pagefind/")) or s == "'wasm-unsafe-eval'" for s in scripts)

@@ -155,6 +155,25 @@ def test_metadata_and_links_cannot_reach_outside_the_blog(server, meta, body, na
     assert not list(network.output.rglob("secret_key"))
 
 
+@pytest.mark.parametrize("meta", [
+    "Url: https://evil.example/phish",
+    "Url: ../../x.html",
+    "Url: //evil.example/phish",
+    "Url: javascript:alert(1)",
+    "Url: /x.html",
+    "Slug: https://evil.example/phish",
+    "Save_as: sous/../x.html",
+])
+def test_an_address_outside_the_blog_is_refused_naming_the_post(server, meta):
+    """A `Url` (or `Slug`, `Save_as`) leading out of the blog's URL would put a foreign link on the blog and the
+    planet, and a comment thread under another address: refused, naming the post's file."""
+    network, _, _, push = server
+    text = POST.format(meta=meta, body="Texte.")
+    pushed = push({"content/piege.md": text.replace("Slug: piege\n", "") if meta.startswith("Slug") else text})
+    assert_refused(network, pushed, "content/piege.md : l'adresse", "sortirait du blog")
+    assert "evil.example" not in (network.output / "index.html").read_text(encoding="utf-8")
+
+
 def test_server_side_builds_read_no_rst_nor_html(make_network):
     """A file that reached the server another way is inert too: docutils' `include` never runs."""
     network = make_network(slugs=("dr-a",), posts=1)

@@ -28,11 +28,12 @@ def test_the_snapshot_holds_the_first_page_links_the_rest_and_caps_deep_chains(w
     assert more["href"].startswith(world.network.comments_url + "thread?url=") and "page=2" in more["href"]
 
     deep = world.page("dr-a/dr-a-billet-1.html")
-    assert len(deep.select(".comments-snapshot li.comment")) == 1000
-    last = deep.find(id=f"comment-{chain[-1]}").find_parent("li")
+    assert len(deep.select(".comments-snapshot li.comment")) == 200  # a page is bounded in comments too
+    last = deep.find(id=f"comment-{chain[199]}").find_parent("li")
     assert len(last.find_parents("ol", class_="comment-replies")) == 4  # five levels shown
-    assert last.select_one(".comment-parent").get_text(strip=True) == "en réponse à Auteur r0-998"
-    assert not deep.select(".comments-snapshot .comments-more")
+    assert last.select_one(".comment-parent").get_text(strip=True) == "en réponse à Auteur r0-198"
+    more = deep.select_one(".comments-snapshot .comments-more a")
+    assert more.get_text(strip=True) == "Commentaires suivants (800)" and "page=2" in more["href"]
 
 
 def test_a_thread_the_service_fails_to_give_is_not_shown_as_without_comments(world):  # noqa: F811

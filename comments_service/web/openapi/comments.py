@@ -32,8 +32,10 @@ PATHS = {
                 "Pages are made of top-level comments, oldest first, each with all its replies. Replies are "
                 "nested THREAD_DEPTH levels deep at most (5 by default): a deeper reply is listed at the "
                 "deepest level, after the comment it follows, with `in_reply_to` naming the comment it answers "
-                "(`parent` is always the real parent). `total` counts the whole thread; `page.next` is the "
-                "`offset` of the next page, null on the last one. Each page has its own ETag."
+                "(`parent` is always the real parent). A page holds at most 4 × `limit` comments: a top-level "
+                "comment with more replies goes on on the next page(s), where they come at the top level with "
+                "`in_reply_to`. `total` counts the whole thread; `page.next` and `page.next_skip` are the "
+                "`offset` and `skip` of the next page (`next` null on the last one). Each page has its own ETag."
             ),
             "parameters": [
                 URL_PARAM,
@@ -50,6 +52,14 @@ PATHS = {
                     "in": "query",
                     "required": False,
                     "description": "Top-level comments to skip: the `page.next` of the previous page",
+                    "schema": {"type": "integer", "minimum": 0, "default": 0},
+                },
+                {
+                    "name": "skip",
+                    "in": "query",
+                    "required": False,
+                    "description": "Comments of the first top-level comment's thread already shown: the "
+                    "`page.next_skip` of the previous page",
                     "schema": {"type": "integer", "minimum": 0, "default": 0},
                 },
                 {
@@ -398,12 +408,17 @@ SCHEMAS = {
                 "properties": {
                     "depth": {"type": "integer", "description": "Levels of replies shown nested (THREAD_DEPTH)"},
                     "offset": {"type": "integer"},
+                    "skip": {"type": "integer"},
                     "limit": {"type": "integer"},
                     "threads": {"type": "integer", "description": "Top-level comments of the whole thread"},
                     "count": {"type": "integer", "description": "Visible comments on this page"},
                     "next": {
                         "type": ["integer", "null"],
                         "description": "`offset` of the next page; null on the last page",
+                    },
+                    "next_skip": {
+                        "type": "integer",
+                        "description": "`skip` of the next page: > 0 when it goes on inside a thread",
                     },
                 },
             },

@@ -13,7 +13,7 @@
    own pending comments; the Markdown to edit comes from GET <api>comments/<id> (its owner only). Signed in,
    GET <api>account/comments?url= (once, with the session) names the member's own comments of the thread, so
    « Modifier » / « Supprimer » work with the session on a device that holds no edit token for them.
-   Threads come a page of top-level comments at a time (`page.next`, « Afficher plus »), each rendered
+   Threads come a page of top-level comments at a time (`page.next`, `page.next_skip`, « Afficher plus »), each rendered
    once, without recursion, into a DocumentFragment.
    Untrusted strings only ever go through textContent/attributes; innerHTML (rich()) takes only `html` and
    `interests`, sanitised by the service. */
@@ -154,13 +154,14 @@
     storage.set(mine);
     let doc, mode = root.dataset.mode || "open", replyTo = null, timer, tok = session.get(), acct = null, sent = "";
     // nodes: id -> {c, level, up} of the comments shown (to place a reply)
-    let seen = 0, next = null, depth = 5, nodes = new Map();
+    let seen = 0, next = null, nextSkip = 0, depth = 5, nodes = new Map();
     const auth = (headers) => (tok ? { ...headers, Authorization: "Bearer " + tok } : headers || {});
-    const page = async (offset) => {
+    const page = async (offset, skip) => { // skip: inside a top-level thread too large for one page
       const toks = Object.values(mine).filter((m) => m.u === url).map((m) => m.t).slice(-50);
-      const r = await call(api + "comments?url=" + encodeURIComponent(url) + (offset ? "&offset=" + offset : ""), "GET",
-        null, toks.length ? { "X-Confreres-Tokens": toks.join(", ") } : {});
+      const r = await call(api + "comments?url=" + encodeURIComponent(url) + (offset ? "&offset=" + offset : "") +
+        (skip ? "&skip=" + skip : ""), "GET", null, toks.length ? { "X-Confreres-Tokens": toks.join(", ") } : {});
       ({ next, depth } = r.page);
+      nextSkip = r.page.next_skip || 0;
       seen += r.page.count;
       return r;
     };
@@ -471,7 +472,7 @@
     const more = btn("", null, async () => {
       more.disabled = true;
       try {
-        const r = await page(next), fresh = r.comments.filter((c) => !nodes.has(c.id)), first = fresh[0];
+        const r = await page(next, nextSkip), fresh = r.comments.filter((c) => !nodes.has(c.id)), first = fresh[0];
         doc.comments.push(...fresh); // (one posted here since is shown already)
         const frag = d.createDocumentFragment();
         walk(fresh, frag);
