@@ -19,6 +19,8 @@ from confreres.registry import MODERATION_POLICIES
 
 DEFAULT_SECRET = "dev-insecure-secret-change-me"
 ENV_PREFIX = "CONFRERES_"
+THREAD_DEPTH_RANGE = (2, 10)  # fewer than 2 levels is no thread; more no longer fits a phone's width
+THREAD_PAGE_MAX = 200  # top-level comments a page may ask for (THREAD_PAGE_SIZE, `limit`)
 
 # Keys a deployment may set through CONFRERES_<KEY>; the type of the default decides the parsing.
 DEFAULTS: dict[str, object] = {
@@ -140,9 +142,7 @@ def build(app, test_config: dict | None = None) -> None:
     if app.config["EDIT_WINDOW"] is None or int(app.config["EDIT_WINDOW"]) < 0:
         app.config["EDIT_WINDOW"] = network.policies.edit_window_minutes
 
-    from comments_service.domain.tree import DEPTH_RANGE, MAX_LIMIT
-
-    for key, (low, high) in (("THREAD_DEPTH", DEPTH_RANGE), ("THREAD_PAGE_SIZE", (1, MAX_LIMIT))):
+    for key, (low, high) in (("THREAD_DEPTH", THREAD_DEPTH_RANGE), ("THREAD_PAGE_SIZE", (1, THREAD_PAGE_MAX))):
         if not low <= int(app.config[key]) <= high:
             raise ConfigError(f"{ENV_PREFIX}{key}={app.config[key]!r}: expected a whole number from {low} to {high}")
 

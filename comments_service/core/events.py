@@ -9,10 +9,10 @@ receiver is logged, never turned into an error for the commenter whose comment i
 
 | event (signal name)     | emitted by, after the commit                                     | listened by              |
 |-------------------------|------------------------------------------------------------------|--------------------------|
-| `comment.created`       | web.api (POST /api/comments), web.pages (the no-JS form)         | mail.notices (all below) |
-| `comment.edited`        | web.api (PATCH /api/comments/<id>)                               | mail.notices             |
-| `comment.deleted`       | web.api (DELETE /api/comments/<id>)                              | mail.notices             |
-| `comment.reported`      | web.api (POST /api/comments/<id>/report)                         | mail.notices             |
+| `comment.created`       | actions.comments.create_comment (the API and the no-JS form)     | mail.notices (all below) |
+| `comment.edited`        | actions.comments (PATCH /api/comments/<id>)                      | mail.notices             |
+| `comment.deleted`       | actions.comments (DELETE /api/comments/<id>)                     | mail.notices             |
+| `comment.reported`      | actions.comments (POST /api/comments/<id>/report)                | mail.notices             |
 | `comment.moderated`     | web.moderation_pages (API, queue page, mailed action links)      | mail.notices             |
 | `posts.synced`          | web.api (PUT /api/sites/<slug>/posts)                            | mail.notices             |
 | `mention.created`       | web.webmention.process (a verified Webmention, new)              | mail.notices             |
@@ -20,7 +20,7 @@ receiver is logged, never turned into an error for the commenter whose comment i
 | `mention.deleted`       | web.webmention.process (the source is gone or no longer links)   | mail.notices             |
 | `mention.moderated`     | web.moderation_pages (API, queue page, mailed action links)      | mail.notices             |
 | `mail.queued`           | web.account (a sign-in link)                                     | mail.notices             |
-| `account.deleted`       | web.account (the member deletes it: API and page)                | mail.notices             |
+| `account.deleted`       | actions.accounts.delete_account (API and page)                   | mail.notices             |
 | `verification.declared` | web.verification (a declaration: API and page)                   | mail.notices             |
 | `verification.revoked`  | web.verification (a revocation: API and page)                    | mail.notices             |
 

@@ -496,12 +496,12 @@ def m010_current_names(db: Database) -> None:
     - a comment written signed in showed the name it was written under beside the link to its author's
       profile, which shows the current name: a member who took a pseudonym was named by their older
       comments. From now on accounts.set_display_name renames them; here, comments of accounts that have a
-      public name take it, and their threads get a new version (store._bump's rule: the thread's ETag,
+      public name take it, and their threads get a new version (posts.bump_post's rule: the thread's ETag,
       and `public_version` for those that show the comment, so the static snapshots are rebuilt).
     """
     import time
 
-    from comments_service.domain.validate import one_line
+    from confreres.sanitize import one_line  # the leaf rule of `validate.one_line`, shared by every layer
 
     for table, column in (("comments", "author_name"), ("accounts", "display_name")):
         for rowid, value in db.execute(f"SELECT rowid, {column} FROM {table} WHERE {column} != ''").fetchall():

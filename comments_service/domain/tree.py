@@ -17,10 +17,8 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 DEFAULT_DEPTH = 5  # levels shown; THREAD_DEPTH in the service's configuration
-DEPTH_RANGE = (2, 10)  # fewer than 2 levels is no thread; more no longer fits a phone's width
 DEFAULT_LIMIT = 50  # top-level comments (with their replies) per page of the API and the no-JS page
 PAGE_COMMENTS = 4  # and at most this many comments per top-level comment of `limit` (200 a page by default)
-MAX_LIMIT = 200
 
 
 @dataclass

@@ -8,7 +8,6 @@ server from the account, never taken from the request.
 from __future__ import annotations
 
 import re
-import unicodedata
 from dataclasses import dataclass
 from datetime import date, datetime
 from functools import lru_cache
@@ -18,6 +17,7 @@ from comments_service.core.errors import ApiError
 from comments_service.core.ids import parse_id
 from confreres.registry import COMMENT_MODES, Network
 from confreres.sanitize import excerpt as make_excerpt
+from confreres.sanitize import one_line
 from confreres.sanitize import text as plain_text
 
 MAX_TEXT = 10_000
@@ -34,32 +34,6 @@ HONEYPOT = "confreres_hp"  # a field humans never see; bots fill it
 EMAIL_RE = re.compile(r"^[^@\s<>\"',;()\[\]\\]+@[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)+$")
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\u200b-\u200f\u202a-\u202e\u2066-\u2069]")
 
-
-# Unicode categories never kept in a one-line field: controls (CR, LF, tab, NEL...), line and paragraph
-# separators, format characters (bidi overrides and isolates, zero-width characters) and lone surrogates.
-_BREAKS = frozenset(("Cc", "Zl", "Zp"))
-_DROPPED = frozenset(("Cf", "Cs"))
-
-
-def one_line(value: str) -> str:
-    """A one-line field (a name, an address, a title, a reason) as it may be stored and shown.
-
-    Line breaks and other control characters become spaces, format characters (bidi overrides that
-    reverse what a moderator reads, zero-width characters) are dropped, runs of spaces become one: such
-    a field can never write a line of its own into a mail or a page. The one rule for every single-line
-    input (API, no-JS forms, account and verification pages, importers, received Webmentions).
-    """
-    kept = []
-    for ch in value:
-        if ch.isascii() and ch.isprintable():
-            kept.append(ch)
-            continue
-        category = unicodedata.category(ch)
-        if category in _BREAKS:
-            kept.append(" ")
-        elif category not in _DROPPED:
-            kept.append(ch)
-    return " ".join("".join(kept).split())
 
 
 def _fmt(n: int) -> str:

@@ -28,10 +28,11 @@ from comments_service.actions import comments as actions
 from comments_service.actions.posts import announce_posts
 from comments_service.core import config, tokens
 from comments_service.core import events as hooks
+from comments_service.core.config import THREAD_PAGE_MAX
 from comments_service.core.db import get_db
 from comments_service.core.errors import ApiError
 from comments_service.domain import comments as store
-from comments_service.domain import crossblog, public, tree, validate
+from comments_service.domain import crossblog, public, validate
 from comments_service.domain import verification as verify
 from comments_service.domain.accounts import looks_like_session
 from comments_service.domain.posts import comments_mode, find_post
@@ -97,7 +98,7 @@ def page_args() -> dict:
         "depth": int(config["THREAD_DEPTH"]),
         "offset": int_arg("offset", 0, MAX_OFFSET, minimum=0),
         "skip": int_arg("skip", 0, MAX_OFFSET, minimum=0),  # inside a top-level thread: page.next_skip
-        "limit": int_arg("limit", int(config["THREAD_PAGE_SIZE"]), tree.MAX_LIMIT),
+        "limit": int_arg("limit", int(config["THREAD_PAGE_SIZE"]), THREAD_PAGE_MAX),
     }
 
 
