@@ -166,7 +166,7 @@ def _local_secret(network: registry.Network) -> str:
     return key
 
 
-def _sync_published_posts(network: registry.Network, app, out: Path):
+def sync_published_posts(network: registry.Network, app, out: Path):
     """Open the threads of every built post (the build's `posts.json`), through the service's API."""
     import json
 
@@ -198,7 +198,7 @@ def _serve(network, host, port, out, with_comments=True, after_start=None, setti
     service = None
     if with_comments:
         service = _service(network, settings)
-        _sync_published_posts(network, service, out)
+        sync_published_posts(network, service, out)
     app = server.make_app(network, out, service)
     logging.getLogger("werkzeug").setLevel(logging.WARNING)  # one line per request drowns the banner
     httpd = make_server(host, port, app, threaded=True)
@@ -260,7 +260,7 @@ def demo(ctx, host, port):
         for result in results:
             if not result.ok:
                 raise click.ClickException(result.error)
-        _sync_published_posts(network, service, network.output)
+        sync_published_posts(network, service, network.output)
         from confreres.seed import seed_demo, seed_verification
 
         added = seed_demo(network, service)

@@ -257,7 +257,7 @@ def demo_author_email(network, site) -> str:
     return next(a.email for a in demo_accounts(network) if a.sites == (site.slug,))
 
 
-def _make_directory_module():
+def make_directory_module():
     import importlib.util
     from pathlib import Path
 
@@ -279,7 +279,7 @@ def write_demo_directory(path) -> dict[str, str]:
     """Write the demo extract to `path`; returns {"Prénom NOM": RPPS} of the named physicians."""
     import random
 
-    make = _make_directory_module()
+    make = make_directory_module()
     named: dict[str, str] = {}
     rng = random.Random(7)
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -309,7 +309,7 @@ def seed_verification(network, app, source=None) -> list[str]:
 
     lines: list[str] = []
     target = Path(app.config["DIRECTORY_DB"])
-    make = _make_directory_module()
+    make = make_directory_module()
     if not Directory(target).available:
         source = Path(source) if source else network.root / "var" / "demo-directory.txt"
         write_demo_directory(source)

@@ -26,7 +26,7 @@ receiver is logged, never turned into an error for the commenter whose comment i
 
 mail.notices listens with `register(app, _after_commit)`: it hears every event and wakes the mail sender
 when the request queued a mail. Tests listen the same way. A new event is one line below plus a row here;
-`emit` refuses a name not declared here (LookupError), and tests/comments_service/test_events.py checks
+`emit` refuses a name not declared here (LookupError), and tests/comments_service/core/test_events.py checks
 that every `emit` call of the service names a declared event and that every declared event is emitted.
 """
 

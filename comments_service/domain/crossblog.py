@@ -136,7 +136,7 @@ def _activity(db, table: str, stamp: str, urls: list[str]) -> dict[str, tuple[in
     return found
 
 
-def _trees(posts: dict[str, dict]) -> list[list[tuple[str, int, str | None]]]:
+def trees(posts: dict[str, dict]) -> list[list[tuple[str, int, str | None]]]:
     """Each group of posts linked by reply_to, as [(url, depth, answered url)], root first, depth-first.
 
     reply_to points to one post at most, so a group is a tree, or a loop with branches (two posts
@@ -191,7 +191,7 @@ def conversations(db, network, *, site: str | None = None, days: int | None = No
     for row in rows:
         if row["site"] in sites:
             posts[row["url"]] = {**public.post_summary(row, sites[row["site"]], badges), "reply_to": row["reply_to"]}
-    groups = [g for g in _trees(posts) if len({posts[u]["site"] for u, _, _ in g}) >= 2]
+    groups = [g for g in trees(posts) if len({posts[u]["site"] for u, _, _ in g}) >= 2]
     urls = [url for group in groups for url, _, _ in group]
     comments = _activity(db, "comments", "created", urls)
     mentions = _activity(db, "mentions", "coalesce(updated, created)", urls)

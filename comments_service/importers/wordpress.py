@@ -636,7 +636,7 @@ def _ordered(comments: list[WxrComment]) -> list[WxrComment]:
     return out
 
 
-def _existing_keys(db, site: str, ids: list[str]) -> dict[str, sqlite3.Row]:
+def existing_keys(db, site: str, ids: list[str]) -> dict[str, sqlite3.Row]:
     found = {}
     for i in range(0, len(ids), 500):
         chunk = ids[i: i + 500]
@@ -665,7 +665,7 @@ def _write_post(db, site: str, url: str, post: WxrPost, report: ImportReport, ou
 
     with contextlib.nullcontext() if dry_run else write(db):
         wanted = [c.wp_id for c in comments] + ([qualified(c.wp_id) for c in comments] if origin else [])
-        existing = _existing_keys(db, site, wanted)
+        existing = existing_keys(db, site, wanted)
 
         def resolve(wp_id: str) -> tuple[str, str | None, int | None]:
             """(state, key to write, our id) with state new | present | conflict."""

@@ -4,7 +4,7 @@ Each fragment describes its own blueprint's routes, written by hand next to the 
 comments (web/api.py), verification (web/verification.py), accounts (sign-in, account, moderation),
 members (public profiles, mention moderation); `common` holds what they share. Fragments import only
 `common`; this module alone imports them all and merges them, refusing a path or schema defined twice.
-tests/comments_service/test_comments_openapi.py walks the app's URL map and fails when a route or a
+tests/comments_service/web/test_openapi.py walks the app's URL map and fails when a route or a
 method under /api/ is missing here.
 """
 

@@ -10,7 +10,7 @@ from bs4 import BeautifulSoup
 
 from comments_service.core.db import connect
 from comments_service.core.migrations import migrations
-from tests.comments_service.test_verification import kit_cookie
+from tests.comments_service.domain.test_verification import kit_cookie
 from tests.comments_service.verification_kit import CLAIRE, Kit, import_people
 
 PROFILE_PREFIX = "http://blogs.test/comments/membres/"

@@ -9,7 +9,7 @@ def test_created_response_contract(actions, urls):
     assert response.status_code == 201
     body = response.get_json()
     assert set(body) == {"comment", "status", "text", "editable_until", "edit_token", "edit_window_minutes"}
-    assert body["text"] == "Bonjour"  # the writer's own source (never in a thread: test_comments_own_source.py)
+    assert body["text"] == "Bonjour"  # the writer's own source (never in a thread: web/test_api_own_source.py)
     assert body["status"] == "pending"  # first comment of a guest on a first-comment blog
     assert body["comment"]["status"] == "pending"
     assert body["comment"]["author"]["name"] == "Claire"

@@ -5,7 +5,7 @@ comments — through the outbox and a real SMTP server (aiosmtpd)."""
 from __future__ import annotations
 
 from confreres.site_token import site_token
-from tests.comments_service import test_comments_notify as notify_tests
+from tests.comments_service.mail import test_notices as notify_tests
 
 ANSWER = "http://blogs.test/dr-a/reponse-au-dr-b.html"
 LATER_B = "https://docteur-b.example/2024/billet-futur/"

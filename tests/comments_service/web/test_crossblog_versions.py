@@ -7,7 +7,7 @@ when nothing did, including when the build announces its posts again or new post
 
 from __future__ import annotations
 
-from tests.comments_service.test_crossblog import put_posts
+from tests.comments_service.web.test_crossblog import put_posts
 
 
 def versions(client) -> dict[str, str]:

@@ -185,7 +185,7 @@ def test_answers_looping_back_stay_one_conversation():
         "u2": {"site": "b", "published": "2024-01-02T00:00:00Z", "reply_to": "u1"},
         "u3": {"site": "c", "published": "2024-01-03T00:00:00Z", "reply_to": "u2"},
     }
-    (group,) = crossblog._trees(posts)
+    (group,) = crossblog.trees(posts)
     assert [(url, depth) for url, depth, _ in group] == [("u1", 0), ("u2", 1), ("u3", 2)]
 
 
@@ -275,7 +275,7 @@ def test_api_sites_gives_each_blog_its_authors_badge_from_the_verification_recor
     assert response.headers["Cache-Control"].startswith("public")
     sites = [dict(site) for site in response.get_json()["sites"]]
     versions = [site.pop("comments_version") for site in sites]
-    assert all(isinstance(v, str) and v for v in versions), "test_comments_versions.py checks how it moves"
+    assert all(isinstance(v, str) and v for v in versions), "test_crossblog_versions.py checks how it moves"
     assert {"sites": sites} == {
         "sites": [
             {"slug": "dr-a", "title": "Le carnet du Dr A", "url": urls.BLOG_A,

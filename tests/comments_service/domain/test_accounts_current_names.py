@@ -10,9 +10,9 @@ from __future__ import annotations
 
 from comments_service.core import db as dbmod
 from comments_service.core.migrations import migrate, migrations
-from tests.comments_service.test_comments_versions import versions
-from tests.comments_service.test_crossblog import put_posts
 from tests.comments_service.verification_kit import Kit
+from tests.comments_service.web.test_crossblog import put_posts
+from tests.comments_service.web.test_crossblog_versions import versions
 
 REAL = "Inès Haddad"
 

@@ -20,7 +20,7 @@ from comments_service.domain import comments as store
 from comments_service.importers import wordpress
 from confreres.cli import cli
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 DATA = ROOT / ".." / "shared" / "data" / "wordpress"
 BLOG_B = "https://docteur-b.example/"
 
@@ -402,7 +402,7 @@ def test_a_failed_post_is_rolled_back_whole(wp, tmp_path, monkeypatch):
     path = wxr(tmp_path / "fail.xml", item("billet-hostile", comments) + item("hello-world", comment(40, "Autre")))
     real_execute_calls = {"n": 0}
 
-    original = wordpress._existing_keys
+    original = wordpress.existing_keys
 
     def failing(db, site, ids):
         real_execute_calls["n"] += 1
@@ -412,7 +412,7 @@ def test_a_failed_post_is_rolled_back_whole(wp, tmp_path, monkeypatch):
                             " BEGIN SELECT RAISE(ABORT, 'disk on fire'); END")
         return original(db, site, ids)
 
-    monkeypatch.setattr(wordpress, "_existing_keys", failing)
+    monkeypatch.setattr(wordpress, "existing_keys", failing)
     report = wp.run(path)
     assert [p.error for p in report.failed] == ["disk on fire"]
     assert report.imported == 1 and report.skipped == {"failed": 3}

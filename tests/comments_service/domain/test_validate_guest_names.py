@@ -12,7 +12,7 @@ import re
 import pytest
 
 from comments_service.domain import validate
-from tests.comments_service.test_comments_notify import anne, app  # noqa: F401  (fixtures: a real SMTP server)
+from tests.comments_service.mail.test_notices import anne, app  # noqa: F401  (fixtures: a real SMTP server)
 from tests.comments_service.verification_kit import CLAIRE, KARIM, OTHER, PEOPLE, Kit, import_people
 
 GUEST = "lecteur@exemple.fr"

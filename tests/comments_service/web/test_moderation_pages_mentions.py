@@ -13,7 +13,7 @@ from comments_service.core.db import connect
 from comments_service.domain import accounts
 from comments_service.domain.mentions import get_mention
 from comments_service.web import webmention
-from tests.comments_service.test_webmention_receive import h_entry
+from tests.comments_service.web.test_webmention import h_entry
 from tests.loopback import LoopbackServer
 
 

@@ -12,7 +12,7 @@ from comments_service.domain import verification as verify
 from confreres import registry, seed
 from tests.comments_service.verification_kit import Kit, Member
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 
 
 def accounts_row_shows_specialty(db, account_id: int) -> bool:
@@ -56,7 +56,7 @@ def test_demo_founders_and_a_visitor_verified_by_vouching(tmp_path):
     db.close()
 
     body, last, first, _code, label = seed.DEMO_FREE[0]
-    rpps = seed._make_directory_module().luhn_complete(body)
+    rpps = seed.make_directory_module().luhn_complete(body)
     assert rpps in lines[-1]
     visitor = kit.member(display_name="Docteur Pivert")
     declared = kit.declare(visitor, rpps, last.title(), first)

@@ -107,7 +107,7 @@ def test_no_public_output_reveals_who_the_pseudonym_is(world, app, urls, network
     other = kit.member(display_name="Un autre membre")
     anonymous = app.test_client()
     member_browser = app.test_client()
-    from tests.comments_service.test_verification import kit_cookie
+    from tests.comments_service.domain.test_verification import kit_cookie
 
     member_browser.set_cookie("confreres_session", kit_cookie(kit, other))
     scanned: set[str] = set()

@@ -13,7 +13,7 @@ import re
 import pytest
 from itsdangerous import BadSignature, URLSafeSerializer
 
-from tests.comments_service.test_verification import (  # noqa: F401  (kit, founders: fixtures)
+from tests.comments_service.domain.test_verification import (  # noqa: F401  (kit, founders: fixtures)
     csrf_of,
     declared,
     founders,

@@ -13,7 +13,7 @@ import html
 import pytest
 
 from comments_service.web import webmention
-from tests.comments_service.test_webmention_receive import h_entry
+from tests.comments_service.web.test_webmention import h_entry
 from tests.loopback import LoopbackServer
 
 

@@ -10,7 +10,7 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 from bs4 import BeautifulSoup
 
-from tests.comments_service.test_verification import kit_cookie
+from tests.comments_service.domain.test_verification import kit_cookie
 from tests.comments_service.verification_kit import CANDIDATE, CLAIRE, Kit, import_people
 
 
