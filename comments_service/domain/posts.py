@@ -9,25 +9,18 @@ from __future__ import annotations
 
 import sqlite3
 import time
-from datetime import UTC, datetime
+from datetime import datetime
 
 from comments_service.core.db import write
 from comments_service.core.errors import ApiError
 from comments_service.domain import validate
+from confreres.french import parse_iso, utc_iso, utcnow  # noqa: F401 (domain modules read them here)
 from confreres.registry import Network
 
 # -- time ---------------------------------------------------------------------------------------
 
-def utcnow() -> datetime:
-    return datetime.now(UTC).replace(microsecond=0)
-
-
-def iso(moment: datetime) -> str:
-    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-def parse_iso(value: str) -> datetime:
-    return datetime.fromisoformat(value.replace("Z", "+00:00"))
+# The one ISO 8601 formatter and parser of the network (confreres.french), under the names the domain uses.
+iso = utc_iso
 
 
 # -- helpers ------------------------------------------------------------------------------------

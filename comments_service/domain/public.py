@@ -7,6 +7,8 @@ the keys written here exist in public output.
 
 from __future__ import annotations
 
+from confreres.french import parse_iso, utc_iso
+
 ANONYMOUS = "Anonyme"
 BADGE_LABELS = {"verified": "Médecin vérifié"}
 BADGE_TITLES = {"verified": "Inscription à l'Ordre des médecins vérifiée par le réseau Confrères"}
@@ -140,17 +142,17 @@ def site_summary(site, author_badge: dict | None, comments_version: str | None =
 
 def utc_time(value) -> str | None:
     """A post's date as ISO 8601 UTC ("YYYY-MM-DDTHH:MM:SSZ"; a bare date is midnight UTC), else None."""
-    from datetime import UTC, datetime
+    from datetime import UTC
 
     if not value:
         return None
     try:
-        moment = datetime.fromisoformat(str(value).replace("Z", "+00:00"))
+        moment = parse_iso(str(value))
     except ValueError:
         return None
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=UTC)
-    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return utc_iso(moment)
 
 
 def post_summary(row, site, badges: dict[str, dict | None]) -> dict:

@@ -18,6 +18,8 @@ import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
 
+from confreres.french import ISO_Z
+
 PHYSICIAN = "10"
 # Normalised header name -> our column. Labels drift slightly between versions: match on the normalised form.
 COLUMNS = {
@@ -197,7 +199,7 @@ def import_directory(source: str | os.PathLike, target: str | os.PathLike, progr
         report.physicians = conn.execute("SELECT count(*) FROM physicians").fetchone()[0]
         conn.executemany(
             "INSERT INTO meta VALUES (?, ?)",
-            [("source", source.name), ("imported", time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())),
+            [("source", source.name), ("imported", time.strftime(ISO_Z, time.gmtime())),
              ("rows", str(report.rows)), ("physicians", str(report.physicians))],
         )
         conn.commit()

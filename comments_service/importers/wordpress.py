@@ -34,7 +34,6 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from email.utils import parsedate_to_datetime
 from pathlib import Path
-from unicodedata import normalize
 from urllib.parse import unquote, urlsplit
 from xml.etree.ElementTree import ParseError, TreeBuilder, XMLPullParser
 
@@ -45,6 +44,7 @@ from comments_service.core.db import write
 from comments_service.domain import comments as store
 from comments_service.domain import render, validate
 from comments_service.domain.posts import bump_post
+from confreres.french import slugify
 from confreres.registry import Network
 from confreres.sanitize import clean
 from confreres.sanitize import text as plain_text
@@ -421,11 +421,6 @@ def _stem(segment: str) -> str:
     return re.sub(r"\.(html?|php)$", "", segment)
 
 
-def _slugify(value: str) -> str:
-    ascii_value = normalize("NFKD", value).encode("ascii", "ignore").decode("ascii").lower()
-    return re.sub(r"[^a-z0-9]+", "-", ascii_value).strip("-")
-
-
 @dataclass
 class Candidate:
     url: str
@@ -448,8 +443,8 @@ class PostIndex:
             parts[-1] = _stem(parts[-1])
             self.by_path["/".join(parts)].append(cand)
             self.by_slug[parts[-1]].append(cand)
-            if _slugify(parts[-1]) != parts[-1]:
-                self.by_slug[_slugify(parts[-1])].append(cand)
+            if slugify(parts[-1]) != parts[-1]:
+                self.by_slug[slugify(parts[-1])].append(cand)
 
     def match(self, post: WxrPost, base_url: str) -> tuple[Candidate | None, str]:
         """(candidate, how) with how in url | slug; (None, reason) when nothing or several fit."""
@@ -478,7 +473,7 @@ class PostIndex:
             if link_segs:
                 slugs.append(_stem(link_segs[-1]))
         if slugs:
-            slugs.append(_slugify(slugs[0]))
+            slugs.append(slugify(slugs[0]))
         for slug in slugs:
             found = {c.url: c for c in self.by_slug.get(slug, [])}
             if len(found) == 1:
