@@ -9,10 +9,12 @@ link spends its nonce in an outer transaction, and the event must wait for that 
 
 from __future__ import annotations
 
+from flask import current_app
+
 from comments_service.core import events
 from comments_service.core.errors import ApiError
 from comments_service.domain import comments as store
-from comments_service.domain import mentions
+from comments_service.domain import mentions, verification
 from comments_service.domain.moderation import can_moderate
 from comments_service.domain.policy import ACTIONS, check_action
 from comments_service.mail import notices as notify
@@ -20,7 +22,9 @@ from comments_service.mail import notices as notify
 
 def create_comment(db, network, post, data, *, policy, account, ip_hash, duplicate_minutes) -> tuple:
     """Store a new comment and queue the mails it calls for, in one transaction, then emit
-    `comment.created`; returns (row, edit nonce) as domain/comments.add_comment does."""
+    `comment.created`; returns (row, edit nonce) as domain/comments.add_comment does. A guest's name that
+    passes its writer off as a member or a physician is refused first (ApiError 400)."""
+    verification.check_author_name(current_app, db, data.author, account)
     with store.write(db):  # the comment and the mails it calls for (mail/notices.py) commit together
         row, nonce = store.add_comment(
             db, network, post, data, policy=policy, account=account, ip_hash=ip_hash,
