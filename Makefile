@@ -30,8 +30,10 @@ chromium:
 demo: $(VENV)/.installed
 	$(BIN)/confreres demo --host $(HOST) --port $(PORT)
 
+# ruff, then the import contracts of pyproject.toml (plugins/ are top-level packages for Pelican).
 lint: $(VENV)/.installed-test
 	$(BIN)/ruff check .
+	PYTHONPATH=.:plugins $(BIN)/lint-imports
 
 test: $(VENV)/.installed-test chromium lint
 	$(BIN)/pytest -n auto $(PYTEST_ARGS)

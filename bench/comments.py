@@ -245,8 +245,9 @@ def ensure_isso_venv() -> Path:
 
 def our_server(tmp: Path, args) -> tuple[subprocess.Popen, int, dict]:
     sys.path.insert(0, str(ROOT))
-    from comments_service import store
-    from comments_service.db import connect, migrate
+    from comments_service.actions.posts import sync_posts
+    from comments_service.core.db import connect
+    from comments_service.core.migrations import migrate
     from confreres import registry
 
     network_file = tmp / "network.toml"
@@ -258,7 +259,7 @@ def our_server(tmp: Path, args) -> tuple[subprocess.Popen, int, dict]:
     db_path = tmp / "ours.sqlite3"
     db = connect(str(db_path))
     migrate(db)
-    store.sync_posts(db, registry.load(network_file), "dr-bench",
+    sync_posts(db, registry.load(network_file), "dr-bench",
                      {"posts": [{"url": POST_URL, "title": "Les gardes de nuit"}]})
     db.close()
     env = {**os.environ, "CONFRERES_NETWORK": str(network_file), "CONFRERES_DB": str(db_path),

@@ -23,11 +23,11 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from comments_service.rpps import Directory  # noqa: E402
+from comments_service.domain.rpps import Directory  # noqa: E402
 
 IMPORT = """
 import sys
-from comments_service.rpps import import_directory
+from comments_service.domain.rpps import import_directory
 report = import_directory(sys.argv[1], sys.argv[2])
 print(report.rows, report.physician_rows, report.physicians, f"{report.seconds:.2f}")
 """

@@ -83,8 +83,10 @@ def main():
     args = parser.parse_args()
     project = args.project.resolve()
 
-    from comments_service import create_app, store, validate
-    from comments_service.db import connect
+    from comments_service import create_app
+    from comments_service.core.db import connect
+    from comments_service.domain import comments as store
+    from comments_service.domain import validate
     from confreres import registry
     from confreres.seed import seed_demo
 

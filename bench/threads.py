@@ -67,8 +67,9 @@ def main() -> None:
     from werkzeug.serving import make_server
     from werkzeug.wrappers import Request, Response
 
-    from comments_service import create_app, store
-    from comments_service.db import connect
+    from comments_service import create_app
+    from comments_service.actions.posts import sync_posts
+    from comments_service.core.db import connect
 
     port = free_port()
     base = f"http://127.0.0.1:{port}/"
@@ -82,7 +83,7 @@ def main() -> None:
     app = create_app({"TESTING": True, "SECRET_KEY": "bench", "NETWORK": str(tmp / "network.toml"),
                       "DB": str(tmp / "c.sqlite3"), "RATE_LIMIT": "off", "READ_RATE_LIMIT": "off"})
     db = connect(app.config["DB"])
-    store.sync_posts(db, app.extensions["confreres_network"], "blog",
+    sync_posts(db, app.extensions["confreres_network"], "blog",
                      {"posts": [{"url": post, "title": "Billet", "date": "2025-01-01"}]})
     db.close()
     kit().write_thread(app.config["DB"], post, roots=2500, replies=3)

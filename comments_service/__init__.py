@@ -11,10 +11,11 @@ from flask import Flask, current_app
 from flask.sessions import SecureCookieSessionInterface
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from . import config as config_module
-from . import cors, db, errors, ids, limits
-from .body import Request
-from .cache import ThreadCache
+from comments_service.core import config as config_module
+from comments_service.core import db, errors, ids
+from comments_service.web import cors, limits
+from comments_service.web.body import Request
+from comments_service.web.cache import ThreadCache
 
 CSP_PAGES = (
     "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; "
@@ -39,23 +40,26 @@ def create_app(test_config: dict | None = None) -> Flask:
     errors.init_app(app)
     ids.init_app(app)  # <id:…> in routes: before the blueprints
 
-    from . import api, crossblog, feeds, pages, webmention
+    from comments_service.web import api, crossblog, feeds, pages, webmention
 
     app.register_blueprint(api.bp)
     app.register_blueprint(feeds.bp)
     app.register_blueprint(pages.bp)
     app.register_blueprint(crossblog.bp)
     app.register_blueprint(webmention.bp)
-    from . import account_pages, moderation_pages, notify, notify_pages
+    from comments_service.mail import notices as notify
+    from comments_service.web import account as account_pages
+    from comments_service.web import moderation_pages
+    from comments_service.web import notify as notify_pages
 
     app.register_blueprint(account_pages.bp)  # sign-in, account (pages and /api/auth, /api/account)
     app.register_blueprint(moderation_pages.bp)
     app.register_blueprint(notify_pages.bp)
     notify.init_app(app)
-    from . import verify_views
+    from comments_service.web import verification as verify_views
 
     app.register_blueprint(verify_views.bp)  # verified physicians (pages and /api/verification)
-    from . import profiles
+    from comments_service.web import profiles
 
     app.register_blueprint(profiles.bp)  # public member profiles (/membres/<handle>, /api/members/<handle>)
     cors.init_app(app)
@@ -63,9 +67,6 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.before_request(_refresh_network)  # blogs added to network.toml while the service runs
     app.after_request(_security_headers)
 
-    from .cli import register as register_cli
-
-    register_cli(app)
     return app
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import sys
+from contextlib import contextmanager
 from pathlib import Path
 
 import click
@@ -124,14 +125,31 @@ def preview(ctx, slug, out, source):
         click.echo("  Aucun brouillon ni billet programmé.")
 
 
-def _service(network: registry.Network):
-    """The comment service app for this network, with a secret kept in var/ when none is configured."""
+def _service(network: registry.Network, settings: dict | None = None):
+    """The comment service app for this network, with a secret kept in var/ when none is configured.
+
+    The settings go to the factory, over the `CONFRERES_<KEY>` variables (which it reads itself, as under
+    gunicorn): the network file always, the secret kept in var/ only when `CONFRERES_SECRET_KEY` is empty.
+    """
     from comments_service import create_app
 
-    os.environ["CONFRERES_NETWORK"] = str(Path(network.source).resolve())
+    settings = {**(settings or {}), "NETWORK": str(Path(network.source).resolve())}
     if not os.environ.get("CONFRERES_SECRET_KEY"):
-        os.environ["CONFRERES_SECRET_KEY"] = _local_secret(network)
-    return create_app()
+        settings["SECRET_KEY"] = _local_secret(network)
+    return create_app(settings)
+
+
+@contextmanager
+def service_db(network: registry.Network):
+    """`(app, db)`: the comment service app for this network and a connection to its database, closed after."""
+    from comments_service.core.db import connect
+
+    app = _service(network)
+    db = connect(app.config["DB"])
+    try:
+        yield app, db
+    finally:
+        db.close()
 
 
 def _local_secret(network: registry.Network) -> str:
@@ -148,14 +166,14 @@ def _local_secret(network: registry.Network) -> str:
     return key
 
 
-def _sync_published_posts(network: registry.Network, app, out: Path):
+def sync_published_posts(network: registry.Network, app, out: Path):
     """Open the threads of every built post (the build's `posts.json`), through the service's API."""
     import json
 
     from confreres.site_token import site_token
 
     client = app.test_client()
-    key = os.environ["CONFRERES_SECRET_KEY"]
+    key = app.config["SECRET_KEY"]
     for site in network.sites:
         index = out / site.slug / "posts.json"
         if index.is_file():
@@ -167,8 +185,8 @@ def _sync_published_posts(network: registry.Network, app, out: Path):
             )
 
 
-def _serve(network, host, port, out, with_comments=True, after_start=None):
-    """Serve until interrupted; `after_start(service)` runs once listening."""
+def _serve(network, host, port, out, with_comments=True, after_start=None, settings=None):
+    """Serve until interrupted; `after_start(service)` runs once listening; `settings` go to the service."""
     import logging
     import threading
 
@@ -179,8 +197,8 @@ def _serve(network, host, port, out, with_comments=True, after_start=None):
     out = Path(out or network.output)
     service = None
     if with_comments:
-        service = _service(network)
-        _sync_published_posts(network, service, out)
+        service = _service(network, settings)
+        sync_published_posts(network, service, out)
     app = server.make_app(network, out, service)
     logging.getLogger("werkzeug").setLevel(logging.WARNING)  # one line per request drowns the banner
     httpd = make_server(host, port, app, threaded=True)
@@ -225,11 +243,15 @@ def demo(ctx, host, port):
     os.environ.setdefault(registry.ENV_ORIGIN, demo_origin(host, port))
     network = ctx.network
 
-    # Demo mails are written to var/mail/ (never sent) and listed at <comments_url>dev/mail.
-    os.environ.setdefault("CONFRERES_MAIL_DIR", str(network.root / "var" / "mail"))
-    os.environ.setdefault("CONFRERES_DEV_PAGES", "1")
-    # One visitor plays several doctors from one address (127.0.0.1): allow more writes than in production.
-    os.environ.setdefault("CONFRERES_RATE_LIMIT", "60/minute")
+    demo_settings = {
+        # Demo mails are written to var/mail/ (never sent) and listed at <comments_url>dev/mail.
+        "MAIL_DIR": str(network.root / "var" / "mail"),
+        "DEV_PAGES": True,
+        # One visitor plays several doctors from one address (127.0.0.1): allow more writes than in production.
+        "RATE_LIMIT": "60/minute",
+    }
+    # A CONFRERES_<KEY> of the environment still wins, as it did over the demo's defaults.
+    settings = {key: value for key, value in demo_settings.items() if f"CONFRERES_{key}" not in os.environ}
 
     def build_and_seed(service):
         # The service listens already, so the first build asks it for the authors' badges and the threads
@@ -238,7 +260,7 @@ def demo(ctx, host, port):
         for result in results:
             if not result.ok:
                 raise click.ClickException(result.error)
-        _sync_published_posts(network, service, network.output)
+        sync_published_posts(network, service, network.output)
         from confreres.seed import seed_demo, seed_verification
 
         added = seed_demo(network, service)
@@ -250,7 +272,7 @@ def demo(ctx, host, port):
         # Rebuild with the seeded service: pages carry their comments without JavaScript, and the badges.
         run_build(network, force=True, progress=False)
 
-    _serve(network, host, port, None, after_start=build_and_seed)
+    _serve(network, host, port, None, after_start=build_and_seed, settings=settings)
 
 
 def demo_origin(host: str, port: int) -> str:
@@ -401,9 +423,9 @@ def webmention():
 @pass_ctx
 def webmention_process(ctx, limit):
     """Verify the received Webmentions waiting in the queue (the service also does it in the background); for cron."""
-    from comments_service.mailer import transport
-    from comments_service.notify import deliver
-    from comments_service.webmention import drain
+    from comments_service.mail.outbox import deliver
+    from comments_service.mail.transport import transport
+    from comments_service.web.webmention import drain
 
     app = _service(ctx.network)
     results = drain(app, limit=limit)
@@ -421,15 +443,10 @@ def webmention_process(ctx, limit):
 @pass_ctx
 def webmention_list(ctx, status, sites):
     """List received mentions (newest first) with their id, for moderation."""
-    from comments_service.db import connect
-    from comments_service.webmention import list_mentions
+    from comments_service.domain.mentions import list_mentions
 
-    app = _service(ctx.network)
-    db = connect(app.config["DB"])
-    try:
+    with service_db(ctx.network) as (_app, db):
         rows = list_mentions(db, status=status, sites=list(sites) or None)
-    finally:
-        db.close()
     for row in rows:
         click.echo(f"#{row['id']} [{row['status']}] {row['author_name']} — {row['source']} -> {row['post_url']}")
     if not rows:
@@ -442,22 +459,18 @@ def webmention_list(ctx, status, sites):
 @pass_ctx
 def webmention_moderate(ctx, mention_id, decision):
     """Approve, reject, mark as spam, put back in the queue or delete the mention MENTION_ID."""
-    from comments_service import webmention as received
-    from comments_service.db import connect
-    from comments_service.errors import ApiError
+    from comments_service.core.errors import ApiError
+    from comments_service.domain import mentions as received
 
-    app = _service(ctx.network)
-    db = connect(app.config["DB"])
     status = {"approve": "approved", "reject": "rejected", "spam": "spam", "pending": "pending"}.get(decision)
-    try:
-        if status:
-            received.set_mention_status(db, mention_id, status)
-        else:
-            received.remove_mention(db, mention_id)
-    except ApiError as exc:
-        raise click.ClickException(exc.message) from None
-    finally:
-        db.close()
+    with service_db(ctx.network) as (_app, db):
+        try:
+            if status:
+                received.set_mention_status(db, mention_id, status)
+            else:
+                received.remove_mention(db, mention_id)
+        except ApiError as exc:
+            raise click.ClickException(exc.message) from None
     click.echo(f"Mention #{mention_id} : {decision}.")
 
 
@@ -490,7 +503,7 @@ def directory():
 @pass_ctx
 def directory_import(ctx, file):
     """Import a PS_LibreAcces_Personne_activite extract (streamed; replaces the previous import atomically)."""
-    from comments_service.rpps import DirectoryError, import_directory
+    from comments_service.domain.rpps import DirectoryError, import_directory
 
     app = _service(ctx.network)
     target = app.config["DIRECTORY_DB"]
@@ -516,7 +529,7 @@ def directory_import(ctx, file):
 def _after_directory_import(app):
     """Re-check verified members against the new directory, when verification is installed."""
     try:
-        from comments_service.verify import recheck_directory
+        from comments_service.actions.verification import recheck_directory
     except ImportError:
         return
     for line in recheck_directory(app):
@@ -530,15 +543,8 @@ def verify_group():
     """Verified physicians: founding members, revocations, the admin's list (real names: keep it private)."""
 
 
-def _verification_context(network):
-    from comments_service.db import connect
-
-    app = _service(network)
-    return app, connect(app.config["DB"])
-
-
 def _member_id(db, email: str, create: bool = False, display_name: str | None = None) -> int:
-    from comments_service import accounts
+    from comments_service.domain import accounts
 
     row = accounts.find_account(db, email)
     if row is None:
@@ -563,19 +569,16 @@ def _member_id(db, email: str, create: bool = False, display_name: str | None = 
 @pass_ctx
 def verify_grant(ctx, email, rpps, last_name, first_name, reason, display_name, no_directory, specialty):
     """Verify a founding member directly (the account is created when missing); audit-logged."""
-    from comments_service import verify
-    from comments_service.errors import ApiError
+    from comments_service.core.errors import ApiError
+    from comments_service.domain import verification as verify
 
-    app, db = _verification_context(ctx.network)
-    try:
-        with app.app_context():
+    with service_db(ctx.network) as (app, db), app.app_context():
+        try:
             account_id = _member_id(db, email, create=True, display_name=display_name)
             status = verify.grant(app, db, account_id, rpps, last_name, first_name, reason=reason,
                                   check_directory=not no_directory, specialty=specialty)
-    except ApiError as exc:
-        raise click.ClickException(f"{exc.field + ': ' if exc.field else ''}{exc.message}") from None
-    finally:
-        db.close()
+        except ApiError as exc:
+            raise click.ClickException(f"{exc.field + ': ' if exc.field else ''}{exc.message}") from None
     click.echo(f"Vérifié : {email} ({status['specialty'] or 'spécialité inconnue'}), méthode « membre fondateur ».")
 
 
@@ -585,18 +588,15 @@ def verify_grant(ctx, email, rpps, last_name, first_name, reason, display_name, 
 @pass_ctx
 def verify_revoke(ctx, email, reason):
     """Revoke a member's verification: the badge leaves their account and their past comments."""
-    from comments_service import verify
-    from comments_service.errors import ApiError
+    from comments_service.core.errors import ApiError
+    from comments_service.domain import verification as verify
 
-    app, db = _verification_context(ctx.network)
-    try:
-        with app.app_context():
+    with service_db(ctx.network) as (app, db), app.app_context():
+        try:
             cleared, demoted = verify.revoke_report(app, db, _member_id(db, email), reason, actor="admin (CLI)")
             names = {other: verify._name_of(db, other) for other in demoted}
-    except ApiError as exc:
-        raise click.ClickException(exc.message) from None
-    finally:
-        db.close()
+        except ApiError as exc:
+            raise click.ClickException(exc.message) from None
     click.echo(f"Révoqué : {email} ; {cleared} commentaire(s) sans badge désormais.")
     for other, name in names.items():
         click.echo(f"  Sans badge : compte #{other} « {name} », vérifié par parrainage, n'a plus deux parrains vérifiés.")
@@ -610,16 +610,13 @@ def verify_list(ctx, with_log, as_json):
     """Every declared, verified and revoked member with real name and RPPS: the admin's view."""
     import json
 
-    from comments_service import verify
+    from comments_service.domain import verification as verify
 
-    _app, db = _verification_context(ctx.network)
-    try:
+    with service_db(ctx.network) as (_app, db):
         members = verify.admin_list(db)
         if with_log or as_json:
             for member in members:
                 member["log"] = verify.log_of(db, member["account_id"])
-    finally:
-        db.close()
     if as_json:
         click.echo(json.dumps(members, ensure_ascii=False, indent=2))
         return
@@ -661,8 +658,7 @@ def import_wordpress(ctx, file, slug, dry_run, as_json):
     """
     import json
 
-    from comments_service import store
-    from comments_service.db import connect
+    from comments_service.actions import posts as actions_posts
     from comments_service.importers import wordpress
 
     network = ctx.network
@@ -670,30 +666,27 @@ def import_wordpress(ctx, file, slug, dry_run, as_json):
         network.site(slug)
     except KeyError as exc:
         raise click.ClickException(exc.args[0]) from None
-    app = _service(network)
-    db = connect(app.config["DB"])
-    try:
-        known = wordpress.site_candidates(db, slug)
-        built = Path(network.output) / slug / "posts.json"
-        if not known and built.is_file() and not dry_run:
-            # the service has not seen this blog's posts yet: declare the built ones, as `serve` does
-            store.sync_posts(db, network, slug, json.loads(built.read_text(encoding="utf-8")))
-        extra = []
-        if dry_run and built.is_file():
-            posts = json.loads(built.read_text(encoding="utf-8")).get("posts", [])
-            extra = [wordpress.Candidate(p.get("url", ""), p.get("title", "")) for p in posts if isinstance(p, dict)]
-        if not wordpress.site_candidates(db, slug) and not extra:
-            raise click.ClickException(
-                f"the comment service knows no post of {slug} yet: import the posts with pelican-import, build "
-                f"the blog (confreres build --site {slug}) with the service running, then import the comments"
-            )
-        report = wordpress.import_wordpress(db, network, slug, file, dry_run=dry_run, extra_candidates=extra)
-    except wordpress.WxrError as exc:
-        raise click.ClickException(f"{file}: {exc}; nothing was imported") from None
-    except (OSError, ValueError) as exc:
-        raise click.ClickException(f"{file}: {exc}") from None
-    finally:
-        db.close()
+    with service_db(network) as (_app, db):
+        try:
+            known = wordpress.site_candidates(db, slug)
+            built = Path(network.output) / slug / "posts.json"
+            if not known and built.is_file() and not dry_run:
+                # the service has not seen this blog's posts yet: declare the built ones, as `serve` does
+                actions_posts.sync_posts(db, network, slug, json.loads(built.read_text(encoding="utf-8")))
+            extra = []
+            if dry_run and built.is_file():
+                posts = json.loads(built.read_text(encoding="utf-8")).get("posts", [])
+                extra = [wordpress.Candidate(p.get("url", ""), p.get("title", "")) for p in posts if isinstance(p, dict)]
+            if not wordpress.site_candidates(db, slug) and not extra:
+                raise click.ClickException(
+                    f"the comment service knows no post of {slug} yet: import the posts with pelican-import, build "
+                    f"the blog (confreres build --site {slug}) with the service running, then import the comments"
+                )
+            report = wordpress.import_wordpress(db, network, slug, file, dry_run=dry_run, extra_candidates=extra)
+        except wordpress.WxrError as exc:
+            raise click.ClickException(f"{file}: {exc}; nothing was imported") from None
+        except (OSError, ValueError) as exc:
+            raise click.ClickException(f"{file}: {exc}") from None
     if as_json:
         click.echo(json.dumps(report.as_dict(), ensure_ascii=False, indent=2))
     else:
@@ -715,8 +708,7 @@ def export_group():
 @pass_ctx
 def export_comments(ctx, slug, out, private):
     """Write the comment threads as JSON: public fields only, unless --private."""
-    from comments_service.db import connect
-    from comments_service.export import write_export
+    from comments_service.domain.export import write_export
 
     network = ctx.network
     if slug:
@@ -730,10 +722,8 @@ def export_comments(ctx, slug, out, private):
             "for the network's own backups, never publish it.",
             err=True,
         )
-    app = _service(network)
-    depth = int(app.config["THREAD_DEPTH"])
-    db = connect(app.config["DB"])
-    try:
+    with service_db(network) as (app, db):
+        depth = int(app.config["THREAD_DEPTH"])
         if out is None:
             counts = write_export(db, network, sys.stdout, site=slug, private=private, depth=depth)
         else:
@@ -746,8 +736,6 @@ def export_comments(ctx, slug, out, private):
             except BaseException:
                 tmp.unlink(missing_ok=True)
                 raise
-    finally:
-        db.close()
     if out is not None:
         click.echo(f"{counts['comments']} comments in {counts['threads']} threads -> {out}", err=True)
 
@@ -758,8 +746,8 @@ def export_comments(ctx, slug, out, private):
 @pass_ctx
 def backup(ctx, path, force):
     """Copy the comment database to PATH (a file, or a folder) while the service runs, then check the copy."""
-    from comments_service.export import BackupError
-    from comments_service.export import backup as run_backup
+    from comments_service.domain.export import BackupError
+    from comments_service.domain.export import backup as run_backup
 
     app = _service(ctx.network)
     try:
@@ -788,9 +776,8 @@ def admin():
 @pass_ctx
 def admin_create(ctx, email, role, sites, name):
     """Create (or update) the account of EMAIL; it signs in with a link sent to that address."""
-    from comments_service.accounts import email_input, ensure_account
-    from comments_service.db import connect
-    from comments_service.errors import ApiError
+    from comments_service.core.errors import ApiError
+    from comments_service.domain.accounts import email_input, ensure_account, sites_of
 
     network = ctx.network
     try:
@@ -802,15 +789,9 @@ def admin_create(ctx, email, role, sites, name):
     except KeyError as exc:
         raise click.ClickException(exc.args[0]) from None
     role = role or ("author" if sites else "admin")
-    app = _service(network)
-    db = connect(app.config["DB"])
-    try:
+    with service_db(network) as (_app, db):
         row, created = ensure_account(db, email, role=role, sites=sites, display_name=name)
-        from comments_service.accounts import sites_of
-
         owned = sites_of(db, row["id"])
-    finally:
-        db.close()
     click.echo(f"{'Compte créé' if created else 'Compte mis à jour'} : {row['email']} ({row['role']})"
                + (f", auteur de {', '.join(owned)}" if owned else ""))
     click.echo(f"Connexion : {network.comments_url}auth (un lien est envoyé à cette adresse).")
@@ -820,20 +801,10 @@ def admin_create(ctx, email, role, sites, name):
 @pass_ctx
 def admin_list(ctx):
     """List the accounts that are not plain members: authors, moderators, admins."""
-    from comments_service.db import connect
-    from comments_service.store import query
+    from comments_service.domain.accounts import staff
 
-    app = _service(ctx.network)
-    db = connect(app.config["DB"])
-    try:
-        rows = query(
-            db,
-            "SELECT a.email, a.role, a.display_name, group_concat(s.site, ', ') AS sites FROM accounts a"
-            " LEFT JOIN account_sites s ON s.account_id = a.id"
-            " WHERE a.role != 'member' OR s.site IS NOT NULL GROUP BY a.id ORDER BY a.role, a.email",
-        )
-    finally:
-        db.close()
+    with service_db(ctx.network) as (_app, db):
+        rows = staff(db)
     for row in rows:
         click.echo(f"{row['role']:<10} {row['email']}  {row['display_name'] or ''}"
                    + (f"  [{row['sites']}]" if row["sites"] else ""))
@@ -850,16 +821,11 @@ def notify():
 @pass_ctx
 def notify_digest(ctx):
     """Queue one digest per blog author who chose « résumé quotidien », then send; run it daily."""
-    from comments_service.db import connect
-    from comments_service.notify import deliver, queue_digests
+    from comments_service.mail.notices import queue_digests
+    from comments_service.mail.outbox import deliver
 
-    app = _service(ctx.network)
-    db = connect(app.config["DB"])
-    try:
-        with app.app_context():
-            summary = queue_digests(db)
-    finally:
-        db.close()
+    with service_db(ctx.network) as (app, db), app.app_context():
+        summary = queue_digests(db)
     sent = deliver(app.config)
     answers = f", {summary['answers']} réponse(s) de confrères" if summary["answers"] else ""
     answers += f", {summary['mentions']} mention(s) à valider" if summary["mentions"] else ""
@@ -873,24 +839,51 @@ def notify_digest(ctx):
 @pass_ctx
 def notify_send(ctx):
     """Queue the mails of answers between blogs not yet queued, then send the outbox (retrying); run it every few minutes."""
-    from comments_service.db import connect
-    from comments_service.mailer import transport
-    from comments_service.notify import deliver, pending_count, queue_answer_notices
+    from comments_service.mail.notices import queue_answer_notices
+    from comments_service.mail.outbox import deliver, pending_count
+    from comments_service.mail.transport import transport
 
-    app = _service(ctx.network)
-    if not transport(app.config):
-        raise click.ClickException("no mail transport: set CONFRERES_SMTP_HOST (or CONFRERES_MAIL_DIR)")
-    db = connect(app.config["DB"])
-    try:
+    with service_db(ctx.network) as (app, db):
+        if not transport(app.config):
+            raise click.ClickException("no mail transport: set CONFRERES_SMTP_HOST (or CONFRERES_MAIL_DIR)")
         with app.app_context():  # answers between blogs declared without the service (e.g. an import)
             queue_answer_notices(db)
         sent = deliver(app.config)
         left = pending_count(db)
-    finally:
-        db.close()
     click.echo(f"{sent['sent']} e-mail(s) envoyé(s), {sent['failed']} en échec, {left['waiting']} en attente.")
     if sent["failed"]:
         sys.exit(1)
+
+
+class ServiceGroup(click.Group):
+    """`confreres service`: its commands live with the service (comments_service/commands.py) and are
+    imported only when listed or run, so `confreres --help` does not load the service."""
+
+    def _load(self) -> None:
+        if not self.commands:
+            from comments_service.commands import COMMANDS
+
+            for command in COMMANDS:
+                self.add_command(command)
+
+    def list_commands(self, ctx):
+        self._load()
+        return super().list_commands(ctx)
+
+    def get_command(self, ctx, name):
+        self._load()
+        return super().get_command(ctx, name)
+
+
+@cli.group(cls=ServiceGroup)
+@click.pass_context
+def service(click_ctx):
+    """The comment service's upkeep: its database schema, the IP purge, posts declared by hand."""
+    from flask.cli import ScriptInfo
+
+    context = click_ctx.find_object(Context)
+    # The commands run in an app context (Flask's `with_appcontext`): the app is built only when one runs.
+    click_ctx.obj = ScriptInfo(create_app=lambda: _service(context.network), set_debug_flag=False)
 
 
 def main():

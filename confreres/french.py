@@ -1,11 +1,17 @@
-"""Dates and counts in French, without depending on the machine's installed locales.
+"""Formats shared by the service, the build and the plugins: French dates and counts, ISO 8601 UTC, ASCII slugs —
+without the machine's locales.
 
-A leaf module shared by the theme (as Jinja filters) and the comment service.
+A leaf module (it imports no project module): the theme uses it as Jinja filters, the comment service, the build
+and the plugins for their stored times ("2025-03-01T08:00:00Z") and URL slugs, so each format is written once.
 """
 
 from __future__ import annotations
 
+import re
+import unicodedata
 from datetime import UTC, date, datetime
+
+ISO_Z = "%Y-%m-%dT%H:%M:%SZ"  # ISO 8601 in UTC, to the second: how every time is stored and exchanged
 
 MONTHS = (
     "janvier", "février", "mars", "avril", "mai", "juin",
@@ -36,8 +42,29 @@ def isoformat(value: date | datetime | None) -> str:
     if value is None:
         return ""
     if isinstance(value, datetime) and value.tzinfo is not None:
-        return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+        return utc_iso(value)
     return value.isoformat()
+
+
+def utcnow() -> datetime:
+    """Now, aware in UTC, to the second."""
+    return datetime.now(UTC).replace(microsecond=0)
+
+
+def utc_iso(moment: datetime) -> str:
+    """'2025-03-01T08:00:00Z' (ISO_Z): `moment` in UTC (a naive one is taken as the machine's local time)."""
+    return moment.astimezone(UTC).strftime(ISO_Z)
+
+
+def parse_iso(value: str) -> datetime:
+    """The datetime of an ISO 8601 string, "Z" read as UTC (+00:00); ValueError when it is not one."""
+    return datetime.fromisoformat(value.replace("Z", "+00:00"))
+
+
+def slugify(value: str, default: str = "") -> str:
+    """'Médecine générale' -> 'medecine-generale' (ASCII, for URLs); `default` when nothing is left."""
+    ascii_value = unicodedata.normalize("NFKD", value).encode("ascii", "ignore").decode("ascii")
+    return re.sub(r"[^a-z0-9]+", "-", ascii_value.lower()).strip("-") or default
 
 
 JINJA_FILTERS = {"date_fr": date_fr, "month_fr": month_fr, "plural_fr": plural_fr, "iso": isoformat}

@@ -7,7 +7,7 @@ tells it which blogs to rebuild anyway, for their comments, at the cost of two s
 
 - `GET <comments_url>api/sites`: each blog's `comments_version`, an opaque digest that moves
   whenever what its pages show of its threads changes: approved comments, answers, approved mentions,
-  badges and names; not a comment awaiting moderation (comments_service.crossblog.comments_versions);
+  badges and names; not a comment awaiting moderation (comments_service.domain.crossblog.comments_versions);
 - `GET <comments_url>api/threads/active`: what « Débats en cours » shows (it changes as days pass).
 
 Each build records, in the release's state file (build.STATE_FILE), the version it was given for the
@@ -25,11 +25,10 @@ import logging
 from dataclasses import dataclass
 from pathlib import Path
 
-import httpx
+from confreres import service_client
 
 log = logging.getLogger(__name__)
-TIMEOUT = 3.0
-ACTIVE = "api/threads/active"
+TIMEOUT = service_client.TIMEOUT
 ACTIVE_PARAMS = {"days": 14, "limit": 10}  # what the planet asks (plugins/planet/generator.py: fetch_debates)
 SNAPSHOT_FILE = "comments.json"  # written by plugins/comments into the blog's output: {"complete": bool}
 
@@ -45,16 +44,16 @@ def fetch(comments_url: str, timeout: float = TIMEOUT) -> ServiceState | None:
     """The service's current versions; None when it is unavailable (then nothing is compared)."""
     if not comments_url:
         return None
-    from confreres.badges import fetch_sites, service_client, verified
+    from confreres.badges import verified
 
-    api = comments_url.rstrip("/") + "/" + ACTIVE
-    client = service_client(timeout)  # one client (one TLS context, one connection) for both requests
+    api = service_client.api_url(comments_url, service_client.ACTIVE)
+    client = service_client.client(timeout)  # one client (one TLS context, one connection) for both requests
     try:
-        listed = fetch_sites(comments_url, timeout, unless="commentaires non comparés", client=client)
+        listed = service_client.sites(comments_url, timeout, unless="commentaires non comparés", http=client)
         if listed is None:
             return None
-        active = client.get(api, params=ACTIVE_PARAMS).raise_for_status().json()
-    except (httpx.HTTPError, ValueError) as exc:
+        active = service_client.active_threads(client, comments_url, **ACTIVE_PARAMS)
+    except service_client.UNAVAILABLE as exc:
         log.warning("commentaires non comparés : service de commentaires injoignable à %s (%s)", api,
                     exc.__class__.__name__)
         return None

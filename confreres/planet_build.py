@@ -1,7 +1,7 @@
 """Build the planet (sites/planet) and publish it at the network's root, then index the network for search.
 
 The planet is a Pelican site like the blogs, built in its own fresh process by the same
-`_run_pelican`, with the `planet` plugin (plugins/planet) fed by the settings made here: the
+`releases.run_pelican`, with the `planet` plugin (plugins/planet) fed by the settings made here: the
 member blogs (their built Atom feeds in `<out>/<slug>/feeds/all.atom.xml`) and the outside feeds
 of `network.toml` (fetched over HTTP into `var/planet/`). A member blog's author shows the badge
 "Médecin vérifié" only when the comment service says so (confreres.badges, its `GET /api/sites`).
@@ -34,7 +34,20 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from confreres import registry
+from confreres.french import slugify
 from confreres.registry import Network, Site
+from confreres.releases import (
+    RELEASES,
+    STATE_FILE,
+    THEME_DIR,
+    BuildError,
+    atomic_write,
+    process_pool_context,
+    run_pelican,
+    swap_symlink,
+)
+from confreres.releases import fingerprint as site_fingerprint
+from confreres.releases import live_state as release_state
 
 PLANET_SLUG = "planet"
 LIVE = ".planet"
@@ -71,14 +84,6 @@ def state_dir(network: Network) -> Path:
     return network.root / "var" / "planet"
 
 
-def _slugify(value: str) -> str:
-    import re
-    import unicodedata
-
-    ascii_value = unicodedata.normalize("NFKD", value).encode("ascii", "ignore").decode()
-    return re.sub(r"[^a-z0-9]+", "-", ascii_value.lower()).strip("-") or "blog"
-
-
 def planet_sources(network: Network, out: Path, badges: dict[str, dict] | None = None) -> list[dict]:
     """The planet's sources for the plugin: member blogs (feed on disk) then outside feeds (HTTP).
 
@@ -103,7 +108,7 @@ def planet_sources(network: Network, out: Path, badges: dict[str, dict] | None =
             "badge_title": badge["title"] if badge else "",
         })
     for feed in network.feeds:
-        key = base = f"ext-{_slugify(feed.title)}"[:60]
+        key = base = f"ext-{slugify(feed.title, default='blog')}"[:60]
         n = 2
         while key in used:
             key, n = f"{base}-{n}", n + 1
@@ -133,7 +138,7 @@ def search_available() -> bool:
 
 def planet_settings(network: Network, out: Path, fetch: bool = True, search: bool = True,
                     own: registry.PlanetSettings | None = None) -> dict:
-    """Settings over the network's (`build.pelican_settings`) for the planet's Pelican run.
+    """Settings over the network's (`releases.pelican_settings`) for the planet's Pelican run.
 
     `own`: the `[planet]` table of sites/planet/site.toml (per page, feed sizes, timeouts).
 
@@ -173,8 +178,6 @@ def planet_settings(network: Network, out: Path, fetch: bool = True, search: boo
 def fingerprint(network: Network, out: Path) -> str:
     """sha256 over what the planet is made of on this machine: its files, the theme and plugins, network.toml's
     outside feeds, and the live release of every member blog (a rebuilt blog: new feed, pages to index)."""
-    from confreres.build import fingerprint as site_fingerprint
-
     digest = hashlib.sha256(site_fingerprint(network, planet_site(network), network.planet_dir).encode())
     digest.update(json.dumps([asdict(feed) for feed in network.feeds], sort_keys=True, default=str).encode())
     digest.update(b"search" if search_available() else b"no search")
@@ -185,12 +188,7 @@ def fingerprint(network: Network, out: Path) -> str:
 
 
 def live_state(out: Path) -> dict:
-    from confreres.build import STATE_FILE
-
-    try:
-        return json.loads((Path(out) / LIVE / STATE_FILE).read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return {}
+    return release_state(Path(out), LIVE)
 
 
 def stamp(network: Network, out: Path, service=ASK) -> dict:
@@ -209,8 +207,6 @@ def build_planet(network_file: str, out: str, fetch: bool = True, search: bool =
 
     `state`: the planet's `stamp`, taken before the build (taken here when not given), recorded in the release.
     """
-    from confreres.build import RELEASES, STATE_FILE, BuildError, _run_pelican
-
     start = time.perf_counter()
     network = registry.load(network_file)
     out_dir = Path(out)
@@ -226,7 +222,7 @@ def build_planet(network_file: str, out: str, fetch: bool = True, search: bool =
         except registry.RegistryError as exc:
             raise BuildError(f"planet: {exc}") from None
         state = stamp(network, out_dir) if state is None else state
-        _run_pelican(network, site, network.planet_dir, release, own=own,
+        run_pelican(network, site, network.planet_dir, release, own=own,
                      extra=planet_settings(network, out_dir, fetch, search, own.planet))
         (release / STATE_FILE).write_text(json.dumps({**state, "built": time.time()}), encoding="utf-8")
         searched = index_search(network, out_dir, release) if search else ""
@@ -243,18 +239,12 @@ def build_planet(network_file: str, out: str, fetch: bool = True, search: bool =
 
 def publish(network: Network, out: Path, release: Path):
     """Switch `<out>/.planet` to `release` in one rename; expose its entries at the root; drop old releases."""
-    from confreres.build import RELEASES
-
     out = Path(out)
     blogs = {s.slug for s in network.sites}
     with open(out / RELEASES / ".planet.lock", "a+") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
         live = out / LIVE
-        tmp = out / f"{LIVE}.swap-{os.getpid()}"
-        if tmp.is_symlink() or tmp.exists():
-            tmp.unlink()
-        os.symlink(os.path.relpath(release, out), tmp)
-        os.replace(tmp, live)
+        swap_symlink(live, os.path.relpath(release, out), f"{LIVE}.swap")
         names = {p.name for p in release.iterdir() if not p.name.startswith(".") and p.name not in blogs}
         for name in sorted(names):
             _expose(out, name)
@@ -273,17 +263,13 @@ def _expose(out: Path, name: str):
     target = f"{LIVE}/{name}"
     if link.is_symlink() and os.readlink(link) == target:
         return
-    tmp = out / f".{name}.planet-{os.getpid()}"
-    if tmp.is_symlink() or tmp.exists():
-        tmp.unlink()
-    os.symlink(target, tmp)
     if link.is_dir() and not link.is_symlink():  # e.g. the theme/ folder of the plain network index
         old = out / f".{name}.old-{os.getpid()}"
         os.replace(link, old)
-        os.replace(tmp, link)
+        swap_symlink(link, target, f".{name}.planet")
         shutil.rmtree(old, ignore_errors=True)
     else:
-        os.replace(tmp, link)
+        swap_symlink(link, target, f".{name}.planet")
 
 
 def index_search(network: Network, out: Path, release: Path) -> str:
@@ -294,8 +280,6 @@ def index_search(network: Network, out: Path, release: Path) -> str:
         executable = get_executable()
     except Exception:
         return "absent"
-    from confreres.build import RELEASES
-
     stage = Path(out) / RELEASES / f".search-{os.getpid()}"
     shutil.rmtree(stage, ignore_errors=True)
     try:
@@ -352,10 +336,8 @@ def run(network: Network, out: Path | None = None, fetch: bool = True, search: b
     """Build the planet in a fresh process (Pelican's state is process-global); report a failure."""
     from concurrent.futures import ProcessPoolExecutor
 
-    from confreres.build import _context
-
     out = Path(out or network.output).resolve()
-    with ProcessPoolExecutor(max_workers=1, mp_context=_context()) as pool:
+    with ProcessPoolExecutor(max_workers=1, mp_context=process_pool_context()) as pool:
         try:
             result = pool.submit(build_planet, str(network.source), str(out), fetch, search, state).result()
         except Exception as exc:  # the child died
@@ -383,7 +365,43 @@ def front_page(network: Network, out: Path, fetch: bool = True, force: bool = Fa
         if not force and not freshness.planet_stale(live_state(out), state["fingerprint"], service):
             return PlanetResult(True, skipped=True)
         return run(network, out, fetch=fetch, state=state)
-    from confreres.build import write_network_index
-
     write_network_index(network, Path(out))
     return None
+
+
+def write_network_index(network: Network, out: Path):
+    """`<out>/index.html`: the member blogs (the planet replaces it when built) + the theme's static files."""
+    import jinja2
+
+    from confreres.french import JINJA_FILTERS
+
+    _sync_theme_static(out / "theme")
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(str(THEME_DIR / "templates")), autoescape=True, keep_trailing_newline=True
+    )
+    env.filters.update(JINJA_FILTERS)
+    html = env.get_template("network_index.html").render(
+        NETWORK_NAME=network.name,
+        NETWORK_TAGLINE=network.tagline,
+        NETWORK_URL=network.url,
+        THEME_URL=network.url.rstrip("/") + "/theme",
+        SITES=[asdict_site(s) for s in network.sites],
+    )
+    atomic_write(out / "index.html", html)
+
+
+def asdict_site(site: Site) -> dict:
+    data = asdict(site)
+    data.pop("path")
+    return data
+
+
+def _sync_theme_static(target: Path):
+    tmp = target.with_name(f".theme-{os.getpid()}")
+    shutil.rmtree(tmp, ignore_errors=True)
+    shutil.copytree(THEME_DIR / "static", tmp)
+    old = target.with_name(f".theme-old-{os.getpid()}")
+    if target.exists():
+        os.replace(target, old)
+    os.replace(tmp, target)
+    shutil.rmtree(old, ignore_errors=True)

@@ -1,7 +1,7 @@
 """`confreres preview`: a blog built with its drafts and scheduled posts, into a private folder.
 
 The live build never writes a draft, nor a post dated in the future before its date
-(confreres.build.pelican_settings). The preview is the same build with them, written to
+(confreres.releases.pelican_settings). The preview is the same build with them, written to
 `var/preview/<slug>/` by default: outside the published folder, so neither `confreres serve` nor the
 web server shows it, and with relative links so it opens from the disk. Nothing is swapped live,
 announced to the comment service, or read by the planet and the other blogs.
@@ -13,8 +13,9 @@ import shutil
 from pathlib import Path
 
 from confreres import registry
-from confreres.build import BuildError, SiteResult, _context, _run_pelican
+from confreres.build import SiteResult
 from confreres.registry import Network
+from confreres.releases import BuildError, process_pool_context, run_pelican
 
 PREVIEW_SETTINGS = {
     "DRAFT_SAVE_AS": "drafts/{slug}.html",
@@ -48,7 +49,7 @@ def preview_site(network_file: str, slug: str, out: str, source: str | None = No
         target.mkdir(parents=True)
         # the other blogs' published posts (read only): the preview shows the answers between blogs too
         extra = PREVIEW_SETTINGS | {"NETWORK_OUTPUT": str(Path(network.output).resolve())}
-        articles = _run_pelican(network, site, src, target, extra=extra)
+        articles = run_pelican(network, site, src, target, extra=extra)
     except BuildError as exc:
         return SiteResult(slug, ok=False, error=str(exc))
     return SiteResult(slug, ok=True, release=str(target), articles=articles, withheld=withheld())
@@ -63,6 +64,6 @@ def preview(network: Network, slug: str, out: Path | None = None, source: Path |
     published = Path(network.output).resolve()
     if target == published or published in target.parents:
         raise BuildError(f"{slug} : l'aperçu ne doit pas être écrit dans {published}, le dossier publié.")
-    with ProcessPoolExecutor(max_workers=1, mp_context=_context()) as pool:
+    with ProcessPoolExecutor(max_workers=1, mp_context=process_pool_context()) as pool:
         return pool.submit(preview_site, str(network.source), slug, str(target),
                            str(source) if source else None).result()

@@ -416,7 +416,7 @@ class PlanetSettings:
 class SiteSettings:
     """What a blog may set itself: data, never code (a pushed repository carries no Python).
 
-    Plugins, theme, paths and readers are the network's (confreres.build.pelican_settings).
+    Plugins, theme, paths and readers are the network's (confreres.releases.pelican_settings).
     """
 
     pagination: int = 10

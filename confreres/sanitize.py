@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import html as html_lib
 import re
+import unicodedata
 from functools import partial
 
 import bleach
@@ -73,4 +74,31 @@ def excerpt(html: str, limit: int = 280) -> str:
     return cut + "…"
 
 
-__all__ = ["clean", "text", "excerpt", "ALLOWED_TAGS", "LINK_REL"]
+__all__ = ["clean", "text", "excerpt", "one_line", "ALLOWED_TAGS", "LINK_REL"]
+
+
+# Unicode categories never kept in a one-line field: controls (CR, LF, tab, NEL...), line and paragraph
+# separators, format characters (bidi overrides and isolates, zero-width characters) and lone surrogates.
+_BREAKS = frozenset(("Cc", "Zl", "Zp"))
+_DROPPED = frozenset(("Cf", "Cs"))
+
+
+def one_line(value: str) -> str:
+    """A one-line field (a name, an address, a title, a reason) as it may be stored and shown.
+
+    Line breaks and other control characters become spaces, format characters (bidi overrides that
+    reverse what a moderator reads, zero-width characters) are dropped, runs of spaces become one: such
+    a field can never write a line of its own into a mail or a page. The one rule for every single-line
+    input (API, no-JS forms, account and verification pages, importers, received Webmentions).
+    """
+    kept = []
+    for ch in value:
+        if ch.isascii() and ch.isprintable():
+            kept.append(ch)
+            continue
+        category = unicodedata.category(ch)
+        if category in _BREAKS:
+            kept.append(" ")
+        elif category not in _DROPPED:
+            kept.append(ch)
+    return " ".join("".join(kept).split())

@@ -183,7 +183,7 @@ def demo_accounts(network) -> list[DemoAccount]:
 
 def seed_accounts(network, db) -> int:
     """Create the demo accounts through the service's own store; returns how many were new."""
-    from comments_service import accounts
+    from comments_service.domain import accounts
 
     created = 0
     for demo in demo_accounts(network):
@@ -195,8 +195,10 @@ def seed_accounts(network, db) -> int:
 
 def seed_demo(network, app) -> int:
     """Write the demo accounts and threads into the service's database; returns how many comments were added."""
-    from comments_service import store, validate
-    from comments_service.db import get_db
+    from comments_service.core.db import get_db
+    from comments_service.domain import comments as store
+    from comments_service.domain import validate
+    from comments_service.domain.posts import get_post
 
     now = datetime.now(UTC)
     added = 0
@@ -225,7 +227,7 @@ def seed_demo(network, app) -> int:
                 site = network.site(slug)
             except KeyError:
                 continue
-            post = store.get_post(db, f"{site.url}{post_slug}.html")
+            post = get_post(db, f"{site.url}{post_slug}.html")
             if post is None:
                 continue  # the post is not built (or was renamed): nothing to attach comments to
             for comment in comments:
@@ -255,7 +257,7 @@ def demo_author_email(network, site) -> str:
     return next(a.email for a in demo_accounts(network) if a.sites == (site.slug,))
 
 
-def _make_directory_module():
+def make_directory_module():
     import importlib.util
     from pathlib import Path
 
@@ -277,7 +279,7 @@ def write_demo_directory(path) -> dict[str, str]:
     """Write the demo extract to `path`; returns {"Prénom NOM": RPPS} of the named physicians."""
     import random
 
-    make = _make_directory_module()
+    make = make_directory_module()
     named: dict[str, str] = {}
     rng = random.Random(7)
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -300,13 +302,14 @@ def seed_verification(network, app, source=None) -> list[str]:
     """
     from pathlib import Path
 
-    from comments_service import accounts, verify
-    from comments_service.db import connect
-    from comments_service.rpps import Directory, import_directory
+    from comments_service.core.db import connect
+    from comments_service.domain import accounts
+    from comments_service.domain import verification as verify
+    from comments_service.domain.rpps import Directory, import_directory
 
     lines: list[str] = []
     target = Path(app.config["DIRECTORY_DB"])
-    make = _make_directory_module()
+    make = make_directory_module()
     if not Directory(target).available:
         source = Path(source) if source else network.root / "var" / "demo-directory.txt"
         write_demo_directory(source)
@@ -352,14 +355,16 @@ FOUNDER_REPLIES = {
 
 def _founder_reply(db, network, site, account: dict) -> None:
     """The blogger answers the first comment of their most commented demo thread (badge and « Auteur » mark)."""
-    from comments_service import store, validate
+    from comments_service.domain import comments as store
+    from comments_service.domain import validate
+    from comments_service.domain.posts import get_post
 
     if store.query_one(db, "SELECT 1 FROM comments WHERE account_id = ? LIMIT 1", (account["id"],)):
         return
     for (slug, post_slug), comments in THREADS.items():
         if slug != site.slug or not comments:
             continue
-        post = store.get_post(db, f"{site.url}{post_slug}.html")
+        post = get_post(db, f"{site.url}{post_slug}.html")
         first = post and store.query_one(
             db, "SELECT id FROM comments WHERE post_url = ? AND parent_id IS NULL AND status = 'approved' ORDER BY id",
             (post["url"],),

@@ -14,8 +14,10 @@ from types import SimpleNamespace
 
 import pytest
 
-from comments_service import create_app, store
-from comments_service.db import connect
+from comments_service import create_app
+from comments_service.actions.posts import sync_posts
+from comments_service.core.db import connect
+from comments_service.domain import comments as store
 
 SECRET = "test-secret-key"
 BLOG_A = "http://blogs.test/dr-a/"
@@ -94,7 +96,7 @@ def make_app(tmp_path, network_file):
             try:
                 network = app.extensions["confreres_network"]
                 for slug, body in POSTS.items():
-                    store.sync_posts(db, network, slug, body)
+                    sync_posts(db, network, slug, body)
             finally:
                 db.close()
         return app
@@ -209,7 +211,7 @@ class Actions:
     # -- accounts, sign-in, mails (`smtp` fixture: a real SMTP server; its mailbox is self.mailbox)
     def make_account(self, email, role="member", sites=(), name=None):
         """What `confreres admin create EMAIL --role ROLE --site SLUG --name NAME` does."""
-        from comments_service import accounts
+        from comments_service.domain import accounts
 
         db = connect(self.app.config["DB"])
         try:

@@ -7,15 +7,16 @@ guest's comment. Returns the ids in conversation order.
 
 from __future__ import annotations
 
-from comments_service import store
-from comments_service.db import connect, write
+from comments_service.core.db import connect, write
+from comments_service.domain import comments as store
+from comments_service.domain.posts import bump_post, get_post
 
 
 def write_thread(db_path: str, url: str, *, roots: int = 1, replies: int = 0, fan: bool = False) -> list[int]:
     """`fan`: every reply answers its top-level comment, instead of a chain."""
     db = connect(db_path)
     try:
-        post = store.get_post(db, url)
+        post = get_post(db, url)
         with write(db):
             start = db.conn.execute("SELECT coalesce(max(id), 0) FROM comments").fetchone()[0] + 1
             stamp = store.iso(store.utcnow())
@@ -26,7 +27,7 @@ def write_thread(db_path: str, url: str, *, roots: int = 1, replies: int = 0, fa
                     cid = start + len(ids)
                     text = f"r{r}-{depth}" if depth else f"r{r}"
                     rows.append((cid, post["url"], post["site"], parent, f"Auteur {text}", text,
-                                 f"<p>Commentaire {text}</p>", stamp, "approved"))  # as render.py makes it
+                                 f"<p>Commentaire {text}</p>", stamp, "approved"))  # as domain/render.py makes it
                     ids.append(cid)
                     parent = ids[-1 - depth] if fan else cid
             db.conn.executemany(
@@ -34,7 +35,7 @@ def write_thread(db_path: str, url: str, *, roots: int = 1, replies: int = 0, fa
                 " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 rows,
             )
-            store._bump(db, post["url"])
+            bump_post(db, post["url"])
     finally:
         db.close()
     return ids

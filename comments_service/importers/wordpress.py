@@ -34,19 +34,20 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from email.utils import parsedate_to_datetime
 from pathlib import Path
-from unicodedata import normalize
 from urllib.parse import unquote, urlsplit
 from xml.etree.ElementTree import ParseError, TreeBuilder, XMLPullParser
 
 from defusedxml import DefusedXmlException
 from defusedxml.ElementTree import DefusedXMLParser
 
+from comments_service.core.db import write
+from comments_service.domain import comments as store
+from comments_service.domain import render, validate
+from comments_service.domain.posts import bump_post
+from confreres.french import slugify
 from confreres.registry import Network
 from confreres.sanitize import clean
 from confreres.sanitize import text as plain_text
-
-from .. import render, store, validate
-from ..db import write
 
 SOURCE = "wordpress"
 MAX_COMMENT_CHARS = 200_000  # a comment longer than this is not a comment: skipped
@@ -420,11 +421,6 @@ def _stem(segment: str) -> str:
     return re.sub(r"\.(html?|php)$", "", segment)
 
 
-def _slugify(value: str) -> str:
-    ascii_value = normalize("NFKD", value).encode("ascii", "ignore").decode("ascii").lower()
-    return re.sub(r"[^a-z0-9]+", "-", ascii_value).strip("-")
-
-
 @dataclass
 class Candidate:
     url: str
@@ -447,8 +443,8 @@ class PostIndex:
             parts[-1] = _stem(parts[-1])
             self.by_path["/".join(parts)].append(cand)
             self.by_slug[parts[-1]].append(cand)
-            if _slugify(parts[-1]) != parts[-1]:
-                self.by_slug[_slugify(parts[-1])].append(cand)
+            if slugify(parts[-1]) != parts[-1]:
+                self.by_slug[slugify(parts[-1])].append(cand)
 
     def match(self, post: WxrPost, base_url: str) -> tuple[Candidate | None, str]:
         """(candidate, how) with how in url | slug; (None, reason) when nothing or several fit."""
@@ -477,7 +473,7 @@ class PostIndex:
             if link_segs:
                 slugs.append(_stem(link_segs[-1]))
         if slugs:
-            slugs.append(_slugify(slugs[0]))
+            slugs.append(slugify(slugs[0]))
         for slug in slugs:
             found = {c.url: c for c in self.by_slug.get(slug, [])}
             if len(found) == 1:
@@ -635,7 +631,7 @@ def _ordered(comments: list[WxrComment]) -> list[WxrComment]:
     return out
 
 
-def _existing_keys(db, site: str, ids: list[str]) -> dict[str, sqlite3.Row]:
+def existing_keys(db, site: str, ids: list[str]) -> dict[str, sqlite3.Row]:
     found = {}
     for i in range(0, len(ids), 500):
         chunk = ids[i: i + 500]
@@ -664,7 +660,7 @@ def _write_post(db, site: str, url: str, post: WxrPost, report: ImportReport, ou
 
     with contextlib.nullcontext() if dry_run else write(db):
         wanted = [c.wp_id for c in comments] + ([qualified(c.wp_id) for c in comments] if origin else [])
-        existing = _existing_keys(db, site, wanted)
+        existing = existing_keys(db, site, wanted)
 
         def resolve(wp_id: str) -> tuple[str, str | None, int | None]:
             """(state, key to write, our id) with state new | present | conflict."""
@@ -716,7 +712,7 @@ def _write_post(db, site: str, url: str, post: WxrPost, report: ImportReport, ou
             )
         imported = counts["replies"] + counts["roots"]
         if imported and not dry_run:
-            store._bump(db, url)
+            bump_post(db, url)
     # counted only once the post's transaction is committed
     outcome.imported = imported
     outcome.present = counts["present"]

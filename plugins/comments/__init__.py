@@ -5,7 +5,7 @@ comment mode, a static snapshot of its approved comments (so they are read witho
 and by search engines), and publishes `posts.json`, the list of the blog's posts that the
 comment service opens threads for, and `comments.json`, whether the snapshot is complete (the build
 retakes it when the service answers again: confreres.freshness). The static side talks to the
-service over HTTP only.
+service over HTTP only (confreres.service_client).
 """
 
 from __future__ import annotations
@@ -13,18 +13,15 @@ from __future__ import annotations
 import json
 import logging
 import os
-from datetime import datetime
 
-import httpx
 from pelican import signals
 
-from confreres.french import date_fr
+from confreres import service_client
+from confreres.french import date_fr, parse_iso
 from confreres.freshness import SNAPSHOT_FILE
 from confreres.sanitize import excerpt
 
 log = logging.getLogger(__name__)
-COUNTS_BATCH = 40  # URLs per /api/counts request, to keep the query string short
-TIMEOUT = httpx.Timeout(3.0, connect=1.0)
 
 COMMENT_MODES = ("open", "confreres", "closed")
 
@@ -107,26 +104,22 @@ def read_threads(comments_url: str, urls: list[str]) -> tuple[dict[str, dict], b
     known: set[str] = set()
     complete = True
     try:
-        with httpx.Client(timeout=TIMEOUT, headers={"Accept": "application/json"}) as client:
+        with service_client.client() as client:
             counted = {}
-            for start in range(0, len(urls), COUNTS_BATCH):
-                response = client.get(api + "counts", params=[("url", u) for u in urls[start : start + COUNTS_BATCH]])
-                response.raise_for_status()
-                counted.update(response.json())
+            for batch in service_client.count_batches(client, comments_url, urls):
+                counted.update(batch)
             for url, count in counted.items():
                 if count == 0:
                     known.add(url)
                 elif isinstance(count, int) and count > 0:
-                    response = client.get(api + "comments", params={"url": url})
-                    thread = response.json() if response.status_code == 200 else None
+                    status, thread = service_client.thread(client, comments_url, url)
                     if isinstance(thread, dict) and isinstance(thread.get("comments"), list):
                         threads[url] = thread
                         known.add(url)
                     else:
-                        log.warning("commentaires de %s non copiés dans la page : le service a répondu %s", url,
-                                    response.status_code)
+                        log.warning("commentaires de %s non copiés dans la page : le service a répondu %s", url, status)
                         complete = False
-    except (httpx.HTTPError, ValueError) as exc:
+    except service_client.UNAVAILABLE as exc:
         log.warning("commentaires non copiés dans les pages : service de commentaires injoignable à %s (%s)", api,
                     exc.__class__.__name__)
         return threads, False, known
@@ -145,7 +138,7 @@ def snapshot(comments: list[dict]) -> list[dict]:
         author = c.get("author") or {}
         created = c.get("created") or ""
         try:
-            created_fr = date_fr(datetime.fromisoformat(created.replace("Z", "+00:00")))
+            created_fr = date_fr(parse_iso(created))
         except ValueError:
             created_fr = ""
         answered = c.get("in_reply_to") if isinstance(c.get("in_reply_to"), dict) else None

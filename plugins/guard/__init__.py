@@ -1,6 +1,6 @@
 """Pelican plugin: nothing a post says makes Pelican read or write outside the blog's own folders.
 
-Always loaded first (confreres.build.PLUGINS). Between reading and writing, every file Pelican is about to
+Always loaded first (confreres.releases.PLUGINS). Between reading and writing, every file Pelican is about to
 copy or write is checked: a `{static}`/`{attach}` link with `../` (or a symlink) that reaches a file outside
 the blog's `content/`, a `Save_as` outside its output, a `Url`/`Save_as`/`Slug` whose address is not inside the
 blog's own URL (a scheme, `//host`, `/…`, `..`), a `Template` that is not a plain template name. Each is logged as an error (the build, hence the push, fails and names it) and disarmed: not copied, not written.

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import io
 import re
-import unicodedata
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from html import escape
@@ -24,9 +23,9 @@ from urllib.parse import urlsplit, urlunsplit
 import feedparser
 
 from confreres import sanitize
+from confreres.french import ISO_Z, slugify
 
 EXCERPT_LENGTH = 320
-ISO = "%Y-%m-%dT%H:%M:%SZ"
 MAX_PER_SOURCE = 50
 HTML_TYPES = ("text/html", "application/xhtml+xml", "html", "xhtml")
 _NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")  # characters XML 1.0 forbids
@@ -59,7 +58,7 @@ class Source:
 
     @property
     def specialty_slug(self) -> str:
-        return slugify(self.specialty) if self.specialty else ""
+        return slugify(self.specialty, default="x") if self.specialty else ""
 
 
 @dataclass
@@ -83,12 +82,6 @@ class Entry:
     @property
     def specialty(self) -> str:
         return self.source.specialty
-
-
-def slugify(value: str) -> str:
-    """'Médecine générale' -> 'medecine-generale' (ASCII, for URLs)."""
-    ascii_value = unicodedata.normalize("NFKD", value).encode("ascii", "ignore").decode()
-    return re.sub(r"[^a-z0-9]+", "-", ascii_value.lower()).strip("-") or "x"
 
 
 def parse(body: bytes, source: Source) -> feedparser.FeedParserDict:
@@ -181,8 +174,8 @@ def normalise(parsed, source: Source, excerpt_length: int = EXCERPT_LENGTH, limi
             "link": link,
             "title": (plain(item.get("title", "")) or "(sans titre)")[:300],
             "author": (plain(item.get("author", "")) or feed_author)[:120],
-            "published": published.strftime(ISO) if published else "",
-            "updated": updated.strftime(ISO) if updated else "",
+            "published": published.strftime(ISO_Z) if published else "",
+            "updated": updated.strftime(ISO_Z) if updated else "",
             "excerpt": xml_safe(sanitize.excerpt(excerpt_html, excerpt_length)),
             "content_html": xml_safe(sanitize.clean(content_html)),
             "tags": [t for t in tags if t][:10],
@@ -201,7 +194,7 @@ def dated(records: list[dict], source: Source, seen: dict[str, str], now: dateti
         published = _parse_iso(record["published"])
         updated = _parse_iso(record["updated"])
         if key not in seen:
-            seen[key] = min(d for d in (published, updated, now) if d is not None).strftime(ISO)
+            seen[key] = min(d for d in (published, updated, now) if d is not None).strftime(ISO_Z)
         first_seen = _parse_iso(seen[key]) or now
         result.append(Entry(
             key=key,
@@ -220,7 +213,7 @@ def dated(records: list[dict], source: Source, seen: dict[str, str], now: dateti
 
 def _parse_iso(value: str) -> datetime | None:
     try:
-        return datetime.strptime(value, ISO).replace(tzinfo=UTC) if value else None
+        return datetime.strptime(value, ISO_Z).replace(tzinfo=UTC) if value else None
     except ValueError:
         return None
 

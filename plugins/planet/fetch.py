@@ -24,12 +24,13 @@ import time
 import xml.etree.ElementTree as ET
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from pathlib import Path
 from urllib.parse import urljoin, urlsplit
 
 import feedparser
 import httpx
+
+from confreres.french import utc_iso, utcnow
 
 USER_AGENT = "Confreres-Planet/1.0 (+planete du reseau Confreres)"
 ACCEPT = "application/atom+xml, application/rss+xml;q=0.9, application/xml;q=0.8, text/xml;q=0.7, */*;q=0.1"
@@ -70,7 +71,7 @@ class Options:
 
 
 def now_iso() -> str:
-    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return utc_iso(utcnow())
 
 
 def copy_name(url: str) -> str:

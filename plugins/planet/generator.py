@@ -21,17 +21,18 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
 
-import httpx
 from feedgenerator import Atom1Feed, Rss201rev2Feed
 from markupsafe import Markup
 from pelican.generators import Generator
+
+from confreres import service_client
+from confreres.french import parse_iso, slugify
 
 from . import entries as E
 from . import fetch
 
 log = logging.getLogger(__name__)
 
-COUNTS_BATCH = 40
 SEEN_FILE = "seen.json"
 ENTRIES_CACHE = "entries"  # <state>/entries/<feed>.json: normalised entries of the last body seen
 # Output layout (top-level names are reserved in confreres.registry.RESERVED_SLUGS).
@@ -85,7 +86,7 @@ def _iso(value) -> datetime | None:
     if not value or not isinstance(value, str):
         return None
     try:
-        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+        parsed = parse_iso(value)
     except ValueError:
         return None
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
@@ -93,10 +94,10 @@ def _iso(value) -> datetime | None:
 
 def _code_stamp() -> str:
     """Changes whenever the code that makes the cached records changes (entries, the sanitiser)."""
-    from confreres import sanitize
+    from confreres import french, sanitize
 
     digest = hashlib.sha256()
-    for module in (E, sanitize):
+    for module in (E, french, sanitize):
         digest.update(Path(module.__file__).read_bytes())
     return digest.hexdigest()[:16]
 
@@ -122,37 +123,32 @@ def records_for(body: bytes, source: E.Source, state_dir: Path, excerpt_length: 
 # -- the comment service (HTTP only; never fails the build) ------------------------------------------
 
 
-def fetch_counts(comments_url: str, urls: list[str], timeout: float = 2.0) -> dict[str, int]:
+def fetch_counts(comments_url: str, urls: list[str], timeout: float = service_client.PLANET_TIMEOUT) -> dict[str, int]:
     """{url: approved comments} from `GET {comments_url}api/counts?url=...`; {} when the service is down."""
     if not comments_url or not urls:
         return {}
-    api = comments_url.rstrip("/") + "/api/counts"
+    api = service_client.api_url(comments_url, service_client.COUNTS)
     counts: dict[str, int] = {}
     try:
-        with httpx.Client(timeout=httpx.Timeout(timeout, connect=min(timeout, 1.0))) as client:
-            for start in range(0, len(urls), COUNTS_BATCH):
-                response = client.get(api, params=[("url", u) for u in urls[start : start + COUNTS_BATCH]])
-                response.raise_for_status()
-                data = response.json()
+        with service_client.client(timeout) as client:
+            for data in service_client.count_batches(client, comments_url, urls):
                 if isinstance(data, dict):
                     counts.update({k: v for k, v in data.items() if isinstance(v, int) and not isinstance(v, bool)})
-    except (httpx.HTTPError, ValueError) as exc:
+    except service_client.UNAVAILABLE as exc:
         log.warning("planète : nombres de commentaires non affichés (%s à %s)", exc.__class__.__name__, api)
     return counts
 
 
 def fetch_debates(comments_url: str, blogs: list[E.Source], days: int = 14, limit: int = 10,
-                  timeout: float = 2.0) -> Debates:
+                  timeout: float = service_client.PLANET_TIMEOUT) -> Debates:
     """The most active threads of the last `days` days, on member blogs only; empty when unavailable."""
     if not comments_url:
         return Debates()
-    api = comments_url.rstrip("/") + "/api/threads/active"
+    api = service_client.api_url(comments_url, service_client.ACTIVE)
     try:
-        with httpx.Client(timeout=httpx.Timeout(timeout, connect=min(timeout, 1.0))) as client:
-            response = client.get(api, params={"days": days, "limit": limit})
-            response.raise_for_status()
-            data = response.json()
-    except (httpx.HTTPError, ValueError) as exc:
+        with service_client.client(timeout) as client:
+            data = service_client.active_threads(client, comments_url, days, limit)
+    except service_client.UNAVAILABLE as exc:
         log.warning("planète : débats non affichés (%s à %s)", exc.__class__.__name__, api)
         return Debates()
     raw = data.get("threads") if isinstance(data, dict) else None
@@ -240,7 +236,7 @@ class PlanetGenerator(Generator):
             status.entries = counts_by_source.get(status.source.key, 0)
         self.entries = E.newest_first(E.dedupe(all_entries))
         member_links = [e.link for e in self.entries if e.source.member]
-        timeout = float(self.settings.get("PLANET_SERVICE_TIMEOUT", 2.0))
+        timeout = float(self.settings.get("PLANET_SERVICE_TIMEOUT", service_client.PLANET_TIMEOUT))
         counts = fetch_counts(self.settings.get("COMMENTS_URL", ""), member_links, timeout)
         for entry in self.entries:
             if entry.source.member:
@@ -335,7 +331,7 @@ class PlanetGenerator(Generator):
         for name in names:
             result.append({
                 "name": name,
-                "slug": E.slugify(name),
+                "slug": slugify(name, default="x"),
                 "blogs": [s for s in self.sources if s.specialty == name],
                 "count": sum(1 for e in self.entries if e.source.specialty == name),
             })

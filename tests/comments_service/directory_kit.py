@@ -5,7 +5,7 @@ from __future__ import annotations
 import importlib.util
 from pathlib import Path
 
-from comments_service.rpps import import_directory
+from comments_service.domain.rpps import import_directory
 
 
 def _bench_module(name: str):

@@ -8,8 +8,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from comments_service import accounts, verify
-from comments_service.db import connect
+from comments_service.core.db import connect
+from comments_service.domain import accounts
+from comments_service.domain import verification as verify
 from tests.comments_service.directory_kit import (  # noqa: F401  (re-exported for the tests)
     CANDIDATE,
     CLAIRE,

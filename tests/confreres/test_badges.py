@@ -16,8 +16,10 @@ import pytest
 from bs4 import BeautifulSoup
 from werkzeug.serving import make_server
 
-from comments_service import accounts, create_app, verify
-from comments_service.db import connect
+from comments_service import create_app
+from comments_service.core.db import connect
+from comments_service.domain import accounts
+from comments_service.domain import verification as verify
 from confreres import build, registry
 from tests.confreres.conftest import write_post
 from tests.planet.conftest import make_planet_network

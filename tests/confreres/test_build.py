@@ -11,7 +11,7 @@ import feedparser
 import pytest
 from bs4 import BeautifulSoup
 
-from confreres import build
+from confreres import build, releases
 from tests.confreres.conftest import write_post
 
 
@@ -122,8 +122,8 @@ def test_rebuild_skips_unchanged_sites_and_rebuilds_a_changed_one(make_network):
     assert (network.output / "dr-b").resolve() == live_before
     assert (network.output / "dr-a" / "nouveau.html").is_file()
     # Old releases are removed once the new one is live.
-    releases = sorted(p.name for p in (network.output / build.RELEASES).iterdir())
-    assert len([r for r in releases if r.startswith("dr-a-")]) == 1
+    kept = sorted(p.name for p in (network.output / releases.RELEASES).iterdir())
+    assert len([r for r in kept if r.startswith("dr-a-")]) == 1
 
 
 @pytest.mark.parametrize("slug", ["dr-zzz"])

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import json
+import subprocess
+import sys
 from pathlib import Path
 
 import click
@@ -14,7 +17,9 @@ README = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding=
 
 
 def all_commands(group: click.Group, prefix=()):
-    for name, command in group.commands.items():
+    ctx = click.Context(group)
+    for name in group.list_commands(ctx):  # `confreres service` loads its commands when listed
+        command = group.get_command(ctx, name)
         path = (*prefix, name)
         if isinstance(command, click.Group):
             yield from all_commands(command, path)
@@ -25,7 +30,7 @@ def all_commands(group: click.Group, prefix=()):
 def test_every_command_has_help_and_is_in_the_readme():
     runner = CliRunner()
     commands = list(all_commands(cli))
-    assert ("build",) in commands and ("publish", "init") in commands
+    assert ("build",) in commands and ("publish", "init") in commands and ("service", "init-db") in commands
     for path in commands:
         result = runner.invoke(cli, [*path, "--help"])
         assert result.exit_code == 0, (path, result.output)
@@ -80,6 +85,28 @@ def test_bad_network_file_is_a_clear_error(tmp_path):
     result = CliRunner().invoke(cli, ["--network", str(path), "build"])
     assert result.exit_code != 0
     assert "network.url: missing" in result.output
+
+
+def test_help_does_not_load_the_comment_service():
+    code = "import sys; from confreres.cli import main; sys.argv = ['confreres', '--help']\ntry:\n    main()\n" \
+           "except SystemExit:\n    pass\nprint('comments_service' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.splitlines()[-1] == "False"
+
+
+def test_service_commands_run_in_the_one_cli(app, confreres_for, urls, tmp_path):
+    run = confreres_for(app)
+    init = run("service", "init-db")
+    assert init.exit_code == 0 and f"{app.config['DB']}: schema up to date" in init.output
+    purge = run("service", "purge-ips")
+    assert purge.exit_code == 0 and "erased 0 IP hash(es) older than 30 days" in purge.output
+    posts_json = tmp_path / "posts.json"
+    posts_json.write_text(json.dumps({"posts": [{"url": urls.POST_B, "title": "Par la ligne de commande"}]}))
+    synced = run("service", "sync-posts", "dr-b", str(posts_json))
+    assert synced.exit_code == 0, synced.output
+    assert json.loads(synced.output)["updated"] == 1
+    assert run("service", "sync-posts", "dr-z", str(posts_json)).exit_code != 0
+    assert "site-token" not in run("service", "--help").output  # one site-token: the confreres one
 
 
 def test_build_speaks_french_to_the_doctor(make_network, tmp_path):

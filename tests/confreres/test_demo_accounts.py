@@ -4,8 +4,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from comments_service import accounts, create_app, store, validate
-from comments_service.db import connect
+from comments_service import create_app
+from comments_service.actions.posts import sync_posts
+from comments_service.core.db import connect
+from comments_service.domain import accounts, validate
+from comments_service.domain import comments as store
 from confreres import registry
 from confreres.seed import DEMO_DOMAIN, DEMO_FOUNDERS, demo_accounts, seed_accounts
 
@@ -43,7 +46,7 @@ def test_demo_mails_are_written_as_eml_files_and_listed(tmp_path):
     post_url = f"{site.url}demo-post.html"
     db = connect(app.config["DB"])
     try:
-        store.sync_posts(db, network, "dr-lefebvre", {"posts": [{"url": post_url, "title": "Un billet"}]})
+        sync_posts(db, network, "dr-lefebvre", {"posts": [{"url": post_url, "title": "Un billet"}]})
         seed_accounts(network, db)
     finally:
         db.close()
@@ -51,7 +54,7 @@ def test_demo_mails_are_written_as_eml_files_and_listed(tmp_path):
     body = client.post("/api/comments", json={"url": post_url, "text": "Bonjour docteur", "author": "Nouvelle"}).get_json()
     assert body["status"] == "pending"
 
-    from comments_service.notify import deliver
+    from comments_service.mail.outbox import deliver
 
     assert deliver(app.config)["sent"] == 1
     (eml,) = mail_dir.glob("*.eml")

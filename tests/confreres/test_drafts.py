@@ -11,7 +11,7 @@ import zlib
 import pytest
 from click.testing import CliRunner
 
-from confreres import build, planet_build, publish
+from confreres import build, planet_build, publish, releases
 from confreres.cli import cli
 from confreres.preview import preview
 from tests.confreres.conftest import NO_SERVICE, write_post
@@ -78,7 +78,7 @@ def test_drafts_and_future_posts_are_nowhere_in_the_published_network(with_draft
 def test_a_scheduled_post_is_published_by_the_first_build_after_its_date(with_drafts):
     network = with_drafts
     assert all(r.ok for r in build.build(network, ["dr-a"], progress=False))
-    state_file = network.output / "dr-a" / build.STATE_FILE
+    state_file = network.output / "dr-a" / releases.STATE_FILE
     state = json.loads(state_file.read_text(encoding="utf-8"))
     assert state["due"] > time.time() + 3600 * 24 * 365
     [again] = build.build(network, ["dr-a"], progress=False)

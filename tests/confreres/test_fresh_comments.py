@@ -17,8 +17,11 @@ from bs4 import BeautifulSoup
 from click.testing import CliRunner
 from werkzeug.serving import make_server
 
-from comments_service import create_app, store, validate
-from comments_service.db import connect
+from comments_service import create_app
+from comments_service.core.db import connect
+from comments_service.domain import comments as store
+from comments_service.domain import validate
+from comments_service.domain.posts import get_post
 from confreres import build, planet_build, registry
 from confreres.cli import cli
 from tests.confreres.conftest import write_post
@@ -42,7 +45,7 @@ class World:
     def approve_comment(self, url: str = POST_A, text: str = COMMENT):
         db = connect(self.service.config["DB"])
         try:
-            post = store.get_post(db, url)
+            post = get_post(db, url)
             data = validate.CommentInput(url=url, text=text, author="Dr Paul Martin", email="paul@exemple.test")
             store.add_comment(db, self.network, post, data, policy="none")
         finally:

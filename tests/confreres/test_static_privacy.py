@@ -1,6 +1,6 @@
 """A pseudonymous verified physician's identity stays out of everything the build publishes.
 
-The service's own outputs are scanned in tests/comments_service/test_verification_privacy.py; this is the
+The service's own outputs are scanned in tests/comments_service/web/test_verification_privacy.py; this is the
 static side: a real network (two blogs and the planet) built by the real build against the real comment
 service over HTTP, after the member commented under their real name (copied by a first build), then took a
 pseudonym and commented with the badge. Every file written under
@@ -12,10 +12,10 @@ from __future__ import annotations
 
 import gzip
 
-from comments_service import store
-from comments_service.db import connect
-from tests.comments_service.test_verification_privacy import EMAIL, PSEUDONYM, REAL_NAME, assert_clean
+from comments_service.core.db import connect
+from comments_service.domain import comments as store
 from tests.comments_service.verification_kit import CANDIDATE, CLAIRE, KARIM, Kit, import_people
+from tests.comments_service.web.test_verification_privacy import EMAIL, PSEUDONYM, REAL_NAME, assert_clean
 from tests.confreres.test_fresh_comments import POST_A, run_build, world  # noqa: F401  (fixture)
 
 

@@ -285,8 +285,10 @@ class _OfflineGuard:
 def test_a_mention_sent_by_a_local_page_shows_under_the_post_after_moderation(tmp_path, server):
     from werkzeug.serving import make_server
 
-    from comments_service import create_app, store, webmention
-    from comments_service.db import connect
+    from comments_service import create_app
+    from comments_service.actions.posts import sync_posts
+    from comments_service.core.db import connect
+    from comments_service.domain.mentions import set_mention_status
     from confreres import serve
     from confreres.safe_http import Guard as RealGuard
 
@@ -309,7 +311,7 @@ def test_a_mention_sent_by_a_local_page_shows_under_the_post_after_moderation(tm
     })
     db = connect(service.config["DB"])
     try:
-        store.sync_posts(db, network, "dr-a", {"posts": [{"url": target, "title": "Le billet"}]})
+        sync_posts(db, network, "dr-a", {"posts": [{"url": target, "title": "Le billet"}]})
     finally:
         db.close()
     holder["app"] = serve.make_app(network, tmp_path / "public", service)  # the demo server: Link header
@@ -334,7 +336,7 @@ def test_a_mention_sent_by_a_local_page_shows_under_the_post_after_moderation(tm
             (mention_id, status) = db.execute("SELECT id, status FROM mentions").fetchone()
             assert status == "pending"
             assert httpx.get(api, params={"url": target}).json()["mentions"] == []
-            webmention.set_mention_status(db, mention_id, "approved")
+            set_mention_status(db, mention_id, "approved")
         finally:
             db.close()
         (mention,) = httpx.get(api, params={"url": target}).json()["mentions"]

@@ -154,7 +154,7 @@ def build_network(network):
 def comment_service(network, db_path, **config):
     """A fresh comment service (create_app on a new SQLite file) that knows every built post.
 
-    Posts are registered as `confreres serve` does (cli._sync_published_posts): each site's built
+    Posts are registered as `confreres serve` does (cli.sync_published_posts): each site's built
     posts.json through PUT /api/sites/<slug>/posts with the site's token.
     """
     import json
@@ -233,8 +233,8 @@ class Live:
 
     def approve(self, comment_id: int) -> None:
         """The blogger's decision, through the service's own store (it bumps the thread's version)."""
-        from comments_service import store
-        from comments_service.db import connect
+        from comments_service.core.db import connect
+        from comments_service.domain import comments as store
 
         db = connect(self.app.config["DB"])
         try:

@@ -11,8 +11,8 @@ import re
 
 import pytest
 
-from comments_service import accounts
-from comments_service.db import connect
+from comments_service.core.db import connect
+from comments_service.domain import accounts
 from tests.comments_service.directory_kit import CANDIDATE, CLAIRE, KARIM, import_people
 from tests.comments_service.verification_kit import Kit
 

@@ -13,9 +13,10 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from comments_service import verify, webmention
-from comments_service.db import connect
-from comments_service.store import get_post
+from comments_service.core.db import connect
+from comments_service.domain import verification as verify
+from comments_service.domain.posts import get_post
+from comments_service.web import webmention
 from confreres.site_token import site_token
 from tests.comments_service.verification_kit import CANDIDATE, CLAIRE, KARIM, Kit, Member, import_people
 

@@ -12,7 +12,7 @@ import pytest
 from bs4 import BeautifulSoup
 from click.testing import CliRunner
 
-from confreres import build, planet_build, registry
+from confreres import build, planet_build, registry, releases
 from confreres.cli import cli
 from tests.confreres.conftest import NO_SERVICE
 
@@ -251,7 +251,7 @@ def test_rebuild_switches_the_whole_planet_and_drops_the_old_release(built):
     after = (out / planet_build.LIVE).resolve()
     assert after != before and not before.exists()
     assert os.readlink(out / "index.html") == ".planet/index.html"
-    assert len(list((out / build.RELEASES).glob("planet-*"))) == 1
+    assert len(list((out / releases.RELEASES).glob("planet-*"))) == 1
 
 
 def test_refresh_command(built, server):

@@ -1,0 +1,564 @@
+"""The schema: every migration of the comment service, in the order it is applied, and `migrate`.
+
+Applied in the order they are defined here, which is not the order of their numbers: m005_verification
+is defined, and applied, before m004_mentions. The names are stored in deployed databases (table
+`_sqlite_migrations`, migration set `comments_service`): never rename, never reorder, never edit one that
+has shipped — only append. Migrations are sqlite-utils' `Migrations`; `core/db.py` owns the connection;
+`migrate` is what `init-db`, AUTO_MIGRATE at start-up, the bench and the tests run.
+"""
+
+from __future__ import annotations
+
+from sqlite_utils import Database, Migrations
+
+migrations = Migrations("comments_service")
+
+
+def _run(db: Database, *statements: str) -> None:
+    for sql in statements:
+        db.execute(sql)
+
+
+@migrations()
+def m001_initial(db: Database) -> None:
+    """Posts (threads), accounts, comments, reports.
+
+    `accounts`/`account_sites` are the extension point of sign-in and verification; the badge of a
+    comment is recorded on the comment at posting time; the e-mail, IP hash and account id of a
+    comment never leave the service.
+    """
+    _run(
+        db,
+        """
+        CREATE TABLE posts (
+            url TEXT PRIMARY KEY,
+            site TEXT NOT NULL,
+            title TEXT NOT NULL DEFAULT '',
+            published TEXT,
+            reply_to TEXT,
+            comments_mode TEXT CHECK (comments_mode IS NULL OR comments_mode IN ('open', 'confreres', 'closed')),
+            listed INTEGER NOT NULL DEFAULT 1,
+            version INTEGER NOT NULL DEFAULT 0,
+            synced TEXT NOT NULL
+        )
+        """,
+        "CREATE INDEX posts_site ON posts (site, listed)",
+        """
+        CREATE TABLE accounts (
+            id INTEGER PRIMARY KEY,
+            email TEXT NOT NULL UNIQUE COLLATE NOCASE,
+            display_name TEXT NOT NULL DEFAULT '',
+            role TEXT NOT NULL DEFAULT 'member' CHECK (role IN ('member', 'author', 'moderator', 'admin')),
+            created TEXT NOT NULL,
+            last_seen TEXT
+        )
+        """,
+        """
+        CREATE TABLE account_sites (
+            account_id INTEGER NOT NULL REFERENCES accounts (id) ON DELETE CASCADE,
+            site TEXT NOT NULL,
+            PRIMARY KEY (account_id, site)
+        )
+        """,
+        "CREATE INDEX account_sites_site ON account_sites (site)",
+        """
+        CREATE TABLE comments (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            post_url TEXT NOT NULL REFERENCES posts (url),
+            site TEXT NOT NULL,
+            parent_id INTEGER REFERENCES comments (id),
+            account_id INTEGER REFERENCES accounts (id) ON DELETE SET NULL,
+            author_name TEXT NOT NULL DEFAULT '',
+            email TEXT,
+            website TEXT,
+            badge_level TEXT,
+            badge_specialty TEXT,
+            is_post_author INTEGER NOT NULL DEFAULT 0,
+            text TEXT NOT NULL DEFAULT '',
+            html TEXT NOT NULL DEFAULT '',
+            status TEXT NOT NULL DEFAULT 'pending'
+                CHECK (status IN ('pending', 'approved', 'rejected', 'spam', 'deleted')),
+            created TEXT NOT NULL,
+            edited TEXT,
+            moderated TEXT,
+            ip_hash TEXT,
+            notify INTEGER NOT NULL DEFAULT 0,
+            edit_nonce TEXT
+        )
+        """,
+        "CREATE INDEX comments_thread ON comments (post_url, status)",
+        "CREATE INDEX comments_parent ON comments (parent_id)",
+        "CREATE INDEX comments_status_created ON comments (status, created)",
+        "CREATE INDEX comments_site_status ON comments (site, status, created)",
+        "CREATE INDEX comments_email ON comments (email COLLATE NOCASE) WHERE email IS NOT NULL",
+        "CREATE INDEX comments_account ON comments (account_id) WHERE account_id IS NOT NULL",
+        """
+        CREATE TABLE reports (
+            id INTEGER PRIMARY KEY,
+            comment_id INTEGER NOT NULL REFERENCES comments (id) ON DELETE CASCADE,
+            reason TEXT NOT NULL,
+            created TEXT NOT NULL,
+            ip_hash TEXT,
+            resolved TEXT,
+            resolved_by INTEGER REFERENCES accounts (id) ON DELETE SET NULL
+        )
+        """,
+        "CREATE INDEX reports_comment ON reports (comment_id)",
+        "CREATE INDEX reports_open ON reports (resolved, created)",
+    )
+
+
+@migrations()
+def m002_accounts_mail(db: Database) -> None:
+    """Sign-in, profiles, moderation and notifications (issue 3, items 5-6; issue 4, item 1).
+
+    - accounts get their profile: specialty shown or not, declaration of interests (Markdown source
+      and its sanitised HTML), notification settings;
+    - sessions: the SHA-256 of each session token (cookie or bearer), never the token itself;
+    - used_tokens: nonces of single-use signed links (magic links, one-click moderation), kept until
+      the link would have expired anyway;
+    - outbox: every mail, queued in the same transaction as what caused it, sent after the commit;
+    - mail_addresses: double opt-in and "never write to me again" per address;
+    - subscriptions: reply notifications asked for, per address and per thread;
+    - author_notices: which new comment was (or will be, in a daily digest) told to which blog author,
+      so that a comment is never in two digests.
+    """
+    _run(
+        db,
+        "ALTER TABLE accounts ADD COLUMN show_specialty INTEGER NOT NULL DEFAULT 1",
+        "ALTER TABLE accounts ADD COLUMN interests TEXT NOT NULL DEFAULT ''",
+        "ALTER TABLE accounts ADD COLUMN interests_html TEXT NOT NULL DEFAULT ''",
+        "ALTER TABLE accounts ADD COLUMN notify_comments TEXT NOT NULL DEFAULT 'immediate'"
+        " CHECK (notify_comments IN ('immediate', 'daily', 'never'))",
+        "ALTER TABLE accounts ADD COLUMN notify_replies INTEGER NOT NULL DEFAULT 1",
+        "ALTER TABLE comments ADD COLUMN moderated_by INTEGER REFERENCES accounts (id) ON DELETE SET NULL",
+        "ALTER TABLE comments ADD COLUMN reply_notified TEXT",
+        """
+        CREATE TABLE sessions (
+            token_hash TEXT PRIMARY KEY,
+            account_id INTEGER NOT NULL REFERENCES accounts (id) ON DELETE CASCADE,
+            kind TEXT NOT NULL CHECK (kind IN ('cookie', 'bearer')),
+            created TEXT NOT NULL,
+            expires TEXT NOT NULL
+        )
+        """,
+        "CREATE INDEX sessions_account ON sessions (account_id)",
+        "CREATE INDEX sessions_expires ON sessions (expires)",
+        """
+        CREATE TABLE used_tokens (
+            nonce TEXT PRIMARY KEY,
+            purpose TEXT NOT NULL,
+            used TEXT NOT NULL,
+            expires TEXT NOT NULL
+        )
+        """,
+        "CREATE INDEX used_tokens_expires ON used_tokens (expires)",
+        """
+        CREATE TABLE outbox (
+            id INTEGER PRIMARY KEY,
+            kind TEXT NOT NULL,
+            recipient TEXT NOT NULL COLLATE NOCASE,
+            subject TEXT NOT NULL,
+            message TEXT NOT NULL,
+            created TEXT NOT NULL,
+            attempts INTEGER NOT NULL DEFAULT 0,
+            claimed TEXT,
+            sent TEXT,
+            last_error TEXT
+        )
+        """,
+        "CREATE INDEX outbox_unsent ON outbox (id) WHERE sent IS NULL",
+        "CREATE INDEX outbox_recipient ON outbox (recipient, kind, created)",
+        """
+        CREATE TABLE mail_addresses (
+            email TEXT PRIMARY KEY COLLATE NOCASE,
+            created TEXT NOT NULL,
+            confirm_sent TEXT,
+            confirmed TEXT,
+            blocked TEXT
+        )
+        """,
+        """
+        CREATE TABLE subscriptions (
+            email TEXT NOT NULL COLLATE NOCASE,
+            post_url TEXT NOT NULL REFERENCES posts (url) ON DELETE CASCADE,
+            created TEXT NOT NULL,
+            PRIMARY KEY (email, post_url)
+        )
+        """,
+        "CREATE INDEX subscriptions_post ON subscriptions (post_url)",
+        """
+        CREATE TABLE author_notices (
+            account_id INTEGER NOT NULL REFERENCES accounts (id) ON DELETE CASCADE,
+            comment_id INTEGER NOT NULL REFERENCES comments (id) ON DELETE CASCADE,
+            mode TEXT NOT NULL CHECK (mode IN ('immediate', 'daily')),
+            created TEXT NOT NULL,
+            queued TEXT,
+            outbox_id INTEGER,
+            PRIMARY KEY (account_id, comment_id)
+        )
+        """,
+        "CREATE INDEX author_notices_waiting ON author_notices (account_id) WHERE queued IS NULL",
+        "CREATE INDEX author_notices_comment ON author_notices (comment_id)",
+    )
+
+
+@migrations()
+def m003_import(db: Database) -> None:
+    """Import keys (importers/): a comment brought from another system is recorded under (site, source,
+    source id), e.g. ("dr-a", "wordpress", "42"), so that a second import of the same export adds nothing.
+
+    The key outlives the comment (ON DELETE SET NULL): a comment a moderator deleted after an import
+    does not come back with the next run.
+    """
+    _run(
+        db,
+        """
+        CREATE TABLE imports (
+            site TEXT NOT NULL,
+            source TEXT NOT NULL,
+            source_id TEXT NOT NULL,
+            comment_id INTEGER REFERENCES comments (id) ON DELETE SET NULL,
+            imported TEXT NOT NULL,
+            PRIMARY KEY (site, source, source_id)
+        )
+        """,
+        "CREATE INDEX imports_comment ON imports (comment_id) WHERE comment_id IS NOT NULL",
+    )
+
+
+@migrations()
+def m005_verification(db: Database) -> None:
+    """Verified physicians (issue 4; domain/verification.py): levels declared -> verified -> revoked.
+
+    - accounts.badge_level / badge_specialty: what the badge shows, kept by domain/verification.py only ('verified'
+      and the directory's specialty label); sign-in reads them with the account (accounts.session_account);
+    - verifications: the minimum, one row per account: a keyed hash (HMAC) of the RPPS, unique (one
+      account per RPPS) and enough for the re-check after each directory import; level, method, dates,
+      who approved, profession and specialty codes;
+    - verification_identities: the RPPS and the name as declared, for the network's admins only (never
+      read by any public path; removed with the account);
+    - vouches: "Je connais ce confrère", one per voucher and candidate, never oneself;
+    - verification_log: the audit log (who, when, why, which proof) of every decision.
+    """
+    _run(
+        db,
+        "ALTER TABLE accounts ADD COLUMN badge_level TEXT CHECK (badge_level IS NULL OR badge_level = 'verified')",
+        "ALTER TABLE accounts ADD COLUMN badge_specialty TEXT",
+        """
+        CREATE TABLE verifications (
+            account_id INTEGER PRIMARY KEY REFERENCES accounts (id) ON DELETE CASCADE,
+            level TEXT NOT NULL CHECK (level IN ('declared', 'verified', 'revoked')),
+            rpps_hash TEXT NOT NULL UNIQUE,
+            profession TEXT NOT NULL DEFAULT '10',
+            specialty_codes TEXT NOT NULL DEFAULT '',
+            specialty TEXT NOT NULL DEFAULT '',
+            method TEXT CHECK (method IS NULL OR method IN ('psc', 'vouching', 'review', 'grant')),
+            declared TEXT NOT NULL,
+            verified TEXT,
+            approved_by INTEGER REFERENCES accounts (id) ON DELETE SET NULL,
+            revoked TEXT,
+            revoked_reason TEXT,
+            checked TEXT
+        )
+        """,
+        "CREATE INDEX verifications_level ON verifications (level)",
+        """
+        CREATE TABLE verification_identities (
+            account_id INTEGER PRIMARY KEY REFERENCES verifications (account_id) ON DELETE CASCADE,
+            rpps TEXT NOT NULL,
+            last_name TEXT NOT NULL,
+            first_name TEXT NOT NULL
+        )
+        """,
+        """
+        CREATE TABLE vouches (
+            candidate_id INTEGER NOT NULL REFERENCES accounts (id) ON DELETE CASCADE,
+            voucher_id INTEGER NOT NULL REFERENCES accounts (id) ON DELETE CASCADE,
+            created TEXT NOT NULL,
+            PRIMARY KEY (candidate_id, voucher_id),
+            CHECK (candidate_id != voucher_id)
+        )
+        """,
+        "CREATE INDEX vouches_voucher ON vouches (voucher_id)",
+        """
+        CREATE TABLE verification_log (
+            id INTEGER PRIMARY KEY,
+            account_id INTEGER REFERENCES accounts (id) ON DELETE CASCADE,
+            event TEXT NOT NULL,
+            method TEXT,
+            proof TEXT,
+            reason TEXT,
+            actor_id INTEGER REFERENCES accounts (id) ON DELETE SET NULL,
+            actor TEXT NOT NULL DEFAULT '',
+            created TEXT NOT NULL
+        )
+        """,
+        "CREATE INDEX verification_log_account ON verification_log (account_id, id)",
+    )
+
+
+@migrations()
+def m004_mentions(db: Database) -> None:
+    """Answers between blogs and Webmention (issue 5).
+
+    - posts.excerpt: the plain-text excerpt a blog's build sends with each post, shown where the
+      post appears as an answer in another blog's thread; posts_reply_to finds a post's answers;
+    - webmention_requests: each received Webmention, queued until verified in the background; the
+      sender follows it at /webmention/<token>;
+    - mentions: verified Webmentions, one per (source, post), moderated like comments.
+    """
+    _run(
+        db,
+        "ALTER TABLE posts ADD COLUMN excerpt TEXT NOT NULL DEFAULT ''",
+        "CREATE INDEX posts_reply_to ON posts (reply_to) WHERE reply_to IS NOT NULL",
+        """
+        CREATE TABLE webmention_requests (
+            id INTEGER PRIMARY KEY,
+            token TEXT NOT NULL UNIQUE,
+            source TEXT NOT NULL,
+            target TEXT NOT NULL,
+            post_url TEXT NOT NULL,
+            state TEXT NOT NULL DEFAULT 'queued' CHECK (state IN ('queued', 'processing', 'done', 'failed')),
+            result TEXT,
+            error TEXT,
+            attempts INTEGER NOT NULL DEFAULT 0,
+            received TEXT NOT NULL,
+            not_before TEXT NOT NULL,
+            claimed TEXT,
+            processed TEXT
+        )
+        """,
+        "CREATE INDEX webmention_requests_queue ON webmention_requests (state, not_before)",
+        "CREATE INDEX webmention_requests_pair ON webmention_requests (source, target, state)",
+        """
+        CREATE TABLE mentions (
+            id INTEGER PRIMARY KEY,
+            source TEXT NOT NULL,
+            target TEXT NOT NULL,
+            post_url TEXT NOT NULL REFERENCES posts (url),
+            site TEXT NOT NULL,
+            type TEXT NOT NULL DEFAULT 'mention'
+                CHECK (type IN ('mention', 'reply', 'like', 'repost', 'bookmark')),
+            url TEXT NOT NULL,
+            author_name TEXT NOT NULL DEFAULT '',
+            author_url TEXT,
+            title TEXT NOT NULL DEFAULT '',
+            html TEXT NOT NULL DEFAULT '',
+            published TEXT,
+            content_hash TEXT NOT NULL,
+            status TEXT NOT NULL DEFAULT 'pending' CHECK (status IN ('pending', 'approved', 'rejected', 'spam')),
+            created TEXT NOT NULL,
+            updated TEXT,
+            verified TEXT NOT NULL,
+            moderated TEXT,
+            UNIQUE (source, post_url)
+        )
+        """,
+        "CREATE INDEX mentions_thread ON mentions (post_url, status)",
+        "CREATE INDEX mentions_site_status ON mentions (site, status, created)",
+    )
+
+
+@migrations()
+def m006_member_profiles(db: Database) -> None:
+    """Public member profiles and answers between blogs notified by mail (issue 5, items 3-4).
+
+    - accounts.public_id: the profile's handle (/membres/<public_id>), 16 random hex digits, given to
+      existing accounts here and to every new one by a trigger, so it says nothing of the e-mail, the
+      name, the RPPS or the order of accounts; accounts.profile_public: the member's « Profil public »
+      setting (on unless they hide it; a hidden profile answers 404 like an unknown one);
+    - answers_announced: each (answer, answered post) pair of posts of different blogs seen once by
+      store.sync_posts: a rebuild announcing the same answer again never mails again;
+    - answer_notices: which announced answer was (or will be, in a daily digest) told to which author
+      of the answered blog, like author_notices for comments.
+    """
+    _run(
+        db,
+        "ALTER TABLE accounts ADD COLUMN public_id TEXT",
+        "ALTER TABLE accounts ADD COLUMN profile_public INTEGER NOT NULL DEFAULT 1",
+        "UPDATE accounts SET public_id = lower(hex(randomblob(8))) WHERE public_id IS NULL",
+        "CREATE UNIQUE INDEX accounts_public_id ON accounts (public_id)",
+        """
+        CREATE TRIGGER accounts_public_id_new AFTER INSERT ON accounts WHEN new.public_id IS NULL
+        BEGIN
+            UPDATE accounts SET public_id = lower(hex(randomblob(8))) WHERE id = new.id;
+        END
+        """,
+        """
+        CREATE TABLE answers_announced (
+            answer_url TEXT NOT NULL,
+            answered_url TEXT NOT NULL,
+            created TEXT NOT NULL,
+            PRIMARY KEY (answer_url, answered_url)
+        )
+        """,
+        """
+        CREATE TABLE answer_notices (
+            account_id INTEGER NOT NULL REFERENCES accounts (id) ON DELETE CASCADE,
+            answer_url TEXT NOT NULL,
+            answered_url TEXT NOT NULL,
+            mode TEXT NOT NULL CHECK (mode IN ('immediate', 'daily')),
+            created TEXT NOT NULL,
+            queued TEXT,
+            outbox_id INTEGER,
+            PRIMARY KEY (account_id, answer_url, answered_url)
+        )
+        """,
+        "CREATE INDEX answer_notices_waiting ON answer_notices (account_id) WHERE queued IS NULL",
+    )
+    # answers already known before this migration were never mailed: they are not news any more
+    db.execute(
+        "INSERT OR IGNORE INTO answers_announced (answer_url, answered_url, created)"
+        " SELECT a.url, a.reply_to, a.synced FROM posts a JOIN posts b ON b.url = a.reply_to"
+        " WHERE a.site != b.site"
+    )
+
+
+@migrations()
+def m007_verification_privacy(db: Database) -> None:
+    """Verification leftovers of issue 4 (domain/verification.py): specialty opt-in, declarations rate-limited per account.
+
+    - accounts.show_specialty becomes opt-in. SQLite cannot change a column's default without rebuilding
+      `accounts` (which half the schema references), so the default stays 1 in the schema and
+      accounts.ensure_account, the only INSERT, writes 0 explicitly. Existing accounts: 0 is always an
+      explicit choice and stays; 1 was the old default (and the account form re-posted the pre-ticked
+      box), so it is turned off wherever it has never shown anything, i.e. for every account without a
+      comment carrying its specialty. Members whose comments already show it keep it (it is what they
+      saw applied on their account page; hiding it stays one click away).
+    - verification_attempts: one row per declaration that reached the directory, for the per-account
+      limit (DECLARATIONS_PER_DAY) that keeps anyone from probing the directory or the members through
+      declarations; rows older than two days are purged as new ones come.
+    """
+    _run(
+        db,
+        "UPDATE accounts SET show_specialty = 0 WHERE show_specialty != 0 AND id NOT IN"
+        " (SELECT account_id FROM comments WHERE account_id IS NOT NULL AND badge_specialty IS NOT NULL)",
+        """
+        CREATE TABLE verification_attempts (
+            account_id INTEGER NOT NULL REFERENCES accounts (id) ON DELETE CASCADE,
+            created TEXT NOT NULL
+        )
+        """,
+        "CREATE INDEX verification_attempts_account ON verification_attempts (account_id, created)",
+    )
+
+
+@migrations()
+def m008_followups(db: Database) -> None:
+    """Mails for received Webmentions awaiting moderation.
+
+    - mention_notices: which pending mention was (or will be, in a daily digest) told to which author of
+      its blog, like author_notices for comments; a mention is told once, whatever the updates its
+      source sends later.
+    """
+    _run(
+        db,
+        """
+        CREATE TABLE mention_notices (
+            account_id INTEGER NOT NULL REFERENCES accounts (id) ON DELETE CASCADE,
+            mention_id INTEGER NOT NULL REFERENCES mentions (id) ON DELETE CASCADE,
+            mode TEXT NOT NULL CHECK (mode IN ('immediate', 'daily')),
+            created TEXT NOT NULL,
+            queued TEXT,
+            outbox_id INTEGER,
+            PRIMARY KEY (account_id, mention_id)
+        )
+        """,
+        "CREATE INDEX mention_notices_waiting ON mention_notices (account_id) WHERE queued IS NULL",
+        "CREATE INDEX mention_notices_mention ON mention_notices (mention_id)",
+    )
+
+
+@migrations()
+def m009_public_versions(db: Database) -> None:
+    """posts.public_version: moves only with what a blog's static pages show of the thread (store._bump).
+
+    `version` moves with every write (the thread's ETag: an author sees their own pending comment);
+    `public_version` leaves out what only the moderators and the comment's author see (a comment or
+    mention awaiting moderation, then rejected), so GET /api/sites's `comments_version`, built from it,
+    does not cost `confreres build` a rebuild for them. Posts with comments start at their version, so
+    every blog's `comments_version` stays what it was.
+    """
+    _run(
+        db,
+        "ALTER TABLE posts ADD COLUMN public_version INTEGER NOT NULL DEFAULT 0",
+        "UPDATE posts SET public_version = version WHERE EXISTS (SELECT 1 FROM comments c WHERE c.post_url = posts.url)",
+    )
+
+
+@migrations()
+def m010_current_names(db: Database) -> None:
+    """Issue 10: one line per name, and signed-in comments under their author's current public name.
+
+    - names stored before validate.one_line (comments.author_name, accounts.display_name) lose their line
+      breaks, controls and bidi overrides;
+    - a comment written signed in showed the name it was written under beside the link to its author's
+      profile, which shows the current name: a member who took a pseudonym was named by their older
+      comments. From now on accounts.set_display_name renames them; here, comments of accounts that have a
+      public name take it, and their threads get a new version (posts.bump_post's rule: the thread's ETag,
+      and `public_version` for those that show the comment, so the static snapshots are rebuilt).
+    """
+    import time
+
+    from confreres.sanitize import one_line  # the leaf rule of `validate.one_line`, shared by every layer
+
+    for table, column in (("comments", "author_name"), ("accounts", "display_name")):
+        for rowid, value in db.execute(f"SELECT rowid, {column} FROM {table} WHERE {column} != ''").fetchall():
+            if one_line(value) != value:
+                db.execute(f"UPDATE {table} SET {column} = ? WHERE rowid = ?", (one_line(value), rowid))
+    renamed = (
+        " FROM comments c JOIN accounts a ON a.id = c.account_id"
+        " WHERE c.status != 'deleted' AND a.display_name != '' AND c.author_name != a.display_name"
+    )
+    touched = db.execute(f"SELECT c.post_url, MAX(c.status = 'approved'){renamed} GROUP BY c.post_url").fetchall()
+    db.execute(
+        "UPDATE comments SET author_name = (SELECT display_name FROM accounts a WHERE a.id = comments.account_id)"
+        f" WHERE id IN (SELECT c.id{renamed})"
+    )
+    stamp = int(time.time() * 1000)
+    for url, shown in touched:
+        db.execute("UPDATE posts SET version = max(version + 1, ?) WHERE url = ?", (stamp, url))
+        if shown:
+            db.execute("UPDATE posts SET public_version = max(public_version + 1, ?) WHERE url = ?", (stamp, url))
+
+
+@migrations()
+def m011_vouch_links(db: Database) -> None:
+    """Vouching links that say nothing (issue 10; verify.vouch_link).
+
+    The link was the account id, signed: anyone could read the id in it, and it could never be withdrawn.
+    vouch_links holds each candidate's current token, random, replaced when the candidate asks for a new
+    link (the old one then answers 404, as the old signed links do). Vouch attempts are counted from
+    verification_log (`vouch_failed`), whose index starts with the candidate.
+    """
+    _run(
+        db,
+        """
+        CREATE TABLE vouch_links (
+            account_id INTEGER PRIMARY KEY REFERENCES accounts (id) ON DELETE CASCADE,
+            token TEXT NOT NULL UNIQUE,
+            created TEXT NOT NULL
+        )
+        """,
+    )
+
+
+def migrate(db: Database) -> list[str]:
+    """Apply pending migrations under an exclusive write lock; return the names applied.
+
+    The lock makes concurrent starts (several gunicorn workers) safe: the second waits, then
+    finds nothing pending.
+    """
+    db.conn.execute("BEGIN IMMEDIATE")
+    try:
+        pending = [m.name for m in migrations.pending(db)]
+        migrations.apply(db)
+    except BaseException:
+        if db.conn.in_transaction:
+            db.conn.execute("ROLLBACK")
+        raise
+    else:
+        if db.conn.in_transaction:
+            db.conn.execute("COMMIT")
+    return pending

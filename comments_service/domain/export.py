@@ -1,0 +1,217 @@
+"""Export of the comments as JSON, and online backup of the database (`confreres export comments`, `confreres backup`).
+
+The public export is the threads exactly as the API shows them (`store.assemble`, `domain/tree.py` + `domain/public.py`, the
+one place that decides which fields leave the service): approved comments, placeholders that keep
+a thread's shape, `author.profile` for members whose profile is public, never an e-mail, IP hash,
+account id, edit nonce or Markdown source. The private
+export (the network admin's own backups) adds every status, the source text and the e-mail; still no
+IP hash, account id or nonce.
+
+The backup uses SQLite's online backup API in one step: a read snapshot of a WAL database, taken
+while the service keeps writing (readers never block the writer), written to a temporary file, checked
+with `PRAGMA integrity_check`, then renamed into place.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+import tempfile
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from comments_service.domain import comments as store
+from comments_service.domain import public, tree
+from confreres.registry import Network
+
+FORMAT = "confreres-comments"
+FORMAT_VERSION = 1
+
+PRIVATE_COLUMNS = (
+    "id, parent_id, author_name, email, website, badge_level, badge_specialty, is_post_author, text, html, status,"
+    " created, edited, moderated, notify"
+)
+
+
+def _private_comment(row) -> dict:
+    node = public.comment(row) if row["status"] != "deleted" else public.placeholder(row)
+    node["status"] = row["status"]
+    node["email"] = row["email"]
+    node["text"] = row["text"]
+    node["moderated"] = row["moderated"]
+    node["notify"] = bool(row["notify"])
+    return node
+
+
+def _private_tree(rows, depth: int) -> tuple[list[dict], int]:
+    """Every comment, whatever its status, shaped by domain/tree.py as the public threads are."""
+    shape = tree.build(
+        rows, depth=depth, visible=lambda row: True, make=lambda row, _replies: _private_comment(row),
+        hole=lambda row, _replies: _private_comment(row), name=lambda row: row["author_name"] or public.ANONYMOUS,
+    )
+    return shape.page()[0], shape.total
+
+
+def profile_handles(db, post_url: str) -> dict[int, str]:
+    """{comment id: profile handle} of a thread's comments whose writer's profile is public (as the API)."""
+    rows = store.query(
+        db,
+        "SELECT c.id, a.public_id FROM comments c JOIN accounts a ON a.id = c.account_id"
+        " WHERE c.post_url = ? AND a.profile_public = 1 AND a.public_id IS NOT NULL",
+        (post_url,),
+    )
+    return {r["id"]: r["public_id"] for r in rows}
+
+
+def _add_profiles(nodes: list[dict], handles: dict[int, str], comments_url: str) -> None:
+    """`author.profile` as the API gives it (public.author), which needs the app: the export has none."""
+    stack = list(nodes)
+    while stack:
+        node = stack.pop()
+        url = public.profile_url(handles.get(node["id"]), comments_url)
+        if url and not node.get("deleted"):
+            node["author"]["profile"] = url
+        stack.extend(node.get("replies") or [])
+
+
+def threads(
+    db, network: Network, *, site: str | None = None, private: bool = False, depth: int = tree.DEFAULT_DEPTH
+) -> Iterator[dict]:
+    """Each post that has comments to export, with its comments nested `depth` levels deep at most (domain/tree.py:
+    `parent` keeps the real shape), one thread at a time."""
+    members = {s.slug for s in network.sites}
+    where, params = ["EXISTS (SELECT 1 FROM comments c WHERE c.post_url = p.url)"], []
+    if site:
+        where.append("p.site = ?")
+        params.append(site)
+    if not private:
+        where.append("p.listed = 1")
+    posts = store.query(
+        db,
+        f"SELECT url, site, title, published, reply_to, comments_mode, listed FROM posts p WHERE {' AND '.join(where)}"
+        " ORDER BY p.site, p.published, p.url",
+        params,
+    )
+    for post in posts:
+        if not private and post["site"] not in members:
+            continue
+        if private:
+            rows = store.query(
+                db, f"SELECT {PRIVATE_COLUMNS} FROM comments WHERE post_url = ? ORDER BY id", (post["url"],)
+            )
+            roots, total = _private_tree(rows, depth)
+        else:
+            roots, total = store.assemble(store.thread_rows(db, post["url"]), depth=depth)
+            if not roots:
+                continue
+        _add_profiles(roots, profile_handles(db, post["url"]), network.comments_url)
+        thread = {
+            "url": post["url"],
+            "site": post["site"],
+            "title": post["title"],
+            "published": post["published"],
+            "total": total,
+            "comments": roots,
+        }
+        if private:
+            thread["listed"] = bool(post["listed"])
+        yield thread
+
+
+def write_export(
+    db, network: Network, out, *, site: str | None = None, private: bool = False, depth: int = tree.DEFAULT_DEPTH
+) -> dict:
+    """Write the JSON document to the text stream `out`, one thread at a time; return the counts."""
+    counts = {"threads": 0, "comments": 0}
+    header = {
+        "format": FORMAT,
+        "version": FORMAT_VERSION,
+        "exported": store.iso(store.utcnow()),
+        "network": network.name,
+        "site": site,
+        "private": private,
+    }
+    out.write(json.dumps(header, ensure_ascii=False)[:-1] + ', "threads": [')
+    for i, thread in enumerate(threads(db, network, site=site, private=private, depth=depth)):
+        out.write(("," if i else "") + "\n" + json.dumps(thread, ensure_ascii=False))
+        counts["threads"] += 1
+        counts["comments"] += thread["total"]
+    out.write("\n]}\n")
+    return counts
+
+
+# -- backup --------------------------------------------------------------------------------------
+
+COUNTED = ("posts", "comments", "accounts", "reports", "imports")
+
+
+@dataclass
+class BackupResult:
+    path: Path
+    size: int
+    integrity: str
+    counts: dict[str, int] = field(default_factory=dict)
+    statuses: dict[str, int] = field(default_factory=dict)
+    seconds: float = 0.0
+
+
+def table_counts(conn: sqlite3.Connection) -> tuple[dict[str, int], dict[str, int]]:
+    tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+    counts = {t: conn.execute(f'SELECT COUNT(*) FROM "{t}"').fetchone()[0] for t in COUNTED if t in tables}
+    statuses = {}
+    if "comments" in tables:
+        statuses = dict(conn.execute("SELECT status, COUNT(*) FROM comments GROUP BY status ORDER BY status"))
+    return counts, statuses
+
+
+class BackupError(RuntimeError):
+    pass
+
+
+def backup(source: str | Path, dest: str | Path, *, overwrite: bool = False) -> BackupResult:
+    """Copy the live database `source` to `dest` (a file, or a folder to put a dated file in), then check it."""
+    import time
+
+    started = time.perf_counter()
+    source = Path(source)
+    if not source.is_file():
+        raise BackupError(f"{source}: no such database")
+    dest = Path(dest)
+    if dest.is_dir():
+        dest = dest / f"comments-{store.utcnow().strftime('%Y%m%d-%H%M%S')}.sqlite3"
+    if dest.exists() and not overwrite:
+        raise BackupError(f"{dest} exists: choose another path (or --force)")
+    if dest.resolve() == source.resolve():
+        raise BackupError("the backup cannot replace the database itself")
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp_name = tempfile.mkstemp(prefix=f".{dest.name}.", suffix=".tmp", dir=dest.parent)
+    os.close(fd)
+    tmp = Path(tmp_name)
+    try:
+        src = sqlite3.connect(source, timeout=10)
+        try:
+            src.execute("PRAGMA busy_timeout=10000")
+            copy = sqlite3.connect(tmp)
+            try:
+                src.backup(copy)  # one step: a consistent snapshot, the writer never waits
+                copy.execute("PRAGMA journal_mode=DELETE")  # one self-contained file
+                integrity = copy.execute("PRAGMA integrity_check").fetchone()[0]
+                fk_errors = copy.execute("PRAGMA foreign_key_check").fetchall()
+                counts, statuses = table_counts(copy)
+            finally:
+                copy.close()
+        finally:
+            src.close()
+        if integrity != "ok":
+            raise BackupError(f"integrity check of the copy failed: {integrity}")
+        if fk_errors:
+            raise BackupError(f"foreign key check of the copy failed: {len(fk_errors)} rows")
+        with open(tmp, "rb") as handle:
+            os.fsync(handle.fileno())
+        os.replace(tmp, dest)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+    return BackupResult(dest, dest.stat().st_size, integrity, counts, statuses, time.perf_counter() - started)

@@ -1,0 +1,328 @@
+"""The RPPS directory: the state's open extract of health professionals, reduced to physicians.
+
+The extract (`PS_LibreAcces_Personne_activite_*.txt`, ~2 million rows, ~800 MB) is streamed,
+never loaded whole. Only profession 10 (médecin) rows and the few columns that verification needs
+are kept, in a SQLite file of its own: the import writes a new file and swaps it in with one
+`rename`, so lookups never see half an import and the comment database is never locked by it.
+Addresses and phones are never kept.
+"""
+
+from __future__ import annotations
+
+import csv
+import os
+import re
+import sqlite3
+import time
+import unicodedata
+from dataclasses import dataclass
+from pathlib import Path
+
+from confreres.french import ISO_Z
+
+PHYSICIAN = "10"
+# Normalised header name -> our column. Labels drift slightly between versions: match on the normalised form.
+COLUMNS = {
+    "identifiant pp": "rpps",
+    "nom d'exercice": "last_name",
+    "prenom d'exercice": "first_name",
+    "code profession": "profession",
+    "code type savoir-faire": "skill_type",
+    "code savoir-faire": "skill_code",
+    "libelle savoir-faire": "skill_label",
+    "code departement (structure)": "department",
+}
+OPTIONAL = {"department"}
+BATCH = 20_000
+
+
+class DirectoryError(Exception):
+    """An extract that cannot be imported; the message says what is wrong and where."""
+
+
+@dataclass(frozen=True)
+class Physician:
+    rpps: str
+    last_name: str
+    first_name: str
+    specialties: tuple[str, ...]  # labels of "Spécialité ordinale" (type S), as the file spells them
+    specialty_codes: tuple[str, ...]
+
+
+@dataclass
+class ImportReport:
+    rows: int = 0
+    physician_rows: int = 0
+    physicians: int = 0
+    seconds: float = 0.0
+
+
+def normalise(text: str) -> str:
+    """casefold + accents stripped + spaces collapsed: the key for headers and for names."""
+    decomposed = unicodedata.normalize("NFKD", text.casefold())
+    stripped = "".join(c for c in decomposed if not unicodedata.combining(c))
+    return " ".join(stripped.replace("’", "'").split())
+
+
+# Cyrillic and Greek letters that look like Latin ones (lower case: after casefold), and Latin variants NFKD
+# keeps: "Kаrim" with U+0430 is "Karim" to a reader, so it is to a name comparison.
+CONFUSABLES = str.maketrans(
+    "авеіјкмнорстухѕһԁԛԝүӏ" "αβεηικμνορτυχζϲ" "ıɑɡ",
+    "abeijkmhopctyxshdqwyl" "abenikmvoptuxzc" "iag",
+)
+
+
+def name_key(text: str) -> str:
+    """A name reduced to its letters: 'Lefèbvre-Durand' == 'LEFEBVRE DURAND', 'Kаrim' (Cyrillic а) == 'Karim'."""
+    return "".join(c for c in normalise(text).translate(CONFUSABLES) if c.isalnum())
+
+
+def name_tokens(text: str) -> list[str]:
+    """The words of a name as name_key folds them, title aside: 'Dr. K. Benali' -> ['k', 'benali']."""
+    folded = normalise(text)
+    titled = TITLE_RE.match(folded)
+    words = re.split(r"[^\w']+|_", folded[titled.end():] if titled else folded)  # "O'Neil" is one word
+    return [key for key in map(name_key, words) if key]
+
+
+def luhn_ok(number: str) -> bool:
+    """Luhn over the 11 digits of an RPPS; the national form (8 + RPPS, 12 digits) is accepted."""
+    rpps = canonical_rpps(number)
+    if rpps is None:
+        return False
+    total = 0
+    for index, char in enumerate(reversed(rpps)):
+        digit = int(char)
+        if index % 2 == 1:
+            digit *= 2
+            if digit > 9:
+                digit -= 9
+        total += digit
+    return total % 10 == 0
+
+
+def canonical_rpps(number: str) -> str | None:
+    """The 11-digit RPPS from what a person typed or a provider sent, or None."""
+    digits = "".join(c for c in str(number or "") if not c.isspace())
+    if len(digits) == 12 and digits.startswith("8"):
+        digits = digits[1:]
+    return digits if len(digits) == 11 and digits.isdigit() else None
+
+
+def _header_map(header: list[str]) -> dict[str, int]:
+    names = [normalise(h) for h in header]
+    positions = {}
+    missing = []
+    for key, column in COLUMNS.items():
+        if key in names:
+            positions[column] = names.index(key)
+        elif column not in OPTIONAL:
+            missing.append(key)
+    if missing:
+        raise DirectoryError(
+            "the extract lacks the column(s): " + ", ".join(repr(m) for m in missing)
+            + " (is it a PS_LibreAcces_Personne_activite file?)"
+        )
+    return positions
+
+
+def _utf8_lines(handle, name: str):
+    """Decode line by line so that a bad byte is reported with its exact line number."""
+    for number, raw in enumerate(handle, start=1):
+        try:
+            yield raw.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            raise DirectoryError(
+                f"{name}: line {number} is not UTF-8 ({exc.reason} at column {exc.start + 1}); "
+                "some copies are Windows-1252: convert the file to UTF-8"
+            ) from None
+
+
+def import_directory(source: str | os.PathLike, target: str | os.PathLike, progress=None) -> ImportReport:
+    """Stream `source` into a fresh SQLite file and atomically replace `target` with it."""
+    start = time.perf_counter()
+    source, target = Path(source), Path(target)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    tmp = target.with_name(f".{target.name}.{os.getpid()}.importing")
+    tmp.unlink(missing_ok=True)
+    report = ImportReport()
+    conn = sqlite3.connect(tmp)
+    try:
+        conn.executescript(
+            """
+            PRAGMA journal_mode=OFF; PRAGMA synchronous=OFF; PRAGMA temp_store=FILE; PRAGMA cache_size=-65536;
+            CREATE TABLE rows (rpps TEXT, last_name TEXT, first_name TEXT, skill_type TEXT, skill_code TEXT,
+                               skill_label TEXT, department TEXT);
+            """
+        )
+        with open(source, "rb") as handle:
+            reader = csv.reader(_utf8_lines(handle, source.name), delimiter="|", quoting=csv.QUOTE_NONE)
+            try:
+                header = next(reader)
+            except StopIteration:
+                raise DirectoryError(f"{source.name}: empty file") from None
+            pos = _header_map(header)
+            get_rpps, get_prof = pos["rpps"], pos["profession"]
+            fields = [pos[c] for c in ("rpps", "last_name", "first_name", "skill_type", "skill_code", "skill_label")]
+            dept = pos.get("department")
+            width = max(pos.values()) + 1
+            batch = []
+            try:
+                for row in reader:
+                    report.rows += 1
+                    if len(row) < width or row[get_prof] != PHYSICIAN or not row[get_rpps]:
+                        continue
+                    batch.append((*[row[i] for i in fields], row[dept] if dept is not None else ""))
+                    if len(batch) >= BATCH:
+                        conn.executemany("INSERT INTO rows VALUES (?, ?, ?, ?, ?, ?, ?)", batch)
+                        report.physician_rows += len(batch)
+                        batch.clear()
+                        if progress:
+                            progress(report.rows)
+            except csv.Error as exc:
+                raise DirectoryError(f"{source.name}: line {reader.line_num}: {exc}") from None
+            if batch:
+                conn.executemany("INSERT INTO rows VALUES (?, ?, ?, ?, ?, ?, ?)", batch)
+                report.physician_rows += len(batch)
+        conn.executescript(
+            """
+            CREATE TABLE physicians (rpps TEXT PRIMARY KEY, last_name TEXT, first_name TEXT) WITHOUT ROWID;
+            INSERT INTO physicians SELECT rpps, MIN(last_name), MIN(first_name) FROM rows GROUP BY rpps;
+            CREATE TABLE specialties (rpps TEXT, code TEXT, label TEXT, PRIMARY KEY (rpps, code)) WITHOUT ROWID;
+            INSERT OR IGNORE INTO specialties
+              SELECT rpps, skill_code, skill_label FROM rows WHERE skill_type = 'S' AND skill_code != '';
+            DROP TABLE rows;
+            CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT);
+            """
+        )
+        _index_names(conn)
+        report.physicians = conn.execute("SELECT count(*) FROM physicians").fetchone()[0]
+        conn.executemany(
+            "INSERT INTO meta VALUES (?, ?)",
+            [("source", source.name), ("imported", time.strftime(ISO_Z, time.gmtime())),
+             ("rows", str(report.rows)), ("physicians", str(report.physicians))],
+        )
+        conn.commit()
+        conn.execute("VACUUM")
+    except BaseException:
+        conn.close()
+        tmp.unlink(missing_ok=True)
+        raise
+    conn.close()
+    os.replace(tmp, target)
+    report.seconds = time.perf_counter() - start
+    return report
+
+
+def _index_names(conn: sqlite3.Connection) -> None:
+    """Name keys of every physician, so a pseudonym can be refused when it is a physician's name.
+
+    'f' + "first last" and "last first", 'l' + the last name alone (for "Dr Last"): letters only,
+    case and accents folded (name_key), so "Dr Lefèbvre" and "LEFEBVRE" meet.
+    """
+    conn.create_function("name_key", 1, name_key, deterministic=True)
+    conn.executescript(
+        """
+        CREATE TABLE names (key TEXT PRIMARY KEY) WITHOUT ROWID;
+        INSERT OR IGNORE INTO names SELECT 'f' || name_key(first_name || ' ' || last_name) FROM physicians;
+        INSERT OR IGNORE INTO names SELECT 'f' || name_key(last_name || ' ' || first_name) FROM physicians;
+        INSERT OR IGNORE INTO names SELECT 'l' || name_key(last_name) FROM physicians;
+        """
+    )
+
+
+TITLE_RE = re.compile(r"^(?:docteure?|doctoresse|dre?|pre?|professeure?|prof)\b\.?\s*")
+
+
+def name_keys(text: str) -> list[str]:
+    """The keys under which `text`, as a display name, would be a physician's name (see _index_names).
+
+    "Claire Lefebvre", "Lefebvre Claire" -> the full-name key; "Dr Lefebvre", "Dr Claire Lefebvre" ->
+    the full-name key and the last-name key (a title before a surname names a physician).
+    """
+    folded = normalise(text)
+    titled = TITLE_RE.match(folded)
+    if titled:
+        folded = folded[titled.end():]
+    key = name_key(folded)
+    if not key:
+        return []
+    if not titled:
+        return ["f" + key]
+    surname = "".join(word for word in name_tokens(folded) if len(word) > 1)  # "Dr K. Benali" is "Dr Benali"
+    return ["f" + key, "l" + key] + (["l" + surname] if surname and surname != key else [])
+
+
+class Directory:
+    """Read-only lookups in the imported directory (one connection, reopened after a new import)."""
+
+    def __init__(self, path: str | os.PathLike):
+        self.path = Path(path)
+        self._conn: sqlite3.Connection | None = None
+        self._inode = None
+
+    def _connection(self) -> sqlite3.Connection | None:
+        try:
+            inode = self.path.stat().st_ino
+        except FileNotFoundError:
+            return None
+        if self._conn is None or inode != self._inode:
+            if self._conn is not None:
+                self._conn.close()
+            self._conn = sqlite3.connect(f"file:{self.path}?mode=ro", uri=True, check_same_thread=False)
+            self._inode = inode
+        return self._conn
+
+    @property
+    def available(self) -> bool:
+        return self._connection() is not None
+
+    def lookup(self, number: str) -> Physician | None:
+        rpps = canonical_rpps(number)
+        conn = self._connection()
+        if rpps is None or conn is None:
+            return None
+        row = conn.execute("SELECT rpps, last_name, first_name FROM physicians WHERE rpps = ?", (rpps,)).fetchone()
+        if row is None:
+            return None
+        skills = conn.execute("SELECT code, label FROM specialties WHERE rpps = ? ORDER BY code", (rpps,)).fetchall()
+        return Physician(row[0], row[1], row[2], tuple(s[1] for s in skills), tuple(s[0] for s in skills))
+
+    def numbers(self):
+        """Every physician's RPPS, in order (the re-check of verified members walks them)."""
+        conn = self._connection()
+        if conn is None:
+            return
+        yield from (row[0] for row in conn.execute("SELECT rpps FROM physicians"))
+
+    def name_taken(self, text: str) -> bool:
+        """True when the display name `text` is the name of a physician of the directory (see name_keys)."""
+        keys = name_keys(text)
+        conn = self._connection()
+        if not keys or conn is None:
+            return False
+        marks = ",".join("?" * len(keys))
+        try:
+            return conn.execute(f"SELECT 1 FROM names WHERE key IN ({marks}) LIMIT 1", keys).fetchone() is not None
+        except sqlite3.OperationalError:  # a directory imported before the names index: scan it
+            wanted = set(keys)
+            for last, first in conn.execute("SELECT last_name, first_name FROM physicians"):
+                if {"f" + name_key(f"{first} {last}"), "f" + name_key(f"{last} {first}"), "l" + name_key(last)} & wanted:
+                    return True
+            return False
+
+    def meta(self) -> dict[str, str]:
+        conn = self._connection()
+        return dict(conn.execute("SELECT key, value FROM meta").fetchall()) if conn else {}
+
+    def close(self):
+        if self._conn is not None:
+            self._conn.close()
+            self._conn = None
+
+
+def names_match(physician: Physician, last_name: str, first_name: str) -> bool:
+    """The declared name matches the directory's, insensitive to case, accents, spaces and dashes."""
+    return name_key(last_name) == name_key(physician.last_name) and name_key(first_name) == name_key(
+        physician.first_name
+    )

@@ -1,0 +1,354 @@
+"""The outbox: a mail is queued in the same transaction as what caused it, sent after the commit.
+
+Queued in the `outbox` table inside the write that caused it (a new comment, a moderation decision, a
+sign-in request), *sent* only after the commit — by a background thread woken by the after-commit hook
+(core/events.py), or by `confreres notify send` (cron), which also retries what failed. An SMTP server
+that is down never loses a comment, never fails a request, and never loses a mail: it waits here.
+Also the consent side: double opt-in of a guest's address, the one-click unsubscribe (RFC 8058
+headers on every mail), the addresses that refuse all mail. Who hears what: mail/notices.py.
+Mails are French plain text, one recipient each, with names but never another person's e-mail.
+"""
+
+from __future__ import annotations
+
+import logging
+import textwrap
+from datetime import datetime, timedelta
+
+from flask import current_app, g, has_app_context, render_template
+
+from comments_service.core import events as hooks
+from comments_service.core import tokens
+from comments_service.core.db import connect, write
+from comments_service.core.worker import Worker
+from comments_service.domain.comments import iso, parse_iso, query_one, utcnow
+from comments_service.mail import transport as mailer
+
+log = logging.getLogger(__name__)
+
+SEND_MODES = ("background", "cron")
+CONFIRM_EVERY = timedelta(hours=24)  # at most one confirmation mail per address per day
+STALE_CLAIM = timedelta(minutes=10)  # a claimed mail left unsent that long was dropped by a dead worker
+KEEP_SENT = timedelta(days=30)  # sent mails are purged after that
+QUOTE_LIMIT = 1500
+NOTICE_TABLES = ("author_notices", "answer_notices", "mention_notices")  # what an author unsubscribes from
+
+
+# -- links -----------------------------------------------------------------------------------------
+
+def _network():
+    return current_app.extensions["confreres_network"]
+
+
+def external(endpoint: str, **values) -> str:
+    """Absolute URL of one of the service's routes, from `comments_url` (works in the CLI too)."""
+    path = current_app.url_map.bind("localhost").build(endpoint, values)
+    return _network().comments_url.rstrip("/") + path
+
+
+def _post(db, url: str):
+    return query_one(db, "SELECT url, site, title FROM posts WHERE url = ?", (url,))
+
+
+def comment_link(row) -> str:
+    return f"{row['post_url']}#comment-{row['id']}"
+
+
+def unsubscribe_token(scope: dict) -> str:
+    """Signed, without expiry (an old mail's link must keep working), idempotent."""
+    return tokens.make_unsubscribe_token(current_app.config["SECRET_KEY"], scope)
+
+
+def confirm_token(email: str) -> str:
+    return tokens.make_confirm_token(current_app.config["SECRET_KEY"], email)
+
+
+# -- text helpers -------------------------------------------------------------------------------------
+
+def quote(text: str, limit: int = QUOTE_LIMIT) -> str:
+    """A comment's text quoted for a plain-text mail, wrapped at 72 columns (lines stay < 998 bytes)."""
+    text = text or ""
+    if len(text) > limit:
+        text = text[:limit].rsplit(" ", 1)[0] + " […]"
+    lines = []
+    for paragraph in text.splitlines():
+        wrapped = textwrap.wrap(paragraph, 72, break_long_words=True, break_on_hyphens=False)
+        lines.extend("> " + line for line in wrapped) if wrapped else lines.append(">")
+    return "\n".join(lines)
+
+
+def _greeting(name: str | None) -> str:
+    return f"Bonjour {name}," if name else "Bonjour,"
+
+
+# -- outbox ----------------------------------------------------------------------------------------
+
+def queue(db, *, kind: str, to: str, subject: str, template: str, unsubscribe: dict, now=None, **context) -> int:
+    """Render a mail and add it to the outbox, inside the caller's transaction; returns its id."""
+    unsubscribe_url = external("notify.unsubscribe", token=unsubscribe_token(unsubscribe))
+    text = render_template(
+        f"mail/{template}.txt",
+        network=_network(),
+        unsubscribe_url=unsubscribe_url,
+        account_url=external("account.account_page"),
+        **context,
+    )
+    message = mailer.build(
+        sender=mailer.sender(current_app.config, _network().comments_url),
+        to=to,
+        subject=subject,
+        text=text.strip() + "\n",
+        headers={
+            "List-Unsubscribe": f"<{unsubscribe_url}>",
+            "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
+        },
+    )
+    with write(db):
+        cursor = db.conn.execute(
+            "INSERT INTO outbox (kind, recipient, subject, message, created) VALUES (?, ?, ?, ?, ?)",
+            (kind, to, " ".join(subject.split()), message, iso(now or utcnow())),
+        )
+    if has_app_context():
+        g.confreres_mail_queued = True
+    return cursor.lastrowid
+
+
+def queue_for_author(db, author, **mail) -> int:
+    """A mail to a blog author about their blogs (new comments and mentions, answers, digests): their
+    greeting, and the one-click link that sets « never » for all of them."""
+    return queue(
+        db, to=author["email"], unsubscribe={"s": "author", "a": author["id"]},
+        greeting=_greeting(author["display_name"]), **mail,
+    )
+
+
+def is_blocked(db, email: str | None) -> bool:
+    if not email:
+        return True
+    row = query_one(db, "SELECT blocked FROM mail_addresses WHERE email = ? COLLATE NOCASE", (email,))
+    return bool(row and row["blocked"])
+
+
+def deliver(config, *, retry_failed: bool = True, now: datetime | None = None) -> dict:
+    """Send the outbox's unsent mails (each claimed first, so two senders never send one twice).
+
+    `retry_failed=False` (the background thread) sends only mails never tried; the cron command
+    retries the others too, drops sign-in mails whose link has expired anyway, and purges sent
+    mails after 30 days. Returns counts: sent, failed, dropped.
+    """
+    db = connect(config["DB"])
+    counts = {"sent": 0, "failed": 0, "dropped": 0}
+    try:
+        cursor_id = 0
+        while True:
+            moment = now or utcnow()
+            with write(db):
+                row = query_one(
+                    db,
+                    "SELECT id, kind, recipient, message, created FROM outbox WHERE sent IS NULL AND id > ?"
+                    " AND (claimed IS NULL OR claimed < ?) AND (? OR attempts = 0) ORDER BY id LIMIT 1",
+                    (cursor_id, iso(moment - STALE_CLAIM), int(retry_failed)),
+                )
+                if row is None:
+                    break
+                cursor_id = row["id"]
+                age = (moment - parse_iso(row["created"])).total_seconds()
+                if row["kind"] == "signin" and age > int(config["MAGIC_LINK_MAX_AGE"]):
+                    db.conn.execute("DELETE FROM outbox WHERE id = ?", (row["id"],))
+                    counts["dropped"] += 1
+                    continue
+                db.conn.execute(
+                    "UPDATE outbox SET claimed = ?, attempts = attempts + 1 WHERE id = ?", (iso(moment), row["id"])
+                )
+            name = f"{moment.strftime('%Y%m%dT%H%M%S')}-{row['id']:06d}-{row['kind']}"
+            try:
+                mailer.send(config, recipient=row["recipient"], message=row["message"], name=name)
+            except mailer.MailError as exc:
+                with write(db):
+                    db.conn.execute(
+                        "UPDATE outbox SET claimed = NULL, last_error = ? WHERE id = ?", (str(exc)[:500], row["id"])
+                    )
+                counts["failed"] += 1
+                log.warning("mail %s to outbox #%s not sent: %s", row["kind"], row["id"], exc)
+                continue
+            with write(db):
+                # A sign-in link is a credential: once handed over, the copy in the outbox is erased.
+                db.conn.execute(
+                    "UPDATE outbox SET sent = ?, claimed = NULL, last_error = NULL,"
+                    " message = CASE WHEN kind = 'signin' THEN '' ELSE message END WHERE id = ?",
+                    (iso(utcnow()), row["id"]),
+                )
+            counts["sent"] += 1
+        if retry_failed:
+            with write(db):
+                db.conn.execute(
+                    "DELETE FROM outbox WHERE sent IS NOT NULL AND sent < ?", (iso((now or utcnow()) - KEEP_SENT),)
+                )
+    finally:
+        db.close()
+    return counts
+
+
+def pending_count(db) -> dict:
+    row = query_one(
+        db,
+        "SELECT COUNT(*) AS waiting, SUM(attempts > 0) AS failed FROM outbox WHERE sent IS NULL",
+    )
+    return {"waiting": row["waiting"] or 0, "failed": row["failed"] or 0}
+
+
+def _send_queued(app) -> None:
+    """The sender thread's step (core/worker.py): send what the outbox holds, woken after each commit that
+    queued a mail; failed mails wait for `confreres notify send`."""
+    deliver(app.config, retry_failed=False)
+
+
+def _after_commit(event: str, data: dict) -> None:
+    if not g.pop("confreres_mail_queued", False):
+        return
+    app = current_app._get_current_object()
+    if app.config["MAIL_SEND"] == "background" and mailer.transport(app.config):
+        app.extensions["confreres_mail_sender"].kick()
+
+
+def init_app(app) -> None:
+    from comments_service.core.config import ConfigError
+
+    if app.config["MAIL_SEND"] not in SEND_MODES:
+        raise ConfigError(f"CONFRERES_MAIL_SEND={app.config['MAIL_SEND']!r}: expected background or cron")
+    app.extensions["confreres_mail_sender"] = Worker(
+        app, "confreres-mail", lambda: _send_queued(app), failure="mail sender failed"
+    )
+    hooks.register(app, _after_commit)
+
+
+# -- sign-in ---------------------------------------------------------------------------------------------
+
+def queue_signin(db, email: str, link: str, *, max_age: int, now=None) -> int | None:
+    """The magic-link mail; None (nothing sent, same answer to the caller) past the hourly cap."""
+    moment = now or utcnow()
+    limit = int(current_app.config["MAGIC_LINKS_PER_HOUR"])
+    recent = query_one(
+        db,
+        "SELECT COUNT(*) AS n FROM outbox WHERE recipient = ? COLLATE NOCASE AND kind = 'signin' AND created > ?",
+        (email, iso(moment - timedelta(hours=1))),
+    )["n"]
+    if recent >= limit:
+        return None
+    return queue(
+        db,
+        kind="signin",
+        to=email,
+        subject="Votre lien de connexion à Confrères",
+        template="signin",
+        unsubscribe={"s": "address", "e": email},
+        link=link,
+        minutes=max(1, max_age // 60),
+        now=moment,
+    )
+
+
+# -- double opt-in -----------------------------------------------------------------------------------------------
+
+def subscribe(db, email: str, post_url: str, now: datetime | None = None) -> str:
+    """A guest asked for reply mails on a thread: 'confirmed', 'confirmation_sent', 'pending' or 'blocked'."""
+    moment = now or utcnow()
+    with write(db):
+        address = query_one(db, "SELECT * FROM mail_addresses WHERE email = ? COLLATE NOCASE", (email,))
+        if address and address["blocked"]:
+            return "blocked"
+        db.conn.execute(
+            "INSERT OR IGNORE INTO subscriptions (email, post_url, created) VALUES (?, ?, ?)",
+            (email, post_url, iso(moment)),
+        )
+        if address is None:
+            db.conn.execute("INSERT INTO mail_addresses (email, created) VALUES (?, ?)", (email, iso(moment)))
+        elif address["confirmed"]:
+            return "confirmed"
+        elif address["confirm_sent"] and parse_iso(address["confirm_sent"]) > moment - CONFIRM_EVERY:
+            return "pending"
+        post = _post(db, post_url)
+        queue(
+            db,
+            kind="confirm",
+            to=email,
+            subject="Confirmez votre adresse pour recevoir les réponses",
+            template="confirm",
+            unsubscribe={"s": "address", "e": email},
+            post=post,
+            confirm_url=external("notify.confirm", token=confirm_token(email)),
+            max_days=max(1, int(current_app.config["CONFIRM_MAX_AGE"]) // 86400),
+            now=moment,
+        )
+        db.conn.execute(
+            "UPDATE mail_addresses SET confirm_sent = ? WHERE email = ? COLLATE NOCASE", (iso(moment), email)
+        )
+        return "confirmation_sent"
+
+
+def confirm_address(db, email: str, now: datetime | None = None) -> bool:
+    """Second step of the double opt-in; False when the owner had asked never to be written to."""
+    moment = now or utcnow()
+    with write(db):
+        address = query_one(db, "SELECT * FROM mail_addresses WHERE email = ? COLLATE NOCASE", (email,))
+        if address is None:
+            db.conn.execute(
+                "INSERT INTO mail_addresses (email, created, confirmed) VALUES (?, ?, ?)", (email, iso(moment), iso(moment))
+            )
+            return True
+        if address["blocked"]:
+            return False
+        if not address["confirmed"]:
+            db.conn.execute(
+                "UPDATE mail_addresses SET confirmed = ? WHERE email = ? COLLATE NOCASE", (iso(moment), email)
+            )
+        return True
+
+
+def unblock_address(db, email: str) -> None:
+    """The owner, signed in, turned notifications back on: lift an earlier « never write to me »."""
+    with write(db):
+        db.conn.execute("UPDATE mail_addresses SET blocked = NULL WHERE email = ? COLLATE NOCASE", (email,))
+
+
+# -- unsubscribe -------------------------------------------------------------------------------------------------
+
+def describe_scope(db, scope: dict) -> str:
+    kind = scope["s"]
+    if kind == "thread":
+        post = _post(db, scope.get("t", ""))
+        title = (post["title"] if post else "") or scope.get("t", "")
+        return f"les e-mails de réponse sur le fil « {title} »"
+    if kind == "address":
+        return "tout e-mail de Confrères à cette adresse (sauf les liens de connexion que vous demanderez vous-même)"
+    if kind == "author":
+        return "les e-mails de nouveaux commentaires (et de réponses des confrères, de mentions reçues) sur vos blogs"
+    return "les e-mails de réponse à vos commentaires"
+
+
+def unsubscribe(db, scope: dict, now: datetime | None = None) -> None:
+    """Apply a one-click unsubscribe; idempotent."""
+    moment = now or utcnow()
+    kind = scope["s"]
+    with write(db):
+        if kind == "thread":
+            db.conn.execute(
+                "DELETE FROM subscriptions WHERE email = ? COLLATE NOCASE AND post_url = ?",
+                (scope.get("e", ""), scope.get("t", "")),
+            )
+        elif kind == "address":
+            email = scope.get("e", "")
+            db.conn.execute(
+                "INSERT INTO mail_addresses (email, created, blocked) VALUES (?, ?, ?)"
+                " ON CONFLICT (email) DO UPDATE SET blocked = excluded.blocked",
+                (email, iso(moment), iso(moment)),
+            )
+            db.conn.execute("DELETE FROM subscriptions WHERE email = ? COLLATE NOCASE", (email,))
+        elif kind == "author":
+            db.conn.execute("UPDATE accounts SET notify_comments = 'never' WHERE id = ?", (scope.get("a"),))
+            for table in NOTICE_TABLES:
+                db.conn.execute(
+                    f"UPDATE {table} SET queued = ? WHERE account_id = ? AND queued IS NULL", (iso(moment), scope.get("a"))
+                )
+        elif kind == "replies":
+            db.conn.execute("UPDATE accounts SET notify_replies = 0 WHERE id = ?", (scope.get("a"),))

@@ -1,0 +1,113 @@
+"""Mail transport: build an RFC 5322 message, and hand it to SMTP or write it as an .eml file.
+
+Nothing here decides who gets what (mail/notices.py does) and nothing here touches the database: the
+outbox gives a stored message, `send` delivers it or raises MailError. Messages are plain text,
+UTF-8, 8bit (readable as is in an .eml file), no tracking, one recipient each.
+
+Settings (core/config.py, `CONFRERES_<KEY>`): SMTP_HOST, SMTP_PORT, SMTP_STARTTLS, SMTP_USER,
+SMTP_PASSWORD, SMTP_FROM, SMTP_TIMEOUT; MAIL_DIR writes files instead (the demo: var/mail).
+"""
+
+from __future__ import annotations
+
+import email.policy
+import os
+import smtplib
+import ssl
+from datetime import UTC, datetime
+from email.message import EmailMessage
+from email.utils import format_datetime, make_msgid, parseaddr
+from pathlib import Path
+from urllib.parse import urlsplit
+
+POLICY = email.policy.SMTP.clone(max_line_length=998)  # never fold (and so encode) a long URL header
+
+
+class MailError(Exception):
+    """A mail that could not be handed over; it stays in the outbox for a later try."""
+
+
+def default_sender(comments_url: str) -> str:
+    host = (urlsplit(comments_url).hostname or "localhost").lower()
+    if host.replace(".", "").isdigit() or ":" in host or "." not in host:
+        host = "localhost"
+    return f"Confrères <ne-pas-repondre@{host}>"
+
+
+def sender(config, comments_url: str) -> str:
+    return str(config.get("SMTP_FROM") or "").strip() or default_sender(comments_url)
+
+
+def build(
+    *, sender: str, to: str, subject: str, text: str, headers: dict[str, str] | None = None, now: datetime | None = None
+) -> str:
+    """The whole message as text (CRLF lines, ASCII headers, UTF-8 8bit body)."""
+    message = EmailMessage(policy=POLICY)
+    message["From"] = sender
+    message["To"] = to
+    message["Subject"] = " ".join(subject.split())  # no CR/LF can reach a header
+    message["Date"] = format_datetime(now or datetime.now(UTC))
+    domain = parseaddr(sender)[1].rpartition("@")[2] or "localhost"
+    message["Message-ID"] = make_msgid(domain=domain)
+    message["Auto-Submitted"] = "auto-generated"
+    message["X-Auto-Response-Suppress"] = "All"
+    for key, value in (headers or {}).items():
+        message[key] = value
+    message.set_content(text, charset="utf-8", cte="8bit")
+    return message.as_bytes().decode("utf-8")
+
+
+def transport(config) -> str:
+    """'dir', 'smtp' or '' (none configured: mails wait in the outbox)."""
+    if config.get("MAIL_DIR"):
+        return "dir"
+    if config.get("SMTP_HOST"):
+        return "smtp"
+    return ""
+
+
+def send(config, *, recipient: str, message: str, name: str) -> None:
+    """Deliver one stored message; `name` names its .eml file in MAIL_DIR mode."""
+    mode = transport(config)
+    if mode == "dir":
+        _write_file(Path(config["MAIL_DIR"]), name, message)
+    elif mode == "smtp":
+        _send_smtp(config, recipient, message)
+    else:
+        raise MailError("no mail transport: set CONFRERES_SMTP_HOST (or CONFRERES_MAIL_DIR)")
+
+
+def _write_file(folder: Path, name: str, message: str) -> None:
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        target = folder / f"{name}.eml"
+        partial = folder / f".{name}.tmp"
+        partial.write_bytes(message.encode("utf-8"))
+        os.replace(partial, target)
+    except OSError as exc:
+        raise MailError(f"{folder}: {exc}") from None
+
+
+def _send_smtp(config, recipient: str, message: str) -> None:
+    envelope_from = parseaddr(message_header(message, "From"))[1]
+    try:
+        with smtplib.SMTP(config["SMTP_HOST"], int(config["SMTP_PORT"]), timeout=float(config["SMTP_TIMEOUT"])) as smtp:
+            smtp.ehlo()
+            if config.get("SMTP_STARTTLS"):
+                smtp.starttls(context=ssl.create_default_context())
+                smtp.ehlo()
+            if config.get("SMTP_USER"):
+                smtp.login(config["SMTP_USER"], config.get("SMTP_PASSWORD") or "")
+            options = ["BODY=8BITMIME"] if smtp.has_extn("8bitmime") else []
+            smtp.sendmail(envelope_from, [recipient], message.encode("utf-8"), mail_options=options)
+    except (OSError, smtplib.SMTPException) as exc:
+        raise MailError(f"{type(exc).__name__}: {exc}") from None
+
+
+def message_header(message: str, name: str) -> str:
+    head = message.split("\r\n\r\n", 1)[0]
+    prefix = name.lower() + ":"
+    for line in head.split("\r\n"):
+        if line.lower().startswith(prefix):
+            return line[len(prefix):].strip()
+    return ""

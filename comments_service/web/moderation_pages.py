@@ -1,0 +1,265 @@
+"""Moderation for blog authors and network moderators: a page, a JSON API, one-click mail links.
+
+  GET  /moderation                 the queue (pending and reported comments) of the blogs the signed-in
+                                   account moderates: its own as an author, all as moderator or admin
+  POST /moderation/<id>            action=approve|reject|spam|delete (a form with CSRF, works without JS)
+  GET  /moderation/act?token=…     the link of a notification mail (a pending comment or a pending
+                                   Webmention): a confirmation page (a GET changes nothing: mail
+                                   scanners prefetch links)
+  POST /moderation/act             acts, once: the link's nonce is spent in the same transaction
+  GET  /api/moderation/queue       the same queue as JSON (`items`, and `mentions`: pending Webmentions)
+  POST /api/moderation/<id>        {"action": "approve" | "reject" | "spam" | "delete"}
+  POST /moderation/mentions/<id>   the same for a received Webmention (form, same CSRF token as comments)
+  POST /api/moderation/mentions/<id>  {"action": ...} as JSON
+
+Every decision goes through actions.comments.moderate (one transaction; the post's version is bumped, so the
+cached thread and its ETag change) and is followed, after the commit, by the hook that sends the
+mails it queued (a reply notification on approval).
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from flask import Blueprint, current_app, redirect, request, url_for
+
+from comments_service.actions.comments import moderate, moderate_mention
+from comments_service.core import events as hooks
+from comments_service.core import tokens
+from comments_service.core.db import get_db, write
+from comments_service.core.errors import ApiError
+from comments_service.domain import accounts, mentions, moderation, policy, public
+from comments_service.domain import comments as store
+from comments_service.web.auth import current_account, require_account, signed_in_page
+from comments_service.web.body import json_body, json_response
+from comments_service.web.filters import when
+from comments_service.web.forms import CSRF_MESSAGE, check_csrf, csrf_token, message, page
+
+bp = Blueprint("moderation_pages", __name__)
+
+
+def _emit(result: dict) -> None:
+    hooks.emit("comment.moderated", comment_id=result["id"], action=result["action"], status=result["status"])
+
+
+def _site_titles() -> dict[str, str]:
+    return {site.slug: site.title for site in current_app.extensions["confreres_network"].sites}
+
+
+# -- API ---------------------------------------------------------------------------------------------
+
+def _moderator() -> dict:
+    account = require_account()
+    if moderation.moderated_sites(get_db(), account) == []:
+        raise ApiError(403, "not_moderator", "Ce compte ne modère aucun blog.")
+    return account
+
+
+@bp.get("/api/moderation/queue")
+def api_queue():
+    account = _moderator()
+    db = get_db()
+    items = moderation.queue(db, account)
+    sites = moderation.moderated_sites(db, account)
+    mentions = moderation.mention_queue(db, account)
+    return json_response(
+        {
+            "sites": sites,
+            "total": len(items),
+            "items": [public.moderation_item(item["row"], item["reports"]) for item in items],
+            "mentions": [public.moderation_mention(row) for row in mentions],
+        },
+        headers={"Cache-Control": "private, no-store"},
+    )
+
+
+def _emit_mention(result: dict) -> None:
+    hooks.emit("mention.moderated", mention_id=result["id"], action=result["action"], status=result["status"])
+
+
+def _api_decision(decide, target_id: int, emit):
+    """{"action": ...} on a comment (moderation.act) or a mention (moderate_mention), as JSON."""
+    account = _moderator()
+    payload = json_body()
+    action = payload.get("action") if isinstance(payload, dict) else None
+    if not action:
+        raise ApiError(400, "missing_field", "Indiquez l'action : approve, reject, spam ou delete.", "action")
+    result = decide(get_db(), account, target_id, action)
+    emit(result)
+    return json_response(result)
+
+
+@bp.post("/api/moderation/<id:comment_id>")
+def api_act(comment_id: int):
+    return _api_decision(moderate, comment_id, _emit)
+
+
+@bp.post("/api/moderation/mentions/<id:mention_id>")
+def api_act_mention(mention_id: int):
+    return _api_decision(moderate_mention, mention_id, _emit_mention)
+
+
+# -- the page ----------------------------------------------------------------------------------------
+
+def _queue_page(account: dict, notice: str | None = None, error: str | None = None, status: int = 200):
+    db = get_db()
+    sites = moderation.moderated_sites(db, account)
+    if sites == []:
+        return message(
+            "Modération",
+            "Ce compte ne modère aucun blog. Les auteurs des blogs du réseau et ses modérateurs voient ici les"
+            " commentaires à valider.",
+            403,
+            links=[(url_for("account.account_page"), "Mon compte")],
+        )
+    titles = _site_titles()
+    return page(
+        "moderation.html",
+        status,
+        account=account,
+        items=moderation.queue(db, account),
+        mentions=moderation.mention_queue(db, account),
+        mention_actions={k: policy.ACTION_LABELS[k] for k in ("approve", "reject", "spam")},
+        sites=[titles.get(s, s) for s in sites] if sites is not None else None,
+        site_titles=titles,
+        csrf=csrf_token(f"moderation:{account['id']}"),
+        actions=policy.ACTION_LABELS,
+        notice=notice,
+        error=error,
+        when=when,
+    )
+
+
+@bp.get("/moderation")
+@signed_in_page
+def queue_page(account):
+    done = request.args.get("fait", "")
+    notice = policy.ACTION_DONE.get(done) or policy.MENTION_DONE.get(done.removeprefix("mention-"))
+    return _queue_page(account, notice=notice)
+
+
+def _form_decision(decide, target_id: int, emit, done: str = ""):
+    """The queue page's buttons (CSRF-checked form), for a comment or a mention; back to the queue (303)."""
+    account = current_account()
+    if account is None:
+        return redirect(url_for("account.auth_page", **{"return": "/moderation"}), 303)
+    if not check_csrf(f"moderation:{account['id']}"):
+        return _queue_page(account, error=CSRF_MESSAGE, status=403)
+    action = request.form.get("action", "")
+    try:
+        result = decide(get_db(), account, target_id, action)
+    except ApiError as err:
+        return _queue_page(account, error=err.message, status=err.status)
+    emit(result)
+    return redirect(url_for("moderation_pages.queue_page", fait=done + action), 303)
+
+
+@bp.post("/moderation/<id:comment_id>")
+def act_form(comment_id: int):
+    return _form_decision(moderate, comment_id, _emit)
+
+
+@bp.post("/moderation/mentions/<id:mention_id>")
+def act_mention_form(mention_id: int):
+    return _form_decision(moderate_mention, mention_id, _emit_mention, "mention-")
+
+
+# -- one-click links from the mails -----------------------------------------------------------------
+
+LINK_ERRORS = {
+    "invalid": (400, "Ce lien de modération n'est pas valide."),
+    "expired": (410, "Ce lien de modération a expiré : utilisez la page de modération."),
+    "used": (410, "Ce lien a déjà servi."),
+}
+
+
+def _link_error(reason: str, text: str | None = None):
+    status, default = LINK_ERRORS.get(reason, (409, ""))
+    return message(
+        "Modération", text or default, status, links=[(url_for("moderation_pages.queue_page"), "Page de modération")]
+    )
+
+
+def _check_link(token: str):
+    """(payload, signed_at, kind, target row, author account) of a usable link, for a pending comment or a
+    pending mention (kind "comment" | "mention"); LinkError or ApiError otherwise."""
+    db = get_db()
+    payload, signed_at = tokens.read_action_token(
+        current_app.config["SECRET_KEY"], token, int(current_app.config["ACTION_LINK_MAX_AGE"])
+    )
+    if accounts.nonce_used(db, payload["n"]):
+        raise tokens.LinkError("used")
+    row = accounts.get_account(db, payload["u"])
+    if row is None:
+        raise tokens.LinkError("invalid")
+    account = accounts.session_account(row)
+    kind, target_id = tokens.action_target(payload)
+    if kind == "mention":
+        target = mentions.get_mention(db, target_id)
+        gone = ApiError(404, "unknown_mention", "Cette mention n'existe plus.")
+    else:
+        target = store.get_comment(db, target_id)
+        gone = ApiError(404, "unknown_comment", "Ce commentaire n'existe plus.")
+    if target is None or not moderation.can_moderate(db, account, target["site"]):
+        raise gone
+    if target["status"] != "pending":
+        raise ApiError(409, "already_moderated", _already(kind, target["status"]))
+    return payload, signed_at, kind, target, account
+
+
+def _already(kind: str, status: str) -> str:
+    if kind == "mention":
+        labels = {"approved": "approuvée", "rejected": "rejetée", "spam": "classée comme spam"}
+        return f"Cette mention a déjà été traitée : elle est {labels.get(status, status)}."
+    labels = {"approved": "approuvé", "rejected": "rejeté", "spam": "classé comme spam", "deleted": "supprimé"}
+    return f"Ce commentaire a déjà été traité : il est {labels.get(status, status)}."
+
+
+@bp.get("/moderation/act")
+def act():
+    token = request.args.get("token", "")
+    try:
+        payload, _signed_at, kind, target, _account = _check_link(token)
+    except tokens.LinkError as err:
+        return _link_error(err.reason)
+    except ApiError as err:
+        return _link_error("state", err.message) if err.status == 409 else _link_error("invalid", err.message)
+    post = store.query_one(get_db(), "SELECT url, title FROM posts WHERE url = ?", (target["post_url"],))
+    return page(
+        "moderation_act.html",
+        token=token,
+        action=payload["a"],
+        label=policy.ACTION_LABELS[payload["a"]],
+        kind=kind,
+        comment=target if kind == "comment" else None,
+        mention=target if kind == "mention" else None,
+        post=post,
+        when=when,
+    )
+
+
+# what a one-click link does, by kind of target: the decision, its after-commit event, the page's words
+DECISIONS = {
+    "comment": (moderate, _emit, policy.ACTION_DONE, "Voir les autres commentaires en attente"),
+    "mention": (moderate_mention, _emit_mention, policy.MENTION_DONE, "Voir la file de modération"),
+}
+
+
+@bp.post("/moderation/act")
+def act_post():
+    token = request.form.get("token", "") or request.args.get("token", "")
+    db = get_db()
+    try:
+        with write(db):
+            payload, signed_at, kind, target, account = _check_link(token)
+            decide, emit, done, back = DECISIONS[kind]
+            expires = signed_at + timedelta(seconds=int(current_app.config["ACTION_LINK_MAX_AGE"]))
+            if not accounts.use_nonce(db, payload["n"], "moderation", expires):
+                raise tokens.LinkError("used")
+            result = decide(db, account, target["id"], payload["a"])
+    except tokens.LinkError as err:
+        return _link_error(err.reason)
+    except ApiError as err:
+        return _link_error("state", err.message) if err.status == 409 else _link_error("invalid", err.message)
+    emit(result)
+    return message("Modération", done[payload["a"]], links=[(url_for("moderation_pages.queue_page"), back)])

@@ -1,0 +1,251 @@
+"""OpenAPI fragment: sign-in, account and moderation endpoints (merged by web/openapi/__init__.py)."""
+
+from __future__ import annotations
+
+from comments_service.web.openapi.common import (
+    COMMENT_DECISION,
+    COMMON_ERRORS,
+    NOT_SIGNED_IN,
+    SESSION,
+    body,
+    error,
+    json,
+)
+
+ACCOUNT_DOCUMENT = json({"$ref": "#/components/schemas/AccountDocument"}, "The signed-in account")
+
+PATHS = {
+    "/auth/request": {
+        "post": {
+            "summary": "Send a sign-in link by e-mail (always 202, known address or not)",
+            "description": (
+                "The link is valid MAGIC_LINK_MAX_AGE seconds (15 min) and once. With `return` (a page of a member "
+                "blog), signing in ends with a redirect to `<return>#confreres-session=<token>`: store the token and "
+                "send it as `Authorization: Bearer <token>`."
+            ),
+            "requestBody": body(
+                {
+                    "type": "object",
+                    "required": ["email"],
+                    "properties": {
+                        "email": {"type": "string", "format": "email"},
+                        "return": {"type": "string", "description": "A page of a member blog, or a path of the service"},
+                    },
+                }
+            ),
+            "responses": {
+                "202": json(
+                    {"type": "object", "properties": {"status": {"const": "sent"}, "message": {"type": "string"}}},
+                    "Sent if the address is valid (the same answer for every address)",
+                ),
+                **COMMON_ERRORS,
+            },
+        }
+    },
+    "/auth/signout": {
+        "post": {
+            "summary": "End the presented session (bearer or cookie), or every session with {\"everywhere\": true}",
+            "security": SESSION,
+            "requestBody": body({"type": "object", "properties": {"everywhere": {"type": "boolean"}}}, False),
+            "responses": {
+                "200": json(
+                    {
+                        "type": "object",
+                        "properties": {"signed_out": {"type": "boolean"}, "sessions_ended": {"type": "integer"}},
+                    },
+                    "Signed out",
+                ),
+                **COMMON_ERRORS,  # a body, when sent, is a JSON object
+                "401": NOT_SIGNED_IN,
+            },
+        }
+    },
+    "/account": {
+        "get": {
+            "summary": "The signed-in account: profile, notification settings, session expiry",
+            "security": SESSION,
+            "responses": {"200": ACCOUNT_DOCUMENT, "401": NOT_SIGNED_IN, "429": COMMON_ERRORS["429"]},
+        },
+        "patch": {
+            "summary": "Change the profile (only the keys sent)",
+            "security": SESSION,
+            "requestBody": body({"$ref": "#/components/schemas/ProfileChanges"}),
+            "responses": {"200": ACCOUNT_DOCUMENT, **COMMON_ERRORS, "401": NOT_SIGNED_IN},
+        },
+        "delete": {
+            "summary": "Delete the account (GDPR); comments erased (default) or kept anonymised",
+            "security": SESSION,
+            "requestBody": body(
+                {"type": "object", "properties": {"comments": {"enum": ["erase", "keep"], "default": "erase"}}}, False
+            ),
+            "responses": {
+                "200": json(
+                    {
+                        "type": "object",
+                        "properties": {
+                            "deleted": {"type": "boolean"},
+                            "comments_removed": {"type": "integer"},
+                            "comments_anonymised": {"type": "integer"},
+                        },
+                    },
+                    "Deleted",
+                ),
+                "400": COMMON_ERRORS["400"],
+                "401": NOT_SIGNED_IN,
+                "429": COMMON_ERRORS["429"],
+            },
+        },
+    },
+    "/account/export": {
+        "get": {
+            "summary": "Download one's own data (GDPR): account, own comments, subscriptions, sessions, mails",
+            "security": SESSION,
+            "responses": {
+                "200": {"description": "JSON attachment", "content": {"application/json": {}}},
+                "401": NOT_SIGNED_IN,
+                "429": COMMON_ERRORS["429"],
+            },
+        }
+    },
+    "/moderation/queue": {
+        "get": {
+            "summary": "Pending and reported comments of the blogs the account moderates (all for moderators)",
+            "security": SESSION,
+            "responses": {
+                "200": json(
+                    {
+                        "type": "object",
+                        "properties": {
+                            "sites": {"type": ["array", "null"], "items": {"type": "string"}},
+                            "total": {"type": "integer"},
+                            "items": {"type": "array", "items": {"$ref": "#/components/schemas/QueueItem"}},
+                            "mentions": {
+                                "type": "array",
+                                "description": "Pending received Webmentions, oldest first",
+                                "items": {"$ref": "#/components/schemas/QueuedMention"},
+                            },
+                        },
+                    },
+                    "The queue, oldest first",
+                ),
+                "401": NOT_SIGNED_IN,
+                "403": error("The account moderates no blog"),
+            },
+        }
+    },
+    "/moderation/{id}": {"post": COMMENT_DECISION},
+    "/account/comments": {
+        "get": {
+            "summary": "The signed-in account's own comments on one thread (ids, status, end of the edit window)",
+            "description": (
+                "For the widget of a member signed in on a device without the edit tokens: it offers « Modifier » "
+                "and « Supprimer » on these comments while `editable_until` is in the future, and sends its session "
+                "to PATCH / DELETE /api/comments/{id}. Never cached; the public thread never says whose a comment is."
+            ),
+            "security": SESSION,
+            "parameters": [
+                {"name": "url", "in": "query", "required": True, "schema": {"type": "string", "format": "uri"}}
+            ],
+            "responses": {
+                "200": json(
+                    {
+                        "type": "object",
+                        "properties": {
+                            "url": {"type": "string", "format": "uri"},
+                            "comments": {
+                                "type": "array",
+                                "items": {
+                                    "type": "object",
+                                    "properties": {
+                                        "id": {"type": "integer"},
+                                        "status": {"enum": ["approved", "pending", "rejected", "spam"]},
+                                        "editable_until": {"type": "string", "format": "date-time"},
+                                    },
+                                },
+                            },
+                        },
+                    },
+                    "The account's comments on that thread, oldest first",
+                ),
+                "400": error("Missing or invalid `url`"),
+                "401": NOT_SIGNED_IN,
+                "404": error("URL outside the network, or no such post"),
+                "429": COMMON_ERRORS["429"],
+            },
+        }
+    },
+}
+
+SCHEMAS = {
+    "Account": {
+        "type": "object",
+        "properties": {
+            "id": {"type": "integer"},
+            "email": {"type": "string"},
+            "display_name": {"type": "string"},
+            "role": {"enum": ["member", "author", "moderator", "admin"]},
+            "sites": {"type": "array", "items": {"type": "string"}},
+            "show_specialty": {"type": "boolean"},
+            "interests": {"type": "string", "description": "« Liens d'intérêts déclarés » (CSP L.4113-13), Markdown"},
+            "interests_html": {"type": "string", "description": "The same, sanitised HTML"},
+            "notify_comments": {"enum": ["immediate", "daily", "never"]},
+            "notify_replies": {"type": "boolean"},
+            "public_profile": {"type": "boolean", "description": "« Profil public »: false hides the profile"},
+            "profile": {"type": ["string", "null"], "format": "uri", "description": "The public profile page, if public"},
+            "badge_level": {"type": ["string", "null"]},
+            "badge_specialty": {"type": ["string", "null"]},
+            "badge": {
+                "type": ["object", "null"],
+                "description": "The badge the account's comments get now ({level, label, title}), null when none",
+            },
+            "created": {"type": "string", "format": "date-time"},
+        },
+    },
+    "AccountDocument": {
+        "type": "object",
+        "properties": {
+            "account": {"$ref": "#/components/schemas/Account"},
+            "session": {
+                "type": ["object", "null"],
+                "properties": {"kind": {"enum": ["cookie", "bearer"]}, "expires": {"type": "string"}},
+            },
+        },
+    },
+    "ProfileChanges": {
+        "type": "object",
+        "properties": {
+            "display_name": {"type": "string", "maxLength": 100},
+            "show_specialty": {"type": "boolean"},
+            "interests": {"type": "string", "maxLength": 5000},
+            "notify_comments": {"enum": ["immediate", "daily", "never"]},
+            "notify_replies": {"type": "boolean"},
+            "public_profile": {"type": "boolean", "description": "Show the public profile page (default true)"},
+        },
+    },
+    "QueueItem": {
+        "type": "object",
+        "properties": {
+            "id": {"type": "integer"},
+            "status": {"enum": ["pending", "approved"]},
+            "post": {"type": "object"},
+            "parent": {"type": ["integer", "null"]},
+            "parent_author": {"type": ["string", "null"]},
+            "author": {"type": "object", "description": "name, email (private), website, signed_in, badge"},
+            "text": {"type": "string"},
+            "html": {"type": "string"},
+            "created": {"type": "string"},
+            "edited": {"type": ["string", "null"]},
+            "reports": {"type": "array", "items": {"type": "object"}},
+        },
+    },
+}
+
+SECURITY_SCHEMES = {
+    "session": {
+        "type": "http",
+        "scheme": "bearer",
+        "description": "A session token `cfs1_…` (from the #confreres-session= fragment after signing in)",
+    },
+    "sessionCookie": {"type": "apiKey", "in": "cookie", "name": "confreres_session"},
+}
+

@@ -1,0 +1,197 @@
+"""The no-JavaScript path: a server-rendered thread page with a plain HTML form.
+
+GET /thread?url=<post URL> shows the approved comments and the form; POST /thread validates and
+stores through the same domain/validate.py and domain/comments.py as the API, then redirects (303) back with a
+confirmation, or re-shows the form with what the reader typed and the errors (400).
+The CSRF token is signed (itsdangerous), time-limited, bound to the thread and to a random
+nonce in a first-party cookie of the service, so another site cannot post in a reader's name.
+
+Signed in (the service's cookie session, web/auth.py) the page says « Connecté·e : <name> » with the
+badge, and the form posts as the account: no name or e-mail fields, and store.add_comment applies
+the account's name or pseudonym and badge on the server, as for the API. « Se connecter » asks for a
+magic link that comes back to this page; « Se déconnecter » ends the session and comes back too.
+"""
+
+from __future__ import annotations
+
+from urllib.parse import urlencode
+
+from flask import Blueprint, current_app, redirect, render_template, request, url_for
+
+from comments_service.actions.comments import create_comment
+from comments_service.core import ids, tokens
+from comments_service.core.db import get_db
+from comments_service.core.errors import ApiError
+from comments_service.domain import comments as store
+from comments_service.domain import crossblog, public, tree, validate
+from comments_service.domain import verification as verify
+from comments_service.domain.posts import find_post
+from comments_service.web import limits
+from comments_service.web.auth import current_account
+from comments_service.web.crossblog import int_arg
+from comments_service.web.filters import when
+from comments_service.web.forms import CSRF_COOKIE, browser_nonce, set_csrf_cookie
+
+bp = Blueprint("pages", __name__)
+
+MESSAGES = {
+    "approved": "Merci ! Votre commentaire est publié.",
+    "pending": "Merci ! Votre commentaire attend la validation de l'auteur du blog.",
+}
+FORM_FIELDS = ("author", "email", "website", "text", "parent", "notify")
+MAX_PAGE = 10**6
+
+def _network():
+    return current_app.extensions["confreres_network"]
+
+
+def _render(post, *, form=None, errors=(), status=200, message=None, parent_id=None, number=1):
+    db = get_db()
+    network = _network()
+    config = current_app.config
+    size = int(config["THREAD_PAGE_SIZE"])
+    depth = int(config["THREAD_DEPTH"])
+    starts = _cursors(db, post["url"], depth)  # pages are bounded in comments too: a large thread spans several
+    offset, skip = starts[number - 1] if number <= len(starts) else (MAX_PAGE * size, 0)  # past the end: empty
+    document = crossblog.thread(db, network, post, depth=depth, offset=offset, skip=skip, limit=size)
+    nonce, new = browser_nonce()
+    csrf = tokens.make_csrf_token(current_app.config["SECRET_KEY"], nonce, post["url"])
+    form = dict(form or {})
+    parent = None
+    if parent_id:
+        parent = _find(db, post["url"], parent_id)
+        if parent is None:
+            parent = None
+            form["parent"] = ""
+        else:
+            form["parent"] = str(parent_id)
+    try:
+        site = network.site(post["site"])
+    except KeyError:
+        site = None
+    by_field = {}
+    for err in errors:
+        by_field.setdefault(err.field or "form", err.message)
+    viewer = current_account()
+    back = "/thread?" + urlencode({"url": post["url"]})  # a path of the service, for sign-in and sign-out
+    html = render_template(
+        "thread.html",
+        post=post,
+        site=site,
+        thread=document,
+        mode=document["mode"],
+        form=form,
+        errors=list(errors),
+        by_field=by_field,
+        csrf=csrf,
+        message=message,
+        parent=parent,
+        events=tree.events(document["comments"]),
+        number=number,
+        pages=len(starts),
+        when=when,
+        max_text=validate.MAX_TEXT,
+        honeypot=validate.HONEYPOT,
+        viewer=viewer,
+        viewer_badge=verify.account_badge(db, viewer),
+        back=back,
+        signout_csrf=tokens.make_csrf_token(current_app.config["SECRET_KEY"], nonce, "signout"),
+    )
+    response = current_app.make_response((html, status))
+    response.headers["Cache-Control"] = "private, no-store"
+    if new:
+        set_csrf_cookie(response, nonce)
+    return response
+
+
+
+
+
+def _find(db, url: str, comment_id: int) -> dict | None:
+    """The approved comment of this thread being answered (whatever page it is on): its author's name."""
+    row = store.query_one(
+        db, "SELECT author_name FROM comments WHERE id = ? AND post_url = ? AND status = 'approved'", (comment_id, url)
+    )
+    return None if row is None else {"id": comment_id, "author": {"name": row["author_name"] or public.ANONYMOUS}}
+
+
+@bp.get("/thread")
+def thread():
+    post = find_post(get_db(), _network(), request.args.get("url"))
+    return _render(
+        post,
+        message=MESSAGES.get(request.args.get("merci", "")),
+        parent_id=ids.parse_id(request.args.get("parent")),
+        number=int_arg("page", 1, MAX_PAGE),
+    )
+
+
+@bp.post("/thread")
+def post_thread():
+    form = {key: request.form.get(key, "") for key in FORM_FIELDS}
+    post = find_post(get_db(), _network(), request.form.get("url"))
+    parent_id = ids.parse_id(form["parent"])  # SQLite's range: no OverflowError
+    nonce = request.cookies.get(CSRF_COOKIE, "")
+    config = current_app.config
+    if not tokens.check_csrf_token(
+        config["SECRET_KEY"], request.form.get("csrf", ""), nonce, post["url"], int(config["CSRF_MAX_AGE"])
+    ):
+        error = ApiError(
+            403,
+            "invalid_csrf",
+            "Le formulaire a expiré ou ne vient pas de cette page. Vérifiez votre texte puis renvoyez-le"
+            " (les cookies doivent être autorisés pour ce site).",
+        )
+        return _render(post, form=form, errors=[error], status=403, parent_id=parent_id)
+
+    account = current_account()
+    payload = {**form, "url": post["url"], validate.HONEYPOT: request.form.get(validate.HONEYPOT, "")}
+    payload["notify"] = bool(request.form.get("notify"))
+    if account:  # the account's name, address and reply settings apply (store.add_comment, mail/notices.py)
+        payload.update(email="", notify=False, author=form["author"] if not account["display_name"] else "")
+    data, errors = validate.comment_errors(payload)
+    if errors:
+        return _render(post, form=form, errors=errors, status=400, parent_id=parent_id)
+    if data.honeypot:
+        return redirect(url_for("pages.thread", url=post["url"], merci="pending") + "#merci", 303)
+    try:
+        db = get_db()
+        row, _nonce = create_comment(
+            db,
+            _network(),
+            post,
+            data,
+            policy=config["MODERATION"] or None,
+            account=account,
+            ip_hash=limits.request_ip_hash(),
+            duplicate_minutes=int(config["DUPLICATE_WINDOW"]),
+        )
+    except ApiError as error:
+        return _render(post, form=form, errors=[error], status=error.status, parent_id=parent_id)
+    anchor = f"#comment-{row['id']}" if row["status"] == "approved" else "#merci"
+    number = _page_of(db, post["url"], row["id"]) if row["status"] == "approved" else 1
+    page = {"page": number} if number > 1 else {}
+    return redirect(url_for("pages.thread", url=post["url"], merci=row["status"], **page) + anchor, 303)
+
+
+def _cursors(db, url: str, depth: int = tree.DEFAULT_DEPTH, shape=None) -> list[tuple[int, int]]:
+    """The (offset, skip) each page of the no-JS thread starts at (Tree.extent: pages bounded in comments too)."""
+    size = int(current_app.config["THREAD_PAGE_SIZE"])
+    shape = shape or store.thread_tree(store.shape_rows(db, url), depth=depth)
+    return shape.cursors(size, size * tree.PAGE_COMMENTS)
+
+
+def _page_of(db, url: str, comment_id: int) -> int:
+    """The page of the no-JS thread that shows this comment."""
+    shape = store.thread_tree(store.shape_rows(db, url), depth=int(current_app.config["THREAD_DEPTH"]))
+    size = int(current_app.config["THREAD_PAGE_SIZE"])
+    for number, (offset, skip) in enumerate(_cursors(db, url, shape=shape), 1):
+        if comment_id in shape.extent(offset, size, skip, size * tree.PAGE_COMMENTS)[0]:
+            return number
+    return 1
+
+
+@bp.get("/charte")
+def charter():
+    """The code of conduct between confrères (CSP R.4127-56), linked from every comment form."""
+    return render_template("charter.html", network=_network())

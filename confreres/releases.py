@@ -1,0 +1,246 @@
+"""Releases of built sites: the Pelican run, the process pool, and the one atomic swap of a live symlink.
+
+What a blog's build and the planet's build share, below both (confreres.build, confreres.planet_build): the
+settings the network imposes on every Pelican run and the run itself (in the calling process: Pelican's
+signals, locale and logger are process-global, hence `process_pool_context`, one fresh process per run), the
+release layout (`<out>/.releases/<name>-<stamp>-<pid>/` with its state file), the sha256 fingerprint a release
+is compared by, and `swap_symlink`: a live link replaced in one `rename`, so readers see the old release or
+the new one, never half of each.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import io
+import json
+import logging
+import multiprocessing
+import os
+import sys
+from pathlib import Path
+
+from confreres import registry
+from confreres.registry import Network, Site, origin_of
+
+PROJECT_DIR = Path(__file__).resolve().parent.parent
+THEME_DIR = PROJECT_DIR / "themes" / "confreres"
+PLUGINS_DIR = PROJECT_DIR / "plugins"
+RELEASES = ".releases"
+STATE_FILE = ".confreres-build.json"
+POSTS_FILE = "posts.json"
+# Fixed by the network, never by a blog. `guard` keeps every file Pelican reads or writes inside the blog's own.
+PLUGINS = ("guard", "comments", "crosslinks")
+
+
+class BuildError(Exception):
+    """A site that does not build: the message is what the doctor needs to fix it."""
+
+
+def pelican_settings(
+    network: Network, site: Site, source: Path, output: Path, network_output: Path | None = None
+) -> dict:
+    """Settings the network imposes on every site; a blog chooses only the few of its site.toml (own_settings)."""
+    from confreres.french import JINJA_FILTERS
+
+    siteurl = site.url.rstrip("/")
+    return {
+        "SITENAME": site.title,
+        "AUTHOR": site.author,
+        "SITEURL": siteurl,
+        "FEED_DOMAIN": siteurl,
+        "RELATIVE_URLS": False,
+        "PATH": str(source / "content"),
+        "OUTPUT_PATH": str(output),
+        "DELETE_OUTPUT_DIRECTORY": False,
+        "THEME": str(THEME_DIR),
+        "THEME_STATIC_DIR": "theme",
+        "PLUGIN_PATHS": [str(PLUGINS_DIR)],
+        "PLUGINS": list(PLUGINS),
+        # Markdown only: docutils' `include`/`raw` directives read server files, the html reader is not needed.
+        "READERS": {"rst": None, "html": None, "htm": None},
+        "DEFAULT_LANG": "fr",
+        "TIMEZONE": "Europe/Paris",
+        "CACHE_PATH": str(network.root / ".cache" / "pelican" / site.slug),
+        "CACHE_CONTENT": True,
+        "LOAD_CONTENT_CACHE": True,
+        "CONTENT_CACHING_LAYER": "reader",
+        "CHECK_MODIFIED_METHOD": "sha256",
+        "STATIC_PATHS": ["images", "files", "extra"],
+        "ARTICLE_EXCLUDES": ["pages", "images", "files", "extra"],
+        "FEED_ALL_ATOM": "feeds/all.atom.xml",
+        "FEED_ALL_RSS": "feeds/all.rss.xml",
+        "CATEGORY_FEED_ATOM": "feeds/categorie-{slug}.atom.xml",
+        "CATEGORY_FEED_RSS": "feeds/categorie-{slug}.rss.xml",
+        "TAG_FEED_ATOM": "feeds/tag-{slug}.atom.xml",
+        "TAG_FEED_RSS": "feeds/tag-{slug}.rss.xml",
+        "AUTHOR_FEED_ATOM": None,
+        "AUTHOR_FEED_RSS": None,
+        "TRANSLATION_FEED_ATOM": None,
+        "FEED_MAX_ITEMS": 20,
+        "DIRECT_TEMPLATES": ["index", "tags", "categories", "authors", "archives", "sitemap"],
+        "SITEMAP_SAVE_AS": "sitemap.xml",
+        "DISPLAY_PAGES_ON_MENU": True,
+        # Drafts (`Status: draft`) are never written: `confreres preview` builds them elsewhere. A post dated
+        # in the future waits as a draft until its date: the build after it publishes it (up_to_date).
+        "DRAFT_SAVE_AS": "",
+        "DRAFT_LANG_SAVE_AS": "",
+        "DRAFT_PAGE_SAVE_AS": "",
+        "DRAFT_PAGE_LANG_SAVE_AS": "",
+        "WITH_FUTURE_DATES": False,
+        "JINJA_FILTERS": dict(JINJA_FILTERS),
+        # Templates never change during a build: skip Jinja's stat() of every included template.
+        "JINJA_ENVIRONMENT": {"trim_blocks": True, "lstrip_blocks": True, "extensions": [], "auto_reload": False},
+        "SITE_SLUG": site.slug,
+        "NETWORK_OUTPUT": str(network_output or output.parent.parent),
+        "SPECIALTY": site.specialty,
+        "SITE_DESCRIPTION": site.description,
+        "COMMENTS_MODE": site.comments,
+        "NETWORK_NAME": network.name,
+        "NETWORK_URL": network.url,
+        "NETWORK_TAGLINE": network.tagline,
+        "COMMENTS_URL": network.comments_url,
+        # (origin in network.toml, origin served) when the demo serves the network elsewhere: the posts'
+        # links and `Reply_to` to the network's own pages follow (plugins/comments).
+        "NETWORK_MOVED": (network.moved_from, origin_of(network.url)) if network.moved_from else None,
+        "NETWORK_SITES": [
+            {"slug": s.slug, "title": s.title, "author": s.author, "specialty": s.specialty, "url": s.url}
+            for s in network.sites
+        ],
+    }
+
+
+class _ErrorCollector(logging.Handler):
+    """Pelican only logs a post it cannot read or a plugin it cannot load; we fail the build on it.
+
+    Messages are put in French, naming `content/<file>` (confreres.checks); the exception Pelican
+    logs without its detail is the one being handled while it logs.
+    """
+
+    def __init__(self, content_dir: Path | None = None):
+        super().__init__(level=logging.ERROR)
+        self.messages: list[str] = []
+        self.content_dir = content_dir
+
+    def emit(self, record):
+        from confreres.checks import describe
+
+        exc = record.exc_info[1] if record.exc_info else sys.exc_info()[1]
+        self.messages.append(describe(record, exc, self.content_dir))
+
+
+def run_pelican(network: Network, site: Site, source: Path, output: Path, extra: dict | None = None,
+                 own: registry.SiteSettings | None = None) -> list[dict]:
+    """Run Pelican for one site in this process; raise BuildError on any error it logs.
+
+    Pelican gets a dict made here, never a settings file: a blog carries data (its `site.toml`, read into
+    `own` when not given), no code. `extra`: settings over the network's own (the planet's sources and layout).
+    """
+    import pelican
+    from pelican.settings import read_settings
+
+    if (source / "pelicanconf.py").exists():
+        raise BuildError(
+            f"{site.slug} : pelicanconf.py n'est plus lu (un blog ne contient pas de code) : mettez ses réglages "
+            f"(pagination, fuseau horaire, permaliens) dans {registry.SITE_FILE} et supprimez-le"
+        )
+    try:
+        own = own or registry.load_site_settings(source)
+    except registry.RegistryError as exc:
+        raise BuildError(_format_errors(site.slug, [str(exc)])) from None
+    if not (source / "content").is_dir():
+        raise BuildError(f"{site.slug} : le dossier content/ manque dans {source}")
+
+    collector = _ErrorCollector(source / "content")
+    root_logger = logging.getLogger()
+    root_logger.addHandler(collector)
+    try:
+        settings = read_settings(
+            None, override=pelican_settings(network, site, source, output) | own_settings(own) | (extra or {})
+        )
+        wanted = list(settings.get("PLUGINS") or [])
+        instance = pelican.Pelican(settings)
+        if len(instance.plugins) != len(wanted) and not collector.messages:
+            collector.messages.append(f"extensions du réseau non toutes chargées : {wanted}")
+        if collector.messages:
+            raise BuildError(_format_errors(site.slug, collector.messages))
+        from pelican import signals
+
+        from confreres import checks
+
+        signals.all_generators_finalized.connect(checks.refuse_conflicts)  # before anything is written
+        try:
+            with contextlib.redirect_stdout(io.StringIO()):  # Pelican's "Done: ..." summary
+                instance.run()
+        except checks.Refused as refused:
+            collector.messages += refused.messages
+        if collector.messages:
+            raise BuildError(_format_errors(site.slug, collector.messages))
+    finally:
+        root_logger.removeHandler(collector)
+    posts_file = output / POSTS_FILE
+    if posts_file.is_file():
+        return json.loads(posts_file.read_text(encoding="utf-8")).get("posts", [])
+    return []
+
+
+def own_settings(own: registry.SiteSettings) -> dict:
+    """The Pelican settings a blog's site.toml chooses (each key validated by registry.load_site_settings)."""
+    settings = {"TIMEZONE": own.timezone, "DEFAULT_PAGINATION": own.pagination}
+    if own.permalinks == "date":
+        settings |= {"ARTICLE_URL": "{date:%Y}/{date:%m}/{date:%d}/{slug}/",
+                     "ARTICLE_SAVE_AS": "{date:%Y}/{date:%m}/{date:%d}/{slug}/index.html"}
+    return settings
+
+
+def _format_errors(slug: str, messages: list[str]) -> str:
+    lines = "\n".join(f"  - {m}" for m in messages)
+    return f"{slug} : le blog ne se construit pas :\n{lines}"
+
+
+def fingerprint(network: Network, site: Site, source: Path) -> str:
+    """sha256 over everything a site's output depends on (mtimes lie after a git checkout)."""
+    digest = hashlib.sha256()
+    settings = pelican_settings(network, site, source, Path("/out"), Path("/out"))
+    settings.pop("JINJA_FILTERS")
+    settings.pop("CACHE_PATH")
+    digest.update(json.dumps(settings, sort_keys=True, default=str).encode())
+    for folder in (source, THEME_DIR, PLUGINS_DIR):
+        for path in sorted(folder.rglob("*")):
+            if path.is_file() and "__pycache__" not in path.parts and path.suffix != ".pyc":
+                digest.update(str(path.relative_to(folder)).encode() + b"\0")
+                digest.update(hashlib.sha256(path.read_bytes()).digest())
+    return digest.hexdigest()
+
+
+def live_state(out: Path, slug: str) -> dict:
+    try:
+        return json.loads((out / slug / STATE_FILE).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+
+
+def process_pool_context():
+    """A fresh interpreter per Pelican run, forked from a server that has Pelican imported already."""
+    ctx = multiprocessing.get_context("forkserver")
+    ctx.set_forkserver_preload(["pelican", "pelican.generators", "markdown", "jinja2", "confreres.registry"])
+    return ctx
+
+
+def swap_symlink(link: Path, target: str, tmp_name: str):
+    """Point `link` at `target` (as the link's text) in one atomic rename.
+
+    The new link is made as `<tmp_name>-<pid>` beside it (a stale one of a dead run removed first), then
+    renamed over `link`. `link` must not be a real folder (the callers move or remove one first).
+    """
+    tmp = link.parent / f"{tmp_name}-{os.getpid()}"
+    if tmp.is_symlink() or tmp.exists():
+        tmp.unlink()
+    os.symlink(target, tmp)
+    os.replace(tmp, link)
+
+
+def atomic_write(path: Path, text: str):
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    tmp.write_text(text, encoding="utf-8")
+    os.replace(tmp, path)

@@ -1,0 +1,111 @@
+"""Rate limits (429 in the error shape), the IP hash and its purge."""
+
+from datetime import timedelta
+
+from comments_service.commands import purge_ips_command
+from comments_service.core.db import connect
+from comments_service.domain import comments as store
+from comments_service.web import limits
+
+
+def test_writes_are_limited_per_client(make_app, urls, api_error):
+    client = make_app(RATE_LIMIT="2/minute").test_client()
+    for i in range(2):
+        assert client.post("/api/comments", json={"url": urls.POST_B, "text": f"n°{i}"}).status_code == 201
+    response = client.post("/api/comments", json={"url": urls.POST_B, "text": "de trop"})
+    api_error(response, 429, "rate_limited")
+    assert int(response.headers["Retry-After"]) > 0
+    # another client is not affected
+    other = client.post(
+        "/api/comments", json={"url": urls.POST_B, "text": "autre"}, environ_base={"REMOTE_ADDR": "198.51.100.9"}
+    )
+    assert other.status_code == 201
+    # reads are not counted against the write budget
+    assert client.get("/api/comments", query_string={"url": urls.POST_B}).status_code == 200
+
+
+def test_write_budget_is_shared_between_api_and_form(make_app, urls):
+    client = make_app(RATE_LIMIT="1/minute").test_client()
+    assert client.post("/api/comments", json={"url": urls.POST_B, "text": "un"}).status_code == 201
+    response = client.post("/thread", data={"url": urls.POST_B, "text": "deux"})
+    assert response.status_code == 429 and response.mimetype == "text/html"
+
+
+def test_reads_have_their_own_looser_limit(make_app, urls, api_error):
+    client = make_app(RATE_LIMIT="1/minute", READ_RATE_LIMIT="3/minute").test_client()
+    for _ in range(3):
+        assert client.get("/api/counts", query_string={"url": urls.POST_B}).status_code == 200
+    api_error(client.get("/api/comments", query_string={"url": urls.POST_B}), 429, "rate_limited")
+
+
+def test_rate_limit_off(make_app, urls):
+    client = make_app(RATE_LIMIT="off").test_client()
+    for i in range(30):
+        assert client.post("/api/comments", json={"url": urls.POST_B, "text": f"n°{i}"}).status_code == 201
+
+
+def test_preflight_is_never_limited(make_app):
+    client = make_app(RATE_LIMIT="1/minute", READ_RATE_LIMIT="1/minute").test_client()
+    for _ in range(3):
+        response = client.options(
+            "/api/comments", headers={"Origin": "http://blogs.test", "Access-Control-Request-Method": "POST"}
+        )
+        assert response.status_code == 204
+
+
+def test_ip_hash_is_keyed():
+    assert limits.ip_hash("k1", "203.0.113.7") != limits.ip_hash("k2", "203.0.113.7")
+    assert limits.ip_hash("k1", "203.0.113.7") == limits.ip_hash("k1", "203.0.113.7")
+    assert "203" not in limits.ip_hash("k1", "203.0.113.7")
+
+
+def test_purge_erases_old_ip_hashes(app, actions, urls):
+    old = actions.comment("vieux", url=urls.POST_B)
+    actions.comment("récent", url=urls.POST_B)
+    actions.age(old["comment"]["id"], 31 * 24 * 60)
+    actions.client.post(f"/api/comments/{old['comment']['id']}/report", json={"reason": "x"})
+    actions.sql("UPDATE reports SET created = (SELECT created FROM comments WHERE id = ?)", (old["comment"]["id"],))
+    db = connect(app.config["DB"])
+    try:
+        assert limits.purge_ip_hashes(db, 30) == 2
+    finally:
+        db.close()
+    rows = {r["text"]: r["ip_hash"] for r in actions.sql("SELECT text, ip_hash FROM comments")}
+    assert rows["vieux"] is None and rows["récent"]
+    assert actions.sql("SELECT ip_hash FROM reports")[0]["ip_hash"] is None
+
+
+def test_purge_command(runner, actions, urls):
+    body = actions.comment("vieux", url=urls.POST_B)
+    actions.age(body["comment"]["id"], 40 * 24 * 60)
+    result = runner.invoke(purge_ips_command)
+    assert result.exit_code == 0 and "erased 1" in result.output
+
+
+def test_proxy_fix_uses_forwarded_address(make_app, urls):
+    app = make_app(PROXY_FIX=1, RATE_LIMIT="1/minute")
+    client = app.test_client()
+    for address in ("203.0.113.1", "203.0.113.2"):
+        response = client.post(
+            "/api/comments", json={"url": urls.POST_B, "text": address}, headers={"X-Forwarded-For": address}
+        )
+        assert response.status_code == 201
+    expected = limits.ip_hash(app.config["SECRET_KEY"], "203.0.113.1")
+    db = connect(app.config["DB"])
+    try:
+        assert store.query_one(db, "SELECT ip_hash FROM comments WHERE text = '203.0.113.1'")["ip_hash"] == expected
+    finally:
+        db.close()
+
+
+def test_duplicate_window_is_configurable(make_app, urls, api_error):
+    client = make_app(DUPLICATE_WINDOW=0).test_client()
+    assert client.post("/api/comments", json={"url": urls.POST_B, "text": "même"}).status_code == 201
+    # window of 0 minutes: only the same second counts; a comment one minute old is not a duplicate
+    db = connect(client.application.config["DB"])
+    try:
+        db.conn.execute("UPDATE comments SET created = ?", (store.iso(store.utcnow() - timedelta(minutes=1)),))
+        db.conn.commit()
+    finally:
+        db.close()
+    assert client.post("/api/comments", json={"url": urls.POST_B, "text": "même"}).status_code == 201

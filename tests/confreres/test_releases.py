@@ -1,0 +1,18 @@
+"""The one atomic swap of a live symlink (confreres.releases.swap_symlink)."""
+
+import os
+
+from confreres import releases
+
+
+def test_swap_symlink_replaces_the_link_and_leaves_no_temporary(tmp_path):
+    (tmp_path / "old").mkdir()
+    (tmp_path / "new").mkdir()
+    link = tmp_path / "live"
+    releases.swap_symlink(link, "old", ".live.swap")
+    assert os.readlink(link) == "old"
+    stale = tmp_path / f".live.swap-{os.getpid()}"
+    os.symlink("elsewhere", stale)  # left by a run that died between its symlink and its rename
+    releases.swap_symlink(link, "new", ".live.swap")
+    assert os.readlink(link) == "new" and link.resolve() == (tmp_path / "new").resolve()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["live", "new", "old"]
