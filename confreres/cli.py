@@ -423,9 +423,9 @@ def webmention():
 @pass_ctx
 def webmention_process(ctx, limit):
     """Verify the received Webmentions waiting in the queue (the service also does it in the background); for cron."""
+    from comments_service.actions.mentions import drain
     from comments_service.mail.outbox import deliver
     from comments_service.mail.transport import transport
-    from comments_service.web.webmention import drain
 
     app = _service(ctx.network)
     results = drain(app, limit=limit)

@@ -15,9 +15,9 @@ receiver is logged, never turned into an error for the commenter whose comment i
 | `comment.reported`      | actions.comments (POST /api/comments/<id>/report)                | mail.notices             |
 | `comment.moderated`     | web.moderation_pages (API, queue page, mailed action links)      | mail.notices             |
 | `posts.synced`          | web.api (PUT /api/sites/<slug>/posts)                            | mail.notices             |
-| `mention.created`       | web.webmention.process (a verified Webmention, new)              | mail.notices             |
-| `mention.updated`       | web.webmention.process (a verified Webmention, changed)          | mail.notices             |
-| `mention.deleted`       | web.webmention.process (the source is gone or no longer links)   | mail.notices             |
+| `mention.created`       | actions.mentions.process (a verified Webmention, new)            | mail.notices             |
+| `mention.updated`       | actions.mentions.process (a verified Webmention, changed)        | mail.notices             |
+| `mention.deleted`       | actions.mentions.process (the source is gone or no longer links) | mail.notices             |
 | `mention.moderated`     | web.moderation_pages (API, queue page, mailed action links)      | mail.notices             |
 | `mail.queued`           | web.account (a sign-in link)                                     | mail.notices             |
 | `account.deleted`       | actions.accounts.delete_account (API and page)                   | mail.notices             |

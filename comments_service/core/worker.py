@@ -1,7 +1,7 @@
 """The one kind of background thread of the service: woken by `kick()`, it runs a step until idle.
 
 Used by the mail sender (mail/outbox.py: deliver what the outbox holds, after each commit that
-queued a mail) and by the Webmention worker (web/webmention.py: verify the queued requests). One
+queued a mail) and by the Webmention worker (actions/mentions.py: verify the queued requests). One
 thread per app and process: `kick()` starts it when there is none, when it died, or after a fork
 (the thread of the parent does not exist in the child). `step()` returns the seconds until it has
 work again (None: nothing due). With `idle` set, the thread ends after that many quiet seconds; without,

@@ -1,17 +1,21 @@
 """Received Webmentions once accepted: their rows, their moderation status, their public shape.
 
-The queue of requests to verify, the fetch and the parsing stay with the receiving endpoint
-(web/webmention.py); this module holds what moderation and the threads read and change.
+The queue of requests to verify is domain/mention_queue.py, the reading of a source page
+domain/mention_source.py, the verification actions/mentions.py; this module holds the mentions themselves:
+what verification saves and what moderation and the threads read and change.
 """
 
 from __future__ import annotations
 
 from datetime import datetime
+from urllib.parse import urlsplit
 
 from comments_service.core.db import write
 from comments_service.core.errors import ApiError
 from comments_service.domain import comments as store
 from comments_service.domain import public
+from comments_service.domain.mention_source import Entry
+from comments_service.domain.policy import initial_status
 from comments_service.domain.posts import bump_post
 
 STATUSES = ("approved", "pending", "rejected", "spam")
@@ -78,3 +82,41 @@ def list_mentions(db, *, status: str | None = None, sites: list[str] | None = No
         params.extend(sites)
     clause = f"WHERE {' AND '.join(where)}" if where else ""
     return store.query(db, f"SELECT * FROM mentions {clause} ORDER BY created DESC, id DESC LIMIT ?", (*params, limit))
+
+
+def save_mention(db, post, source: str, target: str, entry: Entry, policy: str, now: datetime | None = None):
+    """Create or update the mention of `post` by `source`; returns (created | updated | unchanged, row)."""
+    stamp = store.iso(now or store.utcnow())
+    digest = entry.digest()
+    with write(db):
+        row = store.query_one(db, "SELECT * FROM mentions WHERE source = ? AND post_url = ?", (source, post["url"]))
+        fields = (entry.type, entry.url, entry.author_name, entry.author_url, entry.title, entry.html, entry.published)
+        if row is None:
+            origin = "{0.scheme}://{0.netloc}/".format(urlsplit(source))
+            returning = store.query_one(
+                db,
+                "SELECT 1 FROM mentions WHERE site = ? AND status = 'approved' AND substr(source, 1, ?) = ? LIMIT 1",
+                (post["site"], len(origin), origin),
+            )
+            status = initial_status(policy, returning_author=bool(returning))
+            cursor = db.conn.execute(
+                "INSERT INTO mentions (source, target, post_url, site, type, url, author_name, author_url, title, html,"
+                " published, content_hash, status, created, verified) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (source, target, post["url"], post["site"], *fields, digest, status, stamp, stamp),
+            )
+            action, mention_id = "created", cursor.lastrowid
+            if status == "approved":
+                bump_post(db, post["url"])  # a pending one is mailed by the caller (actions/mentions.py)
+        elif row["content_hash"] == digest and row["target"] == target:
+            db.conn.execute("UPDATE mentions SET verified = ? WHERE id = ?", (stamp, row["id"]))
+            action, mention_id = "unchanged", row["id"]
+        else:
+            db.conn.execute(
+                "UPDATE mentions SET target = ?, type = ?, url = ?, author_name = ?, author_url = ?, title = ?, html = ?,"
+                " published = ?, content_hash = ?, updated = ?, verified = ? WHERE id = ?",
+                (target, *fields, digest, stamp, stamp, row["id"]),
+            )
+            action, mention_id = "updated", row["id"]
+            if row["status"] == "approved":
+                bump_post(db, post["url"])
+        return action, get_mention(db, mention_id)

@@ -14,9 +14,10 @@ import pytest
 from playwright.sync_api import expect
 
 from comments_service.core.db import connect
+from comments_service.domain import mention_source
+from comments_service.domain import mentions as mention_rows
 from comments_service.domain import verification as verify
 from comments_service.domain.posts import get_post
-from comments_service.web import webmention
 from confreres.site_token import site_token
 from tests.comments_service.verification_kit import CANDIDATE, CLAIRE, KARIM, Kit, Member, import_people
 
@@ -215,12 +216,12 @@ def test_answers_and_mentions_are_shown_in_the_live_thread(live_network, page, t
     assert response.status_code == 200, response.get_json()
     db = connect(live.app.config["DB"])
     try:
-        entry = webmention.Entry(
+        entry = mention_source.Entry(
             type="reply", url="https://ailleurs.example/billet", author_name="Dr Externe",
             author_url="https://ailleurs.example/", title="Un avis d'ailleurs", html="<p>Très <em>juste</em>.</p>",
             published="2025-05-02T10:00:00Z",
         )
-        webmention.save_mention(db, get_post(db, target), entry.url, target, entry, "none")
+        mention_rows.save_mention(db, get_post(db, target), entry.url, target, entry, "none")
     finally:
         db.close()
 

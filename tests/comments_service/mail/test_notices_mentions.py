@@ -12,7 +12,7 @@ import html
 
 import pytest
 
-from comments_service.web import webmention
+from comments_service.actions import mentions as mention_actions
 from tests.comments_service.web.test_webmention import h_entry
 from tests.loopback import LoopbackServer
 
@@ -39,7 +39,7 @@ def send(app, server, path: str, target: str, text: str) -> dict:
     server.route(path, h_entry(target, text))
     response = app.test_client().post("/webmention", data={"source": server.url(path), "target": target})
     assert response.status_code == 202, response.get_data(as_text=True)
-    (result,) = webmention.drain(app)
+    (result,) = mention_actions.drain(app)
     return result
 
 
@@ -61,7 +61,7 @@ def test_a_pending_mention_mails_the_author_once_and_its_link_approves_it_once(a
 
     server.route("/sur-a.html", h_entry(urls.POST_A, "Je cite le blog A, corrigé."))
     actions.app.test_client().post("/webmention", data={"source": server.url("/sur-a.html"), "target": urls.POST_A})
-    (again,) = webmention.drain(actions.app)
+    (again,) = mention_actions.drain(actions.app)
     assert again["result"] == "updated" and again["status"] == "pending"
     assert mention_mails(actions) == 1, "a mention is told once, whatever its source sends later"
 

@@ -9,10 +9,10 @@ from __future__ import annotations
 import pytest
 from bs4 import BeautifulSoup
 
+from comments_service.actions import mentions as mention_actions
 from comments_service.core.db import connect
 from comments_service.domain import accounts
 from comments_service.domain.mentions import get_mention
-from comments_service.web import webmention
 from tests.comments_service.web.test_webmention import h_entry
 from tests.loopback import LoopbackServer
 
@@ -33,7 +33,7 @@ def receive(app, server, path: str, target: str, text: str) -> int:
     server.route(path, h_entry(target, text))
     response = app.test_client().post("/webmention", data={"source": server.url(path), "target": target})
     assert response.status_code == 202, response.get_data(as_text=True)
-    (result,) = webmention.drain(app)
+    (result,) = mention_actions.drain(app)
     assert result["status"] == "pending", result
     return result["mention"]
 

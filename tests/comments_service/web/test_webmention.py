@@ -7,9 +7,10 @@ import time
 
 import pytest
 
+from comments_service.actions import mentions as mention_actions
 from comments_service.core.db import connect
+from comments_service.domain import mention_queue
 from comments_service.domain.mentions import set_mention_status
-from comments_service.web import webmention
 from confreres.safe_http import Guard, Refused, is_public
 from tests.loopback import LoopbackServer
 
@@ -61,7 +62,7 @@ class WM:
         return response.headers["Location"]
 
     def process(self) -> list[dict]:
-        return webmention.drain(self.app)
+        return mention_actions.drain(self.app)
 
     def thread(self, url, **headers):
         return self.client.get("/api/comments", query_string={"url": url}, headers=headers)
@@ -322,7 +323,7 @@ def test_the_background_worker_verifies_without_anyone_asking(make_app, server, 
         time.sleep(0.05)
     assert wm.status(location)["result"] == "created"
     assert len(wm.thread(urls.POST_B).get_json()["mentions"]) == 1
-    worker = webmention.worker(app)
+    worker = mention_actions.worker(app)
     worker.idle = 0.1  # let it stop
     worker.kick()
     deadline = time.monotonic() + 5
@@ -395,11 +396,11 @@ def test_an_abandoned_verification_is_retried_within_the_bound_then_failed(wm, s
         db.execute("UPDATE webmention_requests SET state = 'processing', attempts = ?, claimed = ?",
                    (attempts, "2000-01-01T00:00:00Z"))
         db.conn.commit()
-        return webmention.claim(db)  # what the next drain does first
+        return mention_queue.claim(db)  # what the next drain does first
 
     try:
         assert killed_during_attempt(1)["attempts"] == 2, "claimed again"
-        assert killed_during_attempt(webmention.MAX_ATTEMPTS) is None, "not past the bound"
+        assert killed_during_attempt(mention_queue.MAX_ATTEMPTS) is None, "not past the bound"
     finally:
         db.close()
     status = wm.status(location)
