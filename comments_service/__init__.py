@@ -39,6 +39,9 @@ def create_app(test_config: dict | None = None) -> Flask:
     db.init_app(app)
     errors.init_app(app)
     ids.init_app(app)  # <id:…> in routes: before the blueprints
+    from comments_service.web import filters
+
+    filters.init_app(app)  # what every server-rendered page may call (`when`)
 
     from comments_service.web import api, crossblog, feeds, pages, webmention
 

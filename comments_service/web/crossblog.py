@@ -16,7 +16,6 @@ from comments_service.core.db import get_db
 from comments_service.core.errors import ApiError
 from comments_service.domain import public
 from comments_service.domain.crossblog import active_threads, comments_versions, conversations, site_badges
-from comments_service.web.filters import when
 
 bp = Blueprint("crossblog", __name__)
 
@@ -86,7 +85,7 @@ def debates():
     active = active_threads(db, network, days=ACTIVE_DAYS[0], limit=ACTIVE_LIMIT[0])
     response = current_app.make_response(
         render_template("debates.html", network=network, conversations=found, total=total, active=active,
-                        days=ACTIVE_DAYS[0], when=when)
+                        days=ACTIVE_DAYS[0])
     )
     response.headers["Cache-Control"] = "public, max-age=60"
     return response

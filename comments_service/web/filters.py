@@ -1,7 +1,7 @@
 """What the server-rendered pages show of a date: `when`, '3 mars 2025 à 14 h 05' in Paris time.
 
-One definition for every page (thread, moderation queue, profiles, the active-threads page), handed
-to the templates as `when`.
+One definition for every page (thread, moderation queue, profiles, the active-threads page), registered
+once for every template by `init_app` (a Jinja global: `when(comment.created)`).
 """
 
 from __future__ import annotations
@@ -24,3 +24,7 @@ def when(value: str) -> str:
     if PARIS is not None:
         moment = moment.astimezone(PARIS)
     return f"{date_fr(moment)} à {moment.hour} h {moment.minute:02d}"
+
+
+def init_app(app) -> None:
+    app.jinja_env.globals["when"] = when

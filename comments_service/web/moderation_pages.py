@@ -32,7 +32,6 @@ from comments_service.domain import accounts, mentions, moderation, policy, publ
 from comments_service.domain import comments as store
 from comments_service.web.auth import current_account, require_account, signed_in_page
 from comments_service.web.body import json_body, json_response
-from comments_service.web.filters import when
 from comments_service.web.forms import CSRF_MESSAGE, check_csrf, csrf_token, message, page
 
 bp = Blueprint("moderation_pages", __name__)
@@ -126,7 +125,6 @@ def _queue_page(account: dict, notice: str | None = None, error: str | None = No
         actions=policy.ACTION_LABELS,
         notice=notice,
         error=error,
-        when=when,
     )
 
 
@@ -234,7 +232,6 @@ def act():
         comment=target if kind == "comment" else None,
         mention=target if kind == "mention" else None,
         post=post,
-        when=when,
     )
 
 

@@ -29,7 +29,6 @@ from comments_service.domain.posts import find_post
 from comments_service.web import limits
 from comments_service.web.auth import current_account
 from comments_service.web.crossblog import int_arg
-from comments_service.web.filters import when
 from comments_service.web.forms import CSRF_COOKIE, browser_nonce, set_csrf_cookie
 
 bp = Blueprint("pages", __name__)
@@ -89,7 +88,6 @@ def _render(post, *, form=None, errors=(), status=200, message=None, parent_id=N
         events=tree.events(document["comments"]),
         number=number,
         pages=len(starts),
-        when=when,
         max_text=validate.MAX_TEXT,
         honeypot=validate.HONEYPOT,
         viewer=viewer,

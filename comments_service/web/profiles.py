@@ -143,12 +143,10 @@ def api_member(handle: str):
 
 @bp.get(public.PROFILE_PATH + "<handle>")
 def page(handle: str):
-    from comments_service.web.filters import when
-
     number = _page_arg()
     found = profile(get_db(), _network(), handle, number)
     response = current_app.make_response(
-        render_template("profile.html", network=_network(), when=when, plural=plural_fr, **found)
+        render_template("profile.html", network=_network(), plural=plural_fr, **found)
     )
     response.headers["Cache-Control"] = "public, max-age=0, must-revalidate"
     return response
