@@ -46,3 +46,20 @@ def test_warnings_are_printed_and_silenced_by_secret_verifie(server):  # noqa: F
     pushed = push({"content/cas.md": text.replace("08:30\n", "08:30\nSecret: vérifié\n")})
     assert pushed.returncode == 0, pushed.stderr
     assert "secret médical" not in pushed.stderr
+
+
+def test_confreres_build_refuses_and_warns_too(make_network):
+    from click.testing import CliRunner
+
+    from confreres.cli import cli
+
+    network = make_network(slugs=("dr-a",), posts=1)
+    cas = network.root / "sites" / "dr-a" / "content" / "cas.md"
+    cas.write_text(post("J'ai revu M. Lambert, un homme de 54 ans de Vesoul."), encoding="utf-8")
+    built = CliRunner().invoke(cli, ["--network", str(network.source), "build", "--no-announce"])
+    assert built.exit_code == 0, built.output
+    assert "⚠ secret médical : content/cas.md, ligne 5, colonne 11 : ressemble au nom d'un patient" in built.output
+    cas.write_text(post("Tél. de sa fille : +33 6 12 34 56 78"), encoding="utf-8")
+    built = CliRunner().invoke(cli, ["--network", str(network.source), "build", "--no-announce"])
+    assert built.exit_code != 0
+    assert "content/cas.md, ligne 5, colonne 20 : numéro de téléphone" in built.output
