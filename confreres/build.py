@@ -47,6 +47,7 @@ class SiteResult:
     release: str = ""
     articles: list[dict] = field(default_factory=list)  # {"source", "url", "title"}
     withheld: list[dict] = field(default_factory=list)  # drafts and scheduled posts: confreres.checks.withheld
+    secrecy: list[str] = field(default_factory=list)  # medical secrecy warnings: confreres.checks.secrecy_warnings
     reason: str = ""  # "comments": rebuilt only because its comment threads changed
 
 
@@ -93,7 +94,7 @@ def build_site(network_file: str, slug: str, out: str, source: str | None = None
         releases.mkdir(parents=True, exist_ok=True)
         release = releases / f"{slug}-{time.strftime('%Y%m%d%H%M%S')}-{os.getpid()}"
         articles = run_pelican(network, site, src, release)
-        from confreres.checks import next_due, withheld
+        from confreres.checks import next_due, secrecy_warnings, withheld
 
         state = {"fingerprint": stamp, "built": time.time(), "due": next_due(),
                  **freshness.recorded(release, comments_version)}
@@ -101,7 +102,7 @@ def build_site(network_file: str, slug: str, out: str, source: str | None = None
         swap_live(out_dir, slug, release)
         return SiteResult(
             slug, ok=True, seconds=time.perf_counter() - start, release=str(release), articles=articles,
-            reason="" if force else reason, withheld=withheld(),
+            reason="" if force else reason, withheld=withheld(), secrecy=secrecy_warnings(),
         )
     except BuildError as exc:
         _discard_partial(out_dir, slug)

@@ -10,7 +10,10 @@ per build):
   lists every file the build would write with who writes it, and refuses the build when two
   owners share a file, when a file name is too long for the disk, when a post would write over
   the theme or the network's own files;
-- `withheld` says which posts the build kept back (drafts, posts dated in the future), for the push.
+- `withheld` says which posts the build kept back (drafts, posts dated in the future), for the push;
+- `refuse_conflicts` also scans each post and page for medical secrecy (confreres.secrecy): a finding
+  that refuses stops the build naming `content/<file>`, line and column; `secrecy_warnings` keeps the
+  others for the push.
 """
 
 from __future__ import annotations
@@ -31,6 +34,7 @@ DIRECT_PAGES = {
 
 # What the last build of this process kept back, for `withheld` (one site per process).
 _WITHHELD: list[dict] = []
+_SECRECY_WARNINGS: list[str] = []
 
 
 class Refused(Exception):
@@ -193,9 +197,40 @@ def refuse_conflicts(generators):
     generators = list(generators)
     settings = generators[0].settings if generators else {}
     _remember_withheld(generators, settings)
-    found = problems(generators, settings)
+    found = secrecy_refusals(generators, settings) + problems(generators, settings)
     if found:
         raise Refused(found)
+
+
+def secrecy_refusals(generators, settings: dict) -> list[str]:
+    """French messages for the posts and pages that must not be published (a NIR, a phone, an e-mail);
+    their softer findings are kept for `secrecy_warnings`. Drafts too: they are on the server."""
+    from confreres import secrecy
+
+    _SECRECY_WARNINGS.clear()
+    content_dir = Path(settings.get("PATH", "."))
+    refusals: list[str] = []
+    seen: set[str] = set()
+    for gen in generators:
+        for name in ("articles", "translations", "drafts", "drafts_translations", "hidden_articles",
+                     "hidden_translations", "pages", "hidden_pages", "draft_pages", "draft_translations"):
+            for item in getattr(gen, name, None) or []:
+                path = os.path.realpath(item.source_path)
+                if path in seen or not os.path.isfile(path):
+                    continue
+                seen.add(path)
+                with open(path, encoding="utf-8", errors="replace") as file:
+                    findings = secrecy.scan(file.read())
+                refuse, warn = secrecy.blocking(findings, secrecy.verified(item.metadata.get("secret")))
+                source = source_name(item.source_path, content_dir)
+                refusals += [f"secret médical : {f.message(source)}" for f in refuse]
+                _SECRECY_WARNINGS.extend(f.message(source) for f in warn)
+    return refusals
+
+
+def secrecy_warnings() -> list[str]:
+    """The secrecy warnings of the last build in this process (`content/x.md, ligne …`), for the push."""
+    return list(_SECRECY_WARNINGS)
 
 
 def _remember_withheld(generators, settings: dict):

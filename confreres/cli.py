@@ -76,6 +76,8 @@ def build(ctx, sites, out, jobs, force, quiet, no_announce):
             if result.reason == "comments":
                 state += ", commentaires"
             click.echo(f"✓ {result.slug} ({state})")
+            for warning in result.secrecy:
+                click.echo(f"  ⚠ secret médical : {warning}", err=True)
             if not result.skipped:
                 site = network.site(result.slug)
                 if announce and not announce_posts(network, site, result.articles, out=sys.stderr):

@@ -324,6 +324,11 @@ def hook(network_file: str, slug: str, stdin=sys.stdin, out=sys.stdout) -> int:
         if not changed or article.get("source") and f"content/{article['source']}" in changed:
             print(f"  {article['title']} : {article['url']}", file=out)
     _print_withheld(result.withheld, out)
+    if result.secrecy:
+        print("Confrères : ATTENTION, secret médical : vérifiez ces passages (publiés tout de même ; "
+              "« Secret: vérifié » en tête du billet les accepte) :", file=out)
+        for warning in result.secrecy:
+            print(f"  - {warning}", file=out)
     if announced is False:  # the blog is live: the push stands, the server's next build announces it again
         forget_announced(network.output, slug)
         print("Confrères : le blog est en ligne, mais ses nouveaux billets n'acceptent pas encore de commentaires : "
