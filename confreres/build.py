@@ -49,6 +49,7 @@ class SiteResult:
     withheld: list[dict] = field(default_factory=list)  # drafts and scheduled posts: confreres.checks.withheld
     secrecy: list[str] = field(default_factory=list)  # medical secrecy warnings: confreres.checks.secrecy_warnings
     reason: str = ""  # "comments": rebuilt only because its comment threads changed
+    reannounce: bool = False  # current, but the service does not know its posts: `articles` to announce again
 
 
 class BuildResults(list):
@@ -97,7 +98,7 @@ def build_site(network_file: str, slug: str, out: str, source: str | None = None
         from confreres.checks import next_due, secrecy_warnings, withheld
 
         state = {"fingerprint": stamp, "built": time.time(), "due": next_due(),
-                 **freshness.recorded(release, comments_version)}
+                 "posts": freshness.posts_digest(articles), **freshness.recorded(release, comments_version)}
         (release / STATE_FILE).write_text(json.dumps(state), encoding="utf-8")
         swap_live(out_dir, slug, release)
         return SiteResult(
@@ -150,7 +151,8 @@ def build(
     """Build the given sites (all by default) in parallel; then the planet, or the network index.
 
     The comment service is asked first (confreres.freshness) which blogs' comment threads changed since
-    their live release: those are rebuilt too. Down, it is not asked again and nothing is compared.
+    their live release: those are rebuilt too; a current blog whose posts it does not know is marked
+    `reannounce` (the caller announces its published posts). Down, it is not asked again and nothing is compared.
     """
     out = Path(out or network.output).resolve()
     out.mkdir(parents=True, exist_ok=True)
@@ -160,6 +162,11 @@ def build(
     service = freshness.fetch(network.comments_url)
     versions = service.versions if service else {}
     results = BuildResults(_build_many(network, wanted, out, jobs, force, progress, versions))
+    for result in results:
+        if result.skipped and freshness.posts_unknown(live_state(out, result.slug), out / result.slug, service,
+                                                      result.slug):
+            result.reannounce = True  # no Pelican run: its published posts.json is announced again
+            result.articles = freshness.published_posts(out / result.slug)
     results[:] = refresh_crosslinks(network, out, results, jobs, service)
     from confreres.planet_build import front_page
 

@@ -78,6 +78,11 @@ def build(ctx, sites, out, jobs, force, quiet, no_announce):
             click.echo(f"✓ {result.slug} ({state})")
             for warning in result.secrecy:
                 click.echo(f"  ⚠ secret médical : {warning}", err=True)
+            if result.reannounce and announce:
+                click.echo(f"↻ {result.slug} : billets inconnus du service de commentaires, annoncés de nouveau "
+                           f"({plural_fr(len(result.articles), 'billet')}, sans reconstruction)")
+                if not announce_posts(network, network.site(result.slug), result.articles, out=sys.stderr):
+                    unannounced.append(result.slug)
             if not result.skipped:
                 site = network.site(result.slug)
                 if announce and not announce_posts(network, site, result.articles, out=sys.stderr):

@@ -10,6 +10,12 @@ tells it which blogs to rebuild anyway, for their comments, at the cost of two s
   badges and names; not a comment awaiting moderation (comments_service.domain.crossblog.comments_versions);
 - `GET <comments_url>api/threads/active`: what « Débats en cours » shows (it changes as days pass).
 
+The same `GET api/sites` gives each blog's `posts.digest`, over the URLs of the posts the service knows
+(accepts comments on). Each build records in the state file the digest of the posts it published (and
+announced); a blog whose live release is current but whose posts the service does not know (a database
+started empty on a new server, restored from an older backup) is announced again from its posts.json,
+without a Pelican run (`posts_unknown`).
+
 Each build records, in the release's state file (build.STATE_FILE), the version it was given for the
 blog (asked *before* the blog's own snapshot, so a comment that arrives in between only costs one
 more rebuild, never a stale page), or None when its snapshot was incomplete (service down) so that
@@ -22,10 +28,11 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from confreres import service_client
+from confreres.releases import POSTS_FILE
 
 log = logging.getLogger(__name__)
 TIMEOUT = service_client.TIMEOUT
@@ -38,6 +45,7 @@ class ServiceState:
     versions: dict[str, str]  # slug -> comments_version
     badges: dict[str, dict]  # slug -> its author's badge (confreres.badges.verified), verified authors only
     planet: str  # digest of all the planet shows from the service: badges, comment versions, debates
+    posts: dict[str, str] = field(default_factory=dict)  # slug -> digest of the posts the service knows
 
 
 def fetch(comments_url: str, timeout: float = TIMEOUT) -> ServiceState | None:
@@ -64,8 +72,41 @@ def fetch(comments_url: str, timeout: float = TIMEOUT) -> ServiceState | None:
         for site in listed
         if isinstance(site, dict) and isinstance(site.get("slug"), str) and isinstance(site.get("comments_version"), str)
     }
-    digest = hashlib.sha256(json.dumps([listed, active], sort_keys=True, ensure_ascii=False).encode())
-    return ServiceState(versions=versions, badges=verified(listed), planet=digest.hexdigest())
+    posts = {
+        site["slug"]: site["posts"]["digest"]
+        for site in listed
+        if isinstance(site, dict) and isinstance(site.get("slug"), str) and isinstance(site.get("posts"), dict)
+        and isinstance(site["posts"].get("digest"), str)
+    }
+    # the planet does not show which posts the service knows: announcing new ones must not rebuild it
+    shown = [{k: v for k, v in site.items() if k != "posts"} if isinstance(site, dict) else site for site in listed]
+    digest = hashlib.sha256(json.dumps([shown, active], sort_keys=True, ensure_ascii=False).encode())
+    return ServiceState(versions=versions, badges=verified(listed), planet=digest.hexdigest(), posts=posts)
+
+
+def posts_digest(posts: list[dict]) -> str:
+    """The digest GET api/sites gives of a blog's posts (comments_service.domain.crossblog.posts_digests):
+    the first 20 hex digits of the sha256 of their URLs, sorted, one per line."""
+    urls = sorted(post["url"] for post in posts if isinstance(post, dict) and isinstance(post.get("url"), str))
+    return hashlib.sha256("\n".join(urls).encode()).hexdigest()[:20]
+
+
+def published_posts(live: Path) -> list[dict]:
+    """The posts a live release published (its posts.json); [] when it has none."""
+    try:
+        posts = json.loads((Path(live) / POSTS_FILE).read_text(encoding="utf-8")).get("posts", [])
+    except (OSError, ValueError, AttributeError):
+        return []
+    return posts if isinstance(posts, list) else []
+
+
+def posts_unknown(state: dict, live: Path, service: ServiceState | None, slug: str) -> bool:
+    """The service does not know the posts the blog's live release published (its digest differs or is
+    missing); False when the service did not answer (nothing is compared)."""
+    if service is None:
+        return False
+    announced = state.get("posts") or posts_digest(published_posts(live))  # releases built before it was recorded
+    return service.posts.get(slug) != announced
 
 
 def recorded(release: Path, version: str | None) -> dict:

@@ -94,6 +94,26 @@ def comments_versions(db, network) -> dict[str, str]:
     }
 
 
+def posts_digests(db, network) -> dict[str, dict]:
+    """slug -> {"count", "digest"} of the blog's listed posts, as the service knows them.
+
+    The digest is the first 20 hex digits of the sha256 of the posts' URLs, sorted, one per line (UTF-8,
+    no final newline): `confreres build` computes the same from the blog's published posts.json
+    (confreres.freshness.posts_digest) and announces the posts again when they differ, e.g. to a
+    database restored from an older backup or started empty on a new server.
+    """
+    urls: dict[str, list[str]] = defaultdict(list)
+    for row in store.query(db, "SELECT site, url FROM posts WHERE listed = 1"):
+        urls[row["site"]].append(row["url"])
+    return {
+        site.slug: {
+            "count": len(urls[site.slug]),
+            "digest": hashlib.sha256("\n".join(sorted(urls[site.slug])).encode()).hexdigest()[:20],
+        }
+        for site in network.sites
+    }
+
+
 def _same_name(a: str | None, b: str | None) -> bool:
     return " ".join((a or "").split()).casefold() == " ".join((b or "").split()).casefold()
 

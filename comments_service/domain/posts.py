@@ -7,6 +7,7 @@ every record module uses (they are reached as `comments.utcnow`, `comments.query
 
 from __future__ import annotations
 
+import logging
 import sqlite3
 import time
 from datetime import datetime
@@ -16,6 +17,9 @@ from comments_service.core.errors import ApiError
 from comments_service.domain import validate
 from confreres.french import parse_iso, utc_iso, utcnow  # noqa: F401 (domain modules read them here)
 from confreres.registry import Network
+
+log = logging.getLogger(__name__)
+_WARNED_EMPTY: set[tuple[str, str]] = set()  # (database file, blog) already named in the log: once per process
 
 # -- time ---------------------------------------------------------------------------------------
 
@@ -152,9 +156,25 @@ def find_post(db, network: Network, raw_url, field: str = "url") -> sqlite3.Row:
     post = get_post(db, url)
     if post is not None and _site_listed(network, post["site"]):
         return post
-    if network.site_for_url(url) is None:
+    site = network.site_for_url(url)
+    if site is None:
         raise ApiError(404, "not_in_network", "Cette adresse n'appartient à aucun blog du réseau.", field)
+    _warn_if_no_posts(db, site.slug)
     raise ApiError(404, "unknown_post", "Aucun billet publié à cette adresse.", field)
+
+
+def _warn_if_no_posts(db, slug: str) -> None:
+    """Say in the log, once per blog and process, that the service knows no post of a blog it is asked about:
+    a database started empty or restored from before the blog's posts were announced refuses every comment
+    until `confreres build` announces them again."""
+    if query_one(db, "SELECT 1 FROM posts WHERE site = ? AND listed = 1", (slug,)):
+        return
+    key = (db.conn.execute("PRAGMA database_list").fetchone()[2], slug)
+    if key in _WARNED_EMPTY:
+        return
+    _WARNED_EMPTY.add(key)
+    log.warning("the comment service knows no post of the blog %s: its comments are refused until "
+                "`confreres build` announces its posts (PUT /api/sites/%s/posts)", slug, slug)
 
 
 def _site_listed(network: Network, slug: str) -> bool:

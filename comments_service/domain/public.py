@@ -126,9 +126,11 @@ def site_badge(level: str, specialty: str | None, method: str | None) -> dict | 
     return badge({"badge_level": level, "badge_specialty": specialty, "badge_method": method})
 
 
-def site_summary(site, author_badge: dict | None, comments_version: str | None = None) -> dict:
-    """A blog of the network as GET /api/sites shows it: network.toml's public fields, the author's badge and
-    the opaque version of the blog's comment threads (crossblog.comments_versions), when given."""
+def site_summary(site, author_badge: dict | None, comments_version: str | None = None,
+                 posts: dict | None = None) -> dict:
+    """A blog of the network as GET /api/sites shows it: network.toml's public fields, the author's badge,
+    the opaque version of the blog's comment threads (crossblog.comments_versions) and the count and digest
+    of the posts the service knows of it (crossblog.posts_digests), when given."""
     summary = {
         "slug": site.slug,
         "title": site.title,
@@ -137,6 +139,8 @@ def site_summary(site, author_badge: dict | None, comments_version: str | None =
     }
     if comments_version is not None:
         summary["comments_version"] = comments_version
+    if posts is not None:
+        summary["posts"] = posts
     return summary
 
 

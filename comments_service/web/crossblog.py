@@ -15,7 +15,13 @@ from comments_service.core import ids
 from comments_service.core.db import get_db
 from comments_service.core.errors import ApiError
 from comments_service.domain import public
-from comments_service.domain.crossblog import active_threads, comments_versions, conversations, site_badges
+from comments_service.domain.crossblog import (
+    active_threads,
+    comments_versions,
+    conversations,
+    posts_digests,
+    site_badges,
+)
 
 bp = Blueprint("crossblog", __name__)
 
@@ -59,13 +65,15 @@ def get_conversations():
 
 @bp.get("/api/sites")
 def get_sites():
-    """Each blog of the network, its author's current badge and the version of its comment threads (the planet,
-    the blogs and `confreres build`'s check of stale snapshots ask it at build time)."""
+    """Each blog of the network, its author's current badge, the version of its comment threads and the digest
+    of its posts the service knows (the planet, the blogs and `confreres build`'s checks of stale snapshots and
+    of unknown posts ask it at build time)."""
     network = _network()
     db = get_db()
     badges = site_badges(db, network)
     versions = comments_versions(db, network)
-    return _json({"sites": [public.site_summary(site, badges[site.slug], versions[site.slug])
+    known = posts_digests(db, network)
+    return _json({"sites": [public.site_summary(site, badges[site.slug], versions[site.slug], known[site.slug])
                             for site in network.sites]})
 
 

@@ -27,14 +27,14 @@ SECRET = "announce-test-secret"
 class Service:
     """The comment service on a free port; `fail_next(n, status)` answers the next n requests with `status`."""
 
-    def __init__(self, tmp_path, network_file, secret=SECRET):
+    def __init__(self, tmp_path, network_file, secret=SECRET, port=0):
         self.app = create_app({
             "TESTING": True, "SECRET_KEY": secret, "NETWORK": str(network_file), "DB": str(tmp_path / "c.sqlite3"),
             "READ_RATE_LIMIT": "off",  # RATE_LIMIT stays the default: 10 writes a minute per address
         })
         self.failures: list[int] = []
         self.calls = 0
-        self.httpd = make_server("127.0.0.1", 0, self._wsgi, threaded=True)
+        self.httpd = make_server("127.0.0.1", port, self._wsgi, threaded=True)
         self.url = f"http://127.0.0.1:{self.httpd.server_port}/"
         self.thread = threading.Thread(target=self.httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
         self.thread.start()
@@ -164,3 +164,42 @@ def test_a_push_whose_posts_the_service_cannot_take_says_so_and_the_next_build_r
     assert "la prochaine construction du serveur les annoncera de nouveau" in pushed.stderr
     again = run_build(network)
     assert again.exit_code == 1 and "✓ dr-a (2 billets" in again.output, again.output
+
+
+def test_a_service_restarted_on_an_empty_database_is_told_the_posts_again(served, tmp_path):
+    """Issue 12: a database started empty (a new server, an older backup) learns the posts at the next cron build,
+    from the blogs' published posts.json, without a Pelican run."""
+    network, service = served(("dr-a", "dr-b"))
+    assert run_build(network).exit_code == 0
+    port = service.httpd.server_port
+    service.stop()
+    (tmp_path / "restored").mkdir()
+    restored = Service(tmp_path / "restored", network.source, port=port)  # same address, empty database
+    try:
+        url = post_url(network, "dr-a")
+        assert restored.thread_status(url) == 404
+        result = run_build(network)
+        assert result.exit_code == 0, result.output
+        for slug in ("dr-a", "dr-b"):
+            assert f"✓ {slug} (inchangé)" in result.output, "no Pelican run"
+            assert f"↻ {slug} : billets inconnus du service de commentaires, annoncés de nouveau " \
+                "(1 billet, sans reconstruction)" in result.output
+        comment = httpx.post(restored.url + "api/comments", json={"url": url, "text": "Bienvenue, consœur."}, timeout=10)
+        assert comment.status_code == 201, comment.text
+        again = run_build(network)
+        assert again.exit_code == 0 and "↻" not in again.output, again.output
+    finally:
+        restored.stop()
+
+
+def test_the_service_logs_once_a_blog_it_knows_no_post_of(served, caplog):
+    """Issue 12: a comment or a thread read on a blog whose posts were never announced says so in the log, once."""
+    network, service = served(("dr-a",))  # never built: the service knows none of its posts
+    url = post_url(network, "dr-a")
+    with caplog.at_level("WARNING", logger="comments_service"):
+        for _ in range(2):
+            refused = httpx.post(service.url + "api/comments", json={"url": url, "text": "Bonjour."}, timeout=10)
+            assert refused.status_code == 404 and refused.json()["error"]["code"] == "unknown_post"
+            assert service.thread_status(url) == 404
+    said = [r.getMessage() for r in caplog.records if "knows no post of the blog dr-a" in r.getMessage()]
+    assert len(said) == 1, said

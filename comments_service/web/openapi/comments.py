@@ -466,6 +466,19 @@ SCHEMAS = {
                 "`confreres build` compares it with the one its last build of the "
                 "blog recorded, to rebuild only the blogs whose static comments are out of date",
             },
+            "posts": {
+                "type": "object",
+                "description": "The blog's posts the service knows (listed), which it accepts comments on. "
+                "`confreres build` compares the digest with that of the blog's published posts.json and "
+                "announces the posts again (PUT /api/sites/{slug}/posts) when they differ, e.g. after a "
+                "restore of an older database",
+                "required": ["count", "digest"],
+                "properties": {
+                    "count": {"type": "integer", "minimum": 0},
+                    "digest": {"type": "string", "description": "First 20 hex digits of the sha256 of the "
+                               "posts' URLs, sorted, joined by newlines (UTF-8)"},
+                },
+            },
         },
     },
     "PostSummary": {

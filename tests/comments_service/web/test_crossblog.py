@@ -276,6 +276,8 @@ def test_api_sites_gives_each_blog_its_authors_badge_from_the_verification_recor
     sites = [dict(site) for site in response.get_json()["sites"]]
     versions = [site.pop("comments_version") for site in sites]
     assert all(isinstance(v, str) and v for v in versions), "test_crossblog_versions.py checks how it moves"
+    known = {site["slug"]: site.pop("posts") for site in sites}
+    assert known["dr-b"]["count"] == 2 and len(known["dr-b"]["digest"]) == 20, "test_announce.py checks its use"
     assert {"sites": sites} == {
         "sites": [
             {"slug": "dr-a", "title": "Le carnet du Dr A", "url": urls.BLOG_A,
