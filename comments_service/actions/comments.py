@@ -20,15 +20,17 @@ from comments_service.domain.policy import ACTIONS, check_action
 from comments_service.mail import notices as notify
 
 
-def create_comment(db, network, post, data, *, policy, account, ip_hash, duplicate_minutes) -> tuple:
+def create_comment(db, network, post, data, *, account, ip_hash) -> tuple:
     """Store a new comment and queue the mails it calls for, in one transaction, then emit
     `comment.created`; returns (row, edit nonce) as domain/comments.add_comment does. A guest's name that
-    passes its writer off as a member or a physician is refused first (ApiError 400)."""
+    passes its writer off as a member or a physician is refused first (ApiError 400). The moderation policy
+    and the duplicate window are the app's settings (MODERATION, DUPLICATE_WINDOW)."""
+    config = current_app.config
     verification.check_author_name(current_app, db, data.author, account)
     with store.write(db):  # the comment and the mails it calls for (mail/notices.py) commit together
         row, nonce = store.add_comment(
-            db, network, post, data, policy=policy, account=account, ip_hash=ip_hash,
-            duplicate_minutes=duplicate_minutes,
+            db, network, post, data, policy=config["MODERATION"] or None, account=account, ip_hash=ip_hash,
+            duplicate_minutes=int(config["DUPLICATE_WINDOW"]),
         )
         notify.comment_created(db, row)
     events.emit("comment.created", comment_id=row["id"], status=row["status"], url=post["url"], site=post["site"])

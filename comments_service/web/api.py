@@ -139,16 +139,7 @@ def create_comment():
     network = _network()
     post = find_post(db, network, data.url)
     account = presented_account()
-    row, nonce = actions.create_comment(
-        db,
-        network,
-        post,
-        data,
-        policy=config["MODERATION"] or None,
-        account=account,
-        ip_hash=limits.request_ip_hash(),
-        duplicate_minutes=int(config["DUPLICATE_WINDOW"]),
-    )
+    row, nonce = actions.create_comment(db, network, post, data, account=account, ip_hash=limits.request_ip_hash())
     token = tokens.make_edit_token(config["SECRET_KEY"], row["id"], nonce)
     return json_response(
         {

@@ -154,16 +154,7 @@ def post_thread():
         return redirect(url_for("pages.thread", url=post["url"], merci="pending") + "#merci", 303)
     try:
         db = get_db()
-        row, _nonce = create_comment(
-            db,
-            _network(),
-            post,
-            data,
-            policy=config["MODERATION"] or None,
-            account=account,
-            ip_hash=limits.request_ip_hash(),
-            duplicate_minutes=int(config["DUPLICATE_WINDOW"]),
-        )
+        row, _nonce = create_comment(db, _network(), post, data, account=account, ip_hash=limits.request_ip_hash())
     except ApiError as error:
         return _render(post, form=form, errors=[error], status=error.status, parent_id=parent_id)
     anchor = f"#comment-{row['id']}" if row["status"] == "approved" else "#merci"
