@@ -35,6 +35,7 @@ import secrets
 import sqlite3
 from collections.abc import Callable, Iterator
 from datetime import datetime, timedelta
+from functools import lru_cache
 
 from comments_service.core.db import connect, write
 from comments_service.core.errors import ApiError
@@ -306,9 +307,10 @@ def check_author_name(app, db, name: str, account: dict | None = None, field: st
     if not name or (account and account.get("display_name")):
         return
     own_id = account["id"] if account else None
-    wanted = name_keys(name)[:1]  # the full-name key: title, case, accents, spaces and punctuation aside
+    wanted, tokens = _name_forms(name)  # the full-name key (title, case, accents, punctuation aside) and words
     for row in query(db, "SELECT id, display_name FROM accounts WHERE display_name != ''") if wanted else ():
-        if row["id"] != own_id and (name_keys(row["display_name"])[:1] == wanted or same_name(name, row["display_name"])):
+        key, theirs = _name_forms(row["display_name"])
+        if row["id"] != own_id and (key == wanted or _same_words(tokens, theirs)):
             raise ApiError(
                 400, "name_of_a_member",
                 "Ce nom est celui d'un membre du réseau : s'il s'agit de vous, connectez-vous pour commenter ; "
@@ -318,11 +320,20 @@ def check_author_name(app, db, name: str, account: dict | None = None, field: st
     check_display_name(app, db, own_id, name, field)
 
 
+@lru_cache(maxsize=65536)
+def _name_forms(name: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """(full-name key, words) of a name: members' names are compared on every guest comment, normalised once."""
+    return tuple(name_keys(name)[:1]), tuple(name_tokens(name))
+
+
 def same_name(typed: str, name: str) -> bool:
     """Whether `typed` reads as `name`: the same words in any order, an initial standing for a word
     ("Lefebvre Claire", "C. Lefebvre", "Dr K. Benali" for "Dr Karim Benali", either way). An initial does not
     stand for the surname (the last word: "Claire L." is an ordinary guest), nor are initials alone a name."""
-    mine, theirs = name_tokens(typed), name_tokens(name)
+    return _same_words(_name_forms(typed)[1], _name_forms(name)[1])
+
+
+def _same_words(mine: tuple[str, ...], theirs: tuple[str, ...]) -> bool:
     if len(mine) != len(theirs) or not any(len(word) > 1 for word in mine):
         return False
     rest = list(enumerate(theirs))
