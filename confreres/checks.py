@@ -202,6 +202,17 @@ def refuse_conflicts(generators):
         raise Refused(found)
 
 
+# Every list of contents a Pelican generator holds: posts and pages, their translations, drafts, hidden ones.
+CONTENT_LISTS = ("articles", "translations", "drafts", "drafts_translations", "hidden_articles",
+                 "hidden_translations", "pages", "hidden_pages", "draft_pages", "draft_translations")
+
+
+def contents(generator):
+    """Every post and page `generator` read, published or not (the guard and the secrecy check see them all)."""
+    for name in CONTENT_LISTS:
+        yield from getattr(generator, name, None) or []
+
+
 def secrecy_refusals(generators, settings: dict) -> list[str]:
     """French messages for the posts and pages that must not be published (a NIR, a phone, an e-mail);
     their softer findings are kept for `secrecy_warnings`. Drafts too: they are on the server."""
@@ -211,20 +222,17 @@ def secrecy_refusals(generators, settings: dict) -> list[str]:
     content_dir = Path(settings.get("PATH", "."))
     refusals: list[str] = []
     seen: set[str] = set()
-    for gen in generators:
-        for name in ("articles", "translations", "drafts", "drafts_translations", "hidden_articles",
-                     "hidden_translations", "pages", "hidden_pages", "draft_pages", "draft_translations"):
-            for item in getattr(gen, name, None) or []:
-                path = os.path.realpath(item.source_path)
-                if path in seen or not os.path.isfile(path):
-                    continue
-                seen.add(path)
-                with open(path, encoding="utf-8", errors="replace") as file:
-                    findings = secrecy.scan(file.read())
-                refuse, warn = secrecy.blocking(findings, secrecy.verified(item.metadata.get("secret")))
-                source = source_name(item.source_path, content_dir)
-                refusals += [f"secret médical : {f.message(source)}" for f in refuse]
-                _SECRECY_WARNINGS.extend(f.message(source) for f in warn)
+    for item in (item for gen in generators for item in contents(gen)):
+        path = os.path.realpath(item.source_path)
+        if path in seen or not os.path.isfile(path):
+            continue
+        seen.add(path)
+        with open(path, encoding="utf-8", errors="replace") as file:
+            findings = secrecy.scan(file.read())
+        refuse, warn = secrecy.blocking(findings, secrecy.verified(item.metadata.get("secret")))
+        source = source_name(item.source_path, content_dir)
+        refusals += [f"secret médical : {f.message(source)}" for f in refuse]
+        _SECRECY_WARNINGS.extend(f.message(source) for f in warn)
     return refusals
 
 

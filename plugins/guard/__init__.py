@@ -15,10 +15,10 @@ from urllib.parse import urljoin, urlsplit
 
 from pelican import signals
 
+from confreres.checks import contents
+
 logger = logging.getLogger(__name__)
 TEMPLATE_NAME = re.compile(r"[A-Za-z0-9_-]+(/[A-Za-z0-9_-]+)*")  # a theme template: no dots, no ../
-_LISTS = ("articles", "translations", "drafts", "drafts_translations", "hidden_articles", "hidden_translations",
-          "pages", "hidden_pages", "draft_pages", "draft_translations")
 _METADATA = {"url": "Url ou Slug", "save_as": "Save_as", "slug": "Slug"}
 
 
@@ -54,7 +54,7 @@ def _linking(generators, static, content: str) -> list[tuple[str, str]]:
     target = os.path.realpath(static.source_path)
     return sorted({
         (_name(item.source_path, content), link)
-        for generator in generators for name in _LISTS for item in getattr(generator, name, None) or []
+        for generator in generators for item in contents(generator)
         for link in item.get_static_links() if os.path.realpath(os.path.join(content, link)) == target
     })
 
@@ -65,7 +65,7 @@ def check(generators):
     settings = generators[0].settings
     content, output = settings["PATH"], settings["OUTPUT_PATH"]
     for generator in generators:
-        items = [item for name in _LISTS for item in getattr(generator, name, None) or []]
+        items = list(contents(generator))
         for item in items:
             if not _inside(item.source_path, content):
                 logger.error("%s : ce fichier est hors du dossier content/ du blog : refusé",
