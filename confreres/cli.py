@@ -543,7 +543,7 @@ def _after_directory_import(app):
         click.echo(line)
 
 
-# -- verify: verified physicians (comments_service/verify.py) ----------------------------------------
+# -- verify: verified physicians (comments_service/domain/verification.py) ----------------------------------------
 
 @cli.group("verify")
 def verify_group():
@@ -601,7 +601,7 @@ def verify_revoke(ctx, email, reason):
     with service_db(ctx.network) as (app, db), app.app_context():
         try:
             cleared, demoted = verify.revoke_report(app, db, _member_id(db, email), reason, actor="admin (CLI)")
-            names = {other: verify._name_of(db, other) for other in demoted}
+            names = {other: verify.name_of(db, other) for other in demoted}
         except ApiError as exc:
             raise click.ClickException(exc.message) from None
     click.echo(f"Révoqué : {email} ; {cleared} commentaire(s) sans badge désormais.")

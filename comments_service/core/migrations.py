@@ -369,7 +369,7 @@ def m006_member_profiles(db: Database) -> None:
       name, the RPPS or the order of accounts; accounts.profile_public: the member's « Profil public »
       setting (on unless they hide it; a hidden profile answers 404 like an unknown one);
     - answers_announced: each (answer, answered post) pair of posts of different blogs seen once by
-      store.sync_posts: a rebuild announcing the same answer again never mails again;
+      actions.posts.sync_posts: a rebuild announcing the same answer again never mails again;
     - answer_notices: which announced answer was (or will be, in a daily digest) told to which author
       of the answered blog, like author_notices for comments.
     """
@@ -472,7 +472,7 @@ def m008_followups(db: Database) -> None:
 
 @migrations()
 def m009_public_versions(db: Database) -> None:
-    """posts.public_version: moves only with what a blog's static pages show of the thread (store._bump).
+    """posts.public_version: moves only with what a blog's static pages show of the thread (posts.bump_post).
 
     `version` moves with every write (the thread's ETag: an author sees their own pending comment);
     `public_version` leaves out what only the moderators and the comment's author see (a comment or

@@ -145,7 +145,7 @@ def _identity(db, account_id: int) -> sqlite3.Row | None:
     return query_one(db, "SELECT * FROM verification_identities WHERE account_id = ?", (account_id,))
 
 
-def _account(db, account_id: int) -> sqlite3.Row:
+def account_row(db, account_id: int) -> sqlite3.Row:
     row = query_one(db, "SELECT * FROM accounts WHERE id = ?", (account_id,))
     if row is None:
         raise ApiError(404, "unknown_account", "Ce compte n'existe pas.")
@@ -168,7 +168,7 @@ def vouches(db, candidate_id: int) -> list[dict]:
 def status(db, account_id: int) -> dict:
     """What a member sees of their own verification: never the RPPS nor the declared name."""
     row = get(db, account_id)
-    account = _account(db, account_id)
+    account = account_row(db, account_id)
     if row is None:
         return {
             "level": None, "method": None, "method_label": None, "specialty": None,
@@ -543,7 +543,7 @@ def declare(app, db, account_id: int, rpps, last_name, first_name, *, display_na
     account (_count_attempt).
     """
     moment = now or utcnow()
-    account = _account(db, account_id)
+    account = account_row(db, account_id)
     current = get(db, account_id)
     if current is not None and current["level"] == "verified":
         raise ApiError(409, "already_verified", "Votre inscription est déjà vérifiée.")
@@ -628,7 +628,7 @@ def vouch(app, db, candidate_id: int, voucher: dict, last_name, *, now=None) -> 
         if query_one(db, "SELECT 1 FROM vouches WHERE candidate_id = ? AND voucher_id = ?", (candidate_id, voucher_id)):
             raise ApiError(409, "already_vouched", "Vous avez déjà parrainé ce confrère.")
         actor = _actor_label(db, voucher_id, "médecin vérifié")
-        refusal = _vouch_limit(app, db, candidate_id, voucher_id, moment)
+        refusal = vouch_limit(app, db, candidate_id, voucher_id, moment)
         if refusal is not None:
             _log(db, candidate_id, "vouch_blocked", method="vouching", reason=refusal.code, actor_id=voucher_id,
                  actor=actor, now=moment)
@@ -650,7 +650,7 @@ def vouch(app, db, candidate_id: int, voucher: dict, last_name, *, now=None) -> 
     return status(db, candidate_id)
 
 
-def _vouch_limit(app, db, candidate_id: int, voucher_id: int, now: datetime) -> ApiError | None:
+def vouch_limit(app, db, candidate_id: int, voucher_id: int, now: datetime) -> ApiError | None:
     """The 429 a vouch attempt gets when wrong surnames for this candidate reached a limit, else None."""
     per_voucher = int(app.config.get("VOUCH_FAILURES_PER_VOUCHER", 5) or 0)
     per_day = int(app.config.get("VOUCH_FAILURES_PER_DAY", 10) or 0)
@@ -798,7 +798,7 @@ def grant(app, db, account_id: int, rpps, last_name, first_name, *, reason="", a
     without a directory); the RPPS must still pass Luhn and belong to no other account.
     """
     moment = now or utcnow()
-    account = _account(db, account_id)
+    account = account_row(db, account_id)
     number = rpps_input(rpps)
     last = _text(last_name, "last_name", "le nom d'exercice")
     first = _text(first_name, "first_name", "le prénom d'exercice")
@@ -1018,11 +1018,11 @@ def recheck_directory(app, send_now: Callable[[], str] | None = None) -> Iterato
                 cleared, demoted = revoke_report(app, db, account_id, reason, actor="import de l'annuaire",
                                                  source="directory", now=moment)
                 revoked.append(
-                    f"  révoqué : compte #{account_id} « {_name_of(db, account_id)} » ({row['level']}), absent de "
+                    f"  révoqué : compte #{account_id} « {name_of(db, account_id)} » ({row['level']}), absent de "
                     f"l'annuaire ; {cleared} commentaire(s) sans badge désormais"
                 )
                 notices.extend(
-                    f"  sans badge : compte #{other} « {_name_of(db, other)} », vérifié par parrainage, n'a plus deux "
+                    f"  sans badge : compte #{other} « {name_of(db, other)} », vérifié par parrainage, n'a plus deux "
                     "parrains vérifiés : revenu au niveau déclaré" for other in demoted
                 )
         finally:
@@ -1038,7 +1038,7 @@ def recheck_directory(app, send_now: Callable[[], str] | None = None) -> Iterato
         handle.close()
 
 
-def _name_of(db, account_id: int) -> str:
+def name_of(db, account_id: int) -> str:
     row = query_one(db, "SELECT display_name FROM accounts WHERE id = ?", (account_id,))
     return row["display_name"] if row else ""
 

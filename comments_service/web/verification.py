@@ -215,7 +215,7 @@ def api_revoke(account_id: int):
 def _status_page(account: dict, form: dict | None = None, errors=(), status: int = 200, notice=None):
     db = get_db()
     state = verify.status(db, account["id"])
-    row = verify._account(db, account["id"])
+    row = verify.account_row(db, account["id"])
     by_field = {}
     for err in errors:
         by_field.setdefault(err.field or "form", err.message)
@@ -287,7 +287,7 @@ def _vouch_page(account: dict, token: str, candidate_id: int, form=None, errors=
             db, "SELECT 1 FROM vouches WHERE candidate_id = ? AND voucher_id = ?", (candidate_id, account["id"])
         )),
         # past the attempt limit the form would only answer 429: say so instead of showing it
-        locked=verify._vouch_limit(_app(), db, candidate_id, account["id"], verify.utcnow()),
+        locked=verify.vouch_limit(_app(), db, candidate_id, account["id"], verify.utcnow()),
         form=form or {},
         errors=list(errors),
         by_field=by_field,
