@@ -32,7 +32,7 @@ from comments_service.core.config import THREAD_PAGE_MAX
 from comments_service.core.db import get_db
 from comments_service.core.errors import ApiError
 from comments_service.domain import comments as store
-from comments_service.domain import crossblog, public, validate
+from comments_service.domain import crossblog, public, secrecy, validate
 from comments_service.domain.accounts import looks_like_session
 from comments_service.domain.posts import comments_mode, find_post
 from comments_service.web import limits
@@ -152,13 +152,16 @@ def create_comment():
 
 
 def _own(row) -> dict:
-    """A comment as its owner sees it: the public shape, plus its Markdown source and edit deadline."""
+    """A comment as its owner sees it: the public shape, plus its Markdown source and edit deadline, and why it
+    waits for moderation when its text could identify a patient (`reason` in French, the flagged `secrecy` spans)."""
     window = timedelta(minutes=int(current_app.config["EDIT_WINDOW"]))
+    held = secrecy.held(row)
     return {
         "comment": public.comment(row),
         "status": row["status"],
         "text": row["text"],
         "editable_until": store.iso(store.parse_iso(row["created"]) + window),
+        **({"reason": held["reason"], "secrecy": held["flags"]} if held else {}),
     }
 
 
