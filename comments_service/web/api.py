@@ -134,7 +134,7 @@ def create_comment():
     config = current_app.config
     if data.honeypot:
         # A bot filled the hidden field: answer like a comment awaiting moderation, store nothing.
-        return json_response({"comment": None, "status": "pending", "edit_token": None}, 201)
+        return json_response({"comment": None, "status": "pending", "edit_token": None, "message": SENT["pending"]}, 201)
     db = get_db()
     network = _network()
     post = find_post(db, network, data.url)
@@ -146,9 +146,23 @@ def create_comment():
             **_own(row),
             "edit_token": token,
             "edit_window_minutes": int(config["EDIT_WINDOW"]),
+            "message": sent_message(row),
         },
         201,
     )
+
+
+# What the writer is told once the comment is sent (the widget shows `message` as it is)
+SENT = {"approved": "Votre commentaire a été publié.", "pending": "Votre commentaire est en attente de validation."}
+
+
+def sent_message(row) -> str:
+    """« publié », « en attente de validation » (the blog's policy), or « en attente de modération : <why> » when
+    its text could identify a patient (domain/secrecy.py)."""
+    held = secrecy.held(row)
+    if held and row["status"] == "pending":
+        return f"Votre commentaire est en attente de modération : {held['reason']}"
+    return SENT.get(row["status"], SENT["pending"])
 
 
 def _own(row) -> dict:

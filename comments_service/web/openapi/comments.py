@@ -571,6 +571,8 @@ SCHEMAS = {
             "editable_until": {"type": "string", "format": "date-time"},
             "edit_token": {"type": ["string", "null"]},
             "edit_window_minutes": {"type": "integer"},
+            "message": {"type": "string", "description": "What to tell the writer, in French: published, awaiting "
+                        "the blogger's validation, or awaiting moderation with the reason (medical secrecy)"},
             "reason": {"type": "string", "description": "Why it waits for moderation whatever the blog's policy, "
                        "in French: its text could identify a patient (medical secrecy); absent otherwise"},
             "secrecy": {"type": "array", "items": {"$ref": "#/components/schemas/SecrecyFlag"},

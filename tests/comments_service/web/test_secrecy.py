@@ -51,6 +51,7 @@ def test_a_phone_is_held_on_an_auto_approve_blog_the_author_told_why(actions, ur
     assert body["status"] == "pending"
     assert "numéro de téléphone" in body["reason"] and "secret médical" in body["reason"]
     assert body["reason"].startswith("il contient un numéro de téléphone (« 06 12 34 56 78 »)")
+    assert body["message"] == "Votre commentaire est en attente de modération : " + body["reason"]  # the widget says it
     flag = body["secrecy"][0]
     assert flag["kind"] == "telephone" and body["text"][flag["start"]:flag["end"]] == PHONE
     stored = actions.sql("SELECT status, secrecy FROM comments WHERE id = ?", (body["comment"]["id"],))[0]
