@@ -235,11 +235,13 @@ def _queue_digest(db, author, comments, moment, answers=(), mentions=()) -> int:
         if not posts or posts[-1]["url"] != c["post_url"]:
             posts.append({"url": c["post_url"], "title": c["post_title"] or c["post_url"], "comments": []})
         pending = c["status"] == "pending"
+        held = secrecy.held(c) if pending else None  # medical secrecy: the passages marked ⟦…⟧, and why
         posts[-1]["comments"].append(
             {
                 "name": c["author_name"] or "Anonyme",
                 "created": c["created"],
-                "quoted": quote(c["text"], 600),
+                "quoted": quote(secrecy.mail_marked(c["text"], held["flags"]) if held else c["text"], 600),
+                "secret": held["reason"] if held else "",
                 "pending": pending,
                 "links": _action_links(c, author["id"]) if pending else {},
                 "url": comment_link(c),

@@ -240,6 +240,8 @@ def act():
         comment=target if kind == "comment" else None,
         mention=target if kind == "mention" else None,
         post=post,
+        secret=secrecy.held(target) if kind == "comment" else None,
+        marked=secrecy.marked,
     )
 
 

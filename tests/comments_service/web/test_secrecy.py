@@ -118,14 +118,22 @@ def test_the_moderators_see_the_flagged_spans(actions, urls, browser):
     assert "numéro de téléphone" in item["secrecy"]["reason"]
 
 
-def test_the_moderation_mail_marks_the_spans(make_app, smtp, urls):
-    app = make_app(**smtp.config)
-    actions = Actions(app, app.test_client(), smtp.mailbox)
-    actions.make_account("bruno@docteur-b.test", role="author", sites=["dr-b"], name="Dr Bruno B")
+def test_the_moderation_mails_mark_the_spans(actions, smtp, urls, confreres):
+    """The mail at once, its one-click link's confirmation page, and the daily digest."""
+    bruno = actions.make_account("bruno@docteur-b.test", role="author", sites=["dr-b"], name="Dr Bruno B")
     actions.comment(f"Appelez-la au {PHONE}.", url=urls.POST_B)
     mail = smtp.mailbox.expect(to="bruno@docteur-b.test", subject="Commentaire à valider")
     assert f"⟦{PHONE}⟧" in mail.text
     assert "Secret médical : il contient un numéro de téléphone" in mail.text
+    confirm = actions.open(mail.link("/moderation/act")).get_data(as_text=True)
+    assert f'<mark class="secret" title="un numéro de téléphone">{PHONE}</mark>' in confirm
+
+    actions.sql("UPDATE accounts SET notify_comments = 'daily' WHERE id = ?", (bruno["id"],))
+    actions.comment("Ou écrivez à jeanne.durand58@orange.fr, merci.", url=urls.POST_B)
+    assert confreres("notify", "digest").exit_code == 0
+    digest = smtp.mailbox.expect(to="bruno@docteur-b.test", subject="Résumé du jour")
+    assert "⟦jeanne.durand58@orange.fr⟧" in digest.text
+    assert "Secret médical : il contient une adresse e-mail" in digest.text
 
 
 def test_secrecy_check_warns_as_one_types(actions, api_error):
