@@ -2,8 +2,10 @@
 
 GET /thread?url=<post URL> shows the approved comments and the form; POST /thread validates and
 stores through the same domain/validate.py and domain/comments.py as the API, then redirects (303) back with a
-confirmation, or re-shows the form with what the reader typed and the errors (400). A comment held for medical
-secrecy (domain/secrecy.py) is answered at once (202): the page says why, and shows the text that was sent.
+confirmation, or re-shows the form with what the reader typed and the errors (400). A text that could identify a
+patient (domain/secrecy.py) is first given back with the warning, as the widget warns as one types; sent as it is
+(« Envoyer tel quel »), the comment waits for moderation whatever the policy: the page (202) says why, and shows
+the text that was sent.
 The CSRF token is signed (itsdangerous), time-limited, bound to the thread and to a random
 nonce in a first-party cookie of the service, so another site cannot post in a reader's name.
 
@@ -45,7 +47,8 @@ def _network():
     return current_app.extensions["confreres_network"]
 
 
-def _render(post, *, form=None, errors=(), status=200, message=None, parent_id=None, number=1, held=None):
+def _render(post, *, form=None, errors=(), status=200, message=None, parent_id=None, number=1, held=None,
+            secret_warning=""):
     db = get_db()
     network = _network()
     config = current_app.config
@@ -86,6 +89,7 @@ def _render(post, *, form=None, errors=(), status=200, message=None, parent_id=N
         csrf=csrf,
         message=message,
         held=held,
+        secret_warning=secret_warning,
         parent=parent,
         events=tree.events(document["comments"]),
         number=number,
@@ -154,6 +158,9 @@ def post_thread():
         return _render(post, form=form, errors=errors, status=400, parent_id=parent_id)
     if data.honeypot:
         return redirect(url_for("pages.thread", url=post["url"], merci="pending") + "#merci", 303)
+    warning = secrecy.check(data.text)["message"]
+    if warning and not request.form.get("secret_ok"):  # medical secrecy: said before anything is sent
+        return _render(post, form=form, parent_id=parent_id, secret_warning=warning)
     try:
         db = get_db()
         row, _nonce = create_comment(db, _network(), post, data, account=account, ip_hash=limits.request_ip_hash())

@@ -92,10 +92,17 @@ def test_an_edit_that_adds_a_phone_takes_the_comment_back_to_moderation(actions,
     assert PHONE not in public_outputs(actions, urls)
 
 
-def test_the_no_js_form_says_why_and_shows_the_text_sent(actions, urls):
+def test_the_no_js_form_warns_first_then_says_why_and_shows_the_text_sent(actions, urls):
     page = actions.client.get("/thread", query_string={"url": urls.POST_B})
     text = f"Mon père, né le 3 mars 1950, joignable au {PHONE}."
-    sent = actions.submit(page, "/thread", text=text, author="Lectrice")
+    warned = actions.submit(page, "/thread", text=text, author="Lectrice")
+    assert warned.status_code == 200
+    html = warned.get_data(as_text=True)
+    assert "Secret médical : votre texte contient une date de naissance complète (« né le 3 mars 1950 »)" in html
+    assert f">{text}</textarea>" in html and 'value="Lectrice"' in html, "what was typed, given back"
+    assert 'name="secret_ok"' in html
+    assert actions.sql("SELECT COUNT(*) FROM comments")[0][0] == 0, "nothing sent yet"
+    sent = actions.submit(warned, "/thread", text=text, author="Lectrice", secret_ok="1")
     assert sent.status_code == 202
     html = sent.get_data(as_text=True)
     assert "en attente de modération" in html
@@ -103,6 +110,11 @@ def test_the_no_js_form_says_why_and_shows_the_text_sent(actions, urls):
     assert f'<textarea id="f-held" rows="6" readonly>{text}</textarea>' in html
     assert actions.sql("SELECT status FROM comments")[0]["status"] == "pending"
     assert PHONE not in actions.client.get("/thread", query_string={"url": urls.POST_B}).get_data(as_text=True)
+    # corrected after the warning: published as the blog's policy says (dr-b: at once)
+    again = actions.client.get("/thread", query_string={"url": urls.POST_B})
+    warned = actions.submit(again, "/thread", text=f"Joignable au {PHONE}.", author="Lecteur")
+    corrected = actions.submit(warned, "/thread", text="Joignable par son médecin.", author="Lecteur")
+    assert corrected.status_code == 303 and "merci=approved" in corrected.headers["Location"]
 
 
 def test_the_moderators_see_the_flagged_spans(actions, urls, browser):
