@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import pytest
 
+from tests.comments_service.web.test_moderation_pages import browser  # noqa: F401 (the fixture)
 from tests.conftest import Actions
 
 PHONE = "06 12 34 56 78"
@@ -15,19 +16,6 @@ NIR = "1 84 12 75 123 456 40"
 @pytest.fixture
 def app(make_app, smtp):
     return make_app(**smtp.config)
-
-
-@pytest.fixture
-def browser(actions):
-    """Another browser of the same network (its own cookies), signed in as `email`."""
-
-    def open_browser(email, **account):
-        other = Actions(actions.app, actions.app.test_client(), actions.mailbox)
-        other.make_account(email, **account)
-        assert other.sign_in(email).status_code == 303
-        return other
-
-    return open_browser
 
 
 def public_outputs(actions, urls) -> str:
@@ -117,7 +105,7 @@ def test_the_no_js_form_warns_first_then_says_why_and_shows_the_text_sent(action
     assert corrected.status_code == 303 and "merci=approved" in corrected.headers["Location"]
 
 
-def test_the_moderators_see_the_flagged_spans(actions, urls, browser):
+def test_the_moderators_see_the_flagged_spans(actions, urls, browser):  # noqa: F811
     actions.comment(f"Sa fille <b>Julie</b> : {PHONE}, et Mme Durand aussi.", url=urls.POST_B, author="Lecteur")
     bruno = browser("bruno@docteur-b.test", role="author", sites=["dr-b"], name="Dr Bruno B")
     page = bruno.client.get("/moderation").get_data(as_text=True)
@@ -170,7 +158,7 @@ def test_secrecy_check_is_limited_with_the_reads_not_the_writes(make_app, api_er
     api_error(client.post("/api/secrecy-check", json={"text": "Bonjour"}), 429)
 
 
-def test_the_posts_build_warnings_reach_the_moderation_page_and_are_cleared(actions, urls, browser):
+def test_the_posts_build_warnings_reach_the_moderation_page_and_are_cleared(actions, urls, browser):  # noqa: F811
     warning = {"source": "content/cas.md", "line": 5, "column": 11, "kind": "patient",
                "reason": "ressemble au nom d'un patient : gardez une initiale", "text": "Mme Durand"}
     posts = [dict(p) for p in urls.POSTS["dr-a"]["posts"]]
