@@ -60,6 +60,7 @@ def test_a_nir_is_held_too_even_for_a_verified_member_the_blog_author_a_moderato
     claire = kit.verified(CLAIRE, "Lefebvre", "Claire", "Dr Claire L")
     bruno = kit.member(display_name="Dr Bruno B", role="author", sites=("dr-b",))
     moderator = kit.member(display_name="Modération", role="moderator")
+    profiles = 0
     for member, url in ((claire, urls.POST_A), (bruno, urls.POST_B), (moderator, urls.POST_A)):
         clean = actions.post(f"Publié à l'instant (n° {member.id}).", url=url, headers=member.headers)
         assert clean.status_code == 201 and clean.get_json()["status"] == "approved", clean.get_data(as_text=True)
@@ -68,7 +69,13 @@ def test_a_nir_is_held_too_even_for_a_verified_member_the_blog_author_a_moderato
         assert held.status_code == 201, held.get_data(as_text=True)
         assert held.get_json()["status"] == "pending", member.email
         assert "numéro de sécurité sociale" in held.get_json()["reason"]
-    assert NIR not in public_outputs(actions, urls)
+        profile = clean.get_json()["comment"]["author"]["profile"]
+        if profile:  # the member's public profile lists their latest comments
+            page = actions.open(profile)
+            assert page.status_code == 200 and f"(n° {member.id})" in page.get_data(as_text=True)
+            assert NIR not in page.get_data(as_text=True)
+            profiles += 1
+    assert profiles and NIR not in public_outputs(actions, urls)
 
 
 def test_an_edit_that_adds_a_phone_takes_the_comment_back_to_moderation(actions, urls):
