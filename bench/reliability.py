@@ -10,9 +10,12 @@ only) and gunicorn started again at once; `confreres backup` runs halfway with t
     PRAGMA integrity_check; whether every thread (all pages) and /api/counts agree with the database;
   - per kill: the mode and the time from SIGKILL to the next acknowledged comment (restart included);
   - the backup: size, time, and a restore: a fresh gunicorn on the copy, `confreres build` re-announcing the
-    post published after the backup (time), and a new comment accepted.
+    post published after the backup (time), and a new comment accepted;
+  - mails: --mails mails queued in the outbox while the SMTP relay (aiosmtpd, local) is down, one sending pass
+    that fails them all, then the relay back: the pass that sends them (mails/s, one SMTP connection each, as
+    mail/transport.py does), how many each recipient got (must be 1), and a last pass that sends nothing.
 
-    .venv/bin/python bench/reliability.py [--comments 2000] [--clients 8] [--kills 5] [--workers 2]
+    .venv/bin/python bench/reliability.py [--comments 2000] [--clients 8] [--kills 5] [--workers 2] [--mails 500]
 
 Exit status 1 when a comment is lost or a check fails. The temporary folder is removed (--keep keeps it).
 """
@@ -20,6 +23,7 @@ Exit status 1 when a comment is lost or a check fails. The temporary folder is r
 from __future__ import annotations
 
 import argparse
+import logging
 import os
 import shutil
 import statistics
@@ -56,6 +60,52 @@ def restore(network: Path, backup: Path, port: int, tmp: Path, urls: list[str], 
             "announced": lines, "new_comment": accepted}
 
 
+def mails(tmp: Path, count: int) -> dict:
+    """The outbox through an SMTP outage: queued while the relay is down, sent once when it is back."""
+    from comments_service.core.db import connect
+    from comments_service.core.migrations import migrate
+    from comments_service.domain.comments import iso, utcnow
+    from comments_service.mail import transport as mailer
+    from comments_service.mail.outbox import deliver
+    from tests.smtp import SmtpServer, free_port
+
+    logging.getLogger("comments_service.mail.outbox").setLevel(logging.ERROR)  # one warning per failed mail
+    db_path = tmp / "mail.sqlite3"
+    db = connect(str(db_path))
+    migrate(db)
+    sender = "Confrères <ne-pas-repondre@blogs.example>"
+    rows = []
+    for n in range(count):
+        to = f"medecin{n}@example.org"
+        subject = f"Nouveau commentaire n° {n} à modérer"
+        text = f"Bonjour,\n\nUn commentaire attend votre décision sur « Billet {n} ».\n"
+        rows.append(("comment", to, subject, mailer.build(sender=sender, to=to, subject=subject, text=text), iso(utcnow())))
+    with db.conn:
+        db.conn.executemany("INSERT INTO outbox (kind, recipient, subject, message, created) VALUES (?, ?, ?, ?, ?)", rows)
+    db.close()
+    port = free_port()
+    config = {"DB": str(db_path), "SMTP_HOST": "127.0.0.1", "SMTP_PORT": port, "SMTP_TIMEOUT": 5, "SMTP_FROM": sender,
+              "MAIL_DIR": "", "MAGIC_LINK_MAX_AGE": 900}
+    began = time.monotonic()
+    down = deliver(config)
+    down_seconds = time.monotonic() - began
+    server = SmtpServer(port).start()
+    try:
+        began = time.monotonic()
+        back = deliver(config)
+        seconds = time.monotonic() - began
+        again = deliver(config)
+        received = server.mailbox.settle(0.5)
+    finally:
+        server.stop()
+    per_recipient = {}
+    for mail in received:
+        per_recipient[mail.recipients[0]] = per_recipient.get(mail.recipients[0], 0) + 1
+    return {"down": down, "down_seconds": down_seconds, "back": back, "seconds": seconds, "again": again,
+            "received": len(received), "twice": sum(1 for n in per_recipient.values() if n > 1),
+            "missing": count - len(per_recipient)}
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--comments", type=int, default=2000)
@@ -64,6 +114,7 @@ def main() -> int:
     parser.add_argument("--workers", type=int, default=2, help="gunicorn sync workers")
     parser.add_argument("--blogs", type=int, default=3)
     parser.add_argument("--posts", type=int, default=4, help="posts per blog")
+    parser.add_argument("--mails", type=int, default=500, help="mails through the SMTP outage (0: skip)")
     parser.add_argument("--keep", action="store_true", help="keep the temporary folder (logs, databases)")
     args = parser.parse_args()
 
@@ -130,6 +181,13 @@ def main() -> int:
         ok = False
         print(backup.get("output", ""))
     ok = ok and found["lost"] == 0 and found["integrity"] == "ok"
+    if args.mails:
+        sent = mails(tmp, args.mails)
+        rate = sent["back"]["sent"] / sent["seconds"] if sent["seconds"] else 0.0
+        print(f"mails: relay down: {sent['down']['failed']} failed in {sent['down_seconds']:.2f} s, kept; relay back: "
+              f"{sent['back']['sent']} sent in {sent['seconds']:.2f} s ({rate:.0f} mails/s); next pass sent "
+              f"{sent['again']['sent']}; received {sent['received']}, twice {sent['twice']}, missing {sent['missing']}")
+        ok = ok and sent["twice"] == 0 and sent["missing"] == 0 and sent["again"]["sent"] == 0
     print("✓ nothing lost, integrity ok, restore works" if ok else "✗ a check failed")
     if args.keep:
         print(f"kept: {tmp}")

@@ -39,10 +39,10 @@ def waiting(actions) -> list:
 
 
 def wait_tried(actions, count: int) -> None:
-    """The background sender has tried (and failed) every waiting mail at least once."""
+    """The background sender has tried (and failed) `count` of the waiting mails at least once."""
     deadline = time.monotonic() + 20
     while len([r for r in waiting(actions) if r["attempts"] >= 1 and r["last_error"]]) < count:
-        assert time.monotonic() < deadline, waiting(actions)
+        assert time.monotonic() < deadline, [dict(r) for r in waiting(actions)]
         time.sleep(0.05)
 
 
@@ -61,8 +61,8 @@ def test_mails_wait_while_smtp_is_down_or_refusing_and_leave_once_when_it_is_bac
 
     for n in range(3):
         comment(f"Pendant la panne, commentaire {n}")
-    wait_tried(actions, 3)
-    assert "Connection refused" in waiting(actions)[0]["last_error"]
+    wait_tried(actions, 1)  # a pass stops at the relay's first failure: the others wait untried
+    assert len(waiting(actions)) == 3 and any("Connection refused" in (r["last_error"] or "") for r in waiting(actions))
 
     relay = Relay()
     server = SmtpServer(port, relay).start()
@@ -97,3 +97,22 @@ def test_mails_wait_while_smtp_is_down_or_refusing_and_leave_once_when_it_is_bac
     about = {text: sum(text in mail.text for mail in mails) for text in texts}
     assert about == dict.fromkeys(texts, 1), about  # every mail once, none twice
     assert len(mails) == len(texts)
+
+
+def test_a_relay_that_accepts_and_never_answers_costs_a_sending_pass_one_timeout_not_one_per_mail(make_app, urls):
+    """A relay that takes the connection and says nothing (no greeting): the first mail waits SMTP_TIMEOUT, and
+    the pass stops there; without that, cron's pass and the background sender would each wait once per mail."""
+    from tests.faults.slow_server import SlowServer
+    from tests.faults.test_slow_sources import finishes_within
+
+    timeout = 1.0
+    with SlowServer() as relay:
+        app = make_app(SMTP_HOST="127.0.0.1", SMTP_PORT=relay.port, SMTP_TIMEOUT=timeout, MAIL_SEND="cron",
+                       SMTP_FROM="Confrères <ne-pas-repondre@blogs.test>")
+        actions = Actions(app, app.test_client())
+        actions.make_account(AUTHOR, role="author", sites=["dr-a"])
+        for n in range(8):
+            actions.comment(f"Relais muet {n}", url=urls.POST_A, email=GUEST)
+        counts = finishes_within(3 * timeout, lambda: deliver(app.config))
+    assert counts == {"sent": 0, "failed": 1, "dropped": 0}
+    assert len(waiting(actions)) == 8, "every mail still waits for the next pass"
