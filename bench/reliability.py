@@ -15,7 +15,7 @@ only) and gunicorn started again at once; `confreres backup` runs halfway with t
     that fails them all, then the relay back: the pass that sends them (mails/s, one SMTP connection each, as
     mail/transport.py does), how many each recipient got (must be 1), and a last pass that sends nothing.
 
-    .venv/bin/python bench/reliability.py [--comments 2000] [--clients 8] [--kills 5] [--workers 2] [--mails 500]
+    .venv/bin/python bench/reliability.py [--comments 2000] [--clients 8] [--kills 5] [--workers 2] [--preload] [--mails 500]
 
 Exit status 1 when a comment is lost or a check fails. The temporary folder is removed (--keep keeps it).
 """
@@ -112,6 +112,7 @@ def main() -> int:
     parser.add_argument("--clients", type=int, default=8)
     parser.add_argument("--kills", type=int, default=5)
     parser.add_argument("--workers", type=int, default=2, help="gunicorn sync workers")
+    parser.add_argument("--preload", action="store_true", help="gunicorn --preload (workers forked from a loaded app)")
     parser.add_argument("--blogs", type=int, default=3)
     parser.add_argument("--posts", type=int, default=4, help="posts per blog")
     parser.add_argument("--mails", type=int, default=500, help="mails through the SMTP outage (0: skip)")
@@ -124,9 +125,9 @@ def main() -> int:
     network = kit.make_blogs(tmp, f"http://127.0.0.1:{port}/", slugs=slugs, posts=args.posts)
     db = tmp / "var" / "comments.sqlite3"
     db.parent.mkdir()
-    service = kit.Service(network, db, port, tmp / "gunicorn.log", workers=args.workers)
+    service = kit.Service(network, db, port, tmp / "gunicorn.log", workers=args.workers, preload=args.preload)
     print(f"Machine: {os.cpu_count()} cores, load {os.getloadavg()[0]:.1f} (shared: timings are indicative); "
-          f"gunicorn {args.workers} sync workers; {args.clients} writers, {args.comments} comments, "
+          f"gunicorn {args.workers} sync workers{' --preload' if args.preload else ''}; {args.clients} writers, {args.comments} comments, "
           f"{args.kills} kills; {args.blogs} blogs x {args.posts} posts", flush=True)
     ok = True
     try:

@@ -91,8 +91,9 @@ def confreres(network_file: Path, db: Path, *args: str) -> subprocess.CompletedP
 class Service:
     """gunicorn with `workers` sync workers on 127.0.0.1:`port`, on `db`."""
 
-    def __init__(self, network_file: Path, db: Path, port: int, log: Path, workers: int = 2):
+    def __init__(self, network_file: Path, db: Path, port: int, log: Path, workers: int = 2, preload: bool = False):
         self.network_file, self.db, self.port, self.log, self.workers = network_file, db, port, log, workers
+        self.preload = preload  # --preload: the master imports the app once, a new worker is a bare fork
         self.url = f"http://127.0.0.1:{port}/"
         self.proc: subprocess.Popen | None = None
 
@@ -100,7 +101,8 @@ class Service:
         """Start and wait until it answers; returns the seconds it took."""
         started = time.monotonic()
         argv = [str(BIN / "gunicorn"), "--workers", str(self.workers), "--bind", f"127.0.0.1:{self.port}",
-                "--log-level", "warning", "--timeout", "60", "comments_service:create_app()"]
+                "--log-level", "warning", "--timeout", "60", *(["--preload"] if self.preload else []),
+                "comments_service:create_app()"]
         with open(self.log, "ab") as handle:
             self.proc = subprocess.Popen(argv, env=environment(self.network_file, self.db), stdout=handle,
                                          stderr=subprocess.STDOUT, start_new_session=True)
