@@ -28,18 +28,14 @@ FRENCH_HTTP_MESSAGES = {
 
 
 # Storage failures a request can meet (SQLite primary result codes): a 503 that says nothing was written.
-STORAGE_FAILURES = {
-    sqlite3.SQLITE_FULL: ("storage_full", "Le service de commentaires manque de place sur son disque : rien n'a été "
-                          "enregistré. Réessayez dans quelques minutes.", 300),
-    sqlite3.SQLITE_BUSY: ("storage_busy", "Le service de commentaires est très sollicité : rien n'a été enregistré. "
-                          "Réessayez dans un instant.", 5),
-    sqlite3.SQLITE_LOCKED: ("storage_busy", "Le service de commentaires est très sollicité : rien n'a été "
-                            "enregistré. Réessayez dans un instant.", 5),
-    sqlite3.SQLITE_IOERR: ("storage_unavailable", "Le service de commentaires ne peut pas écrire sur son disque : "
-                           "rien n'a été enregistré. Réessayez dans quelques minutes.", 300),
-    sqlite3.SQLITE_READONLY: ("storage_unavailable", "Le service de commentaires ne peut pas écrire sur son disque : "
-                              "rien n'a été enregistré. Réessayez dans quelques minutes.", 300),
-}
+_FULL = ("storage_full", "Le service de commentaires manque de place sur son disque : rien n'a été enregistré. "
+         "Réessayez dans quelques minutes.", 300)
+_BUSY = ("storage_busy", "Le service de commentaires est très sollicité : rien n'a été enregistré. "
+         "Réessayez dans un instant.", 5)
+_BROKEN = ("storage_unavailable", "Le service de commentaires ne peut pas écrire sur son disque : rien n'a été "
+           "enregistré. Réessayez dans quelques minutes.", 300)
+STORAGE_FAILURES = {sqlite3.SQLITE_FULL: _FULL, sqlite3.SQLITE_BUSY: _BUSY, sqlite3.SQLITE_LOCKED: _BUSY,
+                    sqlite3.SQLITE_IOERR: _BROKEN, sqlite3.SQLITE_READONLY: _BROKEN}
 
 
 class ApiError(Exception):

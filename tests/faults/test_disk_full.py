@@ -129,3 +129,20 @@ def test_a_full_disk_refuses_with_a_503_writes_nothing_and_recovers(make_app, di
     assert again["status"] == "approved"
     assert actions.thread(urls.POST_B).get_json()["total"] == len(stored) + 1
     assert [r[1] for r in rows(app)][-1] == "Après la panne"
+
+
+def test_a_database_still_locked_after_busy_timeout_answers_503_and_writes_once_free(make_app, urls):
+    """Another process holds the write lock past the 5 s busy_timeout (a long cron job, a stuck backup)."""
+    app = make_app(MODERATION="none")
+    actions = Actions(app, app.test_client())
+    holder = sqlite3.connect(app.config["DB"], isolation_level=None)
+    try:
+        holder.execute("BEGIN IMMEDIATE")
+        refused = actions.post("Pendant le verrou", url=urls.POST_B)
+        error = assert_api_error(refused, 503, "storage_busy", field=None)
+        assert "rien n'a été enregistré" in error["message"] and refused.headers["Retry-After"]
+    finally:
+        holder.execute("ROLLBACK")
+        holder.close()
+    assert [r[1] for r in rows(app)] == []
+    assert actions.comment("Après le verrou", url=urls.POST_B)["status"] == "approved"
