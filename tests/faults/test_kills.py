@@ -51,7 +51,7 @@ def test_writers_lose_nothing_when_gunicorn_is_killed_and_a_backup_taken_meanwhi
         service.stop()
 
     backup = report.backup
-    assert backup["exit"] == 0 and "integrity ok" in backup["output"], backup["output"]
+    assert backup["exit"] == 0 and "intégrité ok" in backup["output"], backup["output"]
     restored_db = tmp_path / "restored" / "comments.sqlite3"
     restored_db.parent.mkdir()
     shutil.copy(tmp_path / "backup.sqlite3", restored_db)
