@@ -183,6 +183,7 @@ class Report:
     backup: dict | None = None
     retries: int = 0
     seconds: float = 0.0
+    errors: list[str] = field(default_factory=list)  # a writer that met an answer it did not expect, and stopped
 
     @property
     def acknowledged(self) -> list[Sent]:
@@ -190,6 +191,14 @@ class Report:
 
 
 def _writer(number: int, base: str, urls: list[str], count: int, report: Report, lock, stop) -> None:
+    try:
+        _write(number, base, urls, count, report, lock, stop)
+    except Exception as exc:  # noqa: BLE001 - kept for the checks, which fail with it
+        with lock:
+            report.errors.append(f"writer {number}: {exc}")
+
+
+def _write(number: int, base: str, urls: list[str], count: int, report: Report, lock, stop) -> None:
     last: dict[str, int] = {}
     with httpx.Client(timeout=10) as client:
         for n in range(count):
@@ -306,8 +315,10 @@ def check_database(db: Path, report: Report) -> dict:
     }
     problems = {k: found[k] for k in ("lost", "duplicates", "half_written", "strangers", "foreign_key_errors")
                 if found[k]}
+    if report.errors:
+        problems["writers"] = report.errors
     if integrity != "ok" or problems:
-        raise AssertionError(f"the database after the kills: {found}; lost: {[s.text for s in lost][:5]}")
+        raise AssertionError(f"the database after the kills: {found}; {problems}; lost: {[s.text for s in lost][:5]}")
     return found
 
 
