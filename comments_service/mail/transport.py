@@ -24,7 +24,15 @@ POLICY = email.policy.SMTP.clone(max_line_length=998)  # never fold (and so enco
 
 
 class MailError(Exception):
-    """A mail that could not be handed over; it stays in the outbox for a later try."""
+    """A mail that could not be handed over; it stays in the outbox for a later try.
+
+    `relay_down`: the relay itself failed (refused, timed out, closed the connection, answered 421), not this
+    mail: the next mails would fail the same way, each after up to SMTP_TIMEOUT, so the outbox stops its pass.
+    """
+
+    def __init__(self, message: str, relay_down: bool = False):
+        super().__init__(message)
+        self.relay_down = relay_down
 
 
 def default_sender(comments_url: str) -> str:
@@ -101,7 +109,12 @@ def _send_smtp(config, recipient: str, message: str) -> None:
             options = ["BODY=8BITMIME"] if smtp.has_extn("8bitmime") else []
             smtp.sendmail(envelope_from, [recipient], message.encode("utf-8"), mail_options=options)
     except (OSError, smtplib.SMTPException) as exc:
-        raise MailError(f"{type(exc).__name__}: {exc}") from None
+        if isinstance(exc, smtplib.SMTPException):  # itself an OSError: the relay answered, or hung up
+            down = isinstance(exc, smtplib.SMTPServerDisconnected | smtplib.SMTPConnectError) or (
+                isinstance(exc, smtplib.SMTPResponseException) and exc.smtp_code == 421)
+        else:  # refused, unreachable, timed out
+            down = True
+        raise MailError(f"{type(exc).__name__}: {exc}", relay_down=down) from None
 
 
 def message_header(message: str, name: str) -> str:
