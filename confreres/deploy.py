@@ -16,7 +16,7 @@ from urllib.parse import urlsplit
 from confreres import csp
 from confreres.registry import Network, origin_of
 from confreres.releases import PROJECT_DIR
-from confreres.serve import service_mount
+from confreres.serve import NOT_FOUND, service_mount
 
 TEMPLATES = PROJECT_DIR / "deploy"
 NGINX_SITE = TEMPLATES / "nginx" / "confreres.conf"
@@ -69,6 +69,7 @@ def nginx_values(network: Network, listen: str = "80", gunicorn: str = GUNICORN)
         "GUNICORN": gunicorn,
         "WEBMENTION": f"{network.comments_url}webmention",
         "CSP_HEADERS": "\n".join(csp.nginx_lines(network)),
+        "NOT_FOUND": NOT_FOUND.replace("\\", "\\\\").replace("'", "\\'").replace("\n", ""),  # a '…' string
     }
 
 

@@ -28,6 +28,17 @@ def environment(**settings) -> dict[str, str]:
     return env
 
 
+def stop(process: subprocess.Popen | None, how: signal.Signals, timeout: float = 15.0) -> None:
+    """Ask a server we started to stop (`how`), then kill it if it has not within `timeout` seconds."""
+    if process is not None and process.poll() is None:
+        process.send_signal(how)
+        try:
+            process.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
 class Gunicorn:
     def __init__(self, env: dict[str, str], log: Path, workers: int = 2, port: int | None = None):
         self.env = env
@@ -65,13 +76,7 @@ class Gunicorn:
         return self.log.read_text(encoding="utf-8", errors="replace") if self.log.exists() else ""
 
     def stop(self) -> None:
-        if self.process is not None and self.process.poll() is None:
-            self.process.send_signal(signal.SIGTERM)  # graceful: the master stops its workers
-            try:
-                self.process.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
+        stop(self.process, signal.SIGTERM)  # graceful: the master stops its workers
         self.process = None
 
     def __enter__(self) -> Gunicorn:

@@ -21,6 +21,7 @@ from pathlib import Path
 import pytest
 
 from tests.confreres.conftest import make_network  # noqa: F401  (shared fixture)
+from tests.gunicorn import stop
 
 NGINX = shutil.which("nginx") or "/usr/sbin/nginx"
 MIME_TYPES = "/etc/nginx/mime.types"
@@ -90,11 +91,5 @@ class Nginx:
         return log.read_text(encoding="utf-8", errors="replace") if log.exists() else ""
 
     def stop(self) -> None:
-        if self.process is not None and self.process.poll() is None:
-            self.process.send_signal(signal.SIGQUIT)  # graceful: workers finish their requests
-            try:
-                self.process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
+        stop(self.process, signal.SIGQUIT)  # graceful: workers finish their requests
         self.process = None

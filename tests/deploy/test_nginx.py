@@ -89,8 +89,18 @@ def test_the_main_story_through_nginx_and_gunicorn(stack):
     assert css.status_code == 200 and css.headers["content-encoding"] == "gzip"
     assert css.headers["cache-control"] == "max-age=3600"  # not fingerprinted: an hour, then revalidated
     assert "link" not in css.headers and css.headers["content-security-policy"] == static_policy
-    for hidden in ("/dr-a/.confreres-build.json", "/.releases/", "/dr-a/.releases"):
-        assert client.get(hidden).status_code == 404, hidden
+    for hidden in ("/dr-a/.confreres-build.json", "/.releases/", "/dr-a/.releases", "/dr-a/absent.html"):
+        missing = client.get(hidden)
+        assert missing.status_code == 404 and "Page introuvable" in missing.text, hidden  # in French
+        assert missing.headers["content-security-policy"] == static_policy
+    # the planet's Pagefind index files are named after their content (kept for good), its OPML is typed
+    (network.output / "pagefind" / "index").mkdir(parents=True)
+    (network.output / "pagefind" / "index" / "fr_0a1b2c.pf_index").write_bytes(b"\0" * 10)
+    (network.output / "pagefind" / "pagefind.js").write_text("export {};", encoding="utf-8")
+    (network.output / "blogs.opml").write_text("<opml/>", encoding="utf-8")
+    assert client.get("/pagefind/index/fr_0a1b2c.pf_index").headers["cache-control"] == "max-age=315360000"
+    assert client.get("/pagefind/pagefind.js").headers["cache-control"] == "max-age=3600"
+    assert client.get("/blogs.opml").headers["content-type"].startswith("text/x-opml")
     moved = client.get("/dr-a")
     assert moved.status_code == 301 and moved.headers["location"] == "/dr-a/"
 
