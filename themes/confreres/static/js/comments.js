@@ -391,7 +391,8 @@
     const notices = root.querySelectorAll(".comments-notice");
     if (t.mode === "confreres") for (const e of notices) e.hidden = true; // the widget's explanation replaces it
     else if (t.mode === "closed" && !notices.length) t.home.append(h("p", { class: "comments-notice" }, "Les commentaires sont fermés."));
-    for (const e of root.querySelectorAll(".comments-snapshot, .comments-nojs")) e.hidden = true;
+    for (const e of root.querySelectorAll(".comments-nojs")) e.hidden = true;
+    for (const e of root.querySelectorAll(".comments-snapshot")) e.remove(); // its ids are the live thread's
     t.app.replaceChildren(t.status, t.list, t.links, t.home);
     t.app.hidden = false;
     sync(t);
