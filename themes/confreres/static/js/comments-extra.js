@@ -8,7 +8,7 @@
    `Authorization: Bearer` on writes and GET <api>account only (thread reads stay cacheable). Signed in,
    GET <api>account/comments?url= names the member's own comments here, so « Modifier » / « Supprimer » work
    with the session on a device that holds no edit token for them. The Markdown to edit comes from
-   GET <api>comments/<id> (its owner only): none is kept in the browser. No innerHTML here. */
+   GET <api>comments/<id> (its owner only): none is kept in the browser. Untrusted text only as text. */
 let K; // comments.js's kit: h, field, btn, call, say, render, sync, storage…
 
 export const setup = (kit) => { K = kit; };
