@@ -6,11 +6,11 @@ is idle, and prints, per page: the requests, those to another origin (must be 0)
 gzip -9 (each response compressed alone: the demo server does not compress, nginx does), without images,
 and of JavaScript alone.
 
-    .venv/bin/python bench/pages.py [--project DIR]
+    .venv/bin/python bench/pages.py
 
 Pages: an article with its comments (the widget mounted), a blog's index, the planet, the service's no-JS
-thread page of the same article, and a member's public profile. `--project DIR` measures another checkout's
-theme and service (e.g. `git archive main | tar -x -C DIR`): the numbers before/after a change.
+thread page of the same article, and a member's public profile (when the demo thread links one). The build
+uses this checkout's theme: for a before/after, run it in each checkout.
 """
 
 from __future__ import annotations
@@ -35,8 +35,8 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def kit(project: Path):
-    spec = importlib.util.spec_from_file_location("demo_kit", project / "tests" / "demo_kit.py")
+def kit():
+    spec = importlib.util.spec_from_file_location("demo_kit", HERE / "tests" / "demo_kit.py")
     module = importlib.util.module_from_spec(spec)
     sys.modules["demo_kit"] = module  # (dataclasses look their module up)
     spec.loader.exec_module(module)
@@ -44,13 +44,9 @@ def kit(project: Path):
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--project", type=Path, default=HERE, help="checkout whose theme and service to measure")
-    args = parser.parse_args()
-    args.project = args.project.resolve()
-    sys.path.insert(0, str(args.project))
-    demo = kit(args.project) if (args.project / "tests" / "demo_kit.py").is_file() else kit(HERE)
-    demo.ROOT = args.project
+    argparse.ArgumentParser(description=__doc__.splitlines()[0]).parse_args()
+    sys.path.insert(0, str(HERE))
+    demo = kit()
 
     from playwright.sync_api import sync_playwright
 
@@ -67,7 +63,7 @@ def main() -> None:
             "no-JS thread page": (f"{network.comments_url}thread?url={quote(article, safe='')}", None),
             "profile": (profiles[0] if profiles else None, None),
         }
-        print(f"project: {args.project}   (bytes of bodies; gzip: each at -9; images excluded except in 'all raw')")
+        print(f"project: {HERE}   (bytes of bodies; gzip: each at -9; images excluded except in 'all raw')")
         print(f"{'page':<20} {'requests':>8} {'3rd-party':>9} {'all raw':>9} {'raw':>9} {'gzip':>8} {'JS raw':>8} {'JS gzip':>8}")
         with sync_playwright() as playwright:
             browser = playwright.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"], headless=True)
