@@ -1,9 +1,10 @@
 """The committed demo network served as `make demo` serves it, and what Chromium fetches for one of its pages.
 
 Used by the page-weight browser tests (tests/e2e/test_page_weight.py) and by bench/pages.py: a copy of
-network.toml and sites/ moved to a free loopback port (CONFRERES_DEMO_ORIGIN, only while it builds), built
-with its comment service listening, the demo threads seeded (confreres.seed), then built again so that the
-pages carry their comments without JavaScript.
+network.toml and sites/ with every URL of the committed origin written for a free loopback port (in the files:
+the build's worker processes may have started before, with another environment, so CONFRERES_DEMO_ORIGIN
+would not reach them), built with its comment service listening, the demo threads seeded (confreres.seed),
+then built again so that the pages carry their comments without JavaScript.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from urllib.parse import urlsplit
 
 ROOT = Path(__file__).resolve().parents[1]
 SECRET = "demo-kit-secret"
+COMMITTED = "http://127.0.0.1:8000"
 
 
 @contextmanager
@@ -34,8 +36,11 @@ def served_demo(folder: Path, port: int):
 
     shutil.copy(ROOT / "network.toml", folder / "network.toml")
     shutil.copytree(ROOT / "sites", folder / "sites")
-    saved = os.environ.get(registry.ENV_ORIGIN)
-    os.environ[registry.ENV_ORIGIN] = f"http://127.0.0.1:{port}"
+    for path in [folder / "network.toml", *(folder / "sites").rglob("*.md"), *(folder / "sites").rglob("*.toml")]:
+        text = path.read_text(encoding="utf-8")
+        if COMMITTED in text:
+            path.write_text(text.replace(COMMITTED, f"http://127.0.0.1:{port}"), encoding="utf-8")
+    saved = os.environ.pop(registry.ENV_ORIGIN, None)  # (a `make demo` in this shell must not move it again)
     try:
         network = registry.load(folder / "network.toml")
         app = create_app({"TESTING": True, "SECRET_KEY": SECRET, "NETWORK_OBJECT": network,
@@ -56,9 +61,7 @@ def served_demo(folder: Path, port: int):
             httpd.shutdown()
             raise
     finally:
-        if saved is None:
-            os.environ.pop(registry.ENV_ORIGIN, None)
-        else:
+        if saved is not None:
             os.environ[registry.ENV_ORIGIN] = saved
     try:
         yield network, app

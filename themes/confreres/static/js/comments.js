@@ -53,7 +53,7 @@
     return h("time", { datetime: iso, title: day(t) + " à " + t.toLocaleTimeString("fr", { timeStyle: "short" }) }, since(t));
   };
 
-  // One fetch for every call; rejects with the API's {code, message, field} (or a French network message).
+  // Every call; rejects with the API's {code, message, field}.
   const call = async (url, method, body, headers) => {
     const o = { method: method || "GET", mode: "cors", credentials: "omit", cache: "no-cache", headers: headers || {} };
     if (body) {
@@ -71,7 +71,7 @@
     return data;
   };
 
-  // A labelled field with its hint and its error message (aria-invalid + aria-describedby).
+  // A labelled field, its hint and its error (aria-invalid, aria-describedby).
   const describe = (el) => {
     const ids = [el.hint, !el.err.hidden && el.err.id].filter(Boolean).join(" ");
     if (ids) el.setAttribute("aria-describedby", ids);
@@ -98,12 +98,12 @@
     b.title && h("span", { class: "visually-hidden" }, ` (${b.title})`));
   const rich = (html, cls) => {
     const e = h("div", { class: cls });
-    e.innerHTML = html; // sanitised by the service (confreres.sanitize.clean): comments, interests, mentions
+    e.innerHTML = html; // sanitised by the service (confreres.sanitize)
     return e;
   };
   const focusOn = (sel) => { const e = d.querySelector(sel); if (e) e.focus(); };
 
-  // `t`, the thread's state, is shared with comments-extra.js (see thread() for its fields).
+  // t: the thread's state (see thread()), shared with comments-extra.js.
   const isOpen = (m) => m && Date.now() < m.e;
   const owned = (t, id) => t.mine[id] || t.ours[id];
   const auth = (t, headers) => (t.tok ? { ...headers, Authorization: "Bearer " + t.tok } : headers || {});
@@ -113,7 +113,7 @@
     setTimeout(() => { t.status.textContent = msg; }, 50);
   };
 
-  // comments-extra.js, imported once; use(t, "edit", c, art) calls one of its exports.
+  // use(t, "report", c, art): an export of comments-extra.js, imported once.
   const extra = (t) => t.x ? Promise.resolve(t.x) : (t.p = t.p || import(JS + "comments-extra.js").then(
     (m) => (m.setup(kit), t.x = m), () => { t.p = null; throw { message: OFF }; }));
   const use = (t, name, ...args) => extra(t).then((m) => m[name](t, ...args), (e) => say(t, e.message));
@@ -154,7 +154,7 @@
       focusOn(`#comment-${was} .cf-reply`);
     }, "secondary");
     t.cancel.hidden = true;
-    // (the page's own reminder of medical secrecy and the charter, _comments.html: one wording without JavaScript)
+    // (with the page's secrecy reminder, _comments.html)
     t.form = h("form", { class: "comments-form", novalidate: true, "aria-labelledby": "cf-title" }, t.title,
       t.root.querySelector(".comments-reminder"), textP, authorP, emailP, websiteP,
       h("p", { class: "field check" }, t.notify, " ", h("label", { for: "cf-notify" }, "Me prévenir des réponses par e-mail")),
@@ -186,7 +186,7 @@
     place(t);
     t.text.focus();
   };
-  // The new comment goes where the service will show it: under its parent, or flat at the last level shown.
+  // Where the service will show it: under its parent, or flat at the last level.
   const insert = (t, c) => {
     c.replies = c.replies || [];
     const at = t.replyTo && t.nodes.get(t.replyTo);
@@ -238,7 +238,7 @@
     }
   };
 
-  // The account line: « Se connecter » here; once comments-extra.js is loaded, its own (and the form's fields).
+  // « Se connecter », until comments-extra.js draws the account line.
   const sync = (t) => {
     if (t.x) t.x.bar(t);
     else {
@@ -252,7 +252,7 @@
     const p = http(a.profile), to = p || http(a.website);
     return h("span", { class: cls }, to ? h("a", { href: to, rel: p ? null : "nofollow ugc noopener" }, a.name) : a.name);
   };
-  // « Répondre », « Signaler »; on the reader's own comments, comments-extra.js's « Modifier » and « Supprimer ».
+  // On the reader's own comments, comments-extra.js adds « Modifier », « Supprimer ».
   const actions = (t, c, art) => {
     const a = c.author, pending = c.status === "pending", m = owned(t, c.id);
     const acts = h("p", { class: "comment-actions" });
@@ -303,7 +303,7 @@
       }
     }
   };
-  // Answers from the network's blogs and Webmentions, worded as on the service's thread page.
+  // Answers from the network's blogs, Webmentions: worded as the no-JS page.
   const VERBS = { reply: "a répondu", like: "a aimé", repost: "a partagé", bookmark: "a mis en favori" };
   const section = (id, label, items, entry) => (items && items.length ? h("section", { "aria-labelledby": id },
     h("h3", { id }, label), h("ol", { class: "comment-list comments-" + id.slice(3) }, ...items.map(entry))) : "");
@@ -323,7 +323,7 @@
   const crosslinks = (t) => t.links.replaceChildren(section("cf-answers", "Réponses des confrères", t.doc.answers, answer),
     section("cf-mentions", "Mentions", t.doc.mentions, mention));
 
-  // « Afficher plus de commentaires (N) »: the next page of top-level comments, appended.
+  // « Afficher plus »: the next page, appended.
   const moreButton = (t) => {
     const more = t.more = btn("", null, async () => {
       more.disabled = true;
@@ -364,13 +364,13 @@
     if (t.x) t.x.tick(t);
   };
 
-  // The edit tokens of this browser, without the expired ones (and older widgets' records brought up to date).
+  // This browser's edit tokens, the expired ones dropped.
   const tokens = () => {
     const mine = storage.get();
     for (const id in mine) {
       const m = mine[id];
       if (m.at) m.e = m.at + m.w * MIN - 1e4;
-      delete m.at, delete m.w, delete m.x; // no Markdown kept here any more: the service has it
+      delete m.at, delete m.w, delete m.x; // an older widget's record
       if (!(Date.now() - m.e < 29 * DAY)) delete mine[id];
     }
     storage.set(mine);
@@ -406,7 +406,7 @@
       mine: tokens(), ours: {}, tok: session.get(), acct: null, sent: "", replyTo: null, seen: 0, next: null,
       nextSkip: 0, depth: 5, nodes: new Map() }; // nodes: id -> {c, level, up} of the comments shown
     try {
-      // Signed in, or a comment of this reader's still editable here: comments-extra.js, beside the thread.
+      // Signed in, or an editable comment here: comments-extra.js too.
       const mine = Object.values(t.mine).some((m) => m.u === t.url && isOpen(m));
       await Promise.all([load(t), (t.tok || mine) && extra(t).then((m) => m.who(t), () => {})]);
     } catch (e) {
@@ -420,7 +420,7 @@
     }
   };
 
-  // What comments-extra.js uses of this file (an ES module cannot import a classic script).
+  // For comments-extra.js (a module cannot import a classic script).
   const kit = { h, field, btn, setError, badge, call, say, focusOn, render, sync, load, auth, owned, isOpen, canWrite,
     storage, session, MD };
 
