@@ -54,8 +54,17 @@ def main() -> None:
     base = f"http://127.0.0.1:{port}/"
     with tempfile.TemporaryDirectory() as tmp, demo.served_demo(Path(tmp), port) as (network, app):
         article = base + ARTICLE
-        thread = app.test_client().get("/api/comments", query_string={"url": article}).get_json()
-        profiles = [c["author"].get("profile") for c in thread["comments"] if c["author"].get("profile")]
+        profiles = []  # the members' public profiles the demo threads link to
+        for post in (site.url + "" for site in network.sites):
+            for path in sorted((network.output / post.rstrip("/").rsplit("/", 1)[1]).glob("*.html")):
+                url = post + path.name
+                thread = app.test_client().get("/api/comments", query_string={"url": url}).get_json() or {}
+                stack = list(thread.get("comments", []))
+                while stack:
+                    c = stack.pop()
+                    stack.extend(c.get("replies", []))
+                    if (c.get("author") or {}).get("profile"):
+                        profiles.append(c["author"]["profile"])
         pages = {
             "article + comments": (article, ".comments-live"),
             "blog index": (base + "dr-lefebvre/", None),

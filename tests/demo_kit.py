@@ -32,7 +32,7 @@ def served_demo(folder: Path, port: int):
     from comments_service import create_app
     from confreres import build, registry, serve
     from confreres.cli import sync_published_posts
-    from confreres.seed import seed_demo
+    from confreres.seed import seed_demo, seed_verification
 
     shutil.copy(ROOT / "network.toml", folder / "network.toml")
     shutil.copytree(ROOT / "sites", folder / "sites")
@@ -57,6 +57,7 @@ def served_demo(folder: Path, port: int):
                 if not forced:
                     sync_published_posts(network, app, network.output)
                     seed_demo(network, app)
+                    seed_verification(network, app, folder / "demo-directory.txt")
         except BaseException:
             httpd.shutdown()
             raise
