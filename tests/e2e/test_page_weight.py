@@ -1,0 +1,119 @@
+"""Page weight and privacy in numbers, on the committed demo network served as `make demo` serves it
+(tests/demo_kit.py), in Chromium with an empty cache:
+
+- the first load of an article fetches at most 8 KB of JavaScript (comments.js: reading, posting and replying as
+  a guest), each script's body gzipped at -9 (the demo server sends them uncompressed, a production web server
+  compresses them); comments-extra.js comes only when the reader asks (« Se connecter »…), and works;
+- an article with its comments and the planet: no request to another origin, and at most 60 KB transferred
+  without images (HTML, CSS, JS, fonts, the API's JSON), each body gzipped at -9 as for the scripts: what a
+  compressing web server sends. (Uncompressed, as the demo server sends them, the article with the verified
+  bloggers' badges is about 62 KB: bench/pages.py prints both.)
+
+`bench/pages.py` prints the same figures for every page type.
+"""
+
+from __future__ import annotations
+
+import time
+from email import message_from_bytes
+from email.policy import default as email_policy
+
+import pytest
+from playwright.sync_api import expect
+
+from tests.demo_kit import served_demo, weigh
+
+from .conftest import free_port
+
+pytestmark = pytest.mark.e2e
+
+ARTICLE = "dr-lefebvre/epuisement-en-zone-rurale.html"
+JS_BUDGET = 8 * 1024
+PAGE_BUDGET = 60 * 1024
+IMAGES = ("image", "media")
+CLAIRE = "claire.lefebvre@demo.confreres.invalid"
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory):
+    """(network, app, folder, base): the demo network built and served on a free port, its threads seeded."""
+    folder = tmp_path_factory.mktemp("demo")
+    port = free_port()
+    with served_demo(folder, port) as (network, app):
+        yield network, app, folder, f"http://127.0.0.1:{port}/"
+
+
+def scripts(weight) -> list[str]:
+    return [f.url.rsplit("/", 1)[1] for f in weight.of("script")]
+
+
+def test_first_load_of_an_article_fetches_at_most_8_kb_of_javascript(demo, page):
+    network, app, folder, base = demo
+    weight = weigh(page, base + ARTICLE, ready=".comments-live article")
+    assert scripts(weight) == ["comments.js"], scripts(weight)
+    gzipped = weight.gzipped("script")
+    assert gzipped <= JS_BUDGET, f"{gzipped} bytes of JavaScript (gzip -9), budget {JS_BUDGET}"
+
+    # that first file reads the thread and answers as a guest; the rest comes only when asked for
+    first = page.locator(".comments-live article").first
+    first.get_by_role("button", name="Répondre").click()
+    expect(page.locator("#cf-title")).to_contain_text("Répondre à")
+    page.locator("#cf-text").fill("Une réponse de passage, sans compte.")
+    page.locator("#cf-author").fill("Lectrice de passage")
+    with page.expect_response("**/theme/js/comments-extra.js"):  # for « Modifier » on what she just wrote
+        page.get_by_role("button", name="Publier").click()
+    expect(page.get_by_role("status")).to_have_text("Votre commentaire est en attente de validation.")
+    expect(page.get_by_role("button", name="Modifier votre commentaire")).to_be_visible()
+    assert page.js_errors == [] and page.csp_violations == [], (page.js_errors, page.csp_violations)
+
+
+def test_se_connecter_loads_the_rest_of_the_widget_and_signs_in(demo, page):
+    network, app, folder, base = demo
+    fetched = []
+    page.on("request", lambda r: fetched.append(r.url.rsplit("/", 1)[1]) if r.resource_type == "script" else None)
+    page.goto(base + ARTICLE)
+    expect(page.locator(".comments-live article").first).to_be_visible()
+    assert "comments-extra.js" not in fetched
+
+    with page.expect_response("**/theme/js/comments-extra.js") as module:
+        page.get_by_role("button", name="Se connecter par un lien envoyé par e-mail").click()
+    assert module.value.ok and "javascript" in module.value.headers["content-type"]
+    address = page.get_by_role("textbox", name="Votre adresse e-mail")
+    expect(address).to_be_focused()
+    address.fill(CLAIRE)
+    page.get_by_role("button", name="Recevoir le lien de connexion").click()
+    expect(page.get_by_role("status")).to_contain_text(f"Un lien de connexion vous a été envoyé à {CLAIRE}.")
+
+    link = mailed_link(folder / "mail", CLAIRE)
+    page.goto(link)
+    page.get_by_role("button", name="Me connecter").click()
+    expect(page.locator(".comments-account")).to_contain_text("Connecté·e")
+    expect(page.get_by_role("button", name="Se déconnecter")).to_be_visible()
+    assert page.url == base + ARTICLE, "back on the article, the session out of the address bar"
+    assert fetched.count("comments-extra.js") >= 2, "signed in, the page loads it at once"
+    assert page.js_errors == [] and page.csp_violations == [], (page.js_errors, page.csp_violations)
+
+
+def mailed_link(folder, to: str) -> str:
+    """The sign-in link of the newest mail to `to` written in the demo's mail folder (sent after the commit)."""
+    for _ in range(100):
+        for path in sorted(folder.glob("*.eml"), key=lambda p: p.stat().st_mtime, reverse=True) if folder.is_dir() else []:
+            message = message_from_bytes(path.read_bytes(), policy=email_policy)
+            if to in str(message["To"]):
+                body = message.get_body(("plain",)).get_content()
+                return next(word for word in body.split() if "/auth/verify" in word)
+        time.sleep(0.1)
+    raise AssertionError(f"no mail to {to} in {folder}")
+
+
+@pytest.mark.parametrize("path, ready", [(ARTICLE, ".comments-live article"), ("", None)], ids=["article", "planet"])
+def test_no_third_party_request_and_at_most_60_kb(demo, page, path, ready):
+    network, app, folder, base = demo
+    weight = weigh(page, base + path, ready=ready)
+    assert weight.third_party(base.rstrip("/")) == []
+    sent = weight.gzipped(exclude=IMAGES)
+    detail = [(f.url, len(f.body), f.gzipped) for f in weight.of(exclude=IMAGES)]
+    assert sent <= PAGE_BUDGET, f"{sent} bytes without images (gzip -9), budget {PAGE_BUDGET}: {detail}"
+    kinds = {f.kind for f in weight.responses}
+    assert kinds <= {"document", "stylesheet", "script", "fetch", "font", *IMAGES}, kinds
+    assert page.js_errors == [] and page.csp_violations == [], (page.js_errors, page.csp_violations)
