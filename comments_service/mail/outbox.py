@@ -103,6 +103,11 @@ def queue(db, *, kind: str, to: str, subject: str, template: str, unsubscribe: d
             "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
         },
     )
+    return enqueue(db, kind=kind, to=to, subject=subject, message=message, now=now)
+
+
+def enqueue(db, *, kind: str, to: str, subject: str, message: str, now=None) -> int:
+    """Add a built message (transport.build) to the outbox, inside the caller's transaction; returns its id."""
     with write(db):
         cursor = db.conn.execute(
             "INSERT INTO outbox (kind, recipient, subject, message, created) VALUES (?, ?, ?, ?, ?)",
@@ -172,10 +177,11 @@ def deliver(config, *, retry_failed: bool = True, now: datetime | None = None) -
                 log.warning("mail %s to outbox #%s not sent: %s", row["kind"], row["id"], exc)
                 continue
             with write(db):
-                # A sign-in link is a credential: once handed over, the copy in the outbox is erased.
+                # A sign-in link is a credential: once handed over, the copy in the outbox is erased; so is a
+                # letter (mail/letter.py), large and sent to thousands: its subject is kept.
                 db.conn.execute(
                     "UPDATE outbox SET sent = ?, claimed = NULL, last_error = NULL,"
-                    " message = CASE WHEN kind = 'signin' THEN '' ELSE message END WHERE id = ?",
+                    " message = CASE WHEN kind IN ('signin', 'letter') THEN '' ELSE message END WHERE id = ?",
                     (iso(utcnow()), row["id"]),
                 )
             counts["sent"] += 1

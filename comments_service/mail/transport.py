@@ -1,8 +1,8 @@
 """Mail transport: build an RFC 5322 message, and hand it to SMTP or write it as an .eml file.
 
 Nothing here decides who gets what (mail/notices.py does) and nothing here touches the database: the
-outbox gives a stored message, `send` delivers it or raises MailError. Messages are plain text,
-UTF-8, 8bit (readable as is in an .eml file), no tracking, one recipient each.
+outbox gives a stored message, `send` delivers it or raises MailError. Messages are plain text (the letter
+adds an HTML alternative), UTF-8, 8bit (readable as is in an .eml file), no tracking, one recipient each.
 
 Settings (core/config.py, `CONFRERES_<KEY>`): SMTP_HOST, SMTP_PORT, SMTP_STARTTLS, SMTP_USER,
 SMTP_PASSWORD, SMTP_FROM, SMTP_TIMEOUT; MAIL_DIR writes files instead (the demo: var/mail).
@@ -39,9 +39,10 @@ def sender(config, comments_url: str) -> str:
 
 
 def build(
-    *, sender: str, to: str, subject: str, text: str, headers: dict[str, str] | None = None, now: datetime | None = None
+    *, sender: str, to: str, subject: str, text: str, headers: dict[str, str] | None = None, now: datetime | None = None,
+    html: str | None = None,
 ) -> str:
-    """The whole message as text (CRLF lines, ASCII headers, UTF-8 8bit body)."""
+    """The whole message as text (CRLF lines, ASCII headers, UTF-8 8bit body; with `html`, multipart/alternative)."""
     message = EmailMessage(policy=POLICY)
     message["From"] = sender
     message["To"] = to
@@ -54,6 +55,8 @@ def build(
     for key, value in (headers or {}).items():
         message[key] = value
     message.set_content(text, charset="utf-8", cte="8bit")
+    if html is not None:
+        message.add_alternative(html, subtype="html", charset="utf-8", cte="8bit")
     return message.as_bytes().decode("utf-8")
 
 

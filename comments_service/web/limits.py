@@ -22,7 +22,8 @@ from comments_service.domain.comments import iso, utcnow
 from confreres.site_token import check_site_token
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
-LIMITED_BLUEPRINTS = ("api", "pages", "feeds", "crossblog", "webmention", "account", "verification")  # account: sign-in, profile
+LIMITED_BLUEPRINTS = ("api", "pages", "feeds", "crossblog", "webmention", "account", "verification",
+                      "letter")  # account: sign-in, profile; letter: its form (not the links of its mails)
 
 
 def client_ip() -> str:
