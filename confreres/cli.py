@@ -880,7 +880,7 @@ def letter_send(ctx, frequency, days, dry_run):
     sends nothing, and a run that stopped halfway resumes where it stopped.
     """
     from comments_service.mail.letter import describe_counts, queue_letters
-    from comments_service.mail.outbox import deliver, pending_count
+    from comments_service.mail.outbox import deliver_many, pending_count
     from comments_service.mail.transport import transport
 
     with service_db(ctx.network) as (app, db):
@@ -891,7 +891,7 @@ def letter_send(ctx, frequency, days, dry_run):
         click.echo(("(essai, rien n'est écrit ni envoyé) " if dry_run else "") + describe_counts(summary))
         if dry_run:
             return
-        sent = deliver(app.config)
+        sent = deliver_many(app.config)
         left = pending_count(db)
     click.echo(f"{sent['sent']} e-mail(s) envoyé(s), {sent['failed']} en échec, {left['waiting']} en attente.")
     if sent["failed"]:

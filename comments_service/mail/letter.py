@@ -10,8 +10,10 @@ twice; the outbox (mail/outbox.deliver) then sends them, and retries what failed
 
 from __future__ import annotations
 
+import contextlib
 import secrets
 from datetime import datetime
+from email.utils import make_msgid, parseaddr
 from urllib.parse import urlsplit
 
 from flask import current_app, render_template
@@ -89,14 +91,45 @@ def _render(network, frequency: str, content: letter.Content, choice: dict, plac
     return render_template("mail/letter.txt", **context), render_template("mail/letter.html", **context)
 
 
+class _Template:
+    """A letter's whole message for one set of filters, built once by the email package with stand-ins for what
+    differs per reader (the address, the Message-ID, the unsubscribe URL), which `for_reader` puts back. An
+    address that is not ASCII gets its message built whole (the email package encodes it)."""
+
+    def __init__(self, sender: str, subject: str, text: str, html: str, now: datetime):
+        tag = secrets.token_hex(12)
+        self.address, self.url = f"reader-{tag}@stand-in.invalid", f"urn:confreres:unsubscribe:{tag}"
+        self.domain = parseaddr(sender)[1].rpartition("@")[2] or "localhost"
+        self.parts = dict(sender=sender, subject=subject, text=text, html=html, now=now)
+        self.message = self._build(self.address, self.url)
+        self.msgid = mailer.message_header(self.message, "Message-ID")
+
+    def _build(self, to: str, url: str) -> str:
+        parts = self.parts
+        return mailer.build(sender=parts["sender"], to=to, subject=parts["subject"], headers=_headers(url),
+                            text=parts["text"].replace(PLACEHOLDER, url), html=parts["html"].replace(PLACEHOLDER, url),
+                            now=parts["now"])
+
+    def for_reader(self, to: str, url: str) -> str:
+        if not (to.isascii() and url.isascii()):
+            return self._build(to, url)
+        return (self.message.replace(self.msgid, make_msgid(domain=self.domain), 1)
+                .replace(self.address, to).replace(self.url, url))
+
+
+PLACEHOLDER = "urn:confreres:unsubscribe-here"
+BATCH = 100  # subscribers claimed and queued per transaction
+
+
 def queue_letters(db, frequency: str, *, now: datetime | None = None, days: int | None = None,
                   dry_run: bool = False) -> dict:
     """Queue the letter of the current period for every confirmed subscriber of `frequency` who has none yet.
 
-    Each subscriber is claimed (letter_sends) and their letter put in the outbox in one transaction. A subscriber
-    whose filters find nothing in the window gets nothing and is not claimed (a later run of the period may send
-    them one). `days` widens the window (default: 7 or 1 days before now). Returns counts; with `dry_run`,
-    what would be queued, writing nothing.
+    Each subscriber is claimed (letter_sends) and their letter put in the outbox in the same transaction (one
+    per BATCH subscribers): a crash leaves every claim with its letter, or neither. A subscriber whose filters
+    find nothing in the window gets nothing and is not claimed (a later run of the period may send them one).
+    `days` widens the window (default: 7 or 1 days before now). Returns counts; with `dry_run`, what would be
+    queued, writing nothing.
     """
     network = _network()
     moment = now or utcnow()
@@ -104,37 +137,36 @@ def queue_letters(db, frequency: str, *, now: datetime | None = None, days: int 
     since, until = letter.window(frequency, moment, days)
     content = letter.content(db, network, since, until)
     summary = {"period": period, "queued": 0, "empty": 0, "posts": len(content.posts), "debates": len(content.debates)}
-    placeholder = f"urn:confreres:unsubscribe:{secrets.token_hex(16)}"
-    rendered: dict[tuple, tuple[str, str, int, int]] = {}  # filters -> (text, html, posts, debates)
+    templates: dict[tuple, tuple[_Template | None, int, int]] = {}  # filters -> (message, posts, debates)
     sender = mailer.sender(current_app.config, network.comments_url)
     subject = _subject(frequency, since, until)
     after = 0
-    while batch := letter.due(db, frequency, period, after):
-        for row in batch:
-            after = row["id"]
-            choice = letter.settings_of(row)
-            key = (tuple(choice["s"]), tuple(choice["b"]))
-            if key not in rendered:
-                posts, _more, debates = content.pick(choice)
-                text, html = _render(network, frequency, content, choice, placeholder) if posts or debates else ("", "")
-                rendered[key] = (text, html, len(posts), len(debates))
-            text, html, n_posts, n_debates = rendered[key]
-            if not (n_posts or n_debates):
-                summary["empty"] += 1
-                continue
-            summary["queued"] += 1
-            if dry_run:
-                continue
-            link = unsubscribe_url(row)
-            message = mailer.build(sender=sender, to=row["email"], subject=subject, headers=_headers(link),
-                                   text=text.replace(placeholder, link), html=html.replace(placeholder, link),
-                                   now=moment)
-            with write(db):
-                if not letter.claim(db, row["id"], period, moment):
-                    summary["queued"] -= 1  # another run took it meanwhile
+    while batch := letter.due(db, frequency, period, after, limit=BATCH):
+        after = batch[-1]["id"]
+        with contextlib.nullcontext() if dry_run else write(db):
+            for row in batch:
+                choice = letter.settings_of(row)
+                key = (tuple(choice["s"]), tuple(choice["b"]))
+                if key not in templates:
+                    posts, _more, debates = content.pick(choice)
+                    template = None
+                    if posts or debates:
+                        text, html = _render(network, frequency, content, choice, PLACEHOLDER)
+                        template = _Template(sender, subject, text, html, moment)
+                    templates[key] = (template, len(posts), len(debates))
+                template, n_posts, n_debates = templates[key]
+                if template is None:
+                    summary["empty"] += 1
                     continue
+                if dry_run:
+                    summary["queued"] += 1
+                    continue
+                if not letter.claim(db, row["id"], period, moment):
+                    continue  # another run took it meanwhile
+                message = template.for_reader(row["email"], unsubscribe_url(row))
                 outbox_id = outbox.enqueue(db, kind=KIND, to=row["email"], subject=subject, message=message, now=moment)
                 letter.record(db, row["id"], period, outbox_id, n_posts, n_debates)
+                summary["queued"] += 1
     return summary
 
 
