@@ -142,6 +142,16 @@ def subscribe_owner(db, email: str, choice: dict, now: datetime | None = None):
         return find(db, email)
 
 
+def export_own(db, email: str) -> dict | None:
+    """The address's subscription and the periods it was sent, for its owner's export (actions/accounts.export)."""
+    row = find(db, email)
+    if row is None:
+        return None
+    sends = query(db, "SELECT period, claimed FROM letter_sends WHERE subscriber_id = ? ORDER BY claimed", (row["id"],))
+    return {"frequency": row["frequency"], "specialties": json.loads(row["specialties"]), "sites": json.loads(row["sites"]),
+            "created": row["created"], "confirmed": row["confirmed"], "sent": [dict(s) for s in sends]}
+
+
 def remove(db, subscriber_id: int) -> None:
     """Unsubscribe: the row goes (its address is not kept), its claims with it; letters of it still waiting in
     the outbox are withdrawn."""

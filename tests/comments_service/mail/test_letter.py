@@ -208,6 +208,8 @@ def test_a_signed_in_member_subscribes_their_own_address_at_once(mail_app, reade
     assert len(smtp.mailbox.settle(0.3)) == since, "no confirmation mail for an address proven by signing in"
     account = reader.client.get("/account").get_data(as_text=True)
     assert "La lettre des confrères" in account and "lettre hebdomadaire" in account
+    exported = reader.client.get("/account/export").get_json()
+    assert exported["letter"]["frequency"] == "weekly" and exported["letter"]["sites"] == ["dr-a"]
 
 
 def test_confirmation_link_of_an_unsubscribed_address_is_dead(mail_app, reader, smtp, send):
