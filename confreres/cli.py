@@ -885,7 +885,7 @@ def letter_send(ctx, frequency, days, dry_run):
 
     with service_db(ctx.network) as (app, db):
         if not dry_run and not transport(app.config):
-            raise click.ClickException("no mail transport: set CONFRERES_SMTP_HOST (or CONFRERES_MAIL_DIR)")
+            raise click.ClickException("pas de transport du courrier : définissez CONFRERES_SMTP_HOST (ou CONFRERES_MAIL_DIR)")
         with app.app_context():
             summary = queue_letters(db, frequency, days=days, dry_run=dry_run)
         click.echo(("(essai, rien n'est écrit ni envoyé) " if dry_run else "") + describe_counts(summary))

@@ -88,12 +88,7 @@ def ask(db, email: str, choice: dict, now: datetime | None = None):
     with write(db):
         row = find(db, email)
         if row is None:
-            db.conn.execute(
-                "INSERT INTO letter_subscribers (email, frequency, specialties, sites, nonce, created)"
-                " VALUES (?, ?, ?, ?, ?, ?)",
-                (email, choice["f"], json.dumps(choice["s"]), json.dumps(choice["b"]), secrets.token_urlsafe(12),
-                 iso(moment)),
-            )
+            _insert(db, email, choice, moment)
         elif row["confirm_sent"] and parse_iso(row["confirm_sent"]) > moment - CONFIRM_EVERY:
             return None
         elif not row["confirmed"]:
@@ -101,6 +96,20 @@ def ask(db, email: str, choice: dict, now: datetime | None = None):
         db.conn.execute("UPDATE letter_subscribers SET confirm_sent = ? WHERE email = ? COLLATE NOCASE",
                         (iso(moment), email))
         return find(db, email)
+
+
+def _insert(db, email: str, choice: dict, moment: datetime, confirmed: bool = False) -> None:
+    db.conn.execute(
+        "INSERT INTO letter_subscribers (email, frequency, specialties, sites, nonce, created, confirmed)"
+        " VALUES (?, ?, ?, ?, ?, ?, ?)",
+        (email, choice["f"], json.dumps(choice["s"]), json.dumps(choice["b"]), secrets.token_urlsafe(12),
+         iso(moment), iso(moment) if confirmed else None),
+    )
+
+
+def _confirm(db, subscriber_id: int, moment: datetime) -> None:
+    db.conn.execute("UPDATE letter_subscribers SET confirmed = coalesce(confirmed, ?) WHERE id = ?",
+                    (iso(moment), subscriber_id))
 
 
 def _apply(db, subscriber_id: int, choice: dict) -> None:
@@ -118,8 +127,7 @@ def confirm(db, subscriber_id: int, nonce: str, choice: dict, now: datetime | No
         if row is None:
             return None
         _apply(db, subscriber_id, choice)
-        db.conn.execute("UPDATE letter_subscribers SET confirmed = coalesce(confirmed, ?) WHERE id = ?",
-                        (iso(now or utcnow()), subscriber_id))
+        _confirm(db, subscriber_id, now or utcnow())
         return by_token(db, subscriber_id, nonce)
 
 
@@ -129,16 +137,10 @@ def subscribe_owner(db, email: str, choice: dict, now: datetime | None = None):
     with write(db):
         row = find(db, email)
         if row is None:
-            db.conn.execute(
-                "INSERT INTO letter_subscribers (email, frequency, specialties, sites, nonce, created, confirmed)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?)",
-                (email, choice["f"], json.dumps(choice["s"]), json.dumps(choice["b"]), secrets.token_urlsafe(12),
-                 iso(moment), iso(moment)),
-            )
+            _insert(db, email, choice, moment, confirmed=True)
         else:
             _apply(db, row["id"], choice)
-            db.conn.execute("UPDATE letter_subscribers SET confirmed = coalesce(confirmed, ?) WHERE id = ?",
-                            (iso(moment), row["id"]))
+            _confirm(db, row["id"], moment)
         return find(db, email)
 
 

@@ -155,6 +155,12 @@ def test_an_empty_week_sends_nothing_and_a_second_run_neither(mail_app, reader, 
     assert len(smtp.mailbox.settle(0.3)) and len(letters(smtp.mailbox)) == 1
 
 
+def test_without_a_mail_transport_nothing_is_claimed(app, confreres):
+    result = confreres("letter", "send")
+    assert result.exit_code == 1 and "pas de transport du courrier" in result.output
+    assert sql(app, "SELECT COUNT(*) FROM letter_sends") == [(0,)]
+
+
 def test_dry_run_writes_nothing(mail_app, reader, smtp, send):
     recent_posts(mail_app)
     subscribe(reader, "lectrice@example.org")
@@ -237,13 +243,18 @@ class RefusingAfter(Mailbox):
         return await super().handle_DATA(server, session, envelope)
 
 
-def test_smtp_down_after_two_then_resume_each_reader_exactly_once(mail_app, reader, smtp, confreres_for):
+def readers_and_relay(mail_app, reader, smtp, count: int, mailbox: Mailbox) -> tuple[list[str], SmtpServer]:
+    """`count` confirmed readers and a week of posts; then the relay is replaced by one with `mailbox`."""
     recent_posts(mail_app)
-    readers = [f"lecteur{i}@example.org" for i in range(5)]
+    readers = [f"lecteur{i}@example.org" for i in range(count)]
     for address in readers:
         subscribe(reader, address)
     smtp.stop()
-    flaky = SmtpServer(port=smtp.port, mailbox=RefusingAfter(2)).start()
+    return readers, SmtpServer(port=smtp.port, mailbox=mailbox).start()
+
+
+def test_smtp_down_after_two_then_resume_each_reader_exactly_once(mail_app, reader, smtp, confreres_for):
+    readers, flaky = readers_and_relay(mail_app, reader, smtp, 5, RefusingAfter(2))
     try:
         first = confreres_for(mail_app)("letter", "send")
         assert first.exit_code == 1 and "3 en échec" in first.output, first.output
@@ -279,12 +290,7 @@ class Stalling(Mailbox):
 
 
 def test_a_process_killed_mid_run_resumes_without_sending_twice(mail_app, reader, smtp, confreres_for, network_file):
-    recent_posts(mail_app)
-    readers = [f"lecteur{i}@example.org" for i in range(6)]
-    for address in readers:
-        subscribe(reader, address)
-    smtp.stop()
-    stalling = SmtpServer(port=smtp.port, mailbox=Stalling(3)).start()
+    readers, stalling = readers_and_relay(mail_app, reader, smtp, 6, Stalling(3))
     config = mail_app.config
     env = {**os.environ, "CONFRERES_NETWORK": str(network_file), "CONFRERES_DB": config["DB"],
            "CONFRERES_SECRET_KEY": config["SECRET_KEY"], "CONFRERES_SMTP_HOST": "127.0.0.1",
