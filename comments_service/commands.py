@@ -33,9 +33,9 @@ def init_db_command() -> None:
     finally:
         db.close()
     if applied:
-        click.echo(f"{path}: applied {', '.join(applied)}")
+        click.echo(f"{path} : migrations appliquées : {', '.join(applied)}")
     else:
-        click.echo(f"{path}: schema up to date")
+        click.echo(f"{path} : schéma à jour")
 
 
 @click.command("purge-ips")
@@ -48,7 +48,7 @@ def purge_ips_command() -> None:
         touched = purge_ip_hashes(db, days)
     finally:
         db.close()
-    click.echo(f"erased {touched} IP hash(es) older than {days} days")
+    click.echo(f"{touched} empreinte(s) d'IP de plus de {days} jours effacée(s)")
 
 
 @click.command("sync-posts")
@@ -68,7 +68,7 @@ def sync_posts_command(slug: str, posts_json) -> None:
     except ApiError as exc:
         raise click.ClickException(f"{exc.field or 'posts'}: {exc.message}") from None
     except json.JSONDecodeError as exc:
-        raise click.ClickException(f"{posts_json.name}: not JSON ({exc})") from None
+        raise click.ClickException(f"{posts_json.name} : ce n'est pas du JSON ({exc})") from None
     finally:
         db.close()
     click.echo(json.dumps(summary, ensure_ascii=False))

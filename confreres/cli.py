@@ -370,7 +370,7 @@ def planet_refresh(ctx, out, no_fetch):
 
     network = ctx.network
     if not network.planet_dir.is_dir():
-        raise click.ClickException(f"no planet: {network.planet_dir} is missing")
+        raise click.ClickException(f"pas de planète : le dossier {network.planet_dir} manque")
     result = run(network, out, fetch=not no_fetch)
     if not result.ok:
         sys.exit(1)
@@ -416,7 +416,7 @@ def site_token_cmd(ctx, slug):
         raise click.ClickException(exc.args[0]) from None
     key = secret_key(network)
     if not key:
-        raise click.ClickException("no secret: set CONFRERES_SECRET_KEY")
+        raise click.ClickException("pas de clé secrète : définissez CONFRERES_SECRET_KEY")
     click.echo(site_token(key, slug))
 
 
@@ -556,7 +556,7 @@ def _member_id(db, email: str, create: bool = False, display_name: str | None = 
     row = accounts.find_account(db, email)
     if row is None:
         if not create:
-            raise click.ClickException(f"no account for {email}")
+            raise click.ClickException(f"aucun compte pour {email}")
         row, _ = accounts.ensure_account(db, email, display_name=display_name)
         click.echo(f"Compte créé : {email}")
     elif display_name is not None:
@@ -686,12 +686,13 @@ def import_wordpress(ctx, file, slug, dry_run, as_json):
                 extra = [wordpress.Candidate(p.get("url", ""), p.get("title", "")) for p in posts if isinstance(p, dict)]
             if not wordpress.site_candidates(db, slug) and not extra:
                 raise click.ClickException(
-                    f"the comment service knows no post of {slug} yet: import the posts with pelican-import, build "
-                    f"the blog (confreres build --site {slug}) with the service running, then import the comments"
+                    f"le service de commentaires ne connaît encore aucun billet de {slug} : importez les billets avec "
+                    f"pelican-import, construisez le blog (confreres build --site {slug}) service lancé, puis importez "
+                    "les commentaires"
                 )
             report = wordpress.import_wordpress(db, network, slug, file, dry_run=dry_run, extra_candidates=extra)
         except wordpress.WxrError as exc:
-            raise click.ClickException(f"{file}: {exc}; nothing was imported") from None
+            raise click.ClickException(f"{file} : {exc} ; rien n'a été importé") from None
         except (OSError, ValueError) as exc:
             raise click.ClickException(f"{file}: {exc}") from None
     if as_json:
@@ -716,6 +717,7 @@ def export_group():
 def export_comments(ctx, slug, out, private):
     """Write the comment threads as JSON: public fields only, unless --private."""
     from comments_service.domain.export import write_export
+    from confreres.french import plural_fr
 
     network = ctx.network
     if slug:
@@ -725,8 +727,8 @@ def export_comments(ctx, slug, out, private):
             raise click.ClickException(exc.args[0]) from None
     if private:
         click.echo(
-            "Warning: --private writes commenters' e-mail addresses (personal data, GDPR): keep the file "
-            "for the network's own backups, never publish it.",
+            "Attention : --private écrit les adresses e-mail des commentateurs (données personnelles, RGPD) : "
+            "gardez le fichier pour les sauvegardes du réseau, ne le publiez jamais.",
             err=True,
         )
     with service_db(network) as (app, db):
@@ -744,7 +746,7 @@ def export_comments(ctx, slug, out, private):
                 tmp.unlink(missing_ok=True)
                 raise
     if out is not None:
-        click.echo(f"{counts['comments']} comments in {counts['threads']} threads -> {out}", err=True)
+        click.echo(f"{plural_fr(counts['comments'], 'commentaire')} dans {plural_fr(counts['threads'], 'fil')} -> {out}", err=True)
 
 
 @cli.command()
@@ -762,11 +764,12 @@ def backup(ctx, path, force):
     except (BackupError, OSError) as exc:
         raise click.ClickException(str(exc)) from None
     except Exception as exc:  # sqlite3.Error: the database is locked, corrupt...
-        raise click.ClickException(f"backup failed: {exc}") from None
+        raise click.ClickException(f"la sauvegarde a échoué : {exc}") from None
     counts = ", ".join(f"{n} {name}" for name, n in result.counts.items())
     statuses = ", ".join(f"{n} {s}" for s, n in result.statuses.items())
-    click.echo(f"Backup: {result.path} ({result.size / 1024:.1f} KiB, {result.seconds:.2f} s), integrity {result.integrity}")
-    click.echo(f"  {counts}" + (f" (comments: {statuses})" if statuses else ""))
+    click.echo(f"Sauvegarde : {result.path} ({result.size / 1024:.1f} Kio, {result.seconds:.2f} s),"
+               f" intégrité {result.integrity}")
+    click.echo(f"  {counts}" + (f" (commentaires : {statuses})" if statuses else ""))
 
 
 @cli.group()
@@ -852,7 +855,7 @@ def notify_send(ctx):
 
     with service_db(ctx.network) as (app, db):
         if not transport(app.config):
-            raise click.ClickException("no mail transport: set CONFRERES_SMTP_HOST (or CONFRERES_MAIL_DIR)")
+            raise click.ClickException("pas de transport du courrier : définissez CONFRERES_SMTP_HOST (ou CONFRERES_MAIL_DIR)")
         with app.app_context():  # answers between blogs declared without the service (e.g. an import)
             queue_answer_notices(db)
         sent = deliver(app.config)

@@ -167,7 +167,7 @@ def init(network: Network, slug: str, repo: Path) -> Path:
     if repo.exists() and any(repo.iterdir()):
         raise PublishError(f"{repo} exists and is not empty")
     if not site.path.is_dir():
-        raise PublishError(f"no site folder at {site.path}")
+        raise PublishError(f"pas de dossier du blog à {site.path}")
     env = clean_git_env()
     _git("init", "--quiet", "--bare", f"--initial-branch={BRANCH}", str(repo), env=env)
     with tempfile.TemporaryDirectory(prefix="confreres-seed-") as tmp:

@@ -104,8 +104,8 @@ class Network:
         for site in self.sites:
             if site.slug == slug:
                 return site
-        known = ", ".join(s.slug for s in self.sites) or "none"
-        raise KeyError(f"no site {slug!r} in the network (known: {known})")
+        known = ", ".join(s.slug for s in self.sites) or "aucun"
+        raise KeyError(f"aucun blog « {slug} » dans le réseau (blogs connus : {known})")
 
     def site_for_url(self, url: str) -> Site | None:
         """The member blog a URL belongs to, or None for a URL outside the network."""

@@ -177,14 +177,14 @@ def backup(source: str | Path, dest: str | Path, *, overwrite: bool = False) -> 
     started = time.perf_counter()
     source = Path(source)
     if not source.is_file():
-        raise BackupError(f"{source}: no such database")
+        raise BackupError(f"{source} : base de données introuvable")
     dest = Path(dest)
     if dest.is_dir():
         dest = dest / f"comments-{store.utcnow().strftime('%Y%m%d-%H%M%S')}.sqlite3"
     if dest.exists() and not overwrite:
-        raise BackupError(f"{dest} exists: choose another path (or --force)")
+        raise BackupError(f"{dest} existe déjà : choisissez un autre chemin (ou --force)")
     if dest.resolve() == source.resolve():
-        raise BackupError("the backup cannot replace the database itself")
+        raise BackupError("la sauvegarde ne peut pas remplacer la base elle-même")
     dest.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp_name = tempfile.mkstemp(prefix=f".{dest.name}.", suffix=".tmp", dir=dest.parent)
     os.close(fd)
@@ -205,9 +205,9 @@ def backup(source: str | Path, dest: str | Path, *, overwrite: bool = False) -> 
         finally:
             src.close()
         if integrity != "ok":
-            raise BackupError(f"integrity check of the copy failed: {integrity}")
+            raise BackupError(f"la vérification d'intégrité de la copie a échoué : {integrity}")
         if fk_errors:
-            raise BackupError(f"foreign key check of the copy failed: {len(fk_errors)} rows")
+            raise BackupError(f"la vérification des clés étrangères de la copie a échoué : {len(fk_errors)} lignes")
         with open(tmp, "rb") as handle:
             os.fsync(handle.fileno())
         os.replace(tmp, dest)

@@ -44,7 +44,7 @@ from comments_service.core.db import write
 from comments_service.domain import comments as store
 from comments_service.domain import render, validate
 from comments_service.domain.posts import bump_post
-from confreres.french import slugify
+from confreres.french import plural_fr, slugify
 from confreres.registry import Network
 from confreres.sanitize import clean
 from confreres.sanitize import text as plain_text
@@ -66,7 +66,7 @@ class WxrError(Exception):
         self.message = message
         self.line = line
         self.column = column
-        where = f" (line {line}" + (f", column {column}" if column is not None else "") + ")" if line else ""
+        where = f" (ligne {line}" + (f", colonne {column}" if column is not None else "") + ")" if line else ""
         super().__init__(f"{message}{where}")
 
 
@@ -300,11 +300,11 @@ def read_wxr(path: str | Path, now: datetime | None = None) -> WxrExport:
         if event == "start":
             depth += 1
             if depth == 1 and name != "rss":
-                raise WxrError(f"not a WordPress export: the root element is <{name}>, not <rss>",
+                raise WxrError(f"ce n'est pas un export WordPress : l'élément racine est <{name}>, pas <rss>",
                                expat.CurrentLineNumber)
             if depth == 2:
                 if name != "channel":
-                    raise WxrError(f"not a WordPress export: <{name}> where <channel> was expected",
+                    raise WxrError(f"ce n'est pas un export WordPress : <{name}> là où <channel> était attendu",
                                    expat.CurrentLineNumber)
                 channel = elem
             return
@@ -345,19 +345,19 @@ def read_wxr(path: str | Path, now: datetime | None = None) -> WxrExport:
     except ParseError as exc:
         line, column = getattr(exc, "position", (None, None))
         reason = re.sub(r": line \d+, column \d+$", "", str(exc))
-        raise WxrError(f"not a well-formed XML file: {reason}", line, column) from None
+        raise WxrError(f"fichier XML mal formé : {reason}", line, column) from None
     except DefusedXmlException as exc:
         raise WxrError(
-            f"refused: the file declares XML entities or external references ({exc.__class__.__name__});"
-            " a WordPress export never does",
+            f"refusé : le fichier déclare des entités XML ou des références externes ({exc.__class__.__name__}),"
+            " ce que ne fait jamais un export WordPress",
             expat.CurrentLineNumber,
         ) from None
     except (gzip.BadGzipFile, EOFError, zlib.error) as exc:
-        raise WxrError(f"not a readable gzip file ({exc})") from None
+        raise WxrError(f"fichier gzip illisible ({exc})") from None
     except UnicodeError as exc:
-        raise WxrError(f"bad text encoding ({exc})", expat.CurrentLineNumber) from None
+        raise WxrError(f"encodage du texte invalide ({exc})", expat.CurrentLineNumber) from None
     if channel is None:
-        raise WxrError("not a WordPress export: no <channel>")
+        raise WxrError("ce n'est pas un export WordPress : pas de <channel>")
     _check_version(wxr_version, foreign_version_ns)
     return WxrExport(wxr_version, base_url, posts, items)
 
@@ -368,17 +368,17 @@ def _check_version(wxr_version: str, foreign_ns: str) -> None:
     if not wxr_version:
         if foreign_ns:
             raise WxrError(
-                f"not a WordPress export: its <wxr_version> is in the namespace {foreign_ns!r}, not WordPress's "
-                "(xmlns:wp=\"http://wordpress.org/export/1.2/\", or https)"
+                f"ce n'est pas un export WordPress : son <wxr_version> est dans l'espace de noms {foreign_ns!r}, pas celui de "
+                "WordPress (xmlns:wp=\"http://wordpress.org/export/1.2/\", ou https)"
             )
         raise WxrError(
-            "not a WordPress export: no <wp:wxr_version> in <channel> (a WordPress export declares "
-            "xmlns:wp=\"http://wordpress.org/export/1.2/\" and gives its version there)"
+            "ce n'est pas un export WordPress : pas de <wp:wxr_version> dans <channel> (un export WordPress déclare "
+            "xmlns:wp=\"http://wordpress.org/export/1.2/\" et y donne sa version)"
         )
     if not re.fullmatch(r"[0-9]+(\.[0-9]+)*", wxr_version):
-        raise WxrError(f"not a WordPress export: <wp:wxr_version> is {wxr_version!r}, not a version number")
+        raise WxrError(f"ce n'est pas un export WordPress : <wp:wxr_version> vaut {wxr_version!r}, pas un numéro de version")
     if wxr_version.split(".")[0] != SUPPORTED_MAJOR:
-        raise WxrError(f"unsupported WXR version {wxr_version}: this importer reads WXR 1.x (WordPress exports 1.0 to 1.2)")
+        raise WxrError(f"version WXR {wxr_version} non prise en charge : cet import lit WXR 1.x (exports WordPress 1.0 à 1.2)")
 
 
 def _item(elem, author_logins: dict[str, str], now: datetime, line: int) -> WxrPost | None:
@@ -479,8 +479,8 @@ class PostIndex:
             if len(found) == 1:
                 return next(iter(found.values())), "slug"
             if len(found) > 1:
-                return None, f"ambiguous: slug « {slug} » fits {len(found)} posts"
-        return None, "no post of the site with this URL or slug"
+                return None, f"ambigu : le slug « {slug} » correspond à {len(found)} billets"
+        return None, "aucun billet du blog avec cette adresse ou ce slug"
 
 
 # -- the report ----------------------------------------------------------------------------------
@@ -556,50 +556,56 @@ class ImportReport:
 
 
 SKIP_LABELS = {
-    "pingback": "pingbacks",
-    "trackback": "trackbacks",
-    "trash": "in the trash",
-    "other_type": "not comments (other WordPress types)",
-    "empty": "empty once sanitised",
-    "too_long": "too long",
-    "no_id": "without a WordPress id",
-    "unmatched_post": "on a post not found",
-    "conflict": "id already used twice by comments of other posts",
-    "failed": "in a post whose write failed",
+    "pingback": ("pingback", "pingbacks"),
+    "trackback": ("trackback", "trackbacks"),
+    "trash": ("commentaire à la corbeille", "commentaires à la corbeille"),
+    "other_type": ("élément qui n'est pas un commentaire (autre type WordPress)",
+                   "éléments qui ne sont pas des commentaires (autres types WordPress)"),
+    "empty": ("commentaire vide une fois nettoyé", "commentaires vides une fois nettoyés"),
+    "too_long": ("commentaire trop long", "commentaires trop longs"),
+    "no_id": ("commentaire sans identifiant WordPress", "commentaires sans identifiant WordPress"),
+    "unmatched_post": ("commentaire d'un billet introuvable", "commentaires de billets introuvables"),
+    "conflict": ("identifiant déjà utilisé par des commentaires d'autres billets",
+                 "identifiants déjà utilisés par des commentaires d'autres billets"),
+    "failed": ("commentaire d'un billet dont l'écriture a échoué", "commentaires de billets dont l'écriture a échoué"),
 }
-
-
-def _n(count: int, word: str) -> str:
-    return f"{count} {word}{'' if count == 1 else 's'}"
+HOW_LABELS = {"url": "par l'adresse", "slug": "par le slug"}
+DATE_SOURCES = {"local": "l'heure locale", "post": "la date du billet", "import": "la date de l'import"}
+STATUS_LABELS = {"approved": "publiés", "pending": "en attente", "spam": "indésirables", "rejected": "refusés"}
+FIELD_LABELS = {"email": "Adresses e-mail invalides laissées de côté", "website": "Sites web invalides laissés de côté"}
 
 
 def format_report(report: ImportReport) -> list[str]:
-    """The report as lines for the terminal."""
-    verb = "to import" if report.dry_run else "imported"
+    """The report as lines for the terminal, in French."""
     lines = [
-        f"WordPress export {report.file} (WXR {report.wxr_version}, {report.items} items) -> site {report.site}"
-        + (" [dry run: nothing written]" if report.dry_run else ""),
-        f"Posts with comments: {len(report.posts)}, matched {len(report.matched)}, unmatched {len(report.unmatched)}",
+        f"Export WordPress {report.file} (WXR {report.wxr_version}, {plural_fr(report.items, 'élément')})"
+        f" -> blog {report.site}" + (" [essai : rien n'est écrit]" if report.dry_run else ""),
+        f"Billets commentés : {len(report.posts)}, retrouvés {len(report.matched)}, introuvables {len(report.unmatched)}",
     ]
     for post in report.matched:
-        lines.append(f"  ✓ {post.title} -> {post.url} (by {post.how}): {_n(post.comments, 'comment')}")
+        how = HOW_LABELS.get(post.how, post.how)
+        lines.append(f"  ✓ {post.title} -> {post.url} ({how}) : {plural_fr(post.comments, 'commentaire')}")
     for post in report.unmatched:
-        lines.append(f"  ✗ {post.title} ({post.wp_link or 'no link'}): {_n(post.comments, 'comment')} not imported: {post.how}")
+        lines.append(f"  ✗ {post.title} ({post.wp_link or 'sans lien'}) : {plural_fr(post.comments, 'commentaire')}"
+                     f" non importé{'s' if post.comments > 1 else ''} : {post.how}")
     for post in report.failed:
-        lines.append(f"  ! {post.title}: write failed, rolled back: {post.error}")
-    statuses = ", ".join(f"{n} {s}" for s, n in sorted(report.statuses.items())) or "none"
-    lines.append(f"Comments {verb}: {report.imported} ({statuses}; {report.replies} replies)")
-    lines.append(f"Comments already present (earlier import): {report.present}")
-    lines.append(f"Comments skipped: {report.skipped_total}")
+        lines.append(f"  ! {post.title} : l'écriture a échoué, rien n'est gardé de ce billet : {post.error}")
+    statuses = ", ".join(f"{n} {STATUS_LABELS.get(s, s)}" for s, n in sorted(report.statuses.items())) or "aucun"
+    verb = "à importer" if report.dry_run else "importés"
+    lines.append(f"Commentaires {verb} : {report.imported} ({statuses} ; {plural_fr(report.replies, 'réponse')})")
+    lines.append(f"Commentaires déjà présents (import précédent) : {report.present}")
+    lines.append(f"Commentaires écartés : {report.skipped_total}")
     for reason, count in sorted(report.skipped.items()):
-        lines.append(f"  {count} {SKIP_LABELS.get(reason, reason)}")
+        singular, plural = SKIP_LABELS.get(reason, (reason, reason))
+        lines.append(f"  {plural_fr(count, singular, plural)}")
     if report.reparented:
-        lines.append(f"Replies attached to an ancestor (their parent was not imported): {report.reparented}")
+        lines.append(f"Réponses rattachées à un ancêtre (leur parent n'a pas été importé) : {report.reparented}")
     for name, count in sorted(report.dropped.items()):
-        lines.append(f"Invalid {name} left out: {count}")
+        lines.append(f"{FIELD_LABELS.get(name, name)} : {count}")
     guessed = {k: v for k, v in report.dates.items() if k != "gmt"}
     if guessed:
-        lines.append("Dates without GMT time: " + ", ".join(f"{n} from {k}" for k, n in sorted(guessed.items())))
+        lines.append("Dates sans heure GMT : " + ", ".join(
+            f"{n} d'après {DATE_SOURCES.get(k, k)}" for k, n in sorted(guessed.items())))
     return lines
 
 

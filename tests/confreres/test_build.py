@@ -129,5 +129,5 @@ def test_rebuild_skips_unchanged_sites_and_rebuilds_a_changed_one(make_network):
 @pytest.mark.parametrize("slug", ["dr-zzz"])
 def test_unknown_site_is_refused(make_network, slug):
     network = make_network(slugs=("dr-a",), posts=1)
-    with pytest.raises(KeyError, match="known: dr-a"):
+    with pytest.raises(KeyError, match="blogs connus : dr-a"):
         build.build(network, [slug], progress=False)

@@ -97,9 +97,9 @@ def test_help_does_not_load_the_comment_service():
 def test_service_commands_run_in_the_one_cli(app, confreres_for, urls, tmp_path):
     run = confreres_for(app)
     init = run("service", "init-db")
-    assert init.exit_code == 0 and f"{app.config['DB']}: schema up to date" in init.output
+    assert init.exit_code == 0 and f"{app.config['DB']} : schéma à jour" in init.output
     purge = run("service", "purge-ips")
-    assert purge.exit_code == 0 and "erased 0 IP hash(es) older than 30 days" in purge.output
+    assert purge.exit_code == 0 and "0 empreinte(s) d'IP de plus de 30 jours effacée(s)" in purge.output
     posts_json = tmp_path / "posts.json"
     posts_json.write_text(json.dumps({"posts": [{"url": urls.POST_B, "title": "Par la ligne de commande"}]}))
     synced = run("service", "sync-posts", "dr-b", str(posts_json))

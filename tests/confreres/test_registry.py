@@ -57,7 +57,7 @@ def test_good_file_loads_into_frozen_dataclasses(tmp_path):
     assert network.site_for_url("https://evil.example/dr-b/") is None
     with pytest.raises(AttributeError):
         network.name = "autre"  # frozen
-    with pytest.raises(KeyError, match="known: dr-a, dr-b"):
+    with pytest.raises(KeyError, match="blogs connus : dr-a, dr-b"):
         network.site("dr-z")
 
 

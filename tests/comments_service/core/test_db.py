@@ -41,13 +41,13 @@ def test_schema_tables_and_indexes(app):
 def test_init_db_command_is_idempotent(runner):
     result = runner.invoke(init_db_command)
     assert result.exit_code == 0, result.output
-    assert "up to date" in result.output
+    assert "schéma à jour" in result.output
 
 
 def test_init_db_creates_a_new_database(make_app, tmp_path):
     app = make_app(DB=str(tmp_path / "fresh.sqlite3"), AUTO_MIGRATE=True)
     result = app.test_cli_runner().invoke(init_db_command)
-    assert "up to date" in result.output
+    assert "schéma à jour" in result.output
 
 
 def test_init_db_without_auto_migrate(network_file, tmp_path):
@@ -56,7 +56,7 @@ def test_init_db_without_auto_migrate(network_file, tmp_path):
     app = create_app({"TESTING": True, "NETWORK": str(network_file), "DB": str(tmp_path / "n.db"), "AUTO_MIGRATE": False})
     assert not (tmp_path / "n.db").exists() or "comments" not in dbmod.connect(str(tmp_path / "n.db")).table_names()
     result = app.test_cli_runner().invoke(init_db_command)
-    assert "applied m001_initial" in result.output
+    assert "migrations appliquées : m001_initial" in result.output
 
 
 def test_a_failed_write_leaves_nothing(app):

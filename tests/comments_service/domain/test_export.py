@@ -123,7 +123,7 @@ def test_private_export_has_emails_every_status_and_a_warning(filled, run_cli, t
     out = tmp_path / "backup.json"
     result = run_cli("export", "comments", "--private", "--out", str(out))
     assert result.exit_code == 0, result.output
-    assert "e-mail" in result.stderr and "GDPR" in result.stderr
+    assert "e-mail" in result.stderr and "RGPD" in result.stderr
     text = out.read_text(encoding="utf-8")
     for email in every_email(filled):
         assert email in text
@@ -149,7 +149,7 @@ def test_backup_command_prints_size_counts_and_the_copy_matches(filled, run_cli,
     dest = tmp_path / "save" / "comments.sqlite3"
     result = run_cli("backup", str(dest))
     assert result.exit_code == 0, result.output
-    assert "integrity ok" in result.output and "KiB" in result.output
+    assert "intégrité ok" in result.output and "Kio" in result.output
     source = sqlite3.connect(app.config["DB"])
     copy = sqlite3.connect(dest)
     try:
@@ -161,7 +161,7 @@ def test_backup_command_prints_size_counts_and_the_copy_matches(filled, run_cli,
         source.close()
         copy.close()
     again = run_cli("backup", str(dest))
-    assert again.exit_code != 0 and "exists" in again.output
+    assert again.exit_code != 0 and "existe déjà" in again.output
     assert run_cli("backup", str(dest), "--force").exit_code == 0
     folder = run_cli("backup", str(tmp_path))  # a folder: a dated file inside
     assert folder.exit_code == 0 and "comments-" in folder.output

@@ -596,7 +596,7 @@ def test_cli_grant_list_revoke(kit, app, network_file, monkeypatch):
     assert revoke.exit_code == 0 and "Révoqué" in revoke.output
     assert "revoked" in runner.invoke(cli, [*base, "list"]).output
     unknown = runner.invoke(cli, [*base, "revoke", "personne@exemple.test", "--reason", "x"])
-    assert unknown.exit_code != 0 and "no account" in unknown.output
+    assert unknown.exit_code != 0 and "aucun compte" in unknown.output
 
 
 @pytest.fixture

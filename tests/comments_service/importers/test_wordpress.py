@@ -128,7 +128,7 @@ def test_theme_unit_test_export_with_the_https_namespace(wp, client, tmp_path):
     assert report.imported == 25 and report.replies == 9 and report.skipped == {"pingback": 4}
     assert len(report.matched) == 5 and wp.count() == 25
     result = wp.cli("import", "wordpress", str(path), "--site", "dr-b")
-    assert result.exit_code == 0 and "already present" in result.output, result.output
+    assert result.exit_code == 0 and "déjà présents" in result.output, result.output
 
 
 def test_reimport_is_idempotent(wp, client):
@@ -143,7 +143,7 @@ def test_reimport_is_idempotent(wp, client):
     assert client.get("/api/comments", query_string={"url": url}).headers["ETag"] == etag
     result = wp.cli("import", "wordpress", str(path), "--site", "dr-b")
     assert result.exit_code == 0, result.output
-    assert "Comments imported: 0" in result.output and "already present (earlier import): 25" in result.output
+    assert "Commentaires importés : 0" in result.output and "déjà présents (import précédent) : 25" in result.output
 
 
 def test_a_comment_deleted_after_import_does_not_come_back(wp):
@@ -193,7 +193,7 @@ def test_gzipped_export(wp, tmp_path):
 
 @pytest.mark.parametrize(
     ("name", "where"),
-    [("malformed.xml", "line 28"), ("crazy-cdata.xml", "line 18, column 71")],
+    [("malformed.xml", "ligne 28"), ("crazy-cdata.xml", "ligne 18, colonne 71")],
 )
 def test_broken_exports_are_refused_with_the_line_and_nothing_written(wp, name, where):
     path = shared(name)
@@ -203,7 +203,7 @@ def test_broken_exports_are_refused_with_the_line_and_nothing_written(wp, name, 
     assert where in str(caught.value)
     result = wp.cli("import", "wordpress", str(path), "--site", "dr-b")
     assert result.exit_code == 1
-    assert where in result.output and "nothing was imported" in result.output
+    assert where in result.output and "rien n'a été importé" in result.output
     assert "Traceback" not in result.output and result.exception is None or isinstance(result.exception, SystemExit)
     assert wp.count() == before
 
@@ -211,9 +211,9 @@ def test_broken_exports_are_refused_with_the_line_and_nothing_written(wp, name, 
 def test_unmatched_posts_are_reported_with_their_titles(wp):
     result = wp.cli("import", "wordpress", str(shared("a11y-unit-test-data.xml")), "--site", "dr-a")
     assert result.exit_code == 0, result.output
-    assert "matched 0, unmatched 5" in result.output
+    assert "retrouvés 0, introuvables 5" in result.output
     assert "✗ Template: Comments (http://wpthemetestdata.wordpress.com/2012/01/03/template-comments/)" in result.output
-    assert "25 on a post not found" in result.output and "4 pingbacks" in result.output
+    assert "25 commentaires de billets introuvables" in result.output and "4 pingbacks" in result.output
     assert wp.count() == 0
 
 
@@ -231,7 +231,7 @@ def test_dry_run_counts_and_writes_nothing(wp):
 
 def test_cli_refuses_an_unknown_site(wp):
     result = wp.cli("import", "wordpress", str(shared("small-export.xml")), "--site", "dr-z")
-    assert result.exit_code != 0 and "no site 'dr-z'" in result.output
+    assert result.exit_code != 0 and "aucun blog « dr-z »" in result.output
 
 
 # -- hostile and tricky exports ----------------------------------------------------------------------
@@ -330,10 +330,10 @@ def test_statuses_trash_types_reparenting_and_loops(wp, tmp_path):
 def test_entity_declarations_are_refused(wp, tmp_path):
     bomb = '\n<!DOCTYPE rss [<!ENTITY a "aaaaaaaaaa"><!ENTITY b "&a;&a;&a;&a;&a;&a;&a;&a;&a;&a;">]>'
     path = wxr(tmp_path / "bomb.xml", item("billet-hostile", comment(1, "&b;")), doctype=bomb)
-    with pytest.raises(wordpress.WxrError, match="refused"):
+    with pytest.raises(wordpress.WxrError, match="refusé"):
         wp.run(path)
     xxe = '\n<!DOCTYPE rss [<!ENTITY x SYSTEM "file:///etc/passwd">]>'
-    with pytest.raises(wordpress.WxrError, match="refused"):
+    with pytest.raises(wordpress.WxrError, match="refusé"):
         wp.run(wxr(tmp_path / "xxe.xml", item("billet-hostile", comment(1, "&x;")), doctype=xxe))
     assert wp.count() == 0
 
@@ -341,11 +341,11 @@ def test_entity_declarations_are_refused(wp, tmp_path):
 @pytest.mark.parametrize(
     ("content", "message"),
     [
-        (b"", "not a well-formed XML file"),
+        (b"", "fichier XML mal formé"),
         (b"\x1f\x8b\x08\x00garbage", "gzip"),
-        (b"<feed><entry/></feed>", "the root element is <feed>"),
+        (b"<feed><entry/></feed>", "l'élément racine est <feed>"),
         (b'<rss version="2.0"><channel><item><title>x</title></item></channel></rss>', "wxr_version"),
-        ('<?xml version="1.0" encoding="UTF-8"?><rss><channel>é'.encode("latin-1"), "not a well-formed XML file"),
+        ('<?xml version="1.0" encoding="UTF-8"?><rss><channel>é'.encode("latin-1"), "fichier XML mal formé"),
     ],
 )
 def test_not_an_export(wp, tmp_path, content, message):
@@ -382,18 +382,18 @@ def test_every_wxr_1x_namespace_is_read(wp, tmp_path, namespace, version):
 @pytest.mark.parametrize(
     ("namespace", "version", "message"),
     [
-        ("https://wordpress.org/export/2.0/", "2.0", "unsupported WXR version 2.0: this importer reads WXR 1.x"),
-        ("http://wordpress.org/export/1.2/", "deux", "<wp:wxr_version> is 'deux', not a version number"),
-        ("http://wordpress.org/export/1.2/", None, "not a WordPress export: no <wp:wxr_version> in <channel>"),
+        ("https://wordpress.org/export/2.0/", "2.0", "version WXR 2.0 non prise en charge : cet import lit WXR 1.x"),
+        ("http://wordpress.org/export/1.2/", "deux", "<wp:wxr_version> vaut 'deux', pas un numéro de version"),
+        ("http://wordpress.org/export/1.2/", None, "ce n'est pas un export WordPress : pas de <wp:wxr_version> dans <channel>"),
         ("https://example.org/export/1.2/", "1.2",
-         "not a WordPress export: its <wxr_version> is in the namespace 'https://example.org/export/1.2/'"),
-        ("http://wordpress.org.example/export/1.2/", "1.2", "not WordPress's"),
+         "ce n'est pas un export WordPress : son <wxr_version> est dans l'espace de noms 'https://example.org/export/1.2/'"),
+        ("http://wordpress.org.example/export/1.2/", "1.2", "pas celui de WordPress"),
     ],
 )
 def test_what_is_wrong_with_the_version_is_said(wp, tmp_path, namespace, version, message):
     path = _variant(tmp_path / "export.xml", namespace, version)
     result = wp.cli("import", "wordpress", str(path), "--site", "dr-b")
-    assert result.exit_code == 1 and message in result.output and "nothing was imported" in result.output, result.output
+    assert result.exit_code == 1 and message in result.output and "rien n'a été importé" in result.output, result.output
     assert "found none" not in result.output and wp.count() == 0
 
 

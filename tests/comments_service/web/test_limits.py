@@ -79,7 +79,7 @@ def test_purge_command(runner, actions, urls):
     body = actions.comment("vieux", url=urls.POST_B)
     actions.age(body["comment"]["id"], 40 * 24 * 60)
     result = runner.invoke(purge_ips_command)
-    assert result.exit_code == 0 and "erased 1" in result.output
+    assert result.exit_code == 0 and "1 empreinte(s)" in result.output
 
 
 def test_proxy_fix_uses_forwarded_address(make_app, urls):
