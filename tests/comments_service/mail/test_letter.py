@@ -59,13 +59,20 @@ def sql(app, query, params=()):
         db.close()
 
 
-def test_subscribe_confirm_and_receive_both_parts(mail_app, reader, smtp, send):
+def test_subscribe_confirm_and_receive_both_parts(mail_app, reader, smtp, send, confreres_for):
     recent_posts(mail_app)
+    run = confreres_for(mail_app)  # Dr A's blog has a verified author: her posts carry the badge
+    assert run("admin", "create", "anne@example.org", "--site", "dr-a", "--name", "Dr Anne A").exit_code == 0
+    granted = run("verify", "grant", "anne@example.org", "--rpps", "19900000449", "--last-name", "A",
+                  "--first-name", "Anne", "--no-directory", "--specialty", "Médecine générale")
+    assert granted.exit_code == 0, granted.output
+    smtp.mailbox.settle(0.3)
+    since = len(smtp.mailbox.mails)
     subscribe(reader, "lectrice@example.org")
     output = send()
     assert "1 lettre mise(s) en file" in output and "lectrice@example.org" not in output
     (mail,) = letters(smtp.mailbox)
-    assert mail.recipients == ["lectrice@example.org"]
+    assert mail.recipients == ["lectrice@example.org"] and smtp.mailbox.mails.index(mail) >= since
     assert "semaine du" in mail.subject and re.search(r"\d{1,2}(er)? [a-zéû]+ \d{4}", mail.subject), mail.subject
     message = mail.message
     assert message.get_content_type() == "multipart/alternative"
@@ -76,6 +83,8 @@ def test_subscribe_confirm_and_receive_both_parts(mail_app, reader, smtp, send):
         assert "Les gardes de nuit" in part and "Dr Anne A" in part and "Médecine générale" in part
         assert "Une nuit de garde en zone rurale" in part and "Le temps de consultation" in part
         assert "Débats en cours" in part and "Lancé par Dr Bruno B, avec Dr Anne A" in part
+        assert "Dr Anne A · Médecin vérifié · Médecine générale" in re.sub(r"<[^>]+>", "", part)
+        assert "Dr Bruno B · Médecin vérifié" not in re.sub(r"<[^>]+>", "", part)
     assert "<em>" not in html, "titles are plain text"
     # RFC 8058, and the same link in the mail
     unsubscribe = mail.header("List-Unsubscribe")
