@@ -65,6 +65,9 @@ def create_app(test_config: dict | None = None) -> Flask:
     from comments_service.web import profiles
 
     app.register_blueprint(profiles.bp)  # public member profiles (/membres/<handle>, /api/members/<handle>)
+    from comments_service.web import secrecy
+
+    app.register_blueprint(secrecy.bp)  # POST /api/secrecy-check: medical secrecy as a commenter types
     from comments_service.web import letter as letter_pages
 
     app.register_blueprint(letter_pages.bp)  # « La lettre des confrères »: the form (/lettre)

@@ -45,7 +45,7 @@ class SiteResult:
     skipped: bool = False
     error: str = ""
     release: str = ""
-    articles: list[dict] = field(default_factory=list)  # {"source", "url", "title"}
+    articles: list[dict] = field(default_factory=list)  # {"source", "url", "title", "secrecy" (when built)}
     withheld: list[dict] = field(default_factory=list)  # drafts and scheduled posts: confreres.checks.withheld
     secrecy: list[str] = field(default_factory=list)  # medical secrecy warnings: confreres.checks.secrecy_warnings
     reason: str = ""  # "comments": rebuilt only because its comment threads changed
@@ -95,14 +95,14 @@ def build_site(network_file: str, slug: str, out: str, source: str | None = None
         releases.mkdir(parents=True, exist_ok=True)
         release = releases / f"{slug}-{time.strftime('%Y%m%d%H%M%S')}-{os.getpid()}"
         articles = run_pelican(network, site, src, release)
-        from confreres.checks import next_due, secrecy_warnings, withheld
+        from confreres.checks import next_due, secrecy_warnings, with_secrecy, withheld
 
         state = {"fingerprint": stamp, "built": time.time(), "due": next_due(),
                  "posts": freshness.posts_digest(articles), **freshness.recorded(release, comments_version)}
         (release / STATE_FILE).write_text(json.dumps(state), encoding="utf-8")
         swap_live(out_dir, slug, release)
         return SiteResult(
-            slug, ok=True, seconds=time.perf_counter() - start, release=str(release), articles=articles,
+            slug, ok=True, seconds=time.perf_counter() - start, release=str(release), articles=with_secrecy(articles),
             reason="" if force else reason, withheld=withheld(), secrecy=secrecy_warnings(),
         )
     except BuildError as exc:

@@ -13,7 +13,7 @@ per build):
 - `withheld` says which posts the build kept back (drafts, posts dated in the future), for the push;
 - `refuse_conflicts` also scans each post and page for medical secrecy (confreres.secrecy): a finding
   that refuses stops the build naming `content/<file>`, line and column; `secrecy_warnings` keeps the
-  others for the push.
+  others for the push, `with_secrecy` adds them to each post announced to the comment service.
 """
 
 from __future__ import annotations
@@ -35,6 +35,7 @@ DIRECT_PAGES = {
 # What the last build of this process kept back, for `withheld` (one site per process).
 _WITHHELD: list[dict] = []
 _SECRECY_WARNINGS: list[str] = []
+_SECRECY_FOUND: list[dict] = []  # the same warnings, one dict each, for the comment service (secrecy_findings)
 
 
 class Refused(Exception):
@@ -219,6 +220,7 @@ def secrecy_refusals(generators, settings: dict) -> list[str]:
     from confreres import secrecy
 
     _SECRECY_WARNINGS.clear()
+    _SECRECY_FOUND.clear()
     content_dir = Path(settings.get("PATH", "."))
     refusals: list[str] = []
     seen: set[str] = set()
@@ -233,12 +235,22 @@ def secrecy_refusals(generators, settings: dict) -> list[str]:
         source = source_name(item.source_path, content_dir)
         refusals += [f"secret médical : {f.message(source)}" for f in refuse]
         _SECRECY_WARNINGS.extend(f.message(source) for f in warn)
+        _SECRECY_FOUND.extend({"source": source, "line": f.line, "column": f.column, "kind": f.kind,
+                               "reason": f.reason, "text": f.text} for f in warn)
     return refusals
 
 
 def secrecy_warnings() -> list[str]:
     """The secrecy warnings of the last build in this process (`content/x.md, ligne …`), for the push."""
     return list(_SECRECY_WARNINGS)
+
+
+def with_secrecy(articles: list[dict]) -> list[dict]:
+    """The built posts, each with the secrecy warnings of its file (`secrecy`: source, line, column, kind, reason
+    and the flagged span only), for the announce to the comment service, which lists them to the blog's
+    moderators (never in posts.json: that file is public)."""
+    return [{**post, "secrecy": [f for f in _SECRECY_FOUND if f["source"] == f"content/{post.get('source')}"]}
+            for post in articles]
 
 
 def _remember_withheld(generators, settings: dict):

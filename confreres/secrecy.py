@@ -9,6 +9,9 @@ later, the comment service share them. `scan(text)` returns `Finding`s with a se
 
 A post's `Secret: vérifié` accepts its findings on purpose (its author's own cabinet phone, a public figure),
 never a NIR: `blocking(findings, verified)` says which still stop a publication.
+
+A comment has no `Secret:`: any finding holds it for moderation (comments_service.domain.secrecy);
+`label`, `comment_warning` and `comment_reason` are what its author reads, as they type and once it is sent.
 """
 
 from __future__ import annotations
@@ -126,3 +129,41 @@ def blocking(findings: list[Finding], is_verified: bool) -> tuple[list[Finding],
     if is_verified:
         return [f for f in findings if f.kind == "nir"], []
     return [f for f in findings if f.severity == "refuse"], [f for f in findings if f.severity == "warn"]
+
+
+# What a finding is, for a commenter (a comment has no metadata to accept it: every finding holds it).
+LABELS = {
+    "nir": "un numéro de sécurité sociale",
+    "nir_sans_cle": "ce qui ressemble à un numéro de sécurité sociale",
+    "telephone": "un numéro de téléphone",
+    "email": "une adresse e-mail",
+    "naissance": "une date de naissance complète",
+    "patient": "ce qui ressemble au nom d'un patient",
+}
+
+
+def label(finding: Finding) -> str:
+    """« un numéro de téléphone », « un âge avec une ville »…: what the finding is, in a French sentence."""
+    if finding.kind == "patient" and _AGE_TOWN.fullmatch(finding.text):
+        return "un âge avec une ville"
+    return LABELS.get(finding.kind, "une donnée qui peut identifier un patient")
+
+
+def _listed(findings: list[Finding]) -> str:
+    parts = list(dict.fromkeys(f"{label(f)} (« {f.text} »)" for f in findings))
+    return parts[0] if len(parts) == 1 else ", ".join(parts[:-1]) + " et " + parts[-1]
+
+
+def comment_warning(findings: list[Finding]) -> str:
+    """What a commenter reads as they type (the widget) or on a form sent back: "" when nothing is found."""
+    if not findings:
+        return ""
+    return (f"Secret médical : votre texte contient {_listed(findings)}. Retirez ce qui permettrait de reconnaître "
+            "quelqu'un ; sinon, votre commentaire attendra la relecture d'un modérateur avant d'être publié.")
+
+
+def comment_reason(findings: list[Finding]) -> str:
+    """Why a sent comment waits for moderation whatever the blog's policy (stored with it, shown to its author
+    and to the moderators)."""
+    return (f"il contient {_listed(findings)} : pour protéger le secret médical, un modérateur le relira "
+            "avant toute publication.")

@@ -4,7 +4,7 @@ The build (confreres.build, .badges, .freshness) and the Pelican plugins (commen
 over HTTP only, never by importing it: the blogs' author badges and comment versions (`GET api/sites`), the
 active threads (`GET api/threads/active`), comment counts (`GET api/counts`, `COUNTS_BATCH` URLs a request)
 and threads (`GET api/comments`), and the blog's list of posts (`PUT api/sites/<slug>/posts`, signed,
-retried). Reads use `client(timeout)`: short timeouts (connect at most 1 s), JSON, no redirects; each
+retried; each built post with its medical secrecy warnings, confreres.checks.with_secrecy). Reads use `client(timeout)`: short timeouts (connect at most 1 s), JSON, no redirects; each
 caller keeps its own timeout as the default of the function it calls.
 
 A service that is down, slow or answers badly never fails a build: reads raise one of `UNAVAILABLE`, which

@@ -14,7 +14,7 @@ from flask import current_app
 from comments_service.core import events
 from comments_service.core.errors import ApiError
 from comments_service.domain import comments as store
-from comments_service.domain import mentions, verification
+from comments_service.domain import mentions, secrecy, verification
 from comments_service.domain.moderation import can_moderate
 from comments_service.domain.policy import ACTIONS, check_action
 from comments_service.mail import notices as notify
@@ -24,13 +24,14 @@ def create_comment(db, network, post, data, *, account, ip_hash) -> tuple:
     """Store a new comment and queue the mails it calls for, in one transaction, then emit
     `comment.created`; returns (row, edit nonce) as domain/comments.add_comment does. A guest's name that
     passes its writer off as a member or a physician is refused first (ApiError 400). The moderation policy
-    and the duplicate window are the app's settings (MODERATION, DUPLICATE_WINDOW)."""
+    and the duplicate window are the app's settings (MODERATION, DUPLICATE_WINDOW). A text that could identify
+    a patient (confreres.secrecy) waits for moderation whatever the policy, its reason stored (domain/secrecy.py)."""
     config = current_app.config
     verification.check_author_name(current_app, db, data.author, account)
     with store.write(db):  # the comment and the mails it calls for (mail/notices.py) commit together
         row, nonce = store.add_comment(
             db, network, post, data, policy=config["MODERATION"] or None, account=account, ip_hash=ip_hash,
-            duplicate_minutes=int(config["DUPLICATE_WINDOW"]),
+            duplicate_minutes=int(config["DUPLICATE_WINDOW"]), secrecy=secrecy.hold(data.text),
         )
         notify.comment_created(db, row)
     events.emit("comment.created", comment_id=row["id"], status=row["status"], url=post["url"], site=post["site"])
@@ -38,8 +39,12 @@ def create_comment(db, network, post, data, *, account, ip_hash) -> tuple:
 
 
 def edit_comment(db, comment_id: int, nonce, text: str, *, window_minutes: int, account_id=None):
-    """The owner's edit (domain/comments.edit_comment), then `comment.edited`; returns the row."""
-    row = store.edit_comment(db, comment_id, nonce, text, window_minutes=window_minutes, account_id=account_id)
+    """The owner's edit (domain/comments.edit_comment), held again when the new text calls for it (as a new
+    comment is), then `comment.edited`; returns the row."""
+    with store.write(db):
+        row = store.edit_comment(db, comment_id, nonce, text, window_minutes=window_minutes, account_id=account_id)
+        secrecy.hold_edited(db, row)
+        row = store.get_comment(db, comment_id)
     events.emit("comment.edited", comment_id=comment_id, url=row["post_url"], site=row["site"])
     return row
 

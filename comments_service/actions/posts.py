@@ -11,16 +11,18 @@ from __future__ import annotations
 from datetime import datetime
 
 from comments_service.core.db import write
-from comments_service.domain import posts
+from comments_service.domain import posts, secrecy
 from comments_service.mail import notices
 from confreres.registry import Network
 
 
 def sync_posts(db, network: Network, slug: str, payload: dict, now: datetime | None = None) -> dict:
     """Make the site's list of posts exactly `payload["posts"]` and record the answers to tell (one
-    transaction: domain/posts.sync + notices.record_answers); returns the summary."""
+    transaction: domain/posts.sync + notices.record_answers), with each post's medical secrecy warnings
+    (domain/secrecy.record_posts); returns the summary."""
     with write(db):
         summary, pairs = posts.sync(db, network, slug, payload, now=now)
+        secrecy.record_posts(db, slug, payload)
         notices.record_answers(db, pairs, now=now)
     return summary
 

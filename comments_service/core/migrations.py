@@ -545,6 +545,22 @@ def m011_vouch_links(db: Database) -> None:
 
 
 @migrations()
+def m012_secrecy(db: Database) -> None:
+    """Medical secrecy (issue 15; domain/secrecy.py).
+
+    comments.secrecy: why a comment waits for moderation whatever its blog's policy (the French reason and the
+    flagged spans, JSON), for its author and its moderators; NULL for any other comment. posts.secrecy: the
+    warnings the post's last build found (line, column, reason, flagged span, JSON), for its blog's moderators;
+    NULL when it has none. No public read selects either column.
+    """
+    _run(
+        db,
+        "ALTER TABLE comments ADD COLUMN secrecy TEXT",
+        "ALTER TABLE posts ADD COLUMN secrecy TEXT",
+    )
+
+
+@migrations()
 def m013_letter(db: Database) -> None:
     """« La lettre des confrères » (issue 15): the planet by mail, weekly or daily (domain/letter.py).
 

@@ -159,8 +159,10 @@ def add_comment(
     ip_hash: str | None = None,
     duplicate_minutes: int = 10,
     now: datetime | None = None,
+    secrecy: str | None = None,
 ) -> tuple[sqlite3.Row, str]:
-    """Store a new comment; return (row, edit nonce). `policy` overrides the site's moderation policy.
+    """Store a new comment; return (row, edit nonce). `policy` overrides the site's moderation policy;
+    `secrecy` (domain/secrecy.hold) holds it for moderation whatever the policy, and says why.
 
     `account` (from the sign-in layer, when there is one) decides the badge and the post-author
     mark on the server; nothing of the kind is read from the client's payload.
@@ -226,17 +228,17 @@ def add_comment(
             )
         else:
             returning = None
-        status = initial_status(
+        status = "pending" if secrecy else initial_status(
             site_policy, account=account, is_site_author=is_site_author, returning_author=bool(returning)
         )
         cursor = db.conn.execute(
             "INSERT INTO comments (post_url, site, parent_id, account_id, author_name, email, website,"
-            " badge_level, badge_specialty, is_post_author, text, html, status, created, ip_hash, notify, edit_nonce)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            " badge_level, badge_specialty, is_post_author, text, html, status, created, ip_hash, notify, edit_nonce,"
+            " secrecy) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (
                 post["url"], post["site"], data.parent, account["id"] if account else None, author, email,
                 data.website, (account or {}).get("badge_level"), (account or {}).get("badge_specialty"),
-                int(is_site_author), data.text, html, status, stamp, ip_hash, int(data.notify), nonce,
+                int(is_site_author), data.text, html, status, stamp, ip_hash, int(data.notify), nonce, secrecy,
             ),
         )
         bump_post(db, post["url"], public=status not in HIDDEN)

@@ -47,7 +47,7 @@ def queue(db, account: dict, limit: int = QUEUE_LIMIT) -> list[dict]:
         "SELECT c.id, c.post_url, c.site, c.parent_id, c.author_name,"
         " CASE WHEN EXISTS (SELECT 1 FROM verifications v WHERE v.account_id = c.account_id) THEN NULL"
         " ELSE c.email END AS email, c.website, c.text, c.html, c.status,"
-        " c.created, c.edited, c.badge_level, c.badge_specialty, c.account_id, p.title AS post_title,"
+        " c.created, c.edited, c.badge_level, c.badge_specialty, c.account_id, c.secrecy, p.title AS post_title,"
         " pc.author_name AS parent_author"
         " FROM comments c JOIN posts p ON p.url = c.post_url LEFT JOIN comments pc ON pc.id = c.parent_id"
         f" WHERE {where} ORDER BY c.created, c.id LIMIT ?",

@@ -7,6 +7,7 @@ the keys written here exist in public output.
 
 from __future__ import annotations
 
+from comments_service.domain import secrecy
 from confreres.french import parse_iso, utc_iso
 
 ANONYMOUS = "Anonyme"
@@ -240,6 +241,7 @@ def moderation_item(row, reports: list[dict]) -> dict:
         "created": row["created"],
         "edited": row["edited"],
         "reports": reports,
+        "secrecy": secrecy.held(row),  # {"reason", "flags"}: why it waits whatever the policy, the spans to check
     }
 
 

@@ -22,7 +22,7 @@ from flask import current_app, has_app_context
 
 from comments_service.core import tokens
 from comments_service.core.db import write
-from comments_service.domain import accounts
+from comments_service.domain import accounts, secrecy
 from comments_service.domain.comments import get_comment, iso, query, query_one, utcnow
 from comments_service.mail.outbox import (
     NOTICE_TABLES,
@@ -106,6 +106,7 @@ def comment_created(db, row, now: datetime | None = None) -> None:
 def queue_new_comment(db, author, row, now=None) -> int:
     post = _post(db, row["post_url"])
     pending = row["status"] == "pending"
+    held = secrecy.held(row)  # medical secrecy: the reason, and the flagged spans marked ⟦…⟧ in the quote
     title = post["title"] or post["url"]
     subject = f"{'Commentaire à valider' if pending else 'Nouveau commentaire'} sur « {title} »"
     return queue_for_author(
@@ -118,7 +119,8 @@ def queue_new_comment(db, author, row, now=None) -> int:
         post=post,
         comment=row,
         name=row["author_name"] or "Anonyme",
-        quoted=quote(row["text"]),
+        quoted=quote(secrecy.mail_marked(row["text"], held["flags"]) if held else row["text"]),
+        secret=held["reason"] if held and pending else "",
         pending=pending,
         links=_action_links(row, author["id"]) if pending else {},
         max_days=max(1, int(current_app.config["ACTION_LINK_MAX_AGE"]) // 86400),
@@ -233,11 +235,13 @@ def _queue_digest(db, author, comments, moment, answers=(), mentions=()) -> int:
         if not posts or posts[-1]["url"] != c["post_url"]:
             posts.append({"url": c["post_url"], "title": c["post_title"] or c["post_url"], "comments": []})
         pending = c["status"] == "pending"
+        held = secrecy.held(c) if pending else None  # medical secrecy: the passages marked ⟦…⟧, and why
         posts[-1]["comments"].append(
             {
                 "name": c["author_name"] or "Anonyme",
                 "created": c["created"],
-                "quoted": quote(c["text"], 600),
+                "quoted": quote(secrecy.mail_marked(c["text"], held["flags"]) if held else c["text"], 600),
+                "secret": held["reason"] if held else "",
                 "pending": pending,
                 "links": _action_links(c, author["id"]) if pending else {},
                 "url": comment_link(c),

@@ -32,7 +32,7 @@ from comments_service.core.config import THREAD_PAGE_MAX
 from comments_service.core.db import get_db
 from comments_service.core.errors import ApiError
 from comments_service.domain import comments as store
-from comments_service.domain import crossblog, public, validate
+from comments_service.domain import crossblog, public, secrecy, validate
 from comments_service.domain.accounts import looks_like_session
 from comments_service.domain.posts import comments_mode, find_post
 from comments_service.web import limits
@@ -134,7 +134,7 @@ def create_comment():
     config = current_app.config
     if data.honeypot:
         # A bot filled the hidden field: answer like a comment awaiting moderation, store nothing.
-        return json_response({"comment": None, "status": "pending", "edit_token": None}, 201)
+        return json_response({"comment": None, "status": "pending", "edit_token": None, "message": SENT["pending"]}, 201)
     db = get_db()
     network = _network()
     post = find_post(db, network, data.url)
@@ -146,19 +146,36 @@ def create_comment():
             **_own(row),
             "edit_token": token,
             "edit_window_minutes": int(config["EDIT_WINDOW"]),
+            "message": sent_message(row),
         },
         201,
     )
 
 
+# What the writer is told once the comment is sent (the widget shows `message` as it is)
+SENT = {"approved": "Votre commentaire a été publié.", "pending": "Votre commentaire est en attente de validation."}
+
+
+def sent_message(row) -> str:
+    """« publié », « en attente de validation » (the blog's policy), or « en attente de modération : <why> » when
+    its text could identify a patient (domain/secrecy.py)."""
+    held = secrecy.held(row)
+    if held and row["status"] == "pending":
+        return f"Votre commentaire est en attente de modération : {held['reason']}"
+    return SENT.get(row["status"], SENT["pending"])
+
+
 def _own(row) -> dict:
-    """A comment as its owner sees it: the public shape, plus its Markdown source and edit deadline."""
+    """A comment as its owner sees it: the public shape, plus its Markdown source and edit deadline, and why it
+    waits for moderation when its text could identify a patient (`reason` in French, the flagged `secrecy` spans)."""
     window = timedelta(minutes=int(current_app.config["EDIT_WINDOW"]))
+    held = secrecy.held(row)
     return {
         "comment": public.comment(row),
         "status": row["status"],
         "text": row["text"],
         "editable_until": store.iso(store.parse_iso(row["created"]) + window),
+        **({"reason": held["reason"], "secrecy": held["flags"]} if held else {}),
     }
 
 

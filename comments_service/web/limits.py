@@ -22,8 +22,13 @@ from comments_service.domain.comments import iso, utcnow
 from confreres.site_token import check_site_token
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
-LIMITED_BLUEPRINTS = ("api", "pages", "feeds", "crossblog", "webmention", "account", "verification",
-                      "letter")  # account: sign-in, profile; letter: its form (not the links of its mails)
+LIMITED_BLUEPRINTS = ("api", "pages", "feeds", "crossblog", "webmention", "account", "verification",  # account: sign-in
+                      "secrecy", "letter")  # letter: its form (not the links of its mails)
+READ_LIKE = frozenset({"secrecy.check"})  # POSTs asked while typing, that store nothing: the reads' budget
+
+
+def _reading() -> bool:
+    return request.method in ("GET", "HEAD") or request.endpoint in READ_LIKE
 
 
 def client_ip() -> str:
@@ -92,7 +97,7 @@ def init_app(app) -> Limiter:
     writes = limiter.shared_limit(
         lambda: app.config["RATE_LIMIT"],
         scope="writes",
-        exempt_when=lambda: request.method in SAFE_METHODS or _announcing_posts() is not None,
+        exempt_when=lambda: request.method in SAFE_METHODS or _reading() or _announcing_posts() is not None,
     )
     announces = limiter.limit(
         lambda: _limit(app, "POSTS_RATE_LIMIT"),
@@ -103,7 +108,7 @@ def init_app(app) -> Limiter:
     reads = limiter.shared_limit(
         lambda: _limit(app, "READ_RATE_LIMIT"),
         scope="reads",
-        exempt_when=lambda: request.method not in ("GET", "HEAD") or app.config["READ_RATE_LIMIT"] == "off",
+        exempt_when=lambda: not _reading() or app.config["READ_RATE_LIMIT"] == "off",
     )
     for name in LIMITED_BLUEPRINTS:
         blueprint = app.blueprints[name]

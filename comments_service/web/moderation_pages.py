@@ -7,10 +7,14 @@
                                    Webmention): a confirmation page (a GET changes nothing: mail
                                    scanners prefetch links)
   POST /moderation/act             acts, once: the link's nonce is spent in the same transaction
-  GET  /api/moderation/queue       the same queue as JSON (`items`, and `mentions`: pending Webmentions)
+  GET  /api/moderation/queue       the same queue as JSON (`items`, and `mentions`: pending Webmentions;
+                                   `posts`: published posts whose build found medical secrecy warnings)
   POST /api/moderation/<id>        {"action": "approve" | "reject" | "spam" | "delete"}
   POST /moderation/mentions/<id>   the same for a received Webmention (form, same CSRF token as comments)
   POST /api/moderation/mentions/<id>  {"action": ...} as JSON
+
+A comment held for medical secrecy (domain/secrecy.py) shows why, and its text as typed with the flagged spans
+highlighted; the posts whose last build warned are listed with each line and span (the blog's moderators only).
 
 Every decision goes through actions.comments.moderate (one transaction; the post's version is bumped, so the
 cached thread and its ETag change) and is followed, after the commit, by the hook that sends the
@@ -28,7 +32,7 @@ from comments_service.core import events as hooks
 from comments_service.core import tokens
 from comments_service.core.db import get_db, write
 from comments_service.core.errors import ApiError
-from comments_service.domain import accounts, mentions, moderation, policy, public
+from comments_service.domain import accounts, mentions, moderation, policy, public, secrecy
 from comments_service.domain import comments as store
 from comments_service.web.auth import current_account, require_account, signed_in_page
 from comments_service.web.body import json_body, json_response
@@ -67,6 +71,7 @@ def api_queue():
             "total": len(items),
             "items": [public.moderation_item(item["row"], item["reports"]) for item in items],
             "mentions": [public.moderation_mention(row) for row in mentions],
+            "posts": secrecy.post_warnings(db, sites),  # published posts whose build warned (medical secrecy)
         },
         headers={"Cache-Control": "private, no-store"},
     )
@@ -118,6 +123,9 @@ def _queue_page(account: dict, notice: str | None = None, error: str | None = No
         account=account,
         items=moderation.queue(db, account),
         mentions=moderation.mention_queue(db, account),
+        secret_posts=secrecy.post_warnings(db, sites),
+        held=secrecy.held,
+        marked=secrecy.marked,
         mention_actions={k: policy.ACTION_LABELS[k] for k in ("approve", "reject", "spam")},
         sites=[titles.get(s, s) for s in sites] if sites is not None else None,
         site_titles=titles,
@@ -232,6 +240,8 @@ def act():
         comment=target if kind == "comment" else None,
         mention=target if kind == "mention" else None,
         post=post,
+        secret=secrecy.held(target) if kind == "comment" else None,
+        marked=secrecy.marked,
     )
 
 

@@ -2,7 +2,10 @@
 
 GET /thread?url=<post URL> shows the approved comments and the form; POST /thread validates and
 stores through the same domain/validate.py and domain/comments.py as the API, then redirects (303) back with a
-confirmation, or re-shows the form with what the reader typed and the errors (400).
+confirmation, or re-shows the form with what the reader typed and the errors (400). A text that could identify a
+patient (domain/secrecy.py) is first given back with the warning, as the widget warns as one types; sent as it is
+(« Envoyer tel quel »), the comment waits for moderation whatever the policy: the page (202) says why, and shows
+the text that was sent.
 The CSRF token is signed (itsdangerous), time-limited, bound to the thread and to a random
 nonce in a first-party cookie of the service, so another site cannot post in a reader's name.
 
@@ -23,7 +26,7 @@ from comments_service.core import ids, tokens
 from comments_service.core.db import get_db
 from comments_service.core.errors import ApiError
 from comments_service.domain import comments as store
-from comments_service.domain import crossblog, public, tree, validate
+from comments_service.domain import crossblog, public, secrecy, tree, validate
 from comments_service.domain import verification as verify
 from comments_service.domain.posts import find_post
 from comments_service.web import limits
@@ -44,7 +47,8 @@ def _network():
     return current_app.extensions["confreres_network"]
 
 
-def _render(post, *, form=None, errors=(), status=200, message=None, parent_id=None, number=1):
+def _render(post, *, form=None, errors=(), status=200, message=None, parent_id=None, number=1, held=None,
+            secret_warning=""):
     db = get_db()
     network = _network()
     config = current_app.config
@@ -84,6 +88,8 @@ def _render(post, *, form=None, errors=(), status=200, message=None, parent_id=N
         by_field=by_field,
         csrf=csrf,
         message=message,
+        held=held,
+        secret_warning=secret_warning,
         parent=parent,
         events=tree.events(document["comments"]),
         number=number,
@@ -152,11 +158,17 @@ def post_thread():
         return _render(post, form=form, errors=errors, status=400, parent_id=parent_id)
     if data.honeypot:
         return redirect(url_for("pages.thread", url=post["url"], merci="pending") + "#merci", 303)
+    warning = secrecy.check(data.text)["message"]
+    if warning and not request.form.get("secret_ok"):  # medical secrecy: said before anything is sent
+        return _render(post, form=form, parent_id=parent_id, secret_warning=warning)
     try:
         db = get_db()
         row, _nonce = create_comment(db, _network(), post, data, account=account, ip_hash=limits.request_ip_hash())
     except ApiError as error:
         return _render(post, form=form, errors=[error], status=error.status, parent_id=parent_id)
+    secret = secrecy.held(row)
+    if secret:  # medical secrecy: held whatever the policy; the page says why and shows the text sent (202)
+        return _render(post, status=202, held={"reason": secret["reason"], "text": row["text"]})
     anchor = f"#comment-{row['id']}" if row["status"] == "approved" else "#merci"
     number = _page_of(db, post["url"], row["id"]) if row["status"] == "approved" else 1
     page = {"page": number} if number > 1 else {}

@@ -2,7 +2,7 @@
 
 Each fragment describes its own blueprint's routes, written by hand next to the code it describes:
 comments (web/api.py), verification (web/verification.py), accounts (sign-in, account, moderation),
-members (public profiles, mention moderation); `common` holds what they share. Fragments import only
+members (public profiles, mention moderation), secrecy (web/secrecy.py); `common` holds what they share. Fragments import only
 `common`; this module alone imports them all and merges them, refusing a path or schema defined twice.
 tests/comments_service/web/test_openapi.py walks the app's URL map and fails when a route or a
 method under /api/ is missing here.
@@ -10,11 +10,12 @@ method under /api/ is missing here.
 
 from __future__ import annotations
 
-from comments_service.web.openapi import accounts, comments, common, members, verification
+from comments_service.web.openapi import accounts, comments, common, members, secrecy, verification
 
 # Merge order = the order of the paths and schemas in the served document (kept as it always was).
-PATH_FRAGMENTS = (verification.PATHS, comments.PATHS, accounts.PATHS, members.PATHS)
-SCHEMA_FRAGMENTS = (verification.SCHEMAS, common.SCHEMAS, comments.SCHEMAS, accounts.SCHEMAS, members.SCHEMAS)
+PATH_FRAGMENTS = (verification.PATHS, comments.PATHS, accounts.PATHS, members.PATHS, secrecy.PATHS)
+SCHEMA_FRAGMENTS = (verification.SCHEMAS, common.SCHEMAS, comments.SCHEMAS, accounts.SCHEMAS, members.SCHEMAS,
+                    secrecy.SCHEMAS)
 SECURITY_FRAGMENTS = (comments.SECURITY_SCHEMES, accounts.SECURITY_SCHEMES)
 
 

@@ -571,6 +571,12 @@ SCHEMAS = {
             "editable_until": {"type": "string", "format": "date-time"},
             "edit_token": {"type": ["string", "null"]},
             "edit_window_minutes": {"type": "integer"},
+            "message": {"type": "string", "description": "What to tell the writer, in French: published, awaiting "
+                        "the blogger's validation, or awaiting moderation with the reason (medical secrecy)"},
+            "reason": {"type": "string", "description": "Why it waits for moderation whatever the blog's policy, "
+                       "in French: its text could identify a patient (medical secrecy); absent otherwise"},
+            "secrecy": {"type": "array", "items": {"$ref": "#/components/schemas/SecrecyFlag"},
+                        "description": "The flagged passages of a comment held for medical secrecy"},
         },
     },
     "OwnComment": {
@@ -585,6 +591,10 @@ SCHEMAS = {
                 "format": "date-time",
                 "description": "End of the edit window (PATCH and DELETE are refused after it)",
             },
+            "reason": {"type": "string", "description": "Why it waits for moderation whatever the blog's policy, "
+                       "in French: its text could identify a patient (medical secrecy); absent otherwise"},
+            "secrecy": {"type": "array", "items": {"$ref": "#/components/schemas/SecrecyFlag"},
+                        "description": "The flagged passages of a comment held for medical secrecy"},
         },
     },
     "Posts": {
@@ -605,6 +615,11 @@ SCHEMAS = {
                         "excerpt": {
                             "type": "string",
                             "description": "Plain-text excerpt, shown where the post answers another; cut to 300 characters",
+                        },
+                        "secrecy": {
+                            "type": "array", "items": {"$ref": "#/components/schemas/PostSecrecyWarning"},
+                            "description": "The medical secrecy warnings of the post's build, for its blog's "
+                            "moderators: replaces the last ones ([]: none); absent: the last ones are kept",
                         },
                     },
                 },

@@ -8,7 +8,8 @@ def test_created_response_contract(actions, urls):
     response = actions.post("Bonjour", url=urls.POST_A, author="Claire", email="claire@example.org")
     assert response.status_code == 201
     body = response.get_json()
-    assert set(body) == {"comment", "status", "text", "editable_until", "edit_token", "edit_window_minutes"}
+    assert set(body) == {"comment", "status", "text", "editable_until", "edit_token", "edit_window_minutes", "message"}
+    assert body["message"] == "Votre commentaire est en attente de validation."  # what the widget says, as it is
     assert body["text"] == "Bonjour"  # the writer's own source (never in a thread: web/test_api_own_source.py)
     assert body["status"] == "pending"  # first comment of a guest on a first-comment blog
     assert body["comment"]["status"] == "pending"
@@ -87,7 +88,8 @@ def test_ip_is_stored_only_as_a_keyed_hash(actions, urls):
 def test_honeypot_pretends_success_and_stores_nothing(actions, urls):
     response = actions.post("Achetez !", url=urls.POST_B, confreres_hp="http://spam.example/")
     assert response.status_code == 201
-    assert response.get_json() == {"comment": None, "status": "pending", "edit_token": None}
+    assert response.get_json() == {"comment": None, "status": "pending", "edit_token": None,
+                                   "message": "Votre commentaire est en attente de validation."}
     assert actions.sql("SELECT COUNT(*) FROM comments")[0][0] == 0
 
 

@@ -208,6 +208,7 @@
     // The form: one instance, moved under the comment being answered.
     const title = h("h3", { id: "cf-title" }, "Écrire un commentaire");
     const [text, textP] = field("text", ["Commentaire"], "textarea", { rows: 6, required: true }, "Mise en forme " + MD);
+    text.oninput = (e) => import("./secrecy-check.js").then((m) => m.default(e));
     const [author, authorP] = field("author", ["Nom ou pseudonyme ", opt("(facultatif)")], "input", { autocomplete: "name" });
     const [email, emailP] = field("email", ["E-mail ", opt("(facultatif, jamais affiché)")], "input",
       { type: "email", autocomplete: "email" });
@@ -547,7 +548,7 @@
         text.value = "";
         resetReply();
         render();
-        say(r.status === "approved" ? "Votre commentaire a été publié." : "Votre commentaire est en attente de validation.");
+        say(r.message);
         if (c) focusOn("#comment-" + c.id);
       } catch (e) {
         const el = fields[e.field === "notify" ? "email" : e.field];
