@@ -29,6 +29,11 @@ def test_planet_and_blogs_post_to_the_services_letter_form(tmp_path):
     assert planet.find("input", {"name": "email", "type": "email"}) is not None
     assert {i["value"] for i in planet.find_all("input", {"name": "frequency"})} == {"weekly", "daily"}
 
+    specialty = BeautifulSoup((out / "specialites" / "medecine-generale" / "index.html").read_text(encoding="utf-8"),
+                              "html.parser")
+    link = next(a["href"] for a in specialty.find_all("a") if "lettre" in a["href"])
+    assert link == network.comments_url + "lettre?specialite=medecine-generale"
+
     post = next((out / "dr-a").glob("dr-a-billet-0*.html"))
     blog = _letter_form(post.read_text(encoding="utf-8"))
     assert blog["action"] == network.comments_url + "lettre"
@@ -44,3 +49,5 @@ def test_planet_and_blogs_post_to_the_services_letter_form(tmp_path):
     assert soup.find("input", {"name": "email"})["value"] == "lecteur@example.org"
     assert soup.find("input", {"id": "f-site-dr-a"}).has_attr("checked")
     assert soup.find("input", {"name": "csrf"})["value"]
+    prefilled = app.test_client().get("/" + link.removeprefix(network.comments_url)).get_data(as_text=True)
+    assert BeautifulSoup(prefilled, "html.parser").find("input", {"id": "f-specialty-medecine-generale"}).has_attr("checked")
