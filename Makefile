@@ -6,7 +6,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 PYTEST_ARGS ?=
 
-.PHONY: demo test lint build serve clean
+.PHONY: demo test lint build serve clean chromium nginx
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -27,6 +27,12 @@ chromium:
 	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
 	  $$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq chromium >/dev/null; }
 
+# tests/deploy runs the shipped nginx site in front of gunicorn: Debian's nginx, installed when missing (root or sudo).
+nginx:
+	@command -v nginx >/dev/null 2>&1 || [ -x /usr/sbin/nginx ] || { \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  $$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq nginx >/dev/null; }
+
 demo: $(VENV)/.installed
 	$(BIN)/confreres demo --host $(HOST) --port $(PORT)
 
@@ -35,7 +41,7 @@ lint: $(VENV)/.installed-test
 	$(BIN)/ruff check .
 	PYTHONPATH=.:plugins $(BIN)/lint-imports
 
-test: $(VENV)/.installed-test chromium lint
+test: $(VENV)/.installed-test chromium nginx lint
 	$(BIN)/pytest -n auto $(PYTEST_ARGS)
 
 # `make build serve`: serve announces the built posts to its own comment service when it starts

@@ -35,6 +35,10 @@ def create_app(test_config: dict | None = None) -> Flask:
         hops = int(app.config["PROXY_FIX"])
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops, x_prefix=hops)
 
+    from comments_service.web.api import POSTS_MAX_BYTES
+    from comments_service.web.body import DrainInput
+
+    app.wsgi_app = DrainInput(app.wsgi_app, POSTS_MAX_BYTES)  # an early answer is not lost behind nginx
     app.extensions["confreres_thread_cache"] = ThreadCache(int(app.config["THREAD_CACHE_SIZE"]))
     db.init_app(app)
     errors.init_app(app)

@@ -397,8 +397,45 @@ def csp_cmd(ctx, nginx):
     if not nginx:
         click.echo(csp.policy(ctx.network))
         return
-    for name, value in csp.headers(ctx.network).items():
-        click.echo(f'add_header {name} "{value}" always;')
+    click.echo("\n".join(csp.nginx_lines(ctx.network)))
+
+
+@cli.group()
+def deploy():
+    """The production setup of deploy/ (nginx site, systemd units), rendered for this network."""
+
+
+@deploy.command("nginx")
+@click.option("--listen", default="80", show_default=True, help="nginx's `listen` (e.g. 8080, 127.0.0.1:80).")
+@click.option("--gunicorn", default="127.0.0.1:8001", show_default=True, help="Where gunicorn listens.")
+@pass_ctx
+def deploy_nginx(ctx, listen, gunicorn):
+    """Print the nginx site of the network: public/, the comment service proxied, headers, gzip, caching."""
+    from confreres.deploy import DeployError, nginx_site
+
+    try:
+        click.echo(nginx_site(ctx.network, listen, gunicorn), nl=False)
+    except DeployError as exc:
+        raise click.ClickException(str(exc)) from None
+
+
+@deploy.command("systemd")
+@click.argument("out", type=click.Path(file_okay=False, path_type=Path))
+@click.option("--gunicorn", default="127.0.0.1:8001", show_default=True, help="Where gunicorn listens.")
+@pass_ctx
+def deploy_systemd(ctx, out, gunicorn):
+    """Write the systemd units (gunicorn, and a timer for each periodic command) into OUT."""
+    from confreres.deploy import systemd_units
+
+    units = systemd_units(ctx.network, gunicorn)
+    for name, text in units.items():
+        path = out / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text, encoding="utf-8")
+        click.echo(path)
+    timers = " ".join(name for name in units if name.endswith(".timer"))
+    click.echo(f"Installez-les : cp -r {out}/* /etc/systemd/system/ && systemctl daemon-reload && "
+               f"systemctl enable --now confreres-comments.service {timers}", err=True)
 
 
 @cli.command("site-token")

@@ -8,7 +8,7 @@ its WebAssembly: 'wasm-unsafe-eval', which allows no JavaScript eval. No inline 
 in the theme, so neither is allowed.
 
 `confreres serve` sends it with every static file; `confreres csp` prints it for the production web
-server (docs/operating.md).
+server (docs/operating.md), also inlined by `confreres deploy nginx`.
 """
 
 from __future__ import annotations
@@ -50,3 +50,8 @@ def headers(network: Network) -> dict[str, str]:
         "X-Content-Type-Options": "nosniff",
         "Referrer-Policy": "strict-origin-when-cross-origin",
     }
+
+
+def nginx_lines(network: Network) -> list[str]:
+    """The same headers as nginx `add_header` lines (`confreres csp --nginx`, deploy/nginx/confreres.conf)."""
+    return [f'add_header {name} "{value}" always;' for name, value in headers(network).items()]

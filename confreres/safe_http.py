@@ -13,19 +13,25 @@ receiver on the same private network. Empty by default.
 
 The errors' messages are in French: a Webmention's sender reads them in its status (`error`).
 
-A leaf module, used by the comment service (receiving) and by the build (sending).
+A leaf module, used by the comment service (receiving) and by the build (sending). Its `deadline_transport`
+also serves the planet's fetcher (plugins/planet/fetch.py): httpx's timeouts bound each socket read, so a server
+answering one byte a second (headers included) could hold a request forever; under `total_deadline(until)` every
+read, write and connect is bounded by the time left, and one past it fails as a timeout.
 """
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import ipaddress
 import os
 import socket
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from urllib.parse import urljoin, urlsplit
 
+import httpcore
 import httpx
 
 ALLOW_ENV = "CONFRERES_WEBMENTION_ALLOW_HOSTS"
@@ -48,6 +54,75 @@ class Unreachable(FetchError):
     """DNS, connection, TLS or timeout failure."""
 
     transient = True
+
+
+# -- a deadline for the whole exchange ------------------------------------------------------------
+
+_DEADLINE: contextvars.ContextVar[float | None] = contextvars.ContextVar("confreres_http_deadline", default=None)
+
+
+@contextlib.contextmanager
+def total_deadline(until: float) -> Iterator[None]:
+    """Requests made by this thread through a `deadline_transport` end by `until` (time.monotonic())."""
+    token = _DEADLINE.set(until)
+    try:
+        yield
+    finally:
+        _DEADLINE.reset(token)
+
+
+def _left(timeout: float | None, error: type[Exception]) -> float | None:
+    """The socket timeout for one operation: httpx's, cut to what is left before the deadline."""
+    until = _DEADLINE.get()
+    if until is None:
+        return timeout
+    left = until - time.monotonic()
+    if left <= 0:
+        raise error("délai total dépassé")
+    return left if timeout is None else min(timeout, left)
+
+
+class _DeadlineStream(httpcore.NetworkStream):
+    def __init__(self, inner: httpcore.NetworkStream):
+        self._inner = inner
+
+    def read(self, max_bytes: int, timeout: float | None = None) -> bytes:
+        return self._inner.read(max_bytes, _left(timeout, httpcore.ReadTimeout))
+
+    def write(self, buffer: bytes, timeout: float | None = None) -> None:
+        self._inner.write(buffer, _left(timeout, httpcore.WriteTimeout))
+
+    def close(self) -> None:
+        self._inner.close()
+
+    def start_tls(self, ssl_context, server_hostname=None, timeout=None) -> httpcore.NetworkStream:
+        inner = self._inner.start_tls(ssl_context, server_hostname, _left(timeout, httpcore.ConnectTimeout))
+        return _DeadlineStream(inner)
+
+    def get_extra_info(self, info: str):
+        return self._inner.get_extra_info(info)
+
+
+class _DeadlineBackend(httpcore.NetworkBackend):
+    def __init__(self):
+        self._inner = httpcore.SyncBackend()
+
+    def connect_tcp(self, host, port, timeout=None, local_address=None, socket_options=None):
+        stream = self._inner.connect_tcp(host, port, _left(timeout, httpcore.ConnectTimeout), local_address,
+                                         socket_options)
+        return _DeadlineStream(stream)
+
+    def sleep(self, seconds: float) -> None:
+        self._inner.sleep(seconds)
+
+
+def deadline_transport(**options) -> httpx.HTTPTransport:
+    """httpx's own transport (`options` as for httpx.HTTPTransport) whose sockets obey `total_deadline()`."""
+    transport = httpx.HTTPTransport(**options)
+    # httpx takes no network backend; its pool (httpcore.ConnectionPool) does, as `_network_backend`.
+    assert hasattr(transport._pool, "_network_backend"), "httpx changed: see confreres/safe_http.py"
+    transport._pool._network_backend = _DeadlineBackend()
+    return transport
 
 
 def allow_hosts(value: str | None = None) -> frozenset[str]:
@@ -141,7 +216,7 @@ class Guard:
         self.resolver = resolver
         self._client = httpx.Client(
             timeout=httpx.Timeout(timeout), follow_redirects=False, trust_env=False,
-            headers={"User-Agent": user_agent},
+            headers={"User-Agent": user_agent}, transport=deadline_transport(trust_env=False),
         )
 
     def __enter__(self):
@@ -196,25 +271,31 @@ class Guard:
         request = self._client.build_request(
             method, connect_url, headers={**(headers or {}), **extra}, data=data, extensions=extensions
         )
-        try:
-            response = self._client.send(request, stream=True)
-        except httpx.HTTPError as exc:
-            raise Unreachable(f"{url}: {exc.__class__.__name__}: {exc}") from None
-        try:
-            body = bytearray()
-            truncated = False
-            for chunk in response.iter_bytes():
-                body.extend(chunk)
-                if len(body) > self.max_bytes:  # keep the first max_bytes; the caller decides
-                    truncated = True
-                    del body[self.max_bytes :]
-                    break
-                if time.monotonic() > deadline:
-                    raise Unreachable(f"{url} : trop lent (plus de {2 * self.timeout:.0f} s)")
-        except httpx.HTTPError as exc:
-            raise Unreachable(f"{url}: {exc.__class__.__name__}: {exc}") from None
-        finally:
-            response.close()
+        slow = Unreachable(f"{url} : trop lent (plus de {2 * self.timeout:g} s)")
+        with total_deadline(deadline):
+            try:
+                response = self._client.send(request, stream=True)
+            except httpx.TimeoutException:
+                raise slow from None
+            except httpx.HTTPError as exc:
+                raise Unreachable(f"{url}: {exc.__class__.__name__}: {exc}") from None
+            try:
+                body = bytearray()
+                truncated = False
+                for chunk in response.iter_bytes():
+                    body.extend(chunk)
+                    if len(body) > self.max_bytes:  # keep the first max_bytes; the caller decides
+                        truncated = True
+                        del body[self.max_bytes :]
+                        break
+                    if time.monotonic() > deadline:
+                        raise slow
+            except httpx.TimeoutException:
+                raise slow from None
+            except httpx.HTTPError as exc:
+                raise Unreachable(f"{url}: {exc.__class__.__name__}: {exc}") from None
+            finally:
+                response.close()
         return Fetched(url, response.status_code, response.headers, bytes(body), truncated)
 
     def get(self, url: str, headers: dict | None = None) -> Fetched:

@@ -15,6 +15,7 @@ so a request never inherits another's transaction. `DB_REUSE=False` closes it ev
 from __future__ import annotations
 
 import contextlib
+import logging
 import sqlite3
 import threading
 from collections.abc import Iterator
@@ -22,7 +23,10 @@ from collections.abc import Iterator
 from flask import current_app, g
 from sqlite_utils import Database
 
+from comments_service.core.errors import storage_error
 from comments_service.core.migrations import migrate
+
+log = logging.getLogger(__name__)
 
 PRAGMAS = (
     "PRAGMA journal_mode=WAL",  # persistent in the file; cheap to re-assert
@@ -82,23 +86,30 @@ def close_kept_connection(app) -> None:
 def write(db: Database) -> Iterator[Database]:
     """One write transaction: BEGIN IMMEDIATE ... COMMIT, or ROLLBACK on any exception.
 
-    Nested use becomes a savepoint (sqlite-utils' atomic), so store functions compose.
+    Nested use becomes a savepoint (sqlite-utils' atomic), so store functions compose. A storage failure
+    (disk full, still locked after busy_timeout, I/O error), at any statement or at the COMMIT itself, rolls
+    back and becomes a 503 ApiError (`errors.storage_error`): the caller sees a clear refusal, never a
+    half-written row, and the same connection writes again once the cause is gone.
     """
     if db.conn.in_transaction:
         with db.atomic():
             yield db
         return
-    db.conn.execute("BEGIN IMMEDIATE")
     try:
-        yield db
-    except BaseException:
-        if db.conn.in_transaction:
-            db.conn.execute("ROLLBACK")
-        raise
-    else:
-        db.conn.execute("COMMIT")
-
-
+        db.conn.execute("BEGIN IMMEDIATE")
+        try:
+            yield db
+            db.conn.execute("COMMIT")
+        except BaseException:
+            if db.conn.in_transaction:
+                db.conn.execute("ROLLBACK")
+            raise
+    except sqlite3.Error as exc:
+        refusal = storage_error(exc)
+        if refusal is None:
+            raise
+        log.error("write refused, nothing written: %s (%s)", exc, refusal.code)
+        raise refusal from exc
 
 
 def init_app(app) -> None:

@@ -8,6 +8,8 @@ messages are French, written for the person typing the comment.
 
 from __future__ import annotations
 
+import sqlite3
+
 from flask import current_app, render_template, request
 from werkzeug.exceptions import HTTPException
 
@@ -23,6 +25,17 @@ FRENCH_HTTP_MESSAGES = {
     429: ("rate_limited", "Trop de requêtes : patientez un peu avant de réessayer."),
     500: ("internal_error", "Erreur interne du service de commentaires."),
 }
+
+
+# Storage failures a request can meet (SQLite primary result codes): a 503 that says nothing was written.
+_FULL = ("storage_full", "Le service de commentaires manque de place sur son disque : rien n'a été enregistré. "
+         "Réessayez dans quelques minutes.", 300)
+_BUSY = ("storage_busy", "Le service de commentaires est très sollicité : rien n'a été enregistré. "
+         "Réessayez dans un instant.", 5)
+_BROKEN = ("storage_unavailable", "Le service de commentaires ne peut pas écrire sur son disque : rien n'a été "
+           "enregistré. Réessayez dans quelques minutes.", 300)
+STORAGE_FAILURES = {sqlite3.SQLITE_FULL: _FULL, sqlite3.SQLITE_BUSY: _BUSY, sqlite3.SQLITE_LOCKED: _BUSY,
+                    sqlite3.SQLITE_IOERR: _BROKEN, sqlite3.SQLITE_READONLY: _BROKEN}
 
 
 class ApiError(Exception):
@@ -41,6 +54,17 @@ class ApiError(Exception):
 
     def __repr__(self) -> str:
         return f"ApiError({self.status}, {self.code!r}, {self.message!r}, field={self.field!r})"
+
+
+def storage_error(exc: sqlite3.Error) -> ApiError | None:
+    """The 503 for a SQLite failure of the storage (disk full, busy, I/O), with Retry-After; None for any other
+    error (a bug stays a bug: logged and answered 500)."""
+    code = getattr(exc, "sqlite_errorcode", None)
+    found = STORAGE_FAILURES.get(code & 0xFF) if isinstance(code, int) else None
+    if found is None:
+        return None
+    name, message, retry = found
+    return ApiError(503, name, message, headers={"Retry-After": str(retry)})
 
 
 def error_response(err: ApiError, headers: dict | None = None):
@@ -87,6 +111,10 @@ def _handle_http_exception(exc: HTTPException):
 
 
 def _handle_unexpected(exc: Exception):
+    refusal = storage_error(exc) if isinstance(exc, sqlite3.Error) else None
+    if refusal is not None:  # a read or a write outside core/db.write() that met the same storage failure
+        current_app.logger.error("storage failure on %s %s: %s", request.method, request.path, exc)
+        return _handle_api_error(refusal)
     current_app.logger.exception("unexpected error on %s %s", request.method, request.path)
     return _handle_http_exception(_Internal())
 

@@ -56,5 +56,5 @@ def is_moderator(account: dict | None) -> bool:
 
 
 def check_action(action: str) -> None:
-    if action not in ACTIONS:
+    if not isinstance(action, str) or action not in ACTIONS:  # [null] is unhashable: a 500 before
         raise ApiError(400, "invalid_choice", "Action inconnue : approve, reject, spam ou delete.", "action")

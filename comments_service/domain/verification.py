@@ -707,7 +707,7 @@ def review(app, db, candidate_id: int, moderator: dict, *, proof, rpps_seen, rea
         raise ApiError(403, "not_a_moderator", "Seuls les modérateurs du réseau examinent les justificatifs.")
     if moderator["id"] == candidate_id:
         raise ApiError(403, "self_review", "On ne peut pas examiner son propre justificatif.")
-    if proof not in PROOFS:
+    if not isinstance(proof, str) or proof not in PROOFS:  # a list is unhashable: a 500 before
         raise ApiError(400, "invalid_choice", f"Le justificatif vaut {', '.join(PROOFS)}.", "proof")
     why = _text(reason, "reason", "ce que vous avez vérifié (motif)", limit=MAX_REASON)
     number = rpps_input(rpps_seen, "rpps")

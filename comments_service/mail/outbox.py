@@ -140,8 +140,9 @@ def deliver(config, *, retry_failed: bool = True, now: datetime | None = None, s
 
     `retry_failed=False` (the background thread) sends only mails never tried; the cron command
     retries the others too, drops sign-in mails whose link has expired anyway, and purges sent
-    mails after 30 days. `shard=(k, n)`: only the mails whose id is k modulo n (deliver_many).
-    Returns counts: sent, failed, dropped.
+    mails after 30 days. A relay that is down (refused, silent, gone) ends the pass at its first failure: one
+    SMTP_TIMEOUT per pass, not one per waiting mail. `shard=(k, n)`: only the mails whose id is k modulo n
+    (deliver_many). Returns counts: sent, failed, dropped.
     """
     db = connect(config["DB"])
     counts = {"sent": 0, "failed": 0, "dropped": 0}
@@ -178,6 +179,8 @@ def deliver(config, *, retry_failed: bool = True, now: datetime | None = None, s
                     )
                 counts["failed"] += 1
                 log.warning("mail %s to outbox #%s not sent: %s", row["kind"], row["id"], exc)
+                if exc.relay_down:  # the rest would wait as long for the same answer: the next pass tries again
+                    break
                 continue
             with write(db):
                 # A sign-in link is a credential: once handed over, the copy in the outbox is erased; so is a

@@ -24,7 +24,15 @@ POLICY = email.policy.SMTP.clone(max_line_length=998)  # never fold (and so enco
 
 
 class MailError(Exception):
-    """A mail that could not be handed over; it stays in the outbox for a later try."""
+    """A mail that could not be handed over; it stays in the outbox for a later try.
+
+    `relay_down`: the relay itself failed (refused, timed out, closed the connection, answered 421), not this
+    mail: the next mails would fail the same way, each after up to SMTP_TIMEOUT, so the outbox stops its pass.
+    """
+
+    def __init__(self, message: str, relay_down: bool = False):
+        super().__init__(message)
+        self.relay_down = relay_down
 
 
 def default_sender(comments_url: str) -> str:
@@ -131,7 +139,12 @@ class Relay:
                 self.close()
                 if reused and isinstance(exc, (smtplib.SMTPServerDisconnected, ConnectionError)):
                     continue  # the server closed a kept connection (idle, or its per-connection cap): a new one
-                raise MailError(f"{type(exc).__name__}: {exc}") from None
+                if isinstance(exc, smtplib.SMTPException):  # itself an OSError: the relay answered, or hung up
+                    down = isinstance(exc, smtplib.SMTPServerDisconnected | smtplib.SMTPConnectError) or (
+                        isinstance(exc, smtplib.SMTPResponseException) and exc.smtp_code == 421)
+                else:  # refused, unreachable, timed out
+                    down = True
+                raise MailError(f"{type(exc).__name__}: {exc}", relay_down=down) from None
         if not self.keep:
             self.close()
 

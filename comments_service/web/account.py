@@ -107,9 +107,13 @@ def api_request_link():
 def api_signout():
     payload = _json_body(optional=True)
     account = require_account()
+    if not isinstance(payload, dict):
+        raise ApiError(400, "invalid_json", "Le corps de la requête doit être un objet JSON.")
+    if not isinstance(payload.get("everywhere", False), bool):  # {"everywhere": {}} ended this session only
+        raise ApiError(400, "invalid_type", "Le champ « everywhere » doit valoir true ou false.", "everywhere")
     session = current_session()
     db = get_db()
-    if isinstance(payload, dict) and payload.get("everywhere") is True:
+    if payload.get("everywhere") is True:
         ended = accounts.delete_sessions(db, account["id"])
     else:
         ended = int(accounts.delete_session(db, session["token"]))
@@ -192,8 +196,10 @@ def api_export():
 def api_delete_account():
     account = require_account()
     payload = _json_body(optional=True)
-    choice = (payload.get("comments") if isinstance(payload, dict) else None) or request.args.get("comments") or "erase"
-    if choice not in DELETE_CHOICES:
+    if not isinstance(payload, dict):
+        raise ApiError(400, "invalid_json", "Le corps de la requête doit être un objet JSON.")
+    choice = payload["comments"] if "comments" in payload else request.args.get("comments") or "erase"
+    if not isinstance(choice, str) or choice not in DELETE_CHOICES:  # {"comments": {}} erased them before
         raise ApiError(400, "invalid_choice", "« comments » vaut erase ou keep.", "comments")
     summary = delete_account(get_db(), account["id"], keep_comments=DELETE_CHOICES[choice])
     response = _json(summary)

@@ -18,9 +18,9 @@ import json
 
 from flask import Request as FlaskRequest
 from flask import current_app, request
-from werkzeug.exceptions import RequestEntityTooLarge
+from werkzeug.exceptions import ClientDisconnected, RequestEntityTooLarge
 from werkzeug.utils import cached_property
-from werkzeug.wsgi import LimitedStream, get_content_length, get_input_stream
+from werkzeug.wsgi import ClosingIterator, LimitedStream, get_content_length, get_input_stream
 
 from comments_service.core.errors import ApiError
 
@@ -43,6 +43,42 @@ class Request(FlaskRequest):
         if limit is not None and "wsgi.input_terminated" in environ and get_content_length(environ) is None:
             return _MaxLengthStream(environ["wsgi.input"], limit, is_max=True)
         return get_input_stream(environ, max_content_length=limit)
+
+
+class DrainInput:
+    """WSGI middleware: once the answer is sent, read what the app left of the request body (up to `limit`).
+
+    A request refused before its body is read (a wrong blog token, 413 from the Content-Length, 415) left
+    bytes unread; gunicorn's sync worker then closed the socket, the kernel answered them with a reset,
+    and nginx, still sending or not yet reading, lost the answer: a 502 instead of the API's JSON error.
+    Only bodies of a known length, or ended by the server (gunicorn's `wsgi.input_terminated`), are read:
+    reading an unterminated socket would wait for the client.
+    """
+
+    def __init__(self, app, limit: int):
+        self.app = app
+        self.limit = limit
+
+    def __call__(self, environ, start_response):
+        length = get_content_length(environ)
+        if length is not None:
+            if length > self.limit:
+                return self.app(environ, start_response)
+            # counted, so that what is left is known (a dev server's input is the socket itself)
+            stream = environ["wsgi.input"] = LimitedStream(environ["wsgi.input"], length)
+        elif environ.get("wsgi.input_terminated"):
+            stream = LimitedStream(environ["wsgi.input"], self.limit)  # a drain's own view; the app reads the raw one
+        else:
+            return self.app(environ, start_response)
+        return ClosingIterator(self.app(environ, start_response), lambda: self.drain(stream))
+
+    @staticmethod
+    def drain(stream: LimitedStream) -> None:
+        try:
+            while stream.read(64 * 1024):
+                pass
+        except (OSError, ClientDisconnected):  # the client left: nothing to answer anyway
+            pass
 
 
 def _invalid(message: str = "Le corps de la requête n'est pas un JSON valide.") -> ApiError:

@@ -31,6 +31,7 @@ import feedparser
 import httpx
 
 from confreres.french import utc_iso, utcnow
+from confreres.safe_http import deadline_transport, total_deadline
 
 USER_AGENT = "Confreres-Planet/1.0 (+planete du reseau Confreres)"
 ACCEPT = "application/atom+xml, application/rss+xml;q=0.9, application/xml;q=0.8, text/xml;q=0.7, */*;q=0.1"
@@ -148,7 +149,9 @@ def refresh(urls: list[str], state_dir: Path, options: Options | None = None) ->
         limits = httpx.Limits(max_connections=options.workers, max_keepalive_connections=options.workers)
         timeout = httpx.Timeout(options.timeout, connect=min(options.timeout, 5.0))
         headers = {"User-Agent": USER_AGENT, "Accept": ACCEPT, **options.extra_headers}
-        with httpx.Client(timeout=timeout, limits=limits, headers=headers, follow_redirects=False) as client:
+        transport = deadline_transport(limits=limits)  # fetch_one bounds each feed's whole exchange, headers included
+        with httpx.Client(timeout=timeout, limits=limits, headers=headers, follow_redirects=False,
+                          transport=transport) as client:
             todo = list(dict.fromkeys(urls))
             workers = max(1, min(options.workers, len(todo)))
             with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="planet-fetch") as pool:
@@ -180,7 +183,8 @@ def fetch_one(client: httpx.Client, url: str, state: dict, state_dir: Path, opti
         return FetchResult(url, "skipped", state.get("http_status"), "flux supprimé (410) : plus relevé", 0.0, None), state
     state["last_attempt"] = now_iso()
     try:
-        status, body, response_headers, final_url = _get(client, url, state, options, start)
+        with total_deadline(start + options.timeout):  # every read too: a byte a second cannot stretch it
+            status, body, response_headers, final_url = _get(client, url, state, options, start)
     except FetchError as exc:
         state.update(last_error=str(exc), last_error_at=state["last_attempt"], http_status=exc.status)
         state["failures"] = int(state.get("failures") or 0) + 1

@@ -214,9 +214,9 @@ SCHEMAS = {
     "ProfileChanges": {
         "type": "object",
         "properties": {
-            "display_name": {"type": "string", "maxLength": 100},
+            "display_name": {"type": ["string", "null"], "maxLength": 100, "description": "null: cleared, as \"\""},
             "show_specialty": {"type": "boolean"},
-            "interests": {"type": "string", "maxLength": 5000},
+            "interests": {"type": ["string", "null"], "maxLength": 5000, "description": "null: cleared, as \"\""},
             "notify_comments": {"enum": ["immediate", "daily", "never"]},
             "notify_replies": {"type": "boolean"},
             "public_profile": {"type": "boolean", "description": "Show the public profile page (default true)"},

@@ -26,6 +26,8 @@ COMMON_ERRORS = {
     "413": error("Body over 64 KB"),
     "415": error("A write whose body is not application/json"),
     "429": error("Rate limit exceeded"),
+    "503": error("The storage failed (`storage_full`: disk full, `storage_busy`, `storage_unavailable`), with "
+                 "Retry-After: nothing was written"),
 }
 
 ID_PARAM = {"name": "id", "in": "path", "required": True,
