@@ -72,6 +72,10 @@ def create_app(test_config: dict | None = None) -> Flask:
     from comments_service.web import secrecy
 
     app.register_blueprint(secrecy.bp)  # POST /api/secrecy-check: medical secrecy as a commenter types
+    from comments_service.web import letter as letter_pages
+
+    app.register_blueprint(letter_pages.bp)  # « La lettre des confrères »: the form (/lettre)
+    app.register_blueprint(letter_pages.links_bp)  # and the links of its mails (confirm, one-click unsubscribe)
     cors.init_app(app)
     app.extensions["confreres_limiter"] = limits.init_app(app)
     app.before_request(_refresh_network)  # blogs added to network.toml while the service runs

@@ -902,6 +902,42 @@ def notify_send(ctx):
         sys.exit(1)
 
 
+@cli.group()
+def letter():
+    """« La lettre des confrères »: the network's new posts and debates by mail (for cron)."""
+
+
+@letter.command("send")
+@click.option("--period", "frequency", type=click.Choice(["weekly", "daily"]), default="weekly", show_default=True,
+              help="Which subscribers: the weekly or the daily letter.")
+@click.option("--days", type=click.IntRange(1, 366), help="Cover the last N days (default: 7 weekly, 1 daily).")
+@click.option("--dry-run", is_flag=True, help="Count what would be queued; write and send nothing.")
+@pass_ctx
+def letter_send(ctx, frequency, days, dry_run):
+    """Queue this period's letter for every confirmed subscriber who has not had it, then send the outbox.
+
+    Run it once a period (e.g. Mondays at 7:00 for --period weekly): a second run of the same week (or day)
+    sends nothing, and a run that stopped halfway resumes where it stopped.
+    """
+    from comments_service.mail.letter import describe_counts, queue_letters
+    from comments_service.mail.outbox import deliver_many, pending_count
+    from comments_service.mail.transport import transport
+
+    with service_db(ctx.network) as (app, db):
+        if not dry_run and not transport(app.config):
+            raise click.ClickException("pas de transport du courrier : définissez CONFRERES_SMTP_HOST (ou CONFRERES_MAIL_DIR)")
+        with app.app_context():
+            summary = queue_letters(db, frequency, days=days, dry_run=dry_run)
+        click.echo(("(essai, rien n'est écrit ni envoyé) " if dry_run else "") + describe_counts(summary))
+        if dry_run:
+            return
+        sent = deliver_many(app.config)
+        left = pending_count(db)
+    click.echo(f"{sent['sent']} e-mail(s) envoyé(s), {sent['failed']} en échec, {left['waiting']} en attente.")
+    if sent["failed"]:
+        sys.exit(1)
+
+
 class ServiceGroup(click.Group):
     """`confreres service`: its commands live with the service (comments_service/commands.py) and are
     imported only when listed or run, so `confreres --help` does not load the service."""

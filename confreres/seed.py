@@ -97,6 +97,13 @@ THREADS: dict[tuple[str, str], list[Comment]] = {
             "on est surtout fatigué.",
             25,
         ),
+        # recent: the debate between the two blogs is live this week (the planet's « Débats en cours », the letter)
+        Comment(
+            "Claire, interne en psychiatrie",
+            "Je reviens sur ce billet après une semaine de gardes : le « cynisme comme armure », je l'ai vu chez moi "
+            "avant de le voir chez les autres. Merci d'en débattre d'un blog à l'autre.",
+            2,
+        ),
     ],
     ("dr-rousseau", "expliquer-une-operation-a-un-enfant"): [
         Comment(

@@ -1,5 +1,5 @@
 """Use cases on accounts: the GDPR export (the account, its comments, mails and sessions, and its
-verification: composing them here keeps accounts from importing verification, which builds on
+verification and letter: composing them here keeps accounts from importing verification, which builds on
 accounts), and the deletion followed by its event.
 """
 
@@ -9,7 +9,7 @@ from datetime import datetime
 
 from comments_service.core import events
 from comments_service.core.errors import ApiError
-from comments_service.domain import accounts, verification
+from comments_service.domain import accounts, letter, verification
 from comments_service.domain.posts import iso, query, query_one, utcnow
 
 
@@ -74,6 +74,7 @@ def export(db, account_id: int, now: datetime | None = None) -> dict:
         "mail_address": dict(address) if address else None,
         "sessions": sessions,
         "mails": mails,
+        "letter": letter.export_own(db, email),
         "verification": verification.export_own(db, account_id),
     }
 

@@ -19,7 +19,7 @@ receiver is logged, never turned into an error for the commenter whose comment i
 | `mention.updated`       | actions.mentions.process (a verified Webmention, changed)        | mail.notices             |
 | `mention.deleted`       | actions.mentions.process (the source is gone or no longer links) | mail.notices             |
 | `mention.moderated`     | web.moderation_pages (API, queue page, mailed action links)      | mail.notices             |
-| `mail.queued`           | web.account (a sign-in link)                                     | mail.notices             |
+| `mail.queued`           | web.account (a sign-in link), web.letter (a letter's opt-in)     | mail.notices             |
 | `account.deleted`       | actions.accounts.delete_account (API and page)                   | mail.notices             |
 | `verification.declared` | web.verification (a declaration: API and page)                   | mail.notices             |
 | `verification.revoked`  | web.verification (a revocation: API and page)                    | mail.notices             |

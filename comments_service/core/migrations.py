@@ -560,6 +560,48 @@ def m012_secrecy(db: Database) -> None:
     )
 
 
+@migrations()
+def m013_letter(db: Database) -> None:
+    """« La lettre des confrères » (issue 15): the planet by mail, weekly or daily (domain/letter.py).
+
+    - letter_subscribers: one row per address, with its frequency and filters (JSON lists of specialty and
+      blog slugs, empty: the whole network); `confirmed` is set by the double opt-in's link, `nonce` signs
+      its links (unsubscribe and confirmation: a new nonce voids the old links); unsubscribing deletes the row;
+    - letter_sends: one row per (subscriber, period) claimed in the transaction that queues that letter in the
+      outbox (`outbox_id`, NULL when the period had nothing for them): a second run of the period, or one
+      resumed after a crash, skips whoever has a row, so nobody gets a period's letter twice.
+    """
+    _run(
+        db,
+        """
+        CREATE TABLE letter_subscribers (
+            id INTEGER PRIMARY KEY,
+            email TEXT NOT NULL UNIQUE COLLATE NOCASE,
+            frequency TEXT NOT NULL CHECK (frequency IN ('weekly', 'daily')),
+            specialties TEXT NOT NULL DEFAULT '[]',
+            sites TEXT NOT NULL DEFAULT '[]',
+            nonce TEXT NOT NULL,
+            created TEXT NOT NULL,
+            confirm_sent TEXT,
+            confirmed TEXT
+        )
+        """,
+        "CREATE INDEX letter_subscribers_due ON letter_subscribers (frequency, id) WHERE confirmed IS NOT NULL",
+        """
+        CREATE TABLE letter_sends (
+            subscriber_id INTEGER NOT NULL REFERENCES letter_subscribers (id) ON DELETE CASCADE,
+            period TEXT NOT NULL,
+            claimed TEXT NOT NULL,
+            outbox_id INTEGER,
+            posts INTEGER NOT NULL DEFAULT 0,
+            debates INTEGER NOT NULL DEFAULT 0,
+            PRIMARY KEY (subscriber_id, period)
+        )
+        """,
+        "CREATE INDEX letter_sends_period ON letter_sends (period)",
+    )
+
+
 def migrate(db: Database) -> list[str]:
     """Apply pending migrations under an exclusive write lock; return the names applied.
 

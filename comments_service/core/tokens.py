@@ -1,7 +1,7 @@
 """Signed tokens and every salt they are signed with, in one place.
 
 The edit token a commenter keeps, the no-JS form's CSRF token, the magic sign-in link, the one-click
-moderation link, the unsubscribe and address-confirmation links, the ProSantéConnect flow cookie.
+moderation link, the unsubscribe and address-confirmation links, the ProSantéConnect flow cookie, the letter's links.
 The salt VALUES never change: they are part of every signed link already mailed or stored.
 
 No server-side session: an edit token is the comment id plus a random nonce stored on the comment,
@@ -26,6 +26,8 @@ ACTION_SALT = "confreres-moderation-act"
 UNSUBSCRIBE_SALT = "confreres-unsubscribe"
 CONFIRM_SALT = "confreres-mail-confirm"
 PSC_COOKIE_SALT = "confreres-psc-flow"
+LETTER_CONFIRM_SALT = "confreres-letter-confirm"
+LETTER_UNSUBSCRIBE_SALT = "confreres-letter-unsubscribe"
 OWNER_MAX_AGE = 30 * 24 * 3600  # seconds a token still reveals its own pending comment
 MAX_OWNER_TOKENS = 50
 
@@ -210,6 +212,41 @@ def read_confirm_token(secret: str, token: str, max_age: int) -> str:
     if not isinstance(payload, dict) or not isinstance(payload.get("e"), str):
         raise LinkError("invalid")
     return payload["e"]
+
+
+# -- « La lettre des confrères »: its double opt-in link (expiring) and its unsubscribe link (never expiring) --
+
+def make_letter_confirm_token(secret: str, subscriber_id: int, nonce: str, choice: dict) -> str:
+    """The confirmation link of a letter subscription: the subscriber, its nonce and the settings asked for
+    (applied only when the link is used: a stranger typing someone's address changes nothing)."""
+    return URLSafeTimedSerializer(secret, salt=LETTER_CONFIRM_SALT).dumps({"l": subscriber_id, "n": nonce, "c": choice})
+
+
+def read_letter_confirm_token(secret: str, token: str, max_age: int) -> tuple[int, str, dict]:
+    """(subscriber id, nonce, settings) of a well-signed, unexpired link; LinkError otherwise."""
+    payload, _signed_at = load_link(secret, LETTER_CONFIRM_SALT, token, max_age)
+    if not (isinstance(payload, dict) and isinstance(payload.get("l"), int) and isinstance(payload.get("n"), str)
+            and isinstance(payload.get("c"), dict)):
+        raise LinkError("invalid")
+    return payload["l"], payload["n"], payload["c"]
+
+
+def make_letter_unsubscribe_token(secret: str, subscriber_id: int, nonce: str) -> str:
+    """Signed, without expiry (every letter carries it), idempotent."""
+    return URLSafeSerializer(secret, salt=LETTER_UNSUBSCRIBE_SALT).dumps([subscriber_id, nonce])
+
+
+def read_letter_unsubscribe_token(secret: str, token: str) -> tuple[int, str] | None:
+    if not token or len(token) > 500:
+        return None
+    try:
+        payload = URLSafeSerializer(secret, salt=LETTER_UNSUBSCRIBE_SALT).loads(token)
+    except BadSignature:
+        return None
+    if not (isinstance(payload, list) and len(payload) == 2 and isinstance(payload[0], int)
+            and isinstance(payload[1], str)):
+        return None
+    return payload[0], payload[1]
 
 
 # -- the ProSantéConnect flow cookie ------------------------------------------------------------------

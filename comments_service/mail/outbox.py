@@ -30,6 +30,7 @@ SEND_MODES = ("background", "cron")
 CONFIRM_EVERY = timedelta(hours=24)  # at most one confirmation mail per address per day
 STALE_CLAIM = timedelta(minutes=10)  # a claimed mail left unsent that long was dropped by a dead worker
 KEEP_SENT = timedelta(days=30)  # sent mails are purged after that
+SENDERS = 4  # SMTP connections at once for a big run (deliver_many: the letter)
 QUOTE_LIMIT = 1500
 NOTICE_TABLES = ("author_notices", "answer_notices", "mention_notices")  # what an author unsubscribes from
 
@@ -103,6 +104,11 @@ def queue(db, *, kind: str, to: str, subject: str, template: str, unsubscribe: d
             "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
         },
     )
+    return enqueue(db, kind=kind, to=to, subject=subject, message=message, now=now)
+
+
+def enqueue(db, *, kind: str, to: str, subject: str, message: str, now=None) -> int:
+    """Add a built message (transport.build) to the outbox, inside the caller's transaction; returns its id."""
     with write(db):
         cursor = db.conn.execute(
             "INSERT INTO outbox (kind, recipient, subject, message, created) VALUES (?, ?, ?, ?, ?)",
@@ -129,16 +135,18 @@ def is_blocked(db, email: str | None) -> bool:
     return bool(row and row["blocked"])
 
 
-def deliver(config, *, retry_failed: bool = True, now: datetime | None = None) -> dict:
+def deliver(config, *, retry_failed: bool = True, now: datetime | None = None, shard: tuple[int, int] = (0, 1)) -> dict:
     """Send the outbox's unsent mails (each claimed first, so two senders never send one twice).
 
     `retry_failed=False` (the background thread) sends only mails never tried; the cron command
     retries the others too, drops sign-in mails whose link has expired anyway, and purges sent
     mails after 30 days. A relay that is down (refused, silent, gone) ends the pass at its first failure: one
-    SMTP_TIMEOUT per pass, not one per waiting mail. Returns counts: sent, failed, dropped.
+    SMTP_TIMEOUT per pass, not one per waiting mail. `shard=(k, n)`: only the mails whose id is k modulo n
+    (deliver_many). Returns counts: sent, failed, dropped.
     """
     db = connect(config["DB"])
     counts = {"sent": 0, "failed": 0, "dropped": 0}
+    relay = mailer.Relay(config)  # one SMTP connection for the whole run
     try:
         cursor_id = 0
         while True:
@@ -147,8 +155,8 @@ def deliver(config, *, retry_failed: bool = True, now: datetime | None = None) -
                 row = query_one(
                     db,
                     "SELECT id, kind, recipient, message, created FROM outbox WHERE sent IS NULL AND id > ?"
-                    " AND (claimed IS NULL OR claimed < ?) AND (? OR attempts = 0) ORDER BY id LIMIT 1",
-                    (cursor_id, iso(moment - STALE_CLAIM), int(retry_failed)),
+                    " AND (claimed IS NULL OR claimed < ?) AND (? OR attempts = 0) AND id % ? = ? ORDER BY id LIMIT 1",
+                    (cursor_id, iso(moment - STALE_CLAIM), int(retry_failed), shard[1], shard[0]),
                 )
                 if row is None:
                     break
@@ -163,7 +171,7 @@ def deliver(config, *, retry_failed: bool = True, now: datetime | None = None) -
                 )
             name = f"{moment.strftime('%Y%m%dT%H%M%S')}-{row['id']:06d}-{row['kind']}"
             try:
-                mailer.send(config, recipient=row["recipient"], message=row["message"], name=name)
+                mailer.send(config, recipient=row["recipient"], message=row["message"], name=name, relay=relay)
             except mailer.MailError as exc:
                 with write(db):
                     db.conn.execute(
@@ -175,10 +183,11 @@ def deliver(config, *, retry_failed: bool = True, now: datetime | None = None) -
                     break
                 continue
             with write(db):
-                # A sign-in link is a credential: once handed over, the copy in the outbox is erased.
+                # A sign-in link is a credential: once handed over, the copy in the outbox is erased; so is a
+                # letter (mail/letter.py), large and sent to thousands: its subject is kept.
                 db.conn.execute(
                     "UPDATE outbox SET sent = ?, claimed = NULL, last_error = NULL,"
-                    " message = CASE WHEN kind = 'signin' THEN '' ELSE message END WHERE id = ?",
+                    " message = CASE WHEN kind IN ('signin', 'letter') THEN '' ELSE message END WHERE id = ?",
                     (iso(utcnow()), row["id"]),
                 )
             counts["sent"] += 1
@@ -188,8 +197,19 @@ def deliver(config, *, retry_failed: bool = True, now: datetime | None = None) -
                     "DELETE FROM outbox WHERE sent IS NOT NULL AND sent < ?", (iso((now or utcnow()) - KEEP_SENT),)
                 )
     finally:
+        relay.close()
         db.close()
     return counts
+
+
+def deliver_many(config, senders: int = SENDERS) -> dict:
+    """`deliver` by `senders` threads at once, each over its own SMTP connection and its share of the outbox: a
+    letter to thousands of readers is bound by the round trips of SMTP, not by the processor."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(senders, thread_name_prefix="confreres-deliver") as pool:
+        results = list(pool.map(lambda k: deliver(config, shard=(k, senders)), range(senders)))
+    return {key: sum(result[key] for result in results) for key in results[0]}
 
 
 def pending_count(db) -> dict:

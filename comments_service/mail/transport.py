@@ -1,8 +1,8 @@
 """Mail transport: build an RFC 5322 message, and hand it to SMTP or write it as an .eml file.
 
 Nothing here decides who gets what (mail/notices.py does) and nothing here touches the database: the
-outbox gives a stored message, `send` delivers it or raises MailError. Messages are plain text,
-UTF-8, 8bit (readable as is in an .eml file), no tracking, one recipient each.
+outbox gives a stored message, `send` delivers it or raises MailError. Messages are plain text (the letter
+adds an HTML alternative), UTF-8, 8bit (readable as is in an .eml file), no tracking, one recipient each.
 
 Settings (core/config.py, `CONFRERES_<KEY>`): SMTP_HOST, SMTP_PORT, SMTP_STARTTLS, SMTP_USER,
 SMTP_PASSWORD, SMTP_FROM, SMTP_TIMEOUT; MAIL_DIR writes files instead (the demo: var/mail).
@@ -47,9 +47,10 @@ def sender(config, comments_url: str) -> str:
 
 
 def build(
-    *, sender: str, to: str, subject: str, text: str, headers: dict[str, str] | None = None, now: datetime | None = None
+    *, sender: str, to: str, subject: str, text: str, headers: dict[str, str] | None = None, now: datetime | None = None,
+    html: str | None = None,
 ) -> str:
-    """The whole message as text (CRLF lines, ASCII headers, UTF-8 8bit body)."""
+    """The whole message as text (CRLF lines, ASCII headers, UTF-8 8bit body; with `html`, multipart/alternative)."""
     message = EmailMessage(policy=POLICY)
     message["From"] = sender
     message["To"] = to
@@ -62,6 +63,8 @@ def build(
     for key, value in (headers or {}).items():
         message[key] = value
     message.set_content(text, charset="utf-8", cte="8bit")
+    if html is not None:
+        message.add_alternative(html, subtype="html", charset="utf-8", cte="8bit")
     return message.as_bytes().decode("utf-8")
 
 
@@ -74,13 +77,14 @@ def transport(config) -> str:
     return ""
 
 
-def send(config, *, recipient: str, message: str, name: str) -> None:
-    """Deliver one stored message; `name` names its .eml file in MAIL_DIR mode."""
+def send(config, *, recipient: str, message: str, name: str, relay: Relay | None = None) -> None:
+    """Deliver one stored message; `name` names its .eml file in MAIL_DIR mode; `relay` keeps the SMTP
+    connection of a run of sends (outbox.deliver) instead of opening one per mail."""
     mode = transport(config)
     if mode == "dir":
         _write_file(Path(config["MAIL_DIR"]), name, message)
     elif mode == "smtp":
-        _send_smtp(config, recipient, message)
+        (relay or Relay(config, keep=False)).send(recipient, message)
     else:
         raise MailError("no mail transport: set CONFRERES_SMTP_HOST (or CONFRERES_MAIL_DIR)")
 
@@ -96,25 +100,61 @@ def _write_file(folder: Path, name: str, message: str) -> None:
         raise MailError(f"{folder}: {exc}") from None
 
 
-def _send_smtp(config, recipient: str, message: str) -> None:
-    envelope_from = parseaddr(message_header(message, "From"))[1]
-    try:
-        with smtplib.SMTP(config["SMTP_HOST"], int(config["SMTP_PORT"]), timeout=float(config["SMTP_TIMEOUT"])) as smtp:
+class Relay:
+    """The SMTP server, over one connection kept open for a run of mails (`keep`), closed after any error so
+    the next mail starts afresh: a letter to 10,000 readers is not 10,000 connections and TLS handshakes."""
+
+    def __init__(self, config, keep: bool = True):
+        self.config = config
+        self.keep = keep
+        self.smtp: smtplib.SMTP | None = None
+
+    def _open(self) -> smtplib.SMTP:
+        config = self.config
+        smtp = smtplib.SMTP(config["SMTP_HOST"], int(config["SMTP_PORT"]), timeout=float(config["SMTP_TIMEOUT"]))
+        try:
             smtp.ehlo()
             if config.get("SMTP_STARTTLS"):
                 smtp.starttls(context=ssl.create_default_context())
                 smtp.ehlo()
             if config.get("SMTP_USER"):
                 smtp.login(config["SMTP_USER"], config.get("SMTP_PASSWORD") or "")
-            options = ["BODY=8BITMIME"] if smtp.has_extn("8bitmime") else []
-            smtp.sendmail(envelope_from, [recipient], message.encode("utf-8"), mail_options=options)
-    except (OSError, smtplib.SMTPException) as exc:
-        if isinstance(exc, smtplib.SMTPException):  # itself an OSError: the relay answered, or hung up
-            down = isinstance(exc, smtplib.SMTPServerDisconnected | smtplib.SMTPConnectError) or (
-                isinstance(exc, smtplib.SMTPResponseException) and exc.smtp_code == 421)
-        else:  # refused, unreachable, timed out
-            down = True
-        raise MailError(f"{type(exc).__name__}: {exc}", relay_down=down) from None
+        except BaseException:
+            smtp.close()
+            raise
+        return smtp
+
+    def send(self, recipient: str, message: str) -> None:
+        envelope_from = parseaddr(message_header(message, "From"))[1]
+        data = message.encode("utf-8")
+        while True:
+            reused = self.smtp is not None
+            try:
+                if self.smtp is None:
+                    self.smtp = self._open()
+                options = ["BODY=8BITMIME"] if self.smtp.has_extn("8bitmime") else []
+                self.smtp.sendmail(envelope_from, [recipient], data, mail_options=options)
+                break
+            except (OSError, smtplib.SMTPException) as exc:
+                self.close()
+                if reused and isinstance(exc, (smtplib.SMTPServerDisconnected, ConnectionError)):
+                    continue  # the server closed a kept connection (idle, or its per-connection cap): a new one
+                if isinstance(exc, smtplib.SMTPException):  # itself an OSError: the relay answered, or hung up
+                    down = isinstance(exc, smtplib.SMTPServerDisconnected | smtplib.SMTPConnectError) or (
+                        isinstance(exc, smtplib.SMTPResponseException) and exc.smtp_code == 421)
+                else:  # refused, unreachable, timed out
+                    down = True
+                raise MailError(f"{type(exc).__name__}: {exc}", relay_down=down) from None
+        if not self.keep:
+            self.close()
+
+    def close(self) -> None:
+        if self.smtp is not None:
+            try:
+                self.smtp.quit()
+            except (OSError, smtplib.SMTPException):
+                self.smtp.close()
+            self.smtp = None
 
 
 def message_header(message: str, name: str) -> str:

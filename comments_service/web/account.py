@@ -386,11 +386,16 @@ def _account_page(account: dict, form: dict | None = None, errors=(), status: in
     by_field = {}
     for err in errors:
         by_field.setdefault(err.field or "form", err.message)
-    from comments_service.domain import moderation
+    from comments_service.domain import letter, moderation
 
+    subscription = letter.find(db, row["email"])
+    subscribed = subscription is not None and subscription["confirmed"] is not None
     return page(
         "account.html",
         status,
+        letter_what=letter.describe(_network(), letter.settings_of(subscription)) if subscribed else "",
+        letter_unsubscribe=url_for("letter_links.unsubscribe", token=tokens.make_letter_unsubscribe_token(
+            current_app.config["SECRET_KEY"], subscription["id"], subscription["nonce"])) if subscribed else "",
         account=row,
         form=form or {**dict(row), "public_profile": bool(row["profile_public"])},
         profile_url=public.profile_url(row["public_id"]),

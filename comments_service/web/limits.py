@@ -23,7 +23,7 @@ from confreres.site_token import check_site_token
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 LIMITED_BLUEPRINTS = ("api", "pages", "feeds", "crossblog", "webmention", "account", "verification",  # account: sign-in
-                      "secrecy")
+                      "secrecy", "letter")  # letter: its form (not the links of its mails)
 READ_LIKE = frozenset({"secrecy.check"})  # POSTs asked while typing, that store nothing: the reads' budget
 
 
