@@ -142,7 +142,11 @@ def _service(network: registry.Network, settings: dict | None = None):
 
     settings = {**(settings or {}), "NETWORK": str(Path(network.source).resolve())}
     if not os.environ.get("CONFRERES_SECRET_KEY"):
+        # A machine without a configured secret is a doctor's or the demo's: its mails go where the demo's go
+        # (var/mail/, listed at <comments_url>dev/mail) unless a transport is set; a server has both set.
         settings["SECRET_KEY"] = _local_secret(network)
+        if not any(os.environ.get(f"CONFRERES_{key}") for key in ("SMTP_HOST", "MAIL_DIR")):
+            settings.setdefault("MAIL_DIR", str(network.root / "var" / "mail"))
     return create_app(settings)
 
 
