@@ -65,6 +65,9 @@ def create_app(test_config: dict | None = None) -> Flask:
     from comments_service.web import profiles
 
     app.register_blueprint(profiles.bp)  # public member profiles (/membres/<handle>, /api/members/<handle>)
+    from comments_service.web import federation
+
+    app.register_blueprint(federation.bp)  # the fediverse (/.well-known/webfinger, /ap/...)
     cors.init_app(app)
     app.extensions["confreres_limiter"] = limits.init_app(app)
     app.before_request(_refresh_network)  # blogs added to network.toml while the service runs

@@ -127,6 +127,15 @@ class Network:
     def planet_dir(self) -> Path:
         return self.root / "sites" / "planet"
 
+    @property
+    def host(self) -> str:
+        """The network's host (`name[:port]`, lower-case): the domain of every fediverse handle `@slug@host`."""
+        return urlsplit(self.url).netloc.lower()
+
+    def handle(self, name: str) -> str:
+        """The fediverse handle of a member blog (its slug) or of the network's own actor: `@name@host`."""
+        return f"@{name}@{self.host}"
+
 
 def origin_of(url: str) -> str:
     parts = urlsplit(url)

@@ -544,6 +544,80 @@ def m011_vouch_links(db: Database) -> None:
     )
 
 
+@migrations()
+def m014_federation(db: Database) -> None:
+    """Issue 13: the fediverse (comments_service/federation/).
+
+    - fed_actors: one RSA key pair per actor (a member blog's slug, or `planete` for the network), made
+      once; the private key never leaves this table (no export, no answer reads it but the signer);
+    - fed_remote_actors: what we learnt of a remote actor (its key to verify its signatures, its inboxes);
+    - fed_followers: who follows which actor (the Follow's id, kept to match an Undo);
+    - fed_articles: the Article each announced post was last delivered as (its digest tells an Update);
+    - fed_deliveries: the outgoing queue, one activity for one inbox, retried with backoff.
+    """
+    _run(
+        db,
+        """
+        CREATE TABLE fed_actors (
+            name TEXT PRIMARY KEY,
+            public_pem TEXT NOT NULL,
+            private_pem TEXT NOT NULL,
+            created TEXT NOT NULL
+        )
+        """,
+        """
+        CREATE TABLE fed_remote_actors (
+            id TEXT PRIMARY KEY,
+            key_id TEXT NOT NULL,
+            public_pem TEXT NOT NULL,
+            inbox TEXT NOT NULL,
+            shared_inbox TEXT,
+            username TEXT NOT NULL DEFAULT '',
+            name TEXT NOT NULL DEFAULT '',
+            url TEXT,
+            fetched TEXT NOT NULL
+        )
+        """,
+        "CREATE UNIQUE INDEX fed_remote_actors_key ON fed_remote_actors (key_id)",
+        """
+        CREATE TABLE fed_followers (
+            actor TEXT NOT NULL,
+            follower TEXT NOT NULL REFERENCES fed_remote_actors (id) ON DELETE CASCADE,
+            follow_id TEXT NOT NULL,
+            created TEXT NOT NULL,
+            PRIMARY KEY (actor, follower)
+        )
+        """,
+        """
+        CREATE TABLE fed_articles (
+            post_url TEXT PRIMARY KEY,
+            site TEXT NOT NULL,
+            object_id TEXT NOT NULL UNIQUE,
+            article TEXT NOT NULL,
+            digest TEXT NOT NULL,
+            published TEXT NOT NULL,
+            deleted TEXT
+        )
+        """,
+        "CREATE INDEX fed_articles_site ON fed_articles (site, deleted, published)",
+        """
+        CREATE TABLE fed_deliveries (
+            id INTEGER PRIMARY KEY,
+            actor TEXT NOT NULL,
+            inbox TEXT NOT NULL,
+            activity TEXT NOT NULL,
+            state TEXT NOT NULL DEFAULT 'queued' CHECK (state IN ('queued', 'sending', 'sent', 'failed')),
+            attempts INTEGER NOT NULL DEFAULT 0,
+            not_before TEXT NOT NULL,
+            last_error TEXT NOT NULL DEFAULT '',
+            created TEXT NOT NULL,
+            done TEXT
+        )
+        """,
+        "CREATE INDEX fed_deliveries_due ON fed_deliveries (state, not_before)",
+    )
+
+
 def migrate(db: Database) -> list[str]:
     """Apply pending migrations under an exclusive write lock; return the names applied.
 
