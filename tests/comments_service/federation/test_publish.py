@@ -1,0 +1,55 @@
+"""A real `confreres build` (Pelican) announcing a blog's posts to the listening service: the followers' instance
+receives the new post as a Create(Article) with its sanitised HTML and tags, and the build says, in French, how
+many deliveries it queued; `confreres federation deliver` and `status` for cron and the operator."""
+
+from __future__ import annotations
+
+from click.testing import CliRunner
+
+from comments_service.federation import delivery
+from confreres.cli import cli
+from tests.comments_service.federation.conftest import wait_for
+from tests.confreres.conftest import make_network, write_post  # noqa: F401 (fixture)
+from tests.conftest import SECRET
+
+
+def test_a_build_delivers_its_new_post_and_says_so(service, peer, make_network, monkeypatch):  # noqa: F811
+    monkeypatch.setenv("CONFRERES_SECRET_KEY", SECRET)
+    network = make_network(slugs=("dr-a",), posts=1, base=service.origin + "/",
+                           comments_url=service.origin + "/comments/")
+    runner = CliRunner()
+    first = runner.invoke(cli, ["--network", str(network.source), "build", "--quiet", "--jobs", "1"])
+    assert first.exit_code == 0, first.output
+    assert "Fédivers" not in first.output, "no follower yet: nothing queued, nothing said"
+
+    assert peer.follow(service.actor_url("dr-a") + "/inbox", service.actor_url("dr-a"))[1].status_code == 202
+    wait_for(lambda: peer.of_type("Accept"))
+    write_post(network.site("dr-a").path, "nouveau", "Un nouveau billet", date="2025-04-01 10:00",
+               body="Du <script>alert(1)</script>**gras** et un [lien](https://www.has-sante.fr/).")
+    second = runner.invoke(cli, ["--network", str(network.source), "build", "--quiet", "--jobs", "1"])
+    assert second.exit_code == 0, second.output
+    assert "Fédivers : 1 livraison mise en file pour les abonnés de « Blog dr-a » (dr-a)" in second.output
+
+    (create,) = wait_for(lambda: peer.of_type("Create"))
+    assert create.verified, create.problem
+    article = create.activity["object"]
+    assert article["name"] == "Un nouveau billet" and article["url"] == service.url("/dr-a/nouveau.html")
+    assert "<strong>gras</strong>" in article["content"] and "<script" not in article["content"]
+    assert {tag["name"] for tag in article["tag"]} == {"#essai", "#réseau"}
+
+
+def test_deliver_and_status_commands(make_service, peer, tmp_path):
+    service = make_service(FEDERATION_SEND="cron")
+    assert peer.follow(service.actor_url("dr-a") + "/inbox", service.actor_url("dr-a"))[1].status_code == 202
+    runner = CliRunner()
+    network_file = service.network.source
+    env = {"CONFRERES_DB": service.app.config["DB"], "CONFRERES_SECRET_KEY": SECRET,
+           "CONFRERES_OUTGOING_ALLOW_HOSTS": "127.0.0.1"}
+    status = runner.invoke(cli, ["--network", str(network_file), "federation", "status"], env=env)
+    assert status.exit_code == 0, status.output
+    assert f"@dr-a@{service.host} : 1 abonné" in status.output and f"@planete@{service.host} : 0 abonné" in status.output
+    assert "File : 1 livraison en attente" in status.output
+    sent = runner.invoke(cli, ["--network", str(network_file), "federation", "deliver"], env=env)
+    assert sent.exit_code == 0, sent.output
+    assert "1 livraison envoyée sur 1." in sent.output and peer.of_type("Accept")
+    assert delivery.deliver(service.app) == []
