@@ -136,6 +136,10 @@ class Network:
         """The fediverse handle of a member blog (its slug) or of the network's own actor: `@name@host`."""
         return f"@{name}@{self.host}"
 
+    def actor_url(self, name: str) -> str:
+        """The ActivityPub actor of a member blog or of the network, served by the comment service."""
+        return f"{self.comments_url.rstrip('/')}/ap/actors/{name}"
+
 
 def origin_of(url: str) -> str:
     parts = urlsplit(url)

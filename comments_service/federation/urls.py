@@ -19,7 +19,7 @@ def base(network: Network) -> str:
 
 
 def actor_id(network: Network, name: str) -> str:
-    return f"{base(network)}/actors/{name}"
+    return network.actor_url(name)  # the blogs' pages link to it too (themes/confreres: rel="alternate")
 
 
 def key_id(network: Network, name: str) -> str:

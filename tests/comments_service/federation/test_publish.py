@@ -4,6 +4,7 @@ many deliveries it queued; `confreres federation deliver` and `status` for cron 
 
 from __future__ import annotations
 
+import httpx
 from click.testing import CliRunner
 
 from comments_service.federation import delivery
@@ -21,6 +22,13 @@ def test_a_build_delivers_its_new_post_and_says_so(service, peer, make_network, 
     first = runner.invoke(cli, ["--network", str(network.source), "build", "--quiet", "--jobs", "1"])
     assert first.exit_code == 0, first.output
     assert "Fédivers" not in first.output, "no follower yet: nothing queued, nothing said"
+    from bs4 import BeautifulSoup
+
+    page = BeautifulSoup((network.output / "dr-a" / "index.html").read_text(encoding="utf-8"), "html.parser")
+    (alternate,) = page.find_all("link", type="application/activity+json")
+    assert alternate["rel"] == ["alternate"] and alternate["href"] == service.actor_url("dr-a")
+    assert httpx.get(alternate["href"], headers={"Accept": "application/activity+json"}).json()["preferredUsername"] == "dr-a"
+    assert f"Suivre sur le fédivers : @dr-a@{service.host}" in page.find(class_="fediverse-handle").get_text()
 
     assert peer.follow(service.actor_url("dr-a") + "/inbox", service.actor_url("dr-a"))[1].status_code == 202
     wait_for(lambda: peer.of_type("Accept"))
