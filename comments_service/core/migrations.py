@@ -618,6 +618,28 @@ def m014_federation(db: Database) -> None:
     )
 
 
+@migrations()
+def m015_federation_replies(db: Database) -> None:
+    """Issue 13: replies from the fediverse become comments (federation/replies.py).
+
+    fed_comments ties a comment to the remote Note it came from: the Note's id (a later Update or Delete of
+    it finds the comment), its actor (only that actor may change it), the handle shown, and the comment's
+    edit nonce (the domain's rule for editing and deleting, kept here, never sent anywhere).
+    """
+    _run(
+        db,
+        """
+        CREATE TABLE fed_comments (
+            comment_id INTEGER PRIMARY KEY REFERENCES comments (id) ON DELETE CASCADE,
+            object_id TEXT NOT NULL UNIQUE,
+            actor TEXT NOT NULL,
+            handle TEXT NOT NULL,
+            nonce TEXT NOT NULL
+        )
+        """,
+    )
+
+
 def migrate(db: Database) -> list[str]:
     """Apply pending migrations under an exclusive write lock; return the names applied.
 

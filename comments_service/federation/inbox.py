@@ -4,7 +4,8 @@ Every request must be signed (signatures.verify) by the key of the activity's `a
 not seen before is fetched (remote.fetch), and fetched again once when a known key no longer verifies (the
 actor changed keys). Instances an operator lists in FEDERATION_BLOCKED_HOSTS are refused before anything is
 fetched. Handled: Follow (stored, answered by an Accept through the delivery queue), Undo of a Follow, Delete
-of the actor itself (its follows go). Anything else is acknowledged and ignored for now.
+of the actor itself (its follows go), Create / Update / Delete of a Note replying to a post (replies.py: a
+comment). Anything else is acknowledged and ignored for now.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from dataclasses import dataclass
 
 from comments_service.core.db import write
 from comments_service.domain.posts import iso, utcnow
-from comments_service.federation import delivery, remote, signatures, urls
+from comments_service.federation import delivery, remote, replies, signatures, urls
 from confreres.registry import Network
 
 
@@ -29,6 +30,7 @@ class Received:
     kind: str
     actor: str
     queued: int = 0  # deliveries queued in answer (an Accept)
+    comment: int | None = None  # the comment a reply became
 
 
 def blocked_hosts(config) -> frozenset[str]:
@@ -66,9 +68,9 @@ def _object_id(value) -> str | None:
     return value if isinstance(value, str) else None
 
 
-def receive(db, network: Network, config, name: str | None, method: str, path: str, headers, body: bytes) -> Received:
+def receive(app, db, network: Network, name: str | None, method: str, path: str, headers, body: bytes) -> Received:
     """Authenticate and apply one activity posted to `name`'s inbox (None: the shared inbox)."""
-    actor = _authenticate(db, network, config, method, path, headers, body)
+    actor = _authenticate(db, network, app.config, method, path, headers, body)
     try:
         activity = json.loads(body)
     except ValueError:
@@ -82,10 +84,25 @@ def receive(db, network: Network, config, name: str | None, method: str, path: s
         return _follow(db, network, name, actor, activity)
     if kind == "Undo":
         return _undo(db, network, actor, activity)
-    if kind == "Delete" and _object_id(activity.get("object")) == actor["id"]:
+    obj = activity.get("object")
+    if kind == "Delete" and _object_id(obj) == actor["id"]:
         with write(db):
             db.conn.execute("DELETE FROM fed_remote_actors WHERE id = ?", (actor["id"],))
         return Received("Delete", actor["id"])
+    try:
+        if kind == "Create" and isinstance(obj, dict) and obj.get("type") in replies.KINDS:
+            if _object_id(obj.get("attributedTo")) not in (None, actor["id"]):
+                raise InboxError(401, "actor_mismatch", "La note n'est pas de l'acteur qui l'envoie.")
+            if not obj.get("inReplyTo"):
+                return Received(kind, actor["id"])  # a mention, not a reply: nothing to show
+            comment = replies.create(app, db, network, actor, obj)
+            return Received(kind, actor["id"], comment=comment)
+        if kind == "Update" and isinstance(obj, dict) and obj.get("type") in replies.KINDS:
+            replies.update(db, actor, obj)
+        elif kind == "Delete":
+            replies.delete(db, actor, _object_id(obj))
+    except replies.ReplyRefused as exc:
+        raise InboxError(exc.status, exc.code, exc.message) from None
     return Received(kind, actor["id"])
 
 

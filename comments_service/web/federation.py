@@ -146,7 +146,8 @@ def _receive(name: str | None):
     db = get_db()
     path = (request.script_root + request.path) or "/"
     try:
-        received = inbox.receive(db, _network(), current_app.config, name, request.method, path, request.headers, body)
+        received = inbox.receive(current_app._get_current_object(), db, _network(), name, request.method, path,
+                                 request.headers, body)
     except inbox.InboxError as exc:
         headers = {"WWW-Authenticate": 'Signature realm="confreres"'} if exc.status == 401 else None
         raise ApiError(exc.status, exc.code, exc.message, headers=headers) from None
