@@ -68,6 +68,7 @@ DEFAULTS: dict[str, object] = {
     "FEDERATION_SEND": "background",  # background: a thread delivers after each queuing; cron: `confreres federation deliver`
     "FEDERATION_RETRY_SECONDS": 60,  # first retry of a failed delivery; doubled each time (8 attempts in all)
     "FEDERATION_TIMEOUT": 5,  # seconds for each request to another instance
+    "FEDERATION_SENDERS": 4,  # threads sending deliveries at once (each waits on the network most of the time)
     "FEDERATION_BLOCKED_HOSTS": "",  # comma-separated instances (host[:port]) whose activities are refused
 }
 

@@ -553,6 +553,8 @@ def m014_federation(db: Database) -> None:
     - fed_remote_actors: what we learnt of a remote actor (its key to verify its signatures, its inboxes);
     - fed_followers: who follows which actor (the Follow's id, kept to match an Undo);
     - fed_articles: the Article each announced post was last delivered as (its digest tells an Update);
+    - fed_activities: each activity to send, signed by its local `actor`; `audience` names the local actors
+      whose followers are to receive it, until the sender turns it into deliveries (a push only writes this);
     - fed_deliveries: the outgoing queue, one activity for one inbox, retried with backoff.
     """
     _run(
@@ -601,11 +603,20 @@ def m014_federation(db: Database) -> None:
         """,
         "CREATE INDEX fed_articles_site ON fed_articles (site, deleted, published)",
         """
-        CREATE TABLE fed_deliveries (
+        CREATE TABLE fed_activities (
             id INTEGER PRIMARY KEY,
             actor TEXT NOT NULL,
-            inbox TEXT NOT NULL,
             activity TEXT NOT NULL,
+            audience TEXT NOT NULL DEFAULT '',
+            created TEXT NOT NULL
+        )
+        """,
+        "CREATE INDEX fed_activities_fanout ON fed_activities (id) WHERE audience != ''",
+        """
+        CREATE TABLE fed_deliveries (
+            id INTEGER PRIMARY KEY,
+            activity_id INTEGER NOT NULL REFERENCES fed_activities (id) ON DELETE CASCADE,
+            inbox TEXT NOT NULL,
             state TEXT NOT NULL DEFAULT 'queued' CHECK (state IN ('queued', 'sending', 'sent', 'failed')),
             attempts INTEGER NOT NULL DEFAULT 0,
             not_before TEXT NOT NULL,
@@ -615,6 +626,7 @@ def m014_federation(db: Database) -> None:
         )
         """,
         "CREATE INDEX fed_deliveries_due ON fed_deliveries (state, not_before)",
+        "CREATE INDEX fed_deliveries_activity ON fed_deliveries (activity_id)",
     )
 
 

@@ -1,11 +1,15 @@
-"""The outgoing queue (`fed_deliveries`): one activity for one inbox, signed by its actor when sent.
+"""The outgoing queue: each activity once (`fed_activities`), then one delivery per inbox (`fed_deliveries`),
+signed by the activity's actor when sent.
 
-Queuing is a row written in the caller's transaction: a push or an inbox request never waits for a remote
-instance. A worker thread of the app (core/worker.py, kicked after each commit that queued something, when
-FEDERATION_SEND is `background`) or `confreres federation deliver` (cron) sends what is due. A delivery that
-fails for a reason that may pass (no answer, 5xx, 408, 429) is retried after RETRY_SECONDS, then twice as long
+Queuing writes rows in the caller's transaction and contacts nobody: a push or an inbox request never waits
+for a remote instance. A post's activities are written once with their `audience` (the local actors whose
+followers receive them), so a push costs the same with 1 follower or 10,000; the sender turns them into one
+delivery per inbox (an instance's shared inbox once) when it runs. The sender is a worker thread of the app
+(core/worker.py, kicked after each commit that queued something, when FEDERATION_SEND is `background`) or
+`confreres federation deliver` (cron); it sends with FEDERATION_SENDERS threads. A delivery that fails for a
+reason that may pass (no answer, 5xx, 408, 429) is retried after FEDERATION_RETRY_SECONDS, then twice as long
 each time, MAX_ATTEMPTS times in all; any other refusal is final. Several processes may send at once: each
-row is claimed (leased for LEASE seconds) in its own transaction.
+delivery is claimed (leased for LEASE seconds) in its own transaction.
 """
 
 from __future__ import annotations
@@ -23,18 +27,26 @@ from confreres.safe_http import FetchError
 
 MAX_ATTEMPTS = 8
 LEASE = 300  # seconds a claimed delivery is left to its sender before another may take it
-KEEP_SENT_DAYS = 7
+KEEP_DAYS = 7  # sent and abandoned deliveries kept this long (`confreres federation status`)
 RETRYABLE = frozenset({408, 429})
-SEND_MODES = ("background", "cron")
 _lock = threading.Lock()
 
 
-def queue(db, actor: str, inbox: str, activity: dict, now=None) -> int:
-    """Queue `activity` (signed by the local `actor`) for `inbox`, inside the caller's transaction."""
-    stamp = iso(now or utcnow())
+def _activity_row(db, actor: str, activity: dict, audience: str, now) -> int:
     cursor = db.conn.execute(
-        "INSERT INTO fed_deliveries (actor, inbox, activity, not_before, created) VALUES (?, ?, ?, ?, ?)",
-        (actor, inbox, json.dumps(activity, ensure_ascii=False), stamp, stamp),
+        "INSERT INTO fed_activities (actor, activity, audience, created) VALUES (?, ?, ?, ?)",
+        (actor, json.dumps(activity, ensure_ascii=False), audience, iso(now or utcnow())),
+    )
+    return cursor.lastrowid
+
+
+def queue(db, actor: str, inbox: str, activity: dict, now=None) -> int:
+    """Queue `activity` (signed by the local `actor`) for one `inbox`, inside the caller's transaction."""
+    stamp = iso(now or utcnow())
+    activity_id = _activity_row(db, actor, activity, "", now)
+    cursor = db.conn.execute(
+        "INSERT INTO fed_deliveries (activity_id, inbox, not_before, created) VALUES (?, ?, ?, ?)",
+        (activity_id, inbox, stamp, stamp),
     )
     return cursor.lastrowid
 
@@ -57,12 +69,15 @@ def _activity(kind: str, actor_id: str, obj, doc: dict, suffix: str) -> dict:
 
 def queue_post_changes(db, network: Network, slug: str, changes: list[tuple[str, dict]], now=None) -> int:
     """Queue what a blog's announce changed (articles.sync) for its followers and the network's: the blog's
-    Create/Update/Delete, and the network actor's Announce of each new post. Returns how many were queued."""
+    Create/Update/Delete, and the network actor's Announce of each new post. Returns how many deliveries
+    they will make (the sender writes them)."""
     if not changes:
         return 0
+    own = set(inboxes(db, slug))
+    network_inboxes = set(inboxes(db, urls.NETWORK_ACTOR))
+    if not own and not network_inboxes:
+        return 0
     stamp = iso(now or utcnow())
-    own = inboxes(db, slug)
-    network_inboxes = inboxes(db, urls.NETWORK_ACTOR)
     blog = urls.actor_id(network, slug)
     count = 0
     with write(db):
@@ -72,17 +87,35 @@ def queue_post_changes(db, network: Network, slug: str, changes: list[tuple[str,
                 activity = _activity(kind, blog, {"id": doc["id"], "type": "Tombstone"}, doc, suffix)
             else:
                 activity = _activity(kind, blog, doc, doc, suffix)
-            targets = own if kind == "Create" else sorted(set(own) | set(network_inboxes))
-            for inbox in targets:
-                queue(db, slug, inbox, activity, now)
-                count += 1
             if kind == "Create":
-                announce = _activity("Announce", urls.actor_id(network, urls.NETWORK_ACTOR), doc["id"], doc,
-                                     f"announce-{stamp}")
-                announce["cc"] = [urls.followers(network, urls.NETWORK_ACTOR), blog]
-                for inbox in network_inboxes:
-                    queue(db, urls.NETWORK_ACTOR, inbox, announce, now)
-                    count += 1
+                if own:
+                    _activity_row(db, slug, activity, slug, now)
+                    count += len(own)
+                if network_inboxes:
+                    announce = _activity("Announce", urls.actor_id(network, urls.NETWORK_ACTOR), doc["id"], doc,
+                                         f"announce-{stamp}")
+                    announce["cc"] = [urls.followers(network, urls.NETWORK_ACTOR), blog]
+                    _activity_row(db, urls.NETWORK_ACTOR, announce, urls.NETWORK_ACTOR, now)
+                    count += len(network_inboxes)
+            else:  # those who saw the post through the network's boost must see it change or go too
+                _activity_row(db, slug, activity, f"{slug},{urls.NETWORK_ACTOR}", now)
+                count += len(own | network_inboxes)
+    return count
+
+
+def expand(db, now=None) -> int:
+    """Turn the activities queued for followers into one delivery per inbox; how many deliveries."""
+    stamp = iso(now or utcnow())
+    count = 0
+    with write(db):
+        for row in query(db, "SELECT id, audience FROM fed_activities WHERE audience != ''"):
+            targets = sorted({inbox for name in row["audience"].split(",") for inbox in inboxes(db, name)})
+            db.conn.executemany(
+                "INSERT INTO fed_deliveries (activity_id, inbox, not_before, created) VALUES (?, ?, ?, ?)",
+                [(row["id"], inbox, stamp, stamp) for inbox in targets],
+            )
+            db.conn.execute("UPDATE fed_activities SET audience = '' WHERE id = ?", (row["id"],))
+            count += len(targets)
     return count
 
 
@@ -93,8 +126,9 @@ def _claim(db, now):
     with write(db):
         row = query_one(
             db,
-            "SELECT id, actor, inbox, activity, attempts FROM fed_deliveries WHERE state = 'queued' AND not_before <= ?"
-            " ORDER BY not_before, id LIMIT 1",
+            "SELECT d.id, a.actor, d.inbox, a.activity, d.activity_id, d.attempts FROM fed_deliveries d"
+            " JOIN fed_activities a ON a.id = d.activity_id WHERE d.state = 'queued' AND d.not_before <= ?"
+            " ORDER BY d.not_before, d.id LIMIT 1",
             (stamp,),
         )
         if row is None:
@@ -138,38 +172,68 @@ def send(db, network: Network, client, row, now, retry_seconds: float, signers: 
     return _finish(db, row, now, answer.status, "" if answer.status < 300 else f"HTTP {answer.status}", retry_seconds)
 
 
+def _purge(db, moment) -> None:
+    """Forget what was sent or abandoned more than KEEP_DAYS ago (an activity with its deliveries)."""
+    with write(db):
+        db.conn.execute(
+            "DELETE FROM fed_activities WHERE created < ? AND audience = '' AND NOT EXISTS ("
+            " SELECT 1 FROM fed_deliveries d WHERE d.activity_id = fed_activities.id AND d.state = 'queued')",
+            (iso(moment - timedelta(days=KEEP_DAYS)),),
+        )
+
+
 def deliver(app, limit: int | None = None, now=None) -> list[dict]:
-    """Send every due delivery (at most `limit`); one result dict each. Never raises for one delivery."""
+    """Send every due delivery (at most `limit`) with FEDERATION_SENDERS threads; one result dict each.
+    Never raises for one delivery: whatever happens to it is recorded on it."""
     network = app.extensions["confreres_network"]
     retry_seconds = float(app.config.get("FEDERATION_RETRY_SECONDS", 60))
     results: list[dict] = []
+    taken = threading.Lock()
     db = connect(app.config["DB"])
-    signers: dict = {}
     try:
-        moment = now or utcnow()
-        with write(db):
-            db.conn.execute("DELETE FROM fed_deliveries WHERE state = 'sent' AND done < ?",
-                            (iso(moment - timedelta(days=KEEP_SENT_DAYS)),))
-        with remote.guard(app.config) as client:
-            while limit is None or len(results) < limit:
-                moment = now or utcnow()
-                row = _claim(db, moment)
-                if row is None:
-                    break
-                try:
-                    results.append(send(db, network, client, row, moment, retry_seconds, signers))
-                except Exception as exc:  # noqa: BLE001 - kept on that delivery, never on the queue
-                    app.logger.exception("federation: delivery %s failed", row["id"])
-                    results.append(_finish(db, row, moment, None, exc.__class__.__name__, retry_seconds))
+        _purge(db, now or utcnow())
+        expand(db, now)
     finally:
         db.close()
-    return results
+
+    def sender() -> None:
+        db = connect(app.config["DB"])
+        signers: dict = {}
+        try:
+            with remote.guard(app.config) as client:
+                while True:
+                    with taken:
+                        if limit is not None and len(results) >= limit:
+                            return
+                        moment = now or utcnow()
+                        row = _claim(db, moment)
+                    if row is None:
+                        return
+                    try:
+                        result = send(db, network, client, row, moment, retry_seconds, signers)
+                    except Exception as exc:  # noqa: BLE001 - kept on that delivery, never on the queue
+                        app.logger.exception("federation: delivery %s failed", row["id"])
+                        result = _finish(db, row, moment, None, exc.__class__.__name__, retry_seconds)
+                    with taken:
+                        results.append(result)
+        finally:
+            db.close()
+
+    threads = [threading.Thread(target=sender, name=f"confreres-federation-send-{n}", daemon=True)
+               for n in range(max(1, int(app.config.get("FEDERATION_SENDERS", 4))))]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return sorted(results, key=lambda result: result["id"])
 
 
 def next_due(app) -> float | None:
     """Seconds until the next queued delivery is due, or None when nothing is queued."""
     db = connect(app.config["DB"])
     try:
+        if query_one(db, "SELECT 1 FROM fed_activities WHERE audience != '' LIMIT 1"):
+            return 0.0
         row = query_one(db, "SELECT MIN(not_before) AS due FROM fed_deliveries WHERE state = 'queued'")
     finally:
         db.close()
@@ -179,6 +243,8 @@ def next_due(app) -> float | None:
 
 
 def pending(db) -> dict:
+    """What the queue holds: deliveries waiting (retried ones among them), abandoned ones."""
+    expand(db)
     row = query_one(db, "SELECT COUNT(*) AS queued, SUM(attempts > 0) AS retried FROM fed_deliveries"
                         " WHERE state = 'queued'")
     failed = query_one(db, "SELECT COUNT(*) AS n FROM fed_deliveries WHERE state = 'failed'")["n"]

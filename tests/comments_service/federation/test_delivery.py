@@ -22,11 +22,6 @@ def post(service, name="premier"):
     return {"url": service.url(f"/dr-a/{name}.html"), "title": name.title(), "date": "2024-03-01"}
 
 
-def rows(service):
-    return service.sql("SELECT inbox, state, attempts, not_before FROM fed_deliveries WHERE activity LIKE '%Create%'"
-                       " ORDER BY inbox")
-
-
 def test_a_dead_instance_is_retried_with_backoff_and_never_blocks_the_push(make_service, peer):
     service = make_service(FEDERATION_SEND="cron", FEDERATION_RETRY_SECONDS=60)
     inbox = service.actor_url("dr-a") + "/inbox"

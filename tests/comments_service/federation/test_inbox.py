@@ -26,6 +26,7 @@ def refused(response, status: int, code: str):
 def nothing_stored(service):
     assert service.sql("SELECT COUNT(*) FROM fed_followers")[0][0] == 0
     assert service.sql("SELECT COUNT(*) FROM fed_deliveries")[0][0] == 0
+    assert service.sql("SELECT COUNT(*) FROM fed_activities")[0][0] == 0
 
 
 @pytest.fixture
