@@ -261,6 +261,8 @@ def demo(ctx, host, port):
         "DEV_PAGES": True,
         # One visitor plays several doctors from one address (127.0.0.1): allow more writes than in production.
         "RATE_LIMIT": "60/minute",
+        # `confreres federation peer` and local pages may be reached on loopback (docs/federation.md).
+        "OUTGOING_ALLOW_HOSTS": "127.0.0.1",
     }
     # A CONFRERES_<KEY> of the environment still wins, as it did over the demo's defaults.
     settings = {key: value for key, value in demo_settings.items() if f"CONFRERES_{key}" not in os.environ}
@@ -522,6 +524,29 @@ def federation_status(ctx):
         queue = delivery.pending(db)
     click.echo(f"File : {plural_fr(queue['queued'], 'livraison')} en attente (dont {queue['retried']} à réessayer), "
                f"{plural_fr(queue['failed'], 'abandonnée', 'abandonnées')}.")
+
+
+@federation.command("peer")
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8020, show_default=True, type=int)
+@click.option("--name", default="alice", show_default=True, help="The stand-in account's name.")
+def federation_peer(host, port, name):
+    """Run a stand-in fediverse instance on loopback: follow a blog, reply to a post, undo, see what arrives."""
+    from confreres.fedi_peer import HELP, Peer
+
+    peer = Peer(host, port, name, say=click.echo)
+    peer.start()
+    click.echo(f"Instance d'essai : @{name}@{host}:{peer.httpd.server_port} ({peer.actor_id})")
+    click.echo(HELP)
+    try:
+        for line in sys.stdin:
+            if not peer.command(line):
+                break
+    except KeyboardInterrupt:
+        pass
+    finally:
+        peer.stop()
+    click.echo("Arrêt.")
 
 
 @webmention.command("send")

@@ -61,3 +61,20 @@ def test_deliver_and_status_commands(make_service, peer, tmp_path):
     assert sent.exit_code == 0, sent.output
     assert "1 livraison envoyée sur 1." in sent.output and peer.of_type("Accept")
     assert delivery.deliver(service.app) == []
+
+
+def test_the_operators_stand_in_instance(service):
+    """`confreres federation peer`: follow a blog, see the Accept arrive signed, reply to a post, undo."""
+    post_url = service.url("/dr-a/premier.html")
+    service.announce("dr-a", [{"url": post_url, "title": "Premier", "date": "2024-03-01"}])
+    commands = (f"suivre @dr-a@{service.host}\nattendre 2\nrepondre {post_url} Bonjour depuis le fédivers\n"
+                "annuler\nquitter\n")
+    result = CliRunner().invoke(cli, ["federation", "peer", "--port", "0", "--name", "bob"], input=commands)
+    assert result.exit_code == 0, result.output
+    assert f"→ Follow {service.actor_url('dr-a')} : 202" in result.output
+    assert f"← Accept (Follow) de {service.actor_url('dr-a')}" in result.output
+    assert "[signature vérifiée]" in result.output
+    assert f"→ Create(Note) en réponse à {post_url} : 202" in result.output
+    assert f"→ Undo(Follow) {service.actor_url('dr-a')} : 202" in result.output
+    assert service.sql("SELECT author_name, status FROM comments") == [("bob (instance d'essai)", "pending")]
+    assert service.followers("dr-a") == 0
