@@ -62,6 +62,18 @@ def _authenticate(db, network: Network, config, method: str, path: str, headers,
     return actor
 
 
+def _deletes_an_unknown_account(db, body: bytes) -> bool:
+    """A server deleting an account tells every server it knows, signed with a key nobody can fetch any more:
+    when we never stored that account, acknowledging it (rather than 401, which has it retried) is harmless."""
+    try:
+        activity = json.loads(body)
+    except ValueError:
+        return False
+    return (isinstance(activity, dict) and activity.get("type") == "Delete"
+            and isinstance(activity.get("actor"), str) and _object_id(activity.get("object")) == activity["actor"]
+            and remote.by_id(db, activity["actor"]) is None)
+
+
 def _object_id(value) -> str | None:
     if isinstance(value, dict):
         value = value.get("id")
@@ -70,7 +82,12 @@ def _object_id(value) -> str | None:
 
 def receive(app, db, network: Network, name: str | None, method: str, path: str, headers, body: bytes) -> Received:
     """Authenticate and apply one activity posted to `name`'s inbox (None: the shared inbox)."""
-    actor = _authenticate(db, network, app.config, method, path, headers, body)
+    try:
+        actor = _authenticate(db, network, app.config, method, path, headers, body)
+    except InboxError as exc:
+        if exc.code == "unknown_key" and _deletes_an_unknown_account(db, body):
+            return Received("Delete", "")  # an account we never knew, gone with its key: nothing to do
+        raise
     try:
         activity = json.loads(body)
     except ValueError:

@@ -11,6 +11,8 @@ import httpx
 import pytest
 from cryptography.hazmat.primitives.asymmetric import rsa
 
+PUBLIC = "https://www.w3.org/ns/activitystreams#Public"
+
 
 def follow_body(peer, service, name="dr-a"):
     return {"@context": "https://www.w3.org/ns/activitystreams", "id": f"{peer.actor_id}#follows/9",
@@ -100,3 +102,16 @@ def test_a_key_change_is_picked_up(service, peer, inbox):
             "actor": peer.actor_id, "object": follow_body(peer, service)}
     assert peer.post(inbox, undo).status_code == 202
     assert service.followers("dr-a") == 0
+
+
+def test_a_deleted_account_loses_its_follows(service, peer, inbox):
+    """Mastodon's account deletion: a Delete whose object is the actor itself; an unknown one is acknowledged."""
+    assert peer.post(inbox, follow_body(peer, service)).status_code == 202
+    assert service.followers("dr-a") == 1
+    delete = {"@context": "https://www.w3.org/ns/activitystreams", "id": f"{peer.actor_id}#delete",
+              "type": "Delete", "actor": peer.actor_id, "object": peer.actor_id, "to": [PUBLIC]}
+    assert peer.post(inbox, delete).status_code == 202
+    assert service.followers("dr-a") == 0 and service.sql("SELECT COUNT(*) FROM fed_remote_actors")[0][0] == 0
+    gone = {**delete, "actor": "http://127.0.0.1:9/users/gone", "object": "http://127.0.0.1:9/users/gone"}
+    assert peer.post(inbox, gone, key_id="http://127.0.0.1:9/users/gone#main-key").status_code == 202
+    assert service.sql("SELECT COUNT(*) FROM fed_remote_actors")[0][0] == 0

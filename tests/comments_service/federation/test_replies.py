@@ -113,3 +113,42 @@ def test_only_its_author_changes_a_reply(open_service, peer):
         assert stolen.status_code == 401
     (comment,) = thread(service, post_url)
     assert "Très juste" in comment["html"]
+
+
+def mastodon_create(peer, in_reply_to: str, blog_actor: str, blog_url: str) -> dict:
+    """A reply as Mastodon 4 sends it (its ActivityPub documentation's shapes: the `ostatus` and `toot` context,
+    a mention of the blog in `tag` and in the HTML, `contentMap`, `conversation`, `replies`)."""
+    status = f"{peer.actor_id}/statuses/113270422110987654"
+    mention = (f'<span class="h-card" translate="no"><a href="{blog_url}" class="u-url mention">@<span>dr-a</span>'
+               "</a></span>")
+    content = f"<p>{mention} Très juste, et vu aussi en garde la semaine dernière.</p>"
+    return {
+        "@context": ["https://www.w3.org/ns/activitystreams", {
+            "ostatus": "http://ostatus.org#", "atomUri": "ostatus:atomUri", "inReplyToAtomUri": "ostatus:inReplyToAtomUri",
+            "conversation": "ostatus:conversation", "sensitive": "as:sensitive", "toot": "http://joinmastodon.org/ns#",
+            "votersCount": "toot:votersCount"}],
+        "id": status + "/activity", "type": "Create", "actor": peer.actor_id, "published": "2025-04-01T10:00:00Z",
+        "to": [PUBLIC], "cc": [peer.actor_id + "/followers", blog_actor],
+        "object": {
+            "id": status, "type": "Note", "summary": None, "inReplyTo": in_reply_to,
+            "published": "2025-04-01T10:00:00Z", "url": f"http://{peer.host}/@alice/113270422110987654",
+            "attributedTo": peer.actor_id, "to": [PUBLIC], "cc": [peer.actor_id + "/followers", blog_actor],
+            "sensitive": False, "atomUri": status, "inReplyToAtomUri": in_reply_to,
+            "conversation": f"tag:{peer.host},2025-04-01:objectId=4242:objectType=Conversation",
+            "content": content, "contentMap": {"fr": content}, "attachment": [],
+            "tag": [{"type": "Mention", "href": blog_actor, "name": "@dr-a@127.0.0.1"}],
+            "replies": {"id": status + "/replies", "type": "Collection",
+                        "first": {"type": "CollectionPage", "next": status + "/replies?only_other_accounts=true&page=true",
+                                  "partOf": status + "/replies", "items": []}},
+        },
+    }
+
+
+def test_a_reply_shaped_as_mastodon_sends_it(open_service, peer):
+    service = open_service
+    post_url = service.url("/dr-a/ouvert.html")
+    ((article_id,),) = service.sql("SELECT object_id FROM fed_articles WHERE post_url = ?", (post_url,))
+    create = mastodon_create(peer, article_id, service.actor_url("dr-a"), service.url("/dr-a/"))
+    assert peer.post(service.url("/comments/ap/inbox"), create).status_code == 202
+    (comment,) = thread(service, post_url)
+    assert "Très juste, et vu aussi en garde" in comment["html"] and "<span" not in comment["html"]
