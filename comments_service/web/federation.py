@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import json
 
-from flask import Blueprint, current_app, redirect, request, url_for
+from flask import Blueprint, current_app, redirect, request
 from werkzeug.exceptions import HTTPException
 
 from comments_service.core.db import get_db
@@ -89,7 +89,8 @@ def webfinger():
 
 @bp.get("/.well-known/nodeinfo")
 def nodeinfo_links():
-    return _json(documents.nodeinfo_links(url_for("federation.nodeinfo", _external=True)), mimetype="application/json")
+    # from network.toml, not the request: this one arrives through the network host's /.well-known/
+    return _json(documents.nodeinfo_links(_network().comments_url + "nodeinfo/2.1"), mimetype="application/json")
 
 
 @bp.get("/nodeinfo/2.1")

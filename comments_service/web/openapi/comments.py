@@ -606,6 +606,10 @@ SCHEMAS = {
                             "type": "string",
                             "description": "Plain-text excerpt, shown where the post answers another; cut to 300 characters",
                         },
+                        "content": {"type": "string", "description": "The post's HTML, for its fediverse Article"
+                                    " (sanitised by the service; builds send it for their newest posts only)"},
+                        "tags": {"type": "array", "items": {"type": "string"}},
+                        "modified": {"type": "string", "description": "ISO 8601: the post's last change"},
                     },
                 },
             }
@@ -619,6 +623,10 @@ SCHEMAS = {
             "updated": {"type": "integer"},
             "unchanged": {"type": "integer"},
             "unlisted": {"type": "integer"},
+            "federation": {
+                "type": "object",
+                "properties": {"queued": {"type": "integer", "description": "Fediverse deliveries queued"}},
+            },
         },
     },
 }
