@@ -636,7 +636,8 @@ def m015_federation_replies(db: Database) -> None:
 
     fed_comments ties a comment to the remote Note it came from: the Note's id (a later Update or Delete of
     it finds the comment), its actor (only that actor may change it), the handle shown, and the comment's
-    edit nonce (the domain's rule for editing and deleting, kept here, never sent anywhere).
+    edit nonce (the domain's rule for editing and deleting, kept here, never sent anywhere). fed_reactions
+    counts the likes and boosts of each post (one of each kind per remote account; an Undo removes it).
     """
     _run(
         db,
@@ -647,6 +648,16 @@ def m015_federation_replies(db: Database) -> None:
             actor TEXT NOT NULL,
             handle TEXT NOT NULL,
             nonce TEXT NOT NULL
+        )
+        """,
+        """
+        CREATE TABLE fed_reactions (
+            post_url TEXT NOT NULL,
+            actor TEXT NOT NULL,
+            kind TEXT NOT NULL CHECK (kind IN ('Like', 'Announce')),
+            activity_id TEXT NOT NULL,
+            created TEXT NOT NULL,
+            PRIMARY KEY (post_url, actor, kind)
         )
         """,
     )

@@ -144,5 +144,8 @@ def outbox(db, network: Network, name: str, page: int | None) -> dict:
     return result
 
 
-def article(doc: dict) -> dict:
-    return {"@context": CONTEXT[0], **doc}
+def article(doc: dict, likes: int = 0, shares: int = 0) -> dict:
+    """A post's Article, with how many accounts liked and boosted it (the counts only)."""
+    counted = {"likes": {"id": doc["id"] + "/likes", "type": "Collection", "totalItems": likes},
+               "shares": {"id": doc["id"] + "/shares", "type": "Collection", "totalItems": shares}}
+    return {"@context": CONTEXT[0], **doc, **counted}

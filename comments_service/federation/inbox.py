@@ -5,7 +5,7 @@ not seen before is fetched (remote.fetch), and fetched again once when a known k
 actor changed keys). Instances an operator lists in FEDERATION_BLOCKED_HOSTS are refused before anything is
 fetched. Handled: Follow (stored, answered by an Accept through the delivery queue), Undo of a Follow, Delete
 of the actor itself (its follows go), Create / Update / Delete of a Note replying to a post (replies.py: a
-comment). Anything else is acknowledged and ignored for now.
+comment), Like / Announce of a post and their Undo (counted). Anything else is acknowledged and ignored for now.
 """
 
 from __future__ import annotations
@@ -100,7 +100,16 @@ def receive(app, db, network: Network, name: str | None, method: str, path: str,
     if kind == "Follow":
         return _follow(db, network, name, actor, activity)
     if kind == "Undo":
+        inner = activity.get("object")
+        if isinstance(inner, dict) and inner.get("type") in ("Like", "Announce"):
+            replies.undo_reaction(db, actor, inner)
+            return Received(kind, actor["id"])
+        if not isinstance(inner, dict):
+            replies.undo_reaction(db, actor, inner)  # an Undo naming only the id: a like or boost, if it was one
         return _undo(db, network, actor, activity)
+    if kind in ("Like", "Announce"):
+        replies.reaction(db, network, actor, activity)
+        return Received(kind, actor["id"])
     obj = activity.get("object")
     if kind == "Delete" and _object_id(obj) == actor["id"]:
         with write(db):

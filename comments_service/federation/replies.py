@@ -5,7 +5,8 @@ It goes through the same use case as a comment typed under the post (actions/com
 sanitiser (the Note's HTML is read as the comment's source, then reduced to the allowlist), the same
 moderation policy of the blog, the same notifications. Its author is the remote account: its name (or its
 handle when the name would pass its writer off as a member or a physician of the directory), its profile as
-the comment's link, never a badge nor a member's account. « Entre confrères » and closed threads refuse it
+the comment's link, never a badge nor a member's account. Likes and boosts (`Like`, `Announce`) of a post are
+counted, once per account. « Entre confrères » and closed threads refuse it
 (403, nothing stored). A later `Update` or `Delete` of the Note by the same actor edits or removes it.
 """
 
@@ -18,7 +19,7 @@ from comments_service.core.db import write
 from comments_service.core.errors import ApiError
 from comments_service.domain import validate, verification
 from comments_service.domain.comments import remove_comment
-from comments_service.domain.posts import find_post, get_post, query_one
+from comments_service.domain.posts import find_post, get_post, iso, query, query_one, utcnow
 from comments_service.federation import remote
 from confreres import sanitize
 from confreres.registry import Network
@@ -31,6 +32,40 @@ class ReplyRefused(Exception):
     def __init__(self, status: int, code: str, message: str):
         super().__init__(message)
         self.status, self.code, self.message = status, code, message
+
+
+def reaction(db, network: Network, actor, activity: dict) -> bool:
+    """A Like or an Announce (boost) of a post of the network, counted once per account; False otherwise."""
+    target = activity.get("object")
+    target = target.get("id") if isinstance(target, dict) else target
+    if not isinstance(target, str) or not isinstance(activity.get("id"), str):
+        return False
+    article = query_one(db, "SELECT post_url FROM fed_articles WHERE object_id = ? AND deleted IS NULL", (target,))
+    post = get_post(db, article["post_url"] if article else target)
+    if post is None:
+        return False
+    with write(db):
+        db.conn.execute(
+            "INSERT INTO fed_reactions (post_url, actor, kind, activity_id, created) VALUES (?, ?, ?, ?, ?)"
+            " ON CONFLICT (post_url, actor, kind) DO UPDATE SET activity_id = excluded.activity_id",
+            (post["url"], actor["id"], activity["type"], activity["id"], iso(utcnow())),
+        )
+    return True
+
+
+def undo_reaction(db, actor, inner) -> None:
+    """An Undo of a Like or an Announce (the activity itself, or its id)."""
+    inner_id = inner.get("id") if isinstance(inner, dict) else inner
+    with write(db):
+        db.conn.execute("DELETE FROM fed_reactions WHERE actor = ? AND activity_id = ?", (actor["id"], inner_id))
+
+
+def reactions(db, post_url: str) -> dict[str, int]:
+    """{"Like": n, "Announce": n} of a post."""
+    found = {"Like": 0, "Announce": 0}
+    for row in query(db, "SELECT kind, COUNT(*) AS n FROM fed_reactions WHERE post_url = ? GROUP BY kind", (post_url,)):
+        found[row["kind"]] = row["n"]
+    return found
 
 
 def _target(db, network: Network, in_reply_to: str):

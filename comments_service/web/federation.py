@@ -21,7 +21,7 @@ from werkzeug.exceptions import HTTPException
 
 from comments_service.core.db import get_db
 from comments_service.core.errors import ApiError, error_response, from_http_exception
-from comments_service.federation import articles, delivery, documents, inbox, signatures, urls
+from comments_service.federation import articles, delivery, documents, inbox, replies, signatures, urls
 from comments_service.federation.remote import host_of
 from comments_service.web.body import dumps
 
@@ -137,7 +137,8 @@ def article(key: str):
     doc = json.loads(row["article"])
     if _wants_html():
         return redirect(doc["url"], code=303)
-    return _json(documents.article(doc))
+    counts = replies.reactions(get_db(), doc["url"])
+    return _json(documents.article(doc, likes=counts["Like"], shares=counts["Announce"]))
 
 
 # -- inboxes --------------------------------------------------------------------------------------------

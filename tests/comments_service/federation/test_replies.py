@@ -152,3 +152,25 @@ def test_a_reply_shaped_as_mastodon_sends_it(open_service, peer):
     assert peer.post(service.url("/comments/ap/inbox"), create).status_code == 202
     (comment,) = thread(service, post_url)
     assert "Très juste, et vu aussi en garde" in comment["html"] and "<span" not in comment["html"]
+
+
+def test_likes_and_boosts_are_counted_once_and_undone(open_service, peer):
+    service = open_service
+    inbox = service.url("/comments/ap/inbox")
+    post_url = service.url("/dr-a/ouvert.html")
+    ((article_id,),) = service.sql("SELECT object_id FROM fed_articles WHERE post_url = ?", (post_url,))
+
+    def counts():
+        doc = httpx.get(article_id, headers={"Accept": "application/activity+json"}).json()
+        return doc["likes"]["totalItems"], doc["shares"]["totalItems"]
+
+    assert counts() == (0, 0)
+    like = activity(peer, "Like", article_id, 1)
+    assert peer.post(inbox, like).status_code == 202
+    assert peer.post(inbox, {**like, "id": like["id"] + "-bis"}).status_code == 202  # the same account again
+    assert peer.post(inbox, activity(peer, "Announce", post_url, 2)).status_code == 202  # by the post's URL
+    assert peer.post(inbox, activity(peer, "Like", service.url("/dr-a/inconnu.html"), 3)).status_code == 202
+    assert counts() == (1, 1)
+    assert peer.post(inbox, activity(peer, "Undo", {**like, "id": like["id"] + "-bis"}, 4)).status_code == 202
+    assert counts() == (0, 1)
+    assert service.sql("SELECT COUNT(*) FROM fed_reactions")[0][0] == 1
