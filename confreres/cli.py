@@ -532,8 +532,11 @@ def federation_status(ctx):
 @click.option("--name", default="alice", show_default=True, help="The stand-in account's name.")
 def federation_peer(host, port, name):
     """Run a stand-in fediverse instance on loopback: follow a blog, reply to a post, undo, see what arrives."""
+    import logging
+
     from confreres.fedi_peer import HELP, Peer
 
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)  # its own lines say what arrives
     peer = Peer(host, port, name, say=click.echo)
     peer.start()
     click.echo(f"Instance d'essai : @{name}@{host}:{peer.httpd.server_port} ({peer.actor_id})")
