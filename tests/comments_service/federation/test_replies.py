@@ -174,3 +174,19 @@ def test_likes_and_boosts_are_counted_once_and_undone(open_service, peer):
     assert peer.post(inbox, activity(peer, "Undo", {**like, "id": like["id"] + "-bis"}, 4)).status_code == 202
     assert counts() == (0, 1)
     assert service.sql("SELECT COUNT(*) FROM fed_reactions")[0][0] == 1
+
+
+def test_the_moderation_queue_says_where_a_reply_came_from(service, peer):
+    from comments_service.core.db import connect
+    from comments_service.domain.moderation import queue
+
+    service.announce("dr-a", posts(service))
+    post_url = service.url("/dr-a/ouvert.html")
+    assert peer.post(service.url("/comments/ap/inbox"),
+                     activity(peer, "Create", note(peer, 1, post_url), 1)).status_code == 202
+    db = connect(service.app.config["DB"])
+    try:
+        (item,) = queue(db, {"id": 0, "role": "admin"})
+    finally:
+        db.close()
+    assert item["row"]["fediverse"] == f"@alice@{peer.host}" and item["row"]["email"] is None
