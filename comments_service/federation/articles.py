@@ -16,6 +16,7 @@ import json
 from datetime import UTC
 
 from comments_service.core.db import write
+from comments_service.core.errors import ApiError
 from comments_service.domain import validate
 from comments_service.domain.posts import iso, parse_iso, query, utcnow
 from comments_service.federation import urls
@@ -33,7 +34,7 @@ def _raw_items(payload) -> dict[str, dict]:
         if isinstance(item, dict):
             try:
                 found[validate.thread_url(item.get("url"), "url")] = item
-            except Exception:  # noqa: BLE001 - validate.posts said which item is bad
+            except ApiError:  # validate.posts has said which item is bad
                 continue
     return found
 

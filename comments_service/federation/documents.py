@@ -46,7 +46,6 @@ def actor(db, network: Network, name: str) -> dict:
         "name": title,
         "summary": f"<p>{html.escape(summary)}</p>",
         "url": page,
-        "icon": {"type": "Image", "mediaType": "image/png", "url": network.url.rstrip("/") + "/theme/fediverse.png"},
         "inbox": urls.inbox(network, name),
         "outbox": urls.outbox(network, name),
         "followers": urls.followers(network, name),
