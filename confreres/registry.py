@@ -31,6 +31,9 @@ ENV_FILE = "CONFRERES_NETWORK"
 ENV_ORIGIN = "CONFRERES_DEMO_ORIGIN"
 
 
+NETWORK_ACTOR = "planete"  # the network's own fediverse actor (@planete@host): it boosts every member post
+
+
 class RegistryError(ValueError):
     """A bad `network.toml`; the message names the file, the key and what is wrong."""
 

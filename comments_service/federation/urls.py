@@ -8,9 +8,8 @@ from __future__ import annotations
 
 import hashlib
 
-from confreres.registry import Network
+from confreres.registry import NETWORK_ACTOR, Network  # noqa: F401 (the federation reads it here)
 
-NETWORK_ACTOR = "planete"  # the network's own actor: announces every member post
 PUBLIC = "https://www.w3.org/ns/activitystreams#Public"
 
 
