@@ -76,6 +76,9 @@ def create_app(test_config: dict | None = None) -> Flask:
 
     app.register_blueprint(letter_pages.bp)  # « La lettre des confrères »: the form (/lettre)
     app.register_blueprint(letter_pages.links_bp)  # and the links of its mails (confirm, one-click unsubscribe)
+    from comments_service.web import federation
+
+    app.register_blueprint(federation.bp)  # the fediverse (/.well-known/webfinger, /ap/...)
     cors.init_app(app)
     app.extensions["confreres_limiter"] = limits.init_app(app)
     app.before_request(_refresh_network)  # blogs added to network.toml while the service runs

@@ -322,9 +322,16 @@ def announce_posts(network: Network, site: Site, posts: list[dict], out=None, to
         print(f"Confrères : billets de {blog} non annoncés au service de commentaires : pas de clé secrète "
               "(CONFRERES_SECRET_KEY) pour signer la liste.", file=out)
         return None
+    summary: dict = {}
     reason = service_client.put_posts(network.comments_url, site.slug, posts, token or site_token(key, site.slug),
-                                      attempts=attempts, backoff=backoff)
+                                      attempts=attempts, backoff=backoff, answer=summary)
     if reason is None:
+        queued = (summary.get("federation") or {}).get("queued") if isinstance(summary.get("federation"), dict) else 0
+        if isinstance(queued, int) and queued > 0:
+            from confreres.french import plural_fr
+
+            print(f"Fédivers : {plural_fr(queued, 'livraison mise', 'livraisons mises')} en file pour les abonnés "
+                  f"de {blog} (envoi en arrière-plan).", file=out)
         return True
     print(f"✗ Confrères : billets de {blog} non annoncés au service de commentaires : {reason.rstrip('.')}. "
           "Les commentaires y seront refusés tant que le service ne les connaît pas.", file=out)

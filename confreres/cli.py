@@ -223,6 +223,11 @@ def _serve(network, host, port, out, with_comments=True, after_start=None, setti
             click.echo(f"  {site.title} : {site.url}")
         if service is not None:
             click.echo(f"  Commentaires : {network.comments_url}")
+            from comments_service.federation import delivery, urls
+
+            delivery.kick(service)  # deliveries an earlier run left queued (retries) go out
+            handles = ", ".join(network.handle(name) for name in urls.actor_names(network))
+            click.echo(f"  Fédivers (à suivre depuis Mastodon) : {handles}")
         thread.join()
     except KeyboardInterrupt:
         click.echo("Arrêt.")
@@ -260,6 +265,8 @@ def demo(ctx, host, port):
         "DEV_PAGES": True,
         # One visitor plays several doctors from one address (127.0.0.1): allow more writes than in production.
         "RATE_LIMIT": "60/minute",
+        # `confreres federation peer` and local pages may be reached on loopback (docs/federation.md).
+        "OUTGOING_ALLOW_HOSTS": "127.0.0.1",
     }
     # A CONFRERES_<KEY> of the environment still wins, as it did over the demo's defaults.
     settings = {key: value for key, value in demo_settings.items() if f"CONFRERES_{key}" not in os.environ}
@@ -520,6 +527,70 @@ def webmention_moderate(ctx, mention_id, decision):
         except ApiError as exc:
             raise click.ClickException(exc.message) from None
     click.echo(f"Mention #{mention_id} : {decision}.")
+
+
+@cli.group()
+def federation():
+    """The fediverse: the blogs' followers and the deliveries to their instances (docs/federation.md)."""
+
+
+@federation.command("deliver")
+@click.option("--limit", type=click.IntRange(1), help="Send at most this many.")
+@pass_ctx
+def federation_deliver(ctx, limit):
+    """Send the deliveries due in the queue (the service also does it in the background); for cron."""
+    from comments_service.federation.delivery import deliver
+    from confreres.french import plural_fr
+
+    results = deliver(_service(ctx.network), limit=limit)
+    for result in results:
+        detail = f" ({result['error']})" if result.get("error") else ""
+        click.echo(f"{result['state']:>7}  #{result['id']} -> {result['inbox']}{detail}")
+    sent = sum(1 for result in results if result["state"] == "sent")
+    click.echo(f"{plural_fr(sent, 'livraison envoyée', 'livraisons envoyées')} sur {len(results)}.")
+
+
+@federation.command("status")
+@pass_ctx
+def federation_status(ctx):
+    """Each actor's handle and follower count, and the delivery queue."""
+    from comments_service.federation import delivery, documents, urls
+    from confreres.french import plural_fr
+
+    network = ctx.network
+    with service_db(network) as (_app, db):
+        for name in urls.actor_names(network):
+            followers = plural_fr(documents.followers_count(db, name), "abonné")
+            click.echo(f"{network.handle(name)} : {followers}")
+        queue = delivery.pending(db)
+    click.echo(f"File : {plural_fr(queue['queued'], 'livraison')} en attente (dont {queue['retried']} à réessayer), "
+               f"{plural_fr(queue['failed'], 'abandonnée', 'abandonnées')}.")
+
+
+@federation.command("peer")
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8020, show_default=True, type=int)
+@click.option("--name", default="alice", show_default=True, help="The stand-in account's name.")
+def federation_peer(host, port, name):
+    """Run a stand-in fediverse instance on loopback: follow a blog, reply to a post, undo, see what arrives."""
+    import logging
+
+    from confreres.fedi_peer import HELP, Peer
+
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)  # its own lines say what arrives
+    peer = Peer(host, port, name, say=click.echo)
+    peer.start()
+    click.echo(f"Instance d'essai : @{name}@{host}:{peer.httpd.server_port} ({peer.actor_id})")
+    click.echo(HELP)
+    try:
+        for line in sys.stdin:
+            if not peer.command(line):
+                break
+    except KeyboardInterrupt:
+        pass
+    finally:
+        peer.stop()
+    click.echo("Arrêt.")
 
 
 @webmention.command("send")

@@ -172,6 +172,9 @@ def planet_settings(network: Network, out: Path, fetch: bool = True, search: boo
         "TAG_FEED_RSS": None,
         "PAGE_URL": "pages/{slug}.html",
         "PAGE_SAVE_AS": "pages/{slug}.html",
+        # the network's own fediverse actor, which boosts every member post (docs/federation.md)
+        "FEDIVERSE_HANDLE": network.handle(registry.NETWORK_ACTOR),
+        "FEDIVERSE_ACTOR": network.actor_url(registry.NETWORK_ACTOR),
     }
 
 

@@ -31,6 +31,9 @@ ENV_FILE = "CONFRERES_NETWORK"
 ENV_ORIGIN = "CONFRERES_DEMO_ORIGIN"
 
 
+NETWORK_ACTOR = "planete"  # the network's own fediverse actor (@planete@host): it boosts every member post
+
+
 class RegistryError(ValueError):
     """A bad `network.toml`; the message names the file, the key and what is wrong."""
 
@@ -126,6 +129,19 @@ class Network:
     @property
     def planet_dir(self) -> Path:
         return self.root / "sites" / "planet"
+
+    @property
+    def host(self) -> str:
+        """The network's host (`name[:port]`, lower-case): the domain of every fediverse handle `@slug@host`."""
+        return urlsplit(self.url).netloc.lower()
+
+    def handle(self, name: str) -> str:
+        """The fediverse handle of a member blog (its slug) or of the network's own actor: `@name@host`."""
+        return f"@{name}@{self.host}"
+
+    def actor_url(self, name: str) -> str:
+        """The ActivityPub actor of a member blog or of the network, served by the comment service."""
+        return f"{self.comments_url.rstrip('/')}/ap/actors/{name}"
 
 
 def origin_of(url: str) -> str:

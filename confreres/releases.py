@@ -100,6 +100,8 @@ def pelican_settings(
         "NETWORK_URL": network.url,
         "NETWORK_TAGLINE": network.tagline,
         "COMMENTS_URL": network.comments_url,
+        "FEDIVERSE_HANDLE": network.handle(site.slug),  # docs/federation.md
+        "FEDIVERSE_ACTOR": network.actor_url(site.slug),
         # (origin in network.toml, origin served) when the demo serves the network elsewhere: the posts'
         # links and `Reply_to` to the network's own pages follow (plugins/comments).
         "NETWORK_MOVED": (network.moved_from, origin_of(network.url)) if network.moved_from else None,

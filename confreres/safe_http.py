@@ -1,4 +1,5 @@
-"""HTTP requests to URLs chosen by strangers (Webmention sources, targets and endpoints).
+"""HTTP requests to URLs chosen by strangers (Webmention sources, targets and endpoints; fediverse actors
+and inboxes).
 
 Every hop is checked before it is made: http(s) only, at most `max_redirects` redirects (each one
 checked again), a time budget, a size cap, and never an address on loopback, a private or shared
@@ -7,9 +8,10 @@ resolved address is checked, and the connection is pinned to a checked address (
 header and TLS server name stay the URL's), so a second DNS answer cannot swap in 127.0.0.1
 between check and connect (DNS rebinding).
 
-Hosts an operator lists in `CONFRERES_WEBMENTION_ALLOW_HOSTS` (comma-separated `host:port`; a
-bare `host` allows every port) skip the address check: the tests' loopback servers, a
-receiver on the same private network. Empty by default.
+Hosts an operator lists in `CONFRERES_OUTGOING_ALLOW_HOSTS` (comma-separated `host:port`; a
+bare `host` allows every port) skip the address check, for every outgoing request: the tests'
+loopback servers, a receiver on the same private network, the demo's stand-in instance. Empty by
+default. `CONFRERES_WEBMENTION_ALLOW_HOSTS`, its former name, still counts (both lists are joined).
 
 The errors' messages are in French: a Webmention's sender reads them in its status (`error`).
 
@@ -34,7 +36,8 @@ from urllib.parse import urljoin, urlsplit
 import httpcore
 import httpx
 
-ALLOW_ENV = "CONFRERES_WEBMENTION_ALLOW_HOSTS"
+ALLOW_ENV = "CONFRERES_OUTGOING_ALLOW_HOSTS"
+LEGACY_ALLOW_ENV = "CONFRERES_WEBMENTION_ALLOW_HOSTS"  # its name before it applied to every outgoing request
 USER_AGENT = "Confreres-Webmention/1.0 (+https://www.w3.org/TR/webmention/)"
 REDIRECTS = frozenset({301, 302, 303, 307, 308})
 DEFAULT_PORTS = {"http": 80, "https": 443}
@@ -127,13 +130,22 @@ def deadline_transport(**options) -> httpx.HTTPTransport:
 
 def allow_hosts(value: str | None = None) -> frozenset[str]:
     """The allow-list from `value` or from the environment: lower-case `host:port` (or `host`) entries."""
-    raw = os.environ.get(ALLOW_ENV, "") if value is None else value
+    if value is None:
+        value = ",".join(os.environ.get(name, "") for name in (ALLOW_ENV, LEGACY_ALLOW_ENV))
+    raw = value
     entries = set()
     for item in raw.split(","):
         item = item.strip().lower()
         if item:
             entries.add(item)
     return frozenset(entries)
+
+
+def configured_allow_hosts(config) -> frozenset[str]:
+    """The allow-list an app's config sets (`OUTGOING_ALLOW_HOSTS`, and `WEBMENTION_ALLOW_HOSTS`, its former
+    name), else the environment's."""
+    values = [str(config[key]) for key in ("OUTGOING_ALLOW_HOSTS", "WEBMENTION_ALLOW_HOSTS") if config.get(key) is not None]
+    return allow_hosts(",".join(values)) if values else allow_hosts()
 
 
 def is_public(address: str) -> bool:
@@ -266,10 +278,12 @@ class Guard:
 
     # -- requests ----------------------------------------------------------------------------
 
-    def _send(self, method: str, url: str, headers: dict | None, data: dict | None, deadline: float) -> Fetched:
+    def _send(self, method: str, url: str, headers: dict | None, data: dict | None, deadline: float,
+              content: bytes | None = None) -> Fetched:
         connect_url, extra, extensions = self.check(url)
         request = self._client.build_request(
-            method, connect_url, headers={**(headers or {}), **extra}, data=data, extensions=extensions
+            method, connect_url, headers={**(headers or {}), **extra}, data=data, content=content,
+            extensions=extensions,
         )
         slow = Unreachable(f"{url} : trop lent (plus de {2 * self.timeout:g} s)")
         with total_deadline(deadline):
@@ -309,6 +323,10 @@ class Guard:
                 return fetched
             current = urljoin(current, location.strip())
         raise Refused(f"{url} : plus de {self.max_redirects} redirections")
+
+    def post(self, url: str, content: bytes, headers: dict) -> Fetched:
+        """POST a body as it is (a signed ActivityPub delivery); redirects are not followed."""
+        return self._send("POST", url, headers, None, time.monotonic() + 2 * self.timeout, content=content)
 
     def post_form(self, url: str, data: dict) -> Fetched:
         """POST form fields; redirects are not followed (the answer is the endpoint's)."""

@@ -76,8 +76,27 @@ def service_mount(network: Network) -> str | None:
     return urlsplit(network.comments_url).path.rstrip("/")
 
 
+# The network host's discovery documents the comment service answers (the fediverse: @slug@host), as the
+# nginx configuration of docs/operating.md routes them too.
+SERVICE_WELL_KNOWN = ("/.well-known/webfinger", "/.well-known/nodeinfo")
+
+
+class WellKnown:
+    """Hand the network host's SERVICE_WELL_KNOWN paths to the service (mounted at `mount`), the rest to `app`."""
+
+    def __init__(self, app, service, mount: str):
+        self.app, self.service, self.mount = app, service, mount
+
+    def __call__(self, environ, start_response):
+        if environ.get("PATH_INFO", "") in SERVICE_WELL_KNOWN:
+            environ = {**environ, "SCRIPT_NAME": environ.get("SCRIPT_NAME", "") + self.mount}
+            return self.service(environ, start_response)
+        return self.app(environ, start_response)
+
+
 def make_app(network: Network, out: Path | None = None, service=None):
-    """WSGI app: static files at `/`, the comment service (a Flask app) under its URL path."""
+    """WSGI app: static files at `/`, the comment service (a Flask app) under its URL path, and the network
+    host's WebFinger and NodeInfo answered by the service."""
     static = StaticSite(out or network.output, webmention=f"{network.comments_url}webmention",
                         headers=csp.headers(network))
     mount = service_mount(network)
@@ -85,7 +104,7 @@ def make_app(network: Network, out: Path | None = None, service=None):
         return static
     if not mount:
         raise NotFound("the comment service cannot share the root path with the sites")
-    return DispatcherMiddleware(static, {mount: service})
+    return WellKnown(DispatcherMiddleware(static, {mount: service}), service, mount)
 
 
 def run(app, host: str, port: int):

@@ -88,8 +88,10 @@ def thread(http: httpx.Client, comments_url: str, url: str) -> tuple[int, object
 
 
 def put_posts(comments_url: str, slug: str, posts: list[dict], bearer: str, *, attempts: int, backoff: float,
-              timeout: float = PUT_TIMEOUT) -> str | None:
+              timeout: float = PUT_TIMEOUT, answer: dict | None = None) -> str | None:
     """`PUT api/sites/<slug>/posts` signed with `bearer`; None when the service took the list, else why not (French).
+
+    `answer`, when given, receives the service's summary (e.g. `federation.queued`: deliveries it queued).
 
     Connection errors, 5xx and 429 are tried `attempts` times, waiting `backoff` seconds then twice as long
     each time (at least a 429's Retry-After, up to RETRY_AFTER_MAX); any other refusal is final.
@@ -105,6 +107,9 @@ def put_posts(comments_url: str, slug: str, posts: list[dict], bearer: str, *, a
             reason = f"service injoignable à {comments_url} ({exc.__class__.__name__})"
         else:
             if response.status_code < 400:
+                if answer is not None:
+                    with contextlib.suppress(ValueError, TypeError):
+                        answer.update(response.json())
                 return None
             reason = f"le service a répondu {response.status_code}{_service_message(response)}"
             if response.status_code != 429 and response.status_code < 500:

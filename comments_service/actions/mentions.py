@@ -22,7 +22,7 @@ from comments_service.domain.mention_source import parse_source
 from comments_service.domain.mentions import delete_mention, save_mention
 from comments_service.domain.posts import comments_mode, get_post
 from comments_service.mail import notices as notify
-from confreres.safe_http import FetchError, Guard, Refused, allow_hosts
+from confreres.safe_http import FetchError, Guard, Refused, configured_allow_hosts
 
 ACCEPT = "text/html, application/xhtml+xml;q=0.9, text/plain;q=0.5, application/json;q=0.5, */*;q=0.1"
 
@@ -58,9 +58,7 @@ def next_due(app) -> float | None:
 
 
 def _guard(app) -> Guard:
-    configured = app.config.get("WEBMENTION_ALLOW_HOSTS")
-    allow = allow_hosts(configured if configured is not None else None)
-    return Guard(allow, timeout=float(app.config.get("WEBMENTION_TIMEOUT", 5)))
+    return Guard(configured_allow_hosts(app.config), timeout=float(app.config.get("WEBMENTION_TIMEOUT", 5)))
 
 
 def drain(app, limit: int | None = None, now: datetime | None = None) -> list[dict]:

@@ -64,6 +64,12 @@ DEFAULTS: dict[str, object] = {
     "MAIL_DIR": "",  # write each mail as an .eml file there instead of SMTP (the demo: var/mail)
     "MAIL_SEND": "background",  # background: a thread sends after each commit; cron: `confreres notify send` only
     "DEV_PAGES": False,  # /dev/mail lists MAIL_DIR (demo only)
+    # The fediverse (comments_service/federation/, docs/federation.md)
+    "FEDERATION_SEND": "background",  # background: a thread delivers after each queuing; cron: `confreres federation deliver`
+    "FEDERATION_RETRY_SECONDS": 60,  # first retry of a failed delivery; doubled each time (8 attempts in all)
+    "FEDERATION_TIMEOUT": 5,  # seconds for each request to another instance
+    "FEDERATION_SENDERS": 4,  # threads sending deliveries at once (each waits on the network most of the time)
+    "FEDERATION_BLOCKED_HOSTS": "",  # comma-separated instances (host[:port]) whose activities are refused
 }
 
 # Hard limits of the contract; not meant to be tuned per deployment.
@@ -155,6 +161,9 @@ def build(app, test_config: dict | None = None) -> None:
                 raise ConfigError(
                     f"{ENV_PREFIX}{key}={value!r}: expected a limit such as '10/minute', or 'off'"
                 ) from None
+
+    if app.config["FEDERATION_SEND"] not in ("background", "cron"):
+        raise ConfigError(f"{ENV_PREFIX}FEDERATION_SEND={app.config['FEDERATION_SEND']!r}: expected background or cron")
 
     if app.config["SECRET_KEY"] == DEFAULT_SECRET and not (app.debug or app.testing):
         raise ConfigError(

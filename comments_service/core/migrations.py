@@ -602,6 +602,125 @@ def m013_letter(db: Database) -> None:
     )
 
 
+@migrations()
+def m014_federation(db: Database) -> None:
+    """Issue 13: the fediverse (comments_service/federation/).
+
+    - fed_actors: one RSA key pair per actor (a member blog's slug, or `planete` for the network), made
+      once; the private key never leaves this table (no export, no answer reads it but the signer);
+    - fed_remote_actors: what we learnt of a remote actor (its key to verify its signatures, its inboxes);
+    - fed_followers: who follows which actor (the Follow's id, kept to match an Undo);
+    - fed_articles: the Article each announced post was last delivered as (its digest tells an Update);
+    - fed_activities: each activity to send, signed by its local `actor`; `audience` names the local actors
+      whose followers are to receive it, until the sender turns it into deliveries (a push only writes this);
+    - fed_deliveries: the outgoing queue, one activity for one inbox, retried with backoff.
+    """
+    _run(
+        db,
+        """
+        CREATE TABLE fed_actors (
+            name TEXT PRIMARY KEY,
+            public_pem TEXT NOT NULL,
+            private_pem TEXT NOT NULL,
+            created TEXT NOT NULL
+        )
+        """,
+        """
+        CREATE TABLE fed_remote_actors (
+            id TEXT PRIMARY KEY,
+            key_id TEXT NOT NULL,
+            public_pem TEXT NOT NULL,
+            inbox TEXT NOT NULL,
+            shared_inbox TEXT,
+            username TEXT NOT NULL DEFAULT '',
+            name TEXT NOT NULL DEFAULT '',
+            url TEXT,
+            fetched TEXT NOT NULL
+        )
+        """,
+        "CREATE UNIQUE INDEX fed_remote_actors_key ON fed_remote_actors (key_id)",
+        """
+        CREATE TABLE fed_followers (
+            actor TEXT NOT NULL,
+            follower TEXT NOT NULL REFERENCES fed_remote_actors (id) ON DELETE CASCADE,
+            follow_id TEXT NOT NULL,
+            created TEXT NOT NULL,
+            PRIMARY KEY (actor, follower)
+        )
+        """,
+        """
+        CREATE TABLE fed_articles (
+            post_url TEXT PRIMARY KEY,
+            site TEXT NOT NULL,
+            object_id TEXT NOT NULL UNIQUE,
+            article TEXT NOT NULL,
+            digest TEXT NOT NULL,
+            published TEXT NOT NULL,
+            deleted TEXT
+        )
+        """,
+        "CREATE INDEX fed_articles_site ON fed_articles (site, deleted, published)",
+        """
+        CREATE TABLE fed_activities (
+            id INTEGER PRIMARY KEY,
+            actor TEXT NOT NULL,
+            activity TEXT NOT NULL,
+            audience TEXT NOT NULL DEFAULT '',
+            created TEXT NOT NULL
+        )
+        """,
+        "CREATE INDEX fed_activities_fanout ON fed_activities (id) WHERE audience != ''",
+        """
+        CREATE TABLE fed_deliveries (
+            id INTEGER PRIMARY KEY,
+            activity_id INTEGER NOT NULL REFERENCES fed_activities (id) ON DELETE CASCADE,
+            inbox TEXT NOT NULL,
+            state TEXT NOT NULL DEFAULT 'queued' CHECK (state IN ('queued', 'sending', 'sent', 'failed')),
+            attempts INTEGER NOT NULL DEFAULT 0,
+            not_before TEXT NOT NULL,
+            last_error TEXT NOT NULL DEFAULT '',
+            created TEXT NOT NULL,
+            done TEXT
+        )
+        """,
+        "CREATE INDEX fed_deliveries_due ON fed_deliveries (state, not_before)",
+        "CREATE INDEX fed_deliveries_activity ON fed_deliveries (activity_id)",
+    )
+
+
+@migrations()
+def m015_federation_replies(db: Database) -> None:
+    """Issue 13: replies from the fediverse become comments (federation/replies.py).
+
+    fed_comments ties a comment to the remote Note it came from: the Note's id (a later Update or Delete of
+    it finds the comment), its actor (only that actor may change it), the handle shown, and the comment's
+    edit nonce (the domain's rule for editing and deleting, kept here, never sent anywhere). fed_reactions
+    counts the likes and boosts of each post (one of each kind per remote account; an Undo removes it).
+    """
+    _run(
+        db,
+        """
+        CREATE TABLE fed_comments (
+            comment_id INTEGER PRIMARY KEY REFERENCES comments (id) ON DELETE CASCADE,
+            object_id TEXT NOT NULL UNIQUE,
+            actor TEXT NOT NULL,
+            handle TEXT NOT NULL,
+            nonce TEXT NOT NULL
+        )
+        """,
+        """
+        CREATE TABLE fed_reactions (
+            post_url TEXT NOT NULL,
+            actor TEXT NOT NULL,
+            kind TEXT NOT NULL CHECK (kind IN ('Like', 'Announce')),
+            activity_id TEXT NOT NULL,
+            created TEXT NOT NULL,
+            PRIMARY KEY (post_url, actor, kind)
+        )
+        """,
+    )
+
+
 def migrate(db: Database) -> list[str]:
     """Apply pending migrations under an exclusive write lock; return the names applied.
 

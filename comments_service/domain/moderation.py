@@ -48,8 +48,9 @@ def queue(db, account: dict, limit: int = QUEUE_LIMIT) -> list[dict]:
         " CASE WHEN EXISTS (SELECT 1 FROM verifications v WHERE v.account_id = c.account_id) THEN NULL"
         " ELSE c.email END AS email, c.website, c.text, c.html, c.status,"
         " c.created, c.edited, c.badge_level, c.badge_specialty, c.account_id, c.secrecy, p.title AS post_title,"
-        " pc.author_name AS parent_author"
+        " pc.author_name AS parent_author, f.handle AS fediverse"  # fediverse: the remote account of a reply from there
         " FROM comments c JOIN posts p ON p.url = c.post_url LEFT JOIN comments pc ON pc.id = c.parent_id"
+        " LEFT JOIN fed_comments f ON f.comment_id = c.id"
         f" WHERE {where} ORDER BY c.created, c.id LIMIT ?",
         (*params, limit),
     )

@@ -25,7 +25,6 @@ from datetime import timedelta
 from flask import Blueprint, current_app, request
 
 from comments_service.actions import comments as actions
-from comments_service.actions.posts import announce_posts
 from comments_service.core import config, tokens
 from comments_service.core import events as hooks
 from comments_service.core.config import THREAD_PAGE_MAX
@@ -35,6 +34,8 @@ from comments_service.domain import comments as store
 from comments_service.domain import crossblog, public, secrecy, validate
 from comments_service.domain.accounts import looks_like_session
 from comments_service.domain.posts import comments_mode, find_post
+from comments_service.federation import delivery as federation_delivery
+from comments_service.federation.publish import announce_posts
 from comments_service.web import limits
 from comments_service.web.auth import presented_account
 from comments_service.web.body import dumps, json_body, json_response
@@ -286,8 +287,10 @@ def put_site_posts(slug: str):
         raise ApiError(403, "invalid_site_token", "Jeton du blog invalide.")
     request.max_content_length = POSTS_MAX_BYTES  # a blog's whole list; comments keep the 64 KB cap
     db = get_db()
-    summary = announce_posts(db, network, slug, json_body())
+    summary = announce_posts(db, network, slug, json_body())  # and their deliveries to the fediverse, queued
     hooks.emit("posts.synced", **summary)
+    if summary["federation"]["queued"]:
+        federation_delivery.kick(current_app._get_current_object())
     return json_response(summary)
 
 

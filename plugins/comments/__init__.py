@@ -24,6 +24,7 @@ from confreres.sanitize import excerpt
 log = logging.getLogger(__name__)
 
 COMMENT_MODES = ("open", "confreres", "closed")
+FEDERATED_CONTENT = 20  # newest posts whose HTML posts.json carries (what the fediverse shows of them)
 
 
 def thread_url(settings: dict, article) -> str:
@@ -163,7 +164,7 @@ def snapshot(comments: list[dict]) -> list[dict]:
 
 def posts_index(generator) -> dict:
     posts = []
-    for article in sorted(generator.articles, key=lambda a: a.date, reverse=True):
+    for rank, article in enumerate(sorted(generator.articles, key=lambda a: a.date, reverse=True)):
         entry = {
             "url": thread_url(generator.settings, article),
             "title": article.title,
@@ -176,6 +177,15 @@ def posts_index(generator) -> dict:
         reply_to = str(article.metadata.get("reply_to", "") or "").strip()
         if reply_to:
             entry["reply_to"] = reply_to
+        # the fediverse's Articles (comments_service/federation/articles.py): tags, last change, and the HTML of
+        # the newest posts only, so the list a push announces stays small (the service sanitises it)
+        tags = [tag.name for tag in getattr(article, "tags", None) or []]
+        if tags:
+            entry["tags"] = tags
+        if getattr(article, "modified", None):
+            entry["modified"] = article.modified.isoformat()
+        if rank < FEDERATED_CONTENT:
+            entry["content"] = article.content
         posts.append(entry)
     return {"site": generator.settings.get("SITE_SLUG", ""), "posts": posts}
 

@@ -12,7 +12,7 @@ from click.testing import CliRunner
 
 from confreres import registry
 from confreres import webmention as wm
-from confreres.safe_http import ALLOW_ENV, Guard
+from confreres.safe_http import ALLOW_ENV, LEGACY_ALLOW_ENV, Guard
 from tests.loopback import LoopbackServer
 
 PAGE = "<!doctype html><html><head><title>Cible</title>{head}</head><body><p>Un billet.</p>{body}</body></html>"
@@ -117,6 +117,7 @@ def test_no_endpoint_and_failures(server, guard):
 
 def test_private_addresses_are_refused_without_the_allow_list(server, monkeypatch):
     monkeypatch.delenv(ALLOW_ENV, raising=False)
+    monkeypatch.delenv(LEGACY_ALLOW_ENV, raising=False)
     target = target_page(server, head='<link rel="webmention" href="/endpoint">')
     with Guard() as closed:
         outcome = wm.send(SOURCE, target, closed)

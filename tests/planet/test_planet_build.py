@@ -154,6 +154,9 @@ def test_feeds_opml_and_autodiscovery(built):
     assert alternates["application/atom+xml"] == f"{base}feeds/all.atom.xml"
     assert alternates["application/rss+xml"] == f"{base}feeds/all.rss.xml"
     assert alternates["text/x-opml"] == f"{base}feeds/blogs.opml"
+    assert alternates["application/activity+json"] == built.actor_url("planete"), "the network's fediverse actor"
+    handle = soup(out / "index.html").find(class_="fediverse-handle").get_text(" ", strip=True)
+    assert handle == f"Suivre sur le fédivers : @planete@{built.host}"
     for name in ("all.atom.xml", "all.rss.xml", "blogs/dr-a.atom.xml", "blogs/dr-b.rss.xml",
                  "specialites/medecine-generale.atom.xml", "specialites/psychiatrie.rss.xml"):
         feed = feedparser.parse((out / "feeds" / name).read_bytes())

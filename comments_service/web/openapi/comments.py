@@ -621,6 +621,10 @@ SCHEMAS = {
                             "description": "The medical secrecy warnings of the post's build, for its blog's "
                             "moderators: replaces the last ones ([]: none); absent: the last ones are kept",
                         },
+                        "content": {"type": "string", "description": "The post's HTML, for its fediverse Article"
+                                    " (sanitised by the service; builds send it for their newest posts only)"},
+                        "tags": {"type": "array", "items": {"type": "string"}},
+                        "modified": {"type": "string", "description": "ISO 8601: the post's last change"},
                     },
                 },
             }
@@ -634,6 +638,10 @@ SCHEMAS = {
             "updated": {"type": "integer"},
             "unchanged": {"type": "integer"},
             "unlisted": {"type": "integer"},
+            "federation": {
+                "type": "object",
+                "properties": {"queued": {"type": "integer", "description": "Fediverse deliveries queued"}},
+            },
         },
     },
 }

@@ -21,7 +21,8 @@ def test_build_declares_posts(client, urls):
         {"url": new, "title": "Nouveau", "date": "2024-05-01", "comments": "closed"},
     ]})
     assert response.status_code == 200
-    assert response.get_json() == {"site": "dr-b", "created": 1, "updated": 0, "unchanged": 1, "unlisted": 0}
+    assert response.get_json() == {"site": "dr-b", "created": 1, "updated": 0, "unchanged": 1, "unlisted": 0,
+                                   "federation": {"queued": 0}}
     thread = client.get("/api/comments", query_string={"url": new}).get_json()
     assert thread["title"] == "Nouveau" and thread["mode"] == "closed"
 

@@ -147,6 +147,20 @@ def test_no_public_output_reveals_who_the_pseudonym_is(world, app, urls, network
                 scan(rule.rule, rule.rule.replace("<handle>", row["public_id"]))
         elif rule.rule in ("/api/verification/vouch/<token>", "/verification/parrainer/<token>"):
             scan(rule.rule, rule.rule.replace("<token>", kit.vouch_token(secret)))
+        elif rule.rule.startswith("/ap/actors/<name>"):  # the fediverse's actors and their collections
+            for name in ("planete", "dr-a", "dr-b"):
+                scan(rule.rule, rule.rule.replace("<name>", name))
+                scan(rule.rule, rule.rule.replace("<name>", name), query_string={"page": 1})
+        elif rule.rule == "/ap/articles/<key>":  # the posts as the fediverse sees them, once announced
+            from confreres.site_token import site_token
+            from tests.conftest import POSTS
+
+            anonymous.put("/api/sites/dr-a/posts", json=POSTS["dr-a"],
+                          headers={"Authorization": f"Bearer {site_token(app.config['SECRET_KEY'], 'dr-a')}"})
+            keys = [row["object_id"].rsplit("/", 1)[1] for row in kit.sql("SELECT object_id FROM fed_articles")]
+            assert keys
+            for key in keys:
+                scan(rule.rule, f"/ap/articles/{key}")
         elif not rule.arguments:
             scan(rule.rule, rule.rule)
     missing = {

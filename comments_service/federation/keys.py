@@ -1,0 +1,44 @@
+"""One RSA key pair per actor (2048 bits, `cryptography`), made the first time the actor is asked for and kept
+in `fed_actors`. The public key is in the actor's document; the private one is read only by `private_key`,
+for signing, and never leaves the database (no export reads this table)."""
+
+from __future__ import annotations
+
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
+
+from comments_service.core.db import write
+from comments_service.domain.posts import iso, query_one, utcnow
+
+KEY_BITS = 2048
+
+
+def _row(db, name: str):
+    return query_one(db, "SELECT public_pem, private_pem FROM fed_actors WHERE name = ?", (name,))
+
+
+def _ensure(db, name: str):
+    row = _row(db, name)
+    if row is not None:
+        return row
+    key = rsa.generate_private_key(public_exponent=65537, key_size=KEY_BITS)
+    private_pem = key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    ).decode("ascii")
+    public_pem = key.public_key().public_bytes(
+        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+    ).decode("ascii")
+    with write(db):  # two processes may race: the first key stays, the other is thrown away
+        db.conn.execute(
+            "INSERT OR IGNORE INTO fed_actors (name, public_pem, private_pem, created) VALUES (?, ?, ?, ?)",
+            (name, public_pem, private_pem, iso(utcnow())),
+        )
+    return _row(db, name)
+
+
+def public_pem(db, name: str) -> str:
+    return _ensure(db, name)["public_pem"]
+
+
+def private_key(db, name: str) -> rsa.RSAPrivateKey:
+    return serialization.load_pem_private_key(_ensure(db, name)["private_pem"].encode("ascii"), password=None)

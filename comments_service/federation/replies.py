@@ -1,0 +1,171 @@
+"""Replies from the fediverse: a `Create` of a `Note` whose `inReplyTo` is a post of the network (its URL or its
+Article's id) or a comment that came from the fediverse becomes a comment of that thread.
+
+It goes through the same use case as a comment typed under the post (actions/comments.py): the same
+sanitiser (the Note's HTML is read as the comment's source, then reduced to the allowlist), the same
+moderation policy of the blog, the same notifications. Its author is the remote account: its name (or its
+handle when the name would pass its writer off as a member or a physician of the directory), its profile as
+the comment's link, never a badge nor a member's account. Likes and boosts (`Like`, `Announce`) of a post are
+counted, once per account. « Entre confrères » and closed threads refuse it
+(403, nothing stored). A later `Update` or `Delete` of the Note by the same actor edits or removes it.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+
+from comments_service.actions import comments as comment_actions
+from comments_service.core.db import write
+from comments_service.core.errors import ApiError
+from comments_service.domain import validate, verification
+from comments_service.domain.comments import remove_comment
+from comments_service.domain.posts import find_post, get_post, iso, query, query_one, utcnow
+from comments_service.federation import remote
+from confreres import sanitize
+from confreres.registry import Network
+
+REMOTE_EDIT_WINDOW = 10 * 365 * 24 * 60  # minutes: a remote author may edit or delete their reply at any time
+KINDS = ("Note",)  # what may become a comment
+
+
+class ReplyRefused(Exception):
+    def __init__(self, status: int, code: str, message: str):
+        super().__init__(message)
+        self.status, self.code, self.message = status, code, message
+
+
+def reaction(db, network: Network, actor, activity: dict) -> bool:
+    """A Like or an Announce (boost) of a post of the network, counted once per account; False otherwise."""
+    target = activity.get("object")
+    target = target.get("id") if isinstance(target, dict) else target
+    if not isinstance(target, str) or not isinstance(activity.get("id"), str):
+        return False
+    article = query_one(db, "SELECT post_url FROM fed_articles WHERE object_id = ? AND deleted IS NULL", (target,))
+    post = get_post(db, article["post_url"] if article else target)
+    if post is None:
+        return False
+    with write(db):
+        db.conn.execute(
+            "INSERT INTO fed_reactions (post_url, actor, kind, activity_id, created) VALUES (?, ?, ?, ?, ?)"
+            " ON CONFLICT (post_url, actor, kind) DO UPDATE SET activity_id = excluded.activity_id",
+            (post["url"], actor["id"], activity["type"], activity["id"], iso(utcnow())),
+        )
+    return True
+
+
+def undo_reaction(db, actor, inner) -> None:
+    """An Undo of a Like or an Announce (the activity itself, or its id)."""
+    inner_id = inner.get("id") if isinstance(inner, dict) else inner
+    with write(db):
+        db.conn.execute("DELETE FROM fed_reactions WHERE actor = ? AND activity_id = ?", (actor["id"], inner_id))
+
+
+def reactions(db, post_url: str) -> dict[str, int]:
+    """{"Like": n, "Announce": n} of a post."""
+    found = {"Like": 0, "Announce": 0}
+    for row in query(db, "SELECT kind, COUNT(*) AS n FROM fed_reactions WHERE post_url = ? GROUP BY kind", (post_url,)):
+        found[row["kind"]] = row["n"]
+    return found
+
+
+def _target(db, network: Network, in_reply_to: str):
+    """(post, parent comment id) the Note answers, else ReplyRefused(404)."""
+    row = query_one(db, "SELECT f.comment_id, c.post_url FROM fed_comments f JOIN comments c ON c.id = f.comment_id"
+                        " WHERE f.object_id = ?", (in_reply_to,))
+    if row is not None:
+        post = get_post(db, row["post_url"])
+        if post is not None:
+            return post, row["comment_id"]
+    article = query_one(db, "SELECT post_url FROM fed_articles WHERE object_id = ? AND deleted IS NULL", (in_reply_to,))
+    url = article["post_url"] if article else in_reply_to
+    try:
+        return find_post(db, network, url, "inReplyTo"), None
+    except ApiError:
+        raise ReplyRefused(404, "unknown_post", "La note ne répond à aucun billet du réseau.") from None
+
+
+def handle_of(actor) -> str:
+    return f"@{actor['username'] or 'inconnu'}@{remote.host_of(actor['id'])}"
+
+
+def _source(note: dict) -> str:
+    content = note.get("content")
+    if not isinstance(content, str) or not content.strip():
+        raise ReplyRefused(400, "empty_text", "La note est vide.")
+    return content[: validate.MAX_TEXT]
+
+
+def create(app, db, network: Network, actor, note: dict) -> int | None:
+    """Store the reply `note` of the remote `actor` as a comment; its id (None: it was stored already)."""
+    object_id = note.get("id")
+    if not isinstance(object_id, str) or remote.host_of(object_id) != remote.host_of(actor["id"]):
+        raise ReplyRefused(400, "invalid_object", "Note sans identifiant de son propre domaine.")
+    if query_one(db, "SELECT 1 FROM fed_comments WHERE object_id = ?", (object_id,)):
+        return None  # delivered twice (shared inbox and personal inbox)
+    in_reply_to = note.get("inReplyTo")
+    if isinstance(in_reply_to, dict):
+        in_reply_to = in_reply_to.get("id")
+    if not isinstance(in_reply_to, str):
+        raise ReplyRefused(404, "unknown_post", "La note ne répond à aucun billet du réseau.")
+    post, parent = _target(db, network, in_reply_to)
+    handle = handle_of(actor)
+    name = sanitize.one_line(actor["name"] or "")[: validate.MAX_AUTHOR].strip() or handle
+    try:
+        verification.check_author_name(app, db, name, None)
+    except ApiError:
+        name = handle  # a name that passes its writer off as a member or a physician: the handle instead
+    profile = actor["url"] or actor["id"]
+    data = validate.CommentInput(url=post["url"], text=_source(note), parent=parent, author=name,
+                                 website=profile if validate.is_http_url(profile) else None)
+    try:  # the use case commits, then emits comment.created (its mails go): the tie follows in its own write
+        row, nonce = comment_actions.create_comment(db, network, post, data, account=None, ip_hash=None)
+    except ApiError as exc:
+        raise _refused(exc) from None
+    try:
+        with write(db):
+            db.conn.execute(
+                "INSERT INTO fed_comments (comment_id, object_id, actor, handle, nonce) VALUES (?, ?, ?, ?, ?)",
+                (row["id"], object_id, actor["id"], handle, nonce),
+            )
+    except sqlite3.IntegrityError:  # the same Note, delivered twice at once: the other copy is kept
+        with write(db):
+            remove_comment(db, row["id"])
+        return None
+    return row["id"]
+
+
+def _refused(exc: ApiError) -> ReplyRefused:
+    return ReplyRefused(exc.status if exc.status in (400, 403, 404, 409) else 400, exc.code, exc.message)
+
+
+def _own(db, actor, object_id) -> dict | None:
+    if not isinstance(object_id, str):
+        return None
+    return query_one(db, "SELECT comment_id, nonce FROM fed_comments WHERE object_id = ? AND actor = ?",
+                     (object_id, actor["id"]))
+
+
+def update(db, actor, note: dict) -> bool:
+    """The remote author edited their reply: the comment's text follows. False when it is not one of theirs."""
+    found = _own(db, actor, note.get("id"))
+    if found is None:
+        return False
+    try:
+        comment_actions.edit_comment(db, found["comment_id"], found["nonce"], _source(note),
+                                     window_minutes=REMOTE_EDIT_WINDOW)
+    except ApiError as exc:
+        raise _refused(exc) from None
+    return True
+
+
+def delete(db, actor, object_id) -> bool:
+    """The remote author deleted their reply: so is the comment (a placeholder when it has replies)."""
+    found = _own(db, actor, object_id)
+    if found is None:
+        return False
+    try:
+        comment_actions.delete_comment(db, found["comment_id"], found["nonce"], window_minutes=REMOTE_EDIT_WINDOW)
+    except ApiError:
+        return False  # deleted already
+    return True
+

@@ -1,0 +1,117 @@
+"""Hostile input at the inbox: unsigned, wrong key, replayed, digest mismatch, another actor's activity, too
+big, a blocked instance: a clear 4xx in the service's JSON error shape, and nothing stored."""
+
+from __future__ import annotations
+
+import email.utils
+import json
+import time
+
+import httpx
+import pytest
+from cryptography.hazmat.primitives.asymmetric import rsa
+
+PUBLIC = "https://www.w3.org/ns/activitystreams#Public"
+
+
+def follow_body(peer, service, name="dr-a"):
+    return {"@context": "https://www.w3.org/ns/activitystreams", "id": f"{peer.actor_id}#follows/9",
+            "type": "Follow", "actor": peer.actor_id, "object": service.actor_url(name)}
+
+
+def refused(response, status: int, code: str):
+    assert response.status_code == status, response.text
+    assert response.json()["error"]["code"] == code
+    return response
+
+
+def nothing_stored(service):
+    assert service.sql("SELECT COUNT(*) FROM fed_followers")[0][0] == 0
+    assert service.sql("SELECT COUNT(*) FROM fed_deliveries")[0][0] == 0
+    assert service.sql("SELECT COUNT(*) FROM fed_activities")[0][0] == 0
+
+
+@pytest.fixture
+def inbox(service):
+    return service.actor_url("dr-a") + "/inbox"
+
+
+def test_unsigned_is_401(service, peer, inbox):
+    body = json.dumps(follow_body(peer, service)).encode()
+    answer = httpx.post(inbox, content=body, headers={"Content-Type": "application/activity+json"})
+    refused(answer, 401, "unsigned")
+    assert answer.headers["WWW-Authenticate"].startswith("Signature")
+    nothing_stored(service)
+
+
+def test_signed_with_another_key_is_401(service, peer, inbox):
+    intruder = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    refused(peer.post(inbox, follow_body(peer, service), key=intruder), 401, "bad_signature")
+    nothing_stored(service)
+
+
+def test_replayed_with_an_old_date_is_401(service, peer, inbox):
+    old = email.utils.formatdate(time.time() - 3600, usegmt=True)
+    refused(peer.post(inbox, follow_body(peer, service), date=old), 401, "bad_signature")
+    nothing_stored(service)
+
+
+def test_digest_of_another_body_is_401(service, peer, inbox):
+    body = json.dumps(follow_body(peer, service)).encode()
+    headers = peer.signed_headers(inbox, b'{"type": "Follow"}')  # signed for another body
+    refused(httpx.post(inbox, content=body, headers=headers), 401, "bad_signature")
+    nothing_stored(service)
+
+
+def test_an_activity_of_another_actor_is_401(service, peer, inbox):
+    activity = {**follow_body(peer, service), "actor": "http://127.0.0.1:9/users/someone-else"}
+    refused(peer.post(inbox, activity), 401, "actor_mismatch")
+    nothing_stored(service)
+
+
+def test_a_key_on_a_private_address_not_allowed_is_never_fetched(make_service, peer):
+    service = make_service(OUTGOING_ALLOW_HOSTS="")
+    refused(peer.post(service.actor_url("dr-a") + "/inbox", follow_body(peer, service)), 401, "unknown_key")
+    nothing_stored(service)
+
+
+def test_oversize_is_413(service, peer, inbox):
+    activity = {**follow_body(peer, service), "content": "x" * 70_000}
+    refused(peer.post(inbox, activity), 413, "payload_too_large")
+    nothing_stored(service)
+
+
+def test_a_blocked_instance_is_403_before_any_fetch(make_service, peer):
+    service = make_service(FEDERATION_BLOCKED_HOSTS=peer.host)
+    refused(peer.post(service.actor_url("dr-a") + "/inbox", follow_body(peer, service)), 403, "blocked_instance")
+    nothing_stored(service)
+    assert service.sql("SELECT COUNT(*) FROM fed_remote_actors")[0][0] == 0
+
+
+def test_following_an_unknown_actor_is_404(service, peer):
+    activity = {**follow_body(peer, service), "object": service.actor_url("dr-z")}
+    refused(peer.post(service.url("/comments/ap/inbox"), activity), 404, "unknown_actor")
+    nothing_stored(service)
+
+
+def test_a_key_change_is_picked_up(service, peer, inbox):
+    """The remote instance rotated its key: the kept one fails, the actor is fetched again, the request passes."""
+    assert peer.post(inbox, follow_body(peer, service)).status_code == 202
+    peer.key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    undo = {"@context": "https://www.w3.org/ns/activitystreams", "id": f"{peer.actor_id}#undo/9", "type": "Undo",
+            "actor": peer.actor_id, "object": follow_body(peer, service)}
+    assert peer.post(inbox, undo).status_code == 202
+    assert service.followers("dr-a") == 0
+
+
+def test_a_deleted_account_loses_its_follows(service, peer, inbox):
+    """Mastodon's account deletion: a Delete whose object is the actor itself; an unknown one is acknowledged."""
+    assert peer.post(inbox, follow_body(peer, service)).status_code == 202
+    assert service.followers("dr-a") == 1
+    delete = {"@context": "https://www.w3.org/ns/activitystreams", "id": f"{peer.actor_id}#delete",
+              "type": "Delete", "actor": peer.actor_id, "object": peer.actor_id, "to": [PUBLIC]}
+    assert peer.post(inbox, delete).status_code == 202
+    assert service.followers("dr-a") == 0 and service.sql("SELECT COUNT(*) FROM fed_remote_actors")[0][0] == 0
+    gone = {**delete, "actor": "http://127.0.0.1:9/users/gone", "object": "http://127.0.0.1:9/users/gone"}
+    assert peer.post(inbox, gone, key_id="http://127.0.0.1:9/users/gone#main-key").status_code == 202
+    assert service.sql("SELECT COUNT(*) FROM fed_remote_actors")[0][0] == 0
