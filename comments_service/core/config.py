@@ -14,12 +14,14 @@ from pathlib import Path
 
 from limits import parse as parse_limit
 
+from comments_service.core import ratelimit_storage
 from confreres import registry
 from confreres.registry import MODERATION_POLICIES
 
 DEFAULT_SECRET = "dev-insecure-secret-change-me"
 ENV_PREFIX = "CONFRERES_"
 THREAD_DEPTH_RANGE = (2, 10)  # fewer than 2 levels is no thread; more no longer fits a phone's width
+RATE_LIMIT_STRATEGIES = ("sliding-window-counter", "moving-window", "fixed-window")  # the `limits` library's
 THREAD_PAGE_MAX = 200  # top-level comments a page may ask for (THREAD_PAGE_SIZE, `limit`)
 
 # Keys a deployment may set through CONFRERES_<KEY>; the type of the default decides the parsing.
@@ -31,6 +33,8 @@ DEFAULTS: dict[str, object] = {
     "RATE_LIMIT": "10/minute",  # writes per client IP; "off" disables every limit
     "READ_RATE_LIMIT": "600/minute",  # reads per client IP
     "POSTS_RATE_LIMIT": "60/minute",  # post lists announced per blog (site token), apart from the guests' writes
+    "RATE_LIMIT_STORAGE": "",  # where the limits count (a `limits` URI: redis://…); empty: an SQLite file beside DB
+    "RATE_LIMIT_STRATEGY": "sliding-window-counter",  # the `limits` strategy: also moving-window, fixed-window
     "MODERATION": "",  # none | first-comment | all: overrides every site's policy
     "EDIT_WINDOW": -1,  # minutes; -1: network.toml's policies.edit_window_minutes
     "DUPLICATE_WINDOW": 10,  # minutes during which the same text on the same thread is a duplicate
@@ -109,6 +113,13 @@ def default_db(network: registry.Network) -> Path:
     return network.root / "var" / ("demo-" + re.sub(r"[^A-Za-z0-9.-]", "_", netloc)) / "comments.sqlite3"
 
 
+def default_rate_limit_storage(db: str) -> str:
+    """An SQLite file beside the comment database (`comments.sqlite3` -> `comments-limits.sqlite3`): every
+    worker of the machine counts in it, and each database (each test) has its own counters."""
+    path = Path(db).resolve()
+    return ratelimit_storage.uri_for(path.with_name(path.stem + "-limits.sqlite3"))
+
+
 def build(app, test_config: dict | None = None) -> None:
     """Fill `app.config` and attach the loaded registry as `app.extensions['confreres_network']`."""
     app.config.update(DEFAULTS)
@@ -133,6 +144,8 @@ def build(app, test_config: dict | None = None) -> None:
     Path(app.config["DB"]).parent.mkdir(parents=True, exist_ok=True)
     if not app.config["DIRECTORY_DB"]:
         app.config["DIRECTORY_DB"] = str(Path(app.config["DB"]).with_name("directory.sqlite3"))
+    if not app.config["RATE_LIMIT_STORAGE"]:
+        app.config["RATE_LIMIT_STORAGE"] = default_rate_limit_storage(app.config["DB"])
 
     moderation = app.config["MODERATION"]
     if moderation and moderation not in MODERATION_POLICIES:
@@ -155,6 +168,12 @@ def build(app, test_config: dict | None = None) -> None:
                 raise ConfigError(
                     f"{ENV_PREFIX}{key}={value!r}: expected a limit such as '10/minute', or 'off'"
                 ) from None
+
+    if app.config["RATE_LIMIT_STRATEGY"] not in RATE_LIMIT_STRATEGIES:
+        raise ConfigError(
+            f"{ENV_PREFIX}RATE_LIMIT_STRATEGY={app.config['RATE_LIMIT_STRATEGY']!r}: expected one of "
+            + ", ".join(RATE_LIMIT_STRATEGIES)
+        )
 
     if app.config["SECRET_KEY"] == DEFAULT_SECRET and not (app.debug or app.testing):
         raise ConfigError(

@@ -1,8 +1,13 @@
 """Anti-abuse: rate limits per client IP, the keyed IP hash, and its 30-day purge.
 
-Flask-Limiter (memory storage, one limiter per app so test apps never share counters) puts a
-strict shared budget on writes and a loose one on reads; `CONFRERES_RATE_LIMIT=off` disables
-both (benchmarks). The IP itself is never stored: only an HMAC of it keyed with the secret key,
+Flask-Limiter puts a strict shared budget on writes and a loose one on reads on EVERY route: each
+blueprint gets both when the app is built, and the few exemptions are named in `EXEMPT`, with why
+(tests/comments_service/web/test_limits.py walks the url_map). The counters live in
+`CONFRERES_RATE_LIMIT_STORAGE`: by default an SQLite file beside the database
+(core/ratelimit_storage.py), shared by every gunicorn worker of the machine; `redis://` or
+`memcached://` for several machines. When that storage fails, the limiter counts in memory per process
+until it answers again (logged), rather than refusing or failing requests.
+`CONFRERES_RATE_LIMIT=off` disables every limit (benchmarks). The IP itself is never stored: only an HMAC of it keyed with the secret key,
 which is enough to spot duplicates and floods, and is erased after `IP_RETENTION_DAYS`.
 The honeypot and duplicate checks live in domain/validate.py and store.add_comment.
 """
@@ -15,14 +20,24 @@ from datetime import datetime, timedelta
 
 from flask import current_app, request
 from flask_limiter import Limiter
+from limits.errors import ConfigurationError
 
-from comments_service.core.config import rate_limits_enabled
+from comments_service.core import ratelimit_storage  # noqa: F401 - registers the sqlite:// storage
+from comments_service.core.config import ENV_PREFIX, ConfigError, rate_limits_enabled
 from comments_service.core.db import write
 from comments_service.domain.comments import iso, utcnow
 from confreres.site_token import check_site_token
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
-LIMITED_BLUEPRINTS = ("api", "pages", "feeds", "crossblog", "webmention", "account", "verification")  # account: sign-in, profile
+
+# Every route has both budgets (writes: RATE_LIMIT, reads: READ_RATE_LIMIT) except these, and why.
+EXEMPT = {
+    "static": "the pages' own CSS and images, fetched with every page; nginx serves them in production",
+}
+# Not routes but requests, also exempt (see the exempt_when of each budget in init_app):
+# - OPTIONS: a CORS preflight, sent by the browser itself before a write that is counted;
+# - PUT /api/sites/<slug>/posts with the blog's valid site token: a build announcing its posts, under its own
+#   budget per blog (POSTS_RATE_LIMIT) instead of the guests' writes (one build host announces every blog).
 
 
 def client_ip() -> str:
@@ -81,17 +96,21 @@ def _limit(app, key: str) -> str:
 
 def init_app(app) -> Limiter:
     """One limiter per app; limits are read from the config at request time."""
+    storage = str(app.config["RATE_LIMIT_STORAGE"])
     limiter = Limiter(
         key_func=client_ip,
-        storage_uri="memory://",
+        storage_uri=storage,
         enabled=rate_limits_enabled(app),
         headers_enabled=False,
-        strategy="moving-window",
+        strategy=str(app.config["RATE_LIMIT_STRATEGY"]),
+        in_memory_fallback_enabled=True,  # storage down: the same limits per process, until it is back
+        swallow_errors=True,
     )
     writes = limiter.shared_limit(
         lambda: app.config["RATE_LIMIT"],
         scope="writes",
-        exempt_when=lambda: request.method in SAFE_METHODS or _announcing_posts() is not None,
+        exempt_when=lambda: request.method in SAFE_METHODS or request.endpoint in EXEMPT
+        or _announcing_posts() is not None,
     )
     announces = limiter.limit(
         lambda: _limit(app, "POSTS_RATE_LIMIT"),
@@ -102,12 +121,18 @@ def init_app(app) -> Limiter:
     reads = limiter.shared_limit(
         lambda: _limit(app, "READ_RATE_LIMIT"),
         scope="reads",
-        exempt_when=lambda: request.method not in ("GET", "HEAD") or app.config["READ_RATE_LIMIT"] == "off",
+        exempt_when=lambda: request.method not in ("GET", "HEAD") or request.endpoint in EXEMPT
+        or app.config["READ_RATE_LIMIT"] == "off",
     )
-    for name in LIMITED_BLUEPRINTS:
-        blueprint = app.blueprints[name]
+    for blueprint in app.blueprints.values():  # every blueprint registered so far: call init_app last
         writes(blueprint)
         reads(blueprint)
+    for endpoint, view in list(app.view_functions.items()):  # routes of the app itself
+        if "." not in endpoint and endpoint not in EXEMPT:
+            app.view_functions[endpoint] = writes(reads(view))
     app.view_functions["api.put_site_posts"] = announces(app.view_functions["api.put_site_posts"])
-    limiter.init_app(app)
+    try:
+        limiter.init_app(app)
+    except ConfigurationError as exc:  # an unknown scheme, or redis:// without the redis package
+        raise ConfigError(f"{ENV_PREFIX}RATE_LIMIT_STORAGE={storage!r}: {exc}") from None
     return limiter
