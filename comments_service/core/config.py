@@ -120,6 +120,24 @@ def default_rate_limit_storage(db: str) -> str:
     return ratelimit_storage.uri_for(path.with_name(path.stem + "-limits.sqlite3"))
 
 
+def fill_paths(config: dict, network: registry.Network) -> None:
+    """The files left empty in `config`: DB, DIRECTORY_DB and RATE_LIMIT_STORAGE, from the network's root."""
+    if not config["DB"]:
+        config["DB"] = str(default_db(network))
+    if not config["DIRECTORY_DB"]:
+        config["DIRECTORY_DB"] = str(Path(config["DB"]).with_name("directory.sqlite3"))
+    if not config["RATE_LIMIT_STORAGE"]:
+        config["RATE_LIMIT_STORAGE"] = default_rate_limit_storage(config["DB"])
+
+
+def settings_for(network: registry.Network, environ=None) -> dict[str, object]:
+    """The settings a service started in this environment would run with, without starting it (`confreres
+    check`): the defaults, the `CONFRERES_<KEY>` variables, the files' defaults. ConfigError on a bad value."""
+    settings = {**DEFAULTS, **from_environment(environ)}
+    fill_paths(settings, network)
+    return settings
+
+
 def build(app, test_config: dict | None = None) -> None:
     """Fill `app.config` and attach the loaded registry as `app.extensions['confreres_network']`."""
     app.config.update(DEFAULTS)
@@ -139,13 +157,8 @@ def build(app, test_config: dict | None = None) -> None:
     if app.config.get("NETWORK_OBJECT") is None:
         app.extensions["confreres_network_file"] = NetworkFile(Path(network.source))
 
-    if not app.config["DB"]:
-        app.config["DB"] = str(default_db(network))
+    fill_paths(app.config, network)
     Path(app.config["DB"]).parent.mkdir(parents=True, exist_ok=True)
-    if not app.config["DIRECTORY_DB"]:
-        app.config["DIRECTORY_DB"] = str(Path(app.config["DB"]).with_name("directory.sqlite3"))
-    if not app.config["RATE_LIMIT_STORAGE"]:
-        app.config["RATE_LIMIT_STORAGE"] = default_rate_limit_storage(app.config["DB"])
 
     moderation = app.config["MODERATION"]
     if moderation and moderation not in MODERATION_POLICIES:

@@ -2,6 +2,8 @@
 
 from datetime import timedelta
 
+import pytest
+
 from comments_service.commands import purge_ips_command
 from comments_service.core.db import connect
 from comments_service.domain import comments as store
@@ -159,3 +161,27 @@ def test_moderation_and_notification_writes_share_the_write_budget(make_app, url
     assert client.post("/moderation/act", data={"token": "x"}).status_code == 429
     assert client.post("/notify/unsubscribe", data={"token": "x"}).status_code == 429
     assert client.post("/api/moderation/1", json={"action": "approve"}).status_code == 429
+
+
+def test_the_default_storage_is_a_file_beside_the_database(make_app, tmp_path):
+    app = make_app(RATE_LIMIT="2/minute")
+    assert app.config["RATE_LIMIT_STORAGE"] == "sqlite://" + str(tmp_path.resolve() / "comments-limits.sqlite3")
+
+
+def test_an_unknown_storage_is_refused_at_start(make_app):
+    from comments_service.core.config import ConfigError
+
+    with pytest.raises(ConfigError, match="CONFRERES_RATE_LIMIT_STORAGE='nosuch://x'"):
+        make_app(RATE_LIMIT="2/minute", RATE_LIMIT_STORAGE="nosuch://x")
+    with pytest.raises(ConfigError, match="CONFRERES_RATE_LIMIT_STRATEGY"):
+        make_app(RATE_LIMIT="2/minute", RATE_LIMIT_STRATEGY="leaky-bucket")
+
+
+@pytest.mark.parametrize("storage", ["memory://", "unreachable"])
+def test_other_storages_and_a_broken_one_still_limit(make_app, urls, tmp_path, storage):
+    """memory:// (one process, as before) works; a storage that fails counts in memory instead of failing."""
+    if storage == "unreachable":
+        storage = "sqlite://" + str(tmp_path / "no-such-dir" / "limits.sqlite3")
+    client = make_app(RATE_LIMIT="2/minute", RATE_LIMIT_STORAGE=storage).test_client()
+    statuses = [client.post("/api/comments", json={"url": urls.POST_B, "text": f"n°{i}"}).status_code for i in range(3)]
+    assert statuses == [201, 201, 429]
