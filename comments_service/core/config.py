@@ -21,7 +21,7 @@ from confreres.registry import MODERATION_POLICIES
 DEFAULT_SECRET = "dev-insecure-secret-change-me"
 ENV_PREFIX = "CONFRERES_"
 THREAD_DEPTH_RANGE = (2, 10)  # fewer than 2 levels is no thread; more no longer fits a phone's width
-RATE_LIMIT_STRATEGIES = ("sliding-window-counter", "moving-window", "fixed-window")  # the `limits` library's
+RATE_LIMIT_STRATEGIES = ("moving-window", "sliding-window-counter", "fixed-window")  # the `limits` library's
 THREAD_PAGE_MAX = 200  # top-level comments a page may ask for (THREAD_PAGE_SIZE, `limit`)
 
 # Keys a deployment may set through CONFRERES_<KEY>; the type of the default decides the parsing.
@@ -34,7 +34,7 @@ DEFAULTS: dict[str, object] = {
     "READ_RATE_LIMIT": "600/minute",  # reads per client IP
     "POSTS_RATE_LIMIT": "60/minute",  # post lists announced per blog (site token), apart from the guests' writes
     "RATE_LIMIT_STORAGE": "",  # where the limits count (a `limits` URI: redis://…); empty: an SQLite file beside DB
-    "RATE_LIMIT_STRATEGY": "sliding-window-counter",  # the `limits` strategy: also moving-window, fixed-window
+    "RATE_LIMIT_STRATEGY": "moving-window",  # the `limits` strategy (exact); also sliding-window-counter, fixed-window
     "MODERATION": "",  # none | first-comment | all: overrides every site's policy
     "EDIT_WINDOW": -1,  # minutes; -1: network.toml's policies.edit_window_minutes
     "DUPLICATE_WINDOW": 10,  # minutes during which the same text on the same thread is a duplicate

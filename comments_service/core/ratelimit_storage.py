@@ -1,14 +1,14 @@
 """A storage for the `limits` library in one SQLite file: rate limits shared by the workers of one machine.
 
-Flask-Limiter's `memory://` counts per process, so N gunicorn workers let N times the limit through; Redis
+The `limits` library's `memory://` counts per process, so N gunicorn workers let N times the limit through; Redis
 or memcached share counters between machines but are one more service to run. This storage keeps the
 counters in a small SQLite file (beside the comment database by default) that every worker process opens:
 registered for the `sqlite://` scheme, e.g. `sqlite:///var/lib/confreres/comments-limits.sqlite3`.
 
-Only the storage is ours: the strategies (fixed window, moving window, sliding window counter) stay the
-library's, which calls `incr`/`get`, `acquire_entry`/`get_moving_window` or `acquire_sliding_window_entry`. Each call is one short SQLite transaction (`BEGIN
-IMMEDIATE` where it reads then writes, so two workers never both take the last unit of a budget). The data
-is ephemeral (a lost counter after a power cut only forgets a minute of history), hence WAL with
+Only the storage is ours: the strategies (moving window, sliding window counter, fixed window) stay the
+library's, which calls `acquire_entry`/`get_moving_window`, `acquire_sliding_window_entry` or `incr`/`get`.
+Each call is one short SQLite transaction (`BEGIN IMMEDIATE` where it reads then writes, so two workers
+never both take the last unit of a budget). The data is ephemeral (a lost counter after a power cut only forgets a minute of history), hence WAL with
 `synchronous=OFF`: no fsync on the request path.
 """
 

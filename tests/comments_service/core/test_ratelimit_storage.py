@@ -58,16 +58,17 @@ def test_an_unopenable_file_fails_the_check(tmp_path):
     assert storage.check() is False
 
 
-def _hit_many(uri: str, n: int, queue) -> None:
-    limiter = STRATEGIES["sliding-window-counter"](storage_from_string(uri))
+def _hit_many(uri: str, strategy: str, n: int, queue) -> None:
+    limiter = STRATEGIES[strategy](storage_from_string(uri))
     queue.put(sum(limiter.hit(parse("50/minute"), "shared") for _ in range(n)))
 
 
-def test_processes_racing_never_take_more_than_the_budget(uri):
+@pytest.mark.parametrize("strategy", RATE_LIMIT_STRATEGIES)
+def test_processes_racing_never_take_more_than_the_budget(uri, strategy):
     """4 processes, 40 hits each, at once: exactly 50 taken (each acquire reads and bumps in one transaction)."""
     context = multiprocessing.get_context("fork")
     queue = context.Queue()
-    workers = [context.Process(target=_hit_many, args=(uri, 40, queue)) for _ in range(4)]
+    workers = [context.Process(target=_hit_many, args=(uri, strategy, 40, queue)) for _ in range(4)]
     for worker in workers:
         worker.start()
     taken = [queue.get(timeout=60) for _ in workers]
