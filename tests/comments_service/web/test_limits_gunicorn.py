@@ -28,9 +28,11 @@ ROOT = Path(__file__).resolve().parents[3]
 WRITES, READS = 5, 20  # the budgets per client address, per minute
 
 
-@pytest.fixture
-def gunicorn(tmp_path):
-    """The service under gunicorn with 2 sync workers; yields (base URL, access log)."""
+@pytest.fixture(scope="module")
+def gunicorn(tmp_path_factory):
+    """The service under gunicorn with 2 sync workers; yields (base URL, access log). One for the module:
+    the tests spend different budgets (writes, reads) of the same client."""
+    tmp_path = tmp_path_factory.mktemp("gunicorn")
     network_file = tmp_path / "network.toml"
     network_file.write_text(NETWORK_TOML, encoding="utf-8")
     db_path = tmp_path / "comments.sqlite3"
