@@ -6,6 +6,8 @@ Service), a real SMTP server (aiosmtpd), a real RPPS directory import, real fold
 
 from __future__ import annotations
 
+import time
+
 import httpx
 import pytest
 from click.testing import CliRunner
@@ -127,3 +129,15 @@ def test_a_broken_network_file(tmp_path):
     bad.write_text("[network\n", encoding="utf-8")
     code, lines = check({"CONFRERES_NETWORK": str(bad)})
     assert code == 1 and lines[0].startswith("✗ network.toml : ")
+
+
+def test_a_blog_whose_posts_the_service_does_not_know(server, make_network):
+    """A blog added (or a database restored) but never announced: comments on it are refused until a build."""
+    network, env = server
+    make_network(slugs=("dr-a", "dr-b"), posts=1, comments_url=network.comments_url)
+    time.sleep(2.2)  # the service looks at network.toml again every 2 s (core/config.py NetworkFile)
+    code, lines = check(env)
+    assert code == 0, lines
+    assert "le service ne connaît aucun de ses billets" in line(lines, "! Blog dr-b")
+    assert "→ lancez `confreres build`" in line(lines, "! Blog dr-b")
+    assert "(2 blogs)" in line(lines, "✓ Service de commentaires")
