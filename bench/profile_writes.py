@@ -66,7 +66,7 @@ def main() -> int:
             post(n)
         each = (time.process_time() - start) / batch
         print(f"writes {first + 1}-{first + batch} on one thread: {1000 * each:.2f} ms of CPU each")
-    profiler = cProfile.Profile()
+    profiler = cProfile.Profile(time.process_time)
     profiler.enable()
     for n in range(args.writes, args.writes + batch):
         post(n)
