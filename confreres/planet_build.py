@@ -164,6 +164,10 @@ def planet_settings(network: Network, out: Path, fetch: bool = True, search: boo
         "EXTRA_PATH_METADATA": {"extra/favicon.ico": {"path": "favicon.ico"}},
         "PLANET_SOURCES": planet_sources(network, out, author_badges.fetch(network.comments_url)),
         "PLANET_STATE_DIR": str(state_dir(network)),
+        # The live release and what its pages were made from: a page whose inputs did not change is linked from
+        # it instead of rendered (plugins/planet), so publishing one blog does not render the whole network.
+        "PLANET_PREVIOUS": str((Path(out) / LIVE).resolve()) if (Path(out) / LIVE).is_symlink() else "",
+        "PLANET_LAYOUT": site_fingerprint(network, planet_site(network), network.planet_dir),
         "PLANET_FETCH": fetch,
         "PLANET_SEARCH": search and search_available(),
         # The planet writes its own index, feeds and lists; Pelican's blog pages are not wanted.

@@ -39,3 +39,34 @@ def test_one_blog_build_keeps_the_search_index_until_the_network_build(tmp_path)
     assert index.stat().st_ino != inode
     assert planet_build.live_state(out)["search_stale"] is False
     assert build.build(network, progress=False).planet.skipped  # then a no-op
+
+
+def _inode(network, name: str) -> int:
+    return (network.output / planet_build.LIVE / name).resolve().stat().st_ino
+
+
+def test_pages_whose_inputs_did_not_change_are_linked_not_rendered(tmp_path):
+    network = make_planet_network(tmp_path / "network", [], NO_SERVICE, posts=2)
+    assert build.build(network, progress=False).planet.ok
+    names = ("blogs/dr-a/index.html", "blogs/dr-b/index.html", "feeds/blogs/dr-b.atom.xml", "index.html",
+             "feeds/all.atom.xml", "etat-des-flux/index.html")
+    before = {name: _inode(network, name) for name in names}
+
+    write_post(network.site("dr-a").path, "dr-a-nouveau", "Un billet tout neuf", date="2025-12-01 08:00",
+               body="Texte du billet neuf.")
+    assert build.build(network, ["dr-a"], progress=False).planet.ok
+    after = {name: _inode(network, name) for name in names}
+    # dr-b's page and feed are the live release's files, linked; what shows dr-a's new post is new,
+    # and so is the status page, which shows the time of the build
+    assert after["blogs/dr-b/index.html"] == before["blogs/dr-b/index.html"]
+    assert after["feeds/blogs/dr-b.atom.xml"] == before["feeds/blogs/dr-b.atom.xml"]
+    for name in ("blogs/dr-a/index.html", "index.html", "feeds/all.atom.xml", "etat-des-flux/index.html"):
+        assert after[name] != before[name], name
+    assert "Un billet tout neuf" in (network.output / "blogs" / "dr-a" / "index.html").read_text(encoding="utf-8")
+    assert _first_title(network) == "Un billet tout neuf"
+
+    # another layout (the planet's own settings): every page is made again
+    settings = network.planet_dir / "site.toml"
+    settings.write_text(settings.read_text(encoding="utf-8").replace("per_page = ", "per_page = 1") , encoding="utf-8")
+    assert build.build(network, progress=False).planet.ok
+    assert _inode(network, "blogs/dr-b/index.html") != after["blogs/dr-b/index.html"]
