@@ -35,6 +35,8 @@ log = logging.getLogger(__name__)
 
 SEEN_FILE = "seen.json"
 PAGES_FILE = ".planet-pages.json"  # in each release: {"layout", "pages": {name: sha256 of its inputs}}
+# Settings that change with every build but not what a page shows: left out of the layout's key.
+LAYOUT_IGNORED = frozenset({"OUTPUT_PATH", "PLANET_PREVIOUS", "PLANET_FETCH"})
 ENTRIES_CACHE = "entries"  # <state>/entries/<feed>.json: normalised entries of the last body seen
 # Output layout (top-level names are reserved in confreres.registry.RESERVED_SLUGS).
 INDEX = "index.html"
@@ -195,9 +197,10 @@ class PlanetGenerator(Generator):
         self.debates = Debates()
         self.fetched: dict[str, fetch.FetchResult] = {}
         # what each page and feed of this release was made from, and of the live one (PLANET_PREVIOUS)
-        planet_settings = {k: v for k, v in self.settings.items() if k.startswith("PLANET_")
-                           and k not in ("PLANET_PREVIOUS", "PLANET_FETCH")}
-        self._layout = hashlib.sha256(json.dumps(planet_settings, sort_keys=True, default=str).encode()).hexdigest()
+        settings = {k: v for k, v in self.settings.items() if k not in LAYOUT_IGNORED}
+        self._layout = hashlib.sha256(
+            json.dumps([CODE_STAMP, settings], sort_keys=True, default=_stable_repr).encode()
+        ).hexdigest()
         self._made: dict[str, str] = {}
         self._used: dict[str, frozenset[str] | None] = {}
         previous = self.settings.get("PLANET_PREVIOUS") or ""
@@ -479,6 +482,14 @@ class PlanetGenerator(Generator):
         target = Path(self.output_path) / OPML
         target.parent.mkdir(parents=True, exist_ok=True)
         ET.ElementTree(root).write(target, encoding="utf-8", xml_declaration=True)
+
+
+def _stable_repr(value):
+    """A setting json cannot write, as it is the same in every process: sets sorted, functions and objects by name
+    (their str holds a memory address). What they do is in the code, under PLANET_LAYOUT and CODE_STAMP."""
+    if isinstance(value, (set, frozenset)):
+        return sorted(map(str, value))
+    return getattr(value, "__qualname__", None) or type(value).__qualname__
 
 
 def _load_json(path: Path) -> dict:
