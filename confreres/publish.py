@@ -305,10 +305,10 @@ def hook(network_file: str, slug: str, stdin=sys.stdin, out=sys.stdout) -> int:
     for other in refresh_crosslinks(network, network.output, [result], service=service):
         if other.slug != slug and other.ok:
             print(f"Confrères : « {network.site(other.slug).title} » mis à jour (réponse entre blogs).", file=out)
-    from confreres.planet_build import front_page
+    from confreres.planet_build import KEEP_SEARCH, front_page
 
-    # outside feeds: last copies (`confreres planet refresh`)
-    front_page(network, network.output, fetch=False, service=service)
+    # outside feeds: last copies (`confreres planet refresh`); the search index: the next `confreres build`
+    front_page(network, network.output, fetch=False, service=service, search=KEEP_SEARCH)
     announced = None
     if token:
         announced = announce_posts(network, site, result.articles, out=out, token=token)
