@@ -913,9 +913,15 @@ def backup(ctx, path, force):
         raise click.ClickException(str(exc)) from None
     except Exception as exc:  # sqlite3.Error: the database is locked, corrupt...
         raise click.ClickException(f"la sauvegarde a échoué : {exc}") from None
-    counts = ", ".join(f"{n} {name}" for name, n in result.counts.items())
-    statuses = ", ".join(f"{n} {s}" for s, n in result.statuses.items())
-    click.echo(f"Sauvegarde : {result.path} ({result.size / 1024:.1f} Kio, {result.seconds:.2f} s),"
+    from confreres.french import decimal_fr, plural_fr, seconds_fr
+
+    tables = {"posts": ("billet", None), "comments": ("commentaire", None), "accounts": ("compte", None),
+              "reports": ("signalement", None), "imports": ("commentaire importé", "commentaires importés")}
+    states = {"approved": ("publié", None), "pending": ("en attente", "en attente"), "rejected": ("refusé", None),
+              "spam": ("indésirable", None), "deleted": ("supprimé", None)}
+    counts = ", ".join(plural_fr(n, *tables.get(name, (name, name))) for name, n in result.counts.items())
+    statuses = ", ".join(plural_fr(n, *states.get(s, (s, s))) for s, n in result.statuses.items())
+    click.echo(f"Sauvegarde : {result.path} ({decimal_fr(result.size / 1024)} Kio, {seconds_fr(result.seconds, 2)}),"
                f" intégrité {result.integrity}")
     click.echo(f"  {counts}" + (f" (commentaires : {statuses})" if statuses else ""))
 

@@ -29,6 +29,7 @@ import tempfile
 from pathlib import Path
 
 from confreres import registry
+from confreres.french import seconds_fr
 from confreres.registry import Network
 
 BRANCH = "main"
@@ -319,7 +320,7 @@ def hook(network_file: str, slug: str, stdin=sys.stdin, out=sys.stdout) -> int:
     from confreres.webmention import send_after_build
 
     send_after_build(network, site, network.output, stream=out)  # policies.webmention_send
-    print(f"Confrères : publié en {result.seconds:.1f} s → {site.url}", file=out)
+    print(f"Confrères : publié en {seconds_fr(result.seconds)} → {site.url}", file=out)
     for article in result.articles:
         if not changed or article.get("source") and f"content/{article['source']}" in changed:
             print(f"  {article['title']} : {article['url']}", file=out)

@@ -81,8 +81,9 @@ def from_http_exception(exc: HTTPException) -> ApiError:
 
 
 def wants_json() -> bool:
-    """API paths answer JSON; pages and feeds answer a small French HTML page."""
-    return request.path.startswith("/api/") or request.path == "/api"
+    """API paths, ActivityPub's and WebFinger's answer JSON; pages and feeds answer a small French HTML page."""
+    path = request.path
+    return path.startswith(("/api/", "/ap/", "/.well-known/")) or path in ("/api", "/ap")
 
 
 def _handle_api_error(err: ApiError):

@@ -19,6 +19,7 @@ import json
 from flask import Blueprint, current_app, redirect, request
 from werkzeug.exceptions import HTTPException
 
+from comments_service.core import ids
 from comments_service.core.db import get_db
 from comments_service.core.errors import ApiError, error_response, from_http_exception
 from comments_service.federation import articles, delivery, documents, inbox, replies, signatures, urls
@@ -74,6 +75,9 @@ def instance_of_request() -> str:
     return host_of(signatures.parameters(request.headers).get("keyId", "")) or request.remote_addr or ""
 
 
+MAX_PAGE = 1_000_000  # ?page= beyond any outbox, still within SQLite's integers
+
+
 # -- discovery ------------------------------------------------------------------------------------------
 
 @bp.get("/.well-known/webfinger")
@@ -113,9 +117,7 @@ def actor(name: str):
 @bp.get("/ap/actors/<name>/outbox")
 def outbox(name: str):
     name = _actor_name(name)
-    page = request.args.get("page", type=int)
-    if page is not None and page < 1:
-        raise ApiError(400, "invalid_page", "Numéro de page invalide.", "page")
+    page = ids.query_int("page", 1, 1, MAX_PAGE) if "page" in request.args else None
     return _json(documents.outbox(get_db(), _network(), name, page))
 
 
