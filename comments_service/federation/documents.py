@@ -46,6 +46,8 @@ def actor(db, network: Network, name: str) -> dict:
         "name": title,
         "summary": f"<p>{html.escape(summary)}</p>",
         "url": page,
+        # one picture for every actor (the service's static/avatar.png): Mastodon shows a grey default without
+        "icon": {"type": "Image", "mediaType": "image/png", "url": f"{network.comments_url}static/avatar.png"},
         "inbox": urls.inbox(network, name),
         "outbox": urls.outbox(network, name),
         "followers": urls.followers(network, name),

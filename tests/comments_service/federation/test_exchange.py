@@ -46,6 +46,9 @@ def test_actor_documents_and_content_negotiation(service):
     assert doc["url"] == service.url("/dr-a/") and doc["inbox"] == service.actor_url("dr-a") + "/inbox"
     assert doc["endpoints"]["sharedInbox"] == service.url("/comments/ap/inbox")
     assert doc["publicKey"]["owner"] == doc["id"] and "BEGIN PUBLIC KEY" in doc["publicKey"]["publicKeyPem"]
+    icon = httpx.get(doc["icon"]["url"])
+    assert icon.status_code == 200 and icon.headers["Content-Type"] == doc["icon"]["mediaType"] == "image/png"
+    assert icon.content.startswith(b"\x89PNG")
     again = httpx.get(service.actor_url("dr-a"), headers=AP).json()
     assert again["publicKey"] == doc["publicKey"], "the key is made once and kept"
     assert httpx.get(service.actor_url("dr-b"), headers=AP).json()["publicKey"] != doc["publicKey"]
