@@ -20,7 +20,7 @@ from comments_service.core.db import write
 from comments_service.core.errors import ApiError
 from comments_service.domain import validate, verification
 from comments_service.domain.comments import remove_comment
-from comments_service.domain.posts import find_post, get_post, iso, query, query_one, utcnow
+from comments_service.domain.posts import bump_post, find_post, get_post, iso, query, query_one, utcnow
 from comments_service.federation import notes, remote
 from confreres import sanitize
 from confreres.registry import Network
@@ -51,6 +51,7 @@ def reaction(db, network: Network, actor, activity: dict) -> bool:
             " ON CONFLICT (post_url, actor, kind) DO UPDATE SET activity_id = excluded.activity_id",
             (post["url"], actor["id"], activity["type"], activity["id"], iso(utcnow())),
         )
+        bump_post(db, post["url"], public=False)  # the thread's answer shows the counts: its ETag moves
     return True
 
 
@@ -58,15 +59,9 @@ def undo_reaction(db, actor, inner) -> None:
     """An Undo of a Like or an Announce (the activity itself, or its id)."""
     inner_id = inner.get("id") if isinstance(inner, dict) else inner
     with write(db):
-        db.conn.execute("DELETE FROM fed_reactions WHERE actor = ? AND activity_id = ?", (actor["id"], inner_id))
-
-
-def reactions(db, post_url: str) -> dict[str, int]:
-    """{"Like": n, "Announce": n} of a post."""
-    found = {"Like": 0, "Announce": 0}
-    for row in query(db, "SELECT kind, COUNT(*) AS n FROM fed_reactions WHERE post_url = ? GROUP BY kind", (post_url,)):
-        found[row["kind"]] = row["n"]
-    return found
+        for row in query(db, "DELETE FROM fed_reactions WHERE actor = ? AND activity_id = ? RETURNING post_url",
+                         (actor["id"], inner_id)):
+            bump_post(db, row["post_url"], public=False)
 
 
 def _target(db, network: Network, in_reply_to: str):

@@ -22,7 +22,8 @@ from werkzeug.exceptions import HTTPException
 
 from comments_service.core.db import get_db
 from comments_service.core.errors import ApiError, error_response, from_http_exception
-from comments_service.federation import articles, delivery, documents, inbox, notes, replies, signatures, urls
+from comments_service.domain import crossblog
+from comments_service.federation import articles, delivery, documents, inbox, notes, signatures, urls
 from comments_service.federation.remote import host_of
 from comments_service.web.body import dumps
 
@@ -145,9 +146,9 @@ def article(key: str):
     doc = _article_doc(key)
     if _wants_html():
         return redirect(doc["url"], code=303)
-    counts = replies.reactions(get_db(), doc["url"])
+    counts = crossblog.fediverse(get_db(), doc["url"])
     thread = notes.replies(get_db(), _network(), doc["url"], doc["id"], None)
-    return _json(documents.article(doc, likes=counts["Like"], shares=counts["Announce"], replies=thread))
+    return _json(documents.article(doc, likes=counts["likes"], shares=counts["boosts"], replies=thread))
 
 
 @bp.get("/ap/articles/<key>/replies")

@@ -146,3 +146,29 @@ def test_a_reply_from_the_fediverse_to_a_local_comment_lands_under_it(open_servi
                                                                         number))
         assert refused.status_code == 404, refused.text
     assert service.sql("SELECT COUNT(*) FROM fed_comments")[0][0] == 1
+
+
+def test_likes_and_boosts_are_in_the_thread_and_on_the_no_js_page(open_service, peer):
+    from tests.comments_service.federation.test_replies import activity as reaction
+    from tests.fedi_peer import Peer
+
+    service = open_service
+    post_url = service.url("/dr-a/ouvert.html")
+    api = service.url("/comments/api/comments")
+    before = httpx.get(api, params={"url": post_url})
+    assert before.json()["fediverse"] == {"likes": 0, "boosts": 0}
+    page = httpx.get(service.url("/comments/thread"), params={"url": post_url}).text
+    assert "sur le fédivers" not in page
+    inbox = service.url("/comments/ap/inbox")
+    assert peer.post(inbox, reaction(peer, "Like", article_id(service, post_url), 1)).status_code == 202
+    with Peer("bruno") as bruno:
+        assert bruno.post(inbox, reaction(bruno, "Like", post_url, 1)).status_code == 202
+    assert peer.post(inbox, reaction(peer, "Announce", post_url, 2)).status_code == 202
+    # the cached answer moves with the counts (its ETag)
+    again = httpx.get(api, params={"url": post_url}, headers={"If-None-Match": before.headers["ETag"]})
+    assert again.status_code == 200 and again.json()["fediverse"] == {"likes": 2, "boosts": 1}
+    page = httpx.get(service.url("/comments/thread"), params={"url": post_url}).text
+    assert "1 partage et 2 « j&#39;aime » sur le fédivers" in page
+    undo = reaction(peer, "Undo", reaction(peer, "Announce", post_url, 2), 3)
+    assert peer.post(inbox, undo).status_code == 202
+    assert httpx.get(api, params={"url": post_url}).json()["fediverse"] == {"likes": 2, "boosts": 0}
