@@ -4,10 +4,13 @@ unblocking resumes; the FEDERATION_BLOCKED_HOSTS setting still adds to the list.
 
 from __future__ import annotations
 
+import re
+
+import httpx
 from click.testing import CliRunner
 
 from confreres.cli import cli
-from tests.comments_service.federation.test_replies import activity
+from tests.comments_service.federation.test_replies import activity, posts
 from tests.conftest import SECRET
 from tests.fedi_peer import Peer
 
@@ -67,3 +70,64 @@ def test_the_setting_still_blocks(make_service, peer):
     assert "n'était pas bloquée ici" in said and "reste bloquée par le réglage" in said
     answer = peer.follow(service.actor_url("dr-a") + "/inbox", service.actor_url("dr-a"))[1]
     assert answer.status_code == 403 and answer.json()["error"]["code"] == "blocked_instance"
+
+
+def signed_in(service, email: str, role: str, sites=()):
+    """A browser (the app's test client) signed in as a new account of that role."""
+    from comments_service.core.db import connect
+    from comments_service.domain import accounts
+
+    db = connect(service.app.config["DB"])
+    try:
+        row, _ = accounts.ensure_account(db, email, role=role, sites=tuple(sites), display_name=email.split("@")[0])
+        token, _ = accounts.create_session(db, row["id"], "cookie", 30)
+    finally:
+        db.close()
+    browser = service.app.test_client()
+    browser.set_cookie("confreres_session", token)
+    return browser
+
+
+def page_form(page, action: str) -> dict:
+    from bs4 import BeautifulSoup
+
+    soup = BeautifulSoup(page.get_data(as_text=True), "html.parser")
+    (form,) = [f for f in soup.find_all("form") if f.get("action", "").endswith(action) and f.find("input", id=True)]
+    return {i["name"]: i.get("value", "") for i in form.find_all("input", type="hidden")}
+
+
+def test_the_network_moderators_block_from_the_moderation_page(make_service, peer):
+    service = make_service(MODERATION="all")
+    moderator = signed_in(service, "modo@example.test", "moderator")
+    page = moderator.get("/moderation")
+    assert "Instances du fédivers bloquées" in page.get_data(as_text=True)
+    hidden = page_form(page, "/moderation/instances")
+
+    wrong = moderator.post("/moderation/instances", data={**hidden, "host": "pas une/instance", "action": "block"})
+    assert wrong.status_code == 400 and 'value="pas une/instance"' in wrong.get_data(as_text=True), "re-shown"
+    forged = moderator.post("/moderation/instances", data={"csrf": "x", "host": peer.host, "action": "block"})
+    assert forged.status_code == 403 and service.sql("SELECT COUNT(*) FROM fed_blocked_hosts")[0][0] == 0
+
+    done = moderator.post("/moderation/instances", data={**hidden, "host": peer.host, "action": "block"})
+    assert done.status_code == 303
+    shown = moderator.get(done.headers["Location"]).get_data(as_text=True)
+    assert "Instance bloquée." in shown and f"{peer.host} <span" in shown
+    answer = peer.follow(service.actor_url("dr-a") + "/inbox", service.actor_url("dr-a"))[1]
+    assert answer.status_code == 403 and answer.json()["error"]["code"] == "blocked_instance"
+
+    # a blog's author moderates their blog's comments, not the network's instances
+    assert service.announce("dr-a", posts(service)).status_code == 200
+    assert httpx.post(service.url("/comments/api/comments"), json={"url": service.url("/dr-a/ouvert.html"),
+                                                                   "text": "En attente.", "author": "Jo"}).status_code == 201
+    author = signed_in(service, "auteur@example.test", "author", sites=("dr-a",))
+    author_page = author.get("/moderation")
+    assert author_page.status_code == 200 and "Instances du fédivers" not in author_page.get_data(as_text=True)
+    own_csrf = re.search(r'name="csrf" value="([^"]+)"', author_page.get_data(as_text=True)).group(1)
+    refused = author.post("/moderation/instances", data={"csrf": own_csrf, "host": peer.host, "action": "unblock"})
+    assert refused.status_code == 403 and "Seuls les modérateurs du réseau" in refused.get_data(as_text=True)
+    assert service.sql("SELECT host FROM fed_blocked_hosts") == [(peer.host,)]
+
+    unblock = moderator.post("/moderation/instances", data={**hidden, "host": peer.host, "action": "unblock"})
+    assert unblock.status_code == 303
+    assert peer.follow(service.actor_url("dr-a") + "/inbox", service.actor_url("dr-a"))[1].status_code == 202
+    assert service.sql("SELECT COUNT(*) FROM fed_blocked_hosts")[0][0] == 0
