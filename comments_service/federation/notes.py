@@ -90,21 +90,20 @@ def replies_id(article_id: str) -> str:
     return article_id + "/replies"
 
 
-def _listed(db, post_url: str, offset: int, limit: int) -> tuple[int, list[str]]:
+def _listed(db, network: Network, post_url: str, offset: int, limit: int) -> tuple[int, list[str]]:
+    """(how many, the ids of `limit` of them from `offset`) of the comments the thread shows, oldest first."""
     total = query_one(db, "SELECT COUNT(*) AS n FROM comments WHERE post_url = ? AND status = 'approved'",
                       (post_url,))["n"]
     rows = query(db, f"SELECT c.id, f.object_id AS remote_id {FROM} WHERE c.post_url = ? AND c.status = 'approved'"
                      " ORDER BY c.created, c.id LIMIT ? OFFSET ?", (post_url, limit, offset)) if limit else []
-    return total, [row["remote_id"] or row["id"] for row in rows]
+    return total, [row["remote_id"] or note_id(network, row["id"]) for row in rows]
 
 
 def replies(db, network: Network, post_url: str, article_id: str, page: int | None) -> dict:
     """The Article's `replies`: every comment its thread shows (local Notes, federated ones by their own ids),
     oldest first, documents.PAGE_SIZE a page; empty for a thread the fediverse may not see."""
-    visible = _thread(db, network, post_url) is not None
-    total = _listed(db, post_url, 0, 0)[0] if visible else 0
-    found = []
-    if visible and page is not None:
-        found = _listed(db, post_url, (page - 1) * documents.PAGE_SIZE, documents.PAGE_SIZE)[1]
-    items = [item if isinstance(item, str) else note_id(network, item) for item in found]
+    if _thread(db, network, post_url) is None:
+        return documents.collection(replies_id(article_id), 0, page)
+    offset, limit = ((page - 1) * documents.PAGE_SIZE, documents.PAGE_SIZE) if page is not None else (0, 0)
+    total, items = _listed(db, network, post_url, offset, limit)
     return documents.collection(replies_id(article_id), total, page, items)
