@@ -168,10 +168,11 @@ def build(
             result.reannounce = True  # no Pelican run: its published posts.json is announced again
             result.articles = freshness.published_posts(out / result.slug)
     results[:] = refresh_crosslinks(network, out, results, jobs, service)
-    from confreres.planet_build import front_page
+    from confreres.planet_build import KEEP_SEARCH, front_page
 
-    # the planet (sites/planet) or, without it, the plain list of blogs
-    results.planet = front_page(network, out, force=force, service=service)
+    # the planet (sites/planet) or, without it, the plain list of blogs; the search index of every blog's
+    # pages is made again by a build of the whole network only (planet_build.KEEP_SEARCH)
+    results.planet = front_page(network, out, force=force, service=service, search=KEEP_SEARCH if slugs else True)
     return results
 
 

@@ -398,6 +398,42 @@ def planet_refresh(ctx, out, no_fetch):
         click.echo("  Recherche : pagefind n'est pas installé (pip install 'pagefind[bin]').")
 
 
+@cli.command("check")
+@click.option("--timeout", default=5.0, show_default=True, type=click.FloatRange(0.1, 60),
+              help="Seconds allowed to each outside answer (SMTP, the comment service, Redis).")
+@pass_ctx
+def check_cmd(ctx, timeout):
+    """Say in French what this server lacks: secret, mail, folders, directory, limits, service, blogs."""
+    from comments_service.core import config as service_config
+    from comments_service.domain.rpps import Directory
+    from confreres import check
+
+    try:
+        network = registry.load(ctx.network_file)
+    except registry.RegistryError as exc:
+        click.echo(check.Finding(check.FAIL, "network.toml", str(exc), "corrigez le fichier").line())
+        sys.exit(1)
+    facts = check.ServiceFacts(default_secret=service_config.DEFAULT_SECRET)
+    try:
+        facts.settings = service_config.settings_for(network)
+    except service_config.ConfigError as exc:
+        facts.error = str(exc)
+    else:
+        handle = Directory(facts.settings["DIRECTORY_DB"])
+        try:
+            facts.directory = handle.meta() or None
+        except Exception as exc:  # noqa: BLE001 - a damaged file is a finding, not a crash
+            facts.directory_error = str(exc)
+        finally:
+            handle.close()
+    click.echo(f"Réseau « {network.name} » ({network.source})")
+    findings = check.run(network, facts, dict(os.environ), timeout)
+    for finding in findings:
+        click.echo(finding.line())
+    click.echo(check.summary(findings))
+    sys.exit(1 if any(f.mark == check.FAIL for f in findings) else 0)
+
+
 @cli.command("csp")
 @click.option("--nginx", is_flag=True, help="As nginx add_header lines (with nosniff and Referrer-Policy).")
 @pass_ctx
@@ -925,9 +961,15 @@ def backup(ctx, path, force):
         raise click.ClickException(str(exc)) from None
     except Exception as exc:  # sqlite3.Error: the database is locked, corrupt...
         raise click.ClickException(f"la sauvegarde a échoué : {exc}") from None
-    counts = ", ".join(f"{n} {name}" for name, n in result.counts.items())
-    statuses = ", ".join(f"{n} {s}" for s, n in result.statuses.items())
-    click.echo(f"Sauvegarde : {result.path} ({result.size / 1024:.1f} Kio, {result.seconds:.2f} s),"
+    from confreres.french import decimal_fr, plural_fr, seconds_fr
+
+    tables = {"posts": ("billet", None), "comments": ("commentaire", None), "accounts": ("compte", None),
+              "reports": ("signalement", None), "imports": ("commentaire importé", "commentaires importés")}
+    states = {"approved": ("publié", None), "pending": ("en attente", "en attente"), "rejected": ("refusé", None),
+              "spam": ("indésirable", None), "deleted": ("supprimé", None)}
+    counts = ", ".join(plural_fr(n, *tables.get(name, (name, name))) for name, n in result.counts.items())
+    statuses = ", ".join(plural_fr(n, *states.get(s, (s, s))) for s, n in result.statuses.items())
+    click.echo(f"Sauvegarde : {result.path} ({decimal_fr(result.size / 1024)} Kio, {seconds_fr(result.seconds, 2)}),"
                f" intégrité {result.integrity}")
     click.echo(f"  {counts}" + (f" (commentaires : {statuses})" if statuses else ""))
 

@@ -37,6 +37,16 @@ def plural_fr(count: int, singular: str, plural: str | None = None) -> str:
     return f"{count:,}".replace(",", "\u202f") + f" {word}"
 
 
+def decimal_fr(value: float, digits: int = 1) -> str:
+    """1.4 -> '1,4' (French decimal comma)."""
+    return f"{value:.{digits}f}".replace(".", ",")
+
+
+def seconds_fr(value: float, digits: int = 1) -> str:
+    """A duration as the CLI prints it: '1,4 s'."""
+    return f"{decimal_fr(value, digits)}\u202fs"
+
+
 def isoformat(value: date | datetime | None) -> str:
     """ISO 8601; aware datetimes in UTC with a Z."""
     if value is None:

@@ -61,11 +61,15 @@ class PlanetResult:
     seconds: float = 0.0
     error: str = ""
     release: str = ""
-    search: str = ""  # "ok" | "absent" (pagefind not installed) | "error: ..." | "" (not asked)
+    search: str = ""  # "ok" | "kept" (the live index, KEEP_SEARCH) | "absent" (no pagefind) | "error: ..." | ""
     skipped: bool = False  # `front_page`: nothing the planet shows changed since the live one
 
 
 ASK = object()  # `front_page(service=ASK)`: ask the comment service now
+# `search=KEEP_SEARCH`: the new planet keeps the live search index (one blog published: indexing every blog's
+# pages would cost the publish as much as the whole network); it is marked stale, and the next build that
+# indexes (`confreres build`, the cron) brings it up to date.
+KEEP_SEARCH = "keep"
 
 
 def planet_site(network: Network) -> Site:
@@ -160,6 +164,10 @@ def planet_settings(network: Network, out: Path, fetch: bool = True, search: boo
         "EXTRA_PATH_METADATA": {"extra/favicon.ico": {"path": "favicon.ico"}},
         "PLANET_SOURCES": planet_sources(network, out, author_badges.fetch(network.comments_url)),
         "PLANET_STATE_DIR": str(state_dir(network)),
+        # The live release and what its pages were made from: a page whose inputs did not change is linked from
+        # it instead of rendered (plugins/planet), so publishing one blog does not render the whole network.
+        "PLANET_PREVIOUS": str((Path(out) / LIVE).resolve()) if (Path(out) / LIVE).is_symlink() else "",
+        "PLANET_LAYOUT": site_fingerprint(network, planet_site(network), network.planet_dir),
         "PLANET_FETCH": fetch,
         "PLANET_SEARCH": search and search_available(),
         # The planet writes its own index, feeds and lists; Pelican's blog pages are not wanted.
@@ -226,9 +234,12 @@ def build_planet(network_file: str, out: str, fetch: bool = True, search: bool =
             raise BuildError(f"planet: {exc}") from None
         state = stamp(network, out_dir) if state is None else state
         run_pelican(network, site, network.planet_dir, release, own=own,
-                     extra=planet_settings(network, out_dir, fetch, search, own.planet))
-        (release / STATE_FILE).write_text(json.dumps({**state, "built": time.time()}), encoding="utf-8")
-        searched = index_search(network, out_dir, release) if search else ""
+                     extra=planet_settings(network, out_dir, fetch, bool(search), own.planet))
+        searched = "kept" if search == KEEP_SEARCH and keep_search(out_dir, release) else ""
+        if search and not searched:
+            searched = index_search(network, out_dir, release)
+        (release / STATE_FILE).write_text(json.dumps({**state, "built": time.time(), "search_stale": searched == "kept"}),
+                                          encoding="utf-8")
         publish(network, out_dir, release)
         return PlanetResult(True, time.perf_counter() - start, release=str(release), search=searched)
     except BuildError as exc:
@@ -273,6 +284,15 @@ def _expose(out: Path, name: str):
         shutil.rmtree(old, ignore_errors=True)
     else:
         swap_symlink(link, target, f".{name}.planet")
+
+
+def keep_search(out: Path, release: Path) -> bool:
+    """Hard-link the live planet's search index into `release` (same filesystem: no copy); False without one."""
+    live = (Path(out) / LIVE).resolve() / SEARCH_DIR
+    if not live.is_dir():
+        return False
+    shutil.copytree(live, release / SEARCH_DIR, copy_function=os.link)
+    return True
 
 
 def index_search(network: Network, out: Path, release: Path) -> str:
@@ -334,7 +354,7 @@ def _stage_site(live: Path, site: Site, stage: Path) -> int:
     return count
 
 
-def run(network: Network, out: Path | None = None, fetch: bool = True, search: bool = True,
+def run(network: Network, out: Path | None = None, fetch: bool = True, search: bool | str = True,
         echo=None, state: dict | None = None) -> PlanetResult:
     """Build the planet in a fresh process (Pelican's state is process-global); report a failure."""
     from concurrent.futures import ProcessPoolExecutor
@@ -351,12 +371,14 @@ def run(network: Network, out: Path | None = None, fetch: bool = True, search: b
 
 
 def front_page(network: Network, out: Path, fetch: bool = True, force: bool = False,
-               service=ASK) -> PlanetResult | None:
+               service=ASK, search: bool | str = True) -> PlanetResult | None:
     """The network's front page: the planet when `sites/planet` exists, else the plain list of blogs.
 
     The planet is rebuilt only when its files, a member blog's release, or what it shows from the comment
     service (`service`: confreres.freshness.fetch, asked now by default; None: down, not compared) changed.
     Outside feeds are then fetched too (`fetch`); `confreres planet refresh` fetches them every time.
+    `search=KEEP_SEARCH` (one blog published) keeps the live search index, marked stale: a later call with
+    `search=True` rebuilds the planet and its index even when nothing else changed.
     """
     if network.planet_dir.is_dir():
         from confreres import freshness
@@ -365,9 +387,11 @@ def front_page(network: Network, out: Path, fetch: bool = True, force: bool = Fa
         if service is ASK:
             service = freshness.fetch(network.comments_url)
         state = stamp(network, out, service)
-        if not force and not freshness.planet_stale(live_state(out), state["fingerprint"], service):
+        live = live_state(out)
+        stale_search = search is True and live.get("search_stale")
+        if not force and not stale_search and not freshness.planet_stale(live, state["fingerprint"], service):
             return PlanetResult(True, skipped=True)
-        return run(network, out, fetch=fetch, state=state)
+        return run(network, out, fetch=fetch, state=state, search=search)
     write_network_index(network, Path(out))
     return None
 

@@ -29,6 +29,7 @@ import tempfile
 from pathlib import Path
 
 from confreres import registry
+from confreres.french import seconds_fr
 from confreres.registry import Network
 
 BRANCH = "main"
@@ -305,10 +306,10 @@ def hook(network_file: str, slug: str, stdin=sys.stdin, out=sys.stdout) -> int:
     for other in refresh_crosslinks(network, network.output, [result], service=service):
         if other.slug != slug and other.ok:
             print(f"Confrères : « {network.site(other.slug).title} » mis à jour (réponse entre blogs).", file=out)
-    from confreres.planet_build import front_page
+    from confreres.planet_build import KEEP_SEARCH, front_page
 
-    # outside feeds: last copies (`confreres planet refresh`)
-    front_page(network, network.output, fetch=False, service=service)
+    # outside feeds: last copies (`confreres planet refresh`); the search index: the next `confreres build`
+    front_page(network, network.output, fetch=False, service=service, search=KEEP_SEARCH)
     announced = None
     if token:
         announced = announce_posts(network, site, result.articles, out=out, token=token)
@@ -319,7 +320,7 @@ def hook(network_file: str, slug: str, stdin=sys.stdin, out=sys.stdout) -> int:
     from confreres.webmention import send_after_build
 
     send_after_build(network, site, network.output, stream=out)  # policies.webmention_send
-    print(f"Confrères : publié en {result.seconds:.1f} s → {site.url}", file=out)
+    print(f"Confrères : publié en {seconds_fr(result.seconds)} → {site.url}", file=out)
     for article in result.articles:
         if not changed or article.get("source") and f"content/{article['source']}" in changed:
             print(f"  {article['title']} : {article['url']}", file=out)

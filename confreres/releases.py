@@ -20,6 +20,9 @@ import os
 import sys
 from pathlib import Path
 
+import jinja2
+import jinja2.bccache
+
 from confreres import registry
 from confreres.registry import Network, Site, origin_of
 
@@ -160,6 +163,7 @@ def run_pelican(network: Network, site: Site, source: Path, output: Path, extra:
         settings = read_settings(
             None, override=pelican_settings(network, site, source, output) | own_settings(own) | (extra or {})
         )
+        settings["JINJA_ENVIRONMENT"] = {**settings["JINJA_ENVIRONMENT"], "bytecode_cache": template_cache(network)}
         wanted = list(settings.get("PLUGINS") or [])
         instance = pelican.Pelican(settings)
         if len(instance.plugins) != len(wanted) and not collector.messages:
@@ -186,6 +190,38 @@ def run_pelican(network: Network, site: Site, source: Path, output: Path, extra:
     return []
 
 
+
+class TemplateCache(jinja2.FileSystemBytecodeCache):
+    """Compiled theme templates kept on disk for the next Pelican run (jinja2's FileSystemBytecodeCache).
+
+    Each run is a fresh process: compiling the theme's templates was a third of a 50-post blog's build.
+    Jinja checks the source's checksum on load (an edited template is compiled again). Its key names only
+    the template, while autoescape and the whitespace options are compiled in, and the planet renders the
+    same templates with autoescape on (plugins/planet): here the key takes the environment's options too.
+    """
+
+    def get_bucket(self, environment, name, filename, source):
+        options = (environment.autoescape, environment.trim_blocks, environment.lstrip_blocks,
+                   environment.keep_trailing_newline, environment.newline_sequence,
+                   environment.block_start_string, environment.block_end_string,
+                   environment.variable_start_string, environment.variable_end_string,
+                   environment.comment_start_string, environment.comment_end_string,
+                   environment.line_statement_prefix, environment.line_comment_prefix,
+                   sorted(environment.extensions), environment.optimized, environment.finalize is None,
+                   environment.is_async)
+        key = hashlib.sha256(f"{self.get_cache_key(name, filename)}|{options!r}".encode()).hexdigest()
+        bucket = jinja2.bccache.Bucket(environment, key, self.get_source_checksum(source))
+        self.load_bytecode(bucket)
+        return bucket
+
+
+def template_cache(network: Network):
+    """The network's cache of compiled templates (`.cache/jinja/`, beside Pelican's content cache)."""
+    directory = network.root / ".cache" / "jinja"
+    directory.mkdir(parents=True, exist_ok=True)
+    return TemplateCache(str(directory))
+
+
 def own_settings(own: registry.SiteSettings) -> dict:
     """The Pelican settings a blog's site.toml chooses (each key validated by registry.load_site_settings)."""
     settings = {"TIMEZONE": own.timezone, "DEFAULT_PAGINATION": own.pagination}
@@ -208,11 +244,33 @@ def fingerprint(network: Network, site: Site, source: Path) -> str:
     settings.pop("CACHE_PATH")
     digest.update(json.dumps(settings, sort_keys=True, default=str).encode())
     for folder in (source, THEME_DIR, PLUGINS_DIR):
-        for path in sorted(folder.rglob("*")):
-            if path.is_file() and "__pycache__" not in path.parts and path.suffix != ".pyc":
-                digest.update(str(path.relative_to(folder)).encode() + b"\0")
-                digest.update(hashlib.sha256(path.read_bytes()).digest())
+        for name, file_digest in _file_digests(folder, shared=folder != source):
+            digest.update(name + b"\0")
+            digest.update(file_digest)
     return digest.hexdigest()
+
+
+_SHARED_DIGESTS: dict[Path, tuple[tuple, list[tuple[bytes, bytes]]]] = {}
+
+
+def _file_digests(folder: Path, shared: bool = False) -> list[tuple[bytes, bytes]]:
+    """(relative name, sha256) of every file under `folder`, in order.
+
+    The theme and the plugins (`shared`) are the same for every blog: their digests are kept in this
+    process while no file of theirs changed (path, size, mtime, inode), so fingerprinting 200 blogs does
+    not read them 200 times. A blog's own files are always read (mtimes lie after a git checkout).
+    """
+    paths = [p for p in sorted(folder.rglob("*"))
+             if p.is_file() and "__pycache__" not in p.parts and p.suffix != ".pyc"]
+    if shared:
+        stats = tuple((str(p), st.st_size, st.st_mtime_ns, st.st_ino) for p in paths for st in [p.stat()])
+        kept = _SHARED_DIGESTS.get(folder)
+        if kept is not None and kept[0] == stats:
+            return kept[1]
+    digests = [(str(p.relative_to(folder)).encode(), hashlib.sha256(p.read_bytes()).digest()) for p in paths]
+    if shared:
+        _SHARED_DIGESTS[folder] = (stats, digests)
+    return digests
 
 
 def live_state(out: Path, slug: str) -> dict:
@@ -223,9 +281,12 @@ def live_state(out: Path, slug: str) -> dict:
 
 
 def process_pool_context():
-    """A fresh interpreter per Pelican run, forked from a server that has Pelican imported already."""
+    """A fresh interpreter per Pelican run, forked from a server that has Pelican imported already, and what
+    every run imports after it (the build, the sanitiser and its bleach, httpx): ~0.2 s less per blog."""
     ctx = multiprocessing.get_context("forkserver")
-    ctx.set_forkserver_preload(["pelican", "pelican.generators", "markdown", "jinja2", "confreres.registry"])
+    ctx.set_forkserver_preload(["pelican", "pelican.generators", "markdown", "jinja2", "confreres.registry",
+                                "confreres.build", "confreres.planet_build", "confreres.checks",
+                                "confreres.sanitize", "confreres.crosslinks", "feedgenerator"])
     return ctx
 
 

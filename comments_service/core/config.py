@@ -14,12 +14,14 @@ from pathlib import Path
 
 from limits import parse as parse_limit
 
+from comments_service.core import ratelimit_storage
 from confreres import registry
 from confreres.registry import MODERATION_POLICIES
 
 DEFAULT_SECRET = "dev-insecure-secret-change-me"
 ENV_PREFIX = "CONFRERES_"
 THREAD_DEPTH_RANGE = (2, 10)  # fewer than 2 levels is no thread; more no longer fits a phone's width
+RATE_LIMIT_STRATEGIES = ("moving-window", "sliding-window-counter", "fixed-window")  # the `limits` library's
 THREAD_PAGE_MAX = 200  # top-level comments a page may ask for (THREAD_PAGE_SIZE, `limit`)
 
 # Keys a deployment may set through CONFRERES_<KEY>; the type of the default decides the parsing.
@@ -31,6 +33,9 @@ DEFAULTS: dict[str, object] = {
     "RATE_LIMIT": "10/minute",  # writes per client IP; "off" disables every limit
     "READ_RATE_LIMIT": "600/minute",  # reads per client IP
     "POSTS_RATE_LIMIT": "60/minute",  # post lists announced per blog (site token), apart from the guests' writes
+    "FEDERATION_RATE_LIMIT": "300/minute",  # activities POSTed to our inboxes per remote instance (its keyId's host)
+    "RATE_LIMIT_STORAGE": "",  # where the limits count (a `limits` URI: redis://…); empty: an SQLite file beside DB
+    "RATE_LIMIT_STRATEGY": "moving-window",  # the `limits` strategy (exact); also sliding-window-counter, fixed-window
     "MODERATION": "",  # none | first-comment | all: overrides every site's policy
     "EDIT_WINDOW": -1,  # minutes; -1: network.toml's policies.edit_window_minutes
     "DUPLICATE_WINDOW": 10,  # minutes during which the same text on the same thread is a duplicate
@@ -115,6 +120,31 @@ def default_db(network: registry.Network) -> Path:
     return network.root / "var" / ("demo-" + re.sub(r"[^A-Za-z0-9.-]", "_", netloc)) / "comments.sqlite3"
 
 
+def default_rate_limit_storage(db: str) -> str:
+    """An SQLite file beside the comment database (`comments.sqlite3` -> `comments-limits.sqlite3`): every
+    worker of the machine counts in it, and each database (each test) has its own counters."""
+    path = Path(db).resolve()
+    return ratelimit_storage.uri_for(path.with_name(path.stem + "-limits.sqlite3"))
+
+
+def fill_paths(config: dict, network: registry.Network) -> None:
+    """The files left empty in `config`: DB, DIRECTORY_DB and RATE_LIMIT_STORAGE, from the network's root."""
+    if not config["DB"]:
+        config["DB"] = str(default_db(network))
+    if not config["DIRECTORY_DB"]:
+        config["DIRECTORY_DB"] = str(Path(config["DB"]).with_name("directory.sqlite3"))
+    if not config["RATE_LIMIT_STORAGE"]:
+        config["RATE_LIMIT_STORAGE"] = default_rate_limit_storage(config["DB"])
+
+
+def settings_for(network: registry.Network, environ=None) -> dict[str, object]:
+    """The settings a service started in this environment would run with, without starting it (`confreres
+    check`): the defaults, the `CONFRERES_<KEY>` variables, the files' defaults. ConfigError on a bad value."""
+    settings = {**DEFAULTS, **from_environment(environ)}
+    fill_paths(settings, network)
+    return settings
+
+
 def build(app, test_config: dict | None = None) -> None:
     """Fill `app.config` and attach the loaded registry as `app.extensions['confreres_network']`."""
     app.config.update(DEFAULTS)
@@ -134,11 +164,8 @@ def build(app, test_config: dict | None = None) -> None:
     if app.config.get("NETWORK_OBJECT") is None:
         app.extensions["confreres_network_file"] = NetworkFile(Path(network.source))
 
-    if not app.config["DB"]:
-        app.config["DB"] = str(default_db(network))
+    fill_paths(app.config, network)
     Path(app.config["DB"]).parent.mkdir(parents=True, exist_ok=True)
-    if not app.config["DIRECTORY_DB"]:
-        app.config["DIRECTORY_DB"] = str(Path(app.config["DB"]).with_name("directory.sqlite3"))
 
     moderation = app.config["MODERATION"]
     if moderation and moderation not in MODERATION_POLICIES:
@@ -152,7 +179,7 @@ def build(app, test_config: dict | None = None) -> None:
         if not low <= int(app.config[key]) <= high:
             raise ConfigError(f"{ENV_PREFIX}{key}={app.config[key]!r}: expected a whole number from {low} to {high}")
 
-    for key in ("RATE_LIMIT", "READ_RATE_LIMIT", "POSTS_RATE_LIMIT"):
+    for key in ("RATE_LIMIT", "READ_RATE_LIMIT", "POSTS_RATE_LIMIT", "FEDERATION_RATE_LIMIT"):
         value = str(app.config[key]).strip()
         if value.lower() != "off":
             try:
@@ -164,6 +191,11 @@ def build(app, test_config: dict | None = None) -> None:
 
     if app.config["FEDERATION_SEND"] not in ("background", "cron"):
         raise ConfigError(f"{ENV_PREFIX}FEDERATION_SEND={app.config['FEDERATION_SEND']!r}: expected background or cron")
+    if app.config["RATE_LIMIT_STRATEGY"] not in RATE_LIMIT_STRATEGIES:
+        raise ConfigError(
+            f"{ENV_PREFIX}RATE_LIMIT_STRATEGY={app.config['RATE_LIMIT_STRATEGY']!r}: expected one of "
+            + ", ".join(RATE_LIMIT_STRATEGIES)
+        )
 
     if app.config["SECRET_KEY"] == DEFAULT_SECRET and not (app.debug or app.testing):
         raise ConfigError(

@@ -1,7 +1,7 @@
 """One error shape for the whole API: `{"error": {"code", "message", "field"}}`.
 
 Every failure under /api/ — ours (ApiError), Flask's and werkzeug's (404, 405, 413, 415, bad JSON),
-Flask-Limiter's 429, even an unexpected exception — goes through `error_response`, so clients
+the rate limits' 429, even an unexpected exception — goes through `error_response`, so clients
 parse one shape and never see an HTML page or a traceback. Codes are stable English snake_case;
 messages are French, written for the person typing the comment.
 """
@@ -81,8 +81,9 @@ def from_http_exception(exc: HTTPException) -> ApiError:
 
 
 def wants_json() -> bool:
-    """API paths answer JSON; pages and feeds answer a small French HTML page."""
-    return request.path.startswith("/api/") or request.path == "/api"
+    """API paths, ActivityPub's and WebFinger's answer JSON; pages and feeds answer a small French HTML page."""
+    path = request.path
+    return path.startswith(("/api/", "/ap/", "/.well-known/")) or path in ("/api", "/ap")
 
 
 def _handle_api_error(err: ApiError):

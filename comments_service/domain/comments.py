@@ -148,6 +148,14 @@ def get_comment(db, comment_id: int) -> sqlite3.Row | None:
     return query_one(db, f"SELECT c.*, {ACCOUNT_COLUMNS} FROM comments c {ACCOUNT_JOIN} WHERE c.id = ?", (comment_id,))
 
 
+# The same text on the same post, from the same address or e-mail, within the window: one index lookup
+# (comments_duplicate, migration m019_write_indexes), however many comments the thread has.
+DUPLICATE_SQL = (
+    "SELECT 1 FROM comments WHERE post_url = ? AND text = ? AND created >= ? AND status != 'deleted'"
+    " AND ((? IS NOT NULL AND ip_hash = ?) OR (? IS NOT NULL AND email = ? COLLATE NOCASE)) LIMIT 1"
+)
+
+
 def add_comment(
     db,
     network: Network,
@@ -199,12 +207,7 @@ def add_comment(
                     400, "invalid_parent", "Le commentaire auquel vous répondez n'existe pas sur ce fil.", "parent"
                 )
         since = iso(moment - timedelta(minutes=duplicate_minutes))
-        duplicate = query_one(
-            db,
-            "SELECT 1 FROM comments WHERE post_url = ? AND text = ? AND created >= ? AND status != 'deleted'"
-            " AND ((? IS NOT NULL AND ip_hash = ?) OR (? IS NOT NULL AND email = ? COLLATE NOCASE)) LIMIT 1",
-            (post["url"], data.text, since, ip_hash, ip_hash, email, email),
-        )
+        duplicate = query_one(db, DUPLICATE_SQL, (post["url"], data.text, since, ip_hash, ip_hash, email, email))
         if duplicate:
             raise ApiError(409, "duplicate", "Vous avez déjà envoyé ce commentaire sur ce billet.", "text")
         is_site_author = bool(

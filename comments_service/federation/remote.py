@@ -9,6 +9,7 @@ be one of its own: a page elsewhere cannot lend its key to someone else's actor.
 from __future__ import annotations
 
 import json
+import logging
 from urllib.parse import urldefrag, urlsplit
 
 from comments_service.core.db import write
@@ -18,6 +19,8 @@ from comments_service.federation import keys, signatures, urls
 from confreres import sanitize
 from confreres.registry import Network
 from confreres.safe_http import FetchError, Guard, configured_allow_hosts
+
+log = logging.getLogger(__name__)
 
 ACCEPT = 'application/activity+json, application/ld+json; profile="https://www.w3.org/ns/activitystreams"'
 USER_AGENT = "Confreres-Federation/1.0"
@@ -72,7 +75,8 @@ def fetch(db, network: Network, client: Guard, url: str, key_id: str | None = No
     try:
         fetched = client.get(url, headers=headers)
     except FetchError as exc:
-        raise RemoteError(f"acteur injoignable : {exc}") from None
+        log.info("actor %s unreachable: %s", url, exc)
+        raise RemoteError("acteur injoignable") from None
     if fetched.status != 200 or fetched.truncated:
         raise RemoteError(f"acteur illisible ({fetched.status})")
     try:

@@ -15,6 +15,8 @@ from __future__ import annotations
 
 import sqlite3
 
+from markdownify import markdownify
+
 from comments_service.actions import comments as comment_actions
 from comments_service.core.db import write
 from comments_service.core.errors import ApiError
@@ -92,10 +94,15 @@ def handle_of(actor) -> str:
 
 
 def _source(note: dict) -> str:
+    """The Note's HTML as the comment's Markdown source: what a moderator reads (page, mail) and an edit starts
+    from, as for a typed comment. Reduced by the one sanitiser first; rendering it sanitises again."""
     content = note.get("content")
     if not isinstance(content, str) or not content.strip():
         raise ReplyRefused(400, "empty_text", "La note est vide.")
-    return content[: validate.MAX_TEXT]
+    source = markdownify(sanitize.clean(content[: validate.MAX_TEXT * 4]), heading_style="ATX").strip()
+    if not source:
+        raise ReplyRefused(400, "empty_text", "La note est vide.")
+    return source[: validate.MAX_TEXT]
 
 
 def create(app, db, network: Network, actor, note: dict) -> int | None:

@@ -9,7 +9,10 @@ SHA-256 of the body as received (apsig checks it).
 from __future__ import annotations
 
 import email.utils
+import logging
 import re
+
+log = logging.getLogger(__name__)
 
 REQUIRED_POST = ("(request-target)", "host", "date", "digest")
 REQUIRED_GET = ("(request-target)", "host", "date")
@@ -64,7 +67,9 @@ def verify(public_pem: str, method: str, path: str, headers, body: bytes) -> str
         result = Verifier(public_pem=public_pem, method=method, url=path, headers=plain, body=body,
                           clock_skew=MAX_SKEW).verify(raise_on_fail=True)
     except Exception as exc:  # noqa: BLE001 - the library raises its own errors, KeyError, ValueError...
-        raise BadSignature(f"signature invalide ({exc.__class__.__name__}: {exc})") from None
+        # the library's own words stay in the log: the sender gets the one French reason
+        log.info("signature refused: %s: %s", exc.__class__.__name__, exc)
+        raise BadSignature("signature invalide") from None
     if not result:
         raise BadSignature("signature invalide")
     return result

@@ -174,5 +174,5 @@ def describe_counts(summary: dict) -> str:
     """The French line `confreres letter send` prints (counts only: never an address)."""
     return (f"période {summary['period']} : {plural_fr(summary['posts'], 'billet')} et "
             f"{plural_fr(summary['debates'], 'débat')} dans le réseau ; "
-            f"{plural_fr(summary['queued'], 'lettre')} mise(s) en file, "
+            f"{plural_fr(summary['queued'], 'lettre')} {'mises' if summary['queued'] > 1 else 'mise'} en file, "
             f"{plural_fr(summary['empty'], 'abonné')} sans nouveauté pour ses filtres.")

@@ -20,6 +20,7 @@ import json
 from flask import Blueprint, current_app, redirect, request
 from werkzeug.exceptions import HTTPException
 
+from comments_service.core import ids
 from comments_service.core.db import get_db
 from comments_service.core.errors import ApiError, error_response, from_http_exception
 from comments_service.domain import crossblog
@@ -76,6 +77,9 @@ def instance_of_request() -> str:
     return host_of(signatures.parameters(request.headers).get("keyId", "")) or request.remote_addr or ""
 
 
+MAX_PAGE = 1_000_000  # ?page= beyond any outbox, still within SQLite's integers
+
+
 # -- discovery ------------------------------------------------------------------------------------------
 
 @bp.get("/.well-known/webfinger")
@@ -127,11 +131,9 @@ def following(name: str):
     return _json(documents.following(_network(), _actor_name(name)))
 
 
-def _page():
-    page = request.args.get("page", type=int)
-    if page is not None and page < 1:
-        raise ApiError(400, "invalid_page", "Numéro de page invalide.", "page")
-    return page
+def _page() -> int | None:
+    """`?page=N` of a collection (None: the collection itself); 400 when it is no page number."""
+    return ids.query_int("page", 1, 1, MAX_PAGE) if "page" in request.args else None
 
 
 def _article_doc(key: str) -> dict:

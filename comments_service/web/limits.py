@@ -1,34 +1,54 @@
 """Anti-abuse: rate limits per client IP, the keyed IP hash, and its 30-day purge.
 
-Flask-Limiter (memory storage, one limiter per app so test apps never share counters) puts a
-strict shared budget on writes and a loose one on reads; `CONFRERES_RATE_LIMIT=off` disables
-both (benchmarks). The IP itself is never stored: only an HMAC of it keyed with the secret key,
-which is enough to spot duplicates and floods, and is erased after `IP_RETENTION_DAYS`.
-The honeypot and duplicate checks live in domain/validate.py and store.add_comment.
+Every request to any route spends a budget per client IP before its view runs — a strict one for writes,
+a loose one for reads — except the few exemptions named in `EXEMPT`, with why
+(tests/comments_service/web/test_limits.py walks the url_map). The `limits` library counts, in
+`CONFRERES_RATE_LIMIT_STORAGE`: by default an SQLite file beside the database
+(core/ratelimit_storage.py), shared by every gunicorn worker of the machine; `redis://` or
+`memcached://` for several machines. When that storage fails, each process counts in memory until it
+answers again (logged), rather than refusing or failing requests. `CONFRERES_RATE_LIMIT=off` disables
+every limit (benchmarks). The IP itself is never stored: only an HMAC of it keyed with the secret key,
+which is enough to spot duplicates and floods, and is erased after `IP_RETENTION_DAYS`. The honeypot and duplicate checks live in domain/validate.py and store.add_comment.
 """
 
 from __future__ import annotations
 
 import hashlib
 import hmac
+import time
 from datetime import datetime, timedelta
 
 from flask import current_app, request
-from flask_limiter import Limiter
+from limits import RateLimitItem
+from limits import parse as parse_limit
+from limits.errors import ConfigurationError
+from limits.storage import MemoryStorage, storage_from_string
+from limits.strategies import STRATEGIES
 
-from comments_service.core.config import rate_limits_enabled
+from comments_service.core import ratelimit_storage  # noqa: F401 - registers the sqlite:// storage
+from comments_service.core.config import ENV_PREFIX, ConfigError, rate_limits_enabled
 from comments_service.core.db import write
+from comments_service.core.errors import FRENCH_HTTP_MESSAGES, ApiError
 from comments_service.domain.comments import iso, utcnow
 from confreres.site_token import check_site_token
 
-SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
-LIMITED_BLUEPRINTS = ("api", "pages", "feeds", "crossblog", "webmention", "account", "verification",  # account: sign-in
-                      "secrecy", "letter")  # letter: its form (not the links of its mails)
-READ_LIKE = frozenset({"secrecy.check"})  # POSTs asked while typing, that store nothing: the reads' budget
+STORAGE_RETRY_SECONDS = 10  # after the storage failed, how long a process counts alone before trying it again
 
-
-def _reading() -> bool:
-    return request.method in ("GET", "HEAD") or request.endpoint in READ_LIKE
+# Every route has both budgets (writes: RATE_LIMIT, reads: READ_RATE_LIMIT) except these, and why.
+EXEMPT = {
+    "static": "the pages' own CSS and images, fetched with every page; nginx serves them in production",
+}
+# Writes that spend the reads' budget instead, and why.
+READ_LIKE = {
+    "secrecy.check": "asked while a reader types a comment (debounced); it stores nothing",
+    "letter_links.unsubscribe": "RFC 8058 one-click unsubscribes are POSTed by mail providers, many readers per address",
+}
+# Writes from other servers: a budget per sending instance (FEDERATION_RATE_LIMIT), not the guests' writes.
+FEDERATION_INBOXES = frozenset({"federation.actor_inbox", "federation.shared_inbox"})
+# Not routes but requests, also apart (RateLimits.budget):
+# - OPTIONS: a CORS preflight, sent by the browser itself before a write that is counted;
+# - PUT /api/sites/<slug>/posts with the blog's valid site token: a build announcing its posts, under its own
+#   budget per blog (POSTS_RATE_LIMIT) instead of the guests' writes (one build host announces every blog).
 
 
 def client_ip() -> str:
@@ -79,41 +99,78 @@ def _announcing_posts() -> str | None:
     return None
 
 
-def _limit(app, key: str) -> str:
-    """The configured limit; "off" (exempted anyway) as a limit string Flask-Limiter parses without logging an error."""
-    value = str(app.config[key])
-    return "1000000/second" if value.strip().lower() == "off" else value
+class RateLimits:
+    """The budgets every request spends, counted by the `limits` library in the configured storage.
+
+    One `before_request` hook for the whole app, so a route added later is limited too. Flask-Limiter did
+    this before, at ~180 µs of bookkeeping per request (resolving each blueprint's limits), more than half
+    a cached thread read: the budgets here are a table lookup, the counting the `limits` library's.
+    """
+
+    def __init__(self, app):
+        self.app = app
+        self.enabled = rate_limits_enabled(app)
+        uri = str(app.config["RATE_LIMIT_STORAGE"])
+        try:
+            storage = storage_from_string(uri)
+        except ConfigurationError as exc:  # an unknown scheme, or redis:// without the redis package
+            raise ConfigError(f"{ENV_PREFIX}RATE_LIMIT_STORAGE={uri!r}: {exc}") from None
+        strategy = STRATEGIES[str(app.config["RATE_LIMIT_STRATEGY"])]
+        self.limiter = strategy(storage)
+        self.fallback = strategy(MemoryStorage())  # this process's counts while the storage fails
+        self.failed_until = 0.0  # time.monotonic() before which the storage is not tried again
+        self._items: dict[str, RateLimitItem] = {}
+
+    def item(self, key: str) -> RateLimitItem | None:
+        """The limit configured under `key` (read at each request: tests change it), None when "off"."""
+        value = str(self.app.config[key]).strip()
+        if value.lower() == "off":
+            return None
+        item = self._items.get(value)
+        if item is None:
+            item = self._items[value] = parse_limit(value)
+        return item
+
+    def hit(self, item: RateLimitItem, *identifiers: str) -> bool:
+        if time.monotonic() >= self.failed_until:
+            try:
+                return self.limiter.hit(item, *identifiers)
+            except Exception:  # noqa: BLE001 - whatever the storage's client raises
+                self.failed_until = time.monotonic() + STORAGE_RETRY_SECONDS
+                self.app.logger.exception(
+                    "rate-limit storage failed: this process counts alone for %d s", STORAGE_RETRY_SECONDS
+                )
+        return self.fallback.hit(item, *identifiers)
+
+    def budget(self) -> tuple[str, str, str] | None:
+        """(setting, key, scope) of the budget this request spends; None when it spends none (EXEMPT)."""
+        method = request.method
+        if method == "OPTIONS" or request.endpoint is None or request.endpoint in EXEMPT:
+            return None  # a preflight; no route (404, 405: answered before any work)
+        if method in ("GET", "HEAD") or request.endpoint in READ_LIKE:
+            return "READ_RATE_LIMIT", client_ip(), "reads"
+        if request.endpoint in FEDERATION_INBOXES:
+            from comments_service.web.federation import instance_of_request
+
+            return "FEDERATION_RATE_LIMIT", "instance:" + instance_of_request(), "inboxes"
+        slug = _announcing_posts()
+        if slug is not None:
+            return "POSTS_RATE_LIMIT", "site:" + slug, "announces"
+        return "RATE_LIMIT", client_ip(), "writes"
+
+    def before_request(self) -> None:
+        budget = self.budget() if self.enabled else None
+        if budget is None:
+            return
+        setting, key, scope = budget
+        item = self.item(setting)
+        if item is not None and not self.hit(item, key, scope):
+            code, message = FRENCH_HTTP_MESSAGES[429]
+            raise ApiError(429, code, message, headers={"Retry-After": str(item.get_expiry())})
 
 
-def init_app(app) -> Limiter:
-    """One limiter per app; limits are read from the config at request time."""
-    limiter = Limiter(
-        key_func=client_ip,
-        storage_uri="memory://",
-        enabled=rate_limits_enabled(app),
-        headers_enabled=False,
-        strategy="moving-window",
-    )
-    writes = limiter.shared_limit(
-        lambda: app.config["RATE_LIMIT"],
-        scope="writes",
-        exempt_when=lambda: request.method in SAFE_METHODS or _reading() or _announcing_posts() is not None,
-    )
-    announces = limiter.limit(
-        lambda: _limit(app, "POSTS_RATE_LIMIT"),
-        key_func=lambda: "site:" + (_announcing_posts() or ""),
-        exempt_when=lambda: _announcing_posts() is None or app.config["POSTS_RATE_LIMIT"] == "off",
-        override_defaults=False,  # the blueprint's budgets still apply (the guests' writes exempt it when signed)
-    )
-    reads = limiter.shared_limit(
-        lambda: _limit(app, "READ_RATE_LIMIT"),
-        scope="reads",
-        exempt_when=lambda: not _reading() or app.config["READ_RATE_LIMIT"] == "off",
-    )
-    for name in LIMITED_BLUEPRINTS:
-        blueprint = app.blueprints[name]
-        writes(blueprint)
-        reads(blueprint)
-    app.view_functions["api.put_site_posts"] = announces(app.view_functions["api.put_site_posts"])
-    limiter.init_app(app)
-    return limiter
+def init_app(app) -> RateLimits:
+    """The app's budgets; every request spends one (or none, when exempt) before its view runs."""
+    limits = RateLimits(app)
+    app.before_request(limits.before_request)
+    return limits

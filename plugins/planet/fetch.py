@@ -89,11 +89,13 @@ def load_state(state_dir: Path) -> dict:
 
 
 def save_state(state_dir: Path, feeds: dict):
+    """One line of JSON: `indent` would take json's pure-Python encoder, 10x slower than its C one
+    (a third of a refresh's CPU at 2,000 feeds answering 304)."""
     state_dir = Path(state_dir)
     state_dir.mkdir(parents=True, exist_ok=True)
     _atomic_write_bytes(
         state_dir / STATE_FILE,
-        json.dumps({"feeds": feeds}, ensure_ascii=False, indent=1, sort_keys=True).encode("utf-8"),
+        json.dumps({"feeds": feeds}, ensure_ascii=False, sort_keys=True, separators=(",", ":")).encode("utf-8"),
     )
 
 

@@ -34,6 +34,9 @@ from . import fetch
 log = logging.getLogger(__name__)
 
 SEEN_FILE = "seen.json"
+PAGES_FILE = ".planet-pages.json"  # in each release: {"layout", "pages": {name: sha256 of its inputs}}
+# Settings that change with every build but not what a page shows: left out of the layout's key.
+LAYOUT_IGNORED = frozenset({"OUTPUT_PATH", "PLANET_PREVIOUS", "PLANET_FETCH"})
 ENTRIES_CACHE = "entries"  # <state>/entries/<feed>.json: normalised entries of the last body seen
 # Output layout (top-level names are reserved in confreres.registry.RESERVED_SLUGS).
 INDEX = "index.html"
@@ -193,6 +196,17 @@ class PlanetGenerator(Generator):
         self.status: list[FeedStatus] = []
         self.debates = Debates()
         self.fetched: dict[str, fetch.FetchResult] = {}
+        # what each page and feed of this release was made from, and of the live one (PLANET_PREVIOUS)
+        settings = {k: v for k, v in self.settings.items() if k not in LAYOUT_IGNORED}
+        self._layout = hashlib.sha256(
+            json.dumps([CODE_STAMP, settings], sort_keys=True, default=_stable_repr).encode()
+        ).hexdigest()
+        self._made: dict[str, str] = {}
+        self._used: dict[str, frozenset[str] | None] = {}
+        previous = self.settings.get("PLANET_PREVIOUS") or ""
+        before = _load_json(Path(previous) / PAGES_FILE) if previous else {}
+        self._previous = Path(previous) if previous and before.get("layout") == self._layout else None
+        self._before = before.get("pages") or {} if self._previous else {}
 
     # context --------------------------------------------------------------------------------------
 
@@ -299,6 +313,10 @@ class PlanetGenerator(Generator):
         }
 
         def write(name: str, template: str, **extra):
+            used = self._names_used(template)
+            shown = {key: value for key, value in base.items() if used is None or key in used}
+            if "PLANET_GENERATED" not in shown and self._reused(name, (template, shown, extra)):
+                return
             context = dict(self.context)
             context.update(base)
             context.update(extra)
@@ -324,6 +342,51 @@ class PlanetGenerator(Generator):
         write(f"{SEARCH}/index.html", "search", nav="recherche")
         write(f"{STATUS}/index.html", "status", nav="etat", PLANET_STATUS=self.status)
         self._opml(blogs)
+        _save_json(Path(self.output_path) / PAGES_FILE, {"layout": self._layout, "pages": self._made})
+
+    # pages and feeds made before -----------------------------------------------------------------------
+
+    def _names_used(self, template: str) -> frozenset[str] | None:
+        """The context names a page template reads, its parents, includes and macros with it (jinja2.meta); None
+        when one is named at run time: then every name counts. A page's key takes only those."""
+        if template in self._used:
+            return self._used[template]
+        from jinja2 import meta
+
+        names: set[str] = set()
+        todo, seen = [f"planet/{template}.html"], set()
+        while todo:
+            name = todo.pop()
+            if name is None:
+                names = None
+                break
+            if name in seen:
+                continue
+            seen.add(name)
+            ast = self.env.parse(self.env.loader.get_source(self.env, name)[0])
+            names |= meta.find_undeclared_variables(ast)
+            todo += list(meta.find_referenced_templates(ast))
+        self._used[template] = frozenset(names) if names is not None else None
+        return self._used[template]
+
+    def _reused(self, name: str, inputs) -> bool:
+        """Link `name` from the live release when it was made there from the same `inputs`; record its key.
+
+        The key is a sha256 of the inputs' repr (entries, sources and debates are dataclasses: every field
+        counts), under the layout (PLANET_LAYOUT: the planet's files, theme, plugins and settings) and the
+        planet's own settings. Pages that show the build's time (PLANET_GENERATED) are always made.
+        """
+        key = hashlib.sha256(repr(inputs).encode()).hexdigest()
+        self._made[name] = key
+        if not self._previous or self._before.get(name) != key:
+            return False
+        target = Path(self.output_path) / name
+        try:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            os.link(self._previous / name, target)  # same filesystem (the releases' folder): no copy
+        except OSError:
+            return False
+        return True
 
     def _specialties(self) -> list[dict]:
         names = sorted({s.specialty for s in self.sources if s.specialty}, key=str.lower)
@@ -363,6 +426,9 @@ class PlanetGenerator(Generator):
         for cls, ext, mime, label in ((Atom1Feed, "atom.xml", "application/atom+xml", "Atom"),
                                       (Rss201rev2Feed, "rss.xml", "application/rss+xml", "RSS")):
             path = f"{stem}.{ext}"
+            written.append({"href": f"{siteurl}/{path}", "type": mime, "title": f"{title} ({label})"})
+            if self._reused(path, (ext, title, link, items[:limit])):
+                continue
             feed = cls(
                 title=title,
                 link=link,
@@ -387,7 +453,6 @@ class PlanetGenerator(Generator):
             target.parent.mkdir(parents=True, exist_ok=True)
             with open(target, "w", encoding="utf-8") as handle:
                 feed.write(handle, "utf-8")
-            written.append({"href": f"{siteurl}/{path}", "type": mime, "title": f"{title} ({label})"})
         return written
 
     def _opml(self, blogs: list[E.Source]):
@@ -417,6 +482,14 @@ class PlanetGenerator(Generator):
         target = Path(self.output_path) / OPML
         target.parent.mkdir(parents=True, exist_ok=True)
         ET.ElementTree(root).write(target, encoding="utf-8", xml_declaration=True)
+
+
+def _stable_repr(value):
+    """A setting json cannot write, as it is the same in every process: sets sorted, functions and objects by name
+    (their str holds a memory address). What they do is in the code, under PLANET_LAYOUT and CODE_STAMP."""
+    if isinstance(value, (set, frozenset)):
+        return sorted(map(str, value))
+    return getattr(value, "__qualname__", None) or type(value).__qualname__
 
 
 def _load_json(path: Path) -> dict:

@@ -20,7 +20,7 @@ from confreres.deploy import GUNICORN, NGINX_SITE
 SYSTEMD_ANALYZE = shutil.which("systemd-analyze")
 # what the docs ask to run periodically (README's command table, docs/operating.md), each with its timer
 PERIODIC = {"notify send", "notify digest", "build", "planet refresh", "backup", "service purge-ips",
-            "webmention process", "letter send"}
+            "webmention process", "letter send", "federation deliver"}
 DOCS = Path(__file__).resolve().parents[2] / "docs" / "operating.md"
 
 

@@ -149,14 +149,14 @@ def test_backup_command_prints_size_counts_and_the_copy_matches(filled, run_cli,
     dest = tmp_path / "save" / "comments.sqlite3"
     result = run_cli("backup", str(dest))
     assert result.exit_code == 0, result.output
-    assert "intégrité ok" in result.output and "Kio" in result.output
+    assert "intégrité ok" in result.output and "Kio" in result.output and "approved" not in result.output
     source = sqlite3.connect(app.config["DB"])
     copy = sqlite3.connect(dest)
     try:
         assert table_counts(copy) == table_counts(source)
         assert copy.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
         counts, _ = table_counts(copy)
-        assert f"{counts['comments']} comments" in result.output
+        assert f"{counts['comments']} commentaires" in result.output
     finally:
         source.close()
         copy.close()

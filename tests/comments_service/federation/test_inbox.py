@@ -115,3 +115,28 @@ def test_a_deleted_account_loses_its_follows(service, peer, inbox):
     gone = {**delete, "actor": "http://127.0.0.1:9/users/gone", "object": "http://127.0.0.1:9/users/gone"}
     assert peer.post(inbox, gone, key_id="http://127.0.0.1:9/users/gone#main-key").status_code == 202
     assert service.sql("SELECT COUNT(*) FROM fed_remote_actors")[0][0] == 0
+
+
+def test_refusals_say_why_in_french_without_the_library_or_network_details(make_service, peer, service):
+    """Once: « signature invalide (KeyError: 'algorithm') », « acteur injoignable : http://…: ConnectError:
+    [Errno 111] … »: internal details to whoever asks. They stay in the service's log."""
+    inbox = service.actor_url("dr-a") + "/inbox"
+    broken = {"Signature": f'keyId="{peer.actor_id}#main-key",headers="(request-target) host date",signature="eA=="',
+              "Date": email.utils.formatdate(usegmt=True)}
+    answer = httpx.post(inbox, content=b"{}", headers=broken)
+    assert answer.status_code == 401 and "Error" not in answer.text and "algorithm" not in answer.text, answer.text
+    unreachable = {**broken, "Signature": broken["Signature"].replace(peer.actor_id, "http://127.0.0.1:1/x")}
+    answer = httpx.post(inbox, content=b"{}", headers=unreachable)
+    assert answer.status_code == 401 and "Errno" not in answer.text and "127.0.0.1:1" not in answer.text, answer.text
+
+
+def test_activitypub_paths_answer_json_errors(service):
+    """A 405 or 404 under /ap/ (and /.well-known/) once answered the HTML page meant for browsers."""
+    for method, path, status in (("GET", "/comments/ap/inbox", 405), ("GET", "/comments/ap/nothing", 404),
+                                 ("GET", "/comments/.well-known/webfinger?resource=acct:x@y", 404),
+                                 ("GET", "/comments/ap/actors/dr-a/outbox?page=9223372036854775807", 400),
+                                 ("GET", "/comments/ap/actors/planete/outbox?page=abc", 400)):
+        answer = httpx.request(method, service.url(path), headers={"Accept": "application/activity+json"})
+        assert answer.status_code == status, (path, answer.status_code, answer.text[:200])
+        assert answer.headers["content-type"].startswith("application/json"), (path, answer.headers["content-type"])
+        assert answer.json()["error"]["message"]

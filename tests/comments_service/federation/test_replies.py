@@ -190,3 +190,18 @@ def test_the_moderation_queue_says_where_a_reply_came_from(service, peer):
     finally:
         db.close()
     assert item["row"]["fediverse"] == f"@alice@{peer.host}" and item["row"]["email"] is None
+
+
+def test_a_reply_is_stored_as_markdown_the_moderators_read(service, peer):
+    """The Note's HTML became the comment's source as is once: the moderation page and mail showed `<p>` tags and
+    the hostile markup as text. Now its source is Markdown, the same as a comment typed under the post."""
+    service.announce("dr-a", posts(service))
+    post_url = service.url("/dr-a/ouvert.html")
+    html = ('<p>Merci <a href="https://m.example/@bob" class="mention">@<span>bob</span></a> !</p>'
+            '<p><img src=x onerror="alert(1)">Deux lignes<br>ici <script>alert(2)</script></p>')
+    assert peer.post(service.url("/comments/ap/inbox"),
+                     activity(peer, "Create", note(peer, 1, post_url, html), 1)).status_code == 202
+    ((text, rendered),) = service.sql("SELECT text, html FROM comments")
+    assert text == "Merci [@bob](https://m.example/@bob) !\n\nDeux lignes  \nici", text
+    assert "<" not in text and "alert" not in text
+    assert '<a href="https://m.example/@bob"' in rendered and "onerror" not in rendered and "<script" not in rendered

@@ -1,0 +1,79 @@
+"""Profile of the comment write path (run by hand): N POST /api/comments on one thread through the Flask app in process.
+
+Same settings as bench/comments.py (moderation off, rate limit off), a real SQLite file in a temporary
+folder; prints the CPU time per write (process time: the machine is shared, wall time is not ours alone) and cProfile's top functions (cumulative), so the note can say where a
+write's time goes (Markdown, the sanitiser, the duplicate check, versions, notifications, the commit).
+
+    .venv/bin/python bench/profile_writes.py [--writes 2000] [--top 40]
+"""
+
+from __future__ import annotations
+
+import argparse
+import cProfile
+import os
+import pstats
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+SITE_URL = "http://blog.bench/"
+POST_URL = SITE_URL + "billet.html"
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--writes", type=int, default=2000)
+    parser.add_argument("--top", type=int, default=40)
+    parser.add_argument("--sort", default="cumulative")
+    args = parser.parse_args()
+    tmp = Path(tempfile.mkdtemp(prefix="bench-profile-writes-"))
+    network_file = tmp / "network.toml"
+    network_file.write_text(
+        f'[network]\nname = "Bench"\nurl = "http://bench.example/"\ncomments_url = "http://127.0.0.1/"\n'
+        f'[[sites]]\nslug = "dr-bench"\ntitle = "Bench"\nauthor = "Dr Bench"\nurl = "{SITE_URL}"\n',
+        encoding="utf-8",
+    )
+    os.environ.update({"CONFRERES_NETWORK": str(network_file), "CONFRERES_DB": str(tmp / "db.sqlite3"),
+                       "CONFRERES_SECRET_KEY": "bench-profile", "CONFRERES_RATE_LIMIT": "off",
+                       "CONFRERES_MODERATION": "none"})
+    from comments_service import create_app
+    from comments_service.actions.posts import sync_posts
+    from comments_service.core.db import connect
+    from confreres import registry
+
+    app = create_app()
+    db = connect(str(tmp / "db.sqlite3"))
+    sync_posts(db, registry.load(network_file), "dr-bench", {"posts": [{"url": POST_URL, "title": "Billet"}]})
+    db.close()
+    client = app.test_client()
+
+    def post(n):
+        body = {"url": POST_URL, "text": f"Écriture {n} : *merci* pour ce billet.", "author": "Dr Bench",
+                "email": "bench@example.org"}
+        response = client.post("/api/comments", json=body, environ_base={"REMOTE_ADDR": "127.0.0.1"})
+        assert response.status_code == 201, response.get_data(as_text=True)
+
+    for n in range(50):  # warm-up: imports, compiled regexes, the kept connection
+        post(-n - 1)
+    batch = 500
+    for first in range(0, args.writes, batch):  # the thread grows: a write must not slow down with it
+        start = time.process_time()
+        for n in range(first, first + batch):
+            post(n)
+        each = (time.process_time() - start) / batch
+        print(f"writes {first + 1}-{first + batch} on one thread: {1000 * each:.2f} ms of CPU each")
+    profiler = cProfile.Profile(time.process_time)
+    profiler.enable()
+    for n in range(args.writes, args.writes + batch):
+        post(n)
+    profiler.disable()
+    pstats.Stats(profiler).strip_dirs().sort_stats(args.sort).print_stats(args.top)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,72 @@
+"""The planet at network scale (issue 14): a one-blog publish does not index every blog's pages again."""
+
+from __future__ import annotations
+
+import pytest
+from bs4 import BeautifulSoup
+
+from confreres import build, planet_build
+from tests.confreres.conftest import NO_SERVICE, write_post
+
+from .conftest import make_planet_network
+
+
+def _first_title(network) -> str:
+    page = BeautifulSoup((network.output / "index.html").read_text(encoding="utf-8"), "html.parser")
+    return page.select_one("article.planet-entry .summary-title").get_text(strip=True)
+
+
+def test_one_blog_build_keeps_the_search_index_until_the_network_build(tmp_path):
+    if not planet_build.search_available():
+        pytest.skip("pagefind is not installed")
+    network = make_planet_network(tmp_path / "network", [], NO_SERVICE, posts=2)
+    out = network.output
+    first = build.build(network, progress=False)
+    assert first.planet.ok and first.planet.search == "ok"
+    index = out / "pagefind" / "pagefind.js"
+    inode = index.stat().st_ino
+
+    write_post(network.site("dr-a").path, "dr-a-nouveau", "Un billet tout neuf", date="2025-12-01 08:00",
+               body="Texte du billet neuf.")
+    one = build.build(network, ["dr-a"], progress=False)
+    assert one.planet.ok and one.planet.search == "kept"
+    assert _first_title(network) == "Un billet tout neuf"  # the planet's pages are new
+    assert index.stat().st_ino == inode  # the live index, linked into the new release, not made again
+    assert planet_build.live_state(out)["search_stale"] is True
+
+    cron = build.build(network, progress=False)  # nothing changed but the stale index: made again
+    assert cron.planet.ok and not cron.planet.skipped and cron.planet.search == "ok"
+    assert index.stat().st_ino != inode
+    assert planet_build.live_state(out)["search_stale"] is False
+    assert build.build(network, progress=False).planet.skipped  # then a no-op
+
+
+def _inode(network, name: str) -> int:
+    return (network.output / planet_build.LIVE / name).resolve().stat().st_ino
+
+
+def test_pages_whose_inputs_did_not_change_are_linked_not_rendered(tmp_path):
+    network = make_planet_network(tmp_path / "network", [], NO_SERVICE, posts=2)
+    assert build.build(network, progress=False).planet.ok
+    names = ("blogs/dr-a/index.html", "blogs/dr-b/index.html", "feeds/blogs/dr-b.atom.xml", "index.html",
+             "feeds/all.atom.xml", "etat-des-flux/index.html")
+    before = {name: _inode(network, name) for name in names}
+
+    write_post(network.site("dr-a").path, "dr-a-nouveau", "Un billet tout neuf", date="2025-12-01 08:00",
+               body="Texte du billet neuf.")
+    assert build.build(network, ["dr-a"], progress=False).planet.ok
+    after = {name: _inode(network, name) for name in names}
+    # dr-b's page and feed are the live release's files, linked; what shows dr-a's new post is new,
+    # and so is the status page, which shows the time of the build
+    assert after["blogs/dr-b/index.html"] == before["blogs/dr-b/index.html"]
+    assert after["feeds/blogs/dr-b.atom.xml"] == before["feeds/blogs/dr-b.atom.xml"]
+    for name in ("blogs/dr-a/index.html", "index.html", "feeds/all.atom.xml", "etat-des-flux/index.html"):
+        assert after[name] != before[name], name
+    assert "Un billet tout neuf" in (network.output / "blogs" / "dr-a" / "index.html").read_text(encoding="utf-8")
+    assert _first_title(network) == "Un billet tout neuf"
+
+    # another layout (the planet's own settings): every page is made again
+    settings = network.planet_dir / "site.toml"
+    settings.write_text(settings.read_text(encoding="utf-8").replace("per_page = ", "per_page = 1") , encoding="utf-8")
+    assert build.build(network, progress=False).planet.ok
+    assert _inode(network, "blogs/dr-b/index.html") != after["blogs/dr-b/index.html"]
