@@ -603,6 +603,54 @@ def federation_status(ctx):
                f"{plural_fr(queue['failed'], 'abandonnée', 'abandonnées')}.")
 
 
+@federation.command("block")
+@click.argument("host")
+@pass_ctx
+def federation_block(ctx, host):
+    """Block the instance HOST: its requests are refused, nothing is delivered to it."""
+    from comments_service.federation import blocklist
+
+    found = blocklist.normalise(host)
+    if found is None:
+        raise click.BadParameter(f"« {host} » n'est pas un nom d'instance (ex. mastodon.example).", param_hint="HOST")
+    with service_db(ctx.network) as (_app, db):
+        added = blocklist.block(db, found)
+    click.echo(f"Instance {found} bloquée." if added else f"L'instance {found} était déjà bloquée.")
+
+
+@federation.command("unblock")
+@click.argument("host")
+@pass_ctx
+def federation_unblock(ctx, host):
+    """Unblock the instance HOST (one the FEDERATION_BLOCKED_HOSTS setting lists stays blocked)."""
+    from comments_service.federation import blocklist
+
+    found = blocklist.normalise(host) or host
+    with service_db(ctx.network) as (app, db):
+        removed = blocklist.unblock(db, found)
+        still = found in blocklist.setting(app.config)
+    click.echo(f"Instance {found} débloquée." if removed else f"L'instance {found} n'était pas bloquée ici.")
+    if still:
+        click.echo("Elle reste bloquée par le réglage CONFRERES_FEDERATION_BLOCKED_HOSTS.")
+
+
+@federation.command("blocked")
+@pass_ctx
+def federation_blocked(ctx):
+    """List the blocked instances (the moderators' list, then the setting's)."""
+    from comments_service.federation import blocklist
+
+    with service_db(ctx.network) as (app, db):
+        rows = blocklist.listed(db)
+        from_setting = sorted(blocklist.setting(app.config) - {row["host"] for row in rows})
+    for row in rows:
+        click.echo(f"{row['host']}  (depuis le {row['created'][:10]})")
+    for host in from_setting:
+        click.echo(f"{host}  (réglage CONFRERES_FEDERATION_BLOCKED_HOSTS)")
+    if not rows and not from_setting:
+        click.echo("Aucune instance bloquée.")
+
+
 @federation.command("peer")
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=8020, show_default=True, type=int)

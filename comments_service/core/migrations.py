@@ -722,6 +722,22 @@ def m015_federation_replies(db: Database) -> None:
 
 
 @migrations()
+def m016_federation_blocklist(db: Database) -> None:
+    """Issue 13: the instances the network's moderators block (federation/blocklist.py, `confreres federation
+    block`): their requests are refused, nothing is delivered to them. FEDERATION_BLOCKED_HOSTS still adds
+    to it."""
+    _run(
+        db,
+        """
+        CREATE TABLE fed_blocked_hosts (
+            host TEXT PRIMARY KEY,
+            created TEXT NOT NULL
+        )
+        """,
+    )
+
+
+@migrations()
 def m019_write_indexes(db: Database) -> None:
     """The duplicate check of every new comment (domain/comments.add_comment) by an index, not a scan.
 

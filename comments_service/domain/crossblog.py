@@ -2,7 +2,7 @@
 
 A post of a member blog whose `reply_to` is another post's URL (declared by the build, see
 posts.sync) is an *answer*: the answered post's thread lists it (`"answers"`), next to its
-approved Webmentions (`"mentions"`). Posts linked by reply_to form *conversations*:
+approved Webmentions (`"mentions"`) and its likes and boosts from the fediverse (`"fediverse"`). Posts linked by reply_to form *conversations*:
 `GET /api/conversations` and the server-rendered French page `/debats`. `GET /api/threads/active`
 gives the threads with the most approved comments of the last days (the planet asks it at build
 time). `GET /api/sites` gives each blog's author badge, from the verification records of the
@@ -31,7 +31,17 @@ def thread(db, network, post, owned: dict[int, str] | None = None, **page) -> di
     document = store.thread_document(db, network, post, owned, **page)
     document["answers"] = answers_for(db, network, post["url"])
     document["mentions"] = mentions.mentions_for(db, post["url"])
+    document["fediverse"] = fediverse(db, post["url"])
     return document
+
+
+def fediverse(db, post_url: str) -> dict[str, int]:
+    """How many fediverse accounts liked and boosted the post (federation/replies.py counts them)."""
+    found = {"Like": 0, "Announce": 0}
+    for row in store.query(db, "SELECT kind, COUNT(*) AS n FROM fed_reactions WHERE post_url = ? GROUP BY kind",
+                           (post_url,)):
+        found[row["kind"]] = row["n"]
+    return {"likes": found["Like"], "boosts": found["Announce"]}
 
 
 def site_badges(db, network) -> dict[str, dict | None]:

@@ -12,5 +12,7 @@ routes; here live what they answer and what they do.
 - `remote`: remote actors fetched through confreres.safe_http (no private address unless allow-listed);
 - `delivery`: the persistent outgoing queue (retries with backoff), sent by a worker thread or by
   `confreres federation deliver`;
-- `inbox`: what a signed activity does (Follow, Undo, Delete of an actor).
+- `inbox`: what a signed activity does (Follow, Undo, Delete of an actor);
+- `replies`: replies from the fediverse become comments; likes and boosts counted;
+- `notes`: approved local comments as Notes, and each Article's `replies` collection.
 """

@@ -67,18 +67,18 @@ def article(network: Network, slug: str, item, raw: dict) -> dict:
         "content": content + link,
         "mediaType": "text/html",
         "url": item.url,
-        "published": _when(item.date),
+        "published": when(item.date),
         "to": [urls.PUBLIC],
         "cc": [urls.followers(network, slug)],
         "tag": _tags(raw),
     }
-    modified = _when(raw.get("modified"))
+    modified = when(raw.get("modified"))
     if modified:
         doc["updated"] = modified
     return {key: value for key, value in doc.items() if value is not None}
 
 
-def _when(value) -> str | None:
+def when(value) -> str | None:
     """An xsd:dateTime in UTC ('2024-03-01T00:00:00Z') from an ISO date or datetime; None when it is none."""
     if not isinstance(value, str) or not value:
         return None

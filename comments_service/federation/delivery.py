@@ -8,7 +8,8 @@ delivery per inbox (an instance's shared inbox once) when it runs. The sender is
 (core/worker.py, kicked after each commit that queued something, when FEDERATION_SEND is `background`) or
 `confreres federation deliver` (cron); it sends with FEDERATION_SENDERS threads. A delivery that fails for a
 reason that may pass (no answer, 5xx, 408, 429) is retried after FEDERATION_RETRY_SECONDS, then twice as long
-each time, MAX_ATTEMPTS times in all; any other refusal is final. Several processes may send at once: each
+each time, MAX_ATTEMPTS times in all; any other refusal is final. A delivery to a blocked instance
+(blocklist.py) is abandoned unsent. Several processes may send at once: each
 delivery is claimed (leased for LEASE seconds) in its own transaction.
 """
 
@@ -21,7 +22,7 @@ from datetime import timedelta
 from comments_service.core.db import connect, write
 from comments_service.core.worker import Worker
 from comments_service.domain.posts import iso, parse_iso, query, query_one, utcnow
-from comments_service.federation import keys, remote, signatures, urls
+from comments_service.federation import blocklist, keys, remote, signatures, urls
 from confreres.registry import Network
 from confreres.safe_http import FetchError
 
@@ -193,6 +194,7 @@ def deliver(app, limit: int | None = None, now=None) -> list[dict]:
     try:
         _purge(db, now or utcnow())
         expand(db, now)
+        blocked = blocklist.hosts(db, app.config)
     finally:
         db.close()
 
@@ -210,7 +212,10 @@ def deliver(app, limit: int | None = None, now=None) -> list[dict]:
                     if row is None:
                         return
                     try:
-                        result = send(db, network, client, row, moment, retry_seconds, signers)
+                        if remote.host_of(row["inbox"]) in blocked:  # blocked since it was queued: never sent
+                            result = _finish(db, row, moment, 403, "instance bloquée", retry_seconds)
+                        else:
+                            result = send(db, network, client, row, moment, retry_seconds, signers)
                     except Exception as exc:  # noqa: BLE001 - kept on that delivery, never on the queue
                         app.logger.exception("federation: delivery %s failed", row["id"])
                         result = _finish(db, row, moment, None, exc.__class__.__name__, retry_seconds)

@@ -121,32 +121,38 @@ def _create(network: Network, doc: dict) -> dict:
             "published": doc.get("published"), "to": doc.get("to"), "cc": doc.get("cc"), "object": doc}
 
 
+def collection(ident: str, total: int, page: int | None, items=None) -> dict:
+    """An OrderedCollection of PAGE_SIZE-item pages (`page` None), or its page `page` (`items`: what it holds)."""
+    if page is None:
+        found = {"@context": CONTEXT[0], "id": ident, "type": "OrderedCollection", "totalItems": total}
+        if total:
+            found["first"] = f"{ident}?page=1"
+            found["last"] = f"{ident}?page={(total - 1) // PAGE_SIZE + 1}"
+        return found
+    found = {"@context": CONTEXT[0], "id": f"{ident}?page={page}", "type": "OrderedCollectionPage",
+             "partOf": ident, "totalItems": total, "orderedItems": items or []}
+    if page * PAGE_SIZE < total:
+        found["next"] = f"{ident}?page={page + 1}"
+    if page > 1:
+        found["prev"] = f"{ident}?page={page - 1}"
+    return found
+
+
 def outbox(db, network: Network, name: str, page: int | None) -> dict:
     """The outbox: an OrderedCollection of its pages (PAGE_SIZE Creates of Articles each, newest first).
 
     The network's outbox lists every member post (it announces them)."""
-    ident = urls.outbox(network, name)
     slug = None if name == urls.NETWORK_ACTOR else name
     total, _ = articles.page(db, slug, 0, 0)
-    if page is None:
-        collection = {"@context": CONTEXT[0], "id": ident, "type": "OrderedCollection", "totalItems": total}
-        if total:
-            collection["first"] = f"{ident}?page=1"
-            collection["last"] = f"{ident}?page={(total - 1) // PAGE_SIZE + 1}"
-        return collection
-    _, docs = articles.page(db, slug, (page - 1) * PAGE_SIZE, PAGE_SIZE)
-    items = [_create(network, doc) for doc in docs]
-    result = {"@context": CONTEXT[0], "id": f"{ident}?page={page}", "type": "OrderedCollectionPage",
-              "partOf": ident, "totalItems": total, "orderedItems": items}
-    if page * PAGE_SIZE < total:
-        result["next"] = f"{ident}?page={page + 1}"
-    if page > 1:
-        result["prev"] = f"{ident}?page={page - 1}"
-    return result
+    docs = articles.page(db, slug, (page - 1) * PAGE_SIZE, PAGE_SIZE)[1] if page is not None else []
+    return collection(urls.outbox(network, name), total, page, [_create(network, doc) for doc in docs])
 
 
-def article(doc: dict, likes: int = 0, shares: int = 0) -> dict:
-    """A post's Article, with how many accounts liked and boosted it (the counts only)."""
+def article(doc: dict, likes: int = 0, shares: int = 0, replies: dict | None = None) -> dict:
+    """A post's Article, with how many accounts liked and boosted it (the counts only) and its `replies`
+    (notes.replies: the comments its thread shows)."""
     counted = {"likes": {"id": doc["id"] + "/likes", "type": "Collection", "totalItems": likes},
                "shares": {"id": doc["id"] + "/shares", "type": "Collection", "totalItems": shares}}
+    if replies is not None:
+        counted["replies"] = {key: value for key, value in replies.items() if key != "@context"}
     return {"@context": CONTEXT[0], **doc, **counted}

@@ -2,8 +2,7 @@
 
 Every request must be signed (signatures.verify) by the key of the activity's `actor`; the key of an actor
 not seen before is fetched (remote.fetch), and fetched again once when a known key no longer verifies (the
-actor changed keys). Instances an operator lists in FEDERATION_BLOCKED_HOSTS are refused before anything is
-fetched. Handled: Follow (stored, answered by an Accept through the delivery queue), Undo of a Follow, Delete
+actor changed keys). Blocked instances (blocklist.py) are refused before anything is fetched. Handled: Follow (stored, answered by an Accept through the delivery queue), Undo of a Follow, Delete
 of the actor itself (its follows go), Create / Update / Delete of a Note replying to a post (replies.py: a
 comment), Like / Announce of a post and their Undo (counted). Anything else is acknowledged and ignored for now.
 """
@@ -15,7 +14,7 @@ from dataclasses import dataclass
 
 from comments_service.core.db import write
 from comments_service.domain.posts import iso, utcnow
-from comments_service.federation import delivery, remote, replies, signatures, urls
+from comments_service.federation import blocklist, delivery, remote, replies, signatures, urls
 from confreres.registry import Network
 
 
@@ -33,16 +32,12 @@ class Received:
     comment: int | None = None  # the comment a reply became
 
 
-def blocked_hosts(config) -> frozenset[str]:
-    return frozenset(h.strip().lower() for h in str(config.get("FEDERATION_BLOCKED_HOSTS") or "").split(",") if h.strip())
-
-
 def _authenticate(db, network: Network, config, method: str, path: str, headers, body: bytes):
     params = signatures.parameters(headers)
     key_id = params.get("keyId", "")
     if not key_id or not params.get("signature"):
         raise InboxError(401, "unsigned", "Requête non signée (HTTP Signatures).")
-    if remote.host_of(key_id) in blocked_hosts(config):
+    if remote.host_of(key_id) in blocklist.hosts(db, config):
         raise InboxError(403, "blocked_instance", "Cette instance est bloquée par la modération du réseau.")
     with remote.guard(config) as client:
         try:

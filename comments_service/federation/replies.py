@@ -1,5 +1,6 @@
 """Replies from the fediverse: a `Create` of a `Note` whose `inReplyTo` is a post of the network (its URL or its
-Article's id) or a comment that came from the fediverse becomes a comment of that thread.
+Article's id), a comment that came from the fediverse or a local comment's Note (notes.py) becomes a comment of
+that thread.
 
 It goes through the same use case as a comment typed under the post (actions/comments.py): the same
 sanitiser (the Note's HTML is read as the comment's source, then reduced to the allowlist), the same
@@ -21,8 +22,8 @@ from comments_service.core.db import write
 from comments_service.core.errors import ApiError
 from comments_service.domain import validate, verification
 from comments_service.domain.comments import remove_comment
-from comments_service.domain.posts import find_post, get_post, iso, query, query_one, utcnow
-from comments_service.federation import remote
+from comments_service.domain.posts import bump_post, find_post, get_post, iso, query, query_one, utcnow
+from comments_service.federation import notes, remote
 from confreres import sanitize
 from confreres.registry import Network
 
@@ -52,6 +53,7 @@ def reaction(db, network: Network, actor, activity: dict) -> bool:
             " ON CONFLICT (post_url, actor, kind) DO UPDATE SET activity_id = excluded.activity_id",
             (post["url"], actor["id"], activity["type"], activity["id"], iso(utcnow())),
         )
+        bump_post(db, post["url"], public=False)  # the thread's answer shows the counts: its ETag moves
     return True
 
 
@@ -59,19 +61,20 @@ def undo_reaction(db, actor, inner) -> None:
     """An Undo of a Like or an Announce (the activity itself, or its id)."""
     inner_id = inner.get("id") if isinstance(inner, dict) else inner
     with write(db):
-        db.conn.execute("DELETE FROM fed_reactions WHERE actor = ? AND activity_id = ?", (actor["id"], inner_id))
-
-
-def reactions(db, post_url: str) -> dict[str, int]:
-    """{"Like": n, "Announce": n} of a post."""
-    found = {"Like": 0, "Announce": 0}
-    for row in query(db, "SELECT kind, COUNT(*) AS n FROM fed_reactions WHERE post_url = ? GROUP BY kind", (post_url,)):
-        found[row["kind"]] = row["n"]
-    return found
+        for row in query(db, "DELETE FROM fed_reactions WHERE actor = ? AND activity_id = ? RETURNING post_url",
+                         (actor["id"], inner_id)):
+            bump_post(db, row["post_url"], public=False)
 
 
 def _target(db, network: Network, in_reply_to: str):
-    """(post, parent comment id) the Note answers, else ReplyRefused(404)."""
+    """(post, parent comment id) the Note answers (a post, a federated comment, a local comment's Note), else
+    ReplyRefused(404)."""
+    local = notes.comment_of(network, in_reply_to)
+    if local is not None:
+        found = notes.served(db, network, local)
+        if found is None:
+            raise ReplyRefused(404, "unknown_comment", "La note répond à un commentaire qui n'est pas publié.")
+        return found[1], local
     row = query_one(db, "SELECT f.comment_id, c.post_url FROM fed_comments f JOIN comments c ON c.id = f.comment_id"
                         " WHERE f.object_id = ?", (in_reply_to,))
     if row is not None:

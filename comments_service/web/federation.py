@@ -4,7 +4,8 @@
   served at the service's root; `confreres serve` and the nginx of docs/operating.md route the network host's
   `/.well-known/webfinger` and `/.well-known/nodeinfo` here.
 - `GET /ap/actors/<name>` (an actor; a browser is sent to the blog), `.../outbox` (`?page=N`), `.../followers`
-  (the count only), `.../following`, `GET /ap/articles/<key>` (a post as an Article).
+  (the count only), `.../following`, `GET /ap/articles/<key>` (a post as an Article), `.../replies` (`?page=N`:
+  the comments its thread shows), `GET /ap/comments/<id>` (an approved local comment as a Note).
 - `POST /ap/actors/<name>/inbox` and the shared `POST /ap/inbox`: signed activities only (401 otherwise), 64 KB
   at most (413, the service's body cap).
 
@@ -22,7 +23,8 @@ from werkzeug.exceptions import HTTPException
 from comments_service.core import ids
 from comments_service.core.db import get_db
 from comments_service.core.errors import ApiError, error_response, from_http_exception
-from comments_service.federation import articles, delivery, documents, inbox, replies, signatures, urls
+from comments_service.domain import crossblog
+from comments_service.federation import articles, delivery, documents, inbox, notes, signatures, urls
 from comments_service.federation.remote import host_of
 from comments_service.web.body import dumps
 
@@ -116,9 +118,7 @@ def actor(name: str):
 
 @bp.get("/ap/actors/<name>/outbox")
 def outbox(name: str):
-    name = _actor_name(name)
-    page = ids.query_int("page", 1, 1, MAX_PAGE) if "page" in request.args else None
-    return _json(documents.outbox(get_db(), _network(), name, page))
+    return _json(documents.outbox(get_db(), _network(), _actor_name(name), _page()))
 
 
 @bp.get("/ap/actors/<name>/followers")
@@ -131,16 +131,44 @@ def following(name: str):
     return _json(documents.following(_network(), _actor_name(name)))
 
 
-@bp.get("/ap/articles/<key>")
-def article(key: str):
+def _page() -> int | None:
+    """`?page=N` of a collection (None: the collection itself); 400 when it is no page number."""
+    return ids.query_int("page", 1, 1, MAX_PAGE) if "page" in request.args else None
+
+
+def _article_doc(key: str) -> dict:
     row = articles.find(get_db(), key) if len(key) == 24 and key.isalnum() else None
     if row is None or row["deleted"] is not None:
         raise ApiError(404, "unknown_post", "Aucun billet publié à cette adresse.")
-    doc = json.loads(row["article"])
+    return json.loads(row["article"])
+
+
+@bp.get("/ap/articles/<key>")
+def article(key: str):
+    doc = _article_doc(key)
     if _wants_html():
         return redirect(doc["url"], code=303)
-    counts = replies.reactions(get_db(), doc["url"])
-    return _json(documents.article(doc, likes=counts["Like"], shares=counts["Announce"]))
+    counts = crossblog.fediverse(get_db(), doc["url"])
+    thread = notes.replies(get_db(), _network(), doc["url"], doc["id"], None)
+    return _json(documents.article(doc, likes=counts["likes"], shares=counts["boosts"], replies=thread))
+
+
+@bp.get("/ap/articles/<key>/replies")
+def article_replies(key: str):
+    doc = _article_doc(key)
+    return _json(notes.replies(get_db(), _network(), doc["url"], doc["id"], _page()))
+
+
+@bp.get("/ap/comments/<int:comment_id>")
+def comment_note(comment_id: int):
+    """An approved local comment as a Note (notes.py: what is served, what is not)."""
+    found = notes.served(get_db(), _network(), comment_id)
+    if found is None:
+        raise ApiError(404, "unknown_comment", "Aucun commentaire publié à cette adresse.")
+    doc = notes.note(get_db(), _network(), *found)
+    if _wants_html():
+        return redirect(doc["url"], code=303)
+    return _json(doc)
 
 
 # -- inboxes --------------------------------------------------------------------------------------------

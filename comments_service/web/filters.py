@@ -1,4 +1,5 @@
-"""What the server-rendered pages show of a date: `when`, '3 mars 2025 à 14 h 05' in Paris time.
+"""What the server-rendered pages show of a date: `when`, '3 mars 2025 à 14 h 05' in Paris time; and of a
+post's likes and boosts from the fediverse: `fediverse`.
 
 One definition for every page (thread, moderation queue, profiles, the active-threads page), registered
 once for every template by `init_app` (a Jinja global: `when(comment.created)`).
@@ -10,7 +11,7 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from comments_service.domain.posts import parse_iso
-from confreres.french import date_fr
+from confreres.french import date_fr, plural_fr
 
 try:
     PARIS = ZoneInfo("Europe/Paris")
@@ -26,5 +27,15 @@ def when(value: str) -> str:
     return f"{date_fr(moment)} à {moment.hour} h {moment.minute:02d}"
 
 
+def fediverse(counts: dict | None) -> str:
+    """« 3 partages et 5 « j'aime » sur le fédivers » (the thread's `fediverse`); empty when there is none."""
+    counts = counts or {}
+    parts = [plural_fr(counts["boosts"], "partage")] if counts.get("boosts") else []
+    if counts.get("likes"):
+        parts.append(plural_fr(counts["likes"], "« j'aime »", "« j'aime »"))
+    return " et ".join(parts) + " sur le fédivers" if parts else ""
+
+
 def init_app(app) -> None:
     app.jinja_env.globals["when"] = when
+    app.jinja_env.globals["fediverse"] = fediverse

@@ -12,6 +12,8 @@
   POST /api/moderation/<id>        {"action": "approve" | "reject" | "spam" | "delete"}
   POST /moderation/mentions/<id>   the same for a received Webmention (form, same CSRF token as comments)
   POST /api/moderation/mentions/<id>  {"action": ...} as JSON
+  POST /moderation/instances       action=block|unblock, host=…: the fediverse instances the network blocks
+                                   (network moderators and admins only; federation/blocklist.py)
 
 A comment held for medical secrecy (domain/secrecy.py) shows why, and its text as typed with the flagged spans
 highlighted; the posts whose last build warned are listed with each line and span (the blog's moderators only).
@@ -34,6 +36,7 @@ from comments_service.core.db import get_db, write
 from comments_service.core.errors import ApiError
 from comments_service.domain import accounts, mentions, moderation, policy, public, secrecy
 from comments_service.domain import comments as store
+from comments_service.federation import blocklist
 from comments_service.web.auth import current_account, require_account, signed_in_page
 from comments_service.web.body import json_body, json_response
 from comments_service.web.forms import CSRF_MESSAGE, check_csrf, csrf_token, message, page
@@ -105,7 +108,11 @@ def api_act_mention(mention_id: int):
 
 # -- the page ----------------------------------------------------------------------------------------
 
-def _queue_page(account: dict, notice: str | None = None, error: str | None = None, status: int = 200):
+INSTANCE_DONE = {"bloquee": "Instance bloquée.", "debloquee": "Instance débloquée."}
+
+
+def _queue_page(account: dict, notice: str | None = None, error: str | None = None, status: int = 200,
+                instance_host: str = ""):
     db = get_db()
     sites = moderation.moderated_sites(db, account)
     if sites == []:
@@ -133,6 +140,10 @@ def _queue_page(account: dict, notice: str | None = None, error: str | None = No
         actions=policy.ACTION_LABELS,
         notice=notice,
         error=error,
+        # the network's moderators (every blog) keep the instance blocklist; a blog's author does not
+        blocked=blocklist.listed(db) if sites is None else None,
+        blocked_by_setting=sorted(blocklist.setting(current_app.config) - {r["host"] for r in blocklist.listed(db)}),
+        instance_host=instance_host,
     )
 
 
@@ -140,7 +151,8 @@ def _queue_page(account: dict, notice: str | None = None, error: str | None = No
 @signed_in_page
 def queue_page(account):
     done = request.args.get("fait", "")
-    notice = policy.ACTION_DONE.get(done) or policy.MENTION_DONE.get(done.removeprefix("mention-"))
+    notice = (policy.ACTION_DONE.get(done) or policy.MENTION_DONE.get(done.removeprefix("mention-"))
+              or INSTANCE_DONE.get(done))
     return _queue_page(account, notice=notice)
 
 
@@ -168,6 +180,30 @@ def act_form(comment_id: int):
 @bp.post("/moderation/mentions/<id:mention_id>")
 def act_mention_form(mention_id: int):
     return _form_decision(moderate_mention, mention_id, _emit_mention, "mention-")
+
+
+@bp.post("/moderation/instances")
+def instances_form():
+    """Block or unblock a fediverse instance (the network's moderators); back to the page (303)."""
+    account = current_account()
+    if account is None:
+        return redirect(url_for("account.auth_page", **{"return": "/moderation"}), 303)
+    typed = request.form.get("host", "")[:300]
+    if not check_csrf(f"moderation:{account['id']}"):
+        return _queue_page(account, error=CSRF_MESSAGE, status=403, instance_host=typed)
+    if moderation.moderated_sites(get_db(), account) is not None:
+        return _queue_page(account, error="Seuls les modérateurs du réseau bloquent des instances.", status=403)
+    host = blocklist.normalise(typed)
+    action = request.form.get("action", "")
+    if host is None or action not in ("block", "unblock"):
+        return _queue_page(account, error=f"« {typed} » n'est pas un nom d'instance (ex. mastodon.example).",
+                           status=400, instance_host=typed)
+    if action == "block":
+        blocklist.block(get_db(), host)
+    else:
+        blocklist.unblock(get_db(), host)
+    return redirect(url_for("moderation_pages.queue_page", fait="bloquee" if action == "block" else "debloquee",
+                            _anchor="instances"), 303)
 
 
 # -- one-click links from the mails -----------------------------------------------------------------

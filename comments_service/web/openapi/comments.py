@@ -432,6 +432,12 @@ SCHEMAS = {
                 "description": "Approved Webmentions from outside pages, oldest first",
                 "items": {"$ref": "#/components/schemas/Mention"},
             },
+            "fediverse": {
+                "type": "object",
+                "description": "How many fediverse accounts (Mastodon…) liked and boosted the post, one each at most",
+                "properties": {"likes": {"type": "integer"}, "boosts": {"type": "integer"}},
+                "required": ["likes", "boosts"],
+            },
         },
     },
     "BlogAuthor": {

@@ -19,6 +19,7 @@ def test_empty_thread_has_the_contract_shape(actions, urls):
         "comments": [],
         "answers": [],  # posts of the network answering it (issue 5)
         "mentions": [],  # approved Webmentions (issue 5)
+        "fediverse": {"likes": 0, "boosts": 0},  # likes and boosts from the fediverse (issue 13)
         "page": {"depth": 5, "offset": 0, "skip": 0, "limit": 50, "threads": 0, "count": 0, "next": None,
                      "next_skip": 0},  # pages (issue 10)
     }

@@ -118,6 +118,18 @@ def test_no_public_output_reveals_who_the_pseudonym_is(world, app, urls, network
         db.close()
     assert len(own_ids) == 6
 
+    from confreres.site_token import site_token
+    from tests.conftest import POSTS
+
+    for slug in ("dr-a", "dr-b"):  # the posts as the fediverse sees them (Articles, their comments as Notes)
+        anonymous.put(f"/api/sites/{slug}/posts", json=POSTS[slug],
+                      headers={"Authorization": f"Bearer {site_token(app.config['SECRET_KEY'], slug)}"})
+    article_keys = [row["object_id"].rsplit("/", 1)[1] for row in kit.sql("SELECT object_id FROM fed_articles")]
+    assert article_keys
+    as_note = anonymous.get(f"/ap/comments/{actions_thread_first(app, urls.POST_A)}",
+                            headers={"Accept": "application/activity+json"}).get_data(as_text=True)
+    assert f"<strong>{PSEUDONYM}</strong> a commenté" in as_note, "the Note shows the pseudonym"
+
     def scan(rule: str, path: str, **kwargs):
         for who, browser, headers in (("anonyme", anonymous, {}), ("membre", member_browser, other.headers)):
             response = browser.get(path, headers=headers, **kwargs)
@@ -151,16 +163,13 @@ def test_no_public_output_reveals_who_the_pseudonym_is(world, app, urls, network
             for name in ("planete", "dr-a", "dr-b"):
                 scan(rule.rule, rule.rule.replace("<name>", name))
                 scan(rule.rule, rule.rule.replace("<name>", name), query_string={"page": 1})
-        elif rule.rule == "/ap/articles/<key>":  # the posts as the fediverse sees them, once announced
-            from confreres.site_token import site_token
-            from tests.conftest import POSTS
-
-            anonymous.put("/api/sites/dr-a/posts", json=POSTS["dr-a"],
-                          headers={"Authorization": f"Bearer {site_token(app.config['SECRET_KEY'], 'dr-a')}"})
-            keys = [row["object_id"].rsplit("/", 1)[1] for row in kit.sql("SELECT object_id FROM fed_articles")]
-            assert keys
-            for key in keys:
-                scan(rule.rule, f"/ap/articles/{key}")
+        elif rule.rule in ("/ap/articles/<key>", "/ap/articles/<key>/replies"):  # the posts, once announced
+            for key in article_keys:
+                scan(rule.rule, rule.rule.replace("<key>", key))
+                scan(rule.rule, rule.rule.replace("<key>", key), query_string={"page": 1})
+        elif rule.rule == "/ap/comments/<int:comment_id>":  # every comment, as the fediverse would see it
+            for row in kit.sql("SELECT id FROM comments"):
+                scan(rule.rule, f"/ap/comments/{row['id']}")
         elif not rule.arguments:
             scan(rule.rule, rule.rule)
     missing = {

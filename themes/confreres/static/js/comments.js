@@ -321,8 +321,11 @@
     h("p", {}, (VERBS[x.type] || "a mentionné ce billet") + " sur ",
       h("a", { href: http(x.url), rel: "nofollow ugc noopener" }, x.title ? `« ${x.title} »` : x.url)),
     x.html && rich(x.html, "comment-text")));
+  // Likes and boosts from the fediverse: « 3 partages et 5 « j'aime » sur le fédivers ».
+  const fedi = ({ boosts: b, likes: l } = {}) => (b || l ? h("p", { class: "comments-fediverse" }, [b && b + " partage" +
+    (b > 1 ? "s" : ""), l && l + " « j'aime »"].filter(Boolean).join(" et ") + " sur le fédivers") : "");
   const crosslinks = (t) => t.links.replaceChildren(section("cf-answers", "Réponses des confrères", t.doc.answers, answer),
-    section("cf-mentions", "Mentions", t.doc.mentions, mention));
+    section("cf-mentions", "Mentions", t.doc.mentions, mention), fedi(t.doc.fediverse));
 
   // « Afficher plus »: the next page, appended.
   const moreButton = (t) => {
