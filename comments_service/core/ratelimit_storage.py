@@ -48,6 +48,23 @@ def path_of(uri: str) -> str:
     return uri[len(prefix):]
 
 
+
+def _prepare(conn: sqlite3.Connection) -> None:
+    """WAL and the tables, once per file. Workers starting together on a new file race for it: switching to WAL
+    takes a lock SQLite does not wait for (`database is locked` at once), so the loser tries again."""
+    deadline = time.monotonic() + BUSY_TIMEOUT
+    while True:
+        try:
+            if conn.execute("PRAGMA journal_mode").fetchone()[0].lower() != "wal":
+                conn.execute("PRAGMA journal_mode=WAL")
+            conn.executescript(SCHEMA)
+            return
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or time.monotonic() > deadline:
+                raise
+            time.sleep(0.02)
+
+
 class SQLiteStorage(Storage, MovingWindowSupport, SlidingWindowCounterSupport, TimestampedSlidingWindow):
     """Counters (fixed and sliding windows) and moving-window entries in one SQLite file.
 
@@ -71,9 +88,8 @@ class SQLiteStorage(Storage, MovingWindowSupport, SlidingWindowCounterSupport, T
         local = self._local
         if getattr(local, "pid", None) != os.getpid():
             conn = sqlite3.connect(self.path, timeout=BUSY_TIMEOUT, isolation_level=None, check_same_thread=False)
-            conn.execute("PRAGMA journal_mode=WAL")
             conn.execute("PRAGMA synchronous=OFF")
-            conn.executescript(SCHEMA)
+            _prepare(conn)
             local.conn, local.pid = conn, os.getpid()
         return local.conn
 

@@ -81,3 +81,27 @@ def test_uri_paths():
     assert ratelimit_storage.path_of("sqlite:///var/lib/x.sqlite3") == "/var/lib/x.sqlite3"
     with pytest.raises(ValueError):
         ratelimit_storage.path_of("sqlite://")
+
+
+def _first_hit(uri: str, barrier, queue) -> None:
+    barrier.wait()
+    try:
+        queue.put(STRATEGIES["fixed-window"](storage_from_string(uri)).hit(parse("50/minute"), "k"))
+    except Exception as exc:  # noqa: BLE001 - reported to the test
+        queue.put(repr(exc))
+
+
+def test_workers_starting_together_on_a_new_file_all_count(tmp_path):
+    """gunicorn's workers open the storage at once on a fresh machine: switching the new file to WAL once
+    failed at once (`database is locked`) in all but one of them."""
+    context = multiprocessing.get_context("fork")
+    for attempt in range(6):
+        uri = ratelimit_storage.uri_for(tmp_path / f"new-{attempt}.sqlite3")
+        barrier, queue = context.Barrier(8), context.Queue()
+        workers = [context.Process(target=_first_hit, args=(uri, barrier, queue)) for _ in range(8)]
+        for worker in workers:
+            worker.start()
+        answers = [queue.get(timeout=60) for _ in workers]
+        for worker in workers:
+            worker.join()
+        assert answers == [True] * 8, answers
