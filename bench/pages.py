@@ -3,7 +3,7 @@
 Builds a copy of the committed demo network on a free loopback port with its seeded comment service
 (tests/demo_kit.py, as `make demo` does), opens each page type in Chromium with an empty cache until the network
 is idle, and prints, per page: the requests, those to another origin (must be 0), the bytes received raw and at
-gzip -9 (each response compressed alone: the demo server does not compress, nginx does), without images,
+gzip -9 (each response compressed alone, as the demo server and nginx send the pages' files at level 6), without images,
 and of JavaScript alone.
 
     .venv/bin/python bench/pages.py

@@ -6,6 +6,7 @@ this server is for `make demo` and for a doctor previewing the network on their 
 
 from __future__ import annotations
 
+import gzip
 import mimetypes
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -61,12 +62,33 @@ class StaticSite:
         response = send_file(str(path), request.environ, conditional=True, etag=True, max_age=60)
         if self.webmention and path.suffix == ".html":
             response.headers["Link"] = f'<{self.webmention}>; rel="webmention"'
-        return response
+        return compressed(request, response, path)
 
     def not_found(self) -> Response:
         page = self.root / "404.html"
         body = page.read_text(encoding="utf-8") if page.is_file() else NOT_FOUND
         return Response(body, status=404, mimetype="text/html")
+
+
+COMPRESSED = ("text/", "application/javascript", "application/json", "application/atom+xml", "application/rss+xml",
+              "application/xml", "image/svg+xml", "text/x-opml")
+
+
+def compressed(request: Request, response: Response, path: Path) -> Response:
+    """gzip text answers, as the nginx site of deploy/ does, so that the demo weighs what production sends."""
+    kind = response.mimetype or ""
+    if (response.status_code != 200 or "gzip" not in request.headers.get("Accept-Encoding", "")
+            or request.headers.get("Range") or not kind.startswith(COMPRESSED) or request.method != "GET"):
+        return response
+    body = gzip.compress(path.read_bytes(), compresslevel=6, mtime=0)
+    response.direct_passthrough = False
+    response.set_data(body)
+    response.headers["Content-Encoding"] = "gzip"
+    response.headers["Vary"] = "Accept-Encoding"
+    etag, _ = response.get_etag()
+    if etag:  # weakened, as nginx's gzip does: the same resource, another encoding (If-None-Match compares weakly)
+        response.set_etag(etag, weak=True)
+    return response
 
 
 def service_mount(network: Network) -> str | None:
