@@ -130,9 +130,11 @@ def sync(db, network: Network, slug: str, payload: dict, now=None) -> list[tuple
     return changes
 
 
-def find(db, key: str):
-    """The live Article whose id ends with `key` (urls.article_key), else None."""
-    rows = query(db, "SELECT article, deleted FROM fed_articles WHERE object_id LIKE ?", ("%/articles/" + key,))
+def find(db, network: Network, key: str):
+    """The Article of id `<base>/articles/<key>` (urls.article_key), else None: one lookup in the unique index
+    (a `LIKE '%…'` on the key read every Article of the network for each fetch)."""
+    rows = query(db, "SELECT article, deleted FROM fed_articles WHERE object_id = ?",
+                 (f"{urls.base(network)}/articles/{key}",))
     return rows[0] if rows else None
 
 
