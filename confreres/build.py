@@ -74,11 +74,13 @@ def up_to_date(network: Network, site: Site, out: Path, comments_version: str | 
 
 
 def build_site(network_file: str, slug: str, out: str, source: str | None = None, force: bool = False,
-               comments_version: str | None = None) -> SiteResult:
+               comments_version: str | None = None, debates: dict[str, dict] | None = None) -> SiteResult:
     """Build one site into a new release and swap it live. Runs in a child process.
 
     `comments_version`: the service's `comments_version` of the site, asked before this build (None:
     unknown); a live release whose snapshot is of another version is rebuilt, the new one records it.
+    `debates`: the network's posts in debates (crosslinks.in_debates), read once for all the blogs of a
+    build; None: the crosslinks plugin reads them.
     """
     start = time.perf_counter()
     network = registry.load(network_file)
@@ -94,7 +96,8 @@ def build_site(network_file: str, slug: str, out: str, source: str | None = None
         releases = out_dir / RELEASES
         releases.mkdir(parents=True, exist_ok=True)
         release = releases / f"{slug}-{time.strftime('%Y%m%d%H%M%S')}-{os.getpid()}"
-        articles = run_pelican(network, site, src, release)
+        articles = run_pelican(network, site, src, release,
+                               extra=None if debates is None else {"NETWORK_DEBATES": debates})
         from confreres.checks import next_due, secrecy_warnings, with_secrecy, withheld
 
         state = {"fingerprint": stamp, "built": time.time(), "due": next_due(),
@@ -199,9 +202,12 @@ def _spawn(network: Network, slugs: list[str], out: Path, jobs: int | None, forc
     jobs = max(1, min(jobs or os.cpu_count() or 1, len(slugs) or 1))
     results: list[SiteResult] = []
     network_file = str(network.source)
+    from confreres import crosslinks
+
+    debates = crosslinks.in_debates(crosslinks.load_posts(out, [s.slug for s in network.sites]))
     with ProcessPoolExecutor(max_workers=jobs, mp_context=process_pool_context(), max_tasks_per_child=1) as pool:
         futures = {
-            pool.submit(build_site, network_file, slug, str(out), None, force, versions.get(slug)): slug
+            pool.submit(build_site, network_file, slug, str(out), None, force, versions.get(slug), debates): slug
             for slug in slugs
         }
         with _progress(progress, len(futures)) as advance:
@@ -222,16 +228,20 @@ def stale_crosslinks(network: Network, out: Path, badges: dict[str, dict] | None
     from confreres import crosslinks
 
     slugs = [s.slug for s in network.sites]
-    posts = crosslinks.load_posts(out, slugs)
+    posts = crosslinks.in_debates(crosslinks.load_posts(out, slugs))
+    children = crosslinks.reply_index(posts)
+    by_site: dict[str, list[str]] = {}
+    for url, post in posts.items():
+        by_site.setdefault(post["site"], []).append(url)
     stale = []
     for slug in slugs:
         try:
             recorded = json.loads((out / slug / "crosslinks.json").read_text(encoding="utf-8"))
         except (OSError, ValueError):
             continue  # not built, or built without the crosslinks plugin
-        own = [url for url, post in posts.items() if post["site"] == slug]
-        changed = crosslinks.digest(own, posts) != recorded.get("digest")
-        shown = crosslinks.shown_sites(crosslinks.relations(own, posts)) if badges is not None else []
+        own = by_site.get(slug, [])
+        changed = crosslinks.digest(own, posts, children) != recorded.get("digest")
+        shown = crosslinks.shown_sites(crosslinks.relations(own, posts, children)) if badges is not None else []
         badged = badges is not None and crosslinks.badges_digest(shown, badges) != recorded.get("badges")
         if changed or badged:
             stale.append(slug)

@@ -29,6 +29,16 @@ def load_posts(out: Path, slugs: list[str]) -> dict[str, dict]:
     return posts
 
 
+def in_debates(posts: dict[str, dict]) -> dict[str, dict]:
+    """Only the posts a cross-link can show: those answering a post, and those answered.
+
+    The rest of the network changes nothing on any blog: each blog's build gets this subset, read once per build
+    (confreres.build), instead of every blog's posts.json read by every blog (the build grew as blogs squared).
+    """
+    targets = {post.get("reply_to") for post in posts.values() if post.get("reply_to")}
+    return {url: post for url, post in posts.items() if post.get("reply_to") or url in targets}
+
+
 def _public(post: dict) -> dict:
     return {k: post.get(k, "") for k in ("url", "title", "site", "date")}
 
@@ -43,7 +53,8 @@ def _root(url: str, posts: dict[str, dict]) -> str:
         url = parent
 
 
-def _children(posts: dict[str, dict]) -> dict[str, list[str]]:
+def reply_index(posts: dict[str, dict]) -> dict[str, list[str]]:
+    """url -> the urls of its answers, oldest first."""
     children: dict[str, list[str]] = {}
     for url, post in posts.items():
         parent = post.get("reply_to")
@@ -56,7 +67,7 @@ def _children(posts: dict[str, dict]) -> dict[str, list[str]]:
 
 def conversation(url: str, posts: dict[str, dict], children: dict[str, list[str]] | None = None) -> list[dict]:
     """The whole debate a post belongs to, root first, each answer after what it answers (with its depth)."""
-    children = _children(posts) if children is None else children
+    children = reply_index(posts) if children is None else children
     root = _root(url, posts)
     ordered: list[dict] = []
     stack = [(root, 0)]
@@ -71,9 +82,10 @@ def conversation(url: str, posts: dict[str, dict], children: dict[str, list[str]
     return ordered if len(ordered) > 1 else []
 
 
-def relations(site_urls: list[str], posts: dict[str, dict]) -> dict[str, dict]:
+def relations(site_urls: list[str], posts: dict[str, dict],
+              children: dict[str, list[str]] | None = None) -> dict[str, dict]:
     """For each post of a blog: what it answers, who answered it, and the debate it is part of."""
-    children = _children(posts)
+    children = reply_index(posts) if children is None else children
     result = {}
     for url in sorted(site_urls):
         post = posts.get(url, {})
@@ -86,9 +98,12 @@ def relations(site_urls: list[str], posts: dict[str, dict]) -> dict[str, dict]:
     return result
 
 
-def digest(site_urls: list[str], posts: dict[str, dict]) -> str:
-    """Changes whenever what a blog shows of the other blogs changes."""
-    data = json.dumps(relations(site_urls, posts), sort_keys=True, ensure_ascii=False)
+def digest(site_urls: list[str], posts: dict[str, dict], children: dict[str, list[str]] | None = None) -> str:
+    """Changes whenever what a blog shows of the other blogs changes (its posts outside any debate count for
+    nothing: the same digest from all its posts or from those `in_debates`)."""
+    shown = {url: rel for url, rel in relations(site_urls, posts, children).items()
+             if rel["reply_to"] or rel["answers"] or rel["conversation"]}
+    data = json.dumps(shown, sort_keys=True, ensure_ascii=False)
     return hashlib.sha256(data.encode()).hexdigest()
 
 

@@ -112,7 +112,27 @@ def pelican_settings(
             {"slug": s.slug, "title": s.title, "author": s.author, "specialty": s.specialty, "url": s.url}
             for s in network.sites
         ],
+        "NETWORK_FOOTER_SITES": footer_sites(network, site),
+        "NETWORK_SIZE": len(network.sites),
+        # every blog of the network: the planet's list of blogs, or the plain list at the root without a planet
+        "NETWORK_BLOGS_URL": network.url + ("blogs/" if network.planet_dir.is_dir() else ""),
     }
+
+
+FOOTER_SITES = 12
+
+
+def footer_sites(network: Network, site: Site, limit: int = FOOTER_SITES) -> list[dict]:
+    """The confrères a blog's footer names: itself, then the same specialty's blogs, then the others, at most `limit`.
+
+    Every page carries the footer: naming the whole network there made each page, and its rendering, grow with
+    the network (200 blogs: 30 KB of HTML per page); the planet's list of blogs has them all.
+    """
+    others = [s for s in network.sites if s.slug != site.slug]
+    same = [s for s in others if site.specialty and s.specialty == site.specialty]
+    chosen = ([site] if site in network.sites else []) + same + [s for s in others if s not in same]
+    return [{"slug": s.slug, "title": s.title, "author": s.author, "specialty": s.specialty, "url": s.url}
+            for s in chosen[:limit]]
 
 
 class _ErrorCollector(logging.Handler):
@@ -286,7 +306,7 @@ def process_pool_context():
     ctx = multiprocessing.get_context("forkserver")
     ctx.set_forkserver_preload(["pelican", "pelican.generators", "markdown", "jinja2", "confreres.registry",
                                 "confreres.build", "confreres.planet_build", "confreres.checks",
-                                "confreres.sanitize", "confreres.crosslinks", "feedgenerator"])
+                                "confreres.sanitize", "confreres.crosslinks", "confreres.tls", "feedgenerator"])
     return ctx
 
 

@@ -121,7 +121,9 @@ class _DeadlineBackend(httpcore.NetworkBackend):
 
 def deadline_transport(**options) -> httpx.HTTPTransport:
     """httpx's own transport (`options` as for httpx.HTTPTransport) whose sockets obey `total_deadline()`."""
-    transport = httpx.HTTPTransport(**options)
+    from confreres import tls
+
+    transport = httpx.HTTPTransport(**{"verify": tls.CONTEXT, **options})
     # httpx takes no network backend; its pool (httpcore.ConnectionPool) does, as `_network_backend`.
     assert hasattr(transport._pool, "_network_backend"), "httpx changed: see confreres/safe_http.py"
     transport._pool._network_backend = _DeadlineBackend()

@@ -40,7 +40,9 @@ def api_url(comments_url: str, route: str) -> str:
 
 def client(timeout: float = TIMEOUT) -> httpx.Client:
     """The build's client for the comment service: short timeouts, JSON, no redirects."""
-    return httpx.Client(timeout=httpx.Timeout(timeout, connect=min(timeout, 1.0)),
+    from confreres import tls
+
+    return httpx.Client(timeout=httpx.Timeout(timeout, connect=min(timeout, 1.0)), verify=tls.CONTEXT,
                         headers={"Accept": "application/json"}, follow_redirects=False)
 
 

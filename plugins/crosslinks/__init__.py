@@ -40,10 +40,15 @@ def _enrich(post: dict | None, sites: dict[str, dict], badges: dict[str, dict] |
 
 
 def network_posts(generator) -> tuple[dict[str, dict], list[str]]:
+    """The other blogs' posts in debates (NETWORK_DEBATES: read once by the build for every blog; else from their
+    published posts.json), then this blog's own posts as this build makes them."""
     settings = generator.settings
     own_slug = settings.get("SITE_SLUG", "")
-    others = [slug for slug in _sites(settings) if slug != own_slug]
-    posts = crosslinks.load_posts(settings.get("NETWORK_OUTPUT", ""), others)
+    known = settings.get("NETWORK_DEBATES")
+    if known is None:
+        others = [slug for slug in _sites(settings) if slug != own_slug]
+        known = crosslinks.in_debates(crosslinks.load_posts(settings.get("NETWORK_OUTPUT", ""), others))
+    posts = {url: post for url, post in known.items() if post.get("site") != own_slug}
     own_urls = []
     for article in generator.articles:
         url = f"{settings['SITEURL'].rstrip('/')}/{article.url}"
@@ -55,7 +60,19 @@ def network_posts(generator) -> tuple[dict[str, dict], list[str]]:
             "site": own_slug,
             "reply_to": str(article.metadata.get("reply_to", "") or "").strip(),
         }
+    _add_answered(posts, settings, own_slug)
     return posts, own_urls
+
+
+def _add_answered(posts: dict[str, dict], settings: dict, own_slug: str):
+    """The other blogs' posts this blog answers for the first time (in no debate yet): read from their blog's posts.json."""
+    wanted = {post["reply_to"] for post in posts.values() if post.get("site") == own_slug and post.get("reply_to")}
+    missing = wanted - set(posts)
+    sites = [(s["url"], s["slug"]) for s in settings.get("NETWORK_SITES", []) if s["slug"] != own_slug and s.get("url")]
+    blogs = {slug for url in missing for prefix, slug in sites if url.startswith(prefix)}
+    if blogs:
+        found = crosslinks.load_posts(settings.get("NETWORK_OUTPUT", ""), sorted(blogs))
+        posts.update({url: found[url] for url in missing if url in found})
 
 
 def annotate(generator):

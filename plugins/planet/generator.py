@@ -45,6 +45,7 @@ SPECIALTIES = "specialites"
 DEBATES = "debats"
 SEARCH = "recherche"
 STATUS = "etat-des-flux"
+RECENT_BLOGS = 12  # blogs named in the home page's aside: every page of it carries them
 FEEDS = "feeds"
 ATOM = "feeds/all.atom.xml"
 RSS = "feeds/all.rss.xml"
@@ -309,13 +310,16 @@ class PlanetGenerator(Generator):
             "PLANET_SEARCH_ENABLED": bool(self.settings.get("PLANET_SEARCH")),
             "PLANET_GENERATED": datetime.now(UTC),
             "PLANET_TOTAL": len(self.entries),
+            "PLANET_BLOG_COUNT": len(blogs),
+            "PLANET_RECENT_BLOGS": self._recent_blogs(blogs),
             "page_feeds": [],
         }
+        digests = {key: _digest(value) for key, value in base.items()}  # once, not again for each of its pages
 
         def write(name: str, template: str, **extra):
             used = self._names_used(template)
-            shown = {key: value for key, value in base.items() if used is None or key in used}
-            if "PLANET_GENERATED" not in shown and self._reused(name, (template, shown, extra)):
+            shown = sorted(key for key in base if used is None or key in used)
+            if "PLANET_GENERATED" not in shown and self._reused(name, (template, [(k, digests[k]) for k in shown], extra)):
                 return
             context = dict(self.context)
             context.update(base)
@@ -323,14 +327,19 @@ class PlanetGenerator(Generator):
             writer.write_file(name, self.template(template), context, relative_urls=False)
 
         self._paginated(write, "", "index", self.entries, per_page, kind="accueil")
+        by_blog: dict[str, list] = {}
+        by_specialty: dict[str, list] = {}
+        for entry in self.entries:
+            by_blog.setdefault(entry.source.key, []).append(entry)
+            by_specialty.setdefault(entry.source.specialty, []).append(entry)
         for blog in blogs:
-            own = [e for e in self.entries if e.source.key == blog.key]
+            own = by_blog.get(blog.key, [])
             feeds = self._feeds(own, f"{FEEDS}/{BLOGS}/{blog.key}", f"{blog.title} — via {self.settings['SITENAME']}",
                                 blog.site_url or f"{siteurl}/{BLOGS}/{blog.key}/")
             self._paginated(write, f"{BLOGS}/{blog.key}/", "entries", own, per_page, kind="blog", blog=blog,
                             page_feeds=feeds, heading=blog.title)
         for spec in specialties:
-            own = [e for e in self.entries if e.source.specialty == spec["name"]]
+            own = by_specialty.get(spec["name"], [])
             feeds = self._feeds(own, f"{FEEDS}/{SPECIALTIES}/{spec['slug']}",
                                 f"{spec['name']} — {self.settings['SITENAME']}", f"{siteurl}/{SPECIALTIES}/{spec['slug']}/")
             self._paginated(write, f"{SPECIALTIES}/{spec['slug']}/", "entries", own, per_page, kind="specialite",
@@ -387,6 +396,17 @@ class PlanetGenerator(Generator):
         except OSError:
             return False
         return True
+
+    def _recent_blogs(self, blogs: list, limit: int = RECENT_BLOGS) -> list:
+        """At most `limit` blogs for the home page's aside, those of the newest entries first (/blogs/ lists them all)."""
+        keys: dict[str, None] = {}
+        for entry in self.entries:
+            keys.setdefault(entry.source.key)
+            if len(keys) == limit:
+                break
+        by_key = {blog.key: blog for blog in blogs}
+        recent = [by_key[key] for key in keys if key in by_key]
+        return (recent + [blog for blog in blogs if blog.key not in keys])[:limit]
 
     def _specialties(self) -> list[dict]:
         names = sorted({s.specialty for s in self.sources if s.specialty}, key=str.lower)
@@ -482,6 +502,10 @@ class PlanetGenerator(Generator):
         target = Path(self.output_path) / OPML
         target.parent.mkdir(parents=True, exist_ok=True)
         ET.ElementTree(root).write(target, encoding="utf-8", xml_declaration=True)
+
+
+def _digest(value) -> str:
+    return hashlib.sha256(repr(value).encode()).hexdigest()
 
 
 def _stable_repr(value):

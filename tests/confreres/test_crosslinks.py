@@ -62,3 +62,41 @@ def test_conversation_survives_cycles_and_unknown_targets():
     assert {p["url"] for p in crosslinks.conversation("u1", posts)} == {"u1", "u2"}
     assert crosslinks.conversation("u3", posts) == []
     assert crosslinks.relations(["u3"], posts)["u3"]["reply_to"] == {"url": "https://ailleurs.example/x"}
+
+
+def test_the_posts_in_debates_say_what_all_the_posts_say():
+    """Each blog gets only the network's posts in debates: every blog's digest and relations are the same."""
+    import random
+
+    rng = random.Random(7)
+    posts = {}
+    for n in range(300):
+        site = f"s{n % 12}"
+        url = f"https://x.example/{site}/{n}.html"
+        target = f"https://x.example/s{rng.randrange(12)}/{rng.randrange(300)}.html" if rng.random() < 0.15 else ""
+        posts[url] = {"url": url, "title": f"T{n}", "site": site, "date": f"2025-01-{1 + n % 28:02d}",
+                      "reply_to": target}
+    debates = crosslinks.in_debates(posts)
+    assert 0 < len(debates) < len(posts) / 2
+    for site in {p["site"] for p in posts.values()}:
+        own = [url for url, post in posts.items() if post["site"] == site]
+        own_in_debates = [url for url in own if url in debates]
+        assert crosslinks.digest(own, posts) == crosslinks.digest(own_in_debates, debates)
+        full = crosslinks.relations(own, posts)
+        for url, rel in crosslinks.relations(own_in_debates, debates).items():
+            assert rel == full[url]
+
+
+def test_the_footer_names_a_few_confreres_and_links_to_every_blog(make_network):
+    from confreres import releases
+
+    network = make_network(slugs=tuple(f"dr-{n:02d}" for n in range(15)), posts=1)
+    chosen = releases.footer_sites(network, network.sites[3])
+    assert len(chosen) == releases.FOOTER_SITES and chosen[0]["slug"] == "dr-03"
+    assert all(r.ok for r in build.build(network, ["dr-03"], progress=False))
+    page = BeautifulSoup((network.output / "dr-03" / "index.html").read_text(encoding="utf-8"), "html.parser")
+    footer = page.find(class_="footer-network")
+    assert len(footer.select(".network-list li")) == releases.FOOTER_SITES
+    assert footer.select_one(".network-list a[aria-current]").get_text() == network.sites[3].title
+    link = footer.find("a", string=lambda text: text and "Les 15 blogs du réseau" in text)
+    assert link is not None and link["href"].startswith(network.url)
