@@ -233,11 +233,17 @@ def build_planet(network_file: str, out: str, fetch: bool = True, search: bool =
         except registry.RegistryError as exc:
             raise BuildError(f"planet: {exc}") from None
         state = stamp(network, out_dir) if state is None else state
-        run_pelican(network, site, network.planet_dir, release, own=own,
-                     extra=planet_settings(network, out_dir, fetch, bool(search), own.planet))
-        searched = "kept" if search == KEEP_SEARCH and keep_search(out_dir, release) else ""
-        if search and not searched:
-            searched = index_search(network, out_dir, release)
+        indexing = SearchIndexing(network, out_dir, release).start() if search is True else None
+        try:
+            run_pelican(network, site, network.planet_dir, release, own=own,
+                         extra=planet_settings(network, out_dir, fetch, bool(search), own.planet))
+        except BaseException:
+            if indexing is not None:
+                indexing.close()
+            raise
+        searched = indexing.result() if indexing is not None else ""
+        if search == KEEP_SEARCH:
+            searched = "kept" if keep_search(out_dir, release) else index_search(network, out_dir, release)
         (release / STATE_FILE).write_text(json.dumps({**state, "built": time.time(), "search_stale": searched == "kept"}),
                                           encoding="utf-8")
         publish(network, out_dir, release)
@@ -295,45 +301,85 @@ def keep_search(out: Path, release: Path) -> bool:
     return True
 
 
-def index_search(network: Network, out: Path, release: Path) -> str:
-    """Pagefind over every blog's article pages, into `release/pagefind`. Never fails the planet."""
-    try:
-        from pagefind_bin import get_executable
+class SearchIndexing:
+    """Pagefind over every blog's article pages, into `release/pagefind`, while the planet's pages are made.
 
-        executable = get_executable()
-    except Exception:
-        return "absent"
-    stage = Path(out) / RELEASES / f".search-{os.getpid()}"
-    shutil.rmtree(stage, ignore_errors=True)
-    try:
-        pages = 0
-        for site in network.sites:
-            pages += _stage_site(Path(out) / site.slug, site, stage / site.slug)
-        if not pages:
-            return "ok"
-        proc = subprocess.run(
-            [str(executable), "--site", str(stage), "--output-path", str(release / SEARCH_DIR), "--silent"],
-            capture_output=True, text=True, timeout=600,
-        )
-        if proc.returncode != 0:
-            message = (proc.stderr or proc.stdout).strip()[-500:]
-            print(f"planet: search index failed: {message}", file=sys.stderr)
-            return f"error: {message}"
-        return "ok"
-    except (OSError, subprocess.SubprocessError) as exc:
-        print(f"planet: search index failed: {exc}", file=sys.stderr)
-        return f"error: {exc}"
-    finally:
-        shutil.rmtree(stage, ignore_errors=True)
+    `start()` stages the pages and starts Pagefind (which keeps about one core busy) before the planet's Pelican
+    run, `result()` waits for it after. It never fails the planet: the outcome is "ok", "absent" or "error: ...".
+    """
+
+    def __init__(self, network: Network, out: Path, release: Path):
+        self.network, self.out, self.release = network, Path(out), release
+        self.stage = self.out / RELEASES / f".search-{os.getpid()}"
+        self.proc: subprocess.Popen | None = None
+        self.outcome = ""
+
+    def start(self) -> SearchIndexing:
+        try:
+            from pagefind_bin import get_executable
+
+            executable = get_executable()
+        except Exception:
+            self.outcome = "absent"
+            return self
+        shutil.rmtree(self.stage, ignore_errors=True)
+        try:
+            pages = sum(_stage_site(self.out / site.slug, site, self.stage / site.slug) for site in self.network.sites)
+            if not pages:
+                self.outcome = "ok"
+                return self
+            self.proc = subprocess.Popen(
+                [str(executable), "--site", str(self.stage), "--output-path", str(self.release / SEARCH_DIR), "--silent"],
+                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+            )
+        except OSError as exc:
+            self._failed(str(exc))
+        return self
+
+    def result(self, timeout: float = 600) -> str:
+        try:
+            if self.proc is not None:
+                try:
+                    stdout, stderr = self.proc.communicate(timeout=timeout)
+                except subprocess.TimeoutExpired:
+                    self.proc.kill()
+                    self.proc.communicate()
+                    self._failed(f"Pagefind still running after {timeout:.0f} s")
+                else:
+                    if self.proc.returncode != 0:
+                        self._failed((stderr or stdout).strip()[-500:])
+                    else:
+                        self.outcome = "ok"
+            return self.outcome
+        finally:
+            self.close()
+
+    def close(self):
+        """Stop Pagefind if it still runs (the planet failed) and remove the staged pages."""
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.communicate()
+        shutil.rmtree(self.stage, ignore_errors=True)
+
+    def _failed(self, message: str):
+        print(f"planet: search index failed: {message}", file=sys.stderr)
+        self.outcome = f"error: {message}"
+
+
+def index_search(network: Network, out: Path, release: Path) -> str:
+    """Pagefind over every blog's article pages, into `release/pagefind`, now. Never fails the planet."""
+    return SearchIndexing(network, out, release).start().result()
 
 
 def _stage_site(live: Path, site: Site, stage: Path) -> int:
     """Hard-link the blog's article pages (listed in its posts.json) under `stage`; return how many."""
     try:
         posts = json.loads((live / "posts.json").read_text(encoding="utf-8")).get("posts", [])
+        root = live.resolve(strict=True)
     except (OSError, ValueError):
         return 0
     count = 0
+    made: set[Path] = set()
     for post in posts:
         url = str(post.get("url") or "")
         if not url.startswith(site.url):
@@ -341,11 +387,18 @@ def _stage_site(live: Path, site: Site, stage: Path) -> int:
         relative = url[len(site.url):].split("#")[0].split("?")[0]
         if not relative or relative.endswith("/"):
             relative += "index.html"
-        source = (live / relative).resolve()
-        if ".." in Path(relative).parts or not source.is_file():
+        parts = Path(relative).parts
+        if ".." in parts or Path(relative).is_absolute():
+            continue
+        source = root / relative
+        # a page reached through a symlink inside the release is not indexed (nor is anything outside it)
+        if source.is_symlink() or not source.is_file() or any((root / Path(*parts[:n])).is_symlink()
+                                                               for n in range(1, len(parts))):
             continue
         target = stage / relative
-        target.parent.mkdir(parents=True, exist_ok=True)
+        if target.parent not in made:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            made.add(target.parent)
         try:
             os.link(source, target)
         except OSError:

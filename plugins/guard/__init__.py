@@ -86,6 +86,8 @@ def check(generators):
                 logger.error("%s : Template %r n'est pas un nom de gabarit : refusé",
                              _name(item.source_path, content), template)
                 item.template = item.default_template
+        for item in items:
+            item.__class__ = _keeping(item.__class__)  # the addresses checked above are the ones written
         staticfiles = getattr(generator, "staticfiles", None)
         if staticfiles is None:
             continue
@@ -101,6 +103,37 @@ def check(generators):
                                  "refusé", _name(static.source_path, content))
                 staticfiles.remove(static)
         generator.context["staticfiles"] = list(staticfiles)
+
+
+_KEEPING: dict[type, type] = {}
+
+
+def _keeping(cls: type) -> type:
+    """`cls` (a Pelican Article, Page...) whose `url` and `save_as`, once computed, are kept on the post.
+
+    Pelican formats a post's address again each time one is read, and each post is read by every list that
+    names it (index pages, tags, categories, archives, feeds, sitemap): that was a fifth of a blog's build. Once
+    the guard has checked them nothing changes them, and what is written is exactly what was checked. Same
+    name as `cls` (Pelican reads settings by class name); not for Pelican's `generator` cache layer (pickles).
+    """
+    if cls in _KEEPING.values():
+        return cls  # kept already
+    kept = _KEEPING.get(cls)
+    if kept is None:
+
+        def address(key: str) -> property:
+            def read(self):
+                addresses = self.__dict__.setdefault("_guard_addresses", {})
+                if key not in addresses:
+                    addresses[key] = getattr(super(kept, self), key)
+                return addresses[key]
+
+            return property(read)
+
+        kept = _KEEPING[cls] = type(cls.__name__, (cls,), {
+            "url": address("url"), "save_as": address("save_as"), "__module__": cls.__module__,
+            "__qualname__": cls.__qualname__})
+    return kept
 
 
 def register():

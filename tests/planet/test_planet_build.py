@@ -317,3 +317,37 @@ def test_an_accepted_push_rebuilds_the_planet(tmp_path):
     git("push", "--quiet", "origin", "main", cwd=clone)
     first = soup(network.output / "index.html").select_one("article.planet-entry .summary-title")
     assert first.get_text(strip=True) == "Un billet tout neuf"
+
+
+def test_search_stages_the_blogs_own_article_pages_only(tmp_path):
+    """The pages given to Pagefind: those a blog's posts.json lists, inside its release, never through a symlink."""
+    import json
+
+    release = tmp_path / ".releases" / "dr-a-1"
+    (release / "2025" / "05").mkdir(parents=True)
+    (release / "billet.html").write_text("<p>billet</p>", encoding="utf-8")
+    (release / "2025" / "05" / "index.html").write_text("<p>daté</p>", encoding="utf-8")
+    secret = tmp_path / "secret.html"
+    secret.write_text("<p>secret</p>", encoding="utf-8")
+    (release / "fuite.html").symlink_to(secret)
+    (release / "dossier").symlink_to(tmp_path)
+    url = "http://127.0.0.1:8000/dr-a/"
+    posts = [f"{url}billet.html", f"{url}2025/05/", f"{url}fuite.html", f"{url}dossier/secret.html",
+             f"{url}../secret.html", "http://ailleurs.example/x.html", f"{url}absent.html"]
+    (release / "posts.json").write_text(json.dumps({"posts": [{"url": u} for u in posts]}), encoding="utf-8")
+    (tmp_path / "dr-a").symlink_to(release)
+    site = registry.Site(slug="dr-a", title="A", author="", url=url, path=tmp_path)
+    stage = tmp_path / "stage"
+    assert planet_build._stage_site(tmp_path / "dr-a", site, stage) == 2
+    assert sorted(str(p.relative_to(stage)) for p in stage.rglob("*.html")) == ["2025/05/index.html", "billet.html"]
+
+
+def test_a_failed_planet_stops_its_search_indexing_and_leaves_no_stage(built, tmp_path):
+    if not planet_build.search_available():
+        pytest.skip("pagefind is not installed")
+    broken = make_planet_network(tmp_path / "network", [], NO_SERVICE, slugs=("dr-a",), posts=2)
+    assert all(r.ok for r in build.build(broken, progress=False))
+    (broken.planet_dir / "pelicanconf.py").write_text("SITENAME = 'x'\n", encoding="utf-8")  # refused by run_pelican
+    result = planet_build.run(broken, fetch=False)
+    assert not result.ok and "pelicanconf.py" in result.error
+    assert not list((broken.output / releases.RELEASES).glob(".search-*"))

@@ -1,0 +1,35 @@
+"""The guard keeps each post's checked address: Pelican does not format it again for every list naming the post."""
+
+from __future__ import annotations
+
+import importlib
+import sys
+
+from pelican.contents import Article, Page
+from pelican.settings import DEFAULT_CONFIG
+
+from confreres import releases
+
+
+def guard():
+    sys.path.insert(0, str(releases.PLUGINS_DIR))
+    try:
+        return importlib.import_module("guard")
+    finally:
+        sys.path.remove(str(releases.PLUGINS_DIR))
+
+
+def test_a_kept_post_says_what_pelican_said_and_keeps_saying_it():
+    import datetime
+
+    keeping = guard()._keeping
+    settings = dict(DEFAULT_CONFIG, PATH="/blog/content")
+    post = Article("<p>x</p>", metadata={"title": "Garde", "slug": "garde", "date": datetime.datetime(2025, 5, 1)},
+                   settings=settings, source_path="/blog/content/garde.md")
+    url, save_as = post.url, post.save_as
+    post.__class__ = keeping(Article)
+    assert isinstance(post, Article) and type(post).__name__ == "Article"
+    assert (post.url, post.save_as) == (url, save_as)
+    post.slug = "autre"  # nothing changes an address after the guard: had something, the checked one is written
+    assert (post.url, post.save_as) == (url, save_as)
+    assert keeping(keeping(Article)) is keeping(Article) and keeping(Page) is not keeping(Article)
