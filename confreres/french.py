@@ -63,7 +63,7 @@ def utcnow() -> datetime:
 
 def utc_iso(moment: datetime) -> str:
     """'2025-03-01T08:00:00Z' (ISO_Z): `moment` in UTC (a naive one is taken as the machine's local time)."""
-    return moment.astimezone(UTC).strftime(ISO_Z)
+    return datetime.strftime(moment.astimezone(UTC), ISO_Z)  # not Pelican's SafeDatetime.strftime: 10x slower
 
 
 def parse_iso(value: str) -> datetime:
