@@ -1,0 +1,38 @@
+"""Pelican's Markdown reader, with one Markdown instance for all the posts of a build instead of one per post.
+
+Pelican makes a new `Markdown` (and loads its extensions again) for every file it reads: about 5% of a blog's
+build. Python-Markdown converts any number of documents with one instance, `reset()` between them (extensions
+clear their state: footnotes, abbreviations, the table of contents, `Meta`). Formatted metadata (`Summary:`)
+is converted by a second instance without the `meta` preprocessor, which Pelican's `_parse_metadata` removes.
+"""
+
+from __future__ import annotations
+
+from markdown import Markdown
+from pelican.readers import MarkdownReader
+from pelican.utils import pelican_open
+
+
+class ReusedMarkdownReader(MarkdownReader):
+    """Selected by the network's settings (confreres.releases: READERS) for every Markdown extension."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._document: Markdown | None = None
+        self._fields: Markdown | None = None
+
+    def read(self, source_path):
+        self._source_path = source_path
+        if self._document is None:
+            self._document = Markdown(**self.settings["MARKDOWN"])
+            self._fields = Markdown(**self.settings["MARKDOWN"])
+            fields = self._fields.preprocessors
+            fields.deregister("meta")
+            # Pelican's _parse_metadata removes `meta` from the instance it converts fields with, each time
+            fields.deregister = lambda name, strict=True: type(fields).deregister(fields, name, strict=False)
+        self._document.reset()
+        with pelican_open(source_path) as text:
+            content = self._document.convert(text)
+        self._md = self._fields
+        meta = getattr(self._document, "Meta", None)
+        return content, self._parse_metadata(meta) if meta else {}
