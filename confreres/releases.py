@@ -78,10 +78,12 @@ def pelican_settings(
         "ARTICLE_EXCLUDES": ["pages", "images", "files", "extra"],
         "FEED_ALL_ATOM": "feeds/all.atom.xml",
         "FEED_ALL_RSS": "feeds/all.rss.xml",
+        # A category's or tag's posts in Atom only, which every feed reader reads (RSS too for the whole blog): the
+        # RSS copies were a third of a blog's files. Their old addresses answer 301 to the Atom ones (deploy/nginx).
         "CATEGORY_FEED_ATOM": "feeds/categorie-{slug}.atom.xml",
-        "CATEGORY_FEED_RSS": "feeds/categorie-{slug}.rss.xml",
+        "CATEGORY_FEED_RSS": None,
         "TAG_FEED_ATOM": "feeds/tag-{slug}.atom.xml",
-        "TAG_FEED_RSS": "feeds/tag-{slug}.rss.xml",
+        "TAG_FEED_RSS": None,
         "AUTHOR_FEED_ATOM": None,
         "AUTHOR_FEED_RSS": None,
         "TRANSLATION_FEED_ATOM": None,

@@ -37,8 +37,9 @@ def test_build_writes_every_site_with_feeds_sitemap_and_resolving_links(make_net
         index = BeautifulSoup((root / "index.html").read_text(encoding="utf-8"), "html.parser")
         assert index.html["lang"] == "fr"
         assert index.find(id="contenu") is not None
-        # Feeds: Atom and RSS, whole site, per category and per tag, all parse with their entries.
-        for name in ("all.atom.xml", "all.rss.xml", "categorie-pratique.atom.xml", "tag-essai.rss.xml"):
+        # Feeds: Atom and RSS for the whole site, Atom per category and per tag, all parse with their entries.
+        assert not (root / "feeds" / "tag-essai.rss.xml").exists()  # 301 to the Atom one (deploy/nginx)
+        for name in ("all.atom.xml", "all.rss.xml", "categorie-pratique.atom.xml", "tag-essai.atom.xml"):
             feed = feedparser.parse((root / "feeds" / name).read_bytes())
             assert not feed.bozo, (name, feed.get("bozo_exception"))
             assert len(feed.entries) == 3

@@ -158,6 +158,10 @@ def test_the_main_story_through_nginx_and_gunicorn(stack):
     assert feed.status_code == 200 and "<feed" in feed.text and feed.headers["content-encoding"] == "gzip"
     assert feed.headers["cache-control"] == "no-cache"
     assert client.get("/dr-a/feeds/all.atom.xml", headers={"If-None-Match": feed.headers["etag"]}).status_code == 304
+    tag_feed = next((network.output / "dr-a" / "feeds").glob("tag-*.atom.xml")).name
+    former = client.get(f"/dr-a/feeds/{tag_feed.replace('.atom.xml', '.rss.xml')}")  # tags' feeds are Atom only now
+    assert former.status_code == 301 and former.headers["location"] == f"/dr-a/feeds/{tag_feed}"
+    assert client.get(former.headers["location"]).status_code == 200
     comments_feed = client.get("/comments/feeds/thread.atom", params={"url": post})
     assert comments_feed.status_code == 200 and "Merci pour ce billet" in comments_feed.text
     assert comments_feed.headers["content-type"].startswith("application/atom+xml")
