@@ -51,7 +51,8 @@ from confreres.releases import live_state as release_state
 
 PLANET_SLUG = "planet"
 LIVE = ".planet"
-SEARCH_DIR = "pagefind"
+SEARCH_DIR = "pagefind"  # in a planet release: a link to `.releases/search-<release>/`, the index (publish)
+SEARCH_PREFIX = "search-"
 MEMBER_FEED = "feeds/all.atom.xml"
 
 
@@ -243,26 +244,45 @@ def build_planet(network_file: str, out: str, fetch: bool = True, search: bool =
             raise
         searched = indexing.result() if indexing is not None else ""
         if search == KEEP_SEARCH:
-            searched = "kept" if keep_search(out_dir, release) else index_search(network, out_dir, release)
+            if keep_search(out_dir, release):
+                searched = "kept"
+            else:  # no live index to keep (a first build, an older layout)
+                indexing = SearchIndexing(network, out_dir, release).start()
+                searched = indexing.result()
         (release / STATE_FILE).write_text(json.dumps({**state, "built": time.time(), "search_stale": searched == "kept"}),
                                           encoding="utf-8")
-        publish(network, out_dir, release)
+        publish(network, out_dir, release, indexing.made() if indexing is not None else None)
         return PlanetResult(True, time.perf_counter() - start, release=str(release), search=searched)
     except BuildError as exc:
-        shutil.rmtree(release, ignore_errors=True)
+        _discard(release)
         return PlanetResult(False, time.perf_counter() - start, error=str(exc))
     except Exception as exc:
-        shutil.rmtree(release, ignore_errors=True)
+        _discard(release)
         detail = "".join(traceback.format_exception_only(type(exc), exc)).strip()
         return PlanetResult(False, time.perf_counter() - start, error=f"planet: build failed: {detail}")
 
 
-def publish(network: Network, out: Path, release: Path):
-    """Switch `<out>/.planet` to `release` in one rename; expose its entries at the root; drop old releases."""
+def _discard(release: Path):
+    """A release that failed, and the search index made for it (SearchIndexing.index) if not published."""
+    shutil.rmtree(release, ignore_errors=True)
+    shutil.rmtree(release.parent / f".search-index-{os.getpid()}", ignore_errors=True)
+
+
+def publish(network: Network, out: Path, release: Path, index: Path | None = None):
+    """Switch `<out>/.planet` to `release` in one rename; expose its entries at the root; drop old releases.
+
+    `index`: the search index made for this release (SearchIndexing.made); it becomes `.releases/search-<release>`
+    and the release's `pagefind` a link to it. The index lives beside the planet's releases, not in them: a
+    release that keeps the live index links the same folder (keep_search) instead of copying its ~10,000 files.
+    """
     out = Path(out)
     blogs = {s.slug for s in network.sites}
     with open(out / RELEASES / ".planet.lock", "a+") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
+        if index is not None:  # named and linked under the lock: no other publish drops it meanwhile
+            named = out / RELEASES / f"{SEARCH_PREFIX}{release.name}"
+            os.replace(index, named)
+            (release / SEARCH_DIR).symlink_to(f"../{named.name}")
         live = out / LIVE
         swap_symlink(live, os.path.relpath(release, out), f"{LIVE}.swap")
         names = {p.name for p in release.iterdir() if not p.name.startswith(".") and p.name not in blogs}
@@ -274,6 +294,11 @@ def publish(network: Network, out: Path, release: Path):
         current = live.resolve()
         for old in (out / RELEASES).glob(f"{PLANET_SLUG}-*"):
             if old.resolve() != current:
+                shutil.rmtree(old, ignore_errors=True)
+        searched = current / SEARCH_DIR
+        kept = searched.resolve() if searched.is_symlink() else None
+        for old in (out / RELEASES).glob(f"{SEARCH_PREFIX}*"):
+            if old.resolve() != kept:
                 shutil.rmtree(old, ignore_errors=True)
 
 
@@ -293,8 +318,12 @@ def _expose(out: Path, name: str):
 
 
 def keep_search(out: Path, release: Path) -> bool:
-    """Hard-link the live planet's search index into `release` (same filesystem: no copy); False without one."""
+    """Give `release` the live planet's search index (its link to it; the files, hard-linked, from an older
+    layout that kept the index inside the release); False without one."""
     live = (Path(out) / LIVE).resolve() / SEARCH_DIR
+    if live.is_symlink() and live.resolve().is_dir():
+        (release / SEARCH_DIR).symlink_to(os.readlink(live))
+        return True
     if not live.is_dir():
         return False
     shutil.copytree(live, release / SEARCH_DIR, copy_function=os.link)
@@ -311,6 +340,7 @@ class SearchIndexing:
     def __init__(self, network: Network, out: Path, release: Path):
         self.network, self.out, self.release = network, Path(out), release
         self.stage = self.out / RELEASES / f".search-{os.getpid()}"
+        self.index = self.out / RELEASES / f".search-index-{os.getpid()}"  # until publish names it (and _discard)
         self.proc: subprocess.Popen | None = None
         self.outcome = ""
 
@@ -323,13 +353,14 @@ class SearchIndexing:
             self.outcome = "absent"
             return self
         shutil.rmtree(self.stage, ignore_errors=True)
+        shutil.rmtree(self.index, ignore_errors=True)
         try:
             pages = sum(_stage_site(self.out / site.slug, site, self.stage / site.slug) for site in self.network.sites)
             if not pages:
                 self.outcome = "ok"
                 return self
             self.proc = subprocess.Popen(
-                [str(executable), "--site", str(self.stage), "--output-path", str(self.release / SEARCH_DIR), "--silent"],
+                [str(executable), "--site", str(self.stage), "--output-path", str(self.index), "--silent"],
                 stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
             )
         except OSError as exc:
@@ -352,23 +383,26 @@ class SearchIndexing:
                         self.outcome = "ok"
             return self.outcome
         finally:
-            self.close()
+            self.close(keep_index=True)
 
-    def close(self):
-        """Stop Pagefind if it still runs (the planet failed) and remove the staged pages."""
+    def made(self) -> Path | None:
+        """The finished index, for `publish`; None when there is none (no pages, no Pagefind, an error)."""
+        return self.index if self.outcome == "ok" and self.index.is_dir() else None
+
+    def close(self, keep_index: bool = False):
+        """Stop Pagefind if it still runs, remove the staged pages and, unless `keep_index`, the index."""
         if self.proc is not None and self.proc.poll() is None:
             self.proc.kill()
             self.proc.communicate()
+            keep_index = False
         shutil.rmtree(self.stage, ignore_errors=True)
+        if not keep_index:
+            shutil.rmtree(self.index, ignore_errors=True)
 
     def _failed(self, message: str):
         print(f"planet: search index failed: {message}", file=sys.stderr)
         self.outcome = f"error: {message}"
-
-
-def index_search(network: Network, out: Path, release: Path) -> str:
-    """Pagefind over every blog's article pages, into `release/pagefind`, now. Never fails the planet."""
-    return SearchIndexing(network, out, release).start().result()
+        shutil.rmtree(self.index, ignore_errors=True)
 
 
 def _stage_site(live: Path, site: Site, stage: Path) -> int:

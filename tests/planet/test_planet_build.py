@@ -350,4 +350,24 @@ def test_a_failed_planet_stops_its_search_indexing_and_leaves_no_stage(built, tm
     (broken.planet_dir / "pelicanconf.py").write_text("SITENAME = 'x'\n", encoding="utf-8")  # refused by run_pelican
     result = planet_build.run(broken, fetch=False)
     assert not result.ok and "pelicanconf.py" in result.error
-    assert not list((broken.output / releases.RELEASES).glob(".search-*"))
+    assert not list((broken.output / releases.RELEASES).glob(".search-*"))  # nor the index being made
+
+
+def test_the_search_index_is_kept_by_link_when_one_blog_is_published(built):
+    """A publish keeps the live index (one link, not ~10,000 files copied); a full build makes a new one and
+    drops the old."""
+    if not planet_build.search_available():
+        pytest.skip("pagefind is not installed")
+    out = built.output
+    rels = out / releases.RELEASES
+    before = (out / "pagefind").resolve()
+    assert before.parent == rels and before.name.startswith(planet_build.SEARCH_PREFIX)
+    assert (out / "pagefind" / "pagefind.js").is_file()
+    kept = planet_build.run(built, fetch=False, search=planet_build.KEEP_SEARCH)
+    assert kept.ok and kept.search == "kept" and (out / "pagefind").resolve() == before
+    fresh = planet_build.run(built, fetch=False)
+    assert fresh.ok and fresh.search == "ok"
+    after = (out / "pagefind").resolve()
+    assert after != before and not before.exists() and (after / "pagefind.js").is_file()
+    assert [p.name for p in rels.glob(f"{planet_build.SEARCH_PREFIX}*")] == [after.name]
+    assert not list(rels.glob(".search-*"))
