@@ -13,20 +13,42 @@ import json
 from pathlib import Path
 
 POSTS_FILE = "posts.json"
+LINKS_FILE = "crosslinks.json"  # written by the crosslinks plugin: its digests and, lighter, the blog's posts
+LINK_FIELDS = ("url", "title", "date", "reply_to")
+
+_READ: dict[str, tuple[tuple, list[dict]]] = {}  # a blog's file -> (its stat, its posts): read once per process
 
 
 def load_posts(out: Path, slugs: list[str]) -> dict[str, dict]:
-    """url -> post (with its "site") for every published post of these blogs."""
+    """url -> post (url, title, date, reply_to and its "site") for every published post of these blogs."""
     posts: dict[str, dict] = {}
     for slug in slugs:
-        try:
-            data = json.loads((Path(out) / slug / POSTS_FILE).read_text(encoding="utf-8"))
-        except (OSError, ValueError):
-            continue
-        for post in data.get("posts", []):
-            if isinstance(post, dict) and isinstance(post.get("url"), str):
-                posts[post["url"]] = {**post, "site": slug}
+        for post in _blog_posts(Path(out) / slug):
+            posts[post["url"]] = {**post, "site": slug}
     return posts
+
+
+def _blog_posts(live: Path) -> list[dict]:
+    """The posts a blog's live release lists: from crosslinks.json (a few KB), else from posts.json (releases
+    built before it listed them, ~80 KB: each post's excerpt, the newest ones' HTML)."""
+    for name in (LINKS_FILE, POSTS_FILE):
+        path = live / name
+        try:
+            stat = path.stat()
+            key = (stat.st_ino, stat.st_size, stat.st_mtime_ns)
+            kept = _READ.get(str(path.resolve()))
+            if kept is not None and kept[0] == key:
+                return kept[1]
+            listed = json.loads(path.read_text(encoding="utf-8")).get("posts")
+        except (OSError, ValueError, AttributeError):
+            continue
+        if not isinstance(listed, list):
+            continue
+        posts = [{k: post.get(k) or "" for k in LINK_FIELDS} for post in listed
+                 if isinstance(post, dict) and isinstance(post.get("url"), str)]
+        _READ[str(path.resolve())] = (key, posts)
+        return posts
+    return []
 
 
 def in_debates(posts: dict[str, dict]) -> dict[str, dict]:

@@ -18,7 +18,7 @@ from pelican import signals
 from confreres import badges as author_badges
 from confreres import crosslinks
 
-DIGEST_FILE = "crosslinks.json"
+DIGEST_FILE = crosslinks.LINKS_FILE
 
 
 def _sites(settings: dict) -> dict[str, dict]:
@@ -96,13 +96,17 @@ def annotate(generator):
         article.conversation = [_enrich(p, sites, badges) for p in rel["conversation"]]
     generator.context["CROSSLINKS_DIGEST"] = crosslinks.digest(own_urls, posts)
     generator.context["CROSSLINKS_BADGES"] = crosslinks.badges_digest(shown, badges)
+    generator.context["CROSSLINKS_POSTS"] = [{k: posts[url].get(k, "") for k in crosslinks.LINK_FIELDS}
+                                             for url in own_urls]
 
 
 def write_digest(generator, writer):
+    """crosslinks.json: what the build compares (digests) and what the other blogs read of this one (its posts)."""
     path = os.path.join(generator.settings["OUTPUT_PATH"], DIGEST_FILE)
     with open(path, "w", encoding="utf-8") as handle:
         json.dump({"digest": generator.context.get("CROSSLINKS_DIGEST", ""),
-                   "badges": generator.context.get("CROSSLINKS_BADGES")}, handle)
+                   "badges": generator.context.get("CROSSLINKS_BADGES"),
+                   "posts": generator.context.get("CROSSLINKS_POSTS", [])}, handle, ensure_ascii=False)
 
 
 def register():

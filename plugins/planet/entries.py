@@ -212,8 +212,13 @@ def dated(records: list[dict], source: Source, seen: dict[str, str], now: dateti
 
 
 def _parse_iso(value: str) -> datetime | None:
+    """An ISO_Z date of a stored record (fromisoformat when it has that shape: strptime was 10x slower)."""
+    if not value:
+        return None
     try:
-        return datetime.strptime(value, ISO_Z).replace(tzinfo=UTC) if value else None
+        if len(value) == 20 and value[10] == "T" and value[-1] == "Z":
+            return datetime.fromisoformat(value[:-1]).replace(tzinfo=UTC)
+        return datetime.strptime(value, ISO_Z).replace(tzinfo=UTC)
     except ValueError:
         return None
 

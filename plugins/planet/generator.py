@@ -203,6 +203,7 @@ class PlanetGenerator(Generator):
             json.dumps([CODE_STAMP, settings], sort_keys=True, default=_stable_repr).encode()
         ).hexdigest()
         self._made: dict[str, str] = {}
+        self._entry_digests: dict[int, str] = {}  # id(entry) -> its digest; the entries live as long as the build
         self._used: dict[str, frozenset[str] | None] = {}
         previous = self.settings.get("PLANET_PREVIOUS") or ""
         before = _load_json(Path(previous) / PAGES_FILE) if previous else {}
@@ -385,7 +386,7 @@ class PlanetGenerator(Generator):
         counts), under the layout (PLANET_LAYOUT: the planet's files, theme, plugins and settings) and the
         planet's own settings. Pages that show the build's time (PLANET_GENERATED) are always made.
         """
-        key = hashlib.sha256(repr(inputs).encode()).hexdigest()
+        key = hashlib.sha256(repr(self._keyable(inputs)).encode()).hexdigest()
         self._made[name] = key
         if not self._previous or self._before.get(name) != key:
             return False
@@ -407,6 +408,20 @@ class PlanetGenerator(Generator):
         by_key = {blog.key: blog for blog in blogs}
         recent = [by_key[key] for key in keys if key in by_key]
         return (recent + [blog for blog in blogs if blog.key not in keys])[:limit]
+
+    def _keyable(self, value):
+        """`value` with each entry replaced by its digest, made once per entry: an entry is on three pages and
+        two feeds or more, and its repr (with its source's) was most of the cost of a page's key."""
+        if isinstance(value, E.Entry):
+            digest = self._entry_digests.get(id(value))
+            if digest is None:
+                digest = self._entry_digests[id(value)] = _digest(value)
+            return digest
+        if isinstance(value, list | tuple):
+            return [self._keyable(item) for item in value]
+        if isinstance(value, dict):
+            return {key: self._keyable(item) for key, item in value.items()}
+        return value
 
     def _specialties(self) -> list[dict]:
         names = sorted({s.specialty for s in self.sources if s.specialty}, key=str.lower)

@@ -100,3 +100,21 @@ def test_the_footer_names_a_few_confreres_and_links_to_every_blog(make_network):
     assert footer.select_one(".network-list a[aria-current]").get_text() == network.sites[3].title
     link = footer.find("a", string=lambda text: text and "Les 15 blogs du réseau" in text)
     assert link is not None and link["href"].startswith(network.url)
+
+
+def test_the_other_blogs_are_read_from_their_small_crosslinks_file_else_their_posts_json(tmp_path):
+    import json
+
+    new, old = tmp_path / "dr-new", tmp_path / "dr-old"
+    new.mkdir(), old.mkdir()
+    (new / "crosslinks.json").write_text(json.dumps({"digest": "x", "posts": [
+        {"url": "u1", "title": "Un", "date": "2025-01-01", "reply_to": "u2"}]}), encoding="utf-8")
+    (new / "posts.json").write_text(json.dumps({"posts": [{"url": "ignoré"}]}), encoding="utf-8")
+    (old / "crosslinks.json").write_text(json.dumps({"digest": "y"}), encoding="utf-8")  # built before it listed posts
+    (old / "posts.json").write_text(json.dumps({"posts": [
+        {"url": "u2", "title": "Deux", "date": "2024-12-01", "excerpt": "…", "content": "<p>…</p>"}]}), encoding="utf-8")
+    posts = crosslinks.load_posts(tmp_path, ["dr-new", "dr-old", "dr-absent"])
+    assert posts == {
+        "u1": {"url": "u1", "title": "Un", "date": "2025-01-01", "reply_to": "u2", "site": "dr-new"},
+        "u2": {"url": "u2", "title": "Deux", "date": "2024-12-01", "reply_to": "", "site": "dr-old"},
+    }
