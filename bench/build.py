@@ -6,7 +6,7 @@ then measures, each the median of `--repeat` runs where cheap enough:
   2. Pelican's own cost on the same posts: the `pelican` command over each blog's content (default theme,
      no plugin), `--jobs` at a time: the baseline of the full build's cost per post;
   3. the no-op build (nothing changed: no Pelican at all), the cron case;
-  4. a one-post publish: one post changed in one blog, that blog rebuilt + the planet;
+  4. a one-post publish: a new post in one blog, that blog rebuilt + the planet;
   5. the planet build alone (forced, outside feeds not fetched).
 Targets on 2 cores: one-post publish at 200 blogs within 25% of the same at 20 blogs (run both sizes and
 compare); no-op build under 3 s; full build cost per post <= Pelican's own.
@@ -198,14 +198,19 @@ def main():
 
 
 def publish_one(network: registry.Network, label: str, repeat: int) -> float:
-    """One post changed in the middle blog, that blog rebuilt and the planet: the median of `repeat` runs."""
+    """A new post in the middle blog (the newest of the network: first on the planet, shifting its pages), that
+    blog rebuilt and the planet: the median of `repeat` runs."""
     site = network.sites[len(network.sites) // 2]
-    post = site.path / "content" / "billet-7.md"
+    added = []
 
     def touch():
-        post.write_text(post.read_text(encoding="utf-8") + "\nUne phrase ajoutée.\n", encoding="utf-8")
+        date = time.strftime("%Y-%m-%d %H:%M", time.localtime(time.time() - 120))
+        post = site.path / "content" / f"nouveau-{len(added)}.md"
+        post.write_text(f"Title: Nouveau billet {len(added)}\nDate: {date}\nCategory: Pratique\nTags: garde\n"
+                        f"Slug: {site.slug}-nouveau-{len(added)}\n\nUn billet tout neuf.\n", encoding="utf-8")
+        added.append(post)
 
-    return timed(f"one-post publish{label} ({site.slug} + the planet)",
+    return timed(f"one-post publish{label} ({site.slug}: a new post, + the planet)",
                  lambda: build.build(network, [site.slug], progress=False), repeat, before=touch)
 
 

@@ -156,6 +156,7 @@ def planet_settings(network: Network, out: Path, fetch: bool = True, search: boo
     return {
         "PLUGINS": ["guard", "planet"],
         "PLANET_PER_PAGE": own.per_page,
+        "PLANET_MAX_PAGES": own.max_pages,
         "PLANET_FEED_ITEMS": own.feed_items,
         "PLANET_EXCERPT_LENGTH": own.excerpt_length,
         "PLANET_SERVICE_TIMEOUT": own.service_timeout,

@@ -421,6 +421,7 @@ class PlanetSettings:
     """The planet's own knobs (`[planet]` of sites/planet/site.toml)."""
 
     per_page: int = 15  # entries per page
+    max_pages: int = 10  # pages of the home page's stream and of each specialty's (the newest entries)
     feed_items: int = 50  # entries in each planet feed
     excerpt_length: int = 320  # characters of each excerpt
     service_timeout: float = 2.0  # seconds for each call to the comment service (counts, debates)

@@ -11,6 +11,7 @@ that went through `confreres.sanitize` is marked safe.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import logging
@@ -45,6 +46,7 @@ SPECIALTIES = "specialites"
 DEBATES = "debats"
 SEARCH = "recherche"
 STATUS = "etat-des-flux"
+FIELD_SOURCE = [f.name for f in dataclasses.fields(E.Entry)].index("source")
 RECENT_BLOGS = 12  # blogs named in the home page's aside: every page of it carries them
 FEEDS = "feeds"
 ATOM = "feeds/all.atom.xml"
@@ -203,7 +205,8 @@ class PlanetGenerator(Generator):
             json.dumps([CODE_STAMP, settings], sort_keys=True, default=_stable_repr).encode()
         ).hexdigest()
         self._made: dict[str, str] = {}
-        self._entry_digests: dict[int, str] = {}  # id(entry) -> its digest; the entries live as long as the build
+        self._folders: set[Path] = set()  # made in the new release by _reused
+        self._entry_digests: dict[int, str] = {}  # id(entry or source) -> its digest; they live as long as the build
         self._used: dict[str, frozenset[str] | None] = {}
         previous = self.settings.get("PLANET_PREVIOUS") or ""
         before = _load_json(Path(previous) / PAGES_FILE) if previous else {}
@@ -299,6 +302,10 @@ class PlanetGenerator(Generator):
     def generate_output(self, writer):
         siteurl = self.settings["SITEURL"]
         per_page = int(self.settings.get("PLANET_PER_PAGE", 15))
+        # The streams of the whole network stop after max_pages: a new post shifts every page of a stream, and
+        # an unbounded one made a publish cost as many pages as the network has posts. A blog's page lists its
+        # feed's entries; every post stays on its blog and in the search.
+        newest = per_page * max(1, int(self.settings.get("PLANET_MAX_PAGES", 10)))
         blogs = sorted(self.sources, key=lambda s: (not s.member, s.title.lower()))
         specialties = self._specialties()
         base = {
@@ -327,7 +334,8 @@ class PlanetGenerator(Generator):
             context.update(extra)
             writer.write_file(name, self.template(template), context, relative_urls=False)
 
-        self._paginated(write, "", "index", self.entries, per_page, kind="accueil")
+        self._paginated(write, "", "index", self.entries[:newest], per_page, kind="accueil",
+                        older=len(self.entries) > newest)
         by_blog: dict[str, list] = {}
         by_specialty: dict[str, list] = {}
         for entry in self.entries:
@@ -343,8 +351,9 @@ class PlanetGenerator(Generator):
             own = by_specialty.get(spec["name"], [])
             feeds = self._feeds(own, f"{FEEDS}/{SPECIALTIES}/{spec['slug']}",
                                 f"{spec['name']} — {self.settings['SITENAME']}", f"{siteurl}/{SPECIALTIES}/{spec['slug']}/")
-            self._paginated(write, f"{SPECIALTIES}/{spec['slug']}/", "entries", own, per_page, kind="specialite",
-                            specialty=spec, page_feeds=feeds, heading=spec["name"])
+            self._paginated(write, f"{SPECIALTIES}/{spec['slug']}/", "entries", own[:newest], per_page,
+                            kind="specialite", specialty=spec, page_feeds=feeds, heading=spec["name"],
+                            older=len(own) > newest)
         self._feeds(self.entries, "feeds/all", self.settings["SITENAME"], f"{siteurl}/")
         write(f"{BLOGS}/index.html", "blogs", nav="blogs")
         write(f"{SPECIALTIES}/index.html", "specialties", nav="specialites")
@@ -392,7 +401,9 @@ class PlanetGenerator(Generator):
             return False
         target = Path(self.output_path) / name
         try:
-            target.parent.mkdir(parents=True, exist_ok=True)
+            if target.parent not in self._folders:
+                target.parent.mkdir(parents=True, exist_ok=True)
+                self._folders.add(target.parent)
             os.link(self._previous / name, target)  # same filesystem (the releases' folder): no copy
         except OSError:
             return False
@@ -413,6 +424,13 @@ class PlanetGenerator(Generator):
         """`value` with each entry replaced by its digest, made once per entry: an entry is on three pages and
         two feeds or more, and its repr (with its source's) was most of the cost of a page's key."""
         if isinstance(value, E.Entry):
+            digest = self._entry_digests.get(id(value))
+            if digest is None:
+                fields = [getattr(value, f.name) for f in dataclasses.fields(value)]
+                fields[FIELD_SOURCE] = self._keyable(value.source)  # its source: one digest for all its entries
+                digest = self._entry_digests[id(value)] = _digest(fields)
+            return digest
+        if isinstance(value, E.Source):
             digest = self._entry_digests.get(id(value))
             if digest is None:
                 digest = self._entry_digests[id(value)] = _digest(value)

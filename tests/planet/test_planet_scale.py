@@ -70,3 +70,20 @@ def test_pages_whose_inputs_did_not_change_are_linked_not_rendered(tmp_path):
     settings.write_text(settings.read_text(encoding="utf-8").replace("per_page = ", "per_page = 1") , encoding="utf-8")
     assert build.build(network, progress=False).planet.ok
     assert _inode(network, "blogs/dr-b/index.html") != after["blogs/dr-b/index.html"]
+
+
+def test_the_network_streams_stop_after_max_pages_and_say_where_the_rest_is(tmp_path):
+    network = make_planet_network(tmp_path / "network", [], NO_SERVICE, posts=4)  # dr-a and dr-b: 8 entries
+    settings = network.planet_dir / "site.toml"
+    settings.write_text(settings.read_text(encoding="utf-8").replace("per_page = 5", "per_page = 2\nmax_pages = 3"),
+                        encoding="utf-8")
+    assert build.build(network, progress=False).planet.ok
+    out = network.output
+    last = BeautifulSoup((out / "page" / "3" / "index.html").read_text(encoding="utf-8"), "html.parser")
+    assert not (out / "page" / "4").exists()
+    assert "Page 3 sur 3" in last.select_one(".pagination").get_text()
+    older = last.select_one("p.older")
+    assert older is not None and older.find("a")["href"].endswith("/blogs/")
+    assert BeautifulSoup((out / "index.html").read_text(encoding="utf-8"), "html.parser").select_one("p.older") is None
+    blog = BeautifulSoup((out / "blogs" / "dr-a" / "index.html").read_text(encoding="utf-8"), "html.parser")
+    assert len(blog.select("article.planet-entry")) == 2 and blog.select_one("p.older") is None  # a blog's own: all
