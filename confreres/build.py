@@ -32,6 +32,7 @@ from confreres.releases import (
     fingerprint,
     live_state,
     process_pool_context,
+    release_stamp,
     run_pelican,
     swap_symlink,
 )
@@ -95,7 +96,7 @@ def build_site(network_file: str, slug: str, out: str, source: str | None = None
             raise BuildError(f"{slug} : pas de dossier de blog à {src} (lancez `confreres new-site {slug}`)")
         releases = out_dir / RELEASES
         releases.mkdir(parents=True, exist_ok=True)
-        release = releases / f"{slug}-{time.strftime('%Y%m%d%H%M%S')}-{os.getpid()}"
+        release = releases / f"{slug}-{release_stamp()}-{os.getpid()}"
         articles = run_pelican(network, site, src, release,
                                extra=None if debates is None else {"NETWORK_DEBATES": debates})
         from confreres.checks import next_due, secrecy_warnings, with_secrecy, withheld

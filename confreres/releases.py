@@ -18,6 +18,7 @@ import logging
 import multiprocessing
 import os
 import sys
+from datetime import datetime
 from pathlib import Path
 
 import jinja2
@@ -319,6 +320,18 @@ def process_pool_context():
                                 "httpcore", "h11", "encodings.idna", "confreres.badges", "confreres.secrecy",
                                 "unidecode", "rich._emoji_codes"])
     return ctx
+
+
+def release_stamp() -> str:
+    """The time part of a release's name, to the microsecond: two builds of one process within a second (a test,
+    a long-lived caller) never share a folder (the second would write into, then discard, the live one)."""
+    global _last_stamp
+    stamp = max(int(datetime.now().strftime("%Y%m%d%H%M%S%f")), _last_stamp + 1)
+    _last_stamp = stamp
+    return str(stamp)
+
+
+_last_stamp = 0
 
 
 def swap_symlink(link: Path, target: str, tmp_name: str):

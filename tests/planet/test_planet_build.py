@@ -371,3 +371,9 @@ def test_the_search_index_is_kept_by_link_when_one_blog_is_published(built):
     assert after != before and not before.exists() and (after / "pagefind.js").is_file()
     assert [p.name for p in rels.glob(f"{planet_build.SEARCH_PREFIX}*")] == [after.name]
     assert not list(rels.glob(".search-*"))
+
+
+def test_two_builds_of_one_process_within_a_second_never_share_a_release_folder():
+    """The second wrote into the live release, then discarded it on its error: the planet went down."""
+    stamps = [releases.release_stamp() for _ in range(1000)]
+    assert len(set(stamps)) == len(stamps) and stamps == sorted(stamps)
