@@ -436,6 +436,9 @@ class PlanetGenerator(Generator):
                 digest = self._entry_digests[id(value)] = _digest(value)
             return digest
         if isinstance(value, list | tuple):
+            digests = self._entry_digests
+            if value and all(type(item) is E.Entry and id(item) in digests for item in value):
+                return [digests[id(item)] for item in value]  # a page's or a feed's entries, known: no recursion
             return [self._keyable(item) for item in value]
         if isinstance(value, dict):
             return {key: self._keyable(item) for key, item in value.items()}
