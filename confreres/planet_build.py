@@ -388,7 +388,9 @@ class SearchIndexing:
                 self.outcome = "ok"
                 return self
             self.proc = subprocess.Popen(
-                [str(executable), "--site", str(self.stage), "--output-path", str(self.index), "--silent"],
+                # every page is French (DEFAULT_LANG): saying so spares Pagefind reading each page's language
+                [str(executable), "--site", str(self.stage), "--output-path", str(self.index), "--silent",
+                 "--force-language", "fr"],
                 stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
             )
         except OSError as exc:
