@@ -296,38 +296,12 @@ def publish(network: Network, out: Path, release: Path, index: Path | None = Non
         current = live.resolve()
         searched = current / SEARCH_DIR
         kept = searched.resolve() if searched.is_symlink() else None
-        stale = [old for old in (out / RELEASES).glob(f"{PLANET_SLUG}-*") if old.resolve() != current]
-        stale += [old for old in (out / RELEASES).glob(f"{SEARCH_PREFIX}*") if old.resolve() != kept]
-        remove_later(out / RELEASES, stale)
-
-
-TRASH = ".trash-"
-
-
-def remove_later(releases: Path, folders: list[Path]):
-    """Take `folders` out of the way now (one rename each) and delete them in a process of their own.
-
-    The planet's old release holds a link or a file for each of its ~1,000 pages (at 200 blogs): deleting them
-    was a tenth of publishing one blog, which the doctor's `git push` waits for. Nothing serves them any more
-    (the live link was switched first); whatever a killed deletion leaves behind goes with the next one.
-    """
-    moved = []
-    for folder in folders:
-        target = releases / f"{TRASH}{folder.name}-{os.getpid()}"
-        try:
-            os.replace(folder, target)
-            moved.append(target)
-        except OSError:
-            shutil.rmtree(folder, ignore_errors=True)
-    moved += [old for old in releases.glob(f"{TRASH}*") if old not in moved]  # left by an earlier one
-    if moved:
-        _REMOVERS.append(subprocess.Popen(  # kept: a Popen collected while its process runs warns
-            [sys.executable, "-c", "import shutil, sys\nfor p in sys.argv[1:]: shutil.rmtree(p, True)",
-             *map(str, moved)], stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-            start_new_session=True))
-
-
-_REMOVERS: list[subprocess.Popen] = []
+        for old in (out / RELEASES).glob(f"{PLANET_SLUG}-*"):
+            if old.resolve() != current:
+                shutil.rmtree(old, ignore_errors=True)
+        for old in (out / RELEASES).glob(f"{SEARCH_PREFIX}*"):
+            if old.resolve() != kept:
+                shutil.rmtree(old, ignore_errors=True)
 
 
 def _expose(out: Path, name: str):

@@ -89,7 +89,10 @@ def pelican_settings(
         "AUTHOR_FEED_RSS": None,
         "TRANSLATION_FEED_ATOM": None,
         "FEED_MAX_ITEMS": 20,
-        "DIRECT_TEMPLATES": ["index", "tags", "categories", "authors", "archives", "sitemap"],
+        # No author pages: a blog is one doctor's, so they repeated its home page (21 files of a 200-post blog)
+        "DIRECT_TEMPLATES": ["index", "tags", "categories", "archives", "sitemap"],
+        "AUTHOR_SAVE_AS": "",
+        "AUTHORS_SAVE_AS": "",
         "SITEMAP_SAVE_AS": "sitemap.xml",
         "DISPLAY_PAGES_ON_MENU": True,
         # Drafts (`Status: draft`) are never written: `confreres preview` builds them elsewhere. A post dated
