@@ -236,7 +236,7 @@ def build_planet(network_file: str, out: str, fetch: bool = True, search: bool =
         except registry.RegistryError as exc:
             raise BuildError(f"planet: {exc}") from None
         state = stamp(network, out_dir) if state is None else state
-        indexing = SearchIndexing(network, out_dir, release).start() if search is True else None
+        indexing = SearchIndexing(network, out_dir).start() if search is True else None
         try:
             run_pelican(network, site, network.planet_dir, release, own=own,
                          extra=planet_settings(network, out_dir, fetch, bool(search), own.planet))
@@ -249,7 +249,7 @@ def build_planet(network_file: str, out: str, fetch: bool = True, search: bool =
             if keep_search(out_dir, release):
                 searched = "kept"
             else:  # no live index to keep (a first build, an older layout)
-                indexing = SearchIndexing(network, out_dir, release).start()
+                indexing = SearchIndexing(network, out_dir).start()
                 searched = indexing.result()
         (release / STATE_FILE).write_text(json.dumps({**state, "built": time.time(), "search_stale": searched == "kept"}),
                                           encoding="utf-8")
@@ -265,9 +265,14 @@ def build_planet(network_file: str, out: str, fetch: bool = True, search: bool =
 
 
 def _discard(release: Path):
-    """A release that failed, and the search index made for it (SearchIndexing.index) if not published."""
+    """A release that failed, and the search index made for it, not published."""
     shutil.rmtree(release, ignore_errors=True)
-    shutil.rmtree(release.parent / f".search-index-{os.getpid()}", ignore_errors=True)
+    shutil.rmtree(index_in_progress(release.parent), ignore_errors=True)
+
+
+def index_in_progress(releases: Path) -> Path:
+    """Where this process makes the search index, until `publish` names it after its release."""
+    return releases / f".search-index-{os.getpid()}"
 
 
 def publish(network: Network, out: Path, release: Path, index: Path | None = None):
@@ -333,16 +338,16 @@ def keep_search(out: Path, release: Path) -> bool:
 
 
 class SearchIndexing:
-    """Pagefind over every blog's article pages, into `release/pagefind`, while the planet's pages are made.
+    """Pagefind over every blog's article pages, while the planet's pages are made; `publish` takes the index.
 
     `start()` stages the pages and starts Pagefind (which keeps about one core busy) before the planet's Pelican
     run, `result()` waits for it after. It never fails the planet: the outcome is "ok", "absent" or "error: ...".
     """
 
-    def __init__(self, network: Network, out: Path, release: Path):
-        self.network, self.out, self.release = network, Path(out), release
+    def __init__(self, network: Network, out: Path):
+        self.network, self.out = network, Path(out)
         self.stage = self.out / RELEASES / f".search-{os.getpid()}"
-        self.index = self.out / RELEASES / f".search-index-{os.getpid()}"  # until publish names it (and _discard)
+        self.index = index_in_progress(self.out / RELEASES)
         self.proc: subprocess.Popen | None = None
         self.outcome = ""
 
