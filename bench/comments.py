@@ -32,7 +32,6 @@ import os
 import re
 import shutil
 import signal
-import socket
 import sqlite3
 import subprocess
 import sys
@@ -42,6 +41,8 @@ import urllib.error
 import urllib.parse
 import urllib.request
 from pathlib import Path
+
+from _helpers import free_port
 
 ROOT = Path(__file__).resolve().parent.parent
 OUT = ROOT / "bench" / "out"
@@ -73,12 +74,6 @@ SERVERS: list[subprocess.Popen] = []
 def text_for(n: int) -> str:
     picks = [PHRASES[(n * 7 + k) % len(PHRASES)] for k in range(3)]
     return f"Commentaire n° {n}. " + "\n\n".join(picks)
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def http(method: str, url: str, body: dict | None = None, timeout: float = 30) -> tuple[int, bytes]:

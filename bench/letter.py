@@ -20,6 +20,8 @@ import time
 from datetime import timedelta
 from pathlib import Path
 
+from _helpers import free_port
+
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
@@ -91,14 +93,6 @@ class Sink:
         count = int(self.process.stdout.readline())
         self.process.wait(10)
         return count
-
-
-def free_port() -> int:
-    import socket
-
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def main():

@@ -16,12 +16,12 @@ uses this checkout's theme: for a before/after, run it in each checkout.
 from __future__ import annotations
 
 import argparse
-import importlib.util
-import socket
 import sys
 import tempfile
 from pathlib import Path
 from urllib.parse import quote
+
+from _helpers import free_port, test_kit
 
 HERE = Path(__file__).resolve().parent.parent
 CHROMIUM = "/usr/bin/chromium"
@@ -29,18 +29,8 @@ ARTICLE = "dr-lefebvre/epuisement-en-zone-rurale.html"
 IMAGES = ("image", "media")
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 def kit():
-    spec = importlib.util.spec_from_file_location("demo_kit", HERE / "tests" / "demo_kit.py")
-    module = importlib.util.module_from_spec(spec)
-    sys.modules["demo_kit"] = module  # (dataclasses look their module up)
-    spec.loader.exec_module(module)
-    return module
+    return test_kit("demo_kit")
 
 
 def main() -> None:

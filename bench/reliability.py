@@ -37,6 +37,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 import httpx  # noqa: E402
 
 from tests.faults import kit  # noqa: E402
+from tests.smtp import free_port  # noqa: E402
 
 
 def restore(network: Path, backup: Path, port: int, tmp: Path, urls: list[str], new_post: str) -> dict:
@@ -67,7 +68,7 @@ def mails(tmp: Path, count: int) -> dict:
     from comments_service.domain.comments import iso, utcnow
     from comments_service.mail import transport as mailer
     from comments_service.mail.outbox import deliver
-    from tests.smtp import SmtpServer, free_port
+    from tests.smtp import SmtpServer
 
     logging.getLogger("comments_service.mail.outbox").setLevel(logging.ERROR)  # one warning per failed mail
     db_path = tmp / "mail.sqlite3"
@@ -120,7 +121,7 @@ def main() -> int:
     args = parser.parse_args()
 
     tmp = Path(tempfile.mkdtemp(prefix="bench-reliability-"))
-    port = kit.free_port()
+    port = free_port()
     slugs = tuple(f"dr-{n}" for n in range(args.blogs))
     network = kit.make_blogs(tmp, f"http://127.0.0.1:{port}/", slugs=slugs, posts=args.posts)
     db = tmp / "var" / "comments.sqlite3"

@@ -17,15 +17,15 @@ compare before/after; the thread is written by this checkout's tests/threads_kit
 from __future__ import annotations
 
 import argparse
-import importlib.util
 import logging
-import socket
 import statistics
 import sys
 import tempfile
 import threading
 import time
 from pathlib import Path
+
+from _helpers import free_port, test_kit
 
 HERE = Path(__file__).resolve().parent.parent
 CHROMIUM = "/usr/bin/chromium"
@@ -34,17 +34,8 @@ PAGE = """<!doctype html><html lang="fr"><head><meta charset="utf-8"><title>Bill
 <div class="comments-app" hidden></div><script src="/comments.js" defer></script></section></body></html>"""
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 def kit():
-    spec = importlib.util.spec_from_file_location("threads_kit", HERE / "tests" / "threads_kit.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return test_kit("threads_kit")
 
 
 def timed(runs: int, fn) -> tuple[float, object]:

@@ -16,7 +16,7 @@ POSTS_FILE = "posts.json"
 LINKS_FILE = "crosslinks.json"  # written by the crosslinks plugin: its digests and, lighter, the blog's posts
 LINK_FIELDS = ("url", "title", "date", "reply_to")
 
-_READ: dict[str, tuple[tuple, list[dict]]] = {}  # a blog's file -> (its stat, its posts): read once per process
+_READ: dict[str, tuple[tuple, list[dict]]] = {}  # <out>/<slug>/<file> -> (its stat, its posts): read once per release
 
 
 def load_posts(out: Path, slugs: list[str]) -> dict[str, dict]:
@@ -36,7 +36,7 @@ def _blog_posts(live: Path) -> list[dict]:
         try:
             stat = path.stat()
             key = (stat.st_ino, stat.st_size, stat.st_mtime_ns)
-            kept = _READ.get(str(path.resolve()))
+            kept = _READ.get(str(path))  # the live link's path: a new release is a new inode
             if kept is not None and kept[0] == key:
                 return kept[1]
             listed = json.loads(path.read_text(encoding="utf-8")).get("posts")
@@ -46,7 +46,7 @@ def _blog_posts(live: Path) -> list[dict]:
             continue
         posts = [{k: post.get(k) or "" for k in LINK_FIELDS} for post in listed
                  if isinstance(post, dict) and isinstance(post.get("url"), str)]
-        _READ[str(path.resolve())] = (key, posts)
+        _READ[str(path)] = (key, posts)
         return posts
     return []
 

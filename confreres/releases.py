@@ -139,11 +139,12 @@ def footer_sites(network: Network, site: Site, limit: int = FOOTER_SITES) -> lis
     Every page carries the footer: naming the whole network there made each page, and its rendering, grow with
     the network (200 blogs: 30 KB of HTML per page); the planet's list of blogs has them all.
     """
+    own = [s for s in network.sites if s.slug == site.slug]
     others = [s for s in network.sites if s.slug != site.slug]
     same = [s for s in others if site.specialty and s.specialty == site.specialty]
-    chosen = ([site] if site in network.sites else []) + same + [s for s in others if s not in same]
+    rest = [s for s in others if not (site.specialty and s.specialty == site.specialty)]
     return [{"slug": s.slug, "title": s.title, "author": s.author, "specialty": s.specialty, "url": s.url}
-            for s in chosen[:limit]]
+            for s in (own + same + rest)[:limit]]
 
 
 class _ErrorCollector(logging.Handler):

@@ -423,17 +423,14 @@ class PlanetGenerator(Generator):
     def _keyable(self, value):
         """`value` with each entry replaced by its digest, made once per entry: an entry is on three pages and
         two feeds or more, and its repr (with its source's) was most of the cost of a page's key."""
-        if isinstance(value, E.Entry):
+        if isinstance(value, E.Entry | E.Source):
             digest = self._entry_digests.get(id(value))
             if digest is None:
-                fields = [getattr(value, f.name) for f in dataclasses.fields(value)]
-                fields[FIELD_SOURCE] = self._keyable(value.source)  # its source: one digest for all its entries
-                digest = self._entry_digests[id(value)] = _digest(fields)
-            return digest
-        if isinstance(value, E.Source):
-            digest = self._entry_digests.get(id(value))
-            if digest is None:
-                digest = self._entry_digests[id(value)] = _digest(value)
+                made = value
+                if isinstance(value, E.Entry):
+                    made = [getattr(value, f.name) for f in dataclasses.fields(value)]
+                    made[FIELD_SOURCE] = self._keyable(value.source)  # its source: one digest for all its entries
+                digest = self._entry_digests[id(value)] = _digest(made)
             return digest
         if isinstance(value, list | tuple):
             digests = self._entry_digests

@@ -9,12 +9,12 @@ from __future__ import annotations
 import atexit
 import os
 import shutil
-import socket
 import threading
 
 import pytest
 
 from tests.confreres.conftest import make_network  # noqa: F401  (shared fixture)
+from tests.smtp import free_port
 
 CHROMIUM = os.environ.get("CONFRERES_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -26,12 +26,6 @@ CHROMIUM_ARGS = [
     "--disable-component-update",
     "--disable-sync",
 ]
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 _playwright = None

@@ -21,7 +21,6 @@ import contextlib
 import json
 import os
 import signal
-import socket
 import sqlite3
 import subprocess
 import sys
@@ -38,12 +37,6 @@ SECRET = "faults-" + "k" * 32
 BLOG_BASE = "https://blogs.example/"
 KILL_MODES = ("all", "workers", "master")  # the whole process group; the workers only (the master respawns them);
 # the master only (its workers notice and leave, the restarted master binds the port once they have)
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def make_blogs(root: Path, comments_url: str, slugs=("dr-a", "dr-b"), posts: int = 2) -> Path:

@@ -14,13 +14,14 @@ import shutil
 import httpx
 
 from tests.faults import kit
+from tests.smtp import free_port
 
 COMMENTS = 240
 KILLS = 3
 
 
 def test_writers_lose_nothing_when_gunicorn_is_killed_and_a_backup_taken_meanwhile_restores(tmp_path):
-    port = kit.free_port()
+    port = free_port()
     network = kit.make_blogs(tmp_path, f"http://127.0.0.1:{port}/")
     db = tmp_path / "var" / "comments.sqlite3"
     db.parent.mkdir()
