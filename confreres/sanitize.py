@@ -13,7 +13,7 @@ import unicodedata
 from functools import partial
 
 import bleach
-from bleach.linkifier import LinkifyFilter
+from bleach.linkifier import URL_RE, LinkifyFilter
 
 ALLOWED_TAGS = frozenset(
     {"p", "br", "em", "strong", "b", "i", "a", "code", "pre", "blockquote", "ul", "ol", "li", "del", "hr"}
@@ -54,7 +54,53 @@ def clean(html: str) -> str:
     """Return `html` reduced to the allowlist, bare URLs linked, every link given the safe rel."""
     if not html:
         return ""
+    if _kept_as_is(html):
+        return html
     return _cleaner.clean(_DROP_WITH_CONTENT.sub("", html))
+
+
+# What Markdown makes of most comments — paragraphs of escaped text with line breaks and inline emphasis or code,
+# no attribute, nothing to link — is already what bleach would write: it would parse and re-serialise it unchanged
+# (tests/confreres/test_sanitize.py compares both on thousands of random fragments). Recognising it costs a few
+# microseconds where bleach costs ~160, about a sixth of a comment's write. Safe by construction whatever bleach
+# would do: only tags of the allowlist, without attributes, and text holding no markup survive this check.
+_MARKUP = re.compile(r"<(/?)(p|br|em|strong|b|i|code|del)>")
+_NONCHARACTERS = "".join(chr(plane + 0xFFFE) + chr(plane + 0xFFFF) for plane in range(0, 0x110000, 0x10000))
+# Controls but tab and line feed, surrogates, noncharacters (html5lib rewrites or reports those), and an "&" that
+# does not start one of the three entities Markdown writes.
+_REWRITTEN = re.compile(
+    "[\x00-\x08\x0b-\x1f\x7f-\x9f\ud800-\udfff\ufdd0-\ufdef" + _NONCHARACTERS + "]|&(?!(?:amp|lt|gt);)"
+)
+
+
+def _kept_as_is(html: str) -> bool:
+    if not html.startswith("<p>") or _REWRITTEN.search(html):
+        return False
+    open_tags: list[str] = []
+    texts = []
+    end = 0
+    for match in _MARKUP.finditer(html):
+        between = html[end:match.start()]
+        if open_tags:
+            texts.append(between)
+        elif between.strip("\n"):  # text outside a paragraph
+            return False
+        end = match.end()
+        closing, name = match.groups()
+        if name == "br":
+            if closing or not open_tags:
+                return False
+        elif closing:
+            if not open_tags or open_tags.pop() != name:
+                return False
+        elif (name == "p") == bool(open_tags):  # paragraphs are not nested, inline tags are inside one
+            return False
+        else:
+            open_tags.append(name)
+    if open_tags or html[end:].strip("\n"):
+        return False
+    text = "\n".join(texts)
+    return "<" not in text and ">" not in text and not URL_RE.search(html_lib.unescape(text))
 
 
 # bleach.clean(tags=set(), strip=True), made once: bleach.clean builds its parser again on each call (2x slower).

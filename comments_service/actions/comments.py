@@ -28,10 +28,12 @@ def create_comment(db, network, post, data, *, account, ip_hash) -> tuple:
     a patient (confreres.secrecy) waits for moderation whatever the policy, its reason stored (domain/secrecy.py)."""
     config = current_app.config
     verification.check_author_name(current_app, db, data.author, account)
+    # Rendered and read for secrecy before the transaction: the other writers wait for the SQL alone.
+    html, held = store.render_text(data.text), secrecy.hold(data.text)
     with store.write(db):  # the comment and the mails it calls for (mail/notices.py) commit together
         row, nonce = store.add_comment(
             db, network, post, data, policy=config["MODERATION"] or None, account=account, ip_hash=ip_hash,
-            duplicate_minutes=int(config["DUPLICATE_WINDOW"]), secrecy=secrecy.hold(data.text),
+            duplicate_minutes=int(config["DUPLICATE_WINDOW"]), secrecy=held, html=html,
         )
         notify.comment_created(db, row)
     events.emit("comment.created", comment_id=row["id"], status=row["status"], url=post["url"], site=post["site"])

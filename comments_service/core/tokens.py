@@ -16,6 +16,7 @@ import hmac
 import secrets
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import lru_cache
 
 from itsdangerous import BadSignature, SignatureExpired, URLSafeSerializer, URLSafeTimedSerializer
 
@@ -36,6 +37,7 @@ def new_nonce() -> str:
     return secrets.token_urlsafe(16)
 
 
+@lru_cache(maxsize=4)  # one per secret key: every new comment signs a token, a serializer keeps nothing else
 def _edit_serializer(secret: str) -> URLSafeTimedSerializer:
     return URLSafeTimedSerializer(secret, salt=EDIT_SALT)
 

@@ -156,6 +156,14 @@ DUPLICATE_SQL = (
 )
 
 
+def render_text(text: str) -> str:
+    """A comment's stored HTML (domain/render.py); ApiError 400 when nothing shows once rendered."""
+    html = render.to_html(text)
+    if render.is_blank(html):
+        raise ApiError(400, "empty_text", "Le commentaire est vide une fois mis en forme.", "text")
+    return html
+
+
 def add_comment(
     db,
     network: Network,
@@ -168,9 +176,11 @@ def add_comment(
     duplicate_minutes: int = 10,
     now: datetime | None = None,
     secrecy: str | None = None,
+    html: str | None = None,
 ) -> tuple[sqlite3.Row, str]:
     """Store a new comment; return (row, edit nonce). `policy` overrides the site's moderation policy;
-    `secrecy` (domain/secrecy.hold) holds it for moderation whatever the policy, and says why.
+    `secrecy` (domain/secrecy.hold) holds it for moderation whatever the policy, and says why; `html` is
+    render_text(data.text) when the caller made it before its transaction.
 
     `account` (from the sign-in layer, when there is one) decides the badge and the post-author
     mark on the server; nothing of the kind is read from the client's payload.
@@ -182,9 +192,7 @@ def add_comment(
         raise ApiError(
             403, "confreres_only", "Ce fil est réservé aux médecins vérifiés : connectez-vous et faites vérifier votre inscription."
         )
-    html = render.to_html(data.text)
-    if render.is_blank(html):
-        raise ApiError(400, "empty_text", "Le commentaire est vide une fois mis en forme.", "text")
+    html = render_text(data.text) if html is None else html
     moment = now or utcnow()
     stamp = iso(moment)
     try:
@@ -297,9 +305,7 @@ def edit_comment(
 ):
     """The author's edit (edit token's `nonce`, or `account_id` of the writer's session), within the window:
     new source, new HTML, `edited` set. Status unchanged."""
-    html = render.to_html(text)
-    if render.is_blank(html):
-        raise ApiError(400, "empty_text", "Le commentaire est vide une fois mis en forme.", "text")
+    html = render_text(text)
     moment = now or utcnow()
     with write(db):
         row = _owner_row(db, comment_id, nonce, window_minutes, moment, account_id)

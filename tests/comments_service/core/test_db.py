@@ -118,3 +118,47 @@ def test_store_is_usable_outside_requests(app, urls):
         assert post["title"] == "Premier billet"
     finally:
         db.close()
+
+
+def test_writers_take_turns_on_the_lock_file_beside_the_database(tmp_path):
+    """A writer waits on the lock file (flock) before it begins, so the next one wakes when the first is done
+    instead of polling SQLite's lock; another process holding the turn keeps it waiting, SQLite being free."""
+    import fcntl
+    import os
+    import subprocess
+    import sys
+    import threading
+
+    path = str(tmp_path / "db.sqlite3")
+    db = dbmod.connect(path)
+    db.conn.execute("CREATE TABLE t (x INTEGER)")
+    holder = subprocess.Popen(
+        [sys.executable, "-c", "import fcntl, os, sys; fd = os.open(sys.argv[1], os.O_RDWR | os.O_CREAT);"
+         " fcntl.flock(fd, fcntl.LOCK_EX); print('held', flush=True); sys.stdin.readline()", path + ".writers-lock"],
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
+    )
+    try:
+        assert holder.stdout.readline().strip() == "held"
+        began = threading.Event()
+
+        def write_one():
+            mine = dbmod.connect(path)
+            with dbmod.write(mine):
+                began.set()
+                mine.conn.execute("INSERT INTO t VALUES (1)")
+            mine.close()
+
+        writer = threading.Thread(target=write_one)
+        writer.start()
+        assert not began.wait(0.5)  # its turn is not come
+        holder.stdin.write("\n")
+        holder.stdin.flush()
+        assert began.wait(10)
+        writer.join(10)
+    finally:
+        holder.kill()
+        holder.wait()
+    assert db.conn.execute("SELECT count(*) FROM t").fetchone()[0] == 1
+    fd = os.open(path + ".writers-lock", os.O_RDWR)
+    fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)  # released after the write
+    os.close(fd)
