@@ -162,3 +162,20 @@ def test_writers_take_turns_on_the_lock_file_beside_the_database(tmp_path):
     fd = os.open(path + ".writers-lock", os.O_RDWR)
     fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)  # released after the write
     os.close(fd)
+
+
+def test_a_nested_write_that_fails_undoes_only_its_own_part(tmp_path):
+    db = dbmod.connect(str(tmp_path / "db.sqlite3"))
+    db.conn.execute("CREATE TABLE t (x INTEGER)")
+    with dbmod.write(db):
+        db.conn.execute("INSERT INTO t VALUES (1)")
+        with dbmod.write(db):
+            db.conn.execute("INSERT INTO t VALUES (2)")
+            with pytest.raises(ValueError), dbmod.write(db):
+                db.conn.execute("INSERT INTO t VALUES (3)")
+                raise ValueError("inner")
+        with pytest.raises(ValueError), dbmod.write(db):
+            db.conn.execute("INSERT INTO t VALUES (4)")
+            raise ValueError("second inner")
+    assert [row[0] for row in db.conn.execute("SELECT x FROM t ORDER BY x")] == [1, 2]
+    assert not db.conn.in_transaction
