@@ -87,3 +87,26 @@ def test_the_network_streams_stop_after_max_pages_and_say_where_the_rest_is(tmp_
     assert BeautifulSoup((out / "index.html").read_text(encoding="utf-8"), "html.parser").select_one("p.older") is None
     blog = BeautifulSoup((out / "blogs" / "dr-a" / "index.html").read_text(encoding="utf-8"), "html.parser")
     assert len(blog.select("article.planet-entry")) == 2 and blog.select_one("p.older") is None  # a blog's own: all
+
+
+def test_the_names_each_template_reads_are_kept_with_the_release_and_read_again_under_its_layout(tmp_path):
+    import json
+
+    network = make_planet_network(tmp_path / "network", [], NO_SERVICE, posts=2)
+    assert build.build(network, progress=False).planet.ok
+
+    def kept():
+        return json.loads((network.output / planet_build.LIVE / ".planet-pages.json").read_text(encoding="utf-8"))
+
+    names = kept()
+    assert "PLANET_STATUS" in names["names"]["status"] and "planet_entries" in names["names"]["index"]
+    names["names"]["status"] = ["PLANET_BLOGS"]  # what the live release says is believed, not parsed again
+    (network.output / planet_build.LIVE / ".planet-pages.json").write_text(json.dumps(names), encoding="utf-8")
+    write_post(network.site("dr-a").path, "dr-a-nouveau", "Un billet tout neuf", date="2025-12-01 08:00")
+    assert build.build(network, ["dr-a"], progress=False).planet.ok
+    assert kept()["names"]["status"] == ["PLANET_BLOGS"]
+
+    settings = network.planet_dir / "site.toml"  # another layout: the templates are read again
+    settings.write_text(settings.read_text(encoding="utf-8").replace("per_page = ", "per_page = 1"), encoding="utf-8")
+    assert build.build(network, progress=False).planet.ok
+    assert "PLANET_STATUS" in kept()["names"]["status"]
