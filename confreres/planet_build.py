@@ -21,6 +21,7 @@ article pages are hard-linked into a staging folder first (same filesystem: no c
 
 from __future__ import annotations
 
+import contextlib
 import fcntl
 import hashlib
 import json
@@ -171,6 +172,8 @@ def planet_settings(network: Network, out: Path, fetch: bool = True, search: boo
         # it instead of rendered (plugins/planet), so publishing one blog does not render the whole network.
         "PLANET_PREVIOUS": str((Path(out) / LIVE).resolve()) if (Path(out) / LIVE).is_symlink() else "",
         "PLANET_LAYOUT": site_fingerprint(network, planet_site(network), network.planet_dir),
+        # each blog's planet pages and feeds, made once for what they show, beside the releases (publish links them)
+        "PLANET_BLOG_STORE": str(Path(out) / RELEASES / BLOG_PAGES_PREFIX),
         "PLANET_FETCH": fetch,
         "PLANET_SEARCH": search and search_available(),
         # The planet writes its own index, feeds and lists; Pelican's blog pages are not wanted.
@@ -290,6 +293,7 @@ def publish(network: Network, out: Path, release: Path, index: Path | None = Non
             named = out / RELEASES / f"{SEARCH_PREFIX}{release.name}"
             os.replace(index, named)
             (release / SEARCH_DIR).symlink_to(f"../{named.name}")
+        _share_blog_pages(out / RELEASES, release)
         live = out / LIVE
         swap_symlink(live, os.path.relpath(release, out), f"{LIVE}.swap")
         names = {p.name for p in release.iterdir() if not p.name.startswith(".") and p.name not in blogs}
@@ -307,6 +311,77 @@ def publish(network: Network, out: Path, release: Path, index: Path | None = Non
         for old in (out / RELEASES).glob(f"{SEARCH_PREFIX}*"):
             if old.resolve() != kept:
                 shutil.rmtree(old, ignore_errors=True)
+        _collect_blog_pages(out / RELEASES, current)
+
+
+# Each blog's planet pages and feeds (plugins/planet, PLANET_BLOG_STORE) live in .releases/_planet-pages-<key>-<digest>/,
+# made once for what they show. Two folders beside the releases link them where they are served, and only the links
+# of the blogs that changed are replaced at a publish: a release's blogs/ is a link to BLOG_PAGES (which also holds
+# the blogroll, blogs/index.html), its feeds/blogs/ a link to BLOG_FEEDS. Publishing one blog thus creates a few
+# files, not a folder, four pages and two feeds for every blog of the network.
+BLOG_MANIFEST = ".planet-blogs.json"  # in a release, by plugins/planet: {"blogs": {key: its folder's name}}
+BLOG_PAGES_PREFIX = "_planet-pages-"  # no blog's slug starts with "_": never taken for a blog's release
+BLOG_PAGES = "_planet-blogs"
+BLOG_FEEDS = "_planet-blog-feeds"
+BLOG_PAGES_GRACE = 3600  # seconds: a build that started before a publish may still name a blog's older pages
+
+
+def _share_blog_pages(releases: Path, release: Path):
+    """Link the blogs' pages and feeds named by the release's manifest where the release serves them (under the
+    planet's lock: builds prepare, publishes change what is served)."""
+    try:
+        named = json.loads((release / BLOG_MANIFEST).read_text(encoding="utf-8"))["blogs"]
+    except (OSError, ValueError, KeyError, TypeError):
+        return  # no store: the release holds its blogs' pages itself
+    pages, feeds = releases / BLOG_PAGES, releases / BLOG_FEEDS
+    _sync_links(pages, {key: f"{name}/pages" for key, name in named.items()}, keep={"index.html"})
+    _sync_links(feeds, {f"{key}.{ext}": f"{name}/feeds/{key}.{ext}" for key, name in named.items()
+                        for ext in ("atom.xml", "rss.xml")})
+    blogroll = release / "blogs" / "index.html"
+    if blogroll.is_file():
+        staged = pages / f".index.html.{os.getpid()}"
+        with contextlib.suppress(FileNotFoundError):
+            staged.unlink()
+        os.link(blogroll, staged)
+        os.replace(staged, pages / "index.html")
+    for folder, shared in ((release / "blogs", pages), (release / "feeds" / "blogs", feeds)):
+        shutil.rmtree(folder, ignore_errors=True)  # what is left there: the blogroll, empty folders
+        folder.parent.mkdir(parents=True, exist_ok=True)
+        folder.symlink_to(os.path.relpath(shared, folder.parent))
+
+
+def _sync_links(folder: Path, wanted: dict[str, str], keep: frozenset | set = frozenset()):
+    """Make `folder` hold a link `name` -> `../<target>` for each of `wanted`, and nothing else but `keep`;
+    a link already right is left alone, one to change is replaced in one rename."""
+    folder.mkdir(parents=True, exist_ok=True)
+    for entry in os.scandir(folder):
+        if entry.name not in wanted and entry.name not in keep:
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(entry.path)
+    for name, target in wanted.items():
+        link = folder / name
+        target = f"../{target}"
+        try:
+            if os.readlink(link) == target:
+                continue
+        except OSError:
+            pass
+        swap_symlink(link, target, f".{name}.swap")
+
+
+def _collect_blog_pages(releases: Path, live: Path):
+    """Drop the kept pages of blogs that the live release does not name and no build has used for a while, and
+    the half-made ones of builds that died."""
+    try:
+        used = set(json.loads((live / BLOG_MANIFEST).read_text(encoding="utf-8"))["blogs"].values())
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+        return
+    old = time.time() - BLOG_PAGES_GRACE
+    for pattern in (f"{BLOG_PAGES_PREFIX}*", f".{BLOG_PAGES_PREFIX}*"):
+        for kept in releases.glob(pattern):
+            with contextlib.suppress(OSError):
+                if kept.name not in used and kept.stat().st_mtime < old:
+                    shutil.rmtree(kept, ignore_errors=True)
 
 
 def _expose(out: Path, name: str):

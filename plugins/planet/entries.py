@@ -13,7 +13,9 @@ published date in the future is clamped to that first sight.
 
 from __future__ import annotations
 
+import hashlib
 import io
+import json
 import re
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -74,6 +76,9 @@ class Entry:
     content_html: str = ""  # sanitised HTML (for the planet's feeds)
     comments: int | None = None  # None: unknown (outside blog, or service down)
     tags: list[str] = field(default_factory=list)
+    # sha256 of the record the entry was made from (every field but source, date and comments): a page's key
+    # takes it instead of the entry's text, which is most of the cost of keying a network's pages
+    origin: str = ""
 
     @property
     def verified(self) -> bool:
@@ -180,6 +185,7 @@ def normalise(parsed, source: Source, excerpt_length: int = EXCERPT_LENGTH, limi
             "content_html": xml_safe(sanitize.clean(content_html)),
             "tags": [t for t in tags if t][:10],
         })
+        result[-1]["digest"] = hashlib.sha256(json.dumps(result[-1], sort_keys=True).encode()).hexdigest()
         if len(result) >= limit:
             break
     return result
@@ -207,6 +213,7 @@ def dated(records: list[dict], source: Source, seen: dict[str, str], now: dateti
             excerpt=record["excerpt"],
             content_html=record["content_html"],
             tags=list(record["tags"]),
+            origin=record.get("digest", ""),
         ))
     return result
 

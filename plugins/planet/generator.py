@@ -17,6 +17,7 @@ import json
 import logging
 import math
 import os
+import shutil
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
@@ -28,6 +29,7 @@ from pelican.generators import Generator
 
 from confreres import service_client
 from confreres.french import parse_iso, slugify
+from confreres.planet_build import BLOG_MANIFEST
 
 from . import entries as E
 from . import fetch
@@ -37,7 +39,10 @@ log = logging.getLogger(__name__)
 SEEN_FILE = "seen.json"
 PAGES_FILE = ".planet-pages.json"  # in each release: {"layout", "pages": {name: sha256 of its inputs}}
 # Settings that change with every build but not what a page shows: left out of the layout's key.
-LAYOUT_IGNORED = frozenset({"OUTPUT_PATH", "PLANET_PREVIOUS", "PLANET_FETCH"})
+LAYOUT_IGNORED = frozenset({"OUTPUT_PATH", "PLANET_PREVIOUS", "PLANET_FETCH", "PLANET_BLOG_STORE"})
+# With PLANET_BLOG_STORE (a path prefix): each blog's planet pages and feeds are made once for what they show, in
+# <prefix><key>-<digest>/ (pages/, feeds/), and BLOG_MANIFEST in the release names them: publishing links them
+# where they are served (confreres/planet_build.py), so a release holds no folder, page or feed per blog.
 ENTRIES_CACHE = "entries"  # <state>/entries/<feed>.json: normalised entries of the last body seen
 # Output layout (top-level names are reserved in confreres.registry.RESERVED_SLUGS).
 INDEX = "index.html"
@@ -52,6 +57,8 @@ FEEDS = "feeds"
 ATOM = "feeds/all.atom.xml"
 RSS = "feeds/all.rss.xml"
 OPML = "feeds/blogs.opml"
+FEED_KINDS = ((Atom1Feed, "atom.xml", "application/atom+xml", "Atom"),
+              (Rss201rev2Feed, "rss.xml", "application/rss+xml", "RSS"))
 
 
 def page_url(base: str, number: int) -> str:
@@ -327,10 +334,15 @@ class PlanetGenerator(Generator):
         }
         digests = {key: _digest(value) for key, value in base.items()}  # once, not again for each of its pages
 
-        def write(name: str, template: str, **extra):
+        def inputs(template: str, extra: dict):
+            """What a page is made from; None when it shows the build's time (then always made again)."""
             used = self._names_used(template)
             shown = sorted(key for key in base if used is None or key in used)
-            if "PLANET_GENERATED" not in shown and self._reused(name, (template, [(k, digests[k]) for k in shown], extra)):
+            return None if "PLANET_GENERATED" in shown else (template, [(k, digests[k]) for k in shown], extra)
+
+        def write(name: str, template: str, **extra):
+            made_from = inputs(template, extra)
+            if made_from is not None and self._reused(name, made_from):
                 return
             context = dict(self.context)
             context.update(base)
@@ -344,12 +356,23 @@ class PlanetGenerator(Generator):
         for entry in self.entries:
             by_blog.setdefault(entry.source.key, []).append(entry)
             by_specialty.setdefault(entry.source.specialty, []).append(entry)
+        stored: dict[str, str] = {}
         for blog in blogs:
             own = by_blog.get(blog.key, [])
-            feeds = self._feeds(own, f"{FEEDS}/{BLOGS}/{blog.key}", f"{blog.title} — via {self.settings['SITENAME']}",
-                                blog.site_url or f"{siteurl}/{BLOGS}/{blog.key}/")
-            self._paginated(write, f"{BLOGS}/{blog.key}/", "entries", own, per_page, kind="blog", blog=blog,
-                            page_feeds=feeds, heading=blog.title)
+            stem = f"{FEEDS}/{BLOGS}/{blog.key}"
+            feed = (own, stem, f"{blog.title} — via {self.settings['SITENAME']}",
+                    blog.site_url or f"{siteurl}/{BLOGS}/{blog.key}/")
+            pages = (f"{BLOGS}/{blog.key}/", "entries", own, per_page)
+            extra = {"kind": "blog", "blog": blog, "page_feeds": self._feed_links(stem, feed[2]), "heading": blog.title}
+            kept = self._kept_blog(blog, feed, pages, extra, inputs)
+            if kept is None or not kept.is_dir():
+                self._feeds(*feed)
+                self._paginated(write, *pages, **extra)
+            if kept is not None:
+                self._keep_blog(blog, kept)
+                stored[blog.key] = kept.name
+        if self.settings.get("PLANET_BLOG_STORE"):
+            _save_json(Path(self.output_path) / BLOG_MANIFEST, {"blogs": stored})
         for spec in specialties:
             own = by_specialty.get(spec["name"], [])
             feeds = self._feeds(own, f"{FEEDS}/{SPECIALTIES}/{spec['slug']}",
@@ -432,7 +455,9 @@ class PlanetGenerator(Generator):
             digest = self._entry_digests.get(id(value))
             if digest is None:
                 made = value
-                if isinstance(value, E.Entry):
+                if isinstance(value, E.Entry) and value.origin:  # what the entry was made from
+                    made = (value.origin, self._keyable(value.source), value.author, value.date, value.comments)
+                elif isinstance(value, E.Entry):
                     made = [getattr(value, f.name) for f in dataclasses.fields(value)]
                     made[FIELD_SOURCE] = self._keyable(value.source)  # its source: one digest for all its entries
                 digest = self._entry_digests[id(value)] = _digest(made)
@@ -476,16 +501,22 @@ class PlanetGenerator(Generator):
                 **extra,
             )
 
+    def _feed_links(self, stem: str, title: str) -> list[dict]:
+        """The descriptions of `<stem>.atom.xml` and `<stem>.rss.xml` for a page's <head>."""
+        siteurl = self.settings["SITEURL"]
+        return [{"href": f"{siteurl}/{stem}.{ext}", "type": mime, "title": f"{title} ({label})"}
+                for _, ext, mime, label in FEED_KINDS]
+
+    def _feed_inputs(self, items: list[E.Entry], ext: str, title: str, link: str) -> tuple:
+        return (ext, title, link, items[:int(self.settings.get("PLANET_FEED_ITEMS", 50))])
+
     def _feeds(self, items: list[E.Entry], stem: str, title: str, link: str) -> list[dict]:
         """Write `<stem>.atom.xml` and `<stem>.rss.xml`; return their descriptions for the page's <head>."""
         siteurl = self.settings["SITEURL"]
         limit = int(self.settings.get("PLANET_FEED_ITEMS", 50))
-        written = []
-        for cls, ext, mime, label in ((Atom1Feed, "atom.xml", "application/atom+xml", "Atom"),
-                                      (Rss201rev2Feed, "rss.xml", "application/rss+xml", "RSS")):
+        for cls, ext, _, _ in FEED_KINDS:
             path = f"{stem}.{ext}"
-            written.append({"href": f"{siteurl}/{path}", "type": mime, "title": f"{title} ({label})"})
-            if self._reused(path, (ext, title, link, items[:limit])):
+            if self._reused(path, self._feed_inputs(items, ext, title, link)):
                 continue
             feed = cls(
                 title=title,
@@ -511,7 +542,40 @@ class PlanetGenerator(Generator):
             target.parent.mkdir(parents=True, exist_ok=True)
             with open(target, "w", encoding="utf-8") as handle:
                 feed.write(handle, "utf-8")
-        return written
+        return self._feed_links(stem, title)
+
+    # a blog's pages and feeds, kept outside the release (PLANET_BLOG_STORE) ---------------------------------
+
+    def _kept_blog(self, blog: E.Source, feed: tuple, pages: tuple, extra: dict, inputs) -> Path | None:
+        """The folder that holds, or will hold, the blog's planet pages and feeds for what they show; None without
+        a store, or when a page of theirs shows the build's time (then they are written in the release)."""
+        store = self.settings.get("PLANET_BLOG_STORE")
+        if not store:
+            return None
+        made_from = []
+        self._paginated(lambda name, template, **page: made_from.append((name, inputs(template, page))), *pages, **extra)
+        if any(page is None for _, page in made_from):
+            return None
+        made_from += [self._feed_inputs(feed[0], ext, *feed[2:]) for _, ext, _, _ in FEED_KINDS]
+        digest = hashlib.sha256(repr((self._layout, self._keyable(made_from))).encode()).hexdigest()[:32]
+        return Path(f"{store}{blog.key}-{digest}")
+
+    def _keep_blog(self, blog: E.Source, kept: Path):
+        """Move what was just written for the blog into `kept` (unless another build made it meanwhile); mark a
+        kept folder used (publish drops those no release has used for a while)."""
+        if kept.is_dir():
+            os.utime(kept)
+            return
+        out = Path(self.output_path)
+        stage = kept.with_name(f".{kept.name}.{os.getpid()}")
+        (stage / FEEDS).mkdir(parents=True, exist_ok=True)
+        os.replace(out / BLOGS / blog.key, stage / "pages")
+        for _, ext, _, _ in FEED_KINDS:
+            os.replace(out / FEEDS / BLOGS / f"{blog.key}.{ext}", stage / FEEDS / f"{blog.key}.{ext}")
+        try:
+            os.rename(stage, kept)
+        except OSError:  # made meanwhile by another build, from the same inputs
+            shutil.rmtree(stage, ignore_errors=True)
 
     def _opml(self, blogs: list[E.Source]):
         gone = {s.source.key for s in self.status if s.state == "supprime"}

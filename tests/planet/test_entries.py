@@ -106,3 +106,16 @@ def test_safe_url():
     assert E.safe_url("https://a.example/x") == "https://a.example/x"
     for bad in ("javascript:alert(1)", "data:text/html,x", "/relative", "https://a.example/\"onmouseover=x", ""):
         assert E.safe_url(bad) == ""
+
+
+def test_an_entrys_origin_changes_with_any_field_of_its_record():
+    body = feed_bytes("good.atom.xml")
+    first = {e.key: e.origin for e in entries_from("good.atom.xml", OUTSIDE)}
+    assert all(len(origin) == 64 for origin in first.values())
+    again = E.entries_of(E.parse(body, OUTSIDE), OUTSIDE, {}, NOW)
+    assert {e.key: e.origin for e in again} == first
+    edited = body.replace(b"vu du cabinet", b"vu du bureau")
+    assert edited != body
+    changed = {e.key: e.origin for e in E.entries_of(E.parse(edited, OUTSIDE), OUTSIDE, {}, NOW)}
+    assert changed["tag:externe.example,2025:tiers-payant"] != first["tag:externe.example,2025:tiers-payant"]
+    assert changed["tag:externe.example,2025:certificats"] == first["tag:externe.example,2025:certificats"]

@@ -110,3 +110,49 @@ def test_the_names_each_template_reads_are_kept_with_the_release_and_read_again_
     settings.write_text(settings.read_text(encoding="utf-8").replace("per_page = ", "per_page = 1"), encoding="utf-8")
     assert build.build(network, progress=False).planet.ok
     assert "PLANET_STATUS" in kept()["names"]["status"]
+
+
+def test_each_blogs_pages_are_kept_once_and_a_publish_relinks_only_the_blog_that_changed(tmp_path):
+    import json
+    import os
+    import time
+
+    from confreres import registry
+
+    network = make_planet_network(tmp_path / "network", [], NO_SERVICE, slugs=("dr-a", "dr-b", "dr-c"), posts=2)
+    out = network.output
+    releases = out / ".releases"
+    assert build.build(network, progress=False).planet.ok
+    shared = releases / planet_build.BLOG_PAGES
+    release = (out / planet_build.LIVE).resolve()
+    assert (release / "blogs").is_symlink() and (release / "blogs").resolve() == shared.resolve()
+    assert (release / "feeds" / "blogs").resolve() == (releases / planet_build.BLOG_FEEDS).resolve()
+    links = {name: os.readlink(shared / name) for name in ("dr-a", "dr-b", "dr-c")}
+    assert all(target.startswith(f"../{planet_build.BLOG_PAGES_PREFIX}") for target in links.values())
+    page = (out / "blogs" / "dr-b" / "index.html").read_text(encoding="utf-8")
+    assert "Billet 1 de dr-b" in page and "Blog dr-b" in (out / "blogs" / "index.html").read_text(encoding="utf-8")
+    assert "Billet 1 de dr-b" in (out / "feeds" / "blogs" / "dr-b.atom.xml").read_text(encoding="utf-8")
+
+    write_post(network.site("dr-a").path, "dr-a-nouveau", "Un billet tout neuf", date="2025-12-01 08:00")
+    assert build.build(network, ["dr-a"], progress=False).planet.ok
+    assert os.readlink(shared / "dr-b") == links["dr-b"] and os.readlink(shared / "dr-c") == links["dr-c"]
+    assert os.readlink(shared / "dr-a") != links["dr-a"]
+    assert "Un billet tout neuf" in (out / "blogs" / "dr-a" / "index.html").read_text(encoding="utf-8")
+    assert "Un billet tout neuf" in (out / "feeds" / "blogs" / "dr-a.atom.xml").read_text(encoding="utf-8")
+    old_a = releases / links["dr-a"].split("/")[1]
+    assert old_a.is_dir()  # kept a while: a build that started before the publish may still name it
+
+    # dr-c leaves the network: its links go; folders no release names are dropped once old enough
+    toml = network.source.read_text(encoding="utf-8")
+    start = toml.index('[[sites]]\nslug = "dr-c"')
+    network.source.write_text(toml[:start] + toml[toml.index("[[sites]]", start + 1):] if "[[sites]]" in toml[start + 1:]
+                              else toml[:start], encoding="utf-8")
+    network = registry.load(network.source)
+    past = time.time() - 2 * planet_build.BLOG_PAGES_GRACE
+    os.utime(old_a, (past, past))
+    assert build.build(network, progress=False).planet.ok
+    assert not (shared / "dr-c").exists() and not (releases / planet_build.BLOG_FEEDS / "dr-c.atom.xml").exists()
+    assert not (out / "blogs" / "dr-c").exists() and not old_a.exists()
+    named = json.loads(((out / planet_build.LIVE).resolve() / planet_build.BLOG_MANIFEST).read_text(encoding="utf-8"))
+    assert set(named["blogs"]) == {"dr-a", "dr-b"}
+    assert all((releases / name).is_dir() for name in named["blogs"].values())
