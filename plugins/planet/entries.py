@@ -79,6 +79,7 @@ class Entry:
     # sha256 of the record the entry was made from (every field but source, date and comments): a page's key
     # takes it instead of the entry's text, which is most of the cost of keying a network's pages
     origin: str = ""
+    compared: str = ""  # link_key(link), made once with the record: what dedupe compares
 
     @property
     def verified(self) -> bool:
@@ -184,6 +185,7 @@ def normalise(parsed, source: Source, excerpt_length: int = EXCERPT_LENGTH, limi
             "excerpt": xml_safe(sanitize.excerpt(excerpt_html, excerpt_length)),
             "content_html": xml_safe(sanitize.clean(content_html)),
             "tags": [t for t in tags if t][:10],
+            "compared": link_key(link),
         })
         result[-1]["digest"] = hashlib.sha256(json.dumps(result[-1], sort_keys=True).encode()).hexdigest()
         if len(result) >= limit:
@@ -211,9 +213,10 @@ def dated(records: list[dict], source: Source, seen: dict[str, str], now: dateti
             date=min(published, first_seen) if published else first_seen,
             updated=updated,
             excerpt=record["excerpt"],
-            content_html=record["content_html"],
+            content_html=record.get("content_html", ""),  # kept apart by the planet's cache (generator.with_content)
             tags=list(record["tags"]),
             origin=record.get("digest", ""),
+            compared=record.get("compared", ""),
         ))
     return result
 
@@ -224,7 +227,7 @@ def _parse_iso(value: str) -> datetime | None:
         return None
     try:
         if len(value) == 20 and value[10] == "T" and value[-1] == "Z":
-            return datetime.fromisoformat(value[:-1]).replace(tzinfo=UTC)
+            return datetime.fromisoformat(value)  # "Z": aware, in UTC (Python >= 3.11)
         return datetime.strptime(value, ISO_Z).replace(tzinfo=UTC)
     except ValueError:
         return None
@@ -236,7 +239,7 @@ def dedupe(entries: list[Entry]) -> list[Entry]:
     links: set[str] = set()
     kept = []
     for entry in entries:
-        link = link_key(entry.link)
+        link = entry.compared or link_key(entry.link)
         if entry.key in ids or link in links:
             continue
         ids.add(entry.key)

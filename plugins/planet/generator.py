@@ -18,6 +18,7 @@ import logging
 import math
 import os
 import shutil
+import stat
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
@@ -44,6 +45,7 @@ LAYOUT_IGNORED = frozenset({"OUTPUT_PATH", "PLANET_PREVIOUS", "PLANET_FETCH", "P
 # <prefix><key>-<digest>/ (pages/, feeds/), and BLOG_MANIFEST in the release names them: publishing links them
 # where they are served (confreres/planet_build.py), so a release holds no folder, page or feed per blog.
 ENTRIES_CACHE = "entries"  # <state>/entries/<feed>.json: normalised entries of the last body seen
+CONTENT_SUFFIX = ".content.json"  # beside it: their content_html, read only for the feeds a build writes
 # Output layout (top-level names are reserved in confreres.registry.RESERVED_SLUGS).
 INDEX = "index.html"
 BLOGS = "blogs"
@@ -118,19 +120,51 @@ def _code_stamp() -> str:
 CODE_STAMP = _code_stamp()
 
 
-def records_for(body: bytes, source: E.Source, state_dir: Path, excerpt_length: int = E.EXCERPT_LENGTH):
-    """(home page, normalised entries) of a feed body, cached by its sha256: a 304 costs no parsing."""
-    digest = hashlib.sha256(b"%d\0%s\0%s\0" % (excerpt_length, source.feed_url.encode(), CODE_STAMP.encode())
-                            + body).hexdigest()
-    cache = Path(state_dir) / ENTRIES_CACHE / f"{fetch.copy_name(source.feed_url)[:-4]}.json"
+def records_for(body: bytes | Path, source: E.Source, state_dir: Path, excerpt_length: int = E.EXCERPT_LENGTH):
+    """(home page, normalised entries) of a feed body, cached by its sha256: a 304 costs no parsing.
+
+    A member blog's feed comes as its file: the same file (device, inode, size, mtime: a blog's build writes a new
+    one) is not even read again, which at 200 blogs was a tenth of a one-post publish."""
+    cache = records_file(state_dir, source)
     cached = _load_json(cache)
+    signature = ""
+    if isinstance(body, Path):
+        info = body.stat()
+        signature = f"{info.st_dev}:{info.st_ino}:{info.st_size}:{info.st_mtime_ns}:{excerpt_length}:{CODE_STAMP}"
+        if signature == cached.get("signature"):
+            return cached.get("home", ""), cached.get("records", [])
+        body = body.read_bytes()
+    digest = hashlib.sha256(b"2\0%d\0%s\0%s\0" % (excerpt_length, source.feed_url.encode(), CODE_STAMP.encode())
+                            + body).hexdigest()
     if cached.get("sha256") == digest:
+        if signature:
+            _save_json(cache, {**cached, "signature": signature})
         return cached.get("home", ""), cached.get("records", [])
     parsed = E.parse(body, source)
     home = E.safe_url(parsed.get("feed", {}).get("link", ""))
     records = E.normalise(parsed, source, excerpt_length)
-    _save_json(cache, {"sha256": digest, "home": home, "records": records})
+    # the entries' HTML apart: most builds write no feed of most sources, and it was most of what a build read
+    _save_json(cache.with_name(cache.name[:-5] + CONTENT_SUFFIX), {r["key"]: r.pop("content_html") for r in records})
+    _save_json(cache, {"sha256": digest, "signature": signature, "home": home, "records": records})
     return home, records
+
+
+def records_file(state_dir: Path, source: E.Source) -> Path:
+    return Path(state_dir) / ENTRIES_CACHE / f"{fetch.copy_name(source.feed_url)[:-4]}.json"
+
+
+def with_content(entries: list[E.Entry], state_dir: Path, loaded: dict[str, dict] | None = None) -> list[E.Entry]:
+    """`entries` with their content_html, read from the records' cache of their sources (`loaded`: kept by source)."""
+    loaded = {} if loaded is None else loaded
+    for entry in entries:
+        if entry.content_html:
+            continue
+        url = entry.source.feed_url
+        if url not in loaded:
+            cache = records_file(state_dir, entry.source)
+            loaded[url] = _load_json(cache.with_name(cache.name[:-5] + CONTENT_SUFFIX))
+        entry.content_html = loaded[url].get(entry.key, "")
+    return entries
 
 
 # -- the comment service (HTTP only; never fails the build) ------------------------------------------
@@ -215,6 +249,7 @@ class PlanetGenerator(Generator):
         self._folders: set[Path] = set()  # made in the new release by _reused
         self._entry_digests: dict[int, str] = {}  # id(entry or source) -> its digest; they live as long as the build
         self._used: dict[str, frozenset[str] | None] = {}
+        self._content: dict[str, dict] = {}  # feed URL -> {entry key: content_html}, read when a feed is written
         previous = self.settings.get("PLANET_PREVIOUS") or ""
         before = _load_json(Path(previous) / PAGES_FILE) if previous else {}
         self._previous = Path(previous) if previous and before.get("layout") == self._layout else None
@@ -272,19 +307,24 @@ class PlanetGenerator(Generator):
                 entry.comments = counts.get(entry.link, 0) if counts else None
         self.debates = fetch_debates(self.settings.get("COMMENTS_URL", ""), self.sources, timeout=timeout)
 
-    def _records(self, body: bytes, source: E.Source) -> tuple[str, list[dict]]:
+    def _records(self, body: bytes | Path, source: E.Source) -> tuple[str, list[dict]]:
         length = int(self.settings.get("PLANET_EXCERPT_LENGTH", E.EXCERPT_LENGTH))
         return records_for(body, source, self.state_dir, length)
 
-    def _body(self, source: E.Source, state: dict) -> tuple[bytes | None, FeedStatus]:
+    def _body(self, source: E.Source, state: dict) -> tuple[bytes | Path | None, FeedStatus]:
+        """A feed's body (a member blog's: its file, read by records_for if need be) and its status line."""
         status = FeedStatus(source=source, state="ok")
         if source.member:
             path = Path(source.path)
-            if not path.is_file():
+            try:
+                info = path.stat()
+            except OSError:
+                info = None
+            if info is None or not stat.S_ISREG(info.st_mode):
                 status.state, status.last_error = "absent", "blog pas encore construit"
                 return None, status
-            status.last_success = datetime.fromtimestamp(path.stat().st_mtime, UTC)
-            return path.read_bytes(), status
+            status.last_success = datetime.fromtimestamp(info.st_mtime, UTC)
+            return path, status
         status.http_status = state.get("http_status")
         status.last_success = _iso(state.get("last_success"))
         status.last_error = state.get("last_error") or ""
@@ -334,11 +374,17 @@ class PlanetGenerator(Generator):
         }
         digests = {key: _digest(value) for key, value in base.items()}  # once, not again for each of its pages
 
+        shown_by_template: dict[str, str | None] = {}
+
         def inputs(template: str, extra: dict):
             """What a page is made from; None when it shows the build's time (then always made again)."""
-            used = self._names_used(template)
-            shown = sorted(key for key in base if used is None or key in used)
-            return None if "PLANET_GENERATED" in shown else (template, [(k, digests[k]) for k in shown], extra)
+            if template not in shown_by_template:  # the network-wide names it shows, as one digest
+                used = self._names_used(template)
+                shown = sorted(key for key in base if used is None or key in used)
+                shown_by_template[template] = (None if "PLANET_GENERATED" in shown
+                                               else _digest([(k, digests[k]) for k in shown]))
+            shown = shown_by_template[template]
+            return None if shown is None else (template, shown, extra)
 
         def write(name: str, template: str, **extra):
             made_from = inputs(template, extra)
@@ -451,6 +497,8 @@ class PlanetGenerator(Generator):
     def _keyable(self, value):
         """`value` with each entry replaced by its digest, made once per entry: an entry is on three pages and
         two feeds or more, and its repr (with its source's) was most of the cost of a page's key."""
+        if type(value) in _SCALARS:
+            return value
         if isinstance(value, E.Entry | E.Source):
             digest = self._entry_digests.get(id(value))
             if digest is None:
@@ -526,7 +574,7 @@ class PlanetGenerator(Generator):
                 feed_url=f"{siteurl}/{path}",
                 author_name=self.settings.get("NETWORK_NAME", ""),
             )
-            for entry in items[:limit]:
+            for entry in with_content(items[:limit], self.state_dir, self._content):
                 updated = entry.updated if entry.updated and entry.updated > entry.date else None
                 feed.add_item(
                     title=entry.title,
@@ -604,6 +652,9 @@ class PlanetGenerator(Generator):
         target = Path(self.output_path) / OPML
         target.parent.mkdir(parents=True, exist_ok=True)
         ET.ElementTree(root).write(target, encoding="utf-8", xml_declaration=True)
+
+
+_SCALARS = frozenset({str, int, float, bool, type(None)})
 
 
 def _digest(value) -> str:
