@@ -156,3 +156,33 @@ def test_each_blogs_pages_are_kept_once_and_a_publish_relinks_only_the_blog_that
     named = json.loads(((out / planet_build.LIVE).resolve() / planet_build.BLOG_MANIFEST).read_text(encoding="utf-8"))
     assert set(named["blogs"]) == {"dr-a", "dr-b"}
     assert all((releases / name).is_dir() for name in named["blogs"].values())
+
+
+def test_an_unchanged_member_feed_is_not_read_again_and_a_rebuilt_one_is(tmp_path):
+    import json
+
+    from planet import generator
+
+    network = make_planet_network(tmp_path / "network", [], NO_SERVICE, slugs=("dr-a", "dr-b"), posts=2)
+    assert build.build(network, progress=False).planet.ok
+    source = next(s for s in planet_build.planet_sources(network, network.output) if s["key"] == "dr-b")
+    cache = generator.records_file(planet_build.state_dir(network), generator.E.Source(**source))
+    kept = json.loads(cache.read_text(encoding="utf-8"))
+    assert kept["signature"] and all("content_html" not in r for r in kept["records"])
+    assert any("permanence des soins" in html for html in json.loads(
+        cache.with_name(cache.name[:-5] + generator.CONTENT_SUFFIX).read_text(encoding="utf-8")).values())
+
+    # the cache says something else of dr-b's unchanged feed: believed, the file is not read again
+    kept["records"][0]["title"] = "Titre du cache"
+    kept["records"][0]["digest"] = "0" * 64  # what the entry is made from changed: its pages are made again
+    cache.write_text(json.dumps(kept), encoding="utf-8")
+    write_post(network.site("dr-a").path, "dr-a-nouveau", "Un billet tout neuf", date="2025-12-01 08:00")
+    assert build.build(network, ["dr-a"], progress=False).planet.ok
+    assert "Titre du cache" in (network.output / "blogs" / "dr-b" / "index.html").read_text(encoding="utf-8")
+
+    write_post(network.site("dr-b").path, "dr-b-nouveau", "Un autre billet", date="2025-12-02 08:00")
+    assert build.build(network, ["dr-b"], progress=False).planet.ok  # a new feed file: read and parsed again
+    page = (network.output / "blogs" / "dr-b" / "index.html").read_text(encoding="utf-8")
+    assert "Un autre billet" in page and "Titre du cache" not in page
+    feed = (network.output / "feeds" / "blogs" / "dr-b.atom.xml").read_text(encoding="utf-8")
+    assert "permanence des soins" in feed  # the entries' HTML, read apart for the feed
