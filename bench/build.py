@@ -176,12 +176,16 @@ def main():
             # drifts, and the ratio is of runs made side by side
             small = generate(root / "baseline", args.publish_baseline, args.posts)
             build.build(small, jobs=args.jobs, force=True, progress=False)
-            ones, baselines = [], []
+            ones, baselines, clis, cli_baselines = [], [], [], []
             for _ in range(args.repeat):
                 ones.append(publish_one(network, "", 1))
                 baselines.append(publish_one(small, f" of {args.publish_baseline} blogs", 1))
+                clis.append(publish_one(network, ", `confreres build --site`", 1, cli=True))
+                cli_baselines.append(publish_one(small, f" of {args.publish_baseline} blogs, `confreres build --site`",
+                                                 1, cli=True))
             one, baseline = statistics.median(ones), statistics.median(baselines)
             publish_ratio = statistics.median(a / b for a, b in zip(ones, baselines, strict=True))
+            cli_ratio = statistics.median(a / b for a, b in zip(clis, cli_baselines, strict=True))
         else:
             one = publish_one(network, "", args.repeat)
         planet = timed("planet build alone (forced, no outside fetch)",
@@ -202,6 +206,8 @@ def main():
             print(f"one-post publish at {args.sites} blogs vs {args.publish_baseline} blogs: {one:6.2f} s vs "
                   f"{baseline:6.2f} s (medians): {publish_ratio:5.2f}x   (median of {args.repeat} alternating "
                   f"pairs; target <= 1.25x)")
+            print(f"  the same as a push runs it, `confreres build --site` in a new process: "
+                  f"{statistics.median(clis):6.2f} s vs {statistics.median(cli_baselines):6.2f} s: {cli_ratio:5.2f}x")
     finally:
         if not args.keep:
             shutil.rmtree(root, ignore_errors=True)
@@ -209,9 +215,10 @@ def main():
             print(f"kept: {root}")
 
 
-def publish_one(network: registry.Network, label: str, repeat: int) -> float:
+def publish_one(network: registry.Network, label: str, repeat: int, cli: bool = False) -> float:
     """A new post in the middle blog (the newest of the network: first on the planet, shifting its pages), that
-    blog rebuilt and the planet: the median of `repeat` runs."""
+    blog rebuilt and the planet: the median of `repeat` runs. In this process (what it keeps between builds, e.g.
+    the blogs' post lists read, helps), or with `cli` as a push runs it: `confreres build --site` started anew."""
     site = network.sites[len(network.sites) // 2]
 
     def touch():
@@ -221,8 +228,13 @@ def publish_one(network: registry.Network, label: str, repeat: int) -> float:
             f"Title: Nouveau billet {n}\nDate: {date}\nCategory: Pratique\nTags: garde\n"
             f"Slug: {site.slug}-nouveau-{n}\n\nUn billet tout neuf.\n", encoding="utf-8")
 
-    return timed(f"one-post publish{label} ({site.slug}: a new post, + the planet)",
-                 lambda: build.build(network, [site.slug], progress=False), repeat, before=touch)
+    def command():
+        subprocess.run([str(Path(sys.executable).with_name("confreres")), "build", "--site", site.slug, "-q",
+                        "--no-announce"], env={**os.environ, "CONFRERES_NETWORK": str(network.source)},
+                       check=True, capture_output=True)
+
+    run = command if cli else (lambda: build.build(network, [site.slug], progress=False))
+    return timed(f"one-post publish{label} ({site.slug}: a new post, + the planet)", run, repeat, before=touch)
 
 
 def _planet(network, out):

@@ -236,9 +236,8 @@ def stale_crosslinks(network: Network, out: Path, badges: dict[str, dict] | None
         by_site.setdefault(post["site"], []).append(url)
     stale = []
     for slug in slugs:
-        try:
-            recorded = json.loads((out / slug / "crosslinks.json").read_text(encoding="utf-8"))
-        except (OSError, ValueError):
+        recorded = crosslinks.recorded(out / slug)
+        if not recorded:
             continue  # not built, or built without the crosslinks plugin
         own = by_site.get(slug, [])
         changed = crosslinks.digest(own, posts, children) != recorded.get("digest")

@@ -16,7 +16,7 @@ POSTS_FILE = "posts.json"
 LINKS_FILE = "crosslinks.json"  # written by the crosslinks plugin: its digests and, lighter, the blog's posts
 LINK_FIELDS = ("url", "title", "date", "reply_to")
 
-_READ: dict[str, tuple[tuple, list[dict]]] = {}  # <out>/<slug>/<file> -> (its stat, its posts): read once per release
+_READ: dict[str, tuple[tuple, dict]] = {}  # <out>/<slug>/<file> -> (its stat, what it says): read once per release
 
 
 def load_posts(out: Path, slugs: list[str]) -> dict[str, dict]:
@@ -28,26 +28,40 @@ def load_posts(out: Path, slugs: list[str]) -> dict[str, dict]:
     return posts
 
 
+def recorded(live: Path) -> dict:
+    """What a blog's live crosslinks.json says ({} when it has none): its digests, and its posts (LINK_FIELDS)."""
+    return _read(live / LINKS_FILE) or {}
+
+
+def _read(path: Path) -> dict | None:
+    """A blog's JSON file of posts, its posts kept to LINK_FIELDS (None: not listed); None when missing or
+    unreadable. Kept while
+    the file is the same (a new release is a new inode): the build reads each blog's file once, not per check."""
+    try:
+        stat = path.stat()
+        key = (stat.st_ino, stat.st_size, stat.st_mtime_ns)
+        kept = _READ.get(str(path))
+        if kept is not None and kept[0] == key:
+            return kept[1]
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    if not isinstance(data, dict):
+        return None
+    listed = data.get("posts")  # None: a release older than the posts' list in crosslinks.json
+    data["posts"] = [{k: post.get(k) or "" for k in LINK_FIELDS} for post in listed
+                     if isinstance(post, dict) and isinstance(post.get("url"), str)] if isinstance(listed, list) else None
+    _READ[str(path)] = (key, data)
+    return data
+
+
 def _blog_posts(live: Path) -> list[dict]:
     """The posts a blog's live release lists: from crosslinks.json (a few KB), else from posts.json (releases
     built before it listed them, ~80 KB: each post's excerpt, the newest ones' HTML)."""
     for name in (LINKS_FILE, POSTS_FILE):
-        path = live / name
-        try:
-            stat = path.stat()
-            key = (stat.st_ino, stat.st_size, stat.st_mtime_ns)
-            kept = _READ.get(str(path))  # the live link's path: a new release is a new inode
-            if kept is not None and kept[0] == key:
-                return kept[1]
-            listed = json.loads(path.read_text(encoding="utf-8")).get("posts")
-        except (OSError, ValueError, AttributeError):
-            continue
-        if not isinstance(listed, list):
-            continue
-        posts = [{k: post.get(k) or "" for k in LINK_FIELDS} for post in listed
-                 if isinstance(post, dict) and isinstance(post.get("url"), str)]
-        _READ[str(path)] = (key, posts)
-        return posts
+        data = _read(live / name)
+        if data is not None and data["posts"] is not None:
+            return data["posts"]
     return []
 
 
