@@ -356,7 +356,7 @@ def _sync_links(folder: Path, wanted: dict[str, str], keep: frozenset | set = fr
     folder.mkdir(parents=True, exist_ok=True)
     for entry in os.scandir(folder):
         if entry.name not in wanted and entry.name not in keep:
-            with contextlib.suppress(FileNotFoundError):
+            with contextlib.suppress(OSError):  # only links and files are made here
                 os.unlink(entry.path)
     for name, target in wanted.items():
         link = folder / name
