@@ -144,13 +144,17 @@ def records_for(body: bytes | Path, source: E.Source, state_dir: Path, excerpt_l
     home = E.safe_url(parsed.get("feed", {}).get("link", ""))
     records = E.normalise(parsed, source, excerpt_length)
     # the entries' HTML apart: most builds write no feed of most sources, and it was most of what a build read
-    _save_json(cache.with_name(cache.name[:-5] + CONTENT_SUFFIX), {r["key"]: r.pop("content_html") for r in records})
+    _save_json(content_file(cache), {r["key"]: r.pop("content_html") for r in records})
     _save_json(cache, {"sha256": digest, "signature": signature, "home": home, "records": records})
     return home, records
 
 
 def records_file(state_dir: Path, source: E.Source) -> Path:
     return Path(state_dir) / ENTRIES_CACHE / f"{fetch.copy_name(source.feed_url)[:-4]}.json"
+
+
+def content_file(records: Path) -> Path:
+    return records.with_name(records.name[:-5] + CONTENT_SUFFIX)
 
 
 def with_content(entries: list[E.Entry], state_dir: Path, loaded: dict[str, dict] | None = None) -> list[E.Entry]:
@@ -161,8 +165,7 @@ def with_content(entries: list[E.Entry], state_dir: Path, loaded: dict[str, dict
             continue
         url = entry.source.feed_url
         if url not in loaded:
-            cache = records_file(state_dir, entry.source)
-            loaded[url] = _load_json(cache.with_name(cache.name[:-5] + CONTENT_SUFFIX))
+            loaded[url] = _load_json(content_file(records_file(state_dir, entry.source)))
         entry.content_html = loaded[url].get(entry.key, "")
     return entries
 
@@ -410,7 +413,7 @@ class PlanetGenerator(Generator):
                     blog.site_url or f"{siteurl}/{BLOGS}/{blog.key}/")
             pages = (f"{BLOGS}/{blog.key}/", "entries", own, per_page)
             extra = {"kind": "blog", "blog": blog, "page_feeds": self._feed_links(stem, feed[2]), "heading": blog.title}
-            kept = self._kept_blog(blog, feed, pages, extra, inputs)
+            kept = self._blog_folder(blog, feed, pages, extra, inputs)
             if kept is None or not kept.is_dir():
                 self._feeds(*feed)
                 self._paginated(write, *pages, **extra)
@@ -594,7 +597,7 @@ class PlanetGenerator(Generator):
 
     # a blog's pages and feeds, kept outside the release (PLANET_BLOG_STORE) ---------------------------------
 
-    def _kept_blog(self, blog: E.Source, feed: tuple, pages: tuple, extra: dict, inputs) -> Path | None:
+    def _blog_folder(self, blog: E.Source, feed: tuple, pages: tuple, extra: dict, inputs) -> Path | None:
         """The folder that holds, or will hold, the blog's planet pages and feeds for what they show; None without
         a store, or when a page of theirs shows the build's time (then they are written in the release)."""
         store = self.settings.get("PLANET_BLOG_STORE")

@@ -170,7 +170,7 @@ def test_an_unchanged_member_feed_is_not_read_again_and_a_rebuilt_one_is(tmp_pat
     kept = json.loads(cache.read_text(encoding="utf-8"))
     assert kept["signature"] and all("content_html" not in r for r in kept["records"])
     assert any("permanence des soins" in html for html in json.loads(
-        cache.with_name(cache.name[:-5] + generator.CONTENT_SUFFIX).read_text(encoding="utf-8")).values())
+        generator.content_file(cache).read_text(encoding="utf-8")).values())
 
     # the cache says something else of dr-b's unchanged feed: believed, the file is not read again
     kept["records"][0]["title"] = "Titre du cache"
