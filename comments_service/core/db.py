@@ -63,9 +63,16 @@ def _writers_turn(path: str | None) -> Iterator[None]:
         return
     files = _turn_files.__dict__.setdefault("fds", {})
     key = (os.getpid(), path)  # one open file per process and thread: flock excludes other open files only
-    fd = files.get(key)
+    if key not in files:
+        try:
+            files[key] = os.open(path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
+        except OSError as exc:  # e.g. a read-only folder: SQLite's own waiting still orders the writers
+            log.warning("writers' lock file %s unusable (%s): writers wait on SQLite alone", path, exc)
+            files[key] = None
+    fd = files[key]
     if fd is None:
-        fd = files[key] = os.open(path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
+        yield
+        return
     fcntl.flock(fd, fcntl.LOCK_EX)
     try:
         yield

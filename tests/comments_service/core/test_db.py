@@ -179,3 +179,12 @@ def test_a_nested_write_that_fails_undoes_only_its_own_part(tmp_path):
             raise ValueError("second inner")
     assert [row[0] for row in db.conn.execute("SELECT x FROM t ORDER BY x")] == [1, 2]
     assert not db.conn.in_transaction
+
+
+def test_a_write_goes_on_when_the_lock_file_cannot_be_made(tmp_path):
+    db = dbmod.connect(str(tmp_path / "db.sqlite3"))
+    db.conn.execute("CREATE TABLE t (x INTEGER)")
+    db.writers_lock = str(tmp_path / "missing-folder" / "db.sqlite3.writers-lock")
+    with dbmod.write(db):
+        db.conn.execute("INSERT INTO t VALUES (1)")
+    assert db.conn.execute("SELECT count(*) FROM t").fetchone()[0] == 1
