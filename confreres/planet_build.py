@@ -337,13 +337,13 @@ def _share_blog_pages(releases: Path, release: Path):
     _sync_links(pages, {key: f"{name}/pages" for key, name in named.items()}, keep={"index.html"})
     _sync_links(feeds, {f"{key}.{ext}": f"{name}/feeds/{key}.{ext}" for key, name in named.items()
                         for ext in ("atom.xml", "rss.xml")})
-    blogroll = release / "blogs" / "index.html"
-    if blogroll.is_file():
+    blogroll, served = release / "blogs" / "index.html", pages / "index.html"
+    if blogroll.is_file() and not (served.is_file() and os.path.samefile(blogroll, served)):  # else: kept as is
         staged = pages / f".index.html.{os.getpid()}"
         with contextlib.suppress(FileNotFoundError):
             staged.unlink()
         os.link(blogroll, staged)
-        os.replace(staged, pages / "index.html")
+        os.replace(staged, served)
     for folder, shared in ((release / "blogs", pages), (release / "feeds" / "blogs", feeds)):
         shutil.rmtree(folder, ignore_errors=True)  # what is left there: the blogroll, empty folders
         folder.parent.mkdir(parents=True, exist_ok=True)
