@@ -137,6 +137,7 @@ def test_each_blogs_pages_are_kept_once_and_a_publish_relinks_only_the_blog_that
     assert build.build(network, ["dr-a"], progress=False).planet.ok
     assert os.readlink(shared / "dr-b") == links["dr-b"] and os.readlink(shared / "dr-c") == links["dr-c"]
     assert os.readlink(shared / "dr-a") != links["dr-a"]
+    assert sorted(entry.name for entry in os.scandir(shared)) == ["dr-a", "dr-b", "dr-c", "index.html"]  # no stray
     assert "Un billet tout neuf" in (out / "blogs" / "dr-a" / "index.html").read_text(encoding="utf-8")
     assert "Un billet tout neuf" in (out / "feeds" / "blogs" / "dr-a.atom.xml").read_text(encoding="utf-8")
     old_a = releases / links["dr-a"].split("/")[1]
