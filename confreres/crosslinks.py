@@ -35,8 +35,8 @@ def recorded(live: Path) -> dict:
 
 def _read(path: Path) -> dict | None:
     """A blog's JSON file of posts, its posts kept to LINK_FIELDS (None: not listed); None when missing or
-    unreadable. Kept while
-    the file is the same (a new release is a new inode): the build reads each blog's file once, not per check."""
+    unreadable. Kept while the file is the same (a new release is a new inode): a build reads each blog's file
+    once, however many checks need it."""
     try:
         stat = path.stat()
         key = (stat.st_ino, stat.st_size, stat.st_mtime_ns)

@@ -293,7 +293,7 @@ def publish(network: Network, out: Path, release: Path, index: Path | None = Non
             named = out / RELEASES / f"{SEARCH_PREFIX}{release.name}"
             os.replace(index, named)
             (release / SEARCH_DIR).symlink_to(f"../{named.name}")
-        _share_blog_pages(out / RELEASES, release)
+        kept_pages = _share_blog_pages(out / RELEASES, release)
         live = out / LIVE
         swap_symlink(live, os.path.relpath(release, out), f"{LIVE}.swap")
         names = {p.name for p in release.iterdir() if not p.name.startswith(".") and p.name not in blogs}
@@ -311,43 +311,56 @@ def publish(network: Network, out: Path, release: Path, index: Path | None = Non
         for old in (out / RELEASES).glob(f"{SEARCH_PREFIX}*"):
             if old.resolve() != kept:
                 shutil.rmtree(old, ignore_errors=True)
-        _collect_blog_pages(out / RELEASES, current)
+        if kept_pages is not None:
+            _collect_blog_pages(out / RELEASES, kept_pages)
 
 
 # Each blog's planet pages and feeds (plugins/planet, PLANET_BLOG_STORE) live in .releases/_planet-pages-<key>-<digest>/,
-# made once for what they show. Two folders beside the releases link them where they are served, and only the links
-# of the blogs that changed are replaced at a publish: a release's blogs/ is a link to BLOG_PAGES (which also holds
-# the blogroll, blogs/index.html), its feeds/blogs/ a link to BLOG_FEEDS. Publishing one blog thus creates a few
-# files, not a folder, four pages and two feeds for every blog of the network.
-BLOG_MANIFEST = ".planet-blogs.json"  # in a release, by plugins/planet: {"blogs": {key: its folder's name}}
+# made once for what they show. The release's manifest says which links its folders hold (blogs/<key>,
+# feeds/blogs/<key>.atom.xml...); at its publish each such folder becomes a link to one shared folder of links,
+# .releases/_planet-links-<folder>/, where only the links that changed are replaced and the folder's own files
+# (the blogroll, blogs/index.html) are put. Publishing one blog thus creates a few files, not a folder, four pages
+# and two feeds for every blog of the network.
+BLOG_MANIFEST = ".planet-blogs.json"  # in a release, by plugins/planet: {"links": {folder: {name: target}}}
 BLOG_PAGES_PREFIX = "_planet-pages-"  # no blog's slug starts with "_": never taken for a blog's release
-BLOG_PAGES = "_planet-blogs"
-BLOG_FEEDS = "_planet-blog-feeds"
+LINKS_PREFIX = "_planet-links-"
 BLOG_PAGES_GRACE = 3600  # seconds: a build that started before a publish may still name a blog's older pages
 
 
-def _share_blog_pages(releases: Path, release: Path):
-    """Link the blogs' pages and feeds named by the release's manifest where the release serves them (under the
-    planet's lock: builds prepare, publishes change what is served)."""
+def shared_links(releases: Path, folder: str) -> Path:
+    """The shared folder of links that a release's `folder` (e.g. "feeds/blogs") is a link to."""
+    return Path(releases) / f"{LINKS_PREFIX}{folder.replace('/', '-')}"
+
+
+def _share_blog_pages(releases: Path, release: Path) -> set[str] | None:
+    """Turn each folder of links the release's manifest names into a link to its shared folder, that folder
+    made to hold those links and the release folder's own files (under the planet's lock: builds prepare,
+    publishes change what is served); return the kept folders the links name, None without a manifest."""
     try:
-        named = json.loads((release / BLOG_MANIFEST).read_text(encoding="utf-8"))["blogs"]
-    except (OSError, ValueError, KeyError, TypeError):
-        return  # no store: the release holds its blogs' pages itself
-    pages, feeds = releases / BLOG_PAGES, releases / BLOG_FEEDS
-    _sync_links(pages, {key: f"{name}/pages" for key, name in named.items()}, keep={"index.html"})
-    _sync_links(feeds, {f"{key}.{ext}": f"{name}/feeds/{key}.{ext}" for key, name in named.items()
-                        for ext in ("atom.xml", "rss.xml")})
-    blogroll, served = release / "blogs" / "index.html", pages / "index.html"
-    if blogroll.is_file() and not (served.is_file() and os.path.samefile(blogroll, served)):  # else: kept as is
-        staged = pages / f".index.html.{os.getpid()}"
-        with contextlib.suppress(FileNotFoundError):
-            staged.unlink()
-        os.link(blogroll, staged)
-        os.replace(staged, served)
-    for folder, shared in ((release / "blogs", pages), (release / "feeds" / "blogs", feeds)):
-        shutil.rmtree(folder, ignore_errors=True)  # what is left there: the blogroll, empty folders
-        folder.parent.mkdir(parents=True, exist_ok=True)
-        folder.symlink_to(os.path.relpath(shared, folder.parent))
+        folders = json.loads((release / BLOG_MANIFEST).read_text(encoding="utf-8"))["links"]
+        folders = {folder: dict(links) for folder, links in folders.items()
+                   if ".." not in Path(folder).parts and not Path(folder).is_absolute()}
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+        return None  # no store: the release holds its blogs' pages itself
+    used = set()
+    for folder, links in folders.items():
+        own, shared = release / folder, shared_links(releases, folder)
+        files = [entry for entry in os.scandir(own) if entry.is_file(follow_symlinks=False)] if own.is_dir() else []
+        _sync_links(shared, links, keep={entry.name for entry in files})
+        for entry in files:  # e.g. the blogroll: in place in one rename, unless it is the same file already
+            served = shared / entry.name
+            if served.is_file() and os.path.samefile(entry.path, served):
+                continue
+            staged = shared / f".{entry.name}.{os.getpid()}"
+            with contextlib.suppress(FileNotFoundError):
+                staged.unlink()
+            os.link(entry.path, staged)
+            os.replace(staged, served)
+        shutil.rmtree(own, ignore_errors=True)  # what is left there: those files, empty folders
+        own.parent.mkdir(parents=True, exist_ok=True)
+        own.symlink_to(os.path.relpath(shared, own.parent))
+        used.update(target.split("/", 1)[0] for target in links.values())
+    return used
 
 
 def _sync_links(folder: Path, wanted: dict[str, str], keep: frozenset | set = frozenset()):
@@ -369,13 +382,9 @@ def _sync_links(folder: Path, wanted: dict[str, str], keep: frozenset | set = fr
         swap_symlink(link, target, f".{name}.swap")
 
 
-def _collect_blog_pages(releases: Path, live: Path):
-    """Drop the kept pages of blogs that the live release does not name and no build has used for a while, and
-    the half-made ones of builds that died."""
-    try:
-        used = set(json.loads((live / BLOG_MANIFEST).read_text(encoding="utf-8"))["blogs"].values())
-    except (OSError, ValueError, KeyError, TypeError, AttributeError):
-        return
+def _collect_blog_pages(releases: Path, used: set[str]):
+    """Drop the kept pages of blogs that the live release does not link (`used`) and no build has used for a
+    while, and the half-made ones of builds that died."""
     old = time.time() - BLOG_PAGES_GRACE
     for pattern in (f"{BLOG_PAGES_PREFIX}*", f".{BLOG_PAGES_PREFIX}*"):
         for kept in releases.glob(pattern):

@@ -53,7 +53,12 @@ def connect(path: str) -> Database:
 # writes queued (bench/comments.py). flock wakes the next writer as soon as the first one is done, and the kernel
 # releases it if its process dies. SQLite's locking still guards the data: a writer that does not take its
 # turn here (another tool on the file) is waited for by busy_timeout as before.
-_turn_files = threading.local()
+class _TurnFiles(threading.local):
+    def __init__(self):
+        self.fds: dict[tuple[int, str], int | None] = {}  # (pid, lock path) -> its open file (None: unusable)
+
+
+_turn_files = _TurnFiles()
 
 
 @contextlib.contextmanager
@@ -61,7 +66,7 @@ def _writers_turn(path: str | None) -> Iterator[None]:
     if path is None:
         yield
         return
-    files = _turn_files.__dict__.setdefault("fds", {})
+    files = _turn_files.fds
     key = (os.getpid(), path)  # one open file per process and thread: flock excludes other open files only
     if key not in files:
         try:

@@ -405,7 +405,7 @@ class PlanetGenerator(Generator):
         for entry in self.entries:
             by_blog.setdefault(entry.source.key, []).append(entry)
             by_specialty.setdefault(entry.source.specialty, []).append(entry)
-        stored: dict[str, str] = {}
+        links: dict[str, dict[str, str]] = {BLOGS: {}, f"{FEEDS}/{BLOGS}": {}}  # served through the blogs' folders
         for blog in blogs:
             own = by_blog.get(blog.key, [])
             stem = f"{FEEDS}/{BLOGS}/{blog.key}"
@@ -419,9 +419,11 @@ class PlanetGenerator(Generator):
                 self._paginated(write, *pages, **extra)
             if kept is not None:
                 self._keep_blog(blog, kept)
-                stored[blog.key] = kept.name
+                links[BLOGS][blog.key] = f"{kept.name}/pages"
+                for _, ext, _, _ in FEED_KINDS:
+                    links[f"{FEEDS}/{BLOGS}"][f"{blog.key}.{ext}"] = f"{kept.name}/{FEEDS}/{blog.key}.{ext}"
         if self.settings.get("PLANET_BLOG_STORE"):
-            _save_json(Path(self.output_path) / BLOG_MANIFEST, {"blogs": stored})
+            _save_json(Path(self.output_path) / BLOG_MANIFEST, {"links": links})
         for spec in specialties:
             own = by_specialty.get(spec["name"], [])
             feeds = self._feeds(own, f"{FEEDS}/{SPECIALTIES}/{spec['slug']}",

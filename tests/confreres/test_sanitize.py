@@ -68,3 +68,7 @@ def test_plain_comments_take_the_shortcut(html):
 ])
 def test_anything_else_goes_through_bleach(html):
     assert not sanitize._kept_as_is(html)
+
+
+def test_the_shortcut_keeps_only_tags_of_the_allowlist():
+    assert set(sanitize.KEPT_AS_IS) <= sanitize.ALLOWED_TAGS

@@ -123,10 +123,10 @@ def test_each_blogs_pages_are_kept_once_and_a_publish_relinks_only_the_blog_that
     out = network.output
     releases = out / ".releases"
     assert build.build(network, progress=False).planet.ok
-    shared = releases / planet_build.BLOG_PAGES
+    shared = planet_build.shared_links(releases, "blogs")
     release = (out / planet_build.LIVE).resolve()
     assert (release / "blogs").is_symlink() and (release / "blogs").resolve() == shared.resolve()
-    assert (release / "feeds" / "blogs").resolve() == (releases / planet_build.BLOG_FEEDS).resolve()
+    assert (release / "feeds" / "blogs").resolve() == planet_build.shared_links(releases, "feeds/blogs").resolve()
     links = {name: os.readlink(shared / name) for name in ("dr-a", "dr-b", "dr-c")}
     assert all(target.startswith(f"../{planet_build.BLOG_PAGES_PREFIX}") for target in links.values())
     page = (out / "blogs" / "dr-b" / "index.html").read_text(encoding="utf-8")
@@ -152,11 +152,11 @@ def test_each_blogs_pages_are_kept_once_and_a_publish_relinks_only_the_blog_that
     past = time.time() - 2 * planet_build.BLOG_PAGES_GRACE
     os.utime(old_a, (past, past))
     assert build.build(network, progress=False).planet.ok
-    assert not (shared / "dr-c").exists() and not (releases / planet_build.BLOG_FEEDS / "dr-c.atom.xml").exists()
+    assert not (shared / "dr-c").exists() and not (planet_build.shared_links(releases, "feeds/blogs") / "dr-c.atom.xml").exists()
     assert not (out / "blogs" / "dr-c").exists() and not old_a.exists()
     named = json.loads(((out / planet_build.LIVE).resolve() / planet_build.BLOG_MANIFEST).read_text(encoding="utf-8"))
-    assert set(named["blogs"]) == {"dr-a", "dr-b"}
-    assert all((releases / name).is_dir() for name in named["blogs"].values())
+    assert set(named["links"]["blogs"]) == {"dr-a", "dr-b"}
+    assert all((releases / target).is_dir() for target in named["links"]["blogs"].values())
 
 
 def test_an_unchanged_member_feed_is_not_read_again_and_a_rebuilt_one_is(tmp_path):
