@@ -127,6 +127,25 @@ def test_rebuild_skips_unchanged_sites_and_rebuilds_a_changed_one(make_network):
     assert len([r for r in kept if r.startswith("dr-a-")]) == 1
 
 
+def test_pelicans_content_cache_keeps_one_copy_of_the_settings_over_publishes(make_network):
+    """Each run's settings (the network's list of blogs) were pickled again with the posts it read: the cache grew
+    by one copy per publish, and every build loads it."""
+    import pickle
+
+    from pelican.urlwrappers import URLWrapper
+
+    network = make_network(slugs=("dr-a",), posts=3)
+    for n in range(3):
+        if n:
+            write_post(network.sites[0].path, f"nouveau-{n}", f"Nouveau billet {n}", date=f"2025-06-0{n} 08:00")
+        assert all(r.ok for r in build.build(network, progress=False))
+    cache = pickle.loads((network.root / ".cache" / "pelican-plain" / "dr-a" / "ArticlesGenerator-Readers").read_bytes())
+    wrappers = [w for _, (_, meta) in cache.values() for value in meta.values()
+                for w in (value if isinstance(value, list) else [value]) if isinstance(w, URLWrapper)]
+    assert len(cache) == 5 and len(wrappers) == 5 * 3  # a category and two tags a post
+    assert len({id(w.settings) for w in wrappers}) == 1
+
+
 @pytest.mark.parametrize("slug", ["dr-zzz"])
 def test_unknown_site_is_refused(make_network, slug):
     network = make_network(slugs=("dr-a",), posts=1)
