@@ -17,15 +17,30 @@ LINKS_FILE = "crosslinks.json"  # written by the crosslinks plugin: its digests 
 LINK_FIELDS = ("url", "title", "date", "reply_to")
 
 _READ: dict[str, tuple[tuple, dict]] = {}  # <out>/<slug>/<file> -> (its stat, what it says): read once per release
+_TAGGED: dict[str, tuple[dict, dict, dict]] = {}  # <out>/<slug> -> (the _READ data, its posts by url, its answers)
 
 
 def load_posts(out: Path, slugs: list[str]) -> dict[str, dict]:
-    """url -> post (url, title, date, reply_to and its "site") for every published post of these blogs."""
+    """url -> post (url, title, date, reply_to and its "site") for every published post of these blogs.
+
+    The posts are shared with later calls while their blog's file is the same: not to be changed."""
     posts: dict[str, dict] = {}
     for slug in slugs:
-        for post in _blog_posts(Path(out) / slug):
-            posts[post["url"]] = {**post, "site": slug}
+        posts.update(_site_posts(Path(out) / slug, slug)[0])
     return posts
+
+
+def debates(out: Path, slugs: list[str]) -> dict[str, dict]:
+    """`in_debates(load_posts(out, slugs))`, from each blog's answers kept with its posts: a build asks twice, and
+    at 200 blogs most of the cost was going over every post of the network."""
+    blogs = [_site_posts(Path(out) / slug, slug) for slug in slugs]
+    targets = {post["reply_to"] for _, answering in blogs for post in answering.values()}
+    found: dict[str, dict] = {}
+    for posts, answering in blogs:
+        answered = targets.intersection(posts) if targets else ()
+        if answering or answered:
+            found.update((url, post) for url, post in posts.items() if url in answering or url in answered)
+    return found
 
 
 def recorded(live: Path) -> dict:
@@ -55,14 +70,23 @@ def _read(path: Path) -> dict | None:
     return data
 
 
-def _blog_posts(live: Path) -> list[dict]:
-    """The posts a blog's live release lists: from crosslinks.json (a few KB), else from posts.json (releases
-    built before it listed them, ~80 KB: each post's excerpt, the newest ones' HTML)."""
+def _site_posts(live: Path, slug: str) -> tuple[dict[str, dict], dict[str, dict]]:
+    """(url -> post with its "site", the same for its posts that answer one) of the posts a blog's live release
+    lists: from crosslinks.json (a few KB), else from posts.json (releases built before it listed them, ~80 KB:
+    each post's excerpt, the newest ones' HTML). Kept with the file's content (`_read`)."""
     for name in (LINKS_FILE, POSTS_FILE):
         data = _read(live / name)
         if data is not None and data["posts"] is not None:
-            return data["posts"]
-    return []
+            break
+    else:
+        return {}, {}
+    kept = _TAGGED.get(str(live))
+    if kept is not None and kept[0] is data:
+        return kept[1], kept[2]
+    posts = {post["url"]: {**post, "site": slug} for post in data["posts"]}
+    answering = {url: post for url, post in posts.items() if post["reply_to"]}
+    _TAGGED[str(live)] = (data, posts, answering)
+    return posts, answering
 
 
 def in_debates(posts: dict[str, dict]) -> dict[str, dict]:

@@ -218,14 +218,16 @@ def stamp(network: Network, out: Path, service=ASK) -> dict:
     return {"fingerprint": fingerprint(network, out), "service": service.planet if service else None}
 
 
-def build_planet(network_file: str, out: str, fetch: bool = True, search: bool = True,
+def build_planet(network: Network | str, out: str, fetch: bool = True, search: bool = True,
                  state: dict | None = None) -> PlanetResult:
     """Build the planet into a new release, index the network, switch it live. Runs in a child process.
+
+    `network`: the parent's (see confreres.build.build_site), or the path of its file.
 
     `state`: the planet's `stamp`, taken before the build (taken here when not given), recorded in the release.
     """
     start = time.perf_counter()
-    network = registry.load(network_file)
+    network = registry.load(network) if isinstance(network, str) else network
     out_dir = Path(out)
     site = planet_site(network)
     releases = out_dir / RELEASES
@@ -386,11 +388,11 @@ def _collect_blog_pages(releases: Path, used: set[str]):
     """Drop the kept pages of blogs that the live release does not link (`used`) and no build has used for a
     while, and the half-made ones of builds that died."""
     old = time.time() - BLOG_PAGES_GRACE
-    for pattern in (f"{BLOG_PAGES_PREFIX}*", f".{BLOG_PAGES_PREFIX}*"):
-        for kept in releases.glob(pattern):
+    for entry in os.scandir(releases):
+        if entry.name.startswith((BLOG_PAGES_PREFIX, f".{BLOG_PAGES_PREFIX}")) and entry.name not in used:
             with contextlib.suppress(OSError):
-                if kept.name not in used and kept.stat().st_mtime < old:
-                    shutil.rmtree(kept, ignore_errors=True)
+                if entry.stat(follow_symlinks=False).st_mtime < old:
+                    shutil.rmtree(entry.path, ignore_errors=True)
 
 
 def _expose(out: Path, name: str):
@@ -542,7 +544,7 @@ def run(network: Network, out: Path | None = None, fetch: bool = True, search: b
     out = Path(out or network.output).resolve()
     with ProcessPoolExecutor(max_workers=1, mp_context=process_pool_context()) as pool:
         try:
-            result = pool.submit(build_planet, str(network.source), str(out), fetch, search, state).result()
+            result = pool.submit(build_planet, network, str(out), fetch, search, state).result()
         except Exception as exc:  # the child died
             result = PlanetResult(False, error=f"planet: {exc!r}")
     if not result.ok:

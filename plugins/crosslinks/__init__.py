@@ -47,7 +47,7 @@ def network_posts(generator) -> tuple[dict[str, dict], list[str]]:
     known = settings.get("NETWORK_DEBATES")
     if known is None:
         others = [slug for slug in _sites(settings) if slug != own_slug]
-        known = crosslinks.in_debates(crosslinks.load_posts(settings.get("NETWORK_OUTPUT", ""), others))
+        known = crosslinks.debates(settings.get("NETWORK_OUTPUT", ""), others)
     posts = {url: post for url, post in known.items() if post.get("site") != own_slug}
     own_urls = []
     for article in generator.articles:

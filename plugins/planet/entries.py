@@ -20,6 +20,7 @@ import re
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from html import escape
+from operator import attrgetter
 from urllib.parse import urlsplit, urlunsplit
 
 import feedparser
@@ -200,10 +201,11 @@ def dated(records: list[dict], source: Source, seen: dict[str, str], now: dateti
     for record in records:
         key = record["key"]
         published = _parse_iso(record["published"])
-        updated = _parse_iso(record["updated"])
+        # most entries were updated when published, and first seen then: one date parsed, not three
+        updated = published if record["updated"] == record["published"] else _parse_iso(record["updated"])
         if key not in seen:
             seen[key] = min(d for d in (published, updated, now) if d is not None).strftime(ISO_Z)
-        first_seen = _parse_iso(seen[key]) or now
+        first_seen = (published if published and seen[key] == record["published"] else _parse_iso(seen[key])) or now
         result.append(Entry(
             key=key,
             link=record["link"],
@@ -249,7 +251,7 @@ def dedupe(entries: list[Entry]) -> list[Entry]:
 
 
 def newest_first(entries: list[Entry]) -> list[Entry]:
-    return sorted(entries, key=lambda e: (e.date, e.title), reverse=True)
+    return sorted(entries, key=attrgetter("date", "title"), reverse=True)
 
 
 def prune_seen(seen: dict[str, str], keep: set[str]) -> dict[str, str]:

@@ -250,7 +250,7 @@ class PlanetGenerator(Generator):
         ).hexdigest()
         self._made: dict[str, str] = {}
         self._folders: set[Path] = set()  # made in the new release by _reused
-        self._entry_digests: dict[int, str] = {}  # id(entry or source) -> its digest; they live as long as the build
+        self._entry_keys: dict[int, str | tuple] = {}  # id(entry or source) -> its key (_keyable); they live as long as the build
         self._used: dict[str, frozenset[str] | None] = {}
         self._content: dict[str, dict] = {}  # feed URL -> {entry key: content_html}, read when a feed is written
         previous = self.settings.get("PLANET_PREVIOUS") or ""
@@ -277,6 +277,7 @@ class PlanetGenerator(Generator):
         now = datetime.now(UTC)
         with fetch.locked(self.state_dir):
             seen_all = _load_json(self.state_dir / SEEN_FILE)
+            seen_before = dict(seen_all)  # each source's dict is replaced, never changed in place
             for index, source in enumerate(self.sources):
                 status = FeedStatus(source=source, state="ok")
                 try:  # a hostile feed must never stop the build: its failure stays on its own status line
@@ -298,7 +299,8 @@ class PlanetGenerator(Generator):
                 seen_all[source.feed_url] = E.prune_seen(seen, {e.key for e in found})
                 counts_by_source[source.key] = len(found)
                 all_entries.extend(found)
-            _save_json(self.state_dir / SEEN_FILE, seen_all)
+            if seen_all != seen_before:  # most builds see no new entry: the network's dates are not written again
+                _save_json(self.state_dir / SEEN_FILE, seen_all)
         for status in self.status:
             status.entries = counts_by_source.get(status.source.key, 0)
         self.entries = E.newest_first(E.dedupe(all_entries))
@@ -500,25 +502,32 @@ class PlanetGenerator(Generator):
         return (recent + [blog for blog in blogs if blog.key not in keys])[:limit]
 
     def _keyable(self, value):
-        """`value` with each entry replaced by its digest, made once per entry: an entry is on three pages and
-        two feeds or more, and its repr (with its source's) was most of the cost of a page's key."""
+        """`value` with each entry and source replaced by a key, made once for each: an entry is on three pages
+        and two feeds or more, and its repr (with its source's) was most of the cost of a page's key."""
         if type(value) in _SCALARS:
             return value
         if isinstance(value, E.Entry | E.Source):
-            digest = self._entry_digests.get(id(value))
-            if digest is None:
-                made = value
-                if isinstance(value, E.Entry) and value.origin:  # what the entry was made from
-                    made = (value.origin, self._keyable(value.source), value.author, value.date, value.comments)
+            key = self._entry_keys.get(id(value))
+            if key is None:
+                if isinstance(value, E.Entry) and value.origin:
+                    # What the entry was made from: its record (origin: a digest of every field of it), its source,
+                    # its date (first seen, when the feed gives none) and comment count; its author is the
+                    # source's or the record's. A tuple, not a digest of one: every entry of the network gets one
+                    # at every build, and the page's key is a digest of its repr already.
+                    key = (value.origin, self._keyable(value.source), value.date.timestamp(), value.comments,
+                           value.author)
                 elif isinstance(value, E.Entry):
                     made = [getattr(value, f.name) for f in dataclasses.fields(value)]
                     made[FIELD_SOURCE] = self._keyable(value.source)  # its source: one digest for all its entries
-                digest = self._entry_digests[id(value)] = _digest(made)
-            return digest
+                    key = _digest(made)
+                else:
+                    key = _digest(value)
+                self._entry_keys[id(value)] = key
+            return key
         if isinstance(value, list | tuple):
-            digests = self._entry_digests
-            if value and all(type(item) is E.Entry and id(item) in digests for item in value):
-                return [digests[id(item)] for item in value]  # a page's or a feed's entries, known: no recursion
+            keys = self._entry_keys
+            if value and all(type(item) is E.Entry and id(item) in keys for item in value):
+                return [keys[id(item)] for item in value]  # a page's or a feed's entries, known: no recursion
             return [self._keyable(item) for item in value]
         if isinstance(value, dict):
             return {key: self._keyable(item) for key, item in value.items()}
@@ -605,12 +614,16 @@ class PlanetGenerator(Generator):
         store = self.settings.get("PLANET_BLOG_STORE")
         if not store:
             return None
+        # the pages' and feeds' inputs made of keys first (_keyable), not each page's again: the blog's entries and
+        # what all its pages share (at 200 blogs, going over every page's inputs was most of a publish's planet)
+        base, template, items, per_page = pages
         made_from = []
-        self._paginated(lambda name, template, **page: made_from.append((name, inputs(template, page))), *pages, **extra)
+        self._paginated(lambda name, template, **page: made_from.append((name, inputs(template, page))),
+                        base, template, self._keyable(items), per_page, **self._keyable(extra))
         if any(page is None for _, page in made_from):
             return None
-        made_from += [self._feed_inputs(feed[0], ext, *feed[2:]) for _, ext, _, _ in FEED_KINDS]
-        digest = hashlib.sha256(repr((self._layout, self._keyable(made_from))).encode()).hexdigest()[:32]
+        made_from += [self._feed_inputs(self._keyable(feed[0]), ext, *feed[2:]) for _, ext, _, _ in FEED_KINDS]
+        digest = hashlib.sha256(repr((self._layout, made_from)).encode()).hexdigest()[:32]
         return Path(f"{store}{blog.key}-{digest}")
 
     def _keep_blog(self, blog: E.Source, kept: Path):

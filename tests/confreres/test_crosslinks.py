@@ -87,6 +87,36 @@ def test_the_posts_in_debates_say_what_all_the_posts_say():
             assert rel == full[url]
 
 
+def test_the_posts_in_debates_read_from_the_blogs_files_follow_a_new_release(tmp_path):
+    """`debates` (each blog's answers kept while its file is the same) says what `in_debates` over every post says."""
+    import json
+    import random
+
+    rng = random.Random(11)
+    slugs = [f"s{n}" for n in range(12)]
+
+    def release(slug: str, generation: int):
+        posts = []
+        for n in range(25):
+            target = (f"https://x.example/{rng.choice(slugs)}/{rng.randrange(25)}.html"
+                      if rng.random() < 0.1 else "")
+            posts.append({"url": f"https://x.example/{slug}/{n}.html", "title": f"T{generation}-{n}",
+                          "date": "2025-01-01", "reply_to": target})
+        live = tmp_path / slug
+        live.mkdir(exist_ok=True)
+        new = live / f".{crosslinks.LINKS_FILE}.new"
+        new.write_text(json.dumps({"digest": "", "posts": posts}), encoding="utf-8")
+        new.replace(live / crosslinks.LINKS_FILE)  # a new inode, as a new release
+
+    for slug in slugs:
+        release(slug, 0)
+    for generation in range(1, 4):
+        expected = crosslinks.in_debates(crosslinks.load_posts(tmp_path, slugs))
+        assert expected and crosslinks.debates(tmp_path, slugs) == expected
+        assert list(crosslinks.debates(tmp_path, slugs)) == list(expected)  # in the same order
+        release(rng.choice(slugs), generation)
+
+
 def test_the_footer_names_a_few_confreres_and_links_to_every_blog(make_network):
     from confreres import releases
 
