@@ -30,9 +30,10 @@ from confreres.releases import (
     BuildError,
     atomic_write,
     fingerprint,
+    is_release,
     live_state,
     process_pool_context,
-    release_stamp,
+    release_name,
     run_pelican,
     swap_symlink,
 )
@@ -98,7 +99,7 @@ def build_site(network: Network | str, slug: str, out: str, source: str | None =
             raise BuildError(f"{slug} : pas de dossier de blog à {src} (lancez `confreres new-site {slug}`)")
         releases = out_dir / RELEASES
         releases.mkdir(parents=True, exist_ok=True)
-        release = releases / f"{slug}-{release_stamp()}-{os.getpid()}"
+        release = releases / release_name(slug)
         articles = run_pelican(network, site, src, release,
                                extra=None if debates is None else {"NETWORK_DEBATES": debates})
         from confreres.checks import next_due, secrecy_warnings, with_secrecy, withheld
@@ -123,8 +124,8 @@ def build_site(network: Network | str, slug: str, out: str, source: str | None =
 def _discard_partial(out_dir: Path, slug: str):
     releases = out_dir / RELEASES
     live = _live_target(out_dir / slug)
-    for path in releases.glob(f"{slug}-*-{os.getpid()}"):
-        if path != live:
+    for path in releases.iterdir() if releases.is_dir() else ():
+        if is_release(path.name, slug, os.getpid()) and path != live:
             shutil.rmtree(path, ignore_errors=True)
 
 
@@ -139,8 +140,8 @@ def swap_live(out_dir: Path, slug: str, release: Path):
     if link.exists() and not link.is_symlink():
         shutil.rmtree(link)  # a plain folder from an older layout
     swap_symlink(link, os.path.relpath(release, out_dir), f".{slug}.swap")
-    for old in (out_dir / RELEASES).glob(f"{slug}-*"):
-        if old.resolve() != release.resolve() and old != previous:
+    for old in (out_dir / RELEASES).iterdir():
+        if is_release(old.name, slug) and old.resolve() != release.resolve() and old != previous:
             shutil.rmtree(old, ignore_errors=True)
     if previous and previous.resolve() != release.resolve():
         shutil.rmtree(previous, ignore_errors=True)

@@ -43,8 +43,9 @@ from confreres.releases import (
     THEME_DIR,
     BuildError,
     atomic_write,
+    is_release,
     process_pool_context,
-    release_stamp,
+    release_name,
     run_pelican,
     swap_symlink,
 )
@@ -232,7 +233,7 @@ def build_planet(network: Network | str, out: str, fetch: bool = True, search: b
     site = planet_site(network)
     releases = out_dir / RELEASES
     releases.mkdir(parents=True, exist_ok=True)
-    release = releases / f"{PLANET_SLUG}-{release_stamp()}-{os.getpid()}"
+    release = releases / release_name(PLANET_SLUG)
     try:
         if not network.planet_dir.is_dir():
             raise BuildError(f"planet: no folder {network.planet_dir}")
@@ -301,18 +302,17 @@ def publish(network: Network, out: Path, release: Path, index: Path | None = Non
         names = {p.name for p in release.iterdir() if not p.name.startswith(".") and p.name not in blogs}
         for name in sorted(names):
             _expose(out, name)
-        for link in out.iterdir():  # entries the new planet no longer has
-            if link.is_symlink() and link.name not in names and os.readlink(link).startswith(LIVE + "/"):
-                link.unlink()
+        for entry in os.scandir(out):  # entries the new planet no longer has (the blogs' links are not its)
+            if (entry.name not in names and entry.name not in blogs and entry.is_symlink()
+                    and os.readlink(entry.path).startswith(LIVE + "/")):
+                os.unlink(entry.path)
         current = live.resolve()
         searched = current / SEARCH_DIR
         kept = searched.resolve() if searched.is_symlink() else None
-        for old in (out / RELEASES).glob(f"{PLANET_SLUG}-*"):
-            if old.resolve() != current:
-                shutil.rmtree(old, ignore_errors=True)
-        for old in (out / RELEASES).glob(f"{SEARCH_PREFIX}*"):
-            if old.resolve() != kept:
-                shutil.rmtree(old, ignore_errors=True)
+        for entry in os.scandir(out / RELEASES):  # one pass: at 200 blogs the folder holds ~600 entries
+            if is_release(entry.name, PLANET_SLUG) and Path(entry.path).resolve() != current or (entry.name.startswith(SEARCH_PREFIX) and is_release(entry.name[len(SEARCH_PREFIX):], PLANET_SLUG)
+                  and Path(entry.path).resolve() != kept):
+                shutil.rmtree(entry.path, ignore_errors=True)
         if kept_pages is not None:
             _collect_blog_pages(out / RELEASES, kept_pages)
 

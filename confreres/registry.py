@@ -22,6 +22,7 @@ SLUG_RE = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?$")
 RESERVED_SLUGS = frozenset({
     "comments", "static", "theme", "feeds", "pagefind", "planet", "api", "search",
     "page", "pages", "blogs", "specialites", "debats", "recherche", "etat-des-flux",
+    "search-planet",  # the planet's search indexes are `.releases/search-planet-<stamp>-<pid>`: no blog's releases
 })
 
 ENV_FILE = "CONFRERES_NETWORK"

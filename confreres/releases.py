@@ -17,6 +17,7 @@ import json
 import logging
 import multiprocessing
 import os
+import re
 import sys
 from datetime import datetime
 from pathlib import Path
@@ -362,6 +363,22 @@ def release_stamp() -> str:
 
 
 _last_stamp = 0
+
+
+def release_name(slug: str) -> str:
+    """A new release's folder name: `<slug>-<stamp>-<pid>`."""
+    return f"{slug}-{release_stamp()}-{os.getpid()}"
+
+
+RELEASE_NAME = re.compile(r"(?P<slug>.+)-(?P<stamp>\d+)-(?P<pid>\d+)")
+
+
+def is_release(name: str, slug: str, pid: int | None = None) -> bool:
+    """Whether `name` is a release folder of `slug` (made by process `pid`): exactly `<slug>-<stamp>-<pid>`. A glob
+    `<slug>-*` also took the releases of a blog whose slug starts like it (dr-martin, dr-martin-pediatre): the
+    first one's publish deleted the other's live release."""
+    match = RELEASE_NAME.fullmatch(name)
+    return match is not None and match["slug"] == slug and (pid is None or match["pid"] == str(pid))
 
 
 def swap_symlink(link: Path, target: str, tmp_name: str):

@@ -146,6 +146,17 @@ def test_pelicans_content_cache_keeps_one_copy_of_the_settings_over_publishes(ma
     assert len({id(w.settings) for w in wrappers}) == 1
 
 
+def test_publishing_a_blog_leaves_the_releases_of_a_blog_whose_slug_starts_like_it(make_network):
+    """dr-martin and dr-martin-pediatre: the first one's publish dropped every release named dr-martin-*."""
+    network = make_network(slugs=("dr-a", "dr-a-b"), posts=1)
+    assert all(r.ok for r in build.build(network, progress=False))
+    other = (network.output / "dr-a-b").resolve()
+    write_post(network.sites[0].path, "nouveau", "Un nouveau billet", date="2025-06-01 08:00")
+    assert all(r.ok for r in build.build(network, ["dr-a"], progress=False))
+    assert (network.output / "dr-a-b").resolve() == other and (other / "index.html").is_file()
+    assert (network.output / "dr-a" / "nouveau.html").is_file()
+
+
 @pytest.mark.parametrize("slug", ["dr-zzz"])
 def test_unknown_site_is_refused(make_network, slug):
     network = make_network(slugs=("dr-a",), posts=1)
