@@ -19,6 +19,7 @@ import math
 import os
 import shutil
 import stat
+import time
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
@@ -30,7 +31,7 @@ from pelican.generators import Generator
 
 from confreres import service_client
 from confreres.french import parse_iso, slugify
-from confreres.planet_build import BLOG_MANIFEST
+from confreres.planet_build import BLOG_MANIFEST, BLOG_PAGES_GRACE
 
 from . import entries as E
 from . import fetch
@@ -416,11 +417,12 @@ class PlanetGenerator(Generator):
             pages = (f"{BLOGS}/{blog.key}/", "entries", own, per_page)
             extra = {"kind": "blog", "blog": blog, "page_feeds": self._feed_links(stem, feed[2]), "heading": blog.title}
             kept = self._blog_folder(blog, feed, pages, extra, inputs)
-            if kept is None or not kept.is_dir():
+            age = _age(kept) if kept is not None else None
+            if age is None:
                 self._feeds(*feed)
                 self._paginated(write, *pages, **extra)
             if kept is not None:
-                self._keep_blog(blog, kept)
+                self._keep_blog(blog, kept, age)
                 links[BLOGS][blog.key] = f"{kept.name}/pages"
                 for _, ext, _, _ in FEED_KINDS:
                     links[f"{FEEDS}/{BLOGS}"][f"{blog.key}.{ext}"] = f"{kept.name}/{FEEDS}/{blog.key}.{ext}"
@@ -614,23 +616,32 @@ class PlanetGenerator(Generator):
         store = self.settings.get("PLANET_BLOG_STORE")
         if not store:
             return None
-        # the pages' and feeds' inputs made of keys first (_keyable), not each page's again: the blog's entries and
-        # what all its pages share (at 200 blogs, going over every page's inputs was most of a publish's planet)
+        # What the pages and feeds are made from, made of keys first (_keyable), not each page's again: the blog's
+        # entries once (each page shows a slice of them, each feed their first ones: their counts say which) and
+        # what all its pages share. At 200 blogs, going over every page's inputs was most of a publish's planet.
         base, template, items, per_page = pages
-        made_from = []
-        self._paginated(lambda name, template, **page: made_from.append((name, inputs(template, page))),
-                        base, template, self._keyable(items), per_page, **self._keyable(extra))
-        if any(page is None for _, page in made_from):
+        keyed = self._keyable(items)
+        made_from: list = [keyed]
+
+        def page(name: str, template: str, planet_entries: list, **shown):
+            made_from.append((name, len(planet_entries), inputs(template, shown)))
+
+        self._paginated(page, base, template, keyed, per_page, **self._keyable(extra))
+        if any(made is None for *_, made in made_from[1:]):
             return None
-        made_from += [self._feed_inputs(self._keyable(feed[0]), ext, *feed[2:]) for _, ext, _, _ in FEED_KINDS]
+        feed_keyed = keyed if feed[0] is items else self._keyable(feed[0])
+        for _, ext, _, _ in FEED_KINDS:
+            *settings, shown = self._feed_inputs(feed_keyed, ext, *feed[2:])
+            made_from.append((*settings, len(shown) if feed_keyed is keyed else shown))
         digest = hashlib.sha256(repr((self._layout, made_from)).encode()).hexdigest()[:32]
         return Path(f"{store}{blog.key}-{digest}")
 
-    def _keep_blog(self, blog: E.Source, kept: Path):
+    def _keep_blog(self, blog: E.Source, kept: Path, age: float | None):
         """Move what was just written for the blog into `kept` (unless another build made it meanwhile); mark a
-        kept folder used (publish drops those no release has used for a while)."""
-        if kept.is_dir():
-            os.utime(kept)
+        kept folder (`age`: seconds since it was marked) used: publish drops those no release used for a while."""
+        if age is not None:
+            if age > BLOG_PAGES_GRACE / 4:  # now and then, not at every build: 200 blogs, 200 writes
+                os.utime(kept)
             return
         out = Path(self.output_path)
         stage = kept.with_name(f".{kept.name}.{os.getpid()}")
@@ -685,6 +696,15 @@ def _stable_repr(value):
     if isinstance(value, (set, frozenset)):
         return sorted(map(str, value))
     return getattr(value, "__qualname__", None) or type(value).__qualname__
+
+
+def _age(folder: Path) -> float | None:
+    """Seconds since `folder` was last marked (its mtime); None when it is not a folder."""
+    try:
+        info = folder.stat()
+    except OSError:
+        return None
+    return time.time() - info.st_mtime if stat.S_ISDIR(info.st_mode) else None
 
 
 def _load_json(path: Path) -> dict:

@@ -158,6 +158,14 @@ def test_each_blogs_pages_are_kept_once_and_a_publish_relinks_only_the_blog_that
     assert set(named["links"]["blogs"]) == {"dr-a", "dr-b"}
     assert all((releases / target).is_dir() for target in named["links"]["blogs"].values())
 
+    # the kept folder of a blog's pages is marked used now and then, not at every build
+    kept_b = releases / named["links"]["blogs"]["dr-b"].split("/")[0]
+    for age, marked in ((60, False), (2 * planet_build.BLOG_PAGES_GRACE, True)):
+        then = time.time() - age
+        os.utime(kept_b, (then, then))
+        assert planet_build.run(network, out, fetch=False).ok
+        assert kept_b.is_dir() and (kept_b.stat().st_mtime > time.time() - 60) is marked
+
 
 def test_an_unchanged_member_feed_is_not_read_again_and_a_rebuilt_one_is(tmp_path):
     import json
