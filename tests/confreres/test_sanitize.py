@@ -1,5 +1,6 @@
 """The sanitiser's shortcut (`_kept_as_is`) must answer exactly what bleach would, on any input it accepts."""
 
+import html as html_lib
 import random
 
 import pytest
@@ -72,3 +73,36 @@ def test_anything_else_goes_through_bleach(html):
 
 def test_the_shortcut_keeps_only_tags_of_the_allowlist():
     assert set(sanitize.KEPT_AS_IS) <= sanitize.ALLOWED_TAGS
+
+
+# Pieces of what text() gets: a post's summary, a feed entry's HTML, whatever a feed sends.
+TEXT_PIECES = WORDS + [
+    "<h2>", "</h2>", "<ul>", "<li>", "</li>", "</ul>", "<blockquote>", "</blockquote>", "<div>", "</div>",
+    "<span class='x'>", "</span>", '<a href="http://x.fr" title="a > b">', "</a>", "<img src=x.png alt='image'>",
+    "<hr/>", "<P>", "<table>", "<tr><td>", "</td></tr>", "</table>", "<xmp>", "</xmp>", "<textarea>",
+    "<pre>\n", "<listing>", "<plaintext>", "<title>", "<!DOCTYPE html>", "<?x?>", "<![CDATA[", "]]>", "<a <b>",
+    "<b x=1>", "<p/>", "&eacute;", "&copy", "&#233;", "&#x80;", "&#1;", "&#0;", "&bogus;", "<sup>", "<figure>",
+    "<noscript>", "</noscript>", "<image>", "<math>", "<svg>", "\r", "\u00a0", "\u2028",
+]
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_plain_text_answers_what_bleach_would(seed):
+    rng = random.Random(seed)
+    md = _converter()
+    taken = 0
+    for _ in range(2000):
+        text = "".join(rng.choice(PLAIN if rng.random() < 0.5 else TEXT_PIECES) for _ in range(rng.randint(1, 16)))
+        for html in (md.reset().convert(text), text):
+            dropped = sanitize._DROP_WITH_CONTENT.sub("", html)
+            expected = " ".join(html_lib.unescape(sanitize._stripper.clean(dropped)).split())
+            taken += sanitize._plain(dropped) is not None
+            assert " ".join(sanitize.text(html).split()) == expected, repr(html)
+    assert taken > 1000  # the regex path is really taken, so this test can fail
+
+
+def test_a_posts_summary_takes_the_plain_text_path():
+    html = ('<h2 id="t">Titre</h2>\n<p>Un <em>vrai</em> billet, <a href="https://x.fr/?a=1&amp;b=2">lien</a> '
+            "&laquo;&nbsp;cité&nbsp;&raquo;.</p>\n<ul>\n<li>un</li>\n<li>deux</li>\n</ul>")
+    assert sanitize._plain(html) is not None
+    assert sanitize.text(html) == "Titre Un vrai billet, lien « cité ». un deux"
