@@ -21,8 +21,13 @@ WORDS = [
 PLAIN = ["merci", " ", "docteur", ", ", ".", "\n", "*", "`", "\n\n", "é", "« »"]
 
 
-def _random_text(rng: random.Random) -> str:
-    return "".join(rng.choice(PLAIN if rng.random() < 0.6 else WORDS) for _ in range(rng.randint(1, 14)))
+def _fragments(seed: int, count: int, pieces: list[str], plain: float, longest: int):
+    """`count` random texts of `pieces` and plain words, each as Markdown makes it and as it is."""
+    rng = random.Random(seed)
+    md = _converter()
+    for _ in range(count):
+        text = "".join(rng.choice(PLAIN if rng.random() < plain else pieces) for _ in range(rng.randint(1, longest)))
+        yield md.reset().convert(text), text
 
 
 def _bleach(html: str) -> str:
@@ -31,12 +36,9 @@ def _bleach(html: str) -> str:
 
 @pytest.mark.parametrize("seed", range(4))
 def test_the_shortcut_answers_what_bleach_would(seed):
-    rng = random.Random(seed)
-    md = _converter()
     taken = 0
-    for _ in range(1500):
-        text = _random_text(rng)
-        for html in (md.reset().convert(text), text, "<p>" + text + "</p>"):
+    for converted, text in _fragments(seed, 1500, WORDS, plain=0.6, longest=14):
+        for html in (converted, text, "<p>" + text + "</p>"):
             if sanitize._kept_as_is(html):
                 taken += 1
                 assert _bleach(html) == html, repr(html)
@@ -88,12 +90,9 @@ TEXT_PIECES = WORDS + [
 
 @pytest.mark.parametrize("seed", range(3))
 def test_plain_text_answers_what_bleach_would(seed):
-    rng = random.Random(seed)
-    md = _converter()
     taken = 0
-    for _ in range(2000):
-        text = "".join(rng.choice(PLAIN if rng.random() < 0.5 else TEXT_PIECES) for _ in range(rng.randint(1, 16)))
-        for html in (md.reset().convert(text), text):
+    for fragments in _fragments(seed, 2000, TEXT_PIECES, plain=0.5, longest=16):
+        for html in fragments:
             dropped = sanitize._DROP_WITH_CONTENT.sub("", html)
             expected = " ".join(html_lib.unescape(sanitize._stripper.clean(dropped)).split())
             taken += sanitize._plain(dropped) is not None
