@@ -50,7 +50,7 @@ class StaticSite:
             return Response("Méthode non permise", status=405, headers={"Allow": "GET, HEAD"})
         relative = request.path.lstrip("/")
         target = safe_join(str(self.root), relative) if relative else str(self.root)
-        if target is None:
+        if target is None or _hidden(relative):
             return self.not_found()
         path = Path(target)
         if path.is_dir():
@@ -68,6 +68,13 @@ class StaticSite:
         page = self.root / "404.html"
         body = page.read_text(encoding="utf-8") if page.is_file() else NOT_FOUND
         return Response(body, status=404, mimetype="text/html")
+
+
+def _hidden(relative: str) -> bool:
+    """A path through a dot-folder or to a dot-file: old releases (deleted posts among them), the planet's, build
+    state files. Never served, as by the shipped nginx site; /.well-known/ is."""
+    parts = relative.split("/")
+    return any(part.startswith(".") for part in parts) and parts[0] != ".well-known"
 
 
 COMPRESSED = ("text/", "application/javascript", "application/json", "application/atom+xml", "application/rss+xml",

@@ -1,4 +1,4 @@
-"""The demo server compresses text as the shipped nginx site does, so the demo weighs what production sends."""
+"""The demo server serves the output as the shipped nginx site does: compressed text, no hidden folder."""
 
 from __future__ import annotations
 
@@ -30,3 +30,17 @@ def test_text_is_gzipped_for_clients_that_ask_and_conditional_get_still_answers_
     assert "Content-Encoding" not in client.get("/photo.png", headers={"Accept-Encoding": "gzip"}).headers
     ranged = client.get("/", headers={"Accept-Encoding": "gzip", "Range": "bytes=0-9"})
     assert ranged.status_code == 206 and "Content-Encoding" not in ranged.headers
+
+
+def test_dot_folders_and_files_are_never_served_but_well_known_is(make_network):
+    network = make_network(slugs=("dr-a",), posts=1)
+    out = network.output
+    for relative in (".releases/dr-a-1-2/supprime.html", ".planet/index.html", "dr-a/.confreres-build.json",
+                     ".well-known/security.txt"):
+        (out / relative).parent.mkdir(parents=True, exist_ok=True)
+        (out / relative).write_text("x", encoding="utf-8")
+    client = Client(serve.make_app(network, out))
+    for path in ("/.releases/dr-a-1-2/supprime.html", "/.releases/", "/.planet/index.html",
+                 "/dr-a/.confreres-build.json", "/dr-a/%2Econfreres-build.json"):
+        assert client.get(path).status_code == 404, path
+    assert client.get("/.well-known/security.txt").status_code == 200
