@@ -2,7 +2,7 @@
 
 Generates a network of N blogs x M posts (and the planet, a copy of sites/planet) in a temporary folder,
 then measures, each the median of `--repeat` runs where cheap enough:
-  1. the full build (every blog, then the planet), cold Pelican cache, `--jobs` processes;
+  1. the full build (every blog, then the planet), from nothing: no output, no Pelican cache, no parsed feed;
   2. Pelican's own cost on the same posts: the `pelican` command over each blog's content (default theme,
      no plugin), `--jobs` at a time: the baseline of the full build's cost per post;
   3. the no-op build (nothing changed: no Pelican at all), the cron case;
@@ -145,6 +145,7 @@ def main():
 
         def full(jobs):
             shutil.rmtree(cache, ignore_errors=True)
+            shutil.rmtree(planet_build.state_dir(network), ignore_errors=True)  # the planet's parsed feeds too
             return build.build(network, jobs=jobs, force=True, progress=False)
 
         serial = timed("full build, serial", lambda: full(1)) if args.serial else None
