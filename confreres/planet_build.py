@@ -150,12 +150,18 @@ def planet_settings(network: Network, out: Path, fetch: bool = True, search: boo
 
     `own`: the `[planet]` table of sites/planet/site.toml (per page, feed sizes, timeouts).
 
-    The member blogs' author badges are asked of the comment service now (`GET /api/sites`, short
-    timeout): down or in error, the planet is built without badges and a warning is logged.
+    The member blogs' author badges and comments versions are asked of the comment service now (`GET /api/sites`,
+    short timeout): down or in error, the planet is built without badges and a warning is logged.
     """
     from confreres import badges as author_badges
+    from confreres import service_client
 
     own = own or registry.PlanetSettings()
+    listed = service_client.sites(network.comments_url)
+    versions = None if listed is None else {
+        site["slug"]: site["comments_version"] for site in listed
+        if isinstance(site, dict) and isinstance(site.get("slug"), str) and isinstance(site.get("comments_version"), str)
+    }
     return {
         "PLUGINS": ["guard", "planet"],
         "PLANET_PER_PAGE": own.per_page,
@@ -167,7 +173,9 @@ def planet_settings(network: Network, out: Path, fetch: bool = True, search: boo
         "PLANET_FETCH_MAX_BYTES": own.fetch_max_bytes,
         # The network's icon at the root, where browsers ask for it on every page of every blog (/favicon.ico).
         "EXTRA_PATH_METADATA": {"extra/favicon.ico": {"path": "favicon.ico"}},
-        "PLANET_SOURCES": planet_sources(network, out, author_badges.fetch(network.comments_url)),
+        "PLANET_SOURCES": planet_sources(network, out, None if listed is None else author_badges.verified(listed)),
+        # each blog's comments_version (confreres.freshness): its counts are asked again only when it moved
+        "PLANET_COMMENT_VERSIONS": versions,
         "PLANET_STATE_DIR": str(state_dir(network)),
         # The live release and what its pages were made from: a page whose inputs did not change is linked from
         # it instead of rendered (plugins/planet), so publishing one blog does not render the whole network.

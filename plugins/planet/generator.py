@@ -39,6 +39,7 @@ from . import fetch
 log = logging.getLogger(__name__)
 
 SEEN_FILE = "seen.json"
+COUNTS_FILE = "counts.json"  # {blog: {"version": its comments_version, "counts": {post URL: approved comments}}}
 PAGES_FILE = ".planet-pages.json"  # in each release: {"layout", "pages": {name: sha256 of its inputs}}
 # Settings that change with every build but not what a page shows: left out of the layout's key.
 LAYOUT_IGNORED = frozenset({"OUTPUT_PATH", "PLANET_PREVIOUS", "PLANET_FETCH", "PLANET_BLOG_STORE"})
@@ -305,13 +306,47 @@ class PlanetGenerator(Generator):
         for status in self.status:
             status.entries = counts_by_source.get(status.source.key, 0)
         self.entries = E.newest_first(E.dedupe(all_entries))
-        member_links = [e.link for e in self.entries if e.source.member]
         timeout = float(self.settings.get("PLANET_SERVICE_TIMEOUT", service_client.PLANET_TIMEOUT))
-        counts = fetch_counts(self.settings.get("COMMENTS_URL", ""), member_links, timeout)
+        counts = self._comment_counts(timeout)
         for entry in self.entries:
             if entry.source.member:
                 entry.comments = counts.get(entry.link, 0) if counts else None
         self.debates = fetch_debates(self.settings.get("COMMENTS_URL", ""), self.sources, timeout=timeout)
+
+    def _comment_counts(self, timeout: float) -> dict[str, int]:
+        """Approved comments per member post; {} when the service did not answer (no count shown).
+
+        Asked of the service only for the blogs whose comments_version (PLANET_COMMENT_VERSIONS, from the service's
+        `GET api/sites`, asked before) moved since their counts were kept in COUNTS_FILE, and for posts it was not
+        asked about yet: at 200 blogs, asking for every post of the network was a hundred requests a publish."""
+        versions = self.settings.get("PLANET_COMMENT_VERSIONS")
+        links: dict[str, list[str]] = {}
+        for entry in self.entries:
+            if entry.source.member:
+                links.setdefault(entry.source.key, []).append(entry.link)
+        kept = _load_json(self.state_dir / COUNTS_FILE) if versions else {}
+        counts: dict[str, int] = {}
+        wanted: list[str] = []
+        for key, urls in links.items():
+            known = kept.get(key) if isinstance(kept.get(key), dict) else {}
+            known_counts = known.get("counts") if isinstance(known.get("counts"), dict) else {}
+            same = versions is not None and versions.get(key) is not None and known.get("version") == versions[key]
+            for url in urls:
+                if same and isinstance(known_counts.get(url), int):
+                    counts[url] = known_counts[url]
+                else:
+                    wanted.append(url)
+        if wanted:
+            asked = fetch_counts(self.settings.get("COMMENTS_URL", ""), wanted, timeout)
+            if not asked:
+                return {}
+            counts.update(asked)
+        if versions:
+            now = {key: {"version": versions[key], "counts": {url: counts.get(url, 0) for url in urls}}
+                   for key, urls in links.items() if versions.get(key) is not None}
+            if now != kept:
+                _save_json(self.state_dir / COUNTS_FILE, now)
+        return counts
 
     def _records(self, body: bytes | Path, source: E.Source) -> tuple[str, list[dict]]:
         length = int(self.settings.get("PLANET_EXCERPT_LENGTH", E.EXCERPT_LENGTH))

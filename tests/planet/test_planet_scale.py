@@ -195,3 +195,43 @@ def test_an_unchanged_member_feed_is_not_read_again_and_a_rebuilt_one_is(tmp_pat
     assert "Un autre billet" in page and "Titre du cache" not in page
     feed = (network.output / "feeds" / "blogs" / "dr-b.atom.xml").read_text(encoding="utf-8")
     assert "permanence des soins" in feed  # the entries' HTML, read apart for the feed
+
+
+def test_comment_counts_are_asked_again_only_for_a_blog_whose_comments_moved(tmp_path, feed_server):
+    """At 200 blogs every planet build asked the service for the counts of every post: ~100 requests a publish."""
+    sites = [{"slug": slug, "title": f"Blog {slug}", "url": f"http://127.0.0.1:8000/{slug}/",
+              "author": {"name": slug, "badge": None}, "comments_version": "v1"} for slug in ("dr-a", "dr-b")]
+    counts = {"http://127.0.0.1:8000/dr-a/dr-a-billet-1.html": 3, "http://127.0.0.1:8000/dr-b/dr-b-billet-0.html": 1}
+    asked: list[list[str]] = []
+
+    def counts_handler(query):
+        asked.append(query.get("url", []))
+        return 200, {url: counts.get(url, 0) for url in query.get("url", [])}
+
+    feed_server.add("/comments/api/sites", handler=lambda query: (200, {"sites": sites}))
+    feed_server.add("/comments/api/counts", handler=counts_handler)
+    network = make_planet_network(tmp_path / "network", [], feed_server.url("/comments/"), posts=2)
+
+    def shown() -> dict[str, str]:
+        page = BeautifulSoup((network.output / "index.html").read_text(encoding="utf-8"), "html.parser")
+        return {a.select_one(".summary-title").get_text(strip=True): a.get_text(" ", strip=True)
+                for a in page.select("article.planet-entry")}
+
+    assert build.build(network, progress=False).planet.ok  # the blogs ask for their own counts too
+    first = sorted({url for batch in asked for url in batch})
+    assert len(first) == 4 and "3 commentaires" in shown()["Billet 1 de dr-a"]
+
+    asked.clear()
+    assert planet_build.run(network, network.output, fetch=False).ok  # nothing moved: nothing asked
+    assert asked == [] and "3 commentaires" in shown()["Billet 1 de dr-a"]
+
+    counts["http://127.0.0.1:8000/dr-a/dr-a-billet-1.html"] = 5  # a comment approved on dr-a: its version moves
+    sites[0]["comments_version"] = "v2"
+    assert planet_build.run(network, network.output, fetch=False).ok
+    assert sorted(url for batch in asked for url in batch) == [url for url in first if "/dr-a/" in url]
+    assert "5 commentaires" in shown()["Billet 1 de dr-a"] and "1 commentaire" in shown()["Billet 0 de dr-b"]
+
+    asked.clear()
+    del sites[1]["comments_version"]  # a service that gives no version: every count is asked, as before
+    assert planet_build.run(network, network.output, fetch=False).ok
+    assert sorted(url for batch in asked for url in batch) == [url for url in first if "/dr-b/" in url]
