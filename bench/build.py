@@ -12,13 +12,15 @@ Targets on 2 cores: one-post publish at 200 blogs within 25% of the same at 20 b
 compare); no-op build under 3 s; full build cost per post <= Pelican's own.
 
     .venv/bin/python bench/build.py [--sites 20] [--posts 200] [--jobs N] [--repeat 3] [--full-repeat 1]
-                                    [--publish-baseline 20] [--serial]
+                                    [--publish-baseline 20] [--serial] [--service]
 
 `--full-repeat N` times the full build and Pelican's own N times each, one after the other (the machine's speed
 drifts: the ratio is the median of the N pairs). `--publish-baseline K` (default 20, when fewer than `--sites`)
 also generates a network of K blogs with as many posts each and times its one-post publish in the same run,
 alternating with the big network's (`--repeat` pairs): the baseline of the publish target. `--serial` also times the full build in one process at a time.
-The comment service is not running (its address refuses connections): every build says it is down.
+The comment service is not running (its address refuses connections): every build says it is down. With
+`--service`, each network has its own (gunicorn, 2 workers, an SQLite file, its posts announced after the full
+build): the publishes then ask it what they ask in production (blogs and versions, comment counts, debates).
 """
 
 from __future__ import annotations
@@ -27,17 +29,20 @@ import argparse
 import os
 import random
 import shutil
+import signal
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
+import urllib.request
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 PROJECT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(PROJECT))
 
+from _helpers import free_port  # noqa: E402
 from confreres import build, planet_build, registry  # noqa: E402
 
 WORDS = (
@@ -54,9 +59,9 @@ def paragraph(rng: random.Random, words: int) -> str:
     return " ".join(rng.choice(WORDS) for _ in range(words)).capitalize() + "."
 
 
-def generate(root: Path, sites: int, posts: int) -> registry.Network:
+def generate(root: Path, sites: int, posts: int, comments_url: str = "http://127.0.0.1:9/") -> registry.Network:
     rng = random.Random(42)
-    lines = ['[network]\nname = "Bench"\nurl = "http://127.0.0.1:8000/"\ncomments_url = "http://127.0.0.1:9/"\n']
+    lines = [f'[network]\nname = "Bench"\nurl = "http://127.0.0.1:8000/"\ncomments_url = "{comments_url}"\n']
     for s in range(sites):
         slug = f"dr-{s:03d}"
         lines.append(f'[[sites]]\nslug = "{slug}"\ntitle = "Blog {s}"\nauthor = "Dr {s}"\nurl = "http://127.0.0.1:8000/{slug}/"\n')
@@ -75,6 +80,59 @@ def generate(root: Path, sites: int, posts: int) -> registry.Network:
     shutil.copytree(PROJECT / "sites" / "planet", root / "sites" / "planet")
     (root / "network.toml").write_text("\n".join(lines), encoding="utf-8")
     return registry.load(root / "network.toml")
+
+
+class Service:
+    """The comment service of a generated network, under gunicorn on a loopback port (`--service`)."""
+
+    def __init__(self, root: Path):
+        self.root, self.port, self.proc = root, free_port(), None
+        self.url = f"http://127.0.0.1:{self.port}/"
+
+    def start(self):
+        from comments_service.core.db import connect
+        from comments_service.core.migrations import migrate
+
+        db = connect(str(self.root / "comments.sqlite3"))
+        migrate(db)
+        db.close()
+        env = {**os.environ, "CONFRERES_NETWORK": str(self.root / "network.toml"),
+               "CONFRERES_DB": str(self.root / "comments.sqlite3"), "CONFRERES_SECRET_KEY": os.urandom(16).hex(),
+               "CONFRERES_RATE_LIMIT": "off", "PYTHONPATH": str(PROJECT)}
+        gunicorn = Path(sys.executable).with_name("gunicorn")
+        self.log = open(self.root / "service.log", "wb")  # noqa: SIM115 - closed in stop()
+        self.proc = subprocess.Popen([str(gunicorn), "--workers", "2", "--bind", f"127.0.0.1:{self.port}",
+                                      "comments_service:create_app()"], env=env, stdout=self.log,
+                                     stderr=subprocess.STDOUT, start_new_session=True)
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise SystemExit(f"the comment service did not start: {(self.root / 'service.log').read_text()[-2000:]}")
+            try:
+                with urllib.request.urlopen(f"{self.url}api/sites", timeout=2):
+                    return self
+            except OSError:
+                time.sleep(0.2)
+        raise SystemExit("the comment service did not answer within 60 s")
+
+    def announce(self, network: registry.Network):
+        """Every blog's published posts, as a build's announce would tell them (straight into its database)."""
+        import json
+
+        from comments_service.actions.posts import sync_posts
+        from comments_service.core.db import connect
+
+        db = connect(str(self.root / "comments.sqlite3"))
+        for site in network.sites:
+            listed = json.loads((Path(network.output) / site.slug / "posts.json").read_text(encoding="utf-8"))
+            sync_posts(db, network, site.slug, {"posts": listed["posts"]})
+        db.close()
+
+    def stop(self):
+        if self.proc is not None and self.proc.poll() is None:
+            os.killpg(self.proc.pid, signal.SIGTERM)
+            self.proc.wait(10)
+            self.log.close()
 
 
 def check(label: str, results) -> None:
@@ -132,11 +190,22 @@ def main():
                         help="blogs of the smaller network whose one-post publish is the baseline (0: none)")
     parser.add_argument("--serial", action="store_true", help="also time the full build one process at a time")
     parser.add_argument("--keep", action="store_true", help="keep the generated network")
+    parser.add_argument("--service", action="store_true", help="run each network's comment service (gunicorn)")
     args = parser.parse_args()
 
     root = Path(tempfile.mkdtemp(prefix="confreres-bench-"))
+    services: list[Service] = []
+
+    def generated(folder: Path, sites: int) -> registry.Network:
+        if not args.service:
+            return generate(folder, sites, args.posts)
+        services.append(Service(folder))
+        network = generate(folder, sites, args.posts, services[-1].url)
+        services[-1].start()
+        return network
+
     try:
-        network = generate(root, args.sites, args.posts)
+        network = generated(root, args.sites)
         total = args.sites * args.posts
         print(f"network: {args.sites} blogs x {args.posts} posts ({total} posts) + the planet in {root}; "
               f"{os.cpu_count()} cores, jobs={args.jobs}, load {os.getloadavg()[0]:.1f}", flush=True)
@@ -169,14 +238,21 @@ def main():
         pelican = statistics.median(q for _, q, _ in pairs)
         ratio = statistics.median(p / q for p, q, _ in pairs)
         blogs_ratio = statistics.median(b / q for _, q, b in pairs)
+        if args.service:
+            services[0].announce(network)
+            build.build(network, progress=False)  # what the service says now (its posts known) taken in
         noop = timed("no-op build (nothing changed)", lambda: build.build(network, progress=False), args.repeat)
 
         baseline = None
         if 0 < args.publish_baseline < args.sites:
             # the two networks' publishes alternate, as the full build and Pelican's own do: the machine's speed
             # drifts, and the ratio is of runs made side by side
-            small = generate(root / "baseline", args.publish_baseline, args.posts)
+            (root / "baseline").mkdir()
+            small = generated(root / "baseline", args.publish_baseline)
             build.build(small, jobs=args.jobs, force=True, progress=False)
+            if args.service:
+                services[-1].announce(small)
+                build.build(small, progress=False)
             ones, baselines, clis, cli_baselines = [], [], [], []
             for _ in range(args.repeat):
                 ones.append(publish_one(network, "", 1))
@@ -210,6 +286,8 @@ def main():
             print(f"  the same as a push runs it, `confreres build --site` in a new process: "
                   f"{statistics.median(clis):6.2f} s vs {statistics.median(cli_baselines):6.2f} s: {cli_ratio:5.2f}x")
     finally:
+        for service in services:
+            service.stop()
         if not args.keep:
             shutil.rmtree(root, ignore_errors=True)
         else:
