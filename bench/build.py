@@ -43,6 +43,7 @@ PROJECT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(PROJECT))
 
 from _helpers import free_port  # noqa: E402
+
 from confreres import build, planet_build, registry  # noqa: E402
 
 WORDS = (
