@@ -67,11 +67,7 @@ def fetch(comments_url: str, timeout: float = TIMEOUT) -> ServiceState | None:
         return None
     finally:
         client.close()
-    versions = {
-        site["slug"]: site["comments_version"]
-        for site in listed
-        if isinstance(site, dict) and isinstance(site.get("slug"), str) and isinstance(site.get("comments_version"), str)
-    }
+    versions = comment_versions(listed)
     posts = {
         site["slug"]: site["posts"]["digest"]
         for site in listed
@@ -82,6 +78,15 @@ def fetch(comments_url: str, timeout: float = TIMEOUT) -> ServiceState | None:
     shown = [{k: v for k, v in site.items() if k != "posts"} if isinstance(site, dict) else site for site in listed]
     digest = hashlib.sha256(json.dumps([shown, active], sort_keys=True, ensure_ascii=False).encode())
     return ServiceState(versions=versions, badges=verified(listed), planet=digest.hexdigest(), posts=posts)
+
+
+def comment_versions(listed: list) -> dict[str, str]:
+    """slug -> comments_version, from `GET api/sites`'s list."""
+    return {
+        site["slug"]: site["comments_version"]
+        for site in listed
+        if isinstance(site, dict) and isinstance(site.get("slug"), str) and isinstance(site.get("comments_version"), str)
+    }
 
 
 def posts_digest(posts: list[dict]) -> str:

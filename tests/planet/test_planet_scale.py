@@ -210,6 +210,7 @@ def test_comment_counts_are_asked_again_only_for_a_blog_whose_comments_moved(tmp
 
     feed_server.add("/comments/api/sites", handler=lambda query: (200, {"sites": sites}))
     feed_server.add("/comments/api/counts", handler=counts_handler)
+    feed_server.add("/comments/api/threads/active", handler=lambda query: (200, {"threads": []}))
     network = make_planet_network(tmp_path / "network", [], feed_server.url("/comments/"), posts=2)
 
     def shown() -> dict[str, str]:
@@ -231,7 +232,16 @@ def test_comment_counts_are_asked_again_only_for_a_blog_whose_comments_moved(tmp
     assert sorted(url for batch in asked for url in batch) == [url for url in first if "/dr-a/" in url]
     assert "5 commentaires" in shown()["Billet 1 de dr-a"] and "1 commentaire" in shown()["Billet 0 de dr-b"]
 
+    asked.clear()  # a publish asks the service's list of blogs once, and the planet the counts of the new post only
+    listed = feed_server.hits("/comments/api/sites")
+    write_post(network.site("dr-b").path, "dr-b-nouveau", "Un billet tout neuf", date="2025-12-01 08:00")
+    assert build.build(network, ["dr-b"], progress=False).planet.ok
+    assert feed_server.hits("/comments/api/sites") == listed + 1
+    assert "http://127.0.0.1:8000/dr-b/dr-b-nouveau.html" in {url for batch in asked for url in batch}
+    assert "http://127.0.0.1:8000/dr-a/dr-a-billet-1.html" not in {url for batch in asked for url in batch}
+
     asked.clear()
     del sites[1]["comments_version"]  # a service that gives no version: every count is asked, as before
     assert planet_build.run(network, network.output, fetch=False).ok
-    assert sorted(url for batch in asked for url in batch) == [url for url in first if "/dr-b/" in url]
+    assert sorted(url for batch in asked for url in batch) == sorted(
+        [url for url in first if "/dr-b/" in url] + ["http://127.0.0.1:8000/dr-b/dr-b-nouveau.html"])
