@@ -38,8 +38,9 @@ _BIRTH = re.compile(
     rf"(?:\bn[ée]e?s?\s+le\s+|\bDDN\s*:?\s*|\bdate\s+de\s+naissance\s*:?\s*(?:le\s+)?){_FULL_DATE}", re.IGNORECASE
 )
 _NAME = r"(?:[A-ZÀ-Ý][a-zà-ÿ]{2,}(?:-[A-ZÀ-Ý][a-zà-ÿ]+)?|[A-Z]{2,}\b)"
-_TITLE = re.compile(
-    rf"(?<!\w)(?:M\.|Mme|Mlle|Monsieur|Madame|Mademoiselle|[Ll]e\s+petit|[Ll]a\s+petite)[ \u00a0]+{_NAME}"
+_CIVILITY = r"(?:M\.|Mme|Mlle|Monsieur|Madame|Mademoiselle)"
+_TITLE = re.compile(  # a civility followed by another one is not a name (« Mme Mme », « Monsieur Madame »)
+    rf"(?<!\w)(?:{_CIVILITY}|[Ll]e\s+petit|[Ll]a\s+petite)[ \u00a0]+(?!{_CIVILITY}(?!\w)){_NAME}"
 )
 _TOWN = r"[A-ZÀ-Ý][a-zà-ÿ]+(?:-(?:sur|sous|en|le|la|les|de|du|des|lès|[A-ZÀ-Ý][a-zà-ÿ]+))*"
 _AGE_TOWN = re.compile(

@@ -90,6 +90,7 @@ NEGATIVES = [
     "Tension 120/80 mmHg, pouls 72/min, SpO2 98 %, IMC 27,4 kg/m².",
     "Le mardi 12 mars à 14 h 30, puis à 16 h.",
     "Version 1.2.3.4, ticket 0-12-34, lot 06/12/34/56/78.",
+    "Le courrier commençait par « Madame Monsieur », ou « Mme Mme » par erreur de frappe.",
 ]
 
 
