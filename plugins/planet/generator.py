@@ -42,7 +42,8 @@ SEEN_FILE = "seen.json"
 COUNTS_FILE = "counts.json"  # {blog: {"version": its comments_version, "counts": {post URL: approved comments}}}
 PAGES_FILE = ".planet-pages.json"  # in each release: {"layout", "pages": {name: sha256 of its inputs}}
 # Settings that change with every build but not what a page shows: left out of the layout's key.
-LAYOUT_IGNORED = frozenset({"OUTPUT_PATH", "PLANET_PREVIOUS", "PLANET_FETCH", "PLANET_BLOG_STORE"})
+LAYOUT_IGNORED = frozenset({"OUTPUT_PATH", "PLANET_PREVIOUS", "PLANET_FETCH", "PLANET_BLOG_STORE",
+                            "PLANET_COMMENT_VERSIONS"})  # the counts they lead to are in the entries' keys
 # With PLANET_BLOG_STORE (a path prefix): each blog's planet pages and feeds are made once for what they show, in
 # <prefix><key>-<digest>/ (pages/, feeds/), and BLOG_MANIFEST in the release names them: publishing links them
 # where they are served (confreres/planet_build.py), so a release holds no folder, page or feed per blog.

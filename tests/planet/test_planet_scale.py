@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 import pytest
 from bs4 import BeautifulSoup
 
@@ -228,9 +230,13 @@ def test_comment_counts_are_asked_again_only_for_a_blog_whose_comments_moved(tmp
 
     counts["http://127.0.0.1:8000/dr-a/dr-a-billet-1.html"] = 5  # a comment approved on dr-a: its version moves
     sites[0]["comments_version"] = "v2"
+    blog_links = planet_build.shared_links(network.output / ".releases", "blogs")
+    before = {slug: os.readlink(blog_links / slug) for slug in ("dr-a", "dr-b")}
     assert planet_build.run(network, network.output, fetch=False).ok
     assert sorted(url for batch in asked for url in batch) == [url for url in first if "/dr-a/" in url]
     assert "5 commentaires" in shown()["Billet 1 de dr-a"] and "1 commentaire" in shown()["Billet 0 de dr-b"]
+    assert os.readlink(blog_links / "dr-a") != before["dr-a"]  # its pages show the new count
+    assert os.readlink(blog_links / "dr-b") == before["dr-b"]  # another blog's pages are not made again
 
     asked.clear()  # a publish asks the service's list of blogs once, and the planet the counts of the new post only
     listed = feed_server.hits("/comments/api/sites")
