@@ -8,6 +8,7 @@ the blog's page, with the widget, then shows the comment under the pseudonym wit
 from __future__ import annotations
 
 import re
+import time
 
 import pytest
 
@@ -20,12 +21,19 @@ pytestmark = pytest.mark.e2e
 PSEUDONYM = "Stéthoscope bleu"
 
 
-def magic_link(mail_dir, address: str) -> str:
-    for path in sorted(mail_dir.iterdir(), key=lambda p: p.stat().st_mtime, reverse=True):
-        text = path.read_text(encoding="utf-8")
-        if f"To: {address}" in text:
-            return re.search(r"(http\S+/auth/verify\?token=\S+)", text).group(1)
-    raise AssertionError(f"no mail to {address}")
+def magic_link(mail_dir, address: str, timeout: float = 15) -> str:
+    """The sign-in link of the newest mail to `address`: the outbox's sender thread writes it after the request's
+    answer, so it is waited for (reading at once failed now and then)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        mails = sorted(mail_dir.iterdir(), key=lambda p: p.stat().st_mtime, reverse=True) if mail_dir.is_dir() else []
+        for path in mails:
+            text = path.read_text(encoding="utf-8")
+            if f"To: {address}" in text:
+                return re.search(r"(http\S+/auth/verify\?token=\S+)", text).group(1)
+        if time.monotonic() > deadline:
+            raise AssertionError(f"no mail to {address}")
+        time.sleep(0.05)
 
 
 def signed_in_context(browser, live, member_id: int, base: str):
