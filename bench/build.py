@@ -29,20 +29,18 @@ import argparse
 import os
 import random
 import shutil
-import signal
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 PROJECT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(PROJECT))
 
-from _helpers import free_port  # noqa: E402
+import _helpers  # noqa: E402
 
 from confreres import build, planet_build, registry  # noqa: E402
 
@@ -87,7 +85,7 @@ class Service:
     """The comment service of a generated network, under gunicorn on a loopback port (`--service`)."""
 
     def __init__(self, root: Path):
-        self.root, self.port, self.proc = root, free_port(), None
+        self.root, self.port, self.proc = root, _helpers.free_port(), None
         self.url = f"http://127.0.0.1:{self.port}/"
 
     def start(self):
@@ -101,20 +99,9 @@ class Service:
                "CONFRERES_DB": str(self.root / "comments.sqlite3"), "CONFRERES_SECRET_KEY": os.urandom(16).hex(),
                "CONFRERES_RATE_LIMIT": "off", "PYTHONPATH": str(PROJECT)}
         gunicorn = Path(sys.executable).with_name("gunicorn")
-        self.log = open(self.root / "service.log", "wb")  # noqa: SIM115 - closed in stop()
-        self.proc = subprocess.Popen([str(gunicorn), "--workers", "2", "--bind", f"127.0.0.1:{self.port}",
-                                      "comments_service:create_app()"], env=env, stdout=self.log,
-                                     stderr=subprocess.STDOUT, start_new_session=True)
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            if self.proc.poll() is not None:
-                raise SystemExit(f"the comment service did not start: {(self.root / 'service.log').read_text()[-2000:]}")
-            try:
-                with urllib.request.urlopen(f"{self.url}api/sites", timeout=2):
-                    return self
-            except OSError:
-                time.sleep(0.2)
-        raise SystemExit("the comment service did not answer within 60 s")
+        argv = [str(gunicorn), "--workers", "2", "--bind", f"127.0.0.1:{self.port}", "comments_service:create_app()"]
+        self.proc = _helpers.start("the comment service", argv, env, f"{self.url}api/sites", self.root / "service.log")
+        return self
 
     def announce(self, network: registry.Network):
         """Every blog's published posts, as a build's announce would tell them (straight into its database)."""
@@ -130,10 +117,8 @@ class Service:
         db.close()
 
     def stop(self):
-        if self.proc is not None and self.proc.poll() is None:
-            os.killpg(self.proc.pid, signal.SIGTERM)
-            self.proc.wait(10)
-            self.log.close()
+        if self.proc is not None:
+            _helpers.stop(self.proc)
 
 
 def check(label: str, results) -> None:

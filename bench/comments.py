@@ -25,7 +25,6 @@ at the end, also on Ctrl+C or an error.
 from __future__ import annotations
 
 import argparse
-import contextlib
 import gzip
 import json
 import os
@@ -36,13 +35,12 @@ import sqlite3
 import subprocess
 import sys
 import tempfile
-import time
 import urllib.error
 import urllib.parse
 import urllib.request
 from pathlib import Path
 
-from _helpers import free_port
+from _helpers import SERVERS, free_port, start, stop
 
 ROOT = Path(__file__).resolve().parent.parent
 OUT = ROOT / "bench" / "out"
@@ -66,7 +64,6 @@ PHRASES = [
     "> La continuité des soins est une obligation déontologique.\n\nOui, mais collective, pas individuelle.",
 ]
 
-SERVERS: list[subprocess.Popen] = []
 
 
 # -- helpers ---------------------------------------------------------------------------------------
@@ -86,39 +83,6 @@ def http(method: str, url: str, body: dict | None = None, timeout: float = 30) -
             return response.status, response.read()
     except urllib.error.HTTPError as exc:
         return exc.code, exc.read()
-
-
-def start(name: str, argv: list[str], env: dict, port: int, probe: str, log: Path) -> subprocess.Popen:
-    handle = open(log, "wb")  # noqa: SIM115 - closed with the process
-    proc = subprocess.Popen(argv, env=env, stdout=handle, stderr=subprocess.STDOUT, start_new_session=True)
-    proc.log_handle = handle  # type: ignore[attr-defined]
-    SERVERS.append(proc)
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise SystemExit(f"{name} did not start:\n{log.read_text(errors='replace')[-3000:]}")
-        try:
-            status, _ = http("GET", f"http://127.0.0.1:{port}{probe}", timeout=2)
-            if status < 500:
-                return proc
-        except OSError:
-            pass
-        time.sleep(0.2)
-    raise SystemExit(f"{name} did not answer on port {port} within 60 s:\n{log.read_text(errors='replace')[-3000:]}")
-
-
-def stop(proc: subprocess.Popen) -> None:
-    if proc.poll() is None:
-        try:
-            os.killpg(proc.pid, signal.SIGTERM)
-            proc.wait(10)
-        except (ProcessLookupError, subprocess.TimeoutExpired):
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(proc.pid, signal.SIGKILL)
-            proc.wait(5)
-    proc.log_handle.close()  # type: ignore[attr-defined]
-    if proc in SERVERS:
-        SERVERS.remove(proc)
 
 
 def gunicorn(bin_dir: Path, app: str, port: int, args) -> list[str]:
@@ -261,8 +225,8 @@ def our_server(tmp: Path, args) -> tuple[subprocess.Popen, int, dict]:
            "CONFRERES_SECRET_KEY": "bench-" + os.urandom(16).hex(), "CONFRERES_RATE_LIMIT": "off",
            "CONFRERES_MODERATION": "none", "PYTHONPATH": str(ROOT)}
     port = free_port()
-    proc = start("our service", gunicorn(OUR_VENV_BIN, "comments_service:create_app()", port, args), env, port,
-                 "/api/counts?url=" + urllib.parse.quote(POST_URL, safe=""), tmp / "ours.log")
+    proc = start("our service", gunicorn(OUR_VENV_BIN, "comments_service:create_app()", port, args), env,
+                 f"http://127.0.0.1:{port}/api/counts?url=" + urllib.parse.quote(POST_URL, safe=""), tmp / "ours.log")
     return proc, port, {"db": db_path}
 
 
@@ -298,7 +262,8 @@ salt = {os.urandom(8).hex()}
     )
     env = {**os.environ, "ISSO_SETTINGS": str(config)}
     env.pop("PYTHONPATH", None)
-    proc = start("Isso", gunicorn(bin_dir, "isso.run", port, args), env, port, "/info", tmp / "isso.log")
+    proc = start("Isso", gunicorn(bin_dir, "isso.run", port, args), env, f"http://127.0.0.1:{port}/info",
+                 tmp / "isso.log")
     return proc, port, {"db": db_path}
 
 
@@ -318,8 +283,8 @@ def ceiling_server(tmp: Path, args, body: bytes) -> tuple[subprocess.Popen, int]
     (tmp / "ceiling_app.py").write_text(CEILING_APP, encoding="utf-8")
     port = free_port()
     env = {**os.environ, "PYTHONPATH": str(tmp)}
-    proc = start("bare Flask", gunicorn(OUR_VENV_BIN, "ceiling_app:app", port, args), env, port, "/thread",
-                 tmp / "ceiling.log")
+    proc = start("bare Flask", gunicorn(OUR_VENV_BIN, "ceiling_app:app", port, args), env,
+                 f"http://127.0.0.1:{port}/thread", tmp / "ceiling.log")
     return proc, port
 
 

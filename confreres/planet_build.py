@@ -321,8 +321,13 @@ def publish(network: Network, out: Path, release: Path, index: Path | None = Non
         searched = current / SEARCH_DIR
         kept = searched.resolve() if searched.is_symlink() else None
         for entry in os.scandir(out / RELEASES):  # one pass: at 200 blogs the folder holds ~600 entries
-            if is_release(entry.name, PLANET_SLUG) and Path(entry.path).resolve() != current or (entry.name.startswith(SEARCH_PREFIX) and is_release(entry.name[len(SEARCH_PREFIX):], PLANET_SLUG)
-                  and Path(entry.path).resolve() != kept):
+            if is_release(entry.name, PLANET_SLUG):
+                served = current
+            elif entry.name.startswith(SEARCH_PREFIX) and is_release(entry.name[len(SEARCH_PREFIX):], PLANET_SLUG):
+                served = kept  # (registry.RESERVED_SLUGS: no blog is "search-planet")
+            else:
+                continue
+            if Path(entry.path).resolve() != served:
                 shutil.rmtree(entry.path, ignore_errors=True)
         if kept_pages is not None:
             _collect_blog_pages(out / RELEASES, kept_pages)

@@ -253,7 +253,8 @@ class PlanetGenerator(Generator):
         ).hexdigest()
         self._made: dict[str, str] = {}
         self._folders: set[Path] = set()  # made in the new release by _reused
-        self._entry_keys: dict[int, str | tuple] = {}  # id(entry or source) -> its key (_keyable); they live as long as the build
+        # id(entry or source) -> its key (_keyable); they live as long as the build
+        self._entry_keys: dict[int, str | tuple] = {}
         self._used: dict[str, frozenset[str] | None] = {}
         self._content: dict[str, dict] = {}  # feed URL -> {entry key: content_html}, read when a feed is written
         previous = self.settings.get("PLANET_PREVIOUS") or ""
