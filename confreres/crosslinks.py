@@ -94,6 +94,7 @@ def in_debates(posts: dict[str, dict]) -> dict[str, dict]:
 
     The rest of the network changes nothing on any blog: each blog's build gets this subset, read once per build
     (confreres.build), instead of every blog's posts.json read by every blog (the build grew as blogs squared).
+    The plain statement of what `debates` works out from the blogs' files (the tests hold one to the other).
     """
     targets = {post.get("reply_to") for post in posts.values() if post.get("reply_to")}
     return {url: post for url, post in posts.items() if post.get("reply_to") or url in targets}
