@@ -15,6 +15,7 @@ import dataclasses
 import hashlib
 import json
 import logging
+import marshal
 import math
 import os
 import shutil
@@ -47,8 +48,12 @@ LAYOUT_IGNORED = frozenset({"OUTPUT_PATH", "PLANET_PREVIOUS", "PLANET_FETCH", "P
 # With PLANET_BLOG_STORE (a path prefix): each blog's planet pages and feeds are made once for what they show, in
 # <prefix><key>-<digest>/ (pages/, feeds/), and BLOG_MANIFEST in the release names them: publishing links them
 # where they are served (confreres/planet_build.py), so a release holds no folder, page or feed per blog.
-ENTRIES_CACHE = "entries"  # <state>/entries/<feed>.json: normalised entries of the last body seen
-CONTENT_SUFFIX = ".content.json"  # beside it: their content_html, read only for the feeds a build writes
+# <state>/records/<feed>.marshal: normalised entries of the last body seen. marshal, not JSON: every build reads
+# every member blog's (200 files, ~3 MB at 200 blogs), three times faster; written and read by this module only.
+ENTRIES_CACHE = "records"
+CACHE_SUFFIX = ".marshal"
+CONTENT_SUFFIX = ".content.marshal"  # beside it: their content_html, read only for the feeds a build writes
+LEGACY_CACHES = ("entries",)  # the same in JSON, before: removed
 # Output layout (top-level names are reserved in confreres.registry.RESERVED_SLUGS).
 INDEX = "index.html"
 BLOGS = "blogs"
@@ -129,7 +134,7 @@ def records_for(body: bytes | Path, source: E.Source, state_dir: Path, excerpt_l
     A member blog's feed comes as its file: the same file (device, inode, size, mtime: a blog's build writes a new
     one) is not even read again, which at 200 blogs was a tenth of a one-post publish."""
     cache = records_file(state_dir, source)
-    cached = _load_json(cache)
+    cached = _load_cache(cache)
     signature = ""
     if isinstance(body, Path):
         info = body.stat()
@@ -141,23 +146,23 @@ def records_for(body: bytes | Path, source: E.Source, state_dir: Path, excerpt_l
                             + body).hexdigest()
     if cached.get("sha256") == digest:
         if signature:
-            _save_json(cache, {**cached, "signature": signature})
+            _save_cache(cache, {**cached, "signature": signature})
         return cached.get("home", ""), cached.get("records", [])
     parsed = E.parse(body, source)
     home = E.safe_url(parsed.get("feed", {}).get("link", ""))
     records = E.normalise(parsed, source, excerpt_length)
     # the entries' HTML apart: most builds write no feed of most sources, and it was most of what a build read
-    _save_json(content_file(cache), {r["key"]: r.pop("content_html") for r in records})
-    _save_json(cache, {"sha256": digest, "signature": signature, "home": home, "records": records})
+    _save_cache(content_file(cache), {r["key"]: r.pop("content_html") for r in records})
+    _save_cache(cache, {"sha256": digest, "signature": signature, "home": home, "records": records})
     return home, records
 
 
 def records_file(state_dir: Path, source: E.Source) -> Path:
-    return Path(state_dir) / ENTRIES_CACHE / f"{fetch.copy_name(source.feed_url)[:-4]}.json"
+    return Path(state_dir) / ENTRIES_CACHE / f"{fetch.copy_name(source.feed_url)[:-4]}{CACHE_SUFFIX}"
 
 
 def content_file(records: Path) -> Path:
-    return records.with_name(records.name[:-5] + CONTENT_SUFFIX)
+    return records.with_name(records.name[:-len(CACHE_SUFFIX)] + CONTENT_SUFFIX)
 
 
 def with_content(entries: list[E.Entry], state_dir: Path, loaded: dict[str, dict] | None = None) -> list[E.Entry]:
@@ -168,7 +173,7 @@ def with_content(entries: list[E.Entry], state_dir: Path, loaded: dict[str, dict
             continue
         url = entry.source.feed_url
         if url not in loaded:
-            loaded[url] = _load_json(content_file(records_file(state_dir, entry.source)))
+            loaded[url] = _load_cache(content_file(records_file(state_dir, entry.source)))
         entry.content_html = loaded[url].get(entry.key, "")
     return entries
 
@@ -280,6 +285,9 @@ class PlanetGenerator(Generator):
         counts_by_source: dict[str, int] = {}
         now = datetime.now(UTC)
         with fetch.locked(self.state_dir):
+            for legacy in LEGACY_CACHES:
+                if (self.state_dir / legacy).is_dir():
+                    shutil.rmtree(self.state_dir / legacy, ignore_errors=True)
             seen_all = _load_json(self.state_dir / SEEN_FILE)
             seen_before = dict(seen_all)  # each source's dict is replaced, never changed in place
             for index, source in enumerate(self.sources):
@@ -553,8 +561,8 @@ class PlanetGenerator(Generator):
                     # its date (first seen, when the feed gives none) and comment count; its author is the
                     # source's or the record's. A tuple, not a digest of one: every entry of the network gets one
                     # at every build, and the page's key is a digest of its repr already.
-                    key = (value.origin, self._keyable(value.source), value.date.timestamp(), value.comments,
-                           value.author)
+                    source = self._entry_keys.get(id(value.source)) or self._keyable(value.source)
+                    key = (value.origin, source, value.date.timestamp(), value.comments, value.author)
                 elif isinstance(value, E.Entry):
                     made = [getattr(value, f.name) for f in dataclasses.fields(value)]
                     made[FIELD_SOURCE] = self._keyable(value.source)  # its source: one digest for all its entries
@@ -564,10 +572,9 @@ class PlanetGenerator(Generator):
                 self._entry_keys[id(value)] = key
             return key
         if isinstance(value, list | tuple):
-            keys = self._entry_keys
-            if value and all(type(item) is E.Entry and id(item) in keys for item in value):
-                return [keys[id(item)] for item in value]  # a page's or a feed's entries, known: no recursion
-            return [self._keyable(item) for item in value]
+            keys = self._entry_keys  # a page's or a feed's entries: each known after its first page
+            return [keys.get(id(item)) or self._keyable(item) if type(item) is E.Entry else self._keyable(item)
+                    for item in value]
         if isinstance(value, dict):
             return {key: self._keyable(item) for key, item in value.items()}
         return value
@@ -750,6 +757,22 @@ def _load_json(path: Path) -> dict:
     except (OSError, ValueError):
         return {}
     return data if isinstance(data, dict) else {}
+
+
+def _load_cache(path: Path) -> dict:
+    """A cache file of records_for; {} when missing or unreadable (written by another Python's marshal, say)."""
+    try:
+        data = marshal.loads(path.read_bytes())
+    except (OSError, ValueError, EOFError, TypeError):
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
+def _save_cache(path: Path, data: dict):
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    tmp.write_bytes(marshal.dumps(data))
+    os.replace(tmp, path)
 
 
 def _save_json(path: Path, data: dict):

@@ -170,7 +170,7 @@ def test_each_blogs_pages_are_kept_once_and_a_publish_relinks_only_the_blog_that
 
 
 def test_an_unchanged_member_feed_is_not_read_again_and_a_rebuilt_one_is(tmp_path):
-    import json
+    import marshal
 
     from planet import generator
 
@@ -178,15 +178,14 @@ def test_an_unchanged_member_feed_is_not_read_again_and_a_rebuilt_one_is(tmp_pat
     assert build.build(network, progress=False).planet.ok
     source = next(s for s in planet_build.planet_sources(network, network.output) if s["key"] == "dr-b")
     cache = generator.records_file(planet_build.state_dir(network), generator.E.Source(**source))
-    kept = json.loads(cache.read_text(encoding="utf-8"))
+    kept = marshal.loads(cache.read_bytes())
     assert kept["signature"] and all("content_html" not in r for r in kept["records"])
-    assert any("permanence des soins" in html for html in json.loads(
-        generator.content_file(cache).read_text(encoding="utf-8")).values())
+    assert any("permanence des soins" in html for html in marshal.loads(generator.content_file(cache).read_bytes()).values())
 
     # the cache says something else of dr-b's unchanged feed: believed, the file is not read again
     kept["records"][0]["title"] = "Titre du cache"
     kept["records"][0]["digest"] = "0" * 64  # what the entry is made from changed: its pages are made again
-    cache.write_text(json.dumps(kept), encoding="utf-8")
+    cache.write_bytes(marshal.dumps(kept))
     write_post(network.site("dr-a").path, "dr-a-nouveau", "Un billet tout neuf", date="2025-12-01 08:00")
     assert build.build(network, ["dr-a"], progress=False).planet.ok
     assert "Titre du cache" in (network.output / "blogs" / "dr-b" / "index.html").read_text(encoding="utf-8")
@@ -197,6 +196,17 @@ def test_an_unchanged_member_feed_is_not_read_again_and_a_rebuilt_one_is(tmp_pat
     assert "Un autre billet" in page and "Titre du cache" not in page
     feed = (network.output / "feeds" / "blogs" / "dr-b.atom.xml").read_text(encoding="utf-8")
     assert "permanence des soins" in feed  # the entries' HTML, read apart for the feed
+
+    # a cache that cannot be read (cut short, another Python's marshal) is made again from the feed; the JSON
+    # caches of earlier versions are removed
+    cache.write_bytes(cache.read_bytes()[:40])
+    legacy = planet_build.state_dir(network) / "entries"
+    legacy.mkdir()
+    (legacy / "old.json").write_text("{}", encoding="utf-8")
+    write_post(network.site("dr-a").path, "dr-a-encore", "Encore un billet", date="2025-12-03 08:00")
+    assert build.build(network, ["dr-a"], progress=False).planet.ok
+    assert "Un autre billet" in (network.output / "blogs" / "dr-b" / "index.html").read_text(encoding="utf-8")
+    assert marshal.loads(cache.read_bytes())["signature"] and not legacy.exists()
 
 
 def test_comment_counts_are_asked_again_only_for_a_blog_whose_comments_moved(tmp_path, feed_server):
