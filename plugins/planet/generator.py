@@ -769,14 +769,16 @@ def _load_cache(path: Path) -> dict:
 
 
 def _save_cache(path: Path, data: dict):
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    tmp.write_bytes(marshal.dumps(data))
-    os.replace(tmp, path)
+    _replace(path, marshal.dumps(data))
 
 
 def _save_json(path: Path, data: dict):
+    _replace(path, json.dumps(data, ensure_ascii=False, sort_keys=True).encode())
+
+
+def _replace(path: Path, data: bytes):
+    """Write `data` to `path` whole or not at all: another build may be reading it."""
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    tmp.write_text(json.dumps(data, ensure_ascii=False, sort_keys=True), encoding="utf-8")
+    tmp.write_bytes(data)
     os.replace(tmp, path)
