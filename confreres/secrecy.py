@@ -23,13 +23,19 @@ from dataclasses import dataclass
 VERIFIED = "vérifié"  # the value of a post's `Secret:` metadata that accepts its findings
 
 _SEP = r"[ .\-\u00a0\u202f]?"
+# Each number pattern starts with the digit (or « + ») it needs, and says after it what may not precede it:
+# `([1-478])(?<![\w.,/-][1-478])` matches what `(?<![\w.,/-])([1-478])` does (tests/confreres/test_secrecy.py
+# keeps that plain form to compare), but lets the regex engine skip to the next such character instead of
+# trying every position: a third of the time, and a build scans every post of a blog.
 # sex, year, month, department (2A/2B: Corsica), commune, order, then the optional 2-digit key
 _NIR = re.compile(
-    rf"(?<![\w.,/-])([1-478]){_SEP}(\d\d){_SEP}(\d\d){_SEP}(\d\d|2[AaBb]){_SEP}(\d{{3}}){_SEP}(\d{{3}})"
+    rf"([1-478])(?<![\w.,/-][1-478]){_SEP}(\d\d){_SEP}(\d\d){_SEP}(\d\d|2[AaBb]){_SEP}(\d{{3}}){_SEP}(\d{{3}})"
     rf"(?:{_SEP}(\d\d))?(?![\w/]|[.,\-]\d)"
 )
+# +33 or 0033 (an optional « (0) » after), or a French 0X; then four pairs of digits
 _PHONE = re.compile(
-    rf"(?<![\w+.,/-])(?:(?:\+|00)33{_SEP}(?:\(0\){_SEP})?[1-9]|0[1-9])(?:{_SEP}\d\d){{4}}(?![\w/]|[.,\-]\d)"
+    rf"(?:\+(?<![\w+.,/-]\+)33{_SEP}(?:\(0\){_SEP})?[1-9]|0(?<![\w+.,/-]0)(?:033{_SEP}(?:\(0\){_SEP})?[1-9]|[1-9]))"
+    rf"(?:{_SEP}\d\d){{4}}(?![\w/]|[.,\-]\d)"
 )
 _EMAIL = re.compile(r"(?<![\w.+-])[\w.+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}\b")
 _MONTHS = r"(?:janvier|février|fevrier|mars|avril|mai|juin|juillet|août|aout|septembre|octobre|novembre|décembre|decembre)"

@@ -141,3 +141,25 @@ def test_verified(value, expected):
 def test_no_refusal_on_the_demo_posts(path):
     refused = [f for f in secrecy.scan(path.read_text(encoding="utf-8")) if f.severity == "refuse"]
     assert refused == []
+
+
+def test_the_number_patterns_match_what_their_plain_forms_do():
+    """secrecy's NIR and phone patterns are written for speed; these are what they mean, written plainly."""
+    import random
+    import re
+
+    sep = secrecy._SEP
+    plain = {
+        secrecy._NIR: re.compile(
+            rf"(?<![\w.,/-])([1-478]){sep}(\d\d){sep}(\d\d){sep}(\d\d|2[AaBb]){sep}(\d{{3}}){sep}(\d{{3}})"
+            rf"(?:{sep}(\d\d))?(?![\w/]|[.,\-]\d)"),
+        secrecy._PHONE: re.compile(
+            rf"(?<![\w+.,/-])(?:(?:\+|00)33{sep}(?:\(0\){sep})?[1-9]|0[1-9])(?:{sep}\d\d){{4}}(?![\w/]|[.,\-]\d)"),
+    }
+    pieces = [*"0123456789 .-,/+()aAbBx\n_é", "\u00a0", "\u202f", "33", "0033", "+33", "(0)", "06", "2A", "2B"]
+    rng = random.Random(15)
+    for _ in range(30_000):
+        text = "".join(rng.choice(pieces) for _ in range(rng.randint(1, 30)))
+        for fast, reference in plain.items():
+            assert [m.groups() + (m.span(),) for m in fast.finditer(text)] == \
+                [m.groups() + (m.span(),) for m in reference.finditer(text)], text
