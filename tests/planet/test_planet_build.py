@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+import gzip
+import json
 import os
 import xml.etree.ElementTree as ET
 from urllib.parse import urljoin, urlsplit
@@ -242,8 +244,25 @@ def test_search_index_covers_every_blog(built):
     search = soup(out / "recherche" / "index.html")
     assert search.find(id="planet-search")["data-pagefind"] == f"{built.url}pagefind/pagefind.js"
     article = soup(out / "dr-a" / "dr-a-billet-0.html")
-    assert article.find("article", attrs={"data-pagefind-body": True}) is not None
-    assert article.find("meta", attrs={"data-pagefind-filter": "blog[content]"})["content"] == "Blog dr-a"
+    body = article.find("article", attrs={"data-pagefind-body": True})
+    assert body.find("data", attrs={"data-pagefind-filter": "blog[value]"})["value"] == "Blog dr-a"
+
+    # what Pagefind kept of each page (its fragments: gzip, a signature, then JSON): the article only, with its
+    # blog and specialty as filters, its address, author and date as metadata, and the date to sort by
+    fragments = {}
+    for path in (out / "pagefind" / "fragment").iterdir():
+        raw = gzip.decompress(path.read_bytes())
+        fragment = json.loads(raw[raw.index(b"{"):])
+        fragments[fragment["meta"]["url"]] = fragment
+    url = f"{built.site('dr-a').url}dr-a-billet-0.html"
+    assert set(fragments) >= {url, f"{built.site('dr-b').url}dr-b-billet-0.html"}
+    page = fragments[url]
+    assert page["filters"] == {"blog": ["Blog dr-a"], "specialite": ["Médecine générale"]}
+    index_meta = gzip.decompress(next((out / "pagefind").glob("pagefind.*.pf_meta")).read_bytes())
+    assert b"date" in index_meta  # the sorts are kept there (CBOR)
+    assert page["meta"]["blog"] == "Blog dr-a" and page["meta"]["title"] and page["meta"]["date"]
+    assert "Le réseau" not in page["content"] and "Secret médical" not in page["content"]  # the page around it
+    assert page["content"].startswith(page["meta"]["title"])
 
 
 def test_rebuild_switches_the_whole_planet_and_drops_the_old_release(built):
