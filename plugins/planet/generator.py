@@ -573,7 +573,7 @@ class PlanetGenerator(Generator):
             return key
         if isinstance(value, list | tuple):
             keys = self._entry_keys  # a page's or a feed's entries: each known after its first page
-            return [keys.get(id(item)) or self._keyable(item) if type(item) is E.Entry else self._keyable(item)
+            return [(keys.get(id(item)) or self._keyable(item)) if type(item) is E.Entry else self._keyable(item)
                     for item in value]
         if isinstance(value, dict):
             return {key: self._keyable(item) for key, item in value.items()}
