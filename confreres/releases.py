@@ -19,6 +19,7 @@ import multiprocessing
 import os
 import re
 import sys
+import time
 from datetime import datetime
 from pathlib import Path
 
@@ -394,7 +395,9 @@ def swap_symlink(link: Path, target: str, tmp_name: str):
     os.replace(tmp, link)
 
 
-def atomic_write(path: Path, text: str):
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    tmp.write_text(text, encoding="utf-8")
+def atomic_write(path: Path, data: str | bytes):
+    """Write `path` whole or not at all (a reader never sees half of it), text as UTF-8; safe across processes
+    and threads (the planet fetches feeds from several)."""
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.{time.monotonic_ns()}.tmp")
+    tmp.write_bytes(data.encode() if isinstance(data, str) else data)
     os.replace(tmp, path)

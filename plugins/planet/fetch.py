@@ -19,7 +19,6 @@ import fcntl
 import hashlib
 import io
 import json
-import os
 import time
 import xml.etree.ElementTree as ET
 from concurrent.futures import ThreadPoolExecutor
@@ -31,6 +30,7 @@ import feedparser
 import httpx
 
 from confreres.french import utc_iso, utcnow
+from confreres.releases import atomic_write
 from confreres.safe_http import deadline_transport, total_deadline
 
 USER_AGENT = "Confreres-Planet/1.0 (+planete du reseau Confreres)"
@@ -93,7 +93,7 @@ def save_state(state_dir: Path, feeds: dict):
     (a third of a refresh's CPU at 2,000 feeds answering 304)."""
     state_dir = Path(state_dir)
     state_dir.mkdir(parents=True, exist_ok=True)
-    _atomic_write_bytes(
+    atomic_write(
         state_dir / STATE_FILE,
         json.dumps({"feeds": feeds}, ensure_ascii=False, sort_keys=True, separators=(",", ":")).encode("utf-8"),
     )
@@ -217,7 +217,7 @@ def fetch_one(client: httpx.Client, url: str, state: dict, state_dir: Path, opti
             state["failures"] = int(state.get("failures") or 0) + 1
             return FetchResult(url, "error", status, problem, time.monotonic() - start, copy), state
         copy = Path(state_dir) / COPIES / copy_name(url)
-        _atomic_write_bytes(copy, body)
+        atomic_write(copy, body)
         state["sha256"] = digest
         state["last_changed"] = state["last_attempt"]
         outcome = "updated"
@@ -273,8 +273,3 @@ def _get(client: httpx.Client, url: str, state: dict, options: Options, start: f
     except (httpx.HTTPError, httpx.StreamError, OSError, ValueError) as exc:
         raise FetchError(f"connexion impossible ({exc.__class__.__name__})") from None
 
-
-def _atomic_write_bytes(path: Path, data: bytes):
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.{time.monotonic_ns()}.tmp")
-    tmp.write_bytes(data)
-    os.replace(tmp, path)

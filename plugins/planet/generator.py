@@ -33,6 +33,7 @@ from pelican.generators import Generator
 from confreres import service_client
 from confreres.french import parse_iso, slugify
 from confreres.planet_build import BLOG_MANIFEST, BLOG_PAGES_GRACE
+from confreres.releases import atomic_write
 
 from . import entries as E
 from . import fetch
@@ -561,8 +562,8 @@ class PlanetGenerator(Generator):
                     # its date (first seen, when the feed gives none) and comment count; its author is the
                     # source's or the record's. A tuple, not a digest of one: every entry of the network gets one
                     # at every build, and the page's key is a digest of its repr already.
-                    source = self._entry_keys.get(id(value.source)) or self._keyable(value.source)
-                    key = (value.origin, source, value.date.timestamp(), value.comments, value.author)
+                    key = (value.origin, self._keyable(value.source), value.date.timestamp(), value.comments,
+                           value.author)
                 elif isinstance(value, E.Entry):
                     made = [getattr(value, f.name) for f in dataclasses.fields(value)]
                     made[FIELD_SOURCE] = self._keyable(value.source)  # its source: one digest for all its entries
@@ -573,8 +574,7 @@ class PlanetGenerator(Generator):
             return key
         if isinstance(value, list | tuple):
             keys = self._entry_keys  # a page's or a feed's entries: each known after its first page
-            return [(keys.get(id(item)) or self._keyable(item)) if type(item) is E.Entry else self._keyable(item)
-                    for item in value]
+            return [keys.get(id(item)) or self._keyable(item) for item in value]
         if isinstance(value, dict):
             return {key: self._keyable(item) for key, item in value.items()}
         return value
@@ -752,33 +752,27 @@ def _age(folder: Path) -> float | None:
 
 
 def _load_json(path: Path) -> dict:
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return {}
-    return data if isinstance(data, dict) else {}
+    return _load(path, json.loads)
 
 
 def _load_cache(path: Path) -> dict:
     """A cache file of records_for; {} when missing or unreadable (written by another Python's marshal, say)."""
+    return _load(path, marshal.loads)
+
+
+def _load(path: Path, loads) -> dict:
     try:
-        data = marshal.loads(path.read_bytes())
+        data = loads(path.read_bytes())
     except (OSError, ValueError, EOFError, TypeError):
         return {}
     return data if isinstance(data, dict) else {}
 
 
 def _save_cache(path: Path, data: dict):
-    _replace(path, marshal.dumps(data))
+    path.parent.mkdir(parents=True, exist_ok=True)
+    atomic_write(path, marshal.dumps(data))
 
 
 def _save_json(path: Path, data: dict):
-    _replace(path, json.dumps(data, ensure_ascii=False, sort_keys=True).encode())
-
-
-def _replace(path: Path, data: bytes):
-    """Write `data` to `path` whole or not at all: another build may be reading it."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    tmp.write_bytes(data)
-    os.replace(tmp, path)
+    atomic_write(path, json.dumps(data, ensure_ascii=False, sort_keys=True))
