@@ -21,6 +21,7 @@ from __future__ import annotations
 import datetime
 import os
 from collections import defaultdict
+from collections.abc import Callable
 from pathlib import Path
 
 NAME_MAX = 255  # bytes per file name on ext4, xfs, btrfs, tmpfs
@@ -107,59 +108,108 @@ def _sources(items, content_dir: Path | None) -> str:
     return ", ".join(names[:5]) + (f" et {len(names) - 5} autres" if len(names) > 5 else "")
 
 
-def planned_outputs(generators, settings: dict) -> dict[str, list[tuple[str, str]]]:
-    """Every file the build will write -> [(who writes it, what to change)], in French."""
+class RealPaths:
+    """`os.path.realpath` for the many files of a few folders: each folder resolved once, then one `lstat` a file.
+
+    A blog's checks resolve every post, page and output path (~1,000 for 200 posts); resolving each anew walks
+    every component of it. A file that is not itself a symlink is its folder's real path and its name. One per
+    check: what it keeps is not valid across builds (a symlink may change between them)."""
+
+    def __init__(self):
+        self._folders: dict[str, str] = {}
+
+    def __call__(self, path) -> str:
+        path = os.fspath(path)
+        folder, name = os.path.split(path)
+        if not os.path.isabs(path) or name in ("", ".", "..") or ".." in path.split(os.sep) or os.path.islink(path):
+            return os.path.realpath(path)
+        real = self._folders.get(folder)
+        if real is None:
+            real = self._folders[folder] = os.path.realpath(folder)
+        return os.path.join(real, name)
+
+
+# Who writes a file and what to change: made only for a file in trouble (their texts name the posts of each tag
+# and category: built for every file of a 200-post blog, they were a third of its checks).
+Owner = Callable[[], tuple[str, str]]
+
+
+def planned_outputs(generators, settings: dict) -> dict[str, list[Owner]]:
+    """Every file the build will write -> who writes it and what to change (French), each made when called."""
     content_dir = Path(settings["PATH"])
-    planned: dict[str, list[tuple[str, str]]] = defaultdict(list)
+    planned: dict[str, list[Owner]] = defaultdict(list)
 
-    def add(save_as, owner: str, fix: str):
+    def add(save_as, owner: Owner):
         if save_as:
-            planned[os.path.normpath(str(save_as)).lstrip("/")].append((owner, fix))
+            planned[os.path.normpath(str(save_as)).lstrip("/")].append(owner)
 
-    def paginated(save_as, items, template: str, owner: str, fix: str):
+    def fixed(owner: str, fix: str) -> Owner:
+        return lambda: (owner, fix)
+
+    def content(item) -> Owner:
+        def owner():
+            name = source_name(item.source_path, content_dir)
+            return name, f"donnez à {name} un autre « Slug: » (ou un autre titre)"
+        return owner
+
+    def taxonomy(wrapper, items, label: str, page: str) -> Owner:
+        def owner():
+            sources = _sources(items, content_dir)
+            return (f"la page {page} « {_short(wrapper.name)} » ({sources})",
+                    f"changez {label} « {_short(wrapper.name)} » dans {sources}")
+        return owner
+
+    def author(wrapper, items) -> Owner:
+        return lambda: (f"la page de l'auteur « {_short(wrapper.name)} »",
+                        f"changez « Author: » dans {_sources(items, content_dir)}")
+
+    def numbered(owner: Owner, number: int) -> Owner:
+        def page():
+            who, fix = owner()
+            return f"{who} (page {number})", fix
+        return page
+
+    def paginated(save_as, items, template: str, owner: Owner):
         from pelican.paginator import Paginator
 
-        add(save_as, owner, fix)
+        add(save_as, owner)
         per_page = (settings.get("PAGINATED_TEMPLATES") or {}).get(template) or settings.get("DEFAULT_PAGINATION")
         if save_as and per_page and template in (settings.get("PAGINATED_TEMPLATES") or {}):
             pages = Paginator(save_as, save_as, list(items), settings, per_page)
             for number in range(2, pages.num_pages + 1):
-                add(pages.page(number).save_as, f"{owner} (page {number})", fix)
+                add(pages.page(number).save_as, numbered(owner, number))
 
     for gen in generators:
         kind = type(gen).__name__
         if kind == "ArticlesGenerator":
             for article in (*gen.articles, *gen.translations, *gen.hidden_articles, *gen.hidden_translations,
                             *gen.drafts, *gen.drafts_translations):
-                name = source_name(article.source_path, content_dir)
-                add(article.save_as, name, f"donnez à {name} un autre « Slug: » (ou un autre titre)")
-            for taxonomy, label, page, feed in (("categories", "la catégorie", "de la catégorie", "CATEGORY"),
-                                                ("tags", "le mot-clé", "du mot-clé", "TAG")):
-                groups = getattr(gen, taxonomy)  # tags: a dict; categories, authors: (wrapper, items) pairs
+                add(article.save_as, content(article))
+            for taxonomy_name, label, page, feed in (("categories", "la catégorie", "de la catégorie", "CATEGORY"),
+                                                     ("tags", "le mot-clé", "du mot-clé", "TAG")):
+                groups = getattr(gen, taxonomy_name)  # tags: a dict; categories, authors: (wrapper, items) pairs
                 for wrapper, items in groups.items() if isinstance(groups, dict) else groups:
-                    owner = f"la page {page} « {_short(wrapper.name)} » ({_sources(items, content_dir)})"
-                    fix = f"changez {label} « {_short(wrapper.name)} » dans {_sources(items, content_dir)}"
-                    paginated(wrapper.save_as, items, "category" if feed == "CATEGORY" else "tag", owner, fix)
+                    owner = taxonomy(wrapper, items, label, page)
+                    paginated(wrapper.save_as, items, "category" if feed == "CATEGORY" else "tag", owner)
                     for fmt in ("ATOM", "RSS"):
                         pattern = settings.get(f"{feed}_FEED_{fmt}")
-                        add(pattern and pattern.format(slug=wrapper.slug), owner, fix)
+                        add(pattern and pattern.format(slug=wrapper.slug), owner)
             for wrapper, items in gen.authors:
-                paginated(wrapper.save_as, items, "author", f"la page de l'auteur « {_short(wrapper.name)} »",
-                          f"changez « Author: » dans {_sources(items, content_dir)}")
+                paginated(wrapper.save_as, items, "author", author(wrapper, items))
             for template in settings.get("DIRECT_TEMPLATES", []):
                 save_as = settings.get(f"{template.upper()}_SAVE_AS", f"{template}.html")
-                paginated(save_as, gen.articles, template, DIRECT_PAGES.get(template, f"la page « {template} »"), "")
+                paginated(save_as, gen.articles, template,
+                          fixed(DIRECT_PAGES.get(template, f"la page « {template} »"), ""))
             for key in ("FEED_ATOM", "FEED_RSS", "FEED_ALL_ATOM", "FEED_ALL_RSS"):
-                add(settings.get(key), "le flux du blog", "")
+                add(settings.get(key), fixed("le flux du blog", ""))
         elif kind == "PagesGenerator":
             for page in (*gen.pages, *gen.translations, *gen.hidden_pages, *gen.hidden_translations,
                          *gen.draft_pages, *gen.draft_translations):
-                name = source_name(page.source_path, content_dir)
-                add(page.save_as, name, f"donnez à {name} un autre « Slug: » (ou un autre titre)")
+                add(page.save_as, content(page))
         elif kind == "StaticGenerator":
             for static in gen.staticfiles:
                 name = source_name(static.source_path, content_dir)
-                add(static.save_as, name, f"renommez {name}")
+                add(static.save_as, fixed(name, f"renommez {name}"))
     return planned
 
 
@@ -168,8 +218,12 @@ def problems(generators, settings: dict) -> list[str]:
     theme_dir = str(settings.get("THEME_STATIC_DIR") or "theme")
     found: list[str] = []
     too_long: set[tuple[str, str]] = set()
-    for path, owners in sorted(planned_outputs(generators, settings).items()):
-        owners = sorted(owners, key=lambda o: (not o[1], o[0]))  # the doctor's files first
+    for path, planned in sorted(planned_outputs(generators, settings).items()):
+        reserved = path == theme_dir or path.startswith(theme_dir + "/") or path in RESERVED_FILES
+        longest = max(len(part.encode()) for part in Path(path).parts)
+        if len(planned) == 1 and not reserved and longest <= NAME_MAX:
+            continue  # the common case: nothing to say, nothing to describe
+        owners = sorted((owner() for owner in planned), key=lambda o: (not o[1], o[0]))  # the doctor's files first
         fixes = [fix for _, fix in owners if fix]
         who = " ; ".join(dict.fromkeys(owner for owner, _ in owners))
         if len(owners) > 1:
@@ -179,10 +233,9 @@ def problems(generators, settings: dict) -> list[str]:
                 " ou ".join(dict.fromkeys(fixes)) if fixes else "renommez l’un d’eux")
             found.append(f"{len(owners)} pages seraient publiées dans le même fichier « {path} » : {who}. "
                          f"Pour corriger : {fix}.")
-        if path == theme_dir or path.startswith(theme_dir + "/") or path in RESERVED_FILES:
+        if reserved:
             found.append(f"{who} serait publié dans « {path} », réservé au thème ou au réseau. "
                          f"Pour corriger : {fixes[0] if fixes else 'renommez-le'}.")
-        longest = max(len(part.encode()) for part in Path(path).parts)
         if longest > NAME_MAX and (who, fixes[0] if fixes else "") not in too_long:
             too_long.add((who, fixes[0] if fixes else ""))
             message = (f"{who} : nom de fichier trop long ({longest} caractères, {NAME_MAX} au plus). Pour corriger : "
@@ -224,8 +277,9 @@ def secrecy_refusals(generators, settings: dict) -> list[str]:
     content_dir = Path(settings.get("PATH", "."))
     refusals: list[str] = []
     seen: set[str] = set()
+    real = RealPaths()
     for item in (item for gen in generators for item in contents(gen)):
-        path = os.path.realpath(item.source_path)
+        path = real(item.source_path)
         if path in seen or not os.path.isfile(path):
             continue
         seen.add(path)

@@ -15,15 +15,15 @@ from urllib.parse import urljoin, urlsplit
 
 from pelican import signals
 
-from confreres.checks import contents
+from confreres.checks import RealPaths, contents
 
 logger = logging.getLogger(__name__)
 TEMPLATE_NAME = re.compile(r"[A-Za-z0-9_-]+(/[A-Za-z0-9_-]+)*")  # a theme template: no dots, no ../
 _METADATA = {"url": "Url ou Slug", "save_as": "Save_as", "slug": "Slug"}
 
 
-def _inside(path: str, folder: str) -> bool:
-    path, folder = os.path.realpath(path), os.path.realpath(folder)
+def _inside(path: str, folder: str, real=os.path.realpath) -> bool:
+    path, folder = real(path), real(folder)
     return path == folder or path.startswith(folder + os.sep)
 
 
@@ -64,15 +64,16 @@ def check(generators):
         return
     settings = generators[0].settings
     content, output = settings["PATH"], settings["OUTPUT_PATH"]
+    real = RealPaths()
     for generator in generators:
         items = list(contents(generator))
         for item in items:
-            if not _inside(item.source_path, content):
+            if not _inside(item.source_path, content, real):
                 logger.error("%s : ce fichier est hors du dossier content/ du blog : refusé",
                              _name(item.source_path, content))
                 item.override_save_as = ""
             siteurl = settings.get("SITEURL", "")
-            if item.save_as and not _inside(os.path.join(output, item.save_as), output):
+            if item.save_as and not _inside(os.path.join(output, item.save_as), output, real):
                 logger.error("%s : Save_as %r sort du site du blog : refusé", _name(item.source_path, content),
                              item.save_as)
                 item.override_save_as = ""
@@ -92,7 +93,7 @@ def check(generators):
         if staticfiles is None:
             continue
         for static in list(staticfiles):
-            if not _inside(static.source_path, content) or not _inside(os.path.join(output, static.save_as), output):
+            if not _inside(static.source_path, content, real) or not _inside(os.path.join(output, static.save_as), output, real):
                 posts = _linking(generators, static, content)
                 if posts:
                     for post, link in posts:

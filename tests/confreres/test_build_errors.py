@@ -22,6 +22,13 @@ def same_title(site):
         post(site, f"super-{n}.md", f"Title: This is a super article\nDate: 2025-02-0{n % 9 + 1}\n\nTexte {n}.\n")
 
 
+def tag_page_two(site):
+    """Twelve posts tagged « garde » (two pages of ten) and a post whose Slug is the tag's second page."""
+    for n in range(12):
+        post(site, f"garde-{n}.md", f"Title: Garde {n}\nDate: 2025-02-{n + 1:02d}\nTags: garde\n\nTexte {n}.\n")
+    post(site, "page-deux.md", "Title: Page deux\nDate: 2025-03-01\nSlug: tag/garde2\n\nTexte.\n")
+
+
 def slug_of_theme_page(slug):
     return lambda site: post(site, "mon-billet.md", f"Title: Mon billet\nDate: 2025-02-01\nSlug: {slug}\n\nTexte.\n")
 
@@ -35,6 +42,9 @@ CASES = {
     "Slug: archives": (slug_of_theme_page("archives"), "archives du blog", ["content/mon-billet.md"]),
     "Slug: index": (slug_of_theme_page("index"), "page d'accueil", ["content/mon-billet.md"]),
     "Slug: outside": (slug_of_theme_page("../../ailleurs"), "sortirait du blog", ["content/mon-billet.md"]),
+    "Slug: a tag's second page": (tag_page_two, "la page du mot-clé « garde » (content/garde-0.md, content/garde-1.md,"
+                                  " content/garde-10.md, content/garde-11.md, content/garde-2.md et 7 autres) (page 2)",
+                                  ["« tag/garde2.html »", "content/page-deux.md"]),
     "Slug: a page's": (slug_of_theme_page("pages/a-propos"), "même fichier « pages/a-propos.html »",
                        ["content/mon-billet.md", "content/pages/a-propos.md"]),
     "Save_as: the sitemap": (lambda site: post(site, "pages/plan.md", "Title: Plan\nSave_as: sitemap.xml\n\nPlan.\n"),

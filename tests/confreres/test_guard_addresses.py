@@ -33,3 +33,29 @@ def test_a_kept_post_says_what_pelican_said_and_keeps_saying_it():
     post.slug = "autre"  # nothing changes an address after the guard: had something, the checked one is written
     assert (post.url, post.save_as) == (url, save_as)
     assert keeping(keeping(Article)) is keeping(Article) and keeping(Page) is not keeping(Article)
+
+
+def test_real_paths_resolve_as_realpath_does(tmp_path):
+    """The checks' cached resolver (one `realpath` a folder) agrees with `os.path.realpath` on every form a post's
+    or an output's path takes: plain files, files and folders that are symlinks, `..`, missing files, relative."""
+    import os
+
+    from confreres.checks import RealPaths
+
+    content, outside = tmp_path / "blog" / "content", tmp_path / "ailleurs"
+    (content / "pages").mkdir(parents=True)
+    outside.mkdir()
+    (outside / "secret.md").write_text("x")
+    (content / "billet.md").write_text("x")
+    (content / "lien.md").symlink_to(outside / "secret.md")
+    (content / "dossier").symlink_to(outside)
+    (content / "pages" / "retour").symlink_to("../..")
+    paths = [content / "billet.md", content / "lien.md", content / "dossier" / "secret.md",
+             content / "pages" / "retour" / "content" / "billet.md", content / "pages" / ".." / "billet.md",
+             content / "dossier" / ".." / "billet.md", content / "absent.md", content / "dossier" / "absent.md",
+             content / "pages" / "retour" / "ailleurs", content / "pages", content / "pages" / ".", "content/billet.md"]
+    real = RealPaths()
+    for _ in range(2):  # the second time from what it kept
+        for path in paths:
+            assert real(path) == os.path.realpath(path), path
+    assert real(content / "dossier" / "secret.md") == str(outside / "secret.md")
