@@ -45,7 +45,8 @@ COUNTS_FILE = "counts.json"  # {blog: {"version": its comments_version, "counts"
 PAGES_FILE = ".planet-pages.json"  # in each release: {"layout", "pages": {name: sha256 of its inputs}}
 # Settings that change with every build but not what a page shows: left out of the layout's key.
 LAYOUT_IGNORED = frozenset({"OUTPUT_PATH", "PLANET_PREVIOUS", "PLANET_FETCH", "PLANET_BLOG_STORE",
-                            "PLANET_COMMENT_VERSIONS"})  # the counts they lead to are in the entries' keys
+                            "PLANET_COMMENT_VERSIONS",  # the counts they lead to are in the entries' keys
+                            "PLANET_AFTER_PARSING"})
 # With PLANET_BLOG_STORE (a path prefix): each blog's planet pages and feeds are made once for what they show, in
 # <prefix><key>-<digest>/ (pages/, feeds/), and BLOG_MANIFEST in the release names them: publishing links them
 # where they are served (confreres/planet_build.py), so a release holds no folder, page or feed per blog.
@@ -281,6 +282,11 @@ class PlanetGenerator(Generator):
                 max_bytes=int(self.settings.get("PLANET_FETCH_MAX_BYTES", fetch.DEFAULT_MAX_BYTES)),
             )
             self.fetched = fetch.refresh([s.feed_url for s in outside], self.state_dir, options)
+        # PLANET_AFTER_PARSING (confreres.planet_build: the search indexer's `parsed`): the feeds are fetched beside
+        # its parsing, which keeps every core busy; the rest, reading entries and making pages, waits for its end
+        after_parsing = self.settings.get("PLANET_AFTER_PARSING")
+        if callable(after_parsing):
+            after_parsing()
         feed_state = fetch.load_state(self.state_dir)
         all_entries: list[E.Entry] = []
         counts_by_source: dict[str, int] = {}

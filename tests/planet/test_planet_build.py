@@ -372,6 +372,37 @@ def test_a_failed_planet_stops_its_search_indexing_and_leaves_no_stage(built, tm
     assert not list((broken.output / releases.RELEASES).glob(".search-*"))  # nor the index being made
 
 
+def test_pagefind_says_when_it_has_parsed_every_page(built):
+    """The planet's pages wait for that line of Pagefind's progress (PAGEFIND_PARSED): a Pagefind that no longer
+    printed it would make them wait for its end instead."""
+    if not planet_build.search_available():
+        pytest.skip("pagefind is not installed")
+    indexing = planet_build.SearchIndexing(built, built.output).start()
+    try:
+        indexing.parsed()
+        assert any(line.startswith(planet_build.PAGEFIND_PARSED) for line in indexing.said), indexing.said
+        assert indexing.result() == "ok" and (indexing.made() / "pagefind.js").is_file()
+    finally:
+        indexing.close()
+    assert not indexing.index.exists() and not indexing.stage.exists()
+
+
+def test_the_planet_makes_its_pages_after_the_hook_it_is_given(built, tmp_path):
+    """PLANET_AFTER_PARSING (the search indexer's `parsed`) is called once, after the outside feeds are fetched
+    and before any page is written."""
+    own = registry.load_site_settings(built.planet_dir, planet=True)
+    release = tmp_path / "release"
+    fetched = planet_build.state_dir(built) / "feeds.json"  # plugins/planet/fetch.py: written by each refresh
+    before = fetched.stat().st_mtime_ns
+    seen = []
+    settings = planet_build.planet_settings(built, built.output, fetch=True, own=own.planet)
+    settings["PLANET_AFTER_PARSING"] = lambda: seen.append(
+        (release.exists() and any(release.rglob("*.html")), fetched.stat().st_mtime_ns != before))
+    releases.run_pelican(built, planet_build.planet_site(built), built.planet_dir, release, own=own, extra=settings)
+    assert seen == [(False, True)]
+    assert (release / "index.html").is_file()
+
+
 def test_the_search_index_is_kept_by_link_when_one_blog_is_published(built):
     """A publish keeps the live index (one link, not ~10,000 files copied); a full build makes a new one and
     drops the old."""
