@@ -168,24 +168,35 @@ def build(
         network.site(slug)  # KeyError with the known slugs
     service = freshness.fetch(network.comments_url)
     versions = service.versions if service else {}
-    results = BuildResults(_build_many(network, wanted, out, jobs, force, progress, versions))
-    for result in results:
-        if result.skipped and freshness.posts_unknown(live_state(out, result.slug), out / result.slug, service,
-                                                      result.slug):
-            result.reannounce = True  # no Pelican run: its published posts.json is announced again
-            result.articles = freshness.published_posts(out / result.slug)
-    results[:] = refresh_crosslinks(network, out, results, jobs, service)
-    from confreres.planet_build import KEEP_SEARCH, front_page
+    from confreres.planet_build import KEEP_SEARCH, Staging, front_page, search_available
 
-    # the planet (sites/planet) or, without it, the plain list of blogs; the search index of every blog's
-    # pages is made again by a build of the whole network only (planet_build.KEEP_SEARCH)
-    results.planet = front_page(network, out, force=force, service=service, search=KEEP_SEARCH if slugs else True)
+    # a build of the whole network indexes every blog's posts: each blog's pages are staged for the index as soon
+    # as it is built, while the others build, instead of on the planet's path once all are
+    staged = Staging(network, out) if not slugs and network.planet_dir.is_dir() and search_available() else None
+    built = staged.add if staged is not None else None
+    try:
+        results = BuildResults(_build_many(network, wanted, out, jobs, force, progress, versions, built))
+        for result in results:
+            if result.skipped and freshness.posts_unknown(live_state(out, result.slug), out / result.slug, service,
+                                                          result.slug):
+                result.reannounce = True  # no Pelican run: its published posts.json is announced again
+                result.articles = freshness.published_posts(out / result.slug)
+        results[:] = refresh_crosslinks(network, out, results, jobs, service, built)
+        # the planet (sites/planet) or, without it, the plain list of blogs; the search index of every blog's
+        # pages is made again by a build of the whole network only (planet_build.KEEP_SEARCH)
+        results.planet = front_page(network, out, force=force, service=service, search=KEEP_SEARCH if slugs else True,
+                                    staged=staged)
+    except BaseException:
+        if staged is not None:
+            staged.discard()  # front_page takes or discards it once reached
+        raise
     return results
 
 
 def _build_many(network: Network, slugs: list[str], out: Path, jobs: int | None, force: bool, progress: bool,
-                versions: dict[str, str] | None = None):
-    """Build `slugs` in fresh processes; a site whose live release is current is skipped here, without one."""
+                versions: dict[str, str] | None = None, built=None):
+    """Build `slugs` in fresh processes; a site whose live release is current is skipped here, without one.
+    `built(slug)`: called as each site is built and live (planet_build.Staging.add)."""
     versions = versions or {}
     results: list[SiteResult] = []
     todo = []
@@ -196,13 +207,13 @@ def _build_many(network: Network, slugs: list[str], out: Path, jobs: int | None,
         else:
             todo.append(slug)
     if todo:
-        results += _spawn(network, todo, out, jobs, force, progress, versions)
+        results += _spawn(network, todo, out, jobs, force, progress, versions, built)
     results.sort(key=lambda r: slugs.index(r.slug))
     return results
 
 
 def _spawn(network: Network, slugs: list[str], out: Path, jobs: int | None, force: bool, progress: bool,
-           versions: dict[str, str]) -> list[SiteResult]:
+           versions: dict[str, str], built=None) -> list[SiteResult]:
     jobs = max(1, min(jobs or os.cpu_count() or 1, len(slugs) or 1))
     results: list[SiteResult] = []
     from confreres import crosslinks
@@ -221,6 +232,8 @@ def _spawn(network: Network, slugs: list[str], out: Path, jobs: int | None, forc
                     result = SiteResult(futures[future], ok=False,
                                         error=f"{futures[future]} : la construction s'est arrêtée ({exc!r})")
                 results.append(result)
+                if built is not None and result.ok and not result.skipped:
+                    built(result.slug)
                 advance(result)
     return results
 
@@ -251,7 +264,7 @@ def stale_crosslinks(network: Network, out: Path, badges: dict[str, dict] | None
 
 
 def refresh_crosslinks(network: Network, out: Path, results: list[SiteResult], jobs: int | None = None,
-                       service=None):
+                       service=None, built=None):
     """Rebuild the blogs a new answer (or a changed title, or an author's badge) concerns; merge into `results`.
 
     `service`: what the comment service said before the build (confreres.freshness.fetch; None: down): the
@@ -264,7 +277,7 @@ def refresh_crosslinks(network: Network, out: Path, results: list[SiteResult], j
         stale = [slug for slug in stale_crosslinks(network, out, badges) if by_slug.get(slug, SiteResult(slug, True)).ok]
         if not stale:
             break
-        for result in _build_many(network, stale, out, jobs, True, False, versions):
+        for result in _build_many(network, stale, out, jobs, True, False, versions, built):
             previous = by_slug.get(result.slug)
             if previous and not previous.skipped and result.ok:
                 result.articles = result.articles or previous.articles

@@ -34,7 +34,7 @@ import sys
 import threading
 import time
 import traceback
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from confreres import registry
@@ -234,7 +234,7 @@ def stamp(network: Network, out: Path, service=ASK) -> dict:
 
 
 def build_planet(network: Network | str, out: str, fetch: bool = True, search: bool = True,
-                 state: dict | None = None, service=None) -> PlanetResult:
+                 state: dict | None = None, service=None, staged: Staging | None = None) -> PlanetResult:
     """Build the planet into a new release, index the network, switch it live. Runs in a child process.
 
     `network`: the parent's (see confreres.build.build_site), or the path of its file.
@@ -257,7 +257,7 @@ def build_planet(network: Network | str, out: str, fetch: bool = True, search: b
         except registry.RegistryError as exc:
             raise BuildError(f"planet: {exc}") from None
         state = stamp(network, out_dir) if state is None else state
-        indexing = SearchIndexing(network, out_dir).start() if search is True else None
+        indexing = SearchIndexing(network, out_dir, staged).start() if search is True else None
         try:
             settings = planet_settings(network, out_dir, fetch, bool(search), own.planet, service)
             if indexing is not None:
@@ -445,6 +445,30 @@ def keep_search(out: Path, release: Path) -> bool:
     return True
 
 
+@dataclass
+class Staging:
+    """Blogs' article pages hard-linked for Pagefind as each blog is built (confreres.build calls `add` while the
+    other blogs build), so that the planet's SearchIndexing starts Pagefind at once: it stages only the blogs
+    not staged here (those the build skipped). `folder` is beside the releases, `discard`ed when not taken."""
+
+    network: Network
+    out: Path
+    folder: Path | None = None
+    staged: dict[str, int] = field(default_factory=dict)  # slug -> its pages staged
+
+    def __post_init__(self):
+        self.out = Path(self.out)
+        self.folder = self.folder or self.out / RELEASES / f".search-stage-{os.getpid()}"
+
+    def add(self, slug: str):
+        """Stage `slug`'s live pages (again, when a build of it replaced them: a blog rebuilt for its links)."""
+        shutil.rmtree(self.folder / slug, ignore_errors=True)
+        self.staged[slug] = _stage_site(self.out / slug, self.network.site(slug), self.folder / slug)
+
+    def discard(self):
+        shutil.rmtree(self.folder, ignore_errors=True)
+
+
 class SearchIndexing:
     """Pagefind over every blog's article pages, beside the planet's pages; `publish` takes the index.
 
@@ -453,8 +477,8 @@ class SearchIndexing:
     never fails the planet: the outcome is "ok", "absent" or "error: ...".
     """
 
-    def __init__(self, network: Network, out: Path):
-        self.network, self.out = network, Path(out)
+    def __init__(self, network: Network, out: Path, staged: Staging | None = None):
+        self.network, self.out, self.staged = network, Path(out), staged
         self.stage = self.out / RELEASES / f".search-{os.getpid()}"
         self.index = index_in_progress(self.out / RELEASES)
         self.proc: subprocess.Popen | None = None
@@ -474,7 +498,13 @@ class SearchIndexing:
         shutil.rmtree(self.stage, ignore_errors=True)
         shutil.rmtree(self.index, ignore_errors=True)
         try:
-            pages = sum(_stage_site(self.out / site.slug, site, self.stage / site.slug) for site in self.network.sites)
+            done: dict[str, int] = {}
+            if self.staged is not None and self.staged.folder.is_dir():
+                os.replace(self.staged.folder, self.stage)  # staged while the blogs were built: same filesystem
+                done = self.staged.staged
+            pages = sum(done.values())
+            pages += sum(_stage_site(self.out / site.slug, site, self.stage / site.slug)
+                         for site in self.network.sites if site.slug not in done)
             if not pages:
                 self.outcome = "ok"
                 return self
@@ -587,33 +617,39 @@ def _stage_site(live: Path, site: Site, stage: Path) -> int:
 
 
 def run(network: Network, out: Path | None = None, fetch: bool = True, search: bool | str = True,
-        echo=None, state: dict | None = None, service=None) -> PlanetResult:
+        echo=None, state: dict | None = None, service=None, staged: Staging | None = None) -> PlanetResult:
     """Build the planet in a fresh process (Pelican's state is process-global); report a failure.
 
     `service`: what the comment service said before the build (confreres.freshness.fetch), passed on: at 200
-    blogs its `GET api/sites` costs the service ~25 ms, asked once a publish instead of twice."""
+    blogs its `GET api/sites` costs the service ~25 ms, asked once a publish instead of twice.
+    `staged`: the pages staged for the search index while the blogs were built (taken, or discarded here)."""
     from concurrent.futures import ProcessPoolExecutor
 
     out = Path(out or network.output).resolve()
-    with ProcessPoolExecutor(max_workers=1, mp_context=process_pool_context()) as pool:
-        try:
-            result = pool.submit(build_planet, network, str(out), fetch, search, state, service).result()
-        except Exception as exc:  # the child died
-            result = PlanetResult(False, error=f"planet: {exc!r}")
+    try:
+        with ProcessPoolExecutor(max_workers=1, mp_context=process_pool_context()) as pool:
+            try:
+                result = pool.submit(build_planet, network, str(out), fetch, search, state, service,
+                                     staged if search is True else None).result()
+            except Exception as exc:  # the child died
+                result = PlanetResult(False, error=f"planet: {exc!r}")
+    finally:
+        if staged is not None:
+            staged.discard()
     if not result.ok:
         print(f"✗ {result.error}", file=echo or sys.stderr)
     return result
 
 
 def front_page(network: Network, out: Path, fetch: bool = True, force: bool = False,
-               service=ASK, search: bool | str = True) -> PlanetResult | None:
+               service=ASK, search: bool | str = True, staged: Staging | None = None) -> PlanetResult | None:
     """The network's front page: the planet when `sites/planet` exists, else the plain list of blogs.
 
     The planet is rebuilt only when its files, a member blog's release, or what it shows from the comment
     service (`service`: confreres.freshness.fetch, asked now by default; None: down, not compared) changed.
     Outside feeds are then fetched too (`fetch`); `confreres planet refresh` fetches them every time.
     `search=KEEP_SEARCH` (one blog published) keeps the live search index, marked stale: a later call with
-    `search=True` rebuilds the planet and its index even when nothing else changed.
+    `search=True` rebuilds the planet and its index even when nothing else changed. `staged`: see `run`.
     """
     if network.planet_dir.is_dir():
         from confreres import freshness
@@ -625,8 +661,10 @@ def front_page(network: Network, out: Path, fetch: bool = True, force: bool = Fa
         live = live_state(out)
         stale_search = search is True and live.get("search_stale")
         if not force and not stale_search and not freshness.planet_stale(live, state["fingerprint"], service):
+            if staged is not None:
+                staged.discard()
             return PlanetResult(True, skipped=True)
-        return run(network, out, fetch=fetch, state=state, search=search, service=service)
+        return run(network, out, fetch=fetch, state=state, search=search, service=service, staged=staged)
     write_network_index(network, Path(out))
     return None
 

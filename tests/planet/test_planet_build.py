@@ -403,6 +403,31 @@ def test_the_planet_makes_its_pages_after_the_hook_it_is_given(built, tmp_path):
     assert (release / "index.html").is_file()
 
 
+def test_pages_staged_while_the_blogs_build_are_taken_by_the_search_indexing(built):
+    """A blog staged during the build (again when rebuilt) is not staged twice; the others are staged by the
+    indexing; Pagefind indexes all; nothing is left beside the releases."""
+    if not planet_build.search_available():
+        pytest.skip("pagefind is not installed")
+    assert not list((built.output / releases.RELEASES).glob(".search-*"))  # the fixture's build took its own
+    first, *others = [site.slug for site in built.sites]
+    staging = planet_build.Staging(built, built.output)
+    staging.add(first)
+    staging.add(first)  # a blog rebuilt for its links: its pages replaced, not added again
+    posts = json.loads((built.output / first / "posts.json").read_text(encoding="utf-8"))["posts"]
+    assert staging.staged == {first: len(posts)} and len(list(staging.folder.rglob("*.html"))) == len(posts)
+    assert all(p.stat().st_nlink > 1 for p in staging.folder.rglob("*.html"))  # hard links, not copies
+    indexing = planet_build.SearchIndexing(built, built.output, staging).start()
+    try:
+        assert not staging.folder.exists()  # taken whole
+        staged = {p.relative_to(indexing.stage).parts[0] for p in indexing.stage.rglob("*.html")}
+        assert staged == {first, *others}
+        assert indexing.result() == "ok"
+    finally:
+        indexing.close()
+        staging.discard()
+    assert not list((built.output / releases.RELEASES).glob(".search-*"))
+
+
 def test_the_search_index_is_kept_by_link_when_one_blog_is_published(built):
     """A publish keeps the live index (one link, not ~10,000 files copied); a full build makes a new one and
     drops the old."""
