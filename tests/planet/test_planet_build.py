@@ -381,6 +381,11 @@ def test_pagefind_says_when_it_has_parsed_every_page(built):
     try:
         indexing.parsed()
         assert any(line.startswith(planet_build.PAGEFIND_PARSED) for line in indexing.said), indexing.said
+        # a few posts a blog: the planet's own work is the longer, it does not wait (planet_fits)
+        assert 0 < indexing.pages < planet_build.PAGES_PER_FEED * len(built.sites)
+        assert not indexing.planet_fits(len(built.sites))
+        indexing.pages = planet_build.PAGES_PER_FEED * 3  # as many posts a feed as makes the planet wait
+        assert indexing.planet_fits(3) and not indexing.planet_fits(4)
         assert indexing.result() == "ok" and (indexing.made() / "pagefind.js").is_file()
     finally:
         indexing.close()
