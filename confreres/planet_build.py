@@ -463,9 +463,14 @@ class Staging:
         self.folder = self.folder or self.out / RELEASES / f".search-stage-{os.getpid()}"
 
     def add(self, slug: str):
-        """Stage `slug`'s live pages (again, when a build of it replaced them: a blog rebuilt for its links)."""
+        """Stage `slug`'s live pages (again, when a build of it replaced them: a blog rebuilt for its links). Never
+        fails the build: a blog it could not stage is left to the indexing, which says why if it cannot either."""
+        self.staged.pop(slug, None)
         shutil.rmtree(self.folder / slug, ignore_errors=True)
-        self.staged[slug] = _stage_site(self.out / slug, self.network.site(slug), self.folder / slug)
+        try:
+            self.staged[slug] = _stage_site(self.out / slug, self.network.site(slug), self.folder / slug)
+        except OSError:
+            shutil.rmtree(self.folder / slug, ignore_errors=True)
 
     def discard(self):
         shutil.rmtree(self.folder, ignore_errors=True)

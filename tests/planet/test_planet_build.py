@@ -433,6 +433,28 @@ def test_pages_staged_while_the_blogs_build_are_taken_by_the_search_indexing(bui
     assert not list((built.output / releases.RELEASES).glob(".search-*"))
 
 
+def test_a_blog_the_build_cannot_stage_is_left_to_the_indexing(built):
+    """Staging during the build is a head start, never a failure: a blog it cannot stage (here its folder is taken
+    by a file) is not counted, and the planet's indexing stages it."""
+    slug = built.sites[0].slug
+    staging = planet_build.Staging(built, built.output)
+    staging.folder.mkdir(parents=True)
+    (staging.folder / slug).write_text("pas un dossier", encoding="utf-8")
+    try:
+        staging.add(slug)  # does not raise
+        assert slug not in staging.staged
+        (staging.folder / slug).unlink()
+        if planet_build.search_available():
+            indexing = planet_build.SearchIndexing(built, built.output, staging).start()
+            try:
+                assert slug in {p.relative_to(indexing.stage).parts[0] for p in indexing.stage.rglob("*.html")}
+                assert indexing.result() == "ok"
+            finally:
+                indexing.close()
+    finally:
+        staging.discard()
+
+
 def test_the_search_index_is_kept_by_link_when_one_blog_is_published(built):
     """A publish keeps the live index (one link, not ~10,000 files copied); a full build makes a new one and
     drops the old."""
