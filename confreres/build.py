@@ -186,10 +186,9 @@ def build(
         # pages is made again by a build of the whole network only (planet_build.KEEP_SEARCH)
         results.planet = front_page(network, out, force=force, service=service, search=KEEP_SEARCH if slugs else True,
                                     staged=staged)
-    except BaseException:
+    finally:
         if staged is not None:
-            staged.discard()  # front_page takes or discards it once reached
-        raise
+            staged.discard()  # what the planet's indexing did not take (a skipped planet, a failure)
     return results
 
 

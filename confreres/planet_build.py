@@ -451,12 +451,12 @@ def keep_search(out: Path, release: Path) -> bool:
 class Staging:
     """Blogs' article pages hard-linked for Pagefind as each blog is built (confreres.build calls `add` while the
     other blogs build), so that the planet's SearchIndexing starts Pagefind at once: it stages only the blogs
-    not staged here (those the build skipped). `folder` is beside the releases, `discard`ed when not taken."""
+    not staged here (those the build skipped). `folder` is beside the releases; the build `discard`s what is left."""
 
     network: Network
     out: Path
     folder: Path | None = None
-    staged: dict[str, int] = field(default_factory=dict)  # slug -> its pages staged
+    pages: dict[str, int] = field(default_factory=dict)  # slug -> how many of its pages are staged
 
     def __post_init__(self):
         self.out = Path(self.out)
@@ -465,10 +465,10 @@ class Staging:
     def add(self, slug: str):
         """Stage `slug`'s live pages (again, when a build of it replaced them: a blog rebuilt for its links). Never
         fails the build: a blog it could not stage is left to the indexing, which says why if it cannot either."""
-        self.staged.pop(slug, None)
+        self.pages.pop(slug, None)
         shutil.rmtree(self.folder / slug, ignore_errors=True)
         try:
-            self.staged[slug] = _stage_site(self.out / slug, self.network.site(slug), self.folder / slug)
+            self.pages[slug] = _stage_site(self.out / slug, self.network.site(slug), self.folder / slug)
         except OSError:
             shutil.rmtree(self.folder / slug, ignore_errors=True)
 
@@ -509,7 +509,7 @@ class SearchIndexing:
             done: dict[str, int] = {}
             if self.staged is not None and self.staged.folder.is_dir():
                 os.replace(self.staged.folder, self.stage)  # staged while the blogs were built: same filesystem
-                done = self.staged.staged
+                done = self.staged.pages
             pages = sum(done.values())
             pages += sum(_stage_site(self.out / site.slug, site, self.stage / site.slug)
                          for site in self.network.sites if site.slug not in done)
@@ -640,20 +640,16 @@ def run(network: Network, out: Path | None = None, fetch: bool = True, search: b
 
     `service`: what the comment service said before the build (confreres.freshness.fetch), passed on: at 200
     blogs its `GET api/sites` costs the service ~25 ms, asked once a publish instead of twice.
-    `staged`: the pages staged for the search index while the blogs were built (taken, or discarded here)."""
+    `staged`: the pages staged for the search index while the blogs were built, taken by the indexing."""
     from concurrent.futures import ProcessPoolExecutor
 
     out = Path(out or network.output).resolve()
-    try:
-        with ProcessPoolExecutor(max_workers=1, mp_context=process_pool_context()) as pool:
-            try:
-                result = pool.submit(build_planet, network, str(out), fetch, search, state, service,
-                                     staged if search is True else None).result()
-            except Exception as exc:  # the child died
-                result = PlanetResult(False, error=f"planet: {exc!r}")
-    finally:
-        if staged is not None:
-            staged.discard()
+    with ProcessPoolExecutor(max_workers=1, mp_context=process_pool_context()) as pool:
+        try:
+            result = pool.submit(build_planet, network, str(out), fetch, search, state, service,
+                                 staged if search is True else None).result()
+        except Exception as exc:  # the child died
+            result = PlanetResult(False, error=f"planet: {exc!r}")
     if not result.ok:
         print(f"✗ {result.error}", file=echo or sys.stderr)
     return result
@@ -679,8 +675,6 @@ def front_page(network: Network, out: Path, fetch: bool = True, force: bool = Fa
         live = live_state(out)
         stale_search = search is True and live.get("search_stale")
         if not force and not stale_search and not freshness.planet_stale(live, state["fingerprint"], service):
-            if staged is not None:
-                staged.discard()
             return PlanetResult(True, skipped=True)
         return run(network, out, fetch=fetch, state=state, search=search, service=service, staged=staged)
     write_network_index(network, Path(out))

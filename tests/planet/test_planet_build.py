@@ -419,7 +419,7 @@ def test_pages_staged_while_the_blogs_build_are_taken_by_the_search_indexing(bui
     staging.add(first)
     staging.add(first)  # a blog rebuilt for its links: its pages replaced, not added again
     posts = json.loads((built.output / first / "posts.json").read_text(encoding="utf-8"))["posts"]
-    assert staging.staged == {first: len(posts)} and len(list(staging.folder.rglob("*.html"))) == len(posts)
+    assert staging.pages == {first: len(posts)} and len(list(staging.folder.rglob("*.html"))) == len(posts)
     assert all(p.stat().st_nlink > 1 for p in staging.folder.rglob("*.html"))  # hard links, not copies
     indexing = planet_build.SearchIndexing(built, built.output, staging).start()
     try:
@@ -442,7 +442,7 @@ def test_a_blog_the_build_cannot_stage_is_left_to_the_indexing(built):
     (staging.folder / slug).write_text("pas un dossier", encoding="utf-8")
     try:
         staging.add(slug)  # does not raise
-        assert slug not in staging.staged
+        assert slug not in staging.pages
         (staging.folder / slug).unlink()
         if planet_build.search_available():
             indexing = planet_build.SearchIndexing(built, built.output, staging).start()
