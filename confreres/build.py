@@ -16,6 +16,7 @@ import json
 import os
 import shutil
 import sys
+import threading
 import time
 import traceback
 from concurrent.futures import ProcessPoolExecutor, as_completed
@@ -36,6 +37,7 @@ from confreres.releases import (
     release_name,
     run_pelican,
     swap_symlink,
+    warm_templates,
 )
 
 
@@ -217,6 +219,9 @@ def _spawn(network: Network, slugs: list[str], out: Path, jobs: int | None, forc
     results: list[SiteResult] = []
     from confreres import crosslinks
 
+    # the theme's templates compiled meanwhile: the pool's server first imports Pelican on one core (releases)
+    warming = threading.Thread(target=warm_templates, args=(network,), daemon=True)
+    warming.start()
     debates = crosslinks.debates(out, [s.slug for s in network.sites])
     with ProcessPoolExecutor(max_workers=jobs, mp_context=process_pool_context(), max_tasks_per_child=1) as pool:
         futures = {
@@ -234,6 +239,7 @@ def _spawn(network: Network, slugs: list[str], out: Path, jobs: int | None, forc
                 if built is not None and result.ok and not result.skipped:
                     built(result.slug)
                 advance(result)
+    warming.join()
     return results
 
 

@@ -162,3 +162,15 @@ def test_unknown_site_is_refused(make_network, slug):
     network = make_network(slugs=("dr-a",), posts=1)
     with pytest.raises(KeyError, match="blogs connus : dr-a"):
         build.build(network, [slug], progress=False)
+
+
+def test_the_templates_compiled_ahead_are_those_pelican_loads(make_network):
+    """releases.warm_templates fills the compiled-template cache under the keys Pelican's own environment asks
+    for: a build after it compiles nothing more (a Jinja option or filter name that drifted apart would add files)."""
+    network = make_network(slugs=("dr-a",), posts=2)
+    cache = network.root / ".cache" / "jinja"
+    releases.warm_templates(network)
+    warmed = set(p.name for p in cache.iterdir())
+    assert len(warmed) > 20  # the theme's templates, plain and escaped
+    assert all(r.ok for r in build.build(network, progress=False))
+    assert set(p.name for p in cache.iterdir()) == warmed
