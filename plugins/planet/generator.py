@@ -252,7 +252,6 @@ class PlanetGenerator(Generator):
         self.entries: list[E.Entry] = []
         self.status: list[FeedStatus] = []
         self.debates = Debates()
-        self.fetched: dict[str, fetch.FetchResult] = {}
         # what each page and feed of this release was made from, and of the live one (PLANET_PREVIOUS)
         settings = {k: v for k, v in self.settings.items() if k not in LAYOUT_IGNORED}
         self._layout = hashlib.sha256(
@@ -281,7 +280,7 @@ class PlanetGenerator(Generator):
                 timeout=float(self.settings.get("PLANET_FETCH_TIMEOUT", fetch.DEFAULT_TIMEOUT)),
                 max_bytes=int(self.settings.get("PLANET_FETCH_MAX_BYTES", fetch.DEFAULT_MAX_BYTES)),
             )
-            self.fetched = fetch.refresh([s.feed_url for s in outside], self.state_dir, options)
+            fetch.refresh([s.feed_url for s in outside], self.state_dir, options)  # outcomes kept in its state
         # PLANET_AFTER_PARSING (confreres.planet_build: the search indexer's `parsed`): the feeds are fetched beside
         # its parsing, which keeps every core busy; the rest, reading entries and making pages, waits for its end
         after_parsing = self.settings.get("PLANET_AFTER_PARSING")

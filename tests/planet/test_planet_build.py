@@ -455,6 +455,18 @@ def test_a_blog_the_build_cannot_stage_is_left_to_the_indexing(built):
         staging.discard()
 
 
+def test_the_planets_templates_compiled_ahead_are_those_it_loads(tmp_path):
+    """releases.warm_templates compiles the planet's escaped templates under the keys its generator asks for too:
+    a whole build after it, planet included, compiles nothing more."""
+    network = make_planet_network(tmp_path / "network", [], NO_SERVICE, slugs=("dr-a",), posts=1)
+    cache = network.root / ".cache" / "jinja"
+    releases.warm_templates(network)
+    warmed = {p.name for p in cache.iterdir()}
+    results = build.build(network, progress=False)
+    assert all(r.ok for r in results) and results.planet.ok
+    assert {p.name for p in cache.iterdir()} == warmed
+
+
 def test_the_search_index_is_kept_by_link_when_one_blog_is_published(built):
     """A publish keeps the live index (one link, not ~10,000 files copied); a full build makes a new one and
     drops the old."""
