@@ -47,8 +47,28 @@ def test_hostile_feed_is_neutralised():
         assert bad not in html.lower(), bad
     assert "Bonjour" in html and "cliquez" in html
     assert "onmouseover" not in trap.author and "Dr Piège" in trap.author
+    assert trap.excerpt.startswith("Bonjour"), trap.excerpt
     for entry in found:
-        assert "<" not in entry.excerpt or "&lt;" not in entry.excerpt  # plain text, not HTML
+        assert "<" not in entry.excerpt, entry.excerpt  # the text of the HTML, neither its markup nor its scripts
+
+
+def test_an_entry_with_content_only_is_excerpted_by_its_type():
+    """Many Atom feeds give an entry's <content> and no <summary>: feedparser copies it into `summary`, without its
+    type. Its excerpt is the text of that HTML (not its markup shown as text); a text content stays that text."""
+    feed = """<?xml version="1.0" encoding="utf-8"?><feed xmlns="http://www.w3.org/2005/Atom"><title>x</title>
+    <id>urn:x</id><updated>2025-03-01T00:00:00Z</updated>
+    <entry><title>HTML</title><link href="https://x.example/a"/><id>urn:x:a</id><published>2025-03-01T00:00:00Z</published>
+    <content type="html">&lt;p&gt;Bonjour &lt;em&gt;docteur&lt;/em&gt;&lt;/p&gt;&lt;script&gt;alert(1)&lt;/script&gt;</content></entry>
+    <entry><title>XHTML</title><link href="https://x.example/b"/><id>urn:x:b</id><published>2025-03-01T00:00:00Z</published>
+    <content type="xhtml"><div xmlns="http://www.w3.org/1999/xhtml"><p>Un <strong>avis</strong></p></div></content></entry>
+    <entry><title>Texte</title><link href="https://x.example/c"/><id>urn:x:c</id><published>2025-03-01T00:00:00Z</published>
+    <content type="text">Fièvre &lt; 38 °C, &lt;p&gt; compris</content></entry></feed>""".encode()
+    found = {e.key: e for e in E.entries_of(E.parse(feed, OUTSIDE), OUTSIDE, {}, NOW)}
+    assert found["urn:x:a"].excerpt == "Bonjour docteur"
+    assert found["urn:x:a"].content_html == "<p>Bonjour <em>docteur</em></p>"
+    assert found["urn:x:b"].excerpt == "Un avis"
+    assert found["urn:x:c"].excerpt == "Fièvre < 38 °C, <p> compris"
+    assert found["urn:x:c"].content_html == "<p>Fièvre &lt; 38 °C, &lt;p&gt; compris</p>"
 
 
 def test_a_future_date_is_clamped_to_first_sight():
