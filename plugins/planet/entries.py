@@ -29,6 +29,7 @@ from confreres import sanitize
 from confreres.french import ISO_Z, slugify
 
 EXCERPT_LENGTH = 320
+TITLE_FROM_TEXT = 90  # characters of an untitled entry's text that title it
 MAX_PER_SOURCE = 50
 HTML_TYPES = ("text/html", "application/xhtml+xml", "html", "xhtml")
 _NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")  # characters XML 1.0 forbids
@@ -163,9 +164,31 @@ def entries_of(parsed, source: Source, seen: dict[str, str], now: datetime | Non
     return dated(normalise(parsed, source, excerpt_length, limit), source, seen, now)
 
 
+# an e-mail address, not a fediverse handle ("@dr@instance.fr", a public name)
+_EMAIL = re.compile(r"(?<![\w@.+-])(?:mailto:)?[\w.+-]+@[\w-]+(?:\.[\w-]+)+", re.IGNORECASE)
+_EMPTY_BRACKETS = re.compile(r"\(\s*\)|<\s*>|\[\s*\]")
+
+
+def person(holder) -> str:
+    """The name of an entry's (or a feed's) author, never an e-mail address: RSS's <author> is one, with the name
+    in brackets ("dr.x@exemple.fr (Dr X)"), and Blogger gives one beside every name. An address alone gives ''.
+    From the author as written (feedparser's `author_detail` cuts an address's domain after 4 letters)."""
+    written = holder.get("author") or (holder.get("author_detail") or {}).get("name") or ""
+    text = _EMPTY_BRACKETS.sub("", _EMAIL.sub("", plain(written)))
+    text = text.strip(" ,;:-")
+    if text[:1] == "(" and text[-1:] == ")" and text.count("(") == 1:
+        text = text[1:-1]  # "x@y.fr (Dr X)": the name was in brackets
+    return text.strip()
+
+
+def untitled(excerpt_html: str) -> str:
+    """A title for an entry without one (a Mastodon account's feed, a microblog): the start of its text."""
+    return plain(sanitize.excerpt(excerpt_html, TITLE_FROM_TEXT)) or "(sans titre)"
+
+
 def normalise(parsed, source: Source, excerpt_length: int = EXCERPT_LENGTH, limit: int = MAX_PER_SOURCE) -> list[dict]:
     """Entries of a parsed feed as plain, sanitised, JSON-able records (cached per feed body by the planet)."""
-    feed_author = plain(parsed.get("feed", {}).get("author", ""))
+    feed_author = person(parsed.get("feed", {}))
     result: list[dict] = []
     for item in parsed.entries[: limit * 2]:
         link = safe_url(item.get("link", ""))
@@ -185,8 +208,8 @@ def normalise(parsed, source: Source, excerpt_length: int = EXCERPT_LENGTH, limi
         result.append({
             "key": (item.get("id") or "").strip() or link,
             "link": link,
-            "title": (plain(item.get("title", "")) or "(sans titre)")[:300],
-            "author": (plain(item.get("author", "")) or feed_author)[:120],
+            "title": (plain(item.get("title", "")) or untitled(excerpt_html))[:300],
+            "author": (person(item) or feed_author)[:120],
             "published": published.strftime(ISO_Z) if published else "",
             "updated": updated.strftime(ISO_Z) if updated else "",
             "excerpt": xml_safe(sanitize.excerpt(excerpt_html, excerpt_length)),

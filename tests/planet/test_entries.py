@@ -12,6 +12,7 @@ NOW = datetime(2025, 6, 1, tzinfo=UTC)
 OUTSIDE = E.Source(key="ext-externe", kind="outside", title="Externe", author="Dr Paul Externe",
                    feed_url="https://externe.example/feed.atom")
 HOSTILE = E.Source(key="ext-piege", kind="outside", title="Piège", feed_url="https://hostile.example/feed.atom")
+MICROBLOG = E.Source(key="ext-dr-toot", kind="outside", title="Dr Toot", feed_url="https://toot.example/@drtoot.rss")
 GARDE = E.Source(key="ext-garde", kind="outside", title="Garde", feed_url="https://garde.example/rss")
 
 
@@ -69,6 +70,35 @@ def test_an_entry_with_content_only_is_excerpted_by_its_type():
     assert found["urn:x:b"].excerpt == "Un avis"
     assert found["urn:x:c"].excerpt == "Fièvre < 38 °C, <p> compris"
     assert found["urn:x:c"].content_html == "<p>Fièvre &lt; 38 °C, &lt;p&gt; compris</p>"
+
+
+def test_authors_are_names_never_e_mail_addresses():
+    """RSS's <author> is an e-mail address with the name in brackets (Blogger: "noreply@blogger.com (Name)"), and
+    an Atom author may give one beside the name: the planet keeps the name only; an address alone gives the feed's
+    author (here its managingEditor's name), or nothing. A fediverse handle is a public name: kept."""
+    by_link = {e.link: e for e in entries_from("microblog.rss.xml", MICROBLOG)}
+    assert by_link["https://toot.example/@drtoot/1131"].author == "Dr Toot"
+    assert by_link["https://toot.example/@drtoot/1132"].author == "La rédaction"
+    assert by_link["https://toot.example/@drtoot/1133"].author == "Dr Blog"
+    atom = b"""<?xml version="1.0"?><feed xmlns="http://www.w3.org/2005/Atom"><title>x</title><id>urn:x</id>
+    <updated>2025-03-01T00:00:00Z</updated><author><email>flux@x.example</email></author>
+    <entry><title>a</title><link href="https://x.example/a"/><id>urn:x:a</id><updated>2025-03-01T00:00:00Z</updated>
+    <author><name>Dr X</name><email>dr.x@x.example</email></author></entry>
+    <entry><title>b</title><link href="https://x.example/b"/><id>urn:x:b</id><updated>2025-03-01T00:00:00Z</updated></entry>
+    <entry><title>c</title><link href="https://x.example/c"/><id>urn:x:c</id><updated>2025-03-01T00:00:00Z</updated>
+    <author><name>Dr Y (@dry@masto.example)</name></author></entry></feed>"""
+    by_key = {e.key: e for e in E.entries_of(E.parse(atom, MICROBLOG), MICROBLOG, {}, NOW)}
+    assert [by_key[k].author for k in ("urn:x:a", "urn:x:b", "urn:x:c")] == ["Dr X", "", "Dr Y (@dry@masto.example)"]
+
+
+def test_an_untitled_entry_is_titled_by_the_start_of_its_text():
+    """A Mastodon account's feed (a microblog) gives no titles: the start of the text, cut on a word."""
+    by_link = {e.link: e for e in entries_from("microblog.rss.xml", MICROBLOG)}
+    title = by_link["https://toot.example/@drtoot/1131"].title
+    assert title.startswith("Ce matin, garde de nuit aux urgences") and title.endswith("…"), title
+    assert len(title) <= E.TITLE_FROM_TEXT + 1 and "<" not in title
+    assert by_link["https://toot.example/@drtoot/1133"].title == "Court."
+    assert by_link["https://toot.example/@drtoot/1132"].title == "Un billet titré"
 
 
 def test_a_future_date_is_clamped_to_first_sight():

@@ -302,6 +302,25 @@ def test_comment_service_down_or_404_never_fails_the_planet(tmp_path):
         empty.close()
 
 
+def test_no_author_e_mail_address_of_a_feed_reaches_the_planet(tmp_path, server):
+    """Real feeds write e-mail addresses as authors (RSS's <author>, Blogger's "noreply@blogger.com (Name)"): the
+    planet's pages and its own feeds show the names, never an address; an untitled entry is titled by its text."""
+    feed = server.add("/toot.rss", feed_bytes("microblog.rss.xml"), content_type="application/rss+xml")
+    network = make_planet_network(tmp_path / "network", [{"url": feed, "title": "Dr Toot"}], NO_SERVICE,
+                                  slugs=("dr-a",), posts=1)
+    assert all(r.ok for r in build.build(network, progress=False))
+    live = (network.output / planet_build.LIVE).resolve()
+    files = [p for p in live.rglob("*") if p.is_file() and p.suffix in (".html", ".xml", ".opml", ".json", ".txt")]
+    assert any(p.suffix == ".xml" for p in files) and any(p.suffix == ".html" for p in files)
+    for path in files:
+        text = path.read_text(encoding="utf-8")
+        for address in ("dr.toot@", "anonyme@", "redaction@", "noreply@blogger.com"):
+            assert address not in text, (path, address)
+    blog = soup(live / "blogs" / "ext-dr-toot" / "index.html").get_text()
+    assert "Dr Toot" in blog and "Dr Blog" in blog and "Ce matin, garde de nuit aux urgences" in blog
+    assert "(sans titre)" not in blog
+
+
 def test_reserved_slugs_are_refused_for_blogs(tmp_path):
     for slug in ("blogs", "specialites", "debats", "recherche", "etat-des-flux", "page", "pages", "feeds"):
         data = {"network": {"name": "R", "url": "https://r.example/", "comments_url": "https://r.example/c/"},
