@@ -114,9 +114,15 @@ def _kept_as_is(html: str) -> bool:
 _stripper = bleach.sanitizer.Cleaner(tags=set(), strip=True)
 
 
+# A line break, a block or a table cell ends a word: "Ligne<br />suite" (how Blogger writes lines), "…</p><a>" read
+# "Ligne suite", not "Lignesuite" as the tags alone removed would.
+_WORD_BREAKERS = "|".join(sorted(HTML_TAGS_BLOCK_LEVEL | {"br", "tr", "td", "th", "caption", "summary"}))
+_WORD_BREAKING = re.compile(rf"<(?=/?(?:{_WORD_BREAKERS})[\s/>])", re.IGNORECASE)
+
+
 def text(html: str) -> str:
     """Plain text of an HTML fragment (for excerpts and plain-text fields)."""
-    html = _DROP_WITH_CONTENT.sub("", html or "")
+    html = _WORD_BREAKING.sub(" <", _DROP_WITH_CONTENT.sub("", html or ""))
     plain = _plain(html)
     if plain is None:
         plain = html_lib.unescape(_stripper.clean(html))

@@ -93,11 +93,20 @@ def test_plain_text_answers_what_bleach_would(seed):
     taken = 0
     for fragments in _fragments(seed, 2000, TEXT_PIECES, plain=0.5, longest=16):
         for html in fragments:
-            dropped = sanitize._DROP_WITH_CONTENT.sub("", html)
+            dropped = sanitize._WORD_BREAKING.sub(" <", sanitize._DROP_WITH_CONTENT.sub("", html))
             expected = " ".join(html_lib.unescape(sanitize._stripper.clean(dropped)).split())
             taken += sanitize._plain(dropped) is not None
             assert " ".join(sanitize.text(html).split()) == expected, repr(html)
     assert taken > 1000  # the regex path is really taken, so this test can fail
+
+
+def test_line_breaks_blocks_and_cells_end_words_in_plain_text():
+    """Blogger writes a post's lines "Ligne<br />suite": its planet excerpt reads "Ligne suite", not "Lignesuite"."""
+    assert sanitize.text("Dr Martin<br />Cardiologue<BR>Lyon") == "Dr Martin Cardiologue Lyon"
+    assert sanitize.text("<p>Bonjour</p><a href='https://x.fr'>la suite</a>") == "Bonjour la suite"
+    assert sanitize.text("<table><tr><td>Lundi</td><td>garde</td></tr></table>") == "Lundi garde"
+    assert sanitize.text("<p>un <em>vrai</em>ment <b>long</b></p>") == "un vraiment long"  # inline tags do not
+    assert sanitize.excerpt("Ligne une<br/>Ligne deux", 12) == "Ligne une…"
 
 
 def test_a_posts_summary_takes_the_plain_text_path():
