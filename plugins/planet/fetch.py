@@ -2,8 +2,9 @@
 
 feedparser never touches the network: this module fetches the bytes, keeps the last good copy of
 each feed on disk and a small JSON state per feed (as Planet Venus did), and the entries module
-parses those bytes. A feed that answers 410 is marked gone and never asked again. A broken, slow,
-huge or hostile feed only records an error: its last good copy stays in use.
+parses those bytes. A feed that answers 410 is marked gone and never asked again; one that answers 429 or 503
+with `Retry-After` is not asked again before the time it gives (at most a day). A broken, slow, huge or hostile
+feed only records an error: its last good copy stays in use.
 
 State layout (``state_dir``, by default ``var/planet/`` of the network)::
 
@@ -15,6 +16,7 @@ State layout (``state_dir``, by default ``var/planet/`` of the network)::
 from __future__ import annotations
 
 import contextlib
+import email.utils
 import fcntl
 import hashlib
 import io
@@ -23,13 +25,14 @@ import time
 import xml.etree.ElementTree as ET
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from urllib.parse import urljoin, urlsplit
 
 import feedparser
 import httpx
 
-from confreres.french import utc_iso, utcnow
+from confreres.french import date_fr, parse_iso, utc_iso, utcnow
 from confreres.releases import atomic_write
 from confreres.safe_http import deadline_transport, total_deadline
 
@@ -42,20 +45,53 @@ DEFAULT_WORKERS = 32
 STATE_FILE = "feeds.json"
 COPIES = "copies"
 REDIRECTS = (301, 302, 303, 307, 308)
+BUSY = (429, 503)  # "too many requests", "unavailable": their Retry-After is heeded
+MAX_RETRY_AFTER = 24 * 3600  # seconds: no one answer silences a feed for longer
 
 
 class FetchError(Exception):
     """One feed could not be fetched; the message is shown on the status page (French)."""
 
-    def __init__(self, message: str, status: int | None = None):
+    def __init__(self, message: str, status: int | None = None, retry_at: datetime | None = None):
         super().__init__(message)
         self.status = status
+        self.retry_at = retry_at  # a busy server's Retry-After: not asked again before
+
+
+def retry_after(headers, now: datetime) -> datetime | None:
+    """When a busy server (429, 503) asks to be asked again: `Retry-After` in seconds or as an HTTP date, capped
+    at MAX_RETRY_AFTER; None without one, or with one already past."""
+    value = (headers.get("retry-after") or "").strip()
+    if value.isdigit():
+        seconds = float(value)
+    else:
+        try:
+            when = email.utils.parsedate_to_datetime(value)
+        except (TypeError, ValueError, IndexError):
+            return None
+        seconds = (when if when.tzinfo else when.replace(tzinfo=UTC)).timestamp() - now.timestamp()
+    if seconds <= 0:
+        return None
+    return now + timedelta(seconds=min(seconds, MAX_RETRY_AFTER))
+
+
+def _deferred(state: dict) -> bool:
+    """Whether the feed's server asked (Retry-After) not to be asked again yet."""
+    try:
+        return bool(state.get("retry_at")) and parse_iso(state["retry_at"]) > utcnow()
+    except (TypeError, ValueError):
+        return False
+
+
+def _moment_fr(moment: datetime) -> str:
+    moment = moment.astimezone(UTC)
+    return f"{date_fr(moment)} à {moment.hour} h {moment.minute:02d} (UTC)"
 
 
 @dataclass
 class FetchResult:
     url: str
-    outcome: str  # "updated" | "unchanged" | "not-modified" | "error" | "gone" | "skipped"
+    outcome: str  # "updated" | "unchanged" | "not-modified" | "error" | "gone" | "skipped" (gone) | "deferred" (busy)
     http_status: int | None = None
     error: str = ""
     seconds: float = 0.0
@@ -183,14 +219,21 @@ def fetch_one(client: httpx.Client, url: str, state: dict, state_dir: Path, opti
     copy = last_good_copy(state_dir, url)
     if state.get("gone"):
         return FetchResult(url, "skipped", state.get("http_status"), "flux supprimé (410) : plus relevé", 0.0, None), state
+    if _deferred(state):
+        return FetchResult(url, "deferred", state.get("http_status"), state.get("last_error", ""), 0.0, copy), state
+    state.pop("retry_at", None)
     state["last_attempt"] = now_iso()
     try:
         with total_deadline(start + options.timeout):  # every read too: a byte a second cannot stretch it
             status, body, response_headers, final_url = _get(client, url, state, options, start)
     except FetchError as exc:
-        state.update(last_error=str(exc), last_error_at=state["last_attempt"], http_status=exc.status)
+        message = str(exc)
+        if exc.retry_at is not None:
+            state["retry_at"] = utc_iso(exc.retry_at)
+            message += f" : le serveur demande d'attendre, pas de nouveau relevé avant le {_moment_fr(exc.retry_at)}"
+        state.update(last_error=message, last_error_at=state["last_attempt"], http_status=exc.status)
         state["failures"] = int(state.get("failures") or 0) + 1
-        return FetchResult(url, "error", exc.status, str(exc), time.monotonic() - start, copy), state
+        return FetchResult(url, "error", exc.status, message, time.monotonic() - start, copy), state
 
     state["http_status"] = status
     state["final_url"] = final_url if final_url != url else ""
@@ -250,7 +293,8 @@ def _get(client: httpx.Client, url: str, state: dict, options: Options, start: f
                 if status in (304, 410):
                     return status, b"", response.headers, current
                 if status >= 400:
-                    raise FetchError(f"erreur HTTP {status}", status)
+                    busy = retry_after(response.headers, utcnow()) if status in BUSY else None
+                    raise FetchError(f"erreur HTTP {status}", status, busy)
                 if status != 200:
                     raise FetchError(f"réponse HTTP inattendue {status}", status)
                 declared = response.headers.get("content-length", "")

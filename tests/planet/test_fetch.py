@@ -4,6 +4,8 @@ redirects, 410, HTML or broken XML instead of a feed; the last good copy always 
 from __future__ import annotations
 
 import time
+from datetime import UTC, datetime, timedelta
+from email.utils import format_datetime
 
 from planet import fetch
 
@@ -127,3 +129,45 @@ def test_feeds_are_fetched_in_parallel(feed_server, tmp_path):
     results = refresh(feed_server, tmp_path, *paths, timeout=5.0)
     assert all(r.outcome == "updated" for r in results)
     assert time.monotonic() - start < 3, "16 feeds of 0.5 s each are fetched at once, not one by one"
+
+
+def test_a_busy_server_is_not_asked_again_before_its_retry_after(feed_server, tmp_path):
+    """429 (or 503) with Retry-After: the feed keeps its last good copy and is not asked again before the time the
+    server gives (the status page says until when); then it is, and a success clears the wait."""
+    feed_server.add("/busy.atom", GOOD)
+    refresh(feed_server, tmp_path, "/busy.atom")
+    feed_server.add("/busy.atom", b"trop", status=429, content_type="text/plain", extra_headers={"Retry-After": "3600"})
+    [busy] = refresh(feed_server, tmp_path, "/busy.atom")
+    assert busy.outcome == "error" and busy.http_status == 429 and busy.copy.read_bytes() == GOOD
+    assert "429" in busy.error and "pas de nouveau relevé avant le" in busy.error and "(UTC)" in busy.error
+    hits = feed_server.hits("/busy.atom")
+    [later] = refresh(feed_server, tmp_path, "/busy.atom")
+    assert later.outcome == "deferred" and later.copy.read_bytes() == GOOD and later.error == busy.error
+    assert feed_server.hits("/busy.atom") == hits, "not asked again within its Retry-After"
+    url = feed_server.url("/busy.atom")
+    state = fetch.load_state(tmp_path)
+    waited = datetime.fromisoformat(state[url]["retry_at"]) - datetime.now(UTC)
+    assert timedelta(minutes=55) < waited <= timedelta(hours=1)
+    state[url]["retry_at"] = "2000-01-01T00:00:00Z"  # the hour has passed
+    fetch.save_state(tmp_path, state)
+    feed_server.add("/busy.atom", GOOD)
+    [back] = refresh(feed_server, tmp_path, "/busy.atom")
+    assert back.outcome == "unchanged" and feed_server.hits("/busy.atom") == hits + 1
+    assert "retry_at" not in fetch.load_state(tmp_path)[url] and back.error == ""
+
+
+def test_retry_after_as_a_date_is_heeded_and_capped_at_a_day(feed_server, tmp_path):
+    in_ten_days = format_datetime(datetime.now(UTC) + timedelta(days=10), usegmt=True)
+    past = "Wed, 21 Oct 2015 07:28:00 GMT"
+    feed_server.add("/later.atom", b"", status=503, content_type="text/plain", extra_headers={"Retry-After": in_ten_days})
+    feed_server.add("/past.atom", b"", status=503, content_type="text/plain", extra_headers={"Retry-After": past})
+    feed_server.add("/bogus.atom", b"", status=429, content_type="text/plain", extra_headers={"Retry-After": "bientôt"})
+    feed_server.add("/plain.atom", b"", status=503, content_type="text/plain")
+    refresh(feed_server, tmp_path, "/later.atom", "/past.atom", "/bogus.atom", "/plain.atom")
+    state = fetch.load_state(tmp_path)
+    waited = datetime.fromisoformat(state[feed_server.url("/later.atom")]["retry_at"]) - datetime.now(UTC)
+    assert timedelta(hours=23) < waited <= timedelta(hours=24), "one answer silences a feed a day at most"
+    for path in ("/past.atom", "/bogus.atom", "/plain.atom"):
+        assert "retry_at" not in state[feed_server.url(path)], path
+    outcomes = [r.outcome for r in refresh(feed_server, tmp_path, "/later.atom", "/past.atom", "/bogus.atom")]
+    assert outcomes == ["deferred", "error", "error"]
