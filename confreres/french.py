@@ -56,6 +56,41 @@ def isoformat(value: date | datetime | None) -> str:
     return value.isoformat()
 
 
+_MONTH_NUMBERS = {name: n for n, name in enumerate(MONTHS, 1)} | {
+    "fevrier": 2, "aout": 8, "decembre": 12, "janv": 1, "fevr": 2, "févr": 2, "avr": 4, "juil": 7, "sept": 9,
+    "oct": 10, "nov": 11, "dec": 12, "déc": 12,
+}
+_TIME = r"(?:\s*(?:,|à|a|T)?\s*(\d{1,2})\s*(?:[h:]\s*(\d{2})?(?:\s*:\s*(\d{2}))?)\s*)?"
+_NUMERIC_DATE = re.compile(r"\s*(\d{1,2})\s*[/.]\s*(\d{1,2})\s*[/.]\s*(\d{4}|\d{2})" + _TIME, re.IGNORECASE)
+_WORDED_DATE = re.compile(
+    r"\s*(?:(?:lundi|mardi|mercredi|jeudi|vendredi|samedi|dimanche)\s+)?(\d{1,2})(?:er)?\s+([a-zéû]+)\.?\s+(\d{4})"
+    + _TIME, re.IGNORECASE)
+
+
+def date_as_written_in_french(value: str) -> str | None:
+    """A date written the French way, as ISO 8601 ('2025-03-01 08:30'); None when it is not one (or not a real day).
+
+    « 01/03/2025 » is the 1st of March, day first (read as the 3rd of January otherwise, and « 13/03/2025 » as the
+    13th of March: posts silently misdated); « 1er mars 2025 à 8h30 », « samedi 14 mars 2026 », « 14/03/26 8h ».
+    """
+    match = _NUMERIC_DATE.fullmatch(value)
+    if match:
+        day, month, year = int(match[1]), int(match[2]), int(match[3])
+    else:
+        match = _WORDED_DATE.fullmatch(value)
+        month = _MONTH_NUMBERS.get(match[2].lower()) if match else None
+        if month is None:
+            return None
+        day, year = int(match[1]), int(match[3])
+    year += 2000 if year < 100 else 0
+    hour, minute, second = (int(part) if part else 0 for part in match.groups()[3:6])
+    try:
+        moment = datetime(year, month, day, hour, minute, second)
+    except ValueError:
+        return None
+    return moment.strftime("%Y-%m-%d %H:%M:%S")
+
+
 def utcnow() -> datetime:
     """Now, aware in UTC, to the second."""
     return datetime.now(UTC).replace(microsecond=0)

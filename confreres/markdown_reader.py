@@ -4,6 +4,7 @@ Pelican makes a new `Markdown` (and loads its extensions again) for every file i
 build. Python-Markdown converts any number of documents with one instance, `reset()` between them (extensions
 clear their state: footnotes, abbreviations, the table of contents, `Meta`). Formatted metadata (`Summary:`)
 is converted by a second instance without the `meta` preprocessor, which Pelican's `_parse_metadata` removes.
+Dates written the French way (« 01/03/2025 », « 1er mars 2025 ») are read as French readers mean them.
 """
 
 from __future__ import annotations
@@ -11,6 +12,8 @@ from __future__ import annotations
 from markdown import Markdown
 from pelican.readers import MarkdownReader
 from pelican.utils import pelican_open
+
+from confreres.french import date_as_written_in_french
 
 
 class ReusedMarkdownReader(MarkdownReader):
@@ -36,3 +39,9 @@ class ReusedMarkdownReader(MarkdownReader):
         self._md = self._fields
         meta = getattr(self._document, "Meta", None)
         return content, self._parse_metadata(meta) if meta else {}
+
+    def process_metadata(self, name, value):
+        # « Date: 01/03/2025 » is the 1st of March here; Pelican (dateutil) would read the 3rd of January
+        if name in ("date", "modified") and isinstance(value, str):
+            value = date_as_written_in_french(value) or value
+        return super().process_metadata(name, value)

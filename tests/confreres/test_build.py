@@ -84,6 +84,20 @@ def test_a_broken_post_fails_its_site_only_and_names_the_file(make_network):
     assert (network.output / "dr-b" / "index.html").is_file()
 
 
+def test_a_post_dated_the_french_way_is_published_on_that_day(make_network):
+    """« Date: 05/06/2025 08:30 » is the 5th of June (Pelican alone: the 6th of May), in Paris time."""
+    network = make_network(slugs=("dr-a",), posts=0)
+    site = network.site("dr-a").path
+    write_post(site, "juin", "Le 5 juin", date="05/06/2025 08:30")
+    write_post(site, "mars", "Le 1er mars", date="1er mars 2025 à 9h")
+    assert all(r.ok for r in build.build(network, progress=False))
+    for slug, when, shown in (("juin", "2025-06-05T06:30:00Z", "5 juin 2025"), ("mars", "2025-03-01T08:00:00Z",
+                                                                              "1er mars 2025")):
+        page = BeautifulSoup((network.output / "dr-a" / f"{slug}.html").read_text(encoding="utf-8"), "html.parser")
+        published = page.select_one("time.dt-published")
+        assert (published["datetime"], published.get_text()) == (when, shown), slug
+
+
 def test_site_toml_chooses_only_data_and_names_a_bad_key(make_network):
     network = make_network(slugs=("dr-a",), posts=12)
     conf = network.sites[0].path / "site.toml"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from pelican.readers import MarkdownReader
 from pelican.settings import DEFAULT_CONFIG, configure_settings
 
@@ -32,3 +33,23 @@ def test_posts_read_one_after_the_other_are_read_as_pelican_reads_each(tmp_path)
     content, metadata = reused.read(str(tmp_path / "second.md"))
     assert "<abbr" not in content and "fn:a" in content  # notes.md's abbreviation did not leak
     assert reused.read(str(tmp_path / "meta-dans-resume.md"))[1]["summary"] == "<p>Author: pas une métadonnée</p>"
+
+
+def test_dates_written_the_french_way_are_read_as_french_readers_mean_them(tmp_path):
+    """« 01/03/2025 » is the 1st of March: Pelican alone reads the 3rd of January (and « 13/03/2025 » the 13th of
+    March: posts silently misdated, or scheduled months ahead); « 1er mars 2025 à 8h30 » is refused by it."""
+    dates = {"01/03/2025": "2025-03-01 00:00", "05/06/2025 08:30": "2025-06-05 08:30", "1/3/25 8h": "2025-03-01 08:00",
+             "1er mars 2025 à 8h30": "2025-03-01 08:30", "samedi 14 mars 2026": "2026-03-14 00:00",
+             "3 déc. 2025 18:05": "2025-12-03 18:05", "2025-03-14 08:30": "2025-03-14 08:30"}
+    reader = ReusedMarkdownReader(settings())
+    for n, (written, meant) in enumerate(dates.items()):
+        (tmp_path / f"{n}.md").write_text(f"Title: T\nDate: {written}\nModified: {written}\n\nCorps.\n", encoding="utf-8")
+        _, metadata = reader.read(str(tmp_path / f"{n}.md"))
+        assert metadata["date"].strftime("%Y-%m-%d %H:%M") == meant, written
+        assert metadata["modified"] == metadata["date"], written
+
+
+def test_a_date_that_is_no_day_is_still_refused_as_written(tmp_path):
+    (tmp_path / "faux.md").write_text("Title: T\nDate: 31/02/2025\n\nCorps.\n", encoding="utf-8")
+    with pytest.raises(ValueError, match="31/02/2025"):  # the build's message names the date as the doctor wrote it
+        ReusedMarkdownReader(settings()).read(str(tmp_path / "faux.md"))
