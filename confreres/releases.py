@@ -18,6 +18,7 @@ import logging
 import multiprocessing
 import os
 import re
+import shutil
 import sys
 import time
 from datetime import datetime
@@ -72,8 +73,8 @@ def pelican_settings(
         "DEFAULT_LANG": "fr",
         "TIMEZONE": "Europe/Paris",
         # Plain pickles: gzip (Pelican's default) cost a blog's full build 3% to save a few hundred KB. A folder
-        # of its own: Pelican would warn once per blog reading the older gzipped files.
-        "CACHE_PATH": str(network.root / ".cache" / "pelican-plain" / site.slug),
+        # of its own: Pelican would warn once per blog reading the older gzipped files. One per reading_stamp().
+        "CACHE_PATH": str(content_cache(network, site.slug)),
         "GZIP_CACHE": False,
         "CACHE_CONTENT": True,
         "LOAD_CONTENT_CACHE": True,
@@ -198,6 +199,8 @@ def run_pelican(network: Network, site: Site, source: Path, output: Path, extra:
         settings = read_settings(
             None, override=pelican_settings(network, site, source, output) | own_settings(own) | (extra or {})
         )
+        if settings.get("LOAD_CONTENT_CACHE"):
+            drop_stale_content_caches(Path(settings["CACHE_PATH"]))
         settings["JINJA_ENVIRONMENT"] = {**settings["JINJA_ENVIRONMENT"], "bytecode_cache": template_cache(network)}
         wanted = list(settings.get("PLUGINS") or [])
         instance = pelican.Pelican(settings)
@@ -323,9 +326,47 @@ def _format_errors(slug: str, messages: list[str]) -> str:
     return f"{slug} : le blog ne se construit pas :\n{lines}"
 
 
+def reading_stamp() -> str:
+    """Changes with the code that reads a post: our reader, its French dates, Pelican's and Markdown's versions.
+
+    Pelican's content cache keeps each post as it was read while the file is unchanged, whatever reads it now: an
+    upgrade that reads a post differently (« 01/03/2025 », once the 3rd of January, is the 1st of March) would
+    not reach a post already built. Its cache is kept under this stamp, and each blog's fingerprint includes it:
+    the first build after such an upgrade reads every post again."""
+    global _reading_stamp
+    if _reading_stamp is None:
+        import markdown
+        import pelican
+
+        from confreres import french, markdown_reader
+
+        digest = hashlib.sha256(f"{pelican.__version__}\0{markdown.__version__}\0".encode())
+        for module in (markdown_reader, french):
+            digest.update(Path(module.__file__).read_bytes())
+        _reading_stamp = digest.hexdigest()[:16]
+    return _reading_stamp
+
+
+_reading_stamp: str | None = None
+
+
+def content_cache(network: Network, slug: str) -> Path:
+    """The folder of a site's Pelican content cache (reading_stamp)."""
+    return network.root / ".cache" / "pelican-plain" / slug / reading_stamp()
+
+
+def drop_stale_content_caches(folder: Path) -> None:
+    """Remove what is beside a site's content cache folder: caches of older reading code (or of the layout before
+    the stamp), which no build reads again."""
+    with contextlib.suppress(OSError):
+        for other in folder.parent.iterdir():
+            if other.name != folder.name:
+                shutil.rmtree(other) if other.is_dir() and not other.is_symlink() else other.unlink()
+
+
 def fingerprint(network: Network, site: Site, source: Path) -> str:
     """sha256 over everything a site's output depends on (mtimes lie after a git checkout)."""
-    digest = hashlib.sha256()
+    digest = hashlib.sha256(reading_stamp().encode())
     settings = pelican_settings(network, site, source, Path("/out"), Path("/out"))
     settings.pop("JINJA_FILTERS")
     settings.pop("CACHE_PATH")

@@ -153,11 +153,39 @@ def test_pelicans_content_cache_keeps_one_copy_of_the_settings_over_publishes(ma
         if n:
             write_post(network.sites[0].path, f"nouveau-{n}", f"Nouveau billet {n}", date=f"2025-06-0{n} 08:00")
         assert all(r.ok for r in build.build(network, progress=False))
-    cache = pickle.loads((network.root / ".cache" / "pelican-plain" / "dr-a" / "ArticlesGenerator-Readers").read_bytes())
+    cache = pickle.loads((releases.content_cache(network, "dr-a") / "ArticlesGenerator-Readers").read_bytes())
     wrappers = [w for _, (_, meta) in cache.values() for value in meta.values()
                 for w in (value if isinstance(value, list) else [value]) if isinstance(w, URLWrapper)]
     assert len(cache) == 5 and len(wrappers) == 5 * 3  # a category and two tags a post
     assert len({id(w.settings) for w in wrappers}) == 1
+
+
+def test_posts_cached_by_older_reading_code_are_read_again(make_network, monkeypatch):
+    """Pelican's content cache keeps a post as it was read while its file is unchanged: after an upgrade that reads
+    it differently (« 01/03/2025 », once the 3rd of January), the post must be read again, not taken from the
+    cache. The cache is kept per `reading_stamp`, older ones are removed, and the stamp is in each fingerprint."""
+    import pickle
+
+    network = make_network(slugs=("dr-a",), posts=0)
+    write_post(network.site("dr-a").path, "mars", "Le 1er mars", date="01/03/2025 08:00")
+    assert all(r.ok for r in build.build(network, progress=False))
+    cache = releases.content_cache(network, "dr-a")
+    readers = cache / "ArticlesGenerator-Readers"
+    kept = pickle.loads(readers.read_bytes())
+    (stamp, (content, metadata)), = kept.values()
+    assert metadata["date"].month == 3
+    metadata["date"] = metadata["date"].replace(month=1, day=3)  # what the older reading code had cached
+    readers.write_bytes(pickle.dumps({key: (stamp, (content, metadata)) for key in kept}))
+    cache.rename(cache.with_name("0000older"))
+    (cache.parent / "PagesGenerator-Readers").write_bytes(b"")  # the layout before the stamp
+    assert all(r.ok for r in build.build(network, force=True, progress=False))
+    page = (network.output / "dr-a" / "mars.html").read_text(encoding="utf-8")
+    assert 'datetime="2025-03-01T07:00:00Z"' in page
+    assert sorted(p.name for p in cache.parent.iterdir()) == [cache.name], "older caches are removed"
+    site = network.site("dr-a")
+    before = releases.fingerprint(network, site, site.path)
+    monkeypatch.setattr(releases, "_reading_stamp", "another-reader")
+    assert releases.fingerprint(network, site, site.path) != before, "an upgrade of the reading rebuilds the blog"
 
 
 def test_publishing_a_blog_leaves_the_releases_of_a_blog_whose_slug_starts_like_it(make_network):
