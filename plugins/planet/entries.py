@@ -13,10 +13,12 @@ published date in the future is clamped to that first sight.
 
 from __future__ import annotations
 
+import email.utils
 import hashlib
 import io
 import json
 import re
+import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from html import escape
@@ -90,6 +92,36 @@ class Entry:
     @property
     def specialty(self) -> str:
         return self.source.specialty
+
+
+_FRENCH_DAYS = {"lun", "mar", "mer", "jeu", "ven", "sam", "dim", "lundi", "mardi", "mercredi", "jeudi", "vendredi",
+                "samedi", "dimanche"}
+_FRENCH_MONTHS = {
+    "janv": "Jan", "janvier": "Jan", "févr": "Feb", "fevr": "Feb", "février": "Feb", "fevrier": "Feb", "mars": "Mar",
+    "avr": "Apr", "avril": "Apr", "mai": "May", "juin": "Jun", "juil": "Jul", "juillet": "Jul", "août": "Aug",
+    "aout": "Aug", "sept": "Sep", "septembre": "Sep", "oct": "Oct", "octobre": "Oct", "nov": "Nov", "novembre": "Nov",
+    "déc": "Dec", "dec": "Dec", "décembre": "Dec", "decembre": "Dec",
+}
+_FRENCH_RFC822 = re.compile(r"\s*(?:([a-zé]+)\.?,?\s+)?(\d{1,2})(?:er)?\s+([a-zéû]+)\.?\s+(\d{4})\b(.*)", re.IGNORECASE)
+
+
+def french_rfc822(value: str):
+    """A feed date written by a French locale ("lun., 02 juin 2025 08:00:00 +0200": PHP's strftime under fr_FR),
+    as feedparser's date handlers answer (a UTC time tuple, or None). Unread, each entry of such a feed would be
+    dated by when the planet first saw it: a new feed's whole past at the top."""
+    match = _FRENCH_RFC822.fullmatch(value or "")
+    if not match or (match[1] and match[1].lower() not in _FRENCH_DAYS):
+        return None
+    month = _FRENCH_MONTHS.get(match[3].lower())
+    parsed = email.utils.parsedate_tz(f"{match[2]} {month} {match[4]}{match[5]}") if month else None
+    try:
+        datetime(*parsed[:3])  # a day that exists (parsedate_tz takes the 31st of February)
+    except (TypeError, ValueError):
+        return None
+    return time.gmtime(email.utils.mktime_tz(parsed if parsed[9] is not None else (*parsed[:9], 0)))
+
+
+feedparser.registerDateHandler(french_rfc822)
 
 
 def parse(body: bytes, source: Source) -> feedparser.FeedParserDict:

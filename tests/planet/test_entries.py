@@ -101,6 +101,22 @@ def test_an_untitled_entry_is_titled_by_the_start_of_its_text():
     assert by_link["https://toot.example/@drtoot/1132"].title == "Un billet titré"
 
 
+def test_dates_written_by_a_french_locale_are_read():
+    """PHP's strftime under fr_FR writes RSS dates in French: read, not taken for unknown (each entry would be dated
+    by first sight: a new feed's whole past on top of the planet)."""
+    rss = """<?xml version="1.0" encoding="utf-8"?><rss version="2.0"><channel><title>x</title><link>https://x.example/</link>
+    <item><title>a</title><link>https://x.example/a</link><pubDate>jeu., 01 mai 2025 08:00:00 +0200</pubDate></item>
+    <item><title>b</title><link>https://x.example/b</link><pubDate>1er août 2024 07:30:00 GMT</pubDate></item>
+    <item><title>c</title><link>https://x.example/c</link><pubDate>Tue, 04 Mar 2025 10:00:00 +0000</pubDate></item>
+    <item><title>d</title><link>https://x.example/d</link><pubDate>dim., 31 févr. 2025 08:00:00 +0100</pubDate></item>
+    </channel></rss>""".encode()
+    found = {e.title: e.date for e in E.entries_of(E.parse(rss, OUTSIDE), OUTSIDE, {}, NOW)}
+    assert found["a"] == datetime(2025, 5, 1, 6, tzinfo=UTC)
+    assert found["b"] == datetime(2024, 8, 1, 7, 30, tzinfo=UTC)
+    assert found["c"] == datetime(2025, 3, 4, 10, tzinfo=UTC), "English dates are read as before"
+    assert found["d"] == NOW, "no 31st of February: first sight"
+
+
 def test_a_future_date_is_clamped_to_first_sight():
     seen = {}
     found = {e.key: e for e in entries_from("hostile.atom.xml", HOSTILE, seen)}
