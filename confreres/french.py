@@ -56,6 +56,7 @@ def isoformat(value: date | datetime | None) -> str:
     return value.isoformat()
 
 
+WEEKDAYS = ("lundi", "mardi", "mercredi", "jeudi", "vendredi", "samedi", "dimanche")
 _MONTH_NUMBERS = {name: n for n, name in enumerate(MONTHS, 1)} | {
     "fevrier": 2, "aout": 8, "decembre": 12, "janv": 1, "fevr": 2, "févr": 2, "avr": 4, "juil": 7, "sept": 9,
     "oct": 10, "nov": 11, "dec": 12, "déc": 12,
@@ -63,8 +64,19 @@ _MONTH_NUMBERS = {name: n for n, name in enumerate(MONTHS, 1)} | {
 _TIME = r"(?:\s*(?:,|à|a|T)?\s*(\d{1,2})\s*(?:[h:]\s*(\d{2})?(?:\s*:\s*(\d{2}))?)\s*)?"
 _NUMERIC_DATE = re.compile(r"\s*(\d{1,2})\s*[/.]\s*(\d{1,2})\s*[/.]\s*(\d{4}|\d{2})" + _TIME, re.IGNORECASE)
 _WORDED_DATE = re.compile(
-    r"\s*(?:(?:lundi|mardi|mercredi|jeudi|vendredi|samedi|dimanche)\s+)?(\d{1,2})(?:er)?\s+([a-zéû]+)\.?\s+(\d{4})"
+    rf"\s*(?:(?:{'|'.join(WEEKDAYS)})\s+)?(\d{{1,2}})(?:er)?\s+([a-zéû]+)\.?\s+(\d{{4}})"
     + _TIME, re.IGNORECASE)
+
+
+def month_number(name: str) -> int | None:
+    """1 to 12 for a French month's name, whole or shortened (« févr. »), with or without its accents."""
+    return _MONTH_NUMBERS.get(name.lower().rstrip("."))
+
+
+def is_weekday(name: str) -> bool:
+    """Whether `name` is a French day's name, whole or in its three letters (« lun. »)."""
+    name = name.lower().rstrip(".")
+    return name in WEEKDAYS or any(day.startswith(name) for day in WEEKDAYS if len(name) == 3)
 
 
 def date_as_written_in_french(value: str) -> str | None:
@@ -78,7 +90,7 @@ def date_as_written_in_french(value: str) -> str | None:
         day, month, year = int(match[1]), int(match[2]), int(match[3])
     else:
         match = _WORDED_DATE.fullmatch(value)
-        month = _MONTH_NUMBERS.get(match[2].lower()) if match else None
+        month = month_number(match[2]) if match else None
         if month is None:
             return None
         day, year = int(match[1]), int(match[3])

@@ -28,7 +28,7 @@ from urllib.parse import urlsplit, urlunsplit
 import feedparser
 
 from confreres import sanitize
-from confreres.french import ISO_Z, slugify
+from confreres.french import ISO_Z, is_weekday, month_number, slugify
 
 EXCERPT_LENGTH = 320
 TITLE_FROM_TEXT = 90  # characters of an untitled entry's text that title it
@@ -94,14 +94,7 @@ class Entry:
         return self.source.specialty
 
 
-_FRENCH_DAYS = {"lun", "mar", "mer", "jeu", "ven", "sam", "dim", "lundi", "mardi", "mercredi", "jeudi", "vendredi",
-                "samedi", "dimanche"}
-_FRENCH_MONTHS = {
-    "janv": "Jan", "janvier": "Jan", "févr": "Feb", "fevr": "Feb", "février": "Feb", "fevrier": "Feb", "mars": "Mar",
-    "avr": "Apr", "avril": "Apr", "mai": "May", "juin": "Jun", "juil": "Jul", "juillet": "Jul", "août": "Aug",
-    "aout": "Aug", "sept": "Sep", "septembre": "Sep", "oct": "Oct", "octobre": "Oct", "nov": "Nov", "novembre": "Nov",
-    "déc": "Dec", "dec": "Dec", "décembre": "Dec", "decembre": "Dec",
-}
+_ENGLISH_MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 _FRENCH_RFC822 = re.compile(r"\s*(?:([a-zé]+)\.?,?\s+)?(\d{1,2})(?:er)?\s+([a-zéû]+)\.?\s+(\d{4})\b(.*)", re.IGNORECASE)
 
 
@@ -110,10 +103,10 @@ def french_rfc822(value: str):
     as feedparser's date handlers answer (a UTC time tuple, or None). Unread, each entry of such a feed would be
     dated by when the planet first saw it: a new feed's whole past at the top."""
     match = _FRENCH_RFC822.fullmatch(value or "")
-    if not match or (match[1] and match[1].lower() not in _FRENCH_DAYS):
+    if not match or (match[1] and not is_weekday(match[1])):
         return None
-    month = _FRENCH_MONTHS.get(match[3].lower())
-    parsed = email.utils.parsedate_tz(f"{match[2]} {month} {match[4]}{match[5]}") if month else None
+    month = month_number(match[3])
+    parsed = email.utils.parsedate_tz(f"{match[2]} {_ENGLISH_MONTHS[month - 1]} {match[4]}{match[5]}") if month else None
     try:
         datetime(*parsed[:3])  # a day that exists (parsedate_tz takes the 31st of February)
     except (TypeError, ValueError):
