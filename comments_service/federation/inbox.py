@@ -119,7 +119,7 @@ def receive(app, db, network: Network, name: str | None, method: str, path: str,
             comment = replies.create(app, db, network, actor, obj)
             return Received(kind, actor["id"], comment=comment)
         if kind == "Update" and isinstance(obj, dict) and obj.get("type") in replies.KINDS:
-            replies.update(db, actor, obj)
+            replies.update(db, network, actor, obj)
         elif kind == "Delete":
             replies.delete(db, actor, _object_id(obj))
     except replies.ReplyRefused as exc:

@@ -13,6 +13,7 @@ counted, once per account. « Entre confrères » and closed threads refuse it
 
 from __future__ import annotations
 
+import re
 import sqlite3
 
 from markdownify import markdownify
@@ -23,7 +24,7 @@ from comments_service.core.errors import ApiError
 from comments_service.domain import validate, verification
 from comments_service.domain.comments import remove_comment
 from comments_service.domain.posts import bump_post, find_post, get_post, iso, query, query_one, utcnow
-from comments_service.federation import notes, remote
+from comments_service.federation import notes, remote, urls
 from confreres import sanitize
 from confreres.registry import Network
 
@@ -93,13 +94,28 @@ def handle_of(actor) -> str:
     return f"@{actor['username'] or 'inconnu'}@{remote.host_of(actor['id'])}"
 
 
-def _source(note: dict) -> str:
+_LEADING_MENTION = re.compile(r"\[@[^\]\n]*\]\((?P<href>[^)\s]+)\)\s*")
+
+
+def _without_our_mentions(source: str, network: Network) -> str:
+    """The Note's text without the mentions of the network's own accounts it starts with: Mastodon writes the
+    account replied to (« @dr-a ») at the head of every reply; under the blog's post it is noise. Other accounts'
+    mentions, and ours further in the text, stay."""
+    ours = {network.url} | {site.url for site in network.sites}
+    ours |= {urls.actor_id(network, name) for name in [urls.NETWORK_ACTOR, *(site.slug for site in network.sites)]}
+    while (match := _LEADING_MENTION.match(source)) and match["href"] in ours:
+        source = source[match.end():]
+    return source
+
+
+def _source(note: dict, network: Network) -> str:
     """The Note's HTML as the comment's Markdown source: what a moderator reads (page, mail) and an edit starts
     from, as for a typed comment. Reduced by the one sanitiser first; rendering it sanitises again."""
     content = note.get("content")
     if not isinstance(content, str) or not content.strip():
         raise ReplyRefused(400, "empty_text", "La note est vide.")
     source = markdownify(sanitize.clean(content[: validate.MAX_TEXT * 4]), heading_style="ATX").strip()
+    source = _without_our_mentions(source, network).strip()
     if not source:
         raise ReplyRefused(400, "empty_text", "La note est vide.")
     return source[: validate.MAX_TEXT]
@@ -125,7 +141,7 @@ def create(app, db, network: Network, actor, note: dict) -> int | None:
     except ApiError:
         name = handle  # a name that passes its writer off as a member or a physician: the handle instead
     profile = actor["url"] or actor["id"]
-    data = validate.CommentInput(url=post["url"], text=_source(note), parent=parent, author=name,
+    data = validate.CommentInput(url=post["url"], text=_source(note, network), parent=parent, author=name,
                                  website=profile if validate.is_http_url(profile) else None)
     try:  # the use case commits, then emits comment.created (its mails go): the tie follows in its own write
         row, nonce = comment_actions.create_comment(db, network, post, data, account=None, ip_hash=None)
@@ -155,13 +171,13 @@ def _own(db, actor, object_id) -> dict | None:
                      (object_id, actor["id"]))
 
 
-def update(db, actor, note: dict) -> bool:
+def update(db, network: Network, actor, note: dict) -> bool:
     """The remote author edited their reply: the comment's text follows. False when it is not one of theirs."""
     found = _own(db, actor, note.get("id"))
     if found is None:
         return False
     try:
-        comment_actions.edit_comment(db, found["comment_id"], found["nonce"], _source(note),
+        comment_actions.edit_comment(db, found["comment_id"], found["nonce"], _source(note, network),
                                      window_minutes=REMOTE_EDIT_WINDOW)
     except ApiError as exc:
         raise _refused(exc) from None

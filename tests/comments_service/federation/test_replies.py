@@ -152,6 +152,22 @@ def test_a_reply_shaped_as_mastodon_sends_it(open_service, peer):
     assert peer.post(service.url("/comments/ap/inbox"), create).status_code == 202
     (comment,) = thread(service, post_url)
     assert "Très juste, et vu aussi en garde" in comment["html"] and "<span" not in comment["html"]
+    assert "@dr-a" not in comment["html"], "the blog's own mention, at the head of every reply, is noise under it"
+
+
+def test_a_reply_keeps_the_mentions_of_others_and_ours_further_in(open_service, peer):
+    service = open_service
+    post_url = service.url("/dr-a/ouvert.html")
+    ((article_id,),) = service.sql("SELECT object_id FROM fed_articles WHERE post_url = ?", (post_url,))
+    create = mastodon_create(peer, article_id, service.actor_url("dr-a"), service.url("/dr-a/"))
+    ours = (f'<span class="h-card" translate="no"><a href="{service.url("/dr-a/")}" class="u-url mention">@<span>dr-a'
+            "</span></a></span>")
+    other = '<span class="h-card"><a href="https://m.example/@bob" class="u-url mention">@<span>bob</span></a></span>'
+    create["object"]["content"] = f"<p>{ours} {other} Comme le dit {ours}, la garde.</p>"
+    assert peer.post(service.url("/comments/ap/inbox"), create).status_code == 202
+    (comment,) = thread(service, post_url)
+    assert comment["html"].startswith('<p><a href="https://m.example/@bob"'), comment["html"]
+    assert "Comme le dit <a" in comment["html"] and comment["html"].count("@dr-a") == 1
 
 
 def test_likes_and_boosts_are_counted_once_and_undone(open_service, peer):
