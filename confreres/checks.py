@@ -343,11 +343,10 @@ def withheld() -> list[dict]:
 
 def withheld_line(post: dict) -> str:
     """« Titre » (content/x.md) : brouillon… / programmé… — one line for the push and `confreres preview`."""
-    from confreres.french import date_fr
+    from confreres.french import datetime_fr
 
     if post["scheduled"]:
-        when = datetime.datetime.fromisoformat(post["scheduled"])
-        state = f"programmé, publié le {date_fr(when)} à {when:%H} h {when:%M}"
+        state = f"programmé, publié le {datetime_fr(datetime.datetime.fromisoformat(post['scheduled']))}"
     else:
         state = "brouillon, non publié"
     return f"« {post['title']} » ({post['source']}) : {state}"

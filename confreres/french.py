@@ -27,6 +27,11 @@ def date_fr(value: date | datetime | None) -> str:
     return f"{day} {MONTHS[value.month - 1]} {value.year}"
 
 
+def datetime_fr(value: datetime) -> str:
+    """'3 mars 2025 à 14 h 05', '1er juin 2025 à 8 h 00' (the time as given: convert it first)."""
+    return f"{date_fr(value)} à {value.hour} h {value.minute:02d}"
+
+
 def month_fr(value: date | datetime) -> str:
     return f"{MONTHS[value.month - 1]} {value.year}"
 

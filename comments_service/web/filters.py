@@ -11,7 +11,7 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from comments_service.domain.posts import parse_iso
-from confreres.french import date_fr, plural_fr
+from confreres.french import datetime_fr, plural_fr
 
 try:
     PARIS = ZoneInfo("Europe/Paris")
@@ -24,7 +24,7 @@ def when(value: str) -> str:
     moment: datetime = parse_iso(value)
     if PARIS is not None:
         moment = moment.astimezone(PARIS)
-    return f"{date_fr(moment)} à {moment.hour} h {moment.minute:02d}"
+    return datetime_fr(moment)
 
 
 def fediverse(counts: dict | None) -> str:
