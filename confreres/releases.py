@@ -11,6 +11,7 @@ the new one, never half of each.
 from __future__ import annotations
 
 import contextlib
+import functools
 import hashlib
 import io
 import json
@@ -326,6 +327,7 @@ def _format_errors(slug: str, messages: list[str]) -> str:
     return f"{slug} : le blog ne se construit pas :\n{lines}"
 
 
+@functools.cache
 def reading_stamp() -> str:
     """Changes with the code that reads a post: our reader, its French dates, Pelican's and Markdown's versions.
 
@@ -333,21 +335,15 @@ def reading_stamp() -> str:
     upgrade that reads a post differently (« 01/03/2025 », once the 3rd of January, is the 1st of March) would
     not reach a post already built. Its cache is kept under this stamp, and each blog's fingerprint includes it:
     the first build after such an upgrade reads every post again."""
-    global _reading_stamp
-    if _reading_stamp is None:
-        import markdown
-        import pelican
+    import markdown
+    import pelican
 
-        from confreres import french, markdown_reader
+    from confreres import french, markdown_reader
 
-        digest = hashlib.sha256(f"{pelican.__version__}\0{markdown.__version__}\0".encode())
-        for module in (markdown_reader, french):
-            digest.update(Path(module.__file__).read_bytes())
-        _reading_stamp = digest.hexdigest()[:16]
-    return _reading_stamp
-
-
-_reading_stamp: str | None = None
+    digest = hashlib.sha256(f"{pelican.__version__}\0{markdown.__version__}\0".encode())
+    for module in (markdown_reader, french):
+        digest.update(Path(module.__file__).read_bytes())
+    return digest.hexdigest()[:16]
 
 
 def content_cache(network: Network, slug: str) -> Path:

@@ -155,10 +155,7 @@ def _plain(html: str) -> str | None:
         name = match[1].lower()
         if name not in _TEXT_TAGS:
             return None
-        parts.append(html[end:match.start()])
-        # bleach writes a line break for a block's start tag after another tag: "a</p><p>b" reads "a b"
-        if end and name in HTML_TAGS_BLOCK_LEVEL and match[0][1] != "/":
-            parts.append("\n")
+        parts.append(html[end:match.start()])  # a block's tags are spaced already (_WORD_BREAKING)
         end = match.end()
     parts.append(html[end:])
     plain = "".join(parts)

@@ -184,7 +184,7 @@ def test_posts_cached_by_older_reading_code_are_read_again(make_network, monkeyp
     assert sorted(p.name for p in cache.parent.iterdir()) == [cache.name], "older caches are removed"
     site = network.site("dr-a")
     before = releases.fingerprint(network, site, site.path)
-    monkeypatch.setattr(releases, "_reading_stamp", "another-reader")
+    monkeypatch.setattr(releases, "reading_stamp", lambda: "another-reader")
     assert releases.fingerprint(network, site, site.path) != before, "an upgrade of the reading rebuilds the blog"
 
 
