@@ -44,6 +44,8 @@ from comments_service.core.db import write
 from comments_service.domain import comments as store
 from comments_service.domain import render, validate
 from comments_service.domain.posts import bump_post
+from comments_service.importers.xml_repair import LABELS as REPAIR_LABELS
+from comments_service.importers.xml_repair import RepairingReader, french_reason
 from confreres.french import plural_fr, slugify
 from confreres.registry import Network
 from confreres.sanitize import clean
@@ -108,6 +110,7 @@ class WxrExport:
     base_url: str
     posts: list[WxrPost]  # only the items that carry comments
     items: int  # every item of the file
+    repairs: Counter = field(default_factory=Counter)  # what xml_repair mended, by kind
 
 
 def _local(tag) -> tuple[str, str]:
@@ -293,6 +296,7 @@ def read_wxr(path: str | Path, now: datetime | None = None) -> WxrExport:
     items = 0
 
     foreign_version_ns = ""  # a <wxr_version> in a namespace that is not WordPress's
+    last_item: list = []  # (title, line) of the last item read whole: where an interrupted export stopped
 
     def handle(event: str, elem) -> None:
         nonlocal depth, channel, wxr_version, base_url, items, foreign_version_ns
@@ -300,12 +304,11 @@ def read_wxr(path: str | Path, now: datetime | None = None) -> WxrExport:
         if event == "start":
             depth += 1
             if depth == 1 and name != "rss":
-                raise WxrError(f"ce n'est pas un export WordPress : l'élément racine est <{name}>, pas <rss>",
-                               expat.CurrentLineNumber)
+                raise WxrError(f"ce n'est pas un export WordPress : l'élément racine est <{name}>, pas <rss>", here())
             if depth == 2:
                 if name != "channel":
                     raise WxrError(f"ce n'est pas un export WordPress : <{name}> là où <channel> était attendu",
-                                   expat.CurrentLineNumber)
+                                   here())
                 channel = elem
             return
         depth -= 1
@@ -325,41 +328,78 @@ def read_wxr(path: str | Path, now: datetime | None = None) -> WxrExport:
                 author_logins[f["author_login"]] = f["author_id"]
         elif name == "item":
             items += 1
-            post = _item(elem, author_logins, now, expat.CurrentLineNumber)
+            post = _item(elem, author_logins, now, here())
+            last_item[:] = [validate.one_line(plain_text(elem.findtext("title") or "")) or "(sans titre)", here()]
             if post is not None:
                 posts.append(post)
         channel.remove(elem)
 
+    reader = None
+    closing = False
+
+    def here() -> int:
+        """The line of the file (the repairs dropped the lines before its declaration, if any)."""
+        return expat.CurrentLineNumber + (reader.line_offset if reader else 0)
+
     try:
         with _open(path) as handle_in:
-            while True:
-                line = handle_in.readline(1 << 16)
-                if not line:
-                    break
-                pull.feed(line)
+            reader = RepairingReader(handle_in)
+            chunks = reader.chunks()
+            for chunk in chunks:
+                pull.feed(chunk)
                 for event, elem in pull.read_events():
                     handle(event, elem)
-            pull.close()
-            for event, elem in pull.read_events():
-                handle(event, elem)
+                    if depth == 0:  # </rss>: the export is whole
+                        break
+                if depth == 0 and channel is not None:
+                    _read_rest(pull, chunks, reader)
+                    break
+            else:
+                closing = True
+                pull.close()
+                for event, elem in pull.read_events():
+                    handle(event, elem)
     except ParseError as exc:
         line, column = getattr(exc, "position", (None, None))
-        reason = re.sub(r": line \d+, column \d+$", "", str(exc))
+        line = line + reader.line_offset if line and reader else line
+        reason = french_reason(getattr(exc, "code", None), str(exc))
+        if (line, column) == (1, 0) and reader and reader.start:
+            reason += f" : le fichier commence par « {reader.start} »"
+        if closing and channel is not None:
+            last = f" ; dernier billet lu en entier : « {last_item[0]} », ligne {last_item[1]}" if last_item else ""
+            raise WxrError(
+                f"export incomplet : le fichier s'arrête au milieu du document{last}. Un export interrompu (souvent par "
+                "la limite de temps ou de mémoire de l'hébergeur) : refaites-le, ou en plusieurs fois (Outils > "
+                "Exporter > Articles, par dates)", line, column) from None
         raise WxrError(f"fichier XML mal formé : {reason}", line, column) from None
     except DefusedXmlException as exc:
         raise WxrError(
             f"refusé : le fichier déclare des entités XML ou des références externes ({exc.__class__.__name__}),"
             " ce que ne fait jamais un export WordPress",
-            expat.CurrentLineNumber,
+            here(),
         ) from None
     except (gzip.BadGzipFile, EOFError, zlib.error) as exc:
         raise WxrError(f"fichier gzip illisible ({exc})") from None
     except UnicodeError as exc:
-        raise WxrError(f"encodage du texte invalide ({exc})", expat.CurrentLineNumber) from None
+        raise WxrError(f"encodage du texte invalide ({exc})", here()) from None
     if channel is None:
         raise WxrError("ce n'est pas un export WordPress : pas de <channel>")
     _check_version(wxr_version, foreign_version_ns)
-    return WxrExport(wxr_version, base_url, posts, items)
+    return WxrExport(wxr_version, base_url, posts, items, reader.repairs)
+
+
+def _read_rest(pull: XMLPullParser, chunks, reader: RepairingReader) -> None:
+    """After </rss>: comments and blank lines are fine; anything else (PHP notices) is counted and left unread."""
+    try:
+        for _ in pull.read_events():
+            pass
+        for chunk in chunks:
+            pull.feed(chunk)
+            for _ in pull.read_events():
+                pass
+        pull.close()
+    except ParseError:
+        reader.repairs["trailing"] += 1
 
 
 def _check_version(wxr_version: str, foreign_ns: str) -> None:
@@ -514,6 +554,7 @@ class ImportReport:
     dates: Counter = field(default_factory=Counter)  # where the date came from, for imported ones
     replies: int = 0  # imported with a parent
     reparented: int = 0  # replies whose parent was not imported: attached to the nearest imported ancestor
+    repairs: Counter = field(default_factory=Counter)  # what was mended in the file's XML (xml_repair.LABELS)
     seconds: float = 0.0
 
     @property
@@ -552,6 +593,7 @@ class ImportReport:
             "reparented": self.reparented,
             "fields_dropped": dict(self.dropped),
             "dates": dict(self.dates),
+            "repairs": dict(self.repairs),
         }
 
 
@@ -602,6 +644,11 @@ def format_report(report: ImportReport) -> list[str]:
         lines.append(f"Réponses rattachées à un ancêtre (leur parent n'a pas été importé) : {report.reparented}")
     for name, count in sorted(report.dropped.items()):
         lines.append(f"{FIELD_LABELS.get(name, name)} : {count}")
+    if report.repairs:
+        lines.append("Fichier réparé à la lecture :")
+        for kind, count in sorted(report.repairs.items()):
+            singular, plural = REPAIR_LABELS.get(kind, (kind, kind))
+            lines.append(f"  {plural_fr(count, singular, plural)}")
     guessed = {k: v for k, v in report.dates.items() if k != "gmt"}
     if guessed:
         lines.append("Dates sans heure GMT : " + ", ".join(
@@ -758,7 +805,7 @@ def import_wordpress(
     site = network.site(slug)
     report = ImportReport(site=slug, file=Path(path).name, dry_run=dry_run)
     export = read_wxr(path, now=now)
-    report.wxr_version, report.items = export.wxr_version, export.items
+    report.wxr_version, report.items, report.repairs = export.wxr_version, export.items, export.repairs
     known = site_candidates(db, slug)
     if dry_run and extra_candidates:
         seen = {c.url for c in known}

@@ -345,7 +345,8 @@ def test_entity_declarations_are_refused(wp, tmp_path):
         (b"\x1f\x8b\x08\x00garbage", "gzip"),
         (b"<feed><entry/></feed>", "l'élément racine est <feed>"),
         (b'<rss version="2.0"><channel><item><title>x</title></item></channel></rss>', "wxr_version"),
-        ('<?xml version="1.0" encoding="UTF-8"?><rss><channel>é'.encode("latin-1"), "fichier XML mal formé"),
+        ('<?xml version="1.0" encoding="UTF-8"?><rss><channel>é'.encode("latin-1"), "export incomplet"),
+        (b'<?xml version="1.0" encoding="UTF-8"?><rss><channel><title>a</titre>', "balise fermante qui ne correspond pas"),
     ],
 )
 def test_not_an_export(wp, tmp_path, content, message):
@@ -417,3 +418,89 @@ def test_a_failed_post_is_rolled_back_whole(wp, tmp_path, monkeypatch):
     assert [p.error for p in report.failed] == ["disk on fire"]
     assert report.imported == 1 and report.skipped == {"failed": 3}
     assert [r["text"] for r in wp.rows()] == ["Autre"]  # nothing of the failed thread, the other post stands
+
+
+# -- what real exports get wrong: repaired, counted, said ----------------------------------------------
+
+NOTICE = (b"<br />\n<b>Deprecated</b>:  Function create_function() is deprecated in <b>/home/drb/wp-content/plugins/"
+          b"vieux.php</b> on line <b>12</b><br />\n")
+
+
+def _broken(tmp_path: Path, content: str, mend, name: str = "export.xml") -> Path:
+    path = wxr(tmp_path / name, item("billet-hostile", comment(1, content) + comment(2, "Merci", parent=1)))
+    path.write_bytes(mend(path.read_bytes()))
+    return path
+
+
+@pytest.mark.parametrize(
+    ("content", "mend", "text", "repairs"),
+    [
+        # PHP notices printed before the declaration (a plugin's, on a host showing errors); a theme's blank lines
+        ("Bonjour", lambda b: NOTICE + b, "<p>Bonjour</p>", {"preamble": 2}),
+        ("Bonjour", lambda b: b"\n\n" + b, "<p>Bonjour</p>", {}),
+        ("Bonjour", lambda b: b"\xef\xbb\xbf\n" + b, "<p>Bonjour</p>", {}),
+        # control characters pasted into a comment (XML 1.0 forbids them), raw or as references
+        ("Tension\x0bartérielle\x00 \x1b[0mnormale\x0c", lambda b: b,
+         "<p>Tension artérielle [0mnormale</p>", {"control": 4}),
+        ("Bonjour &#11;", lambda b: b.replace(b"<title>Billet hostile", b"<title>Billet&#x1F; hostile&#8;"),
+         "<p>Bonjour</p>", {"control": 3}),
+        # bytes that are not UTF-8 in a file that says it is (Latin-1 pasted in)
+        ("Très bien", lambda b: b.replace("Très".encode(), "Très".encode("latin-1")), "<p>Tr\ufffds bien</p>",
+         {"invalid_utf8": 1}),
+        ("a\ufffeb\uffffc", lambda b: b, "<p>abc</p>", {"control": 2}),
+        # a Latin-1 export with a control character: its bytes are read as it declares
+        ("Très\x01 bien", lambda b: b.decode().replace("UTF-8", "ISO-8859-1").encode("latin-1"),
+         "<p>Très bien</p>", {"control": 1}),
+        # a PHP warning after </rss>
+        ("Bonjour", lambda b: b + b"\n<b>Warning</b>: Cannot modify header information\n", "<p>Bonjour</p>",
+         {"trailing": 1}),
+        ("Bonjour", lambda b: b + b"\n<!-- fin -->\n\n", "<p>Bonjour</p>", {}),
+    ],
+)
+def test_what_real_exports_get_wrong_is_repaired_and_said(wp, client, tmp_path, content, mend, text, repairs):
+    path = _broken(tmp_path, content, mend)
+    result = wp.cli("import", "wordpress", str(path), "--site", "dr-b")
+    assert result.exit_code == 0, result.output
+    assert "Commentaires importés : 2" in result.output
+    assert ("Fichier réparé à la lecture" in result.output) == bool(repairs), result.output
+    [first] = client.get("/api/comments", query_string={"url": BLOG_B + "billet-hostile.html"}).get_json()["comments"]
+    assert first["html"] == text and first["replies"][0]["html"] == "<p>Merci</p>"
+    report = wp.run(path, dry_run=True)
+    assert dict(report.repairs) == repairs and report.present == 2
+    assert wp.cli("import", "wordpress", str(path), "--site", "dr-b", "--json").output.count('"repairs"') == 1
+
+
+def test_lines_are_those_of_the_file_after_a_repaired_preamble(wp, tmp_path):
+    path = _broken(tmp_path, "Bonjour", lambda b: NOTICE + b.replace(b"<wp:post_type>post</wp:post_type>",
+                                                                  b"<wp:post_type>post</wp:type>"))
+    line = next(n for n, text in enumerate(path.read_bytes().splitlines(), 1) if b"</wp:type>" in text)
+    with pytest.raises(wordpress.WxrError, match=f"balise fermante qui ne correspond pas.*ligne {line}, colonne"):
+        wp.run(path)
+    assert wp.count() == 0
+
+
+def test_an_interrupted_export_says_so_and_where_it_stopped(wp, tmp_path):
+    path = wxr(tmp_path / "export.xml", item("hello-world", comment(40, "Premier"), title="Bonjour à tous")
+               + item("billet-hostile", comment(1, "Jamais lu")))
+    data = path.read_bytes()
+    path.write_bytes(data[: data.index(b"Jamais lu")])  # PHP's time limit, mid-comment
+    result = wp.cli("import", "wordpress", str(path), "--site", "dr-b")
+    assert result.exit_code == 1 and "Traceback" not in result.output
+    assert "export incomplet" in result.output and "dernier billet lu en entier : « Bonjour à tous », ligne" in (
+        result.output) and "rien n'a été importé" in result.output, result.output
+    assert wp.count() == 0
+
+
+@pytest.mark.parametrize(
+    ("mend", "message"),
+    [
+        (lambda b: b.replace(b"<title>Billet hostile", b"<title>Billet&nbsp;hostile"), "entité inconnue en XML"),
+        (lambda b: b.replace(b"<title>Billet hostile", b"<title>Billet & hostile"), "« & » ou un « < » non échappé"),
+        (lambda b: b"Fatal error: Allowed memory size exhausted\n" + b.split(b"?>", 1)[1],
+         "le fichier commence par « Fatal error: Allowed memory size exhausted »"),  # no declaration: nothing guessed
+    ],
+)
+def test_what_is_not_repaired_is_said_in_french_with_its_line(wp, tmp_path, mend, message):
+    result = wp.cli("import", "wordpress", str(_broken(tmp_path, "Bonjour", mend)), "--site", "dr-b")
+    assert result.exit_code == 1 and message in result.output and "(expat : " in result.output, result.output
+    assert "ligne " in result.output and wp.count() == 0

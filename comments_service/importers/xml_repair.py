@@ -1,0 +1,163 @@
+"""The few things real exports get wrong in their XML, repaired on the way to the parser, and counted.
+
+WordPress writes an export as it finds the database and the server: PHP notices printed before the XML
+declaration (a plugin's deprecation warning on a host that shows errors), a blank line from a theme's
+`functions.php`, control characters pasted into a comment (forbidden by XML 1.0), bytes that are not UTF-8 in a
+file that says it is. WordPress's own importer falls back to regular expressions when its XML parser fails on
+these; we repair them and still parse the file as XML (entities refused, structure checked), so that anything
+else wrong is still refused with its line.
+
+Line numbers are kept: no line break is removed except in the text before the declaration, and `line_offset`
+says how many there were.
+"""
+
+from __future__ import annotations
+
+import codecs
+import re
+from collections import Counter
+from collections.abc import Iterator
+from typing import BinaryIO
+from xml.parsers.expat import errors
+
+HEAD_BYTES = 1 << 16  # the declaration is looked for in the first 64 KiB (PHP notices are a few lines)
+_DECLARATION = re.compile(rb"<\?xml[\s?]")
+_ENCODING = re.compile(rb"""^<\?xml[^>]*?\sencoding\s*=\s*["']([A-Za-z0-9._:-]+)["']""")
+# the control characters XML 1.0 forbids (C0 but tab and line breaks): vertical tab and form feed stand between words
+# (a space), the others are dropped; as bytes, they are these in every ASCII-compatible encoding
+_SPACED = bytes.maketrans(b"\x0b\x0c", b"  ")
+_DROPPED = bytes(range(0x00, 0x09)) + bytes(range(0x0e, 0x20))
+_CONTROLS = str.maketrans({**{c: None for c in map(chr, _DROPPED)}, "\x0b": " ", "\x0c": " "})
+_CONTROL_REF = r"&#(?:0*(?:[0-8]|1[1-2]|1[4-9]|2[0-9]|3[01])|[xX]0*(?:[0-8]|[bBcCeEfF]|1[0-9a-fA-F]));"  # &#11;
+_CONTROL_REF_BYTES = re.compile(_CONTROL_REF.encode("ascii"))
+_CONTROL_REF_TEXT = re.compile(_CONTROL_REF)
+_NONCHARACTERS = re.compile(rb"\xef\xbf[\xbe\xbf]")  # U+FFFE and U+FFFF in UTF-8 (in other encodings, other letters)
+_NOT_UTF8 = re.compile("[\udc80-\udcff]+")  # what surrogateescape made of bytes that were not UTF-8
+
+LABELS = {
+    "preamble": ("ligne avant la déclaration XML ignorée (messages du serveur ?)",
+                 "lignes avant la déclaration XML ignorées (messages du serveur ?)"),
+    "control": ("caractère de contrôle retiré (interdit en XML)", "caractères de contrôle retirés (interdits en XML)"),
+    "invalid_utf8": ("suite d'octets qui n'est pas de l'UTF-8 remplacée par « \ufffd »",
+                     "suites d'octets qui ne sont pas de l'UTF-8 remplacées par « \ufffd »"),
+    "trailing": ("texte après la fin de l'export ignoré", "textes après la fin de l'export ignorés"),
+}
+
+
+class RepairingReader:
+    """Chunks of a binary export, repaired; `repairs` counts what was, by kind (see LABELS)."""
+
+    def __init__(self, handle: BinaryIO, chunk: int = 1 << 16):
+        self.handle = handle
+        self.chunk = chunk
+        self.repairs: Counter = Counter()
+        self.line_offset = 0
+        self.start = ""  # the first line as read, for a message when even that is not XML
+
+    def chunks(self) -> Iterator[bytes]:
+        head = self.handle.read(HEAD_BYTES)
+        encoding = "utf-16"  # a UTF-16 byte order mark: no WordPress export; left to the parser as is
+        if not head.startswith((b"\xff\xfe", b"\xfe\xff")):
+            head = self._without_preamble(head.removeprefix(b"\xef\xbb\xbf"))
+            encoding = _declared_encoding(head)
+            first = head[:200].decode("utf-8", "replace").strip().split("\n")[0][:80]
+            self.start = "".join(c if c.isprintable() else " " for c in first).strip()
+        if encoding.startswith(("utf-16", "utf-32")):
+            yield from head.splitlines(keepends=True)
+            yield from iter(lambda: self.handle.read(self.chunk), b"")
+            return
+        repair = self._utf8 if encoding == "utf-8" else self._bytes
+        decoder = codecs.getincrementaldecoder("utf-8")("surrogateescape")
+        yield from repair(head, decoder).splitlines(keepends=True)  # by line: the parser's line numbers stay exact
+        while line := self.handle.readline(self.chunk):
+            yield repair(line, decoder)
+        if encoding == "utf-8" and (tail := decoder.decode(b"", final=True)):
+            yield self._text(tail).encode("utf-8")
+
+    def _without_preamble(self, head: bytes) -> bytes:
+        """The head from its XML declaration on, when something else comes first (whitespace, PHP notices)."""
+        found = _DECLARATION.search(head)
+        if found and found.start() > 0 and b"<rss" not in head[: found.start()]:
+            start = found.start()
+        else:
+            start = len(head) - len(head.lstrip())  # whitespace before the root element: allowed, dropped all the same
+        if start:
+            dropped = head[:start]
+            self.line_offset = dropped.count(b"\n")
+            if dropped.strip():
+                self.repairs["preamble"] += max(1, self.line_offset)
+        return head[start:]
+
+    def _bytes(self, data: bytes, _decoder=None) -> bytes:
+        """An ASCII-compatible encoding, or valid UTF-8."""
+        cleaned = data.translate(_SPACED, _DROPPED)
+        if cleaned != data:
+            self.repairs["control"] += len(data) - len(cleaned) + data.count(b"\x0b") + data.count(b"\x0c")
+        if b"&#" in cleaned and _CONTROL_REF_BYTES.search(cleaned):
+            cleaned, refs = _CONTROL_REF_BYTES.subn(b"", cleaned)
+            self.repairs["control"] += refs
+        return cleaned
+
+    def _utf8(self, data: bytes, decoder) -> bytes:
+        if decoder.getstate()[0] == b"":  # the common case, valid UTF-8 cut between two characters: not decoded
+            try:
+                data.decode("utf-8")
+            except UnicodeDecodeError:
+                pass
+            else:
+                if b"\xef\xbf" in data:
+                    data, found = _NONCHARACTERS.subn(b"", data)
+                    self.repairs["control"] += found
+                return self._bytes(data)
+        return self._text(decoder.decode(data)).encode("utf-8")
+
+    def _text(self, text: str) -> str:
+        """Decoded UTF-8 with what was not UTF-8 as surrogates."""
+        cleaned = text.translate(_CONTROLS)
+        if cleaned != text:
+            self.repairs["control"] += len(text) - len(cleaned) + text.count("\x0b") + text.count("\x0c")
+        if "&#" in cleaned and _CONTROL_REF_TEXT.search(cleaned):
+            cleaned, refs = _CONTROL_REF_TEXT.subn("", cleaned)
+            self.repairs["control"] += refs
+        if "\ufffe" in cleaned or "\uffff" in cleaned:
+            cleaned, found = re.subn("[\ufffe\uffff]", "", cleaned)
+            self.repairs["control"] += found
+        cleaned, found = _NOT_UTF8.subn("\ufffd", cleaned)
+        if found:
+            self.repairs["invalid_utf8"] += found
+        return cleaned
+
+
+def _declared_encoding(head: bytes) -> str:
+    """Python's name of the encoding the XML declaration gives; UTF-8 without one, or with one Python does not know
+    (the parser then says so)."""
+    found = _ENCODING.match(head)
+    try:
+        return codecs.lookup(found.group(1).decode("ascii")).name if found else "utf-8"
+    except LookupError:
+        return "utf-8"
+
+
+_FRENCH = {
+    errors.XML_ERROR_INVALID_TOKEN: "caractère ou balise invalide (un « & » ou un « < » non échappé ?)",
+    errors.XML_ERROR_TAG_MISMATCH: "balise fermante qui ne correspond pas à la balise ouverte",
+    errors.XML_ERROR_UNDEFINED_ENTITY: "entité inconnue en XML (un « &nbsp; » ou un « & » non échappé ?)",
+    errors.XML_ERROR_MISPLACED_XML_PI: "déclaration XML ailleurs qu'au début du fichier",
+    errors.XML_ERROR_BAD_CHAR_REF: "référence à un caractère interdit en XML",
+    errors.XML_ERROR_UNKNOWN_ENCODING: "encodage de caractères inconnu",
+    errors.XML_ERROR_INCORRECT_ENCODING: "le texte n'est pas dans l'encodage que déclare le fichier",
+    errors.XML_ERROR_UNBOUND_PREFIX: "préfixe d'espace de noms non déclaré (un xmlns:… manque en tête du fichier)",
+    errors.XML_ERROR_DUPLICATE_ATTRIBUTE: "attribut répété dans une balise",
+    errors.XML_ERROR_SYNTAX: "erreur de syntaxe XML",
+    errors.XML_ERROR_JUNK_AFTER_DOC_ELEMENT: "texte après la fin du document",
+    errors.XML_ERROR_NO_ELEMENTS: "document vide ou interrompu",
+    errors.XML_ERROR_UNCLOSED_TOKEN: "balise interrompue",
+    errors.XML_ERROR_UNCLOSED_CDATA_SECTION: "section CDATA jamais fermée",
+}
+
+
+def french_reason(code: int | None, english: str) -> str:
+    """expat's reason in French, its own words after it (they are what a search engine knows)."""
+    english = re.sub(r": line \d+, column \d+$", "", english)
+    french = _FRENCH.get(errors.messages.get(code, "")) if code else None
+    return f"{french} (expat : {english})" if french else english
