@@ -846,12 +846,21 @@ def import_group():
     """Bring comments in from other systems."""
 
 
+def _import_options(command):
+    """FILE, --site, --dry-run and --json: what every `confreres import` command takes."""
+    for option in reversed((
+        click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path)),
+        click.option("--site", "slug", required=True, metavar="SLUG", help="The blog of the network the comments go to."),
+        click.option("--dry-run", is_flag=True, help="Read, match and count; write nothing."),
+        click.option("--json", "as_json", is_flag=True, help="Print the report as JSON."),
+        pass_ctx,
+    )):
+        command = option(command)
+    return command
+
+
 @import_group.command("wordpress")
-@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-@click.option("--site", "slug", required=True, metavar="SLUG", help="The blog of the network the comments go to.")
-@click.option("--dry-run", is_flag=True, help="Read, match and count; write nothing.")
-@click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
-@pass_ctx
+@_import_options
 def import_wordpress(ctx, file, slug, dry_run, as_json):
     """Import the comments of a WordPress export (WXR, .xml or .xml.gz) into the blog SLUG.
 
@@ -859,19 +868,58 @@ def import_wordpress(ctx, file, slug, dry_run, as_json):
     built, the comment service knows its posts and each WordPress post is matched by URL or slug.
     Running it again imports nothing new.
     """
+    from comments_service.importers import wordpress
+
+    _import_comments(ctx.network, file, slug, dry_run, as_json, wordpress.read_wxr)
+
+
+@import_group.command("disqus")
+@_import_options
+@click.option("--author-username", metavar="NAME", default="",
+              help="The blog author's Disqus username: their comments are marked as the post author's.")
+def import_disqus(ctx, file, slug, dry_run, as_json, author_username):
+    """Import the comments of a Disqus export (.xml or the .xml.gz Disqus mails) into the blog SLUG.
+
+    Each Disqus thread is matched to a post of the blog by its link (its path, else its last segment), so
+    the blog's posts must be built first, the comment service running. Running it again imports nothing new.
+    """
+    from functools import partial
+
+    from comments_service.importers import disqus
+
+    read = partial(disqus.read_disqus, author_username=author_username)
+    _import_comments(ctx.network, file, slug, dry_run, as_json, read)
+
+
+@import_group.command("isso")
+@_import_options
+def import_isso(ctx, file, slug, dry_run, as_json):
+    """Import the comments of an Isso database (its comments.db, `dbpath` in isso.cfg) into the blog SLUG.
+
+    Each Isso thread is matched to a post of the blog by its path (else its last segment), so the blog's
+    posts must be built first, the comment service running. The file is only read. Running it again imports
+    nothing new.
+    """
+    from comments_service.importers import isso
+
+    _import_comments(ctx.network, file, slug, dry_run, as_json, isso.read_isso)
+
+
+def _import_comments(network, file: Path, slug: str, dry_run: bool, as_json: bool, read) -> None:
+    """What every `confreres import` command does around its reader: the blog's posts known, the report printed."""
     import json
 
     from comments_service.actions import posts as actions_posts
-    from comments_service.importers import wordpress
+    from comments_service.importers import threads
+    from comments_service.importers.xml_input import ExportError
 
-    network = ctx.network
     try:
         network.site(slug)
     except KeyError as exc:
         raise click.ClickException(exc.args[0]) from None
     with service_db(network) as (_app, db):
         try:
-            known = wordpress.site_candidates(db, slug)
+            known = threads.site_candidates(db, slug)
             built = Path(network.output) / slug / "posts.json"
             if not known and built.is_file() and not dry_run:
                 # the service has not seen this blog's posts yet: declare the built ones, as `serve` does
@@ -879,22 +927,21 @@ def import_wordpress(ctx, file, slug, dry_run, as_json):
             extra = []
             if dry_run and built.is_file():
                 posts = json.loads(built.read_text(encoding="utf-8")).get("posts", [])
-                extra = [wordpress.Candidate(p.get("url", ""), p.get("title", "")) for p in posts if isinstance(p, dict)]
-            if not wordpress.site_candidates(db, slug) and not extra:
+                extra = [threads.Candidate(p.get("url", ""), p.get("title", "")) for p in posts if isinstance(p, dict)]
+            if not threads.site_candidates(db, slug) and not extra:
                 raise click.ClickException(
-                    f"le service de commentaires ne connaît encore aucun billet de {slug} : importez les billets avec "
-                    f"pelican-import, construisez le blog (confreres build --site {slug}) service lancé, puis importez "
-                    "les commentaires"
+                    f"le service de commentaires ne connaît encore aucun billet de {slug} : importez les billets, "
+                    f"construisez le blog (confreres build --site {slug}) service lancé, puis importez les commentaires"
                 )
-            report = wordpress.import_wordpress(db, network, slug, file, dry_run=dry_run, extra_candidates=extra)
-        except wordpress.WxrError as exc:
+            report = threads.import_threads(db, network, slug, file, read, dry_run=dry_run, extra_candidates=extra)
+        except ExportError as exc:
             raise click.ClickException(f"{file} : {exc} ; rien n'a été importé") from None
         except (OSError, ValueError) as exc:
             raise click.ClickException(f"{file}: {exc}") from None
     if as_json:
         click.echo(json.dumps(report.as_dict(), ensure_ascii=False, indent=2))
     else:
-        for line in wordpress.format_report(report):
+        for line in threads.format_report(report):
             click.echo(line)
     if report.failed:
         sys.exit(1)

@@ -14,10 +14,9 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from comments_service.actions.posts import sync_posts
 from comments_service.core.db import connect
 from comments_service.domain import comments as store
-from comments_service.importers import wordpress
+from comments_service.importers import threads, wordpress
 from confreres.cli import cli
 
 ROOT = Path(__file__).resolve().parents[3]
@@ -49,14 +48,10 @@ def shared(name: str) -> Path:
 
 
 @pytest.fixture
-def wp(app, network_file, monkeypatch):
+def wp(blog_b):
     """The service's database with dr-b's imported posts declared, and helpers to import and look."""
-    network = app.extensions["confreres_network"]
-    db = connect(app.config["DB"])
-    sync_posts(db, network, "dr-b", {"posts": WP_POSTS})
-    monkeypatch.setenv("CONFRERES_DB", app.config["DB"])
-    monkeypatch.setenv("CONFRERES_SECRET_KEY", "test-secret-key")
-    monkeypatch.setenv("CONFRERES_NETWORK", str(network_file))
+    blog_b.declare(WP_POSTS)
+    db, network, network_file = blog_b.db, blog_b.network, blog_b.network_file
 
     class WP:
         def run(self, path, site="dr-b", **kw):
@@ -72,7 +67,6 @@ def wp(app, network_file, monkeypatch):
             return self.rows("SELECT COUNT(*) AS n FROM comments")[0]["n"]
 
     yield WP()
-    db.close()
 
 
 def by_text(nodes, needle):
@@ -89,7 +83,7 @@ def by_text(nodes, needle):
 
 def test_a11y_export_keeps_threading_dates_statuses_and_reports_counts(wp, client):
     report = wp.run(shared("a11y-unit-test-data.xml"))
-    assert report.wxr_version == "1.2"
+    assert report.version == "1.2"
     assert sum(p.comments for p in report.posts) + report.skipped["pingback"] == 29
     assert report.imported == 25 and report.skipped == {"pingback": 4}
     assert report.replies == 9 and report.reparented == 0
@@ -124,7 +118,7 @@ def test_theme_unit_test_export_with_the_https_namespace(wp, client, tmp_path):
     path = tmp_path / "themeunittestdata.wordpress.xml"
     path.write_text(text.replace('xmlns:wp="http://', 'xmlns:wp="https://'), encoding="utf-8")
     report = wp.run(path)
-    assert report.wxr_version == "1.2"
+    assert report.version == "1.2"
     assert report.imported == 25 and report.replies == 9 and report.skipped == {"pingback": 4}
     assert len(report.matched) == 5 and wp.count() == 25
     result = wp.cli("import", "wordpress", str(path), "--site", "dr-b")
@@ -171,7 +165,7 @@ def test_small_export_and_serialized_comment_meta(wp, client):
     assert "<br>" in comment["html"] and "the post's comments" in html.unescape(comment["html"])
 
     meta = wp.run(shared("test-serialized-comment-meta.xml"))
-    assert meta.wxr_version == "1.0" and meta.imported == 1
+    assert meta.version == "1.0" and meta.imported == 1
     assert meta.matched[0].url == BLOG_B + "comment-meta.html"  # no post_name: the link's last segment
     [row] = wp.rows("SELECT * FROM comments WHERE post_url = ?", (BLOG_B + "comment-meta.html",))
     assert row["email"] == "wapuu@wordpress.example" and row["website"] == "https://wordpress.org/"
@@ -377,7 +371,7 @@ def _variant(path: Path, namespace: str = "http://wordpress.org/export/1.2/", ve
 )
 def test_every_wxr_1x_namespace_is_read(wp, tmp_path, namespace, version):
     report = wp.run(_variant(tmp_path / "export.xml", namespace, version))
-    assert report.wxr_version == version and report.imported == 1
+    assert report.version == version and report.imported == 1
 
 
 @pytest.mark.parametrize(
@@ -403,17 +397,17 @@ def test_a_failed_post_is_rolled_back_whole(wp, tmp_path, monkeypatch):
     path = wxr(tmp_path / "fail.xml", item("billet-hostile", comments) + item("hello-world", comment(40, "Autre")))
     real_execute_calls = {"n": 0}
 
-    original = wordpress.existing_keys
+    original = threads.existing_keys
 
-    def failing(db, site, ids):
+    def failing(db, site, source, ids):
         real_execute_calls["n"] += 1
         if "30" in ids:
             # the first post fails after its first insert would have happened: make the third insert fail
             db.conn.execute("CREATE TEMP TRIGGER boom BEFORE INSERT ON comments WHEN NEW.text = 'Trois'"
                             " BEGIN SELECT RAISE(ABORT, 'disk on fire'); END")
-        return original(db, site, ids)
+        return original(db, site, source, ids)
 
-    monkeypatch.setattr(wordpress, "existing_keys", failing)
+    monkeypatch.setattr(threads, "existing_keys", failing)
     report = wp.run(path)
     assert [p.error for p in report.failed] == ["disk on fire"]
     assert report.imported == 1 and report.skipped == {"failed": 3}

@@ -1,4 +1,8 @@
-"""The few things real exports get wrong in their XML, repaired on the way to the parser, and counted.
+"""Reading an export's XML: streamed, defused, and repaired of the few things real exports get wrong.
+
+`XmlExport(path, what).events()` gives each element as it starts and ends; a gzipped file is read as is. The
+parser is defusedxml's: entity declarations and external references are refused (no "billion laughs", no local
+file read in). A file that cannot be read raises `ExportError` with its line, in French.
 
 WordPress writes an export as it finds the database and the server: PHP notices printed before the XML
 declaration (a plugin's deprecation warning on a host that shows errors), a blank line from a theme's
@@ -14,11 +18,18 @@ says how many there were.
 from __future__ import annotations
 
 import codecs
+import gzip
 import re
+import zlib
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import BinaryIO
+from xml.etree.ElementTree import Element, ParseError, TreeBuilder, XMLPullParser
 from xml.parsers.expat import errors
+
+from defusedxml import DefusedXmlException
+from defusedxml.ElementTree import DefusedXMLParser
 
 HEAD_BYTES = 1 << 16  # the declaration is looked for in the first 64 KiB (PHP notices are a few lines)
 _DECLARATION = re.compile(rb"<\?xml[\s?]")
@@ -42,6 +53,127 @@ LABELS = {
                      "suites d'octets qui ne sont pas de l'UTF-8 remplacées par « \ufffd »"),
     "trailing": ("texte après la fin de l'export ignoré", "textes après la fin de l'export ignorés"),
 }
+
+
+class ExportError(Exception):
+    """The file cannot be imported; `str()` is the message for the user (line included when known)."""
+
+    def __init__(self, message: str, line: int | None = None, column: int | None = None):
+        self.message = message
+        self.line = line
+        self.column = column
+        where = f" (ligne {line}" + (f", colonne {column}" if column is not None else "") + ")" if line else ""
+        super().__init__(f"{message}{where}")
+
+
+def open_export(path: Path) -> BinaryIO:
+    """The file's bytes, gunzipped when it is gzipped (whatever its name)."""
+    handle = open(path, "rb")  # noqa: SIM115 - closed by the caller
+    try:
+        magic = handle.read(2)
+        handle.seek(0)
+    except OSError:
+        handle.close()
+        raise
+    if magic == b"\x1f\x8b":
+        return gzip.GzipFile(fileobj=handle, mode="rb")
+    return handle
+
+
+class XmlExport:
+    """An export's elements, streamed: `events()` yields ("start" | "end", element, depth), the root at depth 1
+    (refused unless named `root`), and stops at the root's end (what follows it is checked, not read). `what` names
+    the file in messages (« un export WordPress »). The caller drops what it has used (`parent.remove(child)`) to
+    keep memory flat."""
+
+    def __init__(self, path: str | Path, what: str, root: str, in_parts: str = ""):
+        self.path = Path(path)
+        self.what = what
+        self.root_name = root  # the root element's local name: any other is "not an export of this kind"
+        self.root: Element | None = None
+        self.in_parts = in_parts  # how this system exports in several parts, when a file stops short
+        self.reader: RepairingReader | None = None
+        self._expat = None
+
+    @property
+    def repairs(self) -> Counter:
+        return self.reader.repairs if self.reader else Counter()
+
+    def line(self) -> int:
+        """The line being read, in the file as it is (before the repairs)."""
+        return (self._expat.CurrentLineNumber if self._expat else 0) + (self.reader.line_offset if self.reader else 0)
+
+    def events(self, last_read: Callable[[], str] = lambda: "") -> Iterator[tuple[str, Element, int]]:
+        """`last_read()`: the last thing read whole (« dernier billet lu en entier : … »), said when the file stops
+        in the middle of the document."""
+        xml_parser = DefusedXMLParser(target=TreeBuilder(), forbid_dtd=False, forbid_entities=True, forbid_external=True)
+        pull = XMLPullParser(events=("start", "end"), _parser=xml_parser)
+        self._expat = xml_parser.parser
+        depth = 0
+        closing = False
+        try:
+            with open_export(self.path) as handle:
+                self.reader = RepairingReader(handle)
+                chunks = self.reader.chunks()
+                for chunk in chunks:
+                    pull.feed(chunk)
+                    for event, elem in pull.read_events():
+                        depth += event == "start"
+                        if depth == 1 and event == "start":
+                            self._check_root(elem)
+                        yield event, elem, depth
+                        depth -= event == "end"
+                        if depth == 0:  # the root's end: the export is whole
+                            self._read_rest(pull, chunks)
+                            return
+                closing = True
+                pull.close()
+                for event, elem in pull.read_events():
+                    depth += event == "start"
+                    yield event, elem, depth
+                    depth -= event == "end"
+        except ParseError as exc:
+            line, column = getattr(exc, "position", (None, None))
+            line = line + self.reader.line_offset if line and self.reader else line
+            if closing and depth > 0:
+                last = last_read()
+                raise ExportError(
+                    f"export incomplet : le fichier s'arrête au milieu du document{' ; ' + last if last else ''}. Un "
+                    "export interrompu (souvent par la limite de temps ou de mémoire du serveur qui l'a fait) : "
+                    "refaites-le, ou en plusieurs fois" + (f" ({self.in_parts})" if self.in_parts else ""),
+                    line, column) from None
+            reason = french_reason(getattr(exc, "code", None), str(exc))
+            if (line, column) == (1, 0) and self.reader and self.reader.start:
+                reason += f" : le fichier commence par « {self.reader.start} »"
+            raise ExportError(f"fichier XML mal formé : {reason}", line, column) from None
+        except DefusedXmlException as exc:
+            raise ExportError(
+                f"refusé : le fichier déclare des entités XML ou des références externes ({exc.__class__.__name__}),"
+                f" ce que ne fait jamais {self.what}", self.line()) from None
+        except (gzip.BadGzipFile, EOFError, zlib.error) as exc:
+            raise ExportError(f"fichier gzip illisible ({exc})") from None
+        except UnicodeError as exc:
+            raise ExportError(f"encodage du texte invalide ({exc})", self.line()) from None
+
+    def _check_root(self, elem: Element) -> None:
+        name = elem.tag.rpartition("}")[2]
+        if name != self.root_name:
+            raise ExportError(f"ce n'est pas {self.what} : l'élément racine est <{name}>, pas <{self.root_name}>",
+                              self.line())
+        self.root = elem
+
+    def _read_rest(self, pull: XMLPullParser, chunks: Iterator[bytes]) -> None:
+        """After the root: comments and blank lines are fine; anything else (PHP notices) is counted, not read."""
+        try:
+            for _ in pull.read_events():
+                pass
+            for chunk in chunks:
+                pull.feed(chunk)
+                for _ in pull.read_events():
+                    pass
+            pull.close()
+        except ParseError:
+            self.reader.repairs["trailing"] += 1
 
 
 class RepairingReader:
