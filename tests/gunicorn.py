@@ -54,7 +54,7 @@ class Gunicorn:
     def start(self, timeout: float = 30.0) -> Gunicorn:
         with open(self.log, "ab") as log:
             self.process = subprocess.Popen(
-                [str(BIN / "gunicorn"), "--workers", str(self.workers), "--bind", f"127.0.0.1:{self.port}",
+                [str(BIN / "gunicorn"), "--preload", "--workers", str(self.workers), "--bind", f"127.0.0.1:{self.port}",
                  "--timeout", "30", "comments_service:create_app()"],
                 env=self.env, stdout=log, stderr=subprocess.STDOUT,
             )

@@ -121,24 +121,25 @@ def profile_input(payload) -> dict:
         value = payload["display_name"]
         if value is not None and not isinstance(value, str):
             raise ApiError(400, "invalid_type", "Le nom doit être une chaîne.", "display_name")
-        value = validate.one_line(value or "")
-        if len(value) > MAX_DISPLAY_NAME:
+        # the length the API document gives, of the text as sent (tidied after: never longer)
+        if len(value or "") > MAX_DISPLAY_NAME:
             raise ApiError(
                 400, "too_long", f"Le nom est trop long ({MAX_DISPLAY_NAME} caractères au plus).", "display_name"
             )
-        changes["display_name"] = value
+        changes["display_name"] = validate.one_line(value or "")
     if "show_specialty" in payload:
         changes["show_specialty"] = int(_flag(payload["show_specialty"], "show_specialty", "« show_specialty »"))
     if "interests" in payload:
         value = payload["interests"]
         if value is not None and not isinstance(value, str):
             raise ApiError(400, "invalid_type", "Les liens d'intérêts déclarés doivent être du texte.", "interests")
-        value = validate._CONTROL.sub("", (value or "").replace("\r\n", "\n")).strip()
-        if len(value) > MAX_INTERESTS:
+        value = value or ""
+        if len(value) > MAX_INTERESTS:  # of the text as sent, as the API document gives (tidied after: never longer)
             raise ApiError(
                 400, "too_long",
                 f"Les liens d'intérêts déclarés sont trop longs ({MAX_INTERESTS} caractères au plus).", "interests",
             )
+        value = validate._CONTROL.sub("", value.replace("\r\n", "\n")).strip()
         changes["interests"] = value
         changes["interests_html"] = render.to_html(value) if value else ""
     if "notify_comments" in payload:

@@ -109,10 +109,9 @@ def _optional_text(payload: dict, key: str, limit: int, label: str, field: str |
         return ""
     if not isinstance(value, str):
         raise ApiError(400, "invalid_type", f"{label} doit être une chaîne.", field)
-    value = one_line(value)
-    if len(value) > limit:
+    if len(value) > limit:  # the text as sent, as the API document's maxLength counts (tidying never lengthens)
         raise ApiError(400, "too_long", f"{label} est trop long ({_fmt(limit)} caractères au plus).", field)
-    return value
+    return one_line(value)
 
 
 def comment_text(value, field: str = "text") -> str:
@@ -120,11 +119,11 @@ def comment_text(value, field: str = "text") -> str:
         raise ApiError(400, "missing_field", "Le texte du commentaire est requis.", field)
     if not isinstance(value, str):
         raise ApiError(400, "invalid_type", "Le texte doit être une chaîne.", field)
+    if len(value) > MAX_TEXT:  # as sent, as the API document counts (a form's "\r\n" come as "\n": web/pages.py)
+        raise ApiError(400, "too_long", f"Le texte est trop long ({_fmt(MAX_TEXT)} caractères au plus).", field)
     value = _CONTROL.sub("", value.replace("\r\n", "\n").replace("\r", "\n")).strip()
     if not value:
         raise ApiError(400, "missing_field", "Le texte du commentaire est vide.", field)
-    if len(value) > MAX_TEXT:
-        raise ApiError(400, "too_long", f"Le texte est trop long ({_fmt(MAX_TEXT)} caractères au plus).", field)
     return value
 
 

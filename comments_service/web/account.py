@@ -425,7 +425,7 @@ def account_submit(account):
     form = {
         "display_name": request.form.get("display_name", ""),
         "show_specialty": bool(request.form.get("show_specialty")),
-        "interests": request.form.get("interests", ""),
+        "interests": request.form.get("interests", "").replace("\r\n", "\n"),  # a textarea's line breaks: one each
         "notify_comments": request.form.get("notify_comments", ""),
         "notify_replies": bool(request.form.get("notify_replies")),
         "public_profile": bool(request.form.get("public_profile")),

@@ -132,7 +132,8 @@ def thread():
 
 @bp.post("/thread")
 def post_thread():
-    form = {key: request.form.get(key, "") for key in FORM_FIELDS}
+    # a textarea's line breaks come as "\r\n" (HTML's form encoding): one character each, as its maxlength counts
+    form = {key: request.form.get(key, "").replace("\r\n", "\n") for key in FORM_FIELDS}
     post = find_post(get_db(), _network(), request.form.get("url"))
     parent_id = ids.parse_id(form["parent"])  # SQLite's range: no OverflowError
     nonce = request.cookies.get(CSRF_COOKIE, "")

@@ -86,6 +86,7 @@ def test_the_comment_service_unit_runs_the_app_nginx_proxies_to(units):
     argv = shlex.split(unit["Service"]["ExecStart"])
     assert Path(argv[0]).name == "gunicorn" and Path(argv[0]).is_file()
     assert argv[argv.index("--workers") + 1] == "2"
+    assert "--preload" in argv  # as tests/gunicorn.py runs it: every test of a real gunicorn runs the unit's way
     assert argv[argv.index("--bind") + 1] == GUNICORN
     assert argv[-1] == "comments_service:create_app()"
     assert unit["Service"]["Environment"] == "CONFRERES_PROXY_FIX=1"  # nginx's X-Forwarded-* are trusted

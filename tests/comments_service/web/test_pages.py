@@ -93,6 +93,19 @@ def test_errors_reshow_the_form_with_what_was_typed(client, urls):
     assert form_fields(page)["csrf"]  # a fresh token to try again
 
 
+def test_the_textareas_maxlength_is_the_servers(actions, client, urls, api_error):
+    """A browser sends a textarea's line breaks as "\r\n" while its maxlength counts each as one character: the
+    form takes what the page lets a reader type; the JSON API counts what is sent, as its document says."""
+    full = "ligne\n" * 1666 + "fin."
+    assert len(full) == 10_000
+    _, soup = open_thread(client, urls.POST_B)
+    response = submit(client, soup, text=full.replace("\n", "\r\n"), author="Lou")
+    assert response.status_code in (200, 303), response.get_data(as_text=True)[:500]
+    assert actions.sql("SELECT length(text) FROM comments")[0][0] == len(full.strip())
+    api_error(actions.post(full.replace("\n", "\r\n"), url=urls.POST_B), 400, "too_long", "text")
+    api_error(actions.post("x" * 9_999 + " \x00", url=urls.POST_B), 400, "too_long", "text")
+
+
 def test_empty_text_is_an_error(client, urls):
     _, soup = open_thread(client, urls.POST_B)
     response = submit(client, soup, text="   ")
