@@ -26,7 +26,7 @@ from urllib.parse import unquote, urlsplit
 
 from comments_service.core.db import write
 from comments_service.domain import comments as store
-from comments_service.domain import render, validate
+from comments_service.domain import render, secrecy, validate
 from comments_service.domain.posts import bump_post
 from comments_service.importers.xml_input import LABELS as REPAIR_LABELS
 from confreres.french import plural_fr, slugify
@@ -52,6 +52,7 @@ class ImportedComment:
     skip: str | None  # reason when the comment is not imported
     is_post_author: bool
     dropped: tuple[str, ...] = ()  # fields left out because invalid ("email", "website")
+    secrecy: str | None = None  # why it waits for a moderator whatever its old status (domain/secrecy.hold)
 
 
 @dataclass
@@ -134,10 +135,14 @@ def imported_comment(*, source_id: str, parent: str, author: str | None, email: 
             html = comment_html(source) if given is None else given
             if render.is_blank(html):
                 skip = "empty"
+    # what a new comment is held for is held here too, whatever the old blog had published (it was public there:
+    # it is not republished by the network before a moderator has read it)
+    held = secrecy.hold(plain_text(html)) if skip is None and status != "spam" else None
     return ImportedComment(
         source_id=source_id, parent=parent, author=author_name(author or ""), email=email, website=website,
         created=store.iso(created), date_from=date_from, text=source.strip(), html=html,
-        status=None if skip else status, skip=skip, is_post_author=is_post_author, dropped=tuple(dropped))
+        status=None if skip else ("pending" if held else status), skip=skip, is_post_author=is_post_author,
+        dropped=tuple(dropped), secrecy=held)
 
 
 # -- matching ------------------------------------------------------------------------------------
@@ -254,6 +259,7 @@ class ImportReport:
     dates: Counter = field(default_factory=Counter)  # where the date came from, for imported ones
     replies: int = 0  # imported with a parent
     reparented: int = 0  # replies whose parent was not imported: attached to the nearest imported ancestor
+    held: int = 0  # waiting for a moderator because they could identify a patient (medical secrecy)
     repairs: Counter = field(default_factory=Counter)  # what was mended in the file's XML (xml_input.LABELS)
     seconds: float = 0.0
 
@@ -292,6 +298,7 @@ class ImportReport:
             "statuses": dict(self.statuses),
             "replies": self.replies,
             "reparented": self.reparented,
+            "held_for_secrecy": self.held,
             "fields_dropped": dict(self.dropped),
             "dates": dict(self.dates),
             "repairs": dict(self.repairs),
@@ -345,6 +352,9 @@ def format_report(report: ImportReport) -> list[str]:
     for reason, count in sorted(report.skipped.items()):
         singular, plural = SKIP_LABELS.get(reason, (reason, reason))
         lines.append(f"  {plural_fr(count, singular, plural)}")
+    if report.held:
+        lines.append(f"Retenus pour le secret médical (ils pourraient identifier un patient), en attente de "
+                     f"modération : {report.held}")
     if report.reparented:
         lines.append(f"Réponses rattachées à un ancêtre (leur parent n'a pas été importé) : {report.reparented}")
     for name, count in sorted(report.dropped.items()):
@@ -450,6 +460,7 @@ def _write_thread(db, site: str, url: str, post: ImportedThread, report: ImportR
                 counts["reparented"] += 1
             counts["replies" if parent_id else "roots"] += 1
             counts["status:" + c.status] += 1
+            counts["secrecy"] += c.secrecy is not None
             counts["date:" + c.date_from] += 1
             for name in c.dropped:
                 counts["dropped:" + name] += 1
@@ -458,10 +469,10 @@ def _write_thread(db, site: str, url: str, post: ImportedThread, report: ImportR
                 continue
             cursor = db.conn.execute(
                 "INSERT INTO comments (post_url, site, parent_id, author_name, email, website, is_post_author,"
-                " text, html, status, created, moderated, notify)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0)",
+                " text, html, status, created, moderated, notify, secrecy)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0, ?)",
                 (url, site, parent_id, c.author, c.email, c.website, int(c.is_post_author), c.text, c.html,
-                 c.status, c.created, stamp if c.status != "pending" else None),
+                 c.status, c.created, stamp if c.status != "pending" else None, c.secrecy),
             )
             ids[c.source_id] = cursor.lastrowid
             db.conn.execute(
@@ -478,6 +489,7 @@ def _write_thread(db, site: str, url: str, post: ImportedThread, report: ImportR
     report.present += counts["present"]
     report.replies += counts["replies"]
     report.reparented += counts["reparented"]
+    report.held += counts["secrecy"]
     report.skipped["conflict"] += counts["conflict"]
     for key, n in counts.items():
         kind, _, name = key.partition(":")

@@ -498,3 +498,24 @@ def test_what_is_not_repaired_is_said_in_french_with_its_line(wp, tmp_path, mend
     result = wp.cli("import", "wordpress", str(_broken(tmp_path, "Bonjour", mend)), "--site", "dr-b")
     assert result.exit_code == 1 and message in result.output and "(expat : " in result.output, result.output
     assert "ligne " in result.output and wp.count() == 0
+
+
+def test_what_could_identify_a_patient_waits_for_a_moderator(wp, client, tmp_path):
+    """An old blog published it; the network does not publish it again before a moderator has read it, as it
+    holds a new comment (medical secrecy), whatever the status in the export."""
+    path = wxr(tmp_path / "secret.xml", item("billet-hostile", "".join([
+        comment(1, "Ma fille, née le 12/03/2015, a le numéro 2 85 03 75 120 005 42, appelez-moi au 06 12 34 56 78"),
+        comment(2, "Merci pour ce billet."),
+        comment(3, "Pourriel au 06 12 34 56 78", approved="spam"),
+    ])))
+    result = wp.cli("import", "wordpress", str(path), "--site", "dr-b")
+    assert result.exit_code == 0, result.output
+    assert "Retenus pour le secret médical (ils pourraient identifier un patient), en attente de modération : 1" in (
+        result.output)
+    rows = {r["text"][:10]: r for r in wp.rows()}
+    held = rows["Ma fille, "]
+    assert held["status"] == "pending" and held["moderated"] is None and "téléphone" in held["secrecy"]
+    assert rows["Merci pour"]["status"] == "approved" and rows["Merci pour"]["secrecy"] is None
+    assert rows["Pourriel a"]["status"] == "spam"  # never shown anyway
+    shown = client.get("/api/comments", query_string={"url": BLOG_B + "billet-hostile.html"}).get_json()
+    assert [c["html"] for c in shown["comments"]] == ["<p>Merci pour ce billet.</p>"]
