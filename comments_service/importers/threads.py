@@ -1,6 +1,6 @@
 """An export's threads -> the posts of one blog and their comments: matching, writing each once, the report.
 
-Every importer (wordpress.py, disqus.py) reads its file into `ParsedExport` (threads of `ImportedComment`s), then
+Every importer (wordpress.py, disqus.py, isso.py) reads its file into `ParsedExport` (threads of `ImportedComment`s), then
 `import_threads` does the rest the same way for all:
 
 1. **Match** each thread to a post of the site that the service knows (the `posts` table, fed by the build), by
@@ -192,8 +192,9 @@ class PostIndex:
                 parts = urlsplit(raw.strip())
             except ValueError:
                 continue
-            if parts.scheme not in ("http", "https") and not (not parts.scheme and raw.strip().startswith("/")):
-                continue  # an address, or a path from the old site's root (Isso keeps those)
+            from_root = not parts.scheme and raw.strip().startswith("/")  # a path from the old site's root (Isso's)
+            if parts.scheme not in ("http", "https") and not from_root:
+                continue
             segs = _segments(parts.path)
             if base and segs[: len(base)] == base:
                 segs = segs[len(base):]
