@@ -111,27 +111,32 @@ class XmlExport:
         self._expat = xml_parser.parser
         depth = 0
         closing = False
+
+        def parsed():
+            """The events read so far, with their depth; the root checked as it starts."""
+            nonlocal depth
+            for event, elem in pull.read_events():
+                depth += event == "start"
+                if depth == 1 and event == "start":
+                    self._check_root(elem)
+                yield event, elem, depth
+                depth -= event == "end"
+                if depth == 0:  # the root's end: the export is whole
+                    return
+
         try:
             with open_export(self.path) as handle:
-                self.reader = RepairingReader(handle)
+                self.reader = RepairingReader(handle, self.root_name)
                 chunks = self.reader.chunks()
                 for chunk in chunks:
                     pull.feed(chunk)
-                    for event, elem in pull.read_events():
-                        depth += event == "start"
-                        if depth == 1 and event == "start":
-                            self._check_root(elem)
-                        yield event, elem, depth
-                        depth -= event == "end"
-                        if depth == 0:  # the root's end: the export is whole
-                            self._read_rest(pull, chunks)
-                            return
+                    yield from parsed()
+                    if depth == 0 and self.root is not None:
+                        self._read_rest(pull, chunks)
+                        return
                 closing = True
                 pull.close()
-                for event, elem in pull.read_events():
-                    depth += event == "start"
-                    yield event, elem, depth
-                    depth -= event == "end"
+                yield from parsed()
         except ParseError as exc:
             line, column = getattr(exc, "position", (None, None))
             line = line + self.reader.line_offset if line and self.reader else line
@@ -179,8 +184,9 @@ class XmlExport:
 class RepairingReader:
     """Chunks of a binary export, repaired; `repairs` counts what was, by kind (see LABELS)."""
 
-    def __init__(self, handle: BinaryIO, chunk: int = 1 << 16):
+    def __init__(self, handle: BinaryIO, root: str, chunk: int = 1 << 16):
         self.handle = handle
+        self.root = root.encode("ascii")  # the root element's name: what comes before it is never dropped
         self.chunk = chunk
         self.repairs: Counter = Counter()
         self.line_offset = 0
@@ -209,7 +215,7 @@ class RepairingReader:
     def _without_preamble(self, head: bytes) -> bytes:
         """The head from its XML declaration on, when something else comes first (whitespace, PHP notices)."""
         found = _DECLARATION.search(head)
-        if found and found.start() > 0 and b"<rss" not in head[: found.start()]:
+        if found and found.start() > 0 and b"<" + self.root not in head[: found.start()]:
             start = found.start()
         else:
             start = len(head) - len(head.lstrip())  # whitespace before the root element: allowed, dropped all the same
