@@ -36,7 +36,6 @@ from confreres.registry import Network
 from confreres.sanitize import text as plain_text
 
 WxrError = ExportError  # what the CLI and callers catch: a file that cannot be imported, said in French
-SOURCE = "wordpress"
 # xmlns:wp of every WXR: "http://wordpress.org/export/1.2/"; newer WordPress (and the theme unit test data) write https
 _WP_NS = re.compile(r"https?://wordpress\.org/export/([^/]*)/?")
 SUPPORTED_MAJOR = "1"  # WXR 1.0 to 1.2 so far; a 1.x to come keeps the same elements
