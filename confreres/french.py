@@ -81,7 +81,7 @@ def month_number(name: str) -> int | None:
 def is_weekday(name: str) -> bool:
     """Whether `name` is a French day's name, whole or in its three letters (« lun. »)."""
     name = name.lower().rstrip(".")
-    return name in WEEKDAYS or any(day.startswith(name) for day in WEEKDAYS if len(name) == 3)
+    return name in WEEKDAYS or (len(name) == 3 and any(day.startswith(name) for day in WEEKDAYS))
 
 
 def date_as_written_in_french(value: str) -> str | None:
