@@ -864,13 +864,54 @@ def _import_options(command):
 def import_wordpress(ctx, file, slug, dry_run, as_json):
     """Import the comments of a WordPress export (WXR, .xml or .xml.gz) into the blog SLUG.
 
-    The posts come first, through Pelican's importer (pelican-import --wpfile); once the blog is
-    built, the comment service knows its posts and each WordPress post is matched by URL or slug.
+    The posts come first (confreres import wordpress-posts); once the blog is built, the comment
+    service knows its posts and each WordPress post is matched by URL or slug.
     Running it again imports nothing new.
     """
     from comments_service.importers import wordpress
 
     _import_comments(ctx.network, file, slug, dry_run, as_json, wordpress.read_wxr)
+
+
+@import_group.command("wordpress-posts")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--site", "slug", required=True, metavar="SLUG", help="The blog of the network the posts go to.")
+@click.option("--source", type=click.Path(file_okay=False, exists=True, path_type=Path),
+              help="A clone of the blog's repository to write into (default: sites/SLUG/).")
+@click.option("--no-images", is_flag=True, help="Do not download the images and files the posts show.")
+@click.option("--dry-run", is_flag=True, help="Read, convert and count; write and download nothing.")
+@click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
+@pass_ctx
+def import_wordpress_posts(ctx, file, slug, source, no_images, dry_run, as_json):
+    """Write the posts and pages of a WordPress export (WXR) as Markdown into the blog SLUG.
+
+    Each post goes to content/<year>/<slug>.md, each page to content/pages/<slug>.md, with its title,
+    date, category, tags, slug and summary; drafts, private and password-protected posts stay drafts.
+    The images and files the posts show from the blog's own uploads are downloaded into content/images/
+    and content/files/. A file already there is never overwritten. Then build the blog and import the
+    comments of the same file (confreres import wordpress).
+    """
+    import json
+
+    from confreres import wordpress_posts
+    from confreres.xml_input import ExportError
+
+    try:
+        site = ctx.network.site(slug)
+    except KeyError as exc:
+        raise click.ClickException(exc.args[0]) from None
+    content = (source or site.path) / "content"
+    try:
+        report = wordpress_posts.import_posts(file, content, download=not no_images, dry_run=dry_run)
+    except ExportError as exc:
+        raise click.ClickException(f"{file} : {exc}") from None
+    if as_json:
+        click.echo(json.dumps(report.as_dict(), ensure_ascii=False, indent=2))
+    else:
+        for line in wordpress_posts.format_report(report, file, content):
+            click.echo(line)
+    if any(u.outcome == "failed" for u in report.uploads.values()):
+        sys.exit(1)
 
 
 @import_group.command("disqus")
@@ -911,7 +952,7 @@ def _import_comments(network, file: Path, slug: str, dry_run: bool, as_json: boo
 
     from comments_service.actions import posts as actions_posts
     from comments_service.importers import threads
-    from comments_service.importers.xml_input import ExportError
+    from confreres.xml_input import ExportError
 
     try:
         network.site(slug)

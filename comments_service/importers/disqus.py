@@ -42,9 +42,9 @@ from comments_service.importers.threads import (
     import_threads,
     imported_comment,
 )
-from comments_service.importers.xml_input import XmlExport
 from confreres.registry import Network
 from confreres.sanitize import text as plain_text
+from confreres.xml_input import XmlExport
 
 _HREF = re.compile(r"""(\bhref\s*=\s*)(["'])(.*?)\2""", re.I | re.S)
 _REDIRECTORS = {"disq.us", "www.disq.us", "disqus.com", "www.disqus.com"}

@@ -30,9 +30,9 @@ from comments_service.importers.threads import (
     import_threads,
     imported_comment,
 )
-from comments_service.importers.xml_input import ExportError
 from confreres.registry import Network
 from confreres.sanitize import text as plain_text
+from confreres.xml_input import ExportError
 
 _STATUS = {1: "approved", 2: "pending"}  # 4: deleted
 _NEEDED = {"threads": {"id", "uri", "title"}, "comments": {"tid", "id", "parent", "created", "mode", "text", "author"}}

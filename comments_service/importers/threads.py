@@ -5,7 +5,7 @@ Every importer (wordpress.py, disqus.py, isso.py) reads its file into `ParsedExp
 
 1. **Match** each thread to a post of the site that the service knows (the `posts` table, fed by the build), by
    the path of its link relative to the blog (permalinks kept), else by its slug (the last segment of its link, or
-   WordPress's `post_name`, which `pelican-import` keeps as the post's `Slug:`).
+   WordPress's `post_name`, which `confreres import wordpress-posts` keeps as the post's `Slug:`).
 2. **Write** one transaction per thread (a failure never leaves a half-imported thread), parents before replies,
    each comment recorded under its import key (site, source, the source's comment id) in the `imports` table, so
    that a second run finds every comment "already present" and writes nothing, and a comment deleted since does
@@ -28,11 +28,11 @@ from comments_service.core.db import write
 from comments_service.domain import comments as store
 from comments_service.domain import render, secrecy, validate
 from comments_service.domain.posts import bump_post
-from comments_service.importers.xml_input import LABELS as REPAIR_LABELS
 from confreres.french import plural_fr, slugify
 from confreres.registry import Network
 from confreres.sanitize import clean
 from confreres.sanitize import text as plain_text
+from confreres.xml_input import LABELS as REPAIR_LABELS
 
 # -- what an importer reads ----------------------------------------------------------------------
 

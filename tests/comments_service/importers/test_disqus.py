@@ -13,8 +13,8 @@ from click.testing import CliRunner
 
 from comments_service.domain import comments as store
 from comments_service.importers import disqus
-from comments_service.importers.xml_input import ExportError
 from confreres.cli import cli
+from confreres.xml_input import ExportError
 
 BLOG_B = "https://docteur-b.example/"
 POSTS = [

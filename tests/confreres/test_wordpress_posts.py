@@ -1,0 +1,238 @@
+"""`confreres import wordpress-posts`: a WordPress export's posts and pages as the blog's Markdown, their images
+downloaded from a real HTTP server, the result built by the real build."""
+
+from __future__ import annotations
+
+import json
+import textwrap
+from pathlib import Path
+
+import pytest
+from bs4 import BeautifulSoup
+from click.testing import CliRunner
+
+from confreres import build
+from confreres.cli import cli
+from confreres.safe_http import ALLOW_ENV
+from confreres.wordpress_posts import import_posts, wpautop
+from confreres.xml_input import ExportError
+from tests.loopback import LoopbackServer
+
+SHARED = Path(__file__).resolve().parents[2].parent / "shared" / "data" / "wordpress"
+PNG = (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08\x06\x00\x00\x00\x1f\x15\xc4\x89"
+       b"\x00\x00\x00\rIDATx\x9cc\xf8\xff\xff?\x03\x00\x08\xfc\x02\xfe\xa7\x9a\xa0\xa0\x00\x00\x00\x00IEND\xaeB`\x82")
+
+
+def item(post_id: int, title: str, body: str, *, slug: str = "", post_type: str = "post", status: str = "publish",
+         date_gmt: str = "2015-03-01 07:30:00", categories: str = "", extra: str = "", link: str = "",
+         base: str = "") -> str:
+    return textwrap.dedent(f"""\
+        <item>
+          <title>{title}</title>
+          <link>{link or f"{base}/{slug}/"}</link>
+          <guid isPermaLink="false">{base}/?p={post_id}</guid>
+          <content:encoded><![CDATA[{body}]]></content:encoded>
+          <excerpt:encoded><![CDATA[]]></excerpt:encoded>
+          <wp:post_id>{post_id}</wp:post_id>
+          <wp:post_date>2015-03-01 08:30:00</wp:post_date>
+          <wp:post_date_gmt>{date_gmt}</wp:post_date_gmt>
+          <wp:post_name>{slug}</wp:post_name>
+          <wp:status>{status}</wp:status>
+          <wp:post_type>{post_type}</wp:post_type>
+          <wp:post_password></wp:post_password>
+          {categories}
+          {extra}
+        </item>
+        """)
+
+
+def wxr(base: str, *items: str) -> str:
+    return textwrap.dedent(f"""\
+        <?xml version="1.0" encoding="UTF-8" ?>
+        <rss version="2.0" xmlns:excerpt="http://wordpress.org/export/1.2/excerpt/"
+          xmlns:content="http://purl.org/rss/1.0/modules/content/" xmlns:dc="http://purl.org/dc/elements/1.1/"
+          xmlns:wp="http://wordpress.org/export/1.2/">
+        <channel>
+          <title>Le blog du Dr Martin</title>
+          <link>{base}</link>
+          <wp:wxr_version>1.2</wp:wxr_version>
+          <wp:base_site_url>{base}</wp:base_site_url>
+          <wp:base_blog_url>{base}</wp:base_blog_url>
+        """) + "".join(items) + "</channel>\n</rss>\n"
+
+
+@pytest.fixture
+def uploads(monkeypatch):
+    """The old blog's server: its uploads answer, one is gone, one is a web page."""
+    with LoopbackServer() as server:
+        host = server.url("/").split("//", 1)[1].rstrip("/")
+        monkeypatch.setenv(ALLOW_ENV, host)
+        server.route("/wp-content/uploads/2015/03/radio.png", body=PNG, headers={"Content-Type": "image/png"})
+        server.route("/wp-content/uploads/2015/03/radio-300x200.png", body=PNG,
+                     headers={"Content-Type": "image/png"})
+        server.route("/wp-content/uploads/2015/03/protocole.pdf", body=b"%PDF-1.4 protocole",
+                     headers={"Content-Type": "application/pdf"})
+        server.route("/wp-content/uploads/2015/03/page.png", body="<html>connexion</html>",
+                     headers={"Content-Type": "text/html"})
+        yield server
+
+
+def export_with_images(tmp_path: Path, server: LoopbackServer) -> tuple[Path, str]:
+    base = server.url("/").rstrip("/")
+    body = (f'Première ligne\nseconde ligne\n\n[caption id="attachment_7" width="300"]<a href="{base}/wp-content/uploads/'
+            f'2015/03/radio.png"><img src="{base}/wp-content/uploads/2015/03/radio-300x200.png?w=300" alt="Radio" '
+            f'srcset="{base}/x.png 2x" width="300" /></a> La radio du thorax[/caption]\n\n'
+            f'Le <a href="{base}/wp-content/uploads/2015/03/protocole.pdf">protocole</a>, une image '
+            f'<img src="{base}/wp-content/uploads/2015/03/absente.png" alt="absente"> et une autre '
+            f'<img src="{base}/wp-content/uploads/2015/03/page.png" alt="page"> ; ailleurs : '
+            f'<img src="https://cdn.example.org/schema.png" alt="schéma">.\n\n'
+            f'Voir aussi <a href="{base}/2014/11/gardes/">mes gardes</a> et <a href="{base}/?p=12">le même</a>.')
+    path = tmp_path / "export.xml"
+    path.write_text(wxr(
+        base,
+        item(11, "La radio", body, slug="la-radio", base=base,
+             categories='<category domain="category" nicename="imagerie"><![CDATA[Imagerie]]></category>'
+                        '<category domain="post_tag" nicename="thorax"><![CDATA[thorax]]></category>'),
+        item(12, "Mes gardes", "Les gardes.", slug="gardes", date_gmt="2014-11-02 20:00:00",
+             link=f"{base}/2014/11/gardes/", base=base),
+    ), encoding="utf-8")
+    return path, base
+
+
+def test_a_real_export_becomes_posts_pages_and_drafts(tmp_path):
+    if not SHARED.is_dir():
+        pytest.skip("../shared/data/wordpress is absent (third-party test data, see ../shared/README.md)")
+    content = tmp_path / "content"
+    report = import_posts(SHARED / "a11y-unit-test-data.xml", content, download=False)
+    assert report.count("post", "written") == 48 and report.count("page", "written") == 17
+    assert report.skipped == {"nav_menu_item": 50, "attachment": 39}
+    assert report.count("post", "written", draft=True) == 2, "the draft and the password-protected post"
+    protected = (content / "2012" / "template-password-protected.md").read_text(encoding="utf-8")
+    assert "Status: draft" in protected, "a password-protected post was not public: it is not published"
+    caption = (content / "2010" / "post-format-image-caption.md").read_text(encoding="utf-8")
+    header, _, body = caption.partition("\n\n")
+    assert header.splitlines() == [
+        "Title: Post Format: Image (Caption)",
+        "Date: 2010-08-07 15:00",  # 13:00 GMT, in Paris (summer time)
+        "Category: Post Formats",
+        "Tags: image, Post Formats, shortcode",
+        "Slug: post-format-image-caption",
+    ]
+    assert "*Bell on wharf in San Francisco*" in body and "[caption" not in body
+    nested = (content / "pages" / "page-markup-and-formatting.md").read_text(encoding="utf-8")
+    assert "-   List item one\n    -   List item one\n        -   List item one" in nested, \
+        "nested four spaces deep, as Python-Markdown nests"
+    assert "| Employee | Salary | Comments |" in nested
+    excerpt = (content / "2012" / "template-excerpt-defined.md").read_text(encoding="utf-8")
+    assert "Summary: This is a user-defined post excerpt. It should be displayed" in excerpt.partition("\n\n")[0]
+    assert not (content / "2010" / "post-format-gallery.md").read_text(encoding="utf-8").count("[gallery")
+
+
+def test_images_are_downloaded_and_the_posts_build_with_them(tmp_path, make_network, uploads):
+    network = make_network(slugs=("dr-a",), posts=0)
+    path, base = export_with_images(tmp_path, uploads)
+    site = network.site("dr-a")
+    result = CliRunner().invoke(cli, ["--network", str(network.source), "import", "wordpress-posts", str(path),
+                                      "--site", "dr-a"])
+    assert result.exit_code == 1, "an upload that could not be downloaded is an error the doctor must see"
+    assert "Billets écrits : 2" in result.output
+    assert f"✗ {base}/wp-content/uploads/2015/03/absente.png : réponse HTTP 404" in result.output
+    assert "pas une image (« text/html »)" in result.output
+    assert "https://cdn.example.org/schema.png" in result.output, "an image hosted elsewhere is named"
+    content = site.path / "content"
+    assert (content / "images" / "2015" / "03" / "radio.png").read_bytes() == PNG
+    assert (content / "images" / "2015" / "03" / "radio-300x200.png").read_bytes() == PNG
+    assert (content / "files" / "2015" / "03" / "protocole.pdf").read_bytes() == b"%PDF-1.4 protocole"
+    assert not (content / "images" / "2015" / "03" / "page.png").exists(), "a web page is not saved as an image"
+    text = (content / "2015" / "la-radio.md").read_text(encoding="utf-8")
+    assert "Date: 2015-03-01 08:30" in text and "Category: Imagerie" in text and "Tags: thorax" in text
+    assert "[![Radio]({static}/images/2015/03/radio-300x200.png)]({static}/images/2015/03/radio.png)" in text
+    assert "[protocole]({static}/files/2015/03/protocole.pdf)" in text
+    assert f"{base}/wp-content/uploads/2015/03/absente.png" in text, "a failed download keeps its old link"
+    assert "[mes gardes]({filename}/2014/gardes.md)" in text and "[le même]({filename}/2014/gardes.md)" in text
+    assert "Première ligne  \nseconde ligne" in text, "a line break is kept"
+
+    assert all(r.ok for r in build.build(network, progress=False))
+    page = BeautifulSoup((network.output / "dr-a" / "la-radio.html").read_text(encoding="utf-8"), "html.parser")
+    article = page.find("article") or page
+    images = {img["src"] for img in article.find_all("img")}
+    assert any(src.endswith("images/2015/03/radio-300x200.png") for src in images), images
+    links = {a.get_text(): a["href"] for a in article.find_all("a")}
+    assert links["mes gardes"].endswith("gardes.html") and links["le même"] == links["mes gardes"]
+    assert links["protocole"].endswith("files/2015/03/protocole.pdf")
+    assert (network.output / "dr-a" / "images" / "2015" / "03" / "radio.png").read_bytes() == PNG
+
+    # again: nothing written, nothing fetched, the doctor's edits kept
+    (content / "2015" / "la-radio.md").write_text(text + "\nCorrigé à la main.\n", encoding="utf-8")
+    fetched = len(uploads.requests)
+    again = import_posts(path, content)
+    assert again.count("post", "written") == 0 and again.count("post", "present") == 2
+    assert "Corrigé à la main." in (content / "2015" / "la-radio.md").read_text(encoding="utf-8")
+    assert {u.outcome for u in again.uploads.values()} == {"present", "failed"}
+    assert len(uploads.requests) == fetched + 2, "only the two that failed are asked again"
+
+
+def test_a_dry_run_writes_and_fetches_nothing(tmp_path, uploads):
+    path, _ = export_with_images(tmp_path, uploads)
+    content = tmp_path / "content"
+    report = import_posts(path, content, dry_run=True)
+    assert report.count("post", "written") == 2 and not content.exists() and not uploads.requests
+    result = CliRunner().invoke(cli, ["import", "wordpress-posts", str(path), "--site", "dr-lefebvre", "--dry-run",
+                                      "--json", "--source", str(tmp_path)])
+    assert result.exit_code == 0, result.output
+    assert {p["path"] for p in json.loads(result.output)["posts"]} == {"2015/la-radio.md", "2014/gardes.md"}
+    assert not content.exists()
+
+
+def test_text_stays_text_and_shortcodes_are_read(tmp_path):
+    base = "https://dr-martin.example"
+    body = ("Un exemple : &lt;script&gt;alert(1)&lt;/script&gt; et &amp;eacute; écrits pour être lus.\n\n"
+            "<script>alert(2)</script><iframe src=\"https://www.youtube.com/embed/abcdefghijk\"></iframe>\n\n"
+            "[contact-form-7 id=\"3\" title=\"Contact\"] [sic] [[caption]] [su_note]Une note[/su_note]\n\n"
+            "<!--more-->\n\n# pas un titre\n\n<pre>ligne 1\n\nligne 2</pre>")
+    path = tmp_path / "export.xml"
+    path.write_text(wxr(base, item(5, "Des &amp; exemples", body, slug="exemples%c3%a9", base=base,
+                                   status="private")), encoding="utf-8")
+    content = tmp_path / "content"
+    report = import_posts(path, content, download=False)
+    [post] = report.posts
+    assert post.path == "2015/exemplesé.md" and post.status == "draft" and post.why_draft == "privé"
+    text = (content / post.path).read_text(encoding="utf-8")
+    assert "Title: Des & exemples" in text and "Slug: exemplesé" in text
+    assert "Summary: Un exemple : &lt;script>alert(1)&lt;/script> et &amp;eacute; écrits pour être lus." in text
+    assert "&lt;script>alert(1)&lt;/script>" in text and "&amp;eacute;" in text
+    assert "alert(2)" not in text and report.removed["script"] == 1
+    assert "<https://www.youtube.com/watch?v=abcdefghijk>" in text and report.embeds == 1
+    assert "[sic] [caption] Une note" in text and report.shortcodes == {"contact-form-7": 1, "su_note": 1}
+    assert "\\# pas un titre" in text
+    assert "ligne 1\n\nligne 2" in text, "a <pre> keeps its blank line"
+
+
+def test_secrecy_is_read_as_a_push_reads_it(tmp_path):
+    base = "https://dr-martin.example"
+    path = tmp_path / "export.xml"
+    path.write_text(wxr(base, item(5, "Cabinet", "Appelez le 06 12 34 56 78.\n\nMme Durand va mieux.",
+                                   slug="cabinet", post_type="page", base=base)), encoding="utf-8")
+    result = CliRunner().invoke(cli, ["import", "wordpress-posts", str(path), "--site", "dr-lefebvre", "--source",
+                                      str(tmp_path)])
+    assert result.exit_code == 0, result.output
+    assert "SECRET MÉDICAL : 1 passage ferait refuser la publication (git push)" in result.output
+    assert "content/pages/cabinet.md, ligne 5, colonne 12 : numéro de téléphone" in result.output
+    assert "ressemble au nom d'un patient" in result.output
+
+
+def test_wpautop_makes_wordpress_paragraphs():
+    assert wpautop("Un\ndeux\n\ntrois") == "<p>Un<br>\ndeux</p>\n<p>trois</p>"
+    assert wpautop("<ul>\n<li>a</li>\n</ul>\nfin") == "<ul>\n<li>a</li>\n</ul>\n<p>fin</p>"
+    assert wpautop("<pre>a\n\nb</pre>") == "<pre>a\n\nb</pre>"
+
+
+def test_a_file_that_is_not_an_export_is_refused_with_nothing_written(tmp_path):
+    path = tmp_path / "export.xml"
+    path.write_text("<?xml version='1.0'?><rss><channel><item><title>x</title></channel></rss>", encoding="utf-8")
+    with pytest.raises(ExportError, match="balise fermante"):
+        import_posts(path, tmp_path / "content")
+    assert not (tmp_path / "content").exists()
+    result = CliRunner().invoke(cli, ["import", "wordpress-posts", str(path), "--site", "dr-lefebvre", "--source",
+                                      str(tmp_path)])
+    assert result.exit_code == 1 and "fichier XML mal formé" in result.output
