@@ -72,6 +72,7 @@ class Post:
     status: str  # "" (published or scheduled) | "draft"
     why_draft: str  # « brouillon », « privé », « protégé par un mot de passe »…
     line: int
+    date: datetime  # Paris time; an undated item is dated by the import, and a draft
     text: str = ""
     outcome: str = ""  # "written" | "present" (a file already there: kept)
     refused: list[str] = field(default_factory=list)  # secrecy findings that would refuse the push
@@ -172,9 +173,11 @@ def _slug(f: dict, title: str) -> str:
 def _date(f: dict) -> datetime | None:
     """The post's date in Paris time (naive): WordPress's GMT date, else its local one as written."""
     gmt = wxr.wp_datetime(f.get("post_date_gmt"))
-    if gmt is not None:
-        return gmt.replace(tzinfo=UTC).astimezone(PARIS).replace(tzinfo=None)
-    return wxr.wp_datetime(f.get("post_date"))
+    if gmt is None:
+        if (local := wxr.wp_datetime(f.get("post_date"))) is not None:
+            return local
+        gmt = wxr.post_dates({"pubDate": f.get("pubDate", "")})["date"]  # an item with no WordPress date
+    return gmt.replace(tzinfo=UTC).astimezone(PARIS).replace(tzinfo=None) if gmt else None
 
 
 # -- the body -------------------------------------------------------------------------------------
@@ -453,15 +456,17 @@ class _Importer:
             title = _meta(f.get("title", "")) or "(sans titre)"
             slug = _slug(f, title)
             date = _date(f)
-            folder = "pages" if kind == "page" else (str(date.year) if date else "brouillons")
+            why = _DRAFT_STATUSES.get(status, "")
+            if f.get("post_password"):
+                why = "protégé par un mot de passe"
+            if date is None:  # Pelican needs a date; the import's own would make an old post look new
+                date, why = datetime.now(PARIS).replace(tzinfo=None, second=0, microsecond=0), "sans date dans l'export"
+            folder = "pages" if kind == "page" else str(date.year)
             path, n = f"{folder}/{slug}.md", 2
             while path in taken:
                 path, n = f"{folder}/{slug}-{n}.md", n + 1
             taken.add(path)
-            why = _DRAFT_STATUSES.get(status, "")
-            if f.get("post_password"):
-                why = "protégé par un mot de passe"
-            post = Post(kind, f.get("post_id", ""), title, path, "draft" if why else "", why, item.line)
+            post = Post(kind, f.get("post_id", ""), title, path, "draft" if why else "", why, item.line, date)
             planned.append((post, item))
             if not why:
                 link = urlsplit(f.get("link", ""))
@@ -472,10 +477,7 @@ class _Importer:
 
     def header(self, post: Post, item: _Item, body: str) -> str:
         f = item.f
-        lines = [f"Title: {post.title}"]
-        date = _date(f)
-        if date:
-            lines.append(f"Date: {date:%Y-%m-%d %H:%M}")
+        lines = [f"Title: {post.title}", f"Date: {post.date:%Y-%m-%d %H:%M}"]
         if post.kind == "post":
             categories = [name for domain, nicename, name in item.categories
                           if domain == "category" and nicename not in _DEFAULT_CATEGORIES and name]

@@ -106,7 +106,9 @@ def test_a_real_export_becomes_posts_pages_and_drafts(tmp_path):
     report = import_posts(SHARED / "a11y-unit-test-data.xml", content, download=False)
     assert report.count("post", "written") == 48 and report.count("page", "written") == 17
     assert report.skipped == {"nav_menu_item": 50, "attachment": 39}
-    assert report.count("post", "written", draft=True) == 2, "the draft and the password-protected post"
+    assert report.count("post", "written", draft=True) == 3, "the draft, the password-protected post, the undated one"
+    [undated] = [p for p in report.posts if p.why_draft == "sans date dans l'export"]
+    assert undated.title == "Page with comments", "dated by the import, it would look new: a draft for the doctor"
     protected = (content / "2012" / "template-password-protected.md").read_text(encoding="utf-8")
     assert "Status: draft" in protected, "a password-protected post was not public: it is not published"
     caption = (content / "2010" / "post-format-image-caption.md").read_text(encoding="utf-8")
@@ -236,3 +238,17 @@ def test_a_file_that_is_not_an_export_is_refused_with_nothing_written(tmp_path):
     result = CliRunner().invoke(cli, ["import", "wordpress-posts", str(path), "--site", "dr-lefebvre", "--source",
                                       str(tmp_path)])
     assert result.exit_code == 1 and "fichier XML mal formé" in result.output
+
+
+def test_the_whole_theme_unit_test_export_builds(make_network):
+    """WordPress's own edge cases (no title, no body, many tags, nested lists, galleries, an item without date):
+    what the import writes, the real build publishes."""
+    if not SHARED.is_dir():
+        pytest.skip("../shared/data/wordpress is absent (third-party test data, see ../shared/README.md)")
+    network = make_network(slugs=("dr-a",), posts=0)
+    report = import_posts(SHARED / "a11y-unit-test-data.xml", network.site("dr-a").path / "content", download=False)
+    [result] = [r for r in build.build(network, progress=False) if r.slug == "dr-a"]
+    assert result.ok, result
+    published = report.count("post", "written", draft=False)
+    posts = json.loads((network.output / "dr-a" / "posts.json").read_text(encoding="utf-8"))["posts"]
+    assert len(posts) == published == 45, "every post the import did not make a draft"
