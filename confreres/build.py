@@ -52,6 +52,7 @@ class SiteResult:
     articles: list[dict] = field(default_factory=list)  # {"source", "url", "title", "secrecy" (when built)}
     withheld: list[dict] = field(default_factory=list)  # drafts and scheduled posts: confreres.checks.withheld
     secrecy: list[str] = field(default_factory=list)  # medical secrecy warnings: confreres.checks.secrecy_warnings
+    outside: list[str] = field(default_factory=list)  # images and players hosted elsewhere: checks.outside_warnings
     reason: str = ""  # "comments": rebuilt only because its comment threads changed
     reannounce: bool = False  # current, but the service does not know its posts: `articles` to announce again
 
@@ -104,7 +105,7 @@ def build_site(network: Network | str, slug: str, out: str, source: str | None =
         release = releases / release_name(slug)
         articles = run_pelican(network, site, src, release,
                                extra=None if debates is None else {"NETWORK_DEBATES": debates})
-        from confreres.checks import next_due, secrecy_warnings, with_secrecy, withheld
+        from confreres.checks import next_due, outside_warnings, secrecy_warnings, with_secrecy, withheld
 
         state = {"fingerprint": stamp, "built": time.time(), "due": next_due(),
                  "posts": freshness.posts_digest(articles), **freshness.recorded(release, comments_version)}
@@ -113,6 +114,7 @@ def build_site(network: Network | str, slug: str, out: str, source: str | None =
         return SiteResult(
             slug, ok=True, seconds=time.perf_counter() - start, release=str(release), articles=with_secrecy(articles),
             reason="" if force else reason, withheld=withheld(), secrecy=secrecy_warnings(),
+            outside=outside_warnings(),
         )
     except BuildError as exc:
         _discard_partial(out_dir, slug)

@@ -13,13 +13,17 @@ per build):
 - `withheld` says which posts the build kept back (drafts, posts dated in the future), for the push;
 - `refuse_conflicts` also scans each post and page for medical secrecy (confreres.secrecy): a finding
   that refuses stops the build naming `content/<file>`, line and column; `secrecy_warnings` keeps the
-  others for the push, `with_secrecy` adds them to each post announced to the comment service.
+  others for the push, `with_secrecy` adds them to each post announced to the comment service;
+- `outside_warnings` names the images and players a post loads from outside the network, which the pages'
+  Content-Security-Policy (confreres.csp) does not show: published, but the doctor would otherwise see a blank.
 """
 
 from __future__ import annotations
 
 import datetime
+import html
 import os
+import re
 from collections import defaultdict
 from collections.abc import Callable
 from pathlib import Path
@@ -37,6 +41,12 @@ DIRECT_PAGES = {
 _WITHHELD: list[dict] = []
 _SECRECY_WARNINGS: list[str] = []
 _SECRECY_FOUND: list[dict] = []  # the same warnings, one dict each, for the comment service (secrecy_findings)
+_OUTSIDE: list[str] = []
+# what a page loads by itself (a link is followed, not loaded): <img src>, players, their sources and posters
+_LOADED = re.compile(r"""<(img|iframe|video|audio|source|embed|object|track)\b[^>]*?\s(src|data|poster)\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s>]+))""",
+                     re.I)
+_LOADED_KINDS = {"img": "image", "iframe": "lecteur intégré", "embed": "contenu intégré", "object": "contenu intégré"}
+OUTSIDE_SHOWN = 20  # lines said to the pusher; the rest counted
 
 
 class Refused(Exception):
@@ -254,6 +264,7 @@ def refuse_conflicts(generators):
     found = secrecy_refusals(generators, settings) + problems(generators, settings)
     if found:
         raise Refused(found)
+    _remember_outside(generators, settings)
 
 
 # Every list of contents a Pelican generator holds: posts and pages, their translations, drafts, hidden ones.
@@ -292,6 +303,43 @@ def secrecy_refusals(generators, settings: dict) -> list[str]:
         _SECRECY_FOUND.extend({"source": source, "line": f.line, "column": f.column, "kind": f.kind,
                                "reason": f.reason, "text": f.text} for f in warn)
     return refusals
+
+
+def _remember_outside(generators, settings: dict) -> None:
+    """Images and players hosted elsewhere, in the posts and pages this build publishes (drafts aside)."""
+    from confreres.registry import origin_of
+
+    _OUTSIDE.clear()
+    own = {origin_of(url) for url in [settings.get("SITEURL", ""), settings.get("NETWORK_URL", ""),
+                                       settings.get("COMMENTS_URL", "")]
+           + [site["url"] for site in settings.get("NETWORK_SITES", [])] if url}
+    content_dir = Path(settings.get("PATH", "."))
+    for generator in generators:
+        for name in ("articles", "translations", "hidden_articles", "pages", "hidden_pages"):
+            for item in getattr(generator, name, None) or []:
+                text = getattr(item, "_content", "") or ""
+                if "src" not in text and "data" not in text and "poster" not in text:
+                    continue
+                for match in _LOADED.finditer(text):
+                    url = html.unescape(next(g for g in match.groups()[2:] if g is not None)).strip()
+                    absolute = url.startswith("//") or re.match(r"(?i)https?:", url)
+                    if not absolute or origin_of("https:" + url if url.startswith("//") else url) in own:
+                        continue
+                    what = _LOADED_KINDS.get(match.group(1).lower(), "média")
+                    said = ("image hébergée ailleurs, non affichée" if what == "image"
+                            else f"{what} hébergé ailleurs, non affiché")
+                    fix = ("copiez-la dans content/images/ et liez-la par {static}/images/…" if what == "image"
+                           else "mettez plutôt un lien vers la page où le voir")
+                    _OUTSIDE.append(f"{source_name(item.source_path, content_dir)} : {said} sur le réseau ({url}) : "
+                                    f"{fix}")
+
+
+def outside_warnings() -> list[str]:
+    """What the last build in this process publishes from outside the network (`content/x.md : image …`)."""
+    found = list(dict.fromkeys(_OUTSIDE))
+    if len(found) > OUTSIDE_SHOWN:
+        found[OUTSIDE_SHOWN:] = [f"… et {len(found) - OUTSIDE_SHOWN} autres du même genre"]
+    return found
 
 
 def secrecy_warnings() -> list[str]:

@@ -78,6 +78,8 @@ def build(ctx, sites, out, jobs, force, quiet, no_announce):
             click.echo(f"✓ {result.slug} ({state})")
             for warning in result.secrecy:
                 click.echo(f"  ⚠ secret médical : {warning}", err=True)
+            for warning in result.outside:
+                click.echo(f"  ⚠ {warning}", err=True)
             if result.reannounce and announce:
                 click.echo(f"↻ {result.slug} : billets inconnus du service de commentaires, annoncés de nouveau "
                            f"({plural_fr(len(result.articles), 'billet')}, sans reconstruction)")

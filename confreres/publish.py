@@ -330,6 +330,11 @@ def hook(network_file: str, slug: str, stdin=sys.stdin, out=sys.stdout) -> int:
               "« Secret: vérifié » en tête du billet les accepte) :", file=out)
         for warning in result.secrecy:
             print(f"  - {warning}", file=out)
+    if result.outside:
+        print("Confrères : non affichés sur le réseau, qui ne charge que ses propres images et fichiers "
+              "(publiés tout de même) :", file=out)
+        for warning in result.outside:
+            print(f"  - {warning}", file=out)
     if announced is False:  # the blog is live: the push stands, the server's next build announces it again
         forget_announced(network.output, slug)
         print("Confrères : le blog est en ligne, mais ses nouveaux billets n'acceptent pas encore de commentaires : "
