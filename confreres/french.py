@@ -10,6 +10,9 @@ from __future__ import annotations
 import re
 import unicodedata
 from datetime import UTC, date, datetime
+from zoneinfo import ZoneInfo
+
+PARIS = ZoneInfo("Europe/Paris")  # the network's time: what dates say to doctors and readers
 
 ISO_Z = "%Y-%m-%dT%H:%M:%SZ"  # ISO 8601 in UTC, to the second: how every time is stored and exchanged
 

@@ -34,17 +34,15 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path, PurePosixPath
 from urllib.parse import parse_qs, unquote, urljoin, urlsplit, urlunsplit
-from zoneinfo import ZoneInfo
 
 import markdownify
 from bs4 import BeautifulSoup
 from markdownify import MarkdownConverter
 
 from confreres import secrecy, wxr
-from confreres.french import slugify
+from confreres.french import PARIS, slugify
 from confreres.sanitize import text as plain_text
 
-PARIS = ZoneInfo("Europe/Paris")
 IMAGE_EXTENSIONS = {".jpg", ".jpeg", ".png", ".gif", ".webp", ".svg", ".avif", ".bmp", ".ico", ".tif", ".tiff"}
 MAX_DOWNLOAD = 25 * 1024 * 1024  # an upload larger than this stays a link to the old site (a video, most likely)
 DOWNLOADS_AT_ONCE = 4

@@ -16,20 +16,18 @@ import json
 import secrets
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from zoneinfo import ZoneInfo
 
 from comments_service.core.db import write
 from comments_service.core.errors import ApiError
 from comments_service.domain import crossblog, public
 from comments_service.domain.posts import iso, parse_iso, query, query_one, utcnow
-from confreres.french import slugify
+from confreres.french import PARIS, slugify
 
 FREQUENCIES = {"weekly": 7, "daily": 1}  # days a letter covers
 FREQUENCY_LABELS = {"weekly": "hebdomadaire", "daily": "quotidienne"}
 CONFIRM_EVERY = timedelta(hours=1)  # at most one confirmation mail per address per hour, whoever asks
 MAX_POSTS = 40  # posts in one letter; the others are counted, with a link to the planet
 MAX_DEBATES = 5
-PARIS = ZoneInfo("Europe/Paris")
 
 
 # -- settings -------------------------------------------------------------------------------------------

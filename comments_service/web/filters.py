@@ -7,24 +7,13 @@ once for every template by `init_app` (a Jinja global: `when(comment.created)`).
 
 from __future__ import annotations
 
-from datetime import datetime
-from zoneinfo import ZoneInfo
-
 from comments_service.domain.posts import parse_iso
-from confreres.french import datetime_fr, plural_fr
-
-try:
-    PARIS = ZoneInfo("Europe/Paris")
-except Exception:  # pragma: no cover - a system without tzdata
-    PARIS = None
+from confreres.french import PARIS, datetime_fr, plural_fr
 
 
 def when(value: str) -> str:
     """'3 mars 2025 à 14 h 05' in Paris time."""
-    moment: datetime = parse_iso(value)
-    if PARIS is not None:
-        moment = moment.astimezone(PARIS)
-    return datetime_fr(moment)
+    return datetime_fr(parse_iso(value).astimezone(PARIS))
 
 
 def fediverse(counts: dict | None) -> str:

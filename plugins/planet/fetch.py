@@ -32,7 +32,7 @@ from urllib.parse import urljoin, urlsplit
 import feedparser
 import httpx
 
-from confreres.french import datetime_fr, parse_iso, utc_iso, utcnow
+from confreres.french import PARIS, datetime_fr, parse_iso, utc_iso, utcnow
 from confreres.releases import atomic_write
 from confreres.safe_http import deadline_transport, total_deadline
 
@@ -225,7 +225,7 @@ def fetch_one(client: httpx.Client, url: str, state: dict, state_dir: Path, opti
         message = str(exc)
         if exc.retry_at is not None:
             state["retry_at"] = utc_iso(exc.retry_at)
-            message += f" : le serveur demande d'attendre, pas de nouveau relevé avant le {datetime_fr(exc.retry_at.astimezone(UTC))} (UTC)"
+            message += f" : le serveur demande d'attendre, pas de nouveau relevé avant le {datetime_fr(exc.retry_at.astimezone(PARIS))} (heure de Paris)"
         state.update(last_error=message, last_error_at=state["last_attempt"], http_status=exc.status)
         state["failures"] = int(state.get("failures") or 0) + 1
         return FetchResult(url, "error", exc.status, message, time.monotonic() - start, copy), state

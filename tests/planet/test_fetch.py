@@ -9,6 +9,8 @@ from email.utils import format_datetime
 
 from planet import fetch
 
+from confreres.french import PARIS, datetime_fr
+
 from .conftest import feed_bytes
 
 GOOD = feed_bytes("good.atom.xml")
@@ -139,7 +141,7 @@ def test_a_busy_server_is_not_asked_again_before_its_retry_after(feed_server, tm
     feed_server.add("/busy.atom", b"trop", status=429, content_type="text/plain", extra_headers={"Retry-After": "3600"})
     [busy] = refresh(feed_server, tmp_path, "/busy.atom")
     assert busy.outcome == "error" and busy.http_status == 429 and busy.copy.read_bytes() == GOOD
-    assert "429" in busy.error and "pas de nouveau relevé avant le" in busy.error and "(UTC)" in busy.error
+    assert "429" in busy.error and "pas de nouveau relevé avant le" in busy.error and "(heure de Paris)" in busy.error
     hits = feed_server.hits("/busy.atom")
     [later] = refresh(feed_server, tmp_path, "/busy.atom")
     assert later.outcome == "deferred" and later.copy.read_bytes() == GOOD and later.error == busy.error
@@ -148,6 +150,8 @@ def test_a_busy_server_is_not_asked_again_before_its_retry_after(feed_server, tm
     state = fetch.load_state(tmp_path)
     waited = datetime.fromisoformat(state[url]["retry_at"]) - datetime.now(UTC)
     assert timedelta(minutes=55) < waited <= timedelta(hours=1)
+    retry_at = datetime.fromisoformat(state[url]["retry_at"]).astimezone(PARIS)
+    assert f"avant le {datetime_fr(retry_at)} (heure de Paris)" in busy.error, "said in the doctors' time"
     state[url]["retry_at"] = "2000-01-01T00:00:00Z"  # the hour has passed
     fetch.save_state(tmp_path, state)
     feed_server.add("/busy.atom", GOOD)
