@@ -895,7 +895,7 @@ def import_wordpress_posts(ctx, file, slug, source, no_images, dry_run, as_json)
     """
     import json
 
-    from confreres import wordpress_posts
+    from confreres import post_import, wordpress_posts
     from confreres.xml_input import ExportError
 
     try:
@@ -910,7 +910,7 @@ def import_wordpress_posts(ctx, file, slug, source, no_images, dry_run, as_json)
     if as_json:
         click.echo(json.dumps(report.as_dict(), ensure_ascii=False, indent=2))
     else:
-        for line in wordpress_posts.format_report(report, file, content):
+        for line in post_import.format_report(report, file, content):
             click.echo(line)
     if any(u.outcome == "failed" for u in report.uploads.values()):
         sys.exit(1)

@@ -1,0 +1,495 @@
+"""Another platform's posts -> the Markdown posts and pages of one blog, with the images and files they show.
+
+A reader (wordpress_posts.py, blogger_posts.py) gives a `Source`: its posts as `SourcePost`s, their HTML with the
+platform's own conventions already made plain HTML (WordPress's implicit paragraphs, its shortcodes), and which
+URLs are the old blog's own uploads. The rest is done here the same way for every platform:
+
+- each post is written to `content/<year>/<slug>.md`, each page to `content/pages/<slug>.md`, with Title, Date
+  (Paris time), Category, Tags, Slug (the platform's own, so the comments' import matches them and the old
+  addresses can be kept), Summary; what was not public (drafts, private, password-protected) as `Status: draft`;
+- the body as Markdown a doctor can edit (markdownify, with Python-Markdown's rules: lists nested four spaces
+  deep, text that stays text); embedded players (iframes) and media become links, scripts, styles and forms go;
+- the images and files the posts show from the old blog's uploads are downloaded into `content/images/` (or
+  `content/files/`) and linked with `{static}`: the network's pages load images from the network only (CSP), so
+  one left on the old host would not show; links between the blog's posts become `{filename}` links, which
+  Pelican turns into the new addresses;
+- each file is read for medical secrecy as a push will read it: what would refuse the push is listed first.
+
+A file already there is never overwritten (running the import again writes nothing, a doctor's edits are kept); an
+image already downloaded is not fetched again. Downloads go through `safe_http.Guard` (no private address, size
+and time capped): the export names the URLs, and it may be somebody else's file.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import tempfile
+from collections import Counter
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from datetime import datetime
+from html import escape
+from pathlib import Path, PurePosixPath
+from urllib.parse import parse_qsl, urljoin, urlsplit, urlunsplit
+
+import markdownify
+from bs4 import BeautifulSoup
+from markdownify import MarkdownConverter
+
+from confreres import secrecy
+from confreres.french import PARIS
+from confreres.sanitize import text as plain_text
+
+IMAGE_EXTENSIONS = {".jpg", ".jpeg", ".png", ".gif", ".webp", ".svg", ".avif", ".bmp", ".ico", ".tif", ".tiff"}
+MAX_DOWNLOAD = 25 * 1024 * 1024  # an upload larger than this stays a link to the old site (a video, most likely)
+DOWNLOADS_AT_ONCE = 4
+SHOWN = 20  # lines of a list in the terminal report (all in --json)
+
+
+@dataclass
+class SourcePost:
+    """One post or page as a reader found it."""
+
+    kind: str  # "post" | "page"
+    source_id: str
+    title: str  # HTML as the platform keeps it (entities, maybe tags)
+    html: str  # the body, plain HTML
+    date: datetime | None  # Paris time, naive; None: the export does not say
+    slug: str
+    why_draft: str = ""  # « brouillon », « privé »…: written as `Status: draft`
+    categories: list[str] = field(default_factory=list)  # the first is the Category, the others become tags
+    tags: list[str] = field(default_factory=list)
+    summary: str = ""  # HTML or text
+    addresses: list[str] = field(default_factory=list)  # its old addresses: URL paths, "?p=12" queries
+    line: int = 0
+
+
+@dataclass
+class Source:
+    """What a reader gives: the posts, and what it knows of the old blog."""
+
+    platform: str  # « WordPress », « Blogger »
+    version: str
+    base: str  # the old blog's URL, against which relative links are read ("" when unknown)
+    hosts: set[str]  # the old blog's host names: its links and uploads
+    posts: list[SourcePost]
+    upload_path: Callable[[str], str | None]  # an URL of the old blog's uploads -> its path under content/
+    skipped: Counter = field(default_factory=Counter)  # by kind or status
+    shortcodes: Counter = field(default_factory=Counter)  # a plugin's, dropped, by name
+    embeds: int = 0  # players and media made links by the reader
+    repairs: Counter = field(default_factory=Counter)  # xml_input's, by kind
+
+
+@dataclass
+class Post:
+    """One post or page as it is written."""
+
+    kind: str
+    source_id: str
+    title: str
+    path: str  # under content/, e.g. "2015/gardes-de-nuit.md"
+    status: str  # "" (published or scheduled) | "draft"
+    why_draft: str
+    line: int
+    date: datetime
+    text: str = ""
+    outcome: str = ""  # "written" | "present" (a file already there: kept)
+    refused: list[str] = field(default_factory=list)  # secrecy findings that would refuse the push
+    warned: list[str] = field(default_factory=list)
+
+
+@dataclass
+class Upload:
+    url: str  # as downloaded (no query string)
+    path: str  # under content/, e.g. "images/2015/03/radio.jpg"
+    outcome: str = ""  # "downloaded" | "present" | "failed" | "not_downloaded"
+    error: str = ""
+
+
+@dataclass
+class PostsReport:
+    platform: str = ""
+    version: str = ""
+    posts: list[Post] = field(default_factory=list)
+    uploads: dict[str, Upload] = field(default_factory=dict)  # by URL
+    skipped: Counter = field(default_factory=Counter)
+    shortcodes: Counter = field(default_factory=Counter)
+    removed: Counter = field(default_factory=Counter)  # scripts, styles, forms
+    embeds: int = 0  # iframes and media made links
+    outside_images: set[str] = field(default_factory=set)  # images hosted elsewhere: not shown under the CSP
+    repairs: Counter = field(default_factory=Counter)
+    dry_run: bool = False
+
+    def count(self, kind: str, outcome: str | None = None, draft: bool | None = None) -> int:
+        return sum(1 for p in self.posts if p.kind == kind and (outcome is None or p.outcome == outcome)
+                   and (draft is None or (p.status == "draft") == draft))
+
+    def uploads_by(self, outcome: str) -> list[Upload]:
+        return [u for u in self.uploads.values() if u.outcome == outcome]
+
+    def as_dict(self) -> dict:
+        return {
+            "source": self.platform.lower(), "version": self.version, "dry_run": self.dry_run,
+            "posts": [{"kind": p.kind, "title": p.title, "path": p.path, "status": p.status or "published",
+                       "why_draft": p.why_draft, "outcome": p.outcome, "secrecy_refused": p.refused,
+                       "secrecy_warned": p.warned} for p in self.posts],
+            "uploads": [{"url": u.url, "path": u.path, "outcome": u.outcome, "error": u.error}
+                        for u in self.uploads.values()],
+            "skipped": dict(self.skipped), "shortcodes_dropped": dict(self.shortcodes), "removed": dict(self.removed),
+            "embeds_as_links": self.embeds, "outside_images": sorted(self.outside_images),
+            "repairs": dict(self.repairs),
+        }
+
+
+# -- helpers for the readers ----------------------------------------------------------------------
+
+
+def one_line(value: str) -> str:
+    """Plain text on one line, from HTML (entities read)."""
+    return " ".join(plain_text(value or "").split())
+
+
+def meta(value: str) -> str:
+    """A metadata value: one line of text, which Pelican shows as HTML (a title) or reads as Markdown (a summary):
+    « < » and what reads as an entity are escaped, so that text written « &lt;script&gt; » stays text."""
+    return re.sub(r"<", "&lt;", re.sub(r"&(?=#?\w+;)", "&amp;", one_line(value)))
+
+
+def link_paragraph(url: str, label: str = "") -> str:
+    url = escape(url.strip(), quote=True)
+    return f'<p><a href="{url}">{escape(label) if label else url}</a></p>'
+
+
+def no_query(url: str) -> str:
+    parts = urlsplit(url.strip())
+    return urlunsplit((parts.scheme, parts.netloc, parts.path, "", ""))
+
+
+def local_path(relative: str) -> str | None:
+    """« 2015/03/Radio du thorax.jpg » -> « images/2015/03/Radio-du-thorax.jpg » (files/ for what is not an
+    image); None without a file name."""
+    segments = [re.sub(r"[^\w.-]+", "-", s).strip(".-") for s in relative.split("/") if s not in ("", ".", "..")]
+    segments = [s for s in segments if s]
+    if not segments or "." not in segments[-1]:
+        return None
+    folder = "images" if PurePosixPath(segments[-1]).suffix.lower() in IMAGE_EXTENSIONS else "files"
+    return "/".join([folder, *segments])
+
+
+def watch_url(url: str) -> str:
+    """An embedded YouTube player's address -> the video's page (a reader follows the link, not a player)."""
+    parts = urlsplit(url)
+    match = re.fullmatch(r"/embed/([\w-]{6,})", parts.path)
+    if match and parts.hostname and parts.hostname.endswith(("youtube.com", "youtube-nocookie.com")):
+        return f"https://www.youtube.com/watch?v={match.group(1)}"
+    return url
+
+
+# -- HTML -> Markdown -----------------------------------------------------------------------------
+
+
+class _Converter(MarkdownConverter):
+    """Markdown as a doctor would write it: `#` headings, `-` lists, `{static}`/`{filename}` URLs left as
+    they are, figure captions in italics under their image."""
+
+    def __init__(self):
+        super().__init__(heading_style="ATX", bullets="-", escape_misc=False)
+
+    def escape(self, text, parent_tags):
+        """Text stays text: « &lt;script&gt; » written in a post is not a script once in Markdown (Python-Markdown
+        passes HTML and entities through, and has no backslash escape for `<` or `&`); a line that would read as a
+        heading or a list is escaped the way Python-Markdown knows."""
+        text = super().escape(text, parent_tags)
+        text = re.sub(r"&(?=#?\w+;)", "&amp;", text)
+        text = re.sub(r"<(?=[A-Za-z/!?])", "&lt;", text)
+        for pattern in (markdownify.re_escape_misc_dash_sequences, markdownify.re_escape_misc_hashes,
+                        markdownify.re_escape_misc_list_items):
+            text = pattern.sub(r"\1\\\2", text)
+        return text
+
+    def convert_li(self, el, text, parent_tags):
+        """Bullets four wide: Python-Markdown nests a list only under four spaces (markdownify indents two)."""
+        out = super().convert_li(el, text, parent_tags)
+        bullet = re.match(r"\S+ ", out)
+        if not bullet or len(bullet.group(0)) >= 4:
+            return out
+        pad = " " * (4 - len(bullet.group(0)))
+        first, _, rest = out.partition("\n")
+        return bullet.group(0) + pad + first[len(bullet.group(0)):] + "\n" + re.sub(r"(?m)^(?=.)", pad, rest)
+
+    def convert_figcaption(self, el, text, parent_tags=None):
+        text = text.strip()
+        return f"\n\n*{text}*\n\n" if text else ""
+
+    def convert_figure(self, el, text, parent_tags=None):
+        return f"\n\n{text.strip()}\n\n"
+
+
+# -- the import -----------------------------------------------------------------------------------
+
+
+class _Writer:
+    def __init__(self, source: Source, content: Path):
+        self.source = source
+        self.content = content
+        self.report = PostsReport(source.platform, source.version, skipped=source.skipped,
+                                  shortcodes=source.shortcodes, embeds=source.embeds, repairs=source.repairs)
+        self.targets: dict[str, str] = {}  # a post's old addresses (path, ?p=ID) -> its file under content/
+
+    def absolute(self, url: str) -> str:
+        return urljoin(self.source.base, (url or "").strip())
+
+    def post_target(self, url: str) -> str | None:
+        parts = urlsplit(url)
+        if (parts.hostname or "").lower() not in self.source.hosts:
+            return None
+        for key, value in parse_qsl(parts.query):
+            if target := self.targets.get(f"?{key}={value}"):
+                return target
+        return self.targets.get(parts.path.rstrip("/")) if parts.path.strip("/") else None
+
+    def plan(self) -> list[tuple[Post, SourcePost]]:
+        planned: list[tuple[Post, SourcePost]] = []
+        taken: set[str] = set()
+        for item in self.source.posts:
+            why, date = item.why_draft, item.date
+            if date is None:  # Pelican needs a date; the import's own would make an old post look new
+                date, why = datetime.now(PARIS).replace(tzinfo=None, second=0, microsecond=0), "sans date dans l'export"
+            folder = "pages" if item.kind == "page" else str(date.year)
+            path, n = f"{folder}/{item.slug}.md", 2
+            while path in taken:
+                path, n = f"{folder}/{item.slug}-{n}.md", n + 1
+            taken.add(path)
+            title = meta(item.title) or "(sans titre)"
+            post = Post(item.kind, item.source_id, title, path, "draft" if why else "", why, item.line, date)
+            planned.append((post, item))
+            if not why:
+                for address in item.addresses:
+                    self.targets[address if address.startswith("?") else address.rstrip("/")] = path
+        return planned
+
+    def soup(self, item: SourcePost) -> BeautifulSoup:
+        """The body, cleaned of what a post of the network does not run or embed."""
+        soup = BeautifulSoup(item.html, "html.parser")
+        for name in ("script", "style", "form", "noscript", "object", "embed"):
+            for tag in soup.find_all(name):
+                self.report.removed[name] += 1
+                tag.decompose()
+        for tag in soup.find_all(["iframe", "video", "audio"]):
+            src = tag.get("src") or next((s.get("src") for s in tag.find_all("source") if s.get("src")), "")
+            self.report.embeds += 1
+            if src:
+                tag.replace_with(BeautifulSoup(link_paragraph(watch_url(self.absolute(src))), "html.parser"))
+            else:
+                tag.decompose()
+        return soup
+
+    def markdown(self, soup: BeautifulSoup, local: Callable[[str], str | None]) -> str:
+        for img in soup.find_all("img"):
+            for attr in ("srcset", "sizes", "width", "height", "class", "style", "loading", "decoding", "border"):
+                img.attrs.pop(attr, None)
+            src = self.absolute(img.get("src"))
+            if new := local(src):
+                img["src"] = "{static}/" + new
+            elif src.startswith(("http://", "https://")):
+                img["src"] = src
+                if not self.source.upload_path(src):
+                    self.report.outside_images.add(src)
+        for a in soup.find_all("a", href=True):
+            href = self.absolute(a["href"])
+            if new := local(href):
+                a["href"] = "{static}/" + new
+            elif (target := self.post_target(href)) is not None:
+                a["href"] = "{filename}/" + target
+        text = _Converter().convert_soup(soup)
+        text = re.sub(r"[ \t]+\n", lambda m: "  \n" if m.group(0).startswith("  ") else "\n", text)
+        return re.sub(r"\n{3,}", "\n\n", text).strip() + "\n"
+
+    def header(self, post: Post, item: SourcePost, body: str) -> str:
+        lines = [f"Title: {post.title}", f"Date: {post.date:%Y-%m-%d %H:%M}"]
+        if post.kind == "post":
+            categories = [meta(c) for c in item.categories if meta(c)]
+            if categories:
+                lines.append(f"Category: {categories[0]}")
+            names = [n.replace(",", " ") for n in categories[1:] + [meta(t) for t in item.tags]]
+            if names := [n for n in dict.fromkeys(names) if n]:
+                lines.append(f"Tags: {', '.join(names)}")
+        lines.append(f"Slug: {PurePosixPath(post.path).stem}")
+        if summary := meta(item.summary):
+            lines.append(f"Summary: {summary}")
+        if post.status:
+            lines.append(f"Status: {post.status}")
+        return "\n".join(lines) + "\n\n" + body
+
+    def run(self, download: bool, dry_run: bool, guard_factory) -> PostsReport:
+        report = self.report
+        report.dry_run = dry_run
+        planned = [(post, item, self.soup(item)) for post, item in self.plan()]
+        for _post, _item, soup in planned:  # the uploads every post shows, once each
+            urls = [self.absolute(img.get("src")) for img in soup.find_all("img")]
+            urls += [self.absolute(a["href"]) for a in soup.find_all("a", href=True)]
+            for url in urls:
+                if (path := self.source.upload_path(url)) and no_query(url) not in report.uploads:
+                    report.uploads[no_query(url)] = Upload(no_query(url), path)
+        self.fetch_uploads(download, dry_run, guard_factory)
+        kept = {url: u.path for url, u in report.uploads.items() if u.outcome in ("downloaded", "present")}
+
+        def local(url: str) -> str | None:
+            return kept.get(no_query(url)) if self.source.upload_path(url) else None
+
+        for post, item, soup in planned:
+            post.text = self.header(post, item, self.markdown(soup, local))
+            refused, warned = secrecy.blocking(secrecy.scan(post.text), False)
+            source = f"content/{post.path}"
+            post.refused = [f.message(source) for f in refused]
+            post.warned = [f.message(source) for f in warned]
+            target = self.content / post.path
+            if target.exists():
+                post.outcome = "present"
+            else:
+                if not dry_run:
+                    write_atomically(target, post.text.encode("utf-8"))
+                post.outcome = "written"
+            report.posts.append(post)
+        return report
+
+    def fetch_uploads(self, download: bool, dry_run: bool, guard_factory) -> None:
+        waiting = []
+        for upload in self.report.uploads.values():
+            if (self.content / upload.path).exists():
+                upload.outcome = "present"
+            elif not download or dry_run:
+                upload.outcome = "not_downloaded"
+            else:
+                waiting.append(upload)
+        if not waiting:
+            return
+        with guard_factory() as guard, ThreadPoolExecutor(DOWNLOADS_AT_ONCE) as pool:
+            list(pool.map(lambda upload: _fetch(guard, upload, self.content), waiting))
+
+
+def _fetch(guard, upload: Upload, content: Path) -> None:
+    from confreres.safe_http import FetchError
+
+    try:
+        fetched = guard.get(upload.url)
+    except FetchError as exc:
+        upload.outcome, upload.error = "failed", str(exc)
+        return
+    image = upload.path.startswith("images/")
+    if fetched.status != 200:
+        upload.outcome, upload.error = "failed", f"réponse HTTP {fetched.status}"
+    elif fetched.truncated:
+        upload.outcome, upload.error = "failed", f"plus de {MAX_DOWNLOAD // (1024 * 1024)} Mo : laissé sur l'ancien site"
+    elif image and not fetched.content_type.startswith("image/"):
+        upload.outcome, upload.error = "failed", f"pas une image (« {fetched.content_type or 'sans type'} »)"
+    elif fetched.content_type == "text/html":
+        upload.outcome, upload.error = "failed", "une page web, pas un fichier"
+    else:
+        write_atomically(content / upload.path, fetched.body)
+        upload.outcome = "downloaded"
+
+
+def write_atomically(target: Path, data: bytes) -> None:
+    """Whole or not at all: an interrupted import leaves no half file that a second run would keep."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    handle, temporary = tempfile.mkstemp(dir=target.parent, prefix=".import-")
+    try:
+        with os.fdopen(handle, "wb") as file:
+            file.write(data)
+        os.replace(temporary, target)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
+
+
+def write_posts(source: Source, content: Path, *, download: bool = True, dry_run: bool = False,
+                guard_factory=None) -> PostsReport:
+    """Write `source`'s posts and pages under `content` (a blog's `content/` folder)."""
+    if guard_factory is None:
+        from confreres.safe_http import Guard
+
+        def guard_factory():
+            return Guard(timeout=20.0, max_bytes=MAX_DOWNLOAD, max_redirects=5)
+
+    return _Writer(source, Path(content)).run(download, dry_run, guard_factory)
+
+
+# -- the report -----------------------------------------------------------------------------------
+
+_SKIP_LABELS = {
+    "attachment": ("fichier joint (ses images sont reprises avec les billets qui les montrent)", "fichiers joints (leurs "
+                   "images sont reprises avec les billets qui les montrent)"),
+    "nav_menu_item": ("élément de menu", "éléments de menu"),
+    "revision": ("révision", "révisions"),
+    "trash": ("élément à la corbeille", "éléments à la corbeille"),
+    "auto-draft": ("brouillon automatique vide", "brouillons automatiques vides"),
+    "inherit": ("élément dépendant d'un autre", "éléments dépendant d'un autre"),
+    "wp_block": ("bloc réutilisable", "blocs réutilisables"),
+    "comment": ("commentaire (importé par la commande des commentaires)",
+                "commentaires (importés par la commande des commentaires)"),
+    "settings": ("réglage du blog", "réglages du blog"),
+    "template": ("gabarit du thème", "gabarits du thème"),
+}
+
+
+def format_report(report: PostsReport, file: Path, content: Path) -> list[str]:
+    """The report as lines for the terminal, in French."""
+    from confreres.french import plural_fr
+    from confreres.xml_input import LABELS as REPAIR_LABELS
+
+    version = f" ({report.version})" if report.version else ""
+    lines = [f"Export {report.platform} {file}{version} -> {content}"
+             + (" [essai : rien n'est écrit ni téléchargé]" if report.dry_run else "")]
+    for kind, label, kept in (("post", "Billets", "déjà là, gardés tels quels"),
+                              ("page", "Pages", "déjà là, gardées telles quelles")):
+        new, drafts = report.count(kind, "written"), report.count(kind, "written", draft=True)
+        verb = "à écrire" if report.dry_run else ("écrits" if kind == "post" else "écrites")
+        lines.append(f"{label} {verb} : {new}" + (f" (dont {plural_fr(drafts, 'brouillon')})" if drafts else "")
+                     + f" ; {kept} : {report.count(kind, 'present')}")
+    for post in report.posts:
+        if post.outcome == "written" and post.status:
+            lines.append(f"  brouillon : {post.title} (content/{post.path}) : {post.why_draft}")
+    if skipped := sum(report.skipped.values()):
+        lines.append(f"Éléments écartés : {skipped}")
+        for kind, count in sorted(report.skipped.items()):
+            singular, plural = _SKIP_LABELS.get(kind, (f"élément « {kind} »", f"éléments « {kind} »"))
+            lines.append(f"  {plural_fr(count, singular, plural)}")
+    if report.uploads:
+        counts = Counter(u.outcome for u in report.uploads.values())
+        parts = [f"{counts['downloaded']} téléchargés"] if counts["downloaded"] else []
+        parts += [f"{counts['present']} déjà là"] if counts["present"] else []
+        parts += [f"{counts['not_downloaded']} non téléchargés"] if counts["not_downloaded"] else []
+        parts += [f"{counts['failed']} en échec (laissés sur l'ancien site)"] if counts["failed"] else []
+        lines.append(f"Images et fichiers du blog : {len(report.uploads)} ({', '.join(parts)})")
+        failed = report.uploads_by("failed")
+        lines += [f"  ✗ {upload.url} : {upload.error}" for upload in failed[:SHOWN]]
+        if len(failed) > SHOWN:
+            lines.append(f"  … et {len(failed) - SHOWN} autres (--json les donne tous)")
+    if report.outside_images:
+        lines.append(f"Images hébergées ailleurs, non affichées sur le réseau (il ne charge que ses propres images) : "
+                     f"{len(report.outside_images)} ; copiez-les dans content/images/ si elles sont à vous")
+        lines += [f"  {url}" for url in sorted(report.outside_images)[:SHOWN]]
+    if report.embeds:
+        lines.append(f"Vidéos et contenus intégrés devenus des liens : {report.embeds}")
+    if report.shortcodes:
+        lines.append("Codes courts d'extensions retirés (leur texte est gardé) : "
+                     + ", ".join(f"[{name}] × {n}" for name, n in sorted(report.shortcodes.items())))
+    if report.removed:
+        lines.append("Retirés : " + ", ".join(f"<{name}> × {n}" for name, n in sorted(report.removed.items())))
+    if report.repairs:
+        lines.append("Fichier réparé à la lecture :")
+        for kind, count in sorted(report.repairs.items()):
+            singular, plural = REPAIR_LABELS.get(kind, (kind, kind))
+            lines.append(f"  {plural_fr(count, singular, plural)}")
+    if refused := [m for p in report.posts for m in p.refused]:
+        lines.append(f"SECRET MÉDICAL : {plural_fr(len(refused), 'passage')} ferai{'en' if len(refused) > 1 else ''}t "
+                     "refuser la publication (git push) : corrigez-les, ou ajoutez « Secret: vérifié » au billet s'il "
+                     "s'agit de vos propres coordonnées")
+        lines += [f"  {m}" for m in refused]
+    if warned := [m for p in report.posts for m in p.warned]:
+        lines.append(f"Secret médical, à relire (publié, mais signalé) : {plural_fr(len(warned), 'passage')}")
+        lines += [f"  {m}" for m in warned[:30]]
+    return lines
