@@ -875,36 +875,69 @@ def import_wordpress(ctx, file, slug, dry_run, as_json):
     _import_comments(ctx.network, file, slug, dry_run, as_json, wordpress.read_wxr)
 
 
+def _posts_options(command):
+    """FILE, --site, --source, --no-images, --dry-run and --json: what every posts import takes."""
+    for option in reversed((
+        click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path)),
+        click.option("--site", "slug", required=True, metavar="SLUG", help="The blog of the network the posts go to."),
+        click.option("--source", type=click.Path(file_okay=False, exists=True, path_type=Path),
+                     help="A clone of the blog's repository to write into (default: sites/SLUG/)."),
+        click.option("--no-images", is_flag=True, help="Do not download the images and files the posts show."),
+        click.option("--dry-run", is_flag=True, help="Read, convert and count; write and download nothing."),
+        click.option("--json", "as_json", is_flag=True, help="Print the report as JSON."),
+        pass_ctx,
+    )):
+        command = option(command)
+    return command
+
+
 @import_group.command("wordpress-posts")
-@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-@click.option("--site", "slug", required=True, metavar="SLUG", help="The blog of the network the posts go to.")
-@click.option("--source", type=click.Path(file_okay=False, exists=True, path_type=Path),
-              help="A clone of the blog's repository to write into (default: sites/SLUG/).")
-@click.option("--no-images", is_flag=True, help="Do not download the images and files the posts show.")
-@click.option("--dry-run", is_flag=True, help="Read, convert and count; write and download nothing.")
-@click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
-@pass_ctx
+@_posts_options
 def import_wordpress_posts(ctx, file, slug, source, no_images, dry_run, as_json):
     """Write the posts and pages of a WordPress export (WXR) as Markdown into the blog SLUG.
 
-    Each post goes to content/<year>/<slug>.md, each page to content/pages/<slug>.md, with its title,
+    Each post goes to content/<yyyy-mm>-<slug>.md, each page to content/pages/<slug>.md, with its title,
     date, category, tags, slug and summary; drafts, private and password-protected posts stay drafts.
     The images and files the posts show from the blog's own uploads are downloaded into content/images/
     and content/files/. A file already there is never overwritten. Then build the blog and import the
     comments of the same file (confreres import wordpress).
     """
+    from confreres import wordpress_posts
+
+    _import_posts(ctx.network, file, slug, source, no_images, dry_run, as_json, wordpress_posts.import_posts)
+
+
+@import_group.command("blogger-posts")
+@_posts_options
+def import_blogger_posts(ctx, file, slug, source, no_images, dry_run, as_json):
+    """Write the posts and pages of a Blogger export as Markdown into the blog SLUG.
+
+    The file is Blogger's backup (Paramètres > Gérer le blog > Sauvegarder le contenu, a .xml) or Google
+    Takeout's Blogger/Blogs/<blog>/feed.atom. Each post goes to content/<yyyy-mm>-<slug>.md with its title,
+    date, labels (as tags) and slug; drafts stay drafts; the images the posts show from Blogger's servers
+    are downloaded into content/images/blogger/. A file already there is never overwritten. Then build
+    the blog and import the comments of the same file (confreres import blogger).
+    """
+    from confreres import blogger
+
+    _import_posts(ctx.network, file, slug, source, no_images, dry_run, as_json, blogger.import_posts)
+
+
+def _import_posts(network, file: Path, slug: str, source: Path | None, no_images: bool, dry_run: bool,
+                  as_json: bool, import_posts) -> None:
+    """What every posts import does around its reader: the blog's folder found, the report printed."""
     import json
 
-    from confreres import post_import, wordpress_posts
+    from confreres import post_import
     from confreres.xml_input import ExportError
 
     try:
-        site = ctx.network.site(slug)
+        site = network.site(slug)
     except KeyError as exc:
         raise click.ClickException(exc.args[0]) from None
     content = (source or site.path) / "content"
     try:
-        report = wordpress_posts.import_posts(file, content, download=not no_images, dry_run=dry_run)
+        report = import_posts(file, content, download=not no_images, dry_run=dry_run)
     except ExportError as exc:
         raise click.ClickException(f"{file} : {exc}") from None
     if as_json:
@@ -932,6 +965,20 @@ def import_disqus(ctx, file, slug, dry_run, as_json, author_username):
 
     read = partial(disqus.read_disqus, author_username=author_username)
     _import_comments(ctx.network, file, slug, dry_run, as_json, read)
+
+
+@import_group.command("blogger")
+@_import_options
+def import_blogger(ctx, file, slug, dry_run, as_json):
+    """Import the comments of a Blogger export (the backup's .xml or Takeout's feed.atom) into the blog SLUG.
+
+    The posts come first (confreres import blogger-posts); once the blog is built, the comment service
+    knows its posts and each Blogger post is matched by its address or slug. Running it again imports
+    nothing new.
+    """
+    from comments_service.importers import blogger
+
+    _import_comments(ctx.network, file, slug, dry_run, as_json, blogger.read_blogger_comments)
 
 
 @import_group.command("isso")

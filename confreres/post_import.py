@@ -4,7 +4,7 @@ A reader (wordpress_posts.py, blogger_posts.py) gives a `Source`: its posts as `
 platform's own conventions already made plain HTML (WordPress's implicit paragraphs, its shortcodes), and which
 URLs are the old blog's own uploads. The rest is done here the same way for every platform:
 
-- each post is written to `content/<year>/<slug>.md`, each page to `content/pages/<slug>.md`, with Title, Date
+- each post is written to `content/<yyyy-mm>-<slug>.md`, each page to `content/pages/<slug>.md`, with Title, Date
   (Paris time), Category, Tags, Slug (the platform's own, so the comments' import matches them and the old
   addresses can be kept), Summary; what was not public (drafts, private, password-protected) as `Status: draft`;
 - the body as Markdown a doctor can edit (markdownify, with Python-Markdown's rules: lists nested four spaces
@@ -89,7 +89,8 @@ class Post:
     kind: str
     source_id: str
     title: str
-    path: str  # under content/, e.g. "2015/gardes-de-nuit.md"
+    path: str  # under content/, e.g. "2015-03-gardes-de-nuit.md"
+    slug: str
     status: str  # "" (published or scheduled) | "draft"
     why_draft: str
     line: int
@@ -252,18 +253,21 @@ class _Writer:
 
     def plan(self) -> list[tuple[Post, SourcePost]]:
         planned: list[tuple[Post, SourcePost]] = []
-        taken: set[str] = set()
+        taken: set[tuple[str, str]] = set()
         for item in self.source.posts:
             why, date = item.why_draft, item.date
             if date is None:  # Pelican needs a date; the import's own would make an old post look new
                 date, why = datetime.now(PARIS).replace(tzinfo=None, second=0, microsecond=0), "sans date dans l'export"
-            folder = "pages" if item.kind == "page" else str(date.year)
-            path, n = f"{folder}/{item.slug}.md", 2
-            while path in taken:
-                path, n = f"{folder}/{item.slug}-{n}.md", n + 1
-            taken.add(path)
+            # posts side by side in content/, in date order: a folder would be their category (Pelican's
+            # USE_FOLDER_AS_CATEGORY), one a year
+            folder = "pages/" if item.kind == "page" else f"{date:%Y-%m}-"
+            slug, n = item.slug, 2
+            while (item.kind, slug) in taken:  # one address each (Blogger has a « garde » in two months)
+                slug, n = f"{item.slug}-{n}", n + 1
+            taken.add((item.kind, slug))
+            path = f"{folder}{slug}.md"
             title = meta(item.title) or "(sans titre)"
-            post = Post(item.kind, item.source_id, title, path, "draft" if why else "", why, item.line, date)
+            post = Post(item.kind, item.source_id, title, path, slug, "draft" if why else "", why, item.line, date)
             planned.append((post, item))
             if not why:
                 for address in item.addresses:
@@ -305,6 +309,7 @@ class _Writer:
                 a["href"] = "{filename}/" + target
         text = _Converter().convert_soup(soup)
         text = re.sub(r"[ \t]+\n", lambda m: "  \n" if m.group(0).startswith("  ") else "\n", text)
+        text = re.sub(r"  \n(?:[ \t]*\n)+", "\n\n", text)  # a line break then a blank line: a paragraph's end
         return re.sub(r"\n{3,}", "\n\n", text).strip() + "\n"
 
     def header(self, post: Post, item: SourcePost, body: str) -> str:
@@ -316,7 +321,7 @@ class _Writer:
             names = [n.replace(",", " ") for n in categories[1:] + [meta(t) for t in item.tags]]
             if names := [n for n in dict.fromkeys(names) if n]:
                 lines.append(f"Tags: {', '.join(names)}")
-        lines.append(f"Slug: {PurePosixPath(post.path).stem}")
+        lines.append(f"Slug: {post.slug}")
         if summary := meta(item.summary):
             lines.append(f"Summary: {summary}")
         if post.status:
@@ -459,10 +464,11 @@ def format_report(report: PostsReport, file: Path, content: Path) -> list[str]:
             lines.append(f"  {plural_fr(count, singular, plural)}")
     if report.uploads:
         counts = Counter(u.outcome for u in report.uploads.values())
-        parts = [f"{counts['downloaded']} téléchargés"] if counts["downloaded"] else []
-        parts += [f"{counts['present']} déjà là"] if counts["present"] else []
-        parts += [f"{counts['not_downloaded']} non téléchargés"] if counts["not_downloaded"] else []
-        parts += [f"{counts['failed']} en échec (laissés sur l'ancien site)"] if counts["failed"] else []
+        parts = [plural_fr(counts[outcome], singular, plural) for outcome, singular, plural in (
+            ("downloaded", "téléchargé", "téléchargés"), ("present", "déjà là", "déjà là"),
+            ("not_downloaded", "non téléchargé", "non téléchargés"),
+            ("failed", "en échec (laissé sur l'ancien site)", "en échec (laissés sur l'ancien site)"),
+        ) if counts[outcome]]
         lines.append(f"Images et fichiers du blog : {len(report.uploads)} ({', '.join(parts)})")
         failed = report.uploads_by("failed")
         lines += [f"  ✗ {upload.url} : {upload.error}" for upload in failed[:SHOWN]]

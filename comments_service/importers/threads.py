@@ -240,7 +240,8 @@ class PostOutcome:
 # name, what `items` counts (singular, plural)
 SOURCES = {"wordpress": ("WordPress", "élément", "éléments"),
            "disqus": ("Disqus", "fil de discussion", "fils de discussion"),
-           "isso": ("Isso", "fil de discussion", "fils de discussion")}
+           "isso": ("Isso", "fil de discussion", "fils de discussion"),
+           "blogger": ("Blogger", "billet ou page", "billets et pages")}
 
 
 @dataclass

@@ -23,6 +23,12 @@ PNG = (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08
        b"\x00\x00\x00\rIDATx\x9cc\xf8\xff\xff?\x03\x00\x08\xfc\x02\xfe\xa7\x9a\xa0\xa0\x00\x00\x00\x00IEND\xaeB`\x82")
 
 
+def posted(content: Path, name: str) -> Path:
+    """The post written for WordPress's `name` (its file is named by its month)."""
+    [path] = content.glob(f"????-??-{name}")
+    return path
+
+
 def item(post_id: int, title: str, body: str, *, slug: str = "", post_type: str = "post", status: str = "publish",
          date_gmt: str = "2015-03-01 07:30:00", categories: str = "", extra: str = "", link: str = "",
          base: str = "") -> str:
@@ -109,9 +115,9 @@ def test_a_real_export_becomes_posts_pages_and_drafts(tmp_path):
     assert report.count("post", "written", draft=True) == 3, "the draft, the password-protected post, the undated one"
     [undated] = [p for p in report.posts if p.why_draft == "sans date dans l'export"]
     assert undated.title == "Page with comments", "dated by the import, it would look new: a draft for the doctor"
-    protected = (content / "2012" / "template-password-protected.md").read_text(encoding="utf-8")
+    protected = posted(content, "template-password-protected.md").read_text(encoding="utf-8")
     assert "Status: draft" in protected, "a password-protected post was not public: it is not published"
-    caption = (content / "2010" / "post-format-image-caption.md").read_text(encoding="utf-8")
+    caption = posted(content, "post-format-image-caption.md").read_text(encoding="utf-8")
     header, _, body = caption.partition("\n\n")
     assert header.splitlines() == [
         "Title: Post Format: Image (Caption)",
@@ -125,9 +131,9 @@ def test_a_real_export_becomes_posts_pages_and_drafts(tmp_path):
     assert "-   List item one\n    -   List item one\n        -   List item one" in nested, \
         "nested four spaces deep, as Python-Markdown nests"
     assert "| Employee | Salary | Comments |" in nested
-    excerpt = (content / "2012" / "template-excerpt-defined.md").read_text(encoding="utf-8")
+    excerpt = posted(content, "template-excerpt-defined.md").read_text(encoding="utf-8")
     assert "Summary: This is a user-defined post excerpt. It should be displayed" in excerpt.partition("\n\n")[0]
-    assert not (content / "2010" / "post-format-gallery.md").read_text(encoding="utf-8").count("[gallery")
+    assert not posted(content, "post-format-gallery.md").read_text(encoding="utf-8").count("[gallery")
 
 
 def test_images_are_downloaded_and_the_posts_build_with_them(tmp_path, make_network, uploads):
@@ -146,12 +152,12 @@ def test_images_are_downloaded_and_the_posts_build_with_them(tmp_path, make_netw
     assert (content / "images" / "2015" / "03" / "radio-300x200.png").read_bytes() == PNG
     assert (content / "files" / "2015" / "03" / "protocole.pdf").read_bytes() == b"%PDF-1.4 protocole"
     assert not (content / "images" / "2015" / "03" / "page.png").exists(), "a web page is not saved as an image"
-    text = (content / "2015" / "la-radio.md").read_text(encoding="utf-8")
+    text = (content / "2015-03-la-radio.md").read_text(encoding="utf-8")
     assert "Date: 2015-03-01 08:30" in text and "Category: Imagerie" in text and "Tags: thorax" in text
     assert "[![Radio]({static}/images/2015/03/radio-300x200.png)]({static}/images/2015/03/radio.png)" in text
     assert "[protocole]({static}/files/2015/03/protocole.pdf)" in text
     assert f"{base}/wp-content/uploads/2015/03/absente.png" in text, "a failed download keeps its old link"
-    assert "[mes gardes]({filename}/2014/gardes.md)" in text and "[le même]({filename}/2014/gardes.md)" in text
+    assert "[mes gardes]({filename}/2014-11-gardes.md)" in text and "[le même]({filename}/2014-11-gardes.md)" in text
     assert "Première ligne  \nseconde ligne" in text, "a line break is kept"
 
     assert all(r.ok for r in build.build(network, progress=False))
@@ -165,11 +171,11 @@ def test_images_are_downloaded_and_the_posts_build_with_them(tmp_path, make_netw
     assert (network.output / "dr-a" / "images" / "2015" / "03" / "radio.png").read_bytes() == PNG
 
     # again: nothing written, nothing fetched, the doctor's edits kept
-    (content / "2015" / "la-radio.md").write_text(text + "\nCorrigé à la main.\n", encoding="utf-8")
+    (content / "2015-03-la-radio.md").write_text(text + "\nCorrigé à la main.\n", encoding="utf-8")
     fetched = len(uploads.requests)
     again = import_posts(path, content)
     assert again.count("post", "written") == 0 and again.count("post", "present") == 2
-    assert "Corrigé à la main." in (content / "2015" / "la-radio.md").read_text(encoding="utf-8")
+    assert "Corrigé à la main." in (content / "2015-03-la-radio.md").read_text(encoding="utf-8")
     assert {u.outcome for u in again.uploads.values()} == {"present", "failed"}
     assert len(uploads.requests) == fetched + 2, "only the two that failed are asked again"
 
@@ -182,7 +188,7 @@ def test_a_dry_run_writes_and_fetches_nothing(tmp_path, uploads):
     result = CliRunner().invoke(cli, ["import", "wordpress-posts", str(path), "--site", "dr-lefebvre", "--dry-run",
                                       "--json", "--source", str(tmp_path)])
     assert result.exit_code == 0, result.output
-    assert {p["path"] for p in json.loads(result.output)["posts"]} == {"2015/la-radio.md", "2014/gardes.md"}
+    assert {p["path"] for p in json.loads(result.output)["posts"]} == {"2015-03-la-radio.md", "2014-11-gardes.md"}
     assert not content.exists()
 
 
@@ -198,7 +204,7 @@ def test_text_stays_text_and_shortcodes_are_read(tmp_path):
     content = tmp_path / "content"
     report = import_posts(path, content, download=False)
     [post] = report.posts
-    assert post.path == "2015/exemplesé.md" and post.status == "draft" and post.why_draft == "privé"
+    assert post.path == "2015-03-exemplesé.md" and post.status == "draft" and post.why_draft == "privé"
     text = (content / post.path).read_text(encoding="utf-8")
     assert "Title: Des & exemples" in text and "Slug: exemplesé" in text
     assert "Summary: Un exemple : &lt;script>alert(1)&lt;/script> et &amp;eacute; écrits pour être lus." in text
