@@ -38,6 +38,7 @@ LABEL_SCHEME = "http://www.blogger.com/atom/ns#"
 MODERN_NS = "http://schemas.google.com/blogger/2018"
 _UPLOAD_HOSTS = re.compile(r"(blogger\.googleusercontent\.com|[\w-]+\.bp\.blogspot\.com|lh\d\.(?:googleusercontent|"
                            r"ggpht)\.com|lh\d\.google\.com)$")
+_JUMP_BREAK = re.compile(r"""<a\s+name=["']?more["']?\s*>\s*</a>|<!--\s*more\s*-->""", re.I)
 _POST_NUMBER = re.compile(r"(?:post|comment|page)-(\d+)$")
 
 
@@ -251,10 +252,13 @@ def posts_source(export: BloggerExport) -> Source:
             source.skipped["trash"] += 1
             continue
         date = entry.published.astimezone(PARIS).replace(tzinfo=None) if entry.published else None
+        summary = entry.summary  # the search description; else what comes before the « saut » (jump break)
+        if not summary and (jump := _JUMP_BREAK.search(entry.html)):
+            summary = entry.html[: jump.start()]
         source.posts.append(SourcePost(
             kind=entry.kind, source_id=entry.id, title=entry.title, html=entry.html, date=date, slug=slug_of(entry),
             why_draft={"draft": "brouillon", "pending": "en attente"}.get(entry.status, ""),
-            tags=list(entry.labels), summary=entry.summary, addresses=[entry.path] if entry.path else [],
+            tags=list(entry.labels), summary=summary, addresses=[entry.path] if entry.path else [],
             line=entry.line,
         ))
     return source

@@ -48,7 +48,8 @@ def backup_xml() -> str:
                       extra=alternate("/2014/06/garde-de-nuit.html")
                       + "<category scheme='http://www.blogger.com/atom/ns#' term='garde'/>"
                       + "<category scheme='http://www.blogger.com/atom/ns#' term='nuit &amp; jour'/>"),
-        _backup_entry(1002, "post", _escaped("<p>Installé.</p>"), title="Installation",
+        _backup_entry(1002, "post", _escaped("<p>Installé <b>enfin</b>.</p><a name='more'></a><p>La suite.</p>"),
+                      title="Installation",
                       published="2013-01-10T09:00:00.000+01:00", extra=alternate("/2013/01/installation.html")),
         _backup_entry(1003, "post", _escaped("<p>Pas fini.</p>"), title="Brouillon en cours",
                       extra="<app:control xmlns:app='http://purl.org/atom/app#'><app:draft>yes</app:draft></app:control>"),

@@ -38,6 +38,9 @@ def test_both_formats_become_posts_pages_and_drafts(export, tmp_path):
         assert "Première ligne  \nseconde ligne\n\nVoir [mon installation]({filename}/2013-01-installation.md)" in body
         assert "[site de la HAS](https://www.has-sante.fr/)" in body
         assert "Status: draft" in (content / "2014-06-brouillon-en-cours.md").read_text(encoding="utf-8")
+        installation = (content / "2013-01-installation.md").read_text(encoding="utf-8")
+        assert "Summary: Installé enfin." in installation, "the text before Blogger's jump break"
+        assert "Installé **enfin**.\n\nLa suite." in installation
         assert (content / "pages" / "a-propos.md").read_text(encoding="utf-8").startswith("Title: À propos\n")
         assert {u.path for u in report.uploads.values()} == {
             blogger._upload_path(blogger_kit.IMAGE_BIG), blogger._upload_path(blogger_kit.IMAGE_SMALL)}
