@@ -52,6 +52,7 @@ LABELS = {
     "invalid_utf8": ("suite d'octets qui n'est pas de l'UTF-8 remplacée par « \ufffd »",
                      "suites d'octets qui ne sont pas de l'UTF-8 remplacées par « \ufffd »"),
     "trailing": ("texte après la fin de l'export ignoré", "textes après la fin de l'export ignorés"),
+    "cdata": ("« ]]> » écrit dans un texte, gardé tel quel", "« ]]> » écrits dans des textes, gardés tels quels"),
 }
 
 
@@ -191,6 +192,7 @@ class RepairingReader:
         self.repairs: Counter = Counter()
         self.line_offset = 0
         self.start = ""  # the first line as read, for a message when even that is not XML
+        self.in_cdata = False
 
     def chunks(self) -> Iterator[bytes]:
         head = self.handle.read(HEAD_BYTES)
@@ -206,9 +208,10 @@ class RepairingReader:
             return
         repair = self._utf8 if encoding == "utf-8" else self._bytes
         decoder = codecs.getincrementaldecoder("utf-8")("surrogateescape")
-        yield from repair(head, decoder).splitlines(keepends=True)  # by line: the parser's line numbers stay exact
+        # by line: the parser's line numbers stay exact
+        yield from map(self._cdata, repair(head, decoder).splitlines(keepends=True))
         while line := self.handle.readline(self.chunk):
-            yield repair(line, decoder)
+            yield self._cdata(repair(line, decoder))
         if encoding == "utf-8" and (tail := decoder.decode(b"", final=True)):
             yield self._text(tail).encode("utf-8")
 
@@ -225,6 +228,38 @@ class RepairingReader:
             if dropped.strip():
                 self.repairs["preamble"] += max(1, self.line_offset)
         return head[start:]
+
+    def _cdata(self, line: bytes) -> bytes:
+        """A « ]]> » inside a CDATA section that is not its end, written as XML allows (« ]]]]><![CDATA[> »).
+
+        WordPress before 4.x wrote a post's text in a CDATA section as it was, so a post quoting « ]]> » (code, or
+        a CDATA section of its own) ends the section early, and XML forbids the rest. In an export every CDATA
+        section is followed by its element's end tag: a « ]]> » followed by anything else on its line is text."""
+        if not self.in_cdata and b"<![CDATA[" not in line:
+            return line
+        out, position = [], 0
+        while True:
+            if not self.in_cdata:
+                start = line.find(b"<![CDATA[", position)
+                if start < 0:
+                    out.append(line[position:])
+                    break
+                out.append(line[position : start + 9])
+                position, self.in_cdata = start + 9, True
+                continue
+            end = line.find(b"]]>", position)
+            if end < 0:
+                out.append(line[position:])
+                break
+            rest = line[end + 3 :].lstrip()
+            if rest and not rest.startswith(b"<"):
+                out.append(line[position:end] + b"]]]]><![CDATA[>")
+                self.repairs["cdata"] += 1
+            else:
+                out.append(line[position : end + 3])
+                self.in_cdata = False
+            position = end + 3
+        return b"".join(out)
 
     def _bytes(self, data: bytes, _decoder=None) -> bytes:
         """An ASCII-compatible encoding, or valid UTF-8."""

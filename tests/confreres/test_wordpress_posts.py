@@ -258,3 +258,20 @@ def test_the_whole_theme_unit_test_export_builds(make_network):
     published = report.count("post", "written", draft=False)
     posts = json.loads((network.output / "dr-a" / "posts.json").read_text(encoding="utf-8"))["posts"]
     assert len(posts) == published == 45, "every post the import did not make a draft"
+
+
+def test_a_cdata_end_quoted_in_a_post_is_text(tmp_path):
+    """WordPress before 4.x wrote « ]]> » in a post as it was, inside the post's CDATA section (its importer's
+    « crazy CDATA » test file): the post is read whole, the repair counted."""
+    if not SHARED.is_dir():
+        pytest.skip("../shared/data/wordpress is absent (third-party test data, see ../shared/README.md)")
+    report = import_posts(SHARED / "crazy-cdata.xml", tmp_path / "content", download=False)
+    [post] = report.posts
+    assert post.title == "Hello world!" and "Content with nested" in post.text and ":)" in post.text
+    assert report.repairs == {"cdata": 4}, "the post and its custom fields (« ]]> » twice in one)"
+    base = "https://dr-martin.example"
+    path = tmp_path / "multi.xml"
+    path.write_text(wxr(base, item(7, "Code", "]]></span>", slug="code", base=base)).replace(
+        "<![CDATA[]]></span>]]>", "<![CDATA[avant ]]> après\n<![CDATA[ et ]]>]]> fin]]>"), encoding="utf-8")
+    [code] = import_posts(path, tmp_path / "other", download=False).posts
+    assert "avant ]]> après" in code.text and "]]> fin" in code.text, "read across lines"
