@@ -30,7 +30,7 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime
-from html import escape
+from html import escape, unescape
 from pathlib import Path, PurePosixPath
 from urllib.parse import parse_qsl, urljoin, urlsplit, urlunsplit
 
@@ -46,6 +46,7 @@ IMAGE_EXTENSIONS = {".jpg", ".jpeg", ".png", ".gif", ".webp", ".svg", ".avif", "
 MAX_DOWNLOAD = 25 * 1024 * 1024  # an upload larger than this stays a link to the old site (a video, most likely)
 DOWNLOADS_AT_ONCE = 4
 SHOWN = 20  # lines of a list in the terminal report (all in --json)
+_ADDRESS = re.compile(r"""\b(?:src|href)\s*=\s*["']?([^"'\s>]+)""", re.I)  # what a post shows or links to
 
 
 @dataclass
@@ -331,11 +332,10 @@ class _Writer:
     def run(self, download: bool, dry_run: bool, guard_factory) -> PostsReport:
         report = self.report
         report.dry_run = dry_run
-        planned = [(post, item, self.soup(item)) for post, item in self.plan()]
-        for _post, _item, soup in planned:  # the uploads every post shows, once each
-            urls = [self.absolute(img.get("src")) for img in soup.find_all("img")]
-            urls += [self.absolute(a["href"]) for a in soup.find_all("a", href=True)]
-            for url in urls:
+        planned = self.plan()
+        for _post, item in planned:  # the uploads every post shows, once each (one post's HTML parsed at a time)
+            for url in _ADDRESS.findall(item.html):
+                url = self.absolute(unescape(url))
                 if (path := self.source.upload_path(url)) and no_query(url) not in report.uploads:
                     report.uploads[no_query(url)] = Upload(no_query(url), path)
         self.fetch_uploads(download, dry_run, guard_factory)
@@ -344,8 +344,8 @@ class _Writer:
         def local(url: str) -> str | None:
             return kept.get(no_query(url)) if self.source.upload_path(url) else None
 
-        for post, item, soup in planned:
-            post.text = self.header(post, item, self.markdown(soup, local))
+        for post, item in planned:
+            post.text = self.header(post, item, self.markdown(self.soup(item), local))
             refused, warned = secrecy.blocking(secrecy.scan(post.text), False)
             source = f"content/{post.path}"
             post.refused = [f.message(source) for f in refused]
