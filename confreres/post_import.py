@@ -97,7 +97,8 @@ class Post:
     line: int
     date: datetime
     text: str = ""
-    outcome: str = ""  # "written" | "present" (a file already there: kept)
+    outcome: str = ""  # "written" | "present" (its file already there: kept) | "conflict" (another file's address)
+    conflict: str = ""  # that other file, under content/
     refused: list[str] = field(default_factory=list)  # secrecy findings that would refuse the push
     warned: list[str] = field(default_factory=list)
 
@@ -136,7 +137,7 @@ class PostsReport:
             "source": self.platform.lower(), "version": self.version, "dry_run": self.dry_run,
             "posts": [{"kind": p.kind, "title": p.title, "path": p.path, "status": p.status or "published",
                        "why_draft": p.why_draft, "outcome": p.outcome, "secrecy_refused": p.refused,
-                       "secrecy_warned": p.warned} for p in self.posts],
+                       "secrecy_warned": p.warned, "conflict_with": p.conflict} for p in self.posts],
             "uploads": [{"url": u.url, "path": u.path, "outcome": u.outcome, "error": u.error}
                         for u in self.uploads.values()],
             "skipped": dict(self.skipped), "shortcodes_dropped": dict(self.shortcodes), "removed": dict(self.removed),
@@ -344,6 +345,7 @@ class _Writer:
         def local(url: str) -> str | None:
             return kept.get(no_query(url)) if self.source.upload_path(url) else None
 
+        existing = _addresses(self.content)
         for post, item in planned:
             post.text = self.header(post, item, self.markdown(self.soup(item), local))
             refused, warned = secrecy.blocking(secrecy.scan(post.text), False)
@@ -353,6 +355,8 @@ class _Writer:
             target = self.content / post.path
             if target.exists():
                 post.outcome = "present"
+            elif (other := existing.get((post.kind, post.slug))) is not None:
+                post.outcome, post.conflict = "conflict", other
             else:
                 if not dry_run:
                     write_atomically(target, post.text.encode("utf-8"))
@@ -373,6 +377,33 @@ class _Writer:
             return
         with guard_factory() as guard, ThreadPoolExecutor(DOWNLOADS_AT_ONCE) as pool:
             list(pool.map(lambda upload: _fetch(guard, upload, self.content), waiting))
+
+
+def _addresses(content: Path) -> dict[tuple[str, str], str]:
+    """The blog's own posts and pages by (kind, slug) -> their file under content/: an imported post with the address
+    of one of them would stop the build (two pages in one file)."""
+    from pelican.utils import slugify as pelican_slugify
+
+    from confreres.releases import MARKDOWN_EXTENSIONS
+
+    found: dict[tuple[str, str], str] = {}
+    if not content.is_dir():
+        return found
+    for path in sorted(content.rglob("*")):
+        relative = path.relative_to(content)
+        if path.suffix.lstrip(".") not in MARKDOWN_EXTENSIONS or relative.parts[0] in ("images", "files", "extra"):
+            continue
+        meta: dict[str, str] = {}
+        with open(path, encoding="utf-8", errors="replace") as file:
+            for line in file:
+                key, colon, value = line.partition(":")
+                if not line.strip() or not colon:
+                    break
+                meta.setdefault(key.strip().lower().lstrip("\ufeff"), value.strip())
+        slug = meta.get("slug") or (pelican_slugify(meta["title"]) if meta.get("title") else "")
+        if slug:
+            found.setdefault(("page" if relative.parts[0] == "pages" else "post", slug), relative.as_posix())
+    return found
 
 
 def _fetch(guard, upload: Upload, content: Path) -> None:
@@ -457,6 +488,13 @@ def format_report(report: PostsReport, file: Path, content: Path) -> list[str]:
     for post in report.posts:
         if post.outcome == "written" and post.status:
             lines.append(f"  brouillon : {post.title} (content/{post.path}) : {post.why_draft}")
+        elif post.outcome == "present":
+            lines.append(f"  déjà là : content/{post.path} ({post.title}) : gardé ; pour reprendre celui de l'export, "
+                         "supprimez-le et relancez l'import")
+    if conflicts := [post for post in report.posts if post.outcome == "conflict"]:
+        lines.append(f"Non écrits, l'adresse est déjà prise dans le blog : {len(conflicts)}")
+        lines += [f"  {post.title} : « {post.slug} » est l'adresse de content/{post.conflict} ; renommez l'un des deux "
+                  "(« Slug: ») et relancez l'import" for post in conflicts]
     if skipped := sum(report.skipped.values()):
         lines.append(f"Éléments écartés : {skipped}")
         for kind, count in sorted(report.skipped.items()):

@@ -275,3 +275,26 @@ def test_a_cdata_end_quoted_in_a_post_is_text(tmp_path):
         "<![CDATA[]]></span>]]>", "<![CDATA[avant ]]> après\n<![CDATA[ et ]]>]]> fin]]>"), encoding="utf-8")
     [code] = import_posts(path, tmp_path / "other", download=False).posts
     assert "avant ]]> après" in code.text and "]]> fin" in code.text, "read across lines"
+
+
+def test_the_blogs_own_files_and_addresses_are_kept(tmp_path, make_network):
+    """The blog already has an « À propos » page (`new-site` writes one) and a post at an address the export uses:
+    the page is kept and named, the post is not written (the build would refuse two posts at one address)."""
+    network = make_network(slugs=("dr-a",), posts=0)
+    content = network.site("dr-a").path / "content"
+    (content / "garde.md").write_text("\ufeffTitle: Ma garde\nDate: 2024-01-01 10:00\nSlug: gardes\n\nÀ moi.\n",
+                                      encoding="utf-8")
+    base = "https://dr-martin.example"
+    path = tmp_path / "export.xml"
+    path.write_text(wxr(base, item(1, "Mes gardes", "Les gardes.", slug="gardes", base=base),
+                        item(2, "À propos", "Le Dr Martin.", slug="a-propos", post_type="page", base=base),
+                        item(3, "Radio", "La radio.", slug="radio", base=base)), encoding="utf-8")
+    result = CliRunner().invoke(cli, ["--network", str(network.source), "import", "wordpress-posts", str(path),
+                                      "--site", "dr-a"])
+    assert result.exit_code == 0, result.output
+    assert "Billets écrits : 1 ;" in result.output
+    assert "déjà là : content/pages/a-propos.md (À propos) : gardé" in result.output
+    assert "Mes gardes : « gardes » est l'adresse de content/garde.md" in result.output
+    assert not (content / "2015-03-gardes.md").exists() and (content / "2015-03-radio.md").exists()
+    assert (content / "pages" / "a-propos.md").read_text(encoding="utf-8") == "Title: À propos\nSlug: a-propos\n\nPage de présentation.\n"
+    assert all(r.ok for r in build.build(network, progress=False))
