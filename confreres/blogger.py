@@ -258,7 +258,7 @@ def posts_source(export: BloggerExport) -> Source:
         source.posts.append(SourcePost(
             kind=entry.kind, source_id=entry.id, title=entry.title, html=entry.html, date=date, slug=slug_of(entry),
             why_draft={"draft": "brouillon", "pending": "en attente"}.get(entry.status, ""),
-            tags=list(entry.labels), summary=summary, addresses=[entry.path] if entry.path else [],
+            tags=list(entry.labels), summary=summary, addresses=[entry.path] if entry.path else [], old_url=entry.url,
             line=entry.line,
         ))
     return source

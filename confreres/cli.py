@@ -885,6 +885,8 @@ def _posts_options(command):
         click.option("--no-images", is_flag=True, help="Do not download the images and files the posts show."),
         click.option("--dry-run", is_flag=True, help="Read, convert and count; write and download nothing."),
         click.option("--json", "as_json", is_flag=True, help="Print the report as JSON."),
+        click.option("--redirects", type=click.Path(dir_okay=False, path_type=Path), metavar="FILE.csv",
+                     help="Also write each post's old and new addresses (source,target), for the old blog's redirections."),
         pass_ctx,
     )):
         command = option(command)
@@ -893,7 +895,7 @@ def _posts_options(command):
 
 @import_group.command("wordpress-posts")
 @_posts_options
-def import_wordpress_posts(ctx, file, slug, source, no_images, dry_run, as_json):
+def import_wordpress_posts(ctx, file, slug, source, no_images, dry_run, as_json, redirects):
     """Write the posts and pages of a WordPress export (WXR) as Markdown into the blog SLUG.
 
     Each post goes to content/<yyyy-mm>-<slug>.md, each page to content/pages/<slug>.md, with its title,
@@ -904,12 +906,12 @@ def import_wordpress_posts(ctx, file, slug, source, no_images, dry_run, as_json)
     """
     from confreres import wordpress_posts
 
-    _import_posts(ctx.network, file, slug, source, no_images, dry_run, as_json, wordpress_posts.import_posts)
+    _import_posts(ctx.network, file, slug, source, no_images, dry_run, as_json, redirects, wordpress_posts.import_posts)
 
 
 @import_group.command("blogger-posts")
 @_posts_options
-def import_blogger_posts(ctx, file, slug, source, no_images, dry_run, as_json):
+def import_blogger_posts(ctx, file, slug, source, no_images, dry_run, as_json, redirects):
     """Write the posts and pages of a Blogger export as Markdown into the blog SLUG.
 
     The file is Blogger's backup (Paramètres > Gérer le blog > Sauvegarder le contenu, a .xml) or Google
@@ -920,15 +922,16 @@ def import_blogger_posts(ctx, file, slug, source, no_images, dry_run, as_json):
     """
     from confreres import blogger
 
-    _import_posts(ctx.network, file, slug, source, no_images, dry_run, as_json, blogger.import_posts)
+    _import_posts(ctx.network, file, slug, source, no_images, dry_run, as_json, redirects, blogger.import_posts)
 
 
 def _import_posts(network, file: Path, slug: str, source: Path | None, no_images: bool, dry_run: bool,
-                  as_json: bool, import_posts) -> None:
+                  as_json: bool, redirects: Path | None, import_posts) -> None:
     """What every posts import does around its reader: the blog's folder found, the report printed."""
     import json
 
     from confreres import post_import
+    from confreres.french import plural_fr
     from confreres.xml_input import ExportError
 
     try:
@@ -940,11 +943,21 @@ def _import_posts(network, file: Path, slug: str, source: Path | None, no_images
         report = import_posts(file, content, download=not no_images, dry_run=dry_run)
     except ExportError as exc:
         raise click.ClickException(f"{file} : {exc}") from None
+    rows = []
+    if redirects and not dry_run:
+        try:
+            settings = registry.load_site_settings(source or site.path)
+        except registry.RegistryError as exc:
+            raise click.ClickException(str(exc)) from None
+        rows = post_import.redirections(report, site.url, settings.permalinks)
+        post_import.write_redirections(rows, redirects)
     if as_json:
         click.echo(json.dumps(report.as_dict(), ensure_ascii=False, indent=2))
     else:
         for line in post_import.format_report(report, file, content):
             click.echo(line)
+        if redirects and not dry_run:
+            click.echo(f"Redirections : {redirects} ({plural_fr(len(rows), 'adresse')} de l'ancien blog vers le réseau)")
     if any(u.outcome == "failed" for u in report.uploads.values()):
         sys.exit(1)
 

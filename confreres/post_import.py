@@ -32,7 +32,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from html import escape, unescape
 from pathlib import Path, PurePosixPath
-from urllib.parse import parse_qsl, urljoin, urlsplit, urlunsplit
+from urllib.parse import parse_qsl, quote, urljoin, urlsplit, urlunsplit
 
 import markdownify
 from bs4 import BeautifulSoup
@@ -64,6 +64,7 @@ class SourcePost:
     tags: list[str] = field(default_factory=list)
     summary: str = ""  # HTML or text
     addresses: list[str] = field(default_factory=list)  # its old addresses: URL paths, "?p=12" queries
+    old_url: str = ""  # its address on the old blog, when the export says (for the redirections)
     line: int = 0
 
 
@@ -99,6 +100,7 @@ class Post:
     text: str = ""
     outcome: str = ""  # "written" | "present" (its file already there: kept) | "conflict" (another file's address)
     conflict: str = ""  # that other file, under content/
+    old_url: str = ""
     refused: list[str] = field(default_factory=list)  # secrecy findings that would refuse the push
     warned: list[str] = field(default_factory=list)
 
@@ -269,7 +271,8 @@ class _Writer:
             taken.add((item.kind, slug))
             path = f"{folder}{slug}.md"
             title = meta(item.title) or "(sans titre)"
-            post = Post(item.kind, item.source_id, title, path, slug, "draft" if why else "", why, item.line, date)
+            post = Post(item.kind, item.source_id, title, path, slug, "draft" if why else "", why, item.line, date,
+                        old_url=item.old_url)
             planned.append((post, item))
             if not why:
                 for address in item.addresses:
@@ -451,6 +454,36 @@ def write_posts(source: Source, content: Path, *, download: bool = True, dry_run
             return Guard(timeout=20.0, max_bytes=MAX_DOWNLOAD, max_redirects=5)
 
     return _Writer(source, Path(content)).run(download, dry_run, guard_factory)
+
+
+def redirections(report: PostsReport, site_url: str, permalinks: str) -> list[tuple[str, str]]:
+    """(old address, new address) of each published post and page of the import, for the old blog's redirections:
+    the links other sites, search engines and readers have keep leading to the posts. The new address is the one
+    the blog's `permalinks` setting gives (confreres.releases)."""
+    rows = []
+    for post in report.posts:
+        if post.outcome not in ("written", "present") or post.status or not post.old_url:
+            continue
+        if post.kind == "page":
+            new = f"pages/{post.slug}.html"
+        elif permalinks == "date":
+            new = f"{post.date:%Y/%m/%d}/{post.slug}/"
+        else:
+            new = f"{post.slug}.html"
+        rows.append((post.old_url, site_url + quote(new)))
+    return rows
+
+
+def write_redirections(rows: list[tuple[str, str]], path: Path) -> None:
+    """A CSV file, « source,target » (WordPress's Redirection extension imports it; one line per post)."""
+    import csv
+    import io
+
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(["source", "target"])
+    writer.writerows(rows)
+    write_atomically(path, out.getvalue().encode("utf-8"))
 
 
 # -- the report -----------------------------------------------------------------------------------

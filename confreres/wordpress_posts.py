@@ -152,6 +152,7 @@ class _Reader:
             tags=[name for domain, _, name in categories if domain == "post_tag" and name],
             summary=summary,
             addresses=([link.path] if link.path.strip("/") else []) + [f"?{'page_id' if kind == 'page' else 'p'}={post_id}"],
+            old_url=f.get("link", ""),
             line=line,
         )
 

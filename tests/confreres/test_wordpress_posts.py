@@ -298,3 +298,29 @@ def test_the_blogs_own_files_and_addresses_are_kept(tmp_path, make_network):
     assert not (content / "2015-03-gardes.md").exists() and (content / "2015-03-radio.md").exists()
     assert (content / "pages" / "a-propos.md").read_text(encoding="utf-8") == "Title: À propos\nSlug: a-propos\n\nPage de présentation.\n"
     assert all(r.ok for r in build.build(network, progress=False))
+
+
+@pytest.mark.parametrize(("permalinks", "new"), [("slug", "la-radio.html"), ("date", "2015/03/01/la-radio/")])
+def test_redirections_from_the_old_addresses(tmp_path, make_network, permalinks, new):
+    network = make_network(slugs=("dr-a",), posts=0)
+    site = network.site("dr-a")
+    if permalinks == "date":
+        (site.path / "site.toml").write_text('permalinks = "date"\n', encoding="utf-8")
+    base = "https://dr-martin.example"
+    path = tmp_path / "export.xml"
+    path.write_text(wxr(base, item(1, "La radio", "Texte.", slug="la-radio", base=base),
+                        item(2, "Brouillon", "Pas fini.", slug="brouillon", status="draft", base=base),
+                        item(3, "À propos", "Moi.", slug="qui-suis-je", post_type="page", base=base)), encoding="utf-8")
+    csv_path = tmp_path / "redirections.csv"
+    result = CliRunner().invoke(cli, ["--network", str(network.source), "import", "wordpress-posts", str(path),
+                                      "--site", "dr-a", "--redirects", str(csv_path)])
+    assert result.exit_code == 0, result.output
+    assert f"Redirections : {csv_path} (2 adresses de l'ancien blog vers le réseau)" in result.output
+    assert csv_path.read_text(encoding="utf-8").splitlines() == [
+        "source,target",
+        f"{base}/la-radio/,{site.url}{new}",
+        f"{base}/qui-suis-je/,{site.url}pages/qui-suis-je.html",
+    ], "a draft is not published: no redirection to it"
+    assert all(r.ok for r in build.build(network, progress=False))
+    assert (network.output / "dr-a" / new.removesuffix("/")).exists() or (network.output / "dr-a" / new / "index.html").exists()
+    assert (network.output / "dr-a" / "pages" / "qui-suis-je.html").exists()
