@@ -36,8 +36,11 @@ from confreres.french import PARIS, datetime_fr, parse_iso, utc_iso, utcnow
 from confreres.releases import atomic_write
 from confreres.safe_http import deadline_transport, total_deadline
 
+from . import entries as E
+
 USER_AGENT = "Confreres-Planet/1.0 (+planete du reseau Confreres)"
-ACCEPT = "application/atom+xml, application/rss+xml;q=0.9, application/xml;q=0.8, text/xml;q=0.7, */*;q=0.1"
+ACCEPT = ("application/atom+xml, application/rss+xml;q=0.9, application/feed+json;q=0.8, application/xml;q=0.8, "
+          "text/xml;q=0.7, */*;q=0.1")
 DEFAULT_TIMEOUT = 10.0  # seconds for the whole exchange with one feed
 DEFAULT_MAX_BYTES = 2 * 1024 * 1024
 DEFAULT_MAX_REDIRECTS = 3
@@ -159,6 +162,8 @@ def check_feed(body: bytes) -> str:
             return ""
     except (ET.ParseError, ValueError, LookupError):
         pass  # also expat refusing multi-byte (euc-kr, gb2312, big5...) or unknown encodings: feedparser reads them
+    if E.json_feed(body) is not None:
+        return ""
     parsed = feedparser.parse(io.BytesIO(body))  # feedparser's loose parser: does it still find entries?
     if parsed.entries or (parsed.get("version") and not parsed.get("bozo")):
         return ""  # entries (feedparser's loose parser copes with small faults), or a valid empty feed

@@ -185,3 +185,38 @@ def test_an_entrys_origin_changes_with_any_field_of_its_record():
     changed = {e.key: e.origin for e in E.entries_of(E.parse(edited, OUTSIDE), OUTSIDE, {}, NOW)}
     assert changed["tag:externe.example,2025:tiers-payant"] != first["tag:externe.example,2025:tiers-payant"]
     assert changed["tag:externe.example,2025:certificats"] == first["tag:externe.example,2025:certificats"]
+
+
+def test_a_json_feed_is_read_as_an_atom_one_is():
+    """JSON Feed 1.1 (and 1.0's `author`): the same sanitising, plain text and dating as an XML feed's entries."""
+    import json
+
+    feed = {
+        "version": "https://jsonfeed.org/version/1.1", "title": "Dr Json", "home_page_url": "https://json.example/",
+        "authors": [{"name": "Dr Jeanne Json"}],
+        "items": [
+            {"id": "1", "url": "/2025/garde.html", "title": "La <b>garde</b>", "tags": ["Garde", 3],
+             "content_html": "<p>Nuit calme.</p><script>alert(1)</script><img src=x onerror=alert(1)>",
+             "date_published": "2025-05-01T09:00:00+02:00", "date_modified": "2025-05-02T09:00:00Z"},
+            {"id": 2, "url": "https://json.example/texte", "content_text": "Un texte <brut> & simple.",
+             "summary": "Résumé", "author": {"name": "Dr Ancien"}},
+            {"id": "3", "url": "javascript:alert(1)", "content_text": "piège"},
+            "pas un objet",
+        ],
+    }
+    source = E.Source(key="ext-json", kind="outside", title="Json", feed_url="https://json.example/feed.json")
+    found = E.entries_of(E.parse(json.dumps(feed).encode(), source), source, {}, NOW)
+    by_key = {e.key: e for e in found}
+    assert set(by_key) == {"1", "2"}, "an entry without a safe link is dropped, a non-object item skipped"
+    garde = by_key["1"]
+    assert garde.link == "https://json.example/2025/garde.html" and garde.title == "La garde"
+    assert garde.author == "Dr Jeanne Json" and garde.tags == ["Garde"]
+    assert garde.date == datetime(2025, 5, 1, 7, tzinfo=UTC), "its published date, never the modified one"
+    assert "<script" not in garde.content_html and "onerror" not in garde.content_html
+    assert "Nuit calme." in garde.content_html
+    texte = by_key["2"]
+    assert texte.excerpt == "Résumé" and texte.author == "Dr Ancien"
+    assert "&lt;brut&gt; &amp; simple." in texte.content_html, "content_text stays text"
+    assert texte.title == "Résumé", "an untitled entry is titled by its text"
+    assert E.json_feed(b'{"version": "1.0", "items": []}') is None, "JSON that is not a JSON Feed"
+    assert E.json_feed(b"\xef\xbb\xbf" + json.dumps(feed).encode()) is not None, "a byte order mark is fine"

@@ -4,6 +4,8 @@ an exit status 1), and titles carrying markup (stored as plain text: no reader c
 
 from __future__ import annotations
 
+import json
+
 import feedparser
 import pytest
 from bs4 import BeautifulSoup
@@ -23,6 +25,10 @@ ENCODED = [
     ("/utf16.rss", "utf-16", "Blog UTF-16", "Garde de nuit à l'hôpital"),
 ]
 UNKNOWN = ("/inconnu.rss", "x-klingon", "Blog à l'encodage inconnu", "Un billet lisible quand même")
+JSON_FEED = json.dumps({"version": "https://jsonfeed.org/version/1.1", "title": "Dr Json",
+                        "home_page_url": "https://json.example/",
+                        "items": [{"id": "j1", "url": "https://json.example/2025/nuit.html", "title": "Une nuit en JSON",
+                                   "content_html": "<p>Calme.</p>", "date_published": "2025-05-03T08:00:00Z"}]})
 
 # Titles as written in the feed's XML: each must reach readers without any markup character.
 HOSTILE_TITLES = [
@@ -58,6 +64,8 @@ def planet(tmp_path_factory):
     items = [(f"/piege/{n}", text) for n, text in enumerate([*HOSTILE_TITLES, LEGIT])]
     hostile = rss("utf-8", "&lt;b&gt;Blog&lt;/b&gt;", items, author="<dc:creator>&lt;i&gt;Dr Piège&lt;/i&gt;</dc:creator>")
     feeds.append({"url": server.add("/piege.rss", hostile, content_type="application/rss+xml"), "title": "Piège"})
+    feeds.append({"url": server.add("/feed.json", JSON_FEED.encode(), content_type="application/feed+json"),
+                  "title": "Blog en JSON Feed"})
     network = make_planet_network(tmp_path_factory.mktemp("outside") / "network", feeds, NO_SERVICE,
                                   slugs=("dr-a",), posts=1)
     result = CliRunner().invoke(cli, ["--network", str(network.source), "build", "--quiet"])
@@ -79,10 +87,12 @@ def test_feeds_in_east_asian_and_utf16_encodings_are_read_beside_a_good_one(plan
     for _path, _encoding, _name, title in [*ENCODED, UNKNOWN]:
         assert title in titles, (title, titles)
     assert "Le tiers payant, vu du cabinet" in titles, "the good feed"
+    assert "Une nuit en JSON" in titles, "a JSON Feed"
     rows = {row.th.a.get_text(strip=True): row.get_text(" ", strip=True)
             for row in soup(network.output / "etat-des-flux" / "index.html").select("tbody tr")}
     for _path, _encoding, name, _title in [*ENCODED, UNKNOWN]:
         assert "à jour" in rows[name], rows[name]
+    assert "à jour" in rows["Blog en JSON Feed"], rows["Blog en JSON Feed"]
 
 
 def test_refresh_with_those_feeds_succeeds_and_a_failed_planet_fails_the_commands(planet):
