@@ -113,6 +113,10 @@ class _Reader:
                 continue
             categories = [(c.get("domain", ""), c.get("nicename", ""), (c.text or "").strip())
                           for c in elem if wxr.local(c.tag)[1] == "category"]
+            for meta in (c for c in elem if wxr.local(c.tag)[1] == "postmeta"):
+                values = wxr.fields(meta)
+                if values.get("meta_key") == "_thumbnail_id":
+                    f["thumbnail_id"] = values.get("meta_value", "")
             items.append((f, categories, line))
         base = self.export.base_url.rstrip("/") + "/" if self.export.base_url else ""
         hosts = {urlsplit(u).hostname.lower() for u in [base] + [f.get("link", "") for f, _, _ in items]
@@ -145,7 +149,8 @@ class _Reader:
         link = urlsplit(f.get("link", ""))
         post_id = f.get("post_id", "")
         return SourcePost(
-            kind=kind, source_id=post_id, title=title, html=self.prepared(f.get("encoded", ""), post_id),
+            kind=kind, source_id=post_id, title=title,
+            html=self.featured(f.get("thumbnail_id", ""), self.prepared(f.get("encoded", ""), post_id)),
             date=_date(f), slug=_slug(f, one_line(title)), why_draft=why,
             categories=[name for domain, nicename, name in categories
                         if domain == "category" and nicename not in _DEFAULT_CATEGORIES and name],
@@ -155,6 +160,20 @@ class _Reader:
             old_url=f.get("link", ""),
             line=line,
         )
+
+    def featured(self, attachment_id: str, html_text: str) -> str:
+        """The post's featured image (« Image mise en avant »), which WordPress themes show above the text: at the
+        top of the body, unless the text shows it already (at any of its sizes, « -300x200 »)."""
+        image = self.attachments.get(attachment_id)
+        if not image:
+            return html_text
+        stem = re.sub(r"-\d+x\d+$", "", PurePosixPath(urlsplit(image["url"]).path).stem)
+        shown = {re.sub(r"-\d+x\d+$", "", PurePosixPath(urlsplit(src).path).stem)
+                 for src in re.findall(r"""<img\b[^>]*?\bsrc=["']?([^"'\s>]+)""", html_text, re.I)}
+        if stem in shown:
+            return html_text
+        alt = html.escape(one_line(image["title"]))
+        return f'<p><img src="{html.escape(image["url"])}" alt="{alt}"></p>\n' + html_text
 
     # which URLs are the blog's own uploads, and where they go
     def upload_path(self, url: str) -> str | None:

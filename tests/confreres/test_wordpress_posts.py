@@ -324,3 +324,22 @@ def test_redirections_from_the_old_addresses(tmp_path, make_network, permalinks,
     assert all(r.ok for r in build.build(network, progress=False))
     assert (network.output / "dr-a" / new.removesuffix("/")).exists() or (network.output / "dr-a" / new / "index.html").exists()
     assert (network.output / "dr-a" / "pages" / "qui-suis-je.html").exists()
+
+
+def test_a_featured_image_comes_first_unless_the_text_shows_it(tmp_path):
+    base = "https://dr-martin.example"
+    attachment = item(50, "Le cabinet", "", slug="cabinet-photo", post_type="attachment", status="inherit", base=base,
+                      extra=f"<wp:attachment_url>{base}/wp-content/uploads/2015/03/cabinet.jpg</wp:attachment_url>")
+    thumbnail = "<wp:postmeta><wp:meta_key>_thumbnail_id</wp:meta_key><wp:meta_value>50</wp:meta_value></wp:postmeta>"
+    path = tmp_path / "export.xml"
+    path.write_text(wxr(base, attachment,
+                        item(1, "Sans image", "Le texte.", slug="sans-image", base=base, extra=thumbnail),
+                        item(2, "Avec image", f'<img src="{base}/wp-content/uploads/2015/03/cabinet-300x200.jpg" '
+                             'alt="petit">\n\nLe texte.', slug="avec-image", base=base, extra=thumbnail)),
+                    encoding="utf-8")
+    content = tmp_path / "content"
+    import_posts(path, content, download=False)
+    first = (content / "2015-03-sans-image.md").read_text(encoding="utf-8").partition("\n\n")[2]
+    assert first.startswith(f"![Le cabinet]({base}/wp-content/uploads/2015/03/cabinet.jpg)\n\nLe texte.")
+    second = (content / "2015-03-avec-image.md").read_text(encoding="utf-8").partition("\n\n")[2]
+    assert second.count("![") == 1 and "cabinet-300x200.jpg" in second, "shown already, at another size"
