@@ -132,4 +132,10 @@ def slugify(value: str, default: str = "") -> str:
     return re.sub(r"[^a-z0-9]+", "-", ascii_value.lower()).strip("-") or default
 
 
-JINJA_FILTERS = {"date_fr": date_fr, "month_fr": month_fr, "plural_fr": plural_fr, "iso": isoformat}
+def when_fr(value: datetime) -> str:
+    """« 3 mars 2025 à 14 h 05 » in Paris time (an aware time converted, a naive one taken as Paris's): the time a
+    page tells its readers."""
+    return datetime_fr(value.astimezone(PARIS) if value.tzinfo else value)
+
+
+JINJA_FILTERS = {"date_fr": date_fr, "month_fr": month_fr, "plural_fr": plural_fr, "iso": isoformat, "when_fr": when_fr}

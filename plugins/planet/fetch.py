@@ -19,8 +19,10 @@ import contextlib
 import email.utils
 import fcntl
 import hashlib
+import html
 import io
 import json
+import re
 import time
 import xml.etree.ElementTree as ET
 from concurrent.futures import ThreadPoolExecutor
@@ -225,9 +227,12 @@ def fetch_one(client: httpx.Client, url: str, state: dict, state_dir: Path, opti
     state["last_attempt"] = now_iso()
     try:
         with total_deadline(start + options.timeout):  # every read too: a byte a second cannot stretch it
-            status, body, response_headers, final_url = _get(client, url, state, options, start)
+            status, body, response_headers, final_url = _get(client, state.get("discovered") or url, state,
+                                                             options, start)
     except FetchError as exc:
         message = str(exc)
+        if state.get("discovered") and exc.status in (404, 410):  # the page's feed moved: read the page again
+            message = f"flux annoncé par la page disparu ({state.pop('discovered')}, {exc}) : la page sera relue"
         if exc.retry_at is not None:
             state["retry_at"] = utc_iso(exc.retry_at)
             message += f" : le serveur demande d'attendre, pas de nouveau relevé avant le {datetime_fr(exc.retry_at.astimezone(PARIS))} (heure de Paris)"
@@ -255,6 +260,11 @@ def fetch_one(client: httpx.Client, url: str, state: dict, state_dir: Path, opti
         outcome = "unchanged"  # same bytes without a 304 (server ignores conditional GET)
     else:
         problem = check_feed(body)
+        if problem and not state.get("discovered") and (found := discovered_feed(body, final_url)):
+            problem, found_body, found_headers = _discover(client, found, options, start, problem)
+            if not problem:
+                state["discovered"], body, response_headers = found, found_body, found_headers
+                digest = hashlib.sha256(body).hexdigest()
         if problem:
             state.update(last_error=problem, last_error_at=state["last_attempt"])
             state["failures"] = int(state.get("failures") or 0) + 1
@@ -268,6 +278,38 @@ def fetch_one(client: httpx.Client, url: str, state: dict, state_dir: Path, opti
     state["last_modified"] = response_headers.get("last-modified", "")
     state.update(last_success=state["last_attempt"], failures=0, last_error="", bytes=len(body))
     return FetchResult(url, outcome, status, "", time.monotonic() - start, copy), state
+
+
+_LINK_TAG = re.compile(r"<link\b[^>]*>", re.I)
+_ATTRIBUTE = re.compile(r"""([\w:-]+)\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s"'>]+))""")
+FEED_TYPES = ("application/atom+xml", "application/rss+xml", "application/feed+json", "application/json")
+
+
+def discovered_feed(body: bytes, page_url: str) -> str:
+    """The first feed a web page advertises (`<link rel="alternate" type="application/rss+xml" href="…">`, as
+    browsers and feed readers find a blog's feed), or '': an outside blog listed by its home page is read all the
+    same. A WordPress page lists its posts' feed before its comments' feed."""
+    head = body[: 256 * 1024].decode("utf-8", "replace")
+    for tag in _LINK_TAG.findall(head):
+        attrs = {m[0].lower(): html.unescape(next(v for v in m[1:] if v is not None)) for m in _ATTRIBUTE.findall(tag)}
+        kind = attrs.get("type", "").split(";")[0].strip().lower()
+        if "alternate" in attrs.get("rel", "").lower().split() and kind in FEED_TYPES and attrs.get("href", "").strip():
+            found = urljoin(page_url, attrs["href"].strip())
+            if urlsplit(found).scheme in ("http", "https") and urlsplit(found).netloc:
+                return found
+    return ""
+
+
+def _discover(client: httpx.Client, found: str, options: Options, start: float, problem: str):
+    """(problem or '', the feed's body, its headers): the feed a page advertises, read within the same time."""
+    try:
+        with total_deadline(start + options.timeout):
+            status, body, headers, _final = _get(client, found, {}, options, start)
+    except FetchError as exc:
+        return f"{problem} ; son flux annoncé ({found}) : {exc}", b"", {}
+    if status != 200 or (why := check_feed(body)):
+        return f"{problem} ; son flux annoncé ({found}) : {why or f'réponse HTTP {status}'}", b"", {}
+    return "", body, headers
 
 
 def _get(client: httpx.Client, url: str, state: dict, options: Options, start: float):

@@ -105,6 +105,7 @@ class FeedStatus:
     last_error_at: datetime | None = None
     last_changed: datetime | None = None
     failures: int = 0
+    discovered: str = ""  # the feed the page at `feed_url` advertises, read instead (fetch.discovered_feed)
 
 
 def _iso(value) -> datetime | None:
@@ -388,6 +389,7 @@ class PlanetGenerator(Generator):
         status.last_error_at = _iso(state.get("last_error_at"))
         status.last_changed = _iso(state.get("last_changed"))
         status.failures = int(state.get("failures") or 0)
+        status.discovered = state.get("discovered") or ""
         if state.get("gone"):
             status.state = "supprime"
             return None, status  # 410: the blog is gone, its entries go with it

@@ -175,3 +175,41 @@ def test_retry_after_as_a_date_is_heeded_and_capped_at_a_day(feed_server, tmp_pa
         assert "retry_at" not in state[feed_server.url(path)], path
     outcomes = [r.outcome for r in refresh(feed_server, tmp_path, "/later.atom", "/past.atom", "/bogus.atom")]
     assert outcomes == ["deferred", "error", "error"]
+
+
+def test_a_blog_listed_by_its_home_page_is_read_from_the_feed_it_advertises(feed_server, tmp_path):
+    """A feed reader's discovery: the page's `<link rel="alternate" type="application/atom+xml">` (its posts' feed,
+    listed before its comments'); then that feed is asked directly, with its own conditional GET; when it is gone,
+    the page is read again."""
+    page = (b'<!DOCTYPE html><html lang="fr"><head><title>Dr Page</title>'
+            b'<link rel="alternate" type="application/atom+xml" title="Flux" href="/blog/feed/">'
+            b'<link rel="alternate" type="application/rss+xml" title="Commentaires" href="/blog/comments/feed/">'
+            b"</head><body>Bienvenue</body></html>")
+    feed_server.add("/blog/", page, content_type="text/html; charset=utf-8")
+    feed_server.add("/blog/feed/", GOOD, etag='"f1"')
+    [first] = refresh(feed_server, tmp_path, "/blog/")
+    assert first.outcome == "updated" and first.error == "" and first.copy.read_bytes() == GOOD
+    state = fetch.load_state(tmp_path)[feed_server.url("/blog/")]
+    assert state["discovered"] == feed_server.url("/blog/feed/") and state["etag"] == '"f1"'
+    [second] = refresh(feed_server, tmp_path, "/blog/")
+    assert second.outcome == "not-modified" and feed_server.hits("/blog/") == 1, "the feed asked directly"
+    assert feed_server.headers_of("/blog/feed/")[-1].get("If-None-Match") == '"f1"'
+
+    del feed_server.routes["/blog/feed/"]
+    [gone] = refresh(feed_server, tmp_path, "/blog/")
+    assert gone.outcome == "error" and "flux annoncé par la page disparu" in gone.error and gone.copy is not None
+    feed_server.add("/blog/feed2/", GOOD)
+    feed_server.add("/blog/", page.replace(b"/blog/feed/", b"/blog/feed2/"), content_type="text/html")
+    [again] = refresh(feed_server, tmp_path, "/blog/")
+    assert again.error == "" and fetch.load_state(tmp_path)[feed_server.url("/blog/")]["discovered"].endswith("/feed2/")
+
+
+def test_a_page_without_a_feed_or_with_a_broken_one_is_an_error_said_so(feed_server, tmp_path):
+    feed_server.add("/nothing/", b"<html><head><title>x</title></head><body>rien</body></html>", content_type="text/html")
+    [plain] = refresh(feed_server, tmp_path, "/nothing/")
+    assert plain.outcome == "error" and plain.error == "la réponse est une page HTML, pas un flux"
+    feed_server.add("/broken/", b'<html><head><link rel="alternate" type="application/rss+xml" href="/broken.rss">'
+                                b"</head></html>", content_type="text/html")
+    feed_server.add("/broken.rss", b"<html>pas un flux</html>", content_type="text/html")
+    [broken] = refresh(feed_server, tmp_path, "/broken/")
+    assert broken.outcome == "error" and "son flux annoncé" in broken.error and "pas un flux" in broken.error

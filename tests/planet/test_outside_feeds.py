@@ -66,6 +66,10 @@ def planet(tmp_path_factory):
     feeds.append({"url": server.add("/piege.rss", hostile, content_type="application/rss+xml"), "title": "Piège"})
     feeds.append({"url": server.add("/feed.json", JSON_FEED.encode(), content_type="application/feed+json"),
                   "title": "Blog en JSON Feed"})
+    server.add("/accueil/feed.rss", rss("utf-8", "Accueil", [("/accueil/1", "Trouvé par la page")]),
+               content_type="application/rss+xml")
+    home = b'<html><head><link rel="alternate" type="application/rss+xml" href="feed.rss"></head></html>'
+    feeds.append({"url": server.add("/accueil/", home, content_type="text/html"), "title": "Blog par sa page"})
     network = make_planet_network(tmp_path_factory.mktemp("outside") / "network", feeds, NO_SERVICE,
                                   slugs=("dr-a",), posts=1)
     result = CliRunner().invoke(cli, ["--network", str(network.source), "build", "--quiet"])
@@ -88,11 +92,15 @@ def test_feeds_in_east_asian_and_utf16_encodings_are_read_beside_a_good_one(plan
         assert title in titles, (title, titles)
     assert "Le tiers payant, vu du cabinet" in titles, "the good feed"
     assert "Une nuit en JSON" in titles, "a JSON Feed"
+    assert "Trouvé par la page" in titles, "a blog listed by its home page"
     rows = {row.th.a.get_text(strip=True): row.get_text(" ", strip=True)
             for row in soup(network.output / "etat-des-flux" / "index.html").select("tbody tr")}
     for _path, _encoding, name, _title in [*ENCODED, UNKNOWN]:
         assert "à jour" in rows[name], rows[name]
     assert "à jour" in rows["Blog en JSON Feed"], rows["Blog en JSON Feed"]
+    assert "à jour" in rows["Blog par sa page"] and "flux trouvé dans la page" in rows["Blog par sa page"]
+    status = soup(network.output / "etat-des-flux" / "index.html")
+    assert "(heure de Paris)" in status.select_one(".list-meta").get_text(), "times said in the doctors' time"
 
 
 def test_refresh_with_those_feeds_succeeds_and_a_failed_planet_fails_the_commands(planet):
