@@ -31,7 +31,7 @@ from urllib.parse import unquote, urlsplit
 
 from confreres.french import PARIS, slugify
 from confreres.post_import import PostsReport, Source, SourcePost, local_path, no_query, one_line, write_posts
-from confreres.xml_input import ExportError, XmlExport
+from confreres.xml_input import ExportError, XmlExport, parts
 
 KIND_SCHEME = "http://schemas.google.com/g/2005#kind"
 LABEL_SCHEME = "http://www.blogger.com/atom/ns#"
@@ -177,8 +177,15 @@ def _entry(elem, line: int) -> Entry:
 
 
 def read_blogger(path: str | Path) -> BloggerExport:
-    """Every entry of a Blogger export (either format, plain or gzipped); ExportError when it cannot be read."""
-    source = XmlExport(path, "un export Blogger", root="feed",
+    """Every entry of a Blogger export (either format, plain or gzipped, or Takeout's ZIP with one blog); ExportError
+    when it cannot be read."""
+    [member, *others] = parts(path, lambda name: name.rpartition("/")[2] == "feed.atom",
+                              "de flux Blogger (Takeout/Blogger/Blogs/<blog>/feed.atom)")
+    if others:
+        names = ", ".join(f"« {PurePosixPath(name).parent.name} »" for name in [member, *others])
+        raise ExportError(f"l'archive contient plusieurs blogs ({names}) : importez le feed.atom de l'un d'eux, extrait "
+                          "de l'archive")
+    source = XmlExport(path, "un export Blogger", root="feed", member=member,
                        in_parts="Blogger : Paramètres > Gérer le blog > Sauvegarder le contenu, ou Google Takeout")
     root = None
     title = ""

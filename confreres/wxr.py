@@ -21,7 +21,7 @@ from pathlib import Path
 from xml.etree.ElementTree import Element
 
 from confreres.sanitize import text as plain_text
-from confreres.xml_input import ExportError, XmlExport
+from confreres.xml_input import ExportError, XmlExport, parts
 
 WxrError = ExportError  # what callers catch: a file that cannot be imported, said in French
 # xmlns:wp of every WXR: "http://wordpress.org/export/1.2/"; newer WordPress (and the theme unit test data) write https
@@ -89,35 +89,46 @@ def post_dates(f: dict) -> dict:
 
 
 class Wxr:
-    """One WXR file; `items()` reads it once."""
+    """One WXR export, a file or a ZIP of parts (WordPress.com mails it so); `items()` reads it once."""
 
     def __init__(self, path: str | Path):
-        self.source = XmlExport(path, "un export WordPress", root="rss", in_parts=IN_PARTS)
+        self.path = Path(path)
         self.version = ""
         self.base_url = ""
         self.author_logins: dict[str, str] = {}  # login -> WordPress user id
         self.count = 0  # items read
+        self.repairs: Counter = Counter()
         self._foreign_version_ns = ""  # a <wxr_version> in a namespace that is not WordPress's
-
-    @property
-    def repairs(self) -> Counter:
-        return self.source.repairs
 
     def items(self) -> Iterator[tuple[Element, int]]:
         """Each <item> (whole) and the line it ends on; WxrError when the file cannot be read."""
+        members = parts(self.path, lambda name: name.lower().endswith(".xml"), "de fichier .xml (un export WordPress)")
+        for member in members:
+            source = XmlExport(self.path, "un export WordPress", root="rss", in_parts=IN_PARTS, member=member)
+            try:
+                yield from self._items(source)
+            except ExportError as exc:
+                if member is None:
+                    raise
+                raise WxrError(f"{member} : {exc.message}", exc.line, exc.column) from None
+            finally:
+                self.repairs.update(source.repairs)
+        self._check_version()
+
+    def _items(self, source: XmlExport) -> Iterator[tuple[Element, int]]:
         channel = None
         last_item: list = []  # (title, line) of the last item read whole: where an interrupted export stopped
 
         def last_read() -> str:
             return f"dernier billet lu en entier : « {last_item[0]} », ligne {last_item[1]}" if last_item else ""
 
-        for event, elem, depth in self.source.events(last_read):
+        for event, elem, depth in source.events(last_read):
             ns, name = local(elem.tag)
             if event == "start":
                 if depth == 2:
                     if name != "channel":
                         raise WxrError(f"ce n'est pas un export WordPress : <{name}> là où <channel> était attendu",
-                                       self.source.line())
+                                       source.line())
                     channel = elem
                 continue
             if depth != 3 or channel is None:
@@ -125,7 +136,7 @@ class Wxr:
             # a direct child of <channel> is complete: use it, then drop it to keep memory flat
             wp = is_wp(ns)
             if name == "wxr_version" and wp:
-                self.version = (elem.text or "").strip()
+                self.version = self.version or (elem.text or "").strip()
             elif name == "wxr_version":
                 self._foreign_version_ns = ns or "(none)"
             elif name in ("base_blog_url", "base_site_url") and wp:
@@ -136,13 +147,12 @@ class Wxr:
                     self.author_logins[f["author_login"]] = f["author_id"]
             elif name == "item":
                 self.count += 1
-                line = self.source.line()
+                line = source.line()
                 yield elem, line
                 last_item[:] = [" ".join(plain_text(elem.findtext("title") or "").split()) or "(sans titre)", line]
             channel.remove(elem)
         if channel is None:
             raise WxrError("ce n'est pas un export WordPress : pas de <channel>")
-        self._check_version()
 
     def _check_version(self) -> None:
         """Say what is wrong: not an export at all, a version element in a stranger's namespace, or a version

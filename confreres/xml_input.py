@@ -20,6 +20,7 @@ from __future__ import annotations
 import codecs
 import gzip
 import re
+import zipfile
 import zlib
 from collections import Counter
 from collections.abc import Callable, Iterator
@@ -67,8 +68,32 @@ class ExportError(Exception):
         super().__init__(f"{message}{where}")
 
 
-def open_export(path: Path) -> BinaryIO:
-    """The file's bytes, gunzipped when it is gzipped (whatever its name)."""
+def parts(path: str | Path, wanted: Callable[[str], bool], what: str) -> list[str | None]:
+    """The documents of an export: [None] for a file (plain or gzipped), the names of the ZIP archive's members
+    `wanted` keeps, in order, for an archive (WordPress.com mails its export as a ZIP of one or more `.xml` parts;
+    Google Takeout gives a ZIP too)."""
+    if not zipfile.is_zipfile(path):
+        return [None]
+    try:
+        with zipfile.ZipFile(path) as archive:
+            names = sorted(info.filename for info in archive.infolist() if not info.is_dir()
+                           and not info.filename.startswith("__MACOSX/") and wanted(info.filename))
+    except (zipfile.BadZipFile, OSError) as exc:
+        raise ExportError(f"archive ZIP illisible ({exc})") from None
+    if not names:
+        raise ExportError(f"l'archive ZIP ne contient pas {what}")
+    return names
+
+
+def open_export(path: Path, member: str | None = None) -> BinaryIO:
+    """The file's bytes (or its ZIP member's), gunzipped when they are gzipped (whatever the name)."""
+    if member is not None:
+        archive = zipfile.ZipFile(path)
+        try:
+            handle = archive.open(member)
+        finally:
+            archive.close()  # the member's stream keeps the file open until it is closed
+        return handle
     handle = open(path, "rb")  # noqa: SIM115 - closed by the caller
     try:
         magic = handle.read(2)
@@ -87,8 +112,9 @@ class XmlExport:
     the file in messages (« un export WordPress »). The caller drops what it has used (`parent.remove(child)`) to
     keep memory flat."""
 
-    def __init__(self, path: str | Path, what: str, root: str, in_parts: str = ""):
+    def __init__(self, path: str | Path, what: str, root: str, in_parts: str = "", member: str | None = None):
         self.path = Path(path)
+        self.member = member  # a document of a ZIP archive (`parts`)
         self.what = what
         self.root_name = root  # the root element's local name: any other is "not an export of this kind"
         self.root: Element | None = None
@@ -126,7 +152,7 @@ class XmlExport:
                     return
 
         try:
-            with open_export(self.path) as handle:
+            with open_export(self.path, self.member) as handle:
                 self.reader = RepairingReader(handle, self.root_name)
                 chunks = self.reader.chunks()
                 for chunk in chunks:

@@ -92,3 +92,21 @@ def test_what_is_not_a_blogger_export_is_refused(tmp_path):
     with pytest.raises(ExportError, match="un flux RSS ou Atom public du blog ne contient pas tout"):
         blogger.read_blogger(public)
     assert not (tmp_path / "content").exists()
+
+
+def test_a_takeout_archive_is_read_as_it_comes(tmp_path):
+    import zipfile
+
+    archive = tmp_path / "takeout-20240601T000000Z-001.zip"
+    with zipfile.ZipFile(archive, "w", zipfile.ZIP_DEFLATED) as out:
+        out.writestr("Takeout/Blogger/Blogs/Docteur Y/feed.atom", blogger_kit.takeout_atom())
+        out.writestr("Takeout/Blogger/Blogs/Docteur Y/theme-classic.html", "<html/>")
+        out.writestr("__MACOSX/Takeout/Blogger/Blogs/Docteur Y/._feed.atom", b"\x00\x05")
+    report = blogger.import_posts(archive, tmp_path / "content", download=False)
+    assert report.count("post", "written") == 3 and report.version == "takeout"
+    two = tmp_path / "two.zip"
+    with zipfile.ZipFile(two, "w") as out:
+        out.writestr("Takeout/Blogger/Blogs/Docteur Y/feed.atom", blogger_kit.takeout_atom())
+        out.writestr("Takeout/Blogger/Blogs/Vacances/feed.atom", blogger_kit.takeout_atom())
+    with pytest.raises(ExportError, match="plusieurs blogs \\(« Docteur Y », « Vacances »\\)"):
+        blogger.read_blogger(two)

@@ -343,3 +343,23 @@ def test_a_featured_image_comes_first_unless_the_text_shows_it(tmp_path):
     assert first.startswith(f"![Le cabinet]({base}/wp-content/uploads/2015/03/cabinet.jpg)\n\nLe texte.")
     second = (content / "2015-03-avec-image.md").read_text(encoding="utf-8").partition("\n\n")[2]
     assert second.count("![") == 1 and "cabinet-300x200.jpg" in second, "shown already, at another size"
+
+
+def test_a_wordpress_com_archive_of_parts_is_read_whole(tmp_path):
+    """WordPress.com mails its export as a ZIP of `.xml` parts, each a whole WXR document."""
+    import zipfile
+
+    base = "https://drmartin.wordpress.com"
+    archive = tmp_path / "drmartin.wordpress.com-2024-06-01-12_00_00.zip"
+    with zipfile.ZipFile(archive, "w", zipfile.ZIP_DEFLATED) as out:
+        out.writestr("drmartin.wordpress.2024-06-01.000.xml", wxr(base, item(1, "Un", "Premier.", slug="un", base=base)))
+        out.writestr("drmartin.wordpress.2024-06-01.001.xml", wxr(base, item(2, "Deux", "Second.", slug="deux", base=base)))
+    report = import_posts(archive, tmp_path / "content", download=False)
+    assert sorted(p.slug for p in report.posts) == ["deux", "un"]
+    broken = tmp_path / "broken.zip"
+    with zipfile.ZipFile(broken, "w") as out:
+        out.writestr("a.000.xml", wxr(base, item(1, "Un", "Premier.", slug="un", base=base)))
+        out.writestr("a.001.xml", "<?xml version='1.0'?><rss><channel><item></channel></rss>")
+    with pytest.raises(ExportError, match="a.001.xml : fichier XML mal formé"):
+        import_posts(broken, tmp_path / "other", download=False)
+    assert not (tmp_path / "other").exists(), "nothing written when a part cannot be read"
