@@ -38,6 +38,7 @@ LABEL_SCHEME = "http://www.blogger.com/atom/ns#"
 MODERN_NS = "http://schemas.google.com/blogger/2018"
 _UPLOAD_HOSTS = re.compile(r"(blogger\.googleusercontent\.com|[\w-]+\.bp\.blogspot\.com|lh\d\.(?:googleusercontent|"
                            r"ggpht)\.com|lh\d\.google\.com)$")
+UNPUBLISHED = {"draft": "brouillon", "pending": "en attente"}  # statuses the old blog did not publish
 _JUMP_BREAK = re.compile(r"""<a\s+name=["']?more["']?\s*>\s*</a>|<!--\s*more\s*-->""", re.I)
 _POST_NUMBER = re.compile(r"(?:post|comment|page)-(\d+)$")
 
@@ -264,7 +265,7 @@ def posts_source(export: BloggerExport) -> Source:
             summary = entry.html[: jump.start()]
         source.posts.append(SourcePost(
             kind=entry.kind, source_id=entry.id, title=entry.title, html=entry.html, date=date, slug=slug_of(entry),
-            why_draft={"draft": "brouillon", "pending": "en attente"}.get(entry.status, ""),
+            why_draft=UNPUBLISHED.get(entry.status, ""),
             tags=list(entry.labels), summary=summary, addresses=[entry.path] if entry.path else [], old_url=entry.url,
             line=entry.line,
         ))

@@ -31,7 +31,7 @@ from confreres.post_import import (
     write_posts,
 )
 
-_DRAFT_STATUSES = {"draft": "brouillon", "pending": "en attente de relecture", "private": "privé"}
+DRAFT_STATUSES = {"draft": "brouillon", "pending": "en attente de relecture", "private": "privé"}  # not public
 _SKIPPED_STATUSES = {"trash", "auto-draft", "inherit"}
 _DEFAULT_CATEGORIES = {"uncategorized", "non-classe", "sans-categorie"}  # WordPress's default, in English and French
 _BLOCKS = ("table|thead|tfoot|caption|col|colgroup|tbody|tr|td|th|div|dl|dd|dt|ul|ol|li|pre|form|map|area|"
@@ -138,7 +138,7 @@ class _Reader:
         if status in _SKIPPED_STATUSES:
             self.source.skipped[status] += 1
             return None
-        why = _DRAFT_STATUSES.get(status, "")
+        why = DRAFT_STATUSES.get(status, "")
         if f.get("post_password"):
             why = "protégé par un mot de passe"
         title = f.get("title", "")

@@ -46,7 +46,8 @@ def read_blogger_comments(path: str | Path, now: datetime | None = None) -> Pars
         if thread is None:
             thread = threads[post.id] = ImportedThread(
                 source_id=post.id, title=validate.one_line(plain_text(post.title)) or "(sans titre)",
-                link=post.url or post.path, guid="", slug=blogger.slug_of(post), post_type=post.kind, line=post.line)
+                link=post.url or post.path, guid="", slug=blogger.slug_of(post), post_type=post.kind, line=post.line,
+                unpublished=blogger.UNPUBLISHED.get(post.status, ""))
         skip = "deleted" if comment.removed else "trash" if comment.status == "trashed" else None
         same_account = (comment.author_uri == post.author_uri) if post.author_uri else comment.author == post.author
         thread.comments.append(imported_comment(

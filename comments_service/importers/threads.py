@@ -65,6 +65,7 @@ class ImportedThread:
     post_type: str
     line: int
     comments: list[ImportedComment] = field(default_factory=list)
+    unpublished: str = ""  # why the old blog did not publish it (« brouillon », « privé »…): the posts' import did not
 
 
 @dataclass
@@ -541,6 +542,8 @@ def import_threads(
                 report.skipped[c.skip] += 1
         importable = sum(1 for c in thread.comments if c.skip is None)
         candidate, how = index.match(thread, export.base_url)
+        if candidate is None and thread.unpublished:
+            how = f"{thread.unpublished} sur l'ancien blog, donc pas publié ici : publiez-le, puis relancez l'import"
         outcome = PostOutcome(thread.title, thread.link, candidate.url if candidate else None, how, importable)
         report.posts.append(outcome)
         if candidate is None:

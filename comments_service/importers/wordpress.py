@@ -32,6 +32,7 @@ from comments_service.importers.threads import (
 from confreres import wxr
 from confreres.registry import Network
 from confreres.sanitize import text as plain_text
+from confreres.wordpress_posts import DRAFT_STATUSES
 
 WxrError = wxr.WxrError  # what the CLI and callers catch
 _STATUS = {"1": "approved", "approve": "approved", "approved": "approved", "0": "pending", "hold": "pending",
@@ -118,6 +119,8 @@ def _item(elem, author_logins: dict[str, str], now: datetime, line: int) -> Impo
         slug=f.get("post_name", ""),
         post_type=f.get("post_type", "") or "post",
         line=line,
+        unpublished="protégé par un mot de passe" if f.get("post_password") else DRAFT_STATUSES.get(
+            (f.get("status") or "publish").lower(), ""),
     )
     authors = {creator_id} if creator_id else set()
     for c in comment_elems:

@@ -519,3 +519,28 @@ def test_what_could_identify_a_patient_waits_for_a_moderator(wp, client, tmp_pat
     assert rows["Pourriel a"]["status"] == "spam"  # never shown anyway
     shown = client.get("/api/comments", query_string={"url": BLOG_B + "billet-hostile.html"}).get_json()
     assert [c["html"] for c in shown["comments"]] == ["<p>Merci pour ce billet.</p>"]
+
+
+def test_a_post_the_old_blog_did_not_publish_is_said_so(wp, tmp_path):
+    """The posts' import leaves drafts, private and protected posts unpublished: their comments wait, and the report
+    says why rather than « no post with this address »."""
+    from tests.confreres.test_wordpress_posts import item, wxr
+
+    comment = ("<wp:comment><wp:comment_id>{n}</wp:comment_id><wp:comment_author>Lou</wp:comment_author>"
+               "<wp:comment_date_gmt>2015-03-02 10:00:00</wp:comment_date_gmt><wp:comment_content>Merci.</wp:comment_content>"
+               "<wp:comment_approved>1</wp:comment_approved><wp:comment_type>comment</wp:comment_type>"
+               "<wp:comment_parent>0</wp:comment_parent></wp:comment>")
+    base = "https://dr-martin.example"
+    path = tmp_path / "export.xml"
+    path.write_text(wxr(base, item(1, "En cours", "Texte.", slug="en-cours", status="draft", base=base,
+                                   extra=comment.format(n=1)),
+                        item(2, "Privé", "Texte.", slug="prive", status="private", base=base,
+                             extra=comment.format(n=2)),
+                        item(3, "Perdu", "Texte.", slug="perdu", base=base, extra=comment.format(n=3))),
+                    encoding="utf-8")
+    result = wp.cli("import", "wordpress", str(path), "--site", "dr-b", "--dry-run")
+    assert result.exit_code == 0, result.output
+    assert ("✗ En cours (https://dr-martin.example/en-cours/) : 1 commentaire non importé : brouillon sur l'ancien "
+            "blog, donc pas publié ici : publiez-le, puis relancez l'import") in result.output
+    assert "privé sur l'ancien blog" in result.output
+    assert "✗ Perdu (https://dr-martin.example/perdu/) : 1 commentaire non importé : aucun billet du blog" in result.output
