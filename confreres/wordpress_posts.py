@@ -37,7 +37,8 @@ _DEFAULT_CATEGORIES = {"uncategorized", "non-classe", "sans-categorie"}  # WordP
 _BLOCKS = ("table|thead|tfoot|caption|col|colgroup|tbody|tr|td|th|div|dl|dd|dt|ul|ol|li|pre|form|map|area|"
            "blockquote|address|math|style|p|h[1-6]|hr|fieldset|legend|section|article|aside|hgroup|header|"
            "footer|nav|figure|figcaption|details|menu|summary|iframe|audio|video|object|embed|script|noscript")
-_SHORTCODE = re.compile(r"\[(\[?)([a-zA-Z][\w-]*)((?:\s[^\]]*)?)\](?:(.*?)\[/\2\])?(\]?)", re.S)
+_OPENER = re.compile(r"\[(\[?)([a-zA-Z][\w-]*)((?:[\s=][^\]]*)?)\]")  # [name attrs]; [[name]] is text
+_CLOSER = re.compile(r"\[/([a-zA-Z][\w-]*)\]")
 _ATTRIBUTE = re.compile(r"""([\w-]+)\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s"']+))""")
 _MEDIA_KEYS = ("src", "mp3", "m4a", "ogg", "wav", "wma", "mp4", "m4v", "webm", "ogv", "wmv", "flv")
 _BARE_URL_LINE = re.compile(r"^\s*(https?://[^\s<>\"]+)\s*$", re.M)
@@ -199,39 +200,54 @@ class _Reader:
 
     # the body
     def shortcodes(self, text: str, post_id: str) -> str:
-        source = self.source
+        """WordPress's shortcodes read, in one pass: a tag looks for its closing tag only when the text has one
+        (« [sic] » a thousand times must not scan the post a thousand times)."""
+        closers = set(_CLOSER.findall(text))
+        out, position = [], 0
+        while (match := _OPENER.search(text, position)) is not None:
+            out.append(text[position : match.start()])
+            name, end, inner = match.group(2), match.end(), None
+            if name in closers and (close := text.find(f"[/{name}]", end)) >= 0 and not (
+                    match.group(1) and text.startswith("]", end)):
+                inner, end = text[end:close], close + len(name) + 3
+            if match.group(1):  # [[caption]] (or [[caption]…[/caption]]): WordPress's way of writing one as text
+                if text.startswith("]", end):
+                    out.append(text[match.start() + 1 : end])
+                    position = end + 1
+                else:  # a lone « [ » before a shortcode
+                    out.append("[")
+                    position = match.start() + 1
+                continue
+            out.append(self.shortcode(name.lower(), match.group(3) or "", inner, text[match.start() : end], post_id))
+            position = end
+        out.append(text[position:])
+        return "".join(out)
 
-        def one(match: re.Match) -> str:
-            if match.group(1) and match.group(5):  # [[caption]]: WordPress's way of writing a shortcode as text
-                return match.group(0)[1:-1]
-            name, attrs, inner = match.group(2).lower(), _attributes(match.group(3) or ""), match.group(4) or ""
-            if name in ("caption", "wp_caption"):
-                caption = attrs.get("caption", "")
-                image = re.match(r"\s*((?:<a\b[^>]*>\s*)?<img\b[^>]*>(?:\s*</a>)?)(.*)", inner, re.S | re.I)
-                body, text_part = (image.group(1), image.group(2)) if image else (inner, "")
-                caption = caption or text_part.strip()
-                return f"\n\n<figure>{body}<figcaption>{caption}</figcaption></figure>\n\n"
-            if name == "gallery":
-                return "\n\n" + self.gallery(attrs, post_id) + "\n\n"
-            if name == "embed":
-                source.embeds += 1
-                return "\n\n" + link_paragraph(inner or attrs.get("src", "")) + "\n\n"
-            if name in ("audio", "video", "playlist", "youtube", "vimeo", "dailymotion"):
-                urls = [attrs[k] for k in _MEDIA_KEYS if attrs.get(k)]
-                if name in ("youtube", "vimeo", "dailymotion"):
-                    # Jetpack: [youtube https://…] or [youtube=https://…]
-                    urls += re.findall(r"https?://[^\s\]\"']+", (match.group(3) or "") + inner)
-                if not urls:
-                    source.shortcodes[name] += 1
-                    return ""
-                source.embeds += 1
-                return "\n\n" + "".join(link_paragraph(u) for u in dict.fromkeys(urls)) + "\n\n"
-            if not attrs and not match.group(4) and match.group(4) is None:
-                return match.group(0)  # « [sic] », « [1] »: text in brackets, not a plugin's shortcode
-            source.shortcodes[name] += 1  # a plugin's ([contact-form-7 …], [su_button]…): its words kept
-            return inner
-
-        return _SHORTCODE.sub(one, text)
+    def shortcode(self, name: str, written: str, inner: str | None, whole: str, post_id: str) -> str:
+        source, attrs, body = self.source, _attributes(written), inner or ""
+        if name in ("caption", "wp_caption"):
+            caption = attrs.get("caption", "")
+            image = re.match(r"\s*((?:<a\b[^>]*>\s*)?<img\b[^>]*>(?:\s*</a>)?)(.*)", body, re.S | re.I)
+            figure, text_part = (image.group(1), image.group(2)) if image else (body, "")
+            return f"\n\n<figure>{figure}<figcaption>{caption or text_part.strip()}</figcaption></figure>\n\n"
+        if name == "gallery":
+            return "\n\n" + self.gallery(attrs, post_id) + "\n\n"
+        if name == "embed":
+            source.embeds += 1
+            return "\n\n" + link_paragraph(body or attrs.get("src", "")) + "\n\n"
+        if name in ("audio", "video", "playlist", "youtube", "vimeo", "dailymotion"):
+            urls = [attrs[k] for k in _MEDIA_KEYS if attrs.get(k)]
+            if name in ("youtube", "vimeo", "dailymotion"):  # Jetpack: [youtube https://…] or [youtube=https://…]
+                urls += re.findall(r"https?://[^\s\]\"']+", written + body)
+            if not urls:
+                source.shortcodes[name] += 1
+                return ""
+            source.embeds += 1
+            return "\n\n" + "".join(link_paragraph(u) for u in dict.fromkeys(urls)) + "\n\n"
+        if not attrs and inner is None and not written.strip():
+            return whole  # « [sic] », « [NDLR] »: text in brackets, not a plugin's shortcode
+        source.shortcodes[name] += 1  # a plugin's ([contact-form-7 …], [su_button]…): its words kept
+        return body
 
     def gallery(self, attrs: dict, post_id: str) -> str:
         attachments = self.attachments

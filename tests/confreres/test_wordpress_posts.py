@@ -197,6 +197,7 @@ def test_text_stays_text_and_shortcodes_are_read(tmp_path):
     body = ("Un exemple : &lt;script&gt;alert(1)&lt;/script&gt; et &amp;eacute; écrits pour être lus.\n\n"
             "<script>alert(2)</script><iframe src=\"https://www.youtube.com/embed/abcdefghijk\"></iframe>\n\n"
             "[contact-form-7 id=\"3\" title=\"Contact\"] [sic] [[caption]] [su_note]Une note[/su_note]\n\n"
+            "[youtube=https://www.youtube.com/watch?v=jetpack1234]\n\n"
             "<!--more-->\n\n# pas un titre\n\n<pre>ligne 1\n\nligne 2</pre>")
     path = tmp_path / "export.xml"
     path.write_text(wxr(base, item(5, "Des &amp; exemples", body, slug="exemples%c3%a9", base=base,
@@ -210,7 +211,8 @@ def test_text_stays_text_and_shortcodes_are_read(tmp_path):
     assert "Summary: Un exemple : &lt;script>alert(1)&lt;/script> et &amp;eacute; écrits pour être lus." in text
     assert "&lt;script>alert(1)&lt;/script>" in text and "&amp;eacute;" in text
     assert "alert(2)" not in text and report.removed["script"] == 1
-    assert "<https://www.youtube.com/watch?v=abcdefghijk>" in text and report.embeds == 1
+    assert "<https://www.youtube.com/watch?v=abcdefghijk>" in text and report.embeds == 2
+    assert "<https://www.youtube.com/watch?v=jetpack1234>" in text, "Jetpack's [youtube=…]"
     assert "[sic] [caption] Une note" in text and report.shortcodes == {"contact-form-7": 1, "su_note": 1}
     assert "\\# pas un titre" in text
     assert "ligne 1\n\nligne 2" in text, "a <pre> keeps its blank line"
