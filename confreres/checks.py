@@ -306,7 +306,7 @@ def secrecy_refusals(generators, settings: dict) -> list[str]:
 
 
 def _remember_outside(generators, settings: dict) -> None:
-    """Images and players hosted elsewhere, in the posts and pages this build publishes (drafts aside)."""
+    """Images and players hosted elsewhere, in the posts and pages this build publishes (a preview's drafts too)."""
     from confreres.registry import origin_of
 
     _OUTSIDE.clear()
@@ -314,8 +314,11 @@ def _remember_outside(generators, settings: dict) -> None:
                                        settings.get("COMMENTS_URL", "")]
            + [site["url"] for site in settings.get("NETWORK_SITES", [])] if url}
     content_dir = Path(settings.get("PATH", "."))
+    lists = ("articles", "translations", "hidden_articles", "pages", "hidden_pages")
+    if settings.get("DRAFT_SAVE_AS"):  # a preview (confreres.preview) shows the drafts: named too
+        lists += ("drafts", "draft_pages")
     for generator in generators:
-        for name in ("articles", "translations", "hidden_articles", "pages", "hidden_pages"):
+        for name in lists:
             for item in getattr(generator, name, None) or []:
                 text = getattr(item, "_content", "") or ""
                 if "src" not in text and "data" not in text and "poster" not in text:

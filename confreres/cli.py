@@ -132,6 +132,10 @@ def preview(ctx, slug, out, source):
         click.echo(f"  {withheld_line(post)} → {folder / post['save_as']}")
     if not result.withheld:
         click.echo("  Aucun brouillon ni billet programmé.")
+    for warning in result.secrecy:
+        click.echo(f"  ⚠ secret médical : {warning}", err=True)
+    for warning in result.outside:
+        click.echo(f"  ⚠ {warning}", err=True)
 
 
 def _service(network: registry.Network, settings: dict | None = None):

@@ -36,7 +36,7 @@ def default_folder(network: Network, slug: str) -> Path:
 
 def preview_site(network_file: str, slug: str, out: str, source: str | None = None) -> SiteResult:
     """Build `slug` (or the site folder `source`) with its drafts into `out`, replaced. Runs in a child process."""
-    from confreres.checks import withheld
+    from confreres.checks import outside_warnings, secrecy_warnings, withheld
 
     network = registry.load(network_file)
     site = network.site(slug)
@@ -52,7 +52,8 @@ def preview_site(network_file: str, slug: str, out: str, source: str | None = No
         articles = run_pelican(network, site, src, target, extra=extra)
     except BuildError as exc:
         return SiteResult(slug, ok=False, error=str(exc))
-    return SiteResult(slug, ok=True, release=str(target), articles=articles, withheld=withheld())
+    return SiteResult(slug, ok=True, release=str(target), articles=articles, withheld=withheld(),
+                      secrecy=secrecy_warnings(), outside=outside_warnings())
 
 
 def preview(network: Network, slug: str, out: Path | None = None, source: Path | None = None) -> SiteResult:

@@ -109,11 +109,15 @@ def test_preview_builds_drafts_into_a_private_folder(with_drafts):
 
 def test_preview_command_prints_where_each_draft_is(with_drafts, tmp_path):
     network = with_drafts
+    write_post(network.site("dr-a").path, "radio", "Radio", body="![radio](https://cdn.example.org/radio.png)",
+               status="draft")
     out = tmp_path / "apercu"
     result = CliRunner().invoke(cli, ["--network", str(network.source), "preview", "dr-a", "--out", str(out)])
     assert result.exit_code == 0, result.output
     assert "brouillon, non publié" in result.output and str(out / "drafts" / "brouillon-secret.html") in result.output
     assert "programmé, publié le 1er janvier 2099" in result.output
+    assert "⚠ content/radio.md : image hébergée ailleurs, non affichée sur le réseau" in result.output, \
+        "what a draft loads from elsewhere, said before it is published"
     refused = CliRunner().invoke(cli, ["--network", str(network.source), "preview", "dr-a", "--out",
                                        str(network.output / "apercu")])
     assert refused.exit_code != 0 and "dossier publié" in refused.output
