@@ -59,7 +59,7 @@ def backup_xml() -> str:
                       published="2014-06-04T08:00:00.000+02:00", extra=reply_to(1001)),
         _backup_entry(2002, "comment", _escaped("Merci à vous."), published="2014-06-04T09:00:00.000+02:00",
                       extra=reply_to(1001, 2001)),
-        _backup_entry(2003, "comment", _escaped("Ce commentaire a été supprimé par l'auteur."), author="Anonyme",
+        _backup_entry(2003, "comment", _escaped("Ce commentaire a été supprimé par l'auteur."), author="Anonymous",
                       uri="", published="2014-06-04T10:00:00.000+02:00",
                       extra=reply_to(1001) + "<gd:extendedProperty xmlns:gd='http://schemas.google.com/g/2005' "
                                              "name='blogger.contentRemoved' value='true'/>"),
@@ -101,6 +101,9 @@ def takeout_atom() -> str:
         entry(14, "POST", "LIVE", "<p>Supprimé.</p>", title="Jeté", filename="/2019/01/jete.html",
               extra="<blogger:trashed>2020-01-01T00:00:00Z</blogger:trashed>"),
         entry(15, "PAGE", "LIVE", "<p>Cabinet médical.</p>", title="Le cabinet", filename="/p/le-cabinet.html"),
+        entry(20, "COMMENT", "LIVE", "Courage !", author="Anonymous", author_type="ANONYMOUS", uri="",
+              published="2020-03-21T07:00:00Z",
+              extra="<blogger:parent>tag:blogger.com,1999:blog-7.post-11</blogger:parent><blogger:inReplyTo/>"),
         entry(21, "COMMENT", "LIVE", "Bon courage à vous.", author="Anne", author_type="ANONYMOUS", uri="",
               published="2020-03-21T08:00:00Z",
               extra="<blogger:parent>tag:blogger.com,1999:blog-7.post-11</blogger:parent><blogger:inReplyTo/>"),

@@ -28,6 +28,7 @@ from confreres.registry import Network
 from confreres.sanitize import text as plain_text
 
 _STATUS = {"live": "approved", "spam": "spam"}  # anything else waits for a moderator
+_ANONYMOUS = {"anonymous", "anonyme", "unknown", "inconnu"}
 
 
 def read_blogger_comments(path: str | Path, now: datetime | None = None) -> ParsedExport:
@@ -50,8 +51,11 @@ def read_blogger_comments(path: str | Path, now: datetime | None = None) -> Pars
                 unpublished=blogger.UNPUBLISHED.get(post.status, ""))
         skip = "deleted" if comment.removed else "trash" if comment.status == "trashed" else None
         same_account = (comment.author_uri == post.author_uri) if post.author_uri else comment.author == post.author
+        # Blogger names every anonymous commenter « Anonymous » (in English, whatever the blog's language): the
+        # network's own word for them is shown instead
+        author = "" if comment.author.strip().lower() in _ANONYMOUS and not comment.author_is_blogger else comment.author
         thread.comments.append(imported_comment(
-            source_id=comment.id, parent=comment.parent_id, author=comment.author, email=comment.author_email or None,
+            source_id=comment.id, parent=comment.parent_id, author=author, email=comment.author_email or None,
             website=comment.author_uri or None, created=comment.published or now,
             date_from="gmt" if comment.published else "import", source=comment.html,
             status=None if skip else _STATUS.get(comment.status, "pending"), skip=skip,

@@ -45,7 +45,7 @@ def test_both_formats_become_posts_pages_and_drafts(export, tmp_path):
         assert {u.path for u in report.uploads.values()} == {
             blogger._upload_path(blogger_kit.IMAGE_BIG), blogger._upload_path(blogger_kit.IMAGE_SMALL)}
     else:
-        assert dict(report.skipped) == {"comment": 3, "trash": 1}, "a trashed post is not brought back"
+        assert dict(report.skipped) == {"comment": 4, "trash": 1}, "a trashed post is not brought back"
         text = (content / "2020-03-confinement.md").read_text(encoding="utf-8")
         assert "Summary: Ce que le confinement change au cabinet." in text and "Tags: covid" in text
         assert "Date: 2020-03-20 19:30" in text, "18:30 UTC, in Paris"

@@ -62,9 +62,10 @@ def test_a_takeout_feed_lands_too_trashed_comments_left(imported, client):
     result = imported(blogger_kit.takeout_atom(), "feed.atom", "--json")
     assert result.exit_code == 0, result.output
     report = json.loads(result.output)
-    assert report["comments_imported"] == 2 and report["comments_skipped"] == {"trash": 1} and report["replies"] == 1
+    assert report["comments_imported"] == 3 and report["comments_skipped"] == {"trash": 1} and report["replies"] == 1
     page = client.get("/api/comments", query_string={"url": BLOG_B + "confinement.html"}).get_json()
-    [anne] = page["comments"]
+    anonymous, anne = page["comments"]
+    assert anonymous["author"]["name"] == "Anonyme", "Blogger's English « Anonymous », said the network's way"
     assert anne["author"]["name"] == "Anne" and anne["replies"][0]["author"]["is_post_author"] is True
 
 
@@ -75,4 +76,4 @@ def test_the_reader_alone(tmp_path):
     assert parsed.source == "blogger" and parsed.version == "takeout" and parsed.items == 5
     [thread] = parsed.threads
     assert thread.slug == "confinement" and thread.link == "/2020/03/confinement.html"
-    assert [c.parent for c in thread.comments] == ["", "21", ""]
+    assert [c.parent for c in thread.comments] == ["", "", "21", ""]
