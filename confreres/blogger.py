@@ -29,8 +29,9 @@ from datetime import UTC, datetime
 from pathlib import Path, PurePosixPath
 from urllib.parse import unquote, urlsplit
 
-from confreres.french import PARIS, slugify
+from confreres.french import PARIS, parse_iso, slugify
 from confreres.post_import import PostsReport, Source, SourcePost, local_path, no_query, one_line, write_posts
+from confreres.wxr import local
 from confreres.xml_input import ExportError, XmlExport, parts
 
 KIND_SCHEME = "http://schemas.google.com/g/2005#kind"
@@ -81,13 +82,6 @@ class BloggerExport:
         return [e for e in self.entries if e.kind == "comment"]
 
 
-def _local(tag) -> tuple[str, str]:
-    if not isinstance(tag, str) or not tag.startswith("{"):
-        return "", tag if isinstance(tag, str) else ""
-    ns, _, name = tag[1:].partition("}")
-    return ns, name
-
-
 def _number(value: str) -> str:
     value = (value or "").strip()
     match = _POST_NUMBER.search(value)
@@ -96,7 +90,7 @@ def _number(value: str) -> str:
 
 def _datetime(value: str) -> datetime | None:
     try:
-        moment = datetime.fromisoformat((value or "").strip().replace("Z", "+00:00"))
+        moment = parse_iso((value or "").strip())
     except ValueError:
         return None
     return moment.astimezone(UTC) if moment.tzinfo else moment.replace(tzinfo=UTC)
@@ -106,7 +100,7 @@ def _entry(elem, line: int) -> Entry:
     entry = Entry(kind="", id="", line=line)
     modern_type = modern_status = ""
     for child in elem:
-        ns, name = _local(child.tag)
+        ns, name = local(child.tag)
         text = (child.text or "").strip()
         if name == "id" and not ns.endswith("2018"):
             entry.id = _number(text)
@@ -131,13 +125,13 @@ def _entry(elem, line: int) -> Entry:
         elif name == "in-reply-to":
             entry.post_id = _number(child.get("ref", ""))
         elif name == "control":  # <app:control><app:draft>yes</app:draft>
-            if any(_local(c.tag)[1] == "draft" and (c.text or "").strip().lower() == "yes" for c in child):
+            if any(local(c.tag)[1] == "draft" and (c.text or "").strip().lower() == "yes" for c in child):
                 entry.status = "draft"
         elif name == "extendedProperty" and child.get("name") == "blogger.contentRemoved":
             entry.removed = child.get("value", "").lower() == "true"
         elif name == "author":
             for part in child:
-                part_name, value = _local(part.tag)[1], (part.text or "").strip()
+                part_name, value = local(part.tag)[1], (part.text or "").strip()
                 if part_name == "name":
                     entry.author = value
                 elif part_name == "uri":
@@ -199,16 +193,16 @@ def read_blogger(path: str | Path) -> BloggerExport:
             continue
         if depth != 2 or root is None:
             continue
-        name = _local(elem.tag)[1]
+        name = local(elem.tag)[1]
         if name == "title":
             title = one_line(elem.text or "")
         elif name == "entry":
             entry = _entry(elem, source.line())
-            modern = modern or any(_local(c.tag)[0] == MODERN_NS for c in elem)
+            modern = modern or any(local(c.tag)[0] == MODERN_NS for c in elem)
             if entry.kind:
                 entries.append(entry)
         root.remove(elem)
-    if root is None or _local(root.tag)[0] != "http://www.w3.org/2005/Atom":
+    if root is None or local(root.tag)[0] != "http://www.w3.org/2005/Atom":
         raise ExportError("ce n'est pas un export Blogger : pas un flux Atom")
     if not entries:
         raise ExportError("ce n'est pas un export Blogger : aucune entrée de billet, de page ou de commentaire (ni "

@@ -22,9 +22,7 @@ and time capped): the export names the URLs, and it may be somebody else's file.
 
 from __future__ import annotations
 
-import os
 import re
-import tempfile
 from collections import Counter
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -38,9 +36,9 @@ import markdownify
 from bs4 import BeautifulSoup
 from markdownify import MarkdownConverter
 
-from confreres import secrecy
+from confreres import sanitize, secrecy
 from confreres.french import PARIS
-from confreres.sanitize import text as plain_text
+from confreres.releases import atomic_write
 
 IMAGE_EXTENSIONS = {".jpg", ".jpeg", ".png", ".gif", ".webp", ".svg", ".avif", ".bmp", ".ico", ".tif", ".tiff"}
 MAX_DOWNLOAD = 25 * 1024 * 1024  # an upload larger than this stays a link to the old site (a video, most likely)
@@ -152,8 +150,8 @@ class PostsReport:
 
 
 def one_line(value: str) -> str:
-    """Plain text on one line, from HTML (entities read)."""
-    return " ".join(plain_text(value or "").split())
+    """Plain text on one line, from HTML (entities read; control and format characters out: sanitize.one_line)."""
+    return sanitize.one_line(sanitize.text(value or ""))
 
 
 def meta(value: str) -> str:
@@ -434,14 +432,7 @@ def _fetch(guard, upload: Upload, content: Path) -> None:
 def write_atomically(target: Path, data: bytes) -> None:
     """Whole or not at all: an interrupted import leaves no half file that a second run would keep."""
     target.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(dir=target.parent, prefix=".import-")
-    try:
-        with os.fdopen(handle, "wb") as file:
-            file.write(data)
-        os.replace(temporary, target)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
+    atomic_write(target, data)
 
 
 def write_posts(source: Source, content: Path, *, download: bool = True, dry_run: bool = False,

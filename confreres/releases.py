@@ -463,5 +463,9 @@ def atomic_write(path: Path, data: str | bytes):
     """Write `path` whole or not at all (a reader never sees half of it), text as UTF-8; safe across processes
     and threads (the planet fetches feeds from several)."""
     tmp = path.with_name(f".{path.name}.{os.getpid()}.{time.monotonic_ns()}.tmp")
-    tmp.write_bytes(data.encode() if isinstance(data, str) else data)
-    os.replace(tmp, path)
+    try:
+        tmp.write_bytes(data.encode() if isinstance(data, str) else data)
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)  # a full disk, an interrupt: no half file left beside it
+        raise

@@ -2,6 +2,8 @@
 
 import os
 
+import pytest
+
 from confreres import releases
 
 
@@ -16,3 +18,13 @@ def test_swap_symlink_replaces_the_link_and_leaves_no_temporary(tmp_path):
     releases.swap_symlink(link, "new", ".live.swap")
     assert os.readlink(link) == "new" and link.resolve() == (tmp_path / "new").resolve()
     assert sorted(p.name for p in tmp_path.iterdir()) == ["live", "new", "old"]
+
+
+def test_atomic_write_leaves_nothing_behind_when_it_fails(tmp_path):
+    from confreres.releases import atomic_write
+
+    target = tmp_path / "occupied"
+    target.mkdir()  # os.replace cannot put a file there
+    with pytest.raises(OSError):
+        atomic_write(target, b"data")
+    assert [p.name for p in tmp_path.iterdir()] == ["occupied"], "no temporary file left beside it"
