@@ -366,9 +366,13 @@ class _Writer:
         return report
 
     def fetch_uploads(self, download: bool, dry_run: bool, guard_factory) -> None:
+        from confreres.publish import CODE_SUFFIXES
+
         waiting = []
         for upload in self.report.uploads.values():
-            if (self.content / upload.path).exists():
+            if upload.path.lower().endswith(CODE_SUFFIXES):  # a push would refuse the blog with it
+                upload.outcome, upload.error = "failed", "fichier de code : un blog n'en publie pas, laissé sur l'ancien site"
+            elif (self.content / upload.path).exists():
                 upload.outcome = "present"
             elif not download or dry_run:
                 upload.outcome = "not_downloaded"

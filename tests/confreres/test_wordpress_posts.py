@@ -90,7 +90,8 @@ def export_with_images(tmp_path: Path, server: LoopbackServer) -> tuple[Path, st
             f'srcset="{base}/x.png 2x" width="300" /></a> La radio du thorax[/caption]\n\n'
             f'Le <a href="{base}/wp-content/uploads/2015/03/protocole.pdf">protocole</a>, une image '
             f'<img src="{base}/wp-content/uploads/2015/03/absente.png" alt="absente"> et une autre '
-            f'<img src="{base}/wp-content/uploads/2015/03/page.png" alt="page"> ; ailleurs : '
+            f'<img src="{base}/wp-content/uploads/2015/03/page.png" alt="page"> ; un <a href="{base}/wp-content/'
+            f'uploads/2015/03/calcul.py">script</a> ; ailleurs : '
             f'<img src="https://cdn.example.org/schema.png" alt="schéma">.\n\n'
             f'Voir aussi <a href="{base}/2014/11/gardes/">mes gardes</a> et <a href="{base}/?p=12">le même</a>.')
     path = tmp_path / "export.xml"
@@ -146,6 +147,7 @@ def test_images_are_downloaded_and_the_posts_build_with_them(tmp_path, make_netw
     assert "Billets écrits : 2" in result.output
     assert f"✗ {base}/wp-content/uploads/2015/03/absente.png : réponse HTTP 404" in result.output
     assert "pas une image (« text/html »)" in result.output
+    assert "calcul.py : fichier de code : un blog n'en publie pas" in result.output, "a push would refuse it"
     assert "https://cdn.example.org/schema.png" in result.output, "an image hosted elsewhere is named"
     content = site.path / "content"
     assert (content / "images" / "2015" / "03" / "radio.png").read_bytes() == PNG
@@ -177,7 +179,8 @@ def test_images_are_downloaded_and_the_posts_build_with_them(tmp_path, make_netw
     assert again.count("post", "written") == 0 and again.count("post", "present") == 2
     assert "Corrigé à la main." in (content / "2015-03-la-radio.md").read_text(encoding="utf-8")
     assert {u.outcome for u in again.uploads.values()} == {"present", "failed"}
-    assert len(uploads.requests) == fetched + 2, "only the two that failed are asked again"
+    assert len(uploads.requests) == fetched + 2, "only the two that failed are asked again (never the code)"
+    assert not list(content.rglob("*.py"))
 
 
 def test_a_dry_run_writes_and_fetches_nothing(tmp_path, uploads):
@@ -187,8 +190,10 @@ def test_a_dry_run_writes_and_fetches_nothing(tmp_path, uploads):
     assert report.count("post", "written") == 2 and not content.exists() and not uploads.requests
     result = CliRunner().invoke(cli, ["import", "wordpress-posts", str(path), "--site", "dr-lefebvre", "--dry-run",
                                       "--json", "--source", str(tmp_path)])
-    assert result.exit_code == 0, result.output
-    assert {p["path"] for p in json.loads(result.output)["posts"]} == {"2015-03-la-radio.md", "2014-11-gardes.md"}
+    assert result.exit_code == 1, "the script upload cannot come, dry run or not"
+    report = json.loads(result.output)
+    assert {p["path"] for p in report["posts"]} == {"2015-03-la-radio.md", "2014-11-gardes.md"}
+    assert {u["outcome"] for u in report["uploads"]} == {"not_downloaded", "failed"}
     assert not content.exists()
 
 
