@@ -79,6 +79,9 @@ def create_app(test_config: dict | None = None) -> Flask:
     from comments_service.web import federation
 
     app.register_blueprint(federation.bp)  # the fediverse (/.well-known/webfinger, /ap/...)
+    from comments_service.federation import answers
+
+    answers.init_app(app)  # a local answer to a fediverse reply goes to its author
     cors.init_app(app)
     app.extensions["confreres_limiter"] = limits.init_app(app)
     app.before_request(_refresh_network)  # blogs added to network.toml while the service runs
