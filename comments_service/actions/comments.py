@@ -53,8 +53,10 @@ def edit_comment(db, comment_id: int, nonce, text: str, *, window_minutes: int, 
 
 def delete_comment(db, comment_id: int, nonce, *, window_minutes: int, account_id=None) -> str:
     """The owner's deletion (domain/comments.delete_comment), then `comment.deleted`; returns the outcome."""
+    before = store.get_comment(db, comment_id)  # a hard delete leaves no row: what listeners need of it, kept
     outcome = store.delete_comment(db, comment_id, nonce, window_minutes=window_minutes, account_id=account_id)
-    events.emit("comment.deleted", comment_id=comment_id, outcome=outcome)
+    events.emit("comment.deleted", comment_id=comment_id, outcome=outcome,
+                parent_id=before["parent_id"] if before else None, url=before["post_url"] if before else None)
     return outcome
 
 

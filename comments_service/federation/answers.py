@@ -4,7 +4,8 @@ Notes are otherwise fetched, not pushed (docs/federation.md): a server sees them
 But the person who replied from Mastodon expects to hear the answer, as a Mastodon reply would reach them: the
 answer's Note goes to their inbox (a `Create`, mentioning them), so it lands in their notifications. Only when the
 answer is approved (at once, or later by a moderator): a comment awaiting moderation is sent nowhere, and only what
-its Note shows goes (notes.py: the public name, the sanitised text; never an e-mail or a real name).
+its Note shows goes (notes.py: the public name, the sanitised text; never an e-mail or a real name). Its edits
+follow as an `Update`, its deletion (or a moderator's rejection) as a `Delete`.
 """
 
 from __future__ import annotations
@@ -17,40 +18,66 @@ from comments_service.domain.posts import query_one
 from comments_service.federation import delivery, notes, urls
 from confreres.registry import Network
 
-_APPROVALS = ("comment.created", "comment.moderated")
 
-
-def queue_answer(db, network: Network, comment_id: int) -> int:
-    """Queue the Note of `comment_id` for the remote author of the reply it answers; 0 when there is none to send
-    (not approved, not shown to the fediverse, not an answer to a federated reply, its author unknown)."""
-    found = notes.served(db, network, comment_id)
-    if found is None or found[0]["parent_id"] is None:
-        return 0
-    row, post, article = found
-    parent = query_one(db, "SELECT f.actor, f.handle FROM fed_comments f JOIN comments c ON c.id = f.comment_id"
-                           " WHERE f.comment_id = ? AND c.status = 'approved'", (row["parent_id"],))
+def _addressee(db, comment_id: int, gone: dict | None = None):
+    """(its post's blog, the remote author of the reply the comment answers, where they receive), or None when it
+    answers no reply from the fediverse. `gone`: the parent and post of a comment deleted with its row."""
+    row = gone or query_one(db, "SELECT parent_id, post_url AS url FROM comments WHERE id = ?", (comment_id,))
+    post = row and query_one(db, "SELECT site FROM posts WHERE url = ?", (row["url"],))
+    parent = post and row["parent_id"] is not None and query_one(
+        db, "SELECT actor, handle FROM fed_comments WHERE comment_id = ?", (row["parent_id"],))
     remote = parent and query_one(db, "SELECT inbox, shared_inbox FROM fed_remote_actors WHERE id = ?",
                                   (parent["actor"],))
-    if not remote:
+    return (post["site"], parent, remote["shared_inbox"] or remote["inbox"]) if remote else None
+
+
+def queue_answer(db, network: Network, comment_id: int, kind: str = "Create", gone: dict | None = None) -> int:
+    """Queue the Note of `comment_id` (`kind`: Create, or Update once edited) for the remote author of the reply it
+    answers; a `Delete` of it when it is no longer shown (deleted, rejected). 0 when there is nothing to send: it
+    answers no federated reply, its author is unknown, or (Create, Update) the Note is not served."""
+    found = _addressee(db, comment_id, gone)
+    if found is None:
         return 0
-    doc = notes.note(db, network, row, post, article)
-    doc["cc"] = [*doc["cc"], parent["actor"]]
-    doc["tag"] = [{"type": "Mention", "href": parent["actor"], "name": parent["handle"]}]
-    activity = {"@context": "https://www.w3.org/ns/activitystreams", "id": f"{doc['id']}#create", "type": "Create",
-                "actor": urls.actor_id(network, post["site"]), "published": doc["published"], "to": doc["to"],
-                "cc": doc["cc"], "object": doc}
+    site, parent, inbox = found
+    mention = {"type": "Mention", "href": parent["actor"], "name": parent["handle"]}
+    actor = urls.actor_id(network, site)
+    if kind == "Delete":
+        note_id = notes.note_id(network, comment_id)
+        activity = {"@context": "https://www.w3.org/ns/activitystreams", "id": f"{note_id}#delete", "type": "Delete",
+                    "actor": actor, "to": [urls.PUBLIC], "cc": [parent["actor"]],
+                    "object": {"id": note_id, "type": "Tombstone"}}
+    else:
+        served = notes.served(db, network, comment_id)
+        if served is None:
+            return 0
+        doc = notes.note(db, network, *served)
+        doc["cc"], doc["tag"] = [*doc["cc"], parent["actor"]], [mention]
+        suffix = "create" if kind == "Create" else f"update-{doc.get('updated', '')}"
+        activity = {"@context": "https://www.w3.org/ns/activitystreams", "id": f"{doc['id']}#{suffix}", "type": kind,
+                    "actor": actor, "published": doc["published"], "to": doc["to"], "cc": doc["cc"], "object": doc}
     with write(db):
-        delivery.queue(db, post["site"], remote["shared_inbox"] or remote["inbox"], activity)
+        delivery.queue(db, site, inbox, activity)
     return 1
 
 
+def _kind(name: str, data: dict) -> str:
+    """What an event means for an answer already sent (or to send): "" when nothing."""
+    if name in ("comment.created", "comment.moderated") and data.get("status") == "approved":
+        return "Create"
+    if name == "comment.moderated":
+        return "Delete"  # rejected or spam: no longer shown
+    return {"comment.edited": "Update", "comment.deleted": "Delete"}.get(name, "")
+
+
 def _after_commit(name: str, data: dict) -> None:
-    if name not in _APPROVALS or data.get("status") != "approved":
+    if not (kind := _kind(name, data)) or "comment_id" not in data:
         return
     app = current_app._get_current_object()
     db = connect(app.config["DB"])
     try:
-        queued = queue_answer(db, app.extensions["confreres_network"], data["comment_id"])
+        gone = {"parent_id": data.get("parent_id"), "url": data["url"]} if name == "comment.deleted" and data.get(
+            "url") else None
+        queued = queue_answer(db, app.extensions["confreres_network"], data["comment_id"], kind, gone)
     finally:
         db.close()
     if queued:

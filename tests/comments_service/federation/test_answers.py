@@ -1,8 +1,10 @@
 """A local answer to a reply that came from Mastodon reaches that reply's author: a signed `Create` of the answer's
-Note, mentioning them, in their inbox, once the answer is approved; nothing for a comment awaiting moderation, nor
-for an answer to a local comment."""
+Note, mentioning them, in their inbox, once the answer is approved, then its Update and Delete; nothing for a comment
+awaiting moderation, nor for an answer to a local comment."""
 
 from __future__ import annotations
+
+import httpx
 
 from comments_service.core import events
 from tests.comments_service.federation.conftest import wait_for
@@ -46,6 +48,18 @@ def test_an_answer_to_a_fediverse_reply_is_delivered_to_its_author(make_service,
         events.emit("comment.moderated", comment_id=held["comment"]["id"], action="approve", status="approved")
     later = wait_for(lambda: peer.of_type("Create"))
     assert [d.activity["object"]["id"] for d in later] == [service.url(f"/comments/ap/comments/{held['comment']['id']}")]
+
+    # its writer edits it, then deletes it: the Update and the Delete follow it to Alice's server
+    peer.received.clear()
+    edited = httpx.patch(service.url(f"/comments/api/comments/{answer['comment']['id']}"),
+                         json={"text": "Merci Alice, très bien vu."}, headers={"X-Edit-Token": answer["edit_token"]})
+    assert edited.status_code == 200, edited.text
+    [update] = wait_for(lambda: peer.of_type("Update"))
+    assert update.verified and "très bien vu" in update.activity["object"]["content"]
+    assert httpx.delete(service.url(f"/comments/api/comments/{answer['comment']['id']}"),
+                        headers={"X-Edit-Token": answer["edit_token"]}).status_code in (200, 204)
+    [delete] = wait_for(lambda: peer.of_type("Delete"))
+    assert delete.verified and delete.activity["object"] == {"id": doc["id"], "type": "Tombstone"}
 
     # an answer to a local comment: nothing for anyone
     local = comment(service, post_url, "Un avis.", author="Un lecteur")["comment"]
