@@ -36,7 +36,8 @@ def create_comment(db, network, post, data, *, account, ip_hash) -> tuple:
             duplicate_minutes=int(config["DUPLICATE_WINDOW"]), secrecy=held, html=html,
         )
         notify.comment_created(db, row)
-    events.emit("comment.created", comment_id=row["id"], status=row["status"], url=post["url"], site=post["site"])
+    events.emit("comment.created", comment_id=row["id"], status=row["status"], url=post["url"], site=post["site"],
+                parent_id=row["parent_id"])
     return row, nonce
 
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 from flask import current_app
 
 from comments_service.core import events
-from comments_service.core.db import connect, write
+from comments_service.core.db import get_db, write
 from comments_service.domain.posts import query_one
 from comments_service.federation import delivery, notes, urls
 from confreres.registry import Network
@@ -70,16 +70,13 @@ def _kind(name: str, data: dict) -> str:
 
 
 def _after_commit(name: str, data: dict) -> None:
-    if not (kind := _kind(name, data)) or "comment_id" not in data:
-        return
+    if not (kind := _kind(name, data)) or "comment_id" not in data or data.get("parent_id", True) is None:
+        return  # a comment on the post itself (most of them: said by the event) answers nobody
     app = current_app._get_current_object()
-    db = connect(app.config["DB"])
-    try:
-        gone = {"parent_id": data.get("parent_id"), "url": data["url"]} if name == "comment.deleted" and data.get(
-            "url") else None
-        queued = queue_answer(db, app.extensions["confreres_network"], data["comment_id"], kind, gone)
-    finally:
-        db.close()
+    gone = {"parent_id": data.get("parent_id"), "url": data["url"]} if name == "comment.deleted" and data.get(
+        "url") else None
+    # the request's connection (kept between requests): no new one on the write path
+    queued = queue_answer(get_db(), app.extensions["confreres_network"], data["comment_id"], kind, gone)
     if queued:
         delivery.kick(app)
 
