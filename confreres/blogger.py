@@ -25,11 +25,11 @@ import hashlib
 import re
 from collections import Counter
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path, PurePosixPath
 from urllib.parse import unquote, urlsplit
 
-from confreres.french import PARIS, parse_iso, slugify
+from confreres.french import PARIS, slugify, utc_datetime
 from confreres.post_import import PostsReport, Source, SourcePost, local_path, no_query, one_line, write_posts
 from confreres.wxr import local
 from confreres.xml_input import ExportError, XmlExport, parts
@@ -88,14 +88,6 @@ def _number(value: str) -> str:
     return match.group(1) if match else value
 
 
-def _datetime(value: str) -> datetime | None:
-    try:
-        moment = parse_iso((value or "").strip())
-    except ValueError:
-        return None
-    return moment.astimezone(UTC) if moment.tzinfo else moment.replace(tzinfo=UTC)
-
-
 def _entry(elem, line: int) -> Entry:
     entry = Entry(kind="", id="", line=line)
     modern_type = modern_status = ""
@@ -109,7 +101,7 @@ def _entry(elem, line: int) -> Entry:
         elif name == "content":
             entry.html = child.text or ""
         elif name == "published":
-            entry.published = _datetime(text)
+            entry.published = utc_datetime(text)
         elif name == "category":
             scheme, term = child.get("scheme", ""), child.get("term", "")
             if scheme == KIND_SCHEME:

@@ -126,6 +126,16 @@ def parse_iso(value: str) -> datetime:
     return datetime.fromisoformat(value.replace("Z", "+00:00"))
 
 
+def utc_datetime(value) -> datetime | None:
+    """An ISO 8601 date written by someone else's software (an export, a feed) as an aware UTC datetime, a date
+    without offset taken as UTC; None when it is not one."""
+    try:
+        moment = parse_iso(value.strip()) if isinstance(value, str) else None
+        return None if moment is None else (moment if moment.tzinfo else moment.replace(tzinfo=UTC)).astimezone(UTC)
+    except (ValueError, OverflowError):  # « 0001-01-01T00:00:00+01:00 » has no UTC time
+        return None
+
+
 def slugify(value: str, default: str = "") -> str:
     """'Médecine générale' -> 'medecine-generale' (ASCII, for URLs); `default` when nothing is left."""
     ascii_value = unicodedata.normalize("NFKD", value).encode("ascii", "ignore").decode("ascii")

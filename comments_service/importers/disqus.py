@@ -42,6 +42,7 @@ from comments_service.importers.threads import (
     import_threads,
     imported_comment,
 )
+from confreres.french import utc_datetime
 from confreres.registry import Network
 from confreres.sanitize import text as plain_text
 from confreres.xml_input import XmlExport
@@ -83,11 +84,8 @@ def _true(value: str) -> bool:
 
 def _datetime(value: str) -> datetime | None:
     """`2013-10-10T19:20:29Z` (and without the Z: UTC all the same, as Disqus keeps every date)."""
-    try:
-        moment = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
-    except ValueError:
-        return None
-    return (moment.astimezone(UTC) if moment.tzinfo else moment.replace(tzinfo=UTC)) if moment.year > 1900 else None
+    moment = utc_datetime(value)
+    return moment if moment and moment.year > 1900 else None
 
 
 def unwrapped(url: str) -> str:

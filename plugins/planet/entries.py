@@ -28,7 +28,7 @@ from urllib.parse import urljoin, urlsplit, urlunsplit
 import feedparser
 
 from confreres import sanitize
-from confreres.french import ISO_Z, is_weekday, month_number, parse_iso, slugify
+from confreres.french import ISO_Z, is_weekday, month_number, slugify, utc_datetime
 
 EXCERPT_LENGTH = 320
 TITLE_FROM_TEXT = 90  # characters of an untitled entry's text that title it
@@ -158,11 +158,8 @@ def _json_authors(holder: dict) -> str:
 
 def _json_date(value) -> time.struct_time | None:
     """RFC 3339, as the spec says, into feedparser's form (a UTC time tuple)."""
-    try:
-        moment = parse_iso(_text(value).strip())
-    except ValueError:
-        return None
-    return (moment if moment.tzinfo else moment.replace(tzinfo=UTC)).astimezone(UTC).timetuple()
+    moment = utc_datetime(value)
+    return moment.timetuple() if moment else None
 
 
 def from_json_feed(data: dict, feed_url: str = "") -> feedparser.FeedParserDict:

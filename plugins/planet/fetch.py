@@ -19,10 +19,8 @@ import contextlib
 import email.utils
 import fcntl
 import hashlib
-import html
 import io
 import json
-import re
 import time
 import xml.etree.ElementTree as ET
 from concurrent.futures import ThreadPoolExecutor
@@ -154,6 +152,7 @@ def locked(state_dir: Path):
 
 
 FEED_ROOTS = ("rss", "feed", "RDF")
+NOT_A_FEED = "la réponse est une page HTML, pas un flux"  # a page: the feed it advertises is looked for
 
 
 def check_feed(body: bytes) -> str:
@@ -171,7 +170,7 @@ def check_feed(body: bytes) -> str:
         return ""  # entries (feedparser's loose parser copes with small faults), or a valid empty feed
     head = body[:512].lstrip().lower()
     if head.startswith((b"<!doctype html", b"<html")) or b"<html" in head:
-        return "la réponse est une page HTML, pas un flux"
+        return NOT_A_FEED
     exc = parsed.get("bozo_exception")
     if exc is not None:
         return f"XML invalide : {str(exc)[:160]}"
@@ -260,7 +259,7 @@ def fetch_one(client: httpx.Client, url: str, state: dict, state_dir: Path, opti
         outcome = "unchanged"  # same bytes without a 304 (server ignores conditional GET)
     else:
         problem = check_feed(body)
-        if problem and not state.get("discovered") and (found := discovered_feed(body, final_url)):
+        if problem == NOT_A_FEED and not state.get("discovered") and (found := discovered_feed(body, final_url)):
             problem, found_body, found_headers = _discover(client, found, options, start, problem)
             if not problem:
                 state["discovered"], body, response_headers = found, found_body, found_headers
@@ -280,21 +279,25 @@ def fetch_one(client: httpx.Client, url: str, state: dict, state_dir: Path, opti
     return FetchResult(url, outcome, status, "", time.monotonic() - start, copy), state
 
 
-_LINK_TAG = re.compile(r"<link\b[^>]*>", re.I)
-_ATTRIBUTE = re.compile(r"""([\w:-]+)\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s"'>]+))""")
 FEED_TYPES = ("application/atom+xml", "application/rss+xml", "application/feed+json", "application/json")
 
 
 def discovered_feed(body: bytes, page_url: str) -> str:
     """The first feed a web page advertises (`<link rel="alternate" type="application/rss+xml" href="…">`, as
     browsers and feed readers find a blog's feed), or '': an outside blog listed by its home page is read all the
-    same. A WordPress page lists its posts' feed before its comments' feed."""
-    head = body[: 256 * 1024].decode("utf-8", "replace")
-    for tag in _LINK_TAG.findall(head):
-        attrs = {m[0].lower(): html.unescape(next(v for v in m[1:] if v is not None)) for m in _ATTRIBUTE.findall(tag)}
-        kind = attrs.get("type", "").split(";")[0].strip().lower()
-        if "alternate" in attrs.get("rel", "").lower().split() and kind in FEED_TYPES and attrs.get("href", "").strip():
-            found = urljoin(page_url, attrs["href"].strip())
+    same. A WordPress page lists its posts' feed before its comments' feed. Read as confreres.webmention reads a
+    page's endpoint (html.parser, `<base href>` honoured)."""
+    from bs4 import BeautifulSoup
+
+    soup = BeautifulSoup(body[: 256 * 1024], "html.parser")
+    base_tag = soup.find("base", href=True)
+    base = urljoin(page_url, base_tag["href"].strip()) if base_tag is not None else page_url
+    for link in soup.find_all("link", href=True):
+        rel = link.get("rel") or []
+        rels = [r.lower() for r in (rel.split() if isinstance(rel, str) else rel)]
+        kind = (link.get("type") or "").split(";")[0].strip().lower()
+        if "alternate" in rels and kind in FEED_TYPES and link["href"].strip():
+            found = urljoin(base, link["href"].strip())
             if urlsplit(found).scheme in ("http", "https") and urlsplit(found).netloc:
                 return found
     return ""
