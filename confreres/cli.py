@@ -929,6 +929,34 @@ def import_blogger_posts(ctx, file, slug, source, no_images, dry_run, as_json, r
     _import_posts(ctx.network, file, slug, source, no_images, dry_run, as_json, redirects, blogger.import_posts)
 
 
+@import_group.command("movabletype-posts")
+@_posts_options
+@click.option("--old-url", metavar="URL", default="",
+              help="The old blog's address (the file does not say it): its images and files are downloaded, "
+                   "links between its posts kept.")
+def import_movabletype_posts(ctx, file, slug, source, no_images, dry_run, as_json, redirects, old_url):
+    """Write the entries of a Movable Type export as Markdown into the blog SLUG.
+
+    The plain-text export of Movable Type, TypePad and the platforms built on them (Hautetfort…). Each entry
+    goes to content/<yyyy-mm>-<slug>.md with its title, date, categories, tags, slug (its BASENAME) and
+    excerpt; drafts stay drafts; the images the posts show from the platform's servers, and from the old
+    blog's own address when --old-url gives it, are downloaded into content/images/. A file already there
+    is never overwritten. Then build the blog and import the comments of the same file (confreres import
+    movabletype).
+    """
+    from functools import partial
+
+    from confreres import movable_type
+
+    if old_url and not old_url.startswith(("http://", "https://")):
+        raise click.BadParameter("une adresse http:// ou https://", param_hint="--old-url")
+    if redirects:
+        raise click.BadParameter("un export Movable Type ne donne pas l'adresse de ses billets : pas de "
+                                 "redirections à écrire", param_hint="--redirects")
+    _import_posts(ctx.network, file, slug, source, no_images, dry_run, as_json, redirects,
+                  partial(movable_type.import_posts, old_url=old_url))
+
+
 def _import_posts(network, file: Path, slug: str, source: Path | None, no_images: bool, dry_run: bool,
                   as_json: bool, redirects: Path | None, import_posts) -> None:
     """What every posts import does around its reader: the blog's folder found, the report printed."""
@@ -996,6 +1024,20 @@ def import_blogger(ctx, file, slug, dry_run, as_json):
     from comments_service.importers import blogger
 
     _import_comments(ctx.network, file, slug, dry_run, as_json, blogger.read_blogger_comments)
+
+
+@import_group.command("movabletype")
+@_import_options
+def import_movabletype(ctx, file, slug, dry_run, as_json):
+    """Import the comments of a Movable Type export (Movable Type, TypePad, Hautetfort…) into the blog SLUG.
+
+    The posts come first (confreres import movabletype-posts); once the blog is built, the comment service
+    knows its posts and each entry is matched by its slug. Trackbacks are left out. Running it again
+    imports nothing new.
+    """
+    from comments_service.importers import movable_type
+
+    _import_comments(ctx.network, file, slug, dry_run, as_json, movable_type.read_mt_comments)
 
 
 @import_group.command("isso")

@@ -30,7 +30,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from html import escape, unescape
 from pathlib import Path, PurePosixPath
-from urllib.parse import parse_qsl, quote, urljoin, urlsplit, urlunsplit
+from urllib.parse import parse_qsl, quote, unquote, urljoin, urlsplit, urlunsplit
 
 import markdownify
 from bs4 import BeautifulSoup
@@ -190,6 +190,39 @@ def watch_url(url: str) -> str:
     return url
 
 
+_BLOCKS = ("table|thead|tfoot|caption|col|colgroup|tbody|tr|td|th|div|dl|dd|dt|ul|ol|li|pre|form|map|area|"
+           "blockquote|address|math|style|p|h[1-6]|hr|fieldset|legend|section|article|aside|hgroup|header|"
+           "footer|nav|figure|figcaption|details|menu|summary|iframe|audio|video|object|embed|script|noscript")
+
+
+def wpautop(text: str) -> str:
+    """Implicit paragraphs made explicit, as WordPress shows a classic-editor post (its `wpautop`) and Movable Type
+    one written with « Convert Breaks »: a blank line ends a paragraph, a line break is a `<br>`; block elements
+    and `<pre>` are left as they are."""
+    text = text.replace("\r\n", "\n").replace("\r", "\n")
+    kept: list[str] = []
+
+    def keep(match: re.Match) -> str:
+        kept.append(match.group(0))
+        return f"\n\n\x00{len(kept) - 1}\x00\n\n"
+
+    text = re.sub(r"<(pre|script|style)\b.*?</\1\s*>", keep, text, flags=re.S | re.I)
+    text = re.sub(rf"(<(?:{_BLOCKS})[\s/>])", r"\n\n\1", text, flags=re.I)
+    text = re.sub(rf"(</(?:{_BLOCKS})>)", r"\1\n\n", text, flags=re.I)
+    paragraphs = []
+    for chunk in re.split(r"\n\s*\n", text):
+        chunk = chunk.strip()
+        if not chunk:
+            continue
+        if re.fullmatch(r"\x00\d+\x00", chunk) or re.match(rf"</?(?:{_BLOCKS})[\s/>]", chunk, re.I):
+            paragraphs.append(chunk)
+        else:
+            lines = re.sub(r"\n(?!\s*</?(?:" + _BLOCKS + r")[\s/>])", "<br>\n", chunk, flags=re.I)
+            paragraphs.append(f"<p>{lines}</p>")
+    out = "\n".join(paragraphs)
+    return re.sub(r"\x00(\d+)\x00", lambda m: kept[int(m.group(1))], out)
+
+
 # -- HTML -> Markdown -----------------------------------------------------------------------------
 
 
@@ -240,6 +273,7 @@ class _Writer:
         self.report = PostsReport(source.platform, source.version, skipped=source.skipped,
                                   shortcodes=source.shortcodes, embeds=source.embeds, repairs=source.repairs)
         self.targets: dict[str, str] = {}  # a post's old addresses (path, ?p=ID) -> its file under content/
+        self.slugs: dict[str, str] = {}  # a published post's slug -> its file (when no other post has it)
 
     def absolute(self, url: str) -> str:
         return urljoin(self.source.base, (url or "").strip())
@@ -251,7 +285,15 @@ class _Writer:
         for key, value in parse_qsl(parts.query):
             if target := self.targets.get(f"?{key}={value}"):
                 return target
-        return self.targets.get(parts.path.rstrip("/")) if parts.path.strip("/") else None
+        if not parts.path.strip("/"):
+            return None
+        if target := self.targets.get(parts.path.rstrip("/")):
+            return target
+        # a platform whose export names no address (Movable Type's): « /archive/2010/05/12/<slug>.html » by its slug;
+        # only a page's address (« .html »), never a folder's, which may be a category or a tag of the same name
+        name = PurePosixPath(unquote(parts.path)).name
+        stem, _, extension = name.rpartition(".")
+        return (self.slugs.get(stem) or None) if extension.lower() in ("html", "htm") and stem != "index" else None
 
     def plan(self) -> list[tuple[Post, SourcePost]]:
         planned: list[tuple[Post, SourcePost]] = []
@@ -275,6 +317,7 @@ class _Writer:
             if not why:
                 for address in item.addresses:
                     self.targets[address if address.startswith("?") else address.rstrip("/")] = path
+                self.slugs[item.slug] = path if item.slug not in self.slugs else ""
         return planned
 
     def soup(self, item: SourcePost) -> BeautifulSoup:
@@ -496,6 +539,7 @@ _SKIP_LABELS = {
                 "commentaires (importés par la commande des commentaires)"),
     "settings": ("réglage du blog", "réglages du blog"),
     "template": ("gabarit du thème", "gabarits du thème"),
+    "no_entry": ("entrée de commentaires seuls (« NO ENTRY »)", "entrées de commentaires seuls (« NO ENTRY »)"),
 }
 
 

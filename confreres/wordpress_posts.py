@@ -28,15 +28,13 @@ from confreres.post_import import (
     local_path,
     no_query,
     one_line,
+    wpautop,
     write_posts,
 )
 
 DRAFT_STATUSES = {"draft": "brouillon", "pending": "en attente de relecture", "private": "privé"}  # not public
 _SKIPPED_STATUSES = {"trash", "auto-draft", "inherit"}
 _DEFAULT_CATEGORIES = {"uncategorized", "non-classe", "sans-categorie"}  # WordPress's default, in English and French
-_BLOCKS = ("table|thead|tfoot|caption|col|colgroup|tbody|tr|td|th|div|dl|dd|dt|ul|ol|li|pre|form|map|area|"
-           "blockquote|address|math|style|p|h[1-6]|hr|fieldset|legend|section|article|aside|hgroup|header|"
-           "footer|nav|figure|figcaption|details|menu|summary|iframe|audio|video|object|embed|script|noscript")
 _OPENER = re.compile(r"\[(\[?)([a-zA-Z][\w-]*)((?:[\s=][^\]]*)?)\]")  # [name attrs]; [[name]] is text
 _CLOSER = re.compile(r"\[/([a-zA-Z][\w-]*)\]")
 _ATTRIBUTE = re.compile(r"""([\w-]+)\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s"']+))""")
@@ -64,33 +62,6 @@ def _date(f: dict) -> datetime | None:
 
 
 # -- the body -------------------------------------------------------------------------------------
-
-
-def wpautop(text: str) -> str:
-    """WordPress's implicit paragraphs made explicit (its `wpautop`, as it shows a classic-editor post): a blank
-    line ends a paragraph, a line break is a `<br>`; block elements and `<pre>` are left as they are."""
-    text = text.replace("\r\n", "\n").replace("\r", "\n")
-    kept: list[str] = []
-
-    def keep(match: re.Match) -> str:
-        kept.append(match.group(0))
-        return f"\n\n\x00{len(kept) - 1}\x00\n\n"
-
-    text = re.sub(r"<(pre|script|style)\b.*?</\1\s*>", keep, text, flags=re.S | re.I)
-    text = re.sub(rf"(<(?:{_BLOCKS})[\s/>])", r"\n\n\1", text, flags=re.I)
-    text = re.sub(rf"(</(?:{_BLOCKS})>)", r"\1\n\n", text, flags=re.I)
-    paragraphs = []
-    for chunk in re.split(r"\n\s*\n", text):
-        chunk = chunk.strip()
-        if not chunk:
-            continue
-        if re.fullmatch(r"\x00\d+\x00", chunk) or re.match(rf"</?(?:{_BLOCKS})[\s/>]", chunk, re.I):
-            paragraphs.append(chunk)
-        else:
-            lines = re.sub(r"\n(?!\s*</?(?:" + _BLOCKS + r")[\s/>])", "<br>\n", chunk, flags=re.I)
-            paragraphs.append(f"<p>{lines}</p>")
-    out = "\n".join(paragraphs)
-    return re.sub(r"\x00(\d+)\x00", lambda m: kept[int(m.group(1))], out)
 
 
 def _attributes(text: str) -> dict[str, str]:

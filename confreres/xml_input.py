@@ -54,6 +54,8 @@ LABELS = {
                      "suites d'octets qui ne sont pas de l'UTF-8 remplacées par « \ufffd »"),
     "trailing": ("texte après la fin de l'export ignoré", "textes après la fin de l'export ignorés"),
     "cdata": ("« ]]> » écrit dans un texte, gardé tel quel", "« ]]> » écrits dans des textes, gardés tels quels"),
+    "windows_1252": ("fichier qui n'est pas en UTF-8, lu en Windows-1252 (l'encodage des plateformes anciennes)",
+                     "fichiers qui ne sont pas en UTF-8, lus en Windows-1252 (l'encodage des plateformes anciennes)"),
 }
 
 

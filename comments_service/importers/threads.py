@@ -242,7 +242,8 @@ class PostOutcome:
 SOURCES = {"wordpress": ("WordPress", "élément", "éléments"),
            "disqus": ("Disqus", "fil de discussion", "fils de discussion"),
            "isso": ("Isso", "fil de discussion", "fils de discussion"),
-           "blogger": ("Blogger", "billet ou page", "billets et pages")}
+           "blogger": ("Blogger", "billet ou page", "billets et pages"),
+           "movabletype": ("Movable Type", "billet", "billets")}
 
 
 @dataclass
