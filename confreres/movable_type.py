@@ -48,6 +48,9 @@ from confreres.xml_input import ExportError
 
 ENTRY_END = "--------"
 SECTION_END = "-----"
+# what starts an entry (the format's single-line fields): after a line of eight dashes, anything else is text
+ENTRY_FIELDS = {"AUTHOR", "TITLE", "BASENAME", "STATUS", "ALLOW COMMENTS", "ALLOW PINGS", "CONVERT BREAKS",
+                "PRIMARY CATEGORY", "CATEGORY", "DATE", "TAGS", "NO ENTRY"}
 _SECTION = re.compile(r"^(BODY|EXTENDED BODY|EXCERPT|KEYWORDS|COMMENT|PING):[ \t]*(.*)$")
 _FIELD = re.compile(r"^([A-Z][A-Z ]{1,30}):[ \t]?(.*)$")
 _COMMENT_FIELD = re.compile(r"^(AUTHOR|EMAIL|URL|IP|DATE|TITLE|BLOG NAME):[ \t]?(.*)$")
@@ -160,7 +163,8 @@ def _ends_section(lines: list[str], after: int) -> bool:
 
 def _ends_entry(lines: list[str], after: int) -> bool:
     following = _next_filled(lines, after)
-    return following is None or bool(_FIELD.match(following))
+    match = _FIELD.match(following or "")
+    return following is None or (match is not None and match.group(1).strip() in ENTRY_FIELDS)
 
 
 def _entries(lines: list[str]) -> list[tuple[MtEntry, list[tuple[str, int, list[str]]]]]:

@@ -33,6 +33,8 @@ seconde ligne
 Voir <a href="{BLOG}/archive/2013/01/10/installation.html">mon installation</a>.
 -----
 Le Dr X, médecin de garde.
+--------
+NB: un trait de huit tirets aussi.
 -----
 EXTENDED BODY:
 La suite de la nuit, <a href="https://www.has-sante.fr/">selon la HAS</a>.

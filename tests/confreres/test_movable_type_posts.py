@@ -33,6 +33,7 @@ def test_entries_sections_and_the_dashes_of_a_text(export_file):
     garde = export.entries[0]
     assert "-----\nLe Dr X, médecin de garde." in garde.sections["BODY"], \
         "a line of five dashes followed by text is the text's own"
+    assert "--------\nNB: un trait de huit tirets aussi." in garde.sections["BODY"], "eight too, before no entry"
     assert garde.categories == ["Pratique", "Organisation des soins"]
     assert [c.author for c in garde.comments] == ["Mme L.", "Dr X", "L'autre blog"]
     assert garde.comments[0].text == "Merci docteur !\nTrès juste." and garde.comments[2].trackback
@@ -50,7 +51,8 @@ def test_posts_are_written_with_their_fields(export_file, tmp_path):
     assert header.splitlines() == [
         "Title: Garde de nuit", "Date: 2014-06-03 21:15", "Category: Pratique",
         "Tags: Organisation des soins, garde, nuit & jour", "Slug: garde_de_nuit",
-        "Summary: Première ligne seconde ligne Voir mon installation. ----- Le Dr X, médecin de garde."]
+        "Summary: Première ligne seconde ligne Voir mon installation. ----- Le Dr X, médecin de garde. -------- "
+        "NB: un trait de huit tirets aussi."]
     assert "Première ligne  \nseconde ligne" in body, "CONVERT BREAKS: 1, a line break kept"
     assert "[mon installation]({filename}/2013-01-installation.md)" in body, "a link to a post, by its slug"
     assert "[selon la HAS](https://www.has-sante.fr/)" in body and "La suite de la nuit" in body
