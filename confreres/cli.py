@@ -929,6 +929,29 @@ def import_blogger_posts(ctx, file, slug, source, no_images, dry_run, as_json, r
     _import_posts(ctx.network, file, slug, source, no_images, dry_run, as_json, redirects, blogger.import_posts)
 
 
+@import_group.command("overblog-posts")
+@_posts_options
+@click.option("--old-url", metavar="URL", default="",
+              help="The old blog's address, when the file does not say it: links between its posts kept.")
+def import_overblog_posts(ctx, file, slug, source, no_images, dry_run, as_json, redirects, old_url):
+    """Write the posts and pages of an Over-blog (or Eklablog) export as Markdown into the blog SLUG.
+
+    The XML file of Over-blog's export. Each post goes to content/<yyyy-mm>-<slug>.md with its title,
+    date, tags and slug (the last part of its old address); drafts stay drafts; the pictures and files the
+    posts show from the platform's servers are downloaded into content/images/. A file already there is
+    never overwritten. Then build the blog and import the comments of the same file (confreres import
+    overblog).
+    """
+    from functools import partial
+
+    from confreres import overblog
+
+    if old_url and not old_url.startswith(("http://", "https://")):
+        raise click.BadParameter("une adresse http:// ou https://", param_hint="--old-url")
+    _import_posts(ctx.network, file, slug, source, no_images, dry_run, as_json, redirects,
+                  partial(overblog.import_posts, old_url=old_url))
+
+
 @import_group.command("movabletype-posts")
 @_posts_options
 @click.option("--old-url", metavar="URL", default="",
@@ -955,6 +978,31 @@ def import_movabletype_posts(ctx, file, slug, source, no_images, dry_run, as_jso
                                  "redirections à écrire", param_hint="--redirects")
     _import_posts(ctx.network, file, slug, source, no_images, dry_run, as_json, redirects,
                   partial(movable_type.import_posts, old_url=old_url))
+
+
+@import_group.command("dotclear-posts")
+@_posts_options
+@click.option("--old-url", metavar="URL", required=True,
+              help="The old blog's address, as readers open it (the file does not say it): its images and files "
+                   "are downloaded, links between its posts kept.")
+def import_dotclear_posts(ctx, file, slug, source, no_images, dry_run, as_json, redirects, old_url):
+    """Write the posts and pages of a Dotclear export as Markdown into the blog SLUG.
+
+    The file of Dotclear's « Exporter le blog » (Import/Export, a .txt, or its .zip). Each post goes to
+    content/<yyyy-mm>-<slug>.md with its title, date, category, tags, slug and chapô (as its summary);
+    offline and pending posts, and those with a password, stay drafts; the images and files of the blog's
+    media folder that the posts show are downloaded into content/images/ and content/files/. A file already
+    there is never overwritten. Then build the blog and import the comments of the same file (confreres
+    import dotclear).
+    """
+    from functools import partial
+
+    from confreres import dotclear
+
+    if not old_url.startswith(("http://", "https://")):
+        raise click.BadParameter("une adresse http:// ou https://", param_hint="--old-url")
+    _import_posts(ctx.network, file, slug, source, no_images, dry_run, as_json, redirects,
+                  partial(dotclear.import_posts, old_url=old_url))
 
 
 def _import_posts(network, file: Path, slug: str, source: Path | None, no_images: bool, dry_run: bool,
@@ -1038,6 +1086,34 @@ def import_movabletype(ctx, file, slug, dry_run, as_json):
     from comments_service.importers import movable_type
 
     _import_comments(ctx.network, file, slug, dry_run, as_json, movable_type.read_mt_comments)
+
+
+@import_group.command("dotclear")
+@_import_options
+def import_dotclear(ctx, file, slug, dry_run, as_json):
+    """Import the comments of a Dotclear export (« Exporter le blog ») into the blog SLUG.
+
+    The posts come first (confreres import dotclear-posts); once the blog is built, the comment service
+    knows its posts and each Dotclear post is matched by its slug. Trackbacks are left out. Running it again
+    imports nothing new.
+    """
+    from comments_service.importers import dotclear
+
+    _import_comments(ctx.network, file, slug, dry_run, as_json, dotclear.read_dotclear_comments)
+
+
+@import_group.command("overblog")
+@_import_options
+def import_overblog(ctx, file, slug, dry_run, as_json):
+    """Import the comments of an Over-blog (or Eklablog) export into the blog SLUG.
+
+    The posts come first (confreres import overblog-posts); once the blog is built, the comment service
+    knows its posts and each post is matched by its address or slug. Answers stay threaded. Running it
+    again imports nothing new.
+    """
+    from comments_service.importers import overblog
+
+    _import_comments(ctx.network, file, slug, dry_run, as_json, overblog.read_overblog_comments)
 
 
 @import_group.command("isso")

@@ -22,7 +22,6 @@ known without it.
 
 from __future__ import annotations
 
-import gzip
 import hashlib
 import re
 from collections import Counter
@@ -44,7 +43,7 @@ from confreres.post_import import (
     wpautop,
     write_posts,
 )
-from confreres.xml_input import ExportError
+from confreres.xml_input import ExportError, export_bytes
 
 ENTRY_END = "--------"
 SECTION_END = "-----"
@@ -136,13 +135,7 @@ class MtExport:
 
 
 def _text(path: Path) -> tuple[str, str]:
-    data = path.read_bytes()
-    if data[:2] == b"\x1f\x8b":
-        try:
-            data = gzip.decompress(data)
-        except (OSError, EOFError) as exc:
-            raise ExportError(f"fichier gzip illisible ({exc})") from None
-    data = data.removeprefix(b"\xef\xbb\xbf")
+    data = export_bytes(path, "un export Movable Type").removeprefix(b"\xef\xbb\xbf")
     try:
         return data.decode("utf-8"), "utf-8"
     except UnicodeDecodeError:

@@ -1,8 +1,9 @@
 """Another platform's posts -> the Markdown posts and pages of one blog, with the images and files they show.
 
-A reader (wordpress_posts.py, blogger_posts.py) gives a `Source`: its posts as `SourcePost`s, their HTML with the
-platform's own conventions already made plain HTML (WordPress's implicit paragraphs, its shortcodes), and which
-URLs are the old blog's own uploads. The rest is done here the same way for every platform:
+A reader (wordpress_posts.py, blogger.py, overblog.py, dotclear.py, movable_type.py) gives a `Source`: its posts as
+`SourcePost`s, their HTML with the platform's own conventions already made plain HTML (WordPress's implicit
+paragraphs, its shortcodes), and which URLs are the old blog's own uploads. The rest is done here the same way for
+every platform:
 
 - each post is written to `content/<yyyy-mm>-<slug>.md`, each page to `content/pages/<slug>.md`, with Title, Date
   (Paris time), Category, Tags, Slug (the platform's own, so the comments' import matches them and the old
@@ -23,6 +24,7 @@ and time capped): the export names the URLs, and it may be somebody else's file.
 from __future__ import annotations
 
 import re
+import warnings
 from collections import Counter
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -33,7 +35,7 @@ from pathlib import Path, PurePosixPath
 from urllib.parse import parse_qsl, quote, unquote, urljoin, urlsplit, urlunsplit
 
 import markdownify
-from bs4 import BeautifulSoup
+from bs4 import BeautifulSoup, MarkupResemblesLocatorWarning
 from markdownify import MarkdownConverter
 
 from confreres import sanitize, secrecy
@@ -285,6 +287,8 @@ class _Writer:
         for key, value in parse_qsl(parts.query):
             if target := self.targets.get(f"?{key}={value}"):
                 return target
+        if parts.query and (target := self.targets.get(f"?{unquote(parts.query)}")):
+            return target  # « index.php?post/2010/05/12/garde » (Dotclear without URL rewriting)
         if not parts.path.strip("/"):
             return None
         if target := self.targets.get(parts.path.rstrip("/")):
@@ -322,7 +326,9 @@ class _Writer:
 
     def soup(self, item: SourcePost) -> BeautifulSoup:
         """The body, cleaned of what a post of the network does not run or embed."""
-        soup = BeautifulSoup(item.html, "html.parser")
+        with warnings.catch_warnings():  # a post whose whole text is a link is a post, not a file name to open
+            warnings.simplefilter("ignore", MarkupResemblesLocatorWarning)
+            soup = BeautifulSoup(item.html, "html.parser")
         for name in ("script", "style", "form", "noscript", "object", "embed"):
             for tag in soup.find_all(name):
                 self.report.removed[name] += 1
@@ -540,6 +546,7 @@ _SKIP_LABELS = {
     "settings": ("réglage du blog", "réglages du blog"),
     "template": ("gabarit du thème", "gabarits du thème"),
     "no_entry": ("entrée de commentaires seuls (« NO ENTRY »)", "entrées de commentaires seuls (« NO ENTRY »)"),
+    "trackback": ("trackback (laissé de côté)", "trackbacks (laissés de côté)"),
 }
 
 

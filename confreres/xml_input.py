@@ -54,6 +54,8 @@ LABELS = {
                      "suites d'octets qui ne sont pas de l'UTF-8 remplacées par « \ufffd »"),
     "trailing": ("texte après la fin de l'export ignoré", "textes après la fin de l'export ignorés"),
     "cdata": ("« ]]> » écrit dans un texte, gardé tel quel", "« ]]> » écrits dans des textes, gardés tels quels"),
+    "bad_row": ("ligne de table illisible laissée de côté (colonnes en trop ou manquantes)",
+                "lignes de table illisibles laissées de côté (colonnes en trop ou manquantes)"),
     "windows_1252": ("fichier qui n'est pas en UTF-8, lu en Windows-1252 (l'encodage des plateformes anciennes)",
                      "fichiers qui ne sont pas en UTF-8, lus en Windows-1252 (l'encodage des plateformes anciennes)"),
 }
@@ -106,6 +108,18 @@ def open_export(path: Path, member: str | None = None) -> BinaryIO:
     if magic == b"\x1f\x8b":
         return gzip.GzipFile(fileobj=handle, mode="rb")
     return handle
+
+
+def export_bytes(path: str | Path, what: str) -> bytes:
+    """The whole of a text export (Movable Type's, Dotclear's): plain, gzipped, or the one file of a ZIP archive."""
+    [member, *others] = parts(path, lambda name: True, what)
+    if others:
+        raise ExportError(f"l'archive ZIP contient {len(others) + 1} fichiers : {what} seul attendu")
+    try:
+        with open_export(Path(path), member) as handle:
+            return handle.read()
+    except (gzip.BadGzipFile, EOFError, zlib.error) as exc:
+        raise ExportError(f"fichier gzip illisible ({exc})") from None
 
 
 class XmlExport:

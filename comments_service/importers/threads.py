@@ -1,7 +1,7 @@
 """An export's threads -> the posts of one blog and their comments: matching, writing each once, the report.
 
-Every importer (wordpress.py, disqus.py, isso.py) reads its file into `ParsedExport` (threads of `ImportedComment`s), then
-`import_threads` does the rest the same way for all:
+Every importer (wordpress.py, blogger.py, dotclear.py, movable_type.py, overblog.py, disqus.py, isso.py) reads its
+file into `ParsedExport` (threads of `ImportedComment`s), then `import_threads` does the rest the same way for all:
 
 1. **Match** each thread to a post of the site that the service knows (the `posts` table, fed by the build), by
    the path of its link relative to the blog (permalinks kept), else by its slug (the last segment of its link, or
@@ -243,7 +243,9 @@ SOURCES = {"wordpress": ("WordPress", "élément", "éléments"),
            "disqus": ("Disqus", "fil de discussion", "fils de discussion"),
            "isso": ("Isso", "fil de discussion", "fils de discussion"),
            "blogger": ("Blogger", "billet ou page", "billets et pages"),
-           "movabletype": ("Movable Type", "billet", "billets")}
+           "movabletype": ("Movable Type", "billet", "billets"),
+           "dotclear": ("Dotclear", "billet ou page", "billets et pages"),
+           "overblog": ("Over-blog", "billet ou page", "billets et pages")}
 
 
 @dataclass
