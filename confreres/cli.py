@@ -849,7 +849,7 @@ def verify_list(ctx, with_log, as_json):
 
 @cli.group("import")
 def import_group():
-    """Bring comments in from other systems."""
+    """Bring a blog in from another platform: its posts (`posts`), then its comments (`comments`)."""
 
 
 def _import_options(command):
@@ -874,9 +874,7 @@ def import_wordpress(ctx, file, slug, dry_run, as_json):
     service knows its posts and each WordPress post is matched by URL or slug.
     Running it again imports nothing new.
     """
-    from comments_service.importers import wordpress
-
-    _import_comments(ctx.network, file, slug, dry_run, as_json, wordpress.read_wxr)
+    _platform_comments(ctx, "wordpress", file, slug, dry_run, as_json)
 
 
 def _posts_options(command):
@@ -908,9 +906,7 @@ def import_wordpress_posts(ctx, file, slug, source, no_images, dry_run, as_json,
     and content/files/. A file already there is never overwritten. Then build the blog and import the
     comments of the same file (confreres import wordpress).
     """
-    from confreres import wordpress_posts
-
-    _import_posts(ctx.network, file, slug, source, no_images, dry_run, as_json, redirects, wordpress_posts.import_posts)
+    _platform_posts(ctx, "wordpress", file, slug, source, no_images, dry_run, as_json, redirects)
 
 
 @import_group.command("blogger-posts")
@@ -924,9 +920,7 @@ def import_blogger_posts(ctx, file, slug, source, no_images, dry_run, as_json, r
     are downloaded into content/images/blogger/. A file already there is never overwritten. Then build
     the blog and import the comments of the same file (confreres import blogger).
     """
-    from confreres import blogger
-
-    _import_posts(ctx.network, file, slug, source, no_images, dry_run, as_json, redirects, blogger.import_posts)
+    _platform_posts(ctx, "blogger", file, slug, source, no_images, dry_run, as_json, redirects)
 
 
 @import_group.command("overblog-posts")
@@ -942,14 +936,7 @@ def import_overblog_posts(ctx, file, slug, source, no_images, dry_run, as_json, 
     never overwritten. Then build the blog and import the comments of the same file (confreres import
     overblog).
     """
-    from functools import partial
-
-    from confreres import overblog
-
-    if old_url and not old_url.startswith(("http://", "https://")):
-        raise click.BadParameter("une adresse http:// ou https://", param_hint="--old-url")
-    _import_posts(ctx.network, file, slug, source, no_images, dry_run, as_json, redirects,
-                  partial(overblog.import_posts, old_url=old_url))
+    _platform_posts(ctx, "overblog", file, slug, source, no_images, dry_run, as_json, redirects, old_url)
 
 
 @import_group.command("movabletype-posts")
@@ -967,22 +954,12 @@ def import_movabletype_posts(ctx, file, slug, source, no_images, dry_run, as_jso
     is never overwritten. Then build the blog and import the comments of the same file (confreres import
     movabletype).
     """
-    from functools import partial
-
-    from confreres import movable_type
-
-    if old_url and not old_url.startswith(("http://", "https://")):
-        raise click.BadParameter("une adresse http:// ou https://", param_hint="--old-url")
-    if redirects:
-        raise click.BadParameter("un export Movable Type ne donne pas l'adresse de ses billets : pas de "
-                                 "redirections à écrire", param_hint="--redirects")
-    _import_posts(ctx.network, file, slug, source, no_images, dry_run, as_json, redirects,
-                  partial(movable_type.import_posts, old_url=old_url))
+    _platform_posts(ctx, "movabletype", file, slug, source, no_images, dry_run, as_json, redirects, old_url)
 
 
 @import_group.command("dotclear-posts")
 @_posts_options
-@click.option("--old-url", metavar="URL", required=True,
+@click.option("--old-url", metavar="URL", default="",
               help="The old blog's address, as readers open it (the file does not say it): its images and files "
                    "are downloaded, links between its posts kept.")
 def import_dotclear_posts(ctx, file, slug, source, no_images, dry_run, as_json, redirects, old_url):
@@ -995,14 +972,59 @@ def import_dotclear_posts(ctx, file, slug, source, no_images, dry_run, as_json, 
     there is never overwritten. Then build the blog and import the comments of the same file (confreres
     import dotclear).
     """
+    _platform_posts(ctx, "dotclear", file, slug, source, no_images, dry_run, as_json, redirects, old_url)
+
+
+@import_group.command("posts")
+@_posts_options
+@click.option("--old-url", metavar="URL", default="",
+              help="The old blog's address, for the exports that do not say it (Dotclear: required; Movable Type, "
+                   "Over-blog: its own images and the links between its posts).")
+def import_any_posts(ctx, file, slug, source, no_images, dry_run, as_json, redirects, old_url):
+    """Write the posts and pages of an export as Markdown into the blog SLUG, whatever platform wrote it.
+
+    WordPress, Blogger, Over-blog (or Eklablog), Dotclear and Movable Type (TypePad, Hautetfort) exports are
+    recognised from the file itself, then read as their own command reads them (confreres import
+    wordpress-posts, …). Then build the blog and import the comments of the same file (confreres import
+    comments).
+    """
+    from confreres.export_formats import NAMES, detect
+    from confreres.xml_input import ExportError
+
+    try:
+        kind = detect(file)
+    except ExportError as exc:
+        raise click.ClickException(f"{file} : {exc}") from None
+    if kind not in POSTS_READERS:
+        raise click.ClickException(f"{file} : un export {NAMES[kind]} ne contient que des commentaires : importez-les "
+                                   f"avec confreres import comments, une fois les billets du blog construits")
+    _platform_posts(ctx, kind, file, slug, source, no_images, dry_run, as_json, redirects, old_url)
+
+
+# the posts' readers: platform -> (module of confreres, what it does with --old-url: "" | "optional" | "required")
+POSTS_READERS = {"wordpress": ("wordpress_posts", ""), "blogger": ("blogger", ""), "overblog": ("overblog", "optional"),
+                 "movabletype": ("movable_type", "optional"), "dotclear": ("dotclear", "required")}
+
+
+def _platform_posts(ctx, kind: str, file: Path, slug: str, source: Path | None, no_images: bool, dry_run: bool,
+                    as_json: bool, redirects: Path | None, old_url: str = "") -> None:
+    """The posts of `kind`'s export (POSTS_READERS), its --old-url checked as that platform needs it."""
+    import importlib
     from functools import partial
 
-    from confreres import dotclear
-
-    if not old_url.startswith(("http://", "https://")):
+    module, address = POSTS_READERS[kind]
+    reader = importlib.import_module(f"confreres.{module}").import_posts
+    if address == "required" and not old_url:
+        raise click.BadParameter("l'adresse de l'ancien blog, que son export ne donne pas (ex. https://docteur-x.fr/)",
+                                 param_hint="--old-url")
+    if old_url and not old_url.startswith(("http://", "https://")):
         raise click.BadParameter("une adresse http:// ou https://", param_hint="--old-url")
-    _import_posts(ctx.network, file, slug, source, no_images, dry_run, as_json, redirects,
-                  partial(dotclear.import_posts, old_url=old_url))
+    if kind == "movabletype" and redirects:
+        raise click.BadParameter("un export Movable Type ne donne pas l'adresse de ses billets : pas de "
+                                 "redirections à écrire", param_hint="--redirects")
+    if address:
+        reader = partial(reader, old_url=old_url)
+    _import_posts(ctx.network, file, slug, source, no_images, dry_run, as_json, redirects, reader)
 
 
 def _import_posts(network, file: Path, slug: str, source: Path | None, no_images: bool, dry_run: bool,
@@ -1052,12 +1074,7 @@ def import_disqus(ctx, file, slug, dry_run, as_json, author_username):
     Each Disqus thread is matched to a post of the blog by its link (its path, else its last segment), so
     the blog's posts must be built first, the comment service running. Running it again imports nothing new.
     """
-    from functools import partial
-
-    from comments_service.importers import disqus
-
-    read = partial(disqus.read_disqus, author_username=author_username)
-    _import_comments(ctx.network, file, slug, dry_run, as_json, read)
+    _platform_comments(ctx, "disqus", file, slug, dry_run, as_json, author_username)
 
 
 @import_group.command("blogger")
@@ -1069,9 +1086,7 @@ def import_blogger(ctx, file, slug, dry_run, as_json):
     knows its posts and each Blogger post is matched by its address or slug. Running it again imports
     nothing new.
     """
-    from comments_service.importers import blogger
-
-    _import_comments(ctx.network, file, slug, dry_run, as_json, blogger.read_blogger_comments)
+    _platform_comments(ctx, "blogger", file, slug, dry_run, as_json)
 
 
 @import_group.command("movabletype")
@@ -1083,9 +1098,7 @@ def import_movabletype(ctx, file, slug, dry_run, as_json):
     knows its posts and each entry is matched by its slug. Trackbacks are left out. Running it again
     imports nothing new.
     """
-    from comments_service.importers import movable_type
-
-    _import_comments(ctx.network, file, slug, dry_run, as_json, movable_type.read_mt_comments)
+    _platform_comments(ctx, "movabletype", file, slug, dry_run, as_json)
 
 
 @import_group.command("dotclear")
@@ -1097,9 +1110,7 @@ def import_dotclear(ctx, file, slug, dry_run, as_json):
     knows its posts and each Dotclear post is matched by its slug. Trackbacks are left out. Running it again
     imports nothing new.
     """
-    from comments_service.importers import dotclear
-
-    _import_comments(ctx.network, file, slug, dry_run, as_json, dotclear.read_dotclear_comments)
+    _platform_comments(ctx, "dotclear", file, slug, dry_run, as_json)
 
 
 @import_group.command("overblog")
@@ -1111,9 +1122,7 @@ def import_overblog(ctx, file, slug, dry_run, as_json):
     knows its posts and each post is matched by its address or slug. Answers stay threaded. Running it
     again imports nothing new.
     """
-    from comments_service.importers import overblog
-
-    _import_comments(ctx.network, file, slug, dry_run, as_json, overblog.read_overblog_comments)
+    _platform_comments(ctx, "overblog", file, slug, dry_run, as_json)
 
 
 @import_group.command("isso")
@@ -1125,9 +1134,49 @@ def import_isso(ctx, file, slug, dry_run, as_json):
     posts must be built first, the comment service running. The file is only read. Running it again imports
     nothing new.
     """
-    from comments_service.importers import isso
+    _platform_comments(ctx, "isso", file, slug, dry_run, as_json)
 
-    _import_comments(ctx.network, file, slug, dry_run, as_json, isso.read_isso)
+
+@import_group.command("comments")
+@_import_options
+@click.option("--author-username", metavar="NAME", default="",
+              help="Disqus only: the blog author's Disqus username, their comments marked as the post author's.")
+def import_any_comments(ctx, file, slug, dry_run, as_json, author_username):
+    """Import the comments of an export into the blog SLUG, whatever platform wrote it.
+
+    WordPress, Blogger, Over-blog (or Eklablog), Dotclear, Movable Type (TypePad, Hautetfort), Disqus and
+    Isso files are recognised from the file itself, then read as their own command reads them (confreres
+    import wordpress, …). The blog's posts must be built first, the comment service running. Running it
+    again imports nothing new.
+    """
+    from confreres.export_formats import detect
+    from confreres.xml_input import ExportError
+
+    try:
+        kind = detect(file)
+    except ExportError as exc:
+        raise click.ClickException(f"{file} : {exc}") from None
+    _platform_comments(ctx, kind, file, slug, dry_run, as_json, author_username)
+
+
+# the comments' readers: platform -> (module of comments_service.importers, its reading function)
+COMMENTS_READERS = {"wordpress": ("wordpress", "read_wxr"), "blogger": ("blogger", "read_blogger_comments"),
+                    "overblog": ("overblog", "read_overblog_comments"),
+                    "dotclear": ("dotclear", "read_dotclear_comments"),
+                    "movabletype": ("movable_type", "read_mt_comments"), "disqus": ("disqus", "read_disqus"),
+                    "isso": ("isso", "read_isso")}
+
+
+def _platform_comments(ctx, kind: str, file: Path, slug: str, dry_run: bool, as_json: bool,
+                       author_username: str = "") -> None:
+    import importlib
+    from functools import partial
+
+    module, function = COMMENTS_READERS[kind]
+    read = getattr(importlib.import_module(f"comments_service.importers.{module}"), function)
+    if kind == "disqus":
+        read = partial(read, author_username=author_username)
+    _import_comments(ctx.network, file, slug, dry_run, as_json, read)
 
 
 def _import_comments(network, file: Path, slug: str, dry_run: bool, as_json: bool, read) -> None:
