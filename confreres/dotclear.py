@@ -23,7 +23,7 @@ from __future__ import annotations
 import re
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path, PurePosixPath
 from urllib.parse import unquote, urljoin, urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -116,9 +116,14 @@ def local_time(value: str, zone: str) -> datetime | None:
         return None
     try:
         tz = ZoneInfo(zone.strip()) if zone.strip() else PARIS
-    except (ZoneInfoNotFoundError, ValueError):
+    except (ZoneInfoNotFoundError, ValueError, OSError):  # « Europe » names a folder of zones, not a zone
         tz = PARIS
-    return moment.replace(tzinfo=tz).astimezone(PARIS).replace(tzinfo=None)
+    try:
+        paris = moment.replace(tzinfo=tz).astimezone(PARIS)
+        paris.astimezone(UTC)  # a time the comments can store (in UTC) too
+    except OverflowError:  # « 9999-12-31 23:59:59 » in New York, « 0001-01-01 » in Paris: none in UTC
+        return None
+    return paris.replace(tzinfo=None)
 
 
 def slug_of(row: dict[str, str]) -> str:

@@ -41,18 +41,27 @@ def _head(path: Path) -> bytes:
                           or [n for n in names if n.lower().endswith((".xml", ".txt"))] or names)
                 if not wanted:
                     raise ExportError("l'archive ZIP est vide")
+                if archive.getinfo(wanted[0]).flag_bits & 0x1:
+                    raise ExportError("archive ZIP protégée par un mot de passe : décompressez-la d'abord")
                 with archive.open(wanted[0]) as member:
-                    return member.read(HEAD)
-        except (zipfile.BadZipFile, OSError) as exc:
+                    return _archived(member.read(HEAD))
+        except (zipfile.BadZipFile, OSError, NotImplementedError) as exc:
             raise ExportError(f"archive ZIP illisible ({exc})") from None
     with open(path, "rb") as handle:
         head = handle.read(HEAD)
     if head[:2] == b"\x1f\x8b":
         try:
             with gzip.open(path, "rb") as handle:
-                return handle.read(HEAD)
+                return _archived(handle.read(HEAD))
         except (gzip.BadGzipFile, EOFError, zlib.error, OSError) as exc:
             raise ExportError(f"fichier gzip illisible ({exc})") from None
+    return head
+
+
+def _archived(head: bytes) -> bytes:
+    """What a compressed file holds; an Isso database is read as a file only (SQLite opens no archive)."""
+    if head.startswith(b"SQLite format 3\x00"):
+        raise ExportError("base Isso compressée : décompressez-la d'abord (son comments.db)")
     return head
 
 

@@ -63,6 +63,8 @@ _PLATFORM_UPLOADS = re.compile(
     r"(?:^|\.)(?:typepad\.com|typepad\.fr|hautetfort\.com|storage\.canalblog\.com|over-blog-kiwi\.com|"
     r"idata\.over-blog\.com|img\.over-blog\.com)$")
 _PAGE_SUFFIXES = {"", ".html", ".htm", ".shtml", ".php", ".asp", ".aspx", ".cgi", ".xml", ".rss", ".atom"}
+# TypePad links a picture to its « -popup » page (HTML around the picture): the picture itself is « -pi »
+_TYPEPAD_POPUP = re.compile(r"(/\.a/[0-9a-f]{10,})-popup\b")
 _TYPEPAD_ASSET = re.compile(r"^/\.a/[0-9a-f]{10,}-[\w]+$")  # TypePad's pictures: « /.a/6a00d8341c…-pi », no extension
 
 
@@ -73,6 +75,7 @@ class MtComment:
     email: str = ""
     url: str = ""
     date: datetime | None = None  # the blog's local time, naive
+    written_date: str = ""  # its DATE as the file writes it: the comment's key (`date` depends on the whole file)
     text: str = ""  # HTML, with line breaks to be made paragraphs (as Movable Type shows comments)
     trackback: bool = False
 
@@ -126,7 +129,7 @@ class MtEntry:
 @dataclass
 class MtExport:
     entries: list[MtEntry]
-    encoding: str  # "utf-8" | "windows-1252"
+    encoding: str  # "utf-8", or "windows-1252" when some of its lines are
     day_first: bool  # dates read DD/MM/YYYY (a French platform's), not the specification's MM/DD/YYYY
     repairs: Counter = field(default_factory=Counter)
 
@@ -134,12 +137,22 @@ class MtExport:
         return [e for e in self.entries if not e.no_entry]
 
 
-def _text(path: Path) -> tuple[str, str]:
+def _text(path: Path) -> tuple[str, int]:
+    """The file's text, and how many of its lines were not UTF-8 (read as Windows-1252, an older platform's
+    encoding): a line at a time, so that one pasted « René » does not turn every accent of the file into « Ã© »."""
     data = export_bytes(path, "un export Movable Type").removeprefix(b"\xef\xbb\xbf")
     try:
-        return data.decode("utf-8"), "utf-8"
+        return data.decode("utf-8"), 0
     except UnicodeDecodeError:
-        return data.decode("windows-1252", errors="replace"), "windows-1252"
+        pass
+    lines, legacy = [], 0
+    for raw in data.split(b"\n"):
+        try:
+            lines.append(raw.decode("utf-8"))
+        except UnicodeDecodeError:
+            lines.append(raw.decode("windows-1252", errors="replace"))
+            legacy += 1
+    return "\n".join(lines), legacy
 
 
 def _next_filled(lines: list[str], start: int) -> str | None:
@@ -240,14 +253,15 @@ def _comment(name: str, start: int, body: list[str], day_first: bool) -> MtComme
         k += 1
     comment.author = fields.get("BLOG NAME" if comment.trackback else "AUTHOR", "") or fields.get("AUTHOR", "")
     comment.email, comment.url = fields.get("EMAIL", ""), fields.get("URL", "")
-    comment.date = _date(fields.get("DATE", ""), day_first)
+    comment.written_date = fields.get("DATE", "")
+    comment.date = _date(comment.written_date, day_first)
     comment.text = "\n".join(body[k:]).strip()
     return comment
 
 
 def read_mt(path: str | Path) -> MtExport:
     """The entries of a Movable Type export; ExportError when the file is not one."""
-    text, encoding = _text(Path(path))
+    text, legacy = _text(Path(path))
     lines = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
     first = _next_filled(lines, 0)
     if first is None:
@@ -260,9 +274,9 @@ def read_mt(path: str | Path) -> MtExport:
     dates += [line for _, sections in parsed for name, _, body in sections if name in ("COMMENT", "PING")
               for line in body[:6] if line.startswith("DATE:")]
     day_first = any((m := _DATE.match(d.removeprefix("DATE:"))) and int(m.group(1)) > 12 for d in dates)
-    export = MtExport([], encoding, day_first)
-    if encoding != "utf-8":
-        export.repairs["windows_1252"] += 1
+    export = MtExport([], "windows-1252" if legacy else "utf-8", day_first)
+    if legacy:
+        export.repairs["windows_1252"] += legacy
     for entry, sections in parsed:
         entry.date = _date(entry.fields.get("DATE", ""), day_first)
         for name, start, body in sections:
@@ -303,6 +317,8 @@ def _upload_path(hosts: set[str]):
             return None
         else:
             stem, _, extension = name.rpartition(".")
+            if not re.fullmatch(r"[A-Za-z0-9]{2,5}", extension):
+                return None  # not a file's name
         digest = hashlib.sha256(plain.encode()).hexdigest()[:8]
         return local_path(f"{host}/{stem[:80]}-{digest}.{extension.lower()}")
 
@@ -324,8 +340,9 @@ def posts_source(export: MtExport, old_url: str = "") -> Source:
         body, extended = entry.html("BODY"), entry.html("EXTENDED BODY")
         summary = entry.html("EXCERPT") or (body if extended else "")
         tags = [t.strip().strip('"').strip() for t in re.findall(r'"[^"]*"|[^,]+', entry.fields.get("TAGS", ""))]
+        html = _TYPEPAD_POPUP.sub(r"\1-pi", "\n".join(p for p in (body, extended) if p))
         source.posts.append(SourcePost(
-            kind="post", source_id=str(entry.line), title=entry.title, html="\n".join(p for p in (body, extended) if p),
+            kind="post", source_id=str(entry.line), title=entry.title, html=html,
             date=entry.date, slug=entry.slug, why_draft=UNPUBLISHED.get(entry.status, "" if entry.status in (
                 "publish", "future", "") else "non publié"),
             categories=list(entry.categories), tags=[t for t in tags if t], summary=summary, line=entry.line,

@@ -27,20 +27,20 @@ import hashlib
 import re
 from collections import Counter
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path, PurePosixPath
 from urllib.parse import unquote, urlsplit
 
 from confreres.french import PARIS, slugify, utc_datetime
 from confreres.post_import import PostsReport, Source, SourcePost, local_path, no_query, one_line, write_posts
 from confreres.wxr import local
-from confreres.xml_input import ExportError, XmlExport
+from confreres.xml_input import ExportError, XmlExport, parts
 
 PUBLISHED = {"2", "publish", "published", ""}  # no status said: as the blog showed it
 DRAFTS = {"1": "brouillon", "0": "brouillon", "draft": "brouillon"}
 _PLATFORMS = re.compile(r"(?:^|\.)(?:over-blog-kiwi\.com|over-blog\.com|overblog\.com|eklablog\.com|ekladata\.com)$")
-_RESIZE = re.compile(r"""(\b(?:src|href)\s*=\s*["'])(https?://resize\.over-blog\.com/[^"'?\s]*\?)([^"'\s#]+)[^"'\s]*""",
-                     re.I)
+_RESIZE = re.compile(r"""(\b(?:src|href)\s*=\s*["']?)(https?://resize\.over-blog\.com/[^"'?\s>]*\?)([^"'\s>#]+)"""
+                     r"""[^"'\s>]*""", re.I)  # quoted or not
 _ARTICLE_NUMBER = re.compile(r"^article-\d+$")
 
 
@@ -98,8 +98,8 @@ def _moment(value: str) -> datetime | None:
     if re.search(r"(?:Z|[+-]\d{2}:?\d{2})$", value):
         return utc_datetime(value)
     try:
-        return datetime.fromisoformat(value.replace(" ", "T", 1)).replace(tzinfo=PARIS)
-    except ValueError:
+        return datetime.fromisoformat(value.replace(" ", "T", 1)).replace(tzinfo=PARIS).astimezone(UTC)
+    except (ValueError, OverflowError):  # « 0001-01-01 00:00:00 » in Paris has no UTC time
         return None
 
 
@@ -135,7 +135,10 @@ def _post(elem, kind: str, line: int) -> ObPost:
 
 def read_overblog(path: str | Path) -> OverblogExport:
     """The posts and pages of an Over-blog or Eklablog export (plain or gzipped); ExportError when it cannot be read."""
-    source = XmlExport(path, "un export Over-blog", root="root",
+    [member, *others] = parts(path, lambda name: name.lower().endswith(".xml"), "d'export Over-blog (.xml)")
+    if others:
+        raise ExportError(f"l'archive contient {len(others) + 1} fichiers .xml : importez l'export du blog seul")
+    source = XmlExport(path, "un export Over-blog", root="root", member=member,
                        in_parts="Over-blog : Paramètres > Exporter, ou un blog plus petit à la fois")
     blog_url = ""
     posts: list[ObPost] = []

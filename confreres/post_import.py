@@ -46,6 +46,7 @@ IMAGE_EXTENSIONS = {".jpg", ".jpeg", ".png", ".gif", ".webp", ".svg", ".avif", "
 MAX_DOWNLOAD = 25 * 1024 * 1024  # an upload larger than this stays a link to the old site (a video, most likely)
 DOWNLOADS_AT_ONCE = 4
 SHOWN = 20  # lines of a list in the terminal report (all in --json)
+NAME_BYTES = 120  # a downloaded file's name at most, in bytes
 _ADDRESS = re.compile(r"""\b(?:src|href)\s*=\s*["']?([^"'\s>]+)""", re.I)  # what a post shows or links to
 
 
@@ -168,25 +169,45 @@ def link_paragraph(url: str, label: str = "") -> str:
 
 
 def no_query(url: str) -> str:
-    parts = urlsplit(url.strip())
-    return urlunsplit((parts.scheme, parts.netloc, parts.path, "", ""))
+    parts = _split(url)
+    return urlunsplit((parts.scheme, parts.netloc, parts.path, "", "")) if parts else url.strip()
 
 
 def local_path(relative: str) -> str | None:
     """« 2015/03/Radio du thorax.jpg » -> « images/2015/03/Radio-du-thorax.jpg » (files/ for what is not an
     image); None without a file name."""
     segments = [re.sub(r"[^\w.-]+", "-", s).strip(".-") for s in relative.split("/") if s not in ("", ".", "..")]
-    segments = [s for s in segments if s]
+    segments = [_shortened(s) for s in segments if s]
     if not segments or "." not in segments[-1]:
         return None
     folder = "images" if PurePosixPath(segments[-1]).suffix.lower() in IMAGE_EXTENSIONS else "files"
     return "/".join([folder, *segments])
 
 
+def _shortened(name: str, limit: int = NAME_BYTES) -> str:
+    """A file or folder name within `limit` bytes (a file system takes 255; a long one stopped the whole import),
+    its extension kept."""
+    if len(name.encode()) <= limit:
+        return name
+    stem, dot, extension = name.rpartition(".")
+    if not dot or not stem or len(extension) > 10:
+        stem, dot, extension = name, "", ""
+    room = limit - len(dot + extension)
+    return stem.encode()[:room].decode(errors="ignore").rstrip(".-") + dot + extension
+
+
+def _split(url: str):
+    """urlsplit, or None for what is not an address (« http://[www.x.fr/ »: an unclosed IPv6 bracket)."""
+    try:
+        return urlsplit(url.strip())
+    except ValueError:
+        return None
+
+
 def watch_url(url: str) -> str:
     """An embedded YouTube player's address -> the video's page (a reader follows the link, not a player)."""
-    parts = urlsplit(url)
-    match = re.fullmatch(r"/embed/([\w-]{6,})", parts.path)
+    parts = _split(url)
+    match = re.fullmatch(r"/embed/([\w-]{6,})", parts.path) if parts else None
     if match and parts.hostname and parts.hostname.endswith(("youtube.com", "youtube-nocookie.com")):
         return f"https://www.youtube.com/watch?v={match.group(1)}"
     return url
@@ -201,7 +222,7 @@ def wpautop(text: str) -> str:
     """Implicit paragraphs made explicit, as WordPress shows a classic-editor post (its `wpautop`) and Movable Type
     one written with « Convert Breaks »: a blank line ends a paragraph, a line break is a `<br>`; block elements
     and `<pre>` are left as they are."""
-    text = text.replace("\r\n", "\n").replace("\r", "\n")
+    text = text.replace("\r\n", "\n").replace("\r", "\n").replace("\x00", "")  # NUL: never text, and our marker
     kept: list[str] = []
 
     def keep(match: re.Match) -> str:
@@ -268,6 +289,23 @@ class _Converter(MarkdownConverter):
 # -- the import -----------------------------------------------------------------------------------
 
 
+def next_slug(item: SourcePost, taken: set[tuple[str, str]]) -> str:
+    """The slug `item` is written with: its own, or « <slug>-2 »… when a post before it in the export has it (Blogger
+    has a « garde » in two months); `taken` is updated."""
+    slug, n = item.slug, 2
+    while (item.kind, slug) in taken:
+        slug, n = f"{item.slug}-{n}", n + 1
+    taken.add((item.kind, slug))
+    return slug
+
+
+def written_slugs(source: Source) -> dict[str, str]:
+    """source_id -> the slug its post is written with: what the comments' import must match them by (the second
+    « garde » of a blog is « garde-2 »; matched by « garde », its comments went to the first)."""
+    taken: set[tuple[str, str]] = set()
+    return {item.source_id: next_slug(item, taken) for item in source.posts}
+
+
 class _Writer:
     def __init__(self, source: Source, content: Path):
         self.source = source
@@ -278,11 +316,18 @@ class _Writer:
         self.slugs: dict[str, str] = {}  # a published post's slug -> its file (when no other post has it)
 
     def absolute(self, url: str) -> str:
-        return urljoin(self.source.base, (url or "").strip())
+        try:
+            return urljoin(self.source.base, (url or "").strip())
+        except ValueError:
+            return (url or "").strip()  # not an address: left as it is, never fetched nor followed
+
+    def upload_path(self, url: str) -> str | None:
+        """The reader's `upload_path`, for what is an address only."""
+        return self.source.upload_path(url) if _split(url) is not None else None
 
     def post_target(self, url: str) -> str | None:
-        parts = urlsplit(url)
-        if (parts.hostname or "").lower() not in self.source.hosts:
+        parts = _split(url)
+        if parts is None or (parts.hostname or "").lower() not in self.source.hosts:
             return None
         for key, value in parse_qsl(parts.query):
             if target := self.targets.get(f"?{key}={value}"):
@@ -309,10 +354,7 @@ class _Writer:
             # posts side by side in content/, in date order: a folder would be their category (Pelican's
             # USE_FOLDER_AS_CATEGORY), one a year
             folder = "pages/" if item.kind == "page" else f"{date:%Y-%m}-"
-            slug, n = item.slug, 2
-            while (item.kind, slug) in taken:  # one address each (Blogger has a « garde » in two months)
-                slug, n = f"{item.slug}-{n}", n + 1
-            taken.add((item.kind, slug))
+            slug = next_slug(item, taken)
             path = f"{folder}{slug}.md"
             title = meta(item.title) or "(sans titre)"
             post = Post(item.kind, item.source_id, title, path, slug, "draft" if why else "", why, item.line, date,
@@ -351,7 +393,7 @@ class _Writer:
                 img["src"] = "{static}/" + new
             elif src.startswith(("http://", "https://")):
                 img["src"] = src
-                if not self.source.upload_path(src):
+                if not self.upload_path(src):
                     self.report.outside_images.add(src)
         for a in soup.find_all("a", href=True):
             href = self.absolute(a["href"])
@@ -387,13 +429,13 @@ class _Writer:
         for _post, item in planned:  # the uploads every post shows, once each (one post's HTML parsed at a time)
             for url in _ADDRESS.findall(item.html):
                 url = self.absolute(unescape(url))
-                if (path := self.source.upload_path(url)) and no_query(url) not in report.uploads:
+                if (path := self.upload_path(url)) and no_query(url) not in report.uploads:
                     report.uploads[no_query(url)] = Upload(no_query(url), path)
         self.fetch_uploads(download, dry_run, guard_factory)
         kept = {url: u.path for url, u in report.uploads.items() if u.outcome in ("downloaded", "present")}
 
         def local(url: str) -> str | None:
-            return kept.get(no_query(url)) if self.source.upload_path(url) else None
+            return kept.get(no_query(url)) if self.upload_path(url) else None
 
         existing = _addresses(self.content)
         for post, item in planned:

@@ -56,8 +56,8 @@ LABELS = {
     "cdata": ("« ]]> » écrit dans un texte, gardé tel quel", "« ]]> » écrits dans des textes, gardés tels quels"),
     "bad_row": ("ligne de table illisible laissée de côté (colonnes en trop ou manquantes)",
                 "lignes de table illisibles laissées de côté (colonnes en trop ou manquantes)"),
-    "windows_1252": ("fichier qui n'est pas en UTF-8, lu en Windows-1252 (l'encodage des plateformes anciennes)",
-                     "fichiers qui ne sont pas en UTF-8, lus en Windows-1252 (l'encodage des plateformes anciennes)"),
+    "windows_1252": ("ligne qui n'est pas en UTF-8, lue en Windows-1252 (l'encodage des plateformes anciennes)",
+                     "lignes qui ne sont pas en UTF-8, lues en Windows-1252 (l'encodage des plateformes anciennes)"),
 }
 
 
@@ -94,7 +94,11 @@ def open_export(path: Path, member: str | None = None) -> BinaryIO:
     if member is not None:
         archive = zipfile.ZipFile(path)
         try:
+            if archive.getinfo(member).flag_bits & 0x1:
+                raise ExportError("archive ZIP protégée par un mot de passe : décompressez-la d'abord")
             handle = archive.open(member)
+        except NotImplementedError as exc:  # a compression zipfile does not read (« deflate64 »…)
+            raise ExportError(f"archive ZIP illisible ({exc}) : décompressez-la d'abord") from None
         finally:
             archive.close()  # the member's stream keeps the file open until it is closed
         return handle
@@ -118,8 +122,12 @@ def export_bytes(path: str | Path, what: str) -> bytes:
     try:
         with open_export(Path(path), member) as handle:
             return handle.read()
-    except (gzip.BadGzipFile, EOFError, zlib.error) as exc:
-        raise ExportError(f"fichier gzip illisible ({exc})") from None
+    except (gzip.BadGzipFile, EOFError, zlib.error, zipfile.BadZipFile) as exc:
+        raise ExportError(_damaged(exc, member)) from None
+
+
+def _damaged(exc: Exception, member: str | None) -> str:
+    return f"archive ZIP abîmée ({exc})" if member is not None else f"fichier gzip illisible ({exc})"
 
 
 class XmlExport:
@@ -198,8 +206,8 @@ class XmlExport:
             raise ExportError(
                 f"refusé : le fichier déclare des entités XML ou des références externes ({exc.__class__.__name__}),"
                 f" ce que ne fait jamais {self.what}", self.line()) from None
-        except (gzip.BadGzipFile, EOFError, zlib.error) as exc:
-            raise ExportError(f"fichier gzip illisible ({exc})") from None
+        except (gzip.BadGzipFile, EOFError, zlib.error, zipfile.BadZipFile) as exc:  # « Bad CRC-32 »…
+            raise ExportError(_damaged(exc, self.member)) from None
         except UnicodeError as exc:
             raise ExportError(f"encodage du texte invalide ({exc})", self.line()) from None
 

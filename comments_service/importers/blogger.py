@@ -24,6 +24,7 @@ from comments_service.importers.threads import (
     imported_comment,
 )
 from confreres import blogger
+from confreres.post_import import written_slugs
 from confreres.registry import Network
 from confreres.sanitize import text as plain_text
 
@@ -35,6 +36,7 @@ def read_blogger_comments(path: str | Path, now: datetime | None = None) -> Pars
     """The commented posts of a Blogger export; ExportError when it cannot be read."""
     now = (now or store.utcnow()).astimezone(UTC)
     export = blogger.read_blogger(path)
+    slugs = written_slugs(blogger.posts_source(export))  # what `blogger-posts` wrote them as (a second « garde »: -2)
     posts = {entry.id: entry for entry in export.posts()}
     threads: dict[str, ImportedThread] = {}
     skipped: Counter = Counter()
@@ -47,7 +49,7 @@ def read_blogger_comments(path: str | Path, now: datetime | None = None) -> Pars
         if thread is None:
             thread = threads[post.id] = ImportedThread(
                 source_id=post.id, title=validate.one_line(plain_text(post.title)) or "(sans titre)",
-                link=post.url or post.path, guid="", slug=blogger.slug_of(post), post_type=post.kind, line=post.line,
+                link=post.url or post.path, guid="", slug=slugs.get(post.id, blogger.slug_of(post)), post_type=post.kind, line=post.line,
                 unpublished=blogger.UNPUBLISHED.get(post.status, ""))
         skip = "deleted" if comment.removed else "trash" if comment.status == "trashed" else None
         same_account = (comment.author_uri == post.author_uri) if post.author_uri else comment.author == post.author

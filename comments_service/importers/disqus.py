@@ -45,7 +45,7 @@ from comments_service.importers.threads import (
 from confreres.french import utc_datetime
 from confreres.registry import Network
 from confreres.sanitize import text as plain_text
-from confreres.xml_input import XmlExport
+from confreres.xml_input import ExportError, XmlExport, parts
 
 _HREF = re.compile(r"""(\bhref\s*=\s*)(["'])(.*?)\2""", re.I | re.S)
 _REDIRECTORS = {"disq.us", "www.disq.us", "disqus.com", "www.disqus.com"}
@@ -167,11 +167,14 @@ def _comment(elem, thread: _Thread, now: datetime, author_username: str) -> Impo
 
 
 def read_disqus(path: str | Path, now: datetime | None = None, author_username: str = "") -> ParsedExport:
-    """Parse a Disqus export (plain or gzipped) into its threads that carry comments; ExportError when it cannot
+    """Parse a Disqus export (plain, gzipped or zipped) into its threads that carry comments; ExportError when it cannot
     be read. `author_username`: the blog author's Disqus account, whose comments are marked as the post author's
     (a Disqus file does not say who wrote the page: nothing is guessed)."""
     now = (now or store.utcnow()).astimezone(UTC)
-    source = XmlExport(path, "un export Disqus", root="disqus")
+    [member, *others] = parts(path, lambda name: name.lower().endswith(".xml"), "d'export Disqus (.xml)")
+    if others:
+        raise ExportError(f"l'archive contient {len(others) + 1} fichiers .xml : importez l'export Disqus seul")
+    source = XmlExport(path, "un export Disqus", root="disqus", member=member)
     threads: dict[str, _Thread] = {}  # by Disqus id
     by_identifier: dict[str, _Thread] = {}  # by the site's identifier (`<thread>identifier</thread>` in a post)
     waiting: dict[str, list] = {}  # posts read before their thread (Disqus writes threads first), by reference

@@ -24,6 +24,7 @@ from comments_service.importers.threads import (
 )
 from confreres import dotclear
 from confreres.french import PARIS
+from confreres.post_import import written_slugs
 from confreres.registry import Network
 from confreres.sanitize import text as plain_text
 
@@ -38,6 +39,8 @@ def read_dotclear_comments(path: str | Path, now: datetime | None = None) -> Par
     """The commented posts of a Dotclear export; ExportError when it cannot be read."""
     now = (now or store.utcnow()).astimezone(UTC)
     export = dotclear.read_dotclear(path)
+    # what `dotclear-posts` wrote them as (and a file of several blogs refused, as it refuses it)
+    slugs = written_slugs(dotclear.posts_source(export))
     posts = {row.get("post_id", ""): row for row in export.rows("post")}
     threads: dict[str, ImportedThread] = {}
     skipped: Counter = Counter()
@@ -51,7 +54,7 @@ def read_dotclear_comments(path: str | Path, now: datetime | None = None) -> Par
             status = post.get("post_status", "1").strip()
             thread = threads[post["post_id"]] = ImportedThread(
                 source_id=post["post_id"], title=validate.one_line(plain_text(post.get("post_title", ""))) or
-                "(sans titre)", link="", guid="", slug=dotclear.slug_of(post),
+                "(sans titre)", link="", guid="", slug=slugs.get(post["post_id"], dotclear.slug_of(post)),
                 post_type="page" if post.get("post_type") == "page" else "post", line=int(post.get("_line", "0")),
                 unpublished="" if status in dotclear.PUBLISHED else dotclear.UNPUBLISHED.get(status, "non publié"))
         trackback = row.get("comment_trackback", "0").strip() == "1"

@@ -26,19 +26,25 @@ from comments_service.importers.threads import (
 )
 from confreres import movable_type
 from confreres.french import PARIS
+from confreres.post_import import written_slugs
 from confreres.registry import Network
 from confreres.sanitize import text as plain_text
 
 
 def _utc(local: datetime | None) -> datetime | None:
-    """A time of the blog (Movable Type writes its own zone's, naming none): Paris's, the network's blogs' zone."""
-    return local.replace(tzinfo=PARIS).astimezone(UTC) if local is not None else None
+    """A time of the blog (Movable Type writes its own zone's, naming none): Paris's, the network's blogs' zone;
+    None for none, or one out of range (« 01/01/0001 » has no UTC time)."""
+    try:
+        return local.replace(tzinfo=PARIS).astimezone(UTC) if local is not None else None
+    except OverflowError:
+        return None
 
 
 def read_mt_comments(path: str | Path, now: datetime | None = None) -> ParsedExport:
     """The commented entries of a Movable Type export; ExportError when it cannot be read."""
     now = (now or store.utcnow()).astimezone(UTC)
     export = movable_type.read_mt(path)
+    slugs = written_slugs(movable_type.posts_source(export))  # what `movabletype-posts` wrote them as
     threads: list[ImportedThread] = []
     skipped: Counter = Counter()
     for entry in export.entries:
@@ -46,13 +52,15 @@ def read_mt_comments(path: str | Path, now: datetime | None = None) -> ParsedExp
             continue
         thread = ImportedThread(
             source_id=str(entry.line), title=validate.one_line(plain_text(entry.title)) or "(sans titre)", link="",
-            guid="", slug=entry.slug, post_type="post", line=entry.line,
+            guid="", slug=slugs.get(str(entry.line), entry.slug), post_type="post", line=entry.line,
             unpublished="" if entry.no_entry else movable_type.UNPUBLISHED.get(entry.status, ""))
         post_date = _utc(entry.date)
         seen: Counter = Counter()
         for comment in entry.comments:
-            key = hashlib.sha256("\x00".join((entry.slug, comment.author, comment.date.isoformat() if comment.date
-                                              else "", comment.text)).encode()).hexdigest()[:16]
+            # from what the file writes (the date as written: its reading depends on the whole file, which a later
+            # export of the same blog may change)
+            key = hashlib.sha256("\x00".join((entry.slug, comment.author, comment.written_date,
+                                              comment.text)).encode()).hexdigest()[:16]
             seen[key] += 1
             created, date_from = _utc(comment.date), "local"
             if created is None:

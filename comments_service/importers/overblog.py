@@ -24,6 +24,7 @@ from comments_service.importers.threads import (
 )
 from confreres import overblog
 from confreres.french import PARIS
+from confreres.post_import import written_slugs
 from confreres.registry import Network
 from confreres.sanitize import text as plain_text
 
@@ -34,13 +35,15 @@ def read_overblog_comments(path: str | Path, now: datetime | None = None) -> Par
     """The commented posts of an Over-blog export; ExportError when it cannot be read."""
     now = (now or store.utcnow()).astimezone(UTC)
     export = overblog.read_overblog(path)
+    slugs = written_slugs(overblog.posts_source(export))  # what `overblog-posts` wrote them as
     threads: list[ImportedThread] = []
     for post in export.posts:
         if not post.comments:
             continue
         thread = ImportedThread(
             source_id=post.address or str(post.line), title=validate.one_line(plain_text(post.title)) or "(sans titre)",
-            link="/" + post.address if post.address else "", guid="", slug=post.slug, post_type=post.kind,
+            link="/" + post.address if post.address else "", guid="",
+            slug=slugs.get(post.address or str(post.line), post.slug), post_type=post.kind,
             line=post.line,
             unpublished="" if post.status in overblog.PUBLISHED else overblog.DRAFTS.get(post.status, "non publié"))
         post_date = post.date.replace(tzinfo=PARIS).astimezone(UTC) if post.date else None

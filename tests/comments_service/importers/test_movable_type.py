@@ -64,7 +64,7 @@ def test_an_older_platforms_file(imported, client):
     result = imported(mt_kit.older_platform(), "--json")
     assert result.exit_code == 0, result.output
     report = json.loads(result.output)
-    assert report["comments_imported"] == 1 and report["repairs"] == {"windows_1252": 1}
+    assert report["comments_imported"] == 1 and report["repairs"] == {"windows_1252": 6}
     [helene] = client.get("/api/comments", query_string={"url": BLOG_B + "reflexions-d-ete.html"}).get_json()["comments"]
     assert helene["author"]["name"] == "Hélène" and helene["created"] == "2009-08-02T05:45:00Z"
 
