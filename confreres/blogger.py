@@ -27,10 +27,19 @@ from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path, PurePosixPath
-from urllib.parse import unquote, urlsplit
+from urllib.parse import unquote
 
 from confreres.french import PARIS, slugify, utc_datetime
-from confreres.post_import import PostsReport, Source, SourcePost, local_path, no_query, one_line, write_posts
+from confreres.post_import import (
+    PostsReport,
+    Source,
+    SourcePost,
+    local_path,
+    no_query,
+    one_line,
+    safe_urlsplit,
+    write_posts,
+)
 from confreres.wxr import local
 from confreres.xml_input import ExportError, XmlExport, parts
 
@@ -159,7 +168,7 @@ def _entry(elem, line: int) -> Entry:
     if entry.kind and not entry.id:  # Takeout's ids are in the same <id>, Atom's
         entry.id = _number(elem.findtext("{http://www.w3.org/2005/Atom}id") or "")
     if entry.url and not entry.path:
-        entry.path = urlsplit(entry.url).path
+        entry.path = safe_urlsplit(entry.url).path
     return entry
 
 
@@ -218,7 +227,7 @@ def _upload_path(url: str) -> str | None:
     """Blogger's image servers -> images/blogger/<name>-<hash>.<ext>: the same picture is served at several sizes
     (« /s320/ », « /s1600/ ») under one name, each kept apart."""
     plain = no_query(url)
-    parts = urlsplit(plain)
+    parts = safe_urlsplit(plain)
     if parts.scheme not in ("http", "https") or not _UPLOAD_HOSTS.search((parts.hostname or "").lower()):
         return None
     name = PurePosixPath(unquote(parts.path)).name
@@ -233,10 +242,10 @@ def posts_source(export: BloggerExport) -> Source:
     source = Source("Blogger", export.format, "", set(), [], _upload_path, repairs=export.repairs)
     entries = export.posts()
     paths = {e.path for e in entries if e.path}
-    source.hosts = {urlsplit(e.url).hostname.lower() for e in entries if urlsplit(e.url).hostname}
+    source.hosts = {safe_urlsplit(e.url).hostname.lower() for e in entries if safe_urlsplit(e.url).hostname}
     for entry in entries:  # Takeout names no host: those of the blog's own links, by their paths
         for href in re.findall(r"""href=["']?(https?://[^"'\s>]+)""", entry.html):
-            parts = urlsplit(href)
+            parts = safe_urlsplit(href)
             if parts.path in paths and parts.hostname:
                 source.hosts.add(parts.hostname.lower())
     for kind, count in Counter(e.kind for e in export.entries if e.kind not in ("post", "page")).items():
@@ -245,7 +254,10 @@ def posts_source(export: BloggerExport) -> Source:
         if entry.status == "trashed":
             source.skipped["trash"] += 1
             continue
-        date = entry.published.astimezone(PARIS).replace(tzinfo=None) if entry.published else None
+        try:
+            date = entry.published.astimezone(PARIS).replace(tzinfo=None) if entry.published else None
+        except OverflowError:  # a date at the edge of time (« 9999-12-31T23:30:00Z »)
+            date = None
         summary = entry.summary  # the search description; else what comes before the « saut » (jump break)
         if not summary and (jump := _JUMP_BREAK.search(entry.html)):
             summary = entry.html[: jump.start()]

@@ -110,7 +110,7 @@ class Post:
 class Upload:
     url: str  # as downloaded (no query string)
     path: str  # under content/, e.g. "images/2015/03/radio.jpg"
-    outcome: str = ""  # "downloaded" | "present" | "failed" | "not_downloaded"
+    outcome: str = ""  # "downloaded" | "present" | "failed" | "not_downloaded" | "withheld" (drafts' only)
     error: str = ""
 
 
@@ -204,6 +204,11 @@ def _split(url: str):
         return None
 
 
+def safe_urlsplit(url: str):
+    """urlsplit for the readers: what is not an address is read as no address (every part empty)."""
+    return _split(url or "") or urlsplit("")
+
+
 def watch_url(url: str) -> str:
     """An embedded YouTube player's address -> the video's page (a reader follows the link, not a player)."""
     parts = _split(url)
@@ -249,12 +254,23 @@ def wpautop(text: str) -> str:
 # -- HTML -> Markdown -----------------------------------------------------------------------------
 
 
+# what reads as Markdown at a line's start (a text's start: markdownify makes a line break its own text), and only
+# there (« 1 + 1 = 2 » stays as the doctor would write it): a quotation, a list item, a code block, a heading's line
+_QUOTE_OR_PLUS = re.compile(r"^(\s*)(>|\+(?=\s|$))")
+_FENCE_TICKS = re.compile(r"^(\s*)(`(?=``))")
+_EQUALS_OR_TILDES = re.compile(r"^(\s*)(=+(?=\s*$)|~{3,})")
+
+
 class _Converter(MarkdownConverter):
     """Markdown as a doctor would write it: `#` headings, `-` lists, `{static}`/`{filename}` URLs left as
     they are, figure captions in italics under their image."""
 
     def __init__(self):
-        super().__init__(heading_style="ATX", bullets="-", escape_misc=False)
+        # exponents and indices kept (« 150.10<sup>9</sup>/L » is not « 150.109/L »): Markdown has none
+        super().__init__(heading_style="ATX", bullets="-", escape_misc=False, sup_symbol="<sup>", sub_symbol="<sub>")
+
+    # crossed-out text stays crossed out: Python-Markdown has no « ~~ », which would show as such
+    convert_del = convert_s = convert_strike = markdownify.abstract_inline_conversion(lambda self: "<del>")
 
     def escape(self, text, parent_tags):
         """Text stays text: « &lt;script&gt; » written in a post is not a script once in Markdown (Python-Markdown
@@ -264,9 +280,11 @@ class _Converter(MarkdownConverter):
         text = re.sub(r"&(?=#?\w+;)", "&amp;", text)
         text = re.sub(r"<(?=[A-Za-z/!?])", "&lt;", text)
         for pattern in (markdownify.re_escape_misc_dash_sequences, markdownify.re_escape_misc_hashes,
-                        markdownify.re_escape_misc_list_items):
+                        markdownify.re_escape_misc_list_items, _QUOTE_OR_PLUS, _FENCE_TICKS):
             text = pattern.sub(r"\1\\\2", text)
-        return text
+        text = text.replace("[", "\\[")  # « [1]: https://… » would be a link's definition, and vanish
+        # what Python-Markdown has no backslash for: « ===== » under a line (a heading), « ~~~ » (a code block)
+        return _EQUALS_OR_TILDES.sub(lambda m: m.group(1) + "".join(f"&#{ord(c)};" for c in m.group(2)), text)
 
     def convert_li(self, el, text, parent_tags):
         """Bullets four wide: Python-Markdown nests a list only under four spaces (markdownify indents two)."""
@@ -401,7 +419,11 @@ class _Writer:
                 a["href"] = "{static}/" + new
             elif (target := self.post_target(href)) is not None:
                 a["href"] = "{filename}/" + target
-        text = _Converter().convert_soup(soup)
+        try:
+            text = _Converter().convert_soup(soup)
+        except RecursionError:  # hundreds of unclosed tags nested (« <span> » × 500): the text, its paragraphs kept
+            paragraphs = (" ".join(p.split()) for p in soup.get_text("\n").split("\n\n"))
+            text = "\n\n".join(_Converter().escape(p, set()) for p in paragraphs if p)
         text = re.sub(r"[ \t]+\n", lambda m: "  \n" if m.group(0).startswith("  ") else "\n", text)
         text = re.sub(r"  \n(?:[ \t]*\n)+", "\n\n", text)  # a line break then a blank line: a paragraph's end
         return re.sub(r"\n{3,}", "\n\n", text).strip() + "\n"
@@ -426,11 +448,18 @@ class _Writer:
         report = self.report
         report.dry_run = dry_run
         planned = self.plan()
-        for _post, item in planned:  # the uploads every post shows, once each (one post's HTML parsed at a time)
+        public: set[str] = set()
+        for post, item in planned:  # the uploads every post shows, once each (one post's HTML parsed at a time)
             for url in _ADDRESS.findall(item.html):
                 url = self.absolute(unescape(url))
-                if (path := self.upload_path(url)) and no_query(url) not in report.uploads:
-                    report.uploads[no_query(url)] = Upload(no_query(url), path)
+                if path := self.upload_path(url):
+                    report.uploads.setdefault(no_query(url), Upload(no_query(url), path))
+                    if not post.status:
+                        public.add(no_query(url))
+        for url, upload in report.uploads.items():
+            if url not in public:  # content/images/ is published whole: a private post's picture would be public
+                upload.outcome = "withheld"
+                upload.error = "montré par un brouillon seulement (billet privé, protégé ou non publié) : il serait public"
         self.fetch_uploads(download, dry_run, guard_factory)
         kept = {url: u.path for url, u in report.uploads.items() if u.outcome in ("downloaded", "present")}
 
@@ -461,6 +490,8 @@ class _Writer:
 
         waiting = []
         for upload in self.report.uploads.values():
+            if upload.outcome == "withheld":
+                continue
             if upload.path.lower().endswith(CODE_SUFFIXES):  # a push would refuse the blog with it
                 upload.outcome, upload.error = "failed", "fichier de code : un blog n'en publie pas, laissé sur l'ancien site"
             elif (self.content / upload.path).exists():
@@ -509,6 +540,9 @@ def _fetch(guard, upload: Upload, content: Path) -> None:
         fetched = guard.get(upload.url)
     except FetchError as exc:
         upload.outcome, upload.error = "failed", str(exc)
+        return
+    except ValueError as exc:  # a redirection to what is not an address (« Location: http://[oops/ »)
+        upload.outcome, upload.error = "failed", f"adresse invalide ({exc})"
         return
     image = upload.path.startswith("images/")
     if fetched.status != 200:
@@ -626,6 +660,8 @@ def format_report(report: PostsReport, file: Path, content: Path) -> list[str]:
         parts = [plural_fr(counts[outcome], singular, plural) for outcome, singular, plural in (
             ("downloaded", "téléchargé", "téléchargés"), ("present", "déjà là", "déjà là"),
             ("not_downloaded", "non téléchargé", "non téléchargés"),
+            ("withheld", "montré par un brouillon seulement, non téléchargé",
+             "montrés par des brouillons seulement, non téléchargés"),
             ("failed", "en échec (laissé sur l'ancien site)", "en échec (laissés sur l'ancien site)"),
         ) if counts[outcome]]
         lines.append(f"Images et fichiers du blog : {len(report.uploads)} ({', '.join(parts)})")

@@ -16,7 +16,7 @@ import html
 import re
 from datetime import UTC, datetime
 from pathlib import Path, PurePosixPath
-from urllib.parse import unquote, urlsplit
+from urllib.parse import unquote
 
 from confreres import wxr
 from confreres.french import PARIS, slugify
@@ -28,6 +28,7 @@ from confreres.post_import import (
     local_path,
     no_query,
     one_line,
+    safe_urlsplit,
     wpautop,
     write_posts,
 )
@@ -58,7 +59,10 @@ def _date(f: dict) -> datetime | None:
         if (local := wxr.wp_datetime(f.get("post_date"))) is not None:
             return local
         gmt = wxr.post_dates({"pubDate": f.get("pubDate", "")})["date"]  # an item with no WordPress date
-    return gmt.replace(tzinfo=UTC).astimezone(PARIS).replace(tzinfo=None) if gmt else None
+    try:
+        return gmt.replace(tzinfo=UTC).astimezone(PARIS).replace(tzinfo=None) if gmt else None
+    except OverflowError:  # « 9999-12-31 23:30:00 » GMT has no Paris time
+        return None
 
 
 # -- the body -------------------------------------------------------------------------------------
@@ -91,8 +95,8 @@ class _Reader:
                     f["thumbnail_id"] = values.get("meta_value", "")
             items.append((f, categories, line))
         base = self.export.base_url.rstrip("/") + "/" if self.export.base_url else ""
-        hosts = {urlsplit(u).hostname.lower() for u in [base] + [f.get("link", "") for f, _, _ in items]
-                 + [a["url"] for a in self.attachments.values()] if urlsplit(u).hostname}
+        hosts = {safe_urlsplit(u).hostname.lower() for u in [base] + [f.get("link", "") for f, _, _ in items]
+                 + [a["url"] for a in self.attachments.values()] if safe_urlsplit(u).hostname}
         self.attachment_urls = {no_query(a["url"]) for a in self.attachments.values()}
         self.source = Source("WordPress", f"WXR {self.export.version}", base, hosts, [], self.upload_path,
                              repairs=self.export.repairs)
@@ -110,15 +114,17 @@ class _Reader:
         if status in _SKIPPED_STATUSES:
             self.source.skipped[status] += 1
             return None
-        why = DRAFT_STATUSES.get(status, "")
+        # published or scheduled only; a workflow extension's own (« pitch », « in-progress »…) was not public either
+        why = "" if status in ("publish", "future") else DRAFT_STATUSES.get(status, f"statut « {status} »")
         if f.get("post_password"):
             why = "protégé par un mot de passe"
         title = f.get("title", "")
         summary = f.get("excerpt", "")
         if not one_line(summary):
             more = re.split(r"<!--\s*more\b", f.get("encoded", ""), maxsplit=1)
-            summary = re.sub(r"<!--.*?-->|\[/?[a-zA-Z][^\]]*\]", " ", more[0], flags=re.S) if len(more) == 2 else ""
-        link = urlsplit(f.get("link", ""))
+            summary = re.sub(r"<!--.*?-->|\[/[a-zA-Z][\w-]*\]|\[[a-zA-Z][\w-]*(?:\s[^\]]*=[^\]]*)?\](?=[^\]]*\[/)"
+                             r"|\[[a-zA-Z][\w-]*\s[^\]]*=[^\]]*\]", " ", more[0], flags=re.S) if len(more) == 2 else ""
+        link = safe_urlsplit(f.get("link", ""))
         post_id = f.get("post_id", "")
         return SourcePost(
             kind=kind, source_id=post_id, title=title,
@@ -139,8 +145,8 @@ class _Reader:
         image = self.attachments.get(attachment_id)
         if not image:
             return html_text
-        stem = re.sub(r"-\d+x\d+$", "", PurePosixPath(urlsplit(image["url"]).path).stem)
-        shown = {re.sub(r"-\d+x\d+$", "", PurePosixPath(urlsplit(src).path).stem)
+        stem = re.sub(r"-\d+x\d+$", "", PurePosixPath(safe_urlsplit(image["url"]).path).stem)
+        shown = {re.sub(r"-\d+x\d+$", "", PurePosixPath(safe_urlsplit(src).path).stem)
                  for src in re.findall(r"""<img\b[^>]*?\bsrc=["']?([^"'\s>]+)""", html_text, re.I)}
         if stem in shown:
             return html_text
@@ -150,7 +156,7 @@ class _Reader:
     # which URLs are the blog's own uploads, and where they go
     def upload_path(self, url: str) -> str | None:
         plain = no_query(url)
-        parts = urlsplit(plain)
+        parts = safe_urlsplit(plain)
         host = (parts.hostname or "").lower()
         path = unquote(parts.path)
         if parts.scheme not in ("http", "https"):
@@ -163,7 +169,10 @@ class _Reader:
             host, path = inner_host.lower(), "/" + inner_path
         if "/wp-content/uploads/" in path and (host in hosts or plain in self.attachment_urls):
             return local_path(path.split("/wp-content/uploads/", 1)[1])
-        if host.endswith(".files.wordpress.com") or (host.endswith(".wordpress.com") and "/files/" in path):
+        # a WordPress.com blog's files: « <blog>.files.wordpress.com », or « <blog>.wordpress.com/files/ »; another
+        # blog's pictures there are that blog's, not this one's
+        own = host in hosts or any(host == h.removesuffix(".wordpress.com") + ".files.wordpress.com" for h in hosts)
+        if own and (host.endswith(".files.wordpress.com") or (host.endswith(".wordpress.com") and "/files/" in path)):
             return local_path(path.split("/files/", 1)[1] if "/files/" in path else path)
         if plain in self.attachment_urls:
             return local_path(PurePosixPath(path).name)
@@ -215,8 +224,8 @@ class _Reader:
                 return ""
             source.embeds += 1
             return "\n\n" + "".join(link_paragraph(u) for u in dict.fromkeys(urls)) + "\n\n"
-        if not attrs and inner is None and not written.strip():
-            return whole  # « [sic] », « [NDLR] »: text in brackets, not a plugin's shortcode
+        if not attrs and inner is None:
+            return whole  # « [sic] », « [NDLR : …] », « [max 3 g par jour] »: text in brackets, as WordPress shows it
         source.shortcodes[name] += 1  # a plugin's ([contact-form-7 …], [su_button]…): its words kept
         return body
 

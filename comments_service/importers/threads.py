@@ -326,6 +326,8 @@ SKIP_LABELS = {
     "conflict": ("identifiant déjà utilisé par des commentaires d'autres billets",
                  "identifiants déjà utilisés par des commentaires d'autres billets"),
     "failed": ("commentaire d'un billet dont l'écriture a échoué", "commentaires de billets dont l'écriture a échoué"),
+    "attachment": ("commentaire de la page d'un fichier joint (aucun billet n'y correspond)",
+                   "commentaires de pages de fichiers joints (aucun billet n'y correspond)"),
 }
 HOW_LABELS = {"url": "par l'adresse", "slug": "par le slug"}
 DATE_SOURCES = {"local": "l'heure locale", "post": "la date du billet", "import": "la date de l'import"}

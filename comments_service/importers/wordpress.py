@@ -16,6 +16,7 @@ of the export are never imported.
 
 from __future__ import annotations
 
+from collections import Counter
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -97,7 +98,12 @@ def read_wxr(path: str | Path, now: datetime | None = None) -> ParsedExport:
     now = (now or store.utcnow()).astimezone(UTC).replace(tzinfo=None)
     export = wxr.Wxr(path)
     posts = [post for elem, line in export.items() if (post := _item(elem, export.author_logins, now, line))]
-    return ParsedExport("wordpress", export.version, export.base_url, posts, export.count, export.repairs)
+    # an attachment's page (« …/calendrier/vaccins/ ») is no post of the blog: matched by its slug, its comments went
+    # to an unrelated post of that name
+    skipped = Counter({"attachment": sum(len(p.comments) for p in posts if p.post_type == "attachment")})
+    posts = [p for p in posts if p.post_type != "attachment"]
+    return ParsedExport("wordpress", export.version, export.base_url, posts, export.count, export.repairs,
+                        +skipped)
 
 
 def _item(elem, author_logins: dict[str, str], now: datetime, line: int) -> ImportedThread | None:

@@ -146,3 +146,95 @@ def test_movable_type_comment_keys_follow_the_file_not_its_reading(tmp_path):
     later = MT_ENTRY.format(title="Plus tard", date="31/07/2015 10:00:00", body="Texte.", comments="")
     again = read_mt_comments(mt(tmp_path, entry, later, name="later.txt")).threads[0].comments[0]
     assert again.source_id == first, "a later export read day first: the same comment, the same key"
+
+
+# -- the second review: WordPress and the shared writer ----------------------------------------------------------
+
+def wordpress(tmp_path, *items: str, base: str = "https://dr-martin.example"):
+    from tests.confreres.test_wordpress_posts import wxr
+
+    path = tmp_path / "export.xml"
+    path.write_text(wxr(base, *items), encoding="utf-8")
+    return path
+
+
+def test_text_in_brackets_and_workflow_statuses(tmp_path):
+    from confreres.wordpress_posts import import_posts
+    from tests.confreres.test_wordpress_posts import item
+
+    body = "Posologie [max 3 g par jour] chez l'adulte.\n\n[NDLR : cette étude a été rétractée en 2020]"
+    path = wordpress(tmp_path, item(1, "Posologie", body, slug="posologie"),
+                     item(2, "En cours", "Pas fini.", slug="en-cours", status="pitch"))
+    report = import_posts(path, tmp_path / "content", download=False)
+    text = (tmp_path / "content" / "2015-03-posologie.md").read_text(encoding="utf-8")
+    assert "\\[max 3 g par jour] chez" in text and "\\[NDLR : cette étude a été rétractée en 2020]" in text
+    assert not report.shortcodes, "text in brackets is no plugin's shortcode"
+    [pitched] = [p for p in report.posts if p.slug == "en-cours"]
+    assert pitched.status == "draft" and pitched.why_draft == "statut « pitch »", "an extension's status: not public"
+
+
+def test_a_private_posts_pictures_are_not_copied_into_the_public_folders(tmp_path):
+    from confreres.wordpress_posts import import_posts
+    from tests.confreres.test_wordpress_posts import item
+
+    base = "https://dr-martin.example"
+    shown = f'<img src="{base}/wp-content/uploads/2015/03/lesion.jpg"> <img src="{base}/wp-content/uploads/2015/03/cabinet.jpg">'
+    path = wordpress(tmp_path, item(1, "Privé", shown, slug="prive", status="private"),
+                     item(2, "Public", f'<img src="{base}/wp-content/uploads/2015/03/cabinet.jpg">', slug="public"))
+    report = import_posts(path, tmp_path / "content")
+    outcomes = {u.path: u.outcome for u in report.uploads.values()}
+    assert outcomes["images/2015/03/lesion.jpg"] == "withheld", "content/images/ is published whole"
+    assert outcomes["images/2015/03/cabinet.jpg"] != "withheld", "shown by a public post too"
+
+
+def test_another_wordpress_com_blogs_pictures_are_not_the_doctors(tmp_path):
+    from confreres.wordpress_posts import import_posts
+    from tests.confreres.test_wordpress_posts import item
+
+    base = "https://drmartin.wordpress.com"
+    body = ('<img src="https://autreblog.files.wordpress.com/2015/03/photo.jpg">'
+            '<img src="https://drmartin.files.wordpress.com/2015/03/radio.jpg">')
+    report = import_posts(wordpress(tmp_path, item(1, "Photos", body, slug="photos", base=base), base=base),
+                          tmp_path / "content", download=False)
+    assert set(report.uploads) == {"https://drmartin.files.wordpress.com/2015/03/radio.jpg"}
+
+
+def test_markdown_reads_as_the_html_did(tmp_path):
+    import markdown
+
+    from confreres.wordpress_posts import import_posts
+    from tests.confreres.test_wordpress_posts import item
+
+    body = ("<p>Température :<br>&gt; 38,5 °C : consultez</p><p>Sources :<br>[1]: https://www.has-sante.fr/</p>"
+            "<p>Conclusion<br>=====</p><p>+ 5 € de dépassement</p><p>```<br>~~~</p>"
+            "<p>Plaquettes 150.10<sup>9</sup>/L, H<sub>2</sub>O, <del>fermé le lundi</del>, 1 + 1 = 2</p>")
+    deep = "<p>Avant.</p><p>" + "<span>" * 600 + "profond</p>"  # hundreds of unclosed tags, nested
+    import_posts(wordpress(tmp_path, item(1, "Texte", body, slug="texte"), item(2, "Profond", deep, slug="profond")),
+                 tmp_path / "content", download=False)
+    text = (tmp_path / "content" / "2015-03-texte.md").read_text(encoding="utf-8").partition("\n\n")[2]
+    html = markdown.markdown(text)
+    for shown in ("&gt; 38,5 °C", "[1]: https://www.has-sante.fr/", "+ 5 € de dépassement", "<sup>9</sup>",
+                  "<sub>2</sub>", "<del>fermé le lundi</del>", "1 + 1 = 2"):
+        assert shown in html, shown
+    for markup in ("<blockquote", "<h1", "<ul", "<pre", "<code"):
+        assert markup not in html, markup
+    assert "profond" in (tmp_path / "content" / "2015-03-profond.md").read_text(encoding="utf-8")
+
+
+def test_one_bad_redirection_fails_one_file_not_the_import(tmp_path, monkeypatch):
+    from confreres.safe_http import ALLOW_ENV
+    from confreres.wordpress_posts import import_posts
+    from tests.confreres.test_wordpress_posts import PNG, item
+    from tests.loopback import LoopbackServer
+
+    with LoopbackServer() as server:
+        monkeypatch.setenv(ALLOW_ENV, server.url("/").split("//", 1)[1].rstrip("/"))
+        base = server.url("/").rstrip("/")
+        server.route("/wp-content/uploads/2015/03/a.png", status=301, headers={"Location": "http://[oops/a.png"})
+        server.route("/wp-content/uploads/2015/03/b.png", body=PNG, content_type="image/png")
+        body = f'<img src="{base}/wp-content/uploads/2015/03/a.png"><img src="{base}/wp-content/uploads/2015/03/b.png">'
+        report = import_posts(wordpress(tmp_path, item(1, "Images", body, slug="images", base=base), base=base),
+                              tmp_path / "content")
+    outcomes = {u.path: u.outcome for u in report.uploads.values()}
+    assert outcomes == {"images/2015/03/a.png": "failed", "images/2015/03/b.png": "downloaded"}
+    assert report.count("post", "written") == 1

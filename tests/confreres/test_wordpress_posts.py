@@ -218,7 +218,7 @@ def test_text_stays_text_and_shortcodes_are_read(tmp_path):
     assert "alert(2)" not in text and report.removed["script"] == 1
     assert "<https://www.youtube.com/watch?v=abcdefghijk>" in text and report.embeds == 2
     assert "<https://www.youtube.com/watch?v=jetpack1234>" in text, "Jetpack's [youtube=…]"
-    assert "[sic] [caption] Une note" in text and report.shortcodes == {"contact-form-7": 1, "su_note": 1}
+    assert "\\[sic] \\[caption] Une note" in text and report.shortcodes == {"contact-form-7": 1, "su_note": 1}
     assert "\\# pas un titre" in text
     assert "ligne 1\n\nligne 2" in text, "a <pre> keeps its blank line"
 

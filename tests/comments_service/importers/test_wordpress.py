@@ -544,3 +544,23 @@ def test_a_post_the_old_blog_did_not_publish_is_said_so(wp, tmp_path):
             "blog, donc pas publié ici : publiez-le, puis relancez l'import") in result.output
     assert "privé sur l'ancien blog" in result.output
     assert "✗ Perdu (https://dr-martin.example/perdu/) : 1 commentaire non importé : aucun billet du blog" in result.output
+
+
+def test_an_attachments_comments_go_to_no_post(tmp_path):
+    """An attachment's page (« …/calendrier-vaccinal/vaccins/ », post_name « vaccins ») is no post of the blog:
+    matched by its slug, its comments went to an unrelated post « vaccins »."""
+    from tests.confreres.test_wordpress_posts import item, wxr
+
+    comment = ("<wp:comment><wp:comment_id>{0}</wp:comment_id><wp:comment_author>Anne</wp:comment_author>"
+               "<wp:comment_date_gmt>2015-03-02 08:00:00</wp:comment_date_gmt><wp:comment_content>Merci {0}"
+               "</wp:comment_content><wp:comment_approved>1</wp:comment_approved><wp:comment_type>comment"
+               "</wp:comment_type><wp:comment_parent>0</wp:comment_parent></wp:comment>")
+    base = "https://dr-martin.example"
+    path = tmp_path / "export.xml"
+    path.write_text(wxr(base, item(1, "Vaccins", "Texte.", slug="vaccins", base=base, extra=comment.format(11)),
+                        item(2, "vaccins", "", slug="vaccins", post_type="attachment", base=base,
+                             link=f"{base}/calendrier-vaccinal/vaccins/", extra=comment.format(12))),
+                    encoding="utf-8")
+    parsed = wordpress.read_wxr(path)
+    assert [(t.slug, [c.source_id for c in t.comments]) for t in parsed.threads] == [("vaccins", ["11"])]
+    assert parsed.skipped == {"attachment": 1}
