@@ -21,7 +21,6 @@ Images of a Blogger post live on Google's servers (`blogger.googleusercontent.co
 
 from __future__ import annotations
 
-import hashlib
 import re
 from collections import Counter
 from dataclasses import dataclass, field
@@ -34,9 +33,9 @@ from confreres.post_import import (
     PostsReport,
     Source,
     SourcePost,
-    local_path,
     no_query,
     one_line,
+    platform_path,
     safe_urlsplit,
     write_posts,
 )
@@ -234,8 +233,7 @@ def _upload_path(url: str) -> str | None:
     stem, dot, extension = name.rpartition(".")
     if not dot or not re.fullmatch(r"[A-Za-z0-9]{2,5}", extension):
         stem, extension = name or "image", "jpg"  # googleusercontent addresses often have no extension
-    digest = hashlib.sha256(plain.encode()).hexdigest()[:8]
-    return local_path(f"blogger/{stem[:80]}-{digest}.{extension.lower()}")
+    return platform_path("blogger", plain, stem, extension)
 
 
 def posts_source(export: BloggerExport) -> Source:

@@ -126,6 +126,15 @@ def parse_iso(value: str) -> datetime:
     return datetime.fromisoformat(value.replace("Z", "+00:00"))
 
 
+def paris_to_utc(local: datetime | None) -> datetime | None:
+    """A naive time of a French blog's own (an export that names no zone) as an aware UTC datetime; None for none,
+    or one out of range (« 0001-01-01 00:00 » in Paris has no UTC time)."""
+    try:
+        return local.replace(tzinfo=PARIS).astimezone(UTC) if local is not None else None
+    except OverflowError:
+        return None
+
+
 def utc_datetime(value) -> datetime | None:
     """An ISO 8601 date written by someone else's software (an export, a feed) as an aware UTC datetime, a date
     without offset taken as UTC; None when it is not one."""

@@ -22,7 +22,6 @@ known without it.
 
 from __future__ import annotations
 
-import hashlib
 import re
 from collections import Counter
 from dataclasses import dataclass, field
@@ -40,6 +39,7 @@ from confreres.post_import import (
     local_path,
     no_query,
     one_line,
+    platform_path,
     wpautop,
     write_posts,
 )
@@ -319,8 +319,7 @@ def _upload_path(hosts: set[str]):
             stem, _, extension = name.rpartition(".")
             if not re.fullmatch(r"[A-Za-z0-9]{2,5}", extension):
                 return None  # not a file's name
-        digest = hashlib.sha256(plain.encode()).hexdigest()[:8]
-        return local_path(f"{host}/{stem[:80]}-{digest}.{extension.lower()}")
+        return platform_path(host, plain, stem, extension)
 
     return upload_path
 

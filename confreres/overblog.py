@@ -32,7 +32,15 @@ from pathlib import Path, PurePosixPath
 from urllib.parse import unquote, urlsplit
 
 from confreres.french import PARIS, slugify, utc_datetime
-from confreres.post_import import PostsReport, Source, SourcePost, local_path, no_query, one_line, write_posts
+from confreres.post_import import (
+    PostsReport,
+    Source,
+    SourcePost,
+    no_query,
+    one_line,
+    platform_path,
+    write_posts,
+)
 from confreres.wxr import local
 from confreres.xml_input import ExportError, XmlExport, parts
 
@@ -190,8 +198,7 @@ def _upload_path(hosts: set[str]):
         stem, dot, extension = name.rpartition(".")
         if not dot or not re.fullmatch(r"[A-Za-z0-9]{2,5}", extension) or extension.lower() in ("html", "htm", "php"):
             return None  # a page of the blog, not a file
-        digest = hashlib.sha256(plain.encode()).hexdigest()[:8]
-        return local_path(f"{host}/{stem[-80:]}-{digest}.{extension.lower()}")
+        return platform_path(host, plain, stem, extension)
 
     return upload_path
 

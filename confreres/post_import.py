@@ -23,6 +23,7 @@ and time capped): the export names the URLs, and it may be somebody else's file.
 
 from __future__ import annotations
 
+import hashlib
 import re
 import warnings
 from collections import Counter
@@ -182,6 +183,13 @@ def local_path(relative: str) -> str | None:
         return None
     folder = "images" if PurePosixPath(segments[-1]).suffix.lower() in IMAGE_EXTENSIONS else "files"
     return "/".join([folder, *segments])
+
+
+def platform_path(folder: str, url: str, stem: str, extension: str) -> str | None:
+    """A picture on a platform's servers -> `images/<folder>/<stem>-<digest>.<extension>`: one picture is served at
+    several sizes under one name (« /s320/ », « 300x300 »), each kept apart by a digest of its address."""
+    digest = hashlib.sha256(no_query(url).encode()).hexdigest()[:8]
+    return local_path(f"{folder}/{stem[-80:]}-{digest}.{extension.lower()}")
 
 
 def _shortened(name: str, limit: int = NAME_BYTES) -> str:

@@ -23,16 +23,12 @@ from comments_service.importers.threads import (
     imported_comment,
 )
 from confreres import dotclear
-from confreres.french import PARIS
+from confreres.french import paris_to_utc
 from confreres.post_import import written_slugs
 from confreres.registry import Network
 from confreres.sanitize import text as plain_text
 
 _STATUS = {"1": "approved", "-2": "spam"}  # anything else waits for a moderator
-
-
-def _utc(local: datetime | None) -> datetime | None:
-    return local.replace(tzinfo=PARIS).astimezone(UTC) if local is not None else None
 
 
 def read_dotclear_comments(path: str | Path, now: datetime | None = None) -> ParsedExport:
@@ -58,7 +54,7 @@ def read_dotclear_comments(path: str | Path, now: datetime | None = None) -> Par
                 post_type="page" if post.get("post_type") == "page" else "post", line=int(post.get("_line", "0")),
                 unpublished="" if status in dotclear.PUBLISHED else dotclear.UNPUBLISHED.get(status, "non publié"))
         trackback = row.get("comment_trackback", "0").strip() == "1"
-        created = _utc(dotclear.local_time(row.get("comment_dt", ""), row.get("comment_tz", "")))
+        created = paris_to_utc(dotclear.local_time(row.get("comment_dt", ""), row.get("comment_tz", "")))
         date_from = "local"
         if created is None:
             created, date_from = now, "import"

@@ -25,19 +25,10 @@ from comments_service.importers.threads import (
     imported_comment,
 )
 from confreres import movable_type
-from confreres.french import PARIS
+from confreres.french import paris_to_utc
 from confreres.post_import import written_slugs
 from confreres.registry import Network
 from confreres.sanitize import text as plain_text
-
-
-def _utc(local: datetime | None) -> datetime | None:
-    """A time of the blog (Movable Type writes its own zone's, naming none): Paris's, the network's blogs' zone;
-    None for none, or one out of range (« 01/01/0001 » has no UTC time)."""
-    try:
-        return local.replace(tzinfo=PARIS).astimezone(UTC) if local is not None else None
-    except OverflowError:
-        return None
 
 
 def read_mt_comments(path: str | Path, now: datetime | None = None) -> ParsedExport:
@@ -54,7 +45,7 @@ def read_mt_comments(path: str | Path, now: datetime | None = None) -> ParsedExp
             source_id=str(entry.line), title=validate.one_line(plain_text(entry.title)) or "(sans titre)", link="",
             guid="", slug=slugs.get(str(entry.line), entry.slug), post_type="post", line=entry.line,
             unpublished="" if entry.no_entry else movable_type.UNPUBLISHED.get(entry.status, ""))
-        post_date = _utc(entry.date)
+        post_date = paris_to_utc(entry.date)
         seen: Counter = Counter()
         for comment in entry.comments:
             # from what the file writes (the date as written: its reading depends on the whole file, which a later
@@ -62,7 +53,7 @@ def read_mt_comments(path: str | Path, now: datetime | None = None) -> ParsedExp
             key = hashlib.sha256("\x00".join((entry.slug, comment.author, comment.written_date,
                                               comment.text)).encode()).hexdigest()[:16]
             seen[key] += 1
-            created, date_from = _utc(comment.date), "local"
+            created, date_from = paris_to_utc(comment.date), "local"
             if created is None:
                 created, date_from = (post_date, "post") if post_date else (now, "import")
             thread.comments.append(imported_comment(

@@ -23,7 +23,7 @@ from comments_service.importers.threads import (
     imported_comment,
 )
 from confreres import overblog
-from confreres.french import PARIS
+from confreres.french import paris_to_utc
 from confreres.post_import import written_slugs
 from confreres.registry import Network
 from confreres.sanitize import text as plain_text
@@ -46,7 +46,7 @@ def read_overblog_comments(path: str | Path, now: datetime | None = None) -> Par
             slug=slugs.get(post.address or str(post.line), post.slug), post_type=post.kind,
             line=post.line,
             unpublished="" if post.status in overblog.PUBLISHED else overblog.DRAFTS.get(post.status, "non publié"))
-        post_date = post.date.replace(tzinfo=PARIS).astimezone(UTC) if post.date else None
+        post_date = paris_to_utc(post.date)
         for comment in post.comments:
             created, date_from = comment.published, "gmt"
             if created is None:
