@@ -394,9 +394,10 @@ class _Writer:
 
     def soup(self, item: SourcePost) -> BeautifulSoup:
         """The body, cleaned of what a post of the network does not run or embed."""
+        # read as a browser reads it (html5lib): « <li>Un<li>Deux » is two items, « <p>Un<p>Deux » two paragraphs
         with warnings.catch_warnings():  # a post whose whole text is a link is a post, not a file name to open
             warnings.simplefilter("ignore", MarkupResemblesLocatorWarning)
-            soup = BeautifulSoup(item.html, "html.parser")
+            soup = BeautifulSoup(item.html, "html5lib")
         for name in ("script", "style", "form", "noscript", "object", "embed"):
             for tag in soup.find_all(name):
                 self.report.removed[name] += 1
