@@ -304,6 +304,16 @@ class _Converter(MarkdownConverter):
         first, _, rest = out.partition("\n")
         return bullet.group(0) + pad + first[len(bullet.group(0)):] + "\n" + re.sub(r"(?m)^(?=.)", pad, rest)
 
+    def convert_hN(self, n, el, text, parent_tags):
+        """A heading keeps its anchor (« {#traitement} », Python-Markdown's attr_list): the post's own links to it
+        (« #traitement ») still lead there."""
+        out = super().convert_hN(n, el, text, parent_tags)
+        anchor = el.get("id") or ""
+        if not re.fullmatch(r"[A-Za-z][\w-]{0,80}", anchor) or not out.strip() or not out.lstrip().startswith("#"):
+            return out
+        heading = out.rstrip("\n")
+        return f"{heading} {{#{anchor}}}{out[len(heading):]}"
+
     def convert_figcaption(self, el, text, parent_tags=None):
         text = text.strip()
         return f"\n\n*{text}*\n\n" if text else ""

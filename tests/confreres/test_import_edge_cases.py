@@ -208,7 +208,8 @@ def test_markdown_reads_as_the_html_did(tmp_path):
     body = ("<p>Température :<br>&gt; 38,5 °C : consultez</p><p>Sources :<br>[1]: https://www.has-sante.fr/</p>"
             "<p>Conclusion<br>=====</p><p>+ 5 € de dépassement</p><p>```<br>~~~</p>"
             "<p>Plaquettes 150.10<sup>9</sup>/L, H<sub>2</sub>O, <del>fermé le lundi</del>, 1 + 1 = 2</p>"
-            "<ul><li>Un<li>Deux<li>Trois</ul>")  # valid HTML: a list item's end tag may be left out
+            "<ul><li>Un<li>Deux<li>Trois</ul>"  # valid HTML: a list item's end tag may be left out
+            '<h2 id="traitement">Traitement</h2><p><a href="#traitement">plus bas</a></p>')
     deep = "<p>Avant.</p><p>" + "<span>" * 600 + "profond</p>"  # hundreds of unclosed tags, nested
     import_posts(wordpress(tmp_path, item(1, "Texte", body, slug="texte"), item(2, "Profond", deep, slug="profond")),
                  tmp_path / "content", download=False)
@@ -220,6 +221,8 @@ def test_markdown_reads_as_the_html_did(tmp_path):
     for markup in ("<blockquote", "<h1", "<pre", "<code"):
         assert markup not in html, markup
     assert html.count("<li>") == 3, "three items, as a browser shows them"
+    assert '<h2 id="traitement">Traitement</h2>' in markdown.markdown(text, extensions=["extra"]), \
+        "a heading keeps its anchor (Pelican's Markdown has attr_list)"
     assert "profond" in (tmp_path / "content" / "2015-03-profond.md").read_text(encoding="utf-8")
 
 
