@@ -16,8 +16,10 @@ POSTS_FILE = "posts.json"
 LINKS_FILE = "crosslinks.json"  # written by the crosslinks plugin: its digests and, lighter, the blog's posts
 LINK_FIELDS = ("url", "title", "date", "reply_to")
 
+MOVED = "moved_from"  # a post's earlier addresses (plugins/comments/moves.py): an answer to one answers the post
 _READ: dict[str, tuple[tuple, dict]] = {}  # <out>/<slug>/<file> -> (its stat, what it says): read once per release
-_TAGGED: dict[str, tuple[dict, dict, dict]] = {}  # <out>/<slug> -> (the _READ data, its posts by url, its answers)
+# <out>/<slug> -> (the _READ data, its posts by url, its answers, its posts' earlier addresses -> their url now)
+_TAGGED: dict[str, tuple[dict, dict, dict, dict]] = {}
 
 
 def load_posts(out: Path, slugs: list[str]) -> dict[str, dict]:
@@ -34,13 +36,28 @@ def debates(out: Path, slugs: list[str]) -> dict[str, dict]:
     """`in_debates(load_posts(out, slugs))`, from each blog's answers kept with its posts: a build asks twice, and
     at 200 blogs most of the cost was going over every post of the network."""
     blogs = [_site_posts(Path(out) / slug, slug) for slug in slugs]
-    targets = {post["reply_to"] for _, answering in blogs for post in answering.values()}
+    earlier = {old: url for *_, moved in blogs for old, url in moved.items()}
+    targets = {earlier.get(post["reply_to"], post["reply_to"]) for _, answering, _ in blogs for post in answering.values()}
     found: dict[str, dict] = {}
-    for posts, answering in blogs:
+    for posts, answering, _ in blogs:
         answered = targets.intersection(posts) if targets else ()
         if answering or answered:
             found.update((url, post) for url, post in posts.items() if url in answering or url in answered)
-    return found
+    return follow_moves(found, earlier)
+
+
+def moved(posts: dict[str, dict]) -> dict[str, str]:
+    """{earlier address: address now} of the posts that moved (their `moved_from`)."""
+    return {old: url for url, post in posts.items() for old in post.get(MOVED) or () if old not in posts}
+
+
+def follow_moves(posts: dict[str, dict], earlier: dict[str, str]) -> dict[str, dict]:
+    """`posts` with each answer to an earlier address of a post answering it at its address now (copies: the
+    posts read are shared). A blog's Markdown keeps the address its author wrote; the post it names moved."""
+    if not earlier:
+        return posts
+    return {url: ({**post, "reply_to": earlier[post["reply_to"]]} if post.get("reply_to") in earlier else post)
+            for url, post in posts.items()}
 
 
 def recorded(live: Path) -> dict:
@@ -64,29 +81,38 @@ def _read(path: Path) -> dict | None:
     if not isinstance(data, dict):
         return None
     listed = data.get("posts")  # None: a release older than the posts' list in crosslinks.json
-    data["posts"] = [{k: post.get(k) or "" for k in LINK_FIELDS} for post in listed
+    data["posts"] = [_link_fields(post) for post in listed
                      if isinstance(post, dict) and isinstance(post.get("url"), str)] if isinstance(listed, list) else None
     _READ[str(path)] = (key, data)
     return data
 
 
-def _site_posts(live: Path, slug: str) -> tuple[dict[str, dict], dict[str, dict]]:
-    """(url -> post with its "site", the same for its posts that answer one) of the posts a blog's live release
-    lists: from crosslinks.json (a few KB), else from posts.json (releases built before it listed them, ~80 KB:
-    each post's excerpt, the newest ones' HTML). Kept with the file's content (`_read`)."""
+def _link_fields(post: dict) -> dict:
+    kept = {k: post.get(k) or "" for k in LINK_FIELDS}
+    earlier = post.get(MOVED)
+    if isinstance(earlier, list) and earlier:
+        kept[MOVED] = [url for url in earlier if isinstance(url, str) and url]
+    return kept
+
+
+def _site_posts(live: Path, slug: str) -> tuple[dict[str, dict], dict[str, dict], dict[str, str]]:
+    """(url -> post with its "site", the same for its posts that answer one, {earlier address: url} of its posts
+    that moved) of the posts a blog's live release lists: from crosslinks.json (a few KB), else from posts.json
+    (releases built before it listed them, ~80 KB: each post's excerpt, the newest ones' HTML). Kept with the
+    file's content (`_read`)."""
     for name in (LINKS_FILE, POSTS_FILE):
         data = _read(live / name)
         if data is not None and data["posts"] is not None:
             break
     else:
-        return {}, {}
+        return {}, {}, {}
     kept = _TAGGED.get(str(live))
     if kept is not None and kept[0] is data:
-        return kept[1], kept[2]
+        return kept[1], kept[2], kept[3]
     posts = {post["url"]: {**post, "site": slug} for post in data["posts"]}
     answering = {url: post for url, post in posts.items() if post["reply_to"]}
-    _TAGGED[str(live)] = (data, posts, answering)
-    return posts, answering
+    _TAGGED[str(live)] = (data, posts, answering, moved(posts))
+    return posts, answering, _TAGGED[str(live)][3]
 
 
 def in_debates(posts: dict[str, dict]) -> dict[str, dict]:
@@ -96,6 +122,7 @@ def in_debates(posts: dict[str, dict]) -> dict[str, dict]:
     (confreres.build), instead of every blog's posts.json read by every blog (the build grew as blogs squared).
     The plain statement of what `debates` works out from the blogs' files (the tests hold one to the other).
     """
+    posts = follow_moves(posts, moved(posts))
     targets = {post.get("reply_to") for post in posts.values() if post.get("reply_to")}
     return {url: post for url, post in posts.items() if post.get("reply_to") or url in targets}
 

@@ -750,6 +750,27 @@ def m019_write_indexes(db: Database) -> None:
     _run(db, "CREATE INDEX comments_duplicate ON comments (text, post_url)")
 
 
+
+@migrations()
+def m020_post_moves(db: Database) -> None:
+    """A published post's address changes (its title, its Slug or its blog's permalinks edited): its thread
+    follows it (domain/moves.py). post_moves keeps each earlier address of a post and where it leads now, so
+    that another blog's post still answering it, a reader's page from before the move, a comment sent there,
+    all reach the post's thread at its new address.
+    """
+    _run(
+        db,
+        """
+        CREATE TABLE post_moves (
+            old_url TEXT PRIMARY KEY,
+            new_url TEXT NOT NULL,
+            site TEXT NOT NULL,
+            moved TEXT NOT NULL
+        )
+        """,
+        "CREATE INDEX post_moves_new ON post_moves (new_url)",
+    )
+
 def migrate(db: Database) -> list[str]:
     """Apply pending migrations under an exclusive write lock; return the names applied.
 

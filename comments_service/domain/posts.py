@@ -10,11 +10,12 @@ from __future__ import annotations
 import logging
 import sqlite3
 import time
+from dataclasses import replace
 from datetime import datetime
 
 from comments_service.core.db import write
 from comments_service.core.errors import ApiError
-from comments_service.domain import validate
+from comments_service.domain import moves, validate
 from confreres.french import parse_iso, utc_iso, utcnow  # noqa: F401 (domain modules read them here)
 from confreres.registry import Network
 
@@ -91,10 +92,13 @@ def sync(db, network: Network, slug: str, payload: dict, now: datetime | None = 
     network.site(slug)
     items = validate.posts(network, slug, payload)
     stamp = iso(now or utcnow())
-    summary = {"site": slug, "created": 0, "updated": 0, "unchanged": 0, "unlisted": 0}
+    summary = {"site": slug, "created": 0, "updated": 0, "unchanged": 0, "unlisted": 0, "moved": 0}
     columns = "url, site, title, published, reply_to, comments_mode, excerpt, listed"
     answered: set[str] = set()  # posts whose list of answers changed
     with write(db):
+        # a post answering one that has since moved answers it at its address now (domain/moves.py)
+        moved = moves.resolve_many(db, {item.reply_to for item in items if item.reply_to})
+        items = [replace(item, reply_to=moved[item.reply_to]) if item.reply_to in moved else item for item in items]
         existing = {row["url"]: row for row in query(db, f"SELECT {columns} FROM posts WHERE site = ?", (slug,))}
         existing_urls = set(existing)
         for item in items:
@@ -127,6 +131,10 @@ def sync(db, network: Network, slug: str, payload: dict, now: datetime | None = 
                 bump_post(db, url, public=False)
                 summary["unlisted"] += 1
                 answered.add(row["reply_to"])
+        changed = moves.follow(db, slug, items, now=now)
+        summary["moved"] = sum(1 for url in changed if url not in {item.url for item in items})
+        for url, shown in changed.items():
+            bump_post(db, url, public=shown)  # a moved thread with comments: the blog's next build shows them
         for url in answered - {None}:
             bump_post(db, url)  # its thread shows its answers: new ETag
         # answers to tell the answered blog's authors (mail/notices.py keeps each pair once: rebuilds never re-mail);
@@ -153,7 +161,7 @@ def get_post(db, url: str) -> sqlite3.Row | None:
 def find_post(db, network: Network, raw_url, field: str = "url") -> sqlite3.Row:
     """The listed post at `raw_url`, or ApiError 400 (bad URL) / 404 (outside the network, unknown post)."""
     url = validate.thread_url(raw_url, field)
-    post = get_post(db, url)
+    post = get_post(db, url) or get_post(db, moves.resolve(db, url))  # a page from before the post moved
     if post is not None and _site_listed(network, post["site"]):
         return post
     site = network.site_for_url(url)

@@ -29,6 +29,7 @@ MAX_REASON = 1000
 MAX_POSTS = 20_000
 MAX_TITLE = 500
 MAX_EXCERPT = 300  # characters of a post's plain-text excerpt kept (shown as an answer in another thread)
+MAX_MOVES = 20  # earlier addresses of one post taken from a build (plugins/comments keeps as many)
 HONEYPOT = "confreres_hp"  # a field humans never see; bots fill it
 
 EMAIL_RE = re.compile(r"^[^@\s<>\"',;()\[\]\\]+@[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)+$")
@@ -60,6 +61,7 @@ class PostInput:
     reply_to: str | None
     comments: str | None
     excerpt: str = ""
+    moved_from: tuple[str, ...] = ()  # the post's earlier addresses on its blog (domain/moves.py)
 
 
 def normalize_url(value: str) -> str:
@@ -272,5 +274,19 @@ def posts(network: Network, slug: str, payload) -> list[PostInput]:
             )
         excerpt = item.get("excerpt")  # plain text from the build; cut, never refused
         excerpt = make_excerpt(_CONTROL.sub("", excerpt), MAX_EXCERPT) if isinstance(excerpt, str) else ""
-        result.append(PostInput(url, title, _post_date(item.get("date"), f"{prefix}.date"), reply_to, mode, excerpt))
+        result.append(PostInput(url, title, _post_date(item.get("date"), f"{prefix}.date"), reply_to, mode, excerpt,
+                                _moved_from(site, url, item.get("moved_from"))))
     return result
+
+
+def _moved_from(site, url: str, value) -> tuple[str, ...]:
+    """A post's earlier addresses, as its build lists them: only its own blog's, never its current one; what is
+    not such an address is left out, never refused (the list is made by a build, but read back from disk)."""
+    if not isinstance(value, list):
+        return ()
+    found: list[str] = []
+    for old in value[:MAX_MOVES]:
+        old = _checked_thread_url(old) if isinstance(old, str) and old else None
+        if old and old != url and old not in found and site.owns(old):
+            found.append(old)
+    return tuple(found)

@@ -103,11 +103,13 @@ def sync(db, network: Network, slug: str, payload: dict, now=None) -> list[tuple
     changes: list[tuple[str, dict]] = []
     with write(db):
         known = {row["post_url"]: row for row in query(
-            db, "SELECT post_url, digest, article, deleted FROM fed_articles WHERE site = ?", (slug,))}
+            db, "SELECT post_url, object_id, digest, article, deleted FROM fed_articles WHERE site = ?", (slug,))}
         for item in items:
             sent = raw.get(item.url, {})
             doc = article(network, slug, item, sent)
             row = known.pop(item.url, None)
+            if row is not None:
+                doc["id"] = row["object_id"]  # a post that moved (domain/moves.py) stays the Article its followers have
             if "content" not in sent and row is not None:  # builds send the content of their newest posts only
                 doc["content"] = json.loads(row["article"]).get("content", doc["content"])
             digest = _digest(doc)

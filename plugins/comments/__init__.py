@@ -21,6 +21,8 @@ from confreres.french import date_fr, parse_iso
 from confreres.freshness import SNAPSHOT_FILE
 from confreres.sanitize import excerpt
 
+from . import moves
+
 log = logging.getLogger(__name__)
 
 COMMENT_MODES = ("open", "confreres", "closed")
@@ -170,7 +172,7 @@ def posts_index(generator) -> dict:
             "title": article.title,
             "date": article.date.isoformat(),
             "comments": comment_mode(generator.settings, article),
-            "source": os.path.relpath(article.source_path, generator.settings["PATH"]),
+            "source": _source(generator.settings, article),
             # plain text (shown where the post answers another blog's post): never HTML
             "excerpt": excerpt(getattr(article, "summary", "") or ""),
         }
@@ -186,14 +188,41 @@ def posts_index(generator) -> dict:
             entry["modified"] = article.modified.isoformat()
         if rank < FEDERATED_CONTENT:
             entry["content"] = article.content
+        if getattr(article, "moved_from", None):
+            entry["moved_from"] = article.moved_from
         posts.append(entry)
     return {"site": generator.settings.get("SITE_SLUG", ""), "posts": posts}
 
 
+def _source(settings: dict, article) -> str:
+    return os.path.relpath(article.source_path, settings["PATH"])
+
+
+def find_moves(generators):
+    """all_generators_finalized: `article.moved_from`, the earlier addresses of each post that moved (moves.py),
+    once every post, page and file of the build is known (an address one of them has is not a way to a post)."""
+    articles = next((g for g in generators if hasattr(g, "articles") and hasattr(g, "translations")), None)
+    if articles is None:
+        return
+    settings, context = articles.settings, articles.context
+    siteurl = settings["SITEURL"].rstrip("/") + "/"
+    written = [*articles.articles, *articles.translations, *context.get("pages", []),
+               *context.get("hidden_pages", []), *context.get("staticfiles", [])]
+    current = {_source(settings, a): a for a in articles.articles}
+    earlier = moves.earlier_addresses(settings, {source: thread_url(settings, a) for source, a in current.items()},
+                                      {siteurl + item.url for item in written if getattr(item, "url", None)})
+    for source, addresses in earlier.items():
+        current[source].moved_from = addresses
+
+
 def write_posts_index(generator, writer):
+    """posts.json, and a page at each earlier address of a post that moved (moves.py)."""
+    index = posts_index(generator)
     path = os.path.join(generator.settings["OUTPUT_PATH"], "posts.json")
     with open(path, "w", encoding="utf-8") as handle:
-        json.dump(posts_index(generator), handle, ensure_ascii=False, indent=1)
+        json.dump(index, handle, ensure_ascii=False, indent=1)
+    moves.write_redirects(generator, writer, [(a, a.moved_from) for a in generator.articles
+                                              if getattr(a, "moved_from", None)])
 
 
 def write_snapshot_marker(generator, writer):
@@ -206,5 +235,6 @@ def write_snapshot_marker(generator, writer):
 def register():
     signals.content_object_init.connect(follow_moved_network)
     signals.article_generator_finalized.connect(annotate)
+    signals.all_generators_finalized.connect(find_moves)
     signals.article_writer_finalized.connect(write_posts_index)
     signals.article_writer_finalized.connect(write_snapshot_marker)

@@ -65,14 +65,20 @@ def network_posts(generator) -> tuple[dict[str, dict], list[str]]:
 
 
 def _add_answered(posts: dict[str, dict], settings: dict, own_slug: str):
-    """The other blogs' posts this blog answers for the first time (in no debate yet): read from their blog's posts.json."""
-    wanted = {post["reply_to"] for post in posts.values() if post.get("site") == own_slug and post.get("reply_to")}
-    missing = wanted - set(posts)
+    """The other blogs' posts this blog answers for the first time (in no debate yet): read from their blog's
+    posts.json. An answer to a post's earlier address answers the post where it is now (crosslinks.follow_moves)."""
+    own = [post for post in posts.values() if post.get("site") == own_slug and post.get("reply_to")]
+    earlier = crosslinks.moved(posts)
+    missing = {earlier.get(post["reply_to"], post["reply_to"]) for post in own} - set(posts)
     sites = [(s["url"], s["slug"]) for s in settings.get("NETWORK_SITES", []) if s["slug"] != own_slug and s.get("url")]
     blogs = {slug for url in missing for prefix, slug in sites if url.startswith(prefix)}
     if blogs:
         found = crosslinks.load_posts(settings.get("NETWORK_OUTPUT", ""), sorted(blogs))
-        posts.update({url: found[url] for url in missing if url in found})
+        earlier.update(crosslinks.moved(found))
+        posts.update({earlier.get(url, url): found[earlier.get(url, url)] for url in missing
+                      if earlier.get(url, url) in found})
+    for post in own:
+        post["reply_to"] = earlier.get(post["reply_to"], post["reply_to"])
 
 
 def annotate(generator):
@@ -88,6 +94,8 @@ def annotate(generator):
             continue
         target = _enrich(rel["reply_to"], sites, badges) if rel["reply_to"] else None
         if target:
+            if target.get("url") and getattr(article, "reply_to", None) != target["url"]:
+                article.reply_to = target["url"]  # the answered post moved: link to where it is (its metadata stays)
             article.reply_to_title = target.get("title") or None
             article.reply_to_author = target.get("author") or None
             article.reply_to_site = target.get("site_title") or None
@@ -103,10 +111,14 @@ def annotate(generator):
 def write_digest(generator, writer):
     """crosslinks.json: what the build compares (digests) and what the other blogs read of this one (its posts)."""
     path = os.path.join(generator.settings["OUTPUT_PATH"], DIGEST_FILE)
+    base = generator.settings["SITEURL"].rstrip("/")
+    earlier = {f"{base}/{a.url}": a.moved_from for a in generator.articles if getattr(a, "moved_from", None)}
+    posts = [{**post, crosslinks.MOVED: earlier[post["url"]]} if post["url"] in earlier else post
+             for post in generator.context.get("CROSSLINKS_POSTS", [])]  # plugins/comments: moves found since
     with open(path, "w", encoding="utf-8") as handle:
         json.dump({"digest": generator.context.get("CROSSLINKS_DIGEST", ""),
                    "badges": generator.context.get("CROSSLINKS_BADGES"),
-                   "posts": generator.context.get("CROSSLINKS_POSTS", [])}, handle, ensure_ascii=False)
+                   "posts": posts}, handle, ensure_ascii=False)
 
 
 def register():

@@ -631,6 +631,12 @@ SCHEMAS = {
                                     " (sanitised by the service; builds send it for their newest posts only)"},
                         "tags": {"type": "array", "items": {"type": "string"}},
                         "modified": {"type": "string", "description": "ISO 8601: the post's last change"},
+                        "moved_from": {
+                            "type": "array", "items": {"type": "string"}, "maxItems": 20,
+                            "description": "The post's earlier addresses on its blog (the same source file at "
+                            "another address): their comments, subscriptions and mentions move to `url`, and "
+                            "a request for an earlier address reaches this thread; others are left out",
+                        },
                     },
                 },
             }
@@ -644,6 +650,7 @@ SCHEMAS = {
             "updated": {"type": "integer"},
             "unchanged": {"type": "integer"},
             "unlisted": {"type": "integer"},
+            "moved": {"type": "integer", "description": "Earlier addresses whose threads moved to their post's new one"},
             "federation": {
                 "type": "object",
                 "properties": {"queued": {"type": "integer", "description": "Fediverse deliveries queued"}},

@@ -22,7 +22,7 @@ def test_build_declares_posts(client, urls):
     ]})
     assert response.status_code == 200
     assert response.get_json() == {"site": "dr-b", "created": 1, "updated": 0, "unchanged": 1, "unlisted": 0,
-                                   "federation": {"queued": 0}}
+                                   "moved": 0, "federation": {"queued": 0}}
     thread = client.get("/api/comments", query_string={"url": new}).get_json()
     assert thread["title"] == "Nouveau" and thread["mode"] == "closed"
 
