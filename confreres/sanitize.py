@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import html as html_lib
 import re
+import threading
 import unicodedata
 from functools import partial
 from html.entities import html5 as html5_entities
@@ -25,10 +26,59 @@ ALLOWED_PROTOCOLS = frozenset({"http", "https", "mailto"})
 LINK_REL = "nofollow ugc noopener"
 
 # Elements whose text is code or noise, removed whole before the allowlist runs (bleach would keep their text).
-_DROP_WITH_CONTENT = re.compile(
-    r"<(script|style|template|textarea|title|noscript|iframe|object|svg|math)\b[^>]*>.*?</\1\s*>",
-    re.IGNORECASE | re.DOTALL,
-)
+_DROPPED_ELEMENTS = ("script", "style", "template", "textarea", "title", "noscript", "iframe", "object", "svg", "math")
+_DROPPED_NAME = re.compile(rf"<({'|'.join(_DROPPED_ELEMENTS)})\b", re.IGNORECASE)
+_DROPPED_CLOSING = {name: re.compile(rf"</{name}\s*>", re.IGNORECASE) for name in _DROPPED_ELEMENTS}
+
+
+def _drop_with_content(html: str) -> str:
+    """`html` without those elements and what they hold: what the pattern `<(script|…)\\b[^>]*>.*?</\\1\\s*>` removed
+    (tests/confreres/test_sanitize.py holds one to the other), in one pass. The pattern went over the rest of the
+    text again from every opening tag left unclosed: « <script> » 8,000 times in a feed took 2.5 s, a 2 MiB one an
+    hour. An element never closed keeps its text (bleach removes the tag)."""
+    kept: list[str] = []
+    pos = scan = 0
+    gt = -1  # the first ">" after the tag name being looked at: the end of its opening tag
+    unclosed: set[str] = set()  # a closing tag looked for and not found after one opening is not after later ones
+    while (opening := _DROPPED_NAME.search(html, scan)) is not None:
+        if gt < opening.end():
+            gt = html.find(">", opening.end())
+            if gt < 0:
+                break  # no opening tag can end
+        name = opening[1].lower()
+        closing = None if name in unclosed else _DROPPED_CLOSING[name].search(html, gt + 1)
+        if closing is None:
+            unclosed.add(name)
+            scan = opening.start() + 1  # another element may open inside this tag (« <math<script>…</script> »)
+        else:
+            kept.append(html[pos:opening.start()])
+            pos = scan = closing.end()
+    kept.append(html[pos:])
+    return "".join(kept)
+
+
+MAX_TAG = 8192  # characters from a tag's "<" to its ">": a longer one is an attack (or broken), never markup
+_TAG_START = re.compile(r"<[A-Za-z/!?]")
+
+
+def _drop_overlong_tags(html: str) -> str:
+    """`html` without tags longer than MAX_TAG (to the end when one never ends, as a browser drops it): html5lib
+    takes time quadratic in a tag's attributes (« <svg <svg … » 20,000 times: 0.8 s; a 2 MiB feed's, minutes)."""
+    if len(html) <= MAX_TAG:
+        return html
+    kept: list[str] = []
+    pos = 0
+    while (start := _TAG_START.search(html, pos)) is not None:
+        end = html.find(">", start.start())
+        if end < 0:
+            end = len(html)
+        if end - start.start() > MAX_TAG:
+            kept.append(html[pos:start.start()])
+        else:
+            kept.append(html[pos:end + 1])
+        pos = end + 1
+    kept.append(html[pos:])
+    return "".join(kept)
 
 
 def _set_rel(attrs, new=False):
@@ -41,15 +91,30 @@ def _set_rel(attrs, new=False):
     return attrs
 
 
-# Clean and linkify in one pass: linkifying the cleaned string again would escape code twice.
-_cleaner = bleach.sanitizer.Cleaner(
-    tags=ALLOWED_TAGS,
-    attributes=ALLOWED_ATTRIBUTES,
-    protocols=ALLOWED_PROTOCOLS,
-    strip=True,
-    strip_comments=True,
-    filters=[partial(LinkifyFilter, callbacks=[_set_rel], skip_tags={"pre", "code"}, parse_email=False)],
-)
+# bleach's Cleaner keeps its parser's state while it works: one per thread (`confreres serve` and the service's
+# Webmention worker clean in threads; shared, two comments written at once swapped or lost their text).
+_cleaners = threading.local()
+
+
+def _cleaner() -> bleach.sanitizer.Cleaner:
+    if not hasattr(_cleaners, "html"):
+        # Clean and linkify in one pass: linkifying the cleaned string again would escape code twice.
+        _cleaners.html = bleach.sanitizer.Cleaner(
+            tags=ALLOWED_TAGS,
+            attributes=ALLOWED_ATTRIBUTES,
+            protocols=ALLOWED_PROTOCOLS,
+            strip=True,
+            strip_comments=True,
+            filters=[partial(LinkifyFilter, callbacks=[_set_rel], skip_tags={"pre", "code"}, parse_email=False)],
+        )
+    return _cleaners.html
+
+
+def _stripper() -> bleach.sanitizer.Cleaner:
+    """bleach.clean(tags=set(), strip=True), made once a thread: bleach.clean builds its parser again on each call."""
+    if not hasattr(_cleaners, "text"):
+        _cleaners.text = bleach.sanitizer.Cleaner(tags=set(), strip=True)
+    return _cleaners.text
 
 
 def clean(html: str) -> str:
@@ -58,7 +123,7 @@ def clean(html: str) -> str:
         return ""
     if _kept_as_is(html):
         return html
-    return _cleaner.clean(_DROP_WITH_CONTENT.sub("", html))
+    return _cleaner().clean(_drop_with_content(_drop_overlong_tags(html)))
 
 
 # What Markdown makes of most comments — paragraphs of escaped text with line breaks and inline emphasis or code,
@@ -110,10 +175,6 @@ def _kept_as_is(html: str) -> bool:
     return "<" not in text and ">" not in text and not URL_RE.search(html_lib.unescape(text))
 
 
-# bleach.clean(tags=set(), strip=True), made once: bleach.clean builds its parser again on each call (2x slower).
-_stripper = bleach.sanitizer.Cleaner(tags=set(), strip=True)
-
-
 # A line break, a block or a table cell ends a word: "Ligne<br />suite" (how Blogger writes lines), "…</p><a>" read
 # "Ligne suite", not "Lignesuite" as the tags alone removed would.
 _WORD_BREAKERS = "|".join(sorted(HTML_TAGS_BLOCK_LEVEL | {"br", "tr", "td", "th", "caption", "summary"}))
@@ -122,10 +183,10 @@ _WORD_BREAKING = re.compile(rf"<(?=/?(?:{_WORD_BREAKERS})[\s/>])", re.IGNORECASE
 
 def text(html: str) -> str:
     """Plain text of an HTML fragment (for excerpts and plain-text fields)."""
-    html = _WORD_BREAKING.sub(" <", _DROP_WITH_CONTENT.sub("", html or ""))
+    html = _WORD_BREAKING.sub(" <", _drop_with_content(_drop_overlong_tags(html or "")))
     plain = _plain(html)
     if plain is None:
-        plain = html_lib.unescape(_stripper.clean(html))
+        plain = html_lib.unescape(_stripper().clean(html))
     return " ".join(plain.split())  # the same whitespace as re's \s, several times faster
 
 

@@ -2,6 +2,8 @@
 
 import html as html_lib
 import random
+import re
+import threading
 
 import pytest
 
@@ -31,7 +33,7 @@ def _fragments(seed: int, count: int, pieces: list[str], plain: float, longest: 
 
 
 def _bleach(html: str) -> str:
-    return sanitize._cleaner.clean(sanitize._DROP_WITH_CONTENT.sub("", html))
+    return sanitize._cleaner().clean(sanitize._drop_with_content(html))
 
 
 @pytest.mark.parametrize("seed", range(4))
@@ -93,8 +95,8 @@ def test_plain_text_answers_what_bleach_would(seed):
     taken = 0
     for fragments in _fragments(seed, 2000, TEXT_PIECES, plain=0.5, longest=16):
         for html in fragments:
-            dropped = sanitize._WORD_BREAKING.sub(" <", sanitize._DROP_WITH_CONTENT.sub("", html))
-            expected = " ".join(html_lib.unescape(sanitize._stripper.clean(dropped)).split())
+            dropped = sanitize._WORD_BREAKING.sub(" <", sanitize._drop_with_content(html))
+            expected = " ".join(html_lib.unescape(sanitize._stripper().clean(dropped)).split())
             taken += sanitize._plain(dropped) is not None
             assert " ".join(sanitize.text(html).split()) == expected, repr(html)
     assert taken > 1000  # the regex path is really taken, so this test can fail
@@ -114,3 +116,59 @@ def test_a_posts_summary_takes_the_plain_text_path():
             "&laquo;&nbsp;cité&nbsp;&raquo;.</p>\n<ul>\n<li>un</li>\n<li>deux</li>\n</ul>")
     assert sanitize._plain(html) is not None
     assert sanitize.text(html) == "Titre Un vrai billet, lien « cité ». un deux"
+
+
+_OLD_DROP = re.compile(  # the single pattern _drop_with_content replaced (quadratic on unclosed tags)
+    r"<(script|style|template|textarea|title|noscript|iframe|object|svg|math)\b[^>]*>.*?</\1\s*>",
+    re.IGNORECASE | re.DOTALL,
+)
+DROP_PIECES = ["<script>", "</script>", "<SCRIPT a='>'>", "</script >", "<svg>", "</svg>", "<style x>", "</style>",
+               "<math", ">", "<", "texte", " ", "<title>", "</title\n>", "<p>", "</p>", "<scripts>", "</scriptx>",
+               "<iframe src=x>", "</iframe>", "<template>", "</TEMPLATE>", "\n"]
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_elements_are_dropped_with_their_content_as_before(seed):
+    rng = random.Random(seed)
+    for _ in range(3000):
+        html = "".join(rng.choice(DROP_PIECES) for _ in range(rng.randint(1, 16)))
+        assert sanitize._drop_with_content(html) == _OLD_DROP.sub("", html), repr(html)
+
+
+@pytest.mark.parametrize("hostile", [
+    "<script>" * 60_000,  # tags never closed: half a megabyte of a feed
+    "<svg " * 400_000,  # 2 MB of one opening tag without its ">" (the planet's size cap)
+    "<style>" + "</style" * 250_000,  # closings without theirs
+    "<p " + "a=1 " * 100_000 + ">texte</p>",  # a tag of 100,000 attributes
+], ids=["unclosed", "no-end", "no-closing-end", "attributes"])
+def test_unclosed_elements_cost_one_pass(hostile):
+    """The pattern this replaced went over the rest of the text from each unclosed tag, and html5lib takes time
+    quadratic in a tag's attributes: minutes to hours for these. The call must end (a timeout, not a timing: one
+    pass takes about a second; quadratic, hours)."""
+    done = {}
+    worker = threading.Thread(target=lambda: done.update(html=sanitize.clean(hostile), text=sanitize.text(hostile)),
+                              daemon=True)
+    worker.start()
+    worker.join(120)
+    assert not worker.is_alive(), "the sanitiser went quadratic"
+    assert "<script" not in done["html"] and "<svg" not in done["html"]
+
+
+def test_threads_cleaning_at_once_each_get_their_own_text():
+    """`confreres serve` and the Webmention worker clean in threads: a Cleaner shared between them mixed texts."""
+    texts = [f"<p>Commentaire {n} : <a href='https://x.fr/{n}'>lien {n}</a> et www.site{n}.fr <b>gras</b></p>"
+             * 20 for n in range(8)]
+    expected = [sanitize.clean(t) for t in texts]
+    wrong: list[int] = []
+
+    def work(n):
+        for _ in range(60):
+            if sanitize.clean(texts[n]) != expected[n] or sanitize.text(texts[n]) != sanitize.text(texts[n]):
+                wrong.append(n)
+
+    threads = [threading.Thread(target=work, args=(n,)) for n in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert not wrong
