@@ -139,7 +139,7 @@ def profile_input(payload) -> dict:
                 400, "too_long",
                 f"Les liens d'intérêts déclarés sont trop longs ({MAX_INTERESTS} caractères au plus).", "interests",
             )
-        value = validate._CONTROL.sub("", value.replace("\r\n", "\n")).strip()
+        value = validate.markdown_links(validate._CONTROL.sub("", value.replace("\r\n", "\n")).strip(), "interests")
         changes["interests"] = value
         changes["interests_html"] = render.to_html(value) if value else ""
     if "notify_comments" in payload:

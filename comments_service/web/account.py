@@ -380,7 +380,8 @@ def signout():
 
 # -- account page ------------------------------------------------------------------------------------------
 
-def _account_page(account: dict, form: dict | None = None, errors=(), status: int = 200, notice=None):
+def _account_page(account: dict, form: dict | None = None, errors=(), status: int = 200, notice=None,
+                  delete_choice: str = "erase"):
     db = get_db()
     row = accounts.get_account(db, account["id"])
     by_field = {}
@@ -405,6 +406,7 @@ def _account_page(account: dict, form: dict | None = None, errors=(), status: in
         errors=list(errors),
         by_field=by_field,
         notice=notice,
+        delete_choice=delete_choice,
         csrf=csrf_token(f"account:{account['id']}"),
         signout_csrf=csrf_token("signout"),
         modes=(("immediate", "Immédiatement"), ("daily", "Résumé quotidien"), ("never", "Jamais")),
@@ -451,11 +453,14 @@ def account_export(account):
 def account_delete(account):
     if not check_csrf(f"account:{account['id']}"):
         return _account_page(account, None, [ApiError(403, "invalid_csrf", CSRF_MESSAGE)], 403)
+    choice = request.form.get("comments", "erase")
+    if choice not in DELETE_CHOICES:  # never erase comments on a value the form does not offer
+        error = ApiError(400, "invalid_choice", "Choisissez si vos commentaires sont effacés ou gardés.", "comments")
+        return _account_page(account, None, [error], 400)
     if not request.form.get("confirm"):
         error = ApiError(400, "missing_field", "Cochez la case pour confirmer la suppression.", "confirm")
-        return _account_page(account, None, [error], 400)
-    choice = request.form.get("comments", "erase")
-    delete_account(get_db(), account["id"], keep_comments=DELETE_CHOICES.get(choice, False))
+        return _account_page(account, None, [error], 400, delete_choice=choice)
+    delete_account(get_db(), account["id"], keep_comments=DELETE_CHOICES[choice])
     response = redirect(url_for("account.auth_page", etat="supprime"), 303)
     clear_session_cookie(response)
     return response

@@ -159,7 +159,7 @@ def article_replies(key: str):
     return _json(notes.replies(get_db(), _network(), doc["url"], doc["id"], _page()))
 
 
-@bp.get("/ap/comments/<int:comment_id>")
+@bp.get("/ap/comments/<id:comment_id>")
 def comment_note(comment_id: int):
     """An approved local comment as a Note (notes.py: what is served, what is not)."""
     found = notes.served(get_db(), _network(), comment_id)

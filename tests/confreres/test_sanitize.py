@@ -140,7 +140,8 @@ def test_elements_are_dropped_with_their_content_as_before(seed):
     "<svg " * 400_000,  # 2 MB of one opening tag without its ">" (the planet's size cap)
     "<style>" + "</style" * 250_000,  # closings without theirs
     "<p " + "a=1 " * 100_000 + ">texte</p>",  # a tag of 100,000 attributes
-], ids=["unclosed", "no-end", "no-closing-end", "attributes"])
+    "<p>" + "(" * 200_000 + "</p>",  # bleach's URL pattern from each "(" of a run
+], ids=["unclosed", "no-end", "no-closing-end", "attributes", "parentheses"])
 def test_unclosed_elements_cost_one_pass(hostile):
     """The pattern this replaced went over the rest of the text from each unclosed tag, and html5lib takes time
     quadratic in a tag's attributes: minutes to hours for these. The call must end (a timeout, not a timing: one
@@ -152,6 +153,15 @@ def test_unclosed_elements_cost_one_pass(hostile):
     worker.join(120)
     assert not worker.is_alive(), "the sanitiser went quadratic"
     assert "<script" not in done["html"] and "<svg" not in done["html"]
+
+
+def test_links_are_found_as_bleach_finds_them():
+    rng = random.Random(5)
+    pieces = ["(", ")", "http://", "www.", "x", ".fr", ".com", " ", "/", "a", "@", "."]
+    for _ in range(5000):
+        text = "".join(rng.choice(pieces) for _ in range(rng.randint(1, 20)))
+        assert [m.span() for m in sanitize.URL_RE.finditer(text)] == [
+            m.span() for m in sanitize.BLEACH_URL_RE.finditer(text)], repr(text)
 
 
 def test_threads_cleaning_at_once_each_get_their_own_text():

@@ -117,6 +117,7 @@ def test_hidden_comments_and_confreres_threads_are_neither_served_nor_listed(ope
         assert answer.status_code == 404, status
         assert answer.json()["error"]["code"] == "unknown_comment"
     assert fetch(service.url("/comments/ap/comments/99999")).status_code == 404
+    assert fetch(service.url("/comments/ap/comments/99999999999999999999999")).status_code == 404  # not a 500
 
     # a thread that becomes « entre confrères »: its comments go dark for the fediverse
     closed = [dict(p, comments="confreres") if p["url"] == post_url else p for p in posts(service)]

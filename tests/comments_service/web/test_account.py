@@ -47,6 +47,8 @@ def test_profile_through_the_api(member, api_error):
     assert "<strong>un laboratoire</strong>" in account["interests_html"]
     assert "<script" not in account["interests_html"] and "javascript:" not in account["interests_html"]
     assert account["interests"].startswith("Consultante"), "the source is kept for editing"
+    too_many = client.patch("/api/account", json={"interests": "[labo](https://x.fr) " * 101}, headers=headers)
+    api_error(too_many, 400, "too_many_links", "interests")  # Markdown's time grows as the square of them
 
     api_error(client.patch("/api/account", json={"notify_comments": "hourly"}, headers=headers), 400, "invalid_choice", "notify_comments")
     api_error(client.patch("/api/account", json={"display_name": "x" * 101}, headers=headers), 400, "too_long", "display_name")
@@ -145,6 +147,11 @@ def test_deleting_the_account_can_keep_comments_anonymised(actions, urls, client
     page = client.get("/account")
     refused = actions.submit(page, "/account/delete", comments="keep")
     assert refused.status_code == 400, "the confirmation box is required"
+    assert 'value="keep" checked' in refused.get_data(as_text=True), "the choice made is shown again"
+    tampered = actions.submit(client.get("/account"), "/account/delete", comments="garder", confirm="1")
+    assert tampered.status_code == 400 and "effacés ou gardés" in tampered.get_data(as_text=True)
+    assert "Utile" in actions.thread(urls.POST_B).get_json()["comments"][0]["html"], "nothing erased on a bad value"
+    assert client.get("/api/account").status_code == 200
     deleted = actions.submit(client.get("/account"), "/account/delete", comments="keep", confirm="1")
     assert deleted.status_code == 303 and "etat=supprime" in deleted.headers["Location"]
     (comment,) = actions.thread(urls.POST_B).get_json()["comments"]

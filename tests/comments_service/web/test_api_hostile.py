@@ -182,3 +182,20 @@ def test_no_js_form_with_a_parent_that_is_not_an_id_is_a_4xx(client, parent, wit
     response = client.post("/thread", data=data)
     assert response.status_code == (400 if with_csrf else 403), response.get_data(as_text=True)[:300]
     assert "Bonjour" in response.get_data(as_text=True)  # the form comes back with what was typed
+
+
+@pytest.mark.parametrize("text", [
+    "[a](b) " * 101,  # inline links: Python-Markdown's time grows as their square in one paragraph
+    "![a](b) " * 101,
+    "[a][] " * 101,
+    "[a]: https://x.fr\n\n" + "[a] " * 101,  # shortcut references once a reference is defined
+])
+def test_a_text_of_too_many_links_is_refused_before_markdown(actions, api_error, text):
+    api_error(actions.post(text), 400, "too_many_links", "text")
+    assert actions.sql("SELECT COUNT(*) FROM comments")[0][0] == 0
+
+
+def test_a_hundred_links_and_brackets_in_prose_are_fine(actions):
+    assert actions.post("[a](https://x.fr/) " * 100).status_code == 201
+    assert actions.post("Voir [1], [2] et [3] " * 60 + "(sans définition)").status_code == 201
+
