@@ -753,6 +753,7 @@ def verify_group():
 
 
 def _member_id(db, email: str, create: bool = False, display_name: str | None = None) -> int:
+    from comments_service.actions.accounts import announce_rename
     from comments_service.domain import accounts
 
     row = accounts.find_account(db, email)
@@ -762,7 +763,9 @@ def _member_id(db, email: str, create: bool = False, display_name: str | None = 
         row, _ = accounts.ensure_account(db, email, display_name=display_name)
         click.echo(f"Compte créé : {email}")
     elif display_name is not None:
+        before = row["display_name"]
         row, _ = accounts.ensure_account(db, email, display_name=display_name)
+        announce_rename(db, row["id"], before)  # (in the caller's app context) the Notes sent away take the new name
     return row["id"]
 
 
@@ -1309,8 +1312,9 @@ def admin():
 @pass_ctx
 def admin_create(ctx, email, role, sites, name):
     """Create (or update) the account of EMAIL; it signs in with a link sent to that address."""
+    from comments_service.actions.accounts import announce_rename
     from comments_service.core.errors import ApiError
-    from comments_service.domain.accounts import email_input, ensure_account, sites_of
+    from comments_service.domain.accounts import email_input, ensure_account, find_account, sites_of
 
     network = ctx.network
     try:
@@ -1322,8 +1326,11 @@ def admin_create(ctx, email, role, sites, name):
     except KeyError as exc:
         raise click.ClickException(exc.args[0]) from None
     role = role or ("author" if sites else "admin")
-    with service_db(network) as (_app, db):
+    with service_db(network) as (app, db), app.app_context():
+        before = find_account(db, email)
         row, created = ensure_account(db, email, role=role, sites=sites, display_name=name)
+        if before is not None:  # a new name: the Notes sent away take it (queued; `federation deliver` sends them)
+            announce_rename(db, row["id"], before["display_name"])
         owned = sites_of(db, row["id"])
     click.echo(f"{'Compte créé' if created else 'Compte mis à jour'} : {row['email']} ({row['role']})"
                + (f", auteur de {', '.join(owned)}" if owned else ""))

@@ -1,6 +1,6 @@
 """Use cases on accounts: the GDPR export (the account, its comments, mails and sessions, and its
 verification and letter: composing them here keeps accounts from importing verification, which builds on
-accounts), and the deletion followed by its event.
+accounts), the deletion followed by its event, and the event of a new public name.
 """
 
 from __future__ import annotations
@@ -84,3 +84,15 @@ def delete_account(db, account_id: int, *, keep_comments: bool = False) -> dict:
     summary = accounts.delete_account(db, account_id, keep_comments=keep_comments)
     events.emit("account.deleted", account_id=account_id)
     return summary
+
+
+def announce_rename(db, account_id: int, before: str | None) -> bool:
+    """`account.renamed` when the account's public name is no longer `before`, the one it had before a write that
+    may have changed it (accounts.set_display_name: every past comment of the account now shows the new name), and
+    which has committed. True when emitted. Every path that may rename calls it: the account's page and API, a
+    declaration under a pseudonym (web.verification), the CLI; federation.answers updates the Notes sent away."""
+    row = accounts.get_account(db, account_id)
+    if row is None or row["display_name"] == before:
+        return False
+    events.emit("account.renamed", account_id=account_id)
+    return True

@@ -21,6 +21,7 @@ receiver is logged, never turned into an error for the commenter whose comment i
 | `mention.moderated`     | web.moderation_pages (API, queue page, mailed action links)      | mail.notices             |
 | `mail.queued`           | web.account (a sign-in link), web.letter (a letter's opt-in)     | mail.notices             |
 | `account.deleted`       | actions.accounts.delete_account (API and page)                   | mail.notices             |
+| `account.renamed`       | actions.accounts.announce_rename: web.account (API and page), web.verification (a declaration under a new name), confreres.cli (`admin create --name`, `verify grant --display-name`) | mail.notices, federation.answers |
 | `verification.declared` | web.verification (a declaration: API and page)                   | mail.notices             |
 | `verification.revoked`  | web.verification (a revocation: API and page)                    | mail.notices             |
 
@@ -51,6 +52,7 @@ mention_deleted = signals.signal("mention.deleted")
 mention_moderated = signals.signal("mention.moderated")
 mail_queued = signals.signal("mail.queued")
 account_deleted = signals.signal("account.deleted")
+account_renamed = signals.signal("account.renamed")  # its public name changed: every past comment shows the new one
 verification_declared = signals.signal("verification.declared")
 verification_revoked = signals.signal("verification.revoked")
 

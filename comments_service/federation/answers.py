@@ -5,16 +5,21 @@ But the person who replied from Mastodon expects to hear the answer, as a Mastod
 answer's Note goes to their inbox (a `Create`, mentioning them), so it lands in their notifications. Only when the
 answer is approved (at once, or later by a moderator): a comment awaiting moderation is sent nowhere, and only what
 its Note shows goes (notes.py: the public name, the sanitised text; never an e-mail or a real name). Its edits
-follow as an `Update`, its deletion (or a moderator's rejection) as a `Delete`.
+follow as an `Update`, its deletion (or a moderator's rejection) as a `Delete`. When its writer's public name
+changes (`account.renamed`: a pseudonym taken, a new name), every such answer of theirs still shown is sent again as
+an `Update` carrying the new name, so the remote server stops showing the old one (a real name behind a pseudonym)
+beside it.
 """
 
 from __future__ import annotations
+
+from datetime import UTC, datetime
 
 from flask import current_app
 
 from comments_service.core import events
 from comments_service.core.db import get_db, write
-from comments_service.domain.posts import query_one
+from comments_service.domain.posts import query, query_one
 from comments_service.federation import delivery, notes, urls
 from confreres.registry import Network
 
@@ -31,10 +36,12 @@ def _addressee(db, comment_id: int, gone: dict | None = None):
     return (post["site"], parent, remote["shared_inbox"] or remote["inbox"]) if remote else None
 
 
-def queue_answer(db, network: Network, comment_id: int, kind: str = "Create", gone: dict | None = None) -> int:
+def queue_answer(db, network: Network, comment_id: int, kind: str = "Create", gone: dict | None = None,
+                 renamed: str | None = None) -> int:
     """Queue the Note of `comment_id` (`kind`: Create, or Update once edited) for the remote author of the reply it
     answers; a `Delete` of it when it is no longer shown (deleted, rejected). 0 when there is nothing to send: it
-    answers no federated reply, its author is unknown, or (Create, Update) the Note is not served."""
+    answers no federated reply, its author is unknown, or (Create, Update) the Note is not served. `renamed` (an
+    Update after its writer's new name): the moment of the rename, the Note's `updated` and in the activity's id."""
     found = _addressee(db, comment_id, gone)
     if found is None:
         return 0
@@ -52,12 +59,38 @@ def queue_answer(db, network: Network, comment_id: int, kind: str = "Create", go
             return 0
         doc = notes.note(db, network, *served)
         doc["cc"], doc["tag"] = [*doc["cc"], parent["actor"]], [mention]
-        suffix = "create" if kind == "Create" else f"update-{doc.get('updated', '')}"
+        if renamed:  # later than any version sent before (Mastodon keeps the latest `updated`); one id per rename
+            doc["updated"], suffix = renamed, f"update-rename-{renamed}"
+        else:
+            suffix = "create" if kind == "Create" else f"update-{doc.get('updated', '')}"
         activity = {"@context": "https://www.w3.org/ns/activitystreams", "id": f"{doc['id']}#{suffix}", "type": kind,
                     "actor": actor, "published": doc["published"], "to": doc["to"], "cc": doc["cc"], "object": doc}
     with write(db):
         delivery.queue(db, site, inbox, activity)
     return 1
+
+
+def answers_of(db, account_id: int) -> list[int]:
+    """The shown comments of `account_id` that answer a reply from the fediverse: those whose Note was pushed to the
+    reply's author (queue_answer; a Note is otherwise only fetched, and a fetch gets the current name)."""
+    return [row["id"] for row in query(
+        db, "SELECT c.id FROM comments c JOIN fed_comments r ON r.comment_id = c.parent_id"
+            " WHERE c.account_id = ? AND c.status = 'approved' ORDER BY c.id", (account_id,))]
+
+
+def rename_stamp(moment) -> str:
+    """An xsd:dateTime to the microsecond: two renames within a second still get two ids, the later one a later
+    `updated`."""
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def queue_renamed(db, network: Network, account_id: int, now=None) -> int:
+    """After `account_id`'s public name changed: an `Update` of each of its answers' Notes (answers_of) for the remote
+    author it went to, the Note carrying the new name; one transaction. How many were queued."""
+    stamp = rename_stamp(now or datetime.now(UTC))  # not utcnow(): it drops the microseconds
+    with write(db):
+        return sum(queue_answer(db, network, comment_id, "Update", renamed=stamp)
+                   for comment_id in answers_of(db, account_id))
 
 
 def _kind(name: str, data: dict) -> str:
@@ -70,6 +103,11 @@ def _kind(name: str, data: dict) -> str:
 
 
 def _after_commit(name: str, data: dict) -> None:
+    if name == "account.renamed":
+        app = current_app._get_current_object()
+        if queue_renamed(get_db(), app.extensions["confreres_network"], data["account_id"]):
+            delivery.kick(app)
+        return
     if not (kind := _kind(name, data)) or "comment_id" not in data or data.get("parent_id", True) is None:
         return  # a comment on the post itself (most of them: said by the event) answers nobody
     app = current_app._get_current_object()

@@ -26,7 +26,7 @@ from datetime import timedelta
 
 from flask import Blueprint, current_app, redirect, request, url_for
 
-from comments_service.actions.accounts import delete_account, export
+from comments_service.actions.accounts import announce_rename, delete_account, export
 from comments_service.core import events as hooks
 from comments_service.core import tokens
 from comments_service.core.db import get_db, write
@@ -167,6 +167,8 @@ def _save_profile(db, account: dict, changes: dict) -> None:
         verification.apply_specialty_choice(db, account["id"])
     if changes.get("notify_replies") or changes.get("notify_comments") in ("immediate", "daily"):
         outbox.unblock_address(db, account["email"])
+    if "display_name" in changes:  # committed: the Notes already sent away take the new name too (federation)
+        announce_rename(db, account["id"], account["display_name"])
 
 
 @bp.patch("/api/account")

@@ -28,6 +28,7 @@ import functools
 
 from flask import Blueprint, current_app, redirect, request, url_for
 
+from comments_service.actions.accounts import announce_rename
 from comments_service.core import events as hooks
 from comments_service.core.db import get_db
 from comments_service.core.errors import ApiError
@@ -141,6 +142,7 @@ def api_declare():
         display_name=payload.get("display_name"),
     )
     hooks.emit("verification.declared", account_id=account["id"])  # sends a contested number's notice, if any
+    announce_rename(db, account["id"], account["display_name"])  # under a pseudonym: the Notes sent away take it
     return _json(_api_status(db, account["id"]))
 
 
@@ -255,6 +257,7 @@ def page_declare(account):
     except ApiError as err:
         return _status_page(account, form, [err], err.status)
     hooks.emit("verification.declared", account_id=account["id"])
+    announce_rename(get_db(), account["id"], account["display_name"])
     return redirect(url_for("verification.page_status", etat="declare"), 303)
 
 
