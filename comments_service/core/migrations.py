@@ -771,6 +771,19 @@ def m020_post_moves(db: Database) -> None:
         "CREATE INDEX post_moves_new ON post_moves (new_url)",
     )
 
+
+@migrations()
+def m021_duplicate_key(db: Database) -> None:
+    """The duplicate check compares what a reader sees (domain/comments.duplicate_key), not the bytes sent: a double
+    space, a zero-width character, decomposed accents, `&eacute;` or `\\e` made the same comment new again.
+    Older comments have no key: the check looks ten minutes back, they are out of it at once."""
+    _run(
+        db,
+        "ALTER TABLE comments ADD COLUMN text_key TEXT",
+        "DROP INDEX comments_duplicate",
+        "CREATE INDEX comments_duplicate ON comments (text_key, post_url)",
+    )
+
 def migrate(db: Database) -> list[str]:
     """Apply pending migrations under an exclusive write lock; return the names applied.
 

@@ -9,6 +9,7 @@ the in-process JSON cache key on: a read of an unchanged thread costs one small 
 from __future__ import annotations
 
 import sqlite3
+import unicodedata
 from datetime import datetime, timedelta
 
 from comments_service.core import tokens
@@ -17,6 +18,7 @@ from comments_service.core.errors import ApiError
 from comments_service.domain import public, render, tree, validate
 from comments_service.domain.policy import initial_status
 from comments_service.domain.posts import bump_post, comments_mode, iso, parse_iso, query, query_one, utcnow
+from confreres import sanitize
 from confreres.registry import Network
 
 PUBLIC_STATUSES = ("approved",)
@@ -149,11 +151,19 @@ def get_comment(db, comment_id: int) -> sqlite3.Row | None:
 
 
 # The same text on the same post, from the same address or e-mail, within the window: one index lookup
-# (comments_duplicate, migration m019_write_indexes), however many comments the thread has.
+# (comments_duplicate, migrations m019_write_indexes and m021_duplicate_key), however many comments the thread has.
 DUPLICATE_SQL = (
-    "SELECT 1 FROM comments WHERE post_url = ? AND text = ? AND created >= ? AND status != 'deleted'"
+    "SELECT 1 FROM comments WHERE post_url = ? AND text_key = ? AND created >= ? AND status != 'deleted'"
     " AND ((? IS NOT NULL AND ip_hash = ?) OR (? IS NOT NULL AND email = ? COLLATE NOCASE)) LIMIT 1"
 )
+
+
+def duplicate_key(html: str) -> str:
+    """What a reader sees of a comment, for the duplicate check: its text once rendered (escapes, entities and
+    markup gone), compatibility-normalised (decomposed accents, no-break spaces), case-folded, without invisible
+    format characters (zero-width, soft hyphen, BOM), its spaces collapsed."""
+    plain = unicodedata.normalize("NFKC", sanitize.text(html)).casefold()
+    return " ".join("".join(ch for ch in plain if unicodedata.category(ch) != "Cf").split())
 
 
 def render_text(text: str) -> str:
@@ -215,7 +225,8 @@ def add_comment(
                     400, "invalid_parent", "Le commentaire auquel vous répondez n'existe pas sur ce fil.", "parent"
                 )
         since = iso(moment - timedelta(minutes=duplicate_minutes))
-        duplicate = query_one(db, DUPLICATE_SQL, (post["url"], data.text, since, ip_hash, ip_hash, email, email))
+        key = duplicate_key(html)
+        duplicate = query_one(db, DUPLICATE_SQL, (post["url"], key, since, ip_hash, ip_hash, email, email))
         if duplicate:
             raise ApiError(409, "duplicate", "Vous avez déjà envoyé ce commentaire sur ce billet.", "text")
         is_site_author = bool(
@@ -245,11 +256,11 @@ def add_comment(
         cursor = db.conn.execute(
             "INSERT INTO comments (post_url, site, parent_id, account_id, author_name, email, website,"
             " badge_level, badge_specialty, is_post_author, text, html, status, created, ip_hash, notify, edit_nonce,"
-            " secrecy) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            " secrecy, text_key) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (
                 post["url"], post["site"], data.parent, account["id"] if account else None, author, email,
                 data.website, (account or {}).get("badge_level"), (account or {}).get("badge_specialty"),
-                int(is_site_author), data.text, html, status, stamp, ip_hash, int(data.notify), nonce, secrecy,
+                int(is_site_author), data.text, html, status, stamp, ip_hash, int(data.notify), nonce, secrecy, key,
             ),
         )
         bump_post(db, post["url"], public=status not in HIDDEN)
@@ -312,7 +323,8 @@ def edit_comment(
         if row["status"] in ("rejected", "spam"):
             raise ApiError(409, "comment_moderated", "Ce commentaire a été refusé par la modération.")
         db.conn.execute(
-            "UPDATE comments SET text = ?, html = ?, edited = ? WHERE id = ?", (text, html, iso(moment), comment_id)
+            "UPDATE comments SET text = ?, html = ?, text_key = ?, edited = ? WHERE id = ?",
+            (text, html, duplicate_key(html), iso(moment), comment_id),
         )
         bump_post(db, row["post_url"], public=row["status"] not in HIDDEN)
         return get_comment(db, comment_id)

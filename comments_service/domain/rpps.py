@@ -72,6 +72,32 @@ CONFUSABLES = str.maketrans(
 )
 
 
+# Beyond CONFUSABLES, for comparing the names people sign with at run time (never the directory's stored keys):
+# letters and digits a reader takes for one another in a name — I, l, 1 and | (« CIaire », « C1aire »), 0 and o,
+# Latin small capitals (« ʟefebvre »), ь for b. Applied to name_key's output: one character for one.
+LOOKALIKES = str.maketrans(
+    "l1|0" "ʟɪᴄᴏᴠᴡᴢʀʙɢʜᴊᴋᴍɴᴘᴛᴜʏᴅᴇꜰᴀ" "ьꙇ",
+    "iiio" "iicovwzrbghjkmnptuydefa" "bi",
+)
+
+
+def skeleton(key: str) -> str:
+    """A name_key (or a word of name_tokens) with look-alike letters made one: « CIaire » reads « Claire »."""
+    return key.translate(LOOKALIKES)
+
+
+def scripts(text: str) -> set[str]:
+    """The scripts of the letters of `text` (LATIN, CYRILLIC, GREEK, CHEROKEE...), from their Unicode names."""
+    found = set()
+    for ch in text:
+        if ch.isalpha():
+            try:
+                found.add(unicodedata.name(ch).split(" ", 1)[0])
+            except ValueError:
+                found.add("?")
+    return found
+
+
 def name_key(text: str) -> str:
     """A name reduced to its letters: 'Lefèbvre-Durand' == 'LEFEBVRE DURAND', 'Kаrim' (Cyrillic а) == 'Karim'."""
     return "".join(c for c in normalise(text).translate(CONFUSABLES) if c.isalnum())

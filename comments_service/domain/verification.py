@@ -51,6 +51,8 @@ from comments_service.domain.rpps import (
     name_keys,
     name_tokens,
     names_match,
+    scripts,
+    skeleton,
 )
 
 LEVELS = ("declared", "verified", "revoked")
@@ -318,12 +320,19 @@ def check_author_name(app, db, name: str, account: dict | None = None, field: st
                 field,
             )
     check_display_name(app, db, own_id, name, field)
+    if len(scripts(name) - {"?"}) > 1:  # « ꓚlaire » (Lisu), « Ꮯlaire » (Cherokee): no table lists every look-alike
+        raise ApiError(
+            400, "mixed_scripts",
+            "Ce nom mélange plusieurs alphabets (latin et cyrillique, par exemple) : écrivez-le dans un seul.",
+            field,
+        )
 
 
 @lru_cache(maxsize=65536)
 def _name_forms(name: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
-    """(full-name key, words) of a name: members' names are compared on every guest comment, normalised once."""
-    return tuple(name_keys(name)[:1]), tuple(name_tokens(name))
+    """(full-name key, words) of a name, look-alike letters made one (rpps.skeleton): members' names are compared on
+    every guest comment, normalised once."""
+    return tuple(map(skeleton, name_keys(name)[:1])), tuple(map(skeleton, name_tokens(name)))
 
 
 def same_name(typed: str, name: str) -> bool:

@@ -7,7 +7,7 @@ a loose one for reads — except the few exemptions named in `EXEMPT`, with why
 (core/ratelimit_storage.py), shared by every gunicorn worker of the machine; `redis://` or
 `memcached://` for several machines. When that storage fails, each process counts in memory until it
 answers again (logged), rather than refusing or failing requests. `CONFRERES_RATE_LIMIT=off` disables
-every limit (benchmarks). The IP itself is never stored: only an HMAC of it keyed with the secret key,
+every limit (benchmarks). An IPv6 client is counted by its /64 (`budget_key`). The IP itself is never stored: only an HMAC of it keyed with the secret key,
 which is enough to spot duplicates and floods, and is erased after `IP_RETENTION_DAYS`. The honeypot and duplicate checks live in domain/validate.py and store.add_comment.
 """
 
@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import ipaddress
 import time
 from datetime import datetime, timedelta
 
@@ -54,6 +55,20 @@ FEDERATION_INBOXES = frozenset({"federation.actor_inbox", "federation.shared_inb
 def client_ip() -> str:
     """The client's address (ProxyFix, when configured, has already put the real one here)."""
     return request.remote_addr or "unknown"
+
+
+def budget_key(ip: str) -> str:
+    """What a rate limit counts for a client: its IPv4 address, or its IPv6 /64 (one subscriber's network: every
+    home and phone is given 2^64 addresses, one a request would get a whole budget each)."""
+    try:
+        address = ipaddress.ip_address(ip)
+    except ValueError:
+        return ip
+    if isinstance(address, ipaddress.IPv6Address):
+        if address.ipv4_mapped is not None:
+            return str(address.ipv4_mapped)
+        return str(ipaddress.IPv6Network((address, 64), strict=False))
+    return ip
 
 
 def ip_hash(secret: str, ip: str) -> str:
@@ -148,7 +163,7 @@ class RateLimits:
         if method == "OPTIONS" or request.endpoint is None or request.endpoint in EXEMPT:
             return None  # a preflight; no route (404, 405: answered before any work)
         if method in ("GET", "HEAD") or request.endpoint in READ_LIKE:
-            return "READ_RATE_LIMIT", client_ip(), "reads"
+            return "READ_RATE_LIMIT", budget_key(client_ip()), "reads"
         if request.endpoint in FEDERATION_INBOXES:
             from comments_service.web.federation import instance_of_request
 
@@ -156,7 +171,7 @@ class RateLimits:
         slug = _announcing_posts()
         if slug is not None:
             return "POSTS_RATE_LIMIT", "site:" + slug, "announces"
-        return "RATE_LIMIT", client_ip(), "writes"
+        return "RATE_LIMIT", budget_key(client_ip()), "writes"
 
     def before_request(self) -> None:
         budget = self.budget() if self.enabled else None

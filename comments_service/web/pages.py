@@ -130,8 +130,16 @@ def thread():
     )
 
 
+# The form's largest body: 10,000 characters of 4 UTF-8 bytes, each percent-encoded (12 bytes), and the other
+# fields; over the API's 64 KB, which a text of accented or emoji characters under its maxlength exceeded (a 413
+# page, the text lost).
+FORM_MAX_BYTES = 12 * (validate.MAX_TEXT + validate.MAX_AUTHOR + validate.MAX_EMAIL + validate.MAX_WEBSITE
+                       + validate.MAX_URL) + 4096
+
+
 @bp.post("/thread")
 def post_thread():
+    request.max_content_length = FORM_MAX_BYTES
     # a textarea's line breaks come as "\r\n" (HTML's form encoding): one character each, as its maxlength counts
     form = {key: request.form.get(key, "").replace("\r\n", "\n") for key in FORM_FIELDS}
     post = find_post(get_db(), _network(), request.form.get("url"))

@@ -125,6 +125,13 @@ def namesakes(app, client, tmp_path):  # noqa: F811
         ("\u041a\u0430rim B\u0435n\u0430li", True),  # Cyrillic К, а, е
         ("Dr \u039aarim Benali", True),  # Greek Kappa
         ("Savant Zèbre", True),
+        ("CIaire Lefebvre", True),  # a capital i for the l
+        ("C1aire Lefebvre", True),
+        ("Claire \u029fefebvre", True),  # Latin small capital L
+        ("Claire Lefe\u044cvre", True),  # Cyrillic soft sign for the b
+        ("\ua4dalaire Lefebvre", True),  # Lisu letter
+        ("\u13dflaire Lefebvre", True),  # Cherokee letter
+        ("Dr Karim Ben\u0430li Claire", True),  # mixed scripts, whoever it names
         ("Claire", False),
         ("Dr Martin", False),
         ("Karima Benaissa", False),

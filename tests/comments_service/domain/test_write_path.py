@@ -15,7 +15,7 @@ def test_duplicate_check_uses_its_index(app):
         assert "comments_duplicate" in indexes
         params = ("https://blog/billet.html", "texte", "2026-01-01T00:00:00Z", "ip", "ip", "a@b.fr", "a@b.fr")
         plan = _plan(db, store.DUPLICATE_SQL, params)
-        assert "comments_duplicate (text=? AND post_url=?)" in plan, plan
+        assert "comments_duplicate (text_key=? AND post_url=?)" in plan, plan
     finally:
         db.close()
 
@@ -26,3 +26,22 @@ def test_duplicate_refused_on_a_long_thread(actions, urls, api_error):
         actions.comment(f"Commentaire {n} sur les gardes", url=urls.POST_B)
     api_error(actions.post("Commentaire 123 sur les gardes", url=urls.POST_B), 409, "duplicate", "text")
     actions.comment("Commentaire 123 sur les gardes", url=urls.POST_A)  # another thread: fine
+
+
+def test_what_reads_the_same_is_the_same_comment(actions, urls, api_error):
+    """The check compares what a reader sees: invisible or equivalent variants of a text sent again are refused."""
+    actions.comment("Merci pour ce billet très éclairant, confrère.", url=urls.POST_B)
+    for variant in [
+        "Merci  pour ce billet très éclairant, confrère.",  # two spaces
+        "Merci\tpour ce billet très éclairant, confrère.",
+        "Merci pour ce billet tre\u0300s e\u0301clairant, confrère.",  # decomposed accents (NFD)
+        "Merci pour ce\u2060 billet très éclairant, confrère.",  # word joiner
+        "\ufeffMerci pour ce billet très éclairant, confrère.",
+        "Merci pour ce bil\u00adlet très éclairant, confrère.",  # soft hyphen
+        "Merci pour ce\u00a0billet très éclairant, confrère.",  # no-break space
+        "Merci pour ce billet tr&egrave;s &eacute;clairant, confr&egrave;re.",
+        "Merci pour ce billet très éclairant, confrère\\.",  # a Markdown escape
+        "MERCI pour ce billet très éclairant, confrère.",
+    ]:
+        api_error(actions.post(variant, url=urls.POST_B), 409, "duplicate", "text")
+    actions.comment("Merci pour ce billet très éclairant, consœur.", url=urls.POST_B)  # another text

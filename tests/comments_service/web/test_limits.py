@@ -26,6 +26,22 @@ def test_writes_are_limited_per_client(make_app, urls, api_error):
     assert client.get("/api/comments", query_string={"url": urls.POST_B}).status_code == 200
 
 
+def test_an_ipv6_client_is_counted_by_its_64_block(make_app, urls, api_error):
+    """Every home and phone has 2^64 IPv6 addresses: counted one by one, each request had a budget of its own."""
+    client = make_app(RATE_LIMIT="2/minute").test_client()
+
+    def post(address, text):
+        return client.post("/api/comments", json={"url": urls.POST_B, "text": text},
+                           environ_base={"REMOTE_ADDR": address})
+
+    for n in range(2):
+        assert post(f"2001:db8:1:2::{n + 1}", f"n°{n}").status_code == 201
+    api_error(post("2001:db8:1:2:ffff:ffff:ffff:ffff", "de trop"), 429, "rate_limited")
+    assert post("2001:db8:1:3::1", "un autre réseau").status_code == 201
+    assert limits.budget_key("::ffff:198.51.100.7") == "198.51.100.7"
+    assert limits.budget_key("198.51.100.7") == "198.51.100.7" and limits.budget_key("unknown") == "unknown"
+
+
 def test_write_budget_is_shared_between_api_and_form(make_app, urls):
     client = make_app(RATE_LIMIT="1/minute").test_client()
     assert client.post("/api/comments", json={"url": urls.POST_B, "text": "un"}).status_code == 201

@@ -106,6 +106,17 @@ def test_the_textareas_maxlength_is_the_servers(actions, client, urls, api_error
     api_error(actions.post("x" * 9_999 + " \x00", url=urls.POST_B), 400, "too_long", "text")
 
 
+@pytest.mark.parametrize("character", ["€", "😷"])
+def test_a_full_textarea_of_accents_or_emoji_is_taken_not_a_413(actions, client, urls, character):
+    """10,000 characters, the textarea's maxlength: percent-encoded, « € » is 9 bytes, « 😷 » 12: over the API's
+    64 KB cap, which answered a bare 413 page and lost the text."""
+    _, soup = open_thread(client, urls.POST_B)
+    response = submit(client, soup, text=character * 10_000, author="Lou")
+    assert response.status_code in (200, 303), response.get_data(as_text=True)[:500]
+    assert actions.sql("SELECT length(text) FROM comments")[0][0] == 10_000
+    assert client.post("/thread", data={"text": "x" * 400_000}).status_code == 413  # still a cap
+
+
 def test_empty_text_is_an_error(client, urls):
     _, soup = open_thread(client, urls.POST_B)
     response = submit(client, soup, text="   ")
