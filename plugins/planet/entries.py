@@ -26,6 +26,7 @@ from operator import attrgetter
 from urllib.parse import urljoin, urlsplit, urlunsplit
 
 import feedparser
+from feedparser.urls import resolve_relative_uris
 
 from confreres import sanitize
 from confreres.french import ISO_Z, is_weekday, month_number, slugify, utc_datetime
@@ -117,15 +118,17 @@ def french_rfc822(value: str):
 feedparser.registerDateHandler(french_rfc822)
 
 
-def parse(body: bytes, source: Source) -> feedparser.FeedParserDict:
+def parse(body: bytes, source: Source, address: str = "") -> feedparser.FeedParserDict:
     """feedparser on bytes (a stream: a str would be taken for a URL or a file name); a JSON Feed read here.
 
     Without feedparser's own sanitiser: every HTML and text field goes through `confreres.sanitize` anyway
     (`normalise`), the one allowlist; feedparser's pass over each entry's HTML cost ~7 % of parsing a feed. It
-    still makes relative links absolute (against the feed's address), which ours does not."""
+    still makes relative links absolute, which ours does not: against `address`, where the body was read (after
+    redirects, or the feed a page advertises: fetch.feed_address), else the source's feed URL."""
+    address = address or source.feed_url
     if (data := json_feed(body)) is not None:
-        return from_json_feed(data, source.feed_url)
-    headers = {"content-location": source.feed_url} if source.feed_url else {}
+        return from_json_feed(data, address)
+    headers = {"content-location": address} if address else {}
     return feedparser.parse(io.BytesIO(body), response_headers=headers, sanitize_html=False)
 
 
@@ -162,23 +165,48 @@ def _json_date(value) -> time.struct_time | None:
     return moment.timetuple() if moment else None
 
 
+def _joined(base: str, url: str) -> str:
+    """urljoin, '' for an address it cannot read ("http://[x": one item must not stop its feed)."""
+    try:
+        return urljoin(base, url)
+    except ValueError:
+        return ""
+
+
+def _absolute_links(html: str, base: str) -> str:
+    """`html` with its relative addresses (href, src, cite…) made absolute against `base`, by the function
+    feedparser applies to an XML feed's HTML (its `resolve_relative_uris`)."""
+    if not base or not html:
+        return html
+    try:
+        return resolve_relative_uris(html, base, "utf-8", "text/html")
+    except (ValueError, AssertionError, RuntimeError, RecursionError):  # its SGML reader on what it cannot read
+        return html
+
+
 def from_json_feed(data: dict, feed_url: str = "") -> feedparser.FeedParserDict:
     """A JSON Feed in the shape feedparser gives a parsed Atom or RSS feed (what `normalise` reads): every value
-    checked for its type, relative addresses made absolute, nothing trusted more than an XML feed's."""
+    checked for its type, relative addresses made absolute (an item's link against the home page, else the feed's
+    address; its HTML against the item's own page, as a browser reads it there, else the same), nothing trusted
+    more than an XML feed's."""
     home = _text(data.get("home_page_url"))
+    home = _joined(feed_url, home) if home else ""
     base = home or feed_url
     entries = []
     for item in data.get("items") if isinstance(data.get("items"), list) else []:
         if not isinstance(item, dict):
             continue
-        url = _text(item.get("url")) or _text(item.get("external_url"))
+        own = _joined(base, _text(item.get("url"))) if _text(item.get("url")) else ""
+        external = _text(item.get("external_url"))  # a link blog's: the page it is about, elsewhere
+        link = own or (_joined(base, external) if external else "")
         entry = {"id": _text(item.get("id")) or (str(item["id"]) if isinstance(item.get("id"), int) else ""),
-                 "link": urljoin(base, url) if url else "", "title": _text(item.get("title")),
+                 "link": link, "title": _text(item.get("title")),
                  "author": _json_authors(item),
                  "tags": [{"term": t} for t in (item.get("tags") if isinstance(item.get("tags"), list) else [])
                           if isinstance(t, str)]}
         if _text(item.get("content_html")):
-            entry["content"] = [{"value": item["content_html"], "type": "text/html"}]
+            entry["content"] = [{"value": _absolute_links(item["content_html"], safe_url(own) or base),
+                                 "type": "text/html"}]
         elif _text(item.get("content_text")):
             entry["content"] = [{"value": item["content_text"], "type": "text/plain"}]
         if _text(item.get("summary")):
@@ -355,15 +383,17 @@ def _parse_iso(value: str) -> datetime | None:
 
 
 def dedupe(entries: list[Entry]) -> list[Entry]:
-    """Keep the first of entries sharing an id, then of entries sharing a link (members come first)."""
-    ids: set[str] = set()
+    """Keep the first of one feed's entries sharing an id, then of any entries sharing a link (members come first).
+    An id is compared within its feed only: two unrelated blogs both numbering their posts "1" (a bare RSS guid)
+    must not hide each other's."""
+    ids: set[tuple[str, str]] = set()
     links: set[str] = set()
     kept = []
     for entry in entries:
         link = entry.compared or link_key(entry.link)
-        if entry.key in ids or link in links:
+        if (entry.source.key, entry.key) in ids or link in links:
             continue
-        ids.add(entry.key)
+        ids.add((entry.source.key, entry.key))
         links.add(link)
         kept.append(entry)
     return kept

@@ -23,6 +23,7 @@ import io
 import json
 import time
 import xml.etree.ElementTree as ET
+import zlib
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -41,6 +42,7 @@ from . import entries as E
 USER_AGENT = "Confreres-Planet/1.0 (+planete du reseau Confreres)"
 ACCEPT = ("application/atom+xml, application/rss+xml;q=0.9, application/feed+json;q=0.8, application/xml;q=0.8, "
           "text/xml;q=0.7, */*;q=0.1")
+ACCEPT_ENCODING = "gzip, deflate"  # what _Inflater decodes, and only that (no br, no zstd)
 DEFAULT_TIMEOUT = 10.0  # seconds for the whole exchange with one feed
 DEFAULT_MAX_BYTES = 2 * 1024 * 1024
 DEFAULT_MAX_REDIRECTS = 3
@@ -48,6 +50,7 @@ DEFAULT_WORKERS = 32
 STATE_FILE = "feeds.json"
 COPIES = "copies"
 REDIRECTS = (301, 302, 303, 307, 308)
+PERMANENT = (301, 308)  # the feed has moved: network.toml should say its new address
 BUSY = (429, 503)  # "too many requests", "unavailable": their Retry-After is heeded
 MAX_RETRY_AFTER = 24 * 3600  # seconds: no one answer silences a feed for longer
 
@@ -187,10 +190,11 @@ def refresh(urls: list[str], state_dir: Path, options: Options | None = None) ->
         feeds = load_state(state_dir)
         limits = httpx.Limits(max_connections=options.workers, max_keepalive_connections=options.workers)
         timeout = httpx.Timeout(options.timeout, connect=min(options.timeout, 5.0))
-        headers = {"User-Agent": USER_AGENT, "Accept": ACCEPT, **options.extra_headers}
+        headers = {"User-Agent": USER_AGENT, "Accept": ACCEPT, "Accept-Encoding": ACCEPT_ENCODING,
+                   **options.extra_headers}
         transport = deadline_transport(limits=limits)  # fetch_one bounds each feed's whole exchange, headers included
         with httpx.Client(timeout=timeout, limits=limits, headers=headers, follow_redirects=False,
-                          transport=transport) as client:
+                          transport=transport, event_hooks={"response": [_check_redirect]}) as client:
             todo = list(dict.fromkeys(urls))
             workers = max(1, min(options.workers, len(todo)))
             with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="planet-fetch") as pool:
@@ -226,8 +230,8 @@ def fetch_one(client: httpx.Client, url: str, state: dict, state_dir: Path, opti
     state["last_attempt"] = now_iso()
     try:
         with total_deadline(start + options.timeout):  # every read too: a byte a second cannot stretch it
-            status, body, response_headers, final_url = _get(client, state.get("discovered") or url, state,
-                                                             options, start)
+            status, body, response_headers, final_url, moved = _get(client, state.get("discovered") or url, state,
+                                                                    options, start)
     except FetchError as exc:
         message = str(exc)
         if state.get("discovered") and exc.status in (404, 410):  # the page's feed moved: read the page again
@@ -240,7 +244,6 @@ def fetch_one(client: httpx.Client, url: str, state: dict, state_dir: Path, opti
         return FetchResult(url, "error", exc.status, message, time.monotonic() - start, copy), state
 
     state["http_status"] = status
-    state["final_url"] = final_url if final_url != url else ""
     if status == 410:
         state.update(gone=True, gone_since=state["last_attempt"], last_error="flux supprimé (410) : plus relevé")
         state["last_error_at"] = state["last_attempt"]
@@ -252,6 +255,7 @@ def fetch_one(client: httpx.Client, url: str, state: dict, state_dir: Path, opti
             state.update(last_error="304 sans copie conservée", last_error_at=state["last_attempt"])
             return FetchResult(url, "error", 304, state["last_error"], time.monotonic() - start, None), state
         state.update(last_success=state["last_attempt"], failures=0, last_error="")
+        _record_address(state, url, final_url, moved)
         return FetchResult(url, "not-modified", 304, "", time.monotonic() - start, copy), state
 
     digest = hashlib.sha256(body).hexdigest()
@@ -260,7 +264,7 @@ def fetch_one(client: httpx.Client, url: str, state: dict, state_dir: Path, opti
     else:
         problem = check_feed(body)
         if problem == NOT_A_FEED and not state.get("discovered") and (found := discovered_feed(body, final_url)):
-            problem, found_body, found_headers = _discover(client, found, options, start, problem)
+            problem, found_body, found_headers, final_url, moved = _discover(client, found, options, start, problem)
             if not problem:
                 state["discovered"], body, response_headers = found, found_body, found_headers
                 digest = hashlib.sha256(body).hexdigest()
@@ -273,10 +277,24 @@ def fetch_one(client: httpx.Client, url: str, state: dict, state_dir: Path, opti
         state["sha256"] = digest
         state["last_changed"] = state["last_attempt"]
         outcome = "updated"
+    _record_address(state, url, final_url, moved)
     state["etag"] = response_headers.get("etag", "")
     state["last_modified"] = response_headers.get("last-modified", "")
     state.update(last_success=state["last_attempt"], failures=0, last_error="", bytes=len(body))
     return FetchResult(url, outcome, status, "", time.monotonic() - start, copy), state
+
+
+def _record_address(state: dict, url: str, final_url: str, moved: str):
+    """Where the kept body came from (its relative links resolve against it, `feed_address`) and, when the feed
+    answered a permanent redirect, its new address (the status page asks to put it in network.toml)."""
+    state["final_url"] = final_url if final_url != url else ""
+    state["moved"] = moved
+
+
+def feed_address(state: dict, url: str) -> str:
+    """The address a feed's kept body was read from: after redirects, or the feed a page advertises, else `url`.
+    Its relative links are relative to that, not to network.toml's address."""
+    return state.get("final_url") or state.get("discovered") or url
 
 
 FEED_TYPES = ("application/atom+xml", "application/rss+xml", "application/feed+json", "application/json")
@@ -304,39 +322,134 @@ def discovered_feed(body: bytes, page_url: str) -> str:
 
 
 def _discover(client: httpx.Client, found: str, options: Options, start: float, problem: str):
-    """(problem or '', the feed's body, its headers): the feed a page advertises, read within the same time."""
+    """(problem or '', the feed's body, its headers, final and moved addresses as `_get`'s): the feed a page
+    advertises, read within the same time."""
     try:
         with total_deadline(start + options.timeout):
-            status, body, headers, _final = _get(client, found, {}, options, start)
+            status, body, headers, final, moved = _get(client, found, {}, options, start)
     except FetchError as exc:
-        return f"{problem} ; son flux annoncé ({found}) : {exc}", b"", {}
+        return f"{problem} ; son flux annoncé ({found}) : {exc}", b"", {}, "", ""
     if status != 200 or (why := check_feed(body)):
-        return f"{problem} ; son flux annoncé ({found}) : {why or f'réponse HTTP {status}'}", b"", {}
-    return "", body, headers
+        return f"{problem} ; son flux annoncé ({found}) : {why or f'réponse HTTP {status}'}", b"", {}, "", ""
+    return "", body, headers, final, moved
+
+
+def shortened(text: str, length: int = 80) -> str:
+    return text if len(text) <= length else text[: length - 1] + "…"
+
+
+def _redirect_target(response: httpx.Response) -> str:
+    """The absolute http(s) address a redirect leads to; FetchError when it leads nowhere we go."""
+    location = response.headers.get("location", "")
+    try:
+        target = urljoin(str(response.request.url), location) if location else ""
+        parts = urlsplit(target)
+        if parts.scheme in ("http", "https") and parts.netloc:
+            httpx.URL(target)  # what httpx would refuse when building the next request
+            return target
+    except (ValueError, httpx.InvalidURL):
+        pass
+    raise FetchError(f"redirection invalide ({response.status_code} → {shortened(E.xml_safe(location)) or 'sans adresse'})",
+                     response.status_code)
+
+
+def _check_redirect(response: httpx.Response):
+    """A response hook: httpx prepares the next request of every redirect, even unfollowed, and a Location it
+    cannot read (`javascript:…`) would fail there as if network.toml's address were wrong: said here first."""
+    if response.status_code in REDIRECTS:
+        _redirect_target(response)
+
+
+class _Inflater:
+    """A gzip or deflate body, decompressed here by zlib, never beyond what the size cap leaves: httpx's
+    `iter_bytes()` inflates each whole chunk first, and a 1 MiB gzip bomb of zeros made 1 GiB (≈100 MiB resident
+    per feed, 32 feeds at a time). wbits 47 reads gzip and zlib; a raw deflate stream (some servers send one as
+    `deflate`) is read too; gzip members one after another are one body."""
+
+    def __init__(self):
+        self.inflater = zlib.decompressobj(47)
+        self.head = b""  # the first bytes, until zlib tells gzip or zlib from raw deflate
+        self.started = False
+
+    def inflate(self, data: bytes, room: int) -> bytes:
+        """Up to `room` + 1 bytes of the body (more than `room`: too big); zlib.error when it is not gzip or deflate."""
+        if not self.started:
+            data, self.head = self.head + data, b""
+            if len(data) < 2:
+                self.head = data
+                return b""
+        out, size = [], 0
+        while data and size <= room:
+            try:
+                piece = self.inflater.decompress(data, room + 1 - size)
+            except zlib.error:
+                if self.started:
+                    raise
+                self.inflater = zlib.decompressobj(-zlib.MAX_WBITS)  # no header: raw deflate
+                self.started = True
+                continue
+            self.started = True
+            out.append(piece)
+            size += len(piece)
+            if self.inflater.eof:
+                data = self.inflater.unused_data
+                if not data.startswith(b"\x1f\x8b"):
+                    break  # trailing bytes after the stream: ignored, as gzip does
+                self.inflater = zlib.decompressobj(47)
+            else:
+                data = self.inflater.unconsumed_tail
+        return b"".join(out)
+
+
+def _read_body(response: httpx.Response, options: Options, deadline: float) -> bytes:
+    """The body within the size cap (compressed and decompressed) and the time left."""
+    status = response.status_code
+    too_big = f"flux trop volumineux (> {options.max_bytes // 1024} Kio)"
+    codings = [c.strip().lower() for c in response.headers.get("content-encoding", "").split(",")]
+    codings = [c for c in codings if c and c != "identity"]
+    if len(codings) > 1 or (codings and codings[0] not in ("gzip", "x-gzip", "deflate")):
+        raise FetchError(f"compression non prise en charge ({shortened(', '.join(codings), 40)})", status)
+    inflater = _Inflater() if codings else None
+    chunks, received, size = [], 0, 0
+    for chunk in response.iter_raw():
+        received += len(chunk)
+        if received > options.max_bytes:
+            raise FetchError(too_big, status)
+        if time.monotonic() > deadline:
+            raise FetchError(f"délai dépassé ({options.timeout:g} s)", status)
+        if inflater is not None:
+            try:
+                chunk = inflater.inflate(chunk, options.max_bytes - size)
+            except zlib.error:
+                raise FetchError("flux compressé illisible", status) from None
+        size += len(chunk)
+        if size > options.max_bytes:
+            raise FetchError(too_big, status)
+        chunks.append(chunk)
+    return b"".join(chunks)
 
 
 def _get(client: httpx.Client, url: str, state: dict, options: Options, start: float):
-    """GET with conditions, capped redirects, size and total time; returns (status, body, headers, final url)."""
+    """GET with conditions, capped redirects, size and total time; returns (status, body, headers, final url,
+    moved): `moved` is the address reached by permanent redirects (301, 308) from `url` on, or ''."""
     conditions = {}
     if state.get("etag"):
         conditions["If-None-Match"] = state["etag"]
     if state.get("last_modified"):
         conditions["If-Modified-Since"] = state["last_modified"]
     deadline = start + options.timeout
-    current = url
+    current, moved, permanent = url, "", True
     try:
         for _hop in range(options.max_redirects + 1):
             with client.stream("GET", current, headers=conditions) as response:
                 status = response.status_code
                 if status in REDIRECTS:
-                    location = response.headers.get("location", "")
-                    target = urljoin(current, location) if location else ""
-                    if urlsplit(target).scheme not in ("http", "https") or not urlsplit(target).netloc:
-                        raise FetchError(f"redirection invalide ({status})", status)
-                    current = target
+                    current = _redirect_target(response)
+                    permanent = permanent and status in PERMANENT
+                    moved = current if permanent else moved
                     continue
                 if status in (304, 410):
-                    return status, b"", response.headers, current
+                    return status, b"", response.headers, current, moved
                 if status >= 400:
                     busy = retry_after(response.headers, utcnow()) if status in BUSY else None
                     raise FetchError(f"erreur HTTP {status}", status, busy)
@@ -345,15 +458,7 @@ def _get(client: httpx.Client, url: str, state: dict, options: Options, start: f
                 declared = response.headers.get("content-length", "")
                 if declared.isdigit() and int(declared) > options.max_bytes:
                     raise FetchError(f"flux trop volumineux ({int(declared) // 1024} Kio > {options.max_bytes // 1024} Kio)", status)
-                chunks, size = [], 0
-                for chunk in response.iter_bytes():
-                    size += len(chunk)
-                    if size > options.max_bytes:
-                        raise FetchError(f"flux trop volumineux (> {options.max_bytes // 1024} Kio)", status)
-                    if time.monotonic() > deadline:
-                        raise FetchError(f"délai dépassé ({options.timeout:g} s)", status)
-                    chunks.append(chunk)
-                return status, b"".join(chunks), response.headers, current
+                return status, _read_body(response, options, deadline), response.headers, current, moved
         raise FetchError(f"trop de redirections (plus de {options.max_redirects})", None)
     except httpx.TimeoutException:
         raise FetchError(f"délai dépassé ({options.timeout:g} s)") from None

@@ -106,6 +106,8 @@ class FeedStatus:
     last_changed: datetime | None = None
     failures: int = 0
     discovered: str = ""  # the feed the page at `feed_url` advertises, read instead (fetch.discovered_feed)
+    moved: str = ""  # where the feed answered a permanent redirect (301, 308) to: network.toml should say it
+    address: str = ""  # where its body was read from: its relative links resolve against it (fetch.feed_address)
 
 
 def _iso(value) -> datetime | None:
@@ -131,8 +133,10 @@ def _code_stamp() -> str:
 CODE_STAMP = _code_stamp()
 
 
-def records_for(body: bytes | Path, source: E.Source, state_dir: Path, excerpt_length: int = E.EXCERPT_LENGTH):
-    """(home page, normalised entries) of a feed body, cached by its sha256: a 304 costs no parsing.
+def records_for(body: bytes | Path, source: E.Source, state_dir: Path, excerpt_length: int = E.EXCERPT_LENGTH,
+                address: str = ""):
+    """(home page, normalised entries) of a feed body, cached by its sha256: a 304 costs no parsing. `address`:
+    where the body was read from (E.parse), the source's feed URL by default.
 
     A member blog's feed comes as its file: the same file (device, inode, size, mtime: a blog's build writes a new
     one) is not even read again, which at 200 blogs was a tenth of a one-post publish."""
@@ -145,13 +149,14 @@ def records_for(body: bytes | Path, source: E.Source, state_dir: Path, excerpt_l
         if signature == cached.get("signature"):
             return cached.get("home", ""), cached.get("records", [])
         body = body.read_bytes()
-    digest = hashlib.sha256(b"2\0%d\0%s\0%s\0" % (excerpt_length, source.feed_url.encode(), CODE_STAMP.encode())
+    address = address or source.feed_url
+    digest = hashlib.sha256(b"2\0%d\0%s\0%s\0" % (excerpt_length, address.encode(), CODE_STAMP.encode())
                             + body).hexdigest()
     if cached.get("sha256") == digest:
         if signature:
             _save_cache(cache, {**cached, "signature": signature})
         return cached.get("home", ""), cached.get("records", [])
-    parsed = E.parse(body, source)
+    parsed = E.parse(body, source, address)
     home = E.safe_url(parsed.get("feed", {}).get("link", ""))
     records = E.normalise(parsed, source, excerpt_length)
     # the entries' HTML apart: most builds write no feed of most sources, and it was most of what a build read
@@ -305,7 +310,7 @@ class PlanetGenerator(Generator):
                         self.status.append(status)
                         continue
                     seen = dict(seen_all.get(source.feed_url) or {})
-                    home, records = self._records(body, source)
+                    home, records = self._records(body, source, status.address)
                     if not source.site_url and home:  # an outside blog's home page, from its feed
                         source = self.sources[index] = status.source = replace(source, site_url=home)
                     found = E.dated(records, source, seen, now)
@@ -365,9 +370,9 @@ class PlanetGenerator(Generator):
                 _save_json(self.state_dir / COUNTS_FILE, now)
         return counts
 
-    def _records(self, body: bytes | Path, source: E.Source) -> tuple[str, list[dict]]:
+    def _records(self, body: bytes | Path, source: E.Source, address: str = "") -> tuple[str, list[dict]]:
         length = int(self.settings.get("PLANET_EXCERPT_LENGTH", E.EXCERPT_LENGTH))
-        return records_for(body, source, self.state_dir, length)
+        return records_for(body, source, self.state_dir, length, address)
 
     def _body(self, source: E.Source, state: dict) -> tuple[bytes | Path | None, FeedStatus]:
         """A feed's body (a member blog's: its file, read by records_for if need be) and its status line."""
@@ -390,6 +395,8 @@ class PlanetGenerator(Generator):
         status.last_changed = _iso(state.get("last_changed"))
         status.failures = int(state.get("failures") or 0)
         status.discovered = state.get("discovered") or ""
+        status.moved = state.get("moved") or ""
+        status.address = fetch.feed_address(state, source.feed_url)
         if state.get("gone"):
             status.state = "supprime"
             return None, status  # 410: the blog is gone, its entries go with it

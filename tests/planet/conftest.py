@@ -2,7 +2,8 @@
 
 `feed_server` is a threaded HTTP server on 127.0.0.1 (a free port) whose routes a test sets:
 a body, a status, an ETag / Last-Modified it honours with 304, a delay (timeouts), a redirect,
-or a callable (the comment service's API). It records every request.
+a body made as it is sent (never held whole: a gzip bomb), or a callable (the comment service's API).
+It records every request.
 """
 
 from __future__ import annotations
@@ -45,6 +46,7 @@ class Route:
     length: bool = True  # send Content-Length (False: the body ends when the connection closes)
     handler: object = None  # callable(query: dict) -> (status, dict | bytes)
     extra_headers: dict = field(default_factory=dict)
+    stream: object = None  # callable() -> iterable of bytes: the body, sent as made, without Content-Length
 
 
 class FeedServer:
@@ -84,6 +86,11 @@ class FeedServer:
                 if route.last_modified and self.headers.get("If-Modified-Since") == route.last_modified:
                     return self._send(304, b"", None)
                 headers = dict(route.extra_headers)
+                if route.stream is not None:
+                    self._send(route.status, b"", route.content_type, headers, length=False)
+                    for chunk in route.stream():
+                        self.wfile.write(chunk)
+                    return None
                 if route.etag:
                     headers["ETag"] = route.etag
                 if route.last_modified:

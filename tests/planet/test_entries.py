@@ -220,3 +220,46 @@ def test_a_json_feed_is_read_as_an_atom_one_is():
     assert texte.title == "Résumé", "an untitled entry is titled by its text"
     assert E.json_feed(b'{"version": "1.0", "items": []}') is None, "JSON that is not a JSON Feed"
     assert E.json_feed(b"\xef\xbb\xbf" + json.dumps(feed).encode()) is not None, "a byte order mark is fine"
+
+
+def test_a_json_feeds_relative_links_are_made_absolute_as_an_xml_feeds_are():
+    """feedparser resolves an XML feed's HTML; a JSON Feed's `content_html` gets the same function: against the
+    item's own page, else the feed's home page, else the address the feed was read from (after a redirect)."""
+    import json
+
+    def read(feed, address=""):
+        source = E.Source(key="ext-json", kind="outside", title="Json", feed_url="https://json.example/feed.json")
+        found = E.entries_of(E.parse(json.dumps({"version": "https://jsonfeed.org/version/1.1", **feed}).encode(),
+                                     source, address), source, {}, NOW)
+        return {e.key: e for e in found}
+
+    with_home = read({"home_page_url": "https://json.example/blog/", "items": [
+        {"id": "1", "url": "2025/garde.html", "content_html": '<p><a href="suite.html">la suite</a></p>'},
+        {"id": "2", "external_url": "https://ailleurs.example/etude", "content_html": '<a href="a-propos/">moi</a>'},
+    ]})
+    assert with_home["1"].link == "https://json.example/blog/2025/garde.html"
+    assert 'href="https://json.example/blog/2025/suite.html"' in with_home["1"].content_html, "the item's page"
+    assert with_home["2"].link == "https://ailleurs.example/etude"
+    assert 'href="https://json.example/blog/a-propos/"' in with_home["2"].content_html, "the home page"
+    moved = read({"items": [
+        {"id": "1", "url": "billet.html", "content_html": '<a href="../contact.html">contact</a>'},
+        {"id": "2", "external_url": "https://ailleurs.example/x", "content_html": '<a href="notes.html">notes</a>'},
+    ]}, address="https://json.example/nouveau/feed.json")
+    assert moved["1"].link == "https://json.example/nouveau/billet.html", "the address it was read from"
+    assert 'href="https://json.example/contact.html"' in moved["1"].content_html
+    assert 'href="https://json.example/nouveau/notes.html"' in moved["2"].content_html, "the feed's address"
+
+
+def test_an_id_is_compared_within_its_own_feed_only():
+    """Two unrelated blogs numbering their posts "1" (a bare RSS guid) both stay; one feed repeating an id, or two
+    feeds sharing a post's link, keep one."""
+    def feed(link, guid="1"):
+        return (f"<?xml version='1.0'?><rss version='2.0'><channel><title>x</title><item><title>{link}</title>"
+                f"<link>{link}</link><guid isPermaLink='false'>{guid}</guid></item></channel></rss>").encode()
+
+    first = E.entries_of(E.parse(feed("https://a.example/garde"), OUTSIDE), OUTSIDE, {}, NOW)
+    other = E.entries_of(E.parse(feed("https://b.example/urgences"), GARDE), GARDE, {}, NOW)
+    again = E.entries_of(E.parse(feed("https://a.example/garde-bis"), OUTSIDE), OUTSIDE, {}, NOW)
+    copied = E.entries_of(E.parse(feed("https://a.example/garde", guid="copie"), GARDE), GARDE, {}, NOW)
+    kept = E.dedupe(first + other + again + copied)
+    assert [e.link for e in kept] == ["https://a.example/garde", "https://b.example/urgences"]

@@ -1,10 +1,12 @@
 """Outside feeds as they come in the wild, built into a real planet through the CLI over a real local HTTP server:
 feeds in East Asian and UTF-16 encodings beside a good one (one feed's trouble stays that feed's, and every ✗ is
-an exit status 1), and titles carrying markup (stored as plain text: no reader can render them as HTML)."""
+an exit status 1), titles carrying markup (stored as plain text: no reader can render them as HTML), feeds that
+moved (relative links read against their real address) and unrelated feeds numbering their posts alike."""
 
 from __future__ import annotations
 
 import json
+from html import escape
 
 import feedparser
 import pytest
@@ -70,11 +72,36 @@ def planet(tmp_path_factory):
                content_type="application/rss+xml")
     home = b'<html><head><link rel="alternate" type="application/rss+xml" href="feed.rss"></head></html>'
     feeds.append({"url": server.add("/accueil/", home, content_type="text/html"), "title": "Blog par sa page"})
+    for path, body in LOOSE.items():
+        server.add(path, body, content_type="application/rss+xml")
+    server.add("/ancien.rss", location="/nouveau/feed.rss", status=301)
+    server.add("/cabinet/", b'<html><head><link rel="alternate" type="application/rss+xml" href="flux/rss.xml">'
+                            b"</head></html>", content_type="text/html")
+    feeds += [{"url": server.url(path), "title": title} for path, title in (
+        ("/ancien.rss", "Blog déménagé"), ("/cabinet/", "Blog du cabinet"), ("/guid-a.rss", "Blog A"),
+        ("/guid-b.rss", "Blog B"))]
     network = make_planet_network(tmp_path_factory.mktemp("outside") / "network", feeds, NO_SERVICE,
                                   slugs=("dr-a",), posts=1)
     result = CliRunner().invoke(cli, ["--network", str(network.source), "build", "--quiet"])
     yield network, server, result
     server.close()
+
+
+def loose_rss(link: str, guid: str, title: str, html: str) -> bytes:
+    """An RSS item as many blogs write it: a relative link, HTML with relative links, a guid that is no URL."""
+    return (f"<?xml version='1.0' encoding='utf-8'?><rss version='2.0'><channel><title>{title}</title>"
+            f"<link>https://loin.example/</link><description>d</description><item><title>{title}</title>"
+            f"<link>{link}</link><guid isPermaLink='false'>{guid}</guid><pubDate>Sat, 03 May 2025 06:00:00 +0000"
+            f"</pubDate><description>{escape(html)}</description></item></channel></rss>").encode()
+
+
+LOOSE = {  # the feed at 301 /ancien.rss, the one /cabinet/ advertises, two blogs numbering their posts alike
+    "/nouveau/feed.rss": loose_rss("billet.html", "d1", "Billet déménagé", '<p><a href="suite.html">La suite</a></p>'),
+    "/cabinet/flux/rss.xml": loose_rss("https://cabinet.example/1", "c1", "Billet du cabinet",
+                                       '<p><a href="notes.html">Mes notes</a></p>'),
+    "/guid-a.rss": loose_rss("https://blog-a.example/garde.html", "1", "Billet du blog A", "<p>A</p>"),
+    "/guid-b.rss": loose_rss("https://blog-b.example/urgences.html", "1", "Billet du blog B", "<p>B</p>"),
+}
 
 
 def soup(path):
@@ -142,3 +169,29 @@ def test_outside_titles_and_authors_are_plain_text_in_the_planet_feeds_and_pages
     shown = [a.get_text(strip=True) for a in page.select(".summary-title")]
     assert sorted(shown) == sorted([*HOSTILE_TEXTS, LEGIT_TEXT]), shown
     assert "Dr Piège" in page.get_text() and "<i>" not in page.get_text()
+
+
+def test_a_moved_feed_is_read_against_its_real_address_and_its_move_is_shown(planet):
+    """A feed behind a 301, or advertised by a page in another folder: its relative links lead where its own page
+    is, not beside network.toml's address; the status page asks to put the new address in network.toml."""
+    network, server, result = planet
+    assert result.exit_code == 0, result.output
+    [moved] = feedparser.parse((network.output / "feeds" / "blogs" / "ext-blog-demenage.atom.xml").read_bytes()).entries
+    assert moved.link == server.url("/nouveau/billet.html")
+    assert f'href="{server.url("/nouveau/suite.html")}"' in moved.summary
+    [cabinet] = feedparser.parse((network.output / "feeds" / "blogs" / "ext-blog-du-cabinet.atom.xml").read_bytes()).entries
+    assert f'href="{server.url("/cabinet/flux/notes.html")}"' in cabinet.summary
+    rows = {row.th.a.get_text(strip=True): row.th for row in soup(network.output / "etat-des-flux" / "index.html")
+            .select("tbody tr")}
+    shown = rows["Blog déménagé"].get_text(" ", strip=True)
+    assert "flux déplacé définitivement" in shown and "network.toml" in shown, shown
+    assert server.url("/nouveau/feed.rss") in [a["href"] for a in rows["Blog déménagé"].select("a")]
+    assert "déplacé" not in rows["Blog du cabinet"].get_text() and "déplacé" not in rows["Blog A"].get_text()
+
+
+def test_two_blogs_numbering_their_posts_alike_both_reach_the_planet(planet):
+    network, _server, result = planet
+    assert result.exit_code == 0, result.output
+    entries = feedparser.parse((network.output / "feeds" / "all.atom.xml").read_bytes()).entries
+    shown = {e.title for e in entries if e.title.startswith("Billet du blog")}
+    assert shown == {"Billet du blog A", "Billet du blog B"}, "a shared guid hides neither"
