@@ -8,6 +8,7 @@ the in-process JSON cache key on: a read of an unchanged thread costs one small 
 
 from __future__ import annotations
 
+import re
 import sqlite3
 import unicodedata
 from datetime import datetime, timedelta
@@ -161,9 +162,13 @@ DUPLICATE_SQL = (
 def duplicate_key(html: str) -> str:
     """What a reader sees of a comment, for the duplicate check: its text once rendered (escapes, entities and
     markup gone), compatibility-normalised (decomposed accents, no-break spaces), case-folded, without invisible
-    format characters (zero-width, soft hyphen, BOM), its spaces collapsed."""
+    format characters (zero-width, soft hyphen, BOM), its spaces collapsed; and where its links lead."""
     plain = unicodedata.normalize("NFKC", sanitize.text(html)).casefold()
-    return " ".join("".join(ch for ch in plain if unicodedata.category(ch) != "Cf").split())
+    text = " ".join("".join(ch for ch in plain if unicodedata.category(ch) != "Cf").split())
+    return " ".join([text, *_HREF.findall(html)])
+
+
+_HREF = re.compile(r'<a [^>]*href="([^"]*)"')  # the sanitiser writes every attribute in double quotes
 
 
 def render_text(text: str) -> str:

@@ -78,6 +78,12 @@ def page_url(base: str, number: int) -> str:
     return base if number == 1 else f"{base}page/{number}/"
 
 
+def published_id(entry) -> str:
+    """The planet feeds' id of an entry: its own when it is a URI (a link, `urn:`, `tag:`), else made unique by its
+    feed's address (two blogs numbering their posts « 1 », « 2 »… would give the planet's readers one entry)."""
+    return entry.key if ":" in entry.key else f"{entry.source.feed_url}#{entry.key}"
+
+
 @dataclass
 class Debate:
     url: str
@@ -657,7 +663,7 @@ class PlanetGenerator(Generator):
                     author_name=entry.author or None,
                     pubdate=entry.date,
                     updateddate=updated,
-                    unique_id=entry.key,
+                    unique_id=published_id(entry),
                     categories=[c for c in (entry.source.specialty, entry.source.title) if c],
                 )
             target = Path(self.output_path) / path

@@ -168,6 +168,23 @@ def test_control_characters_cannot_break_the_planet_feeds():
     assert "\x01" not in entry.title and "\x02" not in entry.content_html + entry.excerpt
 
 
+def test_titles_and_authors_lose_bidi_overrides_and_invisible_characters():
+    """A right-to-left override turned the rest of a title around in the planet's pages and feeds."""
+    feed = ("<?xml version='1.0'?><rss version='2.0'><channel><title>x</title><item>"
+            "<title>Garde \u202egnol\u202c de nuit\u200b</title><author>Dr\u2066 Nuit\u2069</author>"
+            "<link>https://x.example/c</link><description>d</description></item></channel></rss>").encode()
+    [entry] = E.entries_of(E.parse(feed, GARDE), GARDE, {}, NOW)
+    assert entry.title == "Garde gnol de nuit"
+    assert not any(ch in entry.title + entry.author for ch in "\u202e\u202c\u200b\u2066\u2069")
+
+
+def test_a_huge_nested_title_is_read_in_one_go():
+    """Tag-shaped text nested 30,000 deep: one pass a level went over the whole title each time (seconds)."""
+    for title in ("&lt;" * 30_000 + "b" + "&gt;b" * 30_000, "&lt;" * 500 + "b" + "&gt;b" * 500):
+        assert not E._TAG_SHAPED.search(E.plain(title))
+    assert E.plain("&lt;&lt;b&gt;b&gt; Réunion &lt; 5 jours") == "Réunion < 5 jours"
+
+
 def test_safe_url():
     assert E.safe_url("https://a.example/x") == "https://a.example/x"
     for bad in ("javascript:alert(1)", "data:text/html,x", "/relative", "https://a.example/\"onmouseover=x", ""):

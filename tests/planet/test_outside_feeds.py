@@ -195,3 +195,5 @@ def test_two_blogs_numbering_their_posts_alike_both_reach_the_planet(planet):
     entries = feedparser.parse((network.output / "feeds" / "all.atom.xml").read_bytes()).entries
     shown = {e.title for e in entries if e.title.startswith("Billet du blog")}
     assert shown == {"Billet du blog A", "Billet du blog B"}, "a shared guid hides neither"
+    ids = [e.id for e in entries if e.title.startswith("Billet du blog")]
+    assert len(set(ids)) == 2 and all(":" in i for i in ids), ids  # nor do feed readers merge them

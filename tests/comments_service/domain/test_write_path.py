@@ -45,3 +45,5 @@ def test_what_reads_the_same_is_the_same_comment(actions, urls, api_error):
     ]:
         api_error(actions.post(variant, url=urls.POST_B), 409, "duplicate", "text")
     actions.comment("Merci pour ce billet très éclairant, consœur.", url=urls.POST_B)  # another text
+    actions.comment("Voir [ici](https://has-sante.fr/a).", url=urls.POST_B)
+    actions.comment("Voir [ici](https://has-sante.fr/b).", url=urls.POST_B)  # the same words, another link

@@ -167,7 +167,7 @@ def test_no_public_output_reveals_who_the_pseudonym_is(world, app, urls, network
             for key in article_keys:
                 scan(rule.rule, rule.rule.replace("<key>", key))
                 scan(rule.rule, rule.rule.replace("<key>", key), query_string={"page": 1})
-        elif rule.rule == "/ap/comments/<int:comment_id>":  # every comment, as the fediverse would see it
+        elif rule.rule == "/ap/comments/<id:comment_id>":  # every comment, as the fediverse would see it
             for row in kit.sql("SELECT id FROM comments"):
                 scan(rule.rule, f"/ap/comments/{row['id']}")
         elif not rule.arguments:
