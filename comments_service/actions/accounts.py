@@ -8,6 +8,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from comments_service.core import events
+from comments_service.core.db import write
 from comments_service.core.errors import ApiError
 from comments_service.domain import accounts, letter, verification
 from comments_service.domain.posts import iso, query, query_one, utcnow
@@ -80,9 +81,15 @@ def export(db, account_id: int, now: datetime | None = None) -> dict:
 
 
 def delete_account(db, account_id: int, *, keep_comments: bool = False) -> dict:
-    """domain/accounts.delete_account (one transaction), then `account.deleted`; returns its summary."""
-    summary = accounts.delete_account(db, account_id, keep_comments=keep_comments)
-    events.emit("account.deleted", account_id=account_id)
+    """domain/accounts.delete_account (one transaction), then `account.deleted`; returns its summary.
+
+    The event carries `answers`: the account's comments whose Note was pushed to the fediverse (answers to a remote
+    reply), read in the same transaction, before the rows go, so that federation.answers can send each an `Update`
+    (anonymised) or a `Delete` (erased) once the account is gone; `keep_comments` says which was asked."""
+    with write(db):
+        answers = accounts.fediverse_answers(db, account_id)
+        summary = accounts.delete_account(db, account_id, keep_comments=keep_comments)
+    events.emit("account.deleted", account_id=account_id, keep_comments=keep_comments, answers=answers)
     return summary
 
 

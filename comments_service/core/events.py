@@ -20,7 +20,7 @@ receiver is logged, never turned into an error for the commenter whose comment i
 | `mention.deleted`       | actions.mentions.process (the source is gone or no longer links) | mail.notices             |
 | `mention.moderated`     | web.moderation_pages (API, queue page, mailed action links)      | mail.notices             |
 | `mail.queued`           | web.account (a sign-in link), web.letter (a letter's opt-in)     | mail.notices             |
-| `account.deleted`       | actions.accounts.delete_account (API and page)                   | mail.notices             |
+| `account.deleted`       | actions.accounts.delete_account (API and page); `answers`: its comments pushed to the fediverse, read before the deletion | mail.notices, federation.answers |
 | `account.renamed`       | actions.accounts.announce_rename: web.account (API and page), web.verification (a declaration under a new name), confreres.cli (`admin create --name`, `verify grant --display-name`) | mail.notices, federation.answers |
 | `verification.declared` | web.verification (a declaration: API and page)                   | mail.notices             |
 | `verification.revoked`  | web.verification (a revocation: API and page)                    | mail.notices             |

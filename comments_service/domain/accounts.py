@@ -337,6 +337,18 @@ def own_comments_where() -> str:
     return "(c.account_id = ? OR (c.email IS NOT NULL AND c.email = ? COLLATE NOCASE))"
 
 
+def fediverse_answers(db, account_id: int) -> list[dict]:
+    """The account's own shown comments (own_comments_where) that answer a reply from the fediverse: those whose Note
+    was pushed to that reply's author (federation/answers.py), each as {comment_id, parent_id, url}: what a `Delete`
+    of it needs once delete_account has erased the row. [] for an unknown account."""
+    row = get_account(db, account_id)
+    if row is None:
+        return []
+    return [{"comment_id": c["id"], "parent_id": c["parent_id"], "url": c["post_url"]} for c in query(
+        db, "SELECT c.id, c.parent_id, c.post_url FROM comments c JOIN fed_comments r ON r.comment_id = c.parent_id"
+            f" WHERE {own_comments_where()} AND c.status = 'approved' ORDER BY c.id", (account_id, row["email"]))]
+
+
 def delete_account(db, account_id: int, *, keep_comments: bool = False, now: datetime | None = None) -> dict:
     """Erase the account, its sessions, subscriptions, mails and address record, in one transaction.
 

@@ -8,7 +8,9 @@ its Note shows goes (notes.py: the public name, the sanitised text; never an e-m
 follow as an `Update`, its deletion (or a moderator's rejection) as a `Delete`. When its writer's public name
 changes (`account.renamed`: a pseudonym taken, a new name), every such answer of theirs still shown is sent again as
 an `Update` carrying the new name, so the remote server stops showing the old one (a real name behind a pseudonym)
-beside it.
+beside it. When its writer deletes their account (`account.deleted`, carrying those answers as they were before the
+deletion), each is sent again as an `Update` under « Compte supprimé » when kept anonymised, or as a `Delete` when
+erased (or left as a placeholder where others replied).
 """
 
 from __future__ import annotations
@@ -93,6 +95,24 @@ def queue_renamed(db, network: Network, account_id: int, now=None) -> int:
                    for comment_id in answers_of(db, account_id))
 
 
+def queue_account_deleted(db, network: Network, answers: list[dict], now=None) -> int:
+    """After an account's deletion: for each of its answers pushed before (`answers`, captured by
+    actions.accounts.delete_account before the rows went: {comment_id, parent_id, url}), an `Update` of its Note when
+    it is still shown, anonymised under « Compte supprimé » (a new id and `updated`, as after a rename), else a
+    `Delete` (erased, or a placeholder where others replied); one transaction. How many were queued."""
+    stamp = rename_stamp(now or datetime.now(UTC))
+    queued = 0
+    with write(db):
+        for answer in answers:
+            row = query_one(db, "SELECT status FROM comments WHERE id = ?", (answer["comment_id"],))
+            if row is not None and row["status"] == "approved":
+                queued += queue_answer(db, network, answer["comment_id"], "Update", renamed=stamp)
+            else:
+                gone = {"parent_id": answer["parent_id"], "url": answer["url"]}
+                queued += queue_answer(db, network, answer["comment_id"], "Delete", gone)
+    return queued
+
+
 def _kind(name: str, data: dict) -> str:
     """What an event means for an answer already sent (or to send): "" when nothing."""
     if name in ("comment.created", "comment.moderated") and data.get("status") == "approved":
@@ -103,9 +123,14 @@ def _kind(name: str, data: dict) -> str:
 
 
 def _after_commit(name: str, data: dict) -> None:
-    if name == "account.renamed":
+    if name in ("account.renamed", "account.deleted"):
         app = current_app._get_current_object()
-        if queue_renamed(get_db(), app.extensions["confreres_network"], data["account_id"]):
+        network = app.extensions["confreres_network"]
+        if name == "account.renamed":
+            queued = queue_renamed(get_db(), network, data["account_id"])
+        else:
+            queued = queue_account_deleted(get_db(), network, data.get("answers") or [])
+        if queued:
             delivery.kick(app)
         return
     if not (kind := _kind(name, data)) or "comment_id" not in data or data.get("parent_id", True) is None:
