@@ -206,8 +206,8 @@ def find_moves(generators):
         return
     settings, context = articles.settings, articles.context
     siteurl = settings["SITEURL"].rstrip("/") + "/"
-    written = [*articles.articles, *articles.translations, *context.get("pages", []),
-               *context.get("hidden_pages", []), *context.get("staticfiles", [])]
+    written = [*articles.articles, *articles.translations, *getattr(articles, "hidden_articles", []),
+               *context.get("pages", []), *context.get("hidden_pages", []), *context.get("staticfiles", [])]
     current = {_source(settings, a): a for a in articles.articles}
     earlier = moves.earlier_addresses(settings, {source: thread_url(settings, a) for source, a in current.items()},
                                       {siteurl + item.url for item in written if getattr(item, "url", None)})
