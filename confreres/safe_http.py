@@ -29,6 +29,7 @@ import ipaddress
 import os
 import socket
 import time
+import zlib
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from urllib.parse import urljoin, urlsplit
@@ -167,8 +168,8 @@ def is_public(address: str) -> bool:
 def _resolve(host: str, port: int) -> list[str]:
     try:
         infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
-    except (socket.gaierror, UnicodeError, OSError) as exc:
-        raise Unreachable(f"{host} : nom introuvable ({exc})") from None
+    except (socket.gaierror, UnicodeError, OSError):
+        raise Unreachable(f"{host} : nom introuvable") from None  # not the resolver's words: a stranger reads this
     addresses = []
     for info in infos:
         address = info[4][0]
@@ -177,6 +178,62 @@ def _resolve(host: str, port: int) -> list[str]:
     if not addresses:
         raise Unreachable(f"{host} : aucune adresse")
     return addresses
+
+
+ACCEPT_ENCODING = "gzip, deflate"  # what Inflater decodes, and only that (no br, no zstd)
+
+
+class Inflater:
+    """A gzip or deflate body, decompressed here by zlib, never beyond what the size cap leaves: httpx's
+    `iter_bytes()` inflates each whole chunk first, and a 1 MiB gzip bomb of zeros made 1 GiB (≈100 MiB resident
+    per feed, 32 feeds at a time). wbits 47 reads gzip and zlib; a raw deflate stream (some servers send one as
+    `deflate`) is read too; gzip members one after another are one body."""
+
+    def __init__(self):
+        self.inflater = zlib.decompressobj(47)
+        self.head = b""  # the first bytes, until zlib tells gzip or zlib from raw deflate
+        self.started = False
+
+    def inflate(self, data: bytes, room: int) -> bytes:
+        """Up to `room` + 1 bytes of the body (more than `room`: too big); zlib.error when it is not gzip or deflate."""
+        if not self.started:
+            data, self.head = self.head + data, b""
+            if len(data) < 2:
+                self.head = data
+                return b""
+        out, size = [], 0
+        while data and size <= room:
+            try:
+                piece = self.inflater.decompress(data, room + 1 - size)
+            except zlib.error:
+                if self.started:
+                    raise
+                self.inflater = zlib.decompressobj(-zlib.MAX_WBITS)  # no header: raw deflate
+                self.started = True
+                continue
+            self.started = True
+            out.append(piece)
+            size += len(piece)
+            if self.inflater.eof:
+                data = self.inflater.unused_data
+                if not data.startswith(b"\x1f\x8b"):
+                    break  # trailing bytes after the stream: ignored, as gzip does
+                self.inflater = zlib.decompressobj(47)
+            else:
+                data = self.inflater.unconsumed_tail
+        return b"".join(out)
+
+
+def inflater_for(headers) -> Inflater | None:
+    """The Inflater a response's Content-Encoding calls for (None: not compressed); Refused for anything else
+    (several codings, br, zstd: a server sending what was not asked for)."""
+    codings = [c.strip().lower() for c in headers.get("content-encoding", "").split(",")]
+    codings = [c for c in codings if c and c != "identity"]
+    if not codings:
+        return None
+    if len(codings) > 1 or codings[0] not in ("gzip", "x-gzip", "deflate"):
+        raise Refused(f"compression non prise en charge ({', '.join(codings)[:40]})")
+    return Inflater()
 
 
 @dataclass
@@ -230,7 +287,8 @@ class Guard:
         self.resolver = resolver
         self._client = httpx.Client(
             timeout=httpx.Timeout(timeout), follow_redirects=False, trust_env=False,
-            headers={"User-Agent": user_agent}, transport=deadline_transport(trust_env=False),
+            headers={"User-Agent": user_agent, "Accept-Encoding": ACCEPT_ENCODING},
+            transport=deadline_transport(trust_env=False),
         )
 
     def __enter__(self):
@@ -272,7 +330,8 @@ class Guard:
         addresses = self.resolver(host, port)
         bad = [a for a in addresses if not is_public(a)]
         if bad:
-            raise Refused(f"{host} désigne une adresse non publique ({bad[0]}) : refusée")
+            # not which address: a Webmention's sender reads this (its status URL), and must not map our network
+            raise Refused(f"{host} désigne une adresse non publique : refusée")
         pinned = target.copy_with(host=addresses[0].split("%", 1)[0])
         headers = {"Host": target.netloc.decode("ascii")}
         extensions = {"sni_hostname": host} if scheme == "https" else {}
@@ -298,14 +357,23 @@ class Guard:
             try:
                 body = bytearray()
                 truncated = False
-                for chunk in response.iter_bytes():
+                # raw bytes, inflated here within the cap: httpx's iter_bytes() inflated each chunk whole first, and
+                # 2 KB gzipped twice took 2 GB (a Webmention source, an inbox's keyId: anyone's server)
+                inflater = inflater_for(response.headers)
+                received = 0
+                for chunk in response.iter_raw():
+                    received += len(chunk)
+                    if inflater is not None:
+                        chunk = inflater.inflate(chunk, self.max_bytes - len(body))
                     body.extend(chunk)
-                    if len(body) > self.max_bytes:  # keep the first max_bytes; the caller decides
+                    if len(body) > self.max_bytes or received > self.max_bytes:  # the first max_bytes; the caller decides
                         truncated = True
                         del body[self.max_bytes :]
                         break
                     if time.monotonic() > deadline:
                         raise slow
+            except zlib.error:
+                raise Unreachable(f"{url} : réponse compressée illisible") from None
             except httpx.TimeoutException:
                 raise slow from None
             except httpx.HTTPError as exc:

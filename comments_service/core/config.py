@@ -33,7 +33,7 @@ DEFAULTS: dict[str, object] = {
     "RATE_LIMIT": "10/minute",  # writes per client IP; "off" disables every limit
     "READ_RATE_LIMIT": "600/minute",  # reads per client IP
     "POSTS_RATE_LIMIT": "60/minute",  # post lists announced per blog (site token), apart from the guests' writes
-    "FEDERATION_RATE_LIMIT": "300/minute",  # activities POSTed to our inboxes per remote instance (its keyId's host)
+    "FEDERATION_RATE_LIMIT": "300/minute",  # activities POSTed to our inboxes per sending address (an IPv6 /64)
     "RATE_LIMIT_STORAGE": "",  # where the limits count (a `limits` URI: redis://…); empty: an SQLite file beside DB
     "RATE_LIMIT_STRATEGY": "moving-window",  # the `limits` strategy (exact); also sliding-window-counter, fixed-window
     "MODERATION": "",  # none | first-comment | all: overrides every site's policy

@@ -81,9 +81,10 @@ def from_http_exception(exc: HTTPException) -> ApiError:
 
 
 def wants_json() -> bool:
-    """API paths, ActivityPub's and WebFinger's answer JSON; pages and feeds answer a small French HTML page."""
+    """API paths, ActivityPub's, WebFinger's and Webmention's (senders are programs) answer JSON; pages and feeds
+    answer a small French HTML page."""
     path = request.path
-    return path.startswith(("/api/", "/ap/", "/.well-known/")) or path in ("/api", "/ap")
+    return path.startswith(("/api/", "/ap/", "/.well-known/", "/webmention/")) or path in ("/api", "/ap", "/webmention")
 
 
 def _handle_api_error(err: ApiError):

@@ -62,7 +62,7 @@ def _deletes_an_unknown_account(db, body: bytes) -> bool:
     when we never stored that account, acknowledging it (rather than 401, which has it retried) is harmless."""
     try:
         activity = json.loads(body)
-    except ValueError:
+    except (ValueError, RecursionError):  # RecursionError: JSON nested thousands deep
         return False
     return (isinstance(activity, dict) and activity.get("type") == "Delete"
             and isinstance(activity.get("actor"), str) and _object_id(activity.get("object")) == activity["actor"]
@@ -85,7 +85,7 @@ def receive(app, db, network: Network, name: str | None, method: str, path: str,
         raise
     try:
         activity = json.loads(body)
-    except ValueError:
+    except (ValueError, RecursionError):  # RecursionError: JSON nested thousands deep
         raise InboxError(400, "invalid_json", "Le corps de la requête n'est pas un JSON valide.") from None
     if not isinstance(activity, dict) or not isinstance(activity.get("type"), str):
         raise InboxError(400, "invalid_activity", "Activité ActivityPub attendue.")

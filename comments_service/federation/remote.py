@@ -81,7 +81,7 @@ def fetch(db, network: Network, client: Guard, url: str, key_id: str | None = No
         raise RemoteError(f"acteur illisible ({fetched.status})")
     try:
         doc = json.loads(fetched.body)
-    except ValueError:
+    except (ValueError, RecursionError):  # RecursionError: JSON nested thousands deep
         raise RemoteError("acteur illisible (pas du JSON)") from None
     if not isinstance(doc, dict):
         raise RemoteError("acteur illisible")

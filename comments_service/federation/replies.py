@@ -61,6 +61,8 @@ def reaction(db, network: Network, actor, activity: dict) -> bool:
 def undo_reaction(db, actor, inner) -> None:
     """An Undo of a Like or an Announce (the activity itself, or its id)."""
     inner_id = inner.get("id") if isinstance(inner, dict) else inner
+    if not isinstance(inner_id, str):
+        return  # a list, a number, nothing: no reaction of ours has such an id
     with write(db):
         for row in query(db, "DELETE FROM fed_reactions WHERE actor = ? AND activity_id = ? RETURNING post_url",
                          (actor["id"], inner_id)):

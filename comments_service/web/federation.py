@@ -24,8 +24,7 @@ from comments_service.core import ids
 from comments_service.core.db import get_db
 from comments_service.core.errors import ApiError, error_response, from_http_exception
 from comments_service.domain import crossblog
-from comments_service.federation import articles, delivery, documents, inbox, notes, signatures, urls
-from comments_service.federation.remote import host_of
+from comments_service.federation import articles, delivery, documents, inbox, notes, urls
 from comments_service.web.body import dumps
 
 bp = Blueprint("federation", __name__)
@@ -69,12 +68,6 @@ def _actor_name(name: str) -> str:
     if not urls.is_actor(_network(), name):
         raise ApiError(404, "unknown_actor", "Aucun acteur de ce nom sur ce réseau.")
     return name
-
-
-def instance_of_request() -> str:
-    """The remote instance an inbox request says it comes from (its keyId's host): the key of a per-instance
-    rate limit (r4/limits sets the limit on `inbox` and `shared_inbox`)."""
-    return host_of(signatures.parameters(request.headers).get("keyId", "")) or request.remote_addr or ""
 
 
 MAX_PAGE = 1_000_000  # ?page= beyond any outbox, still within SQLite's integers

@@ -44,7 +44,7 @@ READ_LIKE = {
     "secrecy.check": "asked while a reader types a comment (debounced); it stores nothing",
     "letter_links.unsubscribe": "RFC 8058 one-click unsubscribes are POSTed by mail providers, many readers per address",
 }
-# Writes from other servers: a budget per sending instance (FEDERATION_RATE_LIMIT), not the guests' writes.
+# Writes from other servers: a budget per sending address (FEDERATION_RATE_LIMIT), not the guests' writes.
 FEDERATION_INBOXES = frozenset({"federation.actor_inbox", "federation.shared_inbox"})
 # Not routes but requests, also apart (RateLimits.budget):
 # - OPTIONS: a CORS preflight, sent by the browser itself before a write that is counted;
@@ -165,9 +165,9 @@ class RateLimits:
         if method in ("GET", "HEAD") or request.endpoint in READ_LIKE:
             return "READ_RATE_LIMIT", budget_key(client_ip()), "reads"
         if request.endpoint in FEDERATION_INBOXES:
-            from comments_service.web.federation import instance_of_request
-
-            return "FEDERATION_RATE_LIMIT", "instance:" + instance_of_request(), "inboxes"
+            # per sending address, before any signature is checked: keyed by the keyId's host a request names, anyone
+            # could spend a real instance's budget, or escape every budget by naming a new host each time
+            return "FEDERATION_RATE_LIMIT", "inbox:" + budget_key(client_ip()), "inboxes"
         slug = _announcing_posts()
         if slug is not None:
             return "POSTS_RATE_LIMIT", "site:" + slug, "announces"

@@ -65,7 +65,7 @@ def receive():
         raise ApiError(415, "unsupported_media_type", f"Envoyez source et target en {FORM}.")
     source = _url_field("source")
     target = _url_field("target")
-    if source.split("#", 1)[0] == target.split("#", 1)[0]:
+    if validate.normalize_url(source) == validate.normalize_url(target):  # « HTTP://… », « …? », « …# » alike
         raise ApiError(400, "same_url", "La source et la cible sont la même adresse.", "source")
     db = get_db()
     post = target_post(db, current_app.extensions["confreres_network"], target)

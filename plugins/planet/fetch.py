@@ -35,14 +35,13 @@ import httpx
 
 from confreres.french import PARIS, datetime_fr, parse_iso, utc_iso, utcnow
 from confreres.releases import atomic_write
-from confreres.safe_http import deadline_transport, total_deadline
+from confreres.safe_http import ACCEPT_ENCODING, Refused, deadline_transport, inflater_for, total_deadline
 
 from . import entries as E
 
 USER_AGENT = "Confreres-Planet/1.0 (+planete du reseau Confreres)"
 ACCEPT = ("application/atom+xml, application/rss+xml;q=0.9, application/feed+json;q=0.8, application/xml;q=0.8, "
           "text/xml;q=0.7, */*;q=0.1")
-ACCEPT_ENCODING = "gzip, deflate"  # what _Inflater decodes, and only that (no br, no zstd)
 DEFAULT_TIMEOUT = 10.0  # seconds for the whole exchange with one feed
 DEFAULT_MAX_BYTES = 2 * 1024 * 1024
 DEFAULT_MAX_REDIRECTS = 3
@@ -360,56 +359,14 @@ def _check_redirect(response: httpx.Response):
         _redirect_target(response)
 
 
-class _Inflater:
-    """A gzip or deflate body, decompressed here by zlib, never beyond what the size cap leaves: httpx's
-    `iter_bytes()` inflates each whole chunk first, and a 1 MiB gzip bomb of zeros made 1 GiB (≈100 MiB resident
-    per feed, 32 feeds at a time). wbits 47 reads gzip and zlib; a raw deflate stream (some servers send one as
-    `deflate`) is read too; gzip members one after another are one body."""
-
-    def __init__(self):
-        self.inflater = zlib.decompressobj(47)
-        self.head = b""  # the first bytes, until zlib tells gzip or zlib from raw deflate
-        self.started = False
-
-    def inflate(self, data: bytes, room: int) -> bytes:
-        """Up to `room` + 1 bytes of the body (more than `room`: too big); zlib.error when it is not gzip or deflate."""
-        if not self.started:
-            data, self.head = self.head + data, b""
-            if len(data) < 2:
-                self.head = data
-                return b""
-        out, size = [], 0
-        while data and size <= room:
-            try:
-                piece = self.inflater.decompress(data, room + 1 - size)
-            except zlib.error:
-                if self.started:
-                    raise
-                self.inflater = zlib.decompressobj(-zlib.MAX_WBITS)  # no header: raw deflate
-                self.started = True
-                continue
-            self.started = True
-            out.append(piece)
-            size += len(piece)
-            if self.inflater.eof:
-                data = self.inflater.unused_data
-                if not data.startswith(b"\x1f\x8b"):
-                    break  # trailing bytes after the stream: ignored, as gzip does
-                self.inflater = zlib.decompressobj(47)
-            else:
-                data = self.inflater.unconsumed_tail
-        return b"".join(out)
-
-
 def _read_body(response: httpx.Response, options: Options, deadline: float) -> bytes:
     """The body within the size cap (compressed and decompressed) and the time left."""
     status = response.status_code
     too_big = f"flux trop volumineux (> {options.max_bytes // 1024} Kio)"
-    codings = [c.strip().lower() for c in response.headers.get("content-encoding", "").split(",")]
-    codings = [c for c in codings if c and c != "identity"]
-    if len(codings) > 1 or (codings and codings[0] not in ("gzip", "x-gzip", "deflate")):
-        raise FetchError(f"compression non prise en charge ({shortened(', '.join(codings), 40)})", status)
-    inflater = _Inflater() if codings else None
+    try:
+        inflater = inflater_for(response.headers)
+    except Refused as exc:
+        raise FetchError(str(exc), status) from None
     chunks, received, size = [], 0, 0
     for chunk in response.iter_raw():
         received += len(chunk)

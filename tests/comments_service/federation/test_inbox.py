@@ -140,3 +140,20 @@ def test_activitypub_paths_answer_json_errors(service):
         assert answer.status_code == status, (path, answer.status_code, answer.text[:200])
         assert answer.headers["content-type"].startswith("application/json"), (path, answer.headers["content-type"])
         assert answer.json()["error"]["message"]
+
+
+def test_json_nested_thousands_deep_is_400_signed_or_not(service, peer, inbox):
+    """json.loads raises RecursionError, not ValueError, past ~1,000 levels: it was a 500."""
+    deep = ("[" * 30_000 + "]" * 30_000).encode()
+    signed = peer.signed_headers(inbox, deep)
+    refused(httpx.post(inbox, content=deep, headers=signed, timeout=10), 400, "invalid_json")
+    stranger = {**signed, "Signature": signed["Signature"].replace(peer.actor_id, "https://nowhere.invalid/actor")}
+    assert httpx.post(inbox, content=deep, headers=stranger, timeout=10).status_code == 401
+    nothing_stored(service)
+
+
+@pytest.mark.parametrize("inner", [["x"], 7, None, {"type": "Like", "id": ["a"]}, {"type": "Announce", "id": 3}])
+def test_an_undo_of_something_odd_is_not_a_500(service, peer, inbox, inner):
+    activity = {"@context": "https://www.w3.org/ns/activitystreams", "id": f"{peer.actor_id}#undo/odd",
+                "type": "Undo", "actor": peer.actor_id, "object": inner}
+    assert peer.post(inbox, activity).status_code in (202, 400, 404)

@@ -204,18 +204,24 @@ def test_other_storages_and_a_broken_one_still_limit(make_app, urls, tmp_path, s
     assert statuses == [201, 201, 429]
 
 
-def test_inboxes_have_a_budget_per_instance_apart_from_the_guests_writes(make_app, api_error):
+def test_inboxes_have_a_budget_per_sending_address_apart_from_the_guests_writes(make_app, api_error):
     """A Mastodon server delivering many replies must not be cut by the guests' 10 writes a minute, nor one
-    instance spend another's budget."""
+    instance spend another's budget: the budget is its address's, before any signature is checked (the keyId a
+    request names is anyone's to write: it let a stranger lock an instance out, or escape every budget)."""
     client = make_app(RATE_LIMIT="1/minute", FEDERATION_RATE_LIMIT="2/minute").test_client()
 
-    def inbox(host):
+    def inbox(host, address):
         signature = f'keyId="https://{host}/users/x#main-key",algorithm="rsa-sha256",headers="date",signature="eA=="'
-        return client.post("/ap/inbox", json={}, headers={"Signature": signature}).status_code
+        return client.post("/ap/inbox", json={}, headers={"Signature": signature},
+                           environ_base={"REMOTE_ADDR": address}).status_code
 
-    assert [inbox("a.example"), inbox("a.example")] == [401, 401]  # badly signed, but within its budget
-    assert inbox("a.example") == 429
-    assert inbox("b.example") == 401, "another instance has its own budget"
+    assert [inbox("a.example", "192.0.2.1"), inbox("a.example", "192.0.2.1")] == [401, 401]  # within its budget
+    assert inbox("a.example", "192.0.2.1") == 429
+    assert inbox("b.example", "192.0.2.2") == 401, "another instance has its own budget"
+    # a stranger naming b.example spends its own budget, not b's; naming a new host each time does not renew it
+    assert [inbox("b.example", "198.51.100.66"), inbox("c.example", "198.51.100.66"),
+            inbox("d.example", "198.51.100.66")] == [401, 401, 429]
+    assert inbox("b.example", "192.0.2.2") == 401
     assert client.post("/api/comments", json={"url": "x", "text": "un"}).status_code != 429, "guests' writes unspent"
 
 
