@@ -45,6 +45,14 @@ def plural_fr(count: int, singular: str, plural: str | None = None) -> str:
     return f"{count:,}".replace(",", "\u202f") + f" {word}"
 
 
+_ELIDED = re.compile(r"[aeiouyhàâäéèêëîïôöûüœæ]", re.IGNORECASE)
+
+
+def de_fr(name: str) -> str:
+    """« de Paul », « d'Anne », « d'Hélène »: « de » elided before a vowel or an h (names' h are mostly mute)."""
+    return ("d'" if _ELIDED.match(name or "") else "de ") + (name or "")
+
+
 def decimal_fr(value: float, digits: int = 1) -> str:
     """1.4 -> '1,4' (French decimal comma)."""
     return f"{value:.{digits}f}".replace(".", ",")
@@ -157,4 +165,5 @@ def when_fr(value: datetime) -> str:
     return datetime_fr(value.astimezone(PARIS) if value.tzinfo else value)
 
 
-JINJA_FILTERS = {"date_fr": date_fr, "month_fr": month_fr, "plural_fr": plural_fr, "iso": isoformat, "when_fr": when_fr}
+JINJA_FILTERS = {"date_fr": date_fr, "month_fr": month_fr, "plural_fr": plural_fr, "iso": isoformat, "when_fr": when_fr,
+                 "de_fr": de_fr}

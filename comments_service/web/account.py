@@ -382,6 +382,12 @@ def signout():
 
 # -- account page ------------------------------------------------------------------------------------------
 
+def _blog_titles(slugs: list[str]) -> list[str]:
+    """The blogs' titles (« Le carnet du Dr A »), not their slugs, as the author reads them."""
+    titles = {site.slug: site.title for site in _network().sites}
+    return [titles.get(slug, slug) for slug in slugs]
+
+
 def _account_page(account: dict, form: dict | None = None, errors=(), status: int = 200, notice=None,
                   delete_choice: str = "erase"):
     db = get_db()
@@ -402,7 +408,7 @@ def _account_page(account: dict, form: dict | None = None, errors=(), status: in
         account=row,
         form=form or {**dict(row), "public_profile": bool(row["profile_public"])},
         profile_url=public.profile_url(row["public_id"]),
-        sites=accounts.sites_of(db, account["id"]),
+        sites=_blog_titles(accounts.sites_of(db, account["id"])),
         moderates=moderation.moderated_sites(db, account) != [],
         sessions=accounts.count_sessions(db, account["id"]),
         errors=list(errors),

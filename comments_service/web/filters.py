@@ -8,7 +8,7 @@ once for every template by `init_app` (a Jinja global: `when(comment.created)`).
 from __future__ import annotations
 
 from comments_service.domain.posts import parse_iso
-from confreres.french import PARIS, datetime_fr, plural_fr
+from confreres.french import PARIS, datetime_fr, de_fr, plural_fr
 
 
 def when(value: str) -> str:
@@ -28,3 +28,4 @@ def fediverse(counts: dict | None) -> str:
 def init_app(app) -> None:
     app.jinja_env.globals["when"] = when
     app.jinja_env.globals["fediverse"] = fediverse
+    app.jinja_env.globals["de_fr"] = de_fr  # « le commentaire d'Anne »

@@ -112,7 +112,7 @@ INSTANCE_DONE = {"bloquee": "Instance bloquée.", "debloquee": "Instance débloq
 
 
 def _queue_page(account: dict, notice: str | None = None, error: str | None = None, status: int = 200,
-                instance_host: str = ""):
+                instance_host: str = "", instance_error: str | None = None):
     db = get_db()
     sites = moderation.moderated_sites(db, account)
     if sites == []:
@@ -144,6 +144,7 @@ def _queue_page(account: dict, notice: str | None = None, error: str | None = No
         blocked=blocklist.listed(db) if sites is None else None,
         blocked_by_setting=sorted(blocklist.setting(current_app.config) - {r["host"] for r in blocklist.listed(db)}),
         instance_host=instance_host,
+        instance_error=instance_error,  # the blocklist form's own error, shown at its field
     )
 
 
@@ -196,8 +197,8 @@ def instances_form():
     host = blocklist.normalise(typed)
     action = request.form.get("action", "")
     if host is None or action not in ("block", "unblock"):
-        return _queue_page(account, error=f"« {typed} » n'est pas un nom d'instance (ex. mastodon.example).",
-                           status=400, instance_host=typed)
+        problem = f"« {typed} » n'est pas un nom d'instance (ex. mastodon.example)."
+        return _queue_page(account, error=problem, status=400, instance_host=typed, instance_error=problem)
     if action == "block":
         blocklist.block(get_db(), host)
     else:

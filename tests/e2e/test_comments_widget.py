@@ -360,7 +360,10 @@ def test_report_a_comment_to_the_moderators(live_network, page):
     live = live_network(moderation="none")
     url = live.post_url("dr-b-billet-2", site=1)
     reported = live.comment(url, "Mme D., 43 ans, vue hier à Rodez...", author="Lecteur")["comment"]["id"]
+    live.comment(url, "Bien vu.", author="Amélie")
     open_thread(page, url)
+    expect(page.get_by_role("button", name="Signaler le commentaire d'Amélie")).to_be_visible()  # « de » elided
+    expect(page.get_by_role("article", name="Commentaire d'Amélie")).to_be_visible()
     report = page.get_by_role("button", name="Signaler le commentaire de Lecteur")
     report.press("Enter")
     reason = page.get_by_role("textbox", name="Motif du signalement")

@@ -117,3 +117,28 @@ def test_no_third_party_request_and_at_most_60_kb(demo, page, path, ready):
     kinds = {f.kind for f in weight.responses}
     assert kinds <= {"document", "stylesheet", "script", "fetch", "font", *IMAGES}, kinds
     assert page.js_errors == [] and page.csp_violations == [], (page.js_errors, page.csp_violations)
+
+
+@pytest.mark.parametrize("path", ["", "debats/", "blogs/", ARTICLE, "comments/thread?url={base}" + ARTICLE,
+                                  "comments/auth"])
+def test_every_kind_of_page_fits_a_320_px_phone(demo, page, path):
+    """No sideways scrolling on the smallest phones: the planet's header search shrinks, long words wrap."""
+    _network, _app, _folder, base = demo
+    page.set_viewport_size({"width": 320, "height": 640})
+    page.goto(base + path.format(base=base))
+    assert page.evaluate("document.scrollingElement.scrollWidth - innerWidth") <= 0, path
+
+
+def test_a_placeholder_is_as_readable_as_text(demo, page):
+    """The header search's only visible label is its placeholder: the browser's own grey was under 4.5:1."""
+    _network, _app, _folder, base = demo
+    page.goto(base)
+    ratio = page.evaluate("""() => {
+      const lum = (c) => { const [r, g, b] = c.match(/[\\d.]+/g).slice(0, 3).map(Number).map((v) => {
+        v /= 255; return v <= 0.03928 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4; });
+        return 0.2126 * r + 0.7152 * g + 0.0722 * b; };
+      const input = document.querySelector("#recherche-entete");
+      const fg = lum(getComputedStyle(input, "::placeholder").color), bg = lum(getComputedStyle(input).backgroundColor);
+      return (Math.max(fg, bg) + 0.05) / (Math.min(fg, bg) + 0.05);
+    }""")
+    assert ratio >= 4.5, ratio

@@ -27,12 +27,15 @@ def test_typing_a_phone_warns_and_sending_it_waits_for_moderation(live_network, 
     expect(warning).to_have_attribute("aria-live", "polite")
     expect(warning).to_contain_text("Secret médical : votre texte contient un numéro de téléphone (« 06 12 34 56 78 »)")
     expect(warning).to_contain_text("attendra la relecture d'un modérateur")
+    expect(textarea).to_have_attribute("aria-describedby", "cf-text-hint cf-text-secret")  # heard on coming back
     assert any(u.endswith("/theme/js/secrecy-check.js") for u in loaded), loaded
 
     # Take the number out: the warning goes; put it back: it comes back.
     textarea.fill("Merci docteur.")
     textarea.dispatch_event("input")
     expect(warning).to_be_hidden()
+    expect(textarea).to_have_attribute("aria-describedby", "cf-text-hint")
+    expect(warning).to_have_count(1)  # still in the page, silent: the region is there when it speaks again
     textarea.fill("Merci docteur. Ma mère est joignable au 06 12 34 56 78 si besoin.")
     textarea.dispatch_event("input")
     expect(warning).to_be_visible()

@@ -105,6 +105,9 @@ def test_the_network_moderators_block_from_the_moderation_page(make_service, pee
 
     wrong = moderator.post("/moderation/instances", data={**hidden, "host": "pas une/instance", "action": "block"})
     assert wrong.status_code == 400 and 'value="pas une/instance"' in wrong.get_data(as_text=True), "re-shown"
+    wrong_page = wrong.get_data(as_text=True)  # the error is the field's: announced, and tied to it
+    assert 'aria-invalid="true" aria-describedby="instance-host-err"' in wrong_page
+    assert '<span id="instance-host-err" class="error">' in wrong_page and 'href="#instance-host"' in wrong_page
     forged = moderator.post("/moderation/instances", data={"csrf": "x", "host": peer.host, "action": "block"})
     assert forged.status_code == 403 and service.sql("SELECT COUNT(*) FROM fed_blocked_hosts")[0][0] == 0
 

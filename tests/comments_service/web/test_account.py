@@ -148,6 +148,7 @@ def test_deleting_the_account_can_keep_comments_anonymised(actions, urls, client
     refused = actions.submit(page, "/account/delete", comments="keep")
     assert refused.status_code == 400, "the confirmation box is required"
     assert 'value="keep" checked' in refused.get_data(as_text=True), "the choice made is shown again"
+    assert 'aria-invalid="true" aria-describedby="f-confirm-err"' in refused.get_data(as_text=True)
     tampered = actions.submit(client.get("/account"), "/account/delete", comments="garder", confirm="1")
     assert tampered.status_code == 400 and "effacés ou gardés" in tampered.get_data(as_text=True)
     assert "Utile" in actions.thread(urls.POST_B).get_json()["comments"][0]["html"], "nothing erased on a bad value"
@@ -159,3 +160,10 @@ def test_deleting_the_account_can_keep_comments_anonymised(actions, urls, client
     row = actions.sql("SELECT email, account_id, website FROM comments")[0]
     assert tuple(row) == (None, None, None)
     assert client.get("/api/account").status_code == 401
+
+
+def test_the_account_page_names_the_blogs_by_their_titles(actions, client):
+    actions.make_account("auteure@exemple.fr", role="author", sites=("dr-a",))
+    actions.sign_in("auteure@exemple.fr")
+    page = client.get("/account").get_data(as_text=True)
+    assert "auteur de\n    « Le carnet du Dr A »" in page and "auteur de\n    dr-a" not in page

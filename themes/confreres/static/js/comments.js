@@ -9,6 +9,7 @@
   const JS = ((d.currentScript && d.currentScript.src) || "").replace(/[^/]*$/, "");
   const MD = "Markdown : *italique*, **gras**, [lien](https://…), > citation. 10 000 caractères au plus.";
   const OFF = "Le service de commentaires est injoignable. Votre texte est conservé : réessayez dans un instant.";
+  const de = (n) => (/^[aeiouyhàâäéèêëîïôöûüœæ]/i.test(n) ? "d'" : "de ") + n; // « d'Anne », « de Paul »
 
   const h = (tag, attrs, ...kids) => {
     const e = d.createElement(tag);
@@ -73,7 +74,7 @@
 
   // A labelled field, its hint and its error (aria-invalid, aria-describedby).
   const describe = (el) => {
-    const ids = [el.hint, !el.err.hidden && el.err.id].filter(Boolean).join(" ");
+    const ids = [el.hint, !el.err.hidden && el.err.id, el.dataset.secret].filter(Boolean).join(" ");
     if (ids) el.setAttribute("aria-describedby", ids);
     else el.removeAttribute("aria-describedby");
   };
@@ -259,7 +260,7 @@
     const acts = h("p", { class: "comment-actions" });
     if (canWrite(t) && !pending) acts.append(btn("Répondre", " à " + a.name, () => reply(t, c), "cf-reply"));
     if (m) t.x && t.x.own(t, c, art, acts, m);
-    else if (!pending) acts.append(btn("Signaler", " le commentaire de " + a.name, () => use(t, "report", c, art), "cf-report"));
+    else if (!pending) acts.append(btn("Signaler", " le commentaire " + de(a.name), () => use(t, "report", c, art), "cf-report"));
     if (acts.firstChild) art.append(acts);
   };
   const item = (t, c, parentName) => {
@@ -267,7 +268,7 @@
     const li = h("li", { class: "comment" + (a.is_post_author ? " comment--post-author" : "") +
       (c.deleted ? " comment--deleted" : "") + (pending ? " comment--pending" : "") });
     const art = h("article", { id: "comment-" + c.id, class: "comment-body", tabindex: -1,
-      "aria-label": c.deleted ? "Commentaire supprimé" : "Commentaire de " + a.name });
+      "aria-label": c.deleted ? "Commentaire supprimé" : "Commentaire " + de(a.name) });
     li.append(art);
     if (c.deleted) {
       art.append(h("p", { class: "comment-deleted" }, "Commentaire supprimé."));

@@ -16,13 +16,17 @@ export default function attach(event) { // the textarea's input event (comments.
   const out = document.createElement("p");
   out.id = text.id + "-secret";
   out.className = "secrecy-warning";
-  out.setAttribute("aria-live", "polite");
-  out.hidden = true;
-  text.parentNode.after(out);
+  out.setAttribute("aria-live", "polite"); // always in the page, empty when silent: a region shown only when it
+  text.parentNode.after(out); // speaks is not announced by every screen reader
   let timer = 0, pending = null;
   const show = (msg) => {
     if (out.textContent !== msg) out.textContent = msg;
-    out.hidden = !msg;
+    // the textarea is described by the warning while it shows (comments.js `describe` keeps it: dataset.secret)
+    text.dataset.secret = msg ? out.id : "";
+    const ids = (text.getAttribute("aria-describedby") || "").split(" ").filter((i) => i && i !== out.id);
+    if (msg) ids.push(out.id);
+    if (ids.length) text.setAttribute("aria-describedby", ids.join(" "));
+    else text.removeAttribute("aria-describedby");
   };
   const check = async () => {
     const value = text.value.slice(0, MAX);
