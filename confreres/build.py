@@ -30,6 +30,7 @@ from confreres.releases import (
     STATE_FILE,
     BuildError,
     atomic_write,
+    blog_lock,
     fingerprint,
     is_release,
     live_state,
@@ -91,8 +92,13 @@ def build_site(network: Network | str, slug: str, out: str, source: str | None =
     """
     start = time.perf_counter()
     network = registry.load(network) if isinstance(network, str) else network
+    with blog_lock(Path(out), slug):  # another build of this blog (cron's, a push's) waits: then it is current
+        return _build_site(network, slug, Path(out), source, force, comments_version, debates, start)
+
+
+def _build_site(network: Network, slug: str, out_dir: Path, source: str | None, force: bool,
+                comments_version: str | None, debates: dict[str, dict] | None, start: float) -> SiteResult:
     site = network.site(slug)
-    out_dir = Path(out)
     src = Path(source) if source else site.path
     try:
         current, stamp, reason = up_to_date(network, site, out_dir, comments_version, src)

@@ -26,11 +26,14 @@ import subprocess
 import sys
 import tarfile
 import tempfile
+import time
 from pathlib import Path
 
 from confreres import registry
 from confreres.french import seconds_fr
 from confreres.registry import Network
+from confreres.releases import RELEASES as RELEASES_DIR
+from confreres.releases import atomic_write
 
 BRANCH = "main"
 ZERO = "0" * 40
@@ -56,6 +59,13 @@ FORBIDDEN_DIRS = {"plugins", "plugin", "themes", "theme", "templates"}
 CODE_SUFFIXES = (".py", ".pyc", ".pyo", ".pyw", ".pyz", ".so")
 SETTINGS_FILES = {"pelicanconf.py", "publishconf.py"}
 # Variables the build of a push may see: no secret ever reaches it.
+# What one push may hold, checked from `git ls-tree` before anything is extracted: a few KB of git objects can name
+# a tree of millions of files (the same blob in folders of folders), or gigabytes. A blog is texts and pictures.
+MAX_FILES = 20_000
+MAX_FILE_BYTES = 50 * 1024 * 1024
+MAX_TOTAL_BYTES = 500 * 1024 * 1024
+PUBLISHED = ".{slug}.published"  # beside the releases: the commit the last accepted push published
+
 BUILD_ENV = ("PATH", "LANG", "LANGUAGE", "TZ", "PYTHONPATH", "CONFRERES_NETWORK", "CONFRERES_DEMO_ORIGIN")
 SECRET_NAME = re.compile(r"SECRET|PASSWORD|PASSWD|TOKEN|KEY|SMTP|CREDENTIAL", re.IGNORECASE)
 
@@ -96,19 +106,39 @@ def check_path(mode: str, path: str) -> str:
 
 
 def check_tree(rev: str, cwd: Path | None = None) -> list[str]:
-    """The refused paths of revision `rev`, each with its reason (`git ls-tree`: nothing is checked out)."""
-    proc = subprocess.run(["git", "ls-tree", "-r", "-z", "--full-tree", rev], cwd=cwd, capture_output=True)
-    if proc.returncode != 0:
-        raise PublishError(proc.stderr.decode(errors="replace").strip())
-    problems = []
-    for entry in proc.stdout.split(b"\0"):
-        if not entry:
-            continue
-        meta, _, raw_path = entry.partition(b"\t")
-        path = raw_path.decode("utf-8", errors="replace")
-        reason = check_path(meta.split()[0].decode(), path)
-        if reason:
-            problems.append(f"{path} : {reason}")
+    """The refused paths of revision `rev`, each with its reason, and what makes it too big to publish (`git ls-tree`
+    with sizes, read as it comes: nothing is checked out, a tree of millions of entries is stopped at the cap)."""
+    proc = subprocess.Popen(["git", "ls-tree", "-r", "-z", "-l", "--full-tree", rev], cwd=cwd,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    problems, files, total, buffer = [], 0, 0, b""
+    try:
+        while chunk := proc.stdout.read(1 << 16):
+            *entries, buffer = (buffer + chunk).split(b"\0")
+            for entry in entries:
+                meta, _, raw_path = entry.partition(b"\t")
+                path = raw_path.decode("utf-8", errors="replace")
+                mode, _kind, _object, size = (meta.split() + [b"-"] * 4)[:4]
+                reason = check_path(mode.decode(), path)
+                if reason:
+                    problems.append(f"{path} : {reason}")
+                files += 1
+                total += int(size) if size.isdigit() else 0
+                if size.isdigit() and int(size) > MAX_FILE_BYTES:
+                    problems.append(f"{path} : fichier trop gros ({int(size) // 2**20} Mo ; "
+                                    f"{MAX_FILE_BYTES // 2**20} Mo au plus)")
+                if files > MAX_FILES or total > MAX_TOTAL_BYTES:
+                    problems.append(f"le blog est trop gros : plus de {MAX_FILES:,} fichiers ou de "
+                                    f"{MAX_TOTAL_BYTES // 2**20} Mo ; allégez-le (images redimensionnées)"
+                                    .replace(",", "\u202f"))
+                    proc.kill()
+                    return problems
+    finally:
+        proc.stdout.close()
+        error = proc.stderr.read().decode(errors="replace").strip()
+        proc.stderr.close()
+        code = proc.wait()
+    if code != 0:
+        raise PublishError(error)
     return problems
 
 
@@ -208,16 +238,22 @@ def init(network: Network, slug: str, repo: Path) -> Path:
 
 
 def _export_tree(rev: str, target: Path):
-    """Write the pushed revision's files to `target` (runs with git's hook environment: quarantine)."""
-    proc = subprocess.run(["git", "archive", "--format=tar", rev], capture_output=True)
-    if proc.returncode != 0:
-        raise PublishError(proc.stderr.decode(errors="replace").strip())
+    """Write the pushed revision's files to `target` (runs with git's hook environment: quarantine); the archive
+    goes to a file, not memory. A file the disk cannot take (a name too long) is a PublishError naming it."""
     target.mkdir(parents=True)
     with tempfile.TemporaryFile() as buf:
-        buf.write(proc.stdout)
+        proc = subprocess.run(["git", "archive", "--format=tar", rev], stdout=buf, stderr=subprocess.PIPE)
+        if proc.returncode != 0:
+            raise PublishError(proc.stderr.decode(errors="replace").strip())
         buf.seek(0)
-        with tarfile.open(fileobj=buf) as tar:
-            tar.extractall(target, filter="data")
+        try:
+            with tarfile.open(fileobj=buf) as tar:
+                tar.extractall(target, filter="data")
+        except (tarfile.TarError, OSError) as exc:
+            name = getattr(exc, "filename", None) or ""
+            name = os.path.relpath(name, target) if name and os.path.isabs(str(name)) else name
+            raise PublishError(f"{name or 'un fichier'} ne peut pas être écrit sur le serveur "
+                               f"({getattr(exc, 'strerror', None) or exc.__class__.__name__}) : nom trop long ?") from None
 
 
 def _changed_files(old: str, new: str) -> set[str]:
@@ -242,8 +278,6 @@ def replace_source(dest: Path, tree: Path):
 
 def hook(network_file: str, slug: str, stdin=sys.stdin, out=sys.stdout) -> int:
     """The pre-receive hook: 0 accepts the push, anything else rejects it."""
-    from confreres.build import announce_posts, forget_announced
-
     network = registry.load(network_file)
     site = network.site(slug)
     updates = [line.split() for line in stdin.read().splitlines() if line.strip()]
@@ -255,6 +289,48 @@ def hook(network_file: str, slug: str, stdin=sys.stdin, out=sys.stdout) -> int:
     if new == ZERO:
         print(f"Confrères : la branche {BRANCH} ne peut pas être supprimée.", file=out)
         return 1
+    from confreres.releases import blog_lock
+
+    with blog_lock(Path(network.output), slug, "push"):  # a second push to this blog waits for the first to be done
+        published = _published(network, slug, old)
+        if published:  # it built on what the first one replaced: git refuses it anyway
+            print(f"Confrères : publication REFUSÉE, le blog a été publié depuis votre dernière récupération "
+                  f"(révision {published[:10]}) : faites « git pull », puis poussez de nouveau.", file=out)
+            return 1
+        status = _publish(network, network_file, slug, site, old, new, out)
+        if status == 0:
+            releases_dir = Path(network.output) / RELEASES_DIR
+            releases_dir.mkdir(parents=True, exist_ok=True)
+            atomic_write(releases_dir / PUBLISHED.format(slug=slug), new + "\n")
+        return status
+
+
+def _published(network, slug: str, old: str, settle: float = 15.0) -> str:
+    """The commit the last accepted push of this blog published when git has it as the branch's head and it is not
+    `old` (this push built on what it replaced: refused); "" otherwise. Git moves the branch just after that push's
+    hook ends, when this one may already hold the lock: a record younger than `settle` seconds is waited for; an
+    older one the branch does not have is a push git refused after all, forgotten."""
+    path = Path(network.output) / RELEASES_DIR / PUBLISHED.format(slug=slug)
+    while True:
+        try:
+            recorded, age = path.read_text().strip(), time.time() - path.stat().st_mtime
+        except OSError:
+            return ""
+        if not recorded or recorded == old:
+            return ""
+        head = subprocess.run(["git", "rev-parse", "--verify", "--quiet", f"refs/heads/{BRANCH}"],
+                              capture_output=True, text=True).stdout.strip()
+        if head == recorded:
+            return recorded
+        if age > settle:
+            return ""
+        time.sleep(0.1)
+
+
+def _publish(network, network_file: str, slug: str, site, old: str, new: str, out) -> int:
+    """The push's checks, its build and its publication; 0 when published."""
+    from confreres.build import announce_posts, forget_announced
+
     token = site_token_of(Path(os.environ.get("GIT_DIR", ".")).resolve(), os.environ)
     try:
         problems = check_tree(new)

@@ -464,6 +464,8 @@ def load_site_settings(folder: Path, planet: bool = False) -> SiteSettings:
         raise RegistryError(f"{label} : le fichier n'est pas en UTF-8") from None
     except tomllib.TOMLDecodeError as exc:
         raise RegistryError(f"{label} : ce n'est pas du TOML valide : {exc}") from None
+    except RecursionError:  # tables or arrays nested thousands deep
+        raise RegistryError(f"{label} : ce n'est pas du TOML valide : trop d'imbrications") from None
     allowed = {"pagination", "timezone", "permalinks"} | ({"planet"} if planet else set())
     for key in data:
         if key not in allowed:
@@ -487,9 +489,11 @@ def load_site_settings(folder: Path, planet: bool = False) -> SiteSettings:
 
     timezone = text("timezone", SiteSettings.timezone)
     try:
+        if len(timezone) > 64:
+            raise ValueError(timezone)
         ZoneInfo(timezone)
-    except (ZoneInfoNotFoundError, ValueError):
-        fail("timezone", f"fuseau horaire inconnu {timezone!r} (par exemple \"Europe/Paris\", \"America/Cayenne\")")
+    except (ZoneInfoNotFoundError, ValueError, OSError):  # OSError: « Europe » is a folder of zones
+        fail("timezone", f"fuseau horaire inconnu {timezone[:60]!r} (par exemple \"Europe/Paris\", \"America/Cayenne\")")
     permalinks = text("permalinks", SiteSettings.permalinks)
     if permalinks not in PERMALINKS:
         fail("permalinks", f"doit être {' ou '.join(repr(p) for p in PERMALINKS)}, pas {permalinks!r}")

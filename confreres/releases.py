@@ -11,6 +11,7 @@ the new one, never half of each.
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import functools
 import hashlib
 import io
@@ -444,6 +445,21 @@ def is_release(name: str, slug: str, pid: int | None = None) -> bool:
     first one's publish deleted the other's live release."""
     match = RELEASE_NAME.fullmatch(name)
     return match is not None and match["slug"] == slug and (pid is None or match["pid"] == str(pid))
+
+
+@contextlib.contextmanager
+def blog_lock(out: Path, slug: str, kind: str = "build"):
+    """One process at a time for this blog (`kind`: "build" for its build and swap, "push" for a whole push): a cron
+    build and a push's, or two pushes, interleaved swapped each other's release away (the blog offline) or published
+    the push git then refused. A lock file beside the releases; the kernel releases it if the process dies."""
+    folder = Path(out) / RELEASES
+    folder.mkdir(parents=True, exist_ok=True)
+    with open(folder / f".{slug}.{kind}.lock", "a") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
 
 
 def swap_symlink(link: Path, target: str, tmp_name: str):

@@ -8,10 +8,11 @@ from __future__ import annotations
 
 import gzip
 import mimetypes
+import os
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from werkzeug.exceptions import NotFound
+from werkzeug.exceptions import HTTPException, NotFound
 from werkzeug.middleware.dispatcher import DispatcherMiddleware
 from werkzeug.security import safe_join
 from werkzeug.utils import redirect, send_file
@@ -36,6 +37,7 @@ class StaticSite:
 
     def __init__(self, root: Path, webmention: str | None = None, headers: dict[str, str] | None = None):
         self.root = Path(root)
+        self._real_root = os.path.realpath(self.root)
         self.webmention = webmention
         self.headers = headers or {}
 
@@ -53,13 +55,20 @@ class StaticSite:
         if target is None or _hidden(relative):
             return self.not_found()
         path = Path(target)
-        if path.is_dir():
-            if not request.path.endswith("/"):
-                return redirect(request.script_root + request.path + "/", code=301)
-            path = path / "index.html"
-        if not path.is_file():
+        try:
+            if path.is_dir():
+                if not request.path.endswith("/"):
+                    return redirect(request.script_root + request.path + "/", code=301)
+                path = path / "index.html"
+            # a file, really inside the output: the network's own links (blogs, planet) lead into its releases;
+            # a link out of it (to /etc, to var/) is never followed
+            if not path.is_file() or not os.path.realpath(path).startswith(self._real_root + os.sep):
+                return self.not_found()
+            response = send_file(str(path), request.environ, conditional=True, etag=True, max_age=60)
+        except OSError:  # a name longer than the system's (ENAMETOOLONG): no such page
             return self.not_found()
-        response = send_file(str(path), request.environ, conditional=True, etag=True, max_age=60)
+        except HTTPException as exc:  # 416: a range the file does not have
+            return exc.get_response(request.environ)
         if self.webmention and path.suffix == ".html":
             response.headers["Link"] = f'<{self.webmention}>; rel="webmention"'
         return compressed(request, response, path)

@@ -100,6 +100,9 @@ def test_a_pushed_pelicanconf_is_refused_and_never_runs(server, tmp_path):
     ({"site.toml": 'PLUGIN_PATHS = ["/tmp"]\n'}, ["site.toml : PLUGIN_PATHS : clé inconnue"]),
     ({"site.toml": 'THEME = "/etc"\n'}, ["site.toml : THEME : clé inconnue"]),
     ({"site.toml": 'pagination = 10\nREADERS = {}\n'}, ["site.toml : READERS : clé inconnue"]),
+    ({"site.toml": 'timezone = "Europe"\n'}, ["site.toml : timezone : fuseau horaire inconnu"]),  # a folder of zones
+    ({"site.toml": f'timezone = "{"A" * 100_000}"\n'}, ["site.toml : timezone : fuseau horaire inconnu"]),
+    ({"site.toml": "a = " + "[" * 5000 + "]" * 5000 + "\n"}, ["site.toml : ce n'est pas du TOML valide"]),
 ])
 def test_code_plugins_themes_and_unknown_settings_are_refused_by_name(server, files, names):
     network, repo, clone, push = server

@@ -44,3 +44,26 @@ def test_dot_folders_and_files_are_never_served_but_well_known_is(make_network):
                  "/dr-a/.confreres-build.json", "/dr-a/%2Econfreres-build.json"):
         assert client.get(path).status_code == 404, path
     assert client.get("/.well-known/security.txt").status_code == 200
+
+
+def test_links_out_of_the_output_are_never_followed_and_odd_requests_are_not_500s(make_network):
+    """The network's own links (a blog to its release) are served; one to /etc or to var/ is not; a name longer
+    than the system's and a range past the file answer 404 and 416, not a 500."""
+    network = make_network(slugs=("dr-a",), posts=1)
+    out = network.output
+    release = out / ".releases" / "dr-a-1-2"
+    (release / "images").mkdir(parents=True)
+    (release / "index.html").write_text("<p>Blog</p>", encoding="utf-8")
+    (out / "dr-a").symlink_to(".releases/dr-a-1-2")
+    secret = network.root / "var" / "secret_key"
+    secret.parent.mkdir(parents=True, exist_ok=True)
+    secret.write_text("cle-du-reseau", encoding="utf-8")
+    (release / "images" / "cle.txt").symlink_to(secret)
+    (release / "images" / "var").symlink_to(secret.parent)
+    client = Client(serve.make_app(network, out))
+    assert client.get("/dr-a/").status_code == 200
+    for path in ("/dr-a/images/cle.txt", "/dr-a/images/var/secret_key", "/dr-a/" + "n" * 300 + ".html"):
+        response = client.get(path)
+        assert response.status_code == 404 and b"cle-du-reseau" not in response.get_data(), path
+    assert client.get("/dr-a/index.html", headers={"Range": "bytes=999999-"}).status_code == 416
+    assert client.get("/dr-a/index.html", headers={"Range": "bytes=0-1,3-4"}).status_code in (200, 206, 416)

@@ -1,0 +1,89 @@
+"""Pushes that are too big, or at the same time, or that the disk cannot take: refused in French, the live blog
+whole (real bare repositories, real pushes through the pre-receive hook)."""
+
+from __future__ import annotations
+
+import subprocess
+import threading
+
+from confreres import publish
+from tests.confreres.test_publish import git
+from tests.confreres.test_publish_safety import git_push, server  # noqa: F401 (fixture)
+
+
+def plumbing(args: list[str], cwd, data: bytes = b"") -> str:
+    return subprocess.run(["git", *args], cwd=cwd, input=data, capture_output=True, check=True).stdout.decode().strip()
+
+
+def commit_tree(clone, tree: str, message: str) -> None:
+    head = plumbing(["rev-parse", "HEAD"], clone)
+    commit = plumbing(["commit-tree", tree, "-p", head, "-m", message], clone)
+    git("update-ref", "HEAD", commit, cwd=clone)  # no checkout: the clone's disk need not hold it either
+
+
+def test_a_git_bomb_is_refused_before_anything_is_written(server):  # noqa: F811
+    """A few KB of objects naming 21,000 files (one blob in folders of folders): refused from `git ls-tree`."""
+    network, repo, clone, _push = server
+    blob = plumbing(["hash-object", "-w", "--stdin"], clone, b"![x](x.png)\n")
+    level = plumbing(["mktree"], clone, "".join(f"100644 blob {blob}\tf{n}.png\n" for n in range(21)).encode())
+    for _ in range(3):  # 21 x 10 x 10 x 10 = 21,000 entries
+        level = plumbing(["mktree"], clone, "".join(f"040000 tree {level}\td{n}\n" for n in range(10)).encode())
+    images = plumbing(["mktree"], clone, f"040000 tree {level}\timages\n".encode())
+    root = plumbing(["ls-tree", "HEAD"], clone).splitlines()
+    content = next(line for line in root if line.endswith("\tcontent")).split()[2]
+    listing = plumbing(["ls-tree", content], clone) + f"\n040000 tree {images.split()[0]}\tbombe\n"
+    new_content = plumbing(["mktree"], clone, listing.encode())
+    top = "\n".join(line if not line.endswith("\tcontent") else f"040000 tree {new_content}\tcontent" for line in root)
+    commit_tree(clone, plumbing(["mktree"], clone, (top + "\n").encode()), "Bombe")
+    live = (network.output / "dr-a").resolve()
+    pushed = git_push(clone)
+    assert pushed.returncode != 0 and "le blog est trop gros : plus de 20\u202f000 fichiers" in pushed.stderr, pushed.stderr
+    assert (network.output / "dr-a").resolve() == live and not (network.site("dr-a").path / "content" / "bombe").exists()
+
+
+def test_a_name_the_disk_cannot_take_is_said_in_french(server):  # noqa: F811
+    network, repo, clone, _push = server
+    blob = plumbing(["hash-object", "-w", "--stdin"], clone, b"x")
+    root = plumbing(["ls-tree", "HEAD"], clone)
+    content = next(line for line in root.splitlines() if line.endswith("\tcontent")).split()[2]
+    long_name = "n" * 300 + ".png"  # over the 255 bytes a file name may have
+    folder = plumbing(["mktree"], clone, f"100644 blob {blob}\t{long_name}\n".encode())
+    files = plumbing(["ls-tree", content], clone) + f"\n040000 tree {folder}\tfiles\n"
+    new_content = plumbing(["mktree"], clone, files.encode())
+    top = "\n".join(line if not line.endswith("\tcontent") else f"040000 tree {new_content}\tcontent"
+                    for line in root.splitlines())
+    commit_tree(clone, plumbing(["mktree"], clone, (top + "\n").encode()), "Nom trop long")
+    pushed = git_push(clone)
+    assert pushed.returncode != 0 and "ne peut pas être écrit sur le serveur" in pushed.stderr, pushed.stderr
+    assert "Traceback" not in pushed.stderr and "/confreres/" not in pushed.stderr
+
+
+def test_two_pushes_at_once_publish_one_whole_blog(server, tmp_path):  # noqa: F811
+    """Two doctors' clones (or one doctor's two machines) push from the same base at the same moment: one is
+    published, the other told in French to pull first; the live blog is whole and is the branch's head."""
+    network, repo, clone, _push = server
+    other = tmp_path / "other"
+    git("clone", "--quiet", str(repo), str(other))
+    for where, title in ((clone, "Depuis le cabinet"), (other, "Depuis la maison")):
+        (where / "content" / "nouveau.md").write_text(f"Title: {title}\nDate: 2025-05-02 07:00\nSlug: nouveau\n\n{title}.\n",
+                                                      encoding="utf-8")
+        git("add", "-A", cwd=where)
+        git("commit", "-qm", title, cwd=where)
+    results = {}
+    threads = [threading.Thread(target=lambda w=w: results.update({w: git_push(w)})) for w in (clone, other)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    accepted = [w for w, r in results.items() if r.returncode == 0]
+    assert len(accepted) == 1, {str(w): r.stderr for w, r in results.items()}
+    refused = results[other if accepted == [clone] else clone].stderr
+    assert "faites « git pull »" in refused or "failed to push" in refused, refused
+    head = plumbing(["rev-parse", "main"], repo)
+    assert head == plumbing(["rev-parse", "HEAD"], accepted[0])
+    live = (network.output / "dr-a").resolve()
+    assert live.is_dir() and (live / "index.html").is_file() and (live / "nouveau.html").is_file()
+    title = "Depuis le cabinet" if accepted == [clone] else "Depuis la maison"
+    assert title in (live / "nouveau.html").read_text(encoding="utf-8")
+    assert title in (network.site("dr-a").path / "content" / "nouveau.md").read_text(encoding="utf-8")
+    assert publish.PUBLISHED.format(slug="dr-a") in {p.name for p in (network.output / ".releases").iterdir()}
