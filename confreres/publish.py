@@ -49,6 +49,8 @@ exec {python} -m confreres.publish hook --network {network} --site {slug}
 TOKEN_FILE = "confreres-site-token"
 ENV_TOKEN = "CONFRERES_SITE_TOKEN"
 ENV_BUILD_USER = "CONFRERES_BUILD_USER"
+ENV_BUILD_TIMEOUT = "CONFRERES_PUSH_TIMEOUT"  # seconds a push's build may take (default BUILD_TIMEOUT)
+BUILD_TIMEOUT = 600.0
 
 # What a blog's repository may hold (see docs/operating.md, "What a push may contain").
 ROOT_FILES = {"site.toml", ".gitignore"}
@@ -346,6 +348,7 @@ def _publish(network, network_file: str, slug: str, site, old: str, new: str, ou
         return 1
     try:
         drop = _drop_privileges(os.environ.get(ENV_BUILD_USER, ""))
+        timeout = build_timeout(os.environ.get(ENV_BUILD_TIMEOUT, ""))
     except PublishError as exc:
         print(f"Confrères : publication impossible, le serveur est mal configuré : {exc}", file=out)
         return 1
@@ -371,7 +374,7 @@ def _publish(network, network_file: str, slug: str, site, old: str, new: str, ou
             for path in [tree, *tree.rglob("*")]:
                 os.lchown(path, drop.uid, drop.gid)
         result = _build_in_child(network_file, slug, str(network.output), str(tree), version,
-                                 env=build_env(environ, tmp), prefix=drop.prefix if drop else [])
+                                 env=build_env(environ, tmp), prefix=drop.prefix if drop else [], timeout=timeout)
         if not result.ok:
             print("Confrères : publication REFUSÉE, le site en ligne n'a pas changé.", file=out)
             print(result.error, file=out)
@@ -455,16 +458,34 @@ def _drop_privileges(user: str) -> _Drop | None:
     return _Drop(entry)
 
 
+def build_timeout(value: str) -> float:
+    """$CONFRERES_PUSH_TIMEOUT read (BUILD_TIMEOUT when unset); PublishError when it is not a positive number."""
+    if not value.strip():
+        return BUILD_TIMEOUT
+    try:
+        seconds = float(value)
+    except ValueError:
+        seconds = 0.0
+    if not seconds > 0:
+        raise PublishError(f"{ENV_BUILD_TIMEOUT}={value!r} : un nombre de secondes positif est attendu")
+    return seconds
+
+
 def _build_in_child(network_file: str, slug: str, out: str, source: str, comments_version: str | None = None,
-                    env: dict | None = None, prefix: list[str] | None = None):
-    """A fresh process (Pelican's state is process-global) with only `env`, run through `prefix` (setpriv)."""
+                    env: dict | None = None, prefix: list[str] | None = None, timeout: float = BUILD_TIMEOUT):
+    """A fresh process (Pelican's state is process-global) with only `env`, run through `prefix` (setpriv), stopped
+    after `timeout` seconds (the push is refused; the live blog is untouched, its lock freed with the process)."""
     from confreres.build import SiteResult
 
     command = [*(prefix or []), sys.executable, "-m", "confreres.publish", "build", "--network", network_file,
                "--site", slug, "--out", out, "--source", source]
     if comments_version:
         command += ["--comments-version", comments_version]
-    proc = subprocess.run(command, env=env, stdout=subprocess.PIPE, cwd=Path(source).parent)
+    try:
+        proc = subprocess.run(command, env=env, stdout=subprocess.PIPE, cwd=Path(source).parent, timeout=timeout)
+    except subprocess.TimeoutExpired:
+        return SiteResult(slug, ok=False, error=f"{slug} : la construction a dépassé {seconds_fr(timeout)} : arrêtée ; "
+                                               "allégez le blog ou demandez à l'administrateur du réseau")
     try:
         return SiteResult(**json.loads(proc.stdout.decode().strip().splitlines()[-1]))
     except (ValueError, IndexError, TypeError):

@@ -87,3 +87,17 @@ def test_two_pushes_at_once_publish_one_whole_blog(server, tmp_path):  # noqa: F
     assert title in (live / "nouveau.html").read_text(encoding="utf-8")
     assert title in (network.site("dr-a").path / "content" / "nouveau.md").read_text(encoding="utf-8")
     assert publish.PUBLISHED.format(slug="dr-a") in {p.name for p in (network.output / ".releases").iterdir()}
+
+
+def test_a_build_that_takes_too_long_is_stopped_and_the_next_push_goes_through(server):  # noqa: F811
+    network, repo, clone, push = server
+    live = (network.output / "dr-a").resolve()
+    slow = push({"content/nouveau.md": "Title: Nouveau\nDate: 2025-05-02 07:00\n\nTexte.\n"},
+                env={"CONFRERES_PUSH_TIMEOUT": "0.05"})
+    assert slow.returncode != 0 and "la construction a dépassé 0,1\u202fs : arrêtée" in slow.stderr, slow.stderr
+    assert (network.output / "dr-a").resolve() == live
+    wrong = git_push(clone, env={"CONFRERES_PUSH_TIMEOUT": "bientôt"})
+    assert wrong.returncode != 0 and "CONFRERES_PUSH_TIMEOUT='bientôt'" in wrong.stderr
+    again = git_push(clone)
+    assert again.returncode == 0, again.stderr
+    assert (network.output / "dr-a" / "nouveau.html").is_file()
