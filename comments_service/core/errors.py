@@ -87,7 +87,8 @@ def wants_json() -> bool:
     return path.startswith(("/api/", "/ap/", "/.well-known/", "/webmention/")) or path in ("/api", "/ap", "/webmention")
 
 
-def _handle_api_error(err: ApiError):
+def handle_api_error(err: ApiError):
+    """The answer to an ApiError: JSON on the API's paths, else the small French HTML page."""
     if wants_json():
         return error_response(err, err.headers)
     response = _html_error(err.status, err.message)
@@ -116,7 +117,7 @@ def _handle_unexpected(exc: Exception):
     refusal = storage_error(exc) if isinstance(exc, sqlite3.Error) else None
     if refusal is not None:  # a read or a write outside core/db.write() that met the same storage failure
         current_app.logger.error("storage failure on %s %s: %s", request.method, request.path, exc)
-        return _handle_api_error(refusal)
+        return handle_api_error(refusal)
     current_app.logger.exception("unexpected error on %s %s", request.method, request.path)
     return _handle_http_exception(_Internal())
 
@@ -131,6 +132,6 @@ def _html_error(status: int, message: str):
 
 
 def init_app(app) -> None:
-    app.register_error_handler(ApiError, _handle_api_error)
+    app.register_error_handler(ApiError, handle_api_error)
     app.register_error_handler(HTTPException, _handle_http_exception)
     app.register_error_handler(Exception, _handle_unexpected)

@@ -20,9 +20,10 @@ from __future__ import annotations
 from urllib.parse import urlencode
 
 from flask import Blueprint, current_app, redirect, render_template, request, url_for
+from werkzeug.exceptions import HTTPException
 
 from comments_service.actions.comments import create_comment
-from comments_service.core import ids, tokens
+from comments_service.core import errors, ids, tokens
 from comments_service.core.db import get_db
 from comments_service.core.errors import ApiError
 from comments_service.domain import comments as store
@@ -137,11 +138,41 @@ FORM_MAX_BYTES = 12 * (validate.MAX_TEXT + validate.MAX_AUTHOR + validate.MAX_EM
                        + validate.MAX_URL) + 4096
 
 
-@bp.post("/thread")
-def post_thread():
+def _typed() -> dict:
+    """What the form posted, as typed (re-shown on error)."""
     request.max_content_length = FORM_MAX_BYTES
     # a textarea's line breaks come as "\r\n" (HTML's form encoding): one character each, as its maxlength counts
-    form = {key: request.form.get(key, "").replace("\r\n", "\n") for key in FORM_FIELDS}
+    return {key: request.form.get(key, "").replace("\r\n", "\n") for key in FORM_FIELDS}
+
+
+RATE_LIMITED = (
+    "Trop d'envois depuis votre connexion en peu de temps : votre commentaire n'est pas encore envoyé. Patientez"
+    " une minute, puis renvoyez-le : votre texte est conservé ci-dessous."
+)
+
+
+@bp.errorhandler(ApiError)
+def refused(error: ApiError):
+    """A refusal the form's view could not catch: the write budget's 429 (web/limits.py) comes before the view runs.
+
+    The no-JS form comes back with what the reader typed and why (a bare error page lost the comment); anything
+    else, or a form that names no thread, gets the service's usual answer."""
+    if request.endpoint != "pages.post_thread" or error.status != 429:
+        return errors.handle_api_error(error)
+    try:
+        form = _typed()
+        post = find_post(get_db(), _network(), request.form.get("url"))
+    except (ApiError, HTTPException):
+        return errors.handle_api_error(error)
+    shown = ApiError(429, error.code, RATE_LIMITED, headers=error.headers)
+    response = _render(post, form=form, errors=[shown], status=429, parent_id=ids.parse_id(form["parent"]))
+    response.headers.update(error.headers)
+    return response
+
+
+@bp.post("/thread")
+def post_thread():
+    form = _typed()
     post = find_post(get_db(), _network(), request.form.get("url"))
     parent_id = ids.parse_id(form["parent"])  # SQLite's range: no OverflowError
     nonce = request.cookies.get(CSRF_COOKIE, "")

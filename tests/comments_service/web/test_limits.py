@@ -49,6 +49,27 @@ def test_write_budget_is_shared_between_api_and_form(make_app, urls):
     assert response.status_code == 429 and response.mimetype == "text/html"
 
 
+def test_the_no_js_form_over_the_write_budget_keeps_the_comment(make_app, urls):
+    """The budget is spent before the form's view runs: the 429 used to be a bare error page, the comment lost."""
+    from bs4 import BeautifulSoup
+
+    client = make_app(RATE_LIMIT="1/minute").test_client()
+    assert client.post("/api/comments", json={"url": urls.POST_B, "text": "un"}).status_code == 201
+    page = BeautifulSoup(client.get("/thread", query_string={"url": urls.POST_B}).get_data(as_text=True), "html.parser")
+    hidden = {i["name"]: i.get("value", "") for i in page.find("form").find_all("input", type="hidden")}
+    typed = "Un long commentaire,\r\nécrit avec soin."
+    response = client.post("/thread", data={**hidden, "text": typed, "author": "Zoé", "email": "zoe@example.org"})
+    assert response.status_code == 429 and int(response.headers["Retry-After"]) > 0
+    soup = BeautifulSoup(response.get_data(as_text=True), "html.parser")
+    assert soup.find(id="f-text").get_text() == typed.replace("\r\n", "\n")
+    assert soup.find(id="f-author")["value"] == "Zoé" and soup.find(id="f-email")["value"] == "zoe@example.org"
+    assert "Patientez une minute" in soup.find(id="erreurs").get_text()
+    assert soup.find("form").find("input", attrs={"name": "csrf"})["value"]  # the form can be sent again as it is
+    # a refusal of any other page stays the service's error page
+    api = client.post("/api/comments", json={"url": urls.POST_B, "text": "trois"})
+    assert api.status_code == 429 and api.mimetype == "application/json"
+
+
 def test_reads_have_their_own_looser_limit(make_app, urls, api_error):
     client = make_app(RATE_LIMIT="1/minute", READ_RATE_LIMIT="3/minute").test_client()
     for _ in range(3):
