@@ -71,6 +71,13 @@ def form():
         "specialties": request.args.getlist("specialite"),
         "sites": request.args.getlist("blog"),
     }
+    asked = any(key in request.args for key in ("frequence", "specialite", "blog"))
+    subscription = letter.find(get_db(), account["email"]) if account and not asked else None
+    if subscription is not None and subscription["confirmed"] is not None:
+        # « Changer mes choix »: the member's letter as it is (the defaults would replace it at the next click);
+        # only their own address's, signed in: the page never tells what another address receives
+        current = letter.settings_of(subscription)
+        typed.update(frequency=current["f"], specialties=current["s"], sites=current["b"])
     return _form_page(typed)
 
 

@@ -227,6 +227,30 @@ def test_a_signed_in_member_subscribes_their_own_address_at_once(mail_app, reade
     assert exported["letter"]["frequency"] == "weekly" and exported["letter"]["sites"] == ["dr-a"]
 
 
+def test_changer_mes_choix_shows_the_members_letter_as_it_is(mail_app, reader, smtp):
+    """« Changer de fréquence ou de filtres » (account page) opened a form showing the defaults, not the member's
+    letter: one click on « M'abonner » to change one thing silently replaced the rest (daily, one blog -> weekly,
+    the whole network)."""
+    reader.make_account("membre@example.org")
+    reader.sign_in("membre@example.org")
+    reader.submit(reader.client.get("/lettre"), "/lettre", email="membre@example.org", frequency="daily",
+                  sites=["dr-b"])
+    account = BeautifulSoup(reader.client.get("/account").get_data(as_text=True), "html.parser")
+    change = account.find("a", string=lambda text: text and "Changer de fréquence" in text)["href"]
+    soup = BeautifulSoup(reader.client.get(change).get_data(as_text=True), "html.parser")
+    assert soup.find("input", {"id": "f-frequency-daily"}).has_attr("checked")
+    assert not soup.find("input", {"id": "f-frequency-weekly"}).has_attr("checked")
+    assert soup.find("input", {"id": "f-site-dr-b"}).has_attr("checked")
+    assert not soup.find("input", {"id": "f-site-dr-a"}).has_attr("checked")
+    # a link that asks for a choice (a blog's « S'abonner à ce blog ») still pre-ticks what it names
+    linked = BeautifulSoup(reader.client.get("/lettre?blog=dr-a").get_data(as_text=True), "html.parser")
+    assert linked.find("input", {"id": "f-site-dr-a"}).has_attr("checked")
+    # someone else's browser (not signed in) is never shown anyone's letter
+    stranger = mail_app.test_client().get("/lettre").get_data(as_text=True)
+    assert "membre@example.org" not in stranger
+    assert 'id="f-site-dr-b" name="sites" type="checkbox" value="dr-b" checked' not in stranger
+
+
 def test_confirmation_link_of_an_unsubscribed_address_is_dead(mail_app, reader, smtp, send):
     recent_posts(mail_app)
     subscribe(reader, "lectrice@example.org")
