@@ -379,12 +379,20 @@ def _review_page(account: dict, errors=(), status=200, notice=None, form=None, t
             " JOIN accounts a ON a.id = v.account_id WHERE v.level = 'verified' ORDER BY v.verified DESC",
         )
     ]
+    candidates = verify.candidates(db)
+    by_field = {}
+    for err in errors:
+        by_field.setdefault(err.field or "form", err.message)
+    # the ids of the form the errors came from (one form per member): None when that member's form is not shown
+    shown = {c["account_id"] for c in candidates} | {v["account_id"] for v in verified}
     return page(
         "verification_review.html",
         status,
         account=account,
-        candidates=verify.candidates(db),
+        candidates=candidates,
         verified=verified,
+        by_field=by_field,
+        suffix=f"-{target}" if target in shown else None,
         proofs=verify.PROOFS,
         methods=verify.METHOD_LABELS,
         errors=list(errors),

@@ -563,6 +563,38 @@ def test_review_page_for_moderators(kit, app):
     assert revoked.status_code == 303 and kit.status(candidate)["level"] == "revoked"
 
 
+def test_review_page_errors_name_and_describe_the_field_of_the_member_reviewed(kit, app):
+    """One form per member: the errors linked to « #f-rpps », an id no field of the page had, and no field was marked
+    invalid nor described by its error."""
+    candidate = declared(kit)
+    claire = kit.verified(CLAIRE, "Lefebvre", "Claire", "Dr Claire Lefebvre")
+    moderator = kit.member(display_name="Modératrice", role="moderator")
+    browser = app.test_client()
+    browser.set_cookie("confreres_session", kit_cookie(kit, moderator))
+    html = browser.get("/verification/examen").get_data(as_text=True)
+    wrong = browser.post(f"/verification/examen/{candidate.id}",
+                         data={"csrf": csrf_of(html), "proof": "cps", "rpps": CLAIRE, "reason": "Carte vue"})
+    assert wrong.status_code == 400
+    soup = BeautifulSoup(wrong.get_data(as_text=True), "html.parser")
+    link = soup.select_one("#erreurs a")
+    field = soup.find(id=link["href"][1:])
+    assert field is not None and field["name"] == "rpps" and field["value"] == CLAIRE
+    assert field.find_parent("form")["action"].endswith(f"/verification/examen/{candidate.id}")
+    assert field["aria-invalid"] == "true"
+    assert "pas celui que ce membre a déclaré" in soup.find(id=field["aria-describedby"]).get_text()
+    assert soup.find("label", attrs={"for": field["id"]}) is not None
+    assert len(soup.select("[aria-invalid]")) == 1  # the other members' forms are not marked
+    # the revocation form: its reason, required
+    html = wrong.get_data(as_text=True)
+    missing = browser.post(f"/verification/revoquer/{claire.id}", data={"csrf": csrf_of(html), "reason": ""})
+    assert missing.status_code == 400
+    soup = BeautifulSoup(missing.get_data(as_text=True), "html.parser")
+    field = soup.find(id=soup.select_one("#erreurs a")["href"][1:])
+    assert field["name"] == "reason" and field["aria-invalid"] == "true"
+    assert field.find_parent("form")["action"].endswith(f"/verification/revoquer/{claire.id}")
+    assert soup.find(id=field["aria-describedby"]) is not None
+
+
 # -- the admin's commands ----------------------------------------------------------------------------------
 
 def test_cli_grant_list_revoke(kit, app, network_file, monkeypatch):
