@@ -351,3 +351,17 @@ def test_a_process_killed_mid_run_resumes_without_sending_twice(mail_app, reader
     assert resumed.returncode == 0, resumed.stdout + resumed.stderr
     assert "0 lettre mise en file" in resumed.stdout and "3 e-mail(s) envoyé(s)" in resumed.stdout
     assert sorted(m.recipients[0] for m in letters(stalling.mailbox)) == readers
+
+
+@pytest.mark.parametrize("field, value", [("frequency", "mensuelle"), ("specialties", "podologie"), ("sites", "dr-z")])
+def test_a_choice_refused_is_tied_to_its_group_of_fields(mail_app, reader, field, value):
+    """The error of a group of radios or checkboxes is its fieldset's description (it was a span nothing named)."""
+    fields = {"email": "lectrice@example.org", "frequency": "weekly", field: value}
+    page = reader.submit(reader.client.get("/lettre"), "/lettre", **fields)
+    assert page.status_code == 400
+    soup = BeautifulSoup(page.get_data(as_text=True), "html.parser")
+    group = soup.find(id=soup.select_one("#erreurs a")["href"][1:])
+    assert group.name == "fieldset"
+    described = soup.find(id=group["aria-describedby"])
+    assert described is not None and described.get_text() == soup.select_one("#erreurs a").get_text()
+

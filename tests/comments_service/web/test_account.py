@@ -3,6 +3,7 @@
 import json
 
 import pytest
+from bs4 import BeautifulSoup
 
 from tests.conftest import Actions
 
@@ -167,3 +168,13 @@ def test_the_account_page_names_the_blogs_by_their_titles(actions, client):
     actions.sign_in("auteure@exemple.fr")
     page = client.get("/account").get_data(as_text=True)
     assert "auteur de\n    « Le carnet du Dr A »" in page and "auteur de\n    dr-a" not in page
+
+
+def test_the_account_pages_notification_choice_error_describes_its_group(actions):
+    actions.make_account("auteur@example.org", role="author", sites=["dr-a"])
+    actions.sign_in("auteur@example.org")
+    page = actions.submit(actions.client.get("/account"), "/account", display_name="Dr A", notify_comments="parfois")
+    assert page.status_code == 400
+    soup = BeautifulSoup(page.get_data(as_text=True), "html.parser")
+    group = soup.find(id=soup.select_one("#erreurs a")["href"][1:])
+    assert group.name == "fieldset" and soup.find(id=group["aria-describedby"]) is not None
