@@ -77,6 +77,7 @@ def moderate(db, account: dict, comment_id: int, action: str, now=None) -> dict:
     check_action(action)
     moment = now or store.utcnow()
     with store.write(db):
+        store.check_signed_in(db, account)  # a moderator deleted while the decision waited decides nothing
         row = store.get_comment(db, comment_id)
         if row is None:
             raise ApiError(404, "unknown_comment", "Ce commentaire n'existe pas.")
@@ -101,6 +102,7 @@ def moderate_mention(db, account: dict, mention_id: int, action: str) -> dict:
     (domain/mentions.py), so an approved mention shows in the thread at once."""
     check_action(action)
     with store.write(db):
+        store.check_signed_in(db, account)
         row = mentions.get_mention(db, mention_id)
         if row is None:
             raise ApiError(404, "unknown_mention", "Cette mention n'existe pas.")

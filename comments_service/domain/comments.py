@@ -179,6 +179,14 @@ def render_text(text: str) -> str:
     return html
 
 
+def check_signed_in(db, account: dict | None) -> None:
+    """Inside a write transaction: the signed-in account a request read before it still exists, else the 401 of a dead
+    session. It may have been deleted (another tab of its owner, an admin) while the request waited for its turn to
+    write: its id would fail the foreign keys (a 500), and nothing must be written in its name any more."""
+    if account is not None and query_one(db, "SELECT 1 FROM accounts WHERE id = ?", (account["id"],)) is None:
+        raise ApiError(401, "not_signed_in", "Connectez-vous pour continuer (lien de connexion par e-mail).")
+
+
 def add_comment(
     db,
     network: Network,
@@ -223,6 +231,7 @@ def add_comment(
         email = account.get("email") or email
 
     with write(db):
+        check_signed_in(db, account)
         if data.parent is not None:
             parent = query_one(db, "SELECT post_url, status FROM comments WHERE id = ?", (data.parent,))
             if parent is None or parent["post_url"] != post["url"] or parent["status"] != "approved":

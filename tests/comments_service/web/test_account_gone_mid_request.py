@@ -1,0 +1,145 @@
+"""An account deleted while one of its requests waits for its turn to write, under real gunicorn.
+
+A worker reads the session (its account) before its write transaction; the account can be deleted in between (the
+member deletes it from another tab, an admin removes it) while the request waits for the writers' lock. The write
+must then be refused as a dead session (401 `not_signed_in`, as the widget knows it), not fail on the account's
+foreign key with a 500, and nothing is stored under the gone account.
+
+The interleaving is made, not hoped for: the test holds the writers' lock file beside the database (core/db.py), waits
+until the kernel lists the worker blocked on it (/proc/locks), deletes the account by the domain's own code on a
+connection that does not take the lock (SQLite still orders the two writes), then lets the worker go.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import os
+import threading
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+
+from comments_service.actions.posts import sync_posts
+from comments_service.core.db import connect
+from comments_service.core.migrations import migrate
+from comments_service.domain import accounts
+from confreres import registry
+from tests.conftest import NETWORK_TOML, POST_B, POSTS
+from tests.gunicorn import Gunicorn, environment
+
+ROOT = Path(__file__).resolve().parents[3]
+
+pytestmark = pytest.mark.skipif(not Path("/proc/locks").exists(), reason="needs Linux's /proc/locks")
+
+
+@pytest.fixture
+def service(tmp_path):
+    network_file = tmp_path / "network.toml"
+    network_file.write_text(NETWORK_TOML, encoding="utf-8")
+    db_path = tmp_path / "comments.sqlite3"
+    db = connect(str(db_path))
+    try:
+        migrate(db)
+        network = registry.load(network_file)
+        for slug, body in POSTS.items():
+            sync_posts(db, network, slug, body)
+    finally:
+        db.close()
+    env = environment(NETWORK=network_file, DB=db_path, SECRET_KEY="race-" + os.urandom(8).hex(), RATE_LIMIT="off",
+                      READ_RATE_LIMIT="off", MODERATION="none", MAIL_SEND="cron")
+    env["PYTHONPATH"] = str(ROOT)
+    with Gunicorn(env, tmp_path / "gunicorn.log") as server:
+        yield server, db_path
+
+
+def _blocked_on(path: Path) -> bool:
+    """Whether some process waits for a flock on `path` (a `->` line of /proc/locks names its inode)."""
+    inode = os.stat(path).st_ino
+    for line in Path("/proc/locks").read_text().splitlines():
+        fields = line.split()
+        if "->" in fields and fields[fields.index("->") + 1] == "FLOCK" and int(fields[-3].split(":")[-1]) == inode:
+            return True
+    return False
+
+
+def _while_the_write_waits(db_path: Path, send, meanwhile) -> httpx.Response:
+    """Hold the writers' turn, `send()` in a thread, run `meanwhile()` once the worker waits for it, release."""
+    lock_path = Path(f"{db_path}.writers-lock")
+    fd = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o600)
+    answer: list = []
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        thread = threading.Thread(target=lambda: answer.append(send()))
+        thread.start()
+        deadline = time.monotonic() + 30
+        while not _blocked_on(lock_path):
+            assert time.monotonic() < deadline, "the worker never reached its write"
+            time.sleep(0.01)
+        meanwhile()
+    finally:
+        fcntl.flock(fd, fcntl.LOCK_UN)
+        os.close(fd)
+    thread.join(30)
+    return answer[0]
+
+
+def _account(db_path: Path, email: str, role: str = "member") -> tuple[int, str]:
+    db = connect(str(db_path))
+    try:
+        row, _ = accounts.ensure_account(db, email, role=role, display_name="Dr Partie")
+        token, _ = accounts.create_session(db, row["id"], "bearer", 30)
+        return row["id"], token
+    finally:
+        db.close()
+
+
+def _delete_without_taking_the_turn(db_path: Path, account_id: int) -> None:
+    db = connect(str(db_path))
+    db.writers_lock = None  # the test holds the turn; SQLite's own lock still orders this write
+    try:
+        accounts.delete_account(db, account_id)
+    finally:
+        db.close()
+
+
+def test_a_comment_of_an_account_deleted_meanwhile_is_refused_as_signed_out(service):
+    server, db_path = service
+    account_id, token = _account(db_path, "partie@exemple.fr")
+
+    response = _while_the_write_waits(
+        db_path,
+        lambda: httpx.post(f"{server.url}/api/comments", json={"url": POST_B, "text": "Écrit juste avant de partir"},
+                           headers={"Authorization": f"Bearer {token}"}, timeout=60),
+        lambda: _delete_without_taking_the_turn(db_path, account_id),
+    )
+
+    assert response.status_code == 401, response.text
+    assert response.json()["error"]["code"] == "not_signed_in"
+    db = connect(str(db_path))
+    try:
+        assert db.execute("SELECT COUNT(*) FROM comments").fetchone()[0] == 0
+    finally:
+        db.close()
+    assert "Traceback" not in server.output()
+
+
+def test_a_decision_of_a_moderator_deleted_meanwhile_is_refused_as_signed_out(service):
+    server, db_path = service
+    comment = httpx.post(f"{server.url}/api/comments", json={"url": POST_B, "text": "À modérer", "author": "Paul"},
+                         timeout=30).json()["comment"]
+    moderator_id, token = _account(db_path, "moderatrice@exemple.fr", role="moderator")
+
+    response = _while_the_write_waits(
+        db_path,
+        lambda: httpx.post(f"{server.url}/api/moderation/{comment['id']}", json={"action": "reject"},
+                           headers={"Authorization": f"Bearer {token}"}, timeout=60),
+        lambda: _delete_without_taking_the_turn(db_path, moderator_id),
+    )
+
+    assert response.status_code == 401, response.text
+    assert response.json()["error"]["code"] == "not_signed_in"
+    thread = httpx.get(f"{server.url}/api/comments", params={"url": POST_B}, timeout=30).json()
+    assert [c["id"] for c in thread["comments"]] == [comment["id"]], "the decision of a gone moderator is not applied"
+    assert "Traceback" not in server.output()
