@@ -81,14 +81,19 @@ def export(db, account_id: int, now: datetime | None = None) -> dict:
 
 
 def delete_account(db, account_id: int, *, keep_comments: bool = False) -> dict:
-    """domain/accounts.delete_account (one transaction), then `account.deleted`; returns its summary.
+    """domain/accounts.delete_account and the letter's subscription of its address (one transaction), then
+    `account.deleted`; returns its summary.
 
     The event carries `answers`: the account's comments whose Note was pushed to the fediverse (answers to a remote
     reply), read in the same transaction, before the rows go, so that federation.answers can send each an `Update`
     (anonymised) or a `Delete` (erased) once the account is gone; `keep_comments` says which was asked."""
     with write(db):
         answers = accounts.fediverse_answers(db, account_id)
+        row = accounts.get_account(db, account_id)
+        subscriber = letter.find(db, row["email"]) if row is not None else None
         summary = accounts.delete_account(db, account_id, keep_comments=keep_comments)
+        if subscriber is not None:  # « abonnements … effacés »: the letter to its address too (its page showed it)
+            letter.remove(db, subscriber["id"])
     events.emit("account.deleted", account_id=account_id, keep_comments=keep_comments, answers=answers)
     return summary
 

@@ -251,6 +251,25 @@ def test_changer_mes_choix_shows_the_members_letter_as_it_is(mail_app, reader, s
     assert 'id="f-site-dr-b" name="sites" type="checkbox" value="dr-b" checked' not in stranger
 
 
+def test_deleting_the_account_unsubscribes_its_address_from_the_letter(mail_app, reader, smtp, send):
+    """The deletion erases « compte, connexions, abonnements et e-mails en attente » (the account page), and the
+    letter is a subscription shown there and exported with the account: no letter reaches a deleted account."""
+    recent_posts(mail_app)
+    reader.make_account("partant@example.org")
+    reader.sign_in("partant@example.org")
+    page = reader.client.get("/lettre")
+    assert reader.submit(page, "/lettre", email="partant@example.org", frequency="weekly").status_code == 200
+    assert sql(mail_app, "SELECT COUNT(*) FROM letter_subscribers") == [(1,)]
+
+    deleted = reader.submit(reader.client.get("/account"), "/account/delete", comments="erase", confirm="1")
+    assert deleted.status_code == 303, deleted.get_data(as_text=True)
+
+    assert sql(mail_app, "SELECT COUNT(*) FROM letter_subscribers WHERE email = 'partant@example.org'") == [(0,)]
+    send()
+    smtp.mailbox.settle(0.3)
+    assert not letters(smtp.mailbox, to="partant@example.org"), "no letter for the address of a deleted account"
+
+
 def test_confirmation_link_of_an_unsubscribed_address_is_dead(mail_app, reader, smtp, send):
     recent_posts(mail_app)
     subscribe(reader, "lectrice@example.org")
