@@ -273,6 +273,7 @@ def update_profile(db, account_id: int, changes: dict) -> sqlite3.Row:
     }
     fields = [key for key in changes if key in allowed]
     with write(db):
+        store.check_signed_in(db, {"id": account_id})  # deleted while the change waited for its turn: 401, not a 500
         if "display_name" in changes:
             set_display_name(db, account_id, changes["display_name"])
         if fields:

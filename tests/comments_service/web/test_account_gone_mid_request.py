@@ -143,3 +143,19 @@ def test_a_decision_of_a_moderator_deleted_meanwhile_is_refused_as_signed_out(se
     thread = httpx.get(f"{server.url}/api/comments", params={"url": POST_B}, timeout=30).json()
     assert [c["id"] for c in thread["comments"]] == [comment["id"]], "the decision of a gone moderator is not applied"
     assert "Traceback" not in server.output()
+
+
+def test_a_profile_change_of_an_account_deleted_meanwhile_is_refused_as_signed_out(service):
+    server, db_path = service
+    account_id, token = _account(db_path, "profil@exemple.fr")
+
+    response = _while_the_write_waits(
+        db_path,
+        lambda: httpx.patch(f"{server.url}/api/account", json={"notify_replies": False, "display_name": "Dr Autre"},
+                            headers={"Authorization": f"Bearer {token}"}, timeout=60),
+        lambda: _delete_without_taking_the_turn(db_path, account_id),
+    )
+
+    assert response.status_code == 401, response.text
+    assert response.json()["error"]["code"] == "not_signed_in"
+    assert "Traceback" not in server.output()
