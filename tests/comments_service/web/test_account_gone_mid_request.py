@@ -56,11 +56,14 @@ def service(tmp_path):
 
 def _blocked_on(path: Path) -> bool:
     """Whether some process waits for a flock on `path` (a `->` line of /proc/locks names its inode)."""
-    inode = os.stat(path).st_ino
+    st = os.stat(path)
+    device_inode = (os.major(st.st_dev), os.minor(st.st_dev), st.st_ino)
     for line in Path("/proc/locks").read_text().splitlines():
         fields = line.split()
-        if "->" in fields and fields[fields.index("->") + 1] == "FLOCK" and int(fields[-3].split(":")[-1]) == inode:
-            return True
+        if "->" in fields and fields[fields.index("->") + 1] == "FLOCK":
+            major, minor, inode = fields[-3].split(":")
+            if (int(major, 16), int(minor, 16), int(inode)) == device_inode:
+                return True
     return False
 
 
