@@ -208,3 +208,53 @@ def test_placeholder_and_dates(actions, client, urls):
 def test_charter_page(client):
     response = client.get("/charte")
     assert response.status_code == 200 and "Secret médical".lower() in response.get_data(as_text=True).lower()
+
+
+# -- error links -------------------------------------------------------------------------------------------------
+
+def dead_error_links(page) -> list[str]:
+    """The links of the error summary whose target is not on the page."""
+    links = [a["href"] for a in page.find(id="erreurs").find_all("a", href=True)]
+    return [href for href in links if href.startswith("#") and page.find(id=href[1:]) is None]
+
+
+@pytest.mark.parametrize("parent", ["abc", "999"])
+def test_an_error_on_the_parent_is_said_without_a_dead_link(actions, client, urls, parent):
+    """There is no field for the comment answered: an error on `parent` linked to #f-parent, which no element has."""
+    _, soup = open_thread(client, urls.POST_B)
+    response = submit(client, soup, text="Une réponse", parent=parent)
+    assert response.status_code in (400, 404), response.status_code
+    page = BeautifulSoup(response.get_data(as_text=True), "html.parser")
+    assert page.find(id="erreurs").find("li").get_text().strip()
+    assert dead_error_links(page) == []
+
+
+@pytest.mark.parametrize(("signed_in", "name"), [(False, None), (True, None), (True, "Dr Pseudo")])
+def test_every_error_link_of_the_thread_form_has_its_field(app, urls, signed_in, name):
+    """Whatever field an error names, its link goes to an element of the page, or there is no link: signed in, the
+    form shows no e-mail nor reply box (and no name field once the account has one)."""
+    from comments_service.core.db import connect, get_db
+    from comments_service.core.errors import ApiError
+    from comments_service.domain import accounts
+    from comments_service.domain.posts import find_post
+    from comments_service.web import pages
+
+    headers = {}
+    if signed_in:
+        db = connect(app.config["DB"])
+        try:
+            row, _ = accounts.ensure_account(db, "lea@exemple.fr", display_name=name)
+            token, _ = accounts.create_session(db, row["id"], "cookie", 30)
+        finally:
+            db.close()
+        headers["Cookie"] = f"confreres_session={token}"
+    fields = (*pages.FORM_FIELDS, "url", None)
+    errors = [ApiError(400, "invalid", f"Erreur sur {field}.", field) for field in fields]
+    with app.test_request_context("/thread", headers=headers):
+        response = pages._render(find_post(get_db(), app.extensions["confreres_network"], urls.POST_B),
+                                 errors=errors, status=400)
+    page = BeautifulSoup(response.get_data(as_text=True), "html.parser")
+    assert ("Connecté·e" in page.get_text()) is signed_in
+    assert len(page.find(id="erreurs").find_all("li")) == len(fields)  # every error said
+    assert dead_error_links(page) == []
+    assert page.find(id="erreurs").find("a", href="#f-text") is not None  # the links that can be, are
