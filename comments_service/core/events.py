@@ -12,7 +12,7 @@ receiver is logged, never turned into an error for the commenter whose comment i
 | `comment.created`       | actions.comments.create_comment (the API and the no-JS form)     | mail.notices (all below), federation.answers |
 | `comment.edited`        | actions.comments (PATCH /api/comments/<id>)                      | mail.notices, federation.answers |
 | `comment.deleted`       | actions.comments (DELETE /api/comments/<id>)                     | mail.notices, federation.answers |
-| `comment.reported`      | actions.comments (POST /api/comments/<id>/report)                | mail.notices             |
+| `comment.reported`      | actions.comments (POST /api/comments/<id>/report, the no-JS « Signaler » form) | mail.notices |
 | `comment.moderated`     | web.moderation_pages (API, queue page, mailed action links)      | mail.notices, federation.answers |
 | `posts.synced`          | web.api (PUT /api/sites/<slug>/posts)                            | mail.notices             |
 | `mention.created`       | actions.mentions.process (a verified Webmention, new)            | mail.notices             |

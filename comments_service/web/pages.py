@@ -13,6 +13,11 @@ Signed in (the service's cookie session, web/auth.py) the page says « Connecté
 badge, and the form posts as the account: no name or e-mail fields, and store.add_comment applies
 the account's name or pseudonym and badge on the server, as for the API. « Se connecter » asks for a
 magic link that comes back to this page; « Se déconnecter » ends the session and comes back too.
+
+Each comment has its « Signaler » form, folded in a <details>: POST /signaler reports it through
+actions.comments.report_comment as POST /api/comments/<id>/report does (same validation, write budget, effect and
+event), with its own CSRF binding; then back (303) to the comment's page, the confirmation beside it, or the page
+again with that form open, the reason typed and the error.
 """
 
 from __future__ import annotations
@@ -22,7 +27,7 @@ from urllib.parse import urlencode
 from flask import Blueprint, current_app, redirect, render_template, request, url_for
 from werkzeug.exceptions import HTTPException
 
-from comments_service.actions.comments import create_comment
+from comments_service.actions.comments import create_comment, report_comment
 from comments_service.core import errors, ids, tokens
 from comments_service.core.db import get_db
 from comments_service.core.errors import ApiError
@@ -41,6 +46,7 @@ MESSAGES = {
     "approved": "Merci ! Votre commentaire est publié.",
     "pending": "Merci ! Votre commentaire attend la validation de l'auteur du blog.",
 }
+REPORTED = "Merci : votre signalement a été transmis à la modération."  # the widget's words
 FORM_FIELDS = ("author", "email", "website", "text", "parent", "notify")
 MAX_PAGE = 10**6
 
@@ -49,7 +55,9 @@ def _network():
 
 
 def _render(post, *, form=None, errors=(), status=200, message=None, parent_id=None, number=1, held=None,
-            secret_warning=""):
+            secret_warning="", report=None, reported=None):
+    """The thread page. `report` is a report form sent back ({"id", "reason", "error"}: open, with what was
+    typed and why it was refused); `reported`, the comment just reported (its confirmation beside it)."""
     db = get_db()
     network = _network()
     config = current_app.config
@@ -77,6 +85,8 @@ def _render(post, *, form=None, errors=(), status=200, message=None, parent_id=N
     for err in errors:
         by_field.setdefault(err.field or "form", err.message)
     viewer = current_account()
+    events = list(tree.events(document["comments"]))
+    shown = {c["id"] for kind, c in events if kind == "open" and not c.get("deleted")}
     back = "/thread?" + urlencode({"url": post["url"]})  # a path of the service, for sign-in and sign-out
     html = render_template(
         "thread.html",
@@ -92,7 +102,7 @@ def _render(post, *, form=None, errors=(), status=200, message=None, parent_id=N
         held=held,
         secret_warning=secret_warning,
         parent=parent,
-        events=tree.events(document["comments"]),
+        events=events,
         number=number,
         pages=len(starts),
         max_text=validate.MAX_TEXT,
@@ -101,6 +111,13 @@ def _render(post, *, form=None, errors=(), status=200, message=None, parent_id=N
         viewer_badge=verify.account_badge(db, viewer),
         back=back,
         signout_csrf=tokens.make_csrf_token(current_app.config["SECRET_KEY"], nonce, "signout"),
+        report_csrf=tokens.make_csrf_token(current_app.config["SECRET_KEY"], nonce, _report_binding(post["url"])),
+        max_reason=validate.MAX_REASON,
+        report=report,
+        report_shown=bool(report) and report["id"] in shown,  # its form is on this page: the error links to it
+        reported=reported,
+        reported_shown=reported in shown,
+        reported_message=REPORTED,
     )
     response = current_app.make_response((html, status))
     response.headers["Cache-Control"] = "private, no-store"
@@ -128,6 +145,7 @@ def thread():
         message=MESSAGES.get(request.args.get("merci", "")),
         parent_id=ids.parse_id(request.args.get("parent")),
         number=int_arg("page", 1, MAX_PAGE),
+        reported=ids.parse_id(request.args.get("signale")),
     )
 
 
@@ -150,6 +168,11 @@ RATE_LIMITED = (
     " une minute, puis renvoyez-le : votre texte est conservé ci-dessous."
 )
 
+REPORT_RATE_LIMITED = (
+    "Trop d'envois depuis votre connexion en peu de temps : votre signalement n'est pas encore envoyé. Patientez"
+    " une minute, puis renvoyez-le : votre motif est conservé ci-dessous."
+)
+
 
 @bp.errorhandler(ApiError)
 def refused(error: ApiError):
@@ -157,15 +180,19 @@ def refused(error: ApiError):
 
     The no-JS form comes back with what the reader typed and why (a bare error page lost the comment); anything
     else, or a form that names no thread, gets the service's usual answer."""
-    if request.endpoint != "pages.post_thread" or error.status != 429:
+    if request.endpoint not in ("pages.post_thread", "pages.report") or error.status != 429:
         return errors.handle_api_error(error)
     try:
-        form = _typed()
         post = find_post(get_db(), _network(), request.form.get("url"))
+        if request.endpoint == "pages.report":
+            shown = ApiError(429, error.code, REPORT_RATE_LIMITED, headers=error.headers)
+            response = _report_page(post, _report_typed(), shown)
+        else:
+            form = _typed()
+            shown = ApiError(429, error.code, RATE_LIMITED, headers=error.headers)
+            response = _render(post, form=form, errors=[shown], status=429, parent_id=ids.parse_id(form["parent"]))
     except (ApiError, HTTPException):
         return errors.handle_api_error(error)
-    shown = ApiError(429, error.code, RATE_LIMITED, headers=error.headers)
-    response = _render(post, form=form, errors=[shown], status=429, parent_id=ids.parse_id(form["parent"]))
     response.headers.update(error.headers)
     return response
 
@@ -213,6 +240,55 @@ def post_thread():
     number = _page_of(db, post["url"], row["id"]) if row["status"] == "approved" else 1
     page = {"page": number} if number > 1 else {}
     return redirect(url_for("pages.thread", url=post["url"], merci=row["status"], **page) + anchor, 303)
+
+
+# -- « Signaler » without JavaScript ---------------------------------------------------------------------------
+
+def _report_binding(url: str) -> str:
+    return "report:" + url
+
+
+def _report_typed() -> dict:
+    """What a report form posted, as typed (re-shown on error)."""
+    # a textarea's line breaks come as "\r\n": one character each, as its maxlength counts
+    return {"comment": request.form.get("comment", ""), "reason": request.form.get("reason", "").replace("\r\n", "\n")}
+
+
+def _report_page(post, typed: dict, error: ApiError, status: int | None = None):
+    """The thread page again, on the page of the comment, its report form open with the reason typed and why."""
+    comment_id = ids.parse_id(typed["comment"])
+    number = _page_of(get_db(), post["url"], comment_id) if comment_id else 1
+    report = {"id": comment_id, "reason": typed["reason"], "error": error}
+    return _render(post, status=status or error.status, number=number, report=report)
+
+
+@bp.post("/signaler")
+def report():
+    """A reader reports a comment of the thread (« Chaque commentaire peut être signalé », the charter): the same
+    validation, write budget, effect and event (`comment.reported`) as POST /api/comments/<id>/report; then the
+    thread's page of that comment, the confirmation beside it (303)."""
+    request.max_content_length = FORM_MAX_BYTES
+    typed = _report_typed()
+    db = get_db()
+    post = find_post(db, _network(), request.form.get("url"))
+    config = current_app.config
+    if not tokens.check_csrf_token(config["SECRET_KEY"], request.form.get("csrf", ""), request.cookies.get(CSRF_COOKIE, ""),
+                                   _report_binding(post["url"]), int(config["CSRF_MAX_AGE"])):
+        error = ApiError(403, "invalid_csrf", "Le formulaire a expiré ou ne vient pas de cette page. Vérifiez le motif"
+                         " puis renvoyez-le (les cookies doivent être autorisés pour ce site).")
+        return _report_page(post, typed, error)
+    comment_id = ids.parse_id(typed["comment"])
+    if comment_id is None or _find(db, post["url"], comment_id) is None:  # the API's 404, for this thread
+        return _report_page(post, typed, ApiError(404, "unknown_comment", "Ce commentaire n'existe pas (ou plus) :"
+                                                  " il a pu être supprimé ou retiré par la modération."))
+    try:
+        reason = validate.report({"reason": typed["reason"]})
+        report_comment(db, comment_id, reason, ip_hash=limits.request_ip_hash())
+    except ApiError as error:
+        return _report_page(post, typed, error)
+    number = _page_of(db, post["url"], comment_id)
+    page = {"page": number} if number > 1 else {}
+    return redirect(url_for("pages.thread", url=post["url"], signale=comment_id, **page) + "#merci", 303)
 
 
 def _cursors(db, url: str, depth: int = tree.DEFAULT_DEPTH, shape=None) -> list[tuple[int, int]]:

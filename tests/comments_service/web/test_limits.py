@@ -56,7 +56,7 @@ def test_the_no_js_form_over_the_write_budget_keeps_the_comment(make_app, urls):
     client = make_app(RATE_LIMIT="1/minute").test_client()
     assert client.post("/api/comments", json={"url": urls.POST_B, "text": "un"}).status_code == 201
     page = BeautifulSoup(client.get("/thread", query_string={"url": urls.POST_B}).get_data(as_text=True), "html.parser")
-    hidden = {i["name"]: i.get("value", "") for i in page.find("form").find_all("input", type="hidden")}
+    hidden = {i["name"]: i.get("value", "") for i in page.find("form", action="/thread").find_all("input", type="hidden")}
     typed = "Un long commentaire,\r\nécrit avec soin."
     response = client.post("/thread", data={**hidden, "text": typed, "author": "Zoé", "email": "zoe@example.org"})
     assert response.status_code == 429 and int(response.headers["Retry-After"]) > 0
@@ -64,10 +64,35 @@ def test_the_no_js_form_over_the_write_budget_keeps_the_comment(make_app, urls):
     assert soup.find(id="f-text").get_text() == typed.replace("\r\n", "\n")
     assert soup.find(id="f-author")["value"] == "Zoé" and soup.find(id="f-email")["value"] == "zoe@example.org"
     assert "Patientez une minute" in soup.find(id="erreurs").get_text()
-    assert soup.find("form").find("input", attrs={"name": "csrf"})["value"]  # the form can be sent again as it is
+    assert soup.find("form", action="/thread").find("input", attrs={"name": "csrf"})["value"]  # the form can be sent again as it is
     # a refusal of any other page stays the service's error page
     api = client.post("/api/comments", json={"url": urls.POST_B, "text": "trois"})
     assert api.status_code == 429 and api.mimetype == "application/json"
+
+
+def test_the_no_js_report_form_spends_the_write_budget_and_keeps_the_reason(make_app, urls):
+    """« Signaler » on the thread page is a write like the API's: over the budget, the form comes back open with the
+    reason typed, the reason in French and Retry-After, and nothing is stored."""
+    from bs4 import BeautifulSoup
+
+    app = make_app(RATE_LIMIT="2/minute")
+    client = app.test_client()
+    cid = client.post("/api/comments", json={"url": urls.POST_B, "text": "un", "author": "Zoé"}).get_json()["comment"]["id"]
+    page = BeautifulSoup(client.get("/thread", query_string={"url": urls.POST_B}).get_data(as_text=True), "html.parser")
+    form = page.find("li", id=f"comment-{cid}").find("form", action="/signaler")
+    hidden = {i["name"]: i.get("value", "") for i in form.find_all("input", type="hidden")}
+    assert client.post("/api/comments", json={"url": urls.POST_B, "text": "deux"}).status_code == 201
+    response = client.post("/signaler", data={**hidden, "reason": "Propos injurieux envers un confrère"})
+    assert response.status_code == 429 and int(response.headers["Retry-After"]) > 0
+    soup = BeautifulSoup(response.get_data(as_text=True), "html.parser")
+    assert "Patientez une minute" in soup.find(id="erreurs-signalement").get_text()
+    field = soup.find(id=f"f-reason-{cid}")
+    assert field.get_text() == "Propos injurieux envers un confrère" and field.find_parent("details").has_attr("open")
+    db = connect(app.config["DB"])
+    try:
+        assert db.conn.execute("SELECT COUNT(*) FROM reports").fetchone()[0] == 0
+    finally:
+        db.close()
 
 
 def test_reads_have_their_own_looser_limit(make_app, urls, api_error):

@@ -12,8 +12,13 @@ def open_thread(client, url, **params):
     return response, BeautifulSoup(response.get_data(as_text=True), "html.parser")
 
 
+def comment_form(soup):
+    """The comment form (each comment also has its report form)."""
+    return soup.find("form", action=re.compile(r"/thread$"))
+
+
 def form_fields(soup) -> dict:
-    form = soup.find("form")
+    form = comment_form(soup)
     return {i["name"]: i.get("value", "") for i in form.find_all("input") if i.get("type") != "checkbox"}
 
 
@@ -32,7 +37,7 @@ def test_page_shows_thread_and_form(actions, client, urls):
     comment = soup.find("li", class_="comment")
     assert comment.find("strong").text == "avis"
     assert comment.find(class_="author").text.strip() == "Zoé"
-    form = soup.find("form")
+    form = comment_form(soup)
     assert form["method"] == "post"
     fields = form_fields(soup)
     assert fields["csrf"] and fields["url"] == urls.POST_B
@@ -258,3 +263,131 @@ def test_every_error_link_of_the_thread_form_has_its_field(app, urls, signed_in,
     assert len(page.find(id="erreurs").find_all("li")) == len(fields)  # every error said
     assert dead_error_links(page) == []
     assert page.find(id="erreurs").find("a", href="#f-text") is not None  # the links that can be, are
+
+
+# -- « Signaler » without JavaScript ---------------------------------------------------------------------------
+
+def report_form(soup, comment_id):
+    """The report form of a comment (a <form> of its own, in the comment's <li>)."""
+    item = soup.find("li", id=f"comment-{comment_id}")
+    return item.find("form", action=re.compile(r"/signaler$"))
+
+
+def send_report(client, soup, comment_id, **fields):
+    form = report_form(soup, comment_id)
+    hidden = {i["name"]: i.get("value", "") for i in form.find_all("input", type="hidden")}
+    return client.post(form["action"], data={**hidden, **fields})
+
+
+def test_every_comment_has_a_labelled_report_form_that_names_it(actions, client, urls):
+    zoe = actions.comment("Premier avis", url=urls.POST_B, author="Zoé")["comment"]["id"]
+    anne = actions.comment("Second avis", url=urls.POST_B, author="Anne")["comment"]["id"]
+    _, soup = open_thread(client, urls.POST_B)
+    for comment_id, named in ((zoe, "Signaler le commentaire de Zoé"), (anne, "Signaler le commentaire d'Anne")):
+        form = report_form(soup, comment_id)
+        assert form["method"] == "post" and form.find_parent("details") is not None  # folded, opened without script
+        reason = form.find("textarea", attrs={"name": "reason"})
+        label = soup.find("label", attrs={"for": reason["id"]})
+        assert label is not None and "Motif du signalement" in label.get_text()
+        assert reason["maxlength"] == "1000" and reason.has_attr("required")
+        assert form.find("button", type="submit").get_text() == named
+        assert form.find("input", attrs={"name": "csrf"})["value"]
+        assert form.find_parent("details").find("summary").get_text() == named
+
+
+def test_a_report_from_the_page_is_the_apis(app, actions, client, urls):
+    """Same validation, effect and event as POST /api/comments/<id>/report; a confirmation beside the comment."""
+    from comments_service.core import events
+
+    heard = []
+    events.register(app, lambda name, data: heard.append((name, data)))
+    cid = actions.comment("Un avis", url=urls.POST_B, author="Zoé")["comment"]["id"]
+    _, soup = open_thread(client, urls.POST_B)
+    response = send_report(client, soup, cid, reason="Secret médical :\r\nle patient est reconnaissable.")
+    assert response.status_code == 303
+    location = response.headers["Location"]
+    assert location.startswith("/thread?") and f"signale={cid}" in location and location.endswith("#merci")
+    page = BeautifulSoup(client.get(location).get_data(as_text=True), "html.parser")
+    notice = page.find(id="merci")
+    assert notice.get_text() == "Merci : votre signalement a été transmis à la modération."
+    assert notice["role"] == "status" and notice.find_parent("li")["id"] == f"comment-{cid}"  # beside the comment
+    rows = actions.sql("SELECT comment_id, reason, ip_hash FROM reports")
+    assert [(r["comment_id"], r["reason"]) for r in rows] == [(cid, "Secret médical : le patient est reconnaissable.")]
+    assert rows[0]["ip_hash"]
+    assert ("comment.reported", {"comment_id": cid, "report_id": 1}) in heard
+    # one report per reader and comment, from the page or the API
+    assert send_report(client, soup, cid, reason="Encore").status_code == 303
+    assert client.post(f"/api/comments/{cid}/report", json={"reason": "Et encore"}).get_json()["report"] == 1
+    assert len(actions.sql("SELECT id FROM reports")) == 1
+
+
+@pytest.mark.parametrize(("reason", "words"), [("", "Indiquez le motif"), ("x" * 1001, "trop long")], ids=["empty", "too-long"])
+def test_a_refused_report_comes_back_open_with_the_reason_and_why(actions, client, urls, reason, words):
+    actions.comment("Un autre avis", url=urls.POST_B, author="Marc")
+    cid = actions.comment("Un avis", url=urls.POST_B, author="Zoé")["comment"]["id"]
+    _, soup = open_thread(client, urls.POST_B)
+    response = send_report(client, soup, cid, reason=reason)
+    assert response.status_code == 400
+    page = BeautifulSoup(response.get_data(as_text=True), "html.parser")
+    summary = page.find(id="erreurs-signalement")
+    assert summary["role"] == "alert" and words in summary.get_text()
+    assert summary.find("a")["href"] == f"#f-reason-{cid}" and dead_links(page, summary) == []
+    form = report_form(page, cid)
+    assert form.find_parent("details").has_attr("open")
+    field = form.find("textarea")
+    assert field.get_text() == reason and field["aria-invalid"] == "true"
+    assert words in page.find(id=field["aria-describedby"].split()[-1]).get_text()
+    assert page.find_all("details", open=True) == [form.find_parent("details")]  # only that one is open
+    assert page.find(id="erreurs") is None  # the comment form is not in error
+    assert actions.sql("SELECT COUNT(*) FROM reports")[0][0] == 0
+
+
+def dead_links(page, block) -> list[str]:
+    return [a["href"] for a in block.find_all("a", href=True) if page.find(id=a["href"][1:]) is None]
+
+
+def test_a_report_without_a_valid_token_keeps_the_reason(actions, app, urls):
+    cid = actions.comment("Un avis", url=urls.POST_B, author="Zoé")["comment"]["id"]
+    client = app.test_client()
+    _, soup = open_thread(client, urls.POST_B)
+    other = app.test_client()  # another browser: no CSRF cookie, the token is not its own
+    form = report_form(soup, cid)
+    hidden = {i["name"]: i.get("value", "") for i in form.find_all("input", type="hidden")}
+    response = other.post("/signaler", data={**hidden, "reason": "Propos injurieux"})
+    assert response.status_code == 403
+    page = BeautifulSoup(response.get_data(as_text=True), "html.parser")
+    assert "expiré" in page.find(id="erreurs-signalement").get_text()
+    assert report_form(page, cid).find("textarea").get_text() == "Propos injurieux"
+    assert actions.sql("SELECT COUNT(*) FROM reports")[0][0] == 0
+    # a comment form's token is not a report's
+    comment_token = form_fields(soup)["csrf"]
+    assert client.post("/signaler", data={**hidden, "csrf": comment_token, "reason": "x"}).status_code == 403
+
+
+def test_reporting_a_comment_that_is_not_on_the_thread(actions, client, urls):
+    here = actions.comment("Ici", url=urls.POST_B, author="Zoé")["comment"]["id"]
+    elsewhere = actions.approved_comment("Ailleurs", url=urls.POST_A)["comment"]["id"]
+    _, soup = open_thread(client, urls.POST_B)
+    for wrong in (str(elsewhere), "999", "abc"):
+        response = send_report(client, soup, here, comment=wrong, reason="Spam")
+        assert response.status_code == 404
+        page = BeautifulSoup(response.get_data(as_text=True), "html.parser")
+        summary = page.find(id="erreurs-signalement")
+        assert "n'existe pas" in summary.get_text() and summary.find("a") is None  # no form of it to link to
+    assert actions.sql("SELECT COUNT(*) FROM reports")[0][0] == 0
+
+
+def test_a_report_comes_back_to_the_page_of_its_comment(make_app, urls):
+    from tests.conftest import Actions
+
+    app = make_app(THREAD_PAGE_SIZE=1)
+    client = app.test_client()
+    steps = Actions(app, client)
+    steps.comment("Premier", url=urls.POST_B)
+    second = steps.comment("Second", url=urls.POST_B, author="Zoé")["comment"]["id"]
+    _, soup = open_thread(client, urls.POST_B, page=2)
+    assert send_report(client, soup, second, reason="").status_code == 400
+    response = send_report(client, soup, second, reason="Publicité")
+    assert "page=2" in response.headers["Location"]
+    page = BeautifulSoup(client.get(response.headers["Location"]).get_data(as_text=True), "html.parser")
+    assert page.find(id="merci").find_parent("li")["id"] == f"comment-{second}"
