@@ -42,7 +42,14 @@ from comments_service.web.auth import (
     signed_in_page,
 )
 from comments_service.web.body import json_body, json_response
-from comments_service.web.forms import CSRF_MESSAGE, check_csrf, csrf_token, message, page
+from comments_service.web.forms import (
+    CSRF_MESSAGE,
+    check_csrf,
+    csrf_token,
+    keep_typed_when_refused,
+    message,
+    page,
+)
 
 bp = Blueprint("account", __name__)
 
@@ -244,9 +251,14 @@ def auth_page():
     return _auth_page(form, notice=NOTICES.get(request.args.get("etat", "")))
 
 
+def _auth_typed() -> dict:
+    """What the sign-in form posted, as typed (re-shown on error)."""
+    return {"email": request.form.get("email", "").strip()[:500], "return": request.form.get("return", "")}
+
+
 @bp.post("/auth")
 def auth_submit():
-    form = {"email": request.form.get("email", "").strip()[:500], "return": request.form.get("return", "")}
+    form = _auth_typed()
     if not check_csrf("auth"):
         return _auth_page(form, [ApiError(403, "invalid_csrf", CSRF_MESSAGE)], 403)
     errors = []
@@ -429,10 +441,9 @@ def account_page(account):
     return _account_page(account, notice=notice)
 
 
-@bp.post("/account")
-@signed_in_page
-def account_submit(account):
-    form = {
+def _account_typed() -> dict:
+    """What the profile form posted, as typed (re-shown on error)."""
+    return {
         "display_name": request.form.get("display_name", ""),
         "show_specialty": bool(request.form.get("show_specialty")),
         "interests": request.form.get("interests", "").replace("\r\n", "\n"),  # a textarea's line breaks: one each
@@ -440,6 +451,12 @@ def account_submit(account):
         "notify_replies": bool(request.form.get("notify_replies")),
         "public_profile": bool(request.form.get("public_profile")),
     }
+
+
+@bp.post("/account")
+@signed_in_page
+def account_submit(account):
+    form = _account_typed()
     if not check_csrf(f"account:{account['id']}"):
         return _account_page(account, form, [ApiError(403, "invalid_csrf", CSRF_MESSAGE)], 403)
     try:
@@ -472,3 +489,31 @@ def account_delete(account):
     response = redirect(url_for("account.auth_page", etat="supprime"), 303)
     clear_session_cookie(response)
     return response
+
+
+# -- over the write budget: the forms come back with what was typed (web/forms.py) ------------------------------
+
+def _auth_over_budget(error: ApiError):
+    form = _auth_typed()
+    try:
+        form["return"] = accounts.return_input(_network(), form["return"])
+    except ApiError:
+        form["return"] = ""
+    return _auth_page(form, [error], 429)
+
+
+def _account_over_budget(error: ApiError):
+    account = current_account()  # the view's signed_in_page had not run yet
+    return None if account is None else _account_page(account, _account_typed(), [error], 429)
+
+
+def _delete_over_budget(error: ApiError):
+    account = current_account()
+    if account is None:
+        return None
+    choice = request.form.get("comments", "erase")
+    return _account_page(account, None, [error], 429, delete_choice=choice if choice in DELETE_CHOICES else "erase")
+
+
+keep_typed_when_refused(bp, auth_submit=_auth_over_budget, account_submit=_account_over_budget,
+                        account_delete=_delete_over_budget)

@@ -1,5 +1,7 @@
 """Server-rendered pages with forms (sign-in, account, moderation, mail links): CSRF and headers.
 
+Over the write budget (web/limits.py), a form comes back with what was typed (`keep_typed_when_refused`).
+
 The CSRF token is the no-JS thread form's (core/tokens.py): signed, time-limited, bound to a random
 nonce in the service's first-party `confreres_csrf` cookie and to what the form is for (`binding`,
 e.g. "moderation:12"), so another site cannot submit it in a visitor's name. Pages are never cached
@@ -9,10 +11,13 @@ and send no referrer: their URLs may carry single-use tokens.
 from __future__ import annotations
 
 import secrets
+from collections.abc import Callable
 
-from flask import current_app, g, render_template, request
+from flask import Blueprint, current_app, g, render_template, request
+from werkzeug.exceptions import HTTPException
 
-from comments_service.core import tokens
+from comments_service.core import errors, tokens
+from comments_service.core.errors import ApiError
 
 CSRF_COOKIE = "confreres_csrf"
 
@@ -79,3 +84,42 @@ def page(template: str, status: int = 200, **context):
 def message(title: str, text: str, status: int = 200, **context):
     """A short page: a title, a sentence, optional links."""
     return page("message.html", status, title=title, text=text, alert=status >= 400, **context)
+
+
+RATE_LIMITED = (
+    "Trop d'envois depuis votre connexion en peu de temps : rien n'est encore enregistré. Patientez une minute,"
+    " puis renvoyez le formulaire : ce que vous avez saisi est conservé ci-dessous."
+)
+
+
+def over_budget(error: ApiError, message: str = RATE_LIMITED) -> ApiError:
+    """The write budget's refusal as a form shows it: the same code and Retry-After, a French reason."""
+    return ApiError(429, error.code, message, headers=error.headers)
+
+
+def keep_typed_when_refused(bp: Blueprint, **forms: Callable[[ApiError], object]) -> None:
+    """Over the write budget, bp's forms come back with what was typed instead of a bare error page.
+
+    The budget's 429 (web/limits.py) is raised before the view runs, so the view cannot catch it as it catches its
+    own refusals. `forms` maps a view's name to `answer(error)`: the page of that form re-shown with what the
+    request typed (never a password nor a token) and `error` (over_budget: the French reason), after the same
+    checks as the view (who is signed in, their role), or None when it cannot be shown. The response gets status
+    429 and the budget's Retry-After. Any other refusal, or a form that cannot be shown, gets the service's usual
+    answer (core/errors.handle_api_error).
+    """
+
+    def refused(error: ApiError):
+        answer = forms.get((request.endpoint or "").rpartition(".")[2]) if error.status == 429 else None
+        response = None
+        if answer is not None:
+            try:
+                response = answer(over_budget(error))
+            except (ApiError, HTTPException):  # e.g. a thread or a vouching link that is not (or no longer) there
+                response = None
+        if response is None:
+            return errors.handle_api_error(error)
+        response.status_code = 429
+        response.headers.update(error.headers)
+        return response
+
+    bp.register_error_handler(ApiError, refused)

@@ -28,7 +28,14 @@ from comments_service.core.errors import ApiError
 from comments_service.domain import accounts, letter
 from comments_service.mail import letter as letter_mail
 from comments_service.web.auth import current_account
-from comments_service.web.forms import CSRF_MESSAGE, check_csrf, csrf_token, message, page
+from comments_service.web.forms import (
+    CSRF_MESSAGE,
+    check_csrf,
+    csrf_token,
+    keep_typed_when_refused,
+    message,
+    page,
+)
 
 bp = Blueprint("letter", __name__)
 links_bp = Blueprint("letter_links", __name__)
@@ -111,6 +118,10 @@ def subscribe():
         letter_mail.queue_confirmation(db, row, choice)
         hooks.emit("mail.queued", kind="letter-confirm")
     return redirect(url_for("letter.sent"), 303)
+
+
+# over the write budget, the form comes back with what was typed (web/forms.py)
+keep_typed_when_refused(bp, subscribe=lambda error: _form_page(_typed(), [error], 429))
 
 
 @bp.get("/lettre/envoye")

@@ -25,10 +25,9 @@ from __future__ import annotations
 from urllib.parse import urlencode
 
 from flask import Blueprint, current_app, redirect, render_template, request, url_for
-from werkzeug.exceptions import HTTPException
 
 from comments_service.actions.comments import create_comment, report_comment
-from comments_service.core import errors, ids, tokens
+from comments_service.core import ids, tokens
 from comments_service.core.db import get_db
 from comments_service.core.errors import ApiError
 from comments_service.domain import comments as store
@@ -38,7 +37,13 @@ from comments_service.domain.posts import find_post
 from comments_service.web import limits
 from comments_service.web.auth import current_account
 from comments_service.web.crossblog import int_arg
-from comments_service.web.forms import CSRF_COOKIE, browser_nonce, set_csrf_cookie
+from comments_service.web.forms import (
+    CSRF_COOKIE,
+    browser_nonce,
+    keep_typed_when_refused,
+    over_budget,
+    set_csrf_cookie,
+)
 
 bp = Blueprint("pages", __name__)
 
@@ -167,34 +172,22 @@ RATE_LIMITED = (
     "Trop d'envois depuis votre connexion en peu de temps : votre commentaire n'est pas encore envoyé. Patientez"
     " une minute, puis renvoyez-le : votre texte est conservé ci-dessous."
 )
-
 REPORT_RATE_LIMITED = (
     "Trop d'envois depuis votre connexion en peu de temps : votre signalement n'est pas encore envoyé. Patientez"
     " une minute, puis renvoyez-le : votre motif est conservé ci-dessous."
 )
 
 
-@bp.errorhandler(ApiError)
-def refused(error: ApiError):
-    """A refusal the form's view could not catch: the write budget's 429 (web/limits.py) comes before the view runs.
+def _thread_over_budget(error: ApiError):
+    form = _typed()
+    post = find_post(get_db(), _network(), request.form.get("url"))
+    return _render(post, form=form, errors=[over_budget(error, RATE_LIMITED)], status=429,
+                   parent_id=ids.parse_id(form["parent"]))
 
-    The no-JS form comes back with what the reader typed and why (a bare error page lost the comment); anything
-    else, or a form that names no thread, gets the service's usual answer."""
-    if request.endpoint not in ("pages.post_thread", "pages.report") or error.status != 429:
-        return errors.handle_api_error(error)
-    try:
-        post = find_post(get_db(), _network(), request.form.get("url"))
-        if request.endpoint == "pages.report":
-            shown = ApiError(429, error.code, REPORT_RATE_LIMITED, headers=error.headers)
-            response = _report_page(post, _report_typed(), shown)
-        else:
-            form = _typed()
-            shown = ApiError(429, error.code, RATE_LIMITED, headers=error.headers)
-            response = _render(post, form=form, errors=[shown], status=429, parent_id=ids.parse_id(form["parent"]))
-    except (ApiError, HTTPException):
-        return errors.handle_api_error(error)
-    response.headers.update(error.headers)
-    return response
+
+def _report_over_budget(error: ApiError):
+    post = find_post(get_db(), _network(), request.form.get("url"))
+    return _report_page(post, _report_typed(), over_budget(error, REPORT_RATE_LIMITED))
 
 
 @bp.post("/thread")
@@ -289,6 +282,10 @@ def report():
     number = _page_of(db, post["url"], comment_id)
     page = {"page": number} if number > 1 else {}
     return redirect(url_for("pages.thread", url=post["url"], signale=comment_id, **page) + "#merci", 303)
+
+
+# The no-JS forms over the write budget come back with what the reader typed (a bare error page lost it).
+keep_typed_when_refused(bp, post_thread=_thread_over_budget, report=_report_over_budget)
 
 
 def _cursors(db, url: str, depth: int = tree.DEFAULT_DEPTH, shape=None) -> list[tuple[int, int]]:

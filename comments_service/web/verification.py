@@ -35,9 +35,9 @@ from comments_service.core.errors import ApiError
 from comments_service.domain import verification as verify
 from comments_service.domain.posts import query_one
 from comments_service.web import psc
-from comments_service.web.auth import require_account, signed_in_page
+from comments_service.web.auth import current_account, require_account, signed_in_page
 from comments_service.web.body import json_body, json_response
-from comments_service.web.forms import CSRF_MESSAGE, check_csrf, csrf_token, page
+from comments_service.web.forms import CSRF_MESSAGE, check_csrf, csrf_token, keep_typed_when_refused, page
 
 bp = Blueprint("verification", __name__)
 
@@ -245,10 +245,15 @@ def page_status(account):
     return _status_page(account, notice=NOTICES.get(request.args.get("etat", "")))
 
 
+def _declared() -> dict:
+    """What the declaration form posted, as typed (re-shown on error)."""
+    return {key: request.form.get(key, "") for key in ("rpps", "last_name", "first_name", "display_name")}
+
+
 @bp.post("/verification")
 @signed_in_page
 def page_declare(account):
-    form = {key: request.form.get(key, "") for key in ("rpps", "last_name", "first_name", "display_name")}
+    form = _declared()
     if not check_csrf(f"verification:{account['id']}"):
         return _status_page(account, form, [ApiError(403, "invalid_csrf", CSRF_MESSAGE)], 403)
     try:
@@ -306,11 +311,15 @@ def vouch_page(account, token: str):
     return _vouch_page(account, token, candidate_id, notice=NOTICES.get(request.args.get("etat", "")))
 
 
+def _vouch_typed() -> dict:
+    return {"last_name": request.form.get("last_name", "")}
+
+
 @bp.post("/verification/parrainer/<token>")
 @signed_in_page
 def vouch_submit(account, token: str):
     candidate_id = _candidate(token)
-    form = {"last_name": request.form.get("last_name", "")}
+    form = _vouch_typed()
     if not check_csrf(f"vouch:{candidate_id}"):
         return _vouch_page(account, token, candidate_id, form, [ApiError(403, "invalid_csrf", CSRF_MESSAGE)], 403)
     try:
@@ -421,10 +430,14 @@ def review_page(account):
     return _review_page(account, notice=NOTICES.get(request.args.get("etat", "")))
 
 
+def _review_typed() -> dict:
+    return {key: request.form.get(key, "") for key in ("proof", "rpps", "reason")}
+
+
 @bp.post("/verification/examen/<id:account_id>")
 @moderator_page
 def review_submit(account, account_id: int):
-    form = {key: request.form.get(key, "") for key in ("proof", "rpps", "reason")}
+    form = _review_typed()
     if not check_csrf(f"verification-review:{account['id']}"):
         return _review_page(account, [ApiError(403, "invalid_csrf", CSRF_MESSAGE)], 403, form=form, target=account_id)
     try:
@@ -435,10 +448,14 @@ def review_submit(account, account_id: int):
     return redirect(url_for("verification.review_page", etat="examine"), 303)
 
 
+def _revoke_typed() -> dict:
+    return {"reason": request.form.get("reason", "")}
+
+
 @bp.post("/verification/revoquer/<id:account_id>")
 @moderator_page
 def revoke_submit(account, account_id: int):
-    form = {"reason": request.form.get("reason", "")}
+    form = _revoke_typed()
     if not check_csrf(f"verification-review:{account['id']}"):
         return _review_page(account, [ApiError(403, "invalid_csrf", CSRF_MESSAGE)], 403, form=form, target=account_id)
     try:
@@ -447,3 +464,38 @@ def revoke_submit(account, account_id: int):
         return _review_page(account, [err], err.status, form=form, target=account_id)
     hooks.emit("verification.revoked", account_id=account_id)
     return redirect(url_for("verification.review_page", etat="revoque"), 303)
+
+
+# -- over the write budget: the forms come back with what was typed (web/forms.py) ------------------------------
+# The budget is spent before the view runs: these check who is signed in (and a moderator's role) as it would.
+
+def _member_over_budget(page_of):
+    def answer(error: ApiError):
+        account = current_account()
+        return None if account is None else page_of(account, error)
+
+    return answer
+
+
+def _moderator_over_budget(typed):
+    def answer(account: dict, error: ApiError):
+        if account.get("role") not in verify.REVIEWER_ROLES:
+            return None
+        return _review_page(account, [error], 429, form=typed(), target=request.view_args["account_id"])
+
+    return _member_over_budget(answer)
+
+
+def _vouch_over_budget(account: dict, error: ApiError):
+    token = request.view_args["token"]
+    return _vouch_page(account, token, _candidate(token), _vouch_typed(), [error], 429)
+
+
+keep_typed_when_refused(
+    bp,
+    page_declare=_member_over_budget(lambda account, error: _status_page(account, _declared(), [error], 429)),
+    page_renew_vouch_link=_member_over_budget(lambda account, error: _status_page(account, errors=[error], status=429)),
+    vouch_submit=_member_over_budget(_vouch_over_budget),
+    review_submit=_moderator_over_budget(_review_typed),
+    revoke_submit=_moderator_over_budget(_revoke_typed),
+)
