@@ -784,6 +784,27 @@ def m021_duplicate_key(db: Database) -> None:
         "CREATE INDEX comments_duplicate ON comments (text_key, post_url)",
     )
 
+
+@migrations()
+def m022_outbox_comments(db: Database) -> None:
+    """Which comments a waiting mail quotes (mail/outbox.py): a new comment's or a reply's notice, a digest. Each row
+    keeps the SHA-256 of the text the mail quotes; when the mail leaves (after an SMTP outage, or from cron), a comment
+    deleted, rejected, marked spam or edited since drops it, so that a text withdrawn is never mailed afterwards.
+    Mails queued before this migration have no rows: they leave as they are."""
+    _run(
+        db,
+        """
+        CREATE TABLE outbox_comments (
+            outbox_id INTEGER NOT NULL REFERENCES outbox (id) ON DELETE CASCADE,
+            comment_id INTEGER NOT NULL,
+            text_hash TEXT NOT NULL,
+            PRIMARY KEY (outbox_id, comment_id)
+        )
+        """,
+        "CREATE INDEX outbox_comments_comment ON outbox_comments (comment_id)",
+    )
+
+
 def migrate(db: Database) -> list[str]:
     """Apply pending migrations under an exclusive write lock; return the names applied.
 

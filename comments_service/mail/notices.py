@@ -127,6 +127,7 @@ def queue_new_comment(db, author, row, now=None) -> int:
         comment_url=comment_link(row),
         moderation_url=external("moderation_pages.queue_page"),
         now=now,
+        about=[row],
     )
 
 
@@ -276,6 +277,7 @@ def _queue_digest(db, author, comments, moment, answers=(), mentions=()) -> int:
         answers=answers,
         mentions=pending_mentions,
         posts=posts,
+        about=comments,
         total=total,
         waiting=waiting,
         max_days=max(1, int(current_app.config["ACTION_LINK_MAX_AGE"]) // 86400),
@@ -448,6 +450,7 @@ def reply_posted(db, row, now: datetime | None = None) -> int | None:
             reason=reason,
             scope=scope["s"],
             now=moment,
+            about=[row, parent],
         )
 
 

@@ -11,6 +11,7 @@ Mails are French plain text, one recipient each, with names but never another pe
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import textwrap
 from datetime import datetime, timedelta
@@ -21,7 +22,7 @@ from comments_service.core import events as hooks
 from comments_service.core import tokens
 from comments_service.core.db import connect, write
 from comments_service.core.worker import Worker
-from comments_service.domain.comments import iso, parse_iso, query_one, utcnow
+from comments_service.domain.comments import iso, parse_iso, query, query_one, utcnow
 from comments_service.mail import transport as mailer
 
 log = logging.getLogger(__name__)
@@ -84,8 +85,10 @@ def _greeting(name: str | None) -> str:
 
 # -- outbox ----------------------------------------------------------------------------------------
 
-def queue(db, *, kind: str, to: str, subject: str, template: str, unsubscribe: dict, now=None, **context) -> int:
-    """Render a mail and add it to the outbox, inside the caller's transaction; returns its id."""
+def queue(db, *, kind: str, to: str, subject: str, template: str, unsubscribe: dict, now=None, about=(),
+          **context) -> int:
+    """Render a mail and add it to the outbox, inside the caller's transaction; returns its id. `about`: the comment
+    rows whose text the mail quotes (dropped at send time if one of them is withdrawn or edited: `stale_comments`)."""
     unsubscribe_url = external("notify.unsubscribe", token=unsubscribe_token(unsubscribe))
     text = render_template(
         f"mail/{template}.txt",
@@ -104,15 +107,24 @@ def queue(db, *, kind: str, to: str, subject: str, template: str, unsubscribe: d
             "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
         },
     )
-    return enqueue(db, kind=kind, to=to, subject=subject, message=message, now=now)
+    return enqueue(db, kind=kind, to=to, subject=subject, message=message, now=now, about=about)
 
 
-def enqueue(db, *, kind: str, to: str, subject: str, message: str, now=None) -> int:
-    """Add a built message (transport.build) to the outbox, inside the caller's transaction; returns its id."""
+def text_hash(text: str | None) -> str:
+    return hashlib.sha256((text or "").encode("utf-8")).hexdigest()
+
+
+def enqueue(db, *, kind: str, to: str, subject: str, message: str, now=None, about=()) -> int:
+    """Add a built message (transport.build) to the outbox, inside the caller's transaction; returns its id.
+    `about`: the comment rows the message quotes, with the text quoted (outbox_comments)."""
     with write(db):
         cursor = db.conn.execute(
             "INSERT INTO outbox (kind, recipient, subject, message, created) VALUES (?, ?, ?, ?, ?)",
             (kind, to, " ".join(subject.split()), message, iso(now or utcnow())),
+        )
+        db.conn.executemany(
+            "INSERT OR IGNORE INTO outbox_comments (outbox_id, comment_id, text_hash) VALUES (?, ?, ?)",
+            [(cursor.lastrowid, row["id"], text_hash(row["text"])) for row in about],
         )
     if has_app_context():
         g.confreres_mail_queued = True
@@ -126,6 +138,34 @@ def queue_for_author(db, author, **mail) -> int:
         db, to=author["email"], unsubscribe={"s": "author", "a": author["id"]},
         greeting=_greeting(author["display_name"]), **mail,
     )
+
+
+LIVE = ("pending", "approved")  # a comment in any other state (rejected, spam, deleted) is withdrawn
+
+
+def stale_comments(db, outbox_id: int) -> list[int]:
+    """The comments a waiting mail quotes that are withdrawn (rejected, spam, deleted, gone) or edited since it was
+    queued: such a mail must not leave, whatever it says (a comment deleted because it named a patient is never
+    mailed afterwards)."""
+    rows = query(
+        db,
+        "SELECT o.comment_id, o.text_hash, c.status, c.text FROM outbox_comments o"
+        " LEFT JOIN comments c ON c.id = o.comment_id WHERE o.outbox_id = ?",
+        (outbox_id,),
+    )
+    return [
+        row["comment_id"] for row in rows if row["status"] not in LIVE or row["text_hash"] != text_hash(row["text"])
+    ]
+
+
+def drop_stale(db, outbox_id: int) -> None:
+    """Inside a write: drop a mail quoting a withdrawn or edited comment. The notices it carried to a blog author (a
+    new comment, a digest's comments, mentions and answers) wait again for the author's next daily digest, which tells
+    what is still there with its text of then (a withdrawn comment is left out of it). A reply's mail is not
+    written again: the reply, edited, is on the thread."""
+    for table in NOTICE_TABLES:
+        db.conn.execute(f"UPDATE {table} SET queued = NULL, outbox_id = NULL WHERE outbox_id = ?", (outbox_id,))
+    db.conn.execute("DELETE FROM outbox WHERE id = ?", (outbox_id,))
 
 
 def is_blocked(db, email: str | None) -> bool:
@@ -164,6 +204,10 @@ def deliver(config, *, retry_failed: bool = True, now: datetime | None = None, s
                 age = (moment - parse_iso(row["created"])).total_seconds()
                 if row["kind"] == "signin" and age > int(config["MAGIC_LINK_MAX_AGE"]):
                     db.conn.execute("DELETE FROM outbox WHERE id = ?", (row["id"],))
+                    counts["dropped"] += 1
+                    continue
+                if stale_comments(db, row["id"]):
+                    drop_stale(db, row["id"])
                     counts["dropped"] += 1
                     continue
                 db.conn.execute(
