@@ -20,6 +20,7 @@ from datetime import datetime, timedelta
 from comments_service.core.db import write
 from comments_service.core.errors import ApiError
 from comments_service.domain import crossblog, public
+from comments_service.domain.comments import check_signed_in
 from comments_service.domain.posts import iso, parse_iso, query, query_one, utcnow
 from confreres.french import PARIS, slugify
 
@@ -129,10 +130,13 @@ def confirm(db, subscriber_id: int, nonce: str, choice: dict, now: datetime | No
         return by_token(db, subscriber_id, nonce)
 
 
-def subscribe_owner(db, email: str, choice: dict, now: datetime | None = None):
-    """A signed-in member subscribes their own address (proven by their sign-in link): no confirmation mail."""
+def subscribe_owner(db, email: str, choice: dict, now: datetime | None = None, account: dict | None = None):
+    """A signed-in member subscribes their own address (proven by their sign-in link): no confirmation mail.
+    `account`: the signed-in account, which must still exist when the write has its turn (its deletion unsubscribes
+    its address: a subscription confirmed in its name afterwards would outlive it)."""
     moment = now or utcnow()
     with write(db):
+        check_signed_in(db, account)
         row = find(db, email)
         if row is None:
             _insert(db, email, choice, moment, confirmed=True)

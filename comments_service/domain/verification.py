@@ -40,7 +40,7 @@ from functools import lru_cache
 from comments_service.core.db import connect, write
 from comments_service.core.errors import ApiError
 from comments_service.domain import accounts, public, validate
-from comments_service.domain.comments import iso, query, query_one, utcnow
+from comments_service.domain.comments import check_signed_in, iso, query, query_one, utcnow
 from comments_service.domain.posts import bump_post, bump_site_answers
 from comments_service.domain.public import METHOD_TITLES
 from comments_service.domain.rpps import (
@@ -102,6 +102,7 @@ def vouch_link(db, account_id: int, now: datetime | None = None) -> str:
     if row is not None:
         return row["token"]
     with write(db):
+        check_signed_in(db, {"id": account_id})  # deleted while the page waited for its turn to write
         db.conn.execute(
             "INSERT OR IGNORE INTO vouch_links (account_id, token, created) VALUES (?, ?, ?)",
             (account_id, secrets.token_urlsafe(VOUCH_TOKEN_BYTES), iso(now or utcnow())),
@@ -114,6 +115,7 @@ def renew_vouch_link(db, account_id: int, now: datetime | None = None) -> str:
     moment = now or utcnow()
     token = secrets.token_urlsafe(VOUCH_TOKEN_BYTES)
     with write(db):
+        check_signed_in(db, {"id": account_id})
         db.conn.execute(
             "INSERT INTO vouch_links (account_id, token, created) VALUES (?, ?, ?)"
             " ON CONFLICT (account_id) DO UPDATE SET token = excluded.token, created = excluded.created",
@@ -455,6 +457,7 @@ def _count_attempt(app, db, account_id: int, now: datetime) -> None:
     if limit <= 0:
         return
     with write(db):
+        check_signed_in(db, {"id": account_id})  # deleted while the declaration waited for its turn to write
         db.conn.execute("DELETE FROM verification_attempts WHERE created < ?", (iso(now - timedelta(days=2)),))
         count = query_one(
             db, "SELECT COUNT(*) AS n FROM verification_attempts WHERE account_id = ? AND created > ?",
@@ -576,6 +579,7 @@ def declare(app, db, account_id: int, rpps, last_name, first_name, *, display_na
     physician = _checked_physician(app, number, last, first)
     digest = rpps_hash(app.config["SECRET_KEY"], number)
     with write(db):
+        check_signed_in(db, {"id": account_id})
         holder = _holder(db, digest, account_id)
         stored = digest if holder is None else contested_key(account_id, digest)
         _store_declaration(db, account_id, stored, number, last, first, physician, "declared", moment)
@@ -633,6 +637,7 @@ def vouch(app, db, candidate_id: int, voucher: dict, last_name, *, now=None) -> 
     typed = _text(last_name, "last_name", "le nom d'exercice de ce confrère")
     refusal = None
     with write(db):
+        check_signed_in(db, voucher)  # a voucher deleted while the vouch waited for its turn vouches for nobody
         _require_declared(db, candidate_id)
         if query_one(db, "SELECT 1 FROM vouches WHERE candidate_id = ? AND voucher_id = ?", (candidate_id, voucher_id)):
             raise ApiError(409, "already_vouched", "Vous avez déjà parrainé ce confrère.")
@@ -721,6 +726,7 @@ def review(app, db, candidate_id: int, moderator: dict, *, proof, rpps_seen, rea
     why = _text(reason, "reason", "ce que vous avez vérifié (motif)", limit=MAX_REASON)
     number = rpps_input(rpps_seen, "rpps")
     with write(db):
+        check_signed_in(db, moderator)  # a moderator deleted while the review waited for its turn decides nothing
         row = _require_declared(db, candidate_id)
         if not hmac.compare_digest(real_hash(row), rpps_hash(app.config["SECRET_KEY"], number)):
             raise ApiError(
@@ -772,6 +778,7 @@ def verify_by_psc(app, db, account_id: int, rpps: str, *, last_name: str, first_
             403, "rpps_unknown", "Ce numéro RPPS n'est pas celui d'un médecin dans l'annuaire santé en vigueur."
         )
     with write(db):
+        check_signed_in(db, {"id": account_id})
         _drop_unproven_claim(db, account_id, digest, moment)
         _claim(db, account_id, digest)
         if is_contested(current):
@@ -850,6 +857,8 @@ def revoke_report(app, db, account_id: int, reason, *, actor_id=None, actor="", 
         if role is None or role["role"] not in REVIEWER_ROLES:
             raise ApiError(403, "not_a_moderator", "Seuls les modérateurs du réseau révoquent une vérification.")
     with write(db):
+        if actor_id is not None:  # a moderator deleted while the decision waited for its turn decides nothing
+            check_signed_in(db, {"id": actor_id})
         row = get(db, account_id)
         if row is None or row["level"] == "revoked":
             raise ApiError(409, "not_verified", "Ce compte n'a pas de vérification en cours à révoquer.")

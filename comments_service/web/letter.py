@@ -109,10 +109,15 @@ def subscribe():
     db = get_db()
     account = current_account()
     if account and account["email"].lower() == email.lower():
-        letter.subscribe_owner(db, email, choice)
-        return message("Abonnement enregistré",
-                       f"C'est fait : vous recevrez la {letter.describe(_network(), choice)} à {email}.",
-                       links=[(url_for("letter.form"), "Changer mes choix")])
+        try:
+            letter.subscribe_owner(db, email, choice, account=account)
+        except ApiError as err:  # the account was deleted while this waited for its turn: a stranger's request now
+            if err.code != "not_signed_in":
+                raise
+        else:
+            return message("Abonnement enregistré",
+                           f"C'est fait : vous recevrez la {letter.describe(_network(), choice)} à {email}.",
+                           links=[(url_for("letter.form"), "Changer mes choix")])
     row = letter.ask(db, email, choice)
     if row is not None:
         letter_mail.queue_confirmation(db, row, choice)

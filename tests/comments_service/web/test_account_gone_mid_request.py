@@ -21,11 +21,15 @@ from pathlib import Path
 import httpx
 import pytest
 
+from comments_service import create_app
 from comments_service.actions.posts import sync_posts
 from comments_service.core.db import connect
 from comments_service.core.migrations import migrate
 from comments_service.domain import accounts
+from comments_service.domain import verification as verify
+from comments_service.domain.rpps import import_directory
 from confreres import registry
+from tests.comments_service.directory_kit import CANDIDATE, CLAIRE, write_extract
 from tests.conftest import NETWORK_TOML, POST_B, POSTS
 from tests.gunicorn import Gunicorn, environment
 
@@ -47,10 +51,15 @@ def service(tmp_path):
             sync_posts(db, network, slug, body)
     finally:
         db.close()
-    env = environment(NETWORK=network_file, DB=db_path, SECRET_KEY="race-" + os.urandom(8).hex(), RATE_LIMIT="off",
+    import_directory(write_extract(tmp_path / "PS_LibreAcces_Personne_activite_202611230000.txt"),
+                     str(tmp_path / "directory.sqlite3"))  # the DIRECTORY_DB beside DB, for RPPS declarations
+    secret = "race-" + os.urandom(8).hex()
+    env = environment(NETWORK=network_file, DB=db_path, SECRET_KEY=secret, RATE_LIMIT="off",
                       READ_RATE_LIMIT="off", MODERATION="none", MAIL_SEND="cron")
     env["PYTHONPATH"] = str(ROOT)
     with Gunicorn(env, tmp_path / "gunicorn.log") as server:
+        server.app_config = {"NETWORK": str(network_file), "DB": str(db_path), "SECRET_KEY": secret,
+                             "RATE_LIMIT": "off", "READ_RATE_LIMIT": "off", "MAIL_SEND": "cron"}
         yield server, db_path
 
 
@@ -161,4 +170,61 @@ def test_a_profile_change_of_an_account_deleted_meanwhile_is_refused_as_signed_o
 
     assert response.status_code == 401, response.text
     assert response.json()["error"]["code"] == "not_signed_in"
+    assert "Traceback" not in server.output()
+
+
+def _count(db_path: Path, sql: str, params=()) -> int:
+    db = connect(str(db_path))
+    try:
+        return db.execute(sql, params).fetchone()[0]
+    finally:
+        db.close()
+
+
+def test_an_rpps_declaration_of_an_account_deleted_meanwhile_is_refused_as_signed_out(service):
+    server, db_path = service
+    account_id, token = _account(db_path, "declarante@exemple.fr")
+
+    response = _while_the_write_waits(
+        db_path,
+        lambda: httpx.post(f"{server.url}/api/verification",
+                           json={"rpps": CANDIDATE, "last_name": "QUINTARD-VALMORE", "first_name": "Éléonore"},
+                           headers={"Authorization": f"Bearer {token}"}, timeout=60),
+        lambda: _delete_without_taking_the_turn(db_path, account_id),
+    )
+
+    assert response.status_code == 401, response.text
+    assert response.json()["error"]["code"] == "not_signed_in"
+    assert _count(db_path, "SELECT COUNT(*) FROM verifications") == 0
+    assert _count(db_path, "SELECT COUNT(*) FROM verification_attempts") == 0
+    assert "Traceback" not in server.output()
+
+
+def test_a_vouch_of_a_voucher_deleted_meanwhile_is_refused_as_signed_out(service):
+    server, db_path = service
+    candidate_id, candidate_token = _account(db_path, "candidate@exemple.fr")
+    declared = httpx.post(f"{server.url}/api/verification",
+                          json={"rpps": CANDIDATE, "last_name": "QUINTARD-VALMORE", "first_name": "Éléonore"},
+                          headers={"Authorization": f"Bearer {candidate_token}"}, timeout=30)
+    assert declared.status_code == 200, declared.text
+    voucher_id, voucher_token = _account(db_path, "parrain@exemple.fr")
+    app = create_app(server.app_config)
+    db = connect(str(db_path))
+    try:
+        with app.app_context():
+            verify.grant(app, db, voucher_id, CLAIRE, "LEFEBVRE", "Claire", reason="membre fondateur (test)")
+        link = verify.vouch_link(db, candidate_id)
+    finally:
+        db.close()
+
+    response = _while_the_write_waits(
+        db_path,
+        lambda: httpx.post(f"{server.url}/api/verification/vouch/{link}", json={"last_name": "Quintard-Valmore"},
+                           headers={"Authorization": f"Bearer {voucher_token}"}, timeout=60),
+        lambda: _delete_without_taking_the_turn(db_path, voucher_id),
+    )
+
+    assert response.status_code == 401, response.text
+    assert response.json()["error"]["code"] == "not_signed_in"
+    assert _count(db_path, "SELECT COUNT(*) FROM vouches") == 0
     assert "Traceback" not in server.output()
