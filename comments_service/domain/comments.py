@@ -429,8 +429,12 @@ def report_comment(db, comment_id: int, reason: str, *, ip_hash: str | None = No
 
 # -- lists ---------------------------------------------------------------------------------------
 
-def counts(db, urls: list[str]) -> dict[str, int]:
-    """Approved comments per post URL, in one query; 0 for unknown URLs. Keys are the URLs as given."""
+def counts(db, urls: list[str], network: Network | None = None) -> dict[str, int]:
+    """Approved comments per post URL, in one query; 0 for unknown URLs. Keys are the URLs as given.
+
+    What the threads show (posts.find_post): an earlier address of a moved post counts its thread at its new
+    address; a post its blog removed (no longer listed), or of a blog no longer in `network`, counts 0, as its
+    thread answers 404."""
     normalized = {}
     for url in urls:
         try:
@@ -440,14 +444,22 @@ def counts(db, urls: list[str]) -> dict[str, int]:
     keys = sorted(set(normalized.values()))
     found: dict[str, int] = {}
     if keys:
-        marks = ",".join("?" * len(keys))
+        sites, params = "", list(keys)
+        if network is not None:
+            slugs = sorted(site.slug for site in network.sites)
+            sites = f" AND p.site IN ({','.join('?' * len(slugs))})" if slugs else " AND 0"
+            params.extend(slugs)
         for row in query(
             db,
-            f"SELECT post_url, COUNT(*) AS n FROM comments WHERE status = 'approved' AND post_url IN ({marks})"
-            " GROUP BY post_url",
-            keys,
+            # each address leads where find_post leads: its listed post, else the post it moved to
+            f"SELECT k.column1 AS url, COUNT(*) AS n FROM (VALUES {','.join(['(?)'] * len(keys))}) AS k"
+            " JOIN posts p ON p.url = COALESCE((SELECT url FROM posts WHERE url = k.column1 AND listed = 1),"
+            " (SELECT new_url FROM post_moves WHERE old_url = k.column1), k.column1)"
+            f" AND p.listed = 1{sites}"
+            " JOIN comments c ON c.post_url = p.url AND c.status = 'approved' GROUP BY k.column1",
+            params,
         ):
-            found[row["post_url"]] = row["n"]
+            found[row["url"]] = row["n"]
     return {url: found.get(key, 0) for url, key in normalized.items()}
 
 
@@ -457,10 +469,15 @@ FEED_COLUMNS = (
 )
 
 
-def recent(db, *, site: str | None = None, url: str | None = None, limit: int = 50) -> list[sqlite3.Row]:
-    """Latest approved comments, newest first: the whole network, one site, or one thread."""
+def recent(db, *, site: str | None = None, url: str | None = None, sites=None, limit: int = 50) -> list[sqlite3.Row]:
+    """Latest approved comments of listed posts, newest first: the whole network, one site, or one thread. `sites`:
+    only those blogs (the network's: a blog removed from network.toml has no threads any more)."""
     where = ["c.status = 'approved'", "p.listed = 1"]
     params: list = []
+    if sites is not None:
+        slugs = sorted(sites)
+        where.append(f"p.site IN ({','.join('?' * len(slugs))})" if slugs else "0")
+        params.extend(slugs)
     if site:
         where.append("c.site = ?")
         params.append(site)

@@ -262,7 +262,7 @@ def get_counts():
         raise ApiError(400, "missing_field", "Indiquez au moins une adresse (?url=...).", "url")
     if len(urls) > MAX_COUNT_URLS:
         raise ApiError(400, "too_many", f"{MAX_COUNT_URLS} adresses au plus par requête.", "url")
-    body = dumps(store.counts(get_db(), urls))
+    body = dumps(store.counts(get_db(), urls, current_app.extensions["confreres_network"]))
     etag = '"c' + hashlib.sha256(body).hexdigest()[:20] + '"'
     max_age = int(current_app.config["THREAD_MAX_AGE"])
     return _conditional(body, etag, f"public, max-age={max_age}, must-revalidate")

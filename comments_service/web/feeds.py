@@ -113,7 +113,7 @@ def site(slug: str):
 @bp.get("/recent.atom")
 def recent():
     network = current_app.extensions["confreres_network"]
-    rows = store.recent(get_db(), limit=LIMIT)
+    rows = store.recent(get_db(), sites={blog.slug for blog in network.sites}, limit=LIMIT)
     title = f"Commentaires — {network.name}"
     return _response(_feed(title, network.url, f"Les derniers commentaires du réseau {network.name}", rows))
 

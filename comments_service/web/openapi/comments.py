@@ -207,7 +207,9 @@ PATHS = {
                             "schema": {"type": "array", "items": {"type": "string"}}}],
             "responses": {
                 "200": json(
-                    {"type": "object", "additionalProperties": {"type": "integer"}}, "{url: count}"
+                    {"type": "object", "additionalProperties": {"type": "integer"}},
+                    "{url: count}, as the threads answer: an earlier address of a moved post counts its thread; a post"
+                    " its blog removed, a blog no longer in the network, an unknown address count 0",
                 ),
                 "304": {"description": "Not modified"},
                 "400": COMMON_ERRORS["400"],

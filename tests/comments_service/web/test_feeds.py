@@ -54,3 +54,14 @@ def test_feed_conditional_get(actions, client, urls):
     first = client.get("/feeds/recent.atom")
     again = client.get("/feeds/recent.atom", headers={"If-None-Match": first.headers["ETag"]})
     assert again.status_code == 304
+
+
+def test_the_network_feed_leaves_out_a_blog_removed_from_network_toml(actions, client, urls, network_file):
+    from tests.comments_service.web.test_api_counts import without_blog_b
+
+    actions.comment("Sur le blog B", url=urls.POST_B)
+    actions.approved_comment("Sur le blog A", url=urls.POST_A)
+    without_blog_b(actions.app, network_file)
+    assert client.get("/api/comments", query_string={"url": urls.POST_B}).status_code == 404
+    entries = feedparser.parse(client.get("/feeds/recent.atom").data).entries
+    assert [entry.link for entry in entries] == [f"{urls.POST_A}#comment-2"]
