@@ -123,7 +123,22 @@ def threads(
 def write_export(
     db, network: Network, out, *, site: str | None = None, private: bool = False, depth: int = tree.DEFAULT_DEPTH
 ) -> dict:
-    """Write the JSON document to the text stream `out`, one thread at a time; return the counts."""
+    """Write the JSON document to the text stream `out`, one thread at a time; return the counts.
+
+    The whole export reads one snapshot of the database: one read transaction (WAL: the service keeps writing
+    meanwhile, unseen), so a comment posted, moved or deleted while the export runs is in it everywhere or nowhere
+    (a reply never without its parent, the counts those of one moment). Inside a caller's transaction, that one."""
+    own = not db.conn.in_transaction
+    if own:
+        db.conn.execute("BEGIN")  # deferred: its first read fixes the snapshot, and it never takes the write lock
+    try:
+        return _write_export(db, network, out, site=site, private=private, depth=depth)
+    finally:
+        if own and db.conn.in_transaction:
+            db.conn.execute("ROLLBACK")  # it wrote nothing
+
+
+def _write_export(db, network: Network, out, *, site, private, depth) -> dict:
     counts = {"threads": 0, "comments": 0}
     header = {
         "format": FORMAT,

@@ -221,3 +221,45 @@ def test_backup_while_another_connection_writes(app, urls, tmp_path):
     finally:
         source.close()
     assert final == len(written)
+
+
+class _WriterMeanwhile:
+    """A text stream for write_export that, once the first thread is written, lets `meanwhile()` write to the
+    database through the service (another connection), as the live service does while an export runs."""
+
+    def __init__(self, meanwhile):
+        self.parts: list[str] = []
+        self.meanwhile = meanwhile
+
+    def write(self, text: str) -> None:
+        self.parts.append(text)
+        if self.meanwhile is not None and text.startswith(",\n"):  # the second thread begins: the first is out
+            self.meanwhile, run = None, self.meanwhile
+            run()
+
+
+def test_the_export_is_one_snapshot_whatever_is_written_meanwhile(app, actions, urls):
+    from comments_service.domain.export import write_export
+
+    actions.approved_comment("Sur le premier billet", url=urls.POST_A)
+    actions.approved_comment("Sur le second billet", url=urls.POST_A2)
+    early = actions.comment("Sur le blog B, avant l'export", url=urls.POST_B)
+    network = app.extensions["confreres_network"]
+
+    def meanwhile():  # the threads of blog B are exported after those of blog A
+        actions.comment("Sur le blog B, pendant l'export", url=urls.POST_B)
+        actions.delete(early["comment"]["id"], early["edit_token"])
+
+    out = _WriterMeanwhile(meanwhile)
+    db = connect(app.config["DB"])
+    try:
+        counts = write_export(db, network, out)
+        assert not db.conn.in_transaction
+    finally:
+        db.close()
+    assert out.meanwhile is None, "the writes happened during the export"
+    document = json.loads("".join(out.parts))
+    texts = {thread["url"]: [c["html"] for c in thread["comments"]] for thread in document["threads"]}
+    assert texts[urls.POST_B] == ["<p>Sur le blog B, avant l'export</p>"], "the database as the export began"
+    assert counts == {"threads": 3, "comments": 3}
+    assert actions.counts(urls.POST_B).get_json() == {urls.POST_B: 1}, "the service wrote meanwhile"
