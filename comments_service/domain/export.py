@@ -9,7 +9,7 @@ IP hash, account id or nonce.
 
 The backup uses SQLite's online backup API in one step: a read snapshot of a WAL database, taken
 while the service keeps writing (readers never block the writer), written to a temporary file, checked
-with `PRAGMA integrity_check`, then renamed into place.
+with `PRAGMA integrity_check`, fsynced, then renamed into place, and its folder fsynced (the rename durable).
 """
 
 from __future__ import annotations
@@ -185,6 +185,16 @@ class BackupError(RuntimeError):
     pass
 
 
+def _fsync_folder(path: Path) -> None:
+    """Make a rename (or a file created) in the folder `path` durable: a renamed file is in its folder's entries,
+    which its own fsync does not write."""
+    fd = os.open(path, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
 def backup(source: str | Path, dest: str | Path, *, overwrite: bool = False) -> BackupResult:
     """Copy the live database `source` to `dest` (a file, or a folder to put a dated file in), then check it."""
     import time
@@ -224,9 +234,10 @@ def backup(source: str | Path, dest: str | Path, *, overwrite: bool = False) -> 
         if fk_errors:
             raise BackupError(f"la vérification des clés étrangères de la copie a échoué : {len(fk_errors)} lignes")
         with open(tmp, "rb") as handle:
-            os.fsync(handle.fileno())
+            os.fsync(handle.fileno())  # the copy's bytes on disk before its name points at them
         os.replace(tmp, dest)
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise
+    _fsync_folder(dest.parent)  # the rename itself: a crash right after must not bring back the old name, or none
     return BackupResult(dest, dest.stat().st_size, integrity, counts, statuses, time.perf_counter() - started)

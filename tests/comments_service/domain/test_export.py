@@ -3,10 +3,15 @@
 from __future__ import annotations
 
 import json
+import os
+import shutil
 import sqlite3
 import stat
+import subprocess
+import sys
 import threading
 import time
+from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
@@ -17,6 +22,8 @@ from comments_service.domain import validate
 from comments_service.domain.export import backup, table_counts
 from comments_service.domain.posts import get_post
 from confreres.cli import cli
+
+ROOT = Path(__file__).resolve().parents[3]
 
 
 @pytest.fixture
@@ -263,3 +270,40 @@ def test_the_export_is_one_snapshot_whatever_is_written_meanwhile(app, actions, 
     assert texts[urls.POST_B] == ["<p>Sur le blog B, avant l'export</p>"], "the database as the export began"
     assert counts == {"threads": 3, "comments": 3}
     assert actions.counts(urls.POST_B).get_json() == {urls.POST_B: 1}, "the service wrote meanwhile"
+
+
+@pytest.mark.skipif(not shutil.which("strace"), reason="needs strace to see the system calls")
+def test_backup_is_durable_its_file_and_its_rename_fsynced(filled, app, network_file, tmp_path):
+    """What the kernel is asked, seen by strace on the real command: the copy is fsynced before its rename into place,
+    and the folder after it (else a crash right after the command could lose the rename, leaving no backup)."""
+    folder = tmp_path / "sauvegardes"
+    folder.mkdir()
+    dest = folder / "copie.sqlite3"
+    trace = tmp_path / "strace.txt"
+    env = {**os.environ, "CONFRERES_DB": app.config["DB"], "CONFRERES_SECRET_KEY": "test-secret-key",
+           "CONFRERES_NETWORK": str(network_file), "PYTHONPATH": str(ROOT)}
+    done = subprocess.run(
+        ["strace", "-f", "-qq", "-e", "trace=openat,fsync,fdatasync,rename,renameat,renameat2", "-o", str(trace),
+         sys.executable, "-c", "from confreres.cli import cli; cli()", "--network", str(network_file),
+         "backup", str(dest)],
+        env=env, capture_output=True, text=True, timeout=120,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    calls = [line.split(None, 1)[1] if line.split(None, 1)[0].isdigit() else line
+             for line in trace.read_text().splitlines()]
+    renamed = [i for i, call in enumerate(calls) if call.startswith("rename") and f'"{dest}"' in call]
+    assert len(renamed) == 1, calls
+    opened = {}  # fd -> path, as the calls go
+    synced_before, synced_after = set(), set()
+    for i, call in enumerate(calls):
+        if call.startswith("openat(") and " = " in call and not call.rstrip().endswith(")"):
+            fd = call.rsplit(" = ", 1)[1].split()[0]
+            if fd.isdigit():
+                opened[fd] = call.split('"')[1]
+        elif call.startswith(("fsync(", "fdatasync(")):
+            path = opened.get(call.split("(", 1)[1].split(")", 1)[0])
+            (synced_before if i < renamed[0] else synced_after).add(path)
+    tmp_name = calls[renamed[0]].split('"')[1]
+    assert tmp_name in synced_before, "the copy's bytes are on disk before it is renamed"
+    assert str(folder) in synced_after, "the rename is made durable by an fsync of the folder"
+    assert dest.is_file()
