@@ -201,7 +201,7 @@ def test_a_reply_posted_deep_in_a_split_thread_lands_on_its_page(client, urls, w
     from bs4 import BeautifulSoup as Soup
 
     page = Soup(client.get("/thread", query_string={"url": urls.POST_B}).get_data(as_text=True), "html.parser")
-    csrf = page.find("input", attrs={"name": "csrf"})["value"]
+    csrf = page.find("form", action=re.compile(r"/thread$")).find("input", attrs={"name": "csrf"})["value"]
     response = client.post("/thread", data={"url": urls.POST_B, "csrf": csrf, "text": "Tout à la fin",
                                             "author": "Paul", "parent": str(wide[0])})
     assert response.status_code == 303

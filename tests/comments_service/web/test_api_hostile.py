@@ -7,6 +7,7 @@ route; JSON too deep or with a lone surrogate is a 400; a streamed (chunked) bod
 
 from __future__ import annotations
 
+import re
 import threading
 
 import httpx
@@ -163,7 +164,7 @@ def _csrf(client) -> str:
     from bs4 import BeautifulSoup
 
     page = BeautifulSoup(client.get("/thread", query_string={"url": POST_A}).get_data(as_text=True), "html.parser")
-    return page.find("input", attrs={"name": "csrf"})["value"]
+    return page.find("form", action=re.compile(r"/thread$")).find("input", attrs={"name": "csrf"})["value"]
 
 
 @pytest.mark.parametrize("parent", BAD_IDS)
