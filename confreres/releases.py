@@ -74,6 +74,8 @@ def pelican_settings(
         "READERS": {"rst": None, "html": None, "htm": None, **dict.fromkeys(MARKDOWN_EXTENSIONS, ReusedMarkdownReader)},
         "DEFAULT_LANG": "fr",
         "TIMEZONE": "Europe/Paris",
+        # a post without `Category:` (Pelican's own default is the English « misc »), as new-site's first post
+        "DEFAULT_CATEGORY": "Divers",
         # Plain pickles: gzip (Pelican's default) cost a blog's full build 3% to save a few hundred KB. A folder
         # of its own: Pelican would warn once per blog reading the older gzipped files. One per reading_stamp().
         "CACHE_PATH": str(content_cache(network, site.slug)),

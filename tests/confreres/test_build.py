@@ -98,6 +98,21 @@ def test_a_post_dated_the_french_way_is_published_on_that_day(make_network):
         assert (published["datetime"], published.get_text()) == (when, shown), slug
 
 
+def test_a_post_without_a_category_is_filed_under_a_french_one(make_network):
+    """No `Category:` line: the post is « Divers » (what `new-site`'s first post says), never Pelican's « misc »."""
+    network = make_network(slugs=("dr-a",), posts=0)
+    site = network.site("dr-a").path
+    (site / "content" / "sans-categorie.md").write_text("Title: Sans catégorie\nDate: 2025-03-01 09:00\n\nTexte.\n",
+                                                       encoding="utf-8")
+    assert all(r.ok for r in build.build(network, progress=False))
+    out = network.output / "dr-a"
+    assert (out / "category" / "divers.html").is_file()
+    assert not (out / "category" / "misc.html").exists()
+    for page in ("sans-categorie.html", "index.html", "categories.html", "feeds/all.atom.xml"):
+        text = (out / page).read_text(encoding="utf-8")
+        assert "misc" not in text and "Divers" in text, page
+
+
 def test_site_toml_chooses_only_data_and_names_a_bad_key(make_network):
     network = make_network(slugs=("dr-a",), posts=12)
     conf = network.sites[0].path / "site.toml"
