@@ -443,6 +443,38 @@ class SiteSettings:
     planet: PlanetSettings | None = None
 
 
+# tomllib's messages (English), as the doctor who pushed site.toml reads them: what to write instead
+TOML_ERRORS_FR = (
+    ("Invalid value", 'valeur non comprise : un texte s\'écrit entre guillemets droits, '
+                      'par exemple timezone = "Europe/Paris", un nombre sans, par exemple pagination = 10'),
+    ("Unterminated string", "texte sans guillemet fermant (\" ou ' à la fin de la valeur)"),
+    ("Illegal character '\\n'", "texte sans guillemet fermant (\" ou ' à la fin de la valeur)"),
+    ("Illegal character", "caractère invisible interdit dans un texte"),
+    ("Expected '=' after a key", "il manque « = » entre le nom du réglage et sa valeur"),
+    ("Expected newline or end of document", "un seul réglage par ligne, rien après sa valeur (sauf un commentaire # …)"),
+    ("Invalid statement", "ligne non comprise : un réglage s'écrit nom = valeur, par exemple pagination = 10"),
+    ("Invalid initial character for a key part", "nom de réglage non compris : écrivez-le sans accent ni espace"),
+    ("Cannot overwrite a value", "réglage écrit deux fois : gardez-en un"),
+    ("Cannot declare", "section [ … ] écrite deux fois : gardez-en une"),
+    ("Expected ']", "il manque « ] » à la fin du nom de la section"),
+    ("Unclosed array", "il manque « ] » à la fin de la liste"),
+    ("Unclosed inline table", "il manque « } » à la fin de la table"),
+    ("Invalid date or datetime", "date non comprise"),
+)
+
+
+def toml_error_fr(exc: tomllib.TOMLDecodeError) -> str:
+    """« ligne 2, colonne 12 : valeur non comprise … » for tomllib's « Invalid value (at line 2, column 12) »."""
+    message = str(exc)
+    where = ""
+    found = re.search(r"\s*\(at (?:line (\d+), column (\d+)|end of document)\)$", message)
+    if found:
+        message = message[:found.start()]
+        where = f"ligne {found[1]}, colonne {found[2]} : " if found[1] else "à la fin du fichier : "
+    reason = next((fr for en, fr in TOML_ERRORS_FR if message.startswith(en)), "erreur d'écriture (syntaxe TOML)")
+    return where + reason
+
+
 def load_site_settings(folder: Path, planet: bool = False) -> SiteSettings:
     """`<folder>/site.toml` validated (absent: the defaults); RegistryError naming the file, the key and why.
 
@@ -459,11 +491,12 @@ def load_site_settings(folder: Path, planet: bool = False) -> SiteSettings:
     if not path.is_file():
         return SiteSettings(planet=PlanetSettings() if planet else None)
     try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
+        # utf-8-sig: a byte order mark (some Windows editors write one) is not a setting
+        data = tomllib.loads(path.read_text(encoding="utf-8-sig"))
     except UnicodeDecodeError:
         raise RegistryError(f"{label} : le fichier n'est pas en UTF-8") from None
     except tomllib.TOMLDecodeError as exc:
-        raise RegistryError(f"{label} : ce n'est pas du TOML valide : {exc}") from None
+        raise RegistryError(f"{label} : ce n'est pas du TOML valide : {toml_error_fr(exc)}") from None
     except RecursionError:  # tables or arrays nested thousands deep
         raise RegistryError(f"{label} : ce n'est pas du TOML valide : trop d'imbrications") from None
     allowed = {"pagination", "timezone", "permalinks"} | ({"planet"} if planet else set())

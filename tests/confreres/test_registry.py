@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -107,3 +108,33 @@ def test_the_project_network_file_is_valid():
     assert len(network.sites) >= 3
     for site in network.sites:
         assert site.path.is_dir(), site.slug
+
+
+@pytest.mark.parametrize(
+    "text, where, reason",
+    [
+        ("pagination = 10\ntimezone = Europe/Paris\n", "ligne 2, colonne 12", 'timezone = "Europe/Paris"'),
+        ('timezone = "Europe/Paris\n', "ligne 1, colonne 25", "guillemet fermant"),
+        ('timezone = "Europe/Paris', "à la fin du fichier", "guillemet fermant"),
+        ("pagination 10\n", "ligne 1, colonne 12", "il manque « = »"),
+        ("pagination = 10\npagination = 12\n", "ligne 2, colonne 16", "écrit deux fois"),
+        ("pagination = 10 permalinks = \"date\"\n", "ligne 1, colonne 17", "un seul réglage par ligne"),
+    ],
+    ids=["unquoted", "unclosed-line", "unclosed-end", "no-equals", "twice", "two-on-a-line"],
+)
+def test_a_mistyped_site_toml_is_explained_in_french(tmp_path, text, where, reason):
+    """The doctor who pushed it reads where and what to write, not tomllib's English (« Invalid value »)."""
+    (tmp_path / "site.toml").write_text(text, encoding="utf-8")
+    with pytest.raises(registry.RegistryError) as info:
+        registry.load_site_settings(tmp_path)
+    message = str(info.value)
+    assert message.startswith("site.toml : ce n'est pas du TOML valide : ")
+    assert where in message and reason in message, message
+    assert not re.search(r"\b(Invalid|Expected|Cannot|Unterminated|at line|column \d)", message), message
+
+
+def test_a_site_toml_saved_with_a_byte_order_mark_is_read(tmp_path):
+    """Some Windows editors start a UTF-8 file with a BOM: the settings are read, not « Invalid statement »."""
+    (tmp_path / "site.toml").write_bytes('\ufeffpagination = 5\ntimezone = "America/Cayenne"\n'.encode("utf-8"))
+    settings = registry.load_site_settings(tmp_path)
+    assert (settings.pagination, settings.timezone) == (5, "America/Cayenne")
