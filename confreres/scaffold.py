@@ -5,6 +5,7 @@ from __future__ import annotations
 import shutil
 from datetime import datetime
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import tomlkit
 
@@ -32,10 +33,13 @@ Date: {date}
 Category: Divers
 Tags: présentation
 Slug: {slug}-bienvenue
-Summary: Premier billet de {title}.
+Summary: Premier billet du blog « {title} ».
 
 Ce blog rejoint le réseau Confrères. Les billets suivants parleront de mon exercice.
 """
+
+
+PARIS = ZoneInfo("Europe/Paris")  # the new blog's site.toml timezone: its first post is not scheduled
 
 
 class ScaffoldError(Exception):
@@ -47,14 +51,23 @@ def new_site(
 ) -> Site:
     if network.source is None:
         raise ScaffoldError("the network has no network.toml file to register the site in")
+    if not registry.SLUG_RE.match(slug):
+        raise ScaffoldError(f"« {slug} » ne peut pas être l'identifiant d'un blog (il sert d'adresse) : lettres "
+                            "minuscules sans accent, chiffres et tirets, par exemple dr-martin")
+    if slug in registry.RESERVED_SLUGS or any(site.slug == slug for site in network.sites):
+        taken = "est déjà un blog du réseau" if any(site.slug == slug for site in network.sites) else \
+            "est une adresse du réseau lui-même"
+        raise ScaffoldError(f"« {slug} » {taken} : choisissez un autre identifiant, par exemple dr-martin")
     title = title or f"Le blog {_of(author)}"
-    url = url or f"{network.url}{slug}/"
     folder = network.root / "sites" / slug
     if folder.exists():
-        raise ScaffoldError(f"{folder} already exists")
+        raise ScaffoldError(f"le dossier {folder} existe déjà : choisissez un autre identifiant, ou retirez ce dossier")
 
     text = Path(network.source).read_text(encoding="utf-8")
     document = tomlkit.parse(text)
+    # the network's URL as the file says it, not as a moved demo reads it (CONFRERES_DEMO_ORIGIN): the file keeps
+    # one origin, whatever port the demo that ran the command listened on
+    url = url or f"{document['network']['url']}{slug}/"
     entry = tomlkit.table()
     entry.add("slug", slug)
     entry.add("title", title)
@@ -76,7 +89,7 @@ def new_site(
             ABOUT.format(author=author, specialty_line=f" ({specialty})" if specialty else ""), encoding="utf-8"
         )
         (folder / "content" / f"{slug}-bienvenue.md").write_text(
-            WELCOME.format(date=datetime.now().strftime("%Y-%m-%d %H:%M"), slug=slug, title=title), encoding="utf-8"
+            WELCOME.format(date=datetime.now(PARIS).strftime("%Y-%m-%d %H:%M"), slug=slug, title=title), encoding="utf-8"
         )
         tmp = Path(network.source).with_suffix(".toml.tmp")
         tmp.write_text(tomlkit.dumps(document), encoding="utf-8")

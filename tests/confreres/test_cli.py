@@ -64,11 +64,33 @@ def test_new_site_refuses_a_bad_or_taken_slug_and_changes_nothing(make_network):
     before = network.source.read_text(encoding="utf-8")
     runner = CliRunner()
     bad = runner.invoke(cli, ["--network", str(network.source), "new-site", "Dr A!", "--author", "Dr A"])
-    assert bad.exit_code != 0 and "is not a slug" in bad.output
+    assert bad.exit_code != 0 and "« Dr A! » ne peut pas être l'identifiant d'un blog" in bad.output, bad.output
     taken = runner.invoke(cli, ["--network", str(network.source), "new-site", "dr-a", "--author", "Dr A"])
-    assert taken.exit_code != 0 and "already exists" in taken.output
+    assert taken.exit_code != 0 and "« dr-a » est déjà un blog du réseau" in taken.output, taken.output
+    reserved = runner.invoke(cli, ["--network", str(network.source), "new-site", "comments", "--author", "Dr A"])
+    assert reserved.exit_code != 0 and "« comments » est une adresse du réseau" in reserved.output, reserved.output
+    (network.root / "sites" / "dr-b").mkdir()
+    leftover = runner.invoke(cli, ["--network", str(network.source), "new-site", "dr-b", "--author", "Dr B"])
+    assert leftover.exit_code != 0 and "existe déjà" in leftover.output, leftover.output
     assert network.source.read_text(encoding="utf-8") == before
     assert not (network.root / "sites" / "Dr A!").exists()
+
+
+def test_new_site_run_against_a_moved_demo_writes_the_files_own_origin(make_network, monkeypatch):
+    """README: a command run against a demo on another port sets CONFRERES_DEMO_ORIGIN; the new blog's URL in
+    network.toml is still on the file's origin (the demo on 8000 would link to a port nothing listens on)."""
+    network = make_network(slugs=("dr-a",), posts=1)
+    monkeypatch.setenv("CONFRERES_DEMO_ORIGIN", "http://127.0.0.1:8010")
+    result = CliRunner().invoke(cli, ["--network", str(network.source), "new-site", "dr-martin", "--author",
+                                      "Dr Jeanne Martin", "--title", "Le carnet d'une pédiatre"])
+    assert result.exit_code == 0, result.output
+    assert 'url = "http://127.0.0.1:8000/dr-martin/"' in network.source.read_text(encoding="utf-8")
+    assert registry.load(network.source).site("dr-martin").url == "http://127.0.0.1:8010/dr-martin/"  # moved
+    monkeypatch.delenv("CONFRERES_DEMO_ORIGIN")
+    site = registry.load(network.source).site("dr-martin")
+    assert site.url == "http://127.0.0.1:8000/dr-martin/"
+    welcome = (site.path / "content" / "dr-martin-bienvenue.md").read_text(encoding="utf-8")
+    assert "Summary: Premier billet du blog « Le carnet d'une pédiatre »." in welcome
 
 
 def test_build_command_reports_failure_with_exit_status(make_network):
