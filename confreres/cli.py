@@ -55,7 +55,7 @@ def build(ctx, sites, out, jobs, force, quiet, no_announce):
     """Build the sites of the network, each in its own process, in parallel."""
     from confreres.build import announce_posts, forget_announced, secret_key
     from confreres.build import build as run_build
-    from confreres.french import plural_fr
+    from confreres.french import plural_fr, seconds_fr
     from confreres.webmention import send_after_build
 
     network = ctx.network
@@ -72,7 +72,7 @@ def build(ctx, sites, out, jobs, force, quiet, no_announce):
     unannounced = []
     for result in results:
         if result.ok:
-            state = "inchangé" if result.skipped else f"{plural_fr(len(result.articles), 'billet')}, {result.seconds:.1f} s"
+            state = "inchangé" if result.skipped else f"{plural_fr(len(result.articles), 'billet')}, {seconds_fr(result.seconds)}"
             if result.reason == "comments":
                 state += ", commentaires"
             click.echo(f"✓ {result.slug} ({state})")
@@ -95,7 +95,7 @@ def build(ctx, sites, out, jobs, force, quiet, no_announce):
             click.echo(f"✗ {result.error}", err=True)
     planet = getattr(results, "planet", None)
     if planet is not None and planet.ok:
-        click.echo(f"✓ planète ({'inchangée' if planet.skipped else f'{planet.seconds:.1f} s'})")
+        click.echo(f"✓ planète ({'inchangée' if planet.skipped else seconds_fr(planet.seconds)})")
     click.echo(f"{len(results) - len(failed)}/{len(results)} blogs construits dans {out or network.output}")
     if unannounced:
         click.echo(f"✗ Billets non annoncés au service de commentaires : {', '.join(unannounced)} "
@@ -383,6 +383,7 @@ def planet_refresh(ctx, out, no_fetch):
     """Fetch the outside feeds (conditional GET) and rebuild the planet; for cron."""
     import json
 
+    from confreres.french import seconds_fr
     from confreres.planet_build import run, state_dir
 
     network = ctx.network
@@ -397,7 +398,7 @@ def planet_refresh(ctx, out, no_fetch):
         feeds = {}
     followed = [feeds.get(f.url, {}) for f in network.feeds]
     failing = sum(1 for f in followed if f.get("last_error") and not f.get("gone"))
-    click.echo(f"Planète mise à jour en {result.seconds:.1f} s → {network.url}")
+    click.echo(f"Planète mise à jour en {seconds_fr(result.seconds)} → {network.url}")
     click.echo(f"  {len(network.sites)} blogs du réseau, {len(network.feeds)} flux extérieurs"
                f"{f', {failing} en erreur' if failing else ''} (état : {network.url}etat-des-flux/)")
     if result.search == "absent":

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -155,3 +156,12 @@ def test_build_speaks_french_to_the_doctor(make_network, tmp_path):
     again = subprocess.run([str(command), "--network", str(network.source), "build", "--quiet"], capture_output=True,
                            text=True, cwd=tmp_path, env={"PATH": "/usr/bin:/bin", "HOME": str(tmp_path)})
     assert "✓ dr-a (2 billets, " in again.stdout and "✓ dr-b (2 billets, " in again.stdout, again.stdout + again.stderr
+
+
+def test_build_prints_durations_the_french_way(make_network):
+    """« ✓ dr-a (1 billet, 0,4 s) », with a decimal comma, as a push prints « publié en 0,4 s »."""
+    network = make_network(slugs=("dr-a",), posts=1)
+    result = CliRunner().invoke(cli, ["--network", str(network.source), "build", "--quiet", "--no-announce"])
+    assert result.exit_code == 0, result.output
+    assert re.search(r"^✓ dr-a \(1 billet, \d+,\d\u202fs\)$", result.output, re.M), result.output
+    assert not re.search(r"\d\.\d s", result.output), result.output
