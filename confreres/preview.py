@@ -9,6 +9,7 @@ announced to the comment service, or read by the planet and the other blogs.
 
 from __future__ import annotations
 
+import re
 import shutil
 from pathlib import Path
 
@@ -50,10 +51,24 @@ def preview_site(network_file: str, slug: str, out: str, source: str | None = No
         # the other blogs' published posts (read only): the preview shows the answers between blogs too
         extra = PREVIEW_SETTINGS | {"NETWORK_OUTPUT": str(Path(network.output).resolve())}
         articles = run_pelican(network, site, src, target, extra=extra)
+        name_index_pages(target)
     except BuildError as exc:
         return SiteResult(slug, ok=False, error=str(exc))
     return SiteResult(slug, ok=True, release=str(target), articles=articles, withheld=withheld(),
                       secrecy=secrecy_warnings(), outside=outside_warnings())
+
+
+# a relative link to a folder of the preview (« ../ », « 2025/01/10/slug/ »): no scheme, no leading slash
+FOLDER_LINK = re.compile(r'(\shref=")((?![a-zA-Z][a-zA-Z0-9+.-]*:|/)[^"?#]*/)([?#][^"]*)?"')
+
+
+def name_index_pages(folder: Path) -> None:
+    """Opened from the disk (file://), a link to a folder shows its listing, not its index.html: each is named."""
+    for page in folder.rglob("*.html"):
+        text = page.read_text(encoding="utf-8")
+        named = FOLDER_LINK.sub(lambda m: f'{m[1]}{m[2]}index.html{m[3] or ""}"', text)
+        if named != text:
+            page.write_text(named, encoding="utf-8")
 
 
 def preview(network: Network, slug: str, out: Path | None = None, source: Path | None = None) -> SiteResult:

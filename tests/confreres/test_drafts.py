@@ -7,8 +7,10 @@ import json
 import subprocess
 import time
 import zlib
+from urllib.parse import urlsplit
 
 import pytest
+from bs4 import BeautifulSoup
 from click.testing import CliRunner
 
 from confreres import build, planet_build, publish, releases
@@ -105,6 +107,28 @@ def test_preview_builds_drafts_into_a_private_folder(with_drafts):
     assert not (network.output / "dr-a").exists()
     assert all(r.ok for r in build.build(network, progress=False))
     assert SECRET not in published_text(network.output)
+
+
+@pytest.mark.parametrize("permalinks", ["slug", "date"])
+def test_a_preview_opened_from_the_disk_links_to_pages_not_folders(with_drafts, permalinks):
+    """README: « open the file it prints in a browser ». From file://, a link to « ../ » or « 2025/01/10/slug/ »
+    shows a folder listing: every link between the preview's own pages names a file."""
+    network = with_drafts
+    site = network.site("dr-a").path
+    (site / "site.toml").write_text(f'permalinks = "{permalinks}"\n', encoding="utf-8")
+    result = preview(network, "dr-a")
+    assert result.ok, result.error
+    folder = network.root / "var" / "preview" / "dr-a"
+    checked = 0
+    for page in folder.rglob("*.html"):
+        for link in BeautifulSoup(page.read_text(encoding="utf-8"), "html.parser").select("a[href]"):
+            href = link["href"].split("#")[0].split("?")[0]
+            if not href or urlsplit(href).scheme or href.startswith("/"):
+                continue
+            target = (page.parent / href).resolve()
+            assert target.is_file(), f"{page.relative_to(folder)} : {link['href']} is not a file"
+            checked += 1
+    assert checked > 20
 
 
 def test_preview_command_prints_where_each_draft_is(with_drafts, tmp_path):
