@@ -13,10 +13,10 @@ from flask import current_app
 
 from comments_service.core import events
 from comments_service.core.errors import ApiError
+from comments_service.domain import blocks, mentions, secrecy, verification
 from comments_service.domain import comments as store
-from comments_service.domain import mentions, secrecy, verification
 from comments_service.domain.moderation import can_moderate
-from comments_service.domain.policy import ACTIONS, check_action
+from comments_service.domain.policy import ACTIONS, check_action, check_mention_action
 from comments_service.mail import notices as notify
 
 
@@ -33,9 +33,10 @@ def create_comment(db, network, post, data, *, account, ip_hash) -> tuple:
     with store.write(db):  # the comment and the mails it calls for (mail/notices.py) commit together
         row, nonce = store.add_comment(
             db, network, post, data, policy=config["MODERATION"] or None, account=account, ip_hash=ip_hash,
-            duplicate_minutes=int(config["DUPLICATE_WINDOW"]), secrecy=held, html=html,
+            duplicate_minutes=int(config["DUPLICATE_WINDOW"]), secrecy=held, html=html, secret=config["SECRET_KEY"],
         )
-        notify.comment_created(db, row)
+        if not row["blocked"]:  # a blocked author's comment (domain/blocks.py) mails no one
+            notify.comment_created(db, row)
     events.emit("comment.created", comment_id=row["id"], status=row["status"], url=post["url"], site=post["site"],
                 parent_id=row["parent_id"])
     return row, nonce
@@ -68,11 +69,14 @@ def report_comment(db, comment_id: int, reason: str, *, ip_hash) -> int:
     return report_id
 
 
-def moderate(db, account: dict, comment_id: int, action: str, now=None) -> dict:
+def moderate(db, account: dict, comment_id: int, action: str, now=None, *, address: bool = False) -> dict:
     """Apply a moderator's decision in one transaction; returns {"id", "action", "status"}.
 
     Approving also dismisses the comment's reports and queues the reply notification it may call for
     (mail/notices.py); every decision bumps the post's version, so the cached thread and its ETag change.
+    "block" marks the comment spam and blocks its author on the comment's blog (domain/blocks.py; by their
+    network address too when `address`): their comments pending there become spam ("block" and "spammed" in
+    the result).
     """
     check_action(action)
     moment = now or store.utcnow()
@@ -90,17 +94,28 @@ def moderate(db, account: dict, comment_id: int, action: str, now=None) -> dict:
         if action == "delete":
             outcome = store.remove_comment(db, comment_id, now=moment)
             return {"id": comment_id, "action": action, "status": "deleted", "placeholder": outcome == "soft"}
+        block = None
+        if action == "block":
+            if row["status"] == "deleted":
+                raise ApiError(409, "comment_deleted", "Ce commentaire a été supprimé.")
+            block = blocks.block_author(
+                db, current_app.config["SECRET_KEY"], row, by=account["id"], address=address, now=moment
+            )
         updated = store.set_status(db, comment_id, ACTIONS[action], now=moment)
         db.conn.execute("UPDATE comments SET moderated_by = ? WHERE id = ?", (account["id"], comment_id))
         if action == "approve":
             notify.reply_posted(db, updated, now=moment)
+        if block is not None:
+            return {"id": comment_id, "action": action, "status": updated["status"],
+                    "block": {"id": block["id"], "by": block["by"]},
+                    "spammed": [i for i in block["spammed"] if i != comment_id]}
         return {"id": comment_id, "action": action, "status": updated["status"]}
 
 
 def moderate_mention(db, account: dict, mention_id: int, action: str) -> dict:
     """A moderator's decision on a received mention, in one transaction; the thread's version is bumped
     (domain/mentions.py), so an approved mention shows in the thread at once."""
-    check_action(action)
+    check_mention_action(action)
     with store.write(db):
         store.check_signed_in(db, account)
         row = mentions.get_mention(db, mention_id)
@@ -113,3 +128,16 @@ def moderate_mention(db, account: dict, mention_id: int, action: str) -> dict:
             return {"id": mention_id, "action": action, "status": "deleted"}
         updated = mentions.set_mention_status(db, mention_id, ACTIONS[action])
         return {"id": mention_id, "action": action, "status": updated["status"]}
+
+
+def unblock_author(db, account: dict, block_id: int) -> dict:
+    """A moderator lifts a block of their blog (domain/blocks.py); the comments it made spam stay spam."""
+    with store.write(db):
+        store.check_signed_in(db, account)
+        block = blocks.get_block(db, block_id)
+        if block is None:
+            raise ApiError(404, "unknown_block", "Ce blocage n'existe pas (ou plus).")
+        if not can_moderate(db, account, block["site"]):
+            raise ApiError(403, "not_moderator", "Vous ne modérez pas le blog de ce blocage.")
+        blocks.unblock(db, block_id)
+    return {"id": block_id, "site": block["site"], "unblocked": True}

@@ -805,6 +805,33 @@ def m022_outbox_comments(db: Database) -> None:
     )
 
 
+@migrations()
+def m023_author_blocks(db: Database) -> None:
+    """A blog's moderators block a commenter on that blog (domain/blocks.py): their next comments there are stored as
+    spam and answered as if pending. A block keeps what identifies the author and nothing more: their account, a keyed
+    hash of their e-mail (never the address itself), the comment's keyed IP hash when the moderator asked for it (an
+    IPv6 client by its /64), plus the display name at the time, who blocked, when, and from which comment, for the
+    list. `comments.blocked` marks the comments a block made spam: their writer keeps seeing them as pending."""
+    _run(
+        db,
+        """
+        CREATE TABLE author_blocks (
+            id INTEGER PRIMARY KEY,
+            site TEXT NOT NULL,
+            account_id INTEGER REFERENCES accounts (id) ON DELETE SET NULL,
+            email_hash TEXT,
+            ip_hash TEXT,
+            author_name TEXT NOT NULL DEFAULT '',
+            comment_id INTEGER,
+            blocked_by INTEGER REFERENCES accounts (id) ON DELETE SET NULL,
+            created TEXT NOT NULL
+        )
+        """,
+        "CREATE INDEX author_blocks_site ON author_blocks (site)",
+        "ALTER TABLE comments ADD COLUMN blocked INTEGER NOT NULL DEFAULT 0",
+    )
+
+
 def migrate(db: Database) -> list[str]:
     """Apply pending migrations under an exclusive write lock; return the names applied.
 

@@ -16,7 +16,7 @@ from datetime import datetime, timedelta
 from comments_service.core import tokens
 from comments_service.core.db import write
 from comments_service.core.errors import ApiError
-from comments_service.domain import public, render, tree, validate
+from comments_service.domain import blocks, public, render, tree, validate
 from comments_service.domain.policy import initial_status
 from comments_service.domain.posts import bump_post, comments_mode, iso, parse_iso, query, query_one, utcnow
 from confreres import sanitize
@@ -33,7 +33,7 @@ HIDDEN = frozenset(("pending", "rejected", "spam"))
 
 THREAD_COLUMNS = (
     "c.id, c.parent_id, c.author_name, c.website, c.badge_level, c.badge_specialty, c.is_post_author, c.html,"
-    " c.status, c.created, c.edited, c.edit_nonce"
+    " c.status, c.created, c.edited, c.edit_nonce, c.blocked"
 )
 # What the writer's account adds (domain/public.py): how they were verified (the badge's tooltip), their current
 # level (a revoked member shows no badge), their declaration of interests and, when public, their profile's handle.
@@ -53,7 +53,13 @@ def thread_rows(db, url: str) -> list[sqlite3.Row]:
     )
 
 
-SHAPE_COLUMNS = "c.id, c.parent_id, c.status, c.edit_nonce, c.author_name"
+SHAPE_COLUMNS = "c.id, c.parent_id, c.status, c.edit_nonce, c.author_name, c.blocked"
+
+
+def owner_status(row) -> str:
+    """A comment's status as its writer is told it: a comment stored as spam because its author is blocked on that
+    blog (domain/blocks.py) is "pending" to them, as it would be to anyone not blocked."""
+    return "pending" if row["status"] == "spam" and row["blocked"] else row["status"]
 
 
 def shape_rows(db, url: str) -> list[sqlite3.Row]:
@@ -76,14 +82,16 @@ def rows_by_id(db, ids: list[int]) -> dict[int, sqlite3.Row]:
 
 
 def pending_owned(db, url: str, owned: dict[int, str]) -> dict[int, str]:
-    """The subset of `owned` ({id: nonce} from the caller's tokens) that are pending comments of this thread."""
+    """The subset of `owned` ({id: nonce} from the caller's tokens) that are pending comments of this thread (to their
+    writer: owner_status)."""
     if not owned:
         return {}
     ids = list(owned)[: tokens.MAX_OWNER_TOKENS]
     marks = ",".join("?" * len(ids))
     rows = query(
         db,
-        f"SELECT id, edit_nonce FROM comments WHERE post_url = ? AND status = 'pending' AND id IN ({marks})",
+        f"SELECT id, edit_nonce FROM comments WHERE post_url = ? AND (status = 'pending' OR (status = 'spam' AND blocked))"
+        f" AND id IN ({marks})",
         (url, *ids),
     )
     return {r["id"]: owned[r["id"]] for r in rows if tokens.nonce_matches(r["edit_nonce"], owned[r["id"]])}
@@ -98,7 +106,7 @@ def thread_tree(rows, owned: dict[int, str] | None = None, depth: int = tree.DEF
     def visible(row) -> bool:
         if row["status"] == "approved":
             return True
-        return row["status"] == "pending" and tokens.nonce_matches(row["edit_nonce"], owned.get(row["id"], ""))
+        return owner_status(row) == "pending" and tokens.nonce_matches(row["edit_nonce"], owned.get(row["id"], ""))
 
     return tree.build(
         rows, depth=depth, visible=visible, make=public.comment, hole=public.placeholder,
@@ -200,10 +208,13 @@ def add_comment(
     now: datetime | None = None,
     secrecy: str | None = None,
     html: str | None = None,
+    secret: str | None = None,
 ) -> tuple[sqlite3.Row, str]:
     """Store a new comment; return (row, edit nonce). `policy` overrides the site's moderation policy;
     `secrecy` (domain/secrecy.hold) holds it for moderation whatever the policy, and says why; `html` is
-    render_text(data.text) when the caller made it before its transaction.
+    render_text(data.text) when the caller made it before its transaction. `secret` (the app's secret key) lets a
+    blocked author be recognised by their e-mail's keyed hash (domain/blocks.py): their comment is stored as spam,
+    marked `blocked`, and its writer is answered as for a pending one.
 
     `account` (from the sign-in layer, when there is one) decides the badge and the post-author
     mark on the server; nothing of the kind is read from the client's payload.
@@ -267,14 +278,21 @@ def add_comment(
         status = "pending" if secrecy else initial_status(
             site_policy, account=account, is_site_author=is_site_author, returning_author=bool(returning)
         )
+        blocked = not is_site_author and blocks.is_blocked(
+            db, post["site"], account_id=account["id"] if account else None,
+            email_key=blocks.email_hash(secret, email) if secret else None, ip_hash=ip_hash,
+        )
+        if blocked:
+            status = "spam"
         cursor = db.conn.execute(
             "INSERT INTO comments (post_url, site, parent_id, account_id, author_name, email, website,"
             " badge_level, badge_specialty, is_post_author, text, html, status, created, ip_hash, notify, edit_nonce,"
-            " secrecy, text_key) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            " secrecy, text_key, blocked) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (
                 post["url"], post["site"], data.parent, account["id"] if account else None, author, email,
                 data.website, (account or {}).get("badge_level"), (account or {}).get("badge_specialty"),
                 int(is_site_author), data.text, html, status, stamp, ip_hash, int(data.notify), nonce, secrecy, key,
+                int(blocked),
             ),
         )
         bump_post(db, post["url"], public=status not in HIDDEN)
@@ -288,12 +306,12 @@ def account_comments(db, account_id: int, post_url: str, window_minutes: int) ->
     window = timedelta(minutes=window_minutes)
     rows = query(
         db,
-        "SELECT id, status, created FROM comments WHERE post_url = ? AND account_id = ? AND status != 'deleted'"
+        "SELECT id, status, blocked, created FROM comments WHERE post_url = ? AND account_id = ? AND status != 'deleted'"
         " ORDER BY id",
         (post_url, account_id),
     )
     return [
-        {"id": r["id"], "status": r["status"], "editable_until": iso(parse_iso(r["created"]) + window)} for r in rows
+        {"id": r["id"], "status": owner_status(r), "editable_until": iso(parse_iso(r["created"]) + window)} for r in rows
     ]
 
 
@@ -334,7 +352,7 @@ def edit_comment(
     moment = now or utcnow()
     with write(db):
         row = _owner_row(db, comment_id, nonce, window_minutes, moment, account_id)
-        if row["status"] in ("rejected", "spam"):
+        if owner_status(row) in ("rejected", "spam"):
             raise ApiError(409, "comment_moderated", "Ce commentaire a été refusé par la modération.")
         db.conn.execute(
             "UPDATE comments SET text = ?, html = ?, text_key = ?, edited = ? WHERE id = ?",

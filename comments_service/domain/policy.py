@@ -33,14 +33,19 @@ def initial_status(
     return "approved" if returning_author or verified else "pending"
 
 
-ACTIONS = {"approve": "approved", "reject": "rejected", "spam": "spam", "delete": None}
-ACTION_LABELS = {"approve": "Approuver", "reject": "Rejeter", "spam": "Spam", "delete": "Supprimer"}
+# "block": the comment is spam and its author blocked on that blog (domain/blocks.py); comments only, not mentions
+ACTIONS = {"approve": "approved", "reject": "rejected", "spam": "spam", "delete": None, "block": "spam"}
+ACTION_LABELS = {
+    "approve": "Approuver", "reject": "Rejeter", "spam": "Spam", "delete": "Supprimer", "block": "Bloquer l'auteur",
+}
 ACTION_DONE = {
     "approve": "Commentaire approuvé : il est publié.",
     "reject": "Commentaire rejeté : il ne sera pas publié.",
     "spam": "Commentaire classé comme spam.",
     "delete": "Commentaire supprimé.",
+    "block": "Auteur bloqué sur ce blog : son commentaire est classé comme spam, ses prochains le seront aussi.",
 }
+ACTION_NAMES = "approve, reject, spam, delete ou block"
 QUEUE_LIMIT = 200
 
 MENTION_DONE = {
@@ -57,4 +62,10 @@ def is_moderator(account: dict | None) -> bool:
 
 def check_action(action: str) -> None:
     if not isinstance(action, str) or action not in ACTIONS:  # [null] is unhashable: a 500 before
+        raise ApiError(400, "invalid_choice", f"Action inconnue : {ACTION_NAMES}.", "action")
+
+
+def check_mention_action(action: str) -> None:
+    """A received mention has no author to block: approve, reject, spam or delete."""
+    if not isinstance(action, str) or action not in ACTIONS or action == "block":
         raise ApiError(400, "invalid_choice", "Action inconnue : approve, reject, spam ou delete.", "action")

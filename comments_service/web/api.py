@@ -161,9 +161,10 @@ def sent_message(row) -> str:
     """« publié », « en attente de validation » (the blog's policy), or « en attente de modération : <why> » when
     its text could identify a patient (domain/secrecy.py)."""
     held = secrecy.held(row)
-    if held and row["status"] == "pending":
+    status = store.owner_status(row)  # a blocked author is told what anyone whose comment waits is told
+    if held and status == "pending":
         return f"Votre commentaire est en attente de modération : {held['reason']}"
-    return SENT.get(row["status"], SENT["pending"])
+    return SENT.get(status, SENT["pending"])
 
 
 def _own(row) -> dict:
@@ -173,7 +174,7 @@ def _own(row) -> dict:
     held = secrecy.held(row)
     return {
         "comment": public.comment(row),
-        "status": row["status"],
+        "status": store.owner_status(row),
         "text": row["text"],
         "editable_until": store.iso(store.parse_iso(row["created"]) + window),
         **({"reason": held["reason"], "secrecy": held["flags"]} if held else {}),

@@ -76,7 +76,9 @@ def ip_hash(secret: str, ip: str) -> str:
 
 
 def request_ip_hash() -> str:
-    return ip_hash(current_app.config["SECRET_KEY"], client_ip())
+    """The keyed hash stored with a comment or a report: of the client's `budget_key`, so that an IPv6 client is known by
+    its /64 (a duplicate, a second report, a blocked author's address: domain/blocks.py) as the rate limits know it."""
+    return ip_hash(current_app.config["SECRET_KEY"], budget_key(client_ip()))
 
 
 def purge_ip_hashes(db, days: int, now: datetime | None = None) -> int:

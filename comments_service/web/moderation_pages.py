@@ -9,7 +9,11 @@
   POST /moderation/act             acts, once: the link's nonce is spent in the same transaction
   GET  /api/moderation/queue       the same queue as JSON (`items`, and `mentions`: pending Webmentions;
                                    `posts`: published posts whose build found medical secrecy warnings)
-  POST /api/moderation/<id>        {"action": "approve" | "reject" | "spam" | "delete"}
+  POST /api/moderation/<id>        {"action": "approve" | "reject" | "spam" | "delete" | "block"}; "block" (« Bloquer
+                                   l'auteur ») also takes "address": true to block the author's network address
+  GET  /api/moderation/blocks      the authors blocked on the blogs the account moderates (domain/blocks.py)
+  DELETE /api/moderation/blocks/<id>  lifts a block (their old comments stay spam)
+  POST /moderation/blocks/<id>     the same from the page's « Débloquer » button (form, CSRF)
   POST /moderation/mentions/<id>   the same for a received Webmention (form, same CSRF token as comments)
   POST /api/moderation/mentions/<id>  {"action": ...} as JSON
   POST /moderation/instances       action=block|unblock, host=…: the fediverse instances the network blocks
@@ -29,12 +33,12 @@ from datetime import timedelta
 
 from flask import Blueprint, current_app, redirect, request, url_for
 
-from comments_service.actions.comments import moderate, moderate_mention
+from comments_service.actions.comments import moderate, moderate_mention, unblock_author
 from comments_service.core import events as hooks
 from comments_service.core import tokens
 from comments_service.core.db import get_db, write
 from comments_service.core.errors import ApiError
-from comments_service.domain import accounts, mentions, moderation, policy, public, secrecy
+from comments_service.domain import accounts, blocks, mentions, moderation, policy, public, secrecy
 from comments_service.domain import comments as store
 from comments_service.federation import blocklist
 from comments_service.web.auth import current_account, require_account, signed_in_page
@@ -84,21 +88,44 @@ def _emit_mention(result: dict) -> None:
     hooks.emit("mention.moderated", mention_id=result["id"], action=result["action"], status=result["status"])
 
 
-def _api_decision(decide, target_id: int, emit):
-    """{"action": ...} on a comment (moderation.act) or a mention (moderate_mention), as JSON."""
+def _api_decision(decide, target_id: int, emit, *, comment: bool = False):
+    """{"action": ...} on a comment (moderation.act) or a mention (moderate_mention), as JSON; a comment's "block"
+    also reads "address" (a boolean, false by default: block the author's network address too)."""
     account = _moderator()
     payload = json_body()
     action = payload.get("action") if isinstance(payload, dict) else None
     if not action:
-        raise ApiError(400, "missing_field", "Indiquez l'action : approve, reject, spam ou delete.", "action")
-    result = decide(get_db(), account, target_id, action)
+        names = policy.ACTION_NAMES if comment else "approve, reject, spam ou delete"
+        raise ApiError(400, "missing_field", f"Indiquez l'action : {names}.", "action")
+    options = {}
+    if comment:
+        address = payload.get("address", False)
+        if not isinstance(address, bool):
+            raise ApiError(400, "invalid_type", "« address » vaut true ou false.", "address")
+        options["address"] = address
+    result = decide(get_db(), account, target_id, action, **options)
     emit(result)
     return json_response(result)
 
 
 @bp.post("/api/moderation/<id:comment_id>")
 def api_act(comment_id: int):
-    return _api_decision(moderate, comment_id, _emit)
+    return _api_decision(moderate, comment_id, _emit, comment=True)
+
+
+@bp.get("/api/moderation/blocks")
+def api_blocks():
+    """The authors blocked on the blogs the account moderates, newest first."""
+    account = _moderator()
+    db = get_db()
+    rows = blocks.listed(db, moderation.moderated_sites(db, account))
+    return json_response({"blocks": [public.moderation_block(row) for row in rows]},
+                         headers={"Cache-Control": "private, no-store"})
+
+
+@bp.delete("/api/moderation/blocks/<id:block_id>")
+def api_unblock(block_id: int):
+    return json_response(unblock_author(get_db(), _moderator(), block_id))
 
 
 @bp.post("/api/moderation/mentions/<id:mention_id>")
@@ -109,10 +136,14 @@ def api_act_mention(mention_id: int):
 # -- the page ----------------------------------------------------------------------------------------
 
 INSTANCE_DONE = {"bloquee": "Instance bloquée.", "debloquee": "Instance débloquée."}
+AUTHOR_DONE = {
+    "debloque": "Auteur débloqué : ses prochains commentaires seront modérés comme ceux des autres. Ses anciens"
+                " commentaires restent classés comme spam.",
+}
 
 
 def _queue_page(account: dict, notice: str | None = None, error: str | None = None, status: int = 200,
-                instance_host: str = "", instance_error: str | None = None):
+                instance_host: str = "", instance_error: str | None = None, block_form: dict | None = None):
     db = get_db()
     sites = moderation.moderated_sites(db, account)
     if sites == []:
@@ -137,7 +168,10 @@ def _queue_page(account: dict, notice: str | None = None, error: str | None = No
         sites=[titles.get(s, s) for s in sites] if sites is not None else None,
         site_titles=titles,
         csrf=csrf_token(f"moderation:{account['id']}"),
-        actions=policy.ACTION_LABELS,
+        actions={k: v for k, v in policy.ACTION_LABELS.items() if k != "block"},  # « Bloquer l'auteur »: its own form
+        block_label=policy.ACTION_LABELS["block"],
+        block_form=block_form,  # a refused « Bloquer l'auteur »: which comment, the box as ticked, the error
+        author_blocks=blocks.listed(db, sites),
         notice=notice,
         error=error,
         # the network's moderators (every blog) keep the instance blocklist; a blog's author does not
@@ -153,34 +187,54 @@ def _queue_page(account: dict, notice: str | None = None, error: str | None = No
 def queue_page(account):
     done = request.args.get("fait", "")
     notice = (policy.ACTION_DONE.get(done) or policy.MENTION_DONE.get(done.removeprefix("mention-"))
-              or INSTANCE_DONE.get(done))
+              or INSTANCE_DONE.get(done) or AUTHOR_DONE.get(done))
     return _queue_page(account, notice=notice)
 
 
-def _form_decision(decide, target_id: int, emit, done: str = ""):
-    """The queue page's buttons (CSRF-checked form), for a comment or a mention; back to the queue (303)."""
+def _form_decision(decide, target_id: int, emit, done: str = "", *, comment: bool = False):
+    """The queue page's buttons (CSRF-checked form), for a comment or a mention; back to the queue (303). A comment's
+    « Bloquer l'auteur » form also sends its « adresse réseau » box; refused, the page shows it as ticked."""
     account = current_account()
     if account is None:
         return redirect(url_for("account.auth_page", **{"return": "/moderation"}), 303)
-    if not check_csrf(f"moderation:{account['id']}"):
-        return _queue_page(account, error=CSRF_MESSAGE, status=403)
     action = request.form.get("action", "")
+    options = {"address": bool(request.form.get("address"))} if comment else {}
+    typed = {"id": target_id, **options} if comment and action == "block" else None
+    if not check_csrf(f"moderation:{account['id']}"):
+        return _queue_page(account, error=CSRF_MESSAGE, status=403,
+                           block_form={**typed, "error": CSRF_MESSAGE} if typed else None)
     try:
-        result = decide(get_db(), account, target_id, action)
+        result = decide(get_db(), account, target_id, action, **options)
     except ApiError as err:
-        return _queue_page(account, error=err.message, status=err.status)
+        return _queue_page(account, error=err.message, status=err.status,
+                           block_form={**typed, "error": err.message} if typed else None)
     emit(result)
     return redirect(url_for("moderation_pages.queue_page", fait=done + action), 303)
 
 
 @bp.post("/moderation/<id:comment_id>")
 def act_form(comment_id: int):
-    return _form_decision(moderate, comment_id, _emit)
+    return _form_decision(moderate, comment_id, _emit, comment=True)
 
 
 @bp.post("/moderation/mentions/<id:mention_id>")
 def act_mention_form(mention_id: int):
     return _form_decision(moderate_mention, mention_id, _emit_mention, "mention-")
+
+
+@bp.post("/moderation/blocks/<id:block_id>")
+def unblock_form(block_id: int):
+    """« Débloquer » an author of the list (CSRF-checked form); back to the page (303)."""
+    account = current_account()
+    if account is None:
+        return redirect(url_for("account.auth_page", **{"return": "/moderation"}), 303)
+    if not check_csrf(f"moderation:{account['id']}"):
+        return _queue_page(account, error=CSRF_MESSAGE, status=403)
+    try:
+        unblock_author(get_db(), account, block_id)
+    except ApiError as err:
+        return _queue_page(account, error=err.message, status=err.status)
+    return redirect(url_for("moderation_pages.queue_page", fait="debloque", _anchor="auteurs-bloques"), 303)
 
 
 @bp.post("/moderation/instances")

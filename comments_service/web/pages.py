@@ -229,10 +229,11 @@ def post_thread():
     secret = secrecy.held(row)
     if secret:  # medical secrecy: held whatever the policy; the page says why and shows the text sent (202)
         return _render(post, status=202, held={"reason": secret["reason"], "text": row["text"]})
-    anchor = f"#comment-{row['id']}" if row["status"] == "approved" else "#merci"
-    number = _page_of(db, post["url"], row["id"]) if row["status"] == "approved" else 1
+    status = store.owner_status(row)  # a blocked author's comment (domain/blocks.py) is answered as a pending one
+    anchor = f"#comment-{row['id']}" if status == "approved" else "#merci"
+    number = _page_of(db, post["url"], row["id"]) if status == "approved" else 1
     page = {"page": number} if number > 1 else {}
-    return redirect(url_for("pages.thread", url=post["url"], merci=row["status"], **page) + anchor, 303)
+    return redirect(url_for("pages.thread", url=post["url"], merci=status, **page) + anchor, 303)
 
 
 # -- « Signaler » without JavaScript ---------------------------------------------------------------------------

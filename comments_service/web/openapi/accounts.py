@@ -5,6 +5,7 @@ from __future__ import annotations
 from comments_service.web.openapi.common import (
     COMMENT_DECISION,
     COMMON_ERRORS,
+    ID_PARAM,
     NOT_SIGNED_IN,
     SESSION,
     body,
@@ -134,6 +135,45 @@ PATHS = {
         }
     },
     "/moderation/{id}": {"post": COMMENT_DECISION},
+    "/moderation/blocks": {
+        "get": {
+            "summary": "The authors blocked on the blogs the account moderates (all for moderators), newest first",
+            "description": "Private to moderators; neither e-mail nor network address, not even hashed.",
+            "security": SESSION,
+            "responses": {
+                "200": json(
+                    {
+                        "type": "object",
+                        "properties": {"blocks": {"type": "array", "items": {"$ref": "#/components/schemas/AuthorBlock"}}},
+                    },
+                    "The blocks",
+                ),
+                "401": NOT_SIGNED_IN,
+                "403": error("The account moderates no blog"),
+            },
+        }
+    },
+    "/moderation/blocks/{block_id}": {
+        "delete": {
+            "summary": "Unblock an author: their next comments are moderated as anyone's; their old ones stay spam",
+            "security": SESSION,
+            "parameters": [{**ID_PARAM, "name": "block_id", "description": "A block's id (GET /moderation/blocks)"}],
+            "responses": {
+                "200": json(
+                    {
+                        "type": "object",
+                        "properties": {"id": {"type": "integer"}, "site": {"type": "string"},
+                                       "unblocked": {"type": "boolean"}},
+                    },
+                    "Unblocked",
+                ),
+                "401": NOT_SIGNED_IN,
+                "403": error("Not a moderator of this block's blog, or of any blog"),
+                "404": error("No such block"),
+                "429": COMMON_ERRORS["429"],
+            },
+        }
+    },
     "/account/comments": {
         "get": {
             "summary": "The signed-in account's own comments on one thread (ids, status, end of the edit window)",
@@ -177,6 +217,20 @@ PATHS = {
 }
 
 SCHEMAS = {
+    "AuthorBlock": {
+        "type": "object",
+        "description": "An author blocked on a blog (private to its moderators)",
+        "properties": {
+            "id": {"type": "integer"},
+            "site": {"type": "string", "description": "The blog's slug"},
+            "author_name": {"type": "string", "description": "Their display name when blocked"},
+            "comment": {"type": "integer", "description": "The comment they were blocked from (it may be gone)"},
+            "created": {"type": "string", "format": "date-time"},
+            "blocked_by": {"type": ["string", "null"], "description": "Display name of who blocked (null: none, "
+                                                                    "or an account deleted since)"},
+            "by": {"type": "array", "items": {"enum": ["account", "email", "address"]}},
+        },
+    },
     "Account": {
         "type": "object",
         "properties": {

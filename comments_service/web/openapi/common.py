@@ -36,16 +36,36 @@ ID_PARAM = {"name": "id", "in": "path", "required": True,
 SESSION = [{"session": []}, {"sessionCookie": []}]
 NOT_SIGNED_IN = error("Not signed in: no session, or an expired or revoked one")
 
-# A moderator's decision on a comment (POST /moderation/{id}); a mention's (members) has the same body and answers.
+# A moderator's decision on a comment (POST /moderation/{id}); a mention's (members) has the same answers, and the
+# same body without "block" (MENTION_DECISION_BODY).
+MENTION_DECISION_BODY = body(
+    {
+        "type": "object",
+        "required": ["action"],
+        "properties": {"action": {"enum": ["approve", "reject", "spam", "delete"]}},
+    }
+)
 COMMENT_DECISION = {
-    "summary": "Approve, reject, mark as spam or delete a comment (reports are resolved)",
+    "summary": "Approve, reject, mark as spam or delete a comment (reports are resolved), or block its author",
+    "description": (
+        "`block` (« Bloquer l'auteur ») marks the comment spam and blocks its author on the comment's blog: by their "
+        "account when they were signed in, by their e-mail address (kept as a keyed hash), and by their network "
+        "address (keyed hash; an IPv6 client by its /64) when `address` is true. Their comments pending on that blog "
+        "become spam (`spammed`); their next comments there are stored as spam and answered exactly as pending ones. "
+        "The blog's own author cannot be blocked (400). GET /moderation/blocks lists the blocks."
+    ),
     "security": SESSION,
     "parameters": [ID_PARAM],
     "requestBody": body(
         {
             "type": "object",
             "required": ["action"],
-            "properties": {"action": {"enum": ["approve", "reject", "spam", "delete"]}},
+            "properties": {
+                "action": {"enum": ["approve", "reject", "spam", "delete", "block"]},
+                "address": {"type": "boolean", "default": False,
+                            "description": "With `block`: block the author's network address too (an office or a "
+                                           "hospital often shares one)"},
+            },
         }
     ),
     "responses": {
@@ -56,6 +76,16 @@ COMMENT_DECISION = {
                     "id": {"type": "integer"},
                     "action": {"type": "string"},
                     "status": {"enum": ["approved", "rejected", "spam", "deleted"]},
+                    "block": {
+                        "type": "object",
+                        "description": "With `block`: the block (its id) and what identifies the author",
+                        "properties": {
+                            "id": {"type": "integer"},
+                            "by": {"type": "array", "items": {"enum": ["account", "email", "address"]}},
+                        },
+                    },
+                    "spammed": {"type": "array", "items": {"type": "integer"},
+                                "description": "With `block`: the author's other pending comments, now spam"},
                 },
             },
             "Done",

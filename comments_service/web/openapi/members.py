@@ -2,7 +2,14 @@
 
 from __future__ import annotations
 
-from comments_service.web.openapi.common import COMMENT_DECISION, COMMON_ERRORS, ID_PARAM, error, json
+from comments_service.web.openapi.common import (
+    COMMENT_DECISION,
+    COMMON_ERRORS,
+    ID_PARAM,
+    MENTION_DECISION_BODY,
+    error,
+    json,
+)
 
 PATHS = {
     "/members/{handle}": {
@@ -29,6 +36,8 @@ PATHS = {
         "post": {
             **COMMENT_DECISION,
             "summary": "Approve, reject, mark as spam or delete a received Webmention (the thread shows it once approved)",
+            "description": "A mention has no author to block: `block` is refused (400).",
+            "requestBody": MENTION_DECISION_BODY,
             "parameters": [{**ID_PARAM, "name": "mention_id", "description": "A mention's id (`confreres webmention list`)"}],
             "responses": {
                 **{code: answer for code, answer in COMMENT_DECISION["responses"].items() if code != "409"},
