@@ -832,6 +832,27 @@ def m023_author_blocks(db: Database) -> None:
     )
 
 
+@migrations()
+def m024_outbox_mentions(db: Database) -> None:
+    """Which received Webmentions a waiting mail quotes (mail/outbox.py): a new mention's notice, a digest; the
+    mentions' twin of m022_outbox_comments (a table of its own: a mention's id is no comment's). Each row keeps the
+    mention's content_hash when the mail was written; when the mail leaves, a mention rejected, marked spam, deleted
+    (by a moderator, or its source gone) or changed by its source since drops it. Mails queued before this migration
+    have no rows: they leave as they are."""
+    _run(
+        db,
+        """
+        CREATE TABLE outbox_mentions (
+            outbox_id INTEGER NOT NULL REFERENCES outbox (id) ON DELETE CASCADE,
+            mention_id INTEGER NOT NULL,
+            content_hash TEXT NOT NULL,
+            PRIMARY KEY (outbox_id, mention_id)
+        )
+        """,
+        "CREATE INDEX outbox_mentions_mention ON outbox_mentions (mention_id)",
+    )
+
+
 def migrate(db: Database) -> list[str]:
     """Apply pending migrations under an exclusive write lock; return the names applied.
 

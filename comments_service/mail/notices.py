@@ -176,6 +176,7 @@ def queue_new_mention(db, author, row, now=None) -> int:
         max_days=max(1, int(current_app.config["ACTION_LINK_MAX_AGE"]) // 86400),
         moderation_url=external("moderation_pages.queue_page"),
         now=now,
+        about_mentions=[row],
     )
 
 
@@ -278,6 +279,7 @@ def _queue_digest(db, author, comments, moment, answers=(), mentions=()) -> int:
         mentions=pending_mentions,
         posts=posts,
         about=comments,
+        about_mentions=mentions,
         total=total,
         waiting=waiting,
         max_days=max(1, int(current_app.config["ACTION_LINK_MAX_AGE"]) // 86400),

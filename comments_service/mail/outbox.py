@@ -86,9 +86,10 @@ def _greeting(name: str | None) -> str:
 # -- outbox ----------------------------------------------------------------------------------------
 
 def queue(db, *, kind: str, to: str, subject: str, template: str, unsubscribe: dict, now=None, about=(),
-          **context) -> int:
+          about_mentions=(), **context) -> int:
     """Render a mail and add it to the outbox, inside the caller's transaction; returns its id. `about`: the comment
-    rows whose text the mail quotes (dropped at send time if one of them is withdrawn or edited: `stale_comments`)."""
+    rows whose text the mail quotes, `about_mentions` the mention rows (dropped at send time if one of them is
+    withdrawn or edited: `stale_comments`)."""
     unsubscribe_url = external("notify.unsubscribe", token=unsubscribe_token(unsubscribe))
     text = render_template(
         f"mail/{template}.txt",
@@ -107,16 +108,19 @@ def queue(db, *, kind: str, to: str, subject: str, template: str, unsubscribe: d
             "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
         },
     )
-    return enqueue(db, kind=kind, to=to, subject=subject, message=message, now=now, about=about)
+    return enqueue(
+        db, kind=kind, to=to, subject=subject, message=message, now=now, about=about, about_mentions=about_mentions
+    )
 
 
 def text_hash(text: str | None) -> str:
     return hashlib.sha256((text or "").encode("utf-8")).hexdigest()
 
 
-def enqueue(db, *, kind: str, to: str, subject: str, message: str, now=None, about=()) -> int:
+def enqueue(db, *, kind: str, to: str, subject: str, message: str, now=None, about=(), about_mentions=()) -> int:
     """Add a built message (transport.build) to the outbox, inside the caller's transaction; returns its id.
-    `about`: the comment rows the message quotes, with the text quoted (outbox_comments)."""
+    `about`: the comment rows the message quotes, with the text quoted (outbox_comments); `about_mentions`: the
+    received mentions it quotes, with their content_hash (outbox_mentions)."""
     with write(db):
         cursor = db.conn.execute(
             "INSERT INTO outbox (kind, recipient, subject, message, created) VALUES (?, ?, ?, ?, ?)",
@@ -125,6 +129,10 @@ def enqueue(db, *, kind: str, to: str, subject: str, message: str, now=None, abo
         db.conn.executemany(
             "INSERT OR IGNORE INTO outbox_comments (outbox_id, comment_id, text_hash) VALUES (?, ?, ?)",
             [(cursor.lastrowid, row["id"], text_hash(row["text"])) for row in about],
+        )
+        db.conn.executemany(
+            "INSERT OR IGNORE INTO outbox_mentions (outbox_id, mention_id, content_hash) VALUES (?, ?, ?)",
+            [(cursor.lastrowid, row["id"], row["content_hash"]) for row in about_mentions],
         )
     if has_app_context():
         g.confreres_mail_queued = True
@@ -158,11 +166,23 @@ def stale_comments(db, outbox_id: int) -> list[int]:
     ]
 
 
+def stale_mentions(db, outbox_id: int) -> list[int]:
+    """The received mentions a waiting mail quotes that are withdrawn (rejected, spam, deleted by a moderator or
+    because their source is gone) or changed by their source since it was queued: `stale_comments` for mentions."""
+    rows = query(
+        db,
+        "SELECT o.mention_id, o.content_hash AS quoted, m.status, m.content_hash FROM outbox_mentions o"
+        " LEFT JOIN mentions m ON m.id = o.mention_id WHERE o.outbox_id = ?",
+        (outbox_id,),
+    )
+    return [row["mention_id"] for row in rows if row["status"] not in LIVE or row["quoted"] != row["content_hash"]]
+
+
 def drop_stale(db, outbox_id: int) -> None:
-    """Inside a write: drop a mail quoting a withdrawn or edited comment. The notices it carried to a blog author (a
-    new comment, a digest's comments, mentions and answers) wait again for the author's next daily digest, which tells
-    what is still there with its text of then (a withdrawn comment is left out of it). A reply's mail is not
-    written again: the reply, edited, is on the thread."""
+    """Inside a write: drop a mail quoting a withdrawn or edited comment or mention. The notices it carried to a blog
+    author (a new comment or mention, a digest's comments, mentions and answers) wait again for the author's next daily
+    digest, which tells what is still there with its text of then (a withdrawn comment or mention is left out of it).
+    A reply's mail is not written again: the reply, edited, is on the thread."""
     for table in NOTICE_TABLES:
         db.conn.execute(f"UPDATE {table} SET queued = NULL, outbox_id = NULL WHERE outbox_id = ?", (outbox_id,))
     db.conn.execute("DELETE FROM outbox WHERE id = ?", (outbox_id,))
@@ -206,7 +226,7 @@ def deliver(config, *, retry_failed: bool = True, now: datetime | None = None, s
                     db.conn.execute("DELETE FROM outbox WHERE id = ?", (row["id"],))
                     counts["dropped"] += 1
                     continue
-                if stale_comments(db, row["id"]):
+                if stale_comments(db, row["id"]) or stale_mentions(db, row["id"]):
                     drop_stale(db, row["id"])
                     counts["dropped"] += 1
                     continue

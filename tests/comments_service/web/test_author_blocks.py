@@ -326,7 +326,7 @@ def test_the_migration_on_an_existing_database(tmp_path):
         [("Ancien", "ancien@exemple.fr", "pending", stamp), ("Publié", "p@exemple.fr", "approved", stamp)],
     )
     db.conn.commit()
-    assert migrate(db) == ["m023_author_blocks"]
+    assert migrate(db)[0] == "m023_author_blocks"  # and the later ones
     assert [r[0] for r in db.conn.execute("SELECT blocked FROM comments ORDER BY id")] == [0, 0]
     assert {r[1] for r in db.conn.execute("PRAGMA table_info(author_blocks)")} == {
         "id", "site", "account_id", "email_hash", "ip_hash", "author_name", "comment_id", "blocked_by", "created"}
