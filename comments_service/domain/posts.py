@@ -162,7 +162,7 @@ def find_post(db, network: Network, raw_url, field: str = "url") -> sqlite3.Row:
     """The listed post at `raw_url`, or ApiError 400 (bad URL) / 404 (outside the network, unknown post)."""
     url = validate.thread_url(raw_url, field)
     post = get_post(db, url) or get_post(db, moves.resolve(db, url))  # a page from before the post moved
-    if post is not None and _site_listed(network, post["site"]):
+    if post is not None and site_listed(network, post["site"]):
         return post
     site = network.site_for_url(url)
     if site is None:
@@ -185,7 +185,7 @@ def _warn_if_no_posts(db, slug: str) -> None:
                 "`confreres build` announces its posts (PUT /api/sites/%s/posts)", slug, slug)
 
 
-def _site_listed(network: Network, slug: str) -> bool:
+def site_listed(network: Network, slug: str) -> bool:
     """Still a member of the network (a site removed from network.toml loses its threads)."""
     return any(site.slug == slug for site in network.sites)
 

@@ -6,8 +6,9 @@ opens with the commenter's public name (« <p><strong>Nom</strong> a commenté :
 ActivityPub plugin does for its non-federated commenters. Only what the blog's own thread shows goes out:
 the public name (a pseudonymous member's pseudonym: the `author_name` the thread shows), the HTML through
 the one sanitiser, the dates. Pending, rejected, spam and deleted comments, the comments of « entre
-confrères » threads and of posts no longer published are served nowhere (404) and listed nowhere. A comment
-that came from the fediverse is listed by its own (remote) id and not served here: it is its author's.
+confrères » threads, of posts no longer published and of blogs removed from network.toml are served nowhere (404)
+and listed nowhere. A comment that came from the fediverse is listed by its own (remote) id and not served here:
+it is its author's.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from __future__ import annotations
 import html
 
 from comments_service.domain import public
-from comments_service.domain.posts import comments_mode, get_post, query, query_one
+from comments_service.domain.posts import comments_mode, get_post, query, query_one, site_listed
 from comments_service.federation import articles, documents, urls
 from confreres import sanitize
 from confreres.registry import Network
@@ -39,9 +40,10 @@ def comment_of(network: Network, url) -> int | None:
 
 
 def _thread(db, network: Network, post_url: str):
-    """(post, live Article row) of a post whose comments the fediverse may see, else None."""
+    """(post, live Article row) of a post whose comments the fediverse may see, else None: not those of a post its
+    blog removed, or of a blog no longer in network.toml (their threads answer 404: posts.find_post)."""
     post = get_post(db, post_url)
-    if post is None or comments_mode(network, post) == "confreres":
+    if post is None or not site_listed(network, post["site"]) or comments_mode(network, post) == "confreres":
         return None
     article = query_one(db, "SELECT object_id FROM fed_articles WHERE post_url = ? AND deleted IS NULL", (post_url,))
     return (post, article) if article is not None else None

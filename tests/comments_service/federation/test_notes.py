@@ -173,3 +173,31 @@ def test_likes_and_boosts_are_in_the_thread_and_on_the_no_js_page(open_service, 
     undo = reaction(peer, "Undo", reaction(peer, "Announce", post_url, 2), 3)
     assert peer.post(inbox, undo).status_code == 202
     assert httpx.get(api, params={"url": post_url}).json()["fediverse"] == {"likes": 2, "boosts": 0}
+
+
+def test_a_blog_removed_from_network_toml_serves_and_lists_no_note_as_its_threads_are_gone(make_service):
+    """A blog taken out of network.toml loses its threads (they answer 404, /api/counts and the feeds leave them
+    out): its comments go dark for the fediverse too, the other blogs' stay."""
+    from comments_service.core.config import refresh_network
+
+    service = make_service(MODERATION="none")
+    post_a, post_b = service.url("/dr-a/ouvert.html"), service.url("/dr-b/billet.html")
+    assert service.announce("dr-a", posts(service)).status_code == 200
+    assert service.announce("dr-b", [{"url": post_b, "title": "Billet B", "date": "2024-03-04"}]).status_code == 200
+    kept = comment(service, post_a, "Sur le blog A.")
+    gone = comment(service, post_b, "Sur le blog B.")
+    kept_note, gone_note = (service.url(f"/comments/ap/comments/{c['comment']['id']}") for c in (kept, gone))
+    article_b = article_id(service, post_b)
+    assert fetch(gone_note).status_code == 200 and replies_of(article_b) == [gone_note]
+
+    path = service.app.extensions["confreres_network_file"].path
+    text = path.read_text(encoding="utf-8")
+    path.write_text(text[: text.index('[[sites]]\nslug = "dr-b"')], encoding="utf-8")
+    assert refresh_network(service.app, force=True)
+    assert httpx.get(service.url("/comments/api/comments"), params={"url": post_b}).status_code == 404
+
+    answer = fetch(gone_note)
+    assert answer.status_code == 404 and answer.json()["error"]["code"] == "unknown_comment"
+    assert fetch(article_b).json()["replies"]["totalItems"] == 0 and replies_of(article_b) == []
+    assert fetch(kept_note).status_code == 200
+    assert replies_of(article_id(service, post_a)) == [kept_note]

@@ -211,3 +211,27 @@ def test_handles_are_random_and_given_to_existing_accounts(tmp_path):
     with pytest.raises(sqlite3.IntegrityError):
         conn = sqlite3.connect(path)
         conn.execute("UPDATE accounts SET public_id = ? WHERE email = 'new@x.test'", (handles[0],))
+
+
+def test_a_profile_leaves_out_threads_that_answer_404(kit, claire, actions, urls, client, network_file):
+    """As /api/counts and the feeds: no comment on a post its blog removed, nor of a blog removed from
+    network.toml, in the list or in the count."""
+    from tests.comments_service.actions.test_posts import put
+    from tests.comments_service.web.test_api_counts import without_blog_b
+
+    kept = comment_as(actions, claire, "Sur le premier billet.", urls.POST_A)
+    comment_as(actions, claire, "Sur le second billet.", urls.POST_A2)
+    comment_as(actions, claire, "Sur le blog B.", urls.POST_B)
+    handle = actions.thread(urls.POST_A).get_json()["comments"][0]["author"]["profile"].removeprefix(PROFILE_PREFIX)
+    assert client.get(f"/api/members/{handle}").get_json()["member"]["comment_count"] == 3
+
+    without_blog_b(actions.app, network_file)
+    assert actions.thread(urls.POST_B).status_code == 404
+    one_post = {"url": urls.POST_A, "title": "Premier billet", "date": "2024-03-01"}
+    assert put(client, "dr-a", {"posts": [one_post]}).get_json()["unlisted"] == 3  # the second billet among them
+    assert actions.thread(urls.POST_A2).status_code == 404
+
+    doc = client.get(f"/api/members/{handle}").get_json()
+    assert doc["member"]["comment_count"] == 1 and [c["id"] for c in doc["comments"]] == [kept["id"]]
+    page = client.get(f"/membres/{handle}").get_data(as_text=True)
+    assert "Sur le premier billet." in page and "Sur le blog B." not in page and "Sur le second billet." not in page
