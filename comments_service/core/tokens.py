@@ -108,6 +108,19 @@ def check_csrf_token(secret: str, token: str, browser_nonce: str, thread_url: st
     )
 
 
+def csrf_from_browser(secret: str, token: str, browser_nonce: str) -> bool:
+    """Whether `token` is a CSRF token this service minted for this browser (its cookie nonce), whatever its form
+    and however old: not enough to act on (check_csrf_token is), only to tell a form of ours, sent from this browser,
+    from a page of another site posting in its name."""
+    if not token or not browser_nonce or len(token) > 1000:
+        return False
+    try:
+        payload = URLSafeTimedSerializer(secret, salt=CSRF_SALT).loads(token)
+    except BadSignature:
+        return False
+    return isinstance(payload, list) and len(payload) == 2 and hmac.compare_digest(str(payload[0]), browser_nonce)
+
+
 # -- single-use links: sign-in (magic link) and one-click moderation ----------------------------------
 
 class LinkError(Exception):

@@ -34,6 +34,7 @@ from comments_service.core.errors import ApiError
 from comments_service.domain import accounts, public, verification
 from comments_service.mail import outbox
 from comments_service.web.auth import (
+    YES_NO,
     clear_session_cookie,
     current_account,
     current_session,
@@ -453,8 +454,19 @@ def _account_typed() -> dict:
     }
 
 
+PROFILE_FIELDS = {  # what a profile form posted after its session ended shows back (auth.expired_form)
+    "display_name": "Nom affiché ou pseudonyme",
+    "show_specialty": ("Afficher ma spécialité à côté de mes commentaires", YES_NO),
+    "interests": "Liens d'intérêts déclarés",
+    "notify_comments": ("Nouveaux commentaires sur mes blogs",
+                        {"immediate": "Immédiatement", "daily": "Résumé quotidien", "never": "Jamais"}),
+    "notify_replies": ("Me prévenir par e-mail des réponses à mes commentaires", YES_NO),
+    "public_profile": ("Profil public", YES_NO),
+}
+
+
 @bp.post("/account")
-@signed_in_page
+@signed_in_page(typed=PROFILE_FIELDS)
 def account_submit(account):
     form = _account_typed()
     if not check_csrf(f"account:{account['id']}"):

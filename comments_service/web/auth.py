@@ -18,10 +18,12 @@ from __future__ import annotations
 import functools
 
 from flask import current_app, g, redirect, request, url_for
+from werkzeug.exceptions import HTTPException
 
 from comments_service.core.db import get_db
 from comments_service.core.errors import ApiError
 from comments_service.domain import accounts
+from comments_service.web.forms import csrf_token, page, sent_from_this_browser
 
 SESSION_COOKIE = "confreres_session"
 
@@ -105,15 +107,86 @@ def clear_session_cookie(response) -> None:
     )
 
 
-def signed_in_page(view):
+def signed_in_page(view=None, *, typed: dict | None = None):
     """A service page for the signed-in (cookie session): the view gets the account first; anyone else is
-    sent to the sign-in page, which brings them back here (path and query) once signed in."""
+    sent to the sign-in page, which brings them back here (path and query) once signed in.
 
-    @functools.wraps(view)
-    def wrapper(*args, **kwargs):
-        account = current_account()
-        if account is None:
-            return redirect(url_for("account.auth_page", **{"return": request.full_path.rstrip("?")}), 303)
-        return view(account, *args, **kwargs)
+    A form of such a page posted without a live session (it expired, or was ended in another tab, while the form
+    was being filled) is not redirected, which would lose what was typed: it answers 401 with the sign-in page
+    (`expired_form`), which says that nothing was saved and shows a read-only copy of the fields named in `typed`
+    ({field: label, or (label, {value: shown})}) to copy before signing in again; the sign-in link brings the
+    member back to the page the form was on. Nothing typed is stored anywhere (URL, cookie, mail): an RPPS number
+    or a name must not outlive the page."""
 
-    return wrapper
+    def decorate(view):
+        @functools.wraps(view)
+        def wrapper(*args, **kwargs):
+            account = current_account()
+            if account is None:
+                if request.method == "POST":
+                    return expired_form(typed or {})
+                return redirect(url_for("account.auth_page", **{"return": request.full_path.rstrip("?")}), 303)
+            return view(account, *args, **kwargs)
+
+        return wrapper
+
+    return decorate(view) if view is not None else decorate
+
+
+# -- a signed-in page's form posted after its session ended ------------------------------------------------------
+
+EXPIRED_NOTICE = (
+    "Votre session a expiré (ou vous vous êtes déconnecté(e) entre-temps) : rien n'a été enregistré."
+    " Reconnectez-vous : le lien de connexion vous ramènera à la page où vous étiez."
+)
+YES_NO = {"": "non", "1": "oui", "on": "oui"}  # a checkbox: absent when unticked
+NEVER_SHOWN = ("csrf", "token", "password", "secret")  # never copied back, whatever a view's `typed` says
+
+
+def _page_of_form() -> str:
+    """The page the posted form was on: the path posted to when it is also a page (GET), else the nearest parent
+    that is (/account/delete -> /account); "" when none is."""
+    adapter = current_app.create_url_adapter(request)
+    path = request.path
+    while path:
+        try:
+            adapter.match(path, method="GET")
+            return path
+        except HTTPException:  # not a page (405), none (404), a redirect: try the parent
+            path = path.rsplit("/", 1)[0]
+    return ""
+
+
+def _typed_copy(typed: dict) -> list[tuple[str, str]]:
+    """(label, value) of the fields `typed` names, as the form posted them; empty fields left out."""
+    shown = []
+    for name, spec in typed.items():
+        if any(word in name.lower() for word in NEVER_SHOWN):
+            continue
+        label, choices = spec if isinstance(spec, tuple) else (spec, None)
+        value = request.form.get(name, "")
+        if choices is not None:
+            value = choices.get(value, "")
+        value = value.replace("\r\n", "\n").strip()
+        if value:
+            shown.append((label, value))
+    return shown
+
+
+def expired_form(typed: dict):
+    """401: the sign-in page, saying nothing was saved, with a read-only copy of what the form carried (only for a
+    form of ours sent from this browser: a page of another site cannot have its text shown on ours)."""
+    copy = _typed_copy(typed) if sent_from_this_browser() else []
+    return page(
+        "auth.html",
+        401,
+        form={"email": "", "return": _page_of_form()},
+        errors=[],
+        by_field={},
+        csrf=csrf_token("auth"),
+        account=None,
+        notice=None,
+        expired=EXPIRED_NOTICE,
+        typed=copy,
+        minutes=max(1, int(current_app.config["MAGIC_LINK_MAX_AGE"]) // 60),
+    )

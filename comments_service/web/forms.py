@@ -63,6 +63,14 @@ def check_csrf(binding: str) -> bool:
     )
 
 
+def sent_from_this_browser() -> bool:
+    """Whether the posted form is one of the service's pages as served to this browser (its CSRF token, however old,
+    matches the browser's nonce): a page of another site posting here cannot pass it."""
+    return tokens.csrf_from_browser(
+        current_app.config["SECRET_KEY"], request.form.get("csrf", ""), request.cookies.get(CSRF_COOKIE, "")
+    )
+
+
 CSRF_MESSAGE = (
     "Le formulaire a expiré ou ne vient pas de cette page : rechargez la page puis recommencez"
     " (les cookies doivent être autorisés pour ce site)."

@@ -250,8 +250,16 @@ def _declared() -> dict:
     return {key: request.form.get(key, "") for key in ("rpps", "last_name", "first_name", "display_name")}
 
 
+DECLARATION_FIELDS = {  # what a declaration posted after its session ended shows back (auth.expired_form)
+    "rpps": "Numéro RPPS",
+    "last_name": "Nom d'exercice",
+    "first_name": "Prénom d'exercice",
+    "display_name": "Nom affiché à côté de vos commentaires",
+}
+
+
 @bp.post("/verification")
-@signed_in_page
+@signed_in_page(typed=DECLARATION_FIELDS)
 def page_declare(account):
     form = _declared()
     if not check_csrf(f"verification:{account['id']}"):
@@ -316,7 +324,7 @@ def _vouch_typed() -> dict:
 
 
 @bp.post("/verification/parrainer/<token>")
-@signed_in_page
+@signed_in_page(typed={"last_name": "Nom d'exercice de ce confrère"})
 def vouch_submit(account, token: str):
     candidate_id = _candidate(token)
     form = _vouch_typed()
@@ -412,16 +420,20 @@ def _review_page(account: dict, errors=(), status=200, notice=None, form=None, t
     )
 
 
-def moderator_page(view):
-    """A page of the network's moderators: `signed_in_page`, then a 403 for anyone else."""
+def moderator_page(view=None, *, typed: dict | None = None):
+    """A page of the network's moderators: `signed_in_page` (`typed`: what its form shows back when posted after
+    the session ended), then a 403 for anyone else."""
 
-    @functools.wraps(view)
-    def checked(account, *args, **kwargs):
-        if account.get("role") not in verify.REVIEWER_ROLES:
-            raise ApiError(403, "not_a_moderator", "Réservé aux modérateurs du réseau.")
-        return view(account, *args, **kwargs)
+    def decorate(view):
+        @functools.wraps(view)
+        def checked(account, *args, **kwargs):
+            if account.get("role") not in verify.REVIEWER_ROLES:
+                raise ApiError(403, "not_a_moderator", "Réservé aux modérateurs du réseau.")
+            return view(account, *args, **kwargs)
 
-    return signed_in_page(checked)
+        return signed_in_page(checked, typed=typed)
+
+    return decorate(view) if view is not None else decorate
 
 
 @bp.get("/verification/examen")
@@ -435,7 +447,8 @@ def _review_typed() -> dict:
 
 
 @bp.post("/verification/examen/<id:account_id>")
-@moderator_page
+@moderator_page(typed={"proof": ("Justificatif examiné", verify.PROOFS), "rpps": "Numéro RPPS lu sur le justificatif",
+                       "reason": "Ce que vous avez vérifié"})
 def review_submit(account, account_id: int):
     form = _review_typed()
     if not check_csrf(f"verification-review:{account['id']}"):
@@ -453,7 +466,7 @@ def _revoke_typed() -> dict:
 
 
 @bp.post("/verification/revoquer/<id:account_id>")
-@moderator_page
+@moderator_page(typed={"reason": "Motif de la révocation"})
 def revoke_submit(account, account_id: int):
     form = _revoke_typed()
     if not check_csrf(f"verification-review:{account['id']}"):
