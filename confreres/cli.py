@@ -1237,7 +1237,7 @@ def export_group():
 @pass_ctx
 def export_comments(ctx, slug, out, private):
     """Write the comment threads as JSON: public fields only, unless --private."""
-    from comments_service.domain.export import write_export
+    from comments_service.domain.export import fsync_folder, write_export
     from confreres.french import plural_fr
 
     network = ctx.network
@@ -1262,10 +1262,13 @@ def export_comments(ctx, slug, out, private):
             try:
                 with os.fdopen(fd, "w", encoding="utf-8") as handle:
                     counts = write_export(db, network, handle, site=slug, private=private, depth=depth)
+                    handle.flush()
+                    os.fsync(handle.fileno())  # the file's bytes on disk before its name points at them
                 os.replace(tmp, out)
             except BaseException:
                 tmp.unlink(missing_ok=True)
                 raise
+            fsync_folder(out.parent)  # the rename itself (as `confreres backup`): a crash must not undo it
     if out is not None:
         click.echo(f"{plural_fr(counts['comments'], 'commentaire')} dans {plural_fr(counts['threads'], 'fil')} -> {out}", err=True)
 

@@ -185,7 +185,7 @@ class BackupError(RuntimeError):
     pass
 
 
-def _fsync_folder(path: Path) -> None:
+def fsync_folder(path: Path) -> None:
     """Make a rename (or a file created) in the folder `path` durable: a renamed file is in its folder's entries,
     which its own fsync does not write."""
     fd = os.open(path, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))
@@ -239,5 +239,5 @@ def backup(source: str | Path, dest: str | Path, *, overwrite: bool = False) -> 
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise
-    _fsync_folder(dest.parent)  # the rename itself: a crash right after must not bring back the old name, or none
+    fsync_folder(dest.parent)  # the rename itself: a crash right after must not bring back the old name, or none
     return BackupResult(dest, dest.stat().st_size, integrity, counts, statuses, time.perf_counter() - started)

@@ -272,20 +272,15 @@ def test_the_export_is_one_snapshot_whatever_is_written_meanwhile(app, actions, 
     assert actions.counts(urls.POST_B).get_json() == {urls.POST_B: 1}, "the service wrote meanwhile"
 
 
-@pytest.mark.skipif(not shutil.which("strace"), reason="needs strace to see the system calls")
-def test_backup_is_durable_its_file_and_its_rename_fsynced(filled, app, network_file, tmp_path):
-    """What the kernel is asked, seen by strace on the real command: the copy is fsynced before its rename into place,
-    and the folder after it (else a crash right after the command could lose the rename, leaving no backup)."""
-    folder = tmp_path / "sauvegardes"
-    folder.mkdir()
-    dest = folder / "copie.sqlite3"
+def synced_around_rename(tmp_path, app, network_file, dest: Path, *args: str) -> tuple[str, set, set]:
+    """Run the real `confreres ARGS...` under strace: (the temporary name renamed to `dest`, the paths fsynced before
+    that rename, those fsynced after it)."""
     trace = tmp_path / "strace.txt"
     env = {**os.environ, "CONFRERES_DB": app.config["DB"], "CONFRERES_SECRET_KEY": "test-secret-key",
            "CONFRERES_NETWORK": str(network_file), "PYTHONPATH": str(ROOT)}
     done = subprocess.run(
         ["strace", "-f", "-qq", "-e", "trace=openat,fsync,fdatasync,rename,renameat,renameat2", "-o", str(trace),
-         sys.executable, "-c", "from confreres.cli import cli; cli()", "--network", str(network_file),
-         "backup", str(dest)],
+         sys.executable, "-c", "from confreres.cli import cli; cli()", "--network", str(network_file), *args],
         env=env, capture_output=True, text=True, timeout=120,
     )
     assert done.returncode == 0, done.stdout + done.stderr
@@ -303,7 +298,32 @@ def test_backup_is_durable_its_file_and_its_rename_fsynced(filled, app, network_
         elif call.startswith(("fsync(", "fdatasync(")):
             path = opened.get(call.split("(", 1)[1].split(")", 1)[0])
             (synced_before if i < renamed[0] else synced_after).add(path)
-    tmp_name = calls[renamed[0]].split('"')[1]
+    return calls[renamed[0]].split('"')[1], synced_before, synced_after
+
+
+@pytest.mark.skipif(not shutil.which("strace"), reason="needs strace to see the system calls")
+def test_backup_is_durable_its_file_and_its_rename_fsynced(filled, app, network_file, tmp_path):
+    """What the kernel is asked, seen by strace on the real command: the copy is fsynced before its rename into place,
+    and the folder after it (else a crash right after the command could lose the rename, leaving no backup)."""
+    folder = tmp_path / "sauvegardes"
+    folder.mkdir()
+    dest = folder / "copie.sqlite3"
+    tmp_name, synced_before, synced_after = synced_around_rename(tmp_path, app, network_file, dest, "backup", str(dest))
     assert tmp_name in synced_before, "the copy's bytes are on disk before it is renamed"
     assert str(folder) in synced_after, "the rename is made durable by an fsync of the folder"
     assert dest.is_file()
+
+
+@pytest.mark.skipif(not shutil.which("strace"), reason="needs strace to see the system calls")
+@pytest.mark.parametrize("private", [False, True])
+def test_export_to_a_file_is_durable_its_file_and_its_rename_fsynced(filled, app, network_file, tmp_path, private):
+    """`confreres export comments --out FILE`, as the backup: the file is fsynced before its rename into place, and
+    its folder after it (else a crash right after the command could leave an empty FILE, or none)."""
+    folder = tmp_path / "exports"
+    folder.mkdir()
+    dest = folder / "commentaires.json"
+    args = ["export", "comments", "--out", str(dest)] + (["--private"] if private else [])
+    tmp_name, synced_before, synced_after = synced_around_rename(tmp_path, app, network_file, dest, *args)
+    assert tmp_name in synced_before, "the file's bytes are on disk before it is renamed"
+    assert str(folder) in synced_after, "the rename is made durable by an fsync of the folder"
+    assert json.loads(dest.read_text(encoding="utf-8"))
