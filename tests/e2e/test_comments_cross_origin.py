@@ -51,9 +51,10 @@ def test_widget_works_across_origins_without_cookies(two_origins, tmp_path, page
     from tests.comments_service.verification_kit import Kit
 
     member = Kit(slot.app, slot.app.test_client()).member(display_name="Dr Lointaine")
+    page.evaluate("() => localStorage.setItem('confreres.signin', JSON.stringify(['etat']))")  # « Se connecter » here
     page.goto("about:blank")
     before = len(calls)
-    page.goto(f"{url}#confreres-session={member.token}")
+    page.goto(f"{url}?confreres-signin=etat#confreres-session={member.token}")
     expect(page.locator(".comments-account")).to_contain_text("Connecté·e : Dr Lointaine")
     page.locator("#cf-text").fill("Connectée depuis une autre origine.")
     page.get_by_role("button", name="Publier").click()

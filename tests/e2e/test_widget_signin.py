@@ -35,11 +35,45 @@ def stored(page, key: str):
     return page.evaluate("(k) => JSON.parse(localStorage.getItem(k))", key)
 
 
+SIGNIN_KEY = "confreres.signin"
+
+
+def asked_from_here(page, url: str, state: str = "etat-de-ce-navigateur") -> str:
+    """What « Se connecter » leaves in this browser: the state of the link asked for (comments-extra.js)."""
+    page.goto(url)
+    page.evaluate("([k, v]) => localStorage.setItem(k, JSON.stringify([v]))", [SIGNIN_KEY, state])
+    return state
+
+
 def back_from_link(page, url: str, token: str) -> None:
-    """Land on `url` as the sign-in redirect does: with the session in the fragment."""
+    """Land on `url` as the sign-in redirect does for a link this browser asked for: with its state in the query
+    and the session in the fragment."""
+    state = asked_from_here(page, url)
     page.goto("about:blank")  # a fragment change alone would not load the page again
-    page.goto(f"{url}#confreres-session={token}")
+    page.goto(f"{url}?confreres-signin={state}#confreres-session={token}")
     expect(page.locator(".comments-app")).to_be_visible()
+
+
+def test_a_link_someone_else_crafted_does_not_sign_the_reader_in(live_network, page, tmp_path):
+    """Session fixation: a page of a blog opened with a stranger's session in its fragment (a link sent by the
+    stranger) keeps the reader as they were, instead of signing them into the stranger's account."""
+    live = live_network()
+    kit = Kit(live.app, live.client)
+    url = live.post_url("dr-a-billet-2")
+    reader = kit.member(display_name="Dr Lectrice")
+    stranger = kit.member(display_name="Dr Inconnu")
+    back_from_link(page, url, reader.token)
+    expect(page.locator(".comments-account")).to_contain_text("Connecté·e : Dr Lectrice")
+
+    for crafted in (f"{url}#confreres-session={stranger.token}",  # no state at all
+                    f"{url}?confreres-signin=devine#confreres-session={stranger.token}"):  # a state never asked here
+        page.goto("about:blank")
+        page.goto(crafted)
+        expect(page.get_by_role("status")).to_have_text(
+            "Ce lien de connexion n'a pas été demandé depuis ce navigateur : demandez-en un ici.")
+        expect(page.locator(".comments-account")).to_contain_text("Connecté·e : Dr Lectrice")
+        assert stored(page, SESSION_KEY) == reader.token
+        assert page.url == url  # the fragment and the state are taken out of the address
 
 
 def sign_in_button(page):

@@ -3,8 +3,9 @@
    « entre confrères » threads, the reader's own comments (the edit window, « Modifier », « Supprimer ») and
    « Signaler ». comments.js loads it at once for a signed-in reader, an « entre confrères » thread, or a
    comment of this reader's still editable here. Each export takes the thread's state `t` (see comments.js).
-   Sign-in: POST <api>auth/request with this page as `return`; the mailed link comes back with
-   #confreres-session=<token> (comments.js keeps it in localStorage["confreres.session"]), sent as
+   Sign-in: POST <api>auth/request with this page as `return` (plus ?confreres-signin=<random state>, kept in
+   localStorage["confreres.signin"]); the mailed link comes back with #confreres-session=<token>, which comments.js
+   keeps in localStorage["confreres.session"] only when the state is one this browser asked for; it is sent as
    `Authorization: Bearer` on writes and GET <api>account only (thread reads stay cacheable). Signed in,
    GET <api>account/comments?url= names the member's own comments here, so « Modifier » / « Supprimer » work
    with the session on a device that holds no edit token for them. The Markdown to edit comes from
@@ -62,7 +63,12 @@ export const signin = (t) => {
   f.addEventListener("submit", async (ev) => {
     ev.preventDefault();
     try {
-      await K.call(t.api + "auth/request", "POST", { email: mail.value, return: location.href.split("#")[0] });
+      // A random state in the return address, kept here: only a link asked for from this browser signs in here.
+      const state = Array.from(crypto.getRandomValues(new Uint8Array(16)), (b) => b.toString(16).padStart(2, "0")).join("");
+      const back = new URL(location.href.split("#")[0]);
+      back.searchParams.set("confreres-signin", state);
+      K.asked.set([...[].concat(K.asked.get()), state].slice(-5)); // the last few links asked for (a second mail must work too)
+      await K.call(t.api + "auth/request", "POST", { email: mail.value, return: back.href });
       t.sent = `Un lien de connexion vous a été envoyé à ${mail.value.trim()}. Ouvrez-le dans ce navigateur ` +
         "pour revenir ici connecté·e.";
       K.sync(t);

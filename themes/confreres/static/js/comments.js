@@ -28,12 +28,14 @@
     get() { try { return JSON.parse(localStorage.getItem(key)) || empty; } catch (e) { return empty; } },
     set(v) { try { localStorage.setItem(key, JSON.stringify(v)); } catch (e) { /* storage off: this page only */ } },
   });
-  const storage = keep("confreres.comments", {}), session = keep("confreres.session", "");
-  // Back from the mailed sign-in link: take the session out of the address at once.
-  const back = /[#&]confreres-session=(cfs1_[\w-]+)/.exec(location.hash);
+  const storage = keep("confreres.comments", {}), session = keep("confreres.session", ""), asked = keep("confreres.signin", []);
+  // Back from a sign-in link: out of the address at once; kept only if asked from here (no session fixation).
+  const back = /[#&]confreres-session=(cfs1_[\w-]+)/.exec(location.hash), q = new URLSearchParams(location.search);
+  const mine = back && [].concat(asked.get()).includes(q.get("confreres-signin"));
   if (back) {
-    session.set(back[1]);
-    history.replaceState(history.state, "", location.pathname + location.search);
+    if (mine) session.set(back[1]);
+    q.delete("confreres-signin");
+    history.replaceState(history.state, "", location.pathname + (String(q) ? "?" + q : ""));
   }
   const http = (u) => (/^https?:\/\//i.test(u || "") ? u : null);
 
@@ -420,14 +422,15 @@
     if (t.mode === "confreres") await extra(t).catch(() => {}); // its first step is signing in
     mount(t);
     if (back) {
-      say(t, t.acct ? "Vous êtes connecté·e." : "Ce lien de connexion n'est plus valable : demandez-en un nouveau.");
+      say(t, !mine ? "Ce lien de connexion n'a pas été demandé depuis ce navigateur : demandez-en un ici."
+        : t.acct ? "Vous êtes connecté·e." : "Ce lien de connexion n'est plus valable : demandez-en un nouveau.");
       t.heading.focus();
     }
   };
 
   // For comments-extra.js (a module cannot import a classic script).
   const kit = { h, field, btn, setError, badge, call, say, focusOn, render, sync, load, auth, owned, isOpen, canWrite,
-    storage, session, MD };
+    storage, session, asked, MD };
 
   const root = d.getElementById("commentaires");
   if (root && root.dataset.threadUrl && /^https?:\/\//.test(root.dataset.api || "")) thread(root);
