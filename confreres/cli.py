@@ -1189,10 +1189,11 @@ def _import_comments(network, file: Path, slug: str, dry_run: bool, as_json: boo
 
     from comments_service.actions import posts as actions_posts
     from comments_service.importers import threads
+    from confreres.post_import import without_thread
     from confreres.xml_input import ExportError
 
     try:
-        network.site(slug)
+        site = network.site(slug)
     except KeyError as exc:
         raise click.ClickException(exc.args[0]) from None
     with service_db(network) as (_app, db):
@@ -1211,7 +1212,8 @@ def _import_comments(network, file: Path, slug: str, dry_run: bool, as_json: boo
                     f"le service de commentaires ne connaît encore aucun billet de {slug} : importez les billets, "
                     f"construisez le blog (confreres build --site {slug}) service lancé, puis importez les commentaires"
                 )
-            report = threads.import_threads(db, network, slug, file, read, dry_run=dry_run, extra_candidates=extra)
+            report = threads.import_threads(db, network, slug, file, read, dry_run=dry_run, extra_candidates=extra,
+                                            without_thread=without_thread(site.path / "content"))
         except ExportError as exc:
             raise click.ClickException(f"{file} : {exc} ; rien n'a été importé") from None
         except (OSError, ValueError) as exc:

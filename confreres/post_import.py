@@ -525,16 +525,17 @@ class _Writer:
             list(pool.map(lambda upload: _fetch(guard, upload, self.content), waiting))
 
 
-def _addresses(content: Path) -> dict[tuple[str, str], str]:
-    """The blog's own posts and pages by (kind, slug) -> their file under content/: an imported post with the address
-    of one of them would stop the build (two pages in one file)."""
+def _sources(content: Path):
+    """(kind, slug, path under content/, status) of each Markdown post and page of the blog, from its header (the
+    slug Pelican gives it: its `Slug`, else its title's; status « draft », « hidden », or "" when published)."""
+    from pelican.settings import DEFAULT_CONFIG
     from pelican.utils import slugify as pelican_slugify
 
     from confreres.releases import MARKDOWN_EXTENSIONS
 
-    found: dict[tuple[str, str], str] = {}
     if not content.is_dir():
-        return found
+        return
+    subs = DEFAULT_CONFIG["SLUG_REGEX_SUBSTITUTIONS"]
     for path in sorted(content.rglob("*")):
         relative = path.relative_to(content)
         if path.suffix.lstrip(".") not in MARKDOWN_EXTENSIONS or relative.parts[0] in ("images", "files", "extra"):
@@ -546,9 +547,30 @@ def _addresses(content: Path) -> dict[tuple[str, str], str]:
                 if not line.strip() or not colon:
                     break
                 meta.setdefault(key.strip().lower().lstrip("\ufeff"), value.strip())
-        slug = meta.get("slug") or (pelican_slugify(meta["title"]) if meta.get("title") else "")
+        slug = meta.get("slug") or (pelican_slugify(meta["title"], regex_subs=subs) if meta.get("title") else "")
         if slug:
-            found.setdefault(("page" if relative.parts[0] == "pages" else "post", slug), relative.as_posix())
+            status = meta.get("status", "").lower()
+            yield ("page" if relative.parts[0] == "pages" else "post", slug, relative.as_posix(),
+                   status if status in ("draft", "hidden") else "")
+
+
+def _addresses(content: Path) -> dict[tuple[str, str], str]:
+    """The blog's own posts and pages by (kind, slug) -> their file under content/: an imported post with the address
+    of one of them would stop the build (two pages in one file)."""
+    found: dict[tuple[str, str], str] = {}
+    for kind, slug, relative, _status in _sources(content):
+        found.setdefault((kind, slug), relative)
+    return found
+
+
+def without_thread(content: Path) -> dict[str, tuple[str, str, str]]:
+    """The posts and pages of the blog that have no comment thread, by slug -> (kind, path under content/, status):
+    its pages (a page has none, published or not), its drafts and hidden posts. `confreres import comments` says so of
+    an old post's comments it finds no thread for, rather than « no such post »."""
+    found: dict[str, tuple[str, str, str]] = {}
+    for kind, slug, relative, status in _sources(content):
+        if kind == "page" or status:
+            found.setdefault(slug.lower(), (kind, relative, status))
     return found
 
 

@@ -160,6 +160,48 @@ def _stem(segment: str) -> str:
     return re.sub(r"\.(html?|php)$", "", segment)
 
 
+def thread_slugs(post: ImportedThread) -> list[str]:
+    """The slugs an old post may have here: its own (WordPress's `post_name`), else its link's last segment; each as
+    written, then made a slug."""
+    slugs = []
+    if post.slug:
+        slugs.append(unquote(post.slug).strip().lower())
+    else:
+        link_segs = _segments(urlsplit(post.link).path) if post.link else []
+        if link_segs:
+            slugs.append(_stem(link_segs[-1]))
+    if slugs:
+        slugs.append(slugify(slugs[0]))
+    return slugs
+
+
+def without_thread_reason(post: ImportedThread, site: str, without_thread: dict[str, tuple[str, str, str]]) -> str:
+    """Why an old post's comments have nowhere to go when the blog keeps it as a page, a draft or a hidden post
+    (`without_thread`: slug -> (kind, path under content/, status), confreres.post_import.without_thread), and what to
+    do; "" when the blog has no such source."""
+    found = next((without_thread[s] for s in thread_slugs(post) if s in without_thread), None)
+    if found is None:
+        return ""
+    kind, path, status = found
+    where = f"content/{path}"
+    build = f"construisez le blog (confreres build --site {site}), puis relancez l'import"
+    before = f"{post.unpublished} sur l'ancien blog, " if post.unpublished else ""
+    if kind == "page":
+        state = {"draft": ", en brouillon", "hidden": ", cachée"}.get(status, "")
+        line = f", retirez « Status: {status} »" if status else ""
+        return (f"{before}page de ce blog ({where}{state}) : une page n'a pas de fil de commentaires, seuls les billets "
+                f"en ont ; pour garder ces commentaires, faites-en un billet publié (déplacez le fichier de "
+                f"content/pages/ vers content/{line}), {build}")
+    if status == "hidden":
+        return (f"{before}billet caché sur ce blog ({where}, « Status: hidden ») : un billet caché n'a pas de fil de "
+                f"commentaires ; retirez cette ligne, {build}")
+    return (f"{before}gardé en brouillon sur ce blog ({where}, « Status: draft ») : publiez-le (retirez cette ligne, "
+            f"vérifiez sa date), {build}")
+
+
+NO_POST = "aucun billet du blog avec cette adresse ou ce slug"
+
+
 @dataclass
 class Candidate:
     url: str
@@ -205,22 +247,13 @@ class PostIndex:
             found = self.by_path.get("/".join(segs), [])
             if len(found) == 1:
                 return found[0], "url"
-        slugs = []
-        if post.slug:
-            slugs.append(unquote(post.slug).strip().lower())
-        else:
-            link_segs = _segments(urlsplit(post.link).path) if post.link else []
-            if link_segs:
-                slugs.append(_stem(link_segs[-1]))
-        if slugs:
-            slugs.append(slugify(slugs[0]))
-        for slug in slugs:
+        for slug in thread_slugs(post):
             found = {c.url: c for c in self.by_slug.get(slug, [])}
             if len(found) == 1:
                 return next(iter(found.values())), "slug"
             if len(found) > 1:
                 return None, f"ambigu : le slug « {slug} » correspond à {len(found)} billets"
-        return None, "aucun billet du blog avec cette adresse ou ce slug"
+        return None, NO_POST
 
 
 # -- the report ----------------------------------------------------------------------------------
@@ -520,13 +553,16 @@ def import_threads(
     *,
     dry_run: bool = False,
     extra_candidates: list[Candidate] | None = None,
+    without_thread: dict[str, tuple[str, str, str]] | None = None,
     now: datetime | None = None,
 ) -> ImportReport:
     """Import the comments of the export at `path`, read by `read(path, now=now) -> ParsedExport`, into site `slug`.
     KeyError for an unknown site, xml_input.ExportError for a file that cannot be read (nothing written then).
 
     `extra_candidates` (dry runs only) are posts not yet known to the service, e.g. from the built
-    site's posts.json; a real run matches the posts of the `posts` table only.
+    site's posts.json; a real run matches the posts of the `posts` table only. `without_thread` (slug -> (kind, path
+    under content/, status)): the blog's pages, drafts and hidden posts, which have no thread: an old post's comments
+    that find none of its posts are said to belong to one of them, and what to do.
     """
     started = time.perf_counter()
     site = network.site(slug)
@@ -547,7 +583,9 @@ def import_threads(
                 report.skipped[c.skip] += 1
         importable = sum(1 for c in thread.comments if c.skip is None)
         candidate, how = index.match(thread, export.base_url)
-        if candidate is None and thread.unpublished:
+        if how == NO_POST and (why := without_thread_reason(thread, slug, without_thread or {})):
+            how = why
+        elif candidate is None and thread.unpublished:
             how = f"{thread.unpublished} sur l'ancien blog, donc pas publié ici : publiez-le, puis relancez l'import"
         outcome = PostOutcome(thread.title, thread.link, candidate.url if candidate else None, how, importable)
         report.posts.append(outcome)

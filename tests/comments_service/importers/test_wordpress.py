@@ -546,6 +546,60 @@ def test_a_post_the_old_blog_did_not_publish_is_said_so(wp, tmp_path):
     assert "✗ Perdu (https://dr-martin.example/perdu/) : 1 commentaire non importé : aucun billet du blog" in result.output
 
 
+def test_the_comments_of_a_post_kept_as_a_draft_say_where_it_is_and_what_to_do(wp, blog_b):
+    """`confreres import posts` keeps « Page with comments » of the theme unit test export (no date, so dated at the
+    import) as a draft: the comments' import says so, with its file, rather than « no post with this address »."""
+    export = shared("a11y-unit-test-data.xml")
+    posts = wp.cli("import", "posts", str(export), "--site", "dr-b", "--no-images")
+    assert posts.exit_code == 0, posts.output
+    content = blog_b.network_file.parent / "sites" / "dr-b" / "content"
+    draft = next(content.glob("*-page-with-comments.md"))
+    assert "Status: draft" in draft.read_text(encoding="utf-8")
+    # the blog built: every post but the drafts announced (those of WP_POSTS, the page with comments left out)
+    blog_b.declare([p for p in WP_POSTS if "page-with-comments" not in p["url"]])
+    result = wp.cli("import", "comments", str(export), "--site", "dr-b")
+    assert result.exit_code == 0, result.output
+    assert (f"✗ Page with comments (http://wpthemetestdata.wordpress.com/about/page-with-comments/) : 3 commentaires "
+            f"non importés : gardé en brouillon sur ce blog (content/{draft.name}, « Status: draft ») : publiez-le "
+            f"(retirez cette ligne, vérifiez sa date), construisez le blog (confreres build --site dr-b), puis relancez "
+            f"l'import") in result.output
+    assert "aucun billet du blog" not in result.output and wp.count() == 22
+
+
+def test_the_comments_of_a_page_or_a_hidden_post_say_they_have_no_thread(wp, blog_b, tmp_path):
+    """A page has no comment thread on the network, published or not, nor has a hidden post: said so, and what to do;
+    a post the blog does not have at all is still « no post »."""
+    from tests.confreres.test_wordpress_posts import item, wxr
+
+    comment = ("<wp:comment><wp:comment_id>{n}</wp:comment_id><wp:comment_author>Lou</wp:comment_author>"
+               "<wp:comment_date_gmt>2015-03-02 10:00:00</wp:comment_date_gmt><wp:comment_content>Merci.</wp:comment_content>"
+               "<wp:comment_approved>1</wp:comment_approved><wp:comment_type>comment</wp:comment_type>"
+               "<wp:comment_parent>0</wp:comment_parent></wp:comment>")
+    base = "https://dr-martin.example"
+    path = tmp_path / "export.xml"
+    path.write_text(wxr(base, item(1, "Le cabinet", "Texte.", slug="le-cabinet", post_type="page", base=base,
+                                   extra=comment.format(n=1)),
+                        item(2, "Archives", "Texte.", slug="archives-2015", base=base, extra=comment.format(n=2)),
+                        item(3, "Perdu", "Texte.", slug="perdu", base=base, extra=comment.format(n=3))),
+                    encoding="utf-8")
+    content = blog_b.network_file.parent / "sites" / "dr-b" / "content"
+    (content / "pages").mkdir(parents=True)
+    (content / "pages" / "le-cabinet.md").write_text("Title: Le cabinet\nSlug: le-cabinet\n\nTexte.\n", encoding="utf-8")
+    (content / "archives.md").write_text("Title: Archives 2015\nDate: 2015-03-01 08:30\nStatus: hidden\n\nTexte.\n",
+                                         encoding="utf-8")
+    result = wp.cli("import", "comments", str(path), "--site", "dr-b")
+    assert result.exit_code == 0, result.output
+    assert ("✗ Le cabinet (https://dr-martin.example/le-cabinet/) : 1 commentaire non importé : page de ce blog "
+            "(content/pages/le-cabinet.md) : une page n'a pas de fil de commentaires, seuls les billets en ont ; pour "
+            "garder ces commentaires, faites-en un billet publié (déplacez le fichier de content/pages/ vers content/), "
+            "construisez le blog (confreres build --site dr-b), puis relancez l'import") in result.output
+    assert ("✗ Archives (https://dr-martin.example/archives-2015/) : 1 commentaire non importé : billet caché sur ce "
+            "blog (content/archives.md, « Status: hidden ») : un billet caché n'a pas de fil de commentaires ; retirez "
+            "cette ligne, construisez le blog") in result.output
+    assert "✗ Perdu (https://dr-martin.example/perdu/) : 1 commentaire non importé : aucun billet du blog" in result.output
+    assert wp.count() == 0
+
+
 def test_an_attachments_comments_go_to_no_post(tmp_path):
     """An attachment's page (« …/calendrier-vaccinal/vaccins/ », post_name « vaccins ») is no post of the blog:
     matched by its slug, its comments went to an unrelated post « vaccins »."""
