@@ -996,7 +996,7 @@ def import_any_posts(ctx, file, slug, source, no_images, dry_run, as_json, redir
     from confreres.xml_input import ExportError
 
     try:
-        kind = detect(file)
+        kind = detect(file, posts=True)
     except ExportError as exc:
         raise click.ClickException(f"{file} : {exc}") from None
     if kind not in POSTS_READERS:

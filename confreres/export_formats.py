@@ -65,8 +65,9 @@ def _archived(head: bytes) -> bytes:
     return head
 
 
-def detect(path: str | Path) -> str:
-    """The key of the platform that wrote `path` (NAMES); ExportError when none of them did."""
+def detect(path: str | Path, *, posts: bool = False) -> str:
+    """The key of the platform that wrote `path` (NAMES); ExportError when none of them did, which names the formats
+    read: those of posts only when `posts` (`confreres import posts`: Disqus and Isso hold comments only)."""
     head = _head(Path(path))
     if head.startswith(b"SQLite format 3\x00"):
         return "isso"
@@ -85,5 +86,9 @@ def detect(path: str | Path) -> str:
                                   "blog : exportez-le depuis Blogger ou Google Takeout)")
             return kind
     first = next((line.strip() for line in text.splitlines() if line.strip()), "")
-    raise ExportError("format d'export inconnu : ni WordPress, ni Blogger, ni Over-blog, ni Dotclear, ni Movable Type, "
-                      f"ni Disqus, ni Isso ; le fichier commence par « {first[:80]} »")
+    kinds = [name for kind, name in NAMES.items() if not (posts and kind in COMMENTS_ONLY)]
+    comments = ", ".join(NAMES[kind] for kind in sorted(COMMENTS_ONLY))
+    after = (f" (les exports de billets) ; si c'est un export {comments.replace(', ', ' ou ')}, qui ne contient que "
+             "des commentaires, importez-le avec confreres import comments") if posts else ""
+    raise ExportError(f"format d'export inconnu : {', '.join('ni ' + name for name in kinds)}{after} ; le fichier "
+                      f"commence par « {first[:80]} »")

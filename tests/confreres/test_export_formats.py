@@ -61,6 +61,13 @@ def test_what_no_platform_wrote_is_said(tmp_path, content, message):
         detect(path)
 
 
+def test_the_comments_import_names_every_format_it_reads(tmp_path):
+    path = tmp_path / "notes.txt"
+    path.write_text("Mes notes\n", encoding="utf-8")
+    with pytest.raises(ExportError, match="ni Movable Type, ni Disqus, ni Isso ; le fichier commence par « Mes notes »"):
+        detect(path)
+
+
 def test_import_posts_takes_any_export(make_network, tmp_path):
     network = make_network(slugs=("dr-a",), posts=0)
 
@@ -80,3 +87,8 @@ def test_import_posts_takes_any_export(make_network, tmp_path):
     assert disqus.exit_code == 1 and "ne contient que des commentaires" in disqus.output
     unknown = run("notes.txt", "Mes notes\n")
     assert unknown.exit_code == 1 and "format d'export inconnu" in unknown.output
+    # only the formats of posts are named: Disqus and Isso hold comments only, and go to `import comments`
+    assert ("format d'export inconnu : ni WordPress, ni Blogger, ni Over-blog, ni Dotclear, ni Movable Type (les exports "
+            "de billets) ; si c'est un export Disqus ou Isso, qui ne contient que des commentaires, importez-le avec "
+            "confreres import comments ; le fichier commence par « Mes notes »") in " ".join(unknown.output.split())
+    assert "ni Disqus" not in unknown.output and "ni Isso" not in unknown.output
