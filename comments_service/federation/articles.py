@@ -132,18 +132,33 @@ def sync(db, network: Network, slug: str, payload: dict, now=None) -> list[tuple
     return changes
 
 
+def _live(network: Network, slug: str | None = None) -> tuple[str, tuple]:
+    """(WHERE clause, its parameters) of the live Articles: not deleted, of a blog still in network.toml (a blog
+    removed from it loses its threads, posts.find_post: its posts go dark for the fediverse too), of `slug`'s only
+    when given."""
+    slugs = [site.slug for site in network.sites if slug is None or site.slug == slug]
+    return f"deleted IS NULL AND site IN ({','.join('?' * len(slugs)) or 'NULL'})", tuple(slugs)
+
+
 def find(db, network: Network, key: str):
-    """The Article of id `<base>/articles/<key>` (urls.article_key), else None: one lookup in the unique index
-    (a `LIKE '%…'` on the key read every Article of the network for each fetch)."""
-    rows = query(db, "SELECT article, deleted FROM fed_articles WHERE object_id = ?",
-                 (f"{urls.base(network)}/articles/{key}",))
+    """The live Article of id `<base>/articles/<key>` (urls.article_key), else None (a deleted post's, or one of a
+    blog removed from network.toml: both answer 404, as a deleted comment's Note does): one lookup in the unique
+    index (a `LIKE '%…'` on the key read every Article of the network for each fetch)."""
+    where, params = _live(network)
+    rows = query(db, f"SELECT article FROM fed_articles WHERE object_id = ? AND {where}",
+                 (f"{urls.base(network)}/articles/{key}", *params))
     return rows[0] if rows else None
 
 
-def page(db, slug: str | None, offset: int, limit: int) -> tuple[int, list[dict]]:
-    """(total, Articles) of a blog's live posts (every blog's when `slug` is None), newest first."""
-    where = "deleted IS NULL" + (" AND site = ?" if slug else "")
-    params = (slug,) if slug else ()
+def count(db, network: Network) -> int:
+    """How many live Articles the network has (nodeinfo's `localPosts`)."""
+    where, params = _live(network)
+    return query(db, f"SELECT COUNT(*) AS n FROM fed_articles WHERE {where}", params)[0]["n"]
+
+
+def page(db, network: Network, slug: str | None, offset: int, limit: int) -> tuple[int, list[dict]]:
+    """(total, Articles) of a blog's live posts (every member blog's when `slug` is None), newest first."""
+    where, params = _live(network, slug)
     total = query(db, f"SELECT COUNT(*) AS n FROM fed_articles WHERE {where}", params)[0]["n"]
     rows = query(
         db, f"SELECT article FROM fed_articles WHERE {where} ORDER BY published DESC, post_url LIMIT ? OFFSET ?",

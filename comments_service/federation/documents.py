@@ -89,7 +89,7 @@ def nodeinfo_links(nodeinfo_url: str) -> dict:
 
 
 def nodeinfo(db, network: Network) -> dict:
-    posts = query_one(db, "SELECT COUNT(*) AS n FROM fed_articles WHERE deleted IS NULL")["n"]
+    posts = articles.count(db, network)
     return {
         "version": "2.1",
         "software": SOFTWARE,
@@ -143,8 +143,8 @@ def outbox(db, network: Network, name: str, page: int | None) -> dict:
 
     The network's outbox lists every member post (it announces them)."""
     slug = None if name == urls.NETWORK_ACTOR else name
-    total, _ = articles.page(db, slug, 0, 0)
-    docs = articles.page(db, slug, (page - 1) * PAGE_SIZE, PAGE_SIZE)[1] if page is not None else []
+    total, _ = articles.page(db, network, slug, 0, 0)
+    docs = articles.page(db, network, slug, (page - 1) * PAGE_SIZE, PAGE_SIZE)[1] if page is not None else []
     return collection(urls.outbox(network, name), total, page, [_create(network, doc) for doc in docs])
 
 

@@ -23,7 +23,16 @@ from comments_service.core.db import write
 from comments_service.core.errors import ApiError
 from comments_service.domain import validate, verification
 from comments_service.domain.comments import remove_comment
-from comments_service.domain.posts import bump_post, find_post, get_post, iso, query, query_one, utcnow
+from comments_service.domain.posts import (
+    bump_post,
+    find_post,
+    get_post,
+    iso,
+    query,
+    query_one,
+    site_listed,
+    utcnow,
+)
 from comments_service.federation import notes, remote, urls
 from confreres import sanitize
 from confreres.registry import Network
@@ -46,7 +55,7 @@ def reaction(db, network: Network, actor, activity: dict) -> bool:
         return False
     article = query_one(db, "SELECT post_url FROM fed_articles WHERE object_id = ? AND deleted IS NULL", (target,))
     post = get_post(db, article["post_url"] if article else target)
-    if post is None:
+    if post is None or not site_listed(network, post["site"]):  # a blog removed from network.toml has no threads
         return False
     with write(db):
         db.conn.execute(
@@ -82,8 +91,9 @@ def _target(db, network: Network, in_reply_to: str):
                         " WHERE f.object_id = ?", (in_reply_to,))
     if row is not None:
         post = get_post(db, row["post_url"])
-        if post is not None:
+        if post is not None and site_listed(network, post["site"]):
             return post, row["comment_id"]
+        raise ReplyRefused(404, "unknown_post", "La note répond à un commentaire d'un billet qui n'est pas publié.")
     article = query_one(db, "SELECT post_url FROM fed_articles WHERE object_id = ? AND deleted IS NULL", (in_reply_to,))
     url = article["post_url"] if article else in_reply_to
     try:

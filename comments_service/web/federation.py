@@ -131,7 +131,7 @@ def _page() -> int | None:
 
 def _article_doc(key: str) -> dict:
     row = articles.find(get_db(), _network(), key) if len(key) == 24 and key.isalnum() else None
-    if row is None or row["deleted"] is not None:
+    if row is None:
         raise ApiError(404, "unknown_post", "Aucun billet publié à cette adresse.")
     return json.loads(row["article"])
 

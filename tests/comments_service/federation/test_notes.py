@@ -198,6 +198,65 @@ def test_a_blog_removed_from_network_toml_serves_and_lists_no_note_as_its_thread
 
     answer = fetch(gone_note)
     assert answer.status_code == 404 and answer.json()["error"]["code"] == "unknown_comment"
-    assert fetch(article_b).json()["replies"]["totalItems"] == 0 and replies_of(article_b) == []
+    assert fetch(article_b).status_code == 404 and fetch(article_b + "/replies").status_code == 404  # the post too
     assert fetch(kept_note).status_code == 200
     assert replies_of(article_id(service, post_a)) == [kept_note]
+
+
+def test_a_blog_removed_from_network_toml_serves_no_article_actor_nor_outbox(make_service, peer):
+    """Its posts go dark for the fediverse as its threads do: their Articles answer 404 as a deleted post's do (the
+    service answers a deleted comment's Note and a deleted post's Article 404, never 410), its actor and outbox 404,
+    and the network's outbox and nodeinfo no longer count them; a post its blog removed answers 404 too. Nothing
+    sent to them lands: a Like is not counted, a reply to a fediverse comment of their threads is not kept."""
+    from comments_service.core.config import refresh_network
+    from comments_service.federation.urls import NETWORK_ACTOR
+
+    service = make_service(MODERATION="none")
+    post_a, post_b = service.url("/dr-a/ouvert.html"), service.url("/dr-b/billet.html")
+    assert service.announce("dr-a", posts(service)).status_code == 200
+    assert service.announce("dr-b", [{"url": post_b, "title": "Billet B", "date": "2024-03-04"},
+                                     {"url": service.url("/dr-b/autre.html"), "title": "Autre", "date": "2024-03-05"}]
+                            ).status_code == 200
+    article_a, article_b = article_id(service, post_a), article_id(service, post_b)
+    other_b = article_id(service, service.url("/dr-b/autre.html"))
+    network_outbox = service.actor_url(NETWORK_ACTOR) + "/outbox"
+
+    def listed(outbox: str) -> list[str]:
+        page = fetch(outbox + "?page=1").json()
+        return [create["object"]["id"] for create in page["orderedItems"]]
+
+    assert fetch(article_b).status_code == 200 and article_b in listed(network_outbox)
+    # a post its blog removed: its Article is deleted, gone from the outboxes
+    assert service.announce("dr-b", [{"url": post_b, "title": "Billet B", "date": "2024-03-04"}]).status_code == 200
+    answer = fetch(other_b)
+    assert answer.status_code == 404 and answer.json()["error"]["code"] == "unknown_post"
+    assert other_b not in listed(network_outbox) and other_b not in listed(service.actor_url("dr-b") + "/outbox")
+    before = fetch(network_outbox).json()["totalItems"]
+    posts_before = httpx.get(service.url("/.well-known/nodeinfo")).json()["links"][0]["href"]
+    assert httpx.get(posts_before).json()["usage"]["localPosts"] == before
+
+    inbox = service.url("/comments/ap/inbox")
+    assert peer.post(inbox, activity(peer, "Create", note(peer, 1, article_b), 1)).status_code == 202
+    assert [c["author"]["name"] for c in thread(service, post_b)] != []  # a fediverse comment in dr-b's thread
+
+    path = service.app.extensions["confreres_network_file"].path
+    text = path.read_text(encoding="utf-8")
+    path.write_text(text[: text.index('[[sites]]\nslug = "dr-b"')], encoding="utf-8")
+    assert refresh_network(service.app, force=True)
+
+    peer.post(inbox, activity(peer, "Like", article_b, 2))
+    peer.post(inbox, activity(peer, "Like", post_b, 3))
+    peer.post(inbox, activity(peer, "Create", note(peer, 4, f"{peer.actor_id}/statuses/1"), 4))
+    assert service.sql("SELECT COUNT(*) FROM fed_reactions") == [(0,)]
+    assert service.sql("SELECT COUNT(*) FROM comments WHERE post_url = ?", (post_b,)) == [(1,)]
+
+    answer = fetch(article_b)
+    assert answer.status_code == 404 and answer.json()["error"]["code"] == "unknown_post", answer.text
+    assert fetch(article_b + "/replies").status_code == 404
+    assert httpx.get(article_b, headers={"Accept": "text/html"}, follow_redirects=False).status_code == 404
+    for url in (service.actor_url("dr-b"), service.actor_url("dr-b") + "/outbox"):
+        answer = fetch(url)
+        assert answer.status_code == 404 and answer.json()["error"]["code"] == "unknown_actor", url
+    assert fetch(network_outbox).json()["totalItems"] == before - 1 and article_b not in listed(network_outbox)
+    assert httpx.get(posts_before).json()["usage"]["localPosts"] == before - 1
+    assert fetch(article_a).status_code == 200 and article_a in listed(network_outbox)
