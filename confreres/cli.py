@@ -1415,8 +1415,9 @@ def letter():
 def letter_send(ctx, frequency, days, dry_run):
     """Queue this period's letter for every confirmed subscriber who has not had it, then send the outbox.
 
-    Run it once a period (e.g. Mondays at 7:00 for --period weekly): a second run of the same week (or day)
-    sends nothing, and a run that stopped halfway resumes where it stopped.
+    Run it once a period (e.g. Mondays at 7:00 for --period weekly, every day for --period daily; both, as a
+    run sends one frequency's letter to that frequency's subscribers only): a second run of the same week (or
+    day) sends nothing, and a run that stopped halfway resumes where it stopped.
     """
     from comments_service.mail.letter import describe_counts, queue_letters
     from comments_service.mail.outbox import deliver_many, pending_count

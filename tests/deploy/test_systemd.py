@@ -98,9 +98,13 @@ def test_the_comment_service_unit_runs_the_app_nginx_proxies_to(units):
     assert unit["Service"]["ReadWritePaths"].endswith("/var")  # the database: the only place it writes
 
 
-def test_docs_install_the_timers_instead_of_cron():
+def test_docs_install_the_timers_instead_of_cron(units):
     text = DOCS.read_text(encoding="utf-8")
     for name in ("confreres-comments.service", "confreres deploy systemd", "confreres deploy nginx"):
         assert name in text, name
+    for timer in sorted(units.glob("*.timer")):  # each timer the command enables has its row
+        assert f"| `{timer.name}` |" in text, timer.name
+    # the two letter timers are one per frequency, both needed (tests/comments_service/mail/test_letter.py runs them)
+    assert "**Both letter timers are needed**, one per frequency" in text
     crontab = [line for line in text.splitlines() if "* * *" in line]
     assert len(crontab) == 1, crontab  # cron stays as one line, an alternative

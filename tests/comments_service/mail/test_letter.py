@@ -153,6 +153,40 @@ def test_specialty_and_blog_filters(mail_app, reader, smtp, send):
     assert "La lettre des confrères du " in daily.subject
 
 
+def test_the_two_letter_timers_are_one_per_frequency_and_send_each_reader_one_letter(mail_app, reader, smtp, send):
+    """`confreres deploy systemd` enables two letter timers: each sends the letter of one frequency (weekly, daily)
+    to that frequency's subscribers only; on a Monday both run (6:30 and 7:00) and each reader gets one letter, and
+    runs caught up again (`Persistent=true`) send nothing more."""
+    import shlex
+
+    from comments_service.domain.letter import FREQUENCIES
+    from confreres.deploy import systemd_units
+
+    units = systemd_units(mail_app.extensions["confreres_network"])
+    runs = {}
+    for name in sorted(n for n in units if "letter" in n and n.endswith(".timer")):
+        argv = shlex.split(configparser_value(units[name.removesuffix(".timer") + ".service"], "ExecStart"))
+        assert argv[1:3] == ["letter", "send"], argv
+        options = argv[3:]
+        frequency = options[0].split("=", 1)[1] if options else "weekly"  # `letter send` is the weekly letter
+        assert frequency not in runs, f"two timers send the {frequency} letter"
+        runs[frequency] = options
+    assert set(runs) == set(FREQUENCIES), runs  # every frequency a reader may choose has its timer, once
+    recent_posts(mail_app, days_ago=0.2)
+    subscribe(reader, "hebdo@example.org")
+    subscribe(reader, "quotidien@example.org", frequency="daily")
+    for _again in range(2):
+        send(*runs["daily"])
+        send(*runs["weekly"])
+    (weekly,) = letters(smtp.mailbox, "hebdo@example.org")
+    (daily,) = letters(smtp.mailbox, "quotidien@example.org")
+    assert "lettre hebdomadaire" in weekly.text and "La lettre des confrères du " in daily.subject
+
+
+def configparser_value(text: str, key: str) -> str:
+    return next(line.split("=", 1)[1] for line in text.splitlines() if line.startswith(key + "="))
+
+
 def test_an_empty_week_sends_nothing_and_a_second_run_neither(mail_app, reader, smtp, send):
     subscribe(reader, "lectrice@example.org")
     assert "0 lettre mise en file" in send()
