@@ -853,6 +853,27 @@ def m024_outbox_mentions(db: Database) -> None:
     )
 
 
+@migrations()
+def m025_outbox_recipient_key(db: Database) -> None:
+    """Each mail's recipient in its canonical form (domain/blocks.address_key: lower case, no `+tag`), indexed with
+    its kind and time: the per-address caps on mails a stranger can ask for (sign-in links, thread and letter
+    confirmations: mail/outbox.sent_to_address) count every `+tag` variant of an inbox together, where the address
+    as typed gave each variant a cap of its own. Mails queued before are given theirs here by the same rule in SQL
+    (its lower() lowers ASCII letters only: an older mail to a local part with other capitals may count apart, for
+    the hour or the day a cap looks back)."""
+    local = "substr(lower(trim(recipient)), 1, instr(lower(trim(recipient)), '@') - 1)"
+    _run(
+        db,
+        "ALTER TABLE outbox ADD COLUMN recipient_key TEXT",
+        f"""
+        UPDATE outbox SET recipient_key = CASE WHEN instr({local}, '+') > 1
+            THEN substr({local}, 1, instr({local}, '+') - 1) || substr(lower(trim(recipient)), instr(lower(trim(recipient)), '@'))
+            ELSE lower(trim(recipient)) END
+        """,
+        "CREATE INDEX outbox_recipient_key ON outbox (recipient_key, kind, created)",
+    )
+
+
 def migrate(db: Database) -> list[str]:
     """Apply pending migrations under an exclusive write lock; return the names applied.
 

@@ -52,8 +52,14 @@ def _headers(unsubscribe: str) -> dict[str, str]:
     }
 
 
-def queue_confirmation(db, row, choice: dict, now: datetime | None = None) -> int:
-    """The double opt-in mail: one link that confirms `choice` for the subscriber `row`."""
+def queue_confirmation(db, row, choice: dict, now: datetime | None = None) -> int | None:
+    """The double opt-in mail: one link that confirms `choice` for the subscriber `row`. None (nothing sent, the same
+    answer to the caller) when a confirmation went to this inbox less than letter.CONFIRM_EVERY ago, whichever
+    `+tag` variant of it was typed (outbox.sent_to_address; letter.ask keeps the cap of each address as typed).
+    Call it in the write of letter.ask, so that two requests at once cannot both pass."""
+    moment = now or utcnow()
+    if outbox.sent_to_address(db, row["email"], "letter-confirm", moment - letter.CONFIRM_EVERY):
+        return None
     network = _network()
     token = tokens.make_letter_confirm_token(_secret(), row["id"], row["nonce"], choice)
     confirm = outbox.external("letter_links.confirm", token=token)
@@ -63,7 +69,7 @@ def queue_confirmation(db, row, choice: dict, now: datetime | None = None) -> in
     message = mailer.build(sender=mailer.sender(current_app.config, network.comments_url), to=row["email"],
                            subject=f"Confirmez votre abonnement à {TITLE}", text=text.strip() + "\n")
     return outbox.enqueue(db, kind="letter-confirm", to=row["email"], subject=f"Confirmez votre abonnement à {TITLE}",
-                          message=message, now=now)
+                          message=message, now=moment)
 
 
 def _local(moment: datetime) -> datetime:

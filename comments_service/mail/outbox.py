@@ -22,6 +22,7 @@ from comments_service.core import events as hooks
 from comments_service.core import tokens
 from comments_service.core.db import connect, write
 from comments_service.core.worker import Worker
+from comments_service.domain.blocks import address_key
 from comments_service.domain.comments import iso, parse_iso, query, query_one, utcnow
 from comments_service.mail import transport as mailer
 
@@ -123,8 +124,8 @@ def enqueue(db, *, kind: str, to: str, subject: str, message: str, now=None, abo
     received mentions it quotes, with their content_hash (outbox_mentions)."""
     with write(db):
         cursor = db.conn.execute(
-            "INSERT INTO outbox (kind, recipient, subject, message, created) VALUES (?, ?, ?, ?, ?)",
-            (kind, to, " ".join(subject.split()), message, iso(now or utcnow())),
+            "INSERT INTO outbox (kind, recipient, recipient_key, subject, message, created) VALUES (?, ?, ?, ?, ?, ?)",
+            (kind, to, address_key(to), " ".join(subject.split()), message, iso(now or utcnow())),
         )
         db.conn.executemany(
             "INSERT OR IGNORE INTO outbox_comments (outbox_id, comment_id, text_hash) VALUES (?, ?, ?)",
@@ -311,16 +312,25 @@ def init_app(app) -> None:
 
 # -- sign-in ---------------------------------------------------------------------------------------------
 
+def sent_to_address(db, email: str, kind: str, since: datetime) -> int:
+    """How many mails of `kind` were queued since `since` to this address or any `+tag` variant of it (one inbox:
+    domain/blocks.address_key). The per-address caps on what a stranger can have mailed count with this: typed
+    as `victim+1@…`, `victim+2@…`, each variant would otherwise get a cap of its own, hundreds of mails an hour to
+    one inbox under the per-IP limit."""
+    return query_one(
+        db,
+        "SELECT COUNT(*) AS n FROM outbox WHERE recipient_key = ? AND kind = ? AND created > ?",
+        (address_key(email), kind, iso(since)),
+    )["n"]
+
+
 def queue_signin(db, email: str, link: str, *, max_age: int, now=None) -> int | None:
-    """The magic-link mail; None (nothing sent, same answer to the caller) past the hourly cap."""
+    """The magic-link mail; None (nothing sent, same answer to the caller) past the hourly cap of the address's inbox
+    (`sent_to_address`: its `+tag` variants count together). The mail goes to the address as typed, whose link
+    signs into that address's account."""
     moment = now or utcnow()
     limit = int(current_app.config["MAGIC_LINKS_PER_HOUR"])
-    recent = query_one(
-        db,
-        "SELECT COUNT(*) AS n FROM outbox WHERE recipient = ? COLLATE NOCASE AND kind = 'signin' AND created > ?",
-        (email, iso(moment - timedelta(hours=1))),
-    )["n"]
-    if recent >= limit:
+    if sent_to_address(db, email, "signin", moment - timedelta(hours=1)) >= limit:
         return None
     return queue(
         db,
@@ -338,7 +348,10 @@ def queue_signin(db, email: str, link: str, *, max_age: int, now=None) -> int | 
 # -- double opt-in -----------------------------------------------------------------------------------------------
 
 def subscribe(db, email: str, post_url: str, now: datetime | None = None) -> str:
-    """A guest asked for reply mails on a thread: 'confirmed', 'confirmation_sent', 'pending' or 'blocked'."""
+    """A guest asked for reply mails on a thread: 'confirmed', 'confirmation_sent', 'pending' or 'blocked'.
+
+    At most one confirmation a day (CONFIRM_EVERY) to an inbox, whoever asks: its `+tag` variants count together
+    (`sent_to_address`)."""
     moment = now or utcnow()
     with write(db):
         address = query_one(db, "SELECT * FROM mail_addresses WHERE email = ? COLLATE NOCASE", (email,))
@@ -354,6 +367,8 @@ def subscribe(db, email: str, post_url: str, now: datetime | None = None) -> str
             return "confirmed"
         elif address["confirm_sent"] and parse_iso(address["confirm_sent"]) > moment - CONFIRM_EVERY:
             return "pending"
+        if sent_to_address(db, email, "confirm", moment - CONFIRM_EVERY):
+            return "pending"  # a `+tag` variant of this inbox was asked to confirm within the day
         post = _post(db, post_url)
         queue(
             db,

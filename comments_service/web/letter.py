@@ -23,7 +23,7 @@ from flask import Blueprint, current_app, redirect, request, url_for
 
 from comments_service.core import events as hooks
 from comments_service.core import tokens
-from comments_service.core.db import get_db
+from comments_service.core.db import get_db, write
 from comments_service.core.errors import ApiError
 from comments_service.domain import accounts, letter
 from comments_service.mail import letter as letter_mail
@@ -118,9 +118,10 @@ def subscribe():
             return message("Abonnement enregistré",
                            f"C'est fait : vous recevrez la {letter.describe(_network(), choice)} à {email}.",
                            links=[(url_for("letter.form"), "Changer mes choix")])
-    row = letter.ask(db, email, choice)
-    if row is not None:
-        letter_mail.queue_confirmation(db, row, choice)
+    with write(db):  # one write: the cap of the address's inbox (queue_confirmation) holds for requests at once
+        row = letter.ask(db, email, choice)
+        queued = row is not None and letter_mail.queue_confirmation(db, row, choice) is not None
+    if queued:
         hooks.emit("mail.queued", kind="letter-confirm")
     return redirect(url_for("letter.sent"), 303)
 
