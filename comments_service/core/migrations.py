@@ -874,6 +874,22 @@ def m025_outbox_recipient_key(db: Database) -> None:
     )
 
 
+@migrations()
+def m026_unsubscribe_keys(db: Database) -> None:
+    """The accounts whose mails' unsubscribe links may carry no key. An account's never-expiring unsubscribe link
+    ({"s": "author" | "replies", "a": id}) named only its id, and `accounts.id` is reused once the newest account is
+    deleted: the deleted account's links unsubscribed the next one. Links now carry a key of the account's id and
+    address (mail/outbox.account_scope), checked before they act (outbox.unsubscribe_holds). The accounts that exist
+    now were mailed unkeyed links, which must keep working: they are marked here (1); an account created after
+    (0, the default) was never mailed one, so an unkeyed link naming its id is refused. A column added, no table
+    rebuilt."""
+    _run(
+        db,
+        "ALTER TABLE accounts ADD COLUMN unsubscribe_unkeyed INTEGER NOT NULL DEFAULT 0",
+        "UPDATE accounts SET unsubscribe_unkeyed = 1",
+    )
+
+
 def migrate(db: Database) -> list[str]:
     """Apply pending migrations under an exclusive write lock; return the names applied.
 

@@ -217,6 +217,15 @@ def read_unsubscribe_token(secret: str, token: str) -> dict | None:
     return scope
 
 
+def account_unsubscribe_key(secret: str, account_id: int, email: str) -> str:
+    """What binds an account's never-expiring unsubscribe link (scopes "author" and "replies": {"a": id, "k": key}) to
+    that account and no other: a keyed hash of its id and e-mail address (an address never changes). `accounts.id`
+    is reused once the newest account is deleted (no AUTOINCREMENT): a link of the deleted account names the new
+    one's id, but not its key (mail/outbox.unsubscribe_holds)."""
+    message = f"confreres-unsubscribe-account:{account_id}:{email.strip().lower()}".encode()
+    return hmac.digest(secret.encode(), message, "sha256").hex()[:24]
+
+
 def make_confirm_token(secret: str, email: str) -> str:
     return URLSafeTimedSerializer(secret, salt=CONFIRM_SALT).dumps({"e": email})
 

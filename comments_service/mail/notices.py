@@ -29,6 +29,7 @@ from comments_service.mail.outbox import (
     _greeting,
     _network,
     _post,
+    account_scope,
     comment_link,
     external,
     is_blocked,
@@ -418,7 +419,7 @@ def reply_posted(db, row, now: datetime | None = None) -> int | None:
             member = accounts.get_account(db, parent["account_id"])
             if member is None or not member["notify_replies"]:
                 return None
-            to, name, scope = member["email"], member["display_name"], {"s": "replies", "a": member["id"]}
+            to, name, scope = member["email"], member["display_name"], account_scope("replies", member)
             reason = "vous avez activé les e-mails de réponse dans votre compte Confrères"
         elif parent["notify"] and parent["email"]:
             to = parent["email"]

@@ -12,6 +12,7 @@ Mails are French plain text, one recipient each, with names but never another pe
 from __future__ import annotations
 
 import hashlib
+import hmac
 import logging
 import textwrap
 from datetime import datetime, timedelta
@@ -60,6 +61,13 @@ def comment_link(row) -> str:
 def unsubscribe_token(scope: dict) -> str:
     """Signed, without expiry (an old mail's link must keep working), idempotent."""
     return tokens.make_unsubscribe_token(current_app.config["SECRET_KEY"], scope)
+
+
+def account_scope(kind: str, account) -> dict:
+    """The unsubscribe scope of an account's mails ("author": its blogs' notices; "replies": replies to its comments),
+    bound to that account by its key (tokens.account_unsubscribe_key): never to an account given its id later."""
+    key = tokens.account_unsubscribe_key(current_app.config["SECRET_KEY"], account["id"], account["email"])
+    return {"s": kind, "a": account["id"], "k": key}
 
 
 def confirm_token(email: str) -> str:
@@ -144,7 +152,7 @@ def queue_for_author(db, author, **mail) -> int:
     """A mail to a blog author about their blogs (new comments and mentions, answers, digests): their
     greeting, and the one-click link that sets « never » for all of them."""
     return queue(
-        db, to=author["email"], unsubscribe={"s": "author", "a": author["id"]},
+        db, to=author["email"], unsubscribe=account_scope("author", author),
         greeting=_greeting(author["display_name"]), **mail,
     )
 
@@ -428,11 +436,37 @@ def describe_scope(db, scope: dict) -> str:
     return "les e-mails de réponse à vos commentaires"
 
 
-def unsubscribe(db, scope: dict, now: datetime | None = None) -> None:
-    """Apply a one-click unsubscribe; idempotent."""
+def unsubscribe_holds(db, scope: dict, secret: str) -> bool:
+    """Whether a well-signed unsubscribe scope still names what it was made for. An account's scope ("author",
+    "replies") must name the account it was mailed to: `accounts.id` is reused once the newest account is deleted,
+    and the link of a deleted account must not unsubscribe the next one. Its key (`account_scope`) is checked.
+
+    Links mailed before keys existed carry none ({"s", "a"} only): they still work for the accounts that existed when
+    core/migrations.m026_unsubscribe_keys ran, which it marked (`accounts.unsubscribe_unkeyed`); an account created
+    since, which can have been mailed only keyed links, refuses them: an unkeyed link naming its id is a deleted
+    account's. (An id reused before that migration cannot be told apart: its old unkeyed links still work, as they
+    did.) Other scopes name an address or a thread, not an id: they hold."""
+    if scope["s"] not in ("author", "replies"):
+        return True
+    account_id, key = scope.get("a"), scope.get("k")
+    if not isinstance(account_id, int) or isinstance(account_id, bool) or (key is not None and not isinstance(key, str)):
+        return False
+    row = query_one(db, "SELECT email, unsubscribe_unkeyed FROM accounts WHERE id = ?", (account_id,))
+    if row is None:
+        return False
+    if key is None:
+        return bool(row["unsubscribe_unkeyed"])
+    return hmac.compare_digest(key, tokens.account_unsubscribe_key(secret, account_id, row["email"]))
+
+
+def unsubscribe(db, scope: dict, now: datetime | None = None, *, secret: str | None = None) -> bool:
+    """Apply a one-click unsubscribe; idempotent. False (nothing done) when the scope no longer holds
+    (`unsubscribe_holds`, checked in the same write)."""
     moment = now or utcnow()
     kind = scope["s"]
     with write(db):
+        if not unsubscribe_holds(db, scope, secret or current_app.config["SECRET_KEY"]):
+            return False
         if kind == "thread":
             db.conn.execute(
                 "DELETE FROM subscriptions WHERE email = ? COLLATE NOCASE AND post_url = ?",
@@ -454,3 +488,4 @@ def unsubscribe(db, scope: dict, now: datetime | None = None) -> None:
                 )
         elif kind == "replies":
             db.conn.execute("UPDATE accounts SET notify_replies = 0 WHERE id = ?", (scope.get("a"),))
+    return True

@@ -83,12 +83,14 @@ def _scope():
 @bp.route("/notify/unsubscribe", methods=["GET", "POST"])
 def unsubscribe():
     token, scope = _scope()
-    if scope is None:
-        return message("Lien invalide", "Ce lien de désabonnement n'est pas valide.", 400)
     db = get_db()
+    secret = current_app.config["SECRET_KEY"]
+    if scope is None or not outbox.unsubscribe_holds(db, scope, secret):
+        return _unsubscribe_refused()
     what = outbox.describe_scope(db, scope)
     if request.method == "POST":
-        outbox.unsubscribe(db, scope)
+        if not outbox.unsubscribe(db, scope, secret=secret):  # its account deleted meanwhile
+            return _unsubscribe_refused()
         return message(
             "Désabonnement enregistré",
             f"C'est fait : vous ne recevrez plus {what}.",
@@ -103,6 +105,16 @@ def unsubscribe():
         what=what,
         wider=wider,
         wider_what=outbox.describe_scope(db, {"s": "address"}) if wider else "",
+    )
+
+
+def _unsubscribe_refused():
+    """A link badly signed, or naming an account that is no longer the one it was mailed to (deleted, its id given to
+    another since): one answer for all, which tells nothing of any account."""
+    return message(
+        "Lien invalide",
+        "Ce lien de désabonnement n'est pas valide. Vos réglages d'e-mails sont aussi sur la page de votre compte.",
+        400,
     )
 
 
