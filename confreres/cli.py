@@ -1343,6 +1343,31 @@ def admin_create(ctx, email, role, sites, name):
     click.echo(f"Connexion : {network.comments_url}auth (un lien est envoyé à cette adresse).")
 
 
+@admin.command("remove-site")
+@click.argument("email")
+@click.argument("slug")
+@pass_ctx
+def admin_remove_site(ctx, email, slug):
+    """Make the account of EMAIL no longer an author of blog SLUG (its role and its other blogs stay)."""
+    from comments_service.domain.accounts import find_account, remove_site, sites_of
+
+    with service_db(ctx.network) as (app, db), app.app_context():
+        row = find_account(db, email)
+        if row is None:
+            raise click.ClickException(f"aucun compte pour {email.strip()} (voir : confreres admin list)")
+        if slug not in sites_of(db, row["id"]):
+            try:
+                ctx.network.site(slug)
+            except KeyError as exc:
+                raise click.ClickException(exc.args[0]) from None
+            raise click.ClickException(f"{row['email']} n'est pas auteur du blog « {slug} » : rien n'a changé")
+        remove_site(db, row["id"], slug)
+        owned = sites_of(db, row["id"])
+    click.echo(f"{row['email']} n'est plus auteur de {slug}"
+               + (f" ; reste auteur de {', '.join(owned)}" if owned else " ; il n'est plus auteur d'aucun blog")
+               + f" (rôle inchangé : {row['role']}).")
+
+
 @admin.command("list")
 @pass_ctx
 def admin_list(ctx):

@@ -214,6 +214,34 @@ def ensure_account(
         return get_account(db, account_id), created
 
 
+def remove_site(db, account_id: int, slug: str) -> bool:
+    """The account no longer writes blog `slug` (`confreres admin remove-site`); False when it did not. Its role is
+    left as it is. The threads its posts on that blog answer get new versions (their author badge goes), and the
+    notices of that blog not yet mailed to it (new comments, mentions, answers waiting for a digest) are dropped:
+    it hears no more of a blog it no longer writes."""
+    with write(db):
+        if query_one(db, "SELECT 1 FROM account_sites WHERE account_id = ? AND site = ?", (account_id, slug)) is None:
+            return False
+        bump_site_answers(db, account_id)  # before the link goes: it finds the threads through it
+        db.conn.execute("DELETE FROM account_sites WHERE account_id = ? AND site = ?", (account_id, slug))
+        db.conn.execute(
+            "DELETE FROM author_notices WHERE account_id = ? AND queued IS NULL AND comment_id IN"
+            " (SELECT c.id FROM comments c JOIN posts p ON p.url = c.post_url WHERE p.site = ?)",
+            (account_id, slug),
+        )
+        db.conn.execute(
+            "DELETE FROM mention_notices WHERE account_id = ? AND queued IS NULL AND mention_id IN"
+            " (SELECT id FROM mentions WHERE site = ?)",
+            (account_id, slug),
+        )
+        db.conn.execute(
+            "DELETE FROM answer_notices WHERE account_id = ? AND queued IS NULL AND answered_url IN"
+            " (SELECT url FROM posts WHERE site = ?)",
+            (account_id, slug),
+        )
+    return True
+
+
 def session_account(row) -> dict:
     """The dict put on `g.confreres_account` (see web/auth.py); store.add_comment reads only this.
 
