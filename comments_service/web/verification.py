@@ -34,6 +34,7 @@ from comments_service.core.db import get_db
 from comments_service.core.errors import ApiError
 from comments_service.domain import verification as verify
 from comments_service.domain.posts import query_one
+from comments_service.mail import outbox
 from comments_service.web import psc
 from comments_service.web.auth import current_account, require_account, signed_in_page
 from comments_service.web.body import json_body, json_response
@@ -65,14 +66,18 @@ def _app():
 
 
 def _links(db, account_id: int, level: str | None) -> dict:
-    """The member's links; the vouching link only while there is something to vouch for (level `declared`)."""
+    """The member's links; the vouching link only while there is something to vouch for (level `declared`).
+
+    Built from the configured `comments_url` (outbox.external), as every link the service hands out, never from the
+    request's Host header: a vouching link is shared with confrères, and one built from a forged Host would send
+    them, and the candidate's token, elsewhere."""
     vouch = None
     if level == "declared":
-        vouch = url_for("verification.vouch_page", token=verify.vouch_link(db, account_id), _external=True)
+        vouch = outbox.external("verification.vouch_page", token=verify.vouch_link(db, account_id))
     return {
-        "page": url_for("verification.page_status", _external=True),
+        "page": outbox.external("verification.page_status"),
         "vouch": vouch,
-        "psc": url_for("verification.psc_start", _external=True) if psc.configured(_app()) else None,
+        "psc": outbox.external("verification.psc_start") if psc.configured(_app()) else None,
     }
 
 
