@@ -108,8 +108,11 @@ def _refresh_network() -> None:
 
 
 def _security_headers(response):
-    if "Content-Security-Policy" in response.headers:
-        return response  # set already (the API's hot path sets them all at once)
+    """Every response's security headers, each unless its view set it: a page that sets a policy of its own (the
+    sign-in link's page allows posting to the member blogs: account._form_action_csp) gets the others all the same
+    (X-Frame-Options for old browsers that ignore frame-ancestors, nosniff, the Referrer-Policy)."""
+    if "X-Content-Type-Options" in response.headers:
+        return response  # set already, all at once (the API's hot path: api.SECURITY_HEADERS)
     response.headers.setdefault("X-Content-Type-Options", "nosniff")
     response.headers.setdefault("Referrer-Policy", "strict-origin-when-cross-origin")
     if response.mimetype == "text/html":

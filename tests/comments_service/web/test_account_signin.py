@@ -211,3 +211,18 @@ def test_bad_requests_use_the_error_shape(actions, api_error, client):
     api_error(client.post("/api/auth/request", data="email=a@b.fr"), 415)
     api_error(client.get("/api/account"), 401, "not_signed_in")
     api_error(client.post("/api/auth/signout"), 401)
+
+
+def test_the_sign_in_links_page_has_the_security_headers_of_every_page(actions, client, smtp):
+    """The page of the mail's link sets a policy of its own (its form may lead to a member blog); it keeps the other
+    pages' headers, X-Frame-Options included (frame-ancestors alone leaves old browsers free to frame it)."""
+    assert actions.request_link("cadre@exemple.fr").status_code == 202
+    page = actions.open(smtp.mailbox.expect(to="cadre@exemple.fr", subject="connexion").link("/auth/verify?token="))
+    assert page.status_code == 200
+    other = client.get("/auth")
+    for header in ("X-Frame-Options", "X-Content-Type-Options", "Referrer-Policy"):
+        assert other.headers.get(header), header
+        assert page.headers.get(header) == other.headers[header], header
+    assert page.headers["X-Frame-Options"] == "DENY"
+    policy = page.headers["Content-Security-Policy"]
+    assert "frame-ancestors 'none'" in policy and "form-action 'self' http://blogs.test" in policy, "its own policy"
