@@ -41,11 +41,12 @@ def address_key(email: str | None) -> str:
 
 
 def email_hash(secret: str, email: str | None) -> str | None:
-    """The keyed hash a block keeps of an e-mail address (None without one)."""
-    normalised = normalise_email(email)
-    if not normalised:
+    """The keyed hash a block keeps of an e-mail address (None without one), of its address_key: a `+tag` added to
+    the address (`troll+2@…`) is still the blocked author."""
+    key = address_key(email)
+    if not key:
         return None
-    return hmac.digest(secret.encode(), b"confreres-email:" + normalised.encode(), "sha256").hex()[:32]
+    return hmac.digest(secret.encode(), b"confreres-email:" + key.encode(), "sha256").hex()[:32]
 
 
 def matching(db, site: str, *, account_id: int | None, email_key: str | None, ip_hash: str | None):
