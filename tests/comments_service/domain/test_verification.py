@@ -22,6 +22,7 @@ from tests.comments_service.verification_kit import (
     import_people,
     luhn_complete,
 )
+from tests.conftest import COMMENTS_URL
 
 
 @pytest.fixture
@@ -527,7 +528,7 @@ def test_verification_pages_declare_then_vouch(kit, founders, app):
     html = browser.get(done.location).get_data(as_text=True)
     assert "Envoyez ce lien à deux confrères vérifiés" in html
     link = re.search(r'id="lien-parrainage" readonly value="([^"]+)"', html).group(1)
-    path = "/" + link.split("/", 3)[3]
+    path = "/" + link.removeprefix(COMMENTS_URL)  # the service's links are on comments_url
     # the candidate's own link: no form
     assert "On ne peut pas se parrainer soi-même" in browser.get(path).get_data(as_text=True)
     for voucher in (claire, karim):

@@ -9,6 +9,7 @@ from bs4 import BeautifulSoup
 
 from tests.comments_service.domain.test_verification import declared, kit_cookie
 from tests.comments_service.verification_kit import CANDIDATE, CLAIRE, Kit, import_people
+from tests.conftest import COMMENTS_URL
 
 TYPED_NAME = "Quintard-Valmore"
 
@@ -106,7 +107,7 @@ def test_the_declaration_and_the_vouching_forms(app, kit, urls, actions):
     fields = hidden(client.get("/verification"), "/verification")
     other = declared(kit, display_name="Stéthoscope vert")
     link = kit.client.get("/api/verification", headers=other.headers).get_json()["links"]["vouch"]
-    path = "/" + link.split("/", 3)[3]
+    path = "/" + link.removeprefix(COMMENTS_URL)  # the service's links are on comments_url
     claire = kit.verified(CLAIRE, "Lefebvre", "Claire", "Dr Claire Lefebvre")
     voucher = browser(app, kit, claire)
     vouch_fields = hidden(voucher.get(path), path)
