@@ -25,6 +25,7 @@ from comments_service.domain import comments as store
 from comments_service.domain import render, validate
 from comments_service.domain.comments import iso, query, query_one, utcnow
 from comments_service.domain.posts import bump_post, bump_site_answers
+from confreres.names import name_index
 from confreres.registry import Network, origin_of
 
 SESSION_PREFIX = "cfs1_"  # tells a session token from an edit token in `Authorization: Bearer`
@@ -194,8 +195,9 @@ def ensure_account(
         if created:
             cursor = db.conn.execute(
                 # show_specialty = 0: showing one's specialty is opt-in (db.m007_verification_privacy)
-                "INSERT INTO accounts (email, display_name, role, created, show_specialty) VALUES (?, ?, ?, ?, 0)",
-                (email.strip(), display_name or "", role or "member", stamp),
+                "INSERT INTO accounts (email, display_name, name_key, name_words, name_sig, role, created, show_specialty)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, 0)",
+                (email.strip(), display_name or "", *name_index(display_name or ""), role or "member", stamp),
             )
             account_id = cursor.lastrowid
         else:
@@ -264,7 +266,9 @@ def session_account(row) -> dict:
 
 
 def set_display_name(db, account_id: int, name: str) -> bool:
-    """The one writer of an account's public name; True when it changed.
+    """The one writer of an account's public name (ensure_account's INSERT aside, which indexes it the same way);
+    True when it changed. The name's index (accounts.name_key, name_words, name_sig: names.name_index) is written
+    with it, so that the guests' check (verification.check_author_name) finds the new name and no longer the old.
 
     A comment written signed in shows its author's *current* public name: the name it was written under is
     replaced on every past comment of the account (a deleted one keeps nothing), so a member who takes a
@@ -278,7 +282,10 @@ def set_display_name(db, account_id: int, name: str) -> bool:
         row = query_one(db, "SELECT display_name FROM accounts WHERE id = ?", (account_id,))
         if row is None or row["display_name"] == name:
             return False
-        db.conn.execute("UPDATE accounts SET display_name = ? WHERE id = ?", (name, account_id))
+        db.conn.execute(  # with the index of the name that check_author_name reads (confreres.names.name_index)
+            "UPDATE accounts SET display_name = ?, name_key = ?, name_words = ?, name_sig = ? WHERE id = ?",
+            (name, *name_index(name), account_id),
+        )
         touched = query(
             db,
             "SELECT post_url, MAX(status = 'approved') AS shown FROM comments"

@@ -11,14 +11,22 @@ from __future__ import annotations
 
 import csv
 import os
-import re
 import sqlite3
 import time
-import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
 
 from confreres.french import ISO_Z
+
+# The name normalisation lives in the leaf confreres.names (the schema's migration m027 computes with it too);
+# re-exported here, where the directory's lookups and their callers have always found it.
+from confreres.names import CONFUSABLES as CONFUSABLES
+from confreres.names import LOOKALIKES as LOOKALIKES
+from confreres.names import TITLE_RE as TITLE_RE
+from confreres.names import name_key, name_keys, normalise
+from confreres.names import name_tokens as name_tokens
+from confreres.names import scripts as scripts
+from confreres.names import skeleton as skeleton
 
 PHYSICIAN = "10"
 # Normalised header name -> our column. Labels drift slightly between versions: match on the normalised form.
@@ -56,59 +64,6 @@ class ImportReport:
     physicians: int = 0
     seconds: float = 0.0
 
-
-def normalise(text: str) -> str:
-    """casefold + accents stripped + spaces collapsed: the key for headers and for names."""
-    decomposed = unicodedata.normalize("NFKD", text.casefold())
-    stripped = "".join(c for c in decomposed if not unicodedata.combining(c))
-    return " ".join(stripped.replace("’", "'").split())
-
-
-# Cyrillic and Greek letters that look like Latin ones (lower case: after casefold), and Latin variants NFKD
-# keeps: "Kаrim" with U+0430 is "Karim" to a reader, so it is to a name comparison.
-CONFUSABLES = str.maketrans(
-    "авеіјкмнорстухѕһԁԛԝүӏ" "αβεηικμνορτυχζϲ" "ıɑɡ",
-    "abeijkmhopctyxshdqwyl" "abenikmvoptuxzc" "iag",
-)
-
-
-# Beyond CONFUSABLES, for comparing the names people sign with at run time (never the directory's stored keys):
-# letters and digits a reader takes for one another in a name — I, l, 1 and | (« CIaire », « C1aire »), 0 and o,
-# Latin small capitals (« ʟefebvre »), ь for b. Applied to name_key's output: one character for one.
-LOOKALIKES = str.maketrans(
-    "l1|0" "ʟɪᴄᴏᴠᴡᴢʀʙɢʜᴊᴋᴍɴᴘᴛᴜʏᴅᴇꜰᴀ" "ьꙇ",
-    "iiio" "iicovwzrbghjkmnptuydefa" "bi",
-)
-
-
-def skeleton(key: str) -> str:
-    """A name_key (or a word of name_tokens) with look-alike letters made one: « CIaire » reads « Claire »."""
-    return key.translate(LOOKALIKES)
-
-
-def scripts(text: str) -> set[str]:
-    """The scripts of the letters of `text` (LATIN, CYRILLIC, GREEK, CHEROKEE...), from their Unicode names."""
-    found = set()
-    for ch in text:
-        if ch.isalpha():
-            try:
-                found.add(unicodedata.name(ch).split(" ", 1)[0])
-            except ValueError:
-                found.add("?")
-    return found
-
-
-def name_key(text: str) -> str:
-    """A name reduced to its letters: 'Lefèbvre-Durand' == 'LEFEBVRE DURAND', 'Kаrim' (Cyrillic а) == 'Karim'."""
-    return "".join(c for c in normalise(text).translate(CONFUSABLES) if c.isalnum())
-
-
-def name_tokens(text: str) -> list[str]:
-    """The words of a name as name_key folds them, title aside: 'Dr. K. Benali' -> ['k', 'benali']."""
-    folded = normalise(text)
-    titled = TITLE_RE.match(folded)
-    words = re.split(r"[^\w']+|_", folded[titled.end():] if titled else folded)  # "O'Neil" is one word
-    return [key for key in map(name_key, words) if key]
 
 
 def luhn_ok(number: str) -> bool:
@@ -256,27 +211,6 @@ def _index_names(conn: sqlite3.Connection) -> None:
         """
     )
 
-
-TITLE_RE = re.compile(r"^(?:docteure?|doctoresse|dre?|pre?|professeure?|prof)\b\.?\s*")
-
-
-def name_keys(text: str) -> list[str]:
-    """The keys under which `text`, as a display name, would be a physician's name (see _index_names).
-
-    "Claire Lefebvre", "Lefebvre Claire" -> the full-name key; "Dr Lefebvre", "Dr Claire Lefebvre" ->
-    the full-name key and the last-name key (a title before a surname names a physician).
-    """
-    folded = normalise(text)
-    titled = TITLE_RE.match(folded)
-    if titled:
-        folded = folded[titled.end():]
-    key = name_key(folded)
-    if not key:
-        return []
-    if not titled:
-        return ["f" + key]
-    surname = "".join(word for word in name_tokens(folded) if len(word) > 1)  # "Dr K. Benali" is "Dr Benali"
-    return ["f" + key, "l" + key] + (["l" + surname] if surname and surname != key else [])
 
 
 class Directory:

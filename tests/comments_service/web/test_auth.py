@@ -4,6 +4,8 @@ post-author mark and moderation on the server — the payload never does."""
 import pytest
 from flask import g, request
 
+from confreres.names import name_index
+
 
 @pytest.fixture
 def signed_in(app, actions):
@@ -14,6 +16,9 @@ def signed_in(app, actions):
         " (2, 'pseudo@exemple.fr', 'Dr Pseudo', 'member', '2024-01-01T00:00:00Z'),"
         " (3, 'lecteur@exemple.fr', 'Un lecteur', 'member', '2024-01-01T00:00:00Z')"
     )
+    for account_id, name in ((1, "Dr Anne A"), (2, "Dr Pseudo"), (3, "Un lecteur")):  # as set_display_name indexes them
+        actions.sql("UPDATE accounts SET name_key = ?, name_words = ?, name_sig = ? WHERE id = ?",
+                    (*name_index(name), account_id))
     actions.sql("INSERT INTO account_sites (account_id, site) VALUES (1, 'dr-a')")
     accounts = {
         "1": {"id": 1, "email": "anne@dr-a.test", "display_name": "Dr Anne A", "role": "author"},
