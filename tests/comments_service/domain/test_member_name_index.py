@@ -215,3 +215,23 @@ def test_a_database_without_the_migration_is_not_half_indexed(tmp_path):
     columns = {r["name"] for r in query(db, "PRAGMA table_info(accounts)")}
     assert not {"name_key", "name_words", "name_sig"} & columns
     db.close()
+
+
+NORMALISATION_DIGEST = "55460238831f616e4fd198d864a6bace01c7d54c38eae410e424c8de369d1938"
+
+
+def test_the_normalisation_the_stored_columns_were_made_with_is_unchanged():
+    """accounts.name_key/name_words/name_sig are stored (m027): a change to the normalisation leaves them stale, and
+    guests' names compared against old values. Whoever changes it adds a migration that fills them again
+    (names.name_index), then updates this digest."""
+    import hashlib
+    import json
+
+    from confreres import names
+
+    sample = ["Dr Claire Lefebvre", "Lefebvre Claire", "C. Lefebvre", "Kаrim Bеnаli", "ʟefebvre", "CIaire 1efebvre",
+              "Docteure Éléonore Quintard-Valmore", "Pr K. Benali", "Zoë d’Artagnan", "Ꮯlaire"]
+    state = [sorted(names.CONFUSABLES.items()), sorted(names.LOOKALIKES.items()), names.TITLE_RE.pattern,
+             [names.name_index(n) for n in sample]]
+    digest = hashlib.sha256(json.dumps(state, ensure_ascii=False).encode()).hexdigest()
+    assert digest == NORMALISATION_DIGEST, "names' normalisation changed: add a migration refilling the name columns"
