@@ -35,8 +35,10 @@ def create_comment(db, network, post, data, *, account, ip_hash) -> tuple:
             db, network, post, data, policy=config["MODERATION"] or None, account=account, ip_hash=ip_hash,
             duplicate_minutes=int(config["DUPLICATE_WINDOW"]), secrecy=held, html=html, secret=config["SECRET_KEY"],
         )
-        if not row["blocked"]:  # a blocked author's comment (domain/blocks.py) mails no one
+        if not row["blocked"]:
             notify.comment_created(db, row)
+        else:  # a blocked author's comment (domain/blocks.py) mails no one but, as anyone's, its writer's confirmation
+            notify.writer_subscription(db, row)
     events.emit("comment.created", comment_id=row["id"], status=row["status"], url=post["url"], site=post["site"],
                 parent_id=row["parent_id"])
     return row, nonce

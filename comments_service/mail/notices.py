@@ -98,10 +98,17 @@ def comment_created(db, row, now: datetime | None = None) -> None:
             db, row["site"], "author_notices", "comment_id", row["id"],
             lambda author: queue_new_comment(db, author, row, now=moment), moment, skip=own,
         )
-        if row["notify"] and row["email"] and row["account_id"] is None:
-            subscribe(db, row["email"], row["post_url"], now=moment)
+        writer_subscription(db, row, now=moment)
         if row["status"] == "approved":
             reply_posted(db, row, now=moment)
+
+
+def writer_subscription(db, row, now: datetime | None = None) -> None:
+    """A guest who ticked « Me prévenir des réponses »: their thread subscription, with its confirmation mail to their
+    own address when it is not confirmed yet. Also for a blocked author's comment (domain/blocks.py), which mails no
+    one else: a confirmation that came before the block and no longer comes would tell them they are blocked."""
+    if row["notify"] and row["email"] and row["account_id"] is None:
+        subscribe(db, row["email"], row["post_url"], now=now or utcnow())
 
 
 def queue_new_comment(db, author, row, now=None) -> int:

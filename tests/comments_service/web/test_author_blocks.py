@@ -338,3 +338,22 @@ def test_the_migration_on_an_existing_database(tmp_path):
     assert [r[0] for r in db.conn.execute("SELECT status FROM comments ORDER BY id")] == ["spam", "approved"]
     assert not migrations.pending(db)
     db.close()
+
+
+def test_a_blocked_author_asking_for_replies_gets_the_confirmation_anyone_gets(actions, client, anne, urls):
+    """A guest who ticks « Me prévenir des réponses » is mailed a confirmation at their own address; a blocked one
+    too, or its absence would tell them they are blocked (here by network address, writing with a fresh address)."""
+    first = guest(actions, "Achetez nos pilules", urls.POST_A).get_json()
+    assert block(client, anne, first["comment"]["id"], address=True).status_code == 200
+
+    def confirmations(email):
+        return actions.sql("SELECT COUNT(*) AS n FROM outbox WHERE kind = 'confirm' AND recipient = ?", (email,))[0]["n"]
+
+    blocked = guest(actions, "Nos pilules, encore", urls.POST_A2, email="nouvelle@exemple.fr", notify=True)
+    guest(actions, "Une vraie question", urls.POST_A2, email="lectrice@exemple.fr", author="Lectrice",
+          ip="192.0.2.1", notify=True)
+    assert status_of(actions, blocked.get_json()["comment"]["id"]) == ("spam", 1)
+    assert (confirmations("nouvelle@exemple.fr"), confirmations("lectrice@exemple.fr")) == (1, 1)
+    # and still no one else hears of the blocked comment
+    assert actions.sql("SELECT COUNT(*) AS n FROM author_notices WHERE comment_id = ?",
+                       (blocked.get_json()["comment"]["id"],))[0]["n"] == 0
