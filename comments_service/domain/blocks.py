@@ -3,7 +3,7 @@ Comment Keys », per blog). Their next comments on that blog are stored as spam 
 comment is, so that a troll learns nothing; other blogs of the network are not affected.
 
 An author is identified by their account when they were signed in, and by their e-mail address (normalised: case,
-surrounding spaces), and, when the moderator asks for it, by their network address (the comment's keyed IP hash,
+surrounding spaces, a `+tag`; not a verified physician's, hidden from moderators: it may tell who a pseudonym is), and, when the moderator asks for it, by their network address (the comment's keyed IP hash,
 an IPv6 client by its /64: web/limits.request_ip_hash). The table keeps keyed hashes only (HMAC with the app's
 secret key), never an e-mail or an IP; with the display name at the time, who blocked, when and from which comment,
 for the moderation page's list. Nothing of it leaves the moderation page and API (domain/public.py never sees it).
@@ -77,7 +77,13 @@ def block_author(db, secret: str, row, *, by: int, address: bool = False, now=No
         db, "SELECT 1 FROM account_sites WHERE account_id = ? AND site = ?", (account_id, site)
     ):
         raise ApiError(400, "own_author", "L'auteur de ce blog ne peut pas y être bloqué.", "action")
-    email_key = email_hash(secret, row["email"])
+    # a physician's address may tell who a pseudonym is, and the blog's moderators never see it (moderation.queue):
+    # a block keyed by it would let them try addresses as a guest and see which one lands in spam, never in their
+    # queue. Such an author is blocked by their account (and their network address when asked).
+    hidden = account_id is not None and query_one(
+        db, "SELECT 1 FROM verifications WHERE account_id = ?", (account_id,)
+    ) is not None
+    email_key = None if hidden else email_hash(secret, row["email"])
     ip_key = row["ip_hash"] if address else None
     if address and not ip_key:
         raise ApiError(

@@ -357,3 +357,26 @@ def test_a_blocked_author_asking_for_replies_gets_the_confirmation_anyone_gets(a
     # and still no one else hears of the blocked comment
     assert actions.sql("SELECT COUNT(*) AS n FROM author_notices WHERE comment_id = ?",
                        (blocked.get_json()["comment"]["id"],))[0]["n"] == 0
+
+
+def test_blocking_a_pseudonymous_physician_keeps_no_key_of_their_address(app, actions, client, kit, anne, urls,
+                                                                        tmp_path):
+    """A verified physician's address is hidden from the blogs' moderators, as it may tell who a pseudonym is: a
+    block keyed by it would let the blogger try addresses as a guest (from another network) and see which one lands
+    in spam, never in their queue, learning the pseudonym's address. Such an author is blocked by their account."""
+    from tests.comments_service.verification_kit import CLAIRE, import_people
+
+    import_people(app, tmp_path)
+    zorro = kit.verified(CLAIRE, "Lefebvre", "Claire", "Dr Zorro")
+    posted = actions.post("Un avis tranché", url=urls.POST_A, headers=zorro.headers).get_json()
+    done = block(client, anne, posted["comment"]["id"])
+    assert done.status_code == 200 and done.get_json()["block"]["by"] == ["account"]
+    assert actions.sql("SELECT email_hash FROM author_blocks")[0]["email_hash"] is None
+    # the blogger, as a guest typing the physician's real address from elsewhere: an ordinary pending comment
+    guessed = guest(actions, "Qui êtes-vous ?", urls.POST_A2, email=zorro.email, author="Curieux", ip="203.0.113.50")
+    assert status_of(actions, guessed.get_json()["comment"]["id"]) == ("pending", 0)
+    queue = client.get("/api/moderation/queue", headers=anne.headers).get_json()
+    assert guessed.get_json()["comment"]["id"] in [i["id"] for i in queue["items"]]
+    # signed in, still blocked
+    later = actions.post("Encore un avis", url=urls.POST_A2, headers=zorro.headers).get_json()
+    assert later["status"] == "pending" and status_of(actions, later["comment"]["id"]) == ("spam", 1)
