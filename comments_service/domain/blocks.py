@@ -49,6 +49,13 @@ def email_hash(secret: str, email: str | None) -> str | None:
     return hmac.digest(secret.encode(), b"confreres-email:" + key.encode(), "sha256").hex()[:32]
 
 
+def forget_email_of(db, account_id: int) -> None:
+    """Inside the declaration's transaction (domain/verification.py): an account that becomes a physician's has its
+    blocks keep no key of its e-mail, as block_author would not make one now (its address is hidden from moderators
+    and may tell who a pseudonym is); the blocks still name the account."""
+    db.conn.execute("UPDATE author_blocks SET email_hash = NULL WHERE account_id = ?", (account_id,))
+
+
 def matching(db, site: str, *, account_id: int | None, email_key: str | None, ip_hash: str | None):
     """The block of this blog that names this author (their account, e-mail hash or IP hash), or None."""
     if account_id is None and email_key is None and ip_hash is None:

@@ -38,7 +38,7 @@ from datetime import datetime, timedelta
 
 from comments_service.core.db import connect, write
 from comments_service.core.errors import ApiError
-from comments_service.domain import accounts, public, validate
+from comments_service.domain import accounts, blocks, public, validate
 from comments_service.domain.comments import check_signed_in, iso, query, query_one, utcnow
 from comments_service.domain.posts import bump_post, bump_site_answers
 from comments_service.domain.public import METHOD_TITLES
@@ -517,6 +517,7 @@ def _store_declaration(db, account_id, digest, rpps, last_name, first_name, phys
         )
     except sqlite3.IntegrityError:  # another account claimed the number in a concurrent request
         raise ApiError(409, "rpps_taken", "Ce numéro RPPS est déjà associé à un autre compte du réseau.", "rpps") from None
+    blocks.forget_email_of(db, account_id)  # a block made before must not keep what moderators may not see
     db.conn.execute(
         "INSERT INTO verification_identities (account_id, rpps, last_name, first_name) VALUES (?, ?, ?, ?)"
         " ON CONFLICT (account_id) DO UPDATE SET rpps = excluded.rpps, last_name = excluded.last_name,"
