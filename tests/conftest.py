@@ -67,6 +67,26 @@ POSTS = {
 }
 
 
+def seeded_service(folder: Path) -> tuple[Path, Path]:
+    """network.toml and a migrated comment database with the network's posts announced, in `folder`: what a service
+    run in another process (gunicorn) starts from."""
+    from comments_service.core.migrations import migrate
+    from confreres import registry
+
+    network_file = folder / "network.toml"
+    network_file.write_text(NETWORK_TOML, encoding="utf-8")
+    db_path = folder / "comments.sqlite3"
+    db = connect(str(db_path))
+    try:
+        migrate(db)
+        network = registry.load(network_file)
+        for slug, body in POSTS.items():
+            sync_posts(db, network, slug, body)
+    finally:
+        db.close()
+    return network_file, db_path
+
+
 @pytest.fixture
 def network_file(tmp_path) -> Path:
     path = tmp_path / "network.toml"

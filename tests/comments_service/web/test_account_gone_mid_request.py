@@ -22,15 +22,12 @@ import httpx
 import pytest
 
 from comments_service import create_app
-from comments_service.actions.posts import sync_posts
 from comments_service.core.db import connect
-from comments_service.core.migrations import migrate
 from comments_service.domain import accounts
 from comments_service.domain import verification as verify
 from comments_service.domain.rpps import import_directory
-from confreres import registry
 from tests.comments_service.directory_kit import CANDIDATE, CLAIRE, write_extract
-from tests.conftest import NETWORK_TOML, POST_B, POSTS
+from tests.conftest import POST_B, seeded_service
 from tests.gunicorn import Gunicorn, environment
 
 ROOT = Path(__file__).resolve().parents[3]
@@ -40,17 +37,7 @@ pytestmark = pytest.mark.skipif(not Path("/proc/locks").exists(), reason="needs 
 
 @pytest.fixture
 def service(tmp_path):
-    network_file = tmp_path / "network.toml"
-    network_file.write_text(NETWORK_TOML, encoding="utf-8")
-    db_path = tmp_path / "comments.sqlite3"
-    db = connect(str(db_path))
-    try:
-        migrate(db)
-        network = registry.load(network_file)
-        for slug, body in POSTS.items():
-            sync_posts(db, network, slug, body)
-    finally:
-        db.close()
+    network_file, db_path = seeded_service(tmp_path)
     import_directory(write_extract(tmp_path / "PS_LibreAcces_Personne_activite_202611230000.txt"),
                      str(tmp_path / "directory.sqlite3"))  # the DIRECTORY_DB beside DB, for RPPS declarations
     secret = "race-" + os.urandom(8).hex()

@@ -17,11 +17,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from comments_service.actions.posts import sync_posts
-from comments_service.core.db import connect
-from comments_service.core.migrations import migrate
-from confreres import registry
-from tests.conftest import NETWORK_TOML, POST_B, POSTS
+from tests.conftest import POST_B, seeded_service
 from tests.smtp import free_port
 
 ROOT = Path(__file__).resolve().parents[3]
@@ -33,17 +29,7 @@ def gunicorn(tmp_path_factory):
     """The service under gunicorn with 2 sync workers; yields (base URL, access log). One for the module:
     the tests spend different budgets (writes, reads) of the same client."""
     tmp_path = tmp_path_factory.mktemp("gunicorn")
-    network_file = tmp_path / "network.toml"
-    network_file.write_text(NETWORK_TOML, encoding="utf-8")
-    db_path = tmp_path / "comments.sqlite3"
-    db = connect(str(db_path))
-    try:
-        migrate(db)
-        network = registry.load(network_file)
-        for slug, body in POSTS.items():
-            sync_posts(db, network, slug, body)
-    finally:
-        db.close()
+    network_file, db_path = seeded_service(tmp_path)
     port = free_port()
     access_log = tmp_path / "access.log"
     env = {
