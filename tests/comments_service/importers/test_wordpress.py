@@ -521,22 +521,24 @@ def test_what_could_identify_a_patient_waits_for_a_moderator(wp, client, tmp_pat
     assert [c["html"] for c in shown["comments"]] == ["<p>Merci pour ce billet.</p>"]
 
 
+ONE_COMMENT = ("<wp:comment><wp:comment_id>{n}</wp:comment_id><wp:comment_author>Lou</wp:comment_author>"
+               "<wp:comment_date_gmt>2015-03-02 10:00:00</wp:comment_date_gmt><wp:comment_content>Merci.</wp:comment_content>"
+               "<wp:comment_approved>1</wp:comment_approved><wp:comment_type>comment</wp:comment_type>"
+               "<wp:comment_parent>0</wp:comment_parent></wp:comment>")  # one approved comment; {n}: its id
+
+
 def test_a_post_the_old_blog_did_not_publish_is_said_so(wp, tmp_path):
     """The posts' import leaves drafts, private and protected posts unpublished: their comments wait, and the report
     says why rather than « no post with this address »."""
     from tests.confreres.test_wordpress_posts import item, wxr
 
-    comment = ("<wp:comment><wp:comment_id>{n}</wp:comment_id><wp:comment_author>Lou</wp:comment_author>"
-               "<wp:comment_date_gmt>2015-03-02 10:00:00</wp:comment_date_gmt><wp:comment_content>Merci.</wp:comment_content>"
-               "<wp:comment_approved>1</wp:comment_approved><wp:comment_type>comment</wp:comment_type>"
-               "<wp:comment_parent>0</wp:comment_parent></wp:comment>")
     base = "https://dr-martin.example"
     path = tmp_path / "export.xml"
     path.write_text(wxr(base, item(1, "En cours", "Texte.", slug="en-cours", status="draft", base=base,
-                                   extra=comment.format(n=1)),
+                                   extra=ONE_COMMENT.format(n=1)),
                         item(2, "Privé", "Texte.", slug="prive", status="private", base=base,
-                             extra=comment.format(n=2)),
-                        item(3, "Perdu", "Texte.", slug="perdu", base=base, extra=comment.format(n=3))),
+                             extra=ONE_COMMENT.format(n=2)),
+                        item(3, "Perdu", "Texte.", slug="perdu", base=base, extra=ONE_COMMENT.format(n=3))),
                     encoding="utf-8")
     result = wp.cli("import", "wordpress", str(path), "--site", "dr-b", "--dry-run")
     assert result.exit_code == 0, result.output
@@ -571,16 +573,12 @@ def test_the_comments_of_a_page_or_a_hidden_post_say_they_have_no_thread(wp, blo
     a post the blog does not have at all is still « no post »."""
     from tests.confreres.test_wordpress_posts import item, wxr
 
-    comment = ("<wp:comment><wp:comment_id>{n}</wp:comment_id><wp:comment_author>Lou</wp:comment_author>"
-               "<wp:comment_date_gmt>2015-03-02 10:00:00</wp:comment_date_gmt><wp:comment_content>Merci.</wp:comment_content>"
-               "<wp:comment_approved>1</wp:comment_approved><wp:comment_type>comment</wp:comment_type>"
-               "<wp:comment_parent>0</wp:comment_parent></wp:comment>")
     base = "https://dr-martin.example"
     path = tmp_path / "export.xml"
     path.write_text(wxr(base, item(1, "Le cabinet", "Texte.", slug="le-cabinet", post_type="page", base=base,
-                                   extra=comment.format(n=1)),
-                        item(2, "Archives", "Texte.", slug="archives-2015", base=base, extra=comment.format(n=2)),
-                        item(3, "Perdu", "Texte.", slug="perdu", base=base, extra=comment.format(n=3))),
+                                   extra=ONE_COMMENT.format(n=1)),
+                        item(2, "Archives", "Texte.", slug="archives-2015", base=base, extra=ONE_COMMENT.format(n=2)),
+                        item(3, "Perdu", "Texte.", slug="perdu", base=base, extra=ONE_COMMENT.format(n=3))),
                     encoding="utf-8")
     content = blog_b.network_file.parent / "sites" / "dr-b" / "content"
     (content / "pages").mkdir(parents=True)

@@ -14,7 +14,7 @@ import pytest
 from comments_service.actions import mentions as mention_actions
 from comments_service.core.db import connect
 from comments_service.domain import mentions as mention_store
-from tests.comments_service.web.test_webmention import h_entry
+from tests.comments_service.mail.test_notices_mentions import send
 from tests.conftest import Actions
 from tests.loopback import LoopbackServer
 from tests.smtp import SmtpServer, free_port
@@ -37,15 +37,6 @@ def app(make_app, smtp, server):
 @pytest.fixture
 def anne(actions):
     return actions.make_account("anne@dr-a.test", role="author", sites=["dr-a"], name="Dr Anne A")
-
-
-def _mention(app, server, path: str, target: str, text: str) -> dict:
-    """An outside page at `path` mentions `target`: sent as a Webmention and verified; the drain's result."""
-    server.route(path, h_entry(target, text))
-    response = app.test_client().post("/webmention", data={"source": server.url(path), "target": target})
-    assert response.status_code == 202, response.get_data(as_text=True)
-    (result,) = mention_actions.drain(app)
-    return result
 
 
 def _send(confreres):
@@ -73,7 +64,7 @@ def _waiting(actions, kind: str) -> int:
 @pytest.mark.parametrize("decision", ["rejected", "spam", None])
 def test_a_mention_withdrawn_before_its_mail_leaves_is_not_mailed(actions, anne, smtp, server, urls, confreres,
                                                                   decision):
-    result = _mention(actions.app, server, "/sur-a.html", urls.POST_A, SECRET)
+    result = send(actions.app, server, "/sur-a.html", urls.POST_A, SECRET)
     assert result["status"] == "pending" and _waiting(actions, "new_mention") == 1
     _decide(actions.app, result["mention"], decision)
 
@@ -86,7 +77,7 @@ def test_a_mention_withdrawn_before_its_mail_leaves_is_not_mailed(actions, anne,
 
 def test_a_mention_whose_source_is_gone_before_its_mail_leaves_is_not_mailed(actions, anne, smtp, server, urls,
                                                                              confreres):
-    _mention(actions.app, server, "/sur-a.html", urls.POST_A, SECRET)
+    send(actions.app, server, "/sur-a.html", urls.POST_A, SECRET)
     server.route("/sur-a.html", "<p>Page retirée</p>", status=410)
     actions.app.test_client().post("/webmention", data={"source": server.url("/sur-a.html"), "target": urls.POST_A})
     (gone,) = mention_actions.drain(actions.app)
@@ -99,8 +90,8 @@ def test_a_mention_whose_source_is_gone_before_its_mail_leaves_is_not_mailed(act
 
 def test_a_mention_changed_by_its_source_goes_to_the_next_digest_with_its_new_text(actions, anne, smtp, server, urls,
                                                                                   confreres):
-    _mention(actions.app, server, "/sur-a.html", urls.POST_A, SECRET)
-    again = _mention(actions.app, server, "/sur-a.html", urls.POST_A, "Je cite le blog A, sans nom.")
+    send(actions.app, server, "/sur-a.html", urls.POST_A, SECRET)
+    again = send(actions.app, server, "/sur-a.html", urls.POST_A, "Je cite le blog A, sans nom.")
     assert again["result"] == "updated"
 
     _send(confreres)
@@ -113,8 +104,8 @@ def test_a_mention_changed_by_its_source_goes_to_the_next_digest_with_its_new_te
 
 
 def test_a_mention_left_alone_or_approved_meanwhile_still_leaves(actions, anne, smtp, server, urls, confreres):
-    approved = _mention(actions.app, server, "/un.html", urls.POST_A, "Approuvée entre-temps.")
-    _mention(actions.app, server, "/deux.html", urls.POST_A2, "Laissée telle quelle.")
+    approved = send(actions.app, server, "/un.html", urls.POST_A, "Approuvée entre-temps.")
+    send(actions.app, server, "/deux.html", urls.POST_A2, "Laissée telle quelle.")
     _decide(actions.app, approved["mention"], "approved")
     _send(confreres)
     assert "Approuvée entre-temps." in smtp.mailbox.expect(to="anne@dr-a.test", subject="Premier billet").text
@@ -129,8 +120,8 @@ def test_a_digest_waiting_through_an_outage_leaves_out_a_mention_rejected_meanwh
     actions = Actions(app, app.test_client())
     anne = actions.make_account("anne@dr-a.test", role="author", sites=["dr-a"])
     actions.sql("UPDATE accounts SET notify_comments = 'daily' WHERE id = ?", (anne["id"],))
-    rejected = _mention(app, server, "/un.html", urls.POST_A, SECRET)
-    _mention(app, server, "/deux.html", urls.POST_A2, "Une mention qui reste.")
+    rejected = send(app, server, "/un.html", urls.POST_A, SECRET)
+    send(app, server, "/deux.html", urls.POST_A2, "Une mention qui reste.")
     confreres = confreres_for(app)
     assert confreres("notify", "digest").exit_code != 0, "the relay is down: the digest waits"
     assert _waiting(actions, "digest") == 1

@@ -103,63 +103,6 @@ def _delete_without_taking_the_turn(db_path: Path, account_id: int) -> None:
         db.close()
 
 
-def test_a_comment_of_an_account_deleted_meanwhile_is_refused_as_signed_out(service):
-    server, db_path = service
-    account_id, token = _account(db_path, "partie@exemple.fr")
-
-    response = _while_the_write_waits(
-        db_path,
-        lambda: httpx.post(f"{server.url}/api/comments", json={"url": POST_B, "text": "Écrit juste avant de partir"},
-                           headers={"Authorization": f"Bearer {token}"}, timeout=60),
-        lambda: _delete_without_taking_the_turn(db_path, account_id),
-    )
-
-    assert response.status_code == 401, response.text
-    assert response.json()["error"]["code"] == "not_signed_in"
-    db = connect(str(db_path))
-    try:
-        assert db.execute("SELECT COUNT(*) FROM comments").fetchone()[0] == 0
-    finally:
-        db.close()
-    assert "Traceback" not in server.output()
-
-
-def test_a_decision_of_a_moderator_deleted_meanwhile_is_refused_as_signed_out(service):
-    server, db_path = service
-    comment = httpx.post(f"{server.url}/api/comments", json={"url": POST_B, "text": "À modérer", "author": "Paul"},
-                         timeout=30).json()["comment"]
-    moderator_id, token = _account(db_path, "moderatrice@exemple.fr", role="moderator")
-
-    response = _while_the_write_waits(
-        db_path,
-        lambda: httpx.post(f"{server.url}/api/moderation/{comment['id']}", json={"action": "reject"},
-                           headers={"Authorization": f"Bearer {token}"}, timeout=60),
-        lambda: _delete_without_taking_the_turn(db_path, moderator_id),
-    )
-
-    assert response.status_code == 401, response.text
-    assert response.json()["error"]["code"] == "not_signed_in"
-    thread = httpx.get(f"{server.url}/api/comments", params={"url": POST_B}, timeout=30).json()
-    assert [c["id"] for c in thread["comments"]] == [comment["id"]], "the decision of a gone moderator is not applied"
-    assert "Traceback" not in server.output()
-
-
-def test_a_profile_change_of_an_account_deleted_meanwhile_is_refused_as_signed_out(service):
-    server, db_path = service
-    account_id, token = _account(db_path, "profil@exemple.fr")
-
-    response = _while_the_write_waits(
-        db_path,
-        lambda: httpx.patch(f"{server.url}/api/account", json={"notify_replies": False, "display_name": "Dr Autre"},
-                            headers={"Authorization": f"Bearer {token}"}, timeout=60),
-        lambda: _delete_without_taking_the_turn(db_path, account_id),
-    )
-
-    assert response.status_code == 401, response.text
-    assert response.json()["error"]["code"] == "not_signed_in"
-    assert "Traceback" not in server.output()
-
-
 def _count(db_path: Path, sql: str, params=()) -> int:
     db = connect(str(db_path))
     try:
@@ -168,23 +111,57 @@ def _count(db_path: Path, sql: str, params=()) -> int:
         db.close()
 
 
+def _refused_as_signed_out(server, db_path: Path, account_id: int, method: str, path: str, body: dict, token: str):
+    """`method path` sent with `token` while the test holds the writers' turn; the account deleted meanwhile; then
+    the request goes on: a 401 not_signed_in, no traceback."""
+    response = _while_the_write_waits(
+        db_path,
+        lambda: httpx.request(method, f"{server.url}{path}", json=body, headers={"Authorization": f"Bearer {token}"},
+                              timeout=60),
+        lambda: _delete_without_taking_the_turn(db_path, account_id),
+    )
+    assert response.status_code == 401, response.text
+    assert response.json()["error"]["code"] == "not_signed_in"
+    assert "Traceback" not in server.output()
+
+
+def test_a_comment_of_an_account_deleted_meanwhile_is_refused_as_signed_out(service):
+    server, db_path = service
+    account_id, token = _account(db_path, "partie@exemple.fr")
+
+    _refused_as_signed_out(server, db_path, account_id, "POST", "/api/comments",
+                           {"url": POST_B, "text": "Écrit juste avant de partir"}, token)
+    assert _count(db_path, "SELECT COUNT(*) FROM comments") == 0
+
+
+def test_a_decision_of_a_moderator_deleted_meanwhile_is_refused_as_signed_out(service):
+    server, db_path = service
+    comment = httpx.post(f"{server.url}/api/comments", json={"url": POST_B, "text": "À modérer", "author": "Paul"},
+                         timeout=30).json()["comment"]
+    moderator_id, token = _account(db_path, "moderatrice@exemple.fr", role="moderator")
+
+    _refused_as_signed_out(server, db_path, moderator_id, "POST", f"/api/moderation/{comment['id']}",
+                           {"action": "reject"}, token)
+    thread = httpx.get(f"{server.url}/api/comments", params={"url": POST_B}, timeout=30).json()
+    assert [c["id"] for c in thread["comments"]] == [comment["id"]], "the decision of a gone moderator is not applied"
+
+
+def test_a_profile_change_of_an_account_deleted_meanwhile_is_refused_as_signed_out(service):
+    server, db_path = service
+    account_id, token = _account(db_path, "profil@exemple.fr")
+
+    _refused_as_signed_out(server, db_path, account_id, "PATCH", "/api/account",
+                           {"notify_replies": False, "display_name": "Dr Autre"}, token)
+
+
 def test_an_rpps_declaration_of_an_account_deleted_meanwhile_is_refused_as_signed_out(service):
     server, db_path = service
     account_id, token = _account(db_path, "declarante@exemple.fr")
 
-    response = _while_the_write_waits(
-        db_path,
-        lambda: httpx.post(f"{server.url}/api/verification",
-                           json={"rpps": CANDIDATE, "last_name": "QUINTARD-VALMORE", "first_name": "Éléonore"},
-                           headers={"Authorization": f"Bearer {token}"}, timeout=60),
-        lambda: _delete_without_taking_the_turn(db_path, account_id),
-    )
-
-    assert response.status_code == 401, response.text
-    assert response.json()["error"]["code"] == "not_signed_in"
+    _refused_as_signed_out(server, db_path, account_id, "POST", "/api/verification",
+                           {"rpps": CANDIDATE, "last_name": "QUINTARD-VALMORE", "first_name": "Éléonore"}, token)
     assert _count(db_path, "SELECT COUNT(*) FROM verifications") == 0
     assert _count(db_path, "SELECT COUNT(*) FROM verification_attempts") == 0
-    assert "Traceback" not in server.output()
 
 
 def test_a_vouch_of_a_voucher_deleted_meanwhile_is_refused_as_signed_out(service):
@@ -204,14 +181,6 @@ def test_a_vouch_of_a_voucher_deleted_meanwhile_is_refused_as_signed_out(service
     finally:
         db.close()
 
-    response = _while_the_write_waits(
-        db_path,
-        lambda: httpx.post(f"{server.url}/api/verification/vouch/{link}", json={"last_name": "Quintard-Valmore"},
-                           headers={"Authorization": f"Bearer {voucher_token}"}, timeout=60),
-        lambda: _delete_without_taking_the_turn(db_path, voucher_id),
-    )
-
-    assert response.status_code == 401, response.text
-    assert response.json()["error"]["code"] == "not_signed_in"
+    _refused_as_signed_out(server, db_path, voucher_id, "POST", f"/api/verification/vouch/{link}",
+                           {"last_name": "Quintard-Valmore"}, voucher_token)
     assert _count(db_path, "SELECT COUNT(*) FROM vouches") == 0
-    assert "Traceback" not in server.output()
