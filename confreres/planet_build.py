@@ -60,6 +60,11 @@ PLANET_SLUG = "planet"
 LIVE = ".planet"
 PAGEFIND_PARSED = "[Reading languages]"  # Pagefind's progress, after "[Parsing files]": every page read
 PAGES_PER_FEED = 100  # SearchIndexing.planet_fits
+# Pagefind's allocator (jemalloc): transparent huge pages (the kernel's usual `madvise` mode; nothing changes where
+# THP is off), one arena and no purging while it runs (it lives seconds). Indexing 4,000 pages took ~234,000 page
+# faults and ~1.1 s of system time; now ~3,000 and ~0.5 s, its peak memory 265 MB instead of 323 MB; the planet
+# and its index ~0.15 s sooner in a 20 x 200 full build (bench/build.py). An operator's own _RJEM_MALLOC_CONF wins.
+PAGEFIND_ENV = {"_RJEM_MALLOC_CONF": "thp:always,metadata_thp:always,narenas:1,dirty_decay_ms:-1,muzzy_decay_ms:-1"}
 SEARCH_DIR = "pagefind"  # in a planet release: a link to `.releases/search-<release>/`, the index (publish)
 SEARCH_PREFIX = "search-"
 MEMBER_FEED = "feeds/all.atom.xml"
@@ -525,6 +530,7 @@ class SearchIndexing:
                 [str(executable), "--site", str(self.stage), "--output-path", str(self.index),
                  "--force-language", "fr", "--root-selector", "[data-pagefind-body]"],
                 stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, errors="replace",
+                env=PAGEFIND_ENV | dict(os.environ),
             )
         except OSError as exc:
             self._failed(str(exc))

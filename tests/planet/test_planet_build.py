@@ -510,3 +510,19 @@ def test_two_builds_of_one_process_within_a_second_never_share_a_release_folder(
     """The second wrote into the live release, then discarded it on its error: the planet went down."""
     stamps = [releases.release_stamp() for _ in range(1000)]
     assert len(set(stamps)) == len(stamps) and stamps == sorted(stamps)
+
+
+def test_pagefind_takes_its_allocator_settings():
+    """PAGEFIND_ENV is read by the jemalloc inside the Pagefind we install: with `abort_conf`, a setting its
+    version does not know stops it (without, it would print a warning and run as before, the speed lost unseen)."""
+    import subprocess
+
+    from pagefind_bin import get_executable
+
+    conf = planet_build.PAGEFIND_ENV["_RJEM_MALLOC_CONF"]
+    ran = subprocess.run([get_executable(), "--version"], capture_output=True, text=True,
+                         env={**os.environ, "_RJEM_MALLOC_CONF": f"abort_conf:true,{conf}"})
+    assert ran.returncode == 0, ran.stderr
+    refused = subprocess.run([get_executable(), "--version"], capture_output=True, text=True,
+                             env={**os.environ, "_RJEM_MALLOC_CONF": f"abort_conf:true,{conf},no_such_setting:1"})
+    assert refused.returncode != 0 and "no_such_setting" in refused.stderr
