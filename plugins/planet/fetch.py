@@ -154,11 +154,14 @@ def locked(state_dir: Path):
 
 
 FEED_ROOTS = ("rss", "feed", "RDF")
+EMPTY = "réponse vide (HTTP 200 sans contenu)"
 NOT_A_FEED = "la réponse est une page HTML, pas un flux"  # a page: the feed it advertises is looked for
 
 
 def check_feed(body: bytes) -> str:
-    """'' when `body` parses as a feed; else why not (French, for the status page)."""
+    """'' when `body` parses as a feed; else why not (French, for the status page). Only a 200's body is checked."""
+    if not body.removeprefix(b"\xef\xbb\xbf").strip():
+        return EMPTY
     try:  # the common case, fast: well-formed XML whose root is a feed (expat)
         root = ET.fromstring(body)
         if root.tag.rsplit("}", 1)[-1] in FEED_ROOTS:

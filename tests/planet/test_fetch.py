@@ -312,3 +312,15 @@ def test_the_address_a_feed_is_read_from_and_its_permanent_move_are_kept(feed_se
         assert state[url]["moved"] == moved, path
     [again] = refresh(feed_server, tmp_path, "/page/")  # the advertised feed asked directly, moved still
     assert again.outcome == "unchanged" and fetch.load_state(tmp_path)[feed_server.url("/page/")]["moved"] == new
+
+
+def test_an_empty_answer_keeps_the_last_good_copy_and_is_said_so(feed_server, tmp_path):
+    """A 200 with an empty body (a blog's PHP dying before it writes, a full disk): said as such on the status
+    page, in French, not as an XML parser's English message or « aucun flux reconnu »; the last copy stays."""
+    feed_server.add("/empty.atom", GOOD)
+    refresh(feed_server, tmp_path, "/empty.atom")
+    for body in (b"", b"  \r\n\t", b"\xef\xbb\xbf\n"):
+        feed_server.add("/empty.atom", body, content_type="application/atom+xml")
+        [empty] = refresh(feed_server, tmp_path, "/empty.atom")
+        assert empty.outcome == "error" and empty.copy.read_bytes() == GOOD
+        assert empty.error == "réponse vide (HTTP 200 sans contenu)", (body, empty.error)
