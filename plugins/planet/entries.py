@@ -22,6 +22,7 @@ import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from html import escape
+from html.entities import html5 as html5_entities
 from operator import attrgetter
 from urllib.parse import urljoin, urlsplit, urlunsplit
 
@@ -129,7 +130,53 @@ def parse(body: bytes, source: Source, address: str = "") -> feedparser.FeedPars
     if (data := json_feed(body)) is not None:
         return from_json_feed(data, address)
     headers = {"content-location": address} if address else {}
-    return feedparser.parse(io.BytesIO(body), response_headers=headers, sanitize_html=False)
+    return feedparser.parse(io.BytesIO(readable_xml(body)), response_headers=headers, sanitize_html=False)
+
+
+# Single-byte Latin encodings an XML declaration may claim for a body that is really UTF-8 (a PHP blog's setting)
+_LATIN = re.compile(rb"(?:iso[-_ ]?8859[-_ ]?\d+|latin[-_ ]?\d|l\d|(?:windows|cp)[-_ ]?125\d|us-ascii|ascii)", re.IGNORECASE)
+_DECLARED = re.compile(rb"""^(\xef\xbb\xbf)?(<\?xml[^>]{0,200}?encoding\s*=\s*["'])([^"']{1,40})(["'])""")
+_ENTITY = re.compile(rb"&(?!(?:amp|lt|gt|quot|apos);)([A-Za-z][A-Za-z0-9]{1,31});")  # not XML's five
+_DECLARED_ENTITY = re.compile(rb"<!ENTITY\s+%?\s*([A-Za-z][\w.-]*)")
+_XML_SPECIAL = frozenset("<>&\"'")
+
+
+def _numeric(name: str) -> bytes | None:
+    """An HTML entity (`eacute`) as XML character references (`&#233;`), or None: not HTML's, or one of XML's own
+    five or a name standing for what XML would read as markup (`&LT;`, HTML's other spelling of `&lt;`)."""
+    value = html5_entities.get(name + ";")
+    if value is None or name in ("amp", "lt", "gt", "quot", "apos") or _XML_SPECIAL.intersection(value):
+        return None
+    return "".join(f"&#{ord(ch)};" for ch in value).encode("ascii")
+
+
+def readable_xml(body: bytes) -> bytes:
+    """An XML feed's bytes as they were meant: HTML's named entities (`&eacute;`, `&nbsp;`, which XML does not know)
+    as character references, which the XML parser skipped silently under a DOCTYPE (RSS 0.91's: « Caf&eacute; » read
+    « Caf ») and sent the whole feed to feedparser's loose parser without one; and a body written in UTF-8 under a
+    declaration of a Latin encoding (windows-1252, iso-8859-1…) declared UTF-8, as it is: valid UTF-8 with accents
+    is never Latin text by chance. Entities the feed declares itself are left to the parser. An encoding that is not
+    ASCII's superset (UTF-16) shows no `&name;` here and is left as it is."""
+    found = _DECLARED.match(body)
+    if found and _LATIN.fullmatch(found[3].strip()) and not body.isascii():
+        try:
+            body.decode("utf-8")
+        except UnicodeDecodeError:
+            pass  # really in that encoding
+        else:
+            body = b"%s%sutf-8%s%s" % (found[1] or b"", found[2], found[4], body[found.end():])
+    if _ENTITY.search(body) is None:
+        return body
+    own = set(_DECLARED_ENTITY.findall(body)) if b"<!ENTITY" in body else set()
+    cache: dict[bytes, bytes] = {}
+
+    def replaced(match: re.Match) -> bytes:
+        name = match[1]
+        if name not in cache:
+            cache[name] = (None if name in own else _numeric(name.decode("ascii"))) or match[0]
+        return cache[name]
+
+    return _ENTITY.sub(replaced, body)
 
 
 JSON_FEED = "https://jsonfeed.org/version/"
@@ -316,10 +363,18 @@ def normalise(parsed, source: Source, excerpt_length: int = EXCERPT_LENGTH, limi
     """Entries of a parsed feed as plain, sanitised, JSON-able records (cached per feed body by the planet)."""
     feed_author = person(parsed.get("feed", {}))
     result: list[dict] = []
-    for item in parsed.entries[: limit * 2]:
+    items = parsed.entries[: limit * 2]
+    shared = _shared_ids(items)
+    keys: set[str] = set()
+    for item in items:
         link = safe_url(item.get("link", ""))
         if not link:
             continue  # nothing to point a reader to (or a javascript: link)
+        own = (item.get("id") or "").strip()
+        key = link if not own or own in shared else own
+        if key in keys:
+            continue  # the same entry twice in one feed: its first
+        keys.add(key)
         body, kind = "", "text/plain"
         contents = item.get("content") or []
         if contents:
@@ -332,7 +387,7 @@ def normalise(parsed, source: Source, excerpt_length: int = EXCERPT_LENGTH, limi
         published, updated = _when(item, "published"), _when(item, "updated")
         tags = [plain(t.get("term", "")) for t in item.get("tags") or [] if t.get("term")]
         result.append({
-            "key": (item.get("id") or "").strip() or link,
+            "key": key,
             "link": link,
             "title": (plain(item.get("title", "")) or untitled(excerpt_html))[:300],
             "author": (person(item) or feed_author)[:120],
@@ -347,6 +402,18 @@ def normalise(parsed, source: Source, excerpt_length: int = EXCERPT_LENGTH, limi
         if len(result) >= limit:
             break
     return result
+
+
+def _shared_ids(items) -> set[str]:
+    """Ids that several entries of one feed carry with different links (every item's guid the blog's home page, a
+    plugin's constant): no entry's id, so those entries are known by their links, whatever their order."""
+    links: dict[str, str] = {}
+    shared = set()
+    for item in items:
+        own, link = (item.get("id") or "").strip(), safe_url(item.get("link", ""))
+        if own and link and links.setdefault(own, link_key(link)) != link_key(link):
+            shared.add(own)
+    return shared
 
 
 def dated(records: list[dict], source: Source, seen: dict[str, str], now: datetime | None = None) -> list[Entry]:

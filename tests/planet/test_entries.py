@@ -280,3 +280,52 @@ def test_an_id_is_compared_within_its_own_feed_only():
     copied = E.entries_of(E.parse(feed("https://a.example/garde", guid="copie"), GARDE), GARDE, {}, NOW)
     kept = E.dedupe(first + other + again + copied)
     assert [e.link for e in kept] == ["https://a.example/garde", "https://b.example/urgences"]
+
+
+def test_html_entities_are_read_whether_or_not_the_feed_has_a_doctype():
+    """XML knows five named entities; feeds write HTML's (&eacute; &nbsp; &hellip;) all the same. With a DOCTYPE
+    (RSS 0.91's Netscape one, still written by old blogs) the XML parser skipped each of them silently: « Caf ».
+    A feed's own entities (its internal DTD) and the five of XML are left to the parser."""
+    items = ("<item><title>Caf&eacute;&nbsp;cr&egrave;me &hellip; &amp; &lt;3</title><link>https://x.example/a</link>"
+             "<description>&lt;p&gt;L&rsquo;&eacute;t&eacute; &maison;&lt;/p&gt;</description></item>")
+    doctypes = ("", '<!DOCTYPE rss PUBLIC "-//Netscape Communications//DTD RSS 0.91//EN" '
+                    '"http://my.netscape.com/publish/formats/rss-0.91.dtd">',
+                '<!DOCTYPE rss [<!ENTITY maison "la maison">]>')
+    for doctype in doctypes:
+        feed = (f'<?xml version="1.0" encoding="ISO-8859-1"?>{doctype}<rss version="0.91"><channel><title>x</title>'
+                f"<link>https://x.example/</link>{items}</channel></rss>").encode("latin-1")
+        [entry] = E.entries_of(E.parse(feed, GARDE), GARDE, {}, NOW)
+        assert entry.title == "Café crème … & <3", (doctype, entry.title)
+        assert entry.excerpt.startswith("L’été"), (doctype, entry.excerpt)
+        if "maison" in doctype:
+            assert entry.excerpt == "L’été la maison"
+
+
+def test_a_utf8_feed_declaring_a_latin_encoding_is_read_as_utf8():
+    """A PHP blog whose XML declaration says windows-1252 (or latin-9) while it writes UTF-8: read as declared, each
+    accent became two signs (« LÃ©tÃ© ») and « à » lost its second byte. Valid UTF-8 with accents is never
+    Latin text by chance; a true windows-1252 feed is still read as such."""
+    item = "<item><title>L’été à Paris</title><link>https://x.example/a</link><description>Fièvre</description></item>"
+    for declared in ("windows-1252", "iso-8859-15", "ISO-8859-1", "latin1", "cp1252"):
+        feed = (f'<?xml version="1.0" encoding="{declared}"?><rss version="2.0"><channel><title>x</title>'
+                f"<link>https://x.example/</link>{item}</channel></rss>")
+        [entry] = E.entries_of(E.parse(feed.encode("utf-8"), GARDE), GARDE, {}, NOW)
+        assert (entry.title, entry.excerpt) == ("L’été à Paris", "Fièvre"), declared
+        if declared in ("windows-1252", "cp1252"):
+            [entry] = E.entries_of(E.parse(feed.encode("cp1252"), GARDE), GARDE, {}, NOW)
+            assert (entry.title, entry.excerpt) == ("L’été à Paris", "Fièvre"), declared
+
+
+def test_an_id_shared_by_entries_with_different_links_is_not_theirs():
+    """A feed whose every item carries the same guid (the blog's home page, a plugin's constant): as an id, it
+    showed the first entry only, and all of them shared one first-seen date and one content. Those entries are
+    known by their links instead, whatever their order; an entry repeated (same id, same link) is still one."""
+    items = "".join(f"<item><title>T{i}</title><link>https://x.example/{i}</link><guid>https://x.example/</guid>"
+                    f"<description>texte {i}</description></item>" for i in (1, 2, 3))
+    items += "<item><title>T1 bis</title><link>https://x.example/1</link><guid>https://x.example/</guid></item>"
+    items += "<item><title>U</title><link>https://x.example/u</link><guid>urn:u</guid></item>" * 2
+    feed = (f"<?xml version='1.0'?><rss version='2.0'><channel><title>x</title>{items}</channel></rss>").encode()
+    found = E.dedupe(E.entries_of(E.parse(feed, GARDE), GARDE, {}, NOW))
+    assert [(e.title, e.key) for e in found] == [
+        ("T1", "https://x.example/1"), ("T2", "https://x.example/2"), ("T3", "https://x.example/3"), ("U", "urn:u")]
+    assert [e.content_html for e in found[:3]] == ["texte 1", "texte 2", "texte 3"]
