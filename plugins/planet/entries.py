@@ -86,6 +86,7 @@ class Entry:
     # takes it instead of the entry's text, which is most of the cost of keying a network's pages
     origin: str = ""
     compared: str = ""  # link_key(link), made once with the record: what dedupe compares
+    shared_id: bool = False  # an outside entry whose id another blog's entry has (generator.mark_shared_ids)
 
     @property
     def verified(self) -> bool:

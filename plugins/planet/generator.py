@@ -79,9 +79,24 @@ def page_url(base: str, number: int) -> str:
 
 
 def published_id(entry) -> str:
-    """The planet feeds' id of an entry: its own when it is a URI (a link, `urn:`, `tag:`), else made unique by its
-    feed's address (two blogs numbering their posts « 1 », « 2 »… would give the planet's readers one entry)."""
-    return entry.key if ":" in entry.key else f"{entry.source.feed_url}#{entry.key}"
+    """The planet feeds' id of an entry: its own when it is a URI (a link, `urn:`, `tag:`) that no other blog's entry
+    has, else made unique by its feed's address (two blogs numbering their posts « 1 », « 2 »…, or both begun on a
+    laptop, their WordPress guids « http://localhost/?p=1 », would give the planet's readers one entry). A member's id
+    is always its own: an outside feed copying it cannot change it."""
+    if ":" in entry.key and not entry.shared_id:
+        return entry.key
+    return f"{entry.source.feed_url}#{entry.key}"
+
+
+def mark_shared_ids(entries: list[E.Entry]):
+    """Set `shared_id` on each outside entry whose id an entry of another blog has (a member's or an outside one's)."""
+    owners: dict[str, str] = {}
+    shared = set()
+    for entry in entries:
+        if owners.setdefault(entry.key, entry.source.key) != entry.source.key:
+            shared.add(entry.key)
+    for entry in entries:
+        entry.shared_id = entry.key in shared and not entry.source.member
 
 
 @dataclass
@@ -334,6 +349,7 @@ class PlanetGenerator(Generator):
         for status in self.status:
             status.entries = counts_by_source.get(status.source.key, 0)
         self.entries = E.newest_first(E.dedupe(all_entries))
+        mark_shared_ids(self.entries)
         timeout = float(self.settings.get("PLANET_SERVICE_TIMEOUT", service_client.PLANET_TIMEOUT))
         counts = self._comment_counts(timeout)
         for entry in self.entries:
@@ -583,7 +599,7 @@ class PlanetGenerator(Generator):
                     # source's or the record's. A tuple, not a digest of one: every entry of the network gets one
                     # at every build, and the page's key is a digest of its repr already.
                     key = (value.origin, self._keyable(value.source), value.date.timestamp(), value.comments,
-                           value.author)
+                           value.author, value.shared_id)
                 elif isinstance(value, E.Entry):
                     made = [getattr(value, f.name) for f in dataclasses.fields(value)]
                     made[FIELD_SOURCE] = self._keyable(value.source)  # its source: one digest for all its entries
