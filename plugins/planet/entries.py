@@ -268,11 +268,17 @@ def from_json_feed(data: dict, feed_url: str = "") -> feedparser.FeedParserDict:
                                      bozo=0)
 
 
+_UNQUOTED = str.maketrans({ch: f"%{ord(ch):02X}" for ch in " \"'<>`"})  # written as typed: encoded, as browsers do
+
+
 def safe_url(url: str) -> str:
-    """`url` when it is an absolute http(s) URL, else '' (javascript:, data:, relative junk...)."""
+    """`url` when it is an absolute http(s) URL, else '' (javascript:, data:, relative junk, a control character or a
+    line separator anywhere). Spaces, quotes and angle brackets inside it are percent-encoded (« /mon article.html »,
+    as hand-made feeds write it, is a page a browser finds)."""
     url = (url or "").strip()
-    if not url or any(ch in url for ch in "\x00\r\n\t <>\"'`"):
+    if not url or not url.isprintable():
         return ""
+    url = url.translate(_UNQUOTED)
     parts = urlsplit(url)
     if parts.scheme.lower() not in ("http", "https") or not parts.netloc:
         return ""
@@ -371,7 +377,7 @@ def normalise(parsed, source: Source, excerpt_length: int = EXCERPT_LENGTH, limi
         link = safe_url(item.get("link", ""))
         if not link:
             continue  # nothing to point a reader to (or a javascript: link)
-        own = (item.get("id") or "").strip()
+        own = _own_id(item)
         key = link if not own or own in shared else own
         if key in keys:
             continue  # the same entry twice in one feed: its first
@@ -405,13 +411,19 @@ def normalise(parsed, source: Source, excerpt_length: int = EXCERPT_LENGTH, limi
     return result
 
 
+def _own_id(item) -> str:
+    """An entry's id as the planet's feeds can publish it: without the control characters XML cannot carry
+    (feedgenerator refused one, and the planet's build failed)."""
+    return xml_safe(item.get("id") or "").strip()
+
+
 def _shared_ids(items) -> set[str]:
     """Ids that several entries of one feed carry with different links (every item's guid the blog's home page, a
     plugin's constant): no entry's id, so those entries are known by their links, whatever their order."""
     links: dict[str, str] = {}
     shared = set()
     for item in items:
-        own, link = (item.get("id") or "").strip(), safe_url(item.get("link", ""))
+        own, link = _own_id(item), safe_url(item.get("link", ""))
         if own and link and links.setdefault(own, link_key(link)) != link_key(link):
             shared.add(own)
     return shared

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from html import escape
 
 from planet import entries as E
 
@@ -163,9 +164,11 @@ def test_duplicates_are_removed_by_id_then_by_link():
 
 def test_control_characters_cannot_break_the_planet_feeds():
     feed = (b"<?xml version='1.0'?><rss version='2.0'><channel><title>x</title><item><title>A\x01B</title>"
-            b"<link>https://x.example/c</link><description>d\x02e</description></item></channel></rss>")
+            b"<link>https://x.example/c</link><description>d\x02e</description><guid>urn:x\x03y</guid>"
+            b"</item></channel></rss>")
     [entry] = E.entries_of(E.parse(feed, GARDE), GARDE, {}, NOW)
     assert "\x01" not in entry.title and "\x02" not in entry.content_html + entry.excerpt
+    assert entry.key == "urn:xy", "an id is published in the planet's feeds: feedgenerator refused it, the planet failed"
 
 
 def test_titles_and_authors_lose_bidi_overrides_and_invisible_characters():
@@ -187,8 +190,9 @@ def test_a_huge_nested_title_is_read_in_one_go():
 
 def test_safe_url():
     assert E.safe_url("https://a.example/x") == "https://a.example/x"
-    for bad in ("javascript:alert(1)", "data:text/html,x", "/relative", "https://a.example/\"onmouseover=x", ""):
+    for bad in ("javascript:alert(1)", "data:text/html,x", "/relative", "https://a.example/\x00", ""):
         assert E.safe_url(bad) == ""
+    assert E.safe_url("https://a.example/\"onmouseover=x") == "https://a.example/%22onmouseover=x", "an attribute no more"
 
 
 def test_an_entrys_origin_changes_with_any_field_of_its_record():
@@ -329,3 +333,20 @@ def test_an_id_shared_by_entries_with_different_links_is_not_theirs():
     assert [(e.title, e.key) for e in found] == [
         ("T1", "https://x.example/1"), ("T2", "https://x.example/2"), ("T3", "https://x.example/3"), ("U", "urn:u")]
     assert [e.content_html for e in found[:3]] == ["texte 1", "texte 2", "texte 3"]
+
+
+def test_a_link_written_with_spaces_or_quotes_is_encoded_not_dropped():
+    """Hand-made feeds and some CMSs write a post's address as typed (« /mon article.html »): the entry was dropped,
+    nothing said. Those characters are percent-encoded, as a browser sends them; an address that is not http(s), or
+    holds control characters (a U+0001 in a link broke the planet's own feeds: XML cannot carry it), is still no link."""
+    def links_of(*links):
+        items = "".join(f"<item><title>T{n}</title><link>{escape(link)}</link></item>" for n, link in enumerate(links))
+        feed = f"<?xml version='1.0'?><rss version='2.0'><channel><title>x</title>{items}</channel></rss>".encode()
+        return [e.link for e in E.entries_of(E.parse(feed, GARDE), GARDE, {}, NOW)]
+
+    assert links_of("https://x.example/mon article.html", 'https://x.example/l\'été"b<c>d`e',
+                    "javascript:alert('x y')") == [
+        "https://x.example/mon%20article.html", "https://x.example/l%27été%22b%3Cc%3Ed%60e"]
+    assert links_of("https://x.example/a\x01b") == []
+    assert E.safe_url(" https://x.example/a ") == "https://x.example/a"
+    assert E.safe_url("https://x.example/a\x7fb") == E.safe_url("https://x.example/a\u2028b") == ""
