@@ -855,7 +855,7 @@ def m024_outbox_mentions(db: Database) -> None:
 
 @migrations()
 def m025_outbox_recipient_key(db: Database) -> None:
-    """Each mail's recipient in its canonical form (domain/blocks.address_key: lower case, no `+tag`), indexed with
+    """Each mail's recipient in its canonical form (core/addresses.address_key: lower case, no `+tag`), indexed with
     its kind and time: the per-address caps on mails a stranger can ask for (sign-in links, thread and letter
     confirmations: mail/outbox.sent_to_address) count every `+tag` variant of an inbox together, where the address
     as typed gave each variant a cap of its own. Mails queued before are given theirs here by the same rule in SQL
@@ -921,6 +921,20 @@ def m027_member_name_index(db: Database) -> None:
         "CREATE INDEX accounts_name_sig ON accounts (name_sig) WHERE display_name != ''",
     )
 
+
+
+@migrations()
+def m028_mail_address_key(db: Database) -> None:
+    """Each address's inbox (core/addresses.address_key: case, spaces and `+tag` ignored) beside the address as typed,
+    indexed where it refuses all mail: « ne plus rien recevoir » asked at `paul@…` held for that address only, and
+    `Paul+x@…` (the same inbox) was still mailed (mail/outbox.is_blocked now looks the key up). Existing rows are
+    given theirs here, in Python (the same function: its lower() is the runtime's, accents included)."""
+    from comments_service.core.addresses import address_key
+
+    _run(db, "ALTER TABLE mail_addresses ADD COLUMN address_key TEXT")
+    for email, in db.execute("SELECT email FROM mail_addresses").fetchall():
+        db.execute("UPDATE mail_addresses SET address_key = ? WHERE email = ?", (address_key(email), email))
+    _run(db, "CREATE INDEX mail_addresses_blocked_key ON mail_addresses (address_key) WHERE blocked IS NOT NULL")
 
 def migrate(db: Database) -> list[str]:
     """Apply pending migrations under an exclusive write lock; return the names applied.

@@ -17,27 +17,10 @@ from __future__ import annotations
 import hmac
 import sqlite3
 
+from comments_service.core.addresses import address_key
 from comments_service.core.db import write
 from comments_service.core.errors import ApiError
 from comments_service.domain.posts import bump_post, iso, query, query_one, utcnow
-
-
-def normalise_email(email: str | None) -> str:
-    return (email or "").strip().lower()
-
-
-def address_key(email: str | None) -> str:
-    """The canonical form of an address for the per-address caps on mails a stranger can ask for (sign-in links,
-    thread and letter confirmations): normalised (case, spaces) and without the `+tag` of its local part, so that
-    `Victim+1@example.org`, `victim+2@…` and `victim@…` share one cap (most providers deliver them to one inbox).
-    Only the caps count it: the mail still goes to the address as typed, which still signs into its own account.
-    A local part that starts with `+` keeps it (no empty key shared by every such address).
-    core/migrations.m025_outbox_recipient_key applies the same rule in SQL to the mails queued before it."""
-    normalised = normalise_email(email)
-    local, at, domain = normalised.rpartition("@")
-    if not at:
-        return normalised
-    return f"{local.split('+', 1)[0] or local}@{domain}"
 
 
 def email_hash(secret: str, email: str | None) -> str | None:

@@ -21,9 +21,9 @@ from flask import current_app, g, has_app_context, render_template
 
 from comments_service.core import events as hooks
 from comments_service.core import tokens
+from comments_service.core.addresses import address_key
 from comments_service.core.db import connect, write
 from comments_service.core.worker import Worker
-from comments_service.domain.blocks import address_key
 from comments_service.domain.comments import iso, parse_iso, query, query_one, utcnow
 from comments_service.mail import transport as mailer
 
@@ -198,10 +198,13 @@ def drop_stale(db, outbox_id: int) -> None:
 
 
 def is_blocked(db, email: str | None) -> bool:
+    """Whether this address refuses all mail: it, or any variant of its inbox (core/addresses.address_key:
+    `Paul+x@…` is `paul@…`), asked « ne plus rien recevoir »."""
     if not email:
         return True
-    row = query_one(db, "SELECT blocked FROM mail_addresses WHERE email = ? COLLATE NOCASE", (email,))
-    return bool(row and row["blocked"])
+    return query_one(
+        db, "SELECT 1 FROM mail_addresses WHERE address_key = ? AND blocked IS NOT NULL LIMIT 1", (address_key(email),)
+    ) is not None
 
 
 def deliver(config, *, retry_failed: bool = True, now: datetime | None = None, shard: tuple[int, int] = (0, 1)) -> dict:
@@ -322,7 +325,7 @@ def init_app(app) -> None:
 
 def sent_to_address(db, email: str, kind: str, since: datetime) -> int:
     """How many mails of `kind` were queued since `since` to this address or any `+tag` variant of it (one inbox:
-    domain/blocks.address_key). The per-address caps on what a stranger can have mailed count with this: typed
+    core/addresses.address_key). The per-address caps on what a stranger can have mailed count with this: typed
     as `victim+1@…`, `victim+2@…`, each variant would otherwise get a cap of its own, hundreds of mails an hour to
     one inbox under the per-IP limit."""
     return query_one(
@@ -362,15 +365,15 @@ def subscribe(db, email: str, post_url: str, now: datetime | None = None) -> str
     (`sent_to_address`)."""
     moment = now or utcnow()
     with write(db):
-        address = query_one(db, "SELECT * FROM mail_addresses WHERE email = ? COLLATE NOCASE", (email,))
-        if address and address["blocked"]:
+        if is_blocked(db, email):
             return "blocked"
+        address = query_one(db, "SELECT * FROM mail_addresses WHERE email = ? COLLATE NOCASE", (email,))
         db.conn.execute(
             "INSERT OR IGNORE INTO subscriptions (email, post_url, created) VALUES (?, ?, ?)",
             (email, post_url, iso(moment)),
         )
         if address is None:
-            db.conn.execute("INSERT INTO mail_addresses (email, created) VALUES (?, ?)", (email, iso(moment)))
+            _add_address(db, email, iso(moment))
         elif address["confirmed"]:
             return "confirmed"
         elif address["confirm_sent"] and parse_iso(address["confirm_sent"]) > moment - CONFIRM_EVERY:
@@ -400,14 +403,12 @@ def confirm_address(db, email: str, now: datetime | None = None) -> bool:
     """Second step of the double opt-in; False when the owner had asked never to be written to."""
     moment = now or utcnow()
     with write(db):
+        if is_blocked(db, email):
+            return False
         address = query_one(db, "SELECT * FROM mail_addresses WHERE email = ? COLLATE NOCASE", (email,))
         if address is None:
-            db.conn.execute(
-                "INSERT INTO mail_addresses (email, created, confirmed) VALUES (?, ?, ?)", (email, iso(moment), iso(moment))
-            )
+            _add_address(db, email, iso(moment), confirmed=iso(moment))
             return True
-        if address["blocked"]:
-            return False
         if not address["confirmed"]:
             db.conn.execute(
                 "UPDATE mail_addresses SET confirmed = ? WHERE email = ? COLLATE NOCASE", (iso(moment), email)
@@ -416,9 +417,21 @@ def confirm_address(db, email: str, now: datetime | None = None) -> bool:
 
 
 def unblock_address(db, email: str) -> None:
-    """The owner, signed in, turned notifications back on: lift an earlier « never write to me »."""
+    """The owner, signed in, turned notifications back on: lift an earlier « never write to me », of their inbox
+    (asked at any variant of it: the sign-in proved they receive its mail)."""
     with write(db):
-        db.conn.execute("UPDATE mail_addresses SET blocked = NULL WHERE email = ? COLLATE NOCASE", (email,))
+        db.conn.execute("UPDATE mail_addresses SET blocked = NULL WHERE address_key = ?", (address_key(email),))
+
+
+def _add_address(db, email: str, created: str, **columns: str) -> None:
+    """Inside a write: the row of an address (double opt-in, « never write to me »), with the key of its inbox
+    (core/addresses.address_key: what is_blocked looks up); `columns` set on it, new or not."""
+    names = ["email", "address_key", "created", *columns]
+    db.conn.execute(
+        f"INSERT INTO mail_addresses ({', '.join(names)}) VALUES ({', '.join('?' * len(names))}) ON CONFLICT (email)"
+        f" DO UPDATE SET {', '.join(f'{name} = excluded.{name}' for name in ['address_key', *columns])}",
+        (email, address_key(email), created, *columns.values()),
+    )
 
 
 # -- unsubscribe -------------------------------------------------------------------------------------------------
@@ -474,11 +487,7 @@ def unsubscribe(db, scope: dict, now: datetime | None = None, *, secret: str | N
             )
         elif kind == "address":
             email = scope.get("e", "")
-            db.conn.execute(
-                "INSERT INTO mail_addresses (email, created, blocked) VALUES (?, ?, ?)"
-                " ON CONFLICT (email) DO UPDATE SET blocked = excluded.blocked",
-                (email, iso(moment), iso(moment)),
-            )
+            _add_address(db, email, iso(moment), blocked=iso(moment))
             db.conn.execute("DELETE FROM subscriptions WHERE email = ? COLLATE NOCASE", (email,))
         elif kind == "author":
             db.conn.execute("UPDATE accounts SET notify_comments = 'never' WHERE id = ?", (scope.get("a"),))
