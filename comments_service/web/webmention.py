@@ -3,7 +3,7 @@
 `POST /webmention` (form-encoded `source` and `target`, as the spec says; outside /api/, whose writes
 are JSON-only) checks at once what needs no request: both http(s) URLs, different, the target a
 listed post of a member blog open to comments. It queues the pair and answers 202 with the URL of
-its status (`GET /webmention/<token>`). Verification happens later, never inside the request: a
+its status (`GET /webmention/<token>`, under the configured comments_url: a forged Host header changes nothing). Verification happens later, never inside the request: a
 worker thread of the app (started on the first Webmention, stopped when idle) or
 `confreres webmention process` (cron) drains the queue (actions/mentions.py).
 
@@ -19,7 +19,7 @@ to the target deletes it. Every outcome is recorded on the request.
 
 from __future__ import annotations
 
-from flask import Blueprint, current_app, request, url_for
+from flask import Blueprint, current_app, request
 
 from comments_service.actions.mentions import worker
 from comments_service.core.db import get_db
@@ -28,6 +28,7 @@ from comments_service.domain import comments as store
 from comments_service.domain import validate
 from comments_service.domain.mention_queue import enqueue
 from comments_service.domain.posts import comments_mode, find_post
+from comments_service.mail import outbox
 
 bp = Blueprint("webmention", __name__)
 
@@ -72,7 +73,8 @@ def receive():
     token = enqueue(db, source, target, post["url"])
     if current_app.config.get("WEBMENTION_WORKER", True):
         worker(current_app._get_current_object()).kick()
-    location = url_for("webmention.status", token=token, _external=True)
+    # from the configured comments_url, as every link the service hands out, never from the request's Host header
+    location = outbox.external("webmention.status", token=token)
     response = current_app.json.response({"status": "queued", "location": location})
     response.status_code = 202
     response.headers["Location"] = location

@@ -12,6 +12,7 @@ from comments_service.core.db import connect
 from comments_service.domain import mention_queue
 from comments_service.domain.mentions import set_mention_status
 from confreres.safe_http import Guard, Refused, is_public
+from tests.conftest import COMMENTS_URL
 from tests.loopback import LoopbackServer
 
 MENTION_KEYS = {"kind", "id", "type", "url", "source", "author", "title", "html", "published", "received", "updated"}
@@ -75,7 +76,8 @@ class WM:
             db.close()
 
     def status(self, location):
-        return self.client.get(location.removeprefix("http://localhost")).get_json()
+        assert location.startswith(COMMENTS_URL), location
+        return self.client.get("/" + location.removeprefix(COMMENTS_URL)).get_json()
 
 
 def test_accepted_verified_moderated_then_shown(wm, server, urls):
@@ -117,6 +119,17 @@ def test_accepted_verified_moderated_then_shown(wm, server, urls):
     assert "<script>window" not in page
     feed = wm.client.get("/feeds/thread.atom", query_string={"url": urls.POST_A}).get_data(as_text=True)
     assert "Dr Externe a mentionné ce billet" in feed and "__xss" not in feed
+
+
+def test_the_status_url_is_built_from_comments_url_never_from_the_host_header(wm, server, urls):
+    forged = {"Host": "evil.example", "X-Forwarded-Host": "evil.example"}
+    response = wm.send(server.url("/reponse.html"), urls.POST_A, headers=forged)
+    assert response.status_code == 202, response.get_data(as_text=True)
+    token = response.headers["Location"].rsplit("/", 1)[-1]
+    assert response.headers["Location"] == f"{COMMENTS_URL}webmention/{token}"
+    assert response.get_json()["location"] == response.headers["Location"]
+    assert "evil.example" not in response.get_data(as_text=True)
+    assert wm.status(response.headers["Location"])["status"] == "queued"
 
 
 def test_a_site_without_moderation_shows_it_at_once_and_replies_are_typed(wm, server, urls):
