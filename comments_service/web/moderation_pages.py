@@ -19,6 +19,10 @@
   POST /moderation/instances       action=block|unblock, host=…: the fediverse instances the network blocks
                                    (network moderators and admins only; federation/blocklist.py)
 
+The page's forms keep what they carried, as the service's other forms do: posted after the session ended, the
+sign-in page with a read-only copy of it (web/auth.signed_in_page); over the write budget, the page again with it,
+the reason and Retry-After (web/forms.keep_typed_when_refused). Nothing is decided or stored either way.
+
 A comment held for medical secrecy (domain/secrecy.py) shows why, and its text as typed with the flagged spans
 highlighted; the posts whose last build warned are listed with each line and span (the blog's moderators only).
 
@@ -41,6 +45,7 @@ from comments_service.core.errors import ApiError
 from comments_service.domain import accounts, blocks, mentions, moderation, policy, public, secrecy
 from comments_service.domain import comments as store
 from comments_service.federation import blocklist
+from comments_service.web import forms
 from comments_service.web.auth import current_account, require_account, signed_in_page
 from comments_service.web.body import json_body, json_response
 from comments_service.web.forms import CSRF_MESSAGE, check_csrf, csrf_token, message, page
@@ -191,43 +196,60 @@ def queue_page(account):
     return _queue_page(account, notice=notice)
 
 
-def _form_decision(decide, target_id: int, emit, done: str = "", *, comment: bool = False):
+# What a form of the page posted after its session ended shows back (auth.signed_in_page: a read-only copy, never
+# its CSRF token, nothing stored); a button's `action` is named by its label.
+TICKED = {"1": "oui"}
+DECISION_FIELDS = {"action": ("Décision", policy.ACTION_LABELS),
+                   "address": ("Bloquer aussi son adresse réseau", TICKED)}
+INSTANCE_ACTIONS = {"block": "Bloquer l'instance", "unblock": "Débloquer l'instance"}
+INSTANCE_FIELDS = {"host": "Instance", "action": ("Décision", INSTANCE_ACTIONS)}
+
+
+def _block_form(target_id: int, comment: bool, error: str) -> dict | None:
+    """A comment's « Bloquer l'auteur » form as posted (which comment, its « adresse réseau » box), to re-show with
+    `error` when refused; None for any other button."""
+    if not comment or request.form.get("action", "") != "block":
+        return None
+    return {"id": target_id, "address": bool(request.form.get("address")), "error": error}
+
+
+def _instance_typed() -> str:
+    return request.form.get("host", "")[:300]
+
+
+def _form_decision(account: dict, decide, target_id: int, emit, done: str = "", *, comment: bool = False):
     """The queue page's buttons (CSRF-checked form), for a comment or a mention; back to the queue (303). A comment's
     « Bloquer l'auteur » form also sends its « adresse réseau » box; refused, the page shows it as ticked."""
-    account = current_account()
-    if account is None:
-        return redirect(url_for("account.auth_page", **{"return": "/moderation"}), 303)
     action = request.form.get("action", "")
     options = {"address": bool(request.form.get("address"))} if comment else {}
-    typed = {"id": target_id, **options} if comment and action == "block" else None
     if not check_csrf(f"moderation:{account['id']}"):
         return _queue_page(account, error=CSRF_MESSAGE, status=403,
-                           block_form={**typed, "error": CSRF_MESSAGE} if typed else None)
+                           block_form=_block_form(target_id, comment, CSRF_MESSAGE))
     try:
         result = decide(get_db(), account, target_id, action, **options)
     except ApiError as err:
         return _queue_page(account, error=err.message, status=err.status,
-                           block_form={**typed, "error": err.message} if typed else None)
+                           block_form=_block_form(target_id, comment, err.message))
     emit(result)
     return redirect(url_for("moderation_pages.queue_page", fait=done + action), 303)
 
 
 @bp.post("/moderation/<id:comment_id>")
-def act_form(comment_id: int):
-    return _form_decision(moderate, comment_id, _emit, comment=True)
+@signed_in_page(typed=DECISION_FIELDS)
+def act_form(account, comment_id: int):
+    return _form_decision(account, moderate, comment_id, _emit, comment=True)
 
 
 @bp.post("/moderation/mentions/<id:mention_id>")
-def act_mention_form(mention_id: int):
-    return _form_decision(moderate_mention, mention_id, _emit_mention, "mention-")
+@signed_in_page(typed={"action": DECISION_FIELDS["action"]})
+def act_mention_form(account, mention_id: int):
+    return _form_decision(account, moderate_mention, mention_id, _emit_mention, "mention-")
 
 
 @bp.post("/moderation/blocks/<id:block_id>")
-def unblock_form(block_id: int):
+@signed_in_page
+def unblock_form(account, block_id: int):
     """« Débloquer » an author of the list (CSRF-checked form); back to the page (303)."""
-    account = current_account()
-    if account is None:
-        return redirect(url_for("account.auth_page", **{"return": "/moderation"}), 303)
     if not check_csrf(f"moderation:{account['id']}"):
         return _queue_page(account, error=CSRF_MESSAGE, status=403)
     try:
@@ -238,12 +260,10 @@ def unblock_form(block_id: int):
 
 
 @bp.post("/moderation/instances")
-def instances_form():
+@signed_in_page(typed=INSTANCE_FIELDS)
+def instances_form(account):
     """Block or unblock a fediverse instance (the network's moderators); back to the page (303)."""
-    account = current_account()
-    if account is None:
-        return redirect(url_for("account.auth_page", **{"return": "/moderation"}), 303)
-    typed = request.form.get("host", "")[:300]
+    typed = _instance_typed()
     if not check_csrf(f"moderation:{account['id']}"):
         return _queue_page(account, error=CSRF_MESSAGE, status=403, instance_host=typed)
     if moderation.moderated_sites(get_db(), account) is not None:
@@ -259,6 +279,41 @@ def instances_form():
         blocklist.unblock(get_db(), host)
     return redirect(url_for("moderation_pages.queue_page", fait="bloquee" if action == "block" else "debloquee",
                             _anchor="instances"), 303)
+
+
+# -- over the write budget: the forms come back with what was typed (web/forms.py) ------------------------------
+# The budget is spent before the view runs: this checks who is signed in, and that they moderate a blog, as it would.
+
+def _over_budget(**typed):
+    """answer(error) for keep_typed_when_refused: the queue page with the budget's reason and `typed` (keyword
+    arguments of _queue_page, each a function of the refusal, reading the request); None (the usual answer) for
+    anyone who is not signed in or moderates nothing."""
+
+    def answer(error: ApiError):
+        account = current_account()
+        if account is None or moderation.moderated_sites(get_db(), account) == []:
+            return None
+        shown = {name: read(error) for name, read in typed.items()}
+        return _queue_page(account, error=error.message, status=429, **shown)
+
+    return answer
+
+
+def _block_over_budget(error: ApiError) -> dict | None:
+    return _block_form(request.view_args["comment_id"], True, error.message)
+
+
+def _instance_over_budget(_error: ApiError) -> str:
+    return _instance_typed() if request.form.get("action", "") == "block" else ""  # the field of the block form
+
+
+forms.keep_typed_when_refused(
+    bp,
+    act_form=_over_budget(block_form=_block_over_budget),
+    act_mention_form=_over_budget(),
+    unblock_form=_over_budget(),
+    instances_form=_over_budget(instance_host=_instance_over_budget),
+)
 
 
 # -- one-click links from the mails -----------------------------------------------------------------

@@ -142,3 +142,25 @@ def test_the_moderators_forms(app, kit, urls, actions):
     response = reader.post(f"/verification/examen/{candidate.id}", data=typed)
     assert response.status_code == 429 and "Carte ordinale" not in response.get_data(as_text=True)
     assert "Stéthoscope bleu" not in response.get_data(as_text=True)
+
+
+def test_the_comment_moderation_forms(app, kit, urls, actions):
+    moderator = browser(app, kit, kit.member(display_name="Modératrice", role="moderator"))
+    comment = actions.comment("En attente", url=urls.POST_A, author="Paul")["comment"]["id"]
+    fields = hidden(moderator.get("/moderation"), f"/moderation/{comment}")
+    spend(app, urls)
+    soup = refused(moderator.post(f"/moderation/{comment}", data={**fields, "action": "block", "address": "1"}))
+    assert soup.find(id=f"address-{comment}").has_attr("checked"), "the box as ticked"
+    assert "Patientez une minute" in soup.find(id=f"block-err-{comment}").get_text()
+    soup = refused(moderator.post(f"/moderation/{comment}", data={**fields, "action": "approve"}))
+    assert soup.find(id=f"c-{comment}") is not None and not soup.find(id=f"address-{comment}").has_attr("checked")
+    soup = refused(moderator.post("/moderation/instances", data={**fields, "action": "block", "host": "spam.example"}))
+    assert soup.find(id="instance-host")["value"] == "spam.example"
+    for path in ("/moderation/mentions/1", "/moderation/blocks/1"):  # nothing typed: the page, its reason
+        refused(moderator.post(path, data={**fields, "action": "approve"}))
+    assert actions.sql("SELECT status FROM comments WHERE id = ?", (comment,))[0][0] == "pending", "nothing decided"
+    assert actions.sql("SELECT (SELECT COUNT(*) FROM author_blocks) + (SELECT COUNT(*) FROM fed_blocked_hosts)")[0][0] == 0
+    # a member who moderates nothing is not shown the queue, over the budget or not
+    reader = browser(app, kit, kit.member(display_name="Lecteur"))
+    response = reader.post("/moderation/instances", data={**fields, "action": "block", "host": "spam.example"})
+    assert response.status_code == 429 and "spam.example" not in response.get_data(as_text=True)

@@ -167,3 +167,27 @@ def test_a_form_without_a_page_of_its_own_comes_back_to_the_page_it_was_on(actio
 def test_a_page_asked_without_a_session_still_leads_to_the_sign_in_page(client):
     response = client.get("/verification")
     assert response.status_code == 303 and "/auth?return=/verification" in response.headers["Location"]
+
+
+def test_the_comment_moderation_forms_sent_after_the_session_expired_show_what_was_chosen(actions, lea, smtp, urls):
+    actions.sql("UPDATE accounts SET role = 'moderator' WHERE id = ?", (lea,))
+    comment = Actions(actions.app, actions.app.test_client()).comment("En attente", url=urls.POST_A)["comment"]["id"]
+    fields = hidden(actions.client.get("/moderation"), f"/moderation/{comment}")
+    expire_sessions(actions)
+
+    response = actions.client.post(f"/moderation/{comment}", data={**fields, "action": "block", "address": "1"})
+    expired_page(response, "/moderation")
+    assert copied(response) == {"Décision": "Bloquer l'auteur", "Bloquer aussi son adresse réseau": "oui"}
+    assert fields["csrf"] not in response.get_data(as_text=True)
+    response = actions.client.post("/moderation/instances", data={**fields, "action": "block", "host": "spam.example"})
+    expired_page(response, "/moderation")
+    assert copied(response) == {"Instance": "spam.example", "Décision": "Bloquer l'instance"}
+    for path in (f"/moderation/mentions/{comment}", "/moderation/blocks/1"):
+        expired_page(actions.client.post(path, data={**fields, "action": "approve"}), "/moderation")
+    assert actions.sql("SELECT status FROM comments WHERE id = ?", (comment,))[0][0] == "pending", "nothing decided"
+    assert actions.sql("SELECT (SELECT COUNT(*) FROM author_blocks) + (SELECT COUNT(*) FROM fed_blocked_hosts)")[0][0] == 0
+
+    text, location = sign_in_again(actions, response)
+    assert location.endswith("/moderation"), "back to the queue"
+    assert "spam.example" not in text
+    assert actions.client.get("/moderation").status_code == 200

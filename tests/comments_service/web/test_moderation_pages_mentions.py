@@ -126,7 +126,9 @@ def test_the_form_needs_its_csrf_token_and_the_right_blog(app, mentions, urls):
     finally:
         db.close()
     signed_out = app.test_client().post(action, data={"action": "approve"})
-    assert signed_out.status_code == 303 and "/auth" in signed_out.headers["Location"]
+    assert signed_out.status_code == 401 and "Votre session a expiré" in signed_out.get_data(as_text=True), (
+        "the sign-in page (web/auth.signed_in_page), not a redirect that loses the form"
+    )
 
 
 def test_the_json_api_lists_and_decides(app, mentions, urls, api_error):
