@@ -54,10 +54,13 @@ def _headers(unsubscribe: str) -> dict[str, str]:
 
 def queue_confirmation(db, row, choice: dict, now: datetime | None = None) -> int | None:
     """The double opt-in mail: one link that confirms `choice` for the subscriber `row`. None (nothing sent, the same
-    answer to the caller) when a confirmation went to this inbox less than letter.CONFIRM_EVERY ago, whichever
+    answer to the caller) when the inbox asked « ne plus rien recevoir » (outbox.is_blocked), or when a confirmation
+    went to this inbox less than letter.CONFIRM_EVERY ago, whichever
     `+tag` variant of it was typed (outbox.sent_to_address; letter.ask keeps the cap of each address as typed).
     Call it in the write of letter.ask, so that two requests at once cannot both pass."""
     moment = now or utcnow()
+    if outbox.is_blocked(db, row["email"]):
+        return None  # « ne plus rien recevoir » from this inbox: the form answers as for anyone (it tells nothing)
     if outbox.sent_to_address(db, row["email"], "letter-confirm", moment - letter.CONFIRM_EVERY):
         return None
     network = _network()
@@ -133,7 +136,8 @@ def queue_letters(db, frequency: str, *, now: datetime | None = None, days: int 
 
     Each subscriber is claimed (letter_sends) and their letter put in the outbox in the same transaction (one
     per BATCH subscribers): a crash leaves every claim with its letter, or neither. A subscriber whose filters
-    find nothing in the window gets nothing and is not claimed (a later run of the period may send them one).
+    find nothing in the window gets nothing and is not claimed (a later run of the period may send them one); nor
+    does one whose inbox asked « ne plus rien recevoir » since subscribing (outbox.is_blocked, every `+tag` variant).
     `days` widens the window (default: 7 or 1 days before now). Returns counts; with `dry_run`, what would be
     queued, writing nothing.
     """
@@ -142,7 +146,8 @@ def queue_letters(db, frequency: str, *, now: datetime | None = None, days: int 
     period = letter.period_key(frequency, moment)
     since, until = letter.window(frequency, moment, days)
     content = letter.content(db, network, since, until)
-    summary = {"period": period, "queued": 0, "empty": 0, "posts": len(content.posts), "debates": len(content.debates)}
+    summary = {"period": period, "queued": 0, "empty": 0, "refused": 0, "posts": len(content.posts),
+               "debates": len(content.debates)}
     templates: dict[tuple, tuple[_Template | None, int, int]] = {}  # filters -> (message, posts, debates)
     sender = mailer.sender(current_app.config, network.comments_url)
     subject = _subject(frequency, since, until)
@@ -164,6 +169,9 @@ def queue_letters(db, frequency: str, *, now: datetime | None = None, days: int 
                 if template is None:
                     summary["empty"] += 1
                     continue
+                if outbox.is_blocked(db, row["email"]):
+                    summary["refused"] += 1  # « ne plus rien recevoir » since: not claimed, nothing queued
+                    continue
                 if dry_run:
                     summary["queued"] += 1
                     continue
@@ -181,4 +189,6 @@ def describe_counts(summary: dict) -> str:
     return (f"période {summary['period']} : {plural_fr(summary['posts'], 'billet')} et "
             f"{plural_fr(summary['debates'], 'débat')} dans le réseau ; "
             f"{plural_fr(summary['queued'], 'lettre')} {'mises' if summary['queued'] > 1 else 'mise'} en file, "
-            f"{plural_fr(summary['empty'], 'abonné')} sans nouveauté pour ses filtres.")
+            f"{plural_fr(summary['empty'], 'abonné')} sans nouveauté pour ses filtres"
+            + (f", {plural_fr(summary['refused'], 'adresse')} qui ne veut plus rien recevoir" if summary.get("refused")
+               else "") + ".")

@@ -419,3 +419,25 @@ def test_a_choice_refused_is_tied_to_its_group_of_fields(mail_app, reader, field
     described = soup.find(id=group["aria-describedby"])
     assert described is not None and described.get_text() == soup.select_one("#erreurs a").get_text()
 
+
+
+def test_never_write_to_me_again_stops_the_letter_and_its_confirmations(mail_app, reader, smtp, send, urls):
+    """« Ne plus rien recevoir » promises no mail at all to that inbox: the letter too, to any `+tag` variant."""
+    recent_posts(mail_app)
+    subscribe(reader, "lea@exemple.fr")
+    reader.comment("Prévenez-moi", url=urls.POST_B, author="Léa", email="Lea+Blog@exemple.fr", notify=True)
+    never = smtp.mailbox.expect(to="Lea+Blog@exemple.fr", subject="Confirmez").header("List-Unsubscribe").strip("<>")
+    assert mail_app.test_client().post(reader.local(never), data={"List-Unsubscribe": "One-Click"}).status_code == 200
+
+    output = send()
+    assert "0 lettre mise en file" in output and "1 adresse qui ne veut plus rien recevoir" in output, output
+    assert "lea" not in output.lower()
+    assert letters(smtp.mailbox) == [] and sql(mail_app, "SELECT COUNT(*) FROM letter_sends") == [(0,)]
+
+    since = len(smtp.mailbox.settle(0.3))
+    fields = {"email": "lea+lettre@exemple.fr", "frequency": "weekly"}
+    asked = reader.submit(reader.client.post("/lettre", data=fields), "/lettre", **fields)
+    assert asked.status_code == 303 and asked.headers["Location"].endswith("/lettre/envoye"), "the same answer as anyone"
+    assert sql(mail_app, "SELECT COUNT(*) FROM outbox WHERE kind = 'letter-confirm' AND recipient LIKE 'lea+lettre%'") == [
+        (0,)]
+    assert len(smtp.mailbox.settle(0.5)) == since
