@@ -596,8 +596,8 @@ def federation_deliver(ctx, limit):
 @federation.command("status")
 @pass_ctx
 def federation_status(ctx):
-    """Each actor's handle and follower count, and the delivery queue."""
-    from comments_service.federation import delivery, documents, urls
+    """Each actor's handle and follower count, the delivery queue, and the removed blogs still on the fediverse."""
+    from comments_service.federation import delivery, documents, farewell, urls
     from confreres.french import plural_fr
 
     network = ctx.network
@@ -606,8 +606,45 @@ def federation_status(ctx):
             followers = plural_fr(documents.followers_count(db, name), "abonné")
             click.echo(f"{network.handle(name)} : {followers}")
         queue = delivery.pending(db)
+        gone = farewell.candidates(db, network)
     click.echo(f"File : {plural_fr(queue['queued'], 'livraison')} en attente (dont {queue['retried']} à réessayer), "
                f"{plural_fr(queue['failed'], 'abandonnée', 'abandonnées')}.")
+    for row in gone:
+        click.echo(f"{row['name']} : absent de network.toml, encore {plural_fr(row['followers'], 'abonné')} et "
+                   f"{plural_fr(row['articles'], 'billet')} sur le fédivers (pour l'en retirer : confreres federation "
+                   f"delete-blog {row['name']})")
+
+
+@federation.command("delete-blog")
+@click.argument("slug")
+@click.option("--dry-run", is_flag=True, help="Say what would be sent, send nothing.")
+@pass_ctx
+def federation_delete_blog(ctx, slug, dry_run):
+    """Take blog SLUG, already removed from network.toml, off its followers' servers: a Delete of each of its posts
+    and of its account, signed by its key, queued once; its followers are forgotten."""
+    from comments_service.federation import farewell
+    from confreres.french import plural_fr
+
+    with service_db(ctx.network) as (_app, db):
+        try:
+            done = farewell.farewell(db, ctx.network, slug, dry_run=dry_run)
+        except farewell.FarewellError as exc:
+            raise click.ClickException(str(exc)) from None
+    if done.done_before:
+        click.echo(f"Rien à envoyer : le fédivers n'a plus ni abonné ni billet de « {slug} » (déjà fait).")
+        return
+    few = done.deliveries < 2
+    queued = ("serait mise" if few else "seraient mises") if dry_run else ("mise" if few else "mises")
+    forgotten = "à oublier" if dry_run else ("oublié" if done.followers < 2 else "oubliés")
+    abandoned = "à abandonner" if dry_run else ("abandonnée" if done.abandoned < 2 else "abandonnées")
+    click.echo(f"« {slug} » : suppression de {plural_fr(done.articles, 'billet')} et du compte sur "
+               f"{plural_fr(done.inboxes, 'instance')}, {plural_fr(done.deliveries, 'livraison')} {queued} en file ; "
+               f"{plural_fr(done.followers, 'abonné')} {forgotten}"
+               + (f", {plural_fr(done.abandoned, 'livraison')} en attente {abandoned}" if done.abandoned else "") + ".")
+    if dry_run:
+        click.echo("Essai : rien n'a changé.")
+    elif done.deliveries:
+        click.echo("Le service les envoie (ou : confreres federation deliver) ; aucune ne partira deux fois.")
 
 
 @federation.command("block")

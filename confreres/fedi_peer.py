@@ -1,8 +1,8 @@
 """A small stand-in for a remote fediverse instance, on loopback: `confreres federation peer --port N`.
 
 It has one actor (`/users/<name>`, its own RSA key), a personal and a shared inbox that print every activity
-they receive and whether its HTTP Signature verifies (the signer's key fetched over HTTP, checked with the
-`apsig` library), and commands typed on its standard input to follow a blog, reply to a post and undo, each
+they receive and whether its HTTP Signature verifies (the signer's key fetched over HTTP and kept, as Mastodon
+keeps an account's key, fetched again when it no longer verifies; checked with the `apsig` library), and commands typed on its standard input to follow a blog, reply to a post and undo, each
 sent signed as Mastodon sends them. A new user sees the whole exchange with the demo without a Mastodon
 server; an operator can point it at a real instance's handles to see what the network sends.
 
@@ -41,6 +41,7 @@ class Peer:
         self.httpd = make_server(host, port, self._wsgi, threaded=True)
         self.origin = f"http://{host}:{self.httpd.server_port}"
         self.follows: list[tuple[dict, dict]] = []  # (Follow activity, followed actor document)
+        self.keys: dict[str, str] = {}  # the signers' public keys (PEM) by keyId: a deleted blog's Deletes verify
         self._numbers = itertools.count(1)
         self._thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
 
@@ -99,12 +100,22 @@ class Peer:
                        if part.strip().startswith("keyId=")), "")
         if not key_id:
             return "non signé"
+        def check(pem: str) -> None:
+            Verifier(public_pem=pem, method=request.method, url=request.path, headers=dict(request.headers),
+                     body=body).verify(raise_on_fail=True)
+
         try:
+            if key_id in self.keys:
+                try:
+                    check(self.keys[key_id])
+                    return "signature vérifiée"
+                except Exception:  # noqa: BLE001 - the actor may have changed keys: fetched again
+                    pass
             signer = httpx.get(key_id.split("#")[0], headers={"Accept": ACTIVITY}, timeout=5).json()
-            Verifier(public_pem=signer["publicKey"]["publicKeyPem"], method=request.method, url=request.path,
-                     headers=dict(request.headers), body=body).verify(raise_on_fail=True)
+            check(signer["publicKey"]["publicKeyPem"])
         except Exception as exc:  # noqa: BLE001 - said, not raised: this is a tool to see what goes wrong
             return f"signature refusée : {exc}"
+        self.keys[key_id] = signer["publicKey"]["publicKeyPem"]
         return "signature vérifiée"
 
     # -- what it sends ------------------------------------------------------------------------------------

@@ -2,7 +2,8 @@
 
 It has its own RSA key and one actor (`/users/alice`, shaped as Mastodon's), and an inbox that records every
 request and checks its signature the way Mastodon does, written here independently of the service's code (the
-signing string built by hand, `cryptography` for RSA-SHA256, the signer's key fetched over HTTP): what the
+signing string built by hand, `cryptography` for RSA-SHA256, the signer's key fetched over HTTP once and kept, as
+Mastodon keeps an account's key, fetched again only when it no longer verifies): what the
 service signs is verified by a second implementation, and what the peer signs (`signed_post`) by the service's.
 """
 
@@ -56,6 +57,7 @@ class Peer:
         self.username = username
         self.key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
         self.received: list[Delivery] = []
+        self.keys: dict = {}  # the signers' public keys by keyId, as Mastodon keeps them with the accounts
         self.status = 202  # what the inbox answers
         self._lock = threading.Lock()
         self.httpd = make_server("127.0.0.1", 0, self._wsgi, threaded=True)
@@ -125,14 +127,22 @@ class Peer:
         if headers.get("Digest") != digest(body):
             return False, "digest"
         try:
+            signature, signed = base64.b64decode(params["signature"]), signing_string(method, path, headers, names)
+            kept = self.keys.get(params["keyId"])
+            if kept is not None:
+                try:
+                    kept.verify(signature, signed, padding.PKCS1v15(), hashes.SHA256())
+                    return True, ""
+                except InvalidSignature:
+                    pass  # the actor may have changed keys: fetched again
             doc = httpx.get(params["keyId"].split("#")[0], headers={"Accept": ACTIVITY}, timeout=5).json()
             key = serialization.load_pem_public_key(doc["publicKey"]["publicKeyPem"].encode())
             if doc["publicKey"]["id"] != params["keyId"]:
                 return False, "key id"
-            key.verify(base64.b64decode(params["signature"]), signing_string(method, path, headers, names),
-                       padding.PKCS1v15(), hashes.SHA256())
+            key.verify(signature, signed, padding.PKCS1v15(), hashes.SHA256())
         except (InvalidSignature, KeyError, ValueError, httpx.HTTPError) as exc:
             return False, repr(exc)
+        self.keys[params["keyId"]] = key
         return True, ""
 
     def signed_headers(self, url: str, body: bytes, key=None, date: str | None = None, key_id: str | None = None,

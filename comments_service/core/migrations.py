@@ -922,7 +922,6 @@ def m027_member_name_index(db: Database) -> None:
     )
 
 
-
 @migrations()
 def m028_mail_address_key(db: Database) -> None:
     """Each address's inbox (core/addresses.address_key: case, spaces and `+tag` ignored) beside the address as typed,
@@ -935,6 +934,15 @@ def m028_mail_address_key(db: Database) -> None:
     for email, in db.execute("SELECT email FROM mail_addresses").fetchall():
         db.execute("UPDATE mail_addresses SET address_key = ? WHERE email = ?", (address_key(email), email))
     _run(db, "CREATE INDEX mail_addresses_blocked_key ON mail_addresses (address_key) WHERE blocked IS NOT NULL")
+
+
+@migrations()
+def m029_federation_farewell(db: Database) -> None:
+    """A blog removed from network.toml said farewell to on the fediverse (federation/farewell.py, `confreres
+    federation delete-blog`): `fed_actors.retired` is when its Deletes were queued. Its key is still needed to sign
+    them; the sender forgets it (the row) once none of its deliveries is left waiting (keys.forget_retired)."""
+    _run(db, "ALTER TABLE fed_actors ADD COLUMN retired TEXT")
+
 
 def migrate(db: Database) -> list[str]:
     """Apply pending migrations under an exclusive write lock; return the names applied.

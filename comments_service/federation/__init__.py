@@ -15,4 +15,6 @@ routes; here live what they answer and what they do.
 - `inbox`: what a signed activity does (Follow, Undo, Delete of an actor);
 - `replies`: replies from the fediverse become comments; likes and boosts counted;
 - `notes`: approved local comments as Notes, and each Article's `replies` collection.
+- `farewell`: a blog removed from network.toml taken off its followers' servers (Deletes), on the operator's
+  command.
 """

@@ -43,13 +43,19 @@ def _activity_row(db, actor: str, activity: dict, audience: str, now) -> int:
 
 def queue(db, actor: str, inbox: str, activity: dict, now=None) -> int:
     """Queue `activity` (signed by the local `actor`) for one `inbox`, inside the caller's transaction."""
+    return queue_for(db, actor, [inbox], activity, now)
+
+
+def queue_for(db, actor: str, targets: list[str], activity: dict, now=None) -> int:
+    """Queue `activity` (signed by the local `actor`) for each of `targets` (inboxes) now, not for whoever follows
+    when the sender runs (`audience`), inside the caller's transaction; how many deliveries."""
     stamp = iso(now or utcnow())
     activity_id = _activity_row(db, actor, activity, "", now)
-    cursor = db.conn.execute(
+    db.conn.executemany(
         "INSERT INTO fed_deliveries (activity_id, inbox, not_before, created) VALUES (?, ?, ?, ?)",
-        (activity_id, inbox, stamp, stamp),
+        [(activity_id, inbox, stamp, stamp) for inbox in targets],
     )
-    return cursor.lastrowid
+    return len(targets)
 
 
 def inboxes(db, actor: str) -> list[str]:
@@ -230,6 +236,11 @@ def deliver(app, limit: int | None = None, now=None) -> list[dict]:
         thread.start()
     for thread in threads:
         thread.join()
+    db = connect(app.config["DB"])
+    try:  # a blog taken off the fediverse (farewell.py): its key, once none of its Deletes is left to send
+        keys.forget_retired(db, urls.actor_names(network))
+    finally:
+        db.close()
     return sorted(results, key=lambda result: result["id"])
 
 

@@ -1,6 +1,10 @@
 """One RSA key pair per actor (2048 bits, `cryptography`), made the first time the actor is asked for and kept
 in `fed_actors`. The public key is in the actor's document; the private one is read only by `private_key`,
-for signing, and never leaves the database (no export reads this table)."""
+for signing, and never leaves the database (no export reads this table).
+
+A blog removed from network.toml whose farewell was queued (farewell.py: `retired` set) keeps its key as long as
+those Deletes may still be sent (they are signed with it, and its followers' servers check them against the key
+they kept: its actor answers 404 by then); the sender then forgets it (`forget_retired`)."""
 
 from __future__ import annotations
 
@@ -42,3 +46,27 @@ def public_pem(db, name: str) -> str:
 
 def private_key(db, name: str) -> rsa.RSAPrivateKey:
     return serialization.load_pem_private_key(_ensure(db, name)["private_pem"].encode("ascii"), password=None)
+
+
+def retire(db, name: str, stamp: str) -> None:
+    """Mark `name`'s key to be forgotten once its last delivery is done (inside the caller's transaction)."""
+    db.conn.execute("UPDATE fed_actors SET retired = ? WHERE name = ?", (stamp, name))
+
+
+def keep(db, name: str) -> None:
+    """`name` is a member again (it announced its posts): its key is no longer to be forgotten."""
+    db.conn.execute("UPDATE fed_actors SET retired = NULL WHERE name = ? AND retired IS NOT NULL", (name,))
+
+
+def forget_retired(db, members: list[str]) -> list[str]:
+    """Delete the key pairs of the retired actors (not among `members`, the actors network.toml lists) that no
+    queued delivery or activity still needs; the names forgotten."""
+    marks = ",".join("?" * len(members)) or "NULL"
+    with write(db):
+        rows = db.conn.execute(
+            f"DELETE FROM fed_actors WHERE retired IS NOT NULL AND name NOT IN ({marks}) AND NOT EXISTS ("
+            " SELECT 1 FROM fed_activities a WHERE a.actor = fed_actors.name AND (a.audience != '' OR EXISTS ("
+            "  SELECT 1 FROM fed_deliveries d WHERE d.activity_id = a.id AND d.state = 'queued'))) RETURNING name",
+            tuple(members),
+        ).fetchall()
+    return sorted(row[0] for row in rows)

@@ -11,7 +11,7 @@ import logging
 
 from comments_service.actions import posts as post_actions
 from comments_service.core.db import write
-from comments_service.federation import articles, delivery
+from comments_service.federation import articles, delivery, keys
 from confreres.registry import Network
 
 log = logging.getLogger(__name__)
@@ -23,6 +23,7 @@ def announce_posts(db, network: Network, slug: str, payload: dict, now=None) -> 
         summary = post_actions.announce_posts(db, network, slug, payload, now=now)
         try:
             with write(db):
+                keys.keep(db, slug)  # a blog taken off the fediverse (farewell.py) and back in network.toml
                 queued = delivery.queue_post_changes(db, network, slug, articles.sync(db, network, slug, payload, now),
                                                      now)
         except Exception:  # noqa: BLE001 - the posts commit without their deliveries rather than not at all
