@@ -637,14 +637,16 @@ def federation_delete_blog(ctx, slug, dry_run):
     queued = ("serait mise" if few else "seraient mises") if dry_run else ("mise" if few else "mises")
     forgotten = "à oublier" if dry_run else ("oublié" if done.followers < 2 else "oubliés")
     abandoned = "à abandonner" if dry_run else ("abandonnée" if done.abandoned < 2 else "abandonnées")
-    click.echo(f"« {slug} » : suppression de {plural_fr(done.articles, 'billet')} et du compte sur "
-               f"{plural_fr(done.inboxes, 'instance')}, {plural_fr(done.deliveries, 'livraison')} {queued} en file ; "
+    sent = (f"sur {plural_fr(done.inboxes, 'instance')}, {plural_fr(done.deliveries, 'livraison')} {queued} en file"
+            if done.deliveries else "(aucune instance à prévenir)")
+    click.echo(f"« {slug} » : suppression de {plural_fr(done.articles, 'billet')} et du compte {sent} ; "
                f"{plural_fr(done.followers, 'abonné')} {forgotten}"
                + (f", {plural_fr(done.abandoned, 'livraison')} en attente {abandoned}" if done.abandoned else "") + ".")
     if dry_run:
         click.echo("Essai : rien n'a changé.")
     elif done.deliveries:
-        click.echo("Le service les envoie (ou : confreres federation deliver) ; aucune ne partira deux fois.")
+        click.echo("confreres federation deliver les envoie (son minuteur de cron ou systemd le lance) ; "
+                   "aucune ne partira deux fois.")
 
 
 @federation.command("block")

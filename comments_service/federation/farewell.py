@@ -94,6 +94,8 @@ def farewell(db, network: Network, slug: str, now=None, dry_run: bool = False) -
                          " ORDER BY published, post_url", (slug,))
         followers = len(query(db, "SELECT 1 FROM fed_followers WHERE actor = ?", (slug,)))
         targets = sorted(set(delivery.inboxes(db, slug)) | set(delivery.inboxes(db, urls.NETWORK_ACTOR)))
+        if not keys.made(db, slug):  # its actor was never served: no server holds its account or can verify a
+            targets = []  # Delete (signing would make a key nobody knows, and keep it)
         # its Creates and Updates, and the network's boosts of its posts, still waiting (a retry): pointless now,
         # and never to arrive after its Deletes
         pending = [row["id"] for row in query(

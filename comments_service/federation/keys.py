@@ -48,6 +48,11 @@ def private_key(db, name: str) -> rsa.RSAPrivateKey:
     return serialization.load_pem_private_key(_ensure(db, name)["private_pem"].encode("ascii"), password=None)
 
 
+def made(db, name: str) -> bool:
+    """Whether `name` has a key pair (made when its actor was first served or first signed something)."""
+    return _row(db, name) is not None
+
+
 def retire(db, name: str, stamp: str) -> None:
     """Mark `name`'s key to be forgotten once its last delivery is done (inside the caller's transaction)."""
     db.conn.execute("UPDATE fed_actors SET retired = ? WHERE name = ?", (stamp, name))

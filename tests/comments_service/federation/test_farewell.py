@@ -196,3 +196,19 @@ def test_the_deletes_are_retried_and_the_key_kept_until_they_are_done(make_servi
     assert json.loads(peer.received[-1].body)["object"] == service.actor_url("dr-b")
     assert _key(service, "dr-b") is None
     assert delivery.deliver(service.app, now=later + timedelta(hours=1)) == []
+
+
+def test_a_blog_whose_account_no_server_ever_fetched_is_only_taken_dark(make_service, peer):
+    """Followed through the network only, its actor never fetched: no server holds its account or its key, so no
+    Delete could be verified; its posts are marked deleted and no key is made for it."""
+    service = make_service(FEDERATION_SEND="cron")
+    assert peer.follow(service.actor_url("planete") + "/inbox", service.actor_url("planete"))[1].status_code == 202
+    assert service.announce("dr-b", _posts(service, "dr-b", 2)).status_code == 200
+    assert [result["state"] for result in delivery.deliver(service.app)] == ["sent"] * 3  # the Accept, two boosts
+    assert _key(service, "dr-b") is None
+    _remove(service, "dr-b")
+    done = _cli(service, "federation", "delete-blog", "dr-b")
+    assert done.exit_code == 0, done.output
+    assert "suppression de 2 billets et du compte (aucune instance à prévenir) ; 0 abonné oublié." in done.output
+    assert delivery.deliver(service.app) == [] and _key(service, "dr-b") is None
+    assert service.sql("SELECT COUNT(*) FROM fed_articles WHERE site = 'dr-b' AND deleted IS NULL") == [(0,)]
