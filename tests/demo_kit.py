@@ -14,8 +14,11 @@ import logging
 import os
 import shutil
 import threading
+import time
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from email import message_from_bytes
+from email.policy import default as email_policy
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -69,6 +72,21 @@ def served_demo(folder: Path, port: int):
     finally:
         httpd.shutdown()
         thread.join(timeout=5)
+
+
+def mailed_link(folder, to: str, seen=()) -> str:
+    """The sign-in link of the newest sign-in mail to `to` written in the demo's mail folder (sent after the
+    commit), other than the files in `seen` (the folder's mails before the link was asked for: a link already used,
+    or a notice to the same person, must not be taken for it)."""
+    for _ in range(100):
+        for path in sorted(folder.glob("*.eml"), key=lambda p: p.stat().st_mtime, reverse=True) if folder.is_dir() else []:
+            message = message_from_bytes(path.read_bytes(), policy=email_policy)
+            if path not in seen and to in str(message["To"]):
+                links = [word for word in message.get_body(("plain",)).get_content().split() if "/auth/verify" in word]
+                if links:
+                    return links[0]
+        time.sleep(0.1)
+    raise AssertionError(f"no mail to {to} in {folder}")
 
 
 @dataclass

@@ -92,6 +92,19 @@ class Server:
         self.thread.join(timeout=5)
 
 
+# -- the committed demo network, built and seeded once per module (page weight, accessibility) -----
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory):
+    """(network, app, folder, base): the demo network built and served on a free port, its threads seeded."""
+    folder = tmp_path_factory.mktemp("demo")
+    port = free_port()
+    from tests.demo_kit import served_demo
+
+    with served_demo(folder, port) as (network, app):
+        yield network, app, folder, f"http://127.0.0.1:{port}/"
+
+
 @pytest.fixture
 def served_network(make_network):  # noqa: F811
     """(network, base_url): a built network and its comment service on one loopback port."""

@@ -14,16 +14,10 @@
 
 from __future__ import annotations
 
-import time
-from email import message_from_bytes
-from email.policy import default as email_policy
-
 import pytest
 from playwright.sync_api import expect
 
-from tests.demo_kit import served_demo, weigh
-
-from .conftest import free_port
+from tests.demo_kit import mailed_link, weigh
 
 pytestmark = pytest.mark.e2e
 
@@ -32,15 +26,6 @@ JS_BUDGET = 8 * 1024
 PAGE_BUDGET = 60 * 1024
 IMAGES = ("image", "media")
 CLAIRE = "claire.lefebvre@demo.confreres.invalid"
-
-
-@pytest.fixture(scope="module")
-def demo(tmp_path_factory):
-    """(network, app, folder, base): the demo network built and served on a free port, its threads seeded."""
-    folder = tmp_path_factory.mktemp("demo")
-    port = free_port()
-    with served_demo(folder, port) as (network, app):
-        yield network, app, folder, f"http://127.0.0.1:{port}/"
 
 
 def scripts(weight) -> list[str]:
@@ -92,18 +77,6 @@ def test_se_connecter_loads_the_rest_of_the_widget_and_signs_in(demo, page):
     assert page.url == base + ARTICLE, "back on the article, the session out of the address bar"
     assert fetched.count("comments-extra.js") >= 2, "signed in, the page loads it at once"
     assert page.js_errors == [] and page.csp_violations == [], (page.js_errors, page.csp_violations)
-
-
-def mailed_link(folder, to: str) -> str:
-    """The sign-in link of the newest mail to `to` written in the demo's mail folder (sent after the commit)."""
-    for _ in range(100):
-        for path in sorted(folder.glob("*.eml"), key=lambda p: p.stat().st_mtime, reverse=True) if folder.is_dir() else []:
-            message = message_from_bytes(path.read_bytes(), policy=email_policy)
-            if to in str(message["To"]):
-                body = message.get_body(("plain",)).get_content()
-                return next(word for word in body.split() if "/auth/verify" in word)
-        time.sleep(0.1)
-    raise AssertionError(f"no mail to {to} in {folder}")
 
 
 @pytest.mark.parametrize("path, ready", [(ARTICLE, ".comments-live article"), ("", None)], ids=["article", "planet"])
