@@ -156,11 +156,15 @@ def _finish(db, row, now, status: int | None, error: str, retry_seconds: float) 
     else:
         state, due = "failed", None
     with write(db):
-        db.conn.execute(
+        # only while still queued: abandoned while it was being sent (farewell.py), it stays abandoned
+        recorded = db.conn.execute(
             "UPDATE fed_deliveries SET state = ?, not_before = COALESCE(?, not_before), last_error = ?, done = ?"
-            " WHERE id = ?",
+            " WHERE id = ? AND state = 'queued'",
             (state, iso(due) if due else None, error[:500], iso(now) if due is None else None, row["id"]),
-        )
+        ).rowcount
+        if not recorded:
+            found = query_one(db, "SELECT state, last_error FROM fed_deliveries WHERE id = ?", (row["id"],))
+            state, due, error = (found["state"], None, found["last_error"] or "") if found else ("failed", None, error)
     return {"id": row["id"], "inbox": row["inbox"], "state": state, "status": status, "attempts": attempts,
             "error": error, "retry_at": iso(due) if due else None}
 

@@ -212,3 +212,33 @@ def test_a_blog_whose_account_no_server_ever_fetched_is_only_taken_dark(make_ser
     assert "suppression de 2 billets et du compte (aucune instance à prévenir) ; 0 abonné oublié." in done.output
     assert delivery.deliver(service.app) == [] and _key(service, "dr-b") is None
     assert service.sql("SELECT COUNT(*) FROM fed_articles WHERE site = 'dr-b' AND deleted IS NULL") == [(0,)]
+
+
+def test_a_create_in_flight_when_the_blog_is_deleted_stays_abandoned(make_service, peer, tmp_path):
+    """Another process's sender was sending dr-b's retried Create when the operator ran delete-blog: the instance's
+    late 503 must not put it back in the queue, to arrive after the blog's Deletes."""
+    from comments_service.core.db import connect
+    from comments_service.federation.farewell import ABANDONED
+
+    service = _scene(make_service, peer, tmp_path)
+    peer.status = 503
+    assert service.announce("dr-b", _posts(service, "dr-b", 3)).json()["federation"]["queued"] == 2
+    assert [result["state"] for result in delivery.deliver(service.app)] == ["queued"] * 2
+    later = utcnow() + timedelta(minutes=5)
+    db = connect(service.app.config["DB"])
+    try:
+        claimed = delivery._claim(db, later)  # the other sender took the Create (or the boost), and waits on the instance
+        _remove(service, "dr-b")
+        done = _cli(service, "federation", "delete-blog", "dr-b")
+        assert done.exit_code == 0 and "2 livraisons en attente abandonnées" in done.output, done.output
+        answered = delivery._finish(db, claimed, later, 503, "HTTP 503", 60)  # its answer comes back
+    finally:
+        db.close()
+    assert answered["state"] == "failed"
+    assert service.sql("SELECT state, last_error FROM fed_deliveries WHERE id = ?", (claimed["id"],)) == [
+        ("failed", ABANDONED)]
+    peer.status = 202
+    peer.received.clear()
+    delivery.deliver(service.app, now=later + timedelta(hours=2))
+    assert [d.activity["type"] for d in peer.received] == ["Delete"] * 4
+    assert _key(service, "dr-b") is None
