@@ -138,6 +138,8 @@ def parse(body: bytes, source: Source, address: str = "") -> feedparser.FeedPars
 _LATIN = re.compile(rb"(?:iso[-_ ]?8859[-_ ]?\d+|latin[-_ ]?\d|l\d|(?:windows|cp)[-_ ]?125\d|us-ascii|ascii)", re.IGNORECASE)
 _DECLARED = re.compile(rb"""^(\xef\xbb\xbf)?(<\?xml[^>]{0,200}?encoding\s*=\s*["'])([^"']{1,40})(["'])""")
 _ENTITY = re.compile(rb"&(?!(?:amp|lt|gt|quot|apos);)([A-Za-z][A-Za-z0-9]{1,31});")  # not XML's five
+_CDATA = re.compile(rb"<!\[CDATA\[.*?(?:\]\]>|\Z)", re.DOTALL)  # where XML reads no entity: left as written
+_ENTITY_OR_CDATA = re.compile(_CDATA.pattern + rb"|" + _ENTITY.pattern, re.DOTALL)
 _DECLARED_ENTITY = re.compile(rb"<!ENTITY\s+%?\s*([A-Za-z][\w.-]*)")
 _XML_SPECIAL = frozenset("<>&\"'")
 
@@ -156,8 +158,9 @@ def readable_xml(body: bytes) -> bytes:
     as character references, which the XML parser skipped silently under a DOCTYPE (RSS 0.91's: « Caf&eacute; » read
     « Caf ») and sent the whole feed to feedparser's loose parser without one; and a body written in UTF-8 under a
     declaration of a Latin encoding (windows-1252, iso-8859-1…) declared UTF-8, as it is: valid UTF-8 with accents
-    is never Latin text by chance. Entities the feed declares itself are left to the parser. An encoding that is not
-    ASCII's superset (UTF-16) shows no `&name;` here and is left as it is."""
+    is never Latin text by chance. Entities the feed declares itself, and what a CDATA section holds (text, where
+    XML reads no entity), are left to the parser. An encoding that is not ASCII's superset (UTF-16) shows no
+    `&name;` here and is left as it is."""
     found = _DECLARED.match(body)
     if found and _LATIN.fullmatch(found[3].strip()) and not body.isascii():
         try:
@@ -173,11 +176,13 @@ def readable_xml(body: bytes) -> bytes:
 
     def replaced(match: re.Match) -> bytes:
         name = match[1]
+        if name is None:
+            return match[0]  # a CDATA section: its « &eacute; » is text, as the author wrote it
         if name not in cache:
             cache[name] = (None if name in own else _numeric(name.decode("ascii"))) or match[0]
         return cache[name]
 
-    return _ENTITY.sub(replaced, body)
+    return (_ENTITY_OR_CDATA if b"<![CDATA[" in body else _ENTITY).sub(replaced, body)
 
 
 JSON_FEED = "https://jsonfeed.org/version/"

@@ -350,3 +350,14 @@ def test_a_link_written_with_spaces_or_quotes_is_encoded_not_dropped():
     assert links_of("https://x.example/a\x01b") == []
     assert E.safe_url(" https://x.example/a ") == "https://x.example/a"
     assert E.safe_url("https://x.example/a\x7fb") == E.safe_url("https://x.example/a\u2028b") == ""
+
+
+def test_an_entity_written_inside_cdata_is_left_as_written():
+    """Inside a CDATA section XML reads no entity: « &eacute; » there is the text as the author wrote it (a post
+    about HTML, in a plain-text field). Made a character reference there, it changed the text: « &#233; »."""
+    feed = ('<?xml version="1.0" encoding="utf-8"?><feed xmlns="http://www.w3.org/2005/Atom"><title>x</title><entry>'
+            '<title type="text"><![CDATA[&eacute; s\'écrit ainsi]]></title><link href="https://x.example/a"/>'
+            '<id>urn:x:1</id><content type="text"><![CDATA[Écrivez &eacute; ou &nbsp;]]> Caf&eacute;</content>'
+            "</entry></feed>").encode()
+    [entry] = E.entries_of(E.parse(feed, GARDE), GARDE, {}, NOW)
+    assert entry.excerpt == "Écrivez &eacute; ou &nbsp; Café"
