@@ -19,12 +19,13 @@ import io
 import json
 import re
 import time
+import unicodedata
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from html import escape
 from html.entities import html5 as html5_entities
 from operator import attrgetter
-from urllib.parse import urljoin, urlsplit, urlunsplit
+from urllib.parse import quote, urljoin, urlsplit, urlunsplit
 
 import feedparser
 from feedparser.urls import resolve_relative_uris
@@ -274,14 +275,25 @@ def from_json_feed(data: dict, feed_url: str = "") -> feedparser.FeedParserDict:
 
 
 _UNQUOTED = str.maketrans({ch: f"%{ord(ch):02X}" for ch in " \"'<>`"})  # written as typed: encoded, as browsers do
+_REFUSED = frozenset(("Cc", "Cs", "Zl", "Zp"))  # control characters, lone surrogates, line and paragraph separators
+
+
+def _encoded(ch: str) -> str:
+    """An unprintable character of a link: percent-encoded (its UTF-8) as a browser sends it, or '\0' (refused)."""
+    if unicodedata.category(ch) in _REFUSED or ch in "\ufffe\uffff":
+        return "\0"
+    return quote(ch, safe="")
 
 
 def safe_url(url: str) -> str:
     """`url` when it is an absolute http(s) URL, else '' (javascript:, data:, relative junk, a control character or a
     line separator anywhere). Spaces, quotes and angle brackets inside it are percent-encoded (« /mon article.html »,
-    as hand-made feeds write it, is a page a browser finds)."""
+    as hand-made feeds write it, is a page a browser finds), and so are other spaces (a no-break one) and invisible
+    formatting characters."""
     url = (url or "").strip()
-    if not url or not url.isprintable():
+    if not url.isprintable():
+        url = "".join(ch if ch.isprintable() else _encoded(ch) for ch in url)
+    if not url or "\0" in url:
         return ""
     url = url.translate(_UNQUOTED)
     parts = urlsplit(url)

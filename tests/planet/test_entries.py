@@ -361,3 +361,11 @@ def test_an_entity_written_inside_cdata_is_left_as_written():
             "</entry></feed>").encode()
     [entry] = E.entries_of(E.parse(feed, GARDE), GARDE, {}, NOW)
     assert entry.excerpt == "Écrivez &eacute; ou &nbsp; Café"
+
+
+def test_a_link_holding_a_non_breaking_space_is_encoded_not_dropped():
+    """A space other than the ASCII one (a no-break space, as French typing puts before « : ») or an invisible
+    formatting character is encoded as a browser encodes it; the entry was dropped (it is no control character)."""
+    assert E.safe_url("https://x.example/mon\u00a0article.html") == "https://x.example/mon%C2%A0article.html"
+    assert E.safe_url("https://x.example/a\u200bb") == "https://x.example/a%E2%80%8Bb"
+    assert E.safe_url("https://x.example/a\u2029b") == E.safe_url("https://x.example/a\x85b") == ""
