@@ -131,7 +131,8 @@ def parse(body: bytes, source: Source, address: str = "") -> feedparser.FeedPars
     address = address or source.feed_url
     if (data := json_feed(body)) is not None:
         return from_json_feed(data, address)
-    headers = {"content-location": address} if address else {}
+    # as XML: without a Content-Type, feedparser takes HTTP's default (ISO-8859-1) for an undeclared UTF-8 body
+    headers = {"content-type": "application/xml", **({"content-location": address} if address else {})}
     return feedparser.parse(io.BytesIO(readable_xml(body)), response_headers=headers, sanitize_html=False)
 
 

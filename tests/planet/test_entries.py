@@ -369,3 +369,14 @@ def test_a_link_holding_a_non_breaking_space_is_encoded_not_dropped():
     assert E.safe_url("https://x.example/mon\u00a0article.html") == "https://x.example/mon%C2%A0article.html"
     assert E.safe_url("https://x.example/a\u200bb") == "https://x.example/a%E2%80%8Bb"
     assert E.safe_url("https://x.example/a\u2029b") == E.safe_url("https://x.example/a\x85b") == ""
+
+
+def test_a_feed_declaring_no_encoding_is_read_as_utf8_with_its_character_references():
+    """XML without an encoding declaration (or with a UTF-8 BOM only) is UTF-8. Read as if from HTTP without a
+    Content-Type (the address given to resolve links), feedparser took it for ISO-8859-1 as soon as a character
+    reference sat beside an accent: WordPress's « L&#8217;été » read « L’Ã©tÃ© »; « &eacute; » made the same."""
+    for start in ('<?xml version="1.0"?>', "", "\ufeff"):
+        feed = (f"{start}<rss version='2.0'><channel><title>x</title><item><title>L&#8217;été &amp; la f&egrave;ve"
+                "</title><link>https://x.example/a</link><description>Fièvre</description></item></channel></rss>")
+        [entry] = E.entries_of(E.parse(feed.encode("utf-8"), GARDE), GARDE, {}, NOW)
+        assert (entry.title, entry.excerpt) == ("L’été & la fève", "Fièvre"), repr(start)
