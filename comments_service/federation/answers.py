@@ -22,7 +22,7 @@ from flask import current_app
 from comments_service.core import events
 from comments_service.core.db import get_db, write
 from comments_service.domain.posts import query, query_one
-from comments_service.federation import delivery, notes, urls
+from comments_service.federation import delivery, keys, notes, urls
 from confreres.registry import Network
 
 
@@ -48,6 +48,8 @@ def queue_answer(db, network: Network, comment_id: int, kind: str = "Create", go
     if found is None:
         return 0
     site, parent, inbox = found
+    if not urls.is_actor(network, site) and not keys.made(db, site):
+        return 0  # a blog taken off the fediverse (farewell.py, its key forgotten): its account and posts are gone there
     mention = {"type": "Mention", "href": parent["actor"], "name": parent["handle"]}
     actor = urls.actor_id(network, site)
     if kind == "Delete":

@@ -242,3 +242,35 @@ def test_a_create_in_flight_when_the_blog_is_deleted_stays_abandoned(make_servic
     delivery.deliver(service.app, now=later + timedelta(hours=2))
     assert [d.activity["type"] for d in peer.received] == ["Delete"] * 4
     assert _key(service, "dr-b") is None
+
+
+def test_an_answer_deleted_after_the_farewell_makes_no_key_for_the_gone_blog(make_service, peer, tmp_path):
+    """A local answer to a Mastodon reply on dr-a's post, sent to its author; dr-a then taken off the fediverse (its
+    account and all it posted deleted there, its key forgotten). The answer deleted afterwards: its Delete, signed by
+    dr-a, made dr-a a new key nobody knows (never verified, kept for ever, unmarked); nothing is sent for it now."""
+    from tests.comments_service.federation.test_notes import comment
+    from tests.comments_service.federation.test_replies import activity, note, posts
+
+    service = make_service(FEDERATION_SEND="cron", FEDERATION_SENDERS=1, MODERATION="none")
+    assert service.announce("dr-a", posts(service)).status_code == 200
+    post_url = service.url("/dr-a/ouvert.html")
+    ((article,),) = service.sql("SELECT object_id FROM fed_articles WHERE post_url = ?", (post_url,))
+    assert peer.post(service.url("/comments/ap/inbox"), activity(peer, "Create", note(peer, 1, article), 1)
+                     ).status_code == 202
+    ((remote_comment,),) = service.sql("SELECT comment_id FROM fed_comments")
+    answer = comment(service, post_url, "Merci Alice.", author="Un lecteur", parent=remote_comment)
+    assert [result["state"] for result in delivery.deliver(service.app)] == ["sent"]
+    assert _key(service, "dr-a") is not None
+
+    _remove(service, "dr-a")
+    done = _cli(service, "federation", "delete-blog", "dr-a")
+    assert done.exit_code == 0, done.output
+    delivery.deliver(service.app)
+    assert _key(service, "dr-a") is None
+    peer.received.clear()
+
+    assert httpx.delete(service.url(f"/comments/api/comments/{answer['comment']['id']}"),
+                        headers={"X-Edit-Token": answer["edit_token"]}).status_code in (200, 204)
+    delivery.deliver(service.app)
+    assert _key(service, "dr-a") is None, "no key made for a blog gone from the fediverse"
+    assert peer.received == []
