@@ -26,6 +26,7 @@ from pathlib import Path
 from confreres import freshness, registry
 from confreres.registry import Network, Site
 from confreres.releases import (
+    MARKDOWN_EXTENSIONS,
     RELEASES,
     STATE_FILE,
     BuildError,
@@ -231,10 +232,11 @@ def _spawn(network: Network, slugs: list[str], out: Path, jobs: int | None, forc
     warming = threading.Thread(target=warm_templates, args=(network,), daemon=True)
     warming.start()
     debates = crosslinks.debates(out, [s.slug for s in network.sites])
+    order = largest_first(network, slugs) if len(slugs) > jobs else slugs
     with ProcessPoolExecutor(max_workers=jobs, mp_context=process_pool_context(), max_tasks_per_child=1) as pool:
         futures = {
             pool.submit(build_site, network, slug, str(out), None, force, versions.get(slug), debates): slug
-            for slug in slugs
+            for slug in order
         }
         with _progress(progress, len(futures)) as advance:
             for future in as_completed(futures):
@@ -249,6 +251,25 @@ def _spawn(network: Network, slugs: list[str], out: Path, jobs: int | None, forc
                 advance(result)
     warming.join()
     return results
+
+
+def largest_first(network: Network, slugs: list[str]) -> list[str]:
+    """`slugs`, the blogs with the most Markdown first (bytes under content/, ties in network.toml's order): a build's
+    time grows with its posts, and a pool handed the largest blog last leaves every other core idle while that one
+    builds alone (a 2,000-post blog among 50-post ones: its whole build at the end). Longest first keeps the cores
+    busy to the end; the results keep network.toml's order (_build_many)."""
+
+    def size(slug: str) -> int:
+        total = 0
+        for folder, _dirs, files in os.walk(network.site(slug).path / "content"):
+            for name in files:
+                if name.rpartition(".")[2].lower() in MARKDOWN_EXTENSIONS:
+                    with contextlib.suppress(OSError):
+                        total += os.stat(os.path.join(folder, name)).st_size
+        return total
+
+    sizes = {slug: size(slug) for slug in slugs}
+    return sorted(slugs, key=lambda slug: -sizes[slug])  # stable: ties keep their order
 
 
 def stale_crosslinks(network: Network, out: Path, badges: dict[str, dict] | None) -> list[str]:

@@ -231,3 +231,16 @@ def test_the_templates_compiled_ahead_are_those_pelican_loads(make_network):
     assert len(warmed) > 20  # the theme's templates, plain and escaped
     assert all(r.ok for r in build.build(network, progress=False))
     assert set(p.name for p in cache.iterdir()) == warmed
+
+
+def test_the_largest_blog_is_built_first(make_network):
+    """A pool handed the largest blog last builds it alone while the other cores wait: it starts first, whatever its
+    place in network.toml (the release folders' stamps say when each build began); the results keep that place."""
+    network = make_network(slugs=("dr-a", "dr-b", "dr-c"), posts=2)
+    for n in range(12):
+        write_post(network.sites[2].path, f"long-{n}", f"Long billet {n}", body="Une longue réflexion. " * 400)
+    results = build.build(network, jobs=1, progress=False)
+    assert [r.slug for r in results] == ["dr-a", "dr-b", "dr-c"] and all(r.ok for r in results)
+    started = {r.slug: int(releases.RELEASE_NAME.fullmatch(Path(r.release).name)["stamp"]) for r in results}
+    assert min(started, key=started.get) == "dr-c", started
+    assert started["dr-a"] < started["dr-b"], "equal sizes keep network.toml's order"
