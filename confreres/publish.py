@@ -198,7 +198,7 @@ def init(network: Network, slug: str, repo: Path) -> Path:
     site = network.site(slug)
     repo = Path(repo).resolve()
     if repo.exists() and any(repo.iterdir()):
-        raise PublishError(f"{repo} exists and is not empty")
+        raise PublishError(f"{repo} existe et n'est pas vide : choisissez un autre chemin pour le dépôt")
     if not site.path.is_dir():
         raise PublishError(f"pas de dossier du blog à {site.path}")
     env = clean_git_env()
@@ -210,12 +210,12 @@ def init(network: Network, slug: str, repo: Path) -> Path:
         _git("init", "--quiet", f"--initial-branch={BRANCH}", cwd=work, env=env)
         _git("add", "-A", cwd=work, env=env)
         ident = ["-c", "user.name=Confrères", "-c", "user.email=publication@confreres.invalid"]
-        _git(*ident, "commit", "--quiet", "-m", f"Contenu initial de {site.title}", cwd=work, env=env)
+        _git(*ident, "commit", "--quiet", "-m", f"Contenu initial de « {site.title} »", cwd=work, env=env)
         problems = check_tree("HEAD", cwd=work)
         if problems:
             shutil.rmtree(repo, ignore_errors=True)
-            raise PublishError(f"{site.path} holds files a push may not carry (move pelicanconf.py's settings "
-                               "to site.toml):\n" + "\n".join(f"  - {p}" for p in problems))
+            raise PublishError(f"{site.path} contient des fichiers qu'une publication refuserait (mettez les "
+                               "réglages de pelicanconf.py dans site.toml) :\n" + "\n".join(f"  - {p}" for p in problems))
         _git("push", "--quiet", str(repo), f"{BRANCH}:{BRANCH}", cwd=work, env=env)
     hook = repo / "hooks" / "pre-receive"
     hook.write_text(

@@ -35,11 +35,14 @@ def test_init_seeds_the_repository_with_the_site(published):
     assert not (clone / "pelicanconf.py").exists() and (clone / ".gitignore").is_file()
     assert (clone / "content" / "dr-a-billet-0.md").is_file()
     assert (repo / "hooks" / "pre-receive").stat().st_mode & 0o111
+    # the doctor's first `git log` reads French: « de « Blog dr-a » », never « de Blog dr-a »
+    message = git("log", "-1", "--format=%s", cwd=clone).stdout.strip()
+    assert message == "Contenu initial de « Blog dr-a »", message
 
 
-def test_init_refuses_a_non_empty_folder(published, tmp_path):
+def test_init_refuses_a_non_empty_folder_in_french(published, tmp_path):
     network, repo, _ = published
-    with pytest.raises(publish.PublishError, match="not empty"):
+    with pytest.raises(publish.PublishError, match="existe et n'est pas vide"):
         publish.init(network, "dr-a", repo)
 
 
