@@ -1534,7 +1534,19 @@ def service(click_ctx):
 
 
 def main():
-    cli(prog_name="confreres")
+    """`confreres`: click's own run, but a command's error reads « Erreur : … » (click says « Error: »)."""
+    try:
+        code = cli.main(prog_name="confreres", standalone_mode=False)
+    except click.UsageError as exc:  # a mistyped command or option: click's usage and hint, as `--help` is English
+        exc.show()
+        sys.exit(exc.exit_code)
+    except click.ClickException as exc:
+        click.echo(f"Erreur : {exc.format_message()}", err=True)
+        sys.exit(exc.exit_code)
+    except click.Abort:
+        click.echo("Interrompu.", err=True)
+        sys.exit(1)
+    sys.exit(code if isinstance(code, int) else 0)  # --help and --version exit 0; commands exit with sys.exit
 
 
 if __name__ == "__main__":

@@ -165,3 +165,23 @@ def test_build_prints_durations_the_french_way(make_network):
     assert result.exit_code == 0, result.output
     assert re.search(r"^✓ dr-a \(1 billet, \d+,\d\u202fs\)$", result.output, re.M), result.output
     assert not re.search(r"\d\.\d s", result.output), result.output
+
+
+def test_the_confreres_command_says_its_errors_in_french(make_network):
+    """What a doctor types runs `main`: a refused command reads « Erreur : … », never click's English « Error: »;
+    a mistyped option keeps click's usage, and a success still exits 0."""
+    network = make_network(slugs=("dr-a",), posts=1)
+
+    def run(*args):
+        return subprocess.run([sys.executable, "-m", "confreres.cli", "--network", str(network.source), *args],
+                              capture_output=True, text=True, timeout=60)
+
+    taken = run("new-site", "dr-a", "--author", "Dr A")
+    assert taken.returncode == 1, taken
+    assert taken.stderr.startswith("Erreur : « dr-a » est déjà un blog du réseau"), taken.stderr
+    assert "Error" not in taken.stderr
+    mistyped = run("new-site", "dr-b", "--auteur", "Dr B")
+    assert mistyped.returncode == 2 and "Usage:" in mistyped.stderr, mistyped
+    assert run("--help").returncode == 0
+    created = run("new-site", "dr-b", "--author", "Dr B")
+    assert created.returncode == 0 and "Site créé" in created.stdout, created
