@@ -50,7 +50,8 @@ def new_site(
     network: Network, slug: str, *, author: str, title: str | None = None, specialty: str = "", url: str | None = None
 ) -> Site:
     if network.source is None:
-        raise ScaffoldError("the network has no network.toml file to register the site in")
+        raise ScaffoldError("pas de network.toml où inscrire le blog : lancez la commande dans le dossier du réseau "
+                            "(ou --network FICHIER)")
     if not registry.SLUG_RE.match(slug):
         raise ScaffoldError(f"« {slug} » ne peut pas être l'identifiant d'un blog (il sert d'adresse) : lettres "
                             "minuscules sans accent, chiffres et tirets, par exemple dr-martin")
@@ -75,11 +76,9 @@ def new_site(
     if specialty:
         entry.add("specialty", specialty)
     entry.add("url", url)
-    if "sites" not in document:
-        document.add("sites", tomlkit.aot())
-    document["sites"].append(entry)
+    new_text = _with_site(text, tomlkit.dumps({"sites": [entry]}))
     # Validate the whole file as it will be written, before touching the disk.
-    updated = registry.parse(document.unwrap(), root=network.root, source=network.source)
+    updated = registry.parse(tomlkit.parse(new_text).unwrap(), root=network.root, source=network.source)
     site = updated.site(slug)
 
     try:
@@ -92,12 +91,28 @@ def new_site(
             WELCOME.format(date=datetime.now(PARIS).strftime("%Y-%m-%d %H:%M"), slug=slug, title=title), encoding="utf-8"
         )
         tmp = Path(network.source).with_suffix(".toml.tmp")
-        tmp.write_text(tomlkit.dumps(document), encoding="utf-8")
+        tmp.write_text(new_text, encoding="utf-8")
         tmp.replace(network.source)
     except OSError as exc:
         shutil.rmtree(folder, ignore_errors=True)
-        raise ScaffoldError(f"cannot create the site: {exc}") from None
+        raise ScaffoldError(f"le blog n'a pas pu être créé : {exc}") from None
     return site
+
+
+def _with_site(text: str, table: str) -> str:
+    """network.toml with `table` (a [[sites]] entry) after the last blog's own lines, a blank line before it: not
+    after the comments that follow them (the commented [[feeds]] example), not glued to the line above."""
+    lines = text.splitlines(keepends=True)
+    last = max((i for i, line in enumerate(lines) if line.strip().startswith("[[sites]]")), default=None)
+    end = len(lines)
+    if last is not None:
+        end = next((i for i in range(last + 1, len(lines)) if lines[i].lstrip().startswith("[")), len(lines))
+        while end > last + 1 and (not lines[end - 1].strip() or lines[end - 1].lstrip().startswith("#")):
+            end -= 1
+    head, tail = "".join(lines[:end]), "".join(lines[end:]).lstrip("\r\n")
+    if head and not head.endswith("\n"):
+        head += "\n"
+    return f"{head}\n{table}" + (f"\n{tail}" if tail.strip() else "")
 
 
 def _of(author: str) -> str:

@@ -185,3 +185,17 @@ def test_the_confreres_command_says_its_errors_in_french(make_network):
     assert run("--help").returncode == 0
     created = run("new-site", "dr-b", "--author", "Dr B")
     assert created.returncode == 0 and "Site créé" in created.stdout, created
+
+
+def test_new_site_goes_after_the_last_blog_not_under_the_comments_that_follow_it(make_network):
+    """network.toml ends with the commented [[feeds]] example (as the shipped one does): the new blog is written
+    after the last blog, a blank line before it, and the example stays last, untouched."""
+    network = make_network(slugs=("dr-a",), posts=1)
+    feeds = '\n# Outside doctor blogs the planet follows.\n# [[feeds]]\n# url = "https://exemple.fr/feeds/all.atom.xml"\n'
+    network.source.write_text(network.source.read_text(encoding="utf-8") + feeds, encoding="utf-8")
+    result = CliRunner().invoke(cli, ["--network", str(network.source), "new-site", "dr-b", "--author", "Dr B"])
+    assert result.exit_code == 0, result.output
+    after = network.source.read_text(encoding="utf-8")
+    assert after.endswith(feeds), after
+    assert 'url = "http://127.0.0.1:8000/dr-a/"\n\n[[sites]]\nslug = "dr-b"\n' in after, after
+    assert [site.slug for site in registry.load(network.source).sites] == ["dr-a", "dr-b"]
