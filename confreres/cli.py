@@ -228,7 +228,8 @@ def _serve(network, host, port, out, with_comments=True, after_start=None, setti
         for site in network.sites:
             click.echo(f"  {site.title} : {site.url}")
         if service is not None:
-            click.echo(f"  Commentaires : {network.comments_url}")
+            # the service's root has no page of its own: its moderation page is where a doctor goes
+            click.echo(f"  Commentaires (modération) : {network.comments_url}moderation")
             from comments_service.federation import delivery, urls
 
             delivery.kick(service)  # deliveries an earlier run left queued (retries) go out

@@ -47,7 +47,7 @@ def _start_demo(folder: Path, port: int) -> tuple[subprocess.Popen, list[str]]:
     lines = []
     for line in process.stdout:  # until the banner's last line: it listens, the snapshots are rebuilt
         lines.append(line)
-        if line.strip().startswith("Commentaires :"):
+        if line.strip().startswith("Commentaires"):
             return process, lines
     process.wait()
     raise AssertionError("the demo stopped before serving:\n" + "".join(lines))
@@ -64,6 +64,7 @@ def test_demo_on_another_port_moves_every_url_there(tmp_path):
     try:
         printed = "".join(banner)
         assert f"http://{here}/dr-lefebvre/" in printed and f"http://{here}/comments/dev/mail" in printed
+        assert f"http://{here}/comments/moderation" in printed, "the banner's comment link opens a page"
         assert COMMITTED not in printed
         # The service listens before the first build: no « badges not shown » warning for a demo starting.
         assert "not shown" not in printed and "unavailable" not in printed

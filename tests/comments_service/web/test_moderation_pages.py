@@ -1,6 +1,7 @@
 """Moderation by blog authors and network moderators: the page, the API, reports, cache invalidation."""
 
 import pytest
+from bs4 import BeautifulSoup
 
 from tests.conftest import Actions
 
@@ -47,6 +48,10 @@ def test_an_author_sees_the_queue_of_their_blogs_only(browser, pending):
     assert "Sur le blog B" not in page and "lectrice.b@exemple.fr" not in page
     for label in ("Approuver", "Rejeter", "Spam", "Supprimer"):
         assert label in page
+    spam = BeautifulSoup(page, "html.parser").find("button", attrs={"name": "action", "value": "spam"})
+    assert spam["aria-label"] == "Classer comme spam le commentaire de Lecteur A", (
+        "a screen reader reads a sentence, not « Spam le commentaire de … »"
+    )
 
 
 def test_a_network_moderator_sees_every_blog(browser, pending):
