@@ -145,6 +145,7 @@ def _service(network: registry.Network, settings: dict | None = None):
     gunicorn): the network file always, the secret kept in var/ only when `CONFRERES_SECRET_KEY` is empty.
     """
     from comments_service import create_app
+    from comments_service.core.config import ConfigError
 
     settings = {**(settings or {}), "NETWORK": str(Path(network.source).resolve())}
     if not os.environ.get("CONFRERES_SECRET_KEY"):
@@ -153,7 +154,10 @@ def _service(network: registry.Network, settings: dict | None = None):
         settings["SECRET_KEY"] = _local_secret(network)
         if not any(os.environ.get(f"CONFRERES_{key}") for key in ("SMTP_HOST", "MAIL_DIR")):
             settings.setdefault("MAIL_DIR", str(network.root / "var" / "mail"))
-    return create_app(settings)
+    try:
+        return create_app(settings)
+    except ConfigError as exc:  # a bad CONFRERES_<KEY>: named in one line, as gunicorn says it at start
+        raise click.ClickException(str(exc)) from None
 
 
 @contextmanager

@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 
 import click
+import pytest
 from click.testing import CliRunner
 
 from confreres import registry
@@ -199,3 +200,16 @@ def test_new_site_goes_after_the_last_blog_not_under_the_comments_that_follow_it
     assert after.endswith(feeds), after
     assert 'url = "http://127.0.0.1:8000/dr-a/"\n\n[[sites]]\nslug = "dr-b"\n' in after, after
     assert [site.slug for site in registry.load(network.source).sites] == ["dr-a", "dr-b"]
+
+
+@pytest.mark.parametrize("command", [["notify", "send"], ["service", "purge-ips"]])
+def test_a_bad_setting_is_named_in_one_line_not_a_traceback(make_network, monkeypatch, command):
+    """A typo in /etc/confreres/env (CONFRERES_SMTP_PORT=58 7) stops a timer's command with the setting named and
+    exit status 1, as gunicorn says it at start, not with a Python traceback to read in the journal."""
+    network = make_network(slugs=("dr-a",), posts=1)
+    monkeypatch.setenv("CONFRERES_SECRET_KEY", "s" * 40)
+    monkeypatch.setenv("CONFRERES_SMTP_PORT", "58 7")
+    result = CliRunner().invoke(cli, ["--network", str(network.source), *command])
+    assert result.exit_code == 1, result.output
+    assert "CONFRERES_SMTP_PORT='58 7': expected a whole number" in result.output, result.output
+    assert not isinstance(result.exception, RuntimeError) and "Traceback" not in result.output, result.exception
