@@ -108,3 +108,15 @@ def test_docs_install_the_timers_instead_of_cron(units):
     assert "**Both letter timers are needed**, one per frequency" in text
     crontab = [line for line in text.splitlines() if "* * *" in line]
     assert len(crontab) == 1, crontab  # cron stays as one line, an alternative
+
+
+def test_the_mails_readers_get_at_a_time_of_day_leave_on_paris_time(units):
+    """The letters and the digest are sent at 7:00 (6:30) for French readers; on a server kept in UTC, as most are,
+    a bare time of day would send them at 8:00 or 9:00 Paris time."""
+    for name in ("confreres-letter.timer", "confreres-letter-daily.timer", "confreres-notify-digest.timer"):
+        calendar = read(units / name)["Timer"]["OnCalendar"]
+        assert calendar.endswith(" Europe/Paris"), (name, calendar)
+        if SYSTEMD_ANALYZE:
+            shown = subprocess.run([SYSTEMD_ANALYZE, "calendar", calendar], capture_output=True, text=True,
+                                   env={"TZ": "UTC", "PATH": "/usr/bin:/bin"})
+            assert shown.returncode == 0 and "Europe/Paris" in shown.stdout, shown.stdout + shown.stderr
