@@ -642,8 +642,8 @@ def federation_delete_blog(ctx, slug, dry_run):
     queued = ("serait mise" if few else "seraient mises") if dry_run else ("mise" if few else "mises")
     forgotten = "à oublier" if dry_run else ("oublié" if done.followers < 2 else "oubliés")
     abandoned = "à abandonner" if dry_run else ("abandonnée" if done.abandoned < 2 else "abandonnées")
-    sent = (f"sur {plural_fr(done.inboxes, 'instance')}, {plural_fr(done.deliveries, 'livraison')} {queued} en file"
-            if done.deliveries else "(aucune instance à prévenir)")
+    sent = (f"vers {plural_fr(done.inboxes, 'boîte')} de réception, {plural_fr(done.deliveries, 'livraison')} "
+            f"{queued} en file" if done.deliveries else "(aucun serveur à prévenir)")
     click.echo(f"« {slug} » : suppression de {plural_fr(done.articles, 'billet')} et du compte {sent} ; "
                f"{plural_fr(done.followers, 'abonné')} {forgotten}"
                + (f", {plural_fr(done.abandoned, 'livraison')} en attente {abandoned}" if done.abandoned else "") + ".")

@@ -92,7 +92,7 @@ def farewell(db, network: Network, slug: str, now=None, dry_run: bool = False) -
             delivery.expand(db, now)
         rows = query(db, "SELECT article FROM fed_articles WHERE site = ? AND deleted IS NULL"
                          " ORDER BY published, post_url", (slug,))
-        followers = len(query(db, "SELECT 1 FROM fed_followers WHERE actor = ?", (slug,)))
+        followers = db.conn.execute("SELECT COUNT(*) FROM fed_followers WHERE actor = ?", (slug,)).fetchone()[0]
         targets = sorted(set(delivery.inboxes(db, slug)) | set(delivery.inboxes(db, urls.NETWORK_ACTOR)))
         if not keys.made(db, slug):  # its actor was never served: no server holds its account or can verify a
             targets = []  # Delete (signing would make a key nobody knows, and keep it)

@@ -389,10 +389,10 @@ def normalise(parsed, source: Source, excerpt_length: int = EXCERPT_LENGTH, limi
     feed_author = person(parsed.get("feed", {}))
     result: list[dict] = []
     items = parsed.entries[: limit * 2]
-    shared = _shared_ids(items)
+    links = [safe_url(item.get("link", "")) for item in items]
+    shared = _shared_ids(items, links)
     keys: set[str] = set()
-    for item in items:
-        link = safe_url(item.get("link", ""))
+    for item, link in zip(items, links, strict=True):
         if not link:
             continue  # nothing to point a reader to (or a javascript: link)
         own = _own_id(item)
@@ -435,14 +435,14 @@ def _own_id(item) -> str:
     return xml_safe(item.get("id") or "").strip()
 
 
-def _shared_ids(items) -> set[str]:
+def _shared_ids(items, links: list[str]) -> set[str]:
     """Ids that several entries of one feed carry with different links (every item's guid the blog's home page, a
     plugin's constant): no entry's id, so those entries are known by their links, whatever their order."""
-    links: dict[str, str] = {}
+    seen: dict[str, str] = {}
     shared = set()
-    for item in items:
-        own, link = _own_id(item), safe_url(item.get("link", ""))
-        if own and link and links.setdefault(own, link_key(link)) != link_key(link):
+    for item, link in zip(items, links, strict=True):
+        own = _own_id(item)
+        if own and link and seen.setdefault(own, link_key(link)) != link_key(link):
             shared.add(own)
     return shared
 

@@ -93,7 +93,7 @@ def test_a_removed_blog_is_deleted_from_its_followers_servers_once(make_service,
 
     done = _cli(service, "federation", "delete-blog", "dr-b")
     assert done.exit_code == 0, done.output
-    assert ("« dr-b » : suppression de 2 billets et du compte sur 1 instance, 3 livraisons mises en file ; "
+    assert ("« dr-b » : suppression de 2 billets et du compte vers 1 boîte de réception, 3 livraisons mises en file ; "
             "1 abonné oublié.") in done.output
     assert service.sql("SELECT COUNT(*) FROM fed_followers WHERE actor = 'dr-b'") == [(0,)]
     assert service.sql("SELECT COUNT(*) FROM fed_articles WHERE site = 'dr-b' AND deleted IS NULL") == [(0,)]
@@ -182,7 +182,7 @@ def test_the_deletes_are_retried_and_the_key_kept_until_they_are_done(make_servi
     _remove(service, "dr-b")
     done = _cli(service, "federation", "delete-blog", "dr-b")
     assert done.exit_code == 0, done.output
-    assert "3 billets et du compte sur 1 instance, 4 livraisons mises en file" in done.output
+    assert "3 billets et du compte vers 1 boîte de réception, 4 livraisons mises en file" in done.output
     assert "2 livraisons en attente abandonnées" in done.output, "its Create, its boost: never after its Delete"
 
     assert [result["state"] for result in delivery.deliver(service.app)] == ["queued"] * 4
@@ -209,7 +209,7 @@ def test_a_blog_whose_account_no_server_ever_fetched_is_only_taken_dark(make_ser
     _remove(service, "dr-b")
     done = _cli(service, "federation", "delete-blog", "dr-b")
     assert done.exit_code == 0, done.output
-    assert "suppression de 2 billets et du compte (aucune instance à prévenir) ; 0 abonné oublié." in done.output
+    assert "suppression de 2 billets et du compte (aucun serveur à prévenir) ; 0 abonné oublié." in done.output
     assert delivery.deliver(service.app) == [] and _key(service, "dr-b") is None
     assert service.sql("SELECT COUNT(*) FROM fed_articles WHERE site = 'dr-b' AND deleted IS NULL") == [(0,)]
 
