@@ -263,14 +263,21 @@ def rpps_input(value, field: str = "rpps") -> str:
 
 # -- display names and pseudonyms -------------------------------------------------------------------
 
-def check_display_name(app, db, account_id: int | None, name: str, field: str = "display_name") -> None:
-    """Refuse (ApiError 400) a display name that would pass its owner off as a physician of the directory.
+def check_display_name(app, db, account_id: int | None, name: str, field: str = "display_name", *,
+                       others: bool = True) -> None:
+    """Refuse (ApiError 400) a display name that would pass its owner off as a physician of the directory, or
+    (`others`) as another member.
 
     A physician's own name is always allowed. For a physician who declared or verified an RPPS, any
     other physician's name ("Prénom Nom", "Nom Prénom", "Dr Nom") is refused, and where the network
     does not allow pseudonyms (policies.pseudonyms = false), anything but their own name is. For other
     members, a titled physician's name ("Dr Nom", "Docteur Prénom Nom") is refused. Call it on every
     profile save and before a declaration.
+
+    A name the account does not bear yet must also be nobody else's, as a guest's must (check_author_name: another
+    member's public name in any case, word order, with initials or look-alike letters; no mix of alphabets):
+    otherwise anyone could open an account and take a member's pseudonym, which a guest may not sign with. The name
+    an account bears already is not checked again (two members named alike before this rule keep their names).
     """
     name = (name or "").strip()
     if not name:
@@ -295,6 +302,39 @@ def check_display_name(app, db, account_id: int | None, name: str, field: str = 
             "Ce nom est celui d'un médecin inscrit à l'annuaire santé : choisissez un autre nom ou pseudonyme.",
             field,
         )
+    if others and account_id is not None and name != _display_name(db, account_id):
+        if _named_like_a_member(db, name, account_id):
+            raise ApiError(
+                400, "name_of_a_member",
+                "Ce nom est celui d'un autre membre du réseau : choisissez un autre nom ou pseudonyme.",
+                field,
+            )
+        _check_one_script(name, field)
+
+
+def _display_name(db, account_id: int) -> str:
+    row = query_one(db, "SELECT display_name FROM accounts WHERE id = ?", (account_id,))
+    return row["display_name"] if row is not None else ""
+
+
+def _named_like_a_member(db, name: str, own_id: int | None) -> bool:
+    """Whether `name` reads as the public name of a member other than `own_id` (case, accents, spaces,
+    punctuation, « Dr », look-alike letters aside; in any word order, an initial for a first name)."""
+    wanted, words = name_forms(name)  # the full-name key (title, case, accents, punctuation aside) and words
+    for row in _members_named_like(db, name):
+        key, theirs = name_forms(row["display_name"])
+        if row["id"] != own_id and (key == wanted or same_words(words, theirs)):
+            return True
+    return False
+
+
+def _check_one_script(name: str, field: str) -> None:
+    if len(scripts(name) - {"?"}) > 1:  # « ꓚlaire » (Lisu), « Ꮯlaire » (Cherokee): no table lists every look-alike
+        raise ApiError(
+            400, "mixed_scripts",
+            "Ce nom mélange plusieurs alphabets (latin et cyrillique, par exemple) : écrivez-le dans un seul.",
+            field,
+        )
 
 
 def check_author_name(app, db, name: str, account: dict | None = None, field: str = "author") -> None:
@@ -309,23 +349,15 @@ def check_author_name(app, db, name: str, account: dict | None = None, field: st
     if not name or (account and account.get("display_name")):
         return
     own_id = account["id"] if account else None
-    wanted, tokens = name_forms(name)  # the full-name key (title, case, accents, punctuation aside) and words
-    for row in _members_named_like(db, name):
-        key, theirs = name_forms(row["display_name"])
-        if row["id"] != own_id and (key == wanted or same_words(tokens, theirs)):
-            raise ApiError(
-                400, "name_of_a_member",
-                "Ce nom est celui d'un membre du réseau : s'il s'agit de vous, connectez-vous pour commenter ; "
-                "sinon, choisissez un autre nom.",
-                field,
-            )
-    check_display_name(app, db, own_id, name, field)
-    if len(scripts(name) - {"?"}) > 1:  # « ꓚlaire » (Lisu), « Ꮯlaire » (Cherokee): no table lists every look-alike
+    if _named_like_a_member(db, name, own_id):
         raise ApiError(
-            400, "mixed_scripts",
-            "Ce nom mélange plusieurs alphabets (latin et cyrillique, par exemple) : écrivez-le dans un seul.",
+            400, "name_of_a_member",
+            "Ce nom est celui d'un membre du réseau : s'il s'agit de vous, connectez-vous pour commenter ; "
+            "sinon, choisissez un autre nom.",
             field,
         )
+    check_display_name(app, db, own_id, name, field, others=False)
+    _check_one_script(name, field)
 
 
 def _members_named_like(db, name: str) -> list[sqlite3.Row]:

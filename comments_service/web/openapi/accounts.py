@@ -69,6 +69,9 @@ PATHS = {
         },
         "patch": {
             "summary": "Change the profile (only the keys sent)",
+            "description": "A new `display_name` is refused (400, on `display_name`) when it reads as a physician's "
+            "name of the directory (`name_of_a_physician`, `pseudonyms_disabled`), as another member's public name "
+            "(`name_of_a_member`) or mixes alphabets (`mixed_scripts`); the name the account bears is kept as it is.",
             "security": SESSION,
             "requestBody": body({"$ref": "#/components/schemas/ProfileChanges"}),
             "responses": {"200": ACCOUNT_DOCUMENT, **COMMON_ERRORS, "401": NOT_SIGNED_IN},

@@ -50,7 +50,7 @@ PATHS = {
             "summary": "Declare an RPPS (level `declared`): Luhn, directory (profession 10), names, one account per RPPS",
             "description": SESSION + " Errors name the field: `rpps_typo` (Luhn: probably a typo), `invalid_rpps`, "
             "`rpps_unknown` (not a physician of the current directory), `name_mismatch`, "
-            "`name_of_a_physician` / `pseudonyms_disabled` (display_name), `already_verified` (409), "
+            "`name_of_a_physician` / `name_of_a_member` / `mixed_scripts` / `pseudonyms_disabled` (display_name), `already_verified` (409), "
             "`verification_revoked` (409), `too_many_declarations` (429, `DECLARATIONS_PER_DAY` per account), "
             "`directory_unavailable` (503). A number another account holds is accepted like any other (the answer "
             "never tells that a physician has an account): that declaration is contested, is never verified by "

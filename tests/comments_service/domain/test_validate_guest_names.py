@@ -158,3 +158,39 @@ def test_account_display_names_follow_the_same_rule(namesakes, client, name):
     member = namesakes.member()
     saved = client.patch("/api/account", json={"display_name": name}, headers=member.headers)
     assert saved.status_code == 400 and saved.get_json()["error"]["code"] == "name_of_a_physician", saved.get_json()
+
+
+# -- an account's display name: what a guest may not sign with, a new account may not take either --------------
+
+
+@pytest.mark.parametrize("name", ["Zèbre Savant", "zebre  SAVANT", "Savant Zèbre", "Z\u0435bre Savant",
+                                  "Savant, Zèbre", "C. Lefebvre", "\u13dflaire Martin"])
+def test_a_new_account_cannot_take_a_members_name(namesakes, actions, client, urls, name):
+    """A guest may not sign « Zèbre Savant » (a member's pseudonym, in no directory): opening an account, which only
+    takes an e-mail address, and naming it so did the same, and its comments showed the name under a profile link."""
+    impostor = namesakes.member()
+    refused = client.patch("/api/account", json={"display_name": name}, headers=impostor.headers)
+    assert refused.status_code == 400, refused.get_json()
+    error = refused.get_json()["error"]
+    assert error["code"] in ("name_of_a_member", "mixed_scripts") and error["field"] == "display_name"
+    assert actions.sql("SELECT display_name FROM accounts WHERE id = ?", (impostor.id,))[0]["display_name"] == ""
+
+
+def test_the_account_page_refuses_it_and_shows_what_was_typed(namesakes, actions, client, smtp):
+    impostor = namesakes.member()
+    assert actions.sign_in(impostor.email).status_code == 303  # the account page's cookie session
+    page = client.get("/account")
+    refused = actions.submit(page, "/account", display_name="Savant Zèbre", notify_comments="never")
+    html = refused.get_data(as_text=True)
+    assert refused.status_code == 400 and "autre membre du réseau" in html and 'value="Savant Zèbre"' in html
+    assert actions.sql("SELECT display_name FROM accounts WHERE id = ?", (impostor.id,))[0]["display_name"] == ""
+
+
+def test_own_and_kept_names_pass(namesakes, client):
+    twin = namesakes.member(display_name="Zèbre Savant")  # two members named alike before the rule: both keep it
+    for changes in ({"display_name": "Zèbre Savant", "notify_replies": True}, {"display_name": "Grand Zèbre"},
+                    {"display_name": "Grand  zèbre"}, {"display_name": "Claire L."}):
+        saved = client.patch("/api/account", json=changes, headers=twin.headers)
+        assert saved.status_code == 200, (changes, saved.get_json())
+    back = client.patch("/api/account", json={"display_name": "Zèbre Savant"}, headers=twin.headers)
+    assert back.status_code == 400  # given up: now only the other member's
