@@ -11,12 +11,16 @@ named event follows the commit. Whatever goes wrong with one request is recorded
 from __future__ import annotations
 
 import threading
+from dataclasses import replace
 from datetime import datetime
+from urllib.parse import urlsplit
 
 from comments_service.core import events as hooks
 from comments_service.core.db import connect, write
+from comments_service.core.errors import ApiError
 from comments_service.core.worker import Worker
 from comments_service.domain import comments as store
+from comments_service.domain import verification
 from comments_service.domain.mention_queue import claim, finish, purge, retry_or_fail
 from comments_service.domain.mention_source import parse_source
 from comments_service.domain.mentions import delete_mention, save_mention
@@ -121,6 +125,7 @@ def process(app, db, guard: Guard, job, now: datetime | None = None) -> dict:
         if deleted:
             return _emit(finish(db, job, "done", "deleted", "La source ne contient plus de lien vers la cible.", now), True, post)
         return finish(db, job, "failed", "no_link", "La source ne contient pas de lien vers la cible.", now)
+    entry = _named_as_nobody_else(app, db, entry)
     policy = app.config.get("MODERATION") or network.moderation_for(network.site(post["site"]))
     with write(db):  # the mention and the mail it calls for commit together
         action, row = save_mention(db, post, job["source"], job["target"], entry, policy, now)
@@ -132,6 +137,18 @@ def process(app, db, guard: Guard, job, now: datetime | None = None) -> dict:
     if action != "unchanged":
         hooks.emit(f"mention.{action}", mention_id=row["id"], status=row["status"], url=post["url"], site=post["site"])
     return result
+
+
+def _named_as_nobody_else(app, db, entry):
+    """The entry, its author named by the source's host when its h-card name would pass its writer off as a member
+    or a physician of the directory: the rule of a guest's name and of a fediverse reply's
+    (verification.check_author_name); a mention may be shown at once, and an approved one takes its source's new
+    name without moderation."""
+    try:
+        verification.check_author_name(app, db, entry.author_name, None)
+    except ApiError:
+        return replace(entry, author_name=urlsplit(entry.url).hostname or "")
+    return entry
 
 
 def _emit(result: dict, deleted: bool, post) -> dict:

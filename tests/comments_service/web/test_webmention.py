@@ -425,3 +425,33 @@ def test_an_abandoned_verification_is_retried_within_the_bound_then_failed(wm, s
     status = wm.status(location)
     assert status["status"] == "failed" and status["result"] == "abandoned" and "interrompue" in status["error"]
     assert wm.process() == [], "given up: no further attempt"
+
+
+def test_a_source_cannot_sign_as_a_member(wm, server, urls):
+    """A guest may not sign with a member's public name, nor a fediverse reply (its handle stands instead): an
+    outside page's h-card could, and dr-b shows mentions at once (« Zèbre Savant a répondu sur … »), an approved
+    one taking the new name when its source changes. The source's host name stands instead."""
+    from comments_service.domain import accounts
+
+    db = connect(wm.app.config["DB"])
+    try:
+        accounts.ensure_account(db, "zebre@exemple.test", display_name="Zèbre Savant")
+    finally:
+        db.close()
+    source = server.url("/reponse.html")
+    server.route("/reponse.html", h_entry(urls.POST_B).replace(">Dr Externe<", ">Savant Zèbre<"))
+    wm.accepted(source, urls.POST_B)
+    assert wm.process()[0]["status"] == "approved"
+    (mention,) = wm.thread(urls.POST_B).get_json()["mentions"]
+    assert mention["author"]["name"] == server.host.split(":")[0]
+
+    server.route("/reponse.html", h_entry(urls.POST_B))  # an ordinary name is kept, then a member's again refused
+    wm.accepted(source, urls.POST_B)
+    wm.process()
+    assert wm.thread(urls.POST_B).get_json()["mentions"][0]["author"]["name"] == "Dr Externe"
+    server.route("/reponse.html", h_entry(urls.POST_B).replace(">Dr Externe<", ">Dr Z\u0435bre Savant<"))
+    wm.accepted(source, urls.POST_B)
+    assert wm.process()[0]["result"] == "updated"
+    assert wm.thread(urls.POST_B).get_json()["mentions"][0]["author"]["name"] == server.host.split(":")[0]
+    page = wm.client.get("/thread", query_string={"url": urls.POST_B}).get_data(as_text=True)
+    assert "Zèbre" not in page and "Z\u0435bre" not in page
