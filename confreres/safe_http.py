@@ -18,7 +18,9 @@ The errors' messages are in French: a Webmention's sender reads them in its stat
 A leaf module, used by the comment service (receiving) and by the build (sending). Its `deadline_transport`
 also serves the planet's fetcher (plugins/planet/fetch.py): httpx's timeouts bound each socket read, so a server
 answering one byte a second (headers included) could hold a request forever; under `total_deadline(until)` every
-read, write and connect is bounded by the time left, and one past it fails as a timeout.
+read, write and connect is bounded by the time left, and one past it fails as a timeout; given the hosts network.toml
+lists, it opens a connection to any other host only to a public address, checked as it connects (a redirect or an
+advertised feed of an outside blog cannot lead the planet to loopback or the private network).
 """
 
 from __future__ import annotations
@@ -108,26 +110,48 @@ class _DeadlineStream(httpcore.NetworkStream):
 
 
 class _DeadlineBackend(httpcore.NetworkBackend):
-    def __init__(self):
+    def __init__(self, allow: frozenset[str] | None = None):
         self._inner = httpcore.SyncBackend()
+        self._allow = allow
 
     def connect_tcp(self, host, port, timeout=None, local_address=None, socket_options=None):
+        if self._allow is not None and not listed(self._allow, host, port):
+            host = _public_address(host, port)
         stream = self._inner.connect_tcp(host, port, _left(timeout, httpcore.ConnectTimeout), local_address,
                                          socket_options)
         return _DeadlineStream(stream)
+
+
+NOT_PUBLIC = "désigne une adresse non publique : refusée"
+
+
+def _public_address(host: str, port: int) -> str:
+    """The checked address to connect to for `host` (resolved once here: no second DNS answer is asked), or
+    httpcore.ConnectError when any address it resolves to is not public."""
+    try:
+        addresses = _resolve(host, port)
+    except Unreachable as exc:
+        raise httpcore.ConnectError(str(exc)) from None
+    if not all(is_public(a) for a in addresses):
+        raise httpcore.ConnectError(f"{host} {NOT_PUBLIC}")  # not which address: the planet's status page is public
+    return addresses[0].split("%", 1)[0]
 
     def sleep(self, seconds: float) -> None:
         self._inner.sleep(seconds)
 
 
-def deadline_transport(**options) -> httpx.HTTPTransport:
-    """httpx's own transport (`options` as for httpx.HTTPTransport) whose sockets obey `total_deadline()`."""
+def deadline_transport(allow: frozenset[str] | None = None, **options) -> httpx.HTTPTransport:
+    """httpx's own transport (`options` as for httpx.HTTPTransport) whose sockets obey `total_deadline()`.
+
+    With `allow` (entries as `allow_hosts` gives), every connection to a host it does not list must reach a public
+    address, checked when the socket is opened, to the address checked: a redirect or a link chosen by a stranger's
+    server (the planet's outside feeds) cannot lead it to loopback, the private network or 169.254.169.254."""
     from confreres import tls
 
     transport = httpx.HTTPTransport(**{"verify": tls.CONTEXT, **options})
     # httpx takes no network backend; its pool (httpcore.ConnectionPool) does, as `_network_backend`.
     assert hasattr(transport._pool, "_network_backend"), "httpx changed: see confreres/safe_http.py"
-    transport._pool._network_backend = _DeadlineBackend()
+    transport._pool._network_backend = _DeadlineBackend(allow)
     return transport
 
 
@@ -141,6 +165,28 @@ def allow_hosts(value: str | None = None) -> frozenset[str]:
         item = item.strip().lower()
         if item:
             entries.add(item)
+    return frozenset(entries)
+
+
+def listed(allow: frozenset[str], host: str, port: int) -> bool:
+    """Whether `allow` lists host:port (or the bare host: every port); an IPv6 host as "[::1]"."""
+    host = host.lower()
+    shown = f"[{host}]" if ":" in host else host
+    return f"{shown}:{port}" in allow or shown in allow or host in allow
+
+
+def hosts_of(urls: Iterable[str]) -> frozenset[str]:
+    """The host:port entries of `urls` (their default port when none is written), as `listed` reads them."""
+    entries = set()
+    for url in urls:
+        try:
+            parts = urlsplit(url)
+            port = parts.port or DEFAULT_PORTS.get(parts.scheme.lower())
+        except ValueError:
+            continue
+        if parts.hostname and port:
+            host = parts.hostname.lower()
+            entries.add(f"[{host}]:{port}" if ":" in host else f"{host}:{port}")
     return frozenset(entries)
 
 
@@ -303,9 +349,7 @@ class Guard:
     # -- checks ------------------------------------------------------------------------------
 
     def allowed(self, host: str, port: int) -> bool:
-        host = host.lower()
-        shown = f"[{host}]" if ":" in host else host
-        return f"{shown}:{port}" in self.allow or shown in self.allow or host in self.allow
+        return listed(self.allow, host, port)
 
     def check(self, url: str) -> tuple[httpx.URL, dict, dict]:
         """(URL to connect to, extra headers, request extensions) for `url`, or Refused."""

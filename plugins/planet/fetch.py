@@ -35,7 +35,16 @@ import httpx
 
 from confreres.french import PARIS, datetime_fr, parse_iso, utc_iso, utcnow
 from confreres.releases import atomic_write
-from confreres.safe_http import ACCEPT_ENCODING, Refused, deadline_transport, inflater_for, total_deadline
+from confreres.safe_http import (
+    ACCEPT_ENCODING,
+    NOT_PUBLIC,
+    Refused,
+    allow_hosts,
+    deadline_transport,
+    hosts_of,
+    inflater_for,
+    total_deadline,
+)
 
 from . import entries as E
 
@@ -194,7 +203,9 @@ def refresh(urls: list[str], state_dir: Path, options: Options | None = None) ->
         timeout = httpx.Timeout(options.timeout, connect=min(options.timeout, 5.0))
         headers = {"User-Agent": USER_AGENT, "Accept": ACCEPT, "Accept-Encoding": ACCEPT_ENCODING,
                    **options.extra_headers}
-        transport = deadline_transport(limits=limits)  # fetch_one bounds each feed's whole exchange, headers included
+        # fetch_one bounds each feed's whole exchange, headers included; a host network.toml does not list (a
+        # redirect's, the feed a page advertises) must be a public address
+        transport = deadline_transport(allow_hosts() | hosts_of(urls), limits=limits)
         with httpx.Client(timeout=timeout, limits=limits, headers=headers, follow_redirects=False,
                           transport=transport, event_hooks={"response": [_check_redirect]}) as client:
             todo = list(dict.fromkeys(urls))
@@ -424,6 +435,10 @@ def _get(client: httpx.Client, url: str, state: dict, options: Options, start: f
         raise FetchError(f"délai dépassé ({options.timeout:g} s)") from None
     except httpx.InvalidURL:
         raise FetchError("adresse invalide") from None
+    except httpx.ConnectError as exc:
+        if NOT_PUBLIC in str(exc):  # where a redirect or the page led: not what network.toml lists
+            raise FetchError(f"adresse non publique refusée ({shortened(E.xml_safe(current))})") from None
+        raise FetchError(f"connexion impossible ({exc.__class__.__name__})") from None
     except (httpx.HTTPError, httpx.StreamError, OSError, ValueError) as exc:
         raise FetchError(f"connexion impossible ({exc.__class__.__name__})") from None
 

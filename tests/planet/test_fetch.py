@@ -11,11 +11,12 @@ import zlib
 from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
 
+import pytest
 from planet import fetch
 
 from confreres.french import PARIS, datetime_fr
 
-from .conftest import feed_bytes
+from .conftest import FeedServer, feed_bytes
 
 GOOD = feed_bytes("good.atom.xml")
 LAST_MODIFIED = "Thu, 01 May 2025 09:00:00 GMT"
@@ -324,3 +325,37 @@ def test_an_empty_answer_keeps_the_last_good_copy_and_is_said_so(feed_server, tm
         [empty] = refresh(feed_server, tmp_path, "/empty.atom")
         assert empty.outcome == "error" and empty.copy.read_bytes() == GOOD
         assert empty.error == "réponse vide (HTTP 200 sans contenu)", (body, empty.error)
+
+
+@pytest.fixture
+def inside():
+    """A server of the machine's own network (here on loopback, another port): what no outside feed may reach."""
+    server = FeedServer()
+    server.add("/private.atom", GOOD)
+    yield server
+    server.close()
+
+
+def test_an_outside_feed_cannot_lead_the_planet_to_a_private_address(feed_server, inside, tmp_path, monkeypatch):
+    """network.toml's addresses are the operator's choice, reached wherever they are; a redirect or the feed a page
+    advertises is the feed's server's choice: it led the planet to loopback or 169.254.169.254, its answer (error,
+    timeout, or a feed published) shown on the public « état des flux » page. Such a hop must reach a public
+    address, unless CONFRERES_OUTGOING_ALLOW_HOSTS lists it."""
+    monkeypatch.delenv("CONFRERES_OUTGOING_ALLOW_HOSTS", raising=False)
+    monkeypatch.delenv("CONFRERES_WEBMENTION_ALLOW_HOSTS", raising=False)
+    feed_server.add("/moved.atom", location=inside.url("/private.atom"), status=302)
+    feed_server.add("/metadata.atom", location="http://169.254.169.254/latest/meta-data/", status=301)
+    feed_server.add("/page/", b'<html><head><link rel="alternate" type="application/atom+xml" href="'
+                    + inside.url("/private.atom").encode() + b'"></head></html>', content_type="text/html")
+    moved, metadata, page = refresh(feed_server, tmp_path, "/moved.atom", "/metadata.atom", "/page/")
+    assert moved.outcome == "error" and moved.copy is None
+    assert moved.error == f"adresse non publique refusée ({inside.url('/private.atom')})"
+    assert metadata.error == "adresse non publique refusée (http://169.254.169.254/latest/meta-data/)"
+    assert page.outcome == "error" and "adresse non publique refusée" in page.error and page.copy is None
+    assert inside.requests == []
+
+    [listed] = refresh(inside, tmp_path, "/private.atom")  # listed in network.toml: the operator's choice
+    assert listed.outcome == "updated"
+    monkeypatch.setenv("CONFRERES_OUTGOING_ALLOW_HOSTS", inside.base.split("/")[2])
+    [allowed] = refresh(feed_server, tmp_path, "/moved.atom")
+    assert allowed.outcome == "updated" and allowed.copy.read_bytes() == GOOD
