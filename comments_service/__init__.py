@@ -9,7 +9,9 @@ from __future__ import annotations
 
 from flask import Flask, current_app
 from flask.sessions import SecureCookieSessionInterface
+from markupsafe import escape
 from werkzeug.middleware.proxy_fix import ProxyFix
+from werkzeug.routing import RequestRedirect
 
 from comments_service.core import config as config_module
 from comments_service.core import db, errors, ids
@@ -23,8 +25,33 @@ CSP_PAGES = (
 )
 
 
+class App(Flask):
+    """Flask, with the body of every redirect in French.
+
+    Werkzeug gives a redirect a small English page (« Redirecting… You should be redirected automatically… »), seen
+    by anyone whose browser stops on it or who reads the source: the 303 after every form without JavaScript, the
+    fediverse's links to a blog, and the 308 of a URL with a doubled slash (a RequestRedirect, answered before any
+    error handler). `flask.redirect` calls `app.redirect`; the routing redirect is answered with it too.
+    """
+
+    def redirect(self, location: str, code: int = 302):
+        response = super().redirect(location, code)
+        link = escape(location)
+        response.set_data(
+            '<!doctype html>\n<html lang="fr">\n<meta charset="utf-8">\n<title>Redirection…</title>\n'
+            f'<h1>Redirection…</h1>\n<p>Si la page suivante ne s\'affiche pas d\'elle-même, suivez ce lien : '
+            f'<a href="{link}">{link}</a>.</p>\n'
+        )
+        return response
+
+    def handle_http_exception(self, e):
+        if isinstance(e, RequestRedirect):  # Flask answers it with werkzeug's page, skipping the error handlers
+            return self.redirect(e.new_url, e.code)
+        return super().handle_http_exception(e)
+
+
 def create_app(test_config: dict | None = None) -> Flask:
-    app = Flask(__name__)
+    app = App(__name__)
     app.request_class = Request  # streamed bodies over the size limit: 413
     config_module.build(app, test_config)
     app.json.ensure_ascii = False
