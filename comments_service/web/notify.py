@@ -17,6 +17,7 @@ from __future__ import annotations
 import email
 import email.policy
 import re
+from datetime import UTC
 from pathlib import Path
 
 from flask import Blueprint, abort, current_app, request, url_for
@@ -26,6 +27,7 @@ from comments_service.core import tokens
 from comments_service.core.db import get_db
 from comments_service.mail import outbox
 from comments_service.web.forms import message, page
+from confreres.french import PARIS, datetime_fr, plural_fr
 
 bp = Blueprint("notify", __name__)
 
@@ -122,6 +124,21 @@ def _unsubscribe_refused():
 
 NAME_RE = re.compile(r"^[0-9A-Za-z_-]{1,80}$")
 URL_RE = re.compile(r"https?://[^\s<>\"']+")
+SHOWN = 200  # the mailbox lists the newest ones
+# The headers a mail's page shows, under French labels (the List-Unsubscribe ones are shown for what they are:
+# the one-click unsubscribe mail providers read).
+HEADERS = (("From", "De"), ("To", "À"), ("Subject", "Objet"), ("Date", "Date"),
+           ("List-Unsubscribe", "List-Unsubscribe"), ("List-Unsubscribe-Post", "List-Unsubscribe-Post"))
+
+
+def _date_fr(parsed) -> str:
+    """The Date header as the rest of the service writes dates (« 1er mars 2025 à 8 h 00 », Paris time), not
+    RFC 5322's English « Sat, 01 Mar 2025 07:00:00 +0000 »; as written when it is not a date."""
+    header = parsed["Date"]
+    moment = getattr(header, "datetime", None)
+    if moment is None:
+        return str(header or "")
+    return datetime_fr((moment if moment.tzinfo else moment.replace(tzinfo=UTC)).astimezone(PARIS))
 
 
 def _mail_dir() -> Path:
@@ -143,11 +160,15 @@ def _linkify(text: str) -> Markup:
 @bp.get("/dev/mail")
 def dev_mailbox():
     folder = _mail_dir()
+    paths = sorted(folder.glob("*.eml"), reverse=True) if folder.is_dir() else []
     mails = []
-    for path in sorted(folder.glob("*.eml"), reverse=True)[:200] if folder.is_dir() else []:
+    for path in paths[:SHOWN]:
         parsed = _read(path)
-        mails.append({"name": path.stem, "to": parsed["To"], "subject": parsed["Subject"], "date": parsed["Date"]})
-    return page("dev_mail.html", mails=mails, folder=folder, mail=None)
+        mails.append({"name": path.stem, "to": parsed["To"], "subject": parsed["Subject"], "date": _date_fr(parsed)})
+    count = plural_fr(len(paths), "e-mail")
+    if len(paths) > SHOWN:
+        count += f", les {SHOWN} plus récents ci-dessous"
+    return page("dev_mail.html", mails=mails, count=count, folder=folder, mail=None)
 
 
 @bp.get("/dev/mail/<name>")
@@ -159,5 +180,5 @@ def dev_mail(name: str):
     parsed = _read(path)
     body = parsed.get_body(("plain",))
     text = body.get_content() if body is not None else ""
-    headers = [(k, parsed[k]) for k in ("From", "To", "Subject", "Date", "List-Unsubscribe", "List-Unsubscribe-Post")]
+    headers = [(label, _date_fr(parsed) if key == "Date" else parsed[key]) for key, label in HEADERS]
     return page("dev_mail.html", mails=None, folder=folder, mail={"name": name, "headers": headers, "body": _linkify(text)})
