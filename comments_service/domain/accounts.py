@@ -386,7 +386,8 @@ def fediverse_answers(db, account_id: int) -> list[dict]:
 
 
 def delete_account(db, account_id: int, *, keep_comments: bool = False, now: datetime | None = None) -> dict:
-    """Erase the account, its sessions, subscriptions, mails and address record, in one transaction.
+    """Erase the account, its sessions, subscriptions, mails and address record, in one transaction; an address that
+    asked « ne plus rien recevoir » keeps that block (the address and when), so that it is still honoured.
 
     Its comments (signed in, or as a guest with the same address) are removed like an author's own
     delete — a placeholder stays where others replied — or, with `keep_comments`, kept anonymised:
@@ -417,7 +418,12 @@ def delete_account(db, account_id: int, *, keep_comments: bool = False, now: dat
                 store.remove_comment(db, comment["id"], now=moment)
                 removed += 1
         db.conn.execute("DELETE FROM subscriptions WHERE email = ? COLLATE NOCASE", (email,))
-        db.conn.execute("DELETE FROM mail_addresses WHERE email = ? COLLATE NOCASE", (email,))
+        db.conn.execute("DELETE FROM mail_addresses WHERE email = ? COLLATE NOCASE AND blocked IS NULL", (email,))
+        # « Ne plus rien recevoir » outlives the account (mail/outbox.is_blocked: else a stranger typing the address
+        # could have mail sent to an inbox that refused all): the block alone stays, no consent given before.
+        db.conn.execute(
+            "UPDATE mail_addresses SET confirm_sent = NULL, confirmed = NULL WHERE email = ? COLLATE NOCASE", (email,)
+        )
         db.conn.execute("DELETE FROM outbox WHERE recipient = ? COLLATE NOCASE", (email,))
         bump_site_answers(db, account_id)  # their blogs' answers lose the author's badge
         db.conn.execute("DELETE FROM accounts WHERE id = ?", (account_id,))

@@ -163,6 +163,38 @@ def test_deleting_the_account_can_keep_comments_anonymised(actions, urls, client
     assert client.get("/api/account").status_code == 401
 
 
+def rows_naming(actions, word: str) -> list[tuple]:
+    """(table, row) for every row of the database that contains `word` (case-insensitive), wherever it is."""
+    tables = [row[0] for row in actions.sql("SELECT name FROM sqlite_master WHERE type = 'table'")]
+    return [(table, dict(row)) for table in tables for row in actions.sql(f"SELECT * FROM {table}")
+            if word in str(tuple(row)).lower()]
+
+
+def test_a_deleted_account_still_receives_nothing_if_it_asked_for_nothing(actions, urls, smtp):
+    """« Ne plus rien recevoir » outlives the account: deleting it erased the block too, and a stranger who then
+    typed the address with « Me prévenir des réponses » had a confirmation mailed to an inbox that refused all mail.
+    The block is all that stays: the address and when it asked, no consent, subscription or mail."""
+    actions.comment("Prévenez-moi", url=urls.POST_B, author="Marie", email="Marie@Exemple.fr", notify=True)
+    confirm = smtp.mailbox.expect(to="Marie@Exemple.fr", subject="Confirmez")
+    actions.submit(actions.open(confirm.link("/notify/confirm")), "/notify/confirm")
+    never = confirm.header("List-Unsubscribe").strip("<>")
+    assert actions.app.test_client().post(actions.local(never), data={"List-Unsubscribe": "One-Click"}).status_code == 200
+
+    her = Actions(actions.app, actions.app.test_client(), smtp.mailbox)
+    headers = her.bearer(her.session_token(her.sign_in("marie@exemple.fr", return_to=urls.POST_B)))
+    assert her.client.delete("/api/account", json={"comments": "erase"}, headers=headers).status_code == 200
+    ((table, kept),) = rows_naming(actions, "marie")
+    assert table == "mail_addresses" and kept["blocked"], kept
+    assert {key: kept[key] for key in ("email", "address_key", "confirm_sent", "confirmed")} == {
+        "email": "Marie@Exemple.fr", "address_key": "marie@exemple.fr", "confirm_sent": None, "confirmed": None}
+
+    since = len(smtp.mailbox.mails)
+    stranger = Actions(actions.app, actions.app.test_client(), smtp.mailbox)
+    stranger.comment("Abonnée malgré elle", url=urls.POST_A, author="X", email="marie+x@exemple.fr", notify=True)
+    assert smtp.mailbox.settle(0.5)[since:] == [], "no mail to the inbox that asked for none"
+    assert not actions.sql("SELECT * FROM outbox WHERE recipient_key = 'marie@exemple.fr'")
+
+
 def test_the_account_page_names_the_blogs_by_their_titles(actions, client):
     actions.make_account("auteure@exemple.fr", role="author", sites=("dr-a",))
     actions.sign_in("auteure@exemple.fr")
