@@ -386,8 +386,9 @@ def fediverse_answers(db, account_id: int) -> list[dict]:
 
 
 def delete_account(db, account_id: int, *, keep_comments: bool = False, now: datetime | None = None) -> dict:
-    """Erase the account, its sessions, subscriptions, mails and address record, in one transaction; an address that
-    asked « ne plus rien recevoir » keeps that block (the address and when), so that it is still honoured.
+    """Erase the account, its sessions, subscriptions, mails (to it, and the sent copies quoting its comments) and
+    address record, in one transaction; an address that asked « ne plus rien recevoir » keeps that block (the address
+    and when), so that it is still honoured.
 
     Its comments (signed in, or as a guest with the same address) are removed like an author's own
     delete — a placeholder stays where others replied — or, with `keep_comments`, kept anonymised:
@@ -401,6 +402,13 @@ def delete_account(db, account_id: int, *, keep_comments: bool = False, now: dat
         email = row["email"]
         own = query(
             db, f"SELECT c.id, c.post_url FROM comments c WHERE {own_comments_where()} ORDER BY c.id DESC",
+            (account_id, email),
+        )
+        # The copies of mails already sent that quote them (a reply to its author, a blog author's notice or digest),
+        # kept 30 days and never read again, would keep the words and name erased here until then.
+        db.conn.execute(
+            "DELETE FROM outbox WHERE sent IS NOT NULL AND id IN (SELECT o.outbox_id FROM outbox_comments o"
+            f" JOIN comments c ON c.id = o.comment_id WHERE {own_comments_where()})",
             (account_id, email),
         )
         removed = kept = 0

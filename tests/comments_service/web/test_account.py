@@ -1,6 +1,7 @@
 """The profile (page and API), export of one's own data, deletion of the account (GDPR)."""
 
 import json
+import time
 
 import pytest
 from bs4 import BeautifulSoup
@@ -193,6 +194,35 @@ def test_a_deleted_account_still_receives_nothing_if_it_asked_for_nothing(action
     stranger.comment("Abonnée malgré elle", url=urls.POST_A, author="X", email="marie+x@exemple.fr", notify=True)
     assert smtp.mailbox.settle(0.5)[since:] == [], "no mail to the inbox that asked for none"
     assert not actions.sql("SELECT * FROM outbox WHERE recipient_key = 'marie@exemple.fr'")
+
+
+def sent(actions, kind: str) -> None:
+    """Wait until the background sender has marked the mail of `kind` sent (it does so after the SMTP server took it)."""
+    deadline = time.monotonic() + 10
+    while not actions.sql("SELECT 1 FROM outbox WHERE kind = ? AND sent IS NOT NULL", (kind,)):
+        assert time.monotonic() < deadline, f"no {kind} mail marked sent"
+        time.sleep(0.02)
+
+
+@pytest.mark.parametrize("choice", ["erase", "keep"])
+def test_the_copies_of_sent_mails_that_quote_a_deleted_accounts_comments_go_too(actions, urls, smtp, choice):
+    """A reply mailed to the comment's author keeps its text in the outbox for 30 days (never read again): the account's
+    deletion left there what it erased, its words and its name, until then."""
+    actions.sql("INSERT INTO mail_addresses (email, created, confirmed) VALUES ('paul@exemple.fr', 'x', 'x')")
+    paul = actions.comment("Qu'en pensez-vous ?", url=urls.POST_B, author="Paul", email="paul@exemple.fr", notify=True)
+    her = Actions(actions.app, actions.app.test_client(), smtp.mailbox)
+    headers = her.bearer(her.session_token(her.sign_in("marie@exemple.fr", return_to=urls.POST_B)))
+    her.client.patch("/api/account", json={"display_name": "Marie Curieuse"}, headers=headers)
+    reply = {"url": urls.POST_B, "text": "Ma réponse très personnelle", "parent": paul["comment"]["id"]}
+    assert her.client.post("/api/comments", json=reply, headers=headers).status_code == 201
+    assert "très personnelle" in smtp.mailbox.expect(to="paul@exemple.fr", subject="vous a répondu").text
+    sent(actions, "reply")
+
+    assert her.client.delete("/api/account", json={"comments": choice}, headers=headers).status_code == 200
+    assert not rows_naming(actions, "curieuse"), "her name is nowhere"
+    left = [table for table, _ in rows_naming(actions, "très personnelle")]
+    assert left == (["comments"] if choice == "keep" else []), "her words only where she chose to keep them"
+    assert not actions.sql("SELECT 1 FROM outbox WHERE kind = 'reply'"), "the copy of the mail sent to Paul"
 
 
 def test_the_account_page_names_the_blogs_by_their_titles(actions, client):
