@@ -1,5 +1,6 @@
-"""What the server-rendered pages show of a date: `when`, '3 mars 2025 à 14 h 05' in Paris time; and of a
-post's likes and boosts from the fediverse: `fediverse`.
+"""What the server-rendered pages show of a date: `when`, '3 mars 2025 à 14 h 05', or `day`, '3 mars 2025', in Paris
+time; of a count: `plural`, '1 parrainage', '2 parrainages'; and of a post's likes and boosts from the fediverse:
+`fediverse`.
 
 One definition for every page (thread, moderation queue, profiles, the active-threads page), registered
 once for every template by `init_app` (a Jinja global: `when(comment.created)`).
@@ -8,12 +9,17 @@ once for every template by `init_app` (a Jinja global: `when(comment.created)`).
 from __future__ import annotations
 
 from comments_service.domain.posts import parse_iso
-from confreres.french import PARIS, datetime_fr, de_fr, plural_fr
+from confreres.french import PARIS, date_fr, datetime_fr, de_fr, plural_fr
 
 
 def when(value: str) -> str:
     """'3 mars 2025 à 14 h 05' in Paris time."""
     return datetime_fr(parse_iso(value).astimezone(PARIS))
+
+
+def day(value: str | None) -> str:
+    """'3 mars 2025', the day in Paris (a stored time's first ten characters are the day in UTC, and ISO)."""
+    return date_fr(parse_iso(value).astimezone(PARIS)) if value else ""
 
 
 def fediverse(counts: dict | None) -> str:
@@ -27,5 +33,7 @@ def fediverse(counts: dict | None) -> str:
 
 def init_app(app) -> None:
     app.jinja_env.globals["when"] = when
+    app.jinja_env.globals["day"] = day
+    app.jinja_env.globals["plural"] = plural_fr  # « 0 parrainage », « 2 parrainages », « 1 234 commentaires »
     app.jinja_env.globals["fediverse"] = fediverse
     app.jinja_env.globals["de_fr"] = de_fr  # « le commentaire d'Anne »

@@ -545,6 +545,31 @@ def test_verification_pages_declare_then_vouch(kit, founders, app):
     assert "Ma vérification" in browser.get("/account").get_data(as_text=True)
 
 
+def test_verification_pages_write_dates_and_counts_in_french(kit, founders, app):
+    """The review page showed « déclaré le 2025-01-31, 1 parrainage(s) » (the UTC day, ISO) and the member's page
+    their vouches' ISO days: a French date in Paris time, and a count with its plural."""
+    claire, karim = founders
+    candidate = declared(kit)
+    assert kit.vouch(claire, candidate, "QUINTARD-VALMORE").status_code == 201
+    kit.sql("UPDATE verifications SET declared = '2025-01-31T23:30:00Z' WHERE account_id = ?", (candidate.id,))
+    kit.sql("UPDATE vouches SET created = '2025-07-14T22:15:00Z' WHERE candidate_id = ?", (candidate.id,))
+    kit.sql("UPDATE verifications SET verified = '2025-03-01T10:00:00Z' WHERE account_id = ?", (claire.id,))
+    moderator = kit.member(display_name="Modératrice", role="moderator")
+    browser = app.test_client()
+    browser.set_cookie("confreres_session", kit_cookie(kit, moderator))
+    review = BeautifulSoup(browser.get("/verification/examen").get_data(as_text=True), "html.parser")
+    waiting = " ".join(review.find(id=f"membre-{candidate.id}").p.get_text().split())
+    assert "déclaré le 1er février 2025, 1 parrainage, " in waiting, waiting
+    assert "(s)" not in waiting and "2025-01-31" not in waiting
+    shown = " ".join(review.find(id=f"verifie-{claire.id}").p.get_text().split())
+    assert shown.endswith("le 1er mars 2025"), shown
+
+    browser.set_cookie("confreres_session", kit_cookie(kit, candidate))
+    own = BeautifulSoup(browser.get("/verification").get_data(as_text=True), "html.parser")
+    (vouch,) = own.select("ul.vouches time")
+    assert vouch.text == "15 juillet 2025" and vouch["datetime"] == "2025-07-14T22:15:00Z"
+
+
 def test_review_page_for_moderators(kit, app):
     candidate = declared(kit)
     moderator = kit.member(display_name="Modératrice", role="moderator")
