@@ -758,6 +758,7 @@ def directory():
 def directory_import(ctx, file):
     """Import a PS_LibreAcces_Personne_activite extract (streamed; replaces the previous import atomically)."""
     from comments_service.domain.rpps import DirectoryError, import_directory
+    from confreres.french import seconds_fr
 
     app = _service(ctx.network)
     target = app.config["DIRECTORY_DB"]
@@ -775,7 +776,7 @@ def directory_import(ctx, file):
             raise click.ClickException(str(exc)) from None
     click.echo(
         f"{report.rows:,} lignes lues, {report.physician_rows:,} lignes de médecins, "
-        f"{report.physicians:,} médecins ({report.seconds:.1f} s) -> {target}".replace(",", "\u202f")
+        f"{report.physicians:,} médecins".replace(",", "\u202f") + f" ({seconds_fr(report.seconds)}) -> {target}"
     )
     _after_directory_import(app)
 

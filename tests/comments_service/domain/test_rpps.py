@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from click.testing import CliRunner
 
@@ -106,6 +108,7 @@ def test_cli_import(tmp_path, network_file, monkeypatch):
     result = CliRunner().invoke(cli, ["--network", str(network_file), "directory", "import", str(source)])
     assert result.exit_code == 0, result.output
     assert "2\u202fmédecins" in result.output or "2 médecins" in result.output
+    assert re.search(r"médecins \(\d+,\d\u202fs\)", result.output), "a decimal comma, as the other commands say it"
     assert Directory(tmp_path / "directory.sqlite3").lookup(KARIM)
     bad = tmp_path / "bad.txt"
     bad.write_text("a|b|\n", encoding="utf-8")
