@@ -120,6 +120,12 @@ def french_rfc822(value: str):
 
 feedparser.registerDateHandler(french_rfc822)
 
+# An id is a name, not an address: feedparser made an RSS guid such as « 1234 » (isPermaLink left to its default)
+# absolute against the address the feed was read from (« https://blog.example/1234 »), so that the entry's key, its
+# first-seen date and its id in the planet's feeds changed when the feed moved (http to https, a redirect), and an
+# entry without <link> was linked to that page, which does not exist. Ids are kept as written.
+feedparser.mixin._FeedParserMixin.can_be_relative_uri.discard("id")
+
 
 def parse(body: bytes, source: Source, address: str = "") -> feedparser.FeedParserDict:
     """feedparser on bytes (a stream: a str would be taken for a URL or a file name); a JSON Feed read here.
