@@ -144,7 +144,7 @@ def main():
                 for n, url in enumerate(urls):
                     source = E.Source(key=f"ext-{n}", kind="outside", title=f"Blog {n}", feed_url=url)
                     body = fetch.last_good_copy(state, url).read_bytes()
-                    _home, records = records_for(body, source, state)
+                    _home, records, _skipped = records_for(body, source, state)
                     found += E.dated(records, source, seen)
                 return time.perf_counter() - t0, E.newest_first(E.dedupe(found))
 

@@ -388,7 +388,7 @@ def planet_refresh(ctx, out, no_fetch):
     """Fetch the outside feeds (conditional GET) and rebuild the planet; for cron."""
     import json
 
-    from confreres.french import seconds_fr
+    from confreres.french import plural_fr, seconds_fr
     from confreres.planet_build import run, state_dir
 
     network = ctx.network
@@ -403,9 +403,18 @@ def planet_refresh(ctx, out, no_fetch):
         feeds = {}
     followed = [feeds.get(f.url, {}) for f in network.feeds]
     failing = sum(1 for f in followed if f.get("last_error") and not f.get("gone"))
+    try:  # entries without any address, left out by the planet (plugins/planet/generator.py, SKIPPED_FILE)
+        skipped = json.loads((state_dir(network) / "skipped.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        skipped = {}
+    skipped = skipped if isinstance(skipped, dict) else {}
+    left_out = sum(n for f in network.feeds if isinstance(n := skipped.get(f.url), int))
     click.echo(f"Planète mise à jour en {seconds_fr(result.seconds)} → {network.url}")
     click.echo(f"  {len(network.sites)} blogs du réseau, {len(network.feeds)} flux extérieurs"
                f"{f', {failing} en erreur' if failing else ''} (état : {network.url}etat-des-flux/)")
+    if left_out:
+        click.echo(f"  {plural_fr(left_out, 'billet')} sans adresse (ni lien, ni guid-permalien, ni fichier audio ou "
+                   f"vidéo) {'ignoré' if left_out < 2 else 'ignorés'} (détail : {network.url}etat-des-flux/)")
     if result.search == "absent":
         click.echo("  Recherche : pagefind n'est pas installé (pip install 'pagefind[bin]').")
 

@@ -58,6 +58,17 @@ def decimal_fr(value: float, digits: int = 1) -> str:
     return f"{value:.{digits}f}".replace(".", ",")
 
 
+def size_fr(length: int) -> str:
+    """A file's size as French sites write it, in decimal units: '850 Ko', '12,3 Mo', '1,2 Go' ('' for none)."""
+    if not length or length < 0:
+        return ""
+    if length < 1_000_000:
+        return f"{max(1, round(length / 1000))} Ko"
+    if length < 1_000_000_000:
+        return f"{decimal_fr(length / 1_000_000)} Mo"
+    return f"{decimal_fr(length / 1_000_000_000)} Go"
+
+
 def seconds_fr(value: float, digits: int = 1) -> str:
     """A duration as the CLI prints it: '1,4 s'."""
     return f"{decimal_fr(value, digits)}\u202fs"

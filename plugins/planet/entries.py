@@ -31,7 +31,7 @@ import feedparser
 from feedparser.urls import resolve_relative_uris
 
 from confreres import sanitize
-from confreres.french import ISO_Z, is_weekday, month_number, slugify, utc_datetime
+from confreres.french import ISO_Z, is_weekday, month_number, size_fr, slugify, utc_datetime
 
 EXCERPT_LENGTH = 320
 TITLE_FROM_TEXT = 90  # characters of an untitled entry's text that title it
@@ -88,6 +88,7 @@ class Entry:
     origin: str = ""
     compared: str = ""  # link_key(link), made once with the record: what dedupe compares
     shared_id: bool = False  # an outside entry whose id another blog's entry has (generator.mark_shared_ids)
+    enclosure: dict | None = None  # its audio or video (`enclosure_of`): url, type, length, action, detail
 
     @property
     def verified(self) -> bool:
@@ -246,10 +247,10 @@ def _absolute_links(html: str, base: str) -> str:
 
 
 def from_json_feed(data: dict, feed_url: str = "") -> feedparser.FeedParserDict:
-    """A JSON Feed in the shape feedparser gives a parsed Atom or RSS feed (what `normalise` reads): every value
-    checked for its type, relative addresses made absolute (an item's link against the home page, else the feed's
-    address; its HTML against the item's own page, as a browser reads it there, else the same), nothing trusted
-    more than an XML feed's."""
+    """A JSON Feed in the shape feedparser gives a parsed Atom or RSS feed (what `normalise` reads; `attachments` as
+    enclosures): every value checked for its type, relative addresses made absolute (an item's link against the home
+    page, else the feed's address; its HTML against the item's own page, as a browser reads it there, else the same),
+    nothing trusted more than an XML feed's."""
     home = _text(data.get("home_page_url"))
     home = _joined(feed_url, home) if home else ""
     base = home or feed_url
@@ -265,6 +266,10 @@ def from_json_feed(data: dict, feed_url: str = "") -> feedparser.FeedParserDict:
                  "author": _json_authors(item),
                  "tags": [{"term": t} for t in (item.get("tags") if isinstance(item.get("tags"), list) else [])
                           if isinstance(t, str)]}
+        attachments = item.get("attachments") if isinstance(item.get("attachments"), list) else []
+        entry["enclosures"] = [{"href": _joined(base, a["url"]), "type": _text(a.get("mime_type")),
+                                "length": str(a.get("size_in_bytes")) if isinstance(a.get("size_in_bytes"), int) else ""}
+                               for a in attachments if isinstance(a, dict) and _text(a.get("url"))]
         if _text(item.get("content_html")):
             entry["content"] = [{"value": _absolute_links(item["content_html"], safe_url(own) or base),
                                  "type": "text/html"}]
@@ -307,6 +312,63 @@ def safe_url(url: str) -> str:
     if parts.scheme.lower() not in ("http", "https") or not parts.netloc:
         return ""
     return url
+
+
+# What a podcast episode's or a video's file is called on the page, by its type
+MEDIA_NAMES = {"audio/mpeg": "MP3", "audio/mp3": "MP3", "audio/mpeg3": "MP3", "audio/x-mp3": "MP3",
+               "audio/x-mpeg": "MP3", "audio/mp4": "M4A", "audio/x-m4a": "M4A", "audio/m4a": "M4A", "audio/aac": "AAC",
+               "audio/ogg": "Ogg", "audio/opus": "Opus", "audio/wav": "WAV", "audio/x-wav": "WAV", "audio/flac": "FLAC",
+               "video/mp4": "MP4", "video/x-m4v": "M4V", "video/webm": "WebM", "video/quicktime": "MOV"}
+# an enclosure without a type (some podcast hosts): by its file's extension
+MEDIA_EXTENSIONS = {".mp3": "audio/mpeg", ".m4a": "audio/mp4", ".aac": "audio/aac", ".ogg": "audio/ogg",
+                    ".oga": "audio/ogg", ".opus": "audio/opus", ".wav": "audio/wav", ".flac": "audio/flac",
+                    ".mp4": "video/mp4", ".m4v": "video/x-m4v", ".webm": "video/webm", ".mov": "video/quicktime"}
+_MIME = re.compile(r"(audio|video)/[a-z0-9][a-z0-9.+-]{0,60}")
+_LENGTH = re.compile(r"\s*(\d{1,15})\s*")
+
+
+def enclosure_of(item) -> dict | None:
+    """An entry's audio or video (a podcast episode's file), from its RSS <enclosure>, Atom `rel="enclosure"` link or
+    Media RSS <media:content>, or None: its http(s) address, its type, its size in bytes (0: unknown; podcast hosts
+    write « 0 » or nothing) and what the planet's page says of it (« Écouter », « MP3, 12,3 Mo »). An image
+    (Over-blog's and WordPress plugins' enclosure of a post's picture) is no episode: not one."""
+    candidates = [(e.get("href", ""), e.get("type", ""), e.get("length", "")) for e in item.get("enclosures") or []]
+    candidates += [(m.get("url", ""), m.get("type", "") or m.get("medium", ""), m.get("filesize", ""))
+                   for m in item.get("media_content") or []]
+    for href, kind, length in candidates:
+        url = safe_url(href if isinstance(href, str) else "")
+        if not url:
+            continue
+        kind = (kind if isinstance(kind, str) else "").split(";")[0].strip().lower()
+        if not _MIME.fullmatch(kind):
+            path = urlsplit(url).path.lower()
+            kind = next((mime for ext, mime in MEDIA_EXTENSIONS.items() if path.endswith(ext)), "")
+            if not kind:
+                continue
+        size = _LENGTH.fullmatch(length if isinstance(length, str) else "")
+        size = int(size[1]) if size else 0
+        name = MEDIA_NAMES.get(kind) or kind.split("/")[1].removeprefix("x-").upper()[:12]
+        audio = kind.startswith("audio/")
+        return {"url": url, "type": kind, "length": size, "action": "Écouter" if audio else "Regarder",
+                "detail": ", ".join(part for part in (name, size_fr(size)) if part)}
+    return None
+
+
+def entry_link(item, media: dict | None = None) -> str:
+    """The address an entry's title leads to, the best it has, http(s) only: its page (RSS <link>, Atom's HTML
+    alternate link; else, as feedparser reads them, an RSS <guid> that is a permalink, isPermaLink not "false", or an
+    Atom <id>, when written as an absolute address), else an Atom alternate of another type or a `rel="related"` link
+    (a link blog's: the page it is about, as JSON Feed's external_url), else its audio or video (`media`, a podcast
+    episode with only its file and a guid: what a podcast app opens). '' when it has none: skipped, and counted.
+    Never the blog's home page: several entries would lead to one page, which shows none of them for long."""
+    link = safe_url(item.get("link") or "")
+    if link:
+        return link
+    for rel in ("alternate", "related"):
+        for candidate in item.get("links") or []:
+            if candidate.get("rel") == rel and (link := safe_url(candidate.get("href") or "")):
+                return link
+    return media["url"] if media else ""
 
 
 def link_key(url: str) -> str:
@@ -390,17 +452,24 @@ def untitled(excerpt_html: str) -> str:
     return plain(sanitize.excerpt(excerpt_html, TITLE_FROM_TEXT)) or "(sans titre)"
 
 
-def normalise(parsed, source: Source, excerpt_length: int = EXCERPT_LENGTH, limit: int = MAX_PER_SOURCE) -> list[dict]:
-    """Entries of a parsed feed as plain, sanitised, JSON-able records (cached per feed body by the planet)."""
+def normalise(parsed, source: Source, excerpt_length: int = EXCERPT_LENGTH, limit: int = MAX_PER_SOURCE,
+              skipped: list[str] | None = None) -> list[dict]:
+    """Entries of a parsed feed as plain, sanitised, JSON-able records (cached per feed body by the planet).
+
+    `skipped` gets the title of each entry left out for want of any http(s) address (`entry_link`), so that the
+    feeds' status page and `confreres planet refresh` can say it."""
     feed_author = person(parsed.get("feed", {}))
     result: list[dict] = []
     items = parsed.entries[: limit * 2]
-    links = [safe_url(item.get("link", "")) for item in items]
+    media = [enclosure_of(item) for item in items]
+    links = [entry_link(item, found) for item, found in zip(items, media, strict=True)]
     shared = _shared_ids(items, links)
     keys: set[str] = set()
-    for item, link in zip(items, links, strict=True):
-        if not link:
-            continue  # nothing to point a reader to (or a javascript: link)
+    for item, link, found in zip(items, links, media, strict=True):
+        if not link:  # nothing to point a reader to (or a javascript: link only)
+            if skipped is not None:
+                skipped.append(plain(item.get("title") or "")[:120] or "(sans titre)")
+            continue
         own = _own_id(item)
         key = link if not own or own in shared else own
         if key in keys:
@@ -428,6 +497,7 @@ def normalise(parsed, source: Source, excerpt_length: int = EXCERPT_LENGTH, limi
             "content_html": xml_safe(sanitize.clean(content_html)),
             "tags": [t for t in tags if t][:10],
             "compared": link_key(link),
+            "enclosure": found,
         })
         result[-1]["digest"] = hashlib.sha256(json.dumps(result[-1], sort_keys=True).encode()).hexdigest()
         if len(result) >= limit:
@@ -478,6 +548,7 @@ def dated(records: list[dict], source: Source, seen: dict[str, str], now: dateti
             tags=list(record["tags"]),
             origin=record.get("digest", ""),
             compared=record.get("compared", ""),
+            enclosure=record.get("enclosure"),
         ))
     return result
 

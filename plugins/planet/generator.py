@@ -26,7 +26,7 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
 
-from feedgenerator import Atom1Feed, Rss201rev2Feed
+from feedgenerator import Atom1Feed, Enclosure, Rss201rev2Feed
 from markupsafe import Markup
 from pelican.generators import Generator
 
@@ -41,6 +41,7 @@ from . import fetch
 log = logging.getLogger(__name__)
 
 SEEN_FILE = "seen.json"
+SKIPPED_FILE = "skipped.json"  # {feed URL: entries left out for want of an address}: what `planet refresh` says
 COUNTS_FILE = "counts.json"  # {blog: {"version": its comments_version, "counts": {post URL: approved comments}}}
 PAGES_FILE = ".planet-pages.json"  # in each release: {"layout", "pages": {name: sha256 of its inputs}}
 # Settings that change with every build but not what a page shows: left out of the layout's key.
@@ -129,6 +130,7 @@ class FeedStatus:
     discovered: str = ""  # the feed the page at `feed_url` advertises, read instead (fetch.discovered_feed)
     moved: str = ""  # where the feed answered a permanent redirect (301, 308) to: network.toml should say it
     address: str = ""  # where its body was read from: its relative links resolve against it (fetch.feed_address)
+    skipped: list[str] = field(default_factory=list)  # titles of its entries without any address, left out
 
 
 def _iso(value) -> datetime | None:
@@ -156,8 +158,9 @@ CODE_STAMP = _code_stamp()
 
 def records_for(body: bytes | Path, source: E.Source, state_dir: Path, excerpt_length: int = E.EXCERPT_LENGTH,
                 address: str = ""):
-    """(home page, normalised entries) of a feed body, cached by its sha256: a 304 costs no parsing. `address`:
-    where the body was read from (E.parse), the source's feed URL by default.
+    """(home page, normalised entries, titles of the entries skipped for want of an address: E.normalise) of a feed
+    body, cached by its sha256: a 304 costs no parsing. `address`: where the body was read from (E.parse), the
+    source's feed URL by default.
 
     A member blog's feed comes as its file: the same file (device, inode, size, mtime: a blog's build writes a new
     one) is not even read again, which at 200 blogs was a tenth of a one-post publish."""
@@ -168,7 +171,7 @@ def records_for(body: bytes | Path, source: E.Source, state_dir: Path, excerpt_l
         info = body.stat()
         signature = f"{info.st_dev}:{info.st_ino}:{info.st_size}:{info.st_mtime_ns}:{excerpt_length}:{CODE_STAMP}"
         if signature == cached.get("signature"):
-            return cached.get("home", ""), cached.get("records", [])
+            return cached.get("home", ""), cached.get("records", []), cached.get("skipped", [])
         body = body.read_bytes()
     address = address or source.feed_url
     digest = hashlib.sha256(b"2\0%d\0%s\0%s\0" % (excerpt_length, address.encode(), CODE_STAMP.encode())
@@ -176,14 +179,16 @@ def records_for(body: bytes | Path, source: E.Source, state_dir: Path, excerpt_l
     if cached.get("sha256") == digest:
         if signature:
             _save_cache(cache, {**cached, "signature": signature})
-        return cached.get("home", ""), cached.get("records", [])
+        return cached.get("home", ""), cached.get("records", []), cached.get("skipped", [])
     parsed = E.parse(body, source, address)
     home = E.safe_url(parsed.get("feed", {}).get("link", ""))
-    records = E.normalise(parsed, source, excerpt_length)
+    skipped: list[str] = []
+    records = E.normalise(parsed, source, excerpt_length, skipped=skipped)
     # the entries' HTML apart: most builds write no feed of most sources, and it was most of what a build read
     _save_cache(content_file(cache), {r["key"]: r.pop("content_html") for r in records})
-    _save_cache(cache, {"sha256": digest, "signature": signature, "home": home, "records": records})
-    return home, records
+    _save_cache(cache, {"sha256": digest, "signature": signature, "home": home, "records": records,
+                        "skipped": skipped})
+    return home, records, skipped
 
 
 def records_file(state_dir: Path, source: E.Source) -> Path:
@@ -331,7 +336,7 @@ class PlanetGenerator(Generator):
                         self.status.append(status)
                         continue
                     seen = dict(seen_all.get(source.feed_url) or {})
-                    home, records = self._records(body, source, status.address)
+                    home, records, status.skipped = self._records(body, source, status.address)
                     if not source.site_url and home:  # an outside blog's home page, from its feed
                         source = self.sources[index] = status.source = replace(source, site_url=home)
                     found = E.dated(records, source, seen, now)
@@ -346,6 +351,9 @@ class PlanetGenerator(Generator):
                 all_entries.extend(found)
             if seen_all != seen_before:  # most builds see no new entry: the network's dates are not written again
                 _save_json(self.state_dir / SEEN_FILE, seen_all)
+            skipped = {s.source.feed_url: len(s.skipped) for s in self.status if s.skipped}
+            if skipped != _load_json(self.state_dir / SKIPPED_FILE):
+                _save_json(self.state_dir / SKIPPED_FILE, skipped)
         for status in self.status:
             status.entries = counts_by_source.get(status.source.key, 0)
         self.entries = E.newest_first(E.dedupe(all_entries))
@@ -392,7 +400,7 @@ class PlanetGenerator(Generator):
                 _save_json(self.state_dir / COUNTS_FILE, now)
         return counts
 
-    def _records(self, body: bytes | Path, source: E.Source, address: str = "") -> tuple[str, list[dict]]:
+    def _records(self, body: bytes | Path, source: E.Source, address: str = "") -> tuple[str, list[dict], list[str]]:
         length = int(self.settings.get("PLANET_EXCERPT_LENGTH", E.EXCERPT_LENGTH))
         return records_for(body, source, self.state_dir, length, address)
 
@@ -681,6 +689,9 @@ class PlanetGenerator(Generator):
                     updateddate=updated,
                     unique_id=published_id(entry),
                     categories=[c for c in (entry.source.specialty, entry.source.title) if c],
+                    # a podcast episode's file, as its feed gave it: podcast apps can play it from the planet's feeds
+                    enclosures=[Enclosure(entry.enclosure["url"], str(entry.enclosure["length"]),
+                                          entry.enclosure["type"])] if entry.enclosure else None,
                 )
             target = Path(self.output_path) / path
             target.parent.mkdir(parents=True, exist_ok=True)

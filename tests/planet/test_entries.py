@@ -380,3 +380,40 @@ def test_a_feed_declaring_no_encoding_is_read_as_utf8_with_its_character_referen
                 "</title><link>https://x.example/a</link><description>Fièvre</description></item></channel></rss>")
         [entry] = E.entries_of(E.parse(feed.encode("utf-8"), GARDE), GARDE, {}, NOW)
         assert (entry.title, entry.excerpt) == ("L’été & la fève", "Fièvre"), repr(start)
+
+
+def test_an_episodes_file_is_found_wherever_its_feed_puts_it_and_a_picture_is_no_episode():
+    """An RSS <enclosure>, a Media RSS <media:content> alone (some hosts write only that), a JSON Feed's attachment;
+    an enclosure without a type known by its file's extension. A post's picture as an enclosure (Over-blog, WordPress
+    plugins) is neither shown as an episode nor taken for the entry's address: that entry, without a page, is left
+    out and named in `skipped`."""
+    import json
+
+    media = "http://search.yahoo.com/mrss/"
+    rss = f"""<?xml version="1.0" encoding="utf-8"?><rss version="2.0" xmlns:media="{media}"><channel><title>x</title>
+    <link>https://x.example/</link>
+    <item><title>Media</title><guid isPermaLink="false">m1</guid>
+    <media:content url="https://cdn.example/m1.mp4" type="video/mp4" fileSize="1234567890" medium="video"/></item>
+    <item><title>Sans type</title><guid isPermaLink="false">m2</guid><enclosure url="https://cdn.example/m2.MP3" length=""/></item>
+    <item><title>Image</title><guid isPermaLink="false">m3</guid><enclosure url="https://x.example/m3.jpg" type="image/jpeg" length="0"/></item>
+    <item><title>Image et page</title><link>https://x.example/m4</link>
+    <enclosure url="https://x.example/m4.jpg" type="image/jpeg" length="0"/></item>
+    <item><title>Piège</title><guid isPermaLink="false">m5</guid><enclosure url="javascript:alert(1)" type="audio/mpeg"/></item>
+    </channel></rss>""".encode()
+    skipped: list[str] = []
+    records = E.normalise(E.parse(rss, GARDE), GARDE, skipped=skipped)
+    found = {r["title"]: r for r in records}
+    assert set(found) == {"Media", "Sans type", "Image et page"} and skipped == ["Image", "Piège"]
+    assert found["Media"]["link"] == "https://cdn.example/m1.mp4"
+    assert found["Media"]["enclosure"] == {"url": "https://cdn.example/m1.mp4", "type": "video/mp4",
+                                           "length": 1234567890, "action": "Regarder", "detail": "MP4, 1,2 Go"}
+    assert found["Sans type"]["enclosure"]["type"] == "audio/mpeg" and found["Sans type"]["enclosure"]["detail"] == "MP3"
+    assert found["Image et page"]["enclosure"] is None
+
+    feed = {"version": "https://jsonfeed.org/version/1.1", "home_page_url": "https://json.example/", "items": [
+        {"id": "e1", "title": "Épisode", "attachments": [
+            {"url": "/audio/e1.mp3", "mime_type": "audio/mpeg", "size_in_bytes": 999}, "pas un objet"]}]}
+    source = E.Source(key="ext-json", kind="outside", title="Json", feed_url="https://json.example/feed.json")
+    [entry] = E.entries_of(E.parse(json.dumps(feed).encode(), source), source, {}, NOW)
+    assert entry.link == entry.enclosure["url"] == "https://json.example/audio/e1.mp3"
+    assert entry.enclosure["detail"] == "MP3, 1 Ko"
