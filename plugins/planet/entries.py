@@ -524,7 +524,8 @@ def _shared_ids(items, links: list[str]) -> set[str]:
 
 
 def dated(records: list[dict], source: Source, seen: dict[str, str], now: datetime | None = None) -> list[Entry]:
-    """Entries placed by publication date, else by first sight (recorded in `seen`); never by `updated`."""
+    """Entries placed by publication date, else by first sight (recorded in `seen`); never by `updated`, which is
+    unknown while it is later than `now` (a blog's wrong clock)."""
     now = now or datetime.now(UTC)
     result = []
     for record in records:
@@ -532,6 +533,8 @@ def dated(records: list[dict], source: Source, seen: dict[str, str], now: dateti
         published = _parse_iso(record["published"])
         # most entries were updated when published, and first seen then: one date parsed, not three
         updated = published if record["updated"] == record["published"] else _parse_iso(record["updated"])
+        if updated is not None and updated > now:
+            updated = None  # « updated in 2099 » would be the planet's feeds' <updated>, on top of readers sorting by it
         if key not in seen:
             seen[key] = min(d for d in (published, updated, now) if d is not None).strftime(ISO_Z)
         first_seen = (published if published and seen[key] == record["published"] else _parse_iso(seen[key])) or now
@@ -583,7 +586,10 @@ def dedupe(entries: list[Entry]) -> list[Entry]:
 
 
 def newest_first(entries: list[Entry]) -> list[Entry]:
-    return sorted(entries, key=attrgetter("date", "title"), reverse=True)
+    """By date, newest first; entries of one date keep the order they come in (their feed's, newest first, then the
+    sources'): ordered by title, a feed without dates (its entries all first seen at one time) or with dates without
+    times showed its posts from Z to A."""
+    return sorted(entries, key=attrgetter("date"), reverse=True)
 
 
 def prune_seen(seen: dict[str, str], keep: set[str]) -> dict[str, str]:

@@ -65,6 +65,28 @@ length="1500000"/><summary>Un son.</summary></entry>
 <link rel="replies" href="https://atome.example/4#comments"/><summary>x</summary></entry>
 </feed>""".encode()
 
+# WordPress's Atom feed of a blog whose clock (or one post's date) is wrong: published and updated in 2099.
+FUTURE = """<?xml version="1.0" encoding="UTF-8"?>
+<feed xmlns="http://www.w3.org/2005/Atom" xml:lang="fr-FR"><title>Dr Futur</title><id>https://futur.example/feed/atom/</id>
+<updated>2099-01-01T08:00:00Z</updated><link rel="alternate" type="text/html" href="https://futur.example/"/>
+<entry><title type="html">Un billet daté de 2099</title><link rel="alternate" type="text/html"
+href="https://futur.example/2099/01/01/billet/"/><id>https://futur.example/?p=99</id>
+<updated>2099-01-01T08:00:00Z</updated><published>2099-01-01T08:00:00Z</published>
+<summary type="html">Le futur.</summary></entry>
+<entry><title type="html">Un billet de mai</title><link rel="alternate" type="text/html"
+href="https://futur.example/2025/05/02/mai/"/><id>https://futur.example/?p=98</id>
+<updated>2099-06-01T08:00:00Z</updated><published>2025-05-02T08:00:00Z</published>
+<summary type="html">Mai.</summary></entry>
+</feed>""".encode()
+
+# A hand-made feed without any date, newest first as feeds are: its order must be kept, not its titles' (Z to A).
+UNDATED = """<?xml version="1.0" encoding="utf-8"?><rss version="2.0"><channel><title>Sans dates</title>
+<link>https://sans-date.example/</link><description>d</description>
+<item><title>Bilan de mai</title><link>https://sans-date.example/mai.html</link><description>3</description></item>
+<item><title>Avril au cabinet</title><link>https://sans-date.example/avril.html</link><description>2</description></item>
+<item><title>Carnet de mars</title><link>https://sans-date.example/mars.html</link><description>Fièvre</description></item>
+</channel></rss>""".encode()
+
 
 def soup(path):
     return BeautifulSoup(path.read_text(encoding="utf-8"), "html.parser")
@@ -75,7 +97,9 @@ def planet(tmp_path_factory):
     server = FeedServer()
     feeds = [{"url": server.add("/podcast.rss", PODCAST, content_type="application/rss+xml"), "title": "Podcast"},
              {"url": server.add("/notes.rss", HANDMADE, content_type="application/rss+xml"), "title": "Notes"},
-             {"url": server.add("/atome.xml", ATOM), "title": "Atome"}]
+             {"url": server.add("/atome.xml", ATOM), "title": "Atome"},
+             {"url": server.add("/futur.xml", FUTURE), "title": "Futur"},
+             {"url": server.add("/sans-date.rss", UNDATED, content_type="application/rss+xml"), "title": "Sans dates"}]
     network = make_planet_network(tmp_path_factory.mktemp("real") / "network", feeds, NO_SERVICE, slugs=("dr-a",),
                                   posts=1)
     runner = CliRunner()
@@ -105,7 +129,7 @@ def test_an_item_gets_the_best_address_it_has(planet):
     assert links["Id adresse"] == "https://atome.example/?p=3"
     for left_out in ("Une note sans adresse", "Un lien piégé", "Rien pour le lecteur"):
         assert left_out not in links, left_out
-    page = soup(network.output / "index.html")
+    page = soup(network.output / "blogs" / "ext-podcast" / "index.html")
     hrefs = {a.get_text(strip=True): a["href"] for a in page.select(".summary-title a")}
     assert hrefs["Épisode 2 : le tiers payant"] == "https://cdn.podcast.example/ep2.m4a"
 
@@ -174,3 +198,29 @@ def test_a_feed_that_moves_keeps_its_entries_ids(tmp_path):
         assert json.loads((network.root / "var" / "planet" / "seen.json").read_text())[url] == seen_before
     finally:
         server.close()
+
+
+def test_a_date_in_the_future_never_reaches_the_planet_feeds(planet):
+    """A post dated 2099 is placed at first sight (entries.dated); its `updated`, also 2099, was published as it was:
+    the entry, and the planet's whole feed (its <updated>, RSS's lastBuildDate: the newest of its entries'), said
+    2099, and feed readers that sort by it kept it on top. An updated date later than the build's time is ignored."""
+    network, built, _refreshed = planet
+    assert built.exit_code == 0, built.output
+    for name in ("all.atom.xml", "all.rss.xml", "blogs/ext-futur.atom.xml"):
+        parsed = feedparser.parse((network.output / "feeds" / name).read_bytes())
+        dates = [(name, when, dict.get(parsed.feed, when)) for when in ("updated_parsed", "published_parsed")]
+        dates += [(entry.title, when, dict.get(entry, when)) for entry in parsed.entries
+                  for when in ("updated_parsed", "published_parsed")]  # dict.get: no fallback of one to the other
+        assert any(d for *_, d in dates), name
+        assert [(what, when) for what, when, d in dates if d and d.tm_year >= 2099] == [], name
+
+
+def test_undated_entries_keep_their_feeds_order(planet):
+    network, built, _refreshed = planet
+    assert built.exit_code == 0, built.output
+    page = soup(network.output / "blogs" / "ext-sans-dates" / "index.html")
+    assert [a.get_text(strip=True) for a in page.select(".summary-title a")] == [
+        "Bilan de mai", "Avril au cabinet", "Carnet de mars"]
+    titles = [e.title for e in feedparser.parse((network.output / "feeds" / "all.atom.xml").read_bytes()).entries
+              if "sans-date" in e.link]
+    assert titles == ["Bilan de mai", "Avril au cabinet", "Carnet de mars"]
