@@ -36,6 +36,9 @@ from confreres.french import ISO_Z, is_weekday, month_number, size_fr, slugify, 
 EXCERPT_LENGTH = 320
 TITLE_FROM_TEXT = 90  # characters of an untitled entry's text that title it
 MAX_PER_SOURCE = 50
+# Characters of an entry's sanitised HTML the planet's feeds carry (a long post is 30 to 60 KB of it); a longer one
+# is carried as its excerpt and a link (`content_of`)
+MAX_CONTENT = 100_000
 HTML_TYPES = ("text/html", "application/xhtml+xml", "html", "xhtml")
 _NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")  # characters XML 1.0 forbids
 
@@ -494,7 +497,7 @@ def normalise(parsed, source: Source, excerpt_length: int = EXCERPT_LENGTH, limi
             "published": published.strftime(ISO_Z) if published else "",
             "updated": updated.strftime(ISO_Z) if updated else "",
             "excerpt": xml_safe(sanitize.excerpt(excerpt_html, excerpt_length)),
-            "content_html": xml_safe(sanitize.clean(content_html)),
+            "content_html": content_of(content_html, link, excerpt_length),
             "tags": [t for t in tags if t][:10],
             "compared": link_key(link),
             "enclosure": found,
@@ -503,6 +506,17 @@ def normalise(parsed, source: Source, excerpt_length: int = EXCERPT_LENGTH, limi
         if len(result) >= limit:
             break
     return result
+
+
+def content_of(html: str, link: str, excerpt_length: int = EXCERPT_LENGTH) -> str:
+    """An entry's HTML, sanitised, for the planet's feeds; beyond MAX_CONTENT characters, its excerpt and a link to
+    it instead: one enormous post (a 2 MiB feed can hold one) was carried whole by the planet's combined feed, its
+    blog's and its specialty's, past the size a feed reader accepts (the planet's own fetcher: 2 MiB)."""
+    clean = xml_safe(sanitize.clean(html))
+    if len(clean) <= MAX_CONTENT:
+        return clean
+    excerpt = xml_safe(sanitize.excerpt(html, excerpt_length))
+    return sanitize.clean(f'<p>{escape(excerpt)}</p><p><a href="{escape(link)}">Lire le billet en entier</a></p>')
 
 
 def _own_id(item) -> str:

@@ -5,6 +5,7 @@ address, Atom entries with only an enclosure, a related link or an http(s) id, a
 from __future__ import annotations
 
 import json
+from html import escape
 
 import feedparser
 import pytest
@@ -87,6 +88,16 @@ UNDATED = """<?xml version="1.0" encoding="utf-8"?><rss version="2.0"><channel><
 <item><title>Carnet de mars</title><link>https://sans-date.example/mars.html</link><description>Fièvre</description></item>
 </channel></rss>""".encode()
 
+# A post of ~700 KB of HTML (a thesis pasted in, a table of every drug's dose) beside an ordinary one.
+HUGE_POST = "".join(f"<p>Ligne {n} du tableau des posologies, avec sa note de bas de page.</p>" for n in range(10_000))
+HUGE = (f"""<?xml version="1.0" encoding="utf-8"?><rss version="2.0"><channel><title>Énorme</title>
+<link>https://enorme.example/</link><description>d</description>
+<item><title>La thèse entière</title><link>https://enorme.example/these.html</link>
+<pubDate>Wed, 07 May 2025 06:00:00 +0000</pubDate><description>{escape(HUGE_POST)}</description></item>
+<item><title>Un billet ordinaire</title><link>https://enorme.example/ordinaire.html</link>
+<pubDate>Tue, 06 May 2025 06:00:00 +0000</pubDate><description>&lt;p&gt;Court.&lt;/p&gt;</description></item>
+</channel></rss>""").encode()
+
 
 def soup(path):
     return BeautifulSoup(path.read_text(encoding="utf-8"), "html.parser")
@@ -99,9 +110,13 @@ def planet(tmp_path_factory):
              {"url": server.add("/notes.rss", HANDMADE, content_type="application/rss+xml"), "title": "Notes"},
              {"url": server.add("/atome.xml", ATOM), "title": "Atome"},
              {"url": server.add("/futur.xml", FUTURE), "title": "Futur"},
-             {"url": server.add("/sans-date.rss", UNDATED, content_type="application/rss+xml"), "title": "Sans dates"}]
+             {"url": server.add("/sans-date.rss", UNDATED, content_type="application/rss+xml"), "title": "Sans dates"},
+             {"url": server.add("/enorme.rss", HUGE, content_type="application/rss+xml"), "title": "Énorme"}]
     network = make_planet_network(tmp_path_factory.mktemp("real") / "network", feeds, NO_SERVICE, slugs=("dr-a",),
                                   posts=1)
+    conf = network.planet_dir / "site.toml"  # the default cap (2 MiB), not the tests' 64 KiB: the huge feed passes
+    conf.write_text(conf.read_text(encoding="utf-8").replace("fetch_max_bytes = 65536", "fetch_max_bytes = 2097152"),
+                    encoding="utf-8")
     runner = CliRunner()
     built = runner.invoke(cli, ["--network", str(network.source), "build", "--quiet"])
     refreshed = runner.invoke(cli, ["--network", str(network.source), "planet", "refresh"])
@@ -224,3 +239,19 @@ def test_undated_entries_keep_their_feeds_order(planet):
     titles = [e.title for e in feedparser.parse((network.output / "feeds" / "all.atom.xml").read_bytes()).entries
               if "sans-date" in e.link]
     assert titles == ["Bilan de mai", "Avril au cabinet", "Carnet de mars"]
+
+
+def test_an_enormous_post_is_carried_by_its_excerpt_and_link_in_the_planet_feeds(planet):
+    """Its ~700 KB were in the planet's combined feed, its blog's and its specialty's: two such posts and the combined
+    feed was past what feed readers accept (the planet's own fetcher stops at 2 MiB)."""
+    network, built, _refreshed = planet
+    assert built.exit_code == 0, built.output
+    assert len(HUGE_POST) > 600_000
+    for name in ("all.atom.xml", "blogs/ext-enorme.atom.xml", "blogs/ext-enorme.rss.xml"):
+        path = network.output / "feeds" / name
+        assert path.stat().st_size < 200_000, name
+        entries = feed_entries(network, name)
+        huge = entries["La thèse entière"]
+        assert huge.summary.startswith("<p>Ligne 0 du tableau des posologies"), name
+        assert 'href="https://enorme.example/these.html"' in huge.summary and "Lire le billet en entier" in huge.summary
+        assert entries["Un billet ordinaire"].summary == "<p>Court.</p>", name
