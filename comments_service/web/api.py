@@ -297,4 +297,7 @@ def put_site_posts(slug: str):
 
 @bp.get("/openapi.json")
 def openapi():
-    return json_response(openapi_document(request.url_root.rstrip("/") + "/api"))
+    """The document's `servers` URL is the network's configured comments_url (moved by CONFRERES_DEMO_ORIGIN in the
+    demo), never the request's Host header: a forged Host must not put another origin in the document."""
+    network = current_app.extensions["confreres_network"]
+    return json_response(openapi_document(network.comments_url.rstrip("/") + "/api"))

@@ -28,8 +28,9 @@ from schemathesis.specs.openapi.checks import (
 from comments_service.core.db import connect
 from comments_service.domain import accounts
 from confreres.site_token import site_token
-from tests.conftest import NETWORK_TOML, POST_A, POSTS, SECRET
+from tests.conftest import COMMENTS_URL, NETWORK_TOML, POST_A, POSTS, SECRET
 from tests.gunicorn import Gunicorn, environment
+from tests.smtp import free_port
 
 MAX_EXAMPLES = 12  # per operation and mode (valid, invalid): the whole run stays well under a minute
 
@@ -38,11 +39,13 @@ MAX_EXAMPLES = 12  # per operation and mode (valid, invalid): the whole run stay
 def live(tmp_path_factory):
     """The live service, and `session()`: a new signed-in admin, author of dr-a (its bearer token)."""
     root = tmp_path_factory.mktemp("fuzz")
-    (root / "network.toml").write_text(NETWORK_TOML, encoding="utf-8")
+    port = free_port()
+    # The document's `servers` is the network's comments_url (schemathesis calls it): here, this live service.
+    (root / "network.toml").write_text(NETWORK_TOML.replace(COMMENTS_URL, f"http://127.0.0.1:{port}/"), encoding="utf-8")
     db_path = root / "comments.sqlite3"
     env = environment(SECRET_KEY=SECRET, NETWORK=root / "network.toml", DB=db_path,
                       RATE_LIMIT="off", READ_RATE_LIMIT="off", POSTS_RATE_LIMIT="off", MAIL_SEND="cron")
-    with Gunicorn(env, root / "gunicorn.log") as service:
+    with Gunicorn(env, root / "gunicorn.log", port=port) as service:
         for slug, body in POSTS.items():
             response = httpx.put(f"{service.url}/api/sites/{slug}/posts", json=body,
                                  headers={"Authorization": f"Bearer {site_token(SECRET, slug)}"})

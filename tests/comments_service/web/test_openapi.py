@@ -4,6 +4,8 @@ import re
 
 import pytest
 
+from tests.conftest import COMMENTS_URL
+
 
 def test_every_api_rule_is_documented(app, client):
     doc = client.get("/api/openapi.json").get_json()
@@ -34,14 +36,23 @@ def test_refs_resolve(client):
         assert ref in doc["components"]["schemas"], ref
 
 
-def test_server_url_follows_the_mount_point(app):
+def test_server_url_is_the_configured_comments_url(app):
+    """Mounted under /comments (as `confreres serve` does) or not, the document names the network's comments_url."""
     from werkzeug.middleware.dispatcher import DispatcherMiddleware
     from werkzeug.test import Client
     from werkzeug.wrappers import Response
 
     mounted = Client(DispatcherMiddleware(Response("root"), {"/comments": app}))
     response = mounted.get("/comments/api/openapi.json")
-    assert response.json["servers"][0]["url"] == "http://localhost/comments/api"
+    assert response.json["servers"][0]["url"] == COMMENTS_URL + "api"
+
+
+def test_a_forged_host_does_not_reach_the_server_url(client):
+    """The URL came from the request's Host header: anyone could serve the document naming another origin."""
+    for headers in ({"Host": "evil.example"}, {"Host": "evil.example", "X-Forwarded-Host": "evil.example"}):
+        response = client.get("/api/openapi.json", headers=headers)
+        assert response.json["servers"] == [{"url": COMMENTS_URL + "api"}]
+        assert "evil" not in response.get_data(as_text=True)
 
 
 def test_fragments_import_only_common():
