@@ -14,7 +14,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.routing import RequestRedirect
 
 from comments_service.core import config as config_module
-from comments_service.core import db, errors, ids
+from comments_service.core import db, errors, identity, ids
 from comments_service.web import cors, limits
 from comments_service.web.body import Request
 from comments_service.web.cache import ThreadCache
@@ -68,6 +68,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.wsgi_app = DrainInput(app.wsgi_app, POSTS_MAX_BYTES)  # an early answer is not lost behind nginx
     app.extensions["confreres_thread_cache"] = ThreadCache(int(app.config["THREAD_CACHE_SIZE"]))
     db.init_app(app)
+    identity.init_app(app)  # the database's secret key and mail transport are this process's, or a ConfigError
     errors.init_app(app)
     ids.init_app(app)  # <id:…> in routes: before the blueprints
     from comments_service.web import filters

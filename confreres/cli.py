@@ -152,6 +152,7 @@ def _service(network: registry.Network, settings: dict | None = None):
         # A machine without a configured secret is a doctor's or the demo's: its mails go where the demo's go
         # (var/mail/, listed at <comments_url>dev/mail) unless a transport is set; a server has both set.
         settings["SECRET_KEY"] = _local_secret(network)
+        settings["SECRET_KEY_FILE"] = str(network.root / "var" / "secret_key")  # named if the database's is another
         if not any(os.environ.get(f"CONFRERES_{key}") for key in ("SMTP_HOST", "MAIL_DIR")):
             settings.setdefault("MAIL_DIR", str(network.root / "var" / "mail"))
     try:
@@ -1521,12 +1522,15 @@ class ServiceGroup(click.Group):
     """`confreres service`: its commands live with the service (comments_service/commands.py) and are
     imported only when listed or run, so `confreres --help` does not load the service."""
 
+    loaded = False
+
     def _load(self) -> None:
-        if not self.commands:
+        if not self.loaded:
             from comments_service.commands import COMMANDS
 
             for command in COMMANDS:
                 self.add_command(command)
+            self.loaded = True
 
     def list_commands(self, ctx):
         self._load()
@@ -1540,12 +1544,35 @@ class ServiceGroup(click.Group):
 @cli.group(cls=ServiceGroup)
 @click.pass_context
 def service(click_ctx):
-    """The comment service's upkeep: its database schema, the IP purge, posts declared by hand."""
+    """The comment service's upkeep: its database schema, the IP purge, posts declared by hand, its recorded settings."""
     from flask.cli import ScriptInfo
 
     context = click_ctx.find_object(Context)
     # The commands run in an app context (Flask's `with_appcontext`): the app is built only when one runs.
     click_ctx.obj = ScriptInfo(create_app=lambda: _service(context.network), set_debug_flag=False)
+
+
+@service.command("accept-settings")
+@click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
+@click.pass_context
+def service_accept_settings(click_ctx, yes):
+    """Record this environment's secret key and mail transport as the database's, after changing them on purpose.
+
+    Every app that opens the database (the service, each command) stops at start when its secret key or mail transport
+    is not the one recorded (comments_service/core/identity.py): usually a command run without /etc/confreres/env.
+    """
+    network = click_ctx.find_object(Context).network
+    source = "CONFRERES_SECRET_KEY" if os.environ.get("CONFRERES_SECRET_KEY") else "var/secret_key (CONFRERES_SECRET_KEY n'est pas définie)"
+    click.echo(f"La base adoptera la clé secrète de {source} et le transport du courrier de cet environnement. "
+               "Une nouvelle clé invalide tout ce que l'ancienne a signé : les liens déjà envoyés (connexion, « ne plus "
+               "rien recevoir », confirmations, modération en un clic, lettre), les cookies et formulaires ouverts, les "
+               "jetons des blogs (`confreres publish init` à refaire) ; les empreintes des adresses des auteurs bloqués, "
+               "des IP et des numéros RPPS des membres déclarés et vérifiés ne correspondent plus : le prochain "
+               "`confreres directory import` révoquerait tous ces membres.", err=True)
+    if not yes and not click.confirm("Continuer ?", err=True):
+        raise click.ClickException("rien n'a été changé")
+    app = _service(network, {"SECRET_KEY_ACCEPT": True})
+    click.echo(f"{app.config['DB']} : clé secrète et transport du courrier enregistrés.")
 
 
 def main():

@@ -944,6 +944,24 @@ def m029_federation_farewell(db: Database) -> None:
     _run(db, "ALTER TABLE fed_actors ADD COLUMN retired TEXT")
 
 
+
+@migrations()
+def m030_service_settings(db: Database) -> None:
+    """What the database records of the configuration it runs with (core/identity.py): `secret_key` holds a keyed
+    fingerprint of the secret key (never the key), `mail_transport` "smtp" once a process with SMTP opened it. A
+    command run by hand without /etc/confreres/env made a key of its own and signed links the service refused, or
+    wrote the mails to files: such a process now stops at start with one line that says so."""
+    _run(
+        db,
+        """
+        CREATE TABLE service_settings (
+            name TEXT PRIMARY KEY,
+            value TEXT NOT NULL,
+            recorded TEXT NOT NULL
+        )
+        """,
+    )
+
 def migrate(db: Database) -> list[str]:
     """Apply pending migrations under an exclusive write lock; return the names applied.
 

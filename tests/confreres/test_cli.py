@@ -213,3 +213,48 @@ def test_a_bad_setting_is_named_in_one_line_not_a_traceback(make_network, monkey
     assert result.exit_code == 1, result.output
     assert "CONFRERES_SMTP_PORT='58 7': expected a whole number" in result.output, result.output
     assert not isinstance(result.exception, RuntimeError) and "Traceback" not in result.output, result.exception
+
+
+def test_a_command_run_without_the_environment_file_stops_before_mailing(make_network, tmp_path):
+    """An operator's `confreres notify send` without /etc/confreres/env made a secret key of its own in var/ and wrote
+    the waiting mails to var/mail/, counted as sent, their links signed with a key the service refuses. It now stops
+    with one « Erreur : … » line naming the cure, the mail waits for the service's own transport; a change of key on
+    purpose is `confreres service accept-settings`, after which the service's old key is the one refused."""
+    import os
+
+    from comments_service import create_app
+    from comments_service.core.config import ConfigError
+    from comments_service.core.db import connect
+    from tests.smtp import free_port
+
+    network = make_network(slugs=("dr-a",), posts=1)
+    service = {"SECRET_KEY": "the-service-key-" + "k" * 32, "SMTP_HOST": "127.0.0.1", "SMTP_PORT": free_port(),
+               "MAIL_SEND": "cron", "RATE_LIMIT": "off", "NETWORK": str(network.source)}
+    app = create_app(service)  # the service, started with the environment file
+    assert app.test_client().post("/api/auth/request", json={"email": "dr.a@example.fr"}).status_code == 202
+    bare = {key: value for key, value in os.environ.items() if not key.startswith("CONFRERES_")}
+
+    def by_hand(*args, answer=None):
+        return subprocess.run([sys.executable, "-m", "confreres.cli", "--network", str(network.source), *args],
+                              capture_output=True, text=True, timeout=60, env=bare, input=answer)
+
+    sent = by_hand("notify", "send")
+    assert sent.returncode == 1, sent
+    assert sent.stderr.startswith("Erreur : ") and sent.stderr.count("\n") == 1, sent.stderr
+    assert "another secret key" in sent.stderr and "set -a; . /etc/confreres/env; set +a" in sent.stderr, sent.stderr
+    assert "CONFRERES_SECRET_KEY is not set" in sent.stderr and "Traceback" not in sent.stderr
+    assert not (network.root / "var" / "mail").exists()
+    db = connect(app.config["DB"])
+    try:
+        assert db.execute("SELECT COUNT(*) FROM outbox WHERE sent IS NULL").fetchone()[0] == 1
+    finally:
+        db.close()
+
+    declined = by_hand("service", "accept-settings", answer="n\n")
+    assert declined.returncode == 1 and "rien n'a été changé" in declined.stderr, declined
+    assert by_hand("admin", "list").returncode == 1
+    accepted = by_hand("service", "accept-settings", "--yes")
+    assert accepted.returncode == 0 and "enregistrés" in accepted.stdout, accepted
+    assert by_hand("admin", "list").returncode == 0
+    with pytest.raises(ConfigError, match="another secret key"):
+        create_app(service)
