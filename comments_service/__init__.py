@@ -7,6 +7,8 @@ DispatcherMiddleware, so every URL comes from url_for/script_root) and the tests
 
 from __future__ import annotations
 
+import logging
+
 from flask import Flask, current_app
 from flask.sessions import SecureCookieSessionInterface
 from markupsafe import escape
@@ -52,6 +54,7 @@ class App(Flask):
 
 def create_app(test_config: dict | None = None) -> Flask:
     app = App(__name__)
+    configure_logging(app)
     app.request_class = Request  # streamed bodies over the size limit: 413
     config_module.build(app, test_config)
     app.json.ensure_ascii = False
@@ -67,7 +70,7 @@ def create_app(test_config: dict | None = None) -> Flask:
 
     app.wsgi_app = DrainInput(app.wsgi_app, POSTS_MAX_BYTES)  # an early answer is not lost behind nginx
     app.extensions["confreres_thread_cache"] = ThreadCache(int(app.config["THREAD_CACHE_SIZE"]))
-    db.init_app(app)
+    db.init_app(app)  # migrations, logged
     identity.init_app(app)  # the database's secret key and mail transport are this process's, or a ConfigError
     errors.init_app(app)
     ids.init_app(app)  # <id:…> in routes: before the blueprints
@@ -116,6 +119,25 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.after_request(_security_headers)
 
     return app
+
+
+SERVICE_LOGGERS = ("comments_service", "confreres")  # the app's logger (its import name) and the package's modules
+
+
+def configure_logging(app) -> None:
+    """Under gunicorn (production: `journalctl -u confreres-comments`), the service's loggers write through gunicorn's
+    error log, at its level (`--log-level`, info by default): each line has its time and level, and the INFO lines
+    (migrations applied at start, network.toml reloaded) are kept, where Python's last-resort handler printed the
+    warnings bare and dropped the rest. Elsewhere (the CLI, `confreres serve`, the tests) Flask's own default: its
+    handler, with time and level, when nothing is configured, warnings and above."""
+    gunicorn = logging.getLogger("gunicorn.error")
+    if gunicorn.handlers:
+        for name in SERVICE_LOGGERS:
+            logger = logging.getLogger(name)
+            logger.handlers = list(gunicorn.handlers)
+            logger.setLevel(gunicorn.level)
+            logger.propagate = False  # not twice, should the root logger get a handler too
+    _ = app.logger  # Flask adds its default handler when no handler would take the service's warnings
 
 
 class LazySessionInterface(SecureCookieSessionInterface):

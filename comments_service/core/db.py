@@ -168,6 +168,7 @@ def init_app(app) -> None:
     if app.config["AUTO_MIGRATE"]:
         db = connect(app.config["DB"])
         try:
-            migrate(db)
+            for name in migrate(db):
+                log.info("applied migration %s", name)  # at start, in the service's log (journalctl)
         finally:
             db.close()
