@@ -52,6 +52,7 @@ class ServiceFacts:
     default_secret: str = ""  # the demo's secret, which the service refuses outside tests
     directory: dict | None = None  # the imported RPPS directory's summary (meta), None when there is none
     directory_error: str = ""  # the directory's file could not be read
+    recorded: str | None = None  # the database's recorded setting this environment contradicts (core/identity.py)
 
 
 def run(network: registry.Network, facts: ServiceFacts, environ: dict, timeout: float = 5.0) -> list[Finding]:
@@ -61,6 +62,8 @@ def run(network: registry.Network, facts: ServiceFacts, environ: dict, timeout: 
     else:
         settings = facts.settings
         findings += [secret(environ, facts.default_secret), mail(settings, timeout)]
+        if facts.recorded:
+            findings.append(recorded(facts.recorded, settings["DB"]))
         findings += paths(network, settings)
         findings += [directory(facts.directory, settings["DIRECTORY_DB"], facts.directory_error), rate_limits(settings, timeout)]
     findings += service(network, timeout)
@@ -93,6 +96,18 @@ def secret(environ: dict, default_secret: str) -> Finding:
         return Finding(WARN, subject, f"CONFRERES_SECRET_KEY ne fait que {len(value)} caractères "
                        f"(au moins {MIN_SECRET} conseillés)", fix)
     return Finding(OK, subject, f"définie ({len(value)} caractères)")
+
+
+def recorded(which: str, db: str) -> Finding:
+    """The comment database was set up with another secret key, or mails by SMTP where this environment writes files:
+    the service and every command refuse to start (comments_service/core/identity.py)."""
+    fix = ("chargez l'environnement du service (set -a; . /etc/confreres/env; set +a) ; changement voulu : "
+           "confreres service accept-settings")
+    if which == "secret_key":
+        return Finding(FAIL, "Réglages enregistrés", f"{db} a été créée avec une autre clé secrète que "
+                       "CONFRERES_SECRET_KEY : le service et les commandes refusent de démarrer", fix)
+    return Finding(FAIL, "Réglages enregistrés", f"{db} envoie ses mails par SMTP, cet environnement les écrirait "
+                   "dans des fichiers (CONFRERES_MAIL_DIR) : le service et les commandes refusent de démarrer", fix)
 
 
 def mail(settings: dict, timeout: float) -> Finding:

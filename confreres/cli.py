@@ -448,12 +448,34 @@ def check_cmd(ctx, timeout):
             facts.directory_error = str(exc)
         finally:
             handle.close()
+        if os.environ.get("CONFRERES_SECRET_KEY"):  # without one, the secret's own line fails already
+            facts.recorded = _recorded_mismatch(facts.settings)
     click.echo(f"Réseau « {network.name} » ({network.source})")
     findings = check.run(network, facts, dict(os.environ), timeout)
     for finding in findings:
         click.echo(finding.line())
     click.echo(check.summary(findings))
     sys.exit(1 if any(f.mark == check.FAIL for f in findings) else 0)
+
+
+def _recorded_mismatch(settings: dict) -> str | None:
+    """The setting the comment database records that these settings contradict (core/identity.py), read only."""
+    import sqlite3
+
+    from comments_service.core import identity
+
+    path = Path(settings["DB"])
+    if not path.is_file():
+        return None
+    try:
+        conn = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True, timeout=5)
+        try:
+            found = dict(conn.execute("SELECT name, value FROM service_settings").fetchall())
+        finally:
+            conn.close()
+    except sqlite3.Error:  # not migrated yet, or unreadable: the folders' lines say the rest
+        return None
+    return identity.mismatch(settings, found)
 
 
 @cli.command("csp")

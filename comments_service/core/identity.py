@@ -55,17 +55,26 @@ def _wanted(config) -> dict[str, str | None]:
             "mail_transport": "smtp" if mail_transport(config) == "smtp" else None}
 
 
+def mismatch(config, found: dict[str, str]) -> str | None:
+    """'secret_key' or 'mail_transport': the recorded setting this configuration contradicts; None when none does."""
+    if found.get("secret_key") not in (None, _wanted(config)["secret_key"]):
+        return "secret_key"
+    if found.get("mail_transport") == "smtp" and mail_transport(config) == "dir":
+        return "mail_transport"
+    return None
+
+
 def _refusal(config, found: dict[str, str]) -> str | None:
-    wanted = _wanted(config)
+    which = mismatch(config, found)
     where = config["DB"]
-    if found.get("secret_key") not in (None, wanted["secret_key"]):
+    if which == "secret_key":
         local = config.get("SECRET_KEY_FILE")
         source = f" (CONFRERES_SECRET_KEY is not set: the key of {local})" if local else ""
         return (f"{where}: this database was set up with another secret key than this process's{source}; the links it "
                 "would sign (sign-in, unsubscribe, moderation) would be refused. "
                 f"{LOAD_ENV}; if the key was changed on purpose, record it with `confreres service accept-settings` "
                 "(docs/operating.md).")
-    if found.get("mail_transport") == "smtp" and mail_transport(config) == "dir":
+    if which == "mail_transport":
         return (f"{where}: this database's mail goes out by SMTP, but this process would write it as files in "
                 f"{config['MAIL_DIR']} and count it as sent. {LOAD_ENV}; to stop using SMTP on purpose, run "
                 "`confreres service accept-settings` (docs/operating.md).")

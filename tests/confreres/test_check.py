@@ -96,14 +96,18 @@ def test_each_problem_is_named_with_its_fix(server, tmp_path):
     assert lines[-1] == "6 problèmes à corriger.", lines[-1]
 
 
-def test_warnings_do_not_fail(server):
+def test_warnings_do_not_fail(server, tmp_path):
     network, env = server
-    short = {**env, "CONFRERES_SECRET_KEY": "court", "CONFRERES_RATE_LIMIT_STORAGE": "memory://"}
+    from comments_service import create_app
+
+    own = str(tmp_path / "courte.sqlite3")  # a database of that short key (the service's records its own)
+    create_app({"TESTING": True, "SECRET_KEY": "court", "NETWORK": env["CONFRERES_NETWORK"], "DB": own})
+    short = {**env, "CONFRERES_SECRET_KEY": "court", "CONFRERES_RATE_LIMIT_STORAGE": "memory://", "CONFRERES_DB": own}
     code, lines = check(short)
     assert code == 0, lines
     assert "ne fait que 5 caractères" in line(lines, "! Clé secrète")
     assert "N fois plus large" in line(lines, "! Limites de débit")
-    assert lines[-1] == "2 avertissements."
+    assert lines[-1] == "2 avertissements.", lines
 
 
 def test_the_demo_secret_and_bad_settings_are_refused(server):
@@ -141,3 +145,22 @@ def test_a_blog_whose_posts_the_service_does_not_know(server, make_network):
     assert "le service ne connaît aucun de ses billets" in line(lines, "! Blog dr-b")
     assert "→ lancez `confreres build`" in line(lines, "! Blog dr-b")
     assert "(2 blogs)" in line(lines, "✓ Service de commentaires")
+
+
+def test_a_database_set_up_with_another_key_or_mailing_by_smtp_is_named(server, tmp_path):
+    """The database records its key's fingerprint and that it mails by SMTP (comments_service/core/identity.py): an
+    environment with another key, or with CONFRERES_MAIL_DIR, is one the service and every command refuse."""
+    network, env = server
+    code, lines = check({**env, "CONFRERES_SECRET_KEY": "une-autre-cle-" + "y" * 40})
+    assert code == 1
+    assert "a été créée avec une autre clé secrète" in line(lines, "✗ Réglages enregistrés")
+    assert "→ chargez l'environnement du service (set -a; . /etc/confreres/env; set +a)" in line(
+        lines, "✗ Réglages enregistrés")
+    from comments_service import create_app
+
+    create_app({"TESTING": True, "SECRET_KEY": SECRET, "NETWORK": env["CONFRERES_NETWORK"], "DB": env["CONFRERES_DB"],
+                "SMTP_HOST": "127.0.0.1", "SMTP_PORT": int(env["CONFRERES_SMTP_PORT"])})  # the service, on SMTP
+    code, lines = check({**env, "CONFRERES_MAIL_DIR": str(tmp_path / "mail")})
+    assert code == 1 and "envoie ses mails par SMTP" in line(lines, "✗ Réglages enregistrés")
+    code, lines = check(env)
+    assert code == 0 and not [text for text in lines if "Réglages enregistrés" in text], lines
