@@ -58,12 +58,16 @@ class Refused(Exception):
 
 
 def source_name(path, content_dir: Path | None) -> str:
-    """`content/<path>` as the doctor sees it in their clone, from any of Pelican's path forms."""
+    """`content/<path>` as the doctor sees it in their clone, from any of Pelican's path forms.
+
+    Both sides are made absolute: Pelican's source paths are, while PATH may be relative (`confreres preview
+    --source .` from a clone), which named a draft « content//home/…/content/x.md »."""
     path = str(path)
     if content_dir is not None:
-        full = Path(path) if os.path.isabs(path) else content_dir / path
+        base = os.path.abspath(content_dir)
+        full = os.path.abspath(path if os.path.isabs(path) else os.path.join(base, path))
         try:
-            return f"content/{os.path.normpath(full).removeprefix(str(content_dir) + os.sep)}"
+            return f"content/{full.removeprefix(base + os.sep)}"
         except ValueError:
             pass
     return path

@@ -147,6 +147,18 @@ def test_preview_command_prints_where_each_draft_is(with_drafts, tmp_path):
     assert refused.exit_code != 0 and "dossier publié" in refused.output
 
 
+def test_preview_of_a_clone_named_by_a_relative_path_names_the_draft_as_in_the_clone(with_drafts, tmp_path,
+                                                                                       monkeypatch):
+    """`confreres preview SLUG --source .` from the clone: the draft was named « content//tmp/…/content/x.md »."""
+    network = with_drafts
+    monkeypatch.chdir(network.site("dr-a").path)
+    result = CliRunner().invoke(cli, ["--network", str(network.source), "preview", "dr-a", "--source", ".",
+                                      "--out", str(tmp_path / "apercu")])
+    assert result.exit_code == 0, result.output
+    assert "« Un brouillon » (content/brouillon-secret.md) : brouillon, non publié" in result.output
+    assert "content//" not in result.output
+
+
 def test_a_pushed_draft_is_not_published_and_the_push_says_so(make_network, tmp_path):
     network = make_network(slugs=("dr-a",), posts=1)
     assert all(r.ok for r in build.build(network, progress=False))
