@@ -364,7 +364,9 @@ SKIP_LABELS = {
 }
 HOW_LABELS = {"url": "par l'adresse", "slug": "par le slug"}
 DATE_SOURCES = {"local": "l'heure locale", "post": "la date du billet", "import": "la date de l'import"}
-STATUS_LABELS = {"approved": "publiés", "pending": "en attente", "spam": "indésirables", "rejected": "refusés"}
+# singular and plural: a report said « 1 publiés », « 1 indésirables »
+STATUS_LABELS = {"approved": ("publié", "publiés"), "pending": ("en attente", "en attente"),
+                 "spam": ("indésirable", "indésirables"), "rejected": ("refusé", "refusés")}
 FIELD_LABELS = {"email": "Adresses e-mail invalides laissées de côté", "website": "Sites web invalides laissés de côté"}
 
 
@@ -385,9 +387,9 @@ def format_report(report: ImportReport) -> list[str]:
                      f" non importé{'s' if post.comments > 1 else ''} : {post.how}")
     for post in report.failed:
         lines.append(f"  ! {post.title} : l'écriture a échoué, rien n'est gardé de ce billet : {post.error}")
-    statuses = ", ".join(f"{n} {STATUS_LABELS.get(s, s)}" for s, n in sorted(report.statuses.items())) or "aucun"
+    statuses = ", ".join(plural_fr(n, *STATUS_LABELS.get(s, (s, s))) for s, n in sorted(report.statuses.items()))
     verb = "à importer" if report.dry_run else "importés"
-    lines.append(f"Commentaires {verb} : {report.imported} ({statuses} ; {plural_fr(report.replies, 'réponse')})")
+    lines.append(f"Commentaires {verb} : {report.imported} ({statuses or 'aucun'} ; {plural_fr(report.replies, 'réponse')})")
     lines.append(f"Commentaires déjà présents (import précédent) : {report.present}")
     lines.append(f"Commentaires écartés : {report.skipped_total}")
     for reason, count in sorted(report.skipped.items()):

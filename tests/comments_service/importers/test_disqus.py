@@ -123,7 +123,7 @@ def test_a_disqus_export_lands_on_the_blogs_posts(dq, client):
     assert f"✓ Vaccins et rumeurs -> {BLOG_B}2019/03/vaccins-et-rumeurs.html (par l'adresse)" in out
     assert f"✓ Garde de nuit -> {BLOG_B}garde-de-nuit.html (par le slug)" in out
     assert "✗ Billet disparu" in out
-    assert "Commentaires importés : 7 (5 publiés, 1 en attente, 1 indésirables ; 1 réponse)" in out
+    assert "Commentaires importés : 7 (5 publiés, 1 en attente, 1 indésirable ; 1 réponse)" in out
     for line in ("1 commentaire supprimé avant l'export", "1 commentaire d'un fil absent du fichier",
                  "3 commentaires de billets introuvables", "✗ (sans titre) (sans lien) : 2 commentaires non importés"):
         assert line in out, out

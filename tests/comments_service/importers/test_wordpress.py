@@ -164,6 +164,9 @@ def test_small_export_and_serialized_comment_meta(wp, client):
     assert comment["created"] == "2011-01-18T07:40:14Z"
     assert "<br>" in comment["html"] and "the post's comments" in html.unescape(comment["html"])
 
+    # one comment is « 1 publié », not « 1 publiés » (the doctor's first report of a small blog)
+    assert "Commentaires importés : 1 (1 publié ; 0 réponse)" in threads.format_report(report)
+
     meta = wp.run(shared("test-serialized-comment-meta.xml"))
     assert meta.version == "1.0" and meta.imported == 1
     assert meta.matched[0].url == BLOG_B + "comment-meta.html"  # no post_name: the link's last segment
