@@ -65,3 +65,13 @@ def test_the_readme_says_which_html_files_a_push_may_carry(make_network):
     network = make_network(slugs=("dr-a",), posts=0)
     scripts = next(part for part in csp.policy(network).split("; ") if part.startswith("script-src")).split()[1:]
     assert scripts and all(s.endswith(("/theme/js/", "/pagefind/")) or s == "'wasm-unsafe-eval'" for s in scripts)
+
+
+def test_moving_a_blog_in_ends_with_the_build_that_writes_the_imported_comments():
+    """README's and comments.md's move-in commands stopped at `import comments`: the pages then read « Aucun
+    commentaire pour l'instant » until cron's build (tests/confreres/test_fresh_comments.py shows the build)."""
+    for doc in (ROOT / "README.md", ROOT / "docs" / "comments.md"):
+        block = next(b for b in FENCE.findall(doc.read_text(encoding="utf-8")) if "import comments" in b)
+        lines = [line.split("#")[0].strip() for line in block.splitlines() if line.startswith("confreres ")]
+        assert lines[-2].startswith("confreres import comments"), doc
+        assert lines[-1].startswith("confreres build --site"), doc

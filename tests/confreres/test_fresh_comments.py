@@ -127,6 +127,41 @@ def test_a_comment_approved_rebuilds_its_blog_and_the_planet_only(world):
     assert all(r.skipped for r in results.values()) and world.live() == after, "and then nothing again"
 
 
+IMPORTED = "Merci pour ce billet, lu sur l'ancien blog."
+WXR = f"""<?xml version="1.0" encoding="UTF-8"?>
+<rss version="2.0" xmlns:content="http://purl.org/rss/1.0/modules/content/"
+     xmlns:dc="http://purl.org/dc/elements/1.1/" xmlns:wp="http://wordpress.org/export/1.2/">
+<channel><title>Ancien blog</title><link>https://ancien-blog.example/</link><wp:wxr_version>1.2</wp:wxr_version>
+<item><title>Billet 0 de dr-a</title><link>https://ancien-blog.example/2019/03/dr-a-billet-0/</link>
+<wp:post_id>7</wp:post_id><wp:post_name>dr-a-billet-0</wp:post_name><wp:status>publish</wp:status>
+<wp:post_type>post</wp:post_type>
+<wp:comment><wp:comment_id>1</wp:comment_id><wp:comment_author>Lectrice fidèle</wp:comment_author>
+<wp:comment_date_gmt>2019-03-02 10:00:00</wp:comment_date_gmt><wp:comment_content>{IMPORTED}</wp:comment_content>
+<wp:comment_approved>1</wp:comment_approved><wp:comment_type></wp:comment_type><wp:comment_parent>0</wp:comment_parent>
+</wp:comment></item></channel></rss>
+"""
+
+
+def test_imported_comments_reach_the_pages_text_at_the_next_build(world, tmp_path):
+    """The README's last step of moving a blog in: `import comments`, then `build` (or cron's) writes them into
+    the pages; until then the page's own copy still says there are none."""
+    from comments_service.importers import wordpress
+
+    network = world.network
+    run_build(network)
+    export = tmp_path / "export.xml"
+    export.write_text(WXR, encoding="utf-8")
+    db = connect(world.service.config["DB"])
+    try:
+        assert wordpress.import_wordpress(db, network, "dr-a", export).imported == 1
+    finally:
+        db.close()
+    assert comments_shown(world, "dr-a", "dr-a-billet-0") == []
+    results = run_build(network)
+    assert not results["dr-a"].skipped and results["dr-a"].reason == "comments"
+    assert comments_shown(world, "dr-a", "dr-a-billet-0") == [IMPORTED]
+
+
 def test_a_comment_on_the_other_blog_rebuilds_that_blog_only(world):
     network = world.network
     run_build(network)
