@@ -55,6 +55,7 @@ class SiteResult:
     withheld: list[dict] = field(default_factory=list)  # drafts and scheduled posts: confreres.checks.withheld
     secrecy: list[str] = field(default_factory=list)  # medical secrecy warnings: confreres.checks.secrecy_warnings
     outside: list[str] = field(default_factory=list)  # images and players hosted elsewhere: checks.outside_warnings
+    replies: list[str] = field(default_factory=list)  # Reply_to naming no post of the network: checks.unknown_replies
     reason: str = ""  # "comments": rebuilt only because its comment threads changed
     reannounce: bool = False  # current, but the service does not know its posts: `articles` to announce again
 
@@ -112,7 +113,14 @@ def _build_site(network: Network, slug: str, out_dir: Path, source: str | None, 
         release = releases / release_name(slug)
         articles = run_pelican(network, site, src, release,
                                extra=None if debates is None else {"NETWORK_DEBATES": debates})
-        from confreres.checks import next_due, outside_warnings, secrecy_warnings, with_secrecy, withheld
+        from confreres.checks import (
+            next_due,
+            outside_warnings,
+            secrecy_warnings,
+            unknown_replies,
+            with_secrecy,
+            withheld,
+        )
 
         state = {"fingerprint": stamp, "built": time.time(), "due": next_due(),
                  "posts": freshness.posts_digest(articles), **freshness.recorded(release, comments_version)}
@@ -121,7 +129,7 @@ def _build_site(network: Network, slug: str, out_dir: Path, source: str | None, 
         return SiteResult(
             slug, ok=True, seconds=time.perf_counter() - start, release=str(release), articles=with_secrecy(articles),
             reason="" if force else reason, withheld=withheld(), secrecy=secrecy_warnings(),
-            outside=outside_warnings(),
+            outside=outside_warnings(), replies=unknown_replies(),
         )
     except BuildError as exc:
         _discard_partial(out_dir, slug)

@@ -42,6 +42,7 @@ _WITHHELD: list[dict] = []
 _SECRECY_WARNINGS: list[str] = []
 _SECRECY_FOUND: list[dict] = []  # the same warnings, one dict each, for the comment service (secrecy_findings)
 _OUTSIDE: list[str] = []
+_UNKNOWN_REPLIES: list[str] = []  # posts whose Reply_to names no post of the network (plugins/crosslinks)
 # what a page loads by itself (a link is followed, not loaded): <img src>, players, their sources and posters
 _LOADED = re.compile(r"""<(img|iframe|video|audio|source|embed|object|track)\b[^>]*?\s(src|data|poster)\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s>]+))""",
                      re.I)
@@ -347,6 +348,24 @@ def outside_warnings() -> list[str]:
     if len(found) > OUTSIDE_SHOWN:
         found[OUTSIDE_SHOWN:] = [f"… et {len(found) - OUTSIDE_SHOWN} autres du même genre"]
     return found
+
+
+def note_unknown_replies(items: list[tuple[str, str, bool]], content_dir: Path | None) -> None:
+    """(source path, the Reply_to as written, whether it is an address at all) of the posts of this build whose
+    answered post the network does not have: the crosslinks plugin says it, the build carries it to the doctor."""
+    _UNKNOWN_REPLIES[:] = [
+        f"{source_name(path, content_dir)} : Reply_to : "
+        + (f"aucun billet du réseau à cette adresse ({url}) : le lien « En réponse à » mène à une page introuvable "
+           "et le billet répondu ne montre pas votre réponse ; copiez l'adresse du billet depuis votre navigateur"
+           if address else
+           f"« {url} » n'est pas l'adresse complète d'un billet (https://…) : copiez-la depuis votre navigateur")
+        for path, url, address in items
+    ]
+
+
+def unknown_replies() -> list[str]:
+    """The warnings of note_unknown_replies for the last build in this process."""
+    return list(_UNKNOWN_REPLIES)
 
 
 def secrecy_warnings() -> list[str]:

@@ -78,7 +78,7 @@ def build(ctx, sites, out, jobs, force, quiet, no_announce):
             click.echo(f"✓ {result.slug} ({state})")
             for warning in result.secrecy:
                 click.echo(f"  ⚠ secret médical : {warning}", err=True)
-            for warning in result.outside:
+            for warning in result.outside + result.replies:
                 click.echo(f"  ⚠ {warning}", err=True)
             if result.reannounce and announce:
                 click.echo(f"↻ {result.slug} : billets inconnus du service de commentaires, annoncés de nouveau "
@@ -134,7 +134,7 @@ def preview(ctx, slug, out, source):
         click.echo("  Aucun brouillon ni billet programmé.")
     for warning in result.secrecy:
         click.echo(f"  ⚠ secret médical : {warning}", err=True)
-    for warning in result.outside:
+    for warning in result.outside + result.replies:
         click.echo(f"  ⚠ {warning}", err=True)
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import json
 from pathlib import Path
+from urllib.parse import urlsplit
 
 POSTS_FILE = "posts.json"
 LINKS_FILE = "crosslinks.json"  # written by the crosslinks plugin: its digests and, lighter, the blog's posts
@@ -20,6 +21,28 @@ MOVED = "moved_from"  # a post's earlier addresses (plugins/comments/moves.py): 
 _READ: dict[str, tuple[tuple, dict]] = {}  # <out>/<slug>/<file> -> (its stat, what it says): read once per release
 # <out>/<slug> -> (the _READ data, its posts by url, its answers, its posts' earlier addresses -> their url now)
 _TAGGED: dict[str, tuple[dict, dict, dict, dict]] = {}
+
+
+def address_key(url: str) -> str:
+    """A post's address as a doctor may paste it in `Reply_to:` (http or https, the host in capitals, a `#commentaires`
+    or `?utm_…` copied from the browser, `index.html`, the trailing slash or not): the same post for every one."""
+    parts = urlsplit(url.strip())
+    path = parts.path[: -len("index.html")] if parts.path.endswith("/index.html") else parts.path
+    return f"{parts.netloc.lower()}{path.rstrip('/')}"
+
+
+def written_otherwise(targets, urls) -> dict[str, str]:
+    """{an answered address as written: the post's own address} for the `targets` that are no post's address as
+    written but one's written another way (address_key), among `urls`. Asked only for targets no post has."""
+    wanted: dict[str, list[str]] = {}
+    for target in targets:
+        wanted.setdefault(address_key(target), []).append(target)
+    found = {}
+    if wanted:
+        for url in urls:
+            for target in wanted.get(address_key(url), ()):
+                found[target] = url
+    return found
 
 
 def load_posts(out: Path, slugs: list[str]) -> dict[str, dict]:
@@ -38,6 +61,11 @@ def debates(out: Path, slugs: list[str]) -> dict[str, dict]:
     blogs = [_site_posts(Path(out) / slug, slug) for slug in slugs]
     earlier = {old: url for *_, moved in blogs for old, url in moved.items()}
     targets = {earlier.get(post["reply_to"], post["reply_to"]) for _, answering, _ in blogs for post in answering.values()}
+    unknown = {target for target in targets if not any(target in posts for posts, _, _ in blogs)}
+    if unknown:  # an answer to a page outside the network, a typo, or a post's address pasted another way
+        otherwise = written_otherwise(unknown, (url for posts, _, _ in blogs for url in posts))
+        earlier.update(otherwise)
+        targets = {otherwise.get(target, target) for target in targets}
     found: dict[str, dict] = {}
     for posts, answering, _ in blogs:
         answered = targets.intersection(posts) if targets else ()
@@ -123,6 +151,8 @@ def in_debates(posts: dict[str, dict]) -> dict[str, dict]:
     The plain statement of what `debates` works out from the blogs' files (the tests hold one to the other).
     """
     posts = follow_moves(posts, moved(posts))
+    targets = {post.get("reply_to") for post in posts.values() if post.get("reply_to")}
+    posts = follow_moves(posts, written_otherwise(targets - set(posts), posts))
     targets = {post.get("reply_to") for post in posts.values() if post.get("reply_to")}
     return {url: post for url, post in posts.items() if post.get("reply_to") or url in targets}
 

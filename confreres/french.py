@@ -176,5 +176,13 @@ def when_fr(value: datetime) -> str:
     return datetime_fr(value.astimezone(PARIS) if value.tzinfo else value)
 
 
+def quoted_fr(title: str) -> str:
+    """« title », its own guillemets turned into the inner quotes of French typography: « « Schizo », la série »
+    would read as two quotations; « “Schizo”, la série » is one title quoting a name."""
+    inner = re.sub(r"«[\s\u00a0\u202f]*", "“", title.strip())
+    inner = re.sub(r"[\s\u00a0\u202f]*»", "”", inner)
+    return f"« {inner} »"
+
+
 JINJA_FILTERS = {"date_fr": date_fr, "month_fr": month_fr, "plural_fr": plural_fr, "iso": isoformat, "when_fr": when_fr,
-                 "de_fr": de_fr}
+                 "de_fr": de_fr, "quoted_fr": quoted_fr}

@@ -37,7 +37,7 @@ def default_folder(network: Network, slug: str) -> Path:
 
 def preview_site(network_file: str, slug: str, out: str, source: str | None = None) -> SiteResult:
     """Build `slug` (or the site folder `source`) with its drafts into `out`, replaced. Runs in a child process."""
-    from confreres.checks import outside_warnings, secrecy_warnings, withheld
+    from confreres.checks import outside_warnings, secrecy_warnings, unknown_replies, withheld
 
     network = registry.load(network_file)
     site = network.site(slug)
@@ -55,7 +55,8 @@ def preview_site(network_file: str, slug: str, out: str, source: str | None = No
     except BuildError as exc:
         return SiteResult(slug, ok=False, error=str(exc))
     return SiteResult(slug, ok=True, release=str(target), articles=articles, withheld=withheld(),
-                      secrecy=secrecy_warnings(), outside=outside_warnings())
+                      secrecy=secrecy_warnings(), outside=outside_warnings(),
+                      replies=unknown_replies())
 
 
 # a relative link to a folder of the preview (« ../ », « 2025/01/10/slug/ »): no scheme, no leading slash

@@ -414,6 +414,10 @@ def _publish(network, network_file: str, slug: str, site, old: str, new: str, ou
               "(publiés tout de même) :", file=out)
         for warning in result.outside:
             print(f"  - {warning}", file=out)
+    if result.replies:
+        print("Confrères : réponses à vérifier (publiées tout de même) :", file=out)
+        for warning in result.replies:
+            print(f"  - {warning}", file=out)
     if announced is False:  # the blog is live: the push stands, the server's next build announces it again
         forget_announced(network.output, slug)
         print("Confrères : le blog est en ligne, mais ses nouveaux billets n'acceptent pas encore de commentaires : "

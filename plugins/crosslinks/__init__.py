@@ -16,7 +16,7 @@ import os
 from pelican import signals
 
 from confreres import badges as author_badges
-from confreres import crosslinks
+from confreres import checks, crosslinks
 
 DIGEST_FILE = crosslinks.LINKS_FILE
 
@@ -39,9 +39,10 @@ def _enrich(post: dict | None, sites: dict[str, dict], badges: dict[str, dict] |
     }
 
 
-def network_posts(generator) -> tuple[dict[str, dict], list[str]]:
+def network_posts(generator) -> tuple[dict[str, dict], list[str], dict[str, str]]:
     """The other blogs' posts in debates (NETWORK_DEBATES: read once by the build for every blog; else from their
-    published posts.json), then this blog's own posts as this build makes them."""
+    published posts.json), then this blog's own posts as this build makes them; and the answers whose Reply_to
+    names a post another way than its address (_add_answered)."""
     settings = generator.settings
     own_slug = settings.get("SITE_SLUG", "")
     known = settings.get("NETWORK_DEBATES")
@@ -60,36 +61,69 @@ def network_posts(generator) -> tuple[dict[str, dict], list[str]]:
             "site": own_slug,
             "reply_to": str(article.metadata.get("reply_to", "") or "").strip(),
         }
-    _add_answered(posts, settings, own_slug)
-    return posts, own_urls
+    written_otherwise = _add_answered(posts, settings, own_slug)
+    return posts, own_urls, written_otherwise
 
 
-def _add_answered(posts: dict[str, dict], settings: dict, own_slug: str):
+def _add_answered(posts: dict[str, dict], settings: dict, own_slug: str) -> dict[str, str]:
     """The other blogs' posts this blog answers for the first time (in no debate yet): read from their blog's
-    posts.json. An answer to a post's earlier address answers the post where it is now (crosslinks.follow_moves)."""
+    posts.json. An answer to a post's earlier address answers the post where it is now (crosslinks.follow_moves);
+    one written another way (crosslinks.address_key) answers the post at its address, returned by the answer's URL."""
     own = [post for post in posts.values() if post.get("site") == own_slug and post.get("reply_to")]
     earlier = crosslinks.moved(posts)
     missing = {earlier.get(post["reply_to"], post["reply_to"]) for post in own} - set(posts)
-    sites = [(s["url"], s["slug"]) for s in settings.get("NETWORK_SITES", []) if s["slug"] != own_slug and s.get("url")]
-    blogs = {slug for url in missing for prefix, slug in sites if url.startswith(prefix)}
-    if blogs:
-        found = crosslinks.load_posts(settings.get("NETWORK_OUTPUT", ""), sorted(blogs))
-        earlier.update(crosslinks.moved(found))
-        posts.update({earlier.get(url, url): found[earlier.get(url, url)] for url in missing
-                      if earlier.get(url, url) in found})
+    sites = [(crosslinks.address_key(s["url"]) + "/", s["slug"]) for s in settings.get("NETWORK_SITES", [])
+             if s["slug"] != own_slug and s.get("url")]
+    blogs = {slug for url in missing for prefix, slug in sites if (crosslinks.address_key(url) + "/").startswith(prefix)}
+    found = crosslinks.load_posts(settings.get("NETWORK_OUTPUT", ""), sorted(blogs)) if blogs else {}
+    earlier.update(crosslinks.moved(found))
+    posts.update({earlier.get(url, url): found[earlier.get(url, url)] for url in missing
+                  if earlier.get(url, url) in found})
     for post in own:
         post["reply_to"] = earlier.get(post["reply_to"], post["reply_to"])
+    unknown = {post["reply_to"] for post in own} - set(posts)
+    otherwise = crosslinks.written_otherwise(unknown, [*found, *posts]) if unknown else {}
+    posts.update({url: found[url] for url in otherwise.values() if url not in posts})
+    rewritten = {}
+    for post in own:
+        if post["reply_to"] in otherwise:
+            post["reply_to"] = rewritten[post["url"]] = otherwise[post["reply_to"]]
+    return rewritten
+
+
+def _unknown_replies(generator, posts: dict[str, dict], own_urls: list[str]):
+    """This blog's posts whose Reply_to is no address, or names a page of the network that is no post of it (a typo,
+    a post deleted): said to the doctor by the build. An answer to a page outside the network is its author's
+    choice (a Webmention goes there): not said."""
+    settings = generator.settings
+    network = [crosslinks.address_key(url) + "/" for url in
+               [settings["SITEURL"], *(s.get("url") or "" for s in settings.get("NETWORK_SITES", []))] if url]
+    found = []
+    for article, url in zip(generator.articles, own_urls, strict=True):
+        written = str(article.metadata.get("reply_to", "") or "").strip()
+        target = posts.get(url, {}).get("reply_to")
+        if not written or target in posts:
+            continue
+        if not written.lower().startswith(("https://", "http://")):
+            found.append((article.source_path, written, False))
+        elif any((crosslinks.address_key(target) + "/").startswith(prefix) for prefix in network):
+            found.append((article.source_path, written, True))
+    checks.note_unknown_replies(found, settings.get("PATH"))
 
 
 def annotate(generator):
     sites = _sites(generator.settings)
-    posts, own_urls = network_posts(generator)
+    posts, own_urls, written_otherwise = network_posts(generator)
+    _unknown_replies(generator, posts, own_urls)
     relations = crosslinks.relations(own_urls, posts)
     shown = crosslinks.shown_sites(relations)
     badges = author_badges.fetch(generator.settings.get("COMMENTS_URL", "")) if shown else {}
     base = generator.settings["SITEURL"].rstrip("/")
     for article in generator.articles:
-        rel = relations.get(f"{base}/{article.url}")
+        url = f"{base}/{article.url}"
+        if url in written_otherwise:  # posts.json, the service and the other blogs see the post's own address
+            article.metadata["reply_to"] = article.reply_to = written_otherwise[url]
+        rel = relations.get(url)
         if not rel:
             continue
         target = _enrich(rel["reply_to"], sites, badges) if rel["reply_to"] else None

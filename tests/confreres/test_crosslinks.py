@@ -6,6 +6,7 @@ from bs4 import BeautifulSoup
 
 from confreres import build, crosslinks
 from tests.confreres.conftest import write_post
+from tests.confreres.test_publish_safety import server  # noqa: F401 (the fixture)
 
 
 def html(network, slug, post):
@@ -148,3 +149,47 @@ def test_the_other_blogs_are_read_from_their_small_crosslinks_file_else_their_po
         "u1": {"url": "u1", "title": "Un", "date": "2025-01-01", "reply_to": "u2", "site": "dr-new"},
         "u2": {"url": "u2", "title": "Deux", "date": "2024-12-01", "reply_to": "", "site": "dr-old"},
     }
+
+
+def test_an_answer_written_another_way_answers_the_post_and_a_mistyped_one_is_said(make_network):
+    """A doctor pastes the address from the browser (http for https, « #commentaires », no trailing `.html`'s
+    slash…): the answer still reaches the answered post, at its own address; an address of the network that is no
+    post (a typo) or no address at all is said by the build; an answer to a page outside the network is not."""
+    network = make_network(slugs=("dr-a", "dr-b"), posts=1)
+    a, b = network.sites
+    write_post(a.path, "question", "« Schizo », la série", date="2025-04-01 08:00")
+    pasted = f"{a.url}question.html#commentaires".replace("http://", "HTTP://").replace("127.0.0.1", "127.0.0.1")
+    write_post(b.path, "reponse-b", "B répond à A", date="2025-04-05 08:00", reply_to=pasted)
+    write_post(b.path, "coquille", "Une coquille", date="2025-04-06 08:00", reply_to=f"{a.url}questoin.html")
+    write_post(b.path, "sans-adresse", "Sans adresse", date="2025-04-07 08:00", reply_to="dr-a/question")
+    write_post(b.path, "ailleurs", "Ailleurs", date="2025-04-08 08:00", reply_to="https://ailleurs.example/billet")
+    results = {r.slug: r for r in build.build(network, progress=False)}
+    assert all(r.ok for r in results.values()), [r.error for r in results.values()]
+
+    aside = html(network, "dr-b", "reponse-b").find(class_="reply-to")
+    assert aside.find("a")["href"] == f"{a.url}question.html"
+    assert "« “Schizo”, la série »" in aside.get_text(" ", strip=True)
+    assert f"{b.url}reponse-b.html" in str(html(network, "dr-a", "question").find(class_="answers"))
+    import json
+
+    published = {p["title"]: p for p in json.loads((network.output / "dr-b" / "posts.json").read_text())["posts"]}
+    assert published["B répond à A"]["reply_to"] == f"{a.url}question.html"  # the service and the blogs see it
+
+    said = results["dr-b"].replies
+    assert len(said) == 2, said
+    assert any("content/coquille.md : Reply_to : aucun billet du réseau" in line and "questoin.html" in line
+               for line in said), said
+    assert any("content/sans-adresse.md" in line and "« dr-a/question » n'est pas l'adresse complète" in line
+               for line in said), said
+    assert not results["dr-a"].replies
+
+
+def test_the_push_says_a_mistyped_reply_to(server):  # noqa: F811
+    network, _, _, push = server
+    b = network.site("dr-b")
+    pushed = push({"content/coquille.md": f"Title: Une coquille\nDate: 2024-03-12 08:30\nReply_to: {b.url}nulle-part.html"
+                                          "\n\nTexte.\n"})
+    assert pushed.returncode == 0, pushed.stderr
+    assert "réponses à vérifier (publiées tout de même)" in pushed.stderr
+    assert f"content/coquille.md : Reply_to : aucun billet du réseau à cette adresse ({b.url}nulle-part.html)" \
+        in pushed.stderr
