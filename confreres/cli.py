@@ -1124,8 +1124,8 @@ def _import_posts(network, file: Path, slug: str, source: Path | None, no_images
     content = (source or site.path) / "content"
     try:
         report = import_posts(file, content, download=not no_images, dry_run=dry_run)
-    except ExportError as exc:
-        raise click.ClickException(f"{file} : {exc}") from None
+    except ExportError as exc:  # raised while the export is read, before any file is written (post_import.plan)
+        raise click.ClickException(f"{file} : {exc} ; rien n'a été importé") from None
     rows = []
     if redirects and not dry_run:
         try:

@@ -92,3 +92,10 @@ def test_import_posts_takes_any_export(make_network, tmp_path):
             "de billets) ; si c'est un export Disqus ou Isso, qui ne contient que des commentaires, importez-le avec "
             "confreres import comments ; le fichier commence par « Mes notes »") in " ".join(unknown.output.split())
     assert "ni Disqus" not in unknown.output and "ni Isso" not in unknown.output
+    # a broken export of a known platform: the reader's message, and that nothing was written
+    before = sorted((network.site("dr-a").path / "content").rglob("*"))
+    broken = CliRunner().invoke(cli, ["--network", str(network.source), "import", "posts",
+                                      "../shared/data/wordpress/malformed.xml", "--site", "dr-a", "--no-images"])
+    assert broken.exit_code == 1 and "ce n'est pas un export WordPress" in broken.output, broken.output
+    assert "rien n'a été importé" in broken.output
+    assert sorted((network.site("dr-a").path / "content").rglob("*")) == before
