@@ -148,17 +148,55 @@ def _service(network: registry.Network, settings: dict | None = None):
     from comments_service.core.config import ConfigError
 
     settings = {**(settings or {}), "NETWORK": str(Path(network.source).resolve())}
+    made = None  # the var/secret_key this very call created, if any
     if not os.environ.get("CONFRERES_SECRET_KEY"):
         # A machine without a configured secret is a doctor's or the demo's: its mails go where the demo's go
         # (var/mail/, listed at <comments_url>dev/mail) unless a transport is set; a server has both set.
-        settings["SECRET_KEY"] = _local_secret(network)
+        settings["SECRET_KEY"], made = _local_secret(network)
         settings["SECRET_KEY_FILE"] = str(network.root / "var" / "secret_key")  # named if the database's is another
         if not any(os.environ.get(f"CONFRERES_{key}") for key in ("SMTP_HOST", "MAIL_DIR")):
             settings.setdefault("MAIL_DIR", str(network.root / "var" / "mail"))
     try:
         return create_app(settings)
     except ConfigError as exc:  # a bad CONFRERES_<KEY>: named in one line, as gunicorn says it at start
+        _forget_refused_secret(network, made, settings)
         raise click.ClickException(str(exc)) from None
+    except BaseException:
+        _forget_refused_secret(network, made, settings)
+        raise
+
+
+def _forget_refused_secret(network: registry.Network, made: Path | None, settings: dict) -> None:
+    """Remove the var/secret_key this process just made when the database does not record it.
+
+    A command run by hand without /etc/confreres/env made a key of its own; the database (which records
+    its key's fingerprint, core/identity.py) refuses it, but the file stayed, and `confreres build` (and
+    every later command) then signed with it. Kept only when the database records it as its own: an
+    app that failed after recording it still needs it.
+    """
+    import sqlite3
+
+    from comments_service.core import identity
+    from comments_service.core.config import ConfigError, settings_for
+
+    if made is None or not made.is_file():
+        return
+    try:
+        path = Path(settings.get("DB") or settings_for(network)["DB"])
+    except ConfigError:
+        path = None  # the app stopped at its settings, before opening the database
+    found = None
+    if path is not None and path.is_file():
+        try:
+            conn = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True, timeout=5)
+            try:
+                found = dict(conn.execute("SELECT name, value FROM service_settings").fetchall()).get("secret_key")
+            finally:
+                conn.close()
+        except sqlite3.Error:
+            found = None
+    if found != identity.fingerprint(settings["SECRET_KEY"]):
+        made.unlink(missing_ok=True)
 
 
 @contextmanager
@@ -174,18 +212,22 @@ def service_db(network: registry.Network):
         db.close()
 
 
-def _local_secret(network: registry.Network) -> str:
+def _local_secret(network: registry.Network) -> tuple[str, Path | None]:
+    """`(key, file made by this call or None)`: var/secret_key, made when there is none."""
     import secrets
 
     path = network.root / "var" / "secret_key"
     if path.is_file():
-        return path.read_text(encoding="utf-8").strip()
+        return path.read_text(encoding="utf-8").strip(), None
     path.parent.mkdir(parents=True, exist_ok=True)
     key = secrets.token_urlsafe(48)
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:  # another command made it at the same moment: use theirs
+        return path.read_text(encoding="utf-8").strip(), None
     with os.fdopen(fd, "w") as handle:
         handle.write(key)
-    return key
+    return key, path
 
 
 def sync_published_posts(network: registry.Network, app, out: Path):

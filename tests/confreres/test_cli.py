@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import re
 import subprocess
 import sys
@@ -220,7 +221,6 @@ def test_a_command_run_without_the_environment_file_stops_before_mailing(make_ne
     the waiting mails to var/mail/, counted as sent, their links signed with a key the service refuses. It now stops
     with one « Erreur : … » line naming the cure, the mail waits for the service's own transport; a change of key on
     purpose is `confreres service accept-settings`, after which the service's old key is the one refused."""
-    import os
 
     from comments_service import create_app
     from comments_service.core.config import ConfigError
@@ -244,6 +244,7 @@ def test_a_command_run_without_the_environment_file_stops_before_mailing(make_ne
     assert "another secret key" in sent.stderr and "set -a; . /etc/confreres/env; set +a" in sent.stderr, sent.stderr
     assert "CONFRERES_SECRET_KEY is not set" in sent.stderr and "Traceback" not in sent.stderr
     assert not (network.root / "var" / "mail").exists()
+    assert not (network.root / "var" / "secret_key").exists(), "the key it made, refused, is not left for later commands"
     db = connect(app.config["DB"])
     try:
         assert db.execute("SELECT COUNT(*) FROM outbox WHERE sent IS NULL").fetchone()[0] == 1
@@ -258,3 +259,36 @@ def test_a_command_run_without_the_environment_file_stops_before_mailing(make_ne
     assert by_hand("admin", "list").returncode == 0
     with pytest.raises(ConfigError, match="another secret key"):
         create_app(service)
+
+
+def test_a_key_made_by_a_refused_command_is_not_left_behind(make_network, monkeypatch):
+    """A command run without /etc/confreres/env made var/secret_key, was refused by the database (which records another
+    key), and left the file: `confreres build` then announced posts signed with it. The file made by the refused
+    command is removed; a key file that was there before is kept, and so is one the database adopts."""
+    from comments_service import create_app
+    from comments_service.core import identity
+    from comments_service.core.db import connect
+
+    network = make_network(slugs=("dr-a",), posts=1)
+    for name in [n for n in os.environ if n.startswith("CONFRERES_")]:
+        monkeypatch.delenv(name)
+    key_file = network.root / "var" / "secret_key"
+    create_app({"SECRET_KEY": "the-service-key-" + "k" * 32, "NETWORK": str(network.source)})  # the service's key
+
+    refused = CliRunner().invoke(cli, ["--network", str(network.source), "verify", "list"])
+    assert refused.exit_code == 1 and "another secret key" in refused.output, refused.output
+    assert not key_file.exists(), "the key this command made and the database refused is gone"
+
+    key_file.write_text("an-old-key-of-the-operators", encoding="utf-8")  # not this command's: left alone
+    assert CliRunner().invoke(cli, ["--network", str(network.source), "verify", "list"]).exit_code == 1
+    assert key_file.read_text(encoding="utf-8") == "an-old-key-of-the-operators"
+
+    key_file.unlink()
+    fresh = network.root / "fresh.sqlite3"  # a new database adopts the key the command makes: kept
+    monkeypatch.setenv("CONFRERES_DB", str(fresh))
+    assert CliRunner().invoke(cli, ["--network", str(network.source), "verify", "list"]).exit_code == 0
+    db = connect(str(fresh))
+    try:
+        assert identity.recorded(db)["secret_key"] == identity.fingerprint(key_file.read_text(encoding="utf-8"))
+    finally:
+        db.close()
