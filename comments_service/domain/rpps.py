@@ -4,7 +4,9 @@ The extract (`PS_LibreAcces_Personne_activite_*.txt`, ~2 million rows, ~800 MB) 
 never loaded whole. Only profession 10 (médecin) rows and the few columns that verification needs
 are kept, in a SQLite file of its own: the import writes a new file and swaps it in with one
 `rename`, so lookups never see half an import and the comment database is never locked by it.
-Addresses and phones are never kept.
+Addresses and phones are never kept. The published zip is read as it comes (its Personne_activite
+member, streamed). Every line must have as many fields as the header: a damaged or cut-short line
+stops the import with its number, rather than being skipped or read with its values shifted.
 """
 
 from __future__ import annotations
@@ -13,8 +15,12 @@ import csv
 import os
 import sqlite3
 import time
+import zipfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import BinaryIO
 
 from confreres.french import ISO_Z
 
@@ -108,15 +114,56 @@ def _header_map(header: list[str]) -> dict[str, int]:
 
 
 def _utf8_lines(handle, name: str):
-    """Decode line by line so that a bad byte is reported with its exact line number."""
+    """Decode line by line so that a bad byte is reported with its exact line number.
+
+    A byte order mark before the header is dropped (its first label would not match); a last line without its
+    line end whose bytes stop inside a character is a cut-short file (an interrupted download), not Windows-1252.
+    """
     for number, raw in enumerate(handle, start=1):
+        if number == 1 and raw.startswith(b"\xef\xbb\xbf"):
+            raw = raw[3:]
         try:
             yield raw.decode("utf-8")
         except UnicodeDecodeError as exc:
+            if not raw.endswith(b"\n") and exc.reason == "unexpected end of data":
+                raise DirectoryError(f"{name}: line {number}: {CUT_SHORT}") from None
             raise DirectoryError(
                 f"{name}: line {number} is not UTF-8 ({exc.reason} at column {exc.start + 1}); "
                 "some copies are Windows-1252: convert the file to UTF-8"
             ) from None
+
+
+CUT_SHORT = "the file stops in the middle of this line: an interrupted download? Download it again"
+
+
+def _fields(row: list[str]) -> list[str]:
+    """The row without the empty field after its trailing `|` (every line of the extract ends with one)."""
+    return row[:-1] if row and row[-1] == "" else row
+
+
+@contextmanager
+def _open_extract(source: Path) -> Iterator[tuple[BinaryIO, str]]:
+    """`(binary stream, name)` of the extract: the file itself, or the Personne_activite member of the zip
+    the extract is published in (read as a stream, never unpacked to disk)."""
+    if not zipfile.is_zipfile(source):
+        with open(source, "rb") as handle:
+            yield handle, source.name
+        return
+    try:
+        archive = zipfile.ZipFile(source)
+    except zipfile.BadZipFile as exc:
+        raise DirectoryError(f"{source.name}: damaged zip file ({exc})") from None
+    with archive:
+        members = [m for m in archive.infolist() if not m.is_dir()]
+        wanted = [m for m in members if "personne_activite" in m.filename.casefold()]
+        if len(wanted) != 1:
+            listed = ", ".join(m.filename for m in members[:6]) or "none"
+            raise DirectoryError(
+                f"{source.name}: a zip file must hold one PS_LibreAcces_Personne_activite file "
+                f"({len(wanted)} found; its files: {listed})"
+            )
+        with archive.open(wanted[0]) as handle:
+            yield handle, wanted[0].filename.rsplit("/", 1)[-1]
 
 
 def import_directory(source: str | os.PathLike, target: str | os.PathLike, progress=None) -> ImportReport:
@@ -136,22 +183,27 @@ def import_directory(source: str | os.PathLike, target: str | os.PathLike, progr
                                skill_label TEXT, department TEXT);
             """
         )
-        with open(source, "rb") as handle:
-            reader = csv.reader(_utf8_lines(handle, source.name), delimiter="|", quoting=csv.QUOTE_NONE)
+        with _open_extract(source) as (handle, name):
+            reader = csv.reader(_utf8_lines(handle, name), delimiter="|", quoting=csv.QUOTE_NONE)
             try:
-                header = next(reader)
-            except StopIteration:
-                raise DirectoryError(f"{source.name}: empty file") from None
-            pos = _header_map(header)
-            get_rpps, get_prof = pos["rpps"], pos["profession"]
-            fields = [pos[c] for c in ("rpps", "last_name", "first_name", "skill_type", "skill_code", "skill_label")]
-            dept = pos.get("department")
-            width = max(pos.values()) + 1
-            batch = []
-            try:
+                try:
+                    header = _fields(next(reader))
+                except StopIteration:
+                    raise DirectoryError(f"{name}: empty file") from None
+                pos = _header_map(header)
+                get_rpps, get_prof = pos["rpps"], pos["profession"]
+                fields = [pos[c] for c in ("rpps", "last_name", "first_name", "skill_type", "skill_code", "skill_label")]
+                dept = pos.get("department")
+                width = len(header)
+                batch = []
                 for row in reader:
                     report.rows += 1
-                    if len(row) < width or row[get_prof] != PHYSICIAN or not row[get_rpps]:
+                    if len(_fields(row)) != width:  # a cut-short or damaged line: its values cannot be trusted
+                        raise DirectoryError(
+                            f"{name}: line {reader.line_num} has {len(_fields(row))} fields where the header has "
+                            f"{width}: a damaged line, or a file cut short (an interrupted download?)"
+                        )
+                    if row[get_prof] != PHYSICIAN or not row[get_rpps]:
                         continue
                     batch.append((*[row[i] for i in fields], row[dept] if dept is not None else ""))
                     if len(batch) >= BATCH:
@@ -161,7 +213,7 @@ def import_directory(source: str | os.PathLike, target: str | os.PathLike, progr
                         if progress:
                             progress(report.rows)
             except csv.Error as exc:
-                raise DirectoryError(f"{source.name}: line {reader.line_num}: {exc}") from None
+                raise DirectoryError(f"{name}: line {reader.line_num}: {exc}") from None
             if batch:
                 conn.executemany("INSERT INTO rows VALUES (?, ?, ?, ?, ?, ?, ?)", batch)
                 report.physician_rows += len(batch)
@@ -180,7 +232,7 @@ def import_directory(source: str | os.PathLike, target: str | os.PathLike, progr
         report.physicians = conn.execute("SELECT count(*) FROM physicians").fetchone()[0]
         conn.executemany(
             "INSERT INTO meta VALUES (?, ?)",
-            [("source", source.name), ("imported", time.strftime(ISO_Z, time.gmtime())),
+            [("source", name), ("imported", time.strftime(ISO_Z, time.gmtime())),
              ("rows", str(report.rows)), ("physicians", str(report.physicians))],
         )
         conn.commit()

@@ -114,3 +114,80 @@ def test_cli_import(tmp_path, network_file, monkeypatch):
     bad.write_text("a|b|\n", encoding="utf-8")
     result = CliRunner().invoke(cli, ["--network", str(network_file), "directory", "import", str(bad)])
     assert result.exit_code != 0 and "lacks the column" in result.output
+
+
+def test_real_file_quirks_bom_crlf_quotes_and_another_column_order(tmp_path):
+    """A byte order mark, CRLF line ends, quotes inside values, a newer release's added columns and another column
+    order: the needed columns are found by name, and the BOM no longer hides the first one's."""
+    header = (HEADER_52 + EXTRA_56).split("|")[:-1]
+    lines = [row(CLAIRE, 'D"ARC', "Claire", columns=56).split("|")[:-1],
+             row(KARIM, "BENALI", '"Karim"', columns=56).split("|")[:-1]]
+    order = [1, *[i for i in reversed(range(len(header))) if i != 1]]  # Identifiant PP first, right after the BOM
+    text = "\r\n".join("|".join(fields[i] for i in order) + "|" for fields in [header, *lines]) + "\r\n"
+    source = tmp_path / "PS_LibreAcces_Personne_activite_202611230000.txt"
+    source.write_bytes(b"\xef\xbb\xbf" + text.encode("utf-8"))
+    report = import_directory(source, tmp_path / "d.sqlite3")
+    assert (report.rows, report.physicians) == (2, 2)
+    directory = Directory(tmp_path / "d.sqlite3")
+    assert directory.lookup(CLAIRE).last_name == 'D"ARC' and directory.lookup(KARIM).first_name == '"Karim"'
+    assert directory.lookup(CLAIRE).specialties == ("Médecine générale",)
+
+
+def test_the_published_zip_is_read_as_it_comes(tmp_path):
+    """The extract is published in a zip beside two other files: its Personne_activite member is streamed."""
+    import zipfile
+
+    body = (HEADER_52 + "\n" + row(CLAIRE, "LEFEBVRE", "Claire") + "\n").encode("utf-8")
+    archive = tmp_path / "PS_LibreAcces_202611230000.zip"
+    with zipfile.ZipFile(archive, "w", zipfile.ZIP_DEFLATED) as out:
+        out.writestr("PS_LibreAcces_Dipl_AutExerc_202611230000.txt", "Type d'identifiant PP|\n")
+        out.writestr("PS_LibreAcces_Personne_activite_202611230000.txt", body)
+        out.writestr("PS_LibreAcces_SavoirFaire_202611230000.txt", "Type d'identifiant PP|\n")
+    target = tmp_path / "d.sqlite3"
+    assert import_directory(archive, target).physicians == 1
+    assert Directory(target).meta()["source"] == "PS_LibreAcces_Personne_activite_202611230000.txt"
+    other = tmp_path / "other.zip"
+    with zipfile.ZipFile(other, "w") as out:
+        out.writestr("PS_LibreAcces_SavoirFaire_202611230000.txt", "x|\n")
+    with pytest.raises(DirectoryError, match=r"one PS_LibreAcces_Personne_activite file \(0 found; its files: "
+                                             r"PS_LibreAcces_SavoirFaire_202611230000.txt\)"):
+        import_directory(other, target)
+
+
+@pytest.mark.parametrize("cut", ["ascii", "inside a character"])
+def test_a_cut_short_file_is_refused_naming_its_last_line(tmp_path, cut):
+    """An interrupted download ends in the middle of a line: that line's values cannot be trusted (a shorter RPPS,
+    a name cut short), and the file lacks the rest of the directory. Refused, its line named, the old import kept."""
+    target = tmp_path / "directory.sqlite3"
+    import_directory(write(tmp_path, [row(CLAIRE, "LEFEBVRE", "Claire")]), target)
+    whole = write(tmp_path, [row(CLAIRE, "LEFEBVRE", "Claire"), row(KARIM, "BENALI", "Karim", skill=("S",
+                  "Spécialité ordinale", "SM42", "Psychiatrie"))]).read_bytes()
+    end = whole.index(b"Psychiatrie") + 3  # in the middle of a value
+    if cut != "ascii":
+        end = whole.index("é".encode(), whole.index(KARIM.encode())) + 1  # between the two bytes of « é »
+    source = tmp_path / "PS_LibreAcces_Personne_activite_202611230000.txt"
+    source.write_bytes(whole[:end])
+    expected = r"line 3 has \d+ fields where the header has 52: a damaged line, or a file cut short" if cut == "ascii" \
+        else r"line 3: the file stops in the middle of this line: an interrupted download"
+    with pytest.raises(DirectoryError, match=expected):
+        import_directory(source, target)
+    assert Directory(target).lookup(CLAIRE) and not Directory(target).lookup(KARIM), "the previous import is kept"
+    assert not list(tmp_path.glob(".*importing"))
+
+
+def test_a_damaged_line_is_named_not_skipped(tmp_path, network_file, monkeypatch):
+    """A line with more or fewer fields than the header (a `|` inside a value, a line cut in two) was skipped or
+    imported with its values shifted; the import now stops and names it, in one line from the command."""
+    from confreres.cli import cli
+
+    good = row(CLAIRE, "LEFEBVRE", "Claire")
+    for damaged in (good.replace("LEFEBVRE", "LE|FEBVRE"), "8|" + KARIM + "|"):
+        with pytest.raises(DirectoryError, match=r"line 3 has (53|2) fields where the header has 52"):
+            import_directory(write(tmp_path, [good, damaged, good]), tmp_path / "d.sqlite3")
+    assert not (tmp_path / "d.sqlite3").exists()
+    monkeypatch.setenv("CONFRERES_SECRET_KEY", "cli-test")
+    monkeypatch.setenv("CONFRERES_DB", str(tmp_path / "c.sqlite3"))
+    result = CliRunner().invoke(cli, ["--network", str(network_file), "directory", "import",
+                                      str(write(tmp_path, [good, "8|" + KARIM + "|"]))])
+    assert result.exit_code == 1 and "line 3 has 2 fields where the header has 52" in result.output, result.output
+    assert "Traceback" not in result.output and isinstance(result.exception, SystemExit)
