@@ -828,14 +828,20 @@ def directory():
 
 @directory.command("import")
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--accept-shrink", is_flag=True,
+              help="Import it even with under 90% of the physicians of the directory it replaces.")
+@click.option("--accept-revocations", is_flag=True,
+              help="Revoke the members missing from it even when they are many (over 2 and 10%, or all).")
 @pass_ctx
-def directory_import(ctx, file):
-    """Import a PS_LibreAcces_Personne_activite extract (streamed; replaces the previous import atomically)."""
-    from comments_service.domain.rpps import DirectoryError, import_directory
+def directory_import(ctx, file, accept_shrink, accept_revocations):
+    """Import a PS_LibreAcces_Personne_activite extract, or the zip holding it (streamed; replaces the previous import
+    atomically), then re-check the members against it."""
+    from comments_service.domain.rpps import DirectoryError, DirectoryShrank, import_directory
     from confreres.french import seconds_fr
 
     app = _service(ctx.network)
     target = app.config["DIRECTORY_DB"]
+    check = None if accept_revocations else _revocations_check(app)
     with click.progressbar(length=file.stat().st_size, label="Import", show_pos=False) as bar:
         last = [0]
 
@@ -845,24 +851,50 @@ def directory_import(ctx, file):
             last[0] = min(rows * 400, file.stat().st_size)
 
         try:
-            report = import_directory(file, target, progress=progress)
+            report = import_directory(file, target, progress=progress, accept_shrink=accept_shrink, check=check)
+        except DirectoryShrank as exc:
+            raise click.ClickException(f"{exc}; if the directory really shrank, run again with --accept-shrink") \
+                from None
         except DirectoryError as exc:
             raise click.ClickException(str(exc)) from None
     click.echo(
         f"{report.rows:,} lignes lues, {report.physician_rows:,} lignes de médecins, "
         f"{report.physicians:,} médecins".replace(",", "\u202f") + f" ({seconds_fr(report.seconds)}) -> {target}"
     )
-    _after_directory_import(app)
+    _after_directory_import(app, force=accept_revocations)
 
 
-def _after_directory_import(app):
+def _revocations_check(app):
+    """The check a new directory passes before it replaces the current one: it would not revoke too many members
+    at once (a cut-short or wrong file, a changed secret key); None when verification is not installed."""
+    try:
+        from comments_service.domain.rpps import DirectoryError
+        from comments_service.domain.verification import check_revocations
+    except ImportError:
+        return None
+
+    def check(path):
+        refusal = check_revocations(app, path)
+        if refusal:
+            raise DirectoryError(f"{refusal}, nothing was imported; if they really left the directory, run again "
+                                 "with --accept-revocations")
+
+    return check
+
+
+def _after_directory_import(app, force: bool = False):
     """Re-check verified members against the new directory, when verification is installed."""
     try:
         from comments_service.actions.verification import recheck_directory
+        from comments_service.domain.verification import TooManyRevocations
     except ImportError:
         return
-    for line in recheck_directory(app):
-        click.echo(line)
+    try:
+        for line in recheck_directory(app, force=force):
+            click.echo(line)
+    except TooManyRevocations as exc:  # the directory changed between the check and the re-check
+        raise click.ClickException(f"{exc}; if they really left the directory, run again with --accept-revocations") \
+            from None
 
 
 # -- verify: verified physicians (comments_service/domain/verification.py) ----------------------------------------

@@ -13,9 +13,9 @@ from comments_service.mail import outbox
 from comments_service.mail import transport as mailer
 
 
-def recheck_directory(app) -> Iterator[str]:
+def recheck_directory(app, *, force: bool = False) -> Iterator[str]:
     """domain/verification.recheck_directory's report lines, then the revocation notices sent now."""
-    return verification.recheck_directory(app, send_now=lambda: _send_now(app))
+    return verification.recheck_directory(app, send_now=lambda: _send_now(app), force=force)
 
 
 def _send_now(app) -> str:

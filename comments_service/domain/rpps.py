@@ -16,7 +16,7 @@ import os
 import sqlite3
 import time
 import zipfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -48,10 +48,17 @@ COLUMNS = {
 }
 OPTIONAL = {"department"}
 BATCH = 20_000
+# A new extract with fewer physicians than this share of the directory in place is refused unless accepted:
+# the real directory changes by a few hundred a day, a cut-short or wrong file by far more.
+SHRINK_FLOOR = 0.9
 
 
 class DirectoryError(Exception):
     """An extract that cannot be imported; the message says what is wrong and where."""
+
+
+class DirectoryShrank(DirectoryError):
+    """An extract with far fewer physicians than the directory it would replace (import it with accept_shrink)."""
 
 
 @dataclass(frozen=True)
@@ -166,8 +173,14 @@ def _open_extract(source: Path) -> Iterator[tuple[BinaryIO, str]]:
             yield handle, wanted[0].filename.rsplit("/", 1)[-1]
 
 
-def import_directory(source: str | os.PathLike, target: str | os.PathLike, progress=None) -> ImportReport:
-    """Stream `source` into a fresh SQLite file and atomically replace `target` with it."""
+def import_directory(source: str | os.PathLike, target: str | os.PathLike, progress=None, *,
+                     accept_shrink: bool = False, check: Callable[[Path], None] | None = None) -> ImportReport:
+    """Stream `source` into a fresh SQLite file and atomically replace `target` with it.
+
+    Refused, `target` left as it was: a file without physicians; one with fewer than SHRINK_FLOOR of the
+    physicians of the directory it would replace (DirectoryShrank), unless `accept_shrink`; one that
+    `check(new file)` raises DirectoryError about (the re-check of the members, before they see it).
+    """
     start = time.perf_counter()
     source, target = Path(source), Path(target)
     target.parent.mkdir(parents=True, exist_ok=True)
@@ -197,6 +210,8 @@ def import_directory(source: str | os.PathLike, target: str | os.PathLike, progr
                 width = len(header)
                 batch = []
                 for row in reader:
+                    if not row:  # a blank line (an extra line end at the end of the file)
+                        continue
                     report.rows += 1
                     if len(_fields(row)) != width:  # a cut-short or damaged line: its values cannot be trusted
                         raise DirectoryError(
@@ -228,8 +243,9 @@ def import_directory(source: str | os.PathLike, target: str | os.PathLike, progr
             CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT);
             """
         )
-        _index_names(conn)
         report.physicians = conn.execute("SELECT count(*) FROM physicians").fetchone()[0]
+        _refuse_shrink(name, report, target, accept_shrink)
+        _index_names(conn)
         conn.executemany(
             "INSERT INTO meta VALUES (?, ?)",
             [("source", name), ("imported", time.strftime(ISO_Z, time.gmtime())),
@@ -237,14 +253,59 @@ def import_directory(source: str | os.PathLike, target: str | os.PathLike, progr
         )
         conn.commit()
         conn.execute("VACUUM")
+        conn.close()
+        if check is not None:
+            check(tmp)
+        _fsync(tmp)  # written without a journal or syncs: on disk before it replaces the good one
     except BaseException:
         conn.close()
         tmp.unlink(missing_ok=True)
         raise
-    conn.close()
     os.replace(tmp, target)
+    _fsync(target.parent)
     report.seconds = time.perf_counter() - start
     return report
+
+
+def _fsync(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _refuse_shrink(name: str, report: ImportReport, target: Path, accept_shrink: bool) -> None:
+    """A file without physicians, or (unless `accept_shrink`) much smaller than the directory in place.
+
+    The next step revokes every member whose number the new directory lacks: a download cut short at a line
+    end, or another extract with the same columns, would otherwise pass for a directory.
+    """
+    if not report.physicians:
+        raise DirectoryError(f"{name}: no physician (profession {PHYSICIAN}) in {report.rows} rows: "
+                             "is it a PS_LibreAcces_Personne_activite file? Nothing was imported")
+    before = previous_physicians(target)
+    if before and report.physicians < before * SHRINK_FLOOR and not accept_shrink:
+        raise DirectoryShrank(
+            f"{name} has {report.physicians} physicians where the directory in place has {before} "
+            f"({report.physicians / before:.0%}, under {SHRINK_FLOOR:.0%}): a download cut short, or another "
+            "extract? Nothing was imported"
+        )
+
+
+def previous_physicians(target: Path) -> int | None:
+    """How many physicians the directory in place has (None: none imported, or unreadable)."""
+    if not target.is_file():
+        return None
+    try:
+        conn = sqlite3.connect(f"{target.resolve().as_uri()}?mode=ro", uri=True)
+        try:
+            row = conn.execute("SELECT value FROM meta WHERE key = 'physicians'").fetchone()
+        finally:
+            conn.close()
+    except sqlite3.Error:
+        return None
+    return int(row[0]) if row and str(row[0]).isdigit() else None
 
 
 def _index_names(conn: sqlite3.Connection) -> None:

@@ -1015,14 +1015,68 @@ def _queue_suspension_mail(app, db, account_id: int, now: datetime) -> None:
 
 # -- the re-check after each directory import ---------------------------------------------------------
 
-def recheck_directory(app, send_now: Callable[[], str] | None = None) -> Iterator[str]:
+# A directory that would revoke more members than this at once is not trusted (recheck_directory): real
+# strike-offs and deaths are a few a day, while a cut-short or wrong file, or a changed secret key (the hashes
+# no longer match), loses most or all of them.
+MAX_REVOKED_SHARE = 0.10
+MAX_REVOKED_ANYWAY = 2  # a small network may lose this many in one import whatever its share
+
+
+class TooManyRevocations(Exception):
+    """The directory would revoke too many members at once; nothing was revoked (the message says how many)."""
+
+
+def _members(db) -> list:
+    return query(db, "SELECT account_id, level, rpps_hash, specialty_codes, specialty FROM verifications"
+                     " WHERE level IN ('declared', 'verified') ORDER BY account_id")
+
+
+def _found_numbers(handle: Directory, secret: str, rows) -> dict[str, str]:
+    """{keyed hash: RPPS} of the members' numbers present in the directory (matched by hash alone)."""
+    wanted = {real_hash(r) for r in rows}  # a contested declaration shares its number's hash with the holder's
+    found: dict[str, str] = {}
+    if wanted:
+        for rpps in handle.numbers():
+            digest = rpps_hash(secret, rpps)
+            if digest in wanted:
+                found[digest] = rpps
+    return found
+
+
+def revocation_refusal(checked: int, missing: int, source: str) -> str | None:
+    """Why a directory missing `missing` of the `checked` members may not revoke them all at once, or None."""
+    if missing <= MAX_REVOKED_ANYWAY and not (missing == checked and checked > 1):
+        return None
+    if missing <= checked * MAX_REVOKED_SHARE and missing < checked:
+        return None
+    return (f"{missing} of the {checked} declared and verified members are missing from {source} (more than "
+            f"{MAX_REVOKED_SHARE:.0%} at once, or all of them): a cut-short or wrong file, or a secret key changed "
+            "since they declared (CONFRERES_SECRET_KEY: the RPPS hashes no longer match)? Nobody was revoked")
+
+
+def check_revocations(app, path) -> str | None:
+    """revocation_refusal for the directory file at `path` (a new import, before it replaces the current one)."""
+    handle = Directory(path)
+    db = connect(app.config["DB"])
+    try:
+        rows = _members(db)
+        found = _found_numbers(handle, app.config["SECRET_KEY"], rows)
+        missing = sum(real_hash(r) not in found for r in rows)
+        return revocation_refusal(len(rows), missing, handle.meta().get("source", str(path)))
+    finally:
+        db.close()
+        handle.close()
+
+
+def recheck_directory(app, send_now: Callable[[], str] | None = None, *, force: bool = False) -> Iterator[str]:
     """Re-check every declared and verified member against the directory just imported; yield lines.
 
     Matching is by the keyed hash alone: each physician number of the new import is hashed and looked
     up among the members'. A member whose number is gone (struck off, deceased, no longer profession
     10) is revoked, with a notice line and a mail; the others get their specialty codes refreshed.
     When some were revoked, the line `send_now()` returns ends the report (actions/verification.py hands
-    the mails to the transport there).
+    the mails to the transport there). When too many would be (revocation_refusal), TooManyRevocations
+    is raised before any is, unless `force` (the operator saw the numbers and confirms).
     """
     handle = Directory(app.config["DIRECTORY_DB"])
     try:
@@ -1033,17 +1087,11 @@ def recheck_directory(app, send_now: Callable[[], str] | None = None) -> Iterato
         secret = app.config["SECRET_KEY"]
         db = connect(app.config["DB"])
         try:
-            rows = query(db, "SELECT account_id, level, rpps_hash, specialty_codes, specialty FROM verifications"
-                             " WHERE level IN ('declared', 'verified') ORDER BY account_id")
-            by_hash: dict[str, list] = {}
-            for r in rows:  # a contested declaration shares its number's hash with the holder's
-                by_hash.setdefault(real_hash(r), []).append(r)
-            found: dict[str, str] = {}
-            if by_hash:
-                for rpps in handle.numbers():
-                    digest = rpps_hash(secret, rpps)
-                    if digest in by_hash:
-                        found[digest] = rpps
+            rows = _members(db)
+            found = _found_numbers(handle, secret, rows)
+            refusal = revocation_refusal(len(rows), sum(real_hash(r) not in found for r in rows), source)
+            if refusal and not force:
+                raise TooManyRevocations(refusal)
             revoked: list[str] = []
             notices: list[str] = []
             moment = utcnow()

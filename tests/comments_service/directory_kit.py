@@ -53,7 +53,11 @@ def write_extract(path: Path, people=PEOPLE) -> Path:
     return path
 
 
-def import_people(app, tmp_path: Path, people=PEOPLE, name="PS_LibreAcces_Personne_activite_202611230000.txt"):
-    return import_directory(write_extract(tmp_path / name, people), app.config["DIRECTORY_DB"])
+def import_people(app, tmp_path: Path, people=PEOPLE, name="PS_LibreAcces_Personne_activite_202611230000.txt",
+                  accept_shrink=False):
+    """Import `people` as the app's directory; `accept_shrink` for a smaller re-import (this directory is so
+    small that one physician less is already more than the 10 % an import may lose unasked)."""
+    return import_directory(write_extract(tmp_path / name, people), app.config["DIRECTORY_DB"],
+                            accept_shrink=accept_shrink)
 
 

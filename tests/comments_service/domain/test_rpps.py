@@ -191,3 +191,50 @@ def test_a_damaged_line_is_named_not_skipped(tmp_path, network_file, monkeypatch
                                       str(write(tmp_path, [good, "8|" + KARIM + "|"]))])
     assert result.exit_code == 1 and "line 3 has 2 fields where the header has 52" in result.output, result.output
     assert "Traceback" not in result.output and isinstance(result.exception, SystemExit)
+
+
+def test_a_much_smaller_directory_is_refused_unless_accepted(tmp_path):
+    """A download cut short at a line end, or another extract with the same columns, has all its lines right but
+    lacks most physicians; imported, the re-check would revoke every member it lacks. Under 90 % of the physicians
+    of the directory in place it is refused (DirectoryShrank), the old one kept, unless accept_shrink."""
+    from comments_service.domain.rpps import DirectoryShrank
+
+    target = tmp_path / "directory.sqlite3"
+    numbers = [luhn_complete(f"10000010{i:02d}") for i in range(20)]
+    import_directory(write(tmp_path, [row(n, f"NOM{i}", "Prénom") for i, n in enumerate(numbers)]), target)
+    import_directory(write(tmp_path, [row(n, f"NOM{i}", "Prénom") for i, n in enumerate(numbers[:18])]), target)
+    assert Directory(target).meta()["physicians"] == "18", "90 % of the directory in place: imported"
+    cut = write(tmp_path, [row(n, f"NOM{i}", "Prénom") for i, n in enumerate(numbers[:16])])
+    with pytest.raises(DirectoryShrank, match=r"has 16 physicians where the directory in place has 18 \(89%, under "
+                                              r"90%\): a download cut short, or another extract\? Nothing was imported"):
+        import_directory(cut, target)
+    assert Directory(target).lookup(numbers[17]) and not list(tmp_path.glob(".*importing"))
+    assert import_directory(cut, target, accept_shrink=True).physicians == 16
+    assert not Directory(target).lookup(numbers[17])
+
+
+def test_a_file_without_physicians_is_never_imported(tmp_path):
+    """A header alone, or only other professions: imported, it would revoke every member; refused even on a
+    first import and even when a shrink is accepted."""
+    target = tmp_path / "directory.sqlite3"
+    for lines in ([], [row(NURSE, "MARTIN", "Paul", profession="60", skill=("", "", "", ""))]):
+        with pytest.raises(DirectoryError, match=r"no physician \(profession 10\) in \d rows"):
+            import_directory(write(tmp_path, lines), target, accept_shrink=True)
+    assert not target.exists() and not list(tmp_path.glob(".*importing"))
+
+
+def test_a_check_refusing_the_new_directory_keeps_the_old_one(tmp_path):
+    """`check` sees the new file before it replaces the directory in place (the members' re-check uses it)."""
+    target = tmp_path / "directory.sqlite3"
+    import_directory(write(tmp_path, [row(CLAIRE, "LEFEBVRE", "Claire")]), target)
+    seen = []
+
+    def check(path):
+        seen.append(Directory(path).lookup(KARIM))
+        raise DirectoryError("refused by the check")
+
+    with pytest.raises(DirectoryError, match="refused by the check"):
+        import_directory(write(tmp_path, [row(KARIM, "BENALI", "Karim")]), target, check=check)
+    assert seen[0] is not None and seen[0].last_name == "BENALI"
+    assert Directory(target).lookup(CLAIRE) and not Directory(target).lookup(KARIM)
+    assert not list(tmp_path.glob(".*importing"))

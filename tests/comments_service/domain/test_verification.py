@@ -21,6 +21,7 @@ from tests.comments_service.verification_kit import (
     Kit,
     import_people,
     luhn_complete,
+    write_extract,
 )
 from tests.conftest import COMMENTS_URL
 
@@ -323,7 +324,8 @@ def test_revocation_on_reimport_removes_the_badge_everywhere(kit, founders, acti
     assert "Médecin vérifié · Chirurgie infantile" in page_before and "Médecin vérifié · Médecine générale" in page_before
 
     # a newer extract without Hélène (struck off): the import re-checks verified members
-    import_people(app, tmp_path, [p for p in PEOPLE if p[0] != HELENE], name="PS_LibreAcces_Personne_activite_202612010000.txt")
+    import_people(app, tmp_path, [p for p in PEOPLE if p[0] != HELENE], name="PS_LibreAcces_Personne_activite_202612010000.txt",
+                  accept_shrink=True)
     lines = list(recheck_directory(app))
     assert "1 révoqué" in lines[0] and len(lines) == 3 and "Dr Hélène Rousseau" in lines[1]
     assert "en attente dans la file des e-mails" in lines[2]
@@ -670,7 +672,8 @@ def mailing(make_app, tmp_path):
 def test_revocation_notice_is_mailed_after_an_import(mailing, tmp_path):
     app, kit, mail_dir = mailing
     helene = kit.verified(HELENE, "Rousseau", "Hélène", "Dr Hélène Rousseau")
-    import_people(app, tmp_path, [p for p in PEOPLE if p[0] != HELENE], name="PS_LibreAcces_Personne_activite_202612010000.txt")
+    import_people(app, tmp_path, [p for p in PEOPLE if p[0] != HELENE], name="PS_LibreAcces_Personne_activite_202612010000.txt",
+                  accept_shrink=True)
     lines = list(recheck_directory(app))
     assert lines[-1] == "  Avis aux membres révoqués : 1 envoyé(s), 0 en échec (réessayés plus tard)."
     mails = [p.read_text(encoding="utf-8") for p in mail_dir.iterdir()]
@@ -793,7 +796,8 @@ def test_a_directory_import_that_revokes_a_voucher_reports_who_lost_the_badge(ma
         assert kit.vouch(voucher, candidate, "Quintard-Valmore").status_code == 201
     copycat = kit.member(display_name="Copie")  # a contested declaration of a number still in the directory
     assert kit.declare(copycat, CLAIRE, "Lefebvre", "Claire").status_code == 200
-    import_people(app, tmp_path, [x for x in PEOPLE if x[0] != KARIM], name="PS_LibreAcces_Personne_activite_202612010000.txt")
+    import_people(app, tmp_path, [x for x in PEOPLE if x[0] != KARIM], name="PS_LibreAcces_Personne_activite_202612010000.txt",
+                  accept_shrink=True)
     lines = list(recheck_directory(app))
     assert "4 contrôlé(s)" in lines[0] and "1 révoqué" in lines[0]
     assert kit.status(copycat)["level"] == "declared" and kit.status(claire)["level"] == "verified"
@@ -804,6 +808,84 @@ def test_a_directory_import_that_revokes_a_voucher_reports_who_lost_the_badge(ma
     suspended = [m for m in mails if candidate.email in m]
     assert len(suspended) == 1 and "suspendu" in suspended[0] and "/verification" in suspended[0]
     assert kit.status(candidate)["level"] == "declared"
+
+
+
+# -- a re-check that would revoke too many at once ---------------------------------------------------------
+
+STRANGERS = [(luhn_complete(f"10000002{i:02d}"), f"INCONNU{i}", "Jean", "10", ("SM54", "Médecine générale"))
+             for i in range(6)]  # physicians who are none of the members
+
+
+@pytest.mark.parametrize(("checked", "missing", "refused"), [
+    (0, 0, False), (1, 1, False), (3, 1, False), (4, 2, False), (100, 10, False),
+    (2, 2, True), (3, 3, True), (4, 3, True), (100, 11, True), (1000, 1000, True),
+])
+def test_how_many_revocations_an_import_may_make_unasked(checked, missing, refused):
+    """A few a day are real strike-offs and deaths: up to 2, or 10 %, never all of several members."""
+    assert (verify.revocation_refusal(checked, missing, "x.txt") is not None) is refused
+
+
+def test_a_directory_missing_most_members_revokes_nobody(kit, founders, app, tmp_path):
+    """Another extract of the same size (all its lines right) lacks 3 of the 4 members: revoking them all at once
+    would be a mistake's doing, not strike-offs. The re-check stops before the first; forced, it revokes them."""
+    claire, karim = founders
+    helene = kit.verified(HELENE, "Rousseau", "Hélène", "Dr Hélène Rousseau")
+    candidate = declared(kit)
+    import_people(app, tmp_path, [p for p in PEOPLE if p[0] == CANDIDATE] + STRANGERS, name="autre.txt")
+    with pytest.raises(verify.TooManyRevocations, match=r"^3 of the 4 declared and verified members are missing from "
+                                                        r"autre.txt .*Nobody was revoked$"):
+        list(recheck_directory(app))
+    assert [kit.status(m)["level"] for m in (claire, karim, helene, candidate)] == ["verified"] * 3 + ["declared"]
+    assert not kit.sql("SELECT id FROM outbox WHERE kind = 'verification'")
+    lines = list(recheck_directory(app, force=True))
+    assert "3 révoqué(s)" in lines[0]
+    assert [kit.status(m)["level"] for m in (claire, karim, helene, candidate)] == ["revoked"] * 3 + ["declared"]
+
+
+def test_a_changed_secret_key_revokes_nobody(kit, founders, make_app):
+    """The members' RPPS hashes are keyed: after a key change accepted on purpose (`service accept-settings`), none
+    matches the directory any more, which used to revoke every member at the next import."""
+    claire, karim = founders
+    rekeyed = make_app(SECRET_KEY="a-new-key-" + "n" * 40, SECRET_KEY_ACCEPT=True)
+    with pytest.raises(verify.TooManyRevocations, match="2 of the 2 .*a secret key changed since they declared"):
+        list(recheck_directory(rekeyed))
+    assert kit.status(claire)["level"] == "verified"
+
+
+def test_cli_import_refuses_a_shrunk_directory_or_mass_revocations(kit, founders, app, tmp_path, network_file,
+                                                                   monkeypatch):
+    """`confreres directory import` keeps the directory in place and revokes nobody when the new file has far fewer
+    physicians (--accept-shrink) or lacks most members (--accept-revocations): one « Erreur : » line each."""
+    from click.testing import CliRunner
+
+    from comments_service.domain.rpps import Directory
+    from confreres.cli import cli
+
+    claire, karim = founders
+    helene = kit.verified(HELENE, "Rousseau", "Hélène", "Dr Hélène Rousseau")
+    monkeypatch.setenv("CONFRERES_SECRET_KEY", app.config["SECRET_KEY"])
+    monkeypatch.setenv("CONFRERES_DB", app.config["DB"])
+    monkeypatch.setenv("CONFRERES_DIRECTORY_DB", app.config["DIRECTORY_DB"])
+    directory = Directory(app.config["DIRECTORY_DB"])
+
+    def run(people, *options):
+        source = write_extract(tmp_path / "PS_LibreAcces_Personne_activite_202612010000.txt", people)
+        return CliRunner().invoke(cli, ["--network", str(network_file), "directory", "import", *options, str(source)])
+
+    cut = run(PEOPLE[:2])
+    assert cut.exit_code == 1 and "has 2 physicians where the directory in place has 5 (40%" in cut.output, cut.output
+    assert "run again with --accept-shrink" in cut.output and "Traceback" not in cut.output
+    other = run(STRANGERS)
+    assert other.exit_code == 1, other.output
+    assert "3 of the 3 declared and verified members are missing" in other.output
+    assert "nothing was imported; if they really left the directory, run again with --accept-revocations" in other.output
+    assert directory.lookup(CLAIRE) and not directory.lookup(STRANGERS[0][0]), "the directory in place is kept"
+    assert [kit.status(m)["level"] for m in (claire, karim, helene)] == ["verified"] * 3
+
+    forced = run(STRANGERS, "--accept-revocations")
+    assert forced.exit_code == 0 and "3 révoqué(s)" in forced.output, forced.output
+    assert directory.lookup(STRANGERS[0][0]) and kit.status(helene)["level"] == "revoked"
 
 
 # -- the specialty is opt-in ----------------------------------------------------------------------------------
