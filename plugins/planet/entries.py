@@ -9,6 +9,10 @@ HTML; they are escaped again at output by the autoescaping templates and by feed
 Dates: an entry is placed by its *published* date, never by *updated* (an old post edited must not
 come back as new). Without a published date, by the date we first saw it (kept in the state), and a
 published date in the future is clamped to that first sight.
+
+Memory (`remember`): each feed's entries are remembered by id and by link (`same_link`) across refreshes, and for
+FORGET_AFTER once gone, so that neither a feed briefly served empty nor a platform rewriting its ids makes old
+entries new.
 """
 
 from __future__ import annotations
@@ -20,8 +24,9 @@ import json
 import re
 import time
 import unicodedata
+from collections import Counter
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from html import escape
 from html.entities import html5 as html5_entities
 from operator import attrgetter
@@ -92,6 +97,12 @@ class Entry:
     compared: str = ""  # link_key(link), made once with the record: what dedupe compares
     shared_id: bool = False  # an outside entry whose id another blog's entry has (generator.mark_shared_ids)
     enclosure: dict | None = None  # its audio or video (`enclosure_of`): url, type, length, action, detail
+    published_as: str = ""  # the key the planet first published it under, when its feed has changed its id since
+
+    @property
+    def published_key(self) -> str:
+        """The key its id in the planet's feeds is made of (generator.published_id): its first one."""
+        return self.published_as or self.key
 
     @property
     def verified(self) -> bool:
@@ -384,6 +395,23 @@ def link_key(url: str) -> str:
     return urlunsplit((parts.scheme.lower(), netloc, parts.path or "/", parts.query, ""))
 
 
+def same_link(url: str) -> str:
+    """What an entry is remembered by beside its id (`remember`): a digest of its link with what a platform's move
+    changes without changing the page left out (http or https, `www.`, a trailing slash, default ports, the
+    fragment, `utm_*` tracking parameters). 16 hex digits: one per entry of every feed in the state."""
+    parts = urlsplit(url)
+    try:
+        port = parts.port
+    except ValueError:
+        port = None
+    host = (parts.hostname or "").removeprefix("www.")
+    if port not in (None, 80, 443):
+        host = f"{host}:{port}"
+    query = "&".join(p for p in parts.query.split("&") if p and not p.lower().startswith("utm_"))
+    same = f"{host}{parts.path.rstrip('/')}" + (f"?{query}" if query else "")
+    return hashlib.blake2b(same.encode("utf-8", "surrogatepass"), digest_size=8).hexdigest()
+
+
 _TAG_SHAPED = re.compile(r"<[A-Za-z!/?][^<>]*>?")  # what a reader could take for markup ("< 5 jours" is not)
 
 
@@ -427,10 +455,14 @@ def _when(item, name: str) -> datetime | None:
         return None
 
 
-def entries_of(parsed, source: Source, seen: dict[str, str], now: datetime | None = None,
+def entries_of(parsed, source: Source, seen: dict, now: datetime | None = None,
                excerpt_length: int = EXCERPT_LENGTH, limit: int = MAX_PER_SOURCE) -> list[Entry]:
-    """The entries of one parsed feed. `seen` ({key: ISO first-seen}) is read and updated in place."""
-    return dated(normalise(parsed, source, excerpt_length, limit), source, seen, now)
+    """The entries of one parsed feed. `seen` (the feed's memory: `remember`) is read and updated in place."""
+    records = normalise(parsed, source, excerpt_length, limit)
+    memory = remember(records, seen, now)
+    seen.clear()
+    seen.update(memory)
+    return dated(records, source, seen, now)
 
 
 # an e-mail address, not a fediverse handle ("@dr@instance.fr", a public name)
@@ -500,6 +532,7 @@ def normalise(parsed, source: Source, excerpt_length: int = EXCERPT_LENGTH, limi
             "content_html": content_of(content_html, link, excerpt_length),
             "tags": [t for t in tags if t][:10],
             "compared": link_key(link),
+            "same": same_link(link),
             "enclosure": found,
         })
         result[-1]["digest"] = hashlib.sha256(json.dumps(result[-1], sort_keys=True).encode()).hexdigest()
@@ -537,9 +570,9 @@ def _shared_ids(items, links: list[str]) -> set[str]:
     return shared
 
 
-def dated(records: list[dict], source: Source, seen: dict[str, str], now: datetime | None = None) -> list[Entry]:
-    """Entries placed by publication date, else by first sight (recorded in `seen`); never by `updated`, which is
-    unknown while it is later than `now` (a blog's wrong clock)."""
+def dated(records: list[dict], source: Source, seen: dict, now: datetime | None = None) -> list[Entry]:
+    """Entries placed by publication date, else by first sight (recorded in `seen`, the feed's memory: `remember`);
+    never by `updated`, which is unknown while it is later than `now` (a blog's wrong clock)."""
     now = now or datetime.now(UTC)
     result = []
     for record in records:
@@ -549,9 +582,16 @@ def dated(records: list[dict], source: Source, seen: dict[str, str], now: dateti
         updated = published if record["updated"] == record["published"] else _parse_iso(record["updated"])
         if updated is not None and updated > now:
             updated = None  # « updated in 2099 » would be the planet's feeds' <updated>, on top of readers sorting by it
-        if key not in seen:
-            seen[key] = min(d for d in (published, updated, now) if d is not None).strftime(ISO_Z)
-        first_seen = (published if published and seen[key] == record["published"] else _parse_iso(seen[key])) or now
+        memory = seen.get(key)
+        if memory is None:
+            seen_at = min(d for d in (published, updated, now) if d is not None).strftime(ISO_Z)
+            seen[key] = _memory(seen_at, record.get("same", ""))
+            published_as = ""
+        elif type(memory) is list and len(memory) == 2 and type(memory[0]) is str:  # most: [first seen, link]
+            seen_at, published_as = memory[0], ""
+        else:
+            seen_at, _same, _missing, published_as = _recalled(memory)
+        first_seen = (published if published and seen_at == record["published"] else _parse_iso(seen_at)) or now
         result.append(Entry(
             key=key,
             link=record["link"],
@@ -566,8 +606,84 @@ def dated(records: list[dict], source: Source, seen: dict[str, str], now: dateti
             origin=record.get("digest", ""),
             compared=record.get("compared", ""),
             enclosure=record.get("enclosure"),
+            published_as=published_as,
         ))
     return result
+
+
+# How long an entry gone from its feed is remembered: a feed served empty for a while (an error page sent as a 200
+# with an empty channel, a maintenance mode, a plugin's bug) must not make its entries new when they come back
+FORGET_AFTER = timedelta(days=14)
+MAX_GONE = 2 * MAX_PER_SOURCE  # gone entries remembered per feed at most, the latest gone first: a bounded state
+
+
+def _memory(seen_at: str, same: str = "", missing: str = "", published_as: str = "") -> list[str]:
+    """One entry's memory as the state keeps it: [first seen, `same_link` of its link, gone from its feed since,
+    the key it was first published under], without the empty ones at its end."""
+    memory = [seen_at, same, missing, published_as]
+    while len(memory) > 1 and not memory[-1]:
+        memory.pop()
+    return memory
+
+
+def _recalled(value) -> tuple[str, str, str, str]:
+    """(first seen, same_link, gone since, published as) of a kept memory: a list (`_memory`), or the first-seen date
+    alone that the state held before; '' for what it does not say (or a damaged state says wrongly)."""
+    if isinstance(value, str):
+        return value, "", "", ""
+    parts = [v if isinstance(v, str) else "" for v in value[:4]] if isinstance(value, list) else []
+    return (*parts, "", "", "", "")[:4]
+
+
+def remember(records: list[dict], seen: dict, now: datetime | None = None) -> dict:
+    """A feed's memory (`seen`: {key: `_memory`}) brought up to date with its entries now (`records`), as a new dict
+    (`seen` is left as it is); `dated` then adds the entries it has never seen.
+
+    An entry gone from the feed is remembered for FORGET_AFTER (at most MAX_GONE of them), not forgotten at once: a
+    feed briefly served empty wiped its entries' first-seen dates, and when they came back the undated ones were on
+    top and the planet's feeds gave them as new. An entry with a new id but the link of an entry remembered (gone
+    from the feed now: `same_link`) is that entry: a platform that changes its ids (Blogger to WordPress, http to
+    https in its guids, a plugin) made every entry new, undated ones on top and duplicates in feed readers. It keeps
+    its first-seen date and the key it was published under. A link several entries share (every item linking to
+    the blog's home page) is no entry's."""
+    now = now or datetime.now(UTC)
+    stamp = now.strftime(ISO_Z)
+    present = {record["key"]: record for record in records}
+    memory: dict = {}
+    gone: dict[str, tuple] = {}
+    for key, value in seen.items():
+        if type(value) is list and len(value) == 2 and key in present and value[1] and type(value[0]) is str:
+            memory[key] = value  # most: in its feed, as it was
+            continue
+        seen_at, same, missing, published_as = _recalled(value)
+        if not seen_at:
+            continue
+        record = present.get(key)
+        if record is None:
+            gone[key] = (seen_at, same, missing, published_as, value)
+        elif missing or not same:  # back in its feed, or remembered before links were
+            memory[key] = _memory(seen_at, same or record.get("same", ""), "", published_as)
+        else:
+            memory[key] = value
+    new = [record for record in records if record["key"] not in memory]
+    if new and gone:
+        shared = Counter(record.get("same", "") for record in records)
+        shared.update(same for _seen_at, same, *_rest in gone.values())
+        by_link = {same: key for key, (_seen_at, same, *_rest) in gone.items() if same and shared[same] == 2}
+        for record in new:
+            old = by_link.get(record.get("same", ""))
+            if old is not None:
+                seen_at, same, _missing, published_as, _value = gone.pop(old)
+                published_as = published_as or old
+                memory[record["key"]] = _memory(seen_at, same, "", "" if published_as == record["key"] else published_as)
+    oldest = (now - FORGET_AFTER).strftime(ISO_Z)
+    kept = sorted(((missing or stamp, key) for key, (_seen_at, _same, missing, *_rest) in gone.items()), reverse=True)
+    for missing, key in kept[:MAX_GONE]:
+        if missing < oldest:
+            break
+        seen_at, same, was_missing, published_as, value = gone[key]
+        memory[key] = value if was_missing else _memory(seen_at, same, stamp, published_as)
+    return memory
 
 
 def _parse_iso(value: str) -> datetime | None:
@@ -604,8 +720,3 @@ def newest_first(entries: list[Entry]) -> list[Entry]:
     sources'): ordered by title, a feed without dates (its entries all first seen at one time) or with dates without
     times showed its posts from Z to A."""
     return sorted(entries, key=attrgetter("date"), reverse=True)
-
-
-def prune_seen(seen: dict[str, str], keep: set[str]) -> dict[str, str]:
-    """First-seen dates of entries still in their feed (a feed's history must not grow for ever)."""
-    return {k: v for k, v in seen.items() if k in keep}

@@ -83,10 +83,12 @@ def published_id(entry) -> str:
     """The planet feeds' id of an entry: its own when it is a URI (a link, `urn:`, `tag:`) that no other blog's entry
     has, else made unique by its feed's address (two blogs numbering their posts « 1 », « 2 »…, or both begun on a
     laptop, their WordPress guids « http://localhost/?p=1 », would give the planet's readers one entry). A member's id
-    is always its own: an outside feed copying it cannot change it."""
-    if ":" in entry.key and not entry.shared_id:
-        return entry.key
-    return f"{entry.source.feed_url}#{entry.key}"
+    is always its own: an outside feed copying it cannot change it. An entry whose feed changed its id since the
+    planet first published it keeps the id it was published under (E.remember): readers would get it twice."""
+    key = entry.published_key
+    if ":" in key and not entry.shared_id:
+        return key
+    return f"{entry.source.feed_url}#{key}"
 
 
 def mark_shared_ids(entries: list[E.Entry]):
@@ -94,10 +96,10 @@ def mark_shared_ids(entries: list[E.Entry]):
     owners: dict[str, str] = {}
     shared = set()
     for entry in entries:
-        if owners.setdefault(entry.key, entry.source.key) != entry.source.key:
-            shared.add(entry.key)
+        if owners.setdefault(entry.published_key, entry.source.key) != entry.source.key:
+            shared.add(entry.published_key)
     for entry in entries:
-        entry.shared_id = entry.key in shared and not entry.source.member
+        entry.shared_id = entry.published_key in shared and not entry.source.member
 
 
 @dataclass
@@ -335,10 +337,11 @@ class PlanetGenerator(Generator):
                     if body is None:
                         self.status.append(status)
                         continue
-                    seen = dict(seen_all.get(source.feed_url) or {})
                     home, records, status.skipped = self._records(body, source, status.address)
                     if not source.site_url and home:  # an outside blog's home page, from its feed
                         source = self.sources[index] = status.source = replace(source, site_url=home)
+                    kept = seen_all.get(source.feed_url)
+                    seen = E.remember(records, kept if isinstance(kept, dict) else {}, now)
                     found = E.dated(records, source, seen, now)
                 except Exception as exc:
                     log.warning("planète : %s : flux illisible : %r", source.feed_url, exc)
@@ -346,7 +349,7 @@ class PlanetGenerator(Generator):
                     self.status.append(status)
                     continue
                 self.status.append(status)
-                seen_all[source.feed_url] = E.prune_seen(seen, {e.key for e in found})
+                seen_all[source.feed_url] = seen
                 counts_by_source[source.key] = len(found)
                 all_entries.extend(found)
             if seen_all != seen_before:  # most builds see no new entry: the network's dates are not written again
@@ -607,7 +610,7 @@ class PlanetGenerator(Generator):
                     # source's or the record's. A tuple, not a digest of one: every entry of the network gets one
                     # at every build, and the page's key is a digest of its repr already.
                     key = (value.origin, self._keyable(value.source), value.date.timestamp(), value.comments,
-                           value.author, value.shared_id)
+                           value.author, value.shared_id, value.published_as)
                 elif isinstance(value, E.Entry):
                     made = [getattr(value, f.name) for f in dataclasses.fields(value)]
                     made[FIELD_SOURCE] = self._keyable(value.source)  # its source: one digest for all its entries

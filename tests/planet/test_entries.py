@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from html import escape
 
 from planet import entries as E
+from planet import generator
 
 from .conftest import feed_bytes
 
@@ -417,3 +418,85 @@ def test_an_episodes_file_is_found_wherever_its_feed_puts_it_and_a_picture_is_no
     [entry] = E.entries_of(E.parse(json.dumps(feed).encode(), source), source, {}, NOW)
     assert entry.link == entry.enclosure["url"] == "https://json.example/audio/e1.mp3"
     assert entry.enclosure["detail"] == "MP3, 1 Ko"
+
+
+def undated(items: list[tuple[str, str]], title: str = "Sans dates") -> bytes:
+    """An RSS feed of undated items (guid, link): placed by when the planet first saw them."""
+    body = "".join(f"<item><title>Note {n}</title><link>{escape(link)}</link><guid isPermaLink='false'>{escape(guid)}"
+                   f"</guid><description>x</description></item>" for n, (guid, link) in enumerate(items))
+    return (f"<?xml version='1.0' encoding='utf-8'?><rss version='2.0'><channel><title>{title}</title>"
+            f"<link>https://garde.example/</link><description>d</description>{body}</channel></rss>").encode()
+
+
+def dates(feed: bytes, seen: dict, now: datetime) -> dict[str, datetime]:
+    return {e.title: e.date for e in E.entries_of(E.parse(feed, GARDE), GARDE, seen, now)}
+
+
+def test_a_feed_served_empty_for_a_while_keeps_its_entries_first_seen_dates():
+    """A feed that answered an empty channel once (an error page sent as a 200, a maintenance mode) wiped its entries'
+    first-seen dates: back the next day, its undated entries were dated then, on top of the planet and new to its
+    feeds' readers. Gone entries are remembered for E.FORGET_AFTER; later, they are forgotten."""
+    feed = undated([(f"g{n}", f"https://garde.example/{n}.html") for n in range(3)])
+    seen: dict = {}
+    first = dates(feed, seen, NOW)
+    assert set(first.values()) == {NOW}
+    assert dates(undated([]), seen, NOW + timedelta(hours=2)) == {}
+    assert dates(feed, seen, NOW + timedelta(days=3)) == first, "back after a gap: as first seen"
+    assert dates(undated([]), seen, NOW + timedelta(days=4)) == {}
+    later = NOW + timedelta(days=4) + E.FORGET_AFTER + timedelta(hours=1)
+    assert dates(undated([]), seen, later) == {} and seen == {}, "forgotten after a while"
+    assert set(dates(feed, seen, later).values()) == {later}
+
+
+def test_a_feeds_memory_of_gone_entries_is_bounded():
+    """A feed whose every refresh brings new entries (a busy one, or one whose ids change every time) must not make
+    the state grow for ever: at most E.MAX_GONE gone entries are remembered beside its own."""
+    seen: dict = {}
+    for turn in range(8):
+        items = [(f"t{turn}-{n}", f"https://garde.example/{turn}/{n}.html") for n in range(E.MAX_PER_SOURCE)]
+        dates(undated(items), seen, NOW + timedelta(hours=turn))
+    assert len(seen) == E.MAX_PER_SOURCE + E.MAX_GONE
+    assert all(key.startswith(("t7-", "t6-", "t5-")) for key in seen), "the latest gone kept"
+
+
+def test_an_entry_whose_id_changed_but_not_its_link_keeps_its_date_and_published_id():
+    """A blog moved to another platform, or its guids rewritten (http to https, a plugin): each entry got a new key,
+    so undated ones were new again, on top, and the planet's feeds published them under new ids (duplicates in
+    every reader). Its link, read alike whatever its scheme, `www.`, trailing slash or utm_* parameters, says it is
+    the same entry: its first-seen date and the id it was first published under are kept, through several moves."""
+    before = [("http://garde.example/?p=1", "http://www.garde.example/2025/nuit/?utm_source=rss&utm_medium=feed"),
+              ("http://garde.example/?p=2", "http://garde.example/2025/jour.html?page=2")]
+    moved = [("https://garde.example/?p=1", "https://garde.example/2025/nuit"),
+             ("https://garde.example/?p=2", "https://garde.example/2025/jour.html?utm_campaign=x&page=2")]
+    again = [("wp-1", "https://garde.example/2025/nuit/"), ("wp-2", "https://www.garde.example/2025/jour.html?page=2")]
+    seen: dict = {}
+    first = E.entries_of(E.parse(undated(before), GARDE), GARDE, seen, NOW)
+    ids = {e.title: generator.published_id(e) for e in first}
+    assert ids == {"Note 0": "http://garde.example/?p=1", "Note 1": "http://garde.example/?p=2"}
+    for items, when in ((moved, NOW + timedelta(days=1)), (again, NOW + timedelta(days=2))):
+        found = E.entries_of(E.parse(undated(items), GARDE), GARDE, seen, when)
+        assert {e.title: e.date for e in found} == {"Note 0": NOW, "Note 1": NOW}
+        assert {e.title: generator.published_id(e) for e in found} == ids
+        assert sorted(seen) == sorted(guid for guid, _link in items), "the old ids forgotten: they are these"
+
+
+def test_entries_sharing_a_link_are_not_taken_for_one_another():
+    """A feed whose every item links to the blog's home page: a new item is not the one that left the feed."""
+    seen: dict = {}
+    home = "https://garde.example/"
+    dates(undated([("a", home), ("b", home)]), seen, NOW)
+    later = NOW + timedelta(days=1)
+    found = E.entries_of(E.parse(undated([("c", home), ("a", home)]), GARDE), GARDE, seen, later)
+    assert {e.key: (e.date, e.published_key) for e in found} == {"c": (later, "c"), "a": (NOW, "a")}
+    seen = {}
+    dates(undated([("a", home)]), seen, NOW)
+    found = E.entries_of(E.parse(undated([("c", home), ("d", home)]), GARDE), GARDE, seen, later)
+    assert {e.key: e.published_key for e in found} == {"c": "c", "d": "d"}
+
+
+def test_the_first_seen_dates_an_older_planet_kept_are_read():
+    """The state held each entry's first-seen date alone: still read, and its link learnt."""
+    feed = undated([("g0", "https://garde.example/0.html")])
+    seen = {"g0": "2025-01-02T03:04:05Z"}
+    assert dates(feed, seen, NOW) == {"Note 0": datetime(2025, 1, 2, 3, 4, 5, tzinfo=UTC)}
+    assert seen["g0"] == ["2025-01-02T03:04:05Z", E.same_link("https://garde.example/0.html")]
