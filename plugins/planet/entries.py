@@ -147,14 +147,50 @@ def parse(body: bytes, source: Source, address: str = "") -> feedparser.FeedPars
 
     Without feedparser's own sanitiser: every HTML and text field goes through `confreres.sanitize` anyway
     (`normalise`), the one allowlist; feedparser's pass over each entry's HTML cost ~7 % of parsing a feed. It
-    still makes relative links absolute, which ours does not: against `address`, where the body was read (after
-    redirects, or the feed a page advertises: fetch.feed_address), else the source's feed URL."""
+    still makes relative links absolute, which ours does not: against an xml:base, else `address`, where the body
+    was read (after redirects, or the feed a page advertises: fetch.feed_address), else the source's feed URL; an
+    RSS feed served by another host than its blog's, against its channel's link (`channel_base`)."""
     address = address or source.feed_url
     if (data := json_feed(body)) is not None:
         return from_json_feed(data, address)
-    # as XML: without a Content-Type, feedparser takes HTTP's default (ISO-8859-1) for an undeclared UTF-8 body
+    xml = readable_xml(body)
+    parsed = _parsed_xml(xml, address)
+    if base := channel_base(parsed, xml, address):
+        parsed = _parsed_xml(xml, base)
+    return parsed
+
+
+def _parsed_xml(xml: bytes, address: str) -> feedparser.FeedParserDict:
+    # without a Content-Type, feedparser takes HTTP's default (ISO-8859-1) for an undeclared UTF-8 body
     headers = {"content-type": "application/xml", **({"content-location": address} if address else {})}
-    return feedparser.parse(io.BytesIO(readable_xml(body)), response_headers=headers, sanitize_html=False)
+    return feedparser.parse(io.BytesIO(xml), response_headers=headers, sanitize_html=False)
+
+
+def _site(url: str) -> str:
+    return (urlsplit(url).hostname or "").removeprefix("www.")
+
+
+def channel_base(parsed, xml: bytes, address: str) -> str:
+    """What an RSS feed's relative links are read against instead of `address` (the feed's), or '': its channel's
+    <link> (the blog's page) when the feed is served by another host (FeedBurner, a CDN, a feed service) and
+    something in its entries was made absolute against the feed's host. Read against the feed's address, « /2025/
+    garde.html » led to a page of feeds.feedburner.com that does not exist. RSS does not say how to read relative
+    links (RSS Best Practices: a reader may take the channel's link); on the blog's page is how a browser reads them.
+    The whole link, not its origin: « images/x.png » of a blog under /blog/ is under /blog/. Atom says how (xml:base,
+    else the address it was read from), and a feed giving an xml:base says it: both read as they say; a feed on its
+    blog's host (`www.` or not), against its own address, as before."""
+    if not str(parsed.get("version") or "").startswith("rss") or b"xml:base" in xml:
+        return ""
+    link = safe_url((parsed.get("feed") or {}).get("link") or "")
+    if not link or not _site(address) or _site(link) == _site(address):
+        return ""
+    origin = "{0.scheme}://{0.netloc}/".format(urlsplit(address))
+    for item in parsed.entries:
+        texts = [item.get("summary") or "", *(c.get("value") or "" for c in item.get("content") or []),
+                 *(link.get("href") or "" for link in item.get("links") or [])]
+        if any(origin in text for text in texts):
+            return link
+    return ""
 
 
 # Single-byte Latin encodings an XML declaration may claim for a body that is really UTF-8 (a PHP blog's setting)

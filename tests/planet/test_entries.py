@@ -500,3 +500,20 @@ def test_the_first_seen_dates_an_older_planet_kept_are_read():
     seen = {"g0": "2025-01-02T03:04:05Z"}
     assert dates(feed, seen, NOW) == {"Note 0": datetime(2025, 1, 2, 3, 4, 5, tzinfo=UTC)}
     assert seen["g0"] == ["2025-01-02T03:04:05Z", E.same_link("https://garde.example/0.html")]
+
+
+def test_relative_links_of_an_rss_feed_on_its_blogs_host_are_read_against_its_address():
+    """Only a feed served by another host reads them against its channel's link (E.channel_base): on the blog's own
+    host, `www.` or not, the feed's address stays their base, as feedparser reads them."""
+    def rss(home: str) -> bytes:
+        return (f"<?xml version='1.0'?><rss version='2.0'><channel><title>t</title><link>{home}</link>"
+                "<description>d</description><item><title>x</title><link>2025/x.html</link>"
+                "<description>&lt;a href='/moi/'&gt;moi&lt;/a&gt;</description></item></channel></rss>").encode()
+
+    source = E.Source(key="ext-b", kind="outside", title="B", feed_url="https://blog.example/feed/")
+    [own] = E.entries_of(E.parse(rss("https://www.blog.example/"), source), source, {}, NOW)
+    assert own.link == "https://blog.example/feed/2025/x.html"
+    assert 'href="https://blog.example/moi/"' in own.content_html
+    [elsewhere] = E.entries_of(E.parse(rss("https://autre.example/blog/"), source), source, {}, NOW)
+    assert elsewhere.link == "https://autre.example/blog/2025/x.html"
+    assert 'href="https://autre.example/moi/"' in elsewhere.content_html

@@ -1,7 +1,8 @@
 """Outside feeds as they come in the wild, built into a real planet through the CLI over a real local HTTP server:
 feeds in East Asian and UTF-16 encodings beside a good one (one feed's trouble stays that feed's, and every ✗ is
 an exit status 1), titles carrying markup (stored as plain text: no reader can render them as HTML), feeds that
-moved (relative links read against their real address) and unrelated feeds numbering their posts alike."""
+moved (relative links read against their real address), feeds served by another host than their blog's (read
+against the blog's page) and unrelated feeds numbering their posts alike."""
 
 from __future__ import annotations
 
@@ -72,14 +73,16 @@ def planet(tmp_path_factory):
                content_type="application/rss+xml")
     home = b'<html><head><link rel="alternate" type="application/rss+xml" href="feed.rss"></head></html>'
     feeds.append({"url": server.add("/accueil/", home, content_type="text/html"), "title": "Blog par sa page"})
-    for path, body in LOOSE.items():
+    for path, body in loose_feeds(server.url).items():
         server.add(path, body, content_type="application/rss+xml")
+    server.add("/feedburner/Atome", ATOM_ELSEWHERE)
     server.add("/ancien.rss", location="/nouveau/feed.rss", status=301)
     server.add("/cabinet/", b'<html><head><link rel="alternate" type="application/rss+xml" href="flux/rss.xml">'
                             b"</head></html>", content_type="text/html")
     feeds += [{"url": server.url(path), "title": title} for path, title in (
         ("/ancien.rss", "Blog déménagé"), ("/cabinet/", "Blog du cabinet"), ("/guid-a.rss", "Blog A"),
-        ("/guid-b.rss", "Blog B"), ("/guid-c.rss", "Blog C"), ("/guid-d.rss", "Blog D"))]
+        ("/guid-b.rss", "Blog B"), ("/guid-c.rss", "Blog C"), ("/guid-d.rss", "Blog D"),
+        ("/feedburner/Carnet", "Carnet"), ("/feedburner/Base", "Carnet avec base"), ("/feedburner/Atome", "Atome"))]
     network = make_planet_network(tmp_path_factory.mktemp("outside") / "network", feeds, NO_SERVICE,
                                   slugs=("dr-a",), posts=1)
     result = CliRunner().invoke(cli, ["--network", str(network.source), "build", "--quiet"])
@@ -87,24 +90,46 @@ def planet(tmp_path_factory):
     server.close()
 
 
-def loose_rss(link: str, guid: str, title: str, html: str) -> bytes:
-    """An RSS item as many blogs write it: a relative link, HTML with relative links, a guid that is no URL."""
-    return (f"<?xml version='1.0' encoding='utf-8'?><rss version='2.0'><channel><title>{title}</title>"
-            f"<link>https://loin.example/</link><description>d</description><item><title>{title}</title>"
+def loose_rss(link: str, guid: str, title: str, html: str, home: str = "https://loin.example/", base: str = "") -> bytes:
+    """An RSS item as many blogs write it: a relative link, HTML with relative links, a guid that is no URL; `home`
+    is its channel's <link> (the blog's page), `base` an xml:base if it gives one."""
+    base = f" xml:base='{base}'" if base else ""
+    return (f"<?xml version='1.0' encoding='utf-8'?><rss version='2.0'{base}><channel><title>{title}</title>"
+            f"<link>{home}</link><description>d</description><item><title>{title}</title>"
             f"<link>{link}</link><guid isPermaLink='false'>{guid}</guid><pubDate>Sat, 03 May 2025 06:00:00 +0000"
             f"</pubDate><description>{escape(html)}</description></item></channel></rss>").encode()
 
 
-LOOSE = {  # the feed at 301 /ancien.rss, the one /cabinet/ advertises, two blogs numbering their posts alike
-    "/nouveau/feed.rss": loose_rss("billet.html", "d1", "Billet déménagé", '<p><a href="suite.html">La suite</a></p>'),
-    "/cabinet/flux/rss.xml": loose_rss("https://cabinet.example/1", "c1", "Billet du cabinet",
-                                       '<p><a href="notes.html">Mes notes</a></p>'),
-    "/guid-a.rss": loose_rss("https://blog-a.example/garde.html", "1", "Billet du blog A", "<p>A</p>"),
-    "/guid-b.rss": loose_rss("https://blog-b.example/urgences.html", "1", "Billet du blog B", "<p>B</p>"),
-    # WordPress writes a post's guid once, on the server it was written on: blogs begun on a laptop share them
-    "/guid-c.rss": loose_rss("https://blog-c.example/garde.html", "http://localhost/?p=1", "Billet du blog C", "<p>C</p>"),
-    "/guid-d.rss": loose_rss("https://blog-d.example/garde.html", "http://localhost/?p=1", "Billet du blog D", "<p>D</p>"),
-}
+def loose_feeds(url) -> dict[str, bytes]:
+    """The feed at 301 /ancien.rss and the one /cabinet/ advertises (their blogs' pages on the feed's server: `url`),
+    feeds served by a host that is not their blog's (FeedBurner-like), and two blogs numbering their posts alike."""
+    return {
+        "/nouveau/feed.rss": loose_rss("billet.html", "d1", "Billet déménagé", '<p><a href="suite.html">La suite</a></p>',
+                                       home=url("/nouveau/")),
+        "/cabinet/flux/rss.xml": loose_rss("https://cabinet.example/1", "c1", "Billet du cabinet",
+                                           '<p><a href="notes.html">Mes notes</a></p>', home=url("/cabinet/")),
+        "/feedburner/Carnet": loose_rss("/2025/05/garde.html", "fb1", "Billet via FeedBurner",
+                                        '<p><a href="images/garde.png">La photo</a> <a href="/a-propos/">Moi</a></p>',
+                                        home="https://carnet.example/blog/"),
+        "/feedburner/Base": loose_rss("2025/05/base.html", "fb2", "Billet avec sa base",
+                                      '<p><a href="notes.html">Notes</a></p>', home="https://carnet.example/blog/",
+                                      base="https://base.example/journal/"),
+        "/guid-a.rss": loose_rss("https://blog-a.example/garde.html", "1", "Billet du blog A", "<p>A</p>"),
+        "/guid-b.rss": loose_rss("https://blog-b.example/urgences.html", "1", "Billet du blog B", "<p>B</p>"),
+        # WordPress writes a post's guid once, on the server it was written on: blogs begun on a laptop share them
+        "/guid-c.rss": loose_rss("https://blog-c.example/garde.html", "http://localhost/?p=1", "Billet du blog C",
+                                 "<p>C</p>"),
+        "/guid-d.rss": loose_rss("https://blog-d.example/garde.html", "http://localhost/?p=1", "Billet du blog D",
+                                 "<p>D</p>"),
+    }
+
+
+# An Atom feed served by another host than its blog's: Atom says how to read its relative links (its xml:base, else
+# the address it was read from), and is read as it says.
+ATOM_ELSEWHERE = b"""<?xml version="1.0" encoding="utf-8"?><feed xmlns="http://www.w3.org/2005/Atom"><title>Atome</title>
+<id>urn:ailleurs</id><link href="https://carnet.example/atome/"/><updated>2025-05-03T06:00:00Z</updated>
+<entry><title>Billet Atom servi ailleurs</title><id>urn:ailleurs:1</id><link href="billet.html"/>
+<published>2025-05-03T06:00:00Z</published><updated>2025-05-03T06:00:00Z</updated><summary>x</summary></entry></feed>"""
 
 
 def soup(path):
@@ -216,3 +241,24 @@ def test_two_blogs_sharing_a_uri_as_guid_are_two_entries_in_the_planet_feeds(pla
         assert ids["Billet du blog C"].endswith("/guid-c.rss#http://localhost/?p=1"), ids
         assert ids["Le tiers payant, vu du cabinet"] == "tag:externe.example,2025:tiers-payant", "unshared: as it is"
         assert len(set(ids.values())) == len(entries), ids
+
+
+def test_an_rss_feed_served_by_another_host_has_its_relative_links_read_against_its_blog(planet):
+    """A FeedBurner-like feed (served by another host than its channel's <link>, the blog's page): feedparser read its
+    relative links against the feed's address, links to pages of the feed's host that do not exist. RSS does not say
+    how to read them; they are read against the channel's link then, as a browser reads them on the blog's page. An
+    xml:base is read as it says, an Atom feed as Atom says (its address), a feed on its blog's host as before."""
+    network, server, result = planet
+    assert result.exit_code == 0, result.output
+    entries = {e.title: e for e in feedparser.parse((network.output / "feeds" / "all.atom.xml").read_bytes()).entries}
+    carnet = entries["Billet via FeedBurner"]
+    assert carnet.link == "https://carnet.example/2025/05/garde.html"
+    assert 'href="https://carnet.example/blog/images/garde.png"' in carnet.summary
+    assert 'href="https://carnet.example/a-propos/"' in carnet.summary
+    based = entries["Billet avec sa base"]
+    assert based.link == "https://base.example/journal/2025/05/base.html"
+    assert 'href="https://base.example/journal/notes.html"' in based.summary
+    assert entries["Billet Atom servi ailleurs"].link == server.url("/feedburner/billet.html")
+    shown = {a.get_text(strip=True): a["href"] for a in soup(network.output / "blogs" / "ext-carnet" / "index.html")
+             .select(".summary-title a")}
+    assert shown == {"Billet via FeedBurner": "https://carnet.example/2025/05/garde.html"}
