@@ -7,8 +7,8 @@ workers), loopback only, driven by wrk.
      own HTTP API; requests/s and p99 latency at 32 concurrent connections for a bounded time;
   2. writes: POST of new comments for a bounded time (each body unique); requests/s; afterwards every
      acknowledged comment (its id read from each 201 answer) must be in the database: none lost;
-  3. widget: bytes gzipped (-9) of themes/confreres/static/js/comments.js vs Isso's embed.min.js, as
-     installed by the isso package;
+  3. widget: bytes gzipped (-9) of themes/confreres/static/js/comments.js, minified as the build serves it
+     (confreres.releases.minified_js), vs Isso's embed.min.js, as installed by the isso package;
   4. ceiling: a bare Flask endpoint under the same gunicorn returning the same JSON bytes as our read.
 
 Isso 0.14 from PyPI lives in its own virtual environment (bench/out/isso-venv, created when missing);
@@ -41,6 +41,8 @@ import urllib.request
 from pathlib import Path
 
 from _helpers import SERVERS, free_port, start, stop
+
+from confreres.releases import minified_js
 
 ROOT = Path(__file__).resolve().parent.parent
 OUT = ROOT / "bench" / "out"
@@ -433,7 +435,7 @@ def main() -> int:
             conn.close()
             results[name]["write"].update(acked=len(ids), lost=len(set(ids) - stored), statuses=statuses)
 
-        ours_js = WIDGET.read_bytes()
+        ours_js = minified_js(WIDGET.read_bytes())  # as served (confreres.releases.theme_static)
         isso_js = next(ISSO_VENV.glob("lib/python*/site-packages/isso/js/embed.min.js")).read_bytes()
         widget = {"ours": len(gzip.compress(ours_js, 9)), "isso": len(gzip.compress(isso_js, 9))}
         raw_sizes = {"ours": len(ours_js), "isso": len(isso_js)}

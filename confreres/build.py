@@ -39,6 +39,7 @@ from confreres.releases import (
     release_name,
     run_pelican,
     swap_symlink,
+    theme_static,
     warm_templates,
 )
 
@@ -239,6 +240,7 @@ def _spawn(network: Network, slugs: list[str], out: Path, jobs: int | None, forc
     # the theme's templates compiled meanwhile: the pool's server first imports Pelican on one core (releases)
     warming = threading.Thread(target=warm_templates, args=(network,), daemon=True)
     warming.start()
+    theme_static(network)  # the theme's scripts minified once here, before the blogs that copy them
     debates = crosslinks.debates(out, [s.slug for s in network.sites])
     order = largest_first(network, slugs) if len(slugs) > jobs else slugs
     with ProcessPoolExecutor(max_workers=jobs, mp_context=process_pool_context(), max_tasks_per_child=1) as pool:

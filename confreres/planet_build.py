@@ -52,6 +52,7 @@ from confreres.releases import (
     release_name,
     run_pelican,
     swap_symlink,
+    theme_static,
 )
 from confreres.releases import fingerprint as site_fingerprint
 from confreres.releases import live_state as release_state
@@ -693,7 +694,7 @@ def write_network_index(network: Network, out: Path):
 
     from confreres.french import JINJA_FILTERS
 
-    _sync_theme_static(out / "theme")
+    _sync_theme_static(theme_static(network), out / "theme")
     env = jinja2.Environment(
         loader=jinja2.FileSystemLoader(str(THEME_DIR / "templates")), autoescape=True, keep_trailing_newline=True
     )
@@ -714,10 +715,11 @@ def asdict_site(site: Site) -> dict:
     return data
 
 
-def _sync_theme_static(target: Path):
+def _sync_theme_static(source: Path, target: Path):
+    """`target` made a copy of `source` (releases.theme_static: the theme's files as served) in one rename."""
     tmp = target.with_name(f".theme-{os.getpid()}")
     shutil.rmtree(tmp, ignore_errors=True)
-    shutil.copytree(THEME_DIR / "static", tmp)
+    shutil.copytree(source, tmp)
     old = target.with_name(f".theme-old-{os.getpid()}")
     if target.exists():
         os.replace(target, old)

@@ -206,6 +206,9 @@ def run_pelican(network: Network, site: Site, source: Path, output: Path, extra:
         if settings.get("LOAD_CONTENT_CACHE"):
             drop_stale_content_caches(Path(settings["CACHE_PATH"]))
         settings["JINJA_ENVIRONMENT"] = {**settings["JINJA_ENVIRONMENT"], "bytecode_cache": template_cache(network)}
+        # the theme's static files as served (scripts minified), not the readable sources: out of the fingerprint
+        # (its key follows the sources, which the fingerprint reads, and minifier_stamp, which it takes)
+        settings["THEME_STATIC_PATHS"] = [str(theme_static(network))]
         wanted = list(settings.get("PLUGINS") or [])
         instance = pelican.Pelican(settings)
         if len(instance.plugins) != len(wanted) and not collector.messages:
@@ -316,6 +319,73 @@ def template_cache(network: Network):
     return TemplateCache(str(directory))
 
 
+THEME_STATIC_GRACE = 3600  # seconds an older theme's copy is kept after a build last took it (theme_static)
+
+
+@functools.cache
+def minifier_stamp() -> str:
+    """The minifier and its version: another version may write other bytes, so it is in every fingerprint."""
+    import rjsmin
+
+    return f"rjsmin {rjsmin.__version__}"
+
+
+def minified_js(source: bytes) -> bytes:
+    """A theme script as the network serves it: rjsmin drops comments and indentation, renames nothing.
+
+    rjsmin reads template literals only unnested: a `` `…${`…`}…` `` in the theme would be minified as code."""
+    import rjsmin
+
+    return rjsmin.jsmin(source.decode("utf-8")).encode("utf-8")
+
+
+def theme_static(network: Network) -> Path:
+    """The theme's `static/` as the blogs and the planet serve it: each `.js` minified (minified_js), the rest as is.
+
+    The sources stay readable (comments, indentation) while the widget's gzip budget is on what readers fetch. Made
+    in `.cache/theme-static/<key>/`, the key over the minifier and the sources' digests (those the fingerprint reads,
+    kept per process), once per change of either: a build makes it once before its blogs (confreres.build), each
+    Pelican run then only copies it (THEME_STATIC_PATHS), a no-op build minifies nothing. A copy no build has taken
+    for THEME_STATIC_GRACE (an older theme's) is dropped when a new one is made: a build may still be copying it."""
+    prefix = b"static/"
+    digest = hashlib.sha256(minifier_stamp().encode())
+    for name, file_digest in _file_digests(THEME_DIR, shared=True):
+        if name.startswith(prefix):
+            digest.update(name + b"\0" + file_digest)
+    folder = network.root / ".cache" / "theme-static"
+    target = folder / digest.hexdigest()[:16]
+    if target.is_dir():
+        with contextlib.suppress(OSError):
+            os.utime(target)  # in use: its mtime is when a build last took it (THEME_STATIC_GRACE)
+        return target
+    folder.mkdir(parents=True, exist_ok=True)
+    tmp = folder / f".{target.name}-{os.getpid()}-{time.monotonic_ns()}"
+    tmp.mkdir()  # not mkdtemp's 0700: the network index copies the folder's mode with it (planet_build)
+    try:
+        source = THEME_DIR / "static"
+        for path in sorted(source.rglob("*")):
+            copy = tmp / path.relative_to(source)
+            if path.is_dir():
+                copy.mkdir()
+            elif path.suffix == ".js":
+                copy.write_bytes(minified_js(path.read_bytes()))
+            else:
+                shutil.copyfile(path, copy)
+        try:
+            os.rename(tmp, target)
+        except OSError:
+            if not target.is_dir():
+                raise  # else another process made it meanwhile: the same files
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    old = time.time() - THEME_STATIC_GRACE
+    for entry in os.scandir(folder):
+        with contextlib.suppress(OSError):
+            if entry.name != target.name and entry.stat(follow_symlinks=False).st_mtime < old:
+                shutil.rmtree(entry.path, ignore_errors=True)
+    return target
+
+
 def own_settings(own: registry.SiteSettings) -> dict:
     """The Pelican settings a blog's site.toml chooses (each key validated by registry.load_site_settings)."""
     settings = {"TIMEZONE": own.timezone, "DEFAULT_PAGINATION": own.pagination}
@@ -365,7 +435,7 @@ def drop_stale_content_caches(folder: Path) -> None:
 
 def fingerprint(network: Network, site: Site, source: Path) -> str:
     """sha256 over everything a site's output depends on (mtimes lie after a git checkout)."""
-    digest = hashlib.sha256(reading_stamp().encode())
+    digest = hashlib.sha256(f"{reading_stamp()}\0{minifier_stamp()}".encode())
     settings = pelican_settings(network, site, source, Path("/out"), Path("/out"))
     settings.pop("JINJA_FILTERS")
     settings.pop("CACHE_PATH")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import xml.etree.ElementTree as ET
 from pathlib import Path
 from urllib.parse import urljoin, urlsplit
@@ -244,3 +245,47 @@ def test_the_largest_blog_is_built_first(make_network):
     started = {r.slug: int(releases.RELEASE_NAME.fullmatch(Path(r.release).name)["stamp"]) for r in results}
     assert min(started, key=started.get) == "dr-c", started
     assert started["dr-a"] < started["dr-b"], "equal sizes keep network.toml's order"
+
+
+def test_the_theme_scripts_are_served_minified_and_minified_once(make_network, monkeypatch):
+    """Every blog and the network index serve each theme script as releases.minified_js makes it (the readable
+    source's comments and indentation out of the widget's budget), the rest as is. The copy is made once per
+    theme and minifier in `.cache/theme-static/`: a forced rebuild of every blog minifies nothing again, a
+    no-op build rebuilds nothing, another minifier rebuilds every blog; an older copy goes once unused."""
+    network = make_network(posts=1)
+    assert all(r.ok for r in build.build(network, progress=False))
+    static = releases.THEME_DIR / "static"
+    scripts = sorted(static.rglob("*.js"))
+    assert len(scripts) == 5
+    for root in [network.output / s.slug / "theme" for s in network.sites] + [network.output / "theme"]:
+        for script in scripts:
+            source = script.read_bytes()
+            served = (root / script.relative_to(static)).read_bytes()
+            assert served == releases.minified_js(source) and len(served) < len(source) * 0.8, (root, script.name)
+            assert b"/*" not in served and b"\n  " not in served
+        assert (root / "css" / "main.css").read_bytes() == (static / "css" / "main.css").read_bytes()
+    plain = network.root / "plain"
+    plain.mkdir()
+    assert (network.output / "theme").stat().st_mode == plain.stat().st_mode, "readable by the web server"
+
+    copies = network.root / ".cache" / "theme-static"
+    copy, = copies.iterdir()
+    made = {p.name: p.stat().st_ino for p in copy.rglob("*.js")}
+    assert all(r.ok for r in build.build(network, force=True, progress=False))
+    assert list(copies.iterdir()) == [copy]
+    assert {p.name: p.stat().st_ino for p in copy.rglob("*.js")} == made, "not minified again"
+    assert all(r.skipped for r in build.build(network, progress=False)), "a no-op build stays one"
+
+    minified = []
+    monkeypatch.setattr(releases, "minified_js", lambda source: minified.append(source) or source)
+    assert releases.theme_static(network) == copy and minified == []
+    site = network.site("dr-a")
+    before = releases.fingerprint(network, site, site.path)
+    monkeypatch.setattr(releases, "minifier_stamp", lambda: "rjsmin 99")
+    assert releases.fingerprint(network, site, site.path) != before, "another minifier rebuilds every blog"
+    newer = releases.theme_static(network)
+    assert newer != copy and len(minified) == 5 and copy.is_dir(), "a build may still copy the older one"
+    os.utime(copy, (0, 0))  # no build took it for longer than THEME_STATIC_GRACE
+    monkeypatch.setattr(releases, "minifier_stamp", lambda: "rjsmin 100")
+    newest = releases.theme_static(network)
+    assert sorted(copies.iterdir()) == sorted([newer, newest]), "older than the grace: dropped; no temporary left"

@@ -2,7 +2,7 @@
 (tests/demo_kit.py), in Chromium with an empty cache:
 
 - the first load of an article fetches at most 8 KB of JavaScript (comments.js: reading, posting and replying as
-  a guest), each script's body gzipped at -9 (the demo server and nginx send the pages' files gzipped, at
+  a guest), each script's body as served (minified by the build: confreres.releases.theme_static) gzipped at -9 (the demo server and nginx send the pages' files gzipped, at
   level 6; the comment service's JSON is not compressed by the demo server); comments-extra.js comes only when the reader asks (« Se connecter »…), and works;
 - an article with its comments and the planet: no request to another origin, and at most 60 KB transferred
   without images (HTML, CSS, JS, fonts, the API's JSON), each body gzipped at -9 as for the scripts: what a
