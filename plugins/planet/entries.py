@@ -94,7 +94,7 @@ class Entry:
     # sha256 of the record the entry was made from (every field but source, date and comments): a page's key
     # takes it instead of the entry's text, which is most of the cost of keying a network's pages
     origin: str = ""
-    compared: str = ""  # link_key(link), made once with the record: what dedupe compares
+    compared: str = ""  # same_link(link), made once with the record: what dedupe compares
     shared_id: bool = False  # an outside entry whose id another blog's entry has (generator.mark_shared_ids)
     enclosure: dict | None = None  # its audio or video (`enclosure_of`): url, type, length, action, detail
     published_as: str = ""  # the key the planet first published it under, when its feed has changed its id since
@@ -567,7 +567,7 @@ def normalise(parsed, source: Source, excerpt_length: int = EXCERPT_LENGTH, limi
             "excerpt": xml_safe(sanitize.excerpt(excerpt_html, excerpt_length)),
             "content_html": content_of(content_html, link, excerpt_length),
             "tags": [t for t in tags if t][:10],
-            "compared": link_key(link),
+            "compared": same_link(link),
             "same": same_link(link),
             "enclosure": found,
         })
@@ -737,12 +737,13 @@ def _parse_iso(value: str) -> datetime | None:
 def dedupe(entries: list[Entry]) -> list[Entry]:
     """Keep the first of one feed's entries sharing an id, then of any entries sharing a link (members come first).
     An id is compared within its feed only: two unrelated blogs both numbering their posts "1" (a bare RSS guid)
-    must not hide each other's."""
+    must not hide each other's. Links are compared as `same_link` reads them: a member's post that an outside feed
+    also carries through FeedBurner (`?utm_source=feedburner…`), over http or with `www.` is shown once."""
     ids: set[tuple[str, str]] = set()
     links: set[str] = set()
     kept = []
     for entry in entries:
-        link = entry.compared or link_key(entry.link)
+        link = entry.compared or same_link(entry.link)
         if (entry.source.key, entry.key) in ids or link in links:
             continue
         ids.add((entry.source.key, entry.key))

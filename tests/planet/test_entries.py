@@ -163,6 +163,21 @@ def test_duplicates_are_removed_by_id_then_by_link():
     assert E.link_key("HTTPS://Externe.example:443/a#x") == E.link_key("https://externe.example/a")
 
 
+def test_a_post_carried_by_two_feeds_through_feedburner_or_http_is_shown_once():
+    """A member's post also in an outside feed that relays it (FeedBurner's utm_* parameters, http, `www.`)."""
+    member = b"""<?xml version="1.0"?><feed xmlns="http://www.w3.org/2005/Atom"><title>m</title><id>urn:m</id>
+    <updated>2025-03-01T00:00:00Z</updated><entry><title>La garde</title><id>urn:m:1</id>
+    <link href="https://dr-garde.example/2025/garde/"/><published>2025-03-01T08:00:00Z</published></entry></feed>"""
+    relayed = b"""<?xml version="1.0"?><rss version="2.0"><channel><title>r</title><link>https://relais.example/</link>
+    <item><title>La garde</title><guid isPermaLink="false">r-1</guid><pubDate>Sat, 01 Mar 2025 08:00:00 GMT</pubDate>
+    <link>http://www.dr-garde.example/2025/garde?utm_source=feedburner&amp;utm_medium=feed</link></item>
+    <item><title>Autre</title><guid isPermaLink="false">r-2</guid><pubDate>Sat, 01 Mar 2025 09:00:00 GMT</pubDate>
+    <link>https://dr-garde.example/2025/garde/?page=2</link></item></channel></rss>"""
+    kept = E.dedupe(E.entries_of(E.parse(member, GARDE), GARDE, {}, NOW)
+                    + E.entries_of(E.parse(relayed, OUTSIDE), OUTSIDE, {}, NOW))
+    assert [(e.source, e.title) for e in kept] == [(GARDE, "La garde"), (OUTSIDE, "Autre")]
+
+
 def test_control_characters_cannot_break_the_planet_feeds():
     feed = (b"<?xml version='1.0'?><rss version='2.0'><channel><title>x</title><item><title>A\x01B</title>"
             b"<link>https://x.example/c</link><description>d\x02e</description><guid>urn:x\x03y</guid>"
