@@ -22,7 +22,7 @@ from comments_service.core.errors import ApiError
 from comments_service.domain import crossblog, public
 from comments_service.domain.comments import check_signed_in
 from comments_service.domain.posts import iso, parse_iso, query, query_one, utcnow
-from confreres.french import PARIS, slugify
+from confreres.french import PARIS, quoted_fr, slugify
 
 FREQUENCIES = {"weekly": 7, "daily": 1}  # days a letter covers
 FREQUENCY_LABELS = {"weekly": "hebdomadaire", "daily": "quotidienne"}
@@ -62,7 +62,7 @@ def describe(network, choice: dict) -> str:
     """« hebdomadaire, Psychiatrie et le blog « Le divan du lundi » » — what a subscription covers, in French."""
     names = dict(specialties(network))
     titles = {site.slug: site.title for site in network.sites}
-    parts = [names.get(s, s) for s in choice["s"]] + [f"« {titles.get(b, b)} »" for b in choice["b"]]
+    parts = [names.get(s, s) for s in choice["s"]] + [quoted_fr(titles.get(b, b)) for b in choice["b"]]
     scope = ", ".join(parts) if parts else "tout le réseau"
     return f"lettre {FREQUENCY_LABELS[choice['f']]} ({scope})"
 

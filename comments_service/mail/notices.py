@@ -38,6 +38,7 @@ from comments_service.mail.outbox import (
     quote,
     subscribe,
 )
+from confreres.french import quoted_fr
 
 # -- new comments -> blog authors -------------------------------------------------------------------------
 
@@ -116,7 +117,7 @@ def queue_new_comment(db, author, row, now=None) -> int:
     pending = row["status"] == "pending"
     held = secrecy.held(row)  # medical secrecy: the reason, and the flagged spans marked ⟦…⟧ in the quote
     title = post["title"] or post["url"]
-    subject = f"{'Commentaire à valider' if pending else 'Nouveau commentaire'} sur « {title} »"
+    subject = f"{'Commentaire à valider' if pending else 'Nouveau commentaire'} sur {quoted_fr(title)}"
     return queue_for_author(
         db,
         author,
@@ -172,7 +173,7 @@ def queue_new_mention(db, author, row, now=None) -> int:
         db,
         author,
         kind="new_mention",
-        subject=f"Mention à valider sur « {title} »",
+        subject=f"Mention à valider sur {quoted_fr(title)}",
         template="new_mention",
         site_title=_site_title(row["site"]),
         post=post,
@@ -387,7 +388,7 @@ def queue_answer_notices(db, now: datetime | None = None) -> int:
                     db,
                     author,
                     kind="answer",
-                    subject=f"{answer['author']} a répondu à votre billet « {answer['answered_title']} »",
+                    subject=f"{answer['author']} a répondu à votre billet {quoted_fr(answer['answered_title'])}",
                     template="answer",
                     answer=answer,
                     now=moment,
@@ -448,7 +449,7 @@ def reply_posted(db, row, now: datetime | None = None) -> int | None:
             db,
             kind="reply",
             to=to,
-            subject=f"{row['author_name'] or 'Quelqu’un'} vous a répondu sur « {title} »",
+            subject=f"{row['author_name'] or 'Quelqu’un'} vous a répondu sur {quoted_fr(title)}",
             template="reply",
             unsubscribe=scope,
             greeting=_greeting(name),

@@ -26,6 +26,7 @@ from comments_service.core.db import connect, write
 from comments_service.core.worker import Worker
 from comments_service.domain.comments import iso, parse_iso, query, query_one, utcnow
 from comments_service.mail import transport as mailer
+from confreres.french import quoted_fr
 
 log = logging.getLogger(__name__)
 
@@ -441,7 +442,7 @@ def describe_scope(db, scope: dict) -> str:
     if kind == "thread":
         post = _post(db, scope.get("t", ""))
         title = (post["title"] if post else "") or scope.get("t", "")
-        return f"les e-mails de réponse sur le fil « {title} »"
+        return f"les e-mails de réponse sur le fil {quoted_fr(title)}"
     if kind == "address":
         return "tout e-mail de Confrères à cette adresse (sauf les liens de connexion que vous demanderez vous-même)"
     if kind == "author":

@@ -19,6 +19,7 @@ from comments_service.core.errors import ApiError
 from comments_service.domain import comments as store
 from comments_service.domain import crossblog, mentions, public
 from comments_service.domain.posts import find_post
+from confreres.french import quoted_fr
 
 bp = Blueprint("feeds", __name__, url_prefix="/feeds")
 LIMIT = 50
@@ -34,7 +35,7 @@ def _feed(title: str, link: str, description: str, rows) -> feedgenerator.Atom1F
         if author["badge"]:
             name = f"{name} ({author['badge']['label']})"
         feed.add_item(
-            title=f"{name} sur « {row['post_title']} »",
+            title=f"{name} sur {quoted_fr(row['post_title'])}",
             link=f"{row['post_url']}#comment-{row['id']}",
             unique_id=f"{row['post_url']}#comment-{row['id']}",
             description=row["html"],
@@ -60,7 +61,7 @@ def thread():
     post = find_post(db, current_app.extensions["confreres_network"], request.args.get("url"))
     network = current_app.extensions["confreres_network"]
     rows = store.recent(db, url=post["url"], limit=LIMIT)
-    title = f"Commentaires sur « {post['title'] or post['url']} »"
+    title = f"Commentaires sur {quoted_fr(post['title'] or post['url'])}"
     feed = _feed(title, post["url"], title, rows)
     _add_crossblog(feed, crossblog.answers_for(db, network, post["url"]), mentions.mentions_for(db, post["url"]))
     return _response(feed)
@@ -74,7 +75,7 @@ def _add_crossblog(feed: feedgenerator.Atom1Feed, answers: list[dict], mentions:
     for answer in answers:
         moment = store.parse_iso(answer["published"]) if answer["published"] else None
         feed.add_item(
-            title=f"{answer['author']['name']} a répondu sur son blog : « {answer['title'] or answer['url']} »",
+            title=f"{answer['author']['name']} a répondu sur son blog : {quoted_fr(answer['title'] or answer['url'])}",
             link=answer["url"],
             unique_id=answer["url"],
             description=f"<p>{html.escape(answer['excerpt'])}</p>" if answer["excerpt"] else "",
@@ -86,7 +87,7 @@ def _add_crossblog(feed: feedgenerator.Atom1Feed, answers: list[dict], mentions:
         moment = store.parse_iso(mention["published"] or mention["received"])
         verb = MENTION_VERBS.get(mention["type"], "a mentionné ce billet")
         feed.add_item(
-            title=f"{mention['author']['name']} {verb}" + (f" : « {mention['title']} »" if mention["title"] else ""),
+            title=f"{mention['author']['name']} {verb}" + (f" : {quoted_fr(mention['title'])}" if mention["title"] else ""),
             link=mention["url"],
             unique_id=f"{mention['source']}#mention-{mention['id']}",
             description=mention["html"],

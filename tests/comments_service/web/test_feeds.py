@@ -65,3 +65,23 @@ def test_the_network_feed_leaves_out_a_blog_removed_from_network_toml(actions, c
     assert client.get("/api/comments", query_string={"url": urls.POST_B}).status_code == 404
     entries = feedparser.parse(client.get("/feeds/recent.atom").data).entries
     assert [entry.link for entry in entries] == [f"{urls.POST_A}#comment-2"]
+
+
+def test_a_title_in_guillemets_is_quoted_once(app, client, urls):
+    """« “Schizo”, la série », not « « Schizo », la série »: the page, the feed (and the mails) quote a title once."""
+    from comments_service.actions.posts import sync_posts
+    from comments_service.core.db import connect
+    from tests.conftest import POSTS
+
+    title = "« Schizo », la série"
+    with app.app_context():
+        db = connect(app.config["DB"])
+        try:
+            sync_posts(db, app.extensions["confreres_network"], "dr-b",
+                       {"posts": [{**POSTS["dr-b"]["posts"][0], "title": title}]})
+        finally:
+            db.close()
+    feed = feedparser.parse(client.get("/feeds/thread.atom", query_string={"url": urls.POST_B}).data)
+    assert feed.feed.title == "Commentaires sur « “Schizo”, la série »"
+    page = client.get("/thread", query_string={"url": urls.POST_B}).get_data(as_text=True)
+    assert "Commentaires sur « “Schizo”, la série »" in page and "« «" not in page
