@@ -3,19 +3,22 @@
 Every request must be signed (signatures.verify) by the key of the activity's `actor`; the key of an actor
 not seen before is fetched (remote.fetch), and fetched again once when a known key no longer verifies (the
 actor changed keys). Blocked instances (blocklist.py) are refused before anything is fetched. Handled: Follow (stored, answered by an Accept through the delivery queue), Undo of a Follow, Delete
-of the actor itself (its follows go), Create / Update / Delete of a Note replying to a post (replies.py: a
-comment), Like / Announce of a post and their Undo (counted). Anything else is acknowledged and ignored for now.
+of the actor itself (its follows go), Create / Update / Delete of a public Note replying to a post (replies.py: a
+comment; a private one is acknowledged and kept nowhere), Like / Announce of a post and their Undo (counted). Anything else is acknowledged and ignored for now.
 """
 
 from __future__ import annotations
 
 import json
+import logging
 from dataclasses import dataclass
 
 from comments_service.core.db import write
 from comments_service.domain.posts import iso, utcnow
 from comments_service.federation import blocklist, delivery, remote, replies, signatures, urls
 from confreres.registry import Network
+
+log = logging.getLogger(__name__)
 
 
 class InboxError(Exception):
@@ -116,10 +119,13 @@ def receive(app, db, network: Network, name: str | None, method: str, path: str,
                 raise InboxError(401, "actor_mismatch", "La note n'est pas de l'acteur qui l'envoie.")
             if not obj.get("inReplyTo"):
                 return Received(kind, actor["id"])  # a mention, not a reply: nothing to show
+            if not replies.is_public(obj, activity):
+                log.info("non-public note %s of %s not kept", _object_id(obj), actor["id"])
+                return Received(kind, actor["id"])  # a private mention or a followers-only reply: never public
             comment = replies.create(app, db, network, actor, obj)
             return Received(kind, actor["id"], comment=comment)
         if kind == "Update" and isinstance(obj, dict) and obj.get("type") in replies.KINDS:
-            replies.update(db, network, actor, obj)
+            replies.update(db, network, actor, obj, activity)
         elif kind == "Delete":
             replies.delete(db, actor, _object_id(obj))
     except replies.ReplyRefused as exc:

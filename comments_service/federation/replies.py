@@ -39,6 +39,9 @@ from confreres.registry import Network
 
 REMOTE_EDIT_WINDOW = 10 * 365 * 24 * 60  # minutes: a remote author may edit or delete their reply at any time
 KINDS = ("Note",)  # what may become a comment
+# The public collection as servers write it: the full IRI (Mastodon, Pleroma, Misskey, GoToSocial, Lemmy...),
+# or compacted against the ActivityStreams context (JSON-LD processors, some older servers).
+PUBLIC_AUDIENCE = frozenset({urls.PUBLIC, "as:Public", "Public"})
 
 
 class ReplyRefused(Exception):
@@ -76,6 +79,28 @@ def undo_reaction(db, actor, inner) -> None:
         for row in query(db, "DELETE FROM fed_reactions WHERE actor = ? AND activity_id = ? RETURNING post_url",
                          (actor["id"], inner_id)):
             bump_post(db, row["post_url"], public=False)
+
+
+def _audience(doc: dict) -> list | None:
+    """`doc`'s `to` and `cc` as one list (each may be a string, a list, an object); None when it has neither."""
+    found = [doc[field] for field in ("to", "cc") if field in doc and doc[field] is not None]
+    if not found:
+        return None
+    return [item.get("id") if isinstance(item, dict) else item
+            for value in found for item in (value if isinstance(value, list) else [value])]
+
+
+def is_public(note: dict, activity: dict) -> bool:
+    """Whether `note` is addressed to everyone (public, or « unlisted »: the public collection in `cc`).
+
+    A direct message (Mastodon's « mention privée », Misskey's « specified »), a followers-only note or one
+    limited to a circle names the blog's actor in its audience, but only the people named may read it: under
+    the post it would publish what its author wrote in private. The Note's own addressing counts; the
+    activity's only when the Note has none (as:Create copies it). No addressing at all: not public."""
+    audience = _audience(note)
+    if audience is None:
+        audience = _audience(activity) or []
+    return any(isinstance(item, str) and item in PUBLIC_AUDIENCE for item in audience)
 
 
 def _target(db, network: Network, in_reply_to: str):
@@ -183,10 +208,11 @@ def _own(db, actor, object_id) -> dict | None:
                      (object_id, actor["id"]))
 
 
-def update(db, network: Network, actor, note: dict) -> bool:
-    """The remote author edited their reply: the comment's text follows. False when it is not one of theirs."""
+def update(db, network: Network, actor, note: dict, activity: dict) -> bool:
+    """The remote author edited their reply: the comment's text follows. False when it is not one of theirs, or
+    when the edited Note is no longer public (is_public): its new text is not for everyone."""
     found = _own(db, actor, note.get("id"))
-    if found is None:
+    if found is None or not is_public(note, activity):
         return False
     try:
         comment_actions.edit_comment(db, found["comment_id"], found["nonce"], _source(note, network),

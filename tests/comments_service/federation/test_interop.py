@@ -1,0 +1,139 @@
+"""What real servers send, through the real inbox: payloads shaped after Mastodon 4.x, Pleroma/Akkoma,
+Misskey/Sharkey/Firefish, GoToSocial, Lemmy, Friendica and WordPress's ActivityPub plugin (their documentation and
+source: the fields they set, how they address a note, how they sign), posted by the stand-in peer with real RSA
+keys and signatures.
+
+For each shape, what must happen: a comment (public replies), nothing shown with a 202 (private mentions,
+followers-only replies, activities we do not handle), or a clear 4xx: never a 500, never a half-written row,
+nothing private published.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.comments_service.federation.test_replies import posts, thread
+
+PUBLIC = "https://www.w3.org/ns/activitystreams#Public"
+MASTODON_CONTEXT = ["https://www.w3.org/ns/activitystreams", {
+    "ostatus": "http://ostatus.org#", "atomUri": "ostatus:atomUri", "inReplyToAtomUri": "ostatus:inReplyToAtomUri",
+    "conversation": "ostatus:conversation", "sensitive": "as:sensitive", "toot": "http://joinmastodon.org/ns#",
+    "votersCount": "toot:votersCount", "Hashtag": "as:Hashtag", "Emoji": "toot:Emoji"}]
+
+
+@pytest.fixture
+def open_service(make_service):
+    service = make_service(MODERATION="none")
+    assert service.announce("dr-a", posts(service)).status_code == 200
+    return service
+
+
+def inbox(service) -> str:
+    return service.url("/comments/ap/inbox")
+
+
+def post_url(service) -> str:
+    return service.url("/dr-a/ouvert.html")
+
+
+def comments(service) -> list:
+    return service.sql("SELECT text, status FROM comments ORDER BY id")
+
+
+def mastodon_reply(peer, service, number: int, text: str, to: list, cc: list, **fields) -> dict:
+    """A Create of a reply as Mastodon 4 sends it; `to`/`cc` carry its visibility (docs.joinmastodon.org,
+    spec/activitypub: public `to` Public; unlisted `cc` Public; followers-only `to` the followers; direct only
+    the accounts mentioned), on the activity and on the Note alike."""
+    status = f"{peer.actor_id}/statuses/11327042211098{number:04d}"
+    blog = service.actor_url("dr-a")
+    mention = (f'<span class="h-card" translate="no"><a href="{service.url("/dr-a/")}" class="u-url mention">'
+               "@<span>dr-a</span></a></span>")
+    content = f"<p>{mention} {text}</p>"
+    note = {
+        "id": status, "type": "Note", "summary": None, "inReplyTo": post_url(service),
+        "published": "2025-04-01T10:00:00Z", "url": f"http://{peer.host}/@{peer.username}/{number}",
+        "attributedTo": peer.actor_id, "to": to, "cc": cc, "sensitive": False, "atomUri": status,
+        "inReplyToAtomUri": post_url(service), "conversation": f"tag:{peer.host},2025-04-01:objectId={number}",
+        "content": content, "contentMap": {"fr": content}, "attachment": [],
+        "tag": [{"type": "Mention", "href": blog, "name": "@dr-a@" + service.host}],
+        "replies": {"id": status + "/replies", "type": "Collection",
+                    "first": {"type": "CollectionPage", "next": status + "/replies?page=true",
+                              "partOf": status + "/replies", "items": []}},
+    } | fields
+    return {"@context": MASTODON_CONTEXT, "id": status + "/activity", "type": "Create", "actor": peer.actor_id,
+            "published": note["published"], "to": to, "cc": cc, "object": note}
+
+
+# -- who may read it: public and unlisted replies become comments, private ones never ---------------------
+
+def visibilities(peer, service) -> dict:
+    blog, followers = service.actor_url("dr-a"), peer.actor_id + "/followers"
+    return {
+        # Mastodon 4, Pleroma/Akkoma, Friendica, WordPress's plugin: a public reply
+        "public": ([PUBLIC], [followers, blog]),
+        # Mastodon « non listé », Misskey « home »: the public collection in cc
+        "unlisted": ([followers], [PUBLIC, blog]),
+        # GoToSocial writes a single value as a string; a JSON-LD processor compacts the IRI
+        "public, as a string": (PUBLIC, blog),
+        "as:Public": (["as:Public"], [blog]),
+        "Public": ("Public", []),
+    }
+
+
+def private_addressings(peer, service) -> dict:
+    blog, followers = service.actor_url("dr-a"), peer.actor_id + "/followers"
+    return {
+        # Mastodon « mention privée », Pleroma/Akkoma « direct »: only the accounts mentioned
+        "direct": ([blog], []),
+        # Misskey/Sharkey « specified » (to the accounts named, cc nothing), Firefish alike
+        "specified": ([blog, "http://elsewhere.example/users/bob"], None),
+        # Mastodon « abonnés seulement », Misskey « followers », GoToSocial followers-only
+        "followers-only": ([followers], [blog]),
+        # no addressing at all: nothing says everyone may read it
+        "none": (None, None),
+    }
+
+
+@pytest.mark.parametrize("kind", ["public", "unlisted", "public, as a string", "as:Public", "Public"])
+def test_public_and_unlisted_replies_become_comments(open_service, peer, kind):
+    to, cc = visibilities(peer, open_service)[kind]
+    create = mastodon_reply(peer, open_service, 1, "Vu aussi en garde.", to, cc)
+    answer = peer.post(inbox(open_service), create)
+    assert answer.status_code == 202, answer.text
+    assert comments(open_service) == [("Vu aussi en garde.", "approved")]
+
+
+@pytest.mark.parametrize("kind", ["direct", "specified", "followers-only", "none"])
+def test_a_private_reply_is_never_published(open_service, peer, kind):
+    """A direct message to the blog in answer to a post (« mention privée ») once became a public comment under
+    it, with its author's name: what was written for the blog's author alone, shown to everyone."""
+    to, cc = private_addressings(peer, open_service)[kind]
+    create = mastodon_reply(peer, open_service, 1, "Entre nous, mon patient X…", to, cc)
+    for field, value in (("to", to), ("cc", cc)):
+        if value is None:
+            del create[field], create["object"][field]
+    answer = peer.post(inbox(open_service), create)
+    assert answer.status_code == 202, answer.text  # acknowledged (its server has nothing to retry), not kept
+    assert comments(open_service) == [] and thread(open_service, post_url(open_service)) == []
+    assert open_service.sql("SELECT COUNT(*) FROM fed_comments")[0][0] == 0
+
+
+def test_the_notes_own_addressing_counts_before_the_activitys(open_service, peer):
+    to, cc = private_addressings(peer, open_service)["direct"]
+    create = mastodon_reply(peer, open_service, 1, "Privé.", to, cc) | {"to": [PUBLIC]}
+    assert peer.post(inbox(open_service), create).status_code == 202
+    assert comments(open_service) == []
+    bare = mastodon_reply(peer, open_service, 2, "Public.", [PUBLIC], [])  # only the activity is addressed
+    del bare["object"]["to"], bare["object"]["cc"]
+    assert peer.post(inbox(open_service), bare).status_code == 202
+    assert comments(open_service) == [("Public.", "approved")]
+
+
+def test_an_edit_that_makes_a_reply_private_does_not_publish_its_new_text(open_service, peer):
+    create = mastodon_reply(peer, open_service, 1, "Première version.", [PUBLIC], [])
+    assert peer.post(inbox(open_service), create).status_code == 202
+    update = {**create, "id": create["id"] + "/update", "type": "Update", "to": [open_service.actor_url("dr-a")],
+              "cc": [], "object": {**create["object"], "to": [open_service.actor_url("dr-a")], "cc": [],
+                                   "content": "<p>Le nom de mon patient</p>"}}
+    assert peer.post(inbox(open_service), update).status_code == 202
+    assert comments(open_service) == [("Première version.", "approved")]
