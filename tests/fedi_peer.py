@@ -59,6 +59,8 @@ class Peer:
         self.received: list[Delivery] = []
         self.keys: dict = {}  # the signers' public keys by keyId, as Mastodon keeps them with the accounts
         self.status = 202  # what the inbox answers
+        self.actor_changes: dict = {}  # merged into actor(): another server's shape (None removes a key)
+        self.documents: dict = {}  # other paths served as JSON (a key served apart from its actor, GoToSocial's)
         self._lock = threading.Lock()
         self.httpd = make_server("127.0.0.1", 0, self._wsgi, threaded=True)
         self.host = f"127.0.0.1:{self.httpd.server_port}"
@@ -88,8 +90,7 @@ class Peer:
 
     def actor(self) -> dict:
         """Shaped as Mastodon's (docs.joinmastodon.org, spec/activitypub)."""
-        pem = self.key.public_key().public_bytes(serialization.Encoding.PEM,
-                                                 serialization.PublicFormat.SubjectPublicKeyInfo).decode()
+        pem = self.public_pem
         return {
             "@context": ["https://www.w3.org/ns/activitystreams", "https://w3id.org/security/v1",
                          {"manuallyApprovesFollowers": "as:manuallyApprovesFollowers", "toot": "http://joinmastodon.org/ns#"}],
@@ -101,12 +102,20 @@ class Peer:
             "endpoints": {"sharedInbox": f"http://{self.host}/inbox"},
             "manuallyApprovesFollowers": False, "discoverable": True,
             "publicKey": {"id": self.key_id, "owner": self.actor_id, "publicKeyPem": pem},
-        }
+        } | self.actor_changes
+
+    @property
+    def public_pem(self) -> str:
+        return self.key.public_key().public_bytes(serialization.Encoding.PEM,
+                                                  serialization.PublicFormat.SubjectPublicKeyInfo).decode()
 
     def _wsgi(self, environ, start_response):
         request = Request(environ)
         if request.method == "GET" and request.path == f"/users/{self.username}":
-            response = Response(json.dumps(self.actor()), content_type=ACTIVITY)
+            doc = {k: v for k, v in self.actor().items() if v is not None}
+            response = Response(json.dumps(doc), content_type=ACTIVITY)
+        elif request.method == "GET" and request.path in self.documents:
+            response = Response(json.dumps(self.documents[request.path]), content_type=ACTIVITY)
         elif request.method == "POST" and request.path in (f"/users/{self.username}/inbox", "/inbox"):
             body = request.get_data()
             verified, problem = self.verify(request.method, request.path, dict(request.headers), body)
@@ -146,15 +155,17 @@ class Peer:
         return True, ""
 
     def signed_headers(self, url: str, body: bytes, key=None, date: str | None = None, key_id: str | None = None,
-                       digest_value: str | None = None) -> dict:
-        """Headers of a POST of `body` to `url` signed as Mastodon signs (by hand, with `cryptography`)."""
+                       digest_value: str | None = None, algorithm: str | None = "rsa-sha256",
+                       names: tuple[str, ...] = ("(request-target)", "host", "date", "digest")) -> dict:
+        """Headers of a POST of `body` to `url` signed as Mastodon signs (by hand, with `cryptography`); another
+        `algorithm` label (GoToSocial's and Lemmy's `hs2019`; None: none) or list of signed `names` as others do."""
         parts = urlsplit(url)
         headers = {"Host": parts.netloc, "Date": date or email.utils.formatdate(usegmt=True),
                    "Digest": digest_value or digest(body), "Content-Type": ACTIVITY}
-        names = ["(request-target)", "host", "date", "digest"]
-        signature = (key or self.key).sign(signing_string("POST", parts.path, headers, names),
+        signature = (key or self.key).sign(signing_string("POST", parts.path, headers, list(names)),
                                            padding.PKCS1v15(), hashes.SHA256())
-        headers["Signature"] = (f'keyId="{key_id or self.key_id}",algorithm="rsa-sha256",'
+        label = f'algorithm="{algorithm}",' if algorithm else ""
+        headers["Signature"] = (f'keyId="{key_id or self.key_id}",{label}'
                                 f'headers="{" ".join(names)}",signature="{base64.b64encode(signature).decode()}"')
         return headers
 

@@ -3,7 +3,9 @@ the `apsig` library: no signing or verifying by hand here, only the policy aroun
 
 The policy: a POST must sign `(request-target) host date digest` (a GET `(request-target) host date`), its
 `Date` must be within `MAX_SKEW` seconds of now (a replayed request is refused), and its `Digest` must be the
-SHA-256 of the body as received (apsig checks it).
+SHA-256 of the body as received (apsig checks it). The `algorithm` may say `rsa-sha256`, `hs2019` (GoToSocial,
+Lemmy and others: « see the key », an RSA key here, so RSA-SHA256 as Mastodon reads it) or nothing (the draft
+makes it optional); any other is refused.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ REQUIRED_POST = ("(request-target)", "host", "date", "digest")
 REQUIRED_GET = ("(request-target)", "host", "date")
 MAX_SKEW = 300  # seconds: as Mastodon (it accepts 12 hours back only for Date; we keep to 5 minutes)
 _PARAM = re.compile(r'([A-Za-z]+)="([^"]*)"')
+ALGORITHMS = ("rsa-sha256", "hs2019")  # hs2019: the algorithm is the key's; our keys are RSA, verified as RSA-SHA256
 
 
 class BadSignature(Exception):
@@ -56,9 +59,14 @@ def verify(public_pem: str, method: str, path: str, headers, body: bytes) -> str
     missing = [name for name in required if name not in signed]
     if missing:
         raise BadSignature(f"en-têtes non signés : {', '.join(missing)}")
+    algorithm = params.get("algorithm", "rsa-sha256").lower()
+    if algorithm not in ALGORITHMS:
+        raise BadSignature(f"algorithme de signature non pris en charge : {algorithm[:40]}")
     plain = {name.lower(): value for name, value in headers.items()}
-    if "signature" not in plain:
-        plain["signature"] = (headers.get("Authorization") or "")[len("Signature "):]
+    # apsig reads rsa-sha256 only, and needs it written: the header as it would be with that label (the label
+    # is not part of what was signed, the signed headers and the signature stay as they came)
+    plain["signature"] = ",".join(f'{name}="{params[name]}"' for name in ("keyId", "headers", "signature")
+                                  if name in params) + ',algorithm="rsa-sha256"'
     if body and "digest" not in plain:
         raise BadSignature("en-tête Digest absent")
     if "date" not in plain:

@@ -137,3 +137,42 @@ def test_an_edit_that_makes_a_reply_private_does_not_publish_its_new_text(open_s
                                    "content": "<p>Le nom de mon patient</p>"}}
     assert peer.post(inbox(open_service), update).status_code == 202
     assert comments(open_service) == [("Première version.", "approved")]
+
+
+# -- how they sign ---------------------------------------------------------------------------------------
+
+def follow(peer, service, number: int = 1) -> dict:
+    return {"@context": "https://www.w3.org/ns/activitystreams", "id": f"{peer.actor_id}#follows/{number}",
+            "type": "Follow", "actor": peer.actor_id, "object": service.actor_url("dr-a")}
+
+
+@pytest.mark.parametrize(("algorithm", "names"), [
+    ("rsa-sha256", ("(request-target)", "host", "date", "digest")),  # Mastodon, Pleroma/Akkoma, Misskey, Friendica
+    ("hs2019", ("(request-target)", "host", "date", "digest")),  # GoToSocial
+    ("hs2019", ("(request-target)", "content-type", "date", "digest", "host")),  # Lemmy (activitypub-federation)
+    (None, ("(request-target)", "host", "date", "digest")),  # no label: the draft makes it optional
+])
+def test_the_signature_labels_servers_use_are_accepted(service, peer, algorithm, names):
+    """GoToSocial and Lemmy label their RSA-SHA256 signatures `hs2019` (« the key says which »): every follow,
+    reply or like they sent was refused with 401, « signature invalide »."""
+    url = service.actor_url("dr-a") + "/inbox"
+    answer = peer.post(url, follow(peer, service), algorithm=algorithm, names=names)
+    assert answer.status_code == 202, answer.text
+    assert service.followers("dr-a") == 1
+
+
+def test_an_algorithm_we_do_not_verify_is_refused_clearly(service, peer):
+    url = service.actor_url("dr-a") + "/inbox"
+    answer = peer.post(url, follow(peer, service), algorithm="ed25519")
+    assert answer.status_code == 401 and answer.json()["error"]["code"] == "bad_signature"
+    assert "algorithme de signature non pris en charge : ed25519" in answer.json()["error"]["message"]
+    assert service.followers("dr-a") == 0
+
+
+def test_an_hs2019_label_does_not_let_another_key_in(service, peer):
+    from cryptography.hazmat.primitives.asymmetric import rsa
+
+    intruder = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    answer = peer.post(service.actor_url("dr-a") + "/inbox", follow(peer, service), algorithm="hs2019", key=intruder)
+    assert answer.status_code == 401 and answer.json()["error"]["code"] == "bad_signature"
+    assert service.followers("dr-a") == 0
