@@ -67,9 +67,8 @@ def _key_of(doc: dict, key_id: str | None) -> dict | None:
     return None
 
 
-def fetch(db, network: Network, client: Guard, url: str, key_id: str | None = None):
-    """Fetch the actor at `url` (signed GET), check it, store it; its row. RemoteError when unusable."""
-    url = urldefrag(url)[0]
+def _get(db, network: Network, client: Guard, url: str) -> tuple[dict, str]:
+    """The JSON document at `url` (signed GET) and the URL it came from; RemoteError when unusable."""
     headers = signatures.sign(keys.private_key(db, urls.NETWORK_ACTOR), urls.key_id(network, urls.NETWORK_ACTOR),
                               "GET", url, None, {"Accept": ACCEPT})
     try:
@@ -85,10 +84,34 @@ def fetch(db, network: Network, client: Guard, url: str, key_id: str | None = No
         raise RemoteError("acteur illisible (pas du JSON)") from None
     if not isinstance(doc, dict):
         raise RemoteError("acteur illisible")
+    return doc, fetched.url
+
+
+def _owner_of(doc: dict, url: str) -> str | None:
+    """The actor to fetch when the document at a keyId `url` is not the actor itself: a key served apart (its
+    `owner`), or GoToSocial's `/main-key`, a stub of the actor without its inbox (its `id`). Same origin only."""
+    if _http_url(doc.get("inbox")):
+        return None
+    owner = _http_url(doc.get("owner")) or _http_url(doc.get("id"))
+    if owner is None or urldefrag(owner)[0] == url or host_of(owner) != host_of(url):
+        return None
+    return urldefrag(owner)[0]
+
+
+def fetch(db, network: Network, client: Guard, url: str, key_id: str | None = None):
+    """Fetch the actor at `url` (signed GET), check it, store it; its row. RemoteError when unusable.
+
+    With `key_id`, `url` is the key's address: it may serve the actor (Mastodon, Pleroma, Misskey: `…#main-key`)
+    or only the key, the actor then fetched from it; either way the actor must list that key as its own."""
+    url = urldefrag(url)[0]
+    doc, fetched_url = _get(db, network, client, url)
+    if key_id is not None and (owner := _owner_of(doc, url)) is not None:
+        url = owner
+        doc, fetched_url = _get(db, network, client, url)
     ident, inbox = _http_url(doc.get("id")), _http_url(doc.get("inbox"))
     if not ident or not inbox:
         raise RemoteError("acteur sans identifiant ou sans boîte de réception")
-    if host_of(ident) != host_of(fetched.url) or host_of(ident) != host_of(url):
+    if host_of(ident) != host_of(fetched_url) or host_of(ident) != host_of(url):
         raise RemoteError("l'acteur ne vient pas de son propre domaine")
     key = _key_of(doc, key_id)
     if key is None or (key.get("owner") not in (None, ident)) or host_of(str(key.get("id", ""))) != host_of(ident):

@@ -12,7 +12,9 @@ from __future__ import annotations
 
 import pytest
 
+from tests.comments_service.federation.conftest import wait_for
 from tests.comments_service.federation.test_replies import posts, thread
+from tests.fedi_peer import Peer
 
 PUBLIC = "https://www.w3.org/ns/activitystreams#Public"
 MASTODON_CONTEXT = ["https://www.w3.org/ns/activitystreams", {
@@ -176,3 +178,63 @@ def test_an_hs2019_label_does_not_let_another_key_in(service, peer):
     answer = peer.post(service.actor_url("dr-a") + "/inbox", follow(peer, service), algorithm="hs2019", key=intruder)
     assert answer.status_code == 401 and answer.json()["error"]["code"] == "bad_signature"
     assert service.followers("dr-a") == 0
+
+
+# -- where their keys are ----------------------------------------------------------------------------------
+
+def gotosocial(peer: Peer) -> str:
+    """Shape `peer` as a GoToSocial account: its keyId `…/users/<name>/main-key`, a path of its own (no `#`), which
+    serves a stub of the actor (id, type, preferredUsername, publicKey: no inbox), as GoToSocial's
+    AccountToASMinimal does; the actor lists the key under that id. Its keyId."""
+    key_id = peer.actor_id + "/main-key"
+    key = {"id": key_id, "owner": peer.actor_id, "publicKeyPem": peer.public_pem}
+    peer.actor_changes = {"publicKey": key}
+    peer.documents = {f"/users/{peer.username}/main-key": {
+        "@context": ["https://www.w3.org/ns/activitystreams", "https://w3id.org/security/v1"],
+        "id": peer.actor_id, "type": "Person", "preferredUsername": peer.username, "publicKey": key}}
+    return key_id
+
+
+def test_a_gotosocial_account_follows_and_replies(open_service):
+    """GoToSocial's keyId is a path of its own, whose document has no inbox: « acteur sans identifiant ou sans
+    boîte de réception », 401, whatever it sent. The actor it names is now fetched, and must list that key."""
+    service = open_service
+    with Peer("gts") as peer:
+        key_id = gotosocial(peer)
+        answer = peer.post(inbox(service), follow(peer, service), key_id=key_id, algorithm="hs2019")
+        assert answer.status_code == 202, answer.text
+        assert service.followers("dr-a") == 1
+        assert service.sql("SELECT id, key_id, inbox FROM fed_remote_actors") == [
+            (peer.actor_id, key_id, peer.actor_id + "/inbox")]
+        assert wait_for(lambda: peer.of_type("Accept")), "the Accept reaches the actor's inbox"
+        # GoToSocial writes a single recipient as a string
+        create = mastodon_reply(peer, service, 1, "Depuis GoToSocial.", PUBLIC, service.actor_url("dr-a"))
+        assert peer.post(inbox(service), create, key_id=key_id, algorithm="hs2019").status_code == 202
+        assert comments(service) == [("Depuis GoToSocial.", "approved")]
+
+
+def test_a_key_served_apart_from_its_actor_is_taken_from_the_actor(open_service):
+    """A key document of its own (`type: Key`, its `owner`): the owner is fetched, and its key verifies."""
+    service = open_service
+    with Peer("kim") as peer:
+        key_id = f"http://{peer.host}/keys/kim-1"
+        key = {"id": key_id, "type": "Key", "owner": peer.actor_id, "publicKeyPem": peer.public_pem}
+        peer.actor_changes = {"publicKey": key}
+        peer.documents = {"/keys/kim-1": {"@context": "https://w3id.org/security/v1", **key}}
+        assert peer.post(inbox(service), follow(peer, service), key_id=key_id).status_code == 202
+        assert service.followers("dr-a") == 1
+
+
+@pytest.mark.parametrize("claim", ["the actor lists another key", "the owner is elsewhere"])
+def test_a_key_document_cannot_lend_its_key_to_an_actor_that_does_not_claim_it(open_service, claim):
+    service = open_service
+    with Peer("gts") as peer:
+        key_id = gotosocial(peer)
+        stub = peer.documents[f"/users/{peer.username}/main-key"]
+        if claim == "the actor lists another key":
+            peer.actor_changes = {"publicKey": {**stub["publicKey"], "id": peer.actor_id + "#other-key"}}
+        else:
+            stub["id"] = stub["publicKey"]["owner"] = "http://127.0.0.1:9/users/gts"
+        answer = peer.post(inbox(service), follow(peer, service), key_id=key_id, algorithm="hs2019")
+        assert answer.status_code == 401 and answer.json()["error"]["code"] == "unknown_key", answer.text
+    assert service.followers("dr-a") == 0 and service.sql("SELECT COUNT(*) FROM fed_remote_actors")[0][0] == 0
