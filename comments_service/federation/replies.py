@@ -13,6 +13,7 @@ counted, once per account. « Entre confrères » and closed threads refuse it
 
 from __future__ import annotations
 
+import html
 import re
 import sqlite3
 
@@ -39,6 +40,7 @@ from confreres.registry import Network
 
 REMOTE_EDIT_WINDOW = 10 * 365 * 24 * 60  # minutes: a remote author may edit or delete their reply at any time
 KINDS = ("Note",)  # what may become a comment
+MAX_WARNING = 200  # characters of a content warning kept
 # The public collection as servers write it: the full IRI (Mastodon, Pleroma, Misskey, GoToSocial, Lemmy...),
 # or compacted against the ActivityStreams context (JSON-LD processors, some older servers).
 PUBLIC_AUDIENCE = frozenset({urls.PUBLIC, "as:Public", "Public"})
@@ -145,17 +147,48 @@ def _without_our_mentions(source: str, network: Network) -> str:
     return source
 
 
+def _markdown(fragment: str) -> str:
+    return markdownify(sanitize.clean(fragment), heading_style="ATX").strip()
+
+
+def _warning(note: dict) -> str:
+    """The Note's content warning as the comment's first line (Markdown), or "".
+
+    Mastodon, Pleroma/Akkoma, Misskey and GoToSocial send the warning a reader sees before unfolding the text
+    (« CW ») as the Note's `summary` (plain text). Dropped, the text it warns of showed under the post with
+    no warning at all; the comment cannot fold it, so the warning heads it, where it is read first."""
+    summary = note.get("summary")
+    if not isinstance(summary, str):
+        return ""
+    summary = sanitize.one_line(sanitize.text(summary[:2000])).strip()[:MAX_WARNING]
+    if not summary:
+        return ""
+    return _markdown(f"<p><strong>Avertissement de contenu : {html.escape(summary)}</strong></p>") + "\n\n"
+
+
+def _content(note: dict) -> str | None:
+    """The Note's HTML: `content`, else the first of its `contentMap` (one language per key), which ActivityStreams
+    allows alone."""
+    content = note.get("content")
+    if isinstance(content, str) and content.strip():
+        return content
+    languages = note.get("contentMap")
+    if isinstance(languages, dict):
+        return next((value for value in languages.values() if isinstance(value, str) and value.strip()), None)
+    return None
+
+
 def _source(note: dict, network: Network) -> str:
     """The Note's HTML as the comment's Markdown source: what a moderator reads (page, mail) and an edit starts
-    from, as for a typed comment. Reduced by the one sanitiser first; rendering it sanitises again."""
-    content = note.get("content")
-    if not isinstance(content, str) or not content.strip():
+    from, as for a typed comment. Reduced by the one sanitiser first; rendering it sanitises again. Its content
+    warning, if any, heads it (_warning)."""
+    content = _content(note)
+    if content is None:
         raise ReplyRefused(400, "empty_text", "La note est vide.")
-    source = markdownify(sanitize.clean(content[: validate.MAX_TEXT * 4]), heading_style="ATX").strip()
-    source = _without_our_mentions(source, network).strip()
+    source = _without_our_mentions(_markdown(content[: validate.MAX_TEXT * 4]), network).strip()
     if not source:
         raise ReplyRefused(400, "empty_text", "La note est vide.")
-    return source[: validate.MAX_TEXT]
+    return (_warning(note) + source)[: validate.MAX_TEXT]
 
 
 def create(app, db, network: Network, actor, note: dict) -> int | None:

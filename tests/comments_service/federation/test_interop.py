@@ -238,3 +238,39 @@ def test_a_key_document_cannot_lend_its_key_to_an_actor_that_does_not_claim_it(o
         answer = peer.post(inbox(service), follow(peer, service), key_id=key_id, algorithm="hs2019")
         assert answer.status_code == 401 and answer.json()["error"]["code"] == "unknown_key", answer.text
     assert service.followers("dr-a") == 0 and service.sql("SELECT COUNT(*) FROM fed_remote_actors")[0][0] == 0
+
+
+# -- what a note holds ------------------------------------------------------------------------------------
+
+def test_a_content_warning_heads_the_comment(open_service, peer):
+    """Mastodon's « CW » (`sensitive` and the warning in `summary`; Misskey's `cw`, Pleroma's subject alike) was
+    dropped: the text it warns of showed under the post with no warning. It now heads the comment, and stays
+    when the reply is edited."""
+    service = open_service
+    create = mastodon_reply(peer, service, 1, "Le patient est décédé pendant la garde.", [PUBLIC], [],
+                            sensitive=True, summary="décès, <b>garde</b> difficile")
+    assert peer.post(inbox(service), create).status_code == 202
+    ((text, _),) = comments(service)
+    assert text == "**Avertissement de contenu : décès, garde difficile**\n\nLe patient est décédé pendant la garde."
+    (shown,) = thread(service, post_url(service))
+    assert shown["html"].startswith("<p><strong>Avertissement de contenu : décès, garde difficile</strong></p>")
+    edited = {**create, "type": "Update", "id": create["id"] + "/edit",
+              "object": {**create["object"], "content": "<p>Le patient est décédé, corrigé.</p>"}}
+    assert peer.post(inbox(service), edited).status_code == 202
+    assert comments(service)[0][0].startswith("**Avertissement de contenu : décès")
+
+
+@pytest.mark.parametrize("summary", [None, "", "   ", ["liste"], {"fr": "objet"}])
+def test_no_warning_no_heading(open_service, peer, summary):
+    create = mastodon_reply(peer, open_service, 1, "Sans avertissement.", [PUBLIC], [], summary=summary)
+    assert peer.post(inbox(open_service), create).status_code == 202
+    assert comments(open_service) == [("Sans avertissement.", "approved")]
+
+
+def test_a_note_with_only_a_content_map(open_service, peer):
+    """ActivityStreams allows `contentMap` alone (the text per language): « La note est vide. », 400, once."""
+    create = mastodon_reply(peer, open_service, 1, "x", [PUBLIC], [])
+    del create["object"]["content"]
+    create["object"]["contentMap"] = {"fr": "<p>Par langue.</p>"}
+    assert peer.post(inbox(open_service), create).status_code == 202
+    assert comments(open_service) == [("Par langue.", "approved")]
