@@ -64,9 +64,10 @@ def is_actor(network: Network, name: str) -> bool:
 
 
 def name_of(network: Network, url: str) -> str | None:
-    """The local actor whose id is `url`, else None."""
+    """The local actor whose id is `url` (one trailing slash allowed: some servers add it to the address they
+    were given, a Follow then named `…/actors/dr-a/`), else None."""
     prefix = base(network) + "/actors/"
     if not isinstance(url, str) or not url.startswith(prefix):
         return None
-    name = url[len(prefix):]
+    name = url[len(prefix):].removesuffix("/")
     return name if is_actor(network, name) else None

@@ -274,3 +274,73 @@ def test_a_note_with_only_a_content_map(open_service, peer):
     create["object"]["contentMap"] = {"fr": "<p>Par langue.</p>"}
     assert peer.post(inbox(open_service), create).status_code == 202
     assert comments(open_service) == [("Par langue.", "approved")]
+
+
+# -- following ---------------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("target", ["id", "id with a trailing slash", "embedded actor"])
+@pytest.mark.parametrize("undo", ["embedded Follow", "Follow by id only"])
+def test_follow_and_undo_as_servers_write_them(service, peer, target, undo):
+    """Mastodon, Pleroma, GoToSocial embed the Follow in their Undo; others name it by id; the Follow's object is
+    our actor's id, some servers add a slash to it (it was a 404, « Aucun acteur de ce réseau »), others embed it."""
+    blog = service.actor_url("dr-a")
+    obj = {"id": blog, "type": "Service"} if target == "embedded actor" else blog + (
+        "/" if target == "id with a trailing slash" else "")
+    followed = {**follow(peer, service), "object": obj}
+    answer = peer.post(inbox(service), followed)
+    assert answer.status_code == 202, answer.text
+    assert service.followers("dr-a") == 1
+    (accept,) = wait_for(lambda: peer.of_type("Accept"))
+    assert accept.activity["object"]["id"] == followed["id"] and accept.activity["object"]["object"] == blog
+    undone = {"@context": "https://www.w3.org/ns/activitystreams", "id": followed["id"] + "/undo", "type": "Undo",
+              "actor": peer.actor_id, "object": followed if undo == "embedded Follow" else followed["id"]}
+    assert peer.post(inbox(service), undone).status_code == 202
+    assert service.followers("dr-a") == 0
+
+
+# -- what is acknowledged and left alone --------------------------------------------------------------------
+
+def ignored_activities(peer, service) -> dict:
+    post, article = post_url(service), service.sql("SELECT object_id FROM fed_articles")[0][0]
+    base = {"@context": "https://www.w3.org/ns/activitystreams", "actor": peer.actor_id, "to": [PUBLIC]}
+    return {
+        # Mastodon's account migration
+        "Move": {**base, "type": "Move", "object": peer.actor_id, "target": "http://elsewhere.example/users/a"},
+        # an Accept or Reject of a follow we never sent
+        "Accept": {**base, "type": "Accept", "object": {"type": "Follow", "id": "http://elsewhere.example/f/1"}},
+        "Reject": {**base, "type": "Reject", "object": "http://elsewhere.example/f/1"},
+        # Pleroma/Akkoma and Misskey emoji reactions
+        "EmojiReact": {**base, "type": "EmojiReact", "object": article, "content": "🔥"},
+        # a profile edit
+        "Update Person": {**base, "type": "Update", "object": {**peer.actor(), "name": "Alice B."}},
+        # a poll in reply to a post (Mastodon Question): not a Note
+        "Create Question": {**base, "type": "Create", "object": {
+            "id": peer.actor_id + "/statuses/99", "type": "Question", "attributedTo": peer.actor_id,
+            "inReplyTo": post, "content": "<p>Oui ou non ?</p>", "to": [PUBLIC],
+            "oneOf": [{"type": "Note", "name": "Oui", "replies": {"type": "Collection", "totalItems": 0}}]}},
+        # the object by its id only (Pleroma may)
+        "Create by id": {**base, "type": "Create", "object": peer.actor_id + "/statuses/98"},
+        # a public post mentioning the blog, no reply: nothing to show
+        "Create mention": {**base, "type": "Create", "object": {
+            "id": peer.actor_id + "/statuses/97", "type": "Note", "attributedTo": peer.actor_id, "inReplyTo": None,
+            "content": "<p>Lisez @dr-a</p>", "to": [PUBLIC]}},
+        # Misskey's quote of a post (a renote with text): no inReplyTo
+        "Misskey quote": {**base, "type": "Create", "object": {
+            "id": peer.actor_id + "/notes/9x1", "type": "Note", "attributedTo": peer.actor_id, "content": "<p>À lire</p>",
+            "_misskey_content": "À lire", "_misskey_quote": post, "quoteUrl": post, "quoteUri": post, "to": [PUBLIC]}},
+        # a report to the network's moderators (Mastodon Flag): not handled here
+        "Flag": {**base, "type": "Flag", "object": [service.actor_url("dr-a"), article], "content": "spam"},
+        # Mastodon's featured collection
+        "Add": {**base, "type": "Add", "object": peer.actor_id + "/statuses/1", "target": peer.actor_id + "/featured"},
+        "Block": {**base, "type": "Block", "object": service.actor_url("dr-a")},
+    }
+
+
+@pytest.mark.parametrize("kind", ["Move", "Accept", "Reject", "EmojiReact", "Update Person", "Create Question",
+                                  "Create by id", "Create mention", "Misskey quote", "Flag", "Add", "Block"])
+def test_activities_we_do_not_handle_are_acknowledged_and_store_nothing(open_service, peer, kind):
+    activity = {**ignored_activities(peer, open_service)[kind], "id": f"{peer.actor_id}#activity-{kind.split()[0]}"}
+    answer = peer.post(inbox(open_service), activity)
+    assert answer.status_code == 202, answer.text
+    for table in ("comments", "fed_comments", "fed_reactions", "fed_followers", "fed_deliveries"):
+        assert open_service.sql(f"SELECT COUNT(*) FROM {table}")[0][0] == 0, table
