@@ -344,3 +344,206 @@ def test_activities_we_do_not_handle_are_acknowledged_and_store_nothing(open_ser
     assert answer.status_code == 202, answer.text
     for table in ("comments", "fed_comments", "fed_reactions", "fed_followers", "fed_deliveries"):
         assert open_service.sql(f"SELECT COUNT(*) FROM {table}")[0][0] == 0, table
+
+
+# -- replies as each server writes them ----------------------------------------------------------------------
+
+def misskey(peer, service, number: int) -> dict:
+    """Misskey 2024 / Sharkey / Firefish: an opaque id path (`/notes/<aid>`), `_misskey_content` (MFM) beside the
+    HTML, `source` in MFM, `quoteUrl` of nothing, custom emoji in `tag`, the actor with `publicKey` a list."""
+    peer.actor_changes = {
+        "type": "Person", "name": None, "url": f"http://{peer.host}/@{peer.username}",
+        "publicKey": [{"id": peer.key_id, "type": "Key", "owner": peer.actor_id, "publicKeyPem": peer.public_pem}],
+        "icon": [{"type": "Image", "url": f"http://{peer.host}/files/avatar.webp", "sensitive": False}],
+        "_misskey_summary": "Généraliste", "isCat": False}
+    note_id = f"http://{peer.host}/notes/9zx{number}"
+    return {"@context": ["https://www.w3.org/ns/activitystreams", "https://w3id.org/security/v1",
+                         {"Key": "sec:Key", "misskey": "https://misskey-hub.net/ns#",
+                          "_misskey_content": "misskey:_misskey_content", "quoteUrl": "as:quoteUrl"}],
+            "id": note_id + "/activity", "type": "Create", "actor": peer.actor_id, "published": "2025-04-01T10:00:00.000Z",
+            "object": {"id": note_id, "type": "Note", "attributedTo": peer.actor_id, "summary": None,
+                       "content": (f'<p><a href="{service.actor_url("dr-a")}" class="u-url mention">'
+                                   f"@dr-a@{service.host}</a> Merci :blobcat:</p>"),
+                       "_misskey_content": f"@dr-a@{service.host} Merci :blobcat:",
+                       "source": {"content": f"@dr-a@{service.host} Merci :blobcat:",
+                                  "mediaType": "text/x.misskeymarkdown"},
+                       "quoteUrl": None, "published": "2025-04-01T10:00:00.000Z",
+                       "to": [PUBLIC], "cc": [peer.actor_id + "/followers", service.actor_url("dr-a")],
+                       "inReplyTo": post_url(service), "attachment": [], "sensitive": False,
+                       "tag": [{"type": "Mention", "href": service.actor_url("dr-a"), "name": f"@dr-a@{service.host}"},
+                               {"id": f"http://{peer.host}/emojis/blobcat", "type": "Emoji", "name": ":blobcat:",
+                                "updated": "2024-01-01T00:00:00.000Z",
+                                "icon": {"type": "Image", "mediaType": "image/png", "url": "http://x.example/b.png"}}]},
+            "to": [PUBLIC], "cc": [peer.actor_id + "/followers", service.actor_url("dr-a")]}
+
+
+def pleroma(peer, service, number: int) -> dict:
+    """Pleroma/Akkoma: `directMessage`, `context`, `source` plain text, an empty `summary`, `sensitive` null,
+    an image `attachment` (dropped: a comment carries no pictures), hashtags."""
+    note_id = f"http://{peer.host}/objects/0b7c-{number}"
+    content = '<p>Tout à fait <a class="hashtag" href="http://x.example/tag/garde" rel="tag">#garde</a></p>'
+    return {"@context": ["https://www.w3.org/ns/activitystreams", f"http://{peer.host}/schemas/litepub-0.1.jsonld",
+                         {"@language": "und"}],
+            "id": f"http://{peer.host}/activities/1a2b-{number}", "type": "Create", "actor": peer.actor_id,
+            "context": f"http://{peer.host}/contexts/c-{number}", "directMessage": False,
+            "to": [PUBLIC], "cc": [peer.actor_id + "/followers"],
+            "object": {"id": note_id, "type": "Note", "actor": peer.actor_id, "attributedTo": peer.actor_id,
+                       "content": content, "contentMap": {"fr": content}, "summary": "", "sensitive": None,
+                       "source": {"content": "Tout à fait #garde", "mediaType": "text/plain"},
+                       "context": f"http://{peer.host}/contexts/c-{number}", "inReplyTo": post_url(service),
+                       "to": [PUBLIC], "cc": [peer.actor_id + "/followers"], "published": "2025-04-01T10:00:00Z",
+                       "attachment": [{"type": "Document", "mediaType": "image/png", "name": "une radio",
+                                       "url": [{"type": "Link", "mediaType": "image/png",
+                                                "href": f"http://{peer.host}/media/radio.png"}]}],
+                       "tag": [{"type": "Hashtag", "href": "http://x.example/tag/garde", "name": "#garde"}]}}
+
+
+def lemmy(peer, service, number: int) -> dict:
+    """Lemmy: the comment's HTML beside its Markdown `source`, `mediaType`, `distinguished`, `audience` (its
+    community), the article it answers by its id, signed hs2019 (test_the_signature_labels…)."""
+    article = service.sql("SELECT object_id FROM fed_articles WHERE post_url = ?", (post_url(service),))[0][0]
+    community = f"http://{peer.host}/c/medecine"
+    note_id = f"http://{peer.host}/comment/{number}"
+    return {"@context": ["https://join-lemmy.org/context.json", "https://www.w3.org/ns/activitystreams"],
+            "id": f"http://{peer.host}/activities/create/{number}", "type": "Create", "actor": peer.actor_id,
+            "to": [PUBLIC], "cc": [community, service.actor_url("dr-a")], "audience": community, "tag": [],
+            "object": {"id": note_id, "type": "Note", "attributedTo": peer.actor_id, "to": [PUBLIC],
+                       "cc": [community], "audience": community, "content": "<p><strong>D'accord</strong> avec vous.</p>\n",
+                       "mediaType": "text/html", "source": {"content": "**D'accord** avec vous.",
+                                                            "mediaType": "text/markdown"},
+                       "inReplyTo": article, "published": "2025-04-01T10:00:00.123456Z", "distinguished": False,
+                       "language": {"identifier": "fr", "name": "Français"}, "tag": []}}
+
+
+def friendica(peer, service, number: int) -> dict:
+    """Friendica: `diaspora:guid`, `conversation`, `context`, a `contentMap`, `cc` with the followers only."""
+    note_id = f"http://{peer.host}/objects/f00d-{number}"
+    return {"@context": ["https://www.w3.org/ns/activitystreams", "https://w3id.org/security/v1",
+                         {"diaspora": "https://diasporafoundation.org/ns/", "litepub": "http://litepub.social/ns#"}],
+            "id": note_id + "/Create", "type": "Create", "actor": peer.actor_id, "instrument": {
+                "type": "Application", "name": "Friendica 'Yellow Archangel' 2024.12"},
+            "to": [PUBLIC], "cc": [peer.actor_id + "/followers"], "object": {
+                "id": note_id, "type": "Note", "attributedTo": peer.actor_id, "inReplyTo": post_url(service),
+                "diaspora:guid": f"f00d-{number}", "context": f"http://{peer.host}/objects/ctx",
+                "conversation": f"http://{peer.host}/objects/ctx", "sensitive": False, "summary": "",
+                "content": "Intéressant.<br>Deux lignes.", "contentMap": {"fr": "Intéressant.<br>Deux lignes."},
+                "to": [PUBLIC], "cc": [peer.actor_id + "/followers"], "published": "2025-04-01T10:00:00Z"}}
+
+
+def wordpress(peer, service, number: int) -> dict:
+    """WordPress's ActivityPub plugin: a comment federated as a Note, its id the comment's address."""
+    note_id = f"http://{peer.host}/?c={number}"
+    return {"@context": ["https://www.w3.org/ns/activitystreams", {"Hashtag": "as:Hashtag", "sensitive": "as:sensitive"}],
+            "id": note_id + "&activity=create", "type": "Create", "actor": peer.actor_id,
+            "to": [PUBLIC], "cc": [peer.actor_id + "/followers"],
+            "object": {"id": note_id, "type": "Note", "attributedTo": peer.actor_id, "inReplyTo": post_url(service),
+                       "url": note_id, "content": "<p>Bel article, merci.</p>", "contentMap": {"fr": "<p>Bel article, merci.</p>"},
+                       "sensitive": False, "summary": None, "published": "2025-04-01T10:00:00Z",
+                       "to": [PUBLIC], "cc": [peer.actor_id + "/followers"], "tag": []}}
+
+
+@pytest.mark.parametrize(("server", "text"), [
+    (misskey, "Merci :blobcat:"),
+    (pleroma, "Tout à fait [#garde](http://x.example/tag/garde)"),
+    (lemmy, "**D'accord** avec vous."),
+    (friendica, "Intéressant.  \nDeux lignes."),
+    (wordpress, "Bel article, merci."),
+])
+def test_a_reply_from_each_server_becomes_a_comment_then_goes_with_its_delete(open_service, server, text):
+    service = open_service
+    with Peer("alice") as peer:
+        create = server(peer, service, 1)
+        answer = peer.post(inbox(service), create, algorithm="hs2019" if server is lemmy else "rsa-sha256")
+        assert answer.status_code == 202, answer.text
+        assert comments(service) == [(text, "approved")]
+        (shown,) = thread(service, post_url(service))
+        assert "<img" not in shown["html"]
+        assert not shown["author"].get("badge")
+        # Pleroma and Lemmy delete by the bare id; Mastodon and Misskey with a Tombstone
+        obj = create["object"]["id"] if server in (pleroma, lemmy) else {"id": create["object"]["id"], "type": "Tombstone"}
+        gone = {"@context": "https://www.w3.org/ns/activitystreams", "id": create["id"] + "/delete",
+                "type": "Delete", "actor": peer.actor_id, "to": [PUBLIC], "object": obj}
+        assert peer.post(inbox(service), gone).status_code == 202
+        assert thread(service, post_url(service)) == []
+
+
+def test_an_actor_without_a_username_or_a_name_is_shown_by_a_handle(open_service, peer):
+    peer.actor_changes = {"preferredUsername": None, "name": None, "url": None, "icon": None}
+    create = mastodon_reply(peer, open_service, 1, "Anonyme.", [PUBLIC], [])
+    assert peer.post(inbox(open_service), create).status_code == 202
+    (shown,) = thread(open_service, post_url(open_service))
+    assert shown["author"]["name"] == f"@inconnu@{peer.host}" and shown["author"]["website"] == peer.actor_id
+
+
+def test_likes_and_boosts_as_servers_send_them(open_service, peer):
+    """Mastodon's Like and Announce (by the Article's id), Misskey's reaction as a Like with its emoji, Lemmy's
+    vote as a Like: counted once per account; their Undo (embedded) takes it back."""
+    service = open_service
+    article = service.sql("SELECT object_id FROM fed_articles WHERE post_url = ?", (post_url(service),))[0][0]
+    base = {"@context": "https://www.w3.org/ns/activitystreams", "actor": peer.actor_id}
+    like = {**base, "id": f"{peer.actor_id}#likes/1", "type": "Like", "object": article,
+            "content": "👍", "_misskey_reaction": "👍"}
+    boost = {**base, "id": f"{peer.actor_id}/statuses/5/activity", "type": "Announce", "object": article,
+             "to": [PUBLIC], "cc": [service.actor_url("dr-a"), peer.actor_id + "/followers"],
+             "published": "2025-04-01T10:00:00Z"}
+    for activity in (like, boost, {**like, "id": f"http://{peer.host}/activities/like/7", "audience": "x"}):
+        assert peer.post(inbox(service), activity).status_code == 202
+    assert sorted(service.sql("SELECT kind FROM fed_reactions")) == [("Announce",), ("Like",)]
+    undo = {**base, "id": f"{peer.actor_id}#undo/5", "type": "Undo", "object": boost}
+    assert peer.post(inbox(service), undo).status_code == 202
+    assert service.sql("SELECT kind FROM fed_reactions") == [("Like",)]
+
+
+class WordPressBlog(Peer):
+    """A blog with WordPress's ActivityPub plugin, without pretty permalinks: its author's actor is `/?author=1`
+    (a query, no path), its key `/?author=1#main-key`, its inbox under `/wp-json/`."""
+
+    @property
+    def actor_id(self) -> str:
+        return f"http://{self.host}/?author=1"
+
+    def __enter__(self):
+        super().__enter__()
+        rest = f"http://{self.host}/wp-json/activitypub/1.0/actors/1"
+        self.actor_changes = {"inbox": rest + "/inbox", "outbox": rest + "/outbox", "followers": rest + "/followers",
+                              "following": rest + "/following", "url": f"http://{self.host}/author/admin/",
+                              "preferredUsername": "admin", "name": "Dr Wordpress",
+                              "endpoints": {"sharedInbox": f"http://{self.host}/wp-json/activitypub/1.0/inbox"}}
+        self.documents = {"/": self.actor()}
+        return self
+
+
+def test_a_wordpress_author_whose_actor_is_a_query(open_service):
+    service = open_service
+    with WordPressBlog() as blog:
+        assert blog.post(inbox(service), follow(blog, service)).status_code == 202
+        assert blog.post(inbox(service), wordpress(blog, service, 1)).status_code == 202
+        (shown,) = thread(service, post_url(service))
+        assert shown["author"] == {**shown["author"], "name": "Dr Wordpress", "website": f"http://{blog.host}/author/admin/"}
+        assert service.sql("SELECT inbox, shared_inbox FROM fed_remote_actors") == [
+            (f"http://{blog.host}/wp-json/activitypub/1.0/actors/1/inbox", f"http://{blog.host}/wp-json/activitypub/1.0/inbox")]
+
+
+ODD_VALUES = [None, 7, True, "", "x" * 3000, [], ["x"], [None, 7], {}, {"id": 3}, {"id": ["x"]}, {"fr": None}]
+
+
+def test_odd_values_in_each_field_are_never_a_500_nor_half_written(open_service, peer):
+    """Every field of a reply (and of its Create) given each odd value a server or a forger may send: a 202 or a
+    clear 4xx, and every comment kept has its tie to the Note (no half-written reply)."""
+    service = open_service
+    template = mastodon_reply(peer, service, 1, "Bonjour.", [PUBLIC], [])
+    number = 0
+    for where in ("object", "activity"):
+        fields = template["object"] if where == "object" else {k: v for k, v in template.items() if k != "object"}
+        for field in fields:
+            if where == "activity" and field in ("actor", "type", "@context"):
+                continue  # who signs and what it is: refused (401/400) or ignored, tested elsewhere
+            for value in ODD_VALUES:
+                number += 1
+                create = mastodon_reply(peer, service, number, "Bonjour.", [PUBLIC], [])
+                (create["object"] if where == "object" else create)[field] = value
+                answer = peer.post(inbox(service), create)
+                assert answer.status_code in (202, 400, 401, 403, 404), (where, field, value, answer.text)
+                assert answer.json().get("error", {"message": "ok"})["message"], (where, field, value)
+    kept = service.sql("SELECT COUNT(*) FROM comments")[0][0]
+    assert kept and kept == service.sql("SELECT COUNT(*) FROM fed_comments")[0][0]
