@@ -109,6 +109,8 @@ def receive(app, db, network: Network, name: str | None, method: str, path: str,
         replies.reaction(db, network, actor, activity)
         return Received(kind, actor["id"])
     obj = activity.get("object")
+    if kind == "Update" and _object_id(obj) == actor["id"]:
+        return _profile_edited(app, db, network, actor)
     if kind == "Delete" and _object_id(obj) == actor["id"]:
         with write(db):
             db.conn.execute("DELETE FROM fed_remote_actors WHERE id = ?", (actor["id"],))
@@ -131,6 +133,20 @@ def receive(app, db, network: Network, name: str | None, method: str, path: str,
     except replies.ReplyRefused as exc:
         raise InboxError(exc.status, exc.code, exc.message) from None
     return Received(kind, actor["id"])
+
+
+def _profile_edited(app, db, network: Network, actor) -> Received:
+    """An `Update` of the actor itself: fetched again (the embedded copy is not trusted apart from its origin's
+    checks, remote.fetch), its comments follow its new name (replies.refresh_author). Unreachable: kept as is."""
+    with remote.guard(app.config) as client:
+        try:
+            fresh = remote.fetch(db, network, client, actor["key_id"], actor["key_id"])
+        except remote.RemoteError as exc:
+            log.info("profile of %s not fetched again: %s", actor["id"], exc)
+            return Received("Update", actor["id"])
+    if fresh["id"] == actor["id"]:
+        replies.refresh_author(app, db, fresh)
+    return Received("Update", actor["id"])
 
 
 def _follow(db, network: Network, name: str | None, actor, activity: dict) -> Received:

@@ -205,14 +205,9 @@ def create(app, db, network: Network, actor, note: dict) -> int | None:
         raise ReplyRefused(404, "unknown_post", "La note ne répond à aucun billet du réseau.")
     post, parent = _target(db, network, in_reply_to)
     handle = handle_of(actor)
-    name = sanitize.one_line(actor["name"] or "")[: validate.MAX_AUTHOR].strip() or handle
-    try:
-        verification.check_author_name(app, db, name, None)
-    except ApiError:
-        name = handle  # a name that passes its writer off as a member or a physician: the handle instead
-    profile = actor["url"] or actor["id"]
+    name, website = _shown_as(app, db, actor)
     data = validate.CommentInput(url=post["url"], text=_source(note, network), parent=parent, author=name,
-                                 website=profile if validate.is_http_url(profile) else None)
+                                 website=website)
     try:  # the use case commits, then emits comment.created (its mails go): the tie follows in its own write
         row, nonce = comment_actions.create_comment(db, network, post, data, account=None, ip_hash=None)
     except ApiError as exc:
@@ -228,6 +223,37 @@ def create(app, db, network: Network, actor, note: dict) -> int | None:
             remove_comment(db, row["id"])
         return None
     return row["id"]
+
+
+def _shown_as(app, db, actor) -> tuple[str, str | None]:
+    """(name, link) a remote account's comments show: its name, or its handle when the name would pass its
+    writer off as a member or a physician of the directory; its profile's address."""
+    handle = handle_of(actor)
+    name = sanitize.one_line(actor["name"] or "")[: validate.MAX_AUTHOR].strip() or handle
+    try:
+        verification.check_author_name(app, db, name, None)
+    except ApiError:
+        name = handle
+    profile = actor["url"] or actor["id"]
+    return name, profile if validate.is_http_url(profile) else None
+
+
+def refresh_author(app, db, actor) -> int:
+    """The remote account edited its profile (Mastodon, Pleroma, Misskey send an `Update` of the actor): its
+    comments show its new name and link, as a member's do after a rename (a real name changed for a pseudonym
+    no longer stays beside what they wrote). `actor` is its row as fetched again. The comments changed."""
+    name, website = _shown_as(app, db, actor)
+    with write(db):
+        mine = "SELECT comment_id FROM fed_comments WHERE actor = ?"
+        changed = " AND status != 'deleted' AND (author_name != ? OR website IS NOT ?)"
+        touched = query(db, f"SELECT post_url, MAX(status = 'approved') AS shown, COUNT(*) AS n FROM comments"
+                            f" WHERE id IN ({mine}){changed} GROUP BY post_url", (actor["id"], name, website))
+        db.conn.execute(f"UPDATE comments SET author_name = ?, website = ? WHERE id IN ({mine}){changed}",
+                        (name, website, actor["id"], name, website))
+        db.conn.execute("UPDATE fed_comments SET handle = ? WHERE actor = ?", (handle_of(actor), actor["id"]))
+        for row in touched:
+            bump_post(db, row["post_url"], public=bool(row["shown"]))
+    return sum(row["n"] for row in touched)
 
 
 def _refused(exc: ApiError) -> ReplyRefused:

@@ -311,8 +311,6 @@ def ignored_activities(peer, service) -> dict:
         "Reject": {**base, "type": "Reject", "object": "http://elsewhere.example/f/1"},
         # Pleroma/Akkoma and Misskey emoji reactions
         "EmojiReact": {**base, "type": "EmojiReact", "object": article, "content": "🔥"},
-        # a profile edit
-        "Update Person": {**base, "type": "Update", "object": {**peer.actor(), "name": "Alice B."}},
         # a poll in reply to a post (Mastodon Question): not a Note
         "Create Question": {**base, "type": "Create", "object": {
             "id": peer.actor_id + "/statuses/99", "type": "Question", "attributedTo": peer.actor_id,
@@ -336,7 +334,7 @@ def ignored_activities(peer, service) -> dict:
     }
 
 
-@pytest.mark.parametrize("kind", ["Move", "Accept", "Reject", "EmojiReact", "Update Person", "Create Question",
+@pytest.mark.parametrize("kind", ["Move", "Accept", "Reject", "EmojiReact", "Create Question",
                                   "Create by id", "Create mention", "Misskey quote", "Flag", "Add", "Block"])
 def test_activities_we_do_not_handle_are_acknowledged_and_store_nothing(open_service, peer, kind):
     activity = {**ignored_activities(peer, open_service)[kind], "id": f"{peer.actor_id}#activity-{kind.split()[0]}"}
@@ -547,3 +545,31 @@ def test_odd_values_in_each_field_are_never_a_500_nor_half_written(open_service,
                 assert answer.json().get("error", {"message": "ok"})["message"], (where, field, value)
     kept = service.sql("SELECT COUNT(*) FROM comments")[0][0]
     assert kept and kept == service.sql("SELECT COUNT(*) FROM fed_comments")[0][0]
+
+
+def test_a_profile_edit_renames_the_accounts_comments(open_service, peer):
+    """Mastodon sends an Update of the actor when its profile changes; it was ignored, so a remote writer who
+    took a pseudonym in place of their real name kept their real name beside every reply, and on the next ones.
+    The actor is fetched again (not taken from the activity) and its comments follow."""
+    service = open_service
+    assert peer.post(inbox(service), mastodon_reply(peer, service, 1, "Avant.", [PUBLIC], [])).status_code == 202
+    assert thread(service, post_url(service))[0]["author"]["name"] == "Dr Alice"
+    peer.actor_changes = {"name": "Docteur Plume", "url": f"http://{peer.host}/@plume"}
+    forged = {**peer.actor(), "name": "Autre nom"}  # what the activity carries is not what is kept
+    update = {"@context": "https://www.w3.org/ns/activitystreams", "id": f"{peer.actor_id}#updates/1",
+              "type": "Update", "actor": peer.actor_id, "to": [PUBLIC], "object": forged}
+    assert peer.post(inbox(service), update).status_code == 202
+    (shown,) = thread(service, post_url(service))
+    assert shown["author"]["name"] == "Docteur Plume" and shown["author"]["website"] == f"http://{peer.host}/@plume"
+    assert peer.post(inbox(service), mastodon_reply(peer, service, 2, "Après.", [PUBLIC], [])).status_code == 202
+    assert [c["author"]["name"] for c in thread(service, post_url(service))] == ["Docteur Plume"] * 2
+
+
+def test_another_accounts_profile_cannot_be_edited(open_service, peer):
+    service = open_service
+    assert peer.post(inbox(service), mastodon_reply(peer, service, 1, "Avant.", [PUBLIC], [])).status_code == 202
+    with Peer("mallory") as other:
+        update = {"@context": "https://www.w3.org/ns/activitystreams", "id": f"{other.actor_id}#updates/1",
+                  "type": "Update", "actor": other.actor_id, "object": {**peer.actor(), "name": "Détourné"}}
+        assert other.post(inbox(service), update).status_code == 202
+    assert thread(service, post_url(service))[0]["author"]["name"] == "Dr Alice"
