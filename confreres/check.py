@@ -101,13 +101,14 @@ def secret(environ: dict, default_secret: str) -> Finding:
 def recorded(which: str, db: str) -> Finding:
     """The comment database was set up with another secret key, or mails by SMTP where this environment writes files:
     the service and every command refuse to start (comments_service/core/identity.py)."""
-    fix = ("chargez l'environnement du service (set -a; . /etc/confreres/env; set +a) ; changement voulu : "
-           "confreres service accept-settings")
+    load = "chargez l'environnement du service (set -a; . /etc/confreres/env; set +a) ; changement voulu : "
     if which == "secret_key":
         return Finding(FAIL, "Réglages enregistrés", f"{db} a été créée avec une autre clé secrète que "
-                       "CONFRERES_SECRET_KEY : le service et les commandes refusent de démarrer", fix)
+                       "CONFRERES_SECRET_KEY : le service et les commandes refusent de démarrer",
+                       load + "confreres service rotate-key (l'ancienne clé perdue : confreres service accept-settings)")
     return Finding(FAIL, "Réglages enregistrés", f"{db} envoie ses mails par SMTP, cet environnement les écrirait "
-                   "dans des fichiers (CONFRERES_MAIL_DIR) : le service et les commandes refusent de démarrer", fix)
+                   "dans des fichiers (CONFRERES_MAIL_DIR) : le service et les commandes refusent de démarrer",
+                   load + "confreres service accept-settings")
 
 
 def mail(settings: dict, timeout: float) -> Finding:

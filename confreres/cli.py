@@ -1656,19 +1656,99 @@ def service_accept_settings(click_ctx, yes):
 
     Every app that opens the database (the service, each command) stops at start when its secret key or mail transport
     is not the one recorded (comments_service/core/identity.py): usually a command run without /etc/confreres/env.
+    The members' RPPS hashes are made again under the key recorded, in the same transaction (they need no old key);
+    a key changed with its old one at hand is `rotate-key`, which keeps the blocks by e-mail too.
     """
+    from comments_service.core import identity
+    from comments_service.core.db import connect, write
+    from comments_service.domain import rekey
+
     network = click_ctx.find_object(Context).network
     source = "CONFRERES_SECRET_KEY" if os.environ.get("CONFRERES_SECRET_KEY") else "var/secret_key (CONFRERES_SECRET_KEY n'est pas définie)"
     click.echo(f"La base adoptera la clé secrète de {source} et le transport du courrier de cet environnement. "
                "Une nouvelle clé invalide tout ce que l'ancienne a signé : les liens déjà envoyés (connexion, « ne plus "
-               "rien recevoir », confirmations, modération en un clic, lettre), les cookies et formulaires ouverts, les "
-               "jetons des blogs (`confreres publish init` à refaire) ; les empreintes des adresses des auteurs bloqués, "
-               "des IP et des numéros RPPS des membres déclarés et vérifiés ne correspondent plus : le prochain "
-               "`confreres directory import` révoquerait tous ces membres.", err=True)
+               "rien recevoir », confirmations, modération en un clic, lettre), les formulaires ouverts, les "
+               "jetons des blogs (`confreres site-token` à réécrire dans chaque dépôt) ; les empreintes des numéros RPPS des membres "
+               "sont refaites sous la nouvelle clé, mais celles des adresses des auteurs bloqués et des IP ne "
+               "correspondent plus. Si vous avez l'ancienne clé, utilisez plutôt `confreres service rotate-key`, qui "
+               "garde les blocages par e-mail.", err=True)
     if not yes and not click.confirm("Continuer ?", err=True):
         raise click.ClickException("rien n'a été changé")
-    app = _service(network, {"SECRET_KEY_ACCEPT": True})
-    click.echo(f"{app.config['DB']} : clé secrète et transport du courrier enregistrés.")
+    app = _service(network, {"SETTINGS_BY_COMMAND": True})
+    db = connect(app.config["DB"])
+    try:
+        with write(db):
+            identity.record(db, app.config, replace=True)
+            counts = rekey.rehash_rpps(db, app.config["SECRET_KEY"])
+    finally:
+        db.close()
+    click.echo(f"{app.config['DB']} : clé secrète et transport du courrier enregistrés ; {counts['rpps']} empreinte(s) "
+               "RPPS refaite(s) sous cette clé.")
+    if counts["rpps_lost"]:
+        click.echo(f"{counts['rpps_lost']} vérification(s) sans numéro RPPS conservé : plus reconnaissables.", err=True)
+
+
+@service.command("rotate-key")
+@click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
+@click.pass_context
+def service_rotate_key(click_ctx, yes):
+    """Change the secret key on purpose (a leaked one) and re-key what the database keyed with the old one.
+
+    The new key is CONFRERES_SECRET_KEY (the service's environment, already changed); the old one is read from
+    CONFRERES_OLD_SECRET_KEY or typed at a hidden prompt, never from an argument (`ps` shows those), and must be the
+    key the database records. One transaction (comments_service/domain/rekey.py): RPPS hashes and blocks by e-mail
+    re-keyed, IP hashes erased, every session ended, the new key recorded; on any refusal nothing changes.
+    """
+    from comments_service.core.db import connect
+    from comments_service.domain import rekey
+
+    network = click_ctx.find_object(Context).network
+    if not os.environ.get("CONFRERES_SECRET_KEY"):
+        raise click.ClickException("la nouvelle clé se lit dans CONFRERES_SECRET_KEY, qui n'est pas définie : chargez "
+                                   "l'environnement du service, déjà modifié (set -a; . /etc/confreres/env; set +a) ; "
+                                   "rien n'a été changé")
+    click.echo("La base passera de l'ancienne clé secrète à celle de CONFRERES_SECRET_KEY, en une transaction : "
+               "empreintes des numéros RPPS des membres et des adresses des auteurs bloqués refaites, empreintes "
+               "d'IP effacées (elles ne peuvent être refaites), toutes les sessions fermées (chacun se reconnecte). "
+               "Les liens déjà envoyés ou en attente d'envoi (connexion, confirmations, modération en un clic, « ne "
+               "plus rien recevoir », désabonnement de la lettre), les formulaires ouverts, les liens de modification "
+               "et les jetons des blogs cesseront de fonctionner. Arrêtez d'abord le service et ses minuteries.", err=True)
+    if not yes and not click.confirm("Continuer ?", err=True):
+        raise click.ClickException("rien n'a été changé")
+    old = os.environ.get("CONFRERES_OLD_SECRET_KEY", "")
+    if not old:
+        try:
+            old = click.prompt("Ancienne clé secrète (non affichée)", hide_input=True, default="", show_default=False,
+                               err=True)
+        except click.Abort:
+            old = ""
+    if not old.strip():
+        raise click.ClickException("l'ancienne clé secrète n'est pas donnée : tapez-la à l'invite, ou définissez "
+                                   "CONFRERES_OLD_SECRET_KEY le temps de la commande ; rien n'a été changé")
+    app = _service(network, {"SETTINGS_BY_COMMAND": True})
+    db = connect(app.config["DB"])
+    try:
+        counts = rekey.rotate(db, app.config, old)
+    except rekey.RotationRefused as exc:
+        raise click.ClickException(f"{app.config['DB']} : {exc} ; rien n'a été changé") from None
+    finally:
+        db.close()
+    click.echo(f"{app.config['DB']} : nouvelle clé secrète enregistrée. {counts['rpps']} empreinte(s) RPPS et "
+               f"{counts['blocks_email']} blocage(s) par e-mail refaits ; {counts['ip_hashes']} empreinte(s) d'IP "
+               f"effacée(s) ; {counts['sessions']} session(s) fermée(s).")
+    lost = [(counts["rpps_lost"], "vérification(s) sans numéro RPPS conservé, plus reconnaissables"),
+            (counts["blocks_email_lost"], "blocage(s) par e-mail dont aucune adresse connue ne donne l'empreinte : "
+                                          "l'e-mail n'y compte plus"),
+            (counts["blocks_address_lost"], "blocage(s) par adresse réseau : l'adresse n'y compte plus"),
+            (counts["blocks_removed"], "blocage(s) qui ne désignaient plus personne, supprimés"),
+            (counts["outbox_waiting"], "e-mail(s) en attente d'envoi : leurs liens, signés par l'ancienne clé, "
+                                       "seront refusés")]
+    for count, what in lost:
+        if count:
+            click.echo(f"  ! {count} {what}", err=True)
+    click.echo("À faire : démarrer le service ; donner la nouvelle clé aux constructions (cron, `confreres build`) ; "
+               "réécrire le jeton de chaque blog (`confreres site-token SLUG` dans <dépôt>/confreres-site-token, et "
+               "pour les hôtes de construction) : docs/operating.md.", err=True)
 
 
 def main():

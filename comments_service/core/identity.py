@@ -13,7 +13,9 @@ and counted as sent. The database now keeps, in `service_settings` (migration m0
 The first app to open a database records them; an app with another key, or one that would write the mails to files
 (MAIL_DIR) where SMTP is recorded, stops at start with one ConfigError line (gunicorn prints it, the CLI as
 « Erreur : … »). `SECRET_KEY_ACCEPT` (given only by `confreres service accept-settings`, never by the environment)
-records the present ones instead: a deliberate change.
+records the present ones instead: a deliberate change. `SETTINGS_BY_COMMAND` (given only by `confreres service
+accept-settings` and `rotate-key`) leaves both to the command, which checks and records them in the transaction
+that re-keys what the key keyed (domain/rekey.py): a new key recorded and the RPPS hashes re-keyed, or neither.
 """
 
 from __future__ import annotations
@@ -72,8 +74,8 @@ def _refusal(config, found: dict[str, str]) -> str | None:
         source = f" (CONFRERES_SECRET_KEY is not set: the key of {local})" if local else ""
         return (f"{where}: this database was set up with another secret key than this process's{source}; the links it "
                 "would sign (sign-in, unsubscribe, moderation) would be refused. "
-                f"{LOAD_ENV}; if the key was changed on purpose, record it with `confreres service accept-settings` "
-                "(docs/operating.md).")
+                f"{LOAD_ENV}; if the key was changed on purpose, run `confreres service rotate-key` (or, the old key "
+                "lost, `confreres service accept-settings`; docs/operating.md).")
     if which == "mail_transport":
         return (f"{where}: this database's mail goes out by SMTP, but this process would write it as files in "
                 f"{config['MAIL_DIR']} and count it as sent. {LOAD_ENV}; to stop using SMTP on purpose, run "
@@ -93,12 +95,21 @@ def record(db, config, *, replace: bool) -> None:
                 db.execute("DELETE FROM service_settings WHERE name = ?", (name,))
 
 
+def record_key(db, secret: str) -> None:
+    """Inside the caller's transaction: `secret`'s fingerprint becomes the database's (a key changed on purpose)."""
+    with write(db):
+        db.execute("INSERT OR REPLACE INTO service_settings (name, value, recorded) VALUES ('secret_key', ?, ?)",
+                   (fingerprint(secret), datetime.now(UTC).isoformat(timespec="seconds")))
+
+
 def init_app(app) -> None:
     """Check (or record) the database's settings against the app's; ConfigError when they differ."""
     config = app.config
     db = connect(config["DB"])
     try:
         if not db["service_settings"].exists():  # not migrated yet (AUTO_MIGRATE off, before init-db)
+            return
+        if config.get("SETTINGS_BY_COMMAND"):  # accept-settings, rotate-key: checked and recorded by the command
             return
         found = recorded(db)
         if config.get("SECRET_KEY_ACCEPT"):

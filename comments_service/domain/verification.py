@@ -1051,7 +1051,8 @@ def revocation_refusal(checked: int, missing: int, source: str) -> str | None:
         return None
     return (f"{missing} of the {checked} declared and verified members are missing from {source} (more than "
             f"{MAX_REVOKED_SHARE:.0%} at once, or all of them): a cut-short or wrong file, or a secret key changed "
-            "since they declared (CONFRERES_SECRET_KEY: the RPPS hashes no longer match)? Nobody was revoked")
+            "since they declared (CONFRERES_SECRET_KEY: the RPPS hashes no longer match; `confreres service "
+            "accept-settings` makes them again under the key it records)? Nobody was revoked")
 
 
 def check_revocations(app, path) -> str | None:

@@ -844,8 +844,9 @@ def test_a_directory_missing_most_members_revokes_nobody(kit, founders, app, tmp
 
 
 def test_a_changed_secret_key_revokes_nobody(kit, founders, make_app):
-    """The members' RPPS hashes are keyed: after a key change accepted on purpose (`service accept-settings`), none
-    matches the directory any more, which used to revoke every member at the next import."""
+    """The members' RPPS hashes are keyed: after a key recorded without re-keying them (SECRET_KEY_ACCEPT; the commands
+    `service accept-settings` and `rotate-key` now do, test_rekey.py), none matches the directory any more, which used
+    to revoke every member at the next import."""
     claire, karim = founders
     rekeyed = make_app(SECRET_KEY="a-new-key-" + "n" * 40, SECRET_KEY_ACCEPT=True)
     with pytest.raises(verify.TooManyRevocations, match="2 of the 2 .*a secret key changed since they declared"):
