@@ -24,7 +24,8 @@ from confreres.registry import Network, origin_of
 mimetypes.add_type("application/atom+xml", ".atom")
 mimetypes.add_type("text/x-opml", ".opml")
 
-NOT_FOUND = """<!doctype html><html lang="fr"><meta charset="utf-8"><title>Page introuvable</title>
+NOT_FOUND = """<!doctype html><html lang="fr"><meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1"><title>Page introuvable</title>
 <main><h1>Page introuvable</h1><p>Cette page n'existe pas (ou plus). <a href="/">Retour à l'accueil du réseau</a>.</p>
 </main></html>"""
 

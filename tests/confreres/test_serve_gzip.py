@@ -67,3 +67,13 @@ def test_links_out_of_the_output_are_never_followed_and_odd_requests_are_not_500
         assert response.status_code == 404 and b"cle-du-reseau" not in response.get_data(), path
     assert client.get("/dr-a/index.html", headers={"Range": "bytes=999999-"}).status_code == 416
     assert client.get("/dr-a/index.html", headers={"Range": "bytes=0-1,3-4"}).status_code in (200, 206, 416)
+
+
+def test_the_not_found_page_is_laid_out_for_phones(make_network):
+    """Without a viewport meta a phone laid the 404 out 980 px wide, its text tiny (tests/e2e/test_responsive.py
+    opens it at 320 px); the shipped nginx site answers the same page (confreres.deploy)."""
+    network = make_network(slugs=("dr-a",), posts=1)
+    network.output.mkdir(parents=True, exist_ok=True)
+    response = Client(serve.make_app(network, network.output)).get("/nulle-part.html")
+    assert response.status_code == 404
+    assert '<meta name="viewport" content="width=device-width, initial-scale=1">' in response.get_data(as_text=True)
