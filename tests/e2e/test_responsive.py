@@ -5,7 +5,7 @@ pending comments.
 
 On each page: no sideways scrolling (the layout viewport stays 320 px wide: a phone widens it to fit what sticks
 out, so `scrollWidth <= innerWidth` alone would pass), no element past the screen's edge outside a scrolling box,
-form controls at least 24 px high (WCAG 2.5.8), and every Tab stop on screen with a visible focus ring. The deepest
+form controls at least 24 px high (WCAG 2.5.8), check boxes and radio buttons 20 px (not the 13 px default), and every Tab stop on screen with a visible focus ring. The deepest
 reply keeps a readable measure, and the hostile thread fits at 375 px and at 1280 px zoomed 200 % (640 CSS px).
 """
 
@@ -50,6 +50,8 @@ ON_SCREEN = """() => {
     if ((r.right > W + 0.5 || r.left < -0.5) && !scrolled(e)) out.push(`${name(e)} ${Math.round(r.left)}..${Math.round(r.right)}`);
     if (e.matches("button, input:not([type=checkbox], [type=radio]), select, textarea, summary") && r.height < 24)
       small.push(`${name(e)} ${Math.round(r.height)} px high`);
+    if (e.matches("input[type=checkbox], input[type=radio]") && (r.height < 19 || r.width < 19))  // 13 px by default
+      small.push(`${name(e)} ${Math.round(r.width)}x${Math.round(r.height)} px box`);
   }
   return {width: W, scroll: document.documentElement.scrollWidth, out: out.slice(0, 10), small: small.slice(0, 10)};
 }"""
