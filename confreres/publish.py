@@ -258,11 +258,15 @@ def _export_tree(rev: str, target: Path):
                                f"({getattr(exc, 'strerror', None) or exc.__class__.__name__}) : nom trop long ?") from None
 
 
-def _changed_files(old: str, new: str) -> set[str]:
+def _changed_files(old: str, new: str) -> set[str] | None:
+    """The paths the push changed, as the build names them; None for a branch's first push (all are new).
+
+    `-z`: without it git quotes a name with an accent (`"content/m\\303\\251moire.md"`), and the pusher was
+    never shown the address of a post whose file name had one."""
     if old == ZERO:
-        return set()
-    proc = subprocess.run(["git", "diff", "--name-only", old, new], capture_output=True, text=True)
-    return set(proc.stdout.split("\n")) - {""}
+        return None
+    proc = subprocess.run(["git", "diff", "-z", "--name-only", old, new], capture_output=True)
+    return {name.decode("utf-8", errors="replace") for name in proc.stdout.split(b"\0")} - {""}
 
 
 def replace_source(dest: Path, tree: Path):
@@ -401,7 +405,7 @@ def _publish(network, network_file: str, slug: str, site, old: str, new: str, ou
     send_after_build(network, site, network.output, stream=out)  # policies.webmention_send
     print(f"Confrères : publié en {seconds_fr(result.seconds)} → {site.url}", file=out)
     for article in result.articles:
-        if not changed or article.get("source") and f"content/{article['source']}" in changed:
+        if changed is None or article.get("source") and f"content/{article['source']}" in changed:
             print(f"  {article['title']} : {article['url']}", file=out)
     _print_withheld(result.withheld, out)
     if result.secrecy:

@@ -87,3 +87,19 @@ def test_a_push_that_does_not_build_is_refused_and_the_live_site_kept(published)
 def test_hook_environment_is_cleaned():
     env = clean_git_env({"GIT_DIR": "/x", "GIT_QUARANTINE_PATH": "/q", "GIT_PUSH_OPTION_0": "a", "PATH": "/usr/bin"})
     assert env == {"PATH": "/usr/bin"}
+
+
+def test_a_post_whose_file_name_has_an_accent_is_listed_and_an_empty_commit_lists_none(published):
+    """git quotes such a name in `git diff --name-only` (« "content/m\\303\\251moire.md" »): the pusher saw no
+    address for it. An empty commit publishes nothing new: it lists no post."""
+    network, repo, clone = published
+    (clone / "content" / "mémoire-de-garde.md").write_text(
+        "Title: Mémoire de garde\nDate: 2025-05-02 07:00\nSlug: memoire\n\nTexte.\n", encoding="utf-8")
+    git("add", "-A", cwd=clone)
+    git("commit", "-qm", "Billet", cwd=clone)
+    pushed = git("push", "origin", "main", cwd=clone)
+    assert "Mémoire de garde : http://127.0.0.1:8000/dr-a/memoire.html" in pushed.stderr, pushed.stderr
+    git("commit", "-q", "--allow-empty", "-m", "Rien", cwd=clone)
+    again = git("push", "origin", "main", cwd=clone)
+    assert "publié en" in again.stderr and "/dr-a/memoire.html" not in again.stderr, again.stderr
+    assert "dr-a-billet-0.html" not in again.stderr
