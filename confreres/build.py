@@ -83,7 +83,8 @@ def up_to_date(network: Network, site: Site, out: Path, comments_version: str | 
 
 
 def build_site(network: Network | str, slug: str, out: str, source: str | None = None, force: bool = False,
-               comments_version: str | None = None, debates: dict[str, dict] | None = None) -> SiteResult:
+               comments_version: str | None = None, debates: dict[str, dict] | None = None,
+               lock: bool = True) -> SiteResult:
     """Build one site into a new release and swap it live. Runs in a child process.
 
     `network`: the parent's, passed pickled (parsing network.toml again in each child cost ~17 ms at 200 blogs),
@@ -92,10 +93,12 @@ def build_site(network: Network | str, slug: str, out: str, source: str | None =
     unknown); a live release whose snapshot is of another version is rebuilt, the new one records it.
     `debates`: the network's posts in debates (crosslinks.debates), read once for all the blogs of a
     build; None: the crosslinks plugin reads them.
+    `lock`: False when the caller holds the blog's lock already (a push's hook, until it has replaced the sources).
     """
     start = time.perf_counter()
     network = registry.load(network) if isinstance(network, str) else network
-    with blog_lock(Path(out), slug):  # another build of this blog (cron's, a push's) waits: then it is current
+    # another build of this blog (cron's, a push's) waits: then it is current
+    with blog_lock(Path(out), slug) if lock else contextlib.nullcontext():
         return _build_site(network, slug, Path(out), source, force, comments_version, debates, start)
 
 

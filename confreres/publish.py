@@ -33,7 +33,7 @@ from confreres import registry
 from confreres.french import seconds_fr
 from confreres.registry import Network
 from confreres.releases import RELEASES as RELEASES_DIR
-from confreres.releases import atomic_write
+from confreres.releases import atomic_write, blog_lock
 
 BRANCH = "main"
 ZERO = "0" * 40
@@ -295,7 +295,6 @@ def hook(network_file: str, slug: str, stdin=sys.stdin, out=sys.stdout) -> int:
     if new == ZERO:
         print(f"Confrères : la branche {BRANCH} ne peut pas être supprimée.", file=out)
         return 1
-    from confreres.releases import blog_lock
 
     with blog_lock(Path(network.output), slug, "push"):  # a second push to this blog waits for the first to be done
         published = _published(network, slug, old)
@@ -377,13 +376,18 @@ def _publish(network, network_file: str, slug: str, site, old: str, new: str, ou
             shutil.chown(tmp, drop.uid, drop.gid)
             for path in [tree, *tree.rglob("*")]:
                 os.lchown(path, drop.uid, drop.gid)
-        result = _build_in_child(network_file, slug, str(network.output), str(tree), version,
-                                 env=build_env(environ, tmp), prefix=drop.prefix if drop else [], timeout=timeout)
-        if not result.ok:
-            print("Confrères : publication REFUSÉE, le site en ligne n'a pas changé.", file=out)
-            print(result.error, file=out)
-            return 1
-        replace_source(site.path, tree)
+        # The blog's build lock is held from the build until the server's copy of the sources is the pushed one:
+        # a cron build waiting for it then builds the push; taken by the child, it was freed before the sources
+        # were replaced, and a cron build waiting for it put the blog as it was before the push back online.
+        with blog_lock(Path(network.output), slug):
+            result = _build_in_child(network_file, slug, str(network.output), str(tree), version,
+                                     env=build_env(environ, tmp), prefix=drop.prefix if drop else [], timeout=timeout,
+                                     locked=True)
+            if not result.ok:
+                print("Confrères : publication REFUSÉE, le site en ligne n'a pas changé.", file=out)
+                print(result.error, file=out)
+                return 1
+            replace_source(site.path, tree)
     from confreres.build import refresh_crosslinks
 
     for other in refresh_crosslinks(network, network.output, [result], service=service):
@@ -480,15 +484,19 @@ def build_timeout(value: str) -> float:
 
 
 def _build_in_child(network_file: str, slug: str, out: str, source: str, comments_version: str | None = None,
-                    env: dict | None = None, prefix: list[str] | None = None, timeout: float = BUILD_TIMEOUT):
+                    env: dict | None = None, prefix: list[str] | None = None, timeout: float = BUILD_TIMEOUT,
+                    locked: bool = False):
     """A fresh process (Pelican's state is process-global) with only `env`, run through `prefix` (setpriv), stopped
-    after `timeout` seconds (the push is refused; the live blog is untouched, its lock freed with the process)."""
+    after `timeout` seconds (the push is refused; the live blog is untouched, its lock freed with the process).
+    `locked`: the caller holds the blog's build lock (the child must not wait for it)."""
     from confreres.build import SiteResult
 
     command = [*(prefix or []), sys.executable, "-m", "confreres.publish", "build", "--network", network_file,
                "--site", slug, "--out", out, "--source", source]
     if comments_version:
         command += ["--comments-version", comments_version]
+    if locked:
+        command.append("--locked")
     try:
         proc = subprocess.run(command, env=env, stdout=subprocess.PIPE, cwd=Path(source).parent, timeout=timeout)
     except subprocess.TimeoutExpired:
@@ -507,7 +515,8 @@ def _build_command(args) -> int:
     from confreres.build import build_site
 
     with contextlib.redirect_stdout(sys.stderr):
-        result = build_site(args.network, args.site, args.out, args.source, True, args.comments_version)
+        result = build_site(args.network, args.site, args.out, args.source, True, args.comments_version,
+                            lock=not args.locked)
     print(json.dumps(asdict(result)))
     return 0
 
@@ -524,6 +533,7 @@ def main(argv: list[str] | None = None) -> int:
     for name in ("--network", "--site", "--out", "--source"):
         build_cmd.add_argument(name, required=True)
     build_cmd.add_argument("--comments-version")
+    build_cmd.add_argument("--locked", action="store_true", help="the hook holds the blog's build lock")
     args = parser.parse_args(argv)
     if args.command == "build":
         return _build_command(args)

@@ -523,15 +523,17 @@ def is_release(name: str, slug: str, pid: int | None = None) -> bool:
 def blog_lock(out: Path, slug: str, kind: str = "build"):
     """One process at a time for this blog (`kind`: "build" for its build and swap, "push" for a whole push): a cron
     build and a push's, or two pushes, interleaved swapped each other's release away (the blog offline) or published
-    the push git then refused. A lock file beside the releases; the kernel releases it if the process dies."""
+    the push git then refused. A lock file beside the releases; the kernel releases it if the process dies. Opened
+    read-only: flock needs no more, and a lock file the push hook (root, or the git user) made first stays usable
+    by the build user's cron."""
     folder = Path(out) / RELEASES
     folder.mkdir(parents=True, exist_ok=True)
-    with open(folder / f".{slug}.{kind}.lock", "a") as handle:
+    handle = os.open(folder / f".{slug}.{kind}.lock", os.O_RDONLY | os.O_CREAT | os.O_CLOEXEC, 0o644)
+    try:
         fcntl.flock(handle, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)
+        yield
+    finally:
+        os.close(handle)  # frees the lock
 
 
 def swap_symlink(link: Path, target: str, tmp_name: str):

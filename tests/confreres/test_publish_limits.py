@@ -3,7 +3,9 @@ whole (real bare repositories, real pushes through the pre-receive hook)."""
 
 from __future__ import annotations
 
+import os
 import subprocess
+import sys
 import threading
 
 from confreres import publish
@@ -101,3 +103,40 @@ def test_a_build_that_takes_too_long_is_stopped_and_the_next_push_goes_through(s
     again = git_push(clone)
     assert again.returncode == 0, again.stderr
     assert (network.output / "dr-a" / "nouveau.html").is_file()
+
+
+# What cron's `confreres build` runs for a blog whose sources differ from its live release, started the moment a
+# push's build has put its release live (and before the hook has replaced the server's copy of the sources).
+CRON_BUILD = """
+import os, sys, time
+from confreres import build
+network, out = sys.argv[1:]
+live, deadline = os.path.join(out, "dr-a"), time.monotonic() + 120
+before = os.readlink(live)
+print("prêt", flush=True)
+while os.readlink(live) == before and time.monotonic() < deadline:
+    time.sleep(0.001)
+result = build.build_site(network, "dr-a", out)
+print(result.ok, result.skipped, result.error, flush=True)
+"""
+
+
+def test_a_cron_build_right_after_a_push_keeps_the_push_online(server):  # noqa: F811
+    """The push's child freed the blog's build lock once its release was live, before the hook replaced the server's
+    sources: a cron build waiting for the lock rebuilt the sources from before the push and put them back online
+    (the push said « publié », the post was gone until the next cron)."""
+    network, repo, clone, _push = server
+    cron = subprocess.Popen([sys.executable, "-c", CRON_BUILD, str(network.source), str(network.output)],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            env={**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)})
+    assert cron.stdout.readline().strip() == "prêt"
+    (clone / "content" / "nouveau.md").write_text("Title: Nouveau\nDate: 2025-05-02 07:00\nSlug: nouveau\n\nTexte.\n",
+                                                  encoding="utf-8")
+    git("add", "-A", cwd=clone)
+    git("commit", "-qm", "Nouveau", cwd=clone)
+    pushed = git_push(clone)
+    out, err = cron.communicate(timeout=300)
+    assert pushed.returncode == 0 and "/dr-a/nouveau.html" in pushed.stderr, pushed.stderr
+    assert out.startswith("True"), out + err
+    assert (network.site("dr-a").path / "content" / "nouveau.md").is_file()
+    assert (network.output / "dr-a" / "nouveau.html").is_file(), "the live blog is the pushed one"
