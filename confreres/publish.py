@@ -60,6 +60,7 @@ MARKDOWN = (".md", ".markdown", ".mkd", ".mdown")
 FORBIDDEN_DIRS = {"plugins", "plugin", "themes", "theme", "templates"}
 CODE_SUFFIXES = (".py", ".pyc", ".pyo", ".pyw", ".pyz", ".so")
 SETTINGS_FILES = {"pelicanconf.py", "publishconf.py"}
+CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 # Variables the build of a push may see: no secret ever reaches it.
 # What one push may hold, checked from `git ls-tree` before anything is extracted: a few KB of git objects can name
 # a tree of millions of files (the same blob in folders of folders), or gigabytes. A blog is texts and pictures.
@@ -84,6 +85,11 @@ def check_path(mode: str, path: str) -> str:
         return "lien symbolique refusé (il pourrait désigner un fichier du serveur)"
     if mode == "160000":
         return "sous-module git refusé"
+    if CONTROL.search(path):  # a line break in a name splits every list of files (git's, the build's, this one)
+        return "nom de fichier avec un retour à la ligne ou un caractère de contrôle : renommez-le"
+    if name.lower() == ".gitattributes":  # `git archive` obeys it: what is published would not be what was checked
+        return ("fichier .gitattributes refusé : il ferait modifier ou omettre par git des fichiers à la publication "
+                "(export-subst, export-ignore, filtres)")
     if name in SETTINGS_FILES:
         return (f"les réglages d'un blog ne sont plus du code : supprimez ce fichier (git rm {path}) "
                 "et mettez la pagination ou le fuseau horaire dans site.toml")
@@ -107,6 +113,11 @@ def check_path(mode: str, path: str) -> str:
     return ""
 
 
+def shown(path: str) -> str:
+    """`path` for one line of the pusher's terminal: its control characters written as escapes (`\\n`)."""
+    return CONTROL.sub(lambda match: repr(match.group())[1:-1], path)
+
+
 def check_tree(rev: str, cwd: Path | None = None) -> list[str]:
     """The refused paths of revision `rev`, each with its reason, and what makes it too big to publish (`git ls-tree`
     with sizes, read as it comes: nothing is checked out, a tree of millions of entries is stopped at the cap)."""
@@ -121,12 +132,15 @@ def check_tree(rev: str, cwd: Path | None = None) -> list[str]:
                 path = raw_path.decode("utf-8", errors="replace")
                 mode, _kind, _object, size = (meta.split() + [b"-"] * 4)[:4]
                 reason = check_path(mode.decode(), path)
+                if not reason and path.encode() != raw_path:  # Pelican, git's lists, the terminal: UTF-8 only
+                    reason = ("nom de fichier qui n'est pas en UTF-8 (écrit par un vieux logiciel ?) : "
+                              "renommez-le")
                 if reason:
-                    problems.append(f"{path} : {reason}")
+                    problems.append(f"{shown(path)} : {reason}")
                 files += 1
                 total += int(size) if size.isdigit() else 0
                 if size.isdigit() and int(size) > MAX_FILE_BYTES:
-                    problems.append(f"{path} : fichier trop gros ({int(size) // 2**20} Mo ; "
+                    problems.append(f"{shown(path)} : fichier trop gros ({int(size) // 2**20} Mo ; "
                                     f"{MAX_FILE_BYTES // 2**20} Mo au plus)")
                 if files > MAX_FILES or total > MAX_TOTAL_BYTES:
                     problems.append(f"le blog est trop gros : plus de {MAX_FILES:,} fichiers ou de "

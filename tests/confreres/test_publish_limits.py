@@ -60,6 +60,28 @@ def test_a_name_the_disk_cannot_take_is_said_in_french(server):  # noqa: F811
     assert "Traceback" not in pushed.stderr and "/confreres/" not in pushed.stderr
 
 
+def test_a_name_not_in_utf8_or_with_a_line_break_is_refused_in_french(server):  # noqa: F811
+    """Such names (an old Windows or Mac tool, a script) broke the build with a Python error, or were published
+    with names that split the lists of files; refused, each named on one line."""
+    network, repo, clone, _push = server
+    blob = plumbing(["hash-object", "-w", "--stdin"], clone, b"Title: X\nDate: 2025-05-02 07:00\n\nTexte.\n")
+    root = plumbing(["ls-tree", "HEAD"], clone)
+    content = next(line for line in root.splitlines() if line.endswith("\tcontent")).split()[2]
+    listing = subprocess.run(["git", "ls-tree", "-z", content], cwd=clone, capture_output=True, check=True).stdout
+    listing += b"".join(b"100644 blob %s\t%s\0" % (blob.encode(), name) for name in (b"m\xe9moire.md", b"deux\nlignes.md"))
+    new_content = plumbing(["mktree", "-z"], clone, listing)
+    top = "\n".join(line if not line.endswith("\tcontent") else f"040000 tree {new_content}\tcontent"
+                    for line in root.splitlines())
+    commit_tree(clone, plumbing(["mktree"], clone, (top + "\n").encode()), "Noms")
+    live = (network.output / "dr-a").resolve()
+    pushed = git_push(clone)
+    assert pushed.returncode != 0, pushed.stderr
+    assert "content/m\ufffdmoire.md : nom de fichier qui n'est pas en UTF-8" in pushed.stderr, pushed.stderr
+    assert "content/deux\\nlignes.md : nom de fichier avec un retour à la ligne" in pushed.stderr, pushed.stderr
+    assert "Traceback" not in pushed.stderr and "UnicodeEncodeError" not in pushed.stderr
+    assert (network.output / "dr-a").resolve() == live
+
+
 def test_two_pushes_at_once_publish_one_whole_blog(server, tmp_path):  # noqa: F811
     """Two doctors' clones (or one doctor's two machines) push from the same base at the same moment: one is
     published, the other told in French to pull first; the live blog is whole and is the branch's head."""

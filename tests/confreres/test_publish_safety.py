@@ -96,6 +96,9 @@ def test_a_pushed_pelicanconf_is_refused_and_never_runs(server, tmp_path):
      ["content/evil.rst", "Markdown"]),
     ({"content/page.html": "<html><head><title>x</title></head></html>\n"}, ["content/page.html", "Markdown"]),
     ({"Makefile": "all:\n\ttrue\n"}, ["Makefile", "structure d'un blog"]),
+    # git archive obeys it: « $Format:%ae$ » would publish the committer's address, export-ignore drop checked files
+    ({"content/files/.gitattributes": "* export-subst\n", "content/files/auteur.txt": "$Format:%ae$\n"},
+     ["content/files/.gitattributes : fichier .gitattributes refusé", "export-subst"]),
     ({"site.toml": 'PLUGINS = ["evil"]\n'}, ["site.toml : PLUGINS : clé inconnue"]),
     ({"site.toml": 'PLUGIN_PATHS = ["/tmp"]\n'}, ["site.toml : PLUGIN_PATHS : clé inconnue"]),
     ({"site.toml": 'THEME = "/etc"\n'}, ["site.toml : THEME : clé inconnue"]),
