@@ -120,10 +120,11 @@ def shown(path: str) -> str:
 
 def check_tree(rev: str, cwd: Path | None = None) -> list[str]:
     """The refused paths of revision `rev`, each with its reason, and what makes it too big to publish (`git ls-tree`
-    with sizes, read as it comes: nothing is checked out, a tree of millions of entries is stopped at the cap)."""
+    with sizes, read as it comes: nothing is checked out, a tree of millions of entries is stopped at the cap), or
+    empty: without a post or page (a `git rm -r .`), the blog would vanish, or the build fail with a server path."""
     proc = subprocess.Popen(["git", "ls-tree", "-r", "-z", "-l", "--full-tree", rev], cwd=cwd,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-    problems, files, total, buffer = [], 0, 0, b""
+    problems, files, total, buffer, posts = [], 0, 0, b"", 0
     try:
         while chunk := proc.stdout.read(1 << 16):
             *entries, buffer = (buffer + chunk).split(b"\0")
@@ -137,6 +138,9 @@ def check_tree(rev: str, cwd: Path | None = None) -> list[str]:
                               "renommez-le")
                 if reason:
                     problems.append(f"{shown(path)} : {reason}")
+                elif path.startswith("content/") and path.split("/")[1] not in STATIC_DIRS and \
+                        path.lower().endswith(MARKDOWN):
+                    posts += 1
                 files += 1
                 total += int(size) if size.isdigit() else 0
                 if size.isdigit() and int(size) > MAX_FILE_BYTES:
@@ -155,6 +159,10 @@ def check_tree(rev: str, cwd: Path | None = None) -> list[str]:
         code = proc.wait()
     if code != 0:
         raise PublishError(error)
+    if not posts:
+        problems.append("aucun billet ni page (content/*.md) : publié, le blog serait vide. Pour retirer un billet "
+                        "sans l'effacer : « Status: draft » en tête ; pour retrouver vos fichiers : git revert ; "
+                        "pour fermer le blog : écrivez à l'administrateur du réseau")
     return problems
 
 

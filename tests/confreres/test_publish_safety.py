@@ -302,3 +302,23 @@ def test_the_build_runs_as_the_build_user(make_network, tmp_path):
         assert refused.returncode != 0 and "mal configuré" in refused.stderr  # never built with more rights
     finally:
         shutil.rmtree(base, ignore_errors=True)
+
+
+@pytest.mark.parametrize("keep", [[], ["site.toml"], ["content/images/photo.png"]])
+def test_a_push_that_deletes_every_post_and_page_is_refused_in_french(server, keep):
+    """`git rm -r .` and a push: the archive of an empty tree failed with « nom trop long ? », a tree without
+    content/ with « le dossier content/ manque dans /tmp/confreres-push-… », and one with images only emptied the
+    blog. Refused, saying how to hide a post or get the files back; the live blog kept."""
+    network, repo, clone, _ = server
+    live = (network.output / "dr-a").resolve()
+    git("rm", "-rq", ".", cwd=clone)
+    for name in keep:
+        (clone / name).parent.mkdir(parents=True, exist_ok=True)
+        (clone / name).write_text('pagination = 5\n' if name == "site.toml" else "x", encoding="utf-8")
+    git("add", "-A", cwd=clone)
+    git("commit", "-q", "--allow-empty", "-m", "Tout effacé", cwd=clone)
+    pushed = git_push(clone)
+    assert_refused(network, pushed, "aucun billet ni page (content/*.md)", "Status: draft", "git revert")
+    assert "nom trop long" not in pushed.stderr and "confreres-push-" not in pushed.stderr
+    assert (network.output / "dr-a").resolve() == live and (live / "dr-a-billet-0.html").is_file()
+    assert (network.site("dr-a").path / "content" / "dr-a-billet-0.md").is_file()
