@@ -51,6 +51,7 @@ ENV_TOKEN = "CONFRERES_SITE_TOKEN"
 ENV_BUILD_USER = "CONFRERES_BUILD_USER"
 ENV_BUILD_TIMEOUT = "CONFRERES_PUSH_TIMEOUT"  # seconds a push's build may take (default BUILD_TIMEOUT)
 BUILD_TIMEOUT = 600.0
+ENV_PUSH_MAX = "CONFRERES_PUSH_MAX_MB"  # megabytes of git objects one push may bring (default MAX_PUSH_BYTES)
 
 # What a blog's repository may hold (see docs/operating.md, "What a push may contain").
 ROOT_FILES = {"site.toml", ".gitignore"}
@@ -67,6 +68,9 @@ CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 MAX_FILES = 20_000
 MAX_FILE_BYTES = 50 * 1024 * 1024
 MAX_TOTAL_BYTES = 500 * 1024 * 1024
+# What one push may bring to the server's repository, every ref and past commit included (what git received in its
+# quarantine): only main's last tree is built and checked, a branch or a tag is stored as it comes.
+MAX_PUSH_BYTES = MAX_TOTAL_BYTES
 PUBLISHED = ".{slug}.published"  # beside the releases: the commit the last accepted push published
 
 BUILD_ENV = ("PATH", "LANG", "LANGUAGE", "TZ", "PYTHONPATH", "CONFRERES_NETWORK", "CONFRERES_DEMO_ORIGIN")
@@ -309,6 +313,17 @@ def hook(network_file: str, slug: str, stdin=sys.stdin, out=sys.stdout) -> int:
     network = registry.load(network_file)
     site = network.site(slug)
     updates = [line.split() for line in stdin.read().splitlines() if line.strip()]
+    try:
+        limit = push_max(os.environ.get(ENV_PUSH_MAX, ""))
+    except PublishError as exc:
+        print(f"Confrères : push impossible, le serveur est mal configuré : {exc}", file=out)
+        return 1
+    brought = incoming_bytes(os.environ.get("GIT_QUARANTINE_PATH", ""))
+    if brought > limit:  # refused: git deletes its quarantine, nothing of it stays on the server
+        print(f"Confrères : push REFUSÉ, le site en ligne n'a pas changé : il apporte {_mb(brought)} Mo au serveur, "
+              f"{_mb(limit)} Mo au plus (toutes branches, étiquettes et anciens commits compris) ; allégez les images "
+              "ou les fichiers (un gros fichier effacé depuis reste dans l'historique : git rebase).", file=out)
+        return 1
     target = [u for u in updates if len(u) == 3 and u[2] == f"refs/heads/{BRANCH}"]
     if not target:
         print(f"Confrères : rien à publier (seule la branche {BRANCH} est publiée).", file=out)
@@ -490,6 +505,34 @@ def _drop_privileges(user: str) -> _Drop | None:
     if not shutil.which("setpriv"):
         raise PublishError("setpriv (util-linux) est introuvable")
     return _Drop(entry)
+
+
+def incoming_bytes(quarantine: str) -> int:
+    """The bytes of git objects this push brings: what git holds in its quarantine until the hook accepts (0 without
+    one: git older than 2.11)."""
+    total = 0
+    for folder, _dirs, files in os.walk(quarantine) if quarantine else ():
+        for name in files:
+            with contextlib.suppress(OSError):
+                total += os.lstat(os.path.join(folder, name)).st_size
+    return total
+
+
+def _mb(size: int) -> str:
+    return f"{size / 2**20:.1f}".replace(".", ",").removesuffix(",0")
+
+
+def push_max(value: str) -> int:
+    """$CONFRERES_PUSH_MAX_MB in bytes (MAX_PUSH_BYTES when unset); PublishError when not a positive number."""
+    if not value.strip():
+        return MAX_PUSH_BYTES
+    try:
+        megabytes = float(value)
+    except ValueError:
+        megabytes = 0.0
+    if not 0 < megabytes < float("inf"):
+        raise PublishError(f"{ENV_PUSH_MAX}={value!r} : un nombre de mégaoctets positif est attendu")
+    return int(megabytes * 2**20)
 
 
 def build_timeout(value: str) -> float:

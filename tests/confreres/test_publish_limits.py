@@ -162,3 +162,35 @@ def test_a_cron_build_right_after_a_push_keeps_the_push_online(server):  # noqa:
     assert out.startswith("True"), out + err
     assert (network.site("dr-a").path / "content" / "nouveau.md").is_file()
     assert (network.output / "dr-a" / "nouveau.html").is_file(), "the live blog is the pushed one"
+
+
+def test_a_push_bringing_too_much_on_any_ref_or_in_history_is_refused(server):  # noqa: F811
+    """Only main's last tree was checked: 200 MB on a branch (or in a commit since undone, or a tag) were stored on
+    the server for good, without a word. What the push brings (git's quarantine) is counted, every ref included."""
+    network, repo, clone, push = server
+    limit = {"CONFRERES_PUSH_MAX_MB": "1"}  # what the operator allows; 500 MB by default
+    (clone / "content" / "files").mkdir()
+    (clone / "content" / "files" / "archive.bin").write_bytes(os.urandom(3 * 2**20))
+    git("checkout", "-qb", "brouillons", cwd=clone)
+    git("add", "-A", cwd=clone)
+    git("commit", "-qm", "Gros fichier", cwd=clone)
+    big = plumbing(["rev-parse", "HEAD:content/files/archive.bin"], clone)
+    for ref in ("brouillons", "HEAD:refs/tags/v1"):
+        pushed = git_push_ref(clone, ref, limit)
+        assert pushed.returncode != 0, pushed.stderr
+        assert "push REFUSÉ" in pushed.stderr and "1 Mo au plus (toutes branches, étiquettes" in pushed.stderr, pushed.stderr
+    git("rm", "-q", "content/files/archive.bin", cwd=clone)
+    git("commit", "-qm", "Effacé", cwd=clone)  # the tip is small, its parent is not
+    pushed = git_push_ref(clone, "brouillons:main", limit)
+    assert pushed.returncode != 0 and "git rebase" in pushed.stderr, pushed.stderr
+    assert subprocess.run(["git", "cat-file", "-e", big], cwd=repo).returncode != 0, "nothing of it stays"
+    wrong = git_push_ref(clone, "brouillons", {"CONFRERES_PUSH_MAX_MB": "inf"})
+    assert wrong.returncode != 0 and "mal configuré" in wrong.stderr, wrong.stderr
+    git("checkout", "-q", "main", cwd=clone)
+    small = push({"content/petit.md": "Title: Petit\nDate: 2025-05-02 07:00\n\nTexte.\n"}, env=limit)
+    assert small.returncode == 0, small.stderr
+
+
+def git_push_ref(clone, ref: str, env: dict):
+    return subprocess.run(["git", "push", "origin", ref], cwd=clone, capture_output=True, text=True,
+                          env={**publish.clean_git_env(), **env})
