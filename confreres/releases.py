@@ -439,6 +439,7 @@ def fingerprint(network: Network, site: Site, source: Path) -> str:
     settings = pelican_settings(network, site, source, Path("/out"), Path("/out"))
     settings.pop("JINJA_FILTERS")
     settings.pop("CACHE_PATH")
+    settings.pop("PATH")  # where the sources are read, not what they say: a push builds them from a copy of its own
     digest.update(json.dumps(settings, sort_keys=True, default=str).encode())
     for folder in (source, THEME_DIR, PLUGINS_DIR):
         for name, file_digest in _file_digests(folder, shared=folder != source):

@@ -203,3 +203,24 @@ def test_the_service_logs_once_a_blog_it_knows_no_post_of(served, caplog):
             assert service.thread_status(url) == 404
     said = [r.getMessage() for r in caplog.records if "knows no post of the blog dr-a" in r.getMessage()]
     assert len(said) == 1, said
+
+
+def test_after_a_push_announced_to_the_service_the_next_build_finds_the_blog_current(served, tmp_path):
+    """The push builds the blog from a copy of its own (a temporary folder): where the sources were read from is not
+    what they say, and the cron's next `confreres build` found the blog changed and built it again for nothing."""
+    from confreres import publish
+    from tests.confreres.test_publish import git
+
+    network, _service = served(("dr-a",))
+    assert run_build(network).exit_code == 0
+    repo = publish.init(network, "dr-a", tmp_path / "repos" / "dr-a.git")
+    clone = tmp_path / "clone"
+    git("clone", "--quiet", str(repo), str(clone))
+    (clone / "content" / "nouveau.md").write_text("Title: Nouveau\nDate: 2025-05-02 07:00\n\nUn billet.\n",
+                                                  encoding="utf-8")
+    git("add", "-A", cwd=clone)
+    git("commit", "-qm", "Nouveau billet", cwd=clone)
+    pushed = git("push", "origin", "main", cwd=clone)
+    assert "non annoncés" not in pushed.stderr and "Nouveau" in pushed.stderr, pushed.stderr
+    after = {r.slug: r for r in build.build(network, progress=False)}
+    assert after["dr-a"].skipped, f"built again ({after['dr-a'].reason}) after the push"
