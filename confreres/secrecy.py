@@ -40,8 +40,11 @@ _PHONE = re.compile(
 _EMAIL = re.compile(r"(?<![\w.+-])[\w.+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}\b")
 _MONTHS = r"(?:janvier|février|fevrier|mars|avril|mai|juin|juillet|août|aout|septembre|octobre|novembre|décembre|decembre)"
 _FULL_DATE = rf"(?:\d{{1,2}}[/.\-]\d{{1,2}}[/.\-](?:\d{{4}}|\d\d)\b|(?:1er|\d{{1,2}})\s+{_MONTHS}\s+\d{{4}}\b)"
+# « \s*(?::\s*)? », not « \s*:?\s* »: the same text, but two \s* side by side split a run of N spaces in N ways, each
+# tried to the end of the run when no date follows (« DDN » then 10,000 spaces: 2.5 s; 64 KB: 140 s). Now one pass.
 _BIRTH = re.compile(
-    rf"(?:\bn[ée]e?s?\s+le\s+|\bDDN\s*:?\s*|\bdate\s+de\s+naissance\s*:?\s*(?:le\s+)?){_FULL_DATE}", re.IGNORECASE
+    rf"(?:\bn[ée]e?s?\s+le\s+|\bDDN\s*(?::\s*)?|\bdate\s+de\s+naissance\s*(?::\s*)?(?:le\s+)?){_FULL_DATE}",
+    re.IGNORECASE,
 )
 _NAME = r"(?:[A-ZÀ-Ý][a-zà-ÿ]{2,}(?:-[A-ZÀ-Ý][a-zà-ÿ]+)?|[A-Z]{2,}\b)"
 _CIVILITY = r"(?:M\.|Mme|Mlle|Monsieur|Madame|Mademoiselle)"

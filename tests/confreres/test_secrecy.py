@@ -163,3 +163,43 @@ def test_the_number_patterns_match_what_their_plain_forms_do():
         for fast, reference in plain.items():
             assert [m.groups() + (m.span(),) for m in fast.finditer(text)] == \
                 [m.groups() + (m.span(),) for m in reference.finditer(text)], text
+
+
+def test_the_birth_pattern_matches_what_its_plain_form_does():
+    """_BIRTH reads « \\s*(?::\\s*)? » where its plain form reads « \\s*:?\\s* » (the same text, without the
+    backtracking): both find the same spans."""
+    import random
+    import re
+
+    plain = re.compile(
+        rf"(?:\bn[ée]e?s?\s+le\s+|\bDDN\s*:?\s*|\bdate\s+de\s+naissance\s*:?\s*(?:le\s+)?){secrecy._FULL_DATE}",
+        re.IGNORECASE)
+    pieces = ["DDN", "ddn", "date de naissance", "née le", "né le", " ", "  ", "\n", ":", " : ", "le ", "12/03/1958",
+              "3 mars 1958", "1er janvier 1947", "07.11.62", "14", "/", "x", "é"]
+    rng = random.Random(21)
+    for _ in range(20_000):
+        text = "".join(rng.choice(pieces) for _ in range(rng.randint(1, 12)))
+        assert [m.span() for m in secrecy._BIRTH.finditer(text)] == [m.span() for m in plain.finditer(text)], text
+
+
+@pytest.mark.parametrize(("label", "run"), [
+    ("DDN", " " * 65_536 + "x"),
+    ("ddn", "\n" * 65_536),
+    ("date de naissance", "\u00a0" * 65_536 + ":"),
+    ("Date de naissance :", " " * 65_536 + "le x"),
+], ids=["ddn-spaces", "ddn-newlines", "date-nbsp", "date-colon"])
+def test_a_birth_label_then_a_run_of_spaces_costs_one_pass(label, run):
+    """« DDN » then 10,000 spaces and no date took 2.5 s of a worker (a comment, the secrecy check as one types);
+    64 KB, 140 s, as the two « \\s* » around the optional colon tried every split of the run. Scanned in another
+    process (the regex engine holds the GIL: a thread could not be waited for), with a guard against a hang (one
+    pass takes milliseconds), not a timing."""
+    import json
+    import subprocess
+    import sys
+
+    code = "import json, sys; from confreres import secrecy; print(json.dumps(len(secrecy.scan(sys.stdin.read()))))"
+    done = subprocess.run([sys.executable, "-c", code], input=label + run, capture_output=True, text=True,
+                          timeout=20, check=True, cwd=ROOT)
+    assert json.loads(done.stdout) == 0
+    dated = f"{label} 12/03/1958"
+    assert [(f.kind, f.text) for f in secrecy.scan(dated)] == [("naissance", dated)]
