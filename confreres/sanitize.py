@@ -15,7 +15,7 @@ from functools import partial
 from html.entities import html5 as html5_entities
 
 import bleach
-from bleach.html5lib_shim import HTML_TAGS_BLOCK_LEVEL
+from bleach.html5lib_shim import HTML_TAGS_BLOCK_LEVEL, getTreeWalker
 from bleach.linkifier import URL_RE as BLEACH_URL_RE
 from bleach.linkifier import LinkifyFilter
 
@@ -95,6 +95,79 @@ def _set_rel(attrs, new=False):
     return attrs
 
 
+MAX_DEPTH = 100  # elements open at once while html5lib parses: deeper is an attack (or broken), never a post's markup
+_TEXT_SHAPED_TAG = re.compile(r"<[A-Za-z!/?][^<>]*>?")  # what a browser could read as a tag: "< 5 mg" is text
+
+
+class _TooDeep(Exception):
+    """html5lib was about to open an element MAX_DEPTH deep."""
+
+
+class _OpenElements(list):
+    """html5lib's stack of open elements, bounded. It is searched at nearly every tag (`elementInScope`,
+    `reconstructActiveFormattingElements`): nested N deep, N tags cost N² (« <ul><li> » 8,000 times, 64 KB: 40 s;
+    a 2 MiB feed entry, hours), and the tree it made was too deep for the recursive readers after us (markdownify:
+    a RecursionError past ~330 levels). Bounded, a tag costs at most MAX_DEPTH steps."""
+
+    def append(self, element) -> None:
+        if len(self) >= MAX_DEPTH:
+            raise _TooDeep
+        super().append(element)
+
+
+class _Walker(getTreeWalker("etree")):
+    """html5lib's walker of the parsed tree, which bleach reads to write its answer; the same steps, but back from
+    an element's last child it found the element's place among its siblings by searching them (`list.count`,
+    `list.index`): N elements with children inside one (a feed entry's paragraphs in its <div>; « <b><p> » 10,000
+    times) cost N² (64 KB: 5 s; 256 KB: 80 s). Here each element's place is kept as it is entered."""
+
+    def __init__(self, tree):
+        super().__init__(tree)
+        self._keys: list[int | None] = []  # beside the walk's stack of ancestors: each one's place in its parent
+
+    def getFirstChild(self, node):
+        child = super().getFirstChild(node)
+        if child is not None and child[3] is None:  # entered the element (not its text): it joined the ancestors
+            self._keys.append(node[1] if isinstance(node, tuple) else None)
+        return child
+
+    def getNextSibling(self, node):
+        sibling = super().getNextSibling(node)
+        if sibling is not None and node[3] == "text":  # from an element's text to its first child: entered it
+            self._keys.append(node[1])
+        return sibling
+
+    def getParentNode(self, node):
+        if not isinstance(node, tuple):
+            return None
+        element, key, parents, flag = node
+        if flag == "text":
+            return (element, key, parents, None) if parents else element
+        parent, key = parents.pop(), self._keys.pop()
+        return (parent, key, parents, None) if parents else parent
+
+
+def _bounded(cleaner: bleach.sanitizer.Cleaner) -> bleach.sanitizer.Cleaner:
+    """`cleaner` whose parser raises _TooDeep past MAX_DEPTH (its tree builder starts each parse with a fresh
+    stack: the bounded one from then on), and whose tree is walked by _Walker."""
+    tree = cleaner.parser.tree
+    reset = tree.reset
+
+    def bounded_reset() -> None:
+        reset()
+        tree.openElements = _OpenElements()
+
+    tree.reset = bounded_reset
+    cleaner.walker = _Walker
+    return cleaner
+
+
+def _flat_text(html: str) -> str:
+    """The text of `html` without parsing it (tags removed, references read, spaces collapsed): what is kept of a
+    document nested deeper than MAX_DEPTH. One pass whatever the markup."""
+    return " ".join(html_lib.unescape(_TEXT_SHAPED_TAG.sub(" ", html)).split())
+
+
 # bleach's Cleaner keeps its parser's state while it works: one per thread (`confreres serve` and the service's
 # Webmention worker clean in threads; shared, two comments written at once swapped or lost their text).
 _cleaners = threading.local()
@@ -103,7 +176,7 @@ _cleaners = threading.local()
 def _cleaner() -> bleach.sanitizer.Cleaner:
     if not hasattr(_cleaners, "html"):
         # Clean and linkify in one pass: linkifying the cleaned string again would escape code twice.
-        _cleaners.html = bleach.sanitizer.Cleaner(
+        _cleaners.html = _bounded(bleach.sanitizer.Cleaner(
             tags=ALLOWED_TAGS,
             attributes=ALLOWED_ATTRIBUTES,
             protocols=ALLOWED_PROTOCOLS,
@@ -111,24 +184,30 @@ def _cleaner() -> bleach.sanitizer.Cleaner:
             strip_comments=True,
             filters=[partial(LinkifyFilter, callbacks=[_set_rel], skip_tags={"pre", "code"}, parse_email=False,
                              url_re=URL_RE)],
-        )
+        ))
     return _cleaners.html
 
 
 def _stripper() -> bleach.sanitizer.Cleaner:
     """bleach.clean(tags=set(), strip=True), made once a thread: bleach.clean builds its parser again on each call."""
     if not hasattr(_cleaners, "text"):
-        _cleaners.text = bleach.sanitizer.Cleaner(tags=set(), strip=True)
+        _cleaners.text = _bounded(bleach.sanitizer.Cleaner(tags=set(), strip=True))
     return _cleaners.text
 
 
 def clean(html: str) -> str:
-    """Return `html` reduced to the allowlist, bare URLs linked, every link given the safe rel."""
+    """Return `html` reduced to the allowlist, bare URLs linked, every link given the safe rel; nested deeper than
+    MAX_DEPTH, its text alone, escaped, in one paragraph (no nesting at all)."""
     if not html:
         return ""
     if _kept_as_is(html):
         return html
-    return _cleaner().clean(_drop_with_content(_drop_overlong_tags(html)))
+    html = _drop_with_content(_drop_overlong_tags(html))
+    try:
+        return _cleaner().clean(html)
+    except _TooDeep:
+        flat = _flat_text(html)
+        return f"<p>{html_lib.escape(flat, quote=False)}</p>" if flat else ""
 
 
 # What Markdown makes of most comments — paragraphs of escaped text with line breaks and inline emphasis or code,
@@ -170,7 +249,8 @@ def _kept_as_is(html: str) -> bool:
         elif closing:
             if not open_tags or open_tags.pop() != name:
                 return False
-        elif (name == "p") == bool(open_tags):  # paragraphs are not nested, inline tags are inside one
+        # paragraphs are not nested, inline tags are inside one; nested MAX_DEPTH deep, bleach flattens it
+        elif (name == "p") == bool(open_tags) or len(open_tags) >= MAX_DEPTH - 1:
             return False
         else:
             open_tags.append(name)
@@ -191,7 +271,10 @@ def text(html: str) -> str:
     html = _WORD_BREAKING.sub(" <", _drop_with_content(_drop_overlong_tags(html or "")))
     plain = _plain(html)
     if plain is None:
-        plain = html_lib.unescape(_stripper().clean(html))
+        try:
+            plain = html_lib.unescape(_stripper().clean(html))
+        except _TooDeep:
+            plain = _flat_text(html)
     return " ".join(plain.split())  # the same whitespace as re's \s, several times faster
 
 

@@ -182,3 +182,78 @@ def test_threads_cleaning_at_once_each_get_their_own_text():
     for thread in threads:
         thread.join()
     assert not wrong
+
+
+NESTING = ["<b>", "</b>", "<i>", "</i>", "<p>", "</p>", "<div>", "</div>", "<blockquote>", "</blockquote>", "<ul>",
+           "<li>", "</li>", '<a href="http://x.fr">', "</a>", "<em>", "<table>", "<td>", "<strong>", "<code>", "<pre>",
+           "<b id=1>", "<b id=2>", "<span>", "<nobr>", "<font>", "<h1>", "<br>", "x", " ", "www.x.fr", "&amp;"]
+
+
+def _depth(html: str) -> int:
+    """The deepest element of `html` (well formed, as the sanitiser writes it)."""
+    depth = deepest = 0
+    for match in re.finditer(r"<(/?)([a-z0-9]+)", html):
+        if match[2] in ("br", "hr"):
+            continue
+        depth += -1 if match[1] else 1
+        deepest = max(deepest, depth)
+    return deepest
+
+
+def test_nesting_past_the_limit_keeps_the_text_flat():
+    """html5lib searched its stack of open elements at each tag: N tags nested N deep cost N², and the tree was too
+    deep for markdownify (a fediverse reply, a RecursionError). Past MAX_DEPTH only the text is kept."""
+    deep = sanitize.MAX_DEPTH
+    hostile = "<b>" * deep + 'a &amp; b &lt;i&gt; <script>x()</script><a href="javascript:x()">c</a> 5 < 6'
+    assert sanitize.clean(hostile) == "<p>a &amp; b &lt;i&gt; c 5 &lt; 6</p>"
+    assert sanitize.text(hostile.replace("<b>", "<font>")) == "a & b <i> c 5 < 6"
+    assert sanitize.clean("<b>" * deep) == ""
+    # the shortcut leaves such a text to bleach (Markdown writes it from « *** » runs or raw HTML)
+    assert sanitize.clean("<p>" + "<b>" * deep + "x" + "</b>" * deep + "</p>") == "<p>x</p>"
+    # below the limit, nothing changes
+    shallow = "<blockquote>" * 40 + "<p>Cité <em>là</em></p>" + "</blockquote>" * 40
+    assert sanitize.clean(shallow) == shallow
+    assert sanitize.clean("<p>" + "<b>" * 80 + "x" + "</b>" * 80 + "</p>").count("<b>") == 80
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_no_output_is_nested_as_deep_as_the_limit(seed):
+    rng = random.Random(seed)
+    for _ in range(60):
+        html = "".join(rng.choice(NESTING) for _ in range(rng.randint(50, 3000)))
+        assert _depth(sanitize.clean(html)) < sanitize.MAX_DEPTH
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_the_walker_gives_what_html5libs_gives(seed):
+    """sanitize._Walker keeps each element's place as it enters it instead of searching its parent's children;
+    the tokens must be html5lib's own walker's, in the same order."""
+    from bleach.html5lib_shim import getTreeWalker
+
+    parser = sanitize._cleaner().parser
+    rng = random.Random(seed)
+    for _ in range(300):
+        html = "".join(rng.choice(NESTING + WORDS) for _ in range(rng.randint(1, 200)))
+        try:
+            dom = parser.parseFragment(html)
+        except sanitize._TooDeep:
+            continue
+        assert list(sanitize._Walker(dom)) == list(getTreeWalker("etree")(dom)), repr(html)
+
+
+@pytest.mark.parametrize("hostile", [
+    "<ul><li>" * 32_768,  # 256 KB nested: html5lib's stack searched at each tag (ten minutes in a planet feed)
+    "<b><p>" * 43_690,  # each <p> reopens the <b>s: deep, then wide (70 s)
+    "<b></p>" * 37_449,  # a </p> without its <p>: searched for through the whole stack
+    "<div>" + "<p><em>x</em></p>" * 61_680,  # 1 MiB in one <div>: html5lib's walker searched its children at each
+], ids=["ul-li", "b-p", "b-close-p", "wide-div"])
+def test_deep_or_wide_markup_costs_one_pass(hostile):
+    """256 KB to 1 MiB (a feed entry may be 2 MiB; a fediverse reply's 40,000 characters are within): one to ten
+    minutes of a worker before. A guard against a hang, not a timing (one pass: about a second each)."""
+    done = {}
+    worker = threading.Thread(target=lambda: done.update(html=sanitize.clean(hostile), text=sanitize.text(hostile)),
+                              daemon=True)
+    worker.start()
+    worker.join(20)
+    assert not worker.is_alive(), "the sanitiser went quadratic"
+    assert _depth(done["html"]) < sanitize.MAX_DEPTH

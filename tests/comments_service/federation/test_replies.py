@@ -221,3 +221,22 @@ def test_a_reply_is_stored_as_markdown_the_moderators_read(service, peer):
     assert text == "Merci [@bob](https://m.example/@bob) !\n\nDeux lignes  \nici", text
     assert "<" not in text and "alert" not in text
     assert '<a href="https://m.example/@bob"' in rendered and "onerror" not in rendered and "<script" not in rendered
+
+
+@pytest.mark.parametrize("nested", ["<blockquote>", "<ul><li>", "<b>", "<em>"])
+def test_a_note_nested_thousands_deep_is_never_a_500(open_service, peer, nested):
+    """Its HTML was turned into Markdown by recursion (markdownify): 500 tags nested deep raised RecursionError, a
+    500 at the inbox (and again at each retry of its server). Now its text is kept, without the nesting; its
+    edit likewise."""
+    service = open_service
+    inbox = service.url("/comments/ap/inbox")
+    post_url = service.url("/dr-a/ouvert.html")
+    content = nested * 1000 + "Très juste."
+    answer = peer.post(inbox, activity(peer, "Create", note(peer, 1, post_url, content), 1))
+    assert answer.status_code == 202, answer.text
+    (comment,) = thread(service, post_url)
+    assert "Très juste." in comment["html"]
+    answer = peer.post(inbox, activity(peer, "Update", note(peer, 1, post_url, nested * 1000 + "Corrigé."), 2))
+    assert answer.status_code == 202, answer.text
+    (comment,) = thread(service, post_url)
+    assert "Corrigé." in comment["html"]

@@ -200,3 +200,17 @@ def test_a_hundred_links_and_brackets_in_prose_are_fine(actions):
     assert actions.post("[a](https://x.fr/) " * 100).status_code == 201
     assert actions.post("Voir [1], [2] et [3] " * 60 + "(sans définition)").status_code == 201
 
+
+
+@pytest.mark.parametrize("nested", ["<blockquote>", "<ul><li>", "<b></p>", "> "])
+def test_a_comment_nested_thousands_deep_is_kept_flat(actions, nested):
+    """Raw HTML (or Markdown quotes) nested a thousand deep: html5lib's time grew as the depth's square and the
+    stored HTML was too deep for what reads it again; past the sanitiser's limit only its text is kept."""
+    from confreres.sanitize import MAX_DEPTH
+
+    text = nested * (9_000 // len(nested)) + "Bonjour"
+    answer = actions.post(text)
+    assert answer.status_code == 201, answer.get_data(as_text=True)[:300]
+    html = answer.get_json()["comment"]["html"]
+    assert "Bonjour" in html
+    assert max(html.count("<blockquote>"), html.count("<li>"), html.count("<b>")) < MAX_DEPTH
