@@ -81,6 +81,16 @@ DEFAULTS: dict[str, object] = {
 MAX_CONTENT_LENGTH = 64 * 1024
 
 
+def mail_transport(config) -> str:
+    """'dir', 'smtp' or '' (none configured: mails wait in the outbox): what mail/transport sends through, and what
+    core/identity records of a database's mail (core does not import the mail package)."""
+    if config.get("MAIL_DIR"):
+        return "dir"
+    if config.get("SMTP_HOST"):
+        return "smtp"
+    return ""
+
+
 class ConfigError(RuntimeError):
     """A setting that prevents the service from starting; the message says which and how to fix it."""
 

@@ -25,7 +25,7 @@ import hmac
 import logging
 from datetime import UTC, datetime
 
-from comments_service.core.config import ConfigError
+from comments_service.core.config import ConfigError, mail_transport
 from comments_service.core.db import connect, write
 
 log = logging.getLogger(__name__)
@@ -36,15 +36,6 @@ LOAD_ENV = "Load the service's environment first (set -a; . /etc/confreres/env; 
 
 def fingerprint(secret: str) -> str:
     return hmac.new(secret.encode("utf-8"), FINGERPRINT_MESSAGE, hashlib.sha256).hexdigest()
-
-
-def mail_transport(config) -> str:
-    """'dir', 'smtp' or '', as mail/transport.transport says it (core does not import the mail package)."""
-    if config.get("MAIL_DIR"):
-        return "dir"
-    if config.get("SMTP_HOST"):
-        return "smtp"
-    return ""
 
 
 def recorded(db) -> dict[str, str]:

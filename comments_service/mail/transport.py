@@ -20,6 +20,8 @@ from email.utils import format_datetime, make_msgid, parseaddr
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from comments_service.core.config import mail_transport
+
 POLICY = email.policy.SMTP.clone(max_line_length=998)  # never fold (and so encode) a long URL header
 
 
@@ -68,13 +70,7 @@ def build(
     return message.as_bytes().decode("utf-8")
 
 
-def transport(config) -> str:
-    """'dir', 'smtp' or '' (none configured: mails wait in the outbox)."""
-    if config.get("MAIL_DIR"):
-        return "dir"
-    if config.get("SMTP_HOST"):
-        return "smtp"
-    return ""
+transport = mail_transport  # 'dir', 'smtp' or '' (core/config: the database records it too, core/identity)
 
 
 def send(config, *, recipient: str, message: str, name: str, relay: Relay | None = None) -> None:

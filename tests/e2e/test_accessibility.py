@@ -17,6 +17,7 @@ from playwright.sync_api import expect
 
 from confreres.seed import DEMO_FREE, make_directory_module
 from tests.demo_kit import mailed_link
+from tests.e2e.keyboard import tab_stops
 
 from .test_page_weight import ARTICLE, CLAIRE
 
@@ -247,33 +248,14 @@ def test_page_passes_axe_in_dark_mode(demo, audited, name):
     audit(page, demo, name, " in dark mode")
 
 
-FOCUSED = """() => {
-  const e = document.activeElement;
-  if (!e || e === document.body) return null;
-  const s = getComputedStyle(e), r = e.getBoundingClientRect();
-  return {element: e.outerHTML.slice(0, 100),
-          ring: (s.outlineStyle !== "none" && parseFloat(s.outlineWidth) > 0) || s.boxShadow !== "none",
-          seen: r.width > 0 && r.bottom > 0 && r.top < innerHeight && r.right > 0 && r.left < innerWidth};
-}"""
-
-
 @pytest.mark.parametrize("name", ["article", "thread-no-js", "moderation"])
 def test_every_tab_stop_shows_where_the_focus_is(demo, audited, name):
     """Keyboard: each Tab stop, from the skip link to the last button, is on screen with a visible focus ring
     (axe does not look at focus)."""
     page = audited(PAGES[name][1])
     PAGES[name][0](page, demo)
-    page.evaluate("document.activeElement.blur()")
-    stops, hidden = [], []
-    for _ in range(200):
-        page.keyboard.press("Tab")
-        step = page.evaluate(FOCUSED)
-        if step is None or (stops and step["element"] == stops[0]):
-            break
-        stops.append(step["element"])
-        if not (step["ring"] and step["seen"]):
-            hidden.append(step)
-    assert len(stops) > 3 and not hidden, (name, hidden)
+    stops, hidden = tab_stops(page)
+    assert stops > 3 and not hidden, (name, hidden)
 
 
 def test_the_audit_fails_on_a_broken_page(page):

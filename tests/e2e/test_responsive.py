@@ -20,6 +20,7 @@ from comments_service.core.db import connect
 from comments_service.domain import comments as store
 from confreres.seed import DEMO_FREE, make_directory_module
 from tests.demo_kit import mailed_link
+from tests.e2e.keyboard import tab_stops
 
 from .test_page_weight import ARTICLE, CLAIRE
 
@@ -54,15 +55,6 @@ ON_SCREEN = """() => {
       small.push(`${name(e)} ${Math.round(r.width)}x${Math.round(r.height)} px box`);
   }
   return {width: W, scroll: document.documentElement.scrollWidth, out: out.slice(0, 10), small: small.slice(0, 10)};
-}"""
-
-FOCUSED = """() => {
-  const e = document.activeElement;
-  if (!e || e === document.body) return null;
-  const s = getComputedStyle(e), r = e.getBoundingClientRect();
-  return {element: e.outerHTML.slice(0, 100),
-          ring: (s.outlineStyle !== "none" && parseFloat(s.outlineWidth) > 0) || s.boxShadow !== "none",
-          seen: r.width > 0 && r.bottom > 0 && r.top < innerHeight && r.right > 0 && r.left < innerWidth};
 }"""
 
 
@@ -192,21 +184,6 @@ def fits(page, width: int, name: str) -> dict:
     return found
 
 
-def tab_stops(page) -> tuple[int, list[dict]]:
-    """Tab from the top to the last stop: how many stops, and those off screen or without a focus ring."""
-    page.evaluate("document.activeElement && document.activeElement.blur()")
-    stops, hidden = [], []
-    for _ in range(400):
-        page.keyboard.press("Tab")
-        step = page.evaluate(FOCUSED)
-        if step is None or (stops and step["element"] == stops[0]):
-            break
-        stops.append(step["element"])
-        if not (step["ring"] and step["seen"]):
-            hidden.append(step)
-    return len(stops), hidden
-
-
 @pytest.mark.parametrize("name", PAGES)
 def test_page_fits_a_320_px_phone_and_the_keyboard(hostile, phone, name):
     base, mail = hostile[3], hostile[2] / "mail"
@@ -226,8 +203,11 @@ def test_the_deepest_reply_stays_readable_at_320_px(hostile, phone, name):
     reach, js = PAGES[name]
     page = phone(js)
     reach(page, base, mail)
+    page.wait_for_load_state("networkidle")  # the widget has replaced the page's copy of the thread with its own
     deepest = page.locator("article").filter(has_text=f"Niveau {LEVELS - 1} ").last
-    box = deepest.locator(".comment-text, .text").first.bounding_box()
+    text = deepest.locator(".comment-text, .text").first
+    text.wait_for(state="visible")
+    box = text.bounding_box()
     assert box["x"] >= 0 and box["x"] + box["width"] <= 320, box
     assert box["width"] >= READABLE, f"{name}: {box['width']:.0f} px of text at the deepest level"
 
