@@ -77,7 +77,8 @@ def detect(path: str | Path, *, posts: bool = False) -> str:
         return "dotclear"
     if _MT_FIELD.match(stripped):
         return "movabletype"
-    body = re.sub(r"<\?.*?\?>|<!--.*?-->|<!DOCTYPE[^>]*>", "", text, flags=re.S)
+    # unclosed (the head cut in one), a comment hides the rest, as it does to an XML parser: read once
+    body = re.sub(r"<\?.*?(?:\?>|\Z)|<!--.*?(?:-->|\Z)|<!DOCTYPE[^>]*>", "", text, flags=re.S)
     # the first root element one of them writes (not what a server printed before it: « <br /><b>Notice</b> »)
     for match in _XML_START.finditer(body):
         if kind := _ROOTS.get(match.group(2).lower()):

@@ -242,7 +242,8 @@ def wpautop(text: str) -> str:
         kept.append(match.group(0))
         return f"\n\n\x00{len(kept) - 1}\x00\n\n"
 
-    text = re.sub(r"<(pre|script|style)\b.*?</\1\s*>", keep, text, flags=re.S | re.I)
+    # unclosed, it runs to the end (as in a browser): read once, not again from each of a thousand « <pre »
+    text = re.sub(r"<(pre|script|style)\b.*?(?:</\1\s*>|\Z)", keep, text, flags=re.S | re.I)
     text = re.sub(rf"(<(?:{_BLOCKS})[\s/>])", r"\n\n\1", text, flags=re.I)
     text = re.sub(rf"(</(?:{_BLOCKS})>)", r"\1\n\n", text, flags=re.I)
     paragraphs = []
@@ -407,7 +408,7 @@ class _Writer:
         # read as a browser reads it (html5lib): « <li>Un<li>Deux » is two items, « <p>Un<p>Deux » two paragraphs
         with warnings.catch_warnings():  # a post whose whole text is a link is a post, not a file name to open
             warnings.simplefilter("ignore", MarkupResemblesLocatorWarning)
-            soup = BeautifulSoup(item.html, "html5lib")
+            soup = sanitize.soup(item.html)
         for name in ("script", "style", "form", "noscript", "object", "embed"):
             for tag in soup.find_all(name):
                 self.report.removed[name] += 1

@@ -36,9 +36,16 @@ from confreres.post_import import (
 DRAFT_STATUSES = {"draft": "brouillon", "pending": "en attente de relecture", "private": "privé"}  # not public
 _SKIPPED_STATUSES = {"trash", "auto-draft", "inherit"}
 _DEFAULT_CATEGORIES = {"uncategorized", "non-classe", "sans-categorie"}  # WordPress's default, in English and French
-_OPENER = re.compile(r"\[(\[?)([a-zA-Z][\w-]*)((?:[\s=][^\]]*)?)\]")  # [name attrs]; [[name]] is text
+# [name attrs]; [[name]] is text. Attributes hold no bracket (WordPress's rule): a tag's search stops at the next
+# « [ », so that « [a = » written ten thousand times without « ] » is read in one pass, not once from each
+_OPENER = re.compile(r"\[(\[?)([a-zA-Z][\w-]*)((?:[\s=][^\[\]]*)?)\]")
 _CLOSER = re.compile(r"\[/([a-zA-Z][\w-]*)\]")
 _ATTRIBUTE = re.compile(r"""([\w-]+)\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s"']+))""")
+# The block editor's comments and « <!--more--> »: one never runs past the next « <!-- » (an unclosed one is left
+# as written, read once, not again from each of a thousand « <!-- wp: » without their end)
+_BLOCK_COMMENT = re.compile(r"<!--\s*/?wp:(?:(?!<!--).)*?-->", re.S)
+_MORE_COMMENT = re.compile(r"<!--\s*(?:more|nextpage|noteaser)\b(?:(?!<!--).)*?-->", re.S | re.I)
+_COMMENT = re.compile(r"<!--.*?(?:-->|\Z)", re.S)  # unclosed, it hides the rest, as in a browser
 _MEDIA_KEYS = ("src", "mp3", "m4a", "ogg", "wav", "wma", "mp4", "m4v", "webm", "ogv", "wmv", "flv")
 _BARE_URL_LINE = re.compile(r"^\s*(https?://[^\s<>\"]+)\s*$", re.M)
 
@@ -66,6 +73,20 @@ def _date(f: dict) -> datetime | None:
 
 
 # -- the body -------------------------------------------------------------------------------------
+
+
+def _teaser(html: str) -> str:
+    """The text before « <!--more--> », for the summary: without HTML comments, nor shortcode tags (a tag with
+    attributes, or one closed further on; their words kept), read in one pass as the body's (`shortcodes`)."""
+    text = _COMMENT.sub(" ", html)
+    closed = set(_CLOSER.findall(text))
+
+    def tag(match: re.Match) -> str:
+        if match.group(1) or not ("=" in match.group(3) or match.group(2) in closed):
+            return match.group(0)  # [[name]], « [sic] »: text
+        return " "
+
+    return _CLOSER.sub(" ", _OPENER.sub(tag, text))
 
 
 def _attributes(text: str) -> dict[str, str]:
@@ -122,8 +143,7 @@ class _Reader:
         summary = f.get("excerpt", "")
         if not one_line(summary):
             more = re.split(r"<!--\s*more\b", f.get("encoded", ""), maxsplit=1)
-            summary = re.sub(r"<!--.*?-->|\[/[a-zA-Z][\w-]*\]|\[[a-zA-Z][\w-]*(?:\s[^\]]*=[^\]]*)?\](?=[^\]]*\[/)"
-                             r"|\[[a-zA-Z][\w-]*\s[^\]]*=[^\]]*\]", " ", more[0], flags=re.S) if len(more) == 2 else ""
+            summary = _teaser(more[0]) if len(more) == 2 else ""
         link = safe_urlsplit(f.get("link", ""))
         post_id = f.get("post_id", "")
         return SourcePost(
@@ -249,8 +269,8 @@ class _Reader:
         """The body's HTML as WordPress would show it, before any URL is looked at."""
         text = source.replace("\r\n", "\n").replace("\r", "\n")
         blocks = "<!-- wp:" in text  # the block editor writes its paragraphs; wpautop is not run on it
-        text = re.sub(r"<!--\s*/?wp:.*?-->", "", text, flags=re.S)
-        text = re.sub(r"<!--\s*(more|nextpage|noteaser)\b.*?-->", "\n\n", text, flags=re.S | re.I)
+        text = _BLOCK_COMMENT.sub("", text)
+        text = _MORE_COMMENT.sub("\n\n", text)
         text = self.shortcodes(text, post_id)
         # WordPress embeds a media URL alone on its line (oEmbed): here, a link
         def bare(match: re.Match) -> str:

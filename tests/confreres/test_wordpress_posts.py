@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import textwrap
+import threading
 from pathlib import Path
 
 import pytest
@@ -370,3 +371,27 @@ def test_a_wordpress_com_archive_of_parts_is_read_whole(tmp_path):
     with pytest.raises(ExportError, match="a.001.xml : fichier XML mal formé"):
         import_posts(broken, tmp_path / "other", download=False)
     assert not (tmp_path / "other").exists(), "nothing written when a part cannot be read"
+
+
+def test_hostile_bodies_are_read_in_one_pass(tmp_path):
+    """Patterns that read the rest of the post again from each of a run of tags without their end: the summary's
+    shortcodes were cubic (8 KB of « [a = » took 73 s), « <!-- wp: », « <!--more », « <pre » without their end and
+    tags nested thousands deep (html5lib searched every open element at each tag) quadratic: hours at these sizes.
+    A guard against a hang, not a timing; what a browser would show is kept."""
+    base = "https://dr-martin.example"
+    bodies = ["Début " + "[a =" * 100_000 + " fin<!--more-->suite", "<!-- wp:p " * 50_000 + "texte",
+              "<!-- more " * 50_000 + "texte", "Avant <pre>" * 40_000 + "texte", "<b>" * 50_000 + "profond",
+              "<ul><li>" * 20_000 + "liste", "Avant <!--" * 50_000 + "<!--more-->suite"]
+    path = tmp_path / "export.xml"
+    path.write_text(wxr(base, *(item(n, f"Billet {n}", body, slug=f"billet-{n}", base=base)
+                                for n, body in enumerate(bodies, 1))), encoding="utf-8")
+    done = {}
+    worker = threading.Thread(target=lambda: done.update(report=import_posts(path, tmp_path / "content",
+                                                                             download=False)), daemon=True)
+    worker.start()
+    worker.join(240)
+    assert not worker.is_alive(), "an import went quadratic"
+    assert len(done["report"].posts) == len(bodies)
+    text = {n: posted(tmp_path / "content", f"billet-{n}.md").read_text(encoding="utf-8") for n in (1, 4, 5, 6)}
+    assert text[1].partition("\n\n")[0].count("Summary: Début [a =[a =") == 1 and "suite" in text[1]
+    assert "texte" in text[4] and "profond" in text[5] and "liste" in text[6]
