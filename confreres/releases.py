@@ -42,7 +42,7 @@ POSTS_FILE = "posts.json"
 # Templates never change during a build: auto_reload off skips Jinja's stat() of every included template.
 JINJA_OPTIONS = {"trim_blocks": True, "lstrip_blocks": True, "extensions": [], "auto_reload": False}
 # Fixed by the network, never by a blog. `guard` keeps every file Pelican reads or writes inside the blog's own.
-PLUGINS = ("guard", "comments", "crosslinks")
+PLUGINS = ("guard", "comments", "crosslinks", "feeds")
 MARKDOWN_EXTENSIONS = ("md", "markdown", "mkd", "mdown")  # pelican.readers.MarkdownReader.file_extensions
 
 

@@ -1,0 +1,68 @@
+"""Pelican plugin: a blog's Atom and RSS feeds as RFC 4287 and RSS 2.0 read them, where Pelican's are not.
+
+Each feed is finished between Pelican making it and writing it (`feed_generated`):
+
+- its language: `xml:lang="fr"` (Atom), `<language>fr</language>` (RSS), the blog's (DEFAULT_LANG);
+- its own atom:id: a category's or tag's feed had the blog's (its home page's address), as the blog's whole feed
+  has, so several feeds were one for a reader that tells feeds apart by id; it is the feed's own address now,
+  and its `rel="alternate"` leads to the category's or tag's page, not the blog's home page;
+- an RSS channel's description (required): the blog's description, else a sentence naming its author;
+- an entry's id kept when its post moves (a corrected title, a new `Slug:`): Pelican makes it from the post's
+  address, so the feed's readers, and the planet's, got the moved post again as a new one (RFC 4287: an id
+  never changes); it is made from the post's first address (`moved_from`, plugins/comments/moves.py);
+- an RSS `<guid>` that is not the item's address (Pelican's are `tag:` URIs) says `isPermaLink="false"`: RSS 2.0
+  reads a guid without it as the item's address, which a reader may open.
+"""
+
+from __future__ import annotations
+
+from feedgenerator import Rss201rev2Feed, get_tag_uri
+from pelican import signals
+
+
+def _join(siteurl: str, path: str) -> str:
+    return f"{siteurl.rstrip('/')}/{path}"
+
+
+def _own_pages(context: dict, siteurl: str) -> dict[str, str]:
+    """The address of each category's and tag's Atom feed -> the address of its page."""
+    pages = {}
+    for article in context.get("articles") or []:
+        groups = [("CATEGORY_FEED_ATOM", article.category)] if getattr(article, "category", None) else []
+        groups += [("TAG_FEED_ATOM", tag) for tag in getattr(article, "tags", None) or []]
+        for setting, group in groups:
+            pattern = context.get(setting)
+            if pattern:
+                pages[_join(siteurl, str(pattern).format(slug=group.slug))] = _join(siteurl, group.url)
+    return pages
+
+
+def first_addresses(context: dict, siteurl: str) -> dict[str, str]:
+    """The address of each post that moved -> its first address this blog still knows (moves.earlier_addresses:
+    oldest first)."""
+    return {_join(siteurl, article.url): article.moved_from[0]
+            for article in context.get("articles") or [] if getattr(article, "moved_from", None)}
+
+
+def finish(context: dict, feed) -> None:
+    """feed_generated: the feed Pelican made for this blog, before it is written."""
+    siteurl = str(context.get("SITEURL") or "")
+    info = feed.feed
+    info["language"] = context.get("DEFAULT_LANG") or "fr"
+    page = _own_pages(context, siteurl).get(info.get("feed_url") or "")
+    if page:
+        info["id"] = info["feed_url"]
+        info["link"] = page
+    if isinstance(feed, Rss201rev2Feed) and not (info.get("description") or "").strip():
+        info["description"] = context.get("SITE_DESCRIPTION") or f"Les billets de {context.get('AUTHOR') or ''}".strip()
+    moved = first_addresses(context, siteurl)
+    for item in feed.items:
+        first = moved.get(item["link"])
+        if first:
+            item["unique_id"] = get_tag_uri(first, item["pubdate"])
+        if isinstance(feed, Rss201rev2Feed) and item.get("unique_id"):
+            item["unique_id_is_permalink"] = item["unique_id"] == item["link"]
+
+
+def register():
+    signals.feed_generated.connect(finish)
