@@ -666,7 +666,11 @@ class PlanetGenerator(Generator):
         return (ext, title, link, items[:int(self.settings.get("PLANET_FEED_ITEMS", 50))])
 
     def _feeds(self, items: list[E.Entry], stem: str, title: str, link: str) -> list[dict]:
-        """Write `<stem>.atom.xml` and `<stem>.rss.xml`; return their descriptions for the page's <head>."""
+        """Write `<stem>.atom.xml` and `<stem>.rss.xml`; return their descriptions for the page's <head>.
+
+        A feed's atom:id is the address of its page (`link`) when that page is the planet's; a blog's feed leads to
+        the blog, whose own feed has the blog's address for id (a member's, most outside ones): it has its own
+        address (RFC 4287: one id, one feed). An RSS guid is a permalink only when it is the item's address."""
         siteurl = self.settings["SITEURL"]
         limit = int(self.settings.get("PLANET_FEED_ITEMS", 50))
         for cls, ext, _, _ in FEED_KINDS:
@@ -679,6 +683,7 @@ class PlanetGenerator(Generator):
                 description=self.settings.get("SITE_DESCRIPTION") or title,
                 language="fr",
                 feed_url=f"{siteurl}/{path}",
+                feed_guid=f"{siteurl}/{path}" if stem.startswith(f"{FEEDS}/{BLOGS}/") else None,
                 author_name=self.settings.get("NETWORK_NAME", ""),
             )
             for entry in with_content(items[:limit], self.state_dir, self._content):
@@ -690,7 +695,8 @@ class PlanetGenerator(Generator):
                     author_name=entry.author or None,
                     pubdate=entry.date,
                     updateddate=updated,
-                    unique_id=published_id(entry),
+                    unique_id=(guid := published_id(entry)),
+                    unique_id_is_permalink=guid == entry.link,
                     categories=[c for c in (entry.source.specialty, entry.source.title) if c],
                     # a podcast episode's file, as its feed gave it: podcast apps can play it from the planet's feeds
                     enclosures=[Enclosure(entry.enclosure["url"], str(entry.enclosure["length"]),

@@ -182,6 +182,29 @@ def test_feeds_opml_and_autodiscovery(built):
         assert types.count("application/atom+xml") == 2, "the planet's feed and this page's feed"
 
 
+def test_each_feed_has_its_own_id_and_guids_say_whether_they_are_addresses(built):
+    """RFC 4287: one atom:id per feed (the planet's copy of a blog's feed had the blog's own feed's id); RSS 2.0: a
+    guid without isPermaLink="false" is read as the item's address, which a member's tag: id is not."""
+    atom = "{http://www.w3.org/2005/Atom}"
+    out, base = built.output, built.url
+    ids = {}
+    folders = [out / "feeds", out / "feeds" / "blogs", out / "feeds" / "specialites"]  # (links: rglob skips them)
+    for path in [*(p for f in folders for p in sorted(f.glob("*.atom.xml"))),
+                 *(out / s.slug / "feeds" / "all.atom.xml" for s in built.sites)]:
+        ids[str(path.relative_to(out))] = ET.parse(path).getroot().findtext(f"{atom}id")
+    assert len(set(ids.values())) == len(ids), ids
+    assert ids["feeds/blogs/dr-a.atom.xml"] == f"{base}feeds/blogs/dr-a.atom.xml"
+    assert ids["feeds/all.atom.xml"] == base and ids["dr-a/feeds/all.atom.xml"] == f"{base}dr-a/"
+    kinds = set()
+    for path in (p for f in folders for p in sorted(f.glob("*.rss.xml"))):
+        for item in ET.parse(path).getroot().iter("item"):
+            guid = item.find("guid")
+            permalink = guid.get("isPermaLink", "true") == "true"
+            assert permalink == (guid.text == item.findtext("link")), (path.name, ET.tostring(item)[:300])
+            kinds.add(permalink)
+    assert kinds == {False}, "the members' entries have tag: ids; the outside test feeds' ids are not links either"
+
+
 def test_status_page_tells_what_went_wrong(built):
     rows = {row.th.a.get_text(strip=True): row.get_text(" ", strip=True)
             for row in soup(built.output / "etat-des-flux" / "index.html").select("tbody tr")}
