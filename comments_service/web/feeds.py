@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import html
 from datetime import UTC, datetime
+from urllib.parse import urlencode
 
 import feedgenerator
 from flask import Blueprint, current_app, request
@@ -25,9 +26,17 @@ bp = Blueprint("feeds", __name__, url_prefix="/feeds")
 LIMIT = 50
 
 
-def _feed(title: str, link: str, description: str, rows) -> feedgenerator.Atom1Feed:
+def _address(path: str, **query: str) -> str:
+    """The feed's public address, under comments_url (not the request's: any query string a client added): its
+    rel="self" and its atom:id. The page it is the feed of (`link`) was the id, which the blog's own feed has (its
+    address) and the planet's (the network's): several feeds were one for a reader that tells them apart by id."""
+    address = current_app.extensions["confreres_network"].comments_url + "feeds/" + path
+    return f"{address}?{urlencode(query)}" if query else address
+
+
+def _feed(title: str, link: str, description: str, rows, address: str) -> feedgenerator.Atom1Feed:
     feed = feedgenerator.Atom1Feed(
-        title=title, link=link, description=description, language="fr", feed_url=request.url
+        title=title, link=link, description=description, language="fr", feed_url=address, feed_guid=address
     )
     for row in rows:
         author = public.author(row)
@@ -62,7 +71,7 @@ def thread():
     network = current_app.extensions["confreres_network"]
     rows = store.recent(db, url=post["url"], limit=LIMIT)
     title = f"Commentaires sur {quoted_fr(post['title'] or post['url'])}"
-    feed = _feed(title, post["url"], title, rows)
+    feed = _feed(title, post["url"], title, rows, _address("thread.atom", url=post["url"]))
     _add_crossblog(feed, crossblog.answers_for(db, network, post["url"]), mentions.mentions_for(db, post["url"]))
     return _response(feed)
 
@@ -108,7 +117,8 @@ def site(slug: str):
         raise ApiError(404, "unknown_site", "Ce blog n'appartient pas au réseau.") from None
     rows = store.recent(get_db(), site=slug, limit=LIMIT)
     title = f"Commentaires — {blog.title}"
-    return _response(_feed(title, blog.url, f"Les derniers commentaires du blog de {blog.author}", rows))
+    return _response(_feed(title, blog.url, f"Les derniers commentaires du blog de {blog.author}", rows,
+                           _address(f"site/{blog.slug}.atom")))
 
 
 @bp.get("/recent.atom")
@@ -116,5 +126,6 @@ def recent():
     network = current_app.extensions["confreres_network"]
     rows = store.recent(get_db(), sites={blog.slug for blog in network.sites}, limit=LIMIT)
     title = f"Commentaires — {network.name}"
-    return _response(_feed(title, network.url, f"Les derniers commentaires du réseau {network.name}", rows))
+    return _response(_feed(title, network.url, f"Les derniers commentaires du réseau {network.name}", rows,
+                           _address("recent.atom")))
 

@@ -85,3 +85,24 @@ def test_a_title_in_guillemets_is_quoted_once(app, client, urls):
     assert feed.feed.title == "Commentaires sur « “Schizo”, la série »"
     page = client.get("/thread", query_string={"url": urls.POST_B}).get_data(as_text=True)
     assert "Commentaires sur « “Schizo”, la série »" in page and "« «" not in page
+
+
+def test_each_feed_is_its_own_with_its_public_address(actions, client, urls):
+    """RFC 4287: one atom:id per feed. The blog's feed of comments had the blog's address for id, the blog's own
+    feed's; the network's had the network's, the planet's feed's. Each is its public address now (rel="self" too,
+    never with what a client added to the request)."""
+    import xml.etree.ElementTree as ET
+    from urllib.parse import quote
+
+    from tests.conftest import COMMENTS_URL
+
+    _seed(actions, urls)
+    atom = "{http://www.w3.org/2005/Atom}"
+    expected = {"/feeds/recent.atom?utm_source=x": f"{COMMENTS_URL}feeds/recent.atom",
+                "/feeds/site/dr-a.atom": f"{COMMENTS_URL}feeds/site/dr-a.atom",
+                f"/feeds/thread.atom?url={quote(urls.POST_B)}&x=1": f"{COMMENTS_URL}feeds/thread.atom?url={quote(urls.POST_B, safe='')}"}
+    for path, address in expected.items():
+        root = ET.fromstring(client.get(path).data)
+        selfs = [link.get("href") for link in root.findall(f"{atom}link") if link.get("rel") == "self"]
+        assert (root.findtext(f"{atom}id"), selfs) == (address, [address]), path
+        assert root.findtext(f"{atom}id") not in (urls.BLOG_A, "http://blogs.test/", urls.POST_B)
