@@ -40,6 +40,18 @@ def resolve_many(db, urls: set[str]) -> dict[str, str]:
     return dict(rows)
 
 
+def first_addresses(db, urls) -> dict[str, str]:
+    """{address now: the first address the post had} for those of `urls` that moved: what the ids of the feeds'
+    entries are made of, which must never change (RFC 4287), while their links follow the post."""
+    urls = sorted({u for u in urls if u})
+    if not urls:
+        return {}
+    rows = db.conn.execute(
+        f"SELECT new_url, old_url FROM post_moves WHERE new_url IN ({','.join('?' * len(urls))})"
+        " ORDER BY moved DESC, rowid DESC", urls).fetchall()
+    return dict(rows)  # the last row of each address wins: its earliest move
+
+
 def follow(db, slug: str, items, now=None) -> dict[str, bool]:
     """Move the threads of the posts of `slug` that the announce lists at a new address (`item.moved_from`);
     inside the announce's transaction, after the new posts are recorded (domain/posts.sync). An earlier address

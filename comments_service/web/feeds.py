@@ -18,7 +18,7 @@ from flask import Blueprint, current_app, request
 from comments_service.core.db import get_db
 from comments_service.core.errors import ApiError
 from comments_service.domain import comments as store
-from comments_service.domain import crossblog, mentions, public
+from comments_service.domain import crossblog, mentions, moves, public
 from comments_service.domain.posts import find_post
 from confreres.french import quoted_fr
 
@@ -38,6 +38,9 @@ def _feed(title: str, link: str, description: str, rows, address: str) -> feedge
     feed = feedgenerator.Atom1Feed(
         title=title, link=link, description=description, language="fr", feed_url=address, feed_guid=address
     )
+    # a comment's id is made from its post's first address: a post that moved (a corrected title) kept its
+    # comments, which came again as new ones to the feed's readers
+    first = moves.first_addresses(get_db(), {row["post_url"] for row in rows})
     for row in rows:
         author = public.author(row)
         name = author["name"]
@@ -46,7 +49,7 @@ def _feed(title: str, link: str, description: str, rows, address: str) -> feedge
         feed.add_item(
             title=f"{name} sur {quoted_fr(row['post_title'])}",
             link=f"{row['post_url']}#comment-{row['id']}",
-            unique_id=f"{row['post_url']}#comment-{row['id']}",
+            unique_id=f"{first.get(row['post_url'], row['post_url'])}#comment-{row['id']}",
             description=row["html"],
             author_name=name,
             author_link=author.get("profile") or author["website"],
@@ -81,12 +84,13 @@ MENTION_VERBS = {"reply": "a répondu", "like": "a aimé", "repost": "a partagé
 
 def _add_crossblog(feed: feedgenerator.Atom1Feed, answers: list[dict], mentions: list[dict]) -> None:
     """Answers from the network's blogs and approved Webmentions, among the comments, newest first."""
+    first = moves.first_addresses(get_db(), {answer["url"] for answer in answers})
     for answer in answers:
         moment = store.parse_iso(answer["published"]) if answer["published"] else None
         feed.add_item(
             title=f"{answer['author']['name']} a répondu sur son blog : {quoted_fr(answer['title'] or answer['url'])}",
             link=answer["url"],
-            unique_id=answer["url"],
+            unique_id=first.get(answer["url"], answer["url"]),
             description=f"<p>{html.escape(answer['excerpt'])}</p>" if answer["excerpt"] else "",
             author_name=answer["author"]["name"],
             pubdate=moment,

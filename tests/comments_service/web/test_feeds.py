@@ -106,3 +106,42 @@ def test_each_feed_is_its_own_with_its_public_address(actions, client, urls):
         selfs = [link.get("href") for link in root.findall(f"{atom}link") if link.get("rel") == "self"]
         assert (root.findtext(f"{atom}id"), selfs) == (address, [address]), path
         assert root.findtext(f"{atom}id") not in (urls.BLOG_A, "http://blogs.test/", urls.POST_B)
+
+
+def test_a_comment_keeps_its_id_when_its_post_moves(actions, client, urls):
+    """A corrected title moves the post, and its comments with it: in the feeds they stay the entries they were
+    (their id made from the post's first address), never new ones; their links lead to where the post is now."""
+    from tests.comments_service.domain.test_moves import NEW_A, move_a
+
+    actions.approved_comment("Avant le déplacement.")
+    paths = ("/feeds/site/dr-a.atom", "/feeds/recent.atom")
+    before = {path: [e.id for e in feedparser.parse(client.get(path).data).entries] for path in paths}
+    before["thread"] = [e.id for e in feedparser.parse(
+        client.get("/feeds/thread.atom", query_string={"url": urls.POST_A}).data).entries]
+    assert before["thread"] and before["thread"][0].startswith(urls.POST_A + "#comment-")
+    move_a(client, urls)
+    after = {path: feedparser.parse(client.get(path).data).entries for path in paths}
+    after["thread"] = feedparser.parse(client.get("/feeds/thread.atom", query_string={"url": NEW_A}).data).entries
+    for name, entries in after.items():
+        assert [e.id for e in entries] == before[name], name
+        assert all(e.link.startswith(NEW_A + "#comment-") for e in entries if "comment" in e.link), name
+    # moved again: still the first address's
+    move_a(client, urls, new=NEW_A.replace(".html", "-bis.html"), moved_from=[urls.POST_A, NEW_A])
+    entries = feedparser.parse(client.get("/feeds/site/dr-a.atom").data).entries
+    assert [e.id for e in entries] == before["/feeds/site/dr-a.atom"]
+
+
+def test_an_answer_from_a_blog_keeps_its_id_when_it_moves(client, urls):
+    from tests.comments_service.actions.test_posts import put
+    from tests.comments_service.domain.test_moves import posts_of
+
+    def ids():
+        feed = feedparser.parse(client.get("/feeds/thread.atom", query_string={"url": urls.POST_B}).data)
+        return [(e.id, e.link) for e in feed.entries]
+
+    ((before, _),) = ids()  # Dr A's second post answers POST_B
+    moved = urls.BLOG_A + "second-billet-corrige.html"
+    entry = {"url": moved, "title": "Second billet", "date": "2024-03-08", "reply_to": urls.POST_B,
+             "moved_from": [urls.POST_A2]}
+    assert put(client, "dr-a", posts_of("dr-a", **{urls.POST_A2: entry})).status_code == 200
+    assert ids() == [(before, moved)]
