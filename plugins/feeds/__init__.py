@@ -19,29 +19,36 @@ from __future__ import annotations
 from feedgenerator import Rss201rev2Feed, get_tag_uri
 from pelican import signals
 
+FIRST_ADDRESSES = "FEEDS_FIRST_ADDRESSES"  # kept in the build's context (first_addresses)
+
 
 def _join(siteurl: str, path: str) -> str:
     return f"{siteurl.rstrip('/')}/{path}"
 
 
-def _own_pages(context: dict, siteurl: str) -> dict[str, str]:
-    """The address of each category's and tag's Atom feed -> the address of its page."""
-    pages = {}
-    for article in context.get("articles") or []:
-        groups = [("CATEGORY_FEED_ATOM", article.category)] if getattr(article, "category", None) else []
-        groups += [("TAG_FEED_ATOM", tag) for tag in getattr(article, "tags", None) or []]
-        for setting, group in groups:
-            pattern = context.get(setting)
-            if pattern:
-                pages[_join(siteurl, str(pattern).format(slug=group.slug))] = _join(siteurl, group.url)
-    return pages
+def _own_page(context: dict, siteurl: str, feed_url: str) -> str:
+    """The address of the category's or tag's page whose Atom feed is at `feed_url` ('' for another feed)."""
+    for feed_setting, page_setting in (("CATEGORY_FEED_ATOM", "CATEGORY_URL"), ("TAG_FEED_ATOM", "TAG_URL")):
+        pattern, page = str(context.get(feed_setting) or ""), context.get(page_setting)
+        if "{slug}" not in pattern or not page:
+            continue
+        prefix, _, after = pattern.partition("{slug}")
+        before = _join(siteurl, prefix)
+        if feed_url.startswith(before) and feed_url.endswith(after) and len(feed_url) > len(before) + len(after):
+            return _join(siteurl, str(page).format(slug=feed_url[len(before):len(feed_url) - len(after)]))
+    return ""
 
 
 def first_addresses(context: dict, siteurl: str) -> dict[str, str]:
     """The address of each post that moved -> its first address this blog still knows (moves.earlier_addresses:
-    oldest first)."""
-    return {_join(siteurl, article.url): article.moved_from[0]
+    oldest first). Read once per build: a blog has a feed per category and per tag, and its posts do not change
+    between them."""
+    known = context.get(FIRST_ADDRESSES)
+    if known is None:
+        known = context[FIRST_ADDRESSES] = {
+            _join(siteurl, article.url): article.moved_from[0]
             for article in context.get("articles") or [] if getattr(article, "moved_from", None)}
+    return known
 
 
 def finish(context: dict, feed) -> None:
@@ -49,7 +56,7 @@ def finish(context: dict, feed) -> None:
     siteurl = str(context.get("SITEURL") or "")
     info = feed.feed
     info["language"] = context.get("DEFAULT_LANG") or "fr"
-    page = _own_pages(context, siteurl).get(info.get("feed_url") or "")
+    page = _own_page(context, siteurl, info.get("feed_url") or "")
     if page:
         info["id"] = info["feed_url"]
         info["link"] = page
