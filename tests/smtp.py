@@ -123,9 +123,13 @@ class Mailbox:
 
 
 class SmtpServer:
-    def __init__(self, port: int | None = None, mailbox: Mailbox | None = None):
+    """`smtputf8`: the server offers SMTPUTF8 (RFC 6531: addresses that are not ASCII), as Postfix does (aiosmtpd's
+    Controller does by default); False: a relay that does not."""
+
+    def __init__(self, port: int | None = None, mailbox: Mailbox | None = None, smtputf8: bool = True):
         self.port = port or free_port()
         self.mailbox = mailbox or Mailbox()
+        self.smtputf8 = smtputf8
         self._controller: Controller | None = None
 
     @property
@@ -134,7 +138,8 @@ class SmtpServer:
         return {"SMTP_HOST": "127.0.0.1", "SMTP_PORT": self.port, "SMTP_FROM": "Confrères <ne-pas-repondre@blogs.test>"}
 
     def start(self) -> SmtpServer:
-        self._controller = Controller(self.mailbox, hostname="127.0.0.1", port=self.port, ready_timeout=10)
+        self._controller = Controller(self.mailbox, hostname="127.0.0.1", port=self.port, ready_timeout=10,
+                                      enable_SMTPUTF8=self.smtputf8)
         self._controller.start()
         return self
 

@@ -52,8 +52,12 @@ def build(
     *, sender: str, to: str, subject: str, text: str, headers: dict[str, str] | None = None, now: datetime | None = None,
     html: str | None = None,
 ) -> str:
-    """The whole message as text (CRLF lines, ASCII headers, UTF-8 8bit body; with `html`, multipart/alternative)."""
-    message = EmailMessage(policy=POLICY)
+    """The whole message as text (CRLF lines, ASCII headers, UTF-8 8bit body; with `html`, multipart/alternative).
+
+    An address that is not ASCII (`josé@…`: the forms accept it) cannot be written in ASCII headers (an encoded word
+    is not allowed in an address): the headers are then UTF-8 (RFC 6532), and `Relay` sends it with SMTPUTF8."""
+    international = not (to.isascii() and parseaddr(sender)[1].isascii())  # the name is encoded anyway
+    message = EmailMessage(policy=POLICY.clone(utf8=True) if international else POLICY)
     message["From"] = sender
     message["To"] = to
     message["Subject"] = " ".join(subject.split())  # no CR/LF can reach a header
@@ -123,12 +127,19 @@ class Relay:
     def send(self, recipient: str, message: str) -> None:
         envelope_from = parseaddr(message_header(message, "From"))[1]
         data = message.encode("utf-8")
+        international = not (recipient.isascii() and envelope_from.isascii())
         while True:
             reused = self.smtp is not None
             try:
                 if self.smtp is None:
                     self.smtp = self._open()
                 options = ["BODY=8BITMIME"] if self.smtp.has_extn("8bitmime") else []
+                if international:  # RFC 6531; without it smtplib raised UnicodeEncodeError, which ended the whole pass
+                    if not self.smtp.has_extn("smtputf8"):
+                        if not self.keep:
+                            self.close()
+                        raise MailError("an address that is not ASCII needs SMTPUTF8, which the relay does not offer")
+                    options.append("SMTPUTF8")
                 self.smtp.sendmail(envelope_from, [recipient], data, mail_options=options)
                 break
             except (OSError, smtplib.SMTPException) as exc:
