@@ -103,7 +103,8 @@ def _render(network, frequency: str, content: letter.Content, choice: dict, plac
 class _Template:
     """A letter's whole message for one set of filters, built once by the email package with stand-ins for what
     differs per reader (the address, the Message-ID, the unsubscribe URL), which `for_reader` puts back. An
-    address that is not ASCII gets its message built whole (the email package encodes it)."""
+    address that is not ASCII gets its message built whole (the email package encodes it), and so does every reader
+    of a letter with a part in quoted-printable (transport._encoding), whose stand-ins may be split across lines."""
 
     def __init__(self, sender: str, subject: str, text: str, html: str, now: datetime):
         tag = secrets.token_hex(12)
@@ -120,7 +121,7 @@ class _Template:
                             now=parts["now"])
 
     def for_reader(self, to: str, url: str) -> str:
-        if not (to.isascii() and url.isascii()):
+        if not (to.isascii() and url.isascii()) or "quoted-printable" in self.message:  # its stand-ins may be cut
             return self._build(to, url)
         return (self.message.replace(self.msgid, make_msgid(domain=self.domain), 1)
                 .replace(self.address, to).replace(self.url, url))

@@ -2,7 +2,8 @@
 
 Nothing here decides who gets what (mail/notices.py does) and nothing here touches the database: the
 outbox gives a stored message, `send` delivers it or raises MailError. Messages are plain text (the letter
-adds an HTML alternative), UTF-8, 8bit (readable as is in an .eml file), no tracking, one recipient each.
+adds an HTML alternative), UTF-8, 8bit (readable as is in an .eml file; quoted-printable for a part with a line
+past 998 octets), no tracking, one recipient each.
 
 Settings (core/config.py, `CONFRERES_<KEY>`): SMTP_HOST, SMTP_PORT, SMTP_STARTTLS, SMTP_USER,
 SMTP_PASSWORD, SMTP_FROM, SMTP_TIMEOUT; MAIL_DIR writes files instead (the demo: var/mail).
@@ -12,9 +13,11 @@ from __future__ import annotations
 
 import email.policy
 import os
+import re
 import smtplib
 import ssl
 from datetime import UTC, datetime
+from email.header import Header
 from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid, parseaddr
 from pathlib import Path
@@ -22,7 +25,38 @@ from urllib.parse import urlsplit
 
 from comments_service.core.config import mail_transport
 
-POLICY = email.policy.SMTP.clone(max_line_length=998)  # never fold (and so encode) a long URL header
+LINE_MAX = 998  # octets of a line, CRLF excluded (RFC 5322 2.1.1, RFC 5321 4.5.3.1.6)
+VERBATIM = frozenset({"list-unsubscribe", "list-unsubscribe-post", "message-id", "in-reply-to", "references"})
+
+
+class _Policy(email.policy.EmailPolicy):
+    """SMTP's policy, with header lines folded at 76 columns, under RFC 5322's 78 (folded at 998, as before, one
+    encoded word of a French subject ran to 90 characters and more, past RFC 2047's 75), and some headers written by
+    this class rather than by the email package's folder:
+
+    - `VERBATIM` (a URL, message ids), as they are: folding a long token would encode it, and mail providers read the
+      URL of List-Unsubscribe as written;
+    - Subject, when it is not ASCII, as encoded words by `email.header.Header`: the folder of Python 3.11 drops the
+      space between two encoded words it folds apart (« 1 réponse » read « 1réponse »). (From's name, « Confrères »,
+      fits in one encoded word: never folded.)"""
+
+    def _line(self, name: str, value) -> str | None:
+        key, text, end = name.lower(), str(value), self.linesep
+        if key in VERBATIM and text.isascii() and len(name) + 2 + len(text) <= LINE_MAX:
+            return f"{name}: {text}{end}"
+        if key == "subject" and not (self.utf8 or text.isascii()):
+            return f"{name}: {Header(text, 'utf-8', maxlinelen=76, header_name=name).encode(linesep=end)}{end}"
+        return None
+
+    def fold(self, name, value):
+        return self._line(name, value) or super().fold(name, value)
+
+    def fold_binary(self, name, value):
+        line = self._line(name, value)
+        return line.encode("ascii") if line else super().fold_binary(name, value)
+
+
+POLICY = _Policy(linesep="\r\n", max_line_length=76)
 
 
 class MailError(Exception):
@@ -52,7 +86,8 @@ def build(
     *, sender: str, to: str, subject: str, text: str, headers: dict[str, str] | None = None, now: datetime | None = None,
     html: str | None = None,
 ) -> str:
-    """The whole message as text (CRLF lines, ASCII headers, UTF-8 8bit body; with `html`, multipart/alternative).
+    """The whole message as text (CRLF lines, ASCII headers folded at 76, UTF-8 8bit body; with `html`,
+    multipart/alternative).
 
     An address that is not ASCII (`josé@…`: the forms accept it) cannot be written in ASCII headers (an encoded word
     is not allowed in an address): the headers are then UTF-8 (RFC 6532), and `Relay` sends it with SMTPUTF8."""
@@ -68,10 +103,16 @@ def build(
     message["X-Auto-Response-Suppress"] = "All"
     for key, value in (headers or {}).items():
         message[key] = value
-    message.set_content(text, charset="utf-8", cte="8bit")
+    message.set_content(text, charset="utf-8", cte=_encoding(text))
     if html is not None:
-        message.add_alternative(html, subtype="html", charset="utf-8", cte="8bit")
+        message.add_alternative(html, subtype="html", charset="utf-8", cte=_encoding(html))
     return message.as_bytes().decode("utf-8")
+
+
+def _encoding(body: str) -> str:
+    """8bit (readable as is) when every line fits in 998 octets; quoted-printable otherwise (lines of 76): a line
+    past 998 (a revocation's reason of 1,000 accented characters, say) is cut or refused by relays."""
+    return "8bit" if all(len(line.encode("utf-8")) <= LINE_MAX for line in body.splitlines()) else "quoted-printable"
 
 
 transport = mail_transport  # 'dir', 'smtp' or '' (core/config: the database records it too, core/identity)
@@ -165,7 +206,8 @@ class Relay:
 
 
 def message_header(message: str, name: str) -> str:
-    head = message.split("\r\n\r\n", 1)[0]
+    """A header of a built message, unfolded (a long From is on two lines)."""
+    head = re.sub(r"\r\n(?=[ \t])", "", message.split("\r\n\r\n", 1)[0])
     prefix = name.lower() + ":"
     for line in head.split("\r\n"):
         if line.lower().startswith(prefix):

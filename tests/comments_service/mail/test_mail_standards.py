@@ -1,14 +1,21 @@
 """The mails as mail clients and providers read them, captured by a real SMTP server (aiosmtpd) and parsed by
-Python's `email` package: addresses that are not ASCII (RFC 6531/6532)."""
+Python's `email` package: addresses that are not ASCII (RFC 6531/6532), the encoded words of French headers
+(RFC 2047), lines (RFC 5322)."""
 
 from __future__ import annotations
 
 import email
 import email.policy
+import re
+from datetime import timedelta
 
 import pytest
 
-from tests.conftest import Actions
+from comments_service.actions.posts import sync_posts
+from comments_service.core.db import connect
+from comments_service.domain.posts import iso, utcnow
+from tests.comments_service.mail.letter_kit import NEW_B, recent_posts, subscribe
+from tests.conftest import BLOG_A, POSTS, Actions
 from tests.smtp import SmtpServer
 
 JOSE = "josé@exemple.fr"
@@ -49,3 +56,95 @@ def test_without_smtputf8_only_that_mail_waits_and_the_others_leave(make_app, re
     assert row["recipient"] == JOSE and "SMTPUTF8" in row["last_error"]
     again = run("notify", "send")
     assert "0 e-mail(s) envoyé(s), 1 en échec" in again.output, "retried, still waiting, never a traceback"
+
+
+# -- headers: encoded words of at most 75 characters, lines of at most 78; bodies: lines of at most 998 octets ------
+
+ENCODED_WORD = re.compile(rb"=\?[^?\s]+\?[bBqQ]\?[^?\s]*\?=")
+LONG_TITLE = "Gardes de nuit en zone rurale : témoignages, difficultés et propositions des médecins généralistes"
+
+
+def check_header_lines(mail) -> None:
+    head = mail.raw.split(b"\r\n\r\n", 1)[0]
+    verbatim = ("list-unsubscribe:", "message-id:", "references:", "in-reply-to:")
+    for line in head.split(b"\r\n"):
+        assert all(len(word) <= 75 for word in ENCODED_WORD.findall(line)), line  # RFC 2047 2
+        assert len(line) <= 78 or line.decode().lower().startswith(verbatim), line  # RFC 5322 2.1.1
+    assert not re.search(rb"^List-Unsubscribe: =\?", head, re.M), "the URL as written, never encoded"
+
+
+def body_lines(mail) -> list[bytes]:
+    return mail.raw.split(b"\r\n\r\n", 1)[1].split(b"\r\n")
+
+
+def test_long_french_subjects_are_folded_in_short_encoded_words(make_app, smtp, confreres_for):
+    app = make_app(**smtp.config)
+    actions = Actions(app, app.test_client(), smtp.mailbox)
+    actions.make_account("anne@dr-a.test", role="author", sites=["dr-a"], name="Dr Anne Àlvarez-Lefèvre")
+    url = BLOG_A + "gardes.html"
+    db = connect(app.config["DB"])
+    try:
+        sync_posts(db, app.extensions["confreres_network"], "dr-a",
+                   {"posts": POSTS["dr-a"]["posts"] + [{"url": url, "title": LONG_TITLE, "date": "2024-04-01"}]})
+    finally:
+        db.close()
+    actions.comment("Très juste.", url=url, author="Élodie Æbischer-Müller")
+    mail = smtp.mailbox.expect(to="anne@dr-a.test")
+    assert mail.subject == f"Commentaire à valider sur « {LONG_TITLE} »"
+    assert str(mail.message["From"]) == "Confrères <ne-pas-repondre@blogs.test>"
+    assert mail.header("List-Unsubscribe").startswith("<http://blogs.test/comments/notify/unsubscribe?token=")
+    check_header_lines(mail)
+    assert "Bonjour Dr Anne Àlvarez-Lefèvre," in mail.text and b"Content-Transfer-Encoding: 8bit" in mail.raw
+
+    recent_posts(app)
+    subscribe(actions, "lectrice@example.org")
+    assert confreres_for(app)("letter", "send").exit_code == 0
+    letter = smtp.mailbox.expect(to="lectrice@example.org", subject="La lettre des confrères :")
+    assert re.fullmatch(r"La lettre des confrères : la semaine du .+ au .+ \d{4}", letter.subject), letter.subject
+    check_header_lines(letter)
+
+
+def test_a_line_past_998_octets_is_sent_in_quoted_printable(make_app, smtp, confreres_for):
+    app = make_app(**smtp.config)
+    run = confreres_for(app)
+    granted = run("verify", "grant", "karim@exemple.test", "--rpps", "19900000449", "--last-name", "Benali",
+                  "--first-name", "Karim", "--no-directory")
+    assert granted.exit_code == 0, granted.output
+    reason = ("Inscription à l'Ordre non retrouvée après vérification téléphonique, écrite et répétée ; " * 11)[:995]
+    revoked = run("verify", "revoke", "karim@exemple.test", "--reason", reason.strip())
+    assert revoked.exit_code == 0, revoked.output
+    assert run("notify", "send").exit_code == 0
+    mail = smtp.mailbox.expect(to="karim@exemple.test", subject="révoquée")
+    assert len(f"Motif : {reason.strip()}".encode()) > 998
+    assert max(len(line) for line in body_lines(mail)) <= 998, "no relay cuts or refuses it"
+    assert b"Content-Transfer-Encoding: quoted-printable" in mail.raw
+    assert f"Motif : {reason.strip()}\r\n" in mail.text, "the reader sees the reason whole, its lines as sent (CRLF)"
+    check_header_lines(mail)
+
+
+def test_a_letter_with_a_line_past_998_octets_still_gives_each_reader_their_own_link(make_app, smtp, confreres_for):
+    app = make_app(**smtp.config)
+    actions = Actions(app, app.test_client(), smtp.mailbox)
+    recent_posts(app)
+    excerpt = "🩺" * 300  # the longest excerpt kept, 4 octets a character
+    db = connect(app.config["DB"])
+    try:
+        sync_posts(db, app.extensions["confreres_network"], "dr-b", {"posts": POSTS["dr-b"]["posts"] + [
+            {"url": NEW_B, "title": "Le temps de consultation", "date": iso(utcnow() - timedelta(days=1)),
+             "excerpt": excerpt}]})
+    finally:
+        db.close()
+    for reader in ("lectrice@example.org", "lecteur@example.org"):
+        subscribe(actions, reader)
+    assert confreres_for(app)("letter", "send").exit_code == 0
+    links = set()
+    for reader in ("lectrice@example.org", "lecteur@example.org"):
+        letter = smtp.mailbox.expect(to=reader, subject="La lettre des confrères :")
+        assert max(len(line) for line in body_lines(letter)) <= 998
+        text, html = letter.message.get_body(("plain",)).get_content(), letter.message.get_body(("html",)).get_content()
+        assert excerpt in text and excerpt in html
+        unsubscribe = letter.header("List-Unsubscribe")[1:-1]
+        assert unsubscribe in text and unsubscribe in html.replace("&amp;", "&") and "urn:" not in text + html
+        assert letter.to == reader
+        links.add(unsubscribe)
+    assert len(links) == 2, "each reader's own link"
