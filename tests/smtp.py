@@ -59,8 +59,9 @@ class Mail:
         return found[0]
 
     def addresses(self) -> set[str]:
-        """Every e-mail address anywhere in the message: headers, body, envelope (not the Message-ID)."""
-        text = re.sub(r"(?im)^message-id:.*$", "", self.raw.decode("utf-8", "replace"))
+        """Every e-mail address anywhere in the message: headers, body, envelope (not the message ids: Message-ID,
+        In-Reply-To, References)."""
+        text = re.sub(r"(?im)^(message-id|in-reply-to|references):.*$", "", self.raw.decode("utf-8", "replace"))
         return {a.lower() for a in ADDRESS.findall(text)} | {
             r.lower() for r in self.recipients
         }

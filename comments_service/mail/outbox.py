@@ -96,10 +96,11 @@ def _greeting(name: str | None) -> str:
 # -- outbox ----------------------------------------------------------------------------------------
 
 def queue(db, *, kind: str, to: str, subject: str, template: str, unsubscribe: dict, now=None, about=(),
-          about_mentions=(), **context) -> int:
+          about_mentions=(), thread: str | None = None, **context) -> int:
     """Render a mail and add it to the outbox, inside the caller's transaction; returns its id. `about`: the comment
     rows whose text the mail quotes, `about_mentions` the mention rows (dropped at send time if one of them is
-    withdrawn or edited: `stale_comments`)."""
+    withdrawn or edited: `stale_comments`). `thread`: the post the mail is about (transport.build: one conversation
+    per post in mail clients)."""
     unsubscribe_url = external("notify.unsubscribe", token=unsubscribe_token(unsubscribe))
     text = render_template(
         f"mail/{template}.txt",
@@ -117,6 +118,7 @@ def queue(db, *, kind: str, to: str, subject: str, template: str, unsubscribe: d
             "List-Unsubscribe": f"<{unsubscribe_url}>",
             "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
         },
+        thread=thread,
     )
     return enqueue(
         db, kind=kind, to=to, subject=subject, message=message, now=now, about=about, about_mentions=about_mentions

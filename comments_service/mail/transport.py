@@ -12,6 +12,7 @@ SMTP_PASSWORD, SMTP_FROM, SMTP_TIMEOUT; MAIL_DIR writes files instead (the demo:
 from __future__ import annotations
 
 import email.policy
+import hashlib
 import os
 import re
 import smtplib
@@ -84,10 +85,11 @@ def sender(config, comments_url: str) -> str:
 
 def build(
     *, sender: str, to: str, subject: str, text: str, headers: dict[str, str] | None = None, now: datetime | None = None,
-    html: str | None = None,
+    html: str | None = None, thread: str | None = None,
 ) -> str:
     """The whole message as text (CRLF lines, ASCII headers folded at 76, UTF-8 8bit body; with `html`,
-    multipart/alternative).
+    multipart/alternative). `thread` (a post's URL): the mail refers to that post's stable id (`thread_id`), so that
+    mail clients show the mails about one post as one conversation.
 
     An address that is not ASCII (`josé@…`: the forms accept it) cannot be written in ASCII headers (an encoded word
     is not allowed in an address): the headers are then UTF-8 (RFC 6532), and `Relay` sends it with SMTPUTF8."""
@@ -99,6 +101,8 @@ def build(
     message["Date"] = format_datetime(now or datetime.now(UTC))
     domain = parseaddr(sender)[1].rpartition("@")[2] or "localhost"
     message["Message-ID"] = make_msgid(domain=domain)
+    if thread:
+        message["In-Reply-To"] = message["References"] = thread_id(thread, domain)
     message["Auto-Submitted"] = "auto-generated"
     message["X-Auto-Response-Suppress"] = "All"
     for key, value in (headers or {}).items():
@@ -107,6 +111,14 @@ def build(
     if html is not None:
         message.add_alternative(html, subtype="html", charset="utf-8", cte=_encoding(html))
     return message.as_bytes().decode("utf-8")
+
+
+def thread_id(key: str, domain: str) -> str:
+    """The message id that every mail about `key` (a post's URL) refers to (In-Reply-To, References), the way forges
+    thread their notifications: Thunderbird, Apple Mail and the clients that thread by References group them under
+    it (Gmail and Outlook also need the same subject). No mail bears it (a hash of the public URL, under the sender's
+    domain)."""
+    return f"<fil.{hashlib.sha256(key.encode('utf-8')).hexdigest()[:32]}@{domain}>"
 
 
 def _encoding(body: str) -> str:

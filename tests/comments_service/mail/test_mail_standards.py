@@ -148,3 +148,31 @@ def test_a_letter_with_a_line_past_998_octets_still_gives_each_reader_their_own_
         assert letter.to == reader
         links.add(unsubscribe)
     assert len(links) == 2, "each reader's own link"
+
+
+# -- threading: the mails about one post refer to one stable id; each has its own Message-ID --------------------------
+
+def test_the_mails_about_one_post_are_one_conversation(make_app, smtp, urls):
+    app = make_app(**smtp.config)
+    actions = Actions(app, app.test_client(), smtp.mailbox)
+    actions.make_account("bruno@docteur-b.example", role="author", sites=["dr-b"], name="Dr Bruno B")
+    actions.make_account("anne@dr-a.test", role="author", sites=["dr-a"], name="Dr Anne A")
+    actions.sql("INSERT INTO mail_addresses (email, created, confirmed) VALUES ('paul@exemple.fr', 'x', 'x')")
+    asked = actions.comment("Une question", url=urls.POST_B, author="Paul", email="paul@exemple.fr", notify=True)
+    actions.comment("Autre avis", url=urls.POST_B, author="Jeanne", email="jeanne@exemple.fr")
+    actions.reply(asked | {"url": urls.POST_B}, "Ma réponse", author="Inès", email="ines@exemple.fr")
+    actions.comment("Sur un autre billet", url=urls.POST_A, author="Marc")
+    mails = smtp.mailbox.wait(5)
+    on_b = [m for m in mails if "« Billet B »" in m.subject]
+    assert sorted(m.recipients[0] for m in on_b) == ["bruno@docteur-b.example"] * 3 + ["paul@exemple.fr"]
+    (thread,) = {m.header("References") for m in on_b}
+    assert re.fullmatch(r"<fil\.[0-9a-f]{32}@blogs\.test>", thread)
+    assert all(m.header("In-Reply-To") == thread for m in on_b)
+    (other,) = [m for m in mails if m not in on_b]
+    assert other.recipients == ["anne@dr-a.test"] and other.header("References") not in (None, thread)
+    ids = [m.header("Message-ID") for m in mails]
+    assert len(set(ids)) == len(ids) and thread not in ids, "each mail its own id; none bears the post's"
+    assert all(re.fullmatch(r"<[^<>@\s]+@blogs\.test>", i) for i in ids), ids
+    assert actions.request_link("paul@exemple.fr").status_code == 202
+    signin = smtp.mailbox.expect(to="paul@exemple.fr", subject="connexion")  # about no post: refers to none
+    assert signin.header("References") is None and signin.header("In-Reply-To") is None
