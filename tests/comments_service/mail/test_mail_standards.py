@@ -9,13 +9,15 @@ import email.policy
 import re
 from datetime import timedelta
 
+import httpx
 import pytest
 
 from comments_service.actions.posts import sync_posts
 from comments_service.core.db import connect
 from comments_service.domain.posts import iso, utcnow
 from tests.comments_service.mail.letter_kit import NEW_B, recent_posts, subscribe
-from tests.conftest import BLOG_A, POSTS, Actions
+from tests.conftest import BLOG_A, COMMENTS_URL, POSTS, Actions
+from tests.gunicorn import Gunicorn, environment
 from tests.smtp import SmtpServer
 
 JOSE = "josé@exemple.fr"
@@ -176,3 +178,48 @@ def test_the_mails_about_one_post_are_one_conversation(make_app, smtp, urls):
     assert actions.request_link("paul@exemple.fr").status_code == 202
     signin = smtp.mailbox.expect(to="paul@exemple.fr", subject="connexion")  # about no post: refers to none
     assert signin.header("References") is None and signin.header("In-Reply-To") is None
+
+
+# -- RFC 8058 over HTTP: a mail provider's one POST, no cookie, no page, as gunicorn serves it in production -----------
+
+ONE_CLICK = ("---FormBoundaryjWmhtjORrn\r\nContent-Disposition: form-data; name=\"List-Unsubscribe\"\r\n\r\n"
+             "One-Click\r\n---FormBoundaryjWmhtjORrn--\r\n")  # RFC 8058's own example
+
+
+def one_click(live, header: str, multipart: bool) -> httpx.Response:
+    url = header.strip("<>")
+    assert url.startswith(COMMENTS_URL), url
+    target = live.url + "/" + url[len(COMMENTS_URL):]
+    if multipart:
+        return httpx.post(target, content=ONE_CLICK.encode(), follow_redirects=False,
+                          headers={"Content-Type": "multipart/form-data; boundary=-FormBoundaryjWmhtjORrn"})
+    return httpx.post(target, data={"List-Unsubscribe": "One-Click"}, follow_redirects=False)
+
+
+def test_one_click_unsubscribe_over_http_as_mail_providers_post_it(make_app, smtp, confreres_for, tmp_path, urls):
+    app = make_app(**smtp.config)
+    actions = Actions(app, app.test_client(), smtp.mailbox)
+    anne = actions.make_account("anne@dr-a.test", role="author", sites=["dr-a"], name="Dr Anne A")
+    actions.comment("Une question", url=urls.POST_A, author="Paul")
+    notice = smtp.mailbox.expect(to="anne@dr-a.test")
+    recent_posts(app)
+    subscribe(actions, "lectrice@example.org")
+    assert confreres_for(app)("letter", "send").exit_code == 0
+    letter = smtp.mailbox.expect(to="lectrice@example.org", subject="La lettre des confrères :")
+    for mail in (notice, letter):
+        assert mail.header("List-Unsubscribe-Post") == "List-Unsubscribe=One-Click"
+        assert re.fullmatch(r"<https?://[^<>\s]+>", mail.header("List-Unsubscribe")), "one URL, https in production"
+
+    env = environment(SECRET_KEY=app.config["SECRET_KEY"], NETWORK=app.config["NETWORK"], DB=app.config["DB"],
+                      MAIL_SEND="cron")  # the production rate limits (one-click spends no write budget)
+    with Gunicorn(env, tmp_path / "gunicorn.log", workers=1) as live:
+        answered = one_click(live, notice.header("List-Unsubscribe"), multipart=True)
+        assert answered.status_code == 200 and "Désabonnement enregistré" in answered.text
+        assert "set-cookie" not in answered.headers or "session" not in answered.headers["set-cookie"]
+        assert actions.sql("SELECT notify_comments FROM accounts WHERE id = ?", (anne["id"],))[0][0] == "never"
+        assert one_click(live, notice.header("List-Unsubscribe"), multipart=False).status_code == 200, "idempotent"
+
+        answered = one_click(live, letter.header("List-Unsubscribe"), multipart=True)
+        assert answered.status_code == 200 and "Désabonnement enregistré" in answered.text
+        assert actions.sql("SELECT COUNT(*) FROM letter_subscribers")[0][0] == 0
+        assert one_click(live, letter.header("List-Unsubscribe"), multipart=False).status_code == 200
