@@ -65,6 +65,7 @@ DEFAULTS: dict[str, object] = {
     "SMTP_USER": "",
     "SMTP_PASSWORD": "",
     "SMTP_FROM": "",  # empty: "Confrères <ne-pas-repondre@<host of comments_url>>"
+    "SMTP_REPLY_TO": "",  # the administrators' address: Reply-To of the mails about a member's verification
     "SMTP_TIMEOUT": 10,  # seconds
     "MAIL_DIR": "",  # write each mail as an .eml file there instead of SMTP (the demo: var/mail)
     "MAIL_SEND": "background",  # background: a thread sends after each commit; cron: `confreres notify send` only

@@ -24,6 +24,7 @@ from comments_service.core import tokens
 from comments_service.core.db import write
 from comments_service.domain import accounts, secrecy
 from comments_service.domain.comments import get_comment, iso, query, query_one, utcnow
+from comments_service.mail import transport as mailer
 from comments_service.mail.outbox import (
     NOTICE_TABLES,
     _greeting,
@@ -487,6 +488,7 @@ def tell_member(app, db, account_id: int, *, subject: str, template: str, now: d
         queue(
             db, kind=kind, to=account["email"], subject=f"{app.extensions['confreres_network'].name} : {subject}",
             template=template, unsubscribe={"s": "address", "e": account["email"]}, now=now,
+            reply_to=mailer.reply_to(app.config), replies_read=bool(mailer.reply_to(app.config)),
             greeting=f"Bonjour {account['display_name']}," if account["display_name"] else "Bonjour,",
             verification_url=external("verification.page_status"), **context,
         )

@@ -96,11 +96,11 @@ def _greeting(name: str | None) -> str:
 # -- outbox ----------------------------------------------------------------------------------------
 
 def queue(db, *, kind: str, to: str, subject: str, template: str, unsubscribe: dict, now=None, about=(),
-          about_mentions=(), thread: str | None = None, **context) -> int:
+          about_mentions=(), thread: str | None = None, reply_to: str = "", **context) -> int:
     """Render a mail and add it to the outbox, inside the caller's transaction; returns its id. `about`: the comment
     rows whose text the mail quotes, `about_mentions` the mention rows (dropped at send time if one of them is
     withdrawn or edited: `stale_comments`). `thread`: the post the mail is about (transport.build: one conversation
-    per post in mail clients)."""
+    per post in mail clients). `reply_to`: where a reply goes (the sender's address is not read)."""
     unsubscribe_url = external("notify.unsubscribe", token=unsubscribe_token(unsubscribe))
     text = render_template(
         f"mail/{template}.txt",
@@ -117,6 +117,7 @@ def queue(db, *, kind: str, to: str, subject: str, template: str, unsubscribe: d
         headers={
             "List-Unsubscribe": f"<{unsubscribe_url}>",
             "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
+            **({"Reply-To": reply_to} if reply_to else {}),
         },
         thread=thread,
     )
@@ -318,6 +319,9 @@ def init_app(app) -> None:
 
     if app.config["MAIL_SEND"] not in SEND_MODES:
         raise ConfigError(f"CONFRERES_MAIL_SEND={app.config['MAIL_SEND']!r}: expected background or cron")
+    reply_to = str(app.config.get("SMTP_REPLY_TO") or "").strip()
+    if reply_to and not mailer.is_address(reply_to):
+        raise ConfigError(f"CONFRERES_SMTP_REPLY_TO={reply_to!r}: expected an address (« Administrateurs <admin@…> »)")
     app.extensions["confreres_mail_sender"] = Worker(
         app, "confreres-mail", lambda: _send_queued(app), failure="mail sender failed"
     )

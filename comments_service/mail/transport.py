@@ -20,7 +20,7 @@ import ssl
 from datetime import UTC, datetime
 from email.header import Header
 from email.message import EmailMessage
-from email.utils import format_datetime, make_msgid, parseaddr
+from email.utils import format_datetime, getaddresses, make_msgid, parseaddr
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -81,6 +81,21 @@ def default_sender(comments_url: str) -> str:
 
 def sender(config, comments_url: str) -> str:
     return str(config.get("SMTP_FROM") or "").strip() or default_sender(comments_url)
+
+
+def is_address(value: str) -> bool:
+    """Whether a setting (SMTP_REPLY_TO) is one address, with or without a name, that a header can hold."""
+    found = getaddresses([value])
+    if len(found) != 1 or "\n" in value or "\r" in value:
+        return False
+    local, at, domain = found[0][1].rpartition("@")
+    return bool(at and local and "." in domain and found[0][1].isascii())
+
+
+def reply_to(config) -> str:
+    """SMTP_REPLY_TO: where a member's reply to a mail about their verification goes ("": none; the sender's
+    address, `ne-pas-repondre@…` by default, is not read)."""
+    return str(config.get("SMTP_REPLY_TO") or "").strip()
 
 
 def build(

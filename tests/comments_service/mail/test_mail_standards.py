@@ -1,6 +1,6 @@
 """The mails as mail clients and providers read them, captured by a real SMTP server (aiosmtpd) and parsed by
 Python's `email` package: addresses that are not ASCII (RFC 6531/6532), the encoded words of French headers
-(RFC 2047), lines (RFC 5322)."""
+(RFC 2047), lines (RFC 5322), threading (References), RFC 8058's one-click over HTTP, Reply-To."""
 
 from __future__ import annotations
 
@@ -13,8 +13,11 @@ import httpx
 import pytest
 
 from comments_service.actions.posts import sync_posts
+from comments_service.core.config import ConfigError
 from comments_service.core.db import connect
+from comments_service.domain import verification
 from comments_service.domain.posts import iso, utcnow
+from comments_service.mail import outbox
 from tests.comments_service.mail.letter_kit import NEW_B, recent_posts, subscribe
 from tests.conftest import BLOG_A, COMMENTS_URL, POSTS, Actions
 from tests.gunicorn import Gunicorn, environment
@@ -223,3 +226,48 @@ def test_one_click_unsubscribe_over_http_as_mail_providers_post_it(make_app, smt
         assert answered.status_code == 200 and "Désabonnement enregistré" in answered.text
         assert actions.sql("SELECT COUNT(*) FROM letter_subscribers")[0][0] == 0
         assert one_click(live, letter.header("List-Unsubscribe"), multipart=False).status_code == 200
+
+
+# -- Reply-To: the mails that ask a member to answer reach the administrators, never `ne-pas-repondre@…` -------------
+
+def revoke_and_send(app, confreres_for, email_address: str) -> None:
+    run = confreres_for(app)
+    granted = run("verify", "grant", email_address, "--rpps", "19900000449", "--last-name", "Benali",
+                  "--first-name", "Karim", "--no-directory")
+    assert granted.exit_code == 0, granted.output
+    with app.app_context():  # what `confreres verify revoke` does, with this app's settings
+        db = connect(app.config["DB"])
+        try:
+            account_id = actions_sql_one(db, "SELECT id FROM accounts WHERE email = ?", email_address)
+            verification.revoke_report(app, db, account_id, "Inscription non retrouvée", actor="admin (test)")
+        finally:
+            db.close()
+    outbox.deliver(app.config)
+
+
+def actions_sql_one(db, query: str, *params):
+    return db.conn.execute(query, params).fetchone()[0]
+
+
+def test_a_revoked_member_who_answers_reaches_the_administrators(make_app, smtp, confreres_for):
+    app = make_app(**smtp.config, SMTP_REPLY_TO="Administrateurs de Confrères <admin@blogs.test>", MAIL_SEND="cron")
+    revoke_and_send(app, confreres_for, "karim@exemple.test")
+    mail = smtp.mailbox.expect(to="karim@exemple.test", subject="révoquée")
+    assert mail.message["Reply-To"].addresses[0].addr_spec == "admin@blogs.test"
+    assert "répondez à ce message, il parvient aux administrateurs du réseau" in " ".join(mail.text.split())
+    assert mail.addresses() == {"karim@exemple.test", "ne-pas-repondre@blogs.test", "admin@blogs.test"}
+
+
+def test_without_a_reply_address_the_mail_does_not_ask_for_a_reply(make_app, smtp, confreres_for):
+    app = make_app(**smtp.config, MAIL_SEND="cron")
+    revoke_and_send(app, confreres_for, "karim@exemple.test")
+    mail = smtp.mailbox.expect(to="karim@exemple.test", subject="révoquée")
+    assert mail.header("Reply-To") is None
+    text = " ".join(mail.text.split())
+    assert "écrivez aux administrateurs du réseau" in text and "répondez" not in text
+
+
+@pytest.mark.parametrize("value", ["pas une adresse", "a@b.fr, c@d.fr", "admin@localhost"])
+def test_a_reply_address_that_is_not_one_stops_the_service_at_start(make_app, value):
+    with pytest.raises(ConfigError, match="CONFRERES_SMTP_REPLY_TO"):
+        make_app(SMTP_REPLY_TO=value)
