@@ -14,7 +14,6 @@ import contextlib
 import secrets
 from datetime import datetime
 from email.utils import make_msgid, parseaddr
-from urllib.parse import urlsplit
 
 from flask import current_app, render_template
 
@@ -44,9 +43,8 @@ def unsubscribe_url(row) -> str:
 
 
 def _headers(unsubscribe: str) -> dict[str, str]:
-    host = urlsplit(_network().comments_url).hostname or "localhost"
     return {
-        "List-Id": f"{TITLE} <lettre.{host}>",
+        "List-Id": outbox.list_id("lettre", TITLE),
         "List-Unsubscribe": f"<{unsubscribe}>",
         "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
     }

@@ -16,6 +16,7 @@ import hmac
 import logging
 import textwrap
 from datetime import datetime, timedelta
+from urllib.parse import urlsplit
 
 from flask import current_app, g, has_app_context, render_template
 
@@ -53,6 +54,12 @@ def external(endpoint: str, **values) -> str:
 
 def _post(db, url: str):
     return query_one(db, "SELECT url, site, title FROM posts WHERE url = ?", (url,))
+
+
+def list_id(label: str, name: str) -> str:
+    """The RFC 2919 List-Id of one stream of mails (`<label>.<host of comments_url>`), by which readers filter it and
+    mail providers tell it: the letter, a blog author's notices, the replies to one's comments."""
+    return f"{name} <{label}.{urlsplit(_network().comments_url).hostname or 'localhost'}>"
 
 
 def comment_link(row) -> str:
@@ -96,11 +103,12 @@ def _greeting(name: str | None) -> str:
 # -- outbox ----------------------------------------------------------------------------------------
 
 def queue(db, *, kind: str, to: str, subject: str, template: str, unsubscribe: dict, now=None, about=(),
-          about_mentions=(), thread: str | None = None, reply_to: str = "", **context) -> int:
+          about_mentions=(), thread: str | None = None, reply_to: str = "", stream: str = "", **context) -> int:
     """Render a mail and add it to the outbox, inside the caller's transaction; returns its id. `about`: the comment
     rows whose text the mail quotes, `about_mentions` the mention rows (dropped at send time if one of them is
     withdrawn or edited: `stale_comments`). `thread`: the post the mail is about (transport.build: one conversation
-    per post in mail clients). `reply_to`: where a reply goes (the sender's address is not read)."""
+    per post in mail clients). `reply_to`: where a reply goes (the sender's address is not read). `stream`: the
+    List-Id of a stream of notifications (`list_id`)."""
     unsubscribe_url = external("notify.unsubscribe", token=unsubscribe_token(unsubscribe))
     text = render_template(
         f"mail/{template}.txt",
@@ -118,6 +126,7 @@ def queue(db, *, kind: str, to: str, subject: str, template: str, unsubscribe: d
             "List-Unsubscribe": f"<{unsubscribe_url}>",
             "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
             **({"Reply-To": reply_to} if reply_to else {}),
+            **({"List-Id": stream} if stream else {}),
         },
         thread=thread,
     )
@@ -157,7 +166,8 @@ def queue_for_author(db, author, **mail) -> int:
     greeting, and the one-click link that sets « never » for all of them."""
     return queue(
         db, to=author["email"], unsubscribe=account_scope("author", author),
-        greeting=_greeting(author["display_name"]), **mail,
+        greeting=_greeting(author["display_name"]), stream=list_id("auteurs", "Vos blogs : commentaires, mentions, réponses"),
+        **mail,
     )
 
 

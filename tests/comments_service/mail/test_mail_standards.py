@@ -271,3 +271,26 @@ def test_without_a_reply_address_the_mail_does_not_ask_for_a_reply(make_app, smt
 def test_a_reply_address_that_is_not_one_stops_the_service_at_start(make_app, value):
     with pytest.raises(ConfigError, match="CONFRERES_SMTP_REPLY_TO"):
         make_app(SMTP_REPLY_TO=value)
+
+
+# -- List-Id: each stream of notifications is one list that readers filter and providers tell apart -------------------
+
+def test_each_stream_of_notifications_has_its_list_id(make_app, smtp, urls, confreres_for):
+    app = make_app(**smtp.config)
+    actions = Actions(app, app.test_client(), smtp.mailbox)
+    bruno = actions.make_account("bruno@docteur-b.example", role="author", sites=["dr-b"], name="Dr Bruno B")
+    actions.sql("INSERT INTO mail_addresses (email, created, confirmed) VALUES ('paul@exemple.fr', 'x', 'x')")
+    asked = actions.comment("Une question", url=urls.POST_B, author="Paul", email="paul@exemple.fr", notify=True)
+    actions.reply(asked | {"url": urls.POST_B}, "Ma réponse", author="Inès")
+    author = smtp.mailbox.expect(to="bruno@docteur-b.example")
+    reply = smtp.mailbox.expect(to="paul@exemple.fr", subject="vous a répondu")
+    assert author.header("List-Id") == "Vos blogs : commentaires, mentions, réponses <auteurs.blogs.test>"
+    assert reply.header("List-Id") == "Réponses à vos commentaires <reponses.blogs.test>"
+    actions.sql("UPDATE accounts SET notify_comments = 'daily' WHERE id = ?", (bruno["id"],))
+    actions.comment("Pour le résumé", url=urls.POST_B, author="Jeanne")
+    assert confreres_for(app)("notify", "digest").exit_code == 0
+    digest = smtp.mailbox.expect(to="bruno@docteur-b.example", subject="Résumé du jour")
+    assert digest.header("List-Id") == author.header("List-Id"), "the digest is the same stream"
+    assert actions.request_link("paul@exemple.fr").status_code == 202
+    signin = smtp.mailbox.expect(to="paul@exemple.fr", subject="connexion")
+    assert signin.header("List-Id") is None, "a sign-in link is no list"
