@@ -61,16 +61,14 @@ def queue_confirmation(db, row, choice: dict, now: datetime | None = None) -> in
         return None  # « ne plus rien recevoir » from this inbox: the form answers as for anyone (it tells nothing)
     if outbox.sent_to_address(db, row["email"], "letter-confirm", moment - letter.CONFIRM_EVERY):
         return None
-    network = _network()
     token = tokens.make_letter_confirm_token(_secret(), row["id"], row["nonce"], choice)
-    confirm = outbox.external("letter_links.confirm", token=token)
-    days = max(1, int(current_app.config["CONFIRM_MAX_AGE"]) // 86400)
-    text = render_template("mail/letter_confirm.txt", network=network, confirm_url=confirm, max_days=days,
-                           what=letter.describe(network, choice))
-    message = mailer.build(sender=mailer.sender(current_app.config, network.comments_url), to=row["email"],
-                           subject=f"Confirmez votre abonnement à {TITLE}", text=text.strip() + "\n")
-    return outbox.enqueue(db, kind="letter-confirm", to=row["email"], subject=f"Confirmez votre abonnement à {TITLE}",
-                          message=message, now=moment)
+    # with « ne plus rien recevoir » (link and RFC 8058 headers), as the thread's confirmation: a stranger may type
+    # this address in the form once a day
+    return outbox.queue(db, kind="letter-confirm", to=row["email"], subject=f"Confirmez votre abonnement à {TITLE}",
+                        template="letter_confirm", unsubscribe={"s": "address", "e": row["email"]}, now=moment,
+                        confirm_url=outbox.external("letter_links.confirm", token=token),
+                        max_days=max(1, int(current_app.config["CONFIRM_MAX_AGE"]) // 86400),
+                        what=letter.describe(_network(), choice))
 
 
 def _local(moment: datetime) -> datetime:

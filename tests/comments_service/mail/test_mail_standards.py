@@ -294,3 +294,24 @@ def test_each_stream_of_notifications_has_its_list_id(make_app, smtp, urls, conf
     assert actions.request_link("paul@exemple.fr").status_code == 202
     signin = smtp.mailbox.expect(to="paul@exemple.fr", subject="connexion")
     assert signin.header("List-Id") is None, "a sign-in link is no list"
+
+
+def test_the_letters_confirmation_lets_a_stranger_typed_inbox_refuse_all_mail(make_app, smtp):
+    app = make_app(**smtp.config)
+    actions = Actions(app, app.test_client(), smtp.mailbox)
+    fields = {"email": "victime@example.org", "frequency": "weekly"}
+
+    def ask():
+        first = actions.client.post("/lettre", data=fields)  # the planet's static form, typed by anyone
+        assert actions.submit(first, "/lettre", **fields).status_code == 303
+
+    ask()
+    mail = smtp.mailbox.expect(to="victime@example.org", subject="Confirmez votre abonnement")
+    assert mail.header("List-Unsubscribe-Post") == "List-Unsubscribe=One-Click"
+    header = mail.header("List-Unsubscribe").strip("<>")
+    assert header in mail.links, "the same link in the text"
+    one_click = app.test_client(use_cookies=False).post(actions.local(header), data={"List-Unsubscribe": "One-Click"})
+    assert one_click.status_code == 200 and "Désabonnement enregistré" in one_click.get_data(as_text=True)
+    actions.sql("UPDATE outbox SET created = '2000-01-01T00:00:00Z'")  # later: past the hourly cap
+    ask()
+    assert len(smtp.mailbox.settle(0.5)) == 1, "« ne plus rien recevoir »: no more confirmations"
