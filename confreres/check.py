@@ -132,6 +132,8 @@ def mail(settings: dict, timeout: float) -> Finding:
             if settings["SMTP_USER"]:
                 smtp.login(str(settings["SMTP_USER"]), str(settings["SMTP_PASSWORD"] or ""))
                 steps.append("identifié")
+            if not smtp.has_extn("smtputf8"):  # RFC 6531: mail/transport.Relay leaves such a mail waiting
+                steps.append("sans SMTPUTF8 : un mail à une adresse non ASCII, josé@…, restera en file")
     except smtplib.SMTPAuthenticationError:
         return Finding(FAIL, subject, f"{where} refuse l'identifiant ou le mot de passe",
                        "vérifiez CONFRERES_SMTP_USER et CONFRERES_SMTP_PASSWORD")

@@ -18,7 +18,7 @@ from confreres.site_token import site_token
 from tests.comments_service.directory_kit import write_extract
 from tests.confreres.conftest import NO_SERVICE
 from tests.confreres.test_announce import Service
-from tests.smtp import free_port
+from tests.smtp import SmtpServer, free_port
 
 SECRET = "check-test-secret-" + "x" * 40
 
@@ -71,6 +71,18 @@ def test_a_ready_server_is_all_checked(server):
     assert "(1 blog)" in line(lines, "✓ Service de commentaires")
     assert "partagées par les workers" in line(lines, "✓ Limites de débit")
     assert "sites/dr-a/" in line(lines, "✓ Blog dr-a")
+
+
+def test_a_relay_without_smtputf8_is_said(server):
+    network, env = server
+    relay = SmtpServer(smtputf8=False).start()
+    try:
+        code, lines = check({**env, "CONFRERES_SMTP_PORT": str(relay.port)})
+    finally:
+        relay.stop()
+    assert code == 0, lines
+    assert "sans SMTPUTF8 : un mail à une adresse non ASCII, josé@…, restera en file" in line(lines, "✓ Courriel")
+    assert "SMTPUTF8" not in line(check(env)[1], "✓ Courriel"), "the fixture's relay offers it"
 
 
 def test_each_problem_is_named_with_its_fix(server, tmp_path):
