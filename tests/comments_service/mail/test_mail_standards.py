@@ -315,3 +315,19 @@ def test_the_letters_confirmation_lets_a_stranger_typed_inbox_refuse_all_mail(ma
     actions.sql("UPDATE outbox SET created = '2000-01-01T00:00:00Z'")  # later: past the hourly cap
     ask()
     assert len(smtp.mailbox.settle(0.5)) == 1, "« ne plus rien recevoir »: no more confirmations"
+
+
+def test_each_reader_of_a_letter_gets_a_message_id_of_their_own(make_app, smtp, confreres_for):
+    app = make_app(**smtp.config)
+    actions = Actions(app, app.test_client(), smtp.mailbox)
+    recent_posts(app)
+    readers = ("lectrice@example.org", "lecteur@example.org", "troisieme@example.org")
+    for reader in readers:
+        subscribe(actions, reader)
+    assert confreres_for(app)("letter", "send").exit_code == 0
+    letters = [smtp.mailbox.expect(to=reader, subject="La lettre des confrères :") for reader in readers]
+    ids = {letter.header("Message-ID") for letter in letters}
+    assert len(ids) == 3 and all(re.fullmatch(r"<[^<>@\s]+@blogs\.test>", i) for i in ids), ids
+    assert [letter.to for letter in letters] == list(readers)
+    assert all(letter.header("Auto-Submitted") == "auto-generated" for letter in letters)
+    assert all(letter.header("List-Id") == "La lettre des confrères <lettre.blogs.test>" for letter in letters)
