@@ -962,6 +962,70 @@ def m030_service_settings(db: Database) -> None:
         """,
     )
 
+
+@migrations()
+def m031_canonical_addresses(db: Database) -> None:
+    """Every stored e-mail address in its canonical form (core/addresses.normalise_email: NFC, lower case in every
+    script, the domain in punycode), as every writer now stores it and every lookup compares it. SQLite's NOCASE
+    folds ASCII letters only: a guest comment signed `Élodie@…` was not `élodie@…`'s, so her account's export and
+    deletion missed it, and neither did her « ne plus rien recevoir » reach it. Rows are rewritten in Python (the
+    runtime's rule). Where two rows become one: two addresses of one inbox in `mail_addresses` merge (the earliest
+    consent, a block kept), a thread's reply subscription is kept once, the letter keeps the confirmed (else the older)
+    subscription of the inbox; two ACCOUNTS of one inbox are not merged (their comments, roles, verification stay
+    apart): the later one keeps its address as stored, and a warning names its id (never the address)."""
+    import logging
+
+    from comments_service.core.addresses import address_key, normalise_email
+
+    def changed(sql: str) -> list[tuple]:
+        return [(rowid, value, normalise_email(value)) for rowid, value in db.execute(sql).fetchall()
+                if normalise_email(value) != value]
+
+    for rowid, _old, new in changed("SELECT rowid, email FROM comments WHERE email IS NOT NULL"):
+        db.execute("UPDATE comments SET email = ? WHERE rowid = ?", (new, rowid))
+    for rowid, _old, new in changed("SELECT rowid, recipient FROM outbox"):
+        db.execute("UPDATE outbox SET recipient = ?, recipient_key = ? WHERE rowid = ?", (new, address_key(new), rowid))
+    for rowid, _old, new in changed("SELECT rowid, email FROM subscriptions"):
+        db.execute(
+            "INSERT OR IGNORE INTO subscriptions (email, post_url, created)"
+            " SELECT ?, post_url, created FROM subscriptions WHERE rowid = ?", (new, rowid),
+        )
+        db.execute("DELETE FROM subscriptions WHERE rowid = ? AND email != ?", (rowid, new))
+    for account_id, _old, new in changed("SELECT id, email FROM accounts ORDER BY id"):
+        if db.execute("SELECT 1 FROM accounts WHERE email = ? AND id != ?", (new, account_id)).fetchone():
+            logging.getLogger(__name__).warning(
+                "account #%d keeps its address as stored: another account has the same inbox", account_id
+            )
+            continue
+        db.execute("UPDATE accounts SET email = ? WHERE id = ?", (new, account_id))
+    columns = ("created", "confirm_sent", "confirmed", "blocked")
+    for _rowid, old, new in changed("SELECT rowid, email FROM mail_addresses"):
+        rows = [db.execute(f"SELECT {', '.join(columns)} FROM mail_addresses WHERE email = ?", (value,)).fetchone()
+                for value in (old, new)]
+        if rows[1] is None:
+            db.execute("UPDATE mail_addresses SET email = ?, address_key = ? WHERE email = ?", (new, address_key(new), old))
+            continue
+        earliest = [min((r[i] for r in rows if r[i]), default=None) for i in range(len(columns))]
+        merged = {"created": earliest[0], "confirm_sent": max((r[1] for r in rows if r[1]), default=None),
+                  "confirmed": earliest[2], "blocked": earliest[3]}
+        db.execute("DELETE FROM mail_addresses WHERE email = ?", (old,))
+        db.execute(
+            f"UPDATE mail_addresses SET {', '.join(f'{c} = ?' for c in columns)}, address_key = ? WHERE email = ?",
+            (*[merged[c] for c in columns], address_key(new), new),
+        )
+    for subscriber_id, _old, new in changed("SELECT id, email FROM letter_subscribers ORDER BY id"):
+        other = db.execute("SELECT id, confirmed FROM letter_subscribers WHERE email = ? AND id != ?",
+                           (new, subscriber_id)).fetchone()
+        if other is None:
+            db.execute("UPDATE letter_subscribers SET email = ? WHERE id = ?", (new, subscriber_id))
+            continue
+        confirmed = db.execute("SELECT confirmed FROM letter_subscribers WHERE id = ?", (subscriber_id,)).fetchone()[0]
+        loser = other[0] if confirmed and not other[1] else subscriber_id
+        db.execute("DELETE FROM letter_sends WHERE subscriber_id = ?", (loser,))
+        db.execute("DELETE FROM letter_subscribers WHERE id = ?", (loser,))
+        db.execute("UPDATE letter_subscribers SET email = ? WHERE id IN (?, ?)", (new, subscriber_id, other[0]))
+
+
 def migrate(db: Database) -> list[str]:
     """Apply pending migrations under an exclusive write lock; return the names applied.
 

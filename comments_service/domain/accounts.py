@@ -19,6 +19,7 @@ import sqlite3
 from datetime import datetime, timedelta
 from urllib.parse import urlsplit, urlunsplit
 
+from comments_service.core.addresses import normalise_email
 from comments_service.core.db import write
 from comments_service.core.errors import ApiError
 from comments_service.domain import comments as store
@@ -70,15 +71,15 @@ def nonce_used(db, nonce: str) -> bool:
 # -- input ------------------------------------------------------------------------------------------
 
 def email_input(value, field: str = "email") -> str:
-    """A well-formed address (the form and the API share the rule), trimmed."""
+    """A well-formed address (the form and the API share the rule), in its canonical form (validate.email_address)."""
     if value is None or (isinstance(value, str) and not value.strip()):
         raise ApiError(400, "missing_field", "Indiquez votre adresse e-mail.", field)
     if not isinstance(value, str):
         raise ApiError(400, "invalid_type", "L'adresse e-mail doit être une chaîne.", field)
-    value = value.strip()
-    if len(value) > validate.MAX_EMAIL or not validate.EMAIL_RE.match(value):
+    address = validate.email_address(value)
+    if address is None:
         raise ApiError(400, "invalid_email", "Cette adresse e-mail n'est pas valide.", field)
-    return value
+    return address
 
 
 def return_input(network: Network, value, field: str = "return") -> str:
@@ -163,7 +164,7 @@ def get_account(db, account_id: int) -> sqlite3.Row | None:
 
 
 def find_account(db, email: str) -> sqlite3.Row | None:
-    return query_one(db, "SELECT * FROM accounts WHERE email = ? COLLATE NOCASE", (email.strip(),))
+    return query_one(db, "SELECT * FROM accounts WHERE email = ?", (normalise_email(email),))
 
 
 def sites_of(db, account_id: int) -> list[str]:
@@ -197,7 +198,7 @@ def ensure_account(
                 # show_specialty = 0: showing one's specialty is opt-in (db.m007_verification_privacy)
                 "INSERT INTO accounts (email, display_name, name_key, name_words, name_sig, role, created, show_specialty)"
                 " VALUES (?, ?, ?, ?, ?, ?, ?, 0)",
-                (email.strip(), display_name or "", *name_index(display_name or ""), role or "member", stamp),
+                (normalise_email(email), display_name or "", *name_index(display_name or ""), role or "member", stamp),
             )
             account_id = cursor.lastrowid
         else:

@@ -17,6 +17,7 @@ import secrets
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
+from comments_service.core.addresses import normalise_email
 from comments_service.core.db import write
 from comments_service.core.errors import ApiError
 from comments_service.domain import crossblog, public
@@ -70,7 +71,7 @@ def describe(network, choice: dict) -> str:
 # -- subscribers ----------------------------------------------------------------------------------------
 
 def find(db, email: str):
-    return query_one(db, "SELECT * FROM letter_subscribers WHERE email = ? COLLATE NOCASE", (email,))
+    return query_one(db, "SELECT * FROM letter_subscribers WHERE email = ?", (normalise_email(email),))
 
 
 def by_token(db, subscriber_id: int, nonce: str):
@@ -92,8 +93,8 @@ def ask(db, email: str, choice: dict, now: datetime | None = None):
             return None
         elif not row["confirmed"]:
             _apply(db, row["id"], choice)
-        db.conn.execute("UPDATE letter_subscribers SET confirm_sent = ? WHERE email = ? COLLATE NOCASE",
-                        (iso(moment), email))
+        db.conn.execute("UPDATE letter_subscribers SET confirm_sent = ? WHERE email = ?",
+                        (iso(moment), normalise_email(email)))
         return find(db, email)
 
 
@@ -101,7 +102,7 @@ def _insert(db, email: str, choice: dict, moment: datetime, confirmed: bool = Fa
     db.conn.execute(
         "INSERT INTO letter_subscribers (email, frequency, specialties, sites, nonce, created, confirmed)"
         " VALUES (?, ?, ?, ?, ?, ?, ?)",
-        (email, choice["f"], json.dumps(choice["s"]), json.dumps(choice["b"]), secrets.token_urlsafe(12),
+        (normalise_email(email), choice["f"], json.dumps(choice["s"]), json.dumps(choice["b"]), secrets.token_urlsafe(12),
          iso(moment), iso(moment) if confirmed else None),
     )
 

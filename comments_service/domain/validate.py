@@ -13,6 +13,7 @@ from datetime import date, datetime
 from functools import lru_cache
 from urllib.parse import urlsplit, urlunsplit
 
+from comments_service.core.addresses import normalise_email
 from comments_service.core.errors import ApiError
 from comments_service.core.ids import parse_id
 from confreres.registry import COMMENT_MODES, Network
@@ -157,9 +158,22 @@ def _email(payload: dict) -> str | None:
     value = _optional_text(payload, "email", MAX_EMAIL, "L'e-mail")
     if not value:
         return None
-    if not EMAIL_RE.match(value):
+    address = email_address(value)
+    if address is None:
         raise ApiError(400, "invalid_email", "Cette adresse e-mail n'est pas valide.", "email")
-    return value
+    return address
+
+
+def email_address(value: str) -> str | None:
+    """The address in its canonical form (core/addresses.normalise_email: what is stored and compared; an IDN domain
+    typed in Unicode is accepted, in punycode), or None when it is not a well-formed address. The one rule of the
+    comment form, the API, sign-in, the letter and the importers."""
+    if len(value) > 4 * MAX_EMAIL:  # IDNA's work stays small; punycode is longer than what was typed, never 4 times
+        return None
+    address = normalise_email(value)
+    if not address or len(address) > MAX_EMAIL or not EMAIL_RE.match(address):
+        return None
+    return address
 
 
 def _website(payload: dict) -> str | None:

@@ -122,9 +122,10 @@ def imported_comment(*, source_id: str, parent: str, author: str | None, email: 
     website is left out, and counted) and its HTML sanitised once (`source` is HTML, unless the importer gives
     `html`, sanitised already); `skip` set when it is empty once sanitised or too long to be a comment."""
     dropped = []
-    email = (email or "").strip() or None
-    if email and (len(email) > validate.MAX_EMAIL or not validate.EMAIL_RE.match(email)):
-        email, dropped = None, [*dropped, "email"]
+    typed, email = (email or "").strip(), None
+    if typed:
+        email = validate.email_address(typed)
+        dropped = dropped if email else [*dropped, "email"]
     website = (website or "").strip() or None
     if website and (len(website) > validate.MAX_WEBSITE or not validate.is_http_url(website)):
         website, dropped = None, [*dropped, "website"]

@@ -22,7 +22,7 @@ from flask import current_app, g, has_app_context, render_template
 
 from comments_service.core import events as hooks
 from comments_service.core import tokens
-from comments_service.core.addresses import address_key
+from comments_service.core.addresses import address_key, normalise_email
 from comments_service.core.db import connect, write
 from comments_service.core.worker import Worker
 from comments_service.domain.comments import iso, parse_iso, query, query_one, utcnow
@@ -146,7 +146,7 @@ def enqueue(db, *, kind: str, to: str, subject: str, message: str, now=None, abo
     with write(db):
         cursor = db.conn.execute(
             "INSERT INTO outbox (kind, recipient, recipient_key, subject, message, created) VALUES (?, ?, ?, ?, ?, ?)",
-            (kind, to, address_key(to), " ".join(subject.split()), message, iso(now or utcnow())),
+            (kind, normalise_email(to), address_key(to), " ".join(subject.split()), message, iso(now or utcnow())),
         )
         db.conn.executemany(
             "INSERT OR IGNORE INTO outbox_comments (outbox_id, comment_id, text_hash) VALUES (?, ?, ?)",
@@ -380,11 +380,12 @@ def subscribe(db, email: str, post_url: str, now: datetime | None = None) -> str
 
     At most one confirmation a day (CONFIRM_EVERY) to an inbox, whoever asks: its `+tag` variants count together
     (`sent_to_address`)."""
+    email = normalise_email(email)
     moment = now or utcnow()
     with write(db):
         if is_blocked(db, email):
             return "blocked"
-        address = query_one(db, "SELECT * FROM mail_addresses WHERE email = ? COLLATE NOCASE", (email,))
+        address = query_one(db, "SELECT * FROM mail_addresses WHERE email = ?", (email,))
         db.conn.execute(
             "INSERT OR IGNORE INTO subscriptions (email, post_url, created) VALUES (?, ?, ?)",
             (email, post_url, iso(moment)),
@@ -411,24 +412,25 @@ def subscribe(db, email: str, post_url: str, now: datetime | None = None) -> str
             now=moment,
         )
         db.conn.execute(
-            "UPDATE mail_addresses SET confirm_sent = ? WHERE email = ? COLLATE NOCASE", (iso(moment), email)
+            "UPDATE mail_addresses SET confirm_sent = ? WHERE email = ?", (iso(moment), email)
         )
         return "confirmation_sent"
 
 
 def confirm_address(db, email: str, now: datetime | None = None) -> bool:
     """Second step of the double opt-in; False when the owner had asked never to be written to."""
+    email = normalise_email(email)  # a link mailed before addresses were stored canonical
     moment = now or utcnow()
     with write(db):
         if is_blocked(db, email):
             return False
-        address = query_one(db, "SELECT * FROM mail_addresses WHERE email = ? COLLATE NOCASE", (email,))
+        address = query_one(db, "SELECT * FROM mail_addresses WHERE email = ?", (email,))
         if address is None:
             _add_address(db, email, iso(moment), confirmed=iso(moment))
             return True
         if not address["confirmed"]:
             db.conn.execute(
-                "UPDATE mail_addresses SET confirmed = ? WHERE email = ? COLLATE NOCASE", (iso(moment), email)
+                "UPDATE mail_addresses SET confirmed = ? WHERE email = ?", (iso(moment), email)
             )
         return True
 
@@ -443,6 +445,7 @@ def unblock_address(db, email: str) -> None:
 def _add_address(db, email: str, created: str, **columns: str) -> None:
     """Inside a write: the row of an address (double opt-in, « never write to me »), with the key of its inbox
     (core/addresses.address_key: what is_blocked looks up); `columns` set on it, new or not."""
+    email = normalise_email(email)
     names = ["email", "address_key", "created", *columns]
     db.conn.execute(
         f"INSERT INTO mail_addresses ({', '.join(names)}) VALUES ({', '.join('?' * len(names))}) ON CONFLICT (email)"
@@ -499,13 +502,13 @@ def unsubscribe(db, scope: dict, now: datetime | None = None, *, secret: str | N
             return False
         if kind == "thread":
             db.conn.execute(
-                "DELETE FROM subscriptions WHERE email = ? COLLATE NOCASE AND post_url = ?",
-                (scope.get("e", ""), scope.get("t", "")),
+                "DELETE FROM subscriptions WHERE email = ? AND post_url = ?",
+                (normalise_email(scope.get("e", "")), scope.get("t", "")),
             )
         elif kind == "address":
-            email = scope.get("e", "")
+            email = normalise_email(scope.get("e", ""))  # a link mailed before addresses were stored canonical
             _add_address(db, email, iso(moment), blocked=iso(moment))
-            db.conn.execute("DELETE FROM subscriptions WHERE email = ? COLLATE NOCASE", (email,))
+            db.conn.execute("DELETE FROM subscriptions WHERE email = ?", (email,))
         elif kind == "author":
             db.conn.execute("UPDATE accounts SET notify_comments = 'never' WHERE id = ?", (scope.get("a"),))
             for table in NOTICE_TABLES:

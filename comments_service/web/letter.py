@@ -23,6 +23,7 @@ from flask import Blueprint, current_app, redirect, request, url_for
 
 from comments_service.core import events as hooks
 from comments_service.core import tokens
+from comments_service.core.addresses import normalise_email
 from comments_service.core.db import get_db, write
 from comments_service.core.errors import ApiError
 from comments_service.domain import accounts, letter
@@ -108,7 +109,7 @@ def subscribe():
         return _form_page(typed, errors, 400)
     db = get_db()
     account = current_account()
-    if account and account["email"].lower() == email.lower():
+    if account and normalise_email(account["email"]) == email:  # email_input gave its canonical form
         try:
             letter.subscribe_owner(db, email, choice, account=account)
         except ApiError as err:  # the account was deleted while this waited for its turn: a stranger's request now
