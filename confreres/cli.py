@@ -541,13 +541,15 @@ def deploy():
 @deploy.command("nginx")
 @click.option("--listen", default="80", show_default=True, help="nginx's `listen` (e.g. 8080, 127.0.0.1:80).")
 @click.option("--gunicorn", default="127.0.0.1:8001", show_default=True, help="Where gunicorn listens.")
+@click.option("--access-log", default="/var/log/nginx/access.log", show_default=True,
+              help="The access log's file (written without query strings: the mailed links' tokens).")
 @pass_ctx
-def deploy_nginx(ctx, listen, gunicorn):
+def deploy_nginx(ctx, listen, gunicorn, access_log):
     """Print the nginx site of the network: public/, the comment service proxied, headers, gzip, caching."""
     from confreres.deploy import DeployError, nginx_site
 
     try:
-        click.echo(nginx_site(ctx.network, listen, gunicorn), nl=False)
+        click.echo(nginx_site(ctx.network, listen, gunicorn, access_log), nl=False)
     except DeployError as exc:
         raise click.ClickException(str(exc)) from None
 

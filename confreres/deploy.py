@@ -49,7 +49,11 @@ def render(text: str, values: dict[str, str]) -> str:
     return "".join(line(source) for source in text.splitlines(keepends=True))
 
 
-def nginx_values(network: Network, listen: str = "80", gunicorn: str = GUNICORN) -> dict[str, str]:
+ACCESS_LOG = "/var/log/nginx/access.log"  # Debian's, rotated by its logrotate (14 days)
+
+
+def nginx_values(network: Network, listen: str = "80", gunicorn: str = GUNICORN,
+                 access_log: str = ACCESS_LOG) -> dict[str, str]:
     """The markers of deploy/nginx/confreres.conf: one origin serving `public/` at its root and the service."""
     prefix = service_mount(network)
     if not prefix:
@@ -67,14 +71,15 @@ def nginx_values(network: Network, listen: str = "80", gunicorn: str = GUNICORN)
         "ROOT": str(network.output),
         "PREFIX": prefix,
         "GUNICORN": gunicorn,
+        "ACCESS_LOG": access_log,
         "WEBMENTION": f"{network.comments_url}webmention",
         "CSP_HEADERS": "\n".join(csp.nginx_lines(network)),
         "NOT_FOUND": NOT_FOUND.replace("\\", "\\\\").replace("'", "\\'").replace("\n", ""),  # a '…' string
     }
 
 
-def nginx_site(network: Network, listen: str = "80", gunicorn: str = GUNICORN) -> str:
-    return render(NGINX_SITE.read_text(encoding="utf-8"), nginx_values(network, listen, gunicorn))
+def nginx_site(network: Network, listen: str = "80", gunicorn: str = GUNICORN, access_log: str = ACCESS_LOG) -> str:
+    return render(NGINX_SITE.read_text(encoding="utf-8"), nginx_values(network, listen, gunicorn, access_log))
 
 
 def systemd_units(network: Network, gunicorn: str = GUNICORN) -> dict[str, str]:

@@ -19,6 +19,7 @@ import httpx
 from tests.smtp import free_port
 
 BIN = Path(sys.executable).parent
+CONFIG = "python:comments_service.gunicorn_conf"  # the unit's: its access log (path only, no query string)
 
 
 def environment(**settings) -> dict[str, str]:
@@ -55,7 +56,7 @@ class Gunicorn:
         with open(self.log, "ab") as log:
             self.process = subprocess.Popen(
                 [str(BIN / "gunicorn"), "--preload", "--workers", str(self.workers), "--bind", f"127.0.0.1:{self.port}",
-                 "--timeout", "30", "comments_service:create_app()"],
+                 "--timeout", "30", "--config", CONFIG, "comments_service:create_app()"],
                 env=self.env, stdout=log, stderr=subprocess.STDOUT,
             )
         deadline = time.monotonic() + timeout

@@ -219,7 +219,7 @@ class Relay:
                         isinstance(exc, smtplib.SMTPResponseException) and exc.smtp_code == 421)
                 else:  # refused, unreachable, timed out
                     down = True
-                raise MailError(f"{type(exc).__name__}: {exc}", relay_down=down) from None
+                raise MailError(without_addresses(f"{type(exc).__name__}: {exc}"), relay_down=down) from None
         if not self.keep:
             self.close()
 
@@ -230,6 +230,16 @@ class Relay:
             except (OSError, smtplib.SMTPException):
                 self.smtp.close()
             self.smtp = None
+
+
+ADDRESS = re.compile(r"""[^\s<>()\[\]{}'",;:]+@[^\s<>()\[\]{}'",;:]+""")
+
+
+def without_addresses(text: str) -> str:
+    """An SMTP error as the outbox keeps it (`last_error`) and the service logs it (journalctl): relays name the
+    recipient (« 550 5.1.1 <jean@…>: Recipient address rejected », smtplib's refusals are keyed by it), and an
+    address has no place in a log; the outbox row says whose mail it was."""
+    return ADDRESS.sub("<adresse>", text)
 
 
 def message_header(message: str, name: str) -> str:

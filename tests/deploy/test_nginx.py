@@ -8,6 +8,7 @@ One test: under xdist a second one could land on another worker and boot the who
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 from contextlib import ExitStack
 from types import SimpleNamespace
@@ -49,7 +50,8 @@ def stack(tmp_path_factory):
         service = stack.enter_context(Gunicorn(env, root / "gunicorn.log"))
         site = root / "confreres.conf"
         site.write_text(confreres(env, "deploy", "nginx", "--listen", f"127.0.0.1:{port}",
-                                  "--gunicorn", f"127.0.0.1:{service.port}"), encoding="utf-8")
+                                  "--gunicorn", f"127.0.0.1:{service.port}",
+                                  "--access-log", str(root / "nginx" / "site-access.log")), encoding="utf-8")
         nginx = Nginx(site, root / "nginx", port).start()
         stack.callback(nginx.stop)
         built = confreres(env, "build", "--quiet")  # its announces go through nginx to gunicorn
@@ -184,3 +186,12 @@ def test_the_main_story_through_nginx_and_gunicorn(stack):
 
     # nginx never lost an answer of gunicorn's (a reset connection: a 502 for someone)
     assert "upstream" not in stack.nginx.errors(), stack.nginx.errors()
+
+    # the access logs (nginx's, gunicorn's as its unit runs it) name the paths followed, never a mailed link's token
+    logs = {"nginx": (stack.nginx.dir / "site-access.log").read_text(encoding="utf-8"), "gunicorn": stack.service.output()}
+    for name, text in logs.items():
+        assert re.search(r'"GET (/comments)?/moderation/act HTTP/1\.[01]" 200', text), (name, text)
+        assert "token=" not in text and approve.split("token=", 1)[1] not in text, (name, text)
+        assert "lecteur@exemple.fr" not in text, name
+    assert not (stack.nginx.dir / "access.log").exists() or "moderation/act" not in (
+        stack.nginx.dir / "access.log").read_text(encoding="utf-8"), "the site's own log, not the combined one"

@@ -16,6 +16,7 @@ from click.testing import CliRunner
 
 from confreres.cli import cli
 from confreres.deploy import GUNICORN, NGINX_SITE
+from tests.gunicorn import CONFIG
 
 SYSTEMD_ANALYZE = shutil.which("systemd-analyze")
 # what the docs ask to run periodically (README's command table, docs/operating.md), each with its timer
@@ -89,6 +90,7 @@ def test_the_comment_service_unit_runs_the_app_nginx_proxies_to(units):
     assert "--preload" in argv  # as tests/gunicorn.py runs it: every test of a real gunicorn runs the unit's way
     assert argv[argv.index("--bind") + 1] == GUNICORN
     assert argv[-1] == "comments_service:create_app()"
+    assert argv[argv.index("--config") + 1] == CONFIG  # as tests/gunicorn.py: the access log without query strings
     assert unit["Service"]["Environment"] == "CONFRERES_PROXY_FIX=1"  # nginx's X-Forwarded-* are trusted
     assert "--gunicorn, default 127.0.0.1:8001" in NGINX_SITE.read_text(encoding="utf-8")
     shared = read(units / "confreres-.service.d" / "confreres.conf")["Service"]
