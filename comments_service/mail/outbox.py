@@ -34,7 +34,7 @@ log = logging.getLogger(__name__)
 SEND_MODES = ("background", "cron")
 CONFIRM_EVERY = timedelta(hours=24)  # at most one confirmation mail per address per day
 STALE_CLAIM = timedelta(minutes=10)  # a claimed mail left unsent that long was dropped by a dead worker
-KEEP_SENT = timedelta(days=30)  # sent mails are purged after that
+KEEP_SENT = timedelta(days=30)  # mails are purged that long after they were sent (or queued, never sent)
 SENDERS = 4  # SMTP connections at once for a big run (deliver_many: the letter)
 QUOTE_LIMIT = 1500
 NOTICE_TABLES = ("author_notices", "answer_notices", "mention_notices")  # what an author unsubscribes from
@@ -225,8 +225,8 @@ def deliver(config, *, retry_failed: bool = True, now: datetime | None = None, s
     """Send the outbox's unsent mails (each claimed first, so two senders never send one twice).
 
     `retry_failed=False` (the background thread) sends only mails never tried; the cron command
-    retries the others too, drops sign-in mails whose link has expired anyway, and purges sent
-    mails after 30 days. A relay that is down (refused, silent, gone) ends the pass at its first failure: one
+    retries the others too, drops sign-in mails whose link has expired anyway, and purges mails 30 days
+    (KEEP_SENT) after they were sent, or after they were queued when they never could be. A relay that is down (refused, silent, gone) ends the pass at its first failure: one
     SMTP_TIMEOUT per pass, not one per waiting mail. `shard=(k, n)`: only the mails whose id is k modulo n
     (deliver_many). Returns counts: sent, failed, dropped.
     """
@@ -234,6 +234,16 @@ def deliver(config, *, retry_failed: bool = True, now: datetime | None = None, s
     counts = {"sent": 0, "failed": 0, "dropped": 0}
     relay = mailer.Relay(config)  # one SMTP connection for the whole run
     try:
+        if retry_failed:
+            with write(db):
+                cutoff = iso((now or utcnow()) - KEEP_SENT)
+                db.conn.execute("DELETE FROM outbox WHERE sent IS NOT NULL AND sent < ?", (cutoff,))
+                # and a mail never sent in as long (a relay refusing its address for good, an SMTPUTF8 address
+                # through a relay without it): retried every pass, its text and address were kept for ever
+                counts["dropped"] += db.conn.execute(
+                    "DELETE FROM outbox WHERE sent IS NULL AND created < ? AND (claimed IS NULL OR claimed < ?)",
+                    (cutoff, iso((now or utcnow()) - STALE_CLAIM)),
+                ).rowcount
         cursor_id = 0
         while True:
             moment = now or utcnow()
@@ -281,11 +291,6 @@ def deliver(config, *, retry_failed: bool = True, now: datetime | None = None, s
                     (iso(utcnow()), row["id"]),
                 )
             counts["sent"] += 1
-        if retry_failed:
-            with write(db):
-                db.conn.execute(
-                    "DELETE FROM outbox WHERE sent IS NOT NULL AND sent < ?", (iso((now or utcnow()) - KEEP_SENT),)
-                )
     finally:
         relay.close()
         db.close()
