@@ -157,6 +157,17 @@ def export_own(db, email: str) -> dict | None:
             "created": row["created"], "confirmed": row["confirmed"], "sent": [dict(s) for s in sends]}
 
 
+def forget_unconfirmed(db, older_than: datetime) -> int:
+    """Forget the subscriptions never confirmed whose last confirmation link was mailed before `older_than` (the
+    links' validity, CONFRERES_CONFIRM_MAX_AGE, ago: none can confirm them any more). Anyone can type any address in
+    the form: an address that never answered was kept for ever. Returns how many."""
+    with write(db):
+        return db.conn.execute(
+            "DELETE FROM letter_subscribers WHERE confirmed IS NULL AND coalesce(confirm_sent, created) < ?",
+            (iso(older_than),),
+        ).rowcount
+
+
 def remove(db, subscriber_id: int) -> None:
     """Unsubscribe: the row goes (its address is not kept), its claims with it; letters of it still waiting in
     the outbox are withdrawn."""

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import secrets
-from datetime import datetime
+from datetime import datetime, timedelta
 from email.utils import make_msgid, parseaddr
 
 from flask import current_app, render_template
@@ -144,7 +144,10 @@ def queue_letters(db, frequency: str, *, now: datetime | None = None, days: int 
     since, until = letter.window(frequency, moment, days)
     content = letter.content(db, network, since, until)
     summary = {"period": period, "queued": 0, "empty": 0, "refused": 0, "posts": len(content.posts),
-               "debates": len(content.debates)}
+               "debates": len(content.debates), "forgotten": 0}
+    if not dry_run:  # the requests no link can confirm any more: their addresses are not kept
+        summary["forgotten"] = letter.forget_unconfirmed(
+            db, moment - timedelta(seconds=int(current_app.config["CONFIRM_MAX_AGE"])))
     templates: dict[tuple, tuple[_Template | None, int, int]] = {}  # filters -> (message, posts, debates)
     sender = mailer.sender(current_app.config, network.comments_url)
     subject = _subject(frequency, since, until)
@@ -188,4 +191,7 @@ def describe_counts(summary: dict) -> str:
             f"{plural_fr(summary['queued'], 'lettre')} {'mises' if summary['queued'] > 1 else 'mise'} en file, "
             f"{plural_fr(summary['empty'], 'abonné')} sans nouveauté pour ses filtres"
             + (f", {plural_fr(summary['refused'], 'adresse')} qui ne veut plus rien recevoir" if summary.get("refused")
-               else "") + ".")
+               else "")
+            + (f" ; {plural_fr(summary['forgotten'], 'demande')} d'abonnement jamais confirmée"
+               f"{'s' if summary['forgotten'] > 1 else ''} oubliée{'s' if summary['forgotten'] > 1 else ''}"
+               if summary.get("forgotten") else "") + ".")

@@ -10,12 +10,14 @@ import subprocess
 import sys
 import threading
 import time
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
 from bs4 import BeautifulSoup
 
 from comments_service.core.db import connect
+from comments_service.domain.posts import iso, utcnow
 from tests.comments_service.mail.letter_kit import NEW_A, NEW_A_ANSWER, NEW_B, recent_posts, subscribe
 from tests.conftest import Actions
 from tests.smtp import Mailbox, SmtpServer
@@ -441,3 +443,23 @@ def test_never_write_to_me_again_stops_the_letter_and_its_confirmations(mail_app
     assert sql(mail_app, "SELECT COUNT(*) FROM outbox WHERE kind = 'letter-confirm' AND recipient LIKE 'lea+lettre%'") == [
         (0,)]
     assert len(smtp.mailbox.settle(0.5)) == since
+
+
+def test_a_request_never_confirmed_is_forgotten_once_its_link_has_expired(mail_app, reader, smtp, send):
+    """Anyone can type any address in the form: an address that never confirmed was kept for ever. `letter send` (its
+    timers) forgets it once no link can confirm it (CONFRERES_CONFIRM_MAX_AGE, 7 days); a confirmed one stays."""
+    subscribe(reader, "lectrice@example.org")
+    for email in ("tapee.par.un.autre@example.org", "encore.valable@example.org"):
+        fields = {"email": email, "frequency": "weekly"}
+        assert reader.submit(reader.client.post("/lettre", data=fields), "/lettre", **fields).status_code == 303
+    sql(mail_app, "UPDATE letter_subscribers SET confirm_sent = ?, created = ? WHERE email = 'tapee.par.un.autre@example.org'",
+        (iso(utcnow() - timedelta(days=8)), iso(utcnow() - timedelta(days=8))))
+    sql(mail_app, "UPDATE letter_subscribers SET confirm_sent = ? WHERE email = 'encore.valable@example.org'",
+        (iso(utcnow() - timedelta(days=6)),))
+
+    assert "oubliée" not in send("--dry-run")
+    assert sql(mail_app, "SELECT COUNT(*) FROM letter_subscribers") == [(3,)], "a dry run writes nothing"
+    output = send()
+    assert "1 demande d'abonnement jamais confirmée oubliée" in output and "example.org" not in output, output
+    assert sorted(row[0] for row in sql(mail_app, "SELECT email FROM letter_subscribers")) == [
+        "encore.valable@example.org", "lectrice@example.org"]
