@@ -164,16 +164,18 @@ class RateLimits:
         method = request.method
         if method == "OPTIONS" or request.endpoint is None or request.endpoint in EXEMPT:
             return None  # a preflight; no route (404, 405: answered before any work)
+        # the client is counted by its keyed hash (request_ip_hash: its address or IPv6 /64), never by its address:
+        # the counters are a file on disk (or a Redis) that would otherwise list every visitor's address
         if method in ("GET", "HEAD") or request.endpoint in READ_LIKE:
-            return "READ_RATE_LIMIT", budget_key(client_ip()), "reads"
+            return "READ_RATE_LIMIT", request_ip_hash(), "reads"
         if request.endpoint in FEDERATION_INBOXES:
             # per sending address, before any signature is checked: keyed by the keyId's host a request names, anyone
             # could spend a real instance's budget, or escape every budget by naming a new host each time
-            return "FEDERATION_RATE_LIMIT", "inbox:" + budget_key(client_ip()), "inboxes"
+            return "FEDERATION_RATE_LIMIT", "inbox:" + request_ip_hash(), "inboxes"
         slug = _announcing_posts()
         if slug is not None:
             return "POSTS_RATE_LIMIT", "site:" + slug, "announces"
-        return "RATE_LIMIT", budget_key(client_ip()), "writes"
+        return "RATE_LIMIT", request_ip_hash(), "writes"
 
     def before_request(self) -> None:
         budget = self.budget() if self.enabled else None

@@ -1,5 +1,6 @@
 """Rate limits (429 in the error shape), the IP hash and its purge."""
 
+import sqlite3
 from datetime import timedelta
 
 import pytest
@@ -8,6 +9,7 @@ from comments_service.commands import purge_ips_command
 from comments_service.core.db import connect
 from comments_service.domain import comments as store
 from comments_service.web import limits
+from tests.conftest import SECRET
 
 
 def test_writes_are_limited_per_client(make_app, urls, api_error):
@@ -229,6 +231,24 @@ def test_moderation_and_notification_writes_share_the_write_budget(make_app, url
 def test_the_default_storage_is_a_file_beside_the_database(make_app, tmp_path):
     app = make_app(RATE_LIMIT="2/minute")
     assert app.config["RATE_LIMIT_STORAGE"] == "sqlite://" + str(tmp_path.resolve() / "comments-limits.sqlite3")
+
+
+def test_the_counters_on_disk_name_no_client_address(make_app, urls, tmp_path):
+    """The docs promise no IP is stored, only keyed hashes (erased with a key rotation): the limits' file beside the
+    database keyed each counter by the client's address, so whoever read it listed the network's visitors."""
+    client = make_app(RATE_LIMIT="5/minute", READ_RATE_LIMIT="5/minute").test_client()
+    for address in ("203.0.113.77", "2001:db8:77:1::5"):
+        assert client.post("/api/comments", json={"url": urls.POST_B, "text": f"de {address}"},
+                           environ_base={"REMOTE_ADDR": address}).status_code == 201
+        assert client.get("/api/comments", query_string={"url": urls.POST_B},
+                          environ_base={"REMOTE_ADDR": address}).status_code == 200
+    files = sorted(tmp_path.glob("comments-limits.sqlite3*"))
+    keys = [row[0] for row in sqlite3.connect(files[0]).execute("SELECT key FROM entries")]
+    assert len(keys) == 4, keys
+    written = b"".join(path.read_bytes() for path in files)
+    for address in (b"203.0.113.77", b"2001:db8:77:1::", b"2001:db8:77:1::/64"):
+        assert address not in written, address
+    assert limits.ip_hash(SECRET, "203.0.113.77").encode() in written, "counted by its keyed hash"
 
 
 def test_an_unknown_storage_is_refused_at_start(make_app):
