@@ -34,7 +34,7 @@ log = logging.getLogger(__name__)
 SEND_MODES = ("background", "cron")
 CONFIRM_EVERY = timedelta(hours=24)  # at most one confirmation mail per address per day
 STALE_CLAIM = timedelta(minutes=10)  # a claimed mail left unsent that long was dropped by a dead worker
-KEEP_SENT = timedelta(days=30)  # mails are purged that long after they were sent (or queued, never sent)
+KEEP_SENT = timedelta(days=30)  # rows are purged that long after they were sent (their text at once), or queued if never sent
 SENDERS = 4  # SMTP connections at once for a big run (deliver_many: the letter)
 QUOTE_LIMIT = 1500
 NOTICE_TABLES = ("author_notices", "answer_notices", "mention_notices")  # what an author unsubscribes from
@@ -283,11 +283,13 @@ def deliver(config, *, retry_failed: bool = True, now: datetime | None = None, s
                     break
                 continue
             with write(db):
-                # A sign-in link is a credential: once handed over, the copy in the outbox is erased; so is a
-                # letter (mail/letter.py), large and sent to thousands: its subject is kept.
+                # Once handed over, the message is erased: nothing reads it again, and it held a sign-in link (a
+                # credential), never-expiring unsubscribe links, and the words and names of comments (a reply's
+                # notice, a blog author's digest) that their writer or a moderator may withdraw since: a copy kept
+                # 30 days kept them, on the disk and in its nightly copies. The row stays 30 days (KEEP_SENT) with
+                # its kind, recipient, subject and dates: the per-inbox caps count it, the recipient's export lists it.
                 db.conn.execute(
-                    "UPDATE outbox SET sent = ?, claimed = NULL, last_error = NULL,"
-                    " message = CASE WHEN kind IN ('signin', 'letter') THEN '' ELSE message END WHERE id = ?",
+                    "UPDATE outbox SET sent = ?, claimed = NULL, last_error = NULL, message = '' WHERE id = ?",
                     (iso(utcnow()), row["id"]),
                 )
             counts["sent"] += 1

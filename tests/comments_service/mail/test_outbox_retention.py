@@ -50,3 +50,24 @@ def test_notify_send_purges_what_the_outbox_keeps_past_30_days(actions, confrere
     assert left == {"hugo.refuse@exemple.fr": 1, "copie29@exemple.fr": 0}, (
         "the copy sent 31 days ago and the mail refused for 31 days are gone; the others wait their turn"
     )
+
+
+def test_a_sent_mail_keeps_no_text_in_the_outbox(make_app, smtp, urls):
+    """A blog author's notice quoted the comment; its writer deleted it at once, but the sent copy kept the words for
+    30 days in the database (and its nightly copies). Once handed to the relay, a mail's text is erased; its row keeps
+    what the caps and the export read (kind, recipient, subject, dates)."""
+    from tests.comments_service.web.test_account import sent
+    from tests.conftest import Actions
+
+    app = make_app(**smtp.config)
+    guest = Actions(app, app.test_client(), smtp.mailbox)
+    author = guest.make_account("auteur.b@exemple.fr", role="author", sites=("dr-b",))
+    assert author["email"] == "auteur.b@exemple.fr"
+    written = guest.comment("Ce que je retire aussitôt écrit", url=urls.POST_B, author="Irène", email="irene@exemple.fr")
+    notice = smtp.mailbox.expect(to="auteur.b@exemple.fr")
+    assert "Ce que je retire" in notice.text
+    sent(guest, "new_comment")  # marked sent by the background sender once the relay took it
+    assert guest.delete(written["comment"]["id"], written["edit_token"]).status_code == 200
+    rows = [dict(row) for row in guest.sql("SELECT kind, recipient, subject, message, sent FROM outbox")]
+    assert rows and all(row["sent"] and row["message"] == "" for row in rows), rows
+    assert "retire" not in str(rows)
