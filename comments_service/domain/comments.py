@@ -404,8 +404,28 @@ def remove_comment(db, comment_id: int, now: datetime | None = None) -> str:
                 db.conn.execute("DELETE FROM comments WHERE id = ?", (parent_id,))
                 parent_id, public = parent["parent_id"], True  # a placeholder shown went
             outcome = "hard"
+        if row["email"]:
+            _forget_address(db, row["email"], row["post_url"])
         bump_post(db, row["post_url"], public=public)
     return outcome
+
+
+def _forget_address(db, email: str, post_url: str) -> None:
+    """Inside remove_comment: what a guest's address left once its comment is gone. Its reply subscription to the
+    thread, when no comment of that address there still asks for replies (a notice answers a comment: none is left
+    to answer); its double opt-in record, when nothing of that address is left at all (no comment, subscription or
+    account). A guest who deleted their only comment left their address in both, for ever. « Ne plus rien
+    recevoir » (blocked) stays: it must outlive everything (mail/outbox.is_blocked)."""
+    db.conn.execute(
+        "DELETE FROM subscriptions WHERE email = ? AND post_url = ? AND NOT EXISTS (SELECT 1 FROM comments"
+        " WHERE email = ? COLLATE NOCASE AND post_url = ? AND notify = 1)", (email, post_url, email, post_url),
+    )
+    db.conn.execute(
+        "DELETE FROM mail_addresses WHERE email = ? AND blocked IS NULL"
+        " AND NOT EXISTS (SELECT 1 FROM comments WHERE email = ? COLLATE NOCASE)"
+        " AND NOT EXISTS (SELECT 1 FROM subscriptions WHERE email = ?) AND NOT EXISTS (SELECT 1 FROM accounts WHERE email = ?)",
+        (email, email, email, email),
+    )
 
 
 def set_status(db, comment_id: int, status: str, now: datetime | None = None) -> sqlite3.Row:

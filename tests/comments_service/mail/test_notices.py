@@ -277,3 +277,34 @@ def test_notify_send_without_transport_says_so(make_app, confreres_for):
     app = make_app()
     result = confreres_for(app)("notify", "send")
     assert result.exit_code != 0 and "CONFRERES_SMTP_HOST" in result.output
+
+
+def test_a_guest_who_deletes_their_comments_leaves_no_address_behind(actions, urls, smtp):
+    """The comment's row forgot the address, but its reply subscription and its double opt-in record kept it for
+    ever. A subscription goes with the thread's last comment of that address asking for replies; the record with the
+    address's last comment; « ne plus rien recevoir » stays (it must outlive everything)."""
+    on_b = actions.comment("Prévenez-moi ici", url=urls.POST_B, author="Inès", email="ines@exemple.fr", notify=True)
+    confirm = smtp.mailbox.expect(to="ines@exemple.fr", subject="Confirmez")
+    assert actions.submit(actions.open(confirm.link("/notify/confirm")), "/notify/confirm").status_code == 200
+    on_a = actions.comment("Et là aussi", url=urls.POST_A, author="Inès", email="ines@exemple.fr", notify=True)
+    stays = actions.comment("Je reste", url=urls.POST_B, author="Paul", email="paul@exemple.fr", notify=True)
+    assert sorted(r["post_url"] for r in actions.sql("SELECT post_url FROM subscriptions WHERE email = 'ines@exemple.fr'")
+                  ) == sorted([urls.POST_A, urls.POST_B])
+
+    assert actions.delete(on_b["comment"]["id"], on_b["edit_token"]).status_code == 200
+    assert [r["post_url"] for r in actions.sql("SELECT post_url FROM subscriptions WHERE email = 'ines@exemple.fr'")] == [
+        urls.POST_A]
+    assert actions.sql("SELECT confirmed FROM mail_addresses WHERE email = 'ines@exemple.fr'")[0]["confirmed"], (
+        "her other comment still asks for replies, with the consent she gave"
+    )
+    assert actions.delete(on_a["comment"]["id"], on_a["edit_token"]).status_code == 200
+    left = [tuple(row) for table in ("comments", "subscriptions", "mail_addresses")
+            for row in actions.sql(f"SELECT * FROM {table}")]
+    assert "ines@" not in str(left), left
+    assert actions.sql("SELECT COUNT(*) FROM subscriptions WHERE email = 'paul@exemple.fr'")[0][0] == 1
+
+    never = smtp.mailbox.expect(to="paul@exemple.fr", subject="Confirmez").header("List-Unsubscribe").strip("<>")
+    assert actions.app.test_client().post(actions.local(never), data={"List-Unsubscribe": "One-Click"}).status_code == 200
+    assert actions.delete(stays["comment"]["id"], stays["edit_token"]).status_code == 200
+    assert [tuple(r) for r in actions.sql("SELECT email, blocked IS NOT NULL FROM mail_addresses")] == [
+        ("paul@exemple.fr", 1)], "« ne plus rien recevoir » outlives his comments"
