@@ -15,9 +15,9 @@ from flask import current_app
 from flask.cli import with_appcontext
 
 from comments_service.actions import posts as actions_posts
-from comments_service.core.db import connect, write
+from comments_service.core.config import ConfigError
+from comments_service.core.db import connect, migrate_or_refuse, write
 from comments_service.core.errors import ApiError
-from comments_service.core.migrations import migrate
 from comments_service.mail import notices as notify
 from comments_service.web.limits import purge_ip_hashes
 
@@ -29,7 +29,9 @@ def init_db_command() -> None:
     path = current_app.config["DB"]
     db = connect(path)
     try:
-        applied = migrate(db)
+        applied = migrate_or_refuse(db, path)
+    except ConfigError as exc:
+        raise click.ClickException(str(exc)) from None
     finally:
         db.close()
     if applied:

@@ -25,6 +25,7 @@ from collections.abc import Iterator
 from flask import current_app, g
 from sqlite_utils import Database
 
+from comments_service.core.config import ConfigError
 from comments_service.core.errors import storage_error
 from comments_service.core.migrations import migrate
 
@@ -163,12 +164,34 @@ def write(db: Database) -> Iterator[Database]:
         raise refusal from exc
 
 
+# Why pending migrations could not be applied, for the operator (storage_error's code: what SQLite met).
+MIGRATION_REFUSALS = {
+    "storage_busy": "une autre écriture tient la base depuis plus de 5 s (une importation, une rotation de clé…) ; "
+                    "relancez une fois qu'elle est finie",
+    "storage_full": "plus de place sur son disque ; libérez-en, puis relancez",
+    "storage_unavailable": "son disque refuse l'écriture (lecture seule, erreur d'entrée-sortie)",
+}
+
+
+def migrate_or_refuse(db: Database, path: str) -> list[str]:
+    """`migrate`, with a storage failure (still locked after busy_timeout, disk full, read-only) said in one French
+    line (ConfigError: the CLI prints it, gunicorn stops with it) instead of a traceback; nothing was applied."""
+    try:
+        return migrate(db)
+    except sqlite3.Error as exc:
+        refusal = storage_error(exc)
+        if refusal is None:
+            raise
+        raise ConfigError(f"{path} : migrations du schéma non appliquées, la base n'a pas changé : "
+                          f"{MIGRATION_REFUSALS[refusal.code]}.") from None
+
+
 def init_app(app) -> None:
     app.teardown_appcontext(close_db)
     if app.config["AUTO_MIGRATE"]:
         db = connect(app.config["DB"])
         try:
-            for name in migrate(db):
+            for name in migrate_or_refuse(db, app.config["DB"]):
                 log.info("applied migration %s", name)  # at start, in the service's log (journalctl)
         finally:
             db.close()

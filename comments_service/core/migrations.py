@@ -1030,8 +1030,13 @@ def migrate(db: Database) -> list[str]:
     """Apply pending migrations under an exclusive write lock; return the names applied.
 
     The lock makes concurrent starts (several gunicorn workers) safe: the second waits, then
-    finds nothing pending.
+    finds nothing pending. With nothing pending (every start but an upgrade's) no lock is taken:
+    a worker started, or a `confreres` command run, while another process writes for longer than
+    busy_timeout (an import, a key rotation) failed with « database is locked », and gunicorn,
+    whose worker could not boot, stopped the whole service.
     """
+    if not migrations.pending(db):  # a read: WAL readers never wait for a writer
+        return []
     db.conn.execute("BEGIN IMMEDIATE")
     try:
         pending = [m.name for m in migrations.pending(db)]

@@ -148,6 +148,19 @@ class Service:
                 pass
 
 
+def start_service(root: Path, **options) -> tuple[Path, Path, Service]:
+    """(network.toml, the database, gunicorn started on them on a free port): a network under `root`, not built."""
+    from tests.smtp import free_port
+
+    port = free_port()
+    network = make_blogs(root, f"http://127.0.0.1:{port}/")
+    db = root / "var" / "comments.sqlite3"
+    db.parent.mkdir()
+    service = Service(network, db, port, root / "gunicorn.log", **options)
+    service.start()
+    return network, db, service
+
+
 def _alive(pid: int) -> bool:
     try:
         return Path(f"/proc/{pid}/stat").read_text().split(") ", 1)[1][0] != "Z"

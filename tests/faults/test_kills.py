@@ -14,19 +14,13 @@ import shutil
 import httpx
 
 from tests.faults import kit
-from tests.smtp import free_port
 
 COMMENTS = 240
 KILLS = 3
 
 
 def test_writers_lose_nothing_when_gunicorn_is_killed_and_a_backup_taken_meanwhile_restores(tmp_path):
-    port = free_port()
-    network = kit.make_blogs(tmp_path, f"http://127.0.0.1:{port}/")
-    db = tmp_path / "var" / "comments.sqlite3"
-    db.parent.mkdir()
-    service = kit.Service(network, db, port, tmp_path / "gunicorn.log")
-    service.start()
+    network, db, service = kit.start_service(tmp_path)
     try:
         built = kit.confreres(network, db, "build", "--quiet")
         assert built.returncode == 0, built.stdout + built.stderr
@@ -56,7 +50,7 @@ def test_writers_lose_nothing_when_gunicorn_is_killed_and_a_backup_taken_meanwhi
     restored_db = tmp_path / "restored" / "comments.sqlite3"
     restored_db.parent.mkdir()
     shutil.copy(tmp_path / "backup.sqlite3", restored_db)
-    restored = kit.Service(network, restored_db, port, tmp_path / "restored.log")  # same address: a move, a restore
+    restored = kit.Service(network, restored_db, service.port, tmp_path / "restored.log")  # same address: a move, a restore
     restored.start()
     try:
         before = set(backup["acked_before"])
