@@ -47,6 +47,7 @@ from confreres.releases import (
     THEME_DIR,
     BuildError,
     atomic_write,
+    blog_lock,
     is_release,
     process_pool_context,
     release_name,
@@ -252,7 +253,14 @@ def build_planet(network: Network | str, out: str, fetch: bool = True, search: b
     """
     start = time.perf_counter()
     network = registry.load(network) if isinstance(network, str) else network
-    out_dir = Path(out)
+    # One planet build at a time (two pushes of different blogs, a push during cron's build): each publish drops
+    # the planet's other releases, and dropped the one another build was writing, or about to put live.
+    with blog_lock(Path(out), PLANET_SLUG):
+        return _build_planet(network, Path(out), fetch, search, state, service, staged, start)
+
+
+def _build_planet(network: Network, out_dir: Path, fetch: bool, search: bool | str, state: dict | None, service,
+                  staged: Staging | None, start: float) -> PlanetResult:
     site = planet_site(network)
     releases = out_dir / RELEASES
     releases.mkdir(parents=True, exist_ok=True)

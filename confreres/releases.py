@@ -522,7 +522,8 @@ def is_release(name: str, slug: str, pid: int | None = None) -> bool:
 
 @contextlib.contextmanager
 def blog_lock(out: Path, slug: str, kind: str = "build"):
-    """One process at a time for this blog (`kind`: "build" for its build and swap, "push" for a whole push): a cron
+    """One process at a time for this blog (`kind`: "build" for its build and swap, "push" for a whole push; the
+    planet's build takes its own, slug "planet", confreres.planet_build): a cron
     build and a push's, or two pushes, interleaved swapped each other's release away (the blog offline) or published
     the push git then refused. A lock file beside the releases; the kernel releases it if the process dies. Opened
     read-only: flock needs no more, and a lock file the push hook (root, or the git user) made first stays usable
