@@ -112,6 +112,7 @@ def _build_site(network: Network, slug: str, out_dir: Path, source: str | None, 
             return SiteResult(slug, ok=True, skipped=True, seconds=time.perf_counter() - start)
         if not src.is_dir():
             raise BuildError(f"{slug} : pas de dossier de blog à {src} (lancez `confreres new-site {slug}`)")
+        discard_unpublished(out_dir, slug)  # what killed builds of it left
         releases = out_dir / RELEASES
         releases.mkdir(parents=True, exist_ok=True)
         release = releases / release_name(slug)
@@ -136,19 +137,22 @@ def _build_site(network: Network, slug: str, out_dir: Path, source: str | None, 
             outside=outside_warnings(), replies=unknown_replies(),
         )
     except BuildError as exc:
-        _discard_partial(out_dir, slug)
+        discard_unpublished(out_dir, slug)
         return SiteResult(slug, ok=False, error=str(exc), seconds=time.perf_counter() - start)
     except Exception as exc:
-        _discard_partial(out_dir, slug)
+        discard_unpublished(out_dir, slug)
         detail = "".join(traceback.format_exception_only(type(exc), exc)).strip()
         return SiteResult(slug, ok=False, error=f"{slug} : la construction a échoué : {detail}", seconds=time.perf_counter() - start)
 
 
-def _discard_partial(out_dir: Path, slug: str):
+def discard_unpublished(out_dir: Path, slug: str):
+    """Remove every release of `slug` that is not live: this process's failed one, and those of builds killed before
+    they ended (the OOM killer, `kill -9`, a push's time limit), which nothing else would remove while the blog does
+    not change. Only under the blog's build lock (blog_lock), which no other build of it then holds."""
     releases = out_dir / RELEASES
     live = _live_target(out_dir / slug)
     for path in releases.iterdir() if releases.is_dir() else ():
-        if is_release(path.name, slug, os.getpid()) and path != live:
+        if is_release(path.name, slug) and path != live:
             shutil.rmtree(path, ignore_errors=True)
 
 

@@ -29,6 +29,7 @@ import fcntl
 import hashlib
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -262,6 +263,7 @@ def build_planet(network: Network | str, out: str, fetch: bool = True, search: b
 def _build_planet(network: Network, out_dir: Path, fetch: bool, search: bool | str, state: dict | None, service,
                   staged: Staging | None, start: float) -> PlanetResult:
     site = planet_site(network)
+    discard_dead_builds(out_dir)
     releases = out_dir / RELEASES
     releases.mkdir(parents=True, exist_ok=True)
     release = releases / release_name(PLANET_SLUG)
@@ -301,6 +303,36 @@ def _build_planet(network: Network, out_dir: Path, fetch: bool, search: bool | s
         _discard(release)
         detail = "".join(traceback.format_exception_only(type(exc), exc)).strip()
         return PlanetResult(False, time.perf_counter() - start, error=f"planet: build failed: {detail}")
+
+
+def discard_dead_builds(out: Path):
+    """Remove what builds killed before they ended (the OOM killer, `kill -9`) left beside the releases: a planet
+    release not live, the pages staged for Pagefind and its index in progress (under the planet's build lock: no
+    other planet build runs), and the pages a build of the blogs staged for it, once that build's process is gone.
+    Nothing else removed them, and each crash left another search index."""
+    releases = Path(out) / RELEASES
+    live = (Path(out) / LIVE).resolve()
+    with contextlib.suppress(OSError):
+        for entry in os.scandir(releases):
+            staging = re.fullmatch(r"\.search-stage-(\d+)", entry.name)
+            if is_release(entry.name, PLANET_SLUG):
+                dead = Path(entry.path) != live
+            elif staging:
+                dead = not _running(int(staging[1]))
+            else:
+                dead = re.fullmatch(r"\.search(-index)?-\d+", entry.name) is not None
+            if dead:
+                shutil.rmtree(entry.path, ignore_errors=True)
+
+
+def _running(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:
+        return True  # another user's: running
+    return True
 
 
 def _discard(release: Path):

@@ -334,6 +334,7 @@ def hook(network_file: str, slug: str, stdin=sys.stdin, out=sys.stdout) -> int:
         return 1
 
     with blog_lock(Path(network.output), slug, "push"):  # a second push to this blog waits for the first to be done
+        discard_dead_pushes(network, slug)
         published = _published(network, slug, old)
         if published:  # it built on what the first one replaced: git refuses it anyway
             print(f"Confrères : publication REFUSÉE, le blog a été publié depuis votre dernière récupération "
@@ -345,6 +346,34 @@ def hook(network_file: str, slug: str, stdin=sys.stdin, out=sys.stdout) -> int:
             releases_dir.mkdir(parents=True, exist_ok=True)
             atomic_write(releases_dir / PUBLISHED.format(slug=slug), new + "\n")
         return status
+
+
+def push_prefix(network: Network, slug: str) -> str:
+    """The name of a push's temporary folder up to its random part: the blog's, and its network's (the output's
+    path, hashed: two networks of one machine may have a blog of the same slug)."""
+    import hashlib
+
+    network_id = hashlib.sha256(str(Path(network.output).resolve()).encode()).hexdigest()[:12]
+    return f"confreres-push-{slug}-{network_id}-"
+
+
+def discard_dead_pushes(network: Network, slug: str) -> None:
+    """Remove what pushes of this blog killed before they ended left (under its push lock: no other push of it
+    runs): their copy of the pushed tree in the temporary folder, a half-made copy beside `sites/<slug>/`; and
+    put back `sites/<slug>/` itself if one died between replace_source's two renames."""
+    prefix = push_prefix(network, slug)
+    with contextlib.suppress(OSError):
+        for entry in os.scandir(tempfile.gettempdir()):
+            if entry.name.startswith(prefix) and entry.is_dir(follow_symlinks=False):
+                shutil.rmtree(entry.path, ignore_errors=True)
+    source = network.site(slug).path
+    with contextlib.suppress(OSError):
+        for entry in os.scandir(source.parent):
+            found = re.fullmatch(rf"\.{re.escape(source.name)}\.(incoming|old)-\d+", entry.name)
+            if found and found[1] == "old" and not source.exists():
+                os.replace(entry.path, source)
+            elif found:
+                shutil.rmtree(entry.path, ignore_errors=True)
 
 
 def _published(network, slug: str, old: str, settle: float = 15.0) -> str:
@@ -392,7 +421,7 @@ def _publish(network, network_file: str, slug: str, site, old: str, new: str, ou
     except PublishError as exc:
         print(f"Confrères : publication impossible, le serveur est mal configuré : {exc}", file=out)
         return 1
-    with tempfile.TemporaryDirectory(prefix=f"confreres-push-{slug}-") as tmp:
+    with tempfile.TemporaryDirectory(prefix=push_prefix(network, slug)) as tmp:
         tree = Path(tmp) / "site"
         try:
             _export_tree(new, tree)
@@ -421,6 +450,9 @@ def _publish(network, network_file: str, slug: str, site, old: str, new: str, ou
                                      env=build_env(environ, tmp), prefix=drop.prefix if drop else [], timeout=timeout,
                                      locked=True)
             if not result.ok:
+                from confreres.build import discard_unpublished
+
+                discard_unpublished(Path(network.output), slug)  # a child killed (time limit, OOM): its release
                 print("Confrères : publication REFUSÉE, le site en ligne n'a pas changé.", file=out)
                 print(result.error, file=out)
                 return 1

@@ -81,6 +81,12 @@ def confreres(network_file: Path, db: Path, *args: str) -> subprocess.CompletedP
                           text=True, env=environment(network_file, db), timeout=600)
 
 
+def cli(network_file: Path, *args: str, **popen) -> subprocess.Popen:
+    """The real CLI started on a network without its comment service (`popen`: Popen's options)."""
+    return subprocess.Popen([str(BIN / "confreres"), "--network", str(network_file), *args],
+                            env={**os.environ, "PYTHONPATH": str(ROOT)}, **popen)
+
+
 class Service:
     """gunicorn with `workers` sync workers on 127.0.0.1:`port`, on `db`."""
 
@@ -159,6 +165,20 @@ def start_service(root: Path, **options) -> tuple[Path, Path, Service]:
     service = Service(network, db, port, root / "gunicorn.log", **options)
     service.start()
     return network, db, service
+
+
+def lock_waiters(lock_file: Path) -> list[int]:
+    """The processes waiting for `lock_file`'s flock (/proc/locks marks a blocked request with « -> »)."""
+    try:
+        inode = Path(lock_file).stat().st_ino
+    except OSError:
+        return []
+    waiters = []
+    for line in Path("/proc/locks").read_text().splitlines():
+        fields = line.split()
+        if "->" in fields and fields[-3].endswith(f":{inode}"):
+            waiters.append(int(fields[-4]))
+    return waiters
 
 
 def _alive(pid: int) -> bool:

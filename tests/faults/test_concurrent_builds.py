@@ -4,9 +4,7 @@ for its turn, and the live planet is always a whole release. Real `confreres` pr
 from __future__ import annotations
 
 import fcntl
-import os
 import subprocess
-import sys
 import time
 from pathlib import Path
 
@@ -14,31 +12,13 @@ from confreres import build
 from confreres.planet_build import LIVE
 from confreres.releases import RELEASES, STATE_FILE, is_release
 from tests.confreres.conftest import NO_SERVICE
+from tests.faults import kit
 from tests.planet.conftest import make_planet_network
-
-ROOT = Path(__file__).resolve().parents[2]
-CONFRERES = Path(sys.executable).parent / "confreres"
-
-
-def confreres(network, *args: str) -> subprocess.Popen:
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT), str(ROOT / "plugins")])}
-    return subprocess.Popen([str(CONFRERES), "--network", str(network.source), *args], env=env, text=True,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
 
 
 def planet_releases(out: Path) -> list[Path]:
     """The planet's finished releases (their state file written), the live one included."""
     return [p for p in (out / RELEASES).iterdir() if is_release(p.name, "planet") and (p / STATE_FILE).is_file()]
-
-
-def waiting_on(lock_file: Path) -> bool:
-    """Whether a process waits for `lock_file`'s flock (/proc/locks marks a blocked request with « -> »)."""
-    try:
-        inode = lock_file.stat().st_ino
-    except OSError:
-        return False
-    return any("->" in line and line.split()[-3].endswith(f":{inode}")
-               for line in Path("/proc/locks").read_text().splitlines())
 
 
 def test_two_planet_builds_at_once_leave_a_whole_planet_online(tmp_path):
@@ -53,12 +33,14 @@ def test_two_planet_builds_at_once_leave_a_whole_planet_online(tmp_path):
     # The publish lock held here: both builds run up to their publish (or wait for their turn before it).
     with open(out / RELEASES / ".planet.lock", "a+") as publishing:
         fcntl.flock(publishing, fcntl.LOCK_EX)
-        first = confreres(network, "planet", "refresh", "--no-fetch")
+        first = kit.cli(network.source, "planet", "refresh", "--no-fetch", text=True, stdout=subprocess.PIPE,
+                        stderr=subprocess.PIPE)
         deadline = time.monotonic() + 120
         while len(planet_releases(out)) < 2 and first.poll() is None and time.monotonic() < deadline:
             time.sleep(0.01)
-        second = confreres(network, "planet", "refresh", "--no-fetch")
-        while (len(planet_releases(out)) < 3 and not waiting_on(out / RELEASES / ".planet.build.lock")
+        second = kit.cli(network.source, "planet", "refresh", "--no-fetch", text=True, stdout=subprocess.PIPE,
+                        stderr=subprocess.PIPE)
+        while (len(planet_releases(out)) < 3 and not kit.lock_waiters(out / RELEASES / ".planet.build.lock")
                and second.poll() is None and time.monotonic() < deadline):
             time.sleep(0.01)
         fcntl.flock(publishing, fcntl.LOCK_UN)
