@@ -32,6 +32,7 @@ from confreres.releases import (
     BuildError,
     atomic_write,
     blog_lock,
+    disk_refusal,
     fingerprint,
     is_release,
     live_state,
@@ -141,7 +142,7 @@ def _build_site(network: Network, slug: str, out_dir: Path, source: str | None, 
         return SiteResult(slug, ok=False, error=str(exc), seconds=time.perf_counter() - start)
     except Exception as exc:
         discard_unpublished(out_dir, slug)
-        detail = "".join(traceback.format_exception_only(type(exc), exc)).strip()
+        detail = disk_refusal(exc) or "".join(traceback.format_exception_only(type(exc), exc)).strip()
         return SiteResult(slug, ok=False, error=f"{slug} : la construction a échoué : {detail}", seconds=time.perf_counter() - start)
 
 

@@ -33,7 +33,7 @@ from confreres import registry
 from confreres.french import seconds_fr
 from confreres.registry import Network
 from confreres.releases import RELEASES as RELEASES_DIR
-from confreres.releases import atomic_write, blog_lock
+from confreres.releases import atomic_write, blog_lock, disk_refusal
 
 BRANCH = "main"
 ZERO = "0" * 40
@@ -266,22 +266,36 @@ def init(network: Network, slug: str, repo: Path) -> Path:
 
 
 def _export_tree(rev: str, target: Path):
-    """Write the pushed revision's files to `target` (runs with git's hook environment: quarantine); the archive
-    goes to a file, not memory. A file the disk cannot take (a name too long) is a PublishError naming it."""
+    """Write the pushed revision's files to `target` (runs with git's hook environment: quarantine), `git archive`
+    read as it comes: neither in memory nor in a temporary file (which took the disk twice the blog, and on a disk
+    nearly full failed in git's English). A file the disk cannot take (a name too long, no space left) is a
+    PublishError, in French."""
     target.mkdir(parents=True)
-    with tempfile.TemporaryFile() as buf:
-        proc = subprocess.run(["git", "archive", "--format=tar", rev], stdout=buf, stderr=subprocess.PIPE)
-        if proc.returncode != 0:
-            raise PublishError(proc.stderr.decode(errors="replace").strip())
-        buf.seek(0)
-        try:
-            with tarfile.open(fileobj=buf) as tar:
-                tar.extractall(target, filter="data")
-        except (tarfile.TarError, OSError) as exc:
-            name = getattr(exc, "filename", None) or ""
-            name = os.path.relpath(name, target) if name and os.path.isabs(str(name)) else name
-            raise PublishError(f"{name or 'un fichier'} ne peut pas être écrit sur le serveur "
-                               f"({getattr(exc, 'strerror', None) or exc.__class__.__name__}) : nom trop long ?") from None
+    proc = subprocess.Popen(["git", "archive", "--format=tar", rev], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    problem = None
+    try:
+        with tarfile.open(fileobj=proc.stdout, mode="r|") as tar:
+            tar.extractall(target, filter="data")
+        while proc.stdout.read(1 << 16):  # git's padding after the end of the archive: else it dies of SIGPIPE
+            pass
+    except (tarfile.TarError, OSError) as exc:
+        problem = exc
+        proc.kill()
+    finally:
+        proc.stdout.close()
+        error = proc.stderr.read().decode(errors="replace").strip()
+        proc.stderr.close()
+        code = proc.wait()
+    if problem is None and code == 0:
+        return
+    if disk_refusal(problem):  # not a name the disk cannot take
+        raise PublishError(disk_refusal(problem))
+    if problem is None or code > 0:  # git's own failure (an unknown revision): what it said
+        raise PublishError(error or f"git archive : code de sortie {code}")
+    name = getattr(problem, "filename", None) or ""
+    name = os.path.relpath(name, target) if name and os.path.isabs(str(name)) else name
+    raise PublishError(f"{name or 'un fichier'} ne peut pas être écrit sur le serveur "
+                       f"({getattr(problem, 'strerror', None) or problem.__class__.__name__}) : nom trop long ?")
 
 
 def _changed_files(old: str, new: str) -> set[str] | None:

@@ -11,6 +11,7 @@ the new one, never half of each.
 from __future__ import annotations
 
 import contextlib
+import errno
 import fcntl
 import functools
 import hashlib
@@ -48,6 +49,21 @@ MARKDOWN_EXTENSIONS = ("md", "markdown", "mkd", "mdown")  # pelican.readers.Mark
 
 class BuildError(Exception):
     """A site that does not build: the message is what the doctor needs to fix it."""
+
+
+# What a write that the disk refused met (errno), in French: a build, the planet's, a push's copy of its tree.
+DISK_REFUSALS = {errno.ENOSPC: "le disque du serveur est plein", errno.EDQUOT: "le quota de disque du serveur est atteint",
+                 errno.EFBIG: "un fichier dépasse la taille que le serveur accepte d'écrire"}
+
+
+def disk_refusal(exc: BaseException) -> str:
+    """A full disk (or quota, or file size limit) said in French; "" for any other error. No server path: the
+    doctor who pushed reads it too."""
+    reason = DISK_REFUSALS.get(exc.errno) if isinstance(exc, OSError) else None
+    if reason is None:
+        return ""
+    return (f"{reason} : rien n'a été publié, le site en ligne n'a pas changé ; l'administrateur du réseau doit "
+            "libérer de la place, puis relancer (ou pousser de nouveau)")
 
 
 def pelican_settings(

@@ -49,13 +49,14 @@ def server(make_network, tmp_path):
     return network, repo, clone, push
 
 
-def git_push(clone: Path, env: dict | None = None):
+def git_push(clone: Path, env: dict | None = None, **run):
+    """`git push origin main` from `clone`; `run`: more options of subprocess.run (e.g. preexec_fn)."""
     import subprocess
 
     full = clean_git_env()
     full.update({"GIT_AUTHOR_NAME": "Dr A", "GIT_AUTHOR_EMAIL": "a@example.org", "CONFRERES_SECRET_KEY": SECRET,
                  **(env or {})})
-    return subprocess.run(["git", "push", "origin", "main"], cwd=clone, env=full, capture_output=True, text=True)
+    return subprocess.run(["git", "push", "origin", "main"], cwd=clone, env=full, capture_output=True, text=True, **run)
 
 
 def published_bytes(network) -> bytes:
