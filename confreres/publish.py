@@ -529,7 +529,8 @@ def _print_withheld(posts: list[dict], out):
 class _Drop:
     def __init__(self, user: pwd.struct_passwd):
         self.uid, self.gid = user.pw_uid, user.pw_gid
-        self.prefix = ["setpriv", f"--reuid={self.uid}", f"--regid={self.gid}", "--init-groups", "--"]
+        self.prefix = ["setpriv", f"--reuid={self.uid}", f"--regid={self.gid}", "--init-groups", "--pdeathsig=KILL",
+                       "--"]
 
 
 def _drop_privileges(user: str) -> _Drop | None:
@@ -594,6 +595,26 @@ def build_timeout(value: str) -> float:
     return seconds
 
 
+PR_SET_PDEATHSIG = 1  # prctl(2)
+
+
+def _dies_with(parent: int):
+    """A preexec_fn: the child gets SIGKILL when `parent` (the hook) dies. A hook killed while its build ran (`kill
+    -9`, the doctor's connection cut and git with it) made git refuse the push, yet the orphaned build went on and
+    put it online. setpriv, which changes the user and so clears this, sets it again (_Drop.prefix)."""
+    import ctypes
+    import signal
+
+    prctl = ctypes.CDLL(None, use_errno=True).prctl  # looked up before the fork
+
+    def preexec():
+        prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+        if os.getppid() != parent:  # it died before that
+            os._exit(1)
+
+    return preexec
+
+
 def _build_in_child(network_file: str, slug: str, out: str, source: str, comments_version: str | None = None,
                     env: dict | None = None, prefix: list[str] | None = None, timeout: float = BUILD_TIMEOUT,
                     locked: bool = False):
@@ -609,7 +630,8 @@ def _build_in_child(network_file: str, slug: str, out: str, source: str, comment
     if locked:
         command.append("--locked")
     try:
-        proc = subprocess.run(command, env=env, stdout=subprocess.PIPE, cwd=Path(source).parent, timeout=timeout)
+        proc = subprocess.run(command, env=env, stdout=subprocess.PIPE, cwd=Path(source).parent, timeout=timeout,
+                              preexec_fn=_dies_with(os.getpid()))
     except subprocess.TimeoutExpired:
         return SiteResult(slug, ok=False, error=f"{slug} : la construction a dépassé {seconds_fr(timeout)} : arrêtée ; "
                                                "allégez le blog ou demandez à l'administrateur du réseau")

@@ -4,6 +4,7 @@ crash. Real bare repositories, real `git push` through the pre-receive hook, rea
 
 from __future__ import annotations
 
+import contextlib
 import fcntl
 import os
 import signal
@@ -138,3 +139,36 @@ def test_a_full_build_killed_while_it_builds_a_blog_or_indexes_leaves_everything
     left = sorted(p.name for p in (out / RELEASES).iterdir() if p.name.startswith((".search", "dr-", "planet")))
     live = sorted((out / name).resolve().name for name in ("dr-a", "dr-b", LIVE))
     assert left == live, left
+
+
+def test_a_hook_killed_while_its_build_runs_publishes_nothing(server):  # noqa: F811
+    """The hook died (`kill -9`, or the doctor's connection cut and git with it) while its build ran: git refused the
+    push, yet the orphaned build went on and put it online; the next cron build put the blog back as it was."""
+    network, repo, clone, _push = server
+    out = network.output
+    live = (out / "dr-a").resolve()
+    commit(clone, "orphelin", "Billet orphelin")
+    builds: list[int] = []
+
+    def building():
+        for path in releases_of(out, "dr-a"):
+            if path != live:
+                child = int(RELEASE_NAME.fullmatch(path.name)["pid"])
+                builds.append(child)
+                with contextlib.suppress(OSError):  # its parent: the hook
+                    return [int(Path(f"/proc/{child}/stat").read_text().rsplit(")", 1)[1].split()[1])]
+        return []
+
+    killed, watcher = kill_when(building)
+    pushed = git_push(clone)
+    watcher.join()
+    assert killed and pushed.returncode != 0, pushed.stderr
+    deadline = time.monotonic() + 120
+    while kit._alive(builds[-1]) and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert (out / "dr-a").resolve() == live and not (out / "dr-a" / "orphelin.html").exists(), \
+        "the push git refused is not online"
+
+    again = git_push(clone)
+    assert again.returncode == 0 and (out / "dr-a" / "orphelin.html").is_file(), again.stderr
+    assert releases_of(out, "dr-a") == [(out / "dr-a").resolve()]
