@@ -309,12 +309,31 @@ def _changed_files(old: str, new: str) -> set[str] | None:
     return {name.decode("utf-8", errors="replace") for name in proc.stdout.split(b"\0")} - {""}
 
 
-def replace_source(dest: Path, tree: Path):
-    """Make the site's source folder the pushed tree, by rename (the old one is removed after)."""
+def stage_source(dest: Path, tree: Path) -> Path:
+    """Copy the pushed tree beside the site's source folder (`.<slug>.incoming-<pid>`), before its build may go live:
+    a disk that cannot take it refuses the push while nothing has changed (copied after, a full disk left the push
+    online while git refused it, and a traceback in the doctor's terminal). Only folders and plain files (check_tree);
+    an OSError keeps its errno (shutil.copytree gathers them into one without)."""
     dest = Path(dest)
     staging = dest.with_name(f".{dest.name}.incoming-{os.getpid()}")
     shutil.rmtree(staging, ignore_errors=True)
-    shutil.copytree(tree, staging)
+    try:
+        staging.mkdir()
+        for folder, dirs, files in os.walk(tree):
+            target = staging / os.path.relpath(folder, tree)
+            for name in dirs:
+                (target / name).mkdir()
+            for name in files:
+                shutil.copy2(os.path.join(folder, name), target / name)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    return staging
+
+
+def replace_source(dest: Path, staging: Path):
+    """Make the site's source folder the staged copy (stage_source) by two renames (the old one is removed after)."""
+    dest = Path(dest)
     old = dest.with_name(f".{dest.name}.old-{os.getpid()}")
     if dest.exists():
         os.replace(dest, old)
@@ -460,6 +479,13 @@ def _publish(network, network_file: str, slug: str, site, old: str, new: str, ou
         # a cron build waiting for it then builds the push; taken by the child, it was freed before the sources
         # were replaced, and a cron build waiting for it put the blog as it was before the push back online.
         with blog_lock(Path(network.output), slug):
+            try:
+                staged = stage_source(site.path, tree)
+            except OSError as exc:
+                print("Confrères : publication REFUSÉE, le site en ligne n'a pas changé.", file=out)
+                print(f"{slug} : " + (disk_refusal(exc) or "les fichiers du blog ne peuvent pas être copiés sur le "
+                                      f"serveur ({exc.strerror or exc.__class__.__name__})"), file=out)
+                return 1
             result = _build_in_child(network_file, slug, str(network.output), str(tree), version,
                                      env=build_env(environ, tmp), prefix=drop.prefix if drop else [], timeout=timeout,
                                      locked=True)
@@ -467,10 +493,11 @@ def _publish(network, network_file: str, slug: str, site, old: str, new: str, ou
                 from confreres.build import discard_unpublished
 
                 discard_unpublished(Path(network.output), slug)  # a child killed (time limit, OOM): its release
+                shutil.rmtree(staged, ignore_errors=True)
                 print("Confrères : publication REFUSÉE, le site en ligne n'a pas changé.", file=out)
                 print(result.error, file=out)
                 return 1
-            replace_source(site.path, tree)
+            replace_source(site.path, staged)
     from confreres.build import refresh_crosslinks
 
     for other in refresh_crosslinks(network, network.output, [result], service=service):

@@ -5,14 +5,19 @@ fails with EFBIG as a full disk fails with ENOSPC."""
 
 from __future__ import annotations
 
+import contextlib
 import resource
+import shutil
 import subprocess
+
+import pytest
 
 from confreres.releases import RELEASES, is_release
 from tests.confreres.conftest import make_network  # noqa: F401 (fixture)
 from tests.confreres.test_publish import git
 from tests.confreres.test_publish_safety import git_push, server  # noqa: F401 (fixture)
 from tests.faults import kit
+from tests.faults.test_killed_builds import commit
 
 LIMIT = 30_000  # bytes: more than any file of the small blogs, less than the long post's page
 LONG_POST = "Title: Un long billet\nDate: 2025-04-01 08:00\nSlug: long\n\n" + "La permanence des soins. " * 2000 + "\n"
@@ -69,3 +74,39 @@ def test_a_push_the_disk_refuses_is_refused_in_french_and_the_next_one_publishes
 
     accepted = git_push(clone)
     assert accepted.returncode == 0 and "/dr-a/long.html" in accepted.stderr, accepted.stderr
+
+
+def test_a_push_whose_sources_the_disk_cannot_take_is_refused_before_anything_goes_live(server, tmp_path):  # noqa: F811
+    """`sites/` on its own disk, full (a real 2 MiB tmpfs, filled until ENOSPC): the push's build went live, then the
+    copy of its tree into `sites/` failed with a Python traceback in the doctor's terminal; git refused the push that
+    readers were already shown, and the next cron build put the blog back as it was."""
+    network, repo, clone, _push = server
+    sites = network.site("dr-a").path.parent
+    kept = tmp_path / "sites-before"
+    shutil.copytree(sites, kept, symlinks=True)
+    if subprocess.run(["mount", "-t", "tmpfs", "-o", "size=2m", "tmpfs", str(sites)], capture_output=True).returncode:
+        pytest.skip("no right to mount a tmpfs here (not root)")
+    try:
+        shutil.copytree(kept, sites, symlinks=True, dirs_exist_ok=True)
+        ballast = sites / "ballast.bin"
+        with open(ballast, "wb", buffering=0) as handle, contextlib.suppress(OSError):
+            while True:
+                handle.write(b"\0" * 65536)
+        out = network.output
+        live = (out / "dr-a").resolve()
+        commit(clone, "plein", "Billet sur un disque plein")
+
+        refused = git_push(clone)
+        assert refused.returncode != 0, refused.stderr
+        assert "publication REFUSÉE, le site en ligne n'a pas changé" in refused.stderr, refused.stderr
+        assert "le disque du serveur est plein" in refused.stderr and "Traceback" not in refused.stderr, refused.stderr
+        assert (out / "dr-a").resolve() == live and not (out / "dr-a" / "plein.html").exists()
+        assert (network.site("dr-a").path / "content").is_dir() and not [p for p in sites.iterdir()
+                                                                          if p.name.startswith(".dr-a.")]
+
+        ballast.unlink()
+        accepted = git_push(clone)
+        assert accepted.returncode == 0 and (out / "dr-a" / "plein.html").is_file(), accepted.stderr
+        assert (network.site("dr-a").path / "content" / "plein.md").is_file()
+    finally:
+        subprocess.run(["umount", "-l", str(sites)], check=False)
