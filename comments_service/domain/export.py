@@ -14,6 +14,7 @@ with `PRAGMA integrity_check`, fsynced, then renamed into place, and its folder 
 
 from __future__ import annotations
 
+import errno
 import json
 import os
 import sqlite3
@@ -22,6 +23,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from comments_service.core.errors import storage_error
 from comments_service.domain import comments as store
 from comments_service.domain import public, tree
 from confreres.registry import Network
@@ -185,6 +187,15 @@ class BackupError(RuntimeError):
     pass
 
 
+def _disk_refused(exc: BaseException) -> bool:
+    """Whether `exc` is a disk that refused the copy: SQLite's « database or disk is full » or « disk I/O error »
+    (a file size limit), or the same from the system (the temporary file, its fsync)."""
+    if isinstance(exc, sqlite3.Error):
+        error = storage_error(exc)
+        return error is not None and error.code in ("storage_full", "storage_unavailable")
+    return isinstance(exc, OSError) and exc.errno in (errno.ENOSPC, errno.EDQUOT, errno.EFBIG)
+
+
 def fsync_folder(path: Path) -> None:
     """Make a rename (or a file created) in the folder `path` durable: a renamed file is in its folder's entries,
     which its own fsync does not write."""
@@ -236,8 +247,11 @@ def backup(source: str | Path, dest: str | Path, *, overwrite: bool = False) -> 
         with open(tmp, "rb") as handle:
             os.fsync(handle.fileno())  # the copy's bytes on disk before its name points at them
         os.replace(tmp, dest)
-    except BaseException:
+    except BaseException as exc:
         tmp.unlink(missing_ok=True)
+        if _disk_refused(exc):
+            raise BackupError(f"la copie n'a pas pu être écrite dans {dest.parent} (disque plein, quota ou taille de "
+                              "fichier limitée ?) : aucune sauvegarde écrite, la base en service n'a pas changé") from None
         raise
     fsync_folder(dest.parent)  # the rename itself: a crash right after must not bring back the old name, or none
     return BackupResult(dest, dest.stat().st_size, integrity, counts, statuses, time.perf_counter() - started)

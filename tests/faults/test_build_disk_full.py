@@ -24,8 +24,8 @@ LONG_POST = "Title: Un long billet\nDate: 2025-04-01 08:00\nSlug: long\n\n" + "L
 ENGLISH = ("Errno", "File too large", "No space left", "Traceback", "nom trop long")
 
 
-def limited():
-    resource.setrlimit(resource.RLIMIT_FSIZE, (LIMIT, LIMIT))
+def limited(limit: int = LIMIT):
+    resource.setrlimit(resource.RLIMIT_FSIZE, (limit, limit))
 
 
 def only_live(out, slug):
@@ -110,3 +110,27 @@ def test_a_push_whose_sources_the_disk_cannot_take_is_refused_before_anything_go
         assert (network.site("dr-a").path / "content" / "plein.md").is_file()
     finally:
         subprocess.run(["umount", "-l", str(sites)], check=False)
+
+
+def test_a_backup_the_disk_refuses_says_so_in_french_and_leaves_nothing(tmp_path):
+    """« Erreur : la sauvegarde a échoué : disk I/O error » (or « database or disk is full »)."""
+    network = kit.make_blogs(tmp_path, "http://127.0.0.1:9/")
+    db = tmp_path / "var" / "comments.sqlite3"
+    db.parent.mkdir()
+    assert kit.confreres(network, db, "service", "init-db").returncode == 0
+    folder = tmp_path / "sauvegardes"
+    folder.mkdir()
+    size = db.stat().st_size
+    assert size > 200_000, size  # the limit: more than the service's own writes (WAL, -shm), less than the copy
+
+    refused = subprocess.run([str(kit.BIN / "confreres"), "--network", str(network), "backup", str(folder)],
+                             capture_output=True, text=True, env=kit.environment(network, db), preexec_fn=lambda: limited(200_000),
+                             timeout=300)
+    assert refused.returncode == 1, refused.stdout + refused.stderr
+    assert f"la copie n'a pas pu être écrite dans {folder} (disque plein, quota ou taille de fichier limitée ?) : " \
+           "aucune sauvegarde écrite, la base en service n'a pas changé" in refused.stderr, refused.stderr
+    assert not any(word in refused.stderr for word in (*ENGLISH, "disk I/O error", "disk is full")), refused.stderr
+    assert list(folder.iterdir()) == []
+
+    done = kit.confreres(network, db, "backup", str(folder))
+    assert done.returncode == 0 and "intégrité ok" in done.stdout, done.stdout + done.stderr
