@@ -14,9 +14,12 @@ with `PRAGMA integrity_check`, fsynced, then renamed into place, and its folder 
 
 from __future__ import annotations
 
+import contextlib
 import errno
+import fcntl
 import json
 import os
+import re
 import sqlite3
 import tempfile
 from collections.abc import Iterator
@@ -222,6 +225,40 @@ def backup(source: str | Path, dest: str | Path, *, overwrite: bool = False) -> 
     if dest.resolve() == source.resolve():
         raise BackupError("la sauvegarde ne peut pas remplacer la base elle-même")
     dest.parent.mkdir(parents=True, exist_ok=True)
+    with _backups_turn(dest.parent):
+        _drop_unfinished(dest)
+        return _backup(source, dest, started)
+
+
+BACKUP_LOCK = ".confreres-backup.lock"
+
+
+@contextlib.contextmanager
+def _backups_turn(folder: Path) -> Iterator[None]:
+    """One backup at a time into `folder` (the nightly timer and one run by hand): the kernel frees it if one dies."""
+    handle = os.open(folder / BACKUP_LOCK, os.O_RDONLY | os.O_CREAT | os.O_CLOEXEC, 0o600)
+    try:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(handle)
+
+
+def _drop_unfinished(dest: Path) -> None:
+    """Remove the unfinished copies of backups killed before they ended (the OOM killer, `kill -9`; under
+    _backups_turn, none runs): `.<name>.<random>.tmp` (and SQLite's journal of it), each the size of the database,
+    which neither a later backup nor the timer's pruning (`comments-*.sqlite3`) removed."""
+    unfinished = re.compile(rf"\.(comments-\d{{8}}-\d{{6}}\.sqlite3|{re.escape(dest.name)})\.[a-z0-9_]{{8}}"
+                            r"\.tmp(-journal|-wal|-shm)?")
+    with contextlib.suppress(OSError):
+        for entry in os.scandir(dest.parent):
+            if unfinished.fullmatch(entry.name) and entry.is_file(follow_symlinks=False):
+                os.unlink(entry.path)
+
+
+def _backup(source: Path, dest: Path, started: float) -> BackupResult:
+    import time
+
     fd, tmp_name = tempfile.mkstemp(prefix=f".{dest.name}.", suffix=".tmp", dir=dest.parent)
     os.close(fd)
     tmp = Path(tmp_name)

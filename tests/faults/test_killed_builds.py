@@ -8,6 +8,7 @@ import contextlib
 import fcntl
 import os
 import signal
+import sqlite3
 import subprocess
 import threading
 import time
@@ -172,3 +173,37 @@ def test_a_hook_killed_while_its_build_runs_publishes_nothing(server):  # noqa: 
     again = git_push(clone)
     assert again.returncode == 0 and (out / "dr-a" / "orphelin.html").is_file(), again.stderr
     assert releases_of(out, "dr-a") == [(out / "dr-a").resolve()]
+
+
+def test_a_backup_killed_midway_leaves_its_copy_for_the_next_one_to_remove(tmp_path):
+    """Each backup killed (the nightly timer's, by the OOM killer) left `.comments-<date>.sqlite3.<random>.tmp`, the
+    database's size, which neither later backups nor the timer's pruning (`comments-*.sqlite3`) removed."""
+    network = kit.make_blogs(tmp_path, "http://127.0.0.1:9/")
+    db = tmp_path / "var" / "comments.sqlite3"
+    db.parent.mkdir()
+    assert kit.confreres(network, db, "service", "init-db").returncode == 0
+    conn = sqlite3.connect(db)
+    with conn:  # a database large enough for its copy to take a moment
+        conn.execute("CREATE TABLE ballast (data BLOB)")
+        conn.executemany("INSERT INTO ballast VALUES (?)", ((os.urandom(1 << 20),) for _ in range(64)))
+    conn.close()
+    folder = tmp_path / "sauvegardes"
+    folder.mkdir()
+
+    for _ in range(2):
+        backup = subprocess.Popen([str(kit.BIN / "confreres"), "--network", str(network), "backup", str(folder)],
+                                  env=kit.environment(network, db), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        deadline = time.monotonic() + 120
+        while backup.poll() is None and time.monotonic() < deadline:
+            if any(p.suffix == ".tmp" and p.stat().st_size > 0 for p in folder.iterdir()):
+                backup.kill()
+                break
+            time.sleep(0.001)
+        assert backup.wait(30) == -signal.SIGKILL, "killed while it copied"
+        assert [p for p in folder.iterdir() if p.suffix == ".tmp"], "its unfinished copy is there"
+        time.sleep(1)  # the next backup's dated name differs from this one's
+
+    done = kit.confreres(network, db, "backup", str(folder))
+    assert done.returncode == 0 and "intégrité ok" in done.stdout, done.stdout + done.stderr
+    left = sorted(p.name for p in folder.iterdir() if p.name != ".confreres-backup.lock")
+    assert len(left) == 1 and left[0].startswith("comments-") and left[0].endswith(".sqlite3"), left
