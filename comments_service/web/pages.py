@@ -18,14 +18,20 @@ Each comment has its « Signaler » form, folded in a <details>: POST /signaler 
 actions.comments.report_comment as POST /api/comments/<id>/report does (same validation, write budget, effect and
 event), with its own CSRF binding; then back (303) to the comment's page, the confirmation beside it, or the page
 again with that form open, the reason typed and the error.
+
+One's own comments, within the edit window: POST /modifier and /supprimer edit and delete them as PATCH and DELETE
+/api/comments/<id> do (actions.comments), proven by the edit token the form left in the `confreres_edits` cookie or
+by the session; the writer's own pending comments are shown to them (the widget's X-Confreres-Tokens, as a cookie).
 """
 
 from __future__ import annotations
 
+from datetime import timedelta
 from urllib.parse import urlencode
 
 from flask import Blueprint, current_app, redirect, render_template, request, url_for
 
+from comments_service.actions import comments as actions
 from comments_service.actions.comments import create_comment, report_comment
 from comments_service.core import ids, tokens
 from comments_service.core.db import get_db
@@ -33,7 +39,7 @@ from comments_service.core.errors import ApiError
 from comments_service.domain import comments as store
 from comments_service.domain import crossblog, public, secrecy, tree, validate
 from comments_service.domain import verification as verify
-from comments_service.domain.posts import find_post
+from comments_service.domain.posts import find_post, iso, parse_iso, utcnow
 from comments_service.web import limits
 from comments_service.web.auth import current_account
 from comments_service.web.crossblog import int_arg
@@ -50,6 +56,8 @@ bp = Blueprint("pages", __name__)
 MESSAGES = {
     "approved": "Merci ! Votre commentaire est publié.",
     "pending": "Merci ! Votre commentaire attend la validation de l'auteur du blog.",
+    "edited": "Votre commentaire a été modifié.",  # the widget's words
+    "deleted": "Votre commentaire a été supprimé.",
 }
 REPORTED = "Merci : votre signalement a été transmis à la modération."  # the widget's words
 FORM_FIELDS = ("author", "email", "website", "text", "parent", "notify")
@@ -60,9 +68,11 @@ def _network():
 
 
 def _render(post, *, form=None, errors=(), status=200, message=None, parent_id=None, number=1, held=None,
-            secret_warning="", report=None, reported=None):
+            secret_warning="", report=None, reported=None, editing=None, own_error=None):
     """The thread page. `report` is a report form sent back ({"id", "reason", "error"}: open, with what was
-    typed and why it was refused); `reported`, the comment just reported (its confirmation beside it)."""
+    typed and why it was refused); `reported`, the comment just reported (its confirmation beside it); `editing`,
+    the reader's own comment being edited ({"id", "text", "error"}); `own_error`, why an edit or a deletion of it
+    was refused when its form cannot be shown ({"title", "error"})."""
     db = get_db()
     network = _network()
     config = current_app.config
@@ -70,7 +80,11 @@ def _render(post, *, form=None, errors=(), status=200, message=None, parent_id=N
     depth = int(config["THREAD_DEPTH"])
     starts = _cursors(db, post["url"], depth)  # pages are bounded in comments too: a large thread spans several
     offset, skip = starts[number - 1] if number <= len(starts) else (MAX_PAGE * size, 0)  # past the end: empty
-    document = crossblog.thread(db, network, post, depth=depth, offset=offset, skip=skip, limit=size)
+    viewer = current_account()
+    own = _own(db, post["url"], viewer)
+    # the reader's own comments still waiting are shown to them, as the widget shows them (its edit tokens)
+    waiting = store.pending_owned(db, post["url"], _claims())
+    document = crossblog.thread(db, network, post, waiting, depth=depth, offset=offset, skip=skip, limit=size)
     nonce, new = browser_nonce()
     csrf = tokens.make_csrf_token(current_app.config["SECRET_KEY"], nonce, post["url"])
     form = dict(form or {})
@@ -89,7 +103,6 @@ def _render(post, *, form=None, errors=(), status=200, message=None, parent_id=N
     by_field = {}
     for err in errors:
         by_field.setdefault(err.field or "form", err.message)
-    viewer = current_account()
     events = list(tree.events(document["comments"]))
     shown = {c["id"] for kind, c in events if kind == "open" and not c.get("deleted")}
     back = "/thread?" + urlencode({"url": post["url"]})  # a path of the service, for sign-in and sign-out
@@ -123,6 +136,11 @@ def _render(post, *, form=None, errors=(), status=200, message=None, parent_id=N
         reported=reported,
         reported_shown=reported in shown,
         reported_message=REPORTED,
+        own=own,
+        window=_window(),
+        own_csrf=tokens.make_csrf_token(current_app.config["SECRET_KEY"], nonce, _own_binding(post["url"])),
+        editing=editing if editing and editing["id"] in own else None,
+        own_error=own_error,
     )
     response = current_app.make_response((html, status))
     response.headers["Cache-Control"] = "private, no-store"
@@ -145,12 +163,15 @@ def _find(db, url: str, comment_id: int) -> dict | None:
 @bp.get("/thread")
 def thread():
     post = find_post(get_db(), _network(), request.args.get("url"))
+    editing = ids.parse_id(request.args.get("modifier"))
+    row = store.get_comment(get_db(), editing) if editing else None
     return _render(
         post,
         message=MESSAGES.get(request.args.get("merci", "")),
         parent_id=ids.parse_id(request.args.get("parent")),
         number=int_arg("page", 1, MAX_PAGE),
         reported=ids.parse_id(request.args.get("signale")),
+        editing={"id": editing, "text": row["text"], "error": None} if row else None,  # (_render: only one's own)
     )
 
 
@@ -226,14 +247,135 @@ def post_thread():
         row, _nonce = create_comment(db, _network(), post, data, account=account, ip_hash=limits.request_ip_hash())
     except ApiError as error:
         return _render(post, form=form, errors=[error], status=error.status, parent_id=parent_id)
+    token = tokens.make_edit_token(config["SECRET_KEY"], row["id"], _nonce)  # « Modifier » without JavaScript
     secret = secrecy.held(row)
     if secret:  # medical secrecy: held whatever the policy; the page says why and shows the text sent (202)
-        return _render(post, status=202, held={"reason": secret["reason"], "text": row["text"]})
+        response = _render(post, status=202, held={"reason": secret["reason"], "text": row["text"], "id": row["id"]})
+        _remember(response, token)
+        return response
     status = store.owner_status(row)  # a blocked author's comment (domain/blocks.py) is answered as a pending one
     anchor = f"#comment-{row['id']}" if status == "approved" else "#merci"
     number = _page_of(db, post["url"], row["id"]) if status == "approved" else 1
     page = {"page": number} if number > 1 else {}
-    return redirect(url_for("pages.thread", url=post["url"], merci=status, **page) + anchor, 303)
+    response = redirect(url_for("pages.thread", url=post["url"], merci=status, **page) + anchor, 303)
+    _remember(response, token)
+    return response
+
+
+# -- one's own comment without JavaScript: « Modifier », « Supprimer » within the edit window ----------------------
+# The widget keeps each comment's edit token in localStorage; the no-JS form keeps it in a first-party cookie of the
+# service, HttpOnly, for the edit window only (the last MAX_KEPT comments). A signed-in writer proves it by the session.
+
+EDITS_COOKIE = "confreres_edits"
+MAX_KEPT = 10
+NOT_EDITED = "Votre modification n'est pas enregistrée :"
+NOT_DELETED = "Votre commentaire n'a pas été supprimé :"
+NOT_YOURS = "Ce commentaire ne peut plus être modifié depuis ce navigateur : le délai est passé, ou il n'a pas été" \
+    " écrit ici."
+
+
+def _window() -> int:
+    return int(current_app.config["EDIT_WINDOW"])
+
+
+def _claims() -> dict[int, str]:
+    """{comment id: nonce} of the edit tokens this browser keeps (tokens.owned_comments reads them, as the API)."""
+    return tokens.owned_comments(current_app.config["SECRET_KEY"], request.cookies.get(EDITS_COOKIE, ""))
+
+
+def _remember(response, token: str) -> None:
+    """Keep the new comment's edit token in the cookie, with the others still within their window."""
+    secret, window = current_app.config["SECRET_KEY"], _window() * 60
+    kept = [raw.strip() for raw in request.cookies.get(EDITS_COOKIE, "").split(",")
+            if tokens.read_edit_token(secret, raw.strip(), max_age=window)]
+    response.set_cookie(EDITS_COOKIE, ", ".join([*kept, token][-MAX_KEPT:]), max_age=window, httponly=True,
+                        samesite="Lax", secure=request.is_secure, path=(request.script_root or "") + "/")
+
+
+def _own(db, url: str, viewer) -> dict[int, str]:
+    """{id: end of the edit window (ISO)} of this thread's comments the reader may still edit: by this browser's edit
+    tokens, or written by the signed-in account."""
+    window, now = timedelta(minutes=_window()), utcnow()
+    own = {}
+    claims = _claims()
+    if claims:
+        marks = ",".join("?" * len(claims))
+        for row in store.query(db, f"SELECT id, edit_nonce, created FROM comments WHERE post_url = ? AND status !="
+                                   f" 'deleted' AND id IN ({marks})", (url, *claims)):
+            end = parse_iso(row["created"]) + window
+            if end > now and tokens.nonce_matches(row["edit_nonce"], claims[row["id"]]):
+                own[row["id"]] = iso(end)
+    if viewer:
+        for c in store.account_comments(db, viewer["id"], url, _window()):
+            if parse_iso(c["editable_until"]) > now:
+                own[c["id"]] = c["editable_until"]
+    return own
+
+
+def _own_binding(url: str) -> str:
+    return "own:" + url
+
+
+def _own_request():
+    """The post, the comment id and the owner's proof ({"nonce"} or {"account_id"}) of a « Modifier » or
+    « Supprimer » form; an ApiError (with the post) when the form cannot be taken."""
+    post = find_post(get_db(), _network(), request.form.get("url"))
+    comment_id = ids.parse_id(request.form.get("comment", ""))
+    config = current_app.config
+    if not tokens.check_csrf_token(config["SECRET_KEY"], request.form.get("csrf", ""), request.cookies.get(CSRF_COOKIE, ""),
+                                   _own_binding(post["url"]), int(config["CSRF_MAX_AGE"])):
+        return post, comment_id, None, ApiError(403, "invalid_csrf", "Le formulaire a expiré ou ne vient pas de cette"
+                                                " page. Renvoyez-le (les cookies doivent être autorisés pour ce site).")
+    nonce = _claims().get(comment_id) if comment_id else None
+    viewer = current_account()
+    if nonce:
+        return post, comment_id, {"nonce": nonce}, None
+    if viewer and comment_id:
+        return post, comment_id, {"account_id": viewer["id"]}, None
+    return post, comment_id, None, ApiError(403, "not_owner", NOT_YOURS)
+
+
+def _own_page(post, comment_id, text, error: ApiError):
+    """The thread page again, on the comment's page, its edit form open with the text typed and the error."""
+    number = _page_of(get_db(), post["url"], comment_id) if comment_id else 1
+    if comment_id in _own(get_db(), post["url"], current_account()):
+        return _render(post, status=error.status, number=number,
+                       editing={"id": comment_id, "text": text, "error": error})
+    return _render(post, status=error.status, number=number, own_error={"title": NOT_EDITED, "error": error})
+
+
+@bp.post("/modifier")
+def edit():
+    """« Enregistrer » an edit of one's own comment: the API's PATCH, by the browser's edit token or the session."""
+    request.max_content_length = FORM_MAX_BYTES
+    text = request.form.get("text", "").replace("\r\n", "\n")
+    post, comment_id, proof, error = _own_request()
+    if error is None:
+        try:
+            actions.edit_comment(get_db(), comment_id, proof.get("nonce"), validate.edit({"text": text}),
+                                 window_minutes=_window(), account_id=proof.get("account_id"))
+        except ApiError as refused:
+            error = refused
+    if error is not None:
+        return _own_page(post, comment_id, text, error)
+    number = _page_of(get_db(), post["url"], comment_id)
+    page = {"page": number} if number > 1 else {}
+    return redirect(url_for("pages.thread", url=post["url"], merci="edited", **page) + f"#comment-{comment_id}", 303)
+
+
+@bp.post("/supprimer")
+def delete():
+    """« Supprimer définitivement » one's own comment: the API's DELETE, by the same proof."""
+    post, comment_id, proof, error = _own_request()
+    if error is None:
+        try:
+            actions.delete_comment(get_db(), comment_id, proof.get("nonce"), window_minutes=_window(),
+                                   account_id=proof.get("account_id"))
+        except ApiError as refused:
+            error = refused
+    if error is not None:
+        return _render(post, status=error.status, own_error={"title": NOT_DELETED, "error": error})
+    return redirect(url_for("pages.thread", url=post["url"], merci="deleted") + "#merci", 303)
 
 
 # -- « Signaler » without JavaScript ---------------------------------------------------------------------------
@@ -286,7 +428,19 @@ def report():
 
 
 # The no-JS forms over the write budget come back with what the reader typed (a bare error page lost it).
-keep_typed_when_refused(bp, post_thread=_thread_over_budget, report=_report_over_budget)
+def _edit_over_budget(error: ApiError):
+    post = find_post(get_db(), _network(), request.form.get("url"))
+    text = request.form.get("text", "").replace("\r\n", "\n")
+    return _own_page(post, ids.parse_id(request.form.get("comment", "")), text, over_budget(error))
+
+
+def _delete_over_budget(error: ApiError):
+    return _render(find_post(get_db(), _network(), request.form.get("url")),
+                   own_error={"title": NOT_DELETED, "error": over_budget(error)})
+
+
+keep_typed_when_refused(bp, post_thread=_thread_over_budget, report=_report_over_budget, edit=_edit_over_budget,
+                        delete=_delete_over_budget)
 
 
 def _cursors(db, url: str, depth: int = tree.DEFAULT_DEPTH, shape=None) -> list[tuple[int, int]]:

@@ -68,7 +68,10 @@ def test_pending_confirmation(client, urls):
     assert "merci=pending" in response.headers["Location"]
     page = BeautifulSoup(client.get(response.headers["Location"]).get_data(as_text=True), "html.parser").get_text()
     assert "attend la validation de l'auteur du blog" in page
-    assert "Première fois ici" not in page  # not public yet
+    # shown to its writer only (the edit token kept in this browser's cookie, as the widget keeps it), marked waiting
+    assert "Première fois ici" in page and "En attente de validation par l'auteur du blog : seul·e vous le voyez" in page
+    stranger = client.application.test_client()
+    assert "Première fois ici" not in stranger.get(response.headers["Location"]).get_data(as_text=True)  # not public
 
 
 def test_reply_link_sets_the_parent(actions, client, urls):
@@ -391,3 +394,81 @@ def test_a_report_comes_back_to_the_page_of_its_comment(make_app, urls):
     assert "page=2" in response.headers["Location"]
     page = BeautifulSoup(client.get(response.headers["Location"]).get_data(as_text=True), "html.parser")
     assert page.find(id="merci").find_parent("li")["id"] == f"comment-{second}"
+
+
+# -- one's own comment without JavaScript (browser walk: tests/e2e/test_no_javascript.py) ---------------------------
+
+def session_cookie(app, email: str, name: str) -> str:
+    from comments_service.core.db import connect
+    from comments_service.domain import accounts
+
+    db = connect(app.config["DB"])
+    try:
+        row, _ = accounts.ensure_account(db, email, display_name=name)
+        return accounts.create_session(db, row["id"], "cookie", 30)[0]
+    finally:
+        db.close()
+
+
+def modify_link(soup):
+    return next((a for a in soup.find_all("a") if a.get_text().startswith("Modifier")), None)
+
+
+def own_form(soup, action: str) -> dict:
+    form = soup.find("form", action=lambda a: a and a.endswith(action))
+    assert form is not None, soup.get_text()[:2000]
+    return {i["name"]: i.get("value", "") for i in form.find_all("input")}
+
+
+def test_a_member_edits_their_comment_from_another_device(app, urls):
+    """Signed in, the session proves the comment is theirs (no edit token in that browser), as in the widget;
+    another account's session does not."""
+    token = session_cookie(app, "lea@exemple.fr", "Léa Membre")
+    writer = app.test_client()
+    writer.set_cookie("confreres_session", token)
+    _, soup = open_thread(writer, urls.POST_B)
+    assert submit(writer, soup, text="Écrit depuis le cabinet.").status_code == 303
+
+    elsewhere = app.test_client()  # the same account, another browser: no edit cookie
+    elsewhere.set_cookie("confreres_session", token)
+    _, soup = open_thread(elsewhere, urls.POST_B)
+    link = modify_link(soup)
+    assert link is not None and "modifier=" in link["href"]
+    response = elsewhere.get("/thread" + link["href"])
+    page = BeautifulSoup(response.get_data(as_text=True), "html.parser")
+    assert page.find(id="f-edit").get_text() == "Écrit depuis le cabinet."
+    response = elsewhere.post("/modifier", data={**own_form(page, "/modifier"), "text": "Écrit depuis la maison."})
+    assert response.status_code == 303 and "merci=edited" in response.headers["Location"]
+    assert "Écrit depuis la maison." in elsewhere.get(response.headers["Location"]).get_data(as_text=True)
+
+    other = app.test_client()  # another member: no « Modifier », and the form refused
+    other.set_cookie("confreres_session", session_cookie(app, "paul@exemple.fr", "Paul Membre"))
+    _, soup = open_thread(other, urls.POST_B)
+    assert modify_link(soup) is None
+    comment_id = int(page.find("form", class_="edit").find("input", attrs={"name": "comment"})["value"])
+    csrf = own_form(page, "/modifier")["csrf"]
+    other.set_cookie("confreres_csrf", elsewhere.get_cookie("confreres_csrf").value)  # even with a valid form token
+    response = other.post("/modifier", data={"csrf": csrf, "url": urls.POST_B, "comment": comment_id, "text": "Volé."})
+    assert response.status_code == 403
+    said = BeautifulSoup(response.get_data(as_text=True), "html.parser").find(id="erreurs").get_text()
+    assert "Ce commentaire n'a pas été écrit depuis ce compte." in said
+    response = other.post("/supprimer", data={"csrf": csrf, "url": urls.POST_B, "comment": comment_id})
+    assert response.status_code == 403
+    assert "Écrit depuis la maison." in app.test_client().get("/thread", query_string={"url": urls.POST_B}).get_data(
+        as_text=True)
+
+
+def test_own_comment_once_the_window_is_over(app, client, urls):
+    """Past the edit window, « Modifier » and « Supprimer » are gone, and a form kept open is refused with why."""
+    _, soup = open_thread(client, urls.POST_B)
+    assert submit(client, soup, text="Vite écrit.", author="Marc").status_code == 303
+    _, soup = open_thread(client, urls.POST_B)
+    form = own_form(soup, "/supprimer")
+    app.config["EDIT_WINDOW"] = 0
+    _, soup = open_thread(client, urls.POST_B)
+    assert soup.find("details", class_="delete") is None and soup.find(class_="own") is None
+    response = client.post("/supprimer", data=form)
+    assert response.status_code == 403
+    text = BeautifulSoup(response.get_data(as_text=True), "html.parser").find(id="erreurs").get_text()
+    assert "délai de modification" in text
+    assert "Vite écrit." in client.get("/thread", query_string={"url": urls.POST_B}).get_data(as_text=True)
