@@ -302,3 +302,38 @@ def test_own_comment_forms_pass_axe(page, live_network):
         page.get_by_role("button", name="Enregistrer").click()
     found = violations(page)
     assert not found, report(found)
+
+
+def test_the_blogger_moderates_without_javascript(browser, live_network):
+    """Each decision comes back as a new page: its confirmation takes the focus (read first, right above the next
+    comment to decide), and a refused decision its error, the title saying so."""
+    from comments_service.core.db import connect
+    from comments_service.domain import accounts
+
+    live = live_network(moderation="all")
+    url = live.post_url("dr-a-billet-0")
+    live.comment(url, "Une question à valider.", author="Lecteur")
+    live.comment(url, "Un autre, sans adresse.", author="Anonyme pressé")
+    db = connect(live.app.config["DB"])
+    try:
+        blogger, _ = accounts.ensure_account(db, "dr-a@exemple.fr", display_name="Dr A", sites=["dr-a"])
+        token, _ = accounts.create_session(db, blogger["id"], "cookie", 1)
+    finally:
+        db.close()
+    context = browser.new_context(java_script_enabled=False, locale="fr-FR")
+    try:
+        context.add_cookies([{"name": "confreres_session", "value": token, "url": live.network.comments_url}])
+        page = context.new_page()
+        page.goto(live.network.comments_url + "moderation")
+        with page.expect_navigation():
+            page.get_by_role("button", name="Approuver le commentaire de Lecteur").click()
+        assert page.title().startswith("Modération"), page.title()
+        notice = page.locator("p.notice")
+        expect(notice).to_be_focused()
+        expect(notice).to_contain_text("approuvé")
+        with page.expect_navigation():  # no account, no address: only its network address could block it
+            page.get_by_role("button", name="Bloquer l'auteur du commentaire d'Anonyme pressé").click()
+        assert page.title().startswith("Erreur : Modération"), page.title()
+        expect(page.locator("#erreurs")).to_be_focused()
+    finally:
+        context.close()
