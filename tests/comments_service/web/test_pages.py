@@ -472,3 +472,13 @@ def test_own_comment_once_the_window_is_over(app, client, urls):
     text = BeautifulSoup(response.get_data(as_text=True), "html.parser").find(id="erreurs").get_text()
     assert "délai de modification" in text
     assert "Vite écrit." in client.get("/thread", query_string={"url": urls.POST_B}).get_data(as_text=True)
+
+
+def test_the_edit_cookie_keeps_the_last_comments_of_this_browser(client, urls):
+    """Several comments from one browser, on two threads: each keeps its « Modifier » (the cookie holds them all)."""
+    for url, text in ((urls.POST_B, "Premier envoi."), (urls.POST_A, "Deuxième envoi."), (urls.POST_B, "Troisième.")):
+        _, soup = open_thread(client, url)
+        assert submit(client, soup, text=text, author="Marc").status_code == 303
+    for url, count in ((urls.POST_B, 2), (urls.POST_A, 1)):
+        _, soup = open_thread(client, url)
+        assert len(soup.find_all("details", class_="delete")) == count, url
