@@ -67,3 +67,26 @@ def test_a_thread_the_service_fails_to_give_is_not_shown_as_without_comments(wor
     for post in ("dr-a-billet-0", "dr-a-billet-1"):
         text = world.page(f"dr-a/{post}.html").select_one(".comments-snapshot").get_text()
         assert "Aucun commentaire" not in text and "n'ont pas pu être chargés" in text, post
+
+
+def test_each_comment_of_the_snapshot_links_its_reply_form(world):  # noqa: F811
+    """Without JavaScript the static copy had one « Commenter (sans JavaScript) » link at its foot: answering one
+    comment meant finding it again on the service's page. Each comment now links the service's form answering it
+    (the widget removes the copy)."""
+    from urllib.parse import parse_qs, urlsplit
+
+    from bs4 import BeautifulSoup
+
+    run_build(world.network)
+    ids = write_thread(world.service.config["DB"], POST_A, roots=2, replies=1)
+    run_build(world.network)
+    links = world.page("dr-a/dr-a-billet-0.html").select(".comments-snapshot .comment-actions a")
+    assert [a.get_text(" ", strip=True) for a in links] == [
+        "Répondre à Auteur r0", "Répondre à Auteur r0-1", "Répondre à Auteur r1", "Répondre à Auteur r1-1"]
+    href = links[2]["href"]
+    assert href.startswith(world.network.comments_url + "thread?url=") and href.endswith(f"parent={ids[2]}#form")
+    query = parse_qs(urlsplit(href).query)
+    assert query["url"] == [POST_A]
+    answered = world.service.test_client().get("/thread", query_string={k: v[0] for k, v in query.items()})
+    heading = BeautifulSoup(answered.get_data(as_text=True), "html.parser").find(id="ecrire")
+    assert heading.get_text(strip=True) == "Répondre à Auteur r1"
