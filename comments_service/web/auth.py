@@ -26,6 +26,7 @@ from comments_service.domain import accounts
 from comments_service.web.forms import csrf_token, page, sent_from_this_browser
 
 SESSION_COOKIE = "confreres_session"
+EDITS_COOKIE = "confreres_edits"  # the edit tokens of the comments this browser sent without JavaScript (web/pages.py)
 
 
 def bearer_token() -> str:
@@ -102,9 +103,13 @@ def set_session_cookie(response, token: str) -> None:
 
 
 def clear_session_cookie(response) -> None:
-    response.delete_cookie(
-        SESSION_COOKIE, path=(request.script_root or "") + "/", httponly=True, secure=request.is_secure, samesite="Lax"
-    )
+    """The session's end (signing out, the account deleted) also forgets this browser's edit tokens: a member's
+    comment sent from a shared computer (a hospital's) stayed editable and deletable there, by whoever sat down next,
+    for the rest of its edit window, and their waiting comments shown to them."""
+    for name in (SESSION_COOKIE, EDITS_COOKIE):
+        response.delete_cookie(
+            name, path=(request.script_root or "") + "/", httponly=True, secure=request.is_secure, samesite="Lax"
+        )
 
 
 def signed_in_page(view=None, *, typed: dict | None = None):

@@ -41,7 +41,7 @@ from comments_service.domain import crossblog, public, secrecy, tree, validate
 from comments_service.domain import verification as verify
 from comments_service.domain.posts import find_post, iso, parse_iso, utcnow
 from comments_service.web import limits
-from comments_service.web.auth import current_account
+from comments_service.web.auth import EDITS_COOKIE, current_account
 from comments_service.web.crossblog import int_arg
 from comments_service.web.forms import (
     CSRF_COOKIE,
@@ -266,7 +266,6 @@ def post_thread():
 # The widget keeps each comment's edit token in localStorage; the no-JS form keeps it in a first-party cookie of the
 # service, HttpOnly, for the edit window only (the last MAX_KEPT comments). A signed-in writer proves it by the session.
 
-EDITS_COOKIE = "confreres_edits"
 MAX_KEPT = 10
 NOT_EDITED = "Votre modification n'est pas enregistrée :"
 NOT_DELETED = "Votre commentaire n'a pas été supprimé :"

@@ -482,3 +482,28 @@ def test_the_edit_cookie_keeps_the_last_comments_of_this_browser(client, urls):
     for url, count in ((urls.POST_B, 2), (urls.POST_A, 1)):
         _, soup = open_thread(client, url)
         assert len(soup.find_all("details", class_="delete")) == count, url
+
+
+def test_signing_out_forgets_the_edit_cookie(app, urls):
+    """A member who signs out on a shared computer (a hospital's): whoever uses that browser next gets neither
+    « Modifier » nor « Supprimer » on their comment, nor their waiting comment, and cannot post the forms."""
+    writer = app.test_client()
+    writer.set_cookie("confreres_session", session_cookie(app, "lea@exemple.fr", "Léa Membre"))
+    _, soup = open_thread(writer, urls.POST_B)
+    assert submit(writer, soup, text="Écrit par Léa au service.").status_code == 303
+    _, soup = open_thread(writer, urls.POST_B)
+    delete_form = own_form(soup, "/supprimer")
+    signout = soup.find("form", action=lambda a: a and a.endswith("/auth/signout"))
+    response = writer.post(signout["action"], data={i["name"]: i.get("value", "") for i in signout.find_all("input")})
+    assert response.status_code == 303
+    assert writer.get_cookie("confreres_edits") is None
+    _, soup = open_thread(writer, urls.POST_B)  # the next person at that computer
+    assert "Écrit par Léa au service." in soup.get_text()
+    assert modify_link(soup) is None and soup.find("details", class_="delete") is None
+    comment_id = delete_form["comment"]
+    assert "f-edit" not in writer.get("/thread", query_string={"url": urls.POST_B, "modifier": comment_id}).get_data(
+        as_text=True)
+    assert writer.post("/supprimer", data=delete_form).status_code == 403  # its form kept (CSRF still good): not hers
+    assert writer.post("/modifier", data={**delete_form, "text": "Réécrit par un autre."}).status_code == 403
+    assert "Écrit par Léa au service." in app.test_client().get("/thread", query_string={"url": urls.POST_B}).get_data(
+        as_text=True)
