@@ -322,6 +322,50 @@ def test_sign_out_and_sessions_that_died_are_dropped(live_network, page):
     assert not page.js_errors
 
 
+def test_signing_out_forgets_this_browsers_edit_tokens(live_network, page):
+    """A member who comments from a shared computer (a hospital's) and signs out: whoever uses that browser next
+    gets neither « Modifier » nor « Supprimer » on the verified doctor's comment, nor sees their waiting one."""
+    live = live_network(moderation="none")
+    kit = Kit(live.app, live.client)
+    url = live.post_url("dr-b-billet-0", site=1)
+    member = kit.member(display_name="Dr Garde")
+    back_from_link(page, url, member.token)
+    expect(page.locator(".comments-account")).to_contain_text("Connecté·e : Dr Garde")
+    publish(page, "Écrit pendant la garde.")
+    mine = comment_article(page, "Écrit pendant la garde.")
+    expect(mine.get_by_role("button", name="Modifier votre commentaire")).to_be_visible()
+    assert stored(page, "confreres.comments")  # its edit token, kept in this browser
+
+    page.get_by_role("button", name="Se déconnecter").click()
+    expect(page.get_by_role("status")).to_have_text("Vous êtes déconnecté·e.")
+    expect(mine.get_by_role("button", name="Modifier votre commentaire")).to_have_count(0)
+    assert stored(page, "confreres.comments") in ({}, None)
+    page.reload()  # the next person at that computer
+    mine = comment_article(page, "Écrit pendant la garde.")
+    expect(mine).to_be_visible()
+    expect(mine.get_by_role("button", name="Modifier votre commentaire")).to_have_count(0)
+    expect(mine.get_by_role("button", name="Supprimer votre commentaire")).to_have_count(0)
+    assert not page.js_errors
+
+
+def test_signing_out_hides_ones_waiting_comment(live_network, page):
+    """The same with a comment waiting for moderation: shown to its writer only, gone once they sign out."""
+    live = live_network(moderation="all")
+    kit = Kit(live.app, live.client)
+    url = live.post_url("dr-b-billet-1", site=1)
+    back_from_link(page, url, kit.member(display_name="Dr Nuit").token)
+    publish(page, "En attente pendant la garde.")
+    mine = comment_article(page, "En attente pendant la garde.")
+    expect(mine.locator(".comment-pending")).to_be_visible()
+    page.get_by_role("button", name="Se déconnecter").click()
+    expect(page.get_by_role("status")).to_have_text("Vous êtes déconnecté·e.")
+    expect(mine).to_have_count(0)
+    page.reload()
+    expect(page.locator(".comments-app")).to_be_visible()
+    expect(comment_article(page, "En attente pendant la garde.")).to_have_count(0)
+    assert not page.js_errors
+
+
 def test_edit_after_a_reload_starts_from_the_servers_source_and_deadline(live_network, page):
     live = live_network(moderation="none")
     url = live.post_url("dr-b-billet-1", site=1)

@@ -89,6 +89,11 @@ const signout = async (t) => {
   } catch (e) {
     if (e.code !== "not_signed_in") return K.say(t, e.message);
   }
+  // Leaving a shared computer (a hospital's): whoever sits down next must not edit, delete or see waiting the
+  // comments written here; this browser's edit tokens go with the session.
+  t.mine = {};
+  K.storage.set({});
+  try { await K.load(t); } catch (e) { /* the thread as it was; reloaded on the next visit */ }
   out(t, "Vous êtes déconnecté·e.");
   K.focusOn(".cf-signin");
 };
