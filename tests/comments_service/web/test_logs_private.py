@@ -7,7 +7,9 @@ from __future__ import annotations
 
 import base64
 import logging
+import socket
 import time
+from urllib.parse import quote
 
 import httpx
 from aiosmtpd.controller import Controller
@@ -48,6 +50,28 @@ def test_the_access_log_keeps_no_token_and_no_address(tmp_path):
     )
     for secret in (token, payload, unsubscribe.split("=", 1)[1][:20], "dr.secret", "token="):
         assert secret not in output, (secret, output)
+
+
+def test_a_path_cannot_write_lines_of_its_own_in_the_access_log(tmp_path):
+    """The access log writes the decoded path: `%0A` in it made a new line, a forged entry of the journal (another
+    address, a moderation that never happened); it is written escaped, on the request's own line."""
+    (tmp_path / "network.toml").write_text(NETWORK_TOML, encoding="utf-8")
+    env = environment(SECRET_KEY=SECRET, NETWORK=tmp_path / "network.toml", DB=tmp_path / "comments.sqlite3",
+                      RATE_LIMIT="off")
+    forged = '203.0.113.9 - - [07/Dec/2026:10:00:00 +0000] "POST /moderation/1 HTTP/1.1" 303 0 "Mozilla"'
+    with Gunicorn(env, tmp_path / "gunicorn.log", workers=1) as service:
+        path = "/forge%0D%0A" + quote(forged) + "%1B%5B2J"
+        with socket.create_connection(("127.0.0.1", service.port)) as raw:  # as nginx passes it on, undecoded
+            raw.sendall(f"GET {path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n".encode())
+            assert raw.recv(100).startswith(b"HTTP/1.1 404")
+        deadline = time.monotonic() + 10
+        while "/forge" not in service.output() and time.monotonic() < deadline:
+            time.sleep(0.05)
+        output = service.output()
+    (line,) = [line for line in output.splitlines() if "/forge" in line]
+    assert '"GET /forge\\x0d\\x0a203.0.113.9 - - ' in line and '\\x1b[2J HTTP/1.1" 404 ' in line, line
+    assert not any(line.startswith("203.0.113.9") for line in output.splitlines()), output
+    assert "\x1b" not in output
 
 
 class Refusing(Mailbox):
