@@ -58,7 +58,9 @@ def _post(db, url: str):
 
 def list_id(label: str, name: str) -> str:
     """The RFC 2919 List-Id of one stream of mails (`<label>.<host of comments_url>`), by which readers filter it and
-    mail providers tell it: the letter, a blog author's notices, the replies to one's comments."""
+    mail providers tell it: the letter, a blog author's notices, the replies to one's comments. `name` is words
+    without « : », « , » nor « ; » (specials that RFC 2919's phrase would want quoted: a strict reader took
+    « Vos blogs : … » for a group)."""
     return f"{name} <{label}.{urlsplit(_network().comments_url).hostname or 'localhost'}>"
 
 
@@ -166,7 +168,7 @@ def queue_for_author(db, author, **mail) -> int:
     greeting, and the one-click link that sets « never » for all of them."""
     return queue(
         db, to=author["email"], unsubscribe=account_scope("author", author),
-        greeting=_greeting(author["display_name"]), stream=list_id("auteurs", "Vos blogs : commentaires, mentions, réponses"),
+        greeting=_greeting(author["display_name"]), stream=list_id("auteurs", "Nouvelles de vos blogs"),
         **mail,
     )
 

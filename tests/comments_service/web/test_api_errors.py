@@ -23,6 +23,7 @@ GOOD = {"url": "http://blogs.test/dr-a/premier-billet.html", "text": "Bonjour"}
         ({"email": "pas-un-email"}, "invalid_email", "email"),
         ({"email": "a@b"}, "invalid_email", "email"),
         ({"email": "<a@b.fr>"}, "invalid_email", "email"),
+        ({"email": "a:b@exemple.fr"}, "invalid_email", "email"),  # « To: a:b@… » reads as a group (RFC 5322)
         ({"website": "javascript:alert(1)"}, "invalid_url", "website"),
         ({"website": "data:text/html,<script>alert(1)</script>"}, "invalid_url", "website"),
         ({"website": "exemple.fr"}, "invalid_url", "website"),
