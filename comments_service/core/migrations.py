@@ -985,12 +985,14 @@ def m031_canonical_addresses(db: Database) -> None:
         db.execute("UPDATE comments SET email = ? WHERE rowid = ?", (new, rowid))
     for rowid, _old, new in changed("SELECT rowid, recipient FROM outbox"):
         db.execute("UPDATE outbox SET recipient = ?, recipient_key = ? WHERE rowid = ?", (new, address_key(new), rowid))
+    # Rows are found by rowid, never by their address: the columns are COLLATE NOCASE, so `Marie@…` = `marie@…` there
+    # and a lookup by the new address finds the row itself (it was then deleted as its own duplicate).
     for rowid, _old, new in changed("SELECT rowid, email FROM subscriptions"):
-        db.execute(
-            "INSERT OR IGNORE INTO subscriptions (email, post_url, created)"
-            " SELECT ?, post_url, created FROM subscriptions WHERE rowid = ?", (new, rowid),
-        )
-        db.execute("DELETE FROM subscriptions WHERE rowid = ? AND email != ?", (rowid, new))
+        if db.execute("SELECT 1 FROM subscriptions WHERE email = ? AND rowid != ? AND post_url ="
+                      " (SELECT post_url FROM subscriptions WHERE rowid = ?)", (new, rowid, rowid)).fetchone():
+            db.execute("DELETE FROM subscriptions WHERE rowid = ?", (rowid,))
+        else:
+            db.execute("UPDATE subscriptions SET email = ? WHERE rowid = ?", (new, rowid))
     for account_id, _old, new in changed("SELECT id, email FROM accounts ORDER BY id"):
         if db.execute("SELECT 1 FROM accounts WHERE email = ? AND id != ?", (new, account_id)).fetchone():
             logging.getLogger(__name__).warning(
@@ -999,19 +1001,20 @@ def m031_canonical_addresses(db: Database) -> None:
             continue
         db.execute("UPDATE accounts SET email = ? WHERE id = ?", (new, account_id))
     columns = ("created", "confirm_sent", "confirmed", "blocked")
-    for _rowid, old, new in changed("SELECT rowid, email FROM mail_addresses"):
-        rows = [db.execute(f"SELECT {', '.join(columns)} FROM mail_addresses WHERE email = ?", (value,)).fetchone()
-                for value in (old, new)]
-        if rows[1] is None:
-            db.execute("UPDATE mail_addresses SET email = ?, address_key = ? WHERE email = ?", (new, address_key(new), old))
+    for rowid, _old, new in changed("SELECT rowid, email FROM mail_addresses"):
+        other = db.execute("SELECT rowid FROM mail_addresses WHERE email = ? AND rowid != ?", (new, rowid)).fetchone()
+        if other is None:
+            db.execute("UPDATE mail_addresses SET email = ?, address_key = ? WHERE rowid = ?", (new, address_key(new), rowid))
             continue
+        rows = [db.execute(f"SELECT {', '.join(columns)} FROM mail_addresses WHERE rowid = ?", (key,)).fetchone()
+                for key in (rowid, other[0])]
         earliest = [min((r[i] for r in rows if r[i]), default=None) for i in range(len(columns))]
         merged = {"created": earliest[0], "confirm_sent": max((r[1] for r in rows if r[1]), default=None),
                   "confirmed": earliest[2], "blocked": earliest[3]}
-        db.execute("DELETE FROM mail_addresses WHERE email = ?", (old,))
+        db.execute("DELETE FROM mail_addresses WHERE rowid = ?", (rowid,))
         db.execute(
-            f"UPDATE mail_addresses SET {', '.join(f'{c} = ?' for c in columns)}, address_key = ? WHERE email = ?",
-            (*[merged[c] for c in columns], address_key(new), new),
+            f"UPDATE mail_addresses SET {', '.join(f'{c} = ?' for c in columns)}, email = ?, address_key = ?"
+            " WHERE rowid = ?", (*[merged[c] for c in columns], new, address_key(new), other[0]),
         )
     for subscriber_id, _old, new in changed("SELECT id, email FROM letter_subscribers ORDER BY id"):
         other = db.execute("SELECT id, confirmed FROM letter_subscribers WHERE email = ? AND id != ?",

@@ -117,6 +117,39 @@ def test_addresses_stored_before_the_migration_take_their_canonical_form(app, ac
         ("élodie+x@exemple.fr", "élodie@exemple.fr")]
 
 
+def test_rows_that_differ_from_their_canonical_form_by_ascii_case_alone_are_kept(app, actions, urls):
+    """The columns are COLLATE NOCASE: `Marie@Exemple.fr` and `marie@exemple.fr` are equal there, and the migration
+    took such a row for its own duplicate. It deleted it: « ne plus rien recevoir » asked at `Marie@Exemple.fr`
+    before the upgrade was forgotten (she was mailed again), a confirmed address had to confirm again, and reply
+    subscriptions kept the address as typed."""
+    from comments_service.core.db import connect
+    from comments_service.mail.outbox import is_blocked
+
+    addresses = migrated_again(app, "m031_canonical_addresses", [
+        ("INSERT OR IGNORE INTO posts (url, site, title, synced) VALUES (?, 'dr-b', 'B', 'x')", (urls.POST_B,)),
+        ("INSERT INTO mail_addresses (email, address_key, created, confirmed, blocked) VALUES (?, ?, ?, ?, ?)",
+         [("Marie@Exemple.fr", "marie@exemple.fr", "2026-01", None, "2026-02"),
+          ("Paul+blog@Exemple.FR", "paul@exemple.fr", "2026-01", "2026-01", None),
+          ("Zoé@Exemple.fr", "zoé@exemple.fr", "2026-01", None, None),
+          ("ZOÉ@exemple.fr", "zoé@exemple.fr", "2026-03", "2026-03", None)]),
+        ("INSERT INTO subscriptions (email, post_url, created) VALUES (?, ?, 'x')",
+         [("Paul+blog@Exemple.FR", urls.POST_B), ("Zoé@Exemple.fr", urls.POST_B), ("ZOÉ@exemple.fr", urls.POST_B)]),
+    ], "SELECT email, confirmed, blocked FROM mail_addresses ORDER BY email")
+    assert [tuple(r) for r in actions.sql("SELECT email, address_key, created, confirmed, blocked FROM mail_addresses"
+                                          " ORDER BY email")] == [
+        ("marie@exemple.fr", "marie@exemple.fr", "2026-01", None, "2026-02"),
+        ("paul+blog@exemple.fr", "paul@exemple.fr", "2026-01", "2026-01", None),
+        ("zoé@exemple.fr", "zoé@exemple.fr", "2026-01", "2026-03", None),
+    ], addresses
+    assert sorted(tuple(r) for r in actions.sql("SELECT email, post_url FROM subscriptions")) == [
+        ("paul+blog@exemple.fr", urls.POST_B), ("zoé@exemple.fr", urls.POST_B)]
+    db = connect(app.config["DB"])
+    try:
+        assert is_blocked(db, "marie@exemple.fr") and is_blocked(db, "Marie+news@exemple.fr"), "her refusal holds"
+    finally:
+        db.close()
+
+
 def test_a_relay_without_smtputf8_refuses_that_mail_only(make_app, urls):
     """`élodie@…` was accepted, but its mail made the sender raise (smtplib cannot write it in ASCII): the pass ended
     there, and cron's `notify send` stopped at it every time, the mails after it never sent. Through a relay that
