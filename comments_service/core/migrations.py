@@ -970,9 +970,10 @@ def m031_canonical_addresses(db: Database) -> None:
     folds ASCII letters only: a guest comment signed `Élodie@…` was not `élodie@…`'s, so her account's export and
     deletion missed it, and neither did her « ne plus rien recevoir » reach it. Rows are rewritten in Python (the
     runtime's rule). Where two rows become one: two addresses of one inbox in `mail_addresses` merge (the earliest
-    consent, a block kept), a thread's reply subscription is kept once, the letter keeps the confirmed (else the older)
-    subscription of the inbox; two ACCOUNTS of one inbox are not merged (their comments, roles, verification stay
-    apart): the later one keeps its address as stored, and a warning names its id (never the address)."""
+    consent, a block kept), a thread's reply subscription is kept once, the letter keeps the confirmed subscription of
+    the inbox (else the one already in that form, or rewritten first); two ACCOUNTS of one inbox are not merged (their
+    comments, roles, verification stay apart): the one already in that form (else the older) takes it, the other keeps
+    its address as stored, and a warning names its id (never the address)."""
     import logging
 
     from comments_service.core.addresses import address_key, normalise_email
