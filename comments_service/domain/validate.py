@@ -33,7 +33,9 @@ MAX_EXCERPT = 300  # characters of a post's plain-text excerpt kept (shown as an
 MAX_MOVES = 20  # earlier addresses of one post taken from a build (plugins/comments keeps as many)
 HONEYPOT = "confreres_hp"  # a field humans never see; bots fill it
 
-EMAIL_RE = re.compile(r"^[^@\s<>\"',;:()\[\]\\]+@[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)+$")
+# the local part as RFC 5322's dot-atom allows it (an apostrophe too: « jean.d'arc@… »), never quoted; no « : », with
+# which a To: header reads as a group
+EMAIL_RE = re.compile(r"^[^@\s<>\",;:()\[\]\\]+@[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)+$")
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\u200b-\u200f\u202a-\u202e\u2066-\u2069]")
 
 

@@ -232,7 +232,7 @@ class Relay:
             self.smtp = None
 
 
-ADDRESS = re.compile(r"""[^\s<>()\[\]{}'",;:]+@[^\s<>()\[\]{}'",;:]+""")
+ADDRESS = re.compile(r"""[^\s<>()\[\]{}",;:]+@[^\s<>()\[\]{}'",;:]+""")  # « jean.d'arc@… » whole
 
 
 def without_addresses(text: str) -> str:

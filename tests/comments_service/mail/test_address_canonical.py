@@ -73,6 +73,20 @@ def test_a_guest_and_the_member_of_one_inbox_are_one_person(actions, urls, smtp)
     assert sorted(c["text"] for c in actions.sql("SELECT text FROM comments")) == ["Domaine en Unicode", "Un autre lecteur"]
 
 
+def test_an_apostrophe_belongs_to_the_address(actions, urls, smtp):
+    """« jean.d'arc@… » (RFC 5322's dot-atom allows it) was refused by the forms, and a relay's refusal naming it
+    would have been logged « jean.d'<adresse> »: her comment, her confirmation mail and her sign-in go through."""
+    email = "Jean.D'Arc@Exemple.fr"
+    assert actions.comment("Écrit avec une apostrophe", url=urls.POST_B, author="Jeanne", email=email,
+                           notify=True)["status"] == "approved"
+    smtp.mailbox.expect(to="jean.d'arc@exemple.fr", subject="Confirmez")
+    her, headers = member(actions, email, urls.POST_B)
+    data = her.client.get("/api/account/export", headers=headers).get_json()
+    assert [c["text"] for c in data["comments"]] == ["Écrit avec une apostrophe"]
+    from comments_service.mail.transport import without_addresses
+    assert without_addresses("550 5.1.1 <jean.d'arc@exemple.fr>: refusée") == "550 5.1.1 <<adresse>>: refusée"
+
+
 def test_never_write_to_me_again_reaches_the_accented_capital(actions, urls, smtp):
     actions.comment("Prévenez-moi", url=urls.POST_B, author="Élodie", email="élodie@exemple.fr", notify=True)
     confirm = smtp.mailbox.expect(to="élodie@exemple.fr", subject="Confirmez")
