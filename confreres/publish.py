@@ -596,30 +596,29 @@ def _mb(size: int) -> str:
     return f"{size / 2**20:.1f}".replace(".", ",").removesuffix(",0")
 
 
+def _positive(value: str, name: str, unit: str) -> float | None:
+    """A setting's positive, finite number; None when unset; PublishError (in French) for anything else."""
+    if not value.strip():
+        return None
+    try:
+        number = float(value)
+    except ValueError:
+        number = 0.0
+    if not 0 < number < float("inf"):
+        raise PublishError(f"{name}={value!r} : un nombre de {unit} positif est attendu")
+    return number
+
+
 def push_max(value: str) -> int:
     """$CONFRERES_PUSH_MAX_MB in bytes (MAX_PUSH_BYTES when unset); PublishError when not a positive number."""
-    if not value.strip():
-        return MAX_PUSH_BYTES
-    try:
-        megabytes = float(value)
-    except ValueError:
-        megabytes = 0.0
-    if not 0 < megabytes < float("inf"):
-        raise PublishError(f"{ENV_PUSH_MAX}={value!r} : un nombre de mégaoctets positif est attendu")
-    return int(megabytes * 2**20)
+    megabytes = _positive(value, ENV_PUSH_MAX, "mégaoctets")
+    return MAX_PUSH_BYTES if megabytes is None else int(megabytes * 2**20)
 
 
 def build_timeout(value: str) -> float:
     """$CONFRERES_PUSH_TIMEOUT read (BUILD_TIMEOUT when unset); PublishError when it is not a positive number."""
-    if not value.strip():
-        return BUILD_TIMEOUT
-    try:
-        seconds = float(value)
-    except ValueError:
-        seconds = 0.0
-    if not seconds > 0:
-        raise PublishError(f"{ENV_BUILD_TIMEOUT}={value!r} : un nombre de secondes positif est attendu")
-    return seconds
+    seconds = _positive(value, ENV_BUILD_TIMEOUT, "secondes")
+    return BUILD_TIMEOUT if seconds is None else seconds
 
 
 PR_SET_PDEATHSIG = 1  # prctl(2)

@@ -19,7 +19,7 @@ import ipaddress
 import time
 from datetime import datetime, timedelta
 
-from flask import current_app, request
+from flask import current_app, g, request
 from limits import RateLimitItem
 from limits import parse as parse_limit
 from limits.errors import ConfigurationError
@@ -77,8 +77,11 @@ def ip_hash(secret: str, ip: str) -> str:
 
 def request_ip_hash() -> str:
     """The keyed hash stored with a comment or a report: of the client's `budget_key`, so that an IPv6 client is known by
-    its /64 (a duplicate, a second report, a blocked author's address: domain/blocks.py) as the rate limits know it."""
-    return ip_hash(current_app.config["SECRET_KEY"], budget_key(client_ip()))
+    its /64 (a duplicate, a second report, a blocked author's address: domain/blocks.py) as the rate limits know it.
+    Made once a request: the rate limit asks for it first, then the write that stores it."""
+    if "ip_hash" not in g:
+        g.ip_hash = ip_hash(current_app.config["SECRET_KEY"], budget_key(client_ip()))
+    return g.ip_hash
 
 
 def purge_ip_hashes(db, days: int, now: datetime | None = None) -> int:

@@ -322,22 +322,29 @@ def test_sign_out_and_sessions_that_died_are_dropped(live_network, page):
     assert not page.js_errors
 
 
+def _posted_as_a_member(live_network, page, moderation: str, text: str):
+    """A member signed in on this browser (a shared computer's) posts `text`; its article in the thread."""
+    live = live_network(moderation=moderation)
+    member = Kit(live.app, live.client).member(display_name="Dr Garde")
+    back_from_link(page, live.post_url("dr-b-billet-0", site=1), member.token)
+    expect(page.locator(".comments-account")).to_contain_text("Connecté·e : Dr Garde")
+    publish(page, text)
+    return comment_article(page, text)
+
+
+def _sign_out(page):
+    page.get_by_role("button", name="Se déconnecter").click()
+    expect(page.get_by_role("status")).to_have_text("Vous êtes déconnecté·e.")
+
+
 def test_signing_out_forgets_this_browsers_edit_tokens(live_network, page):
     """A member who comments from a shared computer (a hospital's) and signs out: whoever uses that browser next
-    gets neither « Modifier » nor « Supprimer » on the verified doctor's comment, nor sees their waiting one."""
-    live = live_network(moderation="none")
-    kit = Kit(live.app, live.client)
-    url = live.post_url("dr-b-billet-0", site=1)
-    member = kit.member(display_name="Dr Garde")
-    back_from_link(page, url, member.token)
-    expect(page.locator(".comments-account")).to_contain_text("Connecté·e : Dr Garde")
-    publish(page, "Écrit pendant la garde.")
-    mine = comment_article(page, "Écrit pendant la garde.")
+    gets neither « Modifier » nor « Supprimer » on the verified doctor's comment."""
+    mine = _posted_as_a_member(live_network, page, "none", "Écrit pendant la garde.")
     expect(mine.get_by_role("button", name="Modifier votre commentaire")).to_be_visible()
     assert stored(page, "confreres.comments")  # its edit token, kept in this browser
 
-    page.get_by_role("button", name="Se déconnecter").click()
-    expect(page.get_by_role("status")).to_have_text("Vous êtes déconnecté·e.")
+    _sign_out(page)
     expect(mine.get_by_role("button", name="Modifier votre commentaire")).to_have_count(0)
     assert stored(page, "confreres.comments") in ({}, None)
     page.reload()  # the next person at that computer
@@ -350,15 +357,9 @@ def test_signing_out_forgets_this_browsers_edit_tokens(live_network, page):
 
 def test_signing_out_hides_ones_waiting_comment(live_network, page):
     """The same with a comment waiting for moderation: shown to its writer only, gone once they sign out."""
-    live = live_network(moderation="all")
-    kit = Kit(live.app, live.client)
-    url = live.post_url("dr-b-billet-1", site=1)
-    back_from_link(page, url, kit.member(display_name="Dr Nuit").token)
-    publish(page, "En attente pendant la garde.")
-    mine = comment_article(page, "En attente pendant la garde.")
+    mine = _posted_as_a_member(live_network, page, "all", "En attente pendant la garde.")
     expect(mine.locator(".comment-pending")).to_be_visible()
-    page.get_by_role("button", name="Se déconnecter").click()
-    expect(page.get_by_role("status")).to_have_text("Vous êtes déconnecté·e.")
+    _sign_out(page)
     expect(mine).to_have_count(0)
     page.reload()
     expect(page.locator(".comments-app")).to_be_visible()

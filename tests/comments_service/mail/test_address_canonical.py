@@ -162,24 +162,3 @@ def test_rows_that_differ_from_their_canonical_form_by_ascii_case_alone_are_kept
         assert is_blocked(db, "marie@exemple.fr") and is_blocked(db, "Marie+news@exemple.fr"), "her refusal holds"
     finally:
         db.close()
-
-
-def test_a_relay_without_smtputf8_refuses_that_mail_only(make_app, urls):
-    """`élodie@…` was accepted, but its mail made the sender raise (smtplib cannot write it in ASCII): the pass ended
-    there, and cron's `notify send` stopped at it every time, the mails after it never sent. Through a relay that
-    offers SMTPUTF8 it goes (above); through one that does not, it waits, with the reason, and the others go."""
-    from comments_service.mail.outbox import deliver
-    from tests.smtp import SmtpServer
-
-    server = SmtpServer(smtputf8=False).start()
-    try:
-        app = make_app(**server.config, MAIL_SEND="cron")
-        guest = Actions(app, app.test_client(), server.mailbox)
-        guest.request_link("élodie@exemple.fr")
-        guest.request_link("paul@exemple.fr")
-        assert deliver(app.config) == {"sent": 1, "failed": 1, "dropped": 0}
-        assert [m.recipients for m in server.mailbox.mails] == [["paul@exemple.fr"]]
-        (waiting,) = guest.sql("SELECT recipient, last_error FROM outbox WHERE sent IS NULL")
-        assert waiting["recipient"] == "élodie@exemple.fr" and "SMTPUTF8" in waiting["last_error"]
-    finally:
-        server.stop()
