@@ -70,6 +70,7 @@ def pelican_settings(
     network: Network, site: Site, source: Path, output: Path, network_output: Path | None = None
 ) -> dict:
     """Settings the network imposes on every site; a blog chooses only the few of its site.toml (own_settings)."""
+    from confreres.fragments import JINJA_GLOBALS
     from confreres.french import JINJA_FILTERS
 
     siteurl = site.url.rstrip("/")
@@ -128,6 +129,7 @@ def pelican_settings(
         "DRAFT_PAGE_LANG_SAVE_AS": "",
         "WITH_FUTURE_DATES": False,
         "JINJA_FILTERS": dict(JINJA_FILTERS),
+        "JINJA_GLOBALS": dict(JINJA_GLOBALS),
         "JINJA_ENVIRONMENT": dict(JINJA_OPTIONS),
         "SITE_SLUG": site.slug,
         "NETWORK_OUTPUT": str(network_output or output.parent.parent),

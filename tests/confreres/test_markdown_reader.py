@@ -53,3 +53,26 @@ def test_a_date_that_is_no_day_is_still_refused_as_written(tmp_path):
     (tmp_path / "faux.md").write_text("Title: T\nDate: 31/02/2025\n\nCorps.\n", encoding="utf-8")
     with pytest.raises(ValueError, match="31/02/2025"):  # the build's message names the date as the doctor wrote it
         ReusedMarkdownReader(settings()).read(str(tmp_path / "faux.md"))
+
+
+def test_iso_dates_are_read_without_dateutil_as_pelican_reads_them(tmp_path):
+    """The fast path (iso_date) gives Pelican's own datetime, of its type; every other form is left to Pelican."""
+    from pelican.utils import SafeDatetime, get_date
+
+    from confreres.markdown_reader import iso_date
+
+    fast = ["2025-03-01", "2025-03-01 08:30", "2025-03-01T08:30", "2025-03-01 08:30:15", " 2025-12-31 23:59 "]
+    for written in fast:
+        moment = iso_date(written)
+        assert type(moment) is SafeDatetime and moment == get_date(written), written
+        (tmp_path / "p.md").write_text(f"Title: T\nDate: {written}\n\nCorps.\n", encoding="utf-8")
+        assert ReusedMarkdownReader(settings()).read(str(tmp_path / "p.md"))[1]["date"] == get_date(written)
+    # a zone, a partial date, two spaces, Pelican's underscore, no such day or hour: Pelican's reading (or refusal)
+    for written in ["2025-03-01 08:30+02:00", "2025-03-01T08:30Z", "2025-03", "2025-03-01  08:30", "2025-03-01_08:30",
+                    "2025-02-30", "2025-03-01 24:00"]:
+        assert iso_date(written) is None, written
+    (tmp_path / "z.md").write_text("Title: T\nDate: 2025-03-01 08:30+02:00\n\nCorps.\n", encoding="utf-8")
+    assert ReusedMarkdownReader(settings()).read(str(tmp_path / "z.md"))[1]["date"] == get_date("2025-03-01 08:30+02:00")
+    (tmp_path / "x.md").write_text("Title: T\nDate: 2025-02-30\n\nCorps.\n", encoding="utf-8")
+    with pytest.raises(ValueError, match="2025-02-30"):
+        ReusedMarkdownReader(settings()).read(str(tmp_path / "x.md"))
