@@ -53,3 +53,19 @@ def test_each_blog_of_a_build_shows_its_own_footer_and_author_box_on_every_page(
         assert f'<input type="hidden" name="sites" value="{slug}">' in footer
         assert f"Dr {slug.title()}" in box and f"Dr {other.title()}" not in box
         assert f'href="http://127.0.0.1:8000/{slug}/pages/a-propos.html"' in box
+
+
+def test_an_article_s_summary_is_its_own_in_every_list(make_network):
+    """Each list (home page, category, tags) shows each article's own summary, the same in all of them."""
+    network = make_network(slugs=("dr-a",), posts=3)
+    results = build.build(network, jobs=1, force=True, progress=False)
+    assert all(r.ok for r in results), [r.error for r in results]
+    blog = network.output / "dr-a"
+    lists = [blog / "index.html", blog / "category" / "pratique.html", blog / "tag" / "essai.html"]
+    shown = [re.findall(r'<article class="summary h-entry">.*?</article>', page.read_text(encoding="utf-8"), re.S)
+             for page in lists]
+    assert all(len(summaries) == 3 for summaries in shown)
+    assert len(set(shown[0])) == 3 and all(set(summaries) == set(shown[0]) for summaries in shown)
+    for n in range(3):
+        assert sum(f'href="http://127.0.0.1:8000/dr-a/dr-a-billet-{n}.html" rel="bookmark">Billet {n} de dr-a</a>'
+                   in summary for summary in shown[0]) == 1
