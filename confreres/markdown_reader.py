@@ -18,6 +18,7 @@ from pelican.readers import MarkdownReader
 from pelican.utils import SafeDatetime, pelican_open
 
 from confreres.french import date_as_written_in_french
+from confreres.markdown_fast import guard
 
 
 class ReusedMarkdownReader(MarkdownReader):
@@ -31,8 +32,8 @@ class ReusedMarkdownReader(MarkdownReader):
     def read(self, source_path):
         self._source_path = source_path
         if self._document is None:
-            self._document = Markdown(**self.settings["MARKDOWN"])
-            self._fields = Markdown(**self.settings["MARKDOWN"])
+            self._document = guard(Markdown(**self.settings["MARKDOWN"]))
+            self._fields = guard(Markdown(**self.settings["MARKDOWN"]))
             fields = self._fields.preprocessors
             fields.deregister("meta")
             # Pelican's _parse_metadata removes `meta` from the instance it converts fields with, each time

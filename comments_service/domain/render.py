@@ -12,6 +12,7 @@ import threading
 
 import markdown
 
+from confreres.markdown_fast import guard
 from confreres.sanitize import clean
 
 EXTENSIONS = ("nl2br", "sane_lists", "fenced_code")
@@ -23,7 +24,7 @@ def _converter() -> markdown.Markdown:
     """One Markdown instance per thread: building one costs more than converting a comment."""
     md = getattr(_local, "md", None)
     if md is None:
-        md = _local.md = markdown.Markdown(extensions=list(EXTENSIONS), output_format="html")
+        md = _local.md = guard(markdown.Markdown(extensions=list(EXTENSIONS), output_format="html"))
     return md
 
 
