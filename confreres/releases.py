@@ -420,7 +420,9 @@ def _format_errors(slug: str, messages: list[str]) -> str:
 
 @functools.cache
 def reading_stamp() -> str:
-    """Changes with the code that reads a post: our reader, its French dates, Pelican's and Markdown's versions.
+    """Changes with the code that reads a post: our reader, its French dates and Markdown's guard, Pelican's and
+    Markdown's versions; and with the theme's filters and fragments (french, fragments), which the fingerprint
+    cannot read from the settings.
 
     Pelican's content cache keeps each post as it was read while the file is unchanged, whatever reads it now: an
     upgrade that reads a post differently (« 01/03/2025 », once the 3rd of January, is the 1st of March) would
@@ -429,10 +431,10 @@ def reading_stamp() -> str:
     import markdown
     import pelican
 
-    from confreres import french, markdown_reader
+    from confreres import fragments, french, markdown_fast, markdown_reader
 
     digest = hashlib.sha256(f"{pelican.__version__}\0{markdown.__version__}\0".encode())
-    for module in (markdown_reader, french):
+    for module in (markdown_reader, markdown_fast, french, fragments):
         digest.update(Path(module.__file__).read_bytes())
     return digest.hexdigest()[:16]
 
@@ -455,7 +457,8 @@ def fingerprint(network: Network, site: Site, source: Path) -> str:
     """sha256 over everything a site's output depends on (mtimes lie after a git checkout)."""
     digest = hashlib.sha256(f"{reading_stamp()}\0{minifier_stamp()}".encode())
     settings = pelican_settings(network, site, source, Path("/out"), Path("/out"))
-    settings.pop("JINJA_FILTERS")
+    settings.pop("JINJA_FILTERS")  # functions: their repr says where this process put them (their code: reading_stamp)
+    settings.pop("JINJA_GLOBALS")
     settings.pop("CACHE_PATH")
     settings.pop("PATH")  # where the sources are read, not what they say: a push builds them from a copy of its own
     digest.update(json.dumps(settings, sort_keys=True, default=str).encode())

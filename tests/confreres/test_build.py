@@ -289,3 +289,19 @@ def test_the_theme_scripts_are_served_minified_and_minified_once(make_network, m
     monkeypatch.setattr(releases, "minifier_stamp", lambda: "rjsmin 100")
     newest = releases.theme_static(network)
     assert sorted(copies.iterdir()) == sorted([newer, newest]), "older than the grace: dropped; no temporary left"
+
+
+def test_a_blog_s_fingerprint_is_the_same_in_every_process(make_network):
+    """The parent checks a blog against the fingerprint a build process recorded: one that named where a process
+    put a function of the settings (the theme's `once`) made cron rebuild blogs whose sources had not changed."""
+    import subprocess
+    import sys
+
+    network = make_network(slugs=("dr-a",), posts=1)
+    code = ("import sys; from confreres import registry, releases; n = registry.load(sys.argv[1]); "
+            "import random; junk = [object() for _ in range(random.randrange(9999))]; "
+            "s = n.site('dr-a'); print(releases.fingerprint(n, s, s.path))")
+    prints = {subprocess.run([sys.executable, "-c", code, str(network.root / "network.toml")], capture_output=True,
+                             text=True, check=True, cwd=Path(__file__).resolve().parents[2]).stdout for _ in range(3)}
+    site = network.site("dr-a")
+    assert prints == {releases.fingerprint(network, site, site.path) + "\n"}
