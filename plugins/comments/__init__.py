@@ -220,7 +220,7 @@ def write_posts_index(generator, writer):
     index = posts_index(generator)
     path = os.path.join(generator.settings["OUTPUT_PATH"], "posts.json")
     with open(path, "w", encoding="utf-8") as handle:
-        json.dump(index, handle, ensure_ascii=False, indent=1)
+        handle.write(json.dumps(index, ensure_ascii=False))  # one line: json's C encoder (dump and indent: Python's)
     moves.write_redirects(generator, writer, [(a, a.moved_from) for a in generator.articles
                                               if getattr(a, "moved_from", None)])
 

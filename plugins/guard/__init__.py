@@ -31,12 +31,19 @@ def _name(path: str, content: str) -> str:
     return os.path.relpath(os.path.abspath(path), os.path.dirname(os.path.abspath(content)))
 
 
+# a path of plain names (letters, digits, « - », « _ », « . », « ~ »), none of them « .. »: Pelican's own addresses
+_PLAIN_PATH = re.compile(r"[A-Za-z0-9_~.-]+(?:/[A-Za-z0-9_~.-]+)*/?")
+_CONTROL = re.compile(r"[\x00-\x1f]")
+
+
 def _outside_url(siteurl: str, value) -> bool:
     """Whether `value`, a path Pelican puts after the blog's URL, leads anywhere else (another site, `..`)."""
     value = str(value or "")
     if not value:
         return False
-    if "\\" in value or any(ord(c) < 32 for c in value) or urlsplit(value).scheme or value.startswith("/"):
+    if _PLAIN_PATH.fullmatch(value) and ".." not in value.split("/"):
+        return False  # stays under the blog's URL, as urljoin below would say: the common case, 3 addresses a post
+    if "\\" in value or _CONTROL.search(value) or urlsplit(value).scheme or value.startswith("/"):
         return True  # backslashes act as `/` in browsers: `/\\host` is `//host`
     if ".." in value.split("/"):
         return True

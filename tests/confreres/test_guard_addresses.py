@@ -59,3 +59,28 @@ def test_real_paths_resolve_as_realpath_does(tmp_path):
         for path in paths:
             assert real(path) == os.path.realpath(path), path
     assert real(content / "dossier" / "secret.md") == str(outside / "secret.md")
+
+
+def test_plain_addresses_are_judged_as_the_whole_check_judges_them():
+    """The fast answer for plain paths (`_PLAIN_PATH`) is the one urljoin gives; others go through the whole check."""
+    import random
+    from urllib.parse import urljoin, urlsplit
+
+    def whole(siteurl, value):  # the check without its fast path
+        if not value:
+            return False
+        if "\\" in value or any(ord(c) < 32 for c in value) or urlsplit(value).scheme or value.startswith("/"):
+            return True
+        if ".." in value.split("/"):
+            return True
+        base = siteurl.rstrip("/") + "/"
+        return not urljoin(base, value).startswith(base)
+
+    outside = guard()._outside_url
+    rng = random.Random(7)
+    values = ["a.html", "2025/03/billet.html", "./a", ".", "a/../../b", "..", "...", "a/./b/", "~x", "a//b", "//h/x",
+              "http:x", "a\\b", "a\tb", "%2e%2e/x", "a?b", "a#b", "é.html"]
+    values += ["".join(rng.choice("ab./-_~:\\%?#é\t") for _ in range(rng.randrange(1, 12))) for _ in range(3000)]
+    for siteurl in ("http://127.0.0.1:8000/dr-a", "https://blog.example/"):
+        for value in values:
+            assert outside(siteurl, value) == whole(siteurl, value), (siteurl, value)
