@@ -10,7 +10,7 @@ from markdown import Markdown
 from pelican.settings import DEFAULT_CONFIG, configure_settings
 
 from comments_service.domain import render
-from confreres.markdown_fast import NEEDED, _Needing, guard
+from confreres.markdown_fast import NEEDED, NEEDED_BLOCKS, _Needing, guard
 
 WRITTEN = [
     "Du `code` et du ``code avec ` dedans`` ; \\`pas du code\\` ; \\\\`code après deux barres`.",
@@ -22,8 +22,10 @@ WRITTEN = [
     "Ligne  \nfin de ligne dure, puis <span>[html](x)</span> et `<b>`.",
     "*[HTML]: HyperText\n\nDu HTML et [HTML](h).",
     "Rien de particulier : un paragraphe français ordinaire, sans lien ni code.",
+    "> citation\n> sur deux lignes\n\nTitre\n=====\n\nSous-titre\n---\n\nTerme\n:   définition\n\n"
+    "| a | b |\n|---|---|\n| 1 | 2 |\n\n---\n\n* * *\n\nPas : une définition ; pas > une citation.",
 ]
-ALPHABET = "ab `[]()!\\*_<>&:^\n#-1."
+ALPHABET = "ab `[]()!\\*_<>&:^\n#-1.=|  \n\n"
 
 
 def corpus(n: int = 1500) -> list[str]:
@@ -41,6 +43,8 @@ def pelican_markdown() -> Markdown:
 def test_guarded_markdown_writes_the_same_html_as_markdown(make):
     plain, guarded = make(), guard(make())
     assert all(isinstance(guarded.inlinePatterns[name].getCompiledRegExp(), _Needing) for name in NEEDED)
+    assert all(isinstance(guarded.parser.blockprocessors[name].RE, _Needing) for name in NEEDED_BLOCKS
+               if name in guarded.parser.blockprocessors)
     for text in corpus():
         assert guarded.reset().convert(text) == plain.reset().convert(text), repr(text)
 
