@@ -12,14 +12,46 @@ Each feed is finished between Pelican making it and writing it (`feed_generated`
   never changes); it is made from the post's first address (`moved_from`, plugins/comments/moves.py);
 - an RSS `<guid>` that is not the item's address (Pelican's are `tag:` URIs) says `isPermaLink="false"`: RSS 2.0
   reads a guid without it as the item's address, which a reader may open.
+
+A post's Atom entry is written once per build (`KeptEntries`): the same entry was made again in the blog's feed,
+its category's and each of its tags' (13 Atom feeds for a blog of 4 categories and 8 tags).
 """
 
 from __future__ import annotations
 
-from feedgenerator import Rss201rev2Feed, get_tag_uri
+import io
+
+from feedgenerator import Atom1Feed, Rss201rev2Feed, get_tag_uri
+from feedgenerator.django.utils.xmlutils import SimplerXMLGenerator
 from pelican import signals
 
 FIRST_ADDRESSES = "FEEDS_FIRST_ADDRESSES"  # kept in the build's context (first_addresses)
+KEPT_ENTRIES = "FEEDS_KEPT_ENTRIES"  # the entries written so far in this build (KeptEntries)
+
+
+class KeptEntries(Atom1Feed):
+    """An Atom feed whose entries, made from the item alone (Atom1Feed.add_item_elements), are kept by the item's
+    fields in `kept` and written as made when another feed of the build has the same item."""
+
+    kept: dict
+
+    def write_items(self, handler):
+        for item in self.items:
+            key = tuple((name, tuple(value) if isinstance(value, list) else value) for name, value in item.items())
+            try:
+                entry = self.kept.get(key)
+            except TypeError:  # a field that cannot be a key: written as Atom1Feed writes it
+                key, entry = None, None
+            if entry is None:
+                buffer = io.StringIO()
+                made = SimplerXMLGenerator(buffer, "utf-8", short_empty_elements=True)
+                made.startElement("entry", self.item_attributes(item))
+                self.add_item_elements(made, item)
+                made.endElement("entry")
+                entry = buffer.getvalue()
+                if key is not None:
+                    self.kept[key] = entry
+            handler.ignorableWhitespace(entry)  # written as is (it is XML already)
 
 
 def _join(siteurl: str, path: str) -> str:
@@ -69,6 +101,9 @@ def finish(context: dict, feed) -> None:
             item["unique_id"] = get_tag_uri(first, item["pubdate"])
         if isinstance(feed, Rss201rev2Feed) and item.get("unique_id"):
             item["unique_id_is_permalink"] = item["unique_id"] == item["link"]
+    if type(feed) is Atom1Feed:
+        feed.__class__ = KeptEntries
+        feed.kept = context.setdefault(KEPT_ENTRIES, {})
 
 
 def register():

@@ -84,3 +84,46 @@ def test_a_moved_post_keeps_its_id_in_every_feed(make_network):
     atom_feed = atom(out / "feeds" / "all.atom.xml")
     links = [link.get("href") for link in atom_feed.iter(f"{ATOM}link") if link.get("rel") == "alternate"]
     assert network.site("dr-a").url + "billet-corrige.html" in links  # the entry leads to where the post is now
+
+
+def test_an_entry_kept_from_another_feed_is_written_as_atom_writes_it(make_network):
+    """A post's Atom entry is made once per build (plugins/feeds KeptEntries): each feed is byte for byte what
+    feedgenerator writes, and a post's entry the same in the blog's, its category's and its tags' feeds."""
+    import datetime
+    import importlib
+    import io
+    import sys
+
+    from feedgenerator import Atom1Feed
+
+    from confreres import releases
+
+    sys.path.insert(0, str(releases.PLUGINS_DIR))
+    try:
+        feeds = importlib.import_module("feeds")
+    finally:
+        sys.path.remove(str(releases.PLUGINS_DIR))
+
+    def made(cls, kept=None, items=3):
+        feed = Atom1Feed(title="Blog", link="https://blog.example/", description="", language="fr")
+        for n in range(items):
+            feed.add_item(title=f"Billet {n} <&>", link=f"https://blog.example/b{n}.html", description="<p>résumé</p>",
+                          content=f"<p>Texte {n} &amp; « guillemets »</p>", unique_id=f"tag:blog.example,2025:b{n}",
+                          categories=["Pratique", "essai"], author_name="Dr A",
+                          pubdate=datetime.datetime(2025, 3, n + 1, tzinfo=datetime.UTC))
+        feed.__class__ = cls
+        if kept is not None:
+            feed.kept = kept
+        out = io.StringIO()
+        feed.write(out, "utf-8")
+        return out.getvalue()
+
+    kept: dict = {}
+    plain = made(Atom1Feed)
+    assert made(feeds.KeptEntries, kept) == plain and len(kept) == 3
+    assert made(feeds.KeptEntries, kept, items=2) == made(Atom1Feed, items=2)  # from the entries kept
+    # in a build: the post's entry in every feed that has it
+    out = built(make_network(slugs=("dr-a",), posts=2))
+    entries = [ET.tostring(entry) for name in ("all.atom.xml", "categorie-pratique.atom.xml", "tag-essai.atom.xml")
+               for entry in atom(out / "feeds" / name).iter(f"{ATOM}entry")]
+    assert len(entries) == 6 and len(set(entries)) == 2
