@@ -4,11 +4,12 @@ Same settings as bench/comments.py (moderation off, rate limit off), a real SQLi
 folder; prints the CPU time per write (process time: the machine is shared, wall time is not ours alone) and cProfile's top functions (cumulative), so the note can say where a
 write's time goes (Markdown, the sanitiser, the duplicate check, versions, notifications, the commit).
 
+`--sites N` adds N other blogs to network.toml: a write's cost must not grow with the network.
 `--members N` first creates N member accounts with display names (first name and surname, some pseudonyms of one
 word, some initials), through accounts.ensure_account as sign-in does: every guest comment is checked against the
 members' names (verification.check_author_name), so this shows whether a write's cost grows with the network.
 
-    .venv/bin/python bench/profile_writes.py [--writes 2000] [--top 40] [--members 20000]
+    .venv/bin/python bench/profile_writes.py [--writes 2000] [--top 40] [--members 20000] [--sites 12000]
 """
 
 from __future__ import annotations
@@ -71,12 +72,15 @@ def main() -> int:
     parser.add_argument("--top", type=int, default=40)
     parser.add_argument("--sort", default="cumulative")
     parser.add_argument("--members", type=int, default=0, help="members with display names created before the writes")
+    parser.add_argument("--sites", type=int, default=0, help="other blogs in network.toml (a network's size)")
     args = parser.parse_args()
     tmp = Path(tempfile.mkdtemp(prefix="bench-profile-writes-"))
     network_file = tmp / "network.toml"
     network_file.write_text(
-        f'[network]\nname = "Bench"\nurl = "http://bench.example/"\ncomments_url = "http://127.0.0.1/"\n'
-        f'[[sites]]\nslug = "dr-bench"\ntitle = "Bench"\nauthor = "Dr Bench"\nurl = "{SITE_URL}"\n',
+        '[network]\nname = "Bench"\nurl = "http://bench.example/"\ncomments_url = "http://127.0.0.1/"\n'
+        + "".join(f'[[sites]]\nslug = "dr-{n:05d}"\ntitle = "Blog {n}"\nauthor = "Dr {n}"\n'
+                  f'url = "http://blogs.bench/dr-{n:05d}/"\n' for n in range(args.sites))  # the bench's blog last
+        + f'[[sites]]\nslug = "dr-bench"\ntitle = "Bench"\nauthor = "Dr Bench"\nurl = "{SITE_URL}"\n',
         encoding="utf-8",
     )
     os.environ.update({"CONFRERES_NETWORK": str(network_file), "CONFRERES_DB": str(tmp / "db.sqlite3"),

@@ -7,6 +7,8 @@ This module is a leaf: it imports no other project module.
 
 from __future__ import annotations
 
+import bisect
+import functools
 import os
 import re
 import tomllib
@@ -104,12 +106,22 @@ class Network:
     # The origin network.toml names when $CONFRERES_DEMO_ORIGIN moved the network elsewhere, else "".
     moved_from: str = ""
 
+    @functools.cached_property
+    def _by_slug(self) -> dict[str, Site]:
+        """Each blog by its slug: the service asks for one on every comment written or read, and a scan of the
+        list grew with the network (11,500 blogs: ~0.5 ms, half of a write's whole cost)."""
+        return {site.slug: site for site in self.sites}
+
     def site(self, slug: str) -> Site:
-        for site in self.sites:
-            if site.slug == slug:
-                return site
+        site = self._by_slug.get(slug)
+        if site is not None:
+            return site
         known = ", ".join(s.slug for s in self.sites) or "aucun"
         raise KeyError(f"aucun blog « {slug} » dans le réseau (blogs connus : {known})")
+
+    def has_site(self, slug: str) -> bool:
+        """Whether `slug` is a member blog (a site removed from network.toml is not)."""
+        return slug in self._by_slug
 
     def site_for_url(self, url: str) -> Site | None:
         """The member blog a URL belongs to, or None for a URL outside the network."""
@@ -218,6 +230,19 @@ def move(data: dict, origin: str) -> tuple[dict, str]:
     return data, old
 
 
+def _overlaps(norm: str, seen: dict[str, str], ordered: list[str]) -> bool:
+    """Whether a URL of `seen` (normalised; `ordered`: the same, sorted) starts `norm`, or starts with it.
+
+    Each of `norm`'s beginnings is looked up, and the first URL after it in order is the one that would start with
+    it: the cost of a site grows with its URL's length, not with the network (comparing every pair took 1.3 s for
+    4,000 blogs, ~12 s for 12,000, at every build, push and start of the service).
+    """
+    if any(norm[:end] in seen for end in range(1, len(norm) + 1)):
+        return True
+    after = bisect.bisect_left(ordered, norm)
+    return after < len(ordered) and ordered[after].startswith(norm)
+
+
 def parse(data: dict, root: Path, source: Path | None = None) -> Network:
     """Validate a decoded `network.toml`; raise RegistryError naming the first bad key."""
     label = str(source) if source else "network.toml"
@@ -249,6 +274,7 @@ def parse(data: dict, root: Path, source: Path | None = None) -> Network:
     sites: list[Site] = []
     seen_slugs: set[str] = set()
     seen_urls: dict[str, str] = {}
+    ordered_urls: list[str] = []  # seen_urls' keys, sorted (_overlaps)
     site_keys = {"slug", "title", "author", "url", "specialty", "description", "moderation", "comments"}
     for i, entry in enumerate(raw_sites):
         key = f"sites[{i}]"
@@ -264,10 +290,11 @@ def parse(data: dict, root: Path, source: Path | None = None) -> Network:
         seen_slugs.add(slug)
         site_url = check.url(entry, f"{key}.url", required=True)
         norm = _normalise(site_url)
-        for other_url, other_slug in seen_urls.items():
-            if norm.startswith(other_url) or other_url.startswith(norm):
-                check.fail(f"{key}.url", f"{site_url!r} overlaps the URL of site {other_slug!r}")
+        if _overlaps(norm, seen_urls, ordered_urls):  # then the first site it overlaps, in the file's order
+            other_slug = next(s for u, s in seen_urls.items() if norm.startswith(u) or u.startswith(norm))
+            check.fail(f"{key}.url", f"{site_url!r} overlaps the URL of site {other_slug!r}")
         seen_urls[norm] = slug
+        bisect.insort(ordered_urls, norm)
         sites.append(
             Site(
                 slug=slug,

@@ -158,4 +158,4 @@ def _emit(result: dict, deleted: bool, post) -> dict:
 
 
 def _member(network, slug: str) -> bool:
-    return any(site.slug == slug for site in network.sites)
+    return network.has_site(slug)

@@ -187,7 +187,7 @@ def _warn_if_no_posts(db, slug: str) -> None:
 
 def site_listed(network: Network, slug: str) -> bool:
     """Still a member of the network (a site removed from network.toml loses its threads)."""
-    return any(site.slug == slug for site in network.sites)
+    return network.has_site(slug)
 
 
 def comments_mode(network: Network, post) -> str:

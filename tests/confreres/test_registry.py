@@ -138,3 +138,44 @@ def test_a_site_toml_saved_with_a_byte_order_mark_is_read(tmp_path):
     (tmp_path / "site.toml").write_bytes('\ufeffpagination = 5\ntimezone = "America/Cayenne"\n'.encode("utf-8"))
     settings = registry.load_site_settings(tmp_path)
     assert (settings.pagination, settings.timezone) == (5, "America/Cayenne")
+
+
+def test_a_blog_is_found_by_its_slug_in_a_network_of_thousands(tmp_path):
+    """`site` and `has_site` read an index by slug (the service asks on every comment): the same answers as the list,
+    and a copy of the network with other blogs (dataclasses.replace) answers for its own."""
+    import dataclasses
+    import pickle
+
+    sites = "".join(f'[[sites]]\nslug = "dr-{n:05d}"\ntitle = "Blog {n}"\nauthor = "Dr {n}"\n'
+                    f'url = "https://blogs.example/dr-{n:05d}/"\n' for n in range(12000))
+    (tmp_path / "network.toml").write_text(
+        '[network]\nname = "Grand"\nurl = "https://blogs.example/"\ncomments_url = "https://c.example/"\n' + sites,
+        encoding="utf-8")
+    network = registry.load(tmp_path / "network.toml")
+    last = network.sites[-1]
+    assert network.site("dr-11999") is last and network.has_site("dr-11999") and not network.has_site("dr-12000")
+    with pytest.raises(KeyError, match="dr-12000"):
+        network.site("dr-12000")
+    fewer = dataclasses.replace(network, sites=network.sites[:2])
+    assert not fewer.has_site("dr-11999") and fewer.site("dr-00001") is network.sites[1]
+    copy = pickle.loads(pickle.dumps(network))  # as the build hands it to its processes
+    assert copy.site("dr-11999") == last and copy.has_site("dr-00000")
+
+
+def test_overlapping_blog_addresses_are_found_as_comparing_every_pair_finds_them():
+    """`_overlaps` looks up a URL's beginnings and its neighbour in order instead of comparing every pair of blogs:
+    the same verdict, site by site, as the pairwise comparison, on addresses made to overlap often."""
+    import bisect
+    import random
+
+    rng = random.Random(12)
+    for _ in range(300):
+        seen: dict[str, str] = {}
+        ordered: list[str] = []
+        for n in range(rng.randrange(1, 12)):
+            norm = "https://h.example/" + "".join(rng.choice("ab/") for _ in range(rng.randrange(0, 5)))
+            pairwise = any(norm.startswith(u) or u.startswith(norm) for u in seen)
+            assert registry._overlaps(norm, seen, ordered) == pairwise, (norm, seen)
+            if not pairwise:
+                seen[norm] = f"s{n}"
+                bisect.insort(ordered, norm)
