@@ -179,3 +179,10 @@ def test_overlapping_blog_addresses_are_found_as_comparing_every_pair_finds_them
             if not pairwise:
                 seen[norm] = f"s{n}"
                 bisect.insort(ordered, norm)
+
+
+def test_a_network_s_origins_are_made_once(tmp_path):
+    """CORS asks for them on every request with an Origin: a network of thousands of blogs made the set each time."""
+    network = registry.load(write(tmp_path, GOOD))
+    assert network.origins is network.origins
+    assert network.origins == {"https://confreres.example", "https://a.example"}
