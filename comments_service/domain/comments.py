@@ -482,22 +482,20 @@ def counts(db, urls: list[str], network: Network | None = None) -> dict[str, int
     keys = sorted(set(normalized.values()))
     found: dict[str, int] = {}
     if keys:
-        sites, params = "", list(keys)
-        if network is not None:
-            slugs = sorted(site.slug for site in network.sites)
-            sites = f" AND p.site IN ({','.join('?' * len(slugs))})" if slugs else " AND 0"
-            params.extend(slugs)
         for row in query(
             db,
-            # each address leads where find_post leads: its listed post, else the post it moved to
-            f"SELECT k.column1 AS url, COUNT(*) AS n FROM (VALUES {','.join(['(?)'] * len(keys))}) AS k"
+            # each address leads where find_post leads: its listed post, else the post it moved to (one post per
+            # address, hence one blog: p.site is that post's)
+            f"SELECT k.column1 AS url, p.site AS site, COUNT(*) AS n FROM (VALUES {','.join(['(?)'] * len(keys))}) AS k"
             " JOIN posts p ON p.url = COALESCE((SELECT url FROM posts WHERE url = k.column1 AND listed = 1),"
             " (SELECT new_url FROM post_moves WHERE old_url = k.column1), k.column1)"
-            f" AND p.listed = 1{sites}"
+            " AND p.listed = 1"
             " JOIN comments c ON c.post_url = p.url AND c.status = 'approved' GROUP BY k.column1",
-            params,
+            keys,
         ):
-            found[row["url"]] = row["n"]
+            # the member blogs checked here, not bound into the query: 12,000 blogs made 12,000 parameters (3 ms)
+            if network is None or network.has_site(row["site"]):
+                found[row["url"]] = row["n"]
     return {url: found.get(key, 0) for url, key in normalized.items()}
 
 
