@@ -505,25 +505,31 @@ FEED_COLUMNS = (
 )
 
 
-def recent(db, *, site: str | None = None, url: str | None = None, sites=None, limit: int = 50) -> list[sqlite3.Row]:
-    """Latest approved comments of listed posts, newest first: the whole network, one site, or one thread. `sites`:
-    only those blogs (the network's: a blog removed from network.toml has no threads any more)."""
+def recent(db, *, site: str | None = None, url: str | None = None, member=None, limit: int = 50) -> list[sqlite3.Row]:
+    """Latest approved comments of listed posts, newest first: the whole network, one site, or one thread. `member`:
+    whether a blog's slug is still the network's (Network.has_site: a blog removed from network.toml has no threads
+    any more), checked on the rows read, page after page, instead of one query parameter per member blog."""
     where = ["c.status = 'approved'", "p.listed = 1"]
     params: list = []
-    if sites is not None:
-        slugs = sorted(sites)
-        where.append(f"p.site IN ({','.join('?' * len(slugs))})" if slugs else "0")
-        params.extend(slugs)
     if site:
         where.append("c.site = ?")
         params.append(site)
     if url:
         where.append("c.post_url = ?")
         params.append(url)
-    params.append(limit)
-    return query(
-        db,
-        f"SELECT {FEED_COLUMNS}, {ACCOUNT_COLUMNS} FROM comments c JOIN posts p ON p.url = c.post_url {ACCOUNT_JOIN}"
-        f" WHERE {' AND '.join(where)} ORDER BY c.created DESC, c.id DESC LIMIT ?",
-        params,
-    )
+    select = (f"SELECT {FEED_COLUMNS}, {ACCOUNT_COLUMNS} FROM comments c JOIN posts p ON p.url = c.post_url"
+              f" {ACCOUNT_JOIN} WHERE {' AND '.join(where)}")
+    newest = " ORDER BY c.created DESC, c.id DESC LIMIT ?"
+    if member is None:
+        return query(db, select + newest, [*params, limit])
+    kept: list[sqlite3.Row] = []
+    last = None
+    while len(kept) < limit:
+        # the next page after the last row read (created, id): rows written meanwhile neither repeat nor shift it
+        page = query(db, select + (" AND (c.created, c.id) < (?, ?)" if last else "") + newest,
+                     [*params, *(last or ()), limit])
+        kept += [row for row in page if member(row["site"])]
+        if len(page) < limit:
+            break
+        last = (page[-1]["created"], page[-1]["id"])
+    return kept[:limit]

@@ -128,7 +128,7 @@ def site(slug: str):
 @bp.get("/recent.atom")
 def recent():
     network = current_app.extensions["confreres_network"]
-    rows = store.recent(get_db(), sites={blog.slug for blog in network.sites}, limit=LIMIT)
+    rows = store.recent(get_db(), member=network.has_site, limit=LIMIT)
     title = f"Commentaires — {network.name}"
     return _response(_feed(title, network.url, f"Les derniers commentaires du réseau {network.name}", rows,
                            _address("recent.atom")))

@@ -145,3 +145,23 @@ def test_an_answer_from_a_blog_keeps_its_id_when_it_moves(client, urls):
              "moved_from": [urls.POST_A2]}
     assert put(client, "dr-a", posts_of("dr-a", **{urls.POST_A2: entry})).status_code == 200
     assert ids() == [(before, moved)]
+
+
+def test_the_network_feed_pages_past_a_removed_blog_s_newest_comments(actions, urls, app):
+    """The member blogs are checked on the rows read (not bound one parameter per blog): when a removed blog has
+    the newest comments, the feed reads on, page after page, and still shows the members' newest, in order."""
+    from comments_service.core.db import connect
+    from comments_service.domain import comments as store
+
+    ours = [actions.approved_comment(f"Sur le blog A {n}", url=urls.POST_A)["comment"]["id"] for n in range(4)]
+    theirs = [actions.approved_comment(f"Sur le blog B {n}", url=urls.POST_B)["comment"]["id"] for n in range(7)]  # newer
+    db = connect(app.config["DB"])
+    try:
+        for member, limit, expected in [(lambda slug: slug == "dr-a", 3, ours[::-1][:3]),
+                                        (lambda slug: slug == "dr-a", 10, ours[::-1]),
+                                        (None, 3, theirs[::-1][:3]),
+                                        (lambda slug: False, 3, [])]:
+            rows = store.recent(db, member=member, limit=limit)
+            assert [row["id"] for row in rows] == expected
+    finally:
+        db.close()
