@@ -24,9 +24,15 @@ from tests.faults import kit
 from tests.planet.conftest import make_planet_network
 
 
-def commit(clone: Path, name: str, title: str) -> None:
+def commit(clone: Path, name: str, title: str, bulk: int = 0) -> None:
+    """One post `name`, and `bulk` more: a build that writes for a while after its release folder appears, so that
+    the watcher kills it there even on a loaded machine (a build of a few posts could end before it looked)."""
     (clone / "content" / f"{name}.md").write_text(f"Title: {title}\nDate: 2025-05-02 07:00\nSlug: {name}\n\nTexte.\n",
                                                   encoding="utf-8")
+    for n in range(bulk):
+        (clone / "content" / f"{name}-{n}.md").write_text(
+            f"Title: {title} {n}\nDate: 2025-05-01 07:{n % 60:02d}\nSlug: {name}-{n}\n\n" + "Texte long. " * 300 + "\n",
+            encoding="utf-8")
     git("add", "-A", cwd=clone)
     git("commit", "-qm", title, cwd=clone)
 
@@ -67,7 +73,7 @@ def test_a_push_whose_build_or_hook_is_killed_leaves_the_blog_online_and_nothing
     env = {"TMPDIR": str(temp)}
 
     for attempt in range(2):  # the build killed as it writes its release, twice: nothing piles up
-        commit(clone, f"tue-{attempt}", f"Billet tué {attempt}")
+        commit(clone, f"tue-{attempt}", f"Billet tué {attempt}", bulk=150)
 
         def building(live=live):
             return [int(RELEASE_NAME.fullmatch(p.name)["pid"]) for p in releases_of(out, "dr-a") if p != live]
