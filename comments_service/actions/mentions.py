@@ -97,7 +97,7 @@ def process(app, db, guard: Guard, job, now: datetime | None = None) -> dict:
     """Verify one queued Webmention and apply it to the mentions (create, update, delete)."""
     network = app.extensions["confreres_network"]
     post = get_post(db, job["post_url"])
-    if post is None or comments_mode(network, post) != "open" or not _member(network, post["site"]):
+    if post is None or comments_mode(network, post) != "open" or not network.has_site(post["site"]):
         return finish(db, job, "failed", "unknown_post", "Le billet visé n'est plus publié ou n'accepte plus de mentions.", now)
     try:
         fetched = guard.get(job["source"], headers={"Accept": ACCEPT})
@@ -156,6 +156,3 @@ def _emit(result: dict, deleted: bool, post) -> dict:
         hooks.emit("mention.deleted", source=result["source"], url=post["url"], site=post["site"])
     return result
 
-
-def _member(network, slug: str) -> bool:
-    return network.has_site(slug)

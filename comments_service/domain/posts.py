@@ -162,7 +162,7 @@ def find_post(db, network: Network, raw_url, field: str = "url") -> sqlite3.Row:
     """The listed post at `raw_url`, or ApiError 400 (bad URL) / 404 (outside the network, unknown post)."""
     url = validate.thread_url(raw_url, field)
     post = get_post(db, url) or get_post(db, moves.resolve(db, url))  # a page from before the post moved
-    if post is not None and site_listed(network, post["site"]):
+    if post is not None and network.has_site(post["site"]):  # a blog removed from network.toml loses its threads
         return post
     site = network.site_for_url(url)
     if site is None:
@@ -183,11 +183,6 @@ def _warn_if_no_posts(db, slug: str) -> None:
     _WARNED_EMPTY.add(key)
     log.warning("the comment service knows no post of the blog %s: its comments are refused until "
                 "`confreres build` announces its posts (PUT /api/sites/%s/posts)", slug, slug)
-
-
-def site_listed(network: Network, slug: str) -> bool:
-    """Still a member of the network (a site removed from network.toml loses its threads)."""
-    return network.has_site(slug)
 
 
 def comments_mode(network: Network, post) -> str:

@@ -16,7 +16,7 @@ from __future__ import annotations
 import html
 
 from comments_service.domain import public
-from comments_service.domain.posts import comments_mode, get_post, query, query_one, site_listed
+from comments_service.domain.posts import comments_mode, get_post, query, query_one
 from comments_service.federation import articles, documents, urls
 from confreres import sanitize
 from confreres.registry import Network
@@ -43,7 +43,7 @@ def _thread(db, network: Network, post_url: str):
     """(post, live Article row) of a post whose comments the fediverse may see, else None: not those of a post its
     blog removed, or of a blog no longer in network.toml (their threads answer 404: posts.find_post)."""
     post = get_post(db, post_url)
-    if post is None or not site_listed(network, post["site"]) or comments_mode(network, post) == "confreres":
+    if post is None or not network.has_site(post["site"]) or comments_mode(network, post) == "confreres":
         return None
     article = query_one(db, "SELECT object_id FROM fed_articles WHERE post_url = ? AND deleted IS NULL", (post_url,))
     return (post, article) if article is not None else None

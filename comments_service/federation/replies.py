@@ -31,7 +31,6 @@ from comments_service.domain.posts import (
     iso,
     query,
     query_one,
-    site_listed,
     utcnow,
 )
 from comments_service.federation import notes, remote, urls
@@ -60,7 +59,7 @@ def reaction(db, network: Network, actor, activity: dict) -> bool:
         return False
     article = query_one(db, "SELECT post_url FROM fed_articles WHERE object_id = ? AND deleted IS NULL", (target,))
     post = get_post(db, article["post_url"] if article else target)
-    if post is None or not site_listed(network, post["site"]):  # a blog removed from network.toml has no threads
+    if post is None or not network.has_site(post["site"]):  # a blog removed from network.toml has no threads
         return False
     with write(db):
         db.conn.execute(
@@ -118,7 +117,7 @@ def _target(db, network: Network, in_reply_to: str):
                         " WHERE f.object_id = ?", (in_reply_to,))
     if row is not None:
         post = get_post(db, row["post_url"])
-        if post is not None and site_listed(network, post["site"]):
+        if post is not None and network.has_site(post["site"]):
             return post, row["comment_id"]
         raise ReplyRefused(404, "unknown_post", "La note répond à un commentaire d'un billet qui n'est pas publié.")
     article = query_one(db, "SELECT post_url FROM fed_articles WHERE object_id = ? AND deleted IS NULL", (in_reply_to,))
