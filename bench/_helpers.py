@@ -1,4 +1,4 @@
-"""What several benchmarks share: a free loopback port, and the test kits they build their data with."""
+"""What several benchmarks share: a free loopback port, the test kits they build their data with, a network.toml."""
 
 from __future__ import annotations
 
@@ -70,3 +70,12 @@ def stop(proc: subprocess.Popen) -> None:
     proc.log_handle.close()  # type: ignore[attr-defined]
     if proc in SERVERS:
         SERVERS.remove(proc)
+
+
+def network_toml(own_url: str, others: int = 0) -> str:
+    """A network.toml of `others` blogs, then the benchmark's own (slug dr-bench, at `own_url`) listed last: the worst
+    place for anything that scans the list, so a cost that grows with the network shows."""
+    return ('[network]\nname = "Bench"\nurl = "http://bench.example/"\ncomments_url = "http://127.0.0.1/"\n'
+            + "".join(f'[[sites]]\nslug = "dr-{n:05d}"\ntitle = "Blog {n}"\nauthor = "Dr {n}"\n'
+                      f'url = "http://blogs{n % 40}.bench/dr-{n:05d}/"\n' for n in range(others))
+            + f'[[sites]]\nslug = "dr-bench"\ntitle = "Bench"\nauthor = "Dr Bench"\nurl = "{own_url}"\n')

@@ -33,14 +33,11 @@ def measure(others: int, requests: int) -> dict[str, float]:
 
 
 def child(others: int, requests: int) -> None:
-    sys.path.insert(0, str(ROOT))
+    sys.path[:0] = [str(ROOT), str(ROOT / "bench")]
+    from _helpers import network_toml
+
     tmp = Path(tempfile.mkdtemp(prefix="bench-network-size-"))
-    (tmp / "network.toml").write_text(
-        '[network]\nname = "Bench"\nurl = "http://bench.example/"\ncomments_url = "http://127.0.0.1/"\n'
-        + "".join(f'[[sites]]\nslug = "dr-{n:05d}"\ntitle = "Blog {n}"\nauthor = "Dr {n}"\n'
-                  f'url = "http://blogs{n % 40}.bench/dr-{n:05d}/"\n' for n in range(others))
-        + f'[[sites]]\nslug = "dr-bench"\ntitle = "Bench"\nauthor = "Dr Bench"\nurl = "{SITE_URL}"\n',
-        encoding="utf-8")
+    (tmp / "network.toml").write_text(network_toml(SITE_URL, others), encoding="utf-8")
     os.environ.update({"CONFRERES_NETWORK": str(tmp / "network.toml"), "CONFRERES_DB": str(tmp / "db.sqlite3"),
                        "CONFRERES_SECRET_KEY": "bench-network-size", "CONFRERES_RATE_LIMIT": "off",
                        "CONFRERES_MODERATION": "none"})

@@ -25,6 +25,9 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
+from _helpers import network_toml  # noqa: E402
+
 SITE_URL = "http://blog.bench/"
 POST_URL = SITE_URL + "billet.html"
 
@@ -76,13 +79,7 @@ def main() -> int:
     args = parser.parse_args()
     tmp = Path(tempfile.mkdtemp(prefix="bench-profile-writes-"))
     network_file = tmp / "network.toml"
-    network_file.write_text(
-        '[network]\nname = "Bench"\nurl = "http://bench.example/"\ncomments_url = "http://127.0.0.1/"\n'
-        + "".join(f'[[sites]]\nslug = "dr-{n:05d}"\ntitle = "Blog {n}"\nauthor = "Dr {n}"\n'
-                  f'url = "http://blogs.bench/dr-{n:05d}/"\n' for n in range(args.sites))  # the bench's blog last
-        + f'[[sites]]\nslug = "dr-bench"\ntitle = "Bench"\nauthor = "Dr Bench"\nurl = "{SITE_URL}"\n',
-        encoding="utf-8",
-    )
+    network_file.write_text(network_toml(SITE_URL, args.sites), encoding="utf-8")
     os.environ.update({"CONFRERES_NETWORK": str(network_file), "CONFRERES_DB": str(tmp / "db.sqlite3"),
                        "CONFRERES_SECRET_KEY": "bench-profile", "CONFRERES_RATE_LIMIT": "off",
                        "CONFRERES_MODERATION": "none"})

@@ -457,17 +457,24 @@ def fingerprint(network: Network, site: Site, source: Path) -> str:
     """sha256 over everything a site's output depends on (mtimes lie after a git checkout)."""
     digest = hashlib.sha256(f"{reading_stamp()}\0{minifier_stamp()}".encode())
     settings = pelican_settings(network, site, source, Path("/out"), Path("/out"))
-    settings.pop("JINJA_FILTERS")  # functions: their repr says where this process put them (their code: reading_stamp)
-    settings.pop("JINJA_GLOBALS")
     settings.pop("CACHE_PATH")
     settings.pop("PATH")  # where the sources are read, not what they say: a push builds them from a copy of its own
-    digest.update(json.dumps(settings, sort_keys=True, default=str).encode())
+    digest.update(json.dumps(settings, sort_keys=True, default=_named).encode())
     for folder in (source, THEME_DIR, PLUGINS_DIR):
         for name, file_digest in _file_digests(folder, shared=folder != source):
             digest.update(name + b"\0")
             digest.update(file_digest)
     return digest.hexdigest()
 
+
+
+def _named(value) -> str:
+    """A setting as the fingerprint reads it: a function or a class by its name (its repr says where this process
+    put it, so every process would see another fingerprint and rebuild the blog; its code is in reading_stamp),
+    anything else by str()."""
+    if callable(value) and hasattr(value, "__qualname__"):
+        return f"{getattr(value, '__module__', '')}.{value.__qualname__}"
+    return str(value)
 
 _SHARED_DIGESTS: dict[Path, tuple[tuple, list[tuple[bytes, bytes]]]] = {}
 
