@@ -516,7 +516,7 @@ def process_pool_context():
                                 "confreres.sanitize", "confreres.crosslinks", "confreres.tls", "feedgenerator",
                                 # imported at the first request or log line of each run: ~30 ms a blog
                                 "httpcore", "h11", "encodings.idna", "confreres.badges", "confreres.secrecy",
-                                "unidecode", "rich._emoji_codes"])
+                                "unidecode", "rich._emoji_codes", "confreres.frozen"])
     return ctx
 
 
