@@ -9,6 +9,14 @@ there is one, a link's pattern is searched as « [ » not preceded by « ! » (t
 each « [ »). A pattern is guarded only when its regex is the one named here: another Markdown version's keeps its
 own speed. Three block tests search each paragraph the same way (a quote: « > », a definition: « : », a
 Setext title: a line of « = » or « - »): guarded alike.
+
+Then each document is inline-processed with only the patterns that can match in it (`PRUNABLE`): Markdown calls
+every pattern on every text of the tree, a Python call and a regex search each, though a plain paragraph needs none
+of them; a pattern none of whose characters the document's texts hold is left out of that document's list. The
+patterns only ever make text out of the texts they are given (a part of one, an AtomicString, a placeholder of
+« \\x02 », letters, digits and « : »), so a character no text held never appears later either. Only when every pattern
+of the Markdown is one named here, with the regex named here: an unknown one (an extension's) might make text of
+its own, and the document keeps the whole list.
 """
 
 from __future__ import annotations
@@ -17,6 +25,7 @@ import re
 import sys
 
 from markdown import Markdown
+from markdown.treeprocessors import InlineProcessor
 
 _LINK = r"(?<!\!)\["
 _LINK_SKIPPING = re.compile(r"\[(?<!!\[)")  # the same matches (one « [ », not after « ! »), found by skipping to « [ »
@@ -34,6 +43,30 @@ NEEDED_BLOCKS = {
     "quote": (r"(^|\n)[ ]{0,3}>[ ]?(.*)", (">",)),
     "deflist": (r"(^|\n)[ ]{0,3}:[ ]{1,3}(.*?)(\n|$)", (":",)),
     "setextheader": (r"^.*?\n(?:=+|-+)[ ]*(\n|$)", ("\n=", "\n-")),
+}
+
+
+# every inline pattern of Python-Markdown 3.11 with the extensions posts and comments use (Pelican's `extra`,
+# `codehilite`, `meta`; `nl2br`, `sane_lists`, `fenced_code`) -> (its regex, what every one of its matches holds: one of)
+PRUNABLE = {
+    "backtick": (NEEDED["backtick"][0], ("`",)),
+    "escape": (r"\\(.)", ("\\",)),
+    "footnote": (r"\[\^([^\]]*)\]", ("[^",)),
+    "reference": (_LINK, ("[",)),
+    "link": (_LINK, ("[",)),
+    "image_link": (r"\!\[", ("![",)),
+    "image_reference": (r"\!\[", ("![",)),
+    "short_reference": (_LINK, ("[",)),
+    "short_image_ref": (r"\!\[", ("![",)),
+    "autolink": (r"<([A-Za-z][A-Za-z0-9+.-]*://[^<>]*)>", ("<",)),
+    "automail": (r"<([^<> !]+@[^@<> ]+)>", ("<",)),
+    "linebreak": (r"  \n", ("  \n",)),
+    "html": (r"""(<(\/?+[a-zA-Z][^\s"'<>@]*+(?:\s+[^\s"'=<>]++(?:\s*+=\s*+(?:"[^"]*+"|'[^']*+'|[^\s"'=<>]++))?+)*+"""
+             r"""\s*+/?|!--(?:(?!<!--|-->).)*--|[?](?:(?!<[?]|[?]>).)*[?]|!\[CDATA\[(?:(?!<!\[CDATA\[|\]\]>).)*\]\])>)""",
+             ("<",)),
+    "entity": (r"(&(?:\#[0-9]+|\#x[0-9a-fA-F]+|[a-zA-Z0-9]+);)", ("&",)),
+    "em_strong": (r"\*|_", ("*", "_")),
+    "nl": (r"\n", ("\n",)),  # nl2br
 }
 
 
@@ -82,4 +115,52 @@ def guard(md: Markdown) -> Markdown:
         if regex is None or isinstance(regex, _Needing) or regex.pattern != source:
             continue
         processor.RE = _Needing(regex, needles)
+    if "inline" in md.treeprocessors:
+        _prune(md, md.treeprocessors["inline"])
     return md
+
+
+def _prune(md: Markdown, inline) -> None:
+    """Make Markdown's own inline processor go over each document with the patterns that can match in it."""
+    if type(inline) is InlineProcessor and not getattr(inline, "_pruned", False):
+        inline.run = _pruning(md, inline, inline.run)
+        inline._pruned = True
+
+
+def _needles(md: Markdown) -> list[tuple[object, tuple[str, ...]]] | None:
+    """(pattern, its needles) for each inline pattern of `md` in order; None when one is not in PRUNABLE as named."""
+    table = []
+    for name in [item.name for item in md.inlinePatterns._priority]:
+        pattern = md.inlinePatterns[name]
+        known = PRUNABLE.get(name)
+        compiled = getattr(pattern, "compiled_re", None)
+        if known is None or compiled is None:
+            return None
+        if compiled.pattern != known[0]:
+            return None
+        footnotes = getattr(pattern, "footnotes", None)  # a footnote's number is a text, written as configured
+        if footnotes is not None and footnotes.getConfig("SUPERSCRIPT_TEXT") != "{}":
+            return None
+        table.append((pattern, known[1]))
+    return table
+
+
+def _pruning(md: Markdown, inline: InlineProcessor, run):
+    """`run` of the inline processor, over this document's texts with only the patterns that can match in them."""
+    kept: list = [None, None]  # the registry's names when `table` was made, the table
+
+    def pruned(tree, ancestors=None):
+        names = tuple(item.name for item in md.inlinePatterns._priority)
+        if kept[0] != names:
+            kept[:] = [names, _needles(md)]
+        table = kept[1]
+        if table is None:
+            return run(tree, ancestors)
+        texts = "\0".join([text for element in tree.iter() for text in (element.text, element.tail) if text])
+        inline.inlinePatterns = [pattern for pattern, needles in table if any(n in texts for n in needles)]
+        try:
+            return run(tree, ancestors)
+        finally:
+            inline.inlinePatterns = md.inlinePatterns
+
+    return pruned
