@@ -24,7 +24,8 @@ from __future__ import annotations
 import re
 import sys
 
-from markdown import Markdown
+from markdown import Markdown, inlinepatterns
+from markdown.extensions.footnotes import FootnoteInlineProcessor
 from markdown.treeprocessors import InlineProcessor
 
 _LINK = r"(?<!\!)\["
@@ -47,26 +48,27 @@ NEEDED_BLOCKS = {
 
 
 # every inline pattern of Python-Markdown 3.11 with the extensions posts and comments use (Pelican's `extra`,
-# `codehilite`, `meta`; `nl2br`, `sane_lists`, `fenced_code`) -> (its regex, what every one of its matches holds: one of)
+# `codehilite`, `meta`; `nl2br`, `sane_lists`, `fenced_code`): (its class, its regex) -> what every one of its
+# matches holds (one of these). Each makes elements, AtomicStrings, placeholders or a part of its text: no new text.
+_HTML = (r"""(<(\/?+[a-zA-Z][^\s"'<>@]*+(?:\s+[^\s"'=<>]++(?:\s*+=\s*+(?:"[^"]*+"|'[^']*+'|[^\s"'=<>]++))?+)*+"""
+         r"""\s*+/?|!--(?:(?!<!--|-->).)*--|[?](?:(?!<[?]|[?]>).)*[?]|!\[CDATA\[(?:(?!<!\[CDATA\[|\]\]>).)*\]\])>)""")
 PRUNABLE = {
-    "backtick": (NEEDED["backtick"][0], ("`",)),
-    "escape": (r"\\(.)", ("\\",)),
-    "footnote": (r"\[\^([^\]]*)\]", ("[^",)),
-    "reference": (_LINK, ("[",)),
-    "link": (_LINK, ("[",)),
-    "image_link": (r"\!\[", ("![",)),
-    "image_reference": (r"\!\[", ("![",)),
-    "short_reference": (_LINK, ("[",)),
-    "short_image_ref": (r"\!\[", ("![",)),
-    "autolink": (r"<([A-Za-z][A-Za-z0-9+.-]*://[^<>]*)>", ("<",)),
-    "automail": (r"<([^<> !]+@[^@<> ]+)>", ("<",)),
-    "linebreak": (r"  \n", ("  \n",)),
-    "html": (r"""(<(\/?+[a-zA-Z][^\s"'<>@]*+(?:\s+[^\s"'=<>]++(?:\s*+=\s*+(?:"[^"]*+"|'[^']*+'|[^\s"'=<>]++))?+)*+"""
-             r"""\s*+/?|!--(?:(?!<!--|-->).)*--|[?](?:(?!<[?]|[?]>).)*[?]|!\[CDATA\[(?:(?!<!\[CDATA\[|\]\]>).)*\]\])>)""",
-             ("<",)),
-    "entity": (r"(&(?:\#[0-9]+|\#x[0-9a-fA-F]+|[a-zA-Z0-9]+);)", ("&",)),
-    "em_strong": (r"\*|_", ("*", "_")),
-    "nl": (r"\n", ("\n",)),  # nl2br
+    (inlinepatterns.BacktickInlineProcessor, NEEDED["backtick"][0]): ("`",),
+    (inlinepatterns.EscapeInlineProcessor, r"\\(.)"): ("\\",),
+    (FootnoteInlineProcessor, r"\[\^([^\]]*)\]"): ("[^",),
+    (inlinepatterns.ReferenceInlineProcessor, _LINK): ("[",),
+    (inlinepatterns.LinkInlineProcessor, _LINK): ("[",),
+    (inlinepatterns.ImageInlineProcessor, r"\!\["): ("![",),
+    (inlinepatterns.ImageReferenceInlineProcessor, r"\!\["): ("![",),
+    (inlinepatterns.ShortReferenceInlineProcessor, _LINK): ("[",),
+    (inlinepatterns.ShortImageReferenceInlineProcessor, r"\!\["): ("![",),
+    (inlinepatterns.AutolinkInlineProcessor, r"<([A-Za-z][A-Za-z0-9+.-]*://[^<>]*)>"): ("<",),
+    (inlinepatterns.AutomailInlineProcessor, r"<([^<> !]+@[^@<> ]+)>"): ("<",),
+    (inlinepatterns.SubstituteTagInlineProcessor, r"  \n"): ("  \n",),
+    (inlinepatterns.HtmlInlineProcessor, _HTML): ("<",),
+    (inlinepatterns.HtmlInlineProcessor, r"(&(?:\#[0-9]+|\#x[0-9a-fA-F]+|[a-zA-Z0-9]+);)"): ("&",),
+    (inlinepatterns.DelimiterProcessor, r"\*|_"): ("*", "_"),
+    (inlinepatterns.SubstituteTagInlineProcessor, r"\n"): ("\n",),  # nl2br
 }
 
 
@@ -128,31 +130,29 @@ def _prune(md: Markdown, inline) -> None:
 
 
 def _needles(md: Markdown) -> list[tuple[object, tuple[str, ...]]] | None:
-    """(pattern, its needles) for each inline pattern of `md` in order; None when one is not in PRUNABLE as named."""
+    """(pattern, its needles) for each inline pattern of `md`, in the order Markdown tries them; None when one is not
+    in PRUNABLE (its exact class and regex)."""
     table = []
-    for name in [item.name for item in md.inlinePatterns._priority]:
-        pattern = md.inlinePatterns[name]
-        known = PRUNABLE.get(name)
-        compiled = getattr(pattern, "compiled_re", None)
-        if known is None or compiled is None:
+    for pattern in md.inlinePatterns:
+        needles = PRUNABLE.get((type(pattern), getattr(getattr(pattern, "compiled_re", None), "pattern", None)))
+        if needles is None:
             return None
-        if compiled.pattern != known[0]:
+        # a footnote's number is a text, written as configured
+        if type(pattern) is FootnoteInlineProcessor and pattern.footnotes.getConfig("SUPERSCRIPT_TEXT") != "{}":
             return None
-        footnotes = getattr(pattern, "footnotes", None)  # a footnote's number is a text, written as configured
-        if footnotes is not None and footnotes.getConfig("SUPERSCRIPT_TEXT") != "{}":
-            return None
-        table.append((pattern, known[1]))
+        table.append((pattern, needles))
     return table
 
 
 def _pruning(md: Markdown, inline: InlineProcessor, run):
     """`run` of the inline processor, over this document's texts with only the patterns that can match in them."""
-    kept: list = [None, None]  # the registry's names when `table` was made, the table
+
+    kept: list = [(), None]  # the patterns the table was made of, the table
 
     def pruned(tree, ancestors=None):
-        names = tuple(item.name for item in md.inlinePatterns._priority)
-        if kept[0] != names:
-            kept[:] = [names, _needles(md)]
+        patterns = tuple(md.inlinePatterns)
+        if patterns != kept[0]:
+            kept[:] = [patterns, _needles(md)]
         table = kept[1]
         if table is None:
             return run(tree, ancestors)
