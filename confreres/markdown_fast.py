@@ -146,7 +146,6 @@ def _needles(md: Markdown) -> list[tuple[object, tuple[str, ...]]] | None:
 
 def _pruning(md: Markdown, inline: InlineProcessor, run):
     """`run` of the inline processor, over this document's texts with only the patterns that can match in them."""
-
     kept: list = [(), None]  # the patterns the table was made of, the table
 
     def pruned(tree, ancestors=None):
