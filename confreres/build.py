@@ -197,14 +197,17 @@ def build(
         network.site(slug)  # KeyError with the known slugs
     service = freshness.fetch(network.comments_url)
     versions = service.versions if service else {}
-    from confreres.planet_build import KEEP_SEARCH, Staging, front_page, search_available
+    from confreres.planet_build import KEEP_SEARCH, PlanetProcess, Staging, front_page, search_available
 
     # a build of the whole network indexes every blog's posts: each blog's pages are staged for the index as soon
     # as it is built, while the others build, instead of on the planet's path once all are
     staged = Staging(network, out) if not slugs and network.planet_dir.is_dir() and search_available() else None
     built = staged.add if staged is not None else None
+    # a publish (some blogs): the planet's process starts with their build, and reads the other blogs' feeds meanwhile
+    planet = PlanetProcess()
+    starting = (lambda todo: planet.start(network, out, todo, service)) if slugs else None
     try:
-        results = BuildResults(_build_many(network, wanted, out, jobs, force, progress, versions, built))
+        results = BuildResults(_build_many(network, wanted, out, jobs, force, progress, versions, built, starting))
         for result in results:
             if result.skipped and freshness.posts_unknown(live_state(out, result.slug), out / result.slug, service,
                                                           result.slug):
@@ -214,17 +217,19 @@ def build(
         # the planet (sites/planet) or, without it, the plain list of blogs; the search index of every blog's
         # pages is made again by a build of the whole network only (planet_build.KEEP_SEARCH)
         results.planet = front_page(network, out, force=force, service=service, search=KEEP_SEARCH if slugs else True,
-                                    staged=staged)
+                                    staged=staged, process=planet)
     finally:
+        planet.close()
         if staged is not None:
             staged.discard()  # what the planet's indexing did not take (a skipped planet, a failure)
     return results
 
 
 def _build_many(network: Network, slugs: list[str], out: Path, jobs: int | None, force: bool, progress: bool,
-                versions: dict[str, str] | None = None, built=None):
+                versions: dict[str, str] | None = None, built=None, starting=None):
     """Build `slugs` in fresh processes; a site whose live release is current is skipped here, without one.
-    `built(slug)`: called as each site is built and live (planet_build.Staging.add)."""
+    `built(slug)`: called as each site is built and live (planet_build.Staging.add); `starting(slugs)`: with
+    those to build, before (planet_build.PlanetProcess.start)."""
     versions = versions or {}
     results: list[SiteResult] = []
     todo = []
@@ -235,6 +240,8 @@ def _build_many(network: Network, slugs: list[str], out: Path, jobs: int | None,
         else:
             todo.append(slug)
     if todo:
+        if starting is not None:
+            starting(todo)
         results += _spawn(network, todo, out, jobs, force, progress, versions, built)
     results.sort(key=lambda r: slugs.index(r.slug))
     return results

@@ -113,6 +113,8 @@ def test_a_full_build_killed_while_it_builds_a_blog_or_indexes_leaves_everything
     indexes the network: the live blogs and planet stay whole, the next build publishes without any cleaning by
     hand, and nothing of the dead ones is left (each left a search index and its staged pages, for good)."""
     network = make_planet_network(tmp_path / "network", [], NO_SERVICE, slugs=("dr-a", "dr-b"), posts=1)
+    for n in range(120):  # pages for Pagefind to index: a few posts were indexed before a loaded machine's watcher looked
+        write_post(network.site("dr-b").path, f"dr-b-archive-{n}", f"Archive {n}", date="2024-01-01 10:00")
     out = network.output
     assert all(r.ok for r in build.build(network, progress=False))
     before = {name: (out / name).resolve() for name in ("dr-a", "dr-b", LIVE)}
