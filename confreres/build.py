@@ -197,7 +197,15 @@ def build(
         network.site(slug)  # KeyError with the known slugs
     service = freshness.fetch(network.comments_url)
     versions = service.versions if service else {}
-    from confreres.planet_build import KEEP_SEARCH, PlanetProcess, Staging, front_page, search_available
+    from confreres.planet_build import (
+        KEEP_SEARCH,
+        PlanetProcess,
+        Staging,
+        finish_publish,
+        front_page,
+        search_available,
+        start_publish,
+    )
 
     # a build of the whole network indexes every blog's posts: each blog's pages are staged for the index as soon
     # as it is built, while the others build, instead of on the planet's path once all are
@@ -208,16 +216,23 @@ def build(
     starting = (lambda todo: planet.start(network, out, todo, service)) if slugs else None
     try:
         results = BuildResults(_build_many(network, wanted, out, jobs, force, progress, versions, built, starting))
+        # a published blog has a new release: the planet is made again whatever the checks below find, from now on
+        early = start_publish(network, out, service, planet) if any(r.ok and not r.skipped for r in results) else None
         for result in results:
             if result.skipped and freshness.posts_unknown(live_state(out, result.slug), out / result.slug, service,
                                                           result.slug):
                 result.reannounce = True  # no Pelican run: its published posts.json is announced again
                 result.articles = freshness.published_posts(out / result.slug)
+        before = {result.slug: result for result in results}
         results[:] = refresh_crosslinks(network, out, results, jobs, service, built)
-        # the planet (sites/planet) or, without it, the plain list of blogs; the search index of every blog's
-        # pages is made again by a build of the whole network only (planet_build.KEEP_SEARCH)
-        results.planet = front_page(network, out, force=force, service=service, search=KEEP_SEARCH if slugs else True,
-                                    staged=staged, process=planet)
+        if early is not None and all(before.get(result.slug) is result for result in results):
+            results.planet = finish_publish(network, out, service, planet, early)
+        else:  # blogs rebuilt for their cross-links too: the planet made from them all (the early one, superseded)
+            planet.outcome(early)
+            # the planet (sites/planet) or, without it, the plain list of blogs; the search index of every blog's
+            # pages is made again by a build of the whole network only (planet_build.KEEP_SEARCH)
+            results.planet = front_page(network, out, force=force, service=service,
+                                        search=KEEP_SEARCH if slugs else True, staged=staged, process=planet)
     finally:
         planet.close()
         if staged is not None:

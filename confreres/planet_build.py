@@ -704,13 +704,9 @@ def run(network: Network, out: Path | None = None, fetch: bool = True, search: b
     otherwise (or when that one died)."""
     out = Path(out or network.output).resolve()
     args = (build_planet, network, str(out), fetch, search, state, service, staged if search is True else None)
-    result = process.build(*args) if process is not None else None
+    result = process.outcome(process.submit(*args)) if process is not None else None
     if result is None:
-        with _planet_pool() as pool:
-            try:
-                result = pool.submit(*args).result()
-            except Exception as exc:  # the child died
-                result = PlanetResult(False, error=f"planet: {exc!r}")
+        result = _in_new_process(*args)
     if not result.ok:
         print(f"✗ {result.error}", file=echo or sys.stderr)
     return result
@@ -720,6 +716,36 @@ def _planet_pool():
     from concurrent.futures import ProcessPoolExecutor
 
     return ProcessPoolExecutor(max_workers=1, mp_context=process_pool_context())
+
+
+def _in_new_process(*args) -> PlanetResult:
+    with _planet_pool() as pool:
+        try:
+            return pool.submit(*args).result()
+        except Exception as exc:  # the child died
+            return PlanetResult(False, error=f"planet: {exc!r}")
+
+
+def start_publish(network: Network, out: Path, service, process: PlanetProcess):
+    """The planet's build for a publish whose blogs have new releases (hence a planet to make again, whatever else
+    changed), started in `process` at once: the build's last checks (the other blogs' cross-links, the planet's
+    stamp) run beside it instead of before. None when `process` is not running; `finish_publish` waits for it."""
+    return process.submit(_publish, network, str(Path(out).resolve()), service)
+
+
+def _publish(network: Network, out: str, service) -> PlanetResult:
+    return build_planet(network, out, True, KEEP_SEARCH, stamp(network, Path(out), service), service)
+
+
+def finish_publish(network: Network, out: Path, service, process: PlanetProcess, started,
+                   echo=None) -> PlanetResult:
+    """What `start_publish`'s build gave (made in a new process if that one died); a failure is reported."""
+    result = process.outcome(started) if started is not None else None
+    if result is None:
+        result = _in_new_process(_publish, network, str(Path(out).resolve()), service)
+    if not result.ok:
+        print(f"✗ {result.error}", file=echo or sys.stderr)
+    return result
 
 
 class PlanetProcess:
@@ -738,13 +764,23 @@ class PlanetProcess:
             self.reading = self.pool.submit(_read_ahead, network, str(Path(out).resolve()), sorted(building), service)
         return self
 
-    def build(self, *args) -> PlanetResult | None:
-        """`args` run in this process (after its read-ahead); None when it is not running (or died)."""
+    def submit(self, *args):
+        """`args` to run in this process (after its read-ahead): their future, None when it is not running."""
         if self.pool is None:
             return None
         try:
-            return self.pool.submit(*args).result()
-        except Exception:  # the process died (memory, a signal): the planet is built in a new one
+            return self.pool.submit(*args)
+        except Exception:  # it died (memory, a signal): the planet is built in a new one
+            self.close()
+            return None
+
+    def outcome(self, future) -> PlanetResult | None:
+        """What `future` (from `submit`) gave; None when there was none, or the process died."""
+        if future is None:
+            return None
+        try:
+            return future.result()
+        except Exception:
             self.close()
             return None
 

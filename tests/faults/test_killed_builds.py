@@ -156,7 +156,7 @@ def test_a_hook_killed_while_its_build_runs_publishes_nothing(server):  # noqa: 
     network, repo, clone, _push = server
     out = network.output
     live = (out / "dr-a").resolve()
-    commit(clone, "orphelin", "Billet orphelin")
+    commit(clone, "orphelin", "Billet orphelin", bulk=150)  # still building when the hook is killed, however loaded
     builds: list[int] = []
 
     def building():

@@ -321,3 +321,27 @@ def test_an_entry_whose_dates_hang_on_the_time_is_left_to_the_build(tmp_path):
     ahead = generator.read_ahead(sources, planet_build.state_dir(network))
     assert set(ahead.feeds) == {network.site("dr-a").url + planet_build.MEMBER_FEED}
     assert generator.read_ahead(sources, planet_build.state_dir(network), skip={"dr-a"}).feeds == {}
+
+
+def test_a_publish_makes_its_planet_beside_the_last_checks_and_again_when_they_rebuild_another_blog(tmp_path):
+    """The planet of a publish is started as soon as its blog is live, beside the check of the other blogs'
+    cross-links; when that check rebuilds one (the new post answers it), the planet is made from that blog's new
+    release too: the next publish of nothing finds it current."""
+    network = make_planet_network(tmp_path / "network", [], NO_SERVICE, slugs=("dr-a", "dr-b"), posts=1)
+    out = network.output
+    assert build.build(network, progress=False).planet.ok
+
+    write_post(network.site("dr-a").path, "dr-a-nouveau", "Un billet tout neuf", date="2025-12-01 08:00")
+    one = build.build(network, ["dr-a"], progress=False)
+    assert [r.slug for r in one if not r.skipped] == ["dr-a"] and one.planet.ok and one.planet.read_ahead == 1
+    assert _first_title(network) == "Un billet tout neuf"
+    assert build.build(network, ["dr-a"], progress=False).planet.skipped
+
+    answered = network.site("dr-b").url + "dr-b-billet-0.html"
+    write_post(network.site("dr-a").path, "dr-a-reponse", "A répond à B", date="2025-12-02 08:00", reply_to=answered)
+    before = (out / "dr-b").resolve()
+    two = build.build(network, ["dr-a"], progress=False)
+    assert sorted(r.slug for r in two if not r.skipped) == ["dr-a", "dr-b"] and two.planet.ok
+    assert (out / "dr-b").resolve() != before  # its page now shows the answer
+    assert _first_title(network) == "A répond à B"
+    assert build.build(network, ["dr-a"], progress=False).planet.skipped  # made from dr-b's new release too
