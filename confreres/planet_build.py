@@ -751,8 +751,9 @@ def finish_publish(network: Network, out: Path, service, process: PlanetProcess,
 class PlanetProcess:
     """The planet's process, started when a publish starts building its blogs: while they build (one blog: one
     core, the other idle), it reads every other member blog's feed as the planet's build will (plugins/planet:
-    `read_ahead`), then builds the planet (`run`). At 200 blogs that reading was half of what the publish's
-    planet cost more than at 20. What the read-ahead read is used only where it still holds (the plugin checks)."""
+    `read_ahead`), then builds the planet (`start_publish` as soon as the blogs are live, or `run`). At 200 blogs
+    that reading was half of what the publish's planet cost more than at 20. What the read-ahead read is used only
+    where it still holds (the plugin checks)."""
 
     def __init__(self):
         self.pool = None
