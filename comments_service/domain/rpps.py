@@ -368,9 +368,10 @@ class Directory:
             return
         yield from (row[0] for row in conn.execute("SELECT rpps FROM physicians"))
 
-    def name_taken(self, text: str) -> bool:
-        """True when the display name `text` is the name of a physician of the directory (see name_keys)."""
-        keys = name_keys(text)
+    def name_taken(self, text: str, keys: list[str] | None = None) -> bool:
+        """True when the display name `text` is the name of a physician of the directory (see name_keys; `keys`:
+        name_keys(text), when the caller has them)."""
+        keys = name_keys(text) if keys is None else keys
         conn = self._connection()
         if not keys or conn is None:
             return False

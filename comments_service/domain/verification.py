@@ -295,8 +295,8 @@ def check_display_name(app, db, account_id: int | None, name: str, field: str = 
                 "Sur ce réseau, les médecins vérifiés commentent sous leur nom d'exercice (par exemple « Dr Prénom Nom »).",
                 field,
             )
-    titled = len(name_keys(name)) > 1
-    if (physician or titled) and directory(app).name_taken(name):
+    keys = name_keys(name)
+    if (physician or len(keys) > 1) and directory(app).name_taken(name, keys):  # more than one key: a titled name
         raise ApiError(
             400, "name_of_a_physician",
             "Ce nom est celui d'un médecin inscrit à l'annuaire santé : choisissez un autre nom ou pseudonyme.",
