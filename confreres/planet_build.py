@@ -296,7 +296,8 @@ def _build_planet(network: Network, out_dir: Path, fetch: bool, search: bool | s
             else:  # no live index to keep (a first build, an older layout)
                 indexing = SearchIndexing(network, out_dir).start()
                 searched = indexing.result()
-        (release / STATE_FILE).write_text(json.dumps({**state, "built": time.time(), "search_stale": searched == "kept"}),
+        (release / STATE_FILE).write_text(json.dumps({**state, "built": time.time(), "search_stale": searched == "kept",
+                                                      "read_ahead": ahead.taken if ahead is not None else 0}),
                                           encoding="utf-8")
         publish(network, out_dir, release, indexing.made() if indexing is not None else None)
         return PlanetResult(True, time.perf_counter() - start, release=str(release), search=searched,
@@ -726,23 +727,24 @@ def _in_new_process(*args) -> PlanetResult:
             return PlanetResult(False, error=f"planet: {exc!r}")
 
 
-def start_publish(network: Network, out: Path, service, process: PlanetProcess):
+def start_publish(network: Network, out: Path, service, process: PlanetProcess, fetch: bool = True):
     """The planet's build for a publish whose blogs have new releases (hence a planet to make again, whatever else
     changed), started in `process` at once: the build's last checks (the other blogs' cross-links, the planet's
-    stamp) run beside it instead of before. None when `process` is not running; `finish_publish` waits for it."""
-    return process.submit(_publish, network, str(Path(out).resolve()), service)
+    stamp) run beside it instead of before. None when `process` is not running; `finish_publish` waits for it.
+    `fetch`: the outside feeds fetched too (`confreres build`), or their last copies used (a push)."""
+    return process.submit(_publish_planet, network, str(Path(out).resolve()), service, fetch)
 
 
-def _publish(network: Network, out: str, service) -> PlanetResult:
-    return build_planet(network, out, True, KEEP_SEARCH, stamp(network, Path(out), service), service)
+def _publish_planet(network: Network, out: str, service, fetch: bool) -> PlanetResult:
+    return build_planet(network, out, fetch, KEEP_SEARCH, stamp(network, Path(out), service), service)
 
 
-def finish_publish(network: Network, out: Path, service, process: PlanetProcess, started,
+def finish_publish(network: Network, out: Path, service, process: PlanetProcess, started, fetch: bool = True,
                    echo=None) -> PlanetResult:
     """What `start_publish`'s build gave (made in a new process if that one died); a failure is reported."""
     result = process.outcome(started) if started is not None else None
     if result is None:
-        result = _in_new_process(_publish, network, str(Path(out).resolve()), service)
+        result = _in_new_process(_publish_planet, network, str(Path(out).resolve()), service, fetch)
     if not result.ok:
         print(f"✗ {result.error}", file=echo or sys.stderr)
     return result

@@ -433,7 +433,18 @@ def _published(network, slug: str, old: str, settle: float = 15.0) -> str:
 
 def _publish(network, network_file: str, slug: str, site, old: str, new: str, out) -> int:
     """The push's checks, its build and its publication; 0 when published."""
+    from confreres.planet_build import PlanetProcess
+
+    planet = PlanetProcess()  # started with the blog's build: it reads the other blogs' feeds meanwhile
+    try:
+        return _build_and_publish(network, network_file, slug, site, old, new, out, planet)
+    finally:
+        planet.close()
+
+
+def _build_and_publish(network, network_file: str, slug: str, site, old: str, new: str, out, planet) -> int:
     from confreres.build import announce_posts, forget_announced
+    from confreres.planet_build import KEEP_SEARCH, finish_publish, front_page, start_publish
 
     token = site_token_of(Path(os.environ.get("GIT_DIR", ".")).resolve(), os.environ)
     try:
@@ -486,6 +497,7 @@ def _publish(network, network_file: str, slug: str, site, old: str, new: str, ou
                 print(f"{slug} : " + (disk_refusal(exc) or "les fichiers du blog ne peuvent pas être copiés sur le "
                                       f"serveur ({exc.strerror or exc.__class__.__name__})"), file=out)
                 return 1
+            planet.start(network, network.output, [slug], service)
             result = _build_in_child(network_file, slug, str(network.output), str(tree), version,
                                      env=build_env(environ, tmp), prefix=drop.prefix if drop else [], timeout=timeout,
                                      locked=True)
@@ -497,16 +509,21 @@ def _publish(network, network_file: str, slug: str, site, old: str, new: str, ou
                 print("Confrères : publication REFUSÉE, le site en ligne n'a pas changé.", file=out)
                 print(result.error, file=out)
                 return 1
+            # the blog is live: the planet is made again (outside feeds: their last copies, `confreres planet
+            # refresh`; the search index: the next `confreres build`), beside what follows
+            early = start_publish(network, network.output, service, planet, fetch=False)
             replace_source(site.path, staged)
     from confreres.build import refresh_crosslinks
 
-    for other in refresh_crosslinks(network, network.output, [result], service=service):
+    refreshed = refresh_crosslinks(network, network.output, [result], service=service)
+    for other in refreshed:
         if other.slug != slug and other.ok:
             print(f"Confrères : « {network.site(other.slug).title} » mis à jour (réponse entre blogs).", file=out)
-    from confreres.planet_build import KEEP_SEARCH, front_page
-
-    # outside feeds: last copies (`confreres planet refresh`); the search index: the next `confreres build`
-    front_page(network, network.output, fetch=False, service=service, search=KEEP_SEARCH)
+    if early is not None and all(other is result for other in refreshed):
+        finish_publish(network, network.output, service, planet, early, fetch=False)
+    else:  # other blogs rebuilt for their cross-links: the planet made from them all
+        planet.outcome(early)
+        front_page(network, network.output, fetch=False, service=service, search=KEEP_SEARCH, process=planet)
     announced = None
     if token:
         announced = announce_posts(network, site, result.articles, out=out, token=token)

@@ -345,3 +345,35 @@ def test_a_publish_makes_its_planet_beside_the_last_checks_and_again_when_they_r
     assert (out / "dr-b").resolve() != before  # its page now shows the answer
     assert _first_title(network) == "A répond à B"
     assert build.build(network, ["dr-a"], progress=False).planet.skipped  # made from dr-b's new release too
+
+
+def test_a_push_builds_its_planet_from_the_feeds_read_while_its_blog_built(tmp_path):
+    """A doctor's `git push` publishes as `confreres build --site` does: the planet's process reads the other
+    blogs' feeds while the blog builds, then makes the planet as soon as the blog is live; when the new post answers
+    another blog, that blog is rebuilt and the planet made from it too."""
+    from confreres import publish
+    from tests.confreres.test_publish import git
+    from tests.confreres.test_publish_safety import git_push
+
+    network = make_planet_network(tmp_path / "network", [], NO_SERVICE, slugs=("dr-a", "dr-b", "dr-c"), posts=1)
+    out = network.output
+    assert build.build(network, progress=False).planet.ok
+    clone = tmp_path / "clone"
+    git("clone", "--quiet", str(publish.init(network, "dr-a", tmp_path / "repos" / "dr-a.git")), str(clone))
+
+    def push(slug: str, title: str, date: str, **meta) -> None:
+        write_post(clone, slug, title, date=date, **meta)
+        git("add", "-A", cwd=clone)
+        git("commit", "-qm", title, cwd=clone)
+        pushed = git_push(clone)
+        assert pushed.returncode == 0, pushed.stderr
+
+    push("dr-a-pousse", "Un billet poussé", "2025-12-01 08:00")
+    assert _first_title(network) == "Un billet poussé"
+    assert planet_build.live_state(out)["read_ahead"] == 2  # dr-b's and dr-c's feeds, read while dr-a built
+
+    before = (out / "dr-b").resolve()
+    push("dr-a-reponse", "A répond à B", "2025-12-02 08:00", reply_to=network.site("dr-b").url + "dr-b-billet-0.html")
+    assert (out / "dr-b").resolve() != before and _first_title(network) == "A répond à B"
+    # made from dr-b's new release: current
+    assert planet_build.front_page(network, out, fetch=False, service=None, search=planet_build.KEEP_SEARCH).skipped
