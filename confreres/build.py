@@ -225,10 +225,10 @@ def build(
                 result.articles = freshness.published_posts(out / result.slug)
         before = {result.slug: result for result in results}
         results[:] = refresh_crosslinks(network, out, results, jobs, service, built)
-        if early is not None and all(before.get(result.slug) is result for result in results):
-            results.planet = finish_publish(network, out, service, planet, early)
-        else:  # blogs rebuilt for their cross-links too: the planet made from them all (the early one, superseded)
-            planet.outcome(early)
+        if early is not None:
+            rebuilt = any(before.get(result.slug) is not result for result in results)  # for their cross-links
+            results.planet = finish_publish(network, out, service, planet, early, superseded=rebuilt, force=force)
+        else:
             # the planet (sites/planet) or, without it, the plain list of blogs; the search index of every blog's
             # pages is made again by a build of the whole network only (planet_build.KEEP_SEARCH)
             results.planet = front_page(network, out, force=force, service=service,

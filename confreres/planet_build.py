@@ -739,9 +739,14 @@ def _publish_planet(network: Network, out: str, service, fetch: bool) -> PlanetR
     return build_planet(network, out, fetch, KEEP_SEARCH, stamp(network, Path(out), service), service)
 
 
-def finish_publish(network: Network, out: Path, service, process: PlanetProcess, started, fetch: bool = True,
-                   echo=None) -> PlanetResult:
-    """What `start_publish`'s build gave (made in a new process if that one died); a failure is reported."""
+def finish_publish(network: Network, out: Path, service, process: PlanetProcess, started, *, superseded: bool = False,
+                   fetch: bool = True, force: bool = False, echo=None) -> PlanetResult:
+    """What `start_publish`'s build gave (made in a new process if that one died); a failure is reported.
+    `superseded`: the cross-link check rebuilt other blogs since it started: the planet is made from them all."""
+    if superseded:
+        process.outcome(started)  # its release is replaced by the one made now
+        return front_page(network, out, fetch=fetch, force=force, service=service, search=KEEP_SEARCH,
+                          process=process)
     result = process.outcome(started) if started is not None else None
     if result is None:
         result = _in_new_process(_publish_planet, network, str(Path(out).resolve()), service, fetch)

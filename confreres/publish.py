@@ -519,11 +519,11 @@ def _build_and_publish(network, network_file: str, slug: str, site, old: str, ne
     for other in refreshed:
         if other.slug != slug and other.ok:
             print(f"Confrères : « {network.site(other.slug).title} » mis à jour (réponse entre blogs).", file=out)
-    if early is not None and all(other is result for other in refreshed):
-        finish_publish(network, network.output, service, planet, early, fetch=False)
-    else:  # other blogs rebuilt for their cross-links: the planet made from them all
-        planet.outcome(early)
-        front_page(network, network.output, fetch=False, service=service, search=KEEP_SEARCH, process=planet)
+    if early is not None:
+        finish_publish(network, network.output, service, planet, early, fetch=False,
+                       superseded=any(other is not result for other in refreshed))
+    else:  # no planet (the plain list of blogs), or its process died
+        front_page(network, network.output, fetch=False, service=service, search=KEEP_SEARCH)
     announced = None
     if token:
         announced = announce_posts(network, site, result.articles, out=out, token=token)
