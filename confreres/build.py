@@ -217,7 +217,8 @@ def build(
     try:
         results = BuildResults(_build_many(network, wanted, out, jobs, force, progress, versions, built, starting))
         # a published blog has a new release: the planet is made again whatever the checks below find, from now on
-        early = start_publish(network, out, service, planet) if any(r.ok and not r.skipped for r in results) else None
+        early = (start_publish(network, out, service, planet)
+                 if slugs and any(r.ok and not r.skipped for r in results) else None)
         for result in results:
             if result.skipped and freshness.posts_unknown(live_state(out, result.slug), out / result.slug, service,
                                                           result.slug):

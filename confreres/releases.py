@@ -467,7 +467,6 @@ def fingerprint(network: Network, site: Site, source: Path) -> str:
     return digest.hexdigest()
 
 
-
 def _named(value) -> str:
     """A setting as the fingerprint reads it: a function or a class by its name (its repr says where this process
     put it, so every process would see another fingerprint and rebuild the blog; its code is in reading_stamp),
@@ -475,6 +474,7 @@ def _named(value) -> str:
     if callable(value) and hasattr(value, "__qualname__"):
         return f"{getattr(value, '__module__', '')}.{value.__qualname__}"
     return str(value)
+
 
 _SHARED_DIGESTS: dict[Path, tuple[tuple, list[tuple[bytes, bytes]]]] = {}
 

@@ -69,7 +69,6 @@ SPECIALTIES = "specialites"
 DEBATES = "debats"
 SEARCH = "recherche"
 STATUS = "etat-des-flux"
-FIELD_SOURCE = [f.name for f in dataclasses.fields(E.Entry)].index("source")
 LASTING_FIELDS = tuple(f.name for f in dataclasses.fields(E.Entry) if f.name not in ("comments", "shared_id"))
 RECENT_BLOGS = 12  # blogs named in the home page's aside: every page of it carries them
 FEEDS = "feeds"
@@ -270,13 +269,20 @@ def lasting_digest(entries: list[E.Entry]) -> str:
         source = sources.get(id(entry.source))
         if source is None:
             source = sources[id(entry.source)] = _digest(entry.source)
-        if entry.origin:  # a digest of every field of its record (PlanetGenerator._keyable)
-            keys.append((entry.origin, source, entry.date.timestamp(), entry.author, entry.published_as))
-        else:
-            made = [getattr(entry, name) for name in LASTING_FIELDS]
-            made[LASTING_FIELDS.index("source")] = source
-            keys.append(_digest(made))
+        keys.append(lasting_key(entry, source))
     return _digest(keys)
+
+
+def lasting_key(entry: E.Entry, source: str) -> tuple | str:
+    """What `entry` was made from but its comment count and shared id (`source`: its source's digest): its record
+    (origin: a digest of every field of it), its source, its date (first seen, when the feed gives none), its author
+    (the source's or the record's) and the id it was first published under. A tuple, not a digest of one: every
+    entry of the network gets one at every build, and a page's key is a digest of its repr already."""
+    if entry.origin:
+        return (entry.origin, source, entry.date.timestamp(), entry.author, entry.published_as)
+    made = [getattr(entry, name) for name in LASTING_FIELDS]
+    made[LASTING_FIELDS.index("source")] = source
+    return _digest(made)
 
 
 def _seen_file(state_dir: Path, ahead: ReadAhead | None) -> dict:
@@ -730,17 +736,8 @@ class PlanetGenerator(Generator):
         if isinstance(value, E.Entry | E.Source):
             key = self._entry_keys.get(id(value))
             if key is None:
-                if isinstance(value, E.Entry) and value.origin:
-                    # What the entry was made from: its record (origin: a digest of every field of it), its source,
-                    # its date (first seen, when the feed gives none) and comment count; its author is the
-                    # source's or the record's. A tuple, not a digest of one: every entry of the network gets one
-                    # at every build, and the page's key is a digest of its repr already.
-                    key = (value.origin, self._keyable(value.source), value.date.timestamp(), value.comments,
-                           value.author, value.shared_id, value.published_as)
-                elif isinstance(value, E.Entry):
-                    made = [getattr(value, f.name) for f in dataclasses.fields(value)]
-                    made[FIELD_SOURCE] = self._keyable(value.source)  # its source: one digest for all its entries
-                    key = _digest(made)
+                if isinstance(value, E.Entry):  # its source: one digest for all its entries
+                    key = (lasting_key(value, self._keyable(value.source)), value.comments, value.shared_id)
                 else:
                     key = _digest(value)
                 self._entry_keys[id(value)] = key
